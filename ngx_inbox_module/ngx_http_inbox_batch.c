@@ -388,7 +388,7 @@ ngx_http_inbox_batch_ingest(ngx_http_inbox_batch_t *batch,
     if (rc == INBOX_OK) {
         ngx_http_inbox_events_send(&events);
 
-        /* keyword answers, images to copy: the sender's work */
+        /* keyword answers, media to copy: the sender's work */
         ngx_http_inbox_inbound_stored(msgs, results, n);
     }
 

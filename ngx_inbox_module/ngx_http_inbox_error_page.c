@@ -215,13 +215,21 @@ ngx_http_inbox_error_page_allows(ngx_http_request_t *r)
  * Headers the failed location set for its success stay on the request
  * through the redirect here: a media file's year-long Cache-Control,
  * added before the range filter turned the answer into a 416, must not
- * go out with the error, nor its nosniff twice (this location adds its
- * own).
+ * go out with the error, nor its Content-Disposition (the error is no
+ * download), nor its nosniff twice (this location adds its own).
  */
+static ngx_str_t  ngx_http_inbox_error_page_forgotten[] = {
+    ngx_string("Cache-Control"),
+    ngx_string("Content-Disposition"),
+    ngx_string("X-Content-Type-Options"),
+};
+
+
 static void
 ngx_http_inbox_error_page_forget(ngx_http_request_t *r)
 {
-    ngx_uint_t        i;
+    ngx_uint_t        i, k;
+    ngx_str_t        *name;
     ngx_list_part_t  *part;
     ngx_table_elt_t  *h;
 
@@ -240,15 +248,17 @@ ngx_http_inbox_error_page_forget(ngx_http_request_t *r)
             i = 0;
         }
 
-        if ((h[i].key.len == sizeof("Cache-Control") - 1
-             && ngx_strncasecmp(h[i].key.data, (u_char *) "Cache-Control",
-                                h[i].key.len) == 0)
-            || (h[i].key.len == sizeof("X-Content-Type-Options") - 1
-                && ngx_strncasecmp(h[i].key.data,
-                                   (u_char *) "X-Content-Type-Options",
-                                   h[i].key.len) == 0))
+        for (k = 0; k < sizeof(ngx_http_inbox_error_page_forgotten)
+                        / sizeof(ngx_str_t); k++)
         {
-            h[i].hash = 0;
+            name = &ngx_http_inbox_error_page_forgotten[k];
+
+            if (h[i].key.len == name->len
+                && ngx_strncasecmp(h[i].key.data, name->data, name->len)
+                   == 0)
+            {
+                h[i].hash = 0;
+            }
         }
     }
 

@@ -91,7 +91,7 @@ ngx_http_inbox_inbound_stored(const inbox_inbound_t *msgs,
             continue;
         }
 
-        /* a keyword's answer queued, or images to copy at once */
+        /* a keyword's answer queued, or media to copy at once */
         if (results[k].answered || msgs[k].media_count > 0) {
             ngx_http_inbox_sender_wake();
             return;

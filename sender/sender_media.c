@@ -21,7 +21,8 @@
  * addresses (sender_transfer_public_only), so that it cannot read the
  * inbox's own host or private network and show the answer as a file.
  * The number's configured API base (a carrier simulator on loopback, a
- * gateway on the operator's network) is the one exception.
+ * gateway on the operator's network) is the one exception, and what
+ * comes from there is kept only when it is of a type phones send.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -295,6 +296,20 @@ sender_media_store(sender_t *s, sender_fetch_t *f, inbox_event_list_t *events,
     if (type == NULL) {
         /* the carrier has nothing more to give */
         sender_media_failed(s, f, "the carrier sent an empty file", 1);
+        return INBOX_OK;
+    }
+
+    /*
+     * From the operator's own network (the number's API base on a private
+     * address), only a type a phone sends: anyone holding the account's
+     * credentials can sign a webhook naming any page there, whose answer
+     * would otherwise be kept for them to download.
+     */
+    if (t->reached_private
+        && strcmp(type->content_type, INBOX_MEDIA_TYPE_UNKNOWN) == 0)
+    {
+        sender_media_failed(s, f, "from a private address, and of no type "
+                            "a phone sends", 1);
         return INBOX_OK;
     }
 

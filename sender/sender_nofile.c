@@ -25,7 +25,7 @@ sender_no_descriptor(sender_t *s, int64_t now)
 {
     if (inbox_nofile_short(&sender_nofile_episode, now)) {
         sender_log(s, "no file descriptor free (all %ld in use, "
-                   "RLIMIT_NOFILE): sends and image copies are given back "
+                   "RLIMIT_NOFILE): sends and media copies are given back "
                    "unsent, no attempt counted, and tried again %d ms "
                    "later; logged once until none lacks one for %d s",
                    s->nofile, SENDER_NO_DESCRIPTOR_WAIT_MS,
@@ -44,7 +44,7 @@ sender_no_descriptor_calm(sender_t *s, int64_t now)
     given_back = inbox_nofile_calm(&sender_nofile_episode, now);
     if (given_back > 0) {
         sender_log(s, "file descriptors free again: %llu requests (sends, "
-                   "image copies) were given back unsent meanwhile",
+                   "media copies) were given back unsent meanwhile",
                    (unsigned long long) given_back);
     }
 }

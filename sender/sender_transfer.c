@@ -359,6 +359,7 @@ sender_transfer_may_connect(sender_transfer_t *t, const struct sockaddr *addr,
         free(origin);
 
         if (same) {
+            t->reached_private = 1;
             return 1;
         }
     }

@@ -61,6 +61,9 @@ struct sender_transfer_s {
     /* set by sender_transfer_public_only */
     int                       public_only;
     char                     *trusted_origin;  /* owned, may be NULL */
+    /* a connection went to an address that is not public, allowed as
+     * the trusted origin's */
+    int                       reached_private;
     /* the last address a connection was refused to ("ADDRESS port N"),
      * "" if none was */
     char                      refused[INET6_ADDRSTRLEN + 16];

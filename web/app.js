@@ -2588,8 +2588,8 @@
             setUnreadTotal(ev.count);
             break;
         case 'message.updated':
-            /* a copy of an image landed: the thumbnail replaces its
-             * placeholder */
+            /* a copy of a file landed: its thumbnail, player or download
+             * replaces its placeholder */
             replaceMessage(ev.message);
             break;
         case 'message.status':

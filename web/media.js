@@ -64,7 +64,8 @@
      * are those the inbox keeps a copy as (libinbox's media.h); a type a
      * carrier named for a copy still to come may be any. */
     const KINDS = [
-        { re: /^image\/(jpeg|png|gif|webp)$/, name: 'Image', show: 'image' },
+        { re: /^image\/(jpeg|jpg|png|gif|webp|avif)$/, name: 'Image',
+          show: 'image' },
         { re: /^image\//, name: 'Photo', show: 'file' },
         { re: /^video\//, name: 'Video', show: 'video' },
         { re: /^audio\//, name: 'Audio', show: 'audio' },
@@ -73,11 +74,15 @@
         { re: /./, name: 'File', show: 'file' },
     ];
 
+    /* a carrier may write a type in any case and with parameters
+     * ("Text/VCard; charset=utf-8") */
     function kindOf(contentType) {
-        if (!contentType) {
+        const type = String(contentType || '').split(';')[0].trim()
+            .toLowerCase();
+        if (!type) {
             return { name: 'Attachment', show: 'file' };
         }
-        return KINDS.find((k) => k.re.test(contentType));
+        return KINDS.find((k) => k.re.test(type));
     }
 
     global.inboxMedia = Object.freeze({ problem, sizeText, kindOf });

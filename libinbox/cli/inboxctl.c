@@ -627,13 +627,38 @@ ctl_number_credentials(const inbox_number_t *number, char *out, size_t size)
 }
 
 
+/* A number's API base as number list shows it: a user and password in
+ * it are secrets too. */
+static void
+ctl_api_base_shown(const char *base, char *out, size_t size)
+{
+    const char  *host, *at, *end;
+
+    if (base == NULL) {
+        snprintf(out, size, "the carrier's");
+        return;
+    }
+
+    host = strstr(base, "://");
+    host = host != NULL ? host + 3 : base;
+    end = host + strcspn(host, "/?#");
+    at = memchr(host, '@', (size_t) (end - host));
+
+    if (at == NULL) {
+        snprintf(out, size, "%s", base);
+        return;
+    }
+
+    snprintf(out, size, "%.*s***%s", (int) (host - base), base, at);
+}
+
+
 static int
 ctl_number_list(inbox_store_t *store, ctl_words_t *words)
 {
     int                   api_w;
-    char                  credentials[256];
+    char                  credentials[256], api[1024];
     size_t                i;
-    const char           *api;
     inbox_error_t         err;
     inbox_number_t       *n;
     inbox_number_list_t   list;
@@ -647,8 +672,7 @@ ctl_number_list(inbox_store_t *store, ctl_words_t *words)
     api_w = (int) strlen("API BASE");
 
     for (i = 0; i < list.count; i++) {
-        api = list.items[i].api_base ? list.items[i].api_base
-                                     : "the carrier's";
+        ctl_api_base_shown(list.items[i].api_base, api, sizeof(api));
         api_w = CTL_MAX(api_w, (int) strlen(api));
     }
 
@@ -658,10 +682,11 @@ ctl_number_list(inbox_store_t *store, ctl_words_t *words)
     for (i = 0; i < list.count; i++) {
         n = &list.items[i];
         ctl_number_credentials(n, credentials, sizeof(credentials));
+        ctl_api_base_shown(n->api_base, api, sizeof(api));
         printf("%-16s  %-7s  %-8s  %-*s  %s\n", n->e164,
                inbox_carrier_name(n->carrier),
                n->carrier_answers_keywords ? "carrier" : "inbox", api_w,
-               n->api_base ? n->api_base : "the carrier's", credentials);
+               api, credentials);
     }
 
     if (list.truncated) {

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <inbox/carrier.h>
 #include <inbox/inbound.h>
+#include <inbox/keywords.h>
 #include <inbox/utf8.h>
 
 
@@ -124,7 +125,12 @@ inbox_inbound_media_over(inbox_inbound_t *msg, size_t more,
     char    *noted;
     size_t   size;
 
-    if (more == 0) {
+    /* a keyword stays one (STOP with a dozen pictures still opts out):
+     * its attachments past ten go unnoted */
+    if (more == 0
+        || inbox_keyword_match(msg->body, strlen(msg->body), NULL)
+           != INBOX_KEYWORD_NONE)
+    {
         return INBOX_OK;
     }
 

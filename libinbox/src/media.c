@@ -30,10 +30,10 @@
  */
 enum {
     INBOX_TYPE_JPEG, INBOX_TYPE_PNG, INBOX_TYPE_GIF, INBOX_TYPE_WEBP,
-    INBOX_TYPE_HEIC, INBOX_TYPE_MP4, INBOX_TYPE_3GPP, INBOX_TYPE_3GPP2,
-    INBOX_TYPE_MOV, INBOX_TYPE_M4A, INBOX_TYPE_MP3, INBOX_TYPE_AMR,
-    INBOX_TYPE_OGG, INBOX_TYPE_WAV, INBOX_TYPE_VCARD, INBOX_TYPE_PDF,
-    INBOX_TYPE_OCTET
+    INBOX_TYPE_AVIF, INBOX_TYPE_HEIC, INBOX_TYPE_MP4, INBOX_TYPE_3GPP,
+    INBOX_TYPE_3GPP2, INBOX_TYPE_MOV, INBOX_TYPE_M4A, INBOX_TYPE_AAC,
+    INBOX_TYPE_MP3, INBOX_TYPE_AMR, INBOX_TYPE_AMR_WB, INBOX_TYPE_OGG,
+    INBOX_TYPE_WAV, INBOX_TYPE_VCARD, INBOX_TYPE_PDF, INBOX_TYPE_OCTET
 };
 
 static const inbox_media_type_t  inbox_media_types[] = {
@@ -41,19 +41,22 @@ static const inbox_media_type_t  inbox_media_types[] = {
     [INBOX_TYPE_PNG]   = { "image/png", "png", 1 },
     [INBOX_TYPE_GIF]   = { "image/gif", "gif", 1 },
     [INBOX_TYPE_WEBP]  = { "image/webp", "webp", 0 },
+    [INBOX_TYPE_AVIF]  = { "image/avif", "avif", 0 },
     [INBOX_TYPE_HEIC]  = { "image/heic", "heic", 0 },
     [INBOX_TYPE_MP4]   = { "video/mp4", "mp4", 0 },
     [INBOX_TYPE_3GPP]  = { "video/3gpp", "3gp", 0 },
     [INBOX_TYPE_3GPP2] = { "video/3gpp2", "3g2", 0 },
     [INBOX_TYPE_MOV]   = { "video/quicktime", "mov", 0 },
     [INBOX_TYPE_M4A]   = { "audio/mp4", "m4a", 0 },
+    [INBOX_TYPE_AAC]   = { "audio/aac", "aac", 0 },
     [INBOX_TYPE_MP3]   = { "audio/mpeg", "mp3", 0 },
     [INBOX_TYPE_AMR]   = { "audio/amr", "amr", 0 },
+    [INBOX_TYPE_AMR_WB] = { "audio/amr-wb", "awb", 0 },
     [INBOX_TYPE_OGG]   = { "audio/ogg", "ogg", 0 },
     [INBOX_TYPE_WAV]   = { "audio/wav", "wav", 0 },
     [INBOX_TYPE_VCARD] = { "text/vcard", "vcf", 0 },
     [INBOX_TYPE_PDF]   = { "application/pdf", "pdf", 0 },
-    [INBOX_TYPE_OCTET] = { "application/octet-stream", "bin", 0 },
+    [INBOX_TYPE_OCTET] = { INBOX_MEDIA_TYPE_UNKNOWN, "bin", 0 },
 };
 
 #define INBOX_MEDIA_TYPES                                                     \
@@ -63,7 +66,9 @@ static const inbox_media_type_t  inbox_media_types[] = {
  * Signatures: a type, and the bytes that must be at each offset (one or
  * two runs, none holding a NUL).  The first that matches wins.  ISO
  * media files (MP4 and its kin) say which they are by the brand after
- * "ftyp"; a brand not listed is left to no known type.
+ * "ftyp"; a brand not listed is left to no known type.  MPEG audio
+ * frames begin FF and a byte saying the version and layer: layer III
+ * (MP3) with FB, FA, F3, F2 or E3, none (AAC in ADTS) with F1 or F9.
  */
 static const struct {
     unsigned     type;
@@ -76,11 +81,16 @@ static const struct {
     { INBOX_TYPE_WEBP,  { 0, 8 }, { "RIFF", "WEBP" } },
     { INBOX_TYPE_WAV,   { 0, 8 }, { "RIFF", "WAVE" } },
     { INBOX_TYPE_OGG,   { 0, 0 }, { "OggS", NULL } },
-    { INBOX_TYPE_AMR,   { 0, 0 }, { "#!AMR", NULL } },
+    { INBOX_TYPE_AMR_WB, { 0, 0 }, { "#!AMR-WB\n", NULL } },
+    { INBOX_TYPE_AMR,   { 0, 0 }, { "#!AMR\n", NULL } },
     { INBOX_TYPE_MP3,   { 0, 0 }, { "ID3", NULL } },
     { INBOX_TYPE_MP3,   { 0, 0 }, { "\xFF\xFB", NULL } },
+    { INBOX_TYPE_MP3,   { 0, 0 }, { "\xFF\xFA", NULL } },
     { INBOX_TYPE_MP3,   { 0, 0 }, { "\xFF\xF3", NULL } },
     { INBOX_TYPE_MP3,   { 0, 0 }, { "\xFF\xF2", NULL } },
+    { INBOX_TYPE_MP3,   { 0, 0 }, { "\xFF\xE3", NULL } },
+    { INBOX_TYPE_AAC,   { 0, 0 }, { "\xFF\xF1", NULL } },
+    { INBOX_TYPE_AAC,   { 0, 0 }, { "\xFF\xF9", NULL } },
     { INBOX_TYPE_PDF,   { 0, 0 }, { "%PDF-", NULL } },
     { INBOX_TYPE_MP4,   { 4, 8 }, { "ftyp", "isom" } },
     { INBOX_TYPE_MP4,   { 4, 8 }, { "ftyp", "iso2" } },
@@ -93,12 +103,16 @@ static const struct {
     { INBOX_TYPE_MP4,   { 4, 8 }, { "ftyp", "mmp4" } },
     { INBOX_TYPE_MP4,   { 4, 8 }, { "ftyp", "M4V " } },
     { INBOX_TYPE_MP4,   { 4, 8 }, { "ftyp", "dash" } },
-    { INBOX_TYPE_3GPP,  { 4, 8 }, { "ftyp", "3gp" } },
     { INBOX_TYPE_3GPP2, { 4, 8 }, { "ftyp", "3g2" } },
+    { INBOX_TYPE_3GPP,  { 4, 8 }, { "ftyp", "3g" } },
     { INBOX_TYPE_MOV,   { 4, 8 }, { "ftyp", "qt  " } },
     { INBOX_TYPE_M4A,   { 4, 8 }, { "ftyp", "M4A " } },
+    { INBOX_TYPE_M4A,   { 4, 8 }, { "ftyp", "M4B " } },
+    { INBOX_TYPE_AVIF,  { 4, 8 }, { "ftyp", "avif" } },
+    { INBOX_TYPE_AVIF,  { 4, 8 }, { "ftyp", "avis" } },
     { INBOX_TYPE_HEIC,  { 4, 8 }, { "ftyp", "heic" } },
     { INBOX_TYPE_HEIC,  { 4, 8 }, { "ftyp", "heix" } },
+    { INBOX_TYPE_HEIC,  { 4, 8 }, { "ftyp", "heis" } },
     { INBOX_TYPE_HEIC,  { 4, 8 }, { "ftyp", "mif1" } },
     { INBOX_TYPE_HEIC,  { 4, 8 }, { "ftyp", "msf1" } },
 };
@@ -121,7 +135,7 @@ inbox_media_magic_at(const unsigned char *bytes, size_t len, unsigned at,
 
 
 /* A vCard is text: "BEGIN:VCARD" in any case, after a UTF-8 byte order
- * mark if there is one. */
+ * mark and white space if there are any. */
 static int
 inbox_media_is_vcard(const unsigned char *bytes, size_t len)
 {
@@ -130,6 +144,13 @@ inbox_media_is_vcard(const unsigned char *bytes, size_t len)
     if (len >= 3 && memcmp(bytes, "\xEF\xBB\xBF", 3) == 0) {
         bytes += 3;
         len -= 3;
+    }
+
+    while (len > 0 && (*bytes == ' ' || *bytes == '\t' || *bytes == '\r'
+                       || *bytes == '\n'))
+    {
+        bytes++;
+        len--;
     }
 
     return len >= sizeof(begin) - 1

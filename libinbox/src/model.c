@@ -249,8 +249,29 @@ inbox_message_preview(const char *body, const inbox_media_t *media,
     memcpy(out->text, body, len);
     out->text[len] = '\0';
 
-    snprintf(out->media_type, sizeof(out->media_type), "%s",
-             media != NULL && media_count > 0 ? media[0].content_type : "");
+    inbox_media_type_plain(media != NULL && media_count > 0
+                           ? media[0].content_type : "",
+                           out->media_type, sizeof(out->media_type));
+}
+
+
+void
+inbox_media_type_plain(const char *type, char *out, size_t size)
+{
+    size_t  i;
+
+    /* "Image/JPEG; name=a.jpg" is image/jpeg: a type's name is ASCII in
+     * any case, its parameters say nothing of what it is */
+    for (i = 0; size > 0 && i < size - 1 && type[i] != '\0'
+                && type[i] != ';' && type[i] != ' '; i++)
+    {
+        out[i] = (type[i] >= 'A' && type[i] <= 'Z') ? type[i] - 'A' + 'a'
+                                                    : type[i];
+    }
+
+    if (size > 0) {
+        out[i] = '\0';
+    }
 }
 
 

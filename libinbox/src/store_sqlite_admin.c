@@ -501,9 +501,13 @@ inbox_sqlite_number_remove(inbox_store_t *store, const char *org_id,
     }
 
     if (sqlite3_changes(conn->db) == 0) {
+        /* no organization is said as such, as MongoDB's check says it */
+        status = inbox_sqlite_org_known(conn, org, org_id, err);
         inbox_sqlite_rollback(conn);
-        return inbox_error_set(err, INBOX_ERR_NOT_FOUND,
-                               "The organization has no number %s.", e164);
+
+        return status != INBOX_OK ? status
+               : inbox_error_set(err, INBOX_ERR_NOT_FOUND,
+                                 "The organization has no number %s.", e164);
     }
 
     if (*waiting > 0) {

@@ -193,7 +193,7 @@ test('number list shows an organization\'s numbers in the order added, '
               '--account-sid', sid, '--auth-token', 'twilio-secret']);
     await ok(['number', 'add', org, '+13125550190', '--carrier', 'telnyx',
               '--public-key', key, '--api-key', 'telnyx-secret',
-              '--api-base', 'http://127.0.0.1:8090',
+              '--api-base', 'http://gw:gw-secret@127.0.0.1:8090/v2',
               '--keyword-answers', 'inbox']);
     await ok(['number', 'add', other, '+13125550192', '--carrier', 'twilio',
               '--account-sid', sid, '--auth-token', 'other-secret']);
@@ -203,7 +203,8 @@ test('number list shows an organization\'s numbers in the order added, '
         ['NUMBER', 'CARRIER', 'KEYWORDS', 'API BASE', 'CREDENTIALS'],
         ['+13125550191', 'twilio', 'carrier', 'the carrier\'s',
          `account ${sid}, auth token set`],
-        ['+13125550190', 'telnyx', 'inbox', 'http://127.0.0.1:8090',
+        // a gateway's user and password are secrets too
+        ['+13125550190', 'telnyx', 'inbox', 'http://***@127.0.0.1:8090/v2',
          'api key set, public key set'],
     ]);
     assert.doesNotMatch(listed, /secret|other|0192/);
@@ -212,6 +213,8 @@ test('number list shows an organization\'s numbers in the order added, '
     assert.equal(await ok(['number', 'list', none]),
                  'NUMBER            CARRIER  KEYWORDS  API BASE  CREDENTIALS');
     await fails(['number', 'list', '999999'], /no organization/i);
+    await fails(['number', 'remove', '999999', '+13125550191'],
+                /There is no organization with the id "999999"/);
 
     // a number released at the carrier goes, as it was typed; only the
     // organization's own

@@ -93,10 +93,22 @@ TEST(a_copy_is_whatever_the_phone_attached_by_its_leading_bytes)
               "video/3gpp2");
     CHECK_STR(copy_type("\0\0\0\x14" "ftypqt  \0\0\0\0", 16),
               "video/quicktime");
+    CHECK_STR(copy_type("\0\0\0\x14" "ftyp3gr6\0\0\0\0", 16),
+              "video/3gpp");
+    CHECK_STR(copy_type("\0\0\0\x1C" "ftypavif\0\0\0\0", 16),
+              "image/avif");
+    CHECK_STR(copy_type("\0\0\0\x18" "ftypheis\0\0\0\0", 16),
+              "image/heic");
 
     /* voice notes */
     CHECK_STR(copy_type("\0\0\0\x1C" "ftypM4A \0\0\0\0", 16), "audio/mp4");
+    CHECK_STR(copy_type("\0\0\0\x1C" "ftypM4B \0\0\0\0", 16), "audio/mp4");
     CHECK_STR(copy_type("#!AMR\n\x3C", 7), "audio/amr");
+    CHECK_STR(copy_type("#!AMR-WB\n\x04", 10), "audio/amr-wb");
+    CHECK_STR(copy_type("\xFF\xFA\x90\x64", 4), "audio/mpeg");
+    CHECK_STR(copy_type("\xFF\xE3\x18\xC4", 4), "audio/mpeg");
+    CHECK_STR(copy_type("\xFF\xF1\x50\x80", 4), "audio/aac");
+    CHECK_STR(copy_type("\xFF\xF9\x50\x80", 4), "audio/aac");
     CHECK_STR(copy_type("ID3\x04\0\0\0\0", 8), "audio/mpeg");
     CHECK_STR(copy_type("\xFF\xFB\x90\x64", 4), "audio/mpeg");
     CHECK_STR(copy_type("OggS\0\x02", 6), "audio/ogg");
@@ -105,6 +117,7 @@ TEST(a_copy_is_whatever_the_phone_attached_by_its_leading_bytes)
     /* a contact card, in any case and after a byte order mark */
     CHECK_STR(copy_type("BEGIN:VCARD\r\nVERSION:3.0", 24), "text/vcard");
     CHECK_STR(copy_type("begin:vcard\n", 12), "text/vcard");
+    CHECK_STR(copy_type("\r\n  BEGIN:VCARD\r\n", 17), "text/vcard");
     CHECK_STR(copy_type("\xEF\xBB\xBF" "BEGIN:VCARD\r\n", 16), "text/vcard");
     CHECK_STR(copy_type("%PDF-1.7\n", 9), "application/pdf");
 
@@ -120,6 +133,8 @@ TEST(a_copy_is_whatever_the_phone_attached_by_its_leading_bytes)
     CHECK_STR(copy_type("RIFF\x24\0\0\0AVI ", 12),
               "application/octet-stream");
     CHECK_STR(copy_type("x", 1), "application/octet-stream");
+    CHECK_STR(copy_type("\xFF", 1), "application/octet-stream");
+    CHECK_STR(copy_type("#!AMRX", 6), "application/octet-stream");
 
     /* nothing at all is no file */
     CHECK(inbox_media_type("", 0) == NULL);

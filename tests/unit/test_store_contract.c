@@ -2392,6 +2392,20 @@ TEST(a_media_only_message_previews_as_empty_with_its_type)
     CHECK_STR(c.last_message.media_type, "image/png");
     inbox_conversation_free(&c);
 
+    /* a type as a carrier may write it is a name alone */
+    inbound_init(&m, "MM2", BOB, NUMBER, "", T0);
+    m.in.media_count = 1;
+    snprintf(m.in.media[0].url, sizeof(m.in.media[0].url),
+             "https://api.twilio.com/media/ME2");
+    snprintf(m.in.media[0].content_type, sizeof(m.in.media[0].content_type),
+             "Text/X-VCard; charset=utf-8");
+    CHECK_INT(inbox_store_inbound_ingest(f.store, &m.in, 1, &r, NULL, NULL),
+              INBOX_OK);
+    CHECK_INT(inbox_store_conversation_get(f.store, f.org, r.conversation_id,
+                                           &c, NULL), INBOX_OK);
+    CHECK_STR(c.last_message.media_type, "text/x-vcard");
+    inbox_conversation_free(&c);
+
     /* a text after it has none */
     CHECK_INT(receive(&f, "SM2", ALICE, "and this", T0 + 1, &r, NULL),
               INBOX_OK);
@@ -9150,9 +9164,12 @@ TEST(a_number_is_removed_once_nothing_waits_to_go_from_it)
                                         &err), INBOX_ERR_NOT_FOUND);
     CHECK_INT(inbox_store_number_remove(f.store, f.org, "+15559990000",
                                         &waiting, &err), INBOX_ERR_NOT_FOUND);
+    CHECK_STR(err.message, "The organization has no number +15559990000.");
     CHECK_INT(inbox_store_number_remove(f.store, f.backend->missing_id,
                                         NUMBER2, &waiting, &err),
               INBOX_ERR_NOT_FOUND);
+    CHECK(strstr(err.message, "There is no organization with the id")
+          != NULL);
 
     /* not while the reply waits: it would fail instead of going */
     CHECK_INT(inbox_store_number_remove(f.store, f.org, NUMBER2, &waiting,

@@ -472,6 +472,15 @@ TEST(message_received_keeps_ten_media_and_notes_the_rest)
     free(body);
     free(text);
 
+    /* a keyword stays one, its attachments past ten unnoted */
+    media_list(media, 12);
+    body = received(media, "1", "\"STOP\"", "\"MMS\"");
+    CHECK_INT(parse(body, &ev, &err), INBOX_OK);
+    CHECK_STR(ev.inbound.body, "STOP");
+    CHECK_INT(ev.inbound.media_count, INBOX_MEDIA_MAX);
+    inbox_telnyx_event_free(&ev);
+    free(body);
+
     /* exactly ten: no note */
     media_list(media, 10);
     body = received(media, "1", "\"look\"", "\"MMS\"");

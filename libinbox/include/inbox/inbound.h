@@ -51,7 +51,8 @@ void inbox_inbound_media(inbox_media_t *media, const char *url,
  * Telnyx documents none for what it delivers).  When the carrier named
  * `more` beyond those, a note saying so ends msg->body ("[2 more
  * attachments not kept]"), as a cut text's does: the agent can ask the
- * contact for them.  INBOX_ERR_INTERNAL only when out of memory.
+ * contact for them; not a keyword's (keywords.h), which must stay one.
+ * INBOX_ERR_INTERNAL only when out of memory.
  */
 inbox_status_t inbox_inbound_media_over(inbox_inbound_t *msg, size_t more,
     inbox_error_t *err);

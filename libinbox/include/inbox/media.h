@@ -31,7 +31,7 @@
  * client_max_body_size of the upload's location). */
 #define INBOX_MEDIA_SIZE_DEFAULT   (5 * 1024 * 1024)
 /* How many leading bytes decide a type. */
-#define INBOX_MEDIA_SNIFF_LEN      16
+#define INBOX_MEDIA_SNIFF_LEN      32
 /* The token: 32 random bytes in base64url, without padding. */
 #define INBOX_MEDIA_TOKEN_LEN      43
 /* Where a stored file is served, below the inbox's own origin. */
@@ -45,12 +45,15 @@ typedef struct {
     unsigned     uploadable:1;    /* JPEG, PNG, GIF */
 } inbox_media_type_t;
 
+/* A copy's bytes of no type known here. */
+#define INBOX_MEDIA_TYPE_UNKNOWN   "application/octet-stream"
+
 /* The type the first len bytes of a copy say it is (at least
  * INBOX_MEDIA_SNIFF_LEN of them, or the whole file if shorter):
- * images (JPEG, PNG, GIF, WebP, HEIC), videos (MP4, 3GPP, 3GPP2,
- * QuickTime), audio (MP4, MP3, AMR, Ogg, WAV), a vCard, a PDF, and
- * application/octet-stream ("bin") for anything else; NULL only when
- * len is 0. */
+ * images (JPEG, PNG, GIF, WebP, AVIF, HEIC), videos (MP4, 3GPP, 3GPP2,
+ * QuickTime), audio (MP4, AAC, MP3, AMR, AMR-WB, Ogg, WAV), a vCard, a
+ * PDF, and INBOX_MEDIA_TYPE_UNKNOWN ("bin") for anything else; NULL only
+ * when len is 0. */
 const inbox_media_type_t *inbox_media_type(const void *bytes, size_t len);
 
 /* The same for an upload: only JPEG, PNG or GIF, else NULL. */

@@ -282,7 +282,8 @@ unsigned inbox_list_limit(unsigned limit);
  * The thread list's line for a message: the body's first bytes (at most
  * INBOX_PREVIEW_MAX - 1), cut between two UTF-8 characters, and the type
  * of its first attachment as the carrier named it (or the upload's; ""
- * for none, or one the carrier did not name).  A message without text
+ * for none, or one the carrier did not name), as a name alone
+ * (inbox_media_type_plain).  A message without text
  * has the text "": a client says what it carries by that type (the web
  * app: "Picture message", "Contact card").
  */
@@ -293,6 +294,11 @@ typedef struct {
 
 void inbox_message_preview(const char *body, const inbox_media_t *media,
     size_t media_count, inbox_preview_t *out);
+
+/* A carrier's media type as a name alone, in lower case and without
+ * parameters ("Text/VCard; charset=utf-8" is "text/vcard"), into out (of
+ * size bytes). */
+void inbox_media_type_plain(const char *type, char *out, size_t size);
 
 /*
  * What a conversation adds to its organization's unread total (and so to

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <inbox/carrier.h>
 #include <inbox/inbound.h>
 #include <inbox/keywords.h>
@@ -114,6 +115,20 @@ inbox_inbound_media(inbox_media_t *media, const char *url, size_t url_len,
 
     memcpy(media->url, url, url_len);
     media->state = INBOX_MEDIA_PENDING;
+}
+
+
+int
+inbox_inbound_media_is_layout(const char *type, size_t type_len)
+{
+    static const char  smil[] = "application/smil";
+
+    return type != NULL && type_len >= sizeof(smil) - 1
+           && strncasecmp(type, smil, sizeof(smil) - 1) == 0
+           && (type_len == sizeof(smil) - 1
+               || type[sizeof(smil) - 1] == ';'
+               || type[sizeof(smil) - 1] == ' '
+               || type[sizeof(smil) - 1] == '+');
 }
 
 

@@ -570,7 +570,7 @@ inbox_telnyx_received(yajl_val data, yajl_val payload,
     const char *default_country, inbox_telnyx_event_t *ev,
     inbox_error_t *err)
 {
-    size_t              i;
+    size_t              i, more;
     yajl_val            v, media, item;
     const char         *id, *text, *url, *type;
     inbox_status_t      rc;
@@ -637,26 +637,36 @@ inbox_telnyx_received(yajl_val data, yajl_val payload,
                        "data.payload.media", "media is not a list");
         }
 
-        /* the first ten kept, the rest noted (inbound.h) */
-        msg->media_count = media->u.array.len < INBOX_MEDIA_MAX
-                           ? media->u.array.len : INBOX_MEDIA_MAX;
+        more = 0;
 
-        rc = inbox_inbound_media_over(msg, media->u.array.len
-                                           - msg->media_count, err);
-        if (rc != INBOX_OK) {
-            return rc;
-        }
-
-        for (i = 0; i < msg->media_count; i++) {
+        for (i = 0; i < media->u.array.len; i++) {
             item = media->u.array.values[i];
             url = inbox_carrier_string(inbox_carrier_get(item, url_path));
             type = inbox_carrier_string(inbox_carrier_get(item, type_path));
 
+            if (inbox_inbound_media_is_layout(type, type ? strlen(type)
+                                                         : 0))
+            {
+                continue;
+            }
+
+            /* the first ten kept, the rest noted (inbound.h) */
+            if (msg->media_count == INBOX_MEDIA_MAX) {
+                more++;
+                continue;
+            }
+
             /* a type left out or null is unknown ("") until the copy
              * reads it from the bytes; an item it cannot fetch is kept
              * failed, not the message refused */
-            inbox_inbound_media(&msg->media[i], url, url ? strlen(url) : 0,
-                                type, type ? strlen(type) : 0);
+            inbox_inbound_media(&msg->media[msg->media_count++], url,
+                                url ? strlen(url) : 0, type,
+                                type ? strlen(type) : 0);
+        }
+
+        rc = inbox_inbound_media_over(msg, more, err);
+        if (rc != INBOX_OK) {
+            return rc;
         }
     }
 

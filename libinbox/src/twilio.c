@@ -774,13 +774,15 @@ inbox_twilio_media(const inbox_form_t *form, inbox_inbound_t *msg,
             return rc;
         }
 
+        if (inbox_inbound_media_is_layout(type->value, type->value_len)) {
+            continue;
+        }
+
         /* an item that cannot be fetched is kept failed, not the
          * message refused (inbound.h) */
-        inbox_inbound_media(&msg->media[i], url->value, url->value_len,
-                            type->value, type->value_len);
+        inbox_inbound_media(&msg->media[msg->media_count++], url->value,
+                            url->value_len, type->value, type->value_len);
     }
-
-    msg->media_count = num_media;
 
     return INBOX_OK;
 }

@@ -435,7 +435,7 @@ media_list(char *out, size_t n)
 
 TEST(message_received_keeps_ten_media_and_notes_the_rest)
 {
-    char                  *body, *text, media[4096];
+    char                  *body, *text, media[8192], list[4096];
     inbox_error_t          err;
     inbox_telnyx_event_t   ev;
 
@@ -478,6 +478,21 @@ TEST(message_received_keeps_ten_media_and_notes_the_rest)
     CHECK_INT(parse(body, &ev, &err), INBOX_OK);
     CHECK_STR(ev.inbound.body, "STOP");
     CHECK_INT(ev.inbound.media_count, INBOX_MEDIA_MAX);
+    inbox_telnyx_event_free(&ev);
+    free(body);
+
+    /* layout parts (SMIL) are no attachments: neither kept nor counted */
+    media_list(list, 10);
+    list[strlen(list) - 1] = '\0';
+    snprintf(media, sizeof(media), "[{\"url\":\"https://m.example/s\","
+             "\"content_type\":\"application/smil\"},%s,"
+             "{\"url\":\"https://m.example/t\","
+             "\"content_type\":\"application/smil\"}]", list + 1);
+    body = received(media, "1", "\"look\"", "\"MMS\"");
+    CHECK_INT(parse(body, &ev, &err), INBOX_OK);
+    CHECK_INT(ev.inbound.media_count, INBOX_MEDIA_MAX);
+    CHECK_STR(ev.inbound.media[0].url, "https://m.example/0");
+    CHECK_STR(ev.inbound.body, "look");
     inbox_telnyx_event_free(&ev);
     free(body);
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <inbox/form.h>
+#include <inbox/inbound.h>
 #include <inbox/twilio.h>
 #include "check.h"
 
@@ -667,6 +668,36 @@ TEST(inbound_reads_message_with_all_media)
 
     inbox_inbound_free(&msg);
     inbox_form_free(&form);
+}
+
+
+TEST(inbound_leaves_out_the_layout_of_an_mms)
+{
+    inbox_form_t     form;
+    inbox_error_t    err;
+    inbox_inbound_t  msg;
+
+    /* SMIL says how the parts are laid out: nothing a person reads */
+    parse("MessageSid=" SID "&AccountSid=" ACCOUNT
+          "&From=%2B15551234567&To=%2B15557654321&NumMedia=3"
+          "&MediaUrl0=https%3A%2F%2Fapi.twilio.com%2Fm0"
+          "&MediaContentType0=application%2Fsmil"
+          "&MediaUrl1=https%3A%2F%2Fapi.twilio.com%2Fm1"
+          "&MediaContentType1=image%2Fjpeg"
+          "&MediaUrl2=https%3A%2F%2Fapi.twilio.com%2Fm2"
+          "&MediaContentType2=Application%2FSMIL%3B+charset%3Dutf-8",
+          &form);
+    CHECK_INT(inbox_twilio_inbound_parse(&form, "US", &msg, &err), INBOX_OK);
+    CHECK_INT(msg.media_count, 1);
+    CHECK_STR(msg.media[0].url, "https://api.twilio.com/m1");
+    CHECK_STR(msg.media[0].content_type, "image/jpeg");
+    inbox_inbound_free(&msg);
+    inbox_form_free(&form);
+
+    CHECK(inbox_inbound_media_is_layout("application/smil+xml", 20));
+    CHECK(!inbox_inbound_media_is_layout("application/smiley", 18));
+    CHECK(!inbox_inbound_media_is_layout("text/plain", 10));
+    CHECK(!inbox_inbound_media_is_layout(NULL, 0));
 }
 
 

@@ -47,6 +47,14 @@ void inbox_inbound_media(inbox_media_t *media, const char *url,
     size_t url_len, const char *type, size_t type_len);
 
 /*
+ * Whether a media item the carrier named by type (type_len bytes; NULL
+ * for none) is the message's layout, SMIL (application/smil, any case,
+ * with parameters), which a phone sends with its attachments to say how
+ * they are laid out: nothing a person reads, and not kept.
+ */
+int inbox_inbound_media_is_layout(const char *type, size_t type_len);
+
+/*
  * A message keeps its first INBOX_MEDIA_MAX media items (Twilio's limit;
  * Telnyx documents none for what it delivers).  When the carrier named
  * `more` beyond those, a note saying so ends msg->body ("[2 more

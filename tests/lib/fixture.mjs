@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { startCluster } from './cluster.mjs';
+import { closeLeftSockets } from './inbox.mjs';
 
 // ctx.ready resolves with the cluster: a file's own before() hooks must
 // await it (Node 20 does not wait for one root hook before the next).
@@ -24,6 +25,7 @@ export function useCluster(opts) {
     after(async () => {
         await ctx.ready.catch(() => {});
         if (ctx.cluster) {
+            closeLeftSockets();
             await ctx.cluster.stop();
             ctx.cluster.cleanup();
         }
@@ -39,6 +41,11 @@ export function errorLogIsCleanTest(ctx, beforeStop = async () => {}) {
     test('nginx stops cleanly and logged no alert, emerg or crash',
         async () => {
             assert.ok(ctx.cluster, 'the cluster started');
+            const left = closeLeftSockets();
+            if (left > 0) {
+                process.stderr.write(`# ${left} WebSocket(s) left open by `
+                    + 'a failed test, cut before the stop\n');
+            }
             await beforeStop();
             const started = Date.now();
             await ctx.cluster.stop();

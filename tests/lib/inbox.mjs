@@ -280,10 +280,25 @@ export function wsUpgrade(url, { protocols = 'inbox.v1', ...options } = {}) {
     });
 }
 
+// Client sockets not yet closed, whoever opened them (see
+// closeLeftSockets).
+const openClients = new Set();
+
+// Cuts every client socket a test left open, as a test that failed between
+// opening two sockets does; resolves with how many there were.  A socket
+// left open would keep nginx's graceful stop waiting on its upgraded
+// connection and fail the file's clean-stop test for the earlier failure.
+export function closeLeftSockets() {
+    const left = [...openClients];
+    left.forEach((c) => c.close());
+    return left.length;
+}
+
 // A client socket that keeps every frame it gets, and once closed the
 // close code and reason it was given (1006: none, the connection was cut).
 export class WsClient {
     constructor(ws) {
+        openClients.add(this);
         this.ws = ws;
         this.frames = [];
         this.waiters = [];
@@ -298,6 +313,7 @@ export class WsClient {
             this.waiters = this.waiters.filter((w) => !w());
         });
         ws.on('close', (code, reason) => {
+            openClients.delete(this);
             this.closed = true;
             this.closeCode = code;
             this.closeReason = reason.toString();
@@ -338,6 +354,7 @@ export class WsClient {
     }
 
     close() {
+        openClients.delete(this);
         if (!this.closed) {
             this.ws.terminate();
         }

@@ -473,14 +473,21 @@ inbox_change_add_contact(inbox_change_t *change,
 
 
 void
-inbox_change_media(inbox_change_t *change, const inbox_message_t *message)
+inbox_change_media(inbox_change_t *change, const inbox_message_t *message,
+    const inbox_conversation_t *conversation)
 {
     memset(change, 0, sizeof(inbox_change_t));
 
     change->message = message;
+    change->conversation = conversation;
 
     inbox_change_append(change, "message.updated", message->conversation_id,
                         message->id);
+
+    if (conversation != NULL) {
+        inbox_change_append(change, "conversation.updated", conversation->id,
+                            NULL);
+    }
 }
 
 

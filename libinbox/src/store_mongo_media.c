@@ -22,9 +22,14 @@
 static inbox_status_t inbox_mongo_media_lease(inbox_mongo_store_t *ms,
     const bson_oid_t *message, unsigned idx, int64_t now,
     int64_t lease_until, int *leased, inbox_error_t *err);
+static inbox_status_t inbox_mongo_media_retype_thread(
+    inbox_mongo_store_t *ms, const bson_oid_t *org, const bson_oid_t *id,
+    const inbox_message_t *message, const char *content_type,
+    inbox_conversation_t *conversation, int *retyped, inbox_error_t *err);
 static inbox_status_t inbox_mongo_media_settle(inbox_mongo_store_t *ms,
     const char *message_id, unsigned idx, bson_t *set, int give_back,
-    int final, inbox_event_list_t *events, inbox_error_t *err);
+    int final, const char *stored_type, inbox_event_list_t *events,
+    inbox_error_t *err);
 
 
 inbox_status_t
@@ -483,7 +488,8 @@ inbox_mongo_media_fetch_done(inbox_store_t *store, const char *message_id,
     BSON_APPEND_INT64(&set, path, bytes);
 
     return inbox_mongo_media_settle((inbox_mongo_store_t *) store, message_id,
-                                    idx, &set, 0, 1, events, err);
+                                    idx, &set, 0, 1, content_type, events,
+                                    err);
 }
 
 
@@ -508,7 +514,8 @@ inbox_mongo_media_fetch_failed(inbox_store_t *store, const char *message_id,
     }
 
     return inbox_mongo_media_settle((inbox_mongo_store_t *) store, message_id,
-                                    idx, &set, 0, retry_at <= 0, events, err);
+                                    idx, &set, 0, retry_at <= 0, NULL, events,
+                                    err);
 }
 
 
@@ -526,7 +533,7 @@ inbox_mongo_media_fetch_give_back(inbox_store_t *store,
     BSON_APPEND_DATE_TIME(&set, path, due_at);
 
     return inbox_mongo_media_settle((inbox_mongo_store_t *) store, message_id,
-                                    idx, &set, 1, 0, NULL, err);
+                                    idx, &set, 1, 0, NULL, NULL, err);
 }
 
 
@@ -534,24 +541,28 @@ inbox_mongo_media_fetch_give_back(inbox_store_t *store,
  * Sets set (destroyed here) on the message while media idx is pending;
  * with give_back, also takes back the attempt its claim counted (only
  * from one that has one); when final, message.updated with the message
- * as it is then.  A media that is not pending (or has no attempt to take
- * back) is a conflict; one that is not there, not found.
+ * as it is then, and with stored_type (a copy's type, else NULL) the
+ * thread's row retyped as inbox_mongo_media_retype_thread says.  A media
+ * that is not pending (or has no attempt to take back) is a conflict;
+ * one that is not there, not found.
  */
 static inbox_status_t
 inbox_mongo_media_settle(inbox_mongo_store_t *ms, const char *message_id,
     unsigned idx, bson_t *set, int give_back, int final,
-    inbox_event_list_t *events, inbox_error_t *err)
+    const char *stored_type, inbox_event_list_t *events, inbox_error_t *err)
 {
-    int              found;
-    char             state[32], attempts[32], item[32];
-    char             org_hex[INBOX_ID_MAX];
-    bson_t           value, doc, query, update;
-    bson_oid_t       oid, org;
-    inbox_change_t   change;
-    inbox_status_t   rc;
-    inbox_message_t  message;
+    int                   found, retyped;
+    char                  state[32], attempts[32], item[32];
+    char                  org_hex[INBOX_ID_MAX];
+    bson_t                value, doc, query, update;
+    bson_oid_t            oid, org;
+    inbox_change_t        change;
+    inbox_status_t        rc;
+    inbox_message_t       message;
+    inbox_conversation_t  conversation;
 
     memset(&message, 0, sizeof(inbox_message_t));
+    memset(&conversation, 0, sizeof(inbox_conversation_t));
 
     if (inbox_mongo_parse_id(message_id, &oid) != 0) {
         bson_destroy(set);
@@ -634,12 +645,74 @@ inbox_mongo_media_settle(inbox_mongo_store_t *ms, const char *message_id,
 
     bson_destroy(&value);
 
+    retyped = 0;
+
+    if (rc == INBOX_OK && stored_type != NULL && idx == 0) {
+        rc = inbox_mongo_media_retype_thread(ms, &org, &oid, &message,
+                                             stored_type, &conversation,
+                                             &retyped, err);
+    }
+
     if (rc == INBOX_OK) {
-        inbox_change_media(&change, &message);
+        inbox_change_media(&change, &message,
+                           retyped ? &conversation : NULL);
         rc = inbox_mongo_events_append(ms, &org, &change, events, err);
     }
 
     inbox_message_free(&message);
+    inbox_conversation_free(&conversation);
+
+    return rc;
+}
+
+
+/*
+ * The copy of message's first attachment is content_type: when message is
+ * its thread's last one, the thread's list row says so from now on
+ * (*retyped, and the thread as it is then in *conversation), unless it
+ * said so already.
+ */
+static inbox_status_t
+inbox_mongo_media_retype_thread(inbox_mongo_store_t *ms,
+    const bson_oid_t *org, const bson_oid_t *id,
+    const inbox_message_t *message, const char *content_type,
+    inbox_conversation_t *conversation, int *retyped, inbox_error_t *err)
+{
+    char            plain[INBOX_CONTENT_TYPE_MAX];
+    bson_t          value;
+    bson_oid_t      conversation_id;
+    inbox_status_t  rc;
+
+    if (inbox_mongo_parse_id(message->conversation_id, &conversation_id)
+        != 0)
+    {
+        return inbox_error_set(err, INBOX_ERR_INTERNAL,
+                               "The message has no conversation.");
+    }
+
+    inbox_media_type_plain(content_type, plain, sizeof(plain));
+
+    rc = inbox_mongo_run_find_and_modify(ms,
+        BCON_NEW("findAndModify", BCON_UTF8("conversations"),
+                 "query", "{",
+                     "_id", BCON_OID(&conversation_id),
+                     "org_id", BCON_OID(org),
+                     "last_message.id", BCON_OID(id),
+                     "last_message.media_type", "{",
+                         "$ne", BCON_UTF8(plain),
+                     "}",
+                 "}",
+                 "update", "{", "$set", "{",
+                     "last_message.media_type", BCON_UTF8(plain),
+                 "}", "}",
+                 "new", BCON_BOOL(true)),
+        &value, retyped, err);
+
+    if (rc == INBOX_OK && *retyped) {
+        inbox_mongo_parse_conversation(&value, conversation);
+    }
+
+    bson_destroy(&value);
 
     return rc;
 }

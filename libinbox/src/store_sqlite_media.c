@@ -13,6 +13,10 @@ static inbox_status_t inbox_sqlite_media_settle(inbox_store_t *store,
     const char *sql, const char *file, const char *content_type,
     int64_t bytes, int64_t retry_at, inbox_event_list_t *events,
     inbox_error_t *err);
+static inbox_status_t inbox_sqlite_media_retype_thread(
+    inbox_sqlite_conn_t *conn, int64_t org, int64_t id,
+    const inbox_message_t *message, const char *content_type,
+    inbox_conversation_t *conversation, int *retyped, inbox_error_t *err);
 
 
 inbox_status_t
@@ -474,7 +478,7 @@ inbox_sqlite_media_settle(inbox_store_t *store, const char *message_id,
     const char *content_type, int64_t bytes, int64_t retry_at,
     inbox_event_list_t *events, inbox_error_t *err)
 {
-    int                   rc, changed, exists;
+    int                   rc, changed, exists, retyped;
     char                  org_text[INBOX_ID_MAX];
     int64_t               id, org;
     sqlite3_stmt         *stmt;
@@ -483,6 +487,7 @@ inbox_sqlite_media_settle(inbox_store_t *store, const char *message_id,
     inbox_error_t         fallback;
     inbox_message_t       message;
     inbox_sqlite_conn_t  *conn;
+    inbox_conversation_t  conversation;
 
     if (err == NULL) {
         err = &fallback;
@@ -490,6 +495,7 @@ inbox_sqlite_media_settle(inbox_store_t *store, const char *message_id,
 
     memset(&change, 0, sizeof(inbox_change_t));
     memset(&message, 0, sizeof(inbox_message_t));
+    memset(&conversation, 0, sizeof(inbox_conversation_t));
     org = 0;
 
     if (inbox_sqlite_parse_id(message_id, &id) != 0) {
@@ -566,7 +572,18 @@ inbox_sqlite_media_settle(inbox_store_t *store, const char *message_id,
         goto failed;
     }
 
-    inbox_change_media(&change, &message);
+    retyped = 0;
+
+    if (content_type != NULL && idx == 0) {
+        status = inbox_sqlite_media_retype_thread(conn, org, id, &message,
+                                                  content_type, &conversation,
+                                                  &retyped, err);
+        if (status != INBOX_OK) {
+            goto failed;
+        }
+    }
+
+    inbox_change_media(&change, &message, retyped ? &conversation : NULL);
 
     status = inbox_sqlite_events_record(conn, org, &change, inbox_now_ms(),
                                         err);
@@ -587,6 +604,7 @@ inbox_sqlite_media_settle(inbox_store_t *store, const char *message_id,
 
     inbox_change_free(&change);
     inbox_message_free(&message);
+    inbox_conversation_free(&conversation);
 
     return status;
 
@@ -595,8 +613,64 @@ failed:
     inbox_sqlite_rollback(conn);
     inbox_change_free(&change);
     inbox_message_free(&message);
+    inbox_conversation_free(&conversation);
 
     return status;
+}
+
+
+/*
+ * The copy of message's first attachment is content_type: when message is
+ * its thread's last one, the thread's list row says so from now on
+ * (*retyped, and the thread as it is then in *conversation), unless it
+ * said so already.
+ */
+static inbox_status_t
+inbox_sqlite_media_retype_thread(inbox_sqlite_conn_t *conn, int64_t org,
+    int64_t id, const inbox_message_t *message, const char *content_type,
+    inbox_conversation_t *conversation, int *retyped, inbox_error_t *err)
+{
+    int            rc;
+    char           plain[INBOX_CONTENT_TYPE_MAX];
+    int64_t        conversation_id;
+    sqlite3_stmt  *stmt;
+
+    if (inbox_sqlite_parse_id(message->conversation_id, &conversation_id)
+        != 0)
+    {
+        return inbox_error_set(err, INBOX_ERR_INTERNAL,
+                               "The message has no conversation.");
+    }
+
+    inbox_media_type_plain(content_type, plain, sizeof(plain));
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_MEDIA_RETYPE_THREAD,
+        "UPDATE conversations SET last_media_type = ?3"
+        " WHERE id = ?1 AND last_message_id = ?2"
+        " AND last_media_type IS NOT ?3", err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, conversation_id);
+    sqlite3_bind_int64(stmt, 2, id);
+    inbox_sqlite_bind_text(stmt, 3, plain);
+
+    rc = sqlite3_step(stmt);
+    inbox_sqlite_done(stmt);
+
+    if (rc != SQLITE_DONE) {
+        return inbox_sqlite_fail(conn, rc, err);
+    }
+
+    if (sqlite3_changes(conn->db) == 0) {
+        return INBOX_OK;
+    }
+
+    *retyped = 1;
+
+    return inbox_sqlite_conversation_load(conn, org, conversation_id,
+                                          conversation, err);
 }
 
 

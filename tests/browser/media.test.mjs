@@ -242,6 +242,22 @@ test('a voice note plays in the thread and a contact card and a file of '
         await details.filter({ hasText: 'my details' }).waitFor();
         assert.deepEqual((await details.allTextContents()).slice(0, 2),
                          ['Contact card', 'my details']);
+
+        // a card the carrier called a picture: the list says what its copy
+        // is once it lands, live
+        await deliverInbound(cluster, { from: sender, body: '', media: [
+            { url: carrierUrl(5), content_type: 'image/jpeg' }] });
+        const row = p.locator('#threads > li').first()
+            .locator('.row-preview-text');
+        await row.filter({ hasText: /^Picture message$/ }).waitFor();
+        const last = await api(cluster,
+            `/api/v1/conversations/${conv.id}/messages`, org.token);
+        const path = join(cluster.dir, 'fetched-card');
+        writeFileSync(path, vcard('Ana Lima', sender));
+        await fetcher('media-claim', String(Date.now()), '10');
+        await fetcher('media-copy', cluster.mediaDir, last.json.items[0].id,
+                      '0', path);
+        await row.filter({ hasText: /^Contact card$/ }).waitFor();
     } finally {
         await p.context().close();
     }

@@ -5740,8 +5740,10 @@ TEST(a_copy_is_kept_as_whatever_the_phone_sent)
     CHECK_INT(inbox_store_media_fetch_done(f.store, r.message_id, 0,
                                            TOKEN_A ".vcf", "text/vcard",
                                            312, &events, &err), INBOX_OK);
-    CHECK_INT(events.count, 1);
-    if (events.count == 1) {
+    /* and the thread's row, which the carrier's "image/jpeg" had made a
+     * picture message (a_copy_retypes_its_thread_row) */
+    CHECK_INT(events.count, 2);
+    if (events.count == 2) {
         CHECK(strstr(events.items[0].json, "{\"url\":\"/media/" TOKEN_A
                      ".vcf\",\"content_type\":\"text/vcard\","
                      "\"state\":\"stored\",\"bytes\":312}") != NULL);
@@ -5770,6 +5772,111 @@ TEST(a_copy_is_kept_as_whatever_the_phone_sent)
     CHECK_INT(media_of(&f, r.conversation_id, 2, &media), 0);
     CHECK_STR(media.file, TOKEN_C ".bin");
     CHECK_STR(media.content_type, "application/octet-stream");
+
+    fixture_close(&f);
+}
+
+
+/* The thread's type of a copy, as the list row reads it (media_type). */
+static void
+thread_media_type(fixture_t *f, const char *conversation_id, char *out,
+    size_t size)
+{
+    inbox_conversation_t  c;
+
+    out[0] = '\0';
+
+    if (inbox_store_conversation_get(f->store, f->org, conversation_id, &c,
+                                     NULL) == INBOX_OK)
+    {
+        snprintf(out, size, "%s", c.last_message.media_type);
+        inbox_conversation_free(&c);
+    }
+}
+
+
+/* The carrier's claim (Telnyx often makes none) gives way to what the
+ * copy of the first attachment is, while that message is the thread's
+ * last: the row that read "Picture message" reads "Contact card". */
+TEST(a_copy_retypes_its_thread_row)
+{
+    fixture_t                 f;
+    char                      type[INBOX_CONTENT_TYPE_MAX];
+    inbound_t                 m;
+    inbox_event_list_t        events;
+    inbox_ingest_result_t     r, second, later;
+    inbox_media_fetch_list_t  due;
+
+    FIXTURE(&f);
+    memset(&events, 0, sizeof(events));
+
+    /* a card of no named type */
+    inbound_init(&m, "MM1", ALICE, NUMBER, "", T0);
+    m.in.media_count = 2;
+    snprintf(m.in.media[0].url, sizeof(m.in.media[0].url),
+             "https://api.telnyx.com/media/1");
+    snprintf(m.in.media[1].url, sizeof(m.in.media[1].url),
+             "https://api.telnyx.com/media/2");
+    CHECK_INT(inbox_store_inbound_ingest(f.store, &m.in, 1, &r, NULL, NULL),
+              INBOX_OK);
+    thread_media_type(&f, r.conversation_id, type, sizeof(type));
+    CHECK_STR(type, "");
+    CHECK_INT(inbox_store_media_fetch_claim(f.store, T0, 10, &due, NULL),
+              INBOX_OK);
+    inbox_media_fetch_list_free(&due);
+
+    /* the second attachment says nothing of the row */
+    CHECK_INT(inbox_store_media_fetch_done(f.store, r.message_id, 1,
+                                           TOKEN_B ".mp4", "video/mp4", 9,
+                                           &events, NULL), INBOX_OK);
+    CHECK_INT(events.count, 1);
+    inbox_event_list_free(&events);
+    thread_media_type(&f, r.conversation_id, type, sizeof(type));
+    CHECK_STR(type, "");
+
+    CHECK_INT(inbox_store_media_fetch_done(f.store, r.message_id, 0,
+                                           TOKEN_A ".vcf", "text/vcard", 312,
+                                           &events, NULL), INBOX_OK);
+    thread_media_type(&f, r.conversation_id, type, sizeof(type));
+    CHECK_STR(type, "text/vcard");
+    CHECK_INT(events.count, 2);
+    if (events.count == 2) {
+        CHECK(strstr(events.items[0].json, "\"type\":\"message.updated\"")
+              != NULL);
+        CHECK(strstr(events.items[1].json,
+                     "\"type\":\"conversation.updated\"") != NULL);
+        CHECK(strstr(events.items[1].json, r.conversation_id) != NULL);
+        CHECK(strstr(events.items[1].json, "\"media_type\":\"text/vcard\"")
+              != NULL);
+        CHECK_INT(events.items[1].org_seq, events.items[0].org_seq + 1);
+    }
+    inbox_event_list_free(&events);
+
+    /* a copy that is what the carrier said changes no row */
+    CHECK_INT(receive_mms(&f, "MM2", 1, T0 + 1, &second), INBOX_OK);
+    CHECK_INT(inbox_store_media_fetch_claim(f.store, T0 + 1, 10, &due, NULL),
+              INBOX_OK);
+    inbox_media_fetch_list_free(&due);
+    CHECK_INT(inbox_store_media_fetch_done(f.store, second.message_id, 0,
+                                           TOKEN_C ".jpg", "image/jpeg", 7,
+                                           &events, NULL), INBOX_OK);
+    CHECK_INT(events.count, 1);
+    inbox_event_list_free(&events);
+
+    /* nor one of a message no longer the thread's last */
+    CHECK_INT(receive_mms(&f, "MM3", 1, T0 + 2, &later), INBOX_OK);
+    CHECK_INT(receive(&f, "SM4", ALICE, "and a word", T0 + 3, &r, NULL),
+              INBOX_OK);
+    CHECK_INT(inbox_store_media_fetch_claim(f.store, T0 + 2, 10, &due, NULL),
+              INBOX_OK);
+    inbox_media_fetch_list_free(&due);
+    CHECK_INT(inbox_store_media_fetch_done(f.store, later.message_id, 0,
+                                           TOKEN_D ".pdf", "application/pdf",
+                                           7, &events, NULL), INBOX_OK);
+    CHECK_INT(events.count, 1);
+    inbox_event_list_free(&events);
+    thread_media_type(&f, r.conversation_id, type, sizeof(type));
+    CHECK_STR(type, "");
 
     fixture_close(&f);
 }

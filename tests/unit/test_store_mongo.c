@@ -4740,8 +4740,12 @@ TEST(media_fetch_done_pushes_the_message)
     store = fake_open(&fake);
     memset(&events, 0, sizeof(events));
 
+    /* the first attachment: its thread's row takes the copy's type when
+     * the message is the thread's last and the row said otherwise; here
+     * it matches nothing (the row said image/png already) */
     fake.replies[0] = media_message_stored;
-    fake.replies[1] = media_org_seq;
+    fake.replies[1] = "{\"ok\": 1, \"value\": null}";
+    fake.replies[2] = media_org_seq;
     CHECK_INT(inbox_store_media_fetch_done(store, MSG_ID, 0, MEDIA_FILE,
                                            "image/png", 1234, &events, &err),
               INBOX_OK);
@@ -4753,6 +4757,44 @@ TEST(media_fetch_done_pushes_the_message)
         CHECK(strstr(events.items[0].json, "\"url\":\"/media/" MEDIA_FILE
                      "\"") != NULL);
     }
+    inbox_event_list_free(&events);
+
+    /* a row the copy retyped is pushed too */
+    fake_reset(&fake);
+    fake.replies[0] = media_message_stored;
+    fake.replies[1] =
+        "{\"ok\": 1, \"value\": {\"_id\": " OID(CONV_ID) ", \"org_id\": "
+        OID(ORG_ID) ", \"contact\": {\"id\": " OID(CONTACT_ID) ", \"name\":"
+        " \"Ann Lee\", \"phone\": \"+15551230001\", \"opted_out\": false},"
+        " \"last_message\": {\"id\": " OID(MSG_ID) ", \"direction\":"
+        " \"inbound\", \"preview\": \"\", \"media_type\": \"image/png\","
+        " \"at\": " DATE(EARLIER) "}, \"last_activity_at\": " DATE(EARLIER)
+        ", \"unread_count\": {\"$numberLong\": \"1\"}, \"archived\": false,"
+        " \"starred\": false}}";
+    fake.replies[2] = media_org_seq;
+    CHECK_INT(inbox_store_media_fetch_done(store, MSG_ID, 0, MEDIA_FILE,
+                                           "image/png", 1234, &events, &err),
+              INBOX_OK);
+    CHECK_INT(events.count, 2);
+    if (events.count == 2) {
+        CHECK(strstr(events.items[0].json, "\"message.updated\"") != NULL);
+        CHECK(strstr(events.items[1].json, "\"conversation.updated\"")
+              != NULL);
+        CHECK(strstr(events.items[1].json, "\"media_type\":\"image/png\"")
+              != NULL);
+    }
+    inbox_event_list_free(&events);
+
+    /* any other attachment leaves the row alone */
+    fake_reset(&fake);
+    fake.replies[0] = media_message_stored;
+    fake.replies[1] = media_org_seq;
+    CHECK_INT(inbox_store_media_fetch_done(store, MSG_ID, 1, MEDIA_FILE,
+                                           "image/png", 1234, &events, &err),
+              INBOX_OK);
+    CHECK(fake.log.data != NULL
+          && strstr(fake.log.data, "\"conversations\"") == NULL);
+    CHECK_INT(events.count, 1);
     inbox_event_list_free(&events);
 
     /* not pending any more: the message is there, so a conflict */

@@ -307,9 +307,12 @@ void inbox_change_add_contact(inbox_change_t *change,
 
 /* media */
 /* A message's media changed (a copy stored or given up): message.updated
- * with the message, which the browsers showing its thread redraw. */
+ * with the message, which the browsers showing its thread redraw; and
+ * conversation.updated when conversation is not NULL: the copy of the
+ * thread's last message's first attachment told what it really is
+ * (last_message.media_type, the list row's "Contact card"). */
 void inbox_change_media(inbox_change_t *change,
-    const inbox_message_t *message);
+    const inbox_message_t *message, const inbox_conversation_t *conversation);
 /* replies and delivery */
 /* A reply stored in conversation (as it is after it): message.created
  * and conversation.updated; the unread total does not move. */

@@ -283,7 +283,9 @@ unsigned inbox_list_limit(unsigned limit);
  * INBOX_PREVIEW_MAX - 1), cut between two UTF-8 characters, and the type
  * of its first attachment as the carrier named it (or the upload's; ""
  * for none, or one the carrier did not name), as a name alone
- * (inbox_media_type_plain).  A message without text
+ * (inbox_media_type_plain); once that attachment's copy is stored, the
+ * type its bytes are (the store sets it, inbox_store_media_fetch_done).
+ * A message without text
  * has the text "": a client says what it carries by that type (the web
  * app: "Picture message", "Contact card").
  */

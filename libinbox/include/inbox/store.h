@@ -623,7 +623,11 @@ inbox_status_t inbox_store_media_fetch_claim(inbox_store_t *store,
 /*
  * The copy of media idx of message_id is file (in the media directory),
  * content_type (what its bytes are) and bytes long; message.updated (the
- * message with its media's URL) is appended, so browsers show it.
+ * message with its media's URL) is appended, so browsers show it.  When
+ * it is the first attachment of its thread's last message, the thread's
+ * last_message.media_type becomes content_type (the carrier may have
+ * named it otherwise, or not at all), with conversation.updated if that
+ * changed it.
  * INBOX_ERR_NOT_FOUND for no such media; INBOX_ERR_CONFLICT when it has a
  * copy already or was given up (the caller removes its file);
  * INBOX_ERR_INVALID for a file name or type media.h does not make.

@@ -225,6 +225,13 @@ inbox_media_type_named(const char *content_type)
 }
 
 
+const inbox_media_type_t *
+inbox_media_type_at(size_t i)
+{
+    return i < INBOX_MEDIA_TYPES ? &inbox_media_types[i] : NULL;
+}
+
+
 int
 inbox_media_file_name(const inbox_media_type_t *type,
     char out[INBOX_MEDIA_FILE_MAX])

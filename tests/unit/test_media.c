@@ -165,6 +165,196 @@ TEST(types_by_name_are_those_the_bytes_decide)
 }
 
 
+/*
+ * nginx's /media/ locations as config/inbox-server.conf has them: each
+ * location's extensions (from its regex), its types block, and whether it
+ * serves its files as downloads (Content-Disposition: attachment).
+ */
+#define CONF_TYPES_MAX  32
+
+typedef struct {
+    size_t  count, exts;
+    int     attachment;
+    char    type[CONF_TYPES_MAX][64];
+    char    ext[CONF_TYPES_MAX][16];
+    char    regex_ext[CONF_TYPES_MAX][16];
+} media_location_t;
+
+
+static char *
+read_conf(const char *path)
+{
+    FILE  *f;
+    long   n;
+    char  *text;
+
+    f = fopen(path, "r");
+    if (f == NULL) {
+        return NULL;
+    }
+
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    rewind(f);
+    text = calloc(1, (size_t) n + 1);
+
+    if (text != NULL && fread(text, 1, (size_t) n, f) != (size_t) n) {
+        free(text);
+        text = NULL;
+    }
+
+    fclose(f);
+
+    return text;
+}
+
+
+/* The location that starts at loc ("location ~ ..."), up to its end. */
+static int
+parse_media_location(const char *loc, media_location_t *out)
+{
+    const char  *p, *end, *block;
+    char         line[256];
+    size_t       len;
+
+    memset(out, 0, sizeof(media_location_t));
+
+    /* "^/media/([A-Za-z0-9_-]{43}\.(?:jpg|png))$" { */
+    p = strstr(loc, "(?:");
+    end = strstr(loc, "\" {");
+    if (p == NULL || end == NULL || p > end) {
+        return -1;
+    }
+
+    for (p += 3; *p != ')' && out->exts < CONF_TYPES_MAX; out->exts++) {
+        len = strcspn(p, "|)");
+        snprintf(out->regex_ext[out->exts], 16, "%.*s", (int) len, p);
+        p += len + (p[len] == '|');
+    }
+
+    block = strstr(end, "types {");
+    end = strstr(end, "\n    }");    /* the location's own closing brace */
+    if (block == NULL || end == NULL || block > end) {
+        return -1;
+    }
+
+    out->attachment = strstr(block, "Content-Disposition attachment") != NULL
+        && strstr(block, "Content-Disposition attachment") < end;
+
+    for (p = strchr(block, '\n') + 1; *p != '\0'; p = strchr(p, '\n') + 1) {
+        len = strcspn(p, "\n");
+        snprintf(line, sizeof(line), "%.*s", (int) len, p);
+
+        if (strchr(line, '}') != NULL) {
+            break;
+        }
+
+        if (out->count < CONF_TYPES_MAX
+            && sscanf(line, " %63s %15[^;];", out->type[out->count],
+                      out->ext[out->count]) == 2)
+        {
+            out->count++;
+        }
+    }
+
+    return 0;
+}
+
+
+static int
+location_serves(const media_location_t *loc, const char *ext,
+    const char *type)
+{
+    size_t  i, in_regex;
+
+    in_regex = 0;
+
+    for (i = 0; i < loc->exts; i++) {
+        in_regex |= strcmp(loc->regex_ext[i], ext) == 0;
+    }
+
+    for (i = 0; in_regex && i < loc->count; i++) {
+        if (strcmp(loc->ext[i], ext) == 0) {
+            return strcmp(loc->type[i], type) == 0;
+        }
+    }
+
+    return 0;
+}
+
+
+/* The file a copy is kept as is served by nginx with the type it is, and
+ * only a picture a browser shows is served inline: every other type is a
+ * download (never a page on the inbox's own origin).  The table here and
+ * the configuration are kept in step by hand; this is what keeps them. */
+TEST(nginx_serves_every_type_a_copy_may_be_as_that_type)
+{
+    char                      *conf, *media, *loc;
+    size_t                     i, j, n, served;
+    media_location_t           locs[2];
+    const inbox_media_type_t  *t;
+
+    conf = read_conf("config/inbox-server.conf");
+    CHECK(conf != NULL);
+    if (conf == NULL) {
+        return;
+    }
+
+    media = strstr(conf, "location ^~ /media/ {");
+    CHECK(media != NULL);
+
+    for (n = 0, loc = media; n < 2 && loc != NULL; n++) {
+        loc = strstr(loc + 1, "location ~ \"^/media/");
+        CHECK(loc != NULL);
+        if (loc == NULL) {
+            break;
+        }
+        CHECK_INT(parse_media_location(loc, &locs[n]), 0);
+    }
+
+    if (n < 2) {
+        free(conf);
+        return;
+    }
+
+    /* the pictures inline, the rest as downloads */
+    CHECK(!locs[0].attachment);
+    CHECK(locs[1].attachment);
+
+    for (j = 0; j < 2; j++) {
+        /* each extension the regex lets through has its type, and no
+         * other: nginx would serve it as application/octet-stream */
+        CHECK_INT(locs[j].count, locs[j].exts);
+
+        for (i = 0; i < locs[j].count; i++) {
+            t = inbox_media_type_named(locs[j].type[i]);
+            CHECK_STR(t != NULL ? t->ext : locs[j].type[i], locs[j].ext[i]);
+            CHECK(location_serves(&locs[j], locs[j].ext[i],
+                                  locs[j].type[i]));
+
+            if (!locs[j].attachment) {
+                CHECK(strncmp(locs[j].type[i], "image/", 6) == 0
+                      && strcmp(locs[j].type[i], "image/heic") != 0);
+            }
+        }
+    }
+
+    for (i = 0; (t = inbox_media_type_at(i)) != NULL; i++) {
+        served = location_serves(&locs[0], t->ext, t->content_type)
+                 + location_serves(&locs[1], t->ext, t->content_type);
+        if (served != 1) {
+            fprintf(stderr, "    %s (.%s) is served by %zu locations\n",
+                    t->content_type, t->ext, served);
+        }
+        CHECK_INT(served, 1);
+    }
+
+    CHECK_INT(locs[0].count + locs[1].count, i);
+
+    free(conf);
+}
+
+
 TEST(file_names_are_random_tokens_with_the_types_extension)
 {
     char  a[INBOX_MEDIA_FILE_MAX], b[INBOX_MEDIA_FILE_MAX];

@@ -63,6 +63,11 @@ const inbox_media_type_t *inbox_image_type(const void *bytes, size_t len);
  * them; NULL for any other. */
 const inbox_media_type_t *inbox_media_type_named(const char *content_type);
 
+/* The i-th of every type a copy may be (from 0), NULL past the last: the
+ * list nginx's /media/ locations must serve (config/inbox-server.conf,
+ * test_media checks the two agree). */
+const inbox_media_type_t *inbox_media_type_at(size_t i);
+
 /* A new file name "TOKEN.EXT" for the type; 0, or -1 when no random bytes
  * could be had. */
 int inbox_media_file_name(const inbox_media_type_t *type,

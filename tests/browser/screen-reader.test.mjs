@@ -8,7 +8,8 @@
 // Resume, Send, a removal from the team, a new message moving the
 // focused row to the top, or "Show older messages" and "Show more
 // contacts" pressed to their last page (the button stays while pages
-// remain), and what happened is said.
+// remain), and what happened is said; a message with files says whether
+// they are pictures or other attachments.
 
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
@@ -477,6 +478,32 @@ test('a colleague removed from the team: the focus goes to the team\'s '
         await saidSoon(page, /Removed/);
         assert.deepEqual(await heard(page),
             [`Removed ${COLLEAGUE.email}.`]);
+    } finally {
+        await page.context().close();
+    }
+});
+
+test('a message with files in the open thread says what they are: '
+     + '"with a picture" when they are all pictures, "with an attachment" '
+     + 'when any is another kind of file', async () => {
+    const from = uniqueNumber();
+    await deliverInbound(ctx.cluster, { from, body: 'Hi, it is Mo' });
+    const media = (n, type) => ({ content_type: type, url:
+        `https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM${n}`
+        + `/Media/ME${n}` });
+    const page = await newPage();
+    try {
+        await openThread(page, shown(from));
+        await listen(page);
+        await deliverInbound(ctx.cluster, { from, body: '',
+            media: [media(1, 'image/jpeg'), media(2, 'Image/PNG')] });
+        await saidSoon(page, /with a/);
+        await deliverInbound(ctx.cluster, { from, body: 'my card',
+            media: [media(3, 'image/png'), media(4, 'text/x-vcard')] });
+        await saidSoon(page, /my card/);
+        assert.deepEqual(await heard(page), [
+            'New message with a picture.',
+            'New message with an attachment: my card']);
     } finally {
         await page.context().close();
     }

@@ -118,6 +118,8 @@
 
     const state = {
         signedIn: false,
+        team: new Map(),            /* user id -> name, or FORMER */
+        teamRead: null,             /* the team's read under way */
         filter: 'all',
         q: '',                      /* the search as sent */
         view: 0,                    /* bumped when filter or search change */
@@ -1449,8 +1451,8 @@
         /* the side and colour say who wrote it; this says it in words */
         const conv = state.conversations.get(state.openId);
         const who = document.createElement('span');
-        who.className = 'visually-hidden';
-        who.textContent = m.direction === 'outbound' ? 'You sent: '
+        who.className = 'visually-hidden who';
+        who.textContent = m.direction === 'outbound' ? ''
             : (conv ? displayName(conv.contact) : 'They') + ' wrote: ';
         li.appendChild(who);
 
@@ -1470,6 +1472,12 @@
 
         const meta = document.createElement('p');
         meta.className = 'meta';
+        if (m.direction === 'outbound') {
+            const author = document.createElement('span');
+            author.className = 'author';
+            meta.appendChild(author);
+            fillAuthor(li, m);
+        }
         const time = document.createElement('time');
         time.dateTime = m.created_at || '';
         time.textContent = messageTime(m.created_at);
@@ -1481,6 +1489,73 @@
         }
         li.appendChild(meta);
         return li;
+    }
+
+    /* ---- who sent a reply (its sent_by: a user's id) ---- */
+
+    const FORMER = 'A former colleague';
+
+    /* "You", a colleague by name, FORMER, or '' for no one (a campaign's
+     * message, an automatic answer, an API token's reply) and for a
+     * colleague the team is being read for (fillAuthor again after). */
+    function authorOf(m) {
+        const id = m.sent_by;
+        if (!id) {
+            return '';
+        }
+        if (state.me && state.me.user && id === state.me.user.id) {
+            return 'You';
+        }
+        if (!state.team.has(id)) {
+            readTeam();
+        }
+        return state.team.get(id) || '';
+    }
+
+    /* An outbound message's <li>: its author beside its time, and in the
+     * words a screen reader says before it. */
+    function fillAuthor(li, m) {
+        const name = authorOf(m);
+        li.dataset.sentBy = m.sent_by || '';
+        li.querySelector('.who').textContent = name ? name + ' sent: '
+            : 'Sent: ';
+        const author = li.querySelector('.meta .author');
+        if (author) {
+            author.textContent = name ? name + ' · ' : '';
+        }
+    }
+
+    /* The team (anyone may read it) once a reply names someone not in
+     * it yet: a colleague added since, or one removed (FORMER from then
+     * on, so they are not read for again). */
+    function readTeam() {
+        if (state.teamRead) {
+            return;
+        }
+        const session = state.me;
+        state.teamRead = api('/api/v1/users').then((page) => {
+            if (state.me !== session) {
+                return;
+            }
+            (page.items || []).forEach((u) => state.team.set(u.id,
+                u.name || u.email));
+            els.messages.querySelectorAll('.message[data-sent-by]')
+                .forEach((li) => {
+                    const id = li.dataset.sentBy;
+                    if (id && !state.team.has(id)) {
+                        state.team.set(id, FORMER);
+                    }
+                    const m = state.shown.get(li.dataset.id);
+                    if (m) {
+                        fillAuthor(li, m);
+                    }
+                });
+        }).catch((err) => {
+            /* names stay out until a reply needs the team again */
+            failed(err);
+        }).finally(() => {
+            state.teamRead = null;
+        });
     }
 
     /* A message the open thread does not show yet; one it shows (the
@@ -2897,6 +2972,7 @@
     function startApp(me) {
         state.signedIn = true;
         state.me = me;
+        state.team.clear();
         els.signOut.title = me && me.user
             ? 'Signed in as ' + me.user.email : '';
         els.signin.hidden = true;

@@ -272,6 +272,66 @@ test('who wrote each message is said in words, not only by its side '
     }
 });
 
+test('each reply says who on the team sent it: You, a colleague by name, '
+     + 'one no longer on the team, and no one for a token\'s', async () => {
+    const cluster = ctx.cluster;
+    const org = cluster.orgs[0];
+    const from = uniqueNumber();
+    const colleague = `colleague@${org.id}.example`;
+    await addUser(cluster, org, colleague, PASSWORD);
+    await deliverInbound(cluster, { from, body: 'Who is on today?' });
+    const list = await api(cluster, '/api/v1/conversations', org.token);
+    const conv = list.json.items.find((c) => c.contact.phone === from);
+    const reply = async (token, body) => {
+        const res = await api(cluster,
+            `/api/v1/conversations/${conv.id}/messages`, token,
+            { method: 'POST', body: { body } });
+        assert.equal(res.status, 201, res.text);
+        return res.json;
+    };
+    const tokenOf = (email) => inboxctl(cluster.store, 'token', 'create',
+        org.id, '--user', email);
+    const theirs = await reply(await tokenOf(colleague), 'Sam is in');
+    await reply(org.token, 'Opening hours: 9 to 5');
+    await reply(await tokenOf(agentOf(org).email), 'And me');
+
+    const p = await web.newPage(VIEWPORT);
+    try {
+        await signIn(p, cluster, agentOf(org));
+        await openThread(p, shown(from));
+        const messages = p.getByRole('list', { name: 'Messages' });
+        const meta = (text) => messages.locator('.message.outbound',
+            { hasText: text }).locator('.meta');
+        await meta('Sam is in').filter({ hasText: colleague }).waitFor();
+        assert.match(await meta('Sam is in').textContent(),
+            new RegExp(`^${colleague.replace(/\./g, '\\.')} · `));
+        assert.match(await meta('Opening hours').textContent(), /^\d/);
+        assert.match(await meta('And me').textContent(), /^You · /);
+        const said = await messages.ariaSnapshot();
+        assert.ok(said.includes(`- text: "${colleague} sent:"\n`
+            + '    - paragraph: Sam is in'), said);
+        assert.ok(said.includes('- text: "Sent:"\n'
+            + '    - paragraph: "Opening hours: 9 to 5"'), said);
+        assert.ok(said.includes('- text: "You sent:"\n'
+            + '    - paragraph: And me'), said);
+
+        // once they leave the team, their replies are still theirs
+        const boss = `boss@${org.id}.example`;
+        await addUser(cluster, org, boss, PASSWORD, 'billing');
+        const removed = await api(cluster,
+            `/api/v1/users/${encodeURIComponent(theirs.sent_by)}`,
+            await tokenOf(boss), { method: 'DELETE' });
+        assert.ok(removed.status < 300, removed.text);
+        await p.reload();
+        await openThread(p, shown(from));
+        await meta('Sam is in').filter({ hasText: 'A former colleague' })
+            .waitFor();
+        assert.match(await meta('And me').textContent(), /^You · /);
+    } finally {
+        await p.context().close();
+    }
+});
+
 test('while a reply is sent its Image and Remove keep the focus and do '
      + 'nothing: the image goes with it', async () => {
     await needsSendRoutes(ctx.cluster);

@@ -83,6 +83,7 @@
         threadEmpty: $('thread-empty'),
         threadView: $('thread-view'),
         threadTitle: $('thread-title'),
+        threadName: $('thread-name'),
         threadSub: $('thread-sub'),
         actStar: $('act-star'),
         actArchive: $('act-archive'),
@@ -1167,7 +1168,7 @@
 
     function fillThreadHeader(conv) {
         const c = conv.contact;
-        els.threadTitle.textContent = displayName(c);
+        els.threadName.textContent = displayName(c);
         const sub = [];
         if (c.name) {
             sub.push(formatPhone(c.phone));
@@ -3281,6 +3282,12 @@
     els.actStar.addEventListener('click', toggleStar);
     els.actArchive.addEventListener('click', toggleArchive);
     els.actUnread.addEventListener('click', markUnread);
+    /* the name opens the record (and leaves one open as it is) */
+    els.threadName.addEventListener('click', () => {
+        if (state.contactId === null) {
+            openContact();
+        }
+    });
     els.actContact.addEventListener('click', () => {
         if (state.contactId !== null) {
             leaveContact('choose Contact');

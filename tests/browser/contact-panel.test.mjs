@@ -5,7 +5,7 @@
 // panel, so an unsaved name is never thrown away; closing the panel with
 // an edit unsaved asks for a second Esc or Close.  Save keeps the focus
 // while it works, and a message that comes after "Show older" keeps the
-// older entries shown.
+// older entries shown.  The contact's name over the thread opens it too.
 
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
@@ -149,6 +149,20 @@ test('a message that comes after "Show older" is put on top of the '
         ['Newer still', 'Newest one', 'Message 60', 'Message 59']);
     assert.deepEqual(details.slice(-2), ['Message 2', 'Message 1']);
     assert.equal(await more.isHidden(), true);
+});
+
+test('the contact\'s name over the thread opens their record, as the '
+     + 'Contact button does', async () => {
+    await panel().getByRole('button', { name: 'Close' }).click();
+    await panel().waitFor({ state: 'hidden' });
+    const name = page.getByRole('heading', { level: 2 })
+        .getByRole('button', { name: '(415) 555-0124' });
+    assert.equal(await name.getAttribute('title'),
+                 'Open the contact\'s record');
+    await name.click();
+    await items().filter({ hasText: 'Newer still' }).waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Contact',
+        exact: true }).getAttribute('aria-expanded'), 'true');
 });
 
 noPageErrorsTest(web);

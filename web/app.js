@@ -98,6 +98,7 @@
         contactPhone: $('contact-phone'),
         contactOptout: $('contact-optout'),
         contactName: $('contact-name'),
+        contactZone: $('contact-timezone'),
         contactTags: $('contact-tags'),
         contactError: $('contact-error'),
         contactCampaignsTitle: $('contact-campaigns-title'),
@@ -2189,12 +2190,13 @@
         return a.length === b.length && a.every((t, i) => t === b[i]);
     }
 
-    /* 1 when the name or tags differ from the contact shown (a tag being
-     * typed counts). */
+    /* 1 when the name, tags or time zone differ from the contact shown
+     * (a tag being typed counts). */
     function contactEdited() {
         const c = state.contactShown;
         return c !== null && !els.contactForm.hidden
             && (els.contactName.value !== (c.name || '')
+                || els.contactZone.value.trim() !== (c.timezone || '')
                 || !sameTags(contactTags.get(), c.tags || []));
     }
 
@@ -2209,6 +2211,7 @@
                     ? ' (' + fullTime(contact.opted_out_at) + ')' : '')
             : '';
         els.contactName.value = contact.name || '';
+        els.contactZone.value = contact.timezone || '';
         contactTags.set(contact.tags);
         els.contactForm.hidden = false;
         /* a contact without them (a list item's shape) says nothing of
@@ -2310,7 +2313,7 @@
             ? document.activeElement : null;
         const edits = refresh && (focused !== null || contactEdited())
             ? { name: els.contactName.value, tags: contactTags.chips(),
-                typed: els.contactTags.value,
+                typed: els.contactTags.value, zone: els.contactZone.value,
                 from: focused && focused.selectionStart,
                 to: focused && focused.selectionEnd }
             : null;
@@ -2345,6 +2348,7 @@
             fillContact(contact);
             if (edits !== null) {
                 els.contactName.value = edits.name;
+                els.contactZone.value = edits.zone;
                 contactTags.set(edits.tags);
                 els.contactTags.value = edits.typed;
                 if (focused !== null && focused.isConnected) {
@@ -2516,6 +2520,10 @@
         }
         if (!sameTags(tags, shown.tags || [])) {
             body.tags = tags;
+        }
+        const zone = els.contactZone.value.trim();
+        if (zone !== (shown.timezone || '')) {
+            body.timezone = zone === '' ? null : zone;
         }
         if (Object.keys(body).length === 0) {
             els.contactStatus.textContent = 'Nothing to save.';
@@ -3282,6 +3290,7 @@
     els.actStar.addEventListener('click', toggleStar);
     els.actArchive.addEventListener('click', toggleArchive);
     els.actUnread.addEventListener('click', markUnread);
+    window.inboxZones.offerTo(els.contactZone);
     /* the name opens the record (and leaves one open as it is) */
     els.threadName.addEventListener('click', () => {
         if (state.contactId === null) {

@@ -39,7 +39,6 @@
         business: $('settings-business'),
         support: $('settings-support'),
         timezone: $('settings-timezone'),
-        zones: $('settings-zones'),
         country: $('settings-country'),
         quietStart: $('settings-quiet-start'),
         quietEnd: $('settings-quiet-end'),
@@ -172,20 +171,6 @@
         });
         els.save.hidden = !billingRole;
         els.ledgerTitle.hidden = !billingRole;
-    }
-
-    /* the zones this browser knows, offered as the field is typed in */
-    function offerZones() {
-        if (els.zones.childElementCount > 0
-            || typeof Intl.supportedValuesOf !== 'function')
-        {
-            return;
-        }
-        Intl.supportedValuesOf('timeZone').forEach((zone) => {
-            const option = document.createElement('option');
-            option.value = zone;
-            els.zones.appendChild(option);
-        });
     }
 
     /* the codes the server takes, named in the browser's language; the
@@ -388,7 +373,7 @@
         event.preventDefault();
         busy.whileBusy(els.save, save);
     });
-    els.timezone.addEventListener('focus', offerZones);
+    window.inboxZones.offerTo(els.timezone);
     els.ledgerMore.addEventListener('click', async () => {
         if (state.ledgerMore) {
             return;             /* a second click: one next page */

@@ -5,14 +5,15 @@
 // panel, so an unsaved name is never thrown away; closing the panel with
 // an edit unsaved asks for a second Esc or Close.  Save keeps the focus
 // while it works, and a message that comes after "Show older" keeps the
-// older entries shown.  The contact's name over the thread opens it too.
+// older entries shown.  The contact's name over the thread opens it too,
+// and a contact's time zone (for quiet hours) is set there.
 
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { noPageErrorsTest, openThread, rowOf, signIn, useBrowser }
          from '../lib/browser.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
-import { deliverInbound } from '../lib/inbox.mjs';
+import { api, deliverInbound } from '../lib/inbox.mjs';
 import { addUser } from '../lib/session.mjs';
 
 const ctx = useCluster({ orgs: [{ name: 'Panel Org' }] });
@@ -163,6 +164,41 @@ test('the contact\'s name over the thread opens their record, as the '
     await items().filter({ hasText: 'Newer still' }).waitFor();
     assert.equal(await page.getByRole('button', { name: 'Contact',
         exact: true }).getAttribute('aria-expanded'), 'true');
+});
+
+test('a contact\'s time zone is set in the panel, from the zones the '
+     + 'browser offers; one the server does not know is refused, and empty '
+     + 'is the organization\'s again', async () => {
+    const zone = panel().getByLabel('Time zone');
+    const save = panel().getByRole('button', { name: 'Save' });
+    const status = panel().locator('#contact-status');
+    const stored = async () => {
+        const list = await api(ctx.cluster,
+            `/api/v1/contacts?q=${encodeURIComponent(LONG)}`,
+            ctx.cluster.orgs[0].token);
+        return list.json.items[0].timezone;
+    };
+    assert.equal(await zone.inputValue(), '');
+    await zone.focus();
+    assert.ok(await page.locator('#time-zones option[value="America/Chicago"]')
+        .count() === 1, 'the zones are offered');
+    await zone.fill('America/Chicago');
+    await save.click();
+    await status.filter({ hasText: 'Saved.' }).waitFor();
+    assert.equal(await stored(), 'America/Chicago');
+
+    await zone.fill('Mars/Olympus_Mons');
+    await save.click();
+    await panel().locator('#contact-error', { hasText: /Could not save/ })
+        .waitFor();
+    assert.equal(await stored(), 'America/Chicago');
+
+    await zone.fill('');
+    await save.click();
+    await page.waitForFunction(() => document.getElementById(
+        'contact-status').textContent === 'Saved.'
+        && document.getElementById('contact-error').textContent === '');
+    assert.equal(await stored(), null);
 });
 
 noPageErrorsTest(web);

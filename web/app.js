@@ -1307,6 +1307,7 @@
             && Boolean(shown.opted_out) === Boolean(contact.opted_out)
             && (state.contactSaving
                 || ((shown.name || null) === (contact.name || null)
+                    && (shown.timezone || null) === (contact.timezone || null)
                     && sameTags(shown.tags || [], contact.tags || [])));
         if (state.contactId === contact.id && !same) {
             openContact(true);
@@ -1478,7 +1479,6 @@
             const author = document.createElement('span');
             author.className = 'author';
             meta.appendChild(author);
-            fillAuthor(li, m);
         }
         const time = document.createElement('time');
         time.dateTime = m.created_at || '';
@@ -1490,6 +1490,9 @@
             meta.appendChild(delivery.tick(m.status, m.error_code));
         }
         li.appendChild(meta);
+        if (m.direction === 'outbound') {
+            fillAuthor(li, m);
+        }
         return li;
     }
 
@@ -1529,35 +1532,49 @@
 
     /* The team (anyone may read it) once a reply names someone not in
      * it yet: a colleague added since, or one removed (FORMER from then
-     * on, so they are not read for again). */
+     * on, so they are not read for again; only those drawn before the
+     * read began: a reply the answer may not know of yet is read for
+     * again).  A new session forgets the read under way. */
     function readTeam() {
-        if (state.teamRead) {
+        if (state.teamRead !== null) {
             return;
         }
-        const session = state.me;
-        state.teamRead = api('/api/v1/users').then((page) => {
-            if (state.me !== session) {
+        const read = {};
+        state.teamRead = read;
+        const asked = new Set(Array.from(
+            els.messages.querySelectorAll('.message[data-sent-by]'),
+            (li) => li.dataset.sentBy));
+        api('/api/v1/users').then((page) => {
+            if (state.teamRead !== read) {
                 return;
             }
             (page.items || []).forEach((u) => state.team.set(u.id,
                 u.name || u.email));
-            els.messages.querySelectorAll('.message[data-sent-by]')
-                .forEach((li) => {
-                    const id = li.dataset.sentBy;
-                    if (id && !state.team.has(id)) {
-                        state.team.set(id, FORMER);
-                    }
-                    const m = state.shown.get(li.dataset.id);
-                    if (m) {
-                        fillAuthor(li, m);
-                    }
-                });
+            asked.forEach((id) => {
+                if (id && !state.team.has(id)) {
+                    state.team.set(id, FORMER);
+                }
+            });
+            state.teamRead = null;
+            refillAuthors();
         }).catch((err) => {
+            if (state.teamRead === read) {
+                state.teamRead = null;
+            }
             /* names stay out until a reply needs the team again */
             failed(err);
-        }).finally(() => {
-            state.teamRead = null;
         });
+    }
+
+    /* the open thread's replies named again (the team read, or changed) */
+    function refillAuthors() {
+        els.messages.querySelectorAll('.message[data-sent-by]')
+            .forEach((li) => {
+                const m = state.shown.get(li.dataset.id);
+                if (m) {
+                    fillAuthor(li, m);
+                }
+            });
     }
 
     /* A message the open thread does not show yet; one it shows (the
@@ -2313,7 +2330,11 @@
             ? document.activeElement : null;
         const edits = refresh && (focused !== null || contactEdited())
             ? { name: els.contactName.value, tags: contactTags.chips(),
-                typed: els.contactTags.value, zone: els.contactZone.value,
+                typed: els.contactTags.value,
+                /* only one typed here: a colleague's new zone shows */
+                zone: els.contactZone.value.trim()
+                    !== ((state.contactShown || {}).timezone || '')
+                    ? els.contactZone.value : null,
                 from: focused && focused.selectionStart,
                 to: focused && focused.selectionEnd }
             : null;
@@ -2348,7 +2369,9 @@
             fillContact(contact);
             if (edits !== null) {
                 els.contactName.value = edits.name;
-                els.contactZone.value = edits.zone;
+                if (edits.zone !== null) {
+                    els.contactZone.value = edits.zone;
+                }
                 contactTags.set(edits.tags);
                 els.contactTags.value = edits.typed;
                 if (focused !== null && focused.isConnected) {
@@ -2697,6 +2720,13 @@
                 notify('billing', ev.billing);
             }
             break;
+        case 'user.removed':
+            /* their replies stay theirs */
+            if (state.team.has(ev.user_id)) {
+                state.team.set(ev.user_id, FORMER);
+                refillAuthors();
+            }
+            break;
         case 'user.updated':
             /* a colleague may have changed this user's role */
             if (state.me && state.me.user
@@ -2982,6 +3012,7 @@
         state.signedIn = true;
         state.me = me;
         state.team.clear();
+        state.teamRead = null;
         els.signOut.title = me && me.user
             ? 'Signed in as ' + me.user.email : '';
         els.signin.hidden = true;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <inbox/media.h>
 #include <inbox/model.h>
 
 
@@ -272,6 +273,23 @@ inbox_media_type_plain(const char *type, char *out, size_t size)
     if (size > 0) {
         out[i] = '\0';
     }
+}
+
+
+int
+inbox_preview_copy_type(const char *content_type, char *out, size_t size)
+{
+    /* bytes of no known type say less than the carrier's name for them
+     * ("video/mp4" reads "Video"; unknown bytes only "File") */
+    if (content_type == NULL
+        || strcmp(content_type, INBOX_MEDIA_TYPE_UNKNOWN) == 0)
+    {
+        return 0;
+    }
+
+    inbox_media_type_plain(content_type, out, size);
+
+    return 1;
 }
 
 

@@ -558,6 +558,7 @@ inbox_mongo_media_settle(inbox_mongo_store_t *ms, const char *message_id,
     bson_oid_t            oid, org;
     inbox_change_t        change;
     inbox_status_t        rc;
+    inbox_error_t         ignored;
     inbox_message_t       message;
     inbox_conversation_t  conversation;
 
@@ -647,10 +648,16 @@ inbox_mongo_media_settle(inbox_mongo_store_t *ms, const char *message_id,
 
     retyped = 0;
 
-    if (rc == INBOX_OK && stored_type != NULL && idx == 0) {
-        rc = inbox_mongo_media_retype_thread(ms, &org, &oid, &message,
-                                             stored_type, &conversation,
-                                             &retyped, err);
+    /* a write of its own after the copy's: one that fails leaves the row
+     * as the carrier named it, and the copy stands (a failure here would
+     * have its file removed under a stored message) */
+    if (rc == INBOX_OK && stored_type != NULL && idx == 0
+        && inbox_mongo_media_retype_thread(ms, &org, &oid, &message,
+                                           stored_type, &conversation,
+                                           &retyped, &ignored)
+           != INBOX_OK)
+    {
+        retyped = 0;
     }
 
     if (rc == INBOX_OK) {
@@ -670,7 +677,8 @@ inbox_mongo_media_settle(inbox_mongo_store_t *ms, const char *message_id,
  * The copy of message's first attachment is content_type: when message is
  * its thread's last one, the thread's list row says so from now on
  * (*retyped, and the thread as it is then in *conversation), unless it
- * said so already.
+ * said so already or the copy's type says less
+ * (inbox_preview_copy_type).
  */
 static inbox_status_t
 inbox_mongo_media_retype_thread(inbox_mongo_store_t *ms,
@@ -690,7 +698,11 @@ inbox_mongo_media_retype_thread(inbox_mongo_store_t *ms,
                                "The message has no conversation.");
     }
 
-    inbox_media_type_plain(content_type, plain, sizeof(plain));
+    *retyped = 0;
+
+    if (!inbox_preview_copy_type(content_type, plain, sizeof(plain))) {
+        return INBOX_OK;
+    }
 
     rc = inbox_mongo_run_find_and_modify(ms,
         BCON_NEW("findAndModify", BCON_UTF8("conversations"),

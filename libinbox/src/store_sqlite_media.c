@@ -623,7 +623,8 @@ failed:
  * The copy of message's first attachment is content_type: when message is
  * its thread's last one, the thread's list row says so from now on
  * (*retyped, and the thread as it is then in *conversation), unless it
- * said so already.
+ * said so already or the copy's type says less
+ * (inbox_preview_copy_type).
  */
 static inbox_status_t
 inbox_sqlite_media_retype_thread(inbox_sqlite_conn_t *conn, int64_t org,
@@ -642,7 +643,9 @@ inbox_sqlite_media_retype_thread(inbox_sqlite_conn_t *conn, int64_t org,
                                "The message has no conversation.");
     }
 
-    inbox_media_type_plain(content_type, plain, sizeof(plain));
+    if (!inbox_preview_copy_type(content_type, plain, sizeof(plain))) {
+        return INBOX_OK;
+    }
 
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_MEDIA_RETYPE_THREAD,
         "UPDATE conversations SET last_media_type = ?3"

@@ -282,26 +282,36 @@ test('each reply says who on the team sent it: You, a colleague by name, '
     await deliverInbound(cluster, { from, body: 'Who is on today?' });
     const list = await api(cluster, '/api/v1/conversations', org.token);
     const conv = list.json.items.find((c) => c.contact.phone === from);
-    const reply = async (token, body) => {
+    const reply = async (thread, token, body) => {
         const res = await api(cluster,
-            `/api/v1/conversations/${conv.id}/messages`, token,
+            `/api/v1/conversations/${thread.id}/messages`, token,
             { method: 'POST', body: { body } });
         assert.equal(res.status, 201, res.text);
         return res.json;
     };
     const tokenOf = (email) => inboxctl(cluster.store, 'token', 'create',
         org.id, '--user', email);
-    const theirs = await reply(await tokenOf(colleague), 'Sam is in');
-    await reply(org.token, 'Opening hours: 9 to 5');
-    await reply(await tokenOf(agentOf(org).email), 'And me');
+    const theirs = await reply(conv, await tokenOf(colleague), 'Sam is in');
+    await reply(conv, org.token, 'Opening hours: 9 to 5');
+    const mine = await tokenOf(agentOf(org).email);
+    await reply(conv, mine, 'And me');
+    // a thread with only this user's reply: no colleague to read the team
+    // for
+    const alone = uniqueNumber();
+    await deliverInbound(cluster, { from: alone, body: 'Anyone there?' });
+    const lists = await api(cluster, '/api/v1/conversations', org.token);
+    await reply(lists.json.items.find((c) => c.contact.phone === alone),
+                mine, 'Here');
 
     const p = await web.newPage(VIEWPORT);
     try {
         await signIn(p, cluster, agentOf(org));
-        await openThread(p, shown(from));
         const messages = p.getByRole('list', { name: 'Messages' });
         const meta = (text) => messages.locator('.message.outbound',
             { hasText: text }).locator('.meta');
+        await openThread(p, shown(alone));
+        await meta('Here').filter({ hasText: /^You · / }).waitFor();
+        await openThread(p, shown(from));
         await meta('Sam is in').filter({ hasText: colleague }).waitFor();
         assert.match(await meta('Sam is in').textContent(),
             new RegExp(`^${colleague.replace(/\./g, '\\.')} · `));

@@ -5863,6 +5863,20 @@ TEST(a_copy_retypes_its_thread_row)
     CHECK_INT(events.count, 1);
     inbox_event_list_free(&events);
 
+    /* nor bytes of no known type: the carrier's "image/jpeg" says more */
+    CHECK_INT(receive_mms(&f, "MM5", 1, T0 + 1, &second), INBOX_OK);
+    CHECK_INT(inbox_store_media_fetch_claim(f.store, T0 + 1, 10, &due, NULL),
+              INBOX_OK);
+    inbox_media_fetch_list_free(&due);
+    CHECK_INT(inbox_store_media_fetch_done(f.store, second.message_id, 0,
+                                           TOKEN_D ".bin",
+                                           INBOX_MEDIA_TYPE_UNKNOWN, 7,
+                                           &events, NULL), INBOX_OK);
+    CHECK_INT(events.count, 1);
+    inbox_event_list_free(&events);
+    thread_media_type(&f, second.conversation_id, type, sizeof(type));
+    CHECK_STR(type, "image/jpeg");
+
     /* nor one of a message no longer the thread's last */
     CHECK_INT(receive_mms(&f, "MM3", 1, T0 + 2, &later), INBOX_OK);
     CHECK_INT(receive(&f, "SM4", ALICE, "and a word", T0 + 3, &r, NULL),

@@ -4785,6 +4785,19 @@ TEST(media_fetch_done_pushes_the_message)
     }
     inbox_event_list_free(&events);
 
+    /* a row that cannot be retyped stays as the carrier named it: the
+     * copy is stored all the same */
+    fake_reset(&fake);
+    fake.replies[0] = media_message_stored;
+    fake.replies[1] = "{\"ok\": 0, \"code\": 91, \"errmsg\":"
+                      " \"shutting down\"}";
+    fake.replies[2] = media_org_seq;
+    CHECK_INT(inbox_store_media_fetch_done(store, MSG_ID, 0, MEDIA_FILE,
+                                           "image/png", 1234, &events, &err),
+              INBOX_OK);
+    CHECK_INT(events.count, 1);
+    inbox_event_list_free(&events);
+
     /* any other attachment leaves the row alone */
     fake_reset(&fake);
     fake.replies[0] = media_message_stored;

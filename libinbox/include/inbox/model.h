@@ -302,6 +302,13 @@ void inbox_message_preview(const char *body, const inbox_media_t *media,
  * size bytes). */
 void inbox_media_type_plain(const char *type, char *out, size_t size);
 
+/* The type a thread's row takes once the copy of its last message's first
+ * attachment is stored as content_type (what its bytes are): 1 and the
+ * name in out, or 0 to keep what the carrier said (bytes of no known type
+ * tell less than a carrier's "video/mp4"). */
+int inbox_preview_copy_type(const char *content_type, char *out,
+    size_t size);
+
 /*
  * What a conversation adds to its organization's unread total (and so to
  * the badge of the default view): its unread_count, or 0 while archived.

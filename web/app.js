@@ -1512,7 +1512,7 @@
             return 'You';
         }
         if (!state.team.has(id)) {
-            readTeam();
+            readTeam(id);
         }
         return state.team.get(id) || '';
     }
@@ -1535,7 +1535,7 @@
      * on, so they are not read for again; only those drawn before the
      * read began: a reply the answer may not know of yet is read for
      * again).  A new session forgets the read under way. */
-    function readTeam() {
+    function readTeam(id) {
         if (state.teamRead !== null) {
             return;
         }
@@ -1544,6 +1544,7 @@
         const asked = new Set(Array.from(
             els.messages.querySelectorAll('.message[data-sent-by]'),
             (li) => li.dataset.sentBy));
+        asked.add(id);      /* the reply being drawn, not shown yet */
         api('/api/v1/users').then((page) => {
             if (state.teamRead !== read) {
                 return;

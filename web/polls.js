@@ -3,7 +3,8 @@
  * and counts moved live by campaign.progress frames), the form for a new
  * one (a question, 2 to 9 options, who it goes to and when), and one
  * poll's results at a time: the tally as bars with counts and the
- * responses, from GET /api/v1/polls/{id}.
+ * responses, from GET /api/v1/polls/{id} (the newest 1,000, shown a
+ * hundred at a time: "Show more answers").
  *
  * The open results follow the poll live: a campaign.progress frame for
  * it (an answer moved its counts) reads them again, at most one request
@@ -19,7 +20,8 @@
     const OPTIONS_MIN = 2;
     const OPTIONS_MAX = 9;
     const RESULTS_GAP_MS = 300;
-    const RESPONSES_SHOWN = 100;
+    const RESPONSES_STEP = 100;     /* responses shown at first, and more
+                                       at each "Show more answers" */
 
     const $ = (id) => document.getElementById(id);
 
@@ -41,6 +43,8 @@
         again: false,           /* a frame came while a read was out */
         lastAt: 0,
         timer: null,
+        last: null,             /* the open poll's results as last read */
+        shown: RESPONSES_STEP,  /* how many of its responses are shown */
     };
 
     const list = bulk.list({
@@ -228,6 +232,8 @@
             return;
         }
         state.open = id;
+        state.last = null;
+        state.shown = RESPONSES_STEP;
         card.poll.results.hidden = false;
         card.poll.button.setAttribute('aria-expanded', 'true');
         if (!card.poll.results.firstChild) {
@@ -267,6 +273,7 @@
                 + encodeURIComponent(id));
             if (state.open === id) {
                 list.upsert(r);
+                state.last = r;
                 drawResults(list.card(id), r);
             }
         } catch (err) {
@@ -289,6 +296,10 @@
             return;
         }
         const box = card.poll.results;
+        /* a redraw (a new answer) keeps the focus on Show more answers */
+        const moreFocused = document.activeElement !== null
+            && document.activeElement.classList.contains('responses-more')
+            && box.contains(document.activeElement);
         box.textContent = '';
         const tally = r.tally || [];
         const answered = tally.reduce((n, t) => n + (Number(t.count) || 0),
@@ -347,7 +358,7 @@
         }
         const ul = document.createElement('ul');
         ul.className = 'responses';
-        responses.slice(0, RESPONSES_SHOWN).forEach((x) => {
+        responses.slice(0, state.shown).forEach((x) => {
             const li = document.createElement('li');
             li.className = 'response';
             const who = document.createElement('span');
@@ -369,15 +380,38 @@
             ul.appendChild(li);
         });
         box.appendChild(ul);
+        const shown = Math.min(responses.length, state.shown);
+        if (responses.length > shown) {
+            const more = document.createElement('button');
+            more.type = 'button';
+            more.className = 'action responses-more';
+            more.textContent = 'Show more answers ('
+                + (responses.length - shown).toLocaleString() + ' more)';
+            more.addEventListener('click', () => {
+                state.shown += RESPONSES_STEP;
+                if (state.last !== null) {
+                    drawResults(card, state.last);
+                }
+            });
+            box.appendChild(more);
+            if (moreFocused) {
+                more.focus();
+            }
+        } else if (moreFocused) {
+            /* the last of them shown: the focus to the list's last */
+            const last = ul.lastElementChild;
+            last.tabIndex = -1;
+            last.focus();
+        }
         /* the API lists the newest answers only: the tally counts all */
         const all = Math.max(answered, responses.length);
-        const shown = Math.min(responses.length, RESPONSES_SHOWN);
-        if (all > shown) {
-            const more = document.createElement('p');
-            more.className = 'bulk-meta';
-            more.textContent = 'and ' + (all - shown).toLocaleString()
-                + ' more';
-            box.appendChild(more);
+        if (all > responses.length && shown === responses.length) {
+            const rest = document.createElement('p');
+            rest.className = 'bulk-meta';
+            rest.textContent = 'and ' + (all - shown).toLocaleString()
+                + ' more, not listed: the newest '
+                + responses.length.toLocaleString() + ' are';
+            box.appendChild(rest);
         }
     }
 

@@ -211,6 +211,10 @@ static const ngx_http_inbox_api_route_t  ngx_http_inbox_api_routes[] = {
     { NGX_HTTP_GET, "campaigns/*", USER, NOBODY,
       ngx_http_inbox_campaign_get },
 
+    { NGX_HTTP_PATCH, "campaigns/*", USER,
+      JSON(NGX_HTTP_INBOX_CAMPAIGN_BODY_MAX),
+      ngx_http_inbox_campaign_update },
+
     { NGX_HTTP_GET, "campaigns/*/estimate", USER, NOBODY,
       ngx_http_inbox_campaign_draft_estimate },
 
@@ -239,6 +243,10 @@ static const ngx_http_inbox_api_route_t  ngx_http_inbox_api_routes[] = {
 
     { NGX_HTTP_GET, "polls/*", USER, NOBODY,
       ngx_http_inbox_campaign_get },
+
+    { NGX_HTTP_PATCH, "polls/*", USER,
+      JSON(NGX_HTTP_INBOX_CAMPAIGN_BODY_MAX),
+      ngx_http_inbox_campaign_update },
 
     { NGX_HTTP_GET, "polls/*/estimate", USER, NOBODY,
       ngx_http_inbox_campaign_draft_estimate },

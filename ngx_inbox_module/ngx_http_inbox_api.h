@@ -295,6 +295,9 @@ ngx_int_t ngx_http_inbox_campaigns_list(ngx_http_request_t *r,
 /* POST campaigns and polls: a draft. */
 ngx_int_t ngx_http_inbox_campaign_create(ngx_http_request_t *r,
     ngx_http_inbox_api_t *api, ngx_str_t *id);
+/* PATCH campaigns/{id} and polls/{id}: a draft edited. */
+ngx_int_t ngx_http_inbox_campaign_update(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_str_t *id);
 /* POST campaigns/estimate and polls/estimate: a send's preview. */
 ngx_int_t ngx_http_inbox_campaign_estimate(ngx_http_request_t *r,
     ngx_http_inbox_api_t *api, ngx_str_t *id);

@@ -1,9 +1,10 @@
 
 /*
  * Campaigns and polls: GET and POST /api/v1/campaigns, POST
- * /api/v1/campaigns/estimate, GET /api/v1/campaigns/{id}, POST
+ * /api/v1/campaigns/estimate, GET and PATCH /api/v1/campaigns/{id}, POST
  * /api/v1/campaigns/{id}/send|pause|resume|cancel, and the same under
- * /api/v1/polls (a poll's GET has its tally and responses).
+ * /api/v1/polls (a poll's GET has its tally and responses; PATCH edits
+ * a draft, the fields it leaves out as they are).
  *
  * The path's first segment says whether a campaign or a poll is meant:
  * a poll's id under /campaigns (or a campaign's under /polls) is 404.
@@ -43,6 +44,8 @@ typedef struct {
     const char               *options[INBOX_POLL_OPTIONS_MAX];
     const char               *media_ids[INBOX_MEDIA_MAX];
     const char               *base;        /* the public URL, no "/" */
+    const inbox_request_t    *req;         /* the body read, which PATCH
+                                              asks what it names */
 } ngx_http_inbox_campaigns_args_t;
 
 
@@ -61,6 +64,10 @@ static void ngx_http_inbox_campaigns_list_op(ngx_http_inbox_api_t *api,
     inbox_store_t *store, ngx_http_inbox_job_t *job);
 static void ngx_http_inbox_campaign_create_op(ngx_http_inbox_api_t *api,
     inbox_store_t *store, ngx_http_inbox_job_t *job);
+static void ngx_http_inbox_campaign_update_op(ngx_http_inbox_api_t *api,
+    inbox_store_t *store, ngx_http_inbox_job_t *job);
+static void ngx_http_inbox_campaign_keep(ngx_http_inbox_campaigns_args_t *args,
+    const inbox_campaign_t *was);
 static void ngx_http_inbox_campaign_estimate_op(ngx_http_inbox_api_t *api,
     inbox_store_t *store, ngx_http_inbox_job_t *job);
 static void ngx_http_inbox_campaign_draft_estimate_op(
@@ -212,6 +219,33 @@ ngx_http_inbox_campaign_get(ngx_http_request_t *r,
 
 
 ngx_int_t
+ngx_http_inbox_campaign_update(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_str_t *id)
+{
+    ngx_str_t                         base;
+    ngx_http_inbox_campaigns_args_t  *args;
+
+    args = ngx_http_inbox_campaign_named(r, api, id);
+    if (args == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_inbox_public_base(r, &base) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    args->base = ngx_http_inbox_strdup(r->pool, &base);
+    if (args->base == NULL) {
+        return NGX_ERROR;
+    }
+
+    api->op = ngx_http_inbox_campaign_update_op;
+
+    return ngx_http_inbox_campaign_body(r, api, args);
+}
+
+
+ngx_int_t
 ngx_http_inbox_campaign_draft_estimate(ngx_http_request_t *r,
     ngx_http_inbox_api_t *api, ngx_str_t *id)
 {
@@ -359,6 +393,7 @@ ngx_http_inbox_campaign_body(ngx_http_request_t *r, ngx_http_inbox_api_t *api,
         return NGX_OK;
     }
 
+    args->req = req;
     args->c.name = inbox_request_string(req, "name");
     args->c.body = inbox_request_string(req, "body");
     args->c.question = inbox_request_string(req, "question");
@@ -530,6 +565,125 @@ ngx_http_inbox_campaign_create_op(ngx_http_inbox_api_t *api,
     }
 
     inbox_campaign_free(&campaign);
+}
+
+
+/*
+ * PATCH: the draft as stored, with what the body names in place of what
+ * it had.  A campaign no longer a draft is refused before the body is
+ * judged (its fields would not matter); the store checks again in its
+ * write, so a send made meanwhile still wins.
+ */
+static void
+ngx_http_inbox_campaign_update_op(ngx_http_inbox_api_t *api,
+    inbox_store_t *store, ngx_http_inbox_job_t *job)
+{
+    ngx_http_inbox_campaigns_args_t *args = api->args;
+
+    char              *json;
+    size_t             len;
+    inbox_media_t      media[INBOX_MEDIA_MAX];
+    inbox_campaign_t   was, campaign;
+
+    ngx_memzero(&campaign, sizeof(inbox_campaign_t));
+
+    if (ngx_http_inbox_campaign_of_kind(args, store, api->principal.org_id,
+                                        &was, &job->error)
+        != INBOX_OK
+        || inbox_campaign_editable(was.status, &job->error) != INBOX_OK)
+    {
+        goto done;
+    }
+
+    ngx_http_inbox_campaign_keep(args, &was);
+
+    if (inbox_request_has(args->req, "media_ids")) {
+        args->c.media = args->c.media_count > 0 ? media : NULL;
+    }
+
+    if (inbox_campaign_check(&args->c, &job->error) != INBOX_OK) {
+        goto done;
+    }
+
+    if (inbox_request_has(args->req, "media_ids")
+        && args->c.media_count > 0
+        && ngx_http_inbox_api_media(store, api->principal.org_id,
+                                    args->base, args->media_ids,
+                                    args->c.media_count, media, &job->error)
+           != INBOX_OK)
+    {
+        goto done;
+    }
+
+    if (inbox_store_campaign_update(store, api->principal.org_id, args->id,
+                                    &args->c, &campaign, &job->error)
+        == INBOX_OK)
+    {
+        json = inbox_render_campaign(&campaign, &len);
+        ngx_http_inbox_job_document(job, NGX_HTTP_OK, json, len);
+    }
+
+done:
+
+    inbox_campaign_free(&was);
+    inbox_campaign_free(&campaign);
+}
+
+
+/*
+ * What a PATCH leaves out stays as the draft has it: its name (a poll
+ * named by its question follows a new question), text, options,
+ * audience, images and time.  The strings point into was, which lives
+ * until the op ends.
+ */
+static void
+ngx_http_inbox_campaign_keep(ngx_http_inbox_campaigns_args_t *args,
+    const inbox_campaign_t *was)
+{
+    size_t                 i;
+    inbox_campaign_new_t  *c = &args->c;
+    const inbox_request_t *req = args->req;
+
+    if (!inbox_request_has(req, "name")) {
+        c->name = was->name;
+
+        if (was->kind == INBOX_CAMPAIGN_KIND_POLL && was->question != NULL
+            && was->name != NULL && strcmp(was->name, was->question) == 0)
+        {
+            c->name = NULL;
+        }
+    }
+
+    if (!inbox_request_has(req, "body")) {
+        c->body = was->body;
+    }
+
+    if (!inbox_request_has(req, "question")) {
+        c->question = was->question;
+    }
+
+    if (!inbox_request_has(req, "options")) {
+        for (i = 0; i < was->option_count; i++) {
+            args->options[i] = was->options[i];
+        }
+
+        c->options = args->options;
+        c->option_count = was->option_count;
+    }
+
+    if (!inbox_request_has(req, "audience")) {
+        c->audience_all = was->audience_all;
+        c->tags = was->audience_all ? NULL : &was->tags;
+    }
+
+    if (!inbox_request_has(req, "media_ids")) {
+        c->media = was->media;
+        c->media_count = was->media_count;
+    }
+
+    if (!inbox_request_has(req, "send_at")) {
+        c->send_at = was->send_at;
+    }
 }
 
 

@@ -269,6 +269,19 @@ conflict:
 }
 
 
+inbox_status_t
+inbox_campaign_editable(inbox_campaign_status_t status, inbox_error_t *err)
+{
+    if (status == INBOX_CAMPAIGN_DRAFT) {
+        return INBOX_OK;
+    }
+
+    return inbox_error_set(err, INBOX_ERR_CONFLICT,
+                           "Only a draft can be edited; this one is %s.",
+                           inbox_campaign_status_name(status));
+}
+
+
 int
 inbox_campaign_pause_for(inbox_campaign_status_t *status,
     inbox_pause_reason_t *reason, inbox_pause_reason_t why)

@@ -2057,47 +2057,94 @@ inbox_store_ledger_list(inbox_store_t *store, const char *org_id,
 
 /* campaigns and polls */
 
-inbox_status_t
-inbox_store_campaign_create(inbox_store_t *store, const char *org_id,
-    const inbox_campaign_new_t *c, int64_t now, inbox_campaign_t *campaign,
-    inbox_error_t *err)
+/*
+ * What a campaign's row holds of c, checked (inbox_campaign_check): its
+ * name and the text sent (a poll's made, in *text to free, and named by
+ * its question unless named), with that text's segments and credits.
+ */
+static inbox_status_t
+inbox_store_campaign_content(const inbox_campaign_new_t *c, char **text,
+    const char **name, const char **body, unsigned *segments,
+    unsigned *credits, inbox_error_t *err)
 {
-    char              *text;
-    unsigned           segments, credits;
-    const char        *body, *name;
-    inbox_status_t     status;
-    inbox_segments_t   seg;
+    inbox_status_t    status;
+    inbox_segments_t  seg;
 
-    memset(campaign, 0, sizeof(inbox_campaign_t));
+    *text = NULL;
 
     status = inbox_campaign_check(c, err);
     if (status != INBOX_OK) {
         return status;
     }
 
-    text = NULL;
-
     if (c->kind == INBOX_CAMPAIGN_KIND_POLL) {
-        text = inbox_poll_text(c->question, c->options, c->option_count);
-        if (text == NULL) {
+        *text = inbox_poll_text(c->question, c->options, c->option_count);
+        if (*text == NULL) {
             return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
         }
 
-        body = text;
-        name = c->name != NULL ? c->name : c->question;
+        *body = *text;
+        *name = c->name != NULL ? c->name : c->question;
 
     } else {
-        body = c->body;
-        name = c->name;
+        *body = c->body;
+        *name = c->name;
     }
 
-    inbox_segments_count(body, strlen(body), &seg);
-    segments = inbox_message_segments(&seg, c->media_count);
-    credits = inbox_message_credits(body, c->media_count);
+    inbox_segments_count(*body, strlen(*body), &seg);
+    *segments = inbox_message_segments(&seg, c->media_count);
+    *credits = inbox_message_credits(*body, c->media_count);
 
-    status = store->ops->campaign_create(store, org_id, c, name, body,
-                                         segments, credits, now, campaign,
-                                         err);
+    return INBOX_OK;
+}
+
+
+inbox_status_t
+inbox_store_campaign_create(inbox_store_t *store, const char *org_id,
+    const inbox_campaign_new_t *c, int64_t now, inbox_campaign_t *campaign,
+    inbox_error_t *err)
+{
+    char            *text;
+    unsigned         segments, credits;
+    const char      *body, *name;
+    inbox_status_t   status;
+
+    memset(campaign, 0, sizeof(inbox_campaign_t));
+
+    status = inbox_store_campaign_content(c, &text, &name, &body, &segments,
+                                          &credits, err);
+    if (status == INBOX_OK) {
+        status = store->ops->campaign_create(store, org_id, c, name, body,
+                                             segments, credits, now,
+                                             campaign, err);
+    }
+
+    free(text);
+
+    return status;
+}
+
+
+inbox_status_t
+inbox_store_campaign_update(inbox_store_t *store, const char *org_id,
+    const char *campaign_id, const inbox_campaign_new_t *c,
+    inbox_campaign_t *campaign, inbox_error_t *err)
+{
+    char            *text;
+    unsigned         segments, credits;
+    const char      *body, *name;
+    inbox_status_t   status;
+
+    memset(campaign, 0, sizeof(inbox_campaign_t));
+
+    status = inbox_store_campaign_content(c, &text, &name, &body, &segments,
+                                          &credits, err);
+    if (status == INBOX_OK) {
+        status = store->ops->campaign_update(store, org_id, campaign_id, c,
+                                             name, body, segments, credits,
+                                             campaign, err);
+    }
+
     free(text);
 
     return status;

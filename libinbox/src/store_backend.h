@@ -463,6 +463,14 @@ typedef struct {
        unsigned segments, unsigned credits, int64_t now,                      \
        inbox_campaign_t *campaign, inbox_error_t *err),                       \
       (store, org_id, c, name, body, segments, credits, now, campaign, err))  \
+    /* as campaign_create's; campaign zeroed */                              \
+    X(RULED, campaign_update,                                                 \
+      (inbox_store_t *store, const char *org_id, const char *campaign_id,     \
+       const inbox_campaign_new_t *c, const char *name, const char *body,     \
+       unsigned segments, unsigned credits, inbox_campaign_t *campaign,       \
+       inbox_error_t *err),                                                   \
+      (store, org_id, campaign_id, c, name, body, segments, credits,          \
+       campaign, err))                                                        \
     X(PLAIN, campaign_get,                                                    \
       (inbox_store_t *store, const char *org_id, const char *campaign_id,     \
        inbox_campaign_t *campaign, inbox_error_t *err),                       \

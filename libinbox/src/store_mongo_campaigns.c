@@ -109,6 +109,9 @@ typedef struct {
 static inbox_status_t inbox_mongo_campaign_ids(const char *org_id,
     const char *campaign_id, bson_oid_t *org, bson_oid_t *id,
     inbox_error_t *err);
+static void inbox_mongo_campaign_content(bson_t *doc,
+    const inbox_campaign_new_t *c, const char *name, const char *body,
+    unsigned segments, unsigned credits);
 static int inbox_mongo_campaign_parse(const bson_t *doc,
     inbox_campaign_t *c);
 static int inbox_mongo_campaign_read(const bson_t *doc, inbox_campaign_t *c,
@@ -181,12 +184,8 @@ inbox_mongo_campaign_create(inbox_store_t *store, const char *org_id,
     unsigned segments, unsigned credits, int64_t now,
     inbox_campaign_t *campaign, inbox_error_t *err)
 {
-    int                   all;
-    char                  key[24], tag[INBOX_TAG_KEY_MAX];
-    bson_t                doc, arr, item;
-    size_t                i, len;
+    bson_t                doc, item;
     bson_oid_t            org, id;
-    const char           *text;
     inbox_status_t        rc;
     inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
 
@@ -206,65 +205,12 @@ inbox_mongo_campaign_create(inbox_store_t *store, const char *org_id,
     }
 
     inbox_mongo_new_id(ms, &id);
-    all = c->audience_all || c->tags == NULL;
 
     bson_init(&doc);
     BSON_APPEND_OID(&doc, "_id", &id);
     BSON_APPEND_OID(&doc, "org_id", &org);
     BSON_APPEND_UTF8(&doc, "kind", inbox_campaign_kind_name(c->kind));
-    BSON_APPEND_UTF8(&doc, "name", name);
-    BSON_APPEND_UTF8(&doc, "body", body);
-
-    if (c->kind == INBOX_CAMPAIGN_KIND_POLL) {
-        BSON_APPEND_UTF8(&doc, "question", c->question);
-    } else {
-        BSON_APPEND_NULL(&doc, "question");
-    }
-
-    /* a poll's options as its text shows them: trimmed */
-    BSON_APPEND_ARRAY_BEGIN(&doc, "options", &arr);
-    for (i = 0; c->kind == INBOX_CAMPAIGN_KIND_POLL && i < c->option_count;
-         i++)
-    {
-        snprintf(key, sizeof(key), "%zu", i);
-        len = strlen(c->options[i]);
-        text = inbox_poll_trim(c->options[i], &len);
-        bson_append_utf8(&arr, key, -1, text, (int) len);
-    }
-    bson_append_array_end(&doc, &arr);
-
-    BSON_APPEND_BOOL(&doc, "audience_all", c->audience_all != 0);
-
-    /* the tags as given, and their keys, which contacts' tag_keys match */
-    BSON_APPEND_ARRAY_BEGIN(&doc, "tags", &arr);
-    for (i = 0; !all && i < c->tags->count; i++) {
-        snprintf(key, sizeof(key), "%zu", i);
-        BSON_APPEND_UTF8(&arr, key, c->tags->items[i]);
-    }
-    bson_append_array_end(&doc, &arr);
-
-    BSON_APPEND_ARRAY_BEGIN(&doc, "tag_keys", &arr);
-    for (i = 0; !all && i < c->tags->count; i++) {
-        snprintf(key, sizeof(key), "%zu", i);
-        inbox_tag_key(c->tags->items[i], tag);
-        BSON_APPEND_UTF8(&arr, key, tag);
-    }
-    bson_append_array_end(&doc, &arr);
-
-    BSON_APPEND_ARRAY_BEGIN(&doc, "media", &arr);
-    for (i = 0; i < c->media_count; i++) {
-        snprintf(key, sizeof(key), "%zu", i);
-        BSON_APPEND_DOCUMENT_BEGIN(&arr, key, &item);
-        BSON_APPEND_UTF8(&item, "url", c->media[i].url);
-        BSON_APPEND_UTF8(&item, "content_type", c->media[i].content_type);
-        BSON_APPEND_UTF8(&item, "file", c->media[i].file);
-        BSON_APPEND_INT64(&item, "bytes", c->media[i].bytes);
-        bson_append_document_end(&arr, &item);
-    }
-    bson_append_array_end(&doc, &arr);
-
-    BSON_APPEND_INT32(&doc, "segments", (int32_t) segments);
-    BSON_APPEND_INT32(&doc, "credits", (int32_t) credits);
+    inbox_mongo_campaign_content(&doc, c, name, body, segments, credits);
     BSON_APPEND_UTF8(&doc, "status",
                      inbox_campaign_status_name(INBOX_CAMPAIGN_DRAFT));
     BSON_APPEND_NULL(&doc, "paused_reason");
@@ -292,6 +238,171 @@ inbox_mongo_campaign_create(inbox_store_t *store, const char *org_id,
     }
 
     bson_destroy(&doc);
+
+    return rc;
+}
+
+
+/* The fields of a campaign's document that c makes: its name, text,
+ * question and options, audience and images, and the text's segments
+ * and credits (create's and an edit's alike). */
+static void
+inbox_mongo_campaign_content(bson_t *doc, const inbox_campaign_new_t *c,
+    const char *name, const char *body, unsigned segments, unsigned credits)
+{
+    int          all;
+    char         key[24], tag[INBOX_TAG_KEY_MAX];
+    bson_t       arr, item;
+    size_t       i, len;
+    const char  *text;
+
+    all = c->audience_all || c->tags == NULL;
+
+    BSON_APPEND_UTF8(doc, "name", name);
+    BSON_APPEND_UTF8(doc, "body", body);
+
+    if (c->kind == INBOX_CAMPAIGN_KIND_POLL) {
+        BSON_APPEND_UTF8(doc, "question", c->question);
+    } else {
+        BSON_APPEND_NULL(doc, "question");
+    }
+
+    /* a poll's options as its text shows them: trimmed */
+    BSON_APPEND_ARRAY_BEGIN(doc, "options", &arr);
+    for (i = 0; c->kind == INBOX_CAMPAIGN_KIND_POLL && i < c->option_count;
+         i++)
+    {
+        snprintf(key, sizeof(key), "%zu", i);
+        len = strlen(c->options[i]);
+        text = inbox_poll_trim(c->options[i], &len);
+        bson_append_utf8(&arr, key, -1, text, (int) len);
+    }
+    bson_append_array_end(doc, &arr);
+
+    BSON_APPEND_BOOL(doc, "audience_all", c->audience_all != 0);
+
+    /* the tags as given, and their keys, which contacts' tag_keys match */
+    BSON_APPEND_ARRAY_BEGIN(doc, "tags", &arr);
+    for (i = 0; !all && i < c->tags->count; i++) {
+        snprintf(key, sizeof(key), "%zu", i);
+        BSON_APPEND_UTF8(&arr, key, c->tags->items[i]);
+    }
+    bson_append_array_end(doc, &arr);
+
+    BSON_APPEND_ARRAY_BEGIN(doc, "tag_keys", &arr);
+    for (i = 0; !all && i < c->tags->count; i++) {
+        snprintf(key, sizeof(key), "%zu", i);
+        inbox_tag_key(c->tags->items[i], tag);
+        BSON_APPEND_UTF8(&arr, key, tag);
+    }
+    bson_append_array_end(doc, &arr);
+
+    BSON_APPEND_ARRAY_BEGIN(doc, "media", &arr);
+    for (i = 0; i < c->media_count; i++) {
+        snprintf(key, sizeof(key), "%zu", i);
+        BSON_APPEND_DOCUMENT_BEGIN(&arr, key, &item);
+        BSON_APPEND_UTF8(&item, "url", c->media[i].url);
+        BSON_APPEND_UTF8(&item, "content_type", c->media[i].content_type);
+        BSON_APPEND_UTF8(&item, "file", c->media[i].file);
+        BSON_APPEND_INT64(&item, "bytes", c->media[i].bytes);
+        bson_append_document_end(&arr, &item);
+    }
+    bson_append_array_end(doc, &arr);
+
+    BSON_APPEND_INT32(doc, "segments", (int32_t) segments);
+    BSON_APPEND_INT32(doc, "credits", (int32_t) credits);
+}
+
+
+/*
+ * One findAndModify that matches only a draft of c's kind, so that a send
+ * made first wins; when none matched, the campaign read again says why
+ * (none, or no longer a draft).
+ */
+inbox_status_t
+inbox_mongo_campaign_update(inbox_store_t *store, const char *org_id,
+    const char *campaign_id, const inbox_campaign_new_t *c, const char *name,
+    const char *body, unsigned segments, unsigned credits,
+    inbox_campaign_t *campaign, inbox_error_t *err)
+{
+    int                   found;
+    bson_t                set, doc;
+    bson_oid_t            org, id;
+    inbox_status_t        rc;
+    inbox_campaign_t      was;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    rc = inbox_mongo_campaign_ids(org_id, campaign_id, &org, &id, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    rc = inbox_mongo_media_attach(ms, &org, c->media, c->media_count, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    bson_init(&set);
+    inbox_mongo_campaign_content(&set, c, name, body, segments, credits);
+    BSON_APPEND_DATE_TIME(&set, "send_at", c->send_at);
+
+    rc = inbox_mongo_run_find_and_modify(ms,
+        BCON_NEW("findAndModify", BCON_UTF8("campaigns"),
+                 "query", "{",
+                     "_id", BCON_OID(&id),
+                     "org_id", BCON_OID(&org),
+                     "kind", BCON_UTF8(inbox_campaign_kind_name(c->kind)),
+                     "status", BCON_UTF8(inbox_campaign_status_name(
+                                             INBOX_CAMPAIGN_DRAFT)),
+                 "}",
+                 "update", "{", "$set", BCON_DOCUMENT(&set), "}",
+                 "new", BCON_BOOL(true)),
+        &doc, &found, err);
+
+    bson_destroy(&set);
+
+    if (rc == INBOX_OK && found) {
+        /* a draft has no recipients to count */
+        if (inbox_mongo_campaign_parse(&doc, campaign) != 0) {
+            rc = inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
+        }
+
+    } else if (rc == INBOX_OK) {
+        memset(&was, 0, sizeof(inbox_campaign_t));
+        rc = inbox_mongo_campaign_load(ms, &org, &id, &was, err);
+
+        if (rc == INBOX_ERR_NOT_FOUND
+            || (rc == INBOX_OK && was.kind != c->kind))
+        {
+            rc = inbox_error_not_found(err,
+                                       c->kind == INBOX_CAMPAIGN_KIND_POLL
+                                       ? "poll" : "campaign");
+
+        } else if (rc == INBOX_OK) {
+            rc = inbox_campaign_editable(was.status, err);
+
+            /* a draft that did not match: nothing moves a campaign
+             * back to draft, so this is not met; said as a conflict */
+            if (rc == INBOX_OK) {
+                rc = inbox_error_set(err, INBOX_ERR_CONFLICT,
+                                     "The draft changed while it was "
+                                     "edited; try again.");
+            }
+        }
+
+        inbox_campaign_free(&was);
+    }
+
+    bson_destroy(&doc);
+
+    if (rc != INBOX_OK) {
+        inbox_campaign_free(campaign);
+    }
 
     return rc;
 }

@@ -65,6 +65,11 @@ typedef struct {
 
 static inbox_status_t inbox_sqlite_campaign_ids(const char *org_id,
     const char *campaign_id, int64_t *org, int64_t *id, inbox_error_t *err);
+static inbox_status_t inbox_sqlite_campaign_rows(inbox_sqlite_conn_t *conn,
+    int64_t org, int64_t id, const inbox_campaign_new_t *c,
+    inbox_error_t *err);
+static inbox_status_t inbox_sqlite_campaign_clear(inbox_sqlite_conn_t *conn,
+    int64_t id, inbox_error_t *err);
 static inbox_status_t inbox_sqlite_campaign_set(inbox_sqlite_conn_t *conn,
     int64_t id, inbox_campaign_status_t status, inbox_pause_reason_t reason,
     inbox_cancel_reason_t cancelled, const char *cancelled_message,
@@ -96,9 +101,7 @@ inbox_sqlite_campaign_create(inbox_store_t *store, const char *org_id,
     inbox_campaign_t *campaign, inbox_error_t *err)
 {
     int                   rc;
-    size_t                i, len;
     int64_t               org, id;
-    const char           *text;
     sqlite3_stmt         *stmt;
     inbox_status_t        status;
     inbox_error_t         fallback;
@@ -150,6 +153,43 @@ inbox_sqlite_campaign_create(inbox_store_t *store, const char *org_id,
 
     id = sqlite3_last_insert_rowid(conn->db);
 
+    status = inbox_sqlite_campaign_rows(conn, org, id, c, err);
+    if (status != INBOX_OK) {
+        goto failed;
+    }
+
+    status = inbox_sqlite_campaign_load(conn, org, id, campaign, err);
+    if (status != INBOX_OK) {
+        goto failed;
+    }
+
+    status = inbox_sqlite_commit(conn, err);
+    if (status != INBOX_OK) {
+        inbox_campaign_free(campaign);
+    }
+
+    return status;
+
+failed:
+
+    inbox_sqlite_rollback(conn);
+    inbox_campaign_free(campaign);
+
+    return status;
+}
+
+
+/* A campaign's tags, options and images as c has them, its uploads
+ * attached (a campaign's are its own from then on). */
+static inbox_status_t
+inbox_sqlite_campaign_rows(inbox_sqlite_conn_t *conn, int64_t org, int64_t id,
+    const inbox_campaign_new_t *c, inbox_error_t *err)
+{
+    size_t           i, len;
+    const char      *text;
+    sqlite3_stmt    *stmt;
+    inbox_status_t   status;
+
     for (i = 0; !c->audience_all && c->tags != NULL && i < c->tags->count;
          i++)
     {
@@ -157,8 +197,7 @@ inbox_sqlite_campaign_create(inbox_store_t *store, const char *org_id,
             "INSERT INTO campaign_tags (campaign_id, idx, tag)"
             " VALUES (?1, ?2, ?3)", err);
         if (stmt == NULL) {
-            status = err->code;
-            goto failed;
+            return err->code;
         }
 
         sqlite3_bind_int64(stmt, 1, id);
@@ -166,8 +205,7 @@ inbox_sqlite_campaign_create(inbox_store_t *store, const char *org_id,
         inbox_sqlite_bind_text(stmt, 3, c->tags->items[i]);
 
         if (!inbox_sqlite_step_done(stmt)) {
-            status = inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
-            goto failed;
+            return inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
         }
     }
 
@@ -178,8 +216,7 @@ inbox_sqlite_campaign_create(inbox_store_t *store, const char *org_id,
             "INSERT INTO campaign_options (campaign_id, idx, text)"
             " VALUES (?1, ?2, ?3)", err);
         if (stmt == NULL) {
-            status = err->code;
-            goto failed;
+            return err->code;
         }
 
         /* trimmed as the poll's text trims it (poll.h) */
@@ -191,15 +228,14 @@ inbox_sqlite_campaign_create(inbox_store_t *store, const char *org_id,
         sqlite3_bind_text(stmt, 3, text, (int) len, SQLITE_TRANSIENT);
 
         if (!inbox_sqlite_step_done(stmt)) {
-            status = inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
-            goto failed;
+            return inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
         }
     }
 
     status = inbox_sqlite_media_attach(conn, org, c->media, c->media_count,
                                        err);
     if (status != INBOX_OK) {
-        goto failed;
+        return status;
     }
 
     for (i = 0; i < c->media_count; i++) {
@@ -207,8 +243,7 @@ inbox_sqlite_campaign_create(inbox_store_t *store, const char *org_id,
             "INSERT INTO campaign_media (campaign_id, idx, url, content_type,"
             " file, bytes) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", err);
         if (stmt == NULL) {
-            status = err->code;
-            goto failed;
+            return err->code;
         }
 
         sqlite3_bind_int64(stmt, 1, id);
@@ -219,9 +254,131 @@ inbox_sqlite_campaign_create(inbox_store_t *store, const char *org_id,
         sqlite3_bind_int64(stmt, 6, c->media[i].bytes);
 
         if (!inbox_sqlite_step_done(stmt)) {
-            status = inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
-            goto failed;
+            return inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
         }
+    }
+
+    return INBOX_OK;
+}
+
+
+/* A draft's tags, options and images gone, to be made again. */
+static inbox_status_t
+inbox_sqlite_campaign_clear(inbox_sqlite_conn_t *conn, int64_t id,
+    inbox_error_t *err)
+{
+    size_t         i;
+    sqlite3_stmt  *stmt;
+
+    static const struct {
+        inbox_sql_id_t   which;
+        const char      *sql;
+    } clear[] = {
+        { INBOX_SQL_CAMPAIGN_TAGS_CLEAR,
+          "DELETE FROM campaign_tags WHERE campaign_id = ?1" },
+        { INBOX_SQL_CAMPAIGN_OPTIONS_CLEAR,
+          "DELETE FROM campaign_options WHERE campaign_id = ?1" },
+        { INBOX_SQL_CAMPAIGN_MEDIA_CLEAR,
+          "DELETE FROM campaign_media WHERE campaign_id = ?1" },
+    };
+
+    for (i = 0; i < sizeof(clear) / sizeof(clear[0]); i++) {
+        stmt = inbox_sqlite_stmt(conn, clear[i].which, clear[i].sql, err);
+        if (stmt == NULL) {
+            return err->code;
+        }
+
+        sqlite3_bind_int64(stmt, 1, id);
+
+        if (!inbox_sqlite_step_done(stmt)) {
+            return inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
+        }
+    }
+
+    return INBOX_OK;
+}
+
+
+inbox_status_t
+inbox_sqlite_campaign_update(inbox_store_t *store, const char *org_id,
+    const char *campaign_id, const inbox_campaign_new_t *c, const char *name,
+    const char *body, unsigned segments, unsigned credits,
+    inbox_campaign_t *campaign, inbox_error_t *err)
+{
+    int64_t               org, id;
+    sqlite3_stmt         *stmt;
+    inbox_status_t        status;
+    inbox_error_t         fallback;
+    inbox_campaign_t      was;
+    inbox_sqlite_conn_t  *conn;
+
+    if (err == NULL) {
+        err = &fallback;
+    }
+
+    status = inbox_sqlite_campaign_ids(org_id, campaign_id, &org, &id, err);
+    if (status != INBOX_OK) {
+        return status;
+    }
+
+    conn = inbox_sqlite_begin_write(store, err);
+    if (conn == NULL) {
+        return err->code;
+    }
+
+    /* as it is under the write lock: a send that came first wins */
+    memset(&was, 0, sizeof(inbox_campaign_t));
+    status = inbox_sqlite_campaign_load(conn, org, id, &was, err);
+
+    if (status == INBOX_OK && was.kind != c->kind) {
+        status = inbox_error_not_found(err,
+                                       c->kind == INBOX_CAMPAIGN_KIND_POLL
+                                       ? "poll" : "campaign");
+    }
+
+    if (status == INBOX_OK) {
+        status = inbox_campaign_editable(was.status, err);
+    }
+
+    inbox_campaign_free(&was);
+
+    if (status != INBOX_OK) {
+        goto failed;
+    }
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CAMPAIGN_EDIT,
+        "UPDATE campaigns SET name = ?2, body = ?3, question = ?4,"
+        " audience_all = ?5, segments = ?6, credits = ?7, send_at = ?8"
+        " WHERE id = ?1", err);
+    if (stmt == NULL) {
+        status = err->code;
+        goto failed;
+    }
+
+    sqlite3_bind_int64(stmt, 1, id);
+    inbox_sqlite_bind_text(stmt, 2, name);
+    inbox_sqlite_bind_text(stmt, 3, body);
+    inbox_sqlite_bind_text(stmt, 4, c->kind == INBOX_CAMPAIGN_KIND_POLL
+                                    ? c->question : NULL);
+    sqlite3_bind_int(stmt, 5, c->audience_all != 0);
+    sqlite3_bind_int(stmt, 6, (int) segments);
+    sqlite3_bind_int(stmt, 7, (int) credits);
+    sqlite3_bind_int64(stmt, 8, c->send_at);
+
+    if (!inbox_sqlite_step_done(stmt)) {
+        status = inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
+        goto failed;
+    }
+
+    /* its rows made again from c */
+    status = inbox_sqlite_campaign_clear(conn, id, err);
+    if (status != INBOX_OK) {
+        goto failed;
+    }
+
+    status = inbox_sqlite_campaign_rows(conn, org, id, c, err);
+    if (status != INBOX_OK) {
+        goto failed;
     }
 
     status = inbox_sqlite_campaign_load(conn, org, id, campaign, err);

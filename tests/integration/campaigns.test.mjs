@@ -1,5 +1,6 @@
 // Campaigns and polls over HTTP: a campaign to a tag with an opted-out
-// contact suppressed, its preview, every bad input's error, the lifecycle
+// contact suppressed, its preview, a draft edited, every bad input's
+// error, the lifecycle
 // (409 for a move it refuses), a billing pause and its resume, a poll
 // answered by number and by text through signed webhooks with a late
 // answer ignored, the contact's record and timeline, and inboxctl's
@@ -253,6 +254,108 @@ test('a campaign with an image: its preview counts an MMS, and the draft '
                 'not_found');
     await ok(`/api/v1/campaigns/${draft.id}/cancel`, { method: 'POST' });
     await ok(`/api/v1/campaigns/${only.id}/cancel`, { method: 'POST' });
+});
+
+test('a draft is edited with PATCH: what the body names changes, the rest '
+    + 'stays; a refused edit changes nothing and a sent one is 409',
+    async () => {
+    const draft = await ok('/api/v1/campaigns', { method: 'POST', body: {
+        name: 'Typo', body: 'Helo', audience: { tags: ['vip'] } } }, 201);
+    const path = `/api/v1/campaigns/${draft.id}`;
+    const edit = (body, org = orgA()) =>
+        call(path, { method: 'PATCH', body }, org);
+    let res;
+
+    res = await edit({ body: 'Hello' });
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.json.body, 'Hello');
+    assert.equal(res.json.name, 'Typo');
+    assert.deepEqual(res.json.audience, { tags: ['vip'] });
+    assert.equal(res.json.status, 'draft');
+    assert.equal(res.json.created_at, draft.created_at);
+
+    // a picture added: an MMS of 2 credits; taken away: 1 again
+    const up = await upload(ctx.cluster, png(), {
+        Authorization: `Bearer ${orgA().token}`,
+        'Content-Type': 'image/png' });
+    assert.equal(up.status, 201, up.text);
+    res = await edit({ media_ids: [up.json.id] });
+    assert.equal(res.json.media.length, 1);
+    assert.equal(res.json.credits, 2);
+    assert.equal(res.json.body, 'Hello');
+    res = await edit({ name: 'Hello, picture' });
+    assert.equal(res.json.media.length, 1, 'kept when not named');
+    assert.equal((await ok(`${path}/estimate`)).credits, 2);
+    res = await edit({ media_ids: [] });
+    assert.equal(res.json.media.length, 0);
+    assert.equal(res.json.credits, 1);
+
+    // another audience and a time, then the time taken away
+    res = await edit({ audience: { all: true },
+                       send_at: '2099-01-01T09:00:00Z' });
+    assert.deepEqual(res.json.audience, { all: true });
+    assert.equal(res.json.send_at, '2099-01-01T09:00:00.000Z');
+    res = await edit({ send_at: null });
+    assert.equal(res.json.send_at, null);
+    assert.deepEqual(res.json.audience, { all: true });
+
+    // refused as a new one would be, naming the field; nothing changes
+    let e = assertError(await edit({ body: '' }), 400, 'invalid_request');
+    assert.equal(e.field, 'body');
+    e = assertError(await edit({ audience: { tags: [] } }), 400,
+                    'invalid_request');
+    assert.equal(e.field, 'audience');
+    e = assertError(await edit({ name: 5 }), 400, 'invalid_request');
+    assert.equal(e.field, 'name');
+    assertError(await edit({ media_ids: ['999999'] }), 400,
+                'invalid_request');
+    const now = await ok(path);
+    assert.equal(now.body, 'Hello');
+    assert.equal(now.name, 'Hello, picture');
+    assert.deepEqual(now.audience, { all: true });
+
+    // nobody else's, not under the other kind's path
+    assertError(await edit({ body: 'x' }, orgB()), 404, 'not_found');
+    assertError(await call(`/api/v1/polls/${draft.id}`, { method: 'PATCH',
+        body: { question: 'x?' } }), 404, 'not_found');
+    assertError(await call('/api/v1/campaigns/999999', { method: 'PATCH',
+        body: { body: 'x' } }), 404, 'not_found');
+
+    // sent as edited; then an edit is a conflict, whatever it names
+    res = await call(`${path}/send`, { method: 'POST' });
+    assert.equal(res.json.status, 'sending');
+    assert.equal(res.json.body, 'Hello');
+    e = assertError(await edit({ body: 'Too late' }), 409, 'conflict');
+    assert.equal(e.message, 'Only a draft can be edited; this one is '
+                 + 'sending.');
+    assertError(await edit({ body: '' }), 409, 'conflict');
+    assert.equal((await ok(path)).body, 'Hello');
+    await ok(`${path}/cancel`, { method: 'POST' });
+
+    // a poll: new options make its text again; named by its question,
+    // its name follows a new one, and a name given stays
+    const poll = await ok('/api/v1/polls', { method: 'POST', body: {
+        question: 'Tea?', options: ['Yes', 'No'],
+        audience: { all: true } } }, 201);
+    const pollPath = `/api/v1/polls/${poll.id}`;
+    res = await call(pollPath, { method: 'PATCH',
+                                 body: { options: ['Yes', 'No', ' Maybe '] } });
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.json.body, 'Tea?\n1) Yes\n2) No\n3) Maybe');
+    res = await call(pollPath, { method: 'PATCH',
+                                 body: { question: 'Coffee?' } });
+    assert.equal(res.json.name, 'Coffee?');
+    assert.deepEqual(res.json.options, ['Yes', 'No', 'Maybe']);
+    res = await call(pollPath, { method: 'PATCH',
+                                 body: { name: 'Morning poll' } });
+    res = await call(pollPath, { method: 'PATCH',
+                                 body: { question: 'Juice?' } });
+    assert.equal(res.json.name, 'Morning poll');
+    assert.equal(res.json.question, 'Juice?');
+    e = assertError(await call(pollPath, { method: 'PATCH',
+        body: { options: ['Only one'] } }), 400, 'invalid_request');
+    assert.equal(e.field, 'options');
+    await ok(`${pollPath}/cancel`, { method: 'POST' });
 });
 
 test('bad campaigns and polls are refused naming the field, and nothing '

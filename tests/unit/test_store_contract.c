@@ -10751,6 +10751,213 @@ TEST(a_campaign_to_a_tag_suppresses_opted_out_contacts)
 
 
 /*
+ * A draft is edited until it is sent: its name, text, images, audience
+ * and time replaced, each checked as a new one's, its segments and
+ * credits counted again; a send fixes it, and an edit refused stores
+ * nothing.
+ */
+TEST(a_draft_is_edited_until_it_is_sent)
+{
+    char                   id[INBOX_ID_MAX], up[INBOX_ID_MAX];
+    char                   other[INBOX_ID_MAX], alice[INBOX_ID_MAX];
+    char                   long_body[201];
+    const char            *options[3] = { " Red ", "Blue", "Green" };
+    fixture_t              f;
+    inbox_tags_t           tags;
+    inbox_error_t          err;
+    inbox_media_t          media;
+    inbox_campaign_t       c;
+    inbox_campaign_new_t   n;
+
+    FIXTURE(&f);
+
+    CHECK_INT(person(&f, ALICE, "vip", NULL, alice), 0);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 10, NULL), INBOX_OK);
+    CHECK_INT(campaign_new(&f, NULL, id), 0);
+
+    /* a new name, a two-segment text to two tags, at a time */
+    memset(long_body, 'a', 200);
+    long_body[200] = '\0';
+    memset(&tags, 0, sizeof(tags));
+    CHECK_INT(inbox_tags_add(&tags, "vip", 3, NULL), INBOX_OK);
+    CHECK_INT(inbox_tags_add(&tags, "Team", 4, NULL), INBOX_OK);
+    memset(&n, 0, sizeof(n));
+    n.name = "Summer sale";
+    n.body = long_body;
+    n.tags = &tags;
+    n.send_at = NOON + HOUR;
+
+    CHECK_INT(inbox_store_campaign_update(f.store, f.org, id, &n, &c, &err),
+              INBOX_OK);
+    CHECK_STR(c.id, id);
+    CHECK_STR(c.name, "Summer sale");
+    CHECK_STR(c.body, long_body);
+    CHECK_INT(c.status, INBOX_CAMPAIGN_DRAFT);
+    CHECK_INT(c.audience_all, 0);
+    CHECK_INT(c.segments, 2);
+    CHECK_INT(c.credits, 1);
+    CHECK_INT(c.send_at, NOON + HOUR);
+    CHECK_INT(c.created_at, T0);
+    inbox_campaign_free(&c);
+
+    /* as stored: the tags as given, in order */
+    CHECK_INT(inbox_store_campaign_get(f.store, f.org, id, &c, NULL),
+              INBOX_OK);
+    CHECK_STR(c.name, "Summer sale");
+    CHECK_INT(c.tags.count, 2);
+    if (c.tags.count == 2) {
+        CHECK_STR(c.tags.items[0], "vip");
+        CHECK_STR(c.tags.items[1], "Team");
+    }
+    CHECK_INT(c.send_at, NOON + HOUR);
+    inbox_campaign_free(&c);
+
+    /* a picture added, to all again, when sent: one MMS, 2 credits */
+    CHECK_INT(upload(&f, f.org, TOKEN_A ".png", "image/png", 100, up),
+              INBOX_OK);
+    memset(&media, 0, sizeof(media));
+    snprintf(media.url, sizeof(media.url), "https://x.test/m/a.png");
+    snprintf(media.content_type, sizeof(media.content_type), "image/png");
+    snprintf(media.file, sizeof(media.file), TOKEN_A ".png");
+    media.state = INBOX_MEDIA_STORED;
+    n.tags = NULL;
+    n.audience_all = 1;
+    n.media = &media;
+    n.media_count = 1;
+    n.send_at = 0;
+
+    CHECK_INT(inbox_store_campaign_update(f.store, f.org, id, &n, &c, &err),
+              INBOX_OK);
+    CHECK_INT(c.audience_all, 1);
+    CHECK_INT(c.tags.count, 0);
+    CHECK_INT(c.media_count, 1);
+    CHECK_INT(c.segments, 1);
+    CHECK_INT(c.credits, 2);
+    CHECK_INT(c.send_at, 0);
+    inbox_campaign_free(&c);
+
+    /* attached by the edit: past the grace period it is not purged */
+    {
+        char    files[INBOX_MEDIA_PURGE_MAX][INBOX_MEDIA_FILE_MAX];
+        size_t  removed;
+
+        CHECK_INT(inbox_store_media_purge(f.store,
+                                          inbox_now_ms() + 2 * HOUR
+                                          + INBOX_MEDIA_UNATTACHED_KEEP_MS,
+                                          INBOX_MEDIA_UNATTACHED_KEEP_MS,
+                                          INBOX_MEDIA_PURGE_MAX, files,
+                                          &removed, &err), INBOX_OK);
+        CHECK_INT(removed, 0);
+    }
+
+    /* edited again with the picture it has: kept */
+    n.name = "Summer sale, last days";
+    CHECK_INT(inbox_store_campaign_update(f.store, f.org, id, &n, &c, &err),
+              INBOX_OK);
+    CHECK_STR(c.name, "Summer sale, last days");
+    CHECK_INT(c.media_count, 1);
+    if (c.media_count == 1) {
+        CHECK_STR(c.media[0].file, TOKEN_A ".png");
+    }
+    inbox_campaign_free(&c);
+
+    /* refused: what a new one would be refused for, naming the field;
+     * nothing changes */
+    n.body = "";
+    n.media_count = 0;
+    n.media = NULL;
+    CHECK_INT(inbox_store_campaign_update(f.store, f.org, id, &n, &c, &err),
+              INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "body");
+    inbox_campaign_free(&c);
+
+    /* none: another organization's, a poll's path, no such id */
+    n.body = "Last call";
+    CHECK_INT(inbox_store_org_create(f.store, "Other", "UTC", other, NULL),
+              INBOX_OK);
+    CHECK_INT(inbox_store_campaign_update(f.store, other, id, &n, &c, &err),
+              INBOX_ERR_NOT_FOUND);
+    inbox_campaign_free(&c);
+    n.kind = INBOX_CAMPAIGN_KIND_POLL;
+    n.question = "Which?";
+    n.options = options;
+    n.option_count = 2;
+    CHECK_INT(inbox_store_campaign_update(f.store, f.org, id, &n, &c, &err),
+              INBOX_ERR_NOT_FOUND);
+    CHECK_STR(err.message, "There is no such poll.");
+    inbox_campaign_free(&c);
+    n.kind = INBOX_CAMPAIGN_KIND_CAMPAIGN;
+    CHECK_INT(inbox_store_campaign_update(f.store, f.org,
+                                          f.backend->missing_id, &n, &c,
+                                          &err), INBOX_ERR_NOT_FOUND);
+    inbox_campaign_free(&c);
+
+    CHECK_INT(inbox_store_campaign_get(f.store, f.org, id, &c, NULL),
+              INBOX_OK);
+    CHECK_STR(c.body, long_body);
+    CHECK_INT(c.media_count, 1);
+    inbox_campaign_free(&c);
+
+    /* sent as edited; from then on an edit is a conflict */
+    CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_SEND, NOON), INBOX_OK);
+    CHECK_INT(campaign_now(&f, id).counts.audience, 1);
+    CHECK_INT(inbox_store_campaign_update(f.store, f.org, id, &n, &c, &err),
+              INBOX_ERR_CONFLICT);
+    CHECK_STR(err.message, "Only a draft can be edited; this one is "
+              "sending.");
+    inbox_campaign_free(&c);
+    CHECK_INT(inbox_store_campaign_get(f.store, f.org, id, &c, NULL),
+              INBOX_OK);
+    CHECK_STR(c.body, long_body);
+    inbox_campaign_free(&c);
+
+    /* a poll: its options trimmed, its text made again, and named by
+     * its question unless named */
+    memset(&n, 0, sizeof(n));
+    n.kind = INBOX_CAMPAIGN_KIND_POLL;
+    n.question = "Coffee?";
+    n.options = options + 1;
+    n.option_count = 2;
+    n.audience_all = 1;
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL),
+              INBOX_OK);
+    snprintf(id, sizeof(id), "%s", c.id);
+    inbox_campaign_free(&c);
+
+    n.question = "Which colour?";
+    n.options = options;
+    n.option_count = 3;
+    CHECK_INT(inbox_store_campaign_update(f.store, f.org, id, &n, &c, &err),
+              INBOX_OK);
+    CHECK_STR(c.name, "Which colour?");
+    CHECK_STR(c.question, "Which colour?");
+    CHECK_INT(c.option_count, 3);
+    if (c.option_count == 3) {
+        CHECK_STR(c.options[0], "Red");
+        CHECK_STR(c.options[2], "Green");
+    }
+    CHECK_STR(c.body, "Which colour?\n1) Red\n2) Blue\n3) Green");
+    inbox_campaign_free(&c);
+
+    /* a campaign's path does not edit a poll */
+    n.kind = INBOX_CAMPAIGN_KIND_CAMPAIGN;
+    n.name = "x";
+    n.body = "x";
+    CHECK_INT(inbox_store_campaign_update(f.store, f.org, id, &n, &c, &err),
+              INBOX_ERR_NOT_FOUND);
+    inbox_campaign_free(&c);
+    CHECK_INT(inbox_store_campaign_get(f.store, f.org, id, &c, NULL),
+              INBOX_OK);
+    CHECK_INT(c.kind, INBOX_CAMPAIGN_KIND_POLL);
+    CHECK_INT(c.option_count, 3);
+    inbox_campaign_free(&c);
+
+    inbox_tags_free(&tags);
+    fixture_close(&f);
+}
+
+
+/*
  * A draft saved before a rule of texts existed (here: past
  * INBOX_SMS_SEGMENTS_MAX segments, which Telnyx refuses) is refused at
  * send in the words a new one would be, naming the field: it stays a

@@ -6748,6 +6748,80 @@ TEST(campaign_create_attaches_its_upload)
 }
 
 
+/* An edit: one findAndModify that matches only a draft of its kind;
+ * none matched, the campaign read says why. */
+TEST(campaign_update_replaces_a_draft_only)
+{
+    fake_t                fake;
+    inbox_tags_t          tags;
+    inbox_error_t         err;
+    inbox_media_t         media;
+    inbox_store_t        *store;
+    inbox_campaign_t      c;
+    inbox_campaign_new_t  n;
+
+    store = fake_open(&fake);
+    campaign_tags(&tags, "VIP");
+    media_upload(&media);
+
+    memset(&n, 0, sizeof(n));
+    n.name = "Spring sale";
+    n.body = "Sale!";
+    n.tags = &tags;
+    n.media = &media;
+    n.media_count = 1;
+    n.send_at = NOON_MS;
+
+    /* the upload attached, then the draft's fields set */
+    fake.replies[1] = "{\"ok\": 1, \"value\": " CAMPAIGN_DOC("draft") "}";
+    CHECK_INT(inbox_store_campaign_update(store, ORG_ID, CAMPAIGN_ID, &n, &c,
+                                          &err), INBOX_OK);
+    CHECK_STR(c.id, CAMPAIGN_ID);
+    CHECK_INT(c.status, INBOX_CAMPAIGN_DRAFT);
+    golden_check(&fake, "campaign_update");
+    inbox_campaign_free(&c);
+
+    /* sent meanwhile: read again, 409 in its words, nothing else */
+    n.media_count = 0;
+    n.media = NULL;
+    fake_reset(&fake);
+    fake.replies[1] = CURSOR(CAMPAIGN_DOC("sending"));
+    CHECK_INT(inbox_store_campaign_update(store, ORG_ID, CAMPAIGN_ID, &n, &c,
+                                          &err), INBOX_ERR_CONFLICT);
+    CHECK_STR(err.message, "Only a draft can be edited; this one is "
+              "sending.");
+    inbox_campaign_free(&c);
+
+    /* none, or the other kind's: 404 */
+    fake_reset(&fake);
+    CHECK_INT(inbox_store_campaign_update(store, ORG_ID, CAMPAIGN_ID, &n, &c,
+                                          &err), INBOX_ERR_NOT_FOUND);
+    CHECK_INT(fake.commands, 2);
+    inbox_campaign_free(&c);
+
+    fake_reset(&fake);
+    fake.replies[1] = CURSOR(POLL_DOC);
+    CHECK_INT(inbox_store_campaign_update(store, ORG_ID, POLL_ID, &n, &c,
+                                          &err), INBOX_ERR_NOT_FOUND);
+    CHECK_STR(err.message, "There is no such campaign.");
+    inbox_campaign_free(&c);
+
+    /* its upload purged since it was read: refused, nothing set */
+    n.media = &media;
+    n.media_count = 1;
+    fake_reset(&fake);
+    fake.replies[0] = MEDIA_NOT_MATCHED;
+    CHECK_INT(inbox_store_campaign_update(store, ORG_ID, CAMPAIGN_ID, &n, &c,
+                                          &err), INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "media_ids");
+    CHECK_INT(fake.commands, 1);
+    inbox_campaign_free(&c);
+
+    inbox_tags_free(&tags);
+    fake_close(&fake, store);
+}
+
+
 TEST(campaign_get_and_list_count_recipients_by_state)
 {
     fake_t                 fake;

@@ -324,6 +324,14 @@ inbox_status_t inbox_campaign_act(inbox_campaign_action_t action,
     inbox_pause_reason_t *reason, inbox_cancel_reason_t *cancelled,
     int *changed, inbox_error_t *err);
 
+/*
+ * Whether a campaign in status may be edited (its text, images, audience
+ * or time replaced): only a draft may, since send fixes who gets what;
+ * INBOX_ERR_CONFLICT naming the state otherwise.
+ */
+inbox_status_t inbox_campaign_editable(inbox_campaign_status_t status,
+    inbox_error_t *err);
+
 /* A sending campaign that billing stopped: paused for reason.  0, or -1
  * when it was not sending (nothing changes). */
 int inbox_campaign_pause_for(inbox_campaign_status_t *status,

@@ -31,8 +31,17 @@
         return n + (n === 1 ? ' contact' : ' contacts');
     }
 
+    /* A time as a datetime-local field holds it: the browser's own
+     * time, to the minute. */
+    function localInput(t) {
+        const two = (n) => String(n).padStart(2, '0');
+        return t.getFullYear() + '-' + two(t.getMonth() + 1) + '-'
+            + two(t.getDate()) + 'T' + two(t.getHours()) + ':'
+            + two(t.getMinutes());
+    }
+
     /* The fields, in container; ids begin with prefix.  Returns
-     * { refresh, read, reset, onChange }. */
+     * { refresh, read, reset, set, onChange }. */
     function mount(container, prefix) {
         const frag = template.content.cloneNode(true);
         frag.querySelectorAll('[data-id]').forEach((el) => {
@@ -149,6 +158,35 @@
             return { audience: audience, send_at: sendAt };
         }
 
+        /* A draft's audience and time written in: its tags checked
+         * where offered (read first), typed as chips where not. */
+        async function set(audience, sendAt) {
+            reset();
+            try {
+                await refresh();
+            } catch (err) {
+                /* no boxes: every tag a chip */
+            }
+            if (audience && Array.isArray(audience.tags)) {
+                els.some.checked = true;
+                const boxes = Array.from(els.boxes.querySelectorAll('input'));
+                const typed = [];
+                audience.tags.forEach((t) => {
+                    const box = boxes.find((b) => fold(b.value) === fold(t));
+                    if (box) {
+                        box.checked = true;
+                    } else {
+                        typed.push(t);
+                    }
+                });
+                other.set(typed);
+            }
+            if (sendAt) {
+                els.at.checked = true;
+                els.sendAt.value = localInput(new Date(sendAt));
+            }
+        }
+
         function reset() {
             els.all.checked = true;
             els.boxes.querySelectorAll('input').forEach((b) => {
@@ -176,7 +214,7 @@
             changed();
         });
 
-        const picker = { refresh, read, reset, audienceInput: els.some,
+        const picker = { refresh, read, reset, set, audienceInput: els.some,
                          sendAtInput: els.sendAt,
                          onChange: (fn) => listeners.push(fn) };
         pickers.push(picker);

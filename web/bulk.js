@@ -27,7 +27,7 @@
      * holds the messages it had already queued (those still go else, for
      * billing once it is active again) */
     const ACTIONS = {
-        draft: ['send', 'cancel'],
+        draft: ['edit', 'send', 'cancel'],
         scheduled: ['pause', 'cancel'],
         sending: ['pause', 'cancel'],
         paused: ['resume', 'cancel'],
@@ -36,8 +36,8 @@
         cancelled: [],
     };
 
-    const BUTTONS = { send: 'Send\u2026', pause: 'Pause', resume: 'Resume',
-                      cancel: 'Cancel' };
+    const BUTTONS = { edit: 'Edit', send: 'Send\u2026', pause: 'Pause',
+                      resume: 'Resume', cancel: 'Cancel' };
     /* what a move did, said to a screen reader (send: the new status) */
     const DONE = { pause: 'Paused', resume: 'Resumed',
                    cancel: 'Cancelled' };
@@ -504,6 +504,12 @@
                 confirmSend(self, item);
                 return;
             }
+            if (action === 'edit') {
+                if (self.edit) {
+                    self.edit(item);
+                }
+                return;
+            }
             if (action === 'cancel') {
                 confirmCancel(self, item);
                 return;
@@ -760,16 +766,20 @@
      * refusal shown with the field it names marked and focused, and a
      * submit that creates the item, puts it in the list and, when asked,
      * opens the send confirmation, the form kept as it was on a refusal.
+     * A draft's Edit opens the same form filled with the draft as the
+     * server has it now, and its submit PATCHes that draft instead.
      * What was typed outlives a session that ends by itself (below).
-     * opts: form, add, close, error (elements), list, picker
+     * opts: form, add, close, error, title (elements), list, picker
      * (audience.mount's), first (focused on open), clear() (empties the
      * fields), keep() (what was typed) and restore(kept) (typed again),
      * save(andSend) (the view's, on submit, one at a time: "send" asks
      * for the confirmation), fieldOf(name) (the element an error's field
-     * names), focusOf(el) (what to focus for it; itself by default).
+     * names), focusOf(el) (what to focus for it; itself by default),
+     * fill(item) (a draft's own fields written in).
      */
     function createForm(opts) {
-        const f = { saving: false };
+        const f = { saving: false, editing: null };
+        const newTitle = opts.title.textContent;
 
         f.clearInvalid = () => {
             opts.form.querySelectorAll('[aria-invalid]').forEach(
@@ -790,7 +800,48 @@
         f.close = () => {
             opts.form.hidden = true;
             opts.add.setAttribute('aria-expanded', 'false');
+            /* an edit closed is given up: the form is a new one's again */
+            if (f.editing !== null) {
+                stopEditing();
+                opts.clear();
+            }
         };
+
+        function stopEditing() {
+            f.editing = null;
+            opts.title.textContent = newTitle;
+        }
+
+        /* A draft's Edit: the form filled with the draft as it is now (a
+         * colleague may have edited it), or why not on its card. */
+        f.edit = async (item) => {
+            const card = opts.list.card(item.id);
+            let now;
+            try {
+                now = await app.api('/api/v1/' + opts.list.kind + '/'
+                    + encodeURIComponent(item.id));
+            } catch (err) {
+                if (!app.failed(err) && card) {
+                    card.error.textContent = errorText(err);
+                }
+                return;
+            }
+            opts.list.upsert(now);
+            if (now.status !== 'draft') {
+                if (card) {
+                    card.error.textContent = 'Only a draft can be edited.';
+                }
+                return;
+            }
+            opts.clear();
+            f.editing = now;
+            opts.title.textContent = 'Edit \u201c' + (now.name || 'draft')
+                + '\u201d';
+            opts.fill(now);
+            await opts.picker.set(now.audience, now.send_at);
+            f.open();
+        };
+        opts.list.edit = f.edit;
 
         f.showError = (text, field) => {
             opts.error.textContent = text;
@@ -806,16 +857,24 @@
             opts.error.textContent = '';
         };
 
-        /* POSTs body to path: the item made, or null after showing why
-         * not. */
+        /* POSTs body to path (PATCHes the draft being edited): the item
+         * saved, or null after showing why not. */
         f.submit = async (path, body, andSend) => {
+            const editing = f.editing;
             try {
-                const item = await app.api(path, { method: 'POST', body });
+                const item = await app.api(editing === null ? path
+                    : path + '/' + encodeURIComponent(editing.id),
+                    { method: editing === null ? 'POST' : 'PATCH', body });
                 opts.list.upsert(item);
+                stopEditing();
                 opts.clear();
                 f.close();
+                const card = opts.list.card(item.id);
                 if (andSend) {
                     confirmSend(opts.list, item);
+                } else if (editing !== null && card) {
+                    /* back to the draft edited */
+                    card.name.focus();
                 } else {
                     opts.add.focus();
                 }
@@ -847,7 +906,12 @@
         }
 
         opts.add.addEventListener('click', () => {
-            if (opts.form.hidden) {
+            if (f.editing !== null) {
+                /* from a draft's edit to a new one */
+                stopEditing();
+                opts.clear();
+                f.open();
+            } else if (opts.form.hidden) {
                 f.open();
             } else {
                 f.close();
@@ -879,11 +943,12 @@
         let user = null;
         let kept = null;
         app.on('session', (me) => {
-            if (!me && user !== null) {
+            if (!me && user !== null && f.editing === null) {
                 kept = { user: user, open: !opts.form.hidden,
                          typed: opts.keep() };
             }
             user = me && me.user ? me.user.id : null;
+            stopEditing();
             opts.clear();
             f.close();
             if (!me) {

@@ -7,7 +7,8 @@
  * what it would cost (POST /api/v1/campaigns/estimate), or why its text
  * cannot be sent (too many segments, too long); "Review and
  * send" makes the draft and shows bulk.js's confirmation with the
- * estimate and the balance.
+ * estimate and the balance.  A draft's Edit fills the same form; its
+ * image stays unless removed or replaced.
  *
  * A refusal shows the server's message and keeps the form as it was.
  *
@@ -41,7 +42,8 @@
     };
 
     const state = {
-        image: null,            /* {file, url, id, state: uploading|ready} */
+        image: null,            /* {file, url, id, state: uploading|ready},
+                                   or a draft's own: {kept, url, state} */
         estimateTimer: null,
         estimateSeq: 0,
     };
@@ -59,8 +61,9 @@
 
     const editor = bulk.createForm({
         form: els.form, add: els.add, close: els.close, error: els.error,
+        title: $('campaign-form-title'),
         list, picker, save,
-        first: els.name, clear: clearForm, fieldOf,
+        first: els.name, clear: clearForm, fieldOf, fill,
         keep: () => ({ name: els.name.value, body: els.body.value }),
         restore: (kept) => {
             els.name.value = kept.name;
@@ -79,6 +82,19 @@
         els.error.textContent = '';
         els.estimate.textContent = '';
         clearInvalid();
+    }
+
+    /* A draft to edit: its name, text and image (the image its own,
+     * kept as it is unless removed or replaced). */
+    function fill(item) {
+        els.name.value = item.name || '';
+        els.body.value = item.body || '';
+        if (item.media && item.media.length) {
+            state.image = { kept: true, url: item.media[0].url,
+                            state: 'ready', id: null };
+        }
+        renderImage();
+        estimateSoon();
     }
 
     /* The field a refusal names, marked and focused. */
@@ -104,10 +120,13 @@
         if (who.problem) {
             return who;
         }
+        const img = state.image;
         return {
             name: els.name.value.trim(),
             body: els.body.value,
-            media_ids: state.image && state.image.id ? [state.image.id] : [],
+            /* a draft's own image is not named: an edit keeps it */
+            media_ids: img && img.kept ? undefined
+                : img && img.id ? [img.id] : [],
             audience: who.audience,
             send_at: who.send_at,
         };
@@ -137,6 +156,11 @@
     async function estimate() {
         const seq = ++state.estimateSeq;
         const body = request();
+        if (body.media_ids === undefined) {
+            /* a draft's own image: the estimate counts images without
+             * reading them, and this one is stored already */
+            body.media_ids = ['kept'];
+        }
         if (body.problem || (body.body === '' && !body.media_ids.length)) {
             els.estimate.textContent = '';
             return;
@@ -176,7 +200,9 @@
 
     function dropImage() {
         if (state.image) {
-            URL.revokeObjectURL(state.image.url);
+            if (!state.image.kept) {
+                URL.revokeObjectURL(state.image.url);
+            }
             state.image = null;
         }
         renderImage();
@@ -192,7 +218,8 @@
         }
         els.preview.src = img.url;
         els.preview.alt = 'The campaign\u2019s image';
-        els.imageName.textContent = img.file.name || 'Image';
+        els.imageName.textContent = img.kept ? 'The draft\u2019s image'
+            : img.file.name || 'Image';
         els.imageState.textContent = img.state === 'uploading'
             ? 'uploading\u2026' : '';
     }

@@ -127,8 +127,17 @@
 
     const editor = bulk.createForm({
         form: els.form, add: els.add, close: els.close, error: els.error,
+        title: $('poll-form-title'),
         list, picker, save,
         first: els.question, clear: clearForm, fieldOf,
+        fill: (item) => {
+            els.question.value = item.question || '';
+            els.options.textContent = '';
+            (item.options || []).forEach((value) => addOption(value));
+            while (els.options.children.length < OPTIONS_MIN) {
+                addOption('');
+            }
+        },
         keep: () => ({ question: els.question.value,
                        options: optionInputs().map((i) => i.value) }),
         restore: (kept) => {

@@ -1,7 +1,9 @@
 // The campaign and poll forms in Debian's Chromium, while they are
 // written: "Review and send" pressed twice while the image still uploads
 // makes one draft; the send confirmation's "Send now", pressed, keeps the
-// focus and ignores a second press until the answer; a session that
+// focus and ignores a second press until the answer; a draft's Edit
+// fills the form with the draft (its image, tags and time) and saves the
+// edit to the same draft, a poll's too; a session that
 // ends by itself keeps what was typed (not the image) for the same user
 // signing in again, and for nobody else; signing out forgets it.
 
@@ -11,7 +13,7 @@ import { noPageErrorsTest, signIn, useBrowser } from '../lib/browser.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
 import { uniqueNumber } from '../lib/cluster.mjs';
 import { api } from '../lib/inbox.mjs';
-import { png } from '../lib/media.mjs';
+import { png, upload } from '../lib/media.mjs';
 import { addUser } from '../lib/session.mjs';
 
 const ctx = useCluster({ orgs: [{ name: 'Form Org' }] });
@@ -145,6 +147,156 @@ test('"Send now" pressed keeps the focus while the send is out, and a '
         release();
         await page.unroute(sendPath);
     }
+});
+
+// A draft made through the API, as a colleague would, and its card.
+async function draftCard(kind, body) {
+    const res = await api(ctx.cluster, `/api/v1/${kind}`, org().token,
+                          { method: 'POST', body });
+    assert.equal(res.status, 201, res.text);
+    // shown anew, the view reads its list with the draft in it
+    await page.getByRole('link', { name: 'Inbox' }).click();
+    await page.getByRole('link',
+        { name: kind === 'polls' ? 'Polls' : 'Campaigns' }).click();
+    const card = page.locator('.bulk-item', { has: page.locator(
+        '.bulk-name', { hasText: body.name || body.question }) });
+    await card.waitFor();
+    return { id: res.json.id, card };
+}
+
+async function stored(kind, id) {
+    const res = await api(ctx.cluster, `/api/v1/${kind}/${id}`, org().token);
+    assert.equal(res.status, 200, res.text);
+    return res.json;
+}
+
+test('a draft\'s Edit fills the form with it (its image, tags and time) '
+     + 'and saves the edit to that draft', async () => {
+    const made = await api(ctx.cluster, '/api/v1/contacts', org().token,
+        { method: 'POST', body: { phone: uniqueNumber(), name: 'Vi',
+                                  tags: ['vip'] } });
+    assert.equal(made.status, 201, made.text);
+    const up = await upload(ctx.cluster, png(), {
+        Authorization: `Bearer ${org().token}`, 'Content-Type': 'image/png' });
+    assert.equal(up.status, 201, up.text);
+    const sendAt = '2099-03-01T09:00:00Z';
+    const { id, card } = await draftCard('campaigns', {
+        name: 'Spring', body: 'Helo', media_ids: [up.json.id],
+        audience: { tags: ['vip', 'rare'] }, send_at: sendAt });
+
+    await card.getByRole('button', { name: 'Edit' }).click();
+    const form = page.locator('#campaign-form');
+    await form.getByRole('heading', { name: 'Edit \u201cSpring\u201d' })
+        .waitFor();
+    assert.equal(await name().inputValue(), 'Spring');
+    assert.equal(await body().inputValue(), 'Helo');
+    assert.equal(await page.evaluate(() => document.activeElement.id),
+                 'campaign-name');
+    await page.locator('#campaign-image-name',
+        { hasText: 'The draft\u2019s image' }).waitFor();
+    assert.equal(await page.locator('#campaign-preview')
+        .getAttribute('src'), (await stored('campaigns', id)).media[0].url);
+    const audience = page.locator('#campaign-audience');
+    assert.ok(await audience.getByLabel('Contacts with any of these tags')
+        .isChecked());
+    // the tags chosen: a box checked where the list offers one, a chip
+    // where it does not yet (the app reads the tags at most every 30 s)
+    assert.deepEqual(await audience.evaluate((el) => [
+        ...Array.from(el.querySelectorAll('.audience-tags input:checked'),
+                      (b) => b.value),
+        ...Array.from(el.querySelectorAll('.tag'),
+                      (c) => c.firstChild.textContent.trim()),
+    ].sort()), ['rare', 'vip']);
+    assert.ok(await audience.getByLabel('At', { exact: true }).isChecked());
+    assert.equal(await page.locator('#campaign-send-at').inputValue(),
+        await page.evaluate((iso) => {
+            const t = new Date(iso);
+            const two = (n) => String(n).padStart(2, '0');
+            return `${t.getFullYear()}-${two(t.getMonth() + 1)}-`
+                + `${two(t.getDate())}T${two(t.getHours())}:`
+                + `${two(t.getMinutes())}`;
+        }, sendAt));
+    // the preview counts the draft's image: an MMS
+    await page.locator('#campaign-estimate', { hasText: '2 credits each' })
+        .waitFor();
+
+    await body().fill('Hello');
+    await form.getByRole('button', { name: 'Save as draft' }).click();
+    await form.waitFor({ state: 'hidden' });
+    await card.locator('.bulk-text', { hasText: 'Hello' }).waitFor();
+    assert.equal(await page.evaluate(() =>
+        document.activeElement.classList.contains('bulk-name')
+        && document.activeElement.textContent), 'Spring',
+        'the focus back on the draft edited');
+    let now = await stored('campaigns', id);
+    assert.equal(now.body, 'Hello');
+    assert.equal(now.media.length, 1, 'the image kept');
+    assert.deepEqual(now.audience, { tags: ['vip', 'rare'] });
+    assert.equal(now.send_at, '2099-03-01T09:00:00.000Z');
+    assert.equal((await campaignsNamed('Spring')).length, 1, 'no new one');
+
+    // New campaign after an edit is an empty form again
+    await page.getByRole('button', { name: 'New campaign' }).click();
+    await form.getByRole('heading', { name: 'New campaign' }).waitFor();
+    assert.equal(await name().inputValue(), '');
+    assert.ok(await page.locator('#campaign-attachment').isHidden());
+    await page.locator('#campaign-close').click();
+
+    // the image removed, to everyone, when sent
+    await card.getByRole('button', { name: 'Edit' }).click();
+    await page.locator('#campaign-image-name').waitFor();
+    await page.locator('#campaign-image-remove').click();
+    await audience.getByLabel('All contacts').check();
+    await audience.getByLabel('When I press Send').check();
+    await form.getByRole('button', { name: 'Save as draft' }).click();
+    await form.waitFor({ state: 'hidden' });
+    await card.locator('.bulk-meta', { hasText: 'All contacts' }).waitFor();
+    now = await stored('campaigns', id);
+    assert.equal(now.media.length, 0);
+    assert.deepEqual(now.audience, { all: true });
+    assert.equal(now.send_at, null);
+
+    // an edit closed is given up: nothing saved, the form new again
+    await card.getByRole('button', { name: 'Edit' }).click();
+    await body().fill('Not this');
+    await page.locator('#campaign-close').click();
+    assert.equal((await stored('campaigns', id)).body, 'Hello');
+    await page.getByRole('button', { name: 'New campaign' }).click();
+    assert.equal(await body().inputValue(), '');
+    await page.locator('#campaign-close').click();
+});
+
+test('a poll draft\'s Edit fills its question and options; an option '
+     + 'added is saved, and a sent draft offers no Edit', async () => {
+    const { id, card } = await draftCard('polls', {
+        question: 'Tea or coffee?', options: ['Tea', 'Coffee'],
+        audience: { all: true } });
+    await card.getByRole('button', { name: 'Edit' }).click();
+    const form = page.locator('#poll-form');
+    await form.getByRole('heading',
+        { name: 'Edit \u201cTea or coffee?\u201d' }).waitFor();
+    assert.equal(await question().inputValue(), 'Tea or coffee?');
+    assert.equal(await option(1).inputValue(), 'Tea');
+    assert.equal(await option(2).inputValue(), 'Coffee');
+    await page.locator('#poll-add-option').click();
+    await option(3).fill('Neither');
+    await form.getByRole('button', { name: 'Save as draft' }).click();
+    await form.waitFor({ state: 'hidden' });
+    const now = await stored('polls', id);
+    assert.deepEqual(now.options, ['Tea', 'Coffee', 'Neither']);
+    assert.equal(now.name, 'Tea or coffee?');
+    await card.locator('.poll-choices li', { hasText: 'Neither' }).waitFor();
+
+    // sent elsewhere: shown anew, the card offers no Edit
+    const sent = await api(ctx.cluster, `/api/v1/polls/${id}/send`,
+                           org().token, { method: 'POST' });
+    assert.equal(sent.status, 200, sent.text);
+    await page.getByRole('link', { name: 'Inbox' }).click();
+    await page.getByRole('link', { name: 'Polls' }).click();
+    await card.locator('.bulk-status', { hasText: /Sending|Done/ })
+        .waitFor();
+    assert.equal(await card.getByRole('button', { name: 'Edit' }).count(),
+                 0);
 });
 
 test('a campaign and a poll being written when the session ends are there '

@@ -248,6 +248,9 @@ static const ngx_http_inbox_api_route_t  ngx_http_inbox_api_routes[] = {
       JSON(NGX_HTTP_INBOX_CAMPAIGN_BODY_MAX),
       ngx_http_inbox_campaign_update },
 
+    { NGX_HTTP_GET, "polls/*/responses", USER, NOBODY,
+      ngx_http_inbox_poll_responses },
+
     { NGX_HTTP_GET, "polls/*/estimate", USER, NOBODY,
       ngx_http_inbox_campaign_draft_estimate },
 
@@ -971,25 +974,35 @@ ngx_http_inbox_api_query(ngx_http_request_t *r, ngx_http_inbox_api_t *api,
 unsigned
 ngx_http_inbox_api_limit(ngx_http_inbox_api_t *api, const inbox_form_t *query)
 {
+    return ngx_http_inbox_api_limit_within(api, query,
+                                           INBOX_LIST_LIMIT_DEFAULT,
+                                           INBOX_LIST_LIMIT_MAX);
+}
+
+
+unsigned
+ngx_http_inbox_api_limit_within(ngx_http_inbox_api_t *api,
+    const inbox_form_t *query, unsigned dflt, unsigned max)
+{
     ngx_int_t    n;
     const char  *value;
 
     value = inbox_form_get(query, "limit");
 
     if (value == NULL) {
-        return INBOX_LIST_LIMIT_DEFAULT;
+        return dflt;
     }
 
     n = ngx_atoi((u_char *) value, ngx_strlen(value));
 
-    if (n < 1 || n > INBOX_LIST_LIMIT_MAX) {
+    if (n < 1 || (ngx_uint_t) n > max) {
         if (api->invalid.code == INBOX_OK) {
             inbox_error_set_field(&api->invalid, INBOX_ERR_INVALID, "limit",
-                                  "limit must be a number from 1 to %d.",
-                                  INBOX_LIST_LIMIT_MAX);
+                                  "limit must be a number from 1 to %u.",
+                                  max);
         }
 
-        return INBOX_LIST_LIMIT_DEFAULT;
+        return dflt;
     }
 
     return (unsigned) n;

@@ -137,6 +137,10 @@ ngx_int_t ngx_http_inbox_api_query(ngx_http_request_t *r,
  * anything else sets api->invalid naming the field. */
 unsigned ngx_http_inbox_api_limit(ngx_http_inbox_api_t *api,
     const inbox_form_t *query);
+/* The same within 1..max, dflt when absent (a list whose pages are of
+ * another size: a poll's responses). */
+unsigned ngx_http_inbox_api_limit_within(ngx_http_inbox_api_t *api,
+    const inbox_form_t *query, unsigned dflt, unsigned max);
 
 /* The {id} as a string from the pool; an id no store could have is
  * answered 404 (through api->invalid).  NULL when out of memory. */
@@ -288,12 +292,17 @@ inbox_status_t ngx_http_inbox_api_media(inbox_store_t *store,
 
 /* campaigns and polls (ngx_http_inbox_campaigns.c) */
 #define NGX_HTTP_INBOX_CAMPAIGN_BODY_MAX  (64 * 1024)
+/* A poll's responses a page after the first, unless ?limit= says. */
+#define NGX_HTTP_INBOX_RESPONSES_PAGE     100
 
 /* GET campaigns and polls: the organization's, newest first. */
 ngx_int_t ngx_http_inbox_campaigns_list(ngx_http_request_t *r,
     ngx_http_inbox_api_t *api, ngx_str_t *id);
 /* POST campaigns and polls: a draft. */
 ngx_int_t ngx_http_inbox_campaign_create(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_str_t *id);
+/* GET polls/{id}/responses: a page of a poll's responses. */
+ngx_int_t ngx_http_inbox_poll_responses(ngx_http_request_t *r,
     ngx_http_inbox_api_t *api, ngx_str_t *id);
 /* PATCH campaigns/{id} and polls/{id}: a draft edited. */
 ngx_int_t ngx_http_inbox_campaign_update(ngx_http_request_t *r,

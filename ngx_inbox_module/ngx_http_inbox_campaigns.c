@@ -3,8 +3,9 @@
  * Campaigns and polls: GET and POST /api/v1/campaigns, POST
  * /api/v1/campaigns/estimate, GET and PATCH /api/v1/campaigns/{id}, POST
  * /api/v1/campaigns/{id}/send|pause|resume|cancel, and the same under
- * /api/v1/polls (a poll's GET has its tally and responses; PATCH edits
- * a draft, the fields it leaves out as they are).
+ * /api/v1/polls (a poll's GET has its tally and its newest responses,
+ * GET /api/v1/polls/{id}/responses pages through the older ones; PATCH
+ * edits a draft, the fields it leaves out as they are).
  *
  * The path's first segment says whether a campaign or a poll is meant:
  * a poll's id under /campaigns (or a campaign's under /polls) is 404.
@@ -74,6 +75,8 @@ static void ngx_http_inbox_campaign_draft_estimate_op(
     ngx_http_inbox_api_t *api, inbox_store_t *store,
     ngx_http_inbox_job_t *job);
 static void ngx_http_inbox_campaign_get_op(ngx_http_inbox_api_t *api,
+    inbox_store_t *store, ngx_http_inbox_job_t *job);
+static void ngx_http_inbox_poll_responses_op(ngx_http_inbox_api_t *api,
     inbox_store_t *store, ngx_http_inbox_job_t *job);
 static void ngx_http_inbox_campaign_action_op(ngx_http_inbox_api_t *api,
     inbox_store_t *store, ngx_http_inbox_job_t *job);
@@ -204,17 +207,63 @@ ngx_http_inbox_campaign_named(ngx_http_request_t *r,
 }
 
 
+/* A poll's responses a page: ?limit= up to INBOX_POLL_RESPONSES_MAX (by
+ * default that many with the poll, a hundred a page after it) and, after
+ * the first, ?cursor=. */
+static ngx_int_t
+ngx_http_inbox_poll_page(ngx_http_request_t *r, ngx_http_inbox_api_t *api,
+    ngx_http_inbox_campaigns_args_t *args, unsigned dflt)
+{
+    inbox_form_t  *query;
+
+    if (ngx_http_inbox_api_query(r, api, &query) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    args->cursor = inbox_form_get(query, "cursor");
+    args->limit = ngx_http_inbox_api_limit_within(api, query, dflt,
+                                                  INBOX_POLL_RESPONSES_MAX);
+
+    return NGX_OK;
+}
+
+
 ngx_int_t
 ngx_http_inbox_campaign_get(ngx_http_request_t *r,
     ngx_http_inbox_api_t *api, ngx_str_t *id)
 {
-    if (ngx_http_inbox_campaign_named(r, api, id) == NULL) {
+    ngx_http_inbox_campaigns_args_t  *args;
+
+    args = ngx_http_inbox_campaign_named(r, api, id);
+    if (args == NULL) {
         return NGX_ERROR;
     }
 
     api->op = ngx_http_inbox_campaign_get_op;
 
-    return NGX_OK;
+    if (args->kind != INBOX_CAMPAIGN_KIND_POLL) {
+        return NGX_OK;
+    }
+
+    return ngx_http_inbox_poll_page(r, api, args, INBOX_POLL_RESPONSES_MAX);
+}
+
+
+ngx_int_t
+ngx_http_inbox_poll_responses(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_str_t *id)
+{
+    ngx_http_inbox_campaigns_args_t  *args;
+
+    args = ngx_http_inbox_campaign_named(r, api, id);
+    if (args == NULL) {
+        return NGX_ERROR;
+    }
+
+    api->op = ngx_http_inbox_poll_responses_op;
+
+    return ngx_http_inbox_poll_page(r, api, args,
+                                    NGX_HTTP_INBOX_RESPONSES_PAGE);
 }
 
 
@@ -810,7 +859,8 @@ ngx_http_inbox_campaign_get_op(ngx_http_inbox_api_t *api,
     if (args->kind == INBOX_CAMPAIGN_KIND_POLL) {
         /* a campaign's id is no poll: 404 */
         if (inbox_store_poll_results(store, api->principal.org_id, args->id,
-                                     &results, &job->error)
+                                     NULL, args->limit, &results,
+                                     &job->error)
             == INBOX_OK)
         {
             json = inbox_render_poll_results(&results, &len);
@@ -830,6 +880,32 @@ ngx_http_inbox_campaign_get_op(ngx_http_inbox_api_t *api,
     }
 
     inbox_campaign_free(&campaign);
+}
+
+
+/* The poll's responses after the cursor (a route of polls only); the
+ * poll read with them says whether there is one (a campaign's id is
+ * none: 404). */
+static void
+ngx_http_inbox_poll_responses_op(ngx_http_inbox_api_t *api,
+    inbox_store_t *store, ngx_http_inbox_job_t *job)
+{
+    ngx_http_inbox_campaigns_args_t *args = api->args;
+
+    char                  *json;
+    size_t                 len;
+    inbox_poll_results_t   results;
+
+    if (inbox_store_poll_results(store, api->principal.org_id, args->id,
+                                 args->cursor, args->limit, &results,
+                                 &job->error)
+        == INBOX_OK)
+    {
+        json = inbox_render_poll_responses(&results, &len);
+        ngx_http_inbox_job_document(job, NGX_HTTP_OK, json, len);
+    }
+
+    inbox_poll_results_free(&results);
 }
 
 

@@ -200,28 +200,16 @@ inbox_json_poll_tally(yajl_gen g, const inbox_campaign_t *poll)
 }
 
 
-char *
-inbox_render_poll_results(const inbox_poll_results_t *results, size_t *len)
+/* The page of responses results holds, as an array. */
+static void
+inbox_json_poll_responses(yajl_gen g, const inbox_poll_results_t *results)
 {
     size_t                        i;
-    yajl_gen                      g;
     const inbox_campaign_t       *poll;
     const inbox_poll_response_t  *r;
 
     poll = &results->poll;
 
-    g = inbox_json_begin();
-    if (g == NULL) {
-        return NULL;
-    }
-
-    yajl_gen_map_open(g);
-    inbox_json_campaign_fields(g, poll);
-
-    inbox_json_key(g, "tally");
-    inbox_json_poll_tally(g, poll);
-
-    inbox_json_key(g, "responses");
     yajl_gen_array_open(g);
     for (i = 0; i < results->count; i++) {
         r = &results->responses[i];
@@ -248,7 +236,54 @@ inbox_render_poll_results(const inbox_poll_results_t *results, size_t *len)
         yajl_gen_map_close(g);
     }
     yajl_gen_array_close(g);
+}
 
+
+char *
+inbox_render_poll_results(const inbox_poll_results_t *results, size_t *len)
+{
+    yajl_gen  g;
+
+    g = inbox_json_begin();
+    if (g == NULL) {
+        return NULL;
+    }
+
+    yajl_gen_map_open(g);
+    inbox_json_campaign_fields(g, &results->poll);
+
+    inbox_json_key(g, "tally");
+    inbox_json_poll_tally(g, &results->poll);
+
+    inbox_json_key(g, "responses");
+    inbox_json_poll_responses(g, results);
+    inbox_json_key(g, "responses_next_cursor");
+    inbox_json_string(g, results->next_cursor[0] ? results->next_cursor
+                                                 : NULL);
+
+    yajl_gen_map_close(g);
+
+    return inbox_json_finish(g, len);
+}
+
+
+char *
+inbox_render_poll_responses(const inbox_poll_results_t *results,
+    size_t *len)
+{
+    yajl_gen  g;
+
+    g = inbox_json_begin();
+    if (g == NULL) {
+        return NULL;
+    }
+
+    yajl_gen_map_open(g);
+    inbox_json_key(g, "items");
+    inbox_json_poll_responses(g, results);
+    inbox_json_key(g, "next_cursor");
+    inbox_json_string(g, results->next_cursor[0] ? results->next_cursor
+                                                 : NULL);
     yajl_gen_map_close(g);
 
     return inbox_json_finish(g, len);

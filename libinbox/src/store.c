@@ -2232,11 +2232,17 @@ inbox_store_campaign_progress(inbox_store_t *store, const char *org_id,
 
 inbox_status_t
 inbox_store_poll_results(inbox_store_t *store, const char *org_id,
-    const char *poll_id, inbox_poll_results_t *results, inbox_error_t *err)
+    const char *poll_id, const char *cursor, unsigned limit,
+    inbox_poll_results_t *results, inbox_error_t *err)
 {
     memset(results, 0, sizeof(inbox_poll_results_t));
 
-    return store->ops->poll_results(store, org_id, poll_id, results, err);
+    if (limit == 0 || limit > INBOX_POLL_RESPONSES_MAX) {
+        limit = INBOX_POLL_RESPONSES_MAX;
+    }
+
+    return store->ops->poll_results(store, org_id, poll_id, cursor, limit,
+                                    results, err);
 }
 
 

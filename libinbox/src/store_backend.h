@@ -493,11 +493,12 @@ typedef struct {
        inbox_campaign_dispatch_t *result, inbox_event_list_t *events,         \
        inbox_error_t *err),                                                   \
       (store, now, max, result, events, err))                                 \
-    /* results zeroed */                                                      \
+    /* limit 1..INBOX_POLL_RESPONSES_MAX, results zeroed */                  \
     X(RULED, poll_results,                                                    \
       (inbox_store_t *store, const char *org_id, const char *poll_id,         \
-       inbox_poll_results_t *results, inbox_error_t *err),                    \
-      (store, org_id, poll_id, results, err))                                 \
+       const char *cursor, unsigned limit, inbox_poll_results_t *results,     \
+       inbox_error_t *err),                                                   \
+      (store, org_id, poll_id, cursor, limit, results, err))                  \
     /* list zeroed */                                                         \
     X(RULED, contact_campaigns,                                               \
       (inbox_store_t *store, const char *org_id, const char *contact_id,      \

@@ -2284,14 +2284,27 @@ inbox_mongo_poll_try(inbox_mongo_store_t *ms, const bson_oid_t *recipient,
 
 inbox_status_t
 inbox_mongo_poll_results(inbox_store_t *store, const char *org_id,
-    const char *poll_id, inbox_poll_results_t *results, inbox_error_t *err)
+    const char *poll_id, const char *cursor, unsigned limit,
+    inbox_poll_results_t *results, inbox_error_t *err)
 {
-    bson_t                  batch, doc;
-    bson_oid_t              org, id;
+    int                     keyset;
+    char                    last[INBOX_ID_MAX];
+    bson_t                  match, batch, doc, keyset_or;
+    int64_t                 after_ms, last_ms;
+    bson_oid_t              org, id, after;
     bson_iter_t             iter;
     inbox_status_t          rc;
     inbox_mongo_store_t    *ms = (inbox_mongo_store_t *) store;
     inbox_poll_response_t  *p;
+
+    keyset = cursor != NULL && cursor[0] != '\0';
+
+    if (keyset) {
+        rc = inbox_mongo_cursor_parse(cursor, &after_ms, &after, err);
+        if (rc != INBOX_OK) {
+            return rc;
+        }
+    }
 
     rc = inbox_mongo_campaign_ids(org_id, poll_id, &org, &id, err);
     if (rc != INBOX_OK) {
@@ -2316,25 +2329,36 @@ inbox_mongo_poll_results(inbox_store_t *store, const char *org_id,
     }
 
     /* the tally came with the poll (inbox_mongo_campaign_counts) */
-    results->responses = calloc(INBOX_POLL_RESPONSES_MAX,
-                                sizeof(inbox_poll_response_t));
+    results->responses = calloc(limit, sizeof(inbox_poll_response_t));
     if (results->responses == NULL) {
         rc = inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
         goto done;
     }
 
-    /* the newest responses, with who gave them */
+    /* a page of the newest responses after the keyset, with who gave
+     * them; one more than the page tells whether older ones exist */
+    bson_init(&match);
+    BSON_APPEND_OID(&match, "campaign_id", &id);
+    BCON_APPEND(&match, "answer", "{", "$ne", BCON_NULL, "}");
+
+    if (keyset) {
+        BSON_APPEND_ARRAY_BEGIN(&match, "$or", &keyset_or);
+        BCON_APPEND(&keyset_or,
+                    "0", "{", "answered_at", "{",
+                        "$lt", BCON_DATE_TIME(after_ms), "}", "}",
+                    "1", "{", "answered_at", BCON_DATE_TIME(after_ms),
+                        "_id", "{", "$lt", BCON_OID(&after), "}", "}");
+        bson_append_array_end(&match, &keyset_or);
+    }
+
     rc = inbox_mongo_run_cursor(ms,
         BCON_NEW("aggregate", BCON_UTF8("campaign_recipients"),
                  "pipeline", "[",
-                     "{", "$match", "{",
-                         "campaign_id", BCON_OID(&id),
-                         "answer", "{", "$ne", BCON_NULL, "}",
-                     "}", "}",
+                     "{", "$match", BCON_DOCUMENT(&match), "}",
                      "{", "$sort", "{",
                          "answered_at", BCON_INT32(-1), "_id", BCON_INT32(-1),
                      "}", "}",
-                     "{", "$limit", BCON_INT32(INBOX_POLL_RESPONSES_MAX),
+                     "{", "$limit", BCON_INT32((int32_t) limit + 1),
                      "}",
                      "{", "$lookup", "{",
                          "from", BCON_UTF8("contacts"),
@@ -2352,15 +2376,22 @@ inbox_mongo_poll_results(inbox_store_t *store, const char *org_id,
                      "}", "}",
                  "]",
                  "cursor", "{",
-                     "batchSize", BCON_INT32(INBOX_POLL_RESPONSES_MAX),
+                     "batchSize", BCON_INT32((int32_t) limit + 1),
                  "}"),
         &batch, err);
 
+    bson_destroy(&match);
     bson_iter_init(&iter, &batch);
+    last_ms = 0;
 
-    while (rc == INBOX_OK && results->count < INBOX_POLL_RESPONSES_MAX
-           && inbox_mongo_next_doc(&iter, &doc))
-    {
+    while (rc == INBOX_OK && inbox_mongo_next_doc(&iter, &doc)) {
+        if (results->count == limit) {
+            inbox_mongo_cursor_make(last_ms, last, results->next_cursor);
+            break;
+        }
+
+        last_ms = inbox_mongo_get_date(&doc, "answered_at");
+        inbox_mongo_get_id(&doc, "_id", last);
         p = &results->responses[results->count++];
         inbox_mongo_get_id(&doc, "contact_id", p->contact_id);
         inbox_mongo_get_str(&doc, "contact.0.phone", p->phone,

@@ -1702,10 +1702,11 @@ inbox_sqlite_poll_try(inbox_sqlite_conn_t *conn, int64_t recipient,
 
 inbox_status_t
 inbox_sqlite_poll_results(inbox_store_t *store, const char *org_id,
-    const char *poll_id, inbox_poll_results_t *results, inbox_error_t *err)
+    const char *poll_id, const char *cursor, unsigned limit,
+    inbox_poll_results_t *results, inbox_error_t *err)
 {
     int                     rc, oom;
-    int64_t                 org, id;
+    int64_t                 org, id, at, after, last_at, last_id;
     sqlite3_stmt           *stmt;
     inbox_status_t          status;
     inbox_error_t           fallback;
@@ -1714,6 +1715,16 @@ inbox_sqlite_poll_results(inbox_store_t *store, const char *org_id,
 
     if (err == NULL) {
         err = &fallback;
+    }
+
+    /* the newest first: after the newest there could be */
+    at = INT64_MAX;
+    after = INT64_MAX;
+
+    if (cursor != NULL && cursor[0] != '\0'
+        && inbox_sqlite_cursor_decode(cursor, &at, &after) != 0)
+    {
+        return inbox_error_cursor(err);
     }
 
     status = inbox_sqlite_campaign_ids(org_id, poll_id, &org, &id, err);
@@ -1746,30 +1757,44 @@ inbox_sqlite_poll_results(inbox_store_t *store, const char *org_id,
     }
 
     /* the tally came with the poll (its row's counts) */
-    results->responses = calloc(INBOX_POLL_RESPONSES_MAX,
-                                sizeof(inbox_poll_response_t));
+    results->responses = calloc(limit, sizeof(inbox_poll_response_t));
     if (results->responses == NULL) {
         status = inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
         goto done;
     }
 
+    /* one more than the page, which tells whether older ones exist; the
+     * index campaign_recipients_answers walked from the keyset on */
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_POLL_RESPONSES,
         "SELECT ct.id, ct.phone, ct.name, r.answer, r.answered_at,"
-        " r.answer_message_id FROM campaign_recipients r"
+        " r.answer_message_id, r.id FROM campaign_recipients r"
         " JOIN contacts ct ON ct.id = r.contact_id"
         " WHERE r.campaign_id = ?1 AND r.answer IS NOT NULL"
-        " ORDER BY r.answered_at DESC, r.id DESC LIMIT ?2", err);
+        " AND (r.answered_at, r.id) < (?2, ?3)"
+        " ORDER BY r.answered_at DESC, r.id DESC LIMIT ?4", err);
     if (stmt == NULL) {
         status = err->code;
         goto done;
     }
 
     sqlite3_bind_int64(stmt, 1, id);
-    sqlite3_bind_int(stmt, 2, INBOX_POLL_RESPONSES_MAX);
+    sqlite3_bind_int64(stmt, 2, at);
+    sqlite3_bind_int64(stmt, 3, after);
+    sqlite3_bind_int64(stmt, 4, (int64_t) limit + 1);
 
     oom = 0;
+    last_at = 0;
+    last_id = 0;
 
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        if (results->count == limit) {
+            inbox_sqlite_cursor_encode(last_at, last_id,
+                                       results->next_cursor);
+            continue;
+        }
+
+        last_at = sqlite3_column_int64(stmt, 4);
+        last_id = sqlite3_column_int64(stmt, 6);
         p = &results->responses[results->count++];
 
         inbox_sqlite_format_id(sqlite3_column_int64(stmt, 0), p->contact_id);

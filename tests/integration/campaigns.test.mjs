@@ -712,10 +712,37 @@ test('a poll answered by number and by text, the last answer counting, '
     assert.equal(byPhone[people[1].phone].contact.id, people[1].id);
     assert.match(byPhone[people[1].phone].answered_at, ISO_Z);
     assert.equal(r.counts.replied, 3);
+    assert.equal(r.responses_next_cursor, null);
+
+    // page by page: the poll with its newest answer, then the older ones
+    // after its cursor, each once, the same as all at once
+    const first = await ok(`/api/v1/polls/${poll.id}?limit=1`);
+    assert.equal(first.responses.length, 1);
+    assert.deepEqual(first.tally, r.tally);
+    assert.ok(first.responses_next_cursor);
+    const rest = await ok(`/api/v1/polls/${poll.id}/responses?limit=1`
+        + `&cursor=${encodeURIComponent(first.responses_next_cursor)}`);
+    assert.equal(rest.items.length, 1);
+    assert.equal(rest.next_cursor, null);
+    assert.deepEqual([...first.responses, ...rest.items], r.responses);
+    assert.deepEqual((await ok(`/api/v1/polls/${poll.id}/responses`)).items,
+                     r.responses);
+    let e = assertError(await call(`/api/v1/polls/${poll.id}/responses`
+        + '?cursor=nope'), 400, 'invalid_request');
+    assert.equal(e.field, 'cursor');
+    e = assertError(await call(`/api/v1/polls/${poll.id}?limit=1001`), 400,
+                    'invalid_request');
+    assert.equal(e.field, 'limit');
+    assertError(await call(`/api/v1/polls/${poll.id}/responses`, {}, orgB()),
+                404, 'not_found');
 
     const oldR = await ok(`/api/v1/polls/${old.id}`);
     assert.deepEqual(oldR.tally.map((t) => t.count), [0, 0]);
     assert.deepEqual(oldR.responses, []);
+    // a campaign has no responses to page
+    const notPoll = (await ok('/api/v1/campaigns')).items[0];
+    assertError(await call(`/api/v1/polls/${notPoll.id}/responses`), 404,
+                'not_found');
 
     // every answer still lands in the inbox
     const texts = (await messagesOf(people[1])).map((m) => m.body);

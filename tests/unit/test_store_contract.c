@@ -12784,8 +12784,8 @@ TEST(poll_answers_by_number_or_text_the_last_counts_late_ones_do_not)
     CHECK_INT(receive(&f, "SM4", ALICE, "2", NOON + MINUTE, NULL, NULL),
               INBOX_OK);
 
-    CHECK_INT(inbox_store_poll_results(f.store, f.org, p.id, &r, NULL),
-              INBOX_OK);
+    CHECK_INT(inbox_store_poll_results(f.store, f.org, p.id, NULL, 0, &r,
+                                       NULL), INBOX_OK);
     CHECK_INT(r.poll.tally[0], 1);
     CHECK_INT(r.poll.tally[1], 1);
     CHECK_INT(r.count, 2);
@@ -12801,7 +12801,8 @@ TEST(poll_answers_by_number_or_text_the_last_counts_late_ones_do_not)
 
     /* a campaign is not a poll */
     CHECK_INT(inbox_store_poll_results(f.store, f.org, f.backend->missing_id,
-                                       &r, NULL), INBOX_ERR_NOT_FOUND);
+                                       NULL, 0, &r, NULL),
+              INBOX_ERR_NOT_FOUND);
     inbox_poll_results_free(&r);
 
     /* the answer is in the contact's record, the message in its thread */
@@ -12883,6 +12884,127 @@ tally_of(fixture_t *f, const char *id)
     inbox_campaign_free(&c);
 
     return out;
+}
+
+
+/*
+ * A poll's responses page by page, the newest first, each once: seven
+ * answers, two of them at the same moment, read three at a time; an
+ * answer changed meanwhile moves to the top and is not met again lower
+ * down; a cursor no page gave is refused.
+ */
+TEST(a_polls_responses_come_page_by_page_newest_first)
+{
+    int                        i, seen[8];
+    char                       phone[INBOX_PHONE_MAX], sid[16];
+    char                       cursor[INBOX_CURSOR_MAX];
+    size_t                     k, total;
+    fixture_t                  f;
+    inbox_error_t              err;
+    inbox_campaign_t           p;
+    inbox_campaign_new_t       n;
+    inbox_poll_results_t       r;
+
+    static const char *const   options[] = { "Yes", "No" };
+
+    FIXTURE(&f);
+
+    CHECK_INT(people(&f, 1, 7, NULL), 0);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 10, NULL), INBOX_OK);
+
+    memset(&n, 0, sizeof(n));
+    n.kind = INBOX_CAMPAIGN_KIND_POLL;
+    n.question = "Coming?";
+    n.options = options;
+    n.option_count = 2;
+    n.audience_all = 1;
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &p, NULL),
+              INBOX_OK);
+    CHECK_INT(campaign_do(&f, p.id, INBOX_CAMPAIGN_SEND, NOON), INBOX_OK);
+    CHECK_INT(dispatch_sent(&f, NOON, 10).handed, 7);
+
+    /* contact i answers at minute i; 4 and 5 at the same moment */
+    for (i = 1; i <= 7; i++) {
+        snprintf(phone, sizeof(phone), "+1555010%04d", i);
+        snprintf(sid, sizeof(sid), "SMpage%d", i);
+        CHECK_INT(receive(&f, sid, phone, i % 2 ? "1" : "2",
+                          NOON + (i == 5 ? 4 : i) * MINUTE, NULL, NULL),
+                  INBOX_OK);
+    }
+
+    /* the first page: the newest three, and where the next begins */
+    CHECK_INT(inbox_store_poll_results(f.store, f.org, p.id, NULL, 3, &r,
+                                       &err), INBOX_OK);
+    CHECK_INT(r.count, 3);
+    CHECK_INT(r.poll.tally[0] + r.poll.tally[1], 7);
+    if (r.count == 3) {
+        CHECK_STR(r.responses[0].phone, "+15550100007");
+        CHECK_STR(r.responses[1].phone, "+15550100006");
+        CHECK_INT(r.responses[2].answered_at, NOON + 4 * MINUTE);
+    }
+    CHECK(r.next_cursor[0] != '\0');
+    snprintf(cursor, sizeof(cursor), "%s", r.next_cursor);
+    inbox_poll_results_free(&r);
+
+    /* the oldest answer changed meanwhile: to the top, not met below */
+    CHECK_INT(receive(&f, "SMpage1b", "+15550100001", "2", NOON + HOUR,
+                      NULL, NULL), INBOX_OK);
+
+    memset(seen, 0, sizeof(seen));
+    total = 0;
+
+    while (cursor[0] != '\0') {
+        CHECK_INT(inbox_store_poll_results(f.store, f.org, p.id, cursor, 3,
+                                           &r, &err), INBOX_OK);
+        CHECK(r.count <= 3);
+
+        for (k = 0; k < r.count; k++) {
+            i = r.responses[k].contact_id[0] != '\0'
+                ? atoi(r.responses[k].phone + 8) : 0;
+            if (i >= 1 && i <= 7) {
+                seen[i]++;
+            }
+            /* older and older */
+            if (k > 0) {
+                CHECK(r.responses[k].answered_at
+                      <= r.responses[k - 1].answered_at);
+            }
+        }
+
+        total += r.count;
+        snprintf(cursor, sizeof(cursor), "%s", r.next_cursor);
+        inbox_poll_results_free(&r);
+
+        if (total > 7) {
+            break;
+        }
+    }
+
+    /* the other of 4 and 5, then 3 and 2: each once; 1 moved up */
+    CHECK_INT((int) total, 3);
+    CHECK_INT(seen[1], 0);
+    CHECK_INT(seen[2], 1);
+    CHECK_INT(seen[3], 1);
+    CHECK_INT(seen[4] + seen[5], 1);
+
+    CHECK_INT(inbox_store_poll_results(f.store, f.org, p.id, NULL, 0, &r,
+                                       &err), INBOX_OK);
+    CHECK_INT(r.count, 7);
+    if (r.count == 7) {
+        CHECK_STR(r.responses[0].phone, "+15550100001");
+        CHECK_INT(r.responses[0].answer, 2);
+    }
+    CHECK_STR(r.next_cursor, "");
+    inbox_poll_results_free(&r);
+
+    /* a cursor no page gave */
+    CHECK_INT(inbox_store_poll_results(f.store, f.org, p.id, "not-a-cursor",
+                                       3, &r, &err), INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "cursor");
+    inbox_poll_results_free(&r);
+
+    inbox_campaign_free(&p);
+    fixture_close(&f);
 }
 
 

@@ -8170,6 +8170,7 @@ TEST(inbound_ingest_ignores_an_answer_after_seven_days)
 
 TEST(poll_results_tally_and_responses)
 {
+    char                  cursor[INBOX_CURSOR_MAX];
     fake_t                fake;
     inbox_error_t         err;
     inbox_store_t        *store;
@@ -8187,8 +8188,8 @@ TEST(poll_results_tally_and_responses)
                              " \"contact\": [{\"phone\": \"+15551234567\","
                              " \"name\": \"Ann Lee\"}]}");
 
-    CHECK_INT(inbox_store_poll_results(store, ORG_ID, POLL_ID, &r, &err),
-              INBOX_OK);
+    CHECK_INT(inbox_store_poll_results(store, ORG_ID, POLL_ID, NULL, 0, &r,
+                                       &err), INBOX_OK);
     CHECK_INT(r.poll.tally[0], 4);
     CHECK_INT(r.poll.tally[1], 7);
     CHECK_INT(r.poll.counts.delivered, 13);
@@ -8203,10 +8204,38 @@ TEST(poll_results_tally_and_responses)
     golden_check(&fake, "poll_results");
     inbox_poll_results_free(&r);
 
+    /* a page after a cursor: the keyset in the match, one more asked
+     * than the page, whose last answer is where the next begins */
+    fake_reset(&fake);
+    fake.replies[0] = CURSOR(POLL_DOC);
+    fake.replies[1] = POLL_COUNTS;
+    fake.replies[2] = CURSOR("{\"_id\": " OID(RCPT1_ID) ", \"contact_id\": "
+                             OID(CONTACT_ID) ", \"answer\": 2,"
+                             " \"answered_at\": " DATE(NOON) "}, "
+                             "{\"_id\": " OID(RCPT2_ID) ", \"contact_id\": "
+                             OID(CONTACT3_ID) ", \"answer\": 1,"
+                             " \"answered_at\": " DATE(NOON) "}");
+    inbox_mongo_cursor_make(NOON_MS + 60000, RCPT3_ID, cursor);
+    CHECK_INT(inbox_store_poll_results(store, ORG_ID, POLL_ID, cursor, 1, &r,
+                                       &err), INBOX_OK);
+    CHECK_INT(r.count, 1);
+    inbox_mongo_cursor_make(NOON_MS, RCPT1_ID, cursor);
+    CHECK_STR(r.next_cursor, cursor);
+    golden_check(&fake, "poll_results_page");
+    inbox_poll_results_free(&r);
+
+    /* a cursor no page gave: nothing asked */
+    fake_reset(&fake);
+    CHECK_INT(inbox_store_poll_results(store, ORG_ID, POLL_ID, "nope", 1, &r,
+                                       &err), INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "cursor");
+    CHECK_INT(fake.commands, 0);
+
     /* a campaign is not a poll */
     fake_reset(&fake);
     fake.replies[0] = CURSOR(CAMPAIGN_DOC("done"));
-    CHECK_INT(inbox_store_poll_results(store, ORG_ID, CAMPAIGN_ID, &r, &err),
+    CHECK_INT(inbox_store_poll_results(store, ORG_ID, CAMPAIGN_ID, NULL, 0,
+                                       &r, &err),
               INBOX_ERR_NOT_FOUND);
     CHECK_INT(fake.commands, 2);
 

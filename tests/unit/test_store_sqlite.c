@@ -3206,7 +3206,7 @@ TEST(migrating_counts_the_answers_of_polls_there_are)
 
     CHECK_INT(receive(&f, "SM4", BOB, "No", T0 + 723 * MINUTE, NULL, NULL),
               INBOX_OK);
-    CHECK_INT(inbox_store_poll_results(f.store, f.org, id, &r, NULL),
+    CHECK_INT(inbox_store_poll_results(f.store, f.org, id, NULL, 0, &r, NULL),
               INBOX_OK);
     CHECK_INT(r.poll.tally[0], 1);
     CHECK_INT(r.poll.tally[1], 1);

@@ -225,14 +225,16 @@ typedef struct {
     char      message_id[INBOX_ID_MAX];     /* the answering message */
 } inbox_poll_response_t;
 
-/* At most this many responses are listed, the newest first; the poll's
- * tally counts them all. */
+/* At most this many responses are listed a page, the newest first; the
+ * poll's tally counts them all. */
 #define INBOX_POLL_RESPONSES_MAX  1000
 
 typedef struct {
     inbox_campaign_t        poll;         /* its tally too */
-    inbox_poll_response_t  *responses;
+    inbox_poll_response_t  *responses;    /* a page of them */
     size_t                  count;
+    char                    next_cursor[INBOX_CURSOR_MAX];
+                                          /* the older ones; "" none */
 } inbox_poll_results_t;
 
 void inbox_poll_results_free(inbox_poll_results_t *results);

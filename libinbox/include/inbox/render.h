@@ -152,10 +152,14 @@ char *inbox_render_campaign_page(const inbox_campaign_page_t *page,
 /* A poll's tally, [{"number","option","count"}] by option, as its JSON
  * and its campaign.progress show it. */
 void inbox_json_poll_tally(yajl_gen g, const inbox_campaign_t *poll);
-/* A poll with "tally":[{"number","option","count"}] and "responses":
+/* A poll with "tally":[{"number","option","count"}], "responses":
  * [{"contact":{"id","name","phone"},"answer","answer_number",
- * "answered_at","message_id"}], the newest first. */
+ * "answered_at","message_id"}], the newest first, and
+ * "responses_next_cursor" (null when none is older). */
 char *inbox_render_poll_results(const inbox_poll_results_t *results,
+    size_t *len);
+/* The responses alone as a page: {"items":[…],"next_cursor"}. */
+char *inbox_render_poll_responses(const inbox_poll_results_t *results,
     size_t *len);
 /* A send's preview: {"recipients" (the audience's contacts not opted
  * out),"suppressed" (those opted out),"encoding","segments",

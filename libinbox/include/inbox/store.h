@@ -1073,11 +1073,18 @@ inbox_status_t inbox_store_campaign_progress(inbox_store_t *store,
     const char *org_id, const char *campaign_id, int64_t now,
     inbox_campaign_t *campaign, inbox_event_list_t *events,
     inbox_error_t *err);
-/* A poll with its tally (every answer's last) and the newest responses;
- * INBOX_ERR_NOT_FOUND for no such poll (a campaign is none). */
+/*
+ * A poll with its tally (every answer's last) and a page of its
+ * responses, newest first (by answer time, keyset paginated: cursor NULL
+ * or "" for the newest, else a page's next_cursor; limit 1..
+ * INBOX_POLL_RESPONSES_MAX, 0 for that most).  INBOX_ERR_NOT_FOUND for
+ * no such poll (a campaign is none); INBOX_ERR_INVALID (field "cursor")
+ * for a cursor no page gave.  An answer changed since a page was read
+ * moves to the top: it is not read again further down.
+ */
 inbox_status_t inbox_store_poll_results(inbox_store_t *store,
-    const char *org_id, const char *poll_id, inbox_poll_results_t *results,
-    inbox_error_t *err);
+    const char *org_id, const char *poll_id, const char *cursor,
+    unsigned limit, inbox_poll_results_t *results, inbox_error_t *err);
 /* The campaigns and polls sent to a contact and its poll answers, the
  * newest INBOX_CONTACT_CAMPAIGNS_MAX of each; INBOX_ERR_NOT_FOUND for no
  * such contact. */

@@ -619,9 +619,10 @@ ngx_http_inbox_campaign_create_op(ngx_http_inbox_api_t *api,
 
 /*
  * PATCH: the draft as stored, with what the body names in place of what
- * it had.  A campaign no longer a draft is refused before the body is
- * judged (its fields would not matter); the store checks again in its
- * write, so a send made meanwhile still wins.
+ * it had.  A campaign no longer a draft is refused before the body's
+ * values are judged (they would not matter; a body of the wrong shape
+ * was refused already, 400); the store checks again in its write, at
+ * the revision read, so a send or another edit made meanwhile wins.
  */
 static void
 ngx_http_inbox_campaign_update_op(ngx_http_inbox_api_t *api,
@@ -665,7 +666,8 @@ ngx_http_inbox_campaign_update_op(ngx_http_inbox_api_t *api,
     }
 
     if (inbox_store_campaign_update(store, api->principal.org_id, args->id,
-                                    &args->c, &campaign, &job->error)
+                                    was.revision, &args->c, &campaign,
+                                    &job->error)
         == INBOX_OK)
     {
         json = inbox_render_campaign(&campaign, &len);
@@ -689,9 +691,9 @@ static void
 ngx_http_inbox_campaign_keep(ngx_http_inbox_campaigns_args_t *args,
     const inbox_campaign_t *was)
 {
-    size_t                 i;
-    inbox_campaign_new_t  *c = &args->c;
-    const inbox_request_t *req = args->req;
+    size_t                  i;
+    inbox_campaign_new_t   *c = &args->c;
+    const inbox_request_t  *req = args->req;
 
     if (!inbox_request_has(req, "name")) {
         c->name = was->name;

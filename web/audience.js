@@ -185,6 +185,7 @@
                 els.at.checked = true;
                 els.sendAt.value = localInput(new Date(sendAt));
             }
+            changed();
         }
 
         function reset() {

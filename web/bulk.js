@@ -778,7 +778,9 @@
      * fill(item) (a draft's own fields written in).
      */
     function createForm(opts) {
-        const f = { saving: false, editing: null };
+        /* editSeq: each Edit, new form or session ends what came before,
+         * so an Edit still reading gives up */
+        const f = { saving: false, editing: null, editSeq: 0 };
         const newTitle = opts.title.textContent;
 
         f.clearInvalid = () => {
@@ -808,6 +810,7 @@
         };
 
         function stopEditing() {
+            f.editSeq += 1;
             f.editing = null;
             opts.title.textContent = newTitle;
         }
@@ -815,15 +818,22 @@
         /* A draft's Edit: the form filled with the draft as it is now (a
          * colleague may have edited it), or why not on its card. */
         f.edit = async (item) => {
+            const seq = ++f.editSeq;
             const card = opts.list.card(item.id);
+            if (card) {
+                card.error.textContent = '';
+            }
             let now;
             try {
                 now = await app.api('/api/v1/' + opts.list.kind + '/'
                     + encodeURIComponent(item.id));
             } catch (err) {
-                if (!app.failed(err) && card) {
+                if (!app.failed(err) && card && seq === f.editSeq) {
                     card.error.textContent = errorText(err);
                 }
+                return;
+            }
+            if (seq !== f.editSeq || f.saving) {
                 return;
             }
             opts.list.upsert(now);
@@ -839,7 +849,9 @@
                 + '\u201d';
             opts.fill(now);
             await opts.picker.set(now.audience, now.send_at);
-            f.open();
+            if (seq === f.editSeq) {
+                f.open();
+            }
         };
         opts.list.edit = f.edit;
 
@@ -906,6 +918,8 @@
         }
 
         opts.add.addEventListener('click', () => {
+            /* an Edit still reading gives up */
+            f.editSeq += 1;
             if (f.editing !== null) {
                 /* from a draft's edit to a new one */
                 stopEditing();

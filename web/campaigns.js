@@ -84,13 +84,13 @@
         clearInvalid();
     }
 
-    /* A draft to edit: its name, text and image (the image its own,
-     * kept as it is unless removed or replaced). */
+    /* A draft to edit: its name, text and images (its own, kept as
+     * they are unless removed or replaced; kept counts them). */
     function fill(item) {
         els.name.value = item.name || '';
         els.body.value = item.body || '';
         if (item.media && item.media.length) {
-            state.image = { kept: true, url: item.media[0].url,
+            state.image = { kept: item.media.length, url: item.media[0].url,
                             state: 'ready', id: null };
         }
         renderImage();
@@ -157,9 +157,9 @@
         const seq = ++state.estimateSeq;
         const body = request();
         if (body.media_ids === undefined) {
-            /* a draft's own image: the estimate counts images without
-             * reading them, and this one is stored already */
-            body.media_ids = ['kept'];
+            /* a draft's own images: the estimate counts images without
+             * reading them, and these are stored already */
+            body.media_ids = new Array(state.image.kept).fill('kept');
         }
         if (body.problem || (body.body === '' && !body.media_ids.length)) {
             els.estimate.textContent = '';
@@ -218,8 +218,9 @@
         }
         els.preview.src = img.url;
         els.preview.alt = 'The campaign\u2019s image';
-        els.imageName.textContent = img.kept ? 'The draft\u2019s image'
-            : img.file.name || 'Image';
+        els.imageName.textContent = !img.kept ? img.file.name || 'Image'
+            : img.kept === 1 ? 'The draft\u2019s image'
+            : 'The draft\u2019s ' + img.kept + ' images';
         els.imageState.textContent = img.state === 'uploading'
             ? 'uploading\u2026' : '';
     }

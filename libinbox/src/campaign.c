@@ -282,6 +282,14 @@ inbox_campaign_editable(inbox_campaign_status_t status, inbox_error_t *err)
 }
 
 
+inbox_status_t
+inbox_campaign_edited_since(inbox_error_t *err)
+{
+    return inbox_error_set(err, INBOX_ERR_CONFLICT,
+                           "This draft was edited meanwhile; read it again.");
+}
+
+
 int
 inbox_campaign_pause_for(inbox_campaign_status_t *status,
     inbox_pause_reason_t *reason, inbox_pause_reason_t why)

@@ -2127,7 +2127,7 @@ inbox_store_campaign_create(inbox_store_t *store, const char *org_id,
 
 inbox_status_t
 inbox_store_campaign_update(inbox_store_t *store, const char *org_id,
-    const char *campaign_id, const inbox_campaign_new_t *c,
+    const char *campaign_id, int64_t revision, const inbox_campaign_new_t *c,
     inbox_campaign_t *campaign, inbox_error_t *err)
 {
     char            *text;
@@ -2140,9 +2140,10 @@ inbox_store_campaign_update(inbox_store_t *store, const char *org_id,
     status = inbox_store_campaign_content(c, &text, &name, &body, &segments,
                                           &credits, err);
     if (status == INBOX_OK) {
-        status = store->ops->campaign_update(store, org_id, campaign_id, c,
-                                             name, body, segments, credits,
-                                             campaign, err);
+        status = store->ops->campaign_update(store, org_id, campaign_id,
+                                             revision, c, name, body,
+                                             segments, credits, campaign,
+                                             err);
     }
 
     free(text);

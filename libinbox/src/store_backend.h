@@ -466,11 +466,11 @@ typedef struct {
     /* as campaign_create's; campaign zeroed */                              \
     X(RULED, campaign_update,                                                 \
       (inbox_store_t *store, const char *org_id, const char *campaign_id,     \
-       const inbox_campaign_new_t *c, const char *name, const char *body,     \
-       unsigned segments, unsigned credits, inbox_campaign_t *campaign,       \
-       inbox_error_t *err),                                                   \
-      (store, org_id, campaign_id, c, name, body, segments, credits,          \
-       campaign, err))                                                        \
+       int64_t revision, const inbox_campaign_new_t *c, const char *name,     \
+       const char *body, unsigned segments, unsigned credits,                 \
+       inbox_campaign_t *campaign, inbox_error_t *err),                       \
+      (store, org_id, campaign_id, revision, c, name, body, segments,         \
+       credits, campaign, err))                                               \
     X(PLAIN, campaign_get,                                                    \
       (inbox_store_t *store, const char *org_id, const char *campaign_id,     \
        inbox_campaign_t *campaign, inbox_error_t *err),                       \

@@ -217,6 +217,7 @@ inbox_mongo_campaign_create(inbox_store_t *store, const char *org_id,
     BSON_APPEND_NULL(&doc, "cancelled_reason");
     BSON_APPEND_NULL(&doc, "cancelled_message");
     BSON_APPEND_DATE_TIME(&doc, "send_at", c->send_at);
+    BSON_APPEND_INT64(&doc, "revision", 0);
     BSON_APPEND_DATE_TIME(&doc, "created_at", now);
     BSON_APPEND_NULL(&doc, "started_at");
     BSON_APPEND_NULL(&doc, "finished_at");
@@ -315,18 +316,19 @@ inbox_mongo_campaign_content(bson_t *doc, const inbox_campaign_new_t *c,
 
 
 /*
- * One findAndModify that matches only a draft of c's kind, so that a send
- * made first wins; when none matched, the campaign read again says why
- * (none, or no longer a draft).
+ * One findAndModify that matches only a draft of c's kind at the revision
+ * read, so that a send or another edit made first wins; when none
+ * matched, the campaign read again says why (none, no longer a draft, or
+ * edited since).  A draft made before revisions were kept has none: 0.
  */
 inbox_status_t
 inbox_mongo_campaign_update(inbox_store_t *store, const char *org_id,
-    const char *campaign_id, const inbox_campaign_new_t *c, const char *name,
-    const char *body, unsigned segments, unsigned credits,
+    const char *campaign_id, int64_t revision, const inbox_campaign_new_t *c,
+    const char *name, const char *body, unsigned segments, unsigned credits,
     inbox_campaign_t *campaign, inbox_error_t *err)
 {
     int                   found;
-    bson_t                set, doc;
+    bson_t                set, doc, query, in;
     bson_oid_t            org, id;
     inbox_status_t        rc;
     inbox_campaign_t      was;
@@ -351,20 +353,34 @@ inbox_mongo_campaign_update(inbox_store_t *store, const char *org_id,
     inbox_mongo_campaign_content(&set, c, name, body, segments, credits);
     BSON_APPEND_DATE_TIME(&set, "send_at", c->send_at);
 
+    bson_init(&query);
+    BSON_APPEND_OID(&query, "_id", &id);
+    BSON_APPEND_OID(&query, "org_id", &org);
+    BSON_APPEND_UTF8(&query, "kind", inbox_campaign_kind_name(c->kind));
+    BSON_APPEND_UTF8(&query, "status",
+                     inbox_campaign_status_name(INBOX_CAMPAIGN_DRAFT));
+
+    if (revision == 0) {
+        BSON_APPEND_DOCUMENT_BEGIN(&query, "revision", &in);
+        BCON_APPEND(&in, "$in", "[", BCON_INT64(0), BCON_NULL, "]");
+        bson_append_document_end(&query, &in);
+
+    } else {
+        BSON_APPEND_INT64(&query, "revision", revision);
+    }
+
     rc = inbox_mongo_run_find_and_modify(ms,
         BCON_NEW("findAndModify", BCON_UTF8("campaigns"),
-                 "query", "{",
-                     "_id", BCON_OID(&id),
-                     "org_id", BCON_OID(&org),
-                     "kind", BCON_UTF8(inbox_campaign_kind_name(c->kind)),
-                     "status", BCON_UTF8(inbox_campaign_status_name(
-                                             INBOX_CAMPAIGN_DRAFT)),
+                 "query", BCON_DOCUMENT(&query),
+                 "update", "{",
+                     "$set", BCON_DOCUMENT(&set),
+                     "$inc", "{", "revision", BCON_INT64(1), "}",
                  "}",
-                 "update", "{", "$set", BCON_DOCUMENT(&set), "}",
                  "new", BCON_BOOL(true)),
         &doc, &found, err);
 
     bson_destroy(&set);
+    bson_destroy(&query);
 
     if (rc == INBOX_OK && found) {
         /* a draft has no recipients to count */
@@ -386,12 +402,9 @@ inbox_mongo_campaign_update(inbox_store_t *store, const char *org_id,
         } else if (rc == INBOX_OK) {
             rc = inbox_campaign_editable(was.status, err);
 
-            /* a draft that did not match: nothing moves a campaign
-             * back to draft, so this is not met; said as a conflict */
+            /* a draft still: another edit came first */
             if (rc == INBOX_OK) {
-                rc = inbox_error_set(err, INBOX_ERR_CONFLICT,
-                                     "The draft changed while it was "
-                                     "edited; try again.");
+                rc = inbox_campaign_edited_since(err);
             }
         }
 
@@ -2703,6 +2716,7 @@ inbox_mongo_campaign_parse(const bson_t *doc, inbox_campaign_t *c)
     (void) inbox_cancel_reason_parse(name, &c->cancelled_reason);
     c->cancelled_message = inbox_mongo_dup_str(doc, "cancelled_message");
     c->send_at = inbox_mongo_get_date(doc, "send_at");
+    c->revision = inbox_mongo_get_int(doc, "revision");
     c->created_at = inbox_mongo_get_date(doc, "created_at");
     c->started_at = inbox_mongo_get_date(doc, "started_at");
     c->finished_at = inbox_mongo_get_date(doc, "finished_at");

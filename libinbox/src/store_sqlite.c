@@ -1289,7 +1289,14 @@ static const char *inbox_sqlite_migrations[] = {
     "UPDATE conversations SET last_media_type ="
     "  (SELECT nullif(content_type, '') FROM message_media"
     "   WHERE message_id = conversations.last_message_id AND idx = 0)"
-    "  WHERE last_message_id IS NOT NULL;"
+    "  WHERE last_message_id IS NOT NULL;",
+
+    /*
+     * 39: a draft's revision, one more at each edit, so that an edit of
+     * some fields made from a read does not undo another made since
+     * (inbox_store_campaign_update).
+     */
+    "ALTER TABLE campaigns ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;"
 };
 
 #define INBOX_SQLITE_VERSION                                                  \

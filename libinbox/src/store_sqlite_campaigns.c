@@ -27,7 +27,7 @@
     " n_delivered, n_failed, n_suppressed, n_cancelled, n_recipients,"       \
     " n_replied, n_answer_1, n_answer_2, n_answer_3, n_answer_4,"            \
     " n_answer_5, n_answer_6, n_answer_7, n_answer_8, n_answer_9,"           \
-    " cancelled_reason, cancelled_message"                                   \
+    " cancelled_reason, cancelled_message, revision"                         \
     " FROM campaigns WHERE id = ?1 AND org_id = ?2"
 
 /* The first of the state counts in that SELECT, in inbox_recipient_
@@ -36,6 +36,7 @@
 #define INBOX_SQLITE_CAMPAIGN_COUNTS  14
 #define INBOX_SQLITE_CAMPAIGN_TALLY   24
 #define INBOX_SQLITE_CAMPAIGN_CANCELLED  33
+#define INBOX_SQLITE_CAMPAIGN_REVISION   35
 
 /* A due recipient, as dispatch reads it. */
 typedef struct {
@@ -301,8 +302,8 @@ inbox_sqlite_campaign_clear(inbox_sqlite_conn_t *conn, int64_t id,
 
 inbox_status_t
 inbox_sqlite_campaign_update(inbox_store_t *store, const char *org_id,
-    const char *campaign_id, const inbox_campaign_new_t *c, const char *name,
-    const char *body, unsigned segments, unsigned credits,
+    const char *campaign_id, int64_t revision, const inbox_campaign_new_t *c,
+    const char *name, const char *body, unsigned segments, unsigned credits,
     inbox_campaign_t *campaign, inbox_error_t *err)
 {
     int64_t               org, id;
@@ -340,6 +341,10 @@ inbox_sqlite_campaign_update(inbox_store_t *store, const char *org_id,
         status = inbox_campaign_editable(was.status, err);
     }
 
+    if (status == INBOX_OK && was.revision != revision) {
+        status = inbox_campaign_edited_since(err);
+    }
+
     inbox_campaign_free(&was);
 
     if (status != INBOX_OK) {
@@ -348,8 +353,8 @@ inbox_sqlite_campaign_update(inbox_store_t *store, const char *org_id,
 
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CAMPAIGN_EDIT,
         "UPDATE campaigns SET name = ?2, body = ?3, question = ?4,"
-        " audience_all = ?5, segments = ?6, credits = ?7, send_at = ?8"
-        " WHERE id = ?1", err);
+        " audience_all = ?5, segments = ?6, credits = ?7, send_at = ?8,"
+        " revision = revision + 1 WHERE id = ?1", err);
     if (stmt == NULL) {
         status = err->code;
         goto failed;
@@ -2072,6 +2077,8 @@ inbox_sqlite_campaign_load(inbox_sqlite_conn_t *conn, int64_t org,
         c->tally[i] = sqlite3_column_int64(stmt,
                                            INBOX_SQLITE_CAMPAIGN_TALLY + i);
     }
+
+    c->revision = sqlite3_column_int64(stmt, INBOX_SQLITE_CAMPAIGN_REVISION);
 
     inbox_sqlite_done(stmt);
 

@@ -333,6 +333,31 @@ test('a campaign and a poll being written when the session ends are there '
                  'the image is not kept');
 });
 
+test('a draft\'s edit under way when the session ends is given up: kept, '
+     + 'it would be saved to all contacts', async () => {
+    const { id, card } = await draftCard('campaigns', {
+        name: 'Edited at expiry', body: 'As saved',
+        audience: { tags: ['vip'] } });
+    await card.getByRole('button', { name: 'Edit' }).click();
+    await page.locator('#campaign-form').getByRole('heading',
+        { name: 'Edit \u201cEdited at expiry\u201d' }).waitFor();
+    await body().fill('Typed, not saved');
+
+    await endSession();
+    await signInAgain(ANA);
+    await page.getByRole('link', { name: 'Campaigns' }).click();
+    await card.waitFor();
+    assert.ok(await page.locator('#campaign-form').isHidden());
+    await page.getByRole('button', { name: 'New campaign' }).click();
+    await page.locator('#campaign-form').getByRole('heading',
+        { name: 'New campaign' }).waitFor();
+    assert.equal(await body().inputValue(), '');
+    await page.locator('#campaign-close').click();
+    const now = await stored('campaigns', id);
+    assert.equal(now.body, 'As saved');
+    assert.deepEqual(now.audience, { tags: ['vip'] });
+});
+
 test('another user signing in finds the forms empty, and so does the '
      + 'first one after them', async () => {
     await endSession();

@@ -307,6 +307,8 @@ test('a draft is edited with PATCH: what the body names changes, the rest '
     assert.equal(e.field, 'audience');
     e = assertError(await edit({ name: 5 }), 400, 'invalid_request');
     assert.equal(e.field, 'name');
+    e = assertError(await edit({ name: null }), 400, 'invalid_request');
+    assert.equal(e.field, 'name');
     assertError(await edit({ media_ids: ['999999'] }), 400,
                 'invalid_request');
     const now = await ok(path);

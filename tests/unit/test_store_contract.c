@@ -10760,6 +10760,7 @@ TEST(a_draft_is_edited_until_it_is_sent)
 {
     char                   id[INBOX_ID_MAX], up[INBOX_ID_MAX];
     char                   other[INBOX_ID_MAX], alice[INBOX_ID_MAX];
+    int64_t                rev;
     char                   long_body[201];
     const char            *options[3] = { " Red ", "Blue", "Green" };
     fixture_t              f;
@@ -10774,6 +10775,7 @@ TEST(a_draft_is_edited_until_it_is_sent)
     CHECK_INT(person(&f, ALICE, "vip", NULL, alice), 0);
     CHECK_INT(inbox_store_credits_grant(f.store, f.org, 10, NULL), INBOX_OK);
     CHECK_INT(campaign_new(&f, NULL, id), 0);
+    rev = 0;
 
     /* a new name, a two-segment text to two tags, at a time */
     memset(long_body, 'a', 200);
@@ -10787,8 +10789,11 @@ TEST(a_draft_is_edited_until_it_is_sent)
     n.tags = &tags;
     n.send_at = NOON + HOUR;
 
-    CHECK_INT(inbox_store_campaign_update(f.store, f.org, id, &n, &c, &err),
+    CHECK_INT(inbox_store_campaign_update(f.store, f.org, id, rev, &n, &c,
+                                          &err),
               INBOX_OK);
+    CHECK_INT(c.revision, 1);
+    rev = c.revision;
     CHECK_STR(c.id, id);
     CHECK_STR(c.name, "Summer sale");
     CHECK_STR(c.body, long_body);
@@ -10826,8 +10831,11 @@ TEST(a_draft_is_edited_until_it_is_sent)
     n.media_count = 1;
     n.send_at = 0;
 
-    CHECK_INT(inbox_store_campaign_update(f.store, f.org, id, &n, &c, &err),
+    CHECK_INT(inbox_store_campaign_update(f.store, f.org, id, rev, &n, &c,
+                                          &err),
               INBOX_OK);
+    CHECK_INT(c.revision, 2);
+    rev = c.revision;
     CHECK_INT(c.audience_all, 1);
     CHECK_INT(c.tags.count, 0);
     CHECK_INT(c.media_count, 1);
@@ -10852,8 +10860,10 @@ TEST(a_draft_is_edited_until_it_is_sent)
 
     /* edited again with the picture it has: kept */
     n.name = "Summer sale, last days";
-    CHECK_INT(inbox_store_campaign_update(f.store, f.org, id, &n, &c, &err),
+    CHECK_INT(inbox_store_campaign_update(f.store, f.org, id, rev, &n, &c,
+                                          &err),
               INBOX_OK);
+    rev = c.revision;
     CHECK_STR(c.name, "Summer sale, last days");
     CHECK_INT(c.media_count, 1);
     if (c.media_count == 1) {
@@ -10861,12 +10871,23 @@ TEST(a_draft_is_edited_until_it_is_sent)
     }
     inbox_campaign_free(&c);
 
+    /* made from a read older than the last edit: it would undo that
+     * edit's fields, so it is refused and changes nothing */
+    n.name = "From an old read";
+    CHECK_INT(inbox_store_campaign_update(f.store, f.org, id, rev - 1, &n,
+                                          &c, &err), INBOX_ERR_CONFLICT);
+    CHECK_STR(err.message, "This draft was edited meanwhile; read it "
+              "again.");
+    inbox_campaign_free(&c);
+    n.name = "Summer sale, last days";
+
     /* refused: what a new one would be refused for, naming the field;
      * nothing changes */
     n.body = "";
     n.media_count = 0;
     n.media = NULL;
-    CHECK_INT(inbox_store_campaign_update(f.store, f.org, id, &n, &c, &err),
+    CHECK_INT(inbox_store_campaign_update(f.store, f.org, id, rev, &n, &c,
+                                          &err),
               INBOX_ERR_INVALID);
     CHECK_STR(err.field, "body");
     inbox_campaign_free(&c);
@@ -10875,20 +10896,22 @@ TEST(a_draft_is_edited_until_it_is_sent)
     n.body = "Last call";
     CHECK_INT(inbox_store_org_create(f.store, "Other", "UTC", other, NULL),
               INBOX_OK);
-    CHECK_INT(inbox_store_campaign_update(f.store, other, id, &n, &c, &err),
+    CHECK_INT(inbox_store_campaign_update(f.store, other, id, rev, &n, &c,
+                                          &err),
               INBOX_ERR_NOT_FOUND);
     inbox_campaign_free(&c);
     n.kind = INBOX_CAMPAIGN_KIND_POLL;
     n.question = "Which?";
     n.options = options;
     n.option_count = 2;
-    CHECK_INT(inbox_store_campaign_update(f.store, f.org, id, &n, &c, &err),
+    CHECK_INT(inbox_store_campaign_update(f.store, f.org, id, rev, &n, &c,
+                                          &err),
               INBOX_ERR_NOT_FOUND);
     CHECK_STR(err.message, "There is no such poll.");
     inbox_campaign_free(&c);
     n.kind = INBOX_CAMPAIGN_KIND_CAMPAIGN;
     CHECK_INT(inbox_store_campaign_update(f.store, f.org,
-                                          f.backend->missing_id, &n, &c,
+                                          f.backend->missing_id, 0, &n, &c,
                                           &err), INBOX_ERR_NOT_FOUND);
     inbox_campaign_free(&c);
 
@@ -10901,7 +10924,8 @@ TEST(a_draft_is_edited_until_it_is_sent)
     /* sent as edited; from then on an edit is a conflict */
     CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_SEND, NOON), INBOX_OK);
     CHECK_INT(campaign_now(&f, id).counts.audience, 1);
-    CHECK_INT(inbox_store_campaign_update(f.store, f.org, id, &n, &c, &err),
+    CHECK_INT(inbox_store_campaign_update(f.store, f.org, id, rev, &n, &c,
+                                          &err),
               INBOX_ERR_CONFLICT);
     CHECK_STR(err.message, "Only a draft can be edited; this one is "
               "sending.");
@@ -10922,12 +10946,15 @@ TEST(a_draft_is_edited_until_it_is_sent)
     CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL),
               INBOX_OK);
     snprintf(id, sizeof(id), "%s", c.id);
+    CHECK_INT(c.revision, 0);
+    rev = c.revision;
     inbox_campaign_free(&c);
 
     n.question = "Which colour?";
     n.options = options;
     n.option_count = 3;
-    CHECK_INT(inbox_store_campaign_update(f.store, f.org, id, &n, &c, &err),
+    CHECK_INT(inbox_store_campaign_update(f.store, f.org, id, rev, &n, &c,
+                                          &err),
               INBOX_OK);
     CHECK_STR(c.name, "Which colour?");
     CHECK_STR(c.question, "Which colour?");
@@ -10943,7 +10970,8 @@ TEST(a_draft_is_edited_until_it_is_sent)
     n.kind = INBOX_CAMPAIGN_KIND_CAMPAIGN;
     n.name = "x";
     n.body = "x";
-    CHECK_INT(inbox_store_campaign_update(f.store, f.org, id, &n, &c, &err),
+    CHECK_INT(inbox_store_campaign_update(f.store, f.org, id, rev, &n, &c,
+                                          &err),
               INBOX_ERR_NOT_FOUND);
     inbox_campaign_free(&c);
     CHECK_INT(inbox_store_campaign_get(f.store, f.org, id, &c, NULL),

@@ -6774,7 +6774,7 @@ TEST(campaign_update_replaces_a_draft_only)
 
     /* the upload attached, then the draft's fields set */
     fake.replies[1] = "{\"ok\": 1, \"value\": " CAMPAIGN_DOC("draft") "}";
-    CHECK_INT(inbox_store_campaign_update(store, ORG_ID, CAMPAIGN_ID, &n, &c,
+    CHECK_INT(inbox_store_campaign_update(store, ORG_ID, CAMPAIGN_ID, 0, &n, &c,
                                           &err), INBOX_OK);
     CHECK_STR(c.id, CAMPAIGN_ID);
     CHECK_INT(c.status, INBOX_CAMPAIGN_DRAFT);
@@ -6786,22 +6786,32 @@ TEST(campaign_update_replaces_a_draft_only)
     n.media = NULL;
     fake_reset(&fake);
     fake.replies[1] = CURSOR(CAMPAIGN_DOC("sending"));
-    CHECK_INT(inbox_store_campaign_update(store, ORG_ID, CAMPAIGN_ID, &n, &c,
+    CHECK_INT(inbox_store_campaign_update(store, ORG_ID, CAMPAIGN_ID, 0, &n, &c,
                                           &err), INBOX_ERR_CONFLICT);
     CHECK_STR(err.message, "Only a draft can be edited; this one is "
               "sending.");
     inbox_campaign_free(&c);
 
+    /* a draft edited since the revision read: 409, nothing else */
+    fake_reset(&fake);
+    fake.replies[1] = CURSOR(CAMPAIGN_DOC("draft"));
+    CHECK_INT(inbox_store_campaign_update(store, ORG_ID, CAMPAIGN_ID, 3, &n,
+                                          &c, &err), INBOX_ERR_CONFLICT);
+    CHECK_STR(err.message, "This draft was edited meanwhile; read it "
+              "again.");
+    CHECK(log_has(&fake, "\"revision\" : { \"$numberLong\" : \"3\" }"));
+    inbox_campaign_free(&c);
+
     /* none, or the other kind's: 404 */
     fake_reset(&fake);
-    CHECK_INT(inbox_store_campaign_update(store, ORG_ID, CAMPAIGN_ID, &n, &c,
+    CHECK_INT(inbox_store_campaign_update(store, ORG_ID, CAMPAIGN_ID, 0, &n, &c,
                                           &err), INBOX_ERR_NOT_FOUND);
     CHECK_INT(fake.commands, 2);
     inbox_campaign_free(&c);
 
     fake_reset(&fake);
     fake.replies[1] = CURSOR(POLL_DOC);
-    CHECK_INT(inbox_store_campaign_update(store, ORG_ID, POLL_ID, &n, &c,
+    CHECK_INT(inbox_store_campaign_update(store, ORG_ID, POLL_ID, 0, &n, &c,
                                           &err), INBOX_ERR_NOT_FOUND);
     CHECK_STR(err.message, "There is no such campaign.");
     inbox_campaign_free(&c);
@@ -6811,7 +6821,7 @@ TEST(campaign_update_replaces_a_draft_only)
     n.media_count = 1;
     fake_reset(&fake);
     fake.replies[0] = MEDIA_NOT_MATCHED;
-    CHECK_INT(inbox_store_campaign_update(store, ORG_ID, CAMPAIGN_ID, &n, &c,
+    CHECK_INT(inbox_store_campaign_update(store, ORG_ID, CAMPAIGN_ID, 0, &n, &c,
                                           &err), INBOX_ERR_INVALID);
     CHECK_STR(err.field, "media_ids");
     CHECK_INT(fake.commands, 1);

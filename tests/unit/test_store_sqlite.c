@@ -1785,10 +1785,13 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
 #define UNDO_SCHEMA_38                                                       \
     "ALTER TABLE conversations DROP COLUMN last_media_type;"
 
+/* Schema 39 undone (a draft's revision). */
+#define UNDO_SCHEMA_39  "ALTER TABLE campaigns DROP COLUMN revision;"
+
 /* Every step after 32 undone, newest first. */
 #define UNDO_SCHEMA_ABOVE_32                                                \
-    UNDO_SCHEMA_38 UNDO_SCHEMA_37 UNDO_SCHEMA_36 UNDO_SCHEMA_35             \
-    UNDO_SCHEMA_34 UNDO_SCHEMA_33
+    UNDO_SCHEMA_39 UNDO_SCHEMA_38 UNDO_SCHEMA_37 UNDO_SCHEMA_36             \
+    UNDO_SCHEMA_35 UNDO_SCHEMA_34 UNDO_SCHEMA_33
 
 /* Every step after 29 undone, newest first; every undoing of 29 or
  * earlier starts with it. */
@@ -1817,7 +1820,7 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
     UNDO_SCHEMA_8                                                           \
     "DROP TABLE contact_tags; DROP INDEX contacts_by_created;"
 
-#define SCHEMA_NOW  38
+#define SCHEMA_NOW  39
 
 
 /* A draft to all contacts, cancelled by a person at T0; its id. */
@@ -1958,6 +1961,53 @@ person_replies(fixture_t *f, const char *conversation_id)
 
 
 /*
+ * Migration 39: a draft made before revisions were kept is at revision
+ * 0, and an edit made from that read is taken.
+ */
+TEST(migrating_starts_drafts_at_revision_0)
+{
+    char                  id[INBOX_ID_MAX];
+    fixture_t             f;
+    inbox_campaign_t      c;
+    inbox_campaign_new_t  n;
+
+    FIXTURE(&f);
+
+    memset(&n, 0, sizeof(n));
+    n.name = "Old draft";
+    n.body = "Sale!";
+    n.audience_all = 1;
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL),
+              INBOX_OK);
+    snprintf(id, sizeof(id), "%s", c.id);
+    inbox_campaign_free(&c);
+    inbox_store_close(f.store);
+    f.store = NULL;
+
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_39 "PRAGMA user_version = 38;"),
+              SQLITE_OK);
+
+    f.store = store_open(f.path);
+    CHECK(f.store != NULL);
+    CHECK_INT(db_int(&f, "PRAGMA user_version"), SCHEMA_NOW);
+
+    CHECK_INT(inbox_store_campaign_get(f.store, f.org, id, &c, NULL),
+              INBOX_OK);
+    CHECK_INT(c.revision, 0);
+    inbox_campaign_free(&c);
+
+    n.body = "Sale, edited";
+    CHECK_INT(inbox_store_campaign_update(f.store, f.org, id, 0, &n, &c,
+                                          NULL), INBOX_OK);
+    CHECK_STR(c.body, "Sale, edited");
+    CHECK_INT(c.revision, 1);
+    inbox_campaign_free(&c);
+
+    fixture_close(&f);
+}
+
+
+/*
  * Migration 38: a thread whose last message is a contact card alone
  * says so from then on; one whose last message is text has no type.
  */
@@ -1984,8 +2034,8 @@ TEST(migrating_gives_a_thread_the_type_of_its_last_attachment)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_38 "PRAGMA user_version = 37;"),
-              SQLITE_OK);
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_39 UNDO_SCHEMA_38
+                      "PRAGMA user_version = 37;"), SQLITE_OK);
 
     f.store = store_open(f.path);
     CHECK(f.store != NULL);
@@ -2060,7 +2110,7 @@ TEST(migrating_keeps_the_number_a_waiting_reply_goes_from)
              "  'twilio', 'SMbefore', %lld FROM conversations;"
              "UPDATE conversations SET number = '" NUMBER "';",
              (long long) now, (long long) (now - 20 * MINUTE));
-    CHECK_INT(db_exec(&f, "%s", UNDO_SCHEMA_38 UNDO_SCHEMA_37
+    CHECK_INT(db_exec(&f, "%s", UNDO_SCHEMA_39 UNDO_SCHEMA_38 UNDO_SCHEMA_37
                                 UNDO_SCHEMA_36 UNDO_SCHEMA_35
                                 "PRAGMA user_version = 34;"),
               SQLITE_OK);

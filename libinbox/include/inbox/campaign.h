@@ -166,6 +166,9 @@ typedef struct {
                                           /* a poll's answers by option
                                              (each recipient's last) */
     int64_t                  send_at;     /* 0: at once */
+    int64_t                  revision;    /* the edits made to it as a
+                                             draft: an edit names the one
+                                             it read */
     int64_t                  created_at;
     int64_t                  started_at;  /* 0: not yet */
     int64_t                  finished_at; /* 0: not yet */
@@ -333,6 +336,9 @@ inbox_status_t inbox_campaign_act(inbox_campaign_action_t action,
  */
 inbox_status_t inbox_campaign_editable(inbox_campaign_status_t status,
     inbox_error_t *err);
+/* INBOX_ERR_CONFLICT for an edit of a draft edited since it was read
+ * (its revision moved): what it left out would undo the other edit. */
+inbox_status_t inbox_campaign_edited_since(inbox_error_t *err);
 
 /* A sending campaign that billing stopped: paused for reason.  0, or -1
  * when it was not sending (nothing changes). */

@@ -984,14 +984,17 @@ inbox_status_t inbox_store_campaign_create(inbox_store_t *store,
 /*
  * A draft edited: its name, text (a poll's question and options), images,
  * audience and send_at replaced by c's, checked and counted as create
- * does, in one write.  INBOX_ERR_NOT_FOUND for no such campaign of
- * c->kind (also another organization's); INBOX_ERR_CONFLICT for one no
- * longer a draft (inbox_campaign_editable), nothing changed.  Images it
- * no longer has stay stored, as a cancelled draft's do.  *campaign gets
- * it as stored.
+ * does, in one write, its revision one more.  revision is the one the
+ * caller read (c is made from it).  INBOX_ERR_NOT_FOUND for no such
+ * campaign of c->kind (also another organization's); INBOX_ERR_CONFLICT
+ * for one no longer a draft (inbox_campaign_editable) or edited since it
+ * was read, nothing changed.  Images it no longer has stay stored, as a
+ * cancelled draft's do (and so do new ones MongoDB attached before it
+ * found the draft gone or edited: its attach is a write of its own).
+ * *campaign gets it as stored.
  */
 inbox_status_t inbox_store_campaign_update(inbox_store_t *store,
-    const char *org_id, const char *campaign_id,
+    const char *org_id, const char *campaign_id, int64_t revision,
     const inbox_campaign_new_t *c, inbox_campaign_t *campaign,
     inbox_error_t *err);
 /* One campaign or poll with its counts; INBOX_ERR_NOT_FOUND for none

@@ -3,13 +3,16 @@
  * and counts moved live by campaign.progress frames), the form for a new
  * one (a question, 2 to 9 options, who it goes to and when), and one
  * poll's results at a time: the tally as bars with counts and the
- * responses, from GET /api/v1/polls/{id} (the newest 1,000, shown a
- * hundred at a time: "Show more answers").
+ * responses, newest first, a hundred at a time: GET /api/v1/polls/{id}
+ * with the newest, "Show more answers" the next page after them
+ * (GET …/responses?cursor=).
  *
  * The open results follow the poll live: a campaign.progress frame for
  * it (an answer moved its counts) reads them again, at most one request
  * in flight and one every RESULTS_GAP_MS, so a burst of answers costs a
- * few requests, not one each.
+ * few requests, not one each.  A read brings the newest page only; the
+ * older answers already listed stay (mergeResponses), so the list shown
+ * does not shrink back to a hundred.
  *
  * What it uses of the app is window.inboxApp (api, failed, on) and
  * window.inboxBulk, window.inboxAudience.
@@ -44,6 +47,10 @@
         lastAt: 0,
         timer: null,
         last: null,             /* the open poll's results as last read */
+        responses: [],          /* its answers read, newest first, with
+                                   none missing between them */
+        cursor: null,           /* the page after them; null: no more */
+        paging: false,          /* a page after them being read */
         shown: RESPONSES_STEP,  /* how many of its responses are shown */
     };
 
@@ -242,6 +249,8 @@
         }
         state.open = id;
         state.last = null;
+        state.responses = [];
+        state.cursor = null;
         state.shown = RESPONSES_STEP;
         card.poll.results.hidden = false;
         card.poll.button.setAttribute('aria-expanded', 'true');
@@ -279,10 +288,14 @@
         state.lastAt = Date.now();
         try {
             const r = await app.api('/api/v1/polls/'
-                + encodeURIComponent(id));
+                + encodeURIComponent(id) + '?limit=' + RESPONSES_STEP);
             if (state.open === id) {
                 list.upsert(r);
                 state.last = r;
+                const merged = mergeResponses(state.responses, state.cursor,
+                    r.responses || [], r.responses_next_cursor || null);
+                state.responses = merged.responses;
+                state.cursor = merged.cursor;
                 drawResults(list.card(id), r);
             }
         } catch (err) {
@@ -297,6 +310,76 @@
                 state.again = false;
                 readSoon();
             }
+        }
+    }
+
+    /*
+     * The newest page read now with the answers listed before (newest
+     * first, none missing between the newest and the oldest of them, the
+     * page after them at cursor).  An answer changed since moved to the
+     * top: its old place goes.  Those older than the page's last stay;
+     * when even the oldest of the page is newer than every answer listed
+     * (a burst of more than a page), what came between is unknown, and
+     * the list starts again from the page.
+     */
+    function mergeResponses(old, cursor, page, pageCursor) {
+        if (pageCursor === null || page.length === 0 || old.length === 0) {
+            return { responses: page, cursor: pageCursor };
+        }
+        const at = (x) => Date.parse(x.answered_at) || 0;
+        const last = at(page[page.length - 1]);
+        if (at(old[0]) < last) {
+            return { responses: page, cursor: pageCursor };
+        }
+        const inPage = new Set(page.map((x) => x.contact && x.contact.id));
+        const older = old.filter((x) => at(x) <= last
+            && !inPage.has(x.contact && x.contact.id));
+        /* the page reaches past every answer listed: its cursor goes on */
+        if (at(old[old.length - 1]) > last) {
+            return { responses: page.concat(older), cursor: pageCursor };
+        }
+        return { responses: page.concat(older), cursor: cursor };
+    }
+
+    /* "Show more answers": those read and not shown, else the next page
+     * after them. */
+    async function showMore(card) {
+        const id = state.open;
+        if (state.responses.length >= state.shown + RESPONSES_STEP
+            || state.cursor === null)
+        {
+            state.shown += RESPONSES_STEP;
+            drawResults(card, state.last);
+            return;
+        }
+        if (state.paging) {
+            return;
+        }
+        const cursor = state.cursor;
+        state.paging = true;
+        try {
+            const page = await app.api('/api/v1/polls/'
+                + encodeURIComponent(id) + '/responses?limit='
+                + RESPONSES_STEP + '&cursor=' + encodeURIComponent(cursor));
+            /* a read of the newest meanwhile may have started the list
+             * again: this page follows what is listed only if its
+             * cursor is still the list's */
+            if (state.open === id && state.cursor === cursor) {
+                const listed = new Set(state.responses.map((x) =>
+                    x.contact && x.contact.id));
+                state.responses = state.responses.concat((page.items || [])
+                    .filter((x) => !listed.has(x.contact && x.contact.id)));
+                state.cursor = page.next_cursor || null;
+                state.shown += RESPONSES_STEP;
+                drawResults(list.card(id), state.last);
+            }
+        } catch (err) {
+            if (!app.failed(err) && state.open === id) {
+                card.error.textContent = 'Could not read more answers: '
+                    + bulk.errorText(err);
+            }
+        } finally {
+            state.paging = false;
         }
     }
 
@@ -353,7 +436,7 @@
         });
         box.appendChild(ol);
 
-        const responses = r.responses || [];
+        const responses = state.responses;
         const h = document.createElement('h4');
         h.className = 'responses-title';
         h.textContent = 'Responses';
@@ -390,18 +473,15 @@
         });
         box.appendChild(ul);
         const shown = Math.min(responses.length, state.shown);
-        if (responses.length > shown) {
+        if (responses.length > shown || state.cursor !== null) {
+            /* the tally counts every answer, one a recipient */
+            const left = Math.max(answered, responses.length) - shown;
             const more = document.createElement('button');
             more.type = 'button';
             more.className = 'action responses-more';
-            more.textContent = 'Show more answers ('
-                + (responses.length - shown).toLocaleString() + ' more)';
-            more.addEventListener('click', () => {
-                state.shown += RESPONSES_STEP;
-                if (state.last !== null) {
-                    drawResults(card, state.last);
-                }
-            });
+            more.textContent = 'Show more answers'
+                + (left > 0 ? ' (' + left.toLocaleString() + ' more)' : '');
+            more.addEventListener('click', () => showMore(card));
             box.appendChild(more);
             if (moreFocused) {
                 more.focus();
@@ -411,16 +491,6 @@
             const last = ul.lastElementChild;
             last.tabIndex = -1;
             last.focus();
-        }
-        /* the API lists the newest answers only: the tally counts all */
-        const all = Math.max(answered, responses.length);
-        if (all > responses.length && shown === responses.length) {
-            const rest = document.createElement('p');
-            rest.className = 'bulk-meta';
-            rest.textContent = 'and ' + (all - shown).toLocaleString()
-                + ' more, not listed: the newest '
-                + responses.length.toLocaleString() + ' are';
-            box.appendChild(rest);
         }
     }
 

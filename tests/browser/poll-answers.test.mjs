@@ -1,7 +1,8 @@
 // A poll's answers past the first hundred, in Debian's Chromium: the
 // results list the newest hundred, and "Show more answers" a hundred more
-// each time, keeping the focus, until every answer listed is shown.  A
-// new answer meanwhile redraws the list with as many shown.
+// each time (the API's next page after them), keeping the focus, until
+// every answer is shown.  A new answer meanwhile redraws the list with as
+// many shown, the older ones read before kept.
 
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
@@ -71,9 +72,18 @@ test('the newest hundred answers, then a hundred more at each "Show more '
         const more = card.getByRole('button', { name: /^Show more answers/ });
         assert.equal(await more.textContent(),
                      `Show more answers (${PEOPLE - 100} more)`);
+        // the next hundred are the page after the first, read then
+        const pages = [];
+        page.on('request', (req) => {
+            if (req.url().includes(`/api/v1/polls/${poll.id}/responses`)) {
+                pages.push(new URL(req.url()).searchParams.get('cursor'));
+            }
+        });
         await more.focus();
         await page.keyboard.press('Enter');
         await card.locator('.response').nth(199).waitFor();
+        assert.equal(pages.length, 1);
+        assert.ok(pages[0], 'after the first page\'s cursor');
         assert.equal(await responses.count(), 200);
         assert.equal(await page.evaluate(() => document.activeElement
             .textContent), `Show more answers (${PEOPLE - 200} more)`);

@@ -122,6 +122,10 @@
         signedIn: false,
         team: new Map(),            /* user id -> name, or FORMER */
         teamRead: null,             /* the team's read under way */
+        bulk: new Map(),            /* campaign or poll id -> what its
+                                       messages say sent them; '' until
+                                       read, or when none is found */
+        bulkRead: 0,                /* bumped by a new session */
         filter: 'all',
         q: '',                      /* the search as sent */
         view: 0,                    /* bumped when filter or search change */
@@ -1506,7 +1510,7 @@
     function authorOf(m) {
         const id = m.sent_by;
         if (!id) {
-            return '';
+            return m.campaign_id ? bulkOf(m.campaign_id) : '';
         }
         if (state.me && state.me.user && id === state.me.user.id) {
             return 'You';
@@ -1565,6 +1569,47 @@
             /* names stay out until a reply needs the team again */
             failed(err);
         });
+    }
+
+    /* A campaign's or poll's message: "Campaign “Spring sale”", its
+     * name read once by its id (the campaigns' path, else the polls'),
+     * '' until then. */
+    function bulkOf(id) {
+        if (!state.bulk.has(id)) {
+            state.bulk.set(id, '');
+            readBulk(id);
+        }
+        return state.bulk.get(id);
+    }
+
+    async function readBulk(id) {
+        const session = state.bulkRead;
+        const path = '/' + encodeURIComponent(id);
+        let label = '';
+        try {
+            try {
+                const c = await api('/api/v1/campaigns' + path);
+                label = 'Campaign \u201c' + c.name + '\u201d';
+            } catch (err) {
+                if (err.status !== 404) {
+                    throw err;
+                }
+                const p = await api('/api/v1/polls' + path + '?limit=1');
+                label = 'Poll \u201c' + p.name + '\u201d';
+            }
+        } catch (err) {
+            /* none found: no name; another failure: read again when a
+             * message needs it */
+            if (err.status !== 404 && session === state.bulkRead) {
+                state.bulk.delete(id);
+            }
+            failed(err);
+            return;
+        }
+        if (session === state.bulkRead) {
+            state.bulk.set(id, label);
+            refillAuthors();
+        }
     }
 
     /* the open thread's replies named again (the team read, or changed) */
@@ -3014,6 +3059,8 @@
         state.me = me;
         state.team.clear();
         state.teamRead = null;
+        state.bulk.clear();
+        state.bulkRead += 1;
         els.signOut.title = me && me.user
             ? 'Signed in as ' + me.user.email : '';
         els.signin.hidden = true;

@@ -51,6 +51,7 @@
                                    none missing between them */
         cursor: null,           /* the page after them; null: no more */
         paging: false,          /* a page after them being read */
+        opened: 0,              /* bumped each time results open */
         shown: RESPONSES_STEP,  /* how many of its responses are shown */
     };
 
@@ -248,9 +249,11 @@
             return;
         }
         state.open = id;
+        state.opened += 1;
         state.last = null;
         state.responses = [];
         state.cursor = null;
+        state.paging = false;
         state.shown = RESPONSES_STEP;
         card.poll.results.hidden = false;
         card.poll.button.setAttribute('aria-expanded', 'true');
@@ -328,7 +331,9 @@
         }
         const at = (x) => Date.parse(x.answered_at) || 0;
         const last = at(page[page.length - 1]);
-        if (at(old[0]) < last) {
+        /* ties at the page's edge are ordered by the server's row ids:
+         * what came between may share that millisecond */
+        if (at(old[0]) <= last) {
             return { responses: page, cursor: pageCursor };
         }
         const inPage = new Set(page.map((x) => x.contact && x.contact.id));
@@ -356,6 +361,7 @@
             return;
         }
         const cursor = state.cursor;
+        const opened = state.opened;
         state.paging = true;
         try {
             const page = await app.api('/api/v1/polls/'
@@ -364,7 +370,7 @@
             /* a read of the newest meanwhile may have started the list
              * again: this page follows what is listed only if its
              * cursor is still the list's */
-            if (state.open === id && state.cursor === cursor) {
+            if (state.opened === opened && state.cursor === cursor) {
                 const listed = new Set(state.responses.map((x) =>
                     x.contact && x.contact.id));
                 state.responses = state.responses.concat((page.items || [])
@@ -374,12 +380,14 @@
                 drawResults(list.card(id), state.last);
             }
         } catch (err) {
-            if (!app.failed(err) && state.open === id) {
+            if (!app.failed(err) && state.opened === opened) {
                 card.error.textContent = 'Could not read more answers: '
                     + bulk.errorText(err);
             }
         } finally {
-            state.paging = false;
+            if (state.opened === opened) {
+                state.paging = false;
+            }
         }
     }
 

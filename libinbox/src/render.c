@@ -261,6 +261,8 @@ inbox_json_message(yajl_gen g, const inbox_message_t *m)
     inbox_json_time(g, m->created_at);
     inbox_json_key(g, "sent_by");
     inbox_json_string(g, m->sent_by[0] ? m->sent_by : NULL);
+    inbox_json_key(g, "campaign_id");
+    inbox_json_string(g, m->campaign_id[0] ? m->campaign_id : NULL);
 
     yajl_gen_map_close(g);
 }

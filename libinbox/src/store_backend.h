@@ -493,7 +493,7 @@ typedef struct {
        inbox_campaign_dispatch_t *result, inbox_event_list_t *events,         \
        inbox_error_t *err),                                                   \
       (store, now, max, result, events, err))                                 \
-    /* limit 1..INBOX_POLL_RESPONSES_MAX, results zeroed */                  \
+    /* limit 1..INBOX_POLL_RESPONSES_MAX, results zeroed */                   \
     X(RULED, poll_results,                                                    \
       (inbox_store_t *store, const char *org_id, const char *poll_id,         \
        const char *cursor, unsigned limit, inbox_poll_results_t *results,     \

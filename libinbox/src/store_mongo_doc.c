@@ -285,6 +285,7 @@ inbox_mongo_parse_message(const bson_t *doc, inbox_message_t *message,
     message->credits = (unsigned) inbox_mongo_get_int(doc, "credits");
     message->created_at = inbox_mongo_get_date(doc, "created_at");
     inbox_mongo_get_id(doc, "sent_by", message->sent_by);
+    inbox_mongo_get_id(doc, "campaign_id", message->campaign_id);
 
     if (inbox_mongo_find(doc, "media", &iter) && BSON_ITER_HOLDS_ARRAY(&iter)) {
         return inbox_mongo_parse_media(&iter, message, err);

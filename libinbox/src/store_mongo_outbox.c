@@ -1145,6 +1145,10 @@ inbox_mongo_reply_store(inbox_mongo_store_t *ms, inbox_mongo_reply_t *r,
         inbox_mongo_id_hex(&r->user, m->sent_by);
     }
 
+    if (campaign != NULL) {
+        inbox_mongo_id_hex(campaign, m->campaign_id);
+    }
+
     inbox_change_reply(&change, m, &result->conversation);
 
     found = 0;

@@ -589,6 +589,16 @@ inbox_status_t inbox_sqlite_contact_opt_write(inbox_sqlite_conn_t *conn,
 inbox_status_t inbox_sqlite_contact_opt_latest_write(
     inbox_sqlite_conn_t *conn, int64_t contact,
     const inbox_contact_record_t *after, inbox_error_t *err);
+/* messages */
+/* A message's own columns, in the order inbox_sqlite_message_columns
+ * reads them from a row (store_sqlite_messages.c). */
+#define INBOX_SQLITE_MESSAGE_COLUMNS                                          \
+    "direction, body, status, error_code, segments, credits, created_at,"    \
+    " sent_by, campaign_id"
+/* Reads INBOX_SQLITE_MESSAGE_COLUMNS into m from the row's column first
+ * on (*oom set when a copy could not be made). */
+void inbox_sqlite_message_columns(sqlite3_stmt *stmt, int first,
+    inbox_message_t *m, int *oom);
 /* media */
 /* Appends message's media, in order, from message_media
  * (store_sqlite_messages.c). */

@@ -683,12 +683,10 @@ inbox_sqlite_message_get(inbox_sqlite_conn_t *conn, int64_t id,
     int64_t *org, inbox_message_t *m, inbox_error_t *err)
 {
     int            rc, oom;
-    const char    *direction;
     sqlite3_stmt  *stmt;
 
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_MESSAGE_GET,
-        "SELECT org_id, conversation_id, direction, body, status,"
-        " error_code, segments, credits, created_at, sent_by"
+        "SELECT org_id, conversation_id, " INBOX_SQLITE_MESSAGE_COLUMNS
         " FROM messages WHERE id = ?1", err);
     if (stmt == NULL) {
         return err->code;
@@ -715,19 +713,7 @@ inbox_sqlite_message_get(inbox_sqlite_conn_t *conn, int64_t id,
     *org = sqlite3_column_int64(stmt, 0);
     inbox_sqlite_format_id(id, m->id);
     inbox_sqlite_format_id(sqlite3_column_int64(stmt, 1), m->conversation_id);
-    direction = (const char *) sqlite3_column_text(stmt, 2);
-    m->direction = (direction && strcmp(direction, "outbound") == 0)
-                   ? INBOX_OUTBOUND : INBOX_INBOUND;
-    m->body = inbox_sqlite_column_strdup(stmt, 3, &oom);
-    inbox_sqlite_column_copy(stmt, 4, m->status, sizeof(m->status));
-    inbox_sqlite_column_copy(stmt, 5, m->error_code, sizeof(m->error_code));
-    m->segments = (unsigned) sqlite3_column_int(stmt, 6);
-    m->credits = (unsigned) sqlite3_column_int(stmt, 7);
-    m->created_at = sqlite3_column_int64(stmt, 8);
-
-    if (sqlite3_column_type(stmt, 9) != SQLITE_NULL) {
-        inbox_sqlite_format_id(sqlite3_column_int64(stmt, 9), m->sent_by);
-    }
+    inbox_sqlite_message_columns(stmt, 2, m, &oom);
 
     inbox_sqlite_done(stmt);
 

@@ -8,6 +8,36 @@
 #include "store_sqlite.h"
 
 
+void
+inbox_sqlite_message_columns(sqlite3_stmt *stmt, int first,
+    inbox_message_t *m, int *oom)
+{
+    const char  *direction;
+
+    direction = (const char *) sqlite3_column_text(stmt, first);
+    m->direction = (direction && strcmp(direction, "outbound") == 0)
+                   ? INBOX_OUTBOUND : INBOX_INBOUND;
+
+    m->body = inbox_sqlite_column_strdup(stmt, first + 1, oom);
+    inbox_sqlite_column_copy(stmt, first + 2, m->status, sizeof(m->status));
+    inbox_sqlite_column_copy(stmt, first + 3, m->error_code,
+                             sizeof(m->error_code));
+    m->segments = (unsigned) sqlite3_column_int(stmt, first + 4);
+    m->credits = (unsigned) sqlite3_column_int(stmt, first + 5);
+    m->created_at = sqlite3_column_int64(stmt, first + 6);
+
+    if (sqlite3_column_type(stmt, first + 7) != SQLITE_NULL) {
+        inbox_sqlite_format_id(sqlite3_column_int64(stmt, first + 7),
+                               m->sent_by);
+    }
+
+    if (sqlite3_column_type(stmt, first + 8) != SQLITE_NULL) {
+        inbox_sqlite_format_id(sqlite3_column_int64(stmt, first + 8),
+                               m->campaign_id);
+    }
+}
+
+
 inbox_status_t
 inbox_sqlite_media_read(inbox_sqlite_conn_t *conn, int64_t message,
     inbox_message_t *m, inbox_error_t *err)
@@ -63,7 +93,6 @@ inbox_sqlite_messages_list(inbox_store_t *store, const char *org_id,
 {
     int                   rc, oom, found;
     int64_t               org, conversation, at, id, last_id;
-    const char           *direction;
     sqlite3_stmt         *stmt;
     inbox_status_t        status;
     inbox_error_t         fallback;
@@ -131,8 +160,7 @@ inbox_sqlite_messages_list(inbox_store_t *store, const char *org_id,
     page->items = items;
 
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_MESSAGES_PAGE,
-        "SELECT id, direction, body, status, error_code, segments, credits,"
-        " created_at, sent_by FROM messages"
+        "SELECT id, " INBOX_SQLITE_MESSAGE_COLUMNS " FROM messages"
         " WHERE conversation_id = ?1 AND (created_at, id) < (?2, ?3)"
         " ORDER BY created_at DESC, id DESC LIMIT ?4", err);
     if (stmt == NULL) {
@@ -161,23 +189,7 @@ inbox_sqlite_messages_list(inbox_store_t *store, const char *org_id,
 
         inbox_sqlite_format_id(last_id, m->id);
         inbox_sqlite_format_id(conversation, m->conversation_id);
-
-        direction = (const char *) sqlite3_column_text(stmt, 1);
-        m->direction = (direction && strcmp(direction, "outbound") == 0)
-                       ? INBOX_OUTBOUND : INBOX_INBOUND;
-
-        m->body = inbox_sqlite_column_strdup(stmt, 2, &oom);
-        inbox_sqlite_column_copy(stmt, 3, m->status, sizeof(m->status));
-        inbox_sqlite_column_copy(stmt, 4, m->error_code,
-                                 sizeof(m->error_code));
-        m->segments = (unsigned) sqlite3_column_int(stmt, 5);
-        m->credits = (unsigned) sqlite3_column_int(stmt, 6);
-        m->created_at = sqlite3_column_int64(stmt, 7);
-
-        if (sqlite3_column_type(stmt, 8) != SQLITE_NULL) {
-            inbox_sqlite_format_id(sqlite3_column_int64(stmt, 8),
-                                   m->sent_by);
-        }
+        inbox_sqlite_message_columns(stmt, 1, m, &oom);
 
         if (oom) {
             break;

@@ -713,6 +713,10 @@ inbox_sqlite_reply_write(inbox_sqlite_conn_t *conn, int64_t org,
         inbox_sqlite_format_id(user, m->sent_by);
     }
 
+    if (campaign != 0) {
+        inbox_sqlite_format_id(campaign, m->campaign_id);
+    }
+
     if (campaign == 0) {
         inbox_conversation_reply(c, m->id, now, &preview);
     } else {
@@ -2031,15 +2035,13 @@ inbox_sqlite_message_load(inbox_sqlite_conn_t *conn, int64_t message,
     inbox_message_t *m, inbox_error_t *err)
 {
     int            rc, oom;
-    const char    *direction;
     sqlite3_stmt  *stmt;
 
     memset(m, 0, sizeof(inbox_message_t));
 
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_MESSAGE_LOAD,
-        "SELECT conversation_id, direction, body, status, error_code,"
-        " segments, credits, created_at, sent_by FROM messages"
-        " WHERE id = ?1", err);
+        "SELECT conversation_id, " INBOX_SQLITE_MESSAGE_COLUMNS
+        " FROM messages WHERE id = ?1", err);
     if (stmt == NULL) {
         return err->code;
     }
@@ -2053,23 +2055,7 @@ inbox_sqlite_message_load(inbox_sqlite_conn_t *conn, int64_t message,
         inbox_sqlite_format_id(message, m->id);
         inbox_sqlite_format_id(sqlite3_column_int64(stmt, 0),
                                m->conversation_id);
-
-        direction = (const char *) sqlite3_column_text(stmt, 1);
-        m->direction = (direction && strcmp(direction, "outbound") == 0)
-                       ? INBOX_OUTBOUND : INBOX_INBOUND;
-
-        m->body = inbox_sqlite_column_strdup(stmt, 2, &oom);
-        inbox_sqlite_column_copy(stmt, 3, m->status, sizeof(m->status));
-        inbox_sqlite_column_copy(stmt, 4, m->error_code,
-                                 sizeof(m->error_code));
-        m->segments = (unsigned) sqlite3_column_int(stmt, 5);
-        m->credits = (unsigned) sqlite3_column_int(stmt, 6);
-        m->created_at = sqlite3_column_int64(stmt, 7);
-
-        if (sqlite3_column_type(stmt, 8) != SQLITE_NULL) {
-            inbox_sqlite_format_id(sqlite3_column_int64(stmt, 8),
-                                   m->sent_by);
-        }
+        inbox_sqlite_message_columns(stmt, 1, m, &oom);
     }
 
     inbox_sqlite_done(stmt);

@@ -377,6 +377,13 @@ test('the contact panel lists the campaigns a contact got and its poll '
      + 'answer, and the timeline says both in words', async () => {
     await page.getByRole('link', { name: 'Inbox' }).click();
     await rowOf(page, 'Quinn Poll').getByRole('button').click();
+    // in the thread, each message names the campaign or poll that sent it
+    const messages = page.getByRole('list', { name: 'Messages' });
+    const sender = messages.locator('.message.outbound .author');
+    await sender.filter({ hasText: 'Poll \u201cWhich day suits you?\u201d' })
+        .waitFor();
+    await sender.filter({ hasText: 'Campaign \u201cSpring sale\u201d' })
+        .waitFor();
     await page.getByRole('button', { name: 'Contact', exact: true }).click();
     const panel = page.locator('#contact-panel');
     const campaigns = panel.getByRole('list', { name: 'Campaigns' });
@@ -435,6 +442,15 @@ test('a campaign the carrier refused because the contact opted out there '
 
     await page.getByRole('link', { name: 'Inbox' }).click();
     await rowOf(page, 'Val Blocked').getByRole('button').click();
+    // the message in the thread says which campaign sent it, in words a
+    // screen reader says too
+    const messages = page.getByRole('list', { name: 'Messages' });
+    await messages.locator('.message.outbound', { hasText: 'Last call!' })
+        .locator('.meta', { hasText: /^Campaign \u201cLast call\u201d · / })
+        .waitFor();
+    const said = await messages.ariaSnapshot();
+    assert.ok(said.includes('- text: "Campaign \u201cLast call\u201d sent:"'),
+              said);
     const panel = page.locator('#contact-panel');
     if (await panel.isHidden()) {
         await page.getByRole('button', { name: 'Contact', exact: true })

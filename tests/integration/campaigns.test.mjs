@@ -150,6 +150,8 @@ test('a campaign to a tag: draft, preview, send with the opted-out '
         assert.equal(items[0].direction, 'outbound');
         assert.equal(items[0].body, 'Spring sale: 20% off this week.');
         assert.equal(items[0].status, 'queued');
+        assert.equal(items[0].campaign_id, sent.id, 'names its campaign');
+        assert.equal(items[0].sent_by, null);
     }
     assert.deepEqual(await messagesOf(optedOut), []);
     assert.deepEqual(await messagesOf(outsider), []);
@@ -669,6 +671,7 @@ test('a poll answered by number and by text, the last answer counting, '
                            { method: 'POST' })).status, 'sending');
     assert.equal((await dispatch()).handed, 3);
     assert.equal((await messagesOf(people[0]))[0].body, poll.body);
+    assert.equal((await messagesOf(people[0]))[0].campaign_id, poll.id);
 
     // still in the outbox, the poll has not been read: a "1" meant for
     // something else is no answer, nor a reply

@@ -38,7 +38,8 @@ fixtures(inbox_message_t *m, inbox_conversation_t *c)
     "{\"id\":\"m1\",\"conversation_id\":\"c1\",\"direction\":\"inbound\","  \
     "\"body\":\"hi\",\"media\":[],\"status\":null,\"error_code\":null,"     \
     "\"segments\":1,\"credits\":0,"                                         \
-    "\"created_at\":\"2026-11-27T03:04:05.678Z\",\"sent_by\":null}"
+    "\"created_at\":\"2026-11-27T03:04:05.678Z\",\"sent_by\":null,"         \
+    "\"campaign_id\":null}"
 
 #define CONVERSATION_JSON                                                   \
     "{\"id\":\"c1\",\"contact\":{\"id\":\"k1\",\"name\":null,"              \

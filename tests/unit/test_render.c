@@ -182,6 +182,7 @@ TEST(message_shapes_inbound_and_outbound)
     m->credits = 1;
     m->created_at = T0;
     strcpy(m->sent_by, "u3");
+    strcpy(m->campaign_id, "k7");
 
     m = &page.items[1];
     strcpy(m->id, "m1");
@@ -211,7 +212,7 @@ TEST(message_shapes_inbound_and_outbound)
               "\"media\":[],\"status\":\"delivered\",\"error_code\":null,"
               "\"segments\":1,\"credits\":1,"
               "\"created_at\":\"2026-11-27T03:04:05.678Z\","
-              "\"sent_by\":\"u3\"},"
+              "\"sent_by\":\"u3\",\"campaign_id\":\"k7\"},"
               "{\"id\":\"m1\",\"conversation_id\":\"c1\","
               "\"direction\":\"inbound\",\"body\":\"pics\","
               "\"media\":[{\"url\":\"/media/" FILE_JPG "\","
@@ -223,7 +224,8 @@ TEST(message_shapes_inbound_and_outbound)
               "\"state\":\"pending\",\"bytes\":null}],"
               "\"status\":null,\"error_code\":null,\"segments\":1,"
               "\"credits\":0,\"created_at\":\"2026-11-27T03:04:04.678Z\","
-              "\"sent_by\":null}],\"next_cursor\":\"next\"}");
+              "\"sent_by\":null,\"campaign_id\":null}],"
+              "\"next_cursor\":\"next\"}");
     free(json);
     inbox_message_page_free(&page);
 }

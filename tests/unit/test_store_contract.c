@@ -10630,7 +10630,7 @@ TEST(a_campaign_to_a_tag_suppresses_opted_out_contacts)
 {
     char                       alice[INBOX_ID_MAX], bob[INBOX_ID_MAX];
     char                       carol[INBOX_ID_MAX], id[INBOX_ID_MAX];
-    char                       conv[INBOX_ID_MAX];
+    char                       conv[INBOX_ID_MAX], conv_a[INBOX_ID_MAX];
     fixture_t                  f;
     progress_t                 p;
     inbox_error_t              err;
@@ -10643,6 +10643,7 @@ TEST(a_campaign_to_a_tag_suppresses_opted_out_contacts)
     inbox_contact_record_t     rec;
     inbox_campaign_dispatch_t  d;
     inbox_contact_campaigns_t  list;
+    inbox_message_page_t       mp;
 
     FIXTURE(&f);
 
@@ -10700,9 +10701,27 @@ TEST(a_campaign_to_a_tag_suppresses_opted_out_contacts)
     d = dispatch(&f, NOON, 10);
     CHECK_INT(d.finished, 0);
 
-    /* a reply made after it still goes first */
+    /* in Alice's thread, the message names its campaign */
+    CHECK(contact_of(&f, ALICE, alice, conv_a));
+    CHECK_INT(inbox_store_messages_list(f.store, f.org, conv_a, NULL, 10,
+                                        &mp, NULL), INBOX_OK);
+    CHECK_INT(mp.count, 1);
+    if (mp.count == 1) {
+        CHECK_STR(mp.items[0].body, "Sale!");
+        CHECK_STR(mp.items[0].campaign_id, id);
+    }
+    inbox_message_page_free(&mp);
+
+    /* a reply made after it still goes first, and names none */
     CHECK(contact_of(&f, CAROL, carol, conv));
     CHECK_INT(reply(&f, conv, "Hi Carol", NULL, NULL, NULL, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_messages_list(f.store, f.org, conv, NULL, 10,
+                                        &mp, NULL), INBOX_OK);
+    CHECK_INT(mp.count, 1);
+    if (mp.count == 1) {
+        CHECK_STR(mp.items[0].campaign_id, "");
+    }
+    inbox_message_page_free(&mp);
     CHECK_INT(claim_by_day(&f, inbox_now_ms() + MINUTE, 10, &batch), 2);
     CHECK_INT(batch.items[0].priority, INBOX_OUTBOX_REPLY);
     CHECK_STR(batch.items[0].to, CAROL);
@@ -13008,8 +13027,10 @@ TEST(a_polls_responses_come_page_by_page_newest_first)
         }
     }
 
-    /* the other of 4 and 5, then 3 and 2: each once; 1 moved up */
+    /* the other of 4 and 5, then 3 and 2: each once; 1 moved up; the
+     * last page, full, said no more */
     CHECK_INT((int) total, 3);
+    CHECK_STR(cursor, "");
     CHECK_INT(seen[1], 0);
     CHECK_INT(seen[2], 1);
     CHECK_INT(seen[3], 1);

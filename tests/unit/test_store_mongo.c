@@ -2794,7 +2794,8 @@ TEST(messages_list)
         " \"conversation_id\": " OID(CONV_ID) ", \"direction\": \"outbound\","
         " \"body\": \"See you\", \"media\": [], \"status\": \"delivered\","
         " \"error_code\": null, \"segments\": 1, \"credits\": 1,"
-        " \"sent_by\": " OID(USER_ID) ", \"created_at\": " DATE(NOW) "},"
+        " \"sent_by\": " OID(USER_ID) ", \"created_at\": " DATE(NOW) ","
+        " \"campaign_id\": " OID("64f1a0000000000000000f01") "},"
         "{\"_id\": " OID(MSG_ID) ", \"org_id\": " OID(ORG_ID) ","
         " \"conversation_id\": " OID(CONV_ID) ", \"direction\": \"inbound\","
         " \"body\": \"Is Tuesday ok?\", \"media\": [{\"url\": \"https://m/1\","
@@ -2815,11 +2816,13 @@ TEST(messages_list)
         CHECK_INT(page.items[0].direction, INBOX_OUTBOUND);
         CHECK_STR(page.items[0].status, "delivered");
         CHECK_STR(page.items[0].sent_by, USER_ID);
+        CHECK_STR(page.items[0].campaign_id, "64f1a0000000000000000f01");
         CHECK_INT(page.items[0].credits, 1);
         CHECK_STR(page.items[1].conversation_id, CONV_ID);
         CHECK_STR(page.items[1].body, "Is Tuesday ok?");
         CHECK_STR(page.items[1].status, "");
         CHECK_STR(page.items[1].sent_by, "");
+        CHECK_STR(page.items[1].campaign_id, "");
         CHECK_INT(page.items[1].media_count, 2);
         if (page.items[1].media_count == 2) {
             CHECK_STR(page.items[1].media[1].url, "https://m/2");

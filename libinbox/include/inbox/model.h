@@ -206,6 +206,9 @@ typedef struct {
     unsigned           credits;
     int64_t            created_at;
     char               sent_by[INBOX_ID_MAX];  /* user id; "" is null */
+    char               campaign_id[INBOX_ID_MAX];
+                                             /* the campaign or poll it
+                                                was sent for; "" none */
 } inbox_message_t;
 
 void inbox_message_free(inbox_message_t *message);

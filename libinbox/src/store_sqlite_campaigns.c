@@ -66,6 +66,10 @@ typedef struct {
 
 static inbox_status_t inbox_sqlite_campaign_ids(const char *org_id,
     const char *campaign_id, int64_t *org, int64_t *id, inbox_error_t *err);
+static inbox_status_t inbox_sqlite_campaign_written(
+    inbox_sqlite_conn_t *conn, int64_t org, int64_t id,
+    const inbox_campaign_new_t *c, inbox_campaign_t *campaign,
+    inbox_error_t *err);
 static inbox_status_t inbox_sqlite_campaign_rows(inbox_sqlite_conn_t *conn,
     int64_t org, int64_t id, const inbox_campaign_new_t *c,
     inbox_error_t *err);
@@ -154,31 +158,45 @@ inbox_sqlite_campaign_create(inbox_store_t *store, const char *org_id,
 
     id = sqlite3_last_insert_rowid(conn->db);
 
+    return inbox_sqlite_campaign_written(conn, org, id, c, campaign, err);
+
+failed:
+
+    inbox_sqlite_rollback(conn);
+
+    return status;
+}
+
+
+/* The end of a draft's write (made or edited): its tags, options and
+ * images from c, *campaign as stored, the commit; rolled back when any
+ * of it fails. */
+static inbox_status_t
+inbox_sqlite_campaign_written(inbox_sqlite_conn_t *conn, int64_t org,
+    int64_t id, const inbox_campaign_new_t *c, inbox_campaign_t *campaign,
+    inbox_error_t *err)
+{
+    inbox_status_t  status;
+
     status = inbox_sqlite_campaign_rows(conn, org, id, c, err);
-    if (status != INBOX_OK) {
-        goto failed;
+
+    if (status == INBOX_OK) {
+        status = inbox_sqlite_campaign_load(conn, org, id, campaign, err);
     }
 
-    status = inbox_sqlite_campaign_load(conn, org, id, campaign, err);
-    if (status != INBOX_OK) {
-        goto failed;
+    if (status == INBOX_OK) {
+        status = inbox_sqlite_commit(conn, err);
+
+    } else {
+        inbox_sqlite_rollback(conn);
     }
 
-    status = inbox_sqlite_commit(conn, err);
     if (status != INBOX_OK) {
         inbox_campaign_free(campaign);
     }
 
     return status;
-
-failed:
-
-    inbox_sqlite_rollback(conn);
-    inbox_campaign_free(campaign);
-
-    return status;
 }
-
 
 /* A campaign's tags, options and images as c has them, its uploads
  * attached (a campaign's are its own from then on). */
@@ -381,27 +399,11 @@ inbox_sqlite_campaign_update(inbox_store_t *store, const char *org_id,
         goto failed;
     }
 
-    status = inbox_sqlite_campaign_rows(conn, org, id, c, err);
-    if (status != INBOX_OK) {
-        goto failed;
-    }
-
-    status = inbox_sqlite_campaign_load(conn, org, id, campaign, err);
-    if (status != INBOX_OK) {
-        goto failed;
-    }
-
-    status = inbox_sqlite_commit(conn, err);
-    if (status != INBOX_OK) {
-        inbox_campaign_free(campaign);
-    }
-
-    return status;
+    return inbox_sqlite_campaign_written(conn, org, id, c, campaign, err);
 
 failed:
 
     inbox_sqlite_rollback(conn);
-    inbox_campaign_free(campaign);
 
     return status;
 }

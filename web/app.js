@@ -547,7 +547,8 @@
         const button = li.querySelector('.thread-row');
         const name = displayName(conv.contact);
         const lm = conv.last_message;
-        const who = lm && lm.direction === 'outbound' ? 'You: ' : '';
+        const who = lm && lm.direction === 'outbound'
+            ? (authorOf(lm) || 'Sent') + ': ' : '';
         const text = lm ? lm.preview || attachmentLine(lm) : '';
         const preview = who + text;
         const time = li.querySelector('.row-time');
@@ -1504,9 +1505,10 @@
 
     const FORMER = 'A former colleague';
 
-    /* "You", a colleague by name, FORMER, or '' for no one (a campaign's
-     * message, an automatic answer, an API token's reply) and for a
-     * colleague the team is being read for (fillAuthor again after). */
+    /* Who sent a message, or a thread's last one: "You", a colleague by
+     * name, FORMER, a campaign or poll by name (bulkOf), or '' for no one
+     * (an automatic answer, an API token's reply) and while the team or
+     * the campaign is being read (refillAuthors after). */
     function authorOf(m) {
         const id = m.sent_by;
         if (!id) {
@@ -1548,6 +1550,11 @@
         const asked = new Set(Array.from(
             els.messages.querySelectorAll('.message[data-sent-by]'),
             (li) => li.dataset.sentBy));
+        for (const conv of state.conversations.values()) {
+            if (conv.last_message && conv.last_message.sent_by) {
+                asked.add(conv.last_message.sent_by);
+            }
+        }
         asked.add(id);      /* the reply being drawn, not shown yet */
         api('/api/v1/users').then((page) => {
             if (state.teamRead !== read) {
@@ -1612,8 +1619,11 @@
         }
     }
 
-    /* the open thread's replies named again (the team read, or changed) */
+    /* the open thread's replies and the list's last messages named again
+     * (the team read, or changed; a campaign's name read) */
     function refillAuthors() {
+        state.refillAll = true;
+        renderListSoon();
         els.messages.querySelectorAll('.message[data-sent-by]')
             .forEach((li) => {
                 const m = state.shown.get(li.dataset.id);

@@ -347,6 +347,8 @@ inbox_conversation_receive(inbox_conversation_t *c, const char *message_id,
     c->last_message.direction = INBOX_INBOUND;
     inbox_conversation_last_preview(c, preview);
     c->last_message.at = at;
+    c->last_message.sent_by[0] = '\0';
+    c->last_message.campaign_id[0] = '\0';
     c->last_activity_at = at;
 }
 

@@ -158,6 +158,13 @@ inbox_json_conversation(yajl_gen g, const inbox_conversation_t *c)
                              ? c->last_message.media_type : NULL);
         inbox_json_key(g, "at");
         inbox_json_time(g, c->last_message.at);
+        /* who sent it, as a message says (inbox_render_message) */
+        inbox_json_key(g, "sent_by");
+        inbox_json_string(g, c->last_message.sent_by[0]
+                             ? c->last_message.sent_by : NULL);
+        inbox_json_key(g, "campaign_id");
+        inbox_json_string(g, c->last_message.campaign_id[0]
+                             ? c->last_message.campaign_id : NULL);
         yajl_gen_map_close(g);
 
     } else {

@@ -202,40 +202,43 @@ inbox_reply_message(inbox_message_t *m, const inbox_reply_t *reply,
 
 
 void
-inbox_conversation_reply(inbox_conversation_t *c, const char *message_id,
-    int64_t at, const inbox_preview_t *preview)
+inbox_conversation_reply(inbox_conversation_t *c, const inbox_message_t *m,
+    const inbox_preview_t *preview)
 {
-    inbox_conversation_bulk(c, message_id, at, preview);
+    inbox_conversation_bulk(c, m, preview);
 
-    if (at > c->responded_at) {
-        c->responded_at = at;
+    if (m->created_at > c->responded_at) {
+        c->responded_at = m->created_at;
     }
 
     /* an inbound message newer than this one still waits */
-    if (at >= c->unresponded_at) {
+    if (m->created_at >= c->unresponded_at) {
         c->unresponded_at = 0;
     }
 }
 
 
 void
-inbox_conversation_bulk(inbox_conversation_t *c, const char *message_id,
-    int64_t at, const inbox_preview_t *preview)
+inbox_conversation_bulk(inbox_conversation_t *c, const inbox_message_t *m,
+    const inbox_preview_t *preview)
 {
-    if (at > c->last_activity_at) {
-        c->last_activity_at = at;
+    if (m->created_at > c->last_activity_at) {
+        c->last_activity_at = m->created_at;
     }
 
-    if (!inbox_conversation_newer(c, at)) {
+    if (!inbox_conversation_newer(c, m->created_at)) {
         return;
     }
 
     c->has_last_message = 1;
-    snprintf(c->last_message.id, sizeof(c->last_message.id), "%s",
-             message_id);
+    memcpy(c->last_message.id, m->id, sizeof(c->last_message.id));
     c->last_message.direction = INBOX_OUTBOUND;
     inbox_conversation_last_preview(c, preview);
-    c->last_message.at = at;
+    c->last_message.at = m->created_at;
+    memcpy(c->last_message.sent_by, m->sent_by,
+           sizeof(c->last_message.sent_by));
+    memcpy(c->last_message.campaign_id, m->campaign_id,
+           sizeof(c->last_message.campaign_id));
 }
 
 

@@ -223,10 +223,11 @@ inbox_status_t inbox_mongo_parse_number(const bson_t *doc,
  * rule.  The caller destroys it. */
 bson_t *inbox_mongo_newer(int64_t at);
 /* A thread's last_message as a write stores it: id, direction, preview,
- * media_type (left out when none) and at.  The caller destroys it. */
+ * media_type, at, and who sent it: sent_by, the user, and campaign_id
+ * (each left out when none, NULL).  The caller destroys it. */
 bson_t *inbox_mongo_last_message(const bson_oid_t *id,
     inbox_direction_t direction, const inbox_preview_t *preview,
-    int64_t at);
+    int64_t at, const bson_oid_t *sent_by, const bson_oid_t *campaign);
 
 /* A contact document as a record (store_mongo_contacts.c). */
 void inbox_mongo_parse_contact(const bson_t *doc,

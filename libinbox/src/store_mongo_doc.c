@@ -204,6 +204,10 @@ inbox_mongo_parse_conversation(const bson_t *doc,
                             sizeof(conversation->last_message.media_type));
         conversation->last_message.at = inbox_mongo_get_date(doc,
                                                        "last_message.at");
+        inbox_mongo_get_id(doc, "last_message.sent_by",
+                           conversation->last_message.sent_by);
+        inbox_mongo_get_id(doc, "last_message.campaign_id",
+                           conversation->last_message.campaign_id);
     }
 
     conversation->last_activity_at = inbox_mongo_get_date(doc,
@@ -234,7 +238,8 @@ inbox_mongo_newer(int64_t at)
 
 bson_t *
 inbox_mongo_last_message(const bson_oid_t *id, inbox_direction_t direction,
-    const inbox_preview_t *preview, int64_t at)
+    const inbox_preview_t *preview, int64_t at, const bson_oid_t *sent_by,
+    const bson_oid_t *campaign)
 {
     bson_t  *doc;
 
@@ -248,6 +253,14 @@ inbox_mongo_last_message(const bson_oid_t *id, inbox_direction_t direction,
     }
 
     BSON_APPEND_DATE_TIME(doc, "at", at);
+
+    if (sent_by != NULL) {
+        BSON_APPEND_OID(doc, "sent_by", sent_by);
+    }
+
+    if (campaign != NULL) {
+        BSON_APPEND_OID(doc, "campaign_id", campaign);
+    }
 
     return doc;
 }

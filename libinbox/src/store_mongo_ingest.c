@@ -698,7 +698,7 @@ inbox_mongo_ingest_conversation(inbox_mongo_store_t *ms,
 
     newer = inbox_mongo_newer(in->at);
     last = inbox_mongo_last_message(&in->message, INBOX_INBOUND, &preview,
-                                    in->at);
+                                    in->at, NULL, NULL);
 
     command = BCON_NEW("findAndModify", BCON_UTF8("conversations"),
                        "query", "{",

@@ -1066,7 +1066,8 @@ inbox_mongo_reply_store(inbox_mongo_store_t *ms, inbox_mongo_reply_t *r,
                           &preview);
 
     newer = inbox_mongo_newer(now);
-    last = inbox_mongo_last_message(message, INBOX_OUTBOUND, &preview, now);
+    last = inbox_mongo_last_message(message, INBOX_OUTBOUND, &preview, now,
+                                    r->has_user ? &r->user : NULL, campaign);
 
     if (campaign == NULL) {
         responded = BCON_NEW("$max", "[",
@@ -1115,21 +1116,8 @@ inbox_mongo_reply_store(inbox_mongo_store_t *ms, inbox_mongo_reply_t *r,
     bson_destroy(responded);
     bson_destroy(unresponded);
 
-    if (rc == INBOX_OK && found) {
-        inbox_conversation_free(&result->conversation);
-        inbox_mongo_parse_conversation(&value, &result->conversation);
-
-    } else if (rc == INBOX_OK && campaign == NULL) {
-        /* removed since it was read: the thread as it was, with this */
-        inbox_conversation_reply(&result->conversation, hex, now, &preview);
-
-    } else if (rc == INBOX_OK) {
-        inbox_conversation_bulk(&result->conversation, hex, now, &preview);
-    }
-
-    bson_destroy(&value);
-
     if (rc != INBOX_OK) {
+        bson_destroy(&value);
         return rc;
     }
 
@@ -1138,6 +1126,7 @@ inbox_mongo_reply_store(inbox_mongo_store_t *ms, inbox_mongo_reply_t *r,
     inbox_mongo_id_hex(&r->conversation, m->conversation_id);
 
     if (inbox_reply_message(m, reply, now, err) != INBOX_OK) {
+        bson_destroy(&value);
         return INBOX_ERR_INTERNAL;    /* out of memory */
     }
 
@@ -1148,6 +1137,20 @@ inbox_mongo_reply_store(inbox_mongo_store_t *ms, inbox_mongo_reply_t *r,
     if (campaign != NULL) {
         inbox_mongo_id_hex(campaign, m->campaign_id);
     }
+
+    if (found) {
+        inbox_conversation_free(&result->conversation);
+        inbox_mongo_parse_conversation(&value, &result->conversation);
+
+    } else if (campaign == NULL) {
+        /* removed since it was read: the thread as it was, with this */
+        inbox_conversation_reply(&result->conversation, m, &preview);
+
+    } else {
+        inbox_conversation_bulk(&result->conversation, m, &preview);
+    }
+
+    bson_destroy(&value);
 
     inbox_change_reply(&change, m, &result->conversation);
 

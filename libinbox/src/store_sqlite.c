@@ -1296,7 +1296,21 @@ static const char *inbox_sqlite_migrations[] = {
      * some fields made from a read does not undo another made since
      * (inbox_store_campaign_update).
      */
-    "ALTER TABLE campaigns ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE campaigns ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;",
+
+    /*
+     * 40: a thread keeps who sent its last message (the user, else the
+     * campaign or poll), so that a list can say "You:", a colleague's
+     * name or the campaign before its preview; NULL for an inbound one.
+     * Threads whose last message is outbound get it from the message.
+     */
+    "ALTER TABLE conversations ADD COLUMN last_sent_by INTEGER;"
+    "ALTER TABLE conversations ADD COLUMN last_campaign_id INTEGER;"
+    "UPDATE conversations SET"
+    "  (last_sent_by, last_campaign_id) ="
+    "  (SELECT sent_by, campaign_id FROM messages"
+    "   WHERE id = conversations.last_message_id)"
+    "  WHERE last_direction = 'outbound';"
 };
 
 #define INBOX_SQLITE_VERSION                                                  \

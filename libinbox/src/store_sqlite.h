@@ -330,7 +330,8 @@ struct inbox_sqlite_conn_s {
     "SELECT c.id, ct.id, ct.name, ct.phone, ct.opted_out,"                   \
     " c.last_message_id, c.last_direction, c.last_preview,"                  \
     " c.last_message_at, c.last_activity_at, c.unread_count, c.archived,"    \
-    " c.starred, c.unresponded_at, c.responded_at, c.last_media_type"
+    " c.starred, c.unresponded_at, c.responded_at, c.last_media_type,"       \
+    " c.last_sent_by, c.last_campaign_id"
 
 #define INBOX_SQLITE_CONVERSATION_SELECT                                      \
     INBOX_SQLITE_CONVERSATION_COLUMNS                                        \

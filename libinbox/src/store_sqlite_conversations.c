@@ -159,6 +159,16 @@ inbox_sqlite_conversation_read(sqlite3_stmt *stmt,
         inbox_sqlite_column_copy(stmt, 15, c->last_message.media_type,
                                  sizeof(c->last_message.media_type));
         c->last_message.at = sqlite3_column_int64(stmt, 8);
+
+        if (sqlite3_column_type(stmt, 16) != SQLITE_NULL) {
+            inbox_sqlite_format_id(sqlite3_column_int64(stmt, 16),
+                                   c->last_message.sent_by);
+        }
+
+        if (sqlite3_column_type(stmt, 17) != SQLITE_NULL) {
+            inbox_sqlite_format_id(sqlite3_column_int64(stmt, 17),
+                                   c->last_message.campaign_id);
+        }
     }
 
     c->last_activity_at = sqlite3_column_int64(stmt, 9);

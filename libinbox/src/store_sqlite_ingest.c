@@ -767,6 +767,10 @@ inbox_sqlite_ingest_touch(inbox_sqlite_conn_t *conn,
         "   THEN ?4 ELSE last_preview END,"
         " last_media_type = CASE WHEN " INBOX_SQLITE_NEWER("?2")
         "   THEN ?6 ELSE last_media_type END,"
+        " last_sent_by = CASE WHEN " INBOX_SQLITE_NEWER("?2")
+        "   THEN NULL ELSE last_sent_by END,"
+        " last_campaign_id = CASE WHEN " INBOX_SQLITE_NEWER("?2")
+        "   THEN NULL ELSE last_campaign_id END,"
         " last_activity_at = CASE WHEN " INBOX_SQLITE_NEWER("?2")
         "   THEN ?2 ELSE last_activity_at END,"
         " last_message_at = CASE WHEN " INBOX_SQLITE_NEWER("?2")

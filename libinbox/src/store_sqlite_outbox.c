@@ -677,6 +677,10 @@ inbox_sqlite_reply_write(inbox_sqlite_conn_t *conn, int64_t org,
         "   THEN ?3 ELSE last_preview END,"
         " last_media_type = CASE WHEN " INBOX_SQLITE_NEWER("?4")
         "   THEN ?6 ELSE last_media_type END,"
+        " last_sent_by = CASE WHEN " INBOX_SQLITE_NEWER("?4")
+        "   THEN ?7 ELSE last_sent_by END,"
+        " last_campaign_id = CASE WHEN " INBOX_SQLITE_NEWER("?4")
+        "   THEN ?8 ELSE last_campaign_id END,"
         " last_message_at = CASE WHEN " INBOX_SQLITE_NEWER("?4")
         "   THEN ?4 ELSE last_message_at END,"
         " last_activity_at = max(last_activity_at, ?4),"
@@ -696,6 +700,14 @@ inbox_sqlite_reply_write(inbox_sqlite_conn_t *conn, int64_t org,
     sqlite3_bind_int(stmt, 5, campaign == 0);
     inbox_sqlite_bind_text(stmt, 6, preview.media_type[0]
                                     ? preview.media_type : NULL);
+
+    if (user != 0) {
+        sqlite3_bind_int64(stmt, 7, user);
+    }
+
+    if (campaign != 0) {
+        sqlite3_bind_int64(stmt, 8, campaign);
+    }
 
     if (!inbox_sqlite_step_done(stmt)) {
         return inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
@@ -718,9 +730,9 @@ inbox_sqlite_reply_write(inbox_sqlite_conn_t *conn, int64_t org,
     }
 
     if (campaign == 0) {
-        inbox_conversation_reply(c, m->id, now, &preview);
+        inbox_conversation_reply(c, m, &preview);
     } else {
-        inbox_conversation_bulk(c, m->id, now, &preview);
+        inbox_conversation_bulk(c, m, &preview);
     }
 
     inbox_change_reply(change, m, c);

@@ -17,8 +17,8 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
-import { needsSendRoutes, noPageErrorsTest, openThread, shown, signIn,
-         useBrowser } from '../lib/browser.mjs';
+import { needsSendRoutes, noPageErrorsTest, openThread, rowOf, shown,
+         signIn, useBrowser } from '../lib/browser.mjs';
 import { inboxctl, uniqueNumber } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
 import { api, deliverInbound } from '../lib/inbox.mjs';
@@ -273,7 +273,8 @@ test('who wrote each message is said in words, not only by its side '
 });
 
 test('each reply says who on the team sent it: You, a colleague by name, '
-     + 'one no longer on the team, and no one for a token\'s', async () => {
+     + 'one no longer on the team, and no one for a token\'s; so does the '
+     + 'list before a thread\'s last reply', async () => {
     const cluster = ctx.cluster;
     const org = cluster.orgs[0];
     const from = uniqueNumber();
@@ -302,10 +303,30 @@ test('each reply says who on the team sent it: You, a colleague by name, '
     const lists = await api(cluster, '/api/v1/conversations', org.token);
     await reply(lists.json.items.find((c) => c.contact.phone === alone),
                 mine, 'Here');
+    // threads whose last reply is a colleague's, and a token's
+    const theirsLast = uniqueNumber();
+    const tokenLast = uniqueNumber();
+    await deliverInbound(cluster, { from: theirsLast, body: 'Call me?' });
+    await deliverInbound(cluster, { from: tokenLast, body: 'Open now?' });
+    const threads = (await api(cluster, '/api/v1/conversations', org.token))
+        .json.items;
+    const threadOf = (phone) => threads.find((c) => c.contact.phone === phone);
+    await reply(threadOf(theirsLast), await tokenOf(colleague),
+                'Sam will call');
+    await reply(threadOf(tokenLast), org.token, 'We open at 9');
 
     const p = await web.newPage(VIEWPORT);
     try {
         await signIn(p, cluster, agentOf(org));
+        // the list says who sent each thread's last message
+        const preview = (phone) => rowOf(p, shown(phone))
+            .locator('.row-preview');
+        await preview(alone).filter({ hasText: /^You: Here$/ }).waitFor();
+        await preview(from).filter({ hasText: /^You: And me$/ }).waitFor();
+        await preview(theirsLast)
+            .filter({ hasText: `${colleague}: Sam will call` }).waitFor();
+        await preview(tokenLast).filter({ hasText: /^Sent: We open at 9$/ })
+            .waitFor();
         const messages = p.getByRole('list', { name: 'Messages' });
         const meta = (text) => messages.locator('.message.outbound',
             { hasText: text }).locator('.meta');
@@ -335,6 +356,9 @@ test('each reply says who on the team sent it: You, a colleague by name, '
         await p.reload();
         await openThread(p, shown(from));
         await meta('Sam is in').filter({ hasText: 'A former colleague' })
+            .waitFor();
+        await preview(theirsLast)
+            .filter({ hasText: /^A former colleague: Sam will call$/ })
             .waitFor();
         assert.match(await meta('And me').textContent(), /^You · /);
     } finally {

@@ -46,7 +46,8 @@ fixtures(inbox_message_t *m, inbox_conversation_t *c)
     "\"phone\":\"+15551234567\",\"opted_out\":false},"                      \
     "\"last_message\":{\"id\":\"m1\",\"direction\":\"inbound\","            \
     "\"preview\":\"hi\",\"media_type\":null,"                              \
-    "\"at\":\"2026-11-27T03:04:05.678Z\"},"                                 \
+    "\"at\":\"2026-11-27T03:04:05.678Z\",\"sent_by\":null,"                   \
+    "\"campaign_id\":null},"                                                 \
     "\"last_activity_at\":\"2026-11-27T03:04:05.678Z\","                    \
     "\"unread_count\":1,\"archived\":false,\"starred\":false,"           \
     "\"unresponded\":false}"

@@ -38,7 +38,8 @@ conversation_fixture(inbox_conversation_t *c)
     "\"Ann / \\\"Annie\\\"\",\"phone\":\"+15551234567\","                   \
     "\"opted_out\":false},\"last_message\":{\"id\":\"m9\","                 \
     "\"direction\":\"inbound\",\"preview\":\"See https://x.test/a\","       \
-    "\"media_type\":null,\"at\":\"2026-11-27T03:04:05.678Z\"},"              \
+    "\"media_type\":null,\"at\":\"2026-11-27T03:04:05.678Z\","               \
+    "\"sent_by\":null,\"campaign_id\":null},"                                \
     "\"last_activity_at\":\"2026-11-27T03:04:05.678Z\","                    \
     "\"unread_count\":2,\"archived\":false,\"starred\":true,"            \
     "\"unresponded\":true}"
@@ -83,6 +84,30 @@ TEST(conversation_whose_last_message_is_an_attachment_alone_says_its_type)
     json = inbox_render_conversation(&c, NULL);
     CHECK(json != NULL && strstr(json, "\"preview\":\"\",\"media_type\":"
                                  "\"text/vcard\",\"at\"") != NULL);
+    free(json);
+    inbox_conversation_free(&c);
+}
+
+
+/* A reply or a campaign's message as the last one names who sent it. */
+TEST(conversation_whose_last_message_is_outbound_names_its_sender)
+{
+    char                  *json;
+    inbox_conversation_t   c;
+
+    conversation_fixture(&c);
+    c.last_message.direction = INBOX_OUTBOUND;
+    strcpy(c.last_message.sent_by, "u7");
+    json = inbox_render_conversation(&c, NULL);
+    CHECK(json != NULL && strstr(json, "\"sent_by\":\"u7\","
+                                 "\"campaign_id\":null}") != NULL);
+    free(json);
+
+    c.last_message.sent_by[0] = '\0';
+    strcpy(c.last_message.campaign_id, "k3");
+    json = inbox_render_conversation(&c, NULL);
+    CHECK(json != NULL && strstr(json, "\"sent_by\":null,"
+                                 "\"campaign_id\":\"k3\"}") != NULL);
     free(json);
     inbox_conversation_free(&c);
 }

@@ -15266,6 +15266,102 @@ TEST(a_keywords_answer_older_than_the_threads_last_message_stays_behind_it)
 
 
 
+/* The thread's last message as read and as listed: who sent it. */
+static void
+last_sender_is(fixture_t *f, const char *conversation_id,
+    const char *sent_by, const char *campaign_id)
+{
+    inbox_conversation_t       c;
+    inbox_conversation_page_t  threads;
+
+    CHECK_INT(inbox_store_conversation_get(f->store, f->org, conversation_id,
+                                           &c, NULL), INBOX_OK);
+    CHECK_STR(c.last_message.sent_by, sent_by);
+    CHECK_STR(c.last_message.campaign_id, campaign_id);
+    inbox_conversation_free(&c);
+
+    CHECK_INT(list(f, f->org, INBOX_FILTER_ALL, NULL, &threads), INBOX_OK);
+    CHECK_INT(threads.count, 1);
+    if (threads.count == 1) {
+        CHECK_STR(threads.items[0].last_message.sent_by, sent_by);
+        CHECK_STR(threads.items[0].last_message.campaign_id, campaign_id);
+    }
+    inbox_conversation_page_free(&threads);
+}
+
+
+/*
+ * A thread's last message says who sent it, so that a list can say
+ * "You:", a colleague or the campaign before it: a person's reply names
+ * the person, a campaign's message the campaign, and an inbound message
+ * or a keyword's answer no one.
+ */
+TEST(a_threads_last_message_says_who_sent_it)
+{
+    char                   id[INBOX_ID_MAX], pat[INBOX_ID_MAX];
+    fixture_t              f;
+    inbox_reply_t          r;
+    inbox_event_list_t     events;
+    inbox_reply_result_t   result;
+    inbox_ingest_result_t  in;
+    int64_t                later;
+    size_t                 i;
+    const char            *frame;
+
+    FIXTURE(&f);
+    memset(&events, 0, sizeof(events));
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 10, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_user_add(f.store, f.org, "pat@example.com",
+                                   INBOX_ROLE_MEMBER, "hash", pat, NULL, NULL),
+              INBOX_OK);
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "hi", T0, &in, NULL), INBOX_OK);
+    last_sender_is(&f, in.conversation_id, "", "");
+
+    /* a campaign's message */
+    CHECK_INT(campaign_new(&f, NULL, id), 0);
+    CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_SEND, NOON), INBOX_OK);
+    CHECK_INT(dispatch(&f, NOON, 10).handed, 1);
+    last_sender_is(&f, in.conversation_id, "", id);
+
+    /* Pat's reply, in its frame too */
+    reply_init(&r, in.conversation_id, "on it", 1, NULL);
+    r.user_id = pat;
+    CHECK_INT(inbox_store_reply_accept(f.store, f.org, &r, &result, &events,
+                                       NULL), INBOX_OK);
+    CHECK_STR(result.conversation.last_message.sent_by, pat);
+    CHECK_STR(result.conversation.last_message.campaign_id, "");
+    inbox_reply_result_free(&result);
+    last_sender_is(&f, in.conversation_id, pat, "");
+
+    frame = "";
+    for (i = 0; i < events.count; i++) {
+        if (strstr(events.items[i].json, "\"type\":\"conversation.updated\"")
+            != NULL)
+        {
+            frame = events.items[i].json;
+        }
+    }
+    CHECK(strstr(frame, "\"sent_by\":\"") != NULL
+          && strstr(frame, pat) != NULL);
+    inbox_event_list_free(&events);
+
+    /* the contact's answer, then a keyword's answer: no one */
+    later = inbox_now_ms() + MINUTE;
+    CHECK_INT(receive(&f, "SM2", ALICE, "thanks", later, &in, NULL),
+              INBOX_OK);
+    last_sender_is(&f, in.conversation_id, "", "");
+
+    CHECK_INT(receive(&f, "SM3", ALICE, "STOP", later + MINUTE, &in, NULL),
+              INBOX_OK);
+    CHECK_INT(in.answered, 1);
+    last_sender_is(&f, in.conversation_id, "", "");
+
+    fixture_close(&f);
+}
+
+
+
 /* campaign progress (the sender's) */
 
 

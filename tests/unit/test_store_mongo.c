@@ -5057,6 +5057,49 @@ TEST(reply_accept)
 }
 
 
+/* A person's reply: the thread's last message names them, as written and
+ * as read back. */
+TEST(reply_accept_by_a_person_names_them_as_the_last_sender)
+{
+    fake_t                fake;
+    inbox_reply_t         r;
+    inbox_error_t         err;
+    inbox_store_t        *store;
+    inbox_reply_result_t  result;
+
+    store = fake_open(&fake);
+    reply_of(&r, NULL);
+    r.user_id = USER_ID;
+
+    fake.replies[0] = REPLY_CONV;
+    fake.replies[1] = CURSOR("{\"_id\": " OID(USER_ID) "}");
+    fake.replies[2] = REPLY_CONTACT;
+    fake.replies[3] = REPLY_ORG("10");
+    fake.replies[4] = REPLY_NUMBER;
+    fake.replies[5] = CREDITS("9", "1");    /* the hold */
+    fake.replies[6] = NULL;                 /* its ledger entry */
+    fake.replies[7] = NULL;                 /* the message */
+    fake.replies[8] = "{\"ok\": 1, \"value\": {\"_id\": " OID(CONV_ID)
+                      ", \"contact\": {\"id\": " OID(CONTACT_ID) ","
+                      " \"phone\": \"+15551234567\"}, \"last_message\":"
+                      " {\"id\": " OID(GEN_1) ", \"direction\":"
+                      " \"outbound\", \"preview\": \"See you at 3\","
+                      " \"at\": " DATE(NOW) ", \"sent_by\": " OID(USER_ID)
+                      "}, \"unread_count\": 1}}";
+    fake.replies[9] = SEQ;
+
+    CHECK_INT(inbox_store_reply_accept(store, ORG_ID, &r, &result, NULL,
+                                       &err), INBOX_OK);
+    CHECK_STR(result.message.sent_by, USER_ID);
+    CHECK_STR(result.conversation.last_message.sent_by, USER_ID);
+    CHECK_STR(result.conversation.last_message.campaign_id, "");
+    golden_check(&fake, "reply_accept_by_a_person");
+    inbox_reply_result_free(&result);
+
+    fake_close(&fake, store);
+}
+
+
 /* a write the server refuses (a validation error): not a passing one */
 #define WRITE_REFUSED   "{\"ok\": 1, \"n\": 0, \"writeErrors\": [{\"index\":" \
                         " 0, \"code\": 121, \"errmsg\": \"Document "      \

@@ -1788,10 +1788,15 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
 /* Schema 39 undone (a draft's revision). */
 #define UNDO_SCHEMA_39  "ALTER TABLE campaigns DROP COLUMN revision;"
 
+/* Schema 40 undone (who sent a thread's last message). */
+#define UNDO_SCHEMA_40                                                       \
+    "ALTER TABLE conversations DROP COLUMN last_sent_by;"                    \
+    "ALTER TABLE conversations DROP COLUMN last_campaign_id;"
+
 /* Every step after 32 undone, newest first. */
 #define UNDO_SCHEMA_ABOVE_32                                                \
-    UNDO_SCHEMA_39 UNDO_SCHEMA_38 UNDO_SCHEMA_37 UNDO_SCHEMA_36             \
-    UNDO_SCHEMA_35 UNDO_SCHEMA_34 UNDO_SCHEMA_33
+    UNDO_SCHEMA_40 UNDO_SCHEMA_39 UNDO_SCHEMA_38 UNDO_SCHEMA_37             \
+    UNDO_SCHEMA_36 UNDO_SCHEMA_35 UNDO_SCHEMA_34 UNDO_SCHEMA_33
 
 /* Every step after 29 undone, newest first; every undoing of 29 or
  * earlier starts with it. */
@@ -1820,7 +1825,7 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
     UNDO_SCHEMA_8                                                           \
     "DROP TABLE contact_tags; DROP INDEX contacts_by_created;"
 
-#define SCHEMA_NOW  39
+#define SCHEMA_NOW  40
 
 
 /* A draft to all contacts, cancelled by a person at T0; its id. */
@@ -1961,6 +1966,95 @@ person_replies(fixture_t *f, const char *conversation_id)
 
 
 /*
+ * Migration 40: a thread whose last message is a person's reply names the
+ * person, one whose last message is a campaign's names the campaign, and
+ * one whose last message is inbound names no one.
+ */
+TEST(migrating_names_who_sent_a_threads_last_message)
+{
+    char                   pat[INBOX_ID_MAX], id[INBOX_ID_MAX];
+    fixture_t              f;
+    inbound_t              m;
+    inbox_reply_t          r;
+    inbox_conversation_t   c;
+    inbox_reply_result_t   result;
+    inbox_ingest_result_t  alice, bob, carol;
+
+    FIXTURE(&f);
+
+    CHECK_INT(inbox_store_user_add(f.store, f.org, "pat@example.com",
+                                   INBOX_ROLE_MEMBER, "hash", pat, NULL, NULL),
+              INBOX_OK);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 1, NULL), INBOX_OK);
+
+    inbound_init(&m, "SM1", ALICE, NUMBER, "hi", T0);
+    CHECK_INT(inbox_store_inbound_ingest(f.store, &m.in, 1, &alice, NULL,
+                                         NULL), INBOX_OK);
+    inbound_init(&m, "SM2", BOB, NUMBER, "hello", T0);
+    CHECK_INT(inbox_store_inbound_ingest(f.store, &m.in, 1, &bob, NULL,
+                                         NULL), INBOX_OK);
+    inbound_init(&m, "SM3", "+15550001111", NUMBER, "hey", T0);
+    CHECK_INT(inbox_store_inbound_ingest(f.store, &m.in, 1, &carol, NULL,
+                                         NULL), INBOX_OK);
+
+    memset(&r, 0, sizeof(r));
+    r.conversation_id = alice.conversation_id;
+    r.body = "on it";
+    r.segments = 1;
+    r.credits = 1;
+    r.user_id = pat;
+    CHECK_INT(inbox_store_reply_accept(f.store, f.org, &r, &result, NULL,
+                                       NULL), INBOX_OK);
+    inbox_reply_result_free(&result);
+
+    /* a campaign's message in Bob's thread, as a send leaves it */
+    campaign_cancelled(&f, id);
+    CHECK_INT(db_exec(&f,
+        "INSERT INTO messages (org_id, conversation_id, direction, body,"
+        "  status, created_at, campaign_id)"
+        "  VALUES (%s, %s, 'outbound', 'Sale!', 'sent', %lld, %s);"
+        "UPDATE conversations SET last_message_id = last_insert_rowid(),"
+        "  last_direction = 'outbound', last_preview = 'Sale!'"
+        "  WHERE id = %s;",
+        f.org, bob.conversation_id, (long long) (T0 + MINUTE), id,
+        bob.conversation_id), SQLITE_OK);
+
+    inbox_store_close(f.store);
+    f.store = NULL;
+
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_40 "PRAGMA user_version = 39;"),
+              SQLITE_OK);
+
+    f.store = store_open(f.path);
+    CHECK(f.store != NULL);
+    CHECK_INT(db_int(&f, "PRAGMA user_version"), SCHEMA_NOW);
+
+    CHECK_INT(inbox_store_conversation_get(f.store, f.org,
+                                           alice.conversation_id, &c, NULL),
+              INBOX_OK);
+    CHECK_STR(c.last_message.sent_by, pat);
+    CHECK_STR(c.last_message.campaign_id, "");
+    inbox_conversation_free(&c);
+
+    CHECK_INT(inbox_store_conversation_get(f.store, f.org,
+                                           bob.conversation_id, &c, NULL),
+              INBOX_OK);
+    CHECK_STR(c.last_message.sent_by, "");
+    CHECK_STR(c.last_message.campaign_id, id);
+    inbox_conversation_free(&c);
+
+    CHECK_INT(inbox_store_conversation_get(f.store, f.org,
+                                           carol.conversation_id, &c, NULL),
+              INBOX_OK);
+    CHECK_STR(c.last_message.sent_by, "");
+    CHECK_STR(c.last_message.campaign_id, "");
+    inbox_conversation_free(&c);
+
+    fixture_close(&f);
+}
+
+
+/*
  * Migration 39: a draft made before revisions were kept is at revision
  * 0, and an edit made from that read is taken.
  */
@@ -1984,7 +2078,8 @@ TEST(migrating_starts_drafts_at_revision_0)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_39 "PRAGMA user_version = 38;"),
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_40 UNDO_SCHEMA_39
+                      "PRAGMA user_version = 38;"),
               SQLITE_OK);
 
     f.store = store_open(f.path);
@@ -2034,7 +2129,7 @@ TEST(migrating_gives_a_thread_the_type_of_its_last_attachment)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_39 UNDO_SCHEMA_38
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_40 UNDO_SCHEMA_39 UNDO_SCHEMA_38
                       "PRAGMA user_version = 37;"), SQLITE_OK);
 
     f.store = store_open(f.path);
@@ -2110,8 +2205,8 @@ TEST(migrating_keeps_the_number_a_waiting_reply_goes_from)
              "  'twilio', 'SMbefore', %lld FROM conversations;"
              "UPDATE conversations SET number = '" NUMBER "';",
              (long long) now, (long long) (now - 20 * MINUTE));
-    CHECK_INT(db_exec(&f, "%s", UNDO_SCHEMA_39 UNDO_SCHEMA_38 UNDO_SCHEMA_37
-                                UNDO_SCHEMA_36 UNDO_SCHEMA_35
+    CHECK_INT(db_exec(&f, "%s", UNDO_SCHEMA_40 UNDO_SCHEMA_39 UNDO_SCHEMA_38
+                                UNDO_SCHEMA_37 UNDO_SCHEMA_36 UNDO_SCHEMA_35
                                 "PRAGMA user_version = 34;"),
               SQLITE_OK);
     CHECK_INT(db_exec(&f, "%s", sql), SQLITE_OK);

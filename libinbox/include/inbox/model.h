@@ -177,6 +177,12 @@ typedef struct {
         char               preview[INBOX_PREVIEW_MAX];
         char               media_type[INBOX_CONTENT_TYPE_MAX];
         int64_t            at;
+        /* who sent an outbound one, for a list to say ("You:", a
+         * colleague, a campaign): the user, else the campaign or poll;
+         * both "" for an inbound one, an automatic answer or an API
+         * token's reply */
+        char               sent_by[INBOX_ID_MAX];
+        char               campaign_id[INBOX_ID_MAX];
     } last_message;
     int64_t            last_activity_at;    /* INBOX_ACTIVITY_NONE: no
                                                message yet */

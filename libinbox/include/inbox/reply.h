@@ -120,8 +120,8 @@ inbox_status_t inbox_reply_message(inbox_message_t *m,
     const inbox_reply_t *reply, int64_t now, inbox_error_t *err);
 
 /*
- * A reply stored in c (its id, when, preview), a person's or a keyword's
- * answer: it becomes the thread's last message and activity unless a
+ * A reply stored in c (m: its id, time, sender; preview), a person's or
+ * a keyword's answer: it becomes the thread's last message and activity unless a
  * newer message is there (inbox_conversation_newer: a keyword's answer
  * is timed just after its message, and a reply may have been stored
  * after that message was read and before it was written), and it is the
@@ -130,7 +130,7 @@ inbox_status_t inbox_reply_message(inbox_message_t *m,
  * still.  Unread count, archive and star stay as the person left them.
  */
 void inbox_conversation_reply(inbox_conversation_t *c,
-    const char *message_id, int64_t at, const inbox_preview_t *preview);
+    const inbox_message_t *m, const inbox_preview_t *preview);
 
 /*
  * A campaign's or poll's message handed over to c: the thread's last
@@ -139,6 +139,6 @@ void inbox_conversation_reply(inbox_conversation_t *c,
  * contact wrote).
  */
 void inbox_conversation_bulk(inbox_conversation_t *c,
-    const char *message_id, int64_t at, const inbox_preview_t *preview);
+    const inbox_message_t *m, const inbox_preview_t *preview);
 
 #endif

@@ -459,9 +459,10 @@
      * thread stays under Unread while it is open: reading it is not a
      * reason to lose one's place. */
     function inFilter(conv) {
-        /* a contact's thread before its first message is in no list, as
-         * the server lists them (it joins with that message) */
-        if (!conv.last_message) {
+        /* a contact's thread before its first two-way message (none, or
+         * campaigns only) has no activity and is in no list, as the
+         * server lists them (it joins with that message) */
+        if (!conv.last_activity_at) {
             return false;
         }
         switch (state.filter) {

@@ -156,6 +156,23 @@ inbox_keyword_match(const char *body, size_t len, inbox_keyword_lang_t *lang)
 }
 
 
+inbox_wait_t
+inbox_keyword_wait(inbox_keyword_t keyword)
+{
+    switch (keyword) {
+
+    case INBOX_KEYWORD_NONE:
+        return INBOX_WAIT_STARTS;
+
+    case INBOX_KEYWORD_OPT_OUT:
+        return INBOX_WAIT_ENDS;
+
+    default:
+        return INBOX_WAIT_KEPT;
+    }
+}
+
+
 int
 inbox_keyword_answered(inbox_keyword_t keyword, int opt_changed,
     int carrier_answers, int64_t help_answered_at, int64_t at)

@@ -327,17 +327,41 @@ inbox_conversation_unresponded(const inbox_conversation_t *c)
 
 void
 inbox_conversation_receive(inbox_conversation_t *c, const char *message_id,
-    int64_t at, const inbox_preview_t *preview)
+    int64_t at, const inbox_preview_t *preview, inbox_keyword_t keyword)
 {
     c->unread_count++;
     c->archived = 0;
 
-    /* a message older than the newest response was answered by it */
-    if (at >= c->responded_at && at > c->unresponded_at) {
-        c->unresponded_at = at;
+    switch (inbox_keyword_wait(keyword)) {
+
+    case INBOX_WAIT_STARTS:
+        /* a message older than the newest response was answered by it */
+        if (at >= c->responded_at && at > c->unresponded_at) {
+            c->unresponded_at = at;
+        }
+        break;
+
+    case INBOX_WAIT_ENDS:
+        /* as a reply would: a message newer than it still waits */
+        if (at > c->responded_at) {
+            c->responded_at = at;
+        }
+
+        if (at >= c->unresponded_at) {
+            c->unresponded_at = 0;
+        }
+        break;
+
+    case INBOX_WAIT_KEPT:
+        break;
     }
 
     if (!inbox_conversation_newer(c, at)) {
+        /* a thread that had only campaigns joins the lists with it */
+        if (c->last_activity_at == INBOX_ACTIVITY_NONE) {
+            c->last_activity_at = at;
+        }
+
         return;
     }
 
@@ -398,8 +422,9 @@ inbox_conversation_apply(inbox_conversation_t *c, inbox_action_t action)
 int
 inbox_filter_matches(inbox_filter_t filter, const inbox_conversation_t *c)
 {
-    /* a contact's thread before its first message is in no list */
-    if (!c->has_last_message) {
+    /* a contact's thread before its first two-way message (none, or
+     * campaigns only) is in no list */
+    if (c->last_activity_at == INBOX_ACTIVITY_NONE) {
         return 0;
     }
 

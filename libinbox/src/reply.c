@@ -201,11 +201,37 @@ inbox_reply_message(inbox_message_t *m, const inbox_reply_t *reply,
 }
 
 
+/* An outbound message stored in c: its last message unless a newer one
+ * is there. */
+static void
+inbox_conversation_outbound(inbox_conversation_t *c,
+    const inbox_message_t *m, const inbox_preview_t *preview)
+{
+    if (!inbox_conversation_newer(c, m->created_at)) {
+        return;
+    }
+
+    c->has_last_message = 1;
+    memcpy(c->last_message.id, m->id, sizeof(c->last_message.id));
+    c->last_message.direction = INBOX_OUTBOUND;
+    inbox_conversation_last_preview(c, preview);
+    c->last_message.at = m->created_at;
+    memcpy(c->last_message.sent_by, m->sent_by,
+           sizeof(c->last_message.sent_by));
+    memcpy(c->last_message.campaign_id, m->campaign_id,
+           sizeof(c->last_message.campaign_id));
+}
+
+
 void
 inbox_conversation_reply(inbox_conversation_t *c, const inbox_message_t *m,
     const inbox_preview_t *preview)
 {
-    inbox_conversation_bulk(c, m, preview);
+    inbox_conversation_outbound(c, m, preview);
+
+    if (m->created_at > c->last_activity_at) {
+        c->last_activity_at = m->created_at;
+    }
 
     if (m->created_at > c->responded_at) {
         c->responded_at = m->created_at;
@@ -222,23 +248,15 @@ void
 inbox_conversation_bulk(inbox_conversation_t *c, const inbox_message_t *m,
     const inbox_preview_t *preview)
 {
-    if (m->created_at > c->last_activity_at) {
+    inbox_conversation_outbound(c, m, preview);
+
+    /* a thread without activity has no two-way message yet: a campaign's
+     * alone does not list it (inbox_filter_matches) */
+    if (c->last_activity_at != INBOX_ACTIVITY_NONE
+        && m->created_at > c->last_activity_at)
+    {
         c->last_activity_at = m->created_at;
     }
-
-    if (!inbox_conversation_newer(c, m->created_at)) {
-        return;
-    }
-
-    c->has_last_message = 1;
-    memcpy(c->last_message.id, m->id, sizeof(c->last_message.id));
-    c->last_message.direction = INBOX_OUTBOUND;
-    inbox_conversation_last_preview(c, preview);
-    c->last_message.at = m->created_at;
-    memcpy(c->last_message.sent_by, m->sent_by,
-           sizeof(c->last_message.sent_by));
-    memcpy(c->last_message.campaign_id, m->campaign_id,
-           sizeof(c->last_message.campaign_id));
 }
 
 

@@ -222,6 +222,10 @@ inbox_status_t inbox_mongo_parse_number(const bson_t *doc,
  * as an expression of an update pipeline: inbox_conversation_newer's
  * rule.  The caller destroys it. */
 bson_t *inbox_mongo_newer(int64_t at);
+
+/* An aggregation expression: whether the thread is in the lists, having
+ * activity (inbox_filter_matches).  The caller destroys it. */
+bson_t *inbox_mongo_listed(void);
 /* A thread's last_message as a write stores it: id, direction, preview,
  * media_type, at, and who sent it: sent_by, the user, and campaign_id
  * (each left out when none, NULL).  The caller destroys it. */

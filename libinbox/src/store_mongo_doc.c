@@ -223,6 +223,20 @@ inbox_mongo_parse_conversation(const bson_t *doc,
 
 
 bson_t *
+inbox_mongo_listed(void)
+{
+    /* INBOX_ACTIVITY_NONE, the epoch, or none written yet */
+    return BCON_NEW("$gt", "[",
+                        "{", "$ifNull", "[",
+                            BCON_UTF8("$last_activity_at"),
+                            BCON_DATE_TIME(INBOX_ACTIVITY_NONE),
+                        "]", "}",
+                        BCON_DATE_TIME(INBOX_ACTIVITY_NONE),
+                    "]");
+}
+
+
+bson_t *
 inbox_mongo_newer(int64_t at)
 {
     /* a thread without a message yet has none to compare with */

@@ -74,6 +74,7 @@ typedef struct {
     int64_t     at;
     bson_oid_t  answer;        /* its answer's id, when answered */
     int         has_answer;
+    inbox_wait_t  wait;        /* inbox_keyword_wait of its keyword */
 } inbox_mongo_ingest_t;
 
 /* The settings of the organizations a batch answered keywords for, read
@@ -104,6 +105,8 @@ static inbox_status_t inbox_mongo_ingest_opt(inbox_mongo_store_t *ms,
     const inbox_inbound_t *msg, inbox_mongo_ingest_t *in,
     const bson_t *contact, inbox_ingest_result_t *result,
     inbox_contact_record_t *record, int *duplicate, inbox_error_t *err);
+static void inbox_mongo_ingest_wait(const inbox_mongo_ingest_t *in,
+    bson_t **waiting, bson_t **responded);
 static inbox_status_t inbox_mongo_ingest_conversation(
     inbox_mongo_store_t *ms, const inbox_inbound_t *msg,
     inbox_mongo_ingest_t *in, const bson_t *contact, int opted_out,
@@ -224,6 +227,7 @@ inbox_mongo_ingest_one(inbox_mongo_store_t *ms,
     duplicate = 0;
     result->keyword = inbox_keyword_match(msg->body, strlen(msg->body),
                                           &result->keyword_lang);
+    in.wait = inbox_keyword_wait(result->keyword);
 
     if (result->keyword == INBOX_KEYWORD_OPT_OUT
         || result->keyword == INBOX_KEYWORD_OPT_IN)
@@ -641,6 +645,77 @@ inbox_mongo_ingest_opt(inbox_mongo_store_t *ms, const inbox_inbound_t *msg,
 
 /* opted_out: the copy's opted_out for a conversation made now (-1: the
  * contact's, as read). */
+/*
+ * The thread's wait for a response as the message leaves it, as update
+ * pipeline expressions (inbox_conversation_receive's rule): *waiting,
+ * unresponded_at, and *responded, responded_at, each written null when
+ * none.  The caller destroys both.
+ */
+static void
+inbox_mongo_ingest_wait(const inbox_mongo_ingest_t *in, bson_t **waiting,
+    bson_t **responded)
+{
+    switch (in->wait) {
+
+    case INBOX_WAIT_STARTS:
+        /* unless a response is as new, or one it waits for newer */
+        *waiting = BCON_NEW("$cond", "[",
+                                "{", "$and", "[",
+                                    "{", "$gte", "[",
+                                        BCON_DATE_TIME(in->at),
+                                        "{", "$ifNull", "[",
+                                            BCON_UTF8("$responded_at"),
+                                            BCON_DATE_TIME(INT64_MIN),
+                                        "]", "}",
+                                    "]", "}",
+                                    "{", "$gt", "[",
+                                        BCON_DATE_TIME(in->at),
+                                        "{", "$ifNull", "[",
+                                            BCON_UTF8("$unresponded_at"),
+                                            BCON_DATE_TIME(INT64_MIN),
+                                        "]", "}",
+                                    "]", "}",
+                                "]", "}",
+                                "{", "$literal", BCON_DATE_TIME(in->at), "}",
+                                "{", "$ifNull", "[",
+                                    BCON_UTF8("$unresponded_at"), BCON_NULL,
+                                "]", "}",
+                            "]");
+        break;
+
+    case INBOX_WAIT_ENDS:
+        /* unless what it waits for is newer */
+        *waiting = BCON_NEW("$cond", "[",
+                                "{", "$gte", "[",
+                                    BCON_DATE_TIME(in->at),
+                                    "{", "$ifNull", "[",
+                                        BCON_UTF8("$unresponded_at"),
+                                        BCON_DATE_TIME(INT64_MIN),
+                                    "]", "}",
+                                "]", "}",
+                                BCON_NULL,
+                                "{", "$ifNull", "[",
+                                    BCON_UTF8("$unresponded_at"), BCON_NULL,
+                                "]", "}",
+                            "]");
+        *responded = BCON_NEW("$max", "[",
+                                  BCON_UTF8("$responded_at"),
+                                  "{", "$literal", BCON_DATE_TIME(in->at),
+                                  "}",
+                              "]");
+        return;
+
+    default:    /* INBOX_WAIT_KEPT */
+        *waiting = BCON_NEW("$ifNull", "[", BCON_UTF8("$unresponded_at"),
+                            BCON_NULL, "]");
+        break;
+    }
+
+    *responded = BCON_NEW("$ifNull", "[", BCON_UTF8("$responded_at"),
+                          BCON_NULL, "]");
+}
+
+
 static inbox_status_t
 inbox_mongo_ingest_conversation(inbox_mongo_store_t *ms,
     const inbox_inbound_t *msg, inbox_mongo_ingest_t *in,
@@ -651,7 +726,8 @@ inbox_mongo_ingest_conversation(inbox_mongo_store_t *ms,
     char           *name;
     bson_t            value;
     bson_t            contact_copy;
-    bson_t           *command, *newer, *counted, *last;
+    bson_t           *command, *newer, *counted, *last, *listed;
+    bson_t           *waiting, *responded;
     inbox_status_t    rc;
     inbox_preview_t   preview;
 
@@ -679,7 +755,9 @@ inbox_mongo_ingest_conversation(inbox_mongo_store_t *ms,
      * inbox_conversation_receive's rule, as an update pipeline (MongoDB
      * 4.2): one more unread, back from the archive, and the last message
      * and activity follow this message unless a newer one is there (a
-     * late retry of an older message); the number texted is kept, which
+     * late retry of an older message; a thread that had only campaigns
+     * has no activity yet, and takes this one's); the number texted is
+     * kept, which
      * replies go from.  Values of ours are $literal, so a "$" in a body
      * or a name is never read as a field path.  A message already in
      * receiving was counted by an attempt that failed after it: in one
@@ -697,6 +775,8 @@ inbox_mongo_ingest_conversation(inbox_mongo_store_t *ms,
                        "]");
 
     newer = inbox_mongo_newer(in->at);
+    listed = inbox_mongo_listed();
+    inbox_mongo_ingest_wait(in, &waiting, &responded);
     last = inbox_mongo_last_message(&in->message, INBOX_INBOUND, &preview,
                                     in->at, NULL, NULL);
 
@@ -736,35 +816,17 @@ inbox_mongo_ingest_conversation(inbox_mongo_store_t *ms,
                                BCON_UTF8("$last_message"),
                            "]", "}",
                            "last_activity_at", "{", "$cond", "[",
-                               BCON_DOCUMENT(newer),
+                               "{", "$or", "[",
+                                   BCON_DOCUMENT(newer),
+                                   "{", "$not", "[",
+                                       BCON_DOCUMENT(listed),
+                                   "]", "}",
+                               "]", "}",
                                "{", "$literal", BCON_DATE_TIME(in->at), "}",
                                BCON_UTF8("$last_activity_at"),
                            "]", "}",
-                           "unresponded_at", "{", "$cond", "[",
-                               "{", "$and", "[",
-                                   "{", "$gte", "[",
-                                       BCON_DATE_TIME(in->at),
-                                       "{", "$ifNull", "[",
-                                           BCON_UTF8("$responded_at"),
-                                           BCON_DATE_TIME(INT64_MIN),
-                                       "]", "}",
-                                   "]", "}",
-                                   "{", "$gt", "[",
-                                       BCON_DATE_TIME(in->at),
-                                       "{", "$ifNull", "[",
-                                           BCON_UTF8("$unresponded_at"),
-                                           BCON_DATE_TIME(INT64_MIN),
-                                       "]", "}",
-                                   "]", "}",
-                               "]", "}",
-                               "{", "$literal", BCON_DATE_TIME(in->at), "}",
-                               "{", "$ifNull", "[",
-                                   BCON_UTF8("$unresponded_at"), BCON_NULL,
-                               "]", "}",
-                           "]", "}",
-                           "responded_at", "{", "$ifNull", "[",
-                               BCON_UTF8("$responded_at"), BCON_NULL,
-                           "]", "}",
+                           "unresponded_at", BCON_DOCUMENT(waiting),
+                           "responded_at", BCON_DOCUMENT(responded),
                            "receiving", "{", "$setUnion", "[",
                                "{", "$ifNull", "[",
                                    BCON_UTF8("$receiving"), "[", "]",
@@ -777,6 +839,9 @@ inbox_mongo_ingest_conversation(inbox_mongo_store_t *ms,
                        "upsert", BCON_BOOL(true),
                        "new", BCON_BOOL(true));
     bson_destroy(newer);
+    bson_destroy(listed);
+    bson_destroy(waiting);
+    bson_destroy(responded);
     bson_destroy(last);
     bson_destroy(counted);
     bson_destroy(&contact_copy);

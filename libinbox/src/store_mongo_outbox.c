@@ -940,6 +940,7 @@ inbox_mongo_reply_store(inbox_mongo_store_t *ms, inbox_mongo_reply_t *r,
     char              key[24], hex[INBOX_ID_MAX];
     bson_t            doc, media, item, value;
     bson_t           *command, *newer, *responded, *unresponded, *last;
+    bson_t           *activity, *listed, *bulk;
     size_t            i;
     bson_oid_t        entry;
     inbox_change_t    change;
@@ -1069,6 +1070,24 @@ inbox_mongo_reply_store(inbox_mongo_store_t *ms, inbox_mongo_reply_t *r,
     last = inbox_mongo_last_message(message, INBOX_OUTBOUND, &preview, now,
                                     r->has_user ? &r->user : NULL, campaign);
 
+    activity = BCON_NEW("$max", "[",
+                            BCON_UTF8("$last_activity_at"),
+                            "{", "$literal", BCON_DATE_TIME(now), "}",
+                        "]");
+
+    if (campaign != NULL) {
+        /* a thread without activity stays so (inbox_conversation_bulk) */
+        listed = inbox_mongo_listed();
+        bulk = BCON_NEW("$cond", "[",
+                            BCON_DOCUMENT(listed),
+                            BCON_DOCUMENT(activity),
+                            BCON_UTF8("$last_activity_at"),
+                        "]");
+        bson_destroy(listed);
+        bson_destroy(activity);
+        activity = bulk;
+    }
+
     if (campaign == NULL) {
         responded = BCON_NEW("$max", "[",
                                  BCON_UTF8("$responded_at"),
@@ -1102,10 +1121,7 @@ inbox_mongo_reply_store(inbox_mongo_store_t *ms, inbox_mongo_reply_t *r,
                          "{", "$literal", BCON_DOCUMENT(last), "}",
                          BCON_UTF8("$last_message"),
                      "]", "}",
-                     "last_activity_at", "{", "$max", "[",
-                         BCON_UTF8("$last_activity_at"),
-                         "{", "$literal", BCON_DATE_TIME(now), "}",
-                     "]", "}",
+                     "last_activity_at", BCON_DOCUMENT(activity),
                      "responded_at", BCON_DOCUMENT(responded),
                      "unresponded_at", BCON_DOCUMENT(unresponded),
                  "}", "}", "]",
@@ -1113,6 +1129,7 @@ inbox_mongo_reply_store(inbox_mongo_store_t *ms, inbox_mongo_reply_t *r,
         &value, &found, err);
     bson_destroy(newer);
     bson_destroy(last);
+    bson_destroy(activity);
     bson_destroy(responded);
     bson_destroy(unresponded);
 

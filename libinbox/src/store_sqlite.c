@@ -1310,7 +1310,18 @@ static const char *inbox_sqlite_migrations[] = {
     "  (last_sent_by, last_campaign_id) ="
     "  (SELECT sent_by, campaign_id FROM messages"
     "   WHERE id = conversations.last_message_id)"
-    "  WHERE last_direction = 'outbound';"
+    "  WHERE last_direction = 'outbound';",
+
+    /*
+     * 41: a campaign's or poll's message alone lists no thread
+     * (inbox_conversation_bulk): the threads with no other message lose
+     * the activity their campaigns gave them, and leave the lists (the
+     * counts follow, by their trigger).
+     */
+    "UPDATE conversations SET last_activity_at = 0"
+    "  WHERE last_activity_at > 0 AND NOT EXISTS ("
+    "    SELECT 1 FROM messages m WHERE m.conversation_id = conversations.id"
+    "    AND (m.direction = 'inbound' OR m.campaign_id IS NULL));"
 };
 
 #define INBOX_SQLITE_VERSION                                                  \

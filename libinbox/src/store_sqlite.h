@@ -347,6 +347,10 @@ struct inbox_sqlite_conn_s {
 #define INBOX_SQLITE_NEWER(at)                                                \
     "(last_message_at IS NULL OR " at " >= last_message_at)"
 
+/* Whether a thread is in the lists, in an UPDATE of conversations: it has
+ * activity (INBOX_ACTIVITY_NONE is 0; inbox_filter_matches). */
+#define INBOX_SQLITE_LISTED_SQL  "(last_activity_at > 0)"
+
 /* The unread total the default view shows and the tabs' counts (kept by
  * triggers on conversations, see the migrations): ?1 is the org id. */
 #define INBOX_SQLITE_COUNTS_SQL                                               \

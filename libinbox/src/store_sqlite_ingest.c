@@ -71,7 +71,8 @@ static inbox_status_t inbox_sqlite_ingest_thread(inbox_sqlite_batch_t *batch,
     inbox_conversation_t *c, int64_t *last_message_at, inbox_error_t *err);
 static inbox_status_t inbox_sqlite_ingest_touch(inbox_sqlite_conn_t *conn,
     const inbox_inbound_t *in, int64_t at, int64_t last_message_at,
-    int64_t message, inbox_conversation_t *c, inbox_error_t *err);
+    int64_t message, inbox_keyword_t keyword, inbox_conversation_t *c,
+    inbox_error_t *err);
 static inbox_status_t inbox_sqlite_ingest_opt(inbox_sqlite_batch_t *batch,
     inbox_sqlite_batch_org_t *org, const inbox_inbound_t *in,
     int64_t message, int64_t at, inbox_conversation_t *c,
@@ -414,8 +415,12 @@ inbox_sqlite_ingest_one(inbox_sqlite_batch_t *batch,
     /* the unread total moves as the triggers on conversations move it */
     unread = (*org)->unread_total - inbox_conversation_unread_shown(&c);
 
-    status = inbox_sqlite_ingest_touch(conn, in, at, last_at, message, &c,
-                                       err);
+    result->keyword = inbox_keyword_match(in->body ? in->body : "",
+                                          in->body ? strlen(in->body) : 0,
+                                          &result->keyword_lang);
+
+    status = inbox_sqlite_ingest_touch(conn, in, at, last_at, message,
+                                       result->keyword, &c, err);
     if (status != INBOX_OK) {
         goto done;
     }
@@ -423,9 +428,6 @@ inbox_sqlite_ingest_one(inbox_sqlite_batch_t *batch,
     unread += inbox_conversation_unread_shown(&c);
 
     /* opt-out and opt-in keywords, in the message's transaction */
-    result->keyword = inbox_keyword_match(in->body ? in->body : "",
-                                          in->body ? strlen(in->body) : 0,
-                                          &result->keyword_lang);
 
     if (result->keyword == INBOX_KEYWORD_OPT_OUT
         || result->keyword == INBOX_KEYWORD_OPT_IN)
@@ -739,21 +741,25 @@ inbox_sqlite_ingest_thread(inbox_sqlite_batch_t *batch, int64_t org,
  * inbox_conversation_receive's rule, in SQL: one more unread, back to the
  * default view, and the last message fields follow the newest message, so
  * that a late retry of an older one does not push the thread up; the
- * thread waits for a response unless one is newer than this message.  c
- * becomes the conversation as it is now.  The thread keeps the number
- * texted, which its replies go from.
+ * thread waits for a response unless one is newer than this message or
+ * it is a keyword (?7: a wait starts), and an opt-out is the response to
+ * what came before it (?8; inbox_keyword_wait).  c becomes the conversation as it is now.
+ * The thread keeps the number texted, which its replies go from.
  */
 static inbox_status_t
 inbox_sqlite_ingest_touch(inbox_sqlite_conn_t *conn,
     const inbox_inbound_t *in, int64_t at, int64_t last_message_at,
-    int64_t message, inbox_conversation_t *c, inbox_error_t *err)
+    int64_t message, inbox_keyword_t keyword, inbox_conversation_t *c,
+    inbox_error_t *err)
 {
     int               rc;
     char              id[INBOX_ID_MAX];
     sqlite3_stmt     *stmt;
+    inbox_wait_t      wait;
     inbox_preview_t   preview;
 
     inbox_message_preview(in->body, in->media, in->media_count, &preview);
+    wait = inbox_keyword_wait(keyword);
 
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_INGEST_TOUCH,
         "UPDATE conversations SET"
@@ -772,12 +778,17 @@ inbox_sqlite_ingest_touch(inbox_sqlite_conn_t *conn,
         " last_campaign_id = CASE WHEN " INBOX_SQLITE_NEWER("?2")
         "   THEN NULL ELSE last_campaign_id END,"
         " last_activity_at = CASE WHEN " INBOX_SQLITE_NEWER("?2")
-        "   THEN ?2 ELSE last_activity_at END,"
+        "   OR NOT " INBOX_SQLITE_LISTED_SQL " THEN ?2"
+        "   ELSE last_activity_at END,"
         " last_message_at = CASE WHEN " INBOX_SQLITE_NEWER("?2")
         "   THEN ?2 ELSE last_message_at END,"
-        " unresponded_at = CASE WHEN ?2 >= coalesce(responded_at, 0)"
-        "   AND ?2 > coalesce(unresponded_at, 0)"
-        "   THEN ?2 ELSE unresponded_at END,"
+        " unresponded_at = CASE"
+        "   WHEN ?7 AND ?2 >= coalesce(responded_at, 0)"
+        "     AND ?2 > coalesce(unresponded_at, 0) THEN ?2"
+        "   WHEN ?8 AND ?2 >= coalesce(unresponded_at, 0) THEN NULL"
+        "   ELSE unresponded_at END,"
+        " responded_at = CASE WHEN ?8"
+        "   THEN max(coalesce(responded_at, 0), ?2) ELSE responded_at END,"
         " number = ?5"
         " WHERE id = ?1", err);
     if (stmt == NULL) {
@@ -791,6 +802,8 @@ inbox_sqlite_ingest_touch(inbox_sqlite_conn_t *conn,
     inbox_sqlite_bind_text(stmt, 5, in->to);
     inbox_sqlite_bind_text(stmt, 6, preview.media_type[0]
                                     ? preview.media_type : NULL);
+    sqlite3_bind_int(stmt, 7, wait == INBOX_WAIT_STARTS);
+    sqlite3_bind_int(stmt, 8, wait == INBOX_WAIT_ENDS);
 
     rc = sqlite3_step(stmt);
     inbox_sqlite_done(stmt);
@@ -806,7 +819,7 @@ inbox_sqlite_ingest_touch(inbox_sqlite_conn_t *conn,
     /* the UPDATE above follows libinbox's rule, which says what c is now
      * (cheaper than RETURNING, which costs a temporary table) */
     inbox_sqlite_format_id(message, id);
-    inbox_conversation_receive(c, id, at, &preview);
+    inbox_conversation_receive(c, id, at, &preview, keyword);
 
     return INBOX_OK;
 }

@@ -663,7 +663,8 @@ inbox_sqlite_reply_write(inbox_sqlite_conn_t *conn, int64_t org,
     /* inbox_conversation_reply's rule, in SQL (a keyword's answer, timed
      * just after its message, is older than a reply stored meanwhile),
      * or a campaign's, inbox_conversation_bulk's (?5 = 0): no response,
-     * so what waited for one still waits */
+     * so what waited for one still waits, and no activity for a thread
+     * that had none, which stays out of the lists */
     inbox_message_preview(reply->body, reply->media, reply->media_count,
                           &preview);
 
@@ -683,7 +684,8 @@ inbox_sqlite_reply_write(inbox_sqlite_conn_t *conn, int64_t org,
         "   THEN ?8 ELSE last_campaign_id END,"
         " last_message_at = CASE WHEN " INBOX_SQLITE_NEWER("?4")
         "   THEN ?4 ELSE last_message_at END,"
-        " last_activity_at = max(last_activity_at, ?4),"
+        " last_activity_at = CASE WHEN ?5 OR " INBOX_SQLITE_LISTED_SQL
+        "   THEN max(last_activity_at, ?4) ELSE last_activity_at END,"
         " responded_at = CASE WHEN ?5"
         "   THEN max(coalesce(responded_at, 0), ?4) ELSE responded_at END,"
         " unresponded_at = CASE WHEN ?5 AND ?4 >= unresponded_at"

@@ -416,7 +416,9 @@ test('the contact panel lists the campaigns a contact got and its poll '
 
 test('a campaign the carrier refused because the contact opted out there '
      + 'is "not sent" in the contact panel, the contact having opted out, '
-     + 'not "sent" and failed', async () => {
+     + 'not "sent" and failed; a campaign alone lists no thread, and the '
+     + 'list names the campaign before a thread\'s last message',
+async () => {
     const sim = ctx.cluster.sim;
     const phone = uniqueNumber();
     /* the contact's STOP reached the carrier, never the inbox */
@@ -428,6 +430,12 @@ test('a campaign the carrier refused because the contact opted out there '
     }
     const val = await call('/api/v1/contacts', { method: 'POST',
         body: { phone, name: 'Val Blocked', tags: ['carrier-stopped'] } });
+    // Wes wrote first: his thread is two-way
+    const wes = uniqueNumber();
+    await call('/api/v1/contacts', { method: 'POST',
+        body: { phone: wes, name: 'Wes Wrote', tags: ['carrier-stopped'] } });
+    await deliverInbound(ctx.cluster, { from: wes, to: org().number,
+                                        body: 'Any news?' });
     const made = await call('/api/v1/campaigns', { method: 'POST', body: {
         name: 'Last call', body: 'Last call!',
         audience: { tags: ['carrier-stopped'] } } });
@@ -441,7 +449,20 @@ test('a campaign the carrier refused because the contact opted out there '
                      [['failed', 'suppressed']]);
 
     await page.getByRole('link', { name: 'Inbox' }).click();
-    await rowOf(page, 'Val Blocked').getByRole('button').click();
+    // Wes's row says the campaign sent his thread's last message; Val's
+    // thread, with the campaign alone, is in no list
+    await rowOf(page, 'Wes Wrote').locator('.row-preview',
+        { hasText: /^Campaign \u201cLast call\u201d: Last call!$/ }).waitFor();
+    assert.equal(await rowOf(page, 'Val Blocked').count(), 0);
+    const listed = await call('/api/v1/conversations');
+    assert.ok(!listed.items.some((c) => c.contact.phone === phone),
+              'a campaign alone lists no thread');
+    assert.equal(listed.items.find((c) => c.contact.phone === wes)
+        .last_message.campaign_id, made.id);
+    // her thread is opened from the Contacts view
+    await page.getByRole('link', { name: 'Contacts' }).click();
+    await page.locator('.contact-row', { hasText: 'Val Blocked' }).click();
+    await page.locator('#thread-title', { hasText: 'Val Blocked' }).waitFor();
     // the message in the thread says which campaign sent it, in words a
     // screen reader says too
     const messages = page.getByRole('list', { name: 'Messages' });

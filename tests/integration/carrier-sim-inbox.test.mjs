@@ -415,11 +415,19 @@ async function contactOf(phone) {
 
 test('on a number set --keyword-answers carrier, a STOP opts the contact '
      + 'out and leaves no failed message in the thread: the phone gets the '
-     + 'carrier\'s answer alone; HELP and START get no second answer',
+     + 'carrier\'s answer alone; HELP and START get no second answer; the '
+     + 'thread waits for no response, the STOP having ended the wait of the '
+     + 'question before it',
 async () => {
     const number = await addNumber('--keyword-answers', 'carrier');
     const from = uniqueNumber();
+    const org = ctx.cluster.orgs[0];
+    const unresponded = async () => (await api(ctx.cluster,
+        '/api/v1/conversations?filter=unresponded&limit=200', org.token))
+        .json.items.some((c) => c.contact.phone === from);
 
+    await sim.inbound({ from, to: number, body: 'Where is my order?' });
+    await eventually(unresponded, 5000, 'the question waits');
     const stop = await sim.inbound({ from, to: number, body: 'STOP' });
     assert.equal(stop.webhook.state, 'delivered');
     await eventually(async () => (await contactOf(from)).opted_out, 5000,
@@ -434,7 +442,9 @@ async () => {
     const msgs = await messagesOf(from);
     assert.deepEqual(msgs.map((m) => [m.direction, m.body]),
                      [['inbound', 'START'], ['inbound', 'HELP'],
-                      ['inbound', 'STOP']]);
+                      ['inbound', 'STOP'], ['inbound', 'Where is my order?']]);
+    assert.equal(await unresponded(), false,
+                 'no response awaited after the STOP');
     const sent = (await sim.requests({ kind: 'send' }))
         .filter((r) => new URLSearchParams(r.body).get('To') === from);
     assert.deepEqual(sent, [], 'the inbox sent the phone nothing');

@@ -11252,6 +11252,97 @@ awaits_response(fixture_t *f, const char *conversation_id)
  * the thread's last message; a person's reply is the response, and a
  * message the contact sent before it, stored late, leaves it answered.
  */
+
+
+/*
+ * A keyword awaits no response (the carrier answers it here), and an
+ * opt-out is the response to what came before it: no reply can go to
+ * the contact now, so the thread leaves Unresponded.  A message newer
+ * than the opt-out (one the carrier delivered late, or after a START)
+ * still waits.
+ */
+TEST(a_keyword_awaits_no_response_and_an_opt_out_ends_the_wait)
+{
+    size_t                 i, framed;
+    fixture_t              f;
+    inbox_event_list_t     events;
+    inbound_t              m;
+    inbox_number_t         number;
+    inbox_ingest_result_t  r;
+
+    FIXTURE(&f);
+
+    memset(&number, 0, sizeof(number));
+    snprintf(number.org_id, sizeof(number.org_id), "%s", f.org);
+    snprintf(number.e164, sizeof(number.e164), "%s", NUMBER2);
+    number.carrier = INBOX_CARRIER_TWILIO;
+    number.auth_token = (char *) "secret";
+    number.carrier_answers_keywords = 1;
+    CHECK_INT(inbox_store_number_add(f.store, &number, NULL), INBOX_OK);
+    memset(&events, 0, sizeof(events));
+    framed = 0;
+
+    /* HELP alone: answered by the carrier, nothing waits */
+    inbound_init(&m, "SM1", ALICE, NUMBER2, "HELP", T0);
+    CHECK_INT(inbox_store_inbound_ingest(f.store, &m.in, 1, &r, NULL, NULL),
+              INBOX_OK);
+    CHECK_INT(r.answered, 0);
+    CHECK_INT(awaits_response(&f, r.conversation_id), 0);
+
+    /* a question waits; a HELP after it keeps it waiting */
+    inbound_init(&m, "SM2", ALICE, NUMBER2, "where is my order?",
+                 T0 + MINUTE);
+    CHECK_INT(inbox_store_inbound_ingest(f.store, &m.in, 1, &r, NULL, NULL),
+              INBOX_OK);
+    CHECK_INT(awaits_response(&f, r.conversation_id), 1);
+    inbound_init(&m, "SM3", ALICE, NUMBER2, "HELP", T0 + 2 * MINUTE);
+    CHECK_INT(inbox_store_inbound_ingest(f.store, &m.in, 1, &r, NULL, NULL),
+              INBOX_OK);
+    CHECK_INT(awaits_response(&f, r.conversation_id), 1);
+
+    /* STOP: no reply can go, the wait ends, in its frame too */
+    inbound_init(&m, "SM4", ALICE, NUMBER2, "STOP", T0 + 3 * MINUTE);
+    CHECK_INT(inbox_store_inbound_ingest(f.store, &m.in, 1, &r, &events,
+                                         NULL), INBOX_OK);
+    CHECK_INT(r.opt_changed, 1);
+    CHECK_INT(awaits_response(&f, r.conversation_id), 0);
+    for (i = 0; i < events.count; i++) {
+        if (strstr(events.items[i].json, "\"conversation\":{") != NULL) {
+            CHECK(strstr(events.items[i].json, "\"unresponded\":false")
+                  != NULL);
+            framed++;
+        }
+    }
+    CHECK(framed > 0);
+    inbox_event_list_free(&events);
+    CHECK_INT(list_count(&f, INBOX_FILTER_UNRESPONDED, NULL), 0);
+
+    /* a message older than the STOP, delivered late: answered by it */
+    inbound_init(&m, "SM5", ALICE, NUMBER2, "hello?", T0 + 2 * MINUTE + 1);
+    CHECK_INT(inbox_store_inbound_ingest(f.store, &m.in, 1, &r, NULL, NULL),
+              INBOX_OK);
+    CHECK_INT(awaits_response(&f, r.conversation_id), 0);
+
+    /* START, then a question: that one waits again */
+    inbound_init(&m, "SM6", ALICE, NUMBER2, "START", T0 + 4 * MINUTE);
+    CHECK_INT(inbox_store_inbound_ingest(f.store, &m.in, 1, &r, NULL, NULL),
+              INBOX_OK);
+    CHECK_INT(awaits_response(&f, r.conversation_id), 0);
+    inbound_init(&m, "SM7", ALICE, NUMBER2, "is it in stock?",
+                 T0 + 5 * MINUTE);
+    CHECK_INT(inbox_store_inbound_ingest(f.store, &m.in, 1, &r, NULL, NULL),
+              INBOX_OK);
+    CHECK_INT(awaits_response(&f, r.conversation_id), 1);
+
+    /* a STOP the carrier delivered late, older than that question: the
+     * question still waits */
+    inbound_init(&m, "SM8", ALICE, NUMBER2, "STOP", T0 + 4 * MINUTE + 1);
+    CHECK_INT(inbox_store_inbound_ingest(f.store, &m.in, 1, &r, NULL, NULL),
+              INBOX_OK);
+    CHECK_INT(awaits_response(&f, r.conversation_id), 1);
+
+    fixture_close(&f);
+}
 TEST(a_campaign_leaves_a_thread_unresponded_and_a_reply_ends_it)
 {
     char                       id[INBOX_ID_MAX], poll[INBOX_ID_MAX];
@@ -15356,6 +15447,128 @@ TEST(a_threads_last_message_says_who_sent_it)
               INBOX_OK);
     CHECK_INT(in.answered, 1);
     last_sender_is(&f, in.conversation_id, "", "");
+
+    fixture_close(&f);
+}
+
+
+
+/* A contact with no message yet; its thread's id. */
+static void
+contact_made(fixture_t *f, const char *phone, char conversation[INBOX_ID_MAX])
+{
+    inbox_contact_edit_t    edit;
+    inbox_contact_record_t  c;
+
+    memset(&edit, 0, sizeof(edit));
+    CHECK_INT(inbox_store_contact_create(f->store, f->org, phone, &edit, &c,
+                                         NULL), INBOX_OK);
+    snprintf(conversation, INBOX_ID_MAX, "%s", c.conversation_id);
+    inbox_contact_record_free(&c);
+}
+
+
+/* The tabs' count of the default view. */
+static int64_t
+all_counted(fixture_t *f)
+{
+    int64_t                    n;
+    inbox_conversation_page_t  page;
+
+    n = -1;
+    if (list(f, f->org, INBOX_FILTER_ALL, NULL, &page) == INBOX_OK
+        && page.has_counts)
+    {
+        n = page.counts[INBOX_FILTER_ALL];
+    }
+    inbox_conversation_page_free(&page);
+
+    return n;
+}
+
+
+/*
+ * The inbox lists two-way threads: a campaign's or poll's message alone
+ * lists no thread (a send to 100,000 imported contacts adds no row), the
+ * thread still has it as its last message when read by its id, and the
+ * contact's answer (even one the carrier timed before the campaign's
+ * message) or a person's reply lists it.
+ */
+TEST(a_campaigns_message_alone_lists_no_thread_an_answer_or_a_reply_does)
+{
+    char                   id[INBOX_ID_MAX], bob[INBOX_ID_MAX],
+                           carol[INBOX_ID_MAX], dan[INBOX_ID_MAX];
+    int64_t                tomorrow;
+    fixture_t              f;
+    inbox_conversation_t   c;
+    inbox_ingest_result_t  in;
+
+    FIXTURE(&f);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 10, NULL), INBOX_OK);
+    CHECK_INT(receive(&f, "SM1", ALICE, "hi", T0, &in, NULL), INBOX_OK);
+    contact_made(&f, BOB, bob);
+    contact_made(&f, CAROL_PHONE, carol);
+    contact_made(&f, "+15550004444", dan);
+
+    CHECK_INT(campaign_new(&f, NULL, id), 0);
+    CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_SEND, NOON), INBOX_OK);
+    CHECK_INT(dispatch(&f, NOON, 10).handed, 4);
+
+    /* Alice's two-way thread ends with it; the others are in no list */
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, NULL), 1);
+    CHECK_INT(all_counted(&f), 1);
+    CHECK(list_shows(&f, INBOX_FILTER_ALL, NULL, ALICE));
+    CHECK(!list_shows(&f, INBOX_FILTER_ALL, "987", BOB));
+    CHECK_INT(list_count(&f, INBOX_FILTER_UNRESPONDED, NULL), 1);
+
+    CHECK_INT(inbox_store_conversation_get(f.store, f.org, bob, &c, NULL),
+              INBOX_OK);
+    CHECK_INT(c.has_last_message, 1);
+    CHECK_STR(c.last_message.campaign_id, id);
+    CHECK_INT(c.last_activity_at, INBOX_ACTIVITY_NONE);
+    inbox_conversation_free(&c);
+
+    /* Bob answers: his thread joins the lists at his answer */
+    CHECK_INT(receive(&f, "SM2", BOB, "yes", NOON + MINUTE, &in, NULL),
+              INBOX_OK);
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, NULL), 2);
+    CHECK_INT(all_counted(&f), 2);
+    CHECK(list_shows(&f, INBOX_FILTER_UNREAD, NULL, BOB));
+    CHECK_INT(inbox_store_conversation_get(f.store, f.org, bob, &c, NULL),
+              INBOX_OK);
+    CHECK_INT(c.last_activity_at, NOON + MINUTE);
+    CHECK_INT(c.last_message.direction, INBOX_INBOUND);
+    inbox_conversation_free(&c);
+
+    /* Carol's, timed by the carrier before the campaign's message: her
+     * thread joins at it, the campaign's message still its last */
+    CHECK_INT(receive(&f, "SM3", CAROL_PHONE, "who is this?", NOON - MINUTE,
+                      &in, NULL), INBOX_OK);
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, NULL), 3);
+    CHECK(list_shows(&f, INBOX_FILTER_UNREAD, NULL, CAROL_PHONE));
+    CHECK(list_shows(&f, INBOX_FILTER_UNRESPONDED, NULL, CAROL_PHONE));
+    CHECK_INT(inbox_store_conversation_get(f.store, f.org, carol, &c, NULL),
+              INBOX_OK);
+    CHECK_INT(c.last_activity_at, NOON - MINUTE);
+    CHECK_STR(c.last_message.campaign_id, id);
+    inbox_conversation_free(&c);
+
+    /* a person writes to Dan: his thread joins at the reply */
+    CHECK_INT(reply(&f, dan, "Hello Dan", NULL, NULL, NULL, NULL), INBOX_OK);
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, NULL), 4);
+    CHECK_INT(all_counted(&f), 4);
+
+    /* a second campaign, tomorrow at noon, moves the listed threads, as
+     * a message does */
+    tomorrow = inbox_now_ms() / (24 * HOUR) * (24 * HOUR) + 36 * HOUR;
+    CHECK_INT(campaign_new(&f, NULL, id), 0);
+    CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_SEND, tomorrow), INBOX_OK);
+    CHECK_INT(dispatch(&f, tomorrow, 10).handed, 4);
+    CHECK_INT(inbox_store_conversation_get(f.store, f.org, bob, &c, NULL),
+              INBOX_OK);
+    CHECK_INT(c.last_activity_at, tomorrow);
+    CHECK_STR(c.last_message.campaign_id, id);
+    inbox_conversation_free(&c);
 
     fixture_close(&f);
 }

@@ -1825,7 +1825,7 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
     UNDO_SCHEMA_8                                                           \
     "DROP TABLE contact_tags; DROP INDEX contacts_by_created;"
 
-#define SCHEMA_NOW  40
+#define SCHEMA_NOW  41
 
 
 /* A draft to all contacts, cancelled by a person at T0; its id. */
@@ -1962,6 +1962,86 @@ person_replies(fixture_t *f, const char *conversation_id)
     inbox_reply_result_free(&result);
 
     return rc;
+}
+
+
+/* The default view's count, as its tab says it. */
+static int64_t
+all_counted(fixture_t *f)
+{
+    int64_t                    n;
+    inbox_conversation_page_t  page;
+
+    n = -1;
+    if (list(f, f->org, INBOX_FILTER_ALL, NULL, &page) == INBOX_OK
+        && page.has_counts)
+    {
+        n = page.counts[INBOX_FILTER_ALL];
+    }
+    inbox_conversation_page_free(&page);
+
+    return n;
+}
+
+
+/*
+ * Migration 41: a thread a campaign alone had listed leaves the lists and
+ * their counts; one the contact wrote in stays, with its campaign.
+ */
+TEST(migrating_unlists_the_threads_of_campaigns_alone)
+{
+    char                    id[INBOX_ID_MAX];
+    fixture_t               f;
+    inbound_t               m;
+    inbox_contact_edit_t    edit;
+    inbox_contact_record_t  bob;
+    inbox_ingest_result_t   alice;
+
+    FIXTURE(&f);
+
+    inbound_init(&m, "SM1", ALICE, NUMBER, "hi", T0);
+    CHECK_INT(inbox_store_inbound_ingest(f.store, &m.in, 1, &alice, NULL,
+                                         NULL), INBOX_OK);
+    memset(&edit, 0, sizeof(edit));
+    CHECK_INT(inbox_store_contact_create(f.store, f.org, BOB, &edit, &bob,
+                                         NULL), INBOX_OK);
+
+    /* the campaign's message in both threads, as a send before 41 left
+     * them: each listed at it */
+    campaign_cancelled(&f, id);
+    CHECK_INT(db_exec(&f,
+        "INSERT INTO messages (org_id, conversation_id, direction, body,"
+        "  status, created_at, campaign_id)"
+        "  SELECT org_id, id, 'outbound', 'Sale!', 'sent', %lld, %s"
+        "  FROM conversations WHERE id IN (%s, %s);"
+        "UPDATE conversations SET last_message_id = (SELECT max(id)"
+        "  FROM messages WHERE conversation_id = conversations.id),"
+        "  last_direction = 'outbound', last_preview = 'Sale!',"
+        "  last_message_at = %lld, last_activity_at = %lld,"
+        "  last_campaign_id = %s WHERE id IN (%s, %s);",
+        (long long) (T0 + MINUTE), id, alice.conversation_id,
+        bob.conversation_id, (long long) (T0 + MINUTE),
+        (long long) (T0 + MINUTE), id, alice.conversation_id,
+        bob.conversation_id), SQLITE_OK);
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, NULL), 2);
+    CHECK_INT(all_counted(&f), 2);
+
+    inbox_store_close(f.store);
+    f.store = NULL;
+
+    /* 41 changed data only: nothing to undo but the version */
+    CHECK_INT(db_exec(&f, "PRAGMA user_version = 40;"), SQLITE_OK);
+
+    f.store = store_open(f.path);
+    CHECK(f.store != NULL);
+    CHECK_INT(db_int(&f, "PRAGMA user_version"), SCHEMA_NOW);
+
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, NULL), 1);
+    CHECK(list_shows(&f, INBOX_FILTER_ALL, NULL, ALICE));
+    CHECK_INT(all_counted(&f), 1);
+
+    inbox_contact_record_free(&bob);
+    fixture_close(&f);
 }
 
 

@@ -61,6 +61,22 @@ inbox_keyword_t inbox_keyword_match(const char *body, size_t len,
     inbox_keyword_lang_t *lang);
 
 /*
+ * What a message does to its thread's wait for a response
+ * (inbox_conversation_unresponded), by its keyword (INBOX_KEYWORD_NONE:
+ * none): a message waits for one, a keyword does not (the inbox or the
+ * carrier answers it), and an opt-out also ends the wait of the messages
+ * before it, since no reply can go to the contact now (it counts as
+ * their response).
+ */
+typedef enum {
+    INBOX_WAIT_STARTS = 0,
+    INBOX_WAIT_KEPT,
+    INBOX_WAIT_ENDS
+} inbox_wait_t;
+
+inbox_wait_t inbox_keyword_wait(inbox_keyword_t keyword);
+
+/*
  * Whether the inbox answers a keyword message it stored now (at, ms): an
  * opt-out that opted its contact out (opt_changed), an opt-in that opted
  * it back in, each once (a repeated STOP changes nothing and is not

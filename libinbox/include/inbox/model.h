@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <inbox/keywords.h>
 #include <inbox/phone.h>
 
 #define INBOX_ID_MAX        32
@@ -157,13 +158,14 @@ typedef struct {
 } inbox_contact_t;
 
 /*
- * A contact's thread before its first message (a contact added or
- * imported) has no activity (and only it: every message moves the
- * activity to its time): no list shows it nor counts it
- * (inbox_filter_matches), so an import of 100,000 contacts adds nothing
- * to the inbox; it is read by its id (the contact's record names it),
- * its last_message and last_activity_at null, and joins the lists with
- * its first message.
+ * A contact's thread before its first two-way message (a contact added or
+ * imported, who may have been sent campaigns and polls since) has no
+ * activity (and only it: every other message moves the activity to its
+ * time): no list shows it nor counts it (inbox_filter_matches), so an
+ * import of 100,000 contacts and a campaign to them add nothing to the
+ * inbox; it is read by its id (the contact's record names it), its
+ * last_activity_at null (its last_message too, unless a campaign's), and
+ * joins the lists with the contact's first message or a person's reply.
  */
 #define INBOX_ACTIVITY_NONE  0
 
@@ -336,8 +338,9 @@ int inbox_conversation_newer(const inbox_conversation_t *c, int64_t at);
 
 /*
  * Whether c waits for a response ("unresponded"): its newest inbound
- * message is newer than its newest response, a person's reply or a
- * keyword's answer (at the same time, the one stored last).  A
+ * message that is no keyword is newer than its newest response, a
+ * person's reply, a keyword's answer or an opt-out (at the same time,
+ * the one stored last).  A
  * campaign's or poll's bulk send is no response: a contact whose
  * question went unanswered still waits after the next campaign, though
  * that campaign is the thread's last message.  Kept as unresponded_at
@@ -353,15 +356,17 @@ void inbox_conversation_last_preview(inbox_conversation_t *c,
     const inbox_preview_t *preview);
 
 /*
- * A new inbound message in c (as stored: its id, when, preview): one more
- * unread, an archived thread comes back to the default view, and the
- * last message and activity follow it unless an older message arrives
- * late (a carrier's retry), which leaves them on the newer one
+ * A new inbound message in c (as stored: its id, when, preview, keyword):
+ * one more unread, an archived thread comes back to the default view,
+ * and the last message and activity follow it unless an older message
+ * arrives late (a carrier's retry), which leaves them on the newer one
  * (inbox_conversation_newer).  It waits for a response unless one is
- * newer (inbox_conversation_unresponded).
+ * newer (inbox_conversation_unresponded) or it is a keyword; an opt-out
+ * is the response to what came before it (inbox_keyword_wait).
  */
 void inbox_conversation_receive(inbox_conversation_t *c,
-    const char *message_id, int64_t at, const inbox_preview_t *preview);
+    const char *message_id, int64_t at, const inbox_preview_t *preview,
+    inbox_keyword_t keyword);
 
 /*
  * A person's action on c, changing its flags in place.  Returns 1 when c

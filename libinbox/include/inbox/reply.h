@@ -134,9 +134,11 @@ void inbox_conversation_reply(inbox_conversation_t *c,
 
 /*
  * A campaign's or poll's message handed over to c: the thread's last
- * message and activity as a reply's, but no response: a thread that
- * waited for one still waits (a mass send is no answer to what the
- * contact wrote).
+ * message as a reply's, but no response: a thread that waited for one
+ * still waits (a mass send is no answer to what the contact wrote).  It
+ * moves the activity of a thread that has some, and gives none to one
+ * that has none: the inbox lists two-way threads, so a contact who only
+ * got campaigns joins it with their first answer (or a person's reply).
  */
 void inbox_conversation_bulk(inbox_conversation_t *c,
     const inbox_message_t *m, const inbox_preview_t *preview);

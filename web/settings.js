@@ -39,6 +39,9 @@
         business: $('settings-business'),
         support: $('settings-support'),
         timezone: $('settings-timezone'),
+        timezoneLocal: $('settings-timezone-local'),
+        timezoneHere: $('settings-timezone-here'),
+        timezoneUse: $('settings-timezone-use'),
         country: $('settings-country'),
         quietStart: $('settings-quiet-start'),
         quietEnd: $('settings-quiet-end'),
@@ -90,6 +93,7 @@
         els.business.value = s.business_name || '';
         els.support.value = s.support_contact || '';
         els.timezone.value = s.timezone || '';
+        offerLocalZone();
         offerCountries(s.countries || []);
         els.country.value = s.default_country || '';
         els.quietStart.value = s.quiet_hours ? s.quiet_hours.start : '';
@@ -162,6 +166,16 @@
         }
     }
 
+    /* The browser's own zone, offered to a billing contact while the
+     * field says another (an organization made without one is on UTC,
+     * whose 21:00 is mid-afternoon in the Americas). */
+    function offerLocalZone() {
+        const here = Intl.DateTimeFormat().resolvedOptions().timeZone || '';
+        els.timezoneHere.textContent = here;
+        els.timezoneLocal.hidden = !state.billingRole || here === ''
+            || here === els.timezone.value.trim();
+    }
+
     function setRole(billingRole) {
         state.billingRole = billingRole;
         els.who.hidden = billingRole;
@@ -171,6 +185,7 @@
         });
         els.save.hidden = !billingRole;
         els.ledgerTitle.hidden = !billingRole;
+        offerLocalZone();
     }
 
     /* the codes the server takes, named in the browser's language; the
@@ -374,6 +389,12 @@
         busy.whileBusy(els.save, save);
     });
     window.inboxZones.offerTo(els.timezone);
+    els.timezone.addEventListener('input', offerLocalZone);
+    els.timezoneUse.addEventListener('click', () => {
+        els.timezone.value = els.timezoneHere.textContent;
+        offerLocalZone();
+        els.timezone.focus();
+    });
     els.ledgerMore.addEventListener('click', async () => {
         if (state.ledgerMore) {
             return;             /* a second click: one next page */

@@ -445,6 +445,15 @@ ctl_org_create(inbox_store_t *store, ctl_words_t *words)
     }
 
     printf("%s\n", id);
+
+    if (timezone == NULL) {
+        /* quiet hours at 21:00 UTC are mid-afternoon in the Americas */
+        fprintf(stderr, "inboxctl: the organization's time zone is UTC: "
+                "quiet hours follow it for contacts whose own is unknown; "
+                "set it with inboxctl settings set %s --timezone ZONE "
+                "(such as America/New_York), or in Settings\n", id);
+    }
+
     return 0;
 }
 

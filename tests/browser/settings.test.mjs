@@ -7,7 +7,8 @@
 // figures and the ledger of every change of the credits; a member sees
 // the same settings and figures but can change nothing and gets no
 // ledger; anyone changes their own password.  At 390 px nothing scrolls
-// sideways.  A delivered reply reads as one credit spent, not two.
+// sideways.  A delivered reply reads as one credit spent, not two.  A
+// billing contact whose browser is in another zone is offered it.
 
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
@@ -289,6 +290,45 @@ test('a delivered reply shows in the ledger as one credit held, then spent '
             .textContent(), '24');
     } finally {
         await page.context().close();
+    }
+});
+
+test('a billing contact whose browser is in another time zone is offered '
+     + 'it beside the field, and Use it fills it in; a member is not '
+     + 'offered it', async () => {
+    const chicago = { timezoneId: 'America/Chicago' };
+    const page = await web.newPage({ width: 1200, height: 800 }, chicago);
+    try {
+        await openSettings(page, BEA);
+        const offer = page.locator('#settings-timezone-local');
+        await offer.filter({ hasText: 'This browser is in America/Chicago.' })
+            .waitFor();
+        assert.notEqual(await zoneField(page).inputValue(), 'America/Chicago');
+        await offer.getByRole('button', { name: 'Use it' }).click();
+        assert.equal(await zoneField(page).inputValue(), 'America/Chicago');
+        assert.equal(await offer.isVisible(), false);
+        await page.getByRole('button', { name: 'Save changes' }).click();
+        await page.locator('#settings-status', { hasText: 'Saved.' })
+            .waitFor();
+        assert.equal((await settingsNow()).timezone, 'America/Chicago');
+        // typing another zone offers the browser's again
+        await zoneField(page).fill('Europe/Paris');
+        await offer.waitFor();
+    } finally {
+        await page.context().close();
+    }
+    const KIM = { email: 'kim@harbor.example', password: 'kim reads texts' };
+    await addUser(ctx.cluster, org(), KIM.email, KIM.password);
+    const member = await web.newPage({ width: 1200, height: 800 },
+                                     { timezoneId: 'Asia/Tokyo' });
+    try {
+        await openSettings(member, KIM);
+        await member.getByText('Only a billing contact can change these.')
+            .waitFor();
+        assert.equal(await member.locator('#settings-timezone-local')
+            .isVisible(), false);
+    } finally {
+        await member.context().close();
     }
 });
 

@@ -81,6 +81,23 @@ test('an organization, its number, a user and a token, one by one',
           credits: { balance: 300, held: 0 } });
 });
 
+test('an organization made without --timezone is on UTC, and inboxctl '
+     + 'says so and how to set it; one made with a zone is not told',
+async () => {
+    const res = await ctl(['--store', store, 'org', 'create', 'Zoneless']);
+    assert.equal(res.code, 0, res.stderr);
+    assert.match(res.stdout, /^\S+$/);
+    assert.match(res.stderr, /time zone is UTC/);
+    assert.ok(res.stderr.includes(`settings set ${res.stdout} --timezone`),
+              res.stderr);
+    assert.match(await ok(['settings', 'set', res.stdout]),
+                 /^timezone +UTC$/m);
+    const zoned = await ctl(['--store', store, 'org', 'create', 'Zoned',
+                             '--timezone', 'Europe/Paris']);
+    assert.equal(zoned.code, 0, zoned.stderr);
+    assert.equal(zoned.stderr, '');
+});
+
 test('mistakes are refused with a message and a non-zero exit', async () => {
     const org = await ok(['org', 'create', 'Refusals']);
 

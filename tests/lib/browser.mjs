@@ -26,8 +26,10 @@ export function useBrowser() {
         return web.browser;
     };
     // A page in a context of its own (close it with page.context().close()).
-    web.newPage = async (viewport = { width: 1200, height: 720 }) => {
-        const context = await web.browser.newContext({ viewport });
+    web.newPage = async (viewport = { width: 1200, height: 720 },
+                         options = {}) => {
+        const context = await web.browser.newContext({ viewport,
+                                                       ...options });
         const page = await context.newPage();
         page.setDefaultTimeout(10000);
         page.on('pageerror', (err) => web.pageErrors.push(err.message));

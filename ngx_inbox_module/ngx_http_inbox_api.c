@@ -145,6 +145,10 @@ static const ngx_http_inbox_api_route_t  ngx_http_inbox_api_routes[] = {
       JSON(NGX_HTTP_INBOX_USER_BODY_MAX),
       ngx_http_inbox_user_update },
 
+    { NGX_HTTP_POST, "users/*/password", BILLING,
+      JSON(NGX_HTTP_INBOX_USER_BODY_MAX),
+      ngx_http_inbox_user_password },
+
     { NGX_HTTP_DELETE, "users/*", BILLING, NOBODY,
       ngx_http_inbox_user_remove },
 

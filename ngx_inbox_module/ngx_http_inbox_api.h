@@ -250,6 +250,8 @@ ngx_int_t ngx_http_inbox_user_create(ngx_http_request_t *r,
     ngx_http_inbox_api_t *api, ngx_str_t *id);
 ngx_int_t ngx_http_inbox_user_update(ngx_http_request_t *r,
     ngx_http_inbox_api_t *api, ngx_str_t *id);
+ngx_int_t ngx_http_inbox_user_password(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_str_t *id);
 ngx_int_t ngx_http_inbox_user_remove(ngx_http_request_t *r,
     ngx_http_inbox_api_t *api, ngx_str_t *id);
 

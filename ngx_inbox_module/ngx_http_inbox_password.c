@@ -150,7 +150,7 @@ ngx_http_inbox_password_op(ngx_http_inbox_api_t *api, inbox_store_t *store,
 {
     ngx_http_inbox_password_args_t *args = api->args;
 
-    char                *nothing, email[INBOX_EMAIL_MAX];
+    char                 email[INBOX_EMAIL_MAX];
     char                 hash[INBOX_PASSWORD_HASH_MAX], id[INBOX_ID_MAX];
     char                 session_hash[INBOX_SESSION_HASH_MAX];
     inbox_status_t       rc;
@@ -218,12 +218,7 @@ ngx_http_inbox_password_op(ngx_http_inbox_api_t *api, inbox_store_t *store,
         }
     }
 
-    nothing = malloc(1);
-    if (nothing != NULL) {
-        nothing[0] = '\0';
-    }
-
-    ngx_http_inbox_job_document(job, NGX_HTTP_NO_CONTENT, nothing, 0);
+    ngx_http_inbox_job_no_content(job);
 }
 
 

@@ -417,7 +417,6 @@ static void
 ngx_http_inbox_logout_op(ngx_http_inbox_api_t *api, inbox_store_t *store,
     ngx_http_inbox_job_t *job)
 {
-    char                *nothing;
     inbox_event_list_t   events;
 
     ngx_memzero(&events, sizeof(inbox_event_list_t));
@@ -434,12 +433,7 @@ ngx_http_inbox_logout_op(ngx_http_inbox_api_t *api, inbox_store_t *store,
     ngx_http_inbox_events_send(&events);
     inbox_event_list_free(&events);
 
-    nothing = malloc(1);
-    if (nothing != NULL) {
-        nothing[0] = '\0';
-    }
-
-    ngx_http_inbox_job_document(job, NGX_HTTP_NO_CONTENT, nothing, 0);
+    ngx_http_inbox_job_no_content(job);
 }
 
 

@@ -128,6 +128,21 @@ ngx_http_inbox_job_document(ngx_http_inbox_job_t *job, ngx_uint_t status,
 }
 
 
+void
+ngx_http_inbox_job_no_content(ngx_http_inbox_job_t *job)
+{
+    char  *nothing;
+
+    /* the job frees its document: an empty one of its own */
+    nothing = malloc(1);
+    if (nothing != NULL) {
+        nothing[0] = '\0';
+    }
+
+    ngx_http_inbox_job_document(job, NGX_HTTP_NO_CONTENT, nothing, 0);
+}
+
+
 /* In a pool thread. */
 
 static void

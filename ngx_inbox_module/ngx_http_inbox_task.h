@@ -74,6 +74,8 @@ void ngx_http_inbox_release(void);
  * internal when json is NULL (out of memory). */
 void ngx_http_inbox_job_document(ngx_http_inbox_job_t *job,
     ngx_uint_t status, char *json, size_t len);
+/* The job's answer is 204, no body. */
+void ngx_http_inbox_job_no_content(ngx_http_inbox_job_t *job);
 
 
 #endif /* _NGX_HTTP_INBOX_TASK_H_INCLUDED_ */

@@ -2,12 +2,15 @@
 /*
  * The team: GET /api/v1/users (anyone of the organization), and for a
  * billing contact POST /api/v1/users (a new user with a first password,
- * which they change), PATCH /api/v1/users/{id} (their role) and DELETE
- * /api/v1/users/{id}.  The store keeps one billing contact at least
- * (409 conflict) and signs a removed user out everywhere.
+ * which they change), PATCH /api/v1/users/{id} (their role), POST
+ * /api/v1/users/{id}/password (a colleague who forgot theirs gets a new
+ * first one, and is signed out everywhere; one's own is changed with the
+ * current one, POST /api/v1/me/password) and DELETE /api/v1/users/{id}.
+ * The store keeps one billing contact at least (409 conflict) and signs
+ * a removed user out everywhere.
  *
- * A new user's password is hashed in the pool thread (Argon2id is slow
- * on purpose) and wiped from the request as soon as it is copied out.
+ * A password given is hashed in the pool thread (Argon2id is slow on
+ * purpose) and wiped from the request as soon as it is copied out.
  * That pool is every organization's sign-ins' too, so a taken email is
  * refused before any hashing, and each new user asked for is charged in
  * the event loop, as a password change is, to a bucket of the client
@@ -36,9 +39,10 @@
 
 
 typedef struct {
-    char          *user_id;                /* PATCH and DELETE */
+    char          *user_id;                /* PATCH, DELETE, a password */
     char          *email;                  /* POST */
-    char          *password;               /* POST: wiped with the request */
+    char          *password;               /* POST, a password: wiped with
+                                              the request */
     size_t         password_len;
     inbox_role_t   role;                   /* POST and PATCH */
     u_char         credential_key[NGX_HTTP_INBOX_LIMIT_KEY_LEN];  /* POST */
@@ -51,9 +55,13 @@ static ngx_http_inbox_team_args_t *ngx_http_inbox_team_args(
     ngx_http_request_t *r, ngx_http_inbox_api_t *api);
 static ngx_int_t ngx_http_inbox_team_role(ngx_http_inbox_api_t *api,
     inbox_request_t *req, ngx_http_inbox_team_args_t *args);
-static ngx_int_t ngx_http_inbox_user_create_charge(ngx_http_request_t *r,
-    ngx_http_inbox_api_t *api, ngx_http_inbox_team_args_t *args);
-static ngx_int_t ngx_http_inbox_user_create_done(ngx_http_request_t *r,
+static ngx_int_t ngx_http_inbox_team_password(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, inbox_request_t *req,
+    ngx_http_inbox_team_args_t *args);
+static ngx_int_t ngx_http_inbox_team_charge(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_http_inbox_team_args_t *args,
+    const char *kind, const char *too_many);
+static ngx_int_t ngx_http_inbox_team_charged_done(ngx_http_request_t *r,
     ngx_http_inbox_job_t *job);
 static void ngx_http_inbox_team_cleanup(void *data);
 static void ngx_http_inbox_users_list_op(ngx_http_inbox_api_t *api,
@@ -61,6 +69,8 @@ static void ngx_http_inbox_users_list_op(ngx_http_inbox_api_t *api,
 static void ngx_http_inbox_user_create_op(ngx_http_inbox_api_t *api,
     inbox_store_t *store, ngx_http_inbox_job_t *job);
 static void ngx_http_inbox_user_update_op(ngx_http_inbox_api_t *api,
+    inbox_store_t *store, ngx_http_inbox_job_t *job);
+static void ngx_http_inbox_user_password_op(ngx_http_inbox_api_t *api,
     inbox_store_t *store, ngx_http_inbox_job_t *job);
 static void ngx_http_inbox_user_remove_op(ngx_http_inbox_api_t *api,
     inbox_store_t *store, ngx_http_inbox_job_t *job);
@@ -71,6 +81,12 @@ static const inbox_field_t  ngx_http_inbox_user_create_fields[] = {
       .min = 1, .max = INBOX_EMAIL_MAX - 1 },
     { .name = "role", .type = INBOX_FIELD_STRING, .required = 1,
       .max = 16 },
+    { .name = "password", .type = INBOX_FIELD_STRING, .required = 1,
+      .max = INBOX_PASSWORD_MAX },
+    { .name = NULL }
+};
+
+static const inbox_field_t  ngx_http_inbox_user_password_fields[] = {
     { .name = "password", .type = INBOX_FIELD_STRING, .required = 1,
       .max = INBOX_PASSWORD_MAX },
     { .name = NULL }
@@ -99,7 +115,6 @@ ngx_http_inbox_user_create(ngx_http_request_t *r, ngx_http_inbox_api_t *api,
 {
     char                        normalized[INBOX_EMAIL_MAX];
     ngx_str_t                   email;
-    inbox_error_t               err;
     inbox_request_t            *req;
     ngx_http_inbox_team_args_t *args;
 
@@ -109,7 +124,7 @@ ngx_http_inbox_user_create(ngx_http_request_t *r, ngx_http_inbox_api_t *api,
     }
 
     api->op = ngx_http_inbox_user_create_op;
-    api->done = ngx_http_inbox_user_create_done;
+    api->done = ngx_http_inbox_team_charged_done;
 
     if (ngx_http_inbox_api_secret_json(r, api,
                                        ngx_http_inbox_user_create_fields,
@@ -131,12 +146,6 @@ ngx_http_inbox_user_create(ngx_http_request_t *r, ngx_http_inbox_api_t *api,
         return NGX_ERROR;
     }
 
-    args->password = ngx_http_inbox_api_secret(r, req, "password",
-                                               &args->password_len);
-    if (args->password == NULL) {
-        return NGX_ERROR;
-    }
-
     if (ngx_http_inbox_team_role(api, req, args) != NGX_OK) {
         return NGX_OK;
     }
@@ -150,14 +159,55 @@ ngx_http_inbox_user_create(ngx_http_request_t *r, ngx_http_inbox_api_t *api,
         return NGX_OK;
     }
 
-    if (inbox_password_check(args->password, args->password_len, &err)
-        != INBOX_OK)
+    if (ngx_http_inbox_team_password(r, api, req, args) != NGX_OK) {
+        return api->invalid.code != INBOX_OK ? NGX_OK : NGX_ERROR;
+    }
+
+    return ngx_http_inbox_team_charge(r, api, args, "user add",
+                                      "Too many users added at once; wait "
+                                      "%u seconds and try again.");
+}
+
+
+ngx_int_t
+ngx_http_inbox_user_password(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_str_t *id)
+{
+    inbox_request_t            *req;
+    ngx_http_inbox_team_args_t *args;
+
+    args = ngx_http_inbox_team_args(r, api);
+    if (args == NULL) {
+        return NGX_ERROR;
+    }
+
+    api->op = ngx_http_inbox_user_password_op;
+    api->done = ngx_http_inbox_team_charged_done;
+
+    args->user_id = ngx_http_inbox_api_id(r, api, id);
+    if (args->user_id == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_inbox_api_secret_json(r, api,
+                                       ngx_http_inbox_user_password_fields,
+                                       &req)
+        != NGX_OK)
     {
-        api->invalid = err;
+        return NGX_ERROR;
+    }
+
+    if (req->root == NULL) {
         return NGX_OK;
     }
 
-    return ngx_http_inbox_user_create_charge(r, api, args);
+    if (ngx_http_inbox_team_password(r, api, req, args) != NGX_OK) {
+        return api->invalid.code != INBOX_OK ? NGX_OK : NGX_ERROR;
+    }
+
+    return ngx_http_inbox_team_charge(r, api, args, "user password",
+                                      "Too many passwords set at once; "
+                                      "wait %u seconds and try again.");
 }
 
 
@@ -218,30 +268,57 @@ ngx_http_inbox_user_remove(ngx_http_request_t *r, ngx_http_inbox_api_t *api,
 
 
 /*
- * A new user to hash a password for, charged as a password guess: to the
- * address, then to the session's or token's bucket, of a kind of its own
- * so that adding users never counts against its owner's password change.
+ * The body's password, copied out of the request and checked: NGX_OK, or
+ * NGX_DECLINED with api->invalid set, or NGX_ERROR.
  */
 
 static ngx_int_t
-ngx_http_inbox_user_create_charge(ngx_http_request_t *r,
-    ngx_http_inbox_api_t *api, ngx_http_inbox_team_args_t *args)
+ngx_http_inbox_team_password(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, inbox_request_t *req,
+    ngx_http_inbox_team_args_t *args)
+{
+    inbox_error_t  err;
+
+    args->password = ngx_http_inbox_api_secret(r, req, "password",
+                                               &args->password_len);
+    if (args->password == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (inbox_password_check(args->password, args->password_len, &err)
+        != INBOX_OK)
+    {
+        api->invalid = err;
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * A password to hash, charged as a password guess: to the address, then
+ * to the session's or token's bucket, of a kind of its own so that
+ * managing the team never counts against its owner's password change.
+ */
+
+static ngx_int_t
+ngx_http_inbox_team_charge(ngx_http_request_t *r, ngx_http_inbox_api_t *api,
+    ngx_http_inbox_team_args_t *args, const char *kind, const char *too_many)
 {
     ngx_uint_t  retry_after;
 
-    ngx_http_inbox_limit_key("user add", (u_char *) api->credential_hash,
+    ngx_http_inbox_limit_key(kind, (u_char *) api->credential_hash,
                              ngx_strlen(api->credential_hash),
                              args->credential_key);
 
-    if (ngx_http_inbox_login_guess(r, "user add", args->credential_key,
+    if (ngx_http_inbox_login_guess(r, kind, args->credential_key,
                                    args->address_key, &api->wait,
                                    &retry_after)
         != NGX_OK)
     {
         inbox_error_rate_limited(&api->invalid, (unsigned) retry_after,
-                                 "Too many users added at once; wait %u "
-                                 "seconds and try again.",
-                                 (unsigned) retry_after);
+                                 too_many, (unsigned) retry_after);
         return NGX_OK;
     }
 
@@ -255,7 +332,7 @@ ngx_http_inbox_user_create_charge(ngx_http_request_t *r,
  * credential that found nobody keeps only the address's. */
 
 static ngx_int_t
-ngx_http_inbox_user_create_done(ngx_http_request_t *r,
+ngx_http_inbox_team_charged_done(ngx_http_request_t *r,
     ngx_http_inbox_job_t *job)
 {
     ngx_http_inbox_api_t *api = job->data;
@@ -436,12 +513,67 @@ ngx_http_inbox_user_update_op(ngx_http_inbox_api_t *api,
 
 
 static void
+ngx_http_inbox_user_password_op(ngx_http_inbox_api_t *api,
+    inbox_store_t *store, ngx_http_inbox_job_t *job)
+{
+    ngx_http_inbox_team_args_t *args = api->args;
+
+    char                 id[INBOX_ID_MAX];
+    char                 hash[INBOX_PASSWORD_HASH_MAX];
+    inbox_status_t       rc;
+    inbox_account_t      account;
+    inbox_event_list_t   events;
+
+    /* this route asks no current password: one's own needs it */
+    if (ngx_strcmp(args->user_id, api->principal.user_id) == 0) {
+        sodium_memzero(args->password, args->password_len);
+        inbox_error_set(&job->error, INBOX_ERR_FORBIDDEN,
+                        "Change your own password with your current one, "
+                        "under Your password.");
+        return;
+    }
+
+    ngx_memzero(&account, sizeof(inbox_account_t));
+
+    rc = inbox_store_account_get(store, api->principal.org_id, args->user_id,
+                                 &account, &job->error);
+
+    if (rc == INBOX_OK) {
+        rc = inbox_password_hash(args->password, args->password_len, hash,
+                                 &job->error);
+    }
+
+    sodium_memzero(args->password, args->password_len);
+
+    ngx_memzero(&events, sizeof(inbox_event_list_t));
+
+    if (rc == INBOX_OK) {
+        rc = inbox_store_user_password_set(store, api->principal.org_id,
+                                           account.user.email, hash, id,
+                                           &events, &job->error);
+    }
+
+    sodium_memzero(hash, sizeof(hash));
+    inbox_account_free(&account);
+
+    if (rc != INBOX_OK) {
+        return;
+    }
+
+    /* ws-server closes the user's WebSockets on it */
+    ngx_http_inbox_events_send(&events);
+    inbox_event_list_free(&events);
+
+    ngx_http_inbox_job_no_content(job);
+}
+
+
+static void
 ngx_http_inbox_user_remove_op(ngx_http_inbox_api_t *api,
     inbox_store_t *store, ngx_http_inbox_job_t *job)
 {
     ngx_http_inbox_team_args_t *args = api->args;
 
-    char                *nothing;
     inbox_event_list_t   events;
 
     ngx_memzero(&events, sizeof(inbox_event_list_t));
@@ -457,11 +589,5 @@ ngx_http_inbox_user_remove_op(ngx_http_inbox_api_t *api,
     ngx_http_inbox_events_send(&events);
     inbox_event_list_free(&events);
 
-    /* the job frees its document: an empty one of its own */
-    nothing = malloc(1);
-    if (nothing != NULL) {
-        nothing[0] = '\0';
-    }
-
-    ngx_http_inbox_job_document(job, NGX_HTTP_NO_CONTENT, nothing, 0);
+    ngx_http_inbox_job_no_content(job);
 }

@@ -122,6 +122,7 @@
         signedIn: false,
         team: new Map(),            /* user id -> name, or FORMER */
         teamRead: null,             /* the team's read under way */
+        teamRetryAt: 0,             /* no read of it before (ms) */
         bulk: new Map(),            /* campaign or poll id -> what its
                                        messages say sent them; '' until
                                        read, or when none is found */
@@ -1505,6 +1506,8 @@
     /* ---- who sent a reply (its sent_by: a user's id) ---- */
 
     const FORMER = 'A former colleague';
+    /* a read of names that failed is not made again sooner */
+    const RETRY_NAMES_MS = 30000;
 
     /* Who sent a message, or a thread's last one: "You", a colleague by
      * name, FORMER, a campaign or poll by name (bulkOf), or '' for no one
@@ -1543,7 +1546,7 @@
      * read began: a reply the answer may not know of yet is read for
      * again).  A new session forgets the read under way. */
     function readTeam(id) {
-        if (state.teamRead !== null) {
+        if (state.teamRead !== null || Date.now() < state.teamRetryAt) {
             return;
         }
         const read = {};
@@ -1573,6 +1576,8 @@
         }).catch((err) => {
             if (state.teamRead === read) {
                 state.teamRead = null;
+                /* every row drawn asks: not again for a while */
+                state.teamRetryAt = Date.now() + RETRY_NAMES_MS;
             }
             /* names stay out until a reply needs the team again */
             failed(err);
@@ -1607,9 +1612,15 @@
             }
         } catch (err) {
             /* none found: no name; another failure: read again when a
-             * message needs it */
-            if (err.status !== 404 && session === state.bulkRead) {
-                state.bulk.delete(id);
+             * message needs it, a while after (every row drawn asks) */
+            if (err.status !== 404) {
+                setTimeout(() => {
+                    if (session === state.bulkRead
+                        && state.bulk.get(id) === '')
+                    {
+                        state.bulk.delete(id);
+                    }
+                }, RETRY_NAMES_MS);
             }
             failed(err);
             return;
@@ -3070,6 +3081,7 @@
         state.me = me;
         state.team.clear();
         state.teamRead = null;
+        state.teamRetryAt = 0;
         state.bulk.clear();
         state.bulkRead += 1;
         els.signOut.title = me && me.user

@@ -169,11 +169,16 @@
     /* The browser's own zone, offered to a billing contact while the
      * field says another (an organization made without one is on UTC,
      * whose 21:00 is mid-afternoon in the Americas). */
+    const UTC_NAMES = new Set(['UTC', 'Etc/UTC', 'Etc/UCT', 'UCT', 'GMT',
+                               'Etc/GMT', 'Universal', 'Etc/Universal',
+                               'Zulu', 'Etc/Zulu']);
+
     function offerLocalZone() {
         const here = Intl.DateTimeFormat().resolvedOptions().timeZone || '';
+        const set = els.timezone.value.trim();
         els.timezoneHere.textContent = here;
         els.timezoneLocal.hidden = !state.billingRole || here === ''
-            || here === els.timezone.value.trim();
+            || here === set || (UTC_NAMES.has(here) && UTC_NAMES.has(set));
     }
 
     function setRole(billingRole) {

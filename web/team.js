@@ -2,7 +2,10 @@
  * The Settings view's Team section: the organization's users (GET
  * /api/v1/users) for everyone; for a billing contact a role to choose on
  * each row and a "Change role" button that stores it (PATCH
- * /api/v1/users/{id}), a Remove button with a confirmation (DELETE), and
+ * /api/v1/users/{id}), on a colleague's row "New password…", a dialog
+ * that gives one who forgot theirs a new first password (POST
+ * /api/v1/users/{id}/password), a Remove button with a confirmation
+ * (DELETE), and
  * a form that adds someone with a first password (POST /api/v1/users).
  *
  * Choosing in the role's list changes nothing by itself: Chromium fires
@@ -48,6 +51,13 @@
         dialogText: $('team-dialog-text'),
         roleDialog: $('team-role-dialog'),
         roleDialogText: $('team-role-dialog-text'),
+        passwordDialog: $('team-password-dialog'),
+        passwordDialogText: $('team-password-dialog-text'),
+        passwordForm: $('team-password-form'),
+        newPassword: $('team-new-password'),
+        passwordError: $('team-password-error'),
+        passwordCancel: $('team-password-cancel'),
+        passwordSet: $('team-password-set'),
     };
 
     const ROLE_WORDS = { member: 'Member', billing: 'Billing contact' };
@@ -64,6 +74,7 @@
         billingRole: false,
         meId: null,
         removing: null,         /* the user the dialog asks about */
+        resetting: null,        /* the colleague given a new password */
         stepping: null,         /* one's own role change, being asked */
         said: '',               /* the last role change stored */
         seq: 0,                 /* answers to an older read are dropped */
@@ -141,6 +152,18 @@
         }
         li.appendChild(who);
         roleControls(user, li);
+        if (state.billingRole && user.id !== state.meId) {
+            /* one's own is changed with the current one (password.js) */
+            const reset = document.createElement('button');
+            reset.type = 'button';
+            reset.className = 'link-button team-password';
+            reset.dataset.control = 'password';
+            reset.textContent = 'New password\u2026';
+            reset.setAttribute('aria-label', 'New password for '
+                + user.email);
+            reset.addEventListener('click', () => askPassword(user));
+            li.appendChild(reset);
+        }
         if (state.billingRole) {
             const remove = document.createElement('button');
             remove.type = 'button';
@@ -298,6 +321,45 @@
         }
     }
 
+    /* A colleague who forgot theirs gets a new first password, which
+     * the billing contact gives them; they are signed out everywhere. */
+    function askPassword(user) {
+        state.resetting = user;
+        els.passwordDialogText.textContent = user.email + ' will be signed'
+            + ' out everywhere and sign in with the password you set here'
+            + ' (at least 8 characters): give it to them.';
+        els.newPassword.value = '';
+        els.newPassword.removeAttribute('aria-invalid');
+        els.passwordError.textContent = '';
+        els.passwordDialog.showModal();
+        els.newPassword.focus();
+    }
+
+    async function setPassword() {
+        const user = state.resetting;
+        if (user === null) {
+            return;
+        }
+        els.passwordError.textContent = '';
+        try {
+            await app.api('/api/v1/users/' + encodeURIComponent(user.id)
+                + '/password', { method: 'POST',
+                body: { password: els.newPassword.value } });
+        } catch (err) {
+            if (!app.failed(err) && state.resetting === user) {
+                els.passwordError.textContent = message(err);
+                els.newPassword.setAttribute('aria-invalid', 'true');
+                els.newPassword.focus();
+            }
+            return;
+        }
+        state.said = user.email + ' signs in with the new password now.';
+        say(state.said);
+        if (state.resetting === user) {
+            els.passwordDialog.close('set');
+        }
+    }
+
     /* The Remove button that had the focus goes with its row (this
      * read or the user.removed event's): the focus goes to the list's
      * heading, and what happened is said. */
@@ -344,6 +406,25 @@
     els.form.addEventListener('submit', (event) => {
         event.preventDefault();
         busy.whileBusy(els.add, addUser);
+    });
+    els.passwordForm.addEventListener('submit', (event) => {
+        event.preventDefault();
+        busy.whileBusy(els.passwordSet, setPassword);
+    });
+    els.passwordCancel.addEventListener('click', () =>
+        els.passwordDialog.close(''));
+    /* closed however (Escape, Cancel, set, the session ending): the
+     * password typed goes, and the focus back to its row's button */
+    els.passwordDialog.addEventListener('close', () => {
+        const user = state.resetting;
+        state.resetting = null;
+        els.newPassword.value = '';
+        const li = user ? rowFor(user.id) : null;
+        const button = li ? li.querySelector('[data-control="password"]')
+            : null;
+        if (button && state.meId !== null) {
+            button.focus();
+        }
     });
     els.dialog.addEventListener('close', () => {
         const user = state.removing;

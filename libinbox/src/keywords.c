@@ -157,18 +157,21 @@ inbox_keyword_match(const char *body, size_t len, inbox_keyword_lang_t *lang)
 
 
 inbox_wait_t
-inbox_keyword_wait(inbox_keyword_t keyword)
+inbox_keyword_wait(inbox_keyword_t keyword, int opt_changed)
 {
     switch (keyword) {
-
-    case INBOX_KEYWORD_NONE:
-        return INBOX_WAIT_STARTS;
 
     case INBOX_KEYWORD_OPT_OUT:
         return INBOX_WAIT_ENDS;
 
-    default:
+    case INBOX_KEYWORD_HELP:
         return INBOX_WAIT_KEPT;
+
+    case INBOX_KEYWORD_OPT_IN:
+        return opt_changed ? INBOX_WAIT_KEPT : INBOX_WAIT_STARTS;
+
+    default:
+        return INBOX_WAIT_STARTS;
     }
 }
 

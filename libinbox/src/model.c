@@ -327,12 +327,12 @@ inbox_conversation_unresponded(const inbox_conversation_t *c)
 
 void
 inbox_conversation_receive(inbox_conversation_t *c, const char *message_id,
-    int64_t at, const inbox_preview_t *preview, inbox_keyword_t keyword)
+    int64_t at, const inbox_preview_t *preview, inbox_wait_t wait)
 {
     c->unread_count++;
     c->archived = 0;
 
-    switch (inbox_keyword_wait(keyword)) {
+    switch (wait) {
 
     case INBOX_WAIT_STARTS:
         /* a message older than the newest response was answered by it */

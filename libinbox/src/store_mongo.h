@@ -335,6 +335,12 @@ inbox_status_t inbox_mongo_search_names_backfill(inbox_mongo_store_t *ms,
 #define INBOX_MONGO_RESPONSES       "responses"
 inbox_status_t inbox_mongo_responses_backfill(inbox_mongo_store_t *ms,
     inbox_error_t *err);
+/* Threads that campaigns alone had listed (before inbox_conversation_bulk
+ * gave such a thread no activity) taken out of the lists, once a store,
+ * as SQLite's migration 41 does (store_mongo_conversations.c). */
+#define INBOX_MONGO_TWO_WAY         "two_way"
+inbox_status_t inbox_mongo_two_way_backfill(inbox_mongo_store_t *ms,
+    inbox_error_t *err);
 /* A page of a list, newest first by (time_field, _id) (store_mongo_page.c).
  */
 typedef struct {

@@ -528,3 +528,99 @@ inbox_mongo_responses_backfill(inbox_mongo_store_t *ms, inbox_error_t *err)
 
     return inbox_mongo_upgrade_mark(ms, INBOX_MONGO_RESPONSES, err);
 }
+
+
+/*
+ * The threads whose messages are all campaigns' (none inbound, none a
+ * reply) lose the activity those gave them: one aggregate of the store's
+ * messages merged into their conversations.  A thread written since the
+ * aggregate read it keeps its activity: one a contact wrote to has an
+ * unread message or a wait, one a person replied to a response, and a
+ * newer campaign's moved its activity past what was read.  Then the
+ * store's record is marked so that later uses skip it.
+ */
+inbox_status_t
+inbox_mongo_two_way_backfill(inbox_mongo_store_t *ms, inbox_error_t *err)
+{
+    int             done;
+    bson_t          batch;
+    inbox_status_t  rc;
+
+    rc = inbox_mongo_upgrade_done(ms, INBOX_MONGO_TWO_WAY, &done, err);
+    if (rc != INBOX_OK || done) {
+        return rc;
+    }
+
+    rc = inbox_mongo_run_cursor(ms,
+        BCON_NEW("aggregate", BCON_UTF8("messages"),
+                 "pipeline", "[",
+                     "{", "$group", "{",
+                         "_id", BCON_UTF8("$conversation_id"),
+                         "two_way", "{", "$max", "{", "$or", "[",
+                             "{", "$eq", "[", BCON_UTF8("$direction"),
+                                 BCON_UTF8(inbox_direction_name(
+                                               INBOX_INBOUND)),
+                             "]", "}",
+                             "{", "$eq", "[",
+                                 "{", "$ifNull", "[",
+                                     BCON_UTF8("$campaign_id"), BCON_NULL,
+                                 "]", "}",
+                                 BCON_NULL,
+                             "]", "}",
+                         "]", "}", "}",
+                         "newest", "{", "$max", BCON_UTF8("$created_at"),
+                         "}",
+                     "}", "}",
+                     "{", "$match", "{", "two_way", BCON_BOOL(false), "}",
+                     "}",
+                     "{", "$merge", "{",
+                         "into", BCON_UTF8("conversations"),
+                         "on", BCON_UTF8("_id"),
+                         "whenMatched", "[", "{", "$set", "{",
+                             "last_activity_at", "{", "$cond", "[",
+                                 "{", "$and", "[",
+                                     "{", "$lte", "[",
+                                         BCON_UTF8("$last_activity_at"),
+                                         BCON_UTF8("$$new.newest"),
+                                     "]", "}",
+                                     "{", "$lte", "[",
+                                         "{", "$ifNull", "[",
+                                             BCON_UTF8("$unread_count"),
+                                             BCON_INT32(0),
+                                         "]", "}",
+                                         BCON_INT32(0),
+                                     "]", "}",
+                                     "{", "$eq", "[",
+                                         "{", "$ifNull", "[",
+                                             BCON_UTF8("$responded_at"),
+                                             BCON_NULL,
+                                         "]", "}",
+                                         BCON_NULL,
+                                     "]", "}",
+                                     "{", "$eq", "[",
+                                         "{", "$ifNull", "[",
+                                             BCON_UTF8("$unresponded_at"),
+                                             BCON_NULL,
+                                         "]", "}",
+                                         BCON_NULL,
+                                     "]", "}",
+                                 "]", "}",
+                                 BCON_DATE_TIME(INBOX_ACTIVITY_NONE),
+                                 BCON_UTF8("$last_activity_at"),
+                             "]", "}",
+                         "}", "}", "]",
+                         "whenNotMatched", BCON_UTF8("discard"),
+                     "}", "}",
+                 "]",
+                 "allowDiskUse", BCON_BOOL(true),
+                 "cursor", "{", "}"),
+        &batch, err);
+
+    bson_destroy(&batch);
+
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    return inbox_mongo_upgrade_mark(ms, INBOX_MONGO_TWO_WAY, err);
+}

@@ -67,14 +67,14 @@
 
 
 typedef struct {
-    bson_oid_t  org;
-    bson_oid_t  contact;
-    bson_oid_t  conversation;
-    bson_oid_t  message;
-    int64_t     at;
-    bson_oid_t  answer;        /* its answer's id, when answered */
-    int         has_answer;
-    inbox_wait_t  wait;        /* inbox_keyword_wait of its keyword */
+    bson_oid_t    org;
+    bson_oid_t    contact;
+    bson_oid_t    conversation;
+    bson_oid_t    message;
+    int64_t       at;
+    bson_oid_t    answer;      /* its answer's id, when answered */
+    int           has_answer;
+    inbox_wait_t  wait;        /* inbox_keyword_wait: the thread's wait */
 } inbox_mongo_ingest_t;
 
 /* The settings of the organizations a batch answered keywords for, read
@@ -227,7 +227,6 @@ inbox_mongo_ingest_one(inbox_mongo_store_t *ms,
     duplicate = 0;
     result->keyword = inbox_keyword_match(msg->body, strlen(msg->body),
                                           &result->keyword_lang);
-    in.wait = inbox_keyword_wait(result->keyword);
 
     if (result->keyword == INBOX_KEYWORD_OPT_OUT
         || result->keyword == INBOX_KEYWORD_OPT_IN)
@@ -240,6 +239,8 @@ inbox_mongo_ingest_one(inbox_mongo_store_t *ms,
             return rc;
         }
     }
+
+    in.wait = inbox_keyword_wait(result->keyword, result->opt_changed);
 
     /* decided before the message is stored, which names the answer's
      * id for a retry to finish it under */
@@ -643,8 +644,6 @@ inbox_mongo_ingest_opt(inbox_mongo_store_t *ms, const inbox_inbound_t *msg,
 }
 
 
-/* opted_out: the copy's opted_out for a conversation made now (-1: the
- * contact's, as read). */
 /*
  * The thread's wait for a response as the message leaves it, as update
  * pipeline expressions (inbox_conversation_receive's rule): *waiting,
@@ -716,6 +715,8 @@ inbox_mongo_ingest_wait(const inbox_mongo_ingest_t *in, bson_t **waiting,
 }
 
 
+/* opted_out: the copy's opted_out for a conversation made now (-1: the
+ * contact's, as read). */
 static inbox_status_t
 inbox_mongo_ingest_conversation(inbox_mongo_store_t *ms,
     const inbox_inbound_t *msg, inbox_mongo_ingest_t *in,
@@ -763,7 +764,9 @@ inbox_mongo_ingest_conversation(inbox_mongo_store_t *ms,
      * receiving was counted by an attempt that failed after it: in one
      * update, so that two retries count it once.  The thread waits for
      * a response from this message on unless a response is as new
-     * (inbox_conversation_unresponded); both times are written, null
+     * (inbox_conversation_unresponded) or it is a keyword answered, and
+     * an opt-out is the response to what came before it
+     * (inbox_mongo_ingest_wait); both times are written, null
      * when none, so that the backfill (inbox_mongo_responses_backfill)
      * knows the thread as written since.
      */

@@ -71,7 +71,7 @@ static inbox_status_t inbox_sqlite_ingest_thread(inbox_sqlite_batch_t *batch,
     inbox_conversation_t *c, int64_t *last_message_at, inbox_error_t *err);
 static inbox_status_t inbox_sqlite_ingest_touch(inbox_sqlite_conn_t *conn,
     const inbox_inbound_t *in, int64_t at, int64_t last_message_at,
-    int64_t message, inbox_keyword_t keyword, inbox_conversation_t *c,
+    int64_t message, inbox_wait_t wait, inbox_conversation_t *c,
     inbox_error_t *err);
 static inbox_status_t inbox_sqlite_ingest_opt(inbox_sqlite_batch_t *batch,
     inbox_sqlite_batch_org_t *org, const inbox_inbound_t *in,
@@ -412,22 +412,11 @@ inbox_sqlite_ingest_one(inbox_sqlite_batch_t *batch,
         }
     }
 
-    /* the unread total moves as the triggers on conversations move it */
-    unread = (*org)->unread_total - inbox_conversation_unread_shown(&c);
-
+    /* opt-out and opt-in keywords, in the message's transaction: before
+     * the thread's update, whose wait for a response follows them */
     result->keyword = inbox_keyword_match(in->body ? in->body : "",
                                           in->body ? strlen(in->body) : 0,
                                           &result->keyword_lang);
-
-    status = inbox_sqlite_ingest_touch(conn, in, at, last_at, message,
-                                       result->keyword, &c, err);
-    if (status != INBOX_OK) {
-        goto done;
-    }
-
-    unread += inbox_conversation_unread_shown(&c);
-
-    /* opt-out and opt-in keywords, in the message's transaction */
 
     if (result->keyword == INBOX_KEYWORD_OPT_OUT
         || result->keyword == INBOX_KEYWORD_OPT_IN)
@@ -438,6 +427,19 @@ inbox_sqlite_ingest_one(inbox_sqlite_batch_t *batch,
             goto done;
         }
     }
+
+    /* the unread total moves as the triggers on conversations move it */
+    unread = (*org)->unread_total - inbox_conversation_unread_shown(&c);
+
+    status = inbox_sqlite_ingest_touch(conn, in, at, last_at, message,
+                                       inbox_keyword_wait(result->keyword,
+                                                          result->opt_changed),
+                                       &c, err);
+    if (status != INBOX_OK) {
+        goto done;
+    }
+
+    unread += inbox_conversation_unread_shown(&c);
 
     /* campaigns and polls: a reply, a poll's answer (not a keyword) */
     if (inbox_campaign_reply_counts(result->keyword)) {
@@ -742,24 +744,23 @@ inbox_sqlite_ingest_thread(inbox_sqlite_batch_t *batch, int64_t org,
  * default view, and the last message fields follow the newest message, so
  * that a late retry of an older one does not push the thread up; the
  * thread waits for a response unless one is newer than this message or
- * it is a keyword (?7: a wait starts), and an opt-out is the response to
- * what came before it (?8; inbox_keyword_wait).  c becomes the conversation as it is now.
- * The thread keeps the number texted, which its replies go from.
+ * it is a keyword answered (?7: a wait starts), and an opt-out is the
+ * response to what came before it (?8; inbox_keyword_wait).  c becomes
+ * the conversation as it is now.  The thread keeps the number texted,
+ * which its replies go from.
  */
 static inbox_status_t
 inbox_sqlite_ingest_touch(inbox_sqlite_conn_t *conn,
     const inbox_inbound_t *in, int64_t at, int64_t last_message_at,
-    int64_t message, inbox_keyword_t keyword, inbox_conversation_t *c,
+    int64_t message, inbox_wait_t wait, inbox_conversation_t *c,
     inbox_error_t *err)
 {
     int               rc;
     char              id[INBOX_ID_MAX];
     sqlite3_stmt     *stmt;
-    inbox_wait_t      wait;
     inbox_preview_t   preview;
 
     inbox_message_preview(in->body, in->media, in->media_count, &preview);
-    wait = inbox_keyword_wait(keyword);
 
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_INGEST_TOUCH,
         "UPDATE conversations SET"
@@ -819,7 +820,7 @@ inbox_sqlite_ingest_touch(inbox_sqlite_conn_t *conn,
     /* the UPDATE above follows libinbox's rule, which says what c is now
      * (cheaper than RETURNING, which costs a temporary table) */
     inbox_sqlite_format_id(message, id);
-    inbox_conversation_receive(c, id, at, &preview, keyword);
+    inbox_conversation_receive(c, id, at, &preview, wait);
 
     return INBOX_OK;
 }

@@ -218,7 +218,7 @@ test('anyone changes their own password: a wrong current one is refused '
     try {
         await openSettings(page, MAX);
         const current = page.getByLabel('Current password');
-        const next = page.getByLabel('New password');
+        const next = page.getByLabel('New password', { exact: true });
         await current.fill('not my password');
         await next.fill('max has a new one 2');
         await page.getByRole('button', { name: 'Change password' }).click();

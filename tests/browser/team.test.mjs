@@ -5,7 +5,9 @@
 // change is said, and focus stays on the list; the last billing
 // contact's refusal shown and the row put back), and removes a user
 // after a confirmation (read out with what it does; the user's browser
-// is signed out at once, by its WebSocket closing); a colleague's changes
+// is signed out at once, by its WebSocket closing), gives a colleague who
+// forgot theirs a new password (their browser signed out too); a
+// colleague's changes
 // show without a reload (in a billing contact's role lists too), even
 // those made while live updates were down past what the server keeps;
 // changing one's own role asks first (Cancel keeps it) and reloads the
@@ -240,6 +242,75 @@ test('a removed user is signed out at once; the confirmation can be '
     }
 });
 
+test('a colleague who forgot theirs gets a new password from "New '
+     + 'password…": a short one is refused in the dialog, their browser is '
+     + 'signed out, they sign in with the new one; one\'s own row has none',
+async () => {
+    const DEE = { email: 'dee@harbor.example', password: 'dee forgot it 1' };
+    const deeId = await addUser(ctx.cluster, org(), DEE.email, DEE.password);
+    const dee = await web.newPage({ width: 1200, height: 800 });
+    const page = await web.newPage({ width: 1200, height: 800 });
+    try {
+        await signIn(dee, ctx.cluster, DEE);
+        await openTeam(page, BEA);
+        await rowOf(page, DEE.email).waitFor();
+        assert.equal(await page.getByRole('button',
+            { name: `New password for ${BEA.email}` }).count(), 0);
+
+        const open = page.getByRole('button',
+            { name: `New password for ${DEE.email}` });
+        await open.click();
+        const dialog = page.getByRole('dialog',
+            { name: 'Give a new password' });
+        await dialog.waitFor();
+        const field = dialog.getByLabel('Their new password');
+        assert.equal(await page.evaluate(() => document.activeElement.id),
+                     'team-new-password');
+        assert.match(await dialog.textContent(),
+                     /signed out everywhere and sign in with the password/);
+        await field.fill('short');
+        await dialog.getByRole('button', { name: 'Set password' }).click();
+        await page.locator('#team-password-error:not(:empty)').waitFor();
+        assert.equal(await field.getAttribute('aria-invalid'), 'true');
+        assert.equal(await dialog.isVisible(), true);
+
+        await field.fill('dee starts over 2');
+        await dialog.getByRole('button', { name: 'Set password' }).click();
+        await dialog.waitFor({ state: 'hidden' });
+        await page.locator('#team-status', { hasText:
+            `${DEE.email} signs in with the new password now.` }).waitFor();
+        assert.equal(await focusedLabel(page), `New password for ${DEE.email}`);
+
+        // Dee's browser is back at signing in; the new password is theirs
+        await dee.getByText('Your session has ended').waitFor();
+        assert.equal((await login(ctx.cluster, DEE.email, DEE.password))
+            .status, 401);
+        assert.equal((await login(ctx.cluster, DEE.email,
+                                  'dee starts over 2')).status, 200);
+
+        // Escape sets nothing, and what was typed is gone
+        await open.click();
+        await field.fill('never sent 1234');
+        await page.keyboard.press('Escape');
+        await dialog.waitFor({ state: 'hidden' });
+        await open.click();
+        assert.equal(await field.inputValue(), '');
+        await dialog.getByRole('button', { name: 'Cancel' }).click();
+        await dialog.waitFor({ state: 'hidden' });
+        assert.equal((await login(ctx.cluster, DEE.email,
+                                  'dee starts over 2')).status, 200);
+    } finally {
+        await dee.context().close();
+        await page.context().close();
+        /* the team as the tests after this one know it */
+        const bea = (await login(ctx.cluster, BEA.email, BEA.password))
+            .cookie;
+        assert.equal((await sessionApi(ctx.cluster, `/api/v1/users/${deeId}`,
+                                       bea, { method: 'DELETE' })).status,
+                     204);
+    }
+});
+
 test('a colleague\'s changes to the team show at once', async () => {
     const bea = (await login(ctx.cluster, BEA.email, BEA.password)).cookie;
     const maxId = (await api(ctx.cluster, '/api/v1/users', org().token))
@@ -358,6 +429,7 @@ test('a member sees the team with no way to change it', async () => {
             .allTextContents(), ['Billing contact', 'Member']);
         assert.equal(await page.locator('#team-list select').count(), 0);
         assert.equal(await page.locator('.team-remove').count(), 0);
+        assert.equal(await page.locator('.team-password').count(), 0);
         assert.equal(await page.locator('#team-form').isVisible(), false);
     } finally {
         await page.context().close();

@@ -1,6 +1,7 @@
 // The team through the real nginx: anyone of an organization lists its
 // users, a billing contact adds one (who signs in with the first
-// password), changes a role (at once, in sessions already open) and
+// password), changes a role (at once, in sessions already open), gives a
+// colleague who forgot theirs a new password (signed out everywhere) and
 // removes a user (signed out everywhere, tokens revoked, free to come
 // back); the organization always keeps a billing contact.
 
@@ -233,6 +234,50 @@ test('a removed user is signed out everywhere, their tokens stop, and '
     assert.equal(again.json.role, 'billing');
     // the revoked token stays revoked
     assertError(await api(cluster, '/api/v1/me', token), 401);
+});
+
+test('a billing contact gives a colleague who forgot theirs a new '
+    + 'password: their old one and every session end, the new one signs '
+    + 'in; not their own (it needs the current one), not another '
+    + 'organization\'s user, not by a member', async () => {
+    const cluster = await ready();
+    const pat = await signIn(cluster, PAT);
+    const sam = await signIn(cluster, SAM);
+    const token = (await inboxctl(cluster.store, 'token', 'create', orgA.id,
+                                  '--user', SAM.email)).trim();
+    const reset = (cookie, id, body) => sessionApi(cluster,
+        `/api/v1/users/${id}/password`, cookie, { method: 'POST', body });
+
+    const res = await reset(pat, ids.sam, { password: 'sam starts over 1' });
+    assert.equal(res.status, 204, res.text);
+    assert.equal(res.text, '');
+    assertError(await sessionApi(cluster, '/api/v1/me', sam,
+                                 { csrf: false }), 401, 'unauthenticated');
+    assertError(await login(cluster, SAM.email, SAM.password), 401,
+                'unauthenticated');
+    const fresh = await login(cluster, SAM.email, 'sam starts over 1');
+    assert.equal(fresh.status, 200, fresh.text);
+    // an API token is no password: it goes on
+    assert.equal((await api(cluster, '/api/v1/me', token)).status, 200);
+
+    assertError(await reset(pat, ids.pat, { password: 'pat starts over 1' }),
+                403, 'forbidden');
+    assertError(await reset(pat, ids.zed, { password: 'zed taken over 1' }),
+                404, 'not_found');
+    assert.equal(assertError(await reset(pat, ids.sam, { password: 'short' }),
+                             400).field, 'password');
+    assert.equal(assertError(await reset(pat, ids.sam, {}), 400).field,
+                 'password');
+    assertError(await reset(fresh.cookie, ids.pat,
+                            { password: 'sam takes over 1' }),
+                403, 'forbidden');
+    // the refusals changed nothing
+    assert.equal((await login(cluster, PAT.email, PAT.password)).status, 200);
+    assert.equal((await login(cluster, SAM.email, 'sam starts over 1'))
+        .status, 200);
+    assert.equal((await login(cluster, 'zed@other.example',
+                              'zed password 9')).status, 200);
+    assert.doesNotMatch(cluster.errorLog(), /starts over|taken over/);
 });
 
 errorLogIsCleanTest(ctx);

@@ -11247,17 +11247,10 @@ awaits_response(fixture_t *f, const char *conversation_id)
 
 
 /*
- * A campaign or poll is no response: a contact who wrote and had no
- * answer still waits after one is handed to the thread, though it is
- * the thread's last message; a person's reply is the response, and a
- * message the contact sent before it, stored late, leaves it answered.
- */
-
-
-/*
- * A keyword awaits no response (the carrier answers it here), and an
- * opt-out is the response to what came before it: no reply can go to
- * the contact now, so the thread leaves Unresponded.  A message newer
+ * A keyword answered awaits no response (the carrier answers it here),
+ * and an opt-out is the response to what came before it: no reply can go
+ * to the contact now, so the thread leaves Unresponded; an opt-in word
+ * that opted no one in ("Yes") waits as any message.  A message newer
  * than the opt-out (one the carrier delivered late, or after a START)
  * still waits.
  */
@@ -11341,8 +11334,25 @@ TEST(a_keyword_awaits_no_response_and_an_opt_out_ends_the_wait)
               INBOX_OK);
     CHECK_INT(awaits_response(&f, r.conversation_id), 1);
 
+    /* "Yes" from a contact who never opted out opts nothing in: no one
+     * answers it, and it waits as any message */
+    inbound_init(&m, "SM9", BOB, NUMBER2, "Yes", T0);
+    CHECK_INT(inbox_store_inbound_ingest(f.store, &m.in, 1, &r, NULL, NULL),
+              INBOX_OK);
+    CHECK_INT(r.keyword, INBOX_KEYWORD_OPT_IN);
+    CHECK_INT(r.opt_changed, 0);
+    CHECK_INT(awaits_response(&f, r.conversation_id), 1);
+
     fixture_close(&f);
 }
+
+
+/*
+ * A campaign or poll is no response: a contact who wrote and had no
+ * answer still waits after one is handed to the thread, though it is
+ * the thread's last message; a person's reply is the response, and a
+ * message the contact sent before it, stored late, leaves it answered.
+ */
 TEST(a_campaign_leaves_a_thread_unresponded_and_a_reply_ends_it)
 {
     char                       id[INBOX_ID_MAX], poll[INBOX_ID_MAX];
@@ -15496,12 +15506,16 @@ all_counted(fixture_t *f)
  */
 TEST(a_campaigns_message_alone_lists_no_thread_an_answer_or_a_reply_does)
 {
-    char                   id[INBOX_ID_MAX], bob[INBOX_ID_MAX],
-                           carol[INBOX_ID_MAX], dan[INBOX_ID_MAX];
-    int64_t                tomorrow;
-    fixture_t              f;
-    inbox_conversation_t   c;
-    inbox_ingest_result_t  in;
+    char                       id[INBOX_ID_MAX], bob[INBOX_ID_MAX],
+                               carol[INBOX_ID_MAX], dan[INBOX_ID_MAX];
+    char                       needle[64 + INBOX_ID_MAX];
+    size_t                     i, framed;
+    int64_t                    tomorrow;
+    fixture_t                  f;
+    inbox_event_list_t         events;
+    inbox_conversation_t       c;
+    inbox_ingest_result_t      in;
+    inbox_campaign_dispatch_t  d;
 
     FIXTURE(&f);
     CHECK_INT(inbox_store_credits_grant(f.store, f.org, 10, NULL), INBOX_OK);
@@ -15512,7 +15526,26 @@ TEST(a_campaigns_message_alone_lists_no_thread_an_answer_or_a_reply_does)
 
     CHECK_INT(campaign_new(&f, NULL, id), 0);
     CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_SEND, NOON), INBOX_OK);
-    CHECK_INT(dispatch(&f, NOON, 10).handed, 4);
+    memset(&events, 0, sizeof(events));
+    CHECK_INT(inbox_store_campaign_dispatch(f.store, NOON, 10, &d, &events,
+                                            NULL), INBOX_OK);
+    CHECK_INT(d.handed, 4);
+
+    /* the frames say so too: Bob's thread has no activity */
+    snprintf(needle, sizeof(needle), "\"conversation\":{\"id\":\"%s\"",
+             bob);
+    framed = 0;
+    for (i = 0; i < events.count; i++) {
+        if (strstr(events.items[i].json, "\"type\":\"conversation.updated\"")
+            != NULL && strstr(events.items[i].json, needle) != NULL)
+        {
+            CHECK(strstr(events.items[i].json, "\"last_activity_at\":null")
+                  != NULL);
+            framed++;
+        }
+    }
+    CHECK_INT(framed, 1);
+    inbox_event_list_free(&events);
 
     /* Alice's two-way thread ends with it; the others are in no list */
     CHECK_INT(list_count(&f, INBOX_FILTER_ALL, NULL), 1);

@@ -2527,6 +2527,54 @@ TEST(threads_stored_before_their_responses_times_are_given_them_once)
 }
 
 
+/*
+ * Threads that campaigns alone had listed leave the lists at the store's
+ * first use, as SQLite's migration 41 takes them out: the messages of
+ * each thread grouped, those with none inbound and none a reply merged
+ * in, unlisted only where no write since gave them a message, a wait or
+ * a response; the store's record is marked, so that later uses only read
+ * it, and a failed aggregate leaves it unmarked.
+ */
+TEST(threads_campaigns_alone_listed_leave_the_lists_once)
+{
+    fake_t          fake;
+    inbox_error_t   err;
+    inbox_store_t  *store;
+
+    store = fake_open(&fake);
+
+    fake.replies[0] = CURSOR("{\"_id\": \"store\", \"created_at\": "
+                             DATE(EARLIER) "}");
+    CHECK_INT(inbox_mongo_two_way_backfill((inbox_mongo_store_t *) store,
+                                           &err), INBOX_OK);
+    golden_check(&fake, "two_way_backfill");
+    /* the record, the aggregate merged into the threads, the mark */
+    CHECK_INT(fake.commands, 3);
+    CHECK(log_has(&fake, "\"into\" : \"conversations\""));
+    CHECK(log_has(&fake, "\"two_way\" : false"));
+    CHECK(log_has(&fake, "\"two_way\" : { \"$numberInt\" : \"1\" }"));
+
+    /* marked: read, nothing else */
+    fake_reset(&fake);
+    fake.replies[0] = CURSOR("{\"_id\": \"store\", \"two_way\":"
+                             " {\"$numberInt\": \"1\"}}");
+    CHECK_INT(inbox_mongo_two_way_backfill((inbox_mongo_store_t *) store,
+                                           &err), INBOX_OK);
+    CHECK_INT(fake.commands, 1);
+
+    /* an aggregate that fails leaves the store unmarked, to be done again */
+    fake_reset(&fake);
+    fake.replies[1] = "{\"ok\": 0, \"code\": 10107,"
+                      " \"errmsg\": \"not primary\"}";
+    CHECK(inbox_mongo_two_way_backfill((inbox_mongo_store_t *) store,
+                                       &err) != INBOX_OK);
+    CHECK_INT(fake.commands, 2);
+    CHECK(!log_has(&fake, "\"update\" : \"health\""));
+
+    fake_close(&fake, store);
+}
+
+
 TEST(real_driver_without_a_server_is_unavailable)
 {
     char             id[INBOX_ID_MAX];

@@ -237,8 +237,9 @@ class ReplicaSet:
         self.contact_events = []
         self.conversations = []
         # made with the store, and so marked: every name has its key, every
-        # thread its responses' times
-        self.health = {'_id': 'store', 'search_names': 1, 'responses': 1}
+        # thread its responses' times, no thread listed by campaigns alone
+        self.health = {'_id': 'store', 'search_names': 1, 'responses': 1,
+                       'two_way': 1}
         self.answers = {}
         self.writes = []          # (member, command, txnNumber) received
         self.cursors = {}         # id: (collection, documents left)

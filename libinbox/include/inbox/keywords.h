@@ -63,10 +63,12 @@ inbox_keyword_t inbox_keyword_match(const char *body, size_t len,
 /*
  * What a message does to its thread's wait for a response
  * (inbox_conversation_unresponded), by its keyword (INBOX_KEYWORD_NONE:
- * none): a message waits for one, a keyword does not (the inbox or the
- * carrier answers it), and an opt-out also ends the wait of the messages
- * before it, since no reply can go to the contact now (it counts as
- * their response).
+ * none) and whether it opted its contact out or in (opt_changed): a
+ * message waits for one; HELP and an opt-in that opted back in do not
+ * (the inbox or the carrier answers them); an opt-out ends the wait of
+ * the messages before it too, since no reply can go to the contact now
+ * (it counts as their response).  An opt-in word from a contact who was
+ * not opted out ("Yes") is a message like any other, and waits.
  */
 typedef enum {
     INBOX_WAIT_STARTS = 0,
@@ -74,7 +76,7 @@ typedef enum {
     INBOX_WAIT_ENDS
 } inbox_wait_t;
 
-inbox_wait_t inbox_keyword_wait(inbox_keyword_t keyword);
+inbox_wait_t inbox_keyword_wait(inbox_keyword_t keyword, int opt_changed);
 
 /*
  * Whether the inbox answers a keyword message it stored now (at, ms): an

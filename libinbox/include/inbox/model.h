@@ -181,8 +181,8 @@ typedef struct {
         int64_t            at;
         /* who sent an outbound one, for a list to say ("You:", a
          * colleague, a campaign): the user, else the campaign or poll;
-         * both "" for an inbound one, an automatic answer or an API
-         * token's reply */
+         * both "" for an inbound one, an automatic answer or an
+         * organization-wide API token's reply */
         char               sent_by[INBOX_ID_MAX];
         char               campaign_id[INBOX_ID_MAX];
     } last_message;
@@ -356,17 +356,18 @@ void inbox_conversation_last_preview(inbox_conversation_t *c,
     const inbox_preview_t *preview);
 
 /*
- * A new inbound message in c (as stored: its id, when, preview, keyword):
- * one more unread, an archived thread comes back to the default view,
- * and the last message and activity follow it unless an older message
- * arrives late (a carrier's retry), which leaves them on the newer one
- * (inbox_conversation_newer).  It waits for a response unless one is
- * newer (inbox_conversation_unresponded) or it is a keyword; an opt-out
- * is the response to what came before it (inbox_keyword_wait).
+ * A new inbound message in c (as stored: its id, when, preview, and what
+ * it does to the wait, inbox_keyword_wait): one more unread, an archived
+ * thread comes back to the default view, and the last message and
+ * activity follow it unless an older message arrives late (a carrier's
+ * retry), which leaves them on the newer one (inbox_conversation_newer).
+ * It waits for a response unless one is newer
+ * (inbox_conversation_unresponded) or it is a keyword answered; an
+ * opt-out is the response to what came before it.
  */
 void inbox_conversation_receive(inbox_conversation_t *c,
     const char *message_id, int64_t at, const inbox_preview_t *preview,
-    inbox_keyword_t keyword);
+    inbox_wait_t wait);
 
 /*
  * A person's action on c, changing its flags in place.  Returns 1 when c

@@ -509,6 +509,7 @@ inbox_mongo_health_record(inbox_mongo_store_t *ms, inbox_error_t *err)
                          INBOX_MONGO_SEARCH_NAMES, BCON_INT32(1),
                          INBOX_MONGO_RESPONSES, BCON_INT32(1),
                          INBOX_MONGO_TWO_WAY, BCON_INT32(1),
+                         INBOX_MONGO_OPT_OUT_WAITS, BCON_INT32(1),
                      "}", "}",
                      "upsert", BCON_BOOL(true),
                  "}", "]",
@@ -569,6 +570,11 @@ inbox_mongo_ensure_indexes(inbox_mongo_store_t *ms, inbox_error_t *err)
     }
 
     rc = inbox_mongo_two_way_backfill(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    rc = inbox_mongo_opt_out_waits_backfill(ms, err);
     if (rc != INBOX_OK) {
         return rc;
     }

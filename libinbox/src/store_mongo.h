@@ -341,6 +341,12 @@ inbox_status_t inbox_mongo_responses_backfill(inbox_mongo_store_t *ms,
 #define INBOX_MONGO_TWO_WAY         "two_way"
 inbox_status_t inbox_mongo_two_way_backfill(inbox_mongo_store_t *ms,
     inbox_error_t *err);
+/* Threads an opt-out the carrier answered had left waiting for a response
+ * (before an opt-out ended the wait, inbox_keyword_wait) answered at its
+ * time, once a store, as SQLite's migration 42 does. */
+#define INBOX_MONGO_OPT_OUT_WAITS   "opt_out_waits"
+inbox_status_t inbox_mongo_opt_out_waits_backfill(inbox_mongo_store_t *ms,
+    inbox_error_t *err);
 /* A page of a list, newest first by (time_field, _id) (store_mongo_page.c).
  */
 typedef struct {

@@ -624,3 +624,84 @@ inbox_mongo_two_way_backfill(inbox_mongo_store_t *ms, inbox_error_t *err)
 
     return inbox_mongo_upgrade_mark(ms, INBOX_MONGO_TWO_WAY, err);
 }
+
+
+/*
+ * The opted-out contacts' threads still waiting for a response to what
+ * came before the opt-out are answered at its time: one aggregate of the
+ * opted-out contacts merged into their conversations, each changed only
+ * while its wait is still that old (a message since waits on).  Then the
+ * store's record is marked so that later uses skip it.
+ */
+inbox_status_t
+inbox_mongo_opt_out_waits_backfill(inbox_mongo_store_t *ms,
+    inbox_error_t *err)
+{
+    int             done;
+    bson_t          batch;
+    inbox_status_t  rc;
+
+    rc = inbox_mongo_upgrade_done(ms, INBOX_MONGO_OPT_OUT_WAITS, &done, err);
+    if (rc != INBOX_OK || done) {
+        return rc;
+    }
+
+#define INBOX_MONGO_WAITS_BEFORE                                              \
+    "{", "$and", "[",                                                         \
+        "{", "$ne", "[",                                                      \
+            "{", "$ifNull", "[", BCON_UTF8("$unresponded_at"), BCON_NULL,    \
+            "]", "}",                                                         \
+            BCON_NULL,                                                        \
+        "]", "}",                                                             \
+        "{", "$lte", "[",                                                     \
+            BCON_UTF8("$unresponded_at"), BCON_UTF8("$$new.opted_out_at"),   \
+        "]", "}",                                                             \
+    "]", "}"
+
+    rc = inbox_mongo_run_cursor(ms,
+        BCON_NEW("aggregate", BCON_UTF8("contacts"),
+                 "pipeline", "[",
+                     "{", "$match", "{",
+                         "opted_out", BCON_BOOL(true),
+                         "conversation_id", "{", "$exists", BCON_BOOL(true),
+                         "}",
+                     "}", "}",
+                     "{", "$project", "{",
+                         "_id", BCON_UTF8("$conversation_id"),
+                         "opted_out_at", BCON_INT32(1),
+                     "}", "}",
+                     "{", "$merge", "{",
+                         "into", BCON_UTF8("conversations"),
+                         "on", BCON_UTF8("_id"),
+                         "whenMatched", "[", "{", "$set", "{",
+                             "responded_at", "{", "$cond", "[",
+                                 INBOX_MONGO_WAITS_BEFORE,
+                                 "{", "$max", "[",
+                                     BCON_UTF8("$responded_at"),
+                                     BCON_UTF8("$$new.opted_out_at"),
+                                 "]", "}",
+                                 BCON_UTF8("$responded_at"),
+                             "]", "}",
+                             "unresponded_at", "{", "$cond", "[",
+                                 INBOX_MONGO_WAITS_BEFORE,
+                                 BCON_NULL,
+                                 BCON_UTF8("$unresponded_at"),
+                             "]", "}",
+                         "}", "}", "]",
+                         "whenNotMatched", BCON_UTF8("discard"),
+                     "}", "}",
+                 "]",
+                 "allowDiskUse", BCON_BOOL(true),
+                 "cursor", "{", "}"),
+        &batch, err);
+
+#undef INBOX_MONGO_WAITS_BEFORE
+
+    bson_destroy(&batch);
+
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    return inbox_mongo_upgrade_mark(ms, INBOX_MONGO_OPT_OUT_WAITS, err);
+}

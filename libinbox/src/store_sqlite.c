@@ -1321,7 +1321,22 @@ static const char *inbox_sqlite_migrations[] = {
     "UPDATE conversations SET last_activity_at = 0"
     "  WHERE last_activity_at > 0 AND NOT EXISTS ("
     "    SELECT 1 FROM messages m WHERE m.conversation_id = conversations.id"
-    "    AND (m.direction = 'inbound' OR m.campaign_id IS NULL));"
+    "    AND (m.direction = 'inbound' OR m.campaign_id IS NULL));",
+
+    /*
+     * 42: an opt-out is the response to what came before it (no reply
+     * can go to the contact; inbox_keyword_wait): the threads an opt-out
+     * the carrier answered had left waiting are answered at its time.
+     */
+    "UPDATE conversations SET"
+    "  responded_at = max(coalesce(responded_at, 0),"
+    "    (SELECT opted_out_at FROM contacts"
+    "     WHERE id = conversations.contact_id)),"
+    "  unresponded_at = NULL"
+    "  WHERE unresponded_at IS NOT NULL AND EXISTS ("
+    "    SELECT 1 FROM contacts ct WHERE ct.id = conversations.contact_id"
+    "    AND ct.opted_out = 1"
+    "    AND ct.opted_out_at >= conversations.unresponded_at);"
 };
 
 #define INBOX_SQLITE_VERSION                                                  \

@@ -2575,6 +2575,50 @@ TEST(threads_campaigns_alone_listed_leave_the_lists_once)
 }
 
 
+/*
+ * Threads an opt-out the carrier answered had left waiting are answered
+ * at the store's first use, as SQLite's migration 42 does: the opted-out
+ * contacts merged into their threads, changed only while the wait is no
+ * newer than the opt-out; marked once, and left unmarked by a failure.
+ */
+TEST(threads_an_opt_out_left_waiting_are_answered_once)
+{
+    fake_t          fake;
+    inbox_error_t   err;
+    inbox_store_t  *store;
+
+    store = fake_open(&fake);
+
+    fake.replies[0] = CURSOR("{\"_id\": \"store\", \"created_at\": "
+                             DATE(EARLIER) "}");
+    CHECK_INT(inbox_mongo_opt_out_waits_backfill(
+                  (inbox_mongo_store_t *) store, &err), INBOX_OK);
+    golden_check(&fake, "opt_out_waits_backfill");
+    CHECK_INT(fake.commands, 3);
+    CHECK(log_has(&fake, "\"aggregate\" : \"contacts\""));
+    CHECK(log_has(&fake, "\"$$new.opted_out_at\""));
+    CHECK(log_has(&fake,
+                  "\"opt_out_waits\" : { \"$numberInt\" : \"1\" }"));
+
+    fake_reset(&fake);
+    fake.replies[0] = CURSOR("{\"_id\": \"store\", \"opt_out_waits\":"
+                             " {\"$numberInt\": \"1\"}}");
+    CHECK_INT(inbox_mongo_opt_out_waits_backfill(
+                  (inbox_mongo_store_t *) store, &err), INBOX_OK);
+    CHECK_INT(fake.commands, 1);
+
+    fake_reset(&fake);
+    fake.replies[1] = "{\"ok\": 0, \"code\": 10107,"
+                      " \"errmsg\": \"not primary\"}";
+    CHECK(inbox_mongo_opt_out_waits_backfill((inbox_mongo_store_t *) store,
+                                             &err) != INBOX_OK);
+    CHECK_INT(fake.commands, 2);
+    CHECK(!log_has(&fake, "\"update\" : \"health\""));
+
+    fake_close(&fake, store);
+}
+
+
 TEST(real_driver_without_a_server_is_unavailable)
 {
     char             id[INBOX_ID_MAX];

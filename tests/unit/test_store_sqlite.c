@@ -1825,7 +1825,7 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
     UNDO_SCHEMA_8                                                           \
     "DROP TABLE contact_tags; DROP INDEX contacts_by_created;"
 
-#define SCHEMA_NOW  41
+#define SCHEMA_NOW  42
 
 
 /* A draft to all contacts, cancelled by a person at T0; its id. */
@@ -1962,6 +1962,59 @@ person_replies(fixture_t *f, const char *conversation_id)
     inbox_reply_result_free(&result);
 
     return rc;
+}
+
+
+/*
+ * Migration 42: a thread an opt-out left waiting (a STOP the carrier
+ * answered, before an opt-out ended the wait) waits no more; one whose
+ * contact is not opted out, or wrote after opting out, still waits.
+ */
+TEST(migrating_ends_the_waits_an_opt_out_left)
+{
+    fixture_t              f;
+    inbound_t              m;
+    inbox_ingest_result_t  alice, bob, carol;
+
+    FIXTURE(&f);
+
+    inbound_init(&m, "SM1", ALICE, NUMBER, "where is my order?", T0);
+    CHECK_INT(inbox_store_inbound_ingest(f.store, &m.in, 1, &alice, NULL,
+                                         NULL), INBOX_OK);
+    inbound_init(&m, "SM2", ALICE, NUMBER, "STOP", T0 + MINUTE);
+    CHECK_INT(inbox_store_inbound_ingest(f.store, &m.in, 1, &alice, NULL,
+                                         NULL), INBOX_OK);
+    inbound_init(&m, "SM3", BOB, NUMBER, "are you open?", T0);
+    CHECK_INT(inbox_store_inbound_ingest(f.store, &m.in, 1, &bob, NULL,
+                                         NULL), INBOX_OK);
+    inbound_init(&m, "SM4", "+15550001111", NUMBER, "STOP", T0);
+    CHECK_INT(inbox_store_inbound_ingest(f.store, &m.in, 1, &carol, NULL,
+                                         NULL), INBOX_OK);
+    inbound_init(&m, "SM5", "+15550001111", NUMBER, "one more thing",
+                 T0 + MINUTE);
+    CHECK_INT(inbox_store_inbound_ingest(f.store, &m.in, 1, &carol, NULL,
+                                         NULL), INBOX_OK);
+    CHECK_INT(list_count(&f, INBOX_FILTER_UNRESPONDED, NULL), 2);
+
+    /* Alice's thread as a carrier-answered STOP left it before 42 */
+    CHECK_INT(db_exec(&f, "UPDATE conversations SET unresponded_at = %lld,"
+                      " responded_at = NULL WHERE id = %s;",
+                      (long long) T0, alice.conversation_id), SQLITE_OK);
+    CHECK_INT(list_count(&f, INBOX_FILTER_UNRESPONDED, NULL), 3);
+    inbox_store_close(f.store);
+    f.store = NULL;
+
+    CHECK_INT(db_exec(&f, "PRAGMA user_version = 41;"), SQLITE_OK);
+
+    f.store = store_open(f.path);
+    CHECK(f.store != NULL);
+    CHECK_INT(db_int(&f, "PRAGMA user_version"), SCHEMA_NOW);
+    CHECK(!list_shows(&f, INBOX_FILTER_UNRESPONDED, NULL, ALICE));
+    CHECK(list_shows(&f, INBOX_FILTER_UNRESPONDED, NULL, BOB));
+    CHECK(list_shows(&f, INBOX_FILTER_UNRESPONDED, NULL, "+15550001111"));
+    CHECK_INT(list_count(&f, INBOX_FILTER_UNRESPONDED, NULL), 2);
+
+    fixture_close(&f);
 }
 
 

@@ -238,8 +238,9 @@ class ReplicaSet:
         self.conversations = []
         # made with the store, and so marked: every name has its key, every
         # thread its responses' times, no thread listed by campaigns alone
+        # nor left waiting by an opt-out
         self.health = {'_id': 'store', 'search_names': 1, 'responses': 1,
-                       'two_way': 1}
+                       'two_way': 1, 'opt_out_waits': 1}
         self.answers = {}
         self.writes = []          # (member, command, txnNumber) received
         self.cursors = {}         # id: (collection, documents left)

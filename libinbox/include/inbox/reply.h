@@ -121,11 +121,12 @@ inbox_status_t inbox_reply_message(inbox_message_t *m,
 
 /*
  * A reply stored in c (m: its id, time, sender; preview), a person's or
- * a keyword's answer: it becomes the thread's last message and activity unless a
+ * a keyword's answer: it becomes the thread's last message unless a
  * newer message is there (inbox_conversation_newer: a keyword's answer
  * is timed just after its message, and a reply may have been stored
- * after that message was read and before it was written), and it is the
- * thread's response: the thread is no longer "unresponded"
+ * after that message was read and before it was written), moves its
+ * activity up to its time (listing a thread that had none), and it is
+ * the thread's response: the thread is no longer "unresponded"
  * (inbox_conversation_unresponded) unless an inbound message is newer
  * still.  Unread count, archive and star stay as the person left them.
  */

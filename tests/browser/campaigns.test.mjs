@@ -7,7 +7,9 @@
 // replies answer it by number and by text; a refusal showing the server's
 // message with the form kept; a campaign with an image; the contact
 // panel's campaigns, poll answers and timeline (one the carrier refused
-// because the contact opted out there: not sent); the previews on an
+// because the contact opted out there: not sent; a campaign alone lists
+// no thread, and the list names the campaign before a thread's last
+// message); the previews on an
 // unlimited plan; the form offering every tag of the organization,
 // with its count; a campaign scheduled before the 10-segment rule,
 // whose card says why the sender cancelled it and what to do, where a

@@ -497,6 +497,31 @@ inbox_mongo_upgrade_mark(inbox_mongo_store_t *ms, const char *mark,
 }
 
 
+inbox_status_t
+inbox_mongo_upgrade_aggregate(inbox_mongo_store_t *ms, const char *mark,
+    bson_t *command, inbox_error_t *err)
+{
+    int             done;
+    bson_t          batch;
+    inbox_status_t  rc;
+
+    rc = inbox_mongo_upgrade_done(ms, mark, &done, err);
+    if (rc != INBOX_OK || done) {
+        bson_destroy(command);
+        return rc;
+    }
+
+    rc = inbox_mongo_run_cursor(ms, command, &batch, err);
+    bson_destroy(&batch);
+
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    return inbox_mongo_upgrade_mark(ms, mark, err);
+}
+
+
 static inbox_status_t
 inbox_mongo_health_record(inbox_mongo_store_t *ms, inbox_error_t *err)
 {

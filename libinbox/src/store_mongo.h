@@ -325,6 +325,11 @@ inbox_status_t inbox_mongo_upgrade_done(inbox_mongo_store_t *ms,
     const char *mark, int *done, inbox_error_t *err);
 inbox_status_t inbox_mongo_upgrade_mark(inbox_mongo_store_t *ms,
     const char *mark, inbox_error_t *err);
+/* An upgrade made of one aggregate that merges what it finds (command,
+ * destroyed here): run unless the store's record has mark, then marked;
+ * one that fails leaves it unmarked, to be run again. */
+inbox_status_t inbox_mongo_upgrade_aggregate(inbox_mongo_store_t *ms,
+    const char *mark, bson_t *command, inbox_error_t *err);
 #define INBOX_MONGO_SEARCH_NAMES    "search_names"
 inbox_status_t inbox_mongo_search_names_backfill(inbox_mongo_store_t *ms,
     inbox_error_t *err);

@@ -443,20 +443,13 @@ inbox_mongo_act_write(inbox_mongo_store_t *ms, const bson_oid_t *org,
 inbox_status_t
 inbox_mongo_responses_backfill(inbox_mongo_store_t *ms, inbox_error_t *err)
 {
-    int             done;
-    bson_t          batch;
     inbox_status_t  rc;
-
-    rc = inbox_mongo_upgrade_done(ms, INBOX_MONGO_RESPONSES, &done, err);
-    if (rc != INBOX_OK || done) {
-        return rc;
-    }
 
 #define INBOX_MONGO_UNWRITTEN                                                 \
     "{", "$eq", "[", "{", "$type", BCON_UTF8("$responded_at"), "}",          \
         BCON_UTF8("missing"), "]", "}"
 
-    rc = inbox_mongo_run_cursor(ms,
+    rc = inbox_mongo_upgrade_aggregate(ms, INBOX_MONGO_RESPONSES,
         BCON_NEW("aggregate", BCON_UTF8("messages"),
                  "pipeline", "[",
                      "{", "$match", "{", "$or", "[",
@@ -516,17 +509,11 @@ inbox_mongo_responses_backfill(inbox_mongo_store_t *ms, inbox_error_t *err)
                  "]",
                  "allowDiskUse", BCON_BOOL(true),
                  "cursor", "{", "}"),
-        &batch, err);
+        err);
 
 #undef INBOX_MONGO_UNWRITTEN
 
-    bson_destroy(&batch);
-
-    if (rc != INBOX_OK) {
-        return rc;
-    }
-
-    return inbox_mongo_upgrade_mark(ms, INBOX_MONGO_RESPONSES, err);
+    return rc;
 }
 
 
@@ -542,16 +529,7 @@ inbox_mongo_responses_backfill(inbox_mongo_store_t *ms, inbox_error_t *err)
 inbox_status_t
 inbox_mongo_two_way_backfill(inbox_mongo_store_t *ms, inbox_error_t *err)
 {
-    int             done;
-    bson_t          batch;
-    inbox_status_t  rc;
-
-    rc = inbox_mongo_upgrade_done(ms, INBOX_MONGO_TWO_WAY, &done, err);
-    if (rc != INBOX_OK || done) {
-        return rc;
-    }
-
-    rc = inbox_mongo_run_cursor(ms,
+    return inbox_mongo_upgrade_aggregate(ms, INBOX_MONGO_TWO_WAY,
         BCON_NEW("aggregate", BCON_UTF8("messages"),
                  "pipeline", "[",
                      "{", "$group", "{",
@@ -614,15 +592,7 @@ inbox_mongo_two_way_backfill(inbox_mongo_store_t *ms, inbox_error_t *err)
                  "]",
                  "allowDiskUse", BCON_BOOL(true),
                  "cursor", "{", "}"),
-        &batch, err);
-
-    bson_destroy(&batch);
-
-    if (rc != INBOX_OK) {
-        return rc;
-    }
-
-    return inbox_mongo_upgrade_mark(ms, INBOX_MONGO_TWO_WAY, err);
+        err);
 }
 
 
@@ -637,14 +607,7 @@ inbox_status_t
 inbox_mongo_opt_out_waits_backfill(inbox_mongo_store_t *ms,
     inbox_error_t *err)
 {
-    int             done;
-    bson_t          batch;
     inbox_status_t  rc;
-
-    rc = inbox_mongo_upgrade_done(ms, INBOX_MONGO_OPT_OUT_WAITS, &done, err);
-    if (rc != INBOX_OK || done) {
-        return rc;
-    }
 
 #define INBOX_MONGO_WAITS_BEFORE                                              \
     "{", "$and", "[",                                                         \
@@ -658,7 +621,7 @@ inbox_mongo_opt_out_waits_backfill(inbox_mongo_store_t *ms,
         "]", "}",                                                             \
     "]", "}"
 
-    rc = inbox_mongo_run_cursor(ms,
+    rc = inbox_mongo_upgrade_aggregate(ms, INBOX_MONGO_OPT_OUT_WAITS,
         BCON_NEW("aggregate", BCON_UTF8("contacts"),
                  "pipeline", "[",
                      "{", "$match", "{",
@@ -693,15 +656,9 @@ inbox_mongo_opt_out_waits_backfill(inbox_mongo_store_t *ms,
                  "]",
                  "allowDiskUse", BCON_BOOL(true),
                  "cursor", "{", "}"),
-        &batch, err);
+        err);
 
 #undef INBOX_MONGO_WAITS_BEFORE
 
-    bson_destroy(&batch);
-
-    if (rc != INBOX_OK) {
-        return rc;
-    }
-
-    return inbox_mongo_upgrade_mark(ms, INBOX_MONGO_OPT_OUT_WAITS, err);
+    return rc;
 }

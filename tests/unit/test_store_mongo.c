@@ -2482,13 +2482,18 @@ TEST(names_stored_before_search_names_are_given_theirs_once)
 
 
 /*
- * Threads stored before their responses' times existed are given them at
- * the store's first use, from their messages (campaigns' left out), only
- * where a write since has not; the store's record is marked, so that
- * later uses only read it, and a failed aggregate leaves it unmarked.
+ * A one-time upgrade of the store (upgrade, marked mark): at its first use
+ * the record is read, one aggregate (which shows, and golden holds) is
+ * merged into the threads and the record marked; once marked, only the
+ * record is read; an aggregate that fails leaves it unmarked, to be run
+ * again.
  */
-TEST(threads_stored_before_their_responses_times_are_given_them_once)
+static void
+upgrade_runs_once(inbox_status_t (*upgrade)(inbox_mongo_store_t *,
+    inbox_error_t *), const char *mark, const char *golden,
+    const char *shows)
 {
+    char            marked[256];
     fake_t          fake;
     inbox_error_t   err;
     inbox_store_t  *store;
@@ -2497,33 +2502,47 @@ TEST(threads_stored_before_their_responses_times_are_given_them_once)
 
     fake.replies[0] = CURSOR("{\"_id\": \"store\", \"created_at\": "
                              DATE(EARLIER) "}");
-    CHECK_INT(inbox_mongo_responses_backfill((inbox_mongo_store_t *) store,
-                                             &err), INBOX_OK);
-    golden_check(&fake, "responses_backfill");
+    CHECK_INT(upgrade((inbox_mongo_store_t *) store, &err), INBOX_OK);
+    golden_check(&fake, golden);
     /* the record, the aggregate merged into the threads, the mark */
     CHECK_INT(fake.commands, 3);
-    CHECK(log_has(&fake, "\"campaign_id\" : { \"$exists\" : false }"));
+    CHECK(log_has(&fake, shows));
     CHECK(log_has(&fake, "\"into\" : \"conversations\""));
-    CHECK(log_has(&fake, "\"responses\" : { \"$numberInt\" : \"1\" }"));
+    snprintf(marked, sizeof(marked),
+             "\"%s\" : { \"$numberInt\" : \"1\" }", mark);
+    CHECK(log_has(&fake, marked));
 
     /* marked: read, nothing else */
     fake_reset(&fake);
-    fake.replies[0] = CURSOR("{\"_id\": \"store\", \"responses\":"
-                             " {\"$numberInt\": \"1\"}}");
-    CHECK_INT(inbox_mongo_responses_backfill((inbox_mongo_store_t *) store,
-                                             &err), INBOX_OK);
+    snprintf(marked, sizeof(marked),
+             CURSOR("{\"_id\": \"store\", \"%s\": {\"$numberInt\": \"1\"}}"),
+             mark);
+    fake.replies[0] = marked;
+    CHECK_INT(upgrade((inbox_mongo_store_t *) store, &err), INBOX_OK);
     CHECK_INT(fake.commands, 1);
 
-    /* an aggregate that fails leaves the store unmarked, to be done again */
+    /* an aggregate that fails leaves the store unmarked */
     fake_reset(&fake);
     fake.replies[1] = "{\"ok\": 0, \"code\": 10107,"
                       " \"errmsg\": \"not primary\"}";
-    CHECK(inbox_mongo_responses_backfill((inbox_mongo_store_t *) store,
-                                         &err) != INBOX_OK);
+    CHECK(upgrade((inbox_mongo_store_t *) store, &err) != INBOX_OK);
     CHECK_INT(fake.commands, 2);
     CHECK(!log_has(&fake, "\"update\" : \"health\""));
 
     fake_close(&fake, store);
+}
+
+
+/*
+ * Threads stored before their responses' times existed are given them at
+ * the store's first use, from their messages (campaigns' left out), only
+ * where a write since has not.
+ */
+TEST(threads_stored_before_their_responses_times_are_given_them_once)
+{
+    upgrade_runs_once(inbox_mongo_responses_backfill, INBOX_MONGO_RESPONSES,
+                      "responses_backfill",
+                      "\"campaign_id\" : { \"$exists\" : false }");
 }
 
 
@@ -2532,46 +2551,12 @@ TEST(threads_stored_before_their_responses_times_are_given_them_once)
  * first use, as SQLite's migration 41 takes them out: the messages of
  * each thread grouped, those with none inbound and none a reply merged
  * in, unlisted only where no write since gave them a message, a wait or
- * a response; the store's record is marked, so that later uses only read
- * it, and a failed aggregate leaves it unmarked.
+ * a response.
  */
 TEST(threads_campaigns_alone_listed_leave_the_lists_once)
 {
-    fake_t          fake;
-    inbox_error_t   err;
-    inbox_store_t  *store;
-
-    store = fake_open(&fake);
-
-    fake.replies[0] = CURSOR("{\"_id\": \"store\", \"created_at\": "
-                             DATE(EARLIER) "}");
-    CHECK_INT(inbox_mongo_two_way_backfill((inbox_mongo_store_t *) store,
-                                           &err), INBOX_OK);
-    golden_check(&fake, "two_way_backfill");
-    /* the record, the aggregate merged into the threads, the mark */
-    CHECK_INT(fake.commands, 3);
-    CHECK(log_has(&fake, "\"into\" : \"conversations\""));
-    CHECK(log_has(&fake, "\"two_way\" : false"));
-    CHECK(log_has(&fake, "\"two_way\" : { \"$numberInt\" : \"1\" }"));
-
-    /* marked: read, nothing else */
-    fake_reset(&fake);
-    fake.replies[0] = CURSOR("{\"_id\": \"store\", \"two_way\":"
-                             " {\"$numberInt\": \"1\"}}");
-    CHECK_INT(inbox_mongo_two_way_backfill((inbox_mongo_store_t *) store,
-                                           &err), INBOX_OK);
-    CHECK_INT(fake.commands, 1);
-
-    /* an aggregate that fails leaves the store unmarked, to be done again */
-    fake_reset(&fake);
-    fake.replies[1] = "{\"ok\": 0, \"code\": 10107,"
-                      " \"errmsg\": \"not primary\"}";
-    CHECK(inbox_mongo_two_way_backfill((inbox_mongo_store_t *) store,
-                                       &err) != INBOX_OK);
-    CHECK_INT(fake.commands, 2);
-    CHECK(!log_has(&fake, "\"update\" : \"health\""));
-
-    fake_close(&fake, store);
+    upgrade_runs_once(inbox_mongo_two_way_backfill, INBOX_MONGO_TWO_WAY,
+                      "two_way_backfill", "\"two_way\" : false");
 }
 
 
@@ -2579,43 +2564,13 @@ TEST(threads_campaigns_alone_listed_leave_the_lists_once)
  * Threads an opt-out the carrier answered had left waiting are answered
  * at the store's first use, as SQLite's migration 42 does: the opted-out
  * contacts merged into their threads, changed only while the wait is no
- * newer than the opt-out; marked once, and left unmarked by a failure.
+ * newer than the opt-out.
  */
 TEST(threads_an_opt_out_left_waiting_are_answered_once)
 {
-    fake_t          fake;
-    inbox_error_t   err;
-    inbox_store_t  *store;
-
-    store = fake_open(&fake);
-
-    fake.replies[0] = CURSOR("{\"_id\": \"store\", \"created_at\": "
-                             DATE(EARLIER) "}");
-    CHECK_INT(inbox_mongo_opt_out_waits_backfill(
-                  (inbox_mongo_store_t *) store, &err), INBOX_OK);
-    golden_check(&fake, "opt_out_waits_backfill");
-    CHECK_INT(fake.commands, 3);
-    CHECK(log_has(&fake, "\"aggregate\" : \"contacts\""));
-    CHECK(log_has(&fake, "\"$$new.opted_out_at\""));
-    CHECK(log_has(&fake,
-                  "\"opt_out_waits\" : { \"$numberInt\" : \"1\" }"));
-
-    fake_reset(&fake);
-    fake.replies[0] = CURSOR("{\"_id\": \"store\", \"opt_out_waits\":"
-                             " {\"$numberInt\": \"1\"}}");
-    CHECK_INT(inbox_mongo_opt_out_waits_backfill(
-                  (inbox_mongo_store_t *) store, &err), INBOX_OK);
-    CHECK_INT(fake.commands, 1);
-
-    fake_reset(&fake);
-    fake.replies[1] = "{\"ok\": 0, \"code\": 10107,"
-                      " \"errmsg\": \"not primary\"}";
-    CHECK(inbox_mongo_opt_out_waits_backfill((inbox_mongo_store_t *) store,
-                                             &err) != INBOX_OK);
-    CHECK_INT(fake.commands, 2);
-    CHECK(!log_has(&fake, "\"update\" : \"health\""));
-
-    fake_close(&fake, store);
+    upgrade_runs_once(inbox_mongo_opt_out_waits_backfill,
+                      INBOX_MONGO_OPT_OUT_WAITS, "opt_out_waits_backfill",
+                      "\"$$new.opted_out_at\"");
 }
 
 

@@ -648,6 +648,17 @@ sender_outbox_prepare(sender_t *s, const inbox_outbox_item_t *item,
         return NULL;
     }
 
+    if (inbox_outbox_notice_late(item, now)) {
+        send->result.outcome = INBOX_SEND_REFUSED;
+        snprintf(send->result.error_code, sizeof(send->result.error_code),
+                 "%s", INBOX_SEND_ERROR_LATE);
+        snprintf(send->result.message, sizeof(send->result.message),
+                 "a keyword's answer goes within %lld minutes of it or not "
+                 "at all", INBOX_OUTBOX_NOTICE_WITHIN_MS / 60000);
+        sender_outbox_answered(send);
+        return NULL;
+    }
+
     if (item->number.e164[0] == '\0') {
         send->result.outcome = INBOX_SEND_REFUSED;
         snprintf(send->result.error_code, sizeof(send->result.error_code),

@@ -222,7 +222,7 @@
             : img.kept === 1 ? 'The draft\u2019s image'
             : 'The draft\u2019s ' + img.kept + ' images';
         els.imageState.textContent = img.state === 'uploading'
-            ? 'uploading\u2026' : '';
+            ? 'uploading\u2026' : img.kept ? '' : mms.advice(img.file.size);
     }
 
     async function attach(file) {

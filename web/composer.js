@@ -34,6 +34,11 @@
     const BALANCE_DELAY_MS = 300;
     const EARLIER_SENT = 'An earlier try had already sent this message; '
         + 'your edited draft is still here.';
+    const ATTACH_TITLE = 'Attach an image: JPEG, PNG or GIF, 5 MB at most';
+    /* the server's refusal (inbox_reply_reaches), said before a pick */
+    const NO_MMS = 'Pictures reach only numbers in the US and Canada, '
+        + 'and this contact\u2019s number is in another country: send text '
+        + 'alone.';
 
     const $ = (id) => document.getElementById(id);
 
@@ -161,6 +166,7 @@
         busy.setBusy(els.send, d.sending);
         els.send.textContent = d.sending ? 'Sending\u2026' : 'Send';
         busy.setBusy(els.attach, d.sending);
+        els.attach.title = takesImages() ? ATTACH_TITLE : NO_MMS;
         els.error.textContent = d.error;
         renderMedia(d);
     }
@@ -182,7 +188,9 @@
         els.preview.alt = 'The image to send';
         els.attachmentName.textContent = m.file.name || 'Pasted image';
         els.attachmentState.textContent = m.state === 'uploading'
-            ? 'uploading\u2026' : mms.sizeText(m.file.size);
+            ? 'uploading\u2026'
+            : [mms.sizeText(m.file.size), mms.advice(m.file.size)]
+                .filter(Boolean).join(', ');
         els.attachment.dataset.state = m.state;
         busy.setBusy(els.attachmentRemove, d.sending);
     }
@@ -324,6 +332,16 @@
 
     /* ---- the image ---- */
 
+    function takesImages() {
+        return !state.conv || state.conv.contact.can_receive_mms !== false;
+    }
+
+    /* Said in the composer, not a file picker opened for nothing. */
+    function refuseImages(d) {
+        d.error = NO_MMS;
+        render();
+    }
+
     async function attachFile(file) {
         const conv = state.conv;
         if (!conv) {
@@ -331,6 +349,10 @@
         }
         const d = draftOf(conv.id);
         if (d.sending) {
+            return;
+        }
+        if (!takesImages()) {
+            refuseImages(d);
             return;
         }
         /* the server's own rule, said before any of it is sent */
@@ -688,7 +710,12 @@
     els.text.addEventListener('input', onInput);
     els.text.addEventListener('paste', onPaste);
     els.attach.addEventListener('click', () => {
-        if (!busy.busy(els.attach)) {
+        if (busy.busy(els.attach)) {
+            return;
+        }
+        if (state.conv && !takesImages()) {
+            refuseImages(current());
+        } else {
             els.file.click();
         }
     });

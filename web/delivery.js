@@ -46,6 +46,8 @@
             + 'billing admin, then send it again',
         number_removed: 'not sent: the number it was to go from was '
             + 'removed',
+        answer_late: 'not sent: a keyword\u2019s automatic answer goes '
+            + 'within 5 minutes or not at all',
         21211: 'the number is not a valid phone number',
         21610: 'the contact opted out at the carrier',
         21614: 'the number cannot receive text messages',

@@ -1,7 +1,7 @@
 /*
  * An image as an MMS can carry it, checked before any of it is sent:
- * its type (what it says and what its first bytes are) and its size, as
- * POST /api/v1/media decides them.  The reply composer (composer.js) and
+ * its type (by its first bytes) and its size, as POST /api/v1/media
+ * decides them, and a word when it is larger than carriers like.  The reply composer (composer.js) and
  * the campaigns' form (campaigns.js) say the same.
  *
  * And what a contact's MMS carries, named for the thread (app.js): an
@@ -12,6 +12,7 @@
 
 (function (global) {
     const MAX_BYTES = 5 * 1024 * 1024;  /* POST /api/v1/media's */
+    const CARRIER_SAFE_BYTES = 1024 * 1024;
     /* the three types an MMS carries, by their leading bytes (as the
      * server decides them) */
     const TYPES = [
@@ -31,16 +32,13 @@
         return (bytes / (1024 * 1024)).toFixed(1) + ' MB';
     }
 
-    /* What is wrong with a file as an MMS image; '' when nothing is. */
+    /* What is wrong with a file as an MMS image; '' when nothing is.
+     * Its first bytes decide, never its name or the type the browser
+     * guessed from it: a JPEG saved as "photo.png" is a JPEG. */
     async function problem(file) {
         const name = file.name ? '\u201c' + file.name + '\u201d'
             : 'That file';
         const allowed = 'attach a JPEG, PNG or GIF image';
-        const declared = TYPES.find((t) => t.type === file.type);
-        if (!declared) {
-            return name + ' is not an image an MMS can carry: '
-                + allowed + '.';
-        }
         if (file.size > MAX_BYTES) {
             return name + ' is ' + sizeText(file.size) + '; an MMS image '
                 + 'can be at most 5 MB. Attach a smaller one.';
@@ -52,10 +50,18 @@
         const real = TYPES.find((t) => t.magic.every(
             (b, i) => head[i] === b));
         if (!real) {
-            return name + ' is not really a ' + declared.name + ' image: '
+            return name + ' is not an image an MMS can carry: '
                 + allowed + '.';
         }
         return '';
+    }
+
+    /* What is worth knowing of an image that will go: US carriers
+     * deliver much less than 5 MB on ordinary numbers (about 1 MB). */
+    function advice(bytes) {
+        return bytes > CARRIER_SAFE_BYTES
+            ? 'over 1 MB: some carriers may not deliver it; a smaller '
+              + 'image is safer' : '';
     }
 
     /* What each type of a message's media is called and how the thread
@@ -85,5 +91,6 @@
         return KINDS.find((k) => k.re.test(type));
     }
 
-    global.inboxMedia = Object.freeze({ problem, sizeText, kindOf });
+    global.inboxMedia = Object.freeze({ problem, advice, sizeText,
+                                        kindOf });
 })(window);

@@ -1,7 +1,8 @@
 /*
  * The outbox's rules: retries back off, an opt-out withdraws what is
- * queued for the contact, the keyword's own free answer aside, and a
- * claim takes of each number only what the sender can start (paces).
+ * queued for the contact, the keyword's own free answer aside, which goes
+ * at once or not at all, and a claim takes of each number only what the
+ * sender can start (paces).
  */
 #include <limits.h>
 #include <stdlib.h>
@@ -49,6 +50,14 @@ inbox_outbox_billing(const inbox_outbox_item_t *item, int billing_active)
 
     return item->priority == INBOX_OUTBOX_BULK ? INBOX_OUTBOX_BILLING_PARKS
                                                : INBOX_OUTBOX_BILLING_FAILS;
+}
+
+
+int
+inbox_outbox_notice_late(const inbox_outbox_item_t *item, int64_t now)
+{
+    return item->priority == INBOX_OUTBOX_NOTICE
+           && now - item->message.created_at > INBOX_OUTBOX_NOTICE_WITHIN_MS;
 }
 
 

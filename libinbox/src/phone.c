@@ -415,6 +415,36 @@ inbox_phone_international(const char *digits, size_t n,
 }
 
 
+/* The area codes of +1 that are countries of their own, neither the
+ * United States nor Canada (NANPA's list of participating countries). */
+static const char  *inbox_phone_nanp_abroad[] = {
+    "242", "246", "264", "268", "284", "345", "441", "473", "649", "658",
+    "664", "721", "758", "767", "784", "809", "829", "849", "868", "869",
+    "876",
+};
+
+
+int
+inbox_phone_takes_mms(const char *e164)
+{
+    size_t  i;
+
+    if (strncmp(e164, "+1", 2) != 0 || strlen(e164) != 12) {
+        return 0;
+    }
+
+    for (i = 0; i < sizeof(inbox_phone_nanp_abroad)
+                    / sizeof(inbox_phone_nanp_abroad[0]); i++)
+    {
+        if (strncmp(e164 + 2, inbox_phone_nanp_abroad[i], 3) == 0) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
 size_t
 inbox_phone_trunk_after_code(const char *digits, size_t n, size_t *code_len)
 {

@@ -7,6 +7,7 @@
 #include <yajl/yajl_gen.h>
 #include <inbox/clock.h>
 #include <inbox/media.h>
+#include <inbox/phone.h>
 #include <inbox/render.h>
 #include <inbox/utf8.h>
 
@@ -139,6 +140,8 @@ inbox_json_conversation(yajl_gen g, const inbox_conversation_t *c)
     inbox_json_string(g, c->contact.name);
     inbox_json_key(g, "phone");
     inbox_json_string(g, c->contact.phone);
+    inbox_json_key(g, "can_receive_mms");
+    inbox_json_bool(g, inbox_phone_takes_mms(c->contact.phone));
     inbox_json_key(g, "opted_out");
     inbox_json_bool(g, c->contact.opted_out);
     yajl_gen_map_close(g);

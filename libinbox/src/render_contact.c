@@ -3,6 +3,7 @@
  * organization's tags (see render.h).
  */
 #include <stddef.h>
+#include <inbox/phone.h>
 #include <inbox/render.h>
 
 
@@ -31,6 +32,8 @@ inbox_json_contact_with(yajl_gen g, const inbox_contact_record_t *c,
     inbox_json_string(g, c->name);
     inbox_json_key(g, "phone");
     inbox_json_string(g, c->phone);
+    inbox_json_key(g, "can_receive_mms");
+    inbox_json_bool(g, inbox_phone_takes_mms(c->phone));
 
     inbox_json_key(g, "tags");
     yajl_gen_array_open(g);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <openssl/evp.h>
 #include <inbox/delivery.h>
+#include <inbox/phone.h>
 #include <inbox/reply.h>
 #include <inbox/segments.h>
 
@@ -268,6 +269,27 @@ inbox_reply_credits_short(unsigned credits, int64_t balance,
                "This message needs %u credit%s and %lld %s left; contact "
                "your billing admin.", credits, credits == 1 ? "" : "s",
                (long long) balance, balance == 1 ? "is" : "are");
+}
+
+
+inbox_status_t
+inbox_reply_reaches(const inbox_reply_t *reply, int opted_out,
+    const char *phone, inbox_error_t *err)
+{
+    if (opted_out) {
+        return inbox_error_set(err, INBOX_ERR_CONTACT_OPTED_OUT,
+                               "This contact opted out of messages; only "
+                               "they can opt back in (by texting START).");
+    }
+
+    if (reply->media_count > 0 && !inbox_phone_takes_mms(phone)) {
+        return inbox_error_set_field(err, INBOX_ERR_INVALID, "media_ids",
+                                     "Pictures reach only numbers in the "
+                                     "US and Canada; send this reply "
+                                     "without the image.");
+    }
+
+    return INBOX_OK;
 }
 
 

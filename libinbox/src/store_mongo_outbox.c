@@ -665,13 +665,13 @@ inbox_mongo_reply_checks(inbox_mongo_store_t *ms, inbox_mongo_reply_t *r,
         rc = inbox_error_not_found(err, "conversation");
     }
 
-    if (rc == INBOX_OK && inbox_mongo_get_bool(&doc, "opted_out")) {
-        rc = inbox_error_set(err, INBOX_ERR_CONTACT_OPTED_OUT,
-                             "This contact opted out of messages; only "
-                             "they can opt back in (by texting START).");
-    }
-
     inbox_mongo_get_str(&doc, "phone", r->to, sizeof(r->to));
+
+    if (rc == INBOX_OK) {
+        rc = inbox_reply_reaches(reply, inbox_mongo_get_bool(&doc,
+                                                             "opted_out"),
+                                 r->to, err);
+    }
     bson_destroy(&doc);
 
     if (rc != INBOX_OK) {

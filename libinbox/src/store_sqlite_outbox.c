@@ -442,10 +442,10 @@ inbox_sqlite_reply_checks(inbox_sqlite_conn_t *conn, int64_t org,
         }
     }
 
-    if (c->contact.opted_out) {
-        return inbox_error_set(err, INBOX_ERR_CONTACT_OPTED_OUT,
-                               "This contact opted out of messages; only "
-                               "they can opt back in (by texting START).");
+    status = inbox_reply_reaches(reply, c->contact.opted_out,
+                                 c->contact.phone, err);
+    if (status != INBOX_OK) {
+        return status;
     }
 
     /* from the number the contact last texted while the organization

@@ -44,6 +44,7 @@ const editor = uniqueNumber();      // ... then its draft edited
 const waiter = uniqueNumber();      // a draft outlives a session
 const leaver = uniqueNumber();      // ... not a sign-out
 const holder = uniqueNumber();      // pressed while a send is out
+const islander = '+18765550123';    // Jamaica: +1, but no MMS reaches it
 // the other organizations' contacts
 const broke = uniqueNumber();
 const lapsed = uniqueNumber();
@@ -118,7 +119,7 @@ before(async () => {
     await inboxctl(cluster.store, 'billing', 'plan', subscribedOrg.id,
         'unlimited');
     for (const from of [talker, changer, pictures, narrow, retrier,
-                        editor, waiter, leaver, holder]) {
+                        editor, waiter, leaver, holder, islander]) {
         await deliverInbound(cluster, { from, body: 'Are you open today?' });
     }
     await deliverInbound(cluster, { from: stopper, body: 'Hi there' });
@@ -669,11 +670,12 @@ test('a file that is not a JPEG, PNG or GIF, or is over 5 MB, is refused '
         assert.match(await error.textContent(),
             /^\u201chuge\.png\u201d is 6\.0 MB; an MMS image can be at most 5 MB/);
 
-        // what a file says it is, and what its bytes are
+        // the bytes decide, not what the file says it is
         await input.setInputFiles({ name: 'fake.png', mimeType: 'image/png',
                                     buffer: Buffer.from('not a picture') });
         await error.filter({ hasText: 'fake.png' }).waitFor();
-        assert.match(await error.textContent(), /is not really a PNG image/);
+        assert.match(await error.textContent(),
+                     /is not an image an MMS can carry/);
 
         // pasted, likewise
         await pasteFile(p, { name: 'report.pdf', mimeType: 'application/pdf',
@@ -682,6 +684,88 @@ test('a file that is not a JPEG, PNG or GIF, or is over 5 MB, is refused '
 
         assert.equal(await p.locator('#attachment').isHidden(), true);
         assert.deepEqual(uploads, []);
+    } finally {
+        await p.context().close();
+    }
+});
+
+test('a contact whose number no MMS reaches: Image says so instead of '
+     + 'opening a picker, a pasted image likewise, and text still goes',
+async () => {
+    await needsSendRoutes(ctx.cluster);
+    const org = ctx.cluster.orgs[0];
+    const p = await web.newPage(VIEWPORT);
+    const pickers = [];
+    p.on('filechooser', (chooser) => pickers.push(chooser));
+    const uploads = [];
+    p.on('request', (req) => {
+        if (req.url().endsWith('/api/v1/media')) {
+            uploads.push(req.url());
+        }
+    });
+    try {
+        await signIn(p, ctx.cluster, agentOf(org));
+        await openThread(p, shown(islander));
+        const error = p.locator('#composer-error');
+        const said = 'Pictures reach only numbers in the US and Canada, '
+            + 'and this contact\u2019s number is in another country: send '
+            + 'text alone.';
+
+        await p.locator('#attach').click();
+        await error.filter({ hasText: /\S/ }).waitFor();
+        assert.equal(await error.textContent(), said);
+        assert.equal(await p.locator('#attach').getAttribute('title'),
+                     await error.textContent());
+
+        await pasteFile(p, { name: 'menu.png', mimeType: 'image/png',
+                             buffer: png(8, 8, [30, 120, 200]) });
+        assert.equal(await p.locator('#attachment').isHidden(), true);
+
+        const text = p.locator('#composer-text');
+        await text.fill('Our menu is on the website');
+        await text.press('Enter');
+        await p.locator('#messages .message.outbound',
+            { hasText: 'Our menu is on the website' }).waitFor();
+        assert.deepEqual(pickers, []);
+        assert.deepEqual(uploads, []);
+
+        // a thread in the US still opens the picker
+        await openThread(p, shown(pictures));
+        const [chooser] = await Promise.all([p.waitForEvent('filechooser'),
+            p.locator('#attach').click()]);
+        assert.equal(chooser.isMultiple(), false);
+    } finally {
+        await p.context().close();
+    }
+});
+
+test('an image is what its bytes are, whatever its name says, and one over '
+     + '1 MB is attached with a word that carriers may not deliver it',
+async () => {
+    const p = await web.newPage(VIEWPORT);
+    try {
+        await signIn(p, ctx.cluster, agentOf(ctx.cluster.orgs[0]));
+        await openThread(p, shown(pictures));
+        const input = p.locator('#attach-input');
+        const state = p.locator('#attachment-state');
+
+        // a PNG saved as .jpg, which the browser calls a JPEG
+        await input.setInputFiles({ name: 'photo.jpg', mimeType: 'image/jpeg',
+                                    buffer: png(8, 8) });
+        await p.locator('#attachment[data-state="ready"]').waitFor();
+        assert.equal(await p.locator('#composer-error').textContent(), '');
+        assert.doesNotMatch(await state.textContent(), /carriers/);
+
+        const big = join(ctx.cluster.dir, 'poster.png');
+        writeFileSync(big, png(16, 16, [40, 40, 200], 1536 * 1024));
+        await input.setInputFiles(big);
+        await p.locator('#attachment-name', { hasText: 'poster.png' })
+            .waitFor();
+        await p.locator('#attachment[data-state="ready"]').waitFor();
+        assert.equal(await state.textContent(), '1.5 MB, over 1 MB: some '
+            + 'carriers may not deliver it; a smaller image is safer');
+        await p.locator('#attachment-remove').click();
+        await p.locator('#attachment').waitFor({ state: 'hidden' });
     } finally {
         await p.context().close();
     }

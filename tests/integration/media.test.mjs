@@ -311,6 +311,34 @@ test('images adding up to more than a message carries (5 MB) are refused '
     assertError(await send([a.id]), 402, 'insufficient_credits');
 });
 
+test('an image to a number no MMS reaches is refused with the send, '
+     + 'naming media_ids; the thread says so before', async () => {
+    const a = await uploadOk(png(1, 1), 'image/png');
+    const from = '+447700900461';
+    await deliverInbound(ctx.cluster, { from, body: 'photos please' });
+    const list = await api(ctx.cluster, '/api/v1/conversations',
+        ctx.cluster.orgs[0].token);
+    const conv = list.json.items.find((c) => c.contact.phone === from);
+    assert.equal(conv.contact.can_receive_mms, false);
+    const us = list.json.items.find((c) => c.contact.phone !== from);
+    assert.equal(us.contact.can_receive_mms, true);
+    const contact = await api(ctx.cluster,
+        `/api/v1/contacts/${conv.contact.id}`, ctx.cluster.orgs[0].token);
+    assert.equal(contact.json.can_receive_mms, false);
+
+    const res = await api(ctx.cluster,
+        `/api/v1/conversations/${conv.id}/messages`,
+        ctx.cluster.orgs[0].token, { method: 'POST',
+            body: { body: 'here', media_ids: [a.id] } });
+    const e = assertError(res, 400, 'invalid_request');
+    assert.equal(e.field, 'media_ids');
+    assert.match(e.message, /only numbers in the US and Canada/);
+    const msgs = await api(ctx.cluster,
+        `/api/v1/conversations/${conv.id}/messages`,
+        ctx.cluster.orgs[0].token);
+    assert.equal(msgs.json.items.length, 1);
+});
+
 test('an inbound MMS shows each image waiting for its copy, never the '
      + 'carrier\'s URL', async () => {
     const from = uniqueNumber();

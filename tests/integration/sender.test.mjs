@@ -523,6 +523,50 @@ test('a reply queued before its contact texts STOP is never sent: it '
     }
 });
 
+test('a STOP\'s confirmation that could not go within 5 minutes (the '
+     + 'sender was down) is never sent: it fails as late, at no cost',
+     async () => {
+    const cluster = ctx.cluster;
+    const { from, conv } = await thread('what time do you open?');
+    const sendsTo = async (to) => (await sim.requests({ kind: 'send' }))
+        .filter((r) => r.form?.some(([k, v]) => k === 'To' && v === to));
+    const before = await billing();
+
+    await cluster.stopSender('SIGTERM');
+    let answer;
+    try {
+        await deliverInbound(cluster, { from, body: 'STOP' });
+        const msgs = await api(cluster,
+            `/api/v1/conversations/${conv.id}/messages`, org.token);
+        answer = msgs.json.items.find((m) => m.direction === 'outbound');
+        assert.ok(answer, 'the confirmation queued with the STOP');
+        assert.equal(answer.status, 'queued');
+        /* written six minutes ago, as if the sender had been down since */
+        execFileSync(sqlite3Path, [cluster.storePath,
+            `UPDATE messages SET created_at = created_at - 360000
+              WHERE id = ${Number(answer.id)}`]);
+
+        const ws = await connectWs(cluster, org.token);
+        try {
+            await cluster.startSender();
+            await ws.waitFor((frames) => statusesOf(frames, answer.id)
+                .includes('failed'), 10000, 'the answer reported failed');
+        } finally {
+            ws.close();
+        }
+    } finally {
+        if (!cluster.sender) {
+            await cluster.startSender();
+        }
+    }
+    const got = await messageOf(conv.id, answer.id);
+    assert.equal(got.status, 'failed');
+    assert.equal(got.error_code, 'answer_late');
+    await sleep(300);
+    assert.equal((await sendsTo(from)).length, 0);
+    assert.deepEqual(await billing(), before);
+});
+
 test('many replies answered together are each recorded once with its own '
      + 'outcome: the delivered ones spend their credit, the blocked and '
      + 'withdrawn ones fail at no cost', async () => {

@@ -10,6 +10,7 @@
 #include <inbox/billing.h>
 #include <inbox/error.h>
 #include <inbox/model.h>
+#include <inbox/outbox.h>
 #include <inbox/store.h>
 #include "check.h"
 
@@ -174,6 +175,31 @@ TEST(only_a_known_unlimited_plan_sends_for_nothing)
     CHECK_INT(inbox_plan_charge(inbox_plan_stored(""), 2), 2);
     CHECK_INT(inbox_plan_charge(inbox_plan_stored("Unlimited"), 1), 1);
     CHECK_INT(inbox_plan_charge(inbox_plan_stored(NULL), 1), 1);
+}
+
+
+/* A keyword's answer goes within 5 minutes of it or not at all (the FCC's
+ * one confirmation of an opt-out); a reply or a campaign's message is
+ * never too late. */
+TEST(a_keywords_answer_goes_within_five_minutes_or_not_at_all)
+{
+    inbox_outbox_item_t  item;
+    const int64_t        t0 = 1767268800000LL;
+    const int64_t        minute = 60 * 1000;
+
+    memset(&item, 0, sizeof(item));
+    item.message.created_at = t0;
+    item.priority = INBOX_OUTBOX_NOTICE;
+
+    CHECK(!inbox_outbox_notice_late(&item, t0));
+    CHECK(!inbox_outbox_notice_late(&item, t0 + 5 * minute));
+    CHECK(inbox_outbox_notice_late(&item, t0 + 5 * minute + 1));
+    CHECK(inbox_outbox_notice_late(&item, t0 + 60 * minute));
+
+    item.priority = INBOX_OUTBOX_REPLY;
+    CHECK(!inbox_outbox_notice_late(&item, t0 + 60 * minute));
+    item.priority = INBOX_OUTBOX_BULK;
+    CHECK(!inbox_outbox_notice_late(&item, t0 + 60 * minute));
 }
 
 

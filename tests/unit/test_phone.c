@@ -313,6 +313,22 @@ TEST(a_carriers_number_keeps_any_length)
 }
 
 
+TEST(mms_reaches_the_us_and_canada_only)
+{
+    CHECK(inbox_phone_takes_mms("+15551234567"));
+    CHECK(inbox_phone_takes_mms("+16045550123"));     /* Vancouver */
+    CHECK(inbox_phone_takes_mms("+17875550123"));     /* Puerto Rico */
+    CHECK(inbox_phone_takes_mms("+16715550123"));     /* Guam */
+    CHECK(!inbox_phone_takes_mms("+18765550123"));    /* Jamaica */
+    CHECK(!inbox_phone_takes_mms("+18095550123"));    /* Dominican Rep. */
+    CHECK(!inbox_phone_takes_mms("+14415550123"));    /* Bermuda */
+    CHECK(!inbox_phone_takes_mms("+447700900123"));
+    CHECK(!inbox_phone_takes_mms("+5215512345678"));
+    CHECK(!inbox_phone_takes_mms("+1555"));
+    CHECK(!inbox_phone_takes_mms(""));
+}
+
+
 TEST(digits_for_search_terms)
 {
     char  out[8];

@@ -36,7 +36,8 @@ conversation_fixture(inbox_conversation_t *c)
 #define CONVERSATION_JSON                                                   \
     "{\"id\":\"c1\",\"contact\":{\"id\":\"k1\",\"name\":"                   \
     "\"Ann / \\\"Annie\\\"\",\"phone\":\"+15551234567\","                   \
-    "\"opted_out\":false},\"last_message\":{\"id\":\"m9\","                 \
+    "\"can_receive_mms\":true,\"opted_out\":false},"                      \
+    "\"last_message\":{\"id\":\"m9\","                                      \
     "\"direction\":\"inbound\",\"preview\":\"See https://x.test/a\","       \
     "\"media_type\":null,\"at\":\"2026-11-27T03:04:05.678Z\","               \
     "\"sent_by\":null,\"campaign_id\":null},"                                \
@@ -122,6 +123,8 @@ TEST(conversation_without_name_or_messages_has_nulls)
     free(c.contact.name);
     c.contact.name = NULL;
     c.contact.opted_out = 1;
+    /* Jamaica shares +1, but no MMS reaches it */
+    snprintf(c.contact.phone, sizeof(c.contact.phone), "+18765550123");
     c.has_last_message = 0;
     c.unread_count = 0;
     c.starred = 0;
@@ -131,7 +134,8 @@ TEST(conversation_without_name_or_messages_has_nulls)
     json = inbox_render_conversation(&c, NULL);
     CHECK_STR(json,
               "{\"id\":\"c1\",\"contact\":{\"id\":\"k1\",\"name\":null,"
-              "\"phone\":\"+15551234567\",\"opted_out\":true},"
+              "\"phone\":\"+18765550123\",\"can_receive_mms\":false,"
+              "\"opted_out\":true},"
               "\"last_message\":null,"
               "\"last_activity_at\":\"2026-11-27T03:04:05.678Z\","
               "\"unread_count\":0,\"archived\":true,\"starred\":false,"

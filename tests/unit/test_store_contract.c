@@ -6188,6 +6188,84 @@ TEST(a_reply_is_queued_with_its_hold_and_ends_the_unresponded_thread)
 }
 
 
+/* A picture to a number no MMS reaches would only come back failed from
+ * the carrier, its sender none the wiser until then: it is refused at
+ * once, the text alone still goes, and an opt-out is said first. */
+TEST(an_image_reaches_only_numbers_in_the_us_and_canada)
+{
+    char                   upload_id[INBOX_ID_MAX];
+    size_t                 i;
+    fixture_t              f;
+    inbox_reply_t          r;
+    inbox_media_t          media;
+    inbox_error_t          err;
+    inbox_event_list_t     events;
+    inbox_reply_result_t   result;
+    inbox_ingest_result_t  in[4];
+    static const char     *from[] = {
+        "+18765550123",     /* Jamaica, on +1 */
+        "+447700900123",    /* Britain */
+        "+16045550123",     /* Canada */
+        "+17875550123",     /* Puerto Rico, the United States' */
+    };
+    static const char     *sid[] = { "SM1", "SM2", "SM3", "SM4" };
+
+    FIXTURE(&f);
+    memset(&events, 0, sizeof(events));
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 20, NULL), INBOX_OK);
+
+    for (i = 0; i < 4; i++) {
+        CHECK_INT(receive(&f, sid[i], from[i], "hi", T0 + (int64_t) i,
+                          &in[i], NULL), INBOX_OK);
+    }
+
+    CHECK_INT(upload(&f, f.org, TOKEN_A ".png", "image/png", 100, upload_id),
+              INBOX_OK);
+    memset(&media, 0, sizeof(media));
+    snprintf(media.url, sizeof(media.url), "https://x.test/m/a");
+    snprintf(media.content_type, sizeof(media.content_type), "image/png");
+    snprintf(media.file, sizeof(media.file), TOKEN_A ".png");
+
+    for (i = 0; i < 4; i++) {
+        reply_init(&r, in[i].conversation_id, "Our menu", 2, NULL);
+        r.media = &media;
+        r.media_count = 1;
+
+        CHECK_INT(inbox_store_reply_accept(f.store, f.org, &r, &result,
+                                           &events, &err),
+                  i < 2 ? INBOX_ERR_INVALID : INBOX_OK);
+        inbox_reply_result_free(&result);
+
+        if (i < 2) {
+            CHECK_INT(inbox_status_http(err.code), 400);
+            CHECK_STR(err.field, "media_ids");
+            CHECK(strstr(err.message, "US and Canada") != NULL);
+            CHECK_INT(message_count(&f, in[i].conversation_id), 1);
+        }
+    }
+
+    /* 2 + 2 credits held for the two that went, none for the others */
+    CHECK_INT(held_of(&f, f.org), 4);
+
+    /* the text alone reaches Jamaica */
+    CHECK_INT(reply(&f, in[0].conversation_id, "Our menu is on the site",
+                    NULL, NULL, NULL, NULL), INBOX_OK);
+    CHECK_INT(message_count(&f, in[0].conversation_id), 2);
+
+    /* an opted-out contact is told so, picture or not */
+    CHECK_INT(f.backend->opt_out(&f, "+447700900123"), 0);
+    reply_init(&r, in[1].conversation_id, "Our menu", 2, NULL);
+    r.media = &media;
+    r.media_count = 1;
+    CHECK_INT(inbox_store_reply_accept(f.store, f.org, &r, &result, &events,
+                                       &err), INBOX_ERR_CONTACT_OPTED_OUT);
+    inbox_reply_result_free(&result);
+
+    inbox_event_list_free(&events);
+    fixture_close(&f);
+}
+
+
 TEST(refusals_come_in_the_contracts_order_and_store_nothing)
 {
     char                   other[INBOX_ID_MAX];

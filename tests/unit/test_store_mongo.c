@@ -6634,6 +6634,39 @@ TEST(reply_accept_stale)
 }
 
 
+/* An image to a number no MMS reaches is refused on the contact's own
+ * record, before the organization is read and before any write. */
+TEST(reply_accept_an_image_abroad)
+{
+    fake_t                fake;
+    inbox_reply_t         r;
+    inbox_error_t         err;
+    inbox_media_t         media;
+    inbox_store_t        *store;
+    inbox_reply_result_t  result;
+
+    store = fake_open(&fake);
+    reply_of(&r, NULL);
+    media_upload(&media);
+    r.media = &media;
+    r.media_count = 1;
+
+    fake.replies[0] = REPLY_CONV;
+    fake.replies[1] = CURSOR("{\"_id\": " OID(CONTACT_ID) ", \"phone\":"
+                             " \"+18765550123\", \"opted_out\": false}");
+
+    CHECK_INT(inbox_store_reply_accept(store, ORG_ID, &r, &result, NULL,
+                                       &err), INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "media_ids");
+    CHECK_INT(fake.commands, 2);
+    CHECK(!log_has(&fake, "\"insert\""));
+    CHECK(!log_has(&fake, "\"findAndModify\""));
+    inbox_reply_result_free(&result);
+
+    fake_close(&fake, store);
+}
+
+
 /* campaigns and polls */
 
 #define CAMPAIGN_ID     "64f1a0000000000000000f01"

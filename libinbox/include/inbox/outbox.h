@@ -109,6 +109,8 @@ typedef enum {
 #define INBOX_SEND_ERROR_BILLING      "billing_inactive"
 /* the number it was to go from was removed before it went */
 #define INBOX_SEND_ERROR_NUMBER_GONE  "number_removed"
+/* a keyword's answer that could not go in time (inbox_outbox_notice_late) */
+#define INBOX_SEND_ERROR_LATE         "answer_late"
 
 /*
  * Whether a queued message is withdrawn because its contact is opted out
@@ -237,6 +239,20 @@ typedef enum {
 
 inbox_outbox_billing_t inbox_outbox_billing(const inbox_outbox_item_t *item,
     int billing_active);
+
+/* How long after its keyword a keyword's answer may still go. */
+#define INBOX_OUTBOX_NOTICE_WITHIN_MS  (5LL * 60 * 1000)
+
+/*
+ * Whether a keyword's answer (INBOX_OUTBOX_NOTICE) is too late to send at
+ * now: written more than INBOX_OUTBOX_NOTICE_WITHIN_MS before (a sender
+ * that was down, a carrier that kept failing).  The one confirmation of
+ * an opt-out the FCC allows is sent within 5 minutes (FCC 24-18) or not
+ * at all, and a later HELP or START answer answers a moment long gone;
+ * the sender fails it (INBOX_SEND_ERROR_LATE) instead.  Nothing else is
+ * ever late: a reply or a campaign's message goes whenever it can.
+ */
+int inbox_outbox_notice_late(const inbox_outbox_item_t *item, int64_t now);
 
 
 /* What recording a result did. */

@@ -71,6 +71,14 @@ size_t inbox_phone_trunk_after_code(const char *digits, size_t n,
     size_t *code_len);
 
 /*
+ * Whether an MMS reaches number (E.164): carriers deliver MMS in the
+ * United States (its territories included) and Canada only.  Those share
+ * +1 with the Caribbean countries of North America's plan, told apart by
+ * their area codes.
+ */
+int inbox_phone_takes_mms(const char *e164);
+
+/*
  * Keeps only the digits of a search term ("(555) 12" -> "55512"), for
  * matching part of a stored number whatever the formatting.  Returns the
  * number of digits written (out has room for outlen - 1 digits and a NUL).

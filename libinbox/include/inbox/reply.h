@@ -101,6 +101,17 @@ inbox_status_t inbox_reply_stale(const inbox_reply_t *reply,
     const inbox_conversation_t *c, inbox_error_t *err);
 
 /*
+ * Whether the reply can reach its contact (opted_out, phone: the
+ * contact's own record, as the store reads it in the reply's
+ * transaction): INBOX_ERR_CONTACT_OPTED_OUT for a contact who opted out;
+ * INBOX_ERR_INVALID naming "media_ids" for an image to a number no MMS
+ * reaches (inbox_phone_takes_mms), which would only come back failed
+ * from the carrier.
+ */
+inbox_status_t inbox_reply_reaches(const inbox_reply_t *reply,
+    int opted_out, const char *phone, inbox_error_t *err);
+
+/*
  * INBOX_ERR_INSUFFICIENT_CREDITS for a reply that needs credits when
  * balance is left (err->needed, err->balance), its sentence agreeing
  * with both numbers ("needs 1 credit", "1 is left"): what each backend's

@@ -5,7 +5,8 @@
  * /api/v1/campaigns/{id}/send|pause|resume|cancel, and the same under
  * /api/v1/polls (a poll's GET has its tally and its newest responses,
  * GET /api/v1/polls/{id}/responses pages through the older ones; PATCH
- * edits a draft, the fields it leaves out as they are).
+ * edits a draft, the fields it leaves out as they are, and moves a
+ * scheduled one's time when it names send_at alone).
  *
  * The path's first segment says whether a campaign or a poll is meant:
  * a poll's id under /campaigns (or a campaign's under /polls) is 404.
@@ -69,6 +70,8 @@ static void ngx_http_inbox_campaign_update_op(ngx_http_inbox_api_t *api,
     inbox_store_t *store, ngx_http_inbox_job_t *job);
 static void ngx_http_inbox_campaign_keep(ngx_http_inbox_campaigns_args_t *args,
     const inbox_campaign_t *was);
+static ngx_uint_t ngx_http_inbox_campaign_time_only(
+    ngx_http_inbox_campaigns_args_t *args);
 static void ngx_http_inbox_campaign_estimate_op(ngx_http_inbox_api_t *api,
     inbox_store_t *store, ngx_http_inbox_job_t *job);
 static void ngx_http_inbox_campaign_draft_estimate_op(
@@ -639,9 +642,31 @@ ngx_http_inbox_campaign_update_op(ngx_http_inbox_api_t *api,
 
     if (ngx_http_inbox_campaign_of_kind(args, store, api->principal.org_id,
                                         &was, &job->error)
-        != INBOX_OK
-        || inbox_campaign_editable(was.status, &job->error) != INBOX_OK)
+        != INBOX_OK)
     {
+        goto done;
+    }
+
+    /* a scheduled campaign's time is all of it that can move */
+    if (was.status == INBOX_CAMPAIGN_SCHEDULED
+        && ngx_http_inbox_campaign_time_only(args))
+    {
+        if (inbox_store_campaign_reschedule(store, api->principal.org_id,
+                                            args->id, args->kind,
+                                            args->c.send_at, inbox_now_ms(),
+                                            &campaign, &job->error)
+            == INBOX_OK)
+        {
+            json = inbox_render_campaign(&campaign, &len);
+            ngx_http_inbox_job_document(job, NGX_HTTP_OK, json, len);
+
+            ngx_http_inbox_sender_wake();
+        }
+
+        goto done;
+    }
+
+    if (inbox_campaign_editable(was.status, &job->error) != INBOX_OK) {
         goto done;
     }
 
@@ -678,6 +703,32 @@ done:
 
     inbox_campaign_free(&was);
     inbox_campaign_free(&campaign);
+}
+
+
+/* Whether the PATCH names send_at and no other field. */
+static ngx_uint_t
+ngx_http_inbox_campaign_time_only(ngx_http_inbox_campaigns_args_t *args)
+{
+    const inbox_field_t  *f;
+
+    if (!inbox_request_has(args->req, "send_at")) {
+        return 0;
+    }
+
+    for (f = args->kind == INBOX_CAMPAIGN_KIND_POLL
+             ? ngx_http_inbox_poll_fields : ngx_http_inbox_campaign_fields;
+         f->name != NULL;
+         f++)
+    {
+        if (ngx_strcmp(f->name, "send_at") != 0
+            && inbox_request_has(args->req, f->name))
+        {
+            return 0;
+        }
+    }
+
+    return 1;
 }
 
 

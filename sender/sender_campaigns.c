@@ -68,6 +68,7 @@
 typedef struct {
     char                     id[INBOX_ID_MAX];
     inbox_campaign_status_t  status;
+    int64_t                  send_at;
     inbox_pause_reason_t     paused_reason;
     inbox_campaign_counts_t  counts;
     int64_t                  tally[INBOX_POLL_OPTIONS_MAX];
@@ -363,6 +364,7 @@ static int
 sender_progress_same(const sender_progress_t *p, const inbox_campaign_t *c)
 {
     return strcmp(p->id, c->id) == 0 && p->status == c->status
+           && p->send_at == c->send_at
            && p->paused_reason == c->paused_reason
            && memcmp(&p->counts, &c->counts, sizeof(c->counts)) == 0
            && memcmp(p->tally, c->tally, sizeof(c->tally)) == 0;
@@ -375,6 +377,7 @@ sender_progress_keep(sender_progress_t *p, const inbox_campaign_t *c)
     memset(p, 0, sizeof(sender_progress_t));
     snprintf(p->id, sizeof(p->id), "%s", c->id);
     p->status = c->status;
+    p->send_at = c->send_at;
     p->paused_reason = c->paused_reason;
     p->counts = c->counts;
     memcpy(p->tally, c->tally, sizeof(p->tally));

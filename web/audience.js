@@ -232,5 +232,5 @@
         pickers.forEach((p) => p.refresh());
     }
 
-    window.inboxAudience = Object.freeze({ mount, stale });
+    window.inboxAudience = Object.freeze({ mount, stale, localInput });
 })(window.inboxApp, window.inboxTags);

@@ -13,11 +13,12 @@
  *
  * What it uses of the app is window.inboxApp: api, failed, announce and
  * on(session|event|resync); a button at work is busy.js's
- * (window.inboxBusy).
+ * (window.inboxBusy); a time written into a field, audience.js's
+ * (window.inboxAudience).
  */
 'use strict';
 
-(function (app, busy) {
+(function (app, busy, audienceFields) {
     const PAGE = 100;
     const RELOAD_AFTER_MS = 2000;   /* an unknown id: the list again, at
                                        most this often */
@@ -28,7 +29,7 @@
      * billing once it is active again) */
     const ACTIONS = {
         draft: ['edit', 'send', 'cancel'],
-        scheduled: ['pause', 'cancel'],
+        scheduled: ['move', 'pause', 'cancel'],
         sending: ['pause', 'cancel'],
         paused: ['resume', 'cancel'],
         paused_by_billing: ['pause', 'resume', 'cancel'],
@@ -36,7 +37,8 @@
         cancelled: [],
     };
 
-    const BUTTONS = { edit: 'Edit', send: 'Send\u2026', pause: 'Pause',
+    const BUTTONS = { edit: 'Edit', send: 'Send\u2026',
+                      move: 'Change time\u2026', pause: 'Pause',
                       resume: 'Resume', cancel: 'Cancel' };
     /* what a move did, said to a screen reader (send: the new status) */
     const DONE = { pause: 'Paused', resume: 'Resumed',
@@ -482,6 +484,11 @@
                 return;
             }
             item.status = ev.status || item.status;
+            /* a scheduled one moved elsewhere: its time, said twice */
+            const moved = 'send_at' in ev && ev.send_at !== item.send_at;
+            if (moved) {
+                item.send_at = ev.send_at;
+            }
             item.paused_reason = ev.paused_reason || null;
             item.cancelled_reason = ev.cancelled_reason || null;
             item.cancelled_message = ev.cancelled_message || null;
@@ -489,7 +496,9 @@
                 item.counts = ev.counts;
             }
             const card = self.cards.get(ev.id);
-            if (card) {
+            if (card && moved) {
+                fillCard(card, item);
+            } else if (card) {
                 fillMoving(card, item);
             }
         }
@@ -514,14 +523,19 @@
                 confirmCancel(self, item);
                 return;
             }
+            if (action === 'move') {
+                confirmMove(self, item);
+                return;
+            }
             await move(id, action);
         }
 
-        /* send, pause, resume or cancel; the answer is the item as it
+        /* send, pause, resume or cancel, or with body a PATCH (a
+         * scheduled one's time moved: {send_at}); the answer is the item as it
          * now is, and said.  A refusal: the server's message on the
          * card.  The buttons are not disabled meanwhile (a focused one
          * would drop the focus to the page): act() ignores them. */
-        async function move(id, action) {
+        async function move(id, action, body) {
             const card = self.cards.get(id);
             const had = card.actions.contains(document.activeElement)
                 ? document.activeElement.dataset.action : null;
@@ -531,9 +545,11 @@
             card.busy = true;
             markBusy(true);
             try {
-                const item = await app.api('/api/v1/' + self.kind + '/'
-                    + encodeURIComponent(id) + '/' + action,
-                    { method: 'POST' });
+                const path = '/api/v1/' + self.kind + '/'
+                    + encodeURIComponent(id);
+                const item = body === undefined
+                    ? await app.api(path + '/' + action, { method: 'POST' })
+                    : await app.api(path, { method: 'PATCH', body: body });
                 upsert(item);
                 app.announce((DONE[action] || statusText(item)) + ': '
                     + (item.name || 'the ' + self.noun) + '.');
@@ -718,6 +734,37 @@
         line(item.status === 'draft' ? 'It will never be sent.'
             : 'Messages not handed to the carrier yet will not be sent; '
               + 'this cannot be undone.', null);
+        busy.setBusy(dialog.ok, false);
+    }
+
+    /* A scheduled campaign's new time, or none: at once.  Its text and
+     * audience were fixed when it was scheduled. */
+    function confirmMove(list, item) {
+        const title = 'Change the time of \u201c' + item.name + '\u201d';
+        const label = document.createElement('label');
+        const input = document.createElement('input');
+        const okText = () => (input.value ? 'Move it' : 'Send now');
+        label.textContent = 'Send it at';
+        input.type = 'datetime-local';
+        input.id = 'bulk-dialog-when';
+        input.value = item.send_at
+            ? audienceFields.localInput(new Date(item.send_at)) : '';
+        label.htmlFor = input.id;
+        openDialog(list.card(item.id), title, okText(), () => {
+            const t = input.value ? new Date(input.value) : null;
+            if (t && Number.isNaN(t.getTime())) {
+                return Promise.resolve({ status: 0, message: 'Choose a day '
+                    + 'and time, or leave it empty to send now.' });
+            }
+            return list.move(item.id, 'move', { send_at: t
+                ? t.toISOString().replace(/\.\d+Z$/, 'Z') : null });
+        });
+        input.addEventListener('input', () => {
+            dialog.ok.textContent = okText();
+        });
+        dialog.body.append(label, input);
+        line('Empty: it goes now. Its text and recipients stay as they '
+             + 'were scheduled.', null);
         busy.setBusy(dialog.ok, false);
     }
 
@@ -987,4 +1034,4 @@
         list, createForm, plural, when, errorText, audienceText, statusText,
         confirmSend: (l, item) => confirmSend(l, item),
     });
-})(window.inboxApp, window.inboxBusy);
+})(window.inboxApp, window.inboxBusy, window.inboxAudience);

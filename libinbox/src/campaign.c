@@ -276,8 +276,29 @@ inbox_campaign_editable(inbox_campaign_status_t status, inbox_error_t *err)
         return INBOX_OK;
     }
 
+    if (status == INBOX_CAMPAIGN_SCHEDULED) {
+        return inbox_error_set(err, INBOX_ERR_CONFLICT,
+                               "Only a draft can be edited; this one is "
+                               "scheduled: its time can move (send_at "
+                               "alone), or cancel it.");
+    }
+
     return inbox_error_set(err, INBOX_ERR_CONFLICT,
                            "Only a draft can be edited; this one is %s.",
+                           inbox_campaign_status_name(status));
+}
+
+
+inbox_status_t
+inbox_campaign_movable(inbox_campaign_status_t status, inbox_error_t *err)
+{
+    if (status == INBOX_CAMPAIGN_SCHEDULED) {
+        return INBOX_OK;
+    }
+
+    return inbox_error_set(err, INBOX_ERR_CONFLICT,
+                           "Only a scheduled campaign's time can move; this "
+                           "one is %s.",
                            inbox_campaign_status_name(status));
 }
 

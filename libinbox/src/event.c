@@ -565,6 +565,9 @@ inbox_event_campaign_progress(int64_t org_seq, const char *epoch,
     inbox_json_string(g, campaign->id);
     inbox_json_key(g, "status");
     inbox_json_string(g, inbox_campaign_status_name(campaign->status));
+    /* a scheduled one's time moves */
+    inbox_json_key(g, "send_at");
+    inbox_json_time_or_null(g, campaign->send_at);
     inbox_json_key(g, "paused_reason");
     inbox_json_string(g, campaign->paused_reason == INBOX_PAUSE_NONE
                          ? NULL

@@ -125,6 +125,17 @@ inbox_json_time(yajl_gen g, int64_t ms)
 
 
 void
+inbox_json_time_or_null(yajl_gen g, int64_t ms)
+{
+    if (ms != 0) {
+        inbox_json_time(g, ms);
+    } else {
+        yajl_gen_null(g);
+    }
+}
+
+
+void
 inbox_json_conversation(yajl_gen g, const inbox_conversation_t *c)
 {
     yajl_gen_map_open(g);

@@ -6,19 +6,7 @@
 #include <inbox/render.h>
 
 
-static void inbox_json_time_or_null(yajl_gen g, int64_t ms);
 static void inbox_json_campaign_fields(yajl_gen g, const inbox_campaign_t *c);
-
-
-static void
-inbox_json_time_or_null(yajl_gen g, int64_t ms)
-{
-    if (ms != 0) {
-        inbox_json_time(g, ms);
-    } else {
-        yajl_gen_null(g);
-    }
-}
 
 
 void

@@ -45,11 +45,7 @@ inbox_json_contact_with(yajl_gen g, const inbox_contact_record_t *c,
     inbox_json_key(g, "opted_out");
     inbox_json_bool(g, c->opted_out);
     inbox_json_key(g, "opted_out_at");
-    if (c->opted_out_at != 0) {
-        inbox_json_time(g, c->opted_out_at);
-    } else {
-        yajl_gen_null(g);
-    }
+    inbox_json_time_or_null(g, c->opted_out_at);
     inbox_json_key(g, "opt_out_source");
     inbox_json_string(g, c->opt_out_source[0] ? c->opt_out_source : NULL);
     inbox_json_key(g, "opt_out_keyword");

@@ -2165,6 +2165,20 @@ inbox_store_campaigns_list(inbox_store_t *store, const char *org_id,
 
 
 inbox_status_t
+inbox_store_campaign_reschedule(inbox_store_t *store, const char *org_id,
+    const char *campaign_id, inbox_campaign_kind_t kind, int64_t send_at,
+    int64_t now, inbox_campaign_t *campaign, inbox_error_t *err)
+{
+    memset(campaign, 0, sizeof(inbox_campaign_t));
+
+    return store->ops->campaign_reschedule(store, org_id, campaign_id, kind,
+                                           inbox_campaign_due_at(send_at,
+                                                                 now),
+                                           campaign, err);
+}
+
+
+inbox_status_t
 inbox_store_campaign_act(inbox_store_t *store, const char *org_id,
     const char *campaign_id, inbox_campaign_action_t action, int64_t now,
     inbox_campaign_t *campaign, inbox_error_t *err)

@@ -471,6 +471,12 @@ typedef struct {
        inbox_campaign_t *campaign, inbox_error_t *err),                       \
       (store, org_id, campaign_id, revision, c, name, body, segments,         \
        credits, campaign, err))                                               \
+    /* send_at the time to send at, now's for 0; campaign zeroed */          \
+    X(RULED, campaign_reschedule,                                             \
+      (inbox_store_t *store, const char *org_id, const char *campaign_id,     \
+       inbox_campaign_kind_t kind, int64_t send_at,                           \
+       inbox_campaign_t *campaign, inbox_error_t *err),                       \
+      (store, org_id, campaign_id, kind, send_at, campaign, err))             \
     X(PLAIN, campaign_get,                                                    \
       (inbox_store_t *store, const char *org_id, const char *campaign_id,     \
        inbox_campaign_t *campaign, inbox_error_t *err),                       \

@@ -802,6 +802,110 @@ done:
 }
 
 
+/*
+ * The campaign's time first, on the status read (a start or a person's
+ * move meanwhile makes it miss: the campaign is read and judged again),
+ * then its due recipients'.  A failure between the two leaves them due
+ * at the old time: moved later, the campaign's own time holds them back
+ * still; moved earlier, they wait for the old time, and a repeat puts
+ * them right.
+ */
+inbox_status_t
+inbox_mongo_campaign_reschedule(inbox_store_t *store, const char *org_id,
+    const char *campaign_id, inbox_campaign_kind_t kind, int64_t send_at,
+    inbox_campaign_t *campaign, inbox_error_t *err)
+{
+    int                   moved, attempt;
+    bson_t                reply;
+    bson_t               *command;
+    bson_oid_t            org, id;
+    inbox_status_t        rc;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    rc = inbox_mongo_campaign_ids(org_id, campaign_id, &org, &id, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    moved = 0;
+
+    for (attempt = 0; !moved && attempt < INBOX_MONGO_CAMPAIGN_ACT_ATTEMPTS;
+         attempt++)
+    {
+        inbox_campaign_free(campaign);
+
+        rc = inbox_mongo_campaign_load(ms, &org, &id, campaign, err);
+
+        if (rc == INBOX_OK && campaign->kind != kind) {
+            rc = inbox_error_not_found(err, kind == INBOX_CAMPAIGN_KIND_POLL
+                                            ? "poll" : "campaign");
+        }
+
+        if (rc == INBOX_OK) {
+            rc = inbox_campaign_movable(campaign->status, err);
+        }
+
+        if (rc != INBOX_OK) {
+            goto done;
+        }
+
+        rc = inbox_mongo_update_one(ms, "campaigns",
+                 BCON_NEW("_id", BCON_OID(&id), "org_id", BCON_OID(&org),
+                          "status", BCON_UTF8(inbox_campaign_status_name(
+                                        INBOX_CAMPAIGN_SCHEDULED))),
+                 BCON_NEW("$set", "{", "send_at", BCON_DATE_TIME(send_at),
+                          "}"),
+                 &moved, err);
+        if (rc != INBOX_OK) {
+            goto done;
+        }
+    }
+
+    if (!moved) {
+        rc = inbox_error_set(err, INBOX_ERR_CONFLICT,
+                             "This campaign changed meanwhile; read it "
+                             "again.");
+        goto done;
+    }
+
+    command = BCON_NEW("update", BCON_UTF8("campaign_recipients"),
+                 "updates", "[", "{",
+                     "q", "{",
+                         "campaign_id", BCON_OID(&id),
+                         "state", BCON_UTF8(inbox_recipient_state_name(
+                                      INBOX_RECIPIENT_DUE)),
+                     "}",
+                     "u", "{", "$set", "{",
+                         "due_at", BCON_DATE_TIME(send_at),
+                     "}", "}",
+                     "multi", BCON_BOOL(true),
+                 "}", "]",
+                 "ordered", BCON_BOOL(true));
+
+    rc = inbox_mongo_run(ms, command, &reply, err);
+    bson_destroy(&reply);
+    bson_destroy(command);
+
+    if (rc == INBOX_OK) {
+        inbox_campaign_free(campaign);
+        rc = inbox_mongo_campaign_load(ms, &org, &id, campaign, err);
+    }
+
+done:
+
+    if (rc != INBOX_OK) {
+        inbox_campaign_free(campaign);
+    }
+
+    return rc;
+}
+
+
 /* A cancelled campaign's recipients not handed over yet: never sent.
  * Those due and those waiting are moved apart, so that each update's
  * count of the recipients it moved says which count they leave. */

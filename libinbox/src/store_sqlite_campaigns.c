@@ -410,6 +410,100 @@ failed:
 
 
 inbox_status_t
+inbox_sqlite_campaign_reschedule(inbox_store_t *store, const char *org_id,
+    const char *campaign_id, inbox_campaign_kind_t kind, int64_t send_at,
+    inbox_campaign_t *campaign, inbox_error_t *err)
+{
+    int64_t               org, id;
+    sqlite3_stmt         *stmt;
+    inbox_status_t        status;
+    inbox_error_t         fallback;
+    inbox_sqlite_conn_t  *conn;
+
+    if (err == NULL) {
+        err = &fallback;
+    }
+
+    status = inbox_sqlite_campaign_ids(org_id, campaign_id, &org, &id, err);
+    if (status != INBOX_OK) {
+        return status;
+    }
+
+    conn = inbox_sqlite_begin_write(store, err);
+    if (conn == NULL) {
+        return err->code;
+    }
+
+    /* as it is under the write lock: a start that came first wins */
+    status = inbox_sqlite_campaign_load(conn, org, id, campaign, err);
+
+    if (status == INBOX_OK && campaign->kind != kind) {
+        status = inbox_error_not_found(err, kind == INBOX_CAMPAIGN_KIND_POLL
+                                            ? "poll" : "campaign");
+    }
+
+    if (status == INBOX_OK) {
+        status = inbox_campaign_movable(campaign->status, err);
+    }
+
+    inbox_campaign_free(campaign);
+
+    if (status != INBOX_OK) {
+        goto failed;
+    }
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CAMPAIGN_RESCHEDULE,
+        "UPDATE campaigns SET send_at = ?2 WHERE id = ?1", err);
+    if (stmt == NULL) {
+        status = err->code;
+        goto failed;
+    }
+
+    sqlite3_bind_int64(stmt, 1, id);
+    sqlite3_bind_int64(stmt, 2, send_at);
+
+    if (!inbox_sqlite_step_done(stmt)) {
+        status = inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
+        goto failed;
+    }
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_RECIPIENTS_RESCHEDULE,
+        "UPDATE campaign_recipients SET due_at = ?2"
+        " WHERE campaign_id = ?1 AND state = 'due'", err);
+    if (stmt == NULL) {
+        status = err->code;
+        goto failed;
+    }
+
+    sqlite3_bind_int64(stmt, 1, id);
+    sqlite3_bind_int64(stmt, 2, send_at);
+
+    if (!inbox_sqlite_step_done(stmt)) {
+        status = inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
+        goto failed;
+    }
+
+    status = inbox_sqlite_campaign_load(conn, org, id, campaign, err);
+    if (status != INBOX_OK) {
+        goto failed;
+    }
+
+    status = inbox_sqlite_commit(conn, err);
+    if (status != INBOX_OK) {
+        inbox_campaign_free(campaign);
+    }
+
+    return status;
+
+failed:
+
+    inbox_sqlite_rollback(conn);
+
+    return status;
+}
+
+
+inbox_status_t
 inbox_sqlite_campaign_get(inbox_store_t *store, const char *org_id,
     const char *campaign_id, inbox_campaign_t *campaign, inbox_error_t *err)
 {

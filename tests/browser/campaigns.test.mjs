@@ -719,6 +719,56 @@ test('a campaign scheduled before the 10-segment rule, cancelled as its '
         .cancelled_reason, 'manual');
 });
 
+test('a scheduled campaign\'s time is changed from its card, emptied it '
+     + 'sends now; a time moved elsewhere shows on the card live',
+     async () => {
+    const made = await call('/api/v1/campaigns', { method: 'POST', body: {
+        name: 'Autumn preview', body: 'Autumn is coming',
+        audience: { tags: ['autumn'] }, send_at: '2099-01-01T09:00:00Z' } });
+    await call(`/api/v1/campaigns/${made.id}/send`, { method: 'POST' });
+    await page.reload();
+    await page.getByRole('link', { name: 'Campaigns' }).click();
+    const card = cardOf('Autumn preview');
+    const status = card.locator('.bulk-status');
+    await status.filter({ hasText: /^Scheduled for / }).waitFor();
+    assert.deepEqual(await card.getByRole('button').allTextContents(),
+                     ['Change time\u2026', 'Pause', 'Cancel']);
+
+    // moved elsewhere (another browser, the API): the card follows
+    const june = '2098-06-01T09:00:00Z';
+    const [shown, typed] = await page.evaluate((iso) => {
+        const t = new Date(iso);
+        const two = (n) => String(n).padStart(2, '0');
+        return [t.toLocaleString([], { day: 'numeric', month: 'short',
+                                       hour: 'numeric', minute: '2-digit' }),
+                `${t.getFullYear()}-${two(t.getMonth() + 1)}-`
+                + `${two(t.getDate())}T${two(t.getHours())}:`
+                + `${two(t.getMinutes())}`];
+    }, june);
+    await call(`/api/v1/campaigns/${made.id}`, { method: 'PATCH',
+                                                 body: { send_at: june } });
+    await status.filter({ hasText: `Scheduled for ${shown}` }).waitFor();
+    assert.ok((await card.locator('.bulk-meta').textContent())
+        .includes(`Goes ${shown}`));
+
+    // changed here: the dialog has its time; emptied, it goes now
+    await card.getByRole('button', { name: 'Change time\u2026' }).click();
+    const dialog = page.getByRole('dialog',
+        { name: 'Change the time of \u201cAutumn preview\u201d' });
+    const when = dialog.getByLabel('Send it at');
+    assert.equal(await when.inputValue(), typed);
+    await dialog.getByRole('button', { name: 'Move it' }).waitFor();
+    await when.fill('');
+    await dialog.getByRole('button', { name: 'Send now' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    await status.filter({ hasText: /^(Sending|Done)$/ })
+        .waitFor({ timeout: 15000 });
+    await eventually(async () => {
+        const { counts } = await call(`/api/v1/campaigns/${made.id}`);
+        return counts.queued + counts.sent + counts.delivered === 1;
+    }, 15000, 'the campaign handed over');
+});
+
 test('progress frames lost on the way (the page sees the gap they leave) '
      + 'read the Campaigns list and the open poll\'s results again',
      async () => {

@@ -310,6 +310,63 @@ test('a scheduled campaign stays scheduled while the sender\'s clock is '
     assert.deepEqual(await bodiesTo(phone), ['At the stroke of the hour']);
 });
 
+test('a scheduled campaign\'s time moves, its recipients with it, and '
+     + 'other browsers see the new time live; nothing else of it moves',
+     async () => {
+    const org = utcOrg;
+    const phone = uniqueNumber();
+    await ok(org, '/api/v1/contacts', { method: 'POST',
+        body: { phone, tags: ['moved'] } }, 201);
+    const now = Date.now();
+    setClock(now - 2 * HOUR);
+
+    const c = await ok(org, '/api/v1/campaigns', { method: 'POST', body: {
+        name: 'Moved', body: 'Doors open early', audience: { tags: ['moved'] },
+        send_at: iso(now + HOUR) } }, 201);
+    const ws = await connectWs(ctx.cluster, org.token);
+    try {
+        assert.equal((await ok(org, `/api/v1/campaigns/${c.id}/send`,
+                               { method: 'POST' })).status, 'scheduled');
+
+        // its text and audience were fixed by the send
+        const refused = await api(ctx.cluster, `/api/v1/campaigns/${c.id}`,
+            org.token, { method: 'PATCH', body: { body: 'Doors open late',
+                                                  send_at: iso(now) } });
+        assert.equal(refused.status, 409, refused.text);
+        assert.match(refused.json.error.message, /its time can move/);
+
+        // an hour earlier than it was, still ahead of the sender's clock
+        const moved = await ok(org, `/api/v1/campaigns/${c.id}`,
+            { method: 'PATCH', body: { send_at: iso(now - HOUR) } });
+        assert.equal(moved.status, 'scheduled');
+        assert.equal(moved.send_at, iso(now - HOUR));
+        await ws.waitFor((frames) => frames.some((f) =>
+            f.type === 'campaign.progress' && f.id === c.id
+            && f.send_at === iso(now - HOUR)), 5000, 'the new time pushed');
+    } finally {
+        ws.close();
+    }
+
+    setClock(now - HOUR - MINUTE);
+    await clockSettles();
+    assert.equal((await ok(org, `/api/v1/campaigns/${c.id}`)).status,
+                 'scheduled');
+    assert.deepEqual(await bodiesTo(phone), []);
+
+    setClock(now - HOUR + 1000);
+    const sent = await eventually(async () => {
+        const n = await ok(org, `/api/v1/campaigns/${c.id}`);
+        return n.status === 'done' && n.counts.delivered === 1 ? n : null;
+    }, 15000, 'the moved campaign sent at its new time');
+    assert.equal(sent.started_at, iso(now - HOUR + 1000));
+    assert.deepEqual(await bodiesTo(phone), ['Doors open early']);
+
+    // begun and ended: no time to move
+    const late = await api(ctx.cluster, `/api/v1/campaigns/${c.id}`,
+        org.token, { method: 'PATCH', body: { send_at: iso(now) } });
+    assert.equal(late.status, 409, late.text);
+});
+
 // A poll to phones, sent (on the sender's clock) at `at`; resolves once
 // each got it.
 async function pollSentAt(org, tag, phones, at, question) {

@@ -644,16 +644,24 @@ campaign_says(const inbox_campaign_t *c, const char *part)
 }
 
 
+/* A campaign "Sale" to all contacts, in status. */
+static void
+campaign_fixture(inbox_campaign_t *c, inbox_campaign_status_t status)
+{
+    memset(c, 0, sizeof(*c));
+    strcpy(c->id, "k1");
+    c->name = "Sale";
+    c->body = "Sale!";
+    c->audience_all = 1;
+    c->status = status;
+}
+
+
 TEST(a_cancelled_campaign_says_why)
 {
     inbox_campaign_t  c;
 
-    memset(&c, 0, sizeof(c));
-    strcpy(c.id, "k1");
-    c.name = "Sale";
-    c.body = "Sale!";
-    c.audience_all = 1;
-    c.status = INBOX_CAMPAIGN_CANCELLED;
+    campaign_fixture(&c, INBOX_CAMPAIGN_CANCELLED);
     c.cancelled_reason = INBOX_CANCEL_TEXT_REFUSED;
     c.cancelled_message = "The message is 11 segments (GSM-7): the limit "
                           "is 10, so shorten it.";
@@ -677,6 +685,20 @@ TEST(a_cancelled_campaign_says_why)
     c.cancelled_reason = INBOX_CANCEL_MANUAL;
     CHECK(campaign_says(&c, "\"cancelled_reason\":null,"
                         "\"cancelled_message\":null"));
+}
+
+
+/* A scheduled campaign's time, which can move, is in its frame too. */
+TEST(a_campaigns_time_is_in_its_json_and_frame)
+{
+    inbox_campaign_t  c;
+
+    campaign_fixture(&c, INBOX_CAMPAIGN_SCHEDULED);
+    c.send_at = T0;
+    CHECK(campaign_says(&c, "\"send_at\":\"2026-11-27T03:04:05.678Z\""));
+
+    c.send_at = 0;
+    CHECK(campaign_says(&c, "\"send_at\":null"));
 }
 
 

@@ -11187,6 +11187,115 @@ TEST(a_draft_whose_text_the_rules_refuse_now_is_not_sent)
  * it, as read and as listed.  One that starts with a text the rules
  * take goes; cancelled by a person, it says so.
  */
+/* A scheduled campaign's time moves, later or to now, with its
+ * recipients fixed as they were; nothing else moves that way. */
+TEST(a_scheduled_campaigns_time_moves_and_nothing_else_does)
+{
+    char                       alice[INBOX_ID_MAX], bob[INBOX_ID_MAX];
+    char                       id[INBOX_ID_MAX], soon[INBOX_ID_MAX];
+    char                       draft[INBOX_ID_MAX];
+    fixture_t                  f;
+    progress_t                 p;
+    inbox_error_t              err;
+    inbox_campaign_t           c;
+    inbox_campaign_new_t       n;
+    inbox_campaign_dispatch_t  d;
+
+    FIXTURE(&f);
+
+    CHECK_INT(person(&f, ALICE, NULL, NULL, alice), 0);
+    CHECK_INT(person(&f, BOB, NULL, NULL, bob), 0);
+    CHECK_INT(f.backend->opt_out(&f, BOB), 0);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 100, NULL),
+              INBOX_OK);
+
+    memset(&n, 0, sizeof(n));
+    n.name = "Later";
+    n.body = "Sale!";
+    n.audience_all = 1;
+    n.send_at = NOON + HOUR;
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL),
+              INBOX_OK);
+    snprintf(id, sizeof(id), "%s", c.id);
+    inbox_campaign_free(&c);
+    n.send_at = NOON + 5 * HOUR;
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL),
+              INBOX_OK);
+    snprintf(soon, sizeof(soon), "%s", c.id);
+    inbox_campaign_free(&c);
+    CHECK_INT(campaign_new(&f, NULL, draft), 0);
+
+    CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_SEND, NOON), INBOX_OK);
+    CHECK_INT(campaign_do(&f, soon, INBOX_CAMPAIGN_SEND, NOON), INBOX_OK);
+
+    /* later: not at its first time, at its new one */
+    CHECK_INT(inbox_store_campaign_reschedule(f.store, f.org, id,
+                                              INBOX_CAMPAIGN_KIND_CAMPAIGN,
+                                              NOON + 3 * HOUR, NOON, &c,
+                                              &err), INBOX_OK);
+    CHECK_INT(c.status, INBOX_CAMPAIGN_SCHEDULED);
+    CHECK(c.send_at == NOON + 3 * HOUR);
+    inbox_campaign_free(&c);
+
+    /* to now (0): due at once */
+    CHECK_INT(inbox_store_campaign_reschedule(f.store, f.org, soon,
+                                              INBOX_CAMPAIGN_KIND_CAMPAIGN,
+                                              0, NOON + HOUR, &c, &err),
+              INBOX_OK);
+    CHECK(c.send_at == NOON + HOUR);
+    inbox_campaign_free(&c);
+
+    d = dispatch(&f, NOON + HOUR, 10);
+    CHECK_INT(d.started, 1);
+    CHECK_INT(d.handed, 1);
+    CHECK_INT(campaign_now(&f, soon).counts.queued, 1);
+    CHECK_INT(campaign_now(&f, id).status, INBOX_CAMPAIGN_SCHEDULED);
+
+    d = dispatch(&f, NOON + 3 * HOUR - 1, 10);
+    CHECK_INT(d.started, 0);
+    CHECK_INT(d.handed, 0);
+
+    d = dispatch(&f, NOON + 3 * HOUR, 10);
+    CHECK_INT(d.started, 1);
+    CHECK_INT(d.handed, 1);
+    p = campaign_now(&f, id);
+    CHECK_INT(p.counts.audience, 2);
+    CHECK_INT(p.counts.suppressed, 1);
+    CHECK_INT(p.counts.queued, 1);
+
+    /* begun, a draft, another kind, another organization: nothing moves */
+    CHECK_INT(inbox_store_campaign_reschedule(f.store, f.org, id,
+                                              INBOX_CAMPAIGN_KIND_CAMPAIGN,
+                                              NOON + 9 * HOUR, NOON, &c,
+                                              &err), INBOX_ERR_CONFLICT);
+    CHECK(strstr(err.message, "scheduled") != NULL);
+    inbox_campaign_free(&c);
+    CHECK_INT(inbox_store_campaign_reschedule(f.store, f.org, draft,
+                                              INBOX_CAMPAIGN_KIND_CAMPAIGN,
+                                              NOON + 9 * HOUR, NOON, &c,
+                                              &err), INBOX_ERR_CONFLICT);
+    inbox_campaign_free(&c);
+    CHECK_INT(campaign_now(&f, draft).status, INBOX_CAMPAIGN_DRAFT);
+    CHECK_INT(inbox_store_campaign_reschedule(f.store, f.org, id,
+                                              INBOX_CAMPAIGN_KIND_POLL,
+                                              NOON + 9 * HOUR, NOON, &c,
+                                              &err), INBOX_ERR_NOT_FOUND);
+    inbox_campaign_free(&c);
+    CHECK_INT(inbox_store_campaign_reschedule(f.store, f.backend->missing_id,
+                                              id,
+                                              INBOX_CAMPAIGN_KIND_CAMPAIGN,
+                                              NOON + 9 * HOUR, NOON, &c,
+                                              &err), INBOX_ERR_NOT_FOUND);
+    inbox_campaign_free(&c);
+    CHECK_INT(inbox_store_campaign_get(f.store, f.org, id, &c, NULL),
+              INBOX_OK);
+    CHECK(c.send_at == NOON + 3 * HOUR);
+    inbox_campaign_free(&c);
+
+    fixture_close(&f);
+}
+
+
 TEST(a_scheduled_campaign_whose_text_the_rules_refuse_now_is_cancelled)
 {
     char                       alice[INBOX_ID_MAX], bob[INBOX_ID_MAX];

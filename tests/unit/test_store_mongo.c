@@ -7218,6 +7218,54 @@ TEST(campaign_cancel_moves_the_status_then_cancels_those_left)
 }
 
 
+/* A scheduled campaign's time moves on the status read, then its due
+ * recipients' time; one that started meanwhile is judged again: 409,
+ * its recipients untouched. */
+TEST(campaign_reschedule_moves_the_time_then_the_recipients)
+{
+    fake_t             fake;
+    inbox_error_t      err;
+    inbox_store_t     *store;
+    inbox_campaign_t   c;
+
+    store = fake_open(&fake);
+
+    fake.replies[0] = CURSOR(CAMPAIGN_DOC("scheduled"));
+    fake.replies[4] = CURSOR(CAMPAIGN_DOC("scheduled"));
+    CHECK_INT(inbox_store_campaign_reschedule(store, ORG_ID, CAMPAIGN_ID,
+                                              INBOX_CAMPAIGN_KIND_CAMPAIGN,
+                                              NOON_MS + DAY_MS, NOON_MS, &c,
+                                              &err), INBOX_OK);
+    CHECK_INT(c.status, INBOX_CAMPAIGN_SCHEDULED);
+    CHECK(log_has(&fake, "\"update\" : \"campaign_recipients\""));
+    golden_check(&fake, "campaign_reschedule");
+    inbox_campaign_free(&c);
+
+    fake_reset(&fake);
+    fake.replies[0] = CURSOR(CAMPAIGN_DOC("scheduled"));
+    fake.replies[2] = NOTHING_MOVED;
+    fake.replies[3] = CURSOR(CAMPAIGN_DOC("sending"));
+    CHECK_INT(inbox_store_campaign_reschedule(store, ORG_ID, CAMPAIGN_ID,
+                                              INBOX_CAMPAIGN_KIND_CAMPAIGN,
+                                              NOON_MS + DAY_MS, NOON_MS, &c,
+                                              &err), INBOX_ERR_CONFLICT);
+    CHECK(strstr(err.message, "this one is sending") != NULL);
+    CHECK_INT(fake.commands, 5);
+    CHECK(!log_has(&fake, "\"update\" : \"campaign_recipients\""));
+
+    /* a poll's id named as a campaign's: none */
+    fake_reset(&fake);
+    fake.replies[0] = CURSOR(POLL_DOC);
+    CHECK_INT(inbox_store_campaign_reschedule(store, ORG_ID, POLL_ID,
+                                              INBOX_CAMPAIGN_KIND_CAMPAIGN,
+                                              NOON_MS + DAY_MS, NOON_MS, &c,
+                                              &err), INBOX_ERR_NOT_FOUND);
+    CHECK(!log_has(&fake, "\"update\""));
+
+    fake_close(&fake, store);
+}
+
+
 /* A person's move that misses because the sender moved the campaign
  * first (a pause for credits, done) is decided again on the campaign
  * read again: 409 only when that refuses it, or when it keeps

@@ -29,6 +29,7 @@ void inbox_json_key(yajl_gen g, const char *key);
 void inbox_json_int(yajl_gen g, int64_t v);
 void inbox_json_bool(yajl_gen g, int v);
 void inbox_json_time(yajl_gen g, int64_t ms);          /* ISO-8601, "Z" */
+void inbox_json_time_or_null(yajl_gen g, int64_t ms);  /* 0: null */
 void inbox_json_conversation(yajl_gen g, const inbox_conversation_t *c);
 void inbox_json_message(yajl_gen g, const inbox_message_t *m);
 /* One of a message's media: {"url","content_type","state"} (render.c). */

@@ -997,6 +997,20 @@ inbox_status_t inbox_store_campaign_update(inbox_store_t *store,
     const char *org_id, const char *campaign_id, int64_t revision,
     const inbox_campaign_new_t *c, inbox_campaign_t *campaign,
     inbox_error_t *err);
+/*
+ * A scheduled campaign or poll of kind moved to send_at (0 or a time
+ * gone: at once, inbox_campaign_due_at): its time and its recipients'
+ * (those due; the suppressed stay so) in one write, so that the sender
+ * starts it then.  INBOX_ERR_NOT_FOUND for no such campaign of kind (also
+ * another organization's); INBOX_ERR_CONFLICT for one not scheduled
+ * (inbox_campaign_movable: its time came meanwhile, or a person paused,
+ * cancelled or moved it back), nothing changed.  *campaign gets it as
+ * stored.
+ */
+inbox_status_t inbox_store_campaign_reschedule(inbox_store_t *store,
+    const char *org_id, const char *campaign_id, inbox_campaign_kind_t kind,
+    int64_t send_at, int64_t now, inbox_campaign_t *campaign,
+    inbox_error_t *err);
 /* One campaign or poll with its counts; INBOX_ERR_NOT_FOUND for none
  * (also another organization's). */
 inbox_status_t inbox_store_campaign_get(inbox_store_t *store,

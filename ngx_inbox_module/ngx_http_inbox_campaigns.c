@@ -626,6 +626,8 @@ ngx_http_inbox_campaign_create_op(ngx_http_inbox_api_t *api,
  * values are judged (they would not matter; a body of the wrong shape
  * was refused already, 400); the store checks again in its write, at
  * the revision read, so a send or another edit made meanwhile wins.
+ * But a scheduled campaign's PATCH naming send_at alone moves its time,
+ * the store judging the status again in its write.
  */
 static void
 ngx_http_inbox_campaign_update_op(ngx_http_inbox_api_t *api,

@@ -12,8 +12,9 @@
  * segments and credits (segments.h), and inbox_store_reply_accept takes
  * it in one transaction with every refusal of the contract (409 stale
  * when last_seen_message_id is not the thread's newest message, 409
- * contact_opted_out, 403 billing_inactive, 402 insufficient_credits with
- * needed and balance).  The answer is 201 with the message, status
+ * contact_opted_out, 400 media_ids for an image to a number no MMS
+ * reaches, 403 billing_inactive, 402 insufficient_credits with needed
+ * and balance).  The answer is 201 with the message, status
  * queued; its events go to ws-server and the sender process is woken.
  *
  * A retry under the same Idempotency-Key gets the first answer again:

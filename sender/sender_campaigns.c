@@ -10,19 +10,19 @@
  * one campaign's audience never holds up another's, of its organization
  * or any other.
  *
- * It looks when woken (nginx sends the wake-up datagram after a send or
- * a resume), at once again after a full batch, as campaign messages
- * leave the outbox while one was full (SENDER_DISPATCH_REFILL of them,
- * of any number, since the last look) and every SENDER_DISPATCH_LOOK_MS
- * for what time releases: a scheduled campaign's send_at, the end of
- * quiet hours.
+ * It looks when woken (nginx sends the wake-up datagram after a send, a
+ * resume or a scheduled campaign's time moved), at once again after a
+ * full batch, as campaign messages leave the outbox while one was full
+ * (SENDER_DISPATCH_REFILL of them, of any number, since the last look)
+ * and every SENDER_DISPATCH_LOOK_MS for what time releases: a scheduled
+ * campaign's send_at, the end of quiet hours.
  *
  * Progress: every SENDER_PROGRESS_EVERY_MS it reads the campaigns that
  * may still move (inbox_store_campaigns_active: also those finished in
  * the last SENDER_PROGRESS_AFTER_MS, whose delivery reports still come,
  * and polls whose tally an answer moved in that time, as answers come
  * for days after the sending) and pushes campaign.progress for each
- * whose status, counts or tally changed since it last did
+ * whose status, time, counts or tally changed since it last did
  * (inbox_store_campaign_progress).  So a campaign's progress is pushed a
  * few times a second at most, whatever moved it (its sends, delivery
  * reports, replies, answers, a pause from the API), and the last one

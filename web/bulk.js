@@ -271,22 +271,13 @@
         return card;
     }
 
-    /* Everything a card shows, from the API's campaign or poll. */
-    function fillCard(card, item) {
-        card.name.textContent = item.name || '';
-        /* a poll's question, unless its name already says it (the form
-         * names a poll by its question) */
-        card.text.textContent = card.list.kind === 'polls'
-            ? (item.question && item.question !== item.name
-                ? item.question : '')
-            : item.body || (item.media && item.media.length
-                ? 'Picture message' : '');
-        card.text.hidden = card.text.textContent === '';
+    /* Who it goes to, what it costs and when, in a line. */
+    function metaText(list, item) {
         const meta = [audienceText(item.audience)];
         if (item.media && item.media.length) {
             meta.push(plural(item.media.length, 'image', 'images'));
         }
-        meta.push(card.list.plan === 'unlimited' ? 'Included in your plan'
+        meta.push(list.plan === 'unlimited' ? 'Included in your plan'
             : plural(item.credits || 0, 'credit', 'credits') + ' a message');
         if (item.started_at) {
             meta.push('Started ' + when(item.started_at));
@@ -298,7 +289,21 @@
         if (item.finished_at) {
             meta.push('Finished ' + when(item.finished_at));
         }
-        card.meta.textContent = meta.join(' \u00b7 ');
+        return meta.join(' \u00b7 ');
+    }
+
+    /* Everything a card shows, from the API's campaign or poll. */
+    function fillCard(card, item) {
+        card.name.textContent = item.name || '';
+        /* a poll's question, unless its name already says it (the form
+         * names a poll by its question) */
+        card.text.textContent = card.list.kind === 'polls'
+            ? (item.question && item.question !== item.name
+                ? item.question : '')
+            : item.body || (item.media && item.media.length
+                ? 'Picture message' : '');
+        card.text.hidden = card.text.textContent === '';
+        card.meta.textContent = metaText(card.list, item);
         card.actions.setAttribute('aria-label', 'Actions for '
             + (item.name || 'this ' + card.list.noun));
         card.li.dataset.status = '';
@@ -497,8 +502,12 @@
             }
             const card = self.cards.get(ev.id);
             if (card && moved) {
-                fillCard(card, item);
-            } else if (card) {
+                /* the time's words only: the buttons, one of which may
+                 * have the focus, stay */
+                card.meta.textContent = metaText(card.list, item);
+                card.status.textContent = statusText(item);
+            }
+            if (card) {
                 fillMoving(card, item);
             }
         }
@@ -743,7 +752,10 @@
         const title = 'Change the time of \u201c' + item.name + '\u201d';
         const label = document.createElement('label');
         const input = document.createElement('input');
-        const okText = () => (input.value ? 'Move it' : 'Send now');
+        /* a time gone sends now too, as the server takes it */
+        const okText = () => (input.value
+            && new Date(input.value).getTime() > Date.now()
+            ? 'Move it' : 'Send now');
         label.textContent = 'Send it at';
         input.type = 'datetime-local';
         input.id = 'bulk-dialog-when';
@@ -751,10 +763,11 @@
             ? audienceFields.localInput(new Date(item.send_at)) : '';
         label.htmlFor = input.id;
         openDialog(list.card(item.id), title, okText(), () => {
+            /* half typed reads as empty: never "now" by mistake */
             const t = input.value ? new Date(input.value) : null;
-            if (t && Number.isNaN(t.getTime())) {
-                return Promise.resolve({ status: 0, message: 'Choose a day '
-                    + 'and time, or leave it empty to send now.' });
+            if (input.validity.badInput || (t && Number.isNaN(t.getTime()))) {
+                return Promise.resolve({ status: 0, message: 'Finish the '
+                    + 'day and time, or empty the field to send now.' });
             }
             return list.move(item.id, 'move', { send_at: t
                 ? t.toISOString().replace(/\.\d+Z$/, 'Z') : null });

@@ -336,10 +336,15 @@
         return !state.conv || state.conv.contact.can_receive_mms !== false;
     }
 
-    /* Said in the composer, not a file picker opened for nothing. */
+    /* Said in the composer, not a file picker opened for nothing; said
+     * again (an alert repeats only a change) on each try. */
     function refuseImages(d) {
-        d.error = NO_MMS;
+        d.error = '';
         render();
+        requestAnimationFrame(() => {
+            d.error = NO_MMS;
+            render();
+        });
     }
 
     async function attachFile(file) {
@@ -417,14 +422,18 @@
         }
     }
 
-    /* An image pasted into the text is attached; text pastes as text. */
+    /* An image pasted into the text is attached; text pastes as text,
+     * also beside an image its contact's number cannot take. */
     function onPaste(event) {
-        const files = event.clipboardData
-            ? Array.from(event.clipboardData.files || []) : [];
-        if (files.length > 0) {
-            event.preventDefault();
-            attachFile(files[0]);
+        const data = event.clipboardData;
+        const files = data ? Array.from(data.files || []) : [];
+        if (files.length === 0
+            || (!takesImages() && data.getData('text/plain') !== ''))
+        {
+            return;
         }
+        event.preventDefault();
+        attachFile(files[0]);
     }
 
     /* ---- sending ---- */

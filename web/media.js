@@ -1,8 +1,9 @@
 /*
  * An image as an MMS can carry it, checked before any of it is sent:
  * its type (by its first bytes) and its size, as POST /api/v1/media
- * decides them, and a word when it is larger than carriers like.  The reply composer (composer.js) and
- * the campaigns' form (campaigns.js) say the same.
+ * decides them, and a word when it is larger than carriers like.  The
+ * reply composer (composer.js) and the campaigns' form (campaigns.js)
+ * say the same.
  *
  * And what a contact's MMS carries, named for the thread (app.js): an
  * image is shown, a video or voice note played where the browser can,
@@ -39,10 +40,6 @@
         const name = file.name ? '\u201c' + file.name + '\u201d'
             : 'That file';
         const allowed = 'attach a JPEG, PNG or GIF image';
-        if (file.size > MAX_BYTES) {
-            return name + ' is ' + sizeText(file.size) + '; an MMS image '
-                + 'can be at most 5 MB. Attach a smaller one.';
-        }
         if (file.size === 0) {
             return name + ' is empty: ' + allowed + '.';
         }
@@ -52,6 +49,10 @@
         if (!real) {
             return name + ' is not an image an MMS can carry: '
                 + allowed + '.';
+        }
+        if (file.size > MAX_BYTES) {
+            return name + ' is ' + sizeText(file.size) + '; an MMS image '
+                + 'can be at most 5 MB. Attach a smaller one.';
         }
         return '';
     }

@@ -803,12 +803,13 @@ done:
 
 
 /*
- * The campaign's time first, on the status read (a start or a person's
- * move meanwhile makes it miss: the campaign is read and judged again),
- * then its due recipients'.  A failure between the two leaves them due
- * at the old time: moved later, the campaign's own time holds them back
- * still; moved earlier, they wait for the old time, and a repeat puts
- * them right.
+ * Its due recipients first, each to the earlier of its time and the new
+ * one, then the campaign's time on the status read (a start or a
+ * person's move meanwhile makes it miss: the campaign is read and judged
+ * again).  A recipient is taken only once its campaign sends, so one due
+ * earlier than its campaign waits for the campaign; one due later would
+ * hold the campaign up, which this order never leaves behind, whatever
+ * fails or runs at once.
  */
 inbox_status_t
 inbox_mongo_campaign_reschedule(inbox_store_t *store, const char *org_id,
@@ -854,6 +855,28 @@ inbox_mongo_campaign_reschedule(inbox_store_t *store, const char *org_id,
             goto done;
         }
 
+        command = BCON_NEW("update", BCON_UTF8("campaign_recipients"),
+                     "updates", "[", "{",
+                         "q", "{",
+                             "campaign_id", BCON_OID(&id),
+                             "state", BCON_UTF8(inbox_recipient_state_name(
+                                          INBOX_RECIPIENT_DUE)),
+                         "}",
+                         "u", "{", "$min", "{",
+                             "due_at", BCON_DATE_TIME(send_at),
+                         "}", "}",
+                         "multi", BCON_BOOL(true),
+                     "}", "]",
+                     "ordered", BCON_BOOL(true));
+
+        rc = inbox_mongo_run(ms, command, &reply, err);
+        bson_destroy(&reply);
+        bson_destroy(command);
+
+        if (rc != INBOX_OK) {
+            goto done;
+        }
+
         rc = inbox_mongo_update_one(ms, "campaigns",
                  BCON_NEW("_id", BCON_OID(&id), "org_id", BCON_OID(&org),
                           "status", BCON_UTF8(inbox_campaign_status_name(
@@ -873,28 +896,8 @@ inbox_mongo_campaign_reschedule(inbox_store_t *store, const char *org_id,
         goto done;
     }
 
-    command = BCON_NEW("update", BCON_UTF8("campaign_recipients"),
-                 "updates", "[", "{",
-                     "q", "{",
-                         "campaign_id", BCON_OID(&id),
-                         "state", BCON_UTF8(inbox_recipient_state_name(
-                                      INBOX_RECIPIENT_DUE)),
-                     "}",
-                     "u", "{", "$set", "{",
-                         "due_at", BCON_DATE_TIME(send_at),
-                     "}", "}",
-                     "multi", BCON_BOOL(true),
-                 "}", "]",
-                 "ordered", BCON_BOOL(true));
-
-    rc = inbox_mongo_run(ms, command, &reply, err);
-    bson_destroy(&reply);
-    bson_destroy(command);
-
-    if (rc == INBOX_OK) {
-        inbox_campaign_free(campaign);
-        rc = inbox_mongo_campaign_load(ms, &org, &id, campaign, err);
-    }
+    inbox_campaign_free(campaign);
+    rc = inbox_mongo_campaign_load(ms, &org, &id, campaign, err);
 
 done:
 

@@ -597,7 +597,7 @@ static inbox_status_t
 inbox_mongo_reply_checks(inbox_mongo_store_t *ms, inbox_mongo_reply_t *r,
     const inbox_reply_t *reply, inbox_conversation_t *c, inbox_error_t *err)
 {
-    int             found;
+    int             found, opted_out;
     char            plan[INBOX_PLAN_MAX];
     bson_t          doc;
     int64_t         balance;
@@ -666,13 +666,12 @@ inbox_mongo_reply_checks(inbox_mongo_store_t *ms, inbox_mongo_reply_t *r,
     }
 
     inbox_mongo_get_str(&doc, "phone", r->to, sizeof(r->to));
+    opted_out = inbox_mongo_get_bool(&doc, "opted_out");
+    bson_destroy(&doc);
 
     if (rc == INBOX_OK) {
-        rc = inbox_reply_reaches(reply, inbox_mongo_get_bool(&doc,
-                                                             "opted_out"),
-                                 r->to, err);
+        rc = inbox_reply_reaches(reply, opted_out, r->to, err);
     }
-    bson_destroy(&doc);
 
     if (rc != INBOX_OK) {
         return rc;

@@ -468,7 +468,7 @@ inbox_sqlite_campaign_reschedule(inbox_store_t *store, const char *org_id,
     }
 
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_RECIPIENTS_RESCHEDULE,
-        "UPDATE campaign_recipients SET due_at = ?2"
+        "UPDATE campaign_recipients SET due_at = min(due_at, ?2)"
         " WHERE campaign_id = ?1 AND state = 'due'", err);
     if (stmt == NULL) {
         status = err->code;

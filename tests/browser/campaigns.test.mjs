@@ -745,11 +745,15 @@ test('a scheduled campaign\'s time is changed from its card, emptied it '
                 + `${two(t.getDate())}T${two(t.getHours())}:`
                 + `${two(t.getMinutes())}`];
     }, june);
+    // ... and the button that has the focus keeps it
+    await card.getByRole('button', { name: 'Pause' }).focus();
     await call(`/api/v1/campaigns/${made.id}`, { method: 'PATCH',
                                                  body: { send_at: june } });
     await status.filter({ hasText: `Scheduled for ${shown}` }).waitFor();
     assert.ok((await card.locator('.bulk-meta').textContent())
         .includes(`Goes ${shown}`));
+    assert.equal(await page.evaluate(() => document.activeElement
+        .textContent), 'Pause');
 
     // changed here: the dialog has its time; emptied, it goes now
     await card.getByRole('button', { name: 'Change time\u2026' }).click();

@@ -11180,17 +11180,11 @@ TEST(a_draft_whose_text_the_rules_refuse_now_is_not_sent)
 }
 
 
-/*
- * A campaign scheduled before a rule of texts existed, whose text the
- * rule refuses, is cancelled as its time comes: nobody is handed it,
- * nothing is held, and it says why in the words send would have said
- * it, as read and as listed.  One that starts with a text the rules
- * take goes; cancelled by a person, it says so.
- */
 /* A scheduled campaign's time moves, later or to now, with its
  * recipients fixed as they were; nothing else moves that way. */
 TEST(a_scheduled_campaigns_time_moves_and_nothing_else_does)
 {
+    const char                *options[] = { "Monday", "Friday" };
     char                       alice[INBOX_ID_MAX], bob[INBOX_ID_MAX];
     char                       id[INBOX_ID_MAX], soon[INBOX_ID_MAX];
     char                       draft[INBOX_ID_MAX];
@@ -11263,12 +11257,21 @@ TEST(a_scheduled_campaigns_time_moves_and_nothing_else_does)
     CHECK_INT(p.counts.suppressed, 1);
     CHECK_INT(p.counts.queued, 1);
 
-    /* begun, a draft, another kind, another organization: nothing moves */
+    /* begun, paused, a draft, another kind, another organization:
+     * nothing moves */
     CHECK_INT(inbox_store_campaign_reschedule(f.store, f.org, id,
                                               INBOX_CAMPAIGN_KIND_CAMPAIGN,
                                               NOON + 9 * HOUR, NOON, &c,
                                               &err), INBOX_ERR_CONFLICT);
-    CHECK(strstr(err.message, "scheduled") != NULL);
+    CHECK(strstr(err.message, "this one is sending") != NULL);
+    inbox_campaign_free(&c);
+    CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_PAUSE, NOON + 3 * HOUR),
+              INBOX_OK);
+    CHECK_INT(inbox_store_campaign_reschedule(f.store, f.org, id,
+                                              INBOX_CAMPAIGN_KIND_CAMPAIGN,
+                                              NOON + 9 * HOUR, NOON, &c,
+                                              &err), INBOX_ERR_CONFLICT);
+    CHECK(strstr(err.message, "this one is paused") != NULL);
     inbox_campaign_free(&c);
     CHECK_INT(inbox_store_campaign_reschedule(f.store, f.org, draft,
                                               INBOX_CAMPAIGN_KIND_CAMPAIGN,
@@ -11292,10 +11295,44 @@ TEST(a_scheduled_campaigns_time_moves_and_nothing_else_does)
     CHECK(c.send_at == NOON + 3 * HOUR);
     inbox_campaign_free(&c);
 
+    /* a poll's, as a poll's */
+    memset(&n, 0, sizeof(n));
+    n.kind = INBOX_CAMPAIGN_KIND_POLL;
+    n.question = "Which day suits you?";
+    n.options = options;
+    n.option_count = 2;
+    n.audience_all = 1;
+    n.send_at = NOON + 5 * HOUR;
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL),
+              INBOX_OK);
+    snprintf(id, sizeof(id), "%s", c.id);
+    inbox_campaign_free(&c);
+    CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_SEND, NOON), INBOX_OK);
+    CHECK_INT(inbox_store_campaign_reschedule(f.store, f.org, id,
+                                              INBOX_CAMPAIGN_KIND_CAMPAIGN,
+                                              NOON + 4 * HOUR, NOON, &c,
+                                              &err), INBOX_ERR_NOT_FOUND);
+    inbox_campaign_free(&c);
+    CHECK_INT(inbox_store_campaign_reschedule(f.store, f.org, id,
+                                              INBOX_CAMPAIGN_KIND_POLL,
+                                              NOON + 4 * HOUR, NOON, &c,
+                                              &err), INBOX_OK);
+    inbox_campaign_free(&c);
+    d = dispatch(&f, NOON + 4 * HOUR, 10);
+    CHECK_INT(d.started, 1);
+    CHECK_INT(d.handed, 1);
+
     fixture_close(&f);
 }
 
 
+/*
+ * A campaign scheduled before a rule of texts existed, whose text the
+ * rule refuses, is cancelled as its time comes: nobody is handed it,
+ * nothing is held, and it says why in the words send would have said
+ * it, as read and as listed.  One that starts with a text the rules
+ * take goes; cancelled by a person, it says so.
+ */
 TEST(a_scheduled_campaign_whose_text_the_rules_refuse_now_is_cancelled)
 {
     char                       alice[INBOX_ID_MAX], bob[INBOX_ID_MAX];

@@ -5,8 +5,9 @@
  * /api/v1/campaigns/{id}/send|pause|resume|cancel, and the same under
  * /api/v1/polls (a poll's GET has its tally and its newest responses,
  * GET /api/v1/polls/{id}/responses pages through the older ones; PATCH
- * edits a draft, the fields it leaves out as they are, and moves a
- * scheduled one's time when it names send_at alone).
+ * edits a draft, the fields it leaves out as they are, and moves the
+ * time of one scheduled or paused before it began when it names send_at
+ * alone).
  *
  * The path's first segment says whether a campaign or a poll is meant:
  * a poll's id under /campaigns (or a campaign's under /polls) is 404.
@@ -626,8 +627,9 @@ ngx_http_inbox_campaign_create_op(ngx_http_inbox_api_t *api,
  * values are judged (they would not matter; a body of the wrong shape
  * was refused already, 400); the store checks again in its write, at
  * the revision read, so a send or another edit made meanwhile wins.
- * But a scheduled campaign's PATCH naming send_at alone moves its time,
- * the store judging the status again in its write.
+ * But a PATCH of a campaign no longer a draft naming send_at alone is a
+ * move of its time, which the store judges (inbox_campaign_movable) in
+ * its write.
  */
 static void
 ngx_http_inbox_campaign_update_op(ngx_http_inbox_api_t *api,
@@ -650,7 +652,7 @@ ngx_http_inbox_campaign_update_op(ngx_http_inbox_api_t *api,
     }
 
     /* a scheduled campaign's time is all of it that can move */
-    if (was.status == INBOX_CAMPAIGN_SCHEDULED
+    if (was.status != INBOX_CAMPAIGN_DRAFT
         && ngx_http_inbox_campaign_time_only(args))
     {
         if (inbox_store_campaign_reschedule(store, api->principal.org_id,

@@ -200,7 +200,10 @@
         card.actions.textContent = '';
         const byBilling = item.status === 'paused' && item.paused_reason
             && item.paused_reason !== 'manual';
-        const moves = ACTIONS[byBilling ? 'paused_by_billing' : item.status];
+        /* paused before it began, its time still moves */
+        const moves = item.status === 'paused' && !item.started_at
+            ? ['move'].concat(ACTIONS.paused)
+            : ACTIONS[byBilling ? 'paused_by_billing' : item.status];
         (moves || []).forEach((action) => {
             const b = document.createElement('button');
             b.type = 'button';

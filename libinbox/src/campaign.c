@@ -290,16 +290,25 @@ inbox_campaign_editable(inbox_campaign_status_t status, inbox_error_t *err)
 
 
 inbox_status_t
-inbox_campaign_movable(inbox_campaign_status_t status, inbox_error_t *err)
+inbox_campaign_movable(const inbox_campaign_t *c, inbox_error_t *err)
 {
-    if (status == INBOX_CAMPAIGN_SCHEDULED) {
+    if (c->status == INBOX_CAMPAIGN_SCHEDULED
+        || (c->status == INBOX_CAMPAIGN_PAUSED && c->started_at == 0))
+    {
         return INBOX_OK;
+    }
+
+    if (c->status == INBOX_CAMPAIGN_PAUSED) {
+        return inbox_error_set(err, INBOX_ERR_CONFLICT,
+                               "This campaign began sending before it was "
+                               "paused; only one not begun can move its "
+                               "time.");
     }
 
     return inbox_error_set(err, INBOX_ERR_CONFLICT,
                            "Only a scheduled campaign's time can move; this "
                            "one is %s.",
-                           inbox_campaign_status_name(status));
+                           inbox_campaign_status_name(c->status));
 }
 
 

@@ -806,7 +806,7 @@ done:
  * Its due recipients first, each to the earlier of its time and the new
  * one, then the campaign's time on the status read (a start or a
  * person's move meanwhile makes it miss: the campaign is read and judged
- * again).  A recipient is taken only once its campaign sends, so one due
+ * again; a paused one only starts by a resume, which moves its status).  A recipient is taken only once its campaign sends, so one due
  * earlier than its campaign waits for the campaign; one due later would
  * hold the campaign up, which this order never leaves behind, whatever
  * fails or runs at once.
@@ -848,7 +848,7 @@ inbox_mongo_campaign_reschedule(inbox_store_t *store, const char *org_id,
         }
 
         if (rc == INBOX_OK) {
-            rc = inbox_campaign_movable(campaign->status, err);
+            rc = inbox_campaign_movable(campaign, err);
         }
 
         if (rc != INBOX_OK) {
@@ -880,7 +880,7 @@ inbox_mongo_campaign_reschedule(inbox_store_t *store, const char *org_id,
         rc = inbox_mongo_update_one(ms, "campaigns",
                  BCON_NEW("_id", BCON_OID(&id), "org_id", BCON_OID(&org),
                           "status", BCON_UTF8(inbox_campaign_status_name(
-                                        INBOX_CAMPAIGN_SCHEDULED))),
+                                        campaign->status))),
                  BCON_NEW("$set", "{", "send_at", BCON_DATE_TIME(send_at),
                           "}"),
                  &moved, err);

@@ -443,7 +443,7 @@ inbox_sqlite_campaign_reschedule(inbox_store_t *store, const char *org_id,
     }
 
     if (status == INBOX_OK) {
-        status = inbox_campaign_movable(campaign->status, err);
+        status = inbox_campaign_movable(campaign, err);
     }
 
     inbox_campaign_free(campaign);

@@ -755,6 +755,14 @@ test('a scheduled campaign\'s time is changed from its card, emptied it '
     assert.equal(await page.evaluate(() => document.activeElement
         .textContent), 'Pause');
 
+    // paused before its time, its time still moves
+    await card.getByRole('button', { name: 'Pause' }).click();
+    await status.filter({ hasText: /^Paused$/ }).waitFor();
+    assert.deepEqual(await card.getByRole('button').allTextContents(),
+                     ['Change time\u2026', 'Resume', 'Cancel']);
+    await card.getByRole('button', { name: 'Resume' }).click();
+    await status.filter({ hasText: `Scheduled for ${shown}` }).waitFor();
+
     // changed here: the dialog has its time; emptied, it goes now
     await card.getByRole('button', { name: 'Change time\u2026' }).click();
     const dialog = page.getByRole('dialog',

@@ -11231,6 +11231,19 @@ TEST(a_scheduled_campaigns_time_moves_and_nothing_else_does)
     CHECK(c.send_at == NOON + 3 * HOUR);
     inbox_campaign_free(&c);
 
+    /* paused before its time, it moves too, and its resume schedules
+     * it for the new time */
+    CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_PAUSE, NOON), INBOX_OK);
+    CHECK_INT(inbox_store_campaign_reschedule(f.store, f.org, id,
+                                              INBOX_CAMPAIGN_KIND_CAMPAIGN,
+                                              NOON + 3 * HOUR, NOON, &c,
+                                              &err), INBOX_OK);
+    CHECK_INT(c.status, INBOX_CAMPAIGN_PAUSED);
+    inbox_campaign_free(&c);
+    CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_RESUME, NOON + 2 * HOUR),
+              INBOX_OK);
+    CHECK_INT(campaign_now(&f, id).status, INBOX_CAMPAIGN_SCHEDULED);
+
     /* to now (0): due at once */
     CHECK_INT(inbox_store_campaign_reschedule(f.store, f.org, soon,
                                               INBOX_CAMPAIGN_KIND_CAMPAIGN,
@@ -11271,7 +11284,8 @@ TEST(a_scheduled_campaigns_time_moves_and_nothing_else_does)
                                               INBOX_CAMPAIGN_KIND_CAMPAIGN,
                                               NOON + 9 * HOUR, NOON, &c,
                                               &err), INBOX_ERR_CONFLICT);
-    CHECK(strstr(err.message, "this one is paused") != NULL);
+    CHECK(strstr(err.message, "began sending before it was paused")
+          != NULL);
     inbox_campaign_free(&c);
     CHECK_INT(inbox_store_campaign_reschedule(f.store, f.org, draft,
                                               INBOX_CAMPAIGN_KIND_CAMPAIGN,

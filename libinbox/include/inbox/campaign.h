@@ -8,7 +8,7 @@
  *
  *   draft --send--> sending      (or scheduled while send_at is ahead)
  *   scheduled --its time--> sending
- *   scheduled --moved (a new send_at)--> scheduled
+ *   scheduled, paused before it began --moved (a new send_at)--> the same
  *   scheduled, sending --pause--> paused (manual)
  *   sending --no credits / billing inactive--> paused (insufficient_
  *                                  credits / billing_inactive)
@@ -338,13 +338,14 @@ inbox_status_t inbox_campaign_act(inbox_campaign_action_t action,
 inbox_status_t inbox_campaign_editable(inbox_campaign_status_t status,
     inbox_error_t *err);
 /*
- * Whether a campaign in status may have its time moved (a PATCH naming
- * send_at alone): only a scheduled one, whose recipients send fixed and
- * none of whom is handed over yet.  INBOX_ERR_CONFLICT naming the state
- * otherwise: a draft's time is edited with the rest of it, and a
- * campaign that began (sending, paused) or ended has no time to move.
+ * Whether a campaign may have its time moved (a PATCH naming send_at
+ * alone): one scheduled, or paused before it began (started_at 0: a
+ * resume then schedules it for the new time), whose recipients send
+ * fixed and none of whom is handed over yet.  INBOX_ERR_CONFLICT saying
+ * why otherwise: a draft's time is edited with the rest of it, and a
+ * campaign that began sending or ended has no time to move.
  */
-inbox_status_t inbox_campaign_movable(inbox_campaign_status_t status,
+inbox_status_t inbox_campaign_movable(const inbox_campaign_t *c,
     inbox_error_t *err);
 
 /* INBOX_ERR_CONFLICT for an edit of a draft edited since it was read

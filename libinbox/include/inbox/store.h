@@ -998,14 +998,15 @@ inbox_status_t inbox_store_campaign_update(inbox_store_t *store,
     const inbox_campaign_new_t *c, inbox_campaign_t *campaign,
     inbox_error_t *err);
 /*
- * A scheduled campaign or poll of kind moved to send_at (0 or a time
+ * A scheduled campaign or poll of kind (or one paused before it began)
+ * moved to send_at (0 or a time
  * gone: at once, inbox_campaign_due_at), so that the sender starts it
  * then: its time, and its due recipients' to the earlier of theirs and
  * send_at (a recipient is taken only once its campaign sends, so being
  * due before it holds nothing up; both backends keep the same times).  INBOX_ERR_NOT_FOUND for no such campaign of kind (also
- * another organization's); INBOX_ERR_CONFLICT for one not scheduled
- * (inbox_campaign_movable: its time came meanwhile, or a person paused,
- * cancelled or moved it back), nothing changed.  *campaign gets it as
+ * another organization's); INBOX_ERR_CONFLICT for one that may not move
+ * (inbox_campaign_movable: it began sending meanwhile, or a person
+ * cancelled it), nothing changed.  *campaign gets it as
  * stored.
  */
 inbox_status_t inbox_store_campaign_reschedule(inbox_store_t *store,

@@ -537,20 +537,11 @@ ngx_http_inbox_campaign_of_kind(ngx_http_inbox_campaigns_args_t *args,
     inbox_store_t *store, const char *org_id, inbox_campaign_t *campaign,
     inbox_error_t *err)
 {
-    inbox_status_t  rc;
-
-    rc = inbox_store_campaign_get(store, org_id, args->id, campaign, err);
-
     /* named by the path's kind, whatever the store found or did not */
-    if (rc == INBOX_ERR_NOT_FOUND
-        || (rc == INBOX_OK && campaign->kind != args->kind))
-    {
-        rc = inbox_error_not_found(err,
-                                   args->kind == INBOX_CAMPAIGN_KIND_POLL
-                                   ? "poll" : "campaign");
-    }
-
-    return rc;
+    return inbox_campaign_found(inbox_store_campaign_get(store, org_id,
+                                                         args->id, campaign,
+                                                         err),
+                                campaign, args->kind, err);
 }
 
 

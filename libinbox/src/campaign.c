@@ -270,6 +270,19 @@ conflict:
 
 
 inbox_status_t
+inbox_campaign_found(inbox_status_t rc, const inbox_campaign_t *c,
+    inbox_campaign_kind_t kind, inbox_error_t *err)
+{
+    if (rc == INBOX_ERR_NOT_FOUND || (rc == INBOX_OK && c->kind != kind)) {
+        return inbox_error_not_found(err, kind == INBOX_CAMPAIGN_KIND_POLL
+                                          ? "poll" : "campaign");
+    }
+
+    return rc;
+}
+
+
+inbox_status_t
 inbox_campaign_editable(inbox_campaign_status_t status, inbox_error_t *err)
 {
     if (status == INBOX_CAMPAIGN_DRAFT) {

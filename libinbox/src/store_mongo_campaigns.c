@@ -390,16 +390,11 @@ inbox_mongo_campaign_update(inbox_store_t *store, const char *org_id,
 
     } else if (rc == INBOX_OK) {
         memset(&was, 0, sizeof(inbox_campaign_t));
-        rc = inbox_mongo_campaign_load(ms, &org, &id, &was, err);
+        rc = inbox_campaign_found(inbox_mongo_campaign_load(ms, &org, &id,
+                                                            &was, err),
+                                  &was, c->kind, err);
 
-        if (rc == INBOX_ERR_NOT_FOUND
-            || (rc == INBOX_OK && was.kind != c->kind))
-        {
-            rc = inbox_error_not_found(err,
-                                       c->kind == INBOX_CAMPAIGN_KIND_POLL
-                                       ? "poll" : "campaign");
-
-        } else if (rc == INBOX_OK) {
+        if (rc == INBOX_OK) {
             rc = inbox_campaign_editable(was.status, err);
 
             /* a draft still: another edit came first */
@@ -840,12 +835,9 @@ inbox_mongo_campaign_reschedule(inbox_store_t *store, const char *org_id,
     {
         inbox_campaign_free(campaign);
 
-        rc = inbox_mongo_campaign_load(ms, &org, &id, campaign, err);
-
-        if (rc == INBOX_OK && campaign->kind != kind) {
-            rc = inbox_error_not_found(err, kind == INBOX_CAMPAIGN_KIND_POLL
-                                            ? "poll" : "campaign");
-        }
+        rc = inbox_campaign_found(inbox_mongo_campaign_load(ms, &org, &id,
+                                                            campaign, err),
+                                  campaign, kind, err);
 
         if (rc == INBOX_OK) {
             rc = inbox_campaign_movable(campaign, err);

@@ -347,13 +347,9 @@ inbox_sqlite_campaign_update(inbox_store_t *store, const char *org_id,
 
     /* as it is under the write lock: a send that came first wins */
     memset(&was, 0, sizeof(inbox_campaign_t));
-    status = inbox_sqlite_campaign_load(conn, org, id, &was, err);
-
-    if (status == INBOX_OK && was.kind != c->kind) {
-        status = inbox_error_not_found(err,
-                                       c->kind == INBOX_CAMPAIGN_KIND_POLL
-                                       ? "poll" : "campaign");
-    }
+    status = inbox_campaign_found(inbox_sqlite_campaign_load(conn, org, id,
+                                                             &was, err),
+                                  &was, c->kind, err);
 
     if (status == INBOX_OK) {
         status = inbox_campaign_editable(was.status, err);
@@ -435,12 +431,9 @@ inbox_sqlite_campaign_reschedule(inbox_store_t *store, const char *org_id,
     }
 
     /* as it is under the write lock: a start that came first wins */
-    status = inbox_sqlite_campaign_load(conn, org, id, campaign, err);
-
-    if (status == INBOX_OK && campaign->kind != kind) {
-        status = inbox_error_not_found(err, kind == INBOX_CAMPAIGN_KIND_POLL
-                                            ? "poll" : "campaign");
-    }
+    status = inbox_campaign_found(inbox_sqlite_campaign_load(conn, org, id,
+                                                             campaign, err),
+                                  campaign, kind, err);
 
     if (status == INBOX_OK) {
         status = inbox_campaign_movable(campaign, err);

@@ -331,6 +331,16 @@ inbox_status_t inbox_campaign_act(inbox_campaign_action_t action,
     int *changed, inbox_error_t *err);
 
 /*
+ * What a read of the campaign a request named as kind (its path's
+ * /campaigns or /polls) found: rc as it is, but INBOX_ERR_NOT_FOUND
+ * naming the kind ("There is no such poll.") when the read found none
+ * or one of the other kind, whose id names nothing there.
+ */
+inbox_status_t inbox_campaign_found(inbox_status_t rc,
+    const inbox_campaign_t *c, inbox_campaign_kind_t kind,
+    inbox_error_t *err);
+
+/*
  * Whether a campaign in status may be edited (its text, images, audience
  * or time replaced): only a draft may, since send fixes who gets what;
  * INBOX_ERR_CONFLICT naming the state otherwise.

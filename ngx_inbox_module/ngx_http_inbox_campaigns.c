@@ -73,6 +73,8 @@ static void ngx_http_inbox_campaign_keep(ngx_http_inbox_campaigns_args_t *args,
     const inbox_campaign_t *was);
 static ngx_uint_t ngx_http_inbox_campaign_time_only(
     ngx_http_inbox_campaigns_args_t *args);
+static inbox_status_t ngx_http_inbox_campaign_links_check(
+    ngx_http_inbox_campaigns_args_t *args, inbox_error_t *err);
 static void ngx_http_inbox_campaign_estimate_op(ngx_http_inbox_api_t *api,
     inbox_store_t *store, ngx_http_inbox_job_t *job);
 static void ngx_http_inbox_campaign_draft_estimate_op(
@@ -179,10 +181,21 @@ ngx_int_t
 ngx_http_inbox_campaign_estimate(ngx_http_request_t *r,
     ngx_http_inbox_api_t *api, ngx_str_t *id)
 {
+    ngx_str_t                         base;
     ngx_http_inbox_campaigns_args_t  *args;
 
     args = ngx_http_inbox_campaigns_args(r, api);
     if (args == NULL) {
+        return NGX_ERROR;
+    }
+
+    /* the images' links are priced on their addresses' length */
+    if (ngx_http_inbox_public_base(r, &base) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    args->base = ngx_http_inbox_strdup(r->pool, &base);
+    if (args->base == NULL) {
         return NGX_ERROR;
     }
 
@@ -600,6 +613,10 @@ ngx_http_inbox_campaign_create_op(ngx_http_inbox_api_t *api,
         return;
     }
 
+    if (ngx_http_inbox_campaign_links_check(args, &job->error) != INBOX_OK) {
+        return;
+    }
+
     if (inbox_store_campaign_create(store, api->principal.org_id, &args->c,
                                     inbox_now_ms(), &campaign, &job->error)
         == INBOX_OK)
@@ -685,6 +702,10 @@ ngx_http_inbox_campaign_update_op(ngx_http_inbox_api_t *api,
         goto done;
     }
 
+    if (ngx_http_inbox_campaign_links_check(args, &job->error) != INBOX_OK) {
+        goto done;
+    }
+
     if (inbox_store_campaign_update(store, api->principal.org_id, args->id,
                                     was.revision, &args->c, &campaign,
                                     &job->error)
@@ -698,6 +719,19 @@ done:
 
     inbox_campaign_free(&was);
     inbox_campaign_free(&campaign);
+}
+
+
+/* The text with its images' links as the recipients pictures do not
+ * reach get it, judged once the images' addresses are known. */
+static inbox_status_t
+ngx_http_inbox_campaign_links_check(ngx_http_inbox_campaigns_args_t *args,
+    inbox_error_t *err)
+{
+    return inbox_campaign_links_check(args->c.body != NULL ? args->c.body
+                                                           : "",
+                                      args->c.media, args->c.media_count,
+                                      err);
 }
 
 
@@ -787,25 +821,32 @@ ngx_http_inbox_campaign_keep(ngx_http_inbox_campaigns_args_t *args,
 /*
  * What a send would be: its text's segments and credits (segments.h, as
  * the store counts a draft's, charged as the plan charges them), how
- * many contacts the audience has now and how many of them are opted
- * out, the credits of all the others, and the balance.  Nothing is
- * stored.  body is the text sent (a poll's question with its options).
+ * many contacts the audience has now, how many of them are opted out
+ * and how many of the others get the images as links (and that SMS's
+ * segments and credits), the credits of all, and the balance.  Nothing
+ * is stored.  body is the text sent (a poll's question with its
+ * options); media have their public addresses.
  */
 static void
 ngx_http_inbox_campaign_estimated(ngx_http_inbox_api_t *api,
     inbox_store_t *store, ngx_http_inbox_job_t *job, int audience_all,
-    const inbox_tags_t *tags, const char *body, size_t media_count)
+    const inbox_tags_t *tags, const char *body, inbox_media_t *media,
+    size_t media_count)
 {
     char                       *json;
     size_t                      len;
     inbox_billing_t             billing;
+    inbox_campaign_t            c;
+    inbox_campaign_messages_t   m;
     inbox_campaign_estimate_t   e;
 
     ngx_memzero(&e, sizeof(inbox_campaign_estimate_t));
 
     if (inbox_store_campaign_audience(store, api->principal.org_id,
                                       audience_all, tags, &e.audience,
-                                      &e.suppressed, &job->error)
+                                      &e.suppressed,
+                                      media_count > 0 ? &e.no_mms : NULL,
+                                      &job->error)
         != INBOX_OK
         || inbox_store_billing_get(store, api->principal.org_id, &billing,
                                    &job->error)
@@ -815,11 +856,28 @@ ngx_http_inbox_campaign_estimated(ngx_http_inbox_api_t *api,
     }
 
     inbox_segments_count(body, ngx_strlen(body), &e.seg);
-    e.segments = inbox_message_segments(&e.seg, media_count);
     e.plan = inbox_plan_stored(billing.plan);
-    e.credits = inbox_plan_charge(e.plan,
-                                  inbox_message_credits(body, media_count));
     e.balance = billing.balance;
+    e.media_count = media_count;
+
+    /* both messages as dispatch makes them */
+    ngx_memzero(&c, sizeof(inbox_campaign_t));
+    c.body = (char *) body;
+    c.media = media;
+    c.media_count = media_count;
+    c.segments = inbox_message_segments(&e.seg, media_count);
+    c.credits = inbox_message_credits(body, media_count);
+
+    if (inbox_campaign_messages(&c, &m, &job->error) != INBOX_OK) {
+        return;
+    }
+
+    e.segments = m.pictures.segments;
+    e.credits = inbox_plan_charge(e.plan, m.pictures.credits);
+    e.links_segments = m.links.segments;
+    e.links_credits = inbox_plan_charge(e.plan, m.links.credits);
+
+    inbox_campaign_messages_free(&m);
 
     json = inbox_render_campaign_estimate(&e, &len);
     ngx_http_inbox_job_document(job, NGX_HTTP_OK, json, len);
@@ -834,10 +892,11 @@ ngx_http_inbox_campaign_estimate_op(ngx_http_inbox_api_t *api,
     ngx_http_inbox_campaigns_args_t *args = api->args;
 
     char           *text;
+    size_t          i;
     inbox_media_t   media[INBOX_MEDIA_MAX];
 
-    /* a preview needs no name yet, and counts the images (create looks
-     * them up) */
+    /* a preview needs no name yet, and counts the images without
+     * reading them (create looks them up) */
     if (args->c.name == NULL) {
         args->c.name = "preview";
     }
@@ -849,10 +908,29 @@ ngx_http_inbox_campaign_estimate_op(ngx_http_inbox_api_t *api,
         return;
     }
 
+    /* each image's address as long as one can be, so that the links'
+     * SMS is never dearer than the estimate says */
+    for (i = 0; i < args->c.media_count; i++) {
+        ngx_memset(media[i].file, 'x', INBOX_MEDIA_FILE_MAX - 1);
+
+        if (inbox_media_public_url(args->base, media[i].file, media[i].url,
+                                   sizeof(media[i].url))
+            != 0)
+        {
+            inbox_error_set(&job->error, INBOX_ERR_INTERNAL,
+                            "The public URL is too long for a picture's "
+                            "address.");
+            return;
+        }
+    }
+
     if (args->kind == INBOX_CAMPAIGN_KIND_CAMPAIGN) {
         ngx_http_inbox_campaign_estimated(api, store, job,
                                           args->c.audience_all, args->c.tags,
-                                          args->c.body, args->c.media_count);
+                                          args->c.body,
+                                          args->c.media_count > 0 ? media
+                                                                  : NULL,
+                                          args->c.media_count);
         return;
     }
 
@@ -864,7 +942,7 @@ ngx_http_inbox_campaign_estimate_op(ngx_http_inbox_api_t *api,
     }
 
     ngx_http_inbox_campaign_estimated(api, store, job, args->c.audience_all,
-                                      args->c.tags, text, 0);
+                                      args->c.tags, text, NULL, 0);
     free(text);
 }
 
@@ -886,6 +964,7 @@ ngx_http_inbox_campaign_draft_estimate_op(ngx_http_inbox_api_t *api,
                                           campaign.audience_all,
                                           &campaign.tags,
                                           campaign.body ? campaign.body : "",
+                                          campaign.media,
                                           campaign.media_count);
     }
 

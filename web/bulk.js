@@ -74,6 +74,21 @@
 
     /* ---- words ---- */
 
+    /* Pictures reach only the US and Canada: what the others of a
+     * send's preview (e) get in their place, or '' */
+    function withoutMms(e, unlimited) {
+        const w = e.without_mms;
+        if (!w || !w.recipients) {
+            return '';
+        }
+        return plural(w.recipients, 'recipient is', 'recipients are')
+            + ' outside the US and Canada, where pictures do not reach: '
+            + (w.recipients === 1 ? 'it gets' : 'they get')
+            + ' the text with a link to each picture, as an SMS'
+            + (unlimited ? '.' : ' (' + plural(w.credits, 'credit',
+                'credits') + ' each).');
+    }
+
     function plural(n, one, many) {
         return Number(n).toLocaleString() + ' ' + (n === 1 ? one : many);
     }
@@ -707,6 +722,10 @@
                 + e.encoding + ') a message'
                 + (unlimited ? '.' : ', ' + plural(e.credits, 'credit',
                     'credits') + ' each.'), 'segments');
+            const abroad = withoutMms(e, unlimited);
+            if (abroad) {
+                line(abroad, 'abroad');
+            }
             if (unlimited) {
                 line('Your unlimited plan pays for it: no credits are '
                     + 'used.', 'total');

@@ -445,6 +445,37 @@ inbox_phone_takes_mms(const char *e164)
 }
 
 
+int
+inbox_phone_mms_pattern(char *out, size_t size)
+{
+    int     n;
+    size_t  i, len;
+
+    n = snprintf(out, size, "^\\+1(?!");
+    len = n > 0 ? (size_t) n : 0;
+
+    for (i = 0; i < sizeof(inbox_phone_nanp_abroad)
+                    / sizeof(inbox_phone_nanp_abroad[0]) && len < size; i++)
+    {
+        n = snprintf(out + len, size - len, "%s%s", i > 0 ? "|" : "",
+                     inbox_phone_nanp_abroad[i]);
+        len += n > 0 ? (size_t) n : 0;
+    }
+
+    if (len < size) {
+        n = snprintf(out + len, size - len, ")[0-9]{10}$");
+        len += n > 0 ? (size_t) n : 0;
+    }
+
+    if (len >= size) {
+        out[0] = '\0';
+        return -1;
+    }
+
+    return 0;
+}
+
+
 size_t
 inbox_phone_trunk_after_code(const char *digits, size_t n, size_t *code_len)
 {

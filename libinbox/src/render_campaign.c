@@ -282,7 +282,7 @@ char *
 inbox_render_campaign_estimate(const inbox_campaign_estimate_t *e,
     size_t *len)
 {
-    int64_t   recipients;
+    int64_t   recipients, no_mms;
     yajl_gen  g;
 
     g = inbox_json_begin();
@@ -291,6 +291,8 @@ inbox_render_campaign_estimate(const inbox_campaign_estimate_t *e,
     }
 
     recipients = inbox_campaign_recipients(e->audience, e->suppressed);
+    /* counted apart: never more than there are */
+    no_mms = e->no_mms < recipients ? e->no_mms : recipients;
 
     yajl_gen_map_open(g);
     inbox_json_key(g, "recipients");
@@ -305,8 +307,25 @@ inbox_render_campaign_estimate(const inbox_campaign_estimate_t *e,
     inbox_json_int(g, e->seg.characters);
     inbox_json_key(g, "credits");
     inbox_json_int(g, e->credits);
+    inbox_json_key(g, "without_mms");
+
+    if (e->media_count == 0) {
+        yajl_gen_null(g);
+
+    } else {
+        yajl_gen_map_open(g);
+        inbox_json_key(g, "recipients");
+        inbox_json_int(g, no_mms);
+        inbox_json_key(g, "segments");
+        inbox_json_int(g, e->links_segments);
+        inbox_json_key(g, "credits");
+        inbox_json_int(g, e->links_credits);
+        yajl_gen_map_close(g);
+    }
+
     inbox_json_key(g, "total_credits");
-    inbox_json_int(g, recipients * (int64_t) e->credits);
+    inbox_json_int(g, (recipients - no_mms) * (int64_t) e->credits
+                      + no_mms * (int64_t) e->links_credits);
     inbox_json_key(g, "balance");
     inbox_json_int(g, e->balance);
     inbox_json_key(g, "plan");

@@ -514,8 +514,9 @@ typedef struct {
     X(PLAIN, campaign_audience,                                               \
       (inbox_store_t *store, const char *org_id, int audience_all,            \
        const inbox_tags_t *tags, int64_t *recipients, int64_t *suppressed,    \
-       inbox_error_t *err),                                                   \
-      (store, org_id, audience_all, tags, recipients, suppressed, err))       \
+       int64_t *no_mms, inbox_error_t *err),                                  \
+      (store, org_id, audience_all, tags, recipients, suppressed, no_mms,     \
+       err))                                                                  \
     /* page zeroed, cursor "" for the first page */                           \
     X(RULED, campaigns_active,                                                \
       (inbox_store_t *store, int64_t since, const char *cursor,               \

@@ -69,6 +69,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <inbox/phone.h>
 #include <inbox/quiet.h>
 #include "store_mongo.h"
 
@@ -148,7 +149,8 @@ static inbox_status_t inbox_mongo_due_read(inbox_mongo_store_t *ms,
     size_t *n, inbox_error_t *err);
 static inbox_status_t inbox_mongo_hand_over(inbox_mongo_store_t *ms,
     const bson_oid_t *org, const inbox_campaign_t *c,
-    const inbox_mongo_due_t *d, inbox_mongo_sender_t *s, int64_t now,
+    const inbox_campaign_message_t *msg, const inbox_mongo_due_t *d,
+    inbox_mongo_sender_t *s, int64_t now,
     int *handed, int *stopped, inbox_pause_reason_t *why,
     inbox_event_list_t *events, inbox_error_t *err);
 static inbox_status_t inbox_mongo_claim_back(inbox_mongo_store_t *ms,
@@ -801,7 +803,8 @@ done:
  * Its due recipients first, each to the earlier of its time and the new
  * one, then the campaign's time on the status read (a start or a
  * person's move meanwhile makes it miss: the campaign is read and judged
- * again; a paused one only starts by a resume, which moves its status).  A recipient is taken only once its campaign sends, so one due
+ * again; a paused one only starts by a resume, which moves its status).
+ * A recipient is taken only once its campaign sends, so one due
  * earlier than its campaign waits for the campaign; one due later would
  * hold the campaign up, which this order never leaves behind, whatever
  * fails or runs at once.
@@ -1283,17 +1286,19 @@ inbox_mongo_campaign_send(inbox_mongo_store_t *ms, const bson_oid_t *org,
     inbox_campaign_dispatch_t *result, inbox_event_list_t *events,
     int *more, inbox_error_t *err)
 {
-    int                       moved, handed, stopped;
-    bson_t                    batch;
-    size_t                    i, n, limit, ahead, room;
-    int64_t                   opens;
-    bson_oid_t                id;
-    inbox_status_t            rc;
-    inbox_error_t             refusal;
-    inbox_mongo_due_t        *due, *d;
-    inbox_pause_reason_t      why;
-    inbox_mongo_sender_t      s;
-    inbox_campaign_status_t   to;
+    int                              moved, handed, stopped;
+    bson_t                           batch;
+    size_t                           i, n, limit, ahead, room;
+    int64_t                          opens;
+    bson_oid_t                       id;
+    inbox_status_t                   rc;
+    inbox_error_t                    refusal;
+    inbox_mongo_due_t               *due, *d;
+    inbox_pause_reason_t             why;
+    inbox_mongo_sender_t             s;
+    inbox_campaign_status_t          to;
+    inbox_campaign_messages_t        messages;
+    const inbox_campaign_message_t  *msg;
 
     *more = 0;
     limit = share < *budget ? share : *budget;
@@ -1347,8 +1352,14 @@ inbox_mongo_campaign_send(inbox_mongo_store_t *ms, const bson_oid_t *org,
         return rc;
     }
 
+    rc = inbox_campaign_messages(c, &messages, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
     due = calloc(limit > 0 ? limit : 1, sizeof(inbox_mongo_due_t));
     if (due == NULL) {
+        inbox_campaign_messages_free(&messages);
         return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
     }
 
@@ -1362,6 +1373,7 @@ inbox_mongo_campaign_send(inbox_mongo_store_t *ms, const bson_oid_t *org,
 
     for (i = 0; rc == INBOX_OK && i < n; i++) {
         d = &due[i];
+        msg = inbox_campaign_message_to(&messages, d->phone);
 
         if (!d->known || d->opted_out) {
             /* opted out since sending began (or gone): nothing more */
@@ -1386,7 +1398,7 @@ inbox_mongo_campaign_send(inbox_mongo_store_t *ms, const bson_oid_t *org,
             break;
 
         } else if (s.balance
-                   < (int64_t) inbox_plan_charge(s.plan, c->credits))
+                   < (int64_t) inbox_plan_charge(s.plan, msg->credits))
         {
             why = INBOX_PAUSE_INSUFFICIENT_CREDITS;
             break;
@@ -1396,8 +1408,9 @@ inbox_mongo_campaign_send(inbox_mongo_store_t *ms, const bson_oid_t *org,
             break;
 
         } else {
-            rc = inbox_mongo_hand_over(ms, org, c, d, &s, now, &handed,
-                                       &stopped, &why, events, err);
+            rc = inbox_mongo_hand_over(ms, org, c, msg, d, &s, now,
+                                       &handed, &stopped, &why, events,
+                                       err);
             if (why != INBOX_PAUSE_NONE || stopped) {
                 break;
             }
@@ -1408,6 +1421,7 @@ inbox_mongo_campaign_send(inbox_mongo_store_t *ms, const bson_oid_t *org,
     }
 
     free(due);
+    inbox_campaign_messages_free(&messages);
 
     if (rc != INBOX_OK || stopped) {
         /* stopped: paused or cancelled since it was read, nothing more */
@@ -1703,8 +1717,9 @@ inbox_mongo_due_read(inbox_mongo_store_t *ms, const bson_oid_t *id,
  */
 static inbox_status_t
 inbox_mongo_hand_over(inbox_mongo_store_t *ms, const bson_oid_t *org,
-    const inbox_campaign_t *c, const inbox_mongo_due_t *d,
-    inbox_mongo_sender_t *s, int64_t now, int *handed, int *stopped,
+    const inbox_campaign_t *c, const inbox_campaign_message_t *msg,
+    const inbox_mongo_due_t *d, inbox_mongo_sender_t *s, int64_t now,
+    int *handed, int *stopped,
     inbox_pause_reason_t *why, inbox_event_list_t *events,
     inbox_error_t *err)
 {
@@ -1783,7 +1798,7 @@ inbox_mongo_hand_over(inbox_mongo_store_t *ms, const bson_oid_t *org,
                                       : d->state, err);
     }
 
-    charge = inbox_plan_charge(s->plan, c->credits);
+    charge = inbox_plan_charge(s->plan, msg->credits);
 
     memset(&r, 0, sizeof(inbox_mongo_reply_t));
     bson_oid_copy(org, &r.org);
@@ -1796,10 +1811,10 @@ inbox_mongo_hand_over(inbox_mongo_store_t *ms, const bson_oid_t *org,
 
     memset(&reply, 0, sizeof(inbox_reply_t));
     reply.conversation_id = conversation;
-    reply.body = c->body;
-    reply.media_count = c->media_count;
-    reply.media = c->media;
-    reply.segments = c->segments;
+    reply.body = msg->body;
+    reply.media_count = msg->media_count;
+    reply.media = msg->media;
+    reply.segments = msg->segments;
     reply.credits = charge;
 
     memset(&result, 0, sizeof(inbox_reply_result_t));
@@ -3192,10 +3207,11 @@ inbox_mongo_campaign_read(const bson_t *doc, inbox_campaign_t *c,
 inbox_status_t
 inbox_mongo_campaign_audience(inbox_store_t *store, const char *org_id,
     int audience_all, const inbox_tags_t *tags, int64_t *recipients,
-    int64_t *suppressed, inbox_error_t *err)
+    int64_t *suppressed, int64_t *no_mms, inbox_error_t *err)
 {
     char                  key[24], tag[INBOX_TAG_KEY_MAX];
-    bson_t                match, keys, in;
+    char                  takes[INBOX_PHONE_MMS_PATTERN_MAX];
+    bson_t                match, keys, in, phone;
     size_t                i;
     bson_oid_t            org;
     inbox_status_t        rc;
@@ -3203,6 +3219,10 @@ inbox_mongo_campaign_audience(inbox_store_t *store, const char *org_id,
 
     *recipients = 0;
     *suppressed = 0;
+
+    if (no_mms != NULL) {
+        *no_mms = 0;
+    }
 
     if (inbox_mongo_parse_id(org_id, &org) != 0) {
         return inbox_error_not_found(err, "organization");
@@ -3229,6 +3249,27 @@ inbox_mongo_campaign_audience(inbox_store_t *store, const char *org_id,
     }
 
     rc = inbox_mongo_contacts_count(ms, &match, recipients, err);
+
+    if (rc == INBOX_OK && no_mms != NULL) {
+        /* inbox_phone_takes_mms's own rule, as a pattern; the numbers
+         * are on the same indexes as the audience */
+        if (inbox_phone_mms_pattern(takes, sizeof(takes)) != 0) {
+            bson_destroy(&match);
+            return inbox_error_set(err, INBOX_ERR_INTERNAL,
+                                   "The MMS pattern is too long.");
+        }
+
+        bson_copy_to(&match, &phone);
+        BSON_APPEND_DOCUMENT_BEGIN(&phone, "opted_out", &in);
+        BSON_APPEND_BOOL(&in, "$ne", true);
+        bson_append_document_end(&phone, &in);
+        BSON_APPEND_DOCUMENT_BEGIN(&phone, "phone", &in);
+        BSON_APPEND_REGEX(&in, "$not", takes, "");
+        bson_append_document_end(&phone, &in);
+
+        rc = inbox_mongo_contacts_count(ms, &phone, no_mms, err);
+        bson_destroy(&phone);
+    }
 
     if (rc == INBOX_OK) {
         BSON_APPEND_BOOL(&match, "opted_out", true);

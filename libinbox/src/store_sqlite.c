@@ -1817,6 +1817,14 @@ inbox_sqlite_configure(sqlite3 *db, int full_sync)
         return rc;
     }
 
+    rc = sqlite3_create_function(db, "inbox_takes_mms", 1,
+                                 SQLITE_UTF8 | SQLITE_DETERMINISTIC
+                                 | SQLITE_INNOCUOUS, NULL,
+                                 inbox_sqlite_takes_mms, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        return rc;
+    }
+
     rc = sqlite3_exec(db, full_sync ? "PRAGMA synchronous = FULL;"
                                     : "PRAGMA synchronous = NORMAL;",
                       NULL, NULL, NULL);

@@ -244,6 +244,8 @@ typedef enum {
     INBOX_SQL_CONTACT_OWNED,
     INBOX_SQL_AUDIENCE_ALL_COUNT,
     INBOX_SQL_AUDIENCE_TAGS_COUNT,
+    INBOX_SQL_AUDIENCE_ALL_NO_MMS,
+    INBOX_SQL_AUDIENCE_TAGS_NO_MMS,
     INBOX_SQL_CAMPAIGNS_ACTIVE,
     /* resume and retention (store_sqlite_events.c) */
     INBOX_SQL_EVENTS_OLDEST,
@@ -487,6 +489,10 @@ void inbox_sqlite_search_matches(sqlite3_context *ctx, int argc,
 
 /* SQL inbox_search_key(name): inbox_search_key of a name (NULL for
  * NULL, or a name it cannot fold); what contacts.search_name holds. */
+/* inbox_takes_mms(phone): inbox_phone_takes_mms, for a count of the
+ * numbers pictures do not reach. */
+void inbox_sqlite_takes_mms(sqlite3_context *ctx, int argc,
+    sqlite3_value **argv);
 void inbox_sqlite_search_key(sqlite3_context *ctx, int argc,
     sqlite3_value **argv);
 

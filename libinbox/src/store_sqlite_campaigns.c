@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <inbox/phone.h>
 #include <inbox/quiet.h>
 #include <inbox/render.h>
 #include "store_sqlite.h"
@@ -44,17 +45,18 @@ typedef struct {
     int64_t  conversation;
     int      opted_out;
     char     timezone[INBOX_TIMEZONE_MAX];
+    char     phone[INBOX_PHONE_MAX];
 } inbox_sqlite_due_t;
 
 /* The organization as dispatch needs it. */
 typedef struct {
-    char     timezone[INBOX_TIMEZONE_MAX];
-    int      quiet_start;
-    int      quiet_end;
-    int      billing_active;
-    int64_t  balance;
-    unsigned charge;        /* what a message takes on the plan */
-    char     from[INBOX_PHONE_MAX];
+    char          timezone[INBOX_TIMEZONE_MAX];
+    int           quiet_start;
+    int           quiet_end;
+    int           billing_active;
+    int64_t       balance;
+    inbox_plan_t  plan;
+    char          from[INBOX_PHONE_MAX];
 } inbox_sqlite_sender_t;
 
 /* What dispatch hands over, pushed after the commit. */
@@ -1197,23 +1199,27 @@ inbox_sqlite_campaign_send(inbox_sqlite_conn_t *conn, int64_t org,
     inbox_campaign_dispatch_t *result, inbox_sqlite_handed_t *handed,
     size_t *nhanded, int *more, inbox_error_t *err)
 {
-    int                       rc;
-    size_t                    i, n, limit, ahead, room;
-    int64_t                   opens, left;
-    sqlite3_stmt             *stmt;
-    inbox_reply_t             reply;
-    inbox_status_t            status;
-    inbox_campaign_t          c;
-    inbox_sqlite_due_t       *due;
-    inbox_pause_reason_t      why;
-    inbox_error_t             refusal;
-    inbox_reply_result_t      r;
-    inbox_sqlite_sender_t     s;
-    inbox_campaign_status_t   to;
-    char                      conversation[INBOX_ID_MAX];
+    int                              rc;
+    size_t                           i, n, limit, ahead, room;
+    int64_t                          opens, left;
+    unsigned                         charge;
+    sqlite3_stmt                    *stmt;
+    inbox_reply_t                    reply;
+    inbox_status_t                   status;
+    inbox_campaign_t                 c;
+    inbox_sqlite_due_t              *due;
+    inbox_pause_reason_t             why;
+    inbox_error_t                    refusal;
+    inbox_reply_result_t             r;
+    inbox_sqlite_sender_t            s;
+    inbox_campaign_status_t          to;
+    inbox_campaign_messages_t        messages;
+    const inbox_campaign_message_t  *msg;
+    char                             conversation[INBOX_ID_MAX];
 
     memset(&c, 0, sizeof(inbox_campaign_t));
     memset(&s, 0, sizeof(inbox_sqlite_sender_t));
+    memset(&messages, 0, sizeof(inbox_campaign_messages_t));
     due = NULL;
     why = INBOX_PAUSE_NONE;
     *more = 0;
@@ -1285,9 +1291,8 @@ inbox_sqlite_campaign_send(inbox_sqlite_conn_t *conn, int64_t org,
         s.billing_active = sqlite3_column_int(stmt, 3);
         s.balance = sqlite3_column_int64(stmt, 4);
         inbox_sqlite_column_copy(stmt, 5, s.from, sizeof(s.from));
-        s.charge = inbox_plan_charge(inbox_plan_stored(
-                       (const char *) sqlite3_column_text(stmt, 6)),
-                       c.credits);
+        s.plan = inbox_plan_stored(
+                     (const char *) sqlite3_column_text(stmt, 6));
     }
 
     inbox_sqlite_done(stmt);
@@ -1304,9 +1309,15 @@ inbox_sqlite_campaign_send(inbox_sqlite_conn_t *conn, int64_t org,
         goto done;
     }
 
+    status = inbox_campaign_messages(&c, &messages, err);
+    if (status != INBOX_OK) {
+        goto done;
+    }
+
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CAMPAIGN_DUE,
         "SELECT r.id, ct.opted_out, ct.timezone,"
-        " (SELECT cv.id FROM conversations cv WHERE cv.contact_id = ct.id)"
+        " (SELECT cv.id FROM conversations cv WHERE cv.contact_id = ct.id),"
+        " ct.phone"
         " FROM campaign_recipients r JOIN contacts ct ON ct.id = r.contact_id"
         " WHERE r.campaign_id = ?1"
         " AND r.state IN ('due', 'waiting_quiet_hours') AND r.due_at <= ?2"
@@ -1329,6 +1340,8 @@ inbox_sqlite_campaign_send(inbox_sqlite_conn_t *conn, int64_t org,
         inbox_sqlite_column_copy(stmt, 2, due[n].timezone,
                                  sizeof(due[n].timezone));
         due[n].conversation = sqlite3_column_int64(stmt, 3);
+        inbox_sqlite_column_copy(stmt, 4, due[n].phone,
+                                 sizeof(due[n].phone));
         n++;
     }
 
@@ -1340,6 +1353,8 @@ inbox_sqlite_campaign_send(inbox_sqlite_conn_t *conn, int64_t org,
     }
 
     for (i = 0; i < n; i++) {
+        msg = inbox_campaign_message_to(&messages, due[i].phone);
+        charge = inbox_plan_charge(s.plan, msg->credits);
 
         if (due[i].opted_out) {
             /* opted out since sending began: nothing more */
@@ -1363,7 +1378,7 @@ inbox_sqlite_campaign_send(inbox_sqlite_conn_t *conn, int64_t org,
             why = INBOX_PAUSE_BILLING_INACTIVE;
             break;
 
-        } else if (s.balance < (int64_t) s.charge) {
+        } else if (s.balance < (int64_t) charge) {
             why = INBOX_PAUSE_INSUFFICIENT_CREDITS;
             break;
 
@@ -1381,11 +1396,11 @@ inbox_sqlite_campaign_send(inbox_sqlite_conn_t *conn, int64_t org,
             if (status == INBOX_OK) {
                 memset(&reply, 0, sizeof(inbox_reply_t));
                 reply.conversation_id = conversation;
-                reply.body = c.body;
-                reply.media_count = c.media_count;
-                reply.media = c.media;
-                reply.segments = c.segments;
-                reply.credits = s.charge;
+                reply.body = msg->body;
+                reply.media_count = msg->media_count;
+                reply.media = msg->media;
+                reply.segments = msg->segments;
+                reply.credits = charge;
 
                 status = inbox_sqlite_reply_store(conn, org, &reply, "", 0,
                                                   id, s.from, now, &r,
@@ -1418,7 +1433,7 @@ inbox_sqlite_campaign_send(inbox_sqlite_conn_t *conn, int64_t org,
 
             inbox_reply_result_free(&r);
 
-            s.balance -= s.charge;
+            s.balance -= charge;
             result->handed++;
             (*budget)--;
         }
@@ -1491,6 +1506,7 @@ inbox_sqlite_campaign_send(inbox_sqlite_conn_t *conn, int64_t org,
 done:
 
     free(due);
+    inbox_campaign_messages_free(&messages);
     inbox_campaign_free(&c);
 
     return status;
@@ -2277,17 +2293,71 @@ inbox_sqlite_campaign_ids(const char *org_id, const char *campaign_id,
 }
 
 
+/* The n counts of an audience's statement stmt (NULL: not prepared) for
+ * org, of the tags json unless it is NULL (all contacts); 0 each when
+ * it fails. */
+static inbox_status_t
+inbox_sqlite_audience_read(inbox_sqlite_conn_t *conn, sqlite3_stmt *stmt,
+    int64_t org, const char *json, int64_t *counts, int n,
+    inbox_error_t *err)
+{
+    int             rc, i;
+    inbox_status_t  status;
+
+    for (i = 0; i < n; i++) {
+        counts[i] = 0;
+    }
+
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, org);
+    if (json != NULL) {
+        sqlite3_bind_text(stmt, 2, json, -1, SQLITE_STATIC);
+    }
+
+    rc = sqlite3_step(stmt);
+    status = INBOX_OK;
+
+    if (rc == SQLITE_ROW) {
+        for (i = 0; i < n; i++) {
+            counts[i] = sqlite3_column_int64(stmt, i);
+        }
+
+    } else {
+        status = inbox_sqlite_fail(conn, rc, err);
+    }
+
+    inbox_sqlite_done(stmt);
+
+    return status;
+}
+
+
+void
+inbox_sqlite_takes_mms(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    const char  *phone;
+
+    phone = (const char *) sqlite3_value_text(argv[0]);
+
+    sqlite3_result_int(ctx, phone != NULL && inbox_phone_takes_mms(phone));
+}
+
+
 /* Counted as send would fix them (inbox_sqlite_campaign_fix): the tags
- * as one JSON array, each matched in the column's NOCASE. */
+ * as one JSON array, each matched in the column's NOCASE.  The numbers
+ * pictures do not reach in a second statement, only when asked: it reads
+ * each contact's number. */
 inbox_status_t
 inbox_sqlite_campaign_audience(inbox_store_t *store, const char *org_id,
     int audience_all, const inbox_tags_t *tags, int64_t *recipients,
-    int64_t *suppressed, inbox_error_t *err)
+    int64_t *suppressed, int64_t *no_mms, inbox_error_t *err)
 {
-    int                   rc;
     char                 *json;
     size_t                i;
-    int64_t               org;
+    int64_t               org, counts[2];
     yajl_gen              g;
     sqlite3_stmt         *stmt;
     inbox_status_t        status;
@@ -2296,6 +2366,10 @@ inbox_sqlite_campaign_audience(inbox_store_t *store, const char *org_id,
     *recipients = 0;
     *suppressed = 0;
     json = NULL;
+
+    if (no_mms != NULL) {
+        *no_mms = 0;
+    }
 
     if (inbox_sqlite_parse_id(org_id, &org) != 0) {
         return inbox_error_not_found(err, "organization");
@@ -2344,27 +2418,30 @@ inbox_sqlite_campaign_audience(inbox_store_t *store, const char *org_id,
             "   AND t.tag IN (SELECT value FROM json_each(?2)))", err);
     }
 
-    if (stmt == NULL) {
-        status = err->code;
+    status = inbox_sqlite_audience_read(conn, stmt, org, json, counts, 2,
+                                        err);
+    *recipients = counts[0];
+    *suppressed = counts[1];
+
+    if (status != INBOX_OK || no_mms == NULL) {
         goto done;
     }
 
-    sqlite3_bind_int64(stmt, 1, org);
-    if (!audience_all) {
-        sqlite3_bind_text(stmt, 2, json, -1, SQLITE_STATIC);
-    }
-
-    rc = sqlite3_step(stmt);
-
-    if (rc == SQLITE_ROW) {
-        *recipients = sqlite3_column_int64(stmt, 0);
-        *suppressed = sqlite3_column_int64(stmt, 1);
+    if (audience_all) {
+        stmt = inbox_sqlite_stmt(conn, INBOX_SQL_AUDIENCE_ALL_NO_MMS,
+            "SELECT count(*) FROM contacts WHERE org_id = ?1"
+            " AND opted_out = 0 AND NOT inbox_takes_mms(phone)", err);
 
     } else {
-        status = inbox_sqlite_fail(conn, rc, err);
+        stmt = inbox_sqlite_stmt(conn, INBOX_SQL_AUDIENCE_TAGS_NO_MMS,
+            "SELECT count(*) FROM contacts ct WHERE ct.id IN"
+            " (SELECT t.contact_id FROM contact_tags t WHERE t.org_id = ?1"
+            "   AND t.tag IN (SELECT value FROM json_each(?2)))"
+            " AND ct.opted_out = 0 AND NOT inbox_takes_mms(ct.phone)", err);
     }
 
-    inbox_sqlite_done(stmt);
+    status = inbox_sqlite_audience_read(conn, stmt, org, json, no_mms, 1,
+                                        err);
 
 done:
 

@@ -3,7 +3,8 @@
 // makes one draft; the send confirmation's "Send now", pressed, keeps the
 // focus and ignores a second press until the answer; a draft's Edit
 // fills the form with the draft (its image, tags and time) and saves the
-// edit to the same draft, a poll's too; a session that
+// edit to the same draft, a poll's too; a contact abroad is told apart
+// in the previews (links in place of pictures); a session that
 // ends by itself keeps what was typed (not the image) for the same user
 // signing in again, and for nobody else; signing out forgets it.
 
@@ -180,9 +181,26 @@ test('a draft\'s Edit fills the form with it (its image, tags and time) '
         Authorization: `Bearer ${org().token}`, 'Content-Type': 'image/png' });
     assert.equal(up.status, 201, up.text);
     const sendAt = '2099-03-01T09:00:00Z';
+    // a contact in Britain, where pictures do not reach
+    const abroad = await api(ctx.cluster, '/api/v1/contacts', org().token,
+        { method: 'POST', body: { phone: '+447700900456', name: 'Wyn',
+                                  tags: ['rare'] } });
+    assert.equal(abroad.status, 201, abroad.text);
     const { id, card } = await draftCard('campaigns', {
         name: 'Spring', body: 'Helo', media_ids: [up.json.id],
         audience: { tags: ['vip', 'rare'] }, send_at: sendAt });
+
+    // the send's confirmation says what that contact gets instead
+    await card.getByRole('button', { name: 'Send\u2026' }).click();
+    const confirm = page.getByRole('dialog', { name: /Spring/ });
+    await confirm.locator('[data-estimate="abroad"]', { hasText:
+        '1 recipient is outside the US and Canada, where pictures do not '
+        + 'reach: it gets the text with a link to each picture, as an SMS '
+        + '(1 credit each).' }).waitFor();
+    await confirm.locator('[data-estimate="total"]',
+                          { hasText: '3 credits in all.' }).waitFor();
+    await confirm.getByRole('button', { name: 'Back' }).click();
+    await confirm.waitFor({ state: 'hidden' });
 
     await card.getByRole('button', { name: 'Edit' }).click();
     const form = page.locator('#campaign-form');
@@ -216,9 +234,12 @@ test('a draft\'s Edit fills the form with it (its image, tags and time) '
                 + `${two(t.getDate())}T${two(t.getHours())}:`
                 + `${two(t.getMinutes())}`;
         }, sendAt));
-    // the preview counts the draft's image: an MMS
+    // the preview counts the draft's image: an MMS, and a link to it
+    // for the contact abroad
     await page.locator('#campaign-estimate', { hasText: '2 credits each' })
         .waitFor();
+    await page.locator('#campaign-estimate', { hasText: '1 outside the US '
+        + 'and Canada get links in place of pictures' }).waitFor();
 
     await body().fill('Hello');
     await form.getByRole('button', { name: 'Save as draft' }).click();

@@ -882,4 +882,76 @@ test('campaigns/estimate and polls/estimate are no drafts: their other '
     }
 });
 
+test('a campaign\'s picture goes to numbers outside the US and Canada as '
+     + 'a link in an SMS: the preview counts them and prices them so',
+     async () => {
+    const here = await contact(uniqueNumber(), ['abroad']);
+    const britain = await contact('+447700900123', ['abroad']);
+    const jamaica = await contact('+18765550199', ['abroad']);
+    const image = png();
+    const up = await upload(ctx.cluster, image, {
+        Authorization: `Bearer ${orgA().token}`,
+        'Content-Type': 'image/png' });
+    assert.equal(up.status, 201, up.text);
+    const body = { body: 'Look', media_ids: [up.json.id],
+                   audience: { tags: ['abroad'] } };
+
+    // one MMS at 2 credits, two SMS with the link at 1
+    const est = await ok('/api/v1/campaigns/estimate',
+                         { method: 'POST', body });
+    assert.equal(est.recipients, 3);
+    assert.equal(est.credits, 2);
+    assert.deepEqual(est.without_mms,
+                     { recipients: 2, segments: 1, credits: 1 });
+    assert.equal(est.total_credits, 4);
+    const text = await ok('/api/v1/campaigns/estimate', { method: 'POST',
+        body: { ...body, media_ids: [] } });
+    assert.equal(text.without_mms, null);
+    assert.equal(text.total_credits, 3);
+
+    const draft = await ok('/api/v1/campaigns', { method: 'POST',
+        body: { ...body, name: 'Abroad' } }, 201);
+    assert.deepEqual((await ok(`/api/v1/campaigns/${draft.id}/estimate`))
+                     .without_mms, est.without_mms);
+    await ok(`/api/v1/campaigns/${draft.id}/send`, { method: 'POST' });
+    await dispatch();
+    // held as the preview said
+    assert.equal(await sql('SELECT count(*), sum(credits) FROM messages'
+                           + ` WHERE campaign_id = ${draft.id}`), '3|4');
+
+    const [mms] = await messagesOf(here);
+    assert.equal(mms.body, 'Look');
+    assert.equal(mms.media.length, 1);
+    assert.equal(mms.credits, 2);
+    for (const c of [britain, jamaica]) {
+        const [sms] = await messagesOf(c);
+        const [words, link] = sms.body.split('\n');
+        assert.equal(words, 'Look');
+        assert.deepEqual(sms.media, []);
+        assert.equal(sms.credits, 1);
+        assert.equal(sms.segments, 1);
+        // the link is the image, for anyone who opens it
+        const url = new URL(link);
+        assert.match(url.pathname, /^\/media\/[A-Za-z0-9_-]+\.png$/);
+        const res = await fetch(ctx.cluster.url(url.pathname));
+        assert.equal(res.status, 200);
+        assert.deepEqual(Buffer.from(await res.arrayBuffer()), image);
+    }
+
+    // a text that with its link is too long for an SMS is refused at
+    // once, naming why, though as an MMS it would go
+    const refused = assertError(await call('/api/v1/campaigns', {
+        method: 'POST', body: { ...body, name: 'Long',
+                                body: '\u0105'.repeat(660) } }),
+        400, 'invalid_request');
+    assert.equal(refused.field, 'body');
+    assert.match(refused.message, /outside the US and Canada/);
+    const draft2 = await ok('/api/v1/campaigns', { method: 'POST',
+        body: { ...body, name: 'Long', body: 'x' } }, 201);
+    assertError(await call(`/api/v1/campaigns/${draft2.id}`, {
+        method: 'PATCH', body: { body: '\u0105'.repeat(660) } }),
+        400, 'invalid_request');
+    await ok(`/api/v1/campaigns/${draft2.id}/cancel`, { method: 'POST' });
+});
+
 errorLogIsCleanTest(ctx);

@@ -708,4 +708,91 @@ TEST(what_a_campaigns_outbox_does_from_the_names_a_store_keeps)
 }
 
 
+/* A campaign's pictures where MMS does not reach: its text and a link
+ * to each, one SMS at an SMS's price; a text too long for that is
+ * refused, and one stored before that rule keeps its pictures. */
+TEST(a_campaigns_pictures_go_as_links_where_mms_does_not_reach)
+{
+    char                             *long_text;
+    size_t                            i;
+    inbox_error_t                     err;
+    inbox_media_t                     media[2];
+    inbox_campaign_t                  c;
+    inbox_campaign_messages_t         m;
+    const inbox_campaign_message_t   *to;
+
+    memset(media, 0, sizeof(media));
+    snprintf(media[0].url, sizeof(media[0].url), "https://in.test/media/a.png");
+    snprintf(media[1].url, sizeof(media[1].url), "https://in.test/media/b.gif");
+
+    memset(&c, 0, sizeof(c));
+    c.body = "Spring sale";
+    c.media = media;
+    c.media_count = 2;
+    c.segments = 1;
+    c.credits = 2;
+
+    CHECK_INT(inbox_campaign_messages(&c, &m, &err), INBOX_OK);
+
+    to = inbox_campaign_message_to(&m, "+15551234567");
+    CHECK_STR(to->body, "Spring sale");
+    CHECK_INT(to->media_count, 2);
+    CHECK_INT(to->credits, 2);
+
+    /* Britain, and Jamaica on +1 */
+    to = inbox_campaign_message_to(&m, "+447911123456");
+    CHECK_STR(to->body, "Spring sale\nhttps://in.test/media/a.png\n"
+                        "https://in.test/media/b.gif");
+    CHECK_INT(to->media_count, 0);
+    CHECK(to->media == NULL);
+    CHECK_INT(to->segments, 1);
+    CHECK_INT(to->credits, 1);
+    CHECK(inbox_campaign_message_to(&m, "+18765550123") == to);
+    inbox_campaign_messages_free(&m);
+
+    /* an image alone: the links alone */
+    c.body = NULL;
+    c.media_count = 1;
+    CHECK_INT(inbox_campaign_messages(&c, &m, &err), INBOX_OK);
+    CHECK_STR(inbox_campaign_message_to(&m, "+447911123456")->body,
+              "https://in.test/media/a.png");
+    inbox_campaign_messages_free(&m);
+
+    /* 470 characters and a link: past 480, 2 credits as an SMS */
+    long_text = malloc(471);
+    memset(long_text, 'a', 470);
+    long_text[470] = '\0';
+    c.body = long_text;
+    CHECK_INT(inbox_campaign_messages(&c, &m, &err), INBOX_OK);
+    CHECK_INT(inbox_campaign_message_to(&m, "+447911123456")->credits, 2);
+    CHECK_INT(inbox_campaign_message_to(&m, "+447911123456")->segments, 4);
+    inbox_campaign_messages_free(&m);
+    free(long_text);
+
+    /* 660 characters of UCS-2 are an MMS's text, but with a link not an
+     * SMS's (10 segments of 67 at most) */
+    long_text = malloc(660 * 2 + 1);
+    for (i = 0; i < 660; i++) {
+        memcpy(long_text + 2 * i, "\xc4\x85", 2);      /* ą: UCS-2 */
+    }
+    long_text[660 * 2] = '\0';
+    CHECK_INT(inbox_campaign_links_check(long_text, media, 1, &err),
+              INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "body");
+    CHECK(strstr(err.message, "outside the US and Canada") != NULL);
+    CHECK_INT(inbox_campaign_links_check(long_text, media, 0, &err),
+              INBOX_OK);
+
+    c.body = long_text;
+    CHECK_INT(inbox_campaign_messages(&c, &m, &err), INBOX_OK);
+    CHECK(inbox_campaign_message_to(&m, "+447911123456")->body == long_text);
+    CHECK_INT(inbox_campaign_message_to(&m, "+447911123456")->media_count,
+              1);
+    inbox_campaign_messages_free(&m);
+    free(long_text);
+
+    CHECK_INT(inbox_campaign_links_check("Sale", media, 2, &err), INBOX_OK);
+}
+
+
 RUN_TESTS()

@@ -329,6 +329,33 @@ TEST(mms_reaches_the_us_and_canada_only)
 }
 
 
+/* The rule as MongoDB's count asks it: +1 and ten digits, but not the
+ * area codes its lookahead lists, which are exactly those the rule
+ * refuses. */
+TEST(the_mms_pattern_is_the_rules_own_list)
+{
+    int          code;
+    char         pattern[INBOX_PHONE_MMS_PATTERN_MAX], number[16], area[4];
+    const char  *list, *end;
+
+    CHECK_INT(inbox_phone_mms_pattern(pattern, sizeof(pattern)), 0);
+    CHECK(strncmp(pattern, "^\\+1(?!", 7) == 0);
+    end = strstr(pattern, ")[0-9]{10}$");
+    CHECK(end != NULL && end[11] == '\0');
+    list = pattern + 7;
+
+    for (code = 200; end != NULL && code <= 999; code++) {
+        snprintf(area, sizeof(area), "%d", code);
+        snprintf(number, sizeof(number), "+1%s5550123", area);
+        CHECK_INT(inbox_phone_takes_mms(number),
+                  memmem(list, (size_t) (end - list), area, 3) == NULL);
+    }
+
+    CHECK_INT(inbox_phone_mms_pattern(pattern, 20), -1);
+    CHECK_STR(pattern, "");
+}
+
+
 TEST(digits_for_search_terms)
 {
     char  out[8];

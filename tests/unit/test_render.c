@@ -622,6 +622,25 @@ TEST(campaign_recipients_leave_out_the_suppressed)
     CHECK(json != NULL
           && strstr(json, "{\"recipients\":6,\"suppressed\":1,") != NULL);
     CHECK(json != NULL && strstr(json, "\"total_credits\":12,") != NULL);
+    CHECK(json != NULL && strstr(json, "\"without_mms\":null,") != NULL);
+    free(json);
+
+    /* with a picture, 2 of the 6 get links at 1 credit: 4 x 2 + 2 x 1;
+     * never more abroad than there are recipients */
+    e.media_count = 1;
+    e.no_mms = 2;
+    e.links_segments = 1;
+    e.links_credits = 1;
+    json = inbox_render_campaign_estimate(&e, NULL);
+    CHECK(json != NULL
+          && strstr(json, "\"without_mms\":{\"recipients\":2,"
+                          "\"segments\":1,\"credits\":1},") != NULL);
+    CHECK(json != NULL && strstr(json, "\"total_credits\":10,") != NULL);
+    free(json);
+
+    e.no_mms = 9;
+    json = inbox_render_campaign_estimate(&e, NULL);
+    CHECK(json != NULL && strstr(json, "\"total_credits\":6,") != NULL);
     free(json);
 }
 

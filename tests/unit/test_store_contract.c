@@ -24,6 +24,7 @@
 #include <sqlite3.h>
 #include <inbox/clock.h>
 #include <inbox/import.h>
+#include <inbox/phone.h>
 #include <inbox/store.h>
 #include "store_mongo.h"
 #include "check.h"
@@ -11939,6 +11940,94 @@ media_named(inbox_media_t *media, const char *file)
 }
 
 
+/*
+ * Pictures reach only numbers in the US and Canada: a campaign's other
+ * recipients get its text and a link to each image as one SMS, at an
+ * SMS's price, and the preview counts them.
+ */
+TEST(a_campaigns_pictures_go_abroad_as_links)
+{
+    char                   id[INBOX_ID_MAX], x[INBOX_ID_MAX];
+    size_t                 i, seen;
+    int64_t                all, out, no_mms;
+    fixture_t              f;
+    inbox_media_t          media[2];
+    inbox_campaign_t       c;
+    inbox_campaign_new_t   n;
+    inbox_outbox_batch_t   batch;
+    const inbox_message_t *m;
+
+    FIXTURE(&f);
+
+    CHECK_INT(person(&f, ALICE, NULL, NULL, x), 0);         /* the US */
+    CHECK_INT(person(&f, "+16045550123", NULL, NULL, x), 0); /* Canada */
+    CHECK_INT(person(&f, "+447911123456", NULL, NULL, x), 0); /* Britain */
+    CHECK_INT(person(&f, "+18765550123", NULL, NULL, x), 0); /* Jamaica */
+    CHECK_INT(person(&f, "+33612345678", NULL, NULL, x), 0); /* France */
+    CHECK_INT(inbox_store_contact_opt_out(f.store, f.org, x,
+                                          INBOX_OPT_OUT_MANUAL, NULL, T0, 0,
+                                          NULL, NULL, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 20, NULL), INBOX_OK);
+
+    /* the preview: five contacts, one opted out, two of the other four
+     * abroad; not counted unless asked */
+    CHECK_INT(inbox_store_campaign_audience(f.store, f.org, 1, NULL, &all,
+                                            &out, &no_mms, NULL), INBOX_OK);
+    CHECK_INT(all, 5);
+    CHECK_INT(out, 1);
+    CHECK_INT(no_mms, 2);
+
+    CHECK_INT(upload(&f, f.org, TOKEN_A ".png", "image/png", 100, x),
+              INBOX_OK);
+    CHECK_INT(upload(&f, f.org, TOKEN_B ".png", "image/png", 100, x),
+              INBOX_OK);
+    media_named(&media[0], TOKEN_A ".png");
+    media_named(&media[1], TOKEN_B ".png");
+
+    memset(&n, 0, sizeof(n));
+    n.name = "Pictures";
+    n.body = "Spring sale";
+    n.audience_all = 1;
+    n.media_count = 2;
+    n.media = media;
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL),
+              INBOX_OK);
+    snprintf(id, sizeof(id), "%s", c.id);
+    inbox_campaign_free(&c);
+
+    /* two MMS at 2 credits, two SMS with links at 1 */
+    CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_SEND, NOON), INBOX_OK);
+    CHECK_INT(dispatch(&f, NOON, 10).handed, 4);
+    CHECK_INT(held_of(&f, f.org), 6);
+    CHECK_INT(balance_of(&f, f.org), 14);
+
+    seen = 0;
+    CHECK_INT(claim_by_day(&f, NOON + MINUTE, 10, &batch), 4);
+    for (i = 0; i < batch.count; i++) {
+        m = &batch.items[i].message;
+
+        if (inbox_phone_takes_mms(batch.items[i].to)) {
+            CHECK_STR(m->body, "Spring sale");
+            CHECK_INT(m->media_count, 2);
+            CHECK_INT(m->credits, 2);
+
+        } else {
+            CHECK_STR(m->body, "Spring sale\n"
+                      "https://x.test/media/" TOKEN_A ".png\n"
+                      "https://x.test/media/" TOKEN_B ".png");
+            CHECK_INT(m->media_count, 0);
+            CHECK_INT(m->segments, 1);
+            CHECK_INT(m->credits, 1);
+            seen++;
+        }
+    }
+    CHECK_INT(seen, 2);
+    inbox_outbox_batch_free(&batch);
+
+    fixture_close(&f);
+}
+
+
 TEST(uploads_nothing_attached_are_purged_after_a_while)
 {
     char                   other[INBOX_ID_MAX], id[INBOX_ID_MAX];
@@ -13955,11 +14044,11 @@ TEST(audience_counts_as_send_fixes_it_and_timeline_shows_sends)
     CHECK_INT(inbox_tags_add(&tags, "Vip", 3, NULL), INBOX_OK);
     CHECK_INT(inbox_tags_add(&tags, "other", 5, NULL), INBOX_OK);
     CHECK_INT(inbox_store_campaign_audience(f.store, f.org, 0, &tags, &all,
-                                            &out, NULL), INBOX_OK);
+                                            &out, NULL, NULL), INBOX_OK);
     CHECK_INT(all, 3);
     CHECK_INT(out, 1);
     CHECK_INT(inbox_store_campaign_audience(f.store, f.org, 1, NULL, &all,
-                                            &out, NULL), INBOX_OK);
+                                            &out, NULL, NULL), INBOX_OK);
     CHECK_INT(all, 3);
     CHECK_INT(out, 1);
     inbox_tags_free(&tags);

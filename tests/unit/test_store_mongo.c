@@ -7401,6 +7401,61 @@ TEST(campaign_dispatch_suppresses_waits_and_hands_over)
 }
 
 
+/* A campaign with a picture to a number MMS does not reach (Britain):
+ * its text and the picture's link as an SMS, held at an SMS's price. */
+TEST(campaign_dispatch_sends_pictures_abroad_as_links)
+{
+    fake_t                     fake;
+    inbox_error_t              err;
+    inbox_store_t             *store;
+    inbox_event_list_t         events;
+    inbox_campaign_dispatch_t  d;
+
+    store = fake_open(&fake);
+    memset(&events, 0, sizeof(events));
+
+    fake.replies[0] = NOTHING_MOVED;
+    fake.replies[1] = CURSOR("{\"_id\": " OID(CAMPAIGN_ID) ", \"org_id\": "
+        OID(ORG_ID) ", \"kind\": \"campaign\", \"name\": \"Spring sale\","
+        " \"body\": \"Sale!\", \"options\": [], \"audience_all\": true,"
+        " \"tags\": [], \"media\": [{\"url\": \"https://x.test/media/a.png\","
+        " \"content_type\": \"image/png\", \"file\": \"a.png\", \"bytes\":"
+        " 100}], \"segments\": 1, \"credits\": 2, \"status\": \"sending\","
+        " \"paused_reason\": null, \"send_at\": " DATE("0") ","
+        " \"created_at\": " DATE(NOW) ", \"started_at\": " DATE(NOW) "}");
+    fake.replies[3] = SENDER_ORG("true", "5");
+    fake.replies[4] = REPLY_NUMBER;
+    fake.replies[5] = CURSOR("{\"_id\": " OID(RCPT3_ID) ", \"state\":"
+        " \"due\", \"contact_id\": " OID(CONTACT_ID) ", \"contact\":"
+        " [{\"phone\": \"+447911123456\", \"opted_out\": false,"
+        " \"conversation_id\": " OID(CONV_ID) "}]}");
+    fake.replies[6] = NULL;                 /* claimed (due: no count
+                                               to move) */
+    fake.replies[7] = STILL_SENDING;
+    fake.replies[8] = CREDITS("4", "1");    /* the hold: 1 credit */
+    fake.replies[9] = NULL;                 /* its ledger entry */
+    fake.replies[10] = NULL;                /* the message */
+    fake.replies[11] = "{\"ok\": 1, \"value\": {\"_id\": " OID(CONV_ID)
+                       ", \"contact\": {\"id\": " OID(CONTACT_ID) ","
+                       " \"phone\": \"+447911123456\"}, \"last_message\":"
+                       " {\"id\": " OID(GEN_1) ", \"direction\":"
+                       " \"outbound\", \"preview\": \"Sale!\", \"at\": "
+                       DATE(NOON) "}, \"unread_count\": 0}}";
+    fake.replies[12] = SEQ;
+
+    CHECK_INT(inbox_store_campaign_dispatch(store, NOON_MS, 10, &d, &events,
+                                            &err), INBOX_OK);
+    CHECK_INT(d.handed, 1);
+    CHECK(log_has(&fake, "\"body\" : \"Sale!\\nhttps://x.test/media/a.png\""));
+    CHECK(!log_has(&fake, "\"media\" : [ { \"url\""));
+    CHECK(log_has(&fake, "\"credits.held\" : { \"$numberLong\" : \"1\" }"));
+    golden_check(&fake, "campaign_dispatch_abroad");
+    inbox_event_list_free(&events);
+
+    fake_close(&fake, store);
+}
+
+
 /* More campaigns sending than a server's first batch holds (101): the
  * sender reads the others with getMore and sends them too, not only the
  * first batch's. */
@@ -8602,7 +8657,7 @@ TEST(tags_list)
 TEST(campaign_audience)
 {
     fake_t          fake;
-    int64_t         n, out;
+    int64_t         n, out, no_mms;
     inbox_tags_t    tags;
     inbox_error_t   err;
     inbox_store_t  *store;
@@ -8617,7 +8672,7 @@ TEST(campaign_audience)
     fake.replies[0] = CURSOR("{\"n\": 3}");
     fake.replies[1] = CURSOR("{\"n\": 1}");
     CHECK_INT(inbox_store_campaign_audience(store, ORG_ID, 0, &tags, &n,
-                                            &out, &err), INBOX_OK);
+                                            &out, NULL, &err), INBOX_OK);
     CHECK_INT(n, 3);
     CHECK_INT(out, 1);
     CHECK_INT(fake.commands, 2);
@@ -8627,9 +8682,21 @@ TEST(campaign_audience)
     fake.replies[2] = CURSOR("");
     fake.replies[3] = CURSOR("");
     CHECK_INT(inbox_store_campaign_audience(store, ORG_ID, 1, NULL, &n,
-                                            &out, &err), INBOX_OK);
+                                            &out, NULL, &err), INBOX_OK);
     CHECK_INT(n, 0);
     CHECK_INT(out, 0);
+
+    /* a campaign with pictures: those of the others pictures do not
+     * reach, by inbox_phone_takes_mms's own pattern */
+    fake.replies[4] = CURSOR("{\"n\": 5}");
+    fake.replies[5] = CURSOR("{\"n\": 2}");
+    fake.replies[6] = CURSOR("{\"n\": 1}");
+    CHECK_INT(inbox_store_campaign_audience(store, ORG_ID, 1, NULL, &n,
+                                            &out, &no_mms, &err), INBOX_OK);
+    CHECK_INT(n, 5);
+    CHECK_INT(no_mms, 2);
+    CHECK_INT(out, 1);
+    CHECK(log_has(&fake, "(?!242|246|"));
     golden_check(&fake, "campaign_audience");
 
     inbox_tags_free(&tags);

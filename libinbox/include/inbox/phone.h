@@ -78,6 +78,12 @@ size_t inbox_phone_trunk_after_code(const char *digits, size_t n,
  */
 int inbox_phone_takes_mms(const char *e164);
 
+/* inbox_phone_takes_mms as a regular expression (PCRE, as MongoDB's
+ * $regex), for a query to count such numbers: 0, or -1 when size is too
+ * small.  INBOX_PHONE_MMS_PATTERN_MAX is enough. */
+#define INBOX_PHONE_MMS_PATTERN_MAX  128
+int inbox_phone_mms_pattern(char *out, size_t size);
+
 /*
  * Keeps only the digits of a search term ("(555) 12" -> "55512"), for
  * matching part of a stored number whatever the formatting.  Returns the

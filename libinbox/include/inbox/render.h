@@ -165,8 +165,10 @@ char *inbox_render_poll_responses(const inbox_poll_results_t *results,
 /* A send's preview: {"recipients" (the audience's contacts not opted
  * out),"suppressed" (those opted out),"encoding","segments",
  * "characters","credits" (what a message takes from the balance on the
- * plan),"total_credits" (credits for every recipient),"balance",
- * "plan"}. */
+ * plan),"without_mms" (null without images; else {"recipients" (those
+ * of the recipients pictures do not reach, who get links in their
+ * place),"segments","credits"} of their SMS),"total_credits" (credits
+ * for every recipient),"balance","plan"}. */
 typedef struct {
     int64_t            audience;       /* opted out too */
     int64_t            suppressed;     /* opted out */
@@ -174,6 +176,11 @@ typedef struct {
     unsigned           segments;       /* a message is sent as
                                           (inbox_message_segments) */
     unsigned           credits;        /* a message's, on the plan */
+    size_t             media_count;
+    int64_t            no_mms;         /* recipients pictures do not
+                                          reach */
+    unsigned           links_segments; /* their message's */
+    unsigned           links_credits;  /* their message's, on the plan */
     int64_t            balance;        /* available now */
     inbox_plan_t       plan;
 } inbox_campaign_estimate_t;

@@ -1117,11 +1117,14 @@ inbox_status_t inbox_store_contact_timezone_set(inbox_store_t *store,
     const char *org_id, const char *contact_id, const char *timezone,
     inbox_error_t *err);
 /* A send's preview: how many contacts the audience (all of the
- * organization's, or those with any of tags) has now, and how many of
- * them are opted out (what send would suppress). */
+ * organization's, or those with any of tags) has now, how many of
+ * them are opted out (what send would suppress) and, unless no_mms is
+ * NULL, how many of the others have a number pictures do not reach
+ * (inbox_phone_takes_mms: they get a campaign's images as links). */
 inbox_status_t inbox_store_campaign_audience(inbox_store_t *store,
     const char *org_id, int audience_all, const inbox_tags_t *tags,
-    int64_t *audience, int64_t *suppressed, inbox_error_t *err);
+    int64_t *audience, int64_t *suppressed, int64_t *no_mms,
+    inbox_error_t *err);
 /*
  * Inbound ingest (inbox_store_inbound_ingest) also, in the message's own
  * transaction, marks its contact's latest campaign or poll message

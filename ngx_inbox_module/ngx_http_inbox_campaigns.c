@@ -149,11 +149,28 @@ ngx_http_inbox_campaigns_list(ngx_http_request_t *r,
 }
 
 
+/* Where carriers fetch a campaign's images from, and where its links
+ * point for the recipients MMS does not reach. */
+static ngx_int_t
+ngx_http_inbox_campaign_base(ngx_http_request_t *r,
+    ngx_http_inbox_campaigns_args_t *args)
+{
+    ngx_str_t  base;
+
+    if (ngx_http_inbox_public_base(r, &base) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    args->base = ngx_http_inbox_strdup(r->pool, &base);
+
+    return args->base != NULL ? NGX_OK : NGX_ERROR;
+}
+
+
 ngx_int_t
 ngx_http_inbox_campaign_create(ngx_http_request_t *r,
     ngx_http_inbox_api_t *api, ngx_str_t *id)
 {
-    ngx_str_t                         base;
     ngx_http_inbox_campaigns_args_t  *args;
 
     args = ngx_http_inbox_campaigns_args(r, api);
@@ -161,13 +178,7 @@ ngx_http_inbox_campaign_create(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    /* where carriers fetch the images from */
-    if (ngx_http_inbox_public_base(r, &base) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    args->base = ngx_http_inbox_strdup(r->pool, &base);
-    if (args->base == NULL) {
+    if (ngx_http_inbox_campaign_base(r, args) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -181,7 +192,6 @@ ngx_int_t
 ngx_http_inbox_campaign_estimate(ngx_http_request_t *r,
     ngx_http_inbox_api_t *api, ngx_str_t *id)
 {
-    ngx_str_t                         base;
     ngx_http_inbox_campaigns_args_t  *args;
 
     args = ngx_http_inbox_campaigns_args(r, api);
@@ -189,13 +199,7 @@ ngx_http_inbox_campaign_estimate(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    /* the images' links are priced on their addresses' length */
-    if (ngx_http_inbox_public_base(r, &base) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    args->base = ngx_http_inbox_strdup(r->pool, &base);
-    if (args->base == NULL) {
+    if (ngx_http_inbox_campaign_base(r, args) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -288,7 +292,6 @@ ngx_int_t
 ngx_http_inbox_campaign_update(ngx_http_request_t *r,
     ngx_http_inbox_api_t *api, ngx_str_t *id)
 {
-    ngx_str_t                         base;
     ngx_http_inbox_campaigns_args_t  *args;
 
     args = ngx_http_inbox_campaign_named(r, api, id);
@@ -296,12 +299,7 @@ ngx_http_inbox_campaign_update(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    if (ngx_http_inbox_public_base(r, &base) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    args->base = ngx_http_inbox_strdup(r->pool, &base);
-    if (args->base == NULL) {
+    if (ngx_http_inbox_campaign_base(r, args) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -315,7 +313,14 @@ ngx_int_t
 ngx_http_inbox_campaign_draft_estimate(ngx_http_request_t *r,
     ngx_http_inbox_api_t *api, ngx_str_t *id)
 {
-    if (ngx_http_inbox_campaign_named(r, api, id) == NULL) {
+    ngx_http_inbox_campaigns_args_t  *args;
+
+    args = ngx_http_inbox_campaign_named(r, api, id);
+    if (args == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_inbox_campaign_base(r, args) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -722,16 +727,23 @@ done:
 }
 
 
-/* The text with its images' links as the recipients pictures do not
- * reach get it, judged once the images' addresses are known. */
+/* The text with its images' links, as the recipients pictures do not
+ * reach get it, judged once its images are known (a PATCH naming
+ * neither leaves a draft saved before the rule as it is). */
 static inbox_status_t
 ngx_http_inbox_campaign_links_check(ngx_http_inbox_campaigns_args_t *args,
     inbox_error_t *err)
 {
+    if (args->req != NULL && !inbox_request_has(args->req, "body")
+        && !inbox_request_has(args->req, "media_ids"))
+    {
+        return INBOX_OK;
+    }
+
     return inbox_campaign_links_check(args->c.body != NULL ? args->c.body
                                                            : "",
-                                      args->c.media, args->c.media_count,
-                                      err);
+                                      args->base, args->c.media,
+                                      args->c.media_count, err);
 }
 
 
@@ -825,13 +837,14 @@ ngx_http_inbox_campaign_keep(ngx_http_inbox_campaigns_args_t *args,
  * and how many of the others get the images as links (and that SMS's
  * segments and credits), the credits of all, and the balance.  Nothing
  * is stored.  body is the text sent (a poll's question with its
- * options); media have their public addresses.
+ * options); base is where media's files are linked from.  A text too
+ * long for its links is refused (400), as create refuses it.
  */
 static void
 ngx_http_inbox_campaign_estimated(ngx_http_inbox_api_t *api,
-    inbox_store_t *store, ngx_http_inbox_job_t *job, int audience_all,
-    const inbox_tags_t *tags, const char *body, inbox_media_t *media,
-    size_t media_count)
+    inbox_store_t *store, ngx_http_inbox_job_t *job, const char *base,
+    int audience_all, const inbox_tags_t *tags, const char *body,
+    inbox_media_t *media, size_t media_count)
 {
     char                       *json;
     size_t                      len;
@@ -841,6 +854,14 @@ ngx_http_inbox_campaign_estimated(ngx_http_inbox_api_t *api,
     inbox_campaign_estimate_t   e;
 
     ngx_memzero(&e, sizeof(inbox_campaign_estimate_t));
+
+    /* refused as create (or a draft's send from the web app) would */
+    if (inbox_campaign_links_check(body, base, media, media_count,
+                                   &job->error)
+        != INBOX_OK)
+    {
+        return;
+    }
 
     if (inbox_store_campaign_audience(store, api->principal.org_id,
                                       audience_all, tags, &e.audience,
@@ -868,7 +889,7 @@ ngx_http_inbox_campaign_estimated(ngx_http_inbox_api_t *api,
     c.segments = inbox_message_segments(&e.seg, media_count);
     c.credits = inbox_message_credits(body, media_count);
 
-    if (inbox_campaign_messages(&c, &m, &job->error) != INBOX_OK) {
+    if (inbox_campaign_messages(&c, base, &m, &job->error) != INBOX_OK) {
         return;
     }
 
@@ -908,24 +929,14 @@ ngx_http_inbox_campaign_estimate_op(ngx_http_inbox_api_t *api,
         return;
     }
 
-    /* each image's address as long as one can be, so that the links'
-     * SMS is never dearer than the estimate says */
+    /* each image's link as long as an upload's is (the uploads are not
+     * read) */
     for (i = 0; i < args->c.media_count; i++) {
-        ngx_memset(media[i].file, 'x', INBOX_MEDIA_FILE_MAX - 1);
-
-        if (inbox_media_public_url(args->base, media[i].file, media[i].url,
-                                   sizeof(media[i].url))
-            != 0)
-        {
-            inbox_error_set(&job->error, INBOX_ERR_INTERNAL,
-                            "The public URL is too long for a picture's "
-                            "address.");
-            return;
-        }
+        ngx_memset(media[i].file, 'x', INBOX_MEDIA_UPLOAD_FILE_LEN);
     }
 
     if (args->kind == INBOX_CAMPAIGN_KIND_CAMPAIGN) {
-        ngx_http_inbox_campaign_estimated(api, store, job,
+        ngx_http_inbox_campaign_estimated(api, store, job, args->base,
                                           args->c.audience_all, args->c.tags,
                                           args->c.body,
                                           args->c.media_count > 0 ? media
@@ -941,8 +952,9 @@ ngx_http_inbox_campaign_estimate_op(ngx_http_inbox_api_t *api,
         return;
     }
 
-    ngx_http_inbox_campaign_estimated(api, store, job, args->c.audience_all,
-                                      args->c.tags, text, NULL, 0);
+    ngx_http_inbox_campaign_estimated(api, store, job, args->base,
+                                      args->c.audience_all, args->c.tags,
+                                      text, NULL, 0);
     free(text);
 }
 
@@ -960,7 +972,7 @@ ngx_http_inbox_campaign_draft_estimate_op(ngx_http_inbox_api_t *api,
                                         &campaign, &job->error)
         == INBOX_OK)
     {
-        ngx_http_inbox_campaign_estimated(api, store, job,
+        ngx_http_inbox_campaign_estimated(api, store, job, args->base,
                                           campaign.audience_all,
                                           &campaign.tags,
                                           campaign.body ? campaign.body : "",

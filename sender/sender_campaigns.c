@@ -187,7 +187,8 @@ sender_campaigns_dispatch(sender_t *s, int64_t now)
     sender_campaigns.outbox_full = 0;
 
     if (inbox_store_campaign_dispatch(s->store, sender_campaigns_now(s, now),
-                                      SENDER_DISPATCH_BATCH, &result,
+                                      SENDER_DISPATCH_BATCH,
+                                      s->options.public_url, &result,
                                       &events, &err)
         != INBOX_OK)
     {

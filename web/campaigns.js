@@ -171,16 +171,17 @@
             if (seq !== state.estimateSeq) {
                 return;
             }
-            /* recipients are those not opted out (suppressed apart) */
             /* pictures reach only the US and Canada: the others get
              * links, at an SMS's price (in the total) */
             const abroad = e.without_mms ? e.without_mms.recipients : 0;
+            /* recipients are those not opted out (suppressed apart) */
             els.estimate.textContent = bulk.plural(e.recipients,
                 'recipient', 'recipients')
                 + (e.suppressed > 0 ? ' (' + e.suppressed
                     + ' opted out, not sent)' : '')
                 + (abroad > 0 ? ' \u00b7 ' + abroad + ' outside the US '
-                    + 'and Canada get links in place of pictures' : '')
+                    + 'and Canada ' + (abroad === 1 ? 'gets' : 'get')
+                    + ' links in place of pictures' : '')
                 + ' \u00b7 ' + bulk.plural(e.segments || 1, 'segment',
                     'segments') + ' (' + e.encoding + ') \u00b7 '
                 + (e.plan === 'unlimited' ? 'included in your plan'

@@ -3,22 +3,27 @@
 #include <stdlib.h>
 #include <string.h>
 #include <inbox/campaign.h>
+#include <inbox/media.h>
 #include <inbox/phone.h>
 #include <inbox/segments.h>
 
 
-/* body, then each of media's addresses on a line of its own; NULL when
- * out of memory */
+/* body, then the public address (base) of each of media's files on a
+ * line of its own; NULL when out of memory */
 static char *
-inbox_campaign_links_text(const char *body, const inbox_media_t *media,
-    size_t media_count)
+inbox_campaign_links_text(const char *body, const char *base,
+    const inbox_media_t *media, size_t media_count)
 {
     char    *text, *p;
-    size_t   i, len;
+    size_t   i, len, base_len;
+    char     path[INBOX_MEDIA_URL_MAX];
 
+    base_len = strlen(base);
     len = strlen(body);
+
     for (i = 0; i < media_count; i++) {
-        len += 1 + strlen(media[i].url);
+        inbox_media_url(media[i].file, path);
+        len += 1 + base_len + strlen(path);
     }
 
     text = malloc(len + 1);
@@ -37,8 +42,11 @@ inbox_campaign_links_text(const char *body, const inbox_media_t *media,
             *p++ = '\n';
         }
 
-        len = strlen(media[i].url);
-        memcpy(p, media[i].url, len);
+        inbox_media_url(media[i].file, path);
+        memcpy(p, base, base_len);
+        p += base_len;
+        len = strlen(path);
+        memcpy(p, path, len);
         p += len;
     }
 
@@ -48,9 +56,26 @@ inbox_campaign_links_text(const char *body, const inbox_media_t *media,
 }
 
 
+/* Whether text may go as an SMS, in words of the text the person wrote
+ * (the limit's own would be of a text they never wrote). */
+static inbox_status_t
+inbox_campaign_links_fit(const char *text, inbox_error_t *err)
+{
+    if (inbox_message_check(text, strlen(text), 0, err) == INBOX_OK) {
+        return INBOX_OK;
+    }
+
+    return inbox_error_set_field(err, INBOX_ERR_INVALID, "body",
+               "Contacts outside the US and Canada cannot get pictures: "
+               "they get this text with a link to each picture, as an "
+               "SMS, and that is too long. Shorten the text or use fewer "
+               "pictures.");
+}
+
+
 inbox_status_t
-inbox_campaign_links_check(const char *body, const inbox_media_t *media,
-    size_t media_count, inbox_error_t *err)
+inbox_campaign_links_check(const char *body, const char *base,
+    const inbox_media_t *media, size_t media_count, inbox_error_t *err)
 {
     char            *text;
     inbox_status_t   rc;
@@ -59,32 +84,23 @@ inbox_campaign_links_check(const char *body, const inbox_media_t *media,
         return INBOX_OK;
     }
 
-    text = inbox_campaign_links_text(body, media, media_count);
+    text = inbox_campaign_links_text(body, base, media, media_count);
     if (text == NULL) {
         return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
     }
 
-    rc = inbox_message_check(text, strlen(text), 0, err);
+    rc = inbox_campaign_links_fit(text, err);
     free(text);
-
-    if (rc == INBOX_ERR_INVALID) {
-        /* the limit's own words would be of a text the person never
-         * wrote */
-        return inbox_error_set_field(err, INBOX_ERR_INVALID, "body",
-                   "Contacts outside the US and Canada cannot get "
-                   "pictures: they get this text with a link to each "
-                   "picture, as an SMS, and that is too long. Shorten "
-                   "the text or use fewer pictures.");
-    }
 
     return rc;
 }
 
 
 inbox_status_t
-inbox_campaign_messages(const inbox_campaign_t *c,
+inbox_campaign_messages(const inbox_campaign_t *c, const char *base,
     inbox_campaign_messages_t *m, inbox_error_t *err)
 {
+    char              *text;
     const char        *body;
     inbox_error_t      refused;
     inbox_segments_t   seg;
@@ -100,26 +116,29 @@ inbox_campaign_messages(const inbox_campaign_t *c,
     m->pictures.credits = c->credits;
     m->links = m->pictures;
 
-    if (c->media_count == 0
-        || inbox_campaign_links_check(body, c->media, c->media_count,
-                                      &refused)
-           == INBOX_ERR_INVALID)
-    {
+    if (c->media_count == 0) {
         return INBOX_OK;
     }
 
-    m->owned = inbox_campaign_links_text(body, c->media, c->media_count);
-    if (m->owned == NULL) {
+    text = inbox_campaign_links_text(body, base, c->media, c->media_count);
+    if (text == NULL) {
         return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
     }
 
-    inbox_segments_count(m->owned, strlen(m->owned), &seg);
+    if (inbox_campaign_links_fit(text, &refused) != INBOX_OK) {
+        /* saved before the rule: its pictures go everywhere */
+        free(text);
+        return INBOX_OK;
+    }
 
-    m->links.body = m->owned;
+    inbox_segments_count(text, strlen(text), &seg);
+
+    m->owned = text;
+    m->links.body = text;
     m->links.media = NULL;
     m->links.media_count = 0;
     m->links.segments = inbox_message_segments(&seg, 0);
-    m->links.credits = inbox_message_credits(m->owned, 0);
+    m->links.credits = inbox_message_credits(text, 0);
 
     return INBOX_OK;
 }

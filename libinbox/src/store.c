@@ -2192,8 +2192,8 @@ inbox_store_campaign_act(inbox_store_t *store, const char *org_id,
 
 inbox_status_t
 inbox_store_campaign_dispatch(inbox_store_t *store, int64_t now, size_t max,
-    inbox_campaign_dispatch_t *result, inbox_event_list_t *events,
-    inbox_error_t *err)
+    const char *media_base, inbox_campaign_dispatch_t *result,
+    inbox_event_list_t *events, inbox_error_t *err)
 {
     memset(result, 0, sizeof(inbox_campaign_dispatch_t));
 
@@ -2205,8 +2205,8 @@ inbox_store_campaign_dispatch(inbox_store_t *store, int64_t now, size_t max,
         max = INBOX_CAMPAIGN_DISPATCH_MAX;
     }
 
-    return store->ops->campaign_dispatch(store, now, max, result, events,
-                                         err);
+    return store->ops->campaign_dispatch(store, now, max, media_base,
+                                         result, events, err);
 }
 
 

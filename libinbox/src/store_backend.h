@@ -496,9 +496,9 @@ typedef struct {
     /* max 1..INBOX_CAMPAIGN_DISPATCH_MAX, result zeroed */                   \
     X(RULED, campaign_dispatch,                                               \
       (inbox_store_t *store, int64_t now, size_t max,                         \
-       inbox_campaign_dispatch_t *result, inbox_event_list_t *events,         \
-       inbox_error_t *err),                                                   \
-      (store, now, max, result, events, err))                                 \
+       const char *media_base, inbox_campaign_dispatch_t *result,             \
+       inbox_event_list_t *events, inbox_error_t *err),                       \
+      (store, now, max, media_base, result, events, err))                     \
     /* limit 1..INBOX_POLL_RESPONSES_MAX, results zeroed */                   \
     X(RULED, poll_results,                                                    \
       (inbox_store_t *store, const char *org_id, const char *poll_id,         \

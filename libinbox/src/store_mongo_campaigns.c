@@ -120,6 +120,9 @@ static int inbox_mongo_campaign_read(const bson_t *doc, inbox_campaign_t *c,
 static inbox_status_t inbox_mongo_campaign_counts(inbox_mongo_store_t *ms,
     inbox_campaign_t *items, size_t n, bson_t *uncounted,
     inbox_error_t *err);
+static inbox_status_t inbox_mongo_audience_no_mms(inbox_mongo_store_t *ms,
+    const bson_t *opted_out, int64_t recipients, int64_t suppressed,
+    int64_t *no_mms, inbox_error_t *err);
 static inbox_status_t inbox_mongo_contacts_count(inbox_mongo_store_t *ms,
     const bson_t *match, int64_t *n, inbox_error_t *err);
 static inbox_status_t inbox_mongo_campaign_fix_counts(
@@ -135,9 +138,10 @@ static inbox_status_t inbox_mongo_campaign_fix(inbox_mongo_store_t *ms,
     const bson_oid_t *org, const inbox_campaign_t *c, int64_t due_at,
     inbox_error_t *err);
 static inbox_status_t inbox_mongo_campaign_send(inbox_mongo_store_t *ms,
-    const bson_oid_t *org, inbox_campaign_t *c, int64_t now, size_t share,
-    size_t *budget, inbox_campaign_dispatch_t *result,
-    inbox_event_list_t *events, int *more, inbox_error_t *err);
+    const bson_oid_t *org, inbox_campaign_t *c, int64_t now,
+    const char *media_base, size_t share, size_t *budget,
+    inbox_campaign_dispatch_t *result, inbox_event_list_t *events,
+    int *more, inbox_error_t *err);
 static inbox_status_t inbox_mongo_campaign_ahead(inbox_mongo_store_t *ms,
     const bson_oid_t *id, int64_t now, size_t *ahead, inbox_error_t *err);
 static inbox_status_t inbox_mongo_campaign_number(inbox_mongo_store_t *ms,
@@ -1145,8 +1149,8 @@ inbox_mongo_campaign_move(inbox_mongo_store_t *ms, const inbox_campaign_t *c,
 
 inbox_status_t
 inbox_mongo_campaign_dispatch(inbox_store_t *store, int64_t now, size_t max,
-    inbox_campaign_dispatch_t *result, inbox_event_list_t *events,
-    inbox_error_t *err)
+    const char *media_base, inbox_campaign_dispatch_t *result,
+    inbox_event_list_t *events, inbox_error_t *err)
 {
     bson_t                  reply, batch, doc;
     bson_t                 *command;
@@ -1245,7 +1249,7 @@ inbox_mongo_campaign_dispatch(inbox_store_t *store, int64_t now, size_t max,
 
     for (i = 0; rc == INBOX_OK && i < n; i++) {
         rc = inbox_mongo_campaign_send(ms, &sending[i].org,
-                                       &sending[i].campaign, now,
+                                       &sending[i].campaign, now, media_base,
                                        (budget + n - i - 1) / (n - i),
                                        &budget, result, events,
                                        &sending[i].more, err);
@@ -1255,7 +1259,8 @@ inbox_mongo_campaign_dispatch(inbox_store_t *store, int64_t now, size_t max,
         if (sending[i].more) {
             rc = inbox_mongo_campaign_send(ms, &sending[i].org,
                                            &sending[i].campaign, now,
-                                           budget, &budget, result, events,
+                                           media_base, budget, &budget,
+                                           result, events,
                                            &sending[i].more, err);
         }
     }
@@ -1282,9 +1287,9 @@ inbox_mongo_campaign_dispatch(inbox_store_t *store, int64_t now, size_t max,
  */
 static inbox_status_t
 inbox_mongo_campaign_send(inbox_mongo_store_t *ms, const bson_oid_t *org,
-    inbox_campaign_t *c, int64_t now, size_t share, size_t *budget,
-    inbox_campaign_dispatch_t *result, inbox_event_list_t *events,
-    int *more, inbox_error_t *err)
+    inbox_campaign_t *c, int64_t now, const char *media_base, size_t share,
+    size_t *budget, inbox_campaign_dispatch_t *result,
+    inbox_event_list_t *events, int *more, inbox_error_t *err)
 {
     int                              moved, handed, stopped;
     bson_t                           batch;
@@ -1352,7 +1357,7 @@ inbox_mongo_campaign_send(inbox_mongo_store_t *ms, const bson_oid_t *org,
         return rc;
     }
 
-    rc = inbox_campaign_messages(c, &messages, err);
+    rc = inbox_campaign_messages(c, media_base, &messages, err);
     if (rc != INBOX_OK) {
         return rc;
     }
@@ -3202,7 +3207,10 @@ inbox_mongo_campaign_read(const bson_t *doc, inbox_campaign_t *c,
  * opted-out ones on org_opted_out_tags, which holds only opted-out
  * contacts (a partial index, chosen for the query's opted_out: true).
  * The preview a person asks for while drafting a campaign no longer
- * reads every contact of an organization of 100,000.
+ * reads every contact of an organization of 100,000.  A campaign with
+ * images counts those pictures reach as well, the phone a key of both
+ * audience indexes; of them, the opted-out ones are read (a FETCH on
+ * org_opted_out_tags, which has no phone), few as they are.
  */
 inbox_status_t
 inbox_mongo_campaign_audience(inbox_store_t *store, const char *org_id,
@@ -3210,8 +3218,7 @@ inbox_mongo_campaign_audience(inbox_store_t *store, const char *org_id,
     int64_t *suppressed, int64_t *no_mms, inbox_error_t *err)
 {
     char                  key[24], tag[INBOX_TAG_KEY_MAX];
-    char                  takes[INBOX_PHONE_MMS_PATTERN_MAX];
-    bson_t                match, keys, in, phone;
+    bson_t                match, keys, in;
     size_t                i;
     bson_oid_t            org;
     inbox_status_t        rc;
@@ -3250,33 +3257,72 @@ inbox_mongo_campaign_audience(inbox_store_t *store, const char *org_id,
 
     rc = inbox_mongo_contacts_count(ms, &match, recipients, err);
 
-    if (rc == INBOX_OK && no_mms != NULL) {
-        /* inbox_phone_takes_mms's own rule, as a pattern; the numbers
-         * are on the same indexes as the audience */
-        if (inbox_phone_mms_pattern(takes, sizeof(takes)) != 0) {
-            bson_destroy(&match);
-            return inbox_error_set(err, INBOX_ERR_INTERNAL,
-                                   "The MMS pattern is too long.");
-        }
-
-        bson_copy_to(&match, &phone);
-        BSON_APPEND_DOCUMENT_BEGIN(&phone, "opted_out", &in);
-        BSON_APPEND_BOOL(&in, "$ne", true);
-        bson_append_document_end(&phone, &in);
-        BSON_APPEND_DOCUMENT_BEGIN(&phone, "phone", &in);
-        BSON_APPEND_REGEX(&in, "$not", takes, "");
-        bson_append_document_end(&phone, &in);
-
-        rc = inbox_mongo_contacts_count(ms, &phone, no_mms, err);
-        bson_destroy(&phone);
-    }
-
     if (rc == INBOX_OK) {
         BSON_APPEND_BOOL(&match, "opted_out", true);
         rc = inbox_mongo_contacts_count(ms, &match, suppressed, err);
     }
 
+    if (rc == INBOX_OK && no_mms != NULL) {
+        rc = inbox_mongo_audience_no_mms(ms, &match, *recipients,
+                                         *suppressed, no_mms, err);
+    }
+
     bson_destroy(&match);
+
+    return rc;
+}
+
+
+/*
+ * How many of an audience's contacts not opted out have a number
+ * pictures do not reach, counted from those they do reach (the rule's
+ * own list as a pattern, inbox_phone_mms_pattern) so that each count is
+ * met in an index, as the audience's: its contacts on their phone key,
+ * the opted-out ones on org_opted_out_tags (only those few read).
+ * opted_out is the audience's match with opted_out: true, the others'
+ * count recipients, the opted-out ones' suppressed.
+ */
+static inbox_status_t
+inbox_mongo_audience_no_mms(inbox_mongo_store_t *ms, const bson_t *opted_out,
+    int64_t recipients, int64_t suppressed, int64_t *no_mms,
+    inbox_error_t *err)
+{
+    char             takes[INBOX_PHONE_MMS_PATTERN_MAX];
+    bson_t           match;
+    bson_iter_t      iter;
+    int64_t          reach, reach_out;
+    inbox_status_t   rc;
+
+    if (inbox_phone_mms_pattern(takes, sizeof(takes)) != 0) {
+        return inbox_error_set(err, INBOX_ERR_INTERNAL,
+                               "The MMS pattern is too long.");
+    }
+
+    /* the audience's match without its opted_out, then with it */
+    bson_init(&match);
+    bson_iter_init(&iter, opted_out);
+
+    while (bson_iter_next(&iter)) {
+        if (strcmp(bson_iter_key(&iter), "opted_out") != 0) {
+            bson_append_iter(&match, NULL, 0, &iter);
+        }
+    }
+
+    BSON_APPEND_REGEX(&match, "phone", takes, "");
+    rc = inbox_mongo_contacts_count(ms, &match, &reach, err);
+
+    if (rc == INBOX_OK) {
+        BSON_APPEND_BOOL(&match, "opted_out", true);
+        rc = inbox_mongo_contacts_count(ms, &match, &reach_out, err);
+    }
+
+    bson_destroy(&match);
+
+    if (rc == INBOX_OK) {
+        /* counted apart, so never below none */
+        *no_mms = (recipients - suppressed) - (reach - reach_out);
+        *no_mms = *no_mms > 0 ? *no_mms : 0;
+    }
 
     return rc;
 }

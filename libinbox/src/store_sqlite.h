@@ -489,11 +489,12 @@ void inbox_sqlite_search_matches(sqlite3_context *ctx, int argc,
 
 /* SQL inbox_search_key(name): inbox_search_key of a name (NULL for
  * NULL, or a name it cannot fold); what contacts.search_name holds. */
-/* inbox_takes_mms(phone): inbox_phone_takes_mms, for a count of the
+void inbox_sqlite_search_key(sqlite3_context *ctx, int argc,
+    sqlite3_value **argv);
+
+/* SQL inbox_takes_mms(phone): inbox_phone_takes_mms, for a count of the
  * numbers pictures do not reach. */
 void inbox_sqlite_takes_mms(sqlite3_context *ctx, int argc,
-    sqlite3_value **argv);
-void inbox_sqlite_search_key(sqlite3_context *ctx, int argc,
     sqlite3_value **argv);
 
 /* Binds contacts.search_name for name: its key, NULL when name is NULL

@@ -89,9 +89,10 @@ static inbox_status_t inbox_sqlite_campaign_fix(inbox_sqlite_conn_t *conn,
     int64_t org, int64_t id, int audience_all, int64_t due_at,
     inbox_error_t *err);
 static inbox_status_t inbox_sqlite_campaign_send(inbox_sqlite_conn_t *conn,
-    int64_t org, int64_t id, int64_t now, size_t share, size_t *budget,
-    inbox_campaign_dispatch_t *result, inbox_sqlite_handed_t *handed,
-    size_t *nhanded, int *more, inbox_error_t *err);
+    int64_t org, int64_t id, int64_t now, const char *media_base,
+    size_t share, size_t *budget, inbox_campaign_dispatch_t *result,
+    inbox_sqlite_handed_t *handed, size_t *nhanded, int *more,
+    inbox_error_t *err);
 static inbox_status_t inbox_sqlite_campaign_ahead(inbox_sqlite_conn_t *conn,
     int64_t id, int64_t now, size_t *ahead, inbox_error_t *err);
 static inbox_status_t inbox_sqlite_recipient_set(inbox_sqlite_conn_t *conn,
@@ -1020,8 +1021,8 @@ inbox_sqlite_campaign_fix(inbox_sqlite_conn_t *conn, int64_t org,
 
 inbox_status_t
 inbox_sqlite_campaign_dispatch(inbox_store_t *store, int64_t now, size_t max,
-    inbox_campaign_dispatch_t *result, inbox_event_list_t *events,
-    inbox_error_t *err)
+    const char *media_base, inbox_campaign_dispatch_t *result,
+    inbox_event_list_t *events, inbox_error_t *err)
 {
     int                     rc;
     int                    *more;
@@ -1118,6 +1119,7 @@ inbox_sqlite_campaign_dispatch(inbox_store_t *store, int64_t now, size_t max,
 
     for (i = 0; i < n; i++) {
         status = inbox_sqlite_campaign_send(conn, orgs[i], campaigns[i], now,
+                                            media_base,
                                             (budget + n - i - 1) / (n - i),
                                             &budget, result, handed,
                                             &nhanded, &more[i], err);
@@ -1132,8 +1134,9 @@ inbox_sqlite_campaign_dispatch(inbox_store_t *store, int64_t now, size_t max,
         }
 
         status = inbox_sqlite_campaign_send(conn, orgs[i], campaigns[i], now,
-                                            budget, &budget, result, handed,
-                                            &nhanded, &more[i], err);
+                                            media_base, budget, &budget,
+                                            result, handed, &nhanded,
+                                            &more[i], err);
         if (status != INBOX_OK) {
             goto failed;
         }
@@ -1195,9 +1198,10 @@ undone:
  */
 static inbox_status_t
 inbox_sqlite_campaign_send(inbox_sqlite_conn_t *conn, int64_t org,
-    int64_t id, int64_t now, size_t share, size_t *budget,
-    inbox_campaign_dispatch_t *result, inbox_sqlite_handed_t *handed,
-    size_t *nhanded, int *more, inbox_error_t *err)
+    int64_t id, int64_t now, const char *media_base, size_t share,
+    size_t *budget, inbox_campaign_dispatch_t *result,
+    inbox_sqlite_handed_t *handed, size_t *nhanded, int *more,
+    inbox_error_t *err)
 {
     int                              rc;
     size_t                           i, n, limit, ahead, room;
@@ -1309,7 +1313,7 @@ inbox_sqlite_campaign_send(inbox_sqlite_conn_t *conn, int64_t org,
         goto done;
     }
 
-    status = inbox_campaign_messages(&c, &messages, err);
+    status = inbox_campaign_messages(&c, media_base, &messages, err);
     if (status != INBOX_OK) {
         goto done;
     }

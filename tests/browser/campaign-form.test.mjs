@@ -239,7 +239,7 @@ test('a draft\'s Edit fills the form with it (its image, tags and time) '
     await page.locator('#campaign-estimate', { hasText: '2 credits each' })
         .waitFor();
     await page.locator('#campaign-estimate', { hasText: '1 outside the US '
-        + 'and Canada get links in place of pictures' }).waitFor();
+        + 'and Canada gets links in place of pictures' }).waitFor();
 
     await body().fill('Hello');
     await form.getByRole('button', { name: 'Save as draft' }).click();

@@ -49,7 +49,8 @@ async function ok(path, opts = {}, status = 200, org = orgA()) {
 
 async function dispatch(at = Date.now()) {
     const { stdout } = await execFileAsync(storeOp,
-        [ctx.cluster.store, 'campaign-dispatch', String(at), '500']);
+        [ctx.cluster.store, 'campaign-dispatch', String(at), '500',
+         ctx.cluster.baseUrl]);
     const line = JSON.parse(stdout);
     assert.equal(line.status, 'ok', stdout);
     return line.result;
@@ -930,8 +931,10 @@ test('a campaign\'s picture goes to numbers outside the US and Canada as '
         assert.deepEqual(sms.media, []);
         assert.equal(sms.credits, 1);
         assert.equal(sms.segments, 1);
-        // the link is the image, for anyone who opens it
+        // the link is the image, for anyone who opens it, at the
+        // address the carriers fetch the MMS's pictures from
         const url = new URL(link);
+        assert.equal(url.origin, new URL(ctx.cluster.baseUrl).origin);
         assert.match(url.pathname, /^\/media\/[A-Za-z0-9_-]+\.png$/);
         const res = await fetch(ctx.cluster.url(url.pathname));
         assert.equal(res.status, 200);
@@ -939,18 +942,31 @@ test('a campaign\'s picture goes to numbers outside the US and Canada as '
     }
 
     // a text that with its link is too long for an SMS is refused at
-    // once, naming why, though as an MMS it would go
-    const refused = assertError(await call('/api/v1/campaigns', {
-        method: 'POST', body: { ...body, name: 'Long',
-                                body: '\u0105'.repeat(660) } }),
-        400, 'invalid_request');
-    assert.equal(refused.field, 'body');
-    assert.match(refused.message, /outside the US and Canada/);
+    // once, naming why, though as an MMS it would go: by the preview,
+    // create and an edit
+    const long = '\u0105'.repeat(660);
+    for (const res of [
+        await call('/api/v1/campaigns/estimate', { method: 'POST',
+                   body: { ...body, body: long } }),
+        await call('/api/v1/campaigns', { method: 'POST',
+                   body: { ...body, name: 'Long', body: long } }),
+    ]) {
+        const refused = assertError(res, 400, 'invalid_request');
+        assert.equal(refused.field, 'body');
+        assert.match(refused.message, /outside the US and Canada/);
+    }
     const draft2 = await ok('/api/v1/campaigns', { method: 'POST',
         body: { ...body, name: 'Long', body: 'x' } }, 201);
     assertError(await call(`/api/v1/campaigns/${draft2.id}`, {
-        method: 'PATCH', body: { body: '\u0105'.repeat(660) } }),
-        400, 'invalid_request');
+        method: 'PATCH', body: { body: long } }), 400, 'invalid_request');
+    // one saved before the rule: its preview says so, an edit of
+    // anything else is taken
+    await sql(`UPDATE campaigns SET body = '${long}' WHERE id = ${draft2.id}`);
+    assertError(await call(`/api/v1/campaigns/${draft2.id}/estimate`), 400,
+                'invalid_request');
+    assert.equal((await ok(`/api/v1/campaigns/${draft2.id}`, {
+        method: 'PATCH', body: { name: 'Long still' } })).name,
+        'Long still');
     await ok(`/api/v1/campaigns/${draft2.id}/cancel`, { method: 'POST' });
 });
 

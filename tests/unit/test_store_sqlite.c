@@ -25,6 +25,9 @@
 #include "store_sqlite.h"
 #include "check.h"
 
+/* the sender's --public-url: where a campaign's images are linked from */
+#define MEDIA_BASE  "https://x.test"
+
 
 #define T0          1767225600000LL     /* 2026-01-01T00:00:00Z */
 #define MINUTE      60000LL
@@ -3416,7 +3419,8 @@ send_poll(fixture_t *f, char id[INBOX_ID_MAX], unsigned handed)
                                        &poll, NULL), INBOX_OK);
     inbox_campaign_free(&poll);
     CHECK_INT(inbox_store_campaign_dispatch(f->store, T0 + 720 * MINUTE, 10,
-                                            &d, &events, NULL), INBOX_OK);
+                                            MEDIA_BASE, &d, &events,
+                                            NULL), INBOX_OK);
     CHECK_INT(d.handed, handed);
     inbox_event_list_free(&events);
 

@@ -16,7 +16,7 @@
  *   store_op URI events-since ORG_ID EPOCH AFTER_SEQ UNTIL_SEQ LIMIT
  *   store_op URI events-prune NOW_MS KEEP_SECONDS KEEP_COUNT MAX
  *   store_op URI holds-expire NOW_MS
- *   store_op URI campaign-dispatch NOW_MS MAX
+ *   store_op URI campaign-dispatch NOW_MS MAX MEDIA_BASE
  *   store_op URI campaign-sent NOW_MS CAMPAIGN_ID
  *   store_op URI campaign-create ORG_ID NAME BODY TAGS
  *   store_op URI campaign-act ORG_ID CAMPAIGN_ID ACTION
@@ -52,8 +52,10 @@
  * operation made are sent there as the module sends them (one datagram
  * of records), so a test's browsers see them live through ws-server.
  * campaign-dispatch is the sender's turn at campaigns at NOW_MS (a
- * test's clock, for quiet hours): result {"handed","waiting",
- * "suppressed","started","refused","paused","finished"}.
+ * test's clock, for quiet hours), the images' links of recipients MMS
+ * does not reach to MEDIA_BASE (the sender's --public-url): result
+ * {"handed","waiting","suppressed","started","refused","paused",
+ * "finished"}.
  * campaign-sent is the sender's turn at the outbox at NOW_MS for one
  * campaign: what is due is claimed, the campaign's messages recorded as
  * taken by the carrier of their number (accepted, status queued, the
@@ -154,7 +156,7 @@ static const struct {
     { "events-since", 5, op_events_since },
     { "events-prune", 4, op_events_prune },
     { "holds-expire", 1, op_holds_expire },
-    { "campaign-dispatch", 2, op_campaign_dispatch },
+    { "campaign-dispatch", 3, op_campaign_dispatch },
     { "campaign-sent", 2, op_campaign_sent },
     { "campaign-create", 4, op_campaign_create },
     { "campaign-act", 3, op_campaign_act },
@@ -365,7 +367,7 @@ op_campaign_dispatch(inbox_store_t *store, char **argv, yajl_gen g,
 
     rc = inbox_store_campaign_dispatch(store, strtoll(argv[0], NULL, 10),
                                        (size_t) strtoul(argv[1], NULL, 10),
-                                       &d, events, err);
+                                       argv[2], &d, events, err);
 
     inbox_json_key(g, "handed");
     inbox_json_int(g, (int64_t) d.handed);
@@ -1002,7 +1004,7 @@ usage(void)
             "       store_op URI events-prune NOW_MS KEEP_SECONDS "
             "KEEP_COUNT MAX\n"
             "       store_op URI holds-expire NOW_MS\n"
-            "       store_op URI campaign-dispatch NOW_MS MAX\n"
+            "       store_op URI campaign-dispatch NOW_MS MAX MEDIA_BASE\n"
             "       store_op URI campaign-sent NOW_MS CAMPAIGN_ID\n"
             "       store_op URI contacts-import ORG_ID PHONES\n");
 }

@@ -1209,7 +1209,8 @@ def test_dispatch_hands_a_recipient_over(rs):
     every turn failed."""
     rs.campaign('sending')
     recipient = rs.recipient('due')
-    out = run(rs, 'campaign-dispatch', NOON_MS, '10')
+    out = run(rs, 'campaign-dispatch', NOON_MS, '10',
+              'https://inbox.test')
     expect(out, 'ok', 200)
     assert out['result']['handed'] == 1, out
     assert len(rs.messages) == 1 and len(rs.outbox) == 1
@@ -1225,7 +1226,8 @@ def test_dispatch_counts_the_campaigns_it_started(rs):
     progress forward and logs it): the count is the nModified of the
     server's reply to the update that starts them."""
     rs.campaign('scheduled')['started_at'] = None
-    out = run(rs, 'campaign-dispatch', NOON_MS, '10')
+    out = run(rs, 'campaign-dispatch', NOON_MS, '10',
+              'https://inbox.test')
     expect(out, 'ok', 200)
     assert rs.campaigns[0]['started_at'] == NOON, rs.campaigns
     assert out['result']['started'] == 1, out
@@ -1271,7 +1273,8 @@ def test_claim_after_a_cancel_hands_nothing_over(rs):
 
     rs.members[0].faults.append((('update', 'campaign_recipients'),
                                  before(cancel_begins)))
-    out = run(rs, 'campaign-dispatch', NOON_MS, '10')
+    out = run(rs, 'campaign-dispatch', NOON_MS, '10',
+              'https://inbox.test')
     # the cancel's end: those not handed over
     rs._update('campaign_recipients', [{
         'q': {'campaign_id': CAMPAIGN,
@@ -1313,7 +1316,8 @@ def test_claim_after_a_cancel_keeps_the_counts(rs):
 
     rs.members[0].faults.append((('update', 'campaign_recipients'),
                                  before(cancel_begins)))
-    out = run(rs, 'campaign-dispatch', NOON_MS, '10')
+    out = run(rs, 'campaign-dispatch', NOON_MS, '10',
+              'https://inbox.test')
     expect(out, 'ok', 200)
     assert recipient['state'] == 'cancelled', recipient
     assert kept_counts(rs.campaigns[0]) == {'cancelled': 1}, rs.campaigns
@@ -1346,7 +1350,8 @@ def test_claim_after_a_pause_leaves_the_recipient_due(rs):
 
     rs.members[0].faults.append((('update', 'campaign_recipients'),
                                  before(person_pauses)))
-    out = run(rs, 'campaign-dispatch', NOON_MS, '10')
+    out = run(rs, 'campaign-dispatch', NOON_MS, '10',
+              'https://inbox.test')
     expect(out, 'ok', 200)
     assert out['result']['handed'] == 0, out
     assert rs.messages == [] and rs.outbox == [] and rs.ledger == []
@@ -1367,7 +1372,8 @@ def test_dispatch_reaches_every_sending_campaign(rs):
     last = rs.campaigns[-1]
     recipient = rs.recipient('due')
     recipient['campaign_id'] = last['_id']
-    out = run(rs, 'campaign-dispatch', NOON_MS, '10')
+    out = run(rs, 'campaign-dispatch', NOON_MS, '10',
+              'https://inbox.test')
     expect(out, 'ok', 200)
     assert out['result']['handed'] == 1, out
     assert recipient['state'] == 'queued', recipient

@@ -325,6 +325,8 @@ inbox_status_t inbox_campaign_sendable(const inbox_campaign_t *campaign,
  * public address on a line of its own, as one SMS at an SMS's price,
  * which is what Twilio's MMS converter does for a phone that cannot take
  * MMS.  A campaign without images is the same message to everyone.
+ * base is the inbox as carriers and phones reach it (the sender's
+ * --public-url, from which the MMS's pictures are fetched too).
  */
 typedef struct {
     const char           *body;
@@ -342,26 +344,26 @@ typedef struct {
 } inbox_campaign_messages_t;
 
 /*
- * c's two messages into m (free with inbox_campaign_messages_free),
- * c's images having their public addresses (media[].url).  A text that
- * with its links would be refused as an SMS (too long: create and
- * update refuse it, inbox_campaign_links_check, but a campaign saved
+ * c's two messages into m (free with inbox_campaign_messages_free).  A
+ * text that with its links would be refused as an SMS (too long: create
+ * and update refuse it, inbox_campaign_links_check, but a campaign saved
  * before that rule may have one) keeps its pictures for everyone.
  * INBOX_ERR_INTERNAL when out of memory.
  */
 inbox_status_t inbox_campaign_messages(const inbox_campaign_t *c,
-    inbox_campaign_messages_t *m, inbox_error_t *err);
+    const char *base, inbox_campaign_messages_t *m, inbox_error_t *err);
 const inbox_campaign_message_t *inbox_campaign_message_to(
     const inbox_campaign_messages_t *m, const char *phone);
 void inbox_campaign_messages_free(inbox_campaign_messages_t *m);
 
 /*
  * INBOX_ERR_INVALID naming "body" when body with a link to each of
- * media (their public addresses) is more than an SMS may be, as the
+ * media (their files at base) is more than an SMS may be, as the
  * recipients outside the US and Canada would get it.
  */
 inbox_status_t inbox_campaign_links_check(const char *body,
-    const inbox_media_t *media, size_t media_count, inbox_error_t *err);
+    const char *base, const inbox_media_t *media, size_t media_count,
+    inbox_error_t *err);
 
 /*
  * What action does to a campaign in *status (paused for *reason,

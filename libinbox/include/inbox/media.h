@@ -34,6 +34,8 @@
 #define INBOX_MEDIA_SNIFF_LEN      32
 /* The token: 32 random bytes in base64url, without padding. */
 #define INBOX_MEDIA_TOKEN_LEN      43
+/* An upload's file name: its token, ".", and jpg, png or gif. */
+#define INBOX_MEDIA_UPLOAD_FILE_LEN  (INBOX_MEDIA_TOKEN_LEN + 1 + 3)
 /* Where a stored file is served, below the inbox's own origin. */
 #define INBOX_MEDIA_PATH           "/media/"
 #define INBOX_MEDIA_TYPE_MAX       16      /* an upload's: "image/jpeg" + NUL,

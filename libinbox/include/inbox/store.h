@@ -999,12 +999,12 @@ inbox_status_t inbox_store_campaign_update(inbox_store_t *store,
     inbox_error_t *err);
 /*
  * A scheduled campaign or poll of kind (or one paused before it began)
- * moved to send_at (0 or a time
- * gone: at once, inbox_campaign_due_at), so that the sender starts it
- * then: its time, and its due recipients' to the earlier of theirs and
- * send_at (a recipient is taken only once its campaign sends, so being
- * due before it holds nothing up; both backends keep the same times).  INBOX_ERR_NOT_FOUND for no such campaign of kind (also
- * another organization's); INBOX_ERR_CONFLICT for one that may not move
+ * moved to send_at (0 or a time gone: at once, inbox_campaign_due_at),
+ * so that the sender starts it then: its time, and its due recipients'
+ * to the earlier of theirs and send_at (a recipient is taken only once
+ * its campaign sends, so being due before it holds nothing up; both
+ * backends keep the same times).  INBOX_ERR_NOT_FOUND for no such
+ * campaign of kind (also another organization's); INBOX_ERR_CONFLICT for one that may not move
  * (inbox_campaign_movable: it began sending meanwhile, or a person
  * cancelled it), nothing changed.  *campaign gets it as
  * stored.
@@ -1054,21 +1054,24 @@ inbox_status_t inbox_store_campaign_act(inbox_store_t *store,
  *   - opted out since: suppressed, nothing sent;
  *   - inside quiet hours on its clock (quiet.h, the organization's
  *     window): waiting_quiet_hours, due again when the window opens;
- *   - billing inactive, or a balance short of one message: the campaign
- *     pauses (billing_inactive, insufficient_credits) and keeps the
- *     recipient due for its resume;
+ *   - billing inactive, or a balance short of the recipient's message:
+ *     the campaign pauses (billing_inactive, insufficient_credits) and
+ *     keeps the recipient due for its resume;
  *   - else handed over: a message in the contact's thread (queued, its
- *     credits held, a ledger entry), an outbox entry of priority
- *     INBOX_OUTBOX_BULK due now, from the organization's first number
- *     (whichever number the contact texted, unlike a reply),
- *     the thread's last message, and message.created and
+ *     credits held, a ledger entry; to a number pictures do not reach,
+ *     a campaign's images as links to their files at media_base, the
+ *     sender's public URL: inbox_campaign_messages), an outbox entry of
+ *     priority INBOX_OUTBOX_BULK due now, from the organization's first
+ *     number (whichever number the contact texted, unlike a reply), the
+ *     thread's last message, and message.created and
  *     conversation.updated appended to events.
  * A sending campaign with no recipient left due or waiting is done.
  * max is capped at INBOX_CAMPAIGN_DISPATCH_MAX.
  */
 inbox_status_t inbox_store_campaign_dispatch(inbox_store_t *store,
-    int64_t now, size_t max, inbox_campaign_dispatch_t *result,
-    inbox_event_list_t *events, inbox_error_t *err);
+    int64_t now, size_t max, const char *media_base,
+    inbox_campaign_dispatch_t *result, inbox_event_list_t *events,
+    inbox_error_t *err);
 /*
  * For the sender, which pushes their progress: every organization's
  * campaigns and polls that may still move, scheduled, sending or paused,

@@ -448,8 +448,8 @@ Median [min-max] over the runs; missing, dup, failed and closed are sums.
 Latency: the publisher's write (POST, webhook or datagram) to the
 subscriber's read.  pub late: how far the publisher fell behind its
 schedule.  server CPU: all --rss-pid processes (nginx master + workers,
-ws-server), % of one core; ws-server CPU: ws-server alone.  wsbench sub
-CPU: its busiest subscriber process.  machine: % of both cores busy.
+ws-server), %% of one core; ws-server CPU: ws-server alone.  wsbench sub
+CPU: its busiest subscriber process.  machine: %% of both cores busy.
 RSS/conn: server RSS growth per connection after connecting and SETTLE s
 idle (%s; for full rows nginx + ws-server).""" % os.environ.get("SETTLE", "2"))
 PY

@@ -156,6 +156,8 @@ static inbox_status_t inbox_mongo_delivery_move(inbox_mongo_store_t *ms,
     int final, const char *error_code, int64_t now, int *moved,
     inbox_delivery_t *status, char contact[INBOX_ID_MAX], int64_t *sent_at,
     inbox_event_list_t *events, inbox_error_t *err);
+static inbox_status_t inbox_mongo_help_unanswered(inbox_mongo_store_t *ms,
+    const bson_t *doc, inbox_error_t *err);
 static inbox_status_t inbox_mongo_hold_settle(inbox_mongo_store_t *ms,
     const bson_oid_t *org, const bson_t *doc, inbox_hold_action_t hold,
     int64_t now, inbox_error_t *err);
@@ -3225,6 +3227,13 @@ inbox_mongo_delivery_move(inbox_mongo_store_t *ms, const bson_oid_t *org,
     rc = inbox_mongo_hold_settle(ms, org, &value,
                                  inbox_delivery_hold(to, final), now, err);
 
+    /* a HELP's answer (free, as every keyword's) that failed */
+    if (rc == INBOX_OK && to == INBOX_DELIVERY_FAILED
+        && inbox_mongo_get_int(&value, "credits") == 0)
+    {
+        rc = inbox_mongo_help_unanswered(ms, &value, err);
+    }
+
     if (rc == INBOX_OK && bson_iter_init_find(&iter, &value, "campaign_id")
         && BSON_ITER_HOLDS_OID(&iter)
         && bson_iter_init_find(&iter, &value, "_id")
@@ -3255,6 +3264,35 @@ inbox_mongo_delivery_move(inbox_mongo_store_t *ms, const bson_oid_t *org,
     bson_destroy(&value);
 
     return rc;
+}
+
+
+/* The answer of a HELP that failed (doc: its "_id" and "contact_id") is
+ * not one: its contact's next HELP gets one, if this was the answer of
+ * its day. */
+static inbox_status_t
+inbox_mongo_help_unanswered(inbox_mongo_store_t *ms, const bson_t *doc,
+    inbox_error_t *err)
+{
+    int          matched;
+    bson_iter_t  message, contact;
+
+    if (!bson_iter_init_find(&message, doc, "_id")
+        || !BSON_ITER_HOLDS_OID(&message)
+        || !bson_iter_init_find(&contact, doc, "contact_id")
+        || !BSON_ITER_HOLDS_OID(&contact))
+    {
+        return INBOX_OK;
+    }
+
+    return inbox_mongo_update_one(ms, "contacts",
+        BCON_NEW("_id", BCON_OID(bson_iter_oid(&contact)),
+                 "help_answer_id", BCON_OID(bson_iter_oid(&message))),
+        BCON_NEW("$set", "{",
+                     "help_answered_at", BCON_NULL,
+                     "help_answer_id", BCON_NULL,
+                 "}"),
+        &matched, err);
 }
 
 

@@ -1336,7 +1336,14 @@ static const char *inbox_sqlite_migrations[] = {
     "  WHERE unresponded_at IS NOT NULL AND EXISTS ("
     "    SELECT 1 FROM contacts ct WHERE ct.id = conversations.contact_id"
     "    AND ct.opted_out = 1"
-    "    AND ct.opted_out_at >= conversations.unresponded_at);"
+    "    AND ct.opted_out_at >= conversations.unresponded_at);",
+
+    /*
+     * 43: a contact's answered HELP names its answer, so that an answer
+     * that fails gives the day back (the next HELP is answered); none
+     * before, so a HELP answered and failed before still counts.
+     */
+    "ALTER TABLE contacts ADD COLUMN help_answer_id INTEGER;"
 };
 
 #define INBOX_SQLITE_VERSION                                                  \

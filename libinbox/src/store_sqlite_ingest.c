@@ -1071,8 +1071,10 @@ inbox_sqlite_ingest_answer(inbox_sqlite_batch_t *batch,
     }
 
     if (result->keyword == INBOX_KEYWORD_HELP) {
+        /* the answer named, so that its failure gives the day back */
         stmt = inbox_sqlite_stmt(batch->conn, INBOX_SQL_INGEST_HELP_SET,
-            "UPDATE contacts SET help_answered_at = ?2 WHERE id = ?1", err);
+            "UPDATE contacts SET help_answered_at = ?2, help_answer_id = ?3"
+            " WHERE id = ?1", err);
         if (stmt == NULL) {
             status = err->code;
             goto done;
@@ -1080,6 +1082,7 @@ inbox_sqlite_ingest_answer(inbox_sqlite_batch_t *batch,
 
         sqlite3_bind_int64(stmt, 1, contact);
         sqlite3_bind_int64(stmt, 2, at);
+        sqlite3_bind_int64(stmt, 3, strtoll(r.message.id, NULL, 10));
 
         rc = sqlite3_step(stmt);
         inbox_sqlite_done(stmt);

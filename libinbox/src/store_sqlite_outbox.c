@@ -2243,6 +2243,26 @@ inbox_sqlite_delivery_move(inbox_sqlite_conn_t *conn, int64_t org,
         return inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
     }
 
+    /* a HELP's answer (free, as every keyword's) that failed: not an
+     * answer, and the contact's next HELP gets one */
+    if (moves && to == INBOX_DELIVERY_FAILED && d.credits == 0) {
+        stmt = inbox_sqlite_stmt(conn, INBOX_SQL_HELP_UNANSWERED,
+            "UPDATE contacts SET help_answered_at = NULL,"
+            " help_answer_id = NULL"
+            " WHERE id = (SELECT contact_id FROM conversations"
+            "   WHERE id = ?2) AND help_answer_id = ?1", err);
+        if (stmt == NULL) {
+            return err->code;
+        }
+
+        sqlite3_bind_int64(stmt, 1, message);
+        sqlite3_bind_int64(stmt, 2, d.conversation);
+
+        if (!inbox_sqlite_step_done(stmt)) {
+            return inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
+        }
+    }
+
     if (settle) {
         status = inbox_sqlite_credits_move(conn, org,
                                            hold == INBOX_HOLD_CAPTURE

@@ -63,6 +63,12 @@ async function billing() {
     return res.json.credits;
 }
 
+// What the carrier was asked to send to a number.
+async function sendsTo(to) {
+    return (await sim.requests({ kind: 'send' }))
+        .filter((r) => r.form?.some(([k, v]) => k === 'To' && v === to));
+}
+
 async function messageOf(convId, id) {
     const res = await api(ctx.cluster,
         `/api/v1/conversations/${convId}/messages?limit=200`, org.token);
@@ -416,8 +422,6 @@ test('a sender killed in the middle of a send: what it had sent is '
     const cluster = ctx.cluster;
     const first = await thread();
     const second = await thread();
-    const sendsTo = async (to) => (await sim.requests({ kind: 'send' }))
-        .filter((r) => r.form?.some(([k, v]) => k === 'To' && v === to));
 
     /* the carrier takes the request and never answers */
     await sim.fail({ type: 'timeout', count: 1, number: first.from });
@@ -481,8 +485,6 @@ test('a reply queued before its contact texts STOP is never sent: it '
      async () => {
     const cluster = ctx.cluster;
     const { from, conv } = await thread();
-    const sendsTo = async (to) => (await sim.requests({ kind: 'send' }))
-        .filter((r) => r.form?.some(([k, v]) => k === 'To' && v === to));
     const before = await billing();
 
     /* no sender runs: the reply waits in the outbox while STOP comes */
@@ -523,25 +525,20 @@ test('a reply queued before its contact texts STOP is never sent: it '
     }
 });
 
-test('a STOP\'s confirmation that could not go within 5 minutes (the '
-     + 'sender was down) is never sent: it fails as late, at no cost',
-     async () => {
+// A keyword's answer the sender could not start within 5 minutes: the
+// sender stopped while the keyword (body) comes, the answer written six
+// minutes ago as if it had been down since, the sender back; the answer,
+// once reported failed.
+async function answeredLate(from, conv, body) {
     const cluster = ctx.cluster;
-    const { from, conv } = await thread('what time do you open?');
-    const sendsTo = async (to) => (await sim.requests({ kind: 'send' }))
-        .filter((r) => r.form?.some(([k, v]) => k === 'To' && v === to));
-    const before = await billing();
-
     await cluster.stopSender('SIGTERM');
-    let answer;
     try {
-        await deliverInbound(cluster, { from, body: 'STOP' });
+        await deliverInbound(cluster, { from, body });
         const msgs = await api(cluster,
             `/api/v1/conversations/${conv.id}/messages`, org.token);
-        answer = msgs.json.items.find((m) => m.direction === 'outbound');
-        assert.ok(answer, 'the confirmation queued with the STOP');
+        const answer = msgs.json.items.find((m) => m.direction === 'outbound');
+        assert.ok(answer, 'the answer queued with the keyword');
         assert.equal(answer.status, 'queued');
-        /* written six minutes ago, as if the sender had been down since */
         execFileSync(sqlite3Path, [cluster.storePath,
             `UPDATE messages SET created_at = created_at - 360000
               WHERE id = ${Number(answer.id)}`]);
@@ -554,11 +551,21 @@ test('a STOP\'s confirmation that could not go within 5 minutes (the '
         } finally {
             ws.close();
         }
+        return answer;
     } finally {
         if (!cluster.sender) {
             await cluster.startSender();
         }
     }
+}
+
+test('a STOP\'s confirmation that could not go within 5 minutes (the '
+     + 'sender was down) is never sent: it fails as late, at no cost',
+     async () => {
+    const { from, conv } = await thread('what time do you open?');
+    const before = await billing();
+
+    const answer = await answeredLate(from, conv, 'STOP');
     const got = await messageOf(conv.id, answer.id);
     assert.equal(got.status, 'failed');
     assert.equal(got.error_code, 'answer_late');
@@ -567,12 +574,24 @@ test('a STOP\'s confirmation that could not go within 5 minutes (the '
     assert.deepEqual(await billing(), before);
 });
 
+test('a HELP whose answer failed as late is no HELP answered: the '
+     + 'contact\'s next HELP, the same day, is', async () => {
+    const { from, conv } = await thread('hello?');
+
+    const late = await answeredLate(from, conv, 'HELP');
+    assert.equal((await messageOf(conv.id, late.id)).error_code,
+                 'answer_late');
+    await deliverInbound(ctx.cluster, { from, body: 'help' });
+    await eventually(async () => (await sendsTo(from)).length === 1,
+                     10000, 'the second HELP answered');
+    const [sent] = await sendsTo(from);
+    assert.match(new Map(sent.form).get('Body'), /reply STOP/i);
+});
+
 test('many replies answered together are each recorded once with its own '
      + 'outcome: the delivered ones spend their credit, the blocked and '
      + 'withdrawn ones fail at no cost', async () => {
     const cluster = ctx.cluster;
-    const sendsTo = async (to) => (await sim.requests({ kind: 'send' }))
-        .filter((r) => r.form?.some(([k, v]) => k === 'To' && v === to));
     const plain = [];
     for (let i = 0; i < 16; i++) {
         plain.push(await thread());
@@ -649,8 +668,6 @@ test('a sender stopped with a send in flight records the carrier\'s '
     /* the carrier answers the send 700 ms after taking it */
     await sim.fail({ type: 'late_answer', delay_ms: 700, number: from });
     const m = await reply(conv.id, 'Stopping soon');
-    const sendsTo = async (to) => (await sim.requests({ kind: 'send' }))
-        .filter((r) => r.form?.some(([k, v]) => k === 'To' && v === to));
     try {
         await eventually(async () => (await sendsTo(from)).length === 1,
                          10000, 'the send reached the carrier');

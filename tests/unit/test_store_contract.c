@@ -9905,6 +9905,64 @@ TEST(help_is_answered_once_a_day_per_contact)
 }
 
 
+/*
+ * An answer to HELP that fails (too late for the sender, or refused by
+ * the carrier) is no answer: the contact's next HELP, within the day,
+ * gets one; an answer that goes keeps the day.
+ */
+TEST(a_failed_help_answer_gives_the_day_back)
+{
+    fixture_t              f;
+    inbox_error_t          err;
+    inbox_send_result_t    res;
+    inbox_send_report_t    report;
+    inbox_outbox_batch_t   batch;
+    inbox_ingest_result_t  r;
+
+    FIXTURE(&f);
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "HELP", T0, &r, NULL), INBOX_OK);
+    CHECK_INT(r.answered, 1);
+
+    /* the sender gives up on it: too late */
+    CHECK_INT(claim(&f, T0 + 10 * MINUTE, 10, &batch), 1);
+    memset(&res, 0, sizeof(res));
+    res.outcome = INBOX_SEND_REFUSED;
+    snprintf(res.error_code, sizeof(res.error_code), "%s",
+             INBOX_SEND_ERROR_LATE);
+    if (batch.count == 1) {
+        CHECK_INT(inbox_store_outbox_result(f.store, batch.items[0].id,
+                                            batch.items[0].attempt, &res,
+                                            T0 + 10 * MINUTE, &report, NULL,
+                                            &err), INBOX_OK);
+    }
+    inbox_outbox_batch_free(&batch);
+
+    /* so the next HELP is answered; that answer goes, and counts for
+     * the day */
+    CHECK_INT(receive(&f, "SM2", ALICE, "help", T0 + HOUR, &r, NULL),
+              INBOX_OK);
+    CHECK_INT(r.answered, 1);
+    CHECK_INT(claim(&f, T0 + HOUR + MINUTE, 10, &batch), 1);
+    memset(&res, 0, sizeof(res));
+    res.outcome = INBOX_SEND_ACCEPTED;
+    res.status = INBOX_DELIVERY_SENT;
+    snprintf(res.provider_id, sizeof(res.provider_id), "SM-help");
+    if (batch.count == 1) {
+        CHECK_INT(inbox_store_outbox_result(f.store, batch.items[0].id,
+                                            batch.items[0].attempt, &res,
+                                            T0 + HOUR + MINUTE, &report,
+                                            NULL, &err), INBOX_OK);
+    }
+    inbox_outbox_batch_free(&batch);
+    CHECK_INT(receive(&f, "SM3", ALICE, "HELP", T0 + 2 * HOUR, &r, NULL),
+              INBOX_OK);
+    CHECK_INT(r.answered, 0);
+
+    fixture_close(&f);
+}
+
+
 /* What the test organization's French keywords are answered with. */
 #define ARRET_ANSWER                                                        \
     "Acme : vous \xc3\xaates d\xc3\xa9sabonn\xc3\xa9 et ne recevrez plus "  \

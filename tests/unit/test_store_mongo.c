@@ -5684,6 +5684,46 @@ TEST(outbox_result)
 }
 
 
+/* A keyword's answer (free) that fails: if it was a HELP's answer of
+ * the day, its contact's next HELP is answered. */
+TEST(outbox_result_failed_help_answer_gives_the_day_back)
+{
+    fake_t               fake;
+    inbox_error_t        err;
+    inbox_store_t       *store;
+    inbox_event_list_t   events;
+    inbox_send_result_t  res;
+    inbox_send_report_t  report;
+
+    store = fake_open(&fake);
+    memset(&events, 0, sizeof(events));
+
+    memset(&res, 0, sizeof(res));
+    res.outcome = INBOX_SEND_REFUSED;
+    snprintf(res.error_code, sizeof(res.error_code), "%s",
+             INBOX_SEND_ERROR_LATE);
+
+    fake.replies[0] = OUTBOX_ENTRY;
+    fake.replies[1] = "{\"ok\": 1, \"value\": {\"_id\": " OID(GEN_3) "}}";
+    fake.replies[2] = "{\"ok\": 1, \"value\": {\"_id\": " OID(MSG_ID)
+                      ", \"conversation_id\": " OID(CONV_ID) ","
+                      " \"contact_id\": " OID(CONTACT_ID) ","
+                      " \"status\": \"failed\", \"held\": false,"
+                      " \"credits\": 0}}";
+    fake.replies[4] = SEQ;
+
+    CHECK_INT(inbox_store_outbox_result(store, GEN_3, 1, &res,
+                                        1767225600000LL, &report, &events,
+                                        &err), INBOX_OK);
+    CHECK_INT(report.done, 1);
+    CHECK(log_has(&fake, "\"help_answer_id\" : { \"$oid\" : \"" MSG_ID));
+    golden_check(&fake, "outbox_result_help_failed");
+
+    inbox_event_list_free(&events);
+    fake_close(&fake, store);
+}
+
+
 /* One record after another with the commands of one: a lost claim is
  * refused alone, the retry after it recorded. */
 TEST(outbox_results)

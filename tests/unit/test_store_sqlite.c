@@ -1796,8 +1796,12 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
     "ALTER TABLE conversations DROP COLUMN last_sent_by;"                    \
     "ALTER TABLE conversations DROP COLUMN last_campaign_id;"
 
+/* Schema 43 undone (the answer of a contact's HELP). */
+#define UNDO_SCHEMA_43  "ALTER TABLE contacts DROP COLUMN help_answer_id;"
+
 /* Every step after 32 undone, newest first. */
 #define UNDO_SCHEMA_ABOVE_32                                                \
+    UNDO_SCHEMA_43                                                          \
     UNDO_SCHEMA_40 UNDO_SCHEMA_39 UNDO_SCHEMA_38 UNDO_SCHEMA_37             \
     UNDO_SCHEMA_36 UNDO_SCHEMA_35 UNDO_SCHEMA_34 UNDO_SCHEMA_33
 
@@ -1828,7 +1832,7 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
     UNDO_SCHEMA_8                                                           \
     "DROP TABLE contact_tags; DROP INDEX contacts_by_created;"
 
-#define SCHEMA_NOW  42
+#define SCHEMA_NOW  43
 
 
 /* A draft to all contacts, cancelled by a person at T0; its id. */
@@ -2007,7 +2011,8 @@ TEST(migrating_ends_the_waits_an_opt_out_left)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, "PRAGMA user_version = 41;"), SQLITE_OK);
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_43 "PRAGMA user_version = 41;"),
+              SQLITE_OK);
 
     f.store = store_open(f.path);
     CHECK(f.store != NULL);
@@ -2086,7 +2091,8 @@ TEST(migrating_unlists_the_threads_of_campaigns_alone)
     f.store = NULL;
 
     /* 41 changed data only: nothing to undo but the version */
-    CHECK_INT(db_exec(&f, "PRAGMA user_version = 40;"), SQLITE_OK);
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_43 "PRAGMA user_version = 40;"),
+              SQLITE_OK);
 
     f.store = store_open(f.path);
     CHECK(f.store != NULL);
@@ -2158,8 +2164,8 @@ TEST(migrating_names_who_sent_a_threads_last_message)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_40 "PRAGMA user_version = 39;"),
-              SQLITE_OK);
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_43 UNDO_SCHEMA_40
+                      "PRAGMA user_version = 39;"), SQLITE_OK);
 
     f.store = store_open(f.path);
     CHECK(f.store != NULL);
@@ -2214,7 +2220,7 @@ TEST(migrating_starts_drafts_at_revision_0)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_40 UNDO_SCHEMA_39
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_43 UNDO_SCHEMA_40 UNDO_SCHEMA_39
                       "PRAGMA user_version = 38;"),
               SQLITE_OK);
 
@@ -2265,8 +2271,8 @@ TEST(migrating_gives_a_thread_the_type_of_its_last_attachment)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_40 UNDO_SCHEMA_39 UNDO_SCHEMA_38
-                      "PRAGMA user_version = 37;"), SQLITE_OK);
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_43 UNDO_SCHEMA_40 UNDO_SCHEMA_39
+                      UNDO_SCHEMA_38 "PRAGMA user_version = 37;"), SQLITE_OK);
 
     f.store = store_open(f.path);
     CHECK(f.store != NULL);
@@ -2341,8 +2347,9 @@ TEST(migrating_keeps_the_number_a_waiting_reply_goes_from)
              "  'twilio', 'SMbefore', %lld FROM conversations;"
              "UPDATE conversations SET number = '" NUMBER "';",
              (long long) now, (long long) (now - 20 * MINUTE));
-    CHECK_INT(db_exec(&f, "%s", UNDO_SCHEMA_40 UNDO_SCHEMA_39 UNDO_SCHEMA_38
-                                UNDO_SCHEMA_37 UNDO_SCHEMA_36 UNDO_SCHEMA_35
+    CHECK_INT(db_exec(&f, "%s", UNDO_SCHEMA_43 UNDO_SCHEMA_40 UNDO_SCHEMA_39
+                                UNDO_SCHEMA_38 UNDO_SCHEMA_37 UNDO_SCHEMA_36
+                                UNDO_SCHEMA_35
                                 "PRAGMA user_version = 34;"),
               SQLITE_OK);
     CHECK_INT(db_exec(&f, "%s", sql), SQLITE_OK);

@@ -116,7 +116,7 @@ inbox_campaign_messages(const inbox_campaign_t *c, const char *base,
     m->pictures.credits = c->credits;
     m->links = m->pictures;
 
-    if (c->media_count == 0) {
+    if (c->media_count == 0 || base == NULL) {
         return INBOX_OK;
     }
 

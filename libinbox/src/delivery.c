@@ -52,6 +52,14 @@ inbox_delivery_final(inbox_delivery_t status)
 
 
 int
+inbox_delivery_missed(inbox_delivery_t status)
+{
+    return status == INBOX_DELIVERY_UNDELIVERED
+           || status == INBOX_DELIVERY_FAILED;
+}
+
+
+int
 inbox_delivery_moves(inbox_delivery_t from, inbox_delivery_t to)
 {
     if ((unsigned) from >= INBOX_DELIVERY_COUNT

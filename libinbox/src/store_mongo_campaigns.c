@@ -3319,8 +3319,10 @@ inbox_mongo_audience_no_mms(inbox_mongo_store_t *ms, const bson_t *opted_out,
     bson_destroy(&match);
 
     if (rc == INBOX_OK) {
-        /* counted apart, so never below none */
+        /* counted apart, not at one instant: within what there are */
         *no_mms = (recipients - suppressed) - (reach - reach_out);
+        *no_mms = *no_mms < recipients - suppressed
+                  ? *no_mms : recipients - suppressed;
         *no_mms = *no_mms > 0 ? *no_mms : 0;
     }
 

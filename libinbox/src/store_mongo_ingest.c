@@ -932,7 +932,8 @@ inbox_mongo_ingest_events(inbox_mongo_store_t *ms, const inbox_inbound_t *msg,
  * day first (help_answered_at, compare and set: another HELP answered
  * since the contact was read keeps it, and this one goes unanswered; a
  * retry finds its own time there), naming its answer (help_answer_id),
- * whose failure gives the day back (inbox_mongo_help_unanswered).  The settings are read once a batch.
+ * whose failure gives the day back (inbox_mongo_help_unanswered).  The
+ * settings are read once a batch.
  */
 static inbox_status_t
 inbox_mongo_ingest_answer(inbox_mongo_store_t *ms,

@@ -3199,12 +3199,20 @@ inbox_mongo_delivery_move(inbox_mongo_store_t *ms, const bson_oid_t *org,
             /* a move whose settling failed (no transaction spans the
              * two) is settled by the carrier's retry, or any later
              * report: SQLite never leaves a final status held; a final
-             * report of the status it has settles it too */
+             * report of the status it has settles it too, and gives a
+             * missed HELP answer's day back as the move would have */
             if (events != NULL) {
                 rc = inbox_mongo_hold_settle(ms, org, &doc,
                                              inbox_delivery_hold(*status,
                                                                  final),
                                              now, err);
+            }
+
+            if (rc == INBOX_OK && events != NULL
+                && inbox_delivery_missed(*status)
+                && inbox_mongo_get_int(&doc, "credits") == 0)
+            {
+                rc = inbox_mongo_help_unanswered(ms, &doc, err);
             }
         }
 
@@ -3227,8 +3235,9 @@ inbox_mongo_delivery_move(inbox_mongo_store_t *ms, const bson_oid_t *org,
     rc = inbox_mongo_hold_settle(ms, org, &value,
                                  inbox_delivery_hold(to, final), now, err);
 
-    /* a HELP's answer (free, as every keyword's) that failed */
-    if (rc == INBOX_OK && to == INBOX_DELIVERY_FAILED
+    /* a HELP's answer (free, as every keyword's) that never reached the
+     * phone */
+    if (rc == INBOX_OK && inbox_delivery_missed(to)
         && inbox_mongo_get_int(&value, "credits") == 0)
     {
         rc = inbox_mongo_help_unanswered(ms, &value, err);
@@ -3267,9 +3276,9 @@ inbox_mongo_delivery_move(inbox_mongo_store_t *ms, const bson_oid_t *org,
 }
 
 
-/* The answer of a HELP that failed (doc: its "_id" and "contact_id") is
- * not one: its contact's next HELP gets one, if this was the answer of
- * its day. */
+/* The answer of a HELP that never reached the phone (doc: its "_id" and
+ * "contact_id") is not one: its contact's next HELP gets one, if this
+ * was the answer of its day.  Repeated, it finds nothing to clear. */
 static inbox_status_t
 inbox_mongo_help_unanswered(inbox_mongo_store_t *ms, const bson_t *doc,
     inbox_error_t *err)

@@ -2243,9 +2243,9 @@ inbox_sqlite_delivery_move(inbox_sqlite_conn_t *conn, int64_t org,
         return inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
     }
 
-    /* a HELP's answer (free, as every keyword's) that failed: not an
-     * answer, and the contact's next HELP gets one */
-    if (moves && to == INBOX_DELIVERY_FAILED && d.credits == 0) {
+    /* a HELP's answer (free, as every keyword's) that never reached the
+     * phone: not an answer, and the contact's next HELP gets one */
+    if (moves && inbox_delivery_missed(to) && d.credits == 0) {
         stmt = inbox_sqlite_stmt(conn, INBOX_SQL_HELP_UNANSWERED,
             "UPDATE contacts SET help_answered_at = NULL,"
             " help_answer_id = NULL"

@@ -9906,12 +9906,14 @@ TEST(help_is_answered_once_a_day_per_contact)
 
 
 /*
- * An answer to HELP that fails (too late for the sender, or refused by
- * the carrier) is no answer: the contact's next HELP, within the day,
- * gets one; an answer that goes keeps the day.
+ * An answer to HELP that never reaches the phone (too late for the
+ * sender, refused by the carrier, or undelivered) is no answer: the
+ * contact's next HELP, within the day, gets one; an answer that goes
+ * keeps the day until then.
  */
 TEST(a_failed_help_answer_gives_the_day_back)
 {
+    int                    changed;
     fixture_t              f;
     inbox_error_t          err;
     inbox_send_result_t    res;
@@ -9946,6 +9948,7 @@ TEST(a_failed_help_answer_gives_the_day_back)
     CHECK_INT(claim(&f, T0 + HOUR + MINUTE, 10, &batch), 1);
     memset(&res, 0, sizeof(res));
     res.outcome = INBOX_SEND_ACCEPTED;
+    res.carrier = INBOX_CARRIER_TELNYX;
     res.status = INBOX_DELIVERY_SENT;
     snprintf(res.provider_id, sizeof(res.provider_id), "SM-help");
     if (batch.count == 1) {
@@ -9958,6 +9961,14 @@ TEST(a_failed_help_answer_gives_the_day_back)
     CHECK_INT(receive(&f, "SM3", ALICE, "HELP", T0 + 2 * HOUR, &r, NULL),
               INBOX_OK);
     CHECK_INT(r.answered, 0);
+
+    /* until the carrier says it never reached the phone */
+    CHECK_INT(telnyx_report(&f, "SM-help", INBOX_DELIVERY_UNDELIVERED, 1,
+                            &changed, NULL), INBOX_OK);
+    CHECK_INT(changed, 1);
+    CHECK_INT(receive(&f, "SM4", ALICE, "HELP", T0 + 3 * HOUR, &r, NULL),
+              INBOX_OK);
+    CHECK_INT(r.answered, 1);
 
     fixture_close(&f);
 }

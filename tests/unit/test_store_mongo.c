@@ -5688,6 +5688,7 @@ TEST(outbox_result)
  * the day, its contact's next HELP is answered. */
 TEST(outbox_result_failed_help_answer_gives_the_day_back)
 {
+    int                  changed;
     fake_t               fake;
     inbox_error_t        err;
     inbox_store_t       *store;
@@ -5718,6 +5719,32 @@ TEST(outbox_result_failed_help_answer_gives_the_day_back)
     CHECK_INT(report.done, 1);
     CHECK(log_has(&fake, "\"help_answer_id\" : { \"$oid\" : \"" MSG_ID));
     golden_check(&fake, "outbox_result_help_failed");
+
+    /* the carrier's report that it never reached the phone, the same;
+     * and its repeat, the status it has already */
+    fake_reset(&fake);
+    fake.replies[0] = "{\"ok\": 1, \"value\": {\"_id\": " OID(MSG_ID)
+                      ", \"conversation_id\": " OID(CONV_ID) ","
+                      " \"contact_id\": " OID(CONTACT_ID) ","
+                      " \"status\": \"undelivered\", \"held\": false,"
+                      " \"credits\": 0}}";
+    fake.replies[2] = SEQ;
+    CHECK_INT(inbox_store_message_status_update(store, ORG_ID,
+                  INBOX_CARRIER_TWILIO, "SM900", INBOX_DELIVERY_UNDELIVERED,
+                  "30003", &changed, NULL, &events, &err), INBOX_OK);
+    CHECK_INT(changed, 1);
+    CHECK(log_has(&fake, "\"update\" : \"contacts\""));
+
+    fake_reset(&fake);
+    fake.replies[1] = CURSOR("{\"_id\": " OID(MSG_ID) ", \"status\":"
+                             " \"undelivered\", \"contact_id\": "
+                             OID(CONTACT_ID) ", \"held\": false,"
+                             " \"credits\": 0}");
+    CHECK_INT(inbox_store_message_status_update(store, ORG_ID,
+                  INBOX_CARRIER_TWILIO, "SM900", INBOX_DELIVERY_UNDELIVERED,
+                  "30003", &changed, NULL, &events, &err), INBOX_OK);
+    CHECK_INT(changed, 0);
+    CHECK(log_has(&fake, "\"update\" : \"contacts\""));
 
     inbox_event_list_free(&events);
     fake_close(&fake, store);

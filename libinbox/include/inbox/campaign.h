@@ -344,10 +344,11 @@ typedef struct {
 } inbox_campaign_messages_t;
 
 /*
- * c's two messages into m (free with inbox_campaign_messages_free).  A
- * text that with its links would be refused as an SMS (too long: create
- * and update refuse it, inbox_campaign_links_check, but a campaign saved
- * before that rule may have one) keeps its pictures for everyone.
+ * c's two messages into m (free with inbox_campaign_messages_free); base
+ * NULL: no links, its pictures for everyone.  A text that with its links
+ * would be refused as an SMS (too long: create and update refuse it,
+ * inbox_campaign_links_check, but a campaign saved before that rule may
+ * have one) keeps its pictures for everyone.
  * INBOX_ERR_INTERNAL when out of memory.
  */
 inbox_status_t inbox_campaign_messages(const inbox_campaign_t *c,

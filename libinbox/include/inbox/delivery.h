@@ -61,6 +61,10 @@ int inbox_delivery_parse(const char *name, inbox_delivery_t *status);
 /* Whether status is final (delivered, undelivered, failed). */
 int inbox_delivery_final(inbox_delivery_t status);
 
+/* Whether status says the message never reached the phone (undelivered,
+ * failed). */
+int inbox_delivery_missed(inbox_delivery_t status);
+
 /* Whether a message at status from moves to to: 1 when to is ahead and
  * from is not final, else 0 (a repeat, a late report, anything after a
  * final status). */

@@ -1004,10 +1004,10 @@ inbox_status_t inbox_store_campaign_update(inbox_store_t *store,
  * to the earlier of theirs and send_at (a recipient is taken only once
  * its campaign sends, so being due before it holds nothing up; both
  * backends keep the same times).  INBOX_ERR_NOT_FOUND for no such
- * campaign of kind (also another organization's); INBOX_ERR_CONFLICT for one that may not move
- * (inbox_campaign_movable: it began sending meanwhile, or a person
- * cancelled it), nothing changed.  *campaign gets it as
- * stored.
+ * campaign of kind (also another organization's); INBOX_ERR_CONFLICT
+ * for one that may not move (inbox_campaign_movable: it began sending
+ * meanwhile, or a person cancelled it), nothing changed.  *campaign
+ * gets it as stored.
  */
 inbox_status_t inbox_store_campaign_reschedule(inbox_store_t *store,
     const char *org_id, const char *campaign_id, inbox_campaign_kind_t kind,

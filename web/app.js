@@ -196,6 +196,8 @@
         mine: new Map(),            /* replies sent from this page whose
                                        outcome is not said yet: null, or
                                        a timer to say Sent, or 'said' */
+        resent: new Set(),          /* failed replies this page sent
+                                       again: offered no more */
         announcing: [],             /* sentences not said yet */
         announceTimer: null,
     };
@@ -381,6 +383,7 @@
         state.announcing = [];
         state.mine.forEach((said) => clearTimeout(said));
         state.mine.clear();
+        state.resent.clear();
         els.announcer.textContent = '';
     }
 
@@ -1430,6 +1433,13 @@
                     === JSON.stringify(m.media || []))
             {
                 tick.replaceWith(delivery.tick(m.status, m.error_code));
+                const again = li.querySelector('.meta .resend');
+                const now = resendOffer(m);
+                if (again && !now) {
+                    again.remove();
+                } else if (now && !again) {
+                    li.querySelector('.meta').appendChild(now);
+                }
             } else {
                 const focused = document.activeElement === li;
                 const now = messageItem(m);
@@ -1495,12 +1505,49 @@
         if (m.direction === 'outbound' && m.status) {
             meta.appendChild(document.createTextNode(' · '));
             meta.appendChild(delivery.tick(m.status, m.error_code));
+            const again = resendOffer(m);
+            if (again) {
+                meta.appendChild(again);
+            }
         }
         li.appendChild(meta);
         if (m.direction === 'outbound') {
             fillAuthor(li, m);
         }
         return li;
+    }
+
+    /* Send again, after a person's reply that did not reach the phone
+     * for a reason that may pass (delivery.worthAgain: the phone was
+     * off, billing was inactive), while its contact may be written to;
+     * not a campaign's message nor an automatic answer.  composer.js
+     * sends it (the resend hook), says there what became of the try,
+     * and calls sent() once it went: then this page offers it no more. */
+    function resendOffer(m) {
+        const conv = state.conversations.get(m.conversation_id);
+        if (m.direction !== 'outbound' || !m.sent_by || m.campaign_id
+            || !delivery.worthAgain(m.status, m.error_code)
+            || state.resent.has(m.id) || (conv && conv.contact.opted_out))
+        {
+            return null;
+        }
+        const offer = document.createElement('span');
+        offer.className = 'resend';
+        offer.appendChild(document.createTextNode(' · '));
+        const button = document.createElement('button');
+        button.type = 'button';
+        button.className = 'link-button';
+        button.textContent = 'Send again';
+        button.addEventListener('click', () => notify('resend', {
+            message: state.shown.get(m.id) || m,
+            button: button,
+            sent: () => {
+                state.resent.add(m.id);
+                offer.remove();
+            },
+        }));
+        offer.appendChild(button);
+        return offer;
     }
 
     /* ---- who sent a reply (its sent_by: a user's id) ---- */
@@ -3283,7 +3330,8 @@
     /* ---- what composer.js sees of the app ---- */
 
     const hooks = { session: [], signout: [], thread: [], event: [],
-                    connected: [], presence: [], resync: [], billing: [] };
+                    connected: [], presence: [], resync: [], billing: [],
+                    resend: [] };
 
     /* session: the signed-in user (/me), null once signed out;
      * signout: after session's null, when the user chose to sign out
@@ -3294,7 +3342,8 @@
      * billing: the billing as GET /api/v1/billing has it, newer than
      * any read out now (a view read it, or a billing.updated came);
      * resync: frames may have been missed (a reset, a hello of another
-     * epoch, a gap): what a view read over HTTP is to be read again. */
+     * epoch, a gap): what a view read over HTTP is to be read again;
+     * resend: Send again pressed ({message, button, sent}, resendOffer). */
     function notify(kind, detail) {
         hooks[kind].forEach((fn) => fn(detail));
     }

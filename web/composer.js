@@ -21,9 +21,12 @@
  * plan changed) carries it; a billing refusal under the reply box goes
  * once a read or that frame says the send would go.
  *
+ * A person's reply that failed for a reason that may pass is sent
+ * again, as it was, by its Send again (resend()).
+ *
  * What it uses of the app is window.inboxApp (the end of app.js): api,
  * failed, showMessage, reloadConversation and
- * on(session|signout|thread|event|billing); an image is checked by
+ * on(session|signout|thread|event|billing|resend); an image is checked by
  * media.js (window.inboxMedia); a button at work is busy.js's
  * (window.inboxBusy).
  */
@@ -232,6 +235,7 @@
             }
             state.kept = null;
         }
+        resends.clear();
         state.conv = null;
         els.text.value = '';
         showCount('');
@@ -611,6 +615,91 @@
         }
     }
 
+    /* ---- a failed reply sent again ---- */
+
+    /* Each failed reply sent again has its try, as a draft has: the
+     * Idempotency-Key and the uploads of its pictures, kept until an
+     * answer says what became of it, so that pressing Send again after
+     * an answer was lost cannot send it twice.  Forgotten when the
+     * session ends (the uploads were its). */
+    const resends = new Map();      /* failed message id -> try */
+
+    /* Its pictures, read back from the inbox and uploaded again: a send
+     * names uploads, and these are what the failed reply showed. */
+    async function uploadAgain(media) {
+        const ids = [];
+        for (const item of media) {
+            const res = item.url ? await fetch(item.url) : null;
+            if (!res || !res.ok) {
+                const err = new Error('Its picture could not be read '
+                    + 'again; attach it to a new reply.');
+                err.status = res ? res.status : 404;
+                throw err;
+            }
+            const answer = await app.api('/api/v1/media', { method: 'POST',
+                raw: await res.blob() });
+            ids.push(answer.id);
+        }
+        return ids;
+    }
+
+    /* Send again (app.js's resendOffer): the reply's text and pictures
+     * as a new message, sent at once and charged as any reply; the
+     * draft of the thread is left as it is.  What went wrong is said
+     * beside the button, in the words a send's refusal has. */
+    function resend(offer) {
+        const m = offer.message;
+        const button = offer.button;
+        const said = button.parentNode;
+        return busy.whileBusy(button, async () => {
+            let t = resends.get(m.id);
+            if (!t) {
+                t = { key: newKey(), mediaIds: null };
+                resends.set(m.id, t);
+            }
+            let again;
+            try {
+                if (t.mediaIds === null) {
+                    t.mediaIds = await uploadAgain(m.media || []);
+                }
+                again = await app.api('/api/v1/conversations/'
+                    + encodeURIComponent(m.conversation_id) + '/messages', {
+                    method: 'POST',
+                    headers: { 'Idempotency-Key': t.key },
+                    body: { body: m.body, media_ids: t.mediaIds } });
+            } catch (err) {
+                if (app.failed(err)) {
+                    return;
+                }
+                /* a refusal: nothing went, the next try starts anew */
+                if (typeof err.status === 'number' && err.status < 500) {
+                    resends.delete(m.id);
+                }
+                let why = said.querySelector('.resend-error');
+                if (!why) {
+                    why = document.createElement('span');
+                    why.className = 'resend-error';
+                    why.setAttribute('role', 'alert');
+                    said.appendChild(why);
+                }
+                why.textContent = 'Not sent again. ' + refusalText(err);
+                if (err.code === 'contact_opted_out') {
+                    app.reloadConversation(m.conversation_id);
+                }
+                refreshBalance();
+                return;
+            }
+            resends.delete(m.id);
+            const focused = document.activeElement === button;
+            offer.sent();
+            app.showMessage(again);
+            if (focused && !els.form.hidden) {
+                els.text.focus();
+            }
+            refreshBalance();
+        });
+    }
+
     /* ---- the balance in the header ---- */
 
     function showBalance(b) {
@@ -737,6 +826,7 @@
     app.on('thread', onThread);
     app.on('event', onEvent);
     app.on('billing', onBilling);
+    app.on('resend', resend);
     /* billing may have changed while the inbox or the tab was away */
     document.getElementById('app').addEventListener('inbox:show', () => {
         if (state.signedIn) {

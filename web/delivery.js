@@ -6,7 +6,8 @@
  *
  * Statuses only move forward; moves() says whether a status is news for
  * a message that has another (a frame that comes late changes nothing),
- * final() whether it moves no more, words() says it without the ticks.
+ * final() whether it moves no more, words() says it without the ticks,
+ * worthAgain() whether sending it again may go where it did not.
  */
 'use strict';
 
@@ -65,6 +66,12 @@
         40300: 'the contact opted out at the carrier',
     };
 
+    /* Failures that another try cannot mend: the contact opted out (the
+     * inbox refuses the send), a campaign's or a keyword answer's own
+     * reasons. */
+    const FINAL_REASONS = new Set(['contact_opted_out', 'campaign_cancelled',
+                                   'answer_late', '21610', '40300']);
+
     function moves(from, to) {
         if (!(to in RANK)) {
             return false;
@@ -81,6 +88,13 @@
             return '';
         }
         return REASONS[code] || 'the carrier reported error ' + code;
+    }
+
+    /* A message that did not reach the phone for a reason that may pass
+     * (switched off, billing inactive then, the carrier down). */
+    function worthAgain(status, code) {
+        return (status === 'failed' || status === 'undelivered')
+            && !FINAL_REASONS.has(String(code));
     }
 
     /* Why a message is where it is: a failure's reason, or why one is
@@ -131,5 +145,5 @@
     }
 
     global.inboxDelivery = Object.freeze({ moves, final, reason, words,
-                                           tick });
+                                           tick, worthAgain });
 })(window);

@@ -5,8 +5,10 @@
 // A failure shows its reason in words, and its released credits come
 // back to the header's balance.  A send the carrier never answered shows
 // Sending and why, and moves on live when the carrier's callback comes.
+// A failed reply goes again, picture and all, with its Send again.
 
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { before, test } from 'node:test';
 import { needsSendRoutes, noPageErrorsTest, openThread, shown, signIn,
          useBrowser } from '../lib/browser.mjs';
@@ -14,6 +16,7 @@ import { inboxctl, uniqueNumber } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
 import { deliverInbound, formEncode, newMessageSid, signTwilio }
     from '../lib/inbox.mjs';
+import { png } from '../lib/media.mjs';
 import { addUser } from '../lib/session.mjs';
 
 const ctx = useCluster({
@@ -31,6 +34,7 @@ const happy = uniqueNumber();
 const unlucky = uniqueNumber();
 const unanswered = uniqueNumber();
 const stopped = uniqueNumber();
+const offline = uniqueNumber();
 
 const web = useBrowser();
 let page;
@@ -165,6 +169,9 @@ test('a reply to a contact who opted out at the carrier fails saying the '
     assert.equal(text.replace(/^\S+ /, ''),
                  'Failed: the contact has opted out');
     await page.locator('#balance-count', { hasText: before }).waitFor();
+    // sending again cannot mend that: not offered
+    assert.equal(await page.locator('#messages .message.outbound',
+        { hasText: 'Still coming?' }).locator('.resend').count(), 0);
 
     // the contact's timeline says it never left, and why
     const panel = page.getByRole('complementary', { name: 'Contact' });
@@ -217,6 +224,72 @@ test('a reply whose send the carrier never answered shows Sending and '
     assert.equal((await li.locator('.tick').textContent())
         .replace(/^\S+ /, ''), 'Delivered');
     await page.locator('#balance-count', { hasText: String(CREDITS - 2) })
+        .waitFor();
+});
+
+// Send again, on a person's reply that did not reach the phone: the same
+// text and picture go once more as a new message, charged as any reply,
+// and the failed one offers it no more.  A refusal is said beside the
+// button, and nothing goes.
+test('a failed reply is sent again as it was, picture and all, with Send '
+     + 'again; a refusal says why beside it', async () => {
+    await needsSendRoutes(ctx.cluster);
+    const sim = ctx.cluster.sim;
+    const org = ctx.cluster.orgs[0];
+    await deliverInbound(ctx.cluster, { from: offline,
+                                        body: 'Send me the map' });
+    await sim.fail({ type: 'final_status', number: offline,
+                     status: 'failed', error_code: 30003, count: 1 });
+    await openThread(page, shown(offline));
+    const image = png(24, 16, [30, 90, 200]);
+    await page.locator('#attach-input').setInputFiles({ name: 'map.png',
+        mimeType: 'image/png', buffer: image });
+    await page.locator('#attachment[data-state="ready"]').waitFor();
+    const balance = Number(await page.locator('#balance-count')
+        .textContent());
+    const { seen } = await sendAndWatch(offline, 'Here is the map');
+    assert.deepEqual(seen, ['queued', 'failed']);
+    const failed = page.locator('#messages .message.outbound',
+        { hasText: 'Here is the map' });
+    assert.equal(await failed.count(), 1);
+    await page.locator('#balance-count', { hasText: String(balance) })
+        .waitFor();
+
+    // billing inactive: refused, said beside the button, nothing sent
+    await inboxctl(ctx.cluster.store, 'billing', 'set', org.id, 'inactive');
+    const again = failed.getByRole('button', { name: 'Send again' });
+    await again.click();
+    const why = failed.locator('.resend-error');
+    await why.waitFor();
+    assert.match(await why.textContent(),
+                 /^Not sent again\. .*billing admin/);
+    assert.equal(await failed.count(), 1);
+    assert.equal((await sim.messages({ contact: offline,
+                                       direction: 'outbound' })).length, 1);
+
+    await inboxctl(ctx.cluster.store, 'billing', 'set', org.id, 'active');
+    await again.click();
+    const second = page.locator('#messages .message.outbound',
+        { hasText: 'Here is the map' }).nth(1);
+    await second.locator('.tick[data-status="delivered"]')
+        .waitFor({ timeout: 10000 });
+    assert.equal(await failed.first().locator('.resend').count(), 0,
+                 'the failed reply offers Send again no more');
+    assert.equal(await page.locator('#messages .resend').count(), 0);
+    assert.equal(await second.locator('.bubble img').count(), 1);
+
+    // the carrier got it twice, the picture the same bytes each time
+    const sent = await sim.messages({ contact: offline,
+                                      direction: 'outbound' });
+    assert.equal(sent.length, 2);
+    const sha = createHash('sha256').update(image).digest('hex');
+    for (const m of sent) {
+        assert.equal(m.body, 'Here is the map');
+        assert.equal(m.media.length, 1);
+        assert.equal(m.media[0].sha256, sha);
+    }
+    // the MMS's two credits: spent once, the failed one's given back
+    await page.locator('#balance-count', { hasText: String(balance - 2) })
         .waitFor();
 });
 

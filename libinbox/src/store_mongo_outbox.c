@@ -2512,27 +2512,6 @@ inbox_mongo_outbox_record(inbox_mongo_store_t *ms,
         }
     }
 
-    /* the entry leaves the outbox at the attempt its claim counted */
-    rc = inbox_mongo_run_find_and_modify(ms,
-        BCON_NEW("findAndModify", BCON_UTF8("outbox"),
-                 "query", "{",
-                     "_id", BCON_OID(&entry),
-                     "attempts", BCON_INT32((int32_t) attempt),
-                 "}",
-                 "remove", BCON_BOOL(true)),
-        &doc, &found, err);
-    bson_destroy(&doc);
-
-    if (rc == INBOX_OK && !found) {
-        rc = inbox_error_set(err, INBOX_ERR_CONFLICT,
-                             "This claim was lost: its lease ran out and "
-                             "the entry was claimed again.");
-    }
-
-    if (rc != INBOX_OK) {
-        return rc;
-    }
-
     to = INBOX_DELIVERY_FAILED;
     code = result->error_code;
     final = 0;
@@ -2634,6 +2613,32 @@ inbox_mongo_outbox_record(inbox_mongo_store_t *ms,
                                            &moved, &report->status, NULL,
                                            NULL, events, err);
         }
+    }
+
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    /*
+     * The entry leaves the outbox last, at the attempt its claim counted:
+     * each step above is a compare-and-set or sets what it set before, so
+     * a sender whose record failed halfway (a lost answer, an election)
+     * finds the entry still there and records the result again, whole.
+     */
+    rc = inbox_mongo_run_find_and_modify(ms,
+        BCON_NEW("findAndModify", BCON_UTF8("outbox"),
+                 "query", "{",
+                     "_id", BCON_OID(&entry),
+                     "attempts", BCON_INT32((int32_t) attempt),
+                 "}",
+                 "remove", BCON_BOOL(true)),
+        &doc, &found, err);
+    bson_destroy(&doc);
+
+    if (rc == INBOX_OK && !found) {
+        rc = inbox_error_set(err, INBOX_ERR_CONFLICT,
+                             "This claim was lost: its lease ran out and "
+                             "the entry was claimed again.");
     }
 
     report->done = rc == INBOX_OK;

@@ -5611,6 +5611,8 @@ TEST(outbox_claim_gives_back_what_it_could_not_read)
 #define OUTBOX_ENTRY    CURSOR("{\"_id\": " OID(GEN_3) ", \"org_id\": "    \
                         OID(ORG_ID) ", \"message_id\": " OID(MSG_ID) ","  \
                         " \"attempts\": 1}")
+/* the outbox entry removed, the last step of a result */
+#define OUTBOX_LEFT     "{\"ok\": 1, \"value\": {\"_id\": " OID(GEN_3) "}}"
 #define MOVED(status)   "{\"ok\": 1, \"value\": {\"_id\": " OID(MSG_ID)    \
                         ", \"conversation_id\": " OID(CONV_ID) ","        \
                         " \"contact_id\": " OID(CONTACT_ID) ","           \
@@ -5638,15 +5640,15 @@ TEST(outbox_result)
     res.status = INBOX_DELIVERY_SENT;
 
     fake.replies[0] = OUTBOX_ENTRY;
-    fake.replies[1] = "{\"ok\": 1, \"value\": {\"_id\": " OID(GEN_3) "}}";
     /* the carrier's callbacks came first: delivered, then a late sent */
-    fake.replies[3] = CURSOR("{\"status\": \"delivered\", \"error_code\":"
+    fake.replies[2] = CURSOR("{\"status\": \"delivered\", \"error_code\":"
                              " \"\"}, {\"status\": \"sent\","
                              " \"error_code\": \"\"}");
-    fake.replies[5] = MOVED("delivered");
-    fake.replies[6] = SETTLING(MSG_ID, "capture");
-    fake.replies[7] = CREDITS("9", "0");
-    fake.replies[11] = SEQ;
+    fake.replies[4] = MOVED("delivered");
+    fake.replies[5] = SETTLING(MSG_ID, "capture");
+    fake.replies[6] = CREDITS("9", "0");
+    fake.replies[10] = SEQ;
+    fake.replies[12] = OUTBOX_LEFT;
 
     CHECK_INT(inbox_store_outbox_result(store, GEN_3, 1, &res,
                                         1767225600000LL, &report, &events,
@@ -5705,13 +5707,13 @@ TEST(outbox_result_failed_help_answer_gives_the_day_back)
              INBOX_SEND_ERROR_LATE);
 
     fake.replies[0] = OUTBOX_ENTRY;
-    fake.replies[1] = "{\"ok\": 1, \"value\": {\"_id\": " OID(GEN_3) "}}";
-    fake.replies[2] = "{\"ok\": 1, \"value\": {\"_id\": " OID(MSG_ID)
+    fake.replies[1] = "{\"ok\": 1, \"value\": {\"_id\": " OID(MSG_ID)
                       ", \"conversation_id\": " OID(CONV_ID) ","
                       " \"contact_id\": " OID(CONTACT_ID) ","
                       " \"status\": \"failed\", \"held\": false,"
                       " \"credits\": 0}}";
-    fake.replies[4] = SEQ;
+    fake.replies[3] = SEQ;
+    fake.replies[5] = OUTBOX_LEFT;
 
     CHECK_INT(inbox_store_outbox_result(store, GEN_3, 1, &res,
                                         1767225600000LL, &report, &events,
@@ -5995,13 +5997,13 @@ TEST(outbox_result_early_final)
     res.status = INBOX_DELIVERY_QUEUED;
 
     fake.replies[0] = OUTBOX_ENTRY;
-    fake.replies[1] = "{\"ok\": 1, \"value\": {\"_id\": " OID(GEN_3) "}}";
-    fake.replies[3] = CURSOR("{\"status\": \"sent\", \"error_code\": \"\","
+    fake.replies[2] = CURSOR("{\"status\": \"sent\", \"error_code\": \"\","
                              " \"final\": true}");
-    fake.replies[5] = MOVED("sent");
-    fake.replies[6] = SETTLING(MSG_ID, "capture");
-    fake.replies[7] = CREDITS("9", "0");
-    fake.replies[11] = SEQ;
+    fake.replies[4] = MOVED("sent");
+    fake.replies[5] = SETTLING(MSG_ID, "capture");
+    fake.replies[6] = CREDITS("9", "0");
+    fake.replies[10] = SEQ;
+    fake.replies[12] = OUTBOX_LEFT;
 
     CHECK_INT(inbox_store_outbox_result(store, GEN_3, 1, &res,
                                         1767225600000LL, &report, &events,
@@ -6039,9 +6041,9 @@ TEST(outbox_result_unknown)
     res.carrier = INBOX_CARRIER_TWILIO;
 
     fake.replies[0] = OUTBOX_ENTRY;
-    fake.replies[2] = "{\"ok\": 1, \"value\": {\"_id\": " OID(GEN_3) "}}";
-    fake.replies[4] = MOVED("sending");
-    fake.replies[5] = SEQ;
+    fake.replies[3] = MOVED("sending");
+    fake.replies[4] = SEQ;
+    fake.replies[7] = OUTBOX_LEFT;
 
     CHECK_INT(inbox_store_outbox_result(store, GEN_3, 1, &res,
                                         1767225600000LL, &report, &events,
@@ -6056,14 +6058,14 @@ TEST(outbox_result_unknown)
     fake_reset(&fake);
     fake.replies[0] = OUTBOX_ENTRY;
     fake.replies[1] = CURSOR("{\"provider_id\": \"SMfast\"}");
-    fake.replies[2] = "{\"ok\": 1, \"value\": {\"_id\": " OID(GEN_3) "}}";
-    fake.replies[4] = CURSOR("{\"status\": \"sent\", \"error_code\": \"\"},"
+    fake.replies[3] = CURSOR("{\"status\": \"sent\", \"error_code\": \"\"},"
                              " {\"status\": \"delivered\","
                              " \"error_code\": \"\"}");
-    fake.replies[6] = MOVED("delivered");
-    fake.replies[7] = SETTLING(MSG_ID, "capture");
-    fake.replies[8] = CREDITS("9", "0");
-    fake.replies[12] = SEQ;
+    fake.replies[5] = MOVED("delivered");
+    fake.replies[6] = SETTLING(MSG_ID, "capture");
+    fake.replies[7] = CREDITS("9", "0");
+    fake.replies[11] = SEQ;
+    fake.replies[13] = OUTBOX_LEFT;
 
     CHECK_INT(inbox_store_outbox_result(store, GEN_3, 1, &res,
                                         1767225600000LL, &report, &events,
@@ -8180,17 +8182,17 @@ TEST(outbox_result_released_and_cancelled)
     fake_reset(&fake);
     res.outcome = INBOX_SEND_CANCELLED;
     fake.replies[0] = OUTBOX_ENTRY;
-    fake.replies[1] = "{\"ok\": 1, \"value\": {\"_id\": " OID(GEN_3) "}}";
-    fake.replies[2] = "{\"ok\": 1, \"value\": {\"_id\": " OID(MSG_ID)
+    fake.replies[1] = "{\"ok\": 1, \"value\": {\"_id\": " OID(MSG_ID)
                       ", \"conversation_id\": " OID(CONV_ID) ","
                       " \"contact_id\": " OID(CONTACT_ID) ","
                       " \"status\": \"failed\", \"error_code\":"
                       " \"campaign_cancelled\", \"held\": true,"
                       " \"credits\": 1, \"campaign_id\": " OID(CAMPAIGN_ID)
                       "}}";
-    fake.replies[3] = SETTLING(MSG_ID, "release");
-    fake.replies[4] = CREDITS("10", "0");
-    fake.replies[9] = SEQ;
+    fake.replies[2] = SETTLING(MSG_ID, "release");
+    fake.replies[3] = CREDITS("10", "0");
+    fake.replies[8] = SEQ;
+    fake.replies[11] = OUTBOX_LEFT;
     CHECK_INT(inbox_store_outbox_result(store, GEN_3, 1, &res, NOON_MS,
                                         &report, &events, &err), INBOX_OK);
     CHECK_INT(report.done, 1);
@@ -8238,18 +8240,17 @@ TEST(outbox_result_withdrawn_names_no_contact)
         res.outcome = cases[i].outcome;
 
         fake.replies[0] = OUTBOX_ENTRY;
-        fake.replies[1] = "{\"ok\": 1, \"value\": {\"_id\": " OID(GEN_3)
-                          "}}";
-        fake.replies[2] = "{\"ok\": 1, \"value\": {\"_id\": " OID(MSG_ID)
+        fake.replies[1] = "{\"ok\": 1, \"value\": {\"_id\": " OID(MSG_ID)
                           ", \"conversation_id\": " OID(CONV_ID) ","
                           " \"contact_id\": " OID(CONTACT_ID) ","
                           " \"status\": \"failed\", \"error_code\":"
                           " \"contact_opted_out\", \"held\": true,"
                           " \"credits\": 1, \"campaign_id\": "
                           OID(CAMPAIGN_ID) "}}";
-        fake.replies[3] = SETTLING(MSG_ID, "release");
-        fake.replies[4] = CREDITS("10", "0");
-        fake.replies[9] = SEQ;
+        fake.replies[2] = SETTLING(MSG_ID, "release");
+        fake.replies[3] = CREDITS("10", "0");
+        fake.replies[8] = SEQ;
+        fake.replies[10] = OUTBOX_LEFT;
 
         CHECK_INT(inbox_store_outbox_result(store, GEN_3, 1, &res, NOON_MS,
                                             &report, &events, &err),
@@ -8264,6 +8265,67 @@ TEST(outbox_result_withdrawn_names_no_contact)
         inbox_event_list_free(&events);
     }
 
+    fake_close(&fake, store);
+}
+
+
+/*
+ * A result whose record failed halfway (an election after the message
+ * moved, before its hold was settled) leaves its entry in the outbox:
+ * the sender's retry finds it, and the steps done already do nothing
+ * twice while the rest are done (the hold given back, the entry gone).
+ */
+TEST(outbox_result_failed_halfway_is_recorded_by_its_retry)
+{
+    fake_t               fake;
+    inbox_error_t        err;
+    inbox_store_t       *store;
+    inbox_event_list_t   events;
+    inbox_send_result_t  res;
+    inbox_send_report_t  report;
+
+    store = fake_open(&fake);
+    memset(&events, 0, sizeof(events));
+
+    memset(&res, 0, sizeof(res));
+    res.outcome = INBOX_SEND_REFUSED;
+    res.carrier = INBOX_CARRIER_TWILIO;
+    snprintf(res.error_code, sizeof(res.error_code), "21211");
+
+    fake.replies[0] = OUTBOX_ENTRY;
+    fake.replies[1] = "{\"ok\": 1, \"value\": {\"_id\": " OID(MSG_ID)
+                      ", \"conversation_id\": " OID(CONV_ID) ","
+                      " \"contact_id\": " OID(CONTACT_ID) ","
+                      " \"status\": \"failed\", \"error_code\":"
+                      " \"21211\", \"held\": true, \"credits\": 1}}";
+    fake.replies[2] = NOT_PRIMARY;          /* the hold's settlement */
+
+    CHECK_INT(inbox_store_outbox_result(store, GEN_3, 1, &res, NOON_MS,
+                                        &report, &events, &err),
+              INBOX_ERR_UNAVAILABLE);
+    CHECK_INT(report.done, 0);
+    CHECK(!log_has(&fake, "\"remove\""));
+
+    /* the retry: the message failed already, its hold not settled */
+    fake_reset(&fake);
+    fake.replies[0] = OUTBOX_ENTRY;
+    fake.replies[2] = CURSOR("{\"_id\": " OID(MSG_ID) ", \"contact_id\": "
+                             OID(CONTACT_ID) ", \"status\": \"failed\","
+                             " \"held\": true, \"credits\": 1}");
+    fake.replies[3] = SETTLING(MSG_ID, "release");
+    fake.replies[4] = CREDITS("10", "0");
+    fake.replies[8] = OUTBOX_LEFT;
+
+    CHECK_INT(inbox_store_outbox_result(store, GEN_3, 1, &res, NOON_MS,
+                                        &report, &events, &err), INBOX_OK);
+    CHECK_INT(report.done, 1);
+    CHECK_INT(report.status, INBOX_DELIVERY_FAILED);
+    CHECK(log_has(&fake, GIVES_ONE));
+    CHECK(log_has(&fake, "\"remove\" : true"));
+    CHECK_INT(fake.commands, 9);
+    golden_check(&fake, "outbox_result_halfway_retry");
+
+    inbox_event_list_free(&events);
     fake_close(&fake, store);
 }
 

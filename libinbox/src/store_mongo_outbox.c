@@ -2048,6 +2048,9 @@ inbox_mongo_outbox_quiet(inbox_mongo_store_t *ms, inbox_outbox_batch_t *batch,
             bson_oid_copy(&claimed[i].message, &back[nback++]);
         }
 
+        /* the claim of each item stays beside it: a failure after this
+         * puts each back with its own lease (interrupted or not) */
+        claimed[kept] = claimed[i];
         batch->items[kept++] = *item;
     }
 

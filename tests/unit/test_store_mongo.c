@@ -8026,6 +8026,91 @@ TEST(outbox_claim_puts_off_a_bulk_entry_in_its_recipients_quiet_hours)
 }
 
 
+/* The message a claimed bulk entry names, as a claim reads it. */
+#define BULK_MESSAGE(msg)                                                     \
+    CURSOR("{\"_id\": " OID(msg) ", \"conversation_id\": " OID(CONV_ID)     \
+           ", \"direction\": \"outbound\", \"contact_id\": "               \
+           OID(CONTACT_ID) ", \"to\": \"+15551234567\", \"body\":"          \
+           " \"Sale\", \"status\": \"queued\", \"credits\": 1,"             \
+           " \"segments\": 1, \"media\": [], \"created_at\": "             \
+           DATE(EARLIER) ", \"campaign_id\": " OID(CAMPAIGN_ID) "}")
+
+/* The lease_until the first statement about entry of the last command
+ * sets (the one that applies: it takes the attempt): "null", "date" or
+ * "" (none). */
+static const char *
+put_back_lease(fake_t *fake, const char *entry)
+{
+    const char  *last, *next, *at, *lease;
+
+    last = NULL;
+    next = fake->log.data;
+
+    while ((next = strstr(next, "\"update\" : \"outbox\"")) != NULL) {
+        last = next++;
+    }
+
+    at = last ? strstr(last, entry) : NULL;
+    lease = at ? strstr(at, "\"lease_until\" : ") : NULL;
+
+    if (lease == NULL) {
+        return "";
+    }
+
+    lease += strlen("\"lease_until\" : ");
+
+    return strncmp(lease, "null", 4) == 0 ? "null" : "date";
+}
+
+
+/*
+ * A claim that fails after it put off one entry for its recipient's quiet
+ * hours gives the others back each with its own lease: an interrupted
+ * entry (its lease ran out: perhaps sent) stays interrupted, so that it
+ * is not sent again as if it never went.
+ */
+TEST(outbox_claim_that_fails_after_a_put_off_keeps_each_lease)
+{
+    fake_t                fake;
+    inbox_error_t         err;
+    inbox_store_t        *store;
+    inbox_outbox_batch_t  batch;
+
+    store = fake_open(&fake);
+
+    /* the first due in its quiet hours, the second interrupted */
+    fake.replies[0] = BULK_ENTRY(ENTRY1_ID, MSG_ID, CAMPAIGN_ID, "0", "null");
+    fake.replies[1] = BULK_ENTRY(ENTRY2_ID, MSG2_ID, CAMPAIGN_ID, "1",
+                                 DATE(EARLIER));
+    fake.replies[2] = CURSOR("{\"_id\": " OID(CAMPAIGN_ID) ", \"status\":"
+                             " \"sending\"}");
+    fake.replies[3] = ORG_BILLING_ACTIVE;
+    fake.replies[4] = BULK_MESSAGE(MSG_ID);
+    fake.replies[5] = CURSOR("{\"_id\": " OID(CONTACT_ID) ", \"opted_out\":"
+                             " false, \"timezone\": \"Europe/London\"}");
+    fake.replies[6] = CURSOR("{\"_id\": " OID(GEN_1) ", \"org_id\": "
+                             OID(ORG_ID) ", \"e164\": \"" NUMBER_E164 "\","
+                             " \"carrier\": \"twilio\", \"account_sid\":"
+                             " \"AC1\", \"auth_token\": \"tok\"}");
+    fake.replies[7] = BULK_MESSAGE(MSG2_ID);
+    fake.replies[8] = fake.replies[5];
+    fake.replies[9] = fake.replies[6];
+    fake.replies[10] = CURSOR("{\"_id\": " OID(ORG_ID) ", \"name\":"
+                              " \"Acme\", \"timezone\": \"UTC\"}");
+    fake.replies[12] = NOT_PRIMARY;         /* the recipient waits */
+
+    CHECK_INT(inbox_store_outbox_claim(store, 1767225600000LL,
+                                       1767225600000LL, 2, 30000,
+                                       INBOX_OUTBOX_BULK, NULL,
+                                       &batch, &err), INBOX_ERR_UNAVAILABLE);
+    /* the interrupted one given back interrupted: its lease kept */
+    CHECK_STR(put_back_lease(&fake, ENTRY2_ID), "date");
+    golden_check(&fake, "outbox_claim_fails_after_a_put_off");
+
+    fake_close(&fake, store);
+}
+
+
 /* The same entry claimed at noon in London goes, and its recipient, put
  * off by an earlier claim perhaps, is counted queued again. */
 TEST(outbox_claim_queues_again_a_bulk_entrys_recipient)

@@ -102,6 +102,7 @@ static void ws_server_on_keepalive(uv_timer_t *handle);
 static void ws_server_on_lapse(uv_timer_t *handle);
 static void ws_server_arm_lapse(ws_loop_t *lp);
 static void ws_server_loop_close(ws_loop_t *lp);
+static void ws_server_close_handles(ws_loop_t *lp);
 
 
 /*
@@ -608,13 +609,7 @@ ws_server_on_signal(uv_signal_t *handle, int signo)
             signo == SIGHUP ? "hangup" : signo == SIGINT ? "interrupt"
                                                          : "terminate");
 
-    lp->stopping = 1;
-    uv_close((uv_handle_t *) &lp->term, NULL);
-    uv_close((uv_handle_t *) &lp->intr, NULL);
-    uv_close((uv_handle_t *) &lp->hup, NULL);
-    uv_close((uv_handle_t *) &lp->flush, NULL);
-    uv_close((uv_handle_t *) &lp->keepalive, NULL);
-    uv_close((uv_handle_t *) &lp->lapse, NULL);
+    ws_server_close_handles(lp);
 
     /* the store thread and every timer, while the context is whole */
     ws_events_stop(lp->events);
@@ -703,20 +698,34 @@ ws_server_on_check(uv_check_t *handle)
 }
 
 
+/*
+ * The loop's own handles, closed once, every one: a nudge a frame started
+ * earlier in the turn a signal came in, left open, would keep uv_run
+ * turning for good with nothing to do.
+ */
+static void
+ws_server_close_handles(ws_loop_t *lp)
+{
+    if (lp->stopping) {
+        return;
+    }
+
+    lp->stopping = 1;
+    uv_close((uv_handle_t *) &lp->term, NULL);
+    uv_close((uv_handle_t *) &lp->intr, NULL);
+    uv_close((uv_handle_t *) &lp->hup, NULL);
+    uv_close((uv_handle_t *) &lp->flush, NULL);
+    uv_close((uv_handle_t *) &lp->nudge, NULL);
+    uv_close((uv_handle_t *) &lp->keepalive, NULL);
+    uv_close((uv_handle_t *) &lp->lapse, NULL);
+}
+
+
 /* Finishes what a signal began, or undoes a failed start. */
 static void
 ws_server_loop_close(ws_loop_t *lp)
 {
-    if (!lp->stopping) {
-        lp->stopping = 1;
-        uv_close((uv_handle_t *) &lp->term, NULL);
-        uv_close((uv_handle_t *) &lp->intr, NULL);
-        uv_close((uv_handle_t *) &lp->hup, NULL);
-        uv_close((uv_handle_t *) &lp->flush, NULL);
-        uv_close((uv_handle_t *) &lp->nudge, NULL);
-        uv_close((uv_handle_t *) &lp->keepalive, NULL);
-        uv_close((uv_handle_t *) &lp->lapse, NULL);
-    }
+    ws_server_close_handles(lp);
 
     if (lp->context != NULL) {
         ws_events_stop(lp->events);

@@ -2,8 +2,8 @@
 // pool of their own (config/inbox-server.conf): while a burst of them
 // waits, webhooks are stored and the API answers; past the pool's queue a
 // sign-in is refused 503 at once, and the rest still go through.  The
-// other routes that run Argon2id (a password change, a new user) use
-// that pool too.
+// other routes that run Argon2id (a password change, a new user, a
+// colleague's new password) use that pool too.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -125,8 +125,9 @@ function assertSomeRefused(answers, ok) {
     }
 }
 
-test('password changes and new users hash in the password pool too: '
-    + 'beyond its queue they are refused 503 at once', async () => {
+test('password changes, new users and a colleague\'s new password hash '
+    + 'in the password pool too: beyond its queue they are refused 503 at '
+    + 'once', async () => {
     const cluster = await ready();
     const boss = 'boss@harbor.example';
     await addUser(cluster, org, boss, 'the boss knows 1', 'billing');
@@ -139,6 +140,16 @@ test('password changes and new users hash in the password pool too: '
     assertSomeRefused(await burst(cluster, 30, '/api/v1/users', token,
         (i) => ({ email: `new${i}@harbor.example`, role: 'member',
                   password: 'long enough 4' })), 201);
+
+    const team = await api(cluster, '/api/v1/users', token);
+    const pat = team.json.items.find((u) => u.email === PAT.email);
+    assert.ok(pat, team.text);
+    assertSomeRefused(await burst(cluster, 30,
+        `/api/v1/users/${pat.id}/password`, token,
+        (i) => ({ password: `pat starts over ${i}` })), 204);
+    await login(cluster, PAT.email, PAT.password).then((res) => {
+        assert.equal(res.status, 401, 'a new password was set');
+    });
 });
 
 errorLogIsCleanTest(ctx);

@@ -335,14 +335,13 @@ ws_resume_asked(ws_stream_t *stream, ws_conn_t *conn, yajl_val root)
     epoch = YAJL_GET_STRING(yajl_tree_get(root, epoch_path, yajl_t_string));
     pos = yajl_tree_get(root, seq_path, yajl_t_number);
 
-    ws_resume_replay_drop(sc);
-
     ws_resume_unhold(stream, sc);
 
     if (epoch == NULL || pos == NULL || !YAJL_IS_INTEGER(pos)
         || YAJL_GET_INTEGER(pos) < 0
         || strcmp(epoch, org->epoch) != 0)
     {
+        ws_resume_replay_drop(sc);
         ws_resume_reset(conn, org);
         return;
     }
@@ -359,17 +358,26 @@ ws_resume_asked(ws_stream_t *stream, ws_conn_t *conn, yajl_val root)
         lwsl_warn("ws-server: org %s: a resume from org_seq %lld, past "
                   "the store's %lld: reset\n", org->id, (long long) seq,
                   (long long) ws_fanout_position(conn));
+        ws_resume_replay_drop(sc);
         ws_resume_reset(conn, org);
         return;
     }
 
+    /*
+     * Late, after its hold ended and events were sent: from where it is,
+     * it has them all, and a catch-up from the store under way goes on
+     * (dropped, it would leave the connection neither replaying nor
+     * joined: open, and silent for good).
+     */
     if (ws_fanout_sent_events(conn)) {
         if (seq < ws_fanout_position(conn)) {
+            ws_resume_replay_drop(sc);
             ws_resume_reset(conn, org);
         }
         return;
     }
 
+    ws_resume_replay_drop(sc);
     ws_fanout_leave(conn);
     ws_fanout_set_position(conn, seq);
     ws_resume_catch_up(stream, conn);

@@ -177,6 +177,7 @@ sender_loop_finish(sender_loop_t *loop, CURLMsg *msg)
 static sender_reach_t
 sender_loop_reach(sender_transfer_t *t, CURL *easy, CURLcode rc)
 {
+    int         left;
     long        request_size = 0;
     curl_off_t  uploaded = 0;
 
@@ -184,7 +185,14 @@ sender_loop_reach(sender_transfer_t *t, CURL *easy, CURLcode rc)
         return SENDER_ANSWERED;
     }
 
-    if (sender_loop_no_descriptor(t, easy, rc)) {
+    curl_easy_getinfo(easy, CURLINFO_REQUEST_SIZE, &request_size);
+    curl_easy_getinfo(easy, CURLINFO_SIZE_UPLOAD_T, &uploaded);
+    left = request_size != 0 || uploaded != 0;
+
+    /* a request that went out on one connection is not undone by another
+     * attempt's socket() failing (an IPv6 and an IPv4 address tried side
+     * by side): given back as never sent, it would go twice */
+    if (!left && sender_loop_no_descriptor(t, easy, rc)) {
         return SENDER_NO_DESCRIPTOR;
     }
 
@@ -203,14 +211,7 @@ sender_loop_reach(sender_transfer_t *t, CURL *easy, CURLcode rc)
         break;
     }
 
-    curl_easy_getinfo(easy, CURLINFO_REQUEST_SIZE, &request_size);
-    curl_easy_getinfo(easy, CURLINFO_SIZE_UPLOAD_T, &uploaded);
-
-    if (request_size == 0 && uploaded == 0) {
-        return SENDER_SENT_NOTHING;
-    }
-
-    return SENDER_SENT_MAYBE;
+    return left ? SENDER_SENT_MAYBE : SENDER_SENT_NOTHING;
 }
 
 

@@ -47,6 +47,9 @@
 /* Record a result again this often while the store refuses it. */
 #define SENDER_RECORD_RETRY_MS  1000
 
+/* A send that could not start (out of memory) is due again after this. */
+#define SENDER_START_AGAIN_MS  1000
+
 /* Results a store call (a transaction) at most: a short one, the write
  * lock soon free again for nginx. */
 #define SENDER_RECORD_BATCH  256
@@ -997,10 +1000,16 @@ sender_outbox_start_queue(sender_t *s, sender_queue_t *q, int64_t now)
         }
 
         if (rc < 0 || sender_loop_start(s->loop, &send->transfer) != 0) {
-            /* nothing left: safe to claim again once its lease runs out */
-            sender_log(s, "cannot start the send of message %s",
-                       send->message_id);
-            sender_outbox_free(send);
+            /* nothing left: given back, no attempt counted (left to its
+             * lease, the store would take it as perhaps sent) */
+            sender_log(s, "cannot start the send of message %s: given "
+                       "back", send->message_id);
+            send->result.outcome = INBOX_SEND_RELEASED;
+            send->result.due_at = now + SENDER_START_AGAIN_MS;
+            snprintf(send->result.message, sizeof(send->result.message),
+                     "not sent: the send could not start");
+            sender_transfer_cleanup(&send->transfer);
+            sender_outbox_answered(send);
             continue;
         }
 

@@ -62,15 +62,21 @@
  * unparked them, so it reads the parked entries' campaigns again after
  * the park and unparks those no longer paused.
  *
- * A result writes: the outbox entry (retried or released, or removed at
- * its attempt), then the message (the carrier's id, the status), the
- * hold's settlement (store_mongo_settle.c: the message marked settling,
- * the organization's $inc, the ledger entry, the marks cleared), a
- * campaign message's recipient (its state, store_mongo_campaigns.c; a
- * cancelled one's then cancelled), the event.  A crash after the entry's
- * removal leaves the message at its status with its hold: captured by
- * the expiry once the carrier had it.  A crash within the settlement
- * leaves it marked, and the holds job finishes it once.
+ * A result that retries or releases writes the outbox entry (due again,
+ * at its attempt), then reads the message.  Any other writes the message
+ * (the carrier's id, the status), the hold's settlement
+ * (store_mongo_settle.c: the message marked settling, the organization's
+ * $inc, the ledger entry, the marks cleared), a campaign message's
+ * recipient (its state, store_mongo_campaigns.c; a cancelled one's then
+ * cancelled), the event, and last removes the entry at its attempt: a
+ * store failure before that leaves the entry, and the sender's retry
+ * records the result again (each write a compare-and-set or the same
+ * values), finishing the settlement (a move made already settles the
+ * hold of the status it has).  A crash before the removal leaves the
+ * entry leased: claimed again when the lease runs out, interrupted, and
+ * recorded as an unknown outcome, which moves no final status back.  A
+ * crash within the settlement leaves it marked, and the holds job
+ * finishes it once.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -137,6 +143,9 @@ static inbox_status_t inbox_mongo_message_get(inbox_mongo_store_t *ms,
 static inbox_status_t inbox_mongo_outbox_record(inbox_mongo_store_t *ms,
     const inbox_outbox_ruled_t *ruled, int64_t now,
     inbox_event_list_t *events, inbox_error_t *err);
+static inbox_status_t inbox_mongo_early_drop(inbox_mongo_store_t *ms,
+    const bson_oid_t *org, inbox_carrier_t carrier, const char *provider_id,
+    inbox_error_t *err);
 static inbox_status_t inbox_mongo_early_take(inbox_mongo_store_t *ms,
     const bson_oid_t *org, inbox_carrier_t carrier, const char *provider_id,
     inbox_delivery_t *status, int *final,
@@ -2593,6 +2602,11 @@ inbox_mongo_outbox_record(inbox_mongo_store_t *ms,
                                    NULL, events, err);
     bson_destroy(which);
 
+    if (rc == INBOX_OK && result->outcome == INBOX_SEND_ACCEPTED) {
+        rc = inbox_mongo_early_drop(ms, &org, result->carrier,
+                                    result->provider_id, err);
+    }
+
     if (carrier_opt_out) {
         report->opted_out_sent_at = now;
     }
@@ -2848,6 +2862,10 @@ inbox_mongo_unknown_adopt(inbox_mongo_store_t *ms, const bson_oid_t *org,
                                    contact, sent_at, events, err);
     bson_destroy(which);
 
+    if (rc == INBOX_OK) {
+        rc = inbox_mongo_early_drop(ms, org, carrier, provider_id, err);
+    }
+
     return rc;
 }
 
@@ -2886,10 +2904,12 @@ inbox_mongo_early_fold(void *data, const bson_t *doc, inbox_error_t *err)
 
 
 /*
- * Takes (reads and deletes) the early reports for a carrier id a message
- * was given: *status becomes the furthest they reach from it, with its
- * error code, and *final says whether any was the carrier's last (its
- * hold is settled then, whatever the status).
+ * Reads the early reports for a carrier id a message was given: *status
+ * becomes the furthest they reach from it, with its error code, and
+ * *final says whether any was the carrier's last (its hold is settled
+ * then, whatever the status).  They stay until the move they make is
+ * written (inbox_mongo_early_drop): a failure before leaves them for the
+ * retry.
  */
 static inbox_status_t
 inbox_mongo_early_take(inbox_mongo_store_t *ms, const bson_oid_t *org,
@@ -2931,9 +2951,19 @@ inbox_mongo_early_take(inbox_mongo_store_t *ms, const bson_oid_t *org,
     *status = early.status;
     *final = early.final;
 
+    return INBOX_OK;
+}
+
+
+/* The early reports early_take read, once what they say is written. */
+static inbox_status_t
+inbox_mongo_early_drop(inbox_mongo_store_t *ms, const bson_oid_t *org,
+    inbox_carrier_t carrier, const char *provider_id, inbox_error_t *err)
+{
     return inbox_mongo_delete(ms, "early_reports",
                               BCON_NEW("org_id", BCON_OID(org),
-                                       "provider", BCON_UTF8(provider),
+                                       "provider", BCON_UTF8(
+                                           inbox_carrier_name(carrier)),
                                        "provider_id",
                                        BCON_UTF8(provider_id)),
                               NULL, err);

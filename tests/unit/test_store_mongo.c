@@ -5644,10 +5644,10 @@ TEST(outbox_result)
     fake.replies[2] = CURSOR("{\"status\": \"delivered\", \"error_code\":"
                              " \"\"}, {\"status\": \"sent\","
                              " \"error_code\": \"\"}");
-    fake.replies[4] = MOVED("delivered");
-    fake.replies[5] = SETTLING(MSG_ID, "capture");
-    fake.replies[6] = CREDITS("9", "0");
-    fake.replies[10] = SEQ;
+    fake.replies[3] = MOVED("delivered");
+    fake.replies[4] = SETTLING(MSG_ID, "capture");
+    fake.replies[5] = CREDITS("9", "0");
+    fake.replies[9] = SEQ;
     fake.replies[12] = OUTBOX_LEFT;
 
     CHECK_INT(inbox_store_outbox_result(store, GEN_3, 1, &res,
@@ -5996,13 +5996,26 @@ TEST(outbox_result_early_final)
     snprintf(res.provider_id, sizeof(res.provider_id), "40f1a001");
     res.status = INBOX_DELIVERY_QUEUED;
 
+    /* a first try that failed at the move leaves the reports for the
+     * retry: what they say is not lost */
     fake.replies[0] = OUTBOX_ENTRY;
     fake.replies[2] = CURSOR("{\"status\": \"sent\", \"error_code\": \"\","
                              " \"final\": true}");
-    fake.replies[4] = MOVED("sent");
-    fake.replies[5] = SETTLING(MSG_ID, "capture");
-    fake.replies[6] = CREDITS("9", "0");
-    fake.replies[10] = SEQ;
+    fake.replies[3] = NOT_PRIMARY;
+    CHECK_INT(inbox_store_outbox_result(store, GEN_3, 1, &res,
+                                        1767225600000LL, &report, &events,
+                                        &err), INBOX_ERR_UNAVAILABLE);
+    CHECK(!log_has(&fake, "\"delete\" : \"early_reports\""));
+    CHECK(!log_has(&fake, "\"remove\""));
+
+    fake_reset(&fake);
+    fake.replies[0] = OUTBOX_ENTRY;
+    fake.replies[2] = CURSOR("{\"status\": \"sent\", \"error_code\": \"\","
+                             " \"final\": true}");
+    fake.replies[3] = MOVED("sent");
+    fake.replies[4] = SETTLING(MSG_ID, "capture");
+    fake.replies[5] = CREDITS("9", "0");
+    fake.replies[9] = SEQ;
     fake.replies[12] = OUTBOX_LEFT;
 
     CHECK_INT(inbox_store_outbox_result(store, GEN_3, 1, &res,
@@ -6011,6 +6024,7 @@ TEST(outbox_result_early_final)
     CHECK_INT(report.done, 1);
     CHECK_INT(report.status, INBOX_DELIVERY_SENT);
     CHECK_INT(events.count, 1);
+    CHECK(log_has(&fake, "\"delete\" : \"early_reports\""));
     golden_check(&fake, "outbox_result_early_final");
 
     inbox_event_list_free(&events);
@@ -6061,10 +6075,10 @@ TEST(outbox_result_unknown)
     fake.replies[3] = CURSOR("{\"status\": \"sent\", \"error_code\": \"\"},"
                              " {\"status\": \"delivered\","
                              " \"error_code\": \"\"}");
-    fake.replies[5] = MOVED("delivered");
-    fake.replies[6] = SETTLING(MSG_ID, "capture");
-    fake.replies[7] = CREDITS("9", "0");
-    fake.replies[11] = SEQ;
+    fake.replies[4] = MOVED("delivered");
+    fake.replies[5] = SETTLING(MSG_ID, "capture");
+    fake.replies[6] = CREDITS("9", "0");
+    fake.replies[10] = SEQ;
     fake.replies[13] = OUTBOX_LEFT;
 
     CHECK_INT(inbox_store_outbox_result(store, GEN_3, 1, &res,
@@ -6108,10 +6122,10 @@ TEST(message_status_naming_an_unknown_outcome)
     fake.replies[5] = "{\"ok\": 1, \"value\": {\"_id\": " OID(MSG_ID) "}}";
     fake.replies[6] = CURSOR("{\"status\": \"delivered\","
                              " \"error_code\": \"\"}");
-    fake.replies[8] = MOVED("delivered");
-    fake.replies[9] = SETTLING(MSG_ID, "capture");
-    fake.replies[10] = CREDITS("9", "0");
-    fake.replies[14] = SEQ;
+    fake.replies[7] = MOVED("delivered");
+    fake.replies[8] = SETTLING(MSG_ID, "capture");
+    fake.replies[9] = CREDITS("9", "0");
+    fake.replies[13] = SEQ;
 
     CHECK_INT(inbox_store_message_status_updates(store, batch, 1, &events,
                                                  &err), INBOX_OK);

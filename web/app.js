@@ -1521,8 +1521,8 @@
      * for a reason that may pass (delivery.worthAgain: the phone was
      * off, billing was inactive), while its contact may be written to;
      * not a campaign's message nor an automatic answer.  composer.js
-     * sends it (the resend hook), says there what became of the try,
-     * and calls sent() once it went: then this page offers it no more. */
+     * sends it (the resend hook), says what the try met with say(), and
+     * calls sent() once it went: then this page offers it no more. */
     function resendOffer(m) {
         const conv = state.conversations.get(m.conversation_id);
         if (m.direction !== 'outbound' || !m.sent_by || m.campaign_id
@@ -1541,13 +1541,34 @@
         button.addEventListener('click', () => notify('resend', {
             message: state.shown.get(m.id) || m,
             button: button,
+            say: (text) => sayOfResend(m.id, text),
             sent: () => {
                 state.resent.add(m.id);
-                offer.remove();
+                resendOffers(m.id).forEach((o) => o.remove());
             },
         }));
         offer.appendChild(button);
         return offer;
+    }
+
+    /* The Send again of message id the thread shows now. */
+    function resendOffers(id) {
+        return Array.from(els.messages.querySelectorAll('li.message .resend'))
+            .filter((o) => o.closest('li.message').dataset.id === id);
+    }
+
+    /* What a try of Send again met, below its button. */
+    function sayOfResend(id, text) {
+        resendOffers(id).forEach((offer) => {
+            let why = offer.querySelector('.resend-error');
+            if (!why) {
+                why = document.createElement('span');
+                why.className = 'resend-error';
+                why.setAttribute('role', 'alert');
+                offer.appendChild(why);
+            }
+            why.textContent = text;
+        });
     }
 
     /* ---- who sent a reply (its sent_by: a user's id) ---- */
@@ -3343,7 +3364,8 @@
      * any read out now (a view read it, or a billing.updated came);
      * resync: frames may have been missed (a reset, a hello of another
      * epoch, a gap): what a view read over HTTP is to be read again;
-     * resend: Send again pressed ({message, button, sent}, resendOffer). */
+     * resend: Send again pressed ({message, button, say, sent},
+     * resendOffer). */
     function notify(kind, detail) {
         hooks[kind].forEach((fn) => fn(detail));
     }

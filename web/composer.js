@@ -645,18 +645,23 @@
 
     /* Send again (app.js's resendOffer): the reply's text and pictures
      * as a new message, sent at once and charged as any reply; the
-     * draft of the thread is left as it is.  What went wrong is said
-     * beside the button, in the words a send's refusal has. */
+     * draft of the thread is left as it is.  One try of a message at a
+     * time, whichever of its buttons (a redraw makes it anew) is
+     * pressed.  What went wrong is said beside the button (offer.say),
+     * in the words a send's refusal has. */
     function resend(offer) {
         const m = offer.message;
         const button = offer.button;
-        const said = button.parentNode;
         return busy.whileBusy(button, async () => {
             let t = resends.get(m.id);
+            if (t && t.pending) {
+                return;
+            }
             if (!t) {
-                t = { key: newKey(), mediaIds: null };
+                t = { key: newKey(), mediaIds: null, pending: false };
                 resends.set(m.id, t);
             }
+            t.pending = true;
             let again;
             try {
                 if (t.mediaIds === null) {
@@ -671,23 +676,31 @@
                 if (app.failed(err)) {
                     return;
                 }
-                /* a refusal: nothing went, the next try starts anew */
-                if (typeof err.status === 'number' && err.status < 500) {
+                if (err.status === 409 && err.error
+                    && err.error.field === 'idempotency_key')
+                {
+                    /* an earlier try, whose answer was lost, went: its
+                     * message comes with its frame */
+                    resends.delete(m.id);
+                    offer.sent();
+                    return;
+                }
+                const refused = typeof err.status === 'number'
+                    && err.status < 500;
+                /* a refusal: nothing went, the next try starts anew;
+                 * without an answer the try (its key) stays */
+                if (refused) {
                     resends.delete(m.id);
                 }
-                let why = said.querySelector('.resend-error');
-                if (!why) {
-                    why = document.createElement('span');
-                    why.className = 'resend-error';
-                    why.setAttribute('role', 'alert');
-                    said.appendChild(why);
-                }
-                why.textContent = 'Not sent again. ' + refusalText(err);
+                offer.say((refused ? 'Not sent again. ' : '')
+                    + refusalText(err));
                 if (err.code === 'contact_opted_out') {
                     app.reloadConversation(m.conversation_id);
                 }
                 refreshBalance();
                 return;
+            } finally {
+                t.pending = false;
             }
             resends.delete(m.id);
             const focused = document.activeElement === button;

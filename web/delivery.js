@@ -68,9 +68,12 @@
 
     /* Failures that another try cannot mend: the contact opted out (the
      * inbox refuses the send), a campaign's or a keyword answer's own
-     * reasons. */
+     * reasons, a number that takes no texts, a message or picture the
+     * carrier does not take, the contact's block. */
     const FINAL_REASONS = new Set(['contact_opted_out', 'campaign_cancelled',
-                                   'answer_late', '21610', '40300']);
+                                   'answer_late', '21610', '40300',
+                                   '21211', '21614', '30005', '30006',
+                                   '21617', '30019', '12300', '30004']);
 
     function moves(from, to) {
         if (!(to in RANK)) {

@@ -35,6 +35,7 @@ const unlucky = uniqueNumber();
 const unanswered = uniqueNumber();
 const stopped = uniqueNumber();
 const offline = uniqueNumber();
+const landline = uniqueNumber();
 
 const web = useBrowser();
 let page;
@@ -291,6 +292,21 @@ test('a failed reply is sent again as it was, picture and all, with Send '
     // the MMS's two credits: spent once, the failed one's given back
     await page.locator('#balance-count', { hasText: String(balance - 2) })
         .waitFor();
+});
+
+test('a reply to a landline is not offered Send again: another try '
+     + 'cannot reach it', async () => {
+    await needsSendRoutes(ctx.cluster);
+    await deliverInbound(ctx.cluster, { from: landline,
+                                        body: 'Call the office' });
+    await ctx.cluster.sim.fail({ type: 'final_status', number: landline,
+                                 status: 'failed', error_code: 30006 });
+    await openThread(page, shown(landline));
+    const { seen, text } = await sendAndWatch(landline, 'Will do');
+    assert.deepEqual(seen, ['queued', 'failed']);
+    assert.match(text, /landline/);
+    assert.equal(await page.locator('#messages .message.outbound',
+        { hasText: 'Will do' }).locator('.resend').count(), 0);
 });
 
 noPageErrorsTest(web);

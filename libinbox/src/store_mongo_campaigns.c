@@ -3151,7 +3151,9 @@ inbox_mongo_counts_read(const bson_t *doc, inbox_campaign_t *c)
         return 0;
     }
 
-    for (state = INBOX_RECIPIENT_QUEUED; state <= INBOX_RECIPIENT_CANCELLED;
+    /* from waiting for quiet hours to end on: due is kept as queued
+     * (inbox_mongo_count_path), read with it */
+    for (state = INBOX_RECIPIENT_WAITING; state <= INBOX_RECIPIENT_CANCELLED;
          state++)
     {
         n = inbox_mongo_get_int(&counts, inbox_recipient_state_name(state));

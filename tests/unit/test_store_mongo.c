@@ -9058,7 +9058,8 @@ TEST(campaign_progress_and_the_campaigns_that_may_move)
 
 
 /* A campaign sent since campaigns keep their counts, as a find answers
- * it: 2 queued, 3 sent (1 replied), 1 suppressed. */
+ * it: 2 queued, 4 waiting for quiet hours to end, 3 sent (1 replied), 1
+ * suppressed. */
 #define KEPT_CAMPAIGN_DOC                                                     \
     "{\"_id\": " OID(CAMPAIGN_ID) ", \"org_id\": " OID(ORG_ID) ","            \
     " \"kind\": \"campaign\", \"name\": \"Spring sale\", \"body\": \"Sale!\","\
@@ -9067,8 +9068,8 @@ TEST(campaign_progress_and_the_campaigns_that_may_move)
     " \"credits\": 1, \"status\": \"sending\", \"paused_reason\": null,"     \
     " \"send_at\": " DATE("0") ", \"created_at\": " DATE(NOW) ","            \
     " \"started_at\": " DATE(NOW) ", \"finished_at\": null,"                 \
-    " \"counts\": {\"queued\": 2, \"sent\": 3, \"suppressed\": 1,"           \
-    " \"replied\": 1}}"
+    " \"counts\": {\"queued\": 2, \"waiting_quiet_hours\": 4, \"sent\": 3,"  \
+    " \"suppressed\": 1, \"replied\": 1}}"
 
 /* A poll likewise: 13 delivered, 4 answered 1 and 7 answered 2. */
 #define KEPT_POLL_DOC                                                         \
@@ -9105,9 +9106,10 @@ TEST(campaign_counts_kept_are_read_with_the_campaign)
     CHECK_INT(page.count, 2);
     if (page.count == 2) {
         CHECK_INT(page.items[0].counts.queued, 2);
+        CHECK_INT(page.items[0].counts.waiting_quiet_hours, 4);
         CHECK_INT(page.items[0].counts.sent, 3);
         CHECK_INT(page.items[0].counts.suppressed, 1);
-        CHECK_INT(page.items[0].counts.audience, 6);
+        CHECK_INT(page.items[0].counts.audience, 10);
         CHECK_INT(page.items[0].counts.replied, 1);
         CHECK_INT(page.items[1].counts.delivered, 13);
         CHECK_INT(page.items[1].counts.audience, 13);

@@ -451,8 +451,8 @@ inbox_sqlite_contacts_population(inbox_sqlite_conn_t *conn,
 }
 
 
-/* The organization's contacts: each has its thread, so the tabs' counts
- * of all and archived add up to them (0 for no such organization). */
+/* The organization's contacts, as it counts them (migration 44; 0 for no
+ * such organization). */
 inbox_status_t
 inbox_sqlite_org_contacts(inbox_sqlite_conn_t *conn, int64_t org,
     int64_t *contacts, inbox_error_t *err)
@@ -461,7 +461,7 @@ inbox_sqlite_org_contacts(inbox_sqlite_conn_t *conn, int64_t org,
     sqlite3_stmt  *stmt;
 
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_ORG_CONTACTS,
-        "SELECT count_all + count_archived FROM orgs WHERE id = ?1", err);
+        "SELECT count_contacts FROM orgs WHERE id = ?1", err);
     if (stmt == NULL) {
         return err->code;
     }

@@ -1269,6 +1269,64 @@ TEST(many_new_contacts_are_all_indexed_by_one_maintenance)
 }
 
 
+/* The contacts an organization counts it has (migration 44). */
+static int64_t
+contacts_counted(const fixture_t *f, const char *org)
+{
+    char  sql[128];
+
+    snprintf(sql, sizeof(sql),
+             "SELECT count_contacts FROM orgs WHERE id = %s", org);
+
+    return db_int(f, sql);
+}
+
+
+/*
+ * A tag of a few among many contacts imported and never written to (no
+ * thread in any tab) is found on the first page: the organization's own
+ * count of its contacts plans the list, where the tabs' counts, which
+ * leave such threads out, had it scan 20,000 of the newest a page and
+ * answer empty pages first.
+ */
+TEST(a_tag_of_a_few_among_many_imported_contacts_is_found_at_once)
+{
+    fixture_t              f;
+    inbox_contact_page_t   page;
+    inbox_contact_query_t  q;
+
+    FIXTURE(&f);
+
+    CHECK_INT(db_exec(&f,
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n"
+        "  WHERE i < 30000)"
+        " INSERT INTO contacts (org_id, phone, created_at)"
+        "  SELECT %s, printf('+1444%%07d', i), i FROM n;", f.org),
+        SQLITE_OK);
+    /* the 1,200 oldest tagged: more than a list it thought empty would
+     * collect (1,000), fewer than one of 30,000 does */
+    CHECK_INT(db_exec(&f,
+        "INSERT INTO contact_tags (contact_id, org_id, tag)"
+        " SELECT id, org_id, 'vip' FROM contacts WHERE created_at <= 1200"),
+        SQLITE_OK);
+    CHECK_INT(contacts_counted(&f, f.org), 30000);
+
+    memset(&q, 0, sizeof(q));
+    q.tag = "vip";
+    q.limit = 50;
+    memset(&page, 0, sizeof(page));
+    CHECK_INT(inbox_store_contacts_list(f.store, f.org, &q, &page, NULL),
+              INBOX_OK);
+    CHECK_INT(page.count, 50);
+    if (page.count > 0) {
+        CHECK_STR(page.items[0].phone, "+14440001200");
+    }
+    inbox_contact_page_free(&page);
+
+    fixture_close(&f);
+}
+
+
 /* Actions on a thread: what the rows hold (the behaviour itself is the
  * contract's, test_store_contract.c) */
 
@@ -1799,9 +1857,17 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
 /* Schema 43 undone (the answer of a contact's HELP). */
 #define UNDO_SCHEMA_43  "ALTER TABLE contacts DROP COLUMN help_answer_id;"
 
+/* Schema 44 undone (the organization's count of its contacts). */
+#define UNDO_SCHEMA_44                                                       \
+    "DROP TRIGGER contacts_counted; DROP TRIGGER contacts_uncounted;"        \
+    "ALTER TABLE orgs DROP COLUMN count_contacts;"
+
+/* Every step after 42 undone, newest first. */
+#define UNDO_SCHEMA_ABOVE_42  UNDO_SCHEMA_44 UNDO_SCHEMA_43
+
 /* Every step after 32 undone, newest first. */
 #define UNDO_SCHEMA_ABOVE_32                                                \
-    UNDO_SCHEMA_43                                                          \
+    UNDO_SCHEMA_ABOVE_42                                                    \
     UNDO_SCHEMA_40 UNDO_SCHEMA_39 UNDO_SCHEMA_38 UNDO_SCHEMA_37             \
     UNDO_SCHEMA_36 UNDO_SCHEMA_35 UNDO_SCHEMA_34 UNDO_SCHEMA_33
 
@@ -1832,7 +1898,7 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
     UNDO_SCHEMA_8                                                           \
     "DROP TABLE contact_tags; DROP INDEX contacts_by_created;"
 
-#define SCHEMA_NOW  43
+#define SCHEMA_NOW  44
 
 
 /* A draft to all contacts, cancelled by a person at T0; its id. */
@@ -2011,7 +2077,8 @@ TEST(migrating_ends_the_waits_an_opt_out_left)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_43 "PRAGMA user_version = 41;"),
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_ABOVE_42
+                          "PRAGMA user_version = 41;"),
               SQLITE_OK);
 
     f.store = store_open(f.path);
@@ -2091,7 +2158,8 @@ TEST(migrating_unlists_the_threads_of_campaigns_alone)
     f.store = NULL;
 
     /* 41 changed data only: nothing to undo but the version */
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_43 "PRAGMA user_version = 40;"),
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_ABOVE_42
+                          "PRAGMA user_version = 40;"),
               SQLITE_OK);
 
     f.store = store_open(f.path);
@@ -2164,7 +2232,7 @@ TEST(migrating_names_who_sent_a_threads_last_message)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_43 UNDO_SCHEMA_40
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_ABOVE_42 UNDO_SCHEMA_40
                       "PRAGMA user_version = 39;"), SQLITE_OK);
 
     f.store = store_open(f.path);
@@ -2220,7 +2288,7 @@ TEST(migrating_starts_drafts_at_revision_0)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_43 UNDO_SCHEMA_40 UNDO_SCHEMA_39
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_ABOVE_42 UNDO_SCHEMA_40 UNDO_SCHEMA_39
                       "PRAGMA user_version = 38;"),
               SQLITE_OK);
 
@@ -2271,7 +2339,7 @@ TEST(migrating_gives_a_thread_the_type_of_its_last_attachment)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_43 UNDO_SCHEMA_40 UNDO_SCHEMA_39
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_ABOVE_42 UNDO_SCHEMA_40 UNDO_SCHEMA_39
                       UNDO_SCHEMA_38 "PRAGMA user_version = 37;"), SQLITE_OK);
 
     f.store = store_open(f.path);
@@ -2347,9 +2415,9 @@ TEST(migrating_keeps_the_number_a_waiting_reply_goes_from)
              "  'twilio', 'SMbefore', %lld FROM conversations;"
              "UPDATE conversations SET number = '" NUMBER "';",
              (long long) now, (long long) (now - 20 * MINUTE));
-    CHECK_INT(db_exec(&f, "%s", UNDO_SCHEMA_43 UNDO_SCHEMA_40 UNDO_SCHEMA_39
-                                UNDO_SCHEMA_38 UNDO_SCHEMA_37 UNDO_SCHEMA_36
-                                UNDO_SCHEMA_35
+    CHECK_INT(db_exec(&f, "%s", UNDO_SCHEMA_ABOVE_42 UNDO_SCHEMA_40
+                                UNDO_SCHEMA_39 UNDO_SCHEMA_38 UNDO_SCHEMA_37
+                                UNDO_SCHEMA_36 UNDO_SCHEMA_35
                                 "PRAGMA user_version = 34;"),
               SQLITE_OK);
     CHECK_INT(db_exec(&f, "%s", sql), SQLITE_OK);
@@ -3042,6 +3110,41 @@ TEST(migrating_keeps_the_ids_of_stored_frames)
 }
 
 
+/* A store from before the organization counted its contacts counts
+ * those there are, each organization its own, and then each new one. */
+TEST(migrating_counts_each_organizations_contacts)
+{
+    char       other[INBOX_ID_MAX], id[INBOX_ID_MAX];
+    fixture_t  f;
+
+    FIXTURE(&f);
+    CHECK_INT(org_add(f.store, "Other", OTHER, other), INBOX_OK);
+    CHECK_INT(db_exec(&f,
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n"
+        "  WHERE i < 7)"
+        " INSERT INTO contacts (org_id, phone, created_at)"
+        "  SELECT iif(i <= 5, %s, %s), printf('+1444%%07d', i), i FROM n;",
+        f.org, other), SQLITE_OK);
+
+    inbox_store_close(f.store);
+    f.store = NULL;
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_44 "PRAGMA user_version = 43;"),
+              SQLITE_OK);
+
+    f.store = store_open(f.path);
+    CHECK(f.store != NULL);
+    CHECK_INT(db_int(&f, "PRAGMA user_version"), SCHEMA_NOW);
+    CHECK_INT(contacts_counted(&f, f.org), 5);
+    CHECK_INT(contacts_counted(&f, other), 2);
+
+    CHECK_INT(inbox_store_contact_upsert(f.store, other, "+15557770000",
+                                         "New", id, NULL), INBOX_OK);
+    CHECK_INT(contacts_counted(&f, other), 3);
+
+    fixture_close(&f);
+}
+
+
 /*
  * A store from before the search index (schema 7) gets its contacts
  * indexed: migration 8 reads the names and numbers there are.
@@ -3105,12 +3208,14 @@ db_text(const fixture_t *f, const char *sql, char *out, size_t size)
 }
 
 
-/* Every index and trigger of contacts, by name. */
+/* Every index and trigger of contacts, by name, but those of later
+ * steps than the undoing of 9 goes back to (the tags' and the contacts'
+ * counts). */
 #define CONTACTS_SCHEMA_NAMES                                               \
     "SELECT group_concat(name, ' ') FROM (SELECT type || ':' || name AS name" \
     " FROM sqlite_schema WHERE tbl_name = 'contacts'"                       \
-    " AND type IN ('index', 'trigger') AND name <> 'tag_counts_opt'"        \
-    " ORDER BY name)"
+    " AND type IN ('index', 'trigger') AND name NOT IN ('tag_counts_opt',"  \
+    " 'contacts_counted', 'contacts_uncounted') ORDER BY name)"
 
 
 /*

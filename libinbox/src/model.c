@@ -325,6 +325,27 @@ inbox_conversation_unresponded(const inbox_conversation_t *c)
 }
 
 
+int
+inbox_conversation_respond(inbox_conversation_t *c, int64_t at)
+{
+    int  changed;
+
+    changed = 0;
+
+    if (at > c->responded_at) {
+        c->responded_at = at;
+        changed = 1;
+    }
+
+    if (c->unresponded_at != 0 && at >= c->unresponded_at) {
+        c->unresponded_at = 0;
+        changed = 1;
+    }
+
+    return changed;
+}
+
+
 void
 inbox_conversation_receive(inbox_conversation_t *c, const char *message_id,
     int64_t at, const inbox_preview_t *preview, inbox_wait_t wait)
@@ -342,14 +363,7 @@ inbox_conversation_receive(inbox_conversation_t *c, const char *message_id,
         break;
 
     case INBOX_WAIT_ENDS:
-        /* as a reply would: a message newer than it still waits */
-        if (at > c->responded_at) {
-            c->responded_at = at;
-        }
-
-        if (at >= c->unresponded_at) {
-            c->unresponded_at = 0;
-        }
+        (void) inbox_conversation_respond(c, at);
         break;
 
     case INBOX_WAIT_KEPT:

@@ -234,14 +234,7 @@ inbox_conversation_reply(inbox_conversation_t *c, const inbox_message_t *m,
         c->last_activity_at = m->created_at;
     }
 
-    if (m->created_at > c->responded_at) {
-        c->responded_at = m->created_at;
-    }
-
-    /* an inbound message newer than this one still waits */
-    if (m->created_at >= c->unresponded_at) {
-        c->unresponded_at = 0;
-    }
+    (void) inbox_conversation_respond(c, m->created_at);
 }
 
 

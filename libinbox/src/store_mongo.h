@@ -346,6 +346,12 @@ inbox_status_t inbox_mongo_responses_backfill(inbox_mongo_store_t *ms,
 #define INBOX_MONGO_TWO_WAY         "two_way"
 inbox_status_t inbox_mongo_two_way_backfill(inbox_mongo_store_t *ms,
     inbox_error_t *err);
+/* inbox_conversation_respond's rule for a response at at, as update
+ * pipeline expressions: *unresponded, unresponded_at, and *responded,
+ * responded_at, each written null when none.  The caller destroys both
+ * (store_mongo_conversations.c). */
+void inbox_mongo_respond_exprs(int64_t at, bson_t **unresponded,
+    bson_t **responded);
 /* Threads an opt-out the carrier answered had left waiting for a response
  * (before an opt-out ended the wait, inbox_keyword_wait) answered at its
  * time, once a store, as SQLite's migration 42 does. */

@@ -596,6 +596,31 @@ inbox_mongo_two_way_backfill(inbox_mongo_store_t *ms, inbox_error_t *err)
 }
 
 
+void
+inbox_mongo_respond_exprs(int64_t at, bson_t **unresponded,
+    bson_t **responded)
+{
+    /* unless what it waits for is newer */
+    *unresponded = BCON_NEW("$cond", "[",
+                                "{", "$gte", "[",
+                                    BCON_DATE_TIME(at),
+                                    "{", "$ifNull", "[",
+                                        BCON_UTF8("$unresponded_at"),
+                                        BCON_DATE_TIME(INT64_MIN),
+                                    "]", "}",
+                                "]", "}",
+                                BCON_NULL,
+                                "{", "$ifNull", "[",
+                                    BCON_UTF8("$unresponded_at"), BCON_NULL,
+                                "]", "}",
+                            "]");
+    *responded = BCON_NEW("$max", "[",
+                              BCON_UTF8("$responded_at"),
+                              "{", "$literal", BCON_DATE_TIME(at), "}",
+                          "]");
+}
+
+
 /*
  * The opted-out contacts' threads still waiting for a response to what
  * came before the opt-out are answered at its time: one aggregate of the

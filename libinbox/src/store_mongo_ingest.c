@@ -683,25 +683,7 @@ inbox_mongo_ingest_wait(const inbox_mongo_ingest_t *in, bson_t **waiting,
         break;
 
     case INBOX_WAIT_ENDS:
-        /* unless what it waits for is newer */
-        *waiting = BCON_NEW("$cond", "[",
-                                "{", "$gte", "[",
-                                    BCON_DATE_TIME(in->at),
-                                    "{", "$ifNull", "[",
-                                        BCON_UTF8("$unresponded_at"),
-                                        BCON_DATE_TIME(INT64_MIN),
-                                    "]", "}",
-                                "]", "}",
-                                BCON_NULL,
-                                "{", "$ifNull", "[",
-                                    BCON_UTF8("$unresponded_at"), BCON_NULL,
-                                "]", "}",
-                            "]");
-        *responded = BCON_NEW("$max", "[",
-                                  BCON_UTF8("$responded_at"),
-                                  "{", "$literal", BCON_DATE_TIME(in->at),
-                                  "}",
-                              "]");
+        inbox_mongo_respond_exprs(in->at, waiting, responded);
         return;
 
     default:    /* INBOX_WAIT_KEPT */

@@ -22,6 +22,10 @@ static inbox_status_t inbox_mongo_contact_opt(inbox_store_t *store,
     inbox_opt_out_source_t source, const char *keyword, int64_t at,
     int64_t sent_at, inbox_contact_record_t *contact,
     inbox_event_list_t *events, inbox_error_t *err);
+static inbox_status_t inbox_mongo_conversation_respond(
+    inbox_mongo_store_t *ms, const bson_oid_t *org,
+    const bson_oid_t *conversation, int64_t at, bson_t *doc, int *found,
+    inbox_error_t *err);
 
 
 inbox_status_t
@@ -150,10 +154,16 @@ inbox_mongo_contact_opt(inbox_store_t *store, const char *org_id,
                                "A stored contact has no conversation.");
     }
 
-    rc = inbox_mongo_find_one(ms, "conversations",
-                              BCON_NEW("_id", BCON_OID(&conversation_oid),
-                                       "org_id", BCON_OID(&org)),
-                              NULL, &doc, &found, err);
+    if (contact->opted_out) {
+        rc = inbox_mongo_conversation_respond(ms, &org, &conversation_oid,
+                                              contact->opted_out_at, &doc,
+                                              &found, err);
+    } else {
+        rc = inbox_mongo_find_one(ms, "conversations",
+                                  BCON_NEW("_id", BCON_OID(&conversation_oid),
+                                           "org_id", BCON_OID(&org)),
+                                  NULL, &doc, &found, err);
+    }
 
     if (rc == INBOX_OK && !found) {
         rc = inbox_error_set(err, INBOX_ERR_INTERNAL,
@@ -266,6 +276,37 @@ inbox_mongo_contact_opt_latest_write(inbox_mongo_store_t *ms,
     *changed = rc == INBOX_OK && found;
 
     return rc;
+}
+
+
+/*
+ * An opt-out, however it came, is the response to what came before it,
+ * as a STOP's is (inbox_conversation_respond): no reply can go to the
+ * contact now.  doc is the conversation as it is then.
+ */
+static inbox_status_t
+inbox_mongo_conversation_respond(inbox_mongo_store_t *ms,
+    const bson_oid_t *org, const bson_oid_t *conversation, int64_t at,
+    bson_t *doc, int *found, inbox_error_t *err)
+{
+    bson_t  *unresponded, *responded, *command;
+
+    inbox_mongo_respond_exprs(at, &unresponded, &responded);
+
+    command = BCON_NEW("findAndModify", BCON_UTF8("conversations"),
+                       "query", "{",
+                           "_id", BCON_OID(conversation),
+                           "org_id", BCON_OID(org),
+                       "}",
+                       "update", "[", "{", "$set", "{",
+                           "unresponded_at", BCON_DOCUMENT(unresponded),
+                           "responded_at", BCON_DOCUMENT(responded),
+                       "}", "}", "]",
+                       "new", BCON_BOOL(true));
+    bson_destroy(unresponded);
+    bson_destroy(responded);
+
+    return inbox_mongo_run_find_and_modify(ms, command, doc, found, err);
 }
 
 

@@ -97,6 +97,7 @@ typedef enum {
     INBOX_SQL_MESSAGE_MEDIA,
 
     INBOX_SQL_CONVERSATION_ACT,
+    INBOX_SQL_CONVERSATION_RESPOND,
 
     INBOX_SQL_CONTACT_GET,
     INBOX_SQL_CONTACT_INSERT,
@@ -529,6 +530,11 @@ int inbox_sqlite_cursor_decode(const char *cursor, int64_t *at, int64_t *id);
  * no such conversation. */
 inbox_status_t inbox_sqlite_conversation_load(inbox_sqlite_conn_t *conn,
     int64_t org, int64_t id, inbox_conversation_t *conversation,
+    inbox_error_t *err);
+/* Writes the wait of a conversation loaded on conn as
+ * inbox_conversation_respond left it. */
+inbox_status_t inbox_sqlite_conversation_respond_write(
+    inbox_sqlite_conn_t *conn, const inbox_conversation_t *conversation,
     inbox_error_t *err);
 /* Reads a row of INBOX_SQLITE_CONVERSATION_SELECT; INBOX_ERR_INTERNAL when
  * out of memory (conversation is then safe to free). */

@@ -716,6 +716,27 @@ inbox_sqlite_conversation_write(inbox_sqlite_conn_t *conn, int64_t org,
 }
 
 
+inbox_status_t
+inbox_sqlite_conversation_respond_write(inbox_sqlite_conn_t *conn,
+    const inbox_conversation_t *c, inbox_error_t *err)
+{
+    sqlite3_stmt  *stmt;
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CONVERSATION_RESPOND,
+        "UPDATE conversations SET responded_at = nullif(?2, 0),"
+        " unresponded_at = nullif(?3, 0) WHERE id = ?1", err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, strtoll(c->id, NULL, 10));
+    sqlite3_bind_int64(stmt, 2, c->responded_at);
+    sqlite3_bind_int64(stmt, 3, c->unresponded_at);
+
+    return inbox_sqlite_update_read_row(conn, stmt, err);
+}
+
+
 void
 inbox_sqlite_search_matches(sqlite3_context *ctx, int argc,
     sqlite3_value **argv)

@@ -132,6 +132,18 @@ inbox_sqlite_contact_opt(inbox_store_t *store, const char *org_id,
         goto failed;
     }
 
+    /* an opt-out, however it came, is the response to what came before
+     * it, as a STOP's is: no reply can go to the contact now */
+    if (contact->opted_out
+        && inbox_conversation_respond(&conversation, contact->opted_out_at))
+    {
+        status = inbox_sqlite_conversation_respond_write(conn, &conversation,
+                                                         err);
+        if (status != INBOX_OK) {
+            goto failed;
+        }
+    }
+
     inbox_change_opt(&change, contact, &conversation);
 
     status = inbox_sqlite_events_commit(conn, org, &change, at, events, err);

@@ -11658,6 +11658,102 @@ TEST(a_keyword_awaits_no_response_and_an_opt_out_ends_the_wait)
 }
 
 
+/* Whether a frame of events shows the conversation's "unresponded" as
+ * want, and some frame shows it at all. */
+static int
+framed_unresponded(const inbox_event_list_t *events, int want)
+{
+    size_t  i, framed;
+
+    framed = 0;
+    for (i = 0; i < events->count; i++) {
+        if (strstr(events->items[i].json, "\"conversation\":{") != NULL) {
+            if (strstr(events->items[i].json,
+                       want ? "\"unresponded\":true"
+                            : "\"unresponded\":false") == NULL)
+            {
+                return 0;
+            }
+            framed++;
+        }
+    }
+
+    return framed > 0;
+}
+
+
+/*
+ * An opt-out made by hand or by the carrier's answer is the response to
+ * what came before it, as a STOP is: no reply can go to the contact, so
+ * the thread leaves Unresponded, and its frames say so; a message the
+ * contact sent before it, delivered late, is answered by it, and one
+ * after it waits again.
+ */
+TEST(an_opt_out_by_hand_or_by_the_carrier_ends_the_wait_as_a_stop_does)
+{
+    char                    contact[INBOX_ID_MAX], conv[INBOX_ID_MAX];
+    fixture_t               f;
+    inbox_event_list_t      events;
+    inbox_ingest_result_t   r;
+    inbox_contact_record_t  got;
+
+    FIXTURE(&f);
+    memset(&events, 0, sizeof(events));
+
+    /* by hand: Alice's question waits, the opt-out answers it */
+    CHECK_INT(receive(&f, "SM1", ALICE, "where is my order?", T0, &r, NULL),
+              INBOX_OK);
+    CHECK(contact_of(&f, ALICE, contact, conv));
+    CHECK_INT(awaits_response(&f, conv), 1);
+    CHECK_INT(inbox_store_contact_opt_out(f.store, f.org, contact,
+                                          INBOX_OPT_OUT_MANUAL, NULL,
+                                          T0 + 2 * MINUTE, 0, &got, &events,
+                                          NULL), INBOX_OK);
+    CHECK_INT(got.opted_out, 1);
+    inbox_contact_record_free(&got);
+    CHECK_INT(awaits_response(&f, conv), 0);
+    CHECK(framed_unresponded(&events, 0));
+    inbox_event_list_free(&events);
+    CHECK_INT(list_count(&f, INBOX_FILTER_UNRESPONDED, NULL), 0);
+
+    /* older than the opt-out, delivered late: answered by it */
+    CHECK_INT(receive(&f, "SM2", ALICE, "hello?", T0 + MINUTE, &r, NULL),
+              INBOX_OK);
+    CHECK_INT(awaits_response(&f, conv), 0);
+
+    /* after it: waits again, opted out or not */
+    CHECK_INT(receive(&f, "SM3", ALICE, "why no answer?", T0 + 3 * MINUTE,
+                      &r, NULL), INBOX_OK);
+    CHECK_INT(awaits_response(&f, conv), 1);
+
+    /* opting out again changes nothing: that message still waits */
+    CHECK_INT(inbox_store_contact_opt_out(f.store, f.org, contact,
+                                          INBOX_OPT_OUT_MANUAL, NULL,
+                                          T0 + 4 * MINUTE, 0, NULL, NULL,
+                                          NULL), INBOX_OK);
+    CHECK_INT(awaits_response(&f, conv), 1);
+
+    /* by the carrier's answer to a send: Bob's question is answered */
+    CHECK_INT(receive(&f, "SM4", BOB, "is it open today?", T0, &r, NULL),
+              INBOX_OK);
+    CHECK(contact_of(&f, BOB, contact, conv));
+    CHECK_INT(awaits_response(&f, conv), 1);
+    CHECK_INT(inbox_store_contact_opt_out(f.store, f.org, contact,
+                                          INBOX_OPT_OUT_CARRIER, NULL,
+                                          T0 + MINUTE, T0 + MINUTE, &got,
+                                          &events, NULL), INBOX_OK);
+    CHECK_INT(got.opted_out, 1);
+    CHECK_STR(got.opt_out_source, "carrier");
+    inbox_contact_record_free(&got);
+    CHECK_INT(awaits_response(&f, conv), 0);
+    CHECK(framed_unresponded(&events, 0));
+    inbox_event_list_free(&events);
+    CHECK_INT(list_count(&f, INBOX_FILTER_UNRESPONDED, NULL), 1);
+
+    fixture_close(&f);
+}
+
+
 /*
  * A campaign or poll is no response: a contact who wrote and had no
  * answer still waits after one is handed to the thread, though it is

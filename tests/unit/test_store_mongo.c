@@ -2918,13 +2918,19 @@ static const char  optout_contact[] =
            " \"created_at\": " DATE(EARLIER) ","
            " \"conversation_id\": " OID(CONV_ID) "}");
 
-static const char  optout_conversation[] =
-    CURSOR("{\"_id\": " OID(CONV_ID) ", \"org_id\": " OID(ORG_ID) ","
-           " \"contact\": {\"id\": " OID(CONTACT_ID) ", \"name\": \"Ann Lee\","
-           " \"phone\": \"+15551230001\", \"opted_out\": true},"
-           " \"last_message\": null, \"last_activity_at\": " DATE(NOW) ","
-           " \"unread_count\": {\"$numberLong\": \"0\"}, \"archived\": false,"
-           " \"starred\": false}");
+#define OPTOUT_CONVERSATION                                                   \
+    "{\"_id\": " OID(CONV_ID) ", \"org_id\": " OID(ORG_ID) ","                 \
+    " \"contact\": {\"id\": " OID(CONTACT_ID) ", \"name\": \"Ann Lee\","      \
+    " \"phone\": \"+15551230001\", \"opted_out\": true},"                       \
+    " \"last_message\": null, \"last_activity_at\": " DATE(NOW) ","            \
+    " \"unread_count\": {\"$numberLong\": \"0\"}, \"archived\": false,"         \
+    " \"starred\": false, \"unresponded_at\": null}"
+
+static const char  optout_conversation[] = CURSOR(OPTOUT_CONVERSATION);
+
+/* the same, as the opt-out's answer to the thread's wait returns it */
+static const char  optout_conversation_answered[] =
+    "{\"ok\": 1, \"value\": " OPTOUT_CONVERSATION "}";
 
 static const char  optout_cas_won[] =
     "{\"ok\": 1, \"value\": {\"_id\": " OID(CONTACT_ID) ","
@@ -2948,7 +2954,7 @@ TEST(contact_opt_out_sets_the_contact_its_thread_and_its_timeline)
 
     fake.replies[0] = optout_contact;
     fake.replies[1] = optout_cas_won;
-    fake.replies[4] = optout_conversation;
+    fake.replies[4] = optout_conversation_answered;
     fake.replies[5] = optout_org;
 
     CHECK_INT(inbox_store_contact_opt_out(store, ORG_ID, CONTACT_ID,
@@ -3065,7 +3071,7 @@ TEST(contact_opt_out_by_the_carrier_counts_after_the_last_opt_in)
     fake_reset(&fake);
     fake.replies[0] = opted_in;
     fake.replies[1] = optout_cas_won;
-    fake.replies[4] = optout_conversation;
+    fake.replies[4] = optout_conversation_answered;
     fake.replies[5] = optout_org;
     CHECK_INT(inbox_store_contact_opt_out(store, ORG_ID, CONTACT_ID,
                                           INBOX_OPT_OUT_CARRIER, NULL,

@@ -345,7 +345,8 @@ int inbox_conversation_newer(const inbox_conversation_t *c, int64_t at);
  * question went unanswered still waits after the next campaign, though
  * that campaign is the thread's last message.  Kept as unresponded_at
  * and responded_at by inbox_conversation_receive,
- * inbox_conversation_reply and inbox_conversation_bulk (reply.h), which
+ * inbox_conversation_respond, inbox_conversation_reply and
+ * inbox_conversation_bulk (reply.h), which
  * each backend's writes follow; shown as the conversation's
  * "unresponded".
  */
@@ -368,6 +369,14 @@ void inbox_conversation_last_preview(inbox_conversation_t *c,
 void inbox_conversation_receive(inbox_conversation_t *c,
     const char *message_id, int64_t at, const inbox_preview_t *preview,
     inbox_wait_t wait);
+
+/*
+ * A response to c at at (a person's reply, a keyword's answer, an
+ * opt-out however it came): what came before it waits no longer, a
+ * message newer than it still waits, and a carrier's late retry of an
+ * older one will not wait.  Returns 1 when c changed.
+ */
+int inbox_conversation_respond(inbox_conversation_t *c, int64_t at);
 
 /*
  * A person's action on c, changing its flags in place.  Returns 1 when c

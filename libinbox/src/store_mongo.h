@@ -197,7 +197,7 @@ void inbox_mongo_new_id(inbox_mongo_store_t *ms, bson_oid_t *oid);
 void inbox_mongo_new_epoch(inbox_mongo_store_t *ms,
     char epoch[INBOX_EPOCH_MAX]);
 int64_t inbox_mongo_now(inbox_mongo_store_t *ms);
-/* 0 when hex is a valid ObjectId. */
+/* 0 when hex is an ObjectId as ids are written: 24 lower-case hex digits. */
 int inbox_mongo_parse_id(const char *hex, bson_oid_t *oid);
 void inbox_mongo_id_hex(const bson_oid_t *oid, char out[INBOX_ID_MAX]);
 

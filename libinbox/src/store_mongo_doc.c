@@ -46,8 +46,21 @@ inbox_mongo_now(inbox_mongo_store_t *ms)
 int
 inbox_mongo_parse_id(const char *hex, bson_oid_t *oid)
 {
-    if (hex == NULL || strlen(hex) != 24 || !bson_oid_is_valid(hex, 24)) {
+    size_t  i;
+
+    if (hex == NULL || strlen(hex) != 24) {
         return -1;
+    }
+
+    /* in lower case only, as ids are written: one spelling per id, so
+     * that comparing two as strings (the caller's own?) is comparing
+     * the ids (bson_oid_is_valid takes capitals too) */
+    for (i = 0; i < 24; i++) {
+        if (!((hex[i] >= '0' && hex[i] <= '9')
+              || (hex[i] >= 'a' && hex[i] <= 'f')))
+        {
+            return -1;
+        }
     }
 
     bson_oid_init_from_string(oid, hex);

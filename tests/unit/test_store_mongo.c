@@ -4078,6 +4078,18 @@ TEST(account_get_reads_the_org_and_its_own_user)
     CHECK_INT(fake.commands, 1);
     inbox_account_free(&account);
 
+    /* an id is spelt one way, as stored: the same in capitals names no
+     * one (a route comparing it with the caller's own would take it for
+     * another's) */
+    fake_reset(&fake);
+    fake.replies[0] = CURSOR("{\"_id\": " OID(ORG_ID) ", \"name\": "
+                             "\"Acme\"}");
+    CHECK_INT(inbox_store_account_get(store, ORG_ID,
+                                      "64F1A0000000000000000E01", &account,
+                                      &err), INBOX_ERR_NOT_FOUND);
+    CHECK(!log_has(&fake, "\"users\""));
+    inbox_account_free(&account);
+
     fake_close(&fake, store);
 }
 

@@ -19,6 +19,7 @@
 #include <inbox/inbound.h>
 #include <inbox/phone.h>
 #include <inbox/render.h>
+#include <inbox/request.h>
 #include <inbox/telnyx.h>
 #include "carrier_util.h"
 
@@ -182,6 +183,7 @@ inbox_telnyx_event_parse(const char *body, size_t len,
     yajl_val            data, payload;
     const char         *type;
     inbox_status_t      rc;
+    inbox_request_t     json;
     static const char  *data_path[] = { "data", NULL };
     static const char  *type_path[] = { "event_type", NULL };
     static const char  *payload_path[] = { "payload", NULL };
@@ -189,12 +191,15 @@ inbox_telnyx_event_parse(const char *body, size_t len,
     memset(ev, 0, sizeof(*ev));
     ev->inbound.body = "";
 
-    ev->root = inbox_carrier_json(body, len);
-    if (ev->root == NULL) {
-        return inbox_error_set(err, INBOX_ERR_INVALID,
-                               "The webhook is not JSON of at most %d "
-                               "bytes.", INBOX_CARRIER_ANSWER_MAX);
+    /* bounded where it was read (inbox_max_body), not by the carrier
+     * answers' limit: a long MMS event is no bad one.  The reader's
+     * reason says what is wrong with it. */
+    rc = inbox_request_read(body, len, &json, err);
+    if (rc != INBOX_OK) {
+        return rc;
     }
+
+    ev->root = json.root;
 
     data = inbox_carrier_get(ev->root, data_path);
     type = inbox_carrier_string(inbox_carrier_get(data, type_path));

@@ -71,9 +71,9 @@ inbox_status_t inbox_telnyx_webhook_verify(const inbox_number_t *number,
     size_t len, int64_t now, inbox_error_t *err);
 
 /*
- * Reads a webhook body (len bytes, at most INBOX_CARRIER_ANSWER_MAX) into
- * ev.  INBOX_ERR_INVALID, naming the field (as "data.payload.text"),
- * unless it is JSON with data.event_type, and:
+ * Reads a webhook body (len bytes, bounded by whoever read it) into ev.
+ * INBOX_ERR_INVALID, with the JSON reader's reason or naming the field
+ * (as "data.payload.text"), unless it is JSON with data.event_type, and:
  *
  * - message.received: payload.id (letters, digits, '-', '_'; at most 64),
  *   from.phone_number, to[0].phone_number (phone numbers, normalized with

@@ -92,7 +92,7 @@ struct ngx_http_inbox_item_s {
     inbox_status_t                   status;
     int                              duplicate;
     inbox_error_t                    error;
-    char                             note[160];   /* for the log, or "" */
+    char                             note[320];   /* for the log, or "" */
 
     /*
      * A refusal of a webhook for a number an organization has (its

@@ -191,7 +191,9 @@ ngx_http_inbox_webhook_log(ngx_http_request_t *r,
         return;
     }
 
-    if (item->url) {
+    /* a forgery's line names what the signature was checked against;
+     * a signed webhook refused for its form has no use for it */
+    if (item->url && item->error.code == INBOX_ERR_FORBIDDEN) {
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "inbox: %s; the signature was checked against the "
                       "URL \"%s\"; %s (said once a minute at most per "

@@ -44,6 +44,8 @@ static inbox_status_t ngx_http_inbox_twilio_credentials(inbox_store_t *store,
     const char *e164, inbox_number_t *number, int *found, inbox_error_t *err);
 static void ngx_http_inbox_twilio_refused(ngx_http_inbox_item_t *item,
     const char *what, const char *e164, int found);
+static void ngx_http_inbox_twilio_invalid(ngx_http_inbox_item_t *item,
+    const char *what, const char *e164);
 static void ngx_http_inbox_twilio_answer(ngx_http_request_t *r);
 static void ngx_http_inbox_twilio_cleanup(void *data);
 
@@ -227,6 +229,9 @@ ngx_http_inbox_twilio_check(ngx_http_inbox_item_t *item,
 
     if (rc == INBOX_ERR_FORBIDDEN) {
         ngx_http_inbox_twilio_refused(item, "webhook to", e164, found);
+
+    } else if (rc == INBOX_ERR_INVALID) {
+        ngx_http_inbox_twilio_invalid(item, "webhook to", e164);
     }
 
     return rc;
@@ -263,6 +268,9 @@ ngx_http_inbox_twilio_status_check(ngx_http_inbox_item_t *item,
     if (rc == INBOX_ERR_FORBIDDEN) {
         ngx_http_inbox_twilio_refused(item, "status callback from", e164,
                                       found);
+
+    } else if (rc == INBOX_ERR_INVALID) {
+        ngx_http_inbox_twilio_invalid(item, "status callback from", e164);
     }
 
     if (rc == INBOX_OK) {
@@ -426,6 +434,34 @@ ngx_http_inbox_twilio_refused(ngx_http_inbox_item_t *item, const char *what,
         item->advice = "check the number's account SID (inboxctl number "
                        "set); Twilio does not send a refused webhook again";
     }
+}
+
+
+/*
+ * A webhook signed for one of our numbers (the signature is checked
+ * first) whose form was refused: Twilio does not send it again, so the
+ * message is lost, which the operator must hear of as of a forgery.
+ */
+
+static void
+ngx_http_inbox_twilio_invalid(ngx_http_inbox_item_t *item, const char *what,
+    const char *e164)
+{
+    u_char  *end;
+
+    ngx_cpystrn((u_char *) item->refused, (u_char *) e164, INBOX_PHONE_MAX);
+
+    /* cut to the room there is: the reason comes first */
+    end = ngx_snprintf((u_char *) item->note, sizeof(item->note) - 1,
+                       "Twilio %s %s, signed, refused: %s%s%s", what, e164,
+                       item->error.message,
+                       item->error.field[0] ? " field: " : "",
+                       item->error.field);
+    *end = '\0';
+
+    item->advice = "Twilio does not send a refused webhook again, so what "
+                   "it carried is lost; please report the form's shape "
+                   "to the inbox's maintainers";
 }
 
 

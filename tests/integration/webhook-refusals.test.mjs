@@ -19,7 +19,8 @@ import { assertError, inboundForm, postInbound, postWebhook, signTwilio }
 
 const PUBLIC_URL = 'https://inbox.example.test';
 
-const ctx = useCluster({ orgs: [{ name: 'Proxied Org' }],
+const ctx = useCluster({ orgs: [{ name: 'Proxied Org' },
+                                { name: 'Other Org' }],
                          publicUrl: PUBLIC_URL, workerProcesses: 1,
                          errorLogLevel: 'notice' });
 
@@ -59,6 +60,37 @@ test('a webhook signed for another URL than inbox_public_url leaves one '
                                  pairs, org.authToken);
     assert.equal((await postWebhook(cluster, pairs, { signature })).status,
                  200);
+});
+
+test('a signed webhook refused for its form leaves one warn line saying '
+    + 'why, without the URL', async () => {
+    const cluster = await ctx.ready;
+    // a number the test above has not had refused this minute
+    const org = cluster.orgs[1];
+    const post = async (body) => {
+        const pairs = inboundForm({ org, from: 'whatsapp:+15550001234',
+                                    body });
+        const signature = signTwilio(`${PUBLIC_URL}/webhooks/twilio/inbound`,
+                                     pairs, org.authToken);
+        return postWebhook(cluster, pairs, { signature });
+    };
+    const before = linesWith(cluster, 'signed, refused').length;
+
+    // Twilio does not send it again: the operator hears of it at warn
+    assertError(await post('lost'), 400, 'invalid_request');
+    let lines = linesWith(cluster, 'signed, refused');
+    assert.equal(lines.length, before + 1, cluster.errorLog());
+    const line = lines[lines.length - 1];
+    assert.match(line, /\[warn\]/);
+    assert.ok(line.includes(`webhook to ${org.number}`), line);
+    assert.match(line, /field: From/);
+    assert.match(line, /does not send a refused webhook again/);
+    assert.doesNotMatch(line, /checked against the URL/);
+
+    // once a minute per number, as any refusal
+    assertError(await post('lost again'), 400, 'invalid_request');
+    lines = linesWith(cluster, 'signed, refused');
+    assert.equal(lines.length, before + 1, lines.join('\n'));
 });
 
 test('a webhook for a number no organization has leaves no line at '

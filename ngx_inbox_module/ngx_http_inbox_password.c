@@ -57,7 +57,8 @@ static void ngx_http_inbox_password_op(ngx_http_inbox_api_t *api,
     inbox_store_t *store, ngx_http_inbox_job_t *job);
 static inbox_status_t ngx_http_inbox_password_verify(inbox_store_t *store,
     const inbox_principal_t *who, ngx_http_inbox_password_args_t *args,
-    char email[INBOX_EMAIL_MAX], inbox_error_t *err);
+    char email[INBOX_EMAIL_MAX], char current[INBOX_PASSWORD_HASH_MAX],
+    inbox_error_t *err);
 static ngx_int_t ngx_http_inbox_password_done(ngx_http_request_t *r,
     ngx_http_inbox_job_t *job);
 static void ngx_http_inbox_password_cleanup(void *data);
@@ -152,6 +153,7 @@ ngx_http_inbox_password_op(ngx_http_inbox_api_t *api, inbox_store_t *store,
 
     char                 email[INBOX_EMAIL_MAX];
     char                 hash[INBOX_PASSWORD_HASH_MAX], id[INBOX_ID_MAX];
+    char                 current[INBOX_PASSWORD_HASH_MAX];
     char                 session_hash[INBOX_SESSION_HASH_MAX];
     inbox_status_t       rc;
     inbox_event_list_t   events;
@@ -164,7 +166,7 @@ ngx_http_inbox_password_op(ngx_http_inbox_api_t *api, inbox_store_t *store,
     }
 
     rc = ngx_http_inbox_password_verify(store, &api->principal, args, email,
-                                        &job->error);
+                                        current, &job->error);
     sodium_memzero(args->current, args->current_len);
 
     if (rc == INBOX_OK) {
@@ -180,11 +182,14 @@ ngx_http_inbox_password_op(ngx_http_inbox_api_t *api, inbox_store_t *store,
 
     ngx_memzero(&events, sizeof(inbox_event_list_t));
 
+    /* over the hash verified only: a colleague's reset meanwhile stands */
     rc = inbox_store_user_password_set(store, api->principal.org_id, email,
-                                       hash, id, &events, &job->error);
-    sodium_memzero(hash, sizeof(hash));
+                                       current, hash, id, &events,
+                                       &job->error);
+    sodium_memzero(current, sizeof(current));
 
     if (rc != INBOX_OK) {
+        sodium_memzero(hash, sizeof(hash));
         return;
     }
 
@@ -202,33 +207,41 @@ ngx_http_inbox_password_op(ngx_http_inbox_api_t *api, inbox_store_t *store,
                             "Your password was changed, but the server "
                             "had no randomness for a new session: sign "
                             "in again.");
+            sodium_memzero(hash, sizeof(hash));
             return;
         }
 
         inbox_session_hash(args->session, ngx_strlen(args->session),
                            session_hash);
 
-        if (inbox_store_session_create(store, api->principal.org_id,
-                                       api->principal.user_id, session_hash,
-                                       &job->error)
+        /* as a sign-in with the new password: none if it is no longer
+         * theirs or they left the team since */
+        if (inbox_store_session_sign_in(store, api->principal.org_id,
+                                        api->principal.user_id, hash,
+                                        session_hash, &job->error)
             != INBOX_OK)
         {
+            sodium_memzero(hash, sizeof(hash));
             sodium_memzero(args->session, sizeof(args->session));
             return;
         }
     }
 
+    sodium_memzero(hash, sizeof(hash));
+
     ngx_http_inbox_job_no_content(job);
 }
 
 
-/* The user's email when the current password is theirs; a wrong one is
- * 400 naming current_password. */
+/* The user's email, and the hash the current password was verified
+ * against, when it is theirs; a wrong one is 400 naming
+ * current_password. */
 
 static inbox_status_t
 ngx_http_inbox_password_verify(inbox_store_t *store,
     const inbox_principal_t *who, ngx_http_inbox_password_args_t *args,
-    char email[INBOX_EMAIL_MAX], inbox_error_t *err)
+    char email[INBOX_EMAIL_MAX], char current[INBOX_PASSWORD_HASH_MAX],
+    inbox_error_t *err)
 {
     int              good;
     char            *hash;
@@ -256,6 +269,8 @@ ngx_http_inbox_password_verify(inbox_store_t *store,
     }
 
     good = inbox_password_verify(hash, args->current, args->current_len);
+    ngx_cpystrn((u_char *) current, (u_char *) (hash ? hash : ""),
+                INBOX_PASSWORD_HASH_MAX);
     free(hash);
 
     if (!good) {

@@ -549,8 +549,8 @@ ngx_http_inbox_user_password_op(ngx_http_inbox_api_t *api,
 
     if (rc == INBOX_OK) {
         rc = inbox_store_user_password_set(store, api->principal.org_id,
-                                           account.user.email, hash, id,
-                                           &events, &job->error);
+                                           account.user.email, NULL, hash,
+                                           id, &events, &job->error);
     }
 
     sodium_memzero(hash, sizeof(hash));

@@ -1051,8 +1051,8 @@ ctl_set_password(inbox_store_t *store, const char *org_id, const char *email,
     rc = inbox_password_hash(password, strlen(password), hash, err);
 
     if (rc == INBOX_OK) {
-        rc = inbox_store_user_password_set(store, org_id, email, hash, id,
-                                           NULL, err);
+        rc = inbox_store_user_password_set(store, org_id, email, NULL,
+                                           hash, id, NULL, err);
     }
 
     sodium_memzero(hash, sizeof(hash));

@@ -1127,8 +1127,8 @@ inbox_store_user_password_rehash(inbox_store_t *store, const char *org_id,
 
 inbox_status_t
 inbox_store_user_password_set(inbox_store_t *store, const char *org_id,
-    const char *email, const char *password_hash, char id[INBOX_ID_MAX],
-    inbox_event_list_t *events, inbox_error_t *err)
+    const char *email, const char *old_hash, const char *password_hash,
+    char id[INBOX_ID_MAX], inbox_event_list_t *events, inbox_error_t *err)
 {
     char  normalized[INBOX_EMAIL_MAX], unused[INBOX_ID_MAX];
 
@@ -1144,8 +1144,8 @@ inbox_store_user_password_set(inbox_store_t *store, const char *org_id,
     }
 
     return store->ops->user_password_set(store, org_id, normalized,
-                                         password_hash, id ? id : unused,
-                                         events, err);
+                                         old_hash, password_hash,
+                                         id ? id : unused, events, err);
 }
 
 

@@ -289,9 +289,10 @@ typedef struct {
       (store, org_id, list, err))                                             \
     X(RULED, user_password_set,                                               \
       (inbox_store_t *store, const char *org_id, const char *email,           \
-       const char *password_hash, char id[INBOX_ID_MAX],                      \
-       inbox_event_list_t *events, inbox_error_t *err),                       \
-      (store, org_id, email, password_hash, id, events, err))                 \
+       const char *old_hash, const char *password_hash,                       \
+       char id[INBOX_ID_MAX], inbox_event_list_t *events,                     \
+       inbox_error_t *err),                                                   \
+      (store, org_id, email, old_hash, password_hash, id, events, err))       \
     X(RULED, user_password_rehash,                                            \
       (inbox_store_t *store, const char *org_id, const char *user_id,         \
        const char *old_hash, const char *new_hash, int *replaced,             \

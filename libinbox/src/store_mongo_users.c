@@ -390,11 +390,11 @@ inbox_mongo_users_list(inbox_store_t *store, const char *org_id,
  */
 inbox_status_t
 inbox_mongo_user_password_set(inbox_store_t *store, const char *org_id,
-    const char *email, const char *password_hash, char id[INBOX_ID_MAX],
-    inbox_event_list_t *events, inbox_error_t *err)
+    const char *email, const char *old_hash, const char *password_hash,
+    char id[INBOX_ID_MAX], inbox_event_list_t *events, inbox_error_t *err)
 {
     int                   found;
-    bson_t                value;
+    bson_t                query, value, doc;
     bson_oid_t            org, user;
     bson_iter_t           iter;
     inbox_status_t        rc;
@@ -409,13 +409,18 @@ inbox_mongo_user_password_set(inbox_store_t *store, const char *org_id,
         return inbox_error_org_unknown(err, org_id);
     }
 
+    /* one's own change: only over the hash its password was verified
+     * against (compare and set) */
+    bson_init(&query);
+    BCON_APPEND(&query, "org_id", BCON_OID(&org), "email", BCON_UTF8(email),
+                INBOX_MONGO_USER_ACTIVE);
+    if (old_hash != NULL) {
+        BSON_APPEND_UTF8(&query, "password_hash", old_hash);
+    }
+
     rc = inbox_mongo_run_find_and_modify(ms,
         BCON_NEW("findAndModify", BCON_UTF8("users"),
-                 "query", "{",
-                     "org_id", BCON_OID(&org),
-                     "email", BCON_UTF8(email),
-                     INBOX_MONGO_USER_ACTIVE,
-                 "}",
+                 "query", BCON_DOCUMENT(&query),
                  "update", "{",
                      "$set", "{",
                          "password_hash", BCON_UTF8(password_hash),
@@ -424,6 +429,7 @@ inbox_mongo_user_password_set(inbox_store_t *store, const char *org_id,
                  "fields", "{", "_id", BCON_INT32(1), "}",
                  "new", BCON_BOOL(true)),
         &value, &found, err);
+    bson_destroy(&query);
 
     found = found && bson_iter_init_find(&iter, &value, "_id")
             && BSON_ITER_HOLDS_OID(&iter);
@@ -436,6 +442,26 @@ inbox_mongo_user_password_set(inbox_store_t *store, const char *org_id,
 
     if (rc != INBOX_OK) {
         return rc;
+    }
+
+    if (!found && old_hash != NULL) {
+        /* set by someone else meanwhile, or gone */
+        rc = inbox_mongo_find_one(ms, "users",
+                                  BCON_NEW("org_id", BCON_OID(&org),
+                                           "email", BCON_UTF8(email),
+                                           INBOX_MONGO_USER_ACTIVE),
+                                  BCON_NEW("_id", BCON_INT32(1)), &doc,
+                                  &found, err);
+        bson_destroy(&doc);
+
+        if (rc != INBOX_OK) {
+            return rc;
+        }
+
+        if (found) {
+            return inbox_error_set(err, INBOX_ERR_CONFLICT, "%s",
+                                   INBOX_PASSWORD_CHANGED_MEANWHILE);
+        }
     }
 
     if (!found) {

@@ -404,10 +404,46 @@ inbox_sqlite_users_list(inbox_store_t *store, const char *org_id,
 }
 
 
+/* A change of one's own password that found its hash no longer the one
+ * verified: INBOX_ERR_CONFLICT while the user is on the team (someone set
+ * it meanwhile), INBOX_OK when not (to be told not found). */
+static inbox_status_t
+inbox_sqlite_password_changed(inbox_sqlite_conn_t *conn, int64_t org,
+    const char *email, inbox_error_t *err)
+{
+    int            rc;
+    sqlite3_stmt  *stmt;
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_USER_ON_TEAM,
+        "SELECT 1 FROM users WHERE org_id = ?1 AND email = ?2"
+        " AND removed_at IS NULL", err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, org);
+    inbox_sqlite_bind_text(stmt, 2, email);
+
+    rc = sqlite3_step(stmt);
+    inbox_sqlite_done(stmt);
+
+    if (rc == SQLITE_ROW) {
+        return inbox_error_set(err, INBOX_ERR_CONFLICT, "%s",
+                               INBOX_PASSWORD_CHANGED_MEANWHILE);
+    }
+
+    if (rc != SQLITE_DONE) {
+        return inbox_sqlite_fail(conn, rc, err);
+    }
+
+    return INBOX_OK;
+}
+
+
 inbox_status_t
 inbox_sqlite_user_password_set(inbox_store_t *store, const char *org_id,
-    const char *email, const char *password_hash, char id[INBOX_ID_MAX],
-    inbox_event_list_t *events, inbox_error_t *err)
+    const char *email, const char *old_hash, const char *password_hash,
+    char id[INBOX_ID_MAX], inbox_event_list_t *events, inbox_error_t *err)
 {
     int                   rc;
     int64_t               org, user;
@@ -432,7 +468,8 @@ inbox_sqlite_user_password_set(inbox_store_t *store, const char *org_id,
 
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_USER_PASSWORD_SET,
         "UPDATE users SET password_hash = ?3 WHERE org_id = ?1"
-        " AND email = ?2 AND removed_at IS NULL RETURNING id", err);
+        " AND email = ?2 AND removed_at IS NULL"
+        " AND (?4 IS NULL OR password_hash = ?4) RETURNING id", err);
     if (stmt == NULL) {
         goto failed;
     }
@@ -440,6 +477,9 @@ inbox_sqlite_user_password_set(inbox_store_t *store, const char *org_id,
     sqlite3_bind_int64(stmt, 1, org);
     inbox_sqlite_bind_text(stmt, 2, email);
     inbox_sqlite_bind_text(stmt, 3, password_hash);
+    if (old_hash != NULL) {
+        inbox_sqlite_bind_text(stmt, 4, old_hash);
+    }
 
     user = 0;
     rc = sqlite3_step(stmt);
@@ -457,6 +497,13 @@ inbox_sqlite_user_password_set(inbox_store_t *store, const char *org_id,
     }
 
     if (user == 0) {
+        if (old_hash != NULL) {
+            status = inbox_sqlite_password_changed(conn, org, email, err);
+            if (status != INBOX_OK) {
+                goto failed;
+            }
+        }
+
         if (inbox_sqlite_org_known(conn, org, org_id, err) == INBOX_OK) {
             inbox_error_set_field(err, INBOX_ERR_NOT_FOUND, "email",
                                   "Organization %.32s has no user %.200s.",

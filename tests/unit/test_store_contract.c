@@ -4883,8 +4883,8 @@ TEST(a_sign_in_needs_the_password_it_checked_and_the_user_on_the_team)
 
     /* the password changed while HASH_A was being checked */
     CHECK_INT(inbox_store_user_password_set(f.store, f.org,
-                                            "pat@example.com", HASH_B, NULL,
-                                            NULL, &err), INBOX_OK);
+                                            "pat@example.com", NULL, HASH_B,
+                                            NULL, NULL, &err), INBOX_OK);
     CHECK_INT(inbox_store_session_sign_in(f.store, f.org, pat, HASH_A,
                                           "pat-2", &err),
               INBOX_ERR_UNAUTHENTICATED);
@@ -4892,6 +4892,35 @@ TEST(a_sign_in_needs_the_password_it_checked_and_the_user_on_the_team)
               INBOX_ERR_UNAUTHENTICATED);
     CHECK_INT(inbox_store_session_sign_in(f.store, f.org, pat, HASH_B,
                                           "pat-3", &err), INBOX_OK);
+
+    /* Pat's own change, verified against HASH_A before that reset: it
+     * does not undo it, and ends no session */
+    CHECK_INT(inbox_store_user_password_set(f.store, f.org,
+                                            "pat@example.com", HASH_A,
+                                            HASH_C, NULL, NULL, &err),
+              INBOX_ERR_CONFLICT);
+    CHECK(strstr(err.message, "sign in with the new password") != NULL);
+    CHECK_INT(inbox_store_session_find(f.store, "pat-3", &who, &err),
+              INBOX_OK);
+    CHECK_INT(inbox_store_session_sign_in(f.store, f.org, pat, HASH_C,
+                                          "pat-4", &err),
+              INBOX_ERR_UNAUTHENTICATED);
+
+    /* verified against the hash it has: made, as any change */
+    CHECK_INT(inbox_store_user_password_set(f.store, f.org,
+                                            "pat@example.com", HASH_B,
+                                            HASH_C, NULL, NULL, &err),
+              INBOX_OK);
+    CHECK_INT(inbox_store_session_find(f.store, "pat-3", &who, &err),
+              INBOX_ERR_UNAUTHENTICATED);
+    CHECK_INT(inbox_store_session_sign_in(f.store, f.org, pat, HASH_C,
+                                          "pat-5", &err), INBOX_OK);
+
+    /* and of a user gone, not found, as a reset's */
+    CHECK_INT(inbox_store_user_password_set(f.store, f.org,
+                                            "nobody@example.com", HASH_C,
+                                            HASH_A, NULL, NULL, &err),
+              INBOX_ERR_NOT_FOUND);
 
     /* a member removed: no new session, and any it had finds nobody */
     CHECK_INT(inbox_store_user_add(f.store, f.org, "lee@example.com",
@@ -5073,7 +5102,7 @@ TEST(a_new_password_ends_the_users_sessions_only)
               INBOX_OK);
 
     CHECK_INT(inbox_store_user_password_set(f.store, f.org,
-                                            "PAT@example.com", HASH_B, id,
+                                            "PAT@example.com", NULL, HASH_B, id,
                                             NULL, &err), INBOX_OK);
     CHECK_STR(id, pat);
     CHECK_INT(inbox_store_user_find_by_email(f.store, "pat@example.com",
@@ -5090,13 +5119,13 @@ TEST(a_new_password_ends_the_users_sessions_only)
 
     /* only the organization's own users */
     CHECK_INT(inbox_store_user_password_set(f.store, f.org, "sam@other.test",
-                                            HASH_A, id, NULL, &err),
+                                            NULL, HASH_A, id, NULL, &err),
               INBOX_ERR_NOT_FOUND);
     CHECK_STR(err.field, "email");
     CHECK_INT(inbox_store_session_find(f.store, "sam-1", &who, &err),
               INBOX_OK);
     CHECK_INT(inbox_store_user_password_set(f.store, f.backend->missing_id,
-                                            "pat@example.com", HASH_A, id,
+                                            "pat@example.com", NULL, HASH_A, id,
                                             NULL, &err), INBOX_ERR_NOT_FOUND);
     CHECK(strstr(err.message, "organization") != NULL);
 
@@ -5252,7 +5281,7 @@ TEST(a_removed_user_is_signed_out_everywhere_and_may_come_back)
                                         INBOX_ROLE_BILLING, NULL, NULL, &err),
               INBOX_ERR_NOT_FOUND);
     CHECK_INT(inbox_store_user_password_set(f.store, f.org,
-                                            "lee@example.com", HASH_A, id,
+                                            "lee@example.com", NULL, HASH_A, id,
                                             NULL, &err), INBOX_ERR_NOT_FOUND);
     CHECK_INT(token_add(&f, "lee@example.com", "lee-token-2", NULL, 0, NULL),
               INBOX_ERR_NOT_FOUND);
@@ -15227,7 +15256,7 @@ TEST(team_changes_are_events_that_name_the_user_and_resume)
                                         INBOX_ROLE_BILLING, NULL, &live,
                                         &err), INBOX_OK);
     CHECK_INT(inbox_store_user_password_set(f.store, f.org,
-                                            "lee@example.com", HASH_A, id,
+                                            "lee@example.com", NULL, HASH_A, id,
                                             &live, &err), INBOX_OK);
     CHECK_INT(inbox_store_user_remove(f.store, f.org, lee, &live, &err),
               INBOX_OK);

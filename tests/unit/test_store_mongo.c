@@ -2920,11 +2920,12 @@ static const char  optout_contact[] =
 
 #define OPTOUT_CONVERSATION                                                   \
     "{\"_id\": " OID(CONV_ID) ", \"org_id\": " OID(ORG_ID) ","                 \
-    " \"contact\": {\"id\": " OID(CONTACT_ID) ", \"name\": \"Ann Lee\","      \
-    " \"phone\": \"+15551230001\", \"opted_out\": true},"                       \
-    " \"last_message\": null, \"last_activity_at\": " DATE(NOW) ","            \
-    " \"unread_count\": {\"$numberLong\": \"0\"}, \"archived\": false,"         \
-    " \"starred\": false, \"unresponded_at\": null}"
+    " \"contact\": {\"id\": " OID(CONTACT_ID) ","                              \
+    " \"name\": \"Ann Lee\", \"phone\": \"+15551230001\","                     \
+    " \"opted_out\": true}, \"last_message\": null,"                           \
+    " \"last_activity_at\": " DATE(NOW) ","                                    \
+    " \"unread_count\": {\"$numberLong\": \"0\"},"                             \
+    " \"archived\": false, \"starred\": false, \"unresponded_at\": null}"
 
 static const char  optout_conversation[] = CURSOR(OPTOUT_CONVERSATION);
 
@@ -4178,7 +4179,7 @@ TEST(user_password_set_ends_the_users_sessions)
     fake.replies[1] = "{\"ok\": 1, \"n\": 2}";
     fake.replies[2] = SEQ_RESERVED;
     CHECK_INT(inbox_store_user_password_set(store, ORG_ID, "PAT@example.com",
-                                            "$argon2id$v=19$new", id,
+                                            NULL, "$argon2id$v=19$new", id,
                                             &events, &err),
               INBOX_OK);
     golden_check(&fake, "user_password_set");
@@ -4193,7 +4194,7 @@ TEST(user_password_set_ends_the_users_sessions)
     fake_reset(&fake);
     fake.replies[1] = CURSOR("{\"_id\": " OID(ORG_ID) "}");
     CHECK_INT(inbox_store_user_password_set(store, ORG_ID, "sam@other.test",
-                                            "$argon2id$v=19$new", id,
+                                            NULL, "$argon2id$v=19$new", id,
                                             NULL, &err),
               INBOX_ERR_NOT_FOUND);
     CHECK_STR(err.field, "email");
@@ -4202,10 +4203,21 @@ TEST(user_password_set_ends_the_users_sessions)
     /* nor in one that does not */
     fake_reset(&fake);
     CHECK_INT(inbox_store_user_password_set(store, ORG_ID, "sam@other.test",
-                                            "$argon2id$v=19$new", id,
+                                            NULL, "$argon2id$v=19$new", id,
                                             NULL, &err),
               INBOX_ERR_NOT_FOUND);
     CHECK_STR(err.field, "");
+
+    /* one's own change, over the hash verified only: another set since
+     * (the user is still there), nothing deleted */
+    fake_reset(&fake);
+    fake.replies[1] = CURSOR("{\"_id\": " OID(USER_ID) "}");
+    CHECK_INT(inbox_store_user_password_set(store, ORG_ID, "pat@example.com",
+                                            "$argon2id$v=19$old",
+                                            "$argon2id$v=19$new", id, NULL,
+                                            &err), INBOX_ERR_CONFLICT);
+    golden_check(&fake, "user_password_change_conflict");
+    CHECK(!log_has(&fake, "\"delete\""));
 
     fake_close(&fake, store);
 }

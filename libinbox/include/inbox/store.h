@@ -464,11 +464,19 @@ inbox_status_t inbox_store_users_list(inbox_store_t *store,
 /* Gives the organization's user email a new password hash (see
  * password.h) and ends all of that user's sessions, in one transaction
  * with its user.signed_out event (which closes their WebSockets); id (may
- * be NULL) gets the user's id.  INBOX_ERR_NOT_FOUND when the
- * organization has no such user. */
+ * be NULL) gets the user's id.  A change of one's own password names the
+ * hash its current password was verified against (old_hash; NULL for a
+ * reset, which replaces whatever it is): INBOX_ERR_CONFLICT, nothing
+ * changed, when it is no longer the user's (a colleague's reset
+ * meanwhile is not undone).  INBOX_ERR_NOT_FOUND when the organization
+ * has no such user. */
+#define INBOX_PASSWORD_CHANGED_MEANWHILE                                     \
+    "Your password was changed elsewhere while this change was being "       \
+    "made, so this one was not made; sign in with the new password."
 inbox_status_t inbox_store_user_password_set(inbox_store_t *store,
-    const char *org_id, const char *email, const char *password_hash,
-    char id[INBOX_ID_MAX], inbox_event_list_t *events, inbox_error_t *err);
+    const char *org_id, const char *email, const char *old_hash,
+    const char *password_hash, char id[INBOX_ID_MAX],
+    inbox_event_list_t *events, inbox_error_t *err);
 /* The team (a billing contact's to manage; an organization always keeps
  * one).  User user_id takes role; *user (may be NULL) gets the user as
  * stored now.  INBOX_ERR_NOT_FOUND when the organization has no such

@@ -415,6 +415,10 @@ inbox_status_t inbox_mongo_find_in(inbox_mongo_store_t *ms,
  * there already. */
 void inbox_mongo_array_add(bson_t *array, uint32_t *n, const bson_oid_t *oid);
 
+/* Ends what user had of access: its sessions deleted, its API tokens
+ * revoked (store_mongo_team.c). */
+inbox_status_t inbox_mongo_user_access_end(inbox_mongo_store_t *ms,
+    const bson_oid_t *user, inbox_error_t *err);
 /* Appends the team's event of type (INBOX_EVENT_USER_*) about user and
  * pushes its frame to events (may be NULL) (store_mongo_team.c). */
 inbox_status_t inbox_mongo_team_event(inbox_mongo_store_t *ms,

@@ -165,6 +165,32 @@ inbox_mongo_user_remove(inbox_store_t *store, const char *org_id,
     }
 
     if (!found) {
+        /* removed already, perhaps by a removal that failed after the
+         * mark (no transaction): its retry ends what it left, its
+         * WebSockets first, and is told the user is not on the team */
+        rc = inbox_mongo_find_one(ms, "users",
+                                  BCON_NEW("_id", BCON_OID(&oid),
+                                           "org_id", BCON_OID(&org),
+                                           "removed_at", "{",
+                                               "$exists", BCON_BOOL(true),
+                                           "}"),
+                                  BCON_NEW("_id", BCON_INT32(1)), &value,
+                                  &found, err);
+        bson_destroy(&value);
+
+        if (rc == INBOX_OK && found) {
+            rc = inbox_mongo_team_event(ms, &org, INBOX_EVENT_USER_REMOVED,
+                                        &oid, events, err);
+        }
+
+        if (rc == INBOX_OK && found) {
+            rc = inbox_mongo_user_access_end(ms, &oid, err);
+        }
+
+        if (rc != INBOX_OK) {
+            return rc;
+        }
+
         return inbox_mongo_team_missing(ms, org_id, user_id, err);
     }
 
@@ -203,8 +229,18 @@ inbox_mongo_user_remove(inbox_store_t *store, const char *org_id,
         return rc;
     }
 
+    return inbox_mongo_user_access_end(ms, &oid, err);
+}
+
+
+inbox_status_t
+inbox_mongo_user_access_end(inbox_mongo_store_t *ms, const bson_oid_t *user,
+    inbox_error_t *err)
+{
+    inbox_status_t  rc;
+
     rc = inbox_mongo_delete(ms, "sessions",
-                            BCON_NEW("user_id", BCON_OID(&oid)), NULL, err);
+                            BCON_NEW("user_id", BCON_OID(user)), NULL, err);
     if (rc != INBOX_OK) {
         return rc;
     }
@@ -213,7 +249,7 @@ inbox_mongo_user_remove(inbox_store_t *store, const char *org_id,
         BCON_NEW("update", BCON_UTF8("tokens"),
                  "updates", "[", "{",
                      "q", "{",
-                         "user_id", BCON_OID(&oid),
+                         "user_id", BCON_OID(user),
                          "revoked_at", BCON_NULL,
                      "}",
                      "u", "{",

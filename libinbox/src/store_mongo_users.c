@@ -58,7 +58,9 @@ inbox_mongo_user_add_item(void *data, const bson_t *doc, inbox_error_t *err)
 
 
 /* A user removed from org (store_mongo_team.c) comes back with the new
- * role and password; anyone else holding the email is a conflict. */
+ * role and password, and nothing of what they had before: a session or
+ * token a removal that failed half-way left does not come back to life.
+ * Anyone else holding the email is a conflict. */
 static inbox_status_t
 inbox_mongo_user_return(inbox_mongo_store_t *ms, const bson_oid_t *org,
     const char *email, inbox_role_t role, const char *password_hash,
@@ -95,6 +97,10 @@ inbox_mongo_user_return(inbox_mongo_store_t *ms, const bson_oid_t *org,
     }
 
     bson_destroy(&value);
+
+    if (rc == INBOX_OK && found) {
+        rc = inbox_mongo_user_access_end(ms, oid, err);
+    }
 
     if (rc == INBOX_OK && !found) {
         rc = inbox_error_set_field(err, INBOX_ERR_CONFLICT, "email",

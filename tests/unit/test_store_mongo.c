@@ -897,18 +897,21 @@ TEST(user_add_and_taken_email)
                                    id, NULL, &err), INBOX_ERR_CONFLICT);
     CHECK_STR(err.field, "email");
 
-    /* a user removed from this organization comes back as they were */
+    /* a user removed from this organization comes back with the new
+     * role and password, and no session or token of before */
     fake_reset(&fake);
     fake.replies[0] = CURSOR("{\"_id\": " OID(ORG_ID) "}");
     fake.replies[1] = "{\"ok\": 1, \"n\": 0, \"writeErrors\": [{\"index\": 0,"
                       " \"code\": 11000, \"errmsg\": \"E11000 dup\"}]}";
     fake.replies[2] = "{\"ok\": 1, \"value\": {\"_id\": " OID(USER_ID) "}}";
-    fake.replies[3] = SEQ_RESERVED;
+    fake.replies[5] = SEQ_RESERVED;
     CHECK_INT(inbox_store_user_add(store, ORG_ID, "Pat@example.com",
                                    INBOX_ROLE_MEMBER, "$argon2id$v=19$y",
                                    id, NULL, &err), INBOX_OK);
     CHECK_STR(id, USER_ID);
     golden_check(&fake, "user_add_returning");
+    CHECK(log_has(&fake, "\"delete\" : \"sessions\""));
+    CHECK(log_has(&fake, "\"update\" : \"tokens\""));
 
     fake_close(&fake, store);
 }
@@ -4316,12 +4319,26 @@ TEST(user_remove_marks_the_user_then_ends_sessions_and_tokens)
     golden_check(&fake, "user_remove_last_billing");
     CHECK(!log_has(&fake, "\"delete\""));
 
-    /* removed already, or never there */
+    /* never there */
     fake_reset(&fake);
-    fake.replies[1] = CURSOR("{\"_id\": " OID(ORG_ID) "}");
+    fake.replies[2] = CURSOR("{\"_id\": " OID(ORG_ID) "}");
     CHECK_INT(inbox_store_user_remove(store, ORG_ID, USER_ID, NULL, &err),
               INBOX_ERR_NOT_FOUND);
     CHECK(!log_has(&fake, "\"delete\""));
+
+    /* removed already, perhaps by a removal that failed after its mark:
+     * what it left is ended (its WebSockets closed first), and the user
+     * is not on the team */
+    fake_reset(&fake);
+    fake.replies[1] = CURSOR("{\"_id\": " OID(USER_ID) "}");
+    fake.replies[2] = SEQ_RESERVED;
+    fake.replies[5] = CURSOR("{\"_id\": " OID(ORG_ID) "}");
+    CHECK_INT(inbox_store_user_remove(store, ORG_ID, USER_ID, &events, &err),
+              INBOX_ERR_NOT_FOUND);
+    golden_check(&fake, "user_remove_finished_by_its_retry");
+    CHECK_INT(events.count, 1);
+    CHECK_STR(events.items[0].type, "user.removed");
+    inbox_event_list_free(&events);
 
     fake_close(&fake, store);
 }

@@ -404,7 +404,10 @@ ngx_http_inbox_realtime_ticket_op(ngx_http_inbox_api_t *api,
 /*
  * In the event loop: a ticket was made for a good token or session; it
  * is sent only if its bucket has room (inbox_ticket_rate, see
- * ngx_http_inbox_limit.h).
+ * ngx_http_inbox_limit.h).  The bucket is the person's, whichever of
+ * their sessions and tokens asks (a token of the organization's own has
+ * its own): one member signing in fifty times gets no fifty buckets to
+ * fill ws-server's allowance of the organization's tickets with.
  */
 
 static ngx_int_t
@@ -418,8 +421,16 @@ ngx_http_inbox_realtime_ticket_done(ngx_http_request_t *r,
     ngx_uint_t                   retry_after;
     ngx_http_inbox_main_conf_t  *imcf;
 
-    if (job->body == NULL
-        || ngx_http_inbox_limit_hex_key(api->credential_hash, key) != NGX_OK)
+    if (job->body == NULL) {
+        return NGX_DECLINED;
+    }
+
+    if (api->principal.user_id[0] != '\0') {
+        ngx_http_inbox_limit_key("user", (u_char *) api->principal.user_id,
+                                 ngx_strlen(api->principal.user_id), key);
+
+    } else if (ngx_http_inbox_limit_hex_key(api->credential_hash, key)
+               != NGX_OK)
     {
         return NGX_DECLINED;
     }
@@ -439,7 +450,7 @@ ngx_http_inbox_realtime_ticket_done(ngx_http_request_t *r,
     job->body = NULL;
 
     return ngx_http_inbox_reply_rate_limited(r, retry_after,
-               "Too many realtime tickets were asked for with this API "
-               "token or session; try again after the Retry-After "
-               "seconds.");
+               "Too many realtime tickets were asked for by you (all your "
+               "sessions and API tokens) or this organization API token; "
+               "try again after the Retry-After seconds.");
 }

@@ -1,6 +1,6 @@
 // What one organization or one API token can take of the realtime
-// service, with small limits: tickets per token (inbox_ticket_rate, counted
-// across nginx workers) and tickets in use per organization in ws-server
+// service, with small limits: tickets per person or organization token
+// (inbox_ticket_rate, counted across nginx workers) and tickets in use per organization in ws-server
 // (--tickets-per-org).  Hitting a limit only ever stops the one who hit it.
 
 import assert from 'node:assert/strict';
@@ -14,6 +14,7 @@ import { inboxctl, sleep, sqlite3Path, startCluster, wsServerPath }
     from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
 import { connectWs, ticket, wsUpgrade, wsUrl } from '../lib/inbox.mjs';
+import { addUser, login, sessionApi } from '../lib/session.mjs';
 
 const ctx = useCluster({
     orgs: [{ name: 'Org A' }, { name: 'Org B' }],
@@ -104,6 +105,37 @@ test('a token past its ticket rate gets 429 with Retry-After; another '
     await sleep(Number(retryAfter) * 1000 + 100);
     const again = await askTicket(orgA.token);
     assert.equal(again.status, 200, `after Retry-After: ${again.text}`);
+});
+
+test('one person signed in many times has one ticket bucket, not one a '
+    + 'session; a colleague has their own', async () => {
+    const { cluster } = ctx;
+    const orgA = cluster.orgs[0];
+    await addUser(cluster, orgA, 'many@a.test', 'many-sessions-1');
+    await addUser(cluster, orgA, 'colleague@a.test', 'colleague-pw-1');
+    const sessions = [];
+    for (let i = 0; i < 4; i++) {
+        const signedIn = await login(cluster, 'many@a.test',
+                                     'many-sessions-1');
+        assert.equal(signedIn.status, 200, signedIn.text);
+        sessions.push(signedIn.cookie);
+    }
+    const ask = (cookie) => sessionApi(cluster, '/api/v1/realtime/ticket',
+                                       cookie, { method: 'POST' });
+
+    // 30r/m burst=2: three, whichever session asks
+    for (let i = 0; i < 3; i++) {
+        const res = await ask(sessions[i]);
+        assert.equal(res.status, 200, `ticket ${i}: ${res.text}`);
+    }
+    const limited = await ask(sessions[3]);
+    assert.equal(limited.status, 429, limited.text);
+    assert.match(limited.json.error.message, /all your sessions/);
+
+    const colleague = await login(cluster, 'colleague@a.test',
+                                  'colleague-pw-1');
+    assert.equal((await ask(colleague.cookie)).status, 200,
+                 'a colleague of the same organization');
 });
 
 test('a zone full of tokens that took a ticket lately refuses a new '

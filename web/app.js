@@ -2218,7 +2218,10 @@
             }
             return;
         }
-        if (typing(event.target)) {
+        /* the closed composer's notice has the focus only when it took
+         * it from a reply being typed (composer.js): the keys that follow
+         * are the rest of that reply, not shortcuts */
+        if (typing(event.target) || event.target === els.composerClosed) {
             return;
         }
         switch (event.key) {

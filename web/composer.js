@@ -62,6 +62,7 @@
         error: $('composer-error'),
         count: $('composer-count'),
         staleDialog: $('stale-dialog'),
+        closed: $('composer-closed'),
     };
 
     const state = {
@@ -155,6 +156,13 @@
     function render() {
         const d = current();
         const open = Boolean(state.conv) && !state.conv.contact.opted_out;
+        if (!open && state.conv && els.form.contains(document.activeElement)) {
+            /* the contact opted out while a reply was being typed: hidden
+             * with the focus, the form would drop it to the page, and the
+             * rest of the sentence would go to the inbox's keys (u, s, e,
+             * j, k); the notice says why the box went */
+            els.closed.focus();
+        }
         els.form.hidden = !open;
         if (!d) {
             return;

@@ -44,6 +44,7 @@ const editor = uniqueNumber();      // ... then its draft edited
 const waiter = uniqueNumber();      // a draft outlives a session
 const leaver = uniqueNumber();      // ... not a sign-out
 const holder = uniqueNumber();      // pressed while a send is out
+const typist = uniqueNumber();      // opted out by hand mid-reply
 const islander = '+18765550123';    // Jamaica: +1, but no MMS reaches it
 // the other organizations' contacts
 const broke = uniqueNumber();
@@ -119,7 +120,8 @@ before(async () => {
     await inboxctl(cluster.store, 'billing', 'plan', subscribedOrg.id,
         'unlimited');
     for (const from of [talker, changer, pictures, narrow, retrier,
-                        editor, waiter, leaver, holder, islander]) {
+                        editor, waiter, leaver, holder, islander,
+                        typist]) {
         await deliverInbound(cluster, { from, body: 'Are you open today?' });
     }
     await deliverInbound(cluster, { from: stopper, body: 'Hi there' });
@@ -635,6 +637,44 @@ test('an opted-out contact\'s thread has no composer, and one that opts '
         assert.equal(await p.locator('#composer-closed').isHidden(), true);
         assert.equal(await p.locator('#composer-text').inputValue(),
             'a draft kept for later');
+    } finally {
+        await p.context().close();
+    }
+});
+
+test('a contact opted out while a reply is typed: the focus goes to the '
+     + 'notice, and the rest of the sentence marks, stars, archives and '
+     + 'moves nothing', async () => {
+    const org = ctx.cluster.orgs[0];
+    const p = await web.newPage(VIEWPORT);
+    try {
+        await signIn(p, ctx.cluster, agentOf(org));
+        await openThread(p, shown(typist));
+        const conv = await conversationOf(org, typist);
+        const text = p.locator('#composer-text');
+        await text.pressSequentially('Sure, ', { delay: 15 });
+
+        /* a colleague opts them out meanwhile */
+        const res = await api(ctx.cluster,
+            `/api/v1/conversations/${conv.id}/opt-out`, org.token,
+            { method: 'POST' });
+        assert.equal(res.status, 200, res.text);
+        await p.locator('#composer').waitFor({ state: 'hidden' });
+
+        /* u: unread, s: star, e: archive, j and k: another thread */
+        await p.keyboard.type('use the side door, just knock', { delay: 15 });
+        assert.equal(await p.locator('#thread-name').textContent(),
+            shown(typist));
+        const after = await api(ctx.cluster,
+            `/api/v1/conversations/${conv.id}`, org.token);
+        assert.equal(after.status, 200, after.text);
+        assert.equal(after.json.starred, false);
+        assert.equal(after.json.archived, false);
+        assert.equal(after.json.unread_count, 0);
+        assert.equal(await p.evaluate(() => document.activeElement.id),
+            'composer-closed');
+        assert.match(await p.locator('#composer-closed').textContent(),
+            /opted out/);
     } finally {
         await p.context().close();
     }

@@ -722,6 +722,13 @@
                 + e.encoding + ') a message'
                 + (unlimited ? '.' : ', ' + plural(e.credits, 'credit',
                     'credits') + ' each.'), 'segments');
+            /* the draft as saved: an image that did not make it is
+             * missed here, before the send */
+            const images = item.media ? item.media.length : 0;
+            if (images > 0) {
+                line('With ' + plural(images, 'image', 'images')
+                    + ': a picture message (MMS).', 'images');
+            }
             const abroad = withoutMms(e, unlimited);
             if (abroad) {
                 line(abroad, 'abroad');

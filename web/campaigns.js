@@ -134,8 +134,15 @@
 
     async function save(andSend) {
         editor.begin();
-        if (state.image && state.image.state === 'uploading') {
-            await state.image.upload;
+        const img = state.image;
+        if (img && img.state === 'uploading') {
+            await img.upload;
+            if (state.image !== img || img.state !== 'ready') {
+                /* the upload failed (its error stays shown) or the image
+                 * was removed or replaced meanwhile: a campaign pressed
+                 * with an image never goes without it */
+                return;
+            }
         }
         const body = request();
         if (body.problem) {

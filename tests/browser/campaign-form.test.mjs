@@ -1,12 +1,14 @@
 // The campaign and poll forms in Debian's Chromium, while they are
 // written: "Review and send" pressed twice while the image still uploads
-// makes one draft; the send confirmation's "Send now", pressed, keeps the
-// focus and ignores a second press until the answer; a draft's Edit
-// fills the form with the draft (its image, tags and time) and saves the
-// edit to the same draft, a poll's too; a contact abroad is told apart
-// in the previews (links in place of pictures); a session that
-// ends by itself keeps what was typed (not the image) for the same user
-// signing in again, and for nobody else; signing out forgets it.
+// makes one draft, and one whose upload then fails makes none (the form
+// and the error kept; the confirmation counts the images); the send
+// confirmation's "Send now", pressed, keeps the focus and ignores a
+// second press until the answer; a draft's Edit fills the form with the
+// draft (its image, tags and time) and saves the edit to the same
+// draft, a poll's too; a contact abroad is told apart in the previews
+// (links in place of pictures); a session that ends by itself keeps
+// what was typed (not the image) for the same user signing in again,
+// and for nobody else; signing out forgets it.
 
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
@@ -95,6 +97,56 @@ test('"Review and send" pressed twice while the image uploads makes one '
         release();
         await page.unroute('**/api/v1/media');
     }
+});
+
+test('an image whose upload fails after "Review and send" was pressed: no '
+     + 'draft, no send, the form and the error kept; sent again with the '
+     + 'image, the confirmation counts it', async () => {
+    await page.getByRole('button', { name: 'New campaign' }).click();
+    await name().fill('Image lost');
+    await body().fill('See the poster');
+    // the upload fails only once the press is in
+    let release;
+    const pressed = new Promise((resolve) => { release = resolve; });
+    await page.route('**/api/v1/media', async (route) => {
+        await pressed;
+        await route.fulfill({ status: 503, contentType: 'application/json',
+            body: JSON.stringify({ error: { code: 'unavailable',
+                message: 'The server is busy; try again.' } }) });
+    });
+    const error = page.locator('#campaign-error');
+    try {
+        await page.locator('#campaign-file').setInputFiles({
+            name: 'poster.png', mimeType: 'image/png', buffer: png() });
+        await page.locator('#campaign-image-state',
+            { hasText: 'uploading' }).waitFor();
+        await page.getByRole('button', { name: 'Review and send' }).click();
+        release();
+        await error.filter({ hasText: 'Could not upload the image' })
+            .waitFor();
+        await page.waitForTimeout(500);
+        assert.deepEqual(await campaignsNamed('Image lost'), []);
+        assert.equal(await page.locator('dialog[open]').count(), 0);
+        assert.equal(await page.locator('#campaign-form').isVisible(), true);
+        assert.equal(await name().inputValue(), 'Image lost');
+        assert.equal(await body().inputValue(), 'See the poster');
+        assert.match(await error.textContent(),
+            /^Could not upload the image: The server is busy/);
+    } finally {
+        release();
+        await page.unroute('**/api/v1/media');
+    }
+
+    await page.locator('#campaign-file').setInputFiles({
+        name: 'poster.png', mimeType: 'image/png', buffer: png() });
+    await page.getByRole('button', { name: 'Review and send' }).click();
+    const dialog = page.getByRole('dialog',
+        { name: '\u201cImage lost\u201d' });
+    await dialog.locator('[data-estimate="images"]',
+        { hasText: 'With 1 image: a picture message (MMS).' }).waitFor();
+    const [draft] = await campaignsNamed('Image lost');
+    assert.equal(draft.media.length, 1);
+    await dialog.getByRole('button', { name: 'Back' }).click();
 });
 
 test('"Send now" pressed keeps the focus while the send is out, and a '

@@ -152,6 +152,8 @@
         pages: [],                  /* where each page loaded ends */
         loadingMore: false,
         moreFailures: 0,            /* next pages failed in a row */
+        listFailed: null,           /* why this view's first page could
+                                       not be read: it holds no rows */
         moreTimer: null,            /* to watch the end again after one */
         openId: null,
         threadVisit: 0,             /* bumped as a thread opens or
@@ -714,8 +716,11 @@
         if (at !== -1) {
             state.selectedIndex = at;
         }
-        els.listStatus.textContent = ids.length || state.cursor !== null
-            ? '' : emptyText();
+        /* a view whose first page failed is not empty: it says why */
+        if (state.listFailed === null) {
+            els.listStatus.textContent = ids.length
+                || state.cursor !== null ? '' : emptyText();
+        }
         if (hadRow && document.activeElement !== had) {
             keepFocus(had, hadAt);
         }
@@ -839,7 +844,7 @@
         state.conversations.set(conv.id, conv);
         rowChanged(conv.id);
         if (!state.listed.has(conv.id) && matchesSearch(conv)
-            && inLoadedRange(conv))
+            && inLoadedRange(conv) && state.listFailed === null)
         {
             state.listed.add(conv.id);
             state.joined = true;
@@ -908,6 +913,7 @@
      * again after the list was trimmed may bring threads it holds. */
     function takePage(page, reset) {
         if (reset) {
+            state.listFailed = null;
             const open = state.conversations.get(state.openId);
             state.conversations.clear();
             state.listed.clear();
@@ -967,6 +973,9 @@
             state.oldest = null;
             state.pages = firstPageOnly();
             moreShown();
+            if (state.listFailed !== null) {
+                els.listStatus.textContent = 'Loading conversations\u2026';
+            }
         }
         state.loading += 1;
         try {
@@ -994,17 +1003,51 @@
             if (!sameView) {
                 els.threadsScroll.scrollTop = 0;
             }
+            const retried = document.activeElement === els.listRetry;
             moreShown();
             renderList();
             watchEnd();
+            if (retried) {
+                /* Try again, hidden now, had the focus: the first row
+                 * takes it, or the view's tab when there is none */
+                if (state.shownIds.length > 0) {
+                    focusRow(state.shownIds[0]);
+                } else {
+                    els.tabs.find((t) => t.dataset.filter === state.filter)
+                        .focus();
+                }
+            }
         } catch (err) {
             if (!failed(err) && view === state.view) {
-                els.listStatus.textContent = 'Could not load conversations: '
-                    + err.message;
+                if (!sameView || state.listFailed !== null) {
+                    firstPageFailed(err);
+                } else {
+                    /* the rows are this view's, read before */
+                    els.listStatus.textContent = 'Could not load '
+                        + 'conversations: ' + err.message;
+                }
             }
         } finally {
             eventsDone();
         }
+    }
+
+    /* A new view's first page that could not be read: the rows shown are
+     * the view before's, which its filter would thin into a false list
+     * ("No archived conversations."), and live events cannot say what
+     * this one holds.  It shows none, says why, and offers Try again
+     * until a first page is read. */
+    function firstPageFailed(err) {
+        const open = state.conversations.get(state.openId);
+        state.conversations.clear();
+        state.listed.clear();
+        if (open) {
+            state.conversations.set(open.id, open);
+        }
+        state.listFailed = 'Could not load conversations: ' + err.message;
+        renderList();
+        els.listStatus.textContent = state.listFailed;
+        els.listRetry.hidden = false;
     }
 
     /* The next page, when the end of the list comes into view (or Try
@@ -1050,13 +1093,15 @@
         }
     }
 
-    /* The end of the list as it is when no page failed. */
+    /* The end of the list as it is when no next page failed.  A first
+     * page that failed keeps its Try again, with the focus it may have
+     * (hidden, even for a moment, it drops it), until a read is in. */
     function moreShown() {
         clearTimeout(state.moreTimer);
         state.moreTimer = null;
         state.moreFailures = 0;
         els.listMore.textContent = '';
-        els.listRetry.hidden = true;
+        els.listRetry.hidden = state.listFailed === null;
     }
 
     /* A next page that could not be read: said, with a button to try
@@ -1166,6 +1211,7 @@
         state.loadedRows = 0;
         state.selectedId = null;
         state.selectedIndex = 0;
+        state.listFailed = null;
         moreShown();
         watchEnd();
     }
@@ -3451,7 +3497,10 @@
     });
     els.tabs.forEach((tab) => tab.addEventListener('click',
         () => setFilter(tab.dataset.filter)));
-    els.listRetry.addEventListener('click', () => loadMore());
+    /* the first page again after it failed (once at a time), else the
+     * next one */
+    els.listRetry.addEventListener('click', () => (state.listFailed !== null
+        ? whileBusy(els.listRetry, () => loadList(false)) : loadMore()));
     els.search.addEventListener('input', () => {
         clearTimeout(state.searchTimer);
         state.searchTimer = setTimeout(() => setSearch(els.search.value),

@@ -1,8 +1,9 @@
 // The web app as a person uses it, in Debian's Chromium: search, the five
 // filters, the keyboard, acting on a thread (star, archive, mark unread),
-// the unread count in the tab's title, a list that loads more as it
-// scrolls, the banner while live updates are down, phone numbers written
-// for people, and a 390 px wide screen without sideways scrolling.
+// the unread count in the tab's title, a tab whose first page fails (no
+// false list, Try again), a list that loads more as it scrolls, the
+// banner while live updates are down, phone numbers written for people,
+// and a 390 px wide screen without sideways scrolling.
 
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
@@ -198,6 +199,61 @@ test('the tabs switch between the five filters, with counts when the API '
     await page.locator('.tab[data-filter="all"][aria-pressed="true"]')
         .waitFor();
     await rows(page).nth(3).waitFor();
+});
+
+test('a tab whose first page fails shows no rows of the tab before, says '
+    + 'why (live events too) and offers Try again, which lists it',
+    async () => {
+    const org = ctx.cluster.orgs[0];
+    const list = await api(ctx.cluster, '/api/v1/conversations', org.token);
+    const us = list.json.items.find((c) => c.contact.phone === US);
+    const archive = (action) => api(ctx.cluster,
+        `/api/v1/conversations/${us.id}/${action}`, org.token,
+        { method: 'POST' });
+    assert.equal((await archive('archive')).status, 200);
+    await waitForNames(page, ['+44 20 7946 0958', 'Zoë Fairweather',
+        '+1 (617) 555-0199']);
+
+    const archived = /\/api\/v1\/conversations\?filter=archived&/;
+    let down = true;
+    await page.route(archived, (route) => (down
+        ? route.fulfill({ status: 503, contentType: 'application/json',
+            body: '{"error":{"code":"unavailable",'
+                + '"message":"Try later"}}' })
+        : route.continue()));
+    const status = page.locator('#list-status');
+    const retry = page.getByRole('button', { name: 'Try again',
+                                             exact: true });
+    try {
+        await tab(page, 'Archived').click();
+        await status.filter({ hasText:
+            'Could not load conversations: Try later' }).waitFor();
+        assert.equal(await rows(page).count(), 0);
+
+        // a live event draws the list: still no rows, still why
+        const title = await page.title();
+        await deliverInbound(ctx.cluster, { from: UK, body: 'Still there?' });
+        await page.waitForFunction((t) => document.title !== t, title);
+        await page.waitForTimeout(200);
+        assert.equal(await rows(page).count(), 0);
+        assert.equal(await status.textContent(),
+            'Could not load conversations: Try later');
+        assert.equal(await retry.isVisible(), true);
+
+        down = false;
+        await retry.click();
+        await waitForNames(page, ['+1 (415) 555-0123']);
+        assert.equal(await status.textContent(), '');
+        assert.equal(await retry.isVisible(), false);
+        assert.equal(await page.evaluate(() => document.activeElement
+            .closest('#threads > li').dataset.id), us.id);
+    } finally {
+        await page.unroute(archived);
+    }
+    assert.equal((await archive('unarchive')).status, 200);
+    await tab(page, 'All').click();
+    await waitForNames(page, ['+44 20 7946 0958', '+1 (415) 555-0123',
+        'Zoë Fairweather', '+1 (617) 555-0199']);
 });
 
 test('keyboard: j and k move and open, Esc closes, and no key acts while '

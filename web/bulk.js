@@ -518,10 +518,29 @@
             if (ev.counts && typeof ev.counts === 'object') {
                 item.counts = ev.counts;
             }
+            /* the frame has no started_at nor finished_at: its status
+             * says when the server sets them (sending begins it, and
+             * only a begun one pauses for billing; done and cancelled
+             * end it), so that the card's time and buttons follow (a
+             * begun one's time no longer moves).  This page's clock,
+             * until the list is read again. */
+            const now = new Date().toISOString();
+            const begun = !item.started_at && (item.status === 'sending'
+                || item.status === 'done' || (item.status === 'paused'
+                    && item.paused_reason !== null
+                    && item.paused_reason !== 'manual'));
+            if (begun) {
+                item.started_at = now;
+            }
+            const ended = !item.finished_at && (item.status === 'done'
+                || item.status === 'cancelled');
+            if (ended) {
+                item.finished_at = now;
+            }
             const card = self.cards.get(ev.id);
-            if (card && moved) {
+            if (card && (moved || begun || ended)) {
                 /* the time's words only: the buttons, one of which may
-                 * have the focus, stay */
+                 * have the focus, stay unless the status changed */
                 card.meta.textContent = metaText(card.list, item);
                 card.status.textContent = statusText(item);
             }

@@ -13,7 +13,9 @@
 // unlimited plan; the form offering every tag of the organization,
 // with its count; a campaign scheduled before the 10-segment rule,
 // whose card says why the sender cancelled it and what to do, where a
-// person's cancel says Cancelled; and progress frames lost on the way,
+// person's cancel says Cancelled; a scheduled campaign that began and
+// paused for billing, whose card follows (Pause, not Change time, and
+// when it started); and progress frames lost on the way,
 // whose gap has the page read the lists and a poll's open results
 // again, also when the gap comes while the list is being read.
 
@@ -779,6 +781,47 @@ test('a scheduled campaign\'s time is changed from its card, emptied it '
         const { counts } = await call(`/api/v1/campaigns/${made.id}`);
         return counts.queued + counts.sent + counts.delivered === 1;
     }, 15000, 'the campaign handed over');
+});
+
+test('a scheduled campaign that began and paused for billing offers '
+     + 'Pause, not Change time, and says when it started, live; cancelled, '
+     + 'when it finished', async () => {
+    const made = await call('/api/v1/campaigns', { method: 'POST', body: {
+        name: 'Winter preview', body: 'Winter is coming',
+        audience: { tags: ['autumn'] }, send_at: '2099-01-01T09:00:00Z' } });
+    await call(`/api/v1/campaigns/${made.id}/send`, { method: 'POST' });
+    await page.reload();
+    await page.getByRole('link', { name: 'Campaigns' }).click();
+    const card = cardOf('Winter preview');
+    const status = card.locator('.bulk-status');
+    const meta = card.locator('.bulk-meta');
+    await status.filter({ hasText: /^Scheduled for / }).waitFor();
+    assert.deepEqual(await card.getByRole('button').allTextContents(),
+                     ['Change time\u2026', 'Pause', 'Cancel']);
+
+    await inboxctl(ctx.cluster.store, 'billing', 'set', org().id,
+                   'inactive');
+    try {
+        // its time moved to now elsewhere: it begins, and the sender's
+        // dispatch pauses it
+        await call(`/api/v1/campaigns/${made.id}`,
+                   { method: 'PATCH', body: { send_at: null } });
+        await status.filter({ hasText: 'Paused: billing is inactive.' })
+            .waitFor({ timeout: 15000 });
+        assert.deepEqual(await card.getByRole('button').allTextContents(),
+                         ['Pause', 'Resume', 'Cancel']);
+        assert.match(await meta.textContent(), / · Started [^·]+$/);
+        assert.ok((await call(`/api/v1/campaigns/${made.id}`)).started_at);
+    } finally {
+        await inboxctl(ctx.cluster.store, 'billing', 'set', org().id,
+                       'active');
+    }
+    await card.getByRole('button', { name: 'Cancel' }).click();
+    await page.getByRole('button', { name: 'Cancel it' }).click();
+    await status.filter({ hasText: /^Cancelled$/ }).waitFor();
+    assert.match(await meta.textContent(),
+                 / · Started [^·]+ · Finished [^·]+$/);
+    assert.deepEqual(await card.getByRole('button').allTextContents(), []);
 });
 
 test('progress frames lost on the way (the page sees the gap they leave) '

@@ -168,7 +168,8 @@
         contactId: null,            /* the contact shown in the panel */
         contactShown: null,         /* as its form was last filled */
         contactSaving: false,       /* its form's PATCH in flight */
-        contactCloseWarned: false,  /* closing said edits are unsaved */
+        contactCloseWarned: null,   /* the way out that said edits are
+                                       unsaved ('press Esc'), if one did */
         timelineCursor: null,       /* its timeline's next page */
         timeline: new Map(),        /* timelineKey -> {li, json} shown */
         contactLoad: 0,             /* bumped by every read of the panel */
@@ -1329,7 +1330,8 @@
             renderList();
             announce('Opted out.');
             if (state.contactId !== null) {
-                openContact();
+                /* read again: a name or tags being typed there stay */
+                openContact(true);
             }
         } catch (err) {
             if (!failed(err)) {
@@ -2053,15 +2055,20 @@
         }
     }
 
+    /* Whether the thread is open now: not while the contact panel keeps
+     * unsaved edits (contactKept). */
     function openThread(id) {
         const conv = state.conversations.get(id);
         if (!conv) {
-            return;
+            return false;
         }
         if (id === state.openId) {
             /* chosen again: what came while it was not seen is read */
             markRead(id);
-            return;
+            return true;
+        }
+        if (contactKept('open the other conversation')) {
+            return false;
         }
         state.openId = id;
         state.threadVisit += 1;
@@ -2084,6 +2091,7 @@
         if (f === null || f === document.body || f.offsetParent === null) {
             els.threadTitle.focus();
         }
+        return true;
     }
 
     /* Opens a thread the list may not hold (another view asked): read,
@@ -2194,8 +2202,10 @@
     }
 
     function select(id, fromKeyboard) {
+        if (!openThread(id)) {
+            return;
+        }
         state.selectedId = id;
-        openThread(id);
         renderList();
         if (fromKeyboard) {
             focusRow(id);
@@ -2301,19 +2311,31 @@
     /* Esc, Close or the Contact button: an unsaved name or tags are
      * said, and dropped only on a second try (how names the way) */
     function leaveContact(how) {
-        if (contactEdited() && !state.contactCloseWarned) {
-            state.contactCloseWarned = true;
-            els.contactStatus.textContent = 'Not saved: Save the changes, '
-                + 'or ' + how + ' again to drop them.';
+        if (contactKept(how)) {
             return;
         }
         closeContact();
         els.actContact.focus();
     }
 
+    /* Any way that would drop the panel's unsaved name, tags or zone
+     * (Esc, Close, Contact, another thread, Back): the first try says so
+     * and is not taken (returns true), the same way again drops them. */
+    function contactKept(how) {
+        if (state.contactId === null || !contactEdited()
+            || state.contactCloseWarned === how)
+        {
+            return false;
+        }
+        state.contactCloseWarned = how;
+        els.contactStatus.textContent = 'Not saved: Save the changes, '
+            + 'or ' + how + ' again to drop them.';
+        return true;
+    }
+
     function closeContact() {
         state.contactId = null;
-        state.contactCloseWarned = false;
+        state.contactCloseWarned = null;
         els.contactPanel.hidden = true;
         els.actContact.setAttribute('aria-expanded', 'false');
         els.app.classList.remove('contact-open');
@@ -2404,7 +2426,7 @@
 
     function fillContact(contact) {
         state.contactShown = contact;
-        state.contactCloseWarned = false;
+        state.contactCloseWarned = null;
         els.contactPhone.textContent = formatPhone(contact.phone);
         els.contactOptout.hidden = !contact.opted_out;
         els.contactOptout.textContent = contact.opted_out
@@ -2551,8 +2573,11 @@
             if (!refresh) {
                 els.contactStatus.textContent = '';
             }
+            const warned = state.contactCloseWarned;
             fillContact(contact);
             if (edits !== null) {
+                /* the edits kept, so is the "Not saved" said of them */
+                state.contactCloseWarned = warned;
                 els.contactName.value = edits.name;
                 if (edits.zone !== null) {
                     els.contactZone.value = edits.zone;
@@ -3490,6 +3515,9 @@
     els.signinForm.addEventListener('submit', onSignInSubmit);
     els.signOut.addEventListener('click', () => signOut());
     $('back').addEventListener('click', () => {
+        if (contactKept('choose Back')) {
+            return;
+        }
         const id = state.openId;
         closeThread();
         renderList();

@@ -3,7 +3,8 @@
 // shows in its timeline at once (a name being typed there stays, and
 // keeps the focus), and Esc in its fields leaves the field, not the
 // panel, so an unsaved name is never thrown away; closing the panel with
-// an edit unsaved asks for a second Esc or Close.  Save keeps the focus
+// an edit unsaved asks for a second Esc or Close, and so do Back and
+// another thread, while Opt out keeps it.  Save keeps the focus
 // while it works, and a message that comes after "Show older" keeps the
 // older entries shown.  The contact's name over the thread opens it too,
 // and a contact's time zone (for quiet hours) is set there.
@@ -200,6 +201,38 @@ test('a contact\'s time zone is set in the panel, from the zones the '
     ]);
     assert.equal(patched.status(), 200);
     assert.equal(await stored(), null);
+});
+
+test('an unsaved edit is not dropped without a word by Back, Opt out or '
+     + 'another thread: Back and another thread say so first, Opt out '
+     + 'keeps it', async () => {
+    const name = panel().getByLabel('Name');
+    const title = page.locator('#thread-title');
+    await name.fill('Dana (typed, not saved)');
+
+    await page.getByRole('button', { name: 'Back' }).click();
+    await panel().getByText(/Not saved.*choose Back again/).waitFor();
+    assert.equal(await page.locator('#thread-view').isVisible(), true);
+    assert.equal(await name.inputValue(), 'Dana (typed, not saved)');
+
+    await page.getByRole('button', { name: 'Opt out' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Opt out' })
+        .click();
+    await panel().locator('#contact-optout', { hasText: /^Opted out/ })
+        .waitFor();
+    assert.equal(await name.inputValue(), 'Dana (typed, not saved)');
+
+    // j: the next thread, tried twice
+    await title.focus();
+    await page.keyboard.press('j');
+    await panel().getByText(/Not saved.*open the other conversation again/)
+        .waitFor();
+    assert.match(await title.textContent(), /555-0124/);
+    assert.equal(await name.inputValue(), 'Dana (typed, not saved)');
+    await page.keyboard.press('j');
+    await title.filter({ hasText: 'Jordan Reyes' }).waitFor();
+    await items().filter({ hasText: 'First question' }).waitFor();
+    assert.equal(await name.inputValue(), 'Jordan Reyes');
 });
 
 noPageErrorsTest(web);

@@ -714,6 +714,22 @@ ws_stream_filled(ws_stream_t *stream, ws_store_req_t *req)
 
     org->filling = NULL;
 
+    /*
+     * The store was made again (a new epoch) while the fill was asked:
+     * no events of this one are gone, the stream goes on in the new one.
+     * Its position, asked now, says where (ws_stream_checked), and every
+     * browser resets into it; skipping would close their sockets as if a
+     * user's access had ended in the gap.
+     */
+    if (req->status == INBOX_ERR_CONFLICT
+        && strcmp(req->err.field, "epoch") == 0)
+    {
+        lwsl_notice("ws-server: org %s: the store has a new epoch: asking "
+                    "where it is\n", org->id);
+        ws_stream_check_now(org);
+        return;
+    }
+
     if (req->status == INBOX_ERR_CONFLICT) {
         lwsl_warn("ws-server: org %s: events %lld to %lld are no longer "
                   "kept (%s): reset\n", org->id, (long long) req->after + 1,

@@ -186,7 +186,12 @@ ngx_http_inbox_telnyx_check(ngx_http_inbox_item_t *item,
 }
 
 
-/* In a pool thread: a delivery report, once its signature is good. */
+/*
+ * In a pool thread: a delivery report, once its signature is good.  The
+ * message it is about, when the answer to its send was lost, is the one
+ * its signed body's webhook_url names: Telnyx signs the body, not the
+ * URL it posts to, whose ?message= a replayed report could change.
+ */
 
 static inbox_status_t
 ngx_http_inbox_telnyx_status_check(ngx_http_inbox_item_t *item,
@@ -199,6 +204,8 @@ ngx_http_inbox_telnyx_status_check(ngx_http_inbox_item_t *item,
 
     if (rc == INBOX_OK) {
         *update = item->event->update;
+        ngx_cpystrn((u_char *) item->message_id,
+                    (u_char *) item->event->message_id, INBOX_ID_MAX);
     }
 
     return rc;

@@ -331,8 +331,16 @@ sender_media_store(sender_t *s, sender_fetch_t *f, inbox_event_list_t *events,
                                       w.file, type->content_type,
                                       (int64_t) t->response_len, events,
                                       err);
-    if (rc != INBOX_OK) {
-        /* no record points at it: nobody would ever serve it */
+    /*
+     * Removed only when the store says no record points at it (nobody
+     * would ever serve it).  A store that failed otherwise may have
+     * recorded it before failing (MongoDB: the media's state is written
+     * before the message is read back and its events appended), and a
+     * copy the inbox shows must not go: kept, at worst unused.
+     */
+    if (rc == INBOX_ERR_NOT_FOUND || rc == INBOX_ERR_CONFLICT
+        || rc == INBOX_ERR_INVALID)
+    {
         inbox_media_remove(s->options.media_dir, w.file);
     }
 

@@ -34,6 +34,8 @@ static inbox_status_t inbox_telnyx_received(yajl_val data,
     inbox_error_t *err);
 static int64_t inbox_telnyx_carrier_at(yajl_val data, yajl_val payload,
     int64_t received_at);
+static void inbox_telnyx_url_message(const char *url,
+    char out[INBOX_ID_MAX]);
 static inbox_status_t inbox_telnyx_status(yajl_val payload,
     const char *default_country, inbox_telnyx_event_t *ev,
     inbox_error_t *err);
@@ -736,6 +738,7 @@ inbox_telnyx_status(yajl_val payload, const char *default_country,
     static const char  *to_path[] = { "to", NULL };
     static const char  *status_path[] = { "status", NULL };
     static const char  *errors_path[] = { "errors", NULL };
+    static const char  *url_path[] = { "webhook_url", NULL };
 
     id = inbox_carrier_string(inbox_carrier_get(payload, id_path));
     if (!inbox_carrier_id_valid(id)) {
@@ -770,7 +773,53 @@ inbox_telnyx_status(yajl_val payload, const char *default_country,
                                       INBOX_TELNYX_OPTED_OUT) == 0;
     }
 
+    inbox_telnyx_url_message(
+        inbox_carrier_string(inbox_carrier_get(payload, url_path)),
+        ev->message_id);
+
     return INBOX_OK;
+}
+
+
+/* The value of url's "message" query parameter when it is an id (letters
+ * and digits, shorter than INBOX_ID_MAX), else "". */
+static void
+inbox_telnyx_url_message(const char *url, char out[INBOX_ID_MAX])
+{
+    size_t       len;
+    const char  *p;
+
+    out[0] = '\0';
+
+    p = url != NULL ? strchr(url, '?') : NULL;
+
+    while (p != NULL) {
+        p++;
+
+        if (strncmp(p, "message=", 8) == 0) {
+            p += 8;
+
+            for (len = 0; len < INBOX_ID_MAX
+                          && ((p[len] >= '0' && p[len] <= '9')
+                              || (p[len] >= 'a' && p[len] <= 'z')
+                              || (p[len] >= 'A' && p[len] <= 'Z'));
+                 len++)
+            {
+                /* void */
+            }
+
+            if (len > 0 && len < INBOX_ID_MAX
+                && (p[len] == '\0' || p[len] == '&' || p[len] == '#'))
+            {
+                memcpy(out, p, len);
+                out[len] = '\0';
+            }
+
+            return;
+        }
+
+        p = strchr(p, '&');
+    }
 }
 
 

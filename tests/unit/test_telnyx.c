@@ -783,6 +783,52 @@ TEST(message_sent_and_finalized)
 }
 
 
+#define STATUS_EVENT_TO(url)                                                \
+    "{\"data\":{\"event_type\":\"message.sent\",\"id\":\"ev-1\","           \
+    "\"payload\":{\"id\":\"40385f64-5717-4562-b3fc-2c963f66afa6\","          \
+    "\"direction\":\"outbound\",\"from\":{\"phone_number\":"                \
+    "\"+15550001111\"},\"to\":[{\"phone_number\":\"+15552223333\","         \
+    "\"status\":\"sent\"}],\"errors\":[],\"type\":\"SMS\","                 \
+    "\"webhook_url\":" url "},\"record_type\":\"event\"}}"
+
+
+/* The message a report is about, when the answer to its send was lost:
+ * named by the webhook_url the sender gave, which the body (signed)
+ * repeats; anything else names none. */
+TEST(a_report_names_its_message_by_its_signed_webhook_url)
+{
+    size_t                 i;
+    inbox_error_t          err;
+    inbox_telnyx_event_t   ev;
+    static const char     *cases[][2] = {
+        { STATUS_EVENT_TO("\"https://inbox.example/webhooks/telnyx"
+                          "?message=64f1a0000000000000000a01\""),
+          "64f1a0000000000000000a01" },
+        { STATUS_EVENT_TO("\"https://inbox.example/webhooks/telnyx"
+                          "?x=1&message=42&y=2\""), "42" },
+        { STATUS_EVENT_TO("\"https://inbox.example/webhooks/telnyx"
+                          "?message=42#frag\""), "42" },
+        { STATUS_EVENT_TO("\"https://inbox.example/webhooks/telnyx"
+                          "?premessage=42\""), "" },
+        { STATUS_EVENT_TO("\"https://inbox.example/webhooks/telnyx"
+                          "?message=4%2F2\""), "" },
+        { STATUS_EVENT_TO("\"https://inbox.example/webhooks/telnyx"
+                          "?message=\""), "" },
+        { STATUS_EVENT_TO("\"https://inbox.example/webhooks/telnyx"
+                          "?message=" "0123456789012345678901234567890123"
+                          "4567890123456789\""), "" },
+        { STATUS_EVENT_TO("\"https://inbox.example/webhooks/telnyx\""), "" },
+        { STATUS_EVENT_TO("null"), "" },
+    };
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        CHECK_INT(parse(cases[i][0], &ev, &err), INBOX_OK);
+        CHECK_STR(ev.message_id, cases[i][1]);
+        inbox_telnyx_event_free(&ev);
+    }
+}
+
+
 TEST(telnyx_statuses_map_onto_ours)
 {
     size_t              i;

@@ -637,8 +637,11 @@ inbox_status_t inbox_store_media_fetch_claim(inbox_store_t *store,
  * named it otherwise, or not at all), with conversation.updated if that
  * changed it.
  * INBOX_ERR_NOT_FOUND for no such media; INBOX_ERR_CONFLICT when it has a
- * copy already or was given up (the caller removes its file);
- * INBOX_ERR_INVALID for a file name or type media.h does not make.
+ * copy already or was given up; INBOX_ERR_INVALID for a file name or type
+ * media.h does not make: with these three no record points at file (the
+ * caller removes it).  Another error may come after the copy was
+ * recorded (MongoDB writes it before reading the message back and
+ * appending the events): the caller keeps its file.
  */
 inbox_status_t inbox_store_media_fetch_done(inbox_store_t *store,
     const char *message_id, unsigned idx, const char *file,

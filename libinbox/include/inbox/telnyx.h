@@ -37,6 +37,10 @@ typedef struct {
     char                   number[INBOX_PHONE_MAX];
     inbox_inbound_t        inbound;
     inbox_status_update_t  update;
+    /* a report's message as the send's webhook_url named it (?message=,
+     * the sender's; "" when none): in the signed body, unlike the URL
+     * the report came to, which anyone may have changed */
+    char                   message_id[INBOX_ID_MAX];
     yajl_val               root;
 } inbox_telnyx_event_t;
 

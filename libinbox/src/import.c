@@ -491,6 +491,33 @@ inbox_import_blank(const inbox_csv_record_t *rec)
 }
 
 
+/* 1 when every column the import reads is valid UTF-8 in rec. */
+static int
+inbox_import_read_utf8(const inbox_import_t *im,
+    const inbox_csv_record_t *rec)
+{
+    size_t  i;
+    int     read[6];
+
+    read[0] = im->col_phone;
+    read[1] = im->col_name;
+    read[2] = im->col_first_name;
+    read[3] = im->col_last_name;
+    read[4] = im->col_tags;
+    read[5] = im->col_timezone;
+
+    for (i = 0; i < sizeof(read) / sizeof(read[0]); i++) {
+        if (read[i] >= 0 && (size_t) read[i] < rec->count
+            && !inbox_utf8_valid(rec->fields[read[i]], rec->lens[read[i]]))
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
 /* One line: checked, then added to the batch or refused. */
 static int
 inbox_import_row(inbox_import_t *im, const inbox_csv_record_t *rec)
@@ -504,11 +531,13 @@ inbox_import_row(inbox_import_t *im, const inbox_csv_record_t *rec)
         return inbox_import_refuse(im, rec->line, "the line is too long");
     }
 
-    for (i = 0; i < rec->count; i++) {
-        if (!inbox_utf8_valid(rec->fields[i], rec->lens[i])) {
-            return inbox_import_refuse(im, rec->line,
-                                       "the line is not valid UTF-8");
-        }
+    /* only the columns read: a spreadsheet's export in its own code page
+     * (Excel's "CSV" is Windows-1252) may have accents in an ignored
+     * one, and the contact is still whole */
+    if (!inbox_import_read_utf8(im, rec)) {
+        return inbox_import_refuse(im, rec->line,
+                                   "a column imported is not valid UTF-8 "
+                                   "(save the file as CSV UTF-8)");
     }
 
     if ((size_t) im->col_phone >= rec->count

@@ -822,6 +822,40 @@ TEST(an_import_refuses_a_line_whose_tags_the_rule_refuses_in_its_words)
 
 
 /*
+ * Excel's "CSV (Comma delimited)" is in Windows-1252: an accent in a
+ * column not imported leaves the contact whole; one in a column read is
+ * the line's refusal, saying how to save the file.
+ */
+TEST(an_accent_of_another_code_page_refuses_only_a_column_imported)
+{
+    char            *report, path[256], org[INBOX_ID_MAX], name[64];
+    inbox_store_t   *store;
+
+    store = store_new(path, org);
+    CHECK(store != NULL);
+    if (store == NULL) {
+        return;
+    }
+
+    CHECK_INT(import(store, org, "phone,name,company\r\n"
+                     "5552010010,Ann Lee,Soci\xe9t\xe9 G\xe9n\xe9rale\r\n"
+                     "5552010011,Ren\xe9 Roy,Acme\r\n", &report),
+              INBOX_OK);
+    CHECK_STR(report, "{\"created\":1,\"updated\":0,\"repeated\":0,"
+              "\"invalid\":["
+              "{\"line\":3,\"reason\":\"a column imported is not valid "
+              "UTF-8 (save the file as CSV UTF-8)\"}],"
+              "\"invalid_count\":1,\"ignored_columns\":[\"company\"],"
+              "\"country\":\"US\"}");
+    free(report);
+    name_of(store, org, "+15552010010", name, sizeof(name));
+    CHECK_STR(name, "Ann Lee");
+
+    store_remove(store, path);
+}
+
+
+/*
  * A number twice in a file is one contact: the second line is applied to
  * it (its name replaces, its tags are added) and counted repeated, not
  * updated, whether the number was new or a contact already, and however

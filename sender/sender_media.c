@@ -246,8 +246,11 @@ sender_media_done(sender_transfer_t *t)
         sender_media_give_back(s, f, sender_no_descriptor(s,
                                                           inbox_now_ms()));
 
-    } else if (t->reach != SENDER_ANSWERED && t->refused[0] != '\0') {
-        /* where the URL leads will not change */
+    } else if (t->reach != SENDER_ANSWERED && t->refused[0] != '\0'
+               && !t->allowed)
+    {
+        /* where the URL leads will not change (an address it may reach,
+         * tried beside the refused one, failed as any: again later) */
         snprintf(why, sizeof(why), "refused to connect to %s: not a "
                  "public address, nor the number's own carrier API",
                  t->refused);

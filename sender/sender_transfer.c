@@ -343,6 +343,7 @@ sender_transfer_may_connect(sender_transfer_t *t, const struct sockaddr *addr,
     const struct sockaddr_in6  *v6;
 
     if (inbox_netaddr_is_public(addr, len)) {
+        t->allowed = 1;
         return 1;
     }
 
@@ -360,6 +361,7 @@ sender_transfer_may_connect(sender_transfer_t *t, const struct sockaddr *addr,
 
         if (same) {
             t->reached_private = 1;
+            t->allowed = 1;
             return 1;
         }
     }

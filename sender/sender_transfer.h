@@ -67,6 +67,9 @@ struct sender_transfer_s {
     /* the last address a connection was refused to ("ADDRESS port N"),
      * "" if none was */
     char                      refused[INET6_ADDRSTRLEN + 16];
+    /* a connection went to an address it may reach (one refused beside
+     * it does not make a failure of that one final) */
+    int                       allowed;
 };
 
 /*

@@ -78,6 +78,15 @@
  * moving before it answers that it changed. */
 #define INBOX_MONGO_CAMPAIGN_ACT_ATTEMPTS  5
 
+/*
+ * A send fixes a draft's recipients holding its lease (fixing_by), for
+ * at most FIX_LEASE_MS; the server stops the fix's own work after
+ * FIX_MAX_TIME_MS, well within it, so that no fix of a send given up
+ * still writes while the next one holds the lease.
+ */
+#define INBOX_MONGO_FIX_LEASE_MS     120000
+#define INBOX_MONGO_FIX_MAX_TIME_MS  60000
+
 /* What dispatch reads of an organization. */
 typedef struct {
     inbox_settings_t  settings;          /* its zone and quiet hours */
@@ -130,8 +139,11 @@ static inbox_status_t inbox_mongo_campaign_fix_counts(
 static inbox_status_t inbox_mongo_campaign_move(inbox_mongo_store_t *ms,
     const inbox_campaign_t *c, inbox_campaign_status_t to,
     inbox_pause_reason_t why, inbox_cancel_reason_t cancelled,
-    const char *cancelled_message, int64_t now, int *moved,
-    inbox_error_t *err);
+    const char *cancelled_message, const bson_oid_t *fixing, int64_t now,
+    int *moved, inbox_error_t *err);
+static inbox_status_t inbox_mongo_campaign_fix_claim(inbox_mongo_store_t *ms,
+    const bson_oid_t *org, const inbox_campaign_t *c, int64_t now,
+    bson_oid_t *token, int *claimed, inbox_error_t *err);
 static inbox_status_t inbox_mongo_campaign_cancel_left(
     inbox_mongo_store_t *ms, const bson_oid_t *id, inbox_error_t *err);
 static inbox_status_t inbox_mongo_campaign_fix(inbox_mongo_store_t *ms,
@@ -679,13 +691,17 @@ inbox_mongo_campaign_act(inbox_store_t *store, const char *org_id,
     const char *campaign_id, inbox_campaign_action_t action, int64_t now,
     inbox_campaign_t *campaign, inbox_error_t *err)
 {
-    int                       changed, moved, unpark, attempt;
-    bson_oid_t                org, id;
+    int                       changed, moved, unpark, attempt, claimed;
+    int                       busy;
+    bson_oid_t                org, id, token;
     inbox_status_t            rc;
     inbox_pause_reason_t      why;
     inbox_cancel_reason_t     cancelled;
     inbox_mongo_store_t      *ms = (inbox_mongo_store_t *) store;
     inbox_campaign_status_t   to;
+
+    busy = 0;
+    memset(&token, 0, sizeof(token));
 
     rc = inbox_mongo_campaign_ids(org_id, campaign_id, &org, &id, err);
     if (rc != INBOX_OK) {
@@ -745,6 +761,21 @@ inbox_mongo_campaign_act(inbox_store_t *store, const char *org_id,
                 goto done;
             }
 
+            /* alone, from the draft as read (a send before may have
+             * left recipients, an edit may come) */
+            rc = inbox_mongo_campaign_fix_claim(ms, &org, campaign, now,
+                                                &token, &claimed, err);
+            if (rc != INBOX_OK) {
+                goto done;
+            }
+
+            if (!claimed) {
+                /* edited since, or another send is fixing it: read
+                 * again (sending by then, it answers as it is) */
+                busy = 1;
+                continue;
+            }
+
             rc = inbox_mongo_campaign_fix(ms, &org, campaign,
                                           inbox_campaign_due_at(
                                               campaign->send_at, now),
@@ -766,13 +797,22 @@ inbox_mongo_campaign_act(inbox_store_t *store, const char *org_id,
         }
 
         rc = inbox_mongo_campaign_move(ms, campaign, to, why, cancelled,
-                                       NULL, now, &moved, err);
+                                       NULL,
+                                       action == INBOX_CAMPAIGN_SEND
+                                       ? &token : NULL,
+                                       now, &moved, err);
         if (rc != INBOX_OK) {
             goto done;
         }
     }
 
-    if (!moved) {
+    if (!moved && busy) {
+        rc = inbox_error_set(err, INBOX_ERR_CONFLICT,
+                             "This campaign is being sent by another "
+                             "request, or was changed meanwhile; read it "
+                             "again in a moment.");
+
+    } else if (!moved) {
         rc = inbox_error_set(err, INBOX_ERR_CONFLICT,
                              "This campaign changed meanwhile; read it "
                              "again.");
@@ -1010,7 +1050,8 @@ inbox_mongo_campaign_fix(inbox_mongo_store_t *ms, const bson_oid_t *org,
                      "}", "}",
                  "]",
                  "cursor", "{", "}",
-                 "allowDiskUse", BCON_BOOL(true)),
+                 "allowDiskUse", BCON_BOOL(true),
+                 "maxTimeMS", BCON_INT32(INBOX_MONGO_FIX_MAX_TIME_MS)),
         &batch, err);
     bson_destroy(&match);
     bson_destroy(&batch);
@@ -1025,11 +1066,10 @@ inbox_mongo_campaign_fix(inbox_mongo_store_t *ms, const bson_oid_t *org,
 
 /*
  * The counts of a draft's recipients just fixed, kept from now on: its
- * recipients grouped by state (once, at send), each count raised to it
- * ($max) only while the campaign is a draft.  Nothing moves a draft's
- * recipients and a repeated fix only adds, so of two sends at once the
- * larger count is the true one, and once the campaign sends, the moves'
- * $inc keep them (a fix read before that cannot write any more).
+ * recipients grouped by state (once, at send), each count set while the
+ * campaign is a draft (one send at a time fixes them,
+ * inbox_mongo_campaign_fix_claim, so these are all of them); once it
+ * sends, the moves' $inc keep them.
  */
 static inbox_status_t
 inbox_mongo_campaign_fix_counts(inbox_mongo_store_t *ms, const bson_oid_t *id,
@@ -1037,7 +1077,9 @@ inbox_mongo_campaign_fix_counts(inbox_mongo_store_t *ms, const bson_oid_t *id,
 {
     int                      matched;
     char                     name[32], path[48];
-    bson_t                   batch, doc, max;
+    bson_t                   batch, doc, set;
+    int64_t                  n[INBOX_RECIPIENT_CANCELLED + 1];
+    unsigned                 i;
     bson_iter_t              iter;
     inbox_status_t           rc;
     inbox_recipient_state_t  state;
@@ -1055,32 +1097,42 @@ inbox_mongo_campaign_fix_counts(inbox_mongo_store_t *ms, const bson_oid_t *id,
                  "cursor", "{", "}"),
         &batch, err);
 
-    bson_init(&max);
+    memset(n, 0, sizeof(n));
     bson_iter_init(&iter, &batch);
 
     while (rc == INBOX_OK && inbox_mongo_next_doc(&iter, &doc)) {
         inbox_mongo_get_str(&doc, "_id", name, sizeof(name));
 
         if (inbox_recipient_state_parse(name, &state) == 0) {
-            BSON_APPEND_INT64(&max,
-                              inbox_mongo_count_path(state, path,
-                                                     sizeof(path)),
-                              inbox_mongo_get_int(&doc, "n"));
+            /* due is counted queued (inbox_mongo_count_path) */
+            n[state == INBOX_RECIPIENT_DUE ? INBOX_RECIPIENT_QUEUED : state]
+                += inbox_mongo_get_int(&doc, "n");
         }
     }
 
     bson_destroy(&batch);
 
-    if (rc == INBOX_OK && !bson_empty(&max)) {
-        rc = inbox_mongo_update_one(ms, "campaigns",
-            BCON_NEW("_id", BCON_OID(id),
-                     "status", BCON_UTF8(inbox_campaign_status_name(
-                                   INBOX_CAMPAIGN_DRAFT))),
-            BCON_NEW("$max", BCON_DOCUMENT(&max)),
-            &matched, err);
+    if (rc != INBOX_OK) {
+        return rc;
     }
 
-    bson_destroy(&max);
+    /* every count, 0 too: a send before may have set one */
+    bson_init(&set);
+    for (i = INBOX_RECIPIENT_WAITING; i <= INBOX_RECIPIENT_CANCELLED; i++) {
+        BSON_APPEND_INT64(&set,
+                          inbox_mongo_count_path((inbox_recipient_state_t) i,
+                                                 path, sizeof(path)),
+                          n[i]);
+    }
+
+    rc = inbox_mongo_update_one(ms, "campaigns",
+        BCON_NEW("_id", BCON_OID(id),
+                 "status", BCON_UTF8(inbox_campaign_status_name(
+                               INBOX_CAMPAIGN_DRAFT))),
+        BCON_NEW("$set", BCON_DOCUMENT(&set)),
+        &matched, err);
+
+    bson_destroy(&set);
 
     return rc;
 }
@@ -1089,13 +1141,15 @@ inbox_mongo_campaign_fix_counts(inbox_mongo_store_t *ms, const bson_oid_t *id,
 /* c's status to (paused for why; cancelled for cancelled, with a refused
  * text's refusal), if it is still the one c was read in; started_at and
  * finished_at are set the first time it sends and when it ends, the
- * cancel's reason only by the move to cancelled, which is final.  *moved
- * says whether it moved. */
+ * cancel's reason only by the move to cancelled, which is final.  A send
+ * (fixing: its lease, inbox_mongo_campaign_fix_claim) moves it only while
+ * it holds the lease, at the revision it fixed, and gives the lease
+ * back.  *moved says whether it moved. */
 static inbox_status_t
 inbox_mongo_campaign_move(inbox_mongo_store_t *ms, const inbox_campaign_t *c,
     inbox_campaign_status_t to, inbox_pause_reason_t why,
     inbox_cancel_reason_t cancelled, const char *cancelled_message,
-    int64_t now, int *moved, inbox_error_t *err)
+    const bson_oid_t *fixing, int64_t now, int *moved, inbox_error_t *err)
 {
     bson_t       *q, *u;
     bson_t        set;
@@ -1138,10 +1192,89 @@ inbox_mongo_campaign_move(inbox_mongo_store_t *ms, const inbox_campaign_t *c,
 
     q = BCON_NEW("_id", BCON_OID(&id),
                  "status", BCON_UTF8(inbox_campaign_status_name(c->status)));
-    u = BCON_NEW("$set", BCON_DOCUMENT(&set));
+
+    if (fixing != NULL) {
+        BCON_APPEND(q, "fixing_by", BCON_OID(fixing),
+                    "revision", BCON_INT64(c->revision));
+        u = BCON_NEW("$set", BCON_DOCUMENT(&set),
+                     "$unset", "{",
+                         "fixing_by", BCON_UTF8(""),
+                         "fixing_until", BCON_UTF8(""),
+                     "}");
+    } else {
+        u = BCON_NEW("$set", BCON_DOCUMENT(&set));
+    }
+
     bson_destroy(&set);
 
     return inbox_mongo_update_one(ms, "campaigns", q, u, moved, err);
+}
+
+
+/*
+ * Without a transaction, a draft's recipients stay one audience's only
+ * if one send at a time fixes them, from the draft as it is: a send
+ * takes the draft's lease where it is still at the revision read and no
+ * other send holds one (or its holder's time is up), drops whatever
+ * recipients an earlier send left (one that failed after its fix, or
+ * lost to an edit), fixes them, and moves the draft only while it still
+ * holds the lease at that revision (inbox_mongo_campaign_move).  An edit
+ * meanwhile makes the move miss; the next send starts over.
+ */
+static inbox_status_t
+inbox_mongo_campaign_fix_claim(inbox_mongo_store_t *ms, const bson_oid_t *org,
+    const inbox_campaign_t *c, int64_t now, bson_oid_t *token, int *claimed,
+    inbox_error_t *err)
+{
+    bson_t          *query;
+    bson_oid_t       id;
+    inbox_status_t   rc;
+
+    *claimed = 0;
+
+    if (inbox_mongo_parse_id(c->id, &id) != 0) {
+        return inbox_error_set(err, INBOX_ERR_INTERNAL,
+                               "A stored campaign has no id.");
+    }
+
+    inbox_mongo_new_id(ms, token);
+
+    query = BCON_NEW("_id", BCON_OID(&id), "org_id", BCON_OID(org),
+                     "status", BCON_UTF8(inbox_campaign_status_name(
+                                   INBOX_CAMPAIGN_DRAFT)));
+
+    /* a draft made before revisions were kept has none: 0, written
+     * below so that the move finds it at 0 */
+    if (c->revision == 0) {
+        BCON_APPEND(query, "revision", "{",
+                        "$in", "[", BCON_INT64(0), BCON_NULL, "]",
+                    "}");
+    } else {
+        BCON_APPEND(query, "revision", BCON_INT64(c->revision));
+    }
+
+    /* none, or its holder's time is up (null and absent are not > now) */
+    BCON_APPEND(query, "fixing_until", "{", "$not", "{",
+                    "$gt", BCON_DATE_TIME(now),
+                "}", "}");
+
+    rc = inbox_mongo_update_one(ms, "campaigns", query,
+        BCON_NEW("$set", "{",
+                     "fixing_by", BCON_OID(token),
+                     "fixing_until",
+                     BCON_DATE_TIME(now + INBOX_MONGO_FIX_LEASE_MS),
+                     "revision", BCON_INT64(c->revision),
+                 "}"),
+        claimed, err);
+
+    if (rc != INBOX_OK || !*claimed) {
+        return rc;
+    }
+
+    /* what a send before left: this one's own recipients only */
+    return inbox_mongo_delete(ms, "campaign_recipients",
+                              BCON_NEW("campaign_id", BCON_OID(&id)), NULL,
+                              err);
 }
 
 
@@ -1324,7 +1457,8 @@ inbox_mongo_campaign_send(inbox_mongo_store_t *ms, const bson_oid_t *org,
         rc = inbox_mongo_campaign_move(ms, c, INBOX_CAMPAIGN_CANCELLED,
                                        INBOX_PAUSE_NONE,
                                        INBOX_CANCEL_TEXT_REFUSED,
-                                       refusal.message, now, &moved, err);
+                                       refusal.message, NULL, now, &moved,
+                                       err);
 
         if (rc == INBOX_OK && moved) {
             rc = inbox_mongo_campaign_cancel_left(ms, &id, err);
@@ -1451,7 +1585,7 @@ inbox_mongo_campaign_send(inbox_mongo_store_t *ms, const bson_oid_t *org,
         (void) inbox_campaign_pause_for(&to, &why, why);
 
         rc = inbox_mongo_campaign_move(ms, c, to, why, INBOX_CANCEL_NONE,
-                                       NULL, now, &moved, err);
+                                       NULL, NULL, now, &moved, err);
         result->paused += moved;
 
         return rc;
@@ -1500,7 +1634,7 @@ inbox_mongo_campaign_send(inbox_mongo_store_t *ms, const bson_oid_t *org,
     if (rc == INBOX_OK && bson_count_keys(&batch) == 0) {
         rc = inbox_mongo_campaign_move(ms, c, INBOX_CAMPAIGN_DONE,
                                        INBOX_PAUSE_NONE, INBOX_CANCEL_NONE,
-                                       NULL, now, &moved, err);
+                                       NULL, NULL, now, &moved, err);
         result->finished += moved;
     }
 

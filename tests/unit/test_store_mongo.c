@@ -7148,6 +7148,7 @@ TEST(campaign_get_and_list_count_recipients_by_state)
 
 TEST(campaign_send_fixes_the_recipients_then_moves_the_status)
 {
+    int                i;
     fake_t             fake;
     inbox_error_t      err;
     inbox_store_t     *store;
@@ -7156,15 +7157,17 @@ TEST(campaign_send_fixes_the_recipients_then_moves_the_status)
     store = fake_open(&fake);
 
     /* the campaign and its counts; the number it would go from; the
-     * recipients merged on the server (opted-out contacts suppressed),
-     * grouped by state into the counts it keeps from now on, while it is
-     * a draft; the status if still a draft; the campaign again */
+     * draft's lease at the revision read, what a send before left of
+     * recipients dropped, the recipients merged on the server (opted-out
+     * contacts suppressed), grouped by state into the counts it keeps
+     * from now on, while it is a draft; the status if still a draft, at
+     * that revision, with the lease; the campaign again */
     fake.replies[0] = CURSOR(CAMPAIGN_DOC("draft"));
     fake.replies[2] = REPLY_NUMBER;
-    fake.replies[4] = CURSOR("{\"_id\": \"due\", \"n\": 5},"
+    fake.replies[6] = CURSOR("{\"_id\": \"due\", \"n\": 5},"
                              " {\"_id\": \"suppressed\", \"n\": 1}");
-    fake.replies[7] = CURSOR(CAMPAIGN_DOC("sending"));
-    fake.replies[8] = CAMPAIGN_COUNTS;
+    fake.replies[9] = CURSOR(CAMPAIGN_DOC("sending"));
+    fake.replies[10] = CAMPAIGN_COUNTS;
 
     CHECK_INT(inbox_store_campaign_act(store, ORG_ID, CAMPAIGN_ID,
                                        INBOX_CAMPAIGN_SEND, NOON_MS, &c,
@@ -7179,15 +7182,46 @@ TEST(campaign_send_fixes_the_recipients_then_moves_the_status)
     fake_reset(&fake);
     fake.replies[0] = CURSOR(CAMPAIGN_DOC("draft"));
     fake.replies[2] = REPLY_NUMBER;
-    fake.replies[4] = CURSOR("{\"_id\": \"due\", \"n\": 5}");
-    fake.replies[6] = NOTHING_MOVED;
-    fake.replies[7] = CURSOR(CAMPAIGN_DOC("sending"));
+    fake.replies[6] = CURSOR("{\"_id\": \"due\", \"n\": 5}");
+    fake.replies[8] = NOTHING_MOVED;
+    fake.replies[9] = CURSOR(CAMPAIGN_DOC("sending"));
     CHECK_INT(inbox_store_campaign_act(store, ORG_ID, CAMPAIGN_ID,
                                        INBOX_CAMPAIGN_SEND, NOON_MS, &c,
                                        &err), INBOX_OK);
     CHECK_INT(c.status, INBOX_CAMPAIGN_SENDING);
-    CHECK_INT(fake.commands, 9);
+    CHECK_INT(fake.commands, 11);
     inbox_campaign_free(&c);
+
+    /* another send holds the draft's lease, or it was edited since it
+     * was read: nothing of its recipients touched; read again, it is
+     * sending (that other send's): answered as it is */
+    fake_reset(&fake);
+    fake.replies[0] = CURSOR(CAMPAIGN_DOC("draft"));
+    fake.replies[2] = REPLY_NUMBER;
+    fake.replies[3] = NOTHING_MOVED;
+    fake.replies[4] = CURSOR(CAMPAIGN_DOC("sending"));
+    CHECK_INT(inbox_store_campaign_act(store, ORG_ID, CAMPAIGN_ID,
+                                       INBOX_CAMPAIGN_SEND, NOON_MS, &c,
+                                       &err), INBOX_OK);
+    CHECK_INT(c.status, INBOX_CAMPAIGN_SENDING);
+    CHECK_INT(fake.commands, 6);
+    CHECK(!log_has(&fake, "\"delete\" : \"campaign_recipients\""));
+    CHECK(!log_has(&fake, "$merge"));
+    inbox_campaign_free(&c);
+
+    /* held all along by another send: refused, saying so */
+    fake_reset(&fake);
+    for (i = 0; i < 5; i++) {
+        fake.replies[4 * i] = CURSOR(CAMPAIGN_DOC("draft"));
+        fake.replies[4 * i + 2] = REPLY_NUMBER;
+        fake.replies[4 * i + 3] = NOTHING_MOVED;
+    }
+    CHECK_INT(inbox_store_campaign_act(store, ORG_ID, CAMPAIGN_ID,
+                                       INBOX_CAMPAIGN_SEND, NOON_MS, &c,
+                                       &err), INBOX_ERR_CONFLICT);
+    CHECK(strstr(err.message, "being sent by another request") != NULL);
+    CHECK(!log_has(&fake, "\"delete\" : \"campaign_recipients\""));
+    CHECK(!log_has(&fake, "$merge"));
 
     /* no number to send from: refused as a reply is, nothing written */
     fake_reset(&fake);

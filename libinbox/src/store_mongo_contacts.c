@@ -406,8 +406,63 @@ inbox_mongo_contact_get(inbox_store_t *store, const char *org_id,
 }
 
 
+/* The thread of org's contact phone, made where it is missing (an upsert
+ * setting nothing on one there: its copy stays as its writes left it). */
+static inbox_status_t
+inbox_mongo_contact_thread_repair(inbox_mongo_store_t *ms,
+    const bson_oid_t *org, const char *phone, int64_t now,
+    inbox_error_t *err)
+{
+    int             found;
+    bson_t          doc, updates;
+    bson_t         *command;
+    bson_oid_t      contact, conversation;
+    bson_iter_t     iter;
+    inbox_status_t  rc;
+
+    rc = inbox_mongo_find_one(ms, "contacts",
+                              BCON_NEW("org_id", BCON_OID(org),
+                                       "phone", BCON_UTF8(phone)),
+                              BCON_NEW("_id", BCON_INT32(1),
+                                       "conversation_id", BCON_INT32(1)),
+                              &doc, &found, err);
+
+    found = rc == INBOX_OK && found
+            && bson_iter_init_find(&iter, &doc, "_id")
+            && BSON_ITER_HOLDS_OID(&iter);
+    if (found) {
+        bson_oid_copy(bson_iter_oid(&iter), &contact);
+        found = bson_iter_init_find(&iter, &doc, "conversation_id")
+                && BSON_ITER_HOLDS_OID(&iter);
+    }
+    if (found) {
+        bson_oid_copy(bson_iter_oid(&iter), &conversation);
+    }
+
+    bson_destroy(&doc);
+
+    if (rc != INBOX_OK || !found) {
+        return rc;
+    }
+
+    bson_init(&updates);
+    inbox_mongo_append_conversation_upsert(&updates, "0", org, &conversation,
+                                           &contact, phone, 0, NULL, now);
+
+    command = BCON_NEW("update", BCON_UTF8("conversations"),
+                       "updates", BCON_ARRAY(&updates),
+                       "ordered", BCON_BOOL(true));
+    bson_destroy(&updates);
+
+    return inbox_mongo_run_simple(ms, command, err);
+}
+
+
 /* The contact first (its unique (org_id, phone) index refuses a number
- * that is a contact already), then its conversation. */
+ * that is a contact already), then its conversation.  Without a
+ * transaction a failure between the two leaves the contact without its
+ * thread: the retry, told it is a contact already, gives it one
+ * (inbox_mongo_contact_thread_repair). */
 inbox_status_t
 inbox_mongo_contact_create(inbox_store_t *store, const char *org_id,
     const char *phone, const inbox_contact_edit_t *edit,
@@ -464,8 +519,11 @@ inbox_mongo_contact_create(inbox_store_t *store, const char *org_id,
     rc = inbox_mongo_run_simple(ms, command, err);
 
     if (rc == INBOX_ERR_CONFLICT) {
-        inbox_error_set_field(err, INBOX_ERR_CONFLICT, "phone",
-                              "%s is a contact already.", phone);
+        rc = inbox_mongo_contact_thread_repair(ms, &org, phone, now, err);
+        if (rc == INBOX_OK) {
+            rc = inbox_error_set_field(err, INBOX_ERR_CONFLICT, "phone",
+                                       "%s is a contact already.", phone);
+        }
     }
 
     if (rc == INBOX_OK) {

@@ -2,13 +2,16 @@
  * The reply composer of the open thread, and the credit balance in the
  * header.
  *
- * A draft per thread: its text, one image (checked, previewed and
- * uploaded as soon as it is chosen or pasted) and the Idempotency-Key of
- * its send.  When the session ends by itself (it expired, or was ended
- * elsewhere) the texts stay, in this page's memory only, without their
- * images, for the same user signing in again; anyone else starts with
- * none, and signing out (here or in another tab) forgets them, as it
- * forgets the campaign and poll forms.  Enter sends (Shift+Enter: a new
+ * A draft per thread: its text, its images (up to the 10 a reply
+ * carries, in the order chosen, each checked, previewed and uploaded as
+ * soon as it is chosen or pasted, with its own state: one whose upload
+ * failed stays, said, until it is tried again or removed, and no send
+ * goes without it) and the Idempotency-Key of its send.  When the
+ * session ends by itself (it expired, or was ended elsewhere) the texts
+ * stay, in this page's memory only, without their images, for the same
+ * user signing in again; anyone else starts with none, and signing out
+ * (here or in another tab) forgets them, as it forgets the campaign and
+ * poll forms.  Enter sends (Shift+Enter: a new
  * line); the message is in the thread from the answer at once, and its
  * ticks move with the message.status frames (app.js).  While typing,
  * the segments and credits it would cost come from POST
@@ -37,7 +40,11 @@
     const BALANCE_DELAY_MS = 300;
     const EARLIER_SENT = 'An earlier try had already sent this message; '
         + 'your edited draft is still here.';
-    const ATTACH_TITLE = 'Attach an image: JPEG, PNG or GIF, 5 MB at most';
+    const MAX_IMAGES = mms.perMessage;
+    const ATTACH_TITLE = 'Attach images: JPEG, PNG or GIF, up to '
+        + MAX_IMAGES + ', 5 MB in all';
+    const FULL = 'A reply carries at most ' + MAX_IMAGES + ' images: '
+        + 'remove one to attach another.';
     /* the server's refusal (inbox_reply_reaches), said before a pick */
     const NO_MMS = 'Pictures reach only numbers in the US and Canada, '
         + 'and this contact\u2019s number is in another country: send text '
@@ -54,11 +61,7 @@
         send: $('composer-send'),
         attach: $('attach'),
         file: $('attach-input'),
-        attachment: $('attachment'),
-        preview: $('attachment-preview'),
-        attachmentName: $('attachment-name'),
-        attachmentState: $('attachment-state'),
-        attachmentRemove: $('attachment-remove'),
+        attachments: $('attachments'),
         error: $('composer-error'),
         count: $('composer-count'),
         staleDialog: $('stale-dialog'),
@@ -80,10 +83,11 @@
 
     /* ---- drafts ---- */
 
-    /* text: what is typed; media: the image ({file, url, state, id,
-     * upload}) or null; key: the Idempotency-Key of the sends of this
-     * draft, kept until an answer says what became of it (an edit does
-     * not change it: the first try may have gone), keyFor: what it was
+    /* text: what is typed; media: the images, in the order they go
+     * ({file, url, state: uploading|ready|failed, id, upload, error});
+     * key: the Idempotency-Key of the sends of this draft, kept until an
+     * answer says what became of it (an edit does not change it: the
+     * first try may have gone), keyFor: what it was
      * first sent with; error: what the last send or image said
      * (refused: the billing refusal it said, {code, text, needed},
      * which a balance read that says sending can go clears); seen:
@@ -93,7 +97,7 @@
     function draftOf(id) {
         let d = state.drafts.get(id);
         if (!d) {
-            d = { text: '', media: null, key: null, keyFor: null,
+            d = { text: '', media: [], key: null, keyFor: null,
                   sending: false, error: '', seen: null, refused: null };
             state.drafts.set(id, d);
         }
@@ -107,7 +111,7 @@
     /* A draft begun now answers the thread as it is now; an emptied one
      * starts over. */
     function noteBegun(d) {
-        if (d.text.trim() === '' && !d.media) {
+        if (d.text.trim() === '' && d.media.length === 0) {
             d.seen = null;
         } else if (d.seen === null) {
             d.seen = app.newestMessageId();
@@ -115,9 +119,15 @@
     }
 
     function dropMedia(d) {
-        if (d.media) {
-            URL.revokeObjectURL(d.media.url);
-            d.media = null;
+        d.media.forEach((m) => URL.revokeObjectURL(m.url));
+        d.media = [];
+    }
+
+    function dropItem(d, item) {
+        const i = d.media.indexOf(item);
+        if (i !== -1) {
+            URL.revokeObjectURL(item.url);
+            d.media.splice(i, 1);
         }
     }
 
@@ -172,38 +182,111 @@
         }
         els.text.readOnly = d.sending;
         els.form.setAttribute('aria-busy', String(d.sending));
-        /* busy, not disabled: a focused Send, Image or Remove would drop
-         * the focus to the page; each ignores a press while one is out */
+        /* busy, not disabled: a focused Send, Image, Retry or Remove would
+         * drop the focus to the page; each ignores a press while one is
+         * out */
         busy.setBusy(els.send, d.sending);
         els.send.textContent = d.sending ? 'Sending\u2026' : 'Send';
         busy.setBusy(els.attach, d.sending);
-        els.attach.title = takesImages() ? ATTACH_TITLE : NO_MMS;
+        els.attach.title = !takesImages() ? NO_MMS
+            : d.media.length >= MAX_IMAGES ? FULL : ATTACH_TITLE;
         els.error.textContent = d.error;
         renderMedia(d);
     }
 
+    /* Each image's item, made once and kept while it is in its draft: a
+     * redraw changes what it says, not the element, so the focus stays
+     * on its buttons. */
+    const itemEls = new WeakMap();      /* image -> its <li> */
+
+    function shownName(m) {
+        return m.file.name || 'Pasted image';
+    }
+
+    function itemOf(d, m) {
+        let li = itemEls.get(m);
+        if (li) {
+            return li;
+        }
+        li = document.createElement('li');
+        li.className = 'attachment';
+        const img = document.createElement('img');
+        img.className = 'attachment-preview';
+        img.alt = '';       /* its name, beside it, says which it is */
+        img.src = m.url;
+        const info = document.createElement('span');
+        info.className = 'attachment-info';
+        const name = document.createElement('span');
+        name.className = 'attachment-name';
+        name.dir = 'auto';
+        name.textContent = shownName(m);
+        const said = document.createElement('span');
+        said.className = 'attachment-state';
+        info.append(name, said);
+        const actions = document.createElement('span');
+        actions.className = 'attachment-actions';
+        /* "Remove" alone would not say which of several */
+        const retry = document.createElement('button');
+        retry.type = 'button';
+        retry.className = 'link-button attachment-retry';
+        retry.textContent = 'Retry';
+        retry.setAttribute('aria-label', 'Retry ' + shownName(m));
+        retry.addEventListener('click', () => retryItem(d, m));
+        const remove = document.createElement('button');
+        remove.type = 'button';
+        remove.className = 'link-button attachment-remove';
+        remove.textContent = 'Remove';
+        remove.setAttribute('aria-label', 'Remove ' + shownName(m));
+        remove.addEventListener('click', () => removeItem(d, m));
+        actions.append(retry, remove);
+        li.append(img, info, actions);
+        itemEls.set(m, li);
+        return li;
+    }
+
+    function stateText(m) {
+        if (m.state === 'uploading') {
+            return 'uploading\u2026';
+        }
+        if (m.state === 'failed') {
+            return 'not uploaded: ' + m.error;
+        }
+        return [mms.sizeText(m.file.size), mms.advice(m.file.size)]
+            .filter(Boolean).join(', ');
+    }
+
     function renderMedia(d) {
-        const m = d.media;
-        if (!m && document.activeElement === els.attachmentRemove) {
-            /* the image sent or gone: its Remove hands the focus on */
+        const list = els.attachments;
+        const items = d.media.map((m) => itemOf(d, m));
+        const focused = document.activeElement;
+        /* an image sent or gone with the focus on its button: the focus
+         * goes on to the reply box rather than to the page */
+        const lost = list.contains(focused)
+            && !items.some((li) => li.contains(focused));
+        Array.from(list.children).forEach((li) => {
+            if (!items.includes(li)) {
+                li.remove();
+            }
+        });
+        /* those kept are in order already; a new one goes at the end */
+        items.forEach((li, i) => {
+            if (list.children[i] !== li) {
+                list.insertBefore(li, list.children[i] || null);
+            }
+        });
+        d.media.forEach((m, i) => {
+            const li = items[i];
+            li.dataset.state = m.state;
+            li.querySelector('.attachment-state').textContent = stateText(m);
+            li.querySelector('.attachment-retry').hidden =
+                m.state !== 'failed';
+            busy.setBusy(li.querySelector('.attachment-retry'), d.sending);
+            busy.setBusy(li.querySelector('.attachment-remove'), d.sending);
+        });
+        list.hidden = items.length === 0;
+        if (lost) {
             els.text.focus();
         }
-        els.attachment.hidden = !m;
-        if (!m) {
-            els.preview.removeAttribute('src');
-            return;
-        }
-        if (els.preview.getAttribute('src') !== m.url) {
-            els.preview.src = m.url;
-        }
-        els.preview.alt = 'The image to send';
-        els.attachmentName.textContent = m.file.name || 'Pasted image';
-        els.attachmentState.textContent = m.state === 'uploading'
-            ? 'uploading\u2026'
-            : [mms.sizeText(m.file.size), mms.advice(m.file.size)]
-                .filter(Boolean).join(', ');
-        els.attachment.dataset.state = m.state;
-        busy.setBusy(els.attachmentRemove, d.sending);
     }
 
     /* the open thread changed (another one, its contact opted out, or
@@ -277,14 +360,17 @@
         return text;
     }
 
-    /* "2 segments · UCS-2 because of 😀 · 1 credit"; an MMS: "Picture
-     * message · 2 credits"; on an unlimited plan the subscription pays:
-     * "… · included in your plan". */
-    function estimateText(e) {
+    /* "2 segments · UCS-2 because of 😀 · 1 credit"; an MMS of n images:
+     * "Picture message (MMS) · 3 images · 2 credits" (the server's
+     * credits: an MMS costs the same however many it carries); on an
+     * unlimited plan the subscription pays: "… · included in your
+     * plan". */
+    function estimateText(e, images) {
         const credits = state.plan === 'unlimited' ? 'included in your plan'
             : plural(e.credits, 'credit', 'credits');
-        if (current() && current().media) {
-            return 'Picture message (MMS) \u00b7 ' + credits;
+        if (images > 0) {
+            return 'Picture message (MMS) \u00b7 '
+                + plural(images, 'image', 'images') + ' \u00b7 ' + credits;
         }
         let encoding = e.encoding;
         if (e.encoding === 'UCS-2' && e.ucs2_because) {
@@ -304,14 +390,15 @@
         const d = current();
         const seq = ++state.estimateSeq;
         const body = els.text.value;
-        if (!d || (body === '' && !d.media)) {
+        const images = d ? d.media.length : 0;
+        if (!d || (body === '' && images === 0)) {
             showCount('');
             return;
         }
         try {
             const e = await app.api('/api/v1/messages/estimate', {
                 method: 'POST',
-                body: { body: body, media_count: d.media ? 1 : 0 } });
+                body: { body: body, media_count: images } });
             if (seq !== state.estimateSeq) {
                 return;
             }
@@ -321,9 +408,9 @@
                 els.count.dataset.refused = '';
                 return;
             }
-            showCount(estimateText(e));
+            showCount(estimateText(e, images));
             els.count.dataset.encoding = e.encoding;
-            if (!d.media) {
+            if (images === 0) {
                 els.count.title = plural(e.characters, 'character',
                     'characters') + '; ' + e.remaining
                     + ' more fit in this segment';
@@ -350,18 +437,52 @@
 
     /* Said in the composer, not a file picker opened for nothing; said
      * again (an alert repeats only a change) on each try. */
-    function refuseImages(d) {
+    function sayAgain(d, text) {
         d.error = '';
         render();
         requestAnimationFrame(() => {
-            d.error = NO_MMS;
+            d.error = text;
             render();
         });
     }
 
-    async function attachFile(file) {
+    function quoted(m) {
+        return m.file.name ? '\u201c' + m.file.name + '\u201d'
+            : 'the pasted image';
+    }
+
+    /* Its upload, begun at once: a send names uploads.  A failure stays
+     * on the image, said, until it is tried again or removed. */
+    function upload(conv, d, item) {
+        item.state = 'uploading';
+        item.error = '';
+        item.id = null;
+        item.upload = app.api('/api/v1/media', { method: 'POST',
+                                                 raw: item.file })
+            .then((answer) => {
+                item.id = answer.id;
+                item.state = 'ready';
+            }, (err) => {
+                item.state = 'failed';
+                item.error = err.status ? err.message
+                    : 'the server could not be reached.';
+                if (!app.failed(err) && d.media.includes(item)) {
+                    d.error = 'Could not upload ' + quoted(item) + ': '
+                        + item.error;
+                }
+            })
+            .then(() => {
+                if (state.conv && state.conv.id === conv.id) {
+                    render();
+                }
+            });
+    }
+
+    /* Files chosen or pasted, in their order, after those already there;
+     * what cannot go is said and left out, the rest attached. */
+    async function attachFiles(files) {
         const conv = state.conv;
-        if (!conv) {
+        if (!conv || files.length === 0) {
             return;
         }
         const d = draftOf(conv.id);
@@ -369,72 +490,104 @@
             return;
         }
         if (!takesImages()) {
-            refuseImages(d);
+            sayAgain(d, NO_MMS);
             return;
         }
-        /* the server's own rule, said before any of it is sent */
-        const problem = await mms.problem(file);
-        if (problem) {
-            d.error = problem;
-            render();
+        if (d.media.length >= MAX_IMAGES) {
+            sayAgain(d, FULL);
             return;
         }
-        dropMedia(d);
-        d.error = '';
-        const media = { file: file, url: URL.createObjectURL(file),
-                        state: 'uploading', id: null };
-        d.media = media;
+        /* the server's own rules, said before any of it is sent */
+        const said = [];
+        const fine = [];
+        for (const file of files) {
+            const problem = await mms.problem(file);
+            if (problem) {
+                said.push(problem);
+            } else {
+                fine.push(file);
+            }
+        }
+        /* counted now, after the checks: another pick may have come in
+         * meanwhile */
+        let total = d.media.reduce((n, m) => n + m.file.size, 0);
+        let left = 0;
+        for (const file of fine) {
+            if (d.media.length >= MAX_IMAGES) {
+                left += 1;
+                continue;
+            }
+            const over = mms.overTotal(file.name, file.size, total);
+            if (over) {
+                said.push(over);
+                continue;
+            }
+            total += file.size;
+            const item = { file: file, url: URL.createObjectURL(file),
+                           state: 'uploading', id: null, upload: null,
+                           error: '' };
+            d.media.push(item);
+            upload(conv, d, item);
+        }
+        if (left > 0) {
+            said.push('A reply carries at most ' + MAX_IMAGES + ' images, '
+                + 'so ' + left + ' of those chosen ' + (left === 1
+                    ? 'was' : 'were') + ' not attached.');
+        }
+        d.error = said.join(' ');
         noteBegun(d);
-        media.upload = app.api('/api/v1/media', { method: 'POST',
-                                                  raw: file })
-            .then((answer) => {
-                media.id = answer.id;
-                media.state = 'ready';
-            }, (err) => {
-                media.state = 'failed';
-                if (app.failed(err)) {
-                    return;
-                }
-                if (d.media === media) {
-                    dropMedia(d);
-                    d.error = 'Could not upload the image: '
-                        + (err.status ? err.message
-                            : 'the server could not be reached.');
-                }
-            })
-            .then(() => {
-                if (state.conv && state.conv.id === conv.id) {
-                    render();
-                    if (media.state === 'failed') {
-                        estimateSoon(0);    /* no picture: an SMS again */
-                    }
-                }
-            });
         render();
         estimateSoon(0);
     }
 
-    function removeMedia() {
-        const d = current();
-        if (!d || d.sending) {
+    function retryItem(d, item) {
+        const conv = state.conv;
+        if (!conv || current() !== d || d.sending
+            || item.state !== 'failed' || !d.media.includes(item))
+        {
             return;
         }
-        dropMedia(d);
+        const li = itemEls.get(item);
+        const focused = li.contains(document.activeElement);
         d.error = '';
+        upload(conv, d, item);
+        render();
+        if (focused) {
+            /* Retry is hidden while it uploads */
+            li.querySelector('.attachment-remove').focus();
+        }
+    }
+
+    function removeItem(d, item) {
+        if (current() !== d || d.sending) {
+            return;
+        }
+        const i = d.media.indexOf(item);
+        if (i === -1) {
+            return;
+        }
+        dropItem(d, item);
+        d.error = '';
+        noteBegun(d);
         render();
         estimateSoon(0);
-        els.text.focus();
+        /* the next image's Remove, for removing several; after the last,
+         * the reply box */
+        const next = d.media[i] || d.media[i - 1];
+        if (next) {
+            itemEls.get(next).querySelector('.attachment-remove').focus();
+        } else {
+            els.text.focus();
+        }
     }
 
     function onFileChosen() {
-        const file = els.file.files && els.file.files[0];
+        const files = Array.from(els.file.files || []);
         els.file.value = '';
-        if (file) {
-            attachFile(file);
-        }
+        attachFiles(files);
     }
 
-    /* An image pasted into the text is attached; text pastes as text,
+    /* Images pasted into the text are attached; text pastes as text,
      * also beside an image its contact's number cannot take. */
     function onPaste(event) {
         const data = event.clipboardData;
@@ -445,7 +598,7 @@
             return;
         }
         event.preventDefault();
-        attachFile(files[0]);
+        attachFiles(files);
     }
 
     /* ---- sending ---- */
@@ -478,28 +631,37 @@
         }
         const d = draftOf(conv.id);
         d.text = els.text.value;
-        if (d.sending || (d.text.trim() === '' && !d.media)) {
+        if (d.sending || (d.text.trim() === '' && d.media.length === 0)) {
             return;
         }
         d.sending = true;
         d.error = '';
         render();
         try {
-            const media = d.media;
-            if (media && media.state === 'uploading') {
-                await media.upload;
+            /* the images as they are now: none is added or removed while
+             * it is sent (a pick checked meanwhile goes to the next) */
+            const media = d.media.slice();
+            /* each upload's promise settles, never rejects */
+            await Promise.all(media.map((item) => item.upload));
+            const failed = media.filter((item) => item.state !== 'ready');
+            if (failed.length > 0) {
+                /* no reply goes without a picture it was written with */
+                sayAgain(d, failed.length === 1
+                    ? 'Not sent: ' + quoted(failed[0]) + ' was not '
+                        + 'uploaded. Retry it or remove it, then send.'
+                    : 'Not sent: ' + failed.length + ' images were not '
+                        + 'uploaded. Retry them or remove them, then '
+                        + 'send.');
+                return;
             }
-            if (media && media.state !== 'ready') {
-                return;     /* the upload failed and said so */
-            }
+            const ids = media.map((item) => item.id);
             const body = d.text;
-            const content = JSON.stringify([body, media ? media.id : null]);
+            const content = JSON.stringify([body, ids]);
             if (d.key === null) {
                 d.key = newKey();
                 d.keyFor = content;
             }
-            const request = { body: body,
-                              media_ids: media ? [media.id] : [] };
+            const request = { body: body, media_ids: ids };
             if (d.seen !== null) {
                 request.last_seen_message_id = d.seen;
             }
@@ -554,16 +716,14 @@
             /* the answer to an earlier try of this draft, edited since,
              * is that try's message: the edit stays to be sent */
             const earlier = d.keyFor !== content && (m.body !== body
-                || (m.media || []).length !== (media ? 1 : 0));
+                || (m.media || []).length !== ids.length);
             d.key = null;
             d.seen = null;
             if (earlier) {
                 d.error = EARLIER_SENT;
             } else {
                 d.text = '';
-                if (d.media === media) {
-                    dropMedia(d);
-                }
+                media.forEach((item) => dropItem(d, item));
             }
             refreshBalance();
         } finally {
@@ -639,8 +799,11 @@
         for (const item of media) {
             const res = item.url ? await fetch(item.url) : null;
             if (!res || !res.ok) {
-                const err = new Error('Its picture could not be read '
-                    + 'again; attach it to a new reply.');
+                const err = new Error(media.length === 1
+                    ? 'Its picture could not be read again; attach it to '
+                        + 'a new reply.'
+                    : 'One of its pictures could not be read again; '
+                        + 'attach them to a new reply.');
                 err.status = res ? res.status : 404;
                 throw err;
             }
@@ -833,13 +996,14 @@
             return;
         }
         if (state.conv && !takesImages()) {
-            refuseImages(current());
+            sayAgain(current(), NO_MMS);
+        } else if (state.conv && current().media.length >= MAX_IMAGES) {
+            sayAgain(current(), FULL);
         } else {
             els.file.click();
         }
     });
     els.file.addEventListener('change', onFileChosen);
-    els.attachmentRemove.addEventListener('click', removeMedia);
     els.staleDialog.addEventListener('close', onStaleClosed);
 
     app.on('session', onSession);

@@ -1,7 +1,8 @@
 /*
  * An image as an MMS can carry it, checked before any of it is sent:
  * its type (by its first bytes) and its size, as POST /api/v1/media
- * decides them, and a word when it is larger than carriers like.  The
+ * decides them, how many and how much in all one message carries, as a
+ * send decides them, and a word when it is larger than carriers like.  The
  * reply composer (composer.js) and the campaigns' form (campaigns.js)
  * say the same.
  *
@@ -14,6 +15,10 @@
 (function (global) {
     const MAX_BYTES = 5 * 1024 * 1024;  /* POST /api/v1/media's */
     const CARRIER_SAFE_BYTES = 1024 * 1024;
+    /* what one message carries, as a reply's send decides it (libinbox:
+     * INBOX_MEDIA_MAX, INBOX_MEDIA_MESSAGE_BYTES_MAX) */
+    const PER_MESSAGE = 10;
+    const MESSAGE_BYTES = 5 * 1024 * 1024;
     /* the three types an MMS carries, by their leading bytes (as the
      * server decides them) */
     const TYPES = [
@@ -57,6 +62,18 @@
         return '';
     }
 
+    /* What is wrong with adding an image of `bytes` to images already
+     * coming to `total` bytes in one message; '' when nothing is.  The
+     * send would be refused (400 media_ids) only after every upload. */
+    function overTotal(name, bytes, total) {
+        if (total + bytes <= MESSAGE_BYTES) {
+            return '';
+        }
+        return (name ? '\u201c' + name + '\u201d' : 'That image')
+            + ' would bring the images to ' + sizeText(total + bytes)
+            + '; a message carries 5 MB in all. Attach a smaller one.';
+    }
+
     /* What is worth knowing of an image that will go: US carriers
      * deliver much less than 5 MB on ordinary numbers (about 1 MB). */
     function advice(bytes) {
@@ -93,5 +110,6 @@
     }
 
     global.inboxMedia = Object.freeze({ problem, advice, sizeText,
-                                        kindOf });
+                                        overTotal, kindOf,
+                                        perMessage: PER_MESSAGE });
 })(window);

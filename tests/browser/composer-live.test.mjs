@@ -245,7 +245,7 @@ test('a failed reply is sent again as it was, picture and all, with Send '
     const image = png(24, 16, [30, 90, 200]);
     await page.locator('#attach-input').setInputFiles({ name: 'map.png',
         mimeType: 'image/png', buffer: image });
-    await page.locator('#attachment[data-state="ready"]').waitFor();
+    await page.locator('#attachments .attachment[data-state="ready"]').waitFor();
     const balance = Number(await page.locator('#balance-count')
         .textContent());
     const { seen } = await sendAndWatch(offline, 'Here is the map');

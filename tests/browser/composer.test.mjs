@@ -95,6 +95,18 @@ async function pasteFile(p, { name, mimeType, buffer }) {
 
 const composerCount = (p) => p.locator('#composer-count');
 
+// The images to send, each an item of #attachments.
+const images = (p) => p.locator('#attachments .attachment');
+
+// Resolves once the composer shows n images, every one uploaded.
+async function imagesReady(p, n = 1) {
+    await p.waitForFunction((want) => {
+        const items = document.querySelectorAll('#attachments .attachment');
+        return items.length === want && Array.from(items).every(
+            (li) => li.dataset.state === 'ready');
+    }, n);
+}
+
 async function waitForCount(p, re) {
     try {
         await p.waitForFunction((src) => new RegExp(src, 'u').test(
@@ -385,35 +397,36 @@ test('while a reply is sent its Image and Remove keep the focus and do '
     });
     let choosers = 0;
     p.on('filechooser', () => { choosers += 1; });
-    const focused = () => p.evaluate(() => document.activeElement.id);
+    const focused = (sel) => p.evaluate((s) => document.activeElement
+        .matches(s), sel);
     try {
         await signIn(p, ctx.cluster, agentOf(org));
         await openThread(p, shown(holder));
         await p.locator('#attach-input').setInputFiles({ name: 'menu.png',
             mimeType: 'image/png', buffer: png(40, 30) });
-        await p.locator('#attachment[data-state="ready"]').waitFor();
+        await imagesReady(p);
         await p.locator('#composer-text').fill('The menu you asked for');
         await p.locator('#composer-text').press('Enter');
         await p.locator('#composer-send', { hasText: 'Sending' }).waitFor();
 
-        for (const id of ['attach', 'attachment-remove']) {
-            await p.locator('#' + id).focus();
-            assert.equal(await focused(), id, `${id} takes the focus`);
+        for (const sel of ['#attach', '#attachments .attachment-remove']) {
+            await p.locator(sel).focus();
+            assert.ok(await focused(sel), `${sel} takes the focus`);
             await p.keyboard.press('Enter');
-            await p.locator('#' + id).click({ force: true });
-            assert.equal(await focused(), id, `${id} keeps the focus`);
+            await p.locator(sel).click({ force: true });
+            assert.ok(await focused(sel), `${sel} keeps the focus`);
         }
         await p.waitForTimeout(300);
         assert.equal(choosers, 0, 'no file chooser while sending');
-        assert.equal(await p.locator('#attachment').isVisible(), true,
+        assert.equal(await p.locator('#attachments').isVisible(), true,
                      'the image is still there');
 
         release();
         await p.locator('#messages .message.outbound',
             { hasText: 'The menu you asked for' }).waitFor();
-        await p.locator('#attachment').waitFor({ state: 'hidden' });
+        await p.locator('#attachments').waitFor({ state: 'hidden' });
         // Remove gone with the image sent, the focus is the reply box's
-        assert.equal(await focused(), 'composer-text');
+        assert.ok(await focused('#composer-text'));
         const [m] = await messagesOf(org, holder);
         assert.equal(m.body, 'The menu you asked for');
         assert.equal(m.media.length, 1);
@@ -538,7 +551,7 @@ test('402: without credits the contract\'s message shows, and the draft '
         await openThread(p, shown(broke));
         await p.locator('#attach-input').setInputFiles({ name: 'map.png',
             mimeType: 'image/png', buffer: png(32, 32, [10, 160, 90]) });
-        await p.locator('#attachment[data-state="ready"]').waitFor();
+        await imagesReady(p);
         const text = p.locator('#composer-text');
         await text.fill('I will call at noon');
         await text.press('Enter');
@@ -547,9 +560,9 @@ test('402: without credits the contract\'s message shows, and the draft '
         assert.match(await error.textContent(),
             /credits.*contact your billing admin/i);
         assert.equal(await text.inputValue(), 'I will call at noon');
-        assert.equal(await p.locator('#attachment').isVisible(), true);
-        assert.equal(await p.locator('#attachment-name').textContent(),
-            'map.png');
+        assert.equal(await p.locator('#attachments').isVisible(), true);
+        assert.equal(await images(p).locator('.attachment-name')
+            .textContent(), 'map.png');
         assert.equal(await p.locator('#messages .message.outbound').count(),
             0);
         assert.equal((await messagesOf(org, broke)).length, 1);
@@ -722,7 +735,7 @@ test('a file that is not a JPEG, PNG or GIF, or is over 5 MB, is refused '
                              buffer: Buffer.from('%PDF-1.4') });
         await error.filter({ hasText: 'report.pdf' }).waitFor();
 
-        assert.equal(await p.locator('#attachment').isHidden(), true);
+        assert.equal(await p.locator('#attachments').isHidden(), true);
         assert.deepEqual(uploads, []);
     } finally {
         await p.context().close();
@@ -759,7 +772,7 @@ async () => {
 
         await pasteFile(p, { name: 'menu.png', mimeType: 'image/png',
                              buffer: png(8, 8, [30, 120, 200]) });
-        assert.equal(await p.locator('#attachment').isHidden(), true);
+        assert.equal(await p.locator('#attachments').isHidden(), true);
 
         const text = p.locator('#composer-text');
         await text.fill('Our menu is on the website');
@@ -773,7 +786,7 @@ async () => {
         await openThread(p, shown(pictures));
         const [chooser] = await Promise.all([p.waitForEvent('filechooser'),
             p.locator('#attach').click()]);
-        assert.equal(chooser.isMultiple(), false);
+        assert.equal(chooser.isMultiple(), true);
     } finally {
         await p.context().close();
     }
@@ -787,25 +800,30 @@ async () => {
         await signIn(p, ctx.cluster, agentOf(ctx.cluster.orgs[0]));
         await openThread(p, shown(pictures));
         const input = p.locator('#attach-input');
-        const state = p.locator('#attachment-state');
+        const state = (name) => images(p).filter({ hasText: name })
+            .locator('.attachment-state');
 
         // a PNG saved as .jpg, which the browser calls a JPEG
         await input.setInputFiles({ name: 'photo.jpg', mimeType: 'image/jpeg',
                                     buffer: png(8, 8) });
-        await p.locator('#attachment[data-state="ready"]').waitFor();
+        await imagesReady(p);
         assert.equal(await p.locator('#composer-error').textContent(), '');
-        assert.doesNotMatch(await state.textContent(), /carriers/);
+        assert.doesNotMatch(await state('photo.jpg').textContent(),
+                            /carriers/);
 
+        // a second pick adds to the first
         const big = join(ctx.cluster.dir, 'poster.png');
         writeFileSync(big, png(16, 16, [40, 40, 200], 1536 * 1024));
         await input.setInputFiles(big);
-        await p.locator('#attachment-name', { hasText: 'poster.png' })
-            .waitFor();
-        await p.locator('#attachment[data-state="ready"]').waitFor();
-        assert.equal(await state.textContent(), '1.5 MB, over 1 MB: some '
-            + 'carriers may not deliver it; a smaller image is safer');
-        await p.locator('#attachment-remove').click();
-        await p.locator('#attachment').waitFor({ state: 'hidden' });
+        await imagesReady(p, 2);
+        assert.deepEqual(await images(p).locator('.attachment-name')
+            .allTextContents(), ['photo.jpg', 'poster.png']);
+        assert.equal(await state('poster.png').textContent(), '1.5 MB, '
+            + 'over 1 MB: some carriers may not deliver it; a smaller image '
+            + 'is safer');
+        await p.getByRole('button', { name: 'Remove photo.jpg' }).click();
+        await p.getByRole('button', { name: 'Remove poster.png' }).click();
+        await p.locator('#attachments').waitFor({ state: 'hidden' });
     } finally {
         await p.context().close();
     }
@@ -823,9 +841,10 @@ test('an MMS: the image is previewed, costs 2 credits, and is sent with '
         // pasted, as a screenshot is
         await pasteFile(p, { name: 'screenshot.png', mimeType: 'image/png',
                              buffer: png(64, 48, [30, 120, 200]) });
-        await p.locator('#attachment[data-state="ready"]').waitFor();
+        await imagesReady(p);
         await p.waitForFunction(() => {
-            const img = document.getElementById('attachment-preview');
+            const img = document.querySelector(
+                '#attachments .attachment-preview');
             return img.complete && img.naturalWidth === 64
                 && img.src.startsWith('blob:');
         });
@@ -845,7 +864,7 @@ test('an MMS: the image is previewed, costs 2 credits, and is sent with '
         });
         assert.match(await mine.locator('a.media-thumb').getAttribute('href'),
             /\/media\/[A-Za-z0-9_-]{43}\.png$/);
-        assert.equal(await p.locator('#attachment').isHidden(), true);
+        assert.equal(await p.locator('#attachments').isHidden(), true);
         assert.equal(await text.inputValue(), '');
         await p.waitForTimeout(300);
         assert.equal(await mine.count(), 1);
@@ -890,13 +909,13 @@ test('a reply being typed when the session ends is there again for the '
         await openThread(p, shown(waiter));
         await p.locator('#attach-input').setInputFiles({ name: 'menu.png',
             mimeType: 'image/png', buffer: png(40, 30) });
-        await p.locator('#attachment[data-state="ready"]').waitFor();
+        await imagesReady(p);
         await text.fill('Your table is ready, come in');
 
         await endSession();
         await signInAgain(agentOf(org));
         assert.equal(await text.inputValue(), 'Your table is ready, come in');
-        assert.equal(await p.locator('#attachment').isHidden(), true,
+        assert.equal(await p.locator('#attachments').isHidden(), true,
             'the image is not kept');
 
         await endSession();
@@ -983,7 +1002,7 @@ async () => {
         await p.locator('#attach-input').setInputFiles({
             name: 'a-rather-long-file-name-for-a-narrow-screen.png',
             mimeType: 'image/png', buffer: png(400, 300, [90, 90, 200]) });
-        await p.locator('#attachment[data-state="ready"]').waitFor();
+        await imagesReady(p);
         await p.locator('#composer-text').fill('Wide '.repeat(80)
             + 'https://example.com/' + 'x'.repeat(200));
         await waitForCount(p, /MMS/);

@@ -5,7 +5,9 @@
 // A failure shows its reason in words, and its released credits come
 // back to the header's balance.  A send the carrier never answered shows
 // Sending and why, and moves on live when the carrier's callback comes.
-// A failed reply goes again, picture and all, with its Send again.
+// A failed reply goes again, pictures and all, with its Send again.  A
+// reply's several pictures reach the carrier in the order they were
+// attached.
 
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -14,7 +16,7 @@ import { needsSendRoutes, noPageErrorsTest, openThread, shown, signIn,
          useBrowser } from '../lib/browser.mjs';
 import { inboxctl, uniqueNumber } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
-import { deliverInbound, formEncode, newMessageSid, signTwilio }
+import { api, deliverInbound, formEncode, newMessageSid, signTwilio }
     from '../lib/inbox.mjs';
 import { png } from '../lib/media.mjs';
 import { addUser } from '../lib/session.mjs';
@@ -36,9 +38,21 @@ const unanswered = uniqueNumber();
 const stopped = uniqueNumber();
 const offline = uniqueNumber();
 const landline = uniqueNumber();
+const gallery = uniqueNumber();
 
 const web = useBrowser();
 let page;
+
+const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
+
+// Resolves once the composer shows n images, every one uploaded.
+async function imagesReady(n) {
+    await page.waitForFunction((want) => {
+        const items = document.querySelectorAll('#attachments .attachment');
+        return items.length === want && Array.from(items).every(
+            (li) => li.dataset.state === 'ready');
+    }, n);
+}
 
 // Sends text from the open thread with Enter; watches its tick until it
 // reaches a final status and resolves with the statuses it showed, in
@@ -229,11 +243,11 @@ test('a reply whose send the carrier never answered shows Sending and '
 });
 
 // Send again, on a person's reply that did not reach the phone: the same
-// text and picture go once more as a new message, charged as any reply,
+// text and pictures go once more as a new message, charged as any reply,
 // and the failed one offers it no more.  A refusal is said beside the
 // button, and nothing goes.
-test('a failed reply is sent again as it was, picture and all, with Send '
-     + 'again; a refusal says why beside it', async () => {
+test('a failed reply is sent again as it was, pictures and all, with '
+     + 'Send again; a refusal says why beside it', async () => {
     await needsSendRoutes(ctx.cluster);
     const sim = ctx.cluster.sim;
     const org = ctx.cluster.orgs[0];
@@ -242,10 +256,11 @@ test('a failed reply is sent again as it was, picture and all, with Send '
     await sim.fail({ type: 'final_status', number: offline,
                      status: 'failed', error_code: 30003, count: 1 });
     await openThread(page, shown(offline));
-    const image = png(24, 16, [30, 90, 200]);
-    await page.locator('#attach-input').setInputFiles({ name: 'map.png',
-        mimeType: 'image/png', buffer: image });
-    await page.locator('#attachments .attachment[data-state="ready"]').waitFor();
+    const images = [png(24, 16, [30, 90, 200]), png(16, 24, [200, 90, 30])];
+    await page.locator('#attach-input').setInputFiles([
+        { name: 'map.png', mimeType: 'image/png', buffer: images[0] },
+        { name: 'door.png', mimeType: 'image/png', buffer: images[1] }]);
+    await imagesReady(2);
     const balance = Number(await page.locator('#balance-count')
         .textContent());
     const { seen } = await sendAndWatch(offline, 'Here is the map');
@@ -277,17 +292,16 @@ test('a failed reply is sent again as it was, picture and all, with Send '
     assert.equal(await failed.first().locator('.resend').count(), 0,
                  'the failed reply offers Send again no more');
     assert.equal(await page.locator('#messages .resend').count(), 0);
-    assert.equal(await second.locator('.bubble img').count(), 1);
+    assert.equal(await second.locator('.bubble img').count(), 2);
 
-    // the carrier got it twice, the picture the same bytes each time
+    // the carrier got it twice, the pictures the same bytes in the same
+    // order each time
     const sent = await sim.messages({ contact: offline,
                                       direction: 'outbound' });
     assert.equal(sent.length, 2);
-    const sha = createHash('sha256').update(image).digest('hex');
     for (const m of sent) {
         assert.equal(m.body, 'Here is the map');
-        assert.equal(m.media.length, 1);
-        assert.equal(m.media[0].sha256, sha);
+        assert.deepEqual(m.media.map((x) => x.sha256), images.map(sha256));
     }
     // the MMS's two credits: spent once, the failed one's given back
     await page.locator('#balance-count', { hasText: String(balance - 2) })
@@ -307,6 +321,55 @@ test('a reply to a landline is not offered Send again: another try '
     assert.match(text, /landline/);
     assert.equal(await page.locator('#messages .message.outbound',
         { hasText: 'Will do' }).locator('.resend').count(), 0);
+});
+
+test('a reply with several pictures reaches the carrier with them in the '
+     + 'order they were attached, one removed before the send left out; '
+     + 'the MMS costs 2 credits', async () => {
+    await needsSendRoutes(ctx.cluster);
+    await deliverInbound(ctx.cluster, { from: gallery,
+                                        body: 'Photos of the room?' });
+    await openThread(page, shown(gallery));
+    const [bed, bath, view, desk] = [[200, 40, 40], [40, 200, 40],
+        [40, 40, 200], [200, 200, 40]].map((rgb, i) => png(20 + i, 20, rgb));
+    // three at once, then one more
+    await page.locator('#attach-input').setInputFiles([
+        { name: 'bed.png', mimeType: 'image/png', buffer: bed },
+        { name: 'bath.png', mimeType: 'image/png', buffer: bath },
+        { name: 'view.png', mimeType: 'image/png', buffer: view }]);
+    await imagesReady(3);
+    await page.locator('#attach-input').setInputFiles({ name: 'desk.png',
+        mimeType: 'image/png', buffer: desk });
+    await imagesReady(4);
+    await page.getByRole('button', { name: 'Remove bath.png' }).click();
+    await imagesReady(3);
+    assert.deepEqual(await page.locator('#attachments .attachment-name')
+        .allTextContents(), ['bed.png', 'view.png', 'desk.png']);
+    await page.locator('#composer-count', { hasText:
+        /^Picture message \(MMS\) · 3 images · 2 credits$/ }).waitFor();
+
+    const { seen } = await sendAndWatch(gallery, 'The room, three views');
+    assert.deepEqual(seen, ['queued', 'sent', 'delivered']);
+    const mine = page.locator('#messages .message.outbound',
+        { hasText: 'The room, three views' });
+    assert.equal(await mine.locator('a.media-thumb').count(), 3);
+    assert.equal(await page.locator('#attachments').isHidden(), true);
+
+    const [m] = await ctx.cluster.sim.messages({ contact: gallery,
+                                                 direction: 'outbound' });
+    assert.equal(m.body, 'The room, three views');
+    assert.deepEqual(m.media.map((x) => x.sha256),
+                     [bed, view, desk].map(sha256));
+    // the inbox's record of it: three pictures, 2 credits
+    const org = ctx.cluster.orgs[0];
+    const list = await api(ctx.cluster,
+        `/api/v1/conversations?q=${gallery.slice(2)}`, org.token);
+    const res = await api(ctx.cluster, '/api/v1/conversations/'
+        + `${list.json.items[0].id}/messages`, org.token);
+    const [reply] = res.json.items.filter(
+        (x) => x.direction === 'outbound');
+    assert.equal(reply.media.length, 3);
+    assert.equal(reply.credits, 2);
 });
 
 noPageErrorsTest(web);

@@ -5,6 +5,8 @@
 // (402 without credits, 403 with billing inactive) shown with the draft
 // and its image kept, no composer for an opted-out contact (live, too),
 // images checked before they are uploaded, an MMS with its thumbnail,
+// several images to one reply (10 at most, 5 MB in all, each removed on
+// its own, kept by the thread's draft),
 // Image and Remove kept focusable and inert while a send is out, the
 // balance in the header (the plan on an unlimited one), a draft's
 // text kept across a session's end for the same user only and forgotten
@@ -45,6 +47,7 @@ const waiter = uniqueNumber();      // a draft outlives a session
 const leaver = uniqueNumber();      // ... not a sign-out
 const holder = uniqueNumber();      // pressed while a send is out
 const typist = uniqueNumber();      // opted out by hand mid-reply
+const collector = uniqueNumber();   // gets as many images as a reply takes
 const islander = '+18765550123';    // Jamaica: +1, but no MMS reaches it
 // the other organizations' contacts
 const broke = uniqueNumber();
@@ -133,7 +136,7 @@ before(async () => {
         'unlimited');
     for (const from of [talker, changer, pictures, narrow, retrier,
                         editor, waiter, leaver, holder, islander,
-                        typist]) {
+                        typist, collector]) {
         await deliverInbound(cluster, { from, body: 'Are you open today?' });
     }
     await deliverInbound(cluster, { from: stopper, body: 'Hi there' });
@@ -878,6 +881,93 @@ test('an MMS: the image is previewed, costs 2 credits, and is sent with '
     }
 });
 
+test('a reply takes 10 images: more chosen are said and left out, Image '
+     + 'and a paste say so when it is full, the draft keeps them across '
+     + 'threads, and all 10 go for 2 credits; more than 5 MB in all is '
+     + 'refused before any upload', async () => {
+    await needsSendRoutes(ctx.cluster);
+    const org = ctx.cluster.orgs[0];
+    const p = await web.newPage(VIEWPORT);
+    let choosers = 0;
+    p.on('filechooser', () => { choosers += 1; });
+    const uploads = [];
+    p.on('request', (req) => {
+        if (req.url().endsWith('/api/v1/media')) {
+            uploads.push(req.url());
+        }
+    });
+    const names = () => images(p).locator('.attachment-name')
+        .allTextContents();
+    const error = p.locator('#composer-error');
+    const full = 'A reply carries at most 10 images: remove one to attach '
+        + 'another.';
+    try {
+        await signIn(p, ctx.cluster, agentOf(org));
+        await openThread(p, shown(collector));
+        const files = Array.from({ length: 12 }, (_, i) => ({
+            name: `photo-${i + 1}.png`, mimeType: 'image/png',
+            buffer: png(8 + i, 8, [20 * i, 100, 200 - 10 * i]) }));
+        await p.locator('#attach-input').setInputFiles(files);
+        await imagesReady(p, 10);
+        assert.equal(await error.textContent(), 'A reply carries at most '
+            + '10 images, so 2 of those chosen were not attached.');
+        assert.deepEqual(await names(), files.slice(0, 10).map(
+            (f) => f.name));
+        assert.equal(uploads.length, 10);
+        await waitForCount(p,
+            /^Picture message \(MMS\) · 10 images · 2 credits$/);
+
+        // full: Image and a paste say so, and nothing is picked
+        assert.equal(await p.locator('#attach').getAttribute('title'), full);
+        await p.locator('#attach').click();
+        await error.filter({ hasText: full }).waitFor();
+        await pasteFile(p, files[10]);
+        await p.waitForTimeout(200);
+        assert.equal(await error.textContent(), full);
+        assert.equal(await images(p).count(), 10);
+        assert.equal(choosers, 0);
+        assert.equal(uploads.length, 10);
+
+        // the draft keeps them, in order, while another thread is open
+        await p.locator('#composer-text').fill('All ten, as promised');
+        await openThread(p, shown(talker));
+        assert.equal(await p.locator('#attachments').isHidden(), true);
+        await openThread(p, shown(collector));
+        await imagesReady(p, 10);
+        assert.deepEqual(await names(), files.slice(0, 10).map(
+            (f) => f.name));
+        assert.equal(await p.locator('#composer-text').inputValue(),
+                     'All ten, as promised');
+
+        await p.locator('#composer-text').press('Enter');
+        await p.locator('#messages .message.outbound',
+            { hasText: 'All ten, as promised' }).waitFor();
+        await p.locator('#attachments').waitFor({ state: 'hidden' });
+        const [m] = await messagesOf(org, collector);
+        assert.equal(m.media.length, 10);
+        assert.equal(m.credits, 2);
+
+        // 5 MB in all: the second of two 3 MB images is refused unsent
+        const bigs = ['big-1.png', 'big-2.png'].map((name, i) => {
+            const path = join(ctx.cluster.dir, name);
+            writeFileSync(path, png(16, 16, [60 * i, 60, 60],
+                                    3 * 1024 * 1024));
+            return path;
+        });
+        await p.locator('#attach-input').setInputFiles(bigs);
+        await imagesReady(p, 1);
+        assert.deepEqual(await names(), ['big-1.png']);
+        assert.equal(await error.textContent(), '\u201cbig-2.png\u201d '
+            + 'would bring the images to 6.0 MB; a message carries 5 MB in '
+            + 'all. Attach a smaller one.');
+        assert.equal(uploads.length, 11);
+        await p.getByRole('button', { name: 'Remove big-1.png' }).click();
+        await p.locator('#attachments').waitFor({ state: 'hidden' });
+    } finally {
+        await p.context().close();
+    }
+});
+
 test('a reply being typed when the session ends is there again for the '
     + 'same user, without its image, and for nobody else', async () => {
     const org = ctx.cluster.orgs[0];
@@ -992,23 +1082,30 @@ test('signing out in another tab forgets the replies a tab kept when its '
     }
 });
 
-test('at 390 px the composer, its image and its messages fit the screen',
+test('at 390 px the composer, its images and its messages fit the screen',
 async () => {
     await needsSendRoutes(ctx.cluster);
     const p = await web.newPage({ width: 390, height: 844 });
     try {
         await signIn(p, ctx.cluster, agentOf(ctx.cluster.orgs[0]));
         await openThread(p, shown(narrow));
-        await p.locator('#attach-input').setInputFiles({
+        await p.locator('#attach-input').setInputFiles([{
             name: 'a-rather-long-file-name-for-a-narrow-screen.png',
-            mimeType: 'image/png', buffer: png(400, 300, [90, 90, 200]) });
-        await imagesReady(p);
+            mimeType: 'image/png', buffer: png(400, 300, [90, 90, 200]) }, {
+            name: 'another.png', mimeType: 'image/png',
+            buffer: png(300, 400, [200, 90, 90]) }]);
+        await imagesReady(p, 2);
         await p.locator('#composer-text').fill('Wide '.repeat(80)
             + 'https://example.com/' + 'x'.repeat(200));
         await waitForCount(p, /MMS/);
+        for (const sel of ['#attachments', '#attachments .attachment-remove']) {
+            const box = await p.locator(sel).last().boundingBox();
+            assert.ok(box && box.x >= 0 && box.x + box.width <= 390,
+                `${sel} is on screen: ${JSON.stringify(box)}`);
+        }
         await p.locator('#composer-text').press('Enter');
         await p.locator('#messages .message.outbound a.media-thumb img')
-            .waitFor();
+            .last().waitFor();
         await p.locator('#composer-text').fill('😀'.repeat(40));
         await waitForCount(p, /UCS-2/);
         for (const sel of ['#composer', '#composer-send', '#attach',

@@ -588,12 +588,16 @@
     }
 
     /* Images pasted into the text are attached; text pastes as text,
-     * also beside an image its contact's number cannot take. */
+     * also beside an image its contact's number, or a full reply, cannot
+     * take. */
     function onPaste(event) {
         const data = event.clipboardData;
         const files = data ? Array.from(data.files || []) : [];
+        const d = current();
+        const noRoom = !takesImages()
+            || (d !== null && d.media.length >= MAX_IMAGES);
         if (files.length === 0
-            || (!takesImages() && data.getData('text/plain') !== ''))
+            || (noRoom && data.getData('text/plain') !== ''))
         {
             return;
         }

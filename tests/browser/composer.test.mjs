@@ -926,6 +926,18 @@ test('a reply takes 10 images: more chosen are said and left out, Image '
         assert.equal(await error.textContent(), full);
         assert.equal(await images(p).count(), 10);
         assert.equal(choosers, 0);
+        // an image beside text on the clipboard: the text pastes as text
+        const taken = await p.locator('#composer-text').evaluate((el) => {
+            const dt = new DataTransfer();
+            dt.setData('text/plain', 'see below');
+            dt.items.add(new File([new Uint8Array([0x89, 0x50])], 'x.png',
+                                  { type: 'image/png' }));
+            const ev = new ClipboardEvent('paste', { clipboardData: dt,
+                bubbles: true, cancelable: true });
+            el.dispatchEvent(ev);
+            return ev.defaultPrevented;
+        });
+        assert.equal(taken, false, 'the paste left to the text box');
         assert.equal(uploads.length, 10);
 
         // the draft keeps them, in order, while another thread is open

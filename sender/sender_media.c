@@ -247,7 +247,7 @@ sender_media_done(sender_transfer_t *t)
                                                           inbox_now_ms()));
 
     } else if (t->reach != SENDER_ANSWERED && t->refused[0] != '\0'
-               && !t->allowed)
+               && t->allowed_hop != t->refused_hop)
     {
         /* where the URL leads will not change (an address it may reach,
          * tried beside the refused one, failed as any: again later) */

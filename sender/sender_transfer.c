@@ -24,6 +24,7 @@ static int sender_transfer_prereq(void *arg, char *primary_ip,
 static int sender_transfer_may_connect(sender_transfer_t *t,
     const struct sockaddr *addr, socklen_t len);
 static int sender_transfer_origin(const char *url, char **origin);
+static long sender_transfer_hop(sender_transfer_t *t);
 
 
 int
@@ -321,6 +322,7 @@ sender_transfer_prereq(void *arg, char *primary_ip, char *local_ip,
 
     snprintf(t->refused, sizeof(t->refused), "%s port %d", primary_ip,
              primary_port);
+    t->refused_hop = sender_transfer_hop(t);
 
     return CURL_PREREQFUNC_ABORT;
 }
@@ -343,7 +345,7 @@ sender_transfer_may_connect(sender_transfer_t *t, const struct sockaddr *addr,
     const struct sockaddr_in6  *v6;
 
     if (inbox_netaddr_is_public(addr, len)) {
-        t->allowed = 1;
+        t->allowed_hop = sender_transfer_hop(t);
         return 1;
     }
 
@@ -361,7 +363,7 @@ sender_transfer_may_connect(sender_transfer_t *t, const struct sockaddr *addr,
 
         if (same) {
             t->reached_private = 1;
-            t->allowed = 1;
+            t->allowed_hop = sender_transfer_hop(t);
             return 1;
         }
     }
@@ -379,6 +381,7 @@ sender_transfer_may_connect(sender_transfer_t *t, const struct sockaddr *addr,
     } else {
         snprintf(t->refused, sizeof(t->refused), "an address of family %d",
                  addr->sa_family);
+        t->refused_hop = sender_transfer_hop(t);
         return 0;
     }
 
@@ -387,8 +390,26 @@ sender_transfer_may_connect(sender_transfer_t *t, const struct sockaddr *addr,
     }
 
     snprintf(t->refused, sizeof(t->refused), "%s port %u", text, port);
+    t->refused_hop = sender_transfer_hop(t);
 
     return 0;
+}
+
+
+/* Which request of the transfer connects now: 1 for the first, one more
+ * for each redirect followed. */
+static long
+sender_transfer_hop(sender_transfer_t *t)
+{
+    long  redirects;
+
+    if (curl_easy_getinfo(t->easy, CURLINFO_REDIRECT_COUNT, &redirects)
+        != CURLE_OK)
+    {
+        redirects = 0;
+    }
+
+    return redirects + 1;
 }
 
 

@@ -67,9 +67,12 @@ struct sender_transfer_s {
     /* the last address a connection was refused to ("ADDRESS port N"),
      * "" if none was */
     char                      refused[INET6_ADDRSTRLEN + 16];
-    /* a connection went to an address it may reach (one refused beside
-     * it does not make a failure of that one final) */
-    int                       allowed;
+    /* the hop (redirects followed before it, plus one; 0: none) of the
+     * last connection to an address it may reach and of the last one
+     * refused: a refusal is final unless an address of the same hop was
+     * allowed (a name of a private and a public address) */
+    long                      allowed_hop;
+    long                      refused_hop;
 };
 
 /*

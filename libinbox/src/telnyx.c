@@ -16,6 +16,7 @@
 #include <yajl/yajl_gen.h>
 #include <inbox/clock.h>
 #include <inbox/encoding.h>
+#include <inbox/form.h>
 #include <inbox/inbound.h>
 #include <inbox/phone.h>
 #include <inbox/render.h>
@@ -781,45 +782,42 @@ inbox_telnyx_status(yajl_val payload, const char *default_country,
 }
 
 
-/* The value of url's "message" query parameter when it is an id (letters
- * and digits, shorter than INBOX_ID_MAX), else "". */
+/* The value of url's "message" query parameter (read as any query,
+ * inbox_form_parse) when it is an id (letters and digits, shorter than
+ * INBOX_ID_MAX), else "". */
 static void
 inbox_telnyx_url_message(const char *url, char out[INBOX_ID_MAX])
 {
-    size_t       len;
-    const char  *p;
+    size_t         len;
+    const char    *query, *value;
+    inbox_form_t   form;
 
     out[0] = '\0';
 
-    p = url != NULL ? strchr(url, '?') : NULL;
-
-    while (p != NULL) {
-        p++;
-
-        if (strncmp(p, "message=", 8) == 0) {
-            p += 8;
-
-            for (len = 0; len < INBOX_ID_MAX
-                          && ((p[len] >= '0' && p[len] <= '9')
-                              || (p[len] >= 'a' && p[len] <= 'z')
-                              || (p[len] >= 'A' && p[len] <= 'Z'));
-                 len++)
-            {
-                /* void */
-            }
-
-            if (len > 0 && len < INBOX_ID_MAX
-                && (p[len] == '\0' || p[len] == '&' || p[len] == '#'))
-            {
-                memcpy(out, p, len);
-                out[len] = '\0';
-            }
-
-            return;
-        }
-
-        p = strchr(p, '&');
+    query = url != NULL ? strchr(url, '?') : NULL;
+    if (query == NULL) {
+        return;
     }
+
+    query++;
+
+    if (inbox_form_parse(query, strcspn(query, "#"), &form, NULL)
+        != INBOX_OK)
+    {
+        return;
+    }
+
+    value = inbox_form_get(&form, "message");
+    len = value != NULL ? strlen(value) : 0;
+
+    if (len > 0 && len < INBOX_ID_MAX
+        && strspn(value, "0123456789abcdefghijklmnopqrstuvwxyz"
+                         "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == len)
+    {
+        memcpy(out, value, len + 1);
+    }
+
+    inbox_form_free(&form);
 }
 
 

@@ -203,6 +203,18 @@
         return m.file.name || 'Pasted image';
     }
 
+    /* An image's own button, named with the image: "Remove" alone would
+     * not say which of several */
+    function itemButton(label, className, m, onClick) {
+        const button = document.createElement('button');
+        button.type = 'button';
+        button.className = 'link-button ' + className;
+        button.textContent = label;
+        button.setAttribute('aria-label', label + ' ' + shownName(m));
+        button.addEventListener('click', onClick);
+        return button;
+    }
+
     function itemOf(d, m) {
         let li = itemEls.get(m);
         if (li) {
@@ -225,20 +237,10 @@
         info.append(name, said);
         const actions = document.createElement('span');
         actions.className = 'attachment-actions';
-        /* "Remove" alone would not say which of several */
-        const retry = document.createElement('button');
-        retry.type = 'button';
-        retry.className = 'link-button attachment-retry';
-        retry.textContent = 'Retry';
-        retry.setAttribute('aria-label', 'Retry ' + shownName(m));
-        retry.addEventListener('click', () => retryItem(d, m));
-        const remove = document.createElement('button');
-        remove.type = 'button';
-        remove.className = 'link-button attachment-remove';
-        remove.textContent = 'Remove';
-        remove.setAttribute('aria-label', 'Remove ' + shownName(m));
-        remove.addEventListener('click', () => removeItem(d, m));
-        actions.append(retry, remove);
+        actions.append(
+            itemButton('Retry', 'attachment-retry', m, () => retryItem(d, m)),
+            itemButton('Remove', 'attachment-remove', m,
+                       () => removeItem(d, m)));
         li.append(img, info, actions);
         itemEls.set(m, li);
         return li;

@@ -9,6 +9,8 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include <inbox/outbox.h>
+
 #include "ngx_http_inbox_module.h"
 #include "ngx_http_inbox_body.h"
 #include "ngx_http_inbox_reply.h"
@@ -119,38 +121,24 @@ ngx_http_inbox_webhook_item(ngx_http_request_t *r, ngx_str_t *body,
 }
 
 
-/*
- * The message the sender's callback URL names (?message=ID), when it is
- * an id of either store (letters and digits, short enough); anything
- * else names none.
- */
+/* The message the sender's callback URL names (?message=ID), by the
+ * outbox's rule (inbox_outbox_callback_message). */
 
 static void
 ngx_http_inbox_webhook_message(ngx_http_request_t *r,
     ngx_http_inbox_item_t *item)
 {
-    u_char     *p;
-    ngx_str_t   value;
-
-    item->message_id[0] = '\0';
+    ngx_str_t  value;
 
     if (ngx_http_arg(r, (u_char *) "message", sizeof("message") - 1, &value)
-        != NGX_OK
-        || value.len == 0 || value.len >= INBOX_ID_MAX)
+        != NGX_OK)
     {
+        item->message_id[0] = '\0';
         return;
     }
 
-    for (p = value.data; p < value.data + value.len; p++) {
-        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z')
-              || (*p >= 'A' && *p <= 'Z')))
-        {
-            return;
-        }
-    }
-
-    ngx_memcpy(item->message_id, value.data, value.len);
-    item->message_id[value.len] = '\0';
+    inbox_outbox_callback_message((char *) value.data, value.len,
+                                  item->message_id);
 }
 
 

@@ -147,3 +147,29 @@ inbox_outbox_pace_allows(const inbox_outbox_paces_t *paces,
 
     return count < cap;
 }
+
+
+void
+inbox_outbox_callback_message(const char *value, size_t len,
+    char out[INBOX_ID_MAX])
+{
+    size_t  i;
+
+    out[0] = '\0';
+
+    if (value == NULL || len == 0 || len >= INBOX_ID_MAX) {
+        return;
+    }
+
+    for (i = 0; i < len; i++) {
+        if (!((value[i] >= '0' && value[i] <= '9')
+              || (value[i] >= 'a' && value[i] <= 'z')
+              || (value[i] >= 'A' && value[i] <= 'Z')))
+        {
+            return;
+        }
+    }
+
+    memcpy(out, value, len);
+    out[len] = '\0';
+}

@@ -18,6 +18,7 @@
 #include <inbox/encoding.h>
 #include <inbox/form.h>
 #include <inbox/inbound.h>
+#include <inbox/outbox.h>
 #include <inbox/phone.h>
 #include <inbox/render.h>
 #include <inbox/request.h>
@@ -782,13 +783,11 @@ inbox_telnyx_status(yajl_val payload, const char *default_country,
 }
 
 
-/* The value of url's "message" query parameter (read as any query,
- * inbox_form_parse) when it is an id (letters and digits, shorter than
- * INBOX_ID_MAX), else "". */
+/* The message url's "message" query parameter names (read as any query,
+ * inbox_form_parse; inbox_outbox_callback_message), else "". */
 static void
 inbox_telnyx_url_message(const char *url, char out[INBOX_ID_MAX])
 {
-    size_t         len;
     const char    *query, *value;
     inbox_form_t   form;
 
@@ -808,13 +807,9 @@ inbox_telnyx_url_message(const char *url, char out[INBOX_ID_MAX])
     }
 
     value = inbox_form_get(&form, "message");
-    len = value != NULL ? strlen(value) : 0;
 
-    if (len > 0 && len < INBOX_ID_MAX
-        && strspn(value, "0123456789abcdefghijklmnopqrstuvwxyz"
-                         "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == len)
-    {
-        memcpy(out, value, len + 1);
+    if (value != NULL) {
+        inbox_outbox_callback_message(value, strlen(value), out);
     }
 
     inbox_form_free(&form);

@@ -203,6 +203,39 @@ TEST(a_keywords_answer_goes_within_five_minutes_or_not_at_all)
 }
 
 
+TEST(a_status_callback_names_a_message_only_by_an_ids_form)
+{
+    char  out[INBOX_ID_MAX];
+    char  longest[INBOX_ID_MAX + 1];
+
+    /* both stores' ids: SQLite's digits, MongoDB's hexadecimal */
+    inbox_outbox_callback_message("42", 2, out);
+    CHECK_STR(out, "42");
+    inbox_outbox_callback_message("65f0c1aa00000000000000ffzz", 24, out);
+    CHECK_STR(out, "65f0c1aa00000000000000ff");
+
+    memset(longest, 'a', sizeof(longest) - 1);
+    inbox_outbox_callback_message(longest, sizeof(longest) - 1, out);
+    CHECK_STR(out, "");
+    inbox_outbox_callback_message(longest, sizeof(longest) - 2, out);
+    CHECK_INT((int) strlen(out), INBOX_ID_MAX - 1);
+
+    /* anything else names none, so no store is asked for it */
+    strcpy(out, "stale");
+    inbox_outbox_callback_message("", 0, out);
+    CHECK_STR(out, "");
+    strcpy(out, "stale");
+    inbox_outbox_callback_message(NULL, 0, out);
+    CHECK_STR(out, "");
+    inbox_outbox_callback_message("4 2", 3, out);
+    CHECK_STR(out, "");
+    inbox_outbox_callback_message("42%00", 5, out);
+    CHECK_STR(out, "");
+    inbox_outbox_callback_message("{\"$ne\":1}", 9, out);
+    CHECK_STR(out, "");
+}
+
+
 TEST(the_team_keeps_a_billing_contact)
 {
     inbox_error_t  err;

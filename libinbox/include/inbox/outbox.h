@@ -131,6 +131,13 @@ int inbox_outbox_withdrawn(inbox_outbox_priority_t priority,
 inbox_outbox_priority_t inbox_outbox_priority_of(const inbox_reply_t *reply,
     int in_campaign);
 
+/* The message a status callback's ?message= value (len bytes) names,
+ * into out: the sender writes a message's id there (outbox.h, unknown),
+ * and anything not of an id's form (letters and digits, shorter than
+ * INBOX_ID_MAX) names none, "". */
+void inbox_outbox_callback_message(const char *value, size_t len,
+    char out[INBOX_ID_MAX]);
+
 /* How long after its attempt-th attempt failed an entry is due again:
  * 5 s, doubling, at most 10 minutes. */
 int64_t inbox_outbox_backoff(unsigned attempt);

@@ -152,6 +152,7 @@ static void sender_outbox_withdraw(sender_t *s, sender_send_t *send);
 static int64_t sender_outbox_start_queue(sender_t *s, sender_queue_t *q,
     int64_t now);
 static void sender_outbox_done(sender_transfer_t *t);
+static void sender_outbox_not_started(sender_send_t *send, int64_t now);
 static void sender_outbox_no_descriptor(sender_t *s, sender_send_t *send,
     int64_t now);
 static int sender_outbox_slow_down(sender_t *s, sender_send_t *send,
@@ -724,10 +725,12 @@ sender_outbox_prepare(sender_t *s, const inbox_outbox_item_t *item,
                              req.len, s->options.timeout_ms)
         != 0)
     {
+        /* given back unsent, as a send that cannot start: left to its
+         * lease, the store would take it as perhaps sent */
         inbox_carrier_request_free(&req);
-        sender_log(s, "out of memory: outbox entry %s waits for its lease",
-                   item->id);
-        free(send);
+        sender_log(s, "out of memory: message %s given back",
+                   send->message_id);
+        sender_outbox_not_started(send, now);
         return NULL;
     }
 
@@ -1004,12 +1007,8 @@ sender_outbox_start_queue(sender_t *s, sender_queue_t *q, int64_t now)
              * lease, the store would take it as perhaps sent) */
             sender_log(s, "cannot start the send of message %s: given "
                        "back", send->message_id);
-            send->result.outcome = INBOX_SEND_RELEASED;
-            send->result.due_at = now + SENDER_START_AGAIN_MS;
-            snprintf(send->result.message, sizeof(send->result.message),
-                     "not sent: the send could not start");
             sender_transfer_cleanup(&send->transfer);
-            sender_outbox_answered(send);
+            sender_outbox_not_started(send, now);
             continue;
         }
 
@@ -1086,6 +1085,19 @@ sender_outbox_done(sender_transfer_t *t)
                  inbox_send_outcome_name(send->result.outcome), t->status,
                  send->result.message);
 
+    sender_outbox_answered(send);
+}
+
+
+/* A send that could not start (no memory for it, curl refused it): given
+ * back, no attempt counted, due again in a moment. */
+static void
+sender_outbox_not_started(sender_send_t *send, int64_t now)
+{
+    send->result.outcome = INBOX_SEND_RELEASED;
+    send->result.due_at = now + SENDER_START_AGAIN_MS;
+    snprintf(send->result.message, sizeof(send->result.message),
+             "not sent: the send could not start");
     sender_outbox_answered(send);
 }
 

@@ -188,19 +188,34 @@ inbox_poll_answer_since(int64_t at)
 }
 
 
-/* s folded, without trailing "." or "!" (nor the space before them);
- * its length, or -1. */
+/* s folded, without the punctuation people end or wrap a short answer
+ * in: trailing ".", "!", "?" or "," (nor the space before them), and
+ * parentheses around it all ("(2)", "(Yes)"); its length, or -1. */
 static int
 inbox_poll_key(const char *s, size_t len, char *out, size_t size)
 {
-    int  n;
+    int  n, wrapped;
 
     n = inbox_text_fold(s, len, out, size);
 
-    while (n > 0 && (out[n - 1] == '.' || out[n - 1] == '!'
-                     || out[n - 1] == ' '))
-    {
-        out[--n] = '\0';
+    /* the end's punctuation, then one pair of parentheses around it
+     * all, then the end's punctuation inside them ("(Yes!)") */
+    for (wrapped = 0; n > 0; wrapped = 1) {
+        while (n > 0 && strchr(".!?, ", out[n - 1]) != NULL) {
+            out[--n] = '\0';
+        }
+
+        while (wrapped && n > 0 && out[0] == ' ') {
+            memmove(out, out + 1, (size_t) n--);
+        }
+
+        if (wrapped || n <= 2 || out[0] != '(' || out[n - 1] != ')') {
+            break;
+        }
+
+        n -= 2;
+        memmove(out, out + 1, (size_t) n);
+        out[n] = '\0';
     }
 
     return n;

@@ -183,6 +183,13 @@ TEST(a_poll_answer_is_an_options_number_or_text)
     CHECK_INT(inbox_poll_answer("  FRIDAY!\n", 10, days, 3), 2);
     CHECK_INT(inbox_poll_answer("not   SURE", 10, days, 3), 3);
     CHECK_INT(inbox_poll_answer("Monday.", 7, days, 3), 1);
+    /* what people end or wrap a short answer in */
+    CHECK_INT(inbox_poll_answer("Friday?", 7, days, 3), 2);
+    CHECK_INT(inbox_poll_answer("monday,", 7, days, 3), 1);
+    CHECK_INT(inbox_poll_answer("(2)", 3, days, 3), 2);
+    CHECK_INT(inbox_poll_answer(" ( 3 ) ", 7, days, 3), 3);
+    CHECK_INT(inbox_poll_answer("(Not sure!)", 11, days, 3), 3);
+    CHECK_INT(inbox_poll_answer("2?!", 3, days, 3), 2);
 }
 
 
@@ -198,6 +205,11 @@ TEST(what_is_not_a_poll_answer)
     CHECK_INT(inbox_poll_answer("   ", 3, days, 3), 0);
     CHECK_INT(inbox_poll_answer("2.5", 3, days, 3), 0);
     CHECK_INT(inbox_poll_answer("-2", 2, days, 3), 0);
+    /* a question back, or a part in brackets, is no answer */
+    CHECK_INT(inbox_poll_answer("(2", 2, days, 3), 0);
+    CHECK_INT(inbox_poll_answer("()", 2, days, 3), 0);
+    CHECK_INT(inbox_poll_answer("(2) or (3)", 10, days, 3), 0);
+    CHECK_INT(inbox_poll_answer("Friday (maybe)", 14, days, 3), 0);
 }
 
 

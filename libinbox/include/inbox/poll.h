@@ -13,8 +13,10 @@
  * it), and, folded as keywords are (fold.h), it is
  *   - an option's number, alone or with one "." or ")" after it ("2",
  *     " 2. ", "2)", full-width digits too), or
- *   - an option's text, both folded, each without trailing "." or "!"
- *     ("yes" and "Yes!" answer "YES").
+ *   - an option's text, both folded,
+ * each without trailing ".", "!", "?" or "," and without parentheses
+ * around it all ("(2)", "2?", and "yes", "Yes?" and "(Yes!)" answer
+ * "YES").
  * The last answer counts; every message still lands in the inbox.
  *
  * Of the recipient's polls within the window (the newest

@@ -2179,10 +2179,15 @@
     }
 
     /* Marked unread, the thread closes: left open, it would be read
-     * again by the next message. */
-    async function markUnread() {
+     * again by the next message.  Closing it drops the contact panel, so
+     * its unsaved edits are said first (how names the way, u or the
+     * button) and the mark waits for that way's second try. */
+    async function markUnread(how) {
         const id = target();
-        if (id && await act(id, 'unread') && state.openId === id) {
+        if (!id || (id === state.openId && contactKept(how))) {
+            return;
+        }
+        if (await act(id, 'unread') && state.openId === id) {
             closeThread();
             renderList();
             focusRow(id);
@@ -2298,7 +2303,7 @@
             toggleStar();
             break;
         case 'u':
-            markUnread();
+            markUnread('press u');
             break;
         default:
             return;
@@ -2319,8 +2324,9 @@
     }
 
     /* Any way that would drop the panel's unsaved name, tags or zone
-     * (Esc, Close, Contact, another thread, Back): the first try says so
-     * and is not taken (returns true), the same way again drops them. */
+     * (Esc, Close, Contact, another thread, Back, Mark unread): the
+     * first try says so and is not taken (returns true), the same way
+     * again drops them. */
     function contactKept(how) {
         if (state.contactId === null || !contactEdited()
             || state.contactCloseWarned === how)
@@ -3542,7 +3548,8 @@
     document.addEventListener('keydown', onKey);
     els.actStar.addEventListener('click', toggleStar);
     els.actArchive.addEventListener('click', toggleArchive);
-    els.actUnread.addEventListener('click', markUnread);
+    els.actUnread.addEventListener('click',
+        () => markUnread('choose Mark unread'));
     window.inboxZones.offerTo(els.contactZone);
     /* the name opens the record (and leaves one open as it is) */
     els.threadName.addEventListener('click', () => {

@@ -3,11 +3,12 @@
 // shows in its timeline at once (a name being typed there stays, and
 // keeps the focus), and Esc in its fields leaves the field, not the
 // panel, so an unsaved name is never thrown away; closing the panel with
-// an edit unsaved asks for a second Esc or Close, and so do Back and
-// another thread, while Opt out keeps it.  Save keeps the focus
-// while it works, and a message that comes after "Show older" keeps the
-// older entries shown.  The contact's name over the thread opens it too,
-// and a contact's time zone (for quiet hours) is set there.
+// an edit unsaved asks for a second Esc or Close, and so do Back,
+// another thread and Mark unread (u), while Opt out keeps it.  Save
+// keeps the focus while it works, and a message that comes after "Show
+// older" keeps the older entries shown.  The contact's name over the
+// thread opens it too, and a contact's time zone (for quiet hours) is
+// set there.
 
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
@@ -233,6 +234,38 @@ test('an unsaved edit is not dropped without a word by Back, Opt out or '
     await title.filter({ hasText: 'Jordan Reyes' }).waitFor();
     await items().filter({ hasText: 'First question' }).waitFor();
     assert.equal(await name.inputValue(), 'Jordan Reyes');
+});
+
+test('u with an edit unsaved says so and marks nothing, as Mark unread '
+     + 'does in its words; its second press marks the thread unread and '
+     + 'closes it, the edit dropped', async () => {
+    const name = panel().getByLabel('Name');
+    const title = page.locator('#thread-title');
+    const button = page.getByRole('button', { name: 'Mark unread' });
+    const marks = [];
+    page.on('request', (req) => {
+        if (req.method() === 'POST' && req.url().endsWith('/unread')) {
+            marks.push(req.url());
+        }
+    });
+    await name.fill('Jordan (typed, not saved)');
+
+    await title.focus();
+    await page.keyboard.press('u');
+    await panel().getByText(/Not saved.*press u again/).waitFor();
+    await button.click();
+    await panel().getByText(/Not saved.*choose Mark unread again/)
+        .waitFor();
+    await page.waitForTimeout(200);
+    assert.deepEqual(marks, []);
+    assert.equal(await page.locator('#thread-view').isVisible(), true);
+    assert.equal(await name.inputValue(), 'Jordan (typed, not saved)');
+
+    await button.click();
+    await page.locator('#thread-view').waitFor({ state: 'hidden' });
+    assert.equal(marks.length, 1);
+    assert.equal(await panel().isVisible(), false);
+    await rowOf(page, 'Jordan Reyes').locator('.badge').waitFor();
 });
 
 noPageErrorsTest(web);

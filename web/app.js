@@ -1019,25 +1019,26 @@
                 }
             }
         } catch (err) {
-            if (!failed(err) && view === state.view) {
-                if (!sameView || state.listFailed !== null) {
-                    firstPageFailed(err);
-                } else {
-                    /* the rows are this view's, read before */
-                    els.listStatus.textContent = 'Could not load '
-                        + 'conversations: ' + err.message;
-                }
+            /* read again (a reset, a gap, a large import), the rows
+             * missed what made the read: no more current than another
+             * view's.  Only the newest read says: an older one failing
+             * late must not drop the rows a newer one brought. */
+            if (!failed(err) && view === state.view
+                && read === state.listRead)
+            {
+                firstPageFailed(err);
             }
         } finally {
             eventsDone();
         }
     }
 
-    /* A new view's first page that could not be read: the rows shown are
-     * the view before's, which its filter would thin into a false list
-     * ("No archived conversations."), and live events cannot say what
-     * this one holds.  It shows none, says why, and offers Try again
-     * until a first page is read. */
+    /* A first page that could not be read: the rows shown are the view
+     * before's, which its filter would thin into a false list ("No
+     * archived conversations."), or this view's from before what it
+     * missed (a reset), and live events cannot say what it holds.  It
+     * shows none, says why, and offers Try again until a first page is
+     * read. */
     function firstPageFailed(err) {
         const open = state.conversations.get(state.openId);
         state.conversations.clear();

@@ -2,7 +2,8 @@
 // reconnect fills what was missed from where the page stood (a resume,
 // not a reload of the list; after a reset the list, the thread and its
 // contact panel are read again, and what the thread then shows is read,
-// also when another tab was chosen meanwhile),
+// also when another tab was chosen meanwhile; a list that cannot be read
+// again then shows none of its rows of before, and Try again),
 // a colleague viewing or typing in the same
 // thread is shown (past the server's expiry while they stay) and
 // forgotten when they leave, and a reply written while the thread moved
@@ -272,6 +273,70 @@ test('what came while away is read after a reset also when another tab '
     await ana.locator('.tab[data-filter="all"]').click();
     await rowOf(ana, '+1 (415) 555-0188').locator('.badge')
         .waitFor({ state: 'hidden' });
+});
+
+test('a list read again after a reset that fails shows none of the rows '
+    + 'of before, says why (live events too) and offers Try again, which '
+    + 'lists what came meanwhile', async () => {
+    const { cluster } = ctx;
+    const org = cluster.orgs[0];
+    const isListRead = (u) => u.pathname === '/api/v1/conversations'
+        && u.searchParams.get('limit') !== '1';
+    let down = false;
+    await ana.route(isListRead, (route) => (down
+        ? route.fulfill({ status: 503, contentType: 'application/json',
+            body: '{"error":{"code":"unavailable",'
+                + '"message":"Try later"}}' })
+        : route.continue()));
+    const status = ana.locator('#list-status');
+    const retry = ana.getByRole('button', { name: 'Try again',
+                                            exact: true });
+    const rows = ana.locator('#threads > li');
+    try {
+        await rowOf(ana, '+1 (415) 555-0177').waitFor();
+        await cluster.stopWs();
+        try {
+            await ana.locator('#conn[data-state="reconnecting"]').waitFor();
+            await deliverInbound(cluster, { from: OTHER,
+                body: 'While the list could not be read' });
+            // the message's events are gone: the page's resume gets a
+            // reset, and its read of the list fails
+            await promisify(execFile)(sqlite3Path, ['-cmd',
+                '.timeout 5000', cluster.storePath,
+                `DELETE FROM events WHERE org_id = ${org.id}`]);
+            down = true;
+        } finally {
+            await cluster.startWs();
+        }
+        await status.filter({ hasText:
+            'Could not load conversations: Try later' })
+            .waitFor({ timeout: 30000 });
+        assert.equal(await rows.count(), 0, 'no row of before is shown');
+        assert.equal(await retry.isVisible(), true);
+
+        // a live event draws the list: still no rows, still why
+        const seen = anaGot.length;
+        await deliverInbound(cluster, { from: OTHER,
+            body: 'Live while the list could not be read' });
+        await eventually(() => anaGot.slice(seen).some((f) =>
+            f.type === 'message.created'), 10000, 'the live message');
+        await ana.waitForTimeout(300);
+        assert.equal(await rows.count(), 0);
+        assert.equal(await status.textContent(),
+            'Could not load conversations: Try later');
+        assert.equal(await retry.isVisible(), true);
+
+        down = false;
+        await retry.click();
+        await rowOf(ana, '+1 (415) 555-0177').locator('.row-preview',
+            { hasText: 'Live while the list could not be read' }).waitFor();
+        await rowOf(ana, '+1 (415) 555-0188').waitFor();
+        assert.equal(await status.textContent(), '');
+        assert.equal(await retry.isVisible(), false);
+    } finally {
+        down = false;
+        await ana.unroute(isListRead);
+    }
 });
 
 test('a colleague viewing the same thread is shown, then typing, and '

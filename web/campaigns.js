@@ -1,25 +1,32 @@
 /*
  * The Campaigns view: the organization's campaigns with their status and
  * counts (bulk.js's list, moved live by campaign.progress frames), and
- * the form for a new one: a name, the text, an optional image (uploaded
- * at once through POST /api/v1/media), who it goes to and when
- * (audience.js).  While it is written, the preview under the text says
- * what it would cost (POST /api/v1/campaigns/estimate), or why its text
- * cannot be sent (too many segments, too long); "Review and
- * send" makes the draft and shows bulk.js's confirmation with the
- * estimate and the balance.  A draft's Edit fills the same form; its
- * image stays unless removed or replaced.
+ * the form for a new one: a name, the text, up to 10 images (taken as
+ * the reply composer takes them, attachments.js: each checked, uploaded
+ * at once through POST /api/v1/media, with its own state, Retry and
+ * Remove), who it goes to and when (audience.js).  While it is written,
+ * the preview under the text says what it would cost (POST
+ * /api/v1/campaigns/estimate), or why its text cannot be sent (too many
+ * segments, too long); "Review and send" makes the draft, once every
+ * image it was pressed with is uploaded, and shows bulk.js's
+ * confirmation with the estimate and the balance.  A draft's Edit fills
+ * the same form; its images stay as they are unless some are removed or
+ * others added (then those left are read back and uploaded again: what
+ * is saved names uploads).
  *
  * A refusal shows the server's message and keeps the form as it was.
  *
  * What it uses of the app is window.inboxApp (api, failed, on) and
- * window.inboxBulk, window.inboxAudience, window.inboxMedia (an image
- * checked as the reply composer checks it).
+ * window.inboxBulk, window.inboxAudience, window.inboxAttachments (the
+ * images, as the reply composer has them).
  */
 'use strict';
 
-(function (app, bulk, audience, mms) {
+(function (app, bulk, audience, attachments) {
     const ESTIMATE_DELAY_MS = 300;
+    const NOUN = 'A campaign';
+    const ATTACH_TITLE = 'JPEG, PNG or GIF, up to ' + attachments.max
+        + ', 5 MB in all';
 
     const $ = (id) => document.getElementById(id);
 
@@ -31,19 +38,17 @@
         body: $('campaign-body'),
         attach: $('campaign-attach'),
         file: $('campaign-file'),
-        attachment: $('campaign-attachment'),
-        preview: $('campaign-preview'),
-        imageName: $('campaign-image-name'),
-        imageState: $('campaign-image-state'),
-        imageRemove: $('campaign-image-remove'),
+        attachments: $('campaign-attachments'),
         estimate: $('campaign-estimate'),
         error: $('campaign-error'),
         close: $('campaign-close'),
     };
 
     const state = {
-        image: null,            /* {file, url, id, state: uploading|ready},
-                                   or a draft's own: {kept, url, state} */
+        images: [],             /* attachments.js's, in the order they
+                                   go; a draft's own are kept: true
+                                   (stored, no upload) until the images
+                                   change */
         estimateTimer: null,
         estimateSeq: 0,
     };
@@ -77,7 +82,8 @@
     function clearForm() {
         els.name.value = '';
         els.body.value = '';
-        dropImage();
+        attachments.dropAll(state.images);
+        renderImages();
         picker.reset();
         els.error.textContent = '';
         els.estimate.textContent = '';
@@ -85,15 +91,17 @@
     }
 
     /* A draft to edit: its name, text and images (its own, kept as
-     * they are unless removed or replaced; kept counts them). */
+     * they are unless the images change). */
     function fill(item) {
         els.name.value = item.name || '';
         els.body.value = item.body || '';
-        if (item.media && item.media.length) {
-            state.image = { kept: item.media.length, url: item.media[0].url,
-                            state: 'ready', id: null };
-        }
-        renderImage();
+        const media = item.media || [];
+        state.images = media.map((m, i) => ({
+            file: null, bytes: m.bytes, url: m.url || '', state: 'ready',
+            id: null, upload: null, error: '', kept: true,
+            name: media.length === 1 ? 'The draft\u2019s image'
+                : 'The draft\u2019s image ' + (i + 1) }));
+        renderImages();
         estimateSoon();
     }
 
@@ -120,13 +128,13 @@
         if (who.problem) {
             return who;
         }
-        const img = state.image;
+        const images = state.images;
         return {
             name: els.name.value.trim(),
             body: els.body.value,
-            /* a draft's own image is not named: an edit keeps it */
-            media_ids: img && img.kept ? undefined
-                : img && img.id ? [img.id] : [],
+            /* a draft's own images are not named: an edit keeps them */
+            media_ids: images.length > 0 && images.every((m) => m.kept)
+                ? undefined : images.map((m) => m.id),
             audience: who.audience,
             send_at: who.send_at,
         };
@@ -134,15 +142,20 @@
 
     async function save(andSend) {
         editor.begin();
-        const img = state.image;
-        if (img && img.state === 'uploading') {
-            await img.upload;
-            if (state.image !== img || img.state !== 'ready') {
-                /* the upload failed (its error stays shown) or the image
-                 * was removed or replaced meanwhile: a campaign pressed
-                 * with an image never goes without it */
-                return;
-            }
+        /* the images the press saw, each upload waited for: a campaign
+         * pressed with an image never goes without it */
+        const media = state.images.slice();
+        const failed = await attachments.settled(media);
+        if (media.length !== state.images.length
+            || media.some((m, i) => state.images[i] !== m))
+        {
+            /* removed or added meanwhile: the next press saves them */
+            return;
+        }
+        if (failed.length > 0) {
+            showError('Not saved: ' + attachments.notUploaded(failed)
+                + ', then save again.', els.attach);
+            return;
         }
         const body = request();
         if (body.problem) {
@@ -163,12 +176,13 @@
     async function estimate() {
         const seq = ++state.estimateSeq;
         const body = request();
-        if (body.media_ids === undefined) {
-            /* a draft's own images: the estimate counts images without
-             * reading them, and these are stored already */
-            body.media_ids = new Array(state.image.kept).fill('kept');
+        const images = state.images.length;
+        if (!body.problem) {
+            /* every image shown, uploaded or not, a draft's own too: the
+             * estimate counts images without reading them */
+            body.media_ids = state.images.map((m) => m.id || 'image');
         }
-        if (body.problem || (body.body === '' && !body.media_ids.length)) {
+        if (body.problem || (body.body === '' && images === 0)) {
             els.estimate.textContent = '';
             return;
         }
@@ -189,8 +203,11 @@
                 + (abroad > 0 ? ' \u00b7 ' + abroad + ' outside the US '
                     + 'and Canada ' + (abroad === 1 ? 'gets' : 'get')
                     + ' links in place of pictures' : '')
-                + ' \u00b7 ' + bulk.plural(e.segments || 1, 'segment',
-                    'segments') + ' (' + e.encoding + ') \u00b7 '
+                /* an MMS costs the same however many it carries */
+                + ' \u00b7 ' + (images > 0 ? 'picture message (MMS), '
+                    + bulk.plural(images, 'image', 'images')
+                    : bulk.plural(e.segments || 1, 'segment', 'segments')
+                        + ' (' + e.encoding + ')') + ' \u00b7 '
                 + (e.plan === 'unlimited' ? 'included in your plan'
                     : bulk.plural(e.credits, 'credit', 'credits')
                     + ' each, ' + bulk.plural(e.total_credits,
@@ -209,70 +226,110 @@
         }
     }
 
-    /* ---- the image ---- */
+    /* ---- the images ---- */
 
-    function dropImage() {
-        if (state.image) {
-            if (!state.image.kept) {
-                URL.revokeObjectURL(state.image.url);
-            }
-            state.image = null;
-        }
-        renderImage();
+    const imagesView = attachments.view(els.attachments, {
+        images: () => state.images,
+        retry: retryImage,
+        remove: removeImage,
+        away: () => els.attach,
+    });
+
+    function renderImages() {
+        imagesView.render(state.images, false);
+        els.attach.title = state.images.length >= attachments.max
+            ? attachments.full(NOUN) : ATTACH_TITLE;
     }
 
-    function renderImage() {
-        const img = state.image;
-        els.attachment.hidden = !img;
-        els.attach.textContent = img ? 'Replace the image' : 'Add an image';
-        if (!img) {
-            els.preview.removeAttribute('src');
+    /* What an upload of m said when it settled: an upload's failure is
+     * said without taking the focus (it may come while the text is
+     * typed); the image says it too, with its Retry. */
+    function uploaded(m) {
+        return (said) => {
+            if (!state.images.includes(m)) {
+                return;
+            }
+            if (said) {
+                els.error.textContent = said;
+            }
+            renderImages();
+        };
+    }
+
+    /* Its upload, begun at once: what is saved names uploads.  A draft's
+     * own image is read back from the inbox first. */
+    function upload(m) {
+        if (m.file !== null) {
+            attachments.upload(m, uploaded(m));
             return;
         }
-        els.preview.src = img.url;
-        els.preview.alt = 'The campaign\u2019s image';
-        els.imageName.textContent = !img.kept ? img.file.name || 'Image'
-            : img.kept === 1 ? 'The draft\u2019s image'
-            : 'The draft\u2019s ' + img.kept + ' images';
-        els.imageState.textContent = img.state === 'uploading'
-            ? 'uploading\u2026' : img.kept ? '' : mms.advice(img.file.size);
+        m.state = 'uploading';
+        m.error = '';
+        m.upload = fetch(m.url).then((res) => (res.ok ? res.blob() : null),
+                                     () => null)
+            .then((blob) => {
+                if (blob !== null) {
+                    m.file = new File([blob], 'image', { type: blob.type });
+                    return attachments.upload(m, uploaded(m));
+                }
+                m.state = 'failed';
+                m.error = 'it could not be read back from the inbox.';
+                uploaded(m)('Could not upload \u201c' + m.name + '\u201d: '
+                    + m.error);
+                return undefined;
+            });
     }
 
-    async function attach(file) {
-        dropImage();
+    /* The images change: what is saved names them all, so a draft's own
+     * still there are uploaded again. */
+    function loosen() {
+        state.images.filter((m) => m.kept).forEach((m) => {
+            m.kept = false;
+            upload(m);
+        });
+    }
+
+    /* Files chosen, after the images there are; what cannot go is said
+     * and left out, the rest attached and uploaded. */
+    async function attach(files) {
         els.error.textContent = '';
         els.attach.removeAttribute('aria-invalid');
-        /* the server's own rule, said before any of it is sent (its 413
-         * names no size) */
-        const problem = await mms.problem(file);
-        if (problem) {
-            estimateSoon();
-            showError(problem, els.attach);
-            return;
-        }
-        const img = { file: file, url: URL.createObjectURL(file),
-                      state: 'uploading', id: null };
-        state.image = img;
-        img.upload = app.api('/api/v1/media', { method: 'POST', raw: file })
-            .then((answer) => {
-                img.id = answer.id;
-                img.state = 'ready';
-            }, (err) => {
-                if (state.image === img) {
-                    dropImage();
-                }
-                if (!app.failed(err)) {
-                    showError('Could not upload the image: '
-                        + bulk.errorText(err), els.attach);
-                }
-            })
-            .then(() => {
-                if (state.image === img) {
-                    renderImage();
-                    estimateSoon();
-                }
+        const { added, said } = await attachments.check(state.images, files,
+                                                        NOUN);
+        if (added.length > 0) {
+            loosen();
+            added.forEach((m) => {
+                state.images.push(m);
+                upload(m);
             });
-        renderImage();
+        }
+        renderImages();
+        estimateSoon();
+        if (said) {
+            showError(said, els.attach);
+        }
+    }
+
+    function retryImage(m) {
+        if (m.state !== 'failed' || !state.images.includes(m)) {
+            return false;
+        }
+        els.error.textContent = '';
+        upload(m);
+        renderImages();
+        return true;
+    }
+
+    function removeImage(m) {
+        if (!attachments.drop(state.images, m)) {
+            return false;
+        }
+        loosen();
+        els.error.textContent = '';
+        els.attach.removeAttribute('aria-invalid');
+        renderImages();
+        estimateSoon();
+        return true;
     }
 
     /* ---- wiring ---- */
@@ -281,19 +338,21 @@
         .removeAttribute('aria-invalid'));
     els.body.addEventListener('input', estimateSoon);
     picker.onChange(estimateSoon);
-    els.attach.addEventListener('click', () => els.file.click());
-    els.file.addEventListener('change', () => {
-        const file = els.file.files && els.file.files[0];
-        els.file.value = '';
-        if (file) {
-            attach(file);
+    els.attach.addEventListener('click', () => {
+        if (state.images.length >= attachments.max) {
+            /* said, not a picker opened for nothing */
+            showError(attachments.full(NOUN), els.attach);
+        } else {
+            els.file.click();
         }
     });
-    els.imageRemove.addEventListener('click', () => {
-        dropImage();
-        estimateSoon();
-        els.attach.focus();
+    els.file.addEventListener('change', () => {
+        const files = Array.from(els.file.files || []);
+        els.file.value = '';
+        if (files.length > 0) {
+            attach(files);
+        }
     });
     els.view.addEventListener('inbox:show', () => list.load(false));
 })(window.inboxApp, window.inboxBulk, window.inboxAudience,
-   window.inboxMedia);
+   window.inboxAttachments);

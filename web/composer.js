@@ -29,22 +29,21 @@
  *
  * What it uses of the app is window.inboxApp (the end of app.js): api,
  * failed, showMessage, reloadConversation and
- * on(session|signout|thread|event|billing|resend); an image is checked by
- * media.js (window.inboxMedia); a button at work is busy.js's
- * (window.inboxBusy).
+ * on(session|signout|thread|event|billing|resend); the images are
+ * attachments.js's (window.inboxAttachments), which media.js checks; a
+ * button at work is busy.js's (window.inboxBusy).
  */
 'use strict';
 
-(function (app, mms, busy) {
+(function (app, busy, attachments) {
     const ESTIMATE_DELAY_MS = 200;
     const BALANCE_DELAY_MS = 300;
     const EARLIER_SENT = 'An earlier try had already sent this message; '
         + 'your edited draft is still here.';
-    const MAX_IMAGES = mms.perMessage;
+    const MAX_IMAGES = attachments.max;
     const ATTACH_TITLE = 'Attach images: JPEG, PNG or GIF, up to '
         + MAX_IMAGES + ', 5 MB in all';
-    const FULL = 'A reply carries at most ' + MAX_IMAGES + ' images: '
-        + 'remove one to attach another.';
+    const FULL = attachments.full('A reply');
     /* the server's refusal (inbox_reply_reaches), said before a pick */
     const NO_MMS = 'Pictures reach only numbers in the US and Canada, '
         + 'and this contact\u2019s number is in another country: send text '
@@ -84,7 +83,7 @@
     /* ---- drafts ---- */
 
     /* text: what is typed; media: the images, in the order they go
-     * ({file, url, state: uploading|ready|failed, id, upload, error});
+     * (attachments.js's);
      * key: the Idempotency-Key of the sends of this draft, kept until an
      * answer says what became of it (an edit does not change it: the
      * first try may have gone), keyFor: what it was
@@ -119,16 +118,7 @@
     }
 
     function dropMedia(d) {
-        d.media.forEach((m) => URL.revokeObjectURL(m.url));
-        d.media = [];
-    }
-
-    function dropItem(d, item) {
-        const i = d.media.indexOf(item);
-        if (i !== -1) {
-            URL.revokeObjectURL(item.url);
-            d.media.splice(i, 1);
-        }
+        attachments.dropAll(d.media);
     }
 
     function forgetDrafts() {
@@ -194,101 +184,17 @@
         renderMedia(d);
     }
 
-    /* Each image's item, made once and kept while it is in its draft: a
-     * redraw changes what it says, not the element, so the focus stays
-     * on its buttons. */
-    const itemEls = new WeakMap();      /* image -> its <li> */
-
-    function shownName(m) {
-        return m.file.name || 'Pasted image';
-    }
-
-    /* An image's own button, named with the image: "Remove" alone would
-     * not say which of several */
-    function itemButton(label, className, m, onClick) {
-        const button = document.createElement('button');
-        button.type = 'button';
-        button.className = 'link-button ' + className;
-        button.textContent = label;
-        button.setAttribute('aria-label', label + ' ' + shownName(m));
-        button.addEventListener('click', onClick);
-        return button;
-    }
-
-    function itemOf(d, m) {
-        let li = itemEls.get(m);
-        if (li) {
-            return li;
-        }
-        li = document.createElement('li');
-        li.className = 'attachment';
-        const img = document.createElement('img');
-        img.className = 'attachment-preview';
-        img.alt = '';       /* its name, beside it, says which it is */
-        img.src = m.url;
-        const info = document.createElement('span');
-        info.className = 'attachment-info';
-        const name = document.createElement('span');
-        name.className = 'attachment-name';
-        name.dir = 'auto';
-        name.textContent = shownName(m);
-        const said = document.createElement('span');
-        said.className = 'attachment-state';
-        info.append(name, said);
-        const actions = document.createElement('span');
-        actions.className = 'attachment-actions';
-        actions.append(
-            itemButton('Retry', 'attachment-retry', m, () => retryItem(d, m)),
-            itemButton('Remove', 'attachment-remove', m,
-                       () => removeItem(d, m)));
-        li.append(img, info, actions);
-        itemEls.set(m, li);
-        return li;
-    }
-
-    function stateText(m) {
-        if (m.state === 'uploading') {
-            return 'uploading\u2026';
-        }
-        if (m.state === 'failed') {
-            return 'not uploaded: ' + m.error;
-        }
-        return [mms.sizeText(m.file.size), mms.advice(m.file.size)]
-            .filter(Boolean).join(', ');
-    }
+    /* The images of the open thread's draft; a redraw keeps each item
+     * (and the focus on its buttons). */
+    const imagesView = attachments.view(els.attachments, {
+        images: () => (current() ? current().media : []),
+        retry: retryItem,
+        remove: removeItem,
+        away: () => els.text,
+    });
 
     function renderMedia(d) {
-        const list = els.attachments;
-        const items = d.media.map((m) => itemOf(d, m));
-        const focused = document.activeElement;
-        /* an image sent or gone with the focus on its button: the focus
-         * goes on to the reply box rather than to the page */
-        const lost = list.contains(focused)
-            && !items.some((li) => li.contains(focused));
-        Array.from(list.children).forEach((li) => {
-            if (!items.includes(li)) {
-                li.remove();
-            }
-        });
-        /* those kept are in order already; a new one goes at the end */
-        items.forEach((li, i) => {
-            if (list.children[i] !== li) {
-                list.insertBefore(li, list.children[i] || null);
-            }
-        });
-        d.media.forEach((m, i) => {
-            const li = items[i];
-            li.dataset.state = m.state;
-            li.querySelector('.attachment-state').textContent = stateText(m);
-            li.querySelector('.attachment-retry').hidden =
-                m.state !== 'failed';
-            busy.setBusy(li.querySelector('.attachment-retry'), d.sending);
-            busy.setBusy(li.querySelector('.attachment-remove'), d.sending);
-        });
-        list.hidden = items.length === 0;
-        if (lost) {
-            els.text.focus();
-        }
+        imagesView.render(d.media, d.sending);
     }
 
     /* the open thread changed (another one, its contact opted out, or
@@ -448,36 +354,17 @@
         });
     }
 
-    function quoted(m) {
-        return m.file.name ? '\u201c' + m.file.name + '\u201d'
-            : 'the pasted image';
-    }
-
     /* Its upload, begun at once: a send names uploads.  A failure stays
      * on the image, said, until it is tried again or removed. */
     function upload(conv, d, item) {
-        item.state = 'uploading';
-        item.error = '';
-        item.id = null;
-        item.upload = app.api('/api/v1/media', { method: 'POST',
-                                                 raw: item.file })
-            .then((answer) => {
-                item.id = answer.id;
-                item.state = 'ready';
-            }, (err) => {
-                item.state = 'failed';
-                item.error = err.status ? err.message
-                    : 'the server could not be reached.';
-                if (!app.failed(err) && d.media.includes(item)) {
-                    d.error = 'Could not upload ' + quoted(item) + ': '
-                        + item.error;
-                }
-            })
-            .then(() => {
-                if (state.conv && state.conv.id === conv.id) {
-                    render();
-                }
-            });
+        attachments.upload(item, (said) => {
+            if (said && d.media.includes(item)) {
+                d.error = said;
+            }
+            if (state.conv && state.conv.id === conv.id) {
+                render();
+            }
+        });
     }
 
     /* Files chosen or pasted, in their order, after those already there;
@@ -499,88 +386,44 @@
             sayAgain(d, FULL);
             return;
         }
-        /* the server's own rules, said before any of it is sent */
-        const said = [];
-        const fine = [];
-        for (const file of files) {
-            const problem = await mms.problem(file);
-            if (problem) {
-                said.push(problem);
-            } else {
-                fine.push(file);
-            }
-        }
-        /* counted now, after the checks: another pick may have come in
-         * meanwhile */
-        let total = d.media.reduce((n, m) => n + m.file.size, 0);
-        let left = 0;
-        for (const file of fine) {
-            if (d.media.length >= MAX_IMAGES) {
-                left += 1;
-                continue;
-            }
-            const over = mms.overTotal(file.name, file.size, total);
-            if (over) {
-                said.push(over);
-                continue;
-            }
-            total += file.size;
-            const item = { file: file, url: URL.createObjectURL(file),
-                           state: 'uploading', id: null, upload: null,
-                           error: '' };
+        const { added, said } = await attachments.check(d.media, files,
+                                                        'A reply');
+        for (const item of added) {
             d.media.push(item);
             upload(conv, d, item);
         }
-        if (left > 0) {
-            said.push('A reply carries at most ' + MAX_IMAGES + ' images, '
-                + 'so ' + left + ' of those chosen ' + (left === 1
-                    ? 'was' : 'were') + ' not attached.');
-        }
-        d.error = said.join(' ');
+        d.error = said;
         noteBegun(d);
         render();
         estimateSoon(0);
     }
 
-    function retryItem(d, item) {
+    /* An image of the open thread's draft (its Retry and Remove are
+     * shown only there), not while the draft is sent: true when done. */
+    function retryItem(item) {
         const conv = state.conv;
-        if (!conv || current() !== d || d.sending
-            || item.state !== 'failed' || !d.media.includes(item))
+        const d = current();
+        if (!conv || d.sending || item.state !== 'failed'
+            || !d.media.includes(item))
         {
-            return;
+            return false;
         }
-        const li = itemEls.get(item);
-        const focused = li.contains(document.activeElement);
         d.error = '';
         upload(conv, d, item);
         render();
-        if (focused) {
-            /* Retry is hidden while it uploads */
-            li.querySelector('.attachment-remove').focus();
-        }
+        return true;
     }
 
-    function removeItem(d, item) {
-        if (current() !== d || d.sending) {
-            return;
+    function removeItem(item) {
+        const d = current();
+        if (!d || d.sending || !attachments.drop(d.media, item)) {
+            return false;
         }
-        const i = d.media.indexOf(item);
-        if (i === -1) {
-            return;
-        }
-        dropItem(d, item);
         d.error = '';
         noteBegun(d);
         render();
         estimateSoon(0);
-        /* the next image's Remove, for removing several; after the last,
-         * the reply box */
-        const next = d.media[i] || d.media[i - 1];
-        if (next) {
-            itemEls.get(next).querySelector('.attachment-remove').focus();
-        } else {
-            els.text.focus();
-        }
+        return true;
     }
 
     function onFileChosen() {
@@ -647,17 +490,11 @@
             /* the images as they are now: none is added or removed while
              * it is sent (a pick checked meanwhile goes to the next) */
             const media = d.media.slice();
-            /* each upload's promise settles, never rejects */
-            await Promise.all(media.map((item) => item.upload));
-            const failed = media.filter((item) => item.state !== 'ready');
+            const failed = await attachments.settled(media);
             if (failed.length > 0) {
                 /* no reply goes without a picture it was written with */
-                sayAgain(d, failed.length === 1
-                    ? 'Not sent: ' + quoted(failed[0]) + ' was not '
-                        + 'uploaded. Retry it or remove it, then send.'
-                    : 'Not sent: ' + failed.length + ' images were not '
-                        + 'uploaded. Retry them or remove them, then '
-                        + 'send.');
+                sayAgain(d, 'Not sent: ' + attachments.notUploaded(failed)
+                    + ', then send.');
                 return;
             }
             const ids = media.map((item) => item.id);
@@ -729,7 +566,7 @@
                 d.error = EARLIER_SENT;
             } else {
                 d.text = '';
-                media.forEach((item) => dropItem(d, item));
+                media.forEach((item) => attachments.drop(d.media, item));
             }
             refreshBalance();
         } finally {
@@ -1029,4 +866,4 @@
             refreshBalance();
         }
     });
-})(window.inboxApp, window.inboxMedia, window.inboxBusy);
+})(window.inboxApp, window.inboxBusy, window.inboxAttachments);

@@ -1,7 +1,9 @@
 // The campaign and poll forms in Debian's Chromium, while they are
 // written: "Review and send" pressed twice while the image still uploads
 // makes one draft, and one whose upload then fails makes none (the form
-// and the error kept; the confirmation counts the images); the send
+// and the error kept; the confirmation counts the images); a campaign
+// takes up to 10 images as the reply box does (each with its state,
+// Retry and Remove, in order, a draft's own kept or sent again); the send
 // confirmation's "Send now", pressed, keeps the focus and ignores a
 // second press until the answer; a draft's Edit fills the form with the
 // draft (its image, tags and time) and saves the edit to the same
@@ -30,6 +32,7 @@ const name = () => page.locator('#campaign-name');
 const body = () => page.locator('#campaign-body');
 const question = () => page.getByLabel('Question');
 const option = (n) => page.getByLabel(`Option ${n}`, { exact: true });
+const images = () => page.locator('#campaign-attachments .attachment');
 
 async function campaignsNamed(text) {
     const res = await api(ctx.cluster, '/api/v1/campaigns', org().token);
@@ -81,7 +84,7 @@ test('"Review and send" pressed twice while the image uploads makes one '
     try {
         await page.locator('#campaign-file').setInputFiles({
             name: 'flyer.png', mimeType: 'image/png', buffer: png() });
-        await page.locator('#campaign-image-state',
+        await images().locator('.attachment-state',
             { hasText: 'uploading' }).waitFor();
         const review = page.getByRole('button', { name: 'Review and send' });
         await review.click();
@@ -100,8 +103,8 @@ test('"Review and send" pressed twice while the image uploads makes one '
 });
 
 test('an image whose upload fails after "Review and send" was pressed: no '
-     + 'draft, no send, the form and the error kept; sent again with the '
-     + 'image, the confirmation counts it', async () => {
+     + 'draft, no send, the form and the error kept; retried, the '
+     + 'confirmation counts it', async () => {
     await page.getByRole('button', { name: 'New campaign' }).click();
     await name().fill('Image lost');
     await body().fill('See the poster');
@@ -118,11 +121,12 @@ test('an image whose upload fails after "Review and send" was pressed: no '
     try {
         await page.locator('#campaign-file').setInputFiles({
             name: 'poster.png', mimeType: 'image/png', buffer: png() });
-        await page.locator('#campaign-image-state',
+        await images().locator('.attachment-state',
             { hasText: 'uploading' }).waitFor();
         await page.getByRole('button', { name: 'Review and send' }).click();
         release();
-        await error.filter({ hasText: 'Could not upload the image' })
+        await error.filter({ hasText: 'Not saved: \u201cposter.png\u201d was '
+            + 'not uploaded. Retry it or remove it, then save again.' })
             .waitFor();
         await page.waitForTimeout(500);
         assert.deepEqual(await campaignsNamed('Image lost'), []);
@@ -130,15 +134,16 @@ test('an image whose upload fails after "Review and send" was pressed: no '
         assert.equal(await page.locator('#campaign-form').isVisible(), true);
         assert.equal(await name().inputValue(), 'Image lost');
         assert.equal(await body().inputValue(), 'See the poster');
-        assert.match(await error.textContent(),
-            /^Could not upload the image: The server is busy/);
+        assert.equal(await images().locator('.attachment-state')
+            .textContent(), 'not uploaded: The server is busy; try again.');
     } finally {
         release();
         await page.unroute('**/api/v1/media');
     }
 
-    await page.locator('#campaign-file').setInputFiles({
-        name: 'poster.png', mimeType: 'image/png', buffer: png() });
+    await page.getByRole('button', { name: 'Retry poster.png' }).click();
+    await page.locator('#campaign-attachments [data-state="ready"]')
+        .waitFor();
     await page.getByRole('button', { name: 'Review and send' }).click();
     const dialog = page.getByRole('dialog',
         { name: '\u201cImage lost\u201d' });
@@ -262,9 +267,9 @@ test('a draft\'s Edit fills the form with it (its image, tags and time) '
     assert.equal(await body().inputValue(), 'Helo');
     assert.equal(await page.evaluate(() => document.activeElement.id),
                  'campaign-name');
-    await page.locator('#campaign-image-name',
+    await images().locator('.attachment-name',
         { hasText: 'The draft\u2019s image' }).waitFor();
-    assert.equal(await page.locator('#campaign-preview')
+    assert.equal(await images().locator('.attachment-preview')
         .getAttribute('src'), (await stored('campaigns', id)).media[0].url);
     const audience = page.locator('#campaign-audience');
     assert.ok(await audience.getByLabel('Contacts with any of these tags')
@@ -312,13 +317,16 @@ test('a draft\'s Edit fills the form with it (its image, tags and time) '
     await page.getByRole('button', { name: 'New campaign' }).click();
     await form.getByRole('heading', { name: 'New campaign' }).waitFor();
     assert.equal(await name().inputValue(), '');
-    assert.ok(await page.locator('#campaign-attachment').isHidden());
+    assert.ok(await page.locator('#campaign-attachments').isHidden());
     await page.locator('#campaign-close').click();
 
     // the image removed, to everyone, when sent
     await card.getByRole('button', { name: 'Edit' }).click();
-    await page.locator('#campaign-image-name').waitFor();
-    await page.locator('#campaign-image-remove').click();
+    await images().waitFor();
+    await page.getByRole('button',
+        { name: 'Remove The draft\u2019s image' }).click();
+    assert.equal(await page.evaluate(() => document.activeElement.id),
+                 'campaign-attach', 'the focus on Add images');
     await audience.getByLabel('All contacts').check();
     await audience.getByLabel('When I press Send').check();
     await form.getByRole('button', { name: 'Save as draft' }).click();
@@ -337,6 +345,171 @@ test('a draft\'s Edit fills the form with it (its image, tags and time) '
     await page.getByRole('button', { name: 'New campaign' }).click();
     assert.equal(await body().inputValue(), '');
     await page.locator('#campaign-close').click();
+});
+
+// The name of the button that has the focus.
+const focusedButton = () => page.evaluate(() =>
+    document.activeElement.getAttribute('aria-label')
+    || document.activeElement.textContent.trim());
+
+test('a campaign takes several images, as the reply box does: each listed '
+     + 'in order with its state, Retry and Remove; one not uploaded keeps '
+     + '"Review and send" from saving; the preview says an MMS of them at '
+     + '2 credits', async () => {
+    await page.getByRole('link', { name: 'Campaigns' }).click();
+    await page.getByRole('button', { name: 'New campaign' }).click();
+    await name().fill('Three pictures');
+    await body().fill('Our new menu');
+    const shots = [png(8, 8), png(9, 9), png(10, 10)];
+    // the second one's upload fails until let through
+    let down = true;
+    await page.route('**/api/v1/media', (route) => (down
+        && route.request().postDataBuffer().equals(shots[1])
+        ? route.fulfill({ status: 503, contentType: 'application/json',
+            body: JSON.stringify({ error: { code: 'unavailable',
+                message: 'The server is busy; try again.' } }) })
+        : route.continue()));
+    const error = page.locator('#campaign-error');
+    try {
+        await page.locator('#campaign-file').setInputFiles(shots.map(
+            (buffer, i) => ({ name: `dish${i + 1}.png`,
+                              mimeType: 'image/png', buffer })));
+        await images().nth(2).waitFor();
+        assert.deepEqual(await images().locator('.attachment-name')
+            .allTextContents(), ['dish1.png', 'dish2.png', 'dish3.png']);
+        await images().nth(1).locator('.attachment-state', { hasText:
+            'not uploaded: The server is busy; try again.' }).waitFor();
+        await error.filter({ hasText: 'Could not upload \u201cdish2.png'
+            + '\u201d: The server is busy; try again.' }).waitFor();
+        await page.getByRole('button', { name: 'Retry dish2.png' })
+            .waitFor();
+        assert.equal(await page.getByRole('button', { name: /^Retry/ })
+            .count(), 1, 'only the one not uploaded is retried');
+        await page.locator('#campaign-estimate', { hasText:
+            'picture message (MMS), 3 images \u00b7 2 credits each' })
+            .waitFor();
+
+        await page.getByRole('button', { name: 'Review and send' }).click();
+        await error.filter({ hasText: 'Not saved: \u201cdish2.png\u201d was '
+            + 'not uploaded. Retry it or remove it, then save again.' })
+            .waitFor();
+        await page.waitForTimeout(300);
+        assert.deepEqual(await campaignsNamed('Three pictures'), []);
+        assert.equal(await page.locator('dialog[open]').count(), 0);
+
+        // retried: its Remove has the focus while it uploads again
+        down = false;
+        await page.getByRole('button', { name: 'Retry dish2.png' }).click();
+        assert.equal(await focusedButton(), 'Remove dish2.png');
+        await page.locator('#campaign-attachments [data-state="ready"]')
+            .nth(2).waitFor();
+        assert.equal(await error.textContent(), '');
+    } finally {
+        down = false;
+        await page.unroute('**/api/v1/media');
+    }
+
+    await page.getByRole('button', { name: 'Review and send' }).click();
+    const dialog = page.getByRole('dialog',
+        { name: '\u201cThree pictures\u201d' });
+    await dialog.locator('[data-estimate="images"]',
+        { hasText: 'With 3 images: a picture message (MMS).' }).waitFor();
+    const [draft] = await campaignsNamed('Three pictures');
+    assert.deepEqual(draft.media.map((m) => m.bytes),
+                     shots.map((b) => b.length), 'in the order shown');
+    await dialog.getByRole('button', { name: 'Back' }).click();
+});
+
+test('a campaign takes at most 10 images: of 12 chosen the first 10 are '
+     + 'attached and the others said; Add images then says so; Remove hands '
+     + 'the focus to the next image, and after the last to Add images',
+     async () => {
+    await page.getByRole('button', { name: 'New campaign' }).click();
+    await name().fill('Ten pictures');
+    const files = Array.from({ length: 12 }, (_, i) => ({
+        name: `p${i + 1}.png`, mimeType: 'image/png',
+        buffer: png(8, 8, [i * 20, 40, 40]) }));
+    await page.locator('#campaign-file').setInputFiles(files);
+    const error = page.locator('#campaign-error');
+    await error.filter({ hasText: 'A campaign carries at most 10 images, '
+        + 'so 2 of those chosen were not attached.' }).waitFor();
+    assert.deepEqual(await images().locator('.attachment-name')
+        .allTextContents(), files.slice(0, 10).map((f) => f.name));
+    await page.locator('#campaign-estimate', { hasText:
+        'picture message (MMS), 10 images \u00b7 2 credits each' })
+        .waitFor();
+
+    // full: said, and no file picker
+    let picked = 0;
+    const chooser = () => { picked += 1; };
+    page.on('filechooser', chooser);
+    try {
+        await page.getByRole('button', { name: 'Add images' }).click();
+        await error.filter({ hasText: 'A campaign carries at most 10 '
+            + 'images: remove one to attach another.' }).waitFor();
+        await page.waitForTimeout(200);
+        assert.equal(picked, 0);
+    } finally {
+        page.off('filechooser', chooser);
+    }
+
+    await page.getByRole('button', { name: 'Remove p10.png' }).click();
+    assert.equal(await focusedButton(), 'Remove p9.png');
+    await page.getByRole('button', { name: 'Remove p1.png' }).click();
+    assert.equal(await focusedButton(), 'Remove p2.png');
+    for (let n = 2; n <= 9; n++) {
+        await page.keyboard.press('Enter');
+    }
+    assert.equal(await images().count(), 0);
+    assert.equal(await page.evaluate(() => document.activeElement.id),
+                 'campaign-attach');
+    assert.equal(await error.textContent(), '');
+    await page.locator('#campaign-close').click();
+});
+
+test('a draft of two images edited: both shown, kept as they are by an '
+     + 'edit of its text; with a third added, the three are saved in '
+     + 'order', async () => {
+    const shots = [png(11, 11), png(12, 12), png(13, 13)];
+    const ids = [];
+    for (const buffer of shots.slice(0, 2)) {
+        const up = await upload(ctx.cluster, buffer, {
+            Authorization: `Bearer ${org().token}`,
+            'Content-Type': 'image/png' });
+        assert.equal(up.status, 201, up.text);
+        ids.push(up.json.id);
+    }
+    const { id, card } = await draftCard('campaigns', {
+        name: 'Two, then three', body: 'Pictures', media_ids: ids,
+        audience: { all: true } });
+    const was = (await stored('campaigns', id)).media;
+    const form = page.locator('#campaign-form');
+
+    await card.getByRole('button', { name: 'Edit' }).click();
+    await images().nth(1).waitFor();
+    assert.deepEqual(await images().locator('.attachment-name')
+        .allTextContents(), ['The draft\u2019s image 1',
+                             'The draft\u2019s image 2']);
+    await page.locator('#campaign-estimate', { hasText:
+        'picture message (MMS), 2 images' }).waitFor();
+    await body().fill('Pictures, edited');
+    await form.getByRole('button', { name: 'Save as draft' }).click();
+    await form.waitFor({ state: 'hidden' });
+    let now = await stored('campaigns', id);
+    assert.equal(now.body, 'Pictures, edited');
+    assert.deepEqual(now.media.map((m) => m.url), was.map((m) => m.url),
+                     'the same images, not uploaded again');
+
+    await card.getByRole('button', { name: 'Edit' }).click();
+    await images().nth(1).waitFor();
+    await page.locator('#campaign-file').setInputFiles({
+        name: 'third.png', mimeType: 'image/png', buffer: shots[2] });
+    await images().nth(2).waitFor();
+    await form.getByRole('button', { name: 'Save as draft' }).click();
+    await form.waitFor({ state: 'hidden' });
+    now = await stored('campaigns', id);
+    assert.deepEqual(now.media.map((m) => m.bytes),
+                     shots.map((b) => b.length), 'the three, in order');
 });
 
 test('a poll draft\'s Edit fills its question and options; an option '
@@ -380,7 +553,7 @@ test('a campaign and a poll being written when the session ends are there '
     await body().fill('Our spring hours are');
     await page.locator('#campaign-file').setInputFiles({
         name: 'hours.png', mimeType: 'image/png', buffer: png() });
-    await page.locator('#campaign-image-name', { hasText: 'hours.png' })
+    await images().locator('.attachment-name', { hasText: 'hours.png' })
         .waitFor();
     await page.getByRole('link', { name: 'Polls' }).click();
     await page.getByRole('button', { name: 'New poll' }).click();
@@ -402,8 +575,8 @@ test('a campaign and a poll being written when the session ends are there '
     await name().waitFor();
     assert.equal(await name().inputValue(), 'Half written');
     assert.equal(await body().inputValue(), 'Our spring hours are');
-    assert.equal(await page.locator('#campaign-attachment').isHidden(), true,
-                 'the image is not kept');
+    assert.equal(await page.locator('#campaign-attachments').isHidden(),
+                 true, 'the image is not kept');
 });
 
 test('a draft\'s edit under way when the session ends is given up: kept, '

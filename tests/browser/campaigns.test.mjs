@@ -300,8 +300,8 @@ test('a refusal shows the server\'s message and keeps the form; a '
     await page.locator('#campaign-body').fill('Look at this');
     await page.locator('#campaign-file').setInputFiles({ name: 'sale.png',
         mimeType: 'image/png', buffer: png() });
-    await page.locator('#campaign-image-name', { hasText: 'sale.png' })
-        .waitFor();
+    await page.locator('#campaign-attachments .attachment-name',
+                       { hasText: 'sale.png' }).waitFor();
     // an MMS: two credits to each of the four contacts not opted out
     // (all five but Sol)
     await page.locator('#campaign-estimate',
@@ -345,8 +345,8 @@ test('a campaign image too large or not an image is refused before any '
             buffer: Buffer.from('not a picture') });
         await error.filter({ hasText: 'is not an image an MMS can carry' })
             .waitFor();
-        assert.equal(await page.locator('#campaign-attachment').isHidden(),
-                     true);
+        assert.equal(await page.locator('#campaign-attachments')
+            .isHidden(), true);
         assert.equal(uploads, 0);
     } finally {
         await page.unroute(media);

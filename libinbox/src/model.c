@@ -391,6 +391,22 @@ inbox_conversation_receive(inbox_conversation_t *c, const char *message_id,
 }
 
 
+inbox_status_t
+inbox_conversation_action_check(const inbox_conversation_t *c,
+    inbox_action_t action, inbox_error_t *err)
+{
+    if (action == INBOX_ACTION_UNREAD
+        && c->last_activity_at == INBOX_ACTIVITY_NONE)
+    {
+        return inbox_error_set(err, INBOX_ERR_CONFLICT,
+                               "the conversation has no message to mark "
+                               "unread yet");
+    }
+
+    return INBOX_OK;
+}
+
+
 int
 inbox_conversation_apply(inbox_conversation_t *c, inbox_action_t action)
 {

@@ -300,7 +300,9 @@ inbox_mongo_conversation_get(inbox_store_t *store, const char *org_id,
 
 /*
  * A person's action, in this order (see store_mongo.h on transactions):
- *   find the conversation           (org-scoped: another org's is a 404)
+ *   find the conversation           (org-scoped: another org's is a 404;
+ *                                    one the action cannot be taken on
+ *                                    a 409, inbox_conversation_action_check)
  * and, only when libinbox's rule says the action changes it:
  *   findAndModify the conversation  (only while its flags are still those
  *                                    read: a concurrent change makes it
@@ -351,11 +353,14 @@ inbox_mongo_conversation_act(inbox_store_t *store, const char *org_id,
 
         if (rc == INBOX_OK) {
             inbox_mongo_parse_conversation(&doc, conversation);
+            rc = inbox_conversation_action_check(conversation, action, err);
         }
 
         bson_destroy(&doc);
 
         if (rc != INBOX_OK) {
+            inbox_conversation_free(conversation);
+            memset(conversation, 0, sizeof(inbox_conversation_t));
             return rc;
         }
 

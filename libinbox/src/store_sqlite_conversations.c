@@ -647,6 +647,11 @@ inbox_sqlite_conversation_act(inbox_store_t *store, const char *org_id,
         goto failed;
     }
 
+    status = inbox_conversation_action_check(conversation, action, err);
+    if (status != INBOX_OK) {
+        goto failed;
+    }
+
     /* its flags only: the name stays the conversation's */
     before = *conversation;
 

@@ -544,4 +544,28 @@ test('another organization\'s ids are 404 on every action, and change '
     assert.deepEqual(await getConv(readConv.id), before);
 });
 
+test('a contact\'s thread without a message cannot be marked unread: '
+    + 'no list would show what the badge counts', async () => {
+    const { cluster } = ctx;
+    const token = cluster.orgs[0].token;
+    const made = await api(cluster, '/api/v1/contacts', token,
+        { method: 'POST', body: { phone: uniqueNumber() } });
+    assert.equal(made.status, 201, made.text);
+    const before = await list('');
+    const error = assertError(await api(cluster,
+        `/api/v1/conversations/${made.json.conversation_id}/unread`, token,
+        { method: 'POST' }), 409, 'conflict');
+    assert.match(error.message, /no message/);
+    // the badge stays what the lists show
+    const after = await list('');
+    assert.equal(after.unread_total, before.unread_total);
+    assert.deepEqual(after.counts, before.counts);
+    // the rest is kept for when its first message lists it
+    const starred = await api(cluster,
+        `/api/v1/conversations/${made.json.conversation_id}/star`, token,
+        { method: 'POST' });
+    assert.equal(starred.status, 200, starred.text);
+    assert.equal(starred.json.starred, true);
+});
+
 errorLogIsCleanTest(ctx);

@@ -3227,6 +3227,51 @@ TEST(another_orgs_or_a_malformed_id_cannot_be_read)
 }
 
 
+TEST(a_thread_without_a_message_cannot_be_marked_unread)
+{
+    fixture_t               f;
+    inbox_error_t           err;
+    inbox_event_list_t      events;
+    inbox_contact_edit_t    edit;
+    inbox_contact_record_t  bob;
+    inbox_conversation_t    c;
+    inbox_ingest_result_t   r;
+
+    FIXTURE(&f);
+    memset(&events, 0, sizeof(events));
+    memset(&edit, 0, sizeof(edit));
+
+    /* a contact added by hand: a thread no list shows yet */
+    CHECK_INT(inbox_store_contact_create(f.store, f.org, BOB, &edit, &bob,
+                                         NULL), INBOX_OK);
+
+    CHECK_INT(inbox_store_conversation_act(f.store, f.org,
+                                           bob.conversation_id,
+                                           INBOX_ACTION_UNREAD, &c, &events,
+                                           &err), INBOX_ERR_CONFLICT);
+    CHECK(strstr(err.message, "no message") != NULL);
+    CHECK_INT(c.unread_count, 0);
+    CHECK_INT(events.count, 0);
+    CHECK_INT(unread_total(&f, f.org), 0);
+    inbox_conversation_free(&c);
+
+    /* the rest of what a person does to it is kept for when it lists */
+    CHECK_INT(act(&f, bob.conversation_id, INBOX_ACTION_STAR, NULL),
+              INBOX_OK);
+
+    /* once Bob writes, it can */
+    CHECK_INT(receive(&f, "SM1", BOB, "hello", T0, &r, NULL), INBOX_OK);
+    CHECK_INT(act(&f, r.conversation_id, INBOX_ACTION_READ, NULL), INBOX_OK);
+    CHECK_INT(act(&f, r.conversation_id, INBOX_ACTION_UNREAD, NULL),
+              INBOX_OK);
+    CHECK_INT(unread_total(&f, f.org), 1);
+
+    inbox_contact_record_free(&bob);
+    inbox_event_list_free(&events);
+    fixture_close(&f);
+}
+
+
 TEST(a_new_message_after_a_read_is_unread_again)
 {
     fixture_t              f;
@@ -3380,19 +3425,17 @@ TEST(unread_counts_at_least_one_and_keeps_more)
     CHECK_INT(unread_count(&f, r.conversation_id), 2);
     CHECK_INT(unread_total(&f, f.org), 2);
 
-    /* a thread without any message: one, as the person asked (in no
-     * list until its first message) */
+    /* a thread without any message has nothing to mark: it is in no
+     * list until its first message */
     CHECK_INT(inbox_store_contact_upsert(f.store, f.org, BOB, "Bob", contact,
                                          NULL), INBOX_OK);
     CHECK(contact_of(&f, BOB, contact, bob));
     CHECK_INT(inbox_store_conversation_act(f.store, f.org, bob,
                                            INBOX_ACTION_UNREAD, &c, &events,
-                                           NULL), INBOX_OK);
-    CHECK_INT(c.unread_count, 1);
-    CHECK(!c.has_last_message);
+                                           NULL), INBOX_ERR_CONFLICT);
     inbox_conversation_free(&c);
-    CHECK_INT(events.count, 2);
-    CHECK_INT(unread_total(&f, f.org), 3);
+    CHECK_INT(events.count, 0);
+    CHECK_INT(unread_total(&f, f.org), 2);
     CHECK_INT(list(&f, f.org, INBOX_FILTER_UNREAD, NULL, &page), INBOX_OK);
     CHECK_INT(page.count, 1);
     CHECK_INT(page.counts[INBOX_FILTER_UNREAD], 1);
@@ -4493,9 +4536,8 @@ TEST(a_thread_without_messages_is_in_no_list_until_its_first)
     CHECK(contact_of(&f, BOB, id, bob));
     CHECK(contact_of(&f, CAROL_PHONE, id, carol));
 
-    /* marked every way a list shows: still in none */
+    /* marked every way a list shows it can be: still in none */
     CHECK_INT(act(&f, bob, INBOX_ACTION_STAR, NULL), INBOX_OK);
-    CHECK_INT(act(&f, bob, INBOX_ACTION_UNREAD, NULL), INBOX_OK);
     CHECK_INT(act(&f, carol, INBOX_ACTION_ARCHIVE, NULL), INBOX_OK);
 
     for (fl = 0; fl < INBOX_FILTER_COUNT; fl++) {
@@ -4537,13 +4579,13 @@ TEST(a_thread_without_messages_is_in_no_list_until_its_first)
     CHECK(page.count == 2 && page.items[1].last_activity_at == T0);
     inbox_conversation_page_free(&page);
 
-    /* a person writes Bob first: listed, starred and unread as marked */
+    /* a person writes Bob first: listed, starred as marked */
     CHECK_INT(answer(&f, bob), 0);
     CHECK_INT(list(&f, f.org, INBOX_FILTER_ALL, NULL, &page), INBOX_OK);
     CHECK_INT(page.count, 3);
     CHECK_INT(page.counts[INBOX_FILTER_ALL], 3);
     CHECK_INT(page.counts[INBOX_FILTER_STARRED], 1);
-    CHECK_INT(page.counts[INBOX_FILTER_UNREAD], 3);
+    CHECK_INT(page.counts[INBOX_FILTER_UNREAD], 2);
     CHECK_INT(page.counts[INBOX_FILTER_UNRESPONDED], 2);
     CHECK(page.count == 3 && strcmp(page.items[0].id, bob) == 0);
     inbox_conversation_page_free(&page);

@@ -385,13 +385,21 @@ int inbox_conversation_respond(inbox_conversation_t *c, int64_t at);
  *   read       unread_count 0
  *   unread     unread_count at least 1: the last message counts as unread
  *              again (in a thread without any inbound message too, so
- *              that the badge shows what the person asked for); a new
- *              inbound message adds to it
+ *              that the badge shows what the person asked for; not in
+ *              one without any message, inbox_conversation_action_check);
+ *              a new inbound message adds to it
  *   archive    archived (its unread leaves the organization's total)
  *   unarchive  back in the default view
  *   star, unstar
  */
 int inbox_conversation_apply(inbox_conversation_t *c, inbox_action_t action);
+
+/* INBOX_ERR_CONFLICT when a person's action cannot be taken on c: unread
+ * on a thread without a message (INBOX_ACTIVITY_NONE: a contact added or
+ * imported, or sent only campaigns), which no list shows, so it would
+ * count in the unread total and nowhere a person could find it. */
+inbox_status_t inbox_conversation_action_check(const inbox_conversation_t *c,
+    inbox_action_t action, inbox_error_t *err);
 
 /* Whether the filter's list shows c (without a search): the test the
  * backends' queries make, and what page->counts counts.  A thread

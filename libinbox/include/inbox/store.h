@@ -353,7 +353,8 @@ inbox_status_t inbox_store_conversation_get(inbox_store_t *store,
  * nothing (every action is idempotent) writes and appends nothing, but
  * still fills *conversation.  Reading a thread also notes when.
  * INBOX_ERR_NOT_FOUND also for another organization's conversation or a
- * malformed id.
+ * malformed id; INBOX_ERR_CONFLICT for an action the thread cannot take
+ * (inbox_conversation_action_check).
  */
 inbox_status_t inbox_store_conversation_act(inbox_store_t *store,
     const char *org_id, const char *conversation_id, inbox_action_t action,

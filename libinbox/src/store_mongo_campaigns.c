@@ -154,6 +154,8 @@ static inbox_status_t inbox_mongo_campaign_send(inbox_mongo_store_t *ms,
     const char *media_base, size_t share, size_t *budget,
     inbox_campaign_dispatch_t *result, inbox_event_list_t *events,
     int *more, inbox_error_t *err);
+static inbox_status_t inbox_mongo_campaign_left(inbox_mongo_store_t *ms,
+    const bson_oid_t *id, int *left, inbox_error_t *err);
 static inbox_status_t inbox_mongo_campaign_ahead(inbox_mongo_store_t *ms,
     const bson_oid_t *id, int64_t now, size_t *ahead, inbox_error_t *err);
 static inbox_status_t inbox_mongo_campaign_number(inbox_mongo_store_t *ms,
@@ -1424,8 +1426,7 @@ inbox_mongo_campaign_send(inbox_mongo_store_t *ms, const bson_oid_t *org,
     size_t *budget, inbox_campaign_dispatch_t *result,
     inbox_event_list_t *events, int *more, inbox_error_t *err)
 {
-    int                              moved, handed, stopped;
-    bson_t                           batch;
+    int                              moved, handed, stopped, left;
     size_t                           i, n, limit, ahead, room;
     int64_t                          opens;
     bson_oid_t                       id;
@@ -1580,23 +1581,60 @@ inbox_mongo_campaign_send(inbox_mongo_store_t *ms, const bson_oid_t *org,
         result->outbox_full++;
     }
 
-    if (why != INBOX_PAUSE_NONE) {
-        to = c->status;
-        (void) inbox_campaign_pause_for(&to, &why, why);
+    if (why == INBOX_PAUSE_NONE) {
+        rc = inbox_mongo_campaign_left(ms, &id, &left, err);
+        if (rc != INBOX_OK) {
+            return rc;
+        }
 
-        rc = inbox_mongo_campaign_move(ms, c, to, why, INBOX_CANCEL_NONE,
-                                       NULL, NULL, now, &moved, err);
-        result->paused += moved;
+        if (!left) {
+            rc = inbox_mongo_campaign_move(ms, c, INBOX_CAMPAIGN_DONE,
+                                           INBOX_PAUSE_NONE,
+                                           INBOX_CANCEL_NONE, NULL, NULL,
+                                           now, &moved, err);
+            result->finished += moved;
+            return rc;
+        }
 
-        return rc;
+        if (s.billing_active) {
+            return INBOX_OK;
+        }
+
+        /* all of it handed over when billing stopped: what the outbox
+         * holds waits parked (inbox_outbox_billing), and the campaign
+         * says why rather than "sending" with nothing moving */
+        why = INBOX_PAUSE_BILLING_INACTIVE;
     }
 
-    /* anyone left due or waiting? */
+    to = c->status;
+    (void) inbox_campaign_pause_for(&to, &why, why);
+
+    rc = inbox_mongo_campaign_move(ms, c, to, why, INBOX_CANCEL_NONE,
+                                   NULL, NULL, now, &moved, err);
+    result->paused += moved;
+
+    return rc;
+}
+
+
+/*
+ * Whether anything of the campaign is left to send: a recipient due or
+ * waiting for quiet hours to end, or a message still in the outbox.
+ * Until that has left the campaign is still sending, so that it can be
+ * paused or cancelled (the outbox is short: the entries not sent yet).
+ */
+static inbox_status_t
+inbox_mongo_campaign_left(inbox_mongo_store_t *ms, const bson_oid_t *id,
+    int *left, inbox_error_t *err)
+{
+    bson_t          batch;
+    inbox_status_t  rc;
+
     bson_init(&batch);
     rc = inbox_mongo_run_cursor(ms,
         BCON_NEW("find", BCON_UTF8("campaign_recipients"),
                  "filter", "{",
-                     "campaign_id", BCON_OID(&id),
+                     "campaign_id", BCON_OID(id),
                      "state", "{", "$in", "[",
                          BCON_UTF8(inbox_recipient_state_name(
                                        INBOX_RECIPIENT_DUE)),
@@ -1609,35 +1647,26 @@ inbox_mongo_campaign_send(inbox_mongo_store_t *ms, const bson_oid_t *org,
                  "singleBatch", BCON_BOOL(true)),
         &batch, err);
 
-    if (rc != INBOX_OK || bson_count_keys(&batch) != 0) {
-        bson_destroy(&batch);
+    *left = bson_count_keys(&batch) != 0;
+    bson_destroy(&batch);
+
+    if (rc != INBOX_OK || *left) {
         return rc;
     }
 
-    bson_destroy(&batch);
-
-    /* anything of it still in the outbox?  Until that has left the
-     * campaign is still sending, so that it can be paused or cancelled
-     * (the outbox is short: the entries not sent yet) */
     bson_init(&batch);
     rc = inbox_mongo_run_cursor(ms,
         BCON_NEW("find", BCON_UTF8("outbox"),
                  "filter", "{",
                      "priority", BCON_INT32(INBOX_OUTBOX_BULK),
-                     "campaign_id", BCON_OID(&id),
+                     "campaign_id", BCON_OID(id),
                  "}",
                  "projection", "{", "_id", BCON_INT32(1), "}",
                  "limit", BCON_INT32(1),
                  "singleBatch", BCON_BOOL(true)),
         &batch, err);
 
-    if (rc == INBOX_OK && bson_count_keys(&batch) == 0) {
-        rc = inbox_mongo_campaign_move(ms, c, INBOX_CAMPAIGN_DONE,
-                                       INBOX_PAUSE_NONE, INBOX_CANCEL_NONE,
-                                       NULL, NULL, now, &moved, err);
-        result->finished += moved;
-    }
-
+    *left = bson_count_keys(&batch) != 0;
     bson_destroy(&batch);
 
     return rc;

@@ -1505,6 +1505,17 @@ inbox_sqlite_campaign_send(inbox_sqlite_conn_t *conn, int64_t org,
                                            INBOX_PAUSE_NONE,
                                            INBOX_CANCEL_NONE, NULL, now,
                                            err);
+
+    } else if (!s.billing_active) {
+        /* all of it handed over when billing stopped: what the outbox
+         * holds waits parked (inbox_outbox_billing), and the campaign
+         * says why rather than "sending" with nothing moving */
+        (void) inbox_campaign_pause_for(&to, &c.paused_reason,
+                                        INBOX_PAUSE_BILLING_INACTIVE);
+        result->paused++;
+        status = inbox_sqlite_campaign_set(conn, id, to, c.paused_reason,
+                                           INBOX_CANCEL_NONE, NULL, now,
+                                           err);
     }
 
 done:

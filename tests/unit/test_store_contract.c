@@ -10617,33 +10617,27 @@ dispatch(fixture_t *f, int64_t now, size_t max)
 }
 
 
-/* The sender's part: every due entry claimed and taken by the carrier;
- * how many. */
+/* Every entry of a claimed batch taken by the carrier, the batch freed;
+ * how many, or -1. */
 static long
-carrier_takes_all(fixture_t *f, int64_t now)
+carrier_takes(fixture_t *f, inbox_outbox_batch_t *batch, int64_t now)
 {
-    size_t                i;
-    long                  n, taken;
-    inbox_send_result_t   res;
-    inbox_outbox_batch_t  batch;
+    size_t               i;
+    long                 taken;
+    inbox_send_result_t  res;
 
-    n = claim(f, now, INBOX_OUTBOX_CLAIM_MAX, &batch);
-    if (n < 0) {
-        return -1;
-    }
+    taken = (long) batch->count;
 
-    taken = n;
-
-    for (i = 0; i < batch.count; i++) {
+    for (i = 0; i < batch->count; i++) {
         memset(&res, 0, sizeof(res));
         res.outcome = INBOX_SEND_ACCEPTED;
         res.carrier = INBOX_CARRIER_TWILIO;
         res.status = INBOX_DELIVERY_QUEUED;
         snprintf(res.provider_id, sizeof(res.provider_id), "SM-%s",
-                 batch.items[i].message.id);
+                 batch->items[i].message.id);
 
-        if (inbox_store_outbox_result(f->store, batch.items[i].id,
-                                      batch.items[i].attempt, &res, now,
+        if (inbox_store_outbox_result(f->store, batch->items[i].id,
+                                      batch->items[i].attempt, &res, now,
                                       NULL, NULL, NULL)
             != INBOX_OK)
         {
@@ -10651,9 +10645,24 @@ carrier_takes_all(fixture_t *f, int64_t now)
         }
     }
 
-    inbox_outbox_batch_free(&batch);
+    inbox_outbox_batch_free(batch);
 
     return taken;
+}
+
+
+/* The sender's part: every due entry claimed and taken by the carrier;
+ * how many. */
+static long
+carrier_takes_all(fixture_t *f, int64_t now)
+{
+    inbox_outbox_batch_t  batch;
+
+    if (claim(f, now, INBOX_OUTBOX_CLAIM_MAX, &batch) < 0) {
+        return -1;
+    }
+
+    return carrier_takes(f, &batch, now);
 }
 
 
@@ -12504,6 +12513,57 @@ TEST(a_campaign_pauses_without_credits_and_resumes_after_a_grant)
     CHECK_INT(balance_of(&f, f.org), 4);
     CHECK_INT(held_of(&f, f.org), 3);
     CHECK(ledger_balances(&f, f.org));
+
+    fixture_close(&f);
+}
+
+
+/* Billing stopped after every recipient was handed over: nothing due
+ * meets it, yet the campaign says why it no longer moves. */
+TEST(a_campaign_all_handed_over_pauses_when_billing_stops)
+{
+    char                       id[INBOX_ID_MAX], x[INBOX_ID_MAX];
+    fixture_t                  f;
+    progress_t                 p;
+    inbox_outbox_batch_t       batch;
+    inbox_campaign_dispatch_t  d;
+
+    FIXTURE(&f);
+
+    CHECK_INT(person(&f, ALICE, NULL, NULL, x), 0);
+    CHECK_INT(person(&f, BOB, NULL, NULL, x), 0);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 10, NULL), INBOX_OK);
+    CHECK_INT(campaign_new(&f, NULL, id), 0);
+    CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_SEND, NOON), INBOX_OK);
+
+    d = dispatch(&f, NOON, 10);
+    CHECK_INT(d.handed, 2);
+    CHECK_INT(d.paused, 0);
+
+    /* the claim parks both; the next look pauses it, saying why */
+    CHECK_INT(inbox_store_billing_set(f.store, f.org, 0, NULL), INBOX_OK);
+    CHECK_INT(claim(&f, NOON, INBOX_OUTBOX_CLAIM_MAX, &batch), 0);
+    inbox_outbox_batch_free(&batch);
+
+    d = dispatch(&f, NOON + MINUTE, 10);
+    CHECK_INT(d.paused, 1);
+    CHECK_INT(d.finished, 0);
+    p = campaign_now(&f, id);
+    CHECK_INT(p.status, INBOX_CAMPAIGN_PAUSED);
+    CHECK_INT(p.paused_reason, INBOX_PAUSE_BILLING_INACTIVE);
+    CHECK_INT(p.counts.queued, 2);
+
+    /* billing back: what was parked goes (due at the real time, read on
+     * the campaigns' noon); resumed, the campaign ends */
+    CHECK_INT(inbox_store_billing_set(f.store, f.org, 1, NULL), INBOX_OK);
+    CHECK_INT(claim_by_day(&f, inbox_now_ms(), 10, &batch), 2);
+    CHECK_INT(carrier_takes(&f, &batch, inbox_now_ms()), 2);
+    CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_RESUME, NOON + 2 * MINUTE),
+              INBOX_OK);
+    d = dispatch(&f, NOON + 2 * MINUTE, 10);
+    CHECK_INT(d.finished, 1);
+    p = campaign_now(&f, id);
+    CHECK_INT(p.status, INBOX_CAMPAIGN_DONE);
 
     fixture_close(&f);
 }

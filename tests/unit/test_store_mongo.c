@@ -7709,6 +7709,30 @@ TEST(campaign_dispatch_pauses_for_credits_and_billing)
     CHECK(log_has(&fake, "\"billing_inactive\""));
     golden_check(&fake, "campaign_dispatch_billing_inactive");
 
+    /* billing inactive with every recipient handed over, its messages
+     * parked in the outbox: paused for it all the same */
+    fake_reset(&fake);
+    fake.replies[1] = CURSOR(CAMPAIGN_DOC("sending"));
+    fake.replies[3] = SENDER_ORG("false", "5");
+    fake.replies[4] = REPLY_NUMBER;
+    fake.replies[7] = CURSOR("{\"_id\": " OID(GEN_1) "}");
+    CHECK_INT(inbox_store_campaign_dispatch(store, NOON_MS, 10, MEDIA_BASE, &d,
+                                            &events, &err), INBOX_OK);
+    CHECK_INT(d.paused, 1);
+    CHECK_INT(d.finished, 0);
+    CHECK(log_has(&fake, "\"billing_inactive\""));
+    golden_check(&fake, "campaign_dispatch_billing_inactive_handed_over");
+
+    /* and with nothing left anywhere, done: billing stops nothing */
+    fake_reset(&fake);
+    fake.replies[1] = CURSOR(CAMPAIGN_DOC("sending"));
+    fake.replies[3] = SENDER_ORG("false", "5");
+    fake.replies[4] = REPLY_NUMBER;
+    CHECK_INT(inbox_store_campaign_dispatch(store, NOON_MS, 10, MEDIA_BASE, &d,
+                                            &events, &err), INBOX_OK);
+    CHECK_INT(d.paused, 0);
+    CHECK_INT(d.finished, 1);
+
     /* spent by a reply between the read and the hold: the claim is given
      * back, the organization read again, the campaign paused */
     fake_reset(&fake);

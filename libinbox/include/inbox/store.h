@@ -1077,7 +1077,10 @@ inbox_status_t inbox_store_campaign_act(inbox_store_t *store,
  *     number (whichever number the contact texted, unlike a reply), the
  *     thread's last message, and message.created and
  *     conversation.updated appended to events.
- * A sending campaign with no recipient left due or waiting is done.
+ * A sending campaign with no recipient left due or waiting, nor a
+ * message in the outbox, is done; one with only its outbox left while
+ * billing is inactive pauses (billing_inactive: a claim parks those
+ * messages, inbox_outbox_billing) rather than stay "sending" unmoving.
  * max is capped at INBOX_CAMPAIGN_DISPATCH_MAX.
  */
 inbox_status_t inbox_store_campaign_dispatch(inbox_store_t *store,

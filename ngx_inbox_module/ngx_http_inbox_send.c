@@ -389,7 +389,8 @@ ngx_http_inbox_message_send_op(ngx_http_inbox_api_t *api,
 
 
 /* The organization's uploads media_ids, as a message's media: stored
- * already, at the public URL a carrier fetches. */
+ * already, at the public URL a carrier fetches; a campaign keeps which
+ * upload each is, so that an edit names it again. */
 
 inbox_status_t
 ngx_http_inbox_api_media(inbox_store_t *store, const char *org_id,
@@ -439,6 +440,8 @@ ngx_http_inbox_api_media(inbox_store_t *store, const char *org_id,
         ngx_cpystrn((u_char *) media[i].file, (u_char *) records[i].file,
                     sizeof(media[i].file));
         media[i].bytes = records[i].bytes;
+        ngx_cpystrn((u_char *) media[i].upload_id, (u_char *) records[i].id,
+                    sizeof(media[i].upload_id));
     }
 
     return INBOX_OK;

@@ -275,6 +275,7 @@ inbox_mongo_campaign_content(bson_t *doc, const inbox_campaign_new_t *c,
     char         key[24], tag[INBOX_TAG_KEY_MAX];
     bson_t       arr, item;
     size_t       i, len;
+    bson_oid_t   upload;
     const char  *text;
 
     all = c->audience_all || c->tags == NULL;
@@ -326,6 +327,13 @@ inbox_mongo_campaign_content(bson_t *doc, const inbox_campaign_new_t *c,
         BSON_APPEND_UTF8(&item, "content_type", c->media[i].content_type);
         BSON_APPEND_UTF8(&item, "file", c->media[i].file);
         BSON_APPEND_INT64(&item, "bytes", c->media[i].bytes);
+
+        /* the upload it is, which an edit names again; none for one
+         * kept from a document of before */
+        if (inbox_mongo_parse_id(c->media[i].upload_id, &upload) == 0) {
+            BSON_APPEND_OID(&item, "upload_id", &upload);
+        }
+
         bson_append_document_end(&arr, &item);
     }
     bson_append_array_end(doc, &arr);
@@ -3055,6 +3063,8 @@ inbox_mongo_campaign_parse(const bson_t *doc, inbox_campaign_t *c)
             inbox_mongo_get_str(&item, "file", m->file, sizeof(m->file));
             m->bytes = inbox_mongo_get_int(&item, "bytes");
             m->state = INBOX_MEDIA_STORED;
+            /* "" from a document of before */
+            inbox_mongo_get_id(&item, "upload_id", m->upload_id);
         }
     }
 

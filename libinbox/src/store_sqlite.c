@@ -1362,7 +1362,19 @@ static const char *inbox_sqlite_migrations[] = {
     "CREATE TRIGGER contacts_uncounted AFTER DELETE ON contacts BEGIN"
     "  UPDATE orgs SET count_contacts = count_contacts - 1"
     "  WHERE id = OLD.org_id;"
-    "END;"
+    "END;",
+
+    /*
+     * 45: a campaign's image names the upload it is, so that an edit
+     * names it again rather than a copy (campaign media's "id").  Those
+     * of before get their organization's upload of the same file; NULL
+     * where there is none.
+     */
+    "ALTER TABLE campaign_media ADD COLUMN media_id INTEGER;"
+    "UPDATE campaign_media SET media_id ="
+    "  (SELECT m.id FROM media m JOIN campaigns c ON c.org_id = m.org_id"
+    "   WHERE c.id = campaign_media.campaign_id"
+    "   AND m.file = campaign_media.file);"
 };
 
 #define INBOX_SQLITE_VERSION                                                  \

@@ -208,6 +208,7 @@ inbox_sqlite_campaign_rows(inbox_sqlite_conn_t *conn, int64_t org, int64_t id,
     const inbox_campaign_new_t *c, inbox_error_t *err)
 {
     size_t           i, len;
+    int64_t          upload;
     const char      *text;
     sqlite3_stmt    *stmt;
     inbox_status_t   status;
@@ -263,7 +264,8 @@ inbox_sqlite_campaign_rows(inbox_sqlite_conn_t *conn, int64_t org, int64_t id,
     for (i = 0; i < c->media_count; i++) {
         stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CAMPAIGN_MEDIA_ADD,
             "INSERT INTO campaign_media (campaign_id, idx, url, content_type,"
-            " file, bytes) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", err);
+            " file, bytes, media_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            err);
         if (stmt == NULL) {
             return err->code;
         }
@@ -274,6 +276,12 @@ inbox_sqlite_campaign_rows(inbox_sqlite_conn_t *conn, int64_t org, int64_t id,
         inbox_sqlite_bind_text(stmt, 4, c->media[i].content_type);
         inbox_sqlite_bind_text(stmt, 5, c->media[i].file);
         sqlite3_bind_int64(stmt, 6, c->media[i].bytes);
+
+        /* left NULL for an image whose upload is not known: one an edit
+         * keeps from before migration 45 found none */
+        if (inbox_sqlite_parse_id(c->media[i].upload_id, &upload) == 0) {
+            sqlite3_bind_int64(stmt, 7, upload);
+        }
 
         if (!inbox_sqlite_step_done(stmt)) {
             return inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
@@ -2248,7 +2256,7 @@ inbox_sqlite_campaign_load(inbox_sqlite_conn_t *conn, int64_t org,
 
     /* its images, ours */
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CAMPAIGN_MEDIA,
-        "SELECT url, content_type, file, bytes FROM campaign_media"
+        "SELECT url, content_type, file, bytes, media_id FROM campaign_media"
         " WHERE campaign_id = ?1 ORDER BY idx", err);
     if (stmt == NULL) {
         inbox_campaign_free(c);
@@ -2278,6 +2286,11 @@ inbox_sqlite_campaign_load(inbox_sqlite_conn_t *conn, int64_t org,
         inbox_sqlite_column_copy(stmt, 2, m->file, sizeof(m->file));
         m->bytes = sqlite3_column_int64(stmt, 3);
         m->state = INBOX_MEDIA_STORED;
+
+        if (sqlite3_column_type(stmt, 4) != SQLITE_NULL) {
+            inbox_sqlite_format_id(sqlite3_column_int64(stmt, 4),
+                                   m->upload_id);
+        }
     }
 
     c->media_count = n;

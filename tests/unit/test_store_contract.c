@@ -12174,6 +12174,146 @@ TEST(a_campaign_mms_is_one_segment_as_a_reply_mms_is)
 }
 
 
+/* The upload file of the organization, as the module resolves a
+ * media_id: its media named with the upload's id. */
+static void
+media_of_upload(inbox_media_t *media, const char *file, const char *id)
+{
+    memset(media, 0, sizeof(inbox_media_t));
+    snprintf(media->url, sizeof(media->url), "https://x.test/media/%s",
+             file);
+    snprintf(media->content_type, sizeof(media->content_type),
+             "image/png");
+    snprintf(media->file, sizeof(media->file), "%s", file);
+    media->bytes = 100;
+    media->state = INBOX_MEDIA_STORED;
+    snprintf(media->upload_id, sizeof(media->upload_id), "%s", id);
+}
+
+
+/*
+ * A campaign's images keep the uploads they are, in order, so that an
+ * edit names those it keeps again rather than copies: an upload the
+ * draft has attached already is attached again without complaint, and
+ * one the edit leaves out stays stored (attached: never purged).  An
+ * image with no upload known (kept from before) keeps none.
+ */
+TEST(a_drafts_images_keep_their_uploads_through_an_edit)
+{
+    char                   id[INBOX_ID_MAX], ups[3][INBOX_ID_MAX];
+    char                   files[INBOX_MEDIA_PURGE_MAX][INBOX_MEDIA_FILE_MAX];
+    size_t                 i, removed;
+    fixture_t              f;
+    inbox_error_t          err;
+    inbox_media_t          media[3], kept[2];
+    inbox_campaign_t       c, was;
+    inbox_campaign_new_t   n;
+
+    static const char     *names[3] = { TOKEN_A ".png", TOKEN_B ".png",
+                                        TOKEN_C ".png" };
+
+    FIXTURE(&f);
+
+    for (i = 0; i < 3; i++) {
+        CHECK_INT(upload(&f, f.org, names[i], "image/png", 100, ups[i]),
+                  INBOX_OK);
+        media_of_upload(&media[i], names[i], ups[i]);
+    }
+
+    memset(&n, 0, sizeof(n));
+    n.name = "Three pictures";
+    n.body = "Our menu";
+    n.audience_all = 1;
+    n.media = media;
+    n.media_count = 3;
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, &err),
+              INBOX_OK);
+    snprintf(id, sizeof(id), "%s", c.id);
+    CHECK_INT(c.media_count, 3);
+    for (i = 0; i < 3 && i < c.media_count; i++) {
+        CHECK_STR(c.media[i].upload_id, ups[i]);
+    }
+    inbox_campaign_free(&c);
+
+    CHECK_INT(inbox_store_campaign_get(f.store, f.org, id, &c, NULL),
+              INBOX_OK);
+    CHECK_INT(c.media_count, 3);
+    for (i = 0; i < 3 && i < c.media_count; i++) {
+        CHECK_STR(c.media[i].file, names[i]);
+        CHECK_STR(c.media[i].upload_id, ups[i]);
+    }
+    inbox_campaign_free(&c);
+
+    /* the second removed: the first and third named again, attached
+     * already */
+    kept[0] = media[0];
+    kept[1] = media[2];
+    n.media = kept;
+    n.media_count = 2;
+    CHECK_INT(inbox_store_campaign_update(f.store, f.org, id, 0, &n, &c,
+                                          &err), INBOX_OK);
+    CHECK_INT(c.media_count, 2);
+    inbox_campaign_free(&c);
+
+    CHECK_INT(inbox_store_campaign_get(f.store, f.org, id, &c, NULL),
+              INBOX_OK);
+    CHECK_INT(c.revision, 1);
+    CHECK_INT(c.media_count, 2);
+    if (c.media_count == 2) {
+        CHECK_STR(c.media[0].file, names[0]);
+        CHECK_STR(c.media[0].upload_id, ups[0]);
+        CHECK_STR(c.media[1].file, names[2]);
+        CHECK_STR(c.media[1].upload_id, ups[2]);
+    }
+
+    /* an edit of its text alone keeps them as read, ids and all (the
+     * module's PATCH without media_ids) */
+    was = c;
+    n.body = "Our new menu";
+    n.media = was.media;
+    n.media_count = was.media_count;
+    CHECK_INT(inbox_store_campaign_update(f.store, f.org, id, was.revision,
+                                          &n, &c, &err), INBOX_OK);
+    CHECK_INT(c.media_count, 2);
+    if (c.media_count == 2) {
+        CHECK_STR(c.media[0].upload_id, ups[0]);
+        CHECK_STR(c.media[1].upload_id, ups[2]);
+    }
+    inbox_campaign_free(&c);
+    inbox_campaign_free(&was);
+
+    /* the one left out is still an upload of the draft's: never purged,
+     * and may be named again */
+    CHECK_INT(inbox_store_media_purge(f.store,
+                                      inbox_now_ms()
+                                      + INBOX_MEDIA_UNATTACHED_KEEP_MS
+                                      + MINUTE,
+                                      INBOX_MEDIA_UNATTACHED_KEEP_MS,
+                                      INBOX_MEDIA_PURGE_MAX, files, &removed,
+                                      &err), INBOX_OK);
+    CHECK_INT(removed, 0);
+
+    /* an image whose upload is not known keeps none */
+    media[1].upload_id[0] = '\0';
+    n.media = media;
+    n.media_count = 3;
+    CHECK_INT(inbox_store_campaign_update(f.store, f.org, id, 2, &n, &c,
+                                          &err), INBOX_OK);
+    inbox_campaign_free(&c);
+    CHECK_INT(inbox_store_campaign_get(f.store, f.org, id, &c, NULL),
+              INBOX_OK);
+    CHECK_INT(c.media_count, 3);
+    if (c.media_count == 3) {
+        CHECK_STR(c.media[0].upload_id, ups[0]);
+        CHECK_STR(c.media[1].file, names[1]);
+        CHECK_STR(c.media[1].upload_id, "");
+        CHECK_STR(c.media[2].upload_id, ups[2]);
+    }
+    inbox_campaign_free(&c);
+
+    fixture_close(&f);
+}
+
 /* A message's or campaign's media naming the upload file (ours). */
 static void
 media_named(inbox_media_t *media, const char *file)

@@ -4620,7 +4620,8 @@ TEST(media_add)
 }
 
 
-/* The media of a message or campaign: the upload MEDIA_FILE. */
+/* The media of a message or campaign: the upload MEDIA_FILE, whose id
+ * is MEDIA_ID (a campaign keeps it; a message does not). */
 static void
 media_upload(inbox_media_t *media)
 {
@@ -4629,6 +4630,7 @@ media_upload(inbox_media_t *media)
     strcpy(media->content_type, "image/png");
     strcpy(media->file, MEDIA_FILE);
     media->state = INBOX_MEDIA_STORED;
+    strcpy(media->upload_id, MEDIA_ID);
 }
 
 
@@ -6996,6 +6998,9 @@ TEST(campaign_create_attaches_its_upload)
     CHECK_INT(inbox_store_campaign_create(store, ORG_ID, &n, NOON_MS, &c,
                                           &err), INBOX_OK);
     CHECK_INT(c.media_count, 1);
+    if (c.media_count == 1) {
+        CHECK_STR(c.media[0].upload_id, MEDIA_ID);
+    }
     golden_check(&fake, "campaign_create_media");
     inbox_campaign_free(&c);
 
@@ -7045,6 +7050,18 @@ TEST(campaign_update_replaces_a_draft_only)
     CHECK_INT(c.status, INBOX_CAMPAIGN_DRAFT);
     golden_check(&fake, "campaign_update");
     inbox_campaign_free(&c);
+
+    /* an image kept from a document of before, its upload not known:
+     * set without one */
+    media.upload_id[0] = '\0';
+    fake_reset(&fake);
+    fake.replies[1] = "{\"ok\": 1, \"value\": " CAMPAIGN_DOC("draft") "}";
+    CHECK_INT(inbox_store_campaign_update(store, ORG_ID, CAMPAIGN_ID, 0, &n, &c,
+                                          &err), INBOX_OK);
+    CHECK(log_has(&fake, "\"file\" : \"" MEDIA_FILE "\""));
+    CHECK(!log_has(&fake, "upload_id"));
+    inbox_campaign_free(&c);
+    strcpy(media.upload_id, MEDIA_ID);
 
     /* sent meanwhile: read again, 409 in its words, nothing else */
     n.media_count = 0;
@@ -7096,6 +7113,43 @@ TEST(campaign_update_replaces_a_draft_only)
     fake_close(&fake, store);
 }
 
+
+/* A campaign's images are read with the uploads they are; one from a
+ * document of before names none. */
+TEST(campaign_get_reads_the_uploads_of_its_images)
+{
+    fake_t            fake;
+    inbox_error_t     err;
+    inbox_store_t    *store;
+    inbox_campaign_t  c;
+
+    store = fake_open(&fake);
+
+    fake.replies[0] = CURSOR(
+        "{\"_id\": " OID(CAMPAIGN_ID) ", \"org_id\": " OID(ORG_ID) ","
+        " \"kind\": \"campaign\", \"name\": \"Pictures\","
+        " \"body\": \"Look\", \"audience_all\": true,"
+        " \"media\": [{\"url\": \"x\", \"content_type\": \"image/png\","
+        " \"file\": \"" MEDIA_FILE "\", \"bytes\": 10,"
+        " \"upload_id\": " OID(MEDIA2_ID) "},"
+        " {\"url\": \"x\", \"content_type\": \"image/png\","
+        " \"file\": \"" MEDIA_FILE "\", \"bytes\": 10}],"
+        " \"status\": \"draft\", \"send_at\": " DATE("0") ","
+        " \"created_at\": " DATE(NOW) "}");
+
+    CHECK_INT(inbox_store_campaign_get(store, ORG_ID, CAMPAIGN_ID, &c, &err),
+              INBOX_OK);
+    CHECK_INT(c.media_count, 2);
+    if (c.media_count == 2) {
+        CHECK_STR(c.media[0].upload_id, MEDIA2_ID);
+        CHECK_INT(c.media[0].bytes, 10);
+        CHECK_STR(c.media[1].upload_id, "");
+        CHECK_STR(c.media[1].file, MEDIA_FILE);
+    }
+    inbox_campaign_free(&c);
+
+    fake_close(&fake, store);
+}
 
 TEST(campaign_get_and_list_count_recipients_by_state)
 {

@@ -1862,8 +1862,11 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
     "DROP TRIGGER contacts_counted; DROP TRIGGER contacts_uncounted;"        \
     "ALTER TABLE orgs DROP COLUMN count_contacts;"
 
+/* Schema 45 undone (the upload each of a campaign's images is). */
+#define UNDO_SCHEMA_45  "ALTER TABLE campaign_media DROP COLUMN media_id;"
+
 /* Every step after 42 undone, newest first. */
-#define UNDO_SCHEMA_ABOVE_42  UNDO_SCHEMA_44 UNDO_SCHEMA_43
+#define UNDO_SCHEMA_ABOVE_42  UNDO_SCHEMA_45 UNDO_SCHEMA_44 UNDO_SCHEMA_43
 
 /* Every step after 32 undone, newest first. */
 #define UNDO_SCHEMA_ABOVE_32                                                \
@@ -1898,7 +1901,7 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
     UNDO_SCHEMA_8                                                           \
     "DROP TABLE contact_tags; DROP INDEX contacts_by_created;"
 
-#define SCHEMA_NOW  44
+#define SCHEMA_NOW  45
 
 
 /* A draft to all contacts, cancelled by a person at T0; its id. */
@@ -2037,6 +2040,76 @@ person_replies(fixture_t *f, const char *conversation_id)
     return rc;
 }
 
+
+/*
+ * Migration 45: a campaign's images from before name the organization's
+ * uploads of their files, so that an edit keeps them by name; one whose
+ * upload record is gone names none.
+ */
+TEST(migrating_names_the_uploads_of_a_campaigns_images)
+{
+    char                   id[INBOX_ID_MAX], ups[2][INBOX_ID_MAX];
+    size_t                 i;
+    fixture_t              f;
+    inbox_media_t          media[2];
+    inbox_campaign_t       c;
+    inbox_campaign_new_t   n;
+    inbox_media_record_t   up;
+
+    FIXTURE(&f);
+
+    memset(media, 0, sizeof(media));
+    for (i = 0; i < 2; i++) {
+        memset(&up, 0, sizeof(up));
+        snprintf(up.content_type, sizeof(up.content_type), "image/png");
+        up.bytes = 10;
+        snprintf(up.file, sizeof(up.file), "%043zu.png", i + 1);
+        CHECK_INT(inbox_store_media_add(f.store, f.org, &up, NULL),
+                  INBOX_OK);
+        snprintf(ups[i], sizeof(ups[i]), "%s", up.id);
+
+        snprintf(media[i].content_type, sizeof(media[i].content_type),
+                 "image/png");
+        snprintf(media[i].file, sizeof(media[i].file), "%s", up.file);
+        media[i].bytes = 10;
+        media[i].state = INBOX_MEDIA_STORED;
+    }
+
+    memset(&n, 0, sizeof(n));
+    n.name = "Old pictures";
+    n.body = "Sale!";
+    n.audience_all = 1;
+    n.media = media;
+    n.media_count = 2;
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL),
+              INBOX_OK);
+    snprintf(id, sizeof(id), "%s", c.id);
+    inbox_campaign_free(&c);
+    inbox_store_close(f.store);
+    f.store = NULL;
+
+    /* the second's record gone, as no operation removes one attached */
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_ABOVE_42
+                      "PRAGMA user_version = 42;"
+                      "DELETE FROM media WHERE id = %s;", ups[1]),
+              SQLITE_OK);
+
+    f.store = store_open(f.path);
+    CHECK(f.store != NULL);
+    CHECK_INT(db_int(&f, "PRAGMA user_version"), SCHEMA_NOW);
+
+    CHECK_INT(inbox_store_campaign_get(f.store, f.org, id, &c, NULL),
+              INBOX_OK);
+    CHECK_INT(c.media_count, 2);
+    if (c.media_count == 2) {
+        CHECK_STR(c.media[0].upload_id, ups[0]);
+        CHECK_STR(c.media[1].upload_id, "");
+        CHECK_STR(c.media[1].file, media[1].file);
+    }
+    inbox_campaign_free(&c);
+
+    fixture_close(&f);
+}
 
 /*
  * Migration 42: a thread an opt-out left waiting (a STOP the carrier
@@ -3128,8 +3201,8 @@ TEST(migrating_counts_each_organizations_contacts)
 
     inbox_store_close(f.store);
     f.store = NULL;
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_44 "PRAGMA user_version = 43;"),
-              SQLITE_OK);
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_45 UNDO_SCHEMA_44
+                      "PRAGMA user_version = 43;"), SQLITE_OK);
 
     f.store = store_open(f.path);
     CHECK(f.store != NULL);

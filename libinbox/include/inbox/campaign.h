@@ -292,7 +292,10 @@ typedef struct {
     int                    audience_all;
     const inbox_tags_t    *tags;         /* unless audience_all */
     size_t                 media_count;
-    const inbox_media_t   *media;        /* ours, resolved by the caller */
+    const inbox_media_t   *media;        /* ours, resolved by the caller,
+                                            each naming its upload
+                                            (upload_id), which is stored
+                                            with it */
     int64_t                send_at;      /* 0: when sent */
 } inbox_campaign_new_t;
 

@@ -123,6 +123,13 @@ typedef struct {
     inbox_media_state_t  state;
     char                 file[INBOX_MEDIA_FILE_MAX];  /* "" unless stored */
     int64_t              bytes;          /* stored: its size */
+    char                 upload_id[INBOX_ID_MAX];
+                                         /* the upload it is (media.h's
+                                            inbox_media_record_t), which
+                                            a campaign's edit names
+                                            again; "" when not known: a
+                                            copy, a message's, a
+                                            campaign's stored before */
 } inbox_media_t;
 
 /*

@@ -216,6 +216,15 @@ inbox_json_conversation(yajl_gen g, const inbox_conversation_t *c)
 void
 inbox_json_media(yajl_gen g, const inbox_media_t *media)
 {
+    yajl_gen_map_open(g);
+    inbox_json_media_fields(g, media);
+    yajl_gen_map_close(g);
+}
+
+
+void
+inbox_json_media_fields(yajl_gen g, const inbox_media_t *media)
+{
     char                 url[INBOX_MEDIA_URL_MAX];
     inbox_media_state_t  state;
 
@@ -228,7 +237,6 @@ inbox_json_media(yajl_gen g, const inbox_media_t *media)
 
     inbox_media_url(media->file, url);
 
-    yajl_gen_map_open(g);
     inbox_json_key(g, "url");
     inbox_json_string(g, state == INBOX_MEDIA_STORED ? url : NULL);
     inbox_json_key(g, "content_type");
@@ -243,7 +251,6 @@ inbox_json_media(yajl_gen g, const inbox_media_t *media)
     } else {
         yajl_gen_null(g);
     }
-    yajl_gen_map_close(g);
 }
 
 

@@ -92,10 +92,17 @@ inbox_json_campaign_fields(yajl_gen g, const inbox_campaign_t *c)
         yajl_gen_null(g);
     }
 
+    /* each image with its upload's id, which an edit names to keep it
+     * (null for one stored before ids were kept) */
     inbox_json_key(g, "media");
     yajl_gen_array_open(g);
     for (i = 0; i < c->media_count; i++) {
-        inbox_json_media(g, &c->media[i]);
+        yajl_gen_map_open(g);
+        inbox_json_key(g, "id");
+        inbox_json_string(g, c->media[i].upload_id[0] != '\0'
+                             ? c->media[i].upload_id : NULL);
+        inbox_json_media_fields(g, &c->media[i]);
+        yajl_gen_map_close(g);
     }
     yajl_gen_array_close(g);
 

@@ -18,7 +18,7 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildDir, inboxctl, inboxctlPath, sqlite3Path, uniqueNumber }
     from '../lib/cluster.mjs';
@@ -361,6 +361,61 @@ test('a draft is edited with PATCH: what the body names changes, the rest '
         body: { options: ['Only one'] } }), 400, 'invalid_request');
     assert.equal(e.field, 'options');
     await ok(`${pollPath}/cancel`, { method: 'POST' });
+});
+
+test('a campaign\'s images name their uploads: an edit that names two '
+    + 'of three again keeps them, the same files, and stores none anew',
+    async () => {
+    const upload3 = async (org) => {
+        const ids = [];
+        for (const size of [5, 6, 7]) {
+            const up = await upload(ctx.cluster, png(size, size), {
+                Authorization: `Bearer ${org.token}`,
+                'Content-Type': 'image/png' });
+            assert.equal(up.status, 201, up.text);
+            ids.push(up.json);
+        }
+        return ids;
+    };
+    const ups = await upload3(orgA());
+    const draft = await ok('/api/v1/campaigns', { method: 'POST', body: {
+        name: 'Three dishes', body: 'Menu', audience: { all: true },
+        media_ids: ups.map((u) => u.id) } }, 201);
+    assert.deepEqual(draft.media.map((m) => [m.id, m.url]),
+                     ups.map((u) => [u.id, u.url]));
+    const path = `/api/v1/campaigns/${draft.id}`;
+    assert.deepEqual((await ok(path)).media.map((m) => m.id),
+                     ups.map((u) => u.id));
+    const files = () => readdirSync(ctx.cluster.mediaDir)
+        .filter((f) => !f.startsWith('.')).length;
+    const before = files();
+
+    // the second removed: the first and third named again, attached
+    // already
+    let res = await ok(path, { method: 'PATCH',
+        body: { media_ids: [ups[0].id, ups[2].id] } });
+    assert.deepEqual(res.media.map((m) => [m.id, m.url]),
+                     [ups[0], ups[2]].map((u) => [u.id, u.url]));
+    assert.equal(res.credits, 2);
+    // a text edit leaves them as they are, ids and all
+    res = await ok(path, { method: 'PATCH', body: { body: 'Menu, new' } });
+    assert.deepEqual(res.media.map((m) => m.id), [ups[0].id, ups[2].id]);
+    // in another order, and the one removed back
+    res = await ok(path, { method: 'PATCH',
+        body: { media_ids: [ups[2].id, ups[1].id, ups[0].id] } });
+    assert.deepEqual(res.media.map((m) => m.url),
+                     [ups[2].url, ups[1].url, ups[0].url]);
+    assert.equal(files(), before, 'no file stored anew');
+
+    // another organization's upload is none of this one's
+    const theirs = await upload3(orgB());
+    const e = assertError(await call(path, { method: 'PATCH',
+        body: { media_ids: [ups[0].id, theirs[0].id] } }), 400,
+        'invalid_request');
+    assert.equal(e.field, 'media_ids');
+    assert.deepEqual((await ok(path)).media.map((m) => m.id),
+                     [ups[2].id, ups[1].id, ups[0].id]);
+    await ok(`${path}/cancel`, { method: 'POST' });
 });
 
 test('bad campaigns and polls are refused naming the field, and nothing '

@@ -721,6 +721,54 @@ TEST(a_campaigns_time_is_in_its_json_and_frame)
 }
 
 
+
+/* A campaign's images each name the upload they are, which an edit
+ * names again to keep one; one stored before these were kept names
+ * none.  A message's media name none: they are not kept. */
+TEST(a_campaigns_images_name_their_uploads)
+{
+    char              *json;
+    inbox_media_t      media[2];
+    inbox_campaign_t   c;
+    inbox_message_t    m;
+
+    memset(media, 0, sizeof(media));
+    strcpy(media[0].content_type, "image/jpeg");
+    media[0].state = INBOX_MEDIA_STORED;
+    strcpy(media[0].file, FILE_JPG);
+    media[0].bytes = 2048;
+    strcpy(media[0].upload_id, "42");
+    media[1] = media[0];
+    media[1].upload_id[0] = '\0';
+
+    campaign_fixture(&c, INBOX_CAMPAIGN_DRAFT);
+    c.media = media;
+    c.media_count = 2;
+    json = inbox_render_campaign(&c, NULL);
+    CHECK(json != NULL
+          && strstr(json, "\"media\":[{\"id\":\"42\","
+                          "\"url\":\"/media/" FILE_JPG "\","
+                          "\"content_type\":\"image/jpeg\","
+                          "\"state\":\"stored\",\"bytes\":2048},"
+                          "{\"id\":null,\"url\":\"/media/" FILE_JPG "\","
+                          "\"content_type\":\"image/jpeg\","
+                          "\"state\":\"stored\",\"bytes\":2048}]")
+             != NULL);
+    free(json);
+
+    memset(&m, 0, sizeof(m));
+    strcpy(m.id, "m1");
+    m.direction = INBOX_OUTBOUND;
+    m.body = "Look";
+    m.media = media;
+    m.media_count = 1;
+    json = inbox_render_message(&m, NULL);
+    CHECK(json != NULL
+          && strstr(json, "\"media\":[{\"url\":\"/media/" FILE_JPG "\",")
+             != NULL);
+    free(json);
+}
+
 /* sending (render_send.c) */
 TEST(estimate_documents_name_what_made_a_body_ucs2)
 {

@@ -32,8 +32,11 @@ void inbox_json_time(yajl_gen g, int64_t ms);          /* ISO-8601, "Z" */
 void inbox_json_time_or_null(yajl_gen g, int64_t ms);  /* 0: null */
 void inbox_json_conversation(yajl_gen g, const inbox_conversation_t *c);
 void inbox_json_message(yajl_gen g, const inbox_message_t *m);
-/* One of a message's media: {"url","content_type","state"} (render.c). */
+/* One of a message's media: {"url","content_type","state","bytes"}
+ * (render.c); its keys alone, in a map the caller opened, for a
+ * campaign's, which adds its upload's "id". */
 void inbox_json_media(yajl_gen g, const inbox_media_t *media);
+void inbox_json_media_fields(yajl_gen g, const inbox_media_t *media);
 
 /* A new generator, and its buffer copied out as a malloc'd string (the
  * generator is freed either way). */

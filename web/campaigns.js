@@ -10,9 +10,9 @@
  * segments, too long); "Review and send" makes the draft, once every
  * image it was pressed with is uploaded, and shows bulk.js's
  * confirmation with the estimate and the balance.  A draft's Edit fills
- * the same form; its images stay as they are unless some are removed or
- * others added (then those left are read back and uploaded again: what
- * is saved names uploads).
+ * the same form; its images stay as they are, and once some are removed
+ * or others added, what is saved names those left by the ids of their
+ * uploads (each of a campaign's media says its "id").
  *
  * A refusal shows the server's message and keeps the form as it was.
  *
@@ -47,8 +47,9 @@
     const state = {
         images: [],             /* attachments.js's, in the order they
                                    go; a draft's own are kept: true
-                                   (stored, no upload) until the images
-                                   change */
+                                   (stored, their upload's id) */
+        imagesAsRead: false,    /* a draft's, none removed or added: an
+                                   edit leaves them out */
         estimateTimer: null,
         estimateSeq: 0,
     };
@@ -83,6 +84,7 @@
         els.name.value = '';
         els.body.value = '';
         attachments.dropAll(state.images);
+        state.imagesAsRead = false;
         renderImages();
         picker.reset();
         els.error.textContent = '';
@@ -90,17 +92,19 @@
         clearInvalid();
     }
 
-    /* A draft to edit: its name, text and images (its own, kept as
-     * they are unless the images change). */
+    /* A draft to edit: its name, text and images (its own, each with
+     * the id of the upload it is, kept as they are unless the images
+     * change). */
     function fill(item) {
         els.name.value = item.name || '';
         els.body.value = item.body || '';
         const media = item.media || [];
         state.images = media.map((m, i) => ({
             file: null, bytes: m.bytes, url: m.url || '', state: 'ready',
-            id: null, upload: null, error: '', kept: true,
+            id: m.id || null, upload: null, error: '', kept: true,
             name: media.length === 1 ? 'The draft\u2019s image'
                 : 'The draft\u2019s image ' + (i + 1) }));
+        state.imagesAsRead = true;
         renderImages();
         estimateSoon();
     }
@@ -132,9 +136,11 @@
         return {
             name: els.name.value.trim(),
             body: els.body.value,
-            /* a draft's own images are not named: an edit keeps them */
-            media_ids: images.length > 0 && images.every((m) => m.kept)
-                ? undefined : images.map((m) => m.id),
+            /* a draft's own images as they were are not named: an edit
+             * keeps them; else every upload, in order, those kept by
+             * their ids */
+            media_ids: state.imagesAsRead ? undefined
+                : images.map((m) => m.id),
             audience: who.audience,
             send_at: who.send_at,
         };
@@ -257,7 +263,7 @@
     }
 
     /* Its upload, begun at once: what is saved names uploads.  A draft's
-     * own image is read back from the inbox first. */
+     * own image without an id is read back from the inbox first. */
     function upload(m) {
         if (m.file !== null) {
             attachments.upload(m, uploaded(m));
@@ -280,10 +286,15 @@
             });
     }
 
-    /* The images change: what is saved names them all, so a draft's own
-     * still there are uploaded again. */
+    /* The images change: what is saved names every upload, a draft's
+     * own by their ids.  One with no id (stored before a campaign's
+     * images kept their upload: an older MongoDB draft's, or one whose
+     * upload SQLite's migration 45 did not find) can only be named as a
+     * new upload of its bytes, read back: that alone is uploaded
+     * again. */
     function loosen() {
-        state.images.filter((m) => m.kept).forEach((m) => {
+        state.imagesAsRead = false;
+        state.images.filter((m) => m.kept && !m.id).forEach((m) => {
             m.kept = false;
             upload(m);
         });

@@ -3,7 +3,9 @@
 // makes one draft, and one whose upload then fails makes none (the form
 // and the error kept; the confirmation counts the images); a campaign
 // takes up to 10 images as the reply box does (each with its state,
-// Retry and Remove, in order, a draft's own kept or sent again); the send
+// Retry and Remove, in order; a draft's own kept by their uploads' ids,
+// and only one with no id, from before ids were kept, uploaded again
+// when the images change); the send
 // confirmation's "Send now", pressed, keeps the focus and ignores a
 // second press until the answer; a draft's Edit fills the form with the
 // draft (its image, tags and time) and saves the edit to the same
@@ -13,6 +15,7 @@
 // and for nobody else; signing out forgets it.
 
 import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
 import { before, test } from 'node:test';
 import { noPageErrorsTest, signIn, useBrowser } from '../lib/browser.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
@@ -502,14 +505,137 @@ test('a draft of two images edited: both shown, kept as they are by an '
 
     await card.getByRole('button', { name: 'Edit' }).click();
     await images().nth(1).waitFor();
-    await page.locator('#campaign-file').setInputFiles({
-        name: 'third.png', mimeType: 'image/png', buffer: shots[2] });
-    await images().nth(2).waitFor();
-    await form.getByRole('button', { name: 'Save as draft' }).click();
-    await form.waitFor({ state: 'hidden' });
+    const posts = uploadsCounted();
+    try {
+        await page.locator('#campaign-file').setInputFiles({
+            name: 'third.png', mimeType: 'image/png', buffer: shots[2] });
+        await images().nth(2).waitFor();
+        await form.getByRole('button', { name: 'Save as draft' }).click();
+        await form.waitFor({ state: 'hidden' });
+        assert.equal(posts.count, 1, 'the third alone uploaded');
+    } finally {
+        posts.stop();
+    }
     now = await stored('campaigns', id);
     assert.deepEqual(now.media.map((m) => m.bytes),
                      shots.map((b) => b.length), 'the three, in order');
+    assert.deepEqual(now.media.slice(0, 2).map((m) => [m.id, m.url]),
+                     was.map((m) => [m.id, m.url]),
+                     'the two of before named by their uploads');
+});
+
+// Counts the uploads the page makes (POST /api/v1/media) until stop().
+function uploadsCounted() {
+    const seen = { count: 0 };
+    const count = (req) => {
+        if (req.method() === 'POST'
+            && new URL(req.url()).pathname === '/api/v1/media')
+        {
+            seen.count += 1;
+        }
+    };
+    page.on('request', count);
+    seen.stop = () => page.off('request', count);
+    return seen;
+}
+
+// The files in the media directory (uploads and copies).
+const mediaFiles = () => readdirSync(ctx.cluster.mediaDir)
+    .filter((f) => !f.startsWith('.')).length;
+
+// Three images uploaded and a draft of them, as the API made it.
+async function draftOfThree(draftName, sizes) {
+    const ups = [];
+    for (const size of sizes) {
+        const up = await upload(ctx.cluster, png(size, size), {
+            Authorization: `Bearer ${org().token}`,
+            'Content-Type': 'image/png' });
+        assert.equal(up.status, 201, up.text);
+        ups.push(up.json);
+    }
+    const { id, card } = await draftCard('campaigns', {
+        name: draftName, body: 'Dishes', media_ids: ups.map((u) => u.id),
+        audience: { all: true } });
+    return { ups, id, card };
+}
+
+test('a draft of three images with the second removed keeps the first '
+     + 'and third as they were: the same uploads, no image uploaded again',
+     async () => {
+    const { ups, id, card } = await draftOfThree('Three, then two',
+                                                 [14, 15, 16]);
+    const was = (await stored('campaigns', id)).media;
+    assert.deepEqual(was.map((m) => [m.id, m.url]),
+                     ups.map((u) => [u.id, u.url]));
+    const form = page.locator('#campaign-form');
+    const files = mediaFiles();
+
+    const posts = uploadsCounted();
+    try {
+        await card.getByRole('button', { name: 'Edit' }).click();
+        await images().nth(2).waitFor();
+        await page.getByRole('button',
+            { name: 'Remove The draft\u2019s image 2' }).click();
+        assert.equal(await focusedButton(),
+                     'Remove The draft\u2019s image 3');
+        assert.deepEqual(await images().locator('.attachment-name')
+            .allTextContents(), ['The draft\u2019s image 1',
+                                 'The draft\u2019s image 3']);
+        assert.deepEqual(await images().evaluateAll((items) => items.map(
+            (li) => li.dataset.state)), ['ready', 'ready'],
+            'nothing to upload');
+        await page.locator('#campaign-estimate', { hasText:
+            'picture message (MMS), 2 images' }).waitFor();
+        await form.getByRole('button', { name: 'Save as draft' }).click();
+        await form.waitFor({ state: 'hidden' });
+        assert.equal(posts.count, 0, 'no upload made');
+    } finally {
+        posts.stop();
+    }
+
+    const now = await stored('campaigns', id);
+    assert.deepEqual(now.media.map((m) => [m.id, m.url]),
+                     [was[0], was[2]].map((m) => [m.id, m.url]),
+                     'the first and third, their uploads and files');
+    assert.equal(mediaFiles(), files, 'no file stored anew');
+});
+
+test('a draft whose images name no upload (stored before they were kept) '
+     + 'has those left read back and uploaded again once one is removed',
+     async () => {
+    const { ups, id, card } = await draftOfThree('Old three', [17, 18, 19]);
+    const form = page.locator('#campaign-form');
+    // the draft as an older MongoDB store answers it: no image's id
+    const draftPath = (url) => url.pathname === `/api/v1/campaigns/${id}`;
+    await page.route(draftPath, async (route) => {
+        if (route.request().method() !== 'GET') {
+            return route.continue();
+        }
+        const res = await route.fetch();
+        const json = await res.json();
+        json.media = json.media.map(({ id: _, ...m }) => m);
+        return route.fulfill({ response: res, json });
+    });
+    const posts = uploadsCounted();
+    try {
+        await card.getByRole('button', { name: 'Edit' }).click();
+        await images().nth(2).waitFor();
+        await page.getByRole('button',
+            { name: 'Remove The draft\u2019s image 2' }).click();
+        await page.locator('#campaign-attachments [data-state="ready"]')
+            .nth(1).waitFor();
+        await form.getByRole('button', { name: 'Save as draft' }).click();
+        await form.waitFor({ state: 'hidden' });
+        assert.equal(posts.count, 2, 'the two left uploaded again');
+    } finally {
+        posts.stop();
+        await page.unroute(draftPath);
+    }
+    const now = await stored('campaigns', id);
+    assert.deepEqual(now.media.map((m) => m.bytes),
+                     [ups[0].bytes, ups[2].bytes], 'the two, in order');
+    assert.notDeepEqual(now.media.map((m) => m.id),
+                        [ups[0].id, ups[2].id], 'new uploads of them');
 });
 
 test('a poll draft\'s Edit fills its question and options; an option '

@@ -230,7 +230,8 @@ static const char  *inbox_mongo_indexes[] = {
         "{\"key\": {\"status\": 1, \"started_at\": 1, \"_id\": 1},"
         " \"name\": \"status_started\"},"
         "{\"key\": {\"finished_at\": 1}, \"name\": \"finished\"},"
-        "{\"key\": {\"answered_at\": 1}, \"name\": \"answered\"}]}",
+        "{\"key\": {\"answered_at\": 1}, \"name\": \"answered\"},"
+        "{\"key\": {\"replied_at\": 1}, \"name\": \"replied\"}]}",
     "{\"createIndexes\": \"campaign_recipients\", \"indexes\": ["
         "{\"key\": {\"campaign_id\": 1, \"contact_id\": 1},"
         " \"name\": \"campaign_contact_unique\", \"unique\": true},"

@@ -181,6 +181,8 @@ static inbox_status_t inbox_mongo_recipient_set(inbox_mongo_store_t *ms,
     int64_t due_at, int *moved, inbox_error_t *err);
 static const char *inbox_mongo_count_path(inbox_recipient_state_t state,
     char *path, size_t size);
+static inbox_status_t inbox_mongo_campaign_replied(inbox_mongo_store_t *ms,
+    const bson_oid_t *campaign, int64_t at, inbox_error_t *err);
 static inbox_status_t inbox_mongo_counts_add(inbox_mongo_store_t *ms,
     const bson_oid_t *campaign, const char *path, int64_t n,
     const char *path2, int64_t n2, inbox_error_t *err);
@@ -567,7 +569,7 @@ inbox_mongo_campaigns_list(inbox_store_t *store, const char *org_id,
  * they keep: no recipient read, but those of a campaign made before it
  * kept them, grouped.  Each part of the $or from its index (finished_at
  * is set only by done and cancelled, answered_at only by a poll's
- * answers). */
+ * answers, replied_at only by replies, inbox_mongo_campaign_replied). */
 inbox_status_t
 inbox_mongo_campaigns_active(inbox_store_t *store, int64_t since,
     const char *cursor, inbox_campaign_page_t *page, inbox_error_t *err)
@@ -602,6 +604,9 @@ inbox_mongo_campaigns_active(inbox_store_t *store, int64_t since,
                                "$gte", BCON_DATE_TIME(since),
                            "}", "}",
                            "{", "answered_at", "{",
+                               "$gte", BCON_DATE_TIME(since),
+                           "}", "}",
+                           "{", "replied_at", "{",
                                "$gte", BCON_DATE_TIME(since),
                            "}", "}",
                        "]", "}",
@@ -2351,8 +2356,7 @@ inbox_mongo_campaign_reply(inbox_mongo_store_t *ms, const bson_oid_t *contact,
         &matched, err);
 
     if (rc == INBOX_OK && matched) {
-        rc = inbox_mongo_counts_add(ms, &campaign, "counts.replied", 1, NULL,
-                                    0, err);
+        rc = inbox_mongo_campaign_replied(ms, &campaign, at, err);
     }
 
     if (rc != INBOX_OK) {
@@ -2524,8 +2528,7 @@ inbox_mongo_poll_try(inbox_mongo_store_t *ms, const bson_oid_t *recipient,
             &matched, err);
 
         if (rc == INBOX_OK && matched) {
-            rc = inbox_mongo_counts_add(ms, campaign, "counts.replied", 1,
-                                        NULL, 0, err);
+            rc = inbox_mongo_campaign_replied(ms, campaign, at, err);
         }
 
         if (rc != INBOX_OK) {
@@ -3209,6 +3212,30 @@ inbox_mongo_counts_add(inbox_mongo_store_t *ms, const bson_oid_t *campaign,
         BCON_NEW("_id", BCON_OID(campaign),
                  "counts", "{", "$exists", BCON_BOOL(true), "}"),
         u, &matched, err);
+}
+
+
+/* A recipient of campaign replied at "at": counted, and the campaign's
+ * replied_at moved, so that the sender pushes its replied count however
+ * long after its sending ended (inbox_mongo_campaigns_active).  Apart
+ * from the count, which only a campaign keeping counts has. */
+static inbox_status_t
+inbox_mongo_campaign_replied(inbox_mongo_store_t *ms,
+    const bson_oid_t *campaign, int64_t at, inbox_error_t *err)
+{
+    int             matched;
+    inbox_status_t  rc;
+
+    rc = inbox_mongo_counts_add(ms, campaign, "counts.replied", 1, NULL, 0,
+                                err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    return inbox_mongo_update_one(ms, "campaigns",
+        BCON_NEW("_id", BCON_OID(campaign)),
+        BCON_NEW("$max", "{", "replied_at", BCON_DATE_TIME(at), "}"),
+        &matched, err);
 }
 
 

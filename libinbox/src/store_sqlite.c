@@ -1374,7 +1374,26 @@ static const char *inbox_sqlite_migrations[] = {
     "UPDATE campaign_media SET media_id ="
     "  (SELECT m.id FROM media m JOIN campaigns c ON c.org_id = m.org_id"
     "   WHERE c.id = campaign_media.campaign_id"
-    "   AND m.file = campaign_media.file);"
+    "   AND m.file = campaign_media.file);",
+
+    /*
+     * 46: a campaign keeps its latest reply's time, as a poll its latest
+     * answer's (15), so that the sender pushes the replied count of a
+     * campaign replied to long after its sending ended; indexed for the
+     * sender's look at what may move.  Campaigns replied to before are
+     * past that look's minutes: none is filled in.
+     */
+    "ALTER TABLE campaigns ADD COLUMN replied_at INTEGER;"
+    "CREATE TRIGGER campaign_recipients_replied"
+    "  AFTER UPDATE OF replied_at ON campaign_recipients"
+    "  WHEN NEW.replied_at IS NOT NULL "
+    "BEGIN"
+    "  UPDATE campaigns"
+    "    SET replied_at = max(coalesce(replied_at, 0), NEW.replied_at)"
+    "  WHERE id = NEW.campaign_id;"
+    "END;"
+    "CREATE INDEX campaigns_replied ON campaigns (replied_at)"
+    "  WHERE replied_at IS NOT NULL;"
 };
 
 #define INBOX_SQLITE_VERSION                                                  \

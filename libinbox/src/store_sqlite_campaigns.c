@@ -693,14 +693,16 @@ inbox_sqlite_campaigns_active(inbox_store_t *store, int64_t since,
         return status;
     }
 
-    /* each part from its index (migration 15): what is not final, what
-     * ended lately, the polls answered lately */
+    /* each part from its index (migrations 15 and 45): what is not
+     * final, what ended lately, the polls answered and the campaigns
+     * replied to lately */
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CAMPAIGNS_ACTIVE,
         "SELECT org_id, id FROM campaigns WHERE id IN ("
         " SELECT id FROM campaigns"
         "  WHERE status IN ('scheduled', 'sending', 'paused')"
         " UNION ALL SELECT id FROM campaigns WHERE finished_at >= ?1"
-        " UNION ALL SELECT id FROM campaigns WHERE answered_at >= ?1)"
+        " UNION ALL SELECT id FROM campaigns WHERE answered_at >= ?1"
+        " UNION ALL SELECT id FROM campaigns WHERE replied_at >= ?1)"
         " AND id > ?3 ORDER BY id LIMIT ?2", err);
     if (stmt == NULL) {
         status = err->code;

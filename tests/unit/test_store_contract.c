@@ -14302,7 +14302,7 @@ TEST(an_opt_out_or_help_keyword_is_no_reply_to_a_campaign)
 }
 
 
-TEST(a_poll_answered_after_it_ended_is_active_with_its_tally)
+TEST(a_campaign_answered_or_replied_after_it_ended_is_active)
 {
     char                       id[INBOX_ID_MAX];
     int64_t                    day;
@@ -14392,6 +14392,22 @@ TEST(a_poll_answered_after_it_ended_is_active_with_its_tally)
 
     /* after its last answer, not listed any more */
     CHECK_INT(inbox_store_campaigns_active(f.store, day + 2 * MINUTE + 1,
+                                           NULL, &page, NULL), INBOX_OK);
+    CHECK_INT(page.count, 0);
+    inbox_campaign_page_free(&page);
+
+    /* a reply to the campaign a day on: listed with its replied count */
+    CHECK_INT(receive(&f, "SM6", CAROL, "thanks!", day + 3 * MINUTE, NULL,
+                      NULL), INBOX_OK);
+    CHECK_INT(inbox_store_campaigns_active(f.store, day + 2 * MINUTE + 1,
+                                           NULL, &page, NULL), INBOX_OK);
+    CHECK_INT(page.count, 1);
+    if (page.count == 1) {
+        CHECK_STR(page.items[0].id, id);
+        CHECK_INT(page.items[0].counts.replied, 1);
+    }
+    inbox_campaign_page_free(&page);
+    CHECK_INT(inbox_store_campaigns_active(f.store, day + 3 * MINUTE + 1,
                                            NULL, &page, NULL), INBOX_OK);
     CHECK_INT(page.count, 0);
     inbox_campaign_page_free(&page);

@@ -8699,19 +8699,20 @@ TEST(inbound_ingest_answers_a_poll_by_number_or_text)
     answer_message(&msg, "SM0101", " 2. ");
     ingest_replies(&fake);
     fake.replies[7] = RECIPIENT_FOUND(RCPT1_ID, POLL_ID);
-    fake.replies[10] = RECIPIENT_FOUND(RCPT1_ID, POLL_ID);
-    fake.replies[11] = POLL_OPTIONS;
-    fake.replies[12] = ANSWER_BEFORE("null");
+    fake.replies[11] = RECIPIENT_FOUND(RCPT1_ID, POLL_ID);
+    fake.replies[12] = POLL_OPTIONS;
+    fake.replies[13] = ANSWER_BEFORE("null");
     CHECK_INT(inbox_store_inbound_ingest(store, &msg, 1, &result, &events,
                                          &err), INBOX_OK);
     CHECK_INT(result.status, INBOX_OK);
-    CHECK_INT(fake.commands, 17);
+    CHECK_INT(fake.commands, 18);
     CHECK(log_has(&fake, "\"$inc\" : { \"counts.replied\" : { "
                          "\"$numberLong\" : \"1\" } }"));
     CHECK(log_has(&fake, "\"$inc\" : { \"tally.2\" : { "
                          "\"$numberLong\" : \"1\" } }"));
     CHECK(log_has(&fake, "\"poll\" : true"));
     CHECK(log_has(&fake, "\"$max\" : { \"answered_at\""));
+    CHECK(log_has(&fake, "\"$max\" : { \"replied_at\""));
     golden_check(&fake, "inbound_ingest_poll_answer");
 
     /* by an option's text, replacing the recipient's answer 1: the
@@ -8720,12 +8721,12 @@ TEST(inbound_ingest_answers_a_poll_by_number_or_text)
     answer_message(&msg, "SM0102", "friday!");
     ingest_replies(&fake);
     fake.replies[7] = RECIPIENT_FOUND(RCPT1_ID, POLL_ID);
-    fake.replies[10] = RECIPIENT_FOUND(RCPT1_ID, POLL_ID);
-    fake.replies[11] = POLL_OPTIONS;
-    fake.replies[12] = ANSWER_BEFORE("1");
+    fake.replies[11] = RECIPIENT_FOUND(RCPT1_ID, POLL_ID);
+    fake.replies[12] = POLL_OPTIONS;
+    fake.replies[13] = ANSWER_BEFORE("1");
     CHECK_INT(inbox_store_inbound_ingest(store, &msg, 1, &result, &events,
                                          &err), INBOX_OK);
-    CHECK_INT(fake.commands, 17);
+    CHECK_INT(fake.commands, 18);
     CHECK(log_has(&fake, "\"answer\" : { \"$numberInt\" : \"2\" }"));
     CHECK(log_has(&fake, "\"$inc\" : { \"tally.2\" : { "
                          "\"$numberLong\" : \"1\" }, \"tally.1\" : { "
@@ -8737,11 +8738,11 @@ TEST(inbound_ingest_answers_a_poll_by_number_or_text)
     answer_message(&msg, "SM0103", "maybe");
     ingest_replies(&fake);
     fake.replies[7] = RECIPIENT_FOUND(RCPT1_ID, POLL_ID);
-    fake.replies[10] = RECIPIENT_FOUND(RCPT1_ID, POLL_ID);
-    fake.replies[11] = POLL_OPTIONS;
+    fake.replies[11] = RECIPIENT_FOUND(RCPT1_ID, POLL_ID);
+    fake.replies[12] = POLL_OPTIONS;
     CHECK_INT(inbox_store_inbound_ingest(store, &msg, 1, &result, &events,
                                          &err), INBOX_OK);
-    CHECK_INT(fake.commands, 14);
+    CHECK_INT(fake.commands, 15);
 
     /* a campaign's (not a poll's) reply, no poll sent: replied only */
     fake_reset(&fake);
@@ -8750,7 +8751,7 @@ TEST(inbound_ingest_answers_a_poll_by_number_or_text)
     fake.replies[7] = RECIPIENT_FOUND(RCPT2_ID, CAMPAIGN_ID);
     CHECK_INT(inbox_store_inbound_ingest(store, &msg, 1, &result, &events,
                                          &err), INBOX_OK);
-    CHECK_INT(fake.commands, 13);
+    CHECK_INT(fake.commands, 14);
     golden_check(&fake, "inbound_ingest_campaign_reply");
 
     /* a poll, then a campaign: the campaign replied to, the poll (read
@@ -8759,12 +8760,12 @@ TEST(inbound_ingest_answers_a_poll_by_number_or_text)
     answer_message(&msg, "SM0105", "Friday");
     ingest_replies(&fake);
     fake.replies[7] = RECIPIENT_FOUND(RCPT2_ID, CAMPAIGN_ID);
-    fake.replies[10] = RECIPIENT_FOUND(RCPT1_ID, POLL_ID);
-    fake.replies[11] = POLL_OPTIONS;
-    fake.replies[14] = ANSWER_BEFORE("null");
+    fake.replies[11] = RECIPIENT_FOUND(RCPT1_ID, POLL_ID);
+    fake.replies[12] = POLL_OPTIONS;
+    fake.replies[16] = ANSWER_BEFORE("null");
     CHECK_INT(inbox_store_inbound_ingest(store, &msg, 1, &result, &events,
                                          &err), INBOX_OK);
-    CHECK_INT(fake.commands, 19);
+    CHECK_INT(fake.commands, 21);
     golden_check(&fake, "inbound_ingest_older_poll_answer");
 
     inbox_event_list_free(&events);

@@ -1865,8 +1865,15 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
 /* Schema 45 undone (the upload each of a campaign's images is). */
 #define UNDO_SCHEMA_45  "ALTER TABLE campaign_media DROP COLUMN media_id;"
 
+/* Schema 46 undone (a campaign's latest reply's time). */
+#define UNDO_SCHEMA_46                                                       \
+    "DROP TRIGGER campaign_recipients_replied;"                              \
+    "DROP INDEX campaigns_replied;"                                          \
+    "ALTER TABLE campaigns DROP COLUMN replied_at;"
+
 /* Every step after 42 undone, newest first. */
-#define UNDO_SCHEMA_ABOVE_42  UNDO_SCHEMA_45 UNDO_SCHEMA_44 UNDO_SCHEMA_43
+#define UNDO_SCHEMA_ABOVE_42                                                \
+    UNDO_SCHEMA_46 UNDO_SCHEMA_45 UNDO_SCHEMA_44 UNDO_SCHEMA_43
 
 /* Every step after 32 undone, newest first. */
 #define UNDO_SCHEMA_ABOVE_32                                                \
@@ -1901,7 +1908,7 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
     UNDO_SCHEMA_8                                                           \
     "DROP TABLE contact_tags; DROP INDEX contacts_by_created;"
 
-#define SCHEMA_NOW  45
+#define SCHEMA_NOW  46
 
 
 /* A draft to all contacts, cancelled by a person at T0; its id. */
@@ -3201,7 +3208,7 @@ TEST(migrating_counts_each_organizations_contacts)
 
     inbox_store_close(f.store);
     f.store = NULL;
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_45 UNDO_SCHEMA_44
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_46 UNDO_SCHEMA_45 UNDO_SCHEMA_44
                       "PRAGMA user_version = 43;"), SQLITE_OK);
 
     f.store = store_open(f.path);

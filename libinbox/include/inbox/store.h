@@ -1091,8 +1091,9 @@ inbox_status_t inbox_store_campaign_dispatch(inbox_store_t *store,
  * For the sender, which pushes their progress: every organization's
  * campaigns and polls that may still move, scheduled, sending or paused,
  * those done or cancelled at or after since (delivery reports still
- * come), and polls whose tally an answer moved at or after since
- * (answers come for days), each with its org_id, counts and tally, the
+ * come), polls whose tally an answer moved and campaigns a reply was
+ * counted for at or after since (answers and replies come for days),
+ * each with its org_id, counts and tally, the
  * oldest first, INBOX_CAMPAIGNS_ACTIVE_MAX a page: cursor NULL or "" for
  * the first, else a page's next_cursor ("" after the last page).
  * INBOX_ERR_INVALID for a cursor no page gave.

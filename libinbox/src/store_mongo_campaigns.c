@@ -753,9 +753,17 @@ inbox_mongo_campaign_act(inbox_store_t *store, const char *org_id,
 
         rc = inbox_campaign_act(action, campaign->send_at, now, &to, &why,
                                 &cancelled, &changed, err);
-        if (rc != INBOX_OK || !changed) {
+        if (rc != INBOX_OK || (!changed && !unpark)) {
             /* a repeat answers the campaign as it is */
             goto done;
+        }
+
+        if (!changed) {
+            /* a repeated resume or cancel finishes what one that failed
+             * after its move left (no transaction spans the steps): the
+             * entries parked meanwhile, a cancel's recipients left */
+            moved = 1;
+            break;
         }
 
         if (action == INBOX_CAMPAIGN_SEND) {

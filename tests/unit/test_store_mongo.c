@@ -7429,6 +7429,26 @@ TEST(campaign_cancel_moves_the_status_then_cancels_those_left)
     golden_check(&fake, "campaign_cancel");
     inbox_campaign_free(&c);
 
+    /* the same cancel again, as after one that failed once the status
+     * was written: what it left is finished (those parked due again,
+     * the recipients left cancelled), and it answers 200 as it is */
+    fake_reset(&fake);
+    fake.replies[0] = CURSOR(CAMPAIGN_DOC_CANCELLED("cancelled", "null",
+                                                    "\"manual\"", "null"));
+    fake.replies[3] = "{\"ok\": 1, \"n\": 3, \"nModified\": 3}";
+    fake.replies[5] = NOTHING_MOVED;
+    fake.replies[6] = CURSOR(CAMPAIGN_DOC_CANCELLED("cancelled", "null",
+                                                    "\"manual\"", "null"));
+    CHECK_INT(inbox_store_campaign_act(store, ORG_ID, CAMPAIGN_ID,
+                                       INBOX_CAMPAIGN_CANCEL,
+                                       NOON_MS + 120000, &c, &err),
+              INBOX_OK);
+    CHECK_INT(c.status, INBOX_CAMPAIGN_CANCELLED);
+    CHECK(log_has(&fake, "\"update\" : \"outbox\""));
+    CHECK(log_has(&fake, "\"update\" : \"campaign_recipients\""));
+    golden_check(&fake, "campaign_cancel_repeated");
+    inbox_campaign_free(&c);
+
     /* one the dispatch cancelled reads with its refusal */
     fake_reset(&fake);
     fake.replies[0] = CURSOR(CAMPAIGN_DOC_CANCELLED("cancelled", "null",
@@ -8615,17 +8635,20 @@ TEST(campaign_resume_unparks_its_outbox_entries)
     golden_check(&fake, "campaign_resume");
     inbox_campaign_free(&c);
 
-    /* resumed by someone else meanwhile: read again, a repeat,
-     * answered as it is, nothing else written */
+    /* resumed by someone else meanwhile: read again, a repeat, which
+     * makes due what a claim parked in between (as a resume that failed
+     * after its move left it) and answers as it is */
     fake_reset(&fake);
     fake.replies[0] = CURSOR(CAMPAIGN_DOC("paused"));
     fake.replies[3] = NOTHING_MOVED;
     fake.replies[4] = CURSOR(CAMPAIGN_DOC("sending"));
+    fake.replies[7] = CURSOR(CAMPAIGN_DOC("sending"));
     CHECK_INT(inbox_store_campaign_act(store, ORG_ID, CAMPAIGN_ID,
                                        INBOX_CAMPAIGN_RESUME, NOON_MS, &c,
                                        &err), INBOX_OK);
     CHECK_INT(c.status, INBOX_CAMPAIGN_SENDING);
-    CHECK_INT(fake.commands, 6);
+    CHECK_INT(fake.commands, 9);
+    golden_check(&fake, "campaign_resume_repeated");
     inbox_campaign_free(&c);
 
     /* a pause leaves the outbox to the claims */

@@ -65,7 +65,10 @@
  * switched off since it was read) gives the recipient back, due again,
  * and pauses the campaign.  A crash, or a failed write, after the claim
  * leaves the recipient queued with no message, or one never sent: a
- * message is never sent twice, at worst once not at all.
+ * message is never sent twice.  One with no message stored is found
+ * once the rest of its campaign has gone and is due again
+ * (inbox_mongo_claims_lost); one stored but never sent stays so, at
+ * worst once not at all.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -86,6 +89,14 @@
  */
 #define INBOX_MONGO_FIX_LEASE_MS     120000
 #define INBOX_MONGO_FIX_MAX_TIME_MS  60000
+
+/*
+ * A claim whose message is not stored this long after it was made lost
+ * it (inbox_mongo_claims_lost): a dispatch's writes for one recipient
+ * take a few socket timeouts at most.  Repaired at most MAX a look.
+ */
+#define INBOX_MONGO_CLAIM_LOST_MS     (10 * 60 * 1000LL)
+#define INBOX_MONGO_CLAIMS_LOST_MAX   100
 
 /* What dispatch reads of an organization. */
 typedef struct {
@@ -155,7 +166,10 @@ static inbox_status_t inbox_mongo_campaign_send(inbox_mongo_store_t *ms,
     inbox_campaign_dispatch_t *result, inbox_event_list_t *events,
     int *more, inbox_error_t *err);
 static inbox_status_t inbox_mongo_campaign_left(inbox_mongo_store_t *ms,
-    const bson_oid_t *id, int *left, inbox_error_t *err);
+    const bson_oid_t *id, int64_t now, int *left, inbox_error_t *err);
+static inbox_status_t inbox_mongo_claims_lost(inbox_mongo_store_t *ms,
+    const bson_oid_t *id, int64_t now, size_t *repaired,
+    inbox_error_t *err);
 static inbox_status_t inbox_mongo_campaign_ahead(inbox_mongo_store_t *ms,
     const bson_oid_t *id, int64_t now, size_t *ahead, inbox_error_t *err);
 static inbox_status_t inbox_mongo_campaign_number(inbox_mongo_store_t *ms,
@@ -1603,7 +1617,7 @@ inbox_mongo_campaign_send(inbox_mongo_store_t *ms, const bson_oid_t *org,
     }
 
     if (why == INBOX_PAUSE_NONE) {
-        rc = inbox_mongo_campaign_left(ms, &id, &left, err);
+        rc = inbox_mongo_campaign_left(ms, &id, now, &left, err);
         if (rc != INBOX_OK) {
             return rc;
         }
@@ -1646,8 +1660,9 @@ inbox_mongo_campaign_send(inbox_mongo_store_t *ms, const bson_oid_t *org,
  */
 static inbox_status_t
 inbox_mongo_campaign_left(inbox_mongo_store_t *ms, const bson_oid_t *id,
-    int *left, inbox_error_t *err)
+    int64_t now, int *left, inbox_error_t *err)
 {
+    size_t          repaired;
     bson_t          batch;
     inbox_status_t  rc;
 
@@ -1688,6 +1703,94 @@ inbox_mongo_campaign_left(inbox_mongo_store_t *ms, const bson_oid_t *id,
         &batch, err);
 
     *left = bson_count_keys(&batch) != 0;
+    bson_destroy(&batch);
+
+    if (rc != INBOX_OK || *left) {
+        return rc;
+    }
+
+    rc = inbox_mongo_claims_lost(ms, id, now, &repaired, err);
+    *left = repaired > 0;
+
+    return rc;
+}
+
+
+/*
+ * Claims that lost their message: recipients queued (claimed, their
+ * message's id written) whose message was never stored, the dispatch
+ * that claimed them having failed before its insert (no transaction
+ * spans them).  Nothing would ever send them.  Looked for once the rest
+ * of the campaign has gone, among claims made INBOX_MONGO_CLAIM_LOST_MS
+ * before at least, each is due again, as a claim given back is;
+ * *repaired says how many.
+ */
+static inbox_status_t
+inbox_mongo_claims_lost(inbox_mongo_store_t *ms, const bson_oid_t *id,
+    int64_t now, size_t *repaired, inbox_error_t *err)
+{
+    bson_t             batch, doc;
+    bson_oid_t         message;
+    bson_iter_t        iter, field;
+    inbox_status_t     rc;
+    inbox_mongo_due_t  d;
+
+    *repaired = 0;
+
+    rc = inbox_mongo_run_cursor(ms,
+        BCON_NEW("aggregate", BCON_UTF8("campaign_recipients"),
+                 "pipeline", "[",
+                     "{", "$match", "{",
+                         "campaign_id", BCON_OID(id),
+                         "state", BCON_UTF8(inbox_recipient_state_name(
+                                      INBOX_RECIPIENT_QUEUED)),
+                         "sent_at", "{",
+                             "$lt", BCON_DATE_TIME(
+                                        now - INBOX_MONGO_CLAIM_LOST_MS),
+                         "}",
+                     "}", "}",
+                     "{", "$lookup", "{",
+                         "from", BCON_UTF8("messages"),
+                         "localField", BCON_UTF8("message_id"),
+                         "foreignField", BCON_UTF8("_id"),
+                         "as", BCON_UTF8("message"),
+                     "}", "}",
+                     "{", "$match", "{",
+                         "message", "{", "$size", BCON_INT32(0), "}",
+                     "}", "}",
+                     "{", "$limit", BCON_INT32(INBOX_MONGO_CLAIMS_LOST_MAX),
+                     "}",
+                     "{", "$project", "{",
+                         "message_id", BCON_INT32(1),
+                     "}", "}",
+                 "]",
+                 "cursor", "{",
+                     "batchSize", BCON_INT32(INBOX_MONGO_CLAIMS_LOST_MAX),
+                 "}"),
+        &batch, err);
+
+    bson_iter_init(&iter, &batch);
+
+    while (rc == INBOX_OK && inbox_mongo_next_doc(&iter, &doc)) {
+        memset(&d, 0, sizeof(inbox_mongo_due_t));
+        d.state = INBOX_RECIPIENT_DUE;
+
+        if (bson_iter_init_find(&field, &doc, "_id")
+            && BSON_ITER_HOLDS_OID(&field))
+        {
+            bson_oid_copy(bson_iter_oid(&field), &d.id);
+
+            if (bson_iter_init_find(&field, &doc, "message_id")
+                && BSON_ITER_HOLDS_OID(&field))
+            {
+                bson_oid_copy(bson_iter_oid(&field), &message);
+                rc = inbox_mongo_claim_back(ms, id, &d, &message,
+                                            INBOX_RECIPIENT_DUE, err);
+                (*repaired)++;
+            }
+        }
+    }
+
     bson_destroy(&batch);
 
     return rc;

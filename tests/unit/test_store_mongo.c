@@ -7632,6 +7632,21 @@ TEST(campaign_dispatch_suppresses_waits_and_hands_over)
     CHECK(log_has(&fake, "\"find\" : \"outbox\""));
     CHECK_INT(fake.commands, 8);
 
+    /* nothing left due or waiting, nor in the outbox, but a claim that
+     * lost its message (a dispatch failed before storing it): due again,
+     * the campaign still sending */
+    fake_reset(&fake);
+    fake.replies[1] = CURSOR(CAMPAIGN_DOC("sending"));
+    fake.replies[3] = SENDER_ORG("true", "5");
+    fake.replies[4] = REPLY_NUMBER;
+    fake.replies[8] = CURSOR("{\"_id\": " OID(RCPT1_ID) ", \"message_id\": "
+                             OID(MSG_ID) "}");
+    CHECK_INT(inbox_store_campaign_dispatch(store, NOON_MS, 10, MEDIA_BASE, &d,
+                                            &events, &err), INBOX_OK);
+    CHECK_INT(d.finished, 0);
+    CHECK(log_has(&fake, "\"$lookup\" : { \"from\" : \"messages\""));
+    golden_check(&fake, "campaign_dispatch_claim_lost");
+
     /* nothing left due or waiting, nor in the outbox: done */
     fake_reset(&fake);
     fake.replies[1] = CURSOR(CAMPAIGN_DOC("sending"));

@@ -348,6 +348,12 @@ ngx_http_inbox_conversation_opt_out_op(ngx_http_inbox_api_t *api,
     {
         ngx_http_inbox_events_send(&events);
 
+        if (events.count > 0) {
+            /* what the sender holds for the contact is withdrawn before
+             * it starts: looked at now, as after a STOP */
+            ngx_http_inbox_sender_wake();
+        }
+
         inbox_conversation_free(&conversation);
 
         if (inbox_store_conversation_get(store, api->principal.org_id,

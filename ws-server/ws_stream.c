@@ -12,8 +12,14 @@
 #include "ws_resume.h"
 #include "ws_stream_org.h"
 
-#define WS_STREAM_RETRY_MS     200    /* a gap the store could not fill */
-#define WS_STREAM_RETRIES      25     /* ... then a reset */
+/*
+ * A gap the store could not fill is asked for again a little later, for
+ * at most GIVE_UP_MS from the first failure, then reset: counted in time,
+ * not in tries, since a store that does not answer takes its own timeout
+ * (5 s) a try, and behind the other organizations' asks at that.
+ */
+#define WS_STREAM_RETRY_MS     200
+#define WS_STREAM_GIVE_UP_MS   5000
 
 typedef struct {
     int64_t      seq;
@@ -31,6 +37,7 @@ static void ws_stream_timer(ws_org_stream_t *org, int64_t ms);
 static void ws_stream_timer_fired(lws_sorted_usec_list_t *sul);
 static void ws_stream_fill(ws_org_stream_t *org);
 static void ws_stream_filled(ws_stream_t *stream, ws_store_req_t *req);
+static void ws_stream_fill_failed(ws_org_stream_t *org);
 static void ws_stream_skip(ws_org_stream_t *org, int64_t to);
 static void ws_stream_went_back(ws_org_stream_t *org, int64_t seq);
 static void ws_stream_restart(ws_org_stream_t *org, int64_t seq);
@@ -605,7 +612,7 @@ ws_stream_check_gap(ws_org_stream_t *org)
             lws_sul_cancel(&org->sul);
             org->timer = 0;
         }
-        org->failures = 0;
+        org->failing_since = 0;
         return;
     }
 
@@ -666,7 +673,11 @@ ws_stream_fill(ws_org_stream_t *org)
         return;
     }
 
-    if (stream->store == NULL || org->failures >= WS_STREAM_RETRIES) {
+    if (stream->store == NULL
+        || (org->failing_since != 0
+            && ws_stream_now_ms() - org->failing_since
+               >= WS_STREAM_GIVE_UP_MS))
+    {
         lwsl_warn("ws-server: org %s: events %lld to %lld never came%s: "
                   "reset\n", org->id, (long long) org->last + 1,
                   (long long) until,
@@ -677,8 +688,7 @@ ws_stream_fill(ws_org_stream_t *org)
 
     req = ws_store_req_new(WS_STORE_GAP, org);
     if (req == NULL) {
-        org->failures++;
-        ws_stream_timer(org, WS_STREAM_RETRY_MS);
+        ws_stream_fill_failed(org);
         return;
     }
 
@@ -766,13 +776,25 @@ ws_stream_filled(ws_stream_t *stream, ws_store_req_t *req)
 
     /* not stored yet, or the store failed: again a little later */
     if (org->last == before) {
-        org->failures++;
-        ws_stream_timer(org, WS_STREAM_RETRY_MS);
+        ws_stream_fill_failed(org);
         return;
     }
 
-    org->failures = 0;
+    org->failing_since = 0;
     ws_stream_timer(org, 0);
+}
+
+
+/* A fill that brought nothing: asked again a little later, the first
+ * failure's time kept for the give-up. */
+static void
+ws_stream_fill_failed(ws_org_stream_t *org)
+{
+    if (org->failing_since == 0) {
+        org->failing_since = ws_stream_now_ms();
+    }
+
+    ws_stream_timer(org, WS_STREAM_RETRY_MS);
 }
 
 
@@ -796,7 +818,7 @@ ws_stream_skip(ws_org_stream_t *org, int64_t to)
     /* the ring keeps no hole */
     ws_stream_ring_clear(org);
     org->last = to;
-    org->failures = 0;
+    org->failing_since = 0;
 
     ws_stream_drain(org);
     ws_stream_check_gap(org);
@@ -913,7 +935,7 @@ ws_stream_restart(ws_org_stream_t *org, int64_t seq)
 
     ws_stream_pending_clear(org);
     ws_stream_ring_clear(org);
-    org->failures = 0;
+    org->failing_since = 0;
 
     arg.seq = seq;
     arg.epoch = org->epoch;

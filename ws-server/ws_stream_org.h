@@ -49,7 +49,7 @@ struct ws_org_stream_s {
     lws_sorted_usec_list_t   sul;       /* the window, or a retry */
     int                      timer;
     ws_store_req_t          *filling;   /* a gap fill in flight */
-    unsigned                 failures;
+    int64_t                  failing_since;  /* ms, 0: the fill is fine */
 
     /* the recent frames: seq ring_first .. last, without a hole; made
      * on the first event */

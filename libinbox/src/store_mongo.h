@@ -242,13 +242,13 @@ void inbox_mongo_parse_contact(const bson_t *doc,
  * contact document, if the stored one still is as before (opted out or
  * not, its newest opt time latest, 0: none): *changed says whether it
  * was; then, when it was, sets the copy in its conversation and adds the
- * timeline event (keyword texted, NULL none; message that said it, NULL
- * none). */
+ * timeline event at the change's time (keyword texted, NULL none;
+ * message that said it, NULL none). */
 inbox_status_t inbox_mongo_contact_opt_write(inbox_mongo_store_t *ms,
     const bson_oid_t *org, const bson_oid_t *contact,
     const inbox_contact_record_t *after, int64_t latest,
-    const char *keyword, const bson_oid_t *message, int64_t at,
-    int *changed, inbox_error_t *err);
+    const char *keyword, const bson_oid_t *message, int *changed,
+    inbox_error_t *err);
 /* The same for a rule that moved only the newest opt time: that alone,
  * if the contact is still opted out or not as after and its time still
  * latest. */

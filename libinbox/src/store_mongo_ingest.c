@@ -613,8 +613,8 @@ inbox_mongo_ingest_opt(inbox_mongo_store_t *ms, const inbox_inbound_t *msg,
         if (changed) {
             rc = inbox_mongo_contact_opt_write(ms, &in->org, &in->contact,
                                                record, latest, keyword,
-                                               &in->message, in->at,
-                                               &written, err);
+                                               &in->message, &written,
+                                               err);
         } else {
             rc = inbox_mongo_contact_opt_latest_write(ms, &in->org,
                                                       &in->contact, record,

@@ -22,6 +22,14 @@ static inbox_status_t inbox_mongo_contact_opt(inbox_store_t *store,
     inbox_opt_out_source_t source, const char *keyword, int64_t at,
     int64_t sent_at, inbox_contact_record_t *contact,
     inbox_event_list_t *events, inbox_error_t *err);
+static inbox_status_t inbox_mongo_contact_event_write(
+    inbox_mongo_store_t *ms, const bson_oid_t *org, const bson_oid_t *contact,
+    const inbox_contact_record_t *after, const char *keyword,
+    const bson_oid_t *message, inbox_error_t *err);
+static inbox_status_t inbox_mongo_contact_opt_repeat(inbox_mongo_store_t *ms,
+    const bson_oid_t *org, const bson_oid_t *oid,
+    const inbox_contact_record_t *contact, int64_t version,
+    inbox_error_t *err);
 static inbox_status_t inbox_mongo_conversation_respond(
     inbox_mongo_store_t *ms, const bson_oid_t *org,
     const bson_oid_t *conversation, int64_t at, bson_t *doc, int *found,
@@ -107,7 +115,7 @@ inbox_mongo_contact_opt(inbox_store_t *store, const char *org_id,
 
         if (changed) {
             rc = inbox_mongo_contact_opt_write(ms, &org, &oid, contact,
-                                               latest, keyword, NULL, at,
+                                               latest, keyword, NULL,
                                                &written, err);
 
         } else if (contact->opt_latest_at != latest) {
@@ -116,9 +124,9 @@ inbox_mongo_contact_opt(inbox_store_t *store, const char *org_id,
                                                       &written, err);
 
         } else {
-            /* the copy as the contact was read, for a retry after a
-             * failure between the contact's write and its copy's */
-            return inbox_mongo_contact_copy_write(ms, &org, contact,
+            /* as the contact was read: a retry after a failure past
+             * the contact's write finishes it */
+            return inbox_mongo_contact_opt_repeat(ms, &org, &oid, contact,
                                                   version, err);
         }
 
@@ -141,10 +149,10 @@ inbox_mongo_contact_opt(inbox_store_t *store, const char *org_id,
     }
 
     if (!changed) {
-        /* only the newest opt time moved (not a copied field): the copy
-         * as the contact was read, as above */
-        return inbox_mongo_contact_copy_write(ms, &org, contact, version,
-                                              err);
+        /* only the newest opt time moved (not a copied field): as the
+         * contact was read, as above */
+        return inbox_mongo_contact_opt_repeat(ms, &org, &oid, contact,
+                                              version, err);
     }
 
     if (inbox_mongo_parse_id(contact->conversation_id, &conversation_oid)
@@ -314,13 +322,13 @@ inbox_status_t
 inbox_mongo_contact_opt_write(inbox_mongo_store_t *ms, const bson_oid_t *org,
     const bson_oid_t *contact, const inbox_contact_record_t *after,
     int64_t latest, const char *keyword, const bson_oid_t *message,
-    int64_t at, int *changed, inbox_error_t *err)
+    int *changed, inbox_error_t *err)
 {
     int             found;
     char           *name;
-    bson_t          query, set, value, doc, updates;
+    bson_t          query, set, value, updates;
     bson_t         *command;
-    bson_oid_t      conversation, oid;
+    bson_oid_t      conversation;
     inbox_status_t  rc;
 
     *changed = 0;
@@ -426,13 +434,39 @@ inbox_mongo_contact_opt_write(inbox_mongo_store_t *ms, const bson_oid_t *org,
         return rc;
     }
 
+    return inbox_mongo_contact_event_write(ms, org, contact, after, keyword,
+                                           message, err);
+}
+
+
+/*
+ * The contact's timeline entry of its opt state as after has it (an
+ * opt-out at opted_out_at, else an opt-in at opted_in_at), written once:
+ * an upsert on the contact, the kind and the time, so that a repeat
+ * finishing what a failed change left (inbox_mongo_contact_opt_repeat)
+ * and the change itself never make two.
+ */
+static inbox_status_t
+inbox_mongo_contact_event_write(inbox_mongo_store_t *ms,
+    const bson_oid_t *org, const bson_oid_t *contact,
+    const inbox_contact_record_t *after, const char *keyword,
+    const bson_oid_t *message, inbox_error_t *err)
+{
+    bson_t      q, doc;
+    bson_t     *command;
+    bson_oid_t  oid;
+
     inbox_mongo_new_id(ms, &oid);
+
+    bson_init(&q);
+    BSON_APPEND_OID(&q, "org_id", org);
+    BSON_APPEND_OID(&q, "contact_id", contact);
+    BSON_APPEND_UTF8(&q, "type", after->opted_out ? "opt_out" : "opt_in");
+    BSON_APPEND_DATE_TIME(&q, "at", after->opted_out ? after->opted_out_at
+                                                     : after->opted_in_at);
 
     bson_init(&doc);
     BSON_APPEND_OID(&doc, "_id", &oid);
-    BSON_APPEND_OID(&doc, "org_id", org);
-    BSON_APPEND_OID(&doc, "contact_id", contact);
-    BSON_APPEND_UTF8(&doc, "type", after->opted_out ? "opt_out" : "opt_in");
     BSON_APPEND_UTF8(&doc, "source", after->opted_out ? after->opt_out_source
                                                       : "keyword");
     if (keyword != NULL) {
@@ -445,14 +479,66 @@ inbox_mongo_contact_opt_write(inbox_mongo_store_t *ms, const bson_oid_t *org,
     } else {
         BSON_APPEND_NULL(&doc, "message_id");
     }
-    BSON_APPEND_DATE_TIME(&doc, "at", at);
 
-    command = BCON_NEW("insert", BCON_UTF8("contact_events"),
-                       "documents", "[", BCON_DOCUMENT(&doc), "]",
+    command = BCON_NEW("update", BCON_UTF8("contact_events"),
+                       "updates", "[", "{",
+                           "q", BCON_DOCUMENT(&q),
+                           "u", "{", "$setOnInsert", BCON_DOCUMENT(&doc), "}",
+                           "upsert", BCON_BOOL(true),
+                       "}", "]",
                        "ordered", BCON_BOOL(true));
+    bson_destroy(&q);
     bson_destroy(&doc);
 
     return inbox_mongo_run_simple(ms, command, err);
+}
+
+
+/*
+ * A change that changed nothing (the contact was so already, perhaps by
+ * this very request's earlier try, which failed after the contact's
+ * write): what such a change leaves behind it is written, each write
+ * idempotent, so that a retry finishes it: the copy its conversation
+ * keeps, the timeline entry of its state, and, opted out, its thread's
+ * wait ended.  Nothing is pushed: the browsers were told by the change,
+ * or see it when they next read.
+ */
+static inbox_status_t
+inbox_mongo_contact_opt_repeat(inbox_mongo_store_t *ms,
+    const bson_oid_t *org, const bson_oid_t *oid,
+    const inbox_contact_record_t *contact, int64_t version,
+    inbox_error_t *err)
+{
+    int             found;
+    bson_t          doc;
+    bson_oid_t      conversation;
+    inbox_status_t  rc;
+
+    rc = inbox_mongo_contact_copy_write(ms, org, contact, version, err);
+
+    if (rc != INBOX_OK || (!contact->opted_out && contact->opted_in_at <= 0))
+    {
+        return rc;
+    }
+
+    rc = inbox_mongo_contact_event_write(ms, org, oid, contact,
+                                         contact->opted_out
+                                         && contact->opt_out_keyword[0]
+                                         ? contact->opt_out_keyword : NULL,
+                                         NULL, err);
+
+    if (rc != INBOX_OK || !contact->opted_out
+        || inbox_mongo_parse_id(contact->conversation_id, &conversation) != 0)
+    {
+        return rc;
+    }
+
+    rc = inbox_mongo_conversation_respond(ms, org, &conversation,
+                                          contact->opted_out_at, &doc,
+                                          &found, err);
+    bson_destroy(&doc);
+
+    return rc;
 }
 
 

@@ -2990,8 +2990,9 @@ TEST(contact_opt_out_sets_the_contact_its_thread_and_its_timeline)
 
     /* opted out already: only its newest opt time is written (a START
      * sent before now is older news), where the contact is still opted
-     * out with the time read, then its copy where older (a retry's
-     * repair); nothing pushed */
+     * out with the time read, then what a retry finishes: its copy where
+     * older, its opt-out's timeline entry where missing, its thread's
+     * wait ended; nothing pushed */
     fake_reset(&fake);
     fake.replies[0] = CURSOR("{\"_id\": " OID(CONTACT_ID) ", \"org_id\": "
                              OID(ORG_ID) ", \"opted_out\": true,"
@@ -3005,9 +3006,12 @@ TEST(contact_opt_out_sets_the_contact_its_thread_and_its_timeline)
     CHECK_INT(inbox_store_contact_opt_out(store, ORG_ID, CONTACT_ID,
                                           INBOX_OPT_OUT_CARRIER, NULL, 0, 0,
                                           &c, &events, &err), INBOX_OK);
-    CHECK_INT(fake.commands, 3);
+    CHECK_INT(fake.commands, 5);
     CHECK(log_has(&fake, "\"opt_latest_at\" : { \"$date\""));
-    CHECK(!log_has(&fake, "\"contact_events\""));
+    CHECK(log_has(&fake, "\"type\" : \"opt_out\", \"at\" : { \"$date\" : "
+                         "{ \"$numberLong\" : \"" EARLIER "\" } }"));
+    CHECK(log_has(&fake, "\"upsert\" : true"));
+    CHECK(log_has(&fake, "\"findAndModify\" : \"conversations\""));
     CHECK(c.opt_latest_at > 1767225000000LL);
     CHECK_INT(events.count, 0);
     CHECK_STR(c.opt_out_source, "keyword");
@@ -3027,7 +3031,7 @@ TEST(contact_opt_out_sets_the_contact_its_thread_and_its_timeline)
     CHECK_INT(inbox_store_contact_opt_out(store, ORG_ID, CONTACT_ID,
                                           INBOX_OPT_OUT_MANUAL, NULL, 0, 0,
                                           &c, &events, &err), INBOX_OK);
-    CHECK_INT(fake.commands, 5);
+    CHECK_INT(fake.commands, 7);
     CHECK_INT(events.count, 0);
     CHECK_INT(c.opted_out, 1);
     CHECK_STR(c.opt_out_source, "keyword");
@@ -3071,8 +3075,9 @@ TEST(contact_opt_out_by_the_carrier_counts_after_the_last_opt_in)
                                           INBOX_OPT_OUT_CARRIER, NULL, 0,
                                           1767225000000LL, &c, &events,
                                           &err), INBOX_OK);
-    /* the read, and the copy where older than the contact read */
-    CHECK_INT(fake.commands, 2);
+    /* the read, the copy where older than the contact read, and the
+     * opt-in's timeline entry where missing */
+    CHECK_INT(fake.commands, 3);
     CHECK_INT(events.count, 0);
     CHECK_INT(c.opted_out, 0);
     CHECK_INT(c.opted_in_at, 1767225600000LL);

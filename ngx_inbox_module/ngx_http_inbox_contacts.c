@@ -98,6 +98,7 @@ ngx_http_inbox_contacts_list(ngx_http_request_t *r,
     ngx_http_inbox_api_t *api, ngx_str_t *id)
 {
     inbox_form_t                    *query;
+    ngx_http_inbox_loc_conf_t       *ilcf;
     ngx_http_inbox_contacts_args_t  *args;
 
     args = ngx_http_inbox_contacts_args(r, api);
@@ -113,6 +114,9 @@ ngx_http_inbox_contacts_list(ngx_http_request_t *r,
     args->query.tag = inbox_form_get(query, "tag");
     args->query.cursor = inbox_form_get(query, "cursor");
     args->query.limit = ngx_http_inbox_api_limit(api, query);
+
+    ilcf = ngx_http_get_module_loc_conf(r, ngx_http_inbox_module);
+    args->country = (const char *) ilcf->default_country.data;
 
     api->op = ngx_http_inbox_contacts_list_op;
 
@@ -399,13 +403,29 @@ ngx_http_inbox_contacts_list_op(ngx_http_inbox_api_t *api,
 {
     ngx_http_inbox_contacts_args_t *args = api->args;
 
-    char                  *json;
-    size_t                 len;
-    inbox_contact_page_t   page;
+    char                   *json;
+    char                    country[INBOX_COUNTRY_MAX];
+    size_t                  len;
+    inbox_contact_page_t    page;
+    inbox_contact_query_t   query;
 
     memset(&page, 0, sizeof(inbox_contact_page_t));
+    query = args->query;
 
-    if (inbox_store_contacts_list(store, api->principal.org_id, &args->query,
+    /* a number searched without its country code is read as one added
+     * would be (search.h) */
+    if (query.q != NULL && query.q[0] != '\0') {
+        if (inbox_store_default_country(store, api->principal.org_id,
+                                        args->country, country, &job->error)
+            != INBOX_OK)
+        {
+            return;
+        }
+
+        query.country = country;
+    }
+
+    if (inbox_store_contacts_list(store, api->principal.org_id, &query,
                                   &page, &job->error)
         == INBOX_OK)
     {

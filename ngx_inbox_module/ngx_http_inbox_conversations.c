@@ -24,6 +24,7 @@ typedef struct {
     const char                  *cursor;
     unsigned                     limit;
     inbox_action_t               action;
+    const char                  *country;   /* the server's, a fallback */
 } ngx_http_inbox_conversations_args_t;
 
 
@@ -47,6 +48,7 @@ ngx_http_inbox_conversations_list(ngx_http_request_t *r,
 {
     const char                           *filter;
     inbox_form_t                         *query;
+    ngx_http_inbox_loc_conf_t            *ilcf;
     ngx_http_inbox_conversations_args_t  *args;
 
     args = ngx_pcalloc(r->pool, sizeof(ngx_http_inbox_conversations_args_t));
@@ -74,6 +76,9 @@ ngx_http_inbox_conversations_list(ngx_http_request_t *r,
     args->query.q = inbox_form_get(query, "q");
     args->query.cursor = inbox_form_get(query, "cursor");
     args->query.limit = ngx_http_inbox_api_limit(api, query);
+
+    ilcf = ngx_http_get_module_loc_conf(r, ngx_http_inbox_module);
+    args->country = (const char *) ilcf->default_country.data;
 
     api->op = ngx_http_inbox_conversations_list_op;
     api->args = args;
@@ -208,14 +213,30 @@ ngx_http_inbox_conversations_list_op(ngx_http_inbox_api_t *api,
 {
     ngx_http_inbox_conversations_args_t *args = api->args;
 
-    char                       *json;
-    size_t                      len;
-    inbox_conversation_page_t   page;
+    char                        *json;
+    char                         country[INBOX_COUNTRY_MAX];
+    size_t                       len;
+    inbox_conversation_page_t    page;
+    inbox_conversation_query_t   query;
 
     memset(&page, 0, sizeof(inbox_conversation_page_t));
+    query = args->query;
+
+    /* a number searched without its country code is read as the
+     * organization's contacts are (search.h) */
+    if (query.q != NULL && query.q[0] != '\0') {
+        if (inbox_store_default_country(store, api->principal.org_id,
+                                        args->country, country, &job->error)
+            != INBOX_OK)
+        {
+            return;
+        }
+
+        query.country = country;
+    }
 
     if (inbox_store_conversations_list(store, api->principal.org_id,
-                                       &args->query, &page, &job->error)
+                                       &query, &page, &job->error)
         == INBOX_OK)
     {
         json = inbox_render_conversation_page(&page, &len);

@@ -62,6 +62,8 @@ static const inbox_phone_country_t *inbox_phone_country_of(
     const char *digits, size_t n);
 static size_t inbox_phone_retired(const inbox_phone_country_t *cc,
     const char *nsn, size_t n);
+static size_t inbox_phone_retired_start(const inbox_phone_country_t *cc,
+    const char *nsn, size_t n);
 static inbox_status_t inbox_phone_plan_check(const char *digits,
     size_t n, inbox_error_t *err);
 static int inbox_phone_nsn_fits(const inbox_phone_country_t *cc,
@@ -503,19 +505,82 @@ inbox_phone_trunk_after_code(const char *digits, size_t n, size_t *code_len)
 }
 
 
+size_t
+inbox_phone_prefix_after_code(const char *digits, size_t n,
+    size_t *code_len)
+{
+    size_t                        ccl, len;
+    const inbox_phone_country_t  *cc;
+
+    len = inbox_phone_trunk_after_code(digits, n, code_len);
+    if (len > 0) {
+        return len;
+    }
+
+    cc = inbox_phone_country_of(digits, n);
+    if (cc == NULL) {
+        return 0;
+    }
+
+    ccl = strlen(cc->calling_code);
+    len = inbox_phone_retired_start(cc, digits + ccl, n - ccl);
+
+    if (len > 0) {
+        *code_len = ccl;
+    }
+
+    return len;
+}
+
+
+size_t
+inbox_phone_retired_national(const char *country, const char *digits,
+    size_t n, const char **code)
+{
+    size_t                        len;
+    const inbox_phone_country_t  *cc;
+
+    cc = inbox_phone_country(country != NULL ? country : "US");
+    if (cc == NULL) {
+        return 0;
+    }
+
+    len = inbox_phone_retired_start(cc, digits, n);
+
+    if (len > 0) {
+        *code = cc->calling_code;
+    }
+
+    return len;
+}
+
+
 /* How many digits of a national number are a prefix its country retired
  * (Mexico's mobile "1"): only when what follows has the full length. */
 static size_t
 inbox_phone_retired(const inbox_phone_country_t *cc, const char *nsn,
     size_t n)
 {
+    if (n != strlen(cc->retired_prefix) + cc->nsn_max) {
+        return 0;
+    }
+
+    return inbox_phone_retired_start(cc, nsn, n);
+}
+
+
+/* The length of the prefix cc retired when the national number nsn, or
+ * its first digits, starts with it and more follows; else 0.  No number
+ * of the country's plan starts with it now. */
+static size_t
+inbox_phone_retired_start(const inbox_phone_country_t *cc,
+    const char *nsn, size_t n)
+{
     size_t  len;
 
     len = strlen(cc->retired_prefix);
 
-    if (len == 0 || n != len + cc->nsn_max
-        || strncmp(nsn, cc->retired_prefix, len) != 0)
-    {
+    if (len == 0 || n <= len || strncmp(nsn, cc->retired_prefix, len) != 0) {
         return 0;
     }
 

@@ -15,13 +15,13 @@ static void inbox_search_visible(const char *q, size_t len, char *out);
 static size_t inbox_search_chars(const char *s);
 static int inbox_search_numeric(const char *q);
 static void inbox_search_dialled(const char *q, const char *digits,
-    char *dialled);
+    const char *country, char *dialled);
 static int inbox_search_key_ascii(const char *name, size_t len, char *out,
     size_t size);
 
 
 int
-inbox_search_parse(const char *q, inbox_search_t *s)
+inbox_search_parse(const char *q, const char *country, inbox_search_t *s)
 {
     char    visible[INBOX_SEARCH_MAX];
     size_t  len;
@@ -60,7 +60,7 @@ inbox_search_parse(const char *q, inbox_search_t *s)
     /* "Suite 4" looks for a name, not for every number with a 4 */
     if (inbox_search_numeric(q)) {
         inbox_phone_digits(q, len, s->digits, sizeof(s->digits));
-        inbox_search_dialled(q, s->digits, s->dialled);
+        inbox_search_dialled(q, s->digits, country, s->dialled);
     }
 
     s->indexed = inbox_search_chars(s->name) >= INBOX_SEARCH_INDEX_MIN
@@ -126,17 +126,22 @@ inbox_search_numeric(const char *q)
 
 
 /*
- * The digits as E.164 has them: after a dialling prefix, "011" (North
+ * The digits as E.164 has them of a number that may be its first digits
+ * only (phone.h's rules for a part): after a dialling prefix, "011" (North
  * America's way out), else every leading "0" (a trunk "0", or "00" out
- * of most countries); and an international number without the trunk "0"
- * written after its country code ("+44 020 7946", "0044 (0)20").  ""
- * when that is the number as typed, or too short to look up.
+ * of most countries); an international number without the trunk "0" or
+ * the retired prefix written after its country code ("+44 020 7946",
+ * "0044 (0)20", "+52 1 55 12"); a national one, as written in country,
+ * without the prefix its country retired, and with its country code
+ * then ("1 55 12" in MX: 525512).  "" when that is the number as typed,
+ * or too short to look up.
  */
 static void
-inbox_search_dialled(const char *q, const char *digits, char *dialled)
+inbox_search_dialled(const char *q, const char *digits,
+    const char *country, char *dialled)
 {
-    size_t       ccl, trunk;
-    const char  *rest;
+    size_t       ccl, skip;
+    const char  *rest, *code;
     int          international;
 
     rest = digits;
@@ -155,12 +160,20 @@ inbox_search_dialled(const char *q, const char *digits, char *dialled)
     }
 
     ccl = 0;
-    trunk = international
-            ? inbox_phone_trunk_after_code(rest, strlen(rest), &ccl) : 0;
+    code = "";
+    skip = 0;
 
-    if (trunk > 0) {
-        snprintf(dialled, INBOX_SEARCH_MAX, "%.*s%s", (int) ccl, rest,
-                 rest + ccl + trunk);
+    if (international) {
+        skip = inbox_phone_prefix_after_code(rest, strlen(rest), &ccl);
+
+    } else if (rest == digits) {
+        skip = inbox_phone_retired_national(country, rest, strlen(rest),
+                                            &code);
+    }
+
+    if (skip > 0) {
+        snprintf(dialled, INBOX_SEARCH_MAX, "%s%.*s%s", code, (int) ccl,
+                 rest, rest + ccl + skip);
 
     } else if (rest != digits) {
         strcpy(dialled, rest);

@@ -427,7 +427,7 @@ inbox_store_contacts_list(inbox_store_t *store, const char *org_id,
     memset(page, 0, sizeof(inbox_contact_page_t));
 
     /* q matches as a conversation search does (search.h) */
-    if (inbox_search_parse(query->q, &search) != 0) {
+    if (inbox_search_parse(query->q, query->country, &search) != 0) {
         return inbox_error_set_field(err, INBOX_ERR_INVALID, "q",
                                      "The search is too long; shorten "
                                      "it.");
@@ -974,7 +974,7 @@ inbox_store_conversations_list(inbox_store_t *store, const char *org_id,
                                      "unresponded, starred or archived.");
     }
 
-    if (inbox_search_parse(query->q, &search) != 0) {
+    if (inbox_search_parse(query->q, query->country, &search) != 0) {
         return inbox_error_set_field(err, INBOX_ERR_INVALID, "q",
                                      "The search is too long; shorten "
                                      "it.");

@@ -775,7 +775,7 @@ inbox_mongo_contacts_list(inbox_store_t *store, const char *org_id,
     tagged = query->tag != NULL && query->tag[0] != '\0';
 
     /* store.c refused a q too long */
-    (void) inbox_search_parse(query->q, &parsed);
+    (void) inbox_search_parse(query->q, query->country, &parsed);
 
     bson_init(&filter);
     BSON_APPEND_OID(&filter, "org_id", &org);

@@ -128,7 +128,7 @@ inbox_mongo_conversations_list(inbox_store_t *store, const char *org_id,
     }
 
     /* store.c refused a q too long */
-    (void) inbox_search_parse(query->q, &parsed);
+    (void) inbox_search_parse(query->q, query->country, &parsed);
 
     limit = query->limit;
     search = parsed.name[0] != '\0';

@@ -1857,7 +1857,7 @@ inbox_sqlite_configure(sqlite3 *db, int full_sync)
         return rc;
     }
 
-    rc = sqlite3_create_function(db, "inbox_search_matches", 3,
+    rc = sqlite3_create_function(db, "inbox_search_matches", 4,
                                  SQLITE_UTF8 | SQLITE_DETERMINISTIC
                                  | SQLITE_INNOCUOUS, NULL,
                                  inbox_sqlite_search_matches, NULL, NULL);

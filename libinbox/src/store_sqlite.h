@@ -460,10 +460,11 @@ size_t inbox_sqlite_collect_max(const inbox_sqlite_list_t *list);
 /* The cheaper plan for k candidates. */
 inbox_sqlite_plan_t inbox_sqlite_plan(size_t k,
     const inbox_sqlite_list_t *list);
-/* The contacts (of every organization) q matches, indexed or pending. */
+/* The contacts (of every organization) q matches, indexed or pending;
+ * search is q parsed with country (search.h). */
 inbox_status_t inbox_sqlite_search_collect(inbox_sqlite_conn_t *conn,
-    const inbox_search_t *search, const char *q, size_t max,
-    inbox_sqlite_ids_t *ids, inbox_error_t *err);
+    const inbox_search_t *search, const char *q, const char *country,
+    size_t max, inbox_sqlite_ids_t *ids, inbox_error_t *err);
 /* The organization's contacts with tag, in any ASCII case. */
 inbox_status_t inbox_sqlite_tag_collect(inbox_sqlite_conn_t *conn,
     int64_t org, const char *tag, size_t max, inbox_sqlite_ids_t *ids,
@@ -485,8 +486,8 @@ inbox_status_t inbox_sqlite_contacts_population(inbox_sqlite_conn_t *conn,
 inbox_status_t inbox_sqlite_org_contacts(inbox_sqlite_conn_t *conn,
     int64_t org, int64_t *contacts, inbox_error_t *err);
 
-/* SQL inbox_search_matches(q, name, phone): inbox_search_matches for a
- * row, q parsed once a statement. */
+/* SQL inbox_search_matches(q, country, name, phone): inbox_search_matches
+ * for a row, q parsed (with country) once a statement. */
 void inbox_sqlite_search_matches(sqlite3_context *ctx, int argc,
     sqlite3_value **argv);
 

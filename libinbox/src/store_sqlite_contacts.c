@@ -663,7 +663,7 @@ static const char  *inbox_sqlite_contacts_lookup_sql =
     " WHERE ct.id IN (SELECT ct.id FROM json_each(?5) m"
     "   CROSS JOIN contacts ct ON ct.id = m.value"
     "   WHERE ct.org_id = ?1" INBOX_SQLITE_CONTACTS_KEYSET
-    "   AND (?4 IS NULL OR inbox_search_matches(?4, ct.name, ct.phone))"
+    "   AND (?4 IS NULL OR inbox_search_matches(?4, ?8, ct.name, ct.phone))"
     "   ORDER BY ct.created_at DESC, ct.id DESC LIMIT ?7)"
     " ORDER BY ct.created_at DESC, ct.id DESC";
 
@@ -723,7 +723,7 @@ inbox_sqlite_contacts_list(inbox_store_t *store, const char *org_id,
     }
 
     /* store.c refused a q too long */
-    (void) inbox_search_parse(query->q, &search);
+    (void) inbox_search_parse(query->q, query->country, &search);
     tag = (query->tag != NULL && query->tag[0] != '\0') ? query->tag : NULL;
     limit = query->limit;
 
@@ -778,6 +778,7 @@ inbox_sqlite_contacts_list(inbox_store_t *store, const char *org_id,
         }
 
         status = inbox_sqlite_search_collect(conn, &search, query->q,
+                                             query->country,
                                              inbox_sqlite_collect_max(&list),
                                              &found, err);
         if (status != INBOX_OK) {
@@ -827,6 +828,7 @@ inbox_sqlite_contacts_list(inbox_store_t *store, const char *org_id,
         sqlite3_bind_int64(stmt, 2, at);
         sqlite3_bind_int64(stmt, 3, id);
         inbox_sqlite_bind_text(stmt, 4, check);
+        inbox_sqlite_bind_text(stmt, 8, query->country);
         /* one row more tells whether there is a next page */
         sqlite3_bind_int64(stmt, 7, (int64_t) limit + 1);
 

@@ -278,7 +278,7 @@ inbox_sqlite_conversations_list(inbox_store_t *store, const char *org_id,
     }
 
     /* store.c refused a q too long */
-    (void) inbox_search_parse(query->q, &search);
+    (void) inbox_search_parse(query->q, query->country, &search);
 
     conn = inbox_sqlite_conn(store, err);
     if (conn == NULL) {
@@ -320,6 +320,7 @@ inbox_sqlite_conversations_list(inbox_store_t *store, const char *org_id,
         }
 
         status = inbox_sqlite_search_collect(conn, &search, query->q,
+                                             query->country,
                                              inbox_sqlite_collect_max(&list),
                                              &set, err);
         if (status != INBOX_OK) {
@@ -748,12 +749,14 @@ inbox_sqlite_search_matches(sqlite3_context *ctx, int argc,
 {
     inbox_search_t  *search, *copy, parsed;
 
-    /* q is the same for every row of a statement: parsed at the first */
+    /* q (and the country) is the same for every row of a statement:
+     * parsed at the first */
     search = sqlite3_get_auxdata(ctx, 0);
 
     if (search == NULL) {
         (void) inbox_search_parse(
-            (const char *) sqlite3_value_text(argv[0]), &parsed);
+            (const char *) sqlite3_value_text(argv[0]),
+            (const char *) sqlite3_value_text(argv[1]), &parsed);
         search = &parsed;
 
         copy = sqlite3_malloc(sizeof(inbox_search_t));
@@ -764,6 +767,6 @@ inbox_sqlite_search_matches(sqlite3_context *ctx, int argc,
     }
 
     sqlite3_result_int(ctx, inbox_search_matches(search,
-        (const char *) sqlite3_value_text(argv[1]),
-        (const char *) sqlite3_value_text(argv[2])));
+        (const char *) sqlite3_value_text(argv[2]),
+        (const char *) sqlite3_value_text(argv[3])));
 }

@@ -149,8 +149,8 @@ inbox_sqlite_plan(size_t k, const inbox_sqlite_list_t *list)
  */
 inbox_status_t
 inbox_sqlite_search_collect(inbox_sqlite_conn_t *conn,
-    const inbox_search_t *search, const char *q, size_t max,
-    inbox_sqlite_ids_t *ids, inbox_error_t *err)
+    const inbox_search_t *search, const char *q, const char *country,
+    size_t max, inbox_sqlite_ids_t *ids, inbox_error_t *err)
 {
     int            rc, k, added, unsorted;
     char           match[INBOX_SQLITE_MATCH_MAX];
@@ -171,7 +171,8 @@ inbox_sqlite_search_collect(inbox_sqlite_conn_t *conn,
             stmt = inbox_sqlite_stmt(conn, INBOX_SQL_SEARCH_PENDING_MATCH,
                 "SELECT p.contact_id FROM contacts_search_pending p"
                 " CROSS JOIN contacts c ON c.id = p.contact_id"
-                " WHERE inbox_search_matches(?1, c.name, c.phone)", err);
+                " WHERE inbox_search_matches(?1, ?2, c.name, c.phone)",
+                err);
         }
 
         if (stmt == NULL) {
@@ -179,6 +180,9 @@ inbox_sqlite_search_collect(inbox_sqlite_conn_t *conn,
         }
 
         inbox_sqlite_bind_text(stmt, 1, k == 0 ? match : q);
+        if (k == 1) {
+            inbox_sqlite_bind_text(stmt, 2, country);
+        }
 
         added = 0;
 

@@ -51,7 +51,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     /* a search is at most a few hundred bytes: the API refuses more */
     if (size < 200) {
-        (void) inbox_search_parse(s, &search);
+        (void) inbox_search_parse(s, NULL, &search);
+        (void) inbox_search_parse(s, "MX", &search);
         (void) inbox_search_key(s, search_out, sizeof(search_out));
     }
 

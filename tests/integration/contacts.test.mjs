@@ -913,6 +913,48 @@ test('two organizations on one nginx read the same national number as '
     assert.match(c.phone, /^\+1\d{10}$/);
 });
 
+test('a Mexican mobile written with its retired 1 is one contact, and a '
+    + 'search written that way, whole or in part, finds it', async () => {
+    const cluster = ctx.cluster;
+    await addUser(cluster, cluster.orgs[0], 'mara@org-a.example',
+                  'a long secret 3', 'billing');
+    const mara = (await login(cluster, 'mara@org-a.example',
+                              'a long secret 3')).cookie;
+    const settings = (body) => sessionApi(cluster, '/api/v1/settings', mara,
+                                          { method: 'PATCH', body });
+    assert.equal((await settings({ default_country: 'MX' })).status, 200);
+
+    const line = String(randomInt(100000000)).padStart(8, '0');
+    const [a, b] = [line.slice(0, 4), line.slice(4)];
+    const phone = `+5255${line}`;
+    try {
+        const made = await ok('/api/v1/contacts', { method: 'POST',
+            body: { phone: `1 55 ${a} ${b}`, name: 'Marisol' } }, 201);
+        assert.equal(made.phone, phone);
+        assertError(await call('/api/v1/contacts', { method: 'POST',
+            body: { phone: `+52 1 55 ${a} ${b}` } }), 409, 'conflict');
+        // a thread of hers, for the thread list's search
+        await deliverInbound(cluster, { from: phone, body: 'hola' });
+
+        for (const q of [`+52 1 55 ${a} ${b}`, `+52 1 55 ${a}`,
+                         `1 55 ${a} ${b}`, `1 55 ${a}`]) {
+            const q1 = encodeURIComponent(q);
+            const contacts = await ok(`/api/v1/contacts?q=${q1}`);
+            assert.deepEqual(contacts.items.map((c) => c.phone), [phone], q);
+            const threads = await ok(`/api/v1/conversations?q=${q1}`);
+            assert.deepEqual(threads.items.map((c) => c.contact.phone),
+                             [phone], q);
+        }
+    } finally {
+        assert.equal((await settings({ default_country: null })).status, 200);
+    }
+
+    // read as the server's US, a national 1 is its own country code
+    const us = await ok(`/api/v1/contacts?q=${encodeURIComponent(
+        `1 55 ${a} ${b}`)}`);
+    assert.deepEqual(us.items, []);
+});
+
 test('an import refused as a whole stores nothing', async () => {
     const phone = uniqueNumber();
     const noPhone = await importCsv(`name,tags\nAnn,x\n`);

@@ -356,6 +356,38 @@ TEST(the_mms_pattern_is_the_rules_own_list)
 }
 
 
+/* What a search may drop from a number in part (search.h): the trunk 0
+ * or Mexico's retired 1 after the country code, the 1 before a national
+ * number of Mexico; never the last digit, nor anything anywhere else. */
+TEST(prefixes_a_search_drops_from_a_number_in_part)
+{
+    size_t       ccl;
+    const char  *code;
+
+    ccl = 0;
+    CHECK_INT(inbox_phone_prefix_after_code("44020794", 8, &ccl), 1);
+    CHECK_INT(ccl, 2);
+    ccl = 0;
+    CHECK_INT(inbox_phone_prefix_after_code("52155", 5, &ccl), 1);
+    CHECK_INT(ccl, 2);
+    CHECK_INT(inbox_phone_prefix_after_code("521", 3, &ccl), 0);
+    CHECK_INT(inbox_phone_prefix_after_code("52551", 5, &ccl), 0);
+    CHECK_INT(inbox_phone_prefix_after_code("3902", 4, &ccl), 0);
+    CHECK_INT(inbox_phone_prefix_after_code("15551", 5, &ccl), 0);
+    CHECK_INT(inbox_phone_prefix_after_code("549111", 6, &ccl), 0);
+
+    code = NULL;
+    CHECK_INT(inbox_phone_retired_national("MX", "1551", 4, &code), 1);
+    CHECK_STR(code, "52");
+    CHECK_INT(inbox_phone_retired_national("mx", "15", 2, &code), 1);
+    CHECK_INT(inbox_phone_retired_national("MX", "1", 1, &code), 0);
+    CHECK_INT(inbox_phone_retired_national("MX", "551", 3, &code), 0);
+    CHECK_INT(inbox_phone_retired_national("US", "1555", 4, &code), 0);
+    CHECK_INT(inbox_phone_retired_national(NULL, "1555", 4, &code), 0);
+    CHECK_INT(inbox_phone_retired_national("GB", "1555", 4, &code), 0);
+}
+
+
 TEST(digits_for_search_terms)
 {
     char  out[8];

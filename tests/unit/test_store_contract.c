@@ -1761,6 +1761,99 @@ TEST(a_phone_search_finds_a_number_typed_as_it_is_dialled)
 }
 
 
+/* How many threads, and how many contacts, q finds with its numbers
+ * read as written in country: the count of each, or -1 on failure. */
+static long
+search_count(fixture_t *f, const char *q, const char *country,
+    int contacts)
+{
+    long                        count;
+    inbox_contact_page_t        people;
+    inbox_contact_query_t       cq;
+    inbox_conversation_page_t   threads;
+    inbox_conversation_query_t  query;
+
+    count = -1;
+
+    if (contacts) {
+        memset(&cq, 0, sizeof(cq));
+        cq.q = q;
+        cq.country = country;
+        cq.limit = INBOX_LIST_LIMIT_MAX;
+
+        if (inbox_store_contacts_list(f->store, f->org, &cq, &people, NULL)
+            == INBOX_OK)
+        {
+            count = (long) people.count;
+        }
+
+        inbox_contact_page_free(&people);
+        return count;
+    }
+
+    memset(&query, 0, sizeof(query));
+    query.q = q;
+    query.country = country;
+    query.limit = INBOX_LIST_LIMIT_MAX;
+
+    if (inbox_store_conversations_list(f->store, f->org, &query, &threads,
+                                       NULL)
+        == INBOX_OK)
+    {
+        count = (long) threads.count;
+    }
+
+    inbox_conversation_page_free(&threads);
+    return count;
+}
+
+
+/*
+ * Mexico's mobile "1", retired in 2019, as people still write it: a
+ * contact added as "+52 1 55 1234 5678", or "1 55 1234 5678" in MX, is
+ * +525512345678 (phone.h), and a search written either way, whole or in
+ * part, finds it; in the US a national "1" is its own country code, and
+ * looks for nothing more.  Threads and contacts, each plan: the pending
+ * few, the index, and a scan (a part too short for the index).
+ */
+TEST(a_search_finds_mexicos_numbers_written_with_the_retired_mobile_one)
+{
+    int        round, contacts;
+    fixture_t  f;
+
+    FIXTURE(&f);
+
+    CHECK_INT(receive(&f, "SM1", "+525512345678", "hola", T0, NULL, NULL),
+              INBOX_OK);
+    CHECK_INT(receive(&f, "SM2", "+12125512345", "hi", T0 + 1, NULL, NULL),
+              INBOX_OK);
+
+    for (round = 0; round < 2; round++) {
+        for (contacts = 0; contacts < 2; contacts++) {
+            CHECK_INT(search_count(&f, "+52 1 55 1234 5678", NULL,
+                                   contacts), 1);
+            CHECK_INT(search_count(&f, "+52 1 55 1234", "MX", contacts), 1);
+            CHECK_INT(search_count(&f, "0052 1 55 1234", "MX", contacts),
+                      1);
+            CHECK_INT(search_count(&f, "1 55 1234 5678", "MX", contacts),
+                      1);
+            CHECK_INT(search_count(&f, "1 55 1234", "MX", contacts), 1);
+            CHECK_INT(search_count(&f, "1 5", "MX", contacts), 1);
+            CHECK_INT(search_count(&f, "1 55 1234 5679", "MX", contacts),
+                      0);
+            /* read as a US number: its own digits only */
+            CHECK_INT(search_count(&f, "1 55 1234", "US", contacts), 0);
+            CHECK_INT(search_count(&f, "1 55 1234", NULL, contacts), 0);
+            CHECK_INT(search_count(&f, "212 5512", "MX", contacts), 1);
+        }
+
+        CHECK_INT(inbox_store_maintain(f.store, NULL), INBOX_OK);
+    }
+
+    fixture_close(&f);
+}
+
+
 /*
  * A search with letters in it is a name's: "Suite 4" or "Dave 2" finds
  * the names that have it, not every number with a 4 or a 2 in it.

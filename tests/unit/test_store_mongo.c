@@ -2802,6 +2802,18 @@ TEST(conversations_list_filters_with_search_and_cursor)
     golden_check(&fake, "conversations_list_search_dialled");
     inbox_conversation_page_free(&page);
 
+    /* Mexico's retired mobile 1 in an organization of MX: the number as
+     * stored looked for too (search.h) */
+    fake_reset(&fake);
+    memset(&query, 0, sizeof(query));
+    query.q = "1 55 1234";
+    query.country = "MX";
+    CHECK_INT(inbox_store_conversations_list(store, ORG_ID, &query, &page,
+                                             &err), INBOX_OK);
+    CHECK(log_has(&fake, "\"contact.phone\" : { \"$regularExpression\" : "
+                         "{ \"pattern\" : \"1551234|52551234\""));
+    inbox_conversation_page_free(&page);
+
     fake_close(&fake, store);
 }
 

@@ -162,6 +162,10 @@ unsigned inbox_contact_edit_changes(const inbox_contact_record_t *contact,
 typedef struct {
     const char  *q;         /* NULL or "": no search; else part of a name
                                or of the number, whatever the formatting */
+    const char  *country;   /* q's number without its country code is
+                               read as written there (search.h): the
+                               organization's default country; NULL:
+                               "US" */
     const char  *tag;       /* NULL or "": any; else exactly this tag, in
                                any ASCII case */
     const char  *cursor;    /* NULL or "": the first page */

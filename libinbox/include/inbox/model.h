@@ -253,6 +253,9 @@ void inbox_message_page_free(inbox_message_page_t *page);
 typedef struct {
     inbox_filter_t  filter;
     const char     *q;          /* NULL or "": no search */
+    /* q's number without its country code is read as written there
+     * (search.h): the organization's default country; NULL: "US" */
+    const char     *country;
     const char     *cursor;     /* NULL or "": the first page */
     unsigned        limit;      /* 1..INBOX_LIST_LIMIT_MAX */
     /* set by inbox_store_conversations_list (callers leave it 0): the

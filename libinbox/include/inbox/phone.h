@@ -71,6 +71,27 @@ size_t inbox_phone_trunk_after_code(const char *digits, size_t n,
     size_t *code_len);
 
 /*
+ * For a search, which has a number in part: an international number's
+ * digits (after "+", "00" or "011"), perhaps only its first few, that
+ * begin with a calling code and then a prefix E.164 never has there:
+ * the trunk "0" (as inbox_phone_trunk_after_code) or one the country
+ * retired, which normalization drops from a whole number (Mexico's
+ * mobile "1": "+52 1 55 12").  The calling code's length into *code_len
+ * and the prefix's returned; 0 when there is none.
+ */
+size_t inbox_phone_prefix_after_code(const char *digits, size_t n,
+    size_t *code_len);
+
+/*
+ * The same for a national number, or its first digits, as written in
+ * country (NULL: "US"): the length of a prefix the country retired that
+ * it starts with ("1 55 12" in MX, whose numbers are +52 55 12...), and
+ * its calling code into *code; 0 when there is none.
+ */
+size_t inbox_phone_retired_national(const char *country, const char *digits,
+    size_t n, const char **code);
+
+/*
  * Whether an MMS reaches number (E.164): carriers deliver MMS in the
  * United States (its territories included) and Canada only.  Those share
  * +1 with the Caribbean countries of North America's plan, told apart by

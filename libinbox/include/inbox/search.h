@@ -9,13 +9,17 @@
  * letters in it is a name's only ("Suite 4").  Digits typed as they are
  * dialled, after a trunk "0" or an international "00" or "011" ("07700
  * 900123", "0044 7700 900123"), look for what follows the prefix too,
- * and an international number without the trunk "0" written after its
- * country code ("+44 020 7946"): E.164 has none of them.  Invisible
- * characters in q (format characters, Cf, such as U+200B, U+2060 and
- * U+FEFF, and the others Unicode calls default ignorable) are ignored; a
- * q of nothing else is no search at all (store.c passes none on).  A
- * backend finds the matches by its own means (SQLite: a trigram index)
- * and checks them with inbox_search_matches where it scans.
+ * and an international number without the trunk "0" or the prefix its
+ * country retired written after its country code ("+44 020 7946",
+ * "+52 1 55 1234"), a national one without the prefix its country (the
+ * organization's default country, phone.h) retired ("1 55 1234" in MX,
+ * as +52 55 1234): E.164 has none of those prefixes, and q finds the
+ * contact that a contact added with it maps to.  Invisible characters in
+ * q (format characters, Cf, such as U+200B, U+2060 and U+FEFF, and the
+ * others Unicode calls default ignorable) are ignored; a q of nothing
+ * else is no search at all (store.c passes none on).  A backend finds
+ * the matches by its own means (SQLite: a trigram index) and checks them
+ * with inbox_search_matches where it scans.
  */
 #ifndef INBOX_SEARCH_H
 #define INBOX_SEARCH_H
@@ -40,10 +44,13 @@ typedef struct {
     int   indexed;
 } inbox_search_t;
 
-/* Reads q (NULL, "" or only invisible characters: no search, name "").
- * Returns 0, or -1 when q is longer than INBOX_SEARCH_MAX - 1 bytes (or
- * folds into more than a key holds). */
-int inbox_search_parse(const char *q, inbox_search_t *s);
+/* Reads q (NULL, "" or only invisible characters: no search, name "");
+ * a number in it without its country code as written in country (NULL:
+ * "US"), as inbox_phone_normalize reads one.  Returns 0, or -1 when q is
+ * longer than INBOX_SEARCH_MAX - 1 bytes (or folds into more than a key
+ * holds). */
+int inbox_search_parse(const char *q, const char *country,
+    inbox_search_t *s);
 /* Whether a contact's name (NULL when unknown) and E.164 phone match. */
 int inbox_search_matches(const inbox_search_t *s, const char *name,
     const char *phone);

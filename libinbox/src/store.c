@@ -466,13 +466,15 @@ inbox_store_tags_list(inbox_store_t *store, const char *org_id,
  * The timeline merges three streams, each newest first: the messages of
  * the contact's conversation (inbox_store_messages_list, with its own
  * cursor), the contact's opt-out and opt-in events, and its campaigns
- * (each handed over) and poll answers (inbox_store_contact_campaigns: a
- * contact's are few).  At the same time an event comes first, then a
- * campaign or answer, then the message.  A cursor says where each
- * stream stands: "AT.ID.MESSAGES.CAT.CKEY", the last event shown (AT 0
- * and ID "" before any), the messages' cursor ("-" once every message
- * was shown) and the last campaign item shown (CKEY "c" or "p" and its
- * id; CAT 0 and CKEY "" before any).  Neither a message cursor
+ * (each handed over) and poll answers (the contact_campaigns operation,
+ * a page's worth of each from the cursor's place: a contact may have
+ * been sent more than its record lists).  At the same time an event
+ * comes first, then an answer, then a campaign, then the message.  A
+ * cursor says where each stream stands: "AT.ID.MESSAGES.CAT.CKEY", the
+ * last event shown (AT 0 and ID "" before any), the messages' cursor
+ * ("-" once every message was shown) and the last campaign item shown
+ * (CKEY "c" for a send or "p" for an answer, and its send_id; CAT 0 and
+ * CKEY "" before any).  Neither a message cursor
  * (base64url, or MongoDB's "MS:HEX") nor an id holds a ".".
  */
 static int
@@ -538,46 +540,52 @@ inbox_store_timeline_key(const inbox_timeline_item_t *item,
 {
     snprintf(key, INBOX_ID_MAX + 1, "%c%s",
              item->type == INBOX_TIMELINE_POLL_ANSWER ? 'p' : 'c',
-             item->campaign.id);
+             item->campaign.send_id);
 }
 
 
-/* Newest first, then the larger key: the campaign stream's order. */
-static int
-inbox_store_timeline_cmp(const void *a, const void *b)
-{
-    char                          ka[INBOX_ID_MAX + 1], kb[INBOX_ID_MAX + 1];
-    const inbox_timeline_item_t  *x = a, *y = b;
-
-    if (x->at != y->at) {
-        return x->at > y->at ? -1 : 1;
-    }
-
-    inbox_store_timeline_key(x, ka);
-    inbox_store_timeline_key(y, kb);
-
-    return -strcmp(ka, kb);
-}
-
-
-/* The contact's campaign items after (cat, ckey), newest first, in a
- * malloc'd array of *n (each owns its strings). */
+/*
+ * The contact's campaign items after (cat, ckey), newest first, in a
+ * malloc'd array of *n (each owns its strings): at most limit sends and
+ * limit answers, merged.
+ */
 static inbox_status_t
 inbox_store_timeline_campaigns(inbox_store_t *store, const char *org_id,
-    const char *contact_id, int64_t cat, const char *ckey,
+    const char *contact_id, int64_t cat, const char *ckey, unsigned limit,
     inbox_timeline_item_t **items, size_t *n, inbox_error_t *err)
 {
-    char                        key[INBOX_ID_MAX + 1];
-    size_t                      i, k, total;
-    inbox_status_t              status;
-    inbox_timeline_item_t      *all;
-    inbox_contact_campaigns_t   list;
+    size_t                            i, j, k, total;
+    inbox_status_t                    status;
+    inbox_timeline_item_t            *all, *item;
+    inbox_contact_poll_t             *p;
+    inbox_contact_campaign_t         *c;
+    inbox_contact_campaigns_t         list;
+    inbox_contact_campaigns_after_t   after;
 
     *items = NULL;
     *n = 0;
+    memset(&list, 0, sizeof(inbox_contact_campaigns_t));
+    memset(&after, 0, sizeof(inbox_contact_campaigns_after_t));
 
-    status = inbox_store_contact_campaigns(store, org_id, contact_id, &list,
-                                           err);
+    /* at the same time an answer comes before a send: after a send, every
+     * answer of its time was shown; after an answer, no send of it was */
+    if (ckey[0] == 'c') {
+        after.sent_at = cat;
+        snprintf(after.sent_id, INBOX_ID_MAX, "%s", ckey + 1);
+        after.answered_at = cat;
+
+    } else if (ckey[0] == 'p') {
+        after.sent_at = cat < INT64_MAX ? cat + 1 : cat;
+        after.answered_at = cat;
+        snprintf(after.answered_id, INBOX_ID_MAX, "%s", ckey + 1);
+
+    } else if (ckey[0] != '\0') {
+        return inbox_error_cursor(err);
+    }
+
+    status = store->ops->contact_campaigns(store, org_id, contact_id,
+                                           ckey[0] != '\0' ? &after : NULL,
+                                           limit, &list, err);
     if (status != INBOX_OK) {
         return status;
     }
@@ -589,56 +597,48 @@ inbox_store_timeline_campaigns(inbox_store_t *store, const char *org_id,
         return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
     }
 
-    /* the strings move into the items */
-    for (i = 0, k = 0; i < list.campaign_count; i++, k++) {
-        all[k].type = INBOX_TIMELINE_CAMPAIGN;
-        all[k].at = list.campaigns[i].sent_at;
-        snprintf(all[k].campaign.id, INBOX_ID_MAX, "%s",
-                 list.campaigns[i].id);
-        all[k].campaign.poll =
-            list.campaigns[i].kind == INBOX_CAMPAIGN_KIND_POLL;
-        all[k].campaign.name = list.campaigns[i].name;
-        list.campaigns[i].name = NULL;
-        snprintf(all[k].campaign.status, sizeof(all[k].campaign.status),
-                 "%s", list.campaigns[i].status);
-        snprintf(all[k].campaign.state, sizeof(all[k].campaign.state),
-                 "%s", inbox_recipient_state_name(list.campaigns[i].state));
-    }
+    /* both lists newest first: merged, the strings moving into the
+     * items */
+    for (i = 0, j = 0, k = 0; k < total; k++) {
+        item = &all[k];
 
-    for (i = 0; i < list.poll_count; i++, k++) {
-        all[k].type = INBOX_TIMELINE_POLL_ANSWER;
-        all[k].at = list.polls[i].answered_at;
-        snprintf(all[k].campaign.id, INBOX_ID_MAX, "%s",
-                 list.polls[i].poll_id);
-        all[k].campaign.poll = 1;
-        all[k].campaign.name = list.polls[i].question;
-        list.polls[i].question = NULL;
-        all[k].campaign.answer = list.polls[i].answer;
-        all[k].campaign.answer_text = list.polls[i].answer_text;
-        list.polls[i].answer_text = NULL;
+        if (j < list.poll_count
+            && (i == list.campaign_count
+                || list.polls[j].answered_at >= list.campaigns[i].sent_at))
+        {
+            p = &list.polls[j++];
+            item->type = INBOX_TIMELINE_POLL_ANSWER;
+            item->at = p->answered_at;
+            snprintf(item->campaign.id, INBOX_ID_MAX, "%s", p->poll_id);
+            snprintf(item->campaign.send_id, INBOX_ID_MAX, "%s",
+                     p->send_id);
+            item->campaign.poll = 1;
+            item->campaign.name = p->question;
+            p->question = NULL;
+            item->campaign.answer = p->answer;
+            item->campaign.answer_text = p->answer_text;
+            p->answer_text = NULL;
+            continue;
+        }
+
+        c = &list.campaigns[i++];
+        item->type = INBOX_TIMELINE_CAMPAIGN;
+        item->at = c->sent_at;
+        snprintf(item->campaign.id, INBOX_ID_MAX, "%s", c->id);
+        snprintf(item->campaign.send_id, INBOX_ID_MAX, "%s", c->send_id);
+        item->campaign.poll = c->kind == INBOX_CAMPAIGN_KIND_POLL;
+        item->campaign.name = c->name;
+        c->name = NULL;
+        snprintf(item->campaign.status, sizeof(item->campaign.status), "%s",
+                 c->status);
+        snprintf(item->campaign.state, sizeof(item->campaign.state), "%s",
+                 inbox_recipient_state_name(c->state));
     }
 
     inbox_contact_campaigns_free(&list);
 
-    qsort(all, total, sizeof(inbox_timeline_item_t),
-          inbox_store_timeline_cmp);
-
-    /* drop what the cursor's page showed already */
-    for (i = 0; ckey[0] != '\0' && i < total; i++) {
-        inbox_store_timeline_key(&all[i], key);
-
-        if (all[i].at < cat || (all[i].at == cat && strcmp(key, ckey) < 0)) {
-            break;
-        }
-
-        free(all[i].campaign.name);
-        free(all[i].campaign.answer_text);
-    }
-
-    memmove(all, all + i, (total - i) * sizeof(inbox_timeline_item_t));
-
     *items = all;
-    *n = total - i;
+    *n = total;
 
     return INBOX_OK;
 }
@@ -696,9 +696,11 @@ inbox_store_contact_timeline(inbox_store_t *store, const char *org_id,
     }
 
     if (status == INBOX_OK) {
+        /* one more than a page of each: whether more follow */
         status = inbox_store_timeline_campaigns(store, org_id, contact_id,
-                                                cat, ckey, &campaigns,
-                                                &ncampaigns, err);
+                                                cat, ckey, limit + 1,
+                                                &campaigns, &ncampaigns,
+                                                err);
     }
 
     if (status == INBOX_OK) {
@@ -2268,7 +2270,9 @@ inbox_store_contact_campaigns(inbox_store_t *store, const char *org_id,
 {
     memset(list, 0, sizeof(inbox_contact_campaigns_t));
 
-    return store->ops->contact_campaigns(store, org_id, contact_id, list,
+    /* the record's: the newest, so many of each */
+    return store->ops->contact_campaigns(store, org_id, contact_id, NULL,
+                                         INBOX_CONTACT_CAMPAIGNS_MAX, list,
                                          err);
 }
 

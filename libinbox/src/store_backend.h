@@ -506,11 +506,14 @@ typedef struct {
        const char *cursor, unsigned limit, inbox_poll_results_t *results,     \
        inbox_error_t *err),                                                   \
       (store, org_id, poll_id, cursor, limit, results, err))                  \
-    /* list zeroed */                                                         \
+    /* each list after its place in after (NULL: from the newest), at most  \
+     * limit (1..INBOX_CONTACT_CAMPAIGNS_MAX) of each; list zeroed;          \
+     * INBOX_ERR_INVALID (field "cursor") for an id no list gave */          \
     X(RULED, contact_campaigns,                                               \
       (inbox_store_t *store, const char *org_id, const char *contact_id,      \
+       const inbox_contact_campaigns_after_t *after, unsigned limit,          \
        inbox_contact_campaigns_t *list, inbox_error_t *err),                  \
-      (store, org_id, contact_id, list, err))                                 \
+      (store, org_id, contact_id, after, limit, list, err))                   \
     /* tags NULL when audience_all */                                         \
     X(PLAIN, campaign_audience,                                               \
       (inbox_store_t *store, const char *org_id, int audience_all,            \

@@ -222,8 +222,9 @@ static const char  *inbox_mongo_indexes[] = {
      * ones in the order they started, those that ended or were answered
      * lately (the sender's progress); a campaign's recipients once per
      * contact (what send's $merge matches on), its due ones by time and
-     * its counts by state, a contact's latest campaign message, a
-     * message's recipient, a poll's answers newest first */
+     * its counts by state, a contact's campaign messages and its poll
+     * answers newest first, a message's recipient, a poll's answers
+     * newest first */
     "{\"createIndexes\": \"campaigns\", \"indexes\": ["
         "{\"key\": {\"org_id\": 1, \"kind\": 1, \"created_at\": -1,"
         " \"_id\": -1}, \"name\": \"org_kind_created\"},"
@@ -239,6 +240,8 @@ static const char  *inbox_mongo_indexes[] = {
         " \"_id\": 1}, \"name\": \"campaign_state_due\"},"
         "{\"key\": {\"contact_id\": 1, \"sent_at\": -1, \"_id\": -1},"
         " \"name\": \"contact_sent\"},"
+        "{\"key\": {\"contact_id\": 1, \"answered_at\": -1, \"_id\": -1},"
+        " \"name\": \"contact_answered\"},"
         "{\"key\": {\"message_id\": 1}, \"name\": \"message\"},"
         "{\"key\": {\"campaign_id\": 1, \"answered_at\": -1,"
         " \"_id\": -1}, \"name\": \"campaign_answered\"}]}"

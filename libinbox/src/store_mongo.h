@@ -379,6 +379,11 @@ typedef struct {
 inbox_status_t inbox_mongo_find_page(inbox_mongo_store_t *ms,
     const inbox_mongo_page_query_t *query, bson_t *filter, bson_t *batch,
     inbox_error_t *err);
+/* The two clauses "after (ms, oid)" in (time_field desc, _id desc)
+ * order into the array or: an older time, or the same time and a smaller
+ * id. */
+void inbox_mongo_append_keyset(bson_t *or, const char *time_field,
+    int64_t ms, const bson_oid_t *oid);
 
 /* The organization's unread count, summed over its conversations. */
 inbox_status_t inbox_mongo_unread_total(inbox_mongo_store_t *ms,

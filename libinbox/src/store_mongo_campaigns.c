@@ -2831,17 +2831,65 @@ done:
 }
 
 
+/* A place in a contact's list of sends or answers (campaign.h): *oid
+ * its id, NULL for "" (after every one at its time); 0 or -1 for an id
+ * no list gave. */
+static int
+inbox_mongo_send_after(const char *s, bson_oid_t *id, const bson_oid_t **oid)
+{
+    *oid = NULL;
+
+    if (s[0] == '\0') {
+        return 0;
+    }
+
+    *oid = id;
+
+    return inbox_mongo_parse_id(s, id);
+}
+
+
+/* The $match of a contact's sends or answers into match (time_field
+ * "sent_at" or "answered_at", which it has): after (ms, oid) when after
+ * is set, older than ms when oid is NULL then. */
+static void
+inbox_mongo_contact_sends_match(bson_t *match, const bson_oid_t *contact,
+    const char *time_field, int after, int64_t ms, const bson_oid_t *oid)
+{
+    bson_t  cmp, or;
+
+    bson_init(match);
+    BSON_APPEND_OID(match, "contact_id", contact);
+    BSON_APPEND_DOCUMENT_BEGIN(match, time_field, &cmp);
+
+    if (after && oid == NULL) {
+        BSON_APPEND_DATE_TIME(&cmp, "$lt", ms);
+    } else {
+        BSON_APPEND_NULL(&cmp, "$ne");
+    }
+
+    bson_append_document_end(match, &cmp);
+
+    if (after && oid != NULL) {
+        BSON_APPEND_ARRAY_BEGIN(match, "$or", &or);
+        inbox_mongo_append_keyset(&or, time_field, ms, oid);
+        bson_append_array_end(match, &or);
+    }
+}
+
+
 inbox_status_t
 inbox_mongo_contact_campaigns(inbox_store_t *store, const char *org_id,
-    const char *contact_id, inbox_contact_campaigns_t *list,
-    inbox_error_t *err)
+    const char *contact_id, const inbox_contact_campaigns_after_t *after,
+    unsigned limit, inbox_contact_campaigns_t *list, inbox_error_t *err)
 {
     int                        found;
     char                       kind[16], path[48], state[24];
-    bson_t                     batch, doc;
+    bson_t                     batch, doc, match, ne;
     size_t                     n;
-    bson_oid_t                 org, contact;
+    bson_oid_t                 org, contact, sent, answered;
     bson_iter_t                iter;
+    const bson_oid_t          *sent_oid, *answered_oid;
     inbox_status_t             rc;
     inbox_mongo_store_t       *ms = (inbox_mongo_store_t *) store;
     inbox_contact_poll_t      *p;
@@ -2851,6 +2899,18 @@ inbox_mongo_contact_campaigns(inbox_store_t *store, const char *org_id,
         || inbox_mongo_parse_id(contact_id, &contact) != 0)
     {
         return inbox_error_not_found(err, "contact");
+    }
+
+    sent_oid = NULL;
+    answered_oid = NULL;
+
+    if (after != NULL
+        && (inbox_mongo_send_after(after->sent_id, &sent, &sent_oid) != 0
+            || inbox_mongo_send_after(after->answered_id, &answered,
+                                      &answered_oid)
+               != 0))
+    {
+        return inbox_error_cursor(err);
     }
 
     rc = inbox_mongo_ensure_indexes(ms, err);
@@ -2873,20 +2933,21 @@ inbox_mongo_contact_campaigns(inbox_store_t *store, const char *org_id,
         return rc;
     }
 
-    /* what was handed over to it, newest first, with its message's
-     * status now and its state */
+    /* what was handed over to it, newest first from its place on
+     * (contact_sent's keys), with its message's status now and its
+     * state */
+    inbox_mongo_contact_sends_match(&match, &contact, "sent_at",
+                                    after != NULL,
+                                    after ? after->sent_at : 0, sent_oid);
+
     rc = inbox_mongo_run_cursor(ms,
         BCON_NEW("aggregate", BCON_UTF8("campaign_recipients"),
                  "pipeline", "[",
-                     "{", "$match", "{",
-                         "contact_id", BCON_OID(&contact),
-                         "sent_at", "{", "$ne", BCON_NULL, "}",
-                     "}", "}",
+                     "{", "$match", BCON_DOCUMENT(&match), "}",
                      "{", "$sort", "{",
                          "sent_at", BCON_INT32(-1), "_id", BCON_INT32(-1),
                      "}", "}",
-                     "{", "$limit",
-                         BCON_INT32(INBOX_CONTACT_CAMPAIGNS_MAX), "}",
+                     "{", "$limit", BCON_INT32((int32_t) limit), "}",
                      "{", "$lookup", "{",
                          "from", BCON_UTF8("campaigns"),
                          "localField", BCON_UTF8("campaign_id"),
@@ -2909,10 +2970,10 @@ inbox_mongo_contact_campaigns(inbox_store_t *store, const char *org_id,
                      "}", "}",
                  "]",
                  "cursor", "{",
-                     "batchSize",
-                         BCON_INT32(INBOX_CONTACT_CAMPAIGNS_MAX),
+                     "batchSize", BCON_INT32((int32_t) limit),
                  "}"),
         &batch, err);
+    bson_destroy(&match);
 
     n = rc == INBOX_OK ? bson_count_keys(&batch) : 0;
 
@@ -2930,6 +2991,7 @@ inbox_mongo_contact_campaigns(inbox_store_t *store, const char *org_id,
     {
         c = &list->campaigns[list->campaign_count++];
         inbox_mongo_get_id(&doc, "campaign_id", c->id);
+        inbox_mongo_get_id(&doc, "_id", c->send_id);
         inbox_mongo_get_str(&doc, "campaign.0.kind", kind, sizeof(kind));
         (void) inbox_campaign_kind_parse(kind, &c->kind);
         c->name = inbox_mongo_dup_str(&doc, "campaign.0.name");
@@ -2951,19 +3013,26 @@ inbox_mongo_contact_campaigns(inbox_store_t *store, const char *org_id,
         goto done;
     }
 
-    /* its answers to polls, newest first, with the option's text */
+    /* its answers to polls, newest first from their place on, with the
+     * option's text: on contact_answered's keys, named (on contact_sent's,
+     * the planner's other choice, every send of the contact is read and
+     * sorted) */
+    inbox_mongo_contact_sends_match(&match, &contact, "answered_at",
+                                    after != NULL,
+                                    after ? after->answered_at : 0,
+                                    answered_oid);
+    BSON_APPEND_DOCUMENT_BEGIN(&match, "answer", &ne);
+    BSON_APPEND_NULL(&ne, "$ne");
+    bson_append_document_end(&match, &ne);
+
     rc = inbox_mongo_run_cursor(ms,
         BCON_NEW("aggregate", BCON_UTF8("campaign_recipients"),
                  "pipeline", "[",
-                     "{", "$match", "{",
-                         "contact_id", BCON_OID(&contact),
-                         "answer", "{", "$ne", BCON_NULL, "}",
-                     "}", "}",
+                     "{", "$match", BCON_DOCUMENT(&match), "}",
                      "{", "$sort", "{",
                          "answered_at", BCON_INT32(-1), "_id", BCON_INT32(-1),
                      "}", "}",
-                     "{", "$limit",
-                         BCON_INT32(INBOX_CONTACT_CAMPAIGNS_MAX), "}",
+                     "{", "$limit", BCON_INT32((int32_t) limit), "}",
                      "{", "$lookup", "{",
                          "from", BCON_UTF8("campaigns"),
                          "localField", BCON_UTF8("campaign_id"),
@@ -2979,10 +3048,11 @@ inbox_mongo_contact_campaigns(inbox_store_t *store, const char *org_id,
                      "}", "}",
                  "]",
                  "cursor", "{",
-                     "batchSize",
-                         BCON_INT32(INBOX_CONTACT_CAMPAIGNS_MAX),
-                 "}"),
+                     "batchSize", BCON_INT32((int32_t) limit),
+                 "}",
+                 "hint", BCON_UTF8("contact_answered")),
         &batch, err);
+    bson_destroy(&match);
 
     n = rc == INBOX_OK ? bson_count_keys(&batch) : 0;
 
@@ -3000,6 +3070,7 @@ inbox_mongo_contact_campaigns(inbox_store_t *store, const char *org_id,
     {
         p = &list->polls[list->poll_count++];
         inbox_mongo_get_id(&doc, "campaign_id", p->poll_id);
+        inbox_mongo_get_id(&doc, "_id", p->send_id);
         p->question = inbox_mongo_dup_str(&doc, "campaign.0.question");
         p->answer = (unsigned) inbox_mongo_get_int(&doc, "answer");
         p->answered_at = inbox_mongo_get_date(&doc, "answered_at");

@@ -6,10 +6,6 @@
 #include "store_mongo.h"
 
 
-static void inbox_mongo_append_keyset(bson_t *or, const char *time_field,
-    int64_t ms, const bson_oid_t *oid);
-
-
 /*
  * The search's $or and the keyset's $or cannot share the filter's one
  * "$or" key: with both, each is an item of an $and.  One more than the
@@ -68,9 +64,7 @@ inbox_mongo_find_page(inbox_mongo_store_t *ms,
 }
 
 
-/* The two clauses "after (ms, oid)" in (time_field desc, _id desc)
- * order: an older time, or the same time and a smaller id. */
-static void
+void
 inbox_mongo_append_keyset(bson_t *or, const char *time_field, int64_t ms,
     const bson_oid_t *oid)
 {

@@ -1393,7 +1393,15 @@ static const char *inbox_sqlite_migrations[] = {
     "  WHERE id = NEW.campaign_id;"
     "END;"
     "CREATE INDEX campaigns_replied ON campaigns (replied_at)"
-    "  WHERE replied_at IS NOT NULL;"
+    "  WHERE replied_at IS NOT NULL;",
+
+    /*
+     * 47: a contact's poll answers newest first, for its timeline's pages
+     * (inbox_sqlite_contact_campaigns): campaign_recipients_by_contact
+     * has every send of the contact, answered or not, in send order.
+     */
+    "CREATE INDEX campaign_recipients_answered ON campaign_recipients"
+    "  (contact_id, answered_at DESC, id DESC) WHERE answer IS NOT NULL;"
 };
 
 #define INBOX_SQLITE_VERSION                                                  \

@@ -1961,14 +1961,29 @@ done:
 }
 
 
+/* A place in a contact's list of sends or answers (campaign.h): its id,
+ * "" before every id; 0 or -1 for an id no list gave. */
+static int
+inbox_sqlite_send_after(const char *s, int64_t *id)
+{
+    if (s[0] == '\0') {
+        *id = 0;
+        return 0;
+    }
+
+    return inbox_sqlite_parse_id(s, id);
+}
+
+
 inbox_status_t
 inbox_sqlite_contact_campaigns(inbox_store_t *store, const char *org_id,
-    const char *contact_id, inbox_contact_campaigns_t *list,
-    inbox_error_t *err)
+    const char *contact_id, const inbox_contact_campaigns_after_t *after,
+    unsigned limit, inbox_contact_campaigns_t *list, inbox_error_t *err)
 {
     int                        rc, oom;
     size_t                     cap;
-    int64_t                    org, id;
+    int64_t                    org, id, sent_at, sent_id, answered_at;
+    int64_t                    answered_id;
     const char                *text;
     sqlite3_stmt              *stmt;
     inbox_status_t             status;
@@ -1985,6 +2000,24 @@ inbox_sqlite_contact_campaigns(inbox_store_t *store, const char *org_id,
         || inbox_sqlite_parse_id(contact_id, &id) != 0)
     {
         return inbox_error_not_found(err, "contact");
+    }
+
+    /* from the newest: before (INT64_MAX, INT64_MAX) in the keyset */
+    sent_at = INT64_MAX;
+    sent_id = INT64_MAX;
+    answered_at = INT64_MAX;
+    answered_id = INT64_MAX;
+
+    if (after != NULL) {
+        sent_at = after->sent_at;
+        answered_at = after->answered_at;
+
+        if (inbox_sqlite_send_after(after->sent_id, &sent_id) != 0
+            || inbox_sqlite_send_after(after->answered_id, &answered_id)
+               != 0)
+        {
+            return inbox_error_cursor(err);
+        }
     }
 
     conn = inbox_sqlite_conn(store, err);
@@ -2017,11 +2050,13 @@ inbox_sqlite_contact_campaigns(inbox_store_t *store, const char *org_id,
         goto done;
     }
 
+    /* a page of campaign_recipients_by_contact, from its place on */
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CONTACT_CAMPAIGNS,
-        "SELECT c.id, c.kind, c.name, r.sent_at, m.status, r.state"
+        "SELECT c.id, c.kind, c.name, r.sent_at, m.status, r.state, r.id"
         " FROM campaign_recipients r JOIN campaigns c ON c.id = r.campaign_id"
         " LEFT JOIN messages m ON m.id = r.message_id"
         " WHERE r.contact_id = ?1 AND r.sent_at IS NOT NULL"
+        " AND (r.sent_at, r.id) < (?3, ?4)"
         " ORDER BY r.sent_at DESC, r.id DESC LIMIT ?2", err);
     if (stmt == NULL) {
         status = err->code;
@@ -2029,7 +2064,9 @@ inbox_sqlite_contact_campaigns(inbox_store_t *store, const char *org_id,
     }
 
     sqlite3_bind_int64(stmt, 1, id);
-    sqlite3_bind_int(stmt, 2, INBOX_CONTACT_CAMPAIGNS_MAX);
+    sqlite3_bind_int(stmt, 2, (int) limit);
+    sqlite3_bind_int64(stmt, 3, sent_at);
+    sqlite3_bind_int64(stmt, 4, sent_id);
 
     oom = 0;
     cap = 0;
@@ -2058,6 +2095,7 @@ inbox_sqlite_contact_campaigns(inbox_store_t *store, const char *org_id,
         inbox_sqlite_column_copy(stmt, 4, c->status, sizeof(c->status));
         text = (const char *) sqlite3_column_text(stmt, 5);
         (void) inbox_recipient_state_parse(text, &c->state);
+        inbox_sqlite_format_id(sqlite3_column_int64(stmt, 6), c->send_id);
     }
 
     inbox_sqlite_done(stmt);
@@ -2069,17 +2107,15 @@ inbox_sqlite_contact_campaigns(inbox_store_t *store, const char *org_id,
         goto done;
     }
 
-    /* an answered recipient was sent its poll (only those are answered,
-     * campaign_reply): sent_at IS NOT NULL says so to SQLite, which then
-     * reads the contact's rows of campaign_recipients_by_contact, not
-     * every answer of every poll in campaign_recipients_answers */
+    /* a page of campaign_recipients_answered (migration 47), the
+     * contact's answers only, from its place on */
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CONTACT_POLLS,
-        "SELECT c.id, c.question, r.answer, o.text, r.answered_at"
+        "SELECT c.id, c.question, r.answer, o.text, r.answered_at, r.id"
         " FROM campaign_recipients r JOIN campaigns c ON c.id = r.campaign_id"
         " JOIN campaign_options o ON o.campaign_id = c.id"
         "   AND o.idx = r.answer - 1"
-        " WHERE r.contact_id = ?1 AND r.sent_at IS NOT NULL"
-        " AND r.answer IS NOT NULL"
+        " WHERE r.contact_id = ?1 AND r.answer IS NOT NULL"
+        " AND (r.answered_at, r.id) < (?3, ?4)"
         " ORDER BY r.answered_at DESC, r.id DESC LIMIT ?2", err);
     if (stmt == NULL) {
         status = err->code;
@@ -2087,7 +2123,9 @@ inbox_sqlite_contact_campaigns(inbox_store_t *store, const char *org_id,
     }
 
     sqlite3_bind_int64(stmt, 1, id);
-    sqlite3_bind_int(stmt, 2, INBOX_CONTACT_CAMPAIGNS_MAX);
+    sqlite3_bind_int(stmt, 2, (int) limit);
+    sqlite3_bind_int64(stmt, 3, answered_at);
+    sqlite3_bind_int64(stmt, 4, answered_id);
 
     cap = 0;
 
@@ -2112,6 +2150,7 @@ inbox_sqlite_contact_campaigns(inbox_store_t *store, const char *org_id,
         p->answer = (unsigned) sqlite3_column_int(stmt, 2);
         p->answer_text = inbox_sqlite_column_strdup(stmt, 3, &oom);
         p->answered_at = sqlite3_column_int64(stmt, 4);
+        inbox_sqlite_format_id(sqlite3_column_int64(stmt, 5), p->send_id);
     }
 
     inbox_sqlite_done(stmt);

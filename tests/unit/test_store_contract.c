@@ -14120,6 +14120,209 @@ TEST(a_poll_is_answered_however_many_campaigns_came_after_it)
 }
 
 
+/* One item of a timeline, as a walk of its pages saw it. */
+typedef struct {
+    inbox_timeline_type_t  type;
+    int64_t                at;
+    char                   id[INBOX_ID_MAX];    /* a campaign's or poll's */
+} seen_t;
+
+
+/*
+ * A contact sent more campaigns than its record lists (the newest
+ * INBOX_CONTACT_CAMPAIGNS_MAX) and a few polls, which it answers: its
+ * timeline, paged to the end, has every send and answer once, newest
+ * first, each send just before its message (at the same time), each
+ * answer before the message that said it, all between the contact's
+ * other messages as their times say.
+ */
+TEST(a_timeline_pages_through_every_campaign_a_contact_was_sent)
+{
+    char                   (*ids)[INBOX_ID_MAX], provider[32];
+    char                   alice[INBOX_ID_MAX], conv[INBOX_ID_MAX];
+    char                   cursor[INBOX_TIMELINE_CURSOR_MAX];
+    size_t                 i, k, n, total, sends, answers, others, pages;
+    int64_t                at;
+    seen_t                *seen;
+    fixture_t              f;
+    inbox_timeline_page_t  page;
+
+    FIXTURE(&f);
+
+    n = INBOX_CONTACT_CAMPAIGNS_MAX + 5;
+    ids = calloc(n, sizeof(*ids));
+    seen = calloc(3 * n, sizeof(seen_t));
+    CHECK(ids != NULL && seen != NULL);
+
+    CHECK_INT(receive(&f, "SM0", ALICE, "hello", T0, NULL, NULL), INBOX_OK);
+    CHECK(contact_of(&f, ALICE, alice, conv));
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, (int64_t) n, NULL),
+              INBOX_OK);
+    others = 1;
+
+    /* a second apart: inside the afternoon, outside quiet hours */
+    for (i = 0; ids != NULL && seen != NULL && i < n; i++) {
+        at = NOON + (int64_t) i * 1000;
+
+        if (i % 250 == 100) {
+            CHECK_INT(poll_sent(&f, "Red", "Blue", at, ids[i]), 0);
+            snprintf(provider, sizeof(provider), "SMA%zu", i);
+            CHECK_INT(receive(&f, provider, ALICE, "red", at + 500, NULL,
+                              NULL), INBOX_OK);
+            continue;
+        }
+
+        CHECK_INT(campaign_new(&f, NULL, ids[i]), 0);
+        CHECK_INT(campaign_do(&f, ids[i], INBOX_CAMPAIGN_SEND, at),
+                  INBOX_OK);
+        CHECK_INT(dispatch_sent(&f, at, 10).handed, 1);
+
+        if (i % 100 == 0) {
+            snprintf(provider, sizeof(provider), "SMI%zu", i);
+            CHECK_INT(receive(&f, provider, ALICE, "hi", at + 300, NULL,
+                              NULL), INBOX_OK);
+            others++;
+        }
+    }
+
+    /* pages of an odd size: their ends fall anywhere */
+    total = 0;
+    pages = 0;
+    cursor[0] = '\0';
+    do {
+        CHECK_INT(inbox_store_contact_timeline(f.store, f.org, alice, cursor,
+                                               97, &page, NULL), INBOX_OK);
+        for (k = 0; seen != NULL && k < page.count && total < 3 * n; k++) {
+            seen[total].type = page.items[k].type;
+            seen[total].at = page.items[k].at;
+            snprintf(seen[total].id, INBOX_ID_MAX, "%s",
+                     page.items[k].campaign.id);
+            total++;
+        }
+        snprintf(cursor, sizeof(cursor), "%s", page.next_cursor);
+        inbox_timeline_page_free(&page);
+    } while (cursor[0] != '\0' && ++pages < 100);
+
+    /* the sends, the polls' too, n of them newest first, each with its
+     * message after it; the answers, each with its message */
+    sends = 0;
+    answers = 0;
+    for (k = 0; seen != NULL && k < total; k++) {
+        if (k > 0 && seen[k].at > seen[k - 1].at) {
+            CHECK(!"newest first");
+            break;
+        }
+
+        if (seen[k].type == INBOX_TIMELINE_CAMPAIGN) {
+            i = n - 1 - sends++;
+            if (i >= n || strcmp(seen[k].id, ids[i]) != 0
+                || seen[k].at != NOON + (int64_t) i * 1000)
+            {
+                fprintf(stderr, "    send %zu: %s at %" PRId64 "\n", k,
+                        seen[k].id, seen[k].at);
+                CHECK(!"every send once, newest first");
+                break;
+            }
+        }
+
+        if (seen[k].type == INBOX_TIMELINE_POLL_ANSWER) {
+            i = (size_t) (seen[k].at - NOON - 500) / 1000;
+            answers++;
+            CHECK(i < n && i % 250 == 100);
+            CHECK_STR(seen[k].id, i < n ? ids[i] : "");
+        }
+
+        if (seen[k].type == INBOX_TIMELINE_CAMPAIGN
+            || seen[k].type == INBOX_TIMELINE_POLL_ANSWER)
+        {
+            CHECK(k + 1 < total
+                  && seen[k + 1].type == INBOX_TIMELINE_MESSAGE
+                  && seen[k + 1].at == seen[k].at);
+        }
+    }
+
+    CHECK_INT(sends, n);
+    CHECK_INT(answers, 4);
+    /* n sends and their messages, 4 answers and theirs, the others */
+    CHECK_INT(total, 2 * n + 2 * answers + others);
+
+    free(ids);
+    free(seen);
+    fixture_close(&f);
+}
+
+
+/*
+ * A poll's answer and a campaign's send of the same time: the answer,
+ * then the send, then the messages; a timeline read one item a page
+ * shows each once, as one page does.
+ */
+TEST(a_timeline_read_an_item_a_page_shows_an_answer_and_a_send_once)
+{
+    char                   alice[INBOX_ID_MAX], conv[INBOX_ID_MAX];
+    char                   poll[INBOX_ID_MAX], sale[INBOX_ID_MAX];
+    char                   cursor[INBOX_TIMELINE_CURSOR_MAX];
+    size_t                 k, n;
+    seen_t                 one[8];
+    fixture_t              f;
+    inbox_timeline_page_t  page, all;
+
+    FIXTURE(&f);
+
+    CHECK_INT(receive(&f, "SM0", ALICE, "hello", T0, NULL, NULL), INBOX_OK);
+    CHECK(contact_of(&f, ALICE, alice, conv));
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 10, NULL), INBOX_OK);
+
+    CHECK_INT(poll_sent(&f, "Red", "Blue", NOON, poll), 0);
+    CHECK_INT(receive(&f, "SM1", ALICE, "red", NOON + MINUTE, NULL, NULL),
+              INBOX_OK);
+    CHECK_INT(campaign_new(&f, NULL, sale), 0);
+    CHECK_INT(campaign_do(&f, sale, INBOX_CAMPAIGN_SEND, NOON + MINUTE),
+              INBOX_OK);
+    CHECK_INT(dispatch_sent(&f, NOON + MINUTE, 10).handed, 1);
+
+    CHECK_INT(inbox_store_contact_timeline(f.store, f.org, alice, NULL, 0,
+                                           &all, NULL), INBOX_OK);
+    CHECK_INT(all.count, 7);
+    if (all.count == 7) {
+        CHECK_INT(all.items[0].type, INBOX_TIMELINE_POLL_ANSWER);
+        CHECK_STR(all.items[0].campaign.id, poll);
+        CHECK_INT(all.items[1].type, INBOX_TIMELINE_CAMPAIGN);
+        CHECK_STR(all.items[1].campaign.id, sale);
+        CHECK_INT(all.items[1].at, NOON + MINUTE);
+        CHECK_INT(all.items[2].type, INBOX_TIMELINE_MESSAGE);
+        CHECK_INT(all.items[3].type, INBOX_TIMELINE_MESSAGE);
+        CHECK_INT(all.items[4].type, INBOX_TIMELINE_CAMPAIGN);
+        CHECK_STR(all.items[4].campaign.id, poll);
+    }
+
+    n = 0;
+    cursor[0] = '\0';
+    do {
+        CHECK_INT(inbox_store_contact_timeline(f.store, f.org, alice, cursor,
+                                               1, &page, NULL), INBOX_OK);
+        for (k = 0; k < page.count && n < 8; k++, n++) {
+            one[n].type = page.items[k].type;
+            one[n].at = page.items[k].at;
+            snprintf(one[n].id, INBOX_ID_MAX, "%s",
+                     page.items[k].campaign.id);
+        }
+        snprintf(cursor, sizeof(cursor), "%s", page.next_cursor);
+        inbox_timeline_page_free(&page);
+    } while (cursor[0] != '\0' && n < 8);
+
+    CHECK_INT(n, all.count);
+    for (k = 0; k < n && k < all.count; k++) {
+        CHECK_INT(one[k].type, all.items[k].type);
+        CHECK_INT(one[k].at, all.items[k].at);
+        CHECK_STR(one[k].id, all.items[k].campaign.id);
+    }
+
+    inbox_timeline_page_free(&all);
+    fixture_close(&f);
+}
+
+
 /* An answer to an older poll counts it replied (once), not only the
  * newest message the contact got, and its progress says so. */
 TEST(a_poll_answered_is_replied_though_a_newer_poll_came)

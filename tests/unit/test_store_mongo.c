@@ -8946,6 +8946,7 @@ TEST(contact_campaigns_and_timezone)
     fake_t                     fake;
     inbox_error_t              err;
     inbox_store_t             *store;
+    inbox_timeline_page_t      page;
     inbox_contact_campaigns_t  list;
 
     store = fake_open(&fake);
@@ -8972,14 +8973,41 @@ TEST(contact_campaigns_and_timezone)
         CHECK_STR(list.campaigns[0].name, "Which day?");
         CHECK_STR(list.campaigns[0].status, "delivered");
         CHECK_INT(list.campaigns[0].state, INBOX_RECIPIENT_DELIVERED);
+        CHECK_STR(list.campaigns[0].send_id, RCPT1_ID);
     }
     CHECK_INT(list.poll_count, 1);
     if (list.poll_count == 1) {
         CHECK_INT(list.polls[0].answer, 2);
         CHECK_STR(list.polls[0].answer_text, "Friday");
+        CHECK_STR(list.polls[0].send_id, RCPT1_ID);
     }
     golden_check(&fake, "contact_campaigns");
     inbox_contact_campaigns_free(&list);
+
+    /* a timeline's page after a send (every message shown): a page of the
+     * sends after it, of the answers older than its time, each from its
+     * index's keys */
+    fake_reset(&fake);
+    fake.replies[0] = CURSOR(CONTACT_DOC_TOKYO);
+    fake.replies[1] = CURSOR(CONTACT_DOC_TOKYO);
+    fake.replies[3] = CURSOR("{\"_id\": " OID(CONTACT_ID) "}");
+    CHECK_INT(inbox_store_contact_timeline(store, ORG_ID, CONTACT_ID,
+                                           "0..-." NOON ".c" RCPT2_ID, 20,
+                                           &page, &err), INBOX_OK);
+    CHECK_INT(page.count, 0);
+    CHECK_STR(page.next_cursor, "");
+    golden_check(&fake, "contact_timeline_campaigns_page");
+    inbox_timeline_page_free(&page);
+
+    /* a send's id no list gave */
+    fake_reset(&fake);
+    fake.replies[0] = CURSOR(CONTACT_DOC_TOKYO);
+    fake.replies[1] = CURSOR(CONTACT_DOC_TOKYO);
+    CHECK_INT(inbox_store_contact_timeline(store, ORG_ID, CONTACT_ID,
+                                           "0..-." NOON ".pnonsense", 20,
+                                           &page, &err), INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "cursor");
+    inbox_timeline_page_free(&page);
 
     /* no such contact */
     fake_reset(&fake);

@@ -1871,9 +1871,13 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
     "DROP INDEX campaigns_replied;"                                          \
     "ALTER TABLE campaigns DROP COLUMN replied_at;"
 
+/* Schema 47 undone (a contact's poll answers newest first). */
+#define UNDO_SCHEMA_47  "DROP INDEX campaign_recipients_answered;"
+
 /* Every step after 42 undone, newest first. */
 #define UNDO_SCHEMA_ABOVE_42                                                \
-    UNDO_SCHEMA_46 UNDO_SCHEMA_45 UNDO_SCHEMA_44 UNDO_SCHEMA_43
+    UNDO_SCHEMA_47 UNDO_SCHEMA_46 UNDO_SCHEMA_45 UNDO_SCHEMA_44             \
+    UNDO_SCHEMA_43
 
 /* Every step after 32 undone, newest first. */
 #define UNDO_SCHEMA_ABOVE_32                                                \
@@ -1908,7 +1912,7 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
     UNDO_SCHEMA_8                                                           \
     "DROP TABLE contact_tags; DROP INDEX contacts_by_created;"
 
-#define SCHEMA_NOW  46
+#define SCHEMA_NOW  47
 
 
 /* A draft to all contacts, cancelled by a person at T0; its id. */
@@ -3208,8 +3212,8 @@ TEST(migrating_counts_each_organizations_contacts)
 
     inbox_store_close(f.store);
     f.store = NULL;
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_46 UNDO_SCHEMA_45 UNDO_SCHEMA_44
-                      "PRAGMA user_version = 43;"), SQLITE_OK);
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_47 UNDO_SCHEMA_46 UNDO_SCHEMA_45
+                      UNDO_SCHEMA_44 "PRAGMA user_version = 43;"), SQLITE_OK);
 
     f.store = store_open(f.path);
     CHECK(f.store != NULL);
@@ -3220,6 +3224,30 @@ TEST(migrating_counts_each_organizations_contacts)
     CHECK_INT(inbox_store_contact_upsert(f.store, other, "+15557770000",
                                          "New", id, NULL), INBOX_OK);
     CHECK_INT(contacts_counted(&f, other), 3);
+
+    fixture_close(&f);
+}
+
+
+/*
+ * Migration 45: a contact's poll answers have an index of their own, and
+ * a timeline's page of them reads it, not every send of the contact.
+ */
+TEST(migrating_indexes_each_contacts_poll_answers)
+{
+    fixture_t  f;
+
+    FIXTURE(&f);
+    inbox_store_close(f.store);
+    f.store = NULL;
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_47 "PRAGMA user_version = 46;"),
+              SQLITE_OK);
+
+    f.store = store_open(f.path);
+    CHECK(f.store != NULL);
+    CHECK_INT(db_int(&f, "PRAGMA user_version"), SCHEMA_NOW);
+    CHECK_INT(db_int(&f, "SELECT count(*) FROM sqlite_master"
+                         " WHERE name = 'campaign_recipients_answered'"), 1);
 
     fixture_close(&f);
 }

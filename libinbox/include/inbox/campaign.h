@@ -247,6 +247,9 @@ void inbox_poll_results_free(inbox_poll_results_t *results);
  * newest first, and its answers to polls. */
 typedef struct {
     char                     id[INBOX_ID_MAX];
+    char                     send_id[INBOX_ID_MAX];     /* the store's id
+                                               of this send: a place in
+                                               the list */
     inbox_campaign_kind_t    kind;
     char                    *name;
     int64_t                  sent_at;       /* handed over */
@@ -259,6 +262,7 @@ typedef struct {
 
 typedef struct {
     char      poll_id[INBOX_ID_MAX];
+    char      send_id[INBOX_ID_MAX];        /* the poll's send it answers */
     char     *question;
     unsigned  answer;                       /* 1..9 */
     char     *answer_text;                  /* that option's text */
@@ -276,6 +280,17 @@ typedef struct {
  * lists: the newest (a contact texted every day for years stays one
  * page). */
 #define INBOX_CONTACT_CAMPAIGNS_MAX  1000
+
+/* Where a read of a contact's campaigns goes on from, in each of its two
+ * lists (newest first, a time then its send_id): the sends after the one
+ * at (sent_at, sent_id), the answers after the one at (answered_at,
+ * answered_id); an id "" is after every one at its time. */
+typedef struct {
+    int64_t  sent_at;
+    char     sent_id[INBOX_ID_MAX];
+    int64_t  answered_at;
+    char     answered_id[INBOX_ID_MAX];
+} inbox_contact_campaigns_after_t;
 
 void inbox_contact_campaigns_free(inbox_contact_campaigns_t *list);
 

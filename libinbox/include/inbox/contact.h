@@ -243,6 +243,8 @@ typedef enum {
 /* A campaign or poll sent to the contact, or its answer to a poll. */
 typedef struct {
     char      id[INBOX_ID_MAX];   /* the campaign's or poll's */
+    char      send_id[INBOX_ID_MAX];  /* the store's id of the send (the
+                                     one answered): the cursor's place */
     int       poll;               /* 1: a poll */
     char     *name;               /* its name; a poll answer: the question */
     char      status[16];         /* _CAMPAIGN: its message's status */

@@ -288,9 +288,12 @@ inbox_status_t inbox_store_contacts_import(inbox_store_t *store,
     inbox_import_count_t *count, inbox_event_list_t *events,
     inbox_error_t *err);
 /* The contact's timeline, newest first, keyset paginated (cursor NULL or
- * "" for the first page; limit as inbox_list_limit says): its messages
- * and its opt-out and opt-in events (an event before the message of the
- * same time: the STOP that caused it is older).  INBOX_ERR_NOT_FOUND as
+ * "" for the first page; limit as inbox_list_limit says): its messages,
+ * its opt-out and opt-in events (an event before the message of the
+ * same time: the STOP that caused it is older), and every campaign and
+ * poll sent to it and every poll answer, not only those its record
+ * lists (an answer, then a send, before a message of the same time; an
+ * event before both).  INBOX_ERR_NOT_FOUND as
  * for inbox_store_contact_get; INBOX_ERR_INVALID (field "cursor") for a
  * cursor this timeline did not give. */
 inbox_status_t inbox_store_contact_timeline(inbox_store_t *store,

@@ -153,6 +153,8 @@ static int64_t sender_outbox_start_queue(sender_t *s, sender_queue_t *q,
     int64_t now);
 static void sender_outbox_done(sender_transfer_t *t);
 static void sender_outbox_not_started(sender_send_t *send, int64_t now);
+static void sender_outbox_trouble(sender_t *s, sender_send_t *send,
+    long http_status, int64_t now);
 static void sender_outbox_no_descriptor(sender_t *s, sender_send_t *send,
     int64_t now);
 static int sender_outbox_slow_down(sender_t *s, sender_send_t *send,
@@ -985,7 +987,8 @@ sender_outbox_start_queue(sender_t *s, sender_queue_t *q, int64_t now)
             if (send->result.due_at > 0) {
                 snprintf(send->result.message,
                          sizeof(send->result.message),
-                         "not sent: the carrier asked %s to slow down",
+                         "not sent: %s is held (a 429 or the carrier's "
+                         "trouble)",
                          send->from);
             } else {
                 send->result.due_at = turn_at;
@@ -1077,6 +1080,11 @@ sender_outbox_done(sender_transfer_t *t)
 
     if (send->result.outcome == INBOX_SEND_ACCEPTED) {
         sender_rate_accepted(s->rate, send->from);
+
+    } else if (send->result.outcome == INBOX_SEND_UNKNOWN
+               || send->result.outcome == INBOX_SEND_RETRY)
+    {
+        sender_outbox_trouble(s, send, t->status, now);
     }
 
     sender_transfer_cleanup(t);
@@ -1086,6 +1094,33 @@ sender_outbox_done(sender_transfer_t *t)
                  send->result.message);
 
     sender_outbox_answered(send);
+}
+
+
+/*
+ * The carrier is in trouble: not reached, no answer, a gateway's 5xx, its
+ * own "try again".  The number is held as for a 429 (1 s, doubling while
+ * it lasts), so that what waits behind this send is given back unsent
+ * rather than poured into the trouble: each send of an outage may have
+ * gone, so each becomes an unknown outcome that is never sent again and
+ * holds its credits, and a campaign would otherwise drain its audience
+ * into them.  One send a hold probes the carrier; its acceptance ends it.
+ */
+static void
+sender_outbox_trouble(sender_t *s, sender_send_t *send, long http_status,
+    int64_t now)
+{
+    int64_t  until;
+
+    until = sender_rate_backoff(s->rate, send->from, now, 0);
+    if (until < 0) {
+        return;
+    }
+
+    sender_log(s, "message %s from %s: %s (HTTP %ld): nothing more from "
+               "the number for %lld ms", send->message_id, send->from,
+               inbox_send_outcome_name(send->result.outcome), http_status,
+               (long long) (until - now));
 }
 
 

@@ -692,6 +692,43 @@ test('a cancel reports at once a message that waits out a carrier\'s '
     assert.equal((await balanceOf(org)).balance, before);
 });
 
+test('a carrier failing every send (a gateway\'s 502) holds the number: the '
+     + 'campaign waits, rather than pouring its audience into outcomes no '
+     + 'one knows', async () => {
+    // the other organization's own number: the hold stays with it
+    const phones = numbers(60);
+    await inboxctl(ctx.cluster.store, 'credits', 'grant', thrifty.id, '1000');
+    await importContacts(phones, 'outage', thrifty);
+    for (const phone of phones) {
+        await sim.fail({ type: 'http_error', status: 502, number: phone });
+    }
+    const c = await sendByApi(thrifty, 'outage', 'During an outage');
+
+    // at 200 a second all 60 would have gone in a third of a second
+    await sleep(3000);
+    const tried = Object.keys(await sendsTo(phones, 'During an outage'))
+        .length;
+    assert.ok(tried > 0, 'the outage met');
+    assert.ok(tried <= 40, `${tried} of 60 sent into the outage`);
+    assert.match(ctx.cluster.senderLog(),
+                 /unknown \(HTTP 502\): nothing more from the number/);
+
+    // cancelled: those never sent are counted so; those sent into the
+    // outage stay queued (an unknown outcome, never sent again)
+    const res = await api(ctx.cluster, `/api/v1/campaigns/${c.id}/cancel`,
+                          thrifty.token, { method: 'POST' });
+    assert.equal(res.status, 200, res.text);
+    await sleep(1000);                      /* a send in flight answered */
+    const sent = Object.values(await sendsTo(phones, 'During an outage'));
+    assert.ok(sent.every((r) => r.length === 1), 'each tried once at most');
+    const end = await eventually(async () => {
+        const now = await campaignOf(thrifty, c.id);
+        return now.counts.cancelled === 60 - sent.length ? now : null;
+    }, 20000, 'what waited reported cancelled');
+    assert.equal(end.counts.queued, sent.length);
+    assert.equal(end.counts.failed, 0);
+});
+
 test('sending numbers of other tests: the sender never sent a message '
      + 'twice', async () => {
     await sleep(200);

@@ -172,12 +172,21 @@ static void sender_outbox_free(sender_send_t *send);
 int64_t
 sender_outbox_pump(sender_t *s, int64_t now)
 {
+    int       recording;
     int64_t   next, wait;
     unsigned  max, busy, bulk, cap, room, window;
 
     /* what was answered first, once it lingered: recorded before the
      * next claim */
     (void) sender_outbox_flush(s, now);
+
+    /* answers the store could not take yet (it failed a moment ago)
+     * are recorded before anything is claimed: a claim first would take
+     * back as interrupted the entries they answer whose lease ran out
+     * meanwhile, report them unknown and drop what the carrier said (an
+     * acceptance, its opt-out) */
+    recording = sender_outbox.answered.head != NULL
+                && now < sender_outbox.retry_at;
 
     wait = sender_outbox_start_paced(s, now);
     next = -1;
@@ -196,7 +205,7 @@ sender_outbox_pump(sender_t *s, int64_t now)
 
     /* replies: whenever one may be due and there is room, which bulk
      * always leaves */
-    if (sender_outbox.look && busy < max) {
+    if (sender_outbox.look && busy < max && !recording) {
         sender_outbox_claim(s, now, INBOX_OUTBOX_REPLY, max - busy);
         busy = sender_loop_active(s->loop) + sender_outbox.replies.count
                + sender_outbox.bulk.count;
@@ -213,7 +222,7 @@ sender_outbox_pump(sender_t *s, int64_t now)
         room = max - (busy < max ? busy : max);
     }
 
-    if (sender_outbox.look_bulk && room > 0
+    if (sender_outbox.look_bulk && room > 0 && !recording
         && room >= ((cap < window ? cap : window) + 3) / 4)
     {
         sender_outbox_claim(s, now, INBOX_OUTBOX_BULK, room);

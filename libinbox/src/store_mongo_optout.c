@@ -205,6 +205,9 @@ inbox_mongo_contact_read(inbox_mongo_store_t *ms, const bson_oid_t *org,
     bson_t          doc;
     inbox_status_t  rc;
 
+    /* empty when none is read: what a caller frees either way */
+    memset(contact, 0, sizeof(inbox_contact_record_t));
+
     rc = inbox_mongo_find_one(ms, "contacts",
                               BCON_NEW("_id", BCON_OID(oid),
                                        "org_id", BCON_OID(org)),

@@ -3188,6 +3188,15 @@ TEST(contact_events_list_newest_first_after_a_position)
     CHECK_INT(fake.commands, 0);
     inbox_contact_event_page_free(&page);
 
+    /* another organization's (or no) contact: a 404, nothing of a
+     * record never read freed */
+    fake_reset(&fake);
+    CHECK_INT(inbox_store_contact_events_list(store, ORG_ID, CONTACT_ID, 0,
+                                              NULL, 10, &page, &err),
+              INBOX_ERR_NOT_FOUND);
+    CHECK_INT(fake.commands, 1);
+    inbox_contact_event_page_free(&page);
+
     fake_close(&fake, store);
 }
 

@@ -402,7 +402,7 @@ sender_usage(FILE *out)
         "  --media-dir DIR   where copies of inbound media are kept:\n"
         "                    nginx's inbox_media_dir, which must exist\n"
         "                    and be writable\n"
-        "  --rate N          sends a second per sending number (10)\n"
+        "  --rate N          segments a second per sending number (10)\n"
         "  --burst N         sends at once per number (10)\n"
         "  --max-active N    carrier requests in flight at most (64; fewer\n"
         "                    when the file descriptor limit leaves fewer\n"

@@ -102,6 +102,7 @@ struct sender_send_s {
     int64_t               lease_until;
     inbox_carrier_t       carrier;
     char                  from[INBOX_PHONE_MAX];
+    unsigned              segments;      /* what its number's rate counts */
     inbox_send_result_t   result;        /* once the carrier answered */
 };
 
@@ -622,6 +623,7 @@ sender_outbox_prepare(sender_t *s, const inbox_outbox_item_t *item,
     send->lease_until = item->lease_until;
     send->carrier = item->number.carrier;
     strcpy(send->from, item->number.e164);
+    send->segments = item->message.segments;
 
     /* an unknown outcome names the carrier the message went to: a
      * callback of that carrier naming the message completes it */
@@ -950,7 +952,7 @@ sender_outbox_start_queue(sender_t *s, sender_queue_t *q, int64_t now)
                 rc = sender_rate_take(s->rate, send->from,
                                       send->bulk ? SENDER_RATE_BULK
                                                  : SENDER_RATE_REPLY,
-                                      now, &wait);
+                                      send->segments, now, &wait);
                 if (rc == 0 && now + wait >= last_start) {
                     /* its number's next turn, past what the claim covers */
                     turn_at = now + wait;

@@ -70,9 +70,10 @@ sender_rate_destroy(sender_rate_t *rate)
 
 int
 sender_rate_take(sender_rate_t *rate, const char *number,
-    sender_rate_class_t cls, int64_t now_ms, int64_t *wait_ms)
+    sender_rate_class_t cls, unsigned segments, int64_t now_ms,
+    int64_t *wait_ms)
 {
-    double            need;
+    double            need, cost;
     sender_bucket_t  *b;
 
     b = sender_rate_bucket(rate, number, now_ms);
@@ -93,10 +94,18 @@ sender_rate_take(sender_rate_t *rate, const char *number,
         b->at = now_ms;
     }
 
-    need = cls == SENDER_RATE_BULK ? 1.0 + rate->reserve : 1.0;
+    cost = segments == 0 ? 1.0
+           : segments > rate->burst ? rate->burst : (double) segments;
+    need = cls == SENDER_RATE_BULK ? cost + rate->reserve : cost;
+
+    if (need > rate->burst) {
+        /* a bucket never holds more: bulk's long text waits for a full
+         * one, leaving replies the rest of the time */
+        need = rate->burst;
+    }
 
     if (b->tokens >= need) {
-        b->tokens -= 1.0;
+        b->tokens -= cost;
         return 1;
     }
 

@@ -1,6 +1,8 @@
 /*
- * Sends per second for each sending number (a token bucket per number):
- * carriers queue or refuse what a number sends faster than its class
+ * Segments per second for each sending number (a token bucket per
+ * number): carriers count a number's throughput in segments (a long
+ * code's one a second is one segment a second, a three-segment text
+ * takes three) and queue or refuse what goes faster than its class
  * allows, so the sender paces itself instead.
  *
  * Replies and bulk (campaign) messages share a number's bucket, so
@@ -33,17 +35,19 @@ typedef enum {
 #define SENDER_RATE_BACKOFF_MIN_MS  1000
 #define SENDER_RATE_BACKOFF_MAX_MS  120000
 
-/* per_second > 0 sends a second, up to burst at once. */
+/* per_second > 0 segments a second, up to burst at once. */
 sender_rate_t *sender_rate_create(double per_second, unsigned burst);
 void sender_rate_destroy(sender_rate_t *rate);
 
 /*
- * Takes one send of class for number at now_ms.  Returns 1 when it may
- * go now; 0 when it must wait, with *wait_ms how long; -1 when out of
- * memory.
+ * Takes one send of class for number at now_ms, of segments segments (an
+ * MMS or an unknown count: 1; more than the burst: the burst).  Returns
+ * 1 when it may go now; 0 when it must wait, with *wait_ms how long; -1
+ * when out of memory.
  */
 int sender_rate_take(sender_rate_t *rate, const char *number,
-    sender_rate_class_t cls, int64_t now_ms, int64_t *wait_ms);
+    sender_rate_class_t cls, unsigned segments, int64_t now_ms,
+    int64_t *wait_ms);
 
 /*
  * The carrier refused a send from number as too many (a 429, or

@@ -22,21 +22,56 @@ TEST(a_number_sends_its_burst_then_waits_for_the_rate)
     CHECK(rate != NULL);
 
     for (i = 0; i < 3; i++) {
-        CHECK_INT(sender_rate_take(rate, "+15550001111", R, 1000, &wait), 1);
+        CHECK_INT(sender_rate_take(rate, N, R, 1, 1000, &wait), 1);
     }
 
-    CHECK_INT(sender_rate_take(rate, "+15550001111", R, 1000, &wait), 0);
+    CHECK_INT(sender_rate_take(rate, N, R, 1, 1000, &wait), 0);
     CHECK(wait > 0 && wait <= 101);
 
     /* 100 ms later one more send may go, and only one */
-    CHECK_INT(sender_rate_take(rate, "+15550001111", R, 1100, &wait), 1);
-    CHECK_INT(sender_rate_take(rate, "+15550001111", R, 1100, &wait), 0);
+    CHECK_INT(sender_rate_take(rate, N, R, 1, 1100, &wait), 1);
+    CHECK_INT(sender_rate_take(rate, N, R, 1, 1100, &wait), 0);
 
     /* a long pause fills the bucket, never beyond the burst */
     for (i = 0; i < 3; i++) {
-        CHECK_INT(sender_rate_take(rate, "+15550001111", R, 60000, &wait), 1);
+        CHECK_INT(sender_rate_take(rate, N, R, 1, 60000, &wait), 1);
     }
-    CHECK_INT(sender_rate_take(rate, "+15550001111", R, 60000, &wait), 0);
+    CHECK_INT(sender_rate_take(rate, N, R, 1, 60000, &wait), 0);
+
+    sender_rate_destroy(rate);
+}
+
+
+/* Carriers count a number's throughput in segments: a three-segment text
+ * takes three tokens, an MMS (or an unknown count) one. */
+TEST(a_long_text_takes_a_token_a_segment)
+{
+    int64_t         wait;
+    sender_rate_t  *rate;
+
+    rate = sender_rate_create(1.0, 6);      /* a long code: 1 a second */
+    CHECK(rate != NULL);
+
+    CHECK_INT(sender_rate_take(rate, N, R, 3, 0, &wait), 1);
+    CHECK_INT(sender_rate_take(rate, N, R, 3, 0, &wait), 1);
+    CHECK_INT(sender_rate_take(rate, N, R, 1, 0, &wait), 0);
+    CHECK(wait > 900 && wait <= 1001);
+
+    /* two seconds on: two segments, not a three-segment text */
+    CHECK_INT(sender_rate_take(rate, N, R, 3, 2000, &wait), 0);
+    CHECK(wait > 900 && wait <= 1001);
+    CHECK_INT(sender_rate_take(rate, N, R, 0, 2000, &wait), 1);
+    CHECK_INT(sender_rate_take(rate, N, R, 1, 2000, &wait), 1);
+    CHECK_INT(sender_rate_take(rate, N, R, 1, 2000, &wait), 0);
+
+    /* bulk leaves the reserve (3) besides its own segments; one longer
+     * than the bucket waits for a full one, and takes it */
+    CHECK_INT(sender_rate_take(rate, N, B, 3, 8000, &wait), 1);
+    CHECK_INT(sender_rate_take(rate, N, B, 1, 8000, &wait), 0);
+    CHECK_INT(sender_rate_take(rate, N, B, 9, 10000, &wait), 0);
+    CHECK(wait > 900 && wait <= 1001);
+    CHECK_INT(sender_rate_take(rate, N, B, 9, 11001, &wait), 1);
+    CHECK_INT(sender_rate_take(rate, N, R, 1, 11001, &wait), 0);
 
     sender_rate_destroy(rate);
 }
@@ -51,20 +86,20 @@ TEST(each_number_has_its_own_bucket_however_many_there_are)
 
     rate = sender_rate_create(1.0, 1);
 
-    CHECK_INT(sender_rate_take(rate, "+15550001111", R, 0, &wait), 1);
-    CHECK_INT(sender_rate_take(rate, "+15550002222", R, 0, &wait), 1);
-    CHECK_INT(sender_rate_take(rate, "+15550001111", R, 0, &wait), 0);
+    CHECK_INT(sender_rate_take(rate, N, R, 1, 0, &wait), 1);
+    CHECK_INT(sender_rate_take(rate, "+15550002222", R, 1, 0, &wait), 1);
+    CHECK_INT(sender_rate_take(rate, N, R, 1, 0, &wait), 0);
 
     /* the table grows past its first size and keeps every bucket */
     for (i = 0; i < 1000; i++) {
         snprintf(number, sizeof(number), "+1555%07d", i);
-        CHECK_INT(sender_rate_take(rate, number, R, 0, &wait), 1);
+        CHECK_INT(sender_rate_take(rate, number, R, 1, 0, &wait), 1);
     }
     for (i = 0; i < 1000; i++) {
         snprintf(number, sizeof(number), "+1555%07d", i);
-        CHECK_INT(sender_rate_take(rate, number, R, 0, &wait), 0);
+        CHECK_INT(sender_rate_take(rate, number, R, 1, 0, &wait), 0);
     }
-    CHECK_INT(sender_rate_take(rate, "+15550002222", R, 0, &wait), 0);
+    CHECK_INT(sender_rate_take(rate, "+15550002222", R, 1, 0, &wait), 0);
 
     sender_rate_destroy(rate);
 }
@@ -80,37 +115,37 @@ TEST(bulk_leaves_half_the_burst_to_replies)
 
     /* a campaign takes half the burst at once, then waits */
     for (i = 0; i < 5; i++) {
-        CHECK_INT(sender_rate_take(rate, N, B, 0, &wait), 1);
+        CHECK_INT(sender_rate_take(rate, N, B, 1, 0, &wait), 1);
     }
-    CHECK_INT(sender_rate_take(rate, N, B, 0, &wait), 0);
+    CHECK_INT(sender_rate_take(rate, N, B, 1, 0, &wait), 0);
     CHECK(wait > 0 && wait <= 101);
 
     /* a reply still goes at once, five times */
     for (i = 0; i < 5; i++) {
-        CHECK_INT(sender_rate_take(rate, N, R, 0, &wait), 1);
+        CHECK_INT(sender_rate_take(rate, N, R, 1, 0, &wait), 1);
     }
-    CHECK_INT(sender_rate_take(rate, N, R, 0, &wait), 0);
+    CHECK_INT(sender_rate_take(rate, N, R, 1, 0, &wait), 0);
 
     /* the bucket refilled: bulk again stops at the reserve */
-    CHECK_INT(sender_rate_take(rate, N, B, 1000, &wait), 1);
+    CHECK_INT(sender_rate_take(rate, N, B, 1, 1000, &wait), 1);
     for (i = 0; i < 4; i++) {
-        CHECK_INT(sender_rate_take(rate, N, B, 1000, &wait), 1);
+        CHECK_INT(sender_rate_take(rate, N, B, 1, 1000, &wait), 1);
     }
-    CHECK_INT(sender_rate_take(rate, N, B, 1000, &wait), 0);
-    CHECK_INT(sender_rate_take(rate, N, R, 1000, &wait), 1);
+    CHECK_INT(sender_rate_take(rate, N, B, 1, 1000, &wait), 0);
+    CHECK_INT(sender_rate_take(rate, N, R, 1, 1000, &wait), 1);
 
     /* bulk alone still sends at the number's full rate: 10 a second
      * over 10 s, plus what the bucket held above the reserve */
     sent = 0;
     for (now = 2000; now < 12000; now += 10) {
-        while (sender_rate_take(rate, N, B, now, &wait) == 1) {
+        while (sender_rate_take(rate, N, B, 1, now, &wait) == 1) {
             sent++;
         }
     }
     CHECK(sent >= 100 && sent <= 106);
 
     /* and with bulk at the full rate, a reply never waits */
-    CHECK_INT(sender_rate_take(rate, N, R, now, &wait), 1);
+    CHECK_INT(sender_rate_take(rate, N, R, 1, now, &wait), 1);
 
     sender_rate_destroy(rate);
 }
@@ -126,13 +161,13 @@ TEST(a_429_holds_the_number_for_retry_after_or_a_doubling_backoff)
     /* Retry-After: 3 s; nothing goes before, replies neither */
     until = sender_rate_backoff(rate, N, 1000, 3000);
     CHECK_INT(until, 4000);
-    CHECK_INT(sender_rate_take(rate, N, R, 3999, &wait), 0);
+    CHECK_INT(sender_rate_take(rate, N, R, 1, 3999, &wait), 0);
     CHECK_INT(wait, 1);
-    CHECK_INT(sender_rate_take(rate, N, B, 2000, &wait), 0);
+    CHECK_INT(sender_rate_take(rate, N, B, 1, 2000, &wait), 0);
     CHECK_INT(wait, 2000);
 
     /* other numbers are not held */
-    CHECK_INT(sender_rate_take(rate, "+15550002222", R, 2000, &wait), 1);
+    CHECK_INT(sender_rate_take(rate, "+15550002222", R, 1, 2000, &wait), 1);
 
     /* a wait the carrier asked for, not the number's own rate: until
      * when (what a send held past its claim is due again at) */
@@ -145,9 +180,9 @@ TEST(a_429_holds_the_number_for_retry_after_or_a_doubling_backoff)
     CHECK_INT(sender_rate_backoff(rate, N, 2500, 0), 4000);
 
     /* after the hold the bucket starts empty: one send per 100 ms */
-    CHECK_INT(sender_rate_take(rate, N, R, 4000, &wait), 0);
-    CHECK_INT(sender_rate_take(rate, N, R, 4100, &wait), 1);
-    CHECK_INT(sender_rate_take(rate, N, R, 4100, &wait), 0);
+    CHECK_INT(sender_rate_take(rate, N, R, 1, 4000, &wait), 0);
+    CHECK_INT(sender_rate_take(rate, N, R, 1, 4100, &wait), 1);
+    CHECK_INT(sender_rate_take(rate, N, R, 1, 4100, &wait), 0);
 
     /* 429s in a row without Retry-After: 2 s, 4 s (the first counted) */
     CHECK_INT(sender_rate_backoff(rate, N, 10000, 0), 12000);

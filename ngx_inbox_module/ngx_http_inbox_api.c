@@ -984,6 +984,29 @@ ngx_http_inbox_api_limit(ngx_http_inbox_api_t *api, const inbox_form_t *query)
 }
 
 
+ngx_int_t
+ngx_http_inbox_api_search_country(ngx_http_inbox_api_t *api,
+    inbox_store_t *store, const char *q, const char *fallback,
+    const char **country, char buf[INBOX_COUNTRY_MAX],
+    ngx_http_inbox_job_t *job)
+{
+    if (q == NULL || q[0] == '\0') {
+        return NGX_OK;
+    }
+
+    if (inbox_store_default_country(store, api->principal.org_id, fallback,
+                                    buf, &job->error)
+        != INBOX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    *country = buf;
+
+    return NGX_OK;
+}
+
+
 unsigned
 ngx_http_inbox_api_limit_within(ngx_http_inbox_api_t *api,
     const inbox_form_t *query, unsigned dflt, unsigned max)

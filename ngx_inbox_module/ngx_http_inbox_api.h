@@ -142,6 +142,16 @@ unsigned ngx_http_inbox_api_limit(ngx_http_inbox_api_t *api,
 unsigned ngx_http_inbox_api_limit_within(ngx_http_inbox_api_t *api,
     const inbox_form_t *query, unsigned dflt, unsigned max);
 
+/* In a pool thread: the country a search q's number without its
+ * country code is read in (search.h), as one added would be: the
+ * organization's default country, else fallback, into buf, *country then
+ * pointing at it; none is read for no search.  NGX_ERROR, with job's
+ * error, when the organization's settings cannot be read. */
+ngx_int_t ngx_http_inbox_api_search_country(ngx_http_inbox_api_t *api,
+    inbox_store_t *store, const char *q, const char *fallback,
+    const char **country, char buf[INBOX_COUNTRY_MAX],
+    ngx_http_inbox_job_t *job);
+
 /* The {id} as a string from the pool; an id no store could have is
  * answered 404 (through api->invalid).  NULL when out of memory. */
 char *ngx_http_inbox_api_id(ngx_http_request_t *r, ngx_http_inbox_api_t *api,

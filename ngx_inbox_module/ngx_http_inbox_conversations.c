@@ -222,17 +222,12 @@ ngx_http_inbox_conversations_list_op(ngx_http_inbox_api_t *api,
     memset(&page, 0, sizeof(inbox_conversation_page_t));
     query = args->query;
 
-    /* a number searched without its country code is read as the
-     * organization's contacts are (search.h) */
-    if (query.q != NULL && query.q[0] != '\0') {
-        if (inbox_store_default_country(store, api->principal.org_id,
-                                        args->country, country, &job->error)
-            != INBOX_OK)
-        {
-            return;
-        }
-
-        query.country = country;
+    if (ngx_http_inbox_api_search_country(api, store, query.q,
+                                          args->country, &query.country,
+                                          country, job)
+        != NGX_OK)
+    {
+        return;
     }
 
     if (inbox_store_conversations_list(store, api->principal.org_id,

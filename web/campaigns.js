@@ -187,6 +187,9 @@
             /* every image shown, uploaded or not, a draft's own too: the
              * estimate counts images without reading them */
             body.media_ids = state.images.map((m) => m.id || 'image');
+            /* the cost owes nothing to the name, perhaps not written
+             * yet: one named, even empty, is checked and refused */
+            delete body.name;
         }
         if (body.problem || (body.body === '' && images === 0)) {
             els.estimate.textContent = '';

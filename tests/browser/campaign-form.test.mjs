@@ -671,6 +671,37 @@ test('a poll draft\'s Edit fills its question and options; an option '
                  0);
 });
 
+test('a campaign\'s text typed before its name is previewed: the cost '
+     + 'does not wait for the name', async () => {
+    await page.getByRole('link', { name: 'Campaigns' }).click();
+    const form = page.locator('#campaign-form');
+    if (await form.isHidden()) {
+        await page.getByRole('button', { name: 'New campaign' }).click();
+    }
+    const asked = [];
+    const listener = (req) => {
+        if (req.url().endsWith('/api/v1/campaigns/estimate')) {
+            asked.push(req.postDataJSON());
+        }
+    };
+    page.on('request', listener);
+    try {
+        await name().fill('');
+        await body().fill('Doors open at nine');
+        await page.locator('#campaign-estimate', { hasText:
+            /1 segment \(GSM-7\) · 1 credit each, \d+ credits? in all · /
+        }).waitFor();
+        assert.ok(asked.length > 0);
+        assert.ok(asked.every((b) => !('name' in b)),
+                  'no name asked about');
+    } finally {
+        page.off('request', listener);
+    }
+    await body().fill('');
+    await page.locator('#campaign-close').click();
+    await form.waitFor({ state: 'hidden' });
+});
+
 test('a campaign and a poll being written when the session ends are there '
      + 'again for the same user, without the image', async () => {
     await page.getByRole('link', { name: 'Campaigns' }).click();

@@ -186,16 +186,17 @@
 
     /* The parts of a card that move: its status, its counts and its
      * buttons.  Text is written only where it changed, so a progress
-     * frame touches a few nodes. */
+     * frame touches a few nodes, and the buttons are made anew only when
+     * the moves offered change: a focused one stays. */
     function fillMoving(card, item) {
-        const li = card.li;
-        /* a campaign is paused or cancelled for one reason at most */
-        const reason = item.paused_reason || item.cancelled_reason || null;
-        if (li.dataset.status !== item.status || card.reason !== reason) {
-            li.dataset.status = item.status;
-            card.reason = reason;
-            card.status.textContent = statusText(item);
-            fillActions(card, item);
+        card.li.dataset.status = item.status;
+        const said = statusText(item);
+        if (card.status.textContent !== said) {
+            card.status.textContent = said;
+        }
+        const moves = movesOf(item);
+        if (moves.join(' ') !== card.moves) {
+            fillActions(card, moves);
         }
         const counts = item.counts || {};
         card.counts.forEach((dd, key) => {
@@ -211,24 +212,42 @@
         });
     }
 
-    function fillActions(card, item) {
-        card.actions.textContent = '';
+    /* The moves the lifecycle allows it now. */
+    function movesOf(item) {
         const byBilling = item.status === 'paused' && item.paused_reason
             && item.paused_reason !== 'manual';
         /* paused before it began, its time still moves */
         const moves = item.status === 'paused' && !item.started_at
             ? ['move'].concat(ACTIONS.paused)
             : ACTIONS[byBilling ? 'paused_by_billing' : item.status];
-        (moves || []).forEach((action) => {
+        return moves || [];
+    }
+
+    /* The buttons for other moves (a live frame, a reload, an answer):
+     * one that had the focus hands it to its like among the new, else
+     * to the card's heading, never to the page. */
+    function fillActions(card, moves) {
+        const had = card.actions.contains(document.activeElement)
+            ? document.activeElement.dataset.action : null;
+        card.moves = moves.join(' ');
+        card.actions.textContent = '';
+        moves.forEach((action) => {
             const b = document.createElement('button');
             b.type = 'button';
             b.className = 'action' + (action === 'cancel' ? ' danger'
                 : action === 'send' ? ' send-action' : '');
             b.dataset.action = action;
             b.textContent = BUTTONS[action];
+            /* a move still out: the new ones ignore presses too */
+            busy.setBusy(b, card.busy);
             b.addEventListener('click', () => card.list.act(card.id, action));
             card.actions.appendChild(b);
         });
+        if (had !== null) {
+            const same = card.actions.querySelector('button[data-action="'
+                + had + '"]');
+            (same || card.name).focus();
+        }
     }
 
     function makeCard(list, item) {
@@ -284,7 +303,7 @@
 
         li.appendChild(article);
         const card = { id: item.id, list, li, article, name: h, status,
-                       text, meta, counts, actions, error, reason: null,
+                       text, meta, counts, actions, error, moves: null,
                        busy: false };
         return card;
     }
@@ -324,7 +343,6 @@
         card.meta.textContent = metaText(card.list, item);
         card.actions.setAttribute('aria-label', 'Actions for '
             + (item.name || 'this ' + card.list.noun));
-        card.li.dataset.status = '';
         fillMoving(card, item);
         if (card.list.extra) {
             card.list.extra(card, item);
@@ -539,10 +557,7 @@
             }
             const card = self.cards.get(ev.id);
             if (card && (moved || begun || ended)) {
-                /* the time's words only: the buttons, one of which may
-                 * have the focus, stay unless the status changed */
                 card.meta.textContent = metaText(card.list, item);
-                card.status.textContent = statusText(item);
             }
             if (card) {
                 fillMoving(card, item);

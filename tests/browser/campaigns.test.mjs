@@ -783,6 +783,53 @@ test('a scheduled campaign\'s time is changed from its card, emptied it '
     }, 15000, 'the campaign handed over');
 });
 
+test('a card\'s focused button keeps the focus: the list read again with '
+     + 'nothing of it changed leaves its buttons be, and a status changed '
+     + 'elsewhere hands the focus to the same button or the card',
+     async () => {
+    const made = await call('/api/v1/campaigns', { method: 'POST', body: {
+        name: 'Focus kept', body: 'Kept in focus',
+        audience: { tags: ['autumn'] },
+        send_at: '2099-02-01T09:00:00Z' } });
+    await call(`/api/v1/campaigns/${made.id}/send`, { method: 'POST' });
+    await page.reload();
+    await page.getByRole('link', { name: 'Campaigns' }).click();
+    const card = cardOf('Focus kept');
+    const status = card.locator('.bulk-status');
+    await status.filter({ hasText: /^Scheduled for / }).waitFor();
+    await card.getByRole('button', { name: 'Pause' }).focus();
+    await page.evaluate(() => {
+        window.focusedPause = document.activeElement;
+    });
+
+    // a colleague's campaign, sent: its frame has the list read again
+    const other = await call('/api/v1/campaigns', { method: 'POST', body: {
+        name: 'Focus elsewhere', body: 'Not this one',
+        audience: { tags: ['autumn'] },
+        send_at: '2099-02-01T09:00:00Z' } });
+    await call(`/api/v1/campaigns/${other.id}/send`, { method: 'POST' });
+    await cardOf('Focus elsewhere').waitFor();
+    assert.ok(await page.evaluate(() => document.activeElement
+        === window.focusedPause), 'the same Pause, still focused');
+
+    // paused elsewhere: Pause goes, the focus to the card's heading
+    await call(`/api/v1/campaigns/${made.id}/pause`, { method: 'POST' });
+    await status.filter({ hasText: /^Paused$/ }).waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement.id),
+                 `campaigns-name-${made.id}`);
+
+    // resumed elsewhere with Cancel focused: the new Cancel has it
+    await card.getByRole('button', { name: 'Cancel' }).focus();
+    await call(`/api/v1/campaigns/${made.id}/resume`, { method: 'POST' });
+    await status.filter({ hasText: /^Scheduled for / }).waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement
+        .closest('.bulk-item') && document.activeElement.textContent),
+                 'Cancel');
+    for (const id of [made.id, other.id]) {
+        await call(`/api/v1/campaigns/${id}/cancel`, { method: 'POST' });
+    }
+});
+
 test('a scheduled campaign that began and paused for billing offers '
      + 'Pause, not Change time, and says when it started, live; cancelled, '
      + 'when it finished', async () => {

@@ -13,7 +13,8 @@
  * whose message names the field; the form keeps what was typed.  Both
  * are read again whenever the view is shown.  A billing.updated frame
  * (credits granted, billing or the plan changed) shows in the billing
- * card at once, and the ledger is read again for its new entry.
+ * card at once, and the ledger is read again for its new entry; so
+ * are both after a resync (frames missed).
  *
  * Each ledger entry of a message names whom it was for, a link that
  * opens the thread, and a release why the message failed (its
@@ -436,6 +437,38 @@
                     els.ledgerStatus.textContent = err.message;
                 }
             });
+        }
+    });
+
+    /* Frames may have been missed (a reset, a gap): a billing.updated
+     * among them would leave the card and the ledger as they were.
+     * Both as the server has them; the form, which no frame moves, as
+     * it is. */
+    app.on('resync', async () => {
+        if (els.view.hidden) {
+            return;
+        }
+        const seq = state.seq;
+        const frames = state.billingFrames;
+        try {
+            const billing = await app.api('/api/v1/billing');
+            if (seq !== state.seq) {
+                return;
+            }
+            if (frames === state.billingFrames) {
+                showBilling(billing);
+                app.billing(billing);
+            }
+            if (state.billingRole) {
+                await loadLedger(false, seq);
+            }
+        } catch (err) {
+            if (!app.failed(err) && seq === state.seq) {
+                els.ledgerStatus.textContent = 'Could not read billing '
+                    + 'again: ' + (typeof err.status === 'number'
+                        ? err.message
+                        : 'the server could not be reached.');
+            }
         }
     });
 

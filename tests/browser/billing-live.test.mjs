@@ -7,15 +7,18 @@
 // made by inboxctl while the page stays where it is (a grant, billing
 // made active) shows at once from its billing.updated frame: the header,
 // the refusal under the reply box gone with the draft kept, and in
-// Settings the billing card and the ledger's new entry.  The ledger
+// Settings the billing card and the ledger's new entry, also when its
+// frame was missed (a reset reads them again).  The ledger
 // names whom each message's entry was for, a link that opens its
 // thread, and why a message's credits came back.
 
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { before, test } from 'node:test';
+import { promisify } from 'node:util';
 import { noPageErrorsTest, openThread, rowOf, signIn, useBrowser }
          from '../lib/browser.mjs';
-import { inboxctl } from '../lib/cluster.mjs';
+import { inboxctl, sqlite3Path } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
 import { api, deliverInbound, postWebhook, storeOp }
          from '../lib/inbox.mjs';
@@ -156,6 +159,34 @@ test('a grant while Settings is shown: the billing card and the ledger '
         '#ledger-rows tr[data-kind="grant"]').length === 2);
     assert.match(await brokePage.locator('#balance').textContent(),
         /Credits:\s*8/);
+});
+
+test('a grant whose frame was missed (live updates down longer than the '
+     + 'server keeps them) shows in Settings after the reset', async () => {
+    const cluster = ctx.cluster;
+    await brokePage.locator('[data-billing="balance"]', { hasText: '8' })
+        .waitFor();
+    await cluster.stopWs();
+    try {
+        await brokePage.locator('#conn[data-state="reconnecting"]')
+            .waitFor();
+        await inboxctl(cluster.store, 'credits', 'grant', brokeOrg().id,
+                       '4');
+        // the grant's event is gone: the page's resume gets a reset
+        await promisify(execFile)(sqlite3Path, ['-cmd', '.timeout 5000',
+            cluster.storePath,
+            `DELETE FROM events WHERE org_id = ${brokeOrg().id}`]);
+    } finally {
+        await cluster.startWs();
+    }
+    await brokePage.locator('#conn[data-state="live"]')
+        .waitFor({ timeout: 30000 });
+    await brokePage.locator('[data-billing="balance"]', { hasText: '12' })
+        .waitFor();
+    await brokePage.waitForFunction(() => document.querySelectorAll(
+        '#ledger-rows tr[data-kind="grant"]').length === 3);
+    assert.match(await brokePage.locator('#balance').textContent(),
+        /Credits:\s*12/);
 });
 
 test('the ledger names the contact each message was for, a link to its '

@@ -353,7 +353,8 @@
 
     /* kind: 'campaigns' or 'polls' (the API's path); noun: 'campaign' or
      * 'poll'; els: {list, status, more}; extra(card, item): what a kind
-     * adds to a card, called whenever the card is filled anew. */
+     * adds to a card, called whenever the card is filled anew and when
+     * a frame changes its status. */
     function list(opts) {
         const self = {
             kind: opts.kind,
@@ -524,6 +525,7 @@
                 }
                 return;
             }
+            const was = item.status;
             item.status = ev.status || item.status;
             /* a scheduled one moved elsewhere: its time, said twice */
             const moved = 'send_at' in ev && ev.send_at !== item.send_at;
@@ -561,6 +563,11 @@
             }
             if (card) {
                 fillMoving(card, item);
+                /* what a kind shows by status (a poll's Results, once it
+                 * is no draft) follows, the kind's parts filled anew */
+                if (self.extra && item.status !== was) {
+                    self.extra(card, item);
+                }
             }
         }
 

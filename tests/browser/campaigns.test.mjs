@@ -783,6 +783,32 @@ test('a scheduled campaign\'s time is changed from its card, emptied it '
     }, 15000, 'the campaign handed over');
 });
 
+test('a poll sent elsewhere while its draft is shown gets its Results '
+     + 'button live', async () => {
+    const poll = await call('/api/v1/polls', { method: 'POST', body: {
+        question: 'Sent from afar?', options: ['Yes', 'No'],
+        audience: { tags: ['autumn'] },
+        send_at: '2099-03-01T09:00:00Z' } });
+    await page.getByRole('link', { name: 'Inbox' }).click();
+    await page.getByRole('link', { name: 'Polls' }).click();
+    const card = cardOf('Sent from afar?');
+    await card.locator('.bulk-status', { hasText: /^Draft$/ }).waitFor();
+    const results = card.getByRole('button', { name: 'Results' });
+    assert.equal(await results.count(), 0, 'a draft has no results');
+
+    await page.evaluate(() => { window.notReloaded = true; });
+    await call(`/api/v1/polls/${poll.id}/send`, { method: 'POST' });
+    await card.locator('.bulk-status', { hasText: /^Scheduled for / })
+        .waitFor();
+    await results.waitFor();
+    assert.ok(await page.evaluate(() => window.notReloaded));
+    await results.click();
+    await card.locator('.tally-total', { hasText: '0 answers from' })
+        .waitFor();
+    await results.click();
+    await call(`/api/v1/polls/${poll.id}/cancel`, { method: 'POST' });
+});
+
 test('a card\'s focused button keeps the focus: the list read again with '
      + 'nothing of it changed leaves its buttons be, and a status changed '
      + 'elsewhere hands the focus to the same button or the card',

@@ -905,13 +905,62 @@
      * save(andSend) (the view's, on submit, one at a time: "send" asks
      * for the confirmation), fieldOf(name) (the element an error's field
      * names), focusOf(el) (what to focus for it; itself by default),
-     * fill(item) (a draft's own fields written in).
+     * fill(item) (a draft's own fields written in), others() (what else
+     * the form holds that keep() leaves out, a campaign's images, to
+     * tell a change; optional).
+     *
+     * Unsaved work is not dropped without a word, as the contact panel's
+     * edits are not: a draft's edit changed and then closed (Close, Esc,
+     * the Add button), or a form typed in when a draft's Edit is
+     * pressed, says so first (in the form, or on the card pressed) and
+     * is dropped only by the same way again.
      */
     function createForm(opts) {
         /* editSeq: each Edit, new form or session ends what came before,
-         * so an Edit still reading gives up */
-        const f = { saving: false, editing: null, editSeq: 0 };
+         * so an Edit still reading gives up; asRead: the edited draft's
+         * fields as filled in; warned: the way out that said the work is
+         * unsaved, which taken again drops it */
+        const f = { saving: false, editing: null, editSeq: 0, asRead: null,
+                    warned: null };
         const newTitle = opts.title.textContent;
+        const addWords = opts.add.textContent.replace(/\s+/g, ' ').trim();
+
+        /* What the fields say now, to be compared. */
+        function shape() {
+            return JSON.stringify([opts.keep(), opts.picker.read(),
+                                   opts.others ? opts.others() : null]);
+        }
+
+        /* Work that closing or another Edit would drop: an edit's
+         * change, or anything typed in a new one (its audience alone is
+         * soon chosen again). */
+        function unsaved() {
+            if (f.editing !== null) {
+                return f.asRead !== null && shape() !== f.asRead;
+            }
+            const typed = (v) => (Array.isArray(v) ? v.some(typed)
+                : String(v).trim() !== '');
+            return Object.values(opts.keep()).some(typed)
+                || (opts.others ? opts.others().length > 0 : false);
+        }
+
+        /* The first try of a way (how) that would drop unsaved work says
+         * so in where and is not taken (true); the same way again is. */
+        function warnedFirst(how, where, text) {
+            if (f.warned === how || !unsaved()) {
+                f.warned = null;
+                return false;
+            }
+            f.warned = how;
+            where.textContent = text;
+            return true;
+        }
+
+        function editKept(how) {
+            return warnedFirst(how, opts.error, 'Not saved: save your '
+                + 'changes to \u201c' + (f.editing.name || 'the draft')
+                + '\u201d, or ' + how + ' again to drop them.');
+        }
 
         f.clearInvalid = () => {
             opts.form.querySelectorAll('[aria-invalid]').forEach(
@@ -942,17 +991,39 @@
         function stopEditing() {
             f.editSeq += 1;
             f.editing = null;
+            f.asRead = null;
+            f.warned = null;
             opts.title.textContent = newTitle;
+        }
+
+        /* Close, Esc: a new one's work stays, hidden; an edit's goes. */
+        function leave(how) {
+            if (f.editing !== null && editKept(how)) {
+                return;
+            }
+            f.close();
+            opts.add.focus();
         }
 
         /* A draft's Edit: the form filled with the draft as it is now (a
          * colleague may have edited it), or why not on its card. */
         f.edit = async (item) => {
-            const seq = ++f.editSeq;
             const card = opts.list.card(item.id);
             if (card) {
                 card.error.textContent = '';
+                /* said on the card pressed, where the person is */
+                const said = f.editing !== null
+                    ? 'Your changes to \u201c' + (f.editing.name
+                        || 'the draft') + '\u201d are not saved: save '
+                        + 'them, or press Edit again to drop them.'
+                    : 'The new ' + opts.list.noun + ' you are writing is '
+                        + 'not saved: save it, or press Edit again to drop '
+                        + 'it.';
+                if (warnedFirst('edit ' + item.id, card.error, said)) {
+                    return;
+                }
             }
+            const seq = ++f.editSeq;
             let now;
             try {
                 now = await app.api('/api/v1/' + opts.list.kind + '/'
@@ -980,6 +1051,8 @@
             opts.fill(now);
             await opts.picker.set(now.audience, now.send_at);
             if (seq === f.editSeq) {
+                f.asRead = shape();
+                f.warned = null;
                 f.open();
             }
         };
@@ -1048,6 +1121,9 @@
         }
 
         opts.add.addEventListener('click', () => {
+            if (f.editing !== null && editKept('press ' + addWords)) {
+                return;
+            }
             /* an Edit still reading gives up */
             f.editSeq += 1;
             if (f.editing !== null) {
@@ -1061,10 +1137,7 @@
                 f.close();
             }
         });
-        opts.close.addEventListener('click', () => {
-            f.close();
-            opts.add.focus();
-        });
+        opts.close.addEventListener('click', () => leave('press Close'));
         opts.form.addEventListener('submit', (event) => {
             event.preventDefault();
             save(Boolean(event.submitter
@@ -1073,8 +1146,7 @@
         opts.form.addEventListener('keydown', (event) => {
             if (event.key === 'Escape') {
                 event.preventDefault();
-                f.close();
-                opts.add.focus();
+                leave('press Esc');
             }
         });
 

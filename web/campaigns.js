@@ -71,6 +71,7 @@
         list, picker, save,
         first: els.name, clear: clearForm, fieldOf, fill,
         keep: () => ({ name: els.name.value, body: els.body.value }),
+        others: () => state.images.map((m) => m.name),
         restore: (kept) => {
             els.name.value = kept.name;
             els.body.value = kept.body;

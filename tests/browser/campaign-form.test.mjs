@@ -340,14 +340,94 @@ test('a draft\'s Edit fills the form with it (its image, tags and time) '
     assert.deepEqual(now.audience, { all: true });
     assert.equal(now.send_at, null);
 
-    // an edit closed is given up: nothing saved, the form new again
+    // an edit closed is given up, on a second Close: nothing saved, the
+    // form new again
     await card.getByRole('button', { name: 'Edit' }).click();
     await body().fill('Not this');
     await page.locator('#campaign-close').click();
+    await page.locator('#campaign-close').click();
+    await form.waitFor({ state: 'hidden' });
     assert.equal((await stored('campaigns', id)).body, 'Hello');
     await page.getByRole('button', { name: 'New campaign' }).click();
     assert.equal(await body().inputValue(), '');
     await page.locator('#campaign-close').click();
+});
+
+test('unsaved work is not dropped without a word: a new campaign typed '
+     + 'in, a draft\'s Edit says so on its card and takes a second press; '
+     + 'an edit changed, Close, Esc and New campaign each say so and take '
+     + 'a second press', async () => {
+    const { id, card } = await draftCard('campaigns', {
+        name: 'Kept words', body: 'As stored', audience: { all: true } });
+    const form = page.locator('#campaign-form');
+    const error = page.locator('#campaign-error');
+    if (await form.isHidden()) {
+        await page.getByRole('button', { name: 'New campaign' }).click();
+    }
+    await form.getByRole('heading', { name: 'New campaign' }).waitFor();
+    await name().fill('Half a thought');
+    await body().fill('Something for next week');
+    // Esc hides a new one's form, its words kept
+    await body().press('Escape');
+    await form.waitFor({ state: 'hidden' });
+
+    const edit = card.getByRole('button', { name: 'Edit' });
+    await edit.click();
+    await card.locator('.bulk-error', { hasText: 'The new campaign you are '
+        + 'writing is not saved: save it, or press Edit again to drop '
+        + 'it.' }).waitFor();
+    assert.ok(await form.isHidden());
+    assert.equal(await name().inputValue(), 'Half a thought');
+    assert.equal(await body().inputValue(), 'Something for next week');
+    await edit.click();
+    await form.getByRole('heading', { name: 'Edit \u201cKept words\u201d' })
+        .waitFor();
+    assert.equal(await body().inputValue(), 'As stored');
+    assert.equal(await card.locator('.bulk-error').textContent(), '');
+
+    // an edit left as it was closes at once
+    await page.locator('#campaign-close').click();
+    await form.waitFor({ state: 'hidden' });
+
+    // changed: each way out says so first, the same way again drops it
+    await edit.click();
+    await form.getByRole('heading', { name: 'Edit \u201cKept words\u201d' })
+        .waitFor();
+    await body().fill('As changed');
+    await page.locator('#campaign-close').click();
+    await error.filter({ hasText: 'Not saved: save your changes to '
+        + '\u201cKept words\u201d, or press Close again to drop them.' })
+        .waitFor();
+    assert.ok(await form.isVisible());
+    await body().press('Escape');
+    await error.filter({ hasText: 'or press Esc again to drop them.' })
+        .waitFor();
+    assert.ok(await form.isVisible());
+    await page.getByRole('button', { name: 'New campaign' }).click();
+    await error.filter({ hasText: 'or press New campaign again to drop '
+        + 'them.' }).waitFor();
+    assert.equal(await body().inputValue(), 'As changed');
+    await page.getByRole('button', { name: 'New campaign' }).click();
+    await form.getByRole('heading', { name: 'New campaign' }).waitFor();
+    assert.equal(await body().inputValue(), '');
+    assert.equal((await stored('campaigns', id)).body, 'As stored');
+
+    // another draft's Edit while an edit is changed: said on that card
+    await edit.click();
+    await form.getByRole('heading', { name: 'Edit \u201cKept words\u201d' })
+        .waitFor();
+    await body().fill('Changed again');
+    const { card: other } = await draftCard('campaigns', {
+        name: 'Other words', body: 'Other', audience: { all: true } });
+    await other.getByRole('button', { name: 'Edit' }).click();
+    await other.locator('.bulk-error', { hasText: 'Your changes to '
+        + '\u201cKept words\u201d are not saved: save them, or press Edit '
+        + 'again to drop them.' }).waitFor();
+    assert.equal(await body().inputValue(), 'Changed again');
+    await body().press('Escape');
+    await body().press('Escape');
+    await form.waitFor({ state: 'hidden' });
+    assert.equal((await stored('campaigns', id)).body, 'As stored');
 });
 
 // The name of the button that has the focus.
@@ -467,6 +547,8 @@ test('a campaign takes at most 10 images: of 12 chosen the first 10 are '
     assert.equal(await page.evaluate(() => document.activeElement.id),
                  'campaign-attach');
     assert.equal(await error.textContent(), '');
+    // nothing left written, so the next Edit asks nothing
+    await name().fill('');
     await page.locator('#campaign-close').click();
 });
 
@@ -741,6 +823,10 @@ test('a draft\'s edit under way when the session ends is given up: kept, '
     const { id, card } = await draftCard('campaigns', {
         name: 'Edited at expiry', body: 'As saved',
         audience: { tags: ['vip'] } });
+    // the new one written before is there: its drop asked first
+    await card.getByRole('button', { name: 'Edit' }).click();
+    await card.locator('.bulk-error', { hasText: 'The new campaign you are '
+        + 'writing is not saved' }).waitFor();
     await card.getByRole('button', { name: 'Edit' }).click();
     await page.locator('#campaign-form').getByRole('heading',
         { name: 'Edit \u201cEdited at expiry\u201d' }).waitFor();

@@ -5,8 +5,11 @@
  * added by hand (POST /api/v1/contacts: the server judges the number and
  * says so next to the field, 409 when it is a contact already); a
  * contact chosen opens its thread in the Inbox, where its record is.
- * The list is read again whenever the view is shown and after an import
- * (contacts-import.js's "inbox:contacts" event). A read still under way
+ * The list is read again whenever the view is shown, after an import
+ * (contacts-import.js's "inbox:contacts" event) and after a resync
+ * (events missed); a contact.updated (an opt-out, new tags) or a
+ * conversation.updated (a new name) redraws a listed contact's row in
+ * place. A read still under way
  * when a contact is added is read again, since its answer may not have
  * the new contact; the "Added" notice stays until the list is chosen
  * anew (a search, a tag, the view shown again).  A page the server ended
@@ -56,6 +59,7 @@
         more: false,            /* a next page is on its way */
         notice: '',             /* what was just done, kept over reads */
         searchTimer: null,
+        shown: new Map(),       /* id -> the contact as its row shows it */
     };
 
     /* ---- the list ---- */
@@ -66,6 +70,18 @@
         button.type = 'button';
         button.className = 'contact-row';
         button.dataset.id = c.id;
+        state.shown.set(c.id, c);
+        fillRow(button, c);
+        button.addEventListener('click', () =>
+            openContact(state.shown.get(c.id) || c));
+        li.appendChild(button);
+        return li;
+    }
+
+    /* A row's words, filled anew in the same button: a focused one keeps
+     * the focus when its contact changes. */
+    function fillRow(button, c) {
+        button.textContent = '';
         const name = document.createElement('span');
         name.className = 'contact-name';
         name.dir = 'auto';
@@ -92,9 +108,27 @@
             tags.appendChild(out);
         }
         button.appendChild(tags);
-        button.addEventListener('click', () => openContact(c));
-        li.appendChild(button);
-        return li;
+    }
+
+    /* A contact as an event has it now (contact.updated: an opt-out, an
+     * opt-in, new tags; conversation.updated: its name): its rows drawn
+     * again where they are, even if a search or tag it no longer matches
+     * chose it (the list is read anew when chosen again). */
+    function applyContact(c) {
+        const was = c && c.id ? state.shown.get(c.id) : undefined;
+        if (was === undefined) {
+            return;
+        }
+        const now = Object.assign({}, was, c);
+        if (JSON.stringify(now) === JSON.stringify(was)) {
+            return;
+        }
+        state.shown.set(c.id, now);
+        els.list.querySelectorAll('.contact-row').forEach((button) => {
+            if (button.dataset.id === c.id) {
+                fillRow(button, now);
+            }
+        });
     }
 
     async function openContact(c) {
@@ -140,8 +174,12 @@
             if (seq !== state.seq) {
                 return;
             }
+            /* a row read again keeps the focus it had */
+            const had = !more && els.list.contains(document.activeElement)
+                ? document.activeElement.dataset.id : undefined;
             if (!more) {
                 els.list.textContent = '';
+                state.shown.clear();
             }
             /* "Show more contacts" gone with the focus hands it to the
              * first contact it brought, not to the page */
@@ -170,6 +208,11 @@
             const first = els.list.children[shownBefore];
             if (focused && els.more.hidden) {
                 (first ? first.querySelector('button') : els.title).focus();
+            }
+            if (had !== undefined) {
+                const again = Array.from(els.list.querySelectorAll(
+                    '.contact-row')).find((b) => b.dataset.id === had);
+                (again || els.title).focus();
             }
             els.status.textContent = state.notice
                 || (els.list.childElementCount > 0 ? ''
@@ -304,10 +347,30 @@
     els.view.addEventListener('inbox:show', refresh);
     document.addEventListener('inbox:contacts', refresh);
 
+    app.on('event', (ev) => {
+        if (ev.type === 'contact.updated') {
+            applyContact(ev.contact);
+        } else if (ev.type === 'conversation.updated' && ev.conversation
+                   && ev.conversation.contact)
+        {
+            /* a conversation's contact has no tags: what it has */
+            const c = ev.conversation.contact;
+            applyContact({ id: c.id, name: c.name || null, phone: c.phone,
+                           opted_out: Boolean(c.opted_out) });
+        }
+    });
+    /* events may have been missed (a reset, a gap): read again, shown */
+    app.on('resync', () => {
+        if (!els.view.hidden) {
+            load(false);
+        }
+    });
+
     app.on('session', () => {
         state.seq += 1;
         state.cursor = null;
         state.notice = '';
+        state.shown.clear();
         els.list.textContent = '';
         els.search.value = '';
         els.tag.value = '';

@@ -7,7 +7,8 @@
 // columns not used, and their tag offered to campaigns at once, or of
 // what an import the server stopped partway stored and the line it
 // stopped at; a search whose page the server
-// ended with nothing found yet followed until it finds one; and at
+// ended with nothing found yet followed until it finds one; a contact's
+// row following its live events (a STOP, new tags, a new name); and at
 // 390 px nothing scrolls sideways.
 
 import assert from 'node:assert/strict';
@@ -18,7 +19,7 @@ import { noPageErrorsTest, shown, signIn, useBrowser }
          from '../lib/browser.mjs';
 import { inboxctl, sqlite3Path, uniqueNumber } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
-import { api } from '../lib/inbox.mjs';
+import { api, deliverInbound } from '../lib/inbox.mjs';
 import { addUser } from '../lib/session.mjs';
 
 const ctx = useCluster({ orgs: [{ name: 'Contacts Org' }] });
@@ -355,6 +356,44 @@ test('a search the server ends after 20,000 contacts with none found yet '
         await page.getByLabel('Search contacts').fill('');
         await sql(`DELETE FROM contacts WHERE phone LIKE '${block}%'`);
     }
+});
+
+test('the list follows live events: a STOP, new tags and a new name '
+     + 'show in the contact\'s row, which keeps the focus', async () => {
+    const fay = { phone: uniqueNumber(), name: 'Fay Field' };
+    fay.contact = await call('/api/v1/contacts', { method: 'POST',
+        body: { phone: fay.phone, name: fay.name, tags: ['spring'] } });
+    await page.getByRole('link', { name: 'Inbox' }).click();
+    await openContacts();
+    const row = rows().filter({ has: page.locator('.contact-phone',
+        { hasText: shown(fay.phone) }) });
+    await row.waitFor();
+    assert.equal(await row.locator('.contact-opted-out').count(), 0);
+    await row.focus();
+
+    await deliverInbound(ctx.cluster, { from: fay.phone, body: 'STOP' });
+    await row.locator('.contact-opted-out', { hasText: 'Opted out' })
+        .waitFor();
+
+    await call(`/api/v1/contacts/${fay.contact.id}`, { method: 'PATCH',
+        body: { tags: ['spring', 'donor'] } });
+    await page.waitForFunction((phone) => {
+        const b = [...document.querySelectorAll('#contacts-list '
+            + '.contact-row')].find((el) => el.querySelector(
+            '.contact-phone') && el.querySelector('.contact-phone')
+            .textContent === phone);
+        return b && [...b.querySelectorAll('.tag')].map((t) =>
+            t.textContent).join() === 'spring,donor';
+    }, shown(fay.phone));
+
+    await call(`/api/v1/contacts/${fay.contact.id}`, { method: 'PATCH',
+        body: { name: 'Fay Fielding' } });
+    await row.locator('.contact-name', { hasText: 'Fay Fielding' })
+        .waitFor();
+    assert.ok(await row.evaluate((el) => el === document.activeElement),
+              'the row keeps the focus');
+    assert.equal(await row.locator('.contact-opted-out').textContent(),
+                 'Opted out');
 });
 
 test('at 390 px the Contacts view fits the screen', async () => {

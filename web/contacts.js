@@ -20,12 +20,13 @@
  * suggested.
  *
  * What it uses of the app is window.inboxApp (api, failed, on,
- * showConversation, searchText) and window.inboxPhone,
- * window.inboxAudience, window.inboxTags.
+ * showConversation, searchText) and window.inboxBusy (Add contact, one
+ * add at a time), window.inboxPhone, window.inboxAudience,
+ * window.inboxTags.
  */
 'use strict';
 
-(function (app, phone, audience, tagEditor) {
+(function (app, busy, phone, audience, tagEditor) {
     const PAGE = 50;
     const SEARCH_DELAY_MS = 250;
 
@@ -35,6 +36,8 @@
         view: $('contacts-view'),
         add: $('contact-new'),
         form: $('new-contact-form'),
+        submit: document.querySelector('#new-contact-form '
+                                       + 'button[type="submit"]'),
         phone: $('new-contact-phone'),
         name: $('new-contact-name'),
         tags: $('new-contact-tags'),
@@ -289,8 +292,15 @@
         }
     }
 
-    async function addContact(event) {
+    /* One add at a time, from the press to its answer (busy.js): a
+     * second press or Enter meanwhile would POST again, and the second
+     * answer be a 409 said of a contact just made. */
+    function submit(event) {
         event.preventDefault();
+        busy.whileBusy(els.submit, addContact);
+    }
+
+    async function addContact() {
         clearError();
         const body = {
             phone: els.phone.value.trim(),
@@ -323,8 +333,10 @@
             }
             els.error.textContent = typeof err.status === 'number'
                 ? err.message : 'The server could not be reached. Try again.';
+            /* a network error has no answer, nor a field */
+            const field = err.error ? err.error.field : null;
             const el = err.status === 409 ? els.phone
-                : FIELDS[String(err.error.field || '').split('.')[0]];
+                : FIELDS[String(field || '').split('.')[0]];
             if (el) {
                 el.setAttribute('aria-invalid', 'true');
                 el.focus();
@@ -334,7 +346,7 @@
 
     els.add.addEventListener('click', () => openForm(els.form.hidden));
     els.close.addEventListener('click', () => openForm(false));
-    els.form.addEventListener('submit', addContact);
+    els.form.addEventListener('submit', submit);
     els.search.addEventListener('input', () => {
         clearTimeout(state.searchTimer);
         state.searchTimer = setTimeout(() => {
@@ -379,5 +391,5 @@
         els.add.setAttribute('aria-expanded', 'false');
         els.status.textContent = '';
     });
-})(window.inboxApp, window.inboxPhone, window.inboxAudience,
-   window.inboxTags);
+})(window.inboxApp, window.inboxBusy, window.inboxPhone,
+   window.inboxAudience, window.inboxTags);

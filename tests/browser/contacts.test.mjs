@@ -8,7 +8,8 @@
 // what an import the server stopped partway stored and the line it
 // stopped at; a search whose page the server
 // ended with nothing found yet followed until it finds one; a contact's
-// row following its live events (a STOP, new tags, a new name); and at
+// row following its live events (a STOP, new tags, a new name); Add
+// contact pressed twice adding once, and a server out of reach said; and at
 // 390 px nothing scrolls sideways.
 
 import assert from 'node:assert/strict';
@@ -356,6 +357,68 @@ test('a search the server ends after 20,000 contacts with none found yet '
         await page.getByLabel('Search contacts').fill('');
         await sql(`DELETE FROM contacts WHERE phone LIKE '${block}%'`);
     }
+});
+
+test('Add contact pressed twice makes one POST; a server that cannot be '
+     + 'reached is said next to the form, without a script error',
+     async () => {
+    await openContacts();
+    const form = page.locator('#new-contact-form');
+    const add = form.getByRole('button', { name: 'Add contact' });
+    const isAdd = (url) => url.pathname === '/api/v1/contacts';
+    let posts = 0;
+    let release;
+    const pressed = new Promise((resolve) => { release = resolve; });
+    await page.route(isAdd, async (route) => {
+        if (route.request().method() !== 'POST') {
+            await route.fallback();
+            return;
+        }
+        posts += 1;
+        await pressed;
+        await route.continue();
+    });
+    const gus = uniqueNumber();
+    try {
+        await page.getByRole('button', { name: 'Add contact' }).first()
+            .click();
+        await page.locator('#new-contact-phone').fill(gus);
+        await page.locator('#new-contact-name').fill('Gus Twice');
+        await add.click();
+        // busy (aria-disabled), still pressable: pressed, and Enter
+        await add.click({ force: true });
+        await page.locator('#new-contact-name').press('Enter');
+        await page.waitForTimeout(300);
+        release();
+        await page.locator('#contacts-status',
+                           { hasText: 'Added Gus Twice.' }).waitFor();
+        await page.waitForTimeout(300);
+        assert.equal(posts, 1, 'one POST');
+        assert.equal(await page.locator('#new-contact-error').textContent(),
+                     '');
+    } finally {
+        release();
+        await page.unroute(isAdd);
+    }
+
+    const errorsBefore = web.pageErrors.length;
+    await page.route(isAdd, (route) => (route.request().method() === 'POST'
+        ? route.abort('connectionrefused') : route.fallback()));
+    try {
+        await page.getByRole('button', { name: 'Add contact' }).first()
+            .click();
+        await page.locator('#new-contact-phone').fill(uniqueNumber());
+        await add.click();
+        await page.locator('#new-contact-error', { hasText: 'The server '
+            + 'could not be reached. Try again.' }).waitFor();
+        await page.waitForTimeout(200);
+        assert.deepEqual(web.pageErrors.slice(errorsBefore), []);
+        assert.ok(await form.isVisible(), 'the form kept');
+        assert.equal(await add.getAttribute('aria-disabled'), 'false');
+    } finally {
+        await page.unroute(isAdd);
+    }
+    await page.locator('#new-contact-close').click();
 });
 
 test('the list follows live events: a STOP, new tags and a new name '

@@ -299,13 +299,15 @@
                     r.responses || [], r.responses_next_cursor || null);
                 state.responses = merged.responses;
                 state.cursor = merged.cursor;
-                drawResults(list.card(id), r);
+                const card = list.card(id);
+                resultsSaid(card, '');
+                drawResults(card, r);
             }
         } catch (err) {
             const card = list.card(id);
             if (!app.failed(err) && card && state.open === id) {
-                card.error.textContent = 'Could not read the results: '
-                    + bulk.errorText(err);
+                resultsSaid(card, 'Could not read the results: '
+                    + bulk.errorText(err));
             }
         } finally {
             state.inFlight = false;
@@ -314,6 +316,19 @@
                 readSoon();
             }
         }
+    }
+
+    /* What the results' reads say on the card: a failure, or '' once
+     * one is read, which clears a failure of theirs and nothing else
+     * (a refused Pause's words stay). */
+    function resultsSaid(card, text) {
+        if (!card) {
+            return;
+        }
+        if (text !== '' || card.error.textContent === card.resultsSaid) {
+            card.error.textContent = text;
+        }
+        card.resultsSaid = text;
     }
 
     /*
@@ -377,12 +392,13 @@
                     .filter((x) => !listed.has(x.contact && x.contact.id)));
                 state.cursor = page.next_cursor || null;
                 state.shown += RESPONSES_STEP;
+                resultsSaid(list.card(id), '');
                 drawResults(list.card(id), state.last);
             }
         } catch (err) {
             if (!app.failed(err) && state.opened === opened) {
-                card.error.textContent = 'Could not read more answers: '
-                    + bulk.errorText(err);
+                resultsSaid(card, 'Could not read more answers: '
+                    + bulk.errorText(err));
             }
         } finally {
             if (state.opened === opened) {

@@ -809,6 +809,50 @@ test('a poll sent elsewhere while its draft is shown gets its Results '
     await call(`/api/v1/polls/${poll.id}/cancel`, { method: 'POST' });
 });
 
+test('a poll\'s results that could not be read say so on its card until '
+     + 'a read succeeds', async () => {
+    const poll = await call('/api/v1/polls', { method: 'POST', body: {
+        question: 'Read at last?', options: ['Yes', 'No'],
+        audience: { tags: ['autumn'] },
+        send_at: '2099-04-01T09:00:00Z' } });
+    await call(`/api/v1/polls/${poll.id}/send`, { method: 'POST' });
+    await page.getByRole('link', { name: 'Inbox' }).click();
+    await page.getByRole('link', { name: 'Polls' }).click();
+    const card = cardOf('Read at last?');
+    const results = card.getByRole('button', { name: 'Results' });
+    const error = card.locator('.bulk-error');
+    // the first read of its results fails, the next ones go through
+    let failed = 0;
+    const read = (url) => url.pathname === `/api/v1/polls/${poll.id}`;
+    await page.route(read, (route) => {
+        if (failed > 0 || route.request().method() !== 'GET') {
+            return route.fallback();
+        }
+        failed += 1;
+        return route.fulfill({ status: 503, contentType: 'application/json',
+            body: JSON.stringify({ error: { code: 'unavailable',
+                message: 'The store is busy; try again.' } }) });
+    });
+    try {
+        await results.click();
+        await error.filter({ hasText: 'Could not read the results: The '
+            + 'store is busy; try again.' }).waitFor();
+        // closed and opened again: read, and the failure goes
+        await results.click();
+        await results.click();
+        await card.locator('.tally-total', { hasText: '0 answers from' })
+            .waitFor();
+        await page.waitForFunction((id) => document.querySelector(
+            `#polls-list .bulk-item[data-id="${id}"] .bulk-error`)
+            .textContent === '', poll.id);
+        assert.equal(failed, 1);
+    } finally {
+        await page.unroute(read);
+    }
+    await results.click();
+    await call(`/api/v1/polls/${poll.id}/cancel`, { method: 'POST' });
+});
+
 test('a card\'s focused button keeps the focus: the list read again with '
      + 'nothing of it changed leaves its buttons be, and a status changed '
      + 'elsewhere hands the focus to the same button or the card',

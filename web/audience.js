@@ -3,7 +3,8 @@
  * any of some tags (the organization's tags offered as check boxes, any
  * other typed in as chips, tags.js), sent when asked or at a time.  The
  * fields come from the page's <template id="audience-fields">, once in
- * each form.
+ * each form.  The time is the browser's, and says so with its zone's
+ * name: what is sent is the absolute time (send_at, UTC).
  *
  * The tags offered are the organization's, from GET /api/v1/tags (each
  * once in any case, with how many contacts carry it; the first 1,000
@@ -31,6 +32,13 @@
         return n + (n === 1 ? ' contact' : ' contacts');
     }
 
+    /* The zone such a field's time is in, named: the browser's, which
+     * may not be the organization's ("your time, Europe/Paris"). */
+    function yourTime() {
+        const zone = Intl.DateTimeFormat().resolvedOptions().timeZone || '';
+        return zone === '' ? 'your time' : 'your time, ' + zone;
+    }
+
     /* A time as a datetime-local field holds it: the browser's own
      * time, to the minute. */
     function localInput(t) {
@@ -55,6 +63,10 @@
                 prefix + '-' + el.dataset.describedby);
         });
         container.appendChild(frag);
+        container.querySelector('.when-zone').textContent = '('
+            + yourTime() + ')';
+        container.querySelector('[data-id="send-at"]').setAttribute(
+            'aria-label', 'Send time (' + yourTime() + ')');
 
         const els = {
             all: container.querySelector('input[name="audience"][value="all"]'),
@@ -232,5 +244,6 @@
         pickers.forEach((p) => p.refresh());
     }
 
-    window.inboxAudience = Object.freeze({ mount, stale, localInput });
+    window.inboxAudience = Object.freeze({ mount, stale, localInput,
+                                           yourTime });
 })(window.inboxApp, window.inboxTags);

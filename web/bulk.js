@@ -138,8 +138,9 @@
         case 'draft':
             return 'Draft';
         case 'scheduled':
+            /* the zone named: a colleague's may be another */
             return 'Scheduled' + (item.send_at ? ' for ' + when(item.send_at)
-                : '');
+                + ' (' + audienceFields.yourTime() + ')' : '');
         case 'sending':
             return 'Sending';
         case 'paused':
@@ -792,7 +793,8 @@
                     + 'more.', 'warning');
             }
             if (later) {
-                line('It goes at ' + when(item.send_at) + '.', 'when');
+                line('It goes at ' + when(item.send_at) + ' ('
+                    + audienceFields.yourTime() + ').', 'when');
             }
             line('Quiet hours hold each message until they end in the '
                 + 'contact\u2019s time zone.', null);
@@ -826,7 +828,8 @@
         const okText = () => (input.value
             && new Date(input.value).getTime() > Date.now()
             ? 'Move it' : 'Send now');
-        label.textContent = 'Send it at';
+        label.textContent = 'Send it at (' + audienceFields.yourTime()
+            + ')';
         input.type = 'datetime-local';
         input.id = 'bulk-dialog-when';
         input.value = item.send_at

@@ -285,7 +285,8 @@ test('a draft\'s Edit fills the form with it (its image, tags and time) '
         ...Array.from(el.querySelectorAll('.tag'),
                       (c) => c.firstChild.textContent.trim()),
     ].sort()), ['rare', 'vip']);
-    assert.ok(await audience.getByLabel('At', { exact: true }).isChecked());
+    assert.ok(await audience.getByRole('radio', { name: /^At \(your time/ })
+        .isChecked());
     assert.equal(await page.locator('#campaign-send-at').inputValue(),
         await page.evaluate((iso) => {
             const t = new Date(iso);

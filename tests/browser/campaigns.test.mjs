@@ -853,6 +853,59 @@ test('a poll\'s results that could not be read say so on its card until '
     await call(`/api/v1/polls/${poll.id}/cancel`, { method: 'POST' });
 });
 
+test('a send time is the browser\'s, and the form, the confirmation and '
+     + 'the card name its zone, here not the organization\'s: what is '
+     + 'stored is that absolute time',
+     async () => {
+    // the organization is on UTC; this browser in Paris (UTC+2 in June)
+    const paris = await web.newPage({ width: 1200, height: 800 },
+                                    { timezoneId: 'Europe/Paris' });
+    try {
+        await signIn(paris, ctx.cluster, USER);
+        await paris.getByRole('link', { name: 'Campaigns' }).click();
+        await paris.getByRole('button', { name: 'New campaign' }).click();
+        await paris.locator('#campaign-name').fill('Paris time');
+        await paris.locator('#campaign-body').fill('Doors at ten');
+        const form = paris.locator('#campaign-form');
+        await form.getByRole('checkbox', { name: 'autumn' }).check();
+        const at = form.getByRole('radio',
+            { name: 'At (your time, Europe/Paris)', exact: true });
+        await at.check();
+        assert.equal(await form.getByLabel('Send time (your time, '
+            + 'Europe/Paris)', { exact: true }).count(), 1);
+        await paris.locator('#campaign-send-at').fill('2099-06-01T10:00');
+        await form.getByRole('button', { name: 'Review and send' }).click();
+        const dialog = paris.getByRole('dialog',
+            { name: 'Schedule \u201cParis time\u201d?' });
+        const goes = dialog.locator('[data-estimate="when"]');
+        await goes.waitFor();
+        assert.match(await goes.textContent(), new RegExp('^It goes at '
+            + '.*10:00.* \\(your time, Europe/Paris\\)\\.$'));
+        // what was stored is the absolute time: 10:00 in Paris
+        const made = (await call('/api/v1/campaigns')).items
+            .find((c) => c.name === 'Paris time');
+        assert.equal(Date.parse(made.send_at),
+                     Date.parse('2099-06-01T08:00:00Z'));
+        await dialog.getByRole('button', { name: 'Schedule' }).click();
+        await dialog.waitFor({ state: 'hidden' });
+        const card = paris.locator('.bulk-item', { has: paris.locator(
+            '.bulk-name', { hasText: 'Paris time' }) });
+        await card.locator('.bulk-status', { hasText:
+            /^Scheduled for .*10:00.* \(your time, Europe\/Paris\)$/ })
+            .waitFor();
+        await card.getByRole('button', { name: 'Change time\u2026' })
+            .click();
+        const move = paris.getByRole('dialog');
+        await move.getByLabel('Send it at (your time, Europe/Paris)',
+                              { exact: true }).waitFor();
+        await move.getByRole('button', { name: 'Back' }).click();
+        await call(`/api/v1/campaigns/${made.id}/cancel`,
+                   { method: 'POST' });
+    } finally {
+        await paris.context().close();
+    }
+});
+
 test('a card\'s focused button keeps the focus: the list read again with '
      + 'nothing of it changed leaves its buttons be, and a status changed '
      + 'elsewhere hands the focus to the same button or the card',

@@ -342,7 +342,12 @@ class ReplicaSet:
             return {'n': len(doc['documents'])}
         if (name, coll) == ('findAndModify', 'conversations'):
             update = doc['update']
-            if isinstance(update, list):
+            respond = {'unresponded_at', 'responded_at'}
+            if isinstance(update, list) and set(update[0]['$set']) == respond:
+                # an opt-out's: the thread waits no longer (its times
+                # alone, which no test here reads)
+                pass
+            elif isinstance(update, list):
                 # ingest's update pipeline: one more unread, unless the
                 # message is in receiving already; it joins it
                 receiving = update[0]['$set'].get('receiving')
@@ -463,9 +468,10 @@ class ReplicaSet:
                 if message in self.receiving:
                     self.receiving.remove(message)
             return {'n': len(doc['updates']), 'nModified': 1}
-        if (name, coll) == ('insert', 'contact_events'):
-            self.contact_events.extend(doc['documents'])
-            return {'n': len(doc['documents'])}
+        if (name, coll) == ('update', 'contact_events'):
+            # an opt change's timeline entry: written once, an upsert on
+            # the contact, kind and time
+            return self._upsert(coll, doc['updates'])
         if (name, coll) == ('insert', 'events'):
             self.events.extend(doc['documents'])
             return {'n': len(doc['documents'])}
@@ -623,7 +629,8 @@ class ReplicaSet:
                 'outbox': self.outbox,
                 'contacts': self.contacts,
                 'conversations': self.conversations,
-                'reply_keys': self.reply_keys}[coll]
+                'reply_keys': self.reply_keys,
+                'contact_events': self.contact_events}[coll]
 
     def _update(self, coll, updates):
         """n: the documents matched; nModified: those the update changed
@@ -1484,18 +1491,24 @@ def test_import_rename_overtaking_a_rename_keeps_its_name(rs):
 def test_opt_out_whose_copy_failed_is_repaired_by_the_retry(rs):
     """A person's opt-out reaches the contact and the server dies before
     the thread's copy is written: the retry, an opt-out of a contact
-    opted out already, writes the copy."""
+    opted out already, writes the copy and the timeline entry, once."""
     contact, thread = rs.contact_doc(), rs.thread_doc()
     rs.members[0].faults.append((('update', 'conversations'), go_down))
     args = ('opt-out', str(ORG), str(rs.contact))
     expect(run(rs, *args), 'unavailable', 503)
     assert contact['opted_out'] is True, contact
     assert thread['contact']['opted_out'] is False, thread
+    assert rs.contact_events == [], rs.contact_events
     rs.members[0].state = 'primary'
     out = run(rs, *args)
     expect(out, 'ok', 200)
     assert out['result']['opted_out'] is True, out
     assert thread['contact']['opted_out'] is True, thread
+    # and its timeline entry, once, however often it is retried
+    out = run(rs, *args)
+    expect(out, 'ok', 200)
+    assert [e['type'] for e in rs.contact_events] == ['opt_out'], \
+        rs.contact_events
 
 
 def test_capture_stopped_before_the_credits_moved_is_finished_once(rs):

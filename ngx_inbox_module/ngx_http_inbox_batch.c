@@ -347,7 +347,12 @@ ngx_http_inbox_batch_ingest(ngx_http_inbox_batch_t *batch,
     for (k = 0; k < n; k++) {
         item = batch->items[which[k]];
 
-        if (rc != INBOX_OK) {
+        /* a failed batch may have stored the messages before the one it
+         * failed on (MongoDB): those are answered, and pushed, as stored,
+         * or the carrier would retry each of them */
+        if (rc != INBOX_OK
+            && (results == NULL || results[k].status != INBOX_OK))
+        {
             item->status = rc;
             item->error = err;
             continue;
@@ -385,9 +390,9 @@ ngx_http_inbox_batch_ingest(ngx_http_inbox_batch_t *batch,
         }
     }
 
-    if (rc == INBOX_OK) {
-        ngx_http_inbox_events_send(&events);
+    ngx_http_inbox_events_send(&events);
 
+    if (results != NULL) {
         /* keyword answers, media to copy: the sender's work */
         ngx_http_inbox_inbound_stored(msgs, results, n);
     }

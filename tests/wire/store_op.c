@@ -4,6 +4,7 @@
  * part on the wire (tests/wire/test_mongo_wire.py, with mockupdb).
  *
  *   store_op URI ingest TO FROM PROVIDER_ID BODY
+ *   store_op URI ingest-pair TO FROM PROVIDER_ID BODY PROVIDER_ID2 BODY2
  *   store_op URI mark-read ORG_ID CONVERSATION_ID
  *   store_op URI token-find TOKEN_HASH
  *   store_op URI ping
@@ -22,6 +23,9 @@
  *   store_op URI campaign-act ORG_ID CAMPAIGN_ID ACTION
  *   store_op URI campaign-get ORG_ID CAMPAIGN_ID
  *   store_op URI contacts-import ORG_ID ROWS
+ *
+ * ingest-pair is one batch of two messages from FROM, as nginx gathers
+ * webhooks: result {"fates": [status…]}, each message's own fate.
  *
  * media-claim and media-copy are what the fetcher of inbound MMS files
  * does around its HTTP request: claim the media due, then keep the bytes
@@ -91,6 +95,10 @@
 
 static inbox_status_t op_ingest(inbox_store_t *store, char **argv,
     yajl_gen g, inbox_event_list_t *events, inbox_error_t *err);
+static inbox_status_t op_ingest_pair(inbox_store_t *store, char **argv,
+    yajl_gen g, inbox_event_list_t *events, inbox_error_t *err);
+static void inbound_fill(inbox_inbound_t *msg, const char *to,
+    const char *from, const char *provider_id, const char *body);
 static inbox_status_t op_mark_read(inbox_store_t *store, char **argv,
     yajl_gen g, inbox_event_list_t *events, inbox_error_t *err);
 static inbox_status_t op_token_find(inbox_store_t *store, char **argv,
@@ -144,6 +152,7 @@ static const struct {
     op_fn        fn;
 } ops[] = {
     { "ingest",     4, op_ingest },
+    { "ingest-pair", 6, op_ingest_pair },
     { "mark-read",  2, op_mark_read },
     { "token-find", 1, op_token_find },
     { "ping",       0, op_ping },
@@ -255,13 +264,7 @@ op_ingest(inbox_store_t *store, char **argv, yajl_gen g,
     inbox_inbound_t        msg;
     inbox_ingest_result_t  result;
 
-    memset(&msg, 0, sizeof(inbox_inbound_t));
-    msg.carrier = INBOX_CARRIER_TWILIO;
-    snprintf(msg.to, sizeof(msg.to), "%s", argv[0]);
-    snprintf(msg.from, sizeof(msg.from), "%s", argv[1]);
-    msg.provider_id = argv[2];
-    msg.body = argv[3];
-    msg.segments = 1;
+    inbound_fill(&msg, argv[0], argv[1], argv[2], argv[3]);
 
     rc = inbox_store_inbound_ingest(store, &msg, 1, &result, events, err);
 
@@ -278,6 +281,46 @@ op_ingest(inbox_store_t *store, char **argv, yajl_gen g,
     inbox_json_bool(g, result.answered);
 
     return rc;
+}
+
+
+static inbox_status_t
+op_ingest_pair(inbox_store_t *store, char **argv, yajl_gen g,
+    inbox_event_list_t *events, inbox_error_t *err)
+{
+    size_t                 i;
+    inbox_status_t         rc;
+    inbox_inbound_t        msgs[2];
+    inbox_ingest_result_t  results[2];
+
+    inbound_fill(&msgs[0], argv[0], argv[1], argv[2], argv[3]);
+    inbound_fill(&msgs[1], argv[0], argv[1], argv[4], argv[5]);
+
+    rc = inbox_store_inbound_ingest(store, msgs, 2, results, events, err);
+
+    inbox_json_key(g, "fates");
+    yajl_gen_array_open(g);
+    for (i = 0; i < 2; i++) {
+        inbox_json_string(g, results[i].status == INBOX_OK
+                             ? "ok" : inbox_status_code(results[i].status));
+    }
+    yajl_gen_array_close(g);
+
+    return rc;
+}
+
+
+static void
+inbound_fill(inbox_inbound_t *msg, const char *to, const char *from,
+    const char *provider_id, const char *body)
+{
+    memset(msg, 0, sizeof(inbox_inbound_t));
+    msg->carrier = INBOX_CARRIER_TWILIO;
+    snprintf(msg->to, sizeof(msg->to), "%s", to);
+    snprintf(msg->from, sizeof(msg->from), "%s", from);
+    msg->provider_id = provider_id;
+    msg->body = body;
+    msg->segments = 1;
 }
 
 
@@ -988,6 +1031,8 @@ usage(void)
 {
     fprintf(stderr,
             "usage: store_op URI ingest TO FROM PROVIDER_ID BODY\n"
+            "       store_op URI ingest-pair TO FROM PROVIDER_ID BODY "
+            "PROVIDER_ID2 BODY2\n"
             "       store_op URI mark-read ORG_ID CONVERSATION_ID\n"
             "       store_op URI token-find TOKEN_HASH\n"
             "       store_op URI ping\n"

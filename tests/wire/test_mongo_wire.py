@@ -40,6 +40,7 @@ ORG = ObjectId('64f1a0000000000000000001')
 NUMBER = '+15550001111'
 PHONE = '+15551230001'
 SID = 'SM' + '0123456789abcdef' * 2
+SID2 = 'SM' + 'fedcba9876543210' * 2
 TOKEN_HASH = '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08'
 
 NOT_WRITABLE_PRIMARY = 10107
@@ -769,6 +770,14 @@ def go_down(member, request):
     return request.hangup()
 
 
+def fault_on_second(member, cmd, action):
+    """action falls on the second request for cmd, the first applied."""
+    def first(member_, request):
+        member_.faults.append((cmd, action))
+        return request.replies(member_.rs.apply(member_, request))
+    member.faults.append((cmd, first))
+
+
 def go_silent(member, request):
     """A partition: nothing reaches the server any more, nothing is
     refused either."""
@@ -998,6 +1007,29 @@ def test_failure_after_the_message_insert_is_finished_by_the_retry(rs):
     assert out['result']['duplicate'] is True, out
     assert out['events'] == [] and len(rs.events) == 3, out
     assert rs.conversation_writes == 1 and rs.unread == 1
+
+
+def test_batch_failing_on_its_second_message_keeps_the_first_stored(rs):
+    """Two webhooks in one batch, the server gone at the second's insert:
+    the batch fails, but the first message was stored with its thread
+    and events (no transaction undoes them), and its result says so, for
+    nginx to answer it 200 and push its events rather than a 503 the
+    carrier retries for nothing; the second is unavailable.  The batch
+    retried stores the second, the first a duplicate."""
+    fault_on_second(rs.members[0], ('insert', 'messages'), go_down)
+    out = run(rs, 'ingest-pair', NUMBER, PHONE, SID, 'Is Tuesday ok?',
+              SID2, 'Or Wednesday?')
+    expect(out, 'unavailable', 503)
+    assert out['result']['fates'] == ['ok', 'unavailable'], out
+    assert out['events'] == [1, 2, 3], out
+    assert len(rs.messages) == 1 and rs.unread == 1
+    rs.members[0].state = 'primary'
+    out = run(rs, 'ingest-pair', NUMBER, PHONE, SID, 'Is Tuesday ok?',
+              SID2, 'Or Wednesday?')
+    expect(out, 'ok', 200)
+    assert out['result']['fates'] == ['ok', 'ok'], out
+    assert out['events'] == [4, 5, 6], out
+    assert len(rs.messages) == 2 and rs.unread == 2
 
 
 def test_failure_after_the_thread_counts_the_message_once(rs):
@@ -1567,6 +1599,7 @@ TESTS = [
     (test_lost_answer_of_the_conversation_update_counts_it_once, 1),
     (test_server_gone_is_unavailable_then_the_retry_stores_it, 1),
     (test_failure_after_the_message_insert_is_finished_by_the_retry, 1),
+    (test_batch_failing_on_its_second_message_keeps_the_first_stored, 1),
     (test_failure_after_the_thread_counts_the_message_once, 1),
     (test_failure_after_the_events_writes_them_once, 1),
     (test_failure_before_the_answer_is_queued_by_the_retry_once, 1),

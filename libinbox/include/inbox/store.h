@@ -323,9 +323,11 @@ inbox_status_t inbox_store_contact_timeline(inbox_store_t *store,
  * (INBOX_ERR_NOT_FOUND for an unknown number) without failing the
  * others.  The return value is
  * INBOX_OK when the batch is durable, else nothing of it was stored
- * (SQLite: one transaction).  MongoDB, without one, may have stored the
- * message it failed on without its thread and events: hidden until the
- * carrier's retry finishes it (not a duplicate; see store_mongo_ingest.c).
+ * (SQLite: one transaction).  MongoDB, without one, keeps the messages
+ * before the one it failed on (results[i].status INBOX_OK, their events
+ * in the list) and may have stored the one it failed on without its
+ * thread and events: hidden until the carrier's retry finishes it (not a
+ * duplicate; see store_mongo_ingest.c).
  */
 inbox_status_t inbox_store_inbound_ingest(inbox_store_t *store,
     const inbox_inbound_t *msgs, size_t n, inbox_ingest_result_t *results,

@@ -353,6 +353,20 @@
 
     /* ---- reading it all ---- */
 
+    /* Billing as a read begun at frames (billing.updated frames taken in
+     * then) has it: the card and the header show it unless a frame that
+     * came meanwhile is newer; the ledger is read again for a billing
+     * contact. */
+    async function showBillingRead(billing, seq, frames) {
+        if (frames === state.billingFrames) {
+            showBilling(billing);
+            app.billing(billing);
+        }
+        if (state.billingRole) {
+            await loadLedger(false, seq);
+        }
+    }
+
     async function load() {
         const seq = ++state.seq;
         const saves = state.saves;
@@ -375,14 +389,7 @@
             {
                 fill(settings);
             }
-            /* a billing.updated that came meanwhile is newer */
-            if (frames === state.billingFrames) {
-                showBilling(billing);
-                app.billing(billing);
-            }
-            if (state.billingRole) {
-                await loadLedger(false, seq);
-            }
+            await showBillingRead(billing, seq, frames);
         } catch (err) {
             if (!app.failed(err) && seq === state.seq) {
                 showError(err);
@@ -455,13 +462,7 @@
             if (seq !== state.seq) {
                 return;
             }
-            if (frames === state.billingFrames) {
-                showBilling(billing);
-                app.billing(billing);
-            }
-            if (state.billingRole) {
-                await loadLedger(false, seq);
-            }
+            await showBillingRead(billing, seq, frames);
         } catch (err) {
             if (!app.failed(err) && seq === state.seq) {
                 els.ledgerStatus.textContent = 'Could not read billing '

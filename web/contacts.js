@@ -6,8 +6,10 @@
  * says so next to the field, 409 when it is a contact already); a
  * contact chosen opens its thread in the Inbox, where its record is.
  * The list is read again whenever the view is shown, after an import
- * (contacts-import.js's "inbox:contacts" event) and after a resync
- * (events missed); a contact.updated (an opt-out, new tags) or a
+ * (contacts-import.js's "inbox:contacts" event), after a resync
+ * (events missed) and, shown, after a contacts.imported (an import,
+ * a colleague's or inboxctl's, changed more contacts than it names one
+ * by one); a contact.updated (an opt-out, new tags) or a
  * conversation.updated (a new name) redraws a listed contact's row in
  * place. A read still under way
  * when a contact is added is read again, since its answer may not have
@@ -29,6 +31,8 @@
 (function (app, busy, phone, audience, tagEditor) {
     const PAGE = 50;
     const SEARCH_DELAY_MS = 250;
+    /* contacts.imported comes once a batch of a large import: read once */
+    const IMPORTED_DELAY_MS = 500;
 
     const $ = (id) => document.getElementById(id);
 
@@ -62,6 +66,7 @@
         more: false,            /* a next page is on its way */
         notice: '',             /* what was just done, kept over reads */
         searchTimer: null,
+        importedTimer: null,
         shown: new Map(),       /* id -> the contact as its row shows it */
     };
 
@@ -271,6 +276,23 @@
         reload();
     }
 
+    /* An import changed contacts it does not name (contacts.imported):
+     * the list and the tags are read again while shown, once for a
+     * burst of batches, a focused row keeping the focus and a notice
+     * staying, as the list is not chosen anew. */
+    function importedSoon() {
+        if (els.view.hidden || state.importedTimer !== null) {
+            return;
+        }
+        state.importedTimer = setTimeout(() => {
+            state.importedTimer = null;
+            if (!els.view.hidden) {
+                loadTags();
+                load(false);
+            }
+        }, IMPORTED_DELAY_MS);
+    }
+
     /* ---- adding one ---- */
 
     function clearError() {
@@ -369,6 +391,8 @@
             const c = ev.conversation.contact;
             applyContact({ id: c.id, name: c.name || null, phone: c.phone,
                            opted_out: Boolean(c.opted_out) });
+        } else if (ev.type === 'contacts.imported') {
+            importedSoon();
         }
     });
     /* events may have been missed (a reset, a gap): read again, shown */
@@ -379,6 +403,8 @@
     });
 
     app.on('session', () => {
+        clearTimeout(state.importedTimer);
+        state.importedTimer = null;
         state.seq += 1;
         state.cursor = null;
         state.notice = '';

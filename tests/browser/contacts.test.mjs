@@ -8,9 +8,10 @@
 // what an import the server stopped partway stored and the line it
 // stopped at; a search whose page the server
 // ended with nothing found yet followed until it finds one; a contact's
-// row following its live events (a STOP, new tags, a new name); Add
-// contact pressed twice adding once, and a server out of reach said; and at
-// 390 px nothing scrolls sideways.
+// row following its live events (a STOP, new tags, a new name), and the
+// list read again after a colleague's import of many (contacts.imported);
+// Add contact pressed twice adding once, and a server out of reach said;
+// and at 390 px nothing scrolls sideways.
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -20,7 +21,7 @@ import { noPageErrorsTest, shown, signIn, useBrowser }
          from '../lib/browser.mjs';
 import { inboxctl, sqlite3Path, uniqueNumber } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
-import { api, deliverInbound } from '../lib/inbox.mjs';
+import { api, deliverInbound, importContactsCsv } from '../lib/inbox.mjs';
 import { addUser } from '../lib/session.mjs';
 
 const ctx = useCluster({ orgs: [{ name: 'Contacts Org' }] });
@@ -457,6 +458,33 @@ test('the list follows live events: a STOP, new tags and a new name '
               'the row keeps the focus');
     assert.equal(await row.locator('.contact-opted-out').textContent(),
                  'Opted out');
+});
+
+test('an import made elsewhere that changes many contacts '
+     + '(contacts.imported) shows in the list shown, the focused row '
+     + 'keeping the focus', async () => {
+    const phones = Array.from({ length: 55 }, () => uniqueNumber());
+    const csv = (name) => ['phone,name', ...phones.map((p, i) =>
+        `${p},${name} ${i}`)].join('\n') + '\n';
+    const importCsv = (text) => importContactsCsv(ctx.cluster,
+        org().token, text);
+    await importCsv(csv('Wave'));
+    await page.getByRole('link', { name: 'Inbox' }).click();
+    await openContacts();
+    const first = rows().first();
+    await first.filter({ hasText: /^Wave \d+/ }).waitFor();
+    const id = await first.getAttribute('data-id');
+    await first.focus();
+
+    // a colleague's import renames them all: past the 50 a batch names
+    // one by one, one contacts.imported says so
+    await importCsv(csv('Renamed'));
+    const row = page.locator(`#contacts-list .contact-row[data-id="${id}"]`);
+    await row.locator('.contact-name', { hasText: /^Renamed \d+$/ })
+        .waitFor();
+    assert.ok(await row.evaluate((el) => el === document.activeElement),
+              'the row keeps the focus');
+    assert.equal(await rows().filter({ hasText: /^Wave \d/ }).count(), 0);
 });
 
 test('at 390 px the Contacts view fits the screen', async () => {

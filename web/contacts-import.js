@@ -12,20 +12,27 @@
  * server stopped partway (a store failure after batches were stored)
  * shows, as a problem, what the lines before the line it stopped at
  * made, and asks for the same file again.
+ * A file larger than the route takes (16 MB) is said, with what to do,
+ * before any of it goes.
  * The report stays under the heading until the next import; the
  * contacts list and the audience's tags are read again at once (an
  * "inbox:contacts" event on the document).
  *
  * What it uses of the app is window.inboxApp (api, failed, on) and
- * window.inboxBulk (plural), window.inboxAudience; the button is busy
+ * window.inboxBulk (plural), window.inboxAudience, window.inboxMedia
+ * (sizeText); the button is busy
  * (window.inboxBusy) while a file goes, and chooses none meanwhile.
  */
 'use strict';
 
-(function (app, bulk, audience, busy) {
+(function (app, bulk, audience, busy, media) {
     const plural = bulk.plural;
     const SKIPPED_SHOWN = 20;
     const IGNORED_SHOWN = 20;
+    /* POST /api/v1/contacts/import's largest body (its location's
+     * client_max_body_size, the module's NGX_HTTP_INBOX_IMPORT_BODY_MAX):
+     * nginx's 413 for a larger one names no size */
+    const MAX_BYTES = 16 * 1024 * 1024;
 
     const $ = (id) => document.getElementById(id);
 
@@ -141,6 +148,15 @@
     }
 
     async function importFile(file) {
+        if (file.size > MAX_BYTES) {
+            say([file.name + ' was not imported: it is '
+                + media.sizeText(file.size) + ', and an import takes a '
+                + 'file of at most ' + MAX_BYTES / (1024 * 1024) + ' MB. '
+                + 'Split it into smaller files, each with the header '
+                + 'row, and import each.'], true);
+            els.file.value = '';
+            return;
+        }
         say(['Importing ' + file.name + '\u2026'], false);
         try {
             /* whatever type the system gave the file, it is read as CSV */
@@ -176,4 +192,4 @@
         els.report.textContent = '';
     });
 })(window.inboxApp, window.inboxBulk, window.inboxAudience,
-   window.inboxBusy);
+   window.inboxBusy, window.inboxMedia);

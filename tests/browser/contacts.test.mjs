@@ -301,6 +301,43 @@ test('an import the server stops partway shows what it stored and the '
         'big.csv: 100 new contacts, 1,000 contacts updated.' }).waitFor();
 });
 
+test('a file larger than an import takes is said before it goes, with '
+     + 'what to do; a line with more than 50 tags is skipped, its line '
+     + 'and the limit named', async () => {
+    await openContacts();
+    const report = page.locator('#import-report');
+    const isImport = (url) => url.pathname === '/api/v1/contacts/import';
+    let posts = 0;
+    await page.route(isImport, (route) => {
+        posts += 1;
+        return route.continue();
+    });
+    try {
+        await page.locator('#contacts-file').setInputFiles({
+            name: 'huge.csv', mimeType: 'text/csv',
+            buffer: Buffer.from(`phone\n${'1'.repeat(17 * 1024 * 1024)}\n`) });
+        await report.locator('p', { hasText: 'huge.csv was not imported: '
+            + 'it is 17.0 MB, and an import takes a file of at most 16 MB. '
+            + 'Split it into smaller files, each with the header row, and '
+            + 'import each.' }).waitFor();
+        assert.ok(await report.evaluate((el) =>
+            el.classList.contains('problem')));
+        assert.equal(posts, 0, 'nothing sent');
+    } finally {
+        await page.unroute(isImport);
+    }
+
+    const tags = Array.from({ length: 51 }, (_, i) => `t${i}`).join(';');
+    await page.locator('#contacts-file').setInputFiles({
+        name: 'tags.csv', mimeType: 'text/csv',
+        buffer: Buffer.from(`phone,name,tags\n${uniqueNumber()},Tag Heavy,`
+            + `${tags}\n${uniqueNumber()},Tag Light,t0\n`) });
+    await report.locator('p', { hasText: 'tags.csv: 1 new contact, 0 '
+        + 'contacts updated. 1 line was skipped:' }).waitFor();
+    assert.equal(await report.locator('li').textContent(),
+                 'Line 2: A contact has at most 50 tags.');
+});
+
 test('a search the server ends after 20,000 contacts with none found yet '
      + 'goes on by itself, saying it is searching, to the one it finds',
      async () => {

@@ -129,6 +129,9 @@
         bulkRead: 0,                /* bumped by a new session */
         filter: 'all',
         q: '',                      /* the search as sent */
+        searchDigits: [],           /* what the server's search looks
+                                       for in a number, as its first
+                                       page said (one of them) */
         view: 0,                    /* bumped when filter or search change */
         listRead: 0,                /* bumped by every first-page read */
         conversations: new Map(),   /* id -> conversation, as last seen */
@@ -515,21 +518,13 @@
         if (plain(conv.contact.name || '').includes(plain(state.q))) {
             return true;
         }
-        /* as the server: letters make it a name's search only */
-        const number = state.q.trim().replace(/^tel:/i, '');
-        const digits = /^[0-9+\-(). /\t]*$/.test(number)
-            ? number.replace(/\D/g, '') : '';
-        if (digits === '') {
-            return false;
-        }
-        /* as the server: a number dialled after "011", "00" or a trunk
-         * "0" is found by what follows too */
+        /* a number as the server reads it (search.h: none when there
+         * are letters; its digits, and those without a dialling prefix,
+         * a trunk "0" or Mexico's retired "1", in the organization's
+         * country), which its first page says; the view's events wait
+         * for that page */
         const phone = (conv.contact.phone || '').replace(/\D/g, '');
-        const dialled = digits.startsWith('011') ? digits.slice(3)
-            : digits.replace(/^0+/, '');
-        return phone.includes(digits)
-            || (dialled.length >= 3 && dialled !== digits
-                && phone.includes(dialled));
+        return state.searchDigits.some((digits) => phone.includes(digits));
     }
 
     /* Whether a conversation sorts within the pages loaded so far; one
@@ -951,6 +946,10 @@
         if (reset || page.counts !== undefined) {
             showCounts(page.counts);
         }
+        if (reset) {
+            state.searchDigits = page.search && Array.isArray(
+                page.search.phone_digits) ? page.search.phone_digits : [];
+        }
     }
 
     function eventsDone() {
@@ -1201,6 +1200,7 @@
         state.panelTimer = null;
         state.view += 1;
         state.q = '';
+        state.searchDigits = [];
         els.search.value = '';
         state.filter = 'all';
         els.tabs.forEach((tab) => tab.setAttribute('aria-pressed',

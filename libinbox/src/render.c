@@ -314,7 +314,7 @@ inbox_render_conversation(const inbox_conversation_t *c, size_t *len)
 
 char *
 inbox_render_conversation_page(const inbox_conversation_page_t *page,
-    size_t *len)
+    const inbox_search_t *search, size_t *len)
 {
     size_t    i;
     unsigned  f;
@@ -349,6 +349,24 @@ inbox_render_conversation_page(const inbox_conversation_page_t *page,
             inbox_json_int(g, page->counts[f]);
         }
 
+        yajl_gen_map_close(g);
+    }
+
+    if (search != NULL && search->name[0] != '\0') {
+        inbox_json_key(g, "search");
+        yajl_gen_map_open(g);
+        inbox_json_key(g, "phone_digits");
+        yajl_gen_array_open(g);
+
+        if (search->digits[0] != '\0') {
+            inbox_json_string(g, search->digits);
+        }
+
+        if (search->dialled[0] != '\0') {
+            inbox_json_string(g, search->dialled);
+        }
+
+        yajl_gen_array_close(g);
         yajl_gen_map_close(g);
     }
 

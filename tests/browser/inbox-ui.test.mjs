@@ -1,20 +1,23 @@
-// The web app as a person uses it, in Debian's Chromium: search, the five
-// filters, the keyboard, acting on a thread (star, archive, mark unread),
-// the unread count in the tab's title, a tab whose first page fails (no
+// The web app as a person uses it, in Debian's Chromium: search (a
+// thread it finds as the server does joining live), the five filters,
+// the keyboard, acting on a thread (star, archive, mark unread), the
+// unread count in the tab's title, a tab whose first page fails (no
 // false list, Try again), a list that loads more as it scrolls, the
 // banner while live updates are down, phone numbers written for people,
 // and a 390 px wide screen without sideways scrolling.
 
 import assert from 'node:assert/strict';
+import { randomInt } from 'node:crypto';
 import { before, test } from 'node:test';
 import { noPageErrorsTest, rowOf, signIn, useBrowser }
          from '../lib/browser.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
 import { api, deliverInbound, importContactsCsv } from '../lib/inbox.mjs';
-import { addUser } from '../lib/session.mjs';
+import { addUser, login, sessionApi } from '../lib/session.mjs';
 
 
-const ctx = useCluster({ orgs: [{ name: 'UI Org' }, { name: 'Many Org' }] });
+const ctx = useCluster({ orgs: [{ name: 'UI Org' }, { name: 'Many Org' },
+                                { name: 'Search Org' }] });
 
 // UI Org's contacts, each with one inbound message.
 const UK = '+442079460958';
@@ -163,6 +166,42 @@ test('search finds a thread by part of its number in any formatting, '
     await search.press('Escape');
     assert.notEqual(await page.evaluate(() => document.activeElement.id),
         'search', 'a second Esc leaves the search box');
+});
+
+test('a thread that a search shown finds as the server does joins the '
+    + 'list live: a Mexican mobile typed with its retired 1, in part, '
+    + 'international and, in an organization of MX, national', async () => {
+    const org = ctx.cluster.orgs[2];
+    await deliverInbound(ctx.cluster, { org, from: '+13125550111',
+                                        body: 'Hello' });
+    await addUser(ctx.cluster, org, 'billing@search.example', PASSWORD,
+                  'billing');
+    const { cookie } = await login(ctx.cluster, 'billing@search.example',
+                                   PASSWORD);
+    const country = async (code) => assert.equal((await sessionApi(
+        ctx.cluster, '/api/v1/settings', cookie, { method: 'PATCH',
+        body: { default_country: code } })).status, 200);
+    const p = await web.newPage();
+    try {
+        await signInTo(p, org);
+        const search = p.locator('#search');
+        for (const [typed, code] of [
+            [(a, b) => `+52 1 55 ${a} ${b.slice(0, 2)}`, null],
+            [(a, b) => `1 55 ${a} ${b}`, 'MX']]) {
+            await country(code);
+            const line = String(randomInt(100000000)).padStart(8, '0');
+            await search.fill(typed(line.slice(0, 4), line.slice(4)));
+            await p.locator('#list-status',
+                { hasText: 'No conversations match' }).waitFor();
+            // stored without the 1, as the server's search finds it
+            await deliverInbound(ctx.cluster, { org, from: `+5255${line}`,
+                                                body: 'Hola' });
+            await waitForNames(p, [`+52 55${line}`]);
+        }
+    } finally {
+        await country(null);
+        await p.context().close();
+    }
 });
 
 test('the tabs switch between the five filters, with counts when the API '

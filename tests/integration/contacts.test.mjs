@@ -944,6 +944,11 @@ test('a Mexican mobile written with its retired 1 is one contact, and a '
             const threads = await ok(`/api/v1/conversations?q=${q1}`);
             assert.deepEqual(threads.items.map((c) => c.contact.phone),
                              [phone], q);
+            // what it looks for, for the web app's live check
+            const digits = q.replace(/\D/g, '');
+            assert.deepEqual(threads.search, { phone_digits: [digits,
+                (q.startsWith('+') ? '' : '52') + digits.replace(
+                    /^(52)?1/, '$1')] }, q);
         }
     } finally {
         assert.equal((await settings({ default_country: null })).status, 200);

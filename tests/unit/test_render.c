@@ -163,7 +163,7 @@ TEST(conversation_page_with_and_without_cursor)
     page.counts[INBOX_FILTER_ARCHIVED] = 4;
     page.has_counts = 1;
 
-    json = inbox_render_conversation_page(&page, NULL);
+    json = inbox_render_conversation_page(&page, NULL, NULL);
     CHECK_STR(json, "{\"items\":[" CONVERSATION_JSON "],"
                     "\"next_cursor\":\"abc\",\"unread_total\":7,"
                     "\"counts\":{\"all\":5,\"unread\":2,\"unresponded\":3,"
@@ -173,7 +173,7 @@ TEST(conversation_page_with_and_without_cursor)
 
     memset(&page, 0, sizeof(page));
     page.has_counts = 1;
-    json = inbox_render_conversation_page(&page, NULL);
+    json = inbox_render_conversation_page(&page, NULL, NULL);
     CHECK_STR(json, "{\"items\":[],\"next_cursor\":null,\"unread_total\":0,"
                     "\"counts\":{\"all\":0,\"unread\":0,\"unresponded\":0,"
                     "\"starred\":0,\"archived\":0}}");
@@ -182,10 +182,50 @@ TEST(conversation_page_with_and_without_cursor)
     /* a later page: the unread total, no counts */
     memset(&page, 0, sizeof(page));
     page.unread_total = 3;
-    json = inbox_render_conversation_page(&page, NULL);
+    json = inbox_render_conversation_page(&page, NULL, NULL);
     CHECK_STR(json, "{\"items\":[],\"next_cursor\":null,"
                     "\"unread_total\":3}");
     free(json);
+}
+
+
+TEST(conversation_page_says_what_a_search_looks_for_in_a_number)
+{
+#define EMPTY_PAGE  "{\"items\":[],\"next_cursor\":null,\"unread_total\":0"
+
+    static const struct {
+        const char  *q;
+        const char  *country;
+        const char  *json;
+    } cases[] = {
+        /* Mexico's retired 1, typed: the number is stored without it */
+        { "+52 1 55 12", "US", EMPTY_PAGE ",\"search\":{\"phone_digits\":"
+                               "[\"5215512\",\"525512\"]}}" },
+        /* "1 55 12" in an organization of MX: +52 55 12... */
+        { "1 55 12", "MX", EMPTY_PAGE ",\"search\":{\"phone_digits\":"
+                           "[\"15512\",\"525512\"]}}" },
+        /* a name's search only: no digits to look for */
+        { "Suite 4", "US", EMPTY_PAGE ",\"search\":{\"phone_digits\":[]}}" },
+        /* no search */
+        { "", "US", EMPTY_PAGE "}" },
+    };
+
+    char                       *json;
+    size_t                      i;
+    inbox_search_t              search;
+    inbox_conversation_page_t   page;
+
+    memset(&page, 0, sizeof(page));
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        CHECK_INT(inbox_search_parse(cases[i].q, cases[i].country,
+                                     &search), 0);
+        json = inbox_render_conversation_page(&page, &search, NULL);
+        CHECK_STR(json, cases[i].json);
+        free(json);
+    }
+
+#undef EMPTY_PAGE
 }
 
 

@@ -21,6 +21,7 @@
 #include <inbox/settings.h>
 #include <inbox/billing.h>
 #include <inbox/segments.h>
+#include <inbox/search.h>
 
 /* NULL is null; invalid UTF-8 is written repaired (see utf8.h), so no
  * answer or frame ever carries any. */
@@ -51,8 +52,16 @@ char *inbox_json_page(const void *items, size_t count, size_t size,
     inbox_json_item_pt item, const char *next_cursor, size_t *len);
 
 char *inbox_render_conversation(const inbox_conversation_t *c, size_t *len);
+/* search: the list's search as inbox_search_parse read it (NULL or
+ * none: no "search"); the page then says, in {"search":{"phone_digits":
+ * [...]}}, the digits a contact's number (E.164 without its "+")
+ * contains, one of them, for the search to find it by number ([] for a
+ * name's search only: "Suite 4"), so that a client checks a thread the
+ * list has not shown yet (a new message meanwhile) by the server's rule
+ * (search.h: a trunk "0", Mexico's retired "1", the organization's
+ * country). */
 char *inbox_render_conversation_page(const inbox_conversation_page_t *page,
-    size_t *len);
+    const inbox_search_t *search, size_t *len);
 char *inbox_render_message_page(const inbox_message_page_t *page,
     size_t *len);
 /* A contact (render_contact.c) as a list item and contact.updated show

@@ -33,6 +33,7 @@
 typedef struct {
     char              id[INBOX_ID_MAX];
     lws_dll2_owner_t  conns;        /* ws_conn_t.list */
+    lws_dll2_owner_t  members;      /* ws_conn_t.member */
 
     /* the latest event seen, for the hello of later connections */
     int               has_state;
@@ -52,6 +53,8 @@ typedef struct {
  */
 struct ws_conn_s {
     lws_dll2_t              list;       /* in its org's conns: joined */
+    lws_dll2_t              member;     /* in its org's members: open,
+                                           joined or not */
     lws_dll2_t              dirty;      /* in fanout->dirty: to write */
     struct lws             *wsi;
     ws_org_t               *org;        /* NULL until established */
@@ -88,6 +91,7 @@ struct ws_fanout_s {
     ws_frame_t        *ping;            /* during a keepalive sweep */
     ws_frame_t        *alive;           /* WS_FANOUT_ALIVE_JSON, the same */
     ws_fanout_visit_pt visit;           /* during a sweep */
+    unsigned           everyone:1;      /* ... of members, not conns */
     size_t             max_queue;
     void              *orgs;            /* tsearch(3) tree of ws_org_t */
     lws_dll2_owner_t   dirty;           /* ws_conn_t.dirty */
@@ -107,7 +111,8 @@ static void ws_fanout_keepalive_conn(ws_fanout_t *fanout, ws_org_t *org,
     ws_conn_t *conn);
 static void ws_fanout_lapse_conn(ws_fanout_t *fanout, ws_org_t *org,
     ws_conn_t *conn);
-static void ws_fanout_sweep(ws_fanout_t *fanout, ws_fanout_visit_pt visit);
+static void ws_fanout_sweep(ws_fanout_t *fanout, ws_fanout_visit_pt visit,
+    int everyone);
 static void ws_fanout_sweep_org(const void *node, VISIT which,
     void *closure);
 static void ws_fanout_note_lapse(ws_fanout_t *fanout, const ws_conn_t *conn);
@@ -218,7 +223,13 @@ ws_fanout_keepalive(ws_fanout_t *fanout, uint32_t now_ms)
     fanout->ping->refs++;
     fanout->alive->refs++;
 
-    ws_fanout_sweep(fanout, ws_fanout_keepalive_conn);
+    /*
+     * Every open connection, joined or not: one held for its resume, its
+     * events read from a store that is slow to answer (ws_store.h), is
+     * alive too, and a browser that heard nothing for twice ping_ms would
+     * take it for dead and connect again, asking the store once more.
+     */
+    ws_fanout_sweep(fanout, ws_fanout_keepalive_conn, 1);
 
     ws_frame_release(fanout->ping);
     ws_frame_release(fanout->alive);
@@ -283,7 +294,7 @@ ws_fanout_close_lapsed(ws_fanout_t *fanout, int64_t now_ms)
     fanout->wall_ms = now_ms;
     fanout->next_lapse = 0;
 
-    ws_fanout_sweep(fanout, ws_fanout_lapse_conn);
+    ws_fanout_sweep(fanout, ws_fanout_lapse_conn, 0);
 }
 
 
@@ -306,11 +317,13 @@ ws_fanout_lapse_conn(ws_fanout_t *fanout, ws_org_t *org, ws_conn_t *conn)
 }
 
 
-/* Calls visit for every joined connection of every organization. */
+/* Calls visit for every joined connection of every organization, or
+ * with everyone for every open one. */
 static void
-ws_fanout_sweep(ws_fanout_t *fanout, ws_fanout_visit_pt visit)
+ws_fanout_sweep(ws_fanout_t *fanout, ws_fanout_visit_pt visit, int everyone)
 {
     fanout->visit = visit;
+    fanout->everyone = everyone;
     twalk_r(fanout->orgs, ws_fanout_sweep_org, fanout);
     fanout->visit = NULL;
 }
@@ -330,6 +343,16 @@ ws_fanout_sweep_org(const void *node, VISIT which, void *closure)
     org = *(ws_org_t *const *) node;
 
     /* visit may close the connection: the next is taken first */
+    if (fanout->everyone) {
+        lws_start_foreach_dll_safe(struct lws_dll2 *, d, d1,
+                                   lws_dll2_get_head(&org->members)) {
+            conn = lws_container_of(d, ws_conn_t, member);
+            fanout->visit(fanout, org, conn);
+        } lws_end_foreach_dll_safe(d, d1);
+
+        return;
+    }
+
     lws_start_foreach_dll_safe(struct lws_dll2 *, d, d1,
                                lws_dll2_get_head(&org->conns)) {
         conn = lws_container_of(d, ws_conn_t, list);
@@ -720,6 +743,9 @@ ws_fanout_open(ws_fanout_t *fanout, ws_conn_t *conn, struct lws *wsi)
         return -1;
     }
 
+    /* kept alive from now on, joined or not (ws_fanout_keepalive) */
+    lws_dll2_add_tail(&conn->member, &org->members);
+
     lwsl_user("ws-server: connected: org %s user %s (%u in org), "
               "hello org_seq %lld\n", org->id, conn->claims.user_id,
               (unsigned) org->conns.count + 1, (long long) state.org_seq);
@@ -858,6 +884,10 @@ ws_fanout_close(ws_conn_t *conn)
 
     if (!lws_dll2_is_detached(&conn->list)) {
         lws_dll2_remove(&conn->list);
+    }
+
+    if (!lws_dll2_is_detached(&conn->member)) {
+        lws_dll2_remove(&conn->member);
     }
 
     if (!lws_dll2_is_detached(&conn->dirty)) {

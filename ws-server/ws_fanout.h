@@ -118,7 +118,8 @@ void ws_fanout_kick(ws_conn_t *conn, int code, const char *reason);
  * the others): a connection that sent nothing, or was sent nothing, for
  * ping_ms gets a protocol ping and a {"type":"ping"} frame; one that sent
  * nothing for twice that is closed.  Call it every ping_ms / 2 with a
- * monotonic clock in milliseconds (wrapping is fine): a joined connection
+ * monotonic clock in milliseconds (wrapping is fine): an open connection,
+ * joined or still held for its resume (its replay may wait on the store),
  * is then sent something at least every ping_ms.
  */
 void ws_fanout_keepalive(ws_fanout_t *fanout, uint32_t now_ms);

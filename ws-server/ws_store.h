@@ -8,6 +8,12 @@
  * loop with lws_cancel_service();
  * the loop's LWS_CALLBACK_EVENT_WAIT_CANCELLED takes the answers
  * (ws_store_answers).  Model: libwebsockets' minimal-ws-server-threads.
+ *
+ * One query at a time, first asked first run: a store slow to answer one
+ * (a MongoDB server gone silent waits out its socket timeout) holds the
+ * gap fills and resumes behind it.  A second thread would help only a
+ * store slow for one query and not the next; the connections held for
+ * their resume meanwhile are kept alive (ws_fanout_keepalive).
  */
 #ifndef WS_STORE_H
 #define WS_STORE_H

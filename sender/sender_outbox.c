@@ -100,6 +100,7 @@ struct sender_send_s {
                                             at (the claim, or since) */
     char                  campaign_id[INBOX_ID_MAX];   /* "" for none */
     int64_t               lease_until;
+    int64_t               started_at;    /* its request, at the carrier */
     inbox_carrier_t       carrier;
     char                  from[INBOX_PHONE_MAX];
     unsigned              segments;      /* what its number's rate counts */
@@ -1026,6 +1027,9 @@ sender_outbox_start_queue(sender_t *s, sender_queue_t *q, int64_t now)
             continue;
         }
 
+        /* what its answer tells of a carrier's hold (sender_rate.h) */
+        send->started_at = now;
+
         if (send->bulk) {
             sender_outbox.bulk_active++;
         }
@@ -1090,7 +1094,7 @@ sender_outbox_done(sender_transfer_t *t)
     }
 
     if (send->result.outcome == INBOX_SEND_ACCEPTED) {
-        sender_rate_accepted(s->rate, send->from);
+        sender_rate_accepted(s->rate, send->from, send->started_at);
 
     } else if (send->result.outcome == INBOX_SEND_UNKNOWN
                || send->result.outcome == INBOX_SEND_RETRY)
@@ -1123,7 +1127,8 @@ sender_outbox_trouble(sender_t *s, sender_send_t *send, long http_status,
 {
     int64_t  until;
 
-    until = sender_rate_backoff(s->rate, send->from, now, 0);
+    until = sender_rate_backoff(s->rate, send->from, send->started_at, now,
+                                0);
     if (until < 0) {
         return;
     }
@@ -1186,7 +1191,7 @@ sender_outbox_slow_down(sender_t *s, sender_send_t *send, long http_status,
 {
     int64_t  until;
 
-    until = sender_rate_backoff(s->rate, send->from, now,
+    until = sender_rate_backoff(s->rate, send->from, send->started_at, now,
                                 send->transfer.retry_after_ms);
 
     sender_log(s, "the carrier refused message %s from %s as too many "

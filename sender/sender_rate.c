@@ -13,6 +13,7 @@ typedef struct {
     double    tokens;
     int64_t   at;                       /* when tokens was counted, ms */
     int64_t   held_until;               /* a 429's backoff, ms */
+    int64_t   hold_began;               /* when the last hold was set */
     unsigned  refusals;                 /* 429s in a row */
 } sender_bucket_t;
 
@@ -115,8 +116,8 @@ sender_rate_take(sender_rate_t *rate, const char *number,
 
 
 int64_t
-sender_rate_backoff(sender_rate_t *rate, const char *number, int64_t now_ms,
-    int64_t retry_after_ms)
+sender_rate_backoff(sender_rate_t *rate, const char *number,
+    int64_t started_ms, int64_t now_ms, int64_t retry_after_ms)
 {
     int64_t           wait;
     sender_bucket_t  *b;
@@ -130,14 +131,20 @@ sender_rate_backoff(sender_rate_t *rate, const char *number, int64_t now_ms,
         retry_after_ms = SENDER_RATE_BACKOFF_MAX_MS;
     }
 
-    if (now_ms < b->held_until) {
-        /* a send started before the hold: the hold counts it already,
-         * unless the carrier now asks for longer */
+    /*
+     * A send started before the last hold began (one of those in flight
+     * when the first refusal came, answered during the hold or after it):
+     * the hold counts it already, and it says nothing of the carrier
+     * since, unless the carrier now asks for longer.  Only a send started
+     * after it (the probe when the hold ended) doubles the next.
+     */
+    if (started_ms <= b->hold_began) {
         if (retry_after_ms > 0 && now_ms + retry_after_ms > b->held_until) {
             b->held_until = now_ms + retry_after_ms;
+            b->tokens = 0;
             b->at = b->held_until;
         }
-        return b->held_until;
+        return b->held_until > now_ms ? b->held_until : now_ms;
     }
 
     if (retry_after_ms > 0) {
@@ -151,6 +158,7 @@ sender_rate_backoff(sender_rate_t *rate, const char *number, int64_t now_ms,
 
     b->refusals++;
     b->held_until = now_ms + wait;
+    b->hold_began = now_ms;
 
     /* and the number starts again gently: an empty bucket */
     b->tokens = 0;
@@ -161,12 +169,16 @@ sender_rate_backoff(sender_rate_t *rate, const char *number, int64_t now_ms,
 
 
 void
-sender_rate_accepted(sender_rate_t *rate, const char *number)
+sender_rate_accepted(sender_rate_t *rate, const char *number,
+    int64_t started_ms)
 {
     sender_bucket_t  *b;
 
     b = sender_rate_find(rate, number);
-    if (b->number[0] != '\0') {
+
+    /* one sent before the last hold began says nothing of the carrier
+     * since: the carrier may have taken it and refused the next */
+    if (b->number[0] != '\0' && started_ms > b->hold_began) {
         b->refusals = 0;
     }
 }

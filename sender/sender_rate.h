@@ -16,7 +16,11 @@
  * holds the number: nothing is sent from it until the carrier's
  * Retry-After (at most SENDER_RATE_BACKOFF_MAX_MS), or without one 1 s
  * doubling for each such refusal in a row (up to 64 s), and its bucket
- * starts empty after.
+ * starts empty after.  Only the answers to sends started after the hold
+ * began (the first ones after it: probes) move the doubling: the sends
+ * in flight when the hold began are answered during it or after, their
+ * refusals counted by it already, and an acceptance among them says
+ * nothing of the carrier since.
  */
 #ifndef SENDER_RATE_H
 #define SENDER_RATE_H
@@ -50,17 +54,21 @@ int sender_rate_take(sender_rate_t *rate, const char *number,
     int64_t *wait_ms);
 
 /*
- * The carrier refused a send from number as too many (a 429, or
- * Twilio's 21611: inbox_send_result_t.slow_down), with retry_after_ms its
- * Retry-After (0: none): holds the number.  Returns when it may send
- * again (ms), or -1 when out of memory.
+ * The carrier refused a send from number started at started_ms as too
+ * many (a 429, or Twilio's 21611: inbox_send_result_t.slow_down), with
+ * retry_after_ms its Retry-After (0: none): holds the number, for longer
+ * than the last hold when the send started after it began.  Returns when
+ * it may send again (ms, now_ms when the hold is over), or -1 when out
+ * of memory.
  */
 int64_t sender_rate_backoff(sender_rate_t *rate, const char *number,
-    int64_t now_ms, int64_t retry_after_ms);
+    int64_t started_ms, int64_t now_ms, int64_t retry_after_ms);
 
-/* The carrier took a send from number: the next 429 backs off from the
- * start again. */
-void sender_rate_accepted(sender_rate_t *rate, const char *number);
+/* The carrier took a send from number started at started_ms: the next
+ * 429 backs off from the start again, if the send started after the last
+ * hold began. */
+void sender_rate_accepted(sender_rate_t *rate, const char *number,
+    int64_t started_ms);
 
 /* When the hold of a carrier's 429 on number ends (ms), or 0 when none
  * holds it at now_ms (its own rate is all that may). */

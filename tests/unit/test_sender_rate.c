@@ -159,7 +159,7 @@ TEST(a_429_holds_the_number_for_retry_after_or_a_doubling_backoff)
     rate = sender_rate_create(10.0, 10);
 
     /* Retry-After: 3 s; nothing goes before, replies neither */
-    until = sender_rate_backoff(rate, N, 1000, 3000);
+    until = sender_rate_backoff(rate, N, 900, 1000, 3000);
     CHECK_INT(until, 4000);
     CHECK_INT(sender_rate_take(rate, N, R, 1, 3999, &wait), 0);
     CHECK_INT(wait, 1);
@@ -177,24 +177,75 @@ TEST(a_429_holds_the_number_for_retry_after_or_a_doubling_backoff)
     CHECK(sender_rate_held_until(rate, "+15550003333", 2000) == 0);
 
     /* a send that was in flight comes back 429 too: the same hold */
-    CHECK_INT(sender_rate_backoff(rate, N, 2500, 0), 4000);
+    CHECK_INT(sender_rate_backoff(rate, N, 900, 2500, 0), 4000);
 
     /* after the hold the bucket starts empty: one send per 100 ms */
     CHECK_INT(sender_rate_take(rate, N, R, 1, 4000, &wait), 0);
     CHECK_INT(sender_rate_take(rate, N, R, 1, 4100, &wait), 1);
     CHECK_INT(sender_rate_take(rate, N, R, 1, 4100, &wait), 0);
 
-    /* 429s in a row without Retry-After: 2 s, 4 s (the first counted) */
-    CHECK_INT(sender_rate_backoff(rate, N, 10000, 0), 12000);
-    CHECK_INT(sender_rate_backoff(rate, N, 20000, 0), 24000);
+    /* 429s in a row without Retry-After, each to a send started after
+     * the hold before: 2 s, 4 s (the first counted) */
+    CHECK_INT(sender_rate_backoff(rate, N, 9900, 10000, 0), 12000);
+    CHECK_INT(sender_rate_backoff(rate, N, 19900, 20000, 0), 24000);
 
     /* an accepted send starts it again from 1 s */
-    sender_rate_accepted(rate, N);
-    CHECK_INT(sender_rate_backoff(rate, N, 30000, 0), 31000);
+    sender_rate_accepted(rate, N, 25000);
+    CHECK_INT(sender_rate_backoff(rate, N, 29900, 30000, 0), 31000);
 
     /* a carrier's long Retry-After is capped */
-    CHECK_INT(sender_rate_backoff(rate, N, 40000, 3600000),
+    CHECK_INT(sender_rate_backoff(rate, N, 39900, 40000, 3600000),
               40000 + SENDER_RATE_BACKOFF_MAX_MS);
+
+    sender_rate_destroy(rate);
+}
+
+
+/*
+ * Many sends in flight when the carrier starts refusing: each is answered
+ * during the hold or after it, 429 or taken.  Only the sends started
+ * after the hold began (the probe as it ends) move the doubling: an
+ * acceptance of one sent before it does not start the next hold from
+ * 1 s again, nor does a late 429 of one double it.
+ */
+TEST(only_sends_started_after_a_hold_began_move_its_doubling)
+{
+    int64_t         wait;
+    sender_rate_t  *rate;
+
+    rate = sender_rate_create(10.0, 10);
+
+    /* ten sends start at 1000; the first answer is a 429 */
+    CHECK_INT(sender_rate_backoff(rate, N, 1000, 1100, 0), 2100);
+
+    /* the others come: 429s counted by the hold, and acceptances */
+    CHECK_INT(sender_rate_backoff(rate, N, 1000, 1150, 0), 2100);
+    sender_rate_accepted(rate, N, 1000);
+    CHECK_INT(sender_rate_backoff(rate, N, 1000, 1300, 0), 2100);
+    sender_rate_accepted(rate, N, 1000);
+
+    /* the probe after the hold is refused: 2 s, not 1 s again */
+    CHECK_INT(sender_rate_take(rate, N, R, 1, 2300, &wait), 1);
+    CHECK_INT(sender_rate_backoff(rate, N, 2300, 2400, 0), 4400);
+
+    /* a send of the first flight answered 429 only now, past that
+     * hold: nothing more (the number may send now that it is over) */
+    CHECK_INT(sender_rate_backoff(rate, N, 1000, 5000, 0), 5000);
+    CHECK(sender_rate_held_until(rate, N, 5000) == 0);
+
+    /* the next probe refused: 4 s; one accepted after it: from 1 s */
+    CHECK_INT(sender_rate_take(rate, N, R, 1, 5100, &wait), 1);
+    CHECK_INT(sender_rate_backoff(rate, N, 5100, 5200, 0), 9200);
+    sender_rate_accepted(rate, N, 1000);
+    CHECK_INT(sender_rate_take(rate, N, R, 1, 9400, &wait), 1);
+    sender_rate_accepted(rate, N, 9400);
+    CHECK_INT(sender_rate_take(rate, N, R, 1, 9400, &wait), 1);
+    CHECK_INT(sender_rate_backoff(rate, N, 9400, 9500, 0), 10500);
+
+    /* one sent before a hold asking for longer (Retry-After) still
+     * lengthens it */
+    CHECK_INT(sender_rate_backoff(rate, N, 9400, 9600, 5000), 14600);
+    CHECK(sender_rate_held_until(rate, N, 14599) == 14600);
 
     sender_rate_destroy(rate);
 }

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
@@ -70,7 +71,12 @@ sender_loop_destroy(sender_loop_t *loop)
 int
 sender_loop_start(sender_loop_t *loop, sender_transfer_t *t)
 {
-    if (curl_multi_add_handle(loop->multi, t->easy) != CURLM_OK) {
+    CURLMcode  rc;
+
+    rc = curl_multi_add_handle(loop->multi, t->easy);
+    if (rc != CURLM_OK) {
+        snprintf(t->error, sizeof(t->error), "curl_multi_add_handle: %s",
+                 curl_multi_strerror(rc));
         return -1;
     }
 

@@ -21,7 +21,7 @@ sender_loop_t *sender_loop_create(long max_per_host, long max_connections);
 void sender_loop_destroy(sender_loop_t *loop);
 
 /* Starts t (prepared with sender_transfer_init); its done callback runs
- * from sender_loop_turn.  Returns 0 or -1. */
+ * from sender_loop_turn.  Returns 0, or -1 with why in t->error. */
 int sender_loop_start(sender_loop_t *loop, sender_transfer_t *t);
 /* Transfers started and not yet done. */
 unsigned sender_loop_active(sender_loop_t *loop);

@@ -47,9 +47,6 @@
 /* Record a result again this often while the store refuses it. */
 #define SENDER_RECORD_RETRY_MS  1000
 
-/* A send that could not start (out of memory) is due again after this. */
-#define SENDER_START_AGAIN_MS  1000
-
 /* Results a store call (a transaction) at most: a short one, the write
  * lock soon free again for nginx. */
 #define SENDER_RECORD_BATCH  256
@@ -154,7 +151,8 @@ static void sender_outbox_withdraw(sender_t *s, sender_send_t *send);
 static int64_t sender_outbox_start_queue(sender_t *s, sender_queue_t *q,
     int64_t now);
 static void sender_outbox_done(sender_transfer_t *t);
-static void sender_outbox_not_started(sender_send_t *send, int64_t now);
+static void sender_outbox_not_started(sender_t *s, sender_send_t *send,
+    int64_t now, const char *why);
 static void sender_outbox_trouble(sender_t *s, sender_send_t *send,
     long http_status, int64_t now);
 static void sender_outbox_no_descriptor(sender_t *s, sender_send_t *send,
@@ -742,9 +740,7 @@ sender_outbox_prepare(sender_t *s, const inbox_outbox_item_t *item,
         /* given back unsent, as a send that cannot start: left to its
          * lease, the store would take it as perhaps sent */
         inbox_carrier_request_free(&req);
-        sender_log(s, "out of memory: message %s given back",
-                   send->message_id);
-        sender_outbox_not_started(send, now);
+        sender_outbox_not_started(s, send, now, "out of memory");
         return NULL;
     }
 
@@ -1020,12 +1016,14 @@ sender_outbox_start_queue(sender_t *s, sender_queue_t *q, int64_t now)
         if (rc < 0 || sender_loop_start(s->loop, &send->transfer) != 0) {
             /* nothing left: given back, no attempt counted (left to its
              * lease, the store would take it as perhaps sent) */
-            sender_log(s, "cannot start the send of message %s: given "
-                       "back", send->message_id);
             sender_transfer_cleanup(&send->transfer);
-            sender_outbox_not_started(send, now);
+            sender_outbox_not_started(s, send, now,
+                                      rc < 0 ? "out of memory"
+                                             : send->transfer.error);
             continue;
         }
+
+        sender_start_ok(s);
 
         /* what its answer tells of a carrier's hold (sender_rate.h) */
         send->started_at = now;
@@ -1141,14 +1139,19 @@ sender_outbox_trouble(sender_t *s, sender_send_t *send, long http_status,
 
 
 /* A send that could not start (no memory for it, curl refused it): given
- * back, no attempt counted, due again in a moment. */
+ * back, no attempt counted, due again later each time none starts
+ * (sender_start.c). */
 static void
-sender_outbox_not_started(sender_send_t *send, int64_t now)
+sender_outbox_not_started(sender_t *s, sender_send_t *send, int64_t now,
+    const char *why)
 {
     send->result.outcome = INBOX_SEND_RELEASED;
-    send->result.due_at = now + SENDER_START_AGAIN_MS;
+    send->result.due_at = sender_start_failed(s, now, why);
     snprintf(send->result.message, sizeof(send->result.message),
-             "not sent: the send could not start");
+             "not sent: the send could not start (%.200s)", why);
+    sender_debug(s, "message %s given back unsent (%s), due in %" PRId64
+                 " ms", send->message_id, send->result.message,
+                 send->result.due_at - now);
     sender_outbox_answered(send);
 }
 

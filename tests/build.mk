@@ -8,8 +8,17 @@ UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 # (tests/wire/test_mongo_wire.py plays the MongoDB server).
 WIRE_BIN   := $(BUILD)/tests/wire/store_op
 
+# Libraries a test preloads into a process (LD_PRELOAD) to make a call
+# fail that nothing outside can make fail.
+SHIM_SRC   := $(wildcard tests/shim/*.c)
+SHIM_LIB   := $(SHIM_SRC:tests/shim/%.c=$(BUILD)/tests/shim/%.so)
+
 .PHONY: test-build
-test-build: $(UNIT_BIN) $(WIRE_BIN)
+test-build: $(UNIT_BIN) $(WIRE_BIN) $(SHIM_LIB)
+
+$(BUILD)/tests/shim/%.so: tests/shim/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -shared $< -o $@ -ldl
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/check.h $(LIBINBOX_SAN)
 	@mkdir -p $(@D)

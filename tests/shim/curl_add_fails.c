@@ -1,0 +1,36 @@
+/*
+ * Preloaded into the sender by a test (LD_PRELOAD): libcurl's
+ * curl_multi_add_handle fails as when curl is out of memory, for its
+ * first INBOX_TEST_ADD_FAILS calls (every call without it); later calls
+ * go to libcurl's own.
+ */
+#include <dlfcn.h>
+#include <stdlib.h>
+#include <curl/curl.h>
+
+typedef CURLMcode (*add_handle_pt)(CURLM *multi, CURL *easy);
+
+
+CURLMcode
+curl_multi_add_handle(CURLM *multi, CURL *easy)
+{
+    const char           *fails;
+    static long           failed;
+    static add_handle_pt  add;
+
+    fails = getenv("INBOX_TEST_ADD_FAILS");
+
+    if (fails == NULL || failed < atol(fails)) {
+        failed++;
+        return CURLM_OUT_OF_MEMORY;
+    }
+
+    if (add == NULL) {
+        *(void **) &add = dlsym(RTLD_NEXT, "curl_multi_add_handle");
+        if (add == NULL) {
+            return CURLM_INTERNAL_ERROR;
+        }
+    }
+
+    return add(multi, easy);
+}

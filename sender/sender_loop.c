@@ -178,26 +178,36 @@ sender_loop_finish(sender_loop_t *loop, CURLMsg *msg)
 /*
  * Whether the carrier may have acted on a request that ended with rc:
  * only a request that never left (no connection, or nothing uploaded
- * before the error) is safe to send again.
+ * before the error) is safe to send again, or one that left only in
+ * attempts whose HTTP/2 stream the server refused (sender_transfer.h).
  */
 static sender_reach_t
 sender_loop_reach(sender_transfer_t *t, CURL *easy, CURLcode rc)
 {
     int         left;
-    long        request_size = 0;
-    curl_off_t  uploaded = 0;
+    curl_off_t  request, uploaded = 0;
 
     if (rc == CURLE_OK) {
         return SENDER_ANSWERED;
     }
 
-    curl_easy_getinfo(easy, CURLINFO_REQUEST_SIZE, &request_size);
-    curl_easy_getinfo(easy, CURLINFO_SIZE_UPLOAD_T, &uploaded);
-    left = request_size != 0 || uploaded != 0;
+    request = sender_transfer_sent(t);
+
+    if (t->stream_refused) {
+        /* the last attempt was refused too: curl gave up retrying */
+        t->refused_request = request;
+
+    } else {
+        /* the last attempt's body, when curl counted no headers */
+        curl_easy_getinfo(easy, CURLINFO_SIZE_UPLOAD_T, &uploaded);
+    }
+
+    left = request > t->refused_request || uploaded != 0;
 
     /* a request that went out on one connection is not undone by another
      * attempt's socket() failing (an IPv6 and an IPv4 address tried side
-     * by side): given back as never sent, it would go twice */
+     * by side, or curl's retry): given back as never sent, it would go
+     * twice */
     if (!left && sender_loop_no_descriptor(t, easy, rc)) {
         return SENDER_NO_DESCRIPTOR;
     }
@@ -212,7 +222,15 @@ sender_loop_reach(sender_transfer_t *t, CURL *easy, CURLcode rc)
     case CURLE_COULDNT_CONNECT:
     case CURLE_SSL_CONNECT_ERROR:
     case CURLE_PEER_FAILED_VERIFICATION:
-        return SENDER_SENT_NOTHING;
+        /*
+         * No connection: nothing went to the carrier on this attempt
+         * (what a proxy's CONNECT counts went to the proxy), but curl
+         * retries a request on a reused connection that died with no
+         * answer, and the retry's connect refused (the carrier
+         * restarting) leaves the first attempt's request out there.
+         */
+        left = t->retried_request > t->refused_request;
+        break;
     default:
         break;
     }

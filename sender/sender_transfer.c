@@ -17,6 +17,8 @@ static size_t sender_transfer_write(char *data, size_t size, size_t n,
 static size_t sender_transfer_read(char *buf, size_t size, size_t n,
     void *arg);
 static int sender_transfer_seek(void *arg, curl_off_t offset, int origin);
+static int sender_transfer_debug(CURL *easy, curl_infotype type,
+    char *data, size_t size, void *arg);
 static curl_socket_t sender_transfer_socket(void *arg,
     curlsocktype purpose, struct curl_sockaddr *address);
 static int sender_transfer_prereq(void *arg, char *primary_ip,
@@ -78,6 +80,18 @@ sender_transfer_init(sender_transfer_t *t, const char *method,
         curl_easy_setopt(t->easy, CURLOPT_SEEKDATA, t);
         curl_easy_setopt(t->easy, CURLOPT_POSTFIELDSIZE_LARGE,
                          (curl_off_t) body_len);
+
+        /*
+         * curl says a refused HTTP/2 stream, and its retries, only in its
+         * informational text (sender_transfer_debug); only for a body,
+         * which curl cannot send again by itself: the text costs some
+         * formatting (a line per TLS record too), and a request without
+         * one is sent again by curl as it sees fit.
+         */
+        curl_easy_setopt(t->easy, CURLOPT_DEBUGFUNCTION,
+                         sender_transfer_debug);
+        curl_easy_setopt(t->easy, CURLOPT_DEBUGDATA, t);
+        curl_easy_setopt(t->easy, CURLOPT_VERBOSE, 1L);
     }
 
     curl_easy_setopt(t->easy, CURLOPT_URL, url);
@@ -204,18 +218,81 @@ sender_transfer_read(char *buf, size_t size, size_t n, void *arg)
 }
 
 
-/* Only to where it stands before a byte was read: a body curl took once
- * is not sent again by curl. */
+/*
+ * Only to where it stands before a byte was read: a body curl took once
+ * is not sent again by curl, which retries a request on a reused
+ * connection that died with no answer, though the server may have acted
+ * on it.  Unless the server refused its HTTP/2 stream (REFUSED_STREAM, or
+ * a GOAWAY below it, RFC 9113 8.7: not processed, safe to send again):
+ * then curl sends it again, on a new connection, and what the refused
+ * attempts sent is known never to have been acted on.
+ */
 static int
 sender_transfer_seek(void *arg, curl_off_t offset, int origin)
 {
     sender_transfer_t  *t = arg;
 
-    if (origin == SEEK_SET && offset == 0 && t->body_read == 0) {
+    if (origin != SEEK_SET || offset != 0) {
+        return CURL_SEEKFUNC_CANTSEEK;
+    }
+
+    if (t->stream_refused) {
+        t->stream_refused = 0;
+        t->refused_request = sender_transfer_sent(t);
+        t->body_read = 0;
         return CURL_SEEKFUNC_OK;
     }
 
-    return CURL_SEEKFUNC_CANTSEEK;
+    return t->body_read == 0 ? CURL_SEEKFUNC_OK : CURL_SEEKFUNC_CANTSEEK;
+}
+
+
+/*
+ * curl's informational text (CURLOPT_VERBOSE), read for what curl says
+ * nowhere else, its retries (Curl_retry_request):
+ *   "Connection died, retrying a fresh connect": a request on a reused
+ *   connection that died with no answer goes again on a new one; what
+ *   went out on the first may have been acted on, whatever the second
+ *   attempt's connect does (every libcurl);
+ *   "REFUSED_STREAM, retrying a fresh connect" (libcurl 7.60 and later,
+ *   for a stream on a new connection) and "HTTP/2 stream N refused by
+ *   server" (8.19 and later, for any): the server refused the request's
+ *   HTTP/2 stream, so never processed it (RFC 9113 8.7).
+ * libcurl 7.88 (Debian 12) knows of a stream refused on a reused
+ * connection (data->state.refused_stream) but does not say it: its retry
+ * reads as a connection that died, an unknown outcome.
+ */
+static int
+sender_transfer_debug(CURL *easy, curl_infotype type, char *data,
+    size_t size, void *arg)
+{
+    sender_transfer_t  *t = arg;
+
+    if (type != CURLINFO_TEXT) {
+        return 0;
+    }
+
+    if (size >= 25 && memcmp(data, "Connection died, retrying", 25) == 0) {
+        t->retried_request = sender_transfer_sent(t);
+
+    } else if ((size >= 14 && memcmp(data, "REFUSED_STREAM", 14) == 0)
+               || memmem(data, size, " refused by server", 18) != NULL)
+    {
+        t->stream_refused = 1;
+    }
+
+    return 0;
+}
+
+
+curl_off_t
+sender_transfer_sent(sender_transfer_t *t)
+{
+    long  request_size = 0;
+
+    curl_easy_getinfo(t->easy, CURLINFO_REQUEST_SIZE, &request_size);
+
+    return request_size;
 }
 
 

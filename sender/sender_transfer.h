@@ -48,6 +48,18 @@ struct sender_transfer_s {
     int64_t                   elapsed_us;    /* from start to the end */
     int                       socket_errno;  /* of a socket() that failed,
                                                 else 0 (curl keeps none) */
+    /*
+     * curl's attempts (it retries a request on a reused connection that
+     * died with no answer): how much of the request had gone out
+     * (CURLINFO_REQUEST_SIZE, which adds up over them; a body follows
+     * its headers) when curl last retried, and how much went in attempts
+     * whose HTTP/2 stream the server refused, so never acted on;
+     * stream_refused: curl said the last one was (sender_transfer_debug),
+     * not yet counted.
+     */
+    curl_off_t                retried_request;
+    curl_off_t                refused_request;
+    int                       stream_refused;
     char                      error[CURL_ERROR_SIZE];
 
     /* where the answer goes; the caller keeps its own state in data */
@@ -106,6 +118,8 @@ int sender_transfer_follow(sender_transfer_t *t, const char *url);
  */
 int sender_transfer_public_only(sender_transfer_t *t,
     const char *trusted_base);
+/* How much of the request went out so far, over curl's attempts. */
+curl_off_t sender_transfer_sent(sender_transfer_t *t);
 /* Frees what init allocated; t itself is the caller's. */
 void sender_transfer_cleanup(sender_transfer_t *t);
 

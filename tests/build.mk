@@ -47,6 +47,17 @@ $(BUILD)/tests/test_sender_optouts: tests/unit/test_sender_optouts.c \
 	$(CC) $(CFLAGS) $(SANITIZE) -Isender -Itests/unit $< \
 	    sender/sender_optouts.c -o $@ $(LIBINBOX_SAN) $(PKG_LIBS) -lpthread
 
+# The sender's HTTP exchanges on its loop (libcurl's multi), against a
+# carrier on loopback that the test plays.
+$(BUILD)/tests/test_sender_transfer: tests/unit/test_sender_transfer.c \
+        sender/sender_transfer.c sender/sender_loop.c \
+        sender/sender_transfer.h sender/sender_loop.h tests/unit/check.h \
+        $(LIBINBOX_SAN)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SANITIZE) -Isender -Itests/unit $< \
+	    sender/sender_transfer.c sender/sender_loop.c -o $@ \
+	    $(LIBINBOX_SAN) $(PKG_LIBS) -lpthread
+
 # ws-server's wire frames, without libwebsockets.
 $(BUILD)/tests/test_ws_frame: tests/unit/test_ws_frame.c \
         ws-server/ws_frame.c ws-server/ws_frame.h tests/unit/check.h

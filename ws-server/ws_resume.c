@@ -459,7 +459,8 @@ ws_resume_catch_up(ws_stream_t *stream, ws_conn_t *conn)
 }
 
 
-/* The replay in flight, if any, is answered to nobody. */
+/* The replay in flight, if any, is answered to nobody, and not read at
+ * all if the store thread has yet to come to it. */
 static void
 ws_resume_replay_drop(ws_stream_conn_t *sc)
 {
@@ -467,7 +468,7 @@ ws_resume_replay_drop(ws_stream_conn_t *sc)
         return;
     }
 
-    sc->replay->owner = NULL;
+    ws_store_drop(sc->org->stream->store, sc->replay);
     sc->replay = NULL;
     lws_dll2_remove(&sc->replaying);
 }

@@ -154,6 +154,16 @@ ws_store_ask(ws_store_t *store, ws_store_req_t *req)
 }
 
 
+void
+ws_store_drop(ws_store_t *store, ws_store_req_t *req)
+{
+    pthread_mutex_lock(&store->lock);
+    req->owner = NULL;
+    req->dropped = 1;
+    pthread_mutex_unlock(&store->lock);
+}
+
+
 ws_store_req_t *
 ws_store_answers(ws_store_t *store)
 {
@@ -190,6 +200,12 @@ ws_store_run(void *arg)
         store->asked = req->next;
         if (store->asked == NULL) {
             store->asked_tail = NULL;
+        }
+
+        /* nobody waits for it: the lws thread holds it no more */
+        if (req->dropped) {
+            ws_store_req_free(req);
+            continue;
         }
 
         pthread_mutex_unlock(&store->lock);

@@ -13,7 +13,8 @@
  * (a MongoDB server gone silent waits out its socket timeout) holds the
  * gap fills and resumes behind it.  A second thread would help only a
  * store slow for one query and not the next; the connections held for
- * their resume meanwhile are kept alive (ws_fanout_keepalive).
+ * their resume meanwhile are kept alive (ws_fanout_keepalive), and the
+ * resumes of those that closed meanwhile are not run (ws_store_drop).
  */
 #ifndef WS_STORE_H
 #define WS_STORE_H
@@ -45,6 +46,7 @@ struct ws_store_req_s {
     struct ws_store_req_s  *next;
     ws_store_kind_e         kind;
     void                   *owner;      /* lws thread only; NULL: gone */
+    int                     dropped;    /* under the lock: ws_store_drop */
     char                    org_id[INBOX_ID_MAX];
     char                    epoch[INBOX_EPOCH_MAX];
     int64_t                 after;      /* after < org_seq <= until */
@@ -83,6 +85,15 @@ void ws_store_req_free(ws_store_req_t *req);
 
 /* Hands req to the thread. */
 void ws_store_ask(ws_store_t *store, ws_store_req_t *req);
+/*
+ * Nobody waits for req's answer any more (its connection closed or
+ * resumed again, its organization's history began anew): its owner is
+ * NULL, and if the thread has not run it yet it never will (a store slow
+ * to answer would otherwise read, for connections long gone, ahead of
+ * the live ones).  The thread frees it, or ws_store_answers hands it
+ * back, as for any request.
+ */
+void ws_store_drop(ws_store_t *store, ws_store_req_t *req);
 /* The requests answered since the last call, oldest first, as a list
  * (next); the caller frees each. */
 ws_store_req_t *ws_store_answers(ws_store_t *store);

@@ -924,7 +924,7 @@ ws_stream_restart(ws_org_stream_t *org, int64_t seq)
     ws_stream_conn_t  *sc;
 
     if (org->filling != NULL) {
-        org->filling->owner = NULL;
+        ws_store_drop(org->stream->store, org->filling);
         org->filling = NULL;
     }
 

@@ -5,6 +5,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { buildDir, sleep } from './cluster.mjs';
@@ -239,6 +240,24 @@ export function wsUrl(cluster, { url, ticket: t }) {
         u.searchParams.set('ticket', t);
     }
     return u.toString();
+}
+
+// A ticket answer's WebSocket URL with its ticket made for another
+// organization id, signed as nginx signs (ORG.base64url(claims).
+// base64url(HMAC-SHA256), libinbox ticket.c): for a ws-server whose
+// --store is a MongoDB stand-in, which reads only organizations named by
+// an ObjectId.
+export function wsUrlForOrg(cluster, answer, orgId) {
+    const claims = { ...ticketClaims(answer.ticket), org_id: orgId };
+    const body = `${orgId}.${Buffer.from(JSON.stringify(claims))
+        .toString('base64url')}`;
+    const secret = readFileSync(join(cluster.dir, 'realtime.key'), 'utf8')
+        .trim();
+    const mac = createHmac('sha256', secret).update(body)
+        .digest('base64url');
+    const url = new URL(wsUrl(cluster, answer));
+    url.searchParams.set('ticket', `${body}.${mac}`);
+    return url.toString();
 }
 
 // Tries an upgrade; resolves with the HTTP status (101 when it upgraded).

@@ -40,6 +40,7 @@
 #include "ws_events.h"
 #include "ws_fanout.h"
 #include "ws_origin.h"
+#include "ws_store.h"
 #include "ws_stream.h"
 
 #define WS_SERVER_VHOST             "inbox"
@@ -277,6 +278,14 @@ done:
     ws_events_close(events);
     ws_fanout_destroy(fanout);
     ws_auth_destroy(auth);
+
+    /* a store thread still in its query (ws_store_stop) runs on in the
+     * driver: exit's handlers (OpenSSL's cleanup) would pull its state
+     * from under it */
+    if (ws_store_left()) {
+        fflush(NULL);
+        _exit(rc);
+    }
 
     return rc;
 }

@@ -18,9 +18,14 @@ struct ws_store_s {
     pthread_mutex_t       lock;
     pthread_cond_t        wake;
     int                   stop;
+    int                   busy;         /* a query under way */
+    int                   left;         /* ... and not waited for */
     ws_store_req_t       *asked, *asked_tail;       /* to run */
     ws_store_req_t       *answered, *answered_tail; /* to take */
 };
+
+/* A store whose thread was left in its query: kept whole to the end. */
+static ws_store_t  *ws_store_left_one;
 
 
 static void *ws_store_run(void *arg);
@@ -76,16 +81,35 @@ ws_store_start(ws_store_t *store, struct lws_context *context)
 void
 ws_store_stop(ws_store_t *store)
 {
+    int  busy;
+
     if (store == NULL || !store->started) {
         return;
     }
 
     pthread_mutex_lock(&store->lock);
     store->stop = 1;
+    busy = store->busy;
     pthread_cond_signal(&store->wake);
     pthread_mutex_unlock(&store->lock);
-    pthread_join(store->thread, NULL);
+
     store->started = 0;
+
+    if (!busy) {
+        pthread_join(store->thread, NULL);
+        return;
+    }
+
+    /*
+     * The driver gives no way to end a query early, and a store gone
+     * silent holds it for its timeouts (a MongoDB server selection, a
+     * socket's): the thread is left to the process's exit.  Seeing stop,
+     * it neither wakes the loop nor frees anything when it returns.
+     */
+    fprintf(stderr, "ws-server: not waiting for the store query under "
+            "way\n");
+    pthread_detach(store->thread);
+    store->left = 1;
 }
 
 
@@ -97,6 +121,11 @@ ws_store_close(ws_store_t *store)
     }
 
     ws_store_stop(store);
+
+    if (store->left) {
+        ws_store_left_one = store;
+        return;
+    }
 
     ws_store_free_list(store->asked);
     ws_store_free_list(store->answered);
@@ -164,6 +193,13 @@ ws_store_drop(ws_store_t *store, ws_store_req_t *req)
 }
 
 
+int
+ws_store_left(void)
+{
+    return ws_store_left_one != NULL;
+}
+
+
 ws_store_req_t *
 ws_store_answers(ws_store_t *store)
 {
@@ -208,11 +244,13 @@ ws_store_run(void *arg)
             continue;
         }
 
+        store->busy = 1;
         pthread_mutex_unlock(&store->lock);
 
         ws_store_query(store, req);
 
         pthread_mutex_lock(&store->lock);
+        store->busy = 0;
 
         req->next = NULL;
         if (store->answered_tail != NULL) {
@@ -221,6 +259,11 @@ ws_store_run(void *arg)
             store->answered = req;
         }
         store->answered_tail = req;
+
+        /* left by ws_store_stop: the loop may be gone */
+        if (store->stop) {
+            break;
+        }
 
         pthread_mutex_unlock(&store->lock);
 

@@ -71,13 +71,20 @@ typedef struct ws_store_s      ws_store_t;
 ws_store_t *ws_store_open(const char *uri);
 /* Starts the thread; 0, or -1 with a message on stderr. */
 int ws_store_start(ws_store_t *store, struct lws_context *context);
-/* Stops the thread (a query running is finished first); what is asked
- * after waits unanswered until ws_store_close.  Before the lws context
- * goes: the thread wakes the loop through it. */
+/*
+ * Stops the thread; what is asked after waits unanswered until
+ * ws_store_close.  Before the lws context goes: the thread wakes the
+ * loop through it.  A query under way is not waited for (a store gone
+ * silent would hold the stop for its timeouts): the thread is left to
+ * the process's exit, and wakes nothing after it.
+ */
 void ws_store_stop(ws_store_t *store);
 /* Stops the thread if still running and frees what was asked and not
- * taken. */
+ * taken; a store whose thread was left in a query stays as it is. */
 void ws_store_close(ws_store_t *store);
+/* Whether a thread was left in its query: the process then ends with
+ * _exit, as exit's handlers (OpenSSL's) would pull state from under it. */
+int ws_store_left(void);
 
 /* A new zeroed request; NULL when out of memory. */
 ws_store_req_t *ws_store_req_new(ws_store_kind_e kind, void *owner);

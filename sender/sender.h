@@ -75,14 +75,17 @@ int64_t sender_no_descriptor(sender_t *s, int64_t now_ms);
  * requests it gave back; once a turn of the loop. */
 void sender_no_descriptor_calm(sender_t *s, int64_t now_ms);
 
-/* A send the sender could not start (curl refused it, no memory for
- * it): returns when to try it again (ms), 1 s later, twice as late each
- * round none starts; the job gives it back to the store due then, with
- * no attempt counted.  Logged once an episode, with why
- * (sender_start.c). */
+/* Starts a job's request t on the loop (sender_loop_start): 0, which
+ * ends an episode of sender_start_failed, or -1 with curl's reason in
+ * t->error. */
+int sender_start(sender_t *s, sender_transfer_t *t);
+/* A request the sender could not start (curl refused it, no memory for
+ * it: a send, a media copy, a status ask): returns when to try it again
+ * (ms), 1 s later, twice as late each round none starts; the job puts
+ * it off until then (a send or a copy given back to the store, with no
+ * attempt counted; an ask kept in hand).  Logged once an episode, with
+ * why (sender_start.c). */
 int64_t sender_start_failed(sender_t *s, int64_t now_ms, const char *why);
-/* A send started: ends such an episode, logging how many it gave back. */
-void sender_start_ok(sender_t *s);
 
 void sender_log(sender_t *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

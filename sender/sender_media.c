@@ -11,10 +11,12 @@
  *
  * A copy counts an attempt when claimed, and a failed one is tried again
  * later (inbox_media_fetch_retry_at) until INBOX_MEDIA_FETCH_ATTEMPTS.
- * One that never left because the sender had no file descriptor free is
+ * One that never left because the sender had no file descriptor free,
+ * or could not start it (curl refused it, no memory: sender_start.c), is
  * given back instead, its attempt taken back: a shortage during a burst
  * of sends would otherwise spend a file's tries, and give it up, while
- * the carrier was never asked.
+ * the carrier was never asked (and a claim left to its lease would wait
+ * minutes, then count as a try).
  *
  * The URL is whatever the webhook said, and anyone with the account's
  * credentials can sign a webhook: a copy connects only to public
@@ -24,6 +26,7 @@
  * gateway on the operator's network) is the one exception, and what
  * comes from there is kept only when it is of a type phones send.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,8 +70,10 @@ static inbox_status_t sender_media_store(sender_t *s, sender_fetch_t *f,
     inbox_event_list_t *events, inbox_error_t *err);
 static void sender_media_failed(sender_t *s, sender_fetch_t *f,
     const char *why, int final);
-static void sender_media_give_back(sender_t *s, sender_fetch_t *f,
-    int64_t due_at);
+static void sender_media_not_started(sender_t *s,
+    const inbox_media_fetch_t *item, int64_t now, const char *why);
+static void sender_media_give_back(sender_t *s, const char *message_id,
+    unsigned idx, int64_t now, int64_t due_at, const char *why);
 
 
 void
@@ -132,7 +137,8 @@ sender_media_pump(sender_t *s, int64_t now)
 
     inbox_media_fetch_list_free(&list);
 
-    return sender_media.look ? -1 : SENDER_IDLE_LOOK_MS;
+    /* a copy given back may be due sooner than the next look */
+    return sender_media.look ? -1 : sender_media.due - now;
 }
 
 
@@ -144,7 +150,7 @@ sender_media_start(sender_t *s, const inbox_media_fetch_t *item,
 
     f = calloc(1, sizeof(sender_fetch_t));
     if (f == NULL) {
-        /* its lease runs out and it comes back */
+        sender_media_not_started(s, item, now, "out of memory");
         return;
     }
 
@@ -167,6 +173,7 @@ sender_media_start(sender_t *s, const inbox_media_fetch_t *item,
         != 0)
     {
         free(f);
+        sender_media_not_started(s, item, now, "out of memory");
         return;
     }
 
@@ -194,7 +201,8 @@ sender_media_start(sender_t *s, const inbox_media_fetch_t *item,
         return;
     }
 
-    if (sender_loop_start(s->loop, &f->transfer) != 0) {
+    if (sender_start(s, &f->transfer) != 0) {
+        sender_media_not_started(s, item, now, f->transfer.error);
         sender_transfer_cleanup(&f->transfer);
         free(f);
         return;
@@ -235,6 +243,7 @@ static void
 sender_media_done(sender_transfer_t *t)
 {
     char                 why[256];
+    int64_t              now;
     sender_fetch_t      *f = t->data;
     sender_t            *s = f->s;
     inbox_error_t        err;
@@ -243,8 +252,10 @@ sender_media_done(sender_transfer_t *t)
     sender_media.active--;
 
     if (t->reach == SENDER_NO_DESCRIPTOR) {
-        sender_media_give_back(s, f, sender_no_descriptor(s,
-                                                          inbox_now_ms()));
+        now = inbox_now_ms();
+        sender_media_give_back(s, f->message_id, f->idx, now,
+                               sender_no_descriptor(s, now),
+                               "no file descriptor free");
 
     } else if (t->reach != SENDER_ANSWERED && t->refused[0] != '\0'
                && t->allowed_hop != t->refused_hop)
@@ -382,26 +393,39 @@ sender_media_failed(sender_t *s, sender_fetch_t *f, const char *why,
 }
 
 
-/* The copy never left (sender_nofile.c): due again at due_at, with the
- * attempt its claim counted taken back.  Should the store refuse, its
- * lease runs out and it comes back, that attempt counted. */
+/* The copy could not start (sender_start.c): given back at once, due
+ * later each time none starts. */
 static void
-sender_media_give_back(sender_t *s, sender_fetch_t *f, int64_t due_at)
+sender_media_not_started(sender_t *s, const inbox_media_fetch_t *item,
+    int64_t now, const char *why)
+{
+    sender_media_give_back(s, item->message_id, item->idx, now,
+                           sender_start_failed(s, now, why), why);
+}
+
+
+/* The copy never left (sender_nofile.c, sender_start.c): due again at
+ * due_at, with the attempt its claim counted taken back.  Should the
+ * store refuse, its lease runs out and it comes back, that attempt
+ * counted. */
+static void
+sender_media_give_back(sender_t *s, const char *message_id, unsigned idx,
+    int64_t now, int64_t due_at, const char *why)
 {
     inbox_error_t  err;
 
-    if (inbox_store_media_fetch_give_back(s->store, f->message_id, f->idx,
-                                          due_at, &err)
+    if (inbox_store_media_fetch_give_back(s->store, message_id, idx, due_at,
+                                          &err)
         != INBOX_OK)
     {
-        sender_log(s, "media %u of message %s: not copied (no file "
-                   "descriptor free), and cannot be given back: %s",
-                   f->idx, f->message_id, err.message);
+        sender_log(s, "media %u of message %s: not copied (%s), and cannot "
+                   "be given back: %s", idx, message_id, why, err.message);
         return;
     }
 
-    sender_debug(s, "media %u of message %s given back uncopied (no file "
-                 "descriptor free)", f->idx, f->message_id);
+    sender_debug(s, "media %u of message %s given back uncopied (%s), due "
+                 "in %" PRId64 " ms", idx, message_id, why,
+                 due_at - now);
 
     if (due_at < sender_media.due) {
         sender_media.due = due_at;

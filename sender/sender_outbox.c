@@ -1013,7 +1013,7 @@ sender_outbox_start_queue(sender_t *s, sender_queue_t *q, int64_t now)
             continue;
         }
 
-        if (rc < 0 || sender_loop_start(s->loop, &send->transfer) != 0) {
+        if (rc < 0 || sender_start(s, &send->transfer) != 0) {
             /* nothing left: given back, no attempt counted (left to its
              * lease, the store would take it as perhaps sent) */
             sender_transfer_cleanup(&send->transfer);
@@ -1022,8 +1022,6 @@ sender_outbox_start_queue(sender_t *s, sender_queue_t *q, int64_t now)
                                              : send->transfer.error);
             continue;
         }
-
-        sender_start_ok(s);
 
         /* what its answer tells of a carrier's hold (sender_rate.h) */
         send->started_at = now;

@@ -25,8 +25,13 @@
  * SENDER_CHECKS_ACTIVE_MAX at once, and only while the carrier requests
  * in flight leave half of --max-active free: they never take the room a
  * reply or a campaign message would be claimed into (sender_outbox.c's
- * fair scheduling counts every transfer of the loop).
+ * fair scheduling counts every transfer of the loop).  An ask the sender
+ * could not start (curl refused it, no memory: sender_start.c) is kept
+ * in hand and made again later, the batch behind it waiting: dropped,
+ * it would wait for its next ask (--status-check-after at least, hours
+ * for an old message), and the last one would be lost without a word.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,7 +62,10 @@ typedef struct {
 static sender_checks_state_t  sender_checks;
 
 static void sender_checks_claim(sender_t *s, int64_t now);
-static void sender_checks_start(sender_t *s, inbox_status_check_t *check);
+static int sender_checks_start(sender_t *s, inbox_status_check_t *check,
+    int64_t now);
+static int sender_checks_not_started(sender_t *s,
+    const inbox_status_check_t *check, int64_t now, const char *why);
 static void sender_checks_done(sender_transfer_t *t);
 static void sender_checks_store(sender_t *s, const inbox_status_check_t *c,
     const inbox_status_update_t *update);
@@ -100,8 +108,15 @@ sender_status_checks_pump(sender_t *s, int64_t now)
         gap = (int64_t) (1000.0 / s->options.status_check_rate);
         sender_checks.ask_at = now + (gap > 0 ? gap : 1);
 
-        sender_checks_start(s,
-            &sender_checks.claimed.items[sender_checks.next++]);
+        if (sender_checks_start(s,
+                &sender_checks.claimed.items[sender_checks.next], now)
+            != 0)
+        {
+            /* the same ask again then (sender_checks_not_started) */
+            return sender_checks.ask_at - now;
+        }
+
+        sender_checks.next++;
     }
 
     return sender_checks.look_at > now ? sender_checks.look_at - now : 0;
@@ -141,8 +156,10 @@ sender_checks_claim(sender_t *s, int64_t now)
 }
 
 
-static void
-sender_checks_start(sender_t *s, inbox_status_check_t *check)
+/* 0: asked, or not to be asked (said why); -1: to be asked again at
+ * sender_checks.ask_at. */
+static int
+sender_checks_start(sender_t *s, inbox_status_check_t *check, int64_t now)
 {
     size_t                   i;
     const char              *headers[INBOX_CARRIER_HEADERS_MAX + 1];
@@ -161,13 +178,13 @@ sender_checks_start(sender_t *s, inbox_status_check_t *check)
                    ? "the organization has no number of that carrier"
                    : err.message,
                    check->last ? " (given up)" : "");
-        return;
+        return 0;
     }
 
     c = calloc(1, sizeof(sender_check_t));
     if (c == NULL) {
         inbox_carrier_request_free(&req);
-        return;
+        return sender_checks_not_started(s, check, now, "out of memory");
     }
 
     c->s = s;
@@ -186,7 +203,7 @@ sender_checks_start(sender_t *s, inbox_status_check_t *check)
     {
         inbox_carrier_request_free(&req);
         free(c);
-        return;
+        return sender_checks_not_started(s, check, now, "out of memory");
     }
 
     inbox_carrier_request_free(&req);
@@ -194,16 +211,35 @@ sender_checks_start(sender_t *s, inbox_status_check_t *check)
     c->transfer.done = sender_checks_done;
     c->transfer.data = c;
 
-    if (sender_loop_start(s->loop, &c->transfer) != 0) {
+    if (sender_start(s, &c->transfer) != 0) {
+        (void) sender_checks_not_started(s, check, now, c->transfer.error);
         sender_transfer_cleanup(&c->transfer);
         free(c);
-        return;
+        return -1;
     }
 
     sender_checks.active++;
     sender_debug(s, "asking %s about message %s (%s)",
                  inbox_carrier_name(c->check.carrier), c->check.message_id,
                  c->check.provider_id);
+
+    return 0;
+}
+
+
+/* The ask could not start (sender_start.c): made again later, due later
+ * each time none starts; -1. */
+static int
+sender_checks_not_started(sender_t *s, const inbox_status_check_t *check,
+    int64_t now, const char *why)
+{
+    sender_checks.ask_at = sender_start_failed(s, now, why);
+
+    sender_debug(s, "asking %s about message %s put off (%s), again in "
+                 "%" PRId64 " ms", inbox_carrier_name(check->carrier),
+                 check->message_id, why, sender_checks.ask_at - now);
+
+    return -1;
 }
 
 

@@ -61,11 +61,11 @@ test('a send curl will not start is given back later each time, logged '
         .map((m) => Number(m[1]));
     assert.deepEqual(waits, [1000, 2000, 4000]);
     // told once, with why, and its end
-    assert.equal(log.match(/cannot start sends/g)?.length, 1, log);
+    assert.equal(log.match(/cannot start requests/g)?.length, 1, log);
     assert.match(log,
-        /cannot start sends \(curl_multi_add_handle: Out of memory\)/);
-    assert.match(log, new RegExp(`sends start again: ${FAILS} were given `
-        + 'back unsent meanwhile'));
+        /cannot start requests \(curl_multi_add_handle: Out of memory\)/);
+    assert.match(log, new RegExp(`requests start again: ${FAILS} were put `
+        + 'off meanwhile'));
     assert.match(log, new RegExp(`sending message ${id} \\(attempt 1\\)`));
     assert.doesNotMatch(log, /failed|carrier_unavailable/);
 });

@@ -493,6 +493,7 @@ ngx_http_inbox_contact_create_op(ngx_http_inbox_api_t *api,
     char                        phone[INBOX_PHONE_MAX];
     size_t                      len;
     inbox_error_t               err;
+    inbox_event_list_t          events;
     inbox_contact_record_t      contact;
     inbox_contact_campaigns_t   none;
 
@@ -516,8 +517,11 @@ ngx_http_inbox_contact_create_op(ngx_http_inbox_api_t *api,
         return;
     }
 
+    memset(&events, 0, sizeof(inbox_event_list_t));
+
     if (inbox_store_contact_create(store, api->principal.org_id, phone,
-                                   &args->edit, &contact, &job->error)
+                                   &args->edit, &contact, &events,
+                                   &job->error)
         == INBOX_OK)
     {
         /* the record as GET shows it; a new contact was sent nothing and
@@ -527,8 +531,12 @@ ngx_http_inbox_contact_create_op(ngx_http_inbox_api_t *api,
 
         json = inbox_render_contact_record(&contact, &none, &len);
         ngx_http_inbox_job_document(job, NGX_HTTP_CREATED, json, len);
+
+        /* every browser's Contacts list shows it */
+        ngx_http_inbox_events_send(&events);
     }
 
+    inbox_event_list_free(&events);
     inbox_contact_record_free(&contact);
 }
 

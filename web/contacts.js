@@ -11,7 +11,9 @@
  * a colleague's or inboxctl's, changed more contacts than it names one
  * by one); a contact.updated (an opt-out, new tags) or a
  * conversation.updated (a new name) redraws a listed contact's row in
- * place. A read still under way
+ * place, and a contact.updated of one not listed (a colleague's new
+ * contact, an import's) adds it in its place when the list would have
+ * it (joinList). A read still under way
  * when a contact is added is read again, since its answer may not have
  * the new contact; the "Added" notice stays until the list is chosen
  * anew (a search, a tag, the view shown again).  A page the server ended
@@ -35,6 +37,8 @@
     const IMPORTED_DELAY_MS = 500;
 
     const $ = (id) => document.getElementById(id);
+    /* ASCII case, as the server matches a tag */
+    const fold = (t) => t.replace(/[A-Z]/g, (c) => c.toLowerCase());
 
     const els = {
         view: $('contacts-view'),
@@ -67,6 +71,7 @@
         notice: '',             /* what was just done, kept over reads */
         searchTimer: null,
         importedTimer: null,
+        tagsTimer: null,
         shown: new Map(),       /* id -> the contact as its row shows it */
     };
 
@@ -121,10 +126,14 @@
     /* A contact as an event has it now (contact.updated: an opt-out, an
      * opt-in, new tags; conversation.updated: its name): its rows drawn
      * again where they are, even if a search or tag it no longer matches
-     * chose it (the list is read anew when chosen again). */
-    function applyContact(c) {
+     * chose it (the list is read anew when chosen again).  One not
+     * listed may join the list (contact.updated: a new one, joinList). */
+    function applyContact(c, whole) {
         const was = c && c.id ? state.shown.get(c.id) : undefined;
         if (was === undefined) {
+            if (whole) {
+                joinList(c);
+            }
             return;
         }
         const now = Object.assign({}, was, c);
@@ -137,6 +146,61 @@
                 fillRow(button, now);
             }
         });
+    }
+
+    /* Whether contact a comes after b in the list: newest first, then
+     * the greater id (digits, or ObjectIds: as long, compared as text). */
+    function listedAfter(a, b) {
+        if (a.created_at !== b.created_at) {
+            return a.created_at < b.created_at;
+        }
+        return a.id.length !== b.id.length ? a.id.length < b.id.length
+            : a.id < b.id;
+    }
+
+    /* A contact the list does not show, whole as contact.updated has it
+     * (a colleague's new one, an import's, or one given the list's tag):
+     * shown, the list takes it in its place when it has the list's tag
+     * and falls among the rows read (or after them all, the list being
+     * whole), the focus staying where it is; a read under way is made
+     * again, as its answer may not have it.  Whether a search finds a
+     * new one is the server's to say: the list is read again. */
+    function joinList(c) {
+        if (c.tags && c.tags.length > 0) {
+            app.staleTags();    /* the audience pickers' counts */
+        }
+        if (els.view.hidden || !c.created_at || !c.phone) {
+            return;
+        }
+        const rows = Array.from(els.list.querySelectorAll('.contact-row'));
+        const next = rows.find((b) => {
+            const shown = state.shown.get(b.dataset.id);
+            return shown && listedAfter(shown, c);
+        });
+        if (next === undefined && state.cursor) {
+            return;             /* a later page has it */
+        }
+        /* its name and number are as they were unless it is new, which
+         * comes first: only then may a search find it anew */
+        if (app.searchText(els.search.value) !== '') {
+            if (next === rows[0]) {
+                importedSoon();
+            }
+            return;
+        }
+        const tag = fold(els.tag.value);
+        if (tag !== '' && !(c.tags || []).some((t) => fold(t) === tag)) {
+            return;
+        }
+        const li = row(c);
+        els.list.insertBefore(li, next ? next.parentNode : null);
+        if (!state.notice) {
+            els.status.textContent = '';
+        }
+        if (state.reading) {
+            load(false);
+        }
+        tagsSoon();
     }
 
     async function openContact(c) {
@@ -293,6 +357,20 @@
         }, IMPORTED_DELAY_MS);
     }
 
+    /* A contact joined with tags: the tag filter's counts read again,
+     * once for a burst. */
+    function tagsSoon() {
+        if (state.tagsTimer !== null) {
+            return;
+        }
+        state.tagsTimer = setTimeout(() => {
+            state.tagsTimer = null;
+            if (!els.view.hidden) {
+                loadTags();
+            }
+        }, IMPORTED_DELAY_MS);
+    }
+
     /* ---- adding one ---- */
 
     function clearError() {
@@ -337,7 +415,10 @@
             openForm(false);
             state.notice = 'Added ' + (c.name || phone.format(c.phone)) + '.';
             els.status.textContent = state.notice;
-            els.list.insertBefore(row(c), els.list.firstChild);
+            /* its contact.updated may have come first and listed it */
+            if (!state.shown.has(c.id)) {
+                els.list.insertBefore(row(c), els.list.firstChild);
+            }
             /* a search typed just before: read now, keeping the notice
              * (its own reload would drop it) */
             if (state.searchTimer !== null) {
@@ -383,7 +464,7 @@
 
     app.on('event', (ev) => {
         if (ev.type === 'contact.updated') {
-            applyContact(ev.contact);
+            applyContact(ev.contact, true);
         } else if (ev.type === 'conversation.updated' && ev.conversation
                    && ev.conversation.contact)
         {
@@ -405,6 +486,8 @@
     app.on('session', () => {
         clearTimeout(state.importedTimer);
         state.importedTimer = null;
+        clearTimeout(state.tagsTimer);
+        state.tagsTimer = null;
         state.seq += 1;
         state.cursor = null;
         state.notice = '';

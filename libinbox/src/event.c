@@ -423,8 +423,10 @@ inbox_change_contact(inbox_change_t *change,
     change->conversation = conversation;
     change->contact = contact;
 
-    inbox_change_append(change, (changed & INBOX_CONTACT_CHANGED_NAME)
-                                ? "conversation.updated" : "contact.updated",
+    inbox_change_append(change,
+                        (changed & INBOX_CONTACT_CHANGED_NAME)
+                        && !(changed & INBOX_CONTACT_CHANGED_CREATED)
+                            ? "conversation.updated" : "contact.updated",
                         conversation->id, NULL);
 }
 

@@ -400,7 +400,8 @@ inbox_store_e164(const char *phone, inbox_error_t *err)
 inbox_status_t
 inbox_store_contact_create(inbox_store_t *store, const char *org_id,
     const char *phone, const inbox_contact_edit_t *edit,
-    inbox_contact_record_t *contact, inbox_error_t *err)
+    inbox_contact_record_t *contact, inbox_event_list_t *events,
+    inbox_error_t *err)
 {
     inbox_status_t  status;
 
@@ -412,7 +413,7 @@ inbox_store_contact_create(inbox_store_t *store, const char *org_id,
     }
 
     return store->ops->contact_create(store, org_id, phone, edit, contact,
-                                      err);
+                                      events, err);
 }
 
 

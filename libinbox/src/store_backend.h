@@ -174,8 +174,8 @@ typedef struct {
     X(RULED, contact_create,                                                  \
       (inbox_store_t *store, const char *org_id, const char *phone,           \
        const inbox_contact_edit_t *edit, inbox_contact_record_t *contact,     \
-       inbox_error_t *err),                                                   \
-      (store, org_id, phone, edit, contact, err))                             \
+       inbox_event_list_t *events, inbox_error_t *err),                       \
+      (store, org_id, phone, edit, contact, events, err))                     \
     X(PLAIN, contact_update,                                                  \
       (inbox_store_t *store, const char *org_id, const char *contact_id,      \
        const inbox_contact_edit_t *edit, inbox_contact_record_t *contact,     \

@@ -459,14 +459,19 @@ inbox_mongo_contact_thread_repair(inbox_mongo_store_t *ms,
 
 
 /* The contact first (its unique (org_id, phone) index refuses a number
- * that is a contact already), then its conversation.  Without a
- * transaction a failure between the two leaves the contact without its
- * thread: the retry, told it is a contact already, gives it one
- * (inbox_mongo_contact_thread_repair). */
+ * that is a contact already), then its conversation, then its event
+ * (inbox_change_contact: made), which names the thread just made as it
+ * is (no message, the contact's copy).  Without a transaction a failure
+ * between the first two leaves the contact without its thread: the
+ * retry, told it is a contact already, gives it one
+ * (inbox_mongo_contact_thread_repair); a failure of the event leaves
+ * the contact made and answered so, unpushed (a list read again shows
+ * it). */
 inbox_status_t
 inbox_mongo_contact_create(inbox_store_t *store, const char *org_id,
     const char *phone, const inbox_contact_edit_t *edit,
-    inbox_contact_record_t *contact, inbox_error_t *err)
+    inbox_contact_record_t *contact, inbox_event_list_t *events,
+    inbox_error_t *err)
 {
     bson_t                doc, updates;
     bson_t               *command;
@@ -474,7 +479,10 @@ inbox_mongo_contact_create(inbox_store_t *store, const char *org_id,
     bson_oid_t            org, oid, conversation;
     inbox_status_t        rc;
     inbox_tags_t          none;
+    inbox_error_t         unpushed;
+    inbox_change_t        change;
     inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+    inbox_conversation_t  thread;
 
     memset(contact, 0, sizeof(inbox_contact_record_t));
     memset(&none, 0, sizeof(none));
@@ -542,6 +550,20 @@ inbox_mongo_contact_create(inbox_store_t *store, const char *org_id,
 
     if (rc == INBOX_OK) {
         inbox_mongo_parse_contact(&doc, contact);
+
+        memset(&thread, 0, sizeof(inbox_conversation_t));
+        bson_oid_to_string(&conversation, thread.id);
+        memcpy(thread.contact.id, contact->id, sizeof(thread.contact.id));
+        thread.contact.name = contact->name;
+        memcpy(thread.contact.phone, contact->phone,
+               sizeof(thread.contact.phone));
+
+        /* made, it is answered made: a failure to push it would have
+         * the retry refused as a contact already */
+        inbox_change_contact(&change, contact, &thread,
+                             INBOX_CONTACT_CHANGED_CREATED);
+        (void) inbox_mongo_events_append(ms, &org, &change, events,
+                                         &unpushed);
     }
 
     bson_destroy(&doc);
@@ -1047,7 +1069,7 @@ inbox_mongo_import_refind(inbox_mongo_store_t *ms, const bson_oid_t *org,
  * ordered update of contacts with an upsert per row (the tags a contact
  * has in another case, or past INBOX_TAGS_MAX, left out in memory), then
  * the conversations of those made and the names of those renamed, then
- * the events of those found that it changed.
+ * the events of those it made or changed.
  */
 inbox_status_t
 inbox_mongo_contacts_import(inbox_store_t *store, const char *org_id,
@@ -1284,6 +1306,13 @@ inbox_mongo_contacts_import(inbox_store_t *store, const char *org_id,
             count->repeated += rows[i].repeated != 0;
         }
 
+        /* those it made are pushed as made */
+        for (i = 0; i < nseen; i++) {
+            if (seen[i].made && seen[i].inserted) {
+                seen[i].changed |= INBOX_CONTACT_CHANGED_CREATED;
+            }
+        }
+
         count->created = upserted;
         count->updated = n - upserted - count->repeated;
 
@@ -1413,7 +1442,7 @@ inbox_mongo_import_copies(inbox_mongo_store_t *ms, const bson_oid_t *org,
 
 
 /*
- * The events of the contacts found that the batch changed
+ * The events of the contacts the batch made or changed
  * (inbox_import_push_each): each contact and its conversation as they
  * are now, read in one query per collection, then the event of what
  * changed (inbox_change_contact); or one contacts.imported.

@@ -27,9 +27,8 @@
     " VALUES (?1, ?2, nullif(?3, ''), ?4, ?5) RETURNING id"
 
 
-/* A contact that was there before an import's batch and that the batch
- * changed (INBOX_CONTACT_CHANGED_*): pushed once, however many of its
- * rows. */
+/* A contact that an import's batch made or changed
+ * (INBOX_CONTACT_CHANGED_*): pushed once, however many of its rows. */
 typedef struct {
     int64_t   id;
     unsigned  changed;
@@ -416,23 +415,30 @@ inbox_sqlite_contact_tags(inbox_sqlite_conn_t *conn, int64_t org, int64_t id,
 }
 
 
+/* The contact, its tags, time zone and thread, then its event
+ * (inbox_change_contact: made), in one write transaction. */
 inbox_status_t
 inbox_sqlite_contact_create(inbox_store_t *store, const char *org_id,
     const char *phone, const inbox_contact_edit_t *edit,
-    inbox_contact_record_t *contact, inbox_error_t *err)
+    inbox_contact_record_t *contact, inbox_event_list_t *events,
+    inbox_error_t *err)
 {
     int                   rc;
     int64_t               org, id, now;
     sqlite3_stmt         *stmt;
+    inbox_change_t        change;
     inbox_status_t        status;
     inbox_error_t         fallback;
     inbox_sqlite_conn_t  *conn;
+    inbox_conversation_t  conversation;
 
     if (err == NULL) {
         err = &fallback;
     }
 
     memset(contact, 0, sizeof(inbox_contact_record_t));
+    memset(&change, 0, sizeof(inbox_change_t));
+    memset(&conversation, 0, sizeof(inbox_conversation_t));
 
     status = inbox_sqlite_org_id(org_id, &org, err);
     if (status != INBOX_OK) {
@@ -505,17 +511,37 @@ inbox_sqlite_contact_create(inbox_store_t *store, const char *org_id,
         goto failed;
     }
 
-    status = inbox_sqlite_commit(conn, err);
+    status = inbox_sqlite_conversation_load(conn, org,
+                 strtoll(contact->conversation_id, NULL, 10), &conversation,
+                 err);
     if (status != INBOX_OK) {
-        inbox_contact_record_free(contact);
+        goto failed;
     }
+
+    inbox_change_contact(&change, contact, &conversation,
+                         INBOX_CONTACT_CHANGED_CREATED);
+
+    status = inbox_sqlite_events_commit(conn, org, &change, now, events,
+                                        err);
+    if (status != INBOX_OK) {
+        goto undone;
+    }
+
+    inbox_conversation_free(&conversation);
 
     return status;
 
 failed:
 
     inbox_sqlite_rollback(conn);
+
+undone:
+
+    inbox_change_free(&change);
+    inbox_conversation_free(&conversation);
     inbox_contact_record_free(contact);
+    memset(contact, 0, sizeof(inbox_contact_record_t));
+
     return status;
 }
 
@@ -984,8 +1010,7 @@ inbox_sqlite_contacts_walk(inbox_sqlite_conn_t *conn, int64_t org,
 
 
 /*
- * A batch of an import in one write transaction (see store.h).  Ids grow:
- * those from the batch's first new contact on were made by the batch.
+ * A batch of an import in one write transaction (see store.h).
  */
 inbox_status_t
 inbox_sqlite_contacts_import(inbox_store_t *store, const char *org_id,
@@ -996,7 +1021,7 @@ inbox_sqlite_contacts_import(inbox_store_t *store, const char *org_id,
     char                          *name;
     unsigned                       did;
     size_t                         i, nchanged, pushed;
-    int64_t                        org, id, now, first_new, changes;
+    int64_t                        org, id, now, changes;
     sqlite3_stmt                  *stmt;
     inbox_status_t                 status;
     inbox_error_t                  fallback;
@@ -1020,7 +1045,6 @@ inbox_sqlite_contacts_import(inbox_store_t *store, const char *org_id,
     }
 
     now = inbox_now_ms();
-    first_new = 0;
     nchanged = 0;
     pushed = events ? events->count : 0;
 
@@ -1102,10 +1126,6 @@ inbox_sqlite_contacts_import(inbox_store_t *store, const char *org_id,
                 goto failed;
             }
 
-            if (first_new == 0) {
-                first_new = id;
-            }
-
             status = inbox_sqlite_conversation_ensure(conn, org, id, now,
                                                       err);
             if (status != INBOX_OK) {
@@ -1114,6 +1134,10 @@ inbox_sqlite_contacts_import(inbox_store_t *store, const char *org_id,
         }
 
         did = renamed ? INBOX_CONTACT_CHANGED_NAME : 0;
+        if (!found) {
+            did |= INBOX_CONTACT_CHANGED_CREATED;
+        }
+
         changes = sqlite3_total_changes64(conn->db);
 
         status = inbox_sqlite_contact_tags(conn, org, id, &rows[i].tags, 0,
@@ -1140,7 +1164,7 @@ inbox_sqlite_contacts_import(inbox_store_t *store, const char *org_id,
             }
         }
 
-        if (did != 0 && (first_new == 0 || id < first_new)) {
+        if (did != 0) {
             inbox_sqlite_import_changed(changed, &nchanged, id, did);
         }
     }

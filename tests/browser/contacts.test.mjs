@@ -6,11 +6,12 @@
 // from a CSV file, with the report of what was made and skipped and the
 // columns not used, and their tag offered to campaigns at once, or of
 // what an import the server stopped partway stored and the line it
-// stopped at; a search whose page the server
-// ended with nothing found yet followed until it finds one; a contact's
-// row following its live events (a STOP, new tags, a new name), and the
-// list read again after a colleague's import of many (contacts.imported);
-// Add contact pressed twice adding once, and a server out of reach said;
+// stopped at; a search whose page the server ended with nothing found
+// yet followed until it finds one; a contact's row following its live
+// events (a STOP, new tags, a new name), contacts made elsewhere (a
+// colleague's, an import's) joining the list shown, and the list read
+// again after a colleague's import of many (contacts.imported); Add
+// contact pressed twice adding once, and a server out of reach said;
 // and at 390 px nothing scrolls sideways.
 
 import assert from 'node:assert/strict';
@@ -299,6 +300,7 @@ test('an import the server stops partway shows what it stored and the '
     await page.locator('#contacts-file').setInputFiles(file);
     await page.locator('#import-report:not(.problem) p', { hasText:
         'big.csv: 100 new contacts, 1,000 contacts updated.' }).waitFor();
+    await page.locator('#contacts-search').fill('');
 });
 
 test('a file larger than an import takes is said before it goes, with '
@@ -343,8 +345,13 @@ test('a search the server ends after 20,000 contacts with none found yet '
      async () => {
     const sql = (q) => promisify(execFile)(sqlite3Path,
         ['-cmd', '.timeout 5000', ctx.cluster.storePath, q]);
+    // the whole list shown, which takes him in live (a search shown
+    // would be read again, as the routes below would see)
+    await openContacts();
+    await page.getByLabel('Search contacts').fill('');
     const zb = await call('/api/v1/contacts', { method: 'POST',
         body: { phone: uniqueNumber(), name: 'Zbigniew Nowak' } });
+    await rows().filter({ hasText: 'Zbigniew Nowak' }).waitFor();
     // 20,050 nameless contacts newer than him: "zb" (too short for the
     // name index) is checked on each, 20,000 a page, so the first page
     // ends empty with a cursor
@@ -495,6 +502,89 @@ test('the list follows live events: a STOP, new tags and a new name '
               'the row keeps the focus');
     assert.equal(await row.locator('.contact-opted-out').textContent(),
                  'Opted out');
+});
+
+test('contacts made elsewhere (a colleague\'s Add contact, an import of '
+     + 'new numbers) show in the list shown, newest first, the focused row '
+     + 'keeping the focus; a tag chosen shows only those with it; one '
+     + 'added here is listed once, its event come first', async () => {
+    await page.getByRole('link', { name: 'Inbox' }).click();
+    await openContacts();
+    const first = rows().first();
+    await first.waitFor();
+    const id = await first.getAttribute('data-id');
+    const focused = page.locator(
+        `#contacts-list .contact-row[data-id="${id}"]`);
+    await focused.focus();
+    const count = await rows().count();
+
+    // a colleague adds one
+    await call('/api/v1/contacts', { method: 'POST',
+        body: { phone: uniqueNumber(), name: 'Hal Hart', tags: ['donor'] } });
+    await rows().first().locator('.contact-name', { hasText: 'Hal Hart' })
+        .waitFor();
+    assert.deepEqual(await rows().first().locator('.tag').allTextContents(),
+                     ['donor']);
+
+    // an import of two new numbers: the later line the newer contact
+    await importContactsCsv(ctx.cluster, org().token, 'phone,name\n'
+        + `${uniqueNumber()},Ida Imported\n${uniqueNumber()},Jo Imported\n`);
+    await page.waitForFunction((n) => document.querySelectorAll(
+        '#contacts-list .contact-row').length === n, count + 3);
+    assert.deepEqual((await rowNames()).slice(0, 4),
+        ['Jo Imported', 'Ida Imported', 'Hal Hart',
+         await focused.locator('.contact-name').textContent()]);
+    assert.ok(await focused.evaluate((el) => el === document.activeElement),
+              'the row keeps the focus');
+    assert.equal(await page.locator('#contacts-status').textContent(), '');
+
+    // the tag "vip" chosen: a new contact without it stays out, one with
+    // it joins, and the tag's count follows
+    const vipOption = (n) => page.waitForFunction((text) => document
+        .querySelector('#contacts-tag option[value="vip"]')
+        .textContent === text, `vip (${n})`);
+    await page.locator('#contacts-tag').selectOption('vip');
+    await page.waitForFunction(() => document.getElementById(
+        'contacts-status').textContent === '');
+    const vips = await rows().count();
+    await vipOption(vips);
+    await call('/api/v1/contacts', { method: 'POST',
+        body: { phone: uniqueNumber(), name: 'Kit Plain' } });
+    await call('/api/v1/contacts', { method: 'POST',
+        body: { phone: uniqueNumber(), name: 'Lu Vip', tags: ['VIP'] } });
+    await rows().first().locator('.contact-name', { hasText: 'Lu Vip' })
+        .waitFor();
+    await vipOption(vips + 1);
+    assert.equal(await rows().count(), vips + 1);
+    assert.equal(await rows().filter({ hasText: 'Kit Plain' }).count(), 0);
+    await page.locator('#contacts-tag').selectOption('');
+    await rows().filter({ hasText: 'Kit Plain' }).waitFor();
+
+    // this browser's own, its event come before its answer: one row
+    const isAdd = (url) => url.pathname === '/api/v1/contacts';
+    const mine = rows().filter({ hasText: 'Max Mine' });
+    await page.route(isAdd, async (route) => {
+        if (route.request().method() !== 'POST') {
+            await route.fallback();
+            return;
+        }
+        const answer = await route.fetch();
+        await mine.waitFor();
+        await route.fulfill({ response: answer });
+    });
+    try {
+        await page.getByRole('button', { name: 'Add contact' }).first()
+            .click();
+        await page.locator('#new-contact-phone').fill(uniqueNumber());
+        await page.locator('#new-contact-name').fill('Max Mine');
+        await page.locator('#new-contact-form').getByRole('button',
+            { name: 'Add contact' }).click();
+        await page.locator('#contacts-status',
+                           { hasText: 'Added Max Mine.' }).waitFor();
+        assert.equal(await mine.count(), 1);
+    } finally {
+        await page.unroute(isAdd);
+    }
 });
 
 test('an import made elsewhere that changes many contacts '

@@ -491,6 +491,43 @@ test('a new contact: its number in E.164 with the default country, its '
     assert.equal(none.items.length, 0, 'nothing was created');
 });
 
+test("a colleague's new contact shows on every open inbox at once: "
+    + 'contact.updated with it as the contacts list has it; a refused one '
+    + 'pushes nothing, nor does another organization see it', async () => {
+    const { cluster } = ctx;
+    const a = await connectWs(cluster, tokenA());
+    const b = await connectWs(cluster, tokenB());
+    try {
+        const [hello] = await a.waitForTypes(['hello']);
+        await b.waitForTypes(['hello']);
+        const phone = uniqueNumber();
+        const c = await ok('/api/v1/contacts', { method: 'POST', body: {
+            phone, name: 'Gia Lund', tags: ['Lead', 'Spring'] } }, 201);
+
+        const frames = await a.waitFor((f) => f.length >= 2);
+        assert.deepEqual(frames.map((e) => e.type),
+            ['hello', 'contact.updated']);
+        assert.equal(frames[1].org_seq, hello.org_seq + 1);
+        const listed = await ok(`/api/v1/contacts?q=${phone.slice(2)}`);
+        assert.deepEqual(listed.items, [frames[1].contact]);
+        assert.equal(frames[1].contact.id, c.id);
+        assert.equal(frames[1].contact.conversation_id, c.conversation_id);
+        assert.deepEqual(frames[1].contact.tags, ['Lead', 'Spring']);
+
+        // the same number again, or none: refused, nothing pushed
+        assertError(await call('/api/v1/contacts', { method: 'POST',
+            body: { phone } }), 409, 'conflict');
+        assertError(await call('/api/v1/contacts', { method: 'POST',
+            body: { name: 'No Phone' } }), 400, 'invalid_request');
+        const { fromA, fromB } = await framesBeforeFences(a, b);
+        assert.equal(fromA.length, 2, JSON.stringify(fromA));
+        assert.deepEqual(fromB.map((e) => e.type), ['hello']);
+    } finally {
+        a.close();
+        b.close();
+    }
+});
+
 // A British mobile of Ofcom's drama range, ten digits after +44, random.
 function ukMobile() {
     return `+447700${String(randomInt(1000000)).padStart(6, '0')}`;
@@ -1060,9 +1097,9 @@ test('an import the store fails partway says what it stored and where it '
     assert.equal(kept.name, 'P 0');
 });
 
-test('an import that renames or tags contacts shows on every open inbox '
-    + 'at once: the thread with its new name, the tagged contact, nothing '
-    + 'for another organization', async () => {
+test('an import that renames, tags or makes contacts shows on every open '
+    + 'inbox at once: the thread with its new name, the tagged contact, the '
+    + 'new one, nothing for another organization', async () => {
     const { cluster } = ctx;
     const renamed = uniqueNumber();
     const tagged = uniqueNumber();
@@ -1086,9 +1123,10 @@ test('an import that renames or tags contacts shows on every open inbox '
         assert.equal(res.json.created, 1);
         assert.equal(res.json.updated, 2);
 
-        const frames = await a.waitFor((f) => f.length >= 3);
+        const frames = await a.waitFor((f) => f.length >= 4);
         assert.deepEqual(frames.map((e) => e.type),
-            ['hello', 'conversation.updated', 'contact.updated']);
+            ['hello', 'conversation.updated', 'contact.updated',
+             'contact.updated']);
         assert.equal(frames[1].org_seq, hello.org_seq + 1);
         assert.equal(frames[1].conversation.id, conv.id);
         assert.equal(frames[1].conversation.contact.name, 'Priya Natarajan');
@@ -1097,12 +1135,21 @@ test('an import that renames or tags contacts shows on every open inbox '
         assert.equal(frames[2].contact.conversation_id, other.id);
         const panel = await ok(`/api/v1/contacts/${other.contact.id}`);
         assert.deepEqual(panel.tags, ['volunteer']);
+        // the new one, as a Contacts list shows it
+        assert.equal(frames[3].org_seq, hello.org_seq + 3);
+        assert.equal(frames[3].contact.phone, fresh);
+        assert.equal(frames[3].contact.name, 'Someone New');
+        assert.deepEqual(frames[3].contact.tags, ['volunteer']);
+        const made = await ok(`/api/v1/contacts/${frames[3].contact.id}`);
+        assert.equal(frames[3].contact.created_at, made.created_at);
+        assert.equal(frames[3].contact.conversation_id, made.conversation_id);
 
         // the same file again changes nothing and pushes nothing
         await importCsv('phone,name,tags\n'
-            + `${renamed},Priya Natarajan,\n${tagged},,volunteer\n`);
+            + `${renamed},Priya Natarajan,\n${tagged},,volunteer\n`
+            + `${fresh},Someone New,volunteer\n`);
         const { fromA, fromB } = await framesBeforeFences(a, b);
-        assert.equal(fromA.length, 3, JSON.stringify(fromA));
+        assert.equal(fromA.length, 4, JSON.stringify(fromA));
         assert.deepEqual(fromB.map((e) => e.type), ['hello']);
     } finally {
         a.close();
@@ -1116,8 +1163,10 @@ test('inboxctl contacts import reaches open inboxes too', async () => {
     await deliverInbound(cluster, { from: phone, body: 'hello' });
     const list = await ok('/api/v1/conversations?limit=200');
     const conv = list.items.find((c) => c.contact.phone === phone);
+    const fresh = uniqueNumber();
     const file = join(cluster.dir, 'rename.csv');
-    writeFileSync(file, `phone,name\n${phone},Tomas Ruiz\n`);
+    writeFileSync(file, `phone,name\n${phone},Tomas Ruiz\n`
+                  + `${fresh},Una Nueva\n`);
 
     const a = await connectWs(cluster, tokenA());
     try {
@@ -1125,10 +1174,15 @@ test('inboxctl contacts import reaches open inboxes too', async () => {
         await inboxctl(cluster.store, 'contacts', 'import',
                        cluster.orgs[0].id, file);
         // nothing is sent by the command: ws-server reads the store
-        const frames = await a.waitForTypes(['conversation.updated'], 8000);
+        const frames = await a.waitForTypes(['conversation.updated',
+                                             'contact.updated'], 8000);
         const ev = frames.find((e) => e.type === 'conversation.updated');
         assert.equal(ev.conversation.id, conv.id);
         assert.equal(ev.conversation.contact.name, 'Tomas Ruiz');
+        // the new one, for the Contacts lists
+        const made = frames.find((e) => e.type === 'contact.updated');
+        assert.equal(made.contact.phone, fresh);
+        assert.equal(made.contact.name, 'Una Nueva');
     } finally {
         a.close();
     }

@@ -54,8 +54,8 @@ contact_add(inbox_store_t *store, const char *org, const char *phone,
 
     memset(&edit, 0, sizeof(edit));
     memset(&c, 0, sizeof(c));
-    CHECK_INT(inbox_store_contact_create(store, org, phone, &edit, &c, NULL),
-              INBOX_OK);
+    CHECK_INT(inbox_store_contact_create(store, org, phone, &edit, &c, NULL,
+                                         NULL), INBOX_OK);
     snprintf(id, INBOX_ID_MAX, "%s", c.id);
     inbox_contact_record_free(&c);
 }

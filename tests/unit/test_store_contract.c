@@ -3335,7 +3335,7 @@ TEST(a_thread_without_a_message_cannot_be_marked_unread)
     memset(&edit, 0, sizeof(edit));
 
     /* a contact added by hand: a thread no list shows yet */
-    CHECK_INT(inbox_store_contact_create(f.store, f.org, BOB, &edit, &bob,
+    CHECK_INT(inbox_store_contact_create(f.store, f.org, BOB, &edit, &bob, NULL,
                                          NULL), INBOX_OK);
 
     CHECK_INT(inbox_store_conversation_act(f.store, f.org,
@@ -4087,7 +4087,7 @@ TEST(a_new_contact_has_its_thread_and_a_taken_number_is_a_conflict)
     edit.set_tags = 1;
     CHECK_INT(inbox_tags_add(&edit.tags, "Lead", 4, NULL), INBOX_OK);
 
-    CHECK_INT(inbox_store_contact_create(f.store, f.org, BOB, &edit, &c,
+    CHECK_INT(inbox_store_contact_create(f.store, f.org, BOB, &edit, &c, NULL,
                                          NULL), INBOX_OK);
     CHECK_STR(c.phone, BOB);
     CHECK_STR(c.name, "Bob Stone");
@@ -4106,18 +4106,19 @@ TEST(a_new_contact_has_its_thread_and_a_taken_number_is_a_conflict)
     inbox_contact_record_free(&again);
 
     CHECK_INT(inbox_store_contact_create(f.store, f.org, BOB, &edit, &again,
-                                         &err), INBOX_ERR_CONFLICT);
+                                         NULL, &err), INBOX_ERR_CONFLICT);
     CHECK_STR(err.field, "phone");
     inbox_contact_record_free(&again);
     CHECK_INT(inbox_store_contact_create(f.store, f.org, "555 1234", &edit,
-                                         &again, &err), INBOX_ERR_INVALID);
+                                         &again, NULL, &err),
+              INBOX_ERR_INVALID);
     CHECK_STR(err.field, "phone");
     inbox_contact_record_free(&again);
 
     /* the number is another organization's to have too */
     CHECK_INT(org_add(f.store, "Other", OTHER, other), INBOX_OK);
     CHECK_INT(inbox_store_contact_create(f.store, other, BOB, &edit, &again,
-                                         NULL), INBOX_OK);
+                                         NULL, NULL), INBOX_OK);
     CHECK(strcmp(again.id, c.id) != 0);
     inbox_contact_record_free(&again);
 
@@ -4158,7 +4159,7 @@ TEST(contacts_page_newest_first_with_search_and_tag)
         CHECK_INT(inbox_tags_add(&edit.tags, i % 2 ? "Odd" : "even",
                                  i % 2 ? 3 : 4, NULL), INBOX_OK);
         CHECK_INT(inbox_store_contact_create(f.store, f.org, phone, &edit,
-                                             &c, NULL), INBOX_OK);
+                                             &c, NULL, NULL), INBOX_OK);
         snprintf(ids[i], INBOX_ID_MAX, "%s", c.id);
         inbox_contact_record_free(&c);
         inbox_tags_free(&edit.tags);
@@ -4166,7 +4167,7 @@ TEST(contacts_page_newest_first_with_search_and_tag)
 
     memset(&edit, 0, sizeof(edit));
     CHECK_INT(inbox_store_contact_create(f.store, other, "+15552000001",
-                                         &edit, &c, NULL), INBOX_OK);
+                                         &edit, &c, NULL, NULL), INBOX_OK);
     inbox_contact_record_free(&c);
 
     /* pages of 3: every contact once, newest first */
@@ -4365,7 +4366,7 @@ TEST(contacts_search_and_tag_agree_on_every_page_size)
     inbox_tags_add(&edit.tags, "vip", 3, NULL);
     inbox_tags_add(&edit.tags, "club", 4, NULL);
     CHECK_INT(inbox_store_contact_create(f.store, other, "+15553001400",
-                                         &edit, &c, NULL), INBOX_OK);
+                                         &edit, &c, NULL, NULL), INBOX_OK);
     inbox_contact_record_free(&c);
     inbox_tags_free(&edit.tags);
 
@@ -4711,7 +4712,7 @@ TEST(a_contacts_time_zone_is_set_by_create_patch_and_import_and_cleared)
 
     edit.set_timezone = 1;
     snprintf(edit.timezone, sizeof(edit.timezone), "Asia/Tokyo");
-    CHECK_INT(inbox_store_contact_create(f.store, f.org, ALICE, &edit, &c,
+    CHECK_INT(inbox_store_contact_create(f.store, f.org, ALICE, &edit, &c, NULL,
                                          NULL), INBOX_OK);
     CHECK_STR(c.timezone, "Asia/Tokyo");
     snprintf(id, sizeof(id), "%s", c.id);
@@ -10595,8 +10596,8 @@ person(fixture_t *f, const char *phone, const char *tag, const char *tz,
         }
     }
 
-    rc = inbox_store_contact_create(f->store, f->org, phone, &edit, &c, NULL)
-         == INBOX_OK ? 0 : -1;
+    rc = inbox_store_contact_create(f->store, f->org, phone, &edit, &c, NULL,
+                                    NULL) == INBOX_OK ? 0 : -1;
 
     if (rc == 0) {
         snprintf(id, INBOX_ID_MAX, "%s", c.id);
@@ -14882,7 +14883,7 @@ person_tags(inbox_store_t *store, const char *org, const char *phone,
         }
     }
 
-    rc = inbox_store_contact_create(store, org, phone, &edit, &c, NULL)
+    rc = inbox_store_contact_create(store, org, phone, &edit, &c, NULL, NULL)
          == INBOX_OK ? 0 : -1;
 
     if (rc == 0 && id != NULL) {
@@ -15471,10 +15472,11 @@ TEST(billing_changes_are_events_showing_the_billing)
 /*
  * An import shows live in the browsers: a contact that was there renamed
  * pushes conversation.updated with its new name, one only tagged
- * contact.updated (its panel reads its tags again), one unchanged or
- * made by the import nothing; each replays as it was pushed.
+ * contact.updated (its panel reads its tags again), one made by the
+ * import contact.updated with its name and tags (every Contacts list
+ * shows it), one unchanged nothing; each replays as it was pushed.
  */
-TEST(an_import_pushes_the_contacts_it_changed)
+TEST(an_import_pushes_the_contacts_it_made_or_changed)
 {
     char                    id[INBOX_ID_MAX], conv[INBOX_ID_MAX];
     size_t                  i;
@@ -15511,8 +15513,8 @@ TEST(an_import_pushes_the_contacts_it_changed)
     CHECK_INT(inbox_store_contacts_import(f.store, f.org, rows, 4, &count,
                                           &events, NULL), INBOX_OK);
     CHECK_INT(count.created, 1);
-    CHECK_INT(events.count, 2);
-    if (events.count == 2) {
+    CHECK_INT(events.count, 3);
+    if (events.count == 3) {
         CHECK_STR(events.items[0].type, "conversation.updated");
         CHECK(events.items[0].org_seq == state.org_seq + 1);
         CHECK(strstr(events.items[0].json, alice.conversation_id) != NULL);
@@ -15521,6 +15523,12 @@ TEST(an_import_pushes_the_contacts_it_changed)
         CHECK(events.items[1].org_seq == state.org_seq + 2);
         CHECK(contact_of(&f, BOB, id, conv));
         CHECK(strstr(events.items[1].json, conv) != NULL);
+        CHECK_STR(events.items[2].type, "contact.updated");
+        CHECK(events.items[2].org_seq == state.org_seq + 3);
+        CHECK(contact_of(&f, "+15550001111", id, conv));
+        CHECK(strstr(events.items[2].json, conv) != NULL);
+        CHECK(strstr(events.items[2].json, "\"name\":\"Dan\"") != NULL);
+        CHECK(strstr(events.items[2].json, "\"tags\":[\"new\"]") != NULL);
         CHECK(replays_as_live(&f, state.org_seq, &events));
     }
     inbox_event_list_free(&events);
@@ -15777,6 +15785,123 @@ TEST(a_large_import_pushes_one_event_for_all)
         inbox_contact_row_free(&rows[i]);
     }
 
+    fixture_close(&f);
+}
+
+
+/* An import that only makes contacts pushes each, as one added by hand
+ * is (contact.updated), up to INBOX_IMPORT_EVENTS_MAX of them in a
+ * batch, else one contacts.imported (browsers read their lists again). */
+TEST(an_import_of_new_contacts_pushes_them)
+{
+    char                    phone[INBOX_PHONE_MAX];
+    size_t                  i, n;
+    fixture_t               f;
+    inbox_event_list_t      events;
+    inbox_contact_row_t     rows[INBOX_IMPORT_EVENTS_MAX + 1];
+    inbox_import_count_t    count;
+    inbox_realtime_state_t  state;
+
+    FIXTURE(&f);
+    memset(rows, 0, sizeof(rows));
+    memset(&events, 0, sizeof(events));
+    n = INBOX_IMPORT_EVENTS_MAX + 1;
+
+    for (i = 0; i < n; i++) {
+        snprintf(rows[i].phone, sizeof(rows[i].phone), "+1555200%04zu", i);
+    }
+
+    /* as many as a batch names: each its own, in the file's order */
+    CHECK_INT(inbox_store_realtime_state(f.store, f.org, &state, NULL),
+              INBOX_OK);
+    CHECK_INT(inbox_store_contacts_import(f.store, f.org, rows + 1, n - 1,
+                                          &count, &events, NULL), INBOX_OK);
+    CHECK_INT(count.created, n - 1);
+    CHECK_INT(events.count, n - 1);
+    for (i = 0; i < events.count; i++) {
+        snprintf(phone, sizeof(phone), "\"phone\":\"%s\"",
+                 rows[i + 1].phone);
+        CHECK_STR(events.items[i].type, "contact.updated");
+        CHECK(strstr(events.items[i].json, phone) != NULL);
+    }
+    CHECK(replays_as_live(&f, state.org_seq, &events));
+    inbox_event_list_free(&events);
+
+    /* one more: one event for all */
+    for (i = 0; i < n; i++) {
+        snprintf(rows[i].phone, sizeof(rows[i].phone), "+1555300%04zu", i);
+    }
+
+    CHECK_INT(inbox_store_realtime_state(f.store, f.org, &state, NULL),
+              INBOX_OK);
+    CHECK_INT(inbox_store_contacts_import(f.store, f.org, rows, n, &count,
+                                          &events, NULL), INBOX_OK);
+    CHECK_INT(count.created, n);
+    CHECK_INT(events.count, 1);
+    if (events.count == 1) {
+        CHECK_STR(events.items[0].type, "contacts.imported");
+        CHECK(events.items[0].org_seq == state.org_seq + 1);
+    }
+    inbox_event_list_free(&events);
+
+    fixture_close(&f);
+}
+
+
+/*
+ * A contact added by hand is pushed (contact.updated, with its name,
+ * tags and creation time as a list item shows them), so that a
+ * colleague's Contacts list shows it; it replays as it was pushed.  A
+ * number that is a contact already makes nothing, and pushes nothing.
+ */
+TEST(a_contact_added_by_hand_is_pushed)
+{
+    char                    id[INBOX_ID_MAX], conv[INBOX_ID_MAX];
+    int64_t                 seq;
+    fixture_t               f;
+    inbox_event_list_t      events;
+    inbox_contact_edit_t    edit;
+    inbox_contact_record_t  c;
+
+    FIXTURE(&f);
+    memset(&events, 0, sizeof(events));
+    memset(&edit, 0, sizeof(edit));
+
+    edit.set_name = 1;
+    edit.name = "Bob Stone";
+    edit.set_tags = 1;
+    CHECK_INT(inbox_tags_add(&edit.tags, "VIP", 3, NULL), INBOX_OK);
+
+    seq = org_seq(&f, f.org);
+    CHECK_INT(inbox_store_contact_create(f.store, f.org, BOB, &edit, &c,
+                                         &events, NULL), INBOX_OK);
+    CHECK(contact_of(&f, BOB, id, conv));
+    CHECK_STR(c.id, id);
+    CHECK_INT(events.count, 1);
+    if (events.count == 1) {
+        CHECK_STR(events.items[0].type, "contact.updated");
+        CHECK(events.items[0].org_seq == seq + 1);
+        CHECK(strstr(events.items[0].json, id) != NULL);
+        CHECK(strstr(events.items[0].json, conv) != NULL);
+        CHECK(strstr(events.items[0].json, "\"name\":\"Bob Stone\"")
+              != NULL);
+        CHECK(strstr(events.items[0].json, "\"tags\":[\"VIP\"]") != NULL);
+        CHECK(strstr(events.items[0].json, "\"created_at\":\"") != NULL);
+        CHECK(replays_as_live(&f, seq, &events));
+    }
+    inbox_contact_record_free(&c);
+    inbox_event_list_free(&events);
+    memset(&events, 0, sizeof(events));
+
+    /* the same number again: refused, nothing pushed */
+    CHECK_INT(inbox_store_contact_create(f.store, f.org, BOB, &edit, &c,
+                                         &events, NULL), INBOX_ERR_CONFLICT);
+    CHECK_INT(events.count, 0);
+    CHECK(org_seq(&f, f.org) == seq + 1);
+    inbox_contact_record_free(&c);
+
+    inbox_event_list_free(&events);
+    inbox_tags_free(&edit.tags);
     fixture_close(&f);
 }
 
@@ -16560,7 +16685,7 @@ contact_made(fixture_t *f, const char *phone, char conversation[INBOX_ID_MAX])
 
     memset(&edit, 0, sizeof(edit));
     CHECK_INT(inbox_store_contact_create(f->store, f->org, phone, &edit, &c,
-                                         NULL), INBOX_OK);
+                                         NULL, NULL), INBOX_OK);
     snprintf(conversation, INBOX_ID_MAX, "%s", c.conversation_id);
     inbox_contact_record_free(&c);
 }

@@ -1462,23 +1462,43 @@ TEST(contact_create)
     fake_t                  fake;
     inbox_error_t           err;
     inbox_store_t          *store;
+    inbox_event_list_t      events;
     inbox_contact_edit_t    edit;
     inbox_contact_record_t  c;
 
     store = fake_open(&fake);
+    memset(&events, 0, sizeof(events));
     memset(&edit, 0, sizeof(edit));
     edit.set_name = 1;
     edit.name = "Eli Park";
     edit.set_tags = 1;
     CHECK_INT(inbox_tags_add(&edit.tags, "Lead", 4, NULL), INBOX_OK);
 
+    /* the contact, its thread, then its event: contact.updated naming
+     * the thread just made, with the contact as a list shows it */
+    fake.replies[2] = "{\"ok\": 1, \"value\": {\"_id\": " OID(ORG_ID)
+                      ", \"seq\": {\"$numberLong\": \"16\"}, \"epoch\":"
+                      " \"a1b2c3d4e5f60708\"}}";
     CHECK_INT(inbox_store_contact_create(store, ORG_ID, "+15551230002",
-                                         &edit, &c, &err), INBOX_OK);
+                                         &edit, &c, &events, &err),
+              INBOX_OK);
     golden_check(&fake, "contact_create");
     CHECK_STR(c.id, GEN_1);
     CHECK_STR(c.conversation_id, GEN_2);
     CHECK_STR(c.name, "Eli Park");
+    CHECK_INT(events.count, 1);
+    if (events.count == 1) {
+        CHECK_STR(events.items[0].type, "contact.updated");
+        CHECK_INT(events.items[0].org_seq, 16);
+        CHECK(strstr(events.items[0].json, "\"name\":\"Eli Park\"")
+              != NULL);
+        CHECK(strstr(events.items[0].json, "\"tags\":[\"Lead\"]") != NULL);
+        CHECK(strstr(events.items[0].json,
+                     "\"conversation_id\":\"" GEN_2 "\"") != NULL);
+    }
     inbox_contact_record_free(&c);
+    inbox_event_list_free(&events);
+    memset(&events, 0, sizeof(events));
 
     /* the unique index refuses a number that is a contact; its thread
      * is made where a create that failed after the contact left none
@@ -1490,12 +1510,23 @@ TEST(contact_create)
     fake.replies[1] = CURSOR("{\"_id\": " OID(CONTACT_ID) ","
                              " \"conversation_id\": " OID(CONV_ID) "}");
     CHECK_INT(inbox_store_contact_create(store, ORG_ID, "+15551230002",
-                                         &edit, &c, &err),
+                                         &edit, &c, NULL, &err),
               INBOX_ERR_CONFLICT);
     CHECK_STR(err.field, "phone");
     CHECK(strstr(err.message, "is a contact already") != NULL);
     golden_check(&fake, "contact_create_repairs_the_thread");
     CHECK(!log_has(&fake, "\"$set\""));
+    inbox_contact_record_free(&c);
+
+    /* made, it is answered made though its event could not be stored
+     * (the organization's seq not answered): a retry would be refused
+     * as a contact already */
+    fake_reset(&fake);
+    CHECK_INT(inbox_store_contact_create(store, ORG_ID, "+15551230003",
+                                         &edit, &c, &events, &err),
+              INBOX_OK);
+    CHECK_INT(fake.commands, 3);
+    CHECK_INT(events.count, 0);
     inbox_contact_record_free(&c);
 
     inbox_tags_free(&edit.tags);
@@ -1701,7 +1732,7 @@ TEST(contacts_import)
     /* an existing contact renamed, tagged ("vip" it has as "VIP") and
      * given a zone (what waits for its quiet hours is looked for), a new
      * one, the new one again (marked repeated, as import.c marks it),
-     * and an existing one given another time zone */
+     * and an existing one given another time zone; all three pushed */
     snprintf(rows[0].phone, sizeof(rows[0].phone), "+15551230001");
     rows[0].name = strdup("Ann Lee");
     snprintf(rows[0].timezone, sizeof(rows[0].timezone), "Europe/Lisbon");
@@ -1742,7 +1773,10 @@ TEST(contacts_import)
         " \"Spring\", \"Fall\"], \"conversation_id\": " OID(CONV_ID) "},"
         " {\"_id\": " OID(CONTACT2_ID) ", \"phone\": \"+15551230002\","
         " \"name\": \"Bo\", \"tags\": [], \"timezone\": \"Europe/Paris\","
-        " \"conversation_id\": " OID(CONV2_ID) "}");
+        " \"conversation_id\": " OID(CONV2_ID) "},"
+        " {\"_id\": " OID(GEN_1) ", \"phone\": \"+15551230009\","
+        " \"name\": \"Nia\", \"tags\": [\"new\"], \"timezone\":"
+        " \"Asia/Tokyo\", \"conversation_id\": " OID(GEN_2) "}");
     fake.replies[7] = CURSOR("{\"_id\": " OID(CONV_ID) ", \"org_id\": "
         OID(ORG_ID) ", \"contact\": {\"id\": " OID(CONTACT_ID) ", \"name\":"
         " \"Ann Lee\", \"phone\": \"+15551230001\", \"opted_out\":"
@@ -1753,12 +1787,20 @@ TEST(contacts_import)
         " \"Bo\", \"phone\": \"+15551230002\", \"opted_out\": false},"
         " \"last_message\": null, \"last_activity_at\": " DATE(NOW) ","
         " \"unread_count\": {\"$numberLong\": \"0\"}, \"archived\": false,"
+        " \"starred\": false}, {\"_id\": " OID(GEN_2) ", \"org_id\": "
+        OID(ORG_ID) ", \"contact\": {\"id\": " OID(GEN_1) ", \"name\":"
+        " \"Nia\", \"phone\": \"+15551230009\", \"opted_out\": false},"
+        " \"last_message\": null, \"last_activity_at\": null,"
+        " \"unread_count\": {\"$numberLong\": \"0\"}, \"archived\": false,"
         " \"starred\": false}");
     fake.replies[8] = "{\"ok\": 1, \"value\": {\"_id\": " OID(ORG_ID)
                       ", \"seq\": {\"$numberLong\": \"14\"}, \"epoch\":"
                       " \"a1b2c3d4e5f60708\"}}";
     fake.replies[10] = "{\"ok\": 1, \"value\": {\"_id\": " OID(ORG_ID)
                       ", \"seq\": {\"$numberLong\": \"15\"}, \"epoch\":"
+                      " \"a1b2c3d4e5f60708\"}}";
+    fake.replies[12] = "{\"ok\": 1, \"value\": {\"_id\": " OID(ORG_ID)
+                      ", \"seq\": {\"$numberLong\": \"16\"}, \"epoch\":"
                       " \"a1b2c3d4e5f60708\"}}";
 
     CHECK_INT(inbox_store_contacts_import(store, ORG_ID, rows, 4, &count,
@@ -1767,8 +1809,8 @@ TEST(contacts_import)
     CHECK_INT(count.created, 1);
     CHECK_INT(count.updated, 2);
     CHECK_INT(count.repeated, 1);
-    CHECK_INT(events.count, 2);
-    if (events.count == 2) {
+    CHECK_INT(events.count, 3);
+    if (events.count == 3) {
         CHECK_STR(events.items[0].type, "conversation.updated");
         CHECK(strstr(events.items[0].json, "Ann Lee") != NULL);
         CHECK_INT(events.items[0].org_seq, 14);
@@ -1776,6 +1818,11 @@ TEST(contacts_import)
         CHECK(strstr(events.items[1].json, "\"timezone\":\"Europe/Paris\"")
               != NULL);
         CHECK_INT(events.items[1].org_seq, 15);
+        /* the one it made, named: contact.updated all the same */
+        CHECK_STR(events.items[2].type, "contact.updated");
+        CHECK(strstr(events.items[2].json, "\"name\":\"Nia\"") != NULL);
+        CHECK(strstr(events.items[2].json, "\"tags\":[\"new\"]") != NULL);
+        CHECK_INT(events.items[2].org_seq, 16);
     }
     inbox_event_list_free(&events);
 
@@ -1789,17 +1836,20 @@ TEST(contacts_import)
 
 /* A number no contact had at the find, made one (an inbound text) before
  * the upsert: nothing inserted, its ids are read back, and no thread is
- * made under the ids made here; its name goes to its own thread. */
+ * made under the ids made here; its name goes to its own thread.  Only
+ * the one the batch inserted is pushed as made. */
 TEST(contacts_import_of_a_number_that_became_a_contact_meanwhile)
 {
     fake_t                fake;
     inbox_error_t         err;
     inbox_store_t        *store;
+    inbox_event_list_t    events;
     inbox_contact_row_t   rows[2];
     inbox_import_count_t  count;
 
     store = fake_open(&fake);
     memset(rows, 0, sizeof(rows));
+    memset(&events, 0, sizeof(events));
 
     snprintf(rows[0].phone, sizeof(rows[0].phone), "+15551230001");
     rows[0].name = strdup("Ann Lee");
@@ -1815,12 +1865,31 @@ TEST(contacts_import_of_a_number_that_became_a_contact_meanwhile)
     fake.replies[4] = CURSOR("{\"_id\": " OID(CONTACT_ID) ", \"phone\":"
         " \"+15551230001\", \"name\": \"Ann Lee\", \"opted_out\": false,"
         " \"version\": 1, \"conversation_id\": " OID(CONV_ID) "}");
+    /* [5] the copy; the one made read with its thread, then pushed */
+    fake.replies[6] = CURSOR("{\"_id\": " OID(GEN_3) ", \"phone\":"
+        " \"+15551230009\", \"name\": null, \"tags\": [],"
+        " \"conversation_id\": " OID(GEN_4) "}");
+    fake.replies[7] = CURSOR("{\"_id\": " OID(GEN_4) ", \"org_id\": "
+        OID(ORG_ID) ", \"contact\": {\"id\": " OID(GEN_3) ", \"name\":"
+        " null, \"phone\": \"+15551230009\", \"opted_out\": false},"
+        " \"last_message\": null, \"last_activity_at\": null,"
+        " \"unread_count\": {\"$numberLong\": \"0\"}, \"archived\": false,"
+        " \"starred\": false}");
+    fake.replies[8] = "{\"ok\": 1, \"value\": {\"_id\": " OID(ORG_ID)
+                      ", \"seq\": {\"$numberLong\": \"14\"}, \"epoch\":"
+                      " \"a1b2c3d4e5f60708\"}}";
 
     CHECK_INT(inbox_store_contacts_import(store, ORG_ID, rows, 2, &count,
-                                          NULL, &err), INBOX_OK);
+                                          &events, &err), INBOX_OK);
     golden_check(&fake, "contacts_import_raced");
     CHECK_INT(count.created, 1);
     CHECK_INT(count.updated, 1);
+    CHECK_INT(events.count, 1);
+    if (events.count == 1) {
+        CHECK_STR(events.items[0].type, "contact.updated");
+        CHECK(strstr(events.items[0].json, "\"+15551230009\"") != NULL);
+    }
+    inbox_event_list_free(&events);
 
     inbox_contact_row_free(&rows[0]);
     inbox_contact_row_free(&rows[1]);

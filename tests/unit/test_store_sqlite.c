@@ -976,7 +976,7 @@ TEST(a_constraint_a_client_cannot_break_is_an_internal_error)
                       " contacts BEGIN SELECT RAISE(ABORT, 'contacts.phone"
                       " refused'); END;"), SQLITE_OK);
 
-    CHECK_INT(inbox_store_contact_create(f.store, f.org, ALICE, &edit, &c,
+    CHECK_INT(inbox_store_contact_create(f.store, f.org, ALICE, &edit, &c, NULL,
                                          &err), INBOX_ERR_INTERNAL);
     CHECK_INT(err.code, INBOX_ERR_INTERNAL);
     CHECK(strstr(err.message, "the phone number") != NULL);
@@ -2215,7 +2215,7 @@ TEST(migrating_unlists_the_threads_of_campaigns_alone)
     CHECK_INT(inbox_store_inbound_ingest(f.store, &m.in, 1, &alice, NULL,
                                          NULL), INBOX_OK);
     memset(&edit, 0, sizeof(edit));
-    CHECK_INT(inbox_store_contact_create(f.store, f.org, BOB, &edit, &bob,
+    CHECK_INT(inbox_store_contact_create(f.store, f.org, BOB, &edit, &bob, NULL,
                                          NULL), INBOX_OK);
 
     /* the campaign's message in both threads, as a send before 41 left
@@ -2618,7 +2618,7 @@ contact_tagged(fixture_t *f, const char *phone, const char *const *tags,
         }
     }
 
-    rc = inbox_store_contact_create(f->store, f->org, phone, &edit, &c,
+    rc = inbox_store_contact_create(f->store, f->org, phone, &edit, &c, NULL,
                                     NULL);
     if (rc == INBOX_OK) {
         snprintf(id, INBOX_ID_MAX, "%s", c.id);
@@ -3420,7 +3420,7 @@ TEST(migrating_makes_contacts_again_keeping_rows_indexes_and_search)
     edit.name = "Bob Stone";
     edit.set_tags = 1;
     edit.tags = tags;
-    CHECK_INT(inbox_store_contact_create(f.store, f.org, BOB, &edit, &bob,
+    CHECK_INT(inbox_store_contact_create(f.store, f.org, BOB, &edit, &bob, NULL,
                                          NULL), INBOX_OK);
     /* each thread with a message, so that the lists show it */
     CHECK_INT(receive(&f, "SM2", BOB, "hi", T0 + 1, NULL, NULL), INBOX_OK);

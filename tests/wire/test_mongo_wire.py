@@ -541,6 +541,9 @@ class ReplicaSet:
                     if all(e.get(f) == v for f, v in query.items())][:1]
         if coll == 'conversations' and query['_id'] == self.conversation:
             return [self._conversation()]
+        if coll == 'conversations':
+            # an import's threads, read for its events
+            return [d for d in self.conversations if matches(d, query)]
         if coll == 'tokens' and query.get('token_hash') == TOKEN_HASH:
             return [{'_id': ObjectId(), 'org_id': ORG,
                      'created_at': datetime.datetime(2026, 1, 1),
@@ -1279,8 +1282,10 @@ def test_import_of_new_numbers_makes_contacts_with_threads(rs):
     """An import of two numbers that are no contacts yet makes both,
     each with its own thread (where a campaign's message to it goes),
     and counts them created: the server's reply to the upserts names the
-    ones it inserted ("upserted").  Imported again, they are counted
-    updated, and no thread is made twice."""
+    ones it inserted ("upserted"); each is pushed (contact.updated
+    naming its thread), so that every Contacts list shows it.  Imported
+    again, they are counted updated, no thread is made twice and nothing
+    is pushed."""
     phones = '+15551230001,+15551230002'
     out = run(rs, 'contacts-import', str(ORG), phones)
     expect(out, 'ok', 200)
@@ -1291,10 +1296,15 @@ def test_import_of_new_numbers_makes_contacts_with_threads(rs):
         assert thread is not None, 'no thread for %r' % contact
         assert field(thread, 'contact.id') == contact['_id'], thread
     assert out['result'] == {'created': 2, 'updated': 0}, out
+    assert out['events'] == [1, 2], out
+    assert [(e['type'], e['conversation_id']) for e in rs.events] == [
+        ('contact.updated', c['conversation_id']) for c in rs.contacts
+    ], rs.events
 
     out = run(rs, 'contacts-import', str(ORG), phones)
     expect(out, 'ok', 200)
     assert out['result'] == {'created': 0, 'updated': 2}, out
+    assert out['events'] == [] and len(rs.events) == 2, out
     assert len(rs.contacts) == 2 and len(rs.conversations) == 2
 
 

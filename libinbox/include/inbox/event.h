@@ -67,9 +67,10 @@ char *inbox_event_unread_total(int64_t org_seq, const char *epoch,
     int64_t count);
 /* {"type":"contact.updated",…,"contact":{…}}: the contact as
  * GET /api/v1/contacts/{id} shows it (its campaigns and polls aside),
- * after a change of its opt-out state, or of its tags or time zone
- * without a new name (inbox_change_contact), for which a browser showing
- * the contact reads it again. */
+ * once made, after a change of its opt-out state, or of its tags or time
+ * zone without a new name (inbox_change_contact), for which a browser
+ * showing the contact reads it again and a Contacts list shows it (a
+ * contact newer than it lists, a new one, joins it). */
 char *inbox_event_contact_updated(int64_t org_seq, const char *epoch,
     const inbox_contact_record_t *contact);
 /* media */
@@ -275,13 +276,17 @@ void inbox_change_message(inbox_change_t *change,
 void inbox_change_action(inbox_change_t *change,
     const inbox_conversation_t *before, const inbox_conversation_t *after);
 /*
- * A contact changed by a PATCH or an import (changed: what changed,
- * INBOX_CONTACT_CHANGED_*, contact.h), as it is now with its
- * conversation.  Renamed: conversation.updated for its conversation, so
- * every list, the thread's header and its contact panel show the name.
- * Else its tags or time zone: contact.updated, so the browsers showing
- * its contact panel show them.  Nothing changed (0): no event.  Every
- * store write that changes a contact decides here.
+ * A contact made or changed by a create, a PATCH or an import (changed:
+ * what changed, INBOX_CONTACT_CHANGED_*, contact.h), as it is now with
+ * its conversation.  Made: contact.updated, whatever it was given, so
+ * every Contacts list shown adds it (its thread, without messages, is
+ * in no thread list, and a list's conversation.updated has no tags).
+ * Renamed: conversation.updated for its conversation, so every list,
+ * the thread's header and its contact panel show the name.  Else its
+ * tags or time zone: contact.updated, so the browsers showing its
+ * contact panel or its Contacts row show them.  Nothing changed (0): no
+ * event.  Every store write that makes or changes a contact decides
+ * here.
  */
 void inbox_change_contact(inbox_change_t *change,
     const inbox_contact_record_t *contact,

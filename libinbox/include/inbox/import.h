@@ -32,9 +32,10 @@
  * organization twice in a file is one contact created, not one created
  * and one updated.
  *
- * Browsers see an import live: each batch pushes each contact that was
- * there before it and that it renamed, gave a new tag or another time
- * zone (one event each, inbox_change_contact, as for an edit), or, past
+ * Browsers see an import live: each batch pushes each contact it made
+ * (contact.updated, as for one added by hand) and each that was there
+ * before it and that it renamed, gave a new tag or another time zone
+ * (one event each, inbox_change_contact, as for an edit), or, past
  * INBOX_IMPORT_EVENTS_MAX of them, one contacts.imported that makes them read
  * their lists again; so a 100,000-line import pushes at most one event a
  * batch beyond that bound.
@@ -66,8 +67,8 @@ inbox_import_t *inbox_import_new(inbox_store_t *store, const char *org_id,
  * when it failed (the batches before are durable). */
 void inbox_import_set_events(inbox_import_t *im, inbox_event_list_t *events);
 
-/* Whether a batch that changed n contacts that were there before pushes
- * each (inbox_change_contact), else one contacts.imported
+/* Whether a batch that made or changed n contacts pushes each
+ * (inbox_change_contact), else one contacts.imported
  * (inbox_change_imported). */
 int inbox_import_push_each(size_t n);
 

@@ -238,10 +238,14 @@ inbox_status_t inbox_store_contact_get(inbox_store_t *store,
     inbox_contact_record_t *contact, inbox_error_t *err);
 /* A new contact with phone (E.164, else INBOX_ERR_INVALID naming
  * "phone") and what edit sets, and its empty conversation; *contact gets
- * its record.  INBOX_ERR_CONFLICT when the number is a contact already. */
+ * its record.  It is pushed as inbox_change_contact says of a contact
+ * made (contact.updated, with the organization's next org_seq), so that
+ * every browser's Contacts list shows it.  INBOX_ERR_CONFLICT when the
+ * number is a contact already. */
 inbox_status_t inbox_store_contact_create(inbox_store_t *store,
     const char *org_id, const char *phone, const inbox_contact_edit_t *edit,
-    inbox_contact_record_t *contact, inbox_error_t *err);
+    inbox_contact_record_t *contact, inbox_event_list_t *events,
+    inbox_error_t *err);
 /*
  * Sets what edit sets (a PATCH) and fills *contact with the record as it
  * is then.  A new name shows at once in the thread list and its search.
@@ -274,14 +278,12 @@ inbox_status_t inbox_store_tags_list(inbox_store_t *store,
  * to its own.  Opt-outs are never touched.  A number twice in the batch
  * is created once and then updated; a row marked repeated (an earlier row
  * of the import has its number) is counted repeated, not updated.  Each
- * contact that was there before the batch and that it renamed, gave a
- * new tag or another time zone is
- * pushed as inbox_change_contact says (one event, with the
- * organization's next org_seq, so every browser showing its thread or
- * its contact panel shows the change); more than INBOX_IMPORT_EVENTS_MAX of
- * them make one contacts.imported instead.  A contact the batch made has a
- * thread without messages, which lists place after every thread with one: it
- * is not pushed, as a contact added by hand is not.
+ * contact the batch made, and each that was there before it and that it
+ * renamed, gave a new tag or another time zone, is pushed as
+ * inbox_change_contact says (one event, with the organization's next
+ * org_seq, so every browser showing its Contacts list, its thread or its
+ * contact panel shows it); more than INBOX_IMPORT_EVENTS_MAX of them make
+ * one contacts.imported instead.
  */
 inbox_status_t inbox_store_contacts_import(inbox_store_t *store,
     const char *org_id, const inbox_contact_row_t *rows, size_t n,

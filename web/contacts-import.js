@@ -4,7 +4,8 @@
  * to POST /api/v1/contacts/import, which reads it (a header row: phone,
  * required; name, or first and last name; tags separated by ";";
  * timezone) and answers how many contacts it made and updated (and how
- * many lines repeated an earlier line's number), which
+ * many lines repeated an earlier line's number, and how many contacts
+ * could not take all their tags, having 50), which
  * lines it skipped, and why, which columns it did not use (an
  * export's "Company", "E-mail Address": the user sees they are not
  * imported) and the country numbers without a country code were read
@@ -33,6 +34,8 @@
      * client_max_body_size, the module's NGX_HTTP_INBOX_IMPORT_BODY_MAX):
      * nginx's 413 for a larger one names no size */
     const MAX_BYTES = 16 * 1024 * 1024;
+    /* a contact's tags at most (INBOX_TAGS_MAX) */
+    const TAGS_MAX = 50;
 
     const $ = (id) => document.getElementById(id);
 
@@ -73,6 +76,7 @@
     function report(name, r) {
         say(reportLines(name + ': ', r, '.'), false,
             ignoredNote(r.ignored_columns || []));
+        sayCapped(r);
         if (r.country) {
             const p = document.createElement('p');
             p.className = 'import-country';
@@ -93,6 +97,23 @@
             + 'duplicated. ' + ignoredNote(e.ignored_columns || []);
         say(reportLines(name + ' was imported only up to line ' + line
             + ': ', e, ' before it.'), true, note.trim());
+        sayCapped(e);
+    }
+
+    /* Contacts that could not take all their tags in the file (a contact
+     * keeps at most 50): said, as tags left out are data lost. */
+    function sayCapped(r) {
+        const n = r.tags_capped || 0;
+        if (n === 0) {
+            return;
+        }
+        const p = document.createElement('p');
+        p.className = 'import-capped';
+        p.textContent = plural(n, 'contact', 'contacts') + ' reached '
+            + TAGS_MAX + ' tags, the most a contact can have: some of '
+            + (n === 1 ? 'its' : 'their') + ' tags in the file were not '
+            + 'added.';
+        els.report.appendChild(p);
     }
 
     /* The report's counts after head, then its skipped lines.  A line

@@ -2091,6 +2091,17 @@ ctl_contacts_import(inbox_store_t *store, ctl_words_t *words)
                     maintain_err.message);
         }
 
+        /* said, not only counted: tags the file gives were dropped */
+        if (inbox_import_tags_capped(im) > 0) {
+            fprintf(stderr, "inboxctl: %s: %zu contact%s reached %d tags, "
+                    "the most a contact can have: some of %s tags in the "
+                    "file were not added\n", words->args[1],
+                    inbox_import_tags_capped(im),
+                    inbox_import_tags_capped(im) == 1 ? "" : "s",
+                    INBOX_TAGS_MAX,
+                    inbox_import_tags_capped(im) == 1 ? "its" : "their");
+        }
+
         /* a file of which nothing could be read is a failed import */
         if (rc == INBOX_OK && inbox_import_stored(im) == 0
             && inbox_import_refused(im) > 0)

@@ -761,6 +761,7 @@ inbox_import_flush(inbox_import_t *im)
     im->count.created += count.created;
     im->count.updated += count.updated;
     im->count.repeated += count.repeated;
+    im->count.capped += count.capped;
     im->pending_line = 0;
 
     return 0;
@@ -880,6 +881,13 @@ size_t
 inbox_import_refused(const inbox_import_t *im)
 {
     return im->invalid_count;
+}
+
+
+size_t
+inbox_import_tags_capped(const inbox_import_t *im)
+{
+    return im->count.capped;
 }
 
 
@@ -1005,6 +1013,8 @@ inbox_import_report(const inbox_import_t *im, yajl_gen g, size_t refused)
     inbox_json_int(g, (int64_t) im->count.updated);
     inbox_json_key(g, "repeated");
     inbox_json_int(g, (int64_t) im->count.repeated);
+    inbox_json_key(g, "tags_capped");
+    inbox_json_int(g, (int64_t) im->count.capped);
 
     inbox_json_key(g, "invalid");
     yajl_gen_array_open(g);

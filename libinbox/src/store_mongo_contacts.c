@@ -876,6 +876,8 @@ typedef struct {
     char           timezone[INBOX_TIMEZONE_MAX];
     unsigned       changed;         /* INBOX_CONTACT_CHANGED_* */
     int            named;           /* a row of it names it */
+    int            capped;          /* a row gave it a tag it lacks
+                                       past INBOX_TAGS_MAX */
 } inbox_mongo_import_seen_t;
 
 static inbox_status_t inbox_mongo_import_events(inbox_mongo_store_t *ms,
@@ -1067,9 +1069,9 @@ inbox_mongo_import_refind(inbox_mongo_store_t *ms, const bson_oid_t *org,
 /*
  * One batch: the numbers that are contacts already (one find), then one
  * ordered update of contacts with an upsert per row (the tags a contact
- * has in another case, or past INBOX_TAGS_MAX, left out in memory), then
- * the conversations of those made and the names of those renamed, then
- * the events of those it made or changed.
+ * has in another case, or past INBOX_TAGS_MAX, left out in memory: the
+ * latter counted capped), then the conversations of those made and the
+ * names of those renamed, then the events of those it made or changed.
  */
 inbox_status_t
 inbox_mongo_contacts_import(inbox_store_t *store, const char *org_id,
@@ -1172,14 +1174,19 @@ inbox_mongo_contacts_import(inbox_store_t *store, const char *org_id,
         /* the row's tags the contact lacks, while it has room */
         memset(&add_tags, 0, sizeof(inbox_tags_t));
         for (j = 0; j < rows[i].tags.count; j++) {
-            if (!inbox_tags_has(&s->keys, rows[i].tags.items[j])
-                && s->keys.count < INBOX_TAGS_MAX)
-            {
-                inbox_tags_add(&s->keys, rows[i].tags.items[j],
-                               strlen(rows[i].tags.items[j]), NULL);
-                inbox_tags_add(&add_tags, rows[i].tags.items[j],
-                               strlen(rows[i].tags.items[j]), NULL);
+            if (inbox_tags_has(&s->keys, rows[i].tags.items[j])) {
+                continue;
             }
+
+            if (s->keys.count >= INBOX_TAGS_MAX) {
+                s->capped = 1;
+                continue;
+            }
+
+            inbox_tags_add(&s->keys, rows[i].tags.items[j],
+                           strlen(rows[i].tags.items[j]), NULL);
+            inbox_tags_add(&add_tags, rows[i].tags.items[j],
+                           strlen(rows[i].tags.items[j]), NULL);
         }
 
         bson_uint32_to_string((uint32_t) i, &k, index, sizeof(index));
@@ -1306,11 +1313,13 @@ inbox_mongo_contacts_import(inbox_store_t *store, const char *org_id,
             count->repeated += rows[i].repeated != 0;
         }
 
-        /* those it made are pushed as made */
+        /* those it made are pushed as made; those it capped counted */
         for (i = 0; i < nseen; i++) {
             if (seen[i].made && seen[i].inserted) {
                 seen[i].changed |= INBOX_CONTACT_CHANGED_CREATED;
             }
+
+            count->capped += seen[i].capped;
         }
 
         count->created = upserted;

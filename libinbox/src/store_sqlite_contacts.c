@@ -47,7 +47,7 @@ static inbox_status_t inbox_sqlite_contact_timezone(
     int held, inbox_error_t *err);
 static inbox_status_t inbox_sqlite_contact_tags(inbox_sqlite_conn_t *conn,
     int64_t org, int64_t id, const inbox_tags_t *tags, int replace,
-    inbox_error_t *err);
+    int *capped, inbox_error_t *err);
 static inbox_status_t inbox_sqlite_contacts_walk(inbox_sqlite_conn_t *conn,
     int64_t org, int64_t at, int64_t id, const inbox_search_t *search,
     const char *tag, const inbox_sqlite_ids_t *set, unsigned limit,
@@ -362,10 +362,11 @@ inbox_sqlite_contact_timezone(inbox_sqlite_conn_t *conn, int64_t org,
 
 
 /* Adds tags to the contact's (a tag it has in any case is left out), or
- * replaces them. */
+ * replaces them.  Adding, a tag it lacks is left out too once it has
+ * INBOX_TAGS_MAX: *capped (when not NULL) is then set. */
 static inbox_status_t
 inbox_sqlite_contact_tags(inbox_sqlite_conn_t *conn, int64_t org, int64_t id,
-    const inbox_tags_t *tags, int replace, inbox_error_t *err)
+    const inbox_tags_t *tags, int replace, int *capped, inbox_error_t *err)
 {
     int            rc;
     size_t         i;
@@ -407,6 +408,29 @@ inbox_sqlite_contact_tags(inbox_sqlite_conn_t *conn, int64_t org, int64_t id,
         inbox_sqlite_done(stmt);
 
         if (rc != SQLITE_DONE) {
+            return inbox_sqlite_fail(conn, rc, err);
+        }
+
+        if (capped == NULL || *capped || sqlite3_changes(conn->db) != 0) {
+            continue;
+        }
+
+        /* not added: it has the tag, else it is full */
+        stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CONTACT_TAG_HAS,
+            "SELECT NOT EXISTS (SELECT 1 FROM contact_tags"
+            " WHERE contact_id = ?1 AND tag = ?2)", err);
+        if (stmt == NULL) {
+            return err->code;
+        }
+
+        sqlite3_bind_int64(stmt, 1, id);
+        inbox_sqlite_bind_text(stmt, 2, tags->items[i]);
+
+        rc = sqlite3_step(stmt);
+        *capped = rc == SQLITE_ROW && sqlite3_column_int(stmt, 0) != 0;
+        inbox_sqlite_done(stmt);
+
+        if (rc != SQLITE_ROW) {
             return inbox_sqlite_fail(conn, rc, err);
         }
     }
@@ -487,7 +511,7 @@ inbox_sqlite_contact_create(inbox_store_t *store, const char *org_id,
 
     if (edit->set_tags) {
         status = inbox_sqlite_contact_tags(conn, org, id, &edit->tags, 1,
-                                           err);
+                                           NULL, err);
         if (status != INBOX_OK) {
             goto failed;
         }
@@ -601,7 +625,7 @@ inbox_sqlite_contact_update(inbox_store_t *store, const char *org_id,
 
     if (changed & INBOX_CONTACT_CHANGED_TAGS) {
         status = inbox_sqlite_contact_tags(conn, org, id, &edit->tags, 1,
-                                           err);
+                                           NULL, err);
         if (status != INBOX_OK) {
             goto failed;
         }
@@ -1010,18 +1034,20 @@ inbox_sqlite_contacts_walk(inbox_sqlite_conn_t *conn, int64_t org,
 
 
 /*
- * A batch of an import in one write transaction (see store.h).
+ * A batch of an import in one write transaction (see store.h).  The
+ * contacts whose tags were capped are kept in capped (the batch's rows
+ * at most), each counted once however many of its rows were.
  */
 inbox_status_t
 inbox_sqlite_contacts_import(inbox_store_t *store, const char *org_id,
     const inbox_contact_row_t *rows, size_t n, inbox_import_count_t *count,
     inbox_event_list_t *events, inbox_error_t *err)
 {
-    int                            rc, found, renamed;
+    int                            rc, found, renamed, full;
     char                          *name;
+    size_t                         i, j, nchanged, pushed;
+    int64_t                        org, id, now, changes, *capped;
     unsigned                       did;
-    size_t                         i, nchanged, pushed;
-    int64_t                        org, id, now, changes;
     sqlite3_stmt                  *stmt;
     inbox_status_t                 status;
     inbox_error_t                  fallback;
@@ -1039,8 +1065,14 @@ inbox_sqlite_contacts_import(inbox_store_t *store, const char *org_id,
         return status;
     }
 
+    capped = malloc((n > 0 ? n : 1) * sizeof(int64_t));
+    if (capped == NULL) {
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
+    }
+
     conn = inbox_sqlite_begin_write(store, err);
     if (conn == NULL) {
+        free(capped);
         return err->code;
     }
 
@@ -1139,11 +1171,20 @@ inbox_sqlite_contacts_import(inbox_store_t *store, const char *org_id,
         }
 
         changes = sqlite3_total_changes64(conn->db);
+        full = 0;
 
         status = inbox_sqlite_contact_tags(conn, org, id, &rows[i].tags, 0,
-                                           err);
+                                           &full, err);
         if (status != INBOX_OK) {
             goto failed;
+        }
+
+        for (j = 0; full && j < count->capped; j++) {
+            full = capped[j] != id;
+        }
+
+        if (full) {
+            capped[count->capped++] = id;
         }
 
         if (sqlite3_total_changes64(conn->db) != changes) {
@@ -1180,6 +1221,8 @@ inbox_sqlite_contacts_import(inbox_store_t *store, const char *org_id,
         goto undone;
     }
 
+    free(capped);
+
     return status;
 
 failed:
@@ -1192,6 +1235,7 @@ undone:
         inbox_event_list_truncate(events, pushed);
     }
 
+    free(capped);
     memset(count, 0, sizeof(inbox_import_count_t));
     return status;
 }

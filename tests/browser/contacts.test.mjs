@@ -6,13 +6,14 @@
 // from a CSV file, with the report of what was made and skipped and the
 // columns not used, and their tag offered to campaigns at once, or of
 // what an import the server stopped partway stored and the line it
-// stopped at; a search whose page the server ended with nothing found
-// yet followed until it finds one; a contact's row following its live
-// events (a STOP, new tags, a new name), contacts made elsewhere (a
-// colleague's, an import's) joining the list shown, and the list read
-// again after a colleague's import of many (contacts.imported); Add
-// contact pressed twice adding once, and a server out of reach said;
-// and at 390 px nothing scrolls sideways.
+// stopped at, and of the contacts that could not take all their tags; a
+// search whose page the server ended with nothing found yet followed
+// until it finds one; a contact's row following its live events (a
+// STOP, new tags, a new name), contacts made elsewhere (a colleague's,
+// an import's) joining the list shown, and the list read again after a
+// colleague's import of many (contacts.imported); Add contact pressed
+// twice adding once, and a server out of reach said; and at 390 px
+// nothing scrolls sideways.
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -305,7 +306,8 @@ test('an import the server stops partway shows what it stored and the '
 
 test('a file larger than an import takes is said before it goes, with '
      + 'what to do; a line with more than 50 tags is skipped, its line '
-     + 'and the limit named', async () => {
+     + 'and the limit named; tags past the 50 a contact keeps are said '
+     + 'left out', async () => {
     await openContacts();
     const report = page.locator('#import-report');
     const isImport = (url) => url.pathname === '/api/v1/contacts/import';
@@ -338,6 +340,24 @@ test('a file larger than an import takes is said before it goes, with '
         + 'contacts updated. 1 line was skipped:' }).waitFor();
     assert.equal(await report.locator('li').textContent(),
                  'Line 2: A contact has at most 50 tags.');
+    assert.equal(await report.locator('.import-capped').count(), 0);
+
+    // a contact with 50 tags given more: kept at 50, and said
+    const full = uniqueNumber();
+    await call('/api/v1/contacts', { method: 'POST', body: { phone: full,
+        tags: Array.from({ length: 50 }, (_, i) => `t${i}`) } });
+    await page.locator('#contacts-file').setInputFiles({
+        name: 'more.csv', mimeType: 'text/csv',
+        buffer: Buffer.from(`phone,tags\n${full},t0;extra;more\n`) });
+    await report.locator('p', { hasText: 'more.csv: 0 new contacts, 1 '
+        + 'contact updated.' }).waitFor();
+    assert.equal(await report.locator('.import-capped').textContent(),
+                 '1 contact reached 50 tags, the most a contact can have: '
+                 + 'some of its tags in the file were not added.');
+    assert.ok(!await report.evaluate((el) =>
+        el.classList.contains('problem')), 'the import is no failure');
+    const stored = await call(`/api/v1/contacts?q=${full.slice(2)}`);
+    assert.equal(stored.items[0].tags.length, 50);
 });
 
 test('a search the server ends after 20,000 contacts with none found yet '

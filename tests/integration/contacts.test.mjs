@@ -826,6 +826,7 @@ test('an Outlook export imports: its 92 columns read, "First Name" and '
         + `Cy,Ortiz,${formatted(cy)}`);
     assert.equal(short.status, 200, short.text);
     assert.deepEqual(short.json, { created: 1, updated: 0, repeated: 0,
+                                   tags_capped: 0,
                                    invalid: [], invalid_count: 0,
                                    ignored_columns: [], country: 'US' });
     const c = await ok(`/api/v1/contacts?q=${encodeURIComponent(cy)}`);
@@ -1095,6 +1096,36 @@ test('an import the store fails partway says what it stored and where it '
     assert.equal(kept.opted_out, true, 'an import never clears an opt-out');
     assert.deepEqual(kept.tags, [tag, 'Spring']);
     assert.equal(kept.name, 'P 0');
+});
+
+test('an import that gives contacts tags past the 50 a contact keeps says '
+    + 'how many contacts it could not tag: 50 kept, the rest left out',
+    async () => {
+    const full = uniqueNumber();
+    const half = uniqueNumber();
+    const old = Array.from({ length: 30 }, (_, i) => `old${i}`);
+    await ok('/api/v1/contacts', { method: 'POST',
+        body: { phone: full, tags: old } }, 201);
+    await ok('/api/v1/contacts', { method: 'POST',
+        body: { phone: half, tags: old.slice(0, 10) } }, 201);
+    const more = Array.from({ length: 30 }, (_, i) => `new${i}`);
+
+    // 30 more to each, then one more to the first: capped once
+    const res = await importCsv('phone,tags\n'
+        + `${full},${more.join(';')}\n${half},${more.join(';')}\n`
+        + `${full},again\n`);
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.json.updated, 2, res.text);
+    assert.equal(res.json.repeated, 1, res.text);
+    assert.equal(res.json.tags_capped, 1, res.text);
+    const tagsOf = async (phone) => (await ok(
+        `/api/v1/contacts?q=${phone.slice(2)}`)).items[0].tags;
+    assert.deepEqual(await tagsOf(full), [...old, ...more.slice(0, 20)]);
+    assert.deepEqual(await tagsOf(half), [...old.slice(0, 10), ...more]);
+
+    // tags it has, in any case: nothing left out
+    const same = await importCsv(`phone,tags\n${full},OLD1;New2\n`);
+    assert.equal(same.json.tags_capped, 0, same.text);
 });
 
 test('an import that renames, tags or makes contacts shows on every open '

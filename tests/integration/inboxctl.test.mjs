@@ -189,6 +189,20 @@ test('mistakes are refused with a message and a non-zero exit', async () => {
     const after = JSON.parse(await ok(['contacts', 'import', org, '-'],
         { input: 'phone\n(312) 555-0191\n' }));
     assert.equal(after.created, 1, 'the refused file stored nothing');
+    // tags past the 50 a contact keeps are said left out, not only
+    // counted
+    const tags = (p) => Array.from({ length: 30 }, (_, i) => `${p}${i}`)
+        .join(';');
+    await ok(['contacts', 'import', org, '-'],
+        { input: `phone,tags\n(312) 555-0194,${tags('old')}\n` });
+    const capped = await ctl(['--store', store, 'contacts', 'import', org,
+                              '-'], { input: 'phone,tags\n'
+                                      + `(312) 555-0194,${tags('new')}\n` });
+    assert.equal(capped.code, 0, capped.stderr);
+    assert.equal(JSON.parse(capped.stdout).tags_capped, 1);
+    assert.match(capped.stderr, new RegExp('^inboxctl: -: 1 contact '
+        + 'reached 50 tags, the most a contact can have: some of its tags '
+        + 'in the file were not added$', 'm'));
 });
 
 // sql run on the store as an operator would, its output trimmed.

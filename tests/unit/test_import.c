@@ -738,10 +738,10 @@ TEST(first_and_last_names_make_the_name_and_the_report_lists_the_rest)
     CHECK(csv != NULL);
     CHECK_INT(import(store, org, csv, &report), INBOX_OK);
     CHECK(report != NULL && strncmp(report, "{\"created\":4,\"updated\":0,"
-                                    "\"repeated\":0,"
+                                    "\"repeated\":0,\"tags_capped\":0,"
                                     "\"invalid\":[],\"invalid_count\":0,"
                                     "\"ignored_columns\":[\"Title\","
-                                    "\"Middle Name\",", 110) == 0);
+                                    "\"Middle Name\",", 126) == 0);
     free(report);
     free(csv);
 
@@ -758,6 +758,7 @@ TEST(first_and_last_names_make_the_name_and_the_report_lists_the_rest)
     CHECK_INT(import(store, org, "First Name,Last Name,Mobile Phone\r\n"
                      "Ann,Lee,(555) 201-0105", &report), INBOX_OK);
     CHECK_STR(report, "{\"created\":1,\"updated\":0,\"repeated\":0,"
+              "\"tags_capped\":0,"
               "\"invalid\":[],"
               "\"invalid_count\":0,\"ignored_columns\":[],"
               "\"country\":\"US\"}");
@@ -775,6 +776,7 @@ TEST(first_and_last_names_make_the_name_and_the_report_lists_the_rest)
                      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa,"
                      "(555) 201-0108,z\n", &report), INBOX_OK);
     CHECK_STR(report, "{\"created\":2,\"updated\":0,\"repeated\":0,"
+              "\"tags_capped\":0,"
               "\"invalid\":[{\"line\":4,"
               "\"reason\":\"A name has at most 100 characters.\"}],"
               "\"invalid_count\":1,\"ignored_columns\":[\"Notes\"],"
@@ -809,6 +811,7 @@ TEST(an_import_refuses_a_line_whose_tags_the_rule_refuses_in_its_words)
                      "(555) 201-0303,\xe2\x80\xaeVIP\n", &report),
               INBOX_OK);
     CHECK_STR(report, "{\"created\":2,\"updated\":0,\"repeated\":0,"
+              "\"tags_capped\":0,"
               "\"invalid\":["
               "{\"line\":4,\"reason\":\"A tag cannot hold invisible "
               "characters such as zero-width spaces, direction marks or "
@@ -842,6 +845,7 @@ TEST(an_accent_of_another_code_page_refuses_only_a_column_imported)
                      "5552010011,Ren\xe9 Roy,Acme\r\n", &report),
               INBOX_OK);
     CHECK_STR(report, "{\"created\":1,\"updated\":0,\"repeated\":0,"
+              "\"tags_capped\":0,"
               "\"invalid\":["
               "{\"line\":3,\"reason\":\"a column imported is not valid "
               "UTF-8 (save the file as CSV UTF-8)\"}],"
@@ -888,6 +892,7 @@ TEST(a_number_twice_in_a_file_is_counted_repeated_not_updated)
                      "(555) 201-0401,,c\n"
                      "5552010401,Bo,\n", &report), INBOX_OK);
     CHECK_STR(report, "{\"created\":1,\"updated\":1,\"repeated\":2,"
+              "\"tags_capped\":0,"
               "\"invalid\":[],\"invalid_count\":0,\"ignored_columns\":[],"
               "\"country\":\"US\"}");
     free(report);
@@ -908,6 +913,58 @@ TEST(a_number_twice_in_a_file_is_counted_repeated_not_updated)
                             == 0);
     free(report);
     free(csv);
+
+    store_remove(store, path);
+}
+
+
+/*
+ * A contact keeps at most 50 tags: a file that adds more to one leaves
+ * them out, and its report counts the contacts so capped, across the
+ * lines that name one (a number twice counts once).
+ */
+TEST(the_contacts_whose_tags_were_capped_are_counted)
+{
+    char            *report, *p, path[256], org[INBOX_ID_MAX];
+    char             csv[4096];
+    size_t           i, j;
+    inbox_store_t   *store;
+
+    store = store_new(path, org);
+    CHECK(store != NULL);
+    if (store == NULL) {
+        return;
+    }
+
+    /* 30 tags each */
+    p = csv + sprintf(csv, "phone,tags\n(555) 201-0501,");
+    for (i = 0; i < 30; i++) {
+        p += sprintf(p, "%sold%zu", i > 0 ? ";" : "", i);
+    }
+    p += sprintf(p, "\n(555) 201-0502,");
+    for (i = 0; i < 30; i++) {
+        p += sprintf(p, "%sold%zu", i > 0 ? ";" : "", i);
+    }
+    CHECK_INT(import(store, org, csv, &report), INBOX_OK);
+    free(report);
+
+    /* 30 others to each, the first one twice, a third contact with 5 */
+    p = csv + sprintf(csv, "phone,tags\n");
+    for (i = 0; i < 3; i++) {
+        p += sprintf(p, "%s,", i < 2 ? "(555) 201-0501" : "(555) 201-0502");
+        p += sprintf(p, "new%zu", i);
+        for (j = 1; j < 30; j++) {
+            p += sprintf(p, ";new%zu-%zu", i, j);
+        }
+        p += sprintf(p, "\n");
+    }
+    sprintf(p, "(555) 201-0503,a;b;c;d;e\n");
+    CHECK_INT(import(store, org, csv, &report), INBOX_OK);
+    CHECK_STR(report, "{\"created\":1,\"updated\":2,\"repeated\":1,"
+              "\"tags_capped\":2,"
+              "\"invalid\":[],\"invalid_count\":0,\"ignored_columns\":[],"
+              "\"country\":\"US\"}");
+    free(report);
 
     store_remove(store, path);
 }
@@ -997,7 +1054,7 @@ TEST(an_import_stopped_by_the_store_says_what_it_stored_and_resumes)
     CHECK(report != NULL && strstr(report, "disk I/O") == NULL);
     CHECK(report != NULL && strstr(report, "\",\"stopped_at_line\":1003,"
               "\"created\":1000,\"updated\":0,\"repeated\":0,"
-              "\"invalid\":[{\"line\":5,"
+              "\"tags_capped\":0,\"invalid\":[{\"line\":5,"
               "\"reason\":") != NULL);
     CHECK(report != NULL && strstr(report, "\"invalid_count\":1,"
                                    "\"ignored_columns\":[],"
@@ -1031,7 +1088,8 @@ TEST(an_import_stopped_by_the_store_says_what_it_stored_and_resumes)
     CHECK_INT(import(store, org, csv, &report), INBOX_OK);
     CHECK(report != NULL && strncmp(report, "{\"created\":498,\"updated\":"
                                     "1000,\"repeated\":0,"
-                                    "\"invalid\":[{\"line\":5,", 61)
+                                    "\"tags_capped\":0,"
+                                    "\"invalid\":[{\"line\":5,", 77)
                             == 0);
     CHECK(report != NULL && strstr(report, "\"invalid_count\":2,") != NULL);
     free(report);

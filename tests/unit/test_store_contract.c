@@ -15906,6 +15906,95 @@ TEST(a_contact_added_by_hand_is_pushed)
 }
 
 
+/* n tags "prefix1" … to tags. */
+static void
+tags_numbered(inbox_tags_t *tags, const char *prefix, size_t n)
+{
+    char    tag[32];
+    size_t  i;
+
+    for (i = 1; i <= n; i++) {
+        snprintf(tag, sizeof(tag), "%s%zu", prefix, i);
+        inbox_tags_add(tags, tag, strlen(tag), NULL);
+    }
+}
+
+
+/*
+ * A contact keeps at most INBOX_TAGS_MAX tags: the tags an import adds
+ * past them are left out, and the batch counts the contacts it so capped
+ * (once each, however many of its rows), so that the import can say so.
+ * Tags a full contact has already, in any case, cap nothing.
+ */
+TEST(an_import_counts_the_contacts_whose_tags_were_capped)
+{
+    char                    id[INBOX_ID_MAX];
+    fixture_t               f;
+    inbox_contact_row_t     rows[3];
+    inbox_contact_edit_t    edit;
+    inbox_import_count_t    count;
+    inbox_contact_record_t  c;
+
+    FIXTURE(&f);
+    memset(rows, 0, sizeof(rows));
+    memset(&edit, 0, sizeof(edit));
+
+    /* 30 tags, and 30 others: 20 taken, capped */
+    edit.set_tags = 1;
+    tags_numbered(&edit.tags, "old", 30);
+    CHECK_INT(inbox_store_contact_create(f.store, f.org, BOB, &edit, &c,
+                                         NULL, NULL), INBOX_OK);
+    snprintf(id, sizeof(id), "%s", c.id);
+    inbox_contact_record_free(&c);
+
+    snprintf(rows[0].phone, sizeof(rows[0].phone), "%s", BOB);
+    tags_numbered(&rows[0].tags, "new", 30);
+    CHECK_INT(inbox_store_contacts_import(f.store, f.org, rows, 1, &count,
+                                          NULL, NULL), INBOX_OK);
+    CHECK_INT(count.updated, 1);
+    CHECK_INT(count.capped, 1);
+    CHECK_INT(inbox_store_contact_get(f.store, f.org, id, &c, NULL),
+              INBOX_OK);
+    CHECK_INT(c.tags.count, INBOX_TAGS_MAX);
+    inbox_contact_record_free(&c);
+
+    /* the same again: the 10 it lacks still left out */
+    CHECK_INT(inbox_store_contacts_import(f.store, f.org, rows, 1, &count,
+                                          NULL, NULL), INBOX_OK);
+    CHECK_INT(count.capped, 1);
+
+    /* tags it has, in another case: nothing capped */
+    inbox_tags_free(&rows[0].tags);
+    tags_numbered(&rows[0].tags, "OLD", 30);
+    CHECK_INT(inbox_store_contacts_import(f.store, f.org, rows, 1, &count,
+                                          NULL, NULL), INBOX_OK);
+    CHECK_INT(count.updated, 1);
+    CHECK_INT(count.capped, 0);
+
+    /* a new number, then twice more in the batch: capped once */
+    snprintf(rows[0].phone, sizeof(rows[0].phone), "+15554440000");
+    inbox_tags_free(&rows[0].tags);
+    tags_numbered(&rows[0].tags, "a", 40);
+    snprintf(rows[1].phone, sizeof(rows[1].phone), "+15554440000");
+    rows[1].repeated = 1;
+    tags_numbered(&rows[1].tags, "b", 20);
+    snprintf(rows[2].phone, sizeof(rows[2].phone), "+15554440000");
+    rows[2].repeated = 1;
+    tags_numbered(&rows[2].tags, "c", 1);
+    CHECK_INT(inbox_store_contacts_import(f.store, f.org, rows, 3, &count,
+                                          NULL, NULL), INBOX_OK);
+    CHECK_INT(count.created, 1);
+    CHECK_INT(count.repeated, 2);
+    CHECK_INT(count.capped, 1);
+
+    inbox_contact_row_free(&rows[0]);
+    inbox_contact_row_free(&rows[1]);
+    inbox_contact_row_free(&rows[2]);
+    inbox_tags_free(&edit.tags);
+    fixture_close(&f);
+}
+
+
 TEST(team_changes_are_events_that_name_the_user_and_resume)
 {
     char                other[INBOX_ID_MAX], pat[INBOX_ID_MAX];

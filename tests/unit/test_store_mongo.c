@@ -1809,6 +1809,7 @@ TEST(contacts_import)
     CHECK_INT(count.created, 1);
     CHECK_INT(count.updated, 2);
     CHECK_INT(count.repeated, 1);
+    CHECK_INT(count.capped, 0);
     CHECK_INT(events.count, 3);
     if (events.count == 3) {
         CHECK_STR(events.items[0].type, "conversation.updated");
@@ -1893,6 +1894,81 @@ TEST(contacts_import_of_a_number_that_became_a_contact_meanwhile)
 
     inbox_contact_row_free(&rows[0]);
     inbox_contact_row_free(&rows[1]);
+    fake_close(&fake, store);
+}
+
+
+/*
+ * A contact keeps at most INBOX_TAGS_MAX tags: a row's tags it lacks are
+ * added while it has room, the rest left out, and the batch counts the
+ * contacts so capped, once each however many of its rows; tags it has
+ * in another case cap nothing.
+ */
+TEST(contacts_import_counts_the_contacts_whose_tags_were_capped)
+{
+    char                  reply[4096], *p;
+    size_t                i;
+    fake_t                fake;
+    inbox_error_t         err;
+    inbox_store_t        *store;
+    inbox_contact_row_t   rows[4];
+    inbox_import_count_t  count;
+
+    store = fake_open(&fake);
+    memset(rows, 0, sizeof(rows));
+
+    /* Ann has 49 tags, Bo 50 */
+    p = reply + sprintf(reply, "{\"cursor\": {\"id\": {\"$numberLong\":"
+                        " \"0\"}, \"ns\": \"inbox.x\", \"firstBatch\":"
+                        " [{\"_id\": " OID(CONTACT_ID) ", \"phone\":"
+                        " \"+15551230001\", \"tags\": [");
+    for (i = 1; i < INBOX_TAGS_MAX; i++) {
+        p += sprintf(p, "%s\"t%zu\"", i > 1 ? ", " : "", i);
+    }
+    p += sprintf(p, "], \"conversation_id\": " OID(CONV_ID) "},"
+                 " {\"_id\": " OID(CONTACT2_ID) ", \"phone\":"
+                 " \"+15551230002\", \"tags\": [");
+    for (i = 1; i <= INBOX_TAGS_MAX; i++) {
+        p += sprintf(p, "%s\"t%zu\"", i > 1 ? ", " : "", i);
+    }
+    sprintf(p, "], \"conversation_id\": " OID(CONV2_ID) "}]}, \"ok\": 1}");
+    fake.replies[0] = reply;
+    fake.replies[1] = "{\"ok\": 1, \"n\": 4, \"nModified\": 2}";
+
+    /* Ann: two new, one taken; again, one more; Bo: one he has as "T1",
+     * then a new one */
+    snprintf(rows[0].phone, sizeof(rows[0].phone), "+15551230001");
+    inbox_tags_add(&rows[0].tags, "x", 1, NULL);
+    inbox_tags_add(&rows[0].tags, "y", 1, NULL);
+    snprintf(rows[1].phone, sizeof(rows[1].phone), "+15551230001");
+    inbox_tags_add(&rows[1].tags, "z", 1, NULL);
+    rows[1].repeated = 1;
+    snprintf(rows[2].phone, sizeof(rows[2].phone), "+15551230002");
+    inbox_tags_add(&rows[2].tags, "T1", 2, NULL);
+
+    CHECK_INT(inbox_store_contacts_import(store, ORG_ID, rows, 3, &count,
+                                          NULL, &err), INBOX_OK);
+    CHECK_INT(count.updated, 2);
+    CHECK_INT(count.repeated, 1);
+    CHECK_INT(count.capped, 1);
+    CHECK(log_has(&fake, "\"x\""));
+    CHECK(!log_has(&fake, "\"y\""));
+    CHECK(!log_has(&fake, "\"z\""));
+
+    fake_reset(&fake);
+    fake.replies[0] = reply;
+    fake.replies[1] = "{\"ok\": 1, \"n\": 1, \"nModified\": 0}";
+    snprintf(rows[3].phone, sizeof(rows[3].phone), "+15551230002");
+    inbox_tags_add(&rows[3].tags, "new", 3, NULL);
+    CHECK_INT(inbox_store_contacts_import(store, ORG_ID, rows + 3, 1,
+                                          &count, NULL, &err), INBOX_OK);
+    CHECK_INT(count.capped, 1);
+    CHECK(!log_has(&fake, "$addToSet"));
+
+    for (i = 0; i < 4; i++) {
+        inbox_contact_row_free(&rows[i]);
+    }
+
     fake_close(&fake, store);
 }
 

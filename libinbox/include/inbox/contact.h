@@ -223,11 +223,14 @@ typedef struct {
 void inbox_contact_row_free(inbox_contact_row_t *row);
 
 /* What a batch of an import did: a repeated row (which finds the
- * contact an earlier row made or found) is counted apart, not updated. */
+ * contact an earlier row made or found) is counted apart, not updated;
+ * capped counts the contacts (once each in a batch) that a row gave a
+ * tag they lack but could not take, having INBOX_TAGS_MAX already. */
 typedef struct {
     size_t  created;
     size_t  updated;
     size_t  repeated;
+    size_t  capped;
 } inbox_import_count_t;
 
 /* The contact's timeline (GET /api/v1/contacts/{id}/timeline): its

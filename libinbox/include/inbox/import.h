@@ -32,6 +32,10 @@
  * organization twice in a file is one contact created, not one created
  * and one updated.
  *
+ * A contact keeps at most INBOX_TAGS_MAX tags: the tags a line adds to
+ * one that has them already are left out, and the report counts the
+ * contacts it so capped ("tags_capped"), so that the user is told.
+ *
  * Browsers see an import live: each batch pushes each contact it made
  * (contact.updated, as for one added by hand) and each that was there
  * before it and that it renamed, gave a new tag or another time zone
@@ -83,18 +87,22 @@ inbox_status_t inbox_import_feed(inbox_import_t *im, const char *data,
  * too for an empty body or a quoted field never closed. */
 inbox_status_t inbox_import_finish(inbox_import_t *im, inbox_error_t *err);
 
-/* {"created","updated","repeated","invalid":[{"line","reason"}],
- * "invalid_count","ignored_columns":[name],"country"}: the lines that
- * made a contact, updated one and repeated an earlier line's number
- * (above), the first INBOX_IMPORT_INVALID_MAX refused lines, how many
- * there were in all, the header's names no column goes by, in the file's
- * order (unnamed columns left out), and the country numbers without a
- * country code were read as.  malloc'd; NULL when out of memory. */
+/* {"created","updated","repeated","tags_capped","invalid":[{"line",
+ * "reason"}],"invalid_count","ignored_columns":[name],"country"}: the
+ * lines that made a contact, updated one and repeated an earlier line's
+ * number (above), the contacts whose tags were capped (above; a number
+ * in two batches of the file may count in each), the first
+ * INBOX_IMPORT_INVALID_MAX refused lines, how many there were in all,
+ * the header's names no column goes by, in the file's order (unnamed
+ * columns left out), and the country numbers without a country code were
+ * read as.  malloc'd; NULL when out of memory. */
 char *inbox_import_render(const inbox_import_t *im, size_t *len);
 
-/* The lines stored (created, updated or repeated) and refused so far. */
+/* The lines stored (created, updated or repeated) and refused so far;
+ * the contacts whose tags were capped (the report's "tags_capped"). */
 size_t inbox_import_stored(const inbox_import_t *im);
 size_t inbox_import_refused(const inbox_import_t *im);
+size_t inbox_import_tags_capped(const inbox_import_t *im);
 
 /*
  * After the import failed (a store's error, such as a busy store, or the
@@ -115,8 +123,8 @@ void inbox_import_stopped_message(const inbox_import_t *im,
 
 /* The error of an import stopped at a line, as the route answers it
  * (with err's HTTP status): {"error":{"code","message"[,"field"],
- * "stopped_at_line","created","updated","repeated","invalid",
- * "invalid_count",
+ * "stopped_at_line","created","updated","repeated","tags_capped",
+ * "invalid","invalid_count",
  * "ignored_columns","country"}}, the message inbox_import_stopped_message's
  * made of what a client is told of err (inbox_error_client_message: a
  * fixed sentence for internal and unavailable) and the report that of the

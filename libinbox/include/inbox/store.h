@@ -277,8 +277,10 @@ inbox_status_t inbox_store_tags_list(inbox_store_t *store,
  * it is gets the row's name (when it has one) and the row's tags added
  * to its own.  Opt-outs are never touched.  A number twice in the batch
  * is created once and then updated; a row marked repeated (an earlier row
- * of the import has its number) is counted repeated, not updated.  Each
- * contact the batch made, and each that was there before it and that it
+ * of the import has its number) is counted repeated, not updated.  A
+ * contact keeps at most INBOX_TAGS_MAX tags: one that a row gives a tag
+ * it lacks past them is counted capped (once a batch).  Each contact
+ * the batch made, and each that was there before it and that it
  * renamed, gave a new tag or another time zone, is pushed as
  * inbox_change_contact says (one event, with the organization's next
  * org_seq, so every browser showing its Contacts list, its thread or its

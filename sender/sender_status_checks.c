@@ -83,7 +83,11 @@ sender_status_checks_pump(sender_t *s, int64_t now)
         return -1;
     }
 
+    /* not while an ask is in flight: the store may hand its message out
+     * again, its next ask due meanwhile (one put off by sender_start.c
+     * for seconds), and it would be asked twice at once */
     if (sender_checks.next == sender_checks.claimed.count
+        && sender_checks.active == 0
         && now >= sender_checks.look_at)
     {
         sender_checks_claim(s, now);

@@ -534,8 +534,8 @@ inbox_status_t inbox_mongo_billing_changed(inbox_mongo_store_t *ms,
     const bson_oid_t *org, inbox_error_t *err);
 
 /* campaigns and polls (store_mongo_campaigns.c) */
-/* An inbound message (message, at, body) from contact replies to its
- * latest campaign message and may answer a poll (see
+/* An inbound message (message, at, body) from contact answers one of
+ * its polls, or else replies to its latest campaign message (see
  * inbox_store_inbound_ingest in store.h). */
 inbox_status_t inbox_mongo_campaign_reply(inbox_mongo_store_t *ms,
     const bson_oid_t *contact, const bson_oid_t *message, int64_t at,

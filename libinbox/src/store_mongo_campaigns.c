@@ -2424,14 +2424,15 @@ static int inbox_mongo_recent_send(bson_iter_t *iter, bson_oid_t *recipient,
     bson_oid_t *campaign);
 static inbox_status_t inbox_mongo_poll_try(inbox_mongo_store_t *ms,
     const bson_oid_t *recipient, const bson_oid_t *campaign,
-    const bson_oid_t *message, int64_t at, const char *body, int replied,
-    int *taken, inbox_error_t *err);
+    const bson_oid_t *message, int64_t at, const char *body, int *taken,
+    inbox_error_t *err);
 
 
-/* The contact's newest campaign message the carrier took, of any kind,
- * is replied to; its polls are read on their own (however many campaigns
- * came since), and the reply answers the newest whose options it
- * names. */
+/* The contact's polls are read first (however many campaigns came
+ * since): the reply answers the newest whose options it names, and that
+ * poll alone counts it replied.  Any other text replies to the newest
+ * campaign message the carrier took, of any kind.  One text counts on
+ * one campaign at most. */
 inbox_status_t
 inbox_mongo_campaign_reply(inbox_mongo_store_t *ms, const bson_oid_t *contact,
     const bson_oid_t *message, int64_t at, const char *body,
@@ -2439,40 +2440,9 @@ inbox_mongo_campaign_reply(inbox_mongo_store_t *ms, const bson_oid_t *contact,
 {
     int             taken, found, matched;
     bson_t          batch;
-    bson_oid_t      newest, recipient, campaign;
+    bson_oid_t      recipient, campaign;
     bson_iter_t     iter;
     inbox_status_t  rc;
-
-    rc = inbox_mongo_recent_sends(ms, contact, at, 0, 1, &batch, err);
-
-    found = 0;
-
-    if (rc == INBOX_OK && bson_iter_init(&iter, &batch)) {
-        while (!found && bson_iter_next(&iter)) {
-            found = inbox_mongo_recent_send(&iter, &newest, &campaign);
-        }
-    }
-
-    bson_destroy(&batch);
-
-    if (rc != INBOX_OK || !found) {
-        /* no campaign message in the window: no poll either */
-        return rc;
-    }
-
-    /* the newest: the campaign message replied to */
-    rc = inbox_mongo_update_one(ms, "campaign_recipients",
-        BCON_NEW("_id", BCON_OID(&newest), "replied_at", BCON_NULL),
-        BCON_NEW("$set", "{", "replied_at", BCON_DATE_TIME(at), "}"),
-        &matched, err);
-
-    if (rc == INBOX_OK && matched) {
-        rc = inbox_mongo_campaign_replied(ms, &campaign, at, err);
-    }
-
-    if (rc != INBOX_OK) {
-        return rc;
-    }
 
     rc = inbox_mongo_recent_sends(ms, contact, at, 1,
                                   INBOX_POLL_ANSWER_POLLS_MAX, &batch, err);
@@ -2483,14 +2453,43 @@ inbox_mongo_campaign_reply(inbox_mongo_store_t *ms, const bson_oid_t *contact,
         while (rc == INBOX_OK && !taken && bson_iter_next(&iter)) {
             if (inbox_mongo_recent_send(&iter, &recipient, &campaign)) {
                 rc = inbox_mongo_poll_try(ms, &recipient, &campaign, message,
-                                          at, body,
-                                          bson_oid_equal(&recipient, &newest),
-                                          &taken, err);
+                                          at, body, &taken, err);
             }
         }
     }
 
     bson_destroy(&batch);
+
+    if (rc != INBOX_OK || taken) {
+        return rc;
+    }
+
+    /* no answer: the newest, of any kind, is the campaign message
+     * replied to */
+    rc = inbox_mongo_recent_sends(ms, contact, at, 0, 1, &batch, err);
+
+    found = 0;
+
+    if (rc == INBOX_OK && bson_iter_init(&iter, &batch)) {
+        while (!found && bson_iter_next(&iter)) {
+            found = inbox_mongo_recent_send(&iter, &recipient, &campaign);
+        }
+    }
+
+    bson_destroy(&batch);
+
+    if (rc != INBOX_OK || !found) {
+        return rc;
+    }
+
+    rc = inbox_mongo_update_one(ms, "campaign_recipients",
+        BCON_NEW("_id", BCON_OID(&recipient), "replied_at", BCON_NULL),
+        BCON_NEW("$set", "{", "replied_at", BCON_DATE_TIME(at), "}"),
+        &matched, err);
+
+    if (rc == INBOX_OK && matched) {
+        rc = inbox_mongo_campaign_replied(ms, &campaign, at, err);
+    }
 
     return rc;
 }
@@ -2588,12 +2587,13 @@ inbox_mongo_recent_send(bson_iter_t *iter, bson_oid_t *recipient,
 
 
 /* The reply as an answer to one poll: *taken 1 when it names one of its
- * options; then the recipient replied (unless replied is, the newest
- * message), and the answer recorded unless a newer one is. */
+ * options; then the recipient replied (the poll it answers, whichever
+ * campaign came since), and the answer recorded unless a newer one
+ * is. */
 static inbox_status_t
 inbox_mongo_poll_try(inbox_mongo_store_t *ms, const bson_oid_t *recipient,
     const bson_oid_t *campaign, const bson_oid_t *message, int64_t at,
-    const char *body, int replied, int *taken, inbox_error_t *err)
+    const char *body, int *taken, inbox_error_t *err)
 {
     int             found, matched;
     char            entered[24], left[24];
@@ -2631,20 +2631,18 @@ inbox_mongo_poll_try(inbox_mongo_store_t *ms, const bson_oid_t *recipient,
         return rc;
     }
 
-    if (!replied) {
-        /* the poll answered is replied to, newest message or not */
-        rc = inbox_mongo_update_one(ms, "campaign_recipients",
-            BCON_NEW("_id", BCON_OID(recipient), "replied_at", BCON_NULL),
-            BCON_NEW("$set", "{", "replied_at", BCON_DATE_TIME(at), "}"),
-            &matched, err);
+    /* the poll answered is the one replied to */
+    rc = inbox_mongo_update_one(ms, "campaign_recipients",
+        BCON_NEW("_id", BCON_OID(recipient), "replied_at", BCON_NULL),
+        BCON_NEW("$set", "{", "replied_at", BCON_DATE_TIME(at), "}"),
+        &matched, err);
 
-        if (rc == INBOX_OK && matched) {
-            rc = inbox_mongo_campaign_replied(ms, campaign, at, err);
-        }
+    if (rc == INBOX_OK && matched) {
+        rc = inbox_mongo_campaign_replied(ms, campaign, at, err);
+    }
 
-        if (rc != INBOX_OK) {
-            return rc;
-        }
+    if (rc != INBOX_OK) {
+        return rc;
     }
 
     /* the last answer counts: one that arrives late for an earlier time

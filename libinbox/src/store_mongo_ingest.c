@@ -30,10 +30,11 @@
  *                                 unread.total, contact.updated when the
  *                                 keyword changed the contact: libinbox's
  *                                 choice)
- *   find the contact's latest campaign recipient, and when its message
- *   is 7 days old at most: update it replied, and a poll's answer
- *   (store_mongo_campaigns.c; each write only sets, so doing it again
- *   changes nothing)
+ *   find the contact's polls of the last 7 days: the one the message
+ *   answers gets the answer and is updated replied; no answer, find
+ *   the contact's latest campaign recipient of those days: update it
+ *   replied (store_mongo_campaigns.c; each write only sets, so doing it
+ *   again changes nothing)
  *   for a keyword answered (see inbox_mongo_ingest_answer):
  *     update the contact         (HELP: help_answered_at, compare and
  *                                 set: one answer a day however many

@@ -724,8 +724,8 @@ inbox_status_t inbox_sqlite_outbox_unpark_quiet(inbox_sqlite_conn_t *conn,
 
 /* campaigns and polls (store_sqlite_campaigns.c) */
 /* Inside ingest's transaction: an inbound message (message, at, body)
- * from contact replies to its latest campaign message, and may answer one
- * of its polls (see inbox_store_inbound_ingest in store.h). */
+ * from contact answers one of its polls, or else replies to its latest
+ * campaign message (see inbox_store_inbound_ingest in store.h). */
 inbox_status_t inbox_sqlite_campaign_reply(inbox_sqlite_conn_t *conn,
     int64_t contact, int64_t message, int64_t at, const char *body,
     inbox_error_t *err);

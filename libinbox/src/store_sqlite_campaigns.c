@@ -1663,10 +1663,11 @@ static inbox_status_t inbox_sqlite_poll_try(inbox_sqlite_conn_t *conn,
     const char *body, int *taken, inbox_error_t *err);
 
 
-/* The contact's newest campaign message the carrier took, of any kind,
- * is replied to; its polls are read on their own (however many campaigns
- * came since), and the reply answers the newest whose options it
- * names. */
+/* The contact's polls are read first (however many campaigns came
+ * since): the reply answers the newest whose options it names, and that
+ * poll alone counts it replied.  Any other text replies to the newest
+ * campaign message the carrier took, of any kind.  One text counts on
+ * one campaign at most. */
 inbox_status_t
 inbox_sqlite_campaign_reply(inbox_sqlite_conn_t *conn, int64_t contact,
     int64_t message, int64_t at, const char *body, inbox_error_t *err)
@@ -1677,25 +1678,6 @@ inbox_sqlite_campaign_reply(inbox_sqlite_conn_t *conn, int64_t contact,
     int64_t         polls[INBOX_POLL_ANSWER_POLLS_MAX];
     sqlite3_stmt   *stmt;
     inbox_status_t  status;
-
-    /* the newest, of any kind: the campaign message replied to */
-    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CAMPAIGN_REPLIED,
-        "UPDATE campaign_recipients SET replied_at = ?2"
-        " WHERE id = (SELECT r.id FROM campaign_recipients r"
-        INBOX_SQLITE_RECEIVED
-        "   ORDER BY r.sent_at DESC, r.id DESC LIMIT 1)"
-        " AND replied_at IS NULL", err);
-    if (stmt == NULL) {
-        return err->code;
-    }
-
-    sqlite3_bind_int64(stmt, 1, contact);
-    sqlite3_bind_int64(stmt, 2, at);
-    sqlite3_bind_int64(stmt, 3, inbox_poll_answer_since(at));
-
-    if (!inbox_sqlite_step_done(stmt)) {
-        return inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
-    }
 
     /* the polls, newest first */
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CAMPAIGN_REPLY_POLLS,
@@ -1733,13 +1715,38 @@ inbox_sqlite_campaign_reply(inbox_sqlite_conn_t *conn, int64_t contact,
                                        message, at, body, &taken, err);
     }
 
-    return status;
+    if (status != INBOX_OK || taken) {
+        return status;
+    }
+
+    /* no answer: the newest, of any kind, is the campaign message
+     * replied to */
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CAMPAIGN_REPLIED,
+        "UPDATE campaign_recipients SET replied_at = ?2"
+        " WHERE id = (SELECT r.id FROM campaign_recipients r"
+        INBOX_SQLITE_RECEIVED
+        "   ORDER BY r.sent_at DESC, r.id DESC LIMIT 1)"
+        " AND replied_at IS NULL", err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, contact);
+    sqlite3_bind_int64(stmt, 2, at);
+    sqlite3_bind_int64(stmt, 3, inbox_poll_answer_since(at));
+
+    if (!inbox_sqlite_step_done(stmt)) {
+        return inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
+    }
+
+    return INBOX_OK;
 }
 
 
 /* The reply as an answer to one poll: *taken 1 when it names one of its
- * options; then the recipient replied, and the answer recorded unless a
- * newer one is. */
+ * options; then the recipient replied (the poll it answers, whichever
+ * campaign came since), and the answer recorded unless a newer one
+ * is. */
 static inbox_status_t
 inbox_sqlite_poll_try(inbox_sqlite_conn_t *conn, int64_t recipient,
     int64_t campaign, int64_t message, int64_t at, const char *body,
@@ -1794,7 +1801,7 @@ inbox_sqlite_poll_try(inbox_sqlite_conn_t *conn, int64_t recipient,
         return INBOX_OK;
     }
 
-    /* the poll answered is replied to, newest message or not */
+    /* the poll answered is the one replied to */
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_POLL_REPLIED,
         "UPDATE campaign_recipients SET replied_at = ?2"
         " WHERE id = ?1 AND replied_at IS NULL", err);

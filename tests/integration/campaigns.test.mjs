@@ -850,6 +850,45 @@ test('a poll answered by number and by text, the last answer counting, '
                            + '?cursor=1.2.3'), 400, 'invalid_request');
 });
 
+test('an answer to a poll counts on the poll alone, not also on a campaign '
+     + 'the contact got since; any other text counts on the newest',
+     async () => {
+    const cluster = ctx.cluster;
+    const org = orgA();
+    const person = await contact(uniqueNumber(), ['one-reply']);
+
+    const poll = await ok('/api/v1/polls', { method: 'POST', body: {
+        question: 'Lunch or dinner?', options: ['Lunch', 'Dinner'],
+        audience: { tags: ['one-reply'] } } }, 201);
+    await ok(`/api/v1/polls/${poll.id}/send`, { method: 'POST' });
+    await dispatch();
+    assert.equal(await carrierTakes(poll), 1);
+
+    const sale = await ok('/api/v1/campaigns', { method: 'POST', body: {
+        name: 'After the poll', body: 'Half price on Friday',
+        audience: { tags: ['one-reply'] } } }, 201);
+    await ok(`/api/v1/campaigns/${sale.id}/send`, { method: 'POST' });
+    await dispatch();
+    assert.equal(await carrierTakes(sale), 1);
+
+    // "2" answers the poll: the poll counts the reply, the sale does not
+    await deliverInbound(cluster, { org, from: person.phone, body: '2' });
+    let p = await ok(`/api/v1/polls/${poll.id}`);
+    assert.deepEqual(p.tally.map((t) => t.count), [0, 1]);
+    assert.equal(p.counts.replied, 1);
+    assert.equal((await ok(`/api/v1/campaigns/${sale.id}`)).counts.replied,
+                 0);
+
+    // a text that answers nothing replies to the newest: the sale
+    await deliverInbound(cluster, { org, from: person.phone,
+                                    body: 'see you there' });
+    p = await ok(`/api/v1/polls/${poll.id}`);
+    assert.deepEqual(p.tally.map((t) => t.count), [0, 1]);
+    assert.equal(p.counts.replied, 1);
+    assert.equal((await ok(`/api/v1/campaigns/${sale.id}`)).counts.replied,
+                 1);
+});
+
 test('inboxctl imports contacts from CSV, creates a campaign and a poll '
     + 'and sends them, with errors a person can act on', async () => {
     const cluster = ctx.cluster;

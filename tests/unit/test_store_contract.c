@@ -14042,8 +14042,8 @@ TEST(a_reply_answers_the_newest_poll_it_names_an_option_of)
 
     CHECK_INT(poll_sent(&f, "Monday", "Friday", NOON, p1), 0);
 
-    /* a campaign after the poll: "2" still answers the poll, and the
-     * campaign, the last message she got, is the one replied to */
+    /* a campaign after the poll: "2" still answers the poll, the one
+     * replied to, though the campaign is the last message she got */
     CHECK_INT(campaign_new(&f, NULL, sale), 0);
     CHECK_INT(campaign_do(&f, sale, INBOX_CAMPAIGN_SEND, NOON + HOUR),
               INBOX_OK);
@@ -14051,7 +14051,7 @@ TEST(a_reply_answers_the_newest_poll_it_names_an_option_of)
     CHECK_INT(receive(&f, "SM2", ALICE, "2", NOON + 2 * HOUR, NULL, NULL),
               INBOX_OK);
     CHECK_STR(tally_of(&f, p1), "0/1");
-    CHECK_INT(campaign_now(&f, sale).counts.replied, 1);
+    CHECK_INT(campaign_now(&f, sale).counts.replied, 0);
     CHECK_INT(campaign_now(&f, p1).counts.replied, 1);
 
     /* a second poll: an option of the first still answers the first,
@@ -14109,7 +14109,7 @@ TEST(a_poll_is_answered_however_many_campaigns_came_after_it)
                       NULL), INBOX_OK);
     CHECK_STR(tally_of(&f, poll), "0/1");
     CHECK_INT(campaign_now(&f, poll).counts.replied, 1);
-    CHECK_INT(campaign_now(&f, sale).counts.replied, 1);
+    CHECK_INT(campaign_now(&f, sale).counts.replied, 0);
 
     /* she changes her mind, by number: the last answer counts */
     CHECK_INT(receive(&f, "SM3", ALICE, "1", NOON + 25 * HOUR, NULL, NULL),
@@ -14346,7 +14346,7 @@ TEST(a_poll_answered_is_replied_though_a_newer_poll_came)
                       NULL), INBOX_OK);
     CHECK_STR(tally_of(&f, a), "0/1");
     CHECK_STR(tally_of(&f, b), "0/0");
-    CHECK_INT(campaign_now(&f, b).counts.replied, 1);
+    CHECK_INT(campaign_now(&f, b).counts.replied, 0);
 
     CHECK_INT(inbox_store_campaign_progress(f.store, f.org, a,
                                             NOON + 2 * HOUR, &c, &live,
@@ -14364,7 +14364,70 @@ TEST(a_poll_answered_is_replied_though_a_newer_poll_came)
                       NULL), INBOX_OK);
     CHECK_STR(tally_of(&f, a), "1/0");
     CHECK_INT(campaign_now(&f, a).counts.replied, 1);
-    CHECK_INT(campaign_now(&f, b).counts.replied, 1);
+    CHECK_INT(campaign_now(&f, b).counts.replied, 0);
+
+    fixture_close(&f);
+}
+
+
+/*
+ * One text counts as a reply to one campaign at most: an answer to an
+ * older poll counts on that poll alone, not also on the campaign she got
+ * since (the newest); a text that answers no poll replies to the newest
+ * campaign message.
+ */
+TEST(a_text_replies_to_one_campaign_the_poll_it_answers_or_the_newest)
+{
+    char                   x[INBOX_ID_MAX], poll[INBOX_ID_MAX];
+    char                   sale[INBOX_ID_MAX];
+    fixture_t              f;
+    inbox_campaign_t       c;
+    inbox_campaign_new_t   n;
+    static const char     *options[] = { "Monday", "Friday" };
+
+    FIXTURE(&f);
+
+    CHECK_INT(person(&f, ALICE, NULL, NULL, x), 0);
+    CHECK_INT(person(&f, BOB, NULL, NULL, x), 0);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 10, NULL), INBOX_OK);
+
+    memset(&n, 0, sizeof(n));
+    n.kind = INBOX_CAMPAIGN_KIND_POLL;
+    n.question = "Which day?";
+    n.options = options;
+    n.option_count = 2;
+    n.audience_all = 1;
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL),
+              INBOX_OK);
+    snprintf(poll, sizeof(poll), "%s", c.id);
+    inbox_campaign_free(&c);
+    CHECK_INT(campaign_do(&f, poll, INBOX_CAMPAIGN_SEND, NOON), INBOX_OK);
+    CHECK_INT(dispatch_sent(&f, NOON, 10).handed, 2);
+
+    CHECK_INT(campaign_new(&f, NULL, sale), 0);
+    CHECK_INT(campaign_do(&f, sale, INBOX_CAMPAIGN_SEND, NOON + HOUR),
+              INBOX_OK);
+    CHECK_INT(dispatch_sent(&f, NOON + HOUR, 10).handed, 2);
+
+    /* Alice answers the poll: the poll counts her, the sale does not */
+    CHECK_INT(receive(&f, "SM1", ALICE, "Friday", NOON + 2 * HOUR, NULL,
+                      NULL), INBOX_OK);
+    CHECK_STR(tally_of(&f, poll), "0/1");
+    CHECK_INT(campaign_now(&f, poll).counts.replied, 1);
+    CHECK_INT(campaign_now(&f, sale).counts.replied, 0);
+
+    /* Bob's text answers nothing: the sale, the newest, counts him */
+    CHECK_INT(receive(&f, "SM2", BOB, "thanks!", NOON + 2 * HOUR, NULL,
+                      NULL), INBOX_OK);
+    CHECK_STR(tally_of(&f, poll), "0/1");
+    CHECK_INT(campaign_now(&f, poll).counts.replied, 1);
+    CHECK_INT(campaign_now(&f, sale).counts.replied, 1);
+
+    /* Alice's text after her answer replies to the sale */
+    CHECK_INT(receive(&f, "SM3", ALICE, "see you", NOON + 3 * HOUR, NULL,
+                      NULL), INBOX_OK);
+    CHECK_INT(campaign_now(&f, poll).counts.replied, 1);
+    CHECK_INT(campaign_now(&f, sale).counts.replied, 2);
 
     fixture_close(&f);
 }

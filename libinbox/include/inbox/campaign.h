@@ -48,7 +48,9 @@
  * them) after the carrier took their message (submitted_at: accepted,
  * or an unknown outcome, which it may have) and while it had not failed.
  * One still queued in the outbox (the sender behind, a retry's backoff)
- * has not been read: a text then replies to nothing of it.
+ * has not been read: a text then replies to nothing of it.  A text
+ * counts on one campaign at most: the poll it answers (poll.h), else
+ * the newest campaign or poll message the contact got before it.
  *
  * A recipient's message holds its credits when it is handed to the
  * outbox (the outbox, holds and ledger of replies, outbox.h and

@@ -22,7 +22,8 @@
  * Of the recipient's polls within the window (the newest
  * INBOX_POLL_ANSWER_POLLS_MAX, however many campaigns came between), a
  * message answers the newest it names an option of ("1" the newest),
- * and that poll counts its recipient replied.
+ * and that poll alone counts its recipient replied: not also a campaign
+ * the recipient got since (campaign.h).
  */
 #ifndef INBOX_POLL_H
 #define INBOX_POLL_H

@@ -1155,14 +1155,14 @@ inbox_status_t inbox_store_campaign_audience(inbox_store_t *store,
     inbox_error_t *err);
 /*
  * Inbound ingest (inbox_store_inbound_ingest) also, in the message's own
- * transaction, marks its contact's latest campaign or poll message
- * (handed over at most INBOX_POLL_ANSWER_WINDOW_MS before, taken by the
- * carrier by then and not failed since: one still in the outbox was
- * never read) replied, and
- * when the message answers one of the contact's polls of that window
- * (poll.h: the newest it names an option of, however many campaigns came
- * since), records the answer (the last one counts) and marks that
- * poll's message replied too.
+ * transaction, looks at its contact's campaign and poll messages handed
+ * over at most INBOX_POLL_ANSWER_WINDOW_MS before, taken by the carrier
+ * by then and not failed since (one still in the outbox was never
+ * read): when the message answers one of those polls (the newest it
+ * names an option of, however many campaigns came since), it records
+ * the answer (the last one counts) and marks that poll's message
+ * replied; any other message marks the latest of them, of any kind,
+ * replied.  One message counts as a reply to one campaign at most.
  */
 
 #endif

@@ -557,6 +557,11 @@ inbox_status_t inbox_mongo_recipient_unsent(inbox_mongo_store_t *ms,
  * queued). */
 inbox_status_t inbox_mongo_recipient_waits(inbox_mongo_store_t *ms,
     const bson_oid_t *messages, size_t n, int waits, inbox_error_t *err);
+/* The recipients of n campaign messages the sender takes now to send:
+ * sent at "at" (the campaigns' clock), from which a poll's answers count
+ * (poll.h), however long each waited in the outbox; only forward. */
+inbox_status_t inbox_mongo_recipients_sent(inbox_mongo_store_t *ms,
+    const bson_oid_t *messages, size_t n, int64_t at, inbox_error_t *err);
 /* An organization's settings from its org document, defaults for what
  * was never set (store_mongo_settings.c). */
 void inbox_mongo_parse_settings(const bson_t *doc,

@@ -2415,6 +2415,44 @@ inbox_mongo_recipient_waits(inbox_mongo_store_t *ms,
 }
 
 
+inbox_status_t
+inbox_mongo_recipients_sent(inbox_mongo_store_t *ms,
+    const bson_oid_t *messages, size_t n, int64_t at, inbox_error_t *err)
+{
+    char            key[24];
+    bson_t          in;
+    size_t          i;
+    inbox_status_t  rc;
+
+    if (n == 0) {
+        return INBOX_OK;
+    }
+
+    bson_init(&in);
+    for (i = 0; i < n; i++) {
+        snprintf(key, sizeof(key), "%zu", i);
+        BSON_APPEND_OID(&in, key, &messages[i]);
+    }
+
+    rc = inbox_mongo_run_simple(ms,
+        BCON_NEW("update", BCON_UTF8("campaign_recipients"),
+                 "updates", "[", "{",
+                     "q", "{",
+                         "message_id", "{", "$in", BCON_ARRAY(&in), "}",
+                     "}",
+                     "u", "{", "$max", "{",
+                         "sent_at", BCON_DATE_TIME(at),
+                     "}", "}",
+                     "multi", BCON_BOOL(true),
+                 "}", "]",
+                 "ordered", BCON_BOOL(true)),
+        err);
+    bson_destroy(&in);
+
+    return rc;
+}
+
+
 /* replies and poll answers, from ingest */
 
 static inbox_status_t inbox_mongo_recent_sends(inbox_mongo_store_t *ms,

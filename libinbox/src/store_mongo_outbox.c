@@ -1975,7 +1975,8 @@ inbox_mongo_outbox_recheck(inbox_mongo_store_t *ms,
  * (inbox_outbox_quiet, the organization's settings read once a batch
  * for each): put back as they were before this claim, due when the
  * hours end, and out of the batch, their recipients counted waiting for
- * them; the recipients of the campaign messages kept are queued again.
+ * them; the recipients of the campaign messages kept are queued again,
+ * and sent now (inbox_mongo_recipients_sent).
  */
 static inbox_status_t
 inbox_mongo_outbox_quiet(inbox_mongo_store_t *ms, inbox_outbox_batch_t *batch,
@@ -2071,6 +2072,11 @@ inbox_mongo_outbox_quiet(inbox_mongo_store_t *ms, inbox_outbox_batch_t *batch,
 
     if (rc == INBOX_OK) {
         rc = inbox_mongo_recipient_waits(ms, back, nback, 0, err);
+    }
+
+    if (rc == INBOX_OK) {
+        /* what they go now is when their polls' answers count from */
+        rc = inbox_mongo_recipients_sent(ms, back, nback, quiet_now, err);
     }
 
     free(put_off);

@@ -58,6 +58,8 @@ static inbox_status_t inbox_sqlite_recipient_unsent(inbox_sqlite_conn_t *conn,
     int64_t message, inbox_recipient_state_t state, inbox_error_t *err);
 static inbox_status_t inbox_sqlite_recipient_waits(inbox_sqlite_conn_t *conn,
     int64_t message, int waits, inbox_error_t *err);
+static inbox_status_t inbox_sqlite_recipient_goes(inbox_sqlite_conn_t *conn,
+    int64_t message, int64_t at, inbox_error_t *err);
 static inbox_status_t inbox_sqlite_outbox_pass(inbox_sqlite_conn_t *conn,
     inbox_outbox_ruled_t *records, size_t n, int64_t now,
     inbox_sqlite_move_t *moves, int careful, int *again, inbox_error_t *err);
@@ -952,6 +954,11 @@ inbox_sqlite_outbox_claim(inbox_store_t *store, int64_t now,
         {
             /* put off by an earlier claim, perhaps: queued again */
             status = inbox_sqlite_recipient_waits(conn, messages[i], 0, err);
+
+            if (status == INBOX_OK) {
+                status = inbox_sqlite_recipient_goes(conn, messages[i],
+                                                     quiet_now, err);
+            }
         }
 
         if (status == INBOX_OK) {
@@ -2529,6 +2536,35 @@ inbox_sqlite_recipient_waits(inbox_sqlite_conn_t *conn, int64_t message,
 
     sqlite3_bind_int64(stmt, 1, message);
     sqlite3_bind_int(stmt, 2, waits != 0);
+
+    if (!inbox_sqlite_step_done(stmt)) {
+        return inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
+    }
+
+    return INBOX_OK;
+}
+
+
+/* The recipient of a campaign's message the sender takes now to send:
+ * sent at "at" (the campaigns' clock, as the hand-over was), from which
+ * its poll's answers count (poll.h), however long it waited in the
+ * outbox (parked by a pause, put off, a retry's backoff). */
+static inbox_status_t
+inbox_sqlite_recipient_goes(inbox_sqlite_conn_t *conn, int64_t message,
+    int64_t at, inbox_error_t *err)
+{
+    sqlite3_stmt  *stmt;
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_RECIPIENT_GOES,
+        "UPDATE campaign_recipients"
+        " SET sent_at = max(coalesce(sent_at, ?2), ?2)"
+        " WHERE message_id = ?1", err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, message);
+    sqlite3_bind_int64(stmt, 2, at);
 
     if (!inbox_sqlite_step_done(stmt)) {
         return inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);

@@ -889,6 +889,42 @@ test('an answer to a poll counts on the poll alone, not also on a campaign '
                  1);
 });
 
+test('a poll\'s 7 days of answers start when its message went to the '
+     + 'carrier: one handed over eight days ago, paused, sent now is '
+     + 'answered', async () => {
+    const cluster = ctx.cluster;
+    const org = orgA();
+    const person = await contact(uniqueNumber(), ['parked-poll']);
+    const handed = Date.now() - 8 * DAY;
+
+    const poll = await ok('/api/v1/polls', { method: 'POST', body: {
+        question: 'Still interested?', options: ['Yes', 'No'],
+        audience: { tags: ['parked-poll'] },
+        send_at: new Date(handed).toISOString() } }, 201);
+    await ok(`/api/v1/polls/${poll.id}/send`, { method: 'POST' });
+    assert.equal((await dispatch(handed + 1000)).handed, 1);
+
+    // paused before the sender took it: it waits in the outbox
+    await ok(`/api/v1/polls/${poll.id}/pause`, { method: 'POST' });
+    assert.equal(await carrierTakes(poll, handed + DAY), 0);
+    await ok(`/api/v1/polls/${poll.id}/resume`, { method: 'POST' });
+    const went = Date.now();
+    assert.equal(await carrierTakes(poll, went), 1);
+
+    // eight days after the hand-over, a moment after it went: an answer
+    await deliverInbound(cluster, { org, from: person.phone, body: '2' });
+    const r = await ok(`/api/v1/polls/${poll.id}`);
+    assert.deepEqual(r.tally.map((t) => t.count), [0, 1]);
+    assert.equal(r.counts.replied, 1);
+    assert.equal(r.responses[0].contact.phone, person.phone);
+
+    // the record says it was sent when it went
+    const rec = await ok(`/api/v1/contacts/${person.id}`);
+    assert.equal(rec.polls[0].answer, 'No');
+    assert.ok(Date.parse(rec.campaigns[0].sent_at) >= went,
+              rec.campaigns[0].sent_at);
+});
+
 test('inboxctl imports contacts from CSV, creates a campaign and a poll '
     + 'and sends them, with errors a person can act on', async () => {
     const cluster = ctx.cluster;

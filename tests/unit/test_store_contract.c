@@ -14572,6 +14572,80 @@ TEST(a_poll_is_answered_only_once_the_carrier_took_its_message)
 }
 
 
+/*
+ * A poll's 7 days of answers start when its message went to the carrier,
+ * not when it was handed to the outbox: one handed over, then parked six
+ * days by a pause, is answered for 7 days from when it went after the
+ * resume, and the contact's record says it was sent then.
+ */
+TEST(a_polls_seven_days_start_when_its_message_went_not_when_handed_over)
+{
+    char                        x[INBOX_ID_MAX], poll[INBOX_ID_MAX];
+    int64_t                     went;
+    fixture_t                   f;
+    inbox_campaign_t            c;
+    inbox_campaign_new_t        n;
+    inbox_outbox_batch_t        batch;
+    inbox_contact_campaigns_t   list;
+    static const char          *options[] = { "Monday", "Friday" };
+
+    FIXTURE(&f);
+
+    CHECK_INT(person(&f, ALICE, NULL, NULL, x), 0);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 10, NULL), INBOX_OK);
+
+    memset(&n, 0, sizeof(n));
+    n.kind = INBOX_CAMPAIGN_KIND_POLL;
+    n.question = "Which day?";
+    n.options = options;
+    n.option_count = 2;
+    n.audience_all = 1;
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL),
+              INBOX_OK);
+    snprintf(poll, sizeof(poll), "%s", c.id);
+    inbox_campaign_free(&c);
+    CHECK_INT(campaign_do(&f, poll, INBOX_CAMPAIGN_SEND, NOON), INBOX_OK);
+    CHECK_INT(dispatch(&f, NOON, 10).handed, 1);
+
+    /* paused before the sender took it: parked for six days */
+    CHECK_INT(campaign_do(&f, poll, INBOX_CAMPAIGN_PAUSE, NOON + MINUTE),
+              INBOX_OK);
+    CHECK_INT(claim(&f, NOON + HOUR, 10, &batch), 0);
+    inbox_outbox_batch_free(&batch);
+
+    went = NOON + 6 * 24 * HOUR;
+    CHECK_INT(campaign_do(&f, poll, INBOX_CAMPAIGN_RESUME, went), INBOX_OK);
+    CHECK_INT(claim(&f, went, 10, &batch), 1);
+    if (batch.count == 1) {
+        CHECK_INT(carrier_says(&f, &batch.items[0], INBOX_SEND_ACCEPTED,
+                               went, NULL), INBOX_OK);
+    }
+    inbox_outbox_batch_free(&batch);
+
+    CHECK_INT(inbox_store_contact_campaigns(f.store, f.org, x, &list, NULL),
+              INBOX_OK);
+    CHECK_INT(list.campaign_count, 1);
+    if (list.campaign_count == 1) {
+        CHECK_INT(list.campaigns[0].sent_at, went);
+    }
+    inbox_contact_campaigns_free(&list);
+
+    /* eight days after the hand-over, two after it went: her answer */
+    CHECK_INT(receive(&f, "SM1", ALICE, "2", NOON + 8 * 24 * HOUR, NULL,
+                      NULL), INBOX_OK);
+    CHECK_STR(tally_of(&f, poll), "0/1");
+    CHECK_INT(campaign_now(&f, poll).counts.replied, 1);
+
+    /* past 7 days from when it went: no longer an answer */
+    CHECK_INT(receive(&f, "SM2", ALICE, "Monday",
+                      went + INBOX_POLL_ANSWER_WINDOW_MS + MINUTE, NULL,
+                      NULL), INBOX_OK);
+    CHECK_STR(tally_of(&f, poll), "0/1");
+
+    fixture_close(&f);
+}
+
+
 /* A text replies to the newest campaign message the carrier took, not to
  * a newer one still waiting in the outbox. */
 TEST(a_reply_is_to_the_newest_campaign_message_the_carrier_took)

@@ -8509,7 +8509,8 @@ TEST(outbox_claim_queues_again_a_bulk_entrys_recipient)
 
     london_bulk_entry(&fake);
     /* its recipient's campaign, then the recipient queued again,
-     * counted so */
+     * counted so, and sent now on the campaigns' clock: its poll's
+     * answers count from then, however long it waited */
     fake.replies[7] = CURSOR("{\"campaign_id\": " OID(CAMPAIGN_ID) "}");
 
     CHECK_INT(inbox_store_outbox_claim(store, 1767225600000LL,
@@ -8517,7 +8518,9 @@ TEST(outbox_claim_queues_again_a_bulk_entrys_recipient)
                                        INBOX_OUTBOX_BULK, NULL,
                                        &batch, &err), INBOX_OK);
     CHECK_INT(batch.count, 1);
-    CHECK_INT(fake.commands, 10);
+    CHECK_INT(fake.commands, 11);
+    CHECK(log_has(&fake, "\"$max\" : { \"sent_at\" : { \"$date\" : "
+                         "{ \"$numberLong\" : \"1767268800000\" } } }"));
     golden_check(&fake, "outbox_claim_queues_again");
     inbox_outbox_batch_free(&batch);
 

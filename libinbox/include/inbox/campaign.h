@@ -254,7 +254,10 @@ typedef struct {
                                                the list */
     inbox_campaign_kind_t    kind;
     char                    *name;
-    int64_t                  sent_at;       /* handed over */
+    int64_t                  sent_at;       /* when its message went
+                                               to the carrier (the
+                                               sender's last claim of
+                                               it), else handed over */
     char                     status[16];    /* its message's status */
     inbox_recipient_state_t  state;         /* how its campaign counts
                                                it: a message never sent

@@ -6,8 +6,11 @@
  * from 1: "Which day?\n1) Monday\n2) Friday".
  *
  * An inbound message from a recipient is an answer when it comes within
- * INBOX_POLL_ANSWER_WINDOW_MS of the poll's message being handed over to
- * that recipient, the carrier took that message by then (accepted it, or
+ * INBOX_POLL_ANSWER_WINDOW_MS of the poll's message going to that
+ * recipient (the sender's claim of it to send, on the campaigns' clock;
+ * one handed over then parked by a pause or by billing, put off for
+ * quiet hours or waiting out a retry counts from when it went, not from
+ * its hand-over), the carrier took that message by then (accepted it, or
  * may have: an unknown outcome) and it has not failed since (one still
  * waiting in the outbox, or that failed, was never read: nothing answers
  * it), and, folded as keywords are (fold.h), it is
@@ -63,12 +66,14 @@ const char *inbox_poll_trim(const char *s, size_t *len);
 unsigned inbox_poll_answer(const char *body, size_t len,
     const char *const *options, size_t n);
 
-/* The earliest time (ms) a poll's message may have been handed over to
- * be answered by a message at "at": INBOX_POLL_ANSWER_WINDOW_MS before
- * it.  A message answers only what was handed over from then to "at"
- * and the carrier took by "at"; each backend's query is bounded by the
- * two on the hand-over (the campaigns' clock, as sending is), which keeps
- * it to the contact's recent recipients. */
+/* The earliest time (ms) a poll's message may have gone to its
+ * recipient to be answered by a message at "at":
+ * INBOX_POLL_ANSWER_WINDOW_MS before it.  A message answers only what
+ * went from then to "at" and the carrier took by "at"; each backend's
+ * query is bounded by the two on the recipient's sent_at (the hand-over,
+ * moved to each claim that takes its message to send: the campaigns'
+ * clock, as sending is), which keeps it to the contact's recent
+ * recipients. */
 int64_t inbox_poll_answer_since(int64_t at);
 
 #endif

@@ -749,8 +749,10 @@ inbox_status_t inbox_store_reply_accept(inbox_store_t *store,
  * recipient's quiet hours is put off until they end (inbox_outbox_quiet,
  * on the campaigns' clock quiet_now, which is now but for a rehearsal's
  * clock: the entry waits as long as that clock has to go), its
- * recipient counted waiting_quiet_hours until a claim hands it out.
- * paces (NULL: none) caps the entries taken of each sending number
+ * recipient counted waiting_quiet_hours until a claim hands it out; a
+ * campaign's message handed out (not interrupted or cancelled) has its
+ * recipient sent at quiet_now, from which its poll's answers count
+ * (poll.h).  paces (NULL: none) caps the entries taken of each sending number
  * (inbox_outbox_paces_t): those past a cap are left due, untouched.  An
  * empty batch when nothing is due.
  */
@@ -1155,14 +1157,16 @@ inbox_status_t inbox_store_campaign_audience(inbox_store_t *store,
     inbox_error_t *err);
 /*
  * Inbound ingest (inbox_store_inbound_ingest) also, in the message's own
- * transaction, looks at its contact's campaign and poll messages handed
- * over at most INBOX_POLL_ANSWER_WINDOW_MS before, taken by the carrier
- * by then and not failed since (one still in the outbox was never
- * read): when the message answers one of those polls (the newest it
- * names an option of, however many campaigns came since), it records
- * the answer (the last one counts) and marks that poll's message
- * replied; any other message marks the latest of them, of any kind,
- * replied.  One message counts as a reply to one campaign at most.
+ * transaction, looks at its contact's campaign and poll messages that
+ * went to the carrier at most INBOX_POLL_ANSWER_WINDOW_MS before (poll.h:
+ * from the sender's claim of each, however long it waited in the outbox
+ * after its hand-over), taken by the carrier by then and not failed
+ * since (one still in the outbox was never read): when the message
+ * answers one of those polls (the newest it names an option of, however
+ * many campaigns came since), it records the answer (the last one
+ * counts) and marks that poll's message replied; any other message
+ * marks the latest of them, of any kind, replied.  One message counts
+ * as a reply to one campaign at most.
  */
 
 #endif

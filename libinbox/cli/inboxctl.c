@@ -2296,7 +2296,7 @@ ctl_campaign_print(const inbox_campaign_t *c)
            inbox_campaign_status_name(c->status),
            why != NULL ? ":" : "", why != NULL ? why : "",
            (long long) inbox_campaign_recipients(c->counts.audience,
-                                                 c->counts.suppressed),
+                                                 c->counts.excluded),
            (long long) c->counts.suppressed, (long long) c->counts.queued,
            (long long) c->counts.waiting_quiet_hours,
            (long long) c->counts.sent, (long long) c->counts.delivered,

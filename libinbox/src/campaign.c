@@ -490,9 +490,9 @@ inbox_campaign_count_of(inbox_campaign_counts_t *counts,
 
 
 int64_t
-inbox_campaign_recipients(int64_t audience, int64_t suppressed)
+inbox_campaign_recipients(int64_t audience, int64_t excluded)
 {
-    return audience > suppressed ? audience - suppressed : 0;
+    return audience > excluded ? audience - excluded : 0;
 }
 
 

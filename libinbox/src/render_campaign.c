@@ -9,13 +9,24 @@
 static void inbox_json_campaign_fields(yajl_gen g, const inbox_campaign_t *c);
 
 
+/*
+ * A campaign's counts (campaign.h): "recipients", fixed by the send (the
+ * audience less those opted out then), never moves after it;
+ * "suppressed" is every contact of the audience never sent its message
+ * because of an opt-out, whether opted out at the send (never a
+ * recipient) or since (still a recipient); each of the others counts
+ * recipients in one state, so the recipients are those states and the
+ * suppressed that opted out since, and what is left to go is queued and
+ * waiting_quiet_hours.  "replied" counts recipients apart from their
+ * state.
+ */
 void
 inbox_json_campaign_counts(yajl_gen g, const inbox_campaign_counts_t *n)
 {
     yajl_gen_map_open(g);
     inbox_json_key(g, "recipients");
     inbox_json_int(g, inbox_campaign_recipients(n->audience,
-                                                n->suppressed));
+                                                n->excluded));
     inbox_json_key(g, "suppressed");
     inbox_json_int(g, n->suppressed);
     inbox_json_key(g, "waiting_quiet_hours");

@@ -7,8 +7,11 @@
  *                        and options, the audience's tags and their
  *                        keys, its images), its status, pause reason and
  *                        times, and its counts: "counts" (its recipients
- *                        by state, a due one counted queued, and how
- *                        many replied) and a poll's "tally" (its
+ *                        by state, a due one counted queued, how many
+ *                        replied, and how many were opted out at the
+ *                        send: "excluded", set by send's fix; one sent
+ *                        before has none, and all its suppressed are
+ *                        read as excluded) and a poll's "tally" (its
  *                        answers by option)
  *   campaign_recipients  one per contact of the audience, made by send:
  *                        its state, due time, message, reply and answer
@@ -1153,7 +1156,9 @@ inbox_mongo_campaign_fix_counts(inbox_mongo_store_t *ms, const bson_oid_t *id,
         return rc;
     }
 
-    /* every count, 0 too: a send before may have set one */
+    /* every count, 0 too: a send before may have set one; the
+     * suppressed now are excluded, never recipients (those who opt out
+     * since are counted suppressed and stay recipients) */
     bson_init(&set);
     for (i = INBOX_RECIPIENT_WAITING; i <= INBOX_RECIPIENT_CANCELLED; i++) {
         BSON_APPEND_INT64(&set,
@@ -1161,6 +1166,7 @@ inbox_mongo_campaign_fix_counts(inbox_mongo_store_t *ms, const bson_oid_t *id,
                                                  path, sizeof(path)),
                           n[i]);
     }
+    BSON_APPEND_INT64(&set, "counts.excluded", n[INBOX_RECIPIENT_SUPPRESSED]);
 
     rc = inbox_mongo_update_one(ms, "campaigns",
         BCON_NEW("_id", BCON_OID(id),
@@ -3371,6 +3377,13 @@ inbox_mongo_campaign_counts(inbox_mongo_store_t *ms, inbox_campaign_t *items,
         count = inbox_mongo_get_int(&doc, "n");
         *inbox_campaign_count_of(&c->counts, state) += count;
         c->counts.audience += count;
+
+        /* sent before it kept counts: its suppressed cannot be told
+         * apart, and keep the recipients they showed */
+        if (state == INBOX_RECIPIENT_SUPPRESSED) {
+            c->counts.excluded += count;
+        }
+
         c->counts.replied += inbox_mongo_get_int(&doc, "replied");
 
         answer = inbox_mongo_get_int(&doc, "_id.answer");
@@ -3580,6 +3593,12 @@ inbox_mongo_counts_read(const bson_t *doc, inbox_campaign_t *c)
     }
 
     c->counts.replied = inbox_mongo_get_int(&counts, "replied");
+
+    /* a campaign sent before it kept its excluded: its suppressed
+     * cannot be told apart, and keep the recipients they showed */
+    c->counts.excluded = bson_iter_init_find(&iter, &counts, "excluded")
+                         ? inbox_mongo_get_int(&counts, "excluded")
+                         : c->counts.suppressed;
 
     for (i = 0; i < INBOX_POLL_OPTIONS_MAX; i++) {
         snprintf(key, sizeof(key), "tally.%u", i + 1);

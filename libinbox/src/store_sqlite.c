@@ -1401,7 +1401,18 @@ static const char *inbox_sqlite_migrations[] = {
      * has every send of the contact, answered or not, in send order.
      */
     "CREATE INDEX campaign_recipients_answered ON campaign_recipients"
-    "  (contact_id, answered_at DESC, id DESC) WHERE answer IS NOT NULL;"
+    "  (contact_id, answered_at DESC, id DESC) WHERE answer IS NOT NULL;",
+
+    /*
+     * 48: a campaign keeps how many of its audience were opted out when
+     * its send fixed them (inbox_campaign_counts_t's excluded), so that
+     * its recipients stay what the send made them while those who opt
+     * out since move to suppressed.  Campaigns sent before cannot tell
+     * the two apart: they keep the recipients they showed (every one
+     * suppressed so far taken as excluded).
+     */
+    "ALTER TABLE campaigns ADD COLUMN n_excluded INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE campaigns SET n_excluded = n_suppressed WHERE n_suppressed > 0;"
 };
 
 #define INBOX_SQLITE_VERSION                                                  \

@@ -28,7 +28,7 @@
     " n_delivered, n_failed, n_suppressed, n_cancelled, n_recipients,"       \
     " n_replied, n_answer_1, n_answer_2, n_answer_3, n_answer_4,"            \
     " n_answer_5, n_answer_6, n_answer_7, n_answer_8, n_answer_9,"           \
-    " cancelled_reason, cancelled_message, revision"                         \
+    " cancelled_reason, cancelled_message, revision, n_excluded"             \
     " FROM campaigns WHERE id = ?1 AND org_id = ?2"
 
 /* The first of the state counts in that SELECT, in inbox_recipient_
@@ -38,6 +38,7 @@
 #define INBOX_SQLITE_CAMPAIGN_TALLY   24
 #define INBOX_SQLITE_CAMPAIGN_CANCELLED  33
 #define INBOX_SQLITE_CAMPAIGN_REVISION   35
+#define INBOX_SQLITE_CAMPAIGN_EXCLUDED   36
 
 /* A due recipient, as dispatch reads it. */
 typedef struct {
@@ -983,7 +984,8 @@ inbox_sqlite_campaign_cancel_left(inbox_sqlite_conn_t *conn, int64_t id,
 
 
 /* The recipients, fixed now: every contact of the audience, opted-out
- * ones suppressed, the others due at due_at. */
+ * ones suppressed, the others due at due_at; the suppressed counted
+ * excluded, never recipients (as those who opt out since are). */
 static inbox_status_t
 inbox_sqlite_campaign_fix(inbox_sqlite_conn_t *conn, int64_t org,
     int64_t id, int audience_all, int64_t due_at, inbox_error_t *err)
@@ -1018,6 +1020,18 @@ inbox_sqlite_campaign_fix(inbox_sqlite_conn_t *conn, int64_t org,
     sqlite3_bind_int64(stmt, 1, id);
     sqlite3_bind_int64(stmt, 2, org);
     sqlite3_bind_int64(stmt, 3, due_at);
+
+    if (!inbox_sqlite_step_done(stmt)) {
+        return inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
+    }
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CAMPAIGN_EXCLUDED,
+        "UPDATE campaigns SET n_excluded = n_suppressed WHERE id = ?1", err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, id);
 
     if (!inbox_sqlite_step_done(stmt)) {
         return inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
@@ -2248,6 +2262,8 @@ inbox_sqlite_campaign_load(inbox_sqlite_conn_t *conn, int64_t org,
 
     c->counts.audience = sqlite3_column_int64(stmt, 22);
     c->counts.replied = sqlite3_column_int64(stmt, 23);
+    c->counts.excluded = sqlite3_column_int64(stmt,
+                                              INBOX_SQLITE_CAMPAIGN_EXCLUDED);
 
     for (i = 0; i < INBOX_POLL_OPTIONS_MAX; i++) {
         c->tally[i] = sqlite3_column_int64(stmt,

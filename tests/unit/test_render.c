@@ -641,9 +641,11 @@ TEST(campaign_recipients_leave_out_the_suppressed)
     inbox_campaign_counts_t     counts;
     inbox_campaign_estimate_t   e;
 
-    /* 7 contacts in the audience, 1 opted out: 6 recipients, not 7 */
+    /* 7 contacts in the audience, 1 opted out at the send: 6
+     * recipients, not 7 */
     memset(&counts, 0, sizeof(counts));
     counts.audience = 7;
+    counts.excluded = 1;
     counts.suppressed = 1;
     counts.queued = 6;
     g = inbox_json_begin();
@@ -651,6 +653,17 @@ TEST(campaign_recipients_leave_out_the_suppressed)
     json = inbox_json_finish(g, NULL);
     CHECK(json != NULL
           && strstr(json, "{\"recipients\":6,\"suppressed\":1,") != NULL);
+    free(json);
+
+    /* one more opts out while it sends: suppressed too, still one of
+     * the 6 recipients */
+    counts.suppressed = 2;
+    counts.queued = 5;
+    g = inbox_json_begin();
+    inbox_json_campaign_counts(g, &counts);
+    json = inbox_json_finish(g, NULL);
+    CHECK(json != NULL
+          && strstr(json, "{\"recipients\":6,\"suppressed\":2,") != NULL);
     free(json);
 
     memset(&e, 0, sizeof(e));

@@ -25,6 +25,7 @@
 #include <inbox/clock.h>
 #include <inbox/import.h>
 #include <inbox/phone.h>
+#include <inbox/render.h>
 #include <inbox/store.h>
 #include "store_mongo.h"
 #include "check.h"
@@ -13598,6 +13599,98 @@ TEST(a_withdrawn_campaign_message_counts_its_recipient_suppressed)
     p = campaign_now(&f, id);
     CHECK_INT(p.counts.suppressed, 1);
     CHECK_INT(p.counts.failed, 0);
+
+    fixture_close(&f);
+}
+
+
+/*
+ * The recipients are fixed when sending starts: those opted out then are
+ * excluded (suppressed, never recipients); one who opts out since, before
+ * its hand-over or after it, gets nothing more and is counted suppressed
+ * too, but stays a recipient: the number of recipients never changes
+ * after the send, and its parts still add up to it.
+ */
+TEST(a_campaigns_recipients_stay_what_its_send_fixed)
+{
+    char                  a[INBOX_ID_MAX], b[INBOX_ID_MAX];
+    char                  c[INBOX_ID_MAX], d[INBOX_ID_MAX];
+    char                  id[INBOX_ID_MAX], *json;
+    size_t                i;
+    yajl_gen              g;
+    fixture_t             f;
+    progress_t            p;
+    inbox_outbox_batch_t  batch;
+
+#define RECIPIENTS(p)                                                         \
+    inbox_campaign_recipients((p).counts.audience, (p).counts.excluded)
+
+    FIXTURE(&f);
+
+    CHECK_INT(person(&f, ALICE, NULL, NULL, a), 0);
+    CHECK_INT(person(&f, BOB, NULL, NULL, b), 0);
+    CHECK_INT(person(&f, CAROL, NULL, NULL, c), 0);
+    CHECK_INT(person(&f, "+15553334444", NULL, NULL, d), 0);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 10, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_contact_opt_out(f.store, f.org, c,
+                                          INBOX_OPT_OUT_MANUAL, NULL,
+                                          NOON - HOUR, 0, NULL, NULL, NULL),
+              INBOX_OK);
+
+    /* Carol, opted out, is excluded: three recipients */
+    CHECK_INT(campaign_new(&f, NULL, id), 0);
+    CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_SEND, NOON), INBOX_OK);
+    p = campaign_now(&f, id);
+    CHECK_INT(p.counts.audience, 4);
+    CHECK_INT(p.counts.excluded, 1);
+    CHECK_INT(p.counts.suppressed, 1);
+    CHECK_INT(RECIPIENTS(p), 3);
+
+    /* Bob opts out before his hand-over, Alice after hers: nothing more
+     * goes to either, both counted suppressed, still recipients */
+    CHECK_INT(inbox_store_contact_opt_out(f.store, f.org, b,
+                                          INBOX_OPT_OUT_MANUAL, NULL,
+                                          NOON + 1, 0, NULL, NULL, NULL),
+              INBOX_OK);
+    CHECK_INT(dispatch(&f, NOON + 2, 10).handed, 2);
+    p = campaign_now(&f, id);
+    CHECK_INT(p.counts.suppressed, 2);
+    CHECK_INT(RECIPIENTS(p), 3);
+
+    CHECK_INT(inbox_store_contact_opt_out(f.store, f.org, a,
+                                          INBOX_OPT_OUT_MANUAL, NULL,
+                                          NOON + 3, 0, NULL, NULL, NULL),
+              INBOX_OK);
+    CHECK_INT(claim(&f, NOON + 4, 10, &batch), 2);
+    for (i = 0; i < batch.count; i++) {
+        CHECK_INT(carrier_says(&f, &batch.items[i],
+                               batch.items[i].withdrawn
+                               ? INBOX_SEND_WITHDRAWN : INBOX_SEND_ACCEPTED,
+                               NOON + 5, NULL), INBOX_OK);
+    }
+    inbox_outbox_batch_free(&batch);
+
+    p = campaign_now(&f, id);
+    CHECK_INT(p.counts.audience, 4);
+    CHECK_INT(p.counts.excluded, 1);
+    CHECK_INT(p.counts.suppressed, 3);
+    CHECK_INT(p.counts.queued, 1);                      /* Dave's */
+    CHECK_INT(RECIPIENTS(p), 3);
+    /* the recipients: Dave's queued and the two suppressed since */
+    CHECK_INT(p.counts.queued + p.counts.waiting_quiet_hours
+              + p.counts.sent + p.counts.delivered + p.counts.failed
+              + p.counts.cancelled + p.counts.suppressed
+              - p.counts.excluded, RECIPIENTS(p));
+
+    /* as the API shows it */
+    g = inbox_json_begin();
+    inbox_json_campaign_counts(g, &p.counts);
+    json = inbox_json_finish(g, NULL);
+    CHECK(json != NULL
+          && strstr(json, "{\"recipients\":3,\"suppressed\":3,") != NULL);
+    free(json);
+
+#undef RECIPIENTS
 
     fixture_close(&f);
 }

@@ -7347,6 +7347,8 @@ TEST(campaign_get_and_list_count_recipients_by_state)
     CHECK_INT(c.counts.suppressed, 1);
     CHECK_INT(c.counts.audience, 6);
     CHECK_INT(c.counts.replied, 1);
+    /* sent before counts were kept: its suppressed read as excluded */
+    CHECK_INT(c.counts.excluded, 1);
     golden_check(&fake, "campaign_get");
     inbox_campaign_free(&c);
 
@@ -7405,6 +7407,10 @@ TEST(campaign_send_fixes_the_recipients_then_moves_the_status)
                                        &err), INBOX_OK);
     CHECK_INT(c.status, INBOX_CAMPAIGN_SENDING);
     CHECK_INT(c.counts.audience, 6);
+    /* the one opted out now is excluded: never a recipient, whoever
+     * opts out since */
+    CHECK(log_has(&fake, "\"counts.excluded\" : { \"$numberLong\" : "
+                         "\"1\" }"));
     golden_check(&fake, "campaign_send");
     inbox_campaign_free(&c);
 
@@ -9482,6 +9488,19 @@ TEST(campaign_progress_and_the_campaigns_that_may_move)
     " \"counts\": {\"queued\": 2, \"waiting_quiet_hours\": 4, \"sent\": 3,"  \
     " \"suppressed\": 1, \"replied\": 1}}"
 
+/* The same sent since campaigns keep those opted out at the send: none
+ * then, the one suppressed opted out since, still a recipient. */
+#define KEPT_EXCLUDED_DOC                                                     \
+    "{\"_id\": " OID(CAMPAIGN_ID) ", \"org_id\": " OID(ORG_ID) ","            \
+    " \"kind\": \"campaign\", \"name\": \"Spring sale\", \"body\": \"Sale!\","\
+    " \"question\": null, \"options\": [], \"audience_all\": true,"          \
+    " \"tags\": [], \"tag_keys\": [], \"media\": [], \"segments\": 1,"       \
+    " \"credits\": 1, \"status\": \"sending\", \"paused_reason\": null,"     \
+    " \"send_at\": " DATE("0") ", \"created_at\": " DATE(NOW) ","            \
+    " \"started_at\": " DATE(NOW) ", \"finished_at\": null,"                 \
+    " \"counts\": {\"queued\": 2, \"waiting_quiet_hours\": 4, \"sent\": 3,"  \
+    " \"suppressed\": 1, \"excluded\": 0, \"replied\": 1}}"
+
 /* A poll likewise: 13 delivered, 4 answered 1 and 7 answered 2. */
 #define KEPT_POLL_DOC                                                         \
     "{\"_id\": " OID(POLL_ID) ", \"org_id\": " OID(ORG_ID) ","                \
@@ -9522,6 +9541,8 @@ TEST(campaign_counts_kept_are_read_with_the_campaign)
         CHECK_INT(page.items[0].counts.suppressed, 1);
         CHECK_INT(page.items[0].counts.audience, 10);
         CHECK_INT(page.items[0].counts.replied, 1);
+        /* sent before it kept excluded: its suppressed read so */
+        CHECK_INT(page.items[0].counts.excluded, 1);
         CHECK_INT(page.items[1].counts.delivered, 13);
         CHECK_INT(page.items[1].counts.audience, 13);
         CHECK_INT(page.items[1].counts.replied, 12);
@@ -9554,6 +9575,18 @@ TEST(campaign_counts_kept_are_read_with_the_campaign)
               INBOX_OK);
     CHECK_INT(fake.commands, 1);
     CHECK_INT(c.counts.sent, 3);
+    inbox_campaign_free(&c);
+
+    /* one that keeps its excluded: the one who opted out since is
+     * suppressed and still one of its 10 recipients */
+    fake_reset(&fake);
+    fake.replies[0] = CURSOR(KEPT_EXCLUDED_DOC);
+    CHECK_INT(inbox_store_campaign_get(store, ORG_ID, CAMPAIGN_ID, &c, &err),
+              INBOX_OK);
+    CHECK_INT(c.counts.suppressed, 1);
+    CHECK_INT(c.counts.excluded, 0);
+    CHECK_INT(inbox_campaign_recipients(c.counts.audience,
+                                        c.counts.excluded), 10);
     inbox_campaign_free(&c);
 
     fake_close(&fake, store);

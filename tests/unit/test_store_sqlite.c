@@ -1874,10 +1874,14 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
 /* Schema 47 undone (a contact's poll answers newest first). */
 #define UNDO_SCHEMA_47  "DROP INDEX campaign_recipients_answered;"
 
+/* Schema 48 undone (those of a campaign's audience opted out at its
+ * send). */
+#define UNDO_SCHEMA_48  "ALTER TABLE campaigns DROP COLUMN n_excluded;"
+
 /* Every step after 42 undone, newest first. */
 #define UNDO_SCHEMA_ABOVE_42                                                \
-    UNDO_SCHEMA_47 UNDO_SCHEMA_46 UNDO_SCHEMA_45 UNDO_SCHEMA_44             \
-    UNDO_SCHEMA_43
+    UNDO_SCHEMA_48 UNDO_SCHEMA_47 UNDO_SCHEMA_46 UNDO_SCHEMA_45             \
+    UNDO_SCHEMA_44 UNDO_SCHEMA_43
 
 /* Every step after 32 undone, newest first. */
 #define UNDO_SCHEMA_ABOVE_32                                                \
@@ -1912,7 +1916,7 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
     UNDO_SCHEMA_8                                                           \
     "DROP TABLE contact_tags; DROP INDEX contacts_by_created;"
 
-#define SCHEMA_NOW  47
+#define SCHEMA_NOW  48
 
 
 /* A draft to all contacts, cancelled by a person at T0; its id. */
@@ -3212,8 +3216,9 @@ TEST(migrating_counts_each_organizations_contacts)
 
     inbox_store_close(f.store);
     f.store = NULL;
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_47 UNDO_SCHEMA_46 UNDO_SCHEMA_45
-                      UNDO_SCHEMA_44 "PRAGMA user_version = 43;"), SQLITE_OK);
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_48 UNDO_SCHEMA_47 UNDO_SCHEMA_46
+                      UNDO_SCHEMA_45 UNDO_SCHEMA_44
+                      "PRAGMA user_version = 43;"), SQLITE_OK);
 
     f.store = store_open(f.path);
     CHECK(f.store != NULL);
@@ -3240,14 +3245,87 @@ TEST(migrating_indexes_each_contacts_poll_answers)
     FIXTURE(&f);
     inbox_store_close(f.store);
     f.store = NULL;
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_47 "PRAGMA user_version = 46;"),
-              SQLITE_OK);
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_48 UNDO_SCHEMA_47
+                      "PRAGMA user_version = 46;"), SQLITE_OK);
 
     f.store = store_open(f.path);
     CHECK(f.store != NULL);
     CHECK_INT(db_int(&f, "PRAGMA user_version"), SCHEMA_NOW);
     CHECK_INT(db_int(&f, "SELECT count(*) FROM sqlite_master"
                          " WHERE name = 'campaign_recipients_answered'"), 1);
+
+    fixture_close(&f);
+}
+
+
+/*
+ * Migration 48: a campaign sent before keeps the recipients it showed
+ * (every one suppressed so far taken as opted out at its send, which
+ * nothing tells apart from an opt-out since); one sent after counts only
+ * those opted out at its send apart, and keeps its recipients.
+ */
+TEST(migrating_keeps_the_recipients_each_campaign_showed)
+{
+    char                  a[INBOX_ID_MAX], b[INBOX_ID_MAX];
+    char                  before[INBOX_ID_MAX];
+    fixture_t             f;
+    inbox_campaign_t      c;
+    inbox_campaign_new_t  n;
+
+    FIXTURE(&f);
+    CHECK_INT(inbox_store_contact_upsert(f.store, f.org, ALICE, "Alice", a,
+                                         NULL), INBOX_OK);
+    CHECK_INT(inbox_store_contact_upsert(f.store, f.org, BOB, "Bob", b,
+                                         NULL), INBOX_OK);
+    CHECK_INT(inbox_store_contact_opt_out(f.store, f.org, b,
+                                          INBOX_OPT_OUT_MANUAL, NULL, T0, 0,
+                                          NULL, NULL, NULL), INBOX_OK);
+
+    memset(&n, 0, sizeof(n));
+    n.name = "Sale";
+    n.body = "Sale!";
+    n.audience_all = 1;
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL),
+              INBOX_OK);
+    snprintf(before, sizeof(before), "%s", c.id);
+    inbox_campaign_free(&c);
+    CHECK_INT(inbox_store_campaign_act(f.store, f.org, before,
+                                       INBOX_CAMPAIGN_SEND, T0, &c, NULL),
+              INBOX_OK);
+    inbox_campaign_free(&c);
+
+    /* before 48, Alice opting out mid-send took her out of the
+     * recipients: it showed none */
+    inbox_store_close(f.store);
+    f.store = NULL;
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_48 "PRAGMA user_version = 47;"
+                      "UPDATE campaign_recipients SET state = 'suppressed'"
+                      " WHERE contact_id = %s;", a), SQLITE_OK);
+
+    f.store = store_open(f.path);
+    CHECK(f.store != NULL);
+    CHECK_INT(db_int(&f, "PRAGMA user_version"), SCHEMA_NOW);
+    CHECK_INT(inbox_store_campaign_get(f.store, f.org, before, &c, NULL),
+              INBOX_OK);
+    CHECK_INT(c.counts.audience, 2);
+    CHECK_INT(c.counts.suppressed, 2);
+    CHECK_INT(c.counts.excluded, 2);
+    CHECK_INT(inbox_campaign_recipients(c.counts.audience,
+                                        c.counts.excluded), 0);
+    inbox_campaign_free(&c);
+
+    /* one sent now: Bob, opted out, excluded; Alice a recipient */
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL),
+              INBOX_OK);
+    snprintf(before, sizeof(before), "%s", c.id);
+    inbox_campaign_free(&c);
+    CHECK_INT(inbox_store_campaign_act(f.store, f.org, before,
+                                       INBOX_CAMPAIGN_SEND, T0 + MINUTE, &c,
+                                       NULL), INBOX_OK);
+    CHECK_INT(c.counts.excluded, 1);
+    CHECK_INT(inbox_campaign_recipients(c.counts.audience,
+                                        c.counts.excluded), 1);
+    inbox_campaign_free(&c);
 
     fixture_close(&f);
 }

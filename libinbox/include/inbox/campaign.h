@@ -25,12 +25,16 @@
  * move is INBOX_ERR_CONFLICT.  done and cancelled are final.
  *
  * The audience is fixed by send: every contact of it (all, or any of
- * the tags) at that moment; those opted out are "suppressed", never
- * queued, and the others are its recipients.  Each contact of the
- * audience is then in one state, and the counts are how many are in each
- * (they add up to the audience; all but suppressed add up to the
- * recipients, inbox_campaign_recipients, the number shown as
- * "recipients"):
+ * the tags) at that moment; those opted out then are excluded (counted
+ * "suppressed", never queued), and the others are its recipients, a
+ * number that never changes after the send (inbox_campaign_recipients,
+ * shown as "recipients"): a recipient who opts out while the campaign
+ * sends moves to "suppressed" but stays a recipient.  Each contact of
+ * the audience is then in one state, and the counts are how many are in
+ * each (they add up to the audience; all but the excluded add up to the
+ * recipients, so queued, waiting_quiet_hours, sent, delivered, failed,
+ * cancelled and the suppressed not excluded make "recipients", and what
+ * is left to go is queued and waiting_quiet_hours):
  *
  *   queued               due, or handed to the outbox and not yet sent
  *                        (its message queued or sending: waiting in the
@@ -38,10 +42,12 @@
  *   waiting_quiet_hours  held until quiet hours end (quiet.h)
  *   sent, delivered      its message's status
  *   failed               its message undelivered or failed
- *   suppressed           opted out when sending started, or since (a
- *                        contact who opts out mid-send gets nothing more;
- *                        a message the carrier refuses or fails because
- *                        the contact opted out there counts here too)
+ *   suppressed           never sent because of an opt-out: opted out
+ *                        when sending started (the excluded, never
+ *                        recipients), or a recipient who opted out since
+ *                        (it gets nothing more; a message the carrier
+ *                        refuses or fails because the contact opted out
+ *                        there counts here too)
  *   cancelled            never handed over: the campaign was cancelled
  *
  * and "replied" counts those who texted back (a poll's answers among
@@ -126,6 +132,8 @@ typedef enum {
 
 typedef struct {
     int64_t  audience;     /* every contact send fixed, suppressed too */
+    int64_t  excluded;     /* of them, opted out at the send: counted in
+                              suppressed, never recipients */
     int64_t  suppressed;
     int64_t  waiting_quiet_hours;
     int64_t  queued;
@@ -500,11 +508,12 @@ int inbox_campaign_reply_counts(inbox_keyword_t keyword);
 int64_t *inbox_campaign_count_of(inbox_campaign_counts_t *counts,
     inbox_recipient_state_t state);
 
-/* The recipients of an audience: its contacts not suppressed (opted out
- * when the send fixed them, or since), what the API, its events and
- * inboxctl call "recipients"; suppressed are counted apart, never in it.
- * The same for a send's preview. */
-int64_t inbox_campaign_recipients(int64_t audience, int64_t suppressed);
+/* The recipients of an audience: its contacts not opted out when the
+ * send fixed them (excluded), what the API, its events and inboxctl call
+ * "recipients", the same from the send on (a recipient who opts out
+ * since is counted suppressed too).  For a send's preview, excluded is
+ * those opted out now. */
+int64_t inbox_campaign_recipients(int64_t audience, int64_t excluded);
 
 /* Names as stored and on the wire; parse returns 0, or -1 when unknown. */
 const char *inbox_campaign_kind_name(inbox_campaign_kind_t kind);

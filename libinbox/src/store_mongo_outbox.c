@@ -72,7 +72,10 @@
  * store failure before that leaves the entry, and the sender's retry
  * records the result again (each write a compare-and-set or the same
  * values), finishing the settlement (a move made already settles the
- * hold of the status it has).  A crash before the removal leaves the
+ * hold of the status it has) and what the move's mark says is left
+ * (unannounced: the recipient and message.status, which a half-failed
+ * record never appended before; inbox_mongo_delivery_announce); so does
+ * a carrier's report retried.  A crash before the removal leaves the
  * entry leased: claimed again when the lease runs out, interrupted, and
  * recorded as an unknown outcome, which moves no final status back.  A
  * crash within the settlement leaves it marked, and the holds job
@@ -165,6 +168,10 @@ static inbox_status_t inbox_mongo_delivery_move(inbox_mongo_store_t *ms,
     int final, const char *error_code, int64_t now, int *moved,
     inbox_delivery_t *status, char contact[INBOX_ID_MAX], int64_t *sent_at,
     inbox_event_list_t *events, inbox_error_t *err);
+static inbox_status_t inbox_mongo_delivery_announce(
+    inbox_mongo_store_t *ms, const bson_oid_t *org, const bson_t *doc,
+    inbox_delivery_t status, const char *mark, inbox_event_list_t *events,
+    inbox_error_t *err);
 static inbox_status_t inbox_mongo_help_unanswered(inbox_mongo_store_t *ms,
     const bson_t *doc, inbox_error_t *err);
 static inbox_status_t inbox_mongo_hold_settle(inbox_mongo_store_t *ms,
@@ -3126,6 +3133,15 @@ inbox_mongo_message_get(inbox_mongo_store_t *ms, bson_t *filter,
  * contact (unless NULL) gets its contact's id and *sent_at (unless NULL)
  * when the carrier took it (0: not yet).  events NULL with to "queued":
  * only reads the status.
+ *
+ * The move marks the message "unannounced" (the status it moved to)
+ * until its recipient and message.status are written
+ * (inbox_mongo_delivery_announce), which SQLite does in the move's
+ * transaction: a record or report that failed after the move (the
+ * hold's settlement, the recipient, the event) finds the message moved
+ * already when it is retried, and the mark has that retry finish it,
+ * so the event is never lost (at worst, when only the mark's removal
+ * failed, appended twice).
  */
 static inbox_status_t
 inbox_mongo_delivery_move(inbox_mongo_store_t *ms, const bson_oid_t *org,
@@ -3135,15 +3151,10 @@ inbox_mongo_delivery_move(inbox_mongo_store_t *ms, const bson_oid_t *org,
     inbox_error_t *err)
 {
     int                  found;
-    char                 name[16];
-    char                 code[INBOX_CARRIER_CODE_MAX];
+    char                 name[16], mark[16];
     bson_t               query, set, in, value, doc;
-    bson_oid_t           id;
-    bson_iter_t          iter;
     unsigned             i, n;
-    inbox_change_t       change;
     inbox_status_t       rc;
-    inbox_message_t      frame;
     inbox_delivery_t     before[INBOX_DELIVERY_COUNT];
 
     *moved = 0;
@@ -3176,6 +3187,7 @@ inbox_mongo_delivery_move(inbox_mongo_store_t *ms, const bson_oid_t *org,
         if (error_code != NULL) {
             BSON_APPEND_UTF8(&set, "error_code", error_code);
         }
+        BSON_APPEND_UTF8(&set, "unannounced", inbox_delivery_name(to));
 
         rc = inbox_mongo_run_find_and_modify(ms,
             BCON_NEW("findAndModify", BCON_UTF8("messages"),
@@ -3219,7 +3231,11 @@ inbox_mongo_delivery_move(inbox_mongo_store_t *ms, const bson_oid_t *org,
                                            "contact_id", BCON_INT32(1),
                                            "held", BCON_INT32(1),
                                            "credits", BCON_INT32(1),
-                                           "submitted_at", BCON_INT32(1)),
+                                           "submitted_at", BCON_INT32(1),
+                                           "conversation_id", BCON_INT32(1),
+                                           "campaign_id", BCON_INT32(1),
+                                           "error_code", BCON_INT32(1),
+                                           "unannounced", BCON_INT32(1)),
                                   &doc, &found, err);
         bson_destroy(&query);
 
@@ -3258,6 +3274,15 @@ inbox_mongo_delivery_move(inbox_mongo_store_t *ms, const bson_oid_t *org,
             {
                 rc = inbox_mongo_help_unanswered(ms, &doc, err);
             }
+
+            /* a move whose recipient or event was not written: the
+             * status it has now announced */
+            inbox_mongo_get_str(&doc, "unannounced", mark, sizeof(mark));
+
+            if (rc == INBOX_OK && events != NULL && mark[0] != '\0') {
+                rc = inbox_mongo_delivery_announce(ms, org, &doc, *status,
+                                                   mark, events, err);
+            }
         }
 
         bson_destroy(&doc);
@@ -3287,34 +3312,76 @@ inbox_mongo_delivery_move(inbox_mongo_store_t *ms, const bson_oid_t *org,
         rc = inbox_mongo_help_unanswered(ms, &value, err);
     }
 
-    if (rc == INBOX_OK && bson_iter_init_find(&iter, &value, "campaign_id")
-        && BSON_ITER_HOLDS_OID(&iter)
-        && bson_iter_init_find(&iter, &value, "_id")
+    if (rc == INBOX_OK) {
+        rc = inbox_mongo_delivery_announce(ms, org, &value, to,
+                                           inbox_delivery_name(to), events,
+                                           err);
+    }
+
+    bson_destroy(&value);
+
+    return rc;
+}
+
+
+/*
+ * What a message's move to status (doc: the message's _id,
+ * conversation_id, error_code and campaign_id) leaves once its hold is
+ * settled: a campaign's recipient counted by the status and the error
+ * code it has now, as SQLite's trigger counts it (a compare-and-set:
+ * again, it moves nothing), message.status, and last the move's mark
+ * (unannounced: mark) taken off, so that until then a retry finds it
+ * and comes here again.
+ */
+static inbox_status_t
+inbox_mongo_delivery_announce(inbox_mongo_store_t *ms, const bson_oid_t *org,
+    const bson_t *doc, inbox_delivery_t status, const char *mark,
+    inbox_event_list_t *events, inbox_error_t *err)
+{
+    int              matched;
+    char             code[INBOX_CARRIER_CODE_MAX];
+    bson_oid_t       id;
+    bson_iter_t      iter;
+    inbox_change_t   change;
+    inbox_status_t   rc;
+    inbox_message_t  frame;
+
+    if (!bson_iter_init_find(&iter, doc, "_id")
+        || !BSON_ITER_HOLDS_OID(&iter))
+    {
+        return INBOX_OK;
+    }
+
+    bson_oid_copy(bson_iter_oid(&iter), &id);
+    inbox_mongo_get_str(doc, "error_code", code, sizeof(code));
+    rc = INBOX_OK;
+
+    if (bson_iter_init_find(&iter, doc, "campaign_id")
         && BSON_ITER_HOLDS_OID(&iter))
     {
-        /* a campaign's message: its recipient is counted by status and
-         * the error code it has now, as SQLite's trigger counts it */
-        bson_oid_copy(bson_iter_oid(&iter), &id);
-        inbox_mongo_get_str(&value, "error_code", code, sizeof(code));
-        rc = inbox_mongo_recipient_delivery(ms, &id, to,
+        rc = inbox_mongo_recipient_delivery(ms, &id, status,
                                             code[0] ? code : NULL, err);
     }
 
     if (rc == INBOX_OK) {
         memset(&frame, 0, sizeof(inbox_message_t));
-        inbox_mongo_get_id(&value, "_id", frame.id);
-        inbox_mongo_get_id(&value, "conversation_id", frame.conversation_id);
+        inbox_mongo_id_hex(&id, frame.id);
+        inbox_mongo_get_id(doc, "conversation_id", frame.conversation_id);
         frame.direction = INBOX_OUTBOUND;
         snprintf(frame.status, sizeof(frame.status), "%s",
-                 inbox_delivery_name(to));
-        inbox_mongo_get_str(&value, "error_code", frame.error_code,
-                            sizeof(frame.error_code));
+                 inbox_delivery_name(status));
+        snprintf(frame.error_code, sizeof(frame.error_code), "%s", code);
 
         inbox_change_status(&change, &frame);
         rc = inbox_mongo_events_append(ms, org, &change, events, err);
     }
 
-    bson_destroy(&value);
+    if (rc == INBOX_OK) {
+        rc = inbox_mongo_update_one(ms, "messages",
+            BCON_NEW("_id", BCON_OID(&id), "unannounced", BCON_UTF8(mark)),
+            BCON_NEW("$unset", "{", "unannounced", BCON_UTF8(""), "}"),
+            &matched, err);
+    }
 
     return rc;
 }

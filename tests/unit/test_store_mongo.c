@@ -5874,7 +5874,7 @@ TEST(outbox_result)
     fake.replies[4] = SETTLING(MSG_ID, "capture");
     fake.replies[5] = CREDITS("9", "0");
     fake.replies[9] = SEQ;
-    fake.replies[12] = OUTBOX_LEFT;
+    fake.replies[13] = OUTBOX_LEFT;
 
     CHECK_INT(inbox_store_outbox_result(store, GEN_3, 1, &res,
                                         1767225600000LL, &report, &events,
@@ -5939,7 +5939,7 @@ TEST(outbox_result_failed_help_answer_gives_the_day_back)
                       " \"status\": \"failed\", \"held\": false,"
                       " \"credits\": 0}}";
     fake.replies[3] = SEQ;
-    fake.replies[5] = OUTBOX_LEFT;
+    fake.replies[6] = OUTBOX_LEFT;
 
     CHECK_INT(inbox_store_outbox_result(store, GEN_3, 1, &res,
                                         1767225600000LL, &report, &events,
@@ -6242,7 +6242,7 @@ TEST(outbox_result_early_final)
     fake.replies[4] = SETTLING(MSG_ID, "capture");
     fake.replies[5] = CREDITS("9", "0");
     fake.replies[9] = SEQ;
-    fake.replies[12] = OUTBOX_LEFT;
+    fake.replies[13] = OUTBOX_LEFT;
 
     CHECK_INT(inbox_store_outbox_result(store, GEN_3, 1, &res,
                                         1767225600000LL, &report, &events,
@@ -6283,7 +6283,7 @@ TEST(outbox_result_unknown)
     fake.replies[0] = OUTBOX_ENTRY;
     fake.replies[3] = MOVED("sending");
     fake.replies[4] = SEQ;
-    fake.replies[7] = OUTBOX_LEFT;
+    fake.replies[8] = OUTBOX_LEFT;
 
     CHECK_INT(inbox_store_outbox_result(store, GEN_3, 1, &res,
                                         1767225600000LL, &report, &events,
@@ -6291,7 +6291,7 @@ TEST(outbox_result_unknown)
     CHECK_INT(report.done, 1);
     CHECK_INT(report.status, INBOX_DELIVERY_SENDING);
     CHECK_INT(events.count, 1);
-    CHECK_INT(fake.commands, 8);
+    CHECK_INT(fake.commands, 9);
     golden_check(&fake, "outbox_result_unknown");
 
     /* its callbacks came first, naming it: their id, delivered */
@@ -6305,7 +6305,7 @@ TEST(outbox_result_unknown)
     fake.replies[5] = SETTLING(MSG_ID, "capture");
     fake.replies[6] = CREDITS("9", "0");
     fake.replies[10] = SEQ;
-    fake.replies[13] = OUTBOX_LEFT;
+    fake.replies[14] = OUTBOX_LEFT;
 
     CHECK_INT(inbox_store_outbox_result(store, GEN_3, 1, &res,
                                         1767225600000LL, &report, &events,
@@ -8671,7 +8671,7 @@ TEST(outbox_result_released_and_cancelled)
     fake.replies[2] = SETTLING(MSG_ID, "release");
     fake.replies[3] = CREDITS("10", "0");
     fake.replies[8] = SEQ;
-    fake.replies[11] = OUTBOX_LEFT;
+    fake.replies[12] = OUTBOX_LEFT;
     CHECK_INT(inbox_store_outbox_result(store, GEN_3, 1, &res, NOON_MS,
                                         &report, &events, &err), INBOX_OK);
     CHECK_INT(report.done, 1);
@@ -8729,7 +8729,7 @@ TEST(outbox_result_withdrawn_names_no_contact)
         fake.replies[2] = SETTLING(MSG_ID, "release");
         fake.replies[3] = CREDITS("10", "0");
         fake.replies[8] = SEQ;
-        fake.replies[10] = OUTBOX_LEFT;
+        fake.replies[11] = OUTBOX_LEFT;
 
         CHECK_INT(inbox_store_outbox_result(store, GEN_3, 1, &res, NOON_MS,
                                             &report, &events, &err),
@@ -8784,16 +8784,24 @@ TEST(outbox_result_failed_halfway_is_recorded_by_its_retry)
               INBOX_ERR_UNAVAILABLE);
     CHECK_INT(report.done, 0);
     CHECK(!log_has(&fake, "\"remove\""));
+    /* the move marks the message until its event is written */
+    CHECK(log_has(&fake, "\"unannounced\" : \"failed\""));
+    CHECK_INT(events.count, 0);
 
-    /* the retry: the message failed already, its hold not settled */
+    /* the retry: the message failed already, its hold not settled and
+     * its move not announced: settled, then message.status appended as
+     * SQLite's one transaction would have, and the mark taken off */
     fake_reset(&fake);
     fake.replies[0] = OUTBOX_ENTRY;
     fake.replies[2] = CURSOR("{\"_id\": " OID(MSG_ID) ", \"contact_id\": "
-                             OID(CONTACT_ID) ", \"status\": \"failed\","
-                             " \"held\": true, \"credits\": 1}");
+                             OID(CONTACT_ID) ", \"conversation_id\": "
+                             OID(CONV_ID) ", \"status\": \"failed\","
+                             " \"error_code\": \"21211\", \"held\": true,"
+                             " \"credits\": 1, \"unannounced\": \"failed\"}");
     fake.replies[3] = SETTLING(MSG_ID, "release");
     fake.replies[4] = CREDITS("10", "0");
-    fake.replies[8] = OUTBOX_LEFT;
+    fake.replies[8] = SEQ;
+    fake.replies[11] = OUTBOX_LEFT;
 
     CHECK_INT(inbox_store_outbox_result(store, GEN_3, 1, &res, NOON_MS,
                                         &report, &events, &err), INBOX_OK);
@@ -8801,8 +8809,30 @@ TEST(outbox_result_failed_halfway_is_recorded_by_its_retry)
     CHECK_INT(report.status, INBOX_DELIVERY_FAILED);
     CHECK(log_has(&fake, GIVES_ONE));
     CHECK(log_has(&fake, "\"remove\" : true"));
-    CHECK_INT(fake.commands, 9);
+    CHECK(log_has(&fake, "\"$unset\" : { \"unannounced\" : \"\" }"));
+    CHECK_INT(fake.commands, 12);
+    CHECK_INT(events.count, 1);
+    if (events.count == 1) {
+        CHECK(strstr(events.items[0].json, "\"message.status\"") != NULL);
+        CHECK(strstr(events.items[0].json, "\"status\":\"failed\"")
+              != NULL);
+        CHECK(strstr(events.items[0].json, "21211") != NULL);
+    }
     golden_check(&fake, "outbox_result_halfway_retry");
+
+    /* retried again (its removal from the outbox lost): the mark gone,
+     * no second event */
+    fake_reset(&fake);
+    fake.replies[0] = OUTBOX_ENTRY;
+    fake.replies[2] = CURSOR("{\"_id\": " OID(MSG_ID) ", \"contact_id\": "
+                             OID(CONTACT_ID) ", \"status\": \"failed\","
+                             " \"held\": false, \"credits\": 1}");
+    fake.replies[3] = OUTBOX_LEFT;
+    CHECK_INT(inbox_store_outbox_result(store, GEN_3, 1, &res, NOON_MS,
+                                        &report, &events, &err), INBOX_OK);
+    CHECK_INT(report.done, 1);
+    CHECK_INT(fake.commands, 4);
+    CHECK_INT(events.count, 1);
 
     inbox_event_list_free(&events);
     fake_close(&fake, store);

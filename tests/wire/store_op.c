@@ -14,6 +14,7 @@
  *   store_op URI reply ORG_ID CONVERSATION_ID BODY IDEMPOTENCY_KEY
  *   store_op URI contact-rename ORG_ID CONTACT_ID NAME
  *   store_op URI opt-out ORG_ID CONTACT_ID
+ *   store_op URI status ORG_ID PROVIDER_ID STATUS
  *   store_op URI events-since ORG_ID EPOCH AFTER_SEQ UNTIL_SEQ LIMIT
  *   store_op URI events-prune NOW_MS KEEP_SECONDS KEEP_COUNT MAX
  *   store_op URI holds-expire NOW_MS
@@ -37,7 +38,9 @@
  * status reports for it.  reply is a reply's accept alone, with its
  * Idempotency-Key (result {"message_id", "repeated"}).  contact-rename
  * is a PATCH of the contact's name, opt-out a person's opt-out of it
- * (result {"name", "opted_out"}: the contact's).  events-since is
+ * (result {"name", "opted_out"}: the contact's).  status is a Twilio
+ * status callback for the organization's message PROVIDER_ID (result
+ * {"changed"}).  events-since is
  * what a resuming WebSocket gets: result {"frames": [frame…]} (each
  * frame as its JSON text), or, for a reset, status "conflict" and
  * result {"field": "epoch" | "org_seq"}; events-prune deletes what
@@ -117,6 +120,8 @@ static inbox_status_t op_contact_rename(inbox_store_t *store, char **argv,
     yajl_gen g, inbox_event_list_t *events, inbox_error_t *err);
 static inbox_status_t op_opt_out(inbox_store_t *store, char **argv,
     yajl_gen g, inbox_event_list_t *events, inbox_error_t *err);
+static inbox_status_t op_status(inbox_store_t *store, char **argv,
+    yajl_gen g, inbox_event_list_t *events, inbox_error_t *err);
 static void contact_json(yajl_gen g, const inbox_contact_record_t *c);
 static inbox_status_t op_events_since(inbox_store_t *store, char **argv,
     yajl_gen g, inbox_event_list_t *events, inbox_error_t *err);
@@ -162,6 +167,7 @@ static const struct {
     { "reply",       4, op_reply },
     { "contact-rename", 3, op_contact_rename },
     { "opt-out",     2, op_opt_out },
+    { "status",      3, op_status },
     { "events-since", 5, op_events_since },
     { "events-prune", 4, op_events_prune },
     { "holds-expire", 1, op_holds_expire },
@@ -803,6 +809,32 @@ op_opt_out(inbox_store_t *store, char **argv, yajl_gen g,
 }
 
 
+static inbox_status_t
+op_status(inbox_store_t *store, char **argv, yajl_gen g,
+    inbox_event_list_t *events, inbox_error_t *err)
+{
+    int               changed;
+    inbox_status_t    rc;
+    inbox_delivery_t  status;
+
+    if (inbox_delivery_parse(argv[2], &status) != 0) {
+        return inbox_error_set(err, INBOX_ERR_INVALID, "No such status.");
+    }
+
+    changed = 0;
+
+    rc = inbox_store_message_status_update(store, argv[0],
+                                           INBOX_CARRIER_TWILIO, argv[1],
+                                           status, NULL, &changed, NULL,
+                                           events, err);
+
+    inbox_json_key(g, "changed");
+    yajl_gen_bool(g, changed != 0);
+
+    return rc;
+}
+
+
 static void
 contact_json(yajl_gen g, const inbox_contact_record_t *c)
 {
@@ -1044,6 +1076,7 @@ usage(void)
             "IDEMPOTENCY_KEY\n"
             "       store_op URI contact-rename ORG_ID CONTACT_ID NAME\n"
             "       store_op URI opt-out ORG_ID CONTACT_ID\n"
+            "       store_op URI status ORG_ID PROVIDER_ID STATUS\n"
             "       store_op URI events-since ORG_ID EPOCH AFTER_SEQ "
             "UNTIL_SEQ LIMIT\n"
             "       store_op URI events-prune NOW_MS KEEP_SECONDS "

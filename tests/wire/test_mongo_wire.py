@@ -527,7 +527,9 @@ class ReplicaSet:
             return [d for d in self._collection(coll) if matches(d, query)]
         if coll == 'messages':
             fields = ('_id', 'conversation_id', 'created_at', 'threaded',
-                      'answer_id', 'status')
+                      'answer_id', 'status', 'contact_id', 'held',
+                      'credits', 'error_code', 'campaign_id',
+                      'unannounced')
             return [{f: m[f] for f in fields if f in m}
                     for m in self.messages
                     if m['provider_id'] == query.get('provider_id')
@@ -1601,6 +1603,33 @@ def test_capture_stopped_after_its_entry_writes_it_once(rs):
     assert_captured_once(rs, message)
 
 
+def test_status_report_stopped_after_its_move_is_announced_by_the_retry(
+        rs):
+    """A carrier's report moves a message and its hold's release is
+    refused by the server: the report fails (the carrier retries it).
+    The retry finds the message moved already and appends the
+    message.status the first try never did, once, as SQLite's one
+    transaction would have; a third report appends nothing more."""
+    message = held_message(rs)
+    message.update(conversation_id=rs.conversation, contact_id=rs.contact)
+    rs.members[0].faults.append((('findAndModify', 'orgs'), refuse))
+    out = run(rs, 'status', str(ORG), SID, 'undelivered')
+    assert out['status'] != 'ok', out
+    assert message['status'] == 'undelivered', message
+    assert rs.events == [], rs.events
+
+    out = run(rs, 'status', str(ORG), SID, 'undelivered')
+    expect(out, 'ok', 200)
+    assert out['result']['changed'] is False, out
+    assert len(out['events']) == 1, out
+    assert [(e['type'], e['message_id']) for e in rs.events] == [
+        ('message.status', message['_id'])], rs.events
+
+    out = run(rs, 'status', str(ORG), SID, 'undelivered')
+    expect(out, 'ok', 200)
+    assert out['events'] == [] and len(rs.events) == 1, (out, rs.events)
+
+
 TESTS = [
     (test_new_message_is_stored_with_its_events, 1),
     (test_duplicate_key_is_a_message_stored_before, 1),
@@ -1640,6 +1669,8 @@ TESTS = [
     (test_capture_stopped_after_the_credits_moved_moves_them_once, 1),
     (test_capture_stopped_after_its_entry_writes_it_once, 1),
     (test_import_rename_overtaking_a_rename_keeps_its_name, 1),
+    (test_status_report_stopped_after_its_move_is_announced_by_the_retry,
+     1),
 ]
 
 

@@ -9,10 +9,12 @@
 // for an old message), and the last one was never made.
 
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { before, test } from 'node:test';
-import { buildDir, inboxctl, uniqueNumber } from '../lib/cluster.mjs';
+import { inboxctl, uniqueNumber } from '../lib/cluster.mjs';
 import { errorLogIsCleanTest, useCluster } from '../lib/fixture.mjs';
+import {
+    assertStartTroubleToldOnce, curlAddFailsWrap,
+} from '../lib/curl-add-fails.mjs';
 import { api, deliverInbound, eventually } from '../lib/inbox.mjs';
 
 const FAILS = 3;
@@ -21,9 +23,7 @@ const ctx = useCluster({
     senderArgs: ['--status-check-after', '1500',
                  '--status-check-rate', '20'],
     // the reply's send is curl's first request, the ask its second
-    senderWrap: ['env',
-        `LD_PRELOAD=${join(buildDir, 'tests', 'shim', 'curl_add_fails.so')}`,
-        'INBOX_TEST_ADD_PASSES=1', `INBOX_TEST_ADD_FAILS=${FAILS}`],
+    senderWrap: curlAddFailsWrap(FAILS, 1),
 });
 let org;
 
@@ -67,12 +67,7 @@ async () => {
         + `${id} put off \\(curl_multi_add_handle: Out of memory\\), again `
         + 'in (\\d+) ms', 'gi'))].map((m) => Number(m[1]));
     assert.deepEqual(waits, [1000, 2000, 4000]);
-    // told once, with why, and its end
-    assert.equal(log.match(/cannot start requests/g)?.length, 1, log);
-    assert.match(log,
-        /cannot start requests \(curl_multi_add_handle: Out of memory\)/);
-    assert.match(log, new RegExp(`requests start again: ${FAILS} were put `
-        + 'off meanwhile'));
+    assertStartTroubleToldOnce(log, FAILS);
 });
 
 errorLogIsCleanTest(ctx);

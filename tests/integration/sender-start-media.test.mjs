@@ -8,20 +8,20 @@
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { promisify } from 'node:util';
-import { buildDir, sqlite3Path, uniqueNumber } from '../lib/cluster.mjs';
+import { sqlite3Path, uniqueNumber } from '../lib/cluster.mjs';
 import { errorLogIsCleanTest, useCluster } from '../lib/fixture.mjs';
+import {
+    assertStartTroubleToldOnce, curlAddFailsWrap,
+} from '../lib/curl-add-fails.mjs';
 import { eventually } from '../lib/inbox.mjs';
 
 const execFileAsync = promisify(execFile);
 const FAILS = 3;
 const ctx = useCluster({
     orgs: [{ name: 'Start Media Org' }], carrierSim: true, sender: true,
-    senderWrap: ['env',
-        `LD_PRELOAD=${join(buildDir, 'tests', 'shim', 'curl_add_fails.so')}`,
-        `INBOX_TEST_ADD_FAILS=${FAILS}`],
+    senderWrap: curlAddFailsWrap(FAILS),
 });
 let sim;
 
@@ -62,12 +62,7 @@ test('an image curl will not start copying is given back at once, later '
         + 'given back uncopied \\(curl_multi_add_handle: Out of memory\\), '
         + 'due in (\\d+) ms', 'g'))].map((m) => Number(m[1]));
     assert.deepEqual(waits, [1000, 2000, 4000]);
-    // told once, with why, and its end
-    assert.equal(log.match(/cannot start requests/g)?.length, 1, log);
-    assert.match(log,
-        /cannot start requests \(curl_multi_add_handle: Out of memory\)/);
-    assert.match(log, new RegExp(`requests start again: ${FAILS} were put `
-        + 'off meanwhile'));
+    assertStartTroubleToldOnce(log, FAILS);
     assert.doesNotMatch(log, /media 0 of message \d+: /);
 });
 

@@ -177,12 +177,15 @@ sender_media_start(sender_t *s, const inbox_media_fetch_t *item,
         return;
     }
 
+    /* setting curl's options fails only when memory runs out: the copy
+     * never left, and is given back as one curl would not start */
     if (sender_transfer_follow(&f->transfer, item->url) != 0
         || sender_transfer_public_only(&f->transfer, item->number.api_base)
            != 0)
     {
         sender_transfer_cleanup(&f->transfer);
         free(f);
+        sender_media_not_started(s, item, now, "out of memory");
         return;
     }
 
@@ -198,6 +201,7 @@ sender_media_start(sender_t *s, const inbox_media_fetch_t *item,
     {
         sender_transfer_cleanup(&f->transfer);
         free(f);
+        sender_media_not_started(s, item, now, "out of memory");
         return;
     }
 

@@ -9,7 +9,10 @@
  * (contacts-import.js's "inbox:contacts" event), after a resync
  * (events missed) and, shown, after a contacts.imported (an import,
  * a colleague's or inboxctl's, changed more contacts than it names one
- * by one); a contact.updated (an opt-out, new tags) or a
+ * by one); the last two read it as it was shown (readAgain: as many
+ * contacts as the pages shown, the search and tag, the focus and the
+ * scroll position kept), the others from its first page; a
+ * contact.updated (an opt-out, new tags) or a
  * conversation.updated (a new name) redraws a listed contact's row in
  * place, and a contact.updated of one not listed (a colleague's new
  * contact, an import's) adds it in its place when the list would have
@@ -32,6 +35,7 @@
 
 (function (app, busy, phone, audience, tagEditor) {
     const PAGE = 50;
+    const PAGE_MAX = 200;       /* the API's largest page */
     const SEARCH_DELAY_MS = 250;
     /* contacts.imported comes once a batch of a large import: read once */
     const IMPORTED_DELAY_MS = 500;
@@ -67,6 +71,7 @@
         cursor: null,
         seq: 0,                 /* answers to an older read are dropped */
         reading: false,         /* a first page is on its way */
+        kept: null,             /* what that read keeps (readAgain) */
         more: false,            /* a next page is on its way */
         notice: '',             /* what was just done, kept over reads */
         searchTimer: null,
@@ -198,7 +203,7 @@
             els.status.textContent = '';
         }
         if (state.reading) {
-            load(false);
+            readUnderWayAgain();
         }
         tagsSoon();
     }
@@ -216,8 +221,8 @@
         }
     }
 
-    function path(more) {
-        let p = '/api/v1/contacts?limit=' + PAGE;
+    function path(cursor, limit) {
+        let p = '/api/v1/contacts?limit=' + (limit || PAGE);
         const q = app.searchText(els.search.value);
         if (q !== '') {
             p += '&q=' + encodeURIComponent(q);
@@ -225,10 +230,19 @@
         if (els.tag.value !== '') {
             p += '&tag=' + encodeURIComponent(els.tag.value);
         }
-        if (more && state.cursor) {
-            p += '&cursor=' + encodeURIComponent(state.cursor);
+        if (cursor) {
+            p += '&cursor=' + encodeURIComponent(cursor);
         }
         return p;
+    }
+
+    /* What the list says under it once read. */
+    function sayShown() {
+        els.status.textContent = state.notice
+            || (els.list.childElementCount > 0 ? ''
+                : (app.searchText(els.search.value) !== ''
+                   || els.tag.value !== '')
+                    ? 'No contact matches.' : 'No contacts yet.');
     }
 
     async function load(more) {
@@ -239,10 +253,11 @@
         state.more = more || state.more;
         if (!more) {
             state.reading = true;
+            state.kept = null;
             els.status.textContent = state.notice || 'Loading\u2026';
         }
         try {
-            let page = await app.api(path(more));
+            let page = await app.api(path(more ? state.cursor : null));
             if (seq !== state.seq) {
                 return;
             }
@@ -271,7 +286,7 @@
                 /* a button pressed stays while it is followed */
                 els.more.hidden = !more;
                 els.status.textContent = state.notice || 'Searching\u2026';
-                page = await app.api(path(true));
+                page = await app.api(path(state.cursor));
                 if (seq !== state.seq) {
                     return;
                 }
@@ -286,11 +301,7 @@
                     '.contact-row')).find((b) => b.dataset.id === had);
                 (again || els.title).focus();
             }
-            els.status.textContent = state.notice
-                || (els.list.childElementCount > 0 ? ''
-                    : (app.searchText(els.search.value) !== ''
-                       || els.tag.value !== '')
-                        ? 'No contact matches.' : 'No contacts yet.');
+            sayShown();
         } catch (err) {
             if (!app.failed(err) && seq === state.seq) {
                 els.status.textContent = 'Could not load the contacts: '
@@ -303,6 +314,107 @@
             if (more) {
                 state.more = false;
             }
+        }
+    }
+
+    /* What the list shows: how many contacts (a next page asked for
+     * counted in) and the last of them. */
+    function shownNow() {
+        const rows = els.list.querySelectorAll('.contact-row');
+        const last = rows.length > 0
+            ? state.shown.get(rows[rows.length - 1].dataset.id) : undefined;
+        return { count: rows.length + (state.more ? PAGE : 0),
+                 last: last || null };
+    }
+
+    /* The list read again as the user has it (contacts changed that no
+     * event names: an import's, or events missed): the same search and
+     * tag, as many contacts as were shown (pages of PAGE_MAX at most)
+     * and on to the last of them, which new contacts listed first may
+     * have pushed down (PAGE_MAX contacts more at most), drawn at once
+     * in place of the rows shown until then (no "Loading" said over
+     * them), the focused row and the row at the top of the view where
+     * they were. */
+    async function readAgain() {
+        const keep = shownNow();
+        const seq = ++state.seq;
+        state.reading = true;
+        state.kept = keep;
+        try {
+            const items = [];
+            let cursor = null;
+            const reached = () => keep.last === null || (items.length > 0
+                && (items[items.length - 1].id === keep.last.id
+                    || listedAfter(items[items.length - 1], keep.last)));
+            for (;;) {
+                const page = await app.api(path(cursor, Math.min(PAGE_MAX,
+                    Math.max(PAGE, keep.count - items.length))));
+                if (seq !== state.seq) {
+                    return;
+                }
+                items.push(...(page.items || []));
+                cursor = page.next_cursor || null;
+                if (!cursor || (items.length >= keep.count && (reached()
+                    || items.length >= keep.count + PAGE_MAX)))
+                {
+                    break;
+                }
+            }
+            state.cursor = cursor;
+            showAgain(items);
+            sayShown();
+        } catch (err) {
+            if (!app.failed(err) && seq === state.seq) {
+                els.status.textContent = 'Could not load the contacts: '
+                    + err.message;
+            }
+        } finally {
+            if (seq === state.seq) {
+                state.reading = false;
+            }
+        }
+    }
+
+    /* The rows read again drawn in one go, the row at the top of the
+     * view (or the first below it) kept where it was on the screen and
+     * a focused one keeping the focus. */
+    function showAgain(items) {
+        const top = els.view.getBoundingClientRect().top;
+        const rows = Array.from(els.list.querySelectorAll('.contact-row'));
+        const anchor = rows.find((b) => b.getBoundingClientRect().bottom
+                                        > top);
+        const anchorAt = anchor ? anchor.getBoundingClientRect().top : 0;
+        const focused = document.activeElement;
+        const had = els.list.contains(focused) ? focused.dataset.id
+            : undefined;
+        const moreHad = focused === els.more;
+        state.shown.clear();
+        const frag = document.createDocumentFragment();
+        items.forEach((c) => frag.appendChild(row(c)));
+        els.list.replaceChildren(frag);
+        els.more.hidden = !state.cursor;
+        const find = (id) => Array.from(els.list.querySelectorAll(
+            '.contact-row')).find((b) => b.dataset.id === id);
+        const again = anchor ? find(anchor.dataset.id) : undefined;
+        if (again) {
+            els.view.scrollTop += again.getBoundingClientRect().top
+                - anchorAt;
+        }
+        if (had !== undefined) {
+            (find(had) || els.title).focus({ preventScroll: true });
+        } else if (moreHad && els.more.hidden) {
+            const last = els.list.lastElementChild;
+            (last ? last.querySelector('button') : els.title).focus();
+        }
+    }
+
+    /* A read under way may not have what was just listed: made again,
+     * as it was asked for. */
+    function readUnderWayAgain() {
+        if (state.kept !== null) {
+            readAgain();
+        } else {
+            load(false);
         }
     }
 
@@ -352,7 +464,7 @@
             state.importedTimer = null;
             if (!els.view.hidden) {
                 loadTags();
-                load(false);
+                readAgain();
             }
         }, IMPORTED_DELAY_MS);
     }
@@ -426,7 +538,7 @@
                 state.searchTimer = null;
                 load(false);
             } else if (state.reading) {
-                load(false);
+                readUnderWayAgain();
             }
             audience.stale();
             loadTags();
@@ -479,7 +591,7 @@
     /* events may have been missed (a reset, a gap): read again, shown */
     app.on('resync', () => {
         if (!els.view.hidden) {
-            load(false);
+            readAgain();
         }
     });
 
@@ -489,6 +601,8 @@
         clearTimeout(state.tagsTimer);
         state.tagsTimer = null;
         state.seq += 1;
+        state.reading = false;
+        state.kept = null;
         state.cursor = null;
         state.notice = '';
         state.shown.clear();

@@ -11,7 +11,8 @@
 // until it finds one; a contact's row following its live events (a
 // STOP, new tags, a new name), contacts made elsewhere (a colleague's,
 // an import's) joining the list shown, and the list read again after a
-// colleague's import of many (contacts.imported); Add contact pressed
+// colleague's import of many (contacts.imported), as it was shown (its
+// pages, its tag, the focused row in its place); Add contact pressed
 // twice adding once, and a server out of reach said; and at 390 px
 // nothing scrolls sideways.
 
@@ -632,6 +633,60 @@ test('an import made elsewhere that changes many contacts '
     assert.ok(await row.evaluate((el) => el === document.activeElement),
               'the row keeps the focus');
     assert.equal(await rows().filter({ hasText: /^Wave \d/ }).count(), 0);
+});
+
+test('an import made elsewhere (contacts.imported) keeps the list as it '
+     + 'was shown: its pages, its tag, the focused row where it was on '
+     + 'the screen, the new contacts first', async () => {
+    const lines = (prefix, n, tags) => Array.from({ length: n }, (_, i) =>
+        `${uniqueNumber()},${prefix} ${i},${tags}`);
+    const csv = (...parts) => ['phone,name,tags', ...parts.flat()]
+        .join('\n') + '\n';
+    const importCsv = (text) => importContactsCsv(ctx.cluster,
+        org().token, text);
+    await importCsv(csv(lines('Crowd', 160, 'crowd')));
+    await page.getByRole('link', { name: 'Inbox' }).click();
+    await openContacts();
+    await page.locator('#contacts-tag').selectOption('crowd');
+    await rows().first().filter({ hasText: /^Crowd \d+/ }).waitFor();
+    const more = page.getByRole('button', { name: 'Show more contacts' });
+    for (const n of [100, 150]) {
+        await more.click();
+        await page.waitForFunction((count) => document.querySelectorAll(
+            '#contacts-list .contact-row').length === count, n);
+    }
+    const ids = () => rows().evaluateAll((els) =>
+        els.map((el) => el.dataset.id));
+    const before = await ids();
+    const row = rows().nth(119);
+    const id = await row.getAttribute('data-id');
+    await row.focus();
+    const focused = page.locator(
+        `#contacts-list .contact-row[data-id="${id}"]`);
+    const at = () => focused.evaluate((el) =>
+        Math.round(el.getBoundingClientRect().top));
+    const top = await at();
+    assert.ok(await page.locator('#contacts-view').evaluate((el) =>
+        el.scrollTop > 0), 'the view scrolled to the row');
+
+    // a colleague imports 60 more of the tag and 5 without it: past the
+    // 50 a batch names one by one, one contacts.imported says so
+    await importCsv(csv(lines('Late', 60, 'crowd'),
+                        lines('Stray', 5, 'other')));
+    await page.waitForFunction(() => [...document.querySelectorAll(
+        '#contacts-list .contact-name')].filter((el) =>
+        /^Late \d+$/.test(el.textContent)).length === 60);
+    const after = new Set(await ids());
+    assert.deepEqual(before.filter((i) => !after.has(i)), [],
+                     'every row shown before is still shown');
+    assert.deepEqual((await rowNames()).slice(0, 60).map((n) =>
+        n.replace(/\d+$/, '')), Array(60).fill('Late '));
+    assert.equal(await rows().filter({ hasText: /^Stray \d/ }).count(), 0);
+    assert.equal(await page.locator('#contacts-tag').inputValue(), 'crowd');
+    assert.ok(await focused.evaluate((el) => el === document.activeElement),
+              'the row keeps the focus');
+    assert.equal(await at(), top, 'the row stays where it was');
+    await page.locator('#contacts-tag').selectOption('');
 });
 
 test('at 390 px the Contacts view fits the screen', async () => {

@@ -208,8 +208,12 @@
         announceTimer: null,
     };
 
-    /* the organization's tags ({tag, contacts, sendable}, by name) */
-    const orgTags = { list: [], at: 0, loading: null };
+    /* the organization's tags ({tag, contacts, sendable}, by name); gen
+     * counts the changes heard of (staleTags), listGen the one list
+     * was read after, loadingGen the one the read under way began
+     * after */
+    const orgTags = { list: [], at: 0, loading: null, gen: 0, listGen: 0,
+                      loadingGen: 0 };
 
     class Unauthenticated extends Error {}
 
@@ -3273,6 +3277,9 @@
         announceReset();
         orgTags.list = [];
         orgTags.at = 0;
+        orgTags.gen += 1;       /* a read under way is the last user's */
+        orgTags.listGen = orgTags.gen;
+        orgTags.loading = null;
         notify('session', null);
         if (signedOut) {
             notify('signout', null);
@@ -3401,32 +3408,43 @@
     /* ---- the organization's tags ---- */
 
     /* GET /api/v1/tags (each tag once in any case, the first 1,000 by
-     * name), read again 30 s after the last read or once stale. */
+     * name), read again 30 s after the last read or once stale.  A read
+     * under way when contacts changed may not count the change: it is
+     * not waited for, and what it brings is fresh for nobody after;
+     * an older read answering last does not undo a newer one. */
     async function orgTagList() {
-        if (orgTags.loading) {
+        if (orgTags.loading && orgTags.loadingGen === orgTags.gen) {
             return orgTags.loading;
         }
-        if (Date.now() - orgTags.at < TAGS_FRESH_MS) {
+        if (orgTags.listGen === orgTags.gen
+            && Date.now() - orgTags.at < TAGS_FRESH_MS) {
             return orgTags.list;
         }
+        const gen = orgTags.gen;
+        orgTags.loadingGen = gen;
         orgTags.loading = (async () => {
             try {
                 const page = await api('/api/v1/tags');
-                orgTags.list = page.items || [];
-                orgTags.at = Date.now();
+                if (gen >= orgTags.listGen) {
+                    orgTags.list = page.items || [];
+                    orgTags.listGen = gen;
+                    orgTags.at = Date.now();
+                }
             } catch (err) {
                 failed(err);        /* typed tags still work */
             } finally {
-                orgTags.loading = null;
+                if (orgTags.loadingGen === gen) {
+                    orgTags.loading = null;
+                }
             }
             return orgTags.list;
         })();
         return orgTags.loading;
     }
 
-    /* contacts and their tags changed (an import, an edit) */
+    /* contacts and their tags changed (an import, an edit, an opt-out) */
     function staleTags() {
-        orgTags.at = 0;
+        orgTags.gen += 1;
     }
 
     /* ---- what composer.js sees of the app ---- */

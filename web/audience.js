@@ -13,17 +13,35 @@
  * cuts one of them (such as "Donor, 2024").
  *
  * The tags are read again 30 s after the last read (app.tags), or at
- * once after an import (stale).
+ * once after an import (stale).  Their counts follow the contacts: a
+ * contact.updated (one made, tagged, opted out or in), a
+ * contacts.imported or a resync (events missed) makes the tags stale
+ * for whatever reads them next and, once for a burst (COUNTS_DELAY_MS
+ * after the last event, COUNTS_WAIT_MAX_MS after the first at most),
+ * reads them again in each form open and tells its onCounts listeners
+ * (a campaign's preview of its cost); a form hidden, or open in a view
+ * not shown, does so once shown again.  Boxes are updated in place: a
+ * focused one keeps the focus, and a chosen tag no contact has any
+ * more stays, counted 0, rather than leave the audience unseen.
  *
  * What it uses of the app is window.inboxApp: tags, staleTags,
- * on(session); and window.inboxTags.
+ * on(session, event, resync); and window.inboxTags.
  */
 'use strict';
 
 (function (app, tagEditor) {
+    /* an import's batches, or many opt-outs: one read for a burst, and
+     * one every so often while it lasts */
+    const COUNTS_DELAY_MS = 500;
+    const COUNTS_WAIT_MAX_MS = 3000;
+    /* GET /api/v1/tags lists this many at most: one past them is not
+     * known to have no contact */
+    const TAGS_LISTED_MAX = 1000;
+
     const template = document.getElementById('audience-fields');
 
     const pickers = [];
+    const live = { timer: null, first: 0 };
 
     /* ASCII case, as the server matches tags */
     const fold = (t) => t.replace(/[A-Z]/g, (c) => c.toLowerCase());
@@ -81,6 +99,9 @@
         };
         const listeners = [];
         const changed = () => listeners.forEach((fn) => fn());
+        const countListeners = [];
+        let recounted = false;  /* contacts changed since last drawn */
+        const shown = () => container.closest('[hidden]') === null;
         /* a tag typed: its box when one is offered, else a chip */
         const other = tagEditor.editor(els.other, {
             take: (t) => {
@@ -101,39 +122,99 @@
             },
         });
 
+        function tagChoice() {
+            const label = document.createElement('label');
+            label.className = 'choice tag-choice';
+            const box = document.createElement('input');
+            box.type = 'checkbox';
+            const name = document.createElement('span');
+            name.dir = 'auto';
+            const count = document.createElement('span');
+            count.className = 'tag-count';
+            label.appendChild(box);
+            label.appendChild(name);
+            label.appendChild(count);
+            return label;
+        }
+
+        /* how many carry it; opted-out ones get nothing */
+        function fillChoice(label, t) {
+            label.querySelector('input').value = t.tag;
+            label.querySelector('span[dir]').textContent = t.tag;
+            label.querySelector('.tag-count').textContent = ' ('
+                + t.contacts + ')';
+            label.title = contacts(t.contacts)
+                + (t.sendable < t.contacts ? ', '
+                    + (t.contacts - t.sendable) + ' opted out' : '');
+        }
+
+        /* The boxes as list has them, in its order, those there already
+         * kept (checked or focused as they were); one no longer listed
+         * goes, unless checked or focused: then it stays where it is,
+         * counted 0 when the list is whole. */
         function drawTags(list) {
-            const checked = new Set(Array.from(
-                els.boxes.querySelectorAll('input:checked'),
-                (b) => fold(b.value)));
-            els.boxes.textContent = '';
-            list.forEach((t) => {
-                const label = document.createElement('label');
-                label.className = 'choice tag-choice';
-                const box = document.createElement('input');
-                box.type = 'checkbox';
-                box.value = t.tag;
-                box.checked = checked.has(fold(t.tag));
-                const name = document.createElement('span');
-                name.dir = 'auto';
-                name.textContent = t.tag;
-                /* how many carry it; opted-out ones get nothing */
-                const count = document.createElement('span');
-                count.className = 'tag-count';
-                count.textContent = ' (' + t.contacts + ')';
-                label.title = contacts(t.contacts)
-                    + (t.sendable < t.contacts ? ', '
-                        + (t.contacts - t.sendable) + ' opted out' : '');
-                label.appendChild(box);
-                label.appendChild(name);
-                label.appendChild(count);
-                els.boxes.appendChild(label);
+            const had = new Map(Array.from(
+                els.boxes.querySelectorAll('label'),
+                (l) => [fold(l.querySelector('input').value), l]));
+            const listed = new Set(list.map((t) => fold(t.tag)));
+            const kept = new Set();
+            had.forEach((label, key) => {
+                const box = label.querySelector('input');
+                if (listed.has(key)) {
+                    return;
+                }
+                if (box.checked || box === document.activeElement) {
+                    if (list.length < TAGS_LISTED_MAX) {
+                        fillChoice(label, { tag: box.value, contacts: 0,
+                                            sendable: 0 });
+                    }
+                    kept.add(label);
+                } else {
+                    label.remove();
+                }
             });
-            els.none.hidden = list.length > 0;
+            let at = els.boxes.firstElementChild;
+            list.forEach((t) => {
+                while (kept.has(at)) {
+                    at = at.nextElementSibling;
+                }
+                const label = had.get(fold(t.tag)) || tagChoice();
+                fillChoice(label, t);
+                if (label === at) {
+                    at = at.nextElementSibling;
+                } else {
+                    els.boxes.insertBefore(label, at);
+                }
+            });
+            els.none.hidden = els.boxes.childElementCount > 0;
             other.suggest(list.map((t) => t.tag));
         }
 
+        /* The tags read (again), and what counts the contacts told,
+         * when they changed since. */
         async function refresh() {
+            if (recounted) {
+                recounted = false;
+                countListeners.forEach((fn) => fn());
+            }
             drawTags(await app.tags());
+        }
+
+        /* Contacts changed: counted again now if shown, else once
+         * shown (the form opened, refresh; its view shown). */
+        function recount() {
+            recounted = true;
+            if (shown()) {
+                refresh();
+            }
+        }
+        const view = container.closest('main');
+        if (view) {
+            view.addEventListener('inbox:show', () => {
+                if (recounted && shown()) {
+                    refresh();
+                }
+            });
         }
 
         /* {audience, send_at}, or {problem} when the form cannot say
@@ -227,22 +308,51 @@
             changed();
         });
 
-        const picker = { refresh, read, reset, set, audienceInput: els.some,
-                         sendAtInput: els.sendAt,
-                         onChange: (fn) => listeners.push(fn) };
+        const picker = { refresh, recount, read, reset, set,
+                         audienceInput: els.some, sendAtInput: els.sendAt,
+                         onChange: (fn) => listeners.push(fn),
+                         onCounts: (fn) => countListeners.push(fn) };
         pickers.push(picker);
         return picker;
     }
 
     app.on('session', () => {
+        clearTimeout(live.timer);
+        live.timer = null;
         pickers.forEach((p) => p.reset());
     });
 
-    /* Contacts and their tags changed (an import): read them again. */
+    /* Contacts and their tags changed (an import, an add): read them
+     * again where shown. */
     function stale() {
         app.staleTags();
-        pickers.forEach((p) => p.refresh());
+        pickers.forEach((p) => p.recount());
     }
+
+    /* Contacts changed elsewhere: the tags stale at once (a form opened
+     * meanwhile reads them), the forms counted again once for a burst. */
+    function changedSoon() {
+        app.staleTags();
+        const now = Date.now();
+        if (live.timer === null) {
+            live.first = now;
+        }
+        clearTimeout(live.timer);
+        live.timer = setTimeout(() => {
+            live.timer = null;
+            stale();
+        }, Math.max(0, Math.min(COUNTS_DELAY_MS,
+                                live.first + COUNTS_WAIT_MAX_MS - now)));
+    }
+
+    app.on('event', (ev) => {
+        if (ev.type === 'contact.updated'
+            || ev.type === 'contacts.imported')
+        {
+            changedSoon();
+        }
+    });
+    app.on('resync', changedSoon);
 
     window.inboxAudience = Object.freeze({ mount, stale, localInput,
                                            yourTime });

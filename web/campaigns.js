@@ -6,7 +6,8 @@
  * at once through POST /api/v1/media, with its own state, Retry and
  * Remove), who it goes to and when (audience.js).  While it is written,
  * the preview under the text says what it would cost (POST
- * /api/v1/campaigns/estimate), or why its text cannot be sent (too many
+ * /api/v1/campaigns/estimate), read again when contacts change (the
+ * picker's onCounts), or why its text cannot be sent (too many
  * segments, too long); "Review and send" makes the draft, once every
  * image it was pressed with is uploaded, and shows bulk.js's
  * confirmation with the estimate and the balance.  A draft's Edit fills
@@ -353,6 +354,8 @@
         .removeAttribute('aria-invalid'));
     els.body.addEventListener('input', estimateSoon);
     picker.onChange(estimateSoon);
+    /* contacts changed (audience.js): who it reaches, and its cost */
+    picker.onCounts(estimateSoon);
     els.attach.addEventListener('click', () => {
         if (state.images.length >= attachments.max) {
             /* said, not a picker opened for nothing */

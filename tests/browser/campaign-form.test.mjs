@@ -10,9 +10,11 @@
 // second press until the answer; a draft's Edit fills the form with the
 // draft (its image, tags and time) and saves the edit to the same
 // draft, a poll's too; a contact abroad is told apart in the previews
-// (links in place of pictures); a session that ends by itself keeps
-// what was typed (not the image) for the same user signing in again,
-// and for nobody else; signing out forgets it.
+// (links in place of pictures); the audience's tag counts and the
+// preview's cost follow contacts changed elsewhere while the form is
+// open, and a form opened later reads them afresh; a session that ends
+// by itself keeps what was typed (not the image) for the same user
+// signing in again, and for nobody else; signing out forgets it.
 
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
@@ -20,7 +22,7 @@ import { before, test } from 'node:test';
 import { noPageErrorsTest, signIn, useBrowser } from '../lib/browser.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
 import { uniqueNumber } from '../lib/cluster.mjs';
-import { api } from '../lib/inbox.mjs';
+import { api, importContactsCsv } from '../lib/inbox.mjs';
 import { png, upload } from '../lib/media.mjs';
 import { addUser } from '../lib/session.mjs';
 
@@ -786,6 +788,79 @@ test('a campaign\'s text typed before its name is previewed: the cost '
     await body().fill('');
     await page.locator('#campaign-close').click();
     await form.waitFor({ state: 'hidden' });
+});
+
+test('the audience\'s counts follow the contacts while the form is open '
+     + '(a colleague adds one with the tag, an opt-out, an import of many), '
+     + 'the preview\'s cost with them; a form opened later reads them '
+     + 'afresh', async () => {
+    const call = async (path, opts = {}) => {
+        const res = await api(ctx.cluster, path, org().token, opts);
+        assert.ok(res.status < 300, `${path}: ${res.status} ${res.text}`);
+        return res.json;
+    };
+    const add = () => call('/api/v1/contacts', { method: 'POST',
+        body: { phone: uniqueNumber(), tags: ['regulars'] } });
+    const optOut = (c) => call(`/api/v1/conversations/${c.conversation_id}`
+                               + '/opt-out', { method: 'POST' });
+    const made = [await add(), await add()];
+    await page.getByRole('link', { name: 'Campaigns' }).click();
+    const form = page.locator('#campaign-form');
+    if (await form.isHidden()) {
+        await page.getByRole('button', { name: 'New campaign' }).click();
+    }
+    const regulars = (n) => form.getByRole('checkbox',
+        { name: `regulars (${n})`, exact: true });
+    const label = form.locator('label.tag-choice',
+                               { hasText: /^regulars \(/ });
+    // the preview: who it reaches, and its cost
+    const costs = (n, out) => {
+        const who = out ? `${n} recipients (${out} opted out, not sent)`
+            : `${n} recipients`;
+        return page.locator('#campaign-estimate').filter({ hasText:
+            `${who} · 1 segment (GSM-7) · 1 credit each, ${n} credits `
+            + 'in all · ' }).waitFor();
+    };
+    await name().fill('Live counts');
+    await body().fill('See you Friday');
+    await regulars(2).check();
+    await costs(2);
+    await regulars(2).focus();
+
+    // from another session: one more with the tag
+    made.push(await add());
+    await regulars(3).waitFor();
+    await costs(3);
+    assert.ok(await regulars(3).isChecked(), 'the tag stays chosen');
+    assert.ok(await regulars(3).evaluate((el) =>
+        el === document.activeElement), 'the box keeps the focus');
+
+    // an opt-out: the tag's contacts the same, one of them opted out
+    await optOut(made[0]);
+    await costs(2, 1);
+    assert.equal(await label.getAttribute('title'),
+                 '3 contacts, 1 opted out');
+
+    // an import of 60 with the tag: one contacts.imported for them
+    await importContactsCsv(ctx.cluster, org().token, ['phone,tags',
+        ...Array.from({ length: 60 }, () => `${uniqueNumber()},regulars`)]
+        .join('\n') + '\n');
+    await regulars(63).waitFor();
+    await costs(62, 1);
+
+    // the form closed, an opt-out; the poll form opened reads the count
+    // again rather than keep the one read a moment ago
+    await body().fill('');
+    await name().fill('');
+    await page.locator('#campaign-close').click();
+    await form.waitFor({ state: 'hidden' });
+    await optOut(made[1]);
+    await page.getByRole('link', { name: 'Polls' }).click();
+    await page.getByRole('button', { name: 'New poll' }).click();
+    await page.locator('#poll-form label.tag-choice', { hasText:
+        /^regulars \(63\)$/ }).and(page.locator(
+        '[title="63 contacts, 2 opted out"]')).waitFor();
+    await page.locator('#poll-close').click();
 });
 
 test('a campaign and a poll being written when the session ends are there '

@@ -56,8 +56,9 @@
       (inbox_store_t *store, const char *message_id, unsigned idx,            \
        int64_t due_at, inbox_error_t *err),                                   \
       (store, message_id, idx, due_at, err))                                  \
-    /* unattached uploads made before "before"; 1 <= max <=                   \
-     * INBOX_MEDIA_PURGE_MAX, *removed 0; a failure leaves *removed          \
+    /* uploads neither made nor released since "before", not attached:        \
+     * those nothing names removed, the others attached again; 1 <= max       \
+     * <= INBOX_MEDIA_PURGE_MAX, *removed 0; a failure leaves *removed        \
      * counting (and files naming) those removed before it */                 \
     X(RULED, media_purge,                                                     \
       (inbox_store_t *store, int64_t before, size_t max,                      \

@@ -165,7 +165,9 @@ static const char  *inbox_mongo_indexes[] = {
         "{\"key\": {\"expires_at\": 1}, \"name\": \"expires_at_ttl\","
         " \"expireAfterSeconds\": 0}]}",
     /* media: uploads by their file, the unattached ones by age (the
-     * purge's); messages with a copy to make */
+     * purge's); messages with a copy to make; the messages and the
+     * campaigns that name a file, which the purge looks for before it
+     * removes an upload */
     "{\"createIndexes\": \"media\", \"indexes\": ["
         "{\"key\": {\"file\": 1}, \"name\": \"file_unique\","
         " \"unique\": true},"
@@ -173,7 +175,12 @@ static const char  *inbox_mongo_indexes[] = {
         " \"partialFilterExpression\": {\"attached\": false}}]}",
     "{\"createIndexes\": \"messages\", \"indexes\": ["
         "{\"key\": {\"media.fetch_at\": 1}, \"name\": \"media_due\","
-        " \"partialFilterExpression\": {\"media.state\": \"pending\"}}]}",
+        " \"partialFilterExpression\": {\"media.state\": \"pending\"}},"
+        "{\"key\": {\"media.file\": 1}, \"name\": \"media_file\","
+        " \"partialFilterExpression\": {\"media.file\": {\"$exists\":"
+        " true}}}]}",
+    "{\"createIndexes\": \"campaigns\", \"indexes\": ["
+        "{\"key\": {\"media.file\": 1}, \"name\": \"media_file\"}]}",
     /* replies: the sender's due entries in claim order, Idempotency-Keys
      * per organization, the ledger newest first, the holds waiting for
      * their expiry */

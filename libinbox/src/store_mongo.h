@@ -431,12 +431,20 @@ inbox_status_t inbox_mongo_team_event(inbox_mongo_store_t *ms,
     inbox_event_list_t *events, inbox_error_t *err);
 
 
-/* Org's uploads of media[0..n-1] (by file) are attached, never purged,
- * each a compare-and-set against the purge's delete; inbox_media_gone's
- * error for one purged since it was read (store_mongo_media.c). */
+/* Org's uploads of media[0..n-1] (by file) are attached, not purged
+ * while so, each a compare-and-set against the purge's delete;
+ * inbox_media_gone's error for one purged since it was read, those
+ * before it released again (store_mongo_media.c). */
 inbox_status_t inbox_mongo_media_attach(inbox_mongo_store_t *ms,
     const bson_oid_t *org, const inbox_media_t *media, size_t n,
     inbox_error_t *err);
+/* Org's uploads of media[0..n-1] but those of kept[0..n_kept-1] (by
+ * file) released now: left to the purge, which removes one only when
+ * nothing names it, so releasing one that something does is safe.  One
+ * update, none when nothing is left to release. */
+inbox_status_t inbox_mongo_media_release(inbox_mongo_store_t *ms,
+    const bson_oid_t *org, const inbox_media_t *media, size_t n,
+    const inbox_media_t *kept, size_t n_kept, inbox_error_t *err);
 
 /* replies, the outbox and billing */
 /* What a reply (a notice, a campaign's message) is sent between: read

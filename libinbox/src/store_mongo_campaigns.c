@@ -136,6 +136,8 @@ static inbox_status_t inbox_mongo_campaign_ids(const char *org_id,
 static void inbox_mongo_campaign_content(bson_t *doc,
     const inbox_campaign_new_t *c, const char *name, const char *body,
     unsigned segments, unsigned credits);
+static void inbox_mongo_campaign_edited(const bson_t *was,
+    const bson_t *set, bson_t *now);
 static int inbox_mongo_campaign_parse(const bson_t *doc,
     inbox_campaign_t *c);
 static int inbox_mongo_campaign_read(const bson_t *doc, inbox_campaign_t *c,
@@ -272,6 +274,13 @@ inbox_mongo_campaign_create(inbox_store_t *store, const char *org_id,
                  "ordered", BCON_BOOL(true)),
         err);
 
+    /* attached for nothing, unless the insert was applied after all: the
+     * purge looks before it removes one */
+    if (rc != INBOX_OK) {
+        (void) inbox_mongo_media_release(ms, &org, c->media, c->media_count,
+                                         NULL, 0, NULL);
+    }
+
     /* as stored; a draft has no recipients to count */
     if (rc == INBOX_OK && inbox_mongo_campaign_parse(&doc, campaign) != 0) {
         rc = inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
@@ -367,6 +376,11 @@ inbox_mongo_campaign_content(bson_t *doc, const inbox_campaign_new_t *c,
  * read, so that a send or another edit made first wins; when none
  * matched, the campaign read again says why (none, no longer a draft, or
  * edited since).  A draft made before revisions were kept has none: 0.
+ * It answers the draft as it was, whose images c no longer has are
+ * released after it (a crash between leaves them attached, kept); the
+ * draft as it is now is that one with c's fields.  An edit refused
+ * releases what its attach attached (those the draft has too included:
+ * the purge finds the draft naming them).
  */
 inbox_status_t
 inbox_mongo_campaign_update(inbox_store_t *store, const char *org_id,
@@ -375,11 +389,13 @@ inbox_mongo_campaign_update(inbox_store_t *store, const char *org_id,
     inbox_campaign_t *campaign, inbox_error_t *err)
 {
     int                   found;
-    bson_t                set, doc, query, in;
+    bson_t                set, doc, query, in, now;
     bson_oid_t            org, id;
     inbox_status_t        rc;
     inbox_campaign_t      was;
     inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    found = 0;
 
     rc = inbox_mongo_campaign_ids(org_id, campaign_id, &org, &id, err);
     if (rc != INBOX_OK) {
@@ -423,17 +439,29 @@ inbox_mongo_campaign_update(inbox_store_t *store, const char *org_id,
                      "$set", BCON_DOCUMENT(&set),
                      "$inc", "{", "revision", BCON_INT64(1), "}",
                  "}",
-                 "new", BCON_BOOL(true)),
+                 "new", BCON_BOOL(false)),
         &doc, &found, err);
 
-    bson_destroy(&set);
     bson_destroy(&query);
 
     if (rc == INBOX_OK && found) {
+        memset(&was, 0, sizeof(inbox_campaign_t));
+        inbox_mongo_campaign_edited(&doc, &set, &now);
+
         /* a draft has no recipients to count */
-        if (inbox_mongo_campaign_parse(&doc, campaign) != 0) {
+        if (inbox_mongo_campaign_parse(&now, campaign) != 0
+            || inbox_mongo_campaign_parse(&doc, &was) != 0)
+        {
             rc = inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
+
+        } else {
+            (void) inbox_mongo_media_release(ms, &org, was.media,
+                                             was.media_count, c->media,
+                                             c->media_count, NULL);
         }
+
+        inbox_campaign_free(&was);
+        bson_destroy(&now);
 
     } else if (rc == INBOX_OK) {
         memset(&was, 0, sizeof(inbox_campaign_t));
@@ -453,13 +481,46 @@ inbox_mongo_campaign_update(inbox_store_t *store, const char *org_id,
         inbox_campaign_free(&was);
     }
 
+    bson_destroy(&set);
     bson_destroy(&doc);
+
+    if (rc != INBOX_OK && !found) {
+        (void) inbox_mongo_media_release(ms, &org, c->media, c->media_count,
+                                         NULL, 0, NULL);
+    }
 
     if (rc != INBOX_OK) {
         inbox_campaign_free(campaign);
     }
 
     return rc;
+}
+
+
+/* Into now (made here), the draft was with the fields set sets and its
+ * revision one more, as the edit's $set and $inc leave it. */
+static void
+inbox_mongo_campaign_edited(const bson_t *was, const bson_t *set,
+    bson_t *now)
+{
+    const char   *key;
+    bson_iter_t   iter;
+
+    bson_init(now);
+
+    if (bson_iter_init(&iter, was)) {
+        while (bson_iter_next(&iter)) {
+            key = bson_iter_key(&iter);
+
+            if (strcmp(key, "revision") != 0 && !bson_has_field(set, key)) {
+                bson_append_iter(now, key, -1, &iter);
+            }
+        }
+    }
+
+    bson_concat(now, set);
+    BSON_APPEND_INT64(now, "revision",
+                      inbox_mongo_get_int(was, "revision") + 1);
 }
 
 

@@ -12,6 +12,18 @@
  * it is there, and purged by a delete that matches only while it is
  * not attached: one of the two finds the other's work done.  Uploads
  * made before "attached" was written have none, and are never purged.
+ *
+ * An upload a draft's edit drops, or that a write which failed after
+ * attaching it never named, is released ("attached": false,
+ * "released_at"): the purge takes it once it has been neither made nor
+ * released for the grace period, and only when no message and no
+ * campaign names its file; one that something names is attached again.
+ * A writer attaches before it writes what names the file, and the two
+ * are milliseconds apart, far less than the grace: a purge that finds
+ * nothing naming an upload released that long ago cannot meet a writer
+ * about to name it without its attach coming first, which its delete
+ * then misses.  A release lost (a crash after the edit) leaves the
+ * upload attached, kept.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -185,8 +197,11 @@ inbox_mongo_media_attach(inbox_mongo_store_t *ms, const bson_oid_t *org,
             return rc;
         }
 
-        /* purged since the request read it: nothing may name its file */
+        /* purged since the request read it: nothing may name its file,
+         * and those attached before it are named by nothing either */
         if (!matched) {
+            (void) inbox_mongo_media_release(ms, org, media, i, NULL, 0,
+                                             NULL);
             return inbox_media_gone(err);
         }
     }
@@ -195,32 +210,248 @@ inbox_mongo_media_attach(inbox_mongo_store_t *ms, const bson_oid_t *org,
 }
 
 
-/* The oldest unattached uploads made before "before", one delete each
- * (a findAndModify that hands back the file). */
+inbox_status_t
+inbox_mongo_media_release(inbox_mongo_store_t *ms, const bson_oid_t *org,
+    const inbox_media_t *media, size_t n, const inbox_media_t *kept,
+    size_t n_kept, inbox_error_t *err)
+{
+    char            key[24];
+    size_t          i, j, k;
+    bson_t          files;
+    inbox_error_t   fallback;
+
+    if (err == NULL) {
+        err = &fallback;
+    }
+
+    bson_init(&files);
+
+    for (i = 0, k = 0; i < n; i++) {
+        for (j = 0; j < n_kept; j++) {
+            if (strcmp(media[i].file, kept[j].file) == 0) {
+                break;
+            }
+        }
+
+        if (j == n_kept && media[i].file[0] != '\0') {
+            snprintf(key, sizeof(key), "%zu", k++);
+            BSON_APPEND_UTF8(&files, key, media[i].file);
+        }
+    }
+
+    if (k == 0) {
+        bson_destroy(&files);
+        return INBOX_OK;
+    }
+
+    return inbox_mongo_run_simple(ms,
+        BCON_NEW("update", BCON_UTF8("media"),
+                 "updates", "[", "{",
+                     "q", "{",
+                         "org_id", BCON_OID(org),
+                         "file", "{", "$in", BCON_ARRAY(&files), "}",
+                     "}",
+                     "u", "{", "$set", "{",
+                         "attached", BCON_BOOL(false),
+                         "released_at", BCON_DATE_TIME(inbox_mongo_now(ms)),
+                     "}", "}",
+                     "multi", BCON_BOOL(true),
+                 "}", "]",
+                 "ordered", BCON_BOOL(true)),
+        err);
+}
+
+
+/* An upload the purge may take: its id and file, and whether something
+ * names the file. */
+typedef struct {
+    bson_oid_t  id;
+    char        file[INBOX_MEDIA_FILE_MAX];
+    int         named;
+} inbox_mongo_upload_due_t;
+
+
+/* The purge's window in query: not attached, made and (if ever)
+ * released before "before". */
+static void
+inbox_mongo_media_due(bson_t *query, int64_t before)
+{
+    BCON_APPEND(query,
+                "attached", BCON_BOOL(false),
+                "created_at", "{", "$lt", BCON_DATE_TIME(before), "}",
+                "released_at", "{",
+                    "$not", "{", "$gte", BCON_DATE_TIME(before), "}",
+                "}");
+}
+
+
+/*
+ * The oldest max uploads of the window (one find), then which of them a
+ * message or a campaign names (one message looked for each, on
+ * media_file; the campaigns for all at once): those attached again, in
+ * one update, and the others removed one at a time, each by a
+ * findAndModify that matches only while it is in the window still (an
+ * attach since is left alone) and hands back its file.
+ */
 inbox_status_t
 inbox_mongo_media_purge(inbox_store_t *store, int64_t before, size_t max,
     char (*files)[INBOX_MEDIA_FILE_MAX], size_t *removed, inbox_error_t *err)
 {
-    int                   found;
-    bson_t                value;
-    inbox_status_t        rc;
-    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+    int                        found;
+    char                       key[24], hex[INBOX_ID_MAX];
+    char                       file[INBOX_MEDIA_FILE_MAX];
+    size_t                     i, n, k;
+    bson_t                     batch, doc, item, value, query, list;
+    bson_iter_t                iter, media, each;
+    inbox_status_t             rc;
+    inbox_mongo_store_t       *ms = (inbox_mongo_store_t *) store;
+    inbox_mongo_upload_due_t  *due;
 
     rc = inbox_mongo_ensure_indexes(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
 
-    while (rc == INBOX_OK && *removed < max) {
+    bson_init(&query);
+    inbox_mongo_media_due(&query, before);
+
+    rc = inbox_mongo_run_cursor(ms,
+        BCON_NEW("find", BCON_UTF8("media"),
+                 "filter", BCON_DOCUMENT(&query),
+                 "sort", "{", "created_at", BCON_INT32(1), "}",
+                 "projection", "{", "file", BCON_INT32(1), "}",
+                 "limit", BCON_INT64((int64_t) max),
+                 "batchSize", BCON_INT64((int64_t) max)),
+        &batch, err);
+    bson_destroy(&query);
+
+    if (rc != INBOX_OK) {
+        bson_destroy(&batch);
+        return rc;
+    }
+
+    due = calloc(max, sizeof(inbox_mongo_upload_due_t));
+    if (due == NULL) {
+        bson_destroy(&batch);
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
+    }
+
+    n = 0;
+    bson_iter_init(&iter, &batch);
+
+    while (n < max && inbox_mongo_next_doc(&iter, &doc)) {
+        inbox_mongo_get_id(&doc, "_id", hex);
+        inbox_mongo_get_str(&doc, "file", due[n].file, INBOX_MEDIA_FILE_MAX);
+
+        if (inbox_mongo_parse_id(hex, &due[n].id) == 0) {
+            n++;
+        }
+    }
+
+    bson_destroy(&batch);
+
+    /* a reply's or a campaign message's (an inbound copy is no upload) */
+    for (i = 0; rc == INBOX_OK && i < n; i++) {
+        rc = inbox_mongo_find_one(ms, "messages",
+                                  BCON_NEW("media.file",
+                                           BCON_UTF8(due[i].file)),
+                                  BCON_NEW("_id", BCON_INT32(1)),
+                                  &doc, &due[i].named, err);
+        bson_destroy(&doc);
+    }
+
+    /* a campaign's or a poll's, draft or sent */
+    bson_init(&list);
+
+    for (i = 0, k = 0; i < n; i++) {
+        if (!due[i].named) {
+            snprintf(key, sizeof(key), "%zu", k++);
+            BSON_APPEND_UTF8(&list, key, due[i].file);
+        }
+    }
+
+    if (rc == INBOX_OK && k > 0) {
+        rc = inbox_mongo_run_cursor(ms,
+            BCON_NEW("find", BCON_UTF8("campaigns"),
+                     "filter", "{",
+                         "media.file", "{", "$in", BCON_ARRAY(&list), "}",
+                     "}",
+                     "projection", "{", "media.file", BCON_INT32(1), "}"),
+            &batch, err);
+
+        bson_iter_init(&iter, &batch);
+
+        while (rc == INBOX_OK && inbox_mongo_next_doc(&iter, &doc)) {
+            if (!bson_iter_init_find(&media, &doc, "media")
+                || !BSON_ITER_HOLDS_ARRAY(&media)
+                || !bson_iter_recurse(&media, &each))
+            {
+                continue;
+            }
+
+            while (inbox_mongo_next_doc(&each, &item)) {
+                inbox_mongo_get_str(&item, "file", file, sizeof(file));
+
+                for (i = 0; i < n; i++) {
+                    if (strcmp(due[i].file, file) == 0) {
+                        due[i].named = 1;
+                    }
+                }
+            }
+        }
+
+        bson_destroy(&batch);
+    }
+
+    bson_destroy(&list);
+
+    /* named after all: out of the window until released again */
+    bson_init(&list);
+
+    for (i = 0, k = 0; i < n; i++) {
+        if (due[i].named) {
+            snprintf(key, sizeof(key), "%zu", k++);
+            BSON_APPEND_OID(&list, key, &due[i].id);
+        }
+    }
+
+    if (rc == INBOX_OK && k > 0) {
+        bson_init(&query);
+        BCON_APPEND(&query, "_id", "{", "$in", BCON_ARRAY(&list), "}");
+        inbox_mongo_media_due(&query, before);
+
+        rc = inbox_mongo_run_simple(ms,
+            BCON_NEW("update", BCON_UTF8("media"),
+                     "updates", "[", "{",
+                         "q", BCON_DOCUMENT(&query),
+                         "u", "{", "$set", "{",
+                             "attached", BCON_BOOL(true),
+                         "}", "}",
+                         "multi", BCON_BOOL(true),
+                     "}", "]",
+                     "ordered", BCON_BOOL(true)),
+            err);
+        bson_destroy(&query);
+    }
+
+    bson_destroy(&list);
+
+    for (i = 0; rc == INBOX_OK && i < n && *removed < max; i++) {
+        if (due[i].named) {
+            continue;
+        }
+
+        bson_init(&query);
+        BSON_APPEND_OID(&query, "_id", &due[i].id);
+        inbox_mongo_media_due(&query, before);
+
         rc = inbox_mongo_run_find_and_modify(ms,
             BCON_NEW("findAndModify", BCON_UTF8("media"),
-                     "query", "{",
-                         "attached", BCON_BOOL(false),
-                         "created_at", "{",
-                             "$lt", BCON_DATE_TIME(before),
-                         "}",
-                     "}",
-                     "sort", "{", "created_at", BCON_INT32(1), "}",
+                     "query", BCON_DOCUMENT(&query),
                      "remove", BCON_BOOL(true),
                      "fields", "{", "file", BCON_INT32(1), "}"),
             &value, &found, err);
+        bson_destroy(&query);
 
         if (rc == INBOX_OK && found) {
             inbox_mongo_get_str(&value, "file", files[*removed],
@@ -229,11 +460,9 @@ inbox_mongo_media_purge(inbox_store_t *store, int64_t before, size_t max,
         }
 
         bson_destroy(&value);
-
-        if (!found) {
-            break;
-        }
     }
+
+    free(due);
 
     return rc;
 }

@@ -27,7 +27,9 @@
  *                        refusal, so that a refused reply leaves them
  *                        to the purge (one purged since the request
  *                        read it: refused 400, the hold given back and
- *                        the key removed)
+ *                        the key removed, those attached before it
+ *                        released); a write after it that fails
+ *                        releases them (store_mongo_media.c)
  *   insert messages      status queued, held; keyed by its own id
  *                        (provider "inbox") until a carrier takes it
  *   findAndModify conversations  the thread's last message
@@ -889,6 +891,14 @@ inbox_mongo_reply_hold(inbox_mongo_store_t *ms, inbox_mongo_reply_t *r,
     if (rc == INBOX_OK && *held) {
         rc = inbox_mongo_reply_store(ms, r, reply, message, campaign, now,
                                      0, &stored, result, events, err);
+
+        /* its uploads attached for a message perhaps never stored: the
+         * purge looks for one naming them before it removes any */
+        if (rc != INBOX_OK && campaign == NULL) {
+            (void) inbox_mongo_media_release(ms, &r->org, reply->media,
+                                             reply->media_count, NULL, 0,
+                                             NULL);
+        }
     }
 
     if (rc != INBOX_OK && *held) {

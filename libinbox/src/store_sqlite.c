@@ -1412,7 +1412,26 @@ static const char *inbox_sqlite_migrations[] = {
      * suppressed so far taken as excluded).
      */
     "ALTER TABLE campaigns ADD COLUMN n_excluded INTEGER NOT NULL DEFAULT 0;"
-    "UPDATE campaigns SET n_excluded = n_suppressed WHERE n_suppressed > 0;"
+    "UPDATE campaigns SET n_excluded = n_suppressed WHERE n_suppressed > 0;",
+
+    /*
+     * 49: an upload a draft's edit drops is no longer attached, from the
+     * edit's time (media.released_at), and the purge takes it once
+     * nothing names it (media.h): the files messages and campaigns name
+     * are indexed for that look.  Those edits dropped before are found
+     * now, released from now.
+     */
+    "ALTER TABLE media ADD COLUMN released_at INTEGER;"
+    "CREATE INDEX message_media_file ON message_media (file)"
+    "  WHERE file IS NOT NULL;"
+    "CREATE INDEX campaign_media_file ON campaign_media (file);"
+    "UPDATE media SET attached = 0, released_at ="
+    "    CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)"
+    "  WHERE attached = 1"
+    "  AND NOT EXISTS (SELECT 1 FROM message_media mm"
+    "    WHERE mm.file = media.file)"
+    "  AND NOT EXISTS (SELECT 1 FROM campaign_media cm"
+    "    WHERE cm.file = media.file);"
 };
 
 #define INBOX_SQLITE_VERSION                                                  \

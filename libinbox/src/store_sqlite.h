@@ -155,6 +155,8 @@ typedef enum {
     INBOX_SQL_MEDIA_ATTACH,
     INBOX_SQL_MEDIA_UNATTACHED,
     INBOX_SQL_MEDIA_PURGE,
+    INBOX_SQL_MEDIA_NAMED,
+    INBOX_SQL_MEDIA_RELEASE,
     INBOX_SQL_MESSAGE_GET,
     /* replies, the outbox and billing (store_sqlite_outbox.c,
      * store_sqlite_billing.c) */
@@ -635,10 +637,15 @@ inbox_status_t inbox_sqlite_media_read(inbox_sqlite_conn_t *conn,
 inbox_status_t inbox_sqlite_message_get(inbox_sqlite_conn_t *conn,
     int64_t id, int64_t *org, inbox_message_t *m, inbox_error_t *err);
 /* Inside a write transaction: org's uploads of media[0..n-1] (by file)
- * are attached, never purged; inbox_media_gone's error for one purged
- * since it was read (store_sqlite_media.c). */
+ * are attached, not purged while so; inbox_media_gone's error for one
+ * purged since it was read (store_sqlite_media.c). */
 inbox_status_t inbox_sqlite_media_attach(inbox_sqlite_conn_t *conn,
     int64_t org, const inbox_media_t *media, size_t n, inbox_error_t *err);
+/* Inside a write transaction, before a draft's images are replaced: the
+ * uploads campaign names are released at now, left to the purge unless
+ * attached again (an edit that keeps them does so next). */
+inbox_status_t inbox_sqlite_media_release(inbox_sqlite_conn_t *conn,
+    int64_t org, int64_t campaign, int64_t now, inbox_error_t *err);
 
 /* The event stream (store_sqlite_events.c), inside a write transaction:
  * reserves org's next n org_seq (*first is the first) and reads its epoch

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <inbox/clock.h>
 #include <inbox/phone.h>
 #include <inbox/quiet.h>
 #include <inbox/render.h>
@@ -398,6 +399,14 @@ inbox_sqlite_campaign_update(inbox_store_t *store, const char *org_id,
 
     if (!inbox_sqlite_step_done(stmt)) {
         status = inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
+        goto failed;
+    }
+
+    /* its uploads left to the purge unless c attaches them again (an
+     * image the edit drops is then unused, unless something else names
+     * it: the purge looks) */
+    status = inbox_sqlite_media_release(conn, org, id, inbox_now_ms(), err);
+    if (status != INBOX_OK) {
         goto failed;
     }
 

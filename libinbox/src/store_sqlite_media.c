@@ -215,10 +215,53 @@ inbox_sqlite_media_attach(inbox_sqlite_conn_t *conn, int64_t org,
 }
 
 
+inbox_status_t
+inbox_sqlite_media_release(inbox_sqlite_conn_t *conn, int64_t org,
+    int64_t campaign, int64_t now, inbox_error_t *err)
+{
+    sqlite3_stmt  *stmt;
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_MEDIA_RELEASE,
+        "UPDATE media SET attached = 0, released_at = ?3"
+        " WHERE org_id = ?1 AND file IN (SELECT file FROM campaign_media"
+        " WHERE campaign_id = ?2)", err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, org);
+    sqlite3_bind_int64(stmt, 2, campaign);
+    sqlite3_bind_int64(stmt, 3, now);
+
+    if (!inbox_sqlite_step_done(stmt)) {
+        return inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
+    }
+
+    return INBOX_OK;
+}
+
+
+/* The purge's window: the oldest max (?2) uploads nothing attached since
+ * before (?1), neither uploaded nor released after it; and whether a
+ * message (an outbound one: an inbound copy is no upload) or a campaign
+ * names the file of one (w) after all. */
+#define INBOX_SQLITE_MEDIA_DUE                                                \
+    "SELECT id, file FROM media WHERE attached = 0 AND created_at < ?1"       \
+    " AND (released_at IS NULL OR released_at < ?1)"                          \
+    " ORDER BY created_at LIMIT ?2"
+#define INBOX_SQLITE_MEDIA_NAMED(w)                                           \
+    "(EXISTS (SELECT 1 FROM message_media WHERE file = " w ".file)"           \
+    " OR EXISTS (SELECT 1 FROM campaign_media WHERE file = " w ".file))"
+
+
 /*
- * The oldest unattached uploads made before "before", in one write
- * transaction, their files handed back; as the other purges, one index
- * seek on this thread's reader first, since mostly none is due.
+ * Of the window, in one write transaction: those something names (an
+ * upload a draft's edit dropped that a reply or another campaign uses
+ * too) attached again, then those nothing names removed, their files
+ * handed back; each statement reads at most max uploads and looks up
+ * two indexes for each, so the write lock is short.  As the other
+ * purges, one index seek on this thread's reader first, since mostly
+ * none is due.
  */
 inbox_status_t
 inbox_sqlite_media_purge(inbox_store_t *store, int64_t before, size_t max,
@@ -236,17 +279,35 @@ inbox_sqlite_media_purge(inbox_store_t *store, int64_t before, size_t max,
 
     status = inbox_sqlite_purge_begin(store, INBOX_SQL_MEDIA_UNATTACHED,
         "SELECT 1 FROM media WHERE attached = 0 AND created_at < ?1"
-        " LIMIT 1", before, &conn, err);
+        " AND (released_at IS NULL OR released_at < ?1) LIMIT 1",
+        before, &conn, err);
     if (status != INBOX_OK || conn == NULL) {
         return status;
     }
 
-    /* under the write lock: a reply that attaches one waits, then finds
-     * it gone, or it went first and this leaves it */
+    /* under the write lock: a reply or an edit that attaches one waits,
+     * then finds it gone, or it went first and this leaves it */
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_MEDIA_NAMED,
+        "UPDATE media SET attached = 1 WHERE id IN (SELECT w.id FROM ("
+        INBOX_SQLITE_MEDIA_DUE ") w WHERE " INBOX_SQLITE_MEDIA_NAMED("w")
+        ")", err);
+    if (stmt == NULL) {
+        status = err->code;
+        goto failed;
+    }
+
+    sqlite3_bind_int64(stmt, 1, before);
+    sqlite3_bind_int64(stmt, 2, (int64_t) max);
+
+    if (!inbox_sqlite_step_done(stmt)) {
+        status = inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
+        goto failed;
+    }
+
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_MEDIA_PURGE,
-        "DELETE FROM media WHERE id IN (SELECT id FROM media"
-        " WHERE attached = 0 AND created_at < ?1 ORDER BY created_at"
-        " LIMIT ?2) RETURNING file", err);
+        "DELETE FROM media WHERE id IN (SELECT w.id FROM ("
+        INBOX_SQLITE_MEDIA_DUE ") w WHERE NOT "
+        INBOX_SQLITE_MEDIA_NAMED("w") ") RETURNING file", err);
     if (stmt == NULL) {
         status = err->code;
         goto failed;

@@ -12290,8 +12290,8 @@ media_of_upload(inbox_media_t *media, const char *file, const char *id)
  * A campaign's images keep the uploads they are, in order, so that an
  * edit names those it keeps again rather than copies: an upload the
  * draft has attached already is attached again without complaint, and
- * one the edit leaves out stays stored (attached: never purged).  An
- * image with no upload known (kept from before) keeps none.
+ * one the edit leaves out is released, purged once unused for the grace
+ * period.  An image with no upload known (kept from before) keeps none.
  */
 TEST(a_drafts_images_keep_their_uploads_through_an_edit)
 {
@@ -12377,8 +12377,8 @@ TEST(a_drafts_images_keep_their_uploads_through_an_edit)
     inbox_campaign_free(&c);
     inbox_campaign_free(&was);
 
-    /* the one left out is still an upload of the draft's: never purged,
-     * and may be named again */
+    /* the one left out is unused: purged once the grace period has
+     * passed since the edit, the two kept stay */
     CHECK_INT(inbox_store_media_purge(f.store,
                                       inbox_now_ms()
                                       + INBOX_MEDIA_UNATTACHED_KEEP_MS
@@ -12386,9 +12386,13 @@ TEST(a_drafts_images_keep_their_uploads_through_an_edit)
                                       INBOX_MEDIA_UNATTACHED_KEEP_MS,
                                       INBOX_MEDIA_PURGE_MAX, files, &removed,
                                       &err), INBOX_OK);
-    CHECK_INT(removed, 0);
+    CHECK_INT(removed, 1);
+    CHECK_STR(files[0], names[1]);
 
-    /* an image whose upload is not known keeps none */
+    /* an image whose upload is not known keeps none (its file uploaded
+     * again) */
+    CHECK_INT(upload(&f, f.org, names[1], "image/png", 100, ups[1]),
+              INBOX_OK);
     media[1].upload_id[0] = '\0';
     n.media = media;
     n.media_count = 3;
@@ -12700,6 +12704,135 @@ TEST(a_refused_reply_leaves_its_uploads_to_the_purge)
                                       &err), INBOX_OK);
     CHECK_INT(removed, 1);
     CHECK_STR(files[0], TOKEN_A ".png");
+
+    fixture_close(&f);
+}
+
+
+/*
+ * An upload a draft's edit drops is unused once nothing else names it:
+ * purged when the grace period has passed since the edit, its file
+ * handed back.  One the edit drops that a reply sent too stays (the
+ * purge attaches it again), and so do the image the edit puts in, the
+ * reply's other one, and a young upload nothing uses yet.
+ */
+TEST(uploads_a_drafts_edit_drops_are_purged_unless_something_names_them)
+{
+    char                   id[INBOX_ID_MAX], ups[5][INBOX_ID_MAX];
+    char                   files[INBOX_MEDIA_PURGE_MAX]
+                                [INBOX_MEDIA_FILE_MAX];
+    size_t                 i, removed;
+    int64_t                later;
+    const char            *ids[4];
+    fixture_t              f;
+    inbox_reply_t          r;
+    inbox_error_t          err;
+    inbox_media_t          media[5], sent[2];
+    inbox_campaign_t       c;
+    inbox_reply_result_t   result;
+    inbox_campaign_new_t   n;
+    inbox_ingest_result_t  in;
+    inbox_media_record_t   got[4];
+
+    /* A: the draft's first image; B: its second, which a reply sends
+     * too; C: the one an edit puts in their place; D: the reply's
+     * other; E: uploaded, nothing uses it yet */
+    static const char     *names[5] = { TOKEN_A ".png", TOKEN_B ".png",
+                                        TOKEN_C ".png", TOKEN_D ".png",
+                                        TOKEN_E ".png" };
+
+    FIXTURE(&f);
+    CHECK_INT(receive(&f, "SM1", ALICE, "a picture?", T0, &in, NULL),
+              INBOX_OK);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 10, NULL), INBOX_OK);
+
+    for (i = 0; i < 5; i++) {
+        CHECK_INT(upload(&f, f.org, names[i], "image/png", 100, ups[i]),
+                  INBOX_OK);
+        media_of_upload(&media[i], names[i], ups[i]);
+    }
+
+    memset(&n, 0, sizeof(n));
+    n.name = "Pictures";
+    n.body = "Our menu";
+    n.audience_all = 1;
+    n.media = media;
+    n.media_count = 2;
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, &err),
+              INBOX_OK);
+    snprintf(id, sizeof(id), "%s", c.id);
+    inbox_campaign_free(&c);
+
+    sent[0] = media[1];
+    sent[1] = media[3];
+    reply_init(&r, in.conversation_id, "Here they are", 2, NULL);
+    r.media = sent;
+    r.media_count = 2;
+    CHECK_INT(inbox_store_reply_accept(f.store, f.org, &r, &result, NULL,
+                                       &err), INBOX_OK);
+    inbox_reply_result_free(&result);
+
+    n.media = &media[2];
+    n.media_count = 1;
+    CHECK_INT(inbox_store_campaign_update(f.store, f.org, id, 0, &n, &c,
+                                          &err), INBOX_OK);
+    CHECK_INT(c.media_count, 1);
+    inbox_campaign_free(&c);
+
+    /* within the grace period nothing goes, the young one included */
+    CHECK_INT(inbox_store_media_purge(f.store, inbox_now_ms(),
+                                      INBOX_MEDIA_UNATTACHED_KEEP_MS,
+                                      INBOX_MEDIA_PURGE_MAX, files, &removed,
+                                      &err), INBOX_OK);
+    CHECK_INT(removed, 0);
+
+    /* past it, the one nothing names, and the one never used; not B,
+     * which the reply names, however often the purge looks */
+    later = inbox_now_ms() + INBOX_MEDIA_UNATTACHED_KEEP_MS + MINUTE;
+    CHECK_INT(inbox_store_media_purge(f.store, later,
+                                      INBOX_MEDIA_UNATTACHED_KEEP_MS,
+                                      INBOX_MEDIA_PURGE_MAX, files, &removed,
+                                      &err), INBOX_OK);
+    CHECK_INT(removed, 2);
+    if (removed == 2) {
+        CHECK(strcmp(files[0], names[0]) == 0
+              || strcmp(files[1], names[0]) == 0);
+        CHECK(strcmp(files[0], names[4]) == 0
+              || strcmp(files[1], names[4]) == 0);
+    }
+    CHECK_INT(inbox_store_media_purge(f.store, later,
+                                      INBOX_MEDIA_UNATTACHED_KEEP_MS,
+                                      INBOX_MEDIA_PURGE_MAX, files, &removed,
+                                      &err), INBOX_OK);
+    CHECK_INT(removed, 0);
+
+    ids[0] = ups[0];
+    CHECK_INT(inbox_store_media_get(f.store, f.org, ids, 1, got, &err),
+              INBOX_ERR_NOT_FOUND);
+    ids[0] = ups[1];
+    ids[1] = ups[2];
+    ids[2] = ups[3];
+    CHECK_INT(inbox_store_media_get(f.store, f.org, ids, 3, got, &err),
+              INBOX_OK);
+
+    /* B attached again: the draft may name it again, and dropping it
+     * then leaves it to the reply that names it */
+    n.media = &media[1];
+    CHECK_INT(inbox_store_campaign_update(f.store, f.org, id, 1, &n, &c,
+                                          &err), INBOX_OK);
+    inbox_campaign_free(&c);
+    n.media = &media[2];
+    CHECK_INT(inbox_store_campaign_update(f.store, f.org, id, 2, &n, &c,
+                                          &err), INBOX_OK);
+    inbox_campaign_free(&c);
+    later = inbox_now_ms() + INBOX_MEDIA_UNATTACHED_KEEP_MS + MINUTE;
+    CHECK_INT(inbox_store_media_purge(f.store, later,
+                                      INBOX_MEDIA_UNATTACHED_KEEP_MS,
+                                      INBOX_MEDIA_PURGE_MAX, files, &removed,
+                                      &err), INBOX_OK);
+    CHECK_INT(removed, 0);
+    CHECK_INT(media_of(&f, in.conversation_id, 0, &media[0]), 0);
+    CHECK_STR(media[0].file, names[1]);
 
     fixture_close(&f);
 }

@@ -4808,7 +4808,26 @@ media_upload(inbox_media_t *media)
 #define MEDIA_NOT_MATCHED  "{\"ok\": 1, \"n\": 0, \"nModified\": 0}"
 
 
-TEST(media_purge_removes_unattached_uploads_one_at_a_time)
+#define MEDIA2_FILE  "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB.png"
+/* the purge's window: the uploads of MEDIA_ID and MEDIA2_ID */
+#define MEDIA_DUE_BOTH                                                      \
+    CURSOR("{\"_id\": " OID(MEDIA_ID) ", \"file\": \"" MEDIA_FILE "\"},"  \
+           "{\"_id\": " OID(MEDIA2_ID) ", \"file\": \"" MEDIA2_FILE "\"}")
+/* a findAndModify's removal of the upload of file */
+#define MEDIA_REMOVED(file)                                                 \
+    "{\"ok\": 1, \"value\": {\"_id\": " OID(MEDIA2_ID) ", \"file\": \""    \
+    file "\"}}"
+#define MEDIA_NOT_PRIMARY  "{\"ok\": 0, \"code\": 10107, \"errmsg\":"        \
+                           " \"not primary\"}"
+
+
+/*
+ * The purge: the window's oldest uploads in one find, then a message
+ * naming each looked for, and the campaigns naming any in one find;
+ * those named are attached again in one update, the others removed one
+ * at a time, each only while in the window still.
+ */
+TEST(media_purge_removes_the_uploads_nothing_names_one_at_a_time)
 {
     char            files[INBOX_MEDIA_PURGE_MAX][INBOX_MEDIA_FILE_MAX];
     size_t          removed;
@@ -4818,9 +4837,11 @@ TEST(media_purge_removes_unattached_uploads_one_at_a_time)
 
     store = fake_open(&fake);
 
-    /* one removed (its file handed back), then none left */
-    fake.replies[0] = "{\"ok\": 1, \"value\": {\"_id\": " OID(GEN_1)
-                      ", \"file\": \"" MEDIA_FILE "\"}}";
+    /* the first a reply names: attached again; the second nothing
+     * names: removed, its file handed back */
+    fake.replies[0] = MEDIA_DUE_BOTH;
+    fake.replies[1] = CURSOR("{\"_id\": " OID(GEN_2) "}");
+    fake.replies[5] = MEDIA_REMOVED(MEDIA2_FILE);
     CHECK_INT(inbox_store_media_purge(store,
                                       1767225600000LL
                                       + INBOX_MEDIA_UNATTACHED_KEEP_MS,
@@ -4828,40 +4849,84 @@ TEST(media_purge_removes_unattached_uploads_one_at_a_time)
                                       INBOX_MEDIA_PURGE_MAX, files, &removed,
                                       &err), INBOX_OK);
     CHECK_INT(removed, 1);
-    CHECK_STR(files[0], MEDIA_FILE);
+    CHECK_STR(files[0], MEDIA2_FILE);
     golden_check(&fake, "media_purge");
 
-    /* at most max */
+    /* the second a campaign names (a draft's or a sent one's): both
+     * attached again, none removed */
     fake_reset(&fake);
-    fake.replies[0] = "{\"ok\": 1, \"value\": {\"_id\": " OID(GEN_1)
-                      ", \"file\": \"" MEDIA_FILE "\"}}";
-    CHECK_INT(inbox_store_media_purge(store, 1767225600000LL, 0, 1, files,
-                                      &removed, &err), INBOX_OK);
-    CHECK_INT(removed, 1);
+    fake.replies[0] = MEDIA_DUE_BOTH;
+    fake.replies[1] = CURSOR("{\"_id\": " OID(GEN_2) "}");
+    fake.replies[3] = CURSOR("{\"_id\": " OID(GEN_3) ", \"media\": ["
+                             "{\"file\": \"" MEDIA2_FILE "\"}]}");
+    CHECK_INT(inbox_store_media_purge(store, 1767225600000LL, 0,
+                                      INBOX_MEDIA_PURGE_MAX, files, &removed,
+                                      &err), INBOX_OK);
+    CHECK_INT(removed, 0);
+    CHECK_INT(fake.commands, 5);
+    golden_check(&fake, "media_purge_named");
+
+    /* none due: one find */
+    fake_reset(&fake);
+    CHECK_INT(inbox_store_media_purge(store, 1767225600000LL, 0,
+                                      INBOX_MEDIA_PURGE_MAX, files, &removed,
+                                      &err), INBOX_OK);
+    CHECK_INT(removed, 0);
     CHECK_INT(fake.commands, 1);
+
+    /* attached since the window was read: its removal misses it */
+    fake_reset(&fake);
+    fake.replies[0] = MEDIA_DUE_BOTH;
+    fake.replies[5] = MEDIA_REMOVED(MEDIA2_FILE);
+    CHECK_INT(inbox_store_media_purge(store, 1767225600000LL, 0,
+                                      INBOX_MEDIA_PURGE_MAX, files, &removed,
+                                      &err), INBOX_OK);
+    CHECK_INT(removed, 1);
+    CHECK_STR(files[0], MEDIA2_FILE);
+    CHECK_INT(fake.commands, 6);
 
     /* failing after one: that one is handed back, its record gone, so
      * that its file is deleted too; the rest waits for the next round */
     fake_reset(&fake);
-    fake.replies[0] = "{\"ok\": 1, \"value\": {\"_id\": " OID(GEN_1)
-                      ", \"file\": \"" MEDIA_FILE "\"}}";
-    fake.replies[1] = "{\"ok\": 0, \"code\": 10107, \"errmsg\":"
-                      " \"not primary\"}";
+    fake.replies[0] = MEDIA_DUE_BOTH;
+    fake.replies[4] = MEDIA_REMOVED(MEDIA_FILE);
+    fake.replies[5] = MEDIA_NOT_PRIMARY;
     CHECK_INT(inbox_store_media_purge(store, 1767225600000LL, 0,
                                       INBOX_MEDIA_PURGE_MAX, files, &removed,
                                       &err), INBOX_OK);
     CHECK_INT(removed, 1);
     CHECK_STR(files[0], MEDIA_FILE);
-    CHECK_INT(fake.commands, 2);
+    CHECK_INT(fake.commands, 6);
 
-    /* failing at the first: an error, nothing to delete */
+    /* a look that fails: an error, nothing removed */
     fake_reset(&fake);
-    fake.replies[0] = "{\"ok\": 0, \"code\": 10107, \"errmsg\":"
-                      " \"not primary\"}";
+    fake.replies[0] = MEDIA_DUE_BOTH;
+    fake.replies[2] = MEDIA_NOT_PRIMARY;
     CHECK(inbox_store_media_purge(store, 1767225600000LL, 0,
                                   INBOX_MEDIA_PURGE_MAX, files, &removed,
                                   &err) != INBOX_OK);
     CHECK_INT(removed, 0);
+    CHECK_INT(fake.commands, 3);
+
+    fake_reset(&fake);
+    fake.replies[0] = MEDIA_DUE_BOTH;
+    fake.replies[3] = MEDIA_NOT_PRIMARY;
+    CHECK(inbox_store_media_purge(store, 1767225600000LL, 0,
+                                  INBOX_MEDIA_PURGE_MAX, files, &removed,
+                                  &err) != INBOX_OK);
+    CHECK_INT(removed, 0);
+    CHECK_INT(fake.commands, 4);
+
+    /* at most max: the window of one */
+    fake_reset(&fake);
+    fake.replies[0] = CURSOR("{\"_id\": " OID(MEDIA_ID) ", \"file\": \""
+                             MEDIA_FILE "\"}");
+    fake.replies[3] = MEDIA_REMOVED(MEDIA_FILE);
+    CHECK_INT(inbox_store_media_purge(store, 1767225600000LL, 0, 1, files,
+                                      &removed, &err), INBOX_OK);
+    CHECK_INT(removed, 1);
+    CHECK(log_has(&fake, "\"limit\" : { \"$numberLong\" : \"1\" }"));
+    CHECK_INT(fake.commands, 4);
 
     fake_close(&fake, store);
 }
@@ -5456,6 +5521,25 @@ TEST(reply_accept_attaches_its_uploads_after_the_hold)
                                        &err), INBOX_ERR_INSUFFICIENT_CREDITS);
     CHECK(!log_has(&fake, "\"update\" : \"media\""));
     CHECK_INT(fake.commands, 6);
+
+    /* its message refused after the attach: the upload released, left
+     * to the purge (which looks for a message naming it first) */
+    fake_reset(&fake);
+    reply_of(&r, "key-1");
+    r.media = &media;
+    r.media_count = 1;
+    fake.replies[1] = REPLY_CONV;
+    fake.replies[2] = REPLY_CONTACT;
+    fake.replies[3] = REPLY_ORG("10");
+    fake.replies[4] = REPLY_NUMBER;
+    fake.replies[6] = CREDITS("9", "1");    /* the hold */
+    fake.replies[9] = WRITE_REFUSED;        /* the message */
+
+    CHECK(inbox_store_reply_accept(store, ORG_ID, &r, &result, NULL,
+                                   &err) != INBOX_OK);
+    CHECK(log_has(&fake, "\"attached\" : true"));
+    CHECK(log_has(&fake, "\"attached\" : false, \"released_at\""));
+    CHECK(log_has(&fake, "\"$in\" : [ \"" MEDIA_FILE "\" ]"));
 
     fake_close(&fake, store);
 }
@@ -7281,6 +7365,100 @@ TEST(campaign_update_replaces_a_draft_only)
     inbox_campaign_free(&c);
 
     inbox_tags_free(&tags);
+    fake_close(&fake, store);
+}
+
+
+/*
+ * An edit answers the draft as it was: the images it had that the edit
+ * leaves out are released after it, those it keeps are not; an edit
+ * refused, or a campaign whose insert failed, releases what its attach
+ * attached, and an attach that finds an upload gone releases those it
+ * attached before it.
+ */
+TEST(campaign_edits_release_the_uploads_they_drop)
+{
+    fake_t                fake;
+    inbox_error_t         err;
+    inbox_media_t         media[2];
+    inbox_store_t        *store;
+    inbox_campaign_t      c;
+    inbox_campaign_new_t  n;
+
+    store = fake_open(&fake);
+    media_upload(&media[0]);
+    media_upload(&media[1]);
+    strcpy(media[1].url, "https://inbox.test/media/" MEDIA2_FILE);
+    strcpy(media[1].file, MEDIA2_FILE);
+    strcpy(media[1].upload_id, MEDIA2_ID);
+
+    memset(&n, 0, sizeof(n));
+    n.name = "Spring sale";
+    n.body = "Sale!";
+    n.audience_all = 1;
+    n.media = &media[1];
+    n.media_count = 1;
+
+    /* the draft had both: the first is released, the second kept */
+    fake.replies[1] = "{\"ok\": 1, \"value\": {\"_id\": " OID(CAMPAIGN_ID)
+        ", \"org_id\": " OID(ORG_ID) ", \"kind\": \"campaign\","
+        " \"name\": \"Sale\", \"body\": \"Old\", \"audience_all\": true,"
+        " \"media\": [{\"url\": \"u\", \"content_type\": \"image/png\","
+        " \"file\": \"" MEDIA_FILE "\", \"upload_id\": " OID(MEDIA_ID) "},"
+        " {\"url\": \"u\", \"content_type\": \"image/png\","
+        " \"file\": \"" MEDIA2_FILE "\", \"upload_id\": " OID(MEDIA2_ID)
+        "}], \"status\": \"draft\", \"revision\": 4,"
+        " \"created_at\": " DATE(NOW) ", \"counts\": {}}}";
+    CHECK_INT(inbox_store_campaign_update(store, ORG_ID, CAMPAIGN_ID, 4, &n,
+                                          &c, &err), INBOX_OK);
+    golden_check(&fake, "campaign_update_release");
+
+    /* answered as it is now: the edit's fields, the next revision */
+    CHECK_STR(c.name, "Spring sale");
+    CHECK_STR(c.body, "Sale!");
+    CHECK_INT(c.revision, 5);
+    CHECK_INT(c.status, INBOX_CAMPAIGN_DRAFT);
+    CHECK_INT(c.media_count, 1);
+    if (c.media_count == 1) {
+        CHECK_STR(c.media[0].file, MEDIA2_FILE);
+        CHECK_STR(c.media[0].upload_id, MEDIA2_ID);
+    }
+    inbox_campaign_free(&c);
+
+    /* edited since: refused, what it attached released */
+    fake_reset(&fake);
+    /* the attach, the edit, the draft read (and its recipients grouped),
+     * the release */
+    fake.replies[2] = CURSOR(CAMPAIGN_DOC("draft"));
+    CHECK_INT(inbox_store_campaign_update(store, ORG_ID, CAMPAIGN_ID, 3, &n,
+                                          &c, &err), INBOX_ERR_CONFLICT);
+    CHECK(log_has(&fake, "\"attached\" : false, \"released_at\""));
+    CHECK(log_has(&fake, "\"$in\" : [ \"" MEDIA2_FILE "\" ]"));
+    CHECK_INT(fake.commands, 5);
+    inbox_campaign_free(&c);
+
+    /* a new draft whose insert failed: the same */
+    fake_reset(&fake);
+    fake.replies[0] = CURSOR("{\"_id\": " OID(ORG_ID) "}");
+    fake.replies[2] = WRITE_REFUSED;
+    CHECK(inbox_store_campaign_create(store, ORG_ID, &n, NOON_MS, &c, &err)
+          != INBOX_OK);
+    CHECK(log_has(&fake, "\"$in\" : [ \"" MEDIA2_FILE "\" ]"));
+    CHECK_INT(fake.commands, 4);
+    inbox_campaign_free(&c);
+
+    /* the second image purged since it was read: the first released */
+    fake_reset(&fake);
+    n.media = media;
+    n.media_count = 2;
+    fake.replies[1] = MEDIA_NOT_MATCHED;
+    CHECK_INT(inbox_store_campaign_update(store, ORG_ID, CAMPAIGN_ID, 3, &n,
+                                          &c, &err), INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "media_ids");
+    CHECK(log_has(&fake, "\"$in\" : [ \"" MEDIA_FILE "\" ]"));
+    CHECK_INT(fake.commands, 3);
+    inbox_campaign_free(&c);
+
     fake_close(&fake, store);
 }
 

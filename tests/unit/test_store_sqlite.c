@@ -1878,8 +1878,15 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
  * send). */
 #define UNDO_SCHEMA_48  "ALTER TABLE campaigns DROP COLUMN n_excluded;"
 
+/* Schema 49 undone (uploads released by a draft's edit, and the files
+ * messages and campaigns name). */
+#define UNDO_SCHEMA_49                                                       \
+    "DROP INDEX campaign_media_file; DROP INDEX message_media_file;"        \
+    "ALTER TABLE media DROP COLUMN released_at;"
+
 /* Every step after 42 undone, newest first. */
 #define UNDO_SCHEMA_ABOVE_42                                                \
+    UNDO_SCHEMA_49                                                          \
     UNDO_SCHEMA_48 UNDO_SCHEMA_47 UNDO_SCHEMA_46 UNDO_SCHEMA_45             \
     UNDO_SCHEMA_44 UNDO_SCHEMA_43
 
@@ -1916,7 +1923,7 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
     UNDO_SCHEMA_8                                                           \
     "DROP TABLE contact_tags; DROP INDEX contacts_by_created;"
 
-#define SCHEMA_NOW  48
+#define SCHEMA_NOW  49
 
 
 /* A draft to all contacts, cancelled by a person at T0; its id. */
@@ -3216,8 +3223,8 @@ TEST(migrating_counts_each_organizations_contacts)
 
     inbox_store_close(f.store);
     f.store = NULL;
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_48 UNDO_SCHEMA_47 UNDO_SCHEMA_46
-                      UNDO_SCHEMA_45 UNDO_SCHEMA_44
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_49 UNDO_SCHEMA_48 UNDO_SCHEMA_47
+                      UNDO_SCHEMA_46 UNDO_SCHEMA_45 UNDO_SCHEMA_44
                       "PRAGMA user_version = 43;"), SQLITE_OK);
 
     f.store = store_open(f.path);
@@ -3245,7 +3252,7 @@ TEST(migrating_indexes_each_contacts_poll_answers)
     FIXTURE(&f);
     inbox_store_close(f.store);
     f.store = NULL;
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_48 UNDO_SCHEMA_47
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_49 UNDO_SCHEMA_48 UNDO_SCHEMA_47
                       "PRAGMA user_version = 46;"), SQLITE_OK);
 
     f.store = store_open(f.path);
@@ -3298,7 +3305,8 @@ TEST(migrating_keeps_the_recipients_each_campaign_showed)
      * recipients: it showed none */
     inbox_store_close(f.store);
     f.store = NULL;
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_48 "PRAGMA user_version = 47;"
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_49 UNDO_SCHEMA_48
+                      "PRAGMA user_version = 47;"
                       "UPDATE campaign_recipients SET state = 'suppressed'"
                       " WHERE contact_id = %s;", a), SQLITE_OK);
 
@@ -3326,6 +3334,151 @@ TEST(migrating_keeps_the_recipients_each_campaign_showed)
     CHECK_INT(inbox_campaign_recipients(c.counts.audience,
                                         c.counts.excluded), 1);
     inbox_campaign_free(&c);
+
+    fixture_close(&f);
+}
+
+/* An upload of file "%043d.png" of n, and its media as a reply or a
+ * campaign names it; its id in id. */
+static void
+upload_numbered(fixture_t *f, int n, inbox_media_t *media,
+    char id[INBOX_ID_MAX])
+{
+    inbox_media_record_t  up;
+
+    memset(&up, 0, sizeof(up));
+    snprintf(up.content_type, sizeof(up.content_type), "image/png");
+    up.bytes = 10;
+    snprintf(up.file, sizeof(up.file), "%043d.png", n);
+    CHECK_INT(inbox_store_media_add(f->store, f->org, &up, NULL), INBOX_OK);
+    snprintf(id, INBOX_ID_MAX, "%s", up.id);
+
+    memset(media, 0, sizeof(inbox_media_t));
+    snprintf(media->url, sizeof(media->url), "https://x.test/media/%s",
+             up.file);
+    snprintf(media->content_type, sizeof(media->content_type), "image/png");
+    snprintf(media->file, sizeof(media->file), "%s", up.file);
+    snprintf(media->upload_id, sizeof(media->upload_id), "%s", up.id);
+    media->state = INBOX_MEDIA_STORED;
+}
+
+
+/*
+ * Migration 49: an upload a draft's edit dropped before stayed attached,
+ * never purged; it is released by the migration, so purged a grace
+ * period after it, while what a reply or a draft names stays.  An edit
+ * since releases what it drops, the grace counting from the edit
+ * however old the upload.
+ */
+TEST(migrating_releases_the_uploads_drafts_dropped)
+{
+    char                   id[5][INBOX_ID_MAX], draft[INBOX_ID_MAX];
+    char                   files[INBOX_MEDIA_PURGE_MAX]
+                                [INBOX_MEDIA_FILE_MAX];
+    size_t                 i, removed;
+    int64_t                now;
+    fixture_t              f;
+    inbox_reply_t          r;
+    inbox_media_t          media[5], kept[3];
+    inbox_campaign_t       c;
+    inbox_reply_result_t   result;
+    inbox_campaign_new_t   n;
+    inbox_ingest_result_t  a;
+    inbound_t              m;
+
+    FIXTURE(&f);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 2, NULL), INBOX_OK);
+    inbound_init(&m, "SM1", ALICE, NUMBER, "hi", T0);
+    CHECK_INT(inbox_store_inbound_ingest(f.store, &m.in, 1, &a, NULL, NULL),
+              INBOX_OK);
+
+    /* 1: the draft's, dropped by its edit; 2: the draft's still; 3: a
+     * reply's; 4: never used; 5: the draft's, dropped after 49 */
+    for (i = 0; i < 5; i++) {
+        upload_numbered(&f, (int) i + 1, &media[i], id[i]);
+    }
+
+    memset(&n, 0, sizeof(n));
+    n.name = "Pictures";
+    n.body = "Look";
+    n.audience_all = 1;
+    kept[0] = media[0];
+    kept[1] = media[1];
+    kept[2] = media[4];
+    n.media = kept;
+    n.media_count = 3;
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL),
+              INBOX_OK);
+    snprintf(draft, sizeof(draft), "%s", c.id);
+    inbox_campaign_free(&c);
+    n.media = &kept[1];
+    n.media_count = 2;
+    CHECK_INT(inbox_store_campaign_update(f.store, f.org, draft, 0, &n, &c,
+                                          NULL), INBOX_OK);
+    inbox_campaign_free(&c);
+
+    memset(&r, 0, sizeof(r));
+    r.conversation_id = a.conversation_id;
+    r.body = "hello";
+    r.segments = 1;
+    r.credits = 2;
+    r.media = &media[2];
+    r.media_count = 1;
+    CHECK_INT(inbox_store_reply_accept(f.store, f.org, &r, &result, NULL,
+                                       NULL), INBOX_OK);
+    inbox_reply_result_free(&result);
+    inbox_store_close(f.store);
+    f.store = NULL;
+
+    /* before 49 an edit left what it dropped attached; all were
+     * uploaded two days ago */
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_49 "PRAGMA user_version = 48;"
+                      "UPDATE media SET attached = 1 WHERE id <> %s;"
+                      "UPDATE media SET created_at = created_at - %lld;",
+                      id[3], 2 * INBOX_MEDIA_UNATTACHED_KEEP_MS),
+              SQLITE_OK);
+
+    f.store = store_open(f.path);
+    CHECK(f.store != NULL);
+    CHECK_INT(db_int(&f, "PRAGMA user_version"), SCHEMA_NOW);
+
+    /* now: the one never used goes; the one dropped waits out the
+     * grace from the migration */
+    now = inbox_now_ms();
+    CHECK_INT(inbox_store_media_purge(f.store, now,
+                                      INBOX_MEDIA_UNATTACHED_KEEP_MS,
+                                      INBOX_MEDIA_PURGE_MAX, files, &removed,
+                                      NULL), INBOX_OK);
+    CHECK_INT(removed, 1);
+    CHECK_STR(files[0], media[3].file);
+
+    /* an edit dropping the two-day-old 5: the same, from the edit */
+    n.media = &media[1];
+    n.media_count = 1;
+    CHECK_INT(inbox_store_campaign_update(f.store, f.org, draft, 1, &n, &c,
+                                          NULL), INBOX_OK);
+    inbox_campaign_free(&c);
+    CHECK_INT(inbox_store_media_purge(f.store, now,
+                                      INBOX_MEDIA_UNATTACHED_KEEP_MS,
+                                      INBOX_MEDIA_PURGE_MAX, files, &removed,
+                                      NULL), INBOX_OK);
+    CHECK_INT(removed, 0);
+
+    /* past it both go, and only they */
+    now += INBOX_MEDIA_UNATTACHED_KEEP_MS + MINUTE;
+    CHECK_INT(inbox_store_media_purge(f.store, now,
+                                      INBOX_MEDIA_UNATTACHED_KEEP_MS,
+                                      INBOX_MEDIA_PURGE_MAX, files, &removed,
+                                      NULL), INBOX_OK);
+    CHECK_INT(removed, 2);
+    CHECK_STR(files[0], media[0].file);
+    CHECK_STR(files[1], media[4].file);
+    CHECK_INT(inbox_store_media_purge(f.store, now,
+                                      INBOX_MEDIA_UNATTACHED_KEEP_MS,
+                                      INBOX_MEDIA_PURGE_MAX, files, &removed,
+                                      NULL), INBOX_OK);
+    CHECK_INT(removed, 0);
+    CHECK_INT(db_int(&f, "SELECT count(*) FROM media"), 2);
 
     fixture_close(&f);
 }

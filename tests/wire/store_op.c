@@ -18,6 +18,7 @@
  *   store_op URI events-since ORG_ID EPOCH AFTER_SEQ UNTIL_SEQ LIMIT
  *   store_op URI events-prune NOW_MS KEEP_SECONDS KEEP_COUNT MAX
  *   store_op URI holds-expire NOW_MS
+ *   store_op URI media-purge NOW_MS KEEP_MS MAX
  *   store_op URI campaign-dispatch NOW_MS MAX MEDIA_BASE
  *   store_op URI campaign-sent NOW_MS CAMPAIGN_ID
  *   store_op URI campaign-create ORG_ID NAME BODY TAGS
@@ -47,7 +48,9 @@
  * retention no longer keeps (result {"removed"}).  holds-expire is the
  * sender's holds job at NOW_MS: the settlements an interruption left
  * finished, the holds older than the default bound captured (result
- * {"captured"}).  campaign-create
+ * {"captured"}).  media-purge is the maintenance's purge of the
+ * uploads nothing has used for KEEP_MS (result {"removed": [file…]}, the
+ * files it hands back for the worker to delete).  campaign-create
  * makes a draft campaign to the contacts of any of TAGS (comma
  * separated; "" for all contacts),
  * campaign-act sends, pauses, resumes or cancels it, and both, like
@@ -129,6 +132,8 @@ static inbox_status_t op_events_prune(inbox_store_t *store, char **argv,
     yajl_gen g, inbox_event_list_t *events, inbox_error_t *err);
 static inbox_status_t op_holds_expire(inbox_store_t *store, char **argv,
     yajl_gen g, inbox_event_list_t *events, inbox_error_t *err);
+static inbox_status_t op_media_purge(inbox_store_t *store, char **argv,
+    yajl_gen g, inbox_event_list_t *events, inbox_error_t *err);
 static inbox_status_t op_campaign_dispatch(inbox_store_t *store,
     char **argv, yajl_gen g, inbox_event_list_t *events,
     inbox_error_t *err);
@@ -171,6 +176,7 @@ static const struct {
     { "events-since", 5, op_events_since },
     { "events-prune", 4, op_events_prune },
     { "holds-expire", 1, op_holds_expire },
+    { "media-purge", 3, op_media_purge },
     { "campaign-dispatch", 3, op_campaign_dispatch },
     { "campaign-sent", 2, op_campaign_sent },
     { "campaign-create", 4, op_campaign_create },
@@ -400,6 +406,33 @@ op_holds_expire(inbox_store_t *store, char **argv, yajl_gen g,
 
     inbox_json_key(g, "captured");
     inbox_json_int(g, (int64_t) captured);
+
+    return rc;
+}
+
+
+static inbox_status_t
+op_media_purge(inbox_store_t *store, char **argv, yajl_gen g,
+    inbox_event_list_t *events, inbox_error_t *err)
+{
+    size_t          i, removed;
+    inbox_status_t  rc;
+
+    static char     files[INBOX_MEDIA_PURGE_MAX][INBOX_MEDIA_FILE_MAX];
+
+    rc = inbox_store_media_purge(store, strtoll(argv[0], NULL, 10),
+                                 strtoll(argv[1], NULL, 10),
+                                 (size_t) strtoul(argv[2], NULL, 10), files,
+                                 &removed, err);
+
+    inbox_json_key(g, "removed");
+    yajl_gen_array_open(g);
+
+    for (i = 0; i < removed; i++) {
+        inbox_json_string(g, files[i]);
+    }
+
+    yajl_gen_array_close(g);
 
     return rc;
 }
@@ -1082,6 +1115,7 @@ usage(void)
             "       store_op URI events-prune NOW_MS KEEP_SECONDS "
             "KEEP_COUNT MAX\n"
             "       store_op URI holds-expire NOW_MS\n"
+            "       store_op URI media-purge NOW_MS KEEP_MS MAX\n"
             "       store_op URI campaign-dispatch NOW_MS MAX MEDIA_BASE\n"
             "       store_op URI campaign-sent NOW_MS CAMPAIGN_ID\n"
             "       store_op URI contacts-import ORG_ID PHONES\n");

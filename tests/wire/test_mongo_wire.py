@@ -75,7 +75,13 @@ _decode_any_date()
 
 
 def field(doc, path):
-    for key in path.split('.'):
+    """The value at path; through an array of documents (a message's
+    media), the list of each one's."""
+    keys = path.split('.')
+    for i, key in enumerate(keys):
+        if isinstance(doc, list):
+            rest = '.'.join(keys[i:])
+            return [field(d, rest) for d in doc if isinstance(d, dict)]
         doc = doc.get(key) if isinstance(doc, dict) else None
     return doc
 
@@ -155,10 +161,10 @@ def evaluate(doc, expr, now):
 
 def matches(doc, query, now=None):
     """Whether doc matches query: equality (null matching a missing
-    field, a value an array holding it), $in, $gt, $gte, $lte, $ne (an
-    array not holding it), $exists, $not, $or and $expr (now: $$NOW):
-    what the campaigns', the contacts' and the settlements' queries
-    use."""
+    field, a value an array holding it), $in (an array holding any),
+    $gt, $gte, $lt, $lte, $ne (an array not holding it), $exists, $not,
+    $or and $expr (now: $$NOW): what the campaigns', the contacts', the
+    settlements' and the media purge's queries use."""
     for key, want in query.items():
         if key == '$or':
             if not any(matches(doc, q, now) for q in want):
@@ -173,11 +179,14 @@ def matches(doc, query, now=None):
                 k.startswith('$') for k in want):
             for op, arg in want.items():
                 if op == '$in':
-                    ok = have in arg
+                    ok = (any(h in arg for h in have)
+                          if isinstance(have, list) else have in arg)
                 elif op == '$gt':
                     ok = have is not None and have > arg
                 elif op == '$gte':
                     ok = have is not None and have >= arg
+                elif op == '$lt':
+                    ok = have is not None and have < arg
                 elif op == '$lte':
                     ok = have is not None and have <= arg
                 elif op == '$ne':
@@ -237,6 +246,7 @@ class ReplicaSet:
         self.reply_keys = []
         self.contact_events = []
         self.conversations = []
+        self.media = []           # uploads
         # made with the store, and so marked: every name has its key, every
         # thread its responses' times, no thread listed by campaigns alone
         # nor left waiting by an opt-out
@@ -439,8 +449,15 @@ class ReplicaSet:
                                'firstBatch': self._recipients_aggregate(
                                    doc['pipeline'])}}
         if name == 'update' and coll in ('campaigns', 'campaign_recipients',
-                                         'outbox'):
+                                         'outbox', 'media'):
             return self._update(coll, doc['updates'])
+        if (name, coll) == ('findAndModify', 'media'):
+            # the purge's removal of one upload
+            for d in self.media:
+                if matches(d, doc['query']):
+                    self.media.remove(d)
+                    return {'value': {'_id': d['_id'], 'file': d['file']}}
+            return {'value': None}
         if (name, coll) == ('aggregate', 'conversations'):
             return {'cursor': {'id': 0, 'ns': 'inbox.conversations',
                                'firstBatch': [{'_id': None,
@@ -525,6 +542,14 @@ class ReplicaSet:
         if coll in ('campaigns', 'campaign_recipients', 'outbox',
                     'contacts', 'reply_keys'):
             return [d for d in self._collection(coll) if matches(d, query)]
+        if coll == 'media':
+            # the purge's window, oldest first
+            return sorted((d for d in self.media if matches(d, query)),
+                          key=lambda d: d['created_at'])
+        if coll == 'messages' and 'media.file' in query:
+            # the purge's look for a message naming an upload
+            return [{'_id': m['_id']} for m in self.messages
+                    if matches(m, query)]
         if coll == 'messages':
             fields = ('_id', 'conversation_id', 'created_at', 'threaded',
                       'answer_id', 'status', 'contact_id', 'held',
@@ -636,7 +661,8 @@ class ReplicaSet:
                 'contacts': self.contacts,
                 'conversations': self.conversations,
                 'reply_keys': self.reply_keys,
-                'contact_events': self.contact_events}[coll]
+                'contact_events': self.contact_events,
+                'media': self.media}[coll]
 
     def _update(self, coll, updates):
         """n: the documents matched; nModified: those the update changed
@@ -1603,6 +1629,73 @@ def test_capture_stopped_after_its_entry_writes_it_once(rs):
     assert_captured_once(rs, message)
 
 
+DAY = datetime.timedelta(days=1)
+
+
+def upload(rs, name, released_ago):
+    """An upload made three days before noon, not attached, released
+    (a draft's edit dropped it) released_ago before noon."""
+    doc = {'_id': ObjectId(), 'org_id': ORG, 'file': name * 43 + '.png',
+           'content_type': 'image/png', 'bytes': Int64(100),
+           'created_at': NOON - 3 * DAY, 'attached': False,
+           'released_at': NOON - released_ago}
+    rs.media.append(doc)
+    return doc
+
+
+def test_purge_removes_the_dropped_uploads_nothing_names(rs):
+    """Four uploads a draft's edit dropped: the one nothing names and
+    that was dropped over a day ago is removed and its file handed back
+    (its removal's answer lost: the retry gets it, once); one a message
+    sends and one a campaign shows are attached again and kept; one
+    dropped an hour ago waits out the day."""
+    unused = upload(rs, 'A', 2 * DAY)
+    sent = upload(rs, 'B', 2 * DAY)
+    shown = upload(rs, 'C', 2 * DAY)
+    young = upload(rs, 'D', datetime.timedelta(hours=1))
+    rs.messages.append({'_id': ObjectId(), 'org_id': ORG,
+                        'provider_id': SID, 'direction': 'outbound',
+                        'media': [{'file': 'X' * 43 + '.png'},
+                                  {'file': sent['file']}]})
+    rs.campaign('draft')['media'] = [{'file': shown['file']}]
+    rs.members[0].faults.append((('findAndModify', 'media'), lose_answer))
+
+    out = run(rs, 'media-purge', NOON_MS, str(DAY // datetime.timedelta(
+        milliseconds=1)), '500')
+    expect(out, 'ok', 200)
+    assert out['result']['removed'] == [unused['file']], out
+    assert rs.media == [sent, shown, young], rs.media
+    assert sent['attached'] and shown['attached'], rs.media
+    assert not young['attached'], young
+    assert_resent_once(rs, 'findAndModify', 'media')
+
+    # nothing is due now: the same purge removes nothing
+    out = run(rs, 'media-purge', NOON_MS, str(DAY // datetime.timedelta(
+        milliseconds=1)), '500')
+    expect(out, 'ok', 200)
+    assert out['result']['removed'] == [], out
+    assert rs.media == [sent, shown, young], rs.media
+
+
+def test_purge_whose_look_fails_removes_nothing(rs):
+    """The server refuses the look for a message naming an upload: the
+    purge fails and removes nothing, so no file goes that a message might
+    name; the next round removes it."""
+    unused = upload(rs, 'A', 2 * DAY)
+    rs.members[0].faults.append((('find', 'messages'), refuse))
+    keep = str(DAY // datetime.timedelta(milliseconds=1))
+
+    out = run(rs, 'media-purge', NOON_MS, keep, '500')
+    assert out['status'] != 'ok', out
+    assert out['result']['removed'] == [], out
+    assert rs.media == [unused], rs.media
+
+    out = run(rs, 'media-purge', NOON_MS, keep, '500')
+    expect(out, 'ok', 200)
+    assert out['result']['removed'] == [unused['file']], out
+    assert rs.media == [], rs.media
+
+
 def test_status_report_stopped_after_its_move_is_announced_by_the_retry(
         rs):
     """A carrier's report moves a message and its hold's release is
@@ -1671,6 +1764,8 @@ TESTS = [
     (test_import_rename_overtaking_a_rename_keeps_its_name, 1),
     (test_status_report_stopped_after_its_move_is_announced_by_the_retry,
      1),
+    (test_purge_removes_the_dropped_uploads_nothing_names, 1),
+    (test_purge_whose_look_fails_removes_nothing, 1),
 ]
 
 

@@ -144,11 +144,16 @@ inbox_status_t inbox_media_message_check(const inbox_media_record_t *media,
 /*
  * Uploads nothing uses: one that no reply or campaign attached within
  * INBOX_MEDIA_UNATTACHED_KEEP_MS of its upload (nginx:
- * inbox_media_keep_unattached) is removed, its record and its file
- * (inbox_store_media_purge), so uploads alone cannot fill the disk.  A
- * reply or a campaign attaches its uploads in the write that stores it;
- * an upload removed before that write is refused there
- * (inbox_media_gone), so nothing is ever stored naming a removed file.
+ * inbox_media_keep_unattached), or that a draft's edit dropped that long
+ * ago (the grace counting from the edit), and that no message and no
+ * campaign names, is removed: its record, then its file
+ * (inbox_store_media_purge), so uploads alone cannot fill the disk.  The
+ * grace keeps an upload a composer holds (a reply written overnight, a
+ * draft's form open) and covers a MongoDB write between its attach and
+ * what names the file.  A reply or a campaign attaches its uploads in
+ * the write that stores it; an upload removed before that write is
+ * refused there (inbox_media_gone), so nothing is ever stored naming a
+ * removed file.  Copies of inbound media are no uploads: never purged.
  */
 #define INBOX_MEDIA_UNATTACHED_KEEP_MS  (24LL * 60 * 60 * 1000)
 /* The most uploads one purge removes. */

@@ -678,13 +678,17 @@ inbox_status_t inbox_store_media_fetch_give_back(inbox_store_t *store,
     inbox_error_t *err);
 /*
  * Housekeeping: removes the records of at most max
- * (1..INBOX_MEDIA_PURGE_MAX) uploads made before now - keep_ms (media.h:
- * INBOX_MEDIA_UNATTACHED_KEEP_MS unless configured) that no reply or
- * campaign attached, oldest first, and names their files in
- * files[0..*removed - 1] for the caller to delete from the media
- * directory: from then on nothing can attach them.  A reply or campaign
- * (inbox_store_reply_accept, inbox_store_campaign_create) attaches its
- * uploads in the write that stores it, and is refused with
+ * (1..INBOX_MEDIA_PURGE_MAX) uploads that nothing has used since now -
+ * keep_ms (media.h: INBOX_MEDIA_UNATTACHED_KEEP_MS unless configured):
+ * made before it, and neither attached since (by a reply or a campaign)
+ * nor released since (a draft's edit dropped it), oldest first; and
+ * names their files in files[0..*removed - 1] for the caller to delete
+ * from the media directory: from then on nothing can attach them.  Only
+ * an upload no message and no campaign (draft or sent) names is removed;
+ * one released that something still names (a reply sent with it,
+ * another draft) is attached again instead.  A reply or campaign
+ * (inbox_store_reply_accept, inbox_store_campaign_create and _update)
+ * attaches its uploads in the write that stores it, and is refused with
  * inbox_media_gone's error for one removed first.  A purge that fails
  * after removing some (MongoDB removes one at a time) answers INBOX_OK
  * with those, so that their files are deleted; an error means none was
@@ -1011,10 +1015,11 @@ inbox_status_t inbox_store_campaign_create(inbox_store_t *store,
  * caller read (c is made from it).  INBOX_ERR_NOT_FOUND for no such
  * campaign of c->kind (also another organization's); INBOX_ERR_CONFLICT
  * for one no longer a draft (inbox_campaign_editable) or edited since it
- * was read, nothing changed.  Images it no longer has stay stored, as a
- * cancelled draft's do (and so do new ones MongoDB attached before it
- * found the draft gone or edited: its attach is a write of its own).
- * *campaign gets it as stored.
+ * was read, nothing changed.  Images it no longer has are released
+ * (inbox_store_media_purge removes them once unused for the grace
+ * period), and so are new ones MongoDB attached before it found the
+ * draft gone or edited (its attach is a write of its own); a cancelled
+ * draft keeps its images.  *campaign gets it as stored.
  */
 inbox_status_t inbox_store_campaign_update(inbox_store_t *store,
     const char *org_id, const char *campaign_id, int64_t revision,

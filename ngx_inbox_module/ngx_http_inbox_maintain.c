@@ -9,9 +9,10 @@
  * each its own short write transaction, so a batch waits for one chunk at
  * most, and drops a chunk of the carriers' early status reports that no
  * message claimed within a day (delivery.h), one of the replies'
- * Idempotency-Keys older than a day (reply.h), and one of the uploads no
- * reply or campaign attached within inbox_media_keep_unattached (media.h):
- * their records, then their files.  Uploads run it too, so a server
+ * Idempotency-Keys older than a day (reply.h), and one of the uploads
+ * nothing has named for inbox_media_keep_unattached (media.h: never
+ * sent, or dropped by a draft's edit): their records, then, only those
+ * the store removed, their files.  Uploads run it too, so a server
  * that takes no webhooks still purges what uploads leave.
  */
 
@@ -155,7 +156,8 @@ ngx_http_inbox_maintain_thread(void *data, ngx_log_t *log)
                                         NGX_HTTP_INBOX_PRUNE_CHUNK,
                                         &removed, &err);
 
-    /* the records first: once they are gone nothing can attach a file */
+    /* the records first: once they are gone nothing can attach a file
+     * (a crash before the unlink leaves the files, named by nothing) */
     if (inbox_store_media_purge(store, now, ctx->media_keep_ms,
                                 INBOX_MEDIA_PURGE_MAX, ctx->files, &removed,
                                 &err)

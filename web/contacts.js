@@ -15,8 +15,8 @@
  * contact.updated (an opt-out, new tags) or a
  * conversation.updated (a new name) redraws a listed contact's row in
  * place, and a contact.updated of one not listed (a colleague's new
- * contact, an import's) adds it in its place when the list would have
- * it (joinList). A read still under way
+ * contact, an import's, a new number's first text) adds it in its
+ * place when the list would have it (joinList). A read still under way
  * when a contact is added is read again, since its answer may not have
  * the new contact; the "Added" notice stays until the list is chosen
  * anew (a search, a tag, the view shown again).  A page the server ended
@@ -164,12 +164,13 @@
     }
 
     /* A contact the list does not show, whole as contact.updated has it
-     * (a colleague's new one, an import's, or one given the list's tag):
-     * shown, the list takes it in its place when it has the list's tag
-     * and falls among the rows read (or after them all, the list being
-     * whole), the focus staying where it is; a read under way is made
-     * again, as its answer may not have it.  Whether a search finds a
-     * new one is the server's to say: the list is read again. */
+     * (a colleague's new one, an import's, a new number's that texted, or
+     * one given the list's tag): shown, the list takes it in its place
+     * when it has the list's tag and falls among the rows read (or after
+     * them all, the list being whole), the focus staying where it is; a
+     * read under way is made again, as its answer may not have it.
+     * Whether a search finds a new one is the server's to say: the list
+     * is read again. */
     function joinList(c) {
         if (c.tags && c.tags.length > 0) {
             app.staleTags();    /* the audience pickers' counts */

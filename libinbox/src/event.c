@@ -460,11 +460,12 @@ inbox_change_opt(inbox_change_t *change,
 
 void
 inbox_change_add_contact(inbox_change_t *change,
-    const inbox_contact_record_t *contact)
+    const inbox_contact_record_t *contact, unsigned changed)
 {
-    if (inbox_change_append(change, "contact.updated",
-                            change->conversation->id, NULL)
-        != NULL)
+    if (changed != 0
+        && inbox_change_append(change, "contact.updated",
+                               change->conversation->id, NULL)
+           != NULL)
     {
         change->contact = contact;
     }

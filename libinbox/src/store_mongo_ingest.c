@@ -28,8 +28,8 @@
  *   aggregate the unread total
  *   insert the events            (message.created, conversation.updated,
  *                                 unread.total, contact.updated when the
- *                                 keyword changed the contact: libinbox's
- *                                 choice)
+ *                                 message made the contact or its keyword
+ *                                 changed it: libinbox's choice)
  *   find the contact's polls of the last 7 days: the one the message
  *   answers gets the answer and is updated replied; no answer, find
  *   the contact's latest campaign recipient of those days: update it
@@ -75,6 +75,7 @@ typedef struct {
     int64_t       at;
     bson_oid_t    answer;      /* its answer's id, when answered */
     int           has_answer;
+    int           made;        /* the message made its contact */
     inbox_wait_t  wait;        /* inbox_keyword_wait: the thread's wait */
 } inbox_mongo_ingest_t;
 
@@ -115,7 +116,7 @@ static inbox_status_t inbox_mongo_ingest_conversation(
 static inbox_status_t inbox_mongo_ingest_events(inbox_mongo_store_t *ms,
     const inbox_inbound_t *msg, inbox_mongo_ingest_t *in,
     const inbox_conversation_t *conversation,
-    const inbox_contact_record_t *contact, int resumed,
+    const inbox_contact_record_t *contact, unsigned changed, int resumed,
     inbox_event_list_t *events, inbox_error_t *err);
 static inbox_status_t inbox_mongo_ingest_answer(inbox_mongo_store_t *ms,
     inbox_mongo_ingest_batch_t *batch, const inbox_inbound_t *msg,
@@ -176,6 +177,7 @@ inbox_mongo_ingest_one(inbox_mongo_store_t *ms,
 {
     int                     found, duplicate, opted_out, resumed;
     bson_t                  number, contact;
+    unsigned                changed;
     bson_iter_t             iter;
     inbox_status_t          rc;
     inbox_conversation_t    conversation;
@@ -280,6 +282,11 @@ inbox_mongo_ingest_one(inbox_mongo_store_t *ms,
 
     opted_out = result->opt_changed ? record.opted_out : -1;
 
+    /* a contact made is pushed as it is (a keyword read it already) */
+    if (in.made && record.id[0] == '\0') {
+        inbox_mongo_parse_contact(&contact, &record);
+    }
+
     if (rc == INBOX_OK) {
         rc = inbox_mongo_ingest_conversation(ms, msg, &in, &contact,
                                              opted_out, &conversation, err);
@@ -292,9 +299,11 @@ inbox_mongo_ingest_one(inbox_mongo_store_t *ms,
         return rc;
     }
 
-    rc = inbox_mongo_ingest_events(ms, msg, &in, &conversation,
-                                   result->opt_changed ? &record : NULL,
-                                   resumed, events, err);
+    changed = (in.made ? INBOX_CONTACT_CHANGED_CREATED : 0)
+              | (result->opt_changed ? INBOX_CONTACT_CHANGED_OPT : 0);
+
+    rc = inbox_mongo_ingest_events(ms, msg, &in, &conversation, &record,
+                                   changed, resumed, events, err);
 
     if (rc == INBOX_OK && inbox_campaign_reply_counts(result->keyword)) {
         /* campaigns and polls: a reply, a poll's answer (not a keyword) */
@@ -340,7 +349,9 @@ inbox_mongo_ingest_contact(inbox_mongo_store_t *ms,
 
     /* A new contact gets the id of its conversation to be; an existing
      * one is left as it is.  Two first messages from one phone at once
-     * may both try the insert: the loser (11000) finds the winner's. */
+     * may both try the insert: the loser (11000) finds the winner's.
+     * The contact has the id given here only when this upsert made it
+     * (in->made). */
     for (attempt = 0; attempt < 2; attempt++) {
         if (attempt > 0) {
             bson_destroy(contact);
@@ -382,6 +393,7 @@ inbox_mongo_ingest_contact(inbox_mongo_store_t *ms,
     }
 
     bson_oid_copy(bson_iter_oid(&iter), &in->contact);
+    in->made = bson_oid_equal(&in->contact, &contact_oid);
 
     if (!bson_iter_init_find(&iter, contact, "conversation_id")
         || !BSON_ITER_HOLDS_OID(&iter))
@@ -460,11 +472,14 @@ inbox_mongo_ingest_message(inbox_mongo_store_t *ms,
  * The message was stored before (a duplicate key): *unfinished when the
  * attempt that stored it failed before inbox_mongo_ingest_finish, and
  * then in is the stored message's (its id, thread and time), for the
- * steps after the insert.  A keyword changed the contact before that
- * insert: when the contact is still as that message left it (opted out
- * by keyword, or in, at the message's time), result->opt_changed and
- * *record say so, as the first attempt would have.  Otherwise a
- * duplicate: result names the stored message, nothing is written.
+ * steps after the insert.  That attempt made the contact when the
+ * contact was made at the message's time (in->made, its upsert's
+ * created_at), so that the retry pushes it.  A keyword changed the
+ * contact before that insert: when the contact is still as that message
+ * left it (opted out by keyword, or in, at the message's time),
+ * result->opt_changed and *record say so, as the first attempt would
+ * have.  Otherwise a duplicate: result names the stored message, nothing
+ * is written.
  */
 static inbox_status_t
 inbox_mongo_ingest_stored(inbox_mongo_store_t *ms,
@@ -507,6 +522,7 @@ inbox_mongo_ingest_stored(inbox_mongo_store_t *ms,
         *unfinished = 1;
         bson_oid_copy(bson_iter_oid(&iter), &in->message);
         in->at = inbox_mongo_get_date(&doc, "created_at");
+        in->made = inbox_mongo_get_date(contact, "created_at") == in->at;
 
         if (bson_iter_init_find(&iter, &doc, "conversation_id")
             && BSON_ITER_HOLDS_OID(&iter))
@@ -850,10 +866,12 @@ inbox_mongo_ingest_conversation(inbox_mongo_store_t *ms,
 }
 
 
+/* The message's events, and its contact's (changed: what the message
+ * did to it, inbox_change_add_contact). */
 static inbox_status_t
 inbox_mongo_ingest_events(inbox_mongo_store_t *ms, const inbox_inbound_t *msg,
     inbox_mongo_ingest_t *in, const inbox_conversation_t *conversation,
-    const inbox_contact_record_t *contact, int resumed,
+    const inbox_contact_record_t *contact, unsigned changed, int resumed,
     inbox_event_list_t *events, inbox_error_t *err)
 {
     int              found;
@@ -899,10 +917,7 @@ inbox_mongo_ingest_events(inbox_mongo_store_t *ms, const inbox_inbound_t *msg,
     message.created_at = in->at;
 
     inbox_change_message(&change, &message, conversation);
-
-    if (contact != NULL) {
-        inbox_change_add_contact(&change, contact);
-    }
+    inbox_change_add_contact(&change, contact, changed);
 
     return inbox_mongo_events_append(ms, &in->org, &change, events, err);
 }

@@ -68,7 +68,8 @@ static inbox_status_t inbox_sqlite_batch_store_seqs(
     inbox_sqlite_batch_t *batch, inbox_error_t *err);
 static inbox_status_t inbox_sqlite_ingest_thread(inbox_sqlite_batch_t *batch,
     int64_t org, const inbox_inbound_t *in, int64_t at,
-    inbox_conversation_t *c, int64_t *last_message_at, inbox_error_t *err);
+    inbox_conversation_t *c, int64_t *last_message_at, int *made,
+    inbox_error_t *err);
 static inbox_status_t inbox_sqlite_ingest_touch(inbox_sqlite_conn_t *conn,
     const inbox_inbound_t *in, int64_t at, int64_t last_message_at,
     int64_t message, inbox_wait_t wait, inbox_conversation_t *c,
@@ -81,7 +82,8 @@ static inbox_status_t inbox_sqlite_ingest_opt(inbox_sqlite_batch_t *batch,
 static inbox_status_t inbox_sqlite_ingest_events(inbox_sqlite_batch_t *batch,
     inbox_sqlite_batch_org_t *org, const inbox_message_t *message,
     const inbox_conversation_t *c, const inbox_contact_record_t *contact,
-    int64_t unread, inbox_event_list_t *events, inbox_error_t *err);
+    unsigned changed, int64_t unread, inbox_event_list_t *events,
+    inbox_error_t *err);
 static inbox_status_t inbox_sqlite_ingest_answer(inbox_sqlite_batch_t *batch,
     inbox_sqlite_batch_org_t *org, const inbox_inbound_t *in, int64_t at,
     const inbox_conversation_t *c, inbox_ingest_result_t *result,
@@ -309,10 +311,11 @@ inbox_sqlite_ingest_one(inbox_sqlite_batch_t *batch,
     inbox_ingest_result_t *result, inbox_event_list_t *events,
     inbox_error_t *err)
 {
-    int                    rc;
+    int                    rc, made;
     size_t                 i, media_count;
     int64_t                conversation, message, at, last_at, unread;
     int64_t                seq, total;
+    unsigned               changed;
     sqlite3_stmt          *stmt;
     inbox_status_t         status;
     inbox_message_t        m;
@@ -340,12 +343,22 @@ inbox_sqlite_ingest_one(inbox_sqlite_batch_t *batch,
     memset(&contact, 0, sizeof(inbox_contact_record_t));
 
     status = inbox_sqlite_ingest_thread(batch, (*org)->id, in, at, &c,
-                                        &last_at, err);
+                                        &last_at, &made, err);
     if (status != INBOX_OK) {
         goto done;
     }
 
     conversation = strtoll(c.id, NULL, 10);
+
+    if (made) {
+        /* what the new row holds, for its contact.updated: a keyword
+         * below sets the rest */
+        memcpy(contact.id, c.contact.id, sizeof(contact.id));
+        memcpy(contact.phone, c.contact.phone, sizeof(contact.phone));
+        memcpy(contact.conversation_id, c.id,
+               sizeof(contact.conversation_id));
+        contact.created_at = batch->now;
+    }
 
     /* the idempotency key: a carrier's retry inserts nothing */
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_INGEST_MESSAGE,
@@ -469,9 +482,11 @@ inbox_sqlite_ingest_one(inbox_sqlite_batch_t *batch,
     seq = (*org)->seq;
     total = (*org)->unread_total;
 
-    status = inbox_sqlite_ingest_events(batch, *org, &m, &c,
-                                        result->opt_changed ? &contact : NULL,
-                                        unread, events, err);
+    changed = (made ? INBOX_CONTACT_CHANGED_CREATED : 0)
+              | (result->opt_changed ? INBOX_CONTACT_CHANGED_OPT : 0);
+
+    status = inbox_sqlite_ingest_events(batch, *org, &m, &c, &contact,
+                                        changed, unread, events, err);
     if (status != INBOX_OK) {
         goto done;
     }
@@ -619,15 +634,16 @@ inbox_sqlite_batch_store_seqs(inbox_sqlite_batch_t *batch,
 
 
 /*
- * The sender's contact and conversation, made when new, as they are
- * before this message (c, for the frames; the caller frees it), and the
- * conversation's last_message_at (INT64_MIN for NULL).  A known contact is
- * only read: rewriting its row would cost pages.
+ * The sender's contact and conversation, made when new (*made: the
+ * contact), as they are before this message (c, for the frames; the
+ * caller frees it), and the conversation's last_message_at (INT64_MIN for
+ * NULL).  A known contact is only read: rewriting its row would cost
+ * pages.
  */
 static inbox_status_t
 inbox_sqlite_ingest_thread(inbox_sqlite_batch_t *batch, int64_t org,
     const inbox_inbound_t *in, int64_t at, inbox_conversation_t *c,
-    int64_t *last_message_at, inbox_error_t *err)
+    int64_t *last_message_at, int *made, inbox_error_t *err)
 {
     int                   rc, has_thread;
     int64_t               contact;
@@ -638,6 +654,7 @@ inbox_sqlite_ingest_thread(inbox_sqlite_batch_t *batch, int64_t org,
     conn = batch->conn;
     memset(c, 0, sizeof(inbox_conversation_t));
     *last_message_at = INT64_MIN;
+    *made = 0;
 
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_INGEST_CONTACT_FIND,
         INBOX_SQLITE_CONVERSATION_COLUMNS
@@ -696,6 +713,7 @@ inbox_sqlite_ingest_thread(inbox_sqlite_batch_t *batch, int64_t org,
         }
 
         batch->wrote = 1;
+        *made = 1;
         contact = sqlite3_last_insert_rowid(conn->db);
 
         /* what the new row holds: no name, not opted out */
@@ -908,7 +926,8 @@ inbox_sqlite_ingest_opt(inbox_sqlite_batch_t *batch,
 
 
 /*
- * The events libinbox decides for a new message, with the organization's
+ * The events libinbox decides for a new message (and for its contact,
+ * which it made or opted out or in: changed), with the organization's
  * next sequence numbers: their frames into the caller's list, and into
  * the events table what they refer to (the message and its conversation
  * are rows already, the body is not copied).  The organization takes the
@@ -918,17 +937,15 @@ static inbox_status_t
 inbox_sqlite_ingest_events(inbox_sqlite_batch_t *batch,
     inbox_sqlite_batch_org_t *org, const inbox_message_t *message,
     const inbox_conversation_t *c, const inbox_contact_record_t *contact,
-    int64_t unread, inbox_event_list_t *events, inbox_error_t *err)
+    unsigned changed, int64_t unread, inbox_event_list_t *events,
+    inbox_error_t *err)
 {
     inbox_change_t  change;
     inbox_status_t  status;
 
     inbox_change_message(&change, message, c);
     inbox_change_set_total(&change, unread);
-
-    if (contact != NULL) {
-        inbox_change_add_contact(&change, contact);
-    }
+    inbox_change_add_contact(&change, contact, changed);
 
     if (inbox_change_render(&change, org->seq + 1, org->epoch) != 0) {
         inbox_change_free(&change);

@@ -10,11 +10,11 @@
 // search whose page the server ended with nothing found yet followed
 // until it finds one; a contact's row following its live events (a
 // STOP, new tags, a new name), contacts made elsewhere (a colleague's,
-// an import's) joining the list shown, and the list read again after a
-// colleague's import of many (contacts.imported), as it was shown (its
-// pages, its tag, the focused row in its place); Add contact pressed
-// twice adding once, and a server out of reach said; and at 390 px
-// nothing scrolls sideways.
+// an import's, a new number's text) joining the list shown, and the
+// list read again after a colleague's import of many
+// (contacts.imported), as it was shown (its pages, its tag, the focused
+// row in its place); Add contact pressed twice adding once, and a server
+// out of reach said; and at 390 px nothing scrolls sideways.
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -605,6 +605,53 @@ test('contacts made elsewhere (a colleague\'s Add contact, an import of '
         assert.equal(await mine.count(), 1);
     } finally {
         await page.unroute(isAdd);
+    }
+});
+
+test('a text from a new number adds its contact to the list shown, '
+     + 'first, without the list read again, the focused row keeping the '
+     + 'focus', async () => {
+    await page.getByRole('link', { name: 'Inbox' }).click();
+    await openContacts();
+    const first = rows().first();
+    await first.waitFor();
+    await page.waitForFunction(() => document.getElementById(
+        'contacts-status').textContent === '');
+    const id = await first.getAttribute('data-id');
+    const focused = page.locator(
+        `#contacts-list .contact-row[data-id="${id}"]`);
+    await focused.focus();
+    const count = await rows().count();
+
+    const reads = [];
+    const onRequest = (req) => {
+        const url = new URL(req.url());
+        if (url.pathname === '/api/v1/contacts' && req.method() === 'GET') {
+            reads.push(url.search);
+        }
+    };
+    page.on('request', onRequest);
+    try {
+        const phone = uniqueNumber();
+        await deliverInbound(ctx.cluster, { from: phone,
+            body: 'Is the garden open on Sunday?' });
+        const row = rows().first();
+        await row.locator('.contact-name', { hasText: shown(phone) })
+            .waitFor();
+        assert.equal(await rows().count(), count + 1);
+        assert.equal(await row.locator('.tag').count(), 0);
+        assert.equal(await row.locator('.contact-opted-out').count(), 0);
+        assert.ok(await focused.evaluate(
+            (el) => el === document.activeElement), 'the row keeps the focus');
+        assert.deepEqual(reads, [], 'the list was not read again');
+
+        // chosen, it opens the thread its text made
+        await row.click();
+        await page.locator('#messages .message',
+                           { hasText: 'Is the garden open on Sunday?' })
+            .waitFor();
+    } finally {
+        page.off('request', onRequest);
     }
 });
 

@@ -14,7 +14,7 @@ import { inboxctl, nginxPath, sqlite3Path, uniqueNumber }
     from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
 import { api, assertError, connectWs, deliverInbound, framesBeforeFence,
-         ISO_Z, openWs, SERVER_FAILURE, wsUrl }
+         ISO_Z, newMessageSid, openWs, SERVER_FAILURE, wsUrl }
     from '../lib/inbox.mjs';
 import { addUser, login, sessionApi } from '../lib/session.mjs';
 
@@ -522,6 +522,56 @@ test("a colleague's new contact shows on every open inbox at once: "
         const { fromA, fromB } = await framesBeforeFences(a, b);
         assert.equal(fromA.length, 2, JSON.stringify(fromA));
         assert.deepEqual(fromB.map((e) => e.type), ['hello']);
+    } finally {
+        a.close();
+        b.close();
+    }
+});
+
+test('a text from a new number shows its contact on every open inbox of '
+    + 'its organization: contact.updated after the message, as the '
+    + 'contacts list has it; its retry and its next text push no contact, '
+    + 'nor does another organization see it', async () => {
+    const { cluster } = ctx;
+    const a = await connectWs(cluster, tokenA());
+    const b = await connectWs(cluster, tokenB());
+    const message = ['message.created', 'conversation.updated',
+                     'unread.total'];
+    try {
+        const [hello] = await a.waitForTypes(['hello']);
+        const [helloB] = await b.waitForTypes(['hello']);
+        const phone = uniqueNumber();
+        const sid = newMessageSid();
+        await deliverInbound(cluster, { from: phone, body: 'first time',
+                                        sid });
+
+        const frames = await a.waitFor((f) => f.length >= 5);
+        assert.deepEqual(frames.map((e) => e.type),
+            ['hello', ...message, 'contact.updated']);
+        const made = frames[4];
+        assert.equal(made.org_seq, hello.org_seq + 4);
+        assert.equal(made.contact.phone, phone);
+        assert.equal(made.contact.name, null);
+        assert.equal(made.contact.conversation_id, frames[1].conversation.id);
+        const listed = await ok(`/api/v1/contacts?q=${phone.slice(2)}`);
+        assert.deepEqual(listed.items, [made.contact]);
+
+        // the carrier's retry, stored once, and the contact's next text
+        await deliverInbound(cluster, { from: phone, body: 'first time',
+                                        sid });
+        await deliverInbound(cluster, { from: phone, body: 'me again' });
+        // the same number is new to the other organization: its own
+        await deliverInbound(cluster, { org: cluster.orgs[1], from: phone,
+                                        body: 'hi B' });
+        const { fromA, fromB } = await framesBeforeFences(a, b);
+        assert.deepEqual(fromA.map((e) => e.type),
+            ['hello', ...message, 'contact.updated', ...message],
+            JSON.stringify(fromA));
+        assert.deepEqual(fromB.map((e) => e.type),
+            ['hello', ...message, 'contact.updated']);
+        assert.equal(fromB[4].org_seq, helloB.org_seq + 4);
+        assert.equal(fromB[4].contact.phone, phone);
+        assert.notEqual(fromB[4].contact.id, made.contact.id);
     } finally {
         a.close();
         b.close();

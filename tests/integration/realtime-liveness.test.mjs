@@ -13,8 +13,9 @@ import { connectWs, deliverInbound } from '../lib/inbox.mjs';
 
 const ctx = useCluster({ wsArgs: ['--ping-secs', '1'] });
 
+// a new number's text: its message's three, then its contact's
 const STREAM_TYPES = new Set(['message.created', 'conversation.updated',
-    'unread.total']);
+    'unread.total', 'contact.updated']);
 const isPing = (f) => f.type === 'ping';
 
 async function connectResumed(cluster, org) {

@@ -28,6 +28,10 @@ const ctx = useCluster({ orgs: [{ name: 'Org A' }, { name: 'Org B' }],
 const STREAM_TYPES = new Set(['message.created', 'conversation.updated',
     'unread.total', 'contact.updated', 'message.status', 'message.updated']);
 
+// The events of a text from a new number (uniqueNumber): its message's
+// three, then its contact's contact.updated.
+const PER_TEXT = 4;
+
 const events = (client) => client.frames.filter((f) => STREAM_TYPES.has(f.type));
 const seqs = (client) => events(client).map((f) => f.org_seq);
 const lastSeq = (client) => {
@@ -95,7 +99,7 @@ test('resume right after connecting gets exactly the events missed, in '
     const a = await connectResumed(cluster, org);
     const start = a.frames[0].org_seq;
     await deliverInbound(cluster, { from: uniqueNumber(), body: 'one' });
-    await waitSeq(a, start + 3);
+    await waitSeq(a, start + PER_TEXT);
     a.close();
 
     await deliverInbound(cluster, { from: uniqueNumber(), body: 'missed 1' });
@@ -103,13 +107,14 @@ test('resume right after connecting gets exactly the events missed, in '
 
     const b = await connectWs(cluster, org.token);
     b.send({ type: 'resume', epoch: a.frames[0].epoch,
-             org_seq: start + 3 });
+             org_seq: start + PER_TEXT });
     await deliverInbound(cluster, { from: uniqueNumber(), body: 'live' });
-    await waitSeq(b, start + 12);
+    await waitSeq(b, start + 4 * PER_TEXT);
     await sleep(300);
     try {
         assert.equal(b.frames[0].type, 'hello');
-        assertRun(b, start + 3, start + 12, 'resumed socket');
+        assertRun(b, start + PER_TEXT, start + 4 * PER_TEXT,
+                  'resumed socket');
         const bodies = events(b).filter((f) => f.type === 'message.created')
             .map((f) => f.message.body);
         assert.deepEqual(bodies, ['missed 1', 'missed 2', 'live']);
@@ -126,14 +131,14 @@ test('a resume from a busy tab, half a second after its hello while '
     const a = await connectResumed(cluster, org);
     const start = a.frames[0].org_seq;
     await deliverInbound(cluster, { from: uniqueNumber(), body: 'seen' });
-    await waitSeq(a, start + 3);
+    await waitSeq(a, start + PER_TEXT);
     a.close();
     await deliverInbound(cluster, { from: uniqueNumber(), body: 'missed' });
 
     const b = await connectWs(cluster, org.token);
     try {
         await b.waitForTypes(['hello']);
-        assert.equal(b.frames[0].org_seq, start + 6);
+        assert.equal(b.frames[0].org_seq, start + 2 * PER_TEXT);
         // live messages while the tab is busy: the old 250 ms hold ended
         // meanwhile and sent them past the missed ones, then a reset
         const flow = (async () => {
@@ -145,12 +150,12 @@ test('a resume from a busy tab, half a second after its hello while '
         })();
         await sleep(500);
         b.send({ type: 'resume', epoch: a.frames[0].epoch,
-                 org_seq: start + 3 });
+                 org_seq: start + PER_TEXT });
         await flow;
-        await waitSeq(b, start + 18);
+        await waitSeq(b, start + 6 * PER_TEXT);
         await sleep(300);
         assert.deepEqual(b.frames.filter((f) => f.type === 'reset'), []);
-        assertRun(b, start + 3, start + 18, 'resumed late');
+        assertRun(b, start + PER_TEXT, start + 6 * PER_TEXT, 'resumed late');
         const bodies = events(b).filter((f) => f.type === 'message.created')
             .map((f) => f.message.body);
         assert.deepEqual(bodies,
@@ -180,8 +185,8 @@ test('two nginx workers under load: every socket sees org_seq strictly '
         const secs = (Date.now() - t0) / 1000;
         const endA = (await position(cluster, orgA)).org_seq;
         const endB = (await position(cluster, orgB)).org_seq;
-        assert.equal(endA, startA.org_seq + 1200);
-        assert.equal(endB, startB.org_seq + 600);
+        assert.equal(endA, startA.org_seq + 400 * PER_TEXT);
+        assert.equal(endB, startB.org_seq + 200 * PER_TEXT);
         for (const s of socketsA) {
             await waitSeq(s, endA);
             assertRun(s, startA.org_seq, endA, 'org A socket');
@@ -205,7 +210,7 @@ test('ws-server killed while signed webhooks flow, restarted: a socket '
     const start = await position(cluster, org);
     const first = await connectResumed(cluster, org, start);
     const flow = flood(cluster, org, 90, 3, 'killed');
-    await waitSeq(first, start.org_seq + 30);
+    await waitSeq(first, start.org_seq + 10 * PER_TEXT);
     process.kill(cluster.ws.pid, 'SIGKILL');
     await cluster.ws.exited;
     await first.waitFor(() => first.closed, 5000, 'close');
@@ -216,15 +221,15 @@ test('ws-server killed while signed webhooks flow, restarted: a socket '
     await flow;
 
     const end = (await position(cluster, org)).org_seq;
-    assert.equal(end, start.org_seq + 270);
+    assert.equal(end, start.org_seq + 90 * PER_TEXT);
     const again = await connectResumed(cluster, org,
         { epoch: start.epoch, org_seq: seen });
     try {
         await waitSeq(again, end);
         await deliverInbound(cluster, { from: uniqueNumber(), body: 'after' });
-        await waitSeq(again, end + 3);
+        await waitSeq(again, end + PER_TEXT);
         await sleep(300);
-        assertRun(again, seen, end + 3, 'resumed after the restart');
+        assertRun(again, seen, end + PER_TEXT, 'resumed after the restart');
     } finally {
         again.close();
     }
@@ -243,7 +248,7 @@ test('a datagram channel flooded while ws-server is stopped loses '
         process.kill(cluster.ws.pid, 'SIGCONT');
         await flow;
         const end = (await position(cluster, org)).org_seq;
-        assert.equal(end, start.org_seq + 240);
+        assert.equal(end, start.org_seq + 80 * PER_TEXT);
         await waitSeq(c, end);
         await sleep(300);
         assertRun(c, start.org_seq, end, 'through the stop');
@@ -270,7 +275,7 @@ test('the last events nginx shed, with nothing after them, still come: '
             process.kill(cluster.ws.pid, 'SIGCONT');
         }
         const end = (await position(cluster, org)).org_seq;
-        assert.equal(end, start.org_seq + 120);
+        assert.equal(end, start.org_seq + 40 * PER_TEXT);
         /* no datagram follows the shed ones: only the check finds them */
         await waitSeq(c, end, 10000);
         await sleep(300);
@@ -312,21 +317,22 @@ test('a reset while ws-server catches up from the store is not below the '
             b.send({ type: 'resume', epoch: 'not-this-one', org_seq: 1 });
             await b.waitForTypes(['hello', 'reset']);
             const hello = b.frames[0];
-            assert.equal(hello.org_seq, start.org_seq + 3);
+            assert.equal(hello.org_seq, start.org_seq + PER_TEXT);
             const reset = b.frames.find((f) => f.type === 'reset');
             assert.equal(reset.org_seq, hello.org_seq);
 
             await sql('INSERT INTO events SELECT * FROM held_back; '
                 + 'DROP TABLE held_back');
-            await waitSeq(a, start.org_seq + 3);
+            await waitSeq(a, start.org_seq + PER_TEXT);
             await deliverInbound(cluster, { from: uniqueNumber(),
                                             body: 'after' });
-            await waitSeq(a, start.org_seq + 6);
-            await waitSeq(b, start.org_seq + 6);
+            await waitSeq(a, start.org_seq + 2 * PER_TEXT);
+            await waitSeq(b, start.org_seq + 2 * PER_TEXT);
             await sleep(300);
-            assertRun(a, start.org_seq, start.org_seq + 6, 'the open one');
-            assertRun(b, start.org_seq + 3, start.org_seq + 6,
-                      'the reloaded one');
+            assertRun(a, start.org_seq, start.org_seq + 2 * PER_TEXT,
+                      'the open one');
+            assertRun(b, start.org_seq + PER_TEXT,
+                      start.org_seq + 2 * PER_TEXT, 'the reloaded one');
         } finally {
             b.close();
         }
@@ -357,7 +363,7 @@ test('resume from a pruned position, or of another epoch, gets reset, '
     // the events are gone from the store and ws-server's ring is new
     await execFileAsync(sqlite3Path, ['-cmd', '.timeout 5000',
         cluster.storePath, `DELETE FROM events WHERE org_id = ${org.id} `
-        + `AND seq <= ${start.org_seq + 2}`]);
+        + `AND seq <= ${start.org_seq + PER_TEXT - 1}`]);
     await cluster.stopWs();
     await cluster.startWs();
 
@@ -368,18 +374,20 @@ test('resume from a pruned position, or of another epoch, gets reset, '
         assert.equal(events(r).length, 0, JSON.stringify(r.frames));
         assert.equal(r.frames.find((f) => f.type === 'reset').org_seq, end);
         await deliverInbound(cluster, { from: uniqueNumber(), body: 'p3' });
-        await waitSeq(r, end + 3);
-        assertRun(r, end, end + 3, 'live after the reset');
+        await waitSeq(r, end + PER_TEXT);
+        assertRun(r, end, end + PER_TEXT, 'live after the reset');
     } finally {
         r.close();
     }
 
     // a position still kept is replayed from the store
     const k = await connectWs(cluster, org.token);
-    k.send({ type: 'resume', epoch: start.epoch, org_seq: start.org_seq + 3 });
+    k.send({ type: 'resume', epoch: start.epoch,
+             org_seq: start.org_seq + PER_TEXT });
     try {
-        await waitSeq(k, end + 3);
-        assertRun(k, start.org_seq + 3, end + 3, 'resumed from the store');
+        await waitSeq(k, end + PER_TEXT);
+        assertRun(k, start.org_seq + PER_TEXT, end + PER_TEXT,
+                  'resumed from the store');
         assert.ok(!k.frames.some((f) => f.type === 'reset'));
     } finally {
         k.close();

@@ -19,6 +19,8 @@ import { api, connectWs, deliverInbound, eventually, openWs, ticket,
 const ctx = useCluster({ orgs: [{ name: 'Org A' }, { name: 'Org B' }] });
 const EVENT_TYPES = ['message.created', 'conversation.updated',
                      'unread.total'];
+// a text from a new number: its message's three, then its contact's
+const NEW_CONTACT_TYPES = [...EVENT_TYPES, 'contact.updated'];
 
 function hello(client) {
     const h = client.frames[0];
@@ -26,8 +28,9 @@ function hello(client) {
     return h;
 }
 
-test('a socket of org A gets hello then the three events of a new message, '
-    + 'in order; org B\'s socket gets none of them', async () => {
+test('a socket of org A gets hello then the three events of a new message '
+    + 'and its new contact\'s, in order; org B\'s socket gets none of them',
+    async () => {
     const { cluster } = ctx;
     const [orgA, orgB] = cluster.orgs;
     const a = await connectWs(cluster, orgA.token);
@@ -43,9 +46,10 @@ test('a socket of org A gets hello then the three events of a new message, '
 
         const from = uniqueNumber();
         await deliverInbound(cluster, { from, body: 'live one' });
-        await a.waitForTypes(EVENT_TYPES);
+        await a.waitForTypes(NEW_CONTACT_TYPES);
         const events = a.frames.slice(1);
-        assert.equal(events.length, 3, JSON.stringify(events));
+        assert.deepEqual(events.map((e) => e.type), NEW_CONTACT_TYPES,
+                         JSON.stringify(events));
 
         events.forEach((e, i) => {
             assert.equal(e.org_seq, helloA.org_seq + i + 1,
@@ -64,17 +68,22 @@ test('a socket of org A gets hello then the three events of a new message, '
         assert.equal(updated.conversation.last_message.preview, 'live one');
         const total = events.find((e) => e.type === 'unread.total');
         assert.equal(total.count, 1);
+        const contact = events.find((e) => e.type === 'contact.updated');
+        assert.equal(contact.contact.phone, from);
+        assert.equal(contact.contact.id, created.conversation.contact.id);
+        assert.equal(contact.contact.conversation_id,
+                     created.conversation.id);
 
         // B's own message reaches B, and only then do we know B saw
         // everything it was ever going to see of A's
         await deliverInbound(cluster, { org: orgB, from: uniqueNumber(),
             body: 'for B' });
-        await b.waitForTypes(EVENT_TYPES);
+        await b.waitForTypes(NEW_CONTACT_TYPES);
         await sleep(200);
         const bodies = JSON.stringify(b.frames);
         assert.ok(!bodies.includes('live one'), bodies);
         assert.ok(!bodies.includes(from), bodies);
-        assert.equal(b.frames.length, 4, bodies);
+        assert.equal(b.frames.length, 5, bodies);
         assert.ok(!JSON.stringify(a.frames).includes('for B'));
     } finally {
         a.close();

@@ -553,6 +553,9 @@ receive(fixture_t *f, const char *provider_id, const char *from,
 }
 
 
+static int events_of(const inbox_event_list_t *events, const char *type);
+
+
 /* Ingests one message to NUMBER that arrived at `at` and that the
  * carrier says the contact sent at sent_at (as Telnyx says). */
 static inbox_status_t
@@ -1123,8 +1126,10 @@ TEST(a_carrier_retry_across_batches_is_stored_once)
         CHECK_STR(results[i].conversation_id, results[0].conversation_id);
     }
 
-    /* only the first one tells the browsers */
-    CHECK_INT(events.count, 3);
+    /* only the first one tells the browsers: its message, and the
+     * contact it made */
+    CHECK_INT(events.count, 4);
+    CHECK_INT(events_of(&events, "contact.updated"), 1);
     CHECK_INT(message_count(&f, results[0].conversation_id), 1);
 
     CHECK_INT(inbox_store_conversation_get(f.store, f.org,
@@ -1133,7 +1138,7 @@ TEST(a_carrier_retry_across_batches_is_stored_once)
     CHECK_INT(c.unread_count, 1);
     inbox_conversation_free(&c);
 
-    CHECK_INT(org_seq(&f, f.org), 3);
+    CHECK_INT(org_seq(&f, f.org), 4);
 
     inbox_event_list_free(&events);
     fixture_close(&f);
@@ -1173,7 +1178,8 @@ TEST(a_carrier_retry_within_the_same_batch_is_stored_once)
         CHECK_STR(results[i].conversation_id, results[0].conversation_id);
     }
 
-    CHECK_INT(events.count, 3);
+    CHECK_INT(events.count, 4);
+    CHECK_INT(events_of(&events, "contact.updated"), 1);
 
     /* and once more, in a batch of its own */
     inbox_event_list_free(&events);
@@ -1192,7 +1198,7 @@ TEST(a_carrier_retry_within_the_same_batch_is_stored_once)
     inbox_conversation_page_free(&page);
 
     CHECK_INT(message_count(&f, results[0].conversation_id), 1);
-    CHECK_INT(org_seq(&f, f.org), 3);
+    CHECK_INT(org_seq(&f, f.org), 4);
 
     inbox_event_list_free(&events);
     fixture_close(&f);
@@ -1321,8 +1327,9 @@ TEST(a_message_to_an_unknown_number_fails_alone)
     CHECK_INT(message_count(&f, results[0].conversation_id), 1);
     CHECK_INT(message_count(&f, results[2].conversation_id), 1);
 
-    CHECK_INT(events.count, 6);
-    CHECK_INT(org_seq(&f, f.org), 6);
+    /* each message's three, and each new contact's one */
+    CHECK_INT(events.count, 8);
+    CHECK_INT(org_seq(&f, f.org), 8);
 
     inbox_event_list_free(&events);
     fixture_close(&f);
@@ -2234,9 +2241,10 @@ TEST(another_orgs_conversation_is_not_found)
                                            &c, NULL), INBOX_OK);
     inbox_conversation_free(&c);
 
-    CHECK_INT(events.count, 3);
-    if (events.count == 3) {
+    CHECK_INT(events.count, 4);
+    if (events.count == 4) {
         CHECK_STR(events.items[0].org_id, other);
+        CHECK_STR(events.items[3].org_id, other);
     }
 
     inbox_event_list_free(&events);
@@ -2356,7 +2364,9 @@ TEST(a_message_keeps_its_media_in_order)
 
 /* Events */
 
-TEST(each_new_message_appends_three_events_in_sequence)
+/* Each new message appends its three events, and the contact it made
+ * its contact.updated, numbered one by one across batches. */
+TEST(each_new_message_appends_its_events_in_sequence)
 {
     char                    want[128];
     size_t                  i;
@@ -2367,7 +2377,11 @@ TEST(each_new_message_appends_three_events_in_sequence)
     inbox_realtime_state_t  state;
     inbox_ingest_result_t   results[2];
 
-    static const char      *types[3] = {
+    static const char      *types[11] = {
+        "message.created", "conversation.updated", "unread.total",
+        "contact.updated",
+        "message.created", "conversation.updated", "unread.total",
+        "contact.updated",
         "message.created", "conversation.updated", "unread.total"
     };
 
@@ -2390,14 +2404,14 @@ TEST(each_new_message_appends_three_events_in_sequence)
     CHECK_INT(receive(&f, "SM3", ALICE, "third", T0 + 2, results, &events),
               INBOX_OK);
 
-    CHECK_INT(events.count, 9);
+    CHECK_INT(events.count, 11);
 
-    for (i = 0; i < events.count; i++) {
+    for (i = 0; i < events.count && i < 11; i++) {
         CHECK_INT(events.items[i].org_seq, (int64_t) i + 1);
         CHECK_STR(events.items[i].org_id, f.org);
         CHECK_INT(events.items[i].len, strlen(events.items[i].json));
 
-        snprintf(want, sizeof(want), "\"type\":\"%s\"", types[i % 3]);
+        snprintf(want, sizeof(want), "\"type\":\"%s\"", types[i]);
         CHECK(strstr(events.items[i].json, want) != NULL);
 
         snprintf(want, sizeof(want), "\"org_seq\":%zu", i + 1);
@@ -2407,12 +2421,14 @@ TEST(each_new_message_appends_three_events_in_sequence)
         CHECK(strstr(events.items[i].json, want) != NULL);
     }
 
-    if (events.count == 9) {
+    if (events.count == 11) {
         CHECK(strstr(events.items[0].json, "\"body\":\"first\"") != NULL);
-        CHECK(strstr(events.items[3].json, "\"body\":\"second\"") != NULL);
+        CHECK(strstr(events.items[3].json, ALICE) != NULL);
+        CHECK(strstr(events.items[4].json, "\"body\":\"second\"") != NULL);
+        CHECK(strstr(events.items[7].json, BOB) != NULL);
         /* Alice's thread has two unread now; the org three */
-        CHECK(strstr(events.items[7].json, "\"unread_count\":2") != NULL);
-        CHECK(strstr(events.items[8].json, "\"count\":3") != NULL);
+        CHECK(strstr(events.items[9].json, "\"unread_count\":2") != NULL);
+        CHECK(strstr(events.items[10].json, "\"count\":3") != NULL);
     }
 
     /* a WebSocket "hello" now starts after the last event */
@@ -3191,7 +3207,8 @@ TEST(reading_a_thread_clears_its_unread_and_lowers_the_org_total)
     CHECK_INT(unread_total(&f, f.org), 3);
     CHECK_INT(inbox_store_realtime_state(f.store, f.org, &state, NULL),
               INBOX_OK);
-    CHECK_INT(state.org_seq, 9);
+    /* 3 a message, 1 a contact made */
+    CHECK_INT(state.org_seq, 11);
 
     CHECK_INT(inbox_store_conversation_act(f.store, f.org,
                                            alice.conversation_id,
@@ -3216,8 +3233,8 @@ TEST(reading_a_thread_clears_its_unread_and_lowers_the_org_total)
     CHECK_INT(events.count, 2);
     if (events.count == 2) {
         CHECK_STR(events.items[0].org_id, f.org);
-        CHECK_INT(events.items[0].org_seq, 10);
-        CHECK_INT(events.items[1].org_seq, 11);
+        CHECK_INT(events.items[0].org_seq, 12);
+        CHECK_INT(events.items[1].org_seq, 13);
         CHECK(strstr(events.items[0].json,
                      "\"type\":\"conversation.updated\"") != NULL);
         CHECK(strstr(events.items[0].json, "\"unread_count\":0") != NULL);
@@ -3231,7 +3248,7 @@ TEST(reading_a_thread_clears_its_unread_and_lowers_the_org_total)
     }
 
     /* the stream moved on */
-    CHECK_INT(org_seq(&f, f.org), 11);
+    CHECK_INT(org_seq(&f, f.org), 13);
 
     inbox_event_list_free(&events);
     fixture_close(&f);
@@ -3252,7 +3269,7 @@ TEST(reading_a_read_thread_again_changes_nothing)
     CHECK_INT(act(&f, r.conversation_id, INBOX_ACTION_READ, &events),
               INBOX_OK);
     CHECK_INT(events.count, 2);
-    CHECK_INT(org_seq(&f, f.org), 5);
+    CHECK_INT(org_seq(&f, f.org), 6);
 
     CHECK_INT(inbox_store_conversation_act(f.store, f.org,
                                            r.conversation_id,
@@ -3266,7 +3283,7 @@ TEST(reading_a_read_thread_again_changes_nothing)
 
     /* no event, no seq */
     CHECK_INT(events.count, 2);
-    CHECK_INT(org_seq(&f, f.org), 5);
+    CHECK_INT(org_seq(&f, f.org), 6);
     CHECK_INT(unread_total(&f, f.org), 0);
 
     /* a caller that pushes nothing passes no list */
@@ -3313,7 +3330,7 @@ TEST(another_orgs_or_a_malformed_id_cannot_be_read)
     /* the thread stays unread for its own organization */
     CHECK_INT(events.count, 0);
     CHECK_INT(unread_total(&f, f.org), 1);
-    CHECK_INT(org_seq(&f, f.org), 3);
+    CHECK_INT(org_seq(&f, f.org), 4);
     CHECK_INT(org_seq(&f, other), 0);
 
     inbox_event_list_free(&events);
@@ -3392,10 +3409,11 @@ TEST(a_new_message_after_a_read_is_unread_again)
     CHECK_INT(unread_total(&f, f.org), 1);
     CHECK(list_shows(&f, INBOX_FILTER_UNREAD, NULL, ALICE));
 
-    /* its events follow the read's without a gap */
+    /* its events follow the read's without a gap (the contact is
+     * there: no contact.updated) */
     CHECK_INT(events.count, 3);
     if (events.count == 3) {
-        CHECK_INT(events.items[0].org_seq, 9);
+        CHECK_INT(events.items[0].org_seq, 10);
         CHECK(strstr(events.items[1].json, "\"unread_count\":1") != NULL);
         CHECK(strstr(events.items[2].json, "\"count\":1") != NULL);
     }
@@ -3568,8 +3586,9 @@ TEST(org_seq_moves_by_one_per_event_in_each_organization)
               INBOX_OK);
     CHECK_INT(receive(&f, "SM1", ALICE, "one", T0, NULL, &events), INBOX_OK);
 
-    /* 3 + 1 + 3 + 2 of ours (the retry makes none), 3 of theirs */
-    CHECK_INT(events.count, 12);
+    /* 4 + 1 + 4 + 2 of ours (a new contact's message 3 and the
+     * contact 1; the retry makes none), 4 of theirs */
+    CHECK_INT(events.count, 15);
 
     {
         int64_t  ours = 0, others = 0;
@@ -3583,10 +3602,10 @@ TEST(org_seq_moves_by_one_per_event_in_each_organization)
             }
         }
 
-        CHECK_INT(ours, 9);
-        CHECK_INT(others, 3);
-        CHECK_INT(org_seq(&f, f.org), 9);
-        CHECK_INT(org_seq(&f, other), 3);
+        CHECK_INT(ours, 11);
+        CHECK_INT(others, 4);
+        CHECK_INT(org_seq(&f, f.org), 11);
+        CHECK_INT(org_seq(&f, other), 4);
     }
 
     inbox_event_list_free(&events);
@@ -3624,7 +3643,7 @@ TEST(no_action_reaches_another_orgs_thread)
 
     CHECK_INT(events.count, 0);
     CHECK_INT(org_seq(&f, f.org), 0);
-    CHECK_INT(org_seq(&f, other), 3);
+    CHECK_INT(org_seq(&f, other), 4);
 
     CHECK_INT(inbox_store_conversation_get(f.store, other,
                                            theirs.conversation_id, &c, NULL),
@@ -5816,7 +5835,8 @@ TEST(a_stored_copy_is_shown_and_pushed_as_message_updated)
     FIXTURE(&f);
     memset(&events, 0, sizeof(events));
     CHECK_INT(receive_mms(&f, "MM1", 2, T0, &r), INBOX_OK);
-    CHECK_INT(org_seq(&f, f.org), 3);
+    /* the message's 3, and the contact it made */
+    CHECK_INT(org_seq(&f, f.org), 4);
 
     CHECK_INT(inbox_store_media_fetch_claim(f.store, T0, 10, &due, NULL),
               INBOX_OK);
@@ -5826,11 +5846,11 @@ TEST(a_stored_copy_is_shown_and_pushed_as_message_updated)
     CHECK_INT(inbox_store_media_fetch_done(f.store, r.message_id, 1,
                                            TOKEN_A ".png", "image/png",
                                            4321, &events, &err), INBOX_OK);
-    CHECK_INT(org_seq(&f, f.org), 4);
+    CHECK_INT(org_seq(&f, f.org), 5);
     CHECK_INT(events.count, 1);
     if (events.count == 1) {
         CHECK_STR(events.items[0].org_id, f.org);
-        CHECK_INT(events.items[0].org_seq, 4);
+        CHECK_INT(events.items[0].org_seq, 5);
         CHECK(strstr(events.items[0].json, "\"type\":\"message.updated\"")
               != NULL);
         CHECK(strstr(events.items[0].json, r.message_id) != NULL);
@@ -5858,7 +5878,7 @@ TEST(a_stored_copy_is_shown_and_pushed_as_message_updated)
                                            &events, &err),
               INBOX_ERR_CONFLICT);
     CHECK_INT(events.count, 0);
-    CHECK_INT(org_seq(&f, f.org), 4);
+    CHECK_INT(org_seq(&f, f.org), 5);
     CHECK_INT(media_of(&f, r.conversation_id, 1, &media), 0);
     CHECK_STR(media.file, TOKEN_A ".png");
 
@@ -6089,7 +6109,7 @@ TEST(a_failed_copy_is_tried_again_later_or_given_up)
                                              T0 + 10 * MINUTE, &events,
                                              &err), INBOX_OK);
     CHECK_INT(events.count, 0);
-    CHECK_INT(org_seq(&f, f.org), 3);
+    CHECK_INT(org_seq(&f, f.org), 4);
 
     CHECK_INT(inbox_store_media_fetch_claim(f.store, T0 + 9 * MINUTE, 10,
                                             &due, NULL), INBOX_OK);
@@ -6155,7 +6175,7 @@ TEST(a_copy_given_back_is_due_again_with_its_attempt_taken_back)
      * pending: nothing a browser sees changes */
     CHECK_INT(inbox_store_media_fetch_give_back(f.store, r.message_id, 0,
                                                 T0 + 1000, &err), INBOX_OK);
-    CHECK_INT(org_seq(&f, f.org), 3);
+    CHECK_INT(org_seq(&f, f.org), 4);
     CHECK_INT(media_of(&f, r.conversation_id, 0, &media), 0);
     CHECK_INT(media.state, INBOX_MEDIA_PENDING);
 
@@ -15641,10 +15661,12 @@ TEST(events_since_replays_each_type_as_its_live_frame)
     FIXTURE(&f);
     memset(&live, 0, sizeof(live));
 
-    /* message.created, conversation.updated, unread.total */
+    /* message.created, conversation.updated, unread.total, and the
+     * contact it made: contact.updated */
     seq = org_seq(&f, f.org);
     CHECK_INT(receive(&f, "SM1", ALICE, "hello", T0, &r, &live), INBOX_OK);
-    CHECK_INT(live.count, 3);
+    CHECK_INT(live.count, 4);
+    CHECK_INT(events_of(&live, "contact.updated"), 1);
     CHECK(replays_as_live(&f, seq, &live));
     inbox_event_list_free(&live);
 
@@ -16269,6 +16291,243 @@ TEST(a_contact_added_by_hand_is_pushed)
 }
 
 
+/* Whether each contact.updated of live (the events after after_seq, some
+ * of them) replays as it was pushed: the thread's frames replay as it is
+ * now, which a later message of the batch or an answer moved on. */
+static int
+contacts_replay_as_live(fixture_t *f, int64_t after_seq,
+    const inbox_event_list_t *live)
+{
+    int                 same;
+    size_t              i, j;
+    inbox_event_list_t  replay;
+
+    memset(&replay, 0, sizeof(replay));
+
+    same = events_of(live, "contact.updated") > 0
+           && since(f, after_seq, 0, 100, &replay, NULL) == INBOX_OK;
+
+    for (i = 0; same && i < live->count; i++) {
+        if (strcmp(live->items[i].type, "contact.updated") != 0) {
+            continue;
+        }
+
+        for (j = 0; j < replay.count; j++) {
+            if (replay.items[j].org_seq == live->items[i].org_seq) {
+                break;
+            }
+        }
+
+        same = j < replay.count
+               && strcmp(replay.items[j].json, live->items[i].json) == 0;
+
+        if (!same) {
+            fprintf(stderr, "    live:   %s\n    replay: %s\n",
+                    live->items[i].json,
+                    j < replay.count ? replay.items[j].json : "none");
+        }
+    }
+
+    inbox_event_list_free(&replay);
+
+    return same;
+}
+
+
+/* Whether the event holds "key":"value" (value an id or a phone). */
+static int
+event_names(const inbox_event_t *event, const char *key, const char *value)
+{
+    char  want[128];
+
+    snprintf(want, sizeof(want), "\"%s\":\"%s\"", key, value);
+
+    return strstr(event->json, want) != NULL;
+}
+
+
+/*
+ * A text from a new number makes its contact, which is pushed as one
+ * added by hand is (contact.updated, with the contact as a list item
+ * shows it, after the message's own events), so that every Contacts
+ * list shown adds it; it replays as it was pushed.  The carrier's retry
+ * of the text, stored once, pushes nothing; the contact's next text,
+ * and the first text of a contact added by hand, push the message's
+ * events alone.
+ */
+TEST(a_text_from_a_new_number_pushes_its_contact)
+{
+    char                    id[INBOX_ID_MAX], conv[INBOX_ID_MAX];
+    int64_t                 seq;
+    fixture_t               f;
+    inbox_event_list_t      live;
+    inbox_contact_edit_t    edit;
+    inbox_ingest_result_t   r;
+    inbox_contact_record_t  bob;
+
+    FIXTURE(&f);
+    memset(&live, 0, sizeof(live));
+
+    seq = org_seq(&f, f.org);
+    CHECK_INT(receive(&f, "SM1", ALICE, "hello", T0, &r, &live), INBOX_OK);
+    CHECK(contact_of(&f, ALICE, id, conv));
+    CHECK_STR(r.conversation_id, conv);
+    CHECK_INT(live.count, 4);
+    if (live.count == 4) {
+        CHECK_STR(live.items[0].type, "message.created");
+        CHECK_STR(live.items[3].type, "contact.updated");
+        CHECK(live.items[3].org_seq == seq + 4);
+        CHECK(event_names(&live.items[3], "id", id));
+        CHECK(event_names(&live.items[3], "phone", ALICE));
+        CHECK(event_names(&live.items[3], "conversation_id", conv));
+        CHECK(strstr(live.items[3].json, "\"name\":null,") != NULL);
+        CHECK(strstr(live.items[3].json, "\"tags\":[]") != NULL);
+        CHECK(strstr(live.items[3].json, "\"opted_out\":false") != NULL);
+        CHECK(strstr(live.items[3].json, "\"created_at\":\"20") != NULL);
+        CHECK(replays_as_live(&f, seq, &live));
+    }
+    CHECK(org_seq(&f, f.org) == seq + 4);
+    inbox_event_list_free(&live);
+
+    /* the carrier's retry: stored once, nothing pushed */
+    CHECK_INT(receive(&f, "SM1", ALICE, "hello", T0, &r, &live), INBOX_OK);
+    CHECK_INT(r.duplicate, 1);
+    CHECK_INT(live.count, 0);
+    CHECK(org_seq(&f, f.org) == seq + 4);
+
+    /* its next text: a contact that is there */
+    CHECK_INT(receive(&f, "SM2", ALICE, "again", T0 + 1, &r, &live),
+              INBOX_OK);
+    CHECK_INT(live.count, 3);
+    CHECK_INT(events_of(&live, "contact.updated"), 0);
+    inbox_event_list_free(&live);
+
+    /* added by hand (and pushed then), then texting */
+    memset(&edit, 0, sizeof(edit));
+    CHECK_INT(inbox_store_contact_create(f.store, f.org, BOB, &edit, &bob,
+                                         NULL, NULL), INBOX_OK);
+    CHECK_INT(receive(&f, "SM3", BOB, "hi", T0 + 2, &r, &live), INBOX_OK);
+    CHECK_STR(r.conversation_id, bob.conversation_id);
+    CHECK_INT(live.count, 3);
+    CHECK_INT(events_of(&live, "contact.updated"), 0);
+    inbox_event_list_free(&live);
+    inbox_contact_record_free(&bob);
+
+    fixture_close(&f);
+}
+
+
+/*
+ * A batch pushes each contact its texts made once, after the events of
+ * the text that made it, whatever the carrier and whether a text has
+ * pictures; a second text of the number in the batch, a retry in it and
+ * a text from a contact that was there push none; each replays as
+ * pushed.
+ */
+TEST(a_batch_pushes_each_contact_it_made_once)
+{
+    size_t                 i;
+    char                   id[INBOX_ID_MAX], conv[INBOX_ID_MAX];
+    int64_t                seq;
+    fixture_t              f;
+    inbound_t              m[5];
+    inbox_inbound_t        batch[5];
+    inbox_event_list_t     live;
+    inbox_ingest_result_t  results[5];
+
+    FIXTURE(&f);
+    memset(&live, 0, sizeof(live));
+
+    CHECK_INT(receive(&f, "SM0", ALICE, "before", T0, NULL, NULL),
+              INBOX_OK);
+
+    inbound_init(&m[0], "SM1", BOB, NUMBER, "first", T0 + 1);
+    inbound_init(&m[1], "SM2", BOB, NUMBER, "second", T0 + 2);
+    inbound_init(&m[2], "SM1", BOB, NUMBER, "first", T0 + 1);
+    inbound_init(&m[3], "tx-3", CAROL_PHONE, NUMBER, "", T0 + 3);
+    m[3].in.carrier = INBOX_CARRIER_TELNYX;
+    m[3].in.media_count = 1;
+    snprintf(m[3].in.media[0].url, sizeof(m[3].in.media[0].url),
+             "https://media.telnyx.example/tx-3/0");
+    snprintf(m[3].in.media[0].content_type,
+             sizeof(m[3].in.media[0].content_type), "image/jpeg");
+    inbound_init(&m[4], "SM4", ALICE, NUMBER, "and me", T0 + 4);
+
+    for (i = 0; i < 5; i++) {
+        batch[i] = m[i].in;
+    }
+
+    seq = org_seq(&f, f.org);
+    CHECK_INT(inbox_store_inbound_ingest(f.store, batch, 5, results, &live,
+                                         NULL), INBOX_OK);
+    CHECK_INT(results[2].duplicate, 1);
+
+    /* Bob's 4, his second 3, Carol's 4, Alice's 3 */
+    CHECK_INT(live.count, 14);
+    CHECK_INT(events_of(&live, "contact.updated"), 2);
+    if (live.count == 14) {
+        CHECK_STR(live.items[3].type, "contact.updated");
+        CHECK(contact_of(&f, BOB, id, conv));
+        CHECK(event_names(&live.items[3], "id", id));
+        CHECK(event_names(&live.items[3], "conversation_id", conv));
+        CHECK_STR(live.items[10].type, "contact.updated");
+        CHECK(contact_of(&f, CAROL_PHONE, id, conv));
+        CHECK(event_names(&live.items[10], "id", id));
+        CHECK(event_names(&live.items[10], "phone", CAROL_PHONE));
+        CHECK(contacts_replay_as_live(&f, seq, &live));
+    }
+    inbox_event_list_free(&live);
+
+    fixture_close(&f);
+}
+
+
+/*
+ * A STOP from a new number makes its contact opted out: one
+ * contact.updated says both, the contact as it is after the text; a
+ * STOP from a contact that was there pushes its one contact.updated as
+ * before.
+ */
+TEST(a_stop_from_a_new_number_pushes_its_contact_once)
+{
+    char                   id[INBOX_ID_MAX], conv[INBOX_ID_MAX];
+    int64_t                seq;
+    fixture_t              f;
+    inbox_event_list_t     live;
+    inbox_ingest_result_t  r;
+
+    FIXTURE(&f);
+    memset(&live, 0, sizeof(live));
+
+    seq = org_seq(&f, f.org);
+    CHECK_INT(receive(&f, "SM1", ALICE, "STOP", T0, &r, &live), INBOX_OK);
+    CHECK_INT(r.opt_changed, 1);
+    CHECK(contact_of(&f, ALICE, id, conv));
+    CHECK_INT(events_of(&live, "contact.updated"), 1);
+    if (live.count >= 4) {
+        CHECK_STR(live.items[3].type, "contact.updated");
+        CHECK(event_names(&live.items[3], "id", id));
+        CHECK(strstr(live.items[3].json, "\"opted_out\":true") != NULL);
+        CHECK(strstr(live.items[3].json, "\"opt_out_keyword\":\"STOP\"")
+              != NULL);
+        CHECK(strstr(live.items[3].json, "\"created_at\":\"20") != NULL);
+    }
+    CHECK(contacts_replay_as_live(&f, seq, &live));
+    inbox_event_list_free(&live);
+
+    /* back in, then out again: the contact is there */
+    CHECK_INT(receive(&f, "SM2", ALICE, "START", T0 + MINUTE, &r, NULL),
+              INBOX_OK);
+    CHECK_INT(receive(&f, "SM3", ALICE, "STOP", T0 + 2 * MINUTE, &r, &live),
+              INBOX_OK);
+    CHECK_INT(r.opt_changed, 1);
+    CHECK_INT(events_of(&live, "contact.updated"), 1);
+    inbox_event_list_free(&live);
+
+    fixture_close(&f);
+}
+
+
 /* n tags "prefix1" … to tags. */
 static void
 tags_numbered(inbox_tags_t *tags, const char *prefix, size_t n)
@@ -16551,20 +16810,21 @@ TEST(events_since_answers_a_range_in_order_within_its_bounds)
     CHECK_INT(receive(&f, "SM2", BOB, "two", T0 + 1, NULL, NULL), INBOX_OK);
     CHECK_INT(receive(&f, "SM3", ALICE, "three", T0 + 2, NULL, NULL),
               INBOX_OK);
-    CHECK_INT(org_seq(&f, f.org), 9);
+    /* 4 for each new contact's text (its contact.updated), then 3 */
+    CHECK_INT(org_seq(&f, f.org), 11);
 
     /* everything, in order, this organization's only */
     CHECK_INT(since(&f, 0, 0, 100, &out, &err), INBOX_OK);
-    CHECK_INT(out.count, 9);
+    CHECK_INT(out.count, 11);
     for (i = 0; i < out.count; i++) {
         CHECK_INT(out.items[i].org_seq, (int64_t) i + 1);
         CHECK_STR(out.items[i].org_id, f.org);
         CHECK_INT(out.items[i].len, strlen(out.items[i].json));
     }
-    if (out.count == 9) {
+    if (out.count == 11) {
         CHECK(strstr(out.items[0].json, "\"body\":\"one\"") != NULL);
-        CHECK(strstr(out.items[6].json, "\"body\":\"three\"") != NULL);
-        CHECK(strstr(out.items[8].json, "\"org_seq\":9") != NULL);
+        CHECK(strstr(out.items[8].json, "\"body\":\"three\"") != NULL);
+        CHECK(strstr(out.items[10].json, "\"org_seq\":11") != NULL);
     }
     inbox_event_list_free(&out);
 
@@ -16572,9 +16832,9 @@ TEST(events_since_answers_a_range_in_order_within_its_bounds)
     CHECK_INT(inbox_event_list_add(&out, f.org, 0, NULL, NULL, -1,
                                    strdup("{}")), 0);
     CHECK_INT(since(&f, 4, 0, 100, &out, NULL), INBOX_OK);
-    CHECK_INT(out.count, 6);
-    CHECK_INT(out.count == 6 ? out.items[1].org_seq : 0, 5);
-    CHECK_INT(out.count == 6 ? out.items[5].org_seq : 0, 9);
+    CHECK_INT(out.count, 8);
+    CHECK_INT(out.count == 8 ? out.items[1].org_seq : 0, 5);
+    CHECK_INT(out.count == 8 ? out.items[7].org_seq : 0, 11);
     inbox_event_list_free(&out);
 
     /* up to until_seq */
@@ -16591,7 +16851,7 @@ TEST(events_since_answers_a_range_in_order_within_its_bounds)
     inbox_event_list_free(&out);
 
     /* at or past the newest: nothing, and no error */
-    CHECK_INT(since(&f, 9, 0, 100, &out, NULL), INBOX_OK);
+    CHECK_INT(since(&f, 11, 0, 100, &out, NULL), INBOX_OK);
     CHECK_INT(out.count, 0);
     CHECK_INT(since(&f, 50, 0, 100, &out, NULL), INBOX_OK);
     CHECK_INT(out.count, 0);
@@ -16639,28 +16899,29 @@ TEST(events_since_a_wrong_epoch_or_a_pruned_position_is_a_reset)
     CHECK_STR(err.field, "epoch");
     CHECK_INT(out.count, 0);
 
-    /* keep the newest 3 only (everything is old a day later) */
+    /* keep the newest 3 only (everything is old a day later) of the 8
+     * (each text's 3, each new contact's 1) */
     keep.keep_ms = INBOX_EVENTS_KEEP_MS_DEFAULT;
     keep.keep_count = 3;
     CHECK_INT(inbox_store_events_prune(f.store, inbox_now_ms()
                                        + 2 * INBOX_EVENTS_KEEP_MS_DEFAULT,
                                        &keep, 100, &removed, NULL),
               INBOX_OK);
-    CHECK_INT(removed, 3);
+    CHECK_INT(removed, 5);
 
     /* from before what is kept: a reset, nothing handed out */
     memset(&err, 0, sizeof(err));
     CHECK_INT(since(&f, 0, 0, 100, &out, &err), INBOX_ERR_CONFLICT);
     CHECK_STR(err.field, "org_seq");
     CHECK_INT(out.count, 0);
-    CHECK_INT(since(&f, 2, 0, 100, &out, &err), INBOX_ERR_CONFLICT);
-    CHECK_INT(since(&f, 2, 3, 100, &out, &err), INBOX_ERR_CONFLICT);
+    CHECK_INT(since(&f, 4, 0, 100, &out, &err), INBOX_ERR_CONFLICT);
+    CHECK_INT(since(&f, 4, 6, 100, &out, &err), INBOX_ERR_CONFLICT);
     CHECK_INT(out.count, 0);
 
     /* from the oldest kept on: all of it */
-    CHECK_INT(since(&f, 3, 0, 100, &out, NULL), INBOX_OK);
+    CHECK_INT(since(&f, 5, 0, 100, &out, NULL), INBOX_OK);
     CHECK_INT(out.count, 3);
-    CHECK_INT(out.count == 3 ? out.items[0].org_seq : 0, 4);
+    CHECK_INT(out.count == 3 ? out.items[0].org_seq : 0, 6);
     inbox_event_list_free(&out);
 
     /* the newest position needs nothing kept */
@@ -16670,17 +16931,17 @@ TEST(events_since_a_wrong_epoch_or_a_pruned_position_is_a_reset)
                                        &keep, 100, &removed, NULL),
               INBOX_OK);
     CHECK_INT(removed, 3);
-    CHECK_INT(since(&f, 6, 0, 100, &out, NULL), INBOX_OK);
+    CHECK_INT(since(&f, 8, 0, 100, &out, NULL), INBOX_OK);
     CHECK_INT(out.count, 0);
-    CHECK_INT(since(&f, 5, 0, 100, &out, &err), INBOX_ERR_CONFLICT);
+    CHECK_INT(since(&f, 7, 0, 100, &out, &err), INBOX_ERR_CONFLICT);
     CHECK_STR(err.field, "org_seq");
 
     /* and the stream goes on after it */
     CHECK_INT(receive(&f, "SM3", ALICE, "three", T0 + 2, NULL, NULL),
               INBOX_OK);
-    CHECK_INT(since(&f, 6, 0, 100, &out, NULL), INBOX_OK);
+    CHECK_INT(since(&f, 8, 0, 100, &out, NULL), INBOX_OK);
     CHECK_INT(out.count, 3);
-    CHECK_INT(out.count == 3 ? out.items[0].org_seq : 0, 7);
+    CHECK_INT(out.count == 3 ? out.items[0].org_seq : 0, 9);
     inbox_event_list_free(&out);
 
     fixture_close(&f);
@@ -16765,7 +17026,8 @@ TEST(events_are_pruned_oldest_first_when_neither_bound_keeps_them)
     CHECK_INT(receive(&f, "SM1", ALICE, "one", T0, NULL, NULL), INBOX_OK);
     CHECK_INT(receive(&f, "SM2", BOB, "two", T0 + 1, NULL, NULL), INBOX_OK);
 
-    /* six events, then three more a few milliseconds later */
+    /* eight events (each text's 3, each new contact's 1), then three
+     * more a few milliseconds later */
     t1 = inbox_now_ms();
     usleep(20000);
     CHECK_INT(receive(&f, "SM3", ALICE, "three", T0 + 2, NULL, NULL),
@@ -16779,16 +17041,16 @@ TEST(events_are_pruned_oldest_first_when_neither_bound_keeps_them)
     CHECK_INT(removed, 0);
 
     /* many enough to keep: the count keeps them all, however old */
-    keep.keep_count = 9;
+    keep.keep_count = 11;
     CHECK_INT(inbox_store_events_prune(f.store, t1 + 10 * hour, &keep, 100,
                                        &removed, NULL), INBOX_OK);
     CHECK_INT(removed, 0);
     CHECK_INT(since(&f, 0, 0, 100, &out, NULL), INBOX_OK);
-    CHECK_INT(out.count, 9);
+    CHECK_INT(out.count, 11);
     inbox_event_list_free(&out);
 
-    /* the first six are older than an hour at t1 + 1 h; the last three
-     * are not: only the six go, two at a time */
+    /* the first eight are older than an hour at t1 + 1 h; the last
+     * three are not: only the eight go, two at a time */
     keep.keep_count = 0;
     total = 0;
     for (rounds = 0; rounds < 10; rounds++) {
@@ -16800,18 +17062,18 @@ TEST(events_are_pruned_oldest_first_when_neither_bound_keeps_them)
             break;
         }
     }
-    CHECK_INT(total, 6);
-    CHECK_INT(since(&f, 6, 0, 100, &out, NULL), INBOX_OK);
+    CHECK_INT(total, 8);
+    CHECK_INT(since(&f, 8, 0, 100, &out, NULL), INBOX_OK);
     CHECK_INT(out.count, 3);
     inbox_event_list_free(&out);
-    CHECK_INT(since(&f, 5, 0, 100, &out, NULL), INBOX_ERR_CONFLICT);
+    CHECK_INT(since(&f, 7, 0, 100, &out, NULL), INBOX_ERR_CONFLICT);
 
     /* old and beyond the newest two: pruned down to two */
     keep.keep_count = 2;
     CHECK_INT(inbox_store_events_prune(f.store, t1 + 10 * hour, &keep, 100,
                                        &removed, NULL), INBOX_OK);
     CHECK_INT(removed, 1);
-    CHECK_INT(since(&f, 7, 0, 100, &out, NULL), INBOX_OK);
+    CHECK_INT(since(&f, 9, 0, 100, &out, NULL), INBOX_OK);
     CHECK_INT(out.count, 2);
     inbox_event_list_free(&out);
 
@@ -16819,7 +17081,7 @@ TEST(events_are_pruned_oldest_first_when_neither_bound_keeps_them)
     CHECK_INT(inbox_store_realtime_state(f.store, other, &state, NULL),
               INBOX_OK);
     CHECK_INT(state.org_seq, 0);
-    CHECK_INT(org_seq(&f, f.org), 9);
+    CHECK_INT(org_seq(&f, f.org), 11);
 
     /* what cannot be asked */
     keep.keep_ms = -1;

@@ -2080,6 +2080,78 @@ TEST(inbound_ingest_new_message)
 }
 
 
+/* A new number: the upsert made the contact, with the ids it was given
+ * (GEN_1, its thread to be GEN_2) and the message's time. */
+static const char  ingest_contact_made[] =
+    "{\"ok\": 1, \"lastErrorObject\": {\"n\": 1, \"updatedExisting\": false,"
+    " \"upserted\": " OID(GEN_1) "}, \"value\": {\"_id\": " OID(GEN_1)
+    ", \"org_id\": " OID(ORG_ID) ", \"phone\": \"+15551230001\","
+    " \"conversation_id\": " OID(GEN_2) ", \"name\": null,"
+    " \"search_name\": null, \"opted_out\": false, \"created_at\": "
+    DATE(NOW) "}}";
+
+static const char  ingest_conversation_made[] =
+    "{\"ok\": 1, \"value\": {\"_id\": " OID(GEN_2) ", \"org_id\": "
+    OID(ORG_ID) ", \"contact\": {\"id\": " OID(GEN_1) ", \"name\": null,"
+    " \"phone\": \"+15551230001\", \"opted_out\": false},"
+    " \"last_message\": {\"id\": " OID(GEN_3) ", \"direction\": \"inbound\","
+    " \"preview\": \"Is Tuesday ok?\", \"at\": " DATE(NOW) "},"
+    " \"last_activity_at\": " DATE(NOW) ", \"unread_count\":"
+    " {\"$numberLong\": \"1\"}, \"archived\": false, \"starred\": false}}";
+
+
+/* A text from a new number pushes the contact it made (contact.updated,
+ * after the message's three, in the same insert), as a Contacts list
+ * shows it; no command more. */
+TEST(inbound_ingest_new_number_pushes_its_contact)
+{
+    fake_t                 fake;
+    inbox_error_t          err;
+    inbox_store_t         *store;
+    inbox_inbound_t        msg;
+    inbox_event_list_t     events;
+    inbox_ingest_result_t  result;
+
+    store = fake_open(&fake);
+    memset(&events, 0, sizeof(events));
+    ingest_message(&msg, "SM0001");
+
+    fake.replies[0] = ingest_number;
+    fake.replies[1] = ingest_contact_made;
+    fake.replies[2] = NULL;                 /* the message insert */
+    fake.replies[3] = ingest_conversation_made;
+    fake.replies[4] = ingest_org;
+    fake.replies[5] = ingest_unread;
+
+    CHECK_INT(inbox_store_inbound_ingest(store, &msg, 1, &result, &events,
+                                         &err), INBOX_OK);
+    CHECK_INT(result.status, INBOX_OK);
+    CHECK_STR(result.conversation_id, GEN_2);
+    golden_check(&fake, "inbound_ingest_new_contact");
+
+    /* four numbered from the reserved block 9..12 */
+    CHECK_INT(events.count, 4);
+    if (events.count == 4) {
+        CHECK(strstr(events.items[0].json, "\"message.created\"") != NULL);
+        CHECK_STR(events.items[3].type, "contact.updated");
+        CHECK_INT(events.items[3].org_seq, 12);
+        CHECK(strstr(events.items[3].json, "\"contact\":{\"id\":\"" GEN_1
+                     "\",\"name\":null,\"phone\":\"+15551230001\"")
+              != NULL);
+        CHECK(strstr(events.items[3].json, "\"tags\":[]") != NULL);
+        CHECK(strstr(events.items[3].json, "\"opted_out\":false") != NULL);
+        CHECK(strstr(events.items[3].json,
+                     "\"created_at\":\"2026-01-01T00:00:00.000Z\","
+                     "\"conversation_id\":\"" GEN_2 "\"") != NULL);
+    }
+    CHECK(log_has(&fake, "\"$inc\" : { \"seq\" : { \"$numberLong\" : "
+                         "\"4\" } }"));
+
+    inbox_event_list_free(&events);
+    fake_close(&fake, store);
+}
+
+
 /* The commands sent after the last one named name (e.g. "\"insert\" :
  * \"events\""); the whole log when none is. */
 static const char *
@@ -2262,6 +2334,93 @@ TEST(inbound_ingest_retry_finishes_an_unfinished_message)
     CHECK(!log_has(&fake, "\"orgs\""));
     CHECK(!log_has(&fake, "\"insert\" : \"events\""));
     CHECK(log_has(&fake, "\"$unset\" : { \"threaded\""));
+
+    inbox_event_list_free(&events);
+    fake_close(&fake, store);
+}
+
+
+/* The contact the first attempt of an unfinished message made: made at
+ * the message's time. */
+static const char  ingest_contact_made_before[] =
+    "{\"ok\": 1, \"lastErrorObject\": {\"n\": 1, \"updatedExisting\": true},"
+    " \"value\": {\"_id\": " OID(CONTACT_ID) ", \"org_id\": " OID(ORG_ID)
+    ", \"phone\": \"+15551230001\", \"conversation_id\": " OID(CONV_ID)
+    ", \"name\": null, \"opted_out\": false, \"created_at\": "
+    DATE("1767225500000") "}}";
+
+
+/* A new number's text whose first attempt made the contact and stored
+ * the message, then failed before its events: the retry pushes the
+ * contact with the message's events, as that attempt would have; once
+ * they are written, a retry pushes neither. */
+TEST(inbound_ingest_retry_pushes_the_contact_its_first_attempt_made)
+{
+    fake_t                 fake;
+    inbox_error_t          err;
+    inbox_store_t         *store;
+    inbox_inbound_t        msg;
+    inbox_event_list_t     events;
+    inbox_ingest_result_t  result;
+
+    store = fake_open(&fake);
+    memset(&events, 0, sizeof(events));
+    ingest_message(&msg, "SM0001");
+
+    fake.replies[0] = ingest_number;
+    fake.replies[1] = ingest_contact_made_before;
+    fake.replies[2] = ingest_dup_key;
+    fake.replies[3] = ingest_unfinished;
+    fake.replies[4] = ingest_conversation;
+    fake.replies[5] = NULL;                 /* no events of it yet */
+    fake.replies[6] = ingest_org;
+    fake.replies[7] = ingest_unread;
+
+    CHECK_INT(inbox_store_inbound_ingest(store, &msg, 1, &result, &events,
+                                         &err), INBOX_OK);
+    golden_check(&fake, "inbound_ingest_unfinished_new_contact");
+    CHECK_INT(result.status, INBOX_OK);
+    CHECK_INT(result.duplicate, 0);
+    CHECK_INT(events.count, 4);
+    if (events.count == 4) {
+        CHECK_STR(events.items[3].type, "contact.updated");
+        CHECK(strstr(events.items[3].json, "\"contact\":{\"id\":\""
+                     CONTACT_ID "\"") != NULL);
+        CHECK(strstr(events.items[3].json,
+                     "\"created_at\":\"2025-12-31T23:58:20.000Z\"")
+              != NULL);
+    }
+    inbox_event_list_free(&events);
+
+    /* its events were written before the failure: none again */
+    fake_reset(&fake);
+    fake.replies[0] = ingest_number;
+    fake.replies[1] = ingest_contact_made_before;
+    fake.replies[2] = ingest_dup_key;
+    fake.replies[3] = ingest_unfinished;
+    fake.replies[4] = ingest_conversation;
+    fake.replies[5] = CURSOR("{\"_id\": " OID(GEN_1) "}");
+
+    CHECK_INT(inbox_store_inbound_ingest(store, &msg, 1, &result, &events,
+                                         &err), INBOX_OK);
+    CHECK_INT(result.status, INBOX_OK);
+    CHECK_INT(events.count, 0);
+    CHECK(!log_has(&fake, "\"insert\" : \"events\""));
+
+    /* finished: a duplicate, nothing written */
+    fake_reset(&fake);
+    fake.replies[0] = ingest_number;
+    fake.replies[1] = ingest_contact_made_before;
+    fake.replies[2] = ingest_dup_key;
+    fake.replies[3] = CURSOR("{\"_id\": " OID(MSG_ID) ", \"conversation_id\": "
+                             OID(CONV_ID) ", \"created_at\": "
+                             DATE("1767225500000") "}");
+
+    CHECK_INT(inbox_store_inbound_ingest(store, &msg, 1, &result, &events,
+                                         &err), INBOX_OK);
+    CHECK_INT(result.duplicate, 1);
+    CHECK_INT(events.count, 0);
+    CHECK(!log_has(&fake, "\"events\""));
 
     inbox_event_list_free(&events);
     fake_close(&fake, store);

@@ -385,11 +385,15 @@ TEST(tokens_from_before_the_migration_keep_working)
 
 /* Concurrency */
 
+/* The events of a writer's messages: each one's three, and the contact
+ * its first made. */
+#define WRITER_EVENTS  (WRITERS_MESSAGES * 3 + 1)
+
 typedef struct {
     fixture_t   *f;
     const char  *from;
     int          failures;
-    int64_t      seqs[WRITERS_MESSAGES * 3];
+    int64_t      seqs[WRITER_EVENTS];
     size_t       nseqs;
     char         conversation[INBOX_ID_MAX];
 } writer_t;
@@ -419,7 +423,7 @@ writer_run(void *arg)
         snprintf(w->conversation, sizeof(w->conversation), "%s",
                  r.conversation_id);
 
-        for (j = 0; j < events.count && w->nseqs < WRITERS_MESSAGES * 3; j++) {
+        for (j = 0; j < events.count && w->nseqs < WRITER_EVENTS; j++) {
             w->seqs[w->nseqs++] = events.items[j].org_seq;
         }
 
@@ -432,7 +436,7 @@ writer_run(void *arg)
 
 TEST(two_threads_sharing_a_store_both_store_everything)
 {
-    int        seen[WRITERS_MESSAGES * 6 + 1];
+    int        seen[WRITER_EVENTS * 2 + 1];
     size_t     i, t;
     int64_t    seq;
     pthread_t  threads[2];
@@ -459,18 +463,18 @@ TEST(two_threads_sharing_a_store_both_store_everything)
 
         for (i = 0; i < w[t].nseqs; i++) {
             seq = w[t].seqs[i];
-            if (seq >= 1 && seq <= WRITERS_MESSAGES * 6) {
+            if (seq >= 1 && seq <= WRITER_EVENTS * 2) {
                 seen[seq]++;
             }
         }
     }
 
     /* every org_seq handed out once, none skipped */
-    for (i = 1; i <= WRITERS_MESSAGES * 6; i++) {
+    for (i = 1; i <= WRITER_EVENTS * 2; i++) {
         CHECK_INT(seen[i], 1);
     }
 
-    CHECK_INT(org_seq(&f, f.org), WRITERS_MESSAGES * 6);
+    CHECK_INT(org_seq(&f, f.org), WRITER_EVENTS * 2);
 
     fixture_close(&f);
 }
@@ -517,7 +521,7 @@ TEST(a_forked_child_and_its_parent_write_the_same_file)
     CHECK_INT(list_count(&f, INBOX_FILTER_ALL, NULL), 2);
     CHECK_INT(db_int(&f, "SELECT count(*) FROM messages"),
               WRITERS_MESSAGES * 2);
-    CHECK_INT(org_seq(&f, f.org), WRITERS_MESSAGES * 6);
+    CHECK_INT(org_seq(&f, f.org), WRITER_EVENTS * 2);
 
     fixture_close(&f);
 }
@@ -726,7 +730,7 @@ TEST(reopening_the_store_keeps_the_data_and_the_schema)
 
     CHECK_INT(db_int(&f, "PRAGMA user_version"), version);
     CHECK_INT(message_count(&f, r.conversation_id), 1);
-    CHECK_INT(org_seq(&f, f.org), 3);
+    CHECK_INT(org_seq(&f, f.org), 4);
 
     /* a retry after the restart is still a duplicate; the stream goes on */
     CHECK_INT(receive(&f, "SM1", ALICE, "before", T0, &again, &events),
@@ -738,7 +742,7 @@ TEST(reopening_the_store_keeps_the_data_and_the_schema)
               INBOX_OK);
     CHECK_INT(events.count, 3);
     if (events.count == 3) {
-        CHECK_INT(events.items[0].org_seq, 4);
+        CHECK_INT(events.items[0].org_seq, 5);
     }
 
     inbox_event_list_free(&events);
@@ -796,11 +800,12 @@ TEST(a_busy_database_is_unavailable_and_the_retry_succeeds)
     CHECK_INT(list_count(&f, INBOX_FILTER_ALL, NULL), 0);
     CHECK_INT(org_seq(&f, f.org), 0);
 
-    /* the carrier's retry */
+    /* the carrier's retry: the message, and the contact it made (the
+     * attempt that failed made none) */
     CHECK_INT(receive(&f, "SM1", ALICE, "hello", T0, &r, &events), INBOX_OK);
     CHECK_INT(r.status, INBOX_OK);
     CHECK_INT(r.duplicate, 0);
-    CHECK_INT(events.count, 3);
+    CHECK_INT(events.count, 4);
     CHECK_INT(message_count(&f, r.conversation_id), 1);
 
     inbox_event_list_free(&events);
@@ -1032,9 +1037,11 @@ TEST(a_keyword_whose_answer_fails_is_not_stored_and_its_retry_stores_both)
     CHECK_INT(db_int(&f, "SELECT count(*) FROM contacts WHERE opted_out"),
               0);
     CHECK_INT(db_int(&f, "SELECT count(*) FROM contact_events"), 0);
-    CHECK_INT(events.count, 3);
-    CHECK_INT(db_int(&f, "SELECT seq FROM orgs WHERE name = 'Acme'"), 3);
-    CHECK_INT(db_int(&f, "SELECT count(*) FROM events"), 3);
+    CHECK_INT(db_int(&f, "SELECT count(*) FROM contacts"), 1);
+    /* the message's three, and the contact it made */
+    CHECK_INT(events.count, 4);
+    CHECK_INT(db_int(&f, "SELECT seq FROM orgs WHERE name = 'Acme'"), 4);
+    CHECK_INT(db_int(&f, "SELECT count(*) FROM events"), 4);
     inbox_event_list_free(&events);
 
     /* the carrier's retry, the database well again: both, once */
@@ -1046,7 +1053,11 @@ TEST(a_keyword_whose_answer_fails_is_not_stored_and_its_retry_stores_both)
     CHECK_INT(r[0].duplicate, 0);
     CHECK_INT(r[0].opt_changed, 1);
     CHECK_INT(r[0].answered, 1);
+    /* the message's three, one contact.updated for the contact it made
+     * opted out, the answer's two */
     CHECK_INT(events.count, 6);
+    CHECK_INT(db_int(&f, "SELECT count(*) FROM events"
+                         " WHERE type = 'contact.updated'"), 2);
     inbox_event_list_free(&events);
 
     CHECK_INT(inbox_store_inbound_ingest(f.store, &msgs[1], 1, r, &events,
@@ -1060,8 +1071,8 @@ TEST(a_keyword_whose_answer_fails_is_not_stored_and_its_retry_stores_both)
     CHECK_INT(db_int(&f, "SELECT count(*) FROM outbox"), 1);
     CHECK_INT(db_int(&f, "SELECT count(*) FROM contacts WHERE opted_out"),
               1);
-    CHECK_INT(db_int(&f, "SELECT seq FROM orgs WHERE name = 'Acme'"), 9);
-    CHECK_INT(db_int(&f, "SELECT count(*) FROM events"), 9);
+    CHECK_INT(db_int(&f, "SELECT seq FROM orgs WHERE name = 'Acme'"), 10);
+    CHECK_INT(db_int(&f, "SELECT count(*) FROM events"), 10);
 
     fixture_close(&f);
 }
@@ -1358,11 +1369,18 @@ TEST(an_action_stores_its_events_as_references_and_a_read_its_time)
     CHECK_INT(db_exec(&f, "UPDATE conversations SET last_read_at = 7"),
               SQLITE_OK);
 
+    /* the contact the message made: its thread's reference */
+    CHECK_INT(db_int(&f, "SELECT count(*) FROM events WHERE seq = 4"
+                         " AND type = 'contact.updated'"
+                         " AND conversation_id IS NOT NULL"
+                         " AND message_id IS NULL AND unread_total IS NULL"),
+              1);
+
     /* starring is no read */
     CHECK_INT(act(&f, alice.conversation_id, INBOX_ACTION_STAR, &events),
               INBOX_OK);
     CHECK_INT(db_int(&f, "SELECT last_read_at FROM conversations"), 7);
-    CHECK_INT(db_int(&f, "SELECT count(*) FROM events WHERE seq = 4"
+    CHECK_INT(db_int(&f, "SELECT count(*) FROM events WHERE seq = 5"
                          " AND type = 'conversation.updated'"
                          " AND conversation_id IS NOT NULL"
                          " AND message_id IS NULL AND unread_total IS NULL"),
@@ -1373,7 +1391,7 @@ TEST(an_action_stores_its_events_as_references_and_a_read_its_time)
               INBOX_OK);
     CHECK(db_int(&f, "SELECT last_read_at FROM conversations")
           >= (int64_t) (time(NULL) - 60) * 1000);
-    CHECK_INT(db_int(&f, "SELECT count(*) FROM events WHERE seq = 6"
+    CHECK_INT(db_int(&f, "SELECT count(*) FROM events WHERE seq = 7"
                          " AND type = 'unread.total' AND unread_total = 0"
                          " AND conversation_id IS NULL"), 1);
     CHECK_INT(db_int(&f, "SELECT unread_total FROM orgs"), 0);
@@ -1384,7 +1402,7 @@ TEST(an_action_stores_its_events_as_references_and_a_read_its_time)
     CHECK_INT(act(&f, alice.conversation_id, INBOX_ACTION_READ, &events),
               INBOX_OK);
     CHECK_INT(db_int(&f, "SELECT last_read_at FROM conversations"), 7);
-    CHECK_INT(db_int(&f, "SELECT count(*) FROM events"), 6);
+    CHECK_INT(db_int(&f, "SELECT count(*) FROM events"), 7);
     CHECK_INT(events.count, 3);
 
     inbox_event_list_free(&events);
@@ -1484,15 +1502,16 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
 
     CHECK_INT(receive(&f, "SM1", ALICE, body, T0, &r, &events), INBOX_OK);
 
-    /* live delivery is unchanged: the frame has the message */
-    CHECK_INT(events.count, 3);
-    if (events.count == 3) {
+    /* live delivery is unchanged: the frame has the message (then the
+     * contact it made) */
+    CHECK_INT(events.count, 4);
+    if (events.count == 4) {
         CHECK(strstr(events.items[0].json, body) != NULL);
     }
 
-    CHECK_INT(db_int(&f, "SELECT count(*) FROM events"), 3);
+    CHECK_INT(db_int(&f, "SELECT count(*) FROM events"), 4);
     bytes = events_bytes(&f, "LONGBODY", &rows_with);
-    CHECK(bytes > 0 && bytes < 3 * 100);
+    CHECK(bytes > 0 && bytes < 4 * 100);
     CHECK_INT(rows_with, 0);
 
     /* what a resume renders from */
@@ -1502,7 +1521,7 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
     CHECK_INT(db_int(&f, sql), 1);
     CHECK_INT(db_int(&f, "SELECT unread_total FROM events WHERE seq = 3"), 1);
     CHECK_INT(db_int(&f, "SELECT count(*) FROM events e JOIN orgs o"
-                         " ON o.id = e.org_id WHERE e.epoch = o.epoch"), 3);
+                         " ON o.id = e.org_id WHERE e.epoch = o.epoch"), 4);
 
     inbox_event_list_free(&events);
     fixture_close(&f);
@@ -4459,7 +4478,7 @@ TEST(a_deleted_store_takes_nothing_and_a_copy_put_back_waits_for_a_restart)
         CHECK_INT(message_count(&f, conversation), 2);
         CHECK_INT(events.count, 3);
         if (events.count == 3) {
-            CHECK_INT(events.items[0].org_seq, 4);
+            CHECK_INT(events.items[0].org_seq, 5);
         }
     }
 

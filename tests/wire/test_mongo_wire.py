@@ -243,6 +243,9 @@ class ReplicaSet:
         self.campaigns = []
         self.recipients = []
         self.contacts = []        # an import's, and their threads
+        # the sender of the texts is a contact (self.contact) already;
+        # else the ingest's upsert makes it, into contacts
+        self.sender_known = True
         self.reply_keys = []
         self.contact_events = []
         self.conversations = []
@@ -327,13 +330,26 @@ class ReplicaSet:
             # an import's: each contact, and each thread, made unless
             # it is there; a thread's copy of its contact
             return self._upsert(coll, doc['updates'])
-        if (name, coll) == ('findAndModify', 'contacts') and self.contacts:
-            # a rename's or an opt change's compare-and-set
+        if (name, coll) == ('findAndModify', 'contacts') and (
+                self.contacts or not self.sender_known):
+            # a rename's or an opt change's compare-and-set; an ingest's
+            # upsert
             for d in self.contacts:
                 if matches(d, doc['query']):
                     before = copy.deepcopy(d)
                     apply_update(d, doc['update'], False)
                     return {'value': d if doc.get('new') else before}
+            if doc.get('upsert'):
+                # a new number's contact, with the ids the store gave it:
+                # the thread to be is the one the ingest writes
+                d = {k: v for k, v in doc['query'].items()
+                     if not isinstance(v, dict)}
+                apply_update(d, doc['update'], True)
+                self.contacts.append(d)
+                self.contact = d['_id']
+                self.conversation = d['conversation_id']
+                return {'value': d, 'lastErrorObject': {
+                    'n': 1, 'updatedExisting': False, 'upserted': d['_id']}}
             return {'value': None}
         if (name, coll) == ('findAndModify', 'contacts'):
             return {'value': {'_id': self.contact,
@@ -942,6 +958,53 @@ def test_new_message_is_stored_with_its_events(rs):
     assert out['result']['duplicate'] is False, out
     assert len(rs.messages) == 1 and rs.unread == 1 and rs.seq == 3
     assert len(rs.events) == 3
+
+
+def test_new_number_pushes_its_contact_once(rs):
+    """A text from a number that is no contact yet: the upsert makes the
+    contact, and the message's events are followed by contact.updated
+    naming its thread, so that every Contacts list shows it.  The
+    carrier's retry, a duplicate, pushes nothing; the contact's next
+    text pushes its message alone."""
+    rs.sender_known = False
+    out = ingest(rs)
+    expect(out, 'ok', 200)
+    assert out['events'] == [1, 2, 3, 4], out
+    assert [c['phone'] for c in rs.contacts] == [PHONE], rs.contacts
+    assert [e['type'] for e in rs.events] == [
+        'message.created', 'conversation.updated', 'unread.total',
+        'contact.updated'], rs.events
+    assert rs.events[3]['conversation_id'] == rs.contacts[0][
+        'conversation_id'], rs.events
+    out = ingest(rs)
+    expect(out, 'ok', 200)
+    assert out['result']['duplicate'] is True, out
+    assert out['events'] == [] and len(rs.events) == 4, out
+    out = run(rs, 'ingest', NUMBER, PHONE, SID2, 'Or Wednesday?')
+    expect(out, 'ok', 200)
+    assert out['events'] == [5, 6, 7], out
+    assert len(rs.contacts) == 1, rs.contacts
+
+
+def test_new_numbers_text_failed_after_its_insert_is_pushed_by_the_retry(
+        rs):
+    """The server dies after a new number's text is stored, before its
+    thread: the contact is made, nothing pushed.  The retry finishes the
+    message with its events and the contact's, as the first attempt
+    would have (the contact was made at the message's time)."""
+    rs.sender_known = False
+    rs.members[0].faults.append((('findAndModify', 'conversations'),
+                                 go_down))
+    out = ingest(rs)
+    expect(out, 'unavailable', 503)
+    assert len(rs.contacts) == 1 and rs.events == [], rs.events
+    rs.members[0].state = 'primary'
+    out = ingest(rs)
+    expect(out, 'ok', 200)
+    assert out['result']['duplicate'] is False, out
+    assert out['events'] == [1, 2, 3, 4], out
+    assert rs.events[3]['type'] == 'contact.updated', rs.events
+    assert len(rs.contacts) == 1, rs.contacts
 
 
 def test_duplicate_key_is_a_message_stored_before(rs):
@@ -1731,6 +1794,9 @@ TESTS = [
     (test_lost_answer_of_the_conversation_update_counts_it_once, 1),
     (test_server_gone_is_unavailable_then_the_retry_stores_it, 1),
     (test_failure_after_the_message_insert_is_finished_by_the_retry, 1),
+    (test_new_number_pushes_its_contact_once, 1),
+    (test_new_numbers_text_failed_after_its_insert_is_pushed_by_the_retry,
+     1),
     (test_batch_failing_on_its_second_message_keeps_the_first_stored, 1),
     (test_failure_after_the_thread_counts_the_message_once, 1),
     (test_failure_after_the_events_writes_them_once, 1),

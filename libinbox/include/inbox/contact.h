@@ -144,11 +144,13 @@ typedef struct {
 } inbox_contact_edit_t;
 
 /* What a change did to a contact, which says what it pushes
- * (inbox_change_contact, event.h); CREATED: the change made it. */
+ * (inbox_change_contact, inbox_change_add_contact, event.h); CREATED:
+ * the change made it; OPT: a message's keyword opted it out or in. */
 #define INBOX_CONTACT_CHANGED_NAME      0x01
 #define INBOX_CONTACT_CHANGED_TAGS      0x02
 #define INBOX_CONTACT_CHANGED_TIMEZONE  0x04
 #define INBOX_CONTACT_CHANGED_CREATED   0x08
+#define INBOX_CONTACT_CHANGED_OPT       0x10
 
 /*
  * What edit changes in contact (as it is before it): a field set to what

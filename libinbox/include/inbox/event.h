@@ -304,11 +304,18 @@ void inbox_change_imported(inbox_change_t *change);
 void inbox_change_opt(inbox_change_t *change,
     const inbox_contact_record_t *contact,
     const inbox_conversation_t *conversation);
-/* A new message that opted its contact out or in (a keyword): the
- * message's events (inbox_change_message, the conversation as it is
- * after both), then contact.updated. */
+/*
+ * A new message that made its contact (an inbound text from a new
+ * number: INBOX_CONTACT_CHANGED_CREATED, so that every Contacts list
+ * shown adds it, as one made by hand), or opted it out or in (a
+ * keyword: INBOX_CONTACT_CHANGED_OPT), or both: the message's events
+ * (inbox_change_message, the conversation as it is after it), then one
+ * contact.updated with the contact as it is after it.  Nothing (0): no
+ * event, as for a message of a contact that was there and kept as it
+ * was.
+ */
 void inbox_change_add_contact(inbox_change_t *change,
-    const inbox_contact_record_t *contact);
+    const inbox_contact_record_t *contact, unsigned changed);
 
 /* media */
 /* A message's media changed (a copy stored or given up): message.updated

@@ -351,8 +351,8 @@ inbox_sqlite_ingest_one(inbox_sqlite_batch_t *batch,
     conversation = strtoll(c.id, NULL, 10);
 
     if (made) {
-        /* what the new row holds, for its contact.updated: a keyword
-         * below sets the rest */
+        /* what the new row holds, for its contact.updated (a keyword
+         * below reads it whole) */
         memcpy(contact.id, c.contact.id, sizeof(contact.id));
         memcpy(contact.phone, c.contact.phone, sizeof(contact.phone));
         memcpy(contact.conversation_id, c.id,
@@ -501,6 +501,7 @@ inbox_sqlite_ingest_one(inbox_sqlite_batch_t *batch,
 
 done:
 
+    inbox_contact_record_free(&contact);
     inbox_conversation_free(&c);
     return status;
 }
@@ -848,8 +849,9 @@ inbox_sqlite_ingest_touch(inbox_sqlite_conn_t *conn,
  * A keyword opts the message's contact out (source keyword) or back in,
  * as optout.h's rule says, ordered by when the contact sent it (the
  * carrier's time, else its arrival at): *contact is the contact as it is
- * after (its name borrowed from c, which shows it too),
- * result->opt_changed whether it changed.
+ * after, read whole (its contact.updated shows it as a list item does:
+ * its tags, time zone and creation time, which the thread's row does not
+ * hold; the caller frees it), result->opt_changed whether it changed.
  */
 static inbox_status_t
 inbox_sqlite_ingest_opt(inbox_sqlite_batch_t *batch,
@@ -858,40 +860,18 @@ inbox_sqlite_ingest_opt(inbox_sqlite_batch_t *batch,
     inbox_ingest_result_t *result, inbox_contact_record_t *contact,
     inbox_error_t *err)
 {
-    int             rc;
     char            keyword[INBOX_KEYWORD_MAX];
     int64_t         id, latest;
-    sqlite3_stmt   *stmt;
     inbox_status_t  status;
 
     id = strtoll(c->contact.id, NULL, 10);
 
-    memcpy(contact->id, c->contact.id, sizeof(contact->id));
-    contact->name = c->contact.name;
-    memcpy(contact->phone, c->contact.phone, sizeof(contact->phone));
-    contact->opted_out = c->contact.opted_out;
-    memcpy(contact->conversation_id, c->id, sizeof(contact->conversation_id));
+    inbox_contact_record_free(contact);
 
-    /* the newest opt time, which the thread's row does not hold */
-    stmt = inbox_sqlite_stmt(batch->conn, INBOX_SQL_INGEST_OPT_LATEST,
-        "SELECT opt_latest_at FROM contacts WHERE id = ?1", err);
-    if (stmt == NULL) {
-        return err->code;
-    }
-
-    sqlite3_bind_int64(stmt, 1, id);
-
-    rc = sqlite3_step(stmt);
-
-    if (rc == SQLITE_ROW) {
-        contact->opt_latest_at = sqlite3_column_int64(stmt, 0);
-        rc = SQLITE_DONE;
-    }
-
-    inbox_sqlite_done(stmt);
-
-    if (rc != SQLITE_DONE) {
-        return inbox_sqlite_fail(batch->conn, rc, err);
+    status = inbox_sqlite_contact_load(batch->conn, org->id, id, contact,
+                                       err);
+    if (status != INBOX_OK) {
+        return status;
     }
 
     inbox_opt_keyword(in->body, keyword);

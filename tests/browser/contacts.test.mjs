@@ -503,6 +503,9 @@ test('the list follows live events: a STOP, new tags and a new name '
     await deliverInbound(ctx.cluster, { from: fay.phone, body: 'STOP' });
     await row.locator('.contact-opted-out', { hasText: 'Opted out' })
         .waitFor();
+    // the contact whole: its tags stay
+    assert.deepEqual(await row.locator('.tag').allTextContents(),
+                     ['spring']);
 
     await call(`/api/v1/contacts/${fay.contact.id}`, { method: 'PATCH',
         body: { tags: ['spring', 'donor'] } });

@@ -16486,15 +16486,18 @@ TEST(a_batch_pushes_each_contact_it_made_once)
  * A STOP from a new number makes its contact opted out: one
  * contact.updated says both, the contact as it is after the text; a
  * STOP from a contact that was there pushes its one contact.updated as
- * before.
+ * before, the contact whole (its tags, its creation time), as a list
+ * item shows it.  Each replays as pushed.
  */
 TEST(a_stop_from_a_new_number_pushes_its_contact_once)
 {
-    char                   id[INBOX_ID_MAX], conv[INBOX_ID_MAX];
-    int64_t                seq;
-    fixture_t              f;
-    inbox_event_list_t     live;
-    inbox_ingest_result_t  r;
+    char                    id[INBOX_ID_MAX], conv[INBOX_ID_MAX];
+    int64_t                 seq;
+    fixture_t               f;
+    inbox_event_list_t      live;
+    inbox_contact_edit_t    edit;
+    inbox_ingest_result_t   r;
+    inbox_contact_record_t  c;
 
     FIXTURE(&f);
     memset(&live, 0, sizeof(live));
@@ -16515,13 +16518,27 @@ TEST(a_stop_from_a_new_number_pushes_its_contact_once)
     CHECK(contacts_replay_as_live(&f, seq, &live));
     inbox_event_list_free(&live);
 
-    /* back in, then out again: the contact is there */
+    /* tagged, back in, then out again: the contact is there */
+    memset(&edit, 0, sizeof(edit));
+    edit.set_tags = 1;
+    CHECK_INT(inbox_tags_add(&edit.tags, "VIP", 3, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_contact_update(f.store, f.org, id, &edit, &c,
+                                         NULL, NULL), INBOX_OK);
+    inbox_contact_record_free(&c);
+    inbox_tags_free(&edit.tags);
     CHECK_INT(receive(&f, "SM2", ALICE, "START", T0 + MINUTE, &r, NULL),
               INBOX_OK);
+    seq = org_seq(&f, f.org);
     CHECK_INT(receive(&f, "SM3", ALICE, "STOP", T0 + 2 * MINUTE, &r, &live),
               INBOX_OK);
     CHECK_INT(r.opt_changed, 1);
     CHECK_INT(events_of(&live, "contact.updated"), 1);
+    if (live.count >= 4) {
+        CHECK_STR(live.items[3].type, "contact.updated");
+        CHECK(strstr(live.items[3].json, "\"tags\":[\"VIP\"]") != NULL);
+        CHECK(strstr(live.items[3].json, "\"created_at\":\"20") != NULL);
+    }
+    CHECK(contacts_replay_as_live(&f, seq, &live));
     inbox_event_list_free(&live);
 
     fixture_close(&f);

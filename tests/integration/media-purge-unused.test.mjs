@@ -7,32 +7,25 @@
 
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { inboxctl, uniqueNumber } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
 import { api, assertError, deliverInbound, eventually }
     from '../lib/inbox.mjs';
-import { png, upload } from '../lib/media.mjs';
+import { mediaFile, uploadPng } from '../lib/media.mjs';
 
 const ctx = useCluster({ orgs: [{ name: 'Unused Media Org' }],
                          http: ['inbox_media_keep_unattached 3s;'] });
 
 const org = () => ctx.cluster.orgs[0];
 
-async function uploadOk() {
-    const res = await upload(ctx.cluster, png(), {
-        Authorization: `Bearer ${org().token}`, 'Content-Type': 'image/png' });
-    assert.equal(res.status, 201, res.text);
-    return res.json;
-}
+const uploadOk = () => uploadPng(ctx.cluster, org().token);
 
 async function call(path, body, method = 'POST') {
     return api(ctx.cluster, path, org().token, { method, body });
 }
 
-const fileOf = (media) => join(ctx.cluster.mediaDir,
-                               media.url.slice('/media/'.length));
+const fileOf = (media) => mediaFile(ctx.cluster, media);
 
 async function served(media) {
     const res = await fetch(ctx.cluster.url(media.url));

@@ -8,14 +8,13 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { test } from 'node:test';
 import { inboxctl, sqlite3Path, uniqueNumber } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
 import { api, assertError, deliverInbound, eventually }
     from '../lib/inbox.mjs';
-import { png, upload } from '../lib/media.mjs';
+import { mediaFile, uploadPng } from '../lib/media.mjs';
 
 const execFileAsync = promisify(execFile);
 const ctx = useCluster({ orgs: [{ name: 'Purge Org' }],
@@ -24,19 +23,13 @@ const HOUR = 3600 * 1000;
 
 const org = () => ctx.cluster.orgs[0];
 
-async function uploadOk() {
-    const res = await upload(ctx.cluster, png(), {
-        Authorization: `Bearer ${org().token}`, 'Content-Type': 'image/png' });
-    assert.equal(res.status, 201, res.text);
-    return res.json;
-}
+const uploadOk = () => uploadPng(ctx.cluster, org().token);
 
 function call(path, body) {
     return api(ctx.cluster, path, org().token, { method: 'POST', body });
 }
 
-const fileOf = (media) => join(ctx.cluster.mediaDir,
-                               media.url.slice('/media/'.length));
+const fileOf = (media) => mediaFile(ctx.cluster, media);
 
 async function sql(statement) {
     const { stdout } = await execFileAsync(sqlite3Path,

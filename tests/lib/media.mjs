@@ -5,6 +5,8 @@
 // contact card, a PDF, the start of an MP4 video); and an upload as a
 // client makes it.
 
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 
 const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
@@ -121,4 +123,19 @@ export async function upload(cluster, body, headers = {}) {
     let json;
     try { json = JSON.parse(text); } catch { json = undefined; }
     return { status: res.status, headers: res.headers, json, text };
+}
+
+
+// A PNG uploaded as token's organization, which must take it (201):
+// the upload as the API answers it.
+export async function uploadPng(cluster, token) {
+    const res = await upload(cluster, png(), {
+        Authorization: `Bearer ${token}`, 'Content-Type': 'image/png' });
+    assert.equal(res.status, 201, res.text);
+    return res.json;
+}
+
+// Where an upload (or a message's media) is kept on disk.
+export function mediaFile(cluster, media) {
+    return join(cluster.mediaDir, media.url.slice('/media/'.length));
 }

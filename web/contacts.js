@@ -237,6 +237,15 @@
         return p;
     }
 
+    /* A read of the list that failed, unless a newer one is under way
+     * (or the session ended: app.failed says so). */
+    function sayReadFailed(err, seq) {
+        if (!app.failed(err) && seq === state.seq) {
+            els.status.textContent = 'Could not load the contacts: '
+                + err.message;
+        }
+    }
+
     /* What the list says under it once read. */
     function sayShown() {
         els.status.textContent = state.notice
@@ -304,10 +313,7 @@
             }
             sayShown();
         } catch (err) {
-            if (!app.failed(err) && seq === state.seq) {
-                els.status.textContent = 'Could not load the contacts: '
-                    + err.message;
-            }
+            sayReadFailed(err, seq);
         } finally {
             if (!more && seq === state.seq) {
                 state.reading = false;
@@ -365,10 +371,7 @@
             showAgain(items);
             sayShown();
         } catch (err) {
-            if (!app.failed(err) && seq === state.seq) {
-                els.status.textContent = 'Could not load the contacts: '
-                    + err.message;
-            }
+            sayReadFailed(err, seq);
         } finally {
             if (seq === state.seq) {
                 state.reading = false;

@@ -30,6 +30,8 @@
  *                                 unread.total, contact.updated when the
  *                                 message made the contact or its keyword
  *                                 changed it: libinbox's choice)
+ *   for a contact made (unannounced, set by the upsert):
+ *     update the contact         ($unset unannounced: pushed)
  *   find the contact's polls of the last 7 days: the one the message
  *   answers gets the answer and is updated replied; no answer, find
  *   the contact's latest campaign recipient of those days: update it
@@ -56,9 +58,11 @@
  * retries at the same moment may both write them), and the answer named by
  * answer_id is queued once (its message and outbox entry are keyed on that
  * id), so a keyword is never left unanswered by a failure after its message
- * was stored.  A finished message (or one stored before threaded existed) is
- * a duplicate: nothing is written.  SQLite needs none of this: its ingest is
- * one transaction.
+ * was stored.  A contact an attempt made stays unannounced until its
+ * contact.updated is written, so the retry pushes it even when the attempt
+ * failed before storing the message.  A finished message (or one stored
+ * before threaded existed) is a duplicate: nothing is written.  SQLite
+ * needs none of this: its ingest is one transaction.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -75,7 +79,8 @@ typedef struct {
     int64_t       at;
     bson_oid_t    answer;      /* its answer's id, when answered */
     int           has_answer;
-    int           made;        /* the message made its contact */
+    int           made;        /* its contact unannounced: made by the
+                                  message, or by a failed attempt */
     inbox_wait_t  wait;        /* inbox_keyword_wait: the thread's wait */
 } inbox_mongo_ingest_t;
 
@@ -118,6 +123,8 @@ static inbox_status_t inbox_mongo_ingest_events(inbox_mongo_store_t *ms,
     const inbox_conversation_t *conversation,
     const inbox_contact_record_t *contact, unsigned changed, int resumed,
     inbox_event_list_t *events, inbox_error_t *err);
+static inbox_status_t inbox_mongo_ingest_announced(inbox_mongo_store_t *ms,
+    const inbox_mongo_ingest_t *in, inbox_error_t *err);
 static inbox_status_t inbox_mongo_ingest_answer(inbox_mongo_store_t *ms,
     inbox_mongo_ingest_batch_t *batch, const inbox_inbound_t *msg,
     inbox_mongo_ingest_t *in, inbox_ingest_result_t *result, int resumed,
@@ -305,6 +312,10 @@ inbox_mongo_ingest_one(inbox_mongo_store_t *ms,
     rc = inbox_mongo_ingest_events(ms, msg, &in, &conversation, &record,
                                    changed, resumed, events, err);
 
+    if (rc == INBOX_OK && in.made) {
+        rc = inbox_mongo_ingest_announced(ms, &in, err);
+    }
+
     if (rc == INBOX_OK && inbox_campaign_reply_counts(result->keyword)) {
         /* campaigns and polls: a reply, a poll's answer (not a keyword) */
         rc = inbox_mongo_campaign_reply(ms, &in.contact, &in.message, in.at,
@@ -350,8 +361,10 @@ inbox_mongo_ingest_contact(inbox_mongo_store_t *ms,
     /* A new contact gets the id of its conversation to be; an existing
      * one is left as it is.  Two first messages from one phone at once
      * may both try the insert: the loser (11000) finds the winner's.
-     * The contact has the id given here only when this upsert made it
-     * (in->made). */
+     * A contact made here is unannounced until its contact.updated is
+     * written (inbox_mongo_ingest_announced): an attempt that fails
+     * before that leaves the flag for the retry (in->made), whether it
+     * stored the message or not. */
     for (attempt = 0; attempt < 2; attempt++) {
         if (attempt > 0) {
             bson_destroy(contact);
@@ -370,6 +383,7 @@ inbox_mongo_ingest_contact(inbox_mongo_store_t *ms,
                          "search_name", BCON_NULL,
                          "opted_out", BCON_BOOL(false),
                          "created_at", BCON_DATE_TIME(in->at),
+                         "unannounced", BCON_BOOL(true),
                      "}", "}",
                      "upsert", BCON_BOOL(true),
                      "new", BCON_BOOL(true)),
@@ -393,7 +407,7 @@ inbox_mongo_ingest_contact(inbox_mongo_store_t *ms,
     }
 
     bson_oid_copy(bson_iter_oid(&iter), &in->contact);
-    in->made = bson_oid_equal(&in->contact, &contact_oid);
+    in->made = inbox_mongo_get_bool(contact, "unannounced");
 
     if (!bson_iter_init_find(&iter, contact, "conversation_id")
         || !BSON_ITER_HOLDS_OID(&iter))
@@ -472,14 +486,11 @@ inbox_mongo_ingest_message(inbox_mongo_store_t *ms,
  * The message was stored before (a duplicate key): *unfinished when the
  * attempt that stored it failed before inbox_mongo_ingest_finish, and
  * then in is the stored message's (its id, thread and time), for the
- * steps after the insert.  That attempt made the contact when the
- * contact was made at the message's time (in->made, its upsert's
- * created_at), so that the retry pushes it.  A keyword changed the
- * contact before that insert: when the contact is still as that message
- * left it (opted out by keyword, or in, at the message's time),
- * result->opt_changed and *record say so, as the first attempt would
- * have.  Otherwise a duplicate: result names the stored message, nothing
- * is written.
+ * steps after the insert.  A keyword changed the contact before that
+ * insert: when the contact is still as that message left it (opted out
+ * by keyword, or in, at the message's time), result->opt_changed and
+ * *record say so, as the first attempt would have.  Otherwise a
+ * duplicate: result names the stored message, nothing is written.
  */
 static inbox_status_t
 inbox_mongo_ingest_stored(inbox_mongo_store_t *ms,
@@ -522,7 +533,6 @@ inbox_mongo_ingest_stored(inbox_mongo_store_t *ms,
         *unfinished = 1;
         bson_oid_copy(bson_iter_oid(&iter), &in->message);
         in->at = inbox_mongo_get_date(&doc, "created_at");
-        in->made = inbox_mongo_get_date(contact, "created_at") == in->at;
 
         if (bson_iter_init_find(&iter, &doc, "conversation_id")
             && BSON_ITER_HOLDS_OID(&iter))
@@ -920,6 +930,29 @@ inbox_mongo_ingest_events(inbox_mongo_store_t *ms, const inbox_inbound_t *msg,
     inbox_change_add_contact(&change, contact, changed);
 
     return inbox_mongo_events_append(ms, &in->org, &change, events, err);
+}
+
+
+/* The contact.updated of a contact the message made is written: the
+ * contact is no longer unannounced, so no later text pushes it as made.
+ * (Two first texts of one number at once may both push it; each frame
+ * is the contact whole, the second changes nothing a list shows.) */
+static inbox_status_t
+inbox_mongo_ingest_announced(inbox_mongo_store_t *ms,
+    const inbox_mongo_ingest_t *in, inbox_error_t *err)
+{
+    return inbox_mongo_run_simple(ms,
+        BCON_NEW("update", BCON_UTF8("contacts"),
+                 "updates", "[", "{",
+                     "q", "{",
+                         "_id", BCON_OID(&in->contact),
+                         "org_id", BCON_OID(&in->org),
+                     "}",
+                     "u", "{", "$unset", "{", "unannounced", BCON_UTF8(""),
+                     "}", "}",
+                 "}", "]",
+                 "ordered", BCON_BOOL(true)),
+        err);
 }
 
 

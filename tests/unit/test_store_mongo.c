@@ -2088,7 +2088,7 @@ static const char  ingest_contact_made[] =
     ", \"org_id\": " OID(ORG_ID) ", \"phone\": \"+15551230001\","
     " \"conversation_id\": " OID(GEN_2) ", \"name\": null,"
     " \"search_name\": null, \"opted_out\": false, \"created_at\": "
-    DATE(NOW) "}}";
+    DATE(NOW) ", \"unannounced\": true}}";
 
 static const char  ingest_conversation_made[] =
     "{\"ok\": 1, \"value\": {\"_id\": " OID(GEN_2) ", \"org_id\": "
@@ -2146,6 +2146,8 @@ TEST(inbound_ingest_new_number_pushes_its_contact)
     }
     CHECK(log_has(&fake, "\"$inc\" : { \"seq\" : { \"$numberLong\" : "
                          "\"4\" } }"));
+    /* pushed: no later text pushes it as made */
+    CHECK(log_has(&fake, "\"$unset\" : { \"unannounced\""));
 
     inbox_event_list_free(&events);
     fake_close(&fake, store);
@@ -2340,14 +2342,13 @@ TEST(inbound_ingest_retry_finishes_an_unfinished_message)
 }
 
 
-/* The contact the first attempt of an unfinished message made: made at
- * the message's time. */
+/* The contact a failed first attempt made: still unannounced. */
 static const char  ingest_contact_made_before[] =
     "{\"ok\": 1, \"lastErrorObject\": {\"n\": 1, \"updatedExisting\": true},"
     " \"value\": {\"_id\": " OID(CONTACT_ID) ", \"org_id\": " OID(ORG_ID)
     ", \"phone\": \"+15551230001\", \"conversation_id\": " OID(CONV_ID)
     ", \"name\": null, \"opted_out\": false, \"created_at\": "
-    DATE("1767225500000") "}}";
+    DATE("1767225500000") ", \"unannounced\": true}}";
 
 
 /* A new number's text whose first attempt made the contact and stored
@@ -2421,6 +2422,64 @@ TEST(inbound_ingest_retry_pushes_the_contact_its_first_attempt_made)
     CHECK_INT(result.duplicate, 1);
     CHECK_INT(events.count, 0);
     CHECK(!log_has(&fake, "\"events\""));
+
+    inbox_event_list_free(&events);
+    fake_close(&fake, store);
+}
+
+
+/* A new number's text whose first attempt made the contact, then failed
+ * before storing the message (the contact still unannounced): the retry
+ * stores the message and pushes the contact with its events, then marks
+ * it announced; the number's next text pushes its message alone. */
+TEST(inbound_ingest_retry_pushes_a_contact_made_before_its_message)
+{
+    fake_t                 fake;
+    inbox_error_t          err;
+    inbox_store_t         *store;
+    inbox_inbound_t        msg;
+    inbox_event_list_t     events;
+    inbox_ingest_result_t  result;
+
+    store = fake_open(&fake);
+    memset(&events, 0, sizeof(events));
+    ingest_message(&msg, "SM0001");
+
+    fake.replies[0] = ingest_number;
+    fake.replies[1] = ingest_contact_made_before;
+    fake.replies[2] = NULL;                 /* the message insert */
+    fake.replies[3] = ingest_conversation;
+    fake.replies[4] = ingest_org;
+    fake.replies[5] = ingest_unread;
+
+    CHECK_INT(inbox_store_inbound_ingest(store, &msg, 1, &result, &events,
+                                         &err), INBOX_OK);
+    golden_check(&fake, "inbound_ingest_contact_made_before_its_message");
+    CHECK_INT(result.status, INBOX_OK);
+    CHECK_INT(result.duplicate, 0);
+    CHECK_INT(events.count, 4);
+    if (events.count == 4) {
+        CHECK_STR(events.items[3].type, "contact.updated");
+        CHECK(strstr(events.items[3].json, "\"contact\":{\"id\":\""
+                     CONTACT_ID "\"") != NULL);
+    }
+    CHECK(log_has(&fake, "\"$unset\" : { \"unannounced\""));
+    inbox_event_list_free(&events);
+
+    /* announced: the next text pushes its three */
+    fake_reset(&fake);
+    ingest_message(&msg, "SM0002");
+    fake.replies[0] = ingest_number;
+    fake.replies[1] = ingest_contact;
+    fake.replies[2] = NULL;
+    fake.replies[3] = ingest_conversation;
+    fake.replies[4] = ingest_org;
+    fake.replies[5] = ingest_unread;
+
+    CHECK_INT(inbox_store_inbound_ingest(store, &msg, 1, &result, &events,
+                                         &err), INBOX_OK);
+    CHECK_INT(events.count, 3);
+    CHECK(!log_has(&fake, "\"unannounced\" : \"\""));
 
     inbox_event_list_free(&events);
     fake_close(&fake, store);

@@ -95,11 +95,16 @@ def set_field(doc, path, value):
 
 
 def apply_update(doc, update, inserting):
-    """An update document's $set, $inc and $max, and its $setOnInsert when
-    the update inserts doc: the operators the upserts of an import, the
-    contacts' writes and a campaign's counts use."""
+    """An update document's $set, $inc, $max and $unset (of a top-level
+    field), and its $setOnInsert when the update inserts doc: the
+    operators the upserts of an import, the contacts' writes and a
+    campaign's counts use."""
     for op, fields in update.items():
         if op == '$setOnInsert' and not inserting:
+            continue
+        if op == '$unset':
+            for path in fields:
+                doc.pop(path, None)
             continue
         if op not in ('$set', '$setOnInsert', '$inc', '$max'):
             raise AssertionError('the test cannot apply %s' % op)
@@ -518,6 +523,10 @@ class ReplicaSet:
                                   'inbox.outbox index: _id_'}]}
                 self.outbox.append(entry)
             return {'n': len(doc['documents'])}
+        if (name, coll) == ('update', 'contacts') and all(
+                '$unset' in u['u'] for u in doc['updates']):
+            # an ingest's contact made, once its contact.updated is written
+            return self._update(coll, doc['updates'])
         if (name, coll) == ('update', 'contacts'):
             # a HELP takes the contact's day: compare and set
             n = 0
@@ -1005,6 +1014,32 @@ def test_new_numbers_text_failed_after_its_insert_is_pushed_by_the_retry(
     assert out['events'] == [1, 2, 3, 4], out
     assert rs.events[3]['type'] == 'contact.updated', rs.events
     assert len(rs.contacts) == 1, rs.contacts
+
+
+def test_new_numbers_text_failed_before_its_insert_is_pushed_by_the_retry(
+        rs):
+    """The server dies after a new number's contact is made, before its
+    text is stored: nothing is stored of the message, nothing pushed.
+    The retry stores it and pushes the contact with its events, as the
+    first attempt would have (the contact is still unannounced); once
+    pushed, the contact is announced and the next text pushes its
+    message alone."""
+    rs.sender_known = False
+    rs.members[0].faults.append((('insert', 'messages'), go_down))
+    out = ingest(rs)
+    expect(out, 'unavailable', 503)
+    assert len(rs.contacts) == 1 and rs.messages == [], rs.messages
+    assert rs.contacts[0].get('unannounced') is True, rs.contacts
+    rs.members[0].state = 'primary'
+    out = ingest(rs)
+    expect(out, 'ok', 200)
+    assert out['result']['duplicate'] is False, out
+    assert out['events'] == [1, 2, 3, 4], out
+    assert rs.events[3]['type'] == 'contact.updated', rs.events
+    assert 'unannounced' not in rs.contacts[0], rs.contacts
+    out = run(rs, 'ingest', NUMBER, PHONE, SID2, 'Or Wednesday?')
+    expect(out, 'ok', 200)
+    assert out['events'] == [5, 6, 7], out
 
 
 def test_duplicate_key_is_a_message_stored_before(rs):
@@ -1796,6 +1831,8 @@ TESTS = [
     (test_failure_after_the_message_insert_is_finished_by_the_retry, 1),
     (test_new_number_pushes_its_contact_once, 1),
     (test_new_numbers_text_failed_after_its_insert_is_pushed_by_the_retry,
+     1),
+    (test_new_numbers_text_failed_before_its_insert_is_pushed_by_the_retry,
      1),
     (test_batch_failing_on_its_second_message_keeps_the_first_stored, 1),
     (test_failure_after_the_thread_counts_the_message_once, 1),

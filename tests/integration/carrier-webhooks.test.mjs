@@ -654,6 +654,52 @@ test('a media copy goes straight to the carrier, never through a proxy '
     }
 });
 
+test('Telnyx: a text from a new number pushes its contact after the '
+     + 'message, as the contacts list has it; the retry and the next text '
+     + 'push no contact; a STOP from a new number pushes it once, opted '
+     + 'out', async () => {
+    const ws = await connectWs(ctx.cluster, telnyxOrg.token);
+    const message = ['message.created', 'conversation.updated',
+                     'unread.total'];
+    try {
+        const [hello] = await ws.waitForTypes(['hello']);
+        const from = uniqueNumber();
+        const record = inboundRecord({ from, body: 'first time' });
+        await deliverTelnyx(telnyxEvent('message.received', record));
+
+        const frames = await ws.waitFor((f) => f.length >= 5);
+        assert.deepEqual(frames.map((e) => e.type),
+                         ['hello', ...message, 'contact.updated']);
+        const made = frames[4];
+        assert.equal(made.org_seq, hello.org_seq + 4);
+        assert.equal(made.contact.phone, from);
+        assert.equal(made.contact.conversation_id, frames[1].conversation.id);
+        const listed = await api(ctx.cluster,
+            `/api/v1/contacts?q=${from.slice(2)}`, telnyxOrg.token);
+        assert.equal(listed.status, 200, listed.text);
+        assert.deepEqual(listed.json.items, [made.contact]);
+
+        /* Telnyx's retry (a new event, the same message id), then the
+         * contact's next text */
+        await deliverTelnyx(telnyxEvent('message.received', record));
+        await deliverTelnyx(telnyxEvent('message.received',
+            inboundRecord({ from, body: 'me again' })));
+        const stop = uniqueNumber();
+        await deliverTelnyx(telnyxEvent('message.received',
+            inboundRecord({ from: stop, body: 'STOP' })));
+        await marker(ws, telnyxOrg);
+
+        assert.equal(contactFrames(ws, made.contact.id).length, 1);
+        const stopped = ws.frames.filter((f) => f.type === 'contact.updated'
+                                         && f.contact.phone === stop);
+        assert.equal(stopped.length, 1, JSON.stringify(stopped));
+        assert.equal(stopped[0].contact.opted_out, true);
+        assert.equal(stopped[0].contact.opt_out_source, 'keyword');
+    } finally {
+        ws.close();
+    }
+});
+
 test('Telnyx STOP opts the contact out by keyword, as a Twilio STOP does',
      async () => {
     const from = uniqueNumber();

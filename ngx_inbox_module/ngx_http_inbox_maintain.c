@@ -12,8 +12,10 @@
  * Idempotency-Keys older than a day (reply.h), and one of the uploads
  * nothing has named for inbox_media_keep_unattached (media.h: never
  * sent, or dropped by a draft's edit): their records, then, only those
- * the store removed, their files.  Uploads run it too, so a server
- * that takes no webhooks still purges what uploads leave.
+ * the store removed, their files.  Uploads run it too, and so does a
+ * timer in each worker once no round ran for a while, so a server that
+ * takes no webhooks and no uploads (staff only replying, a quiet night)
+ * still prunes its events and purges what uploads left.
  */
 
 
@@ -38,6 +40,13 @@
 #define NGX_HTTP_INBOX_PRUNE_CHUNK        500
 #define NGX_HTTP_INBOX_PRUNE_CHUNKS       8
 
+/* A round when none ran for 5 s: an idle worker's round costs SQLite a
+ * few index seeks and the checkpoint of an empty log, MongoDB a handful
+ * of round trips, a fifth of what a busy worker's prune does each
+ * second; what it purges is kept for hours (24 h by default), so seconds
+ * late is on time. */
+#define NGX_HTTP_INBOX_IDLE_INTERVAL      5000
+
 
 typedef struct {
     ngx_uint_t               prune;     /* this round prunes too */
@@ -51,6 +60,7 @@ typedef struct {
 
 static void ngx_http_inbox_maintain_thread(void *data, ngx_log_t *log);
 static void ngx_http_inbox_maintain_done(ngx_event_t *ev);
+static void ngx_http_inbox_maintain_idle(ngx_event_t *ev);
 
 
 /* Per worker. */
@@ -58,6 +68,34 @@ static ngx_thread_task_t  *ngx_http_inbox_maintain_task;
 static ngx_msec_t          ngx_http_inbox_maintain_last;
 static ngx_msec_t          ngx_http_inbox_prune_last;
 static ngx_uint_t          ngx_http_inbox_maintain_running;
+static ngx_event_t         ngx_http_inbox_maintain_timer;
+
+
+void
+ngx_http_inbox_maintain_start(ngx_cycle_t *cycle, ngx_thread_pool_t *tp)
+{
+    ngx_event_t  *ev;
+
+    /* only where the thread pools run: not in the cache's helpers */
+
+    if (tp == NULL
+        || (ngx_process != NGX_PROCESS_WORKER
+            && ngx_process != NGX_PROCESS_SINGLE))
+    {
+        return;
+    }
+
+    ev = &ngx_http_inbox_maintain_timer;
+
+    ev->handler = ngx_http_inbox_maintain_idle;
+    ev->data = tp;
+    ev->log = cycle->log;
+
+    /* a graceful shutdown does not wait for it */
+    ev->cancelable = 1;
+
+    ngx_add_timer(ev, NGX_HTTP_INBOX_IDLE_INTERVAL);
+}
 
 
 void
@@ -185,4 +223,27 @@ static void
 ngx_http_inbox_maintain_done(ngx_event_t *ev)
 {
     ngx_http_inbox_maintain_running = 0;
+}
+
+
+/* In the event loop: the round, unless one ran in the last interval (the
+ * round's own limits apply); then again an interval after the last. */
+
+static void
+ngx_http_inbox_maintain_idle(ngx_event_t *ev)
+{
+    ngx_msec_t  quiet;
+
+    if (ngx_exiting || ngx_terminate || ngx_quit) {
+        return;
+    }
+
+    quiet = ngx_current_msec - ngx_http_inbox_maintain_last;
+
+    if (quiet >= NGX_HTTP_INBOX_IDLE_INTERVAL) {
+        ngx_http_inbox_maintain_after_write(ev->data);
+        quiet = 0;
+    }
+
+    ngx_add_timer(ev, NGX_HTTP_INBOX_IDLE_INTERVAL - quiet);
 }

@@ -371,6 +371,8 @@ ngx_http_inbox_init_process(ngx_cycle_t *cycle)
         (void) ngx_http_inbox_secret_load(cycle, &imcf->realtime_secret);
     }
 
+    ngx_http_inbox_maintain_start(cycle, imcf->thread_pool);
+
     return NGX_OK;
 }
 
@@ -642,6 +644,7 @@ ngx_http_inbox_create_main_conf(ngx_conf_t *cf)
      *     imcf->login_address_limit.zone = NULL;
      *     imcf->upload_limit.zone = NULL;
      *     imcf->used = 0;
+     *     imcf->thread_pool = NULL;
      *     imcf->media_path = NULL;
      */
 
@@ -767,6 +770,8 @@ ngx_http_inbox_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_inbox_loc_conf_t *prev = parent;
     ngx_http_inbox_loc_conf_t *conf = child;
 
+    ngx_http_inbox_main_conf_t  *imcf;
+
     if (conf->thread_pool == NULL) {
         conf->thread_pool = prev->thread_pool;
     }
@@ -778,6 +783,14 @@ ngx_http_inbox_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         if (conf->thread_pool == NULL) {
             return NGX_CONF_ERROR;
         }
+    }
+
+    /* the maintenance outside requests uses the first one's */
+
+    imcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_inbox_module);
+
+    if (imcf->thread_pool == NULL && conf->handler) {
+        imcf->thread_pool = conf->thread_pool;
     }
 
     ngx_conf_merge_str_value(conf->public_url, prev->public_url, "");

@@ -34,6 +34,8 @@ typedef struct {
     ngx_http_inbox_limit_t  upload_limit;   /* MB per API token or
                                                session */
     ngx_flag_t           used;              /* some location has a handler */
+    ngx_thread_pool_t   *thread_pool;       /* the first such location's:
+                                               the idle maintenance's */
     ngx_path_t          *media_path;        /* inbox_media_dir */
     time_t               events_keep_seconds;  /* inbox_events_keep_... */
     ngx_int_t            events_keep_count;
@@ -119,6 +121,11 @@ void ngx_http_inbox_inbound_stored(const inbox_inbound_t *msgs,
  * at most every 100 ms, purges at most once a second
  * (ngx_http_inbox_maintain.c). */
 void ngx_http_inbox_maintain_after_write(ngx_thread_pool_t *tp);
+/* In init_process: a timer that runs the same round in tp when no write
+ * did for a while, so that an idle worker still prunes and purges; none
+ * outside worker processes, nor once the worker is shutting down. */
+void ngx_http_inbox_maintain_start(ngx_cycle_t *cycle,
+    ngx_thread_pool_t *tp);
 
 /* Content handlers. */
 ngx_int_t ngx_http_inbox_twilio_inbound_handler(ngx_http_request_t *r);

@@ -10,7 +10,7 @@
  * most, and drops a chunk of the carriers' early status reports that no
  * message claimed within a day (delivery.h), one of the replies'
  * Idempotency-Keys older than a day (reply.h), and one of the uploads
- * nothing has named for inbox_media_keep_unattached (media.h: never
+ * nothing has named for inbox_media_keep_unused (media.h: never
  * sent, or dropped by a draft's edit): their records, then, only those
  * the store removed, their files.  Uploads run it too, and so does a
  * timer in each worker once no round ran for a while, so a server that

@@ -75,6 +75,14 @@ static ngx_conf_num_bounds_t  ngx_http_inbox_batch_bounds = {
 };
 
 
+/* inbox_media_keep_unused's first name, from before a draft's edit could
+ * leave an upload unused: still taken, with a warning naming the new */
+static ngx_conf_deprecated_t  ngx_http_inbox_media_keep_unattached = {
+    ngx_conf_deprecated, "inbox_media_keep_unattached",
+    "inbox_media_keep_unused"
+};
+
+
 static ngx_command_t  ngx_http_inbox_commands[] = {
 
     { ngx_string("inbox_store"),
@@ -232,12 +240,19 @@ static ngx_command_t  ngx_http_inbox_commands[] = {
       offsetof(ngx_http_inbox_main_conf_t, media_path),
       NULL },
 
-    { ngx_string("inbox_media_keep_unattached"),
+    { ngx_string("inbox_media_keep_unused"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_sec_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_inbox_main_conf_t, media_keep),
       NULL },
+
+    { ngx_string("inbox_media_keep_unattached"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_inbox_main_conf_t, media_keep),
+      &ngx_http_inbox_media_keep_unattached },
 
     { ngx_string("inbox_error_page"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,

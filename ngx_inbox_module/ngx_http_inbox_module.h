@@ -39,7 +39,7 @@ typedef struct {
     ngx_path_t          *media_path;        /* inbox_media_dir */
     time_t               events_keep_seconds;  /* inbox_events_keep_... */
     ngx_int_t            events_keep_count;
-    time_t               media_keep;        /* inbox_media_keep_unattached */
+    time_t               media_keep;        /* inbox_media_keep_unused */
 } ngx_http_inbox_main_conf_t;
 
 

@@ -1,11 +1,13 @@
 // The workers' maintenance runs on a server that takes no webhook and no
 // upload (staff only replying, a quiet night): each worker's timer runs
-// the round once none ran for a while. With inbox_media_keep_unattached 3s,
+// the round once none ran for a while. With inbox_media_keep_unused 3s,
 // an upload nothing sends is purged (its file gone, its URL 404) though
 // nothing is uploaded after it; with inbox_events_keep_count 3, contacts
 // added by hand (API writes, which run no maintenance of their own) leave
 // their organization's newest three events, a resume from before them a
 // reset.
+// The directive's old name, inbox_media_keep_unattached, still works,
+// with a warning naming the new one.
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -41,7 +43,7 @@ async function unusedUploadPurged(cluster, org) {
 describe('an idle server', () => {
     const ctx = useCluster({
         orgs: [{ name: 'Idle Media Org' }, { name: 'Idle Events Org' }],
-        http: ['inbox_media_keep_unattached 3s;',
+        http: ['inbox_media_keep_unused 3s;',
                'inbox_events_keep_seconds 0;',
                'inbox_events_keep_count 3;'],
     });
@@ -95,6 +97,23 @@ describe('an idle server', () => {
         assert.deepEqual(frames.map((f) => f.type),
                          ['contact.updated', 'contact.updated',
                           'contact.updated']);
+    });
+
+    errorLogIsCleanTest(ctx);
+});
+
+describe('inbox_media_keep_unattached, the old name', () => {
+    const ctx = useCluster({ orgs: [{ name: 'Old Name Org' }],
+                             http: ['inbox_media_keep_unattached 3s;'] });
+
+    test('is taken, with a warning naming inbox_media_keep_unused',
+         async () => {
+        const cluster = await ctx.ready;
+        assert.match(cluster.errorLog(), new RegExp(
+            '\\[warn\\].*the "inbox_media_keep_unattached" directive is '
+            + 'deprecated, use the "inbox_media_keep_unused" directive'));
+        // its 3 s, not the default day
+        await unusedUploadPurged(cluster, cluster.orgs[0]);
     });
 
     errorLogIsCleanTest(ctx);

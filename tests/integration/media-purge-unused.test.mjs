@@ -1,5 +1,5 @@
 // Uploads nothing names are purged once the grace has passed, however
-// they came to be unused: with inbox_media_keep_unattached 3s, an upload
+// they came to be unused: with inbox_media_keep_unused 3s, an upload
 // the composer dropped (never sent) and one a draft's edit replaced are
 // gone after a maintenance round, record and file, their URLs 404; the
 // images a reply sent, the one the edit put in, and one the edit dropped
@@ -15,7 +15,7 @@ import { api, assertError, deliverInbound, eventually }
 import { mediaFile, uploadPng } from '../lib/media.mjs';
 
 const ctx = useCluster({ orgs: [{ name: 'Unused Media Org' }],
-                         http: ['inbox_media_keep_unattached 3s;'] });
+                         http: ['inbox_media_keep_unused 3s;'] });
 
 const org = () => ctx.cluster.orgs[0];
 

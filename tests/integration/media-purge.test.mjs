@@ -1,4 +1,4 @@
-// Uploads nothing uses are purged: with inbox_media_keep_unattached 1h,
+// Uploads nothing uses are purged: with inbox_media_keep_unused 1h,
 // an upload aged two hours in the store (its clock moved back, as the
 // maintenance step cannot be made to wait that long) is gone after the
 // next maintenance round, its record and its file, and a send naming it
@@ -18,7 +18,7 @@ import { mediaFile, uploadPng } from '../lib/media.mjs';
 
 const execFileAsync = promisify(execFile);
 const ctx = useCluster({ orgs: [{ name: 'Purge Org' }],
-                         http: ['inbox_media_keep_unattached 1h;'] });
+                         http: ['inbox_media_keep_unused 1h;'] });
 const HOUR = 3600 * 1000;
 
 const org = () => ctx.cluster.orgs[0];
@@ -38,7 +38,7 @@ async function sql(statement) {
 }
 
 test('an upload nothing attached is purged, file and record, once older '
-     + 'than inbox_media_keep_unattached; attached ones stay', async () => {
+     + 'than inbox_media_keep_unused; attached ones stay', async () => {
     await ctx.ready;
     await inboxctl(ctx.cluster.store, 'credits', 'grant', org().id, '10');
     const from = uniqueNumber();

@@ -144,7 +144,7 @@ inbox_status_t inbox_media_message_check(const inbox_media_record_t *media,
 /*
  * Uploads nothing uses: one that no reply or campaign attached within
  * INBOX_MEDIA_UNATTACHED_KEEP_MS of its upload (nginx:
- * inbox_media_keep_unattached), or that a draft's edit dropped that long
+ * inbox_media_keep_unused), or that a draft's edit dropped that long
  * ago (the grace counting from the edit), and that no message and no
  * campaign names, is removed: its record, then its file
  * (inbox_store_media_purge), so uploads alone cannot fill the disk.  The

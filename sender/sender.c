@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -103,6 +104,8 @@ main(int argc, char **argv)
         fprintf(stderr, "sender: --wake: %s\n", err);
         return 1;
     }
+
+    s.wake_fd = fds[0];
 
     fds[1] = sender_signals_open();
     if (fds[1] == -1) {
@@ -482,6 +485,19 @@ sender_drain(int fd)
     while (read(fd, buf, sizeof(buf)) >= 0) {
         /* void */
     }
+}
+
+
+int
+sender_wake_pending(sender_t *s)
+{
+    struct pollfd  wake;
+
+    wake.fd = s->wake_fd;
+    wake.events = POLLIN;
+    wake.revents = 0;
+
+    return poll(&wake, 1, 0) == 1 && (wake.revents & POLLIN);
 }
 
 

@@ -48,6 +48,7 @@ typedef struct {
     sender_rate_t     *rate;
     sender_clock_t     clock;     /* the campaigns' (sender_clock.h) */
     long               nofile;    /* the file descriptor limit in use */
+    int                wake_fd;   /* nginx's wake-ups come here */
     int                stopping;  /* start nothing new, finish the rest
                                      (2: a second signal, at once) */
 } sender_t;
@@ -86,6 +87,9 @@ int sender_start(sender_t *s, sender_transfer_t *t);
  * attempt counted; an ask kept in hand).  Logged once an episode, with
  * why (sender_start.c). */
 int64_t sender_start_failed(sender_t *s, int64_t now_ms, const char *why);
+
+/* A wake-up waits, not read yet (the loop reads it at its next turn). */
+int sender_wake_pending(sender_t *s);
 
 void sender_log(sender_t *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -33,7 +33,9 @@
  * (sender_outbox_campaign_stopped; a pause for credits or billing stops
  * only the dispatch, what was handed over is paid for and goes):
  * nginx wakes the sender after a pause or a cancel too, so that it
- * happens at once.
+ * happens at once, and from a wake-up until this job has looked (in the
+ * turn it came) the outbox starts none of the campaign sends it holds
+ * (sender_campaigns_unseen).
  *
  * Both run on the campaigns' clock (sender_clock.h: the real one unless
  * --clock-file names another); the job's own timing is real time.
@@ -76,6 +78,8 @@ typedef struct {
 
 typedef struct {
     int                 look;          /* dispatch at the next chance */
+    int                 unseen;        /* a wake-up came since the
+                                          campaigns were last read */
     int                 outbox_full;   /* a campaign waits for room */
     unsigned long       recorded;      /* sender_outbox_bulk_recorded at
                                           the last dispatch */
@@ -139,7 +143,15 @@ void
 sender_campaigns_wake(sender_t *s)
 {
     sender_campaigns.look = 1;
+    sender_campaigns.unseen = 1;
     sender_campaigns.progress_at = 0;
+}
+
+
+int
+sender_campaigns_unseen(sender_t *s)
+{
+    return sender_campaigns.unseen;
 }
 
 
@@ -253,6 +265,9 @@ sender_campaigns_progress(sender_t *s, int64_t now)
     sender_progress_t      *fresh, *grown;
 
     sender_campaigns.progress_at = now + SENDER_PROGRESS_IDLE_MS;
+    /* looked at, also when the read fails (logged): the campaign sends
+     * held for it then go, as they would have without the hold */
+    sender_campaigns.unseen = 0;
     at = sender_campaigns_now(s, now);
 
     fresh = NULL;

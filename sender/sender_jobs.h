@@ -41,6 +41,9 @@ int64_t sender_optouts_pump(sender_t *s, int64_t now_ms);
 void sender_jobs_wake(sender_t *s);
 void sender_media_wake(sender_t *s);
 void sender_campaigns_wake(sender_t *s);
+/* A wake-up came that the campaigns job has not looked at yet (it does
+ * in the turn it came): a campaign may have been paused or cancelled. */
+int sender_campaigns_unseen(sender_t *s);
 
 /* Campaign messages whose result the store recorded (they left the
  * outbox, or wait out a retry) since the sender started

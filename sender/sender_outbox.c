@@ -150,6 +150,7 @@ static size_t sender_outbox_optouts_take(sender_queue_t *q, int64_t now,
 static void sender_outbox_withdraw(sender_t *s, sender_send_t *send);
 static int64_t sender_outbox_start_queue(sender_t *s, sender_queue_t *q,
     int64_t now);
+static int sender_outbox_campaigns_unseen(sender_t *s);
 static void sender_outbox_done(sender_transfer_t *t);
 static void sender_outbox_not_started(sender_t *s, sender_send_t *send,
     int64_t now, const char *why);
@@ -523,6 +524,9 @@ sender_outbox_claim(sender_t *s, int64_t now,
 
         sender_queue_append(send->bulk ? &sender_outbox.bulk
                                        : &sender_outbox.replies, send);
+
+        sender_debug(s, "claimed message %s%s", send->message_id,
+                     send->bulk ? " (bulk)" : "");
     }
 
     inbox_outbox_batch_free(&batch);
@@ -922,12 +926,14 @@ sender_outbox_withdraw(sender_t *s, sender_send_t *send)
 static int64_t
 sender_outbox_start_queue(sender_t *s, sender_queue_t *q, int64_t now)
 {
-    int             rc;
+    int             rc, held;
     int64_t         wait, next, last_start, turn_at;
     sender_send_t  *send, **link;
 
     next = -1;
     link = &q->head;
+    held = q == &sender_outbox.bulk && q->head != NULL
+           && sender_outbox_campaigns_unseen(s);
 
     while ((send = *link) != NULL) {
         /* the latest a request may start and still end within the
@@ -938,7 +944,12 @@ sender_outbox_start_queue(sender_t *s, sender_queue_t *q, int64_t now)
         turn_at = 0;
 
         if (now < last_start) {
-            if (send->bulk
+            if (held) {
+                /* its campaign may have been paused or cancelled: it
+                 * starts once the campaigns job looked, at once */
+                wait = 0;
+
+            } else if (send->bulk
                 && sender_outbox.bulk_active >= sender_outbox_bulk_window(s))
             {
                 /* the next answer of a campaign request starts it, or
@@ -1036,6 +1047,24 @@ sender_outbox_start_queue(sender_t *s, sender_queue_t *q, int64_t now)
     }
 
     return next;
+}
+
+
+/*
+ * Whether a person's pause or a cancel may have come that the campaigns
+ * job has not seen yet: a campaign send the sender holds, started now,
+ * would leave after the pause was answered.  So it may when a wake-up
+ * was read this turn (the outbox's pump runs before the campaigns', and
+ * an answer freeing a place in the bulk window, or its number's turn,
+ * would start it first), or one waits unread (nginx wakes the sender
+ * before it answers the pause).  The campaigns job reads the campaigns
+ * after every wake-up anyway, at once: waiting for it costs no store
+ * round trip, a poll(2) of the wake-up socket at most.
+ */
+static int
+sender_outbox_campaigns_unseen(sender_t *s)
+{
+    return sender_campaigns_unseen(s) || sender_wake_pending(s);
 }
 
 

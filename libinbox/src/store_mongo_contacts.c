@@ -868,7 +868,10 @@ typedef struct {
     int            made;            /* its ids made here, for its first
                                        row's upsert to insert */
     int            inserted;        /* and that upsert inserted it */
-    size_t         first;           /* that row */
+    int            unannounced;     /* found so: made by an import or a
+                                       text that failed before pushing
+                                       it, finished here as made */
+    size_t         first;           /* its first row */
     bson_oid_t     contact;
     bson_oid_t     conversation;
     inbox_tags_t   keys;
@@ -886,6 +889,19 @@ static inbox_status_t inbox_mongo_import_events(inbox_mongo_store_t *ms,
 static inbox_status_t inbox_mongo_import_copies(inbox_mongo_store_t *ms,
     const bson_oid_t *org, const inbox_mongo_import_seen_t *seen,
     size_t nseen, inbox_error_t *err);
+static inbox_status_t inbox_mongo_import_announced(inbox_mongo_store_t *ms,
+    const bson_oid_t *org, const inbox_mongo_import_seen_t *seen,
+    size_t nseen, inbox_error_t *err);
+
+
+/* A contact the batch gives its thread, pushes as made and counts
+ * created: one its upsert inserted, or one found unannounced, which an
+ * attempt made and failed to finish (nobody was told of it). */
+static int
+inbox_mongo_import_new(const inbox_mongo_import_seen_t *s)
+{
+    return (s->made && s->inserted) || s->unannounced;
+}
 
 
 static inbox_mongo_import_seen_t *
@@ -944,8 +960,9 @@ static inbox_status_t inbox_mongo_import_found(void *arg, const bson_t *doc,
 
 /*
  * Reads the contacts of the count numbers in phones: each one not in seen
- * yet is added as existing (its ids and tags, its phone the row's of
- * rows), and one there already gets the ids found.
+ * yet is added as existing (its ids and tags, its phone and first row
+ * rows'), and one there already gets the ids found; either, whether it
+ * is unannounced.
  */
 static inbox_status_t
 inbox_mongo_import_lookup(inbox_mongo_store_t *ms, const bson_oid_t *org,
@@ -968,6 +985,7 @@ inbox_mongo_import_lookup(inbox_mongo_store_t *ms, const bson_oid_t *org,
                            "tags", BCON_INT32(1),
                            "timezone", BCON_INT32(1),
                            "conversation_id", BCON_INT32(1),
+                           "unannounced", BCON_INT32(1),
                        "}",
                        "batchSize", BCON_INT32((int32_t) count),
                        "singleBatch", BCON_BOOL(true));
@@ -1005,6 +1023,7 @@ inbox_mongo_import_found(void *arg, const bson_t *doc, inbox_error_t *err)
         if (strcmp(found->rows[i].phone, c.phone) == 0) {
             s = &found->seen[(*found->nseen)++];
             s->phone = found->rows[i].phone;
+            s->first = i;
             s->keys = c.tags;
             memset(&c.tags, 0, sizeof(inbox_tags_t));
             s->name = c.name;
@@ -1015,6 +1034,7 @@ inbox_mongo_import_found(void *arg, const bson_t *doc, inbox_error_t *err)
 
     if (s != NULL) {
         s->exists = 1;
+        s->unannounced = inbox_mongo_get_bool(doc, "unannounced");
         inbox_mongo_parse_id(c.id, &s->contact);
         inbox_mongo_parse_id(c.conversation_id, &s->conversation);
     }
@@ -1029,7 +1049,8 @@ inbox_mongo_import_found(void *arg, const bson_t *doc, inbox_error_t *err)
  * The numbers whose ids were made here but whose upsert inserted nothing:
  * an inbound message, another import or a person made the contact in
  * between.  Their ids are read back, and they count as contacts that
- * existed (made 0), so that no thread is made for them.
+ * existed (made 0), so that no thread is made for them, unless they are
+ * unannounced (the maker failed, or has not pushed them yet: both may).
  */
 static inbox_status_t
 inbox_mongo_import_refind(inbox_mongo_store_t *ms, const bson_oid_t *org,
@@ -1071,7 +1092,19 @@ inbox_mongo_import_refind(inbox_mongo_store_t *ms, const bson_oid_t *org,
  * ordered update of contacts with an upsert per row (the tags a contact
  * has in another case, or past INBOX_TAGS_MAX, left out in memory: the
  * latter counted capped), then the conversations of those made and the
- * names of those renamed, then the events of those it made or changed.
+ * names of those renamed, then the events of those it made or changed,
+ * then those made marked announced.
+ *
+ * Without a transaction, a failure after the upsert leaves contacts made
+ * with no thread or unpushed.  A contact an import makes is unannounced
+ * (its $setOnInsert, as the ingest's) until its event is written; the
+ * retry finds it so and finishes it as one it made (its thread, whose
+ * upsert changes one there in nothing; contact.updated; counted created,
+ * as the import the failed one meant), and so does the next import of
+ * the number after a failed one, or its next text (the ingest pushes a
+ * contact it finds unannounced).  A failure after some events pushes
+ * those contacts twice (the same contact whole, changing nothing a list
+ * shows), and so may an import and a first text at the same moment.
  */
 inbox_status_t
 inbox_mongo_contacts_import(inbox_store_t *store, const char *org_id,
@@ -1084,7 +1117,7 @@ inbox_mongo_contacts_import(inbox_store_t *store, const char *org_id,
     bson_t                      phones, updates, conv_updates;
     bson_t                      entry, q, u, set, add, insert, reply;
     bson_t                     *command;
-    size_t                      i, j, nseen, nconv, upserted, nzoned;
+    size_t                      i, j, nseen, nconv, nzoned;
     int64_t                     now;
     bson_oid_t                  org, *zoned;
     bson_iter_t                 iter, child;
@@ -1233,6 +1266,7 @@ inbox_mongo_contacts_import(inbox_store_t *store, const char *org_id,
         }
         BSON_APPEND_BOOL(&insert, "opted_out", false);
         BSON_APPEND_DATE_TIME(&insert, "created_at", now);
+        BSON_APPEND_BOOL(&insert, "unannounced", true);
         bson_append_document_end(&u, &insert);
 
         bson_append_document_end(&entry, &u);
@@ -1258,13 +1292,10 @@ inbox_mongo_contacts_import(inbox_store_t *store, const char *org_id,
     rc = inbox_mongo_run(ms, command, &reply, err);
     bson_destroy(command);
 
-    upserted = 0;
-
     if (rc == INBOX_OK && bson_iter_init_find(&iter, &reply, "upserted")
         && BSON_ITER_HOLDS_ARRAY(&iter) && bson_iter_recurse(&iter, &child))
     {
         while (bson_iter_next(&child)) {
-            upserted++;
             inbox_mongo_import_inserted(seen, nseen, &child);
         }
     }
@@ -1277,13 +1308,16 @@ inbox_mongo_contacts_import(inbox_store_t *store, const char *org_id,
         rc = inbox_mongo_import_refind(ms, &org, seen, nseen, err);
     }
 
-    /* the conversations: made for a new contact, and for a named one
-     * that has none (ingest may make it first); their copies of the
-     * contacts named follow once they are there */
+    /* the conversations: made for a new contact (one a failed attempt
+     * made may have none), and for a named one that has none (ingest
+     * may make it first); their copies of the contacts named follow
+     * once they are there */
     for (i = 0; rc == INBOX_OK && i < n; i++) {
         s = inbox_mongo_import_find(seen, nseen, rows[i].phone);
 
-        if ((s->made && s->first == i) || rows[i].name != NULL) {
+        if ((inbox_mongo_import_new(s) && s->first == i)
+            || rows[i].name != NULL)
+        {
             bson_uint32_to_string((uint32_t) nconv++, &k, index,
                                   sizeof(index));
             inbox_mongo_append_conversation_upsert(&conv_updates, k, &org,
@@ -1313,17 +1347,18 @@ inbox_mongo_contacts_import(inbox_store_t *store, const char *org_id,
             count->repeated += rows[i].repeated != 0;
         }
 
-        /* those it made are pushed as made; those it capped counted */
+        /* those it made are pushed as made and counted created; those
+         * it capped counted */
         for (i = 0; i < nseen; i++) {
-            if (seen[i].made && seen[i].inserted) {
+            if (inbox_mongo_import_new(&seen[i])) {
                 seen[i].changed |= INBOX_CONTACT_CHANGED_CREATED;
+                count->created++;
             }
 
             count->capped += seen[i].capped;
         }
 
-        count->created = upserted;
-        count->updated = n - upserted - count->repeated;
+        count->updated = n - count->created - count->repeated;
 
         command = BCON_NEW("update", BCON_UTF8("conversations"),
                            "updates", BCON_ARRAY(&conv_updates),
@@ -1340,6 +1375,10 @@ inbox_mongo_contacts_import(inbox_store_t *store, const char *org_id,
 
     if (rc == INBOX_OK) {
         rc = inbox_mongo_import_events(ms, &org, seen, nseen, events, err);
+    }
+
+    if (rc == INBOX_OK) {
+        rc = inbox_mongo_import_announced(ms, &org, seen, nseen, err);
     }
 
 done:
@@ -1366,8 +1405,11 @@ done:
  * and version together, whatever renamed it last), its copy written at
  * that version only where older, so that an import renaming a contact
  * reaches its thread, and a rename or another import at once leaves the
- * newer name there.  A failure here leaves copies older than their
- * contacts, which the import run again writes (it changes nothing else).
+ * newer name there.  Those of the contacts found unannounced too: the
+ * batch may have made their threads, whose copies say not opted out,
+ * and the text that made one may have opted it out.  A failure here
+ * leaves copies older than their contacts, which the import run again
+ * writes (it changes nothing else).
  */
 static inbox_status_t
 inbox_mongo_import_copies(inbox_mongo_store_t *ms, const bson_oid_t *org,
@@ -1387,7 +1429,7 @@ inbox_mongo_import_copies(inbox_mongo_store_t *ms, const bson_oid_t *org,
     named = 0;
 
     for (i = 0; i < nseen; i++) {
-        if (seen[i].named) {
+        if (seen[i].named || seen[i].unannounced) {
             bson_uint32_to_string((uint32_t) named++, &k, index,
                                   sizeof(index));
             BSON_APPEND_UTF8(&phones, k, seen[i].phone);
@@ -1542,6 +1584,52 @@ inbox_mongo_import_events(inbox_mongo_store_t *ms, const bson_oid_t *org,
     bson_destroy(&conversation_ids);
 
     return rc;
+}
+
+
+/*
+ * The contacts the batch made, pushed now (or within contacts.imported):
+ * no longer unannounced, in one update of them all, so that no later
+ * import or text pushes them as made.
+ */
+static inbox_status_t
+inbox_mongo_import_announced(inbox_mongo_store_t *ms, const bson_oid_t *org,
+    const inbox_mongo_import_seen_t *seen, size_t nseen, inbox_error_t *err)
+{
+    bson_t    ids;
+    bson_t   *command;
+    size_t    i;
+    uint32_t  nids;
+
+    bson_init(&ids);
+    nids = 0;
+
+    for (i = 0; i < nseen; i++) {
+        if (inbox_mongo_import_new(&seen[i])) {
+            inbox_mongo_array_add(&ids, &nids, &seen[i].contact);
+        }
+    }
+
+    if (nids == 0) {
+        bson_destroy(&ids);
+        return INBOX_OK;
+    }
+
+    command = BCON_NEW("update", BCON_UTF8("contacts"),
+                       "updates", "[", "{",
+                           "q", "{",
+                               "_id", "{", "$in", BCON_ARRAY(&ids), "}",
+                               "org_id", BCON_OID(org),
+                           "}",
+                           "u", "{", "$unset", "{",
+                               "unannounced", BCON_UTF8(""),
+                           "}", "}",
+                           "multi", BCON_BOOL(true),
+                       "}", "]",
+                       "ordered", BCON_BOOL(true));
+    bson_destroy(&ids);
+
+    return inbox_mongo_run_simple(ms, command, err);
 }
 
 

@@ -60,9 +60,11 @@
  * id), so a keyword is never left unanswered by a failure after its message
  * was stored.  A contact an attempt made stays unannounced until its
  * contact.updated is written, so the retry pushes it even when the attempt
- * failed before storing the message.  A finished message (or one stored
- * before threaded existed) is a duplicate: nothing is written.  SQLite
- * needs none of this: its ingest is one transaction.
+ * failed before storing the message (the flag is an import's too: a
+ * text pushes a contact an import made and failed to push, an import one
+ * a text so made).  A finished message (or one stored before threaded
+ * existed) is a duplicate: nothing is written.  SQLite needs none of
+ * this: its ingest is one transaction.
  */
 #include <stdlib.h>
 #include <string.h>

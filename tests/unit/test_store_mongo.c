@@ -1898,6 +1898,122 @@ TEST(contacts_import_of_a_number_that_became_a_contact_meanwhile)
 }
 
 
+/* The contacts of the retry's rows, read for its events: Bo is one a
+ * failed import made, Nia one her failed STOP made. */
+#define IMPORT_NIA                                                          \
+    "{\"_id\": " OID("64f1a0000000000000000b03") ", \"phone\":"             \
+    " \"+15551230009\", \"name\": null, \"opted_out\": true, \"tags\": [],"  \
+    " \"conversation_id\": " OID(CONV3_ID)
+#define IMPORT_BO                                                           \
+    "{\"_id\": " OID(CONTACT2_ID) ", \"phone\": \"+15551230002\","         \
+    " \"name\": \"Bo\", \"tags\": [], \"conversation_id\": " OID(CONV2_ID)
+
+
+/*
+ * An import finding contacts still unannounced (without a transaction):
+ * Bo, made by its own first attempt, which failed before the threads,
+ * and Nia, made by her STOP, which failed before her thread.  It
+ * finishes them as made: each given its thread (an upsert: one there is
+ * left as it is) with its copy of the contact as it is (Nia opted out),
+ * pushed, counted created, then marked announced in one update; the
+ * contact that was there before, unchanged, is neither.  The same
+ * import again makes and pushes nothing.
+ */
+TEST(contacts_import_finishes_the_contacts_a_failed_one_made)
+{
+    size_t                i;
+    fake_t                fake;
+    inbox_error_t         err;
+    inbox_store_t        *store;
+    inbox_event_list_t    events;
+    inbox_contact_row_t   rows[3];
+    inbox_import_count_t  count;
+
+    store = fake_open(&fake);
+    memset(rows, 0, sizeof(rows));
+    memset(&events, 0, sizeof(events));
+
+    snprintf(rows[0].phone, sizeof(rows[0].phone), "+15551230009");
+    snprintf(rows[1].phone, sizeof(rows[1].phone), "+15551230002");
+    rows[1].name = strdup("Bo");
+    snprintf(rows[2].phone, sizeof(rows[2].phone), "+15551230001");
+
+    fake.replies[0] = CURSOR(IMPORT_NIA ", \"unannounced\": true}, "
+        IMPORT_BO ", \"unannounced\": true}, {\"_id\": " OID(CONTACT_ID)
+        ", \"phone\": \"+15551230001\", \"name\": \"Ann\", \"tags\": [],"
+        " \"conversation_id\": " OID(CONV_ID) "}");
+    fake.replies[1] = "{\"ok\": 1, \"n\": 3, \"nModified\": 1}";
+    /* [2] the threads of the two; the two read back for their threads'
+     * copies, [4] written; the two read with their threads, then
+     * pushed */
+    fake.replies[3] = CURSOR("{\"_id\": " OID("64f1a0000000000000000b03")
+        ", \"phone\": \"+15551230009\", \"name\": null, \"opted_out\":"
+        " true, \"conversation_id\": " OID(CONV3_ID) "}, {\"_id\": "
+        OID(CONTACT2_ID) ", \"phone\": \"+15551230002\", \"name\": \"Bo\","
+        " \"opted_out\": false, \"version\": 2, \"conversation_id\": "
+        OID(CONV2_ID) "}");
+    fake.replies[5] = CURSOR(IMPORT_NIA "}, " IMPORT_BO "}");
+    fake.replies[6] = CURSOR("{\"_id\": " OID(CONV3_ID) ", \"org_id\": "
+        OID(ORG_ID) ", \"contact\": {\"id\": " OID("64f1a0000000000000000b03")
+        ", \"name\": null, \"phone\": \"+15551230009\", \"opted_out\":"
+        " true}, \"last_message\": null, \"last_activity_at\": null,"
+        " \"unread_count\": {\"$numberLong\": \"0\"}, \"archived\": false,"
+        " \"starred\": false}, {\"_id\": " OID(CONV2_ID) ", \"org_id\": "
+        OID(ORG_ID) ", \"contact\": {\"id\": " OID(CONTACT2_ID) ", \"name\":"
+        " \"Bo\", \"phone\": \"+15551230002\", \"opted_out\": false},"
+        " \"last_message\": null, \"last_activity_at\": null,"
+        " \"unread_count\": {\"$numberLong\": \"0\"}, \"archived\": false,"
+        " \"starred\": false}");
+    fake.replies[7] = "{\"ok\": 1, \"value\": {\"_id\": " OID(ORG_ID)
+                      ", \"seq\": {\"$numberLong\": \"14\"}, \"epoch\":"
+                      " \"a1b2c3d4e5f60708\"}}";
+    fake.replies[9] = "{\"ok\": 1, \"value\": {\"_id\": " OID(ORG_ID)
+                      ", \"seq\": {\"$numberLong\": \"15\"}, \"epoch\":"
+                      " \"a1b2c3d4e5f60708\"}}";
+
+    CHECK_INT(inbox_store_contacts_import(store, ORG_ID, rows, 3, &count,
+                                          &events, &err), INBOX_OK);
+    golden_check(&fake, "contacts_import_unannounced");
+    CHECK_INT(count.created, 2);
+    CHECK_INT(count.updated, 1);
+    CHECK_INT(events.count, 2);
+    if (events.count == 2) {
+        CHECK_STR(events.items[0].type, "contact.updated");
+        CHECK(strstr(events.items[0].json, "\"+15551230009\"") != NULL);
+        CHECK(strstr(events.items[0].json, "\"opted_out\":true") != NULL);
+        CHECK_STR(events.items[1].type, "contact.updated");
+        CHECK(strstr(events.items[1].json, "\"name\":\"Bo\"") != NULL);
+    }
+    CHECK(log_has(&fake, "\"$unset\" : { \"unannounced\""));
+    inbox_event_list_free(&events);
+
+    /* announced: updated, no thread made, nothing pushed */
+    fake_reset(&fake);
+    fake.replies[0] = CURSOR(IMPORT_NIA "}, " IMPORT_BO "}, {\"_id\": "
+        OID(CONTACT_ID) ", \"phone\": \"+15551230001\", \"name\": \"Ann\","
+        " \"tags\": [], \"conversation_id\": " OID(CONV_ID) "}");
+    fake.replies[1] = "{\"ok\": 1, \"n\": 3, \"nModified\": 1}";
+    fake.replies[3] = CURSOR("{\"_id\": " OID(CONTACT2_ID) ", \"phone\":"
+        " \"+15551230002\", \"name\": \"Bo\", \"opted_out\": false,"
+        " \"version\": 3, \"conversation_id\": " OID(CONV2_ID) "}");
+
+    CHECK_INT(inbox_store_contacts_import(store, ORG_ID, rows, 3, &count,
+                                          &events, &err), INBOX_OK);
+    CHECK_INT(count.created, 0);
+    CHECK_INT(count.updated, 3);
+    CHECK_INT(events.count, 0);
+    CHECK(!log_has(&fake, "\"contact.phone\" : \"+15551230009\""));
+    CHECK(!log_has(&fake, "\"$unset\""));
+
+    for (i = 0; i < 3; i++) {
+        inbox_contact_row_free(&rows[i]);
+    }
+
+    inbox_event_list_free(&events);
+    fake_close(&fake, store);
+}
+
+
 /*
  * A contact keeps at most INBOX_TAGS_MAX tags: a row's tags it lacks are
  * added while it has room, the rest left out, and the batch counts the

@@ -1434,6 +1434,116 @@ def test_import_of_new_numbers_makes_contacts_with_threads(rs):
     assert len(rs.contacts) == 2 and len(rs.conversations) == 2
 
 
+def import_finished(rs, out, phones):
+    """An import of the new numbers phones answered as the first one:
+    each contact with its own thread, counted created, pushed once
+    (contact.updated naming its thread), announced."""
+    expect(out, 'ok', 200)
+    assert [c['phone'] for c in rs.contacts] == phones.split(','), rs.contacts
+    threads = {t['_id']: t for t in rs.conversations}
+    for contact in rs.contacts:
+        thread = threads.get(contact['conversation_id'])
+        assert thread is not None, 'no thread for %r' % contact
+        assert field(thread, 'contact.id') == contact['_id'], thread
+        assert 'unannounced' not in contact, contact
+    assert out['result'] == {'created': 2, 'updated': 0}, out
+    assert [(e['type'], e['conversation_id']) for e in rs.events] == [
+        ('contact.updated', c['conversation_id']) for c in rs.contacts
+    ], rs.events
+
+
+def test_import_failed_before_its_threads_is_finished_by_the_retry(rs):
+    """The server dies on the threads' upserts of an import of two new
+    numbers: the contacts are made, unannounced, without threads and
+    unpushed, and the import fails.  The retry finds them unannounced
+    and finishes them as the first attempt would have: each gets its
+    thread and is pushed once, both counted created; once announced,
+    the same import again makes no thread and pushes nothing."""
+    phones = '+15551230001,+15551230002'
+    rs.members[0].faults.append((('update', 'conversations'), go_down))
+    out = run(rs, 'contacts-import', str(ORG), phones)
+    expect(out, 'unavailable', 503)
+    assert [c['phone'] for c in rs.contacts] == phones.split(','), rs.contacts
+    assert all(c.get('unannounced') is True for c in rs.contacts), rs.contacts
+    assert rs.conversations == [] and rs.events == [], rs.conversations
+    rs.members[0].state = 'primary'
+    out = run(rs, 'contacts-import', str(ORG), phones)
+    import_finished(rs, out, phones)
+    assert out['events'] == [1, 2], out
+
+    out = run(rs, 'contacts-import', str(ORG), phones)
+    expect(out, 'ok', 200)
+    assert out['result'] == {'created': 0, 'updated': 2}, out
+    assert out['events'] == [] and len(rs.events) == 2, out
+    assert len(rs.contacts) == 2 and len(rs.conversations) == 2
+
+
+def test_import_failed_before_its_events_is_pushed_by_the_retry(rs):
+    """The server dies on the first event of an import of two new
+    numbers, their threads made: the retry pushes both, once each, and
+    counts them created."""
+    phones = '+15551230001,+15551230002'
+    rs.members[0].faults.append((('insert', 'events'), go_down))
+    out = run(rs, 'contacts-import', str(ORG), phones)
+    expect(out, 'unavailable', 503)
+    assert len(rs.conversations) == 2 and rs.events == [], rs.events
+    rs.members[0].state = 'primary'
+    out = run(rs, 'contacts-import', str(ORG), phones)
+    import_finished(rs, out, phones)
+    # the first attempt took the organization's first number
+    assert out['events'] == [2, 3], out
+
+
+def test_text_pushes_a_contact_a_failed_import_made(rs):
+    """An import of a new number fails before its thread; nobody retries
+    it, the number texts: its text makes its thread and pushes the
+    contact with the message's events, as a new number's first text
+    does, and announces it; an import of it then counts it updated and
+    pushes nothing."""
+    rs.members[0].faults.append((('update', 'conversations'), go_down))
+    out = run(rs, 'contacts-import', str(ORG), PHONE)
+    expect(out, 'unavailable', 503)
+    assert rs.contacts[0].get('unannounced') is True, rs.contacts
+    rs.members[0].state = 'primary'
+    rs.sender_known = False
+    rs.contact = rs.contacts[0]['_id']
+    rs.conversation = rs.contacts[0]['conversation_id']
+    out = ingest(rs)
+    expect(out, 'ok', 200)
+    assert out['events'] == [1, 2, 3, 4], out
+    assert rs.events[3]['type'] == 'contact.updated', rs.events
+    assert 'unannounced' not in rs.contacts[0], rs.contacts
+    out = run(rs, 'contacts-import', str(ORG), PHONE)
+    expect(out, 'ok', 200)
+    assert out['result'] == {'created': 0, 'updated': 1}, out
+    assert out['events'] == [], out
+
+
+def test_import_pushes_a_contact_a_failed_text_made(rs):
+    """A new number's text fails after its contact is made, before the
+    message is stored; the number is then imported: the import finds
+    the contact unannounced, gives it its thread, pushes it and counts
+    it created, as if the text had never come; the carrier's retry of
+    the text then pushes its message alone."""
+    rs.sender_known = False
+    rs.members[0].faults.append((('insert', 'messages'), go_down))
+    out = ingest(rs)
+    expect(out, 'unavailable', 503)
+    assert rs.contacts[0].get('unannounced') is True, rs.contacts
+    rs.members[0].state = 'primary'
+    out = run(rs, 'contacts-import', str(ORG), PHONE)
+    expect(out, 'ok', 200)
+    assert out['result'] == {'created': 1, 'updated': 0}, out
+    assert out['events'] == [1], out
+    assert [t['_id'] for t in rs.conversations] == [
+        rs.contacts[0]['conversation_id']], rs.conversations
+    assert 'unannounced' not in rs.contacts[0], rs.contacts
+    out = ingest(rs)
+    expect(out, 'ok', 200)
+    assert out['events'] == [2, 3, 4], out
+    assert len(rs.contacts) == 1, rs.contacts
+
+
 def test_claim_after_a_cancel_hands_nothing_over(rs):
     """A person cancels as the sender claims a recipient: the cancel's
     status is written, then the claim, then the cancel's update of the
@@ -1852,6 +1962,10 @@ TESTS = [
     (test_dispatch_hands_a_recipient_over, 1),
     (test_dispatch_counts_the_campaigns_it_started, 1),
     (test_import_of_new_numbers_makes_contacts_with_threads, 1),
+    (test_import_failed_before_its_threads_is_finished_by_the_retry, 1),
+    (test_import_failed_before_its_events_is_pushed_by_the_retry, 1),
+    (test_text_pushes_a_contact_a_failed_import_made, 1),
+    (test_import_pushes_a_contact_a_failed_text_made, 1),
     (test_claim_after_a_cancel_hands_nothing_over, 1),
     (test_claim_after_a_pause_leaves_the_recipient_due, 1),
     (test_claim_after_a_cancel_keeps_the_counts, 1),

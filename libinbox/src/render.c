@@ -211,12 +211,21 @@ inbox_json_conversation(yajl_gen g, const inbox_conversation_t *c)
  * (inbox_media_url: its path on the inbox's origin, as an upload's), or
  * null while there is none ("state" "pending", or "failed" when none will
  * come): a carrier's URL needs the carrier's credentials, so it is never
- * shown.
+ * shown.  An outbound one's "id" is the upload it is, which a send's
+ * media_ids names again (Send again); there is none when it is not known
+ * (an inbound copy is no upload; a message MongoDB stored before ids
+ * were kept).
  */
 void
 inbox_json_media(yajl_gen g, const inbox_media_t *media)
 {
     yajl_gen_map_open(g);
+
+    if (media->upload_id[0] != '\0') {
+        inbox_json_key(g, "id");
+        inbox_json_string(g, media->upload_id);
+    }
+
     inbox_json_media_fields(g, media);
     yajl_gen_map_close(g);
 }

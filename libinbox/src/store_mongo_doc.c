@@ -336,7 +336,8 @@ inbox_mongo_parse_message(const bson_t *doc, inbox_message_t *message,
 
 
 /* media */
-/* A media's copy: "state" (none: pending), "file", "bytes". */
+/* A media's copy: "state" (none: pending), "file", "bytes"; an
+ * outbound one's "upload_id" (none in a document of before). */
 static void
 inbox_mongo_parse_media_copy(const bson_t *item, inbox_media_t *media)
 {
@@ -350,6 +351,7 @@ inbox_mongo_parse_media_copy(const bson_t *item, inbox_media_t *media)
 
     inbox_mongo_get_str(item, "file", media->file, sizeof(media->file));
     media->bytes = inbox_mongo_get_int(item, "bytes");
+    inbox_mongo_get_id(item, "upload_id", media->upload_id);
 }
 
 

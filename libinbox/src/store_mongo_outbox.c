@@ -969,7 +969,7 @@ inbox_mongo_reply_store(inbox_mongo_store_t *ms, inbox_mongo_reply_t *r,
     bson_t           *command, *newer, *responded, *unresponded, *last;
     bson_t           *activity, *listed, *bulk;
     size_t            i;
-    bson_oid_t        entry;
+    bson_oid_t        entry, upload;
     inbox_change_t    change;
     inbox_status_t    rc;
     inbox_preview_t   preview;
@@ -1006,6 +1006,13 @@ inbox_mongo_reply_store(inbox_mongo_store_t *ms, inbox_mongo_reply_t *r,
                          inbox_media_state_name(INBOX_MEDIA_STORED));
         BSON_APPEND_UTF8(&item, "file", reply->media[i].file);
         BSON_APPEND_INT64(&item, "bytes", reply->media[i].bytes);
+
+        /* the upload it is, which a send names again (a campaign's
+         * kept from before may not know it) */
+        if (inbox_mongo_parse_id(reply->media[i].upload_id, &upload) == 0) {
+            BSON_APPEND_OID(&item, "upload_id", &upload);
+        }
+
         bson_append_document_end(&media, &item);
     }
     bson_append_array_end(&doc, &media);

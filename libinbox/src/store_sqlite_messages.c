@@ -47,9 +47,14 @@ inbox_sqlite_media_read(inbox_sqlite_conn_t *conn, int64_t message,
     sqlite3_stmt  *stmt;
     inbox_media_t *media;
 
+    /* an outbound message's file is its upload's (media.file is
+     * unique, and an upload a message names is never purged); an
+     * inbound copy's is no upload's */
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_MESSAGE_MEDIA,
-        "SELECT url, content_type, state, file, bytes FROM message_media"
-        " WHERE message_id = ?1 ORDER BY idx", err);
+        "SELECT mm.url, mm.content_type, mm.state, mm.file, mm.bytes,"
+        "  u.id"
+        " FROM message_media mm LEFT JOIN media u ON u.file = mm.file"
+        " WHERE mm.message_id = ?1 ORDER BY mm.idx", err);
     if (stmt == NULL) {
         return err->code;
     }
@@ -74,6 +79,11 @@ inbox_sqlite_media_read(inbox_sqlite_conn_t *conn, int64_t message,
         (void) inbox_media_state_parse(state, &media->state);
         inbox_sqlite_column_copy(stmt, 3, media->file, sizeof(media->file));
         media->bytes = sqlite3_column_int64(stmt, 4);
+
+        if (sqlite3_column_type(stmt, 5) != SQLITE_NULL) {
+            inbox_sqlite_format_id(sqlite3_column_int64(stmt, 5),
+                                   media->upload_id);
+        }
     }
 
     inbox_sqlite_done(stmt);

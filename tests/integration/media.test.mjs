@@ -363,9 +363,13 @@ test('an inbound MMS shows each image waiting for its copy, never the '
     assert.ok(!messages.text.includes('api.twilio.com'));
 });
 
+// The image names its upload ("id") wherever the message is shown, so
+// that the message goes again (the composer's Send again) naming it in
+// media_ids rather than uploading its bytes again.
 test('a message shows its image at the URL its upload answered, a path on '
      + 'the inbox\'s origin, over HTTP, in message.created and in the '
-     + 'contact\'s timeline; each fetches the image', async () => {
+     + 'contact\'s timeline, with its upload\'s id; each fetches the '
+     + 'image, and a send naming that id carries the same image', async () => {
     const org = ctx.cluster.orgs[0];
     const from = uniqueNumber();
     await deliverInbound(ctx.cluster, { from, body: 'a picture please' });
@@ -375,8 +379,9 @@ test('a message shows its image at the URL its upload answered, a path on '
     const up = await uploadOk(bytes, 'image/png');
     assert.match(up.url, TOKEN_FILE);
 
-    // an MMS is 2 credits: this organization has none otherwise
-    await inboxctl(ctx.cluster.store, 'credits', 'grant', org.id, '2');
+    // an MMS is 2 credits, and it goes twice: this organization has
+    // none otherwise
+    await inboxctl(ctx.cluster.store, 'credits', 'grant', org.id, '4');
     const ws = await connectWs(ctx.cluster, org.token);
     try {
         const sent = await api(ctx.cluster,
@@ -409,10 +414,24 @@ test('a message shows its image at the URL its upload answered, a path on '
             'the timeline': item.message.media,
         };
         for (const [where, media] of Object.entries(seen)) {
-            assert.deepEqual(media, [{ url: up.url,
+            assert.deepEqual(media, [{ id: up.id, url: up.url,
                 content_type: 'image/png', state: 'stored',
                 bytes: up.bytes }], where);
         }
+
+        // the message again, as the thread shows it: the same upload,
+        // no new file
+        const before = files();
+        const uploads = await stored();
+        const again = await api(ctx.cluster,
+            `/api/v1/conversations/${conv.id}/messages`, org.token,
+            { method: 'POST', body: { body: 'here', media_ids:
+                seen['the thread'].map((m) => m.id) } });
+        assert.equal(again.status, 201, again.text);
+        assert.notEqual(again.json.id, message.id);
+        assert.deepEqual(again.json.media, message.media);
+        assert.deepEqual(files(), before);
+        assert.equal(await stored(), uploads);
     } finally {
         ws.close();
     }

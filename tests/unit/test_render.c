@@ -252,6 +252,18 @@ TEST(message_shapes_inbound_and_outbound)
     m->created_at = T0;
     strcpy(m->sent_by, "u3");
     strcpy(m->campaign_id, "k7");
+    /* an upload names itself, for a send to name it again; one whose
+     * upload is not known (stored before) says nothing of it */
+    m->media_count = 2;
+    m->media = calloc(2, sizeof(inbox_media_t));
+    strcpy(m->media[0].url, "https://x.test/media/" FILE_JPG);
+    strcpy(m->media[0].content_type, "image/jpeg");
+    m->media[0].state = INBOX_MEDIA_STORED;
+    strcpy(m->media[0].file, FILE_JPG);
+    m->media[0].bytes = 4096;
+    strcpy(m->media[0].upload_id, "41");
+    m->media[1] = m->media[0];
+    m->media[1].upload_id[0] = '\0';
 
     m = &page.items[1];
     strcpy(m->id, "m1");
@@ -278,7 +290,13 @@ TEST(message_shapes_inbound_and_outbound)
     CHECK_STR(json,
               "{\"items\":[{\"id\":\"m2\",\"conversation_id\":\"c1\","
               "\"direction\":\"outbound\",\"body\":\"On my way\","
-              "\"media\":[],\"status\":\"delivered\",\"error_code\":null,"
+              "\"media\":[{\"id\":\"41\",\"url\":\"/media/" FILE_JPG "\","
+              "\"content_type\":\"image/jpeg\",\"state\":\"stored\","
+              "\"bytes\":4096},"
+              "{\"url\":\"/media/" FILE_JPG "\","
+              "\"content_type\":\"image/jpeg\",\"state\":\"stored\","
+              "\"bytes\":4096}],"
+              "\"status\":\"delivered\",\"error_code\":null,"
               "\"segments\":1,\"credits\":1,"
               "\"created_at\":\"2026-11-27T03:04:05.678Z\","
               "\"sent_by\":\"u3\",\"campaign_id\":\"k7\"},"
@@ -777,7 +795,8 @@ TEST(a_campaigns_time_is_in_its_json_and_frame)
 
 /* A campaign's images each name the upload they are, which an edit
  * names again to keep one; one stored before these were kept names
- * none.  A message's media name none: they are not kept. */
+ * none.  A message's media name theirs as a campaign's do, and leave
+ * out the key when not known. */
 TEST(a_campaigns_images_name_their_uploads)
 {
     char              *json;
@@ -814,10 +833,14 @@ TEST(a_campaigns_images_name_their_uploads)
     m.direction = INBOX_OUTBOUND;
     m.body = "Look";
     m.media = media;
-    m.media_count = 1;
+    m.media_count = 2;
     json = inbox_render_message(&m, NULL);
     CHECK(json != NULL
-          && strstr(json, "\"media\":[{\"url\":\"/media/" FILE_JPG "\",")
+          && strstr(json, "\"media\":[{\"id\":\"42\","
+                          "\"url\":\"/media/" FILE_JPG "\","
+                          "\"content_type\":\"image/jpeg\","
+                          "\"state\":\"stored\",\"bytes\":2048},"
+                          "{\"url\":\"/media/" FILE_JPG "\",")
              != NULL);
     free(json);
 }

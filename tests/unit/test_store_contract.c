@@ -554,6 +554,8 @@ receive(fixture_t *f, const char *provider_id, const char *from,
 
 
 static int events_of(const inbox_event_list_t *events, const char *type);
+static int replays_as_live(fixture_t *f, int64_t after_seq,
+    const inbox_event_list_t *live);
 
 
 /* Ingests one message to NUMBER that arrived at `at` and that the
@@ -12724,6 +12726,141 @@ TEST(a_refused_reply_leaves_its_uploads_to_the_purge)
                                       &err), INBOX_OK);
     CHECK_INT(removed, 1);
     CHECK_STR(files[0], TOKEN_A ".png");
+
+    fixture_close(&f);
+}
+
+
+/* The message of page with id, or NULL. */
+static const inbox_message_t *
+message_in(const inbox_message_page_t *page, const char *id)
+{
+    size_t  i;
+
+    for (i = 0; i < page->count; i++) {
+        if (strcmp(page->items[i].id, id) == 0) {
+            return &page->items[i];
+        }
+    }
+
+    return NULL;
+}
+
+
+/*
+ * A reply's pictures say which upload each is, in the order it carries
+ * them: in its answer, in its message.created (replayed as live), in the
+ * thread read back and in the answer to its retry, so that Send again
+ * names them (media_ids) rather than uploading their bytes again; the
+ * ids are uploads the organization may send.  An inbound MMS's copies
+ * are no uploads: none.
+ */
+TEST(a_replys_pictures_name_their_uploads_an_inbound_copy_none)
+{
+    char                   a[INBOX_ID_MAX], b[INBOX_ID_MAX];
+    char                   reply_id[INBOX_ID_MAX], json[512];
+    size_t                 i;
+    int64_t                seq;
+    fixture_t              f;
+    const char            *ids[2], *named[2];
+    inbox_reply_t          r;
+    inbox_media_t          media[2];
+    inbox_error_t          err;
+    inbox_event_list_t     live;
+    inbox_media_record_t   got[2];
+    inbox_message_page_t   page;
+    inbox_reply_result_t   result, again;
+    const inbox_message_t *m;
+    inbox_ingest_result_t  in, mms;
+
+    FIXTURE(&f);
+    memset(&live, 0, sizeof(live));
+    CHECK_INT(receive(&f, "SM1", ALICE, "the map?", T0, &in, NULL),
+              INBOX_OK);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 10, NULL), INBOX_OK);
+    CHECK_INT(upload(&f, f.org, TOKEN_A ".png", "image/png", 100, a),
+              INBOX_OK);
+    CHECK_INT(upload(&f, f.org, TOKEN_B ".png", "image/png", 100, b),
+              INBOX_OK);
+
+    /* the second upload first, as the module hands them (media_ids'
+     * order, each with its upload) */
+    media_named(&media[0], TOKEN_B ".png");
+    snprintf(media[0].upload_id, sizeof(media[0].upload_id), "%s", b);
+    media_named(&media[1], TOKEN_A ".png");
+    snprintf(media[1].upload_id, sizeof(media[1].upload_id), "%s", a);
+    media[0].bytes = 100;
+    media[1].bytes = 100;
+    ids[0] = b;
+    ids[1] = a;
+
+    reply_init(&r, in.conversation_id, "Here it is", 2, "k-map");
+    r.media = media;
+    r.media_count = 2;
+    seq = org_seq(&f, f.org);
+    CHECK_INT(inbox_store_reply_accept(f.store, f.org, &r, &result, &live,
+                                       &err), INBOX_OK);
+    CHECK_INT(result.message.media_count, 2);
+    for (i = 0; i < 2 && i < result.message.media_count; i++) {
+        CHECK_STR(result.message.media[i].upload_id, ids[i]);
+    }
+
+    snprintf(json, sizeof(json),
+             "\"media\":[{\"id\":\"%s\",\"url\":\"/media/" TOKEN_B ".png\","
+             "\"content_type\":\"image/png\",\"state\":\"stored\","
+             "\"bytes\":100},"
+             "{\"id\":\"%s\",\"url\":\"/media/" TOKEN_A ".png\",", b, a);
+    CHECK_INT(events_of(&live, "message.created"), 1);
+    CHECK(live.count > 0 && strstr(live.items[0].json, json) != NULL);
+    CHECK(replays_as_live(&f, seq, &live));
+    inbox_event_list_free(&live);
+
+    /* its retry answers the message as stored */
+    CHECK_INT(inbox_store_reply_accept(f.store, f.org, &r, &again, NULL,
+                                       &err), INBOX_OK);
+    CHECK_INT(again.repeated, 1);
+    CHECK_STR(again.message.id, result.message.id);
+    CHECK_INT(again.message.media_count, 2);
+    for (i = 0; i < 2 && i < again.message.media_count; i++) {
+        CHECK_STR(again.message.media[i].upload_id, ids[i]);
+    }
+    snprintf(reply_id, sizeof(reply_id), "%s", result.message.id);
+    inbox_reply_result_free(&again);
+    inbox_reply_result_free(&result);
+
+    /* the thread read back: the reply's ids, in order, uploads the
+     * organization sends again */
+    CHECK_INT(inbox_store_messages_list(f.store, f.org, in.conversation_id,
+                                        NULL, 0, &page, NULL), INBOX_OK);
+    m = message_in(&page, reply_id);
+    CHECK(m != NULL);
+    CHECK_INT(m != NULL ? m->media_count : 0, 2);
+    for (i = 0; m != NULL && i < 2 && i < m->media_count; i++) {
+        CHECK_STR(m->media[i].upload_id, ids[i]);
+        named[i] = m->media[i].upload_id;
+    }
+    CHECK_INT(m != NULL
+              ? inbox_store_media_get(f.store, f.org, named, 2, got, &err)
+              : INBOX_ERR_NOT_FOUND, INBOX_OK);
+    CHECK_STR(got[0].file, TOKEN_B ".png");
+    CHECK_STR(got[1].file, TOKEN_A ".png");
+    inbox_message_page_free(&page);
+
+    /* an inbound MMS, one image copied, one not yet: no upload */
+    CHECK_INT(receive_mms(&f, "MM1", 2, T0 + MINUTE, &mms), INBOX_OK);
+    CHECK_INT(inbox_store_media_fetch_done(f.store, mms.message_id, 0,
+                                           TOKEN_E ".png", "image/png", 100,
+                                           NULL, &err), INBOX_OK);
+    CHECK_INT(inbox_store_messages_list(f.store, f.org, mms.conversation_id,
+                                        NULL, 0, &page, NULL), INBOX_OK);
+    m = message_in(&page, mms.message_id);
+    CHECK_INT(m != NULL ? m->media_count : 0, 2);
+    for (i = 0; m != NULL && i < m->media_count; i++) {
+        CHECK_STR(m->media[i].upload_id, "");
+    }
+    CHECK_STR(m != NULL && m->media_count > 0 ? m->media[0].file : "",
+              TOKEN_E ".png");
+    inbox_message_page_free(&page);
 
     fixture_close(&f);
 }

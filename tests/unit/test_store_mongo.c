@@ -3342,7 +3342,13 @@ TEST(messages_list)
     fake.replies[1] = CURSOR(
         "{\"_id\": " OID(MSG2_ID) ", \"org_id\": " OID(ORG_ID) ","
         " \"conversation_id\": " OID(CONV_ID) ", \"direction\": \"outbound\","
-        " \"body\": \"See you\", \"media\": [], \"status\": \"delivered\","
+        " \"body\": \"See you\", \"media\": [{\"url\": \"https://i/1\","
+        " \"content_type\": \"image/png\", \"state\": \"stored\","
+        " \"file\": \"f1.png\", \"bytes\": 100, \"upload_id\": "
+        OID("64f1a0000000000000000f05") "}, {\"url\": \"https://i/2\","
+        " \"content_type\": \"image/png\", \"state\": \"stored\","
+        " \"file\": \"f2.png\", \"bytes\": 100}],"
+        " \"status\": \"delivered\","
         " \"error_code\": null, \"segments\": 1, \"credits\": 1,"
         " \"sent_by\": " OID(USER_ID) ", \"created_at\": " DATE(NOW) ","
         " \"campaign_id\": " OID("64f1a0000000000000000f01") "},"
@@ -3368,6 +3374,13 @@ TEST(messages_list)
         CHECK_STR(page.items[0].sent_by, USER_ID);
         CHECK_STR(page.items[0].campaign_id, "64f1a0000000000000000f01");
         CHECK_INT(page.items[0].credits, 1);
+        /* its uploads, but for one stored before they were kept */
+        CHECK_INT(page.items[0].media_count, 2);
+        if (page.items[0].media_count == 2) {
+            CHECK_STR(page.items[0].media[0].upload_id,
+                      "64f1a0000000000000000f05");
+            CHECK_STR(page.items[0].media[1].upload_id, "");
+        }
         CHECK_STR(page.items[1].conversation_id, CONV_ID);
         CHECK_STR(page.items[1].body, "Is Tuesday ok?");
         CHECK_STR(page.items[1].status, "");
@@ -3377,6 +3390,7 @@ TEST(messages_list)
         if (page.items[1].media_count == 2) {
             CHECK_STR(page.items[1].media[1].url, "https://m/2");
             CHECK_STR(page.items[1].media[1].content_type, "image/gif");
+            CHECK_STR(page.items[1].media[0].upload_id, "");
         }
         CHECK_INT(page.items[1].created_at, 1767225000000LL);
     }
@@ -5126,7 +5140,7 @@ TEST(media_add)
 
 
 /* The media of a message or campaign: the upload MEDIA_FILE, whose id
- * is MEDIA_ID (a campaign keeps it; a message does not). */
+ * is MEDIA_ID (each keeps it). */
 static void
 media_upload(inbox_media_t *media)
 {
@@ -5874,6 +5888,76 @@ TEST(reply_accept_attaches_its_uploads_after_the_hold)
     CHECK(log_has(&fake, "\"attached\" : true"));
     CHECK(log_has(&fake, "\"attached\" : false, \"released_at\""));
     CHECK(log_has(&fake, "\"$in\" : [ \"" MEDIA_FILE "\" ]"));
+
+    fake_close(&fake, store);
+}
+
+
+/* A reply's pictures keep which upload each is, in its order, for Send
+ * again to name them: its message's media items, its answer and its
+ * message.created.  One whose upload is not known (a campaign's kept
+ * from before) has none. */
+TEST(reply_accept_keeps_its_uploads_ids)
+{
+    fake_t                fake;
+    inbox_reply_t         r;
+    inbox_error_t         err;
+    inbox_media_t         media[3];
+    inbox_store_t        *store;
+    inbox_event_list_t    events;
+    inbox_reply_result_t  result;
+
+    store = fake_open(&fake);
+    memset(&events, 0, sizeof(events));
+    reply_of(&r, "key-1");
+    r.credits = 2;
+    media_upload(&media[1]);
+    media[1].bytes = 100;
+    media[0] = media[1];
+    strcpy(media[0].file, MEDIA2_FILE);
+    strcpy(media[0].url, "https://inbox.test/media/" MEDIA2_FILE);
+    strcpy(media[0].upload_id, MEDIA2_ID);
+    media[2] = media[1];
+    media[2].upload_id[0] = '\0';
+    r.media = media;
+    r.media_count = 3;
+
+    fake.replies[0] = NULL;                 /* no such key yet */
+    fake.replies[1] = REPLY_CONV;
+    fake.replies[2] = REPLY_CONTACT;
+    fake.replies[3] = REPLY_ORG("10");
+    fake.replies[4] = REPLY_NUMBER;
+    fake.replies[5] = NULL;                 /* the key */
+    fake.replies[6] = CREDITS("8", "2");    /* the hold */
+    fake.replies[11] = NULL;                /* the message */
+    fake.replies[12] = "{\"ok\": 1, \"value\": {\"_id\": " OID(CONV_ID)
+                       ", \"contact\": {\"id\": " OID(CONTACT_ID) ","
+                       " \"phone\": \"+15551234567\"}, \"last_message\":"
+                       " {\"id\": " OID(GEN_1) ", \"direction\":"
+                       " \"outbound\", \"preview\": \"See you at 3\","
+                       " \"at\": " DATE(NOW) "}, \"unread_count\": 1}}";
+    fake.replies[13] = SEQ;
+
+    CHECK_INT(inbox_store_reply_accept(store, ORG_ID, &r, &result, &events,
+                                       &err), INBOX_OK);
+    golden_check(&fake, "reply_accept_media");
+    CHECK_INT(result.message.media_count, 3);
+    if (result.message.media_count == 3) {
+        CHECK_STR(result.message.media[0].upload_id, MEDIA2_ID);
+        CHECK_STR(result.message.media[1].upload_id, MEDIA_ID);
+        CHECK_STR(result.message.media[2].upload_id, "");
+    }
+    CHECK(events.count > 0
+          && strstr(events.items[0].json,
+                    "\"media\":[{\"id\":\"" MEDIA2_ID "\","
+                    "\"url\":\"/media/" MEDIA2_FILE "\"") != NULL
+          && strstr(events.items[0].json,
+                    "{\"id\":\"" MEDIA_ID "\","
+                    "\"url\":\"/media/" MEDIA_FILE "\"") != NULL
+          && strstr(events.items[0].json,
+                    "},{\"url\":\"/media/" MEDIA_FILE "\"") != NULL);
+    inbox_event_list_free(&events);
+    inbox_reply_result_free(&result);
 
     fake_close(&fake, store);
 }

@@ -126,10 +126,12 @@ typedef struct {
     char                 upload_id[INBOX_ID_MAX];
                                          /* the upload it is (media.h's
                                             inbox_media_record_t), which
-                                            a campaign's edit names
+                                            a campaign's edit or a
+                                            message's Send again names
                                             again; "" when not known: a
-                                            copy, a message's, a
-                                            campaign's stored before */
+                                            copy, a campaign's or a
+                                            MongoDB message stored
+                                            before */
 } inbox_media_t;
 
 /*

@@ -33,9 +33,10 @@ void inbox_json_time(yajl_gen g, int64_t ms);          /* ISO-8601, "Z" */
 void inbox_json_time_or_null(yajl_gen g, int64_t ms);  /* 0: null */
 void inbox_json_conversation(yajl_gen g, const inbox_conversation_t *c);
 void inbox_json_message(yajl_gen g, const inbox_message_t *m);
-/* One of a message's media: {"url","content_type","state","bytes"}
- * (render.c); its keys alone, in a map the caller opened, for a
- * campaign's, which adds its upload's "id". */
+/* One of a message's media: {"id","url","content_type","state",
+ * "bytes"}, "id" (its upload's) only when known (render.c); its keys
+ * but "id" alone, in a map the caller opened, for a campaign's, which
+ * writes its upload's "id" (null when not known). */
 void inbox_json_media(yajl_gen g, const inbox_media_t *media);
 void inbox_json_media_fields(yajl_gen g, const inbox_media_t *media);
 

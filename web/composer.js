@@ -629,11 +629,21 @@
     /* ---- a failed reply sent again ---- */
 
     /* Each failed reply sent again has its try, as a draft has: the
-     * Idempotency-Key and the uploads of its pictures, kept until an
+     * Idempotency-Key and the uploads its pictures are, kept until an
      * answer says what became of it, so that pressing Send again after
      * an answer was lost cannot send it twice.  Forgotten when the
-     * session ends (the uploads were its). */
+     * session ends. */
     const resends = new Map();      /* failed message id -> try */
+
+    /* The uploads a send names for the reply's pictures: those they
+     * are (each item's id), kept for good since the reply names them;
+     * only when one does not say (a message kept before ids were)
+     * are they read back and uploaded again. */
+    function uploadsOf(media) {
+        return media.every((item) => item.id)
+            ? Promise.resolve(media.map((item) => item.id))
+            : uploadAgain(media);
+    }
 
     /* Its pictures, read back from the inbox and uploaded again: a send
      * names uploads, and these are what the failed reply showed. */
@@ -679,7 +689,7 @@
             let again;
             try {
                 if (t.mediaIds === null) {
-                    t.mediaIds = await uploadAgain(m.media || []);
+                    t.mediaIds = await uploadsOf(m.media || []);
                 }
                 again = await app.api('/api/v1/conversations/'
                     + encodeURIComponent(m.conversation_id) + '/messages', {

@@ -5,9 +5,10 @@
 // A failure shows its reason in words, and its released credits come
 // back to the header's balance.  A send the carrier never answered shows
 // Sending and why, and moves on live when the carrier's callback comes.
-// A failed reply goes again, pictures and all, with its Send again.  A
-// reply's several pictures reach the carrier in the order they were
-// attached.
+// A failed reply goes again, pictures and all, with its Send again,
+// naming the uploads its pictures are (none uploaded again) unless the
+// message does not say them.  A reply's several pictures reach the
+// carrier in the order they were attached.
 
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -39,6 +40,7 @@ const stopped = uniqueNumber();
 const offline = uniqueNumber();
 const landline = uniqueNumber();
 const gallery = uniqueNumber();
+const olden = uniqueNumber();
 
 const web = useBrowser();
 let page;
@@ -93,6 +95,38 @@ async function sendAndWatch(contact, text) {
     }), text).catch(async (err) => {
         throw new Error(`${err.message}; ${await whyStuck(contact)}`);
     });
+}
+
+// The requests the page makes to the API until stop(): uploads counts
+// POST /api/v1/media, sends holds the bodies of the replies' POSTs.
+function requestsSeen() {
+    const seen = { uploads: 0, sends: [] };
+    const listener = (req) => {
+        const path = new URL(req.url()).pathname;
+        if (req.method() !== 'POST') {
+            return;
+        }
+        if (path === '/api/v1/media') {
+            seen.uploads += 1;
+        } else if (/^\/api\/v1\/conversations\/[^/]+\/messages$/
+                   .test(path))
+        {
+            seen.sends.push(req.postDataJSON());
+        }
+    };
+    page.on('request', listener);
+    seen.stop = () => page.off('request', listener);
+    return seen;
+}
+
+// The message with id as the API lists it in its thread.
+async function messageOf(contact, id) {
+    const org = ctx.cluster.orgs[0];
+    const list = await api(ctx.cluster,
+        `/api/v1/conversations?q=${contact.slice(2)}`, org.token);
+    const res = await api(ctx.cluster, '/api/v1/conversations/'
+        + `${list.json.items[0].id}/messages`, org.token);
+    return res.json.items.find((m) => m.id === id);
 }
 
 // Where a message's life stopped, as the carrier simulator saw it.
@@ -245,7 +279,9 @@ test('a reply whose send the carrier never answered shows Sending and '
 // Send again, on a person's reply that did not reach the phone: the same
 // text and pictures go once more as a new message, charged as any reply,
 // and the failed one offers it no more.  A refusal is said beside the
-// button, and nothing goes.
+// button, and nothing goes.  The pictures are the uploads the failed
+// reply names (its media's ids): no byte of them is uploaded again, nor
+// kept twice.
 test('a failed reply is sent again as it was, pictures and all, with '
      + 'Send again; a refusal says why beside it', async () => {
     await needsSendRoutes(ctx.cluster);
@@ -270,25 +306,40 @@ test('a failed reply is sent again as it was, pictures and all, with '
     assert.equal(await failed.count(), 1);
     await page.locator('#balance-count', { hasText: String(balance) })
         .waitFor();
+    const uploads = (await messageOf(offline,
+        await failed.getAttribute('data-id'))).media.map((m) => m.id);
+    assert.equal(uploads.length, 2);
+    assert.ok(uploads.every((id) => typeof id === 'string'),
+              JSON.stringify(uploads));
 
     // billing inactive: refused, said beside the button, nothing sent
+    const asked = requestsSeen();
     await inboxctl(ctx.cluster.store, 'billing', 'set', org.id, 'inactive');
     const again = failed.getByRole('button', { name: 'Send again' });
-    await again.click();
-    const why = failed.locator('.resend-error');
-    await why.waitFor();
-    assert.match(await why.textContent(),
-                 /^Not sent again\. .*billing admin/);
-    assert.equal(await failed.count(), 1);
-    assert.equal((await sim.messages({ contact: offline,
-                                       direction: 'outbound' })).length, 1);
-
-    await inboxctl(ctx.cluster.store, 'billing', 'set', org.id, 'active');
-    await again.click();
     const second = page.locator('#messages .message.outbound',
         { hasText: 'Here is the map' }).nth(1);
-    await second.locator('.tick[data-status="delivered"]')
-        .waitFor({ timeout: 10000 });
+    try {
+        await again.click();
+        const why = failed.locator('.resend-error');
+        await why.waitFor();
+        assert.match(await why.textContent(),
+                     /^Not sent again\. .*billing admin/);
+        assert.equal(await failed.count(), 1);
+        assert.equal((await sim.messages({ contact: offline,
+            direction: 'outbound' })).length, 1);
+
+        await inboxctl(ctx.cluster.store, 'billing', 'set', org.id,
+                       'active');
+        await again.click();
+        await second.locator('.tick[data-status="delivered"]')
+            .waitFor({ timeout: 10000 });
+    } finally {
+        asked.stop();
+    }
+    // each try named the failed reply's uploads, in its order
+    assert.equal(asked.uploads, 0, 'no picture uploaded again');
+    assert.deepEqual(asked.sends.map((b) => b.media_ids),
+                     [uploads, uploads]);
     assert.equal(await failed.first().locator('.resend').count(), 0,
                  'the failed reply offers Send again no more');
     assert.equal(await page.locator('#messages .resend').count(), 0);
@@ -306,6 +357,64 @@ test('a failed reply is sent again as it was, pictures and all, with '
     // the MMS's two credits: spent once, the failed one's given back
     await page.locator('#balance-count', { hasText: String(balance - 2) })
         .waitFor();
+});
+
+// A message that does not say which uploads its pictures are (one a
+// MongoDB store kept before it said so, as an older store answers it
+// here): its pictures are read back and uploaded again, in order.
+test('Send again of a failed reply whose pictures name no upload uploads '
+     + 'them again, in order', async () => {
+    await needsSendRoutes(ctx.cluster);
+    const sim = ctx.cluster.sim;
+    await deliverInbound(ctx.cluster, { from: olden,
+                                        body: 'The plans, please' });
+    await sim.fail({ type: 'final_status', number: olden,
+                     status: 'failed', error_code: 30003, count: 1 });
+    await openThread(page, shown(olden));
+    const images = [png(18, 12, [120, 30, 60]), png(12, 18, [60, 30, 120])];
+    await page.locator('#attach-input').setInputFiles([
+        { name: 'front.png', mimeType: 'image/png', buffer: images[0] },
+        { name: 'back.png', mimeType: 'image/png', buffer: images[1] }]);
+    await imagesReady(2);
+    const { seen: ticks } = await sendAndWatch(olden, 'The plans');
+    assert.deepEqual(ticks, ['queued', 'failed']);
+
+    const thread = (url) => /^\/api\/v1\/conversations\/[^/]+\/messages$/
+        .test(url.pathname);
+    await page.route(thread, async (route) => {
+        if (route.request().method() !== 'GET') {
+            return route.continue();
+        }
+        const res = await route.fetch();
+        const json = await res.json();
+        for (const m of json.items) {
+            m.media = m.media.map(({ id: _, ...item }) => item);
+        }
+        return route.fulfill({ response: res, json });
+    });
+    const seen = requestsSeen();
+    try {
+        await page.reload();
+        await page.locator('#conn[data-state="live"]').waitFor();
+        await openThread(page, shown(olden));
+        const failed = page.locator('#messages .message.outbound',
+            { hasText: 'The plans' });
+        await failed.getByRole('button', { name: 'Send again' }).click();
+        await failed.nth(1).locator('.tick[data-status="delivered"]')
+            .waitFor({ timeout: 10000 });
+    } finally {
+        seen.stop();
+        await page.unroute(thread);
+    }
+    assert.equal(seen.uploads, 2, 'both pictures uploaded again');
+    assert.equal(seen.sends.length, 1);
+    assert.equal(seen.sends[0].media_ids.length, 2);
+    const sent = await sim.messages({ contact: olden,
+                                      direction: 'outbound' });
+    assert.equal(sent.length, 2);
+    for (const m of sent) {
+        assert.deepEqual(m.media.map((x) => x.sha256), images.map(sha256));
+    }
 });
 
 test('a reply to a landline is not offered Send again: another try '

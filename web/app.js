@@ -55,6 +55,7 @@
     const $ = (id) => document.getElementById(id);
     const delivery = window.inboxDelivery;
     const whileBusy = window.inboxBusy.whileBusy;
+    const reread = window.inboxReread;
     /* a socket that brought nothing for too long is let go */
     const liveness = window.inboxLiveness.watch(socketSilent);
 
@@ -965,13 +966,26 @@
         }
     }
 
-    /* The first page of the current view; as many threads as were shown
-     * when it reloads the same view (a reconnect), so no place is lost. */
+    /* What the list shows, to be read again as it is: how many threads
+     * and where the last of them was. */
+    function listShown() {
+        const ids = state.shownIds;
+        const last = ids.length > 0
+            ? state.conversations.get(ids[ids.length - 1]) : undefined;
+        return { count: ids.length, last: last ? position(last) : null };
+    }
+
+    /* The first page of the current view, or the same view read again
+     * as it was shown when what it lists changed unseen (a reconnect's
+     * resync, a large import): as many threads as it showed and on to
+     * the last of them (reread.js), drawn in one go, the focused row
+     * and the row at the top of the list where they were. */
     async function loadList(sameView) {
         const view = sameView ? state.view : ++state.view;
         const read = ++state.listRead;
-        const limit = sameView ? Math.min(LIST_LIMIT_MAX, Math.max(
-            LIST_LIMIT, state.shownIds.length)) : LIST_LIMIT;
+        /* another view since, or a newer read of this one */
+        const current = () => view === state.view && read === state.listRead;
+        const shown = sameView ? listShown() : null;
         if (!sameView) {
             state.cursor = null;
             state.oldest = null;
@@ -983,12 +997,16 @@
         }
         state.loading += 1;
         try {
-            const page = await api(listPath(limit, null));
-            /* another view since, or a newer read of this one */
-            if (view !== state.view || read !== state.listRead) {
+            const pages = shown ? await reread.pages({
+                read: (cursor, limit) => api(listPath(limit, cursor)),
+                page: LIST_LIMIT, max: LIST_LIMIT_MAX,
+                count: shown.count, last: shown.last,
+                after: (a, b) => compare(a, b) > 0, current })
+                : [await api(listPath(LIST_LIMIT, null))];
+            if (pages === null || !current()) {
                 return;
             }
-            takePage(page, true);
+            pages.forEach((page, i) => takePage(page, i === 0));
             if (state.openId && !state.listed.has(state.openId)) {
                 /* the open thread, out of this list: its header current */
                 try {
@@ -1009,7 +1027,12 @@
             }
             const retried = document.activeElement === els.listRetry;
             moreShown();
-            renderList();
+            if (shown) {
+                reread.keepPlace(els.threadsScroll,
+                    () => Array.from(els.threads.children), renderList);
+            } else {
+                renderList();
+            }
             watchEnd();
             if (retried) {
                 /* Try again, hidden now, had the focus: the first row
@@ -1026,9 +1049,7 @@
              * missed what made the read: no more current than another
              * view's.  Only the newest read says: an older one failing
              * late must not drop the rows a newer one brought. */
-            if (!failed(err) && view === state.view
-                && read === state.listRead)
-            {
+            if (!failed(err) && current()) {
                 firstPageFailed(err);
             }
         } finally {

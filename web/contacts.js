@@ -29,11 +29,11 @@
  * What it uses of the app is window.inboxApp (api, failed, on,
  * showConversation, searchText) and window.inboxBusy (Add contact, one
  * add at a time), window.inboxPhone, window.inboxAudience,
- * window.inboxTags.
+ * window.inboxTags, window.inboxReread (reread.js).
  */
 'use strict';
 
-(function (app, busy, phone, audience, tagEditor) {
+(function (app, busy, phone, audience, tagEditor, reread) {
     const PAGE = 50;
     const PAGE_MAX = 200;       /* the API's largest page */
     const SEARCH_DELAY_MS = 250;
@@ -81,6 +81,14 @@
     };
 
     /* ---- the list ---- */
+
+    function listRows() {
+        return Array.from(els.list.querySelectorAll('.contact-row'));
+    }
+
+    function findRow(id) {
+        return listRows().find((b) => b.dataset.id === id);
+    }
 
     function row(c) {
         const li = document.createElement('li');
@@ -178,7 +186,7 @@
         if (els.view.hidden || !c.created_at || !c.phone) {
             return;
         }
-        const rows = Array.from(els.list.querySelectorAll('.contact-row'));
+        const rows = listRows();
         const next = rows.find((b) => {
             const shown = state.shown.get(b.dataset.id);
             return shown && listedAfter(shown, c);
@@ -307,9 +315,7 @@
                 (first ? first.querySelector('button') : els.title).focus();
             }
             if (had !== undefined) {
-                const again = Array.from(els.list.querySelectorAll(
-                    '.contact-row')).find((b) => b.dataset.id === had);
-                (again || els.title).focus();
+                (findRow(had) || els.title).focus();
             }
             sayShown();
         } catch (err) {
@@ -327,7 +333,7 @@
     /* What the list shows: how many contacts (a next page asked for
      * counted in) and the last of them. */
     function shownNow() {
-        const rows = els.list.querySelectorAll('.contact-row');
+        const rows = listRows();
         const last = rows.length > 0
             ? state.shown.get(rows[rows.length - 1].dataset.id) : undefined;
         return { count: rows.length + (state.more ? PAGE : 0),
@@ -336,39 +342,26 @@
 
     /* The list read again as the user has it (contacts changed that no
      * event names: an import's, or events missed): the same search and
-     * tag, as many contacts as were shown (pages of PAGE_MAX at most)
-     * and on to the last of them, which new contacts listed first may
-     * have pushed down (PAGE_MAX contacts more at most), drawn at once
-     * in place of the rows shown until then (no "Loading" said over
-     * them), the focused row and the row at the top of the view where
-     * they were. */
+     * tag, as many contacts as were shown and on to the last of them
+     * (reread.js), drawn at once in place of the rows shown until then
+     * (no "Loading" said over them), the focused row and the row at the
+     * top of the view where they were. */
     async function readAgain() {
         const keep = shownNow();
         const seq = ++state.seq;
         state.reading = true;
         state.kept = keep;
         try {
-            const items = [];
-            let cursor = null;
-            const reached = () => keep.last === null || (items.length > 0
-                && (items[items.length - 1].id === keep.last.id
-                    || listedAfter(items[items.length - 1], keep.last)));
-            for (;;) {
-                const page = await app.api(path(cursor, Math.min(PAGE_MAX,
-                    Math.max(PAGE, keep.count - items.length))));
-                if (seq !== state.seq) {
-                    return;
-                }
-                items.push(...(page.items || []));
-                cursor = page.next_cursor || null;
-                if (!cursor || (items.length >= keep.count && (reached()
-                    || items.length >= keep.count + PAGE_MAX)))
-                {
-                    break;
-                }
+            const pages = await reread.pages({
+                read: (cursor, limit) => app.api(path(cursor, limit)),
+                page: PAGE, max: PAGE_MAX, count: keep.count,
+                last: keep.last, after: listedAfter,
+                current: () => seq === state.seq });
+            if (pages === null) {
+                return;
             }
-            state.cursor = cursor;
-            showAgain(items);
+            state.cursor = pages[pages.length - 1].next_cursor || null;
+            showAgain(pages.flatMap((page) => page.items || []));
             sayShown();
         } catch (err) {
             sayReadFailed(err, seq);
@@ -383,29 +376,19 @@
      * view (or the first below it) kept where it was on the screen and
      * a focused one keeping the focus. */
     function showAgain(items) {
-        const top = els.view.getBoundingClientRect().top;
-        const rows = Array.from(els.list.querySelectorAll('.contact-row'));
-        const anchor = rows.find((b) => b.getBoundingClientRect().bottom
-                                        > top);
-        const anchorAt = anchor ? anchor.getBoundingClientRect().top : 0;
         const focused = document.activeElement;
         const had = els.list.contains(focused) ? focused.dataset.id
             : undefined;
         const moreHad = focused === els.more;
-        state.shown.clear();
-        const frag = document.createDocumentFragment();
-        items.forEach((c) => frag.appendChild(row(c)));
-        els.list.replaceChildren(frag);
-        els.more.hidden = !state.cursor;
-        const find = (id) => Array.from(els.list.querySelectorAll(
-            '.contact-row')).find((b) => b.dataset.id === id);
-        const again = anchor ? find(anchor.dataset.id) : undefined;
-        if (again) {
-            els.view.scrollTop += again.getBoundingClientRect().top
-                - anchorAt;
-        }
+        reread.keepPlace(els.view, listRows, () => {
+            state.shown.clear();
+            const frag = document.createDocumentFragment();
+            items.forEach((c) => frag.appendChild(row(c)));
+            els.list.replaceChildren(frag);
+            els.more.hidden = !state.cursor;
+        });
         if (had !== undefined) {
-            (find(had) || els.title).focus({ preventScroll: true });
+            (findRow(had) || els.title).focus({ preventScroll: true });
         } else if (moreHad && els.more.hidden) {
             const last = els.list.lastElementChild;
             (last ? last.querySelector('button') : els.title).focus();
@@ -619,4 +602,4 @@
         els.status.textContent = '';
     });
 })(window.inboxApp, window.inboxBusy, window.inboxPhone,
-   window.inboxAudience, window.inboxTags);
+   window.inboxAudience, window.inboxTags, window.inboxReread);

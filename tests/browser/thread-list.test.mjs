@@ -2,13 +2,15 @@
 // (a campaign's replies pouring in) keeps the list to what was loaded and
 // what is in view, the newest on top, and scrolling down still reaches
 // every thread; a next page the server fails to give is said, with a Try
-// again button, and not asked for again and again.
+// again button, and not asked for again and again; a list read again
+// after a large import (contacts.imported) keeps every page scrolled to
+// and the focused row where it was.
 
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { noPageErrorsTest, signIn, useBrowser } from '../lib/browser.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
-import { api, deliverInbound } from '../lib/inbox.mjs';
+import { api, deliverInbound, importContactsCsv } from '../lib/inbox.mjs';
 import { addUser } from '../lib/session.mjs';
 
 const ctx = useCluster({ orgs: [{ name: 'List Org' }] });
@@ -37,19 +39,38 @@ async function inParallel(items, n, fn) {
 }
 
 // Every thread of the organization, as the API orders them.
-async function allIds() {
+async function allThreads() {
     const org = ctx.cluster.orgs[0];
-    const ids = [];
+    const threads = [];
     let cursor = null;
     do {
         const res = await api(ctx.cluster, '/api/v1/conversations?limit=200'
             + (cursor ? '&cursor=' + encodeURIComponent(cursor) : ''),
             org.token);
         assert.equal(res.status, 200, res.text);
-        ids.push(...res.json.items.map((c) => c.id));
+        threads.push(...res.json.items);
         cursor = res.json.next_cursor;
     } while (cursor);
-    return ids;
+    return threads;
+}
+
+async function allIds() {
+    return (await allThreads()).map((c) => c.id);
+}
+
+// A colleague's import naming the threads' contacts "name 0", "name 1"…:
+// past the 50 a batch pushes one by one, one contacts.imported says so.
+function nameContacts(threads, name) {
+    return importContactsCsv(ctx.cluster, ctx.cluster.orgs[0].token,
+        'phone,name\n' + threads.map((c, i) =>
+            `${c.contact.phone},${name} ${i}\n`).join(''));
+}
+
+// Waits until n rows' names begin with name.
+function namedRows(p, name, n) {
+    return p.waitForFunction(([prefix, count]) => [...document
+        .querySelectorAll('#threads .row-name')].filter((el) =>
+        el.textContent.startsWith(prefix)).length === count, [name, n]);
 }
 
 // Scrolls the list to its end until it shows n rows.
@@ -172,6 +193,37 @@ test('a burst of new threads keeps the list to what was loaded and what '
         assert.equal(new Set(ids).size, ids.length, 'no thread twice');
         assert.deepEqual(ids, await allIds());
         assert.equal(await p.locator('#list-more').textContent(), '');
+    } finally {
+        await p.context().close();
+    }
+});
+
+test('a list read again after a large import (contacts.imported) keeps '
+     + 'every page scrolled to, the focused row where it was on the screen',
+     async () => {
+    const p = await web.newPage();
+    try {
+        await signIn(p, ctx.cluster, PERSON);
+        await rows(p).nth(99).waitFor();
+        await scrollUntil(p, 300);
+        const before = await rowIds(p);
+        const threads = await allThreads();
+        assert.deepEqual(before, threads.slice(0, 300).map((c) => c.id));
+        const id = before[249];
+        const focused = p.locator(`#threads > li[data-id="${id}"]`);
+        await focused.locator('.thread-row').focus();
+        const at = () => focused.evaluate((el) =>
+            Math.round(el.getBoundingClientRect().top));
+        const top = await at();
+
+        // the contacts of rows 200 to 259 named by a colleague's import
+        await nameContacts(threads.slice(200, 260), 'Named');
+        await namedRows(p, 'Named ', 60);
+        assert.deepEqual(await rowIds(p), before,
+                         'every row shown before, in its place');
+        assert.ok(await focused.locator('.thread-row').evaluate((el) =>
+            el === document.activeElement), 'the row keeps the focus');
+        assert.equal(await at(), top, 'the row stays where it was');
     } finally {
         await p.context().close();
     }

@@ -967,12 +967,14 @@
     }
 
     /* What the list shows, to be read again as it is: how many threads
-     * and where the last of them was. */
+     * (a next page under way counted in, its answer then dropped) and
+     * where the last of them was. */
     function listShown() {
         const ids = state.shownIds;
         const last = ids.length > 0
             ? state.conversations.get(ids[ids.length - 1]) : undefined;
-        return { count: ids.length, last: last ? position(last) : null };
+        return { count: ids.length + (state.loadingMore ? LIST_LIMIT : 0),
+                 last: last ? position(last) : null };
     }
 
     /* The first page of the current view, or the same view read again
@@ -1083,6 +1085,7 @@
             return;
         }
         const view = state.view;
+        const read = state.listRead;
         const retried = document.activeElement === els.listRetry;
         const shownBefore = state.shownIds.length;
         let loaded = false;
@@ -1093,7 +1096,8 @@
         els.listMore.textContent = 'Loading more conversations\u2026';
         try {
             const page = await api(listPath(LIST_LIMIT, state.cursor));
-            if (view !== state.view) {
+            /* another view, or the list read again with this page */
+            if (view !== state.view || read !== state.listRead) {
                 return;
             }
             takePage(page, false);
@@ -1107,7 +1111,9 @@
                     state.shownIds.length - 1)]);
             }
         } catch (err) {
-            if (!failed(err) && view === state.view) {
+            if (!failed(err) && view === state.view
+                && read === state.listRead)
+            {
                 moreFailed(err);
             }
         } finally {

@@ -11,7 +11,10 @@
  * a colleague's or inboxctl's, changed more contacts than it names one
  * by one); the last two read it as it was shown (readAgain: as many
  * contacts as the pages shown, the search and tag, the focus and the
- * scroll position kept), the others from its first page; a
+ * scroll position kept), the others from its first page; Show more
+ * pressed while the list is read brings the page after what that read
+ * shows, once it is in (its rows replace those shown: a page read
+ * meanwhile would be lost or shown twice).  A
  * contact.updated (an opt-out, new tags) or a
  * conversation.updated (a new name) redraws a listed contact's row in
  * place, and a contact.updated of one not listed (a colleague's new
@@ -73,6 +76,8 @@
         reading: false,         /* a first page is on its way */
         kept: null,             /* what that read keeps (readAgain) */
         more: false,            /* a next page is on its way */
+        moreAsked: false,       /* Show more pressed while the list was
+                                   read: taken once it is in */
         notice: '',             /* what was just done, kept over reads */
         searchTimer: null,
         importedTimer: null,
@@ -264,8 +269,14 @@
     }
 
     async function load(more) {
-        if (more && state.more) {
+        if (more && (state.more || state.moreAsked)) {
             return;             /* a second click: one next page */
+        }
+        if (more && state.reading) {
+            /* the rows are being read anew: the next page is read once
+             * they are in, from where they end (readDone) */
+            state.moreAsked = true;
+            return;
         }
         const seq = more ? state.seq : ++state.seq;
         state.more = more || state.more;
@@ -274,6 +285,7 @@
             state.kept = null;
             els.status.textContent = state.notice || 'Loading\u2026';
         }
+        let shown = false;
         try {
             let page = await app.api(path(more ? state.cursor : null));
             if (seq !== state.seq) {
@@ -318,14 +330,29 @@
                 (findRow(had) || els.title).focus();
             }
             sayShown();
+            shown = true;
         } catch (err) {
             sayReadFailed(err, seq);
         } finally {
-            if (!more && seq === state.seq) {
-                state.reading = false;
-            }
             if (more) {
                 state.more = false;
+            } else {
+                readDone(seq, shown);
+            }
+        }
+    }
+
+    /* A read of the rows anew over (shown: drawn), unless a newer one
+     * is under way: Show more pressed meanwhile brings its page now. */
+    function readDone(seq, shown) {
+        if (seq !== state.seq) {
+            return;
+        }
+        state.reading = false;
+        if (state.moreAsked) {
+            state.moreAsked = false;
+            if (shown && state.cursor) {
+                load(true);
             }
         }
     }
@@ -351,6 +378,7 @@
         const seq = ++state.seq;
         state.reading = true;
         state.kept = keep;
+        let shown = false;
         try {
             const pages = await reread.pages({
                 read: (cursor, limit) => app.api(path(cursor, limit)),
@@ -363,12 +391,11 @@
             state.cursor = pages[pages.length - 1].next_cursor || null;
             showAgain(pages.flatMap((page) => page.items || []));
             sayShown();
+            shown = true;
         } catch (err) {
             sayReadFailed(err, seq);
         } finally {
-            if (seq === state.seq) {
-                state.reading = false;
-            }
+            readDone(seq, shown);
         }
     }
 
@@ -589,6 +616,7 @@
         state.tagsTimer = null;
         state.seq += 1;
         state.reading = false;
+        state.moreAsked = false;
         state.kept = null;
         state.cursor = null;
         state.notice = '';

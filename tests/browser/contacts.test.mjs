@@ -13,7 +13,8 @@
 // an import's, a new number's text) joining the list shown, and the
 // list read again after a colleague's import of many
 // (contacts.imported), as it was shown (its pages, its tag, the focused
-// row in its place); Add contact pressed twice adding once, and a server
+// row in its place), Show more pressed meanwhile taken once it is in;
+// Add contact pressed twice adding once, and a server
 // out of reach said; and at 390 px nothing scrolls sideways.
 
 import assert from 'node:assert/strict';
@@ -737,6 +738,76 @@ test('an import made elsewhere (contacts.imported) keeps the list as it '
               'the row keeps the focus');
     assert.equal(await at(), top, 'the row stays where it was');
     await page.locator('#contacts-tag').selectOption('');
+});
+
+test('Show more pressed while the list is read again (contacts.imported) '
+     + 'brings its page once the list is in: no contact lost or shown '
+     + 'twice, the focus kept', async () => {
+    const phones = Array.from({ length: 300 }, () => uniqueNumber());
+    const lines = (name, list) => list.map((p, i) =>
+        `${p},${name} ${i},queue`);
+    const csv = (...parts) => ['phone,name,tags', ...parts.flat()]
+        .join('\n') + '\n';
+    const importCsv = (text) => importContactsCsv(ctx.cluster,
+        org().token, text);
+    await importCsv(csv(lines('Waiting', phones)));
+    await page.getByRole('link', { name: 'Inbox' }).click();
+    await openContacts();
+    await page.locator('#contacts-tag').selectOption('queue');
+    await rows().first().filter({ hasText: /^Waiting \d+/ }).waitFor();
+    const more = page.getByRole('button', { name: 'Show more contacts' });
+    await more.click();
+    await rows().nth(99).waitFor();
+
+    // the list's next read (the one the import makes) is answered only
+    // once Show more is pressed
+    let release;
+    const released = new Promise((resolve) => { release = resolve; });
+    let asked;
+    const held = new Promise((resolve) => { asked = resolve; });
+    let holding = true;
+    const read = (url) => url.pathname === '/api/v1/contacts';
+    await page.route(read, async (route) => {
+        if (!holding || route.request().method() !== 'GET') {
+            await route.fallback();
+            return;
+        }
+        holding = false;
+        asked();
+        const answer = await route.fetch();
+        await released;
+        await route.fulfill({ response: answer });
+    });
+    try {
+        // a colleague renames the 300 and adds 60 more of the tag: one
+        // contacts.imported says so
+        await importCsv(csv(lines('Called', phones), lines('Called new',
+            Array.from({ length: 60 }, () => uniqueNumber()))));
+        await held;
+        await more.click();
+        release();
+        // read again: the 60 new first and on to the 100th row of before
+        // (pages of 100, 50 and 50: 200 rows), then Show more's 50
+        await page.waitForFunction(() => {
+            const shown = [...document.querySelectorAll(
+                '#contacts-list .contact-name')].map((n) => n.textContent);
+            return shown.length === 250
+                && shown.every((n) => /^Called /.test(n));
+        });
+        const ids = await rows().evaluateAll((els) =>
+            els.map((el) => el.dataset.id));
+        const first = await call('/api/v1/contacts?tag=queue&limit=200');
+        const next = await call('/api/v1/contacts?tag=queue&limit=50'
+            + `&cursor=${encodeURIComponent(first.next_cursor)}`);
+        assert.deepEqual(ids, [...first.items, ...next.items].map((c) =>
+            c.id), 'the 250 first, once each, in order');
+        assert.ok(await more.evaluate((el) => el === document.activeElement),
+                  'Show more keeps the focus');
+    } finally {
+        release();
+        await page.unroute(read);
+        await page.locator('#contacts-tag').selectOption('');
+    }
 });
 
 test('at 390 px the Contacts view fits the screen', async () => {

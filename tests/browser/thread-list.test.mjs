@@ -4,7 +4,8 @@
 // every thread; a next page the server fails to give is said, with a Try
 // again button, and not asked for again and again; a list read again
 // after a large import (contacts.imported) keeps every page scrolled to
-// and the focused row where it was.
+// and the focused row where it was, and after events missed a next page
+// under way then.
 
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
@@ -225,6 +226,99 @@ test('a list read again after a large import (contacts.imported) keeps '
             el === document.activeElement), 'the row keeps the focus');
         assert.equal(await at(), top, 'the row stays where it was');
     } finally {
+        await p.context().close();
+    }
+});
+
+test('a next page under way when the list is read again (events '
+     + 'missed) is read with it: no row shown goes, none is shown twice',
+     async () => {
+    const p = await web.newPage();
+    // the next contacts.imported, once asked, is lost on the way: the
+    // frame after it shows the page its gap
+    let lose = null;
+    await p.routeWebSocket(/\/ws/, (ws) => {
+        const server = ws.connectToServer();
+        server.onMessage((m) => {
+            if (lose && JSON.parse(m).type === 'contacts.imported') {
+                lose();
+                lose = null;
+                return;
+            }
+            ws.send(m);
+        });
+    });
+    // a request held until released; asked: once it is, or a failure
+    const hold = (what) => {
+        const held = {};
+        const asked = new Promise((resolve) => { held.ask = resolve; });
+        held.asked = () => Promise.race([asked, new Promise((_, fail) =>
+            setTimeout(() => fail(new Error(`no ${what}`)), 15000))]);
+        held.go = new Promise((resolve) => { held.release = resolve; });
+        return held;
+    };
+    const more = hold('next page');
+    const again = hold('read again');
+    try {
+        await signIn(p, ctx.cluster, PERSON);
+        await rows(p).nth(99).waitFor();
+        await scrollUntil(p, 200);
+        // rows gone from the list, from now on
+        await p.evaluate(() => {
+            const list = document.getElementById('threads');
+            let most = list.childElementCount;
+            window.rowsGone = [];
+            new MutationObserver(() => {
+                const n = list.childElementCount;
+                if (n < most) {
+                    window.rowsGone.push(`${most} to ${n}`);
+                }
+                most = Math.max(most, n);
+            }).observe(list, { childList: true });
+        });
+        // the next page, and the first read of the list again, held
+        await p.route((u) => u.pathname === '/api/v1/conversations'
+                      && u.searchParams.get('limit') !== '1', async (route) => {
+            const u = new URL(route.request().url());
+            const held = u.searchParams.has('cursor') ? more : again;
+            if (held.request === undefined) {
+                held.request = route.request();
+                held.ask();
+                await held.go;
+            }
+            await route.continue();
+        });
+        await p.locator('#threads-scroll').evaluate(
+            (el) => { el.scrollTop = el.scrollHeight; });
+        await more.asked();
+
+        // rows 150 to 209 renamed, the event missed; the next shows the gap
+        const threads = await allThreads();
+        const lost = new Promise((resolve) => { lose = resolve; });
+        await nameContacts(threads.slice(150, 210), 'Renamed');
+        await lost;
+        await nameContacts(threads.slice(0, 1), 'Top');
+        await again.asked();
+        // the next page answers first, then the list read again
+        const answered = p.waitForEvent('requestfinished',
+            { predicate: (r) => r === more.request });
+        more.release();
+        await answered;
+        again.release();
+
+        await namedRows(p, 'Renamed ', 60);
+        await namedRows(p, 'Top ', 1);
+        await p.waitForFunction(() => document.querySelectorAll(
+            '#threads > li').length >= 300);
+        const ids = await rowIds(p);
+        assert.equal(new Set(ids).size, ids.length, 'no thread twice');
+        assert.deepEqual(ids, threads.slice(0, ids.length)
+            .map((c) => c.id));
+        assert.deepEqual(await p.evaluate(() => window.rowsGone), [],
+                         'no row shown went');
+    } finally {
+        more.release();
+        again.release();
         await p.context().close();
     }
 });

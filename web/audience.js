@@ -19,10 +19,11 @@
  * for whatever reads them next and, once for a burst (COUNTS_DELAY_MS
  * after the last event, COUNTS_WAIT_MAX_MS after the first at most),
  * reads them again in each form open and tells its onCounts listeners
- * (a campaign's preview of its cost); a form hidden, or open in a view
- * not shown, does so once shown again.  Boxes are updated in place: a
- * focused one keeps the focus, and a chosen tag no contact has any
- * more stays, counted 0, rather than leave the audience unseen.
+ * (a campaign's preview of its cost), and the page's (inboxAudience's
+ * onCounts: a send's confirmation open); a form hidden, or open in a
+ * view not shown, does so once shown again.  Boxes are updated in
+ * place: a focused one keeps the focus, and a chosen tag no contact
+ * has any more stays, counted 0, rather than leave the audience unseen.
  *
  * What it uses of the app is window.inboxApp: tags, staleTags,
  * on(session, event, resync); and window.inboxTags.
@@ -41,6 +42,7 @@
     const template = document.getElementById('audience-fields');
 
     const pickers = [];
+    const countListeners = [];  /* the page's, told as the forms are */
     const live = { timer: null, first: 0 };
 
     /* ASCII case, as the server matches tags */
@@ -327,6 +329,7 @@
     function stale() {
         app.staleTags();
         pickers.forEach((p) => p.recount());
+        countListeners.forEach((fn) => fn());
     }
 
     /* Contacts changed elsewhere: the tags stale at once (a form opened
@@ -354,6 +357,8 @@
     });
     app.on('resync', changedSoon);
 
-    window.inboxAudience = Object.freeze({ mount, stale, localInput,
-                                           yourTime });
+    window.inboxAudience = Object.freeze({
+        mount, stale, localInput, yourTime,
+        onCounts: (fn) => countListeners.push(fn),
+    });
 })(window.inboxApp, window.inboxTags);

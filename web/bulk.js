@@ -3,8 +3,9 @@
  * cards (status and its paused or cancelled reason in words, the counts,
  * the buttons the lifecycle allows), kept current by campaign.progress
  * frames without asking the server again, and the confirmation before a
- * send with its preview (POST …/estimate: recipients, opted out,
- * segments, credits) and the balance.
+ * send with its preview (GET …/estimate: recipients, opted out,
+ * segments, credits) and the balance, read again while it is open as
+ * contacts change.
  *
  * campaigns.js and polls.js each make a list (list()) for their kind
  * and a create form (createForm());
@@ -13,8 +14,8 @@
  *
  * What it uses of the app is window.inboxApp: api, failed, announce and
  * on(session|event|resync); a button at work is busy.js's
- * (window.inboxBusy); a time written into a field, audience.js's
- * (window.inboxAudience).
+ * (window.inboxBusy); a time written into a field, and when contacts
+ * changed, audience.js's (window.inboxAudience).
  */
 'use strict';
 
@@ -70,6 +71,10 @@
                                    promise of the refusal, or null */
         card: null,             /* where focus goes back to */
         seq: 0,                 /* answers for an older opening dropped */
+        sending: false,         /* its primary button's work is out */
+        recount: null,          /* a send's preview read again */
+        reads: 0,               /* answers to an older read dropped */
+        previewFailed: false,   /* the error said is the preview's */
     };
 
     /* ---- words ---- */
@@ -718,6 +723,9 @@
         dialog.ok.textContent = okText;
         busy.setBusy(dialog.ok, true);
         dialog.run = run;
+        dialog.sending = false;
+        dialog.recount = null;
+        dialog.previewFailed = false;
         dialog.el.returnValue = '';
         if (!dialog.el.open) {
             dialog.el.showModal();
@@ -726,16 +734,31 @@
     }
 
     /* The preview of a send: who it goes to, who is left out, what it
-     * costs, and the balance; then send (or schedule) it. */
-    async function confirmSend(list, item) {
+     * costs, and the balance; then send (or schedule) it.  Contacts
+     * changed while it is open (an opt-out, a new contact with a tag,
+     * an import, events missed) read it again, once for a burst
+     * (audience.js's onCounts), as the forms' counts are. */
+    function confirmSend(list, item) {
         const later = item.send_at && Date.parse(item.send_at) > Date.now();
         const title = (later ? 'Schedule' : 'Send') + ' \u201c' + item.name
             + '\u201d?';
         openDialog(list.card(item.id), title,
             later ? 'Schedule' : 'Send now',
             () => list.move(item.id, 'send'));
+        line('Counting the recipients\u2026', null);
+        dialog.recount = () => readPreview(list, item, later);
+        readPreview(list, item, later);
+    }
+
+    /* The preview read, drawn in place of what the dialog said: its
+     * lines hold no focus, which stays where it is, and a send under
+     * way keeps its button busy.  A read that fails is said while no
+     * preview is shown; once one is, it stays. */
+    async function readPreview(list, item, later) {
         const seq = dialog.seq;
-        const status = line('Counting the recipients\u2026');
+        const read = ++dialog.reads;
+        const now = () => seq === dialog.seq && read === dialog.reads
+            && dialog.el.open;
         try {
             /* the draft as stored: its text, images and audience */
             const [e, billing] = await Promise.all([
@@ -743,69 +766,83 @@
                         + encodeURIComponent(item.id) + '/estimate'),
                 app.api('/api/v1/billing').catch(() => null),
             ]);
-            if (seq !== dialog.seq || !dialog.el.open) {
+            if (!now()) {
                 return;
             }
-            status.remove();
-            /* recipients are those not opted out, suppressed the others:
-             * the audience is both */
-            const total = e.total_credits;
-            line(audienceText(item.audience) + ': '
-                + plural(e.recipients + e.suppressed, 'contact', 'contacts')
-                + '.',
-                'recipients');
-            line(e.suppressed > 0 ? plural(e.suppressed, 'contact is',
-                'contacts are') + ' opted out and will not get it; '
-                + plural(e.recipients, 'contact gets', 'contacts get')
-                + ' it.'
-                : 'Nobody in it is opted out.', 'suppressed');
-            const unlimited = e.plan === 'unlimited';
-            line(plural(e.segments || 1, 'segment', 'segments') + ' ('
-                + e.encoding + ') a message'
-                + (unlimited ? '.' : ', ' + plural(e.credits, 'credit',
-                    'credits') + ' each.'), 'segments');
-            /* the draft as saved: an image that did not make it is
-             * missed here, before the send */
-            const images = item.media ? item.media.length : 0;
-            if (images > 0) {
-                line('With ' + plural(images, 'image', 'images')
-                    + ': a picture message (MMS).', 'images');
+            if (dialog.previewFailed) {
+                dialog.previewFailed = false;
+                dialog.error.textContent = '';
             }
-            const abroad = withoutMms(e, unlimited);
-            if (abroad) {
-                line(abroad, 'abroad');
-            }
-            if (unlimited) {
-                line('Your unlimited plan pays for it: no credits are '
-                    + 'used.', 'total');
-            } else {
-                line(plural(total, 'credit', 'credits') + ' in all.',
-                    'total');
-                line('Your balance: ' + plural(e.balance, 'credit',
-                    'credits') + '.', 'balance');
-            }
-            if (billing && billing.active === false) {
-                line('Billing is inactive: nothing is sent until it is '
-                    + 'active again.', 'warning');
-            } else if (total > e.balance) {
-                line('The balance does not cover it all: it pauses when '
-                    + 'the credits run out, and resumes after you add '
-                    + 'more.', 'warning');
-            }
-            if (later) {
-                line('It goes at ' + when(item.send_at) + ' ('
-                    + audienceFields.yourTime() + ').', 'when');
-            }
-            line('Quiet hours hold each message until they end in the '
-                + 'contact\u2019s time zone.', null);
+            dialog.body.textContent = '';
+            drawPreview(item, later, e, billing);
             /* the focus stays on Back: two Enters never send by mistake */
-            busy.setBusy(dialog.ok, e.recipients === 0);
+            if (!dialog.sending) {
+                busy.setBusy(dialog.ok, e.recipients === 0);
+            }
         } catch (err) {
-            if (!app.failed(err) && seq === dialog.seq) {
-                status.remove();
+            if (!app.failed(err) && now()
+                && dialog.body.querySelector('[data-estimate]') === null)
+            {
+                dialog.body.textContent = '';
+                dialog.previewFailed = true;
                 dialog.error.textContent = errorText(err);
             }
         }
+    }
+
+    /* What a send's preview (e) and billing say, line by line. */
+    function drawPreview(item, later, e, billing) {
+        /* recipients are those not opted out, suppressed the others:
+         * the audience is both */
+        const total = e.total_credits;
+        line(audienceText(item.audience) + ': '
+            + plural(e.recipients + e.suppressed, 'contact', 'contacts')
+            + '.',
+            'recipients');
+        line(e.suppressed > 0 ? plural(e.suppressed, 'contact is',
+            'contacts are') + ' opted out and will not get it; '
+            + plural(e.recipients, 'contact gets', 'contacts get')
+            + ' it.'
+            : 'Nobody in it is opted out.', 'suppressed');
+        const unlimited = e.plan === 'unlimited';
+        line(plural(e.segments || 1, 'segment', 'segments') + ' ('
+            + e.encoding + ') a message'
+            + (unlimited ? '.' : ', ' + plural(e.credits, 'credit',
+                'credits') + ' each.'), 'segments');
+        /* the draft as saved: an image that did not make it is
+         * missed here, before the send */
+        const images = item.media ? item.media.length : 0;
+        if (images > 0) {
+            line('With ' + plural(images, 'image', 'images')
+                + ': a picture message (MMS).', 'images');
+        }
+        const abroad = withoutMms(e, unlimited);
+        if (abroad) {
+            line(abroad, 'abroad');
+        }
+        if (unlimited) {
+            line('Your unlimited plan pays for it: no credits are '
+                + 'used.', 'total');
+        } else {
+            line(plural(total, 'credit', 'credits') + ' in all.',
+                'total');
+            line('Your balance: ' + plural(e.balance, 'credit',
+                'credits') + '.', 'balance');
+        }
+        if (billing && billing.active === false) {
+            line('Billing is inactive: nothing is sent until it is '
+                + 'active again.', 'warning');
+        } else if (total > e.balance) {
+            line('The balance does not cover it all: it pauses when '
+                + 'the credits run out, and resumes after you add '
+                + 'more.', 'warning');
+        }
+        if (later) {
+            line('It goes at ' + when(item.send_at) + ' ('
+                + audienceFields.yourTime() + ').', 'when');
+        }
+        line('Quiet hours hold each message until they end in the '
+            + 'contact\u2019s time zone.', null);
     }
 
     function confirmCancel(list, item) {
@@ -867,10 +904,13 @@
         }
         busy.setBusy(dialog.ok, true);
         dialog.error.textContent = '';
+        dialog.previewFailed = false;
+        dialog.sending = true;
         const err = await run();
         if (seq !== dialog.seq) {
             return;
         }
+        dialog.sending = false;
         if (err) {
             dialog.error.textContent = errorText(err);
             busy.setBusy(dialog.ok, false);
@@ -882,6 +922,7 @@
     dialog.back.addEventListener('click', () => dialog.el.close());
     dialog.el.addEventListener('close', () => {
         dialog.run = null;
+        dialog.recount = null;
         const card = dialog.card;
         dialog.card = null;
         if (card && card.li.isConnected) {
@@ -891,6 +932,12 @@
     app.on('session', () => {
         if (dialog.el.open) {
             dialog.el.close();
+        }
+    });
+    /* contacts changed: an open send's preview read again */
+    audienceFields.onCounts(() => {
+        if (dialog.el.open && dialog.recount) {
+            dialog.recount();
         }
     });
 

@@ -12,8 +12,9 @@
 // draft, a poll's too; a contact abroad is told apart in the previews
 // (links in place of pictures); the audience's tag counts and the
 // preview's cost follow contacts changed elsewhere while the form is
-// open, and a form opened later reads them afresh; a session that ends
-// by itself keeps what was typed (not the image) for the same user
+// open, and a form opened later reads them afresh, and the send's
+// confirmation its counts and credits while it is open; a session that
+// ends by itself keeps what was typed (not the image) for the same user
 // signing in again, and for nobody else; signing out forgets it.
 
 import assert from 'node:assert/strict';
@@ -22,7 +23,7 @@ import { before, test } from 'node:test';
 import { noPageErrorsTest, signIn, useBrowser } from '../lib/browser.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
 import { uniqueNumber } from '../lib/cluster.mjs';
-import { api, importContactsCsv } from '../lib/inbox.mjs';
+import { api, deliverInbound, importContactsCsv } from '../lib/inbox.mjs';
 import { png, upload } from '../lib/media.mjs';
 import { addUser } from '../lib/session.mjs';
 
@@ -861,6 +862,67 @@ test('the audience\'s counts follow the contacts while the form is open '
         /^regulars \(63\)$/ }).and(page.locator(
         '[title="63 contacts, 2 opted out"]')).waitFor();
     await page.locator('#poll-close').click();
+});
+
+test('the send\'s confirmation follows the contacts while it is open: a '
+     + 'STOP changes its counts and credits, the focus where it was; one '
+     + 'while "Send now" is out leaves the button busy', async () => {
+    const phones = [uniqueNumber(), uniqueNumber(), uniqueNumber()];
+    for (const phone of phones) {
+        const res = await api(ctx.cluster, '/api/v1/contacts', org().token,
+            { method: 'POST', body: { phone, tags: ['confirmers'] } });
+        assert.equal(res.status, 201, res.text);
+    }
+    const { id, card } = await draftCard('campaigns', { name: 'Live confirm',
+        body: 'See you', audience: { tags: ['confirmers'] } });
+    await card.getByRole('button', { name: 'Send…' }).click();
+    const dialog = page.getByRole('dialog',
+        { name: 'Send \u201cLive confirm\u201d?' });
+    const says = (field, text) => dialog.locator(
+        `[data-estimate="${field}"]`, { hasText: text }).waitFor();
+    await says('suppressed', 'Nobody in it is opted out.');
+    await says('total', '3 credits in all.');
+    const ok = dialog.getByRole('button', { name: 'Send now' });
+    const focused = () => page.evaluate(() => document.activeElement.id);
+    assert.equal(await focused(), 'bulk-dialog-back');
+
+    // a contact of the audience texts STOP: counted again in place
+    await deliverInbound(ctx.cluster, { from: phones[0], body: 'STOP' });
+    await says('suppressed', '1 contact is opted out and will not get it; '
+               + '2 contacts get it.');
+    await says('total', '2 credits in all.');
+    await says('recipients', 'Contacts tagged confirmers: 3 contacts.');
+    assert.equal(await focused(), 'bulk-dialog-back', 'the focus stays');
+    assert.equal(await ok.getAttribute('aria-disabled'), 'false');
+
+    // Send now pressed, its answer held: another STOP is counted, the
+    // button stays busy and a press meanwhile sends nothing more
+    let release;
+    const pressed = new Promise((resolve) => { release = resolve; });
+    const sends = [];
+    const sendPath = `**/api/v1/campaigns/${id}/send`;
+    await page.route(sendPath, async (route) => {
+        sends.push(route.request().method());
+        await pressed;
+        await route.continue();
+    });
+    try {
+        await ok.focus();
+        await page.keyboard.press('Enter');
+        await deliverInbound(ctx.cluster, { from: phones[1], body: 'STOP' });
+        await says('suppressed', '2 contacts are opted out and will not get '
+                   + 'it; 1 contact gets it.');
+        await says('total', '1 credit in all.');
+        assert.equal(await focused(), 'bulk-dialog-ok', 'the focus stays');
+        assert.equal(await ok.getAttribute('aria-disabled'), 'true');
+        await page.keyboard.press('Enter');
+        release();
+        await dialog.waitFor({ state: 'hidden' });
+        assert.deepEqual(sends, ['POST'], 'sent once');
+    } finally {
+        release();
+        await page.unroute(sendPath);
+    }
 });
 
 test('a campaign and a poll being written when the session ends are there '

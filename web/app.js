@@ -1064,7 +1064,8 @@
      * archived conversations."), or this view's from before what it
      * missed (a reset), and live events cannot say what it holds.  It
      * shows none, says why, and offers Try again until a first page is
-     * read. */
+     * read.  Its next page goes with the rows: the emptied list brings
+     * its end into view, which would fill it with the page after them. */
     function firstPageFailed(err) {
         const open = state.conversations.get(state.openId);
         state.conversations.clear();
@@ -1072,6 +1073,10 @@
         if (open) {
             state.conversations.set(open.id, open);
         }
+        state.cursor = null;
+        state.oldest = null;
+        state.pages = firstPageOnly();
+        watchEnd();
         state.listFailed = 'Could not load conversations: ' + err.message;
         renderList();
         els.listStatus.textContent = state.listFailed;

@@ -5,7 +5,8 @@
 // again button, and not asked for again and again; a list read again
 // after a large import (contacts.imported) keeps every page scrolled to
 // and the focused row where it was, and after events missed a next page
-// under way then.
+// under way then; and one whose reading again fails shows nothing and
+// asks for no next page of what it showed.
 
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
@@ -319,6 +320,53 @@ test('a next page under way when the list is read again (events '
     } finally {
         more.release();
         again.release();
+        await p.context().close();
+    }
+});
+
+test('a list whose reading again fails shows no thread and asks for no '
+     + 'next page of what it showed until Try again reads it anew',
+     async () => {
+    const p = await web.newPage();
+    try {
+        await signIn(p, ctx.cluster, PERSON);
+        await rows(p).nth(99).waitFor();
+
+        // the list read again fails; a next page is counted
+        let nextPages = 0;
+        let down = true;
+        await p.route((u) => u.pathname === '/api/v1/conversations'
+                      && u.searchParams.get('limit') !== '1', (route) => {
+            const u = new URL(route.request().url());
+            if (u.searchParams.has('cursor')) {
+                nextPages += 1;
+                return route.continue();
+            }
+            return down ? route.fulfill({ status: 503,
+                contentType: 'application/json',
+                body: '{"error":{"code":"unavailable",'
+                    + '"message":"Try later"}}' })
+                : route.continue();
+        });
+        // a colleague's import: the list is read again, and fails
+        const threads = await allThreads();
+        await nameContacts(threads.slice(0, 60), 'Unread');
+        const status = p.locator('#list-status');
+        await status.filter({ hasText: 'Could not load conversations: '
+                                       + 'Try later' }).waitFor();
+        // the emptied list brings its end into view: the page after the
+        // rows it showed must not fill it
+        await p.waitForTimeout(1000);
+        assert.equal(nextPages, 0, 'no next page of the rows shown before');
+        assert.equal(await rows(p).count(), 0);
+
+        down = false;
+        await p.getByRole('button', { name: 'Try again', exact: true })
+            .click();
+        await namedRows(p, 'Unread ', 60);
+        assert.deepEqual(await rowIds(p), threads.slice(0, 100)
+            .map((c) => c.id));
+    } finally {
         await p.context().close();
     }
 });

@@ -223,6 +223,10 @@ static void
 ngx_http_inbox_maintain_done(ngx_event_t *ev)
 {
     ngx_http_inbox_maintain_running = 0;
+
+    /* a store the round could not open is logged now, not at the next
+     * request's job: an idle worker's round may be the only one */
+    ngx_http_inbox_report();
 }
 
 

@@ -1,7 +1,8 @@
 // The store nginx is told to use, as an operator meets it: a URI nginx
 // cannot use is refused by `nginx -t`, a relative SQLite path is under
 // nginx's prefix, and a store that cannot be opened says why in the error
-// log, whatever changed after the start, while /healthz, open to anyone,
+// log, whatever changed after the start and also while no request comes
+// (the idle housekeeping finds it), while /healthz, open to anyone,
 // names neither the file nor MongoDB's hosts.
 
 import assert from 'node:assert/strict';
@@ -82,6 +83,28 @@ describe('a store that cannot be opened', () => {
         assert.ok(linesOf(cluster.errorLog(),
             /\[error\].*inbox: 503 unavailable: .*file is not a database/)
             .length >= 20);
+    });
+
+    test('a store that breaks while nothing asks is logged by the idle '
+        + 'housekeeping, without a request', async () => {
+        const cluster = await ctx.ready;
+        // the first test left a file that is no database: gone, as a
+        // request logs (the same cause is logged once a minute at most)
+        const gone = cluster.errorLog().length;
+        rmSync(store, { force: true });
+        await healthUntil(cluster, () => linesOf(cluster.errorLog()
+            .slice(gone), /cannot open the store .*does not exist/)
+            .length >= cluster.options.workerProcesses);
+        const before = cluster.errorLog().length;
+        writeFileSync(store, 'still not a database\n'.repeat(200));
+        const notDb = /cannot open the store .*file is not a database/;
+        const deadline = Date.now() + 20000;
+        while (linesOf(cluster.errorLog().slice(before), notDb).length === 0
+               && Date.now() < deadline) {
+            await sleep(200);
+        }
+        assert.ok(linesOf(cluster.errorLog().slice(before), notDb).length
+                  >= 1, cluster.errorLog().slice(before));
     });
 
     test('the store put in place serves; the API never showed the path',

@@ -20,7 +20,8 @@
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { before, test } from 'node:test';
-import { noPageErrorsTest, signIn, useBrowser } from '../lib/browser.mjs';
+import { answerUnavailable, noPageErrorsTest, signIn, useBrowser }
+    from '../lib/browser.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
 import { uniqueNumber } from '../lib/cluster.mjs';
 import { api, deliverInbound, importContactsCsv } from '../lib/inbox.mjs';
@@ -119,9 +120,7 @@ test('an image whose upload fails after "Review and send" was pressed: no '
     const pressed = new Promise((resolve) => { release = resolve; });
     await page.route('**/api/v1/media', async (route) => {
         await pressed;
-        await route.fulfill({ status: 503, contentType: 'application/json',
-            body: JSON.stringify({ error: { code: 'unavailable',
-                message: 'The server is busy; try again.' } }) });
+        await answerUnavailable(route, 'The server is busy; try again.');
     });
     const error = page.locator('#campaign-error');
     try {
@@ -455,9 +454,7 @@ test('a campaign takes several images, as the reply box does: each listed '
     let down = true;
     await page.route('**/api/v1/media', (route) => (down
         && route.request().postDataBuffer().equals(shots[1])
-        ? route.fulfill({ status: 503, contentType: 'application/json',
-            body: JSON.stringify({ error: { code: 'unavailable',
-                message: 'The server is busy; try again.' } }) })
+        ? answerUnavailable(route, 'The server is busy; try again.')
         : route.continue()));
     const error = page.locator('#campaign-error');
     try {

@@ -23,7 +23,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { before, test } from 'node:test';
 import { promisify } from 'node:util';
-import { noPageErrorsTest, rowOf, signIn, useBrowser }
+import { answerUnavailable, noPageErrorsTest, rowOf, signIn, useBrowser }
          from '../lib/browser.mjs';
 import { inboxctl, sqlite3Path, uniqueNumber } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
@@ -829,9 +829,7 @@ test('a poll\'s results that could not be read say so on its card until '
             return route.fallback();
         }
         failed += 1;
-        return route.fulfill({ status: 503, contentType: 'application/json',
-            body: JSON.stringify({ error: { code: 'unavailable',
-                message: 'The store is busy; try again.' } }) });
+        return answerUnavailable(route, 'The store is busy; try again.');
     });
     try {
         await results.click();

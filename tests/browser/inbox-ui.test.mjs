@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
 import { before, test } from 'node:test';
-import { noPageErrorsTest, rowOf, signIn, useBrowser }
+import { answerUnavailable, noPageErrorsTest, rowOf, signIn, useBrowser }
          from '../lib/browser.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
 import { api, deliverInbound, importContactsCsv } from '../lib/inbox.mjs';
@@ -256,9 +256,7 @@ test('a tab whose first page fails shows no rows of the tab before, says '
     const archived = /\/api\/v1\/conversations\?filter=archived&/;
     let down = true;
     await page.route(archived, (route) => (down
-        ? route.fulfill({ status: 503, contentType: 'application/json',
-            body: '{"error":{"code":"unavailable",'
-                + '"message":"Try later"}}' })
+        ? answerUnavailable(route, 'Try later')
         : route.continue()));
     const status = page.locator('#list-status');
     const retry = page.getByRole('button', { name: 'Try again',

@@ -16,8 +16,8 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { before, test } from 'node:test';
 import { promisify } from 'node:util';
-import { dialogsSaid, openThread, rowOf, shown, signIn, useBrowser }
-         from '../lib/browser.mjs';
+import { answerUnavailable, dialogsSaid, openThread, rowOf, shown, signIn,
+         useBrowser } from '../lib/browser.mjs';
 import { inboxctl, sleep, sqlite3Path, uniqueNumber }
          from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
@@ -284,9 +284,7 @@ test('a list read again after a reset that fails shows none of the rows '
         && u.searchParams.get('limit') !== '1';
     let down = false;
     await ana.route(isListRead, (route) => (down
-        ? route.fulfill({ status: 503, contentType: 'application/json',
-            body: '{"error":{"code":"unavailable",'
-                + '"message":"Try later"}}' })
+        ? answerUnavailable(route, 'Try later')
         : route.continue()));
     const status = ana.locator('#list-status');
     const retry = ana.getByRole('button', { name: 'Try again',

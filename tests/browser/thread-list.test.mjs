@@ -10,7 +10,8 @@
 
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { noPageErrorsTest, signIn, useBrowser } from '../lib/browser.mjs';
+import { answerUnavailable, noPageErrorsTest, signIn, useBrowser }
+    from '../lib/browser.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
 import { api, deliverInbound, importContactsCsv } from '../lib/inbox.mjs';
 import { addUser } from '../lib/session.mjs';
@@ -108,10 +109,7 @@ test('a next page the server fails to give is said with a Try again '
         let down = true;
         await p.route(/\/api\/v1\/conversations\?.*cursor=/, (route) => {
             asked += 1;
-            return down ? route.fulfill({ status: 503,
-                contentType: 'application/json',
-                body: '{"error":{"code":"unavailable",'
-                    + '"message":"Try later"}}' })
+            return down ? answerUnavailable(route, 'Try later')
                 : route.continue();
         });
         await p.locator('#threads-scroll').evaluate(
@@ -342,10 +340,7 @@ test('a list whose reading again fails shows no thread and asks for no '
                 nextPages += 1;
                 return route.continue();
             }
-            return down ? route.fulfill({ status: 503,
-                contentType: 'application/json',
-                body: '{"error":{"code":"unavailable",'
-                    + '"message":"Try later"}}' })
+            return down ? answerUnavailable(route, 'Try later')
                 : route.continue();
         });
         // a colleague's import: the list is read again, and fails

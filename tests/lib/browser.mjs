@@ -102,6 +102,13 @@ export async function dialogsSaid(page) {
     }
 }
 
+// A route answered as the inbox answers when its store is out of reach:
+// 503 unavailable, saying message.
+export function answerUnavailable(route, message) {
+    return route.fulfill({ status: 503, contentType: 'application/json',
+        body: JSON.stringify({ error: { code: 'unavailable', message } }) });
+}
+
 // The routes sending needs (estimate, send, billing): a build without
 // them fails here, saying so, rather than by a timeout further on.
 export async function needsSendRoutes(cluster) {

@@ -48,7 +48,8 @@ const USAGE = `usage: bench/campaign [--recipients N] [-d SECONDS] [-w SECONDS]
                       [--unread-rate R] [--reply-rate R]
                       [--inbound-contacts N] [--reply-threads N]
                       [--workers N] [--pool-threads N] [--max-active N]
-                      [--number-rate R] [--delay-scale F] [--perf]
+                      [--number-rate R] [--segments N]
+                      [--delay-scale F] [--perf]
                       [--sender-log] [--keep] [--pin] [--alternate S]
                       [--sim-idle]
   --recipients N        the campaign's recipients (RECIPIENTS, else 100000)
@@ -71,6 +72,8 @@ const USAGE = `usage: bench/campaign [--recipients N] [-d SECONDS] [-w SECONDS]
                         least 20): a campaign paced as a carrier paces
                         a number (default: no limit, as fast as the
                         machine goes)
+  --segments N          the campaign's text as N segments (1 to 10, 1: a
+                        short text), N tokens of the number's rate each
   --delay-scale F       the simulator's delays (0: callbacks at once)
   --perf                a system-wide perf profile of 10 s of the send
   --pin                 the inbox (nginx, ws-server, the sender) on core
@@ -107,6 +110,7 @@ function options() {
             'pool-threads': { type: 'string' },
             'max-active': { type: 'string' },
             'number-rate': { type: 'string' },
+            segments: { type: 'string' },
             'delay-scale': { type: 'string' },
             perf: { type: 'boolean' },
             'sender-log': { type: 'boolean' },
@@ -138,6 +142,7 @@ function options() {
         poolThreads: Number(v['pool-threads'] ?? 4),
         maxActive: Number(v['max-active'] ?? 64),
         numberRate: Number(v['number-rate'] ?? 1000000),
+        segments: Number(v.segments ?? 1),
         delayScale: Number(v['delay-scale'] ?? 0),
         perf: v.perf === true,
         senderLog: v['sender-log'] === true,
@@ -155,19 +160,33 @@ function options() {
     if (!(o.recipients >= 1 && o.recipients <= 1000000)
         || !(o.replyThreads >= 1 && o.replyThreads <= 10000)
         || !(o.inboundContacts >= 1) || !(o.duration > 0)
-        || !(o.numberRate > 0)) {
+        || !(o.numberRate > 0)
+        || !(Number.isInteger(o.segments) && o.segments >= 1
+             && o.segments <= 10)) {
         process.stderr.write(`bench/campaign: --recipients 1 to 1000000, `
-            + `--reply-threads 1 to 10000, --inbound-contacts, --number-rate `
+            + `--reply-threads 1 to 10000, --segments 1 to 10, `
+            + `--inbound-contacts, --number-rate `
             + `and -d more than 0\n${USAGE}\n`);
         process.exit(2);
     }
     o.inboundContacts = Math.min(o.inboundContacts, o.recipients);
+    o.body = campaignBody(o.segments);
     return o;
 }
 
 const CAMPAIGN_BODY = 'Harbor Cafe: 20% off every breakfast this week, '
     + 'show this text at the counter. Reply STOP to opt out.';
 const TAG = 'bench';
+
+// The campaign's text as n segments: GSM-7, 153 characters a segment of
+// a long text.
+function campaignBody(n) {
+    if (n === 1) {
+        return CAMPAIGN_BODY;
+    }
+    return `${CAMPAIGN_BODY} `.padEnd(153 * (n - 1) + 20,
+                                      'More on the menu inside. ');
+}
 
 // Recipient i's number: +1 646 2EE LLLL, valid US numbers, distinct up
 // to 1,000,000; a reply thread's: +1 415 3EE LLLL.
@@ -297,7 +316,7 @@ async function run(o, cluster, loadBefore) {
     const ceil = await simCeiling({ cluster, concurrency: o.concurrency,
         duration: Math.min(o.duration, 10), warmup: 2,
         to: recipients.slice(0, 1000),
-        body: (tag, n) => `${CAMPAIGN_BODY} (${tag} ${n})`, procs });
+        body: (tag, n) => `${o.body} (${tag} ${n})`, procs });
     log(`   ${int(ceil.rps)} sends/s answered, ${int(ceil.sustained)}/s `
         + 'with their callbacks done');
 
@@ -366,7 +385,7 @@ async function run(o, cluster, loadBefore) {
     // ---- 3. the campaign ----
     const created = await api(cluster, '/api/v1/campaigns', org.token,
         { method: 'POST', body: { name: `Bench ${runId}`,
-                                  body: CAMPAIGN_BODY,
+                                  body: o.body,
                                   audience: { tags: [TAG] } } });
     if (created.status !== 201) {
         throw new Error(`campaign create: ${created.status} ${created.text}`);
@@ -495,7 +514,7 @@ async function run(o, cluster, loadBefore) {
     const campaignAt = [];
     const campaignTo = new Map();
     for (const m of sims) {
-        if (m.body === CAMPAIGN_BODY) {
+        if (m.body === o.body) {
             campaignAt.push(Date.parse(m.created_at));
             campaignTo.set(m.to, (campaignTo.get(m.to) ?? 0) + 1);
         } else {
@@ -649,6 +668,7 @@ async function run(o, cluster, loadBefore) {
         + `worker_processes ${o.workers} (inbox pool threads=`
         + `${o.poolThreads}), sender --rate ${o.numberRate} --burst `
         + `${burstOf(o)} `
+        + `${o.segments > 1 ? `(${o.segments} segments a message) ` : ''}`
         + `--max-active ${o.maxActive}, simulator delay scale `
         + `${o.delayScale}; inbound ${o.inboundRate}/s from `
         + `${o.inboundContacts} recipients, unread page ${o.unreadRate}/s, `

@@ -215,6 +215,7 @@ sender_campaigns_dispatch(sender_t *s, int64_t now)
     inbox_event_list_free(&events);
 
     if (result.handed > 0) {
+        /* claimed in this turn of the loop (sender.c) */
         sender_outbox_bulk_queued(s);
     }
 

@@ -51,6 +51,9 @@ int sender_campaigns_unseen(sender_t *s);
 unsigned long sender_outbox_bulk_recorded(sender_t *s);
 /* Campaign messages were just queued: claim them. */
 void sender_outbox_bulk_queued(sender_t *s);
+/* Campaign messages were queued since the outbox's pump last ran: the
+ * loop runs it again in the same turn (sender.c). */
+int sender_outbox_bulk_handed(sender_t *s);
 /* The campaign was paused by a person or cancelled (sender_campaigns.c
  * saw it): its sends in hand not started yet do not start
  * (sender_outbox.c). */

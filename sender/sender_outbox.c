@@ -113,6 +113,8 @@ typedef struct {
 typedef struct {
     int              look;           /* claim replies at the next pump */
     int              look_bulk;      /* claim bulk at the next pump */
+    int              handed;         /* campaign messages were handed
+                                        over since the pump last ran */
     int              look_optouts;   /* look at the waiting sends'
                                         contacts before any starts */
     int64_t          due;            /* claim again by then anyway */
@@ -176,6 +178,8 @@ sender_outbox_pump(sender_t *s, int64_t now)
     int       recording;
     int64_t   next, wait;
     unsigned  max, busy, bulk, cap, room, window;
+
+    sender_outbox.handed = 0;
 
     /* what was answered first, once it lingered: recorded before the
      * next claim */
@@ -444,6 +448,14 @@ void
 sender_outbox_bulk_queued(sender_t *s)
 {
     sender_outbox.look_bulk = 1;
+    sender_outbox.handed = 1;
+}
+
+
+int
+sender_outbox_bulk_handed(sender_t *s)
+{
+    return sender_outbox.handed;
 }
 
 

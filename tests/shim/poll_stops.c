@@ -3,7 +3,11 @@
  * INBOX_TEST_STOP_FILE names exists, libcurl's curl_multi_poll removes
  * it as it returns and stops the process (SIGSTOP), so that the test
  * acts between the sender's wait and what it does with what the wait
- * brought; SIGCONT goes on from there.  Without the file, libcurl's own.
+ * brought; once the file INBOX_TEST_STOP_BEFORE_FILE names exists, it
+ * removes that one as it is called and stops before it waits, at the
+ * end of a turn of the sender's loop, so that what comes meanwhile is
+ * what the wait brings.  SIGCONT goes on from there.  Without the
+ * files, libcurl's own.
  */
 #include <dlfcn.h>
 #include <signal.h>
@@ -14,13 +18,14 @@
 typedef CURLMcode (*poll_pt)(CURLM *multi, struct curl_waitfd *extra,
     unsigned int nextra, int timeout_ms, int *numfds);
 
+static void poll_stops(const char *name);
+
 
 CURLMcode
 curl_multi_poll(CURLM *multi, struct curl_waitfd *extra, unsigned int nextra,
     int timeout_ms, int *numfds)
 {
     CURLMcode       rc;
-    const char     *file;
     static poll_pt  real;
 
     if (real == NULL) {
@@ -30,12 +35,24 @@ curl_multi_poll(CURLM *multi, struct curl_waitfd *extra, unsigned int nextra,
         }
     }
 
+    poll_stops("INBOX_TEST_STOP_BEFORE_FILE");
+
     rc = real(multi, extra, nextra, timeout_ms, numfds);
 
-    file = getenv("INBOX_TEST_STOP_FILE");
+    poll_stops("INBOX_TEST_STOP_FILE");
+
+    return rc;
+}
+
+
+/* Stops the process once, when the file the variable name names exists. */
+static void
+poll_stops(const char *name)
+{
+    const char  *file;
+
+    file = getenv(name);
     if (file != NULL && unlink(file) == 0) {
         raise(SIGSTOP);
     }
-
-    return rc;
 }

@@ -1,0 +1,138 @@
+// What the sender claims of a campaign, and when, seen turn by turn of
+// its loop: the sender is stopped at the end of a turn, before it waits
+// (or as its wait returns), by tests/shim/poll_stops.c (preloaded), and
+// its verbose log then says what that turn did.
+//
+// A campaign's first messages are claimed in the turn that hands them
+// to the outbox, as the person pressing Send expects them to leave at
+// once: not at the next turn, which came 300 ms to a second later.
+
+import assert from 'node:assert/strict';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { buildDir, inboxctl, numberBlock } from '../lib/cluster.mjs';
+import { errorLogIsCleanTest, useCluster } from '../lib/fixture.mjs';
+import { api, eventually, importTagged, quietHoursAway }
+    from '../lib/inbox.mjs';
+
+const STOP_BEFORE = join(tmpdir(), `inbox-sender-stop-before-${process.pid}`);
+const STOP_AFTER = join(tmpdir(), `inbox-sender-stop-after-${process.pid}`);
+
+// a token a second, four at once: half of them kept for replies
+const ctx = useCluster({
+    orgs: [{ name: 'Claim Org' }], carrierSim: true, sender: true,
+    senderArgs: ['--rate', '1', '--burst', '4'],
+    senderWrap: ['env',
+        `LD_PRELOAD=${join(buildDir, 'tests', 'shim', 'poll_stops.so')}`,
+        `INBOX_TEST_STOP_BEFORE_FILE=${STOP_BEFORE}`,
+        `INBOX_TEST_STOP_FILE=${STOP_AFTER}`],
+});
+let org;
+
+// left by a test that failed before the sender stopped on them
+after(() => {
+    rmSync(STOP_BEFORE, { force: true });
+    rmSync(STOP_AFTER, { force: true });
+});
+
+before(async () => {
+    const cluster = await ctx.ready;
+    org = cluster.orgs[0];
+    await inboxctl(cluster.store, 'credits', 'grant', org.id, '1000');
+    await inboxctl(cluster.store, 'settings', 'set', org.id, '--timezone',
+                   'UTC', '--quiet-hours', quietHoursAway());
+});
+
+const numbers = numberBlock('1659');
+
+async function ok(path, options = {}, status = 200) {
+    const res = await api(ctx.cluster, path, org.token, options);
+    assert.equal(res.status, status, res.text);
+    return res.json;
+}
+
+// A campaign of text to phones, made (not sent).
+async function campaignTo(phones, text) {
+    const tag = `claim-${phones[0].slice(-6)}`;
+    await importTagged(ctx.cluster, org.token, phones, tag);
+    return ok('/api/v1/campaigns', { method: 'POST',
+        body: { name: `To ${tag}`, body: text, audience: { tags: [tag] } } },
+              201);
+}
+
+const senderPid = () => ctx.cluster.sender.pid;
+
+function frozen() {
+    const stat = readFileSync(`/proc/${senderPid()}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] === 'T';
+}
+
+// Stops the sender where the file stop says, does act, and lets it go
+// on a turn at a time until its log from seen on makes ends(log) true;
+// resolves with that log, the sender left stopped.
+async function stopAt(stop, seen, ends, act = async () => {}) {
+    writeFileSync(stop, '');
+    await act();
+    for (let turns = 0; ; turns++) {
+        await eventually(async () => frozen(), 10000, 'the sender stopped');
+        const log = ctx.cluster.senderLog().slice(seen);
+        if (ends(log)) {
+            return log;
+        }
+        assert.ok(turns < 200, 'no such turn in 200');
+        writeFileSync(stop, '');
+        process.kill(senderPid(), 'SIGCONT');
+    }
+}
+
+// Goes on after stopAt, its stop file gone.
+function goOn(stop) {
+    rmSync(stop, { force: true });
+    process.kill(senderPid(), 'SIGCONT');
+}
+
+// A test's body; when it fails, the sender's last lines are shown.
+function withSenderLog(body) {
+    return async (t) => {
+        try {
+            await body();
+        } catch (err) {
+            t.diagnostic(ctx.cluster.senderLog().split('\n').slice(-80)
+                .join('\n'));
+            if (ctx.cluster.sender && frozen()) {
+                goOn(STOP_BEFORE);
+            }
+            throw err;
+        }
+    };
+}
+
+test('a campaign\'s first messages are claimed and sent in the turn that '
+     + 'hands them to the outbox', { timeout: 90000 },
+withSenderLog(async () => {
+    const phones = numbers(3);
+    const c = await campaignTo(phones, 'First at once');
+    const seen = ctx.cluster.senderLog().length;
+
+    // stopped as it is about to wait, turn after turn, until the turn
+    // that handed the campaign's messages to the outbox
+    const handover = /campaigns: [1-9]\d* handed to the outbox/;
+    const log = await stopAt(STOP_BEFORE, seen, (l) => handover.test(l),
+        () => ok(`/api/v1/campaigns/${c.id}/send`, { method: 'POST' }));
+
+    const turn = log.slice(log.search(handover));
+    const claimed = turn.match(/claimed message (\S+) \(bulk\)/);
+    assert.ok(claimed, 'its first message claimed in the same turn');
+    assert.match(turn, new RegExp(`sending message ${claimed[1]} `),
+                 'and sent');
+    goOn(STOP_BEFORE);
+
+    await eventually(async () => {
+        const now = await ok(`/api/v1/campaigns/${c.id}`);
+        return now.counts.delivered === phones.length ? now : null;
+    }, 30000, 'every recipient delivered');
+}));
+
+errorLogIsCleanTest(ctx);

@@ -6,7 +6,8 @@
  * A claim counts as an attempt in the store: a sender that dies with a
  * request in flight leaves the entry to come back "interrupted", and it
  * is then reported as an unknown outcome, never sent again blindly.  So
- * a claim takes only what can start at once (each number's tokens, the
+ * a claim takes only what can start at once (each number's tokens, its
+ * entries counted in segments as the number's rate counts them, and the
  * bulk window: inbox_outbox_paces_t), and what is past a number's cap
  * stays due in the store, not in here, where a crash would have it
  * reported unknown though it never left.  A request that never left (no
@@ -548,10 +549,13 @@ sender_outbox_claim(sender_t *s, int64_t now,
 
 
 /*
- * What a claim of priority_max may take of each number: what its bucket
- * lets start now, less the sends of it already waiting here (a carrier's
- * 429 put them back); *wait until a listed number may start one more.
- * paces->numbers is allocated: free it.  Returns -1 when out of memory.
+ * What a claim of priority_max may take of each number, in segments:
+ * what its bucket lets start now, less the sends of it already waiting
+ * here (for the bulk window, or the campaigns job's look); *wait until
+ * a listed number has one more token.  The store counts each entry's
+ * segments against it, so that a long text is claimed only once its
+ * number can start it (outbox.h).  paces->numbers is allocated: free
+ * it.  Returns -1 when out of memory.
  */
 static int
 sender_outbox_paces(sender_t *s, int64_t now,
@@ -559,6 +563,7 @@ sender_outbox_paces(sender_t *s, int64_t now,
     int64_t *wait)
 {
     size_t                i;
+    unsigned              cost;
     sender_send_t        *send;
     sender_queue_t       *q;
     inbox_outbox_pace_t  *numbers;
@@ -591,9 +596,9 @@ sender_outbox_paces(sender_t *s, int64_t now,
                 paces->n++;
             }
 
-            if (numbers[i].max > 0) {
-                numbers[i].max--;
-            }
+            cost = inbox_outbox_pace_cost(send->segments);
+            numbers[i].max = numbers[i].max > cost ? numbers[i].max - cost
+                                                   : 0;
         }
     }
 

@@ -207,6 +207,7 @@ sender_rate_paces(sender_rate_t *rate, sender_rate_class_t cls,
     int64_t           wait;
     sender_bucket_t  *b;
 
+    /* a one-segment send's: each token above it is one segment more */
     need = cls == SENDER_RATE_BULK ? 1.0 + rate->reserve : 1.0;
     full = rate->burst - need + 1.0;
 
@@ -233,7 +234,7 @@ sender_rate_paces(sender_rate_t *rate, sender_rate_class_t cls,
                 continue;
             }
 
-            /* till one more whole send */
+            /* till one more whole token above the reserve */
             wait = (int64_t) ((need + (tokens >= need
                                        ? (double) (unsigned)
                                          (tokens - need + 1.0) : 0.0)

@@ -76,13 +76,16 @@ int64_t sender_rate_held_until(sender_rate_t *rate, const char *number,
     int64_t now_ms);
 
 /*
- * How many sends of class each number may start at now_ms, its whole
- * tokens (none while a 429 holds it), for a claim to take no more
- * (inbox_outbox_paces_t): into paces (room for
- * sender_rate_numbers(rate)) every number that has less than a full
- * bucket, paces->other what any other has; the numbers stay rate's until
- * it next sees a new number.  *wait_ms: when the first of those listed
- * may start one more (-1: none listed).
+ * How many segments of sends of class each number may start at now_ms,
+ * its whole tokens above what the class leaves (bulk: the reserve; none
+ * while a 429 holds it), for a claim to take no more
+ * (inbox_outbox_paces_t, which counts each entry's segments): into paces
+ * (room for sender_rate_numbers(rate)) every number that has less than a
+ * full bucket, paces->other what any other has, a full bucket's (also
+ * all that a longer send needs: it goes from a full bucket, as
+ * sender_rate_take has it); the numbers stay rate's until it next sees a
+ * new number.  *wait_ms: when the first of those listed has one more
+ * (-1: none listed).
  */
 void sender_rate_paces(sender_rate_t *rate, sender_rate_class_t cls,
     int64_t now_ms, inbox_outbox_paces_t *paces,

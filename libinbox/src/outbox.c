@@ -5,6 +5,7 @@
  * sender can start (paces).
  */
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <inbox/outbox.h>
@@ -127,25 +128,114 @@ inbox_outbox_pace(const inbox_outbox_paces_t *paces, const char *from)
 }
 
 
-int
-inbox_outbox_pace_allows(const inbox_outbox_paces_t *paces,
-    const char *from, const char (*taken)[INBOX_PHONE_MAX], size_t n)
+unsigned
+inbox_outbox_pace_cost(unsigned segments)
 {
-    size_t    i;
-    unsigned  cap, count;
+    return segments > 0 ? segments : 1;
+}
 
-    cap = inbox_outbox_pace(paces, from);
+
+void
+inbox_outbox_pacing_init(inbox_outbox_pacing_t *pacing,
+    const inbox_outbox_paces_t *paces)
+{
+    memset(pacing, 0, sizeof(inbox_outbox_pacing_t));
+    pacing->paces = paces;
+}
+
+
+void
+inbox_outbox_pacing_free(inbox_outbox_pacing_t *pacing)
+{
+    free(pacing->numbers);
+    pacing->numbers = NULL;
+    pacing->n = 0;
+    pacing->size = 0;
+}
+
+
+/* What the claim took of number from so far; NULL: nothing yet. */
+static inbox_outbox_paced_t *
+inbox_outbox_paced(const inbox_outbox_pacing_t *pacing, const char *from)
+{
+    size_t  i;
+
+    for (i = 0; i < pacing->n; i++) {
+        if (strcmp(pacing->numbers[i].from, from) == 0) {
+            return &pacing->numbers[i];
+        }
+    }
+
+    return NULL;
+}
+
+
+int
+inbox_outbox_pacing_take(inbox_outbox_pacing_t *pacing, const char *from,
+    unsigned segments)
+{
+    unsigned               cap, cost, need;
+    inbox_outbox_paced_t  *p, *grown;
+
+    cap = inbox_outbox_pace(pacing->paces, from);
     if (cap == UINT_MAX) {
         return 1;
     }
 
-    count = 0;
+    cost = inbox_outbox_pace_cost(segments);
+    need = pacing->paces->other > 0 && cost > pacing->paces->other
+           ? pacing->paces->other : cost;
 
-    for (i = 0; i < n && count < cap; i++) {
-        count += (strcmp(taken[i], from) == 0);
+    p = inbox_outbox_paced(pacing, from);
+
+    if (p == NULL) {
+        if (cap == 0) {
+            return 0;               /* none of it fits: nothing to keep */
+        }
+
+        if (pacing->n == pacing->size) {
+            grown = realloc(pacing->numbers, (pacing->size + 8)
+                                             * sizeof(inbox_outbox_paced_t));
+            if (grown == NULL) {
+                return -1;
+            }
+            pacing->numbers = grown;
+            pacing->size += 8;
+        }
+
+        p = &pacing->numbers[pacing->n++];
+        memset(p, 0, sizeof(inbox_outbox_paced_t));
+        snprintf(p->from, sizeof(p->from), "%s", from);
     }
 
-    return count < cap;
+    /* p->taken is at most cap */
+    if (p->full || cap - p->taken < need) {
+        /* its entries go in order: none after this one in this claim */
+        p->full = 1;
+        return 0;
+    }
+
+    p->taken += cost < cap - p->taken ? cost : cap - p->taken;
+
+    return 1;
+}
+
+
+int
+inbox_outbox_pacing_full(const inbox_outbox_pacing_t *pacing,
+    const char *from)
+{
+    unsigned                     cap;
+    const inbox_outbox_paced_t  *p;
+
+    cap = inbox_outbox_pace(pacing->paces, from);
+    if (cap == UINT_MAX) {
+        return 0;
+    }
+
+    p = inbox_outbox_paced(pacing, from);
+
+    return p != NULL ? p->full || p->taken >= cap : cap == 0;
 }
 
 

@@ -382,7 +382,7 @@ typedef struct {
        inbox_event_list_t *events, inbox_error_t *err),                       \
       (store, org_id, reply, fingerprint, now, result, events, err))          \
     /* max 1..INBOX_OUTBOX_CLAIM_MAX, lease > 0, batch zeroed; paces     \
-     * NULL or checked with inbox_outbox_pace_allows */                      \
+     * NULL or counted with inbox_outbox_pacing_take */                      \
     X(RULED, outbox_claim,                                                    \
       (inbox_store_t *store, int64_t now, int64_t quiet_now, size_t max,      \
        int64_t lease, inbox_outbox_priority_t priority_max,                   \

@@ -107,6 +107,8 @@ typedef struct {
                                          active (billing) */
     int         billing;              /* parked for billing */
     int64_t     lease_until;          /* before this claim; 0: none */
+    int64_t     due_at;               /* before this claim */
+    unsigned    segments;             /* its message's; 0: not said */
     char        from[INBOX_PHONE_MAX];
     char        timezone[INBOX_TIMEZONE_MAX];  /* its contact's */
 } inbox_mongo_claimed_t;
@@ -179,13 +181,13 @@ static inbox_status_t inbox_mongo_help_unanswered(inbox_mongo_store_t *ms,
 static inbox_status_t inbox_mongo_hold_settle(inbox_mongo_store_t *ms,
     const bson_oid_t *org, const bson_t *doc, inbox_hold_action_t hold,
     int64_t now, inbox_error_t *err);
-static void inbox_mongo_outbox_full(const inbox_outbox_paces_t *paces,
-    const char (*taken)[INBOX_PHONE_MAX], size_t n, bson_t *full);
+static void inbox_mongo_outbox_full(const inbox_outbox_pacing_t *pacing,
+    bson_t *full);
 static inbox_status_t inbox_mongo_outbox_passed_over(
     inbox_mongo_store_t *ms, int64_t now,
-    inbox_outbox_priority_t priority_max, const inbox_outbox_paces_t *paces,
-    const char (*taken)[INBOX_PHONE_MAX], size_t n,
-    inbox_outbox_batch_t *batch, inbox_error_t *err);
+    inbox_outbox_priority_t priority_max,
+    const inbox_outbox_pacing_t *pacing, inbox_outbox_batch_t *batch,
+    inbox_error_t *err);
 static inbox_status_t inbox_mongo_outbox_take(inbox_mongo_store_t *ms,
     int64_t now, int64_t until, inbox_outbox_priority_t priority_max,
     const bson_t *full, inbox_outbox_item_t *item,
@@ -200,6 +202,9 @@ static inbox_status_t inbox_mongo_billing_fold(void *data, const bson_t *doc,
     inbox_error_t *err);
 static inbox_status_t inbox_mongo_outbox_put_back(inbox_mongo_store_t *ms,
     inbox_mongo_claim_t *claim, int parked_only, int64_t due_at,
+    inbox_error_t *err);
+static inbox_status_t inbox_mongo_outbox_untake(inbox_mongo_store_t *ms,
+    inbox_outbox_item_t *item, inbox_mongo_claimed_t *claimed,
     inbox_error_t *err);
 static inbox_status_t inbox_mongo_outbox_recheck(inbox_mongo_store_t *ms,
     inbox_mongo_claim_t *claim, int64_t now, inbox_error_t *err);
@@ -1245,6 +1250,8 @@ inbox_mongo_reply_store(inbox_mongo_store_t *ms, inbox_mongo_reply_t *r,
     BSON_APPEND_INT32(&doc, "priority", inbox_outbox_priority_of(reply,
                                                  campaign != NULL));
     BSON_APPEND_UTF8(&doc, "from", r->from);
+    /* what a claim counts against the number's pace */
+    BSON_APPEND_INT32(&doc, "segments", (int32_t) reply->segments);
     BSON_APPEND_DATE_TIME(&doc, "due_at", now);
     BSON_APPEND_INT32(&doc, "attempts", 0);
     BSON_APPEND_NULL(&doc, "lease_until");
@@ -1324,14 +1331,14 @@ inbox_mongo_outbox_claim(inbox_store_t *store, int64_t now,
     inbox_outbox_priority_t priority_max, const inbox_outbox_paces_t *paces,
     inbox_outbox_batch_t *batch, inbox_error_t *err)
 {
-    int                    found;
-    char                 (*taken)[INBOX_PHONE_MAX];
+    int                    found, took;
     bson_t                 full;
     size_t                 i, n;
     int64_t                until;
     inbox_status_t         rc;
     inbox_mongo_claim_t    claim;
     inbox_error_t          failed;
+    inbox_outbox_pacing_t  pacing;
     inbox_mongo_claimed_t *claimed;
     inbox_mongo_store_t   *ms = (inbox_mongo_store_t *) store;
 
@@ -1342,23 +1349,21 @@ inbox_mongo_outbox_claim(inbox_store_t *store, int64_t now,
 
     batch->items = calloc(max, sizeof(inbox_outbox_item_t));
     claimed = calloc(max, sizeof(inbox_mongo_claimed_t));
-    taken = calloc(max, INBOX_PHONE_MAX);
 
-    if (batch->items == NULL || claimed == NULL || taken == NULL) {
+    if (batch->items == NULL || claimed == NULL) {
         free(batch->items);
         batch->items = NULL;
         free(claimed);
-        free(taken);
         return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
     }
 
     until = now + lease;
     n = 0;
+    inbox_outbox_pacing_init(&pacing, paces);
 
     while (n < max) {
         /* the numbers at their cap are not looked at */
-        inbox_mongo_outbox_full(paces, (const char (*)[INBOX_PHONE_MAX])
-                                taken, n, &full);
+        inbox_mongo_outbox_full(&pacing, &full);
 
         rc = inbox_mongo_outbox_take(ms, now, until, priority_max, &full,
                                      &batch->items[n], &claimed[n], &found,
@@ -1369,17 +1374,36 @@ inbox_mongo_outbox_claim(inbox_store_t *store, int64_t now,
             break;
         }
 
-        memcpy(taken[n], claimed[n].from, INBOX_PHONE_MAX);
-        n++;
+        took = inbox_outbox_pacing_take(&pacing, claimed[n].from,
+                                        claimed[n].segments);
+        if (took > 0) {
+            n++;
+            continue;
+        }
+
+        /* longer than what its number has left: back at once, as it
+         * was (its segments are learnt only as it is leased) */
+        rc = inbox_mongo_outbox_untake(ms, &batch->items[n], &claimed[n],
+                                       err);
+        memset(&batch->items[n], 0, sizeof(inbox_outbox_item_t));
+        memset(&claimed[n], 0, sizeof(inbox_mongo_claimed_t));
+        batch->passed_over = 1;
+
+        if (rc == INBOX_OK && took < 0) {
+            rc = inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
+        }
+
+        if (rc != INBOX_OK) {
+            break;
+        }
     }
 
-    if (rc == INBOX_OK && n < max && paces != NULL) {
-        rc = inbox_mongo_outbox_passed_over(ms, now, priority_max, paces,
-                                            (const char (*)[INBOX_PHONE_MAX])
-                                            taken, n, batch, err);
+    if (rc == INBOX_OK && n < max && paces != NULL && !batch->passed_over) {
+        rc = inbox_mongo_outbox_passed_over(ms, now, priority_max, &pacing,
+                                            batch, err);
     }
 
-    free(taken);
+    inbox_outbox_pacing_free(&pacing);
 
     claim.items = batch->items;
     claim.claimed = claimed;
@@ -1442,31 +1466,32 @@ inbox_mongo_outbox_claim(inbox_store_t *store, int64_t now,
 }
 
 
-/* Into full (an array, made here): the numbers a claim that took n
- * entries from taken[] may take no more of (inbox_outbox_pace_allows). */
+/* Into full (an array, made here): the numbers the claim pacing counts
+ * may take no more of (inbox_outbox_pacing_full), each once. */
 static void
-inbox_mongo_outbox_full(const inbox_outbox_paces_t *paces,
-    const char (*taken)[INBOX_PHONE_MAX], size_t n, bson_t *full)
+inbox_mongo_outbox_full(const inbox_outbox_pacing_t *pacing, bson_t *full)
 {
-    char         key[24];
-    size_t       i, j, k;
-    const char  *from, *kp;
+    char                         key[24];
+    size_t                       i, j, k;
+    const char                  *from, *kp;
+    const inbox_outbox_paces_t  *paces;
 
     bson_init(full);
 
+    paces = pacing->paces;
     if (paces == NULL) {
         return;
     }
 
     k = 0;
 
-    /* the listed numbers, then the others taken, each once */
-    for (i = 0; i < paces->n + n; i++) {
+    /* the listed numbers, then the others met */
+    for (i = 0; i < paces->n + pacing->n; i++) {
         if (i < paces->n) {
             from = paces->numbers[i].from;
 
         } else {
-            from = taken[i - paces->n];
+            from = pacing->numbers[i - paces->n].from;
 
             for (j = 0; j < paces->n; j++) {
                 if (strcmp(paces->numbers[j].from, from) == 0) {
@@ -1477,19 +1502,9 @@ inbox_mongo_outbox_full(const inbox_outbox_paces_t *paces,
             if (j < paces->n) {
                 continue;
             }
-
-            for (j = 0; j < i - paces->n; j++) {
-                if (strcmp(taken[j], from) == 0) {
-                    break;
-                }
-            }
-
-            if (j < i - paces->n) {
-                continue;
-            }
         }
 
-        if (!inbox_outbox_pace_allows(paces, from, taken, n)) {
+        if (inbox_outbox_pacing_full(pacing, from)) {
             bson_uint32_to_string((uint32_t) k++, &kp, key, sizeof(key));
             bson_append_utf8(full, kp, -1, from, -1);
         }
@@ -1501,15 +1516,15 @@ inbox_mongo_outbox_full(const inbox_outbox_paces_t *paces,
  * claim (batch->passed_over). */
 static inbox_status_t
 inbox_mongo_outbox_passed_over(inbox_mongo_store_t *ms, int64_t now,
-    inbox_outbox_priority_t priority_max, const inbox_outbox_paces_t *paces,
-    const char (*taken)[INBOX_PHONE_MAX], size_t n,
-    inbox_outbox_batch_t *batch, inbox_error_t *err)
+    inbox_outbox_priority_t priority_max,
+    const inbox_outbox_pacing_t *pacing, inbox_outbox_batch_t *batch,
+    inbox_error_t *err)
 {
     int             found;
     bson_t          full, doc;
     inbox_status_t  rc;
 
-    inbox_mongo_outbox_full(paces, taken, n, &full);
+    inbox_mongo_outbox_full(pacing, &full);
 
     if (bson_empty(&full)) {
         bson_destroy(&full);
@@ -1594,6 +1609,9 @@ inbox_mongo_outbox_take(inbox_mongo_store_t *ms, int64_t now, int64_t until,
     item->priority = (inbox_outbox_priority_t)
                      inbox_mongo_get_int(&value, "priority");
     item->lease_until = until;
+    claimed->due_at = inbox_mongo_get_date(&value, "due_at");
+    /* 0 in an entry queued before entries said it: counted one */
+    claimed->segments = (unsigned) inbox_mongo_get_int(&value, "segments");
     inbox_mongo_get_str(&value, "from", claimed->from,
                         sizeof(claimed->from));
 
@@ -1915,6 +1933,22 @@ inbox_mongo_outbox_put_back(inbox_mongo_store_t *ms,
     bson_destroy(&updates);
 
     return inbox_mongo_run_simple(ms, command, err);
+}
+
+
+/* An entry just taken that its number's pace leaves for a later claim:
+ * put back as it was before this claim. */
+static inbox_status_t
+inbox_mongo_outbox_untake(inbox_mongo_store_t *ms, inbox_outbox_item_t *item,
+    inbox_mongo_claimed_t *claimed, inbox_error_t *err)
+{
+    inbox_mongo_claim_t  one;
+
+    one.items = item;
+    one.claimed = claimed;
+    one.n = 1;
+
+    return inbox_mongo_outbox_put_back(ms, &one, 0, claimed->due_at, err);
 }
 
 

@@ -762,7 +762,7 @@ inbox_sqlite_outbox_claim(inbox_store_t *store, int64_t now,
     inbox_outbox_priority_t priority_max, const inbox_outbox_paces_t *paces,
     inbox_outbox_batch_t *batch, inbox_error_t *err)
 {
-    int                   rc;
+    int                   rc, took;
     size_t                i, n, nparked;
     int64_t               until, opted_out_at, opens, *messages, *parked;
     int64_t              *parked_until, *put_off;
@@ -775,11 +775,14 @@ inbox_sqlite_outbox_claim(inbox_store_t *store, int64_t now,
     inbox_sqlite_conn_t  *conn;
     inbox_outbox_item_t  *item;
     inbox_outbox_billing_t   billing;
+    inbox_outbox_pacing_t    pacing;
     inbox_campaign_outbox_t  fate;
 
     if (err == NULL) {
         err = &fallback;
     }
+
+    inbox_outbox_pacing_init(&pacing, paces);
 
     batch->items = calloc(max, sizeof(inbox_outbox_item_t));
     messages = calloc(max, sizeof(int64_t));
@@ -813,7 +816,7 @@ inbox_sqlite_outbox_claim(inbox_store_t *store, int64_t now,
         "SELECT o.id, o.org_id, o.message_id, o.attempts, o.lease_until,"
         " o.priority, o.from_e164, m.campaign_id, c.status,"
         " c.paused_reason, ct.timezone, g.timezone, g.quiet_start,"
-        " g.quiet_end, g.billing_active"
+        " g.quiet_end, g.billing_active, m.segments"
         " FROM outbox o JOIN messages m ON m.id = o.message_id"
         " LEFT JOIN campaigns c ON c.id = m.campaign_id"
         " JOIN conversations cv ON cv.id = m.conversation_id"
@@ -895,10 +898,17 @@ inbox_sqlite_outbox_claim(inbox_store_t *store, int64_t now,
 
         /* only what is handed out starts a request: what waits (parked,
          * put off) is taken whatever the number's cap */
-        if (!inbox_outbox_pace_allows(paces, froms[n],
-                                      (const char (*)[INBOX_PHONE_MAX])
-                                      froms, n))
-        {
+        took = inbox_outbox_pacing_take(&pacing, froms[n],
+                                        (unsigned) sqlite3_column_int(stmt,
+                                                                      15));
+        if (took < 0) {
+            inbox_sqlite_done(stmt);
+            status = inbox_error_set(err, INBOX_ERR_INTERNAL,
+                                     "Out of memory.");
+            goto failed;
+        }
+
+        if (took == 0) {
             batch->passed_over = 1;
             memset(item, 0, sizeof(inbox_outbox_item_t));
             continue;
@@ -1019,6 +1029,7 @@ done:
     free(parked_until);
     free(put_off);
     free(froms);
+    inbox_outbox_pacing_free(&pacing);
 
     return status;
 }

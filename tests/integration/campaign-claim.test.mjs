@@ -6,13 +6,21 @@
 // A campaign's first messages are claimed in the turn that hands them
 // to the outbox, as the person pressing Send expects them to leave at
 // once: not at the next turn, which came 300 ms to a second later.
+//
+// A claim takes only what its number can start at once, counting each
+// message's segments: a two-segment campaign message was claimed as soon
+// as its number had one token above the half of its burst kept for
+// replies, and started a token later, so a sender killed meanwhile left
+// it claimed, reported "unknown" (perhaps sent) though it never left.
 
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
-import { buildDir, inboxctl, numberBlock } from '../lib/cluster.mjs';
+import { buildDir, inboxctl, numberBlock, sqlite3Path }
+    from '../lib/cluster.mjs';
 import { errorLogIsCleanTest, useCluster } from '../lib/fixture.mjs';
 import { api, eventually, importTagged, quietHoursAway }
     from '../lib/inbox.mjs';
@@ -20,10 +28,13 @@ import { api, eventually, importTagged, quietHoursAway }
 const STOP_BEFORE = join(tmpdir(), `inbox-sender-stop-before-${process.pid}`);
 const STOP_AFTER = join(tmpdir(), `inbox-sender-stop-after-${process.pid}`);
 
-// a token a second, four at once: half of them kept for replies
+// a token a second, four at once: half of them kept for replies; a
+// claim's lease of 8 s, so that what a killed sender left claimed comes
+// back within the test
 const ctx = useCluster({
     orgs: [{ name: 'Claim Org' }], carrierSim: true, sender: true,
-    senderArgs: ['--rate', '1', '--burst', '4'],
+    senderArgs: ['--rate', '1', '--burst', '4', '--lease', '8000',
+                 '--timeout', '2000'],
     senderWrap: ['env',
         `LD_PRELOAD=${join(buildDir, 'tests', 'shim', 'poll_stops.so')}`,
         `INBOX_TEST_STOP_BEFORE_FILE=${STOP_BEFORE}`,
@@ -46,6 +57,9 @@ before(async () => {
 });
 
 const numbers = numberBlock('1659');
+
+// two segments (GSM-7, 161 to 306 characters)
+const LONG = ' '.padEnd(170, 'and more news about the sale, ');
 
 async function ok(path, options = {}, status = 200) {
     const res = await api(ctx.cluster, path, org.token, options);
@@ -85,6 +99,28 @@ async function stopAt(stop, seen, ends, act = async () => {}) {
         writeFileSync(stop, '');
         process.kill(senderPid(), 'SIGCONT');
     }
+}
+
+// In a sender's log: the campaign messages it claimed, started, and has
+// the carrier's answer to.
+const claimedIn = (log) => [...log.matchAll(/claimed message (\S+) \(bulk\)/g)]
+    .map((m) => m[1]);
+const startedIn = (log) => new Set([...log.matchAll(
+    /sending message (\S+) \(attempt \d+, bulk\)/g)].map((m) => m[1]));
+const answeredIn = (log) => [...log.matchAll(/message (\S+): \w+ \(HTTP/g)]
+    .map((m) => m[1]);
+
+// Campaign messages claimed and not started.
+const heldIn = (log) => claimedIn(log).filter((id) => !startedIn(log).has(id));
+
+// The messages of campaign id whose outbox entries are claimed (leased):
+// a sender that dies leaves them to be reported unknown.
+function leased(id) {
+    return execFileSync(sqlite3Path, ['-cmd', '.timeout 5000',
+        ctx.cluster.storePath, 'SELECT o.message_id FROM outbox o JOIN '
+        + 'messages m ON m.id = o.message_id WHERE o.lease_until IS NOT '
+        + `NULL AND m.campaign_id = ${Number(id)}`]).toString().split('\n')
+        .filter((x) => x !== '');
 }
 
 // Goes on after stopAt, its stop file gone.
@@ -133,6 +169,44 @@ withSenderLog(async () => {
         const now = await ok(`/api/v1/campaigns/${c.id}`);
         return now.counts.delivered === phones.length ? now : null;
     }, 30000, 'every recipient delivered');
+}));
+
+test('a sender killed while a two-segment campaign sends slowly leaves '
+     + 'none of its messages claimed that it had not started: none is '
+     + 'reported unknown that never left', { timeout: 120000 },
+withSenderLog(async () => {
+    const phones = numbers(4);
+    const c = await campaignTo(phones, `Long${LONG}`);
+    assert.equal(c.segments, 2);
+    const seen = ctx.cluster.senderLog().length;
+    await ok(`/api/v1/campaigns/${c.id}/send`, { method: 'POST' });
+    await eventually(async () => startedIn(ctx.cluster.senderLog()
+        .slice(seen)).size > 0, 10000, 'the first message sent');
+
+    // stopped as each wait returns, until it holds a message it claimed
+    // and has not started, or the second message's answer is recorded
+    // and nothing is in flight
+    const log = await stopAt(STOP_AFTER, seen,
+        (l) => heldIn(l).length > 0
+               || (answeredIn(l).length >= 2 && leased(c.id).length === 0));
+    await ctx.cluster.stopSender('SIGKILL');
+
+    const started = startedIn(log);
+    const left = leased(c.id);
+    for (const message of left) {
+        assert.ok(started.has(message), `message ${message} left claimed `
+                  + 'by the kill though it was never sent');
+    }
+
+    // after the restart: what the kill left claimed is failed, unknown
+    // (none here), the others delivered
+    await ctx.cluster.startSender();
+    const end = await eventually(async () => {
+        const now = await ok(`/api/v1/campaigns/${c.id}`);
+        return now.counts.delivered + now.counts.failed === phones.length
+            ? now : null;
+    }, 60000, 'every recipient delivered or failed');
+    assert.equal(end.counts.failed, left.length);
 }));
 
 errorLogIsCleanTest(ctx);

@@ -1,19 +1,23 @@
 // Once a pause or a cancel of a campaign or a poll was answered, nothing
-// the sender held of it starts: not a message it had claimed that was
-// waiting for its number's turn when the turn comes together with the
-// wake-up nginx sent after the pause (in the same turn of the sender's
-// loop, its outbox used to start the message before its campaigns job
-// saw the pause), nor when the wake-up is still unread as the turn comes.
+// the sender held of it starts: not a message it had claimed and could
+// start when the wake-up nginx sent after the pause is read in the same
+// turn of the sender's loop (its outbox used to start the message before
+// its campaigns job saw the pause), nor when the wake-up is still unread.
 //
-// The sender is frozen (SIGSTOP) while it holds such a message, which
-// it always does for a moment before each of a two-segment campaign's
-// messages: with a burst of 4 a campaign's claim takes a message as soon
-// as the number has 3 tokens (it leaves half the burst to replies) and
-// starts it at 4 (its two segments and that half), a token a second
-// later.  Frozen, the pause is answered and the message's turn comes;
-// then it goes on.  The second test freezes it as its wait for sockets
-// returns (tests/shim/poll_stops.c, preloaded), so that the wake-up is
-// not read yet when it goes on.
+// A claim takes only what its number can start at once, so the sender
+// holds a campaign message only for a moment: one it claimed in the turn
+// of a wake-up waits for its campaigns job to look at what the wake-up
+// may have brought, and starts at the next turn, at once.  Here that
+// wake-up is a resume's, the number's bucket full again (a token a
+// second, 4 at most: a two-segment message starts at 4, half the burst
+// left to replies).  The sender is stopped with the message in hand by
+// tests/shim/poll_stops.c (preloaded): as it is about to wait, so that
+// the pause's wake-up is read in the turn the message would start (the
+// first test), or as its wait returns, the wake-up unread (the second).
+// (So the first test's hold is the campaigns job's own: but for it, a
+// message waits in hand only for a place in the bulk window, which no
+// test makes come at will.  It held a message for its number's turn too
+// until a claim counted each message's segments.)
 
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,21 +29,26 @@ import { errorLogIsCleanTest, useCluster } from '../lib/fixture.mjs';
 import { api, eventually, importTagged, quietHoursAway }
     from '../lib/inbox.mjs';
 
-// a token a second: a claimed message waits for its turn a second at most
+// a token a second
 const TURN_MS = 1000;
-const STOP_FILE = join(tmpdir(), `inbox-sender-stop-${process.pid}`);
+const STOP_BEFORE = join(tmpdir(), `inbox-sender-stop-before-${process.pid}`);
+const STOP_AFTER = join(tmpdir(), `inbox-sender-stop-${process.pid}`);
 
 const ctx = useCluster({
     orgs: [{ name: 'Held Org' }], carrierSim: true, sender: true,
     senderArgs: ['--rate', String(1000 / TURN_MS), '--burst', '4'],
     senderWrap: ['env',
         `LD_PRELOAD=${join(buildDir, 'tests', 'shim', 'poll_stops.so')}`,
-        `INBOX_TEST_STOP_FILE=${STOP_FILE}`],
+        `INBOX_TEST_STOP_BEFORE_FILE=${STOP_BEFORE}`,
+        `INBOX_TEST_STOP_FILE=${STOP_AFTER}`],
 });
 let org;
 
-// left by a test that failed before the sender stopped on it
-after(() => rmSync(STOP_FILE, { force: true }));
+// left by a test that failed before the sender stopped on them
+after(() => {
+    rmSync(STOP_BEFORE, { force: true });
+    rmSync(STOP_AFTER, { force: true });
+});
 
 before(async () => {
     const cluster = await ctx.ready;
@@ -88,22 +97,31 @@ function held(log) {
     return claimed.filter((id) => !log.includes(`sending message ${id} `));
 }
 
-// Freezes the sender (freeze(): SIGSTOP, or a stop file for the shim)
-// while it holds a message claimed and not started, and lets the
-// message's turn come; resolves with the message and the log's length.
-async function frozenHolding(freeze) {
-    for (;;) {
-        await eventually(async () => held(ctx.cluster.senderLog()).length
-                         > 0, 20000, 'a message claimed, waiting its turn');
-        freeze();
-        await eventually(async () => frozen(), 5000, 'the sender frozen');
+// Once made (a campaign or a poll of kind) went out in part, pauses it
+// and resumes it, the number's bucket full again, and stops the sender
+// where the file stop says with a message claimed and not started (the
+// one the resume's wake-up turn claimed); resolves with the message and
+// the log's length.  The sender is left stopped.
+async function frozenHolding(kind, made, seen, stop) {
+    await eventually(async () => /sending message \S+ \(attempt \d+, bulk\)/
+        .test(ctx.cluster.senderLog().slice(seen)), 20000,
+                     'a first message sent');
+    await ok(`/api/v1/${kind}/${made.id}/pause`, { method: 'POST' });
+    await sleep(4 * TURN_MS);
+
+    const from = ctx.cluster.senderLog().length;
+    writeFileSync(stop, '');
+    await ok(`/api/v1/${kind}/${made.id}/resume`, { method: 'POST' });
+    for (let turns = 0; ; turns++) {
+        await eventually(async () => frozen(), 10000, 'the sender frozen');
         const log = ctx.cluster.senderLog();
-        const [message] = held(log);
+        const [message] = held(log.slice(from));
         if (message) {
-            await sleep(TURN_MS + 500);
             return { message, seen: log.length };
         }
-        /* it started just before: the next one */
+        /* a turn before the resume's wake-up was read: the next one */
+        assert.ok(turns < 50, 'no message held after the resume');
+        writeFileSync(stop, '');
         process.kill(senderPid(), 'SIGCONT');
     }
 }
@@ -145,15 +163,16 @@ function withSenderLog(body) {
 }
 
 test('a campaign paused while the sender holds one of its messages: the '
-     + 'message does not start when its turn comes with the wake-up, and '
+     + 'message does not start in the turn that reads the wake-up, and '
      + 'goes once after the resume', { timeout: 90000 },
 withSenderLog(async () => {
     const phones = numbers(6);
     const text = `Paused${LONG}`;
+    const start = ctx.cluster.senderLog().length;
     const c = await sendTo('campaigns', phones, text);
 
-    const { message, seen } = await frozenHolding(
-        () => process.kill(senderPid(), 'SIGSTOP'));
+    const { message, seen } = await frozenHolding('campaigns', c, start,
+                                                  STOP_BEFORE);
     const paused = await goOn(() => ok(`/api/v1/campaigns/${c.id}/pause`,
                                        { method: 'POST' }));
     assert.equal(paused.status, 'paused');
@@ -174,14 +193,15 @@ withSenderLog(async () => {
 }));
 
 test('a poll cancelled while the sender holds one of its messages, its '
-     + 'wake-up not read yet when the message\'s turn comes: the message '
+     + 'wake-up not read yet when the message could start: the message '
      + 'is reported cancelled, never sent', { timeout: 90000 },
 withSenderLog(async () => {
     const phones = numbers(6);
+    const start = ctx.cluster.senderLog().length;
     const poll = await sendTo('polls', phones, `Cancelled${LONG}?`);
 
-    const { message, seen } = await frozenHolding(
-        () => writeFileSync(STOP_FILE, ''));
+    const { message, seen } = await frozenHolding('polls', poll, start,
+                                                  STOP_AFTER);
     const cancelled = await goOn(() => ok(`/api/v1/polls/${poll.id}/cancel`,
                                           { method: 'POST' }));
     assert.equal(cancelled.status, 'cancelled');

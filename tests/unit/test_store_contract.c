@@ -7104,6 +7104,88 @@ TEST(a_claim_takes_of_each_number_only_what_its_pace_allows)
 }
 
 
+/*
+ * A number's cap is in segments: each entry counts its message's (an
+ * entry needs at most a full bucket's, paces.other), and a number's
+ * entries go in order, none taken after one that did not fit.  So a long
+ * text is claimed only once its number can start it: claimed before, it
+ * waited in the sender, reported unknown were the sender to die.
+ */
+TEST(a_claim_counts_each_entrys_segments_against_its_number)
+{
+    size_t                 i, k;
+    fixture_t              f;
+    inbox_reply_t          r;
+    inbox_reply_result_t   res[4];
+    inbox_ingest_result_t  alice;
+    inbox_outbox_batch_t   batch;
+    inbox_outbox_pace_t    numbers[1];
+    inbox_outbox_paces_t   paces;
+    int64_t                now;
+
+    /* the body, its segments, and each claim: the number's cap (none:
+     * not listed, a full bucket of 2) and the bodies it takes */
+    static const struct {
+        const char  *body;
+        unsigned     segments;
+    } texts[4] = {
+        { "one", 1 }, { "two, long", 2 }, { "three, longer", 3 },
+        { "four", 1 },
+    };
+    static const struct {
+        int          listed;
+        unsigned     cap;
+        const char  *takes;            /* "" for none */
+        int          passed_over;
+    } claims[] = {
+        { 1, 2, "one", 1 },             /* two's 2 do not fit in 1 left */
+        { 1, 1, "", 1 },                /* nor in 1: four waits behind */
+        { 1, 2, "two, long", 1 },
+        { 0, 0, "three, longer", 1 },   /* 3 from a full bucket of 2 */
+        { 0, 0, "four", 0 },
+    };
+
+    FIXTURE(&f);
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "hi", T0, &alice, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 10, NULL), INBOX_OK);
+
+    for (i = 0; i < 4; i++) {
+        reply_init(&r, alice.conversation_id, texts[i].body,
+                   texts[i].segments, NULL);
+        r.segments = texts[i].segments;
+        CHECK_INT(inbox_store_reply_accept(f.store, f.org, &r, &res[i], NULL,
+                                           NULL), INBOX_OK);
+    }
+
+    now = inbox_now_ms();
+    paces.numbers = numbers;
+    paces.other = 2;
+
+    for (k = 0; k < sizeof(claims) / sizeof(claims[0]); k++) {
+        numbers[0].from = NUMBER;
+        numbers[0].max = claims[k].cap;
+        paces.n = claims[k].listed;
+
+        CHECK_INT(inbox_store_outbox_claim(f.store, now, now, 10, 60000,
+                                           INBOX_OUTBOX_REPLY, &paces,
+                                           &batch, NULL), INBOX_OK);
+        CHECK_INT(batch.count, claims[k].takes[0] != '\0' ? 1 : 0);
+        if (batch.count == 1) {
+            CHECK_STR(batch.items[0].message.body, claims[k].takes);
+            CHECK_INT(batch.items[0].attempt, 1);
+        }
+        CHECK_INT(batch.passed_over, claims[k].passed_over);
+        inbox_outbox_batch_free(&batch);
+    }
+
+    for (i = 0; i < 4; i++) {
+        inbox_reply_result_free(&res[i]);
+    }
+    fixture_close(&f);
+}
+
+
 TEST(the_sender_claims_replies_first_oldest_first_with_what_sending_takes)
 {
     char                   phone[INBOX_PHONE_MAX];

@@ -6291,6 +6291,74 @@ TEST(outbox_claim_paced)
 }
 
 
+/*
+ * Paced in segments: an entry is learnt long as it is leased, and one
+ * longer than what its number has left is put back at once, as it was
+ * (due as it was, its attempt not counted), the number left out after
+ * it so that its entries go in order.
+ */
+TEST(outbox_claim_paced_by_segments)
+{
+    fake_t                fake;
+    inbox_error_t         err;
+    inbox_store_t        *store;
+    inbox_outbox_batch_t  batch;
+    inbox_outbox_paces_t  paces;
+
+    store = fake_open(&fake);
+
+    /* one segment of the number's two, then two */
+    fake.replies[0] = "{\"ok\": 1, \"value\": {\"_id\": " OID(GEN_3) ","
+                      " \"org_id\": " OID(ORG_ID) ", \"message_id\": "
+                      OID(MSG_ID) ", \"priority\": 0, \"from\": \""
+                      NUMBER_E164 "\", \"segments\": 1, \"due_at\": "
+                      DATE(EARLIER) ", \"attempts\": 0}}";
+    fake.replies[1] = "{\"ok\": 1, \"value\": {\"_id\": " OID(GEN_4) ","
+                      " \"org_id\": " OID(ORG_ID) ", \"message_id\": "
+                      OID(GEN_2) ", \"priority\": 0, \"from\": \""
+                      NUMBER_E164 "\", \"segments\": 2, \"due_at\": "
+                      DATE(EARLIER) ", \"attempts\": 0,"
+                      " \"lease_until\": null}}";
+    fake.replies[2] = NULL;                 /* put back */
+    fake.replies[3] = NULL;                 /* nothing more due */
+    fake.replies[4] = ORG_BILLING_ACTIVE;
+    fake.replies[5] = CURSOR("{\"_id\": " OID(MSG_ID) ", \"conversation_id\":"
+                             " " OID(CONV_ID) ", \"direction\": \"outbound\","
+                             " \"contact_id\": " OID(CONTACT_ID) ","
+                             " \"to\": \"+15551234567\", \"body\": \"hi\","
+                             " \"status\": \"queued\", \"credits\": 1,"
+                             " \"segments\": 1, \"media\": [],"
+                             " \"created_at\": " DATE(EARLIER) "}");
+    fake.replies[6] = CURSOR("{\"_id\": " OID(CONTACT_ID) "}");
+    fake.replies[7] = CURSOR("{\"_id\": " OID(GEN_1) ", \"org_id\": "
+                             OID(ORG_ID) ", \"e164\": \"" NUMBER_E164 "\","
+                             " \"carrier\": \"twilio\", \"account_sid\":"
+                             " \"AC1\", \"auth_token\": \"tok\"}");
+
+    /* every number a full bucket of two */
+    paces.numbers = NULL;
+    paces.n = 0;
+    paces.other = 2;
+
+    CHECK_INT(inbox_store_outbox_claim(store, 1767225600000LL,
+                                       1767225600000LL, 3, 30000,
+                                       INBOX_OUTBOX_REPLY, &paces,
+                                       &batch, &err), INBOX_OK);
+    CHECK_INT(batch.count, 1);
+    if (batch.count == 1) {
+        CHECK_STR(batch.items[0].id, GEN_3);
+    }
+    CHECK_INT(batch.passed_over, 1);
+    /* the two-segment one put back, and the number left out after it */
+    CHECK(log_has(&fake, GEN_4));
+    CHECK(log_has(&fake, "\"$nin\""));
+    golden_check(&fake, "outbox_claim_paced_by_segments");
+    inbox_outbox_batch_free(&batch);
+
+    fake_close(&fake, store);
+}
+
+
 TEST(outbox_claim_gives_back_what_it_could_not_read)
 {
     fake_t                fake;

@@ -181,38 +181,77 @@ typedef struct {
 void inbox_outbox_batch_free(inbox_outbox_batch_t *batch);
 
 /*
- * How many entries of each sending number a claim may take: what the
- * sender can start at once (its rate, a carrier's hold), so that it
- * never holds a claim it cannot start.  A claim counts an attempt and
- * leases the entry; one that waited in a sender that then died would
- * come back interrupted, reported unknown though it never left.  Every
- * entry a claim hands out counts against its number; the entries past
- * a number's cap stay due, as they are, and the batch says some were
+ * How much of each sending number a claim may take: what the sender can
+ * start at once (its rate, a carrier's hold), so that it never holds a
+ * claim it cannot start.  A claim counts an attempt and leases the
+ * entry; one that waited in a sender that then died would come back
+ * interrupted, reported unknown though it never left.  A cap is in
+ * segments, as a number's rate counts them (carriers count a number's
+ * throughput so): every entry a claim hands out counts its message's
+ * segments against its number (inbox_outbox_pace_cost), and needs them
+ * left under the cap, but never more than paces->other, a full
+ * bucket's (a longer text goes from a full bucket).  A number's
+ * entries are taken in order: once one does not fit, the claim takes
+ * no more of that number (a shorter one after it would take the tokens
+ * the longer waits for, again at each claim).  The entries past a
+ * number's cap stay due, as they are, and the batch says some were
  * (passed_over).  Those it parks or puts off start no request: SQLite
  * takes them whatever the cap (a night's worth is parked in one claim);
  * MongoDB, which leases an entry before it reads what it is, counts
- * them too, so it parks them at the number's pace.
+ * them too, so it parks them at the number's pace; it learns an entry's
+ * segments as it leases it, and puts one that does not fit back at
+ * once, as it was.
  */
 typedef struct {
     const char  *from;          /* a sending number, E.164 */
-    unsigned     max;           /* its entries a claim may take */
+    unsigned     max;           /* the segments a claim may take of it */
 } inbox_outbox_pace_t;
 
 typedef struct {
     const inbox_outbox_pace_t  *numbers;   /* n of them, each once */
     size_t                      n;
-    unsigned                    other;     /* any number not listed; 0:
-                                              no cap */
+    unsigned                    other;     /* any number not listed, and
+                                              the most an entry needs;
+                                              0: no cap */
 } inbox_outbox_paces_t;
 
 /* The cap of number from (UINT_MAX: none); paces NULL caps nothing. */
 unsigned inbox_outbox_pace(const inbox_outbox_paces_t *paces,
     const char *from);
 
-/* Whether a claim that took n entries from the numbers taken[] (paced
- * by paces, NULL: none) may take one more from number from. */
-int inbox_outbox_pace_allows(const inbox_outbox_paces_t *paces,
-    const char *from, const char (*taken)[INBOX_PHONE_MAX], size_t n);
+/* What an entry of a message of segments segments counts against its
+ * number: them, and one for an MMS or an unknown count (0). */
+unsigned inbox_outbox_pace_cost(unsigned segments);
+
+/* What a claim took so far of each number it met, by paces. */
+typedef struct {
+    char      from[INBOX_PHONE_MAX];
+    unsigned  taken;            /* segments */
+    int       full;             /* an entry did not fit: no more */
+} inbox_outbox_paced_t;
+
+typedef struct {
+    const inbox_outbox_paces_t  *paces;     /* NULL: no cap */
+    inbox_outbox_paced_t        *numbers;
+    size_t                       n;
+    size_t                       size;
+} inbox_outbox_pacing_t;
+
+void inbox_outbox_pacing_init(inbox_outbox_pacing_t *pacing,
+    const inbox_outbox_paces_t *paces);
+void inbox_outbox_pacing_free(inbox_outbox_pacing_t *pacing);
+
+/*
+ * Whether the claim pacing counts may take the next entry of number from,
+ * of segments segments: 1, and it is counted; 0, and the number gives
+ * no more to this claim; -1 when out of memory.
+ */
+int inbox_outbox_pacing_take(inbox_outbox_pacing_t *pacing,
+    const char *from, unsigned segments);
+
+/* Whether the claim may take no entry at all of number from now. */
+int inbox_outbox_pacing_full(const inbox_outbox_pacing_t *pacing,
+    const char *from);
 
 /*
  * Whether a claimed entry waits for its recipient's quiet hours to end

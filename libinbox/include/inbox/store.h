@@ -756,9 +756,9 @@ inbox_status_t inbox_store_reply_accept(inbox_store_t *store,
  * recipient counted waiting_quiet_hours until a claim hands it out; a
  * campaign's message handed out (not interrupted or cancelled) has its
  * recipient sent at quiet_now, from which its poll's answers count
- * (poll.h).  paces (NULL: none) caps the entries taken of each sending number
- * (inbox_outbox_paces_t): those past a cap are left due, untouched.  An
- * empty batch when nothing is due.
+ * (poll.h).  paces (NULL: none) caps the segments taken of each sending
+ * number (inbox_outbox_paces_t): those past a cap are left due,
+ * untouched.  An empty batch when nothing is due.
  */
 inbox_status_t inbox_store_outbox_claim(inbox_store_t *store, int64_t now,
     int64_t quiet_now, size_t max, int64_t lease,

@@ -14,19 +14,19 @@
 // it claimed, reported "unknown" (perhaps sent) though it never left.
 
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { after, before, test } from 'node:test';
-import { buildDir, inboxctl, numberBlock, sqlite3Path }
-    from '../lib/cluster.mjs';
+import { before, test } from 'node:test';
+import { inboxctl, numberBlock, sqlite3Path } from '../lib/cluster.mjs';
 import { errorLogIsCleanTest, useCluster } from '../lib/fixture.mjs';
 import { api, eventually, importTagged, quietHoursAway }
     from '../lib/inbox.mjs';
+import { frozen as frozenPid, heldIn, senderStops, startedIn }
+    from '../lib/sender-stops.mjs';
 
-const STOP_BEFORE = join(tmpdir(), `inbox-sender-stop-before-${process.pid}`);
-const STOP_AFTER = join(tmpdir(), `inbox-sender-stop-after-${process.pid}`);
+const stops = senderStops();
+const STOP_BEFORE = stops.before;
+const STOP_AFTER = stops.after;
 
 // a token a second, four at once: half of them kept for replies; a
 // claim's lease of 8 s, so that what a killed sender left claimed comes
@@ -35,18 +35,9 @@ const ctx = useCluster({
     orgs: [{ name: 'Claim Org' }], carrierSim: true, sender: true,
     senderArgs: ['--rate', '1', '--burst', '4', '--lease', '8000',
                  '--timeout', '2000'],
-    senderWrap: ['env',
-        `LD_PRELOAD=${join(buildDir, 'tests', 'shim', 'poll_stops.so')}`,
-        `INBOX_TEST_STOP_BEFORE_FILE=${STOP_BEFORE}`,
-        `INBOX_TEST_STOP_FILE=${STOP_AFTER}`],
+    senderWrap: stops.wrap,
 });
 let org;
-
-// left by a test that failed before the sender stopped on them
-after(() => {
-    rmSync(STOP_BEFORE, { force: true });
-    rmSync(STOP_AFTER, { force: true });
-});
 
 before(async () => {
     const cluster = await ctx.ready;
@@ -78,10 +69,7 @@ async function campaignTo(phones, text) {
 
 const senderPid = () => ctx.cluster.sender.pid;
 
-function frozen() {
-    const stat = readFileSync(`/proc/${senderPid()}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] === 'T';
-}
+const frozen = () => frozenPid(senderPid());
 
 // Stops the sender where the file stop says, does act, and lets it go
 // on a turn at a time until its log from seen on makes ends(log) true;
@@ -101,17 +89,9 @@ async function stopAt(stop, seen, ends, act = async () => {}) {
     }
 }
 
-// In a sender's log: the campaign messages it claimed, started, and has
-// the carrier's answer to.
-const claimedIn = (log) => [...log.matchAll(/claimed message (\S+) \(bulk\)/g)]
-    .map((m) => m[1]);
-const startedIn = (log) => new Set([...log.matchAll(
-    /sending message (\S+) \(attempt \d+, bulk\)/g)].map((m) => m[1]));
+// In a sender's log: the messages it has the carrier's answer to.
 const answeredIn = (log) => [...log.matchAll(/message (\S+): \w+ \(HTTP/g)]
     .map((m) => m[1]);
-
-// Campaign messages claimed and not started.
-const heldIn = (log) => claimedIn(log).filter((id) => !startedIn(log).has(id));
 
 // The messages of campaign id whose outbox entries are claimed (leased):
 // a sender that dies leaves them to be reported unknown.

@@ -20,35 +20,27 @@
 // until a claim counted each message's segments.)
 
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import { buildDir, inboxctl, numberBlock, sleep } from '../lib/cluster.mjs';
+import { writeFileSync } from 'node:fs';
+import { before, test } from 'node:test';
+import { inboxctl, numberBlock, sleep } from '../lib/cluster.mjs';
 import { errorLogIsCleanTest, useCluster } from '../lib/fixture.mjs';
 import { api, eventually, importTagged, quietHoursAway }
     from '../lib/inbox.mjs';
+import { frozen as frozenPid, heldIn, senderStops }
+    from '../lib/sender-stops.mjs';
 
 // a token a second
 const TURN_MS = 1000;
-const STOP_BEFORE = join(tmpdir(), `inbox-sender-stop-before-${process.pid}`);
-const STOP_AFTER = join(tmpdir(), `inbox-sender-stop-${process.pid}`);
+const stops = senderStops();
+const STOP_BEFORE = stops.before;
+const STOP_AFTER = stops.after;
 
 const ctx = useCluster({
     orgs: [{ name: 'Held Org' }], carrierSim: true, sender: true,
     senderArgs: ['--rate', String(1000 / TURN_MS), '--burst', '4'],
-    senderWrap: ['env',
-        `LD_PRELOAD=${join(buildDir, 'tests', 'shim', 'poll_stops.so')}`,
-        `INBOX_TEST_STOP_BEFORE_FILE=${STOP_BEFORE}`,
-        `INBOX_TEST_STOP_FILE=${STOP_AFTER}`],
+    senderWrap: stops.wrap,
 });
 let org;
-
-// left by a test that failed before the sender stopped on them
-after(() => {
-    rmSync(STOP_BEFORE, { force: true });
-    rmSync(STOP_AFTER, { force: true });
-});
 
 before(async () => {
     const cluster = await ctx.ready;
@@ -85,17 +77,7 @@ async function sendTo(kind, phones, text) {
 
 const senderPid = () => ctx.cluster.sender.pid;
 
-function frozen() {
-    const stat = readFileSync(`/proc/${senderPid()}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] === 'T';
-}
-
-// Messages the sender claimed of a campaign and has not started.
-function held(log) {
-    const claimed = [...log.matchAll(/claimed message (\S+) \(bulk\)/g)]
-        .map((m) => m[1]);
-    return claimed.filter((id) => !log.includes(`sending message ${id} `));
-}
+const frozen = () => frozenPid(senderPid());
 
 // Once made (a campaign or a poll of kind) went out in part, pauses it
 // and resumes it, the number's bucket full again, and stops the sender
@@ -115,7 +97,7 @@ async function frozenHolding(kind, made, seen, stop) {
     for (let turns = 0; ; turns++) {
         await eventually(async () => frozen(), 10000, 'the sender frozen');
         const log = ctx.cluster.senderLog();
-        const [message] = held(log.slice(from));
+        const [message] = heldIn(log.slice(from));
         if (message) {
             return { message, seen: log.length };
         }

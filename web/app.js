@@ -158,6 +158,9 @@
         moreFailures: 0,            /* next pages failed in a row */
         listFailed: null,           /* why this view's first page could
                                        not be read: it holds no rows */
+        listAgain: null,            /* the list as shown before a read
+                                       again that failed: Try again
+                                       reads it so */
         moreTimer: null,            /* to watch the end again after one */
         openId: null,
         threadVisit: 0,             /* bumped as a thread opens or
@@ -982,12 +985,13 @@
      * resync, a large import): as many threads as it showed and on to
      * the last of them (reread.js), drawn in one go, the focused row
      * and the row at the top of the list where they were. */
-    async function loadList(sameView) {
+    async function loadList(sameView, again = null) {
         const view = sameView ? state.view : ++state.view;
         const read = ++state.listRead;
         /* another view since, or a newer read of this one */
         const current = () => view === state.view && read === state.listRead;
-        const shown = sameView ? listShown() : null;
+        const shown = again ? again.shown : sameView ? listShown() : null;
+        state.listAgain = null;
         if (!sameView) {
             state.cursor = null;
             state.oldest = null;
@@ -1028,18 +1032,24 @@
                 els.threadsScroll.scrollTop = 0;
             }
             const retried = document.activeElement === els.listRetry;
+            const rowsNow = () => Array.from(els.threads.children);
             moreShown();
-            if (shown) {
-                reread.keepPlace(els.threadsScroll,
-                    () => Array.from(els.threads.children), renderList);
+            if (again) {
+                renderList();
+                reread.restorePlace(els.threadsScroll, rowsNow, again.place);
+            } else if (shown) {
+                reread.keepPlace(els.threadsScroll, rowsNow, renderList);
             } else {
                 renderList();
             }
             watchEnd();
             if (retried) {
-                /* Try again, hidden now, had the focus: the first row
-                 * takes it, or the view's tab when there is none */
-                if (state.shownIds.length > 0) {
+                /* Try again, hidden now, had the focus: the row that had
+                 * it before the read failed takes it back, else the
+                 * first row, or the view's tab when there is none */
+                if (again && state.rows.has(again.focused)) {
+                    focusRow(again.focused);
+                } else if (state.shownIds.length > 0) {
                     focusRow(state.shownIds[0]);
                 } else {
                     els.tabs.find((t) => t.dataset.filter === state.filter)
@@ -1052,11 +1062,25 @@
              * view's.  Only the newest read says: an older one failing
              * late must not drop the rows a newer one brought. */
             if (!failed(err) && current()) {
-                firstPageFailed(err);
+                firstPageFailed(err, shown ? { shown,
+                    place: again ? again.place : listPlace(),
+                    focused: again ? again.focused : rowFocused() } : null);
             }
         } finally {
             eventsDone();
         }
+    }
+
+    function listPlace() {
+        return reread.placeOf(els.threadsScroll,
+                              () => Array.from(els.threads.children));
+    }
+
+    /* the id of the row that has the focus, if one has */
+    function rowFocused() {
+        const had = document.activeElement;
+        const row = had ? had.closest('#threads > li') : null;
+        return row ? row.dataset.id : null;
     }
 
     /* A first page that could not be read: the rows shown are the view
@@ -1065,8 +1089,11 @@
      * missed (a reset), and live events cannot say what it holds.  It
      * shows none, says why, and offers Try again until a first page is
      * read.  Its next page goes with the rows: the emptied list brings
-     * its end into view, which would fill it with the page after them. */
-    function firstPageFailed(err) {
+     * its end into view, which would fill it with the page after them.
+     * A list read again as it was shown (again: what was shown, the row
+     * at the top and the focused row) is read so again by Try again. */
+    function firstPageFailed(err, again) {
+        state.listAgain = again;
         const open = state.conversations.get(state.openId);
         state.conversations.clear();
         state.listed.clear();
@@ -1250,6 +1277,7 @@
         state.selectedId = null;
         state.selectedIndex = 0;
         state.listFailed = null;
+        state.listAgain = null;
         moreShown();
         watchEnd();
     }
@@ -3585,7 +3613,8 @@
     /* the first page again after it failed (once at a time), else the
      * next one */
     els.listRetry.addEventListener('click', () => (state.listFailed !== null
-        ? whileBusy(els.listRetry, () => loadList(false)) : loadMore()));
+        ? whileBusy(els.listRetry, () => loadList(false, state.listAgain))
+        : loadMore()));
     els.search.addEventListener('input', () => {
         clearTimeout(state.searchTimer);
         state.searchTimer = setTimeout(() => setSearch(els.search.value),

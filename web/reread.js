@@ -45,23 +45,36 @@
         }
     }
 
-    /* redraw() run with the row at the top of pane (the first whose
-     * bottom is below the pane's top) kept where it was on the screen,
-     * the pane scrolled by as much as it moved.  rows(): the list's
-     * rows, top to bottom, each with its data-id. */
-    function keepPlace(pane, rows, redraw) {
+    /* Where the list is on the screen: the row at the top of pane (the
+     * first whose bottom is below the pane's top) and how far from the
+     * window's top it is; null when no row is.  rows(): the list's rows,
+     * top to bottom, each with its data-id. */
+    function placeOf(pane, rows) {
         const top = pane.getBoundingClientRect().top;
         const anchor = rows().find((r) => r.getBoundingClientRect().bottom
                                           > top);
-        const id = anchor ? anchor.dataset.id : undefined;
-        const at = anchor ? anchor.getBoundingClientRect().top : 0;
-        redraw();
-        const again = id === undefined ? undefined
-            : rows().find((r) => r.dataset.id === id);
+        return anchor ? { id: anchor.dataset.id,
+                          at: anchor.getBoundingClientRect().top } : null;
+    }
+
+    /* pane scrolled so that the row of place is where it was, when the
+     * list has it again. */
+    function restorePlace(pane, rows, place) {
+        const again = place === null ? undefined
+            : rows().find((r) => r.dataset.id === place.id);
         if (again) {
-            pane.scrollTop += again.getBoundingClientRect().top - at;
+            pane.scrollTop += again.getBoundingClientRect().top - place.at;
         }
     }
 
-    window.inboxReread = Object.freeze({ pages, keepPlace });
+    /* redraw() run with the row at the top of pane kept where it was on
+     * the screen, the pane scrolled by as much as it moved. */
+    function keepPlace(pane, rows, redraw) {
+        const place = placeOf(pane, rows);
+        redraw();
+        restorePlace(pane, rows, place);
+    }
+
+    window.inboxReread = Object.freeze({ pages, placeOf, restorePlace,
+                                          keepPlace });
 })();

@@ -366,6 +366,48 @@ test('a list whose reading again fails shows no thread and asks for no '
     }
 });
 
+test('Try again after a failed reading again brings back every row shown '
+     + 'and the focused row where it was', async () => {
+    const p = await web.newPage();
+    try {
+        await signIn(p, ctx.cluster, PERSON);
+        await rows(p).nth(99).waitFor();
+        await scrollUntil(p, OLD);
+        const before = await rowIds(p);
+        const id = before[OLD - 20];
+        const focused = p.locator(`#threads > li[data-id="${id}"]`);
+        await focused.locator('.thread-row').focus();
+        const at = () => focused.evaluate((el) =>
+            Math.round(el.getBoundingClientRect().top));
+        const top = await at();
+
+        let down = true;
+        await p.route((u) => u.pathname === '/api/v1/conversations'
+                      && u.searchParams.get('limit') !== '1', (route) =>
+            (down && !new URL(route.request().url()).searchParams
+                .has('cursor') ? answerUnavailable(route, 'Try later')
+                : route.continue()));
+        // a colleague's import: the list is read again, and fails
+        const threads = await allThreads();
+        await nameContacts(threads.slice(0, 60), 'Again');
+        await p.locator('#list-status').filter({ hasText:
+            'Could not load conversations: Try later' }).waitFor();
+        assert.equal(await rows(p).count(), 0);
+
+        down = false;
+        await p.getByRole('button', { name: 'Try again', exact: true })
+            .click();
+        await namedRows(p, 'Again ', 60);
+        assert.deepEqual(await rowIds(p), before,
+                         'every row shown before, in its place');
+        assert.ok(await focused.locator('.thread-row').evaluate((el) =>
+            el === document.activeElement), 'the row has the focus again');
+        assert.equal(await at(), top, 'the row is where it was');
+    } finally {
+        await p.context().close();
+    }
+});
+
 noPageErrorsTest(web);
 
 errorLogIsCleanTest(ctx, web.close);

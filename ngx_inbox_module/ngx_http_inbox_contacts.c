@@ -531,10 +531,11 @@ ngx_http_inbox_contact_create_op(ngx_http_inbox_api_t *api,
 
         json = inbox_render_contact_record(&contact, &none, &len);
         ngx_http_inbox_job_document(job, NGX_HTTP_CREATED, json, len);
-
-        /* every browser's Contacts list shows it */
-        ngx_http_inbox_events_send(&events);
     }
+
+    /* every browser's Contacts list shows it: made here, or (a 409)
+     * found made by a text or an import that never pushed it */
+    ngx_http_inbox_events_send(&events);
 
     inbox_event_list_free(&events);
     inbox_contact_record_free(&contact);

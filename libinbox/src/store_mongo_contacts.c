@@ -406,14 +406,23 @@ inbox_mongo_contact_get(inbox_store_t *store, const char *org_id,
 }
 
 
+static inbox_status_t inbox_mongo_contact_announce(inbox_mongo_store_t *ms,
+    const bson_oid_t *org, const bson_oid_t *contact,
+    const bson_oid_t *conversation, inbox_event_list_t *events,
+    inbox_error_t *err);
+
+
 /* The thread of org's contact phone, made where it is missing (an upsert
- * setting nothing on one there: its copy stays as its writes left it). */
+ * setting nothing on one there: its copy stays as its writes left it);
+ * then, for a contact still unannounced (made by a text or an import
+ * that failed before pushing it), its push
+ * (inbox_mongo_contact_announce). */
 static inbox_status_t
 inbox_mongo_contact_thread_repair(inbox_mongo_store_t *ms,
     const bson_oid_t *org, const char *phone, int64_t now,
-    inbox_error_t *err)
+    inbox_event_list_t *events, inbox_error_t *err)
 {
-    int             found;
+    int             found, unannounced;
     bson_t          doc, updates;
     bson_t         *command;
     bson_oid_t      contact, conversation;
@@ -424,7 +433,8 @@ inbox_mongo_contact_thread_repair(inbox_mongo_store_t *ms,
                               BCON_NEW("org_id", BCON_OID(org),
                                        "phone", BCON_UTF8(phone)),
                               BCON_NEW("_id", BCON_INT32(1),
-                                       "conversation_id", BCON_INT32(1)),
+                                       "conversation_id", BCON_INT32(1),
+                                       "unannounced", BCON_INT32(1)),
                               &doc, &found, err);
 
     found = rc == INBOX_OK && found
@@ -438,6 +448,8 @@ inbox_mongo_contact_thread_repair(inbox_mongo_store_t *ms,
     if (found) {
         bson_oid_copy(bson_iter_oid(&iter), &conversation);
     }
+
+    unannounced = found && inbox_mongo_get_bool(&doc, "unannounced");
 
     bson_destroy(&doc);
 
@@ -454,7 +466,103 @@ inbox_mongo_contact_thread_repair(inbox_mongo_store_t *ms,
                        "ordered", BCON_BOOL(true));
     bson_destroy(&updates);
 
-    return inbox_mongo_run_simple(ms, command, err);
+    rc = inbox_mongo_run_simple(ms, command, err);
+
+    if (rc == INBOX_OK && unannounced) {
+        rc = inbox_mongo_contact_announce(ms, org, &contact, &conversation,
+                                          events, err);
+    }
+
+    return rc;
+}
+
+
+/*
+ * A contact found unannounced: nobody was told of it, so no Contacts
+ * list shows it until its number's next text or an import.  It is
+ * pushed now as made (contact.updated, the contact and its thread as
+ * they are, as the ingest's retry pushes one, its thread's copy of it
+ * written first, as an import finishing it writes it), then announced
+ * ($unset, as inbox_mongo_ingest_announced), so that nothing pushes it
+ * again.  A failure on the way is answered as such and leaves the flag:
+ * the add sent again pushes it (twice at worst: the same contact whole,
+ * changing nothing a list shows).
+ */
+static inbox_status_t
+inbox_mongo_contact_announce(inbox_mongo_store_t *ms, const bson_oid_t *org,
+    const bson_oid_t *contact, const bson_oid_t *conversation,
+    inbox_event_list_t *events, inbox_error_t *err)
+{
+    int                     found;
+    bson_t                  doc;
+    int64_t                 version;
+    inbox_status_t          rc;
+    inbox_change_t          change;
+    inbox_conversation_t    thread;
+    inbox_contact_record_t  record;
+
+    version = 0;
+    memset(&record, 0, sizeof(inbox_contact_record_t));
+    memset(&thread, 0, sizeof(inbox_conversation_t));
+
+    rc = inbox_mongo_find_one(ms, "contacts",
+                              BCON_NEW("_id", BCON_OID(contact),
+                                       "org_id", BCON_OID(org)),
+                              NULL, &doc, &found, err);
+    if (rc == INBOX_OK && found) {
+        inbox_mongo_parse_contact(&doc, &record);
+        version = inbox_mongo_get_int(&doc, "version");
+    }
+    bson_destroy(&doc);
+
+    /* deleted in between: nothing to show */
+    if (rc != INBOX_OK || !found) {
+        inbox_contact_record_free(&record);
+        return rc;
+    }
+
+    /* the repair may have just made the thread, its copy saying not
+     * opted out, of a contact its STOP made */
+    rc = inbox_mongo_contact_copy_write(ms, org, &record, version, err);
+    if (rc != INBOX_OK) {
+        inbox_contact_record_free(&record);
+        return rc;
+    }
+
+    rc = inbox_mongo_find_one(ms, "conversations",
+                              BCON_NEW("_id", BCON_OID(conversation),
+                                       "org_id", BCON_OID(org)),
+                              NULL, &doc, &found, err);
+    if (rc == INBOX_OK && found) {
+        inbox_mongo_parse_conversation(&doc, &thread);
+    }
+    bson_destroy(&doc);
+
+    if (rc == INBOX_OK && found) {
+        inbox_change_contact(&change, &record, &thread,
+                             INBOX_CONTACT_CHANGED_CREATED);
+        rc = inbox_mongo_events_append(ms, org, &change, events, err);
+    }
+
+    inbox_conversation_free(&thread);
+    inbox_contact_record_free(&record);
+
+    if (rc != INBOX_OK || !found) {
+        return rc;
+    }
+
+    return inbox_mongo_run_simple(ms,
+        BCON_NEW("update", BCON_UTF8("contacts"),
+                 "updates", "[", "{",
+                     "q", "{",
+                         "_id", BCON_OID(contact),
+                         "org_id", BCON_OID(org),
+                     "}",
+                     "u", "{", "$unset", "{", "unannounced", BCON_UTF8(""),
+                     "}", "}",
+                 "}", "]",
+                 "ordered", BCON_BOOL(true)),
+        err);
 }
 
 
@@ -466,7 +574,9 @@ inbox_mongo_contact_thread_repair(inbox_mongo_store_t *ms,
  * retry, told it is a contact already, gives it one
  * (inbox_mongo_contact_thread_repair); a failure of the event leaves
  * the contact made and answered so, unpushed (a list read again shows
- * it). */
+ * it).  A contact that a text or an import made and failed to push
+ * (unannounced) is pushed by the add that meets it, answered 409 all
+ * the same: it was a contact already. */
 inbox_status_t
 inbox_mongo_contact_create(inbox_store_t *store, const char *org_id,
     const char *phone, const inbox_contact_edit_t *edit,
@@ -527,7 +637,8 @@ inbox_mongo_contact_create(inbox_store_t *store, const char *org_id,
     rc = inbox_mongo_run_simple(ms, command, err);
 
     if (rc == INBOX_ERR_CONFLICT) {
-        rc = inbox_mongo_contact_thread_repair(ms, &org, phone, now, err);
+        rc = inbox_mongo_contact_thread_repair(ms, &org, phone, now, events,
+                                               err);
         if (rc == INBOX_OK) {
             rc = inbox_error_set_field(err, INBOX_ERR_CONFLICT, "phone",
                                        "%s is a contact already.", phone);

@@ -1534,6 +1534,93 @@ TEST(contact_create)
 }
 
 
+/*
+ * A number a text (or an import) made a contact of and failed to push:
+ * still unannounced, in no Contacts list.  Added by hand, it is a
+ * contact already (409), but the add that meets it gives it its thread
+ * (there already here: the upsert changes nothing), writes the thread's
+ * copy as the contact is (opted out by its STOP), pushes it as made
+ * (contact.updated with it whole, naming its thread) and announces it;
+ * added again, it is pushed no more.
+ */
+TEST(contact_create_pushes_a_contact_left_unannounced)
+{
+    fake_t                  fake;
+    inbox_error_t           err;
+    inbox_store_t          *store;
+    inbox_event_list_t      events;
+    inbox_contact_edit_t    edit;
+    inbox_contact_record_t  c;
+
+    store = fake_open(&fake);
+    memset(&events, 0, sizeof(events));
+    memset(&edit, 0, sizeof(edit));
+    edit.set_name = 1;
+    edit.name = "Eli Park";
+
+    /* [0] the insert refused; [1] the contact found, unannounced; [2]
+     * its thread's upsert; [3] the contact whole; [4] its copy; [5] the
+     * thread; [6] the event's number; [7] the event; [8] the $unset */
+    fake.replies[0] = "{\"ok\": 1, \"n\": 0, \"writeErrors\": [{\"index\": 0,"
+                      " \"code\": 11000, \"errmsg\": \"E11000 duplicate key"
+                      "\"}]}";
+    fake.replies[1] = CURSOR("{\"_id\": " OID(CONTACT_ID) ","
+                             " \"conversation_id\": " OID(CONV_ID) ","
+                             " \"unannounced\": true}");
+    fake.replies[3] = CURSOR("{\"_id\": " OID(CONTACT_ID) ", \"org_id\": "
+        OID(ORG_ID) ", \"phone\": \"+15551230002\", \"name\": null,"
+        " \"tags\": [], \"opted_out\": true, \"opted_out_at\": "
+        DATE(EARLIER) ", \"opt_out_source\": \"keyword\", \"created_at\": "
+        DATE(EARLIER) ", \"conversation_id\": " OID(CONV_ID) ","
+        " \"unannounced\": true}");
+    fake.replies[5] = CURSOR("{\"_id\": " OID(CONV_ID) ", \"org_id\": "
+        OID(ORG_ID) ", \"contact\": {\"id\": " OID(CONTACT_ID) ", \"name\":"
+        " null, \"phone\": \"+15551230002\", \"opted_out\": true},"
+        " \"last_message\": null, \"last_activity_at\": " DATE(EARLIER)
+        ", \"unread_count\": {\"$numberLong\": \"1\"}, \"archived\":"
+        " false, \"starred\": false}");
+    fake.replies[6] = SEQ_RESERVED;
+
+    CHECK_INT(inbox_store_contact_create(store, ORG_ID, "+15551230002",
+                                         &edit, &c, &events, &err),
+              INBOX_ERR_CONFLICT);
+    CHECK_STR(err.field, "phone");
+    CHECK(strstr(err.message, "is a contact already") != NULL);
+    golden_check(&fake, "contact_create_pushes_a_contact_left_unannounced");
+    CHECK_INT(fake.commands, 9);
+    CHECK_INT(events.count, 1);
+    if (events.count == 1) {
+        CHECK_STR(events.items[0].type, "contact.updated");
+        CHECK_INT(events.items[0].org_seq, 12);
+        CHECK(strstr(events.items[0].json, "\"+15551230002\"") != NULL);
+        CHECK(strstr(events.items[0].json, "\"opted_out\":true") != NULL);
+        CHECK(strstr(events.items[0].json,
+                     "\"conversation_id\":\"" CONV_ID "\"") != NULL);
+    }
+    CHECK(log_has(&fake, "\"$unset\" : { \"unannounced\""));
+    inbox_contact_record_free(&c);
+    inbox_event_list_free(&events);
+    memset(&events, 0, sizeof(events));
+
+    /* announced: the add meets a contact like any other */
+    fake_reset(&fake);
+    fake.replies[0] = "{\"ok\": 1, \"n\": 0, \"writeErrors\": [{\"index\": 0,"
+                      " \"code\": 11000, \"errmsg\": \"E11000 duplicate key"
+                      "\"}]}";
+    fake.replies[1] = CURSOR("{\"_id\": " OID(CONTACT_ID) ","
+                             " \"conversation_id\": " OID(CONV_ID) "}");
+    CHECK_INT(inbox_store_contact_create(store, ORG_ID, "+15551230002",
+                                         &edit, &c, &events, &err),
+              INBOX_ERR_CONFLICT);
+    CHECK_INT(fake.commands, 3);
+    CHECK_INT(events.count, 0);
+    CHECK(!log_has(&fake, "\"$unset\""));
+    inbox_contact_record_free(&c);
+
+    fake_close(&fake, store);
+}
+
+
 TEST(contact_update)
 {
     fake_t                  fake;

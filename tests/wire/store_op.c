@@ -12,6 +12,7 @@
  *   store_op URI media-copy DIR MESSAGE_ID IDX FILE
  *   store_op URI reply-sent ORG_ID CONVERSATION_ID BODY PROVIDER_ID
  *   store_op URI reply ORG_ID CONVERSATION_ID BODY IDEMPOTENCY_KEY
+ *   store_op URI contact-create ORG_ID PHONE
  *   store_op URI contact-rename ORG_ID CONTACT_ID NAME
  *   store_op URI opt-out ORG_ID CONTACT_ID
  *   store_op URI status ORG_ID PROVIDER_ID STATUS
@@ -37,9 +38,11 @@
  * taken by the carrier of the organization's number with the carrier's
  * id PROVIDER_ID (status queued), so that tests can send that carrier's
  * status reports for it.  reply is a reply's accept alone, with its
- * Idempotency-Key (result {"message_id", "repeated"}).  contact-rename
- * is a PATCH of the contact's name, opt-out a person's opt-out of it
- * (result {"name", "opted_out"}: the contact's).  status is a Twilio
+ * Idempotency-Key (result {"message_id", "repeated"}).  contact-create
+ * is a contact added by hand, without a name (result {"name",
+ * "opted_out"}, or for a refusal {"field"}).  contact-rename is a
+ * PATCH of the contact's name, opt-out a person's opt-out of it (result
+ * {"name", "opted_out"}: the contact's).  status is a Twilio
  * status callback for the organization's message PROVIDER_ID (result
  * {"changed"}).  events-since is
  * what a resuming WebSocket gets: result {"frames": [frame…]} (each
@@ -119,6 +122,8 @@ static inbox_status_t op_reply_sent(inbox_store_t *store, char **argv,
     yajl_gen g, inbox_event_list_t *events, inbox_error_t *err);
 static inbox_status_t op_reply(inbox_store_t *store, char **argv,
     yajl_gen g, inbox_event_list_t *events, inbox_error_t *err);
+static inbox_status_t op_contact_create(inbox_store_t *store, char **argv,
+    yajl_gen g, inbox_event_list_t *events, inbox_error_t *err);
 static inbox_status_t op_contact_rename(inbox_store_t *store, char **argv,
     yajl_gen g, inbox_event_list_t *events, inbox_error_t *err);
 static inbox_status_t op_opt_out(inbox_store_t *store, char **argv,
@@ -170,6 +175,7 @@ static const struct {
     { "media-copy",  4, op_media_copy },
     { "reply-sent",  4, op_reply_sent },
     { "reply",       4, op_reply },
+    { "contact-create", 2, op_contact_create },
     { "contact-rename", 3, op_contact_rename },
     { "opt-out",     2, op_opt_out },
     { "status",      3, op_status },
@@ -794,6 +800,33 @@ op_reply(inbox_store_t *store, char **argv, yajl_gen g,
 
 
 static inbox_status_t
+op_contact_create(inbox_store_t *store, char **argv, yajl_gen g,
+    inbox_event_list_t *events, inbox_error_t *err)
+{
+    inbox_status_t          rc;
+    inbox_contact_edit_t    edit;
+    inbox_contact_record_t  contact;
+
+    memset(&edit, 0, sizeof(edit));
+
+    rc = inbox_store_contact_create(store, argv[0], argv[1], &edit,
+                                    &contact, events, err);
+
+    if (rc == INBOX_OK) {
+        contact_json(g, &contact);
+
+    } else {
+        inbox_json_key(g, "field");
+        inbox_json_string(g, err->field);
+    }
+
+    inbox_contact_record_free(&contact);
+
+    return rc;
+}
+
+
+static inbox_status_t
 op_contact_rename(inbox_store_t *store, char **argv, yajl_gen g,
     inbox_event_list_t *events, inbox_error_t *err)
 {
@@ -1107,6 +1140,7 @@ usage(void)
             "PROVIDER_ID\n"
             "       store_op URI reply ORG_ID CONVERSATION_ID BODY "
             "IDEMPOTENCY_KEY\n"
+            "       store_op URI contact-create ORG_ID PHONE\n"
             "       store_op URI contact-rename ORG_ID CONTACT_ID NAME\n"
             "       store_op URI opt-out ORG_ID CONTACT_ID\n"
             "       store_op URI status ORG_ID PROVIDER_ID STATUS\n"

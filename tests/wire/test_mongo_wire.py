@@ -523,6 +523,19 @@ class ReplicaSet:
                                   'inbox.outbox index: _id_'}]}
                 self.outbox.append(entry)
             return {'n': len(doc['documents'])}
+        if (name, coll) == ('insert', 'contacts'):
+            # a contact added by hand: the unique (org_id, phone) index
+            for i, contact in enumerate(doc['documents']):
+                if any((c['org_id'], c['phone'])
+                       == (contact['org_id'], contact['phone'])
+                       for c in self.contacts):
+                    return {'n': i, 'writeErrors': [{
+                        'index': i, 'code': DUPLICATE_KEY,
+                        'errmsg': 'E11000 duplicate key error collection: '
+                                  'inbox.contacts index: '
+                                  'org_phone_unique'}]}
+                self.contacts.append(contact)
+            return {'n': len(doc['documents'])}
         if (name, coll) == ('update', 'contacts') and all(
                 '$unset' in u['u'] for u in doc['updates']):
             # an ingest's contact made, once its contact.updated is written
@@ -1544,6 +1557,42 @@ def test_import_pushes_a_contact_a_failed_text_made(rs):
     assert len(rs.contacts) == 1, rs.contacts
 
 
+def test_hand_add_pushes_a_contact_a_failed_text_made(rs):
+    """A new number's text fails after its contact is made, before the
+    message is stored: the contact is in no Contacts list.  A person
+    then adds the number by hand: it is a contact already (409), and
+    the add gives it its thread and pushes it (contact.updated naming
+    that thread) and announces it, as the text's retry would have;
+    added again it is pushed no more, and the carrier's retry of the
+    text then pushes its message alone."""
+    rs.sender_known = False
+    rs.members[0].faults.append((('insert', 'messages'), go_down))
+    out = ingest(rs)
+    expect(out, 'unavailable', 503)
+    assert rs.contacts[0].get('unannounced') is True, rs.contacts
+    rs.members[0].state = 'primary'
+    out = run(rs, 'contact-create', str(ORG), PHONE)
+    expect(out, 'conflict', 409)
+    assert out['result'] == {'field': 'phone'}, out
+    assert out['events'] == [1], out
+    conversation = rs.contacts[0]['conversation_id']
+    assert [(e['type'], e['conversation_id']) for e in rs.events] == [
+        ('contact.updated', conversation)], rs.events
+    assert [field(t, 'contact.id') for t in rs.conversations
+            if t['_id'] == conversation] == [rs.contacts[0]['_id']], (
+        rs.conversations)
+    assert 'unannounced' not in rs.contacts[0], rs.contacts
+    assert len(rs.contacts) == 1, rs.contacts
+    out = run(rs, 'contact-create', str(ORG), PHONE)
+    expect(out, 'conflict', 409)
+    assert out['events'] == [] and len(rs.events) == 1, out
+    out = ingest(rs)
+    expect(out, 'ok', 200)
+    assert out['events'] == [2, 3, 4], out
+    assert [e['type'] for e in rs.events[1:]] == [
+        'message.created', 'conversation.updated', 'unread.total'], rs.events
+
+
 def test_claim_after_a_cancel_hands_nothing_over(rs):
     """A person cancels as the sender claims a recipient: the cancel's
     status is written, then the claim, then the cancel's update of the
@@ -1966,6 +2015,7 @@ TESTS = [
     (test_import_failed_before_its_events_is_pushed_by_the_retry, 1),
     (test_text_pushes_a_contact_a_failed_import_made, 1),
     (test_import_pushes_a_contact_a_failed_text_made, 1),
+    (test_hand_add_pushes_a_contact_a_failed_text_made, 1),
     (test_claim_after_a_cancel_hands_nothing_over, 1),
     (test_claim_after_a_pause_leaves_the_recipient_due, 1),
     (test_claim_after_a_cancel_keeps_the_counts, 1),

@@ -22,6 +22,7 @@
  *   store_op URI media-purge NOW_MS KEEP_MS MAX
  *   store_op URI campaign-dispatch NOW_MS MAX MEDIA_BASE
  *   store_op URI campaign-sent NOW_MS CAMPAIGN_ID
+ *   store_op URI outbox-claim NOW_MS SEGMENTS
  *   store_op URI campaign-create ORG_ID NAME BODY TAGS
  *   store_op URI campaign-act ORG_ID CAMPAIGN_ID ACTION
  *   store_op URI campaign-get ORG_ID CAMPAIGN_ID
@@ -74,6 +75,10 @@
  * taken by the carrier of their number (accepted, status queued, the
  * carrier's id "SM-" and the message's id), as the sender records them,
  * and everything else given back unsent (released): result {"taken"}.
+ * outbox-claim is the sender's claim at NOW_MS with SEGMENTS left for
+ * every number (the pace a full bucket of that many tokens gives), the
+ * entries it took left leased: result {"claimed": [message id…],
+ * "passed_over"}.
  * contacts-import is one batch of an import, a row for each of ROWS
  * (comma separated), a number (E.164) alone or PHONE=NAME, a number
  * with its name: result {"created","updated"}.
@@ -144,6 +149,8 @@ static inbox_status_t op_campaign_dispatch(inbox_store_t *store,
     inbox_error_t *err);
 static inbox_status_t op_campaign_sent(inbox_store_t *store, char **argv,
     yajl_gen g, inbox_event_list_t *events, inbox_error_t *err);
+static inbox_status_t op_outbox_claim(inbox_store_t *store, char **argv,
+    yajl_gen g, inbox_event_list_t *events, inbox_error_t *err);
 static inbox_status_t op_campaign_create(inbox_store_t *store, char **argv,
     yajl_gen g, inbox_event_list_t *events, inbox_error_t *err);
 static inbox_status_t op_campaign_act(inbox_store_t *store, char **argv,
@@ -185,6 +192,7 @@ static const struct {
     { "media-purge", 3, op_media_purge },
     { "campaign-dispatch", 3, op_campaign_dispatch },
     { "campaign-sent", 2, op_campaign_sent },
+    { "outbox-claim", 2, op_outbox_claim },
     { "campaign-create", 4, op_campaign_create },
     { "campaign-act", 3, op_campaign_act },
     { "campaign-get", 2, op_campaign_get },
@@ -915,6 +923,43 @@ contact_json(yajl_gen g, const inbox_contact_record_t *c)
 }
 
 
+/* The sender's paces for numbers all at a full bucket of SEGMENTS: each
+ * number's cap, and the most an entry may need. */
+static inbox_status_t
+op_outbox_claim(inbox_store_t *store, char **argv, yajl_gen g,
+    inbox_event_list_t *events, inbox_error_t *err)
+{
+    size_t                i;
+    int64_t               now;
+    inbox_status_t        rc;
+    inbox_outbox_batch_t  batch;
+    inbox_outbox_paces_t  paces;
+
+    memset(&batch, 0, sizeof(batch));
+    now = strtoll(argv[0], NULL, 10);
+    paces.numbers = NULL;
+    paces.n = 0;
+    paces.other = (unsigned) strtoul(argv[1], NULL, 10);
+
+    rc = inbox_store_outbox_claim(store, now, now, INBOX_OUTBOX_CLAIM_MAX,
+                                  30000, INBOX_OUTBOX_BULK, &paces, &batch,
+                                  err);
+
+    inbox_json_key(g, "claimed");
+    yajl_gen_array_open(g);
+    for (i = 0; rc == INBOX_OK && i < batch.count; i++) {
+        inbox_json_string(g, batch.items[i].message.id);
+    }
+    yajl_gen_array_close(g);
+    inbox_json_key(g, "passed_over");
+    inbox_json_bool(g, rc == INBOX_OK && batch.passed_over);
+
+    inbox_outbox_batch_free(&batch);
+
+    return rc;
+}
+
+
 static inbox_status_t
 op_campaign_create(inbox_store_t *store, char **argv, yajl_gen g,
     inbox_event_list_t *events, inbox_error_t *err)
@@ -1152,5 +1197,6 @@ usage(void)
             "       store_op URI media-purge NOW_MS KEEP_MS MAX\n"
             "       store_op URI campaign-dispatch NOW_MS MAX MEDIA_BASE\n"
             "       store_op URI campaign-sent NOW_MS CAMPAIGN_ID\n"
+            "       store_op URI outbox-claim NOW_MS SEGMENTS\n"
             "       store_op URI contacts-import ORG_ID PHONES\n");
 }

@@ -167,9 +167,10 @@ def evaluate(doc, expr, now):
 def matches(doc, query, now=None):
     """Whether doc matches query: equality (null matching a missing
     field, a value an array holding it), $in (an array holding any),
-    $gt, $gte, $lt, $lte, $ne (an array not holding it), $exists, $not,
-    $or and $expr (now: $$NOW): what the campaigns', the contacts', the
-    settlements' and the media purge's queries use."""
+    $nin, $gt, $gte, $lt, $lte, $ne (an array not holding it), $exists,
+    $not, $or and $expr (now: $$NOW): what the campaigns', the contacts',
+    the outbox claim's, the settlements' and the media purge's queries
+    use."""
     for key, want in query.items():
         if key == '$or':
             if not any(matches(doc, q, now) for q in want):
@@ -186,6 +187,8 @@ def matches(doc, query, now=None):
                 if op == '$in':
                     ok = (any(h in arg for h in have)
                           if isinstance(have, list) else have in arg)
+                elif op == '$nin':
+                    ok = not matches({'v': have}, {'v': {'$in': arg}})
                 elif op == '$gt':
                     ok = have is not None and have > arg
                 elif op == '$gte':
@@ -472,6 +475,16 @@ class ReplicaSet:
         if name == 'update' and coll in ('campaigns', 'campaign_recipients',
                                          'outbox', 'media'):
             return self._update(coll, doc['updates'])
+        if (name, coll) == ('findAndModify', 'outbox'):
+            # a claim's take: the first due entry in its order, leased
+            found = [d for d in self.outbox if matches(d, doc['query'])]
+            for key in reversed(list(doc.get('sort') or {})):
+                found.sort(key=lambda d, key=key: d[key])
+            if not found:
+                return {'value': None}
+            before = copy.deepcopy(found[0])
+            apply_update(found[0], doc['update'], False)
+            return {'value': found[0] if doc.get('new') else before}
         if (name, coll) == ('findAndModify', 'media'):
             # the purge's removal of one upload
             for d in self.media:
@@ -1593,6 +1606,53 @@ def test_hand_add_pushes_a_contact_a_failed_text_made(rs):
         'message.created', 'conversation.updated', 'unread.total'], rs.events
 
 
+def outbox_entry(rs, segments, due, attempts=0, lease_until=None):
+    """A reply of segments segments from the organization's number, due
+    at due, and its outbox entry."""
+    message = {'_id': ObjectId(), 'org_id': ORG, 'direction': 'outbound',
+               'status': 'queued', 'contact_id': rs.contact,
+               'conversation_id': rs.conversation, 'created_at': due}
+    # no carrier's id yet: one of its own, which no report names
+    message['provider_id'] = 'queued-%s' % message['_id']
+    rs.messages.append(message)
+    entry = {'_id': ObjectId(), 'org_id': ORG, 'message_id': message['_id'],
+             'priority': 0, 'from': NUMBER, 'segments': segments,
+             'due_at': due, 'attempts': attempts, 'lease_until': lease_until,
+             'last_error': None, 'created_at': due}
+    rs.outbox.append(entry)
+    return entry
+
+
+def test_claim_puts_back_at_once_what_its_number_cannot_start(rs):
+    """The number has two segments left (a full bucket of two) and two
+    replies due: one of one segment, then one of two, whose lease ran
+    out once before.  The claim takes the first; it learns the second
+    is two segments only as it leases it, one segment left: it puts it
+    back at once as it was (due, attempt and lease as before, one
+    update), not left leased for a sender that cannot start it, and
+    says some were passed over.  A later claim with two left takes
+    it."""
+    short = outbox_entry(rs, 1, NOON - datetime.timedelta(minutes=1))
+    ran_out = NOON - datetime.timedelta(seconds=30)
+    long = outbox_entry(rs, 2, ran_out, attempts=1, lease_until=ran_out)
+    as_it_was = copy.deepcopy(long)
+    leased = NOON + datetime.timedelta(seconds=30)
+
+    out = run(rs, 'outbox-claim', NOON_MS, '2')
+    expect(out, 'ok', 200)
+    assert out['result'] == {'claimed': [str(short['message_id'])],
+                             'passed_over': True}, out
+    assert long == as_it_was, long
+    assert (short['attempts'], short['lease_until']) == (1, leased), short
+    assert len(rs.writes_of('update', 'outbox')) == 1, rs.writes
+
+    out = run(rs, 'outbox-claim', NOON_MS, '2')
+    expect(out, 'ok', 200)
+    assert out['result'] == {'claimed': [str(long['message_id'])],
+                             'passed_over': False}, out
+    assert (long['attempts'], long['lease_until']) == (2, leased), long
+
+
 def test_claim_after_a_cancel_hands_nothing_over(rs):
     """A person cancels as the sender claims a recipient: the cancel's
     status is written, then the claim, then the cancel's update of the
@@ -2016,6 +2076,7 @@ TESTS = [
     (test_text_pushes_a_contact_a_failed_import_made, 1),
     (test_import_pushes_a_contact_a_failed_text_made, 1),
     (test_hand_add_pushes_a_contact_a_failed_text_made, 1),
+    (test_claim_puts_back_at_once_what_its_number_cannot_start, 1),
     (test_claim_after_a_cancel_hands_nothing_over, 1),
     (test_claim_after_a_pause_leaves_the_recipient_due, 1),
     (test_claim_after_a_cancel_keeps_the_counts, 1),

@@ -687,7 +687,7 @@ ngx_http_inbox_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_value(imcf->events_keep_count,
                         INBOX_EVENTS_KEEP_COUNT_DEFAULT);
     ngx_conf_init_value(imcf->media_keep,
-                        INBOX_MEDIA_UNATTACHED_KEEP_MS / 1000);
+                        INBOX_MEDIA_KEEP_UNUSED_MS / 1000);
 
     if (imcf->used && imcf->store.len == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,

@@ -11300,8 +11300,8 @@ TEST(a_draft_is_edited_until_it_is_sent)
 
         CHECK_INT(inbox_store_media_purge(f.store,
                                           inbox_now_ms() + 2 * HOUR
-                                          + INBOX_MEDIA_UNATTACHED_KEEP_MS,
-                                          INBOX_MEDIA_UNATTACHED_KEEP_MS,
+                                          + INBOX_MEDIA_KEEP_UNUSED_MS,
+                                          INBOX_MEDIA_KEEP_UNUSED_MS,
                                           INBOX_MEDIA_PURGE_MAX, files,
                                           &removed, &err), INBOX_OK);
         CHECK_INT(removed, 0);
@@ -12485,9 +12485,9 @@ TEST(a_drafts_images_keep_their_uploads_through_an_edit)
      * passed since the edit, the two kept stay */
     CHECK_INT(inbox_store_media_purge(f.store,
                                       inbox_now_ms()
-                                      + INBOX_MEDIA_UNATTACHED_KEEP_MS
+                                      + INBOX_MEDIA_KEEP_UNUSED_MS
                                       + MINUTE,
-                                      INBOX_MEDIA_UNATTACHED_KEEP_MS,
+                                      INBOX_MEDIA_KEEP_UNUSED_MS,
                                       INBOX_MEDIA_PURGE_MAX, files, &removed,
                                       &err), INBOX_OK);
     CHECK_INT(removed, 1);
@@ -12693,27 +12693,27 @@ TEST(uploads_nothing_attached_are_purged_after_a_while)
 
     /* within the grace period nothing goes */
     CHECK_INT(inbox_store_media_purge(f.store, inbox_now_ms(),
-                                      INBOX_MEDIA_UNATTACHED_KEEP_MS,
+                                      INBOX_MEDIA_KEEP_UNUSED_MS,
                                       INBOX_MEDIA_PURGE_MAX, files, &removed,
                                       &err), INBOX_OK);
     CHECK_INT(removed, 0);
 
     /* past it, the unused ones of every organization, at most max a
      * call, and their files named for the caller to delete */
-    later = inbox_now_ms() + INBOX_MEDIA_UNATTACHED_KEEP_MS + MINUTE;
+    later = inbox_now_ms() + INBOX_MEDIA_KEEP_UNUSED_MS + MINUTE;
     CHECK_INT(inbox_store_media_purge(f.store, later,
-                                      INBOX_MEDIA_UNATTACHED_KEEP_MS, 1,
+                                      INBOX_MEDIA_KEEP_UNUSED_MS, 1,
                                       files, &removed, &err), INBOX_OK);
     CHECK_INT(removed, 1);
     CHECK_STR(files[0], TOKEN_A ".png");
     CHECK_INT(inbox_store_media_purge(f.store, later,
-                                      INBOX_MEDIA_UNATTACHED_KEEP_MS,
+                                      INBOX_MEDIA_KEEP_UNUSED_MS,
                                       INBOX_MEDIA_PURGE_MAX, files, &removed,
                                       &err), INBOX_OK);
     CHECK_INT(removed, 1);
     CHECK_STR(files[0], TOKEN_D ".png");
     CHECK_INT(inbox_store_media_purge(f.store, later,
-                                      INBOX_MEDIA_UNATTACHED_KEEP_MS,
+                                      INBOX_MEDIA_KEEP_UNUSED_MS,
                                       INBOX_MEDIA_PURGE_MAX, files, &removed,
                                       &err), INBOX_OK);
     CHECK_INT(removed, 0);
@@ -12741,7 +12741,7 @@ TEST(uploads_nothing_attached_are_purged_after_a_while)
     CHECK_INT(inbox_store_reply_accept(f.store, f.org, &r, &result, NULL,
                                        &err), INBOX_ERR_INVALID);
     CHECK_INT(inbox_store_media_purge(f.store, later,
-                                      INBOX_MEDIA_UNATTACHED_KEEP_MS,
+                                      INBOX_MEDIA_KEEP_UNUSED_MS,
                                       INBOX_MEDIA_PURGE_MAX, files, &removed,
                                       &err), INBOX_OK);
     CHECK_INT(removed, 1);
@@ -12801,9 +12801,9 @@ TEST(a_refused_reply_leaves_its_uploads_to_the_purge)
     CHECK_INT(inbox_store_reply_accept(f.store, f.org, &r, &result, NULL,
                                        &err), INBOX_ERR_BILLING_INACTIVE);
 
-    later = inbox_now_ms() + INBOX_MEDIA_UNATTACHED_KEEP_MS + MINUTE;
+    later = inbox_now_ms() + INBOX_MEDIA_KEEP_UNUSED_MS + MINUTE;
     CHECK_INT(inbox_store_media_purge(f.store, later,
-                                      INBOX_MEDIA_UNATTACHED_KEEP_MS,
+                                      INBOX_MEDIA_KEEP_UNUSED_MS,
                                       INBOX_MEDIA_PURGE_MAX, files, &removed,
                                       &err), INBOX_OK);
     CHECK_INT(removed, 1);
@@ -13020,16 +13020,16 @@ TEST(uploads_a_drafts_edit_drops_are_purged_unless_something_names_them)
 
     /* within the grace period nothing goes, the young one included */
     CHECK_INT(inbox_store_media_purge(f.store, inbox_now_ms(),
-                                      INBOX_MEDIA_UNATTACHED_KEEP_MS,
+                                      INBOX_MEDIA_KEEP_UNUSED_MS,
                                       INBOX_MEDIA_PURGE_MAX, files, &removed,
                                       &err), INBOX_OK);
     CHECK_INT(removed, 0);
 
     /* past it, the one nothing names, and the one never used; not B,
      * which the reply names, however often the purge looks */
-    later = inbox_now_ms() + INBOX_MEDIA_UNATTACHED_KEEP_MS + MINUTE;
+    later = inbox_now_ms() + INBOX_MEDIA_KEEP_UNUSED_MS + MINUTE;
     CHECK_INT(inbox_store_media_purge(f.store, later,
-                                      INBOX_MEDIA_UNATTACHED_KEEP_MS,
+                                      INBOX_MEDIA_KEEP_UNUSED_MS,
                                       INBOX_MEDIA_PURGE_MAX, files, &removed,
                                       &err), INBOX_OK);
     CHECK_INT(removed, 2);
@@ -13040,7 +13040,7 @@ TEST(uploads_a_drafts_edit_drops_are_purged_unless_something_names_them)
               || strcmp(files[1], names[4]) == 0);
     }
     CHECK_INT(inbox_store_media_purge(f.store, later,
-                                      INBOX_MEDIA_UNATTACHED_KEEP_MS,
+                                      INBOX_MEDIA_KEEP_UNUSED_MS,
                                       INBOX_MEDIA_PURGE_MAX, files, &removed,
                                       &err), INBOX_OK);
     CHECK_INT(removed, 0);
@@ -13064,9 +13064,9 @@ TEST(uploads_a_drafts_edit_drops_are_purged_unless_something_names_them)
     CHECK_INT(inbox_store_campaign_update(f.store, f.org, id, 2, &n, &c,
                                           &err), INBOX_OK);
     inbox_campaign_free(&c);
-    later = inbox_now_ms() + INBOX_MEDIA_UNATTACHED_KEEP_MS + MINUTE;
+    later = inbox_now_ms() + INBOX_MEDIA_KEEP_UNUSED_MS + MINUTE;
     CHECK_INT(inbox_store_media_purge(f.store, later,
-                                      INBOX_MEDIA_UNATTACHED_KEEP_MS,
+                                      INBOX_MEDIA_KEEP_UNUSED_MS,
                                       INBOX_MEDIA_PURGE_MAX, files, &removed,
                                       &err), INBOX_OK);
     CHECK_INT(removed, 0);

@@ -5279,8 +5279,8 @@ TEST(media_purge_removes_the_uploads_nothing_names_one_at_a_time)
     fake.replies[5] = MEDIA_REMOVED(MEDIA2_FILE);
     CHECK_INT(inbox_store_media_purge(store,
                                       1767225600000LL
-                                      + INBOX_MEDIA_UNATTACHED_KEEP_MS,
-                                      INBOX_MEDIA_UNATTACHED_KEEP_MS,
+                                      + INBOX_MEDIA_KEEP_UNUSED_MS,
+                                      INBOX_MEDIA_KEEP_UNUSED_MS,
                                       INBOX_MEDIA_PURGE_MAX, files, &removed,
                                       &err), INBOX_OK);
     CHECK_INT(removed, 1);

@@ -2850,8 +2850,8 @@ TEST(migrating_keeps_the_uploads_messages_use)
     CHECK_INT(db_int(&f, "PRAGMA user_version"), SCHEMA_NOW);
 
     CHECK_INT(inbox_store_media_purge(f.store, inbox_now_ms()
-                                      + INBOX_MEDIA_UNATTACHED_KEEP_MS + 1000,
-                                      INBOX_MEDIA_UNATTACHED_KEEP_MS,
+                                      + INBOX_MEDIA_KEEP_UNUSED_MS + 1000,
+                                      INBOX_MEDIA_KEEP_UNUSED_MS,
                                       INBOX_MEDIA_PURGE_MAX, files, &removed,
                                       NULL), INBOX_OK);
     CHECK_INT(removed, 1);
@@ -3454,7 +3454,7 @@ TEST(migrating_releases_the_uploads_drafts_dropped)
     CHECK_INT(db_exec(&f, UNDO_SCHEMA_49 "PRAGMA user_version = 48;"
                       "UPDATE media SET attached = 1 WHERE id <> %s;"
                       "UPDATE media SET created_at = created_at - %lld;",
-                      id[3], 2 * INBOX_MEDIA_UNATTACHED_KEEP_MS),
+                      id[3], 2 * INBOX_MEDIA_KEEP_UNUSED_MS),
               SQLITE_OK);
 
     f.store = store_open(f.path);
@@ -3465,7 +3465,7 @@ TEST(migrating_releases_the_uploads_drafts_dropped)
      * grace from the migration */
     now = inbox_now_ms();
     CHECK_INT(inbox_store_media_purge(f.store, now,
-                                      INBOX_MEDIA_UNATTACHED_KEEP_MS,
+                                      INBOX_MEDIA_KEEP_UNUSED_MS,
                                       INBOX_MEDIA_PURGE_MAX, files, &removed,
                                       NULL), INBOX_OK);
     CHECK_INT(removed, 1);
@@ -3478,22 +3478,22 @@ TEST(migrating_releases_the_uploads_drafts_dropped)
                                           NULL), INBOX_OK);
     inbox_campaign_free(&c);
     CHECK_INT(inbox_store_media_purge(f.store, now,
-                                      INBOX_MEDIA_UNATTACHED_KEEP_MS,
+                                      INBOX_MEDIA_KEEP_UNUSED_MS,
                                       INBOX_MEDIA_PURGE_MAX, files, &removed,
                                       NULL), INBOX_OK);
     CHECK_INT(removed, 0);
 
     /* past it both go, and only they */
-    now += INBOX_MEDIA_UNATTACHED_KEEP_MS + MINUTE;
+    now += INBOX_MEDIA_KEEP_UNUSED_MS + MINUTE;
     CHECK_INT(inbox_store_media_purge(f.store, now,
-                                      INBOX_MEDIA_UNATTACHED_KEEP_MS,
+                                      INBOX_MEDIA_KEEP_UNUSED_MS,
                                       INBOX_MEDIA_PURGE_MAX, files, &removed,
                                       NULL), INBOX_OK);
     CHECK_INT(removed, 2);
     CHECK_STR(files[0], media[0].file);
     CHECK_STR(files[1], media[4].file);
     CHECK_INT(inbox_store_media_purge(f.store, now,
-                                      INBOX_MEDIA_UNATTACHED_KEEP_MS,
+                                      INBOX_MEDIA_KEEP_UNUSED_MS,
                                       INBOX_MEDIA_PURGE_MAX, files, &removed,
                                       NULL), INBOX_OK);
     CHECK_INT(removed, 0);

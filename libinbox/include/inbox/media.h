@@ -143,7 +143,7 @@ inbox_status_t inbox_media_message_check(const inbox_media_record_t *media,
 
 /*
  * Uploads nothing uses: one that no reply or campaign attached within
- * INBOX_MEDIA_UNATTACHED_KEEP_MS of its upload (nginx:
+ * INBOX_MEDIA_KEEP_UNUSED_MS of its upload (nginx:
  * inbox_media_keep_unused), or that a draft's edit dropped that long
  * ago (the grace counting from the edit), and that no message and no
  * campaign names, is removed: its record, then its file
@@ -155,9 +155,9 @@ inbox_status_t inbox_media_message_check(const inbox_media_record_t *media,
  * refused there (inbox_media_gone), so nothing is ever stored naming a
  * removed file.  Copies of inbound media are no uploads: never purged.
  */
-#define INBOX_MEDIA_UNATTACHED_KEEP_MS  (24LL * 60 * 60 * 1000)
+#define INBOX_MEDIA_KEEP_UNUSED_MS  (24LL * 60 * 60 * 1000)
 /* The most uploads one purge removes. */
-#define INBOX_MEDIA_PURGE_MAX           500
+#define INBOX_MEDIA_PURGE_MAX       500
 
 /* INBOX_ERR_INVALID naming "media_ids": an upload was removed, unused,
  * since the request read it. */

@@ -679,7 +679,7 @@ inbox_status_t inbox_store_media_fetch_give_back(inbox_store_t *store,
 /*
  * Housekeeping: removes the records of at most max
  * (1..INBOX_MEDIA_PURGE_MAX) uploads that nothing has used since now -
- * keep_ms (media.h: INBOX_MEDIA_UNATTACHED_KEEP_MS unless configured):
+ * keep_ms (media.h: INBOX_MEDIA_KEEP_UNUSED_MS unless configured):
  * made before it, and neither attached since (by a reply or a campaign)
  * nor released since (a draft's edit dropped it), oldest first; and
  * names their files in files[0..*removed - 1] for the caller to delete

@@ -11,8 +11,10 @@
  * message claimed within a day (delivery.h), one of the replies'
  * Idempotency-Keys older than a day (reply.h), and one of the uploads
  * nothing has named for inbox_media_keep_unused (media.h: never
- * sent, or dropped by a draft's edit): their records, then, only those
- * the store removed, their files.  Uploads run it too, and so does a
+ * sent, or dropped by a draft's edit): marked, then their files, then
+ * their records, so that a worker that dies between leaves records
+ * marked, which the next round finishes, never a file that no record
+ * names and its URL still serves.  Uploads run it too, and so does a
  * timer in each worker once no round ran for a while, so a server that
  * takes no webhooks and no uploads (staff only replying, a quiet night)
  * still prunes its events and purges what uploads left.
@@ -194,17 +196,9 @@ ngx_http_inbox_maintain_thread(void *data, ngx_log_t *log)
                                         NGX_HTTP_INBOX_PRUNE_CHUNK,
                                         &removed, &err);
 
-    /* the records first: once they are gone nothing can attach a file
-     * (a crash before the unlink leaves the files, named by nothing) */
-    if (inbox_store_media_purge(store, now, ctx->media_keep_ms,
-                                INBOX_MEDIA_PURGE_MAX, ctx->files, &removed,
-                                &err)
-        == INBOX_OK)
-    {
-        for (i = 0; i < removed; i++) {
-            inbox_media_remove(ctx->media_dir, ctx->files[i]);
-        }
-    }
+    (void) inbox_store_media_purge(store, now, ctx->media_keep_ms,
+                                   INBOX_MEDIA_PURGE_MAX, ctx->media_dir,
+                                   ctx->files, &removed, &err);
 
     for (i = 0; i < NGX_HTTP_INBOX_PRUNE_CHUNKS; i++) {
         if (inbox_store_events_prune(store, now, &ctx->keep,

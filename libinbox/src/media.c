@@ -510,20 +510,26 @@ inbox_media_write_abort(inbox_media_writer_t *w)
 }
 
 
-void
+int
 inbox_media_remove(const char *dir, const char *file)
 {
+    int    rc;
     char  *path;
 
     if (dir == NULL || !inbox_media_file_valid(file)) {
-        return;
+        return -1;
     }
 
     path = inbox_media_path(dir, "", file, "");
-    if (path != NULL) {
-        unlink(path);
-        free(path);
+    if (path == NULL) {
+        return -1;
     }
+
+    /* gone already (a purge that died after its unlink) is gone */
+    rc = (unlink(path) == 0 || errno == ENOENT) ? 0 : -1;
+    free(path);
+
+    return rc;
 }
 
 

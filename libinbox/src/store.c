@@ -1414,10 +1414,10 @@ inbox_store_media_fetch_give_back(inbox_store_t *store,
 
 inbox_status_t
 inbox_store_media_purge(inbox_store_t *store, int64_t now, int64_t keep_ms,
-    size_t max, char (*files)[INBOX_MEDIA_FILE_MAX], size_t *removed,
-    inbox_error_t *err)
+    size_t max, const char *dir, char (*files)[INBOX_MEDIA_FILE_MAX],
+    size_t *removed, inbox_error_t *err)
 {
-    size_t          i, n;
+    size_t          i, n, marked;
     inbox_status_t  status;
 
     *removed = 0;
@@ -1426,28 +1426,42 @@ inbox_store_media_purge(inbox_store_t *store, int64_t now, int64_t keep_ms,
         return INBOX_OK;
     }
 
-    if (max > INBOX_MEDIA_PURGE_MAX || keep_ms < 0) {
+    if (max > INBOX_MEDIA_PURGE_MAX || keep_ms < 0 || dir == NULL) {
         return inbox_error_set(err, INBOX_ERR_INVALID,
                                "A purge takes 1 to %d uploads, kept 0 ms "
-                               "or more.", INBOX_MEDIA_PURGE_MAX);
+                               "or more, from a directory.",
+                               INBOX_MEDIA_PURGE_MAX);
     }
 
-    status = store->ops->media_purge(store, now - keep_ms, max, files,
-                                     removed, err);
+    marked = 0;
+    status = store->ops->media_purge(store, now, now - keep_ms, max, files,
+                                     &marked, err);
 
-    /* only names media.h makes reach the caller's unlink: nothing else
-     * can name a path */
-    for (i = 0, n = 0; i < *removed; i++) {
-        if (inbox_media_file_valid(files[i])) {
+    /* the files before the records: a round that stops here leaves them
+     * marked, gone for every send, for the next round to finish; a file
+     * that may still be there (its unlink failed) keeps its record.  A
+     * name media.h does not make is no file the media URLs serve: only
+     * its record goes. */
+    for (i = 0, n = 0; i < marked; i++) {
+        if (!inbox_media_file_valid(files[i])
+            || inbox_media_remove(dir, files[i]) == 0)
+        {
             memmove(files[n++], files[i], INBOX_MEDIA_FILE_MAX);
         }
     }
 
+    if (n == 0) {
+        return status;
+    }
+
+    status = store->ops->media_purge_done(store, files, n, err);
+    if (status != INBOX_OK) {
+        return status;
+    }
+
     *removed = n;
 
-    /* some removed before a failure: their records are gone, so their
-     * files must go too (the rest waits for the next round) */
-    return n > 0 ? INBOX_OK : status;
+    return INBOX_OK;
 }
 
 

@@ -51,20 +51,30 @@
       (inbox_store_t *store, const char *message_id, unsigned idx,            \
        int64_t retry_at, inbox_event_list_t *events, inbox_error_t *err),     \
       (store, message_id, idx, retry_at, events, err))                        \
-    /* due_at > 0: store.c checked */                                        \
+    /* due_at > 0: store.c checked */                                         \
     X(RULED, media_fetch_give_back,                                           \
       (inbox_store_t *store, const char *message_id, unsigned idx,            \
        int64_t due_at, inbox_error_t *err),                                   \
       (store, message_id, idx, due_at, err))                                  \
-    /* uploads neither made nor released since "before", not attached:        \
-     * those nothing names removed, the others attached again; 1 <= max       \
-     * <= INBOX_MEDIA_PURGE_MAX, *removed 0; a failure leaves *removed        \
-     * counting (and files naming) those removed before it */                 \
+    /* the purge's first phase: the uploads marked purging before (by a       \
+     * round that did not finish), then those neither made nor released       \
+     * since "before", not attached, nor marked: those nothing names          \
+     * marked purging at now, the others attached again; files names the      \
+     * marked ones, at most max (1..INBOX_MEDIA_PURGE_MAX), *marked 0; a      \
+     * failure leaves *marked counting (and files naming) those marked        \
+     * before it */                                                           \
     X(RULED, media_purge,                                                     \
-      (inbox_store_t *store, int64_t before, size_t max,                      \
-       char (*files)[INBOX_MEDIA_FILE_MAX], size_t *removed,                  \
+      (inbox_store_t *store, int64_t now, int64_t before, size_t max,         \
+       char (*files)[INBOX_MEDIA_FILE_MAX], size_t *marked,                   \
        inbox_error_t *err),                                                   \
-      (store, before, max, files, removed, err))
+      (store, now, before, max, files, marked, err))                          \
+    /* its second, once their files are gone: the records of the n            \
+     * (1..INBOX_MEDIA_PURGE_MAX) uploads of files that are marked purging    \
+     * deleted (one deleted already is no error) */                           \
+    X(RULED, media_purge_done,                                                \
+      (inbox_store_t *store, char (*files)[INBOX_MEDIA_FILE_MAX], size_t n,   \
+       inbox_error_t *err),                                                   \
+      (store, files, n, err))
 
 
 /*
@@ -91,7 +101,7 @@ typedef struct {
       (store, err))                                                           \
                                                                               \
     /* admin: store_BACKEND_admin.c */                                        \
-    /* timezone NULL or valid (settings.h): store.c checked */               \
+    /* timezone NULL or valid (settings.h): store.c checked */                \
     X(RULED, org_create,                                                      \
       (inbox_store_t *store, const char *name, const char *timezone,          \
        char id[INBOX_ID_MAX], inbox_error_t *err),                            \
@@ -312,9 +322,9 @@ typedef struct {
       (store, org_id, user_id, events, err))                                  \
                                                                               \
     /* sessions: store_BACKEND_sessions.c */                                  \
-    /* a session's times are store.c's to decide (session.h): backends       \
-     * record them and hand them back; session_add and session_touch are     \
-     * called by inbox_store_session_create and _find only */                \
+    /* a session's times are store.c's to decide (session.h): backends        \
+     * record them and hand them back; session_add and session_touch are      \
+     * called by inbox_store_session_create and _find only */                 \
     X(RULED, session_add,                                                     \
       (inbox_store_t *store, const char *org_id, const char *user_id,         \
        const char *password_hash, const char *session_hash,                   \
@@ -373,7 +383,7 @@ typedef struct {
        inbox_error_t *err),                                                   \
       (store, org_id, edit, settings, err))                                   \
     INBOX_STORE_MEDIA_OPERATIONS(X)                                           \
-    /* replies, the outbox and billing:                                      \
+    /* replies, the outbox and billing:                                       \
      * store_BACKEND_outbox.c, store_BACKEND_billing.c; times in ms */        \
     /* reply checked (inbox_reply_check); fingerprint "" without a key */     \
     X(RULED, reply_accept,                                                    \
@@ -382,7 +392,7 @@ typedef struct {
        inbox_event_list_t *events, inbox_error_t *err),                       \
       (store, org_id, reply, fingerprint, now, result, events, err))          \
     /* max 1..INBOX_OUTBOX_CLAIM_MAX, lease > 0, batch zeroed; paces     \
-     * NULL or counted with inbox_outbox_pacing_take */                      \
+     * NULL or counted with inbox_outbox_pacing_take */                       \
     X(RULED, outbox_claim,                                                    \
       (inbox_store_t *store, int64_t now, int64_t quiet_now, size_t max,      \
        int64_t lease, inbox_outbox_priority_t priority_max,                   \
@@ -396,7 +406,7 @@ typedef struct {
        int64_t *opted_out_at, inbox_error_t *err),                            \
       (store, message_ids, n, opted_out_at, err))                             \
     /* n >= 1 records as store.c made them (inbox_outbox_ruled_t), each    \
-     * record's status INBOX_OK and report zeroed; the backend sets a        \
+     * record's status INBOX_OK and report zeroed; the backend sets a         \
      * refused one's status and error */                                      \
     X(RULED, outbox_results,                                                  \
       (inbox_store_t *store, inbox_outbox_ruled_t *records, size_t n,         \
@@ -465,7 +475,7 @@ typedef struct {
        unsigned segments, unsigned credits, int64_t now,                      \
        inbox_campaign_t *campaign, inbox_error_t *err),                       \
       (store, org_id, c, name, body, segments, credits, now, campaign, err))  \
-    /* as campaign_create's; campaign zeroed */                              \
+    /* as campaign_create's; campaign zeroed */                               \
     X(RULED, campaign_update,                                                 \
       (inbox_store_t *store, const char *org_id, const char *campaign_id,     \
        int64_t revision, const inbox_campaign_new_t *c, const char *name,     \
@@ -473,7 +483,7 @@ typedef struct {
        inbox_campaign_t *campaign, inbox_error_t *err),                       \
       (store, org_id, campaign_id, revision, c, name, body, segments,         \
        credits, campaign, err))                                               \
-    /* send_at the time to send at, now's for 0; campaign zeroed */          \
+    /* send_at the time to send at, now's for 0; campaign zeroed */           \
     X(RULED, campaign_reschedule,                                             \
       (inbox_store_t *store, const char *org_id, const char *campaign_id,     \
        inbox_campaign_kind_t kind, int64_t send_at,                           \
@@ -508,8 +518,8 @@ typedef struct {
        inbox_error_t *err),                                                   \
       (store, org_id, poll_id, cursor, limit, results, err))                  \
     /* each list after its place in after (NULL: from the newest), at most  \
-     * limit (1..INBOX_CONTACT_CAMPAIGNS_MAX) of each; list zeroed;          \
-     * INBOX_ERR_INVALID (field "cursor") for an id no list gave */          \
+     * limit (1..INBOX_CONTACT_CAMPAIGNS_MAX) of each; list zeroed;           \
+     * INBOX_ERR_INVALID (field "cursor") for an id no list gave */           \
     X(RULED, contact_campaigns,                                               \
       (inbox_store_t *store, const char *org_id, const char *contact_id,      \
        const inbox_contact_campaigns_after_t *after, unsigned limit,          \

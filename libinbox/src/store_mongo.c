@@ -165,14 +165,17 @@ static const char  *inbox_mongo_indexes[] = {
         "{\"key\": {\"expires_at\": 1}, \"name\": \"expires_at_ttl\","
         " \"expireAfterSeconds\": 0}]}",
     /* media: uploads by their file, the unattached ones by age (the
-     * purge's); messages with a copy to make; the messages and the
-     * campaigns that name a file, which the purge looks for before it
-     * removes an upload */
+     * purge's), those a purge marked (which the next finishes); messages
+     * with a copy to make; the messages and the campaigns that name a
+     * file, which the purge looks for before it removes an upload */
     "{\"createIndexes\": \"media\", \"indexes\": ["
         "{\"key\": {\"file\": 1}, \"name\": \"file_unique\","
         " \"unique\": true},"
         "{\"key\": {\"created_at\": 1}, \"name\": \"unattached_created\","
-        " \"partialFilterExpression\": {\"attached\": false}}]}",
+        " \"partialFilterExpression\": {\"attached\": false}},"
+        "{\"key\": {\"purging_at\": 1}, \"name\": \"purging\","
+        " \"partialFilterExpression\": {\"purging_at\": {\"$exists\":"
+        " true}}}]}",
     "{\"createIndexes\": \"messages\", \"indexes\": ["
         "{\"key\": {\"media.fetch_at\": 1}, \"name\": \"media_due\","
         " \"partialFilterExpression\": {\"media.state\": \"pending\"}},"

@@ -9,9 +9,11 @@
  * that matches only while that media is still pending and due, so two
  * fetchers never both get it.  Likewise an upload is attached (a reply's
  * or campaign's, "attached": true) by an update that matches only while
- * it is there, and purged by a delete that matches only while it is
- * not attached: one of the two finds the other's work done.  Uploads
- * made before "attached" was written have none, and are never purged.
+ * it is there and not marked purging, and marked for its purge
+ * ("purging_at", gone from then on; its file is unlinked next, its
+ * record deleted last) by one that matches only while it is not
+ * attached: one of the two finds the other's work done.  Uploads made
+ * before "attached" was written have none, and are never purged.
  *
  * An upload a draft's edit drops, or that a write which failed after
  * attaching it never named, is released ("attached": false,
@@ -126,10 +128,14 @@ inbox_mongo_media_get(inbox_store_t *store, const char *org_id,
     }
 
     /* another organization's ids match nothing, as made-up ones */
+    /* one a purge marked is gone already */
     command = BCON_NEW("find", BCON_UTF8("media"),
                        "filter", "{",
                            "_id", "{", "$in", BCON_ARRAY(&in), "}",
                            "org_id", BCON_OID(&org),
+                           "purging_at", "{",
+                               "$exists", BCON_BOOL(false),
+                           "}",
                        "}",
                        "limit", BCON_INT32((int32_t) n),
                        "singleBatch", BCON_BOOL(true));
@@ -190,15 +196,19 @@ inbox_mongo_media_attach(inbox_mongo_store_t *ms, const bson_oid_t *org,
     for (i = 0; i < n; i++) {
         rc = inbox_mongo_update_one(ms, "media",
                  BCON_NEW("file", BCON_UTF8(media[i].file),
-                          "org_id", BCON_OID(org)),
+                          "org_id", BCON_OID(org),
+                          "purging_at", "{",
+                              "$exists", BCON_BOOL(false),
+                          "}"),
                  BCON_NEW("$set", "{", "attached", BCON_BOOL(true), "}"),
                  &matched, err);
         if (rc != INBOX_OK) {
             return rc;
         }
 
-        /* purged since the request read it: nothing may name its file,
-         * and those attached before it are named by nothing either */
+        /* purged (or being purged) since the request read it: nothing
+         * may name its file, and those attached before it are named by
+         * nothing either */
         if (!matched) {
             (void) inbox_mongo_media_release(ms, org, media, i, NULL, 0,
                                              NULL);
@@ -272,7 +282,7 @@ typedef struct {
 
 
 /* The purge's window in query: not attached, made and (if ever)
- * released before "before". */
+ * released before "before", not marked purging already. */
 static void
 inbox_mongo_media_due(bson_t *query, int64_t before)
 {
@@ -281,26 +291,30 @@ inbox_mongo_media_due(bson_t *query, int64_t before)
                 "created_at", "{", "$lt", BCON_DATE_TIME(before), "}",
                 "released_at", "{",
                     "$not", "{", "$gte", BCON_DATE_TIME(before), "}",
-                "}");
+                "}",
+                "purging_at", "{", "$exists", BCON_BOOL(false), "}");
 }
 
 
 /*
- * The oldest max uploads of the window (one find), then which of them a
- * message or a campaign names (one message looked for each, on
- * media_file; the campaigns for all at once): those attached again, in
- * one update, and the others removed one at a time, each by a
- * findAndModify that matches only while it is in the window still (an
- * attach since is left alone) and hands back its file.
+ * The purge's first phase: those a round left marked (one find, on
+ * "purging"), then the oldest uploads of the window up to max in all
+ * (one find), then which of them a message or a campaign names (one
+ * message looked for each, on media_file; the campaigns for all at
+ * once): those attached again, in one update, and the others marked one
+ * at a time, each by a findAndModify that matches only while it is in
+ * the window still (an attach since is left alone; an attach after it
+ * misses it) and hands back its file.
  */
 inbox_status_t
-inbox_mongo_media_purge(inbox_store_t *store, int64_t before, size_t max,
-    char (*files)[INBOX_MEDIA_FILE_MAX], size_t *removed, inbox_error_t *err)
+inbox_mongo_media_purge(inbox_store_t *store, int64_t now, int64_t before,
+    size_t max, char (*files)[INBOX_MEDIA_FILE_MAX], size_t *marked,
+    inbox_error_t *err)
 {
     int                        found;
     char                       key[24], hex[INBOX_ID_MAX];
     char                       file[INBOX_MEDIA_FILE_MAX];
-    size_t                     i, n, k;
+    size_t                     i, n, k, room;
     bson_t                     batch, doc, item, value, query, list;
     bson_iter_t                iter, media, each;
     inbox_status_t             rc;
@@ -312,6 +326,36 @@ inbox_mongo_media_purge(inbox_store_t *store, int64_t before, size_t max,
         return rc;
     }
 
+    /* those a round left marked come first: their files may be there */
+    rc = inbox_mongo_run_cursor(ms,
+        BCON_NEW("find", BCON_UTF8("media"),
+                 "filter", "{",
+                     "purging_at", "{", "$exists", BCON_BOOL(true), "}",
+                 "}",
+                 "sort", "{", "purging_at", BCON_INT32(1), "}",
+                 "projection", "{", "file", BCON_INT32(1), "}",
+                 "limit", BCON_INT64((int64_t) max),
+                 "batchSize", BCON_INT64((int64_t) max)),
+        &batch, err);
+
+    bson_iter_init(&iter, &batch);
+
+    while (rc == INBOX_OK && *marked < max
+           && inbox_mongo_next_doc(&iter, &doc))
+    {
+        inbox_mongo_get_str(&doc, "file", files[*marked],
+                            INBOX_MEDIA_FILE_MAX);
+        (*marked)++;
+    }
+
+    bson_destroy(&batch);
+
+    if (rc != INBOX_OK || *marked == max) {
+        return rc;
+    }
+
+    room = max - *marked;
+
     bson_init(&query);
     inbox_mongo_media_due(&query, before);
 
@@ -320,8 +364,8 @@ inbox_mongo_media_purge(inbox_store_t *store, int64_t before, size_t max,
                  "filter", BCON_DOCUMENT(&query),
                  "sort", "{", "created_at", BCON_INT32(1), "}",
                  "projection", "{", "file", BCON_INT32(1), "}",
-                 "limit", BCON_INT64((int64_t) max),
-                 "batchSize", BCON_INT64((int64_t) max)),
+                 "limit", BCON_INT64((int64_t) room),
+                 "batchSize", BCON_INT64((int64_t) room)),
         &batch, err);
     bson_destroy(&query);
 
@@ -330,7 +374,7 @@ inbox_mongo_media_purge(inbox_store_t *store, int64_t before, size_t max,
         return rc;
     }
 
-    due = calloc(max, sizeof(inbox_mongo_upload_due_t));
+    due = calloc(room, sizeof(inbox_mongo_upload_due_t));
     if (due == NULL) {
         bson_destroy(&batch);
         return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
@@ -339,7 +383,7 @@ inbox_mongo_media_purge(inbox_store_t *store, int64_t before, size_t max,
     n = 0;
     bson_iter_init(&iter, &batch);
 
-    while (n < max && inbox_mongo_next_doc(&iter, &doc)) {
+    while (n < room && inbox_mongo_next_doc(&iter, &doc)) {
         inbox_mongo_get_id(&doc, "_id", hex);
         inbox_mongo_get_str(&doc, "file", due[n].file, INBOX_MEDIA_FILE_MAX);
 
@@ -436,7 +480,7 @@ inbox_mongo_media_purge(inbox_store_t *store, int64_t before, size_t max,
 
     bson_destroy(&list);
 
-    for (i = 0; rc == INBOX_OK && i < n && *removed < max; i++) {
+    for (i = 0; rc == INBOX_OK && i < n && *marked < max; i++) {
         if (due[i].named) {
             continue;
         }
@@ -448,15 +492,17 @@ inbox_mongo_media_purge(inbox_store_t *store, int64_t before, size_t max,
         rc = inbox_mongo_run_find_and_modify(ms,
             BCON_NEW("findAndModify", BCON_UTF8("media"),
                      "query", BCON_DOCUMENT(&query),
-                     "remove", BCON_BOOL(true),
+                     "update", "{", "$set", "{",
+                         "purging_at", BCON_DATE_TIME(now),
+                     "}", "}",
                      "fields", "{", "file", BCON_INT32(1), "}"),
             &value, &found, err);
         bson_destroy(&query);
 
         if (rc == INBOX_OK && found) {
-            inbox_mongo_get_str(&value, "file", files[*removed],
+            inbox_mongo_get_str(&value, "file", files[*marked],
                                 INBOX_MEDIA_FILE_MAX);
-            (*removed)++;
+            (*marked)++;
         }
 
         bson_destroy(&value);
@@ -465,6 +511,33 @@ inbox_mongo_media_purge(inbox_store_t *store, int64_t before, size_t max,
     free(due);
 
     return rc;
+}
+
+
+/* The purge's second phase: the records of the files gone, those still
+ * marked only (another round's may have gone first), in one delete. */
+inbox_status_t
+inbox_mongo_media_purge_done(inbox_store_t *store,
+    char (*files)[INBOX_MEDIA_FILE_MAX], size_t n, inbox_error_t *err)
+{
+    char                  key[24];
+    size_t                i;
+    bson_t                list;
+    bson_t               *query;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    bson_init(&list);
+
+    for (i = 0; i < n; i++) {
+        snprintf(key, sizeof(key), "%zu", i);
+        BSON_APPEND_UTF8(&list, key, files[i]);
+    }
+
+    query = BCON_NEW("file", "{", "$in", BCON_ARRAY(&list), "}",
+                     "purging_at", "{", "$exists", BCON_BOOL(true), "}");
+    bson_destroy(&list);
+
+    return inbox_mongo_delete(ms, "media", query, NULL, err);
 }
 
 

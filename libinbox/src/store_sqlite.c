@@ -1431,7 +1431,24 @@ static const char *inbox_sqlite_migrations[] = {
     "  AND NOT EXISTS (SELECT 1 FROM message_media mm"
     "    WHERE mm.file = media.file)"
     "  AND NOT EXISTS (SELECT 1 FROM campaign_media cm"
-    "    WHERE cm.file = media.file);"
+    "    WHERE cm.file = media.file);",
+
+    /*
+     * 50: another change's, made alongside this one; its step takes this
+     * place when the two are put together.
+     */
+    "",
+
+    /*
+     * 51: an upload the purge removes is marked first (media.purging_at,
+     * gone for every send from then on), its file unlinked next, its
+     * record deleted last, so that a purge that dies between leaves
+     * records marked, not files no record names: the next round finds
+     * them on media_purging and finishes them.
+     */
+    "ALTER TABLE media ADD COLUMN purging_at INTEGER;"
+    "CREATE INDEX media_purging ON media (purging_at)"
+    "  WHERE purging_at IS NOT NULL;"
 };
 
 #define INBOX_SQLITE_VERSION                                                  \

@@ -136,7 +136,7 @@ inbox_sqlite_media_get(inbox_store_t *store, const char *org_id,
 
         stmt = inbox_sqlite_stmt(conn, INBOX_SQL_MEDIA_GET,
             "SELECT file, content_type, bytes, created_at FROM media"
-            " WHERE id = ?1 AND org_id = ?2", err);
+            " WHERE id = ?1 AND org_id = ?2 AND purging_at IS NULL", err);
         if (stmt == NULL) {
             status = err->code;
             goto failed;
@@ -192,8 +192,8 @@ inbox_sqlite_media_attach(inbox_sqlite_conn_t *conn, int64_t org,
 
     for (i = 0; i < n; i++) {
         stmt = inbox_sqlite_stmt(conn, INBOX_SQL_MEDIA_ATTACH,
-            "UPDATE media SET attached = 1 WHERE file = ?1 AND org_id = ?2",
-            err);
+            "UPDATE media SET attached = 1 WHERE file = ?1 AND org_id = ?2"
+            " AND purging_at IS NULL", err);
         if (stmt == NULL) {
             return err->code;
         }
@@ -205,7 +205,8 @@ inbox_sqlite_media_attach(inbox_sqlite_conn_t *conn, int64_t org,
             return inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
         }
 
-        /* purged since the request read it: nothing may name its file */
+        /* purged (or being purged) since the request read it: nothing
+         * may name its file */
         if (sqlite3_changes(conn->db) == 0) {
             return inbox_media_gone(err);
         }
@@ -242,32 +243,39 @@ inbox_sqlite_media_release(inbox_sqlite_conn_t *conn, int64_t org,
 
 
 /* The purge's window: the oldest max (?2) uploads nothing attached since
- * before (?1), neither uploaded nor released after it; and whether a
- * message (an outbound one: an inbound copy is no upload) or a campaign
- * names the file of one (w) after all. */
+ * before (?1), neither uploaded nor released after it, nor marked
+ * purging already; and whether a message (an outbound one: an inbound
+ * copy is no upload) or a campaign names the file of one (w) after
+ * all. */
 #define INBOX_SQLITE_MEDIA_DUE                                                \
     "SELECT id, file FROM media WHERE attached = 0 AND created_at < ?1"       \
     " AND (released_at IS NULL OR released_at < ?1)"                          \
-    " ORDER BY created_at LIMIT ?2"
+    " AND purging_at IS NULL ORDER BY created_at LIMIT ?2"
 #define INBOX_SQLITE_MEDIA_NAMED(w)                                           \
     "(EXISTS (SELECT 1 FROM message_media WHERE file = " w ".file)"           \
     " OR EXISTS (SELECT 1 FROM campaign_media WHERE file = " w ".file))"
 
 
+static inbox_status_t inbox_sqlite_media_files(inbox_sqlite_conn_t *conn,
+    sqlite3_stmt *stmt, size_t max, char (*files)[INBOX_MEDIA_FILE_MAX],
+    size_t *n, inbox_error_t *err);
+
+
 /*
- * Of the window, in one write transaction: those something names (an
- * upload a draft's edit dropped that a reply or another campaign uses
- * too) attached again, then those nothing names removed, their files
- * handed back; each statement reads at most max uploads and looks up
- * two indexes for each, so the write lock is short.  As the other
- * purges, one index seek on this thread's reader first, since mostly
- * none is due.
+ * The purge's first phase, in one write transaction: the uploads a round
+ * left marked (it died, or an unlink or its delete failed), then, of the
+ * window, those something names (an upload a draft's edit dropped that
+ * a reply or another campaign uses too) attached again and those
+ * nothing names marked, all their files handed back; each statement
+ * reads at most max uploads and looks up two indexes for each, so the
+ * write lock is short.  As the other purges, index seeks on this
+ * thread's reader first, since mostly none is due.
  */
 inbox_status_t
-inbox_sqlite_media_purge(inbox_store_t *store, int64_t before, size_t max,
-    char (*files)[INBOX_MEDIA_FILE_MAX], size_t *removed, inbox_error_t *err)
+inbox_sqlite_media_purge(inbox_store_t *store, int64_t now, int64_t before,
+    size_t max, char (*files)[INBOX_MEDIA_FILE_MAX], size_t *marked,
+    inbox_error_t *err)
 {
-    int                   rc;
     sqlite3_stmt         *stmt;
     inbox_status_t        status;
     inbox_error_t         fallback;
@@ -278,11 +286,34 @@ inbox_sqlite_media_purge(inbox_store_t *store, int64_t before, size_t max,
     }
 
     status = inbox_sqlite_purge_begin(store, INBOX_SQL_MEDIA_UNATTACHED,
-        "SELECT 1 FROM media WHERE attached = 0 AND created_at < ?1"
-        " AND (released_at IS NULL OR released_at < ?1) LIMIT 1",
+        "SELECT 1 WHERE EXISTS (SELECT 1 FROM media"
+        " WHERE purging_at IS NOT NULL)"
+        " OR EXISTS (SELECT 1 FROM media WHERE attached = 0"
+        " AND created_at < ?1 AND (released_at IS NULL OR released_at < ?1)"
+        " AND purging_at IS NULL)",
         before, &conn, err);
     if (status != INBOX_OK || conn == NULL) {
         return status;
+    }
+
+    /* those a round left marked come first: their files may be there */
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_MEDIA_PURGING,
+        "SELECT file FROM media WHERE purging_at IS NOT NULL"
+        " ORDER BY purging_at LIMIT ?1", err);
+    if (stmt == NULL) {
+        status = err->code;
+        goto failed;
+    }
+
+    sqlite3_bind_int64(stmt, 1, (int64_t) max);
+
+    status = inbox_sqlite_media_files(conn, stmt, max, files, marked, err);
+    if (status != INBOX_OK) {
+        goto failed;
+    }
+
+    if (*marked == max) {
+        return inbox_sqlite_commit(conn, err);
     }
 
     /* under the write lock: a reply or an edit that attaches one waits,
@@ -297,15 +328,15 @@ inbox_sqlite_media_purge(inbox_store_t *store, int64_t before, size_t max,
     }
 
     sqlite3_bind_int64(stmt, 1, before);
-    sqlite3_bind_int64(stmt, 2, (int64_t) max);
+    sqlite3_bind_int64(stmt, 2, (int64_t) (max - *marked));
 
     if (!inbox_sqlite_step_done(stmt)) {
         status = inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
         goto failed;
     }
 
-    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_MEDIA_PURGE,
-        "DELETE FROM media WHERE id IN (SELECT w.id FROM ("
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_MEDIA_MARK,
+        "UPDATE media SET purging_at = ?3 WHERE id IN (SELECT w.id FROM ("
         INBOX_SQLITE_MEDIA_DUE ") w WHERE NOT "
         INBOX_SQLITE_MEDIA_NAMED("w") ") RETURNING file", err);
     if (stmt == NULL) {
@@ -314,22 +345,11 @@ inbox_sqlite_media_purge(inbox_store_t *store, int64_t before, size_t max,
     }
 
     sqlite3_bind_int64(stmt, 1, before);
-    sqlite3_bind_int64(stmt, 2, (int64_t) max);
+    sqlite3_bind_int64(stmt, 2, (int64_t) (max - *marked));
+    sqlite3_bind_int64(stmt, 3, now);
 
-    while (*removed < max && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        inbox_sqlite_column_copy(stmt, 0, files[*removed],
-                                 INBOX_MEDIA_FILE_MAX);
-        (*removed)++;
-    }
-
-    if (rc == SQLITE_ROW) {
-        rc = sqlite3_step(stmt);
-    }
-
-    inbox_sqlite_done(stmt);
-
-    if (rc != SQLITE_DONE) {
-        status = inbox_sqlite_fail(conn, rc, err);
+    status = inbox_sqlite_media_files(conn, stmt, max, files, marked, err);
+    if (status != INBOX_OK) {
         goto failed;
     }
 
@@ -338,13 +358,92 @@ inbox_sqlite_media_purge(inbox_store_t *store, int64_t before, size_t max,
         return INBOX_OK;
     }
 
-    *removed = 0;
+    *marked = 0;
     return status;
 
 failed:
 
     inbox_sqlite_rollback(conn);
-    *removed = 0;
+    *marked = 0;
+    return status;
+}
+
+
+/* The files stmt's rows name (its first column), after the *n of files
+ * already there, up to max in all; stmt is done after. */
+static inbox_status_t
+inbox_sqlite_media_files(inbox_sqlite_conn_t *conn, sqlite3_stmt *stmt,
+    size_t max, char (*files)[INBOX_MEDIA_FILE_MAX], size_t *n,
+    inbox_error_t *err)
+{
+    int  rc;
+
+    rc = SQLITE_DONE;
+
+    while (*n < max && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        inbox_sqlite_column_copy(stmt, 0, files[*n], INBOX_MEDIA_FILE_MAX);
+        (*n)++;
+    }
+
+    /* an UPDATE ... RETURNING runs whole: step it to its end */
+    while (rc == SQLITE_ROW) {
+        rc = sqlite3_step(stmt);
+    }
+
+    inbox_sqlite_done(stmt);
+
+    if (rc != SQLITE_DONE) {
+        return inbox_sqlite_fail(conn, rc, err);
+    }
+
+    return INBOX_OK;
+}
+
+
+/* The purge's second phase: the records of the files gone, in one write
+ * transaction, those still marked only (another round's may have gone
+ * first). */
+inbox_status_t
+inbox_sqlite_media_purge_done(inbox_store_t *store,
+    char (*files)[INBOX_MEDIA_FILE_MAX], size_t n, inbox_error_t *err)
+{
+    size_t                i;
+    sqlite3_stmt         *stmt;
+    inbox_status_t        status;
+    inbox_error_t         fallback;
+    inbox_sqlite_conn_t  *conn;
+
+    if (err == NULL) {
+        err = &fallback;
+    }
+
+    conn = inbox_sqlite_begin_write(store, err);
+    if (conn == NULL) {
+        return err->code;
+    }
+
+    for (i = 0; i < n; i++) {
+        stmt = inbox_sqlite_stmt(conn, INBOX_SQL_MEDIA_PURGE,
+            "DELETE FROM media WHERE file = ?1 AND purging_at IS NOT NULL",
+            err);
+        if (stmt == NULL) {
+            status = err->code;
+            goto failed;
+        }
+
+        inbox_sqlite_bind_text(stmt, 1, files[i]);
+
+        if (!inbox_sqlite_step_done(stmt)) {
+            status = inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
+            goto failed;
+        }
+    }
+
+    return inbox_sqlite_commit(conn, err);
+
+failed:
+
+    inbox_sqlite_rollback(conn);
     return status;
 }
 

@@ -113,13 +113,15 @@ export async function inboxctl(store, ...args) {
     }
 }
 
-// Starts a child in its own process group, its output appended to logPath.
+// Starts a child in its own process group, its output appended to logPath;
+// opts.env: more environment for it.
 function startChild(cmd, args, logPath, opts = {}) {
     const fd = openSync(logPath, 'a');
     const child = spawn(cmd, args, {
         detached: true,
         stdio: ['ignore', opts.pipe ? 'pipe' : fd, opts.pipe ? 'pipe' : fd],
         cwd: opts.cwd,
+        env: opts.env ? { ...process.env, ...opts.env } : undefined,
     });
     closeSync(fd);
     live.add(child.pid);
@@ -296,6 +298,8 @@ export function uniqueNumber() {
 //     the shipped configuration uses notice);
 //   workingDirectory: nginx's working_directory, when not the cluster's
 //     directory (nginx's prefix; crash cores are looked for there);
+//   nginxEnv: more environment for nginx (a shim it preloads), or a
+//     function of the cluster that answers it;
 //   nginxStore: the inbox_store URI nginx is given (the organizations are
 //     still made in the cluster's own store, cluster.store); when set,
 //     nginx counts as started once /healthz answers at all, not only 200.
@@ -323,6 +327,7 @@ const defaultOptions = {
     server: [],
     errorLogLevel: 'info',
     nginxStore: null,
+    nginxEnv: null,
     workingDirectory: null,
     wsArgs: [],
     wsServers: 1,
@@ -490,9 +495,11 @@ export class Cluster {
     // (a test that starts it on a missing or broken store).
     async startNginx({ healthy = true } = {}) {
         writeFileSync(join(this.dir, 'nginx.conf'), nginxConf(this));
+        const env = this.options.nginxEnv;
         const child = startChild(nginxPath, ['-p', this.dir, '-c',
             join(this.dir, 'nginx.conf'), '-e', this.errorLogPath],
-            join(this.dir, 'nginx.out'));
+            join(this.dir, 'nginx.out'),
+            { env: typeof env === 'function' ? env(this) : env });
         this.nginx = child;
         const deadline = Date.now() + 15000;
         let last = 'no answer';

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <sqlite3.h>
 #include <inbox/clock.h>
 #include <inbox/import.h>
@@ -36,6 +37,10 @@
 
 #define T0          1767225600000LL     /* 2026-01-01T00:00:00Z */
 #define MINUTE      60000LL
+
+/* a purge's media directory with no files: each one's unlink finds it
+ * gone already */
+#define NO_DIR      "/nonexistent/inbox-test-media"
 
 #define NUMBER      "+15550000001"      /* the test organization's number */
 #define OTHER       "+15550000002"      /* another organization's number */
@@ -11302,7 +11307,7 @@ TEST(a_draft_is_edited_until_it_is_sent)
                                           inbox_now_ms() + 2 * HOUR
                                           + INBOX_MEDIA_KEEP_UNUSED_MS,
                                           INBOX_MEDIA_KEEP_UNUSED_MS,
-                                          INBOX_MEDIA_PURGE_MAX, files,
+                                          INBOX_MEDIA_PURGE_MAX, NO_DIR, files,
                                           &removed, &err), INBOX_OK);
         CHECK_INT(removed, 0);
     }
@@ -12488,8 +12493,8 @@ TEST(a_drafts_images_keep_their_uploads_through_an_edit)
                                       + INBOX_MEDIA_KEEP_UNUSED_MS
                                       + MINUTE,
                                       INBOX_MEDIA_KEEP_UNUSED_MS,
-                                      INBOX_MEDIA_PURGE_MAX, files, &removed,
-                                      &err), INBOX_OK);
+                                      INBOX_MEDIA_PURGE_MAX, NO_DIR, files,
+                                      &removed, &err), INBOX_OK);
     CHECK_INT(removed, 1);
     CHECK_STR(files[0], names[1]);
 
@@ -12694,8 +12699,8 @@ TEST(uploads_nothing_attached_are_purged_after_a_while)
     /* within the grace period nothing goes */
     CHECK_INT(inbox_store_media_purge(f.store, inbox_now_ms(),
                                       INBOX_MEDIA_KEEP_UNUSED_MS,
-                                      INBOX_MEDIA_PURGE_MAX, files, &removed,
-                                      &err), INBOX_OK);
+                                      INBOX_MEDIA_PURGE_MAX, NO_DIR, files,
+                                      &removed, &err), INBOX_OK);
     CHECK_INT(removed, 0);
 
     /* past it, the unused ones of every organization, at most max a
@@ -12703,19 +12708,19 @@ TEST(uploads_nothing_attached_are_purged_after_a_while)
     later = inbox_now_ms() + INBOX_MEDIA_KEEP_UNUSED_MS + MINUTE;
     CHECK_INT(inbox_store_media_purge(f.store, later,
                                       INBOX_MEDIA_KEEP_UNUSED_MS, 1,
-                                      files, &removed, &err), INBOX_OK);
+                                      NO_DIR, files, &removed, &err), INBOX_OK);
     CHECK_INT(removed, 1);
     CHECK_STR(files[0], TOKEN_A ".png");
     CHECK_INT(inbox_store_media_purge(f.store, later,
                                       INBOX_MEDIA_KEEP_UNUSED_MS,
-                                      INBOX_MEDIA_PURGE_MAX, files, &removed,
-                                      &err), INBOX_OK);
+                                      INBOX_MEDIA_PURGE_MAX, NO_DIR, files,
+                                      &removed, &err), INBOX_OK);
     CHECK_INT(removed, 1);
     CHECK_STR(files[0], TOKEN_D ".png");
     CHECK_INT(inbox_store_media_purge(f.store, later,
                                       INBOX_MEDIA_KEEP_UNUSED_MS,
-                                      INBOX_MEDIA_PURGE_MAX, files, &removed,
-                                      &err), INBOX_OK);
+                                      INBOX_MEDIA_PURGE_MAX, NO_DIR, files,
+                                      &removed, &err), INBOX_OK);
     CHECK_INT(removed, 0);
 
     /* the purged one is unknown; a send that read it before is refused,
@@ -12742,8 +12747,8 @@ TEST(uploads_nothing_attached_are_purged_after_a_while)
                                        &err), INBOX_ERR_INVALID);
     CHECK_INT(inbox_store_media_purge(f.store, later,
                                       INBOX_MEDIA_KEEP_UNUSED_MS,
-                                      INBOX_MEDIA_PURGE_MAX, files, &removed,
-                                      &err), INBOX_OK);
+                                      INBOX_MEDIA_PURGE_MAX, NO_DIR, files,
+                                      &removed, &err), INBOX_OK);
     CHECK_INT(removed, 1);
 
     /* what messages and campaigns use stays, and so does the copy */
@@ -12804,11 +12809,174 @@ TEST(a_refused_reply_leaves_its_uploads_to_the_purge)
     later = inbox_now_ms() + INBOX_MEDIA_KEEP_UNUSED_MS + MINUTE;
     CHECK_INT(inbox_store_media_purge(f.store, later,
                                       INBOX_MEDIA_KEEP_UNUSED_MS,
-                                      INBOX_MEDIA_PURGE_MAX, files, &removed,
-                                      &err), INBOX_OK);
+                                      INBOX_MEDIA_PURGE_MAX, NO_DIR, files,
+                                      &removed, &err), INBOX_OK);
     CHECK_INT(removed, 1);
     CHECK_STR(files[0], TOKEN_A ".png");
 
+    fixture_close(&f);
+}
+
+
+/* dir/file as the media directory has it: a file (0), a directory
+ * (1: no unlink removes it) or nothing (-1); or makes it so. */
+static int
+media_file_is(const char *dir, const char *file)
+{
+    char         path[512];
+    struct stat  st;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, file);
+
+    if (stat(path, &st) != 0) {
+        return -1;
+    }
+
+    return S_ISDIR(st.st_mode) ? 1 : 0;
+}
+
+
+static void
+media_file_make(const char *dir, const char *file, int directory)
+{
+    char   path[512];
+    FILE  *fp;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, file);
+    rmdir(path);
+    unlink(path);
+
+    if (directory) {
+        CHECK(mkdir(path, 0700) == 0);
+        return;
+    }
+
+    fp = fopen(path, "w");
+    CHECK(fp != NULL);
+    if (fp != NULL) {
+        fputs("\x89PNG", fp);
+        fclose(fp);
+    }
+}
+
+
+/*
+ * The purge in two phases: an upload is marked (gone for every send
+ * from then on), its file unlinked, and only then its record deleted, so
+ * that no file is ever left that no record names (its URL would serve it
+ * for good).  One whose file stays (here a directory no unlink removes,
+ * as a worker killed between the two phases leaves it) keeps its
+ * record, marked, unknown to sends; the next round takes it first,
+ * before the window's, unlinks its file and deletes its record.
+ */
+TEST(a_purge_removes_the_file_before_the_record_and_finishes_a_stopped_one)
+{
+    char                   dir[64], a[INBOX_ID_MAX], id[INBOX_ID_MAX];
+    char                   files[INBOX_MEDIA_PURGE_MAX]
+                                [INBOX_MEDIA_FILE_MAX];
+    size_t                 removed;
+    int64_t                later;
+    fixture_t              f;
+    const char            *ids[1] = { a };
+    inbox_media_t          media;
+    inbox_error_t          err;
+    inbox_campaign_t       c;
+    inbox_reply_t          r;
+    inbox_reply_result_t   result;
+    inbox_campaign_new_t   n;
+    inbox_media_record_t   got;
+    inbox_ingest_result_t  in;
+
+    FIXTURE(&f);
+    snprintf(dir, sizeof(dir), "/tmp/inbox-test-media-XXXXXX");
+    CHECK(mkdtemp(dir) != NULL);
+    CHECK_INT(receive(&f, "SM1", ALICE, "a picture?", T0, &in, NULL),
+              INBOX_OK);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 10, NULL), INBOX_OK);
+
+    CHECK_INT(upload(&f, f.org, TOKEN_A ".png", "image/png", 100, a),
+              INBOX_OK);
+    CHECK_INT(upload(&f, f.org, TOKEN_B ".png", "image/png", 100, id),
+              INBOX_OK);
+    media_file_make(dir, TOKEN_A ".png", 1);
+    media_file_make(dir, TOKEN_B ".png", 0);
+
+    /* B's file and record go; A's file cannot, so its record stays */
+    later = inbox_now_ms() + INBOX_MEDIA_KEEP_UNUSED_MS + MINUTE;
+    CHECK_INT(inbox_store_media_purge(f.store, later,
+                                      INBOX_MEDIA_KEEP_UNUSED_MS,
+                                      INBOX_MEDIA_PURGE_MAX, dir, files,
+                                      &removed, &err), INBOX_OK);
+    CHECK_INT(removed, 1);
+    CHECK_STR(files[0], TOKEN_B ".png");
+    CHECK_INT(media_file_is(dir, TOKEN_B ".png"), -1);
+    CHECK_INT(media_file_is(dir, TOKEN_A ".png"), 1);
+
+    /* A is marked: gone for a send that reads it or one that read it
+     * before, storing nothing */
+    CHECK_INT(inbox_store_media_get(f.store, f.org, ids, 1, &got, &err),
+              INBOX_ERR_NOT_FOUND);
+    CHECK_STR(err.field, "media_ids");
+    media_named(&media, TOKEN_A ".png");
+    reply_init(&r, in.conversation_id, "Here it is", 2, NULL);
+    r.media = &media;
+    r.media_count = 1;
+    CHECK_INT(inbox_store_reply_accept(f.store, f.org, &r, &result, NULL,
+                                       &err), INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "media_ids");
+    CHECK_INT(balance_of(&f, f.org), 10);
+    memset(&n, 0, sizeof(n));
+    n.name = "Pictures";
+    n.body = "Look";
+    n.audience_all = 1;
+    n.media_count = 1;
+    n.media = &media;
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, &err),
+              INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "media_ids");
+
+    /* a newer one due as well: the next round of one finishes A first,
+     * its file now a file again */
+    CHECK_INT(upload(&f, f.org, TOKEN_C ".png", "image/png", 100, id),
+              INBOX_OK);
+    media_file_make(dir, TOKEN_A ".png", 0);
+    media_file_make(dir, TOKEN_C ".png", 0);
+    later = inbox_now_ms() + INBOX_MEDIA_KEEP_UNUSED_MS + MINUTE;
+    CHECK_INT(inbox_store_media_purge(f.store, later,
+                                      INBOX_MEDIA_KEEP_UNUSED_MS, 1, dir,
+                                      files, &removed, &err), INBOX_OK);
+    CHECK_INT(removed, 1);
+    CHECK_STR(files[0], TOKEN_A ".png");
+    CHECK_INT(media_file_is(dir, TOKEN_A ".png"), -1);
+    CHECK_INT(media_file_is(dir, TOKEN_C ".png"), 0);
+
+    /* then C; then nothing: A's record went with its file */
+    CHECK_INT(inbox_store_media_purge(f.store, later,
+                                      INBOX_MEDIA_KEEP_UNUSED_MS,
+                                      INBOX_MEDIA_PURGE_MAX, dir, files,
+                                      &removed, &err), INBOX_OK);
+    CHECK_INT(removed, 1);
+    CHECK_STR(files[0], TOKEN_C ".png");
+    CHECK_INT(media_file_is(dir, TOKEN_C ".png"), -1);
+    CHECK_INT(inbox_store_media_purge(f.store, later,
+                                      INBOX_MEDIA_KEEP_UNUSED_MS,
+                                      INBOX_MEDIA_PURGE_MAX, dir, files,
+                                      &removed, &err), INBOX_OK);
+    CHECK_INT(removed, 0);
+
+    /* a file gone already (a round that died after its unlink) is
+     * gone: its record goes */
+    CHECK_INT(upload(&f, f.org, TOKEN_D ".png", "image/png", 100, id),
+              INBOX_OK);
+    later = inbox_now_ms() + INBOX_MEDIA_KEEP_UNUSED_MS + MINUTE;
+    CHECK_INT(inbox_store_media_purge(f.store, later,
+                                      INBOX_MEDIA_KEEP_UNUSED_MS,
+                                      INBOX_MEDIA_PURGE_MAX, dir, files,
+                                      &removed, &err), INBOX_OK);
+    CHECK_INT(removed, 1);
+    CHECK_STR(files[0], TOKEN_D ".png");
+
+    CHECK(rmdir(dir) == 0);
     fixture_close(&f);
 }
 
@@ -13021,8 +13189,8 @@ TEST(uploads_a_drafts_edit_drops_are_purged_unless_something_names_them)
     /* within the grace period nothing goes, the young one included */
     CHECK_INT(inbox_store_media_purge(f.store, inbox_now_ms(),
                                       INBOX_MEDIA_KEEP_UNUSED_MS,
-                                      INBOX_MEDIA_PURGE_MAX, files, &removed,
-                                      &err), INBOX_OK);
+                                      INBOX_MEDIA_PURGE_MAX, NO_DIR, files,
+                                      &removed, &err), INBOX_OK);
     CHECK_INT(removed, 0);
 
     /* past it, the one nothing names, and the one never used; not B,
@@ -13030,8 +13198,8 @@ TEST(uploads_a_drafts_edit_drops_are_purged_unless_something_names_them)
     later = inbox_now_ms() + INBOX_MEDIA_KEEP_UNUSED_MS + MINUTE;
     CHECK_INT(inbox_store_media_purge(f.store, later,
                                       INBOX_MEDIA_KEEP_UNUSED_MS,
-                                      INBOX_MEDIA_PURGE_MAX, files, &removed,
-                                      &err), INBOX_OK);
+                                      INBOX_MEDIA_PURGE_MAX, NO_DIR, files,
+                                      &removed, &err), INBOX_OK);
     CHECK_INT(removed, 2);
     if (removed == 2) {
         CHECK(strcmp(files[0], names[0]) == 0
@@ -13041,8 +13209,8 @@ TEST(uploads_a_drafts_edit_drops_are_purged_unless_something_names_them)
     }
     CHECK_INT(inbox_store_media_purge(f.store, later,
                                       INBOX_MEDIA_KEEP_UNUSED_MS,
-                                      INBOX_MEDIA_PURGE_MAX, files, &removed,
-                                      &err), INBOX_OK);
+                                      INBOX_MEDIA_PURGE_MAX, NO_DIR, files,
+                                      &removed, &err), INBOX_OK);
     CHECK_INT(removed, 0);
 
     ids[0] = ups[0];
@@ -13067,8 +13235,8 @@ TEST(uploads_a_drafts_edit_drops_are_purged_unless_something_names_them)
     later = inbox_now_ms() + INBOX_MEDIA_KEEP_UNUSED_MS + MINUTE;
     CHECK_INT(inbox_store_media_purge(f.store, later,
                                       INBOX_MEDIA_KEEP_UNUSED_MS,
-                                      INBOX_MEDIA_PURGE_MAX, files, &removed,
-                                      &err), INBOX_OK);
+                                      INBOX_MEDIA_PURGE_MAX, NO_DIR, files,
+                                      &removed, &err), INBOX_OK);
     CHECK_INT(removed, 0);
     CHECK_INT(media_of(&f, in.conversation_id, 0, &media[0]), 0);
     CHECK_STR(media[0].file, names[1]);

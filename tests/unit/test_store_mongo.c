@@ -5191,6 +5191,9 @@ TEST(session_delete_and_purge)
 /* media: uploads and the copies of inbound MMS images */
 
 #define MEDIA_FILE  "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA.png"
+/* a purge's media directory with no files: each one's unlink finds it
+ * gone already */
+#define NO_DIR      "/nonexistent/inbox-test-media"
 #define MEDIA_ID    "64f1a0000000000000000f01"
 #define MEDIA2_ID   "64f1a0000000000000000f02"
 
@@ -5248,8 +5251,8 @@ media_upload(inbox_media_t *media)
 #define MEDIA_DUE_BOTH                                                      \
     CURSOR("{\"_id\": " OID(MEDIA_ID) ", \"file\": \"" MEDIA_FILE "\"},"  \
            "{\"_id\": " OID(MEDIA2_ID) ", \"file\": \"" MEDIA2_FILE "\"}")
-/* a findAndModify's removal of the upload of file */
-#define MEDIA_REMOVED(file)                                                 \
+/* a findAndModify's mark on the upload of file (the document before) */
+#define MEDIA_MARKED(file)                                                  \
     "{\"ok\": 1, \"value\": {\"_id\": " OID(MEDIA2_ID) ", \"file\": \""    \
     file "\"}}"
 #define MEDIA_NOT_PRIMARY  "{\"ok\": 0, \"code\": 10107, \"errmsg\":"        \
@@ -5257,12 +5260,14 @@ media_upload(inbox_media_t *media)
 
 
 /*
- * The purge: the window's oldest uploads in one find, then a message
- * naming each looked for, and the campaigns naming any in one find;
- * those named are attached again in one update, the others removed one
- * at a time, each only while in the window still.
+ * The purge: those a round left marked in one find, then the window's
+ * oldest uploads in one find, a message naming each looked for, and the
+ * campaigns naming any in one find; those named are attached again in
+ * one update, the others marked one at a time, each only while in the
+ * window still; then, their files gone, the records of the marked ones
+ * in one delete.
  */
-TEST(media_purge_removes_the_uploads_nothing_names_one_at_a_time)
+TEST(media_purge_marks_the_uploads_nothing_names_then_deletes_them)
 {
     char            files[INBOX_MEDIA_PURGE_MAX][INBOX_MEDIA_FILE_MAX];
     size_t          removed;
@@ -5272,96 +5277,134 @@ TEST(media_purge_removes_the_uploads_nothing_names_one_at_a_time)
 
     store = fake_open(&fake);
 
-    /* the first a reply names: attached again; the second nothing
-     * names: removed, its file handed back */
-    fake.replies[0] = MEDIA_DUE_BOTH;
-    fake.replies[1] = CURSOR("{\"_id\": " OID(GEN_2) "}");
-    fake.replies[5] = MEDIA_REMOVED(MEDIA2_FILE);
+    /* none left marked; the first a reply names: attached again; the
+     * second nothing names: marked, its file unlinked, its record
+     * deleted */
+    fake.replies[1] = MEDIA_DUE_BOTH;
+    fake.replies[2] = CURSOR("{\"_id\": " OID(GEN_2) "}");
+    fake.replies[6] = MEDIA_MARKED(MEDIA2_FILE);
     CHECK_INT(inbox_store_media_purge(store,
                                       1767225600000LL
                                       + INBOX_MEDIA_KEEP_UNUSED_MS,
                                       INBOX_MEDIA_KEEP_UNUSED_MS,
-                                      INBOX_MEDIA_PURGE_MAX, files, &removed,
-                                      &err), INBOX_OK);
+                                      INBOX_MEDIA_PURGE_MAX, NO_DIR, files,
+                                      &removed, &err), INBOX_OK);
     CHECK_INT(removed, 1);
     CHECK_STR(files[0], MEDIA2_FILE);
+    CHECK_INT(fake.commands, 8);
     golden_check(&fake, "media_purge");
 
     /* the second a campaign names (a draft's or a sent one's): both
-     * attached again, none removed */
+     * attached again, none marked */
     fake_reset(&fake);
-    fake.replies[0] = MEDIA_DUE_BOTH;
-    fake.replies[1] = CURSOR("{\"_id\": " OID(GEN_2) "}");
-    fake.replies[3] = CURSOR("{\"_id\": " OID(GEN_3) ", \"media\": ["
+    fake.replies[1] = MEDIA_DUE_BOTH;
+    fake.replies[2] = CURSOR("{\"_id\": " OID(GEN_2) "}");
+    fake.replies[4] = CURSOR("{\"_id\": " OID(GEN_3) ", \"media\": ["
                              "{\"file\": \"" MEDIA2_FILE "\"}]}");
     CHECK_INT(inbox_store_media_purge(store, 1767225600000LL, 0,
-                                      INBOX_MEDIA_PURGE_MAX, files, &removed,
-                                      &err), INBOX_OK);
+                                      INBOX_MEDIA_PURGE_MAX, NO_DIR, files,
+                                      &removed, &err), INBOX_OK);
     CHECK_INT(removed, 0);
-    CHECK_INT(fake.commands, 5);
+    CHECK_INT(fake.commands, 6);
     golden_check(&fake, "media_purge_named");
 
-    /* none due: one find */
+    /* none due: two finds */
     fake_reset(&fake);
     CHECK_INT(inbox_store_media_purge(store, 1767225600000LL, 0,
-                                      INBOX_MEDIA_PURGE_MAX, files, &removed,
-                                      &err), INBOX_OK);
+                                      INBOX_MEDIA_PURGE_MAX, NO_DIR, files,
+                                      &removed, &err), INBOX_OK);
     CHECK_INT(removed, 0);
-    CHECK_INT(fake.commands, 1);
+    CHECK_INT(fake.commands, 2);
 
-    /* attached since the window was read: its removal misses it */
-    fake_reset(&fake);
-    fake.replies[0] = MEDIA_DUE_BOTH;
-    fake.replies[5] = MEDIA_REMOVED(MEDIA2_FILE);
-    CHECK_INT(inbox_store_media_purge(store, 1767225600000LL, 0,
-                                      INBOX_MEDIA_PURGE_MAX, files, &removed,
-                                      &err), INBOX_OK);
-    CHECK_INT(removed, 1);
-    CHECK_STR(files[0], MEDIA2_FILE);
-    CHECK_INT(fake.commands, 6);
-
-    /* failing after one: that one is handed back, its record gone, so
-     * that its file is deleted too; the rest waits for the next round */
-    fake_reset(&fake);
-    fake.replies[0] = MEDIA_DUE_BOTH;
-    fake.replies[4] = MEDIA_REMOVED(MEDIA_FILE);
-    fake.replies[5] = MEDIA_NOT_PRIMARY;
-    CHECK_INT(inbox_store_media_purge(store, 1767225600000LL, 0,
-                                      INBOX_MEDIA_PURGE_MAX, files, &removed,
-                                      &err), INBOX_OK);
-    CHECK_INT(removed, 1);
-    CHECK_STR(files[0], MEDIA_FILE);
-    CHECK_INT(fake.commands, 6);
-
-    /* a look that fails: an error, nothing removed */
-    fake_reset(&fake);
-    fake.replies[0] = MEDIA_DUE_BOTH;
-    fake.replies[2] = MEDIA_NOT_PRIMARY;
-    CHECK(inbox_store_media_purge(store, 1767225600000LL, 0,
-                                  INBOX_MEDIA_PURGE_MAX, files, &removed,
-                                  &err) != INBOX_OK);
-    CHECK_INT(removed, 0);
-    CHECK_INT(fake.commands, 3);
-
-    fake_reset(&fake);
-    fake.replies[0] = MEDIA_DUE_BOTH;
-    fake.replies[3] = MEDIA_NOT_PRIMARY;
-    CHECK(inbox_store_media_purge(store, 1767225600000LL, 0,
-                                  INBOX_MEDIA_PURGE_MAX, files, &removed,
-                                  &err) != INBOX_OK);
-    CHECK_INT(removed, 0);
-    CHECK_INT(fake.commands, 4);
-
-    /* at most max: the window of one */
+    /* one a round left marked (it died before its deletes): its file
+     * unlinked again and its record deleted first, the window then read
+     * for the rest */
     fake_reset(&fake);
     fake.replies[0] = CURSOR("{\"_id\": " OID(MEDIA_ID) ", \"file\": \""
                              MEDIA_FILE "\"}");
-    fake.replies[3] = MEDIA_REMOVED(MEDIA_FILE);
-    CHECK_INT(inbox_store_media_purge(store, 1767225600000LL, 0, 1, files,
+    CHECK_INT(inbox_store_media_purge(store, 1767225600000LL, 0,
+                                      INBOX_MEDIA_PURGE_MAX, NO_DIR, files,
                                       &removed, &err), INBOX_OK);
     CHECK_INT(removed, 1);
-    CHECK(log_has(&fake, "\"limit\" : { \"$numberLong\" : \"1\" }"));
+    CHECK_STR(files[0], MEDIA_FILE);
+    CHECK(log_has(&fake, "\"limit\" : { \"$numberLong\" : \"499\" }"));
+    CHECK_INT(fake.commands, 3);
+    golden_check(&fake, "media_purge_left_marked");
+
+    /* as many left marked as a round takes: no window read */
+    fake_reset(&fake);
+    fake.replies[0] = CURSOR("{\"_id\": " OID(MEDIA_ID) ", \"file\": \""
+                             MEDIA_FILE "\"}");
+    CHECK_INT(inbox_store_media_purge(store, 1767225600000LL, 0, 1, NO_DIR,
+                                      files, &removed, &err), INBOX_OK);
+    CHECK_INT(removed, 1);
+    CHECK_INT(fake.commands, 2);
+
+    /* the deletes refused: an error, nothing removed, the record left
+     * marked for the next round */
+    fake_reset(&fake);
+    fake.replies[0] = CURSOR("{\"_id\": " OID(MEDIA_ID) ", \"file\": \""
+                             MEDIA_FILE "\"}");
+    fake.replies[2] = MEDIA_NOT_PRIMARY;
+    CHECK(inbox_store_media_purge(store, 1767225600000LL, 0,
+                                  INBOX_MEDIA_PURGE_MAX, NO_DIR, files,
+                                  &removed, &err) != INBOX_OK);
+    CHECK_INT(removed, 0);
+    CHECK_INT(fake.commands, 3);
+
+    /* attached since the window was read: its mark misses it */
+    fake_reset(&fake);
+    fake.replies[1] = MEDIA_DUE_BOTH;
+    fake.replies[6] = MEDIA_MARKED(MEDIA2_FILE);
+    CHECK_INT(inbox_store_media_purge(store, 1767225600000LL, 0,
+                                      INBOX_MEDIA_PURGE_MAX, NO_DIR, files,
+                                      &removed, &err), INBOX_OK);
+    CHECK_INT(removed, 1);
+    CHECK_STR(files[0], MEDIA2_FILE);
+    CHECK_INT(fake.commands, 8);
+
+    /* failing after one is marked: that one is finished (its file, its
+     * record), the rest waits for the next round */
+    fake_reset(&fake);
+    fake.replies[1] = MEDIA_DUE_BOTH;
+    fake.replies[5] = MEDIA_MARKED(MEDIA_FILE);
+    fake.replies[6] = MEDIA_NOT_PRIMARY;
+    CHECK_INT(inbox_store_media_purge(store, 1767225600000LL, 0,
+                                      INBOX_MEDIA_PURGE_MAX, NO_DIR, files,
+                                      &removed, &err), INBOX_OK);
+    CHECK_INT(removed, 1);
+    CHECK_STR(files[0], MEDIA_FILE);
+    CHECK_INT(fake.commands, 8);
+
+    /* a look that fails: an error, nothing marked */
+    fake_reset(&fake);
+    fake.replies[1] = MEDIA_DUE_BOTH;
+    fake.replies[3] = MEDIA_NOT_PRIMARY;
+    CHECK(inbox_store_media_purge(store, 1767225600000LL, 0,
+                                  INBOX_MEDIA_PURGE_MAX, NO_DIR, files,
+                                  &removed, &err) != INBOX_OK);
+    CHECK_INT(removed, 0);
     CHECK_INT(fake.commands, 4);
+
+    fake_reset(&fake);
+    fake.replies[1] = MEDIA_DUE_BOTH;
+    fake.replies[4] = MEDIA_NOT_PRIMARY;
+    CHECK(inbox_store_media_purge(store, 1767225600000LL, 0,
+                                  INBOX_MEDIA_PURGE_MAX, NO_DIR, files,
+                                  &removed, &err) != INBOX_OK);
+    CHECK_INT(removed, 0);
+    CHECK_INT(fake.commands, 5);
+
+    /* at most max: the window of one */
+    fake_reset(&fake);
+    fake.replies[1] = CURSOR("{\"_id\": " OID(MEDIA_ID) ", \"file\": \""
+                             MEDIA_FILE "\"}");
+    fake.replies[4] = MEDIA_MARKED(MEDIA_FILE);
+    CHECK_INT(inbox_store_media_purge(store, 1767225600000LL, 0, 1, NO_DIR,
+                                      files, &removed, &err), INBOX_OK);
+    CHECK_INT(removed, 1);
+    CHECK(log_has(&fake, "\"limit\" : { \"$numberLong\" : \"1\" }"));
+    CHECK_INT(fake.commands, 6);
 
     fake_close(&fake, store);
 }

@@ -32,6 +32,10 @@
 #define T0          1767225600000LL     /* 2026-01-01T00:00:00Z */
 #define MINUTE      60000LL
 
+/* a purge's media directory with no files: each one's unlink finds it
+ * gone already */
+#define NO_DIR      "/nonexistent/inbox-test-media"
+
 #define NUMBER      "+15550000001"      /* the test organization's number */
 #define OTHER       "+15550000002"      /* another organization's number */
 #define ALICE       "+15551234567"
@@ -1903,9 +1907,19 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
     "DROP INDEX campaign_media_file; DROP INDEX message_media_file;"        \
     "ALTER TABLE media DROP COLUMN released_at;"
 
+/* Schema 50 is another change's, made alongside 51 (none here). */
+#define UNDO_SCHEMA_50  ""
+
+/* Schema 51 undone (uploads marked for their purge). */
+#define UNDO_SCHEMA_51                                                       \
+    "DROP INDEX media_purging; ALTER TABLE media DROP COLUMN purging_at;"
+
+/* Every step after 49 undone, newest first. */
+#define UNDO_SCHEMA_ABOVE_49  UNDO_SCHEMA_51 UNDO_SCHEMA_50
+
 /* Every step after 42 undone, newest first. */
 #define UNDO_SCHEMA_ABOVE_42                                                \
-    UNDO_SCHEMA_49                                                          \
+    UNDO_SCHEMA_ABOVE_49 UNDO_SCHEMA_49                                     \
     UNDO_SCHEMA_48 UNDO_SCHEMA_47 UNDO_SCHEMA_46 UNDO_SCHEMA_45             \
     UNDO_SCHEMA_44 UNDO_SCHEMA_43
 
@@ -1942,7 +1956,7 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
     UNDO_SCHEMA_8                                                           \
     "DROP TABLE contact_tags; DROP INDEX contacts_by_created;"
 
-#define SCHEMA_NOW  49
+#define SCHEMA_NOW  51
 
 
 /* A draft to all contacts, cancelled by a person at T0; its id. */
@@ -2852,8 +2866,8 @@ TEST(migrating_keeps_the_uploads_messages_use)
     CHECK_INT(inbox_store_media_purge(f.store, inbox_now_ms()
                                       + INBOX_MEDIA_KEEP_UNUSED_MS + 1000,
                                       INBOX_MEDIA_KEEP_UNUSED_MS,
-                                      INBOX_MEDIA_PURGE_MAX, files, &removed,
-                                      NULL), INBOX_OK);
+                                      INBOX_MEDIA_PURGE_MAX, NO_DIR, files,
+                                      &removed, NULL), INBOX_OK);
     CHECK_INT(removed, 1);
     CHECK(strncmp(files[0], "0000", 4) == 0
           && strcmp(files[0] + 42, "1.png") == 0);
@@ -3242,8 +3256,9 @@ TEST(migrating_counts_each_organizations_contacts)
 
     inbox_store_close(f.store);
     f.store = NULL;
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_49 UNDO_SCHEMA_48 UNDO_SCHEMA_47
-                      UNDO_SCHEMA_46 UNDO_SCHEMA_45 UNDO_SCHEMA_44
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_ABOVE_49 UNDO_SCHEMA_49 UNDO_SCHEMA_48
+                      UNDO_SCHEMA_47 UNDO_SCHEMA_46 UNDO_SCHEMA_45
+                      UNDO_SCHEMA_44
                       "PRAGMA user_version = 43;"), SQLITE_OK);
 
     f.store = store_open(f.path);
@@ -3271,8 +3286,9 @@ TEST(migrating_indexes_each_contacts_poll_answers)
     FIXTURE(&f);
     inbox_store_close(f.store);
     f.store = NULL;
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_49 UNDO_SCHEMA_48 UNDO_SCHEMA_47
-                      "PRAGMA user_version = 46;"), SQLITE_OK);
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_ABOVE_49 UNDO_SCHEMA_49 UNDO_SCHEMA_48
+                      UNDO_SCHEMA_47 "PRAGMA user_version = 46;"),
+              SQLITE_OK);
 
     f.store = store_open(f.path);
     CHECK(f.store != NULL);
@@ -3324,7 +3340,7 @@ TEST(migrating_keeps_the_recipients_each_campaign_showed)
      * recipients: it showed none */
     inbox_store_close(f.store);
     f.store = NULL;
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_49 UNDO_SCHEMA_48
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_ABOVE_49 UNDO_SCHEMA_49 UNDO_SCHEMA_48
                       "PRAGMA user_version = 47;"
                       "UPDATE campaign_recipients SET state = 'suppressed'"
                       " WHERE contact_id = %s;", a), SQLITE_OK);
@@ -3451,7 +3467,8 @@ TEST(migrating_releases_the_uploads_drafts_dropped)
 
     /* before 49 an edit left what it dropped attached; all were
      * uploaded two days ago */
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_49 "PRAGMA user_version = 48;"
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_ABOVE_49 UNDO_SCHEMA_49
+                      "PRAGMA user_version = 48;"
                       "UPDATE media SET attached = 1 WHERE id <> %s;"
                       "UPDATE media SET created_at = created_at - %lld;",
                       id[3], 2 * INBOX_MEDIA_KEEP_UNUSED_MS),
@@ -3466,8 +3483,8 @@ TEST(migrating_releases_the_uploads_drafts_dropped)
     now = inbox_now_ms();
     CHECK_INT(inbox_store_media_purge(f.store, now,
                                       INBOX_MEDIA_KEEP_UNUSED_MS,
-                                      INBOX_MEDIA_PURGE_MAX, files, &removed,
-                                      NULL), INBOX_OK);
+                                      INBOX_MEDIA_PURGE_MAX, NO_DIR, files,
+                                      &removed, NULL), INBOX_OK);
     CHECK_INT(removed, 1);
     CHECK_STR(files[0], media[3].file);
 
@@ -3479,25 +3496,68 @@ TEST(migrating_releases_the_uploads_drafts_dropped)
     inbox_campaign_free(&c);
     CHECK_INT(inbox_store_media_purge(f.store, now,
                                       INBOX_MEDIA_KEEP_UNUSED_MS,
-                                      INBOX_MEDIA_PURGE_MAX, files, &removed,
-                                      NULL), INBOX_OK);
+                                      INBOX_MEDIA_PURGE_MAX, NO_DIR, files,
+                                      &removed, NULL), INBOX_OK);
     CHECK_INT(removed, 0);
 
     /* past it both go, and only they */
     now += INBOX_MEDIA_KEEP_UNUSED_MS + MINUTE;
     CHECK_INT(inbox_store_media_purge(f.store, now,
                                       INBOX_MEDIA_KEEP_UNUSED_MS,
-                                      INBOX_MEDIA_PURGE_MAX, files, &removed,
-                                      NULL), INBOX_OK);
+                                      INBOX_MEDIA_PURGE_MAX, NO_DIR, files,
+                                      &removed, NULL), INBOX_OK);
     CHECK_INT(removed, 2);
     CHECK_STR(files[0], media[0].file);
     CHECK_STR(files[1], media[4].file);
     CHECK_INT(inbox_store_media_purge(f.store, now,
                                       INBOX_MEDIA_KEEP_UNUSED_MS,
-                                      INBOX_MEDIA_PURGE_MAX, files, &removed,
-                                      NULL), INBOX_OK);
+                                      INBOX_MEDIA_PURGE_MAX, NO_DIR, files,
+                                      &removed, NULL), INBOX_OK);
     CHECK_INT(removed, 0);
     CHECK_INT(db_int(&f, "SELECT count(*) FROM media"), 2);
+
+    fixture_close(&f);
+}
+
+
+/*
+ * Migration 51: the uploads of before are marked by none, so a purge
+ * after it marks, unlinks and deletes each as it would one made since.
+ */
+TEST(migrating_leaves_the_uploads_of_before_to_the_two_phase_purge)
+{
+    char                  files[INBOX_MEDIA_PURGE_MAX]
+                               [INBOX_MEDIA_FILE_MAX];
+    size_t                removed;
+    fixture_t             f;
+    inbox_media_record_t  up;
+
+    FIXTURE(&f);
+    memset(&up, 0, sizeof(up));
+    snprintf(up.content_type, sizeof(up.content_type), "image/png");
+    up.bytes = 10;
+    snprintf(up.file, sizeof(up.file), "%043d.png", 1);
+    CHECK_INT(inbox_store_media_add(f.store, f.org, &up, NULL), INBOX_OK);
+    inbox_store_close(f.store);
+    f.store = NULL;
+
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_ABOVE_49 "PRAGMA user_version = 49;"),
+              SQLITE_OK);
+
+    f.store = store_open(f.path);
+    CHECK(f.store != NULL);
+    CHECK_INT(db_int(&f, "PRAGMA user_version"), SCHEMA_NOW);
+    CHECK_INT(db_int(&f, "SELECT count(*) FROM media"
+                         " WHERE purging_at IS NOT NULL"), 0);
+
+    CHECK_INT(inbox_store_media_purge(f.store, inbox_now_ms()
+                                      + INBOX_MEDIA_KEEP_UNUSED_MS + 1000,
+                                      INBOX_MEDIA_KEEP_UNUSED_MS,
+                                      INBOX_MEDIA_PURGE_MAX, NO_DIR, files,
+                                      &removed, NULL), INBOX_OK);
+    CHECK_INT(removed, 1);
+    CHECK_STR(files[0], up.file);
+    CHECK_INT(db_int(&f, "SELECT count(*) FROM media"), 0);
 
     fixture_close(&f);
 }

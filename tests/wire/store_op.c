@@ -19,7 +19,7 @@
  *   store_op URI events-since ORG_ID EPOCH AFTER_SEQ UNTIL_SEQ LIMIT
  *   store_op URI events-prune NOW_MS KEEP_SECONDS KEEP_COUNT MAX
  *   store_op URI holds-expire NOW_MS
- *   store_op URI media-purge NOW_MS KEEP_MS MAX
+ *   store_op URI media-purge NOW_MS KEEP_MS MAX DIR
  *   store_op URI campaign-dispatch NOW_MS MAX MEDIA_BASE
  *   store_op URI campaign-sent NOW_MS CAMPAIGN_ID
  *   store_op URI outbox-claim NOW_MS SEGMENTS
@@ -189,7 +189,7 @@ static const struct {
     { "events-since", 5, op_events_since },
     { "events-prune", 4, op_events_prune },
     { "holds-expire", 1, op_holds_expire },
-    { "media-purge", 3, op_media_purge },
+    { "media-purge", 4, op_media_purge },
     { "campaign-dispatch", 3, op_campaign_dispatch },
     { "campaign-sent", 2, op_campaign_sent },
     { "outbox-claim", 2, op_outbox_claim },
@@ -436,8 +436,8 @@ op_media_purge(inbox_store_t *store, char **argv, yajl_gen g,
 
     rc = inbox_store_media_purge(store, strtoll(argv[0], NULL, 10),
                                  strtoll(argv[1], NULL, 10),
-                                 (size_t) strtoul(argv[2], NULL, 10), files,
-                                 &removed, err);
+                                 (size_t) strtoul(argv[2], NULL, 10),
+                                 argv[3], files, &removed, err);
 
     inbox_json_key(g, "removed");
     yajl_gen_array_open(g);
@@ -1194,7 +1194,7 @@ usage(void)
             "       store_op URI events-prune NOW_MS KEEP_SECONDS "
             "KEEP_COUNT MAX\n"
             "       store_op URI holds-expire NOW_MS\n"
-            "       store_op URI media-purge NOW_MS KEEP_MS MAX\n"
+            "       store_op URI media-purge NOW_MS KEEP_MS MAX DIR\n"
             "       store_op URI campaign-dispatch NOW_MS MAX MEDIA_BASE\n"
             "       store_op URI campaign-sent NOW_MS CAMPAIGN_ID\n"
             "       store_op URI outbox-claim NOW_MS SEGMENTS\n"

@@ -13,10 +13,12 @@ status, what was written and how many times.
 
 Prints one line per test and "# N passed, N failed" for tests/run.
 """
+import atexit
 import copy
 import datetime
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -486,12 +488,22 @@ class ReplicaSet:
             apply_update(found[0], doc['update'], False)
             return {'value': found[0] if doc.get('new') else before}
         if (name, coll) == ('findAndModify', 'media'):
-            # the purge's removal of one upload
+            # the purge's mark on one upload
             for d in self.media:
                 if matches(d, doc['query']):
-                    self.media.remove(d)
-                    return {'value': {'_id': d['_id'], 'file': d['file']}}
+                    before = {'_id': d['_id'], 'file': d['file']}
+                    apply_update(d, doc['update'], False)
+                    return {'value': before}
             return {'value': None}
+        if (name, coll) == ('delete', 'media'):
+            # the purge's deletion of the records whose files went
+            n = 0
+            for q in doc['deletes']:
+                gone = [d for d in self.media if matches(d, q['q'])]
+                for d in gone:
+                    self.media.remove(d)
+                    n += 1
+            return {'n': n}
         if (name, coll) == ('aggregate', 'conversations'):
             return {'cursor': {'id': 0, 'ns': 'inbox.conversations',
                                'firstBatch': [{'_id': None,
@@ -1949,15 +1961,38 @@ def test_capture_stopped_after_its_entry_writes_it_once(rs):
 DAY = datetime.timedelta(days=1)
 
 
+MEDIA_DIR = os.path.join(os.environ.get('TMPDIR', '/tmp'),
+                         'inbox-wire-media-%d' % os.getpid())
+atexit.register(shutil.rmtree, MEDIA_DIR, True)
+
+
 def upload(rs, name, released_ago):
     """An upload made three days before noon, not attached, released
-    (a draft's edit dropped it) released_ago before noon."""
+    (a draft's edit dropped it) released_ago before noon; its file in
+    MEDIA_DIR."""
     doc = {'_id': ObjectId(), 'org_id': ORG, 'file': name * 43 + '.png',
            'content_type': 'image/png', 'bytes': Int64(100),
            'created_at': NOON - 3 * DAY, 'attached': False,
            'released_at': NOON - released_ago}
     rs.media.append(doc)
+    put_file(doc)
     return doc
+
+
+def put_file(doc):
+    os.makedirs(MEDIA_DIR, exist_ok=True)
+    with open(os.path.join(MEDIA_DIR, doc['file']), 'wb') as f:
+        f.write(b'\x89PNG')
+
+
+def on_disk(doc):
+    return os.path.exists(os.path.join(MEDIA_DIR, doc['file']))
+
+
+def purge(rs, keep=DAY):
+    return run(rs, 'media-purge', NOON_MS,
+               str(keep // datetime.timedelta(milliseconds=1)), '500',
+               MEDIA_DIR)
 
 
 def test_purge_removes_the_dropped_uploads_nothing_names(rs):
@@ -1977,21 +2012,45 @@ def test_purge_removes_the_dropped_uploads_nothing_names(rs):
     rs.campaign('draft')['media'] = [{'file': shown['file']}]
     rs.members[0].faults.append((('findAndModify', 'media'), lose_answer))
 
-    out = run(rs, 'media-purge', NOON_MS, str(DAY // datetime.timedelta(
-        milliseconds=1)), '500')
+    out = purge(rs)
     expect(out, 'ok', 200)
     assert out['result']['removed'] == [unused['file']], out
     assert rs.media == [sent, shown, young], rs.media
     assert sent['attached'] and shown['attached'], rs.media
     assert not young['attached'], young
     assert_resent_once(rs, 'findAndModify', 'media')
+    assert not on_disk(unused)
+    assert on_disk(sent) and on_disk(shown) and on_disk(young)
 
     # nothing is due now: the same purge removes nothing
-    out = run(rs, 'media-purge', NOON_MS, str(DAY // datetime.timedelta(
-        milliseconds=1)), '500')
+    out = purge(rs)
     expect(out, 'ok', 200)
     assert out['result']['removed'] == [], out
     assert rs.media == [sent, shown, young], rs.media
+
+
+def test_purge_stopped_before_its_deletes_is_finished_by_the_next(rs):
+    """The deletion of the records refused after the upload was marked
+    and its file unlinked (as a worker killed between leaves it, its file
+    there or not): the record stays, marked, so a send naming it is
+    refused; the next round unlinks its file again and deletes it. No
+    file is ever left that no record names."""
+    unused = upload(rs, 'A', 2 * DAY)
+    rs.members[0].faults.append((('delete', 'media'), refuse))
+
+    out = purge(rs)
+    assert out['status'] != 'ok', out
+    assert out['result']['removed'] == [], out
+    assert rs.media == [unused] and 'purging_at' in unused, rs.media
+
+    # its file back, as a worker killed before its unlink leaves it
+    put_file(unused)
+
+    out = purge(rs)
+    expect(out, 'ok', 200)
+    assert out['result']['removed'] == [unused['file']], out
+    assert rs.media == [], rs.media
+    assert not on_disk(unused)
 
 
 def test_purge_whose_look_fails_removes_nothing(rs):
@@ -2000,17 +2059,18 @@ def test_purge_whose_look_fails_removes_nothing(rs):
     name; the next round removes it."""
     unused = upload(rs, 'A', 2 * DAY)
     rs.members[0].faults.append((('find', 'messages'), refuse))
-    keep = str(DAY // datetime.timedelta(milliseconds=1))
 
-    out = run(rs, 'media-purge', NOON_MS, keep, '500')
+    out = purge(rs)
     assert out['status'] != 'ok', out
     assert out['result']['removed'] == [], out
     assert rs.media == [unused], rs.media
+    assert on_disk(unused)
 
-    out = run(rs, 'media-purge', NOON_MS, keep, '500')
+    out = purge(rs)
     expect(out, 'ok', 200)
     assert out['result']['removed'] == [unused['file']], out
     assert rs.media == [], rs.media
+    assert not on_disk(unused)
 
 
 def test_status_report_stopped_after_its_move_is_announced_by_the_retry(
@@ -2094,6 +2154,7 @@ TESTS = [
      1),
     (test_purge_removes_the_dropped_uploads_nothing_names, 1),
     (test_purge_whose_look_fails_removes_nothing, 1),
+    (test_purge_stopped_before_its_deletes_is_finished_by_the_next, 1),
 ]
 
 

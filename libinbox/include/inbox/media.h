@@ -115,8 +115,11 @@ inbox_status_t inbox_media_write_commit(inbox_media_writer_t *w,
 /* Removes what was written (after commit: nothing); w is closed.  Safe to
  * call on a closed writer. */
 void inbox_media_write_abort(inbox_media_writer_t *w);
-/* Removes a committed file again (its record could not be stored). */
-void inbox_media_remove(const char *dir, const char *file);
+/* Removes a committed file (its record could not be stored, or is being
+ * purged): 0 once it is not in dir (removed, or absent already), -1 when
+ * it may still be there (an unlink that failed, a name media.h does not
+ * make). */
+int inbox_media_remove(const char *dir, const char *file);
 /* Removes the temporary files of writers that died before their commit
  * (a process killed mid-copy): those last changed before `before`
  * (seconds since the epoch).  How many went; -1 when dir is unreadable. */
@@ -146,12 +149,14 @@ inbox_status_t inbox_media_message_check(const inbox_media_record_t *media,
  * INBOX_MEDIA_KEEP_UNUSED_MS of its upload (nginx:
  * inbox_media_keep_unused), or that a draft's edit dropped that long
  * ago (the grace counting from the edit), and that no message and no
- * campaign names, is removed: its record, then its file
- * (inbox_store_media_purge), so uploads alone cannot fill the disk.  The
+ * campaign names, is removed (inbox_store_media_purge), so uploads alone
+ * cannot fill the disk: its record marked purging first (gone from then
+ * on), then its file, then its record, so that a file is never left
+ * that no record names (its URL would serve it for good).  The
  * grace keeps an upload a composer holds (a reply written overnight, a
  * draft's form open) and covers a MongoDB write between its attach and
  * what names the file.  A reply or a campaign attaches its uploads in
- * the write that stores it; an upload removed before that write is
+ * the write that stores it; an upload marked before that write is
  * refused there (inbox_media_gone), so nothing is ever stored naming a
  * removed file.  Copies of inbound media are no uploads: never purged.
  */

@@ -677,26 +677,33 @@ inbox_status_t inbox_store_media_fetch_give_back(inbox_store_t *store,
     const char *message_id, unsigned idx, int64_t due_at,
     inbox_error_t *err);
 /*
- * Housekeeping: removes the records of at most max
- * (1..INBOX_MEDIA_PURGE_MAX) uploads that nothing has used since now -
- * keep_ms (media.h: INBOX_MEDIA_KEEP_UNUSED_MS unless configured):
- * made before it, and neither attached since (by a reply or a campaign)
- * nor released since (a draft's edit dropped it), oldest first; and
- * names their files in files[0..*removed - 1] for the caller to delete
- * from the media directory: from then on nothing can attach them.  Only
- * an upload no message and no campaign (draft or sent) names is removed;
- * one released that something still names (a reply sent with it,
- * another draft) is attached again instead.  A reply or campaign
- * (inbox_store_reply_accept, inbox_store_campaign_create and _update)
- * attaches its uploads in the write that stores it, and is refused with
- * inbox_media_gone's error for one removed first.  A purge that fails
- * after removing some (MongoDB removes one at a time) answers INBOX_OK
- * with those, so that their files are deleted; an error means none was
- * removed (*removed 0).
+ * Housekeeping: removes at most max (1..INBOX_MEDIA_PURGE_MAX) uploads
+ * that nothing has used since now - keep_ms (media.h:
+ * INBOX_MEDIA_KEEP_UNUSED_MS unless configured): made before it, and
+ * neither attached since (by a reply or a campaign) nor released since
+ * (a draft's edit dropped it), oldest first; their files from the media
+ * directory dir, and their records.  Only an upload no message and no
+ * campaign (draft or sent) names is removed; one released that
+ * something still names (a reply sent with it, another draft) is
+ * attached again instead.  In two phases, so that no file is ever left
+ * that no record names (GET /media/FILE would serve it for good): the
+ * uploads to remove are first marked purging, in one write (from then
+ * on they are gone: a reply or campaign, inbox_store_reply_accept,
+ * inbox_store_campaign_create and _update, attaches its uploads in the
+ * write that stores it and is refused with inbox_media_gone's error for
+ * one marked first; inbox_store_media_get finds none), then their files
+ * are unlinked (one absent already is gone), then the records of those
+ * whose file is gone are deleted.  Uploads a round left marked (a
+ * process that died between, an unlink or a delete that failed) come
+ * first in the next, any process's: their files unlinked again, their
+ * records deleted.  files[0..*removed - 1] names those removed.  An
+ * error means none was removed (*removed 0); those marked wait for the
+ * next round.
  */
 inbox_status_t inbox_store_media_purge(inbox_store_t *store, int64_t now,
-    int64_t keep_ms, size_t max, char (*files)[INBOX_MEDIA_FILE_MAX],
-    size_t *removed, inbox_error_t *err);
+    int64_t keep_ms, size_t max, const char *dir,
+    char (*files)[INBOX_MEDIA_FILE_MAX], size_t *removed,
+    inbox_error_t *err);
 
 /*
  * Replies, the outbox and billing

@@ -40,6 +40,34 @@ static const struct {
     (sizeof(inbox_carrier_not_taken) / sizeof(inbox_carrier_not_taken[0]))
 
 
+/*
+ * The errors that refuse the sending number's account or credentials
+ * rather than one message: nothing from the number can go until a person
+ * fixes its settings (inbox_send_result_t account).  Twilio's 20003
+ * (Authenticate: a wrong account SID or auth token, or a suspended
+ * account), 20005 and 10001 (the account is not active), 21661 (the From
+ * number cannot send SMS); Telnyx's 10009 (authentication failed: a wrong
+ * API key) and 10010 (authorization failed: the key may not act on the
+ * number).  Not Twilio's 21606: for a short code it also says the
+ * recipient is in another country, one recipient's refusal.
+ */
+static const struct {
+    inbox_carrier_t   carrier;
+    const char       *code;
+} inbox_carrier_account_codes[] = {
+    { INBOX_CARRIER_TWILIO, "20003" },
+    { INBOX_CARRIER_TWILIO, "20005" },
+    { INBOX_CARRIER_TWILIO, "10001" },
+    { INBOX_CARRIER_TWILIO, "21661" },
+    { INBOX_CARRIER_TELNYX, "10009" },
+    { INBOX_CARRIER_TELNYX, "10010" }
+};
+
+#define INBOX_CARRIER_ACCOUNT_N \
+    (sizeof(inbox_carrier_account_codes) \
+     / sizeof(inbox_carrier_account_codes[0]))
+
+
 /* The table's index of carrier's code, or -1 when it is not there. */
 static int
 inbox_carrier_not_taken_find(inbox_carrier_t carrier, const char *code)
@@ -94,6 +122,34 @@ inbox_carrier_send_result(inbox_carrier_t carrier, long http_status,
     res->slow_down = res->outcome == INBOX_SEND_RETRY
                      && (http_status == 429
                          || (i >= 0 && inbox_carrier_not_taken[i].slow_down));
+
+    res->account = res->outcome == INBOX_SEND_REFUSED
+                   && inbox_carrier_account_refused(carrier, http_status,
+                                                    res->error_code);
+}
+
+
+int
+inbox_carrier_account_refused(inbox_carrier_t carrier, long http_status,
+    const char *code)
+{
+    size_t  i;
+
+    /* the answer to the send itself: a report of a message the carrier
+     * took comes with a 2xx */
+    if (http_status < 400 || http_status > 499 || code == NULL) {
+        return 0;
+    }
+
+    for (i = 0; i < INBOX_CARRIER_ACCOUNT_N; i++) {
+        if (inbox_carrier_account_codes[i].carrier == carrier
+            && strcmp(inbox_carrier_account_codes[i].code, code) == 0)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
 }
 
 

@@ -1221,6 +1221,27 @@ TEST(send_answers)
     res = answer(401, "{\"errors\":[]}");
     CHECK_INT(res.outcome, INBOX_SEND_REFUSED);
     CHECK_STR(res.error_code, "");
+    CHECK_INT(res.account, 0);
+
+    /* the number's account or API key, not the recipient */
+    res = answer(401, "{\"errors\":[{\"code\":\"10009\",\"title\":"
+                      "\"Authentication failed\",\"detail\":\"The required "
+                      "authentication headers were either invalid or not "
+                      "included in the request.\",\"meta\":{\"url\":"
+                      "\"https://developers.telnyx.com/docs/overview/errors/"
+                      "10009\"}}]}");
+    CHECK_INT(res.outcome, INBOX_SEND_REFUSED);
+    CHECK_INT(res.account, 1);
+    CHECK_STR(res.error_code, "10009");
+    CHECK(strstr(res.message, "authentication headers") != NULL);
+    res = answer(403, "{\"errors\":[{\"code\":\"10010\",\"title\":"
+                      "\"Authorization failed\",\"detail\":\"You do not "
+                      "have permission to perform the requested action on "
+                      "the specified resource or resources.\"}]}");
+    CHECK_INT(res.account, 1);
+    res = answer(422, "{\"errors\":[{\"code\":40310,\"title\":\"Invalid "
+                      "'to' address\"}]}");
+    CHECK_INT(res.account, 0);
 
     /* taken, but failed already: a refusal with the message's error */
     res = answer(200, "{\"data\":{\"id\":\"40385f64-5717-4562-b3fc-"

@@ -350,6 +350,44 @@ TEST(answer_retry_and_refused)
 
     res = answer(401, "{\"code\":20003,\"message\":\"Authenticate\"}");
     CHECK_INT(res.outcome, INBOX_SEND_REFUSED);
+    CHECK_INT(res.account, 1);
+
+    /* the number's account, not the recipient: a campaign pauses */
+    res = answer(401, "{\"code\":20003,\"message\":\"Authenticate\","
+                      "\"more_info\":\"https://www.twilio.com/docs/errors/"
+                      "20003\",\"status\":401,\"detail\":\"Your AccountSid "
+                      "or AuthToken was incorrect.\"}");
+    CHECK_INT(res.outcome, INBOX_SEND_REFUSED);
+    CHECK_INT(res.account, 1);
+    CHECK_STR(res.error_code, "20003");
+    CHECK(strstr(res.message, "Authenticate") != NULL);
+
+    res = answer(401, "{\"code\":20005,\"message\":\"Account not "
+                      "active\",\"status\":401}");
+    CHECK_INT(res.account, 1);
+    res = answer(400, "{\"code\":21661,\"message\":\"'From' number is "
+                      "not SMS-capable\",\"status\":400}");
+    CHECK_INT(res.account, 1);
+
+    /* one recipient's refusal, or the From number for this destination
+     * only, is no account's */
+    res = answer(400, "{\"code\":21211,\"message\":\"Invalid 'To' "
+                      "Phone Number\",\"status\":400}");
+    CHECK_INT(res.account, 0);
+    res = answer(400, "{\"code\":21606,\"message\":\"The 'From' phone "
+                      "number provided is not a valid message-capable Twilio "
+                      "phone number for this destination/account\"}");
+    CHECK_INT(res.account, 0);
+    res = answer(400, "{\"code\":21610,\"message\":\"Attempt to send "
+                      "to unsubscribed recipient\",\"status\":400}");
+    CHECK_INT(res.account, 0);
+    res = answer(401, "Unauthorized");
+    CHECK_INT(res.account, 0);
+    /* the rule, at once: only the send's own 4xx */
+    CHECK_INT(inbox_carrier_account_refused(INBOX_CARRIER_TWILIO, 200,
+                                            "20003"), 0);
+    CHECK_INT(inbox_carrier_account_refused(INBOX_CARRIER_TELNYX, 401,
+                                            "20003"), 0);
 
     /* a 4xx we cannot read is still final */
     res = answer(404, "Not Found");

@@ -112,6 +112,16 @@ typedef struct {
                                             and give the message back,
                                             no attempt counted, rather
                                             than retry it alone */
+    int                   account;       /* REFUSED: the carrier refused
+                                            the sending number's account
+                                            or credentials, so nothing
+                                            from the number can go
+                                            (inbox_carrier_account_refused:
+                                            Twilio 20003, Telnyx 10009,
+                                            ...): a campaign's message is
+                                            given back and its campaign
+                                            paused (carrier_account),
+                                            not failed; a reply fails */
 } inbox_send_result_t;
 
 /* A delivery report from a carrier's webhook.  Nothing to free. */
@@ -149,6 +159,12 @@ inbox_status_t inbox_carrier_send_request(const inbox_number_t *number,
  */
 void inbox_carrier_send_result(inbox_carrier_t carrier, long http_status,
     const char *body, size_t len, inbox_send_result_t *res);
+
+/* Whether carrier's 4xx answer with error code refuses the sending
+ * number's account or credentials, not one message (the result's
+ * account): the one rule, for both carriers, in carrier.c. */
+int inbox_carrier_account_refused(inbox_carrier_t carrier,
+    long http_status, const char *code);
 
 void inbox_carrier_request_free(inbox_carrier_request_t *req);
 

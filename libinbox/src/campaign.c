@@ -43,7 +43,8 @@ static const inbox_campaign_name_t  inbox_campaign_statuses[] = {
 static const inbox_campaign_name_t  inbox_pause_reasons[] = {
     { "manual", INBOX_PAUSE_MANUAL },
     { "insufficient_credits", INBOX_PAUSE_INSUFFICIENT_CREDITS },
-    { "billing_inactive", INBOX_PAUSE_BILLING_INACTIVE }
+    { "billing_inactive", INBOX_PAUSE_BILLING_INACTIVE },
+    { "carrier_account", INBOX_PAUSE_CARRIER_ACCOUNT }
 };
 
 static const inbox_campaign_name_t  inbox_cancel_reasons[] = {
@@ -349,6 +350,26 @@ inbox_campaign_pause_for(inbox_campaign_status_t *status,
 
 
 int
+inbox_campaign_pause_carrier(inbox_campaign_status_t *status,
+    inbox_pause_reason_t *reason)
+{
+    /* a resumed campaign dated ahead is scheduled, its messages in the
+     * outbox going all the same */
+    if ((*status == INBOX_CAMPAIGN_PAUSED
+         && *reason == INBOX_PAUSE_INSUFFICIENT_CREDITS)
+        || *status == INBOX_CAMPAIGN_SCHEDULED)
+    {
+        *status = INBOX_CAMPAIGN_PAUSED;
+        *reason = INBOX_PAUSE_CARRIER_ACCOUNT;
+        return 0;
+    }
+
+    return inbox_campaign_pause_for(status, reason,
+                                    INBOX_PAUSE_CARRIER_ACCOUNT);
+}
+
+
+int
 inbox_campaign_dispatching(inbox_campaign_status_t status)
 {
     return status == INBOX_CAMPAIGN_SENDING;
@@ -363,7 +384,11 @@ inbox_campaign_outbox(inbox_campaign_status_t status,
         return INBOX_OUTBOX_CANCELLED;
     }
 
-    if (status == INBOX_CAMPAIGN_PAUSED && reason == INBOX_PAUSE_MANUAL) {
+    /* nothing from the number can go until a person fixed it either */
+    if (status == INBOX_CAMPAIGN_PAUSED
+        && (reason == INBOX_PAUSE_MANUAL
+            || reason == INBOX_PAUSE_CARRIER_ACCOUNT))
+    {
         return INBOX_OUTBOX_WAITS;
     }
 

@@ -548,6 +548,10 @@ inbox_status_t inbox_mongo_billing_changed(inbox_mongo_store_t *ms,
 inbox_status_t inbox_mongo_campaign_reply(inbox_mongo_store_t *ms,
     const bson_oid_t *contact, const bson_oid_t *message, int64_t at,
     const char *body, inbox_error_t *err);
+/* The campaign id names paused as inbox_campaign_pause_carrier says: the
+ * carrier refused its number's account or credentials. */
+inbox_status_t inbox_mongo_campaign_carrier_refused(inbox_mongo_store_t *ms,
+    const char *id, int64_t now, inbox_error_t *err);
 /* A campaign's message moved to status to with error_code (as the
  * message has it after the move; NULL: none): its recipient's state
  * follows (inbox_recipient_of_delivery), only forward. */

@@ -1719,6 +1719,59 @@ inbox_mongo_campaign_send(inbox_mongo_store_t *ms, const bson_oid_t *org,
 }
 
 
+inbox_status_t
+inbox_mongo_campaign_carrier_refused(inbox_mongo_store_t *ms, const char *id,
+    int64_t now, inbox_error_t *err)
+{
+    int               found, moved;
+    char              text[32];
+    bson_t            doc;
+    bson_oid_t        oid;
+    inbox_status_t    rc;
+    inbox_campaign_t  c;
+    inbox_pause_reason_t     why;
+    inbox_campaign_status_t  to;
+
+    if (inbox_mongo_parse_id(id, &oid) != 0) {
+        return INBOX_OK;
+    }
+
+    rc = inbox_mongo_find_one(ms, "campaigns",
+                              BCON_NEW("_id", BCON_OID(&oid)),
+                              BCON_NEW("status", BCON_INT32(1),
+                                       "paused_reason", BCON_INT32(1)),
+                              &doc, &found, err);
+    if (rc != INBOX_OK || !found) {
+        bson_destroy(&doc);
+        return rc;
+    }
+
+    memset(&c, 0, sizeof(c));
+    snprintf(c.id, sizeof(c.id), "%s", id);
+
+    inbox_mongo_get_str(&doc, "status", text, sizeof(text));
+    if (inbox_campaign_status_parse(text, &c.status) != 0) {
+        c.status = INBOX_CAMPAIGN_DONE;
+    }
+
+    inbox_mongo_get_str(&doc, "paused_reason", text, sizeof(text));
+    if (inbox_pause_reason_parse(text, &why) != 0) {
+        why = INBOX_PAUSE_NONE;
+    }
+
+    bson_destroy(&doc);
+
+    to = c.status;
+    if (inbox_campaign_pause_carrier(&to, &why) != 0) {
+        return INBOX_OK;
+    }
+
+    /* only from the status read: a resume or a cancel meanwhile wins */
+    return inbox_mongo_campaign_move(ms, &c, to, why, INBOX_CANCEL_NONE,
+                                     NULL, NULL, now, &moved, err);
+}
+
+
 /*
  * Whether anything of the campaign is left to send: a recipient due or
  * waiting for quiet hours to end, or a message still in the outbox.

@@ -2442,6 +2442,7 @@ inbox_mongo_outbox_record(inbox_mongo_store_t *ms,
 {
     int                   found, moved, carrier_opt_out, final;
     char                  early[INBOX_CARRIER_CODE_MAX];
+    char                  campaign[INBOX_ID_MAX];
     char                  named[INBOX_PROVIDER_ID_MAX];
     bson_t                doc, reply;
     bson_t               *command, *which;
@@ -2467,12 +2468,19 @@ inbox_mongo_outbox_record(inbox_mongo_store_t *ms,
                                "No such outbox entry.");
     }
 
+    which = BCON_NEW("org_id", BCON_INT32(1),
+                     "message_id", BCON_INT32(1),
+                     "attempts", BCON_INT32(1));
+
+    /* given back for its number's account: its campaign pauses too */
+    if (result->outcome == INBOX_SEND_RELEASED && result->account) {
+        BCON_APPEND(which, "campaign_id", BCON_INT32(1));
+    }
+
     rc = inbox_mongo_find_one(ms, "outbox",
-                              BCON_NEW("_id", BCON_OID(&entry)),
-                              BCON_NEW("org_id", BCON_INT32(1),
-                                       "message_id", BCON_INT32(1),
-                                       "attempts", BCON_INT32(1)),
+                              BCON_NEW("_id", BCON_OID(&entry)), which,
                               &doc, &found, err);
+    campaign[0] = '\0';
 
     if (rc == INBOX_OK && !found) {
         rc = inbox_error_set(err, INBOX_ERR_NOT_FOUND,
@@ -2507,6 +2515,8 @@ inbox_mongo_outbox_record(inbox_mongo_store_t *ms,
             rc = inbox_error_set(err, INBOX_ERR_INTERNAL,
                                  "An outbox entry names no message.");
         }
+
+        inbox_mongo_get_id(&doc, "campaign_id", campaign);
     }
 
     bson_destroy(&doc);
@@ -2564,6 +2574,11 @@ inbox_mongo_outbox_record(inbox_mongo_store_t *ms,
                                            NULL, NULL, NULL, err);
             bson_destroy(which);
             report->next_attempt_at = next_at;
+        }
+
+        if (rc == INBOX_OK && campaign[0] != '\0') {
+            rc = inbox_mongo_campaign_carrier_refused(ms, campaign, now,
+                                                      err);
         }
 
         return rc;

@@ -1434,10 +1434,23 @@ static const char *inbox_sqlite_migrations[] = {
     "    WHERE cm.file = media.file);",
 
     /*
-     * 50: another change's, made alongside this one; its step takes this
-     * place when the two are put together.
+     * 50: a campaign may be paused because the carrier refused its
+     * number's account or credentials (paused_reason carrier_account).
+     * A CHECK that only takes one more value is changed in place, as
+     * SQLite's ALTER TABLE page allows for a change no stored row can
+     * break: the table's SQL edited, the schema read again (RESET), and
+     * an index made again so that every other connection reads it too
+     * (the schema's cookie moves).
      */
-    "",
+    "PRAGMA writable_schema = ON;"
+    "UPDATE sqlite_schema SET sql = replace(sql,"
+    "    '''insufficient_credits'', ''billing_inactive'')',"
+    "    '''insufficient_credits'', ''billing_inactive'','"
+    "    || ' ''carrier_account'')')"
+    "  WHERE type = 'table' AND name = 'campaigns';"
+    "PRAGMA writable_schema = RESET;"
+    "DROP INDEX campaigns_by_org;"
+    "CREATE INDEX campaigns_by_org ON campaigns (org_id, kind, id DESC);",
 
     /*
      * 51: an upload the purge removes is marked first (media.purging_at,

@@ -230,6 +230,7 @@ typedef enum {
     INBOX_SQL_CAMPAIGN_MEDIA,
     INBOX_SQL_CAMPAIGNS_PAGE,
     INBOX_SQL_CAMPAIGN_SET,
+    INBOX_SQL_CAMPAIGN_OF_MESSAGE,
     INBOX_SQL_CAMPAIGN_AUDIENCE_ALL,
     INBOX_SQL_CAMPAIGN_AUDIENCE_TAGS,
     INBOX_SQL_CAMPAIGN_EXCLUDED,
@@ -738,6 +739,12 @@ inbox_status_t inbox_sqlite_outbox_unpark_quiet(inbox_sqlite_conn_t *conn,
  * campaign message (see inbox_store_inbound_ingest in store.h). */
 inbox_status_t inbox_sqlite_campaign_reply(inbox_sqlite_conn_t *conn,
     int64_t contact, int64_t message, int64_t at, const char *body,
+    inbox_error_t *err);
+/* In the caller's transaction: the campaign of message (none: nothing
+ * done) paused as inbox_campaign_pause_carrier says, its number's
+ * account refused by the carrier. */
+inbox_status_t inbox_sqlite_campaign_carrier_refused(
+    inbox_sqlite_conn_t *conn, int64_t message, int64_t now,
     inbox_error_t *err);
 /* A campaign of org with its counts, in the caller's transaction;
  * INBOX_ERR_NOT_FOUND for none. */

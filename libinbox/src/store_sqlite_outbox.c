@@ -1379,6 +1379,17 @@ inbox_sqlite_outbox_record(inbox_sqlite_conn_t *conn,
             return inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
         }
 
+        /* given back because the carrier refused its number's account:
+         * its campaign pauses with it, so that the next claim parks it
+         * and what else the campaign has in the outbox */
+        if (result->outcome == INBOX_SEND_RELEASED && result->account) {
+            status = inbox_sqlite_campaign_carrier_refused(conn, message,
+                                                           now, err);
+            if (status != INBOX_OK) {
+                return status;
+            }
+        }
+
         status = inbox_sqlite_delivery_get(conn, org, message, &d, err);
         if (status != INBOX_OK) {
             return status;

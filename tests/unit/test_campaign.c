@@ -699,12 +699,66 @@ TEST(what_a_campaigns_outbox_does_follows_its_status_and_pause)
 }
 
 
+/* The carrier refused the number's account: a sending or scheduled
+ * campaign pauses for it, one paused for credits takes the reason a
+ * person can act on; a person's pause, billing's and an ended one stay. */
+TEST(a_carrier_refusing_the_numbers_account_pauses_a_campaign)
+{
+    int                      changed;
+    inbox_pause_reason_t     r;
+    inbox_campaign_status_t  s;
+
+    s = INBOX_CAMPAIGN_SENDING;
+    r = INBOX_PAUSE_NONE;
+    CHECK_INT(inbox_campaign_pause_carrier(&s, &r), 0);
+    CHECK_INT(s, INBOX_CAMPAIGN_PAUSED);
+    CHECK_INT(r, INBOX_PAUSE_CARRIER_ACCOUNT);
+    CHECK_STR(inbox_pause_reason_name(r), "carrier_account");
+    CHECK_INT(inbox_pause_reason_parse("carrier_account", &r), 0);
+    CHECK_INT(r, INBOX_PAUSE_CARRIER_ACCOUNT);
+    CHECK_INT(inbox_campaign_outbox(s, r), INBOX_OUTBOX_WAITS);
+    CHECK_INT(inbox_campaign_pause_carrier(&s, &r), -1);
+
+    s = INBOX_CAMPAIGN_SCHEDULED;
+    r = INBOX_PAUSE_NONE;
+    CHECK_INT(inbox_campaign_pause_carrier(&s, &r), 0);
+    CHECK_INT(r, INBOX_PAUSE_CARRIER_ACCOUNT);
+
+    s = INBOX_CAMPAIGN_PAUSED;
+    r = INBOX_PAUSE_INSUFFICIENT_CREDITS;
+    CHECK_INT(inbox_campaign_pause_carrier(&s, &r), 0);
+    CHECK_INT(r, INBOX_PAUSE_CARRIER_ACCOUNT);
+
+    r = INBOX_PAUSE_MANUAL;
+    CHECK_INT(inbox_campaign_pause_carrier(&s, &r), -1);
+    CHECK_INT(r, INBOX_PAUSE_MANUAL);
+    r = INBOX_PAUSE_BILLING_INACTIVE;
+    CHECK_INT(inbox_campaign_pause_carrier(&s, &r), -1);
+    s = INBOX_CAMPAIGN_DONE;
+    r = INBOX_PAUSE_NONE;
+    CHECK_INT(inbox_campaign_pause_carrier(&s, &r), -1);
+    CHECK_INT(s, INBOX_CAMPAIGN_DONE);
+
+    /* resumed, it sends again */
+    s = INBOX_CAMPAIGN_PAUSED;
+    r = INBOX_PAUSE_CARRIER_ACCOUNT;
+    CHECK_INT(act(INBOX_CAMPAIGN_RESUME, 0, JAN1, &s, &r, &changed),
+              INBOX_OK);
+    CHECK_INT(changed, 1);
+    CHECK_INT(s, INBOX_CAMPAIGN_SENDING);
+    CHECK_INT(r, INBOX_PAUSE_NONE);
+}
+
+
 TEST(what_a_campaigns_outbox_does_from_the_names_a_store_keeps)
 {
     CHECK_INT(inbox_campaign_outbox_named("paused", "manual"),
               INBOX_OUTBOX_WAITS);
     CHECK_INT(inbox_campaign_outbox_named("paused", "insufficient_credits"),
               INBOX_OUTBOX_GOES);
+    /* nothing from the number can go until a person fixed it */
+    CHECK_INT(inbox_campaign_outbox_named("paused", "carrier_account"),
+              INBOX_OUTBOX_WAITS);
     CHECK_INT(inbox_campaign_outbox_named("cancelled", NULL),
               INBOX_OUTBOX_CANCELLED);
     CHECK_INT(inbox_campaign_outbox_named("sending", ""),

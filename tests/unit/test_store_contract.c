@@ -13653,6 +13653,127 @@ TEST(a_paused_campaigns_messages_wait_in_the_outbox_until_it_resumes)
 }
 
 
+/* What the sender records of a campaign message the carrier refused for
+ * its number's account (Twilio 20003): given back, account set. */
+static inbox_status_t
+carrier_refuses_account(fixture_t *f, const inbox_outbox_item_t *item,
+    int64_t now, inbox_send_report_t *report)
+{
+    inbox_send_result_t  res;
+
+    memset(&res, 0, sizeof(res));
+    res.outcome = INBOX_SEND_RELEASED;
+    res.carrier = INBOX_CARRIER_TWILIO;
+    res.account = 1;
+    snprintf(res.error_code, sizeof(res.error_code), "20003");
+    snprintf(res.message, sizeof(res.message), "Authenticate");
+
+    return inbox_store_outbox_result(f->store, item->id, item->attempt, &res,
+                                     now, report, NULL, NULL);
+}
+
+
+/*
+ * The carrier refuses the campaign's number's account (a wrong auth
+ * token): the message is given back, no attempt counted, its campaign
+ * paused for carrier_account, nothing failed or sent; what else it has
+ * in the outbox waits parked, and nothing more is handed over, until a
+ * person resumes it; then each goes once, and a refusal again pauses it
+ * again.
+ */
+TEST(a_campaign_whose_number_the_carrier_refuses_pauses_unfailed)
+{
+    size_t                 i;
+    char                   id[INBOX_ID_MAX];
+    fixture_t              f;
+    progress_t             p;
+    inbox_outbox_batch_t   first, batch;
+    inbox_send_report_t    report;
+
+    FIXTURE(&f);
+    campaign_in_outbox(&f, id);
+
+    /* two in the sender's hands: the first refused, the second given
+     * back with it */
+    CHECK_INT(claim(&f, NOON, 2, &first), 2);
+    CHECK_INT(carrier_refuses_account(&f, &first.items[0], NOON + 1,
+                                      &report), INBOX_OK);
+    CHECK_INT(report.done, 0);
+    CHECK_INT(report.status, INBOX_DELIVERY_QUEUED);
+    CHECK_INT(carrier_says(&f, &first.items[1], INBOX_SEND_RELEASED,
+                           NOON + 1, &report), INBOX_OK);
+
+    p = campaign_now(&f, id);
+    CHECK_INT(p.status, INBOX_CAMPAIGN_PAUSED);
+    CHECK_INT(p.paused_reason, INBOX_PAUSE_CARRIER_ACCOUNT);
+    CHECK_INT(p.counts.failed, 0);
+    CHECK_INT(p.counts.sent, 0);
+    CHECK_INT(p.counts.queued, 4);      /* 3 + 1 due */
+
+    /* nothing handed out or over while it is paused */
+    CHECK_INT(claim(&f, NOON + 2, 10, &batch), 0);
+    inbox_outbox_batch_free(&batch);
+    CHECK_INT(dispatch(&f, NOON + 3, 10).handed, 0);
+    CHECK_INT(claim(&f, NOON + 60 * MINUTE, 10, &batch), 0);
+    inbox_outbox_batch_free(&batch);
+
+    /* resumed (the token fixed): the three go, each a first attempt */
+    CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_RESUME, NOON + 61 * MINUTE),
+              INBOX_OK);
+    CHECK_INT(claim(&f, NOON + 61 * MINUTE, 10, &batch), 3);
+
+    for (i = 0; i < batch.count; i++) {
+        CHECK_INT(batch.items[i].attempt, 1);
+        CHECK_STR(batch.items[i].campaign_id, id);
+    }
+
+    /* still refused: paused again at the first */
+    if (batch.count == 3) {
+        CHECK_INT(carrier_refuses_account(&f, &batch.items[0],
+                                          NOON + 62 * MINUTE, &report),
+                  INBOX_OK);
+        p = campaign_now(&f, id);
+        CHECK_INT(p.status, INBOX_CAMPAIGN_PAUSED);
+        CHECK_INT(p.paused_reason, INBOX_PAUSE_CARRIER_ACCOUNT);
+        CHECK_INT(p.counts.failed, 0);
+    }
+
+    inbox_outbox_batch_free(&batch);
+    inbox_outbox_batch_free(&first);
+    fixture_close(&f);
+}
+
+
+/* Paused for credits, what a campaign handed over still goes: refused
+ * for its number's account, the campaign's reason becomes the one a
+ * person can act on, and the rest waits parked. */
+TEST(a_campaign_paused_for_credits_pauses_for_its_numbers_account)
+{
+    char                   id[INBOX_ID_MAX];
+    fixture_t              f;
+    progress_t             p;
+    inbox_outbox_batch_t   batch;
+    inbox_send_report_t    report;
+
+    FIXTURE(&f);
+    (void) campaign_short_of_credits(&f, id);
+    CHECK_INT(campaign_now(&f, id).paused_reason,
+              INBOX_PAUSE_INSUFFICIENT_CREDITS);
+    CHECK_INT(claim(&f, NOON + 1, 1, &batch), 1);
+
+    CHECK_INT(carrier_refuses_account(&f, &batch.items[0], NOON + 2,
+                                      &report), INBOX_OK);
+    p = campaign_now(&f, id);
+    CHECK_INT(p.status, INBOX_CAMPAIGN_PAUSED);
+    CHECK_INT(p.paused_reason, INBOX_PAUSE_CARRIER_ACCOUNT);
+    inbox_outbox_batch_free(&batch);
+    CHECK_INT(claim(&f, NOON + 3, 10, &batch), 0);
+    inbox_outbox_batch_free(&batch);
+
+    fixture_close(&f);
+}
+
+
 /*
  * A campaign message handed over before its recipient's quiet hours but
  * claimed inside them (paused in the evening, resumed at night) waits in

@@ -9480,6 +9480,63 @@ TEST(outbox_result_released_and_cancelled)
 }
 
 
+/* Given back because the carrier refused its number's account (the
+ * result's account): released as any, and its campaign (read from the
+ * entry) paused for carrier_account from the status it was read in; one
+ * a person paused stays as it is. */
+TEST(outbox_result_released_for_the_numbers_account)
+{
+    fake_t               fake;
+    inbox_error_t        err;
+    inbox_store_t       *store;
+    inbox_event_list_t   events;
+    inbox_send_result_t  res;
+    inbox_send_report_t  report;
+
+    store = fake_open(&fake);
+    memset(&events, 0, sizeof(events));
+
+    memset(&res, 0, sizeof(res));
+    res.outcome = INBOX_SEND_RELEASED;
+    res.account = 1;
+    snprintf(res.error_code, sizeof(res.error_code), "20003");
+    fake.replies[0] = CURSOR("{\"_id\": " OID(GEN_3) ", \"org_id\": "
+                             OID(ORG_ID) ", \"message_id\": " OID(MSG_ID)
+                             ", \"attempts\": 1, \"campaign_id\": "
+                             OID(CAMPAIGN_ID) "}");
+    fake.replies[2] = CURSOR("{\"_id\": " OID(MSG_ID) ", \"status\":"
+                             " \"queued\"}");
+    fake.replies[3] = CURSOR("{\"_id\": " OID(CAMPAIGN_ID) ", \"status\":"
+                             " \"sending\", \"paused_reason\": null}");
+    CHECK_INT(inbox_store_outbox_result(store, GEN_3, 1, &res, NOON_MS,
+                                        &report, &events, &err), INBOX_OK);
+    CHECK_INT(report.done, 0);
+    CHECK_INT(report.status, INBOX_DELIVERY_QUEUED);
+    CHECK_INT(fake.commands, 5);
+    CHECK(log_has(&fake, "\"paused_reason\" : \"carrier_account\""));
+    golden_check(&fake, "outbox_result_released_for_the_numbers_account");
+
+    /* paused by a person meanwhile: its messages wait parked already */
+    fake_reset(&fake);
+    fake.replies[0] = CURSOR("{\"_id\": " OID(GEN_3) ", \"org_id\": "
+                             OID(ORG_ID) ", \"message_id\": " OID(MSG_ID)
+                             ", \"attempts\": 1, \"campaign_id\": "
+                             OID(CAMPAIGN_ID) "}");
+    fake.replies[2] = CURSOR("{\"_id\": " OID(MSG_ID) ", \"status\":"
+                             " \"queued\"}");
+    fake.replies[3] = CURSOR("{\"_id\": " OID(CAMPAIGN_ID) ", \"status\":"
+                             " \"paused\", \"paused_reason\": \"manual\"}");
+    CHECK_INT(inbox_store_outbox_result(store, GEN_3, 1, &res, NOON_MS,
+                                        &report, &events, &err), INBOX_OK);
+    CHECK_INT(fake.commands, 4);
+    CHECK(!log_has(&fake, "carrier_account"));
+
+    CHECK_INT(events.count, 0);
+    inbox_event_list_free(&events);
+    fake_close(&fake, store);
+}
+
+
 /* Withdrawn (the contact opted out in the inbox since): failed
  * contact_opted_out, but the contact is not named to be opted out again
  * as a carrier's refusal names it.  A campaign's message either way: its

@@ -1907,8 +1907,16 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
     "DROP INDEX campaign_media_file; DROP INDEX message_media_file;"        \
     "ALTER TABLE media DROP COLUMN released_at;"
 
-/* Schema 50 is another change's, made alongside 51 (none here). */
-#define UNDO_SCHEMA_50  ""
+/* Schema 50 undone (a pause for the carrier's refusal of the number's
+ * account). */
+#define UNDO_SCHEMA_50                                                       \
+    "PRAGMA writable_schema = ON;"                                           \
+    "UPDATE sqlite_schema SET sql = replace(sql,"                            \
+    "    ', ''carrier_account'')', ')')"                                     \
+    "  WHERE type = 'table' AND name = 'campaigns';"                         \
+    "PRAGMA writable_schema = RESET;"                                        \
+    "DROP INDEX campaigns_by_org;"                                           \
+    "CREATE INDEX campaigns_by_org ON campaigns (org_id, kind, id DESC);"
 
 /* Schema 51 undone (uploads marked for their purge). */
 #define UNDO_SCHEMA_51                                                       \
@@ -3558,6 +3566,52 @@ TEST(migrating_leaves_the_uploads_of_before_to_the_two_phase_purge)
     CHECK_INT(removed, 1);
     CHECK_STR(files[0], up.file);
     CHECK_INT(db_int(&f, "SELECT count(*) FROM media"), 0);
+
+    fixture_close(&f);
+}
+
+
+/*
+ * A store from before 50 takes a campaign paused because the carrier
+ * refused its number's account (carrier_account), in the store's own
+ * connection and any other; its campaigns are as they were.
+ */
+TEST(migrating_lets_a_campaign_pause_for_its_numbers_account)
+{
+    char              id[INBOX_ID_MAX];
+    fixture_t         f;
+    inbox_campaign_t  c;
+
+    FIXTURE(&f);
+    campaign_cancelled(&f, id);
+    inbox_store_close(f.store);
+    f.store = NULL;
+
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_ABOVE_49 "PRAGMA user_version = 49;"),
+              SQLITE_OK);
+    CHECK(db_exec(&f, "UPDATE campaigns SET status = 'paused',"
+                      " paused_reason = 'carrier_account'") != SQLITE_OK);
+
+    f.store = store_open(f.path);
+    CHECK(f.store != NULL);
+    CHECK_INT(db_int(&f, "PRAGMA user_version"), SCHEMA_NOW);
+    CHECK_INT(db_int(&f, "SELECT count(*) FROM pragma_integrity_check"
+                         " WHERE integrity_check <> 'ok'"), 0);
+
+    CHECK_INT(inbox_store_campaign_get(f.store, f.org, id, &c, NULL),
+              INBOX_OK);
+    CHECK_INT(c.status, INBOX_CAMPAIGN_CANCELLED);
+    inbox_campaign_free(&c);
+
+    CHECK_INT(db_exec(&f, "UPDATE campaigns SET status = 'paused',"
+                      " paused_reason = 'carrier_account'"), SQLITE_OK);
+    CHECK(db_exec(&f, "UPDATE campaigns SET paused_reason = 'other'")
+          != SQLITE_OK);
+    CHECK_INT(inbox_store_campaign_get(f.store, f.org, id, &c, NULL),
+              INBOX_OK);
+    CHECK_INT(c.status, INBOX_CAMPAIGN_PAUSED);
+    CHECK_INT(c.paused_reason, INBOX_PAUSE_CARRIER_ACCOUNT);
+    inbox_campaign_free(&c);
 
     fixture_close(&f);
 }

@@ -98,7 +98,10 @@ typedef enum {
     INBOX_PAUSE_NONE = 0,
     INBOX_PAUSE_MANUAL,
     INBOX_PAUSE_INSUFFICIENT_CREDITS,
-    INBOX_PAUSE_BILLING_INACTIVE
+    INBOX_PAUSE_BILLING_INACTIVE,
+    INBOX_PAUSE_CARRIER_ACCOUNT     /* the carrier refused the number's
+                                       account or credentials
+                                       (inbox_send_result_t account) */
 } inbox_pause_reason_t;
 
 /* Why a campaign is cancelled: a person cancelled it, or the dispatch
@@ -446,11 +449,24 @@ inbox_status_t inbox_campaign_edited_since(inbox_error_t *err);
 int inbox_campaign_pause_for(inbox_campaign_status_t *status,
     inbox_pause_reason_t *reason, inbox_pause_reason_t why);
 
+/*
+ * A campaign one of whose messages the carrier refused for its number's
+ * account or credentials (inbox_send_result_t account): paused for
+ * carrier_account when sending or scheduled, and so too when paused for
+ * credits
+ * (what it handed over would go on being refused, and the carrier's is
+ * the reason a person can act on).  0, or -1 when it stays as it is (a
+ * person's pause or billing park its messages already; it ended).
+ */
+int inbox_campaign_pause_carrier(inbox_campaign_status_t *status,
+    inbox_pause_reason_t *reason);
+
 /* 1 when a campaign in status hands messages over (only "sending"). */
 int inbox_campaign_dispatching(inbox_campaign_status_t status);
 
 /* What becomes of a campaign's messages already in the outbox (outbox.h):
- * they go, wait (paused by a person: parked until resume or cancel), or
+ * they go, wait (paused by a person, or for the carrier's refusal of its
+ * number's account: parked until resume or cancel), or
  * are reported cancelled unsent.  A pause for credits or billing stops
  * only the dispatch here: what was handed over holds its credits and
  * goes, though while billing is inactive a claim parks it all the same

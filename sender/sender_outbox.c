@@ -138,6 +138,17 @@ static sender_outbox_t  sender_outbox = {
 
 static inbox_outbox_record_t  sender_records[SENDER_RECORD_BATCH];
 
+/*
+ * The campaigns paused here for their number's account (the last few):
+ * the error log says so once a pause, not once for each message that
+ * was at the carrier with the one refused.  A campaign's message
+ * claimed again (it was resumed) forgets it.
+ */
+#define SENDER_ACCOUNT_NOTED  8
+
+static char      sender_account_noted[SENDER_ACCOUNT_NOTED][INBOX_ID_MAX];
+static unsigned  sender_account_next;
+
 static void sender_outbox_claim(sender_t *s, int64_t now,
     inbox_outbox_priority_t priority_max, unsigned room);
 static int sender_outbox_paces(sender_t *s, int64_t now,
@@ -163,6 +174,9 @@ static void sender_outbox_no_descriptor(sender_t *s, sender_send_t *send,
     int64_t now);
 static int sender_outbox_slow_down(sender_t *s, sender_send_t *send,
     long http_status, int64_t now);
+static void sender_outbox_account(sender_t *s, sender_send_t *send,
+    long http_status);
+static int sender_outbox_account_note(const char *campaign_id, int forget);
 static void sender_outbox_answered(sender_send_t *send);
 static void sender_outbox_unstarted(sender_queue_t *q);
 static int64_t sender_outbox_record_when(sender_t *s);
@@ -640,6 +654,7 @@ sender_outbox_prepare(sender_t *s, const inbox_outbox_item_t *item,
     send->priority = item->priority;
     send->checked_at = now;
     strcpy(send->campaign_id, item->campaign_id);
+    (void) sender_outbox_account_note(send->campaign_id, 1);
     send->lease_until = item->lease_until;
     send->carrier = item->number.carrier;
     strcpy(send->from, item->number.e164);
@@ -1120,6 +1135,15 @@ sender_outbox_done(sender_transfer_t *t)
             return;
         }
 
+        /* a reply refused so fails as any refusal: its writer sees the
+         * carrier's words and sends it again */
+        if (send->result.account && send->bulk
+            && send->campaign_id[0] != '\0')
+        {
+            sender_outbox_account(s, send, t->status);
+            return;
+        }
+
         break;
 
     case SENDER_SENT_NOTHING:
@@ -1259,6 +1283,72 @@ sender_outbox_slow_down(sender_t *s, sender_send_t *send, long http_status,
              "not sent: the carrier asked %s to slow down", send->from);
     sender_transfer_cleanup(&send->transfer);
     sender_outbox_answered(send);
+
+    return 1;
+}
+
+
+/*
+ * The carrier refused the number's account or credentials (the result's
+ * account: a wrong auth token, an account not active): nothing from the
+ * number can go until a person fixes its settings, so a campaign's
+ * message is not failed (its recipient could never be sent it again) but
+ * given back, no attempt counted, due at once; the store pauses its
+ * campaign (carrier_account) as it records that, and the next claim
+ * parks it until the campaign is resumed.  What the sender holds of the
+ * campaign goes back with it, and the result is recorded at once, so
+ * that no claim meanwhile hands out more of the campaign.
+ */
+static void
+sender_outbox_account(sender_t *s, sender_send_t *send, long http_status)
+{
+    if (sender_outbox_account_note(send->campaign_id, 0)) {
+        sender_log(s, "campaign %s paused: the carrier refused the account "
+                   "or credentials of %s (HTTP %ld%s%s: %s); its messages "
+                   "wait unsent until the number's settings are fixed and "
+                   "the campaign is resumed", send->campaign_id, send->from,
+                   http_status,
+                   send->result.error_code[0] != '\0' ? ", error " : "",
+                   send->result.error_code, send->result.message);
+    }
+
+    send->result.outcome = INBOX_SEND_RELEASED;
+    send->result.due_at = 0;
+    sender_transfer_cleanup(&send->transfer);
+    sender_outbox_answered(send);
+    sender_outbox.linger_until = 0;
+
+    sender_outbox_campaign_stopped(s, send->campaign_id, 0);
+}
+
+
+/* Notes campaign_id as paused here for its number's account: 1 when it
+ * was not yet.  With forget, forgets it instead (0). */
+static int
+sender_outbox_account_note(const char *campaign_id, int forget)
+{
+    unsigned  i;
+
+    if (campaign_id[0] == '\0') {
+        return 0;
+    }
+
+    for (i = 0; i < SENDER_ACCOUNT_NOTED; i++) {
+        if (strcmp(sender_account_noted[i], campaign_id) == 0) {
+            if (forget) {
+                sender_account_noted[i][0] = '\0';
+            }
+
+            return 0;
+        }
+    }
+
+    if (forget) {
+        return 0;
+    }
+
+    strcpy(sender_account_noted[sender_account_next], campaign_id);
+    sender_account_next = (sender_account_next + 1) % SENDER_ACCOUNT_NOTED;
 
     return 1;
 }

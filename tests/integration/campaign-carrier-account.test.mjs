@@ -1,0 +1,190 @@
+// A carrier that refuses the number's account or credentials (the
+// simulator's 401 20003 for a wrong auth token) pauses a campaign instead
+// of failing its audience: paused "carrier_account", nothing failed or
+// sent, nothing spent, the sender's log saying so once; with the token
+// fixed (inboxctl number set) resume sends each recipient its message
+// once. A reply from the same number still fails with the carrier's code.
+
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import { inboxctl, numberBlock, sleep } from '../lib/cluster.mjs';
+import { errorLogIsCleanTest, useCluster } from '../lib/fixture.mjs';
+import { api, deliverInbound, eventually, importTagged, quietHoursAway }
+    from '../lib/inbox.mjs';
+
+const ctx = useCluster({ orgs: [{ name: 'Account Org' }], carrierSim: true,
+                         sender: true });
+let org;
+let sim;
+
+before(async () => {
+    const cluster = await ctx.ready;
+    org = cluster.orgs[0];
+    sim = cluster.sim;
+    await inboxctl(cluster.store, 'credits', 'grant', org.id, '100');
+    await inboxctl(cluster.store, 'settings', 'set', org.id, '--timezone',
+                   'UTC', '--quiet-hours', quietHoursAway());
+});
+
+const numbers = numberBlock('1656');
+
+// The organization's number with authToken (the right one: org's).
+const setToken = (authToken) => inboxctl(ctx.cluster.store, 'number', 'set',
+    org.id, org.number, '--carrier', 'twilio', '--account-sid',
+    org.accountSid, '--auth-token', authToken, '--api-base', sim.url);
+
+const WRONG = 'f'.repeat(32);
+
+// The simulator's send requests to each of phones: { phone: [request] }.
+async function sendsTo(phones) {
+    const wanted = new Set(phones);
+    const out = {};
+    for (const r of await sim.requests({ kind: 'send' })) {
+        const to = new URLSearchParams(r.body).get('To');
+        if (wanted.has(to)) {
+            (out[to] ??= []).push(r);
+        }
+    }
+    return out;
+}
+
+const campaignOf = async (id) => (await api(ctx.cluster,
+    `/api/v1/campaigns/${id}`, org.token)).json;
+
+const billing = async () => (await api(ctx.cluster, '/api/v1/billing',
+    org.token)).json.credits;
+
+test('a campaign from a number whose auth token the carrier refuses pauses '
+     + '"carrier_account" with nothing failed, sent or spent, logged once; '
+     + 'with the token fixed, resume sends each recipient it once',
+     async () => {
+    const phones = numbers(4);
+    await importTagged(ctx.cluster, org.token, phones, 'regulars');
+    const was = await billing();
+    await setToken(WRONG);
+
+    const made = await api(ctx.cluster, '/api/v1/campaigns', org.token,
+        { method: 'POST', body: { name: 'To regulars', body: 'Open late',
+                                  audience: { tags: ['regulars'] } } });
+    assert.equal(made.status, 201, made.text);
+    const { id } = made.json;
+    const sent = await api(ctx.cluster, `/api/v1/campaigns/${id}/send`,
+                           org.token, { method: 'POST' });
+    assert.equal(sent.status, 200, sent.text);
+
+    const paused = await eventually(async () => {
+        const c = await campaignOf(id);
+        return c.status === 'paused' ? c : null;
+    }, 20000, 'the campaign paused');
+    assert.equal(paused.paused_reason, 'carrier_account');
+
+    /* nothing more goes while it waits, and nothing failed or went */
+    await sleep(1500);
+    const now = await campaignOf(id);
+    assert.equal(now.status, 'paused');
+    assert.equal(now.counts.failed, 0);
+    assert.equal(now.counts.sent, 0);
+    assert.equal(now.counts.delivered, 0);
+    const refused = Object.values(await sendsTo(phones)).flat();
+    assert.ok(refused.length >= 1, 'the carrier was asked');
+    assert.ok(refused.every((r) => r.response.status === 401),
+              'every send refused 401');
+
+    /* nothing spent: what was handed over holds its credits, as a
+     * person's pause leaves them held */
+    const held = await billing();
+    assert.equal(held.balance + held.held, was.balance + was.held);
+
+    const log = ctx.cluster.senderLog();
+    const lines = log.split('\n').filter((l) => l.includes(
+        `campaign ${id} paused: the carrier refused the account`));
+    assert.equal(lines.length, 1, log);
+    assert.match(lines[0], new RegExp(`${org.number.replace('+', '\\+')}`
+                                      + '.*HTTP 401, error 20003'));
+
+    /* fixed, resumed: each recipient gets it once */
+    await setToken(org.authToken);
+    const resumed = await api(ctx.cluster, `/api/v1/campaigns/${id}/resume`,
+                              org.token, { method: 'POST' });
+    assert.equal(resumed.status, 200, resumed.text);
+
+    const end = await eventually(async () => {
+        const c = await campaignOf(id);
+        return c.status === 'done' && c.counts.delivered === phones.length
+            ? c : null;
+    }, 20000, 'all delivered');
+    assert.equal(end.counts.failed, 0);
+    assert.equal(end.paused_reason, null);
+    const sends = await sendsTo(phones);
+    for (const phone of phones) {
+        const taken = sends[phone].filter((r) => r.response.status === 201);
+        assert.equal(taken.length, 1, `${phone} sent it once`);
+    }
+    const after = await billing();
+    assert.equal(after.balance + after.held,
+                 was.balance + was.held - phones.length);
+});
+
+test('resumed while the token is still wrong, the campaign pauses again '
+     + 'after its first refusal', async () => {
+    const phones = numbers(3);
+    await importTagged(ctx.cluster, org.token, phones, 'again');
+    await setToken(WRONG);
+    try {
+        const made = await api(ctx.cluster, '/api/v1/campaigns', org.token,
+            { method: 'POST', body: { name: 'Again', body: 'Once more',
+                                      audience: { tags: ['again'] } } });
+        const { id } = made.json;
+        await api(ctx.cluster, `/api/v1/campaigns/${id}/send`, org.token,
+                  { method: 'POST' });
+        const paused = async () => {
+            const c = await campaignOf(id);
+            return c.status === 'paused' ? c : null;
+        };
+        await eventually(paused, 20000, 'paused');
+        const first = Object.values(await sendsTo(phones)).flat().length;
+
+        const resumed = await api(ctx.cluster,
+            `/api/v1/campaigns/${id}/resume`, org.token, { method: 'POST' });
+        assert.equal(resumed.status, 200, resumed.text);
+        const again = await eventually(paused, 20000, 'paused again');
+        assert.equal(again.paused_reason, 'carrier_account');
+        assert.equal(again.counts.failed, 0);
+        await sleep(1000);
+        assert.equal((await campaignOf(id)).status, 'paused');
+        assert.ok(Object.values(await sendsTo(phones)).flat().length > first,
+                  'the resume asked the carrier again');
+    } finally {
+        await setToken(org.authToken);
+    }
+});
+
+test('a reply from the number the carrier refuses still fails, with the '
+     + "carrier's code, and can be sent again once it is fixed", async () => {
+    const [contact] = numbers(1);
+    await deliverInbound(ctx.cluster, { from: contact, to: org.number,
+                                        body: 'Are you open?' });
+    const list = await api(ctx.cluster, '/api/v1/conversations?limit=200',
+                           org.token);
+    const conv = list.json.items.find((c) => c.contact.phone === contact);
+    assert.ok(conv);
+
+    await setToken(WRONG);
+    try {
+        const res = await api(ctx.cluster,
+            `/api/v1/conversations/${conv.id}/messages`, org.token,
+            { method: 'POST', body: { body: 'Until nine.' } });
+        assert.equal(res.status, 201, res.text);
+        const failed = await eventually(async () => {
+            const msgs = await api(ctx.cluster,
+                `/api/v1/conversations/${conv.id}/messages`, org.token);
+            const m = msgs.json.items.find((x) => x.id === res.json.id);
+            return m.status === 'failed' ? m : null;
+        }, 20000, 'the reply failed');
+        assert.equal(failed.error_code, '20003');
+    } finally {
+        await setToken(org.authToken);
+    }
+});
+
+errorLogIsCleanTest(ctx);

@@ -117,6 +117,13 @@
             return 'Paused: billing is inactive. Nothing is sent until it '
                 + 'is active again; then Resume. Messages already queued '
                 + 'go once it is; Pause holds them too.';
+        case 'carrier_account':
+            /* its messages wait parked, none failed (campaign.h): the
+             * fix is the number's settings, which staff may not reach */
+            return 'Paused: the carrier refused this number\u2019s account '
+                + 'or credentials, so nothing was sent. Ask whoever runs '
+                + 'the inbox to check the number\u2019s carrier settings, '
+                + 'then Resume.';
         default:
             return 'Paused';
         }
@@ -218,10 +225,13 @@
         });
     }
 
-    /* The moves the lifecycle allows it now. */
+    /* The moves the lifecycle allows it now.  Paused for credits or
+     * billing, what it queued may still go: Pause holds it; paused for
+     * the carrier's refusal of its number, it waits already. */
     function movesOf(item) {
-        const byBilling = item.status === 'paused' && item.paused_reason
-            && item.paused_reason !== 'manual';
+        const byBilling = item.status === 'paused'
+            && (item.paused_reason === 'insufficient_credits'
+                || item.paused_reason === 'billing_inactive');
         /* paused before it began, its time still moves */
         const moves = item.status === 'paused' && !item.started_at
             ? ['move'].concat(ACTIONS.paused)

@@ -49,6 +49,14 @@
             + 'removed',
         answer_late: 'not sent: a keyword\u2019s automatic answer goes '
             + 'within 5 minutes or not at all',
+        /* the number's settings, not the contact: staff may not reach
+         * them (inbox_carrier_account_refused) */
+        20003: 'the carrier refused this number\u2019s account or '
+            + 'credentials: ask whoever runs the inbox to check the '
+            + 'number\u2019s carrier settings, then send it again',
+        10009: 'the carrier refused this number\u2019s account or '
+            + 'credentials: ask whoever runs the inbox to check the '
+            + 'number\u2019s carrier settings, then send it again',
         21211: 'the number is not a valid phone number',
         21610: 'the contact opted out at the carrier',
         21614: 'the number cannot receive text messages',

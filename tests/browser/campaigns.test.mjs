@@ -15,7 +15,9 @@
 // whose card says why the sender cancelled it and what to do, where a
 // person's cancel says Cancelled; a scheduled campaign that began and
 // paused for billing, whose card follows (Pause, not Change time, and
-// when it started); and progress frames lost on the way,
+// when it started); one the carrier refused for its number's
+// credentials, whose card says what to do; and progress frames lost on
+// the way,
 // whose gap has the page read the lists and a poll's open results
 // again, also when the gap comes while the list is being read.
 
@@ -664,6 +666,49 @@ test('a campaign paused for billing offers Pause beside Resume and '
         await inboxctl(ctx.cluster.store, 'billing', 'set', org().id,
                        'active');
         await call(`/api/v1/campaigns/${made.id}/cancel`, { method: 'POST' });
+    }
+});
+
+test('a campaign the carrier refuses for its number\'s credentials says '
+     + 'so in words staff can act on, offers Resume and Cancel, and goes '
+     + 'once resumed with the credentials fixed', async () => {
+    const o = org();
+    const setToken = (token) => inboxctl(ctx.cluster.store, 'number', 'set',
+        o.id, o.number, '--carrier', 'twilio', '--account-sid', o.accountSid,
+        '--auth-token', token, '--api-base', ctx.cluster.sim.url);
+    const phone = uniqueNumber();
+    await call('/api/v1/contacts', { method: 'POST', body: {
+        phone, name: 'Vic Token', tags: ['token-test'] } });
+    const made = await call('/api/v1/campaigns', { method: 'POST', body: {
+        name: 'Wrong token', body: 'Open late',
+        audience: { tags: ['token-test'] } } });
+    await setToken('f'.repeat(32));
+    try {
+        await page.reload();
+        await page.getByRole('link', { name: 'Campaigns' }).click();
+        const card = cardOf('Wrong token');
+        await call(`/api/v1/campaigns/${made.id}/send`, { method: 'POST' });
+        // the sender pauses it at the carrier's 401, live
+        await card.locator('.bulk-status', { hasText:
+            'Paused: the carrier refused this number\u2019s account or '
+            + 'credentials' }).waitFor();
+        const said = await card.locator('.bulk-status').textContent();
+        assert.ok(said.includes('Ask whoever runs the inbox to check the '
+            + 'number\u2019s carrier settings, then Resume.'), said);
+        assert.deepEqual(await card.getByRole('button').allTextContents(),
+                         ['Resume', 'Cancel']);
+
+        await setToken(o.authToken);
+        await card.getByRole('button', { name: 'Resume' }).click();
+        await card.locator('.bulk-status', { hasText: /^(Sending|Done)$/ })
+            .waitFor();
+        const end = await eventually(async () => {
+            const c = await call(`/api/v1/campaigns/${made.id}`);
+            return c.status === 'done' ? c : null;
+        }, 20000, 'the campaign done');
+        assert.equal(end.counts.failed, 0);
+    } finally {
+        await setToken(o.authToken);
     }
 });
 

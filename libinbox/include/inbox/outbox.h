@@ -58,7 +58,11 @@
  *              once, or at the result's due_at (the hold's end, the
  *              number's next turn, a second later), its attempt not
  *              counted, the message unchanged: the sender's own wait
- *              never uses up attempts.
+ *              never uses up attempts.  A campaign's message the
+ *              carrier refused for its number's account (the result's
+ *              account) is given back so too, and its campaign paused
+ *              carrier_account in the same write
+ *              (inbox_campaign_pause_carrier).
  *   cancelled  never sent: its campaign was cancelled (the claim says
  *              so, item.cancelled): status failed with error code
  *              "campaign_cancelled", the hold released, the recipient
@@ -66,7 +70,8 @@
  * Every status change appends message.status.
  *
  * A person's pause of a campaign reaches the outbox too: a claim parks
- * the entries of a campaign paused by hand (paused_reason manual)
+ * the entries of a campaign paused by hand (paused_reason manual, or
+ * carrier_account: nothing from its number can go either)
  * instead of handing them out (due_at INBOX_OUTBOX_PARKED, no attempt
  * counted), and resume or cancel makes them due again, so that a paused
  * or cancelled campaign sends nothing more beyond what the sender had

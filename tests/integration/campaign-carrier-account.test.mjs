@@ -3,7 +3,8 @@
 // of failing its audience: paused "carrier_account", nothing failed or
 // sent, nothing spent, the sender's log saying so once; with the token
 // fixed (inboxctl number set) resume sends each recipient its message
-// once. A reply from the same number still fails with the carrier's code.
+// once; a poll from a Telnyx number with a wrong API key (401 10009) the
+// same. A reply from the same number still fails with the carrier's code.
 
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
@@ -154,6 +155,52 @@ test('resumed while the token is still wrong, the campaign pauses again '
         assert.equal((await campaignOf(id)).status, 'paused');
         assert.ok(Object.values(await sendsTo(phones)).flat().length > first,
                   'the resume asked the carrier again');
+    } finally {
+        await setToken(org.authToken);
+    }
+});
+
+test('a poll from a Telnyx number whose API key the carrier refuses (401 '
+     + '10009) pauses the same way, and goes once resumed with it fixed',
+     async () => {
+    const phones = numbers(2);
+    await importTagged(ctx.cluster, org.token, phones, 'telnyx');
+    await inboxctl(ctx.cluster.store, 'number', 'set', org.id, org.number,
+        '--carrier', 'telnyx', '--public-key', sim.publicKey, '--api-key',
+        `KEY${'0'.repeat(32)}`, '--api-base', sim.url);
+    try {
+        const made = await api(ctx.cluster, '/api/v1/polls', org.token,
+            { method: 'POST', body: { name: 'Which night?',
+                                      question: 'Which night?',
+                                      options: ['Friday', 'Saturday'],
+                                      audience: { tags: ['telnyx'] } } });
+        assert.equal(made.status, 201, made.text);
+        const { id } = made.json;
+        const sent = await api(ctx.cluster, `/api/v1/polls/${id}/send`,
+                               org.token, { method: 'POST' });
+        assert.equal(sent.status, 200, sent.text);
+        const paused = await eventually(async () => {
+            const c = (await api(ctx.cluster, `/api/v1/polls/${id}`,
+                                 org.token)).json;
+            return c.status === 'paused' ? c : null;
+        }, 20000, 'the poll paused');
+        assert.equal(paused.paused_reason, 'carrier_account');
+        assert.equal(paused.counts.failed, 0);
+        assert.match(ctx.cluster.senderLog(),
+                     new RegExp(`campaign ${id} paused: .*HTTP 401, `
+                                + 'error 10009'));
+
+        await setToken(org.authToken);
+        const resumed = await api(ctx.cluster, `/api/v1/polls/${id}/resume`,
+                                  org.token, { method: 'POST' });
+        assert.equal(resumed.status, 200, resumed.text);
+        const end = await eventually(async () => {
+            const c = (await api(ctx.cluster, `/api/v1/polls/${id}`,
+                                 org.token)).json;
+            return c.status === 'done' && c.counts.delivered === 2
+                ? c : null;
+        }, 20000, 'both delivered');
+        assert.equal(end.counts.failed, 0);
     } finally {
         await setToken(org.authToken);
     }

@@ -265,6 +265,13 @@ inbox_reply_credits_short(unsigned credits, int64_t balance,
 }
 
 
+const char *
+inbox_reply_from(const char *kept, const char *first)
+{
+    return kept != NULL && kept[0] != '\0' ? kept : first;
+}
+
+
 inbox_status_t
 inbox_reply_reaches(const inbox_reply_t *reply, int opted_out,
     const char *phone, inbox_error_t *err)

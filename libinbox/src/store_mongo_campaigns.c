@@ -107,7 +107,7 @@ typedef struct {
     int               billing_active;
     inbox_plan_t      plan;              /* who pays for a message */
     int64_t           balance;
-    char              from[INBOX_PHONE_MAX];
+    char              first[INBOX_PHONE_MAX];   /* its first number */
 } inbox_mongo_sender_t;
 
 /* A due recipient, as dispatch reads it with its contact. */
@@ -120,6 +120,8 @@ typedef struct {
     inbox_recipient_state_t  state;
     char                     timezone[INBOX_TIMEZONE_MAX];
     char                     phone[INBOX_PHONE_MAX];
+    char                     kept[INBOX_PHONE_MAX];  /* its thread's,
+                                                      * if still ours */
 } inbox_mongo_due_t;
 
 /* A sending campaign in a dispatch's turn. */
@@ -182,8 +184,10 @@ static inbox_status_t inbox_mongo_campaign_number(inbox_mongo_store_t *ms,
 static inbox_status_t inbox_mongo_sender_read(inbox_mongo_store_t *ms,
     const bson_oid_t *org, inbox_mongo_sender_t *s, inbox_error_t *err);
 static inbox_status_t inbox_mongo_due_read(inbox_mongo_store_t *ms,
-    const bson_oid_t *id, int64_t now, size_t max, inbox_mongo_due_t *due,
-    size_t *n, inbox_error_t *err);
+    const bson_oid_t *org, const bson_oid_t *id, int64_t now, size_t max,
+    inbox_mongo_due_t *due, size_t *n, inbox_error_t *err);
+static void inbox_mongo_due_kept(const bson_t *doc, const bson_oid_t *org,
+    char kept[INBOX_PHONE_MAX]);
 static inbox_status_t inbox_mongo_hand_over(inbox_mongo_store_t *ms,
     const bson_oid_t *org, const inbox_campaign_t *c,
     const inbox_campaign_message_t *msg, const inbox_mongo_due_t *d,
@@ -1610,7 +1614,7 @@ inbox_mongo_campaign_send(inbox_mongo_store_t *ms, const bson_oid_t *org,
     why = INBOX_PAUSE_NONE;
 
     if (limit > 0) {
-        rc = inbox_mongo_due_read(ms, &id, now, limit, due, &n, err);
+        rc = inbox_mongo_due_read(ms, org, &id, now, limit, due, &n, err);
     }
 
     for (i = 0; rc == INBOX_OK && i < n; i++) {
@@ -1645,7 +1649,7 @@ inbox_mongo_campaign_send(inbox_mongo_store_t *ms, const bson_oid_t *org,
             why = INBOX_PAUSE_INSUFFICIENT_CREDITS;
             break;
 
-        } else if (s.from[0] == '\0') {
+        } else if (inbox_reply_from(d->kept, s.first)[0] == '\0') {
             /* no number to send from: the campaign waits for one */
             break;
 
@@ -1956,7 +1960,8 @@ inbox_mongo_campaign_ahead(inbox_mongo_store_t *ms, const bson_oid_t *id,
 
 
 /* INBOX_ERR_CONFLICT while the organization has no number to send a
- * campaign from (the dispatch sends from its first). */
+ * campaign from (none for its first, what a thread without one of its
+ * numbers goes from). */
 static inbox_status_t
 inbox_mongo_campaign_number(inbox_mongo_store_t *ms, const bson_oid_t *org,
     inbox_error_t *err)
@@ -2015,16 +2020,18 @@ inbox_mongo_sender_read(inbox_mongo_store_t *ms, const bson_oid_t *org,
         return rc;
     }
 
-    return inbox_mongo_first_number(ms, org, s->from, err);
+    return inbox_mongo_first_number(ms, org, s->first, err);
 }
 
 
 /* Up to max recipients of campaign id due by now, oldest due first, each
- * with what its contact is now. */
+ * with what its contact is now and the number its thread keeps (the one
+ * its contact last texted), joined on the server with the number's own
+ * document: one read for the batch. */
 static inbox_status_t
-inbox_mongo_due_read(inbox_mongo_store_t *ms, const bson_oid_t *id,
-    int64_t now, size_t max, inbox_mongo_due_t *due, size_t *n,
-    inbox_error_t *err)
+inbox_mongo_due_read(inbox_mongo_store_t *ms, const bson_oid_t *org,
+    const bson_oid_t *id, int64_t now, size_t max, inbox_mongo_due_t *due,
+    size_t *n, inbox_error_t *err)
 {
     char            state[32];
     bson_t          batch, doc;
@@ -2057,6 +2064,18 @@ inbox_mongo_due_read(inbox_mongo_store_t *ms, const bson_oid_t *id,
                          "foreignField", BCON_UTF8("_id"),
                          "as", BCON_UTF8("contact"),
                      "}", "}",
+                     "{", "$lookup", "{",
+                         "from", BCON_UTF8("conversations"),
+                         "localField", BCON_UTF8("contact.conversation_id"),
+                         "foreignField", BCON_UTF8("_id"),
+                         "as", BCON_UTF8("thread"),
+                     "}", "}",
+                     "{", "$lookup", "{",
+                         "from", BCON_UTF8("numbers"),
+                         "localField", BCON_UTF8("thread.number"),
+                         "foreignField", BCON_UTF8("e164"),
+                         "as", BCON_UTF8("texted"),
+                     "}", "}",
                      "{", "$project", "{",
                          "state", BCON_INT32(1),
                          "contact_id", BCON_INT32(1),
@@ -2064,6 +2083,8 @@ inbox_mongo_due_read(inbox_mongo_store_t *ms, const bson_oid_t *id,
                          "contact.opted_out", BCON_INT32(1),
                          "contact.timezone", BCON_INT32(1),
                          "contact.conversation_id", BCON_INT32(1),
+                         "texted.e164", BCON_INT32(1),
+                         "texted.org_id", BCON_INT32(1),
                      "}", "}",
                  "]",
                  "cursor", "{", "batchSize", BCON_INT32((int32_t) max), "}"),
@@ -2111,12 +2132,34 @@ inbox_mongo_due_read(inbox_mongo_store_t *ms, const bson_oid_t *id,
                             sizeof(due[*n].timezone));
         inbox_mongo_get_str(&doc, "contact.0.phone", due[*n].phone,
                             sizeof(due[*n].phone));
+        inbox_mongo_due_kept(&doc, org, due[*n].kept);
         (*n)++;
     }
 
     bson_destroy(&batch);
 
     return INBOX_OK;
+}
+
+
+/* The number a due recipient's thread keeps while the organization still
+ * has it (a number moved to another organization is not ours); "" for
+ * none. */
+static void
+inbox_mongo_due_kept(const bson_t *doc, const bson_oid_t *org,
+    char kept[INBOX_PHONE_MAX])
+{
+    bson_iter_t  field;
+
+    kept[0] = '\0';
+
+    if (bson_iter_init(&field, doc)
+        && bson_iter_find_descendant(&field, "texted.0.org_id", &field)
+        && BSON_ITER_HOLDS_OID(&field)
+        && bson_oid_equal(bson_iter_oid(&field), org))
+    {
+        inbox_mongo_get_str(doc, "texted.0.e164", kept, INBOX_PHONE_MAX);
+    }
 }
 
 
@@ -2216,7 +2259,8 @@ inbox_mongo_hand_over(inbox_mongo_store_t *ms, const bson_oid_t *org,
     bson_oid_copy(org, &r.org);
     bson_oid_copy(&d->conversation, &r.conversation);
     bson_oid_copy(&d->contact, &r.contact);
-    snprintf(r.from, sizeof(r.from), "%s", s->from);
+    snprintf(r.from, sizeof(r.from), "%s",
+             inbox_reply_from(d->kept, s->first));
     snprintf(r.to, sizeof(r.to), "%s", d->phone);
 
     inbox_mongo_id_hex(&d->conversation, conversation);

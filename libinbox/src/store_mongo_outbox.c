@@ -768,9 +768,9 @@ inbox_mongo_reply_number(inbox_mongo_store_t *ms, const bson_oid_t *org,
 }
 
 
-/* The organization's first number, which sends campaigns and the replies
- * of a thread whose contact never texted a number it still has; "" when
- * it has none. */
+/* The organization's first number, which sends the replies and campaign
+ * messages of a thread whose contact never texted a number it still has;
+ * "" when it has none. */
 inbox_status_t
 inbox_mongo_first_number(inbox_mongo_store_t *ms, const bson_oid_t *org,
     char from[INBOX_PHONE_MAX], inbox_error_t *err)

@@ -48,6 +48,7 @@ typedef struct {
     int      opted_out;
     char     timezone[INBOX_TIMEZONE_MAX];
     char     phone[INBOX_PHONE_MAX];
+    char     kept[INBOX_PHONE_MAX];    /* its thread's, if still ours */
 } inbox_sqlite_due_t;
 
 /* The organization as dispatch needs it. */
@@ -58,7 +59,7 @@ typedef struct {
     int           billing_active;
     int64_t       balance;
     inbox_plan_t  plan;
-    char          from[INBOX_PHONE_MAX];
+    char          first[INBOX_PHONE_MAX];
 } inbox_sqlite_sender_t;
 
 /* What dispatch hands over, pushed after the commit. */
@@ -936,7 +937,8 @@ failed:
 
 
 /* INBOX_ERR_CONFLICT while the organization has no number to send a
- * campaign from (the dispatch sends from its first). */
+ * campaign from (none for its first, what a thread without one of its
+ * numbers goes from). */
 static inbox_status_t
 inbox_sqlite_campaign_number(inbox_sqlite_conn_t *conn, int64_t org,
     inbox_error_t *err)
@@ -1252,6 +1254,7 @@ inbox_sqlite_campaign_send(inbox_sqlite_conn_t *conn, int64_t org,
     inbox_campaign_status_t          to;
     inbox_campaign_messages_t        messages;
     const inbox_campaign_message_t  *msg;
+    const char                      *from;
     char                             conversation[INBOX_ID_MAX];
 
     memset(&c, 0, sizeof(inbox_campaign_t));
@@ -1327,7 +1330,7 @@ inbox_sqlite_campaign_send(inbox_sqlite_conn_t *conn, int64_t org,
         s.quiet_end = sqlite3_column_int(stmt, 2);
         s.billing_active = sqlite3_column_int(stmt, 3);
         s.balance = sqlite3_column_int64(stmt, 4);
-        inbox_sqlite_column_copy(stmt, 5, s.from, sizeof(s.from));
+        inbox_sqlite_column_copy(stmt, 5, s.first, sizeof(s.first));
         s.plan = inbox_plan_stored(
                      (const char *) sqlite3_column_text(stmt, 6));
     }
@@ -1351,10 +1354,16 @@ inbox_sqlite_campaign_send(inbox_sqlite_conn_t *conn, int64_t org,
         goto done;
     }
 
+    /* each with the number its contact last texted while the
+     * organization has it, which its message goes from as a reply's
+     * would (inbox_reply_from) */
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CAMPAIGN_DUE,
         "SELECT r.id, ct.opted_out, ct.timezone,"
         " (SELECT cv.id FROM conversations cv WHERE cv.contact_id = ct.id),"
-        " ct.phone"
+        " ct.phone,"
+        " (SELECT n.e164 FROM conversations cv"
+        "   JOIN numbers n ON n.e164 = cv.number AND n.org_id = cv.org_id"
+        "   WHERE cv.contact_id = ct.id)"
         " FROM campaign_recipients r JOIN contacts ct ON ct.id = r.contact_id"
         " WHERE r.campaign_id = ?1"
         " AND r.state IN ('due', 'waiting_quiet_hours') AND r.due_at <= ?2"
@@ -1379,6 +1388,8 @@ inbox_sqlite_campaign_send(inbox_sqlite_conn_t *conn, int64_t org,
         due[n].conversation = sqlite3_column_int64(stmt, 3);
         inbox_sqlite_column_copy(stmt, 4, due[n].phone,
                                  sizeof(due[n].phone));
+        inbox_sqlite_column_copy(stmt, 5, due[n].kept,
+                                 sizeof(due[n].kept));
         n++;
     }
 
@@ -1391,6 +1402,7 @@ inbox_sqlite_campaign_send(inbox_sqlite_conn_t *conn, int64_t org,
 
     for (i = 0; i < n; i++) {
         msg = inbox_campaign_message_to(&messages, due[i].phone);
+        from = inbox_reply_from(due[i].kept, s.first);
         charge = inbox_plan_charge(s.plan, msg->credits);
 
         if (due[i].opted_out) {
@@ -1419,7 +1431,7 @@ inbox_sqlite_campaign_send(inbox_sqlite_conn_t *conn, int64_t org,
             why = INBOX_PAUSE_INSUFFICIENT_CREDITS;
             break;
 
-        } else if (s.from[0] == '\0' || due[i].conversation == 0) {
+        } else if (from[0] == '\0' || due[i].conversation == 0) {
             /* no number to send from: the campaign waits for one */
             break;
 
@@ -1440,7 +1452,7 @@ inbox_sqlite_campaign_send(inbox_sqlite_conn_t *conn, int64_t org,
                 reply.credits = charge;
 
                 status = inbox_sqlite_reply_store(conn, org, &reply, "", 0,
-                                                  id, s.from, now, &r,
+                                                  id, from, now, &r,
                                                   &handed[*nhanded].change,
                                                   err);
                 handed[*nhanded].org = org;

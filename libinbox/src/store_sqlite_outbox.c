@@ -401,7 +401,8 @@ inbox_sqlite_reply_checks(inbox_sqlite_conn_t *conn, int64_t org,
     char from[INBOX_PHONE_MAX], unsigned *charge, inbox_error_t *err)
 {
     int             rc, active;
-    char            plan[INBOX_PLAN_MAX];
+    char            plan[INBOX_PLAN_MAX], kept[INBOX_PHONE_MAX];
+    char            first[INBOX_PHONE_MAX];
     int64_t         conversation, balance;
     sqlite3_stmt   *stmt;
     inbox_status_t  status;
@@ -450,15 +451,16 @@ inbox_sqlite_reply_checks(inbox_sqlite_conn_t *conn, int64_t org,
         return status;
     }
 
-    /* from the number the contact last texted while the organization
-     * has it, else its first */
+    /* the number the contact last texted while the organization has
+     * it, and its first (inbox_reply_from) */
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_REPLY_ORG,
         "SELECT billing_active, credits_balance,"
-        " coalesce((SELECT n.e164 FROM conversations c"
+        " (SELECT n.e164 FROM conversations c"
         "   JOIN numbers n ON n.e164 = c.number AND n.org_id = c.org_id"
         "   WHERE c.id = ?2),"
-        "  (SELECT e164 FROM numbers WHERE org_id = ?1 ORDER BY id LIMIT 1)),"
-        " plan FROM orgs WHERE id = ?1", err);
+        " plan,"
+        " (SELECT e164 FROM numbers WHERE org_id = ?1 ORDER BY id LIMIT 1)"
+        " FROM orgs WHERE id = ?1", err);
     if (stmt == NULL) {
         return err->code;
     }
@@ -469,14 +471,19 @@ inbox_sqlite_reply_checks(inbox_sqlite_conn_t *conn, int64_t org,
     active = 0;
     balance = 0;
     plan[0] = '\0';
+    kept[0] = '\0';
+    first[0] = '\0';
     rc = sqlite3_step(stmt);
 
     if (rc == SQLITE_ROW) {
         active = sqlite3_column_int(stmt, 0);
         balance = sqlite3_column_int64(stmt, 1);
-        inbox_sqlite_column_copy(stmt, 2, from, INBOX_PHONE_MAX);
+        inbox_sqlite_column_copy(stmt, 2, kept, sizeof(kept));
         inbox_sqlite_column_copy(stmt, 3, plan, sizeof(plan));
+        inbox_sqlite_column_copy(stmt, 4, first, sizeof(first));
     }
+
+    snprintf(from, INBOX_PHONE_MAX, "%s", inbox_reply_from(kept, first));
 
     inbox_sqlite_done(stmt);
 

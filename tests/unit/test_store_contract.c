@@ -11061,6 +11061,80 @@ TEST(a_campaign_needs_a_number_to_be_sent)
 }
 
 
+/* The number a claimed message to phone goes from ("" for none). */
+static const char *
+claimed_to(inbox_outbox_batch_t *batch, const char *phone)
+{
+    size_t  i;
+
+    for (i = 0; i < batch->count; i++) {
+        if (strcmp(batch->items[i].to, phone) == 0) {
+            return batch->items[i].number.e164;
+        }
+    }
+
+    return "";
+}
+
+
+/*
+ * A campaign's message goes from the number its recipient's thread keeps
+ * (the one its contact last texted), as a reply does, while the
+ * organization has it; else from its first: on the contact's phone it is
+ * the conversation they text, and their answer comes back to it.
+ */
+TEST(a_campaign_goes_from_the_number_its_recipient_texted)
+{
+    char                       id[INBOX_ID_MAX], carol[INBOX_ID_MAX];
+    fixture_t                  f;
+    inbound_t                  m;
+    inbox_number_t             number;
+    inbox_outbox_batch_t       batch;
+    inbox_ingest_result_t      r;
+    inbox_campaign_dispatch_t  d;
+
+    static const char  *third = "+15550000004", *dave = "+15550109999";
+
+    FIXTURE(&f);
+
+    memset(&number, 0, sizeof(number));
+    snprintf(number.org_id, sizeof(number.org_id), "%s", f.org);
+    number.carrier = INBOX_CARRIER_TWILIO;
+    number.auth_token = (char *) "secret";
+    snprintf(number.e164, sizeof(number.e164), "%s", NUMBER2);
+    CHECK_INT(inbox_store_number_add(f.store, &number, NULL), INBOX_OK);
+    snprintf(number.e164, sizeof(number.e164), "%s", third);
+    CHECK_INT(inbox_store_number_add(f.store, &number, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 10, NULL), INBOX_OK);
+
+    /* Alice texts the second number, Bob the first, Carol never texted
+     * (added by hand), Dave a number removed since */
+    inbound_init(&m, "SM1", ALICE, NUMBER2, "hi", T0);
+    CHECK_INT(inbox_store_inbound_ingest(f.store, &m.in, 1, &r, NULL, NULL),
+              INBOX_OK);
+    CHECK_INT(receive(&f, "SM2", BOB, "hello", T0, NULL, NULL), INBOX_OK);
+    CHECK_INT(person(&f, CAROL, NULL, NULL, carol), 0);
+    inbound_init(&m, "SM3", dave, third, "hey", T0);
+    CHECK_INT(inbox_store_inbound_ingest(f.store, &m.in, 1, &r, NULL, NULL),
+              INBOX_OK);
+    CHECK_INT(f.backend->number_remove(&f, third), 0);
+
+    CHECK_INT(campaign_new(&f, NULL, id), 0);
+    CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_SEND, NOON), INBOX_OK);
+    d = dispatch(&f, NOON, 10);
+    CHECK_INT(d.handed, 4);
+
+    CHECK_INT(claim(&f, NOON, 10, &batch), 4);
+    CHECK_STR(claimed_to(&batch, ALICE), NUMBER2);
+    CHECK_STR(claimed_to(&batch, BOB), NUMBER);
+    CHECK_STR(claimed_to(&batch, CAROL), NUMBER);
+    CHECK_STR(claimed_to(&batch, dave), NUMBER);
+    inbox_outbox_batch_free(&batch);
+
+    fixture_close(&f);
+}
+
+
 TEST(a_campaign_to_a_tag_suppresses_opted_out_contacts)
 {
     char                       alice[INBOX_ID_MAX], bob[INBOX_ID_MAX];

@@ -8689,6 +8689,77 @@ TEST(campaign_dispatch_sends_pictures_abroad_as_links)
 }
 
 
+/* A due recipient Cy whose thread keeps the number texted, with that
+ * number's document as the dispatch's join answers it (org: its owner). */
+#define DUE_CY_TEXTED(org)                                                    \
+    CURSOR("{\"_id\": " OID(RCPT3_ID) ", \"state\": \"due\","              \
+           " \"contact_id\": " OID(CONTACT_ID) ", \"contact\":"              \
+           " [{\"phone\": \"+15551234567\", \"opted_out\": false,"          \
+           " \"conversation_id\": " OID(CONV_ID) "}], \"texted\":"           \
+           " [{\"e164\": \"+15550002222\", \"org_id\": " OID(org) "}]}")
+
+/* Handing Cy over, from the claim on (the hold, the message, the
+ * thread's write, its events' sequence). */
+static void
+dispatch_cy(fake_t *fake, const char *due)
+{
+    fake->replies[0] = NOTHING_MOVED;
+    fake->replies[1] = CURSOR(CAMPAIGN_DOC("sending"));
+    fake->replies[3] = SENDER_ORG("true", "5");
+    fake->replies[4] = REPLY_NUMBER;
+    fake->replies[5] = due;
+    fake->replies[6] = NULL;                /* claimed */
+    fake->replies[7] = STILL_SENDING;
+    fake->replies[8] = CREDITS("4", "1");   /* the hold */
+    fake->replies[9] = NULL;                /* its ledger entry */
+    fake->replies[10] = NULL;               /* the message */
+    fake->replies[11] = "{\"ok\": 1, \"value\": {\"_id\": " OID(CONV_ID)
+                        ", \"contact\": {\"id\": " OID(CONTACT_ID) ","
+                        " \"phone\": \"+15551234567\"}, \"last_message\":"
+                        " {\"id\": " OID(GEN_1) ", \"direction\":"
+                        " \"outbound\", \"preview\": \"Sale!\", \"at\": "
+                        DATE(NOON) "}, \"unread_count\": 0}}";
+    fake->replies[12] = SEQ;
+}
+
+
+/* A campaign's message goes from the number its recipient's thread keeps
+ * (the one its contact last texted), as a reply does, read with the due
+ * recipients in one aggregate (the thread and the number joined); one
+ * the organization no longer has (another's now) goes from its first. */
+TEST(campaign_dispatch_goes_from_the_number_texted)
+{
+    fake_t                     fake;
+    inbox_error_t              err;
+    inbox_store_t             *store;
+    inbox_event_list_t         events;
+    inbox_campaign_dispatch_t  d;
+
+    store = fake_open(&fake);
+    memset(&events, 0, sizeof(events));
+
+    dispatch_cy(&fake, DUE_CY_TEXTED(ORG_ID));
+    CHECK_INT(inbox_store_campaign_dispatch(store, NOON_MS, 10, MEDIA_BASE, &d,
+                                            &events, &err), INBOX_OK);
+    CHECK_INT(d.handed, 1);
+    CHECK(log_has(&fake, "\"from\" : \"+15550002222\""));
+    CHECK(!log_has(&fake, "\"from\" : \"" NUMBER_E164 "\""));
+    golden_check(&fake, "campaign_dispatch_from_texted");
+    inbox_event_list_free(&events);
+
+    fake_reset(&fake);
+    dispatch_cy(&fake, DUE_CY_TEXTED(OTHER_ORG_ID));
+    CHECK_INT(inbox_store_campaign_dispatch(store, NOON_MS, 10, MEDIA_BASE, &d,
+                                            &events, &err), INBOX_OK);
+    CHECK_INT(d.handed, 1);
+    CHECK(log_has(&fake, "\"from\" : \"" NUMBER_E164 "\""));
+    CHECK(!log_has(&fake, "\"from\" : \"+15550002222\""));
+    inbox_event_list_free(&events);
+
+    fake_close(&fake, store);
+}
+
+
 /* More campaigns sending than a server's first batch holds (101): the
  * sender reads the others with getMore and sends them too, not only the
  * first batch's. */

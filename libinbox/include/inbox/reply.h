@@ -101,6 +101,16 @@ inbox_status_t inbox_reply_stale(const inbox_reply_t *reply,
     const inbox_conversation_t *c, inbox_error_t *err);
 
 /*
+ * The number a message to a thread goes from, a reply's and a campaign's
+ * or poll's alike, so that its contact sees one conversation: the one
+ * its contact last texted while the organization still has it (kept, as
+ * the store reads the thread's number among the organization's; "" for
+ * none: never texted, or removed since), else the organization's first
+ * (first, "" when it has none).
+ */
+const char *inbox_reply_from(const char *kept, const char *first);
+
+/*
  * Whether the reply can reach its contact (opted_out, phone: the
  * contact's own record, as the store reads it in the reply's
  * transaction): INBOX_ERR_CONTACT_OPTED_OUT for a contact who opted out;

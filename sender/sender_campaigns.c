@@ -5,10 +5,11 @@
  * at a time, so that a dispatch never holds the loop for long.  The
  * store shares a batch among the sending campaigns and gives a campaign
  * none while INBOX_CAMPAIGN_AHEAD_MAX of its messages wait in the
- * outbox: each goes only as fast as its own number sends, its credits
- * held and its opt-outs checked just before its messages leave, and
- * one campaign's audience never holds up another's, of its organization
- * or any other.
+ * outbox: each goes only as fast as its numbers send (each message from
+ * the number its recipient texts, each number paced on its own), its
+ * credits held and its opt-outs checked just before its messages leave,
+ * and one campaign's audience never holds up another's, of its
+ * organization or any other.
  *
  * It looks when woken (nginx sends the wake-up datagram after a send, a
  * resume or a scheduled campaign's time moved), at once again after a

@@ -154,11 +154,12 @@ static const ctl_command_t  ctl_commands[] = {
     { "number", "list", 1, "", ctl_number_list,
       "number list ORG_ID   (each number, its carrier, who answers\n"
       "        keywords, its API base and which credentials it has, never\n"
-      "        what they are; the first is the one campaigns send from)" },
+      "        what they are; the first is the one a contact who never\n"
+      "        texted the others gets replies and campaigns from)" },
     { "number", "remove", 2, "", ctl_number_remove,
       "number remove ORG_ID E164   (a number released at the carrier:\n"
-      "        its threads are answered from the first number; refused\n"
-      "        while messages wait to go from it)" },
+      "        its threads get replies and campaigns from the first\n"
+      "        number; refused while messages wait to go from it)" },
     { "user", "add", 2, "role", ctl_user_add,
       "user add ORG_ID EMAIL --role member|billing   (password on stdin)" },
     { "user", "list", 1, "", ctl_user_list,

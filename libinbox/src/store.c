@@ -1465,6 +1465,34 @@ inbox_store_media_purge(inbox_store_t *store, int64_t now, int64_t keep_ms,
 }
 
 
+inbox_status_t
+inbox_store_media_files_named(inbox_store_t *store,
+    char (*files)[INBOX_MEDIA_FILE_MAX], size_t n, unsigned char *named,
+    inbox_error_t *err)
+{
+    size_t  i;
+
+    if (n == 0 || n > INBOX_MEDIA_NAMED_MAX) {
+        return inbox_error_set(err, INBOX_ERR_INVALID,
+                               "The store is asked about 1 to %d media "
+                               "files at a time.", INBOX_MEDIA_NAMED_MAX);
+    }
+
+    /* a name media.h never makes is no record's, and none reaches the
+     * backends' queries */
+    for (i = 0; i < n; i++) {
+        if (!inbox_media_file_valid(files[i])) {
+            return inbox_error_set(err, INBOX_ERR_INVALID,
+                                   "This is not a media file name.");
+        }
+    }
+
+    memset(named, 0, n);
+
+    return store->ops->media_files_named(store, files, n, named, err);
+}
+
+
 /*
  * Replies, the outbox and billing
  * The backends persist; what a reply is, how a send that failed is

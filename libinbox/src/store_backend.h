@@ -74,7 +74,13 @@
     X(RULED, media_purge_done,                                                \
       (inbox_store_t *store, char (*files)[INBOX_MEDIA_FILE_MAX], size_t n,   \
        inbox_error_t *err),                                                   \
-      (store, files, n, err))
+      (store, files, n, err))                                                 \
+    /* 1 <= n <= INBOX_MEDIA_NAMED_MAX valid names: store.c checked;          \
+     * named zeroed by store.c */                                             \
+    X(RULED, media_files_named,                                               \
+      (inbox_store_t *store, char (*files)[INBOX_MEDIA_FILE_MAX], size_t n,   \
+       unsigned char *named, inbox_error_t *err),                             \
+      (store, files, n, named, err))
 
 
 /*

@@ -541,6 +541,120 @@ inbox_mongo_media_purge_done(inbox_store_t *store,
 }
 
 
+/* Marks named[i] for each of the n files the documents in batch name:
+ * their "file" (an upload's) or, with field "_id", the file an
+ * aggregation grouped by. */
+static void
+inbox_mongo_media_named_in(bson_t *batch, const char *field,
+    char (*files)[INBOX_MEDIA_FILE_MAX], size_t n, unsigned char *named)
+{
+    char         file[INBOX_MEDIA_FILE_MAX];
+    size_t       i;
+    bson_t       doc;
+    bson_iter_t  iter;
+
+    bson_iter_init(&iter, batch);
+
+    while (inbox_mongo_next_doc(&iter, &doc)) {
+        file[0] = '\0';
+        inbox_mongo_get_str(&doc, field, file, sizeof(file));
+
+        for (i = 0; i < n; i++) {
+            if (strcmp(files[i], file) == 0) {
+                named[i] = 1;
+            }
+        }
+    }
+}
+
+
+/*
+ * Which files a record names: the uploads in one find (file_unique),
+ * then the messages' and the campaigns' media each in one aggregation
+ * that finds the documents on media_file and hands back each file named
+ * once (a campaign's image is in every one of its messages).
+ */
+inbox_status_t
+inbox_mongo_media_files_named(inbox_store_t *store,
+    char (*files)[INBOX_MEDIA_FILE_MAX], size_t n, unsigned char *named,
+    inbox_error_t *err)
+{
+    char                  key[24];
+    size_t                i, c;
+    bson_t                list, batch;
+    inbox_status_t        rc;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    static const char    *collections[] = { "messages", "campaigns" };
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    bson_init(&list);
+
+    for (i = 0; i < n; i++) {
+        snprintf(key, sizeof(key), "%zu", i);
+        BSON_APPEND_UTF8(&list, key, files[i]);
+    }
+
+    rc = inbox_mongo_run_cursor(ms,
+        BCON_NEW("find", BCON_UTF8("media"),
+                 "filter", "{",
+                     "file", "{", "$in", BCON_ARRAY(&list), "}",
+                 "}",
+                 "projection", "{", "file", BCON_INT32(1), "}",
+                 "batchSize", BCON_INT64((int64_t) n)),
+        &batch, err);
+
+    if (rc == INBOX_OK) {
+        inbox_mongo_media_named_in(&batch, "file", files, n, named);
+    }
+
+    bson_destroy(&batch);
+
+    for (c = 0; rc == INBOX_OK && c < 2; c++) {
+        rc = inbox_mongo_run_cursor(ms,
+            BCON_NEW("aggregate", BCON_UTF8(collections[c]),
+                     "pipeline", "[",
+                         "{", "$match", "{",
+                             "media.file", "{",
+                                 "$in", BCON_ARRAY(&list),
+                             "}",
+                         "}", "}",
+                         "{", "$unwind", BCON_UTF8("$media"), "}",
+                         "{", "$match", "{",
+                             "media.file", "{",
+                                 "$in", BCON_ARRAY(&list),
+                             "}",
+                         "}", "}",
+                         "{", "$group", "{",
+                             "_id", BCON_UTF8("$media.file"),
+                         "}", "}",
+                     "]",
+                     "cursor", "{",
+                         "batchSize", BCON_INT64((int64_t) n),
+                     "}"),
+            &batch, err);
+
+        if (rc == INBOX_OK) {
+            inbox_mongo_media_named_in(&batch, "_id", files, n, named);
+        }
+
+        bson_destroy(&batch);
+    }
+
+    bson_destroy(&list);
+
+    if (rc != INBOX_OK) {
+        memset(named, 0, n);
+    }
+
+    return rc;
+}
+
+
 /*
  * The messages with media due, then each due media leased by its own
  * compare-and-set (a concurrent claim of the same one leases nothing),

@@ -157,6 +157,7 @@ typedef enum {
     INBOX_SQL_MEDIA_MARK,
     INBOX_SQL_MEDIA_PURGE,
     INBOX_SQL_MEDIA_NAMED,
+    INBOX_SQL_MEDIA_FILES_NAMED,
     INBOX_SQL_MEDIA_RELEASE,
     INBOX_SQL_MESSAGE_GET,
     /* replies, the outbox and billing (store_sqlite_outbox.c,

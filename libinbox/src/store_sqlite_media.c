@@ -2,6 +2,7 @@
  * The SQLite backend: uploads (media) and the copies of inbound MMS
  * images (message_media's state, fetch_at and attempts; migration 10).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <inbox/clock.h>
@@ -444,6 +445,98 @@ inbox_sqlite_media_purge_done(inbox_store_t *store,
 failed:
 
     inbox_sqlite_rollback(conn);
+    return status;
+}
+
+
+/*
+ * Which files a record names, in one read: the names bound as a JSON
+ * array (media.h's names need no escaping), each looked up in the
+ * indexes on media.file (unique), message_media_file and
+ * campaign_media_file; the rows are the array's places named.
+ */
+inbox_status_t
+inbox_sqlite_media_files_named(inbox_store_t *store,
+    char (*files)[INBOX_MEDIA_FILE_MAX], size_t n, unsigned char *named,
+    inbox_error_t *err)
+{
+    int                   rc;
+    char                 *json, *p;
+    size_t                i;
+    int64_t               at;
+    sqlite3_stmt         *stmt;
+    inbox_status_t        status;
+    inbox_error_t         fallback;
+    inbox_sqlite_conn_t  *conn;
+
+    if (err == NULL) {
+        err = &fallback;
+    }
+
+    /* "[", each name quoted and its comma, "]" */
+    json = malloc(n * (INBOX_MEDIA_FILE_MAX + 3) + 3);
+    if (json == NULL) {
+        return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
+    }
+
+    p = json;
+    *p++ = '[';
+
+    for (i = 0; i < n; i++) {
+        p += sprintf(p, i ? ",\"%s\"" : "\"%s\"", files[i]);
+    }
+
+    *p++ = ']';
+    *p = '\0';
+
+    conn = inbox_sqlite_conn(store, err);
+    if (conn == NULL) {
+        free(json);
+        return err->code;
+    }
+
+    status = inbox_sqlite_begin_read(conn, err);
+    if (status != INBOX_OK) {
+        free(json);
+        return status;
+    }
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_MEDIA_FILES_NAMED,
+        "SELECT f.key FROM json_each(?1) f"
+        " WHERE EXISTS (SELECT 1 FROM media m WHERE m.file = f.value)"
+        " OR EXISTS (SELECT 1 FROM message_media mm"
+        " WHERE mm.file = f.value)"
+        " OR EXISTS (SELECT 1 FROM campaign_media cm"
+        " WHERE cm.file = f.value)", err);
+    if (stmt == NULL) {
+        free(json);
+        status = err->code;
+        goto failed;
+    }
+
+    sqlite3_bind_text(stmt, 1, json, (int) (p - json), free);
+
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        at = sqlite3_column_int64(stmt, 0);
+
+        if (at >= 0 && (size_t) at < n) {
+            named[at] = 1;
+        }
+    }
+
+    inbox_sqlite_done(stmt);
+
+    if (rc != SQLITE_DONE) {
+        status = inbox_sqlite_fail(conn, rc, err);
+        goto failed;
+    }
+
+    return inbox_sqlite_commit(conn, err);
+
+failed:
+
+    inbox_sqlite_rollback(conn);
+    memset(named, 0, n);
     return status;
 }
 

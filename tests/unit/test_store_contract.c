@@ -21,6 +21,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sqlite3.h>
 #include <inbox/clock.h>
@@ -79,6 +80,10 @@ typedef struct {
      * rule of texts existed: no operation edits one; 0 or -1 */
     int        (*draft_text)(fixture_t *f, const char *campaign_id,
                              const char *field, const char *text);
+    /* the upload of that file has no record, as a message's or a
+     * campaign's image kept from before uploads were recorded: no
+     * operation removes one something names; 0 or -1 */
+    int        (*upload_forget)(fixture_t *f, const char *file);
 } backend_t;
 
 struct fixture_s {
@@ -240,6 +245,13 @@ sqlite_draft_text(fixture_t *f, const char *campaign_id, const char *field,
 }
 
 
+static int
+sqlite_upload_forget(fixture_t *f, const char *file)
+{
+    return sqlite_exec(f, "DELETE FROM media WHERE file = %Q", file);
+}
+
+
 static const backend_t  sqlite_backend = {
     .name = "sqlite",
     .missing_id = "999999",
@@ -250,6 +262,7 @@ static const backend_t  sqlite_backend = {
     .number_remove = sqlite_number_remove,
     .user_gone = sqlite_user_gone,
     .draft_text = sqlite_draft_text,
+    .upload_forget = sqlite_upload_forget,
 };
 
 
@@ -449,6 +462,17 @@ mongo_draft_text(fixture_t *f, const char *campaign_id, const char *field,
 }
 
 
+static int
+mongo_upload_forget(fixture_t *f, const char *file)
+{
+    return mongo_exec(f, BCON_NEW("delete", BCON_UTF8("media"),
+                                  "deletes", "[", "{",
+                                      "q", "{", "file", BCON_UTF8(file), "}",
+                                      "limit", BCON_INT32(1),
+                                  "}", "]"));
+}
+
+
 static const backend_t  mongo_backend = {
     .name = "mongodb",
     .missing_id = "64f1a0000000000000009999",
@@ -459,6 +483,7 @@ static const backend_t  mongo_backend = {
     .number_remove = mongo_number_remove,
     .user_gone = mongo_user_gone,
     .draft_text = mongo_draft_text,
+    .upload_forget = mongo_upload_forget,
 };
 
 
@@ -12841,6 +12866,266 @@ TEST(uploads_nothing_attached_are_purged_after_a_while)
     CHECK_INT(inbox_store_media_get(f.store, f.org, ids, 1, &got, &err),
               INBOX_OK);
 
+    fixture_close(&f);
+}
+
+
+/*
+ * Which media files a record names, asked in one batch: an upload's
+ * (used or not), a reply's, an inbound copy's (no upload: its message's
+ * media only), a campaign's image; a file nothing names is not.  Only
+ * media.h's names are asked about.
+ */
+TEST(the_store_says_which_media_files_a_record_names)
+{
+    char                   id[INBOX_ID_MAX];
+    char                   files[6][INBOX_MEDIA_FILE_MAX];
+    unsigned char          named[6];
+    fixture_t              f;
+    inbox_reply_t          r;
+    inbox_media_t          media;
+    inbox_error_t          err;
+    inbox_campaign_t       c;
+    inbox_reply_result_t   result;
+    inbox_campaign_new_t   n;
+    inbox_ingest_result_t  in, mms;
+
+    FIXTURE(&f);
+    CHECK_INT(receive(&f, "SM1", ALICE, "a picture?", T0, &in, NULL),
+              INBOX_OK);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 10, NULL), INBOX_OK);
+
+    /* A: an upload nothing used; B: a reply's; C: a campaign's; E: an
+     * inbound copy; D and F: files no record names */
+    CHECK_INT(upload(&f, f.org, TOKEN_A ".png", "image/png", 100, id),
+              INBOX_OK);
+    CHECK_INT(upload(&f, f.org, TOKEN_B ".png", "image/png", 100, id),
+              INBOX_OK);
+    CHECK_INT(upload(&f, f.org, TOKEN_C ".png", "image/png", 100, id),
+              INBOX_OK);
+
+    media_named(&media, TOKEN_B ".png");
+    reply_init(&r, in.conversation_id, "Here it is", 2, NULL);
+    r.media = &media;
+    r.media_count = 1;
+    CHECK_INT(inbox_store_reply_accept(f.store, f.org, &r, &result, NULL,
+                                       &err), INBOX_OK);
+    inbox_reply_result_free(&result);
+
+    media_named(&media, TOKEN_C ".png");
+    memset(&n, 0, sizeof(n));
+    n.name = "Pictures";
+    n.body = "Look";
+    n.audience_all = 1;
+    n.media_count = 1;
+    n.media = &media;
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, &err),
+              INBOX_OK);
+    inbox_campaign_free(&c);
+
+    CHECK_INT(receive_mms(&f, "MM1", 1, T0, &mms), INBOX_OK);
+    CHECK_INT(inbox_store_media_fetch_done(f.store, mms.message_id, 0,
+                                           TOKEN_E ".jpg", "image/jpeg", 100,
+                                           NULL, &err), INBOX_OK);
+
+    strcpy(files[0], TOKEN_A ".png");
+    strcpy(files[1], TOKEN_D ".png");
+    strcpy(files[2], TOKEN_B ".png");
+    strcpy(files[3], TOKEN_E ".jpg");
+    strcpy(files[4], TOKEN_C ".png");
+    strcpy(files[5], TOKEN_E ".png");
+    memset(named, 7, sizeof(named));
+    CHECK_INT(inbox_store_media_files_named(f.store, files, 6, named, &err),
+              INBOX_OK);
+    CHECK_INT(named[0], 1);
+    CHECK_INT(named[1], 0);
+    CHECK_INT(named[2], 1);
+    CHECK_INT(named[3], 1);
+    CHECK_INT(named[4], 1);
+    CHECK_INT(named[5], 0);
+
+    /* with no upload's record (an image kept from before uploads were
+     * recorded), the reply's message and the campaign still name theirs,
+     * and an upload nothing else names is named by nothing */
+    CHECK_INT(f.backend->upload_forget(&f, TOKEN_A ".png"), 0);
+    CHECK_INT(f.backend->upload_forget(&f, TOKEN_B ".png"), 0);
+    CHECK_INT(f.backend->upload_forget(&f, TOKEN_C ".png"), 0);
+    memset(named, 7, sizeof(named));
+    CHECK_INT(inbox_store_media_files_named(f.store, files, 6, named, &err),
+              INBOX_OK);
+    CHECK_INT(named[0], 0);
+    CHECK_INT(named[1], 0);
+    CHECK_INT(named[2], 1);
+    CHECK_INT(named[3], 1);
+    CHECK_INT(named[4], 1);
+    CHECK_INT(named[5], 0);
+
+    /* one at a time says the same */
+    CHECK_INT(inbox_store_media_files_named(f.store, files + 3, 1, named,
+                                            &err), INBOX_OK);
+    CHECK_INT(named[0], 1);
+    CHECK_INT(inbox_store_media_files_named(f.store, files + 5, 1, named,
+                                            &err), INBOX_OK);
+    CHECK_INT(named[0], 0);
+
+    /* none, too many, or a name media.h never makes: refused */
+    CHECK_INT(inbox_store_media_files_named(f.store, files, 0, named, &err),
+              INBOX_ERR_INVALID);
+    CHECK_INT(inbox_store_media_files_named(f.store, files,
+                                            INBOX_MEDIA_NAMED_MAX + 1,
+                                            named, &err), INBOX_ERR_INVALID);
+    strcpy(files[1], "x'); DROP TABLE media; --.png");
+    CHECK_INT(inbox_store_media_files_named(f.store, files, 2, named, &err),
+              INBOX_ERR_INVALID);
+
+    fixture_close(&f);
+}
+
+
+static void
+sweep_file(const char *dir, const char *name, time_t age)
+{
+    char            path[256];
+    FILE           *fp;
+    struct timespec  times[2];
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    fp = fopen(path, "w");
+    CHECK(fp != NULL);
+    if (fp != NULL) {
+        fputs("bytes", fp);
+        fclose(fp);
+    }
+
+    times[0].tv_sec = time(NULL) - age;
+    times[0].tv_nsec = 0;
+    times[1] = times[0];
+    CHECK_INT(utimensat(AT_FDCWD, path, times, 0), 0);
+}
+
+
+static int
+sweep_has(const char *dir, const char *name)
+{
+    char  path[256];
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+
+    return access(path, F_OK) == 0;
+}
+
+
+static void
+sweep_listed(const char *file, void *data)
+{
+    char  *listed = data;
+
+    strcat(listed, file);
+    strcat(listed, " ");
+}
+
+
+/*
+ * The media directory's orphans (a crash's: a file written before its
+ * record): of the files named as media.h names them and older than the
+ * grace, those no record names go; an upload's, a reply's, a campaign's
+ * and an inbound copy's stay, as do a younger orphan (maybe being
+ * recorded now) and any file of another name.  A dry run lists what it
+ * would remove and removes nothing.
+ */
+TEST(a_sweep_removes_only_old_media_files_no_record_names)
+{
+    char                   dir[64], listed[512], id[INBOX_ID_MAX];
+    time_t                 day;
+    fixture_t              f;
+    inbox_media_t          media;
+    inbox_error_t          err;
+    inbox_campaign_t       c;
+    inbox_campaign_new_t   n;
+    inbox_ingest_result_t  mms;
+    inbox_media_orphans_t  swept;
+
+    size_t                 i;
+
+    static const char     *odd = "notes.txt";
+    static const char     *left[] = { TOKEN_A ".png", TOKEN_C ".gif",
+                                      TOKEN_E ".jpg", TOKEN_B ".mp4",
+                                      "notes.txt" };
+
+    FIXTURE(&f);
+    snprintf(dir, sizeof(dir), "/tmp/inbox-test-orphans-XXXXXX");
+    CHECK(mkdtemp(dir) != NULL);
+
+    /* A: an upload's; C: a campaign's; E: an inbound copy's; D: an old
+     * orphan; B: a young one */
+    CHECK_INT(upload(&f, f.org, TOKEN_A ".png", "image/png", 100, id),
+              INBOX_OK);
+    CHECK_INT(upload(&f, f.org, TOKEN_C ".gif", "image/gif", 100, id),
+              INBOX_OK);
+    media_named(&media, TOKEN_C ".gif");
+    snprintf(media.content_type, sizeof(media.content_type), "image/gif");
+    memset(&n, 0, sizeof(n));
+    n.name = "Pictures";
+    n.body = "Look";
+    n.audience_all = 1;
+    n.media_count = 1;
+    n.media = &media;
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, &err),
+              INBOX_OK);
+    inbox_campaign_free(&c);
+    CHECK_INT(receive_mms(&f, "MM1", 1, T0, &mms), INBOX_OK);
+    CHECK_INT(inbox_store_media_fetch_done(f.store, mms.message_id, 0,
+                                           TOKEN_E ".jpg", "image/jpeg", 100,
+                                           NULL, &err), INBOX_OK);
+
+    sweep_file(dir, TOKEN_A ".png", 2 * 86400);
+    sweep_file(dir, TOKEN_C ".gif", 2 * 86400);
+    sweep_file(dir, TOKEN_E ".jpg", 2 * 86400);
+    sweep_file(dir, TOKEN_D ".png", 2 * 86400);
+    sweep_file(dir, TOKEN_B ".mp4", 60);
+    sweep_file(dir, odd, 2 * 86400);
+
+    day = time(NULL) - INBOX_MEDIA_KEEP_UNUSED_MS / 1000;
+
+    listed[0] = '\0';
+    CHECK_INT(inbox_store_media_sweep_orphans(f.store, dir, day, 1,
+                                              sweep_listed, listed, &swept,
+                                              &err), INBOX_OK);
+    CHECK_STR(listed, TOKEN_D ".png ");
+    CHECK_INT(swept.looked, 4);
+    CHECK_INT(swept.recent, 1);
+    CHECK_INT(swept.kept, 3);
+    CHECK_INT(swept.removed, 1);
+    CHECK(sweep_has(dir, TOKEN_D ".png"));
+
+    listed[0] = '\0';
+    CHECK_INT(inbox_store_media_sweep_orphans(f.store, dir, day, 0,
+                                              sweep_listed, listed, &swept,
+                                              &err), INBOX_OK);
+    CHECK_STR(listed, TOKEN_D ".png ");
+    CHECK_INT(swept.removed, 1);
+    CHECK_INT(swept.failed, 0);
+    CHECK(!sweep_has(dir, TOKEN_D ".png"));
+    CHECK(sweep_has(dir, TOKEN_A ".png"));
+    CHECK(sweep_has(dir, TOKEN_C ".gif"));
+    CHECK(sweep_has(dir, TOKEN_E ".jpg"));
+    CHECK(sweep_has(dir, TOKEN_B ".mp4"));
+    CHECK(sweep_has(dir, odd));
+
+    /* nothing left to remove; no directory: an error */
+    CHECK_INT(inbox_store_media_sweep_orphans(f.store, dir, day, 0, NULL,
+                                              NULL, &swept, &err), INBOX_OK);
+    CHECK_INT(swept.looked, 3);
+    CHECK_INT(swept.removed, 0);
+    CHECK(inbox_store_media_sweep_orphans(f.store, NO_DIR, day, 0, NULL,
+                                          NULL, &swept, &err) != INBOX_OK);
+
+    for (i = 0; i < sizeof(left) / sizeof(left[0]); i++) {
+        snprintf(listed, sizeof(listed), "%s/%s", dir, left[i]);
+        CHECK_INT(unlink(listed), 0);
+    }
+
+    CHECK_INT(rmdir(dir), 0);
     fixture_close(&f);
 }
 

@@ -5410,6 +5410,67 @@ TEST(media_purge_marks_the_uploads_nothing_names_then_deletes_them)
 }
 
 
+#define MEDIA3_FILE  "CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC.jpg"
+#define MEDIA4_FILE  "DDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDD.gif"
+
+
+/*
+ * Which files a record names, for the media directory's sweep: the
+ * uploads of the batch in one find, then the messages' and the
+ * campaigns' media each in one aggregation that hands back each file
+ * named once, whatever the batch's size.
+ */
+TEST(media_files_named_asks_three_times_a_batch)
+{
+    char            files[4][INBOX_MEDIA_FILE_MAX];
+    unsigned char   named[4];
+    fake_t          fake;
+    inbox_error_t   err;
+    inbox_store_t  *store;
+
+    store = fake_open(&fake);
+
+    strcpy(files[0], MEDIA_FILE);
+    strcpy(files[1], MEDIA2_FILE);
+    strcpy(files[2], MEDIA3_FILE);
+    strcpy(files[3], MEDIA4_FILE);
+
+    /* the first an upload's, the second a message's, the third a
+     * campaign's, the fourth nothing's */
+    fake.replies[0] = CURSOR("{\"_id\": " OID(MEDIA_ID) ", \"file\": \""
+                             MEDIA_FILE "\"}");
+    fake.replies[1] = CURSOR("{\"_id\": \"" MEDIA2_FILE "\"}");
+    fake.replies[2] = CURSOR("{\"_id\": \"" MEDIA3_FILE "\"}");
+    CHECK_INT(inbox_store_media_files_named(store, files, 4, named, &err),
+              INBOX_OK);
+    CHECK_INT(named[0], 1);
+    CHECK_INT(named[1], 1);
+    CHECK_INT(named[2], 1);
+    CHECK_INT(named[3], 0);
+    CHECK_INT(fake.commands, 3);
+    golden_check(&fake, "media_files_named");
+
+    /* a look that fails: an error, none named */
+    fake_reset(&fake);
+    fake.replies[0] = CURSOR("{\"_id\": " OID(MEDIA_ID) ", \"file\": \""
+                             MEDIA_FILE "\"}");
+    fake.replies[1] = MEDIA_NOT_PRIMARY;
+    CHECK(inbox_store_media_files_named(store, files, 4, named, &err)
+          != INBOX_OK);
+    CHECK_INT(named[0], 0);
+    CHECK_INT(fake.commands, 2);
+
+    /* a name media.h never makes: nothing asked */
+    fake_reset(&fake);
+    strcpy(files[3], "../../etc/passwd");
+    CHECK_INT(inbox_store_media_files_named(store, files, 4, named, &err),
+              INBOX_ERR_INVALID);
+    CHECK_INT(fake.commands, 0);
+
+    fake_close(&fake, store);
+}
+
+
 TEST(media_get_in_one_organization)
 {
     fake_t                fake;

@@ -163,6 +163,9 @@ inbox_status_t inbox_media_message_check(const inbox_media_record_t *media,
 #define INBOX_MEDIA_KEEP_UNUSED_MS  (24LL * 60 * 60 * 1000)
 /* The most uploads one purge removes. */
 #define INBOX_MEDIA_PURGE_MAX       500
+/* The most file names one question to the store asks about
+ * (inbox_store_media_files_named). */
+#define INBOX_MEDIA_NAMED_MAX       500
 
 /* INBOX_ERR_INVALID naming "media_ids": an upload was removed, unused,
  * since the request read it. */

@@ -706,6 +706,45 @@ inbox_status_t inbox_store_media_purge(inbox_store_t *store, int64_t now,
     inbox_error_t *err);
 
 /*
+ * Which of the n (1..INBOX_MEDIA_NAMED_MAX) files, each a name
+ * inbox_media_file_valid accepts, a record names: an upload (marked
+ * purging or not), a message's media (an outbound MMS's, a reply's, a
+ * campaign message's, an inbound copy) or a campaign's or a poll's,
+ * draft, sent or cancelled; named[i] 1 or 0.  One read whatever n
+ * (MongoDB: three commands).  INBOX_ERR_INVALID for another name or n.
+ */
+inbox_status_t inbox_store_media_files_named(inbox_store_t *store,
+    char (*files)[INBOX_MEDIA_FILE_MAX], size_t n, unsigned char *named,
+    inbox_error_t *err);
+
+/*
+ * The files a crash can leave in the media directory that no record
+ * names (an upload's written before its record, a copy's before it was
+ * recorded), which nothing else removes: dir is walked, and of the
+ * regular files with a name inbox_media_file_valid accepts (nothing else
+ * is looked at) those last changed before `before` (seconds since the
+ * epoch: a file being written, or written and not yet recorded, is
+ * younger than the grace), the store is asked in batches
+ * (inbox_store_media_files_named) and those no record names unlinked,
+ * or only counted when dry_run.  each, when not NULL, is called with
+ * every one removed (or, dry_run, to remove).  An error (dir unreadable,
+ * the store's) stops the walk; *result counts what was done before it.
+ */
+typedef struct {
+    size_t  looked;       /* media files older than the grace */
+    size_t  recent;       /* media files younger: left alone */
+    size_t  kept;         /* a record names them */
+    size_t  removed;      /* (dry_run: to remove) */
+    size_t  failed;       /* their unlink failed: still there */
+} inbox_media_orphans_t;
+
+typedef void (*inbox_media_orphan_pt)(const char *file, void *data);
+
+inbox_status_t inbox_store_media_sweep_orphans(inbox_store_t *store,
+    const char *dir, time_t before, int dry_run, inbox_media_orphan_pt each,
+    void *data, inbox_media_orphans_t *result, inbox_error_t *err);
+
+/*
  * Replies, the outbox and billing
  * (store_sqlite_outbox.c, store_sqlite_billing.c and their MongoDB
  * twins; the rules are reply.h's, outbox.h's, delivery.h's and

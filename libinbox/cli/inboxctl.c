@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 #include <sodium.h>
 
@@ -122,6 +123,7 @@ static int ctl_campaign_act(inbox_store_t *store, ctl_words_t *words);
 static int ctl_campaign_list(inbox_store_t *store, ctl_words_t *words);
 static int ctl_events_new_epoch(inbox_store_t *store, ctl_words_t *words);
 static int ctl_store_restore(inbox_store_t *store, ctl_words_t *words);
+static int ctl_media_sweep(inbox_store_t *store, ctl_words_t *words);
 
 
 static const ctl_command_t  ctl_commands[] = {
@@ -232,6 +234,14 @@ static const ctl_command_t  ctl_commands[] = {
     { "store", "restore", 1, "", ctl_store_restore,
       "store restore BACKUP.db   (SQLite, while nginx runs: this store's\n"
       "        backup written back into it, then events new-epoch)" },
+    { "media", "sweep", 0, "dir older-than dry-run! verbose!",
+      ctl_media_sweep,
+      "media sweep --dir DIR [--older-than SECONDS] [--dry-run]\n"
+      "        [--verbose]   (DIR: nginx's inbox_media_dir; removes the\n"
+      "        media files no record names that a crash left, those older\n"
+      "        than SECONDS, by default 86400, the unused uploads' grace;\n"
+      "        --dry-run removes nothing and lists what it would, as\n"
+      "        --verbose lists what it removes)" },
 };
 
 #define CTL_NCOMMANDS  (sizeof(ctl_commands) / sizeof(ctl_commands[0]))
@@ -488,6 +498,82 @@ ctl_events_new_epoch(inbox_store_t *store, ctl_words_t *words)
 
     printf("a new event epoch for %zu organization%s: browsers reload "
            "their lists at the next event\n", orgs, orgs == 1 ? "" : "s");
+
+    return 0;
+}
+
+
+static void
+ctl_media_swept(const char *file, void *data)
+{
+    printf("%s %s\n", (const char *) data, file);
+}
+
+
+static int
+ctl_media_sweep(inbox_store_t *store, ctl_words_t *words)
+{
+    int                     dry_run;
+    char                   *end;
+    long long               older;
+    const char             *dir, *value;
+    inbox_error_t           err;
+    inbox_media_orphans_t   swept;
+
+    dir = ctl_option(words, "dir");
+    if (dir == NULL || dir[0] == '\0') {
+        fprintf(stderr, "inboxctl: media sweep needs --dir DIR, the "
+                "media directory (nginx's inbox_media_dir)\n");
+        return 1;
+    }
+
+    older = INBOX_MEDIA_KEEP_UNUSED_MS / 1000;
+    value = ctl_option(words, "older-than");
+
+    if (value != NULL) {
+        errno = 0;
+        older = strtoll(value, &end, 10);
+
+        if (*value == '\0' || *end != '\0' || errno == ERANGE
+            || older < 0 || older > 100LL * 365 * 86400)
+        {
+            fprintf(stderr, "inboxctl: --older-than must be a whole "
+                    "number of seconds, 0 or more\n");
+            return 1;
+        }
+    }
+
+    dry_run = ctl_option(words, "dry-run") != NULL;
+
+    if (inbox_store_media_sweep_orphans(store, dir,
+                                        time(NULL) - (time_t) older,
+                                        dry_run,
+                                        dry_run || ctl_option(words,
+                                                              "verbose")
+                                        ? ctl_media_swept : NULL,
+                                        dry_run ? "would remove" : "removed",
+                                        &swept, &err)
+        != INBOX_OK)
+    {
+        return ctl_fail(&err);
+    }
+
+    printf("looked at %zu media file%s older than %llds: %zu kept (a "
+           "record names them), %zu %s", swept.looked,
+           swept.looked == 1 ? "" : "s", older, swept.kept, swept.removed,
+           dry_run ? "to remove (a dry run: none removed)" : "removed");
+
+    if (swept.recent > 0) {
+        printf("; %zu younger left alone", swept.recent);
+    }
+
+    printf("\n");
+
+    if (swept.failed > 0) {
+        fprintf(stderr, "inboxctl: %zu could not be removed\n",
+                swept.failed);
+        return 1;
+    }
 
     return 0;
 }

@@ -12635,6 +12635,29 @@ media_named(inbox_media_t *media, const char *file)
 }
 
 
+/* A draft campaign to everyone with one image, the upload file (ours). */
+static void
+campaign_naming(fixture_t *f, const char *file, const char *content_type)
+{
+    inbox_media_t         media;
+    inbox_campaign_t      c;
+    inbox_campaign_new_t  n;
+
+    media_named(&media, file);
+    snprintf(media.content_type, sizeof(media.content_type), "%s",
+             content_type);
+    memset(&n, 0, sizeof(n));
+    n.name = "Pictures";
+    n.body = "Look";
+    n.audience_all = 1;
+    n.media_count = 1;
+    n.media = &media;
+    CHECK_INT(inbox_store_campaign_create(f->store, f->org, &n, T0, &c,
+                                          NULL), INBOX_OK);
+    inbox_campaign_free(&c);
+}
+
+
 /*
  * Pictures reach only numbers in the US and Canada: a campaign's other
  * recipients get its text and a link to each image as one SMS, at an
@@ -12885,9 +12908,7 @@ TEST(the_store_says_which_media_files_a_record_names)
     inbox_reply_t          r;
     inbox_media_t          media;
     inbox_error_t          err;
-    inbox_campaign_t       c;
     inbox_reply_result_t   result;
-    inbox_campaign_new_t   n;
     inbox_ingest_result_t  in, mms;
 
     FIXTURE(&f);
@@ -12912,16 +12933,7 @@ TEST(the_store_says_which_media_files_a_record_names)
                                        &err), INBOX_OK);
     inbox_reply_result_free(&result);
 
-    media_named(&media, TOKEN_C ".png");
-    memset(&n, 0, sizeof(n));
-    n.name = "Pictures";
-    n.body = "Look";
-    n.audience_all = 1;
-    n.media_count = 1;
-    n.media = &media;
-    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, &err),
-              INBOX_OK);
-    inbox_campaign_free(&c);
+    campaign_naming(&f, TOKEN_C ".png", "image/png");
 
     CHECK_INT(receive_mms(&f, "MM1", 1, T0, &mms), INBOX_OK);
     CHECK_INT(inbox_store_media_fetch_done(f.store, mms.message_id, 0,
@@ -13038,10 +13050,7 @@ TEST(a_sweep_removes_only_old_media_files_no_record_names)
     char                   dir[64], listed[512], id[INBOX_ID_MAX];
     time_t                 day;
     fixture_t              f;
-    inbox_media_t          media;
     inbox_error_t          err;
-    inbox_campaign_t       c;
-    inbox_campaign_new_t   n;
     inbox_ingest_result_t  mms;
     inbox_media_orphans_t  swept;
 
@@ -13062,17 +13071,7 @@ TEST(a_sweep_removes_only_old_media_files_no_record_names)
               INBOX_OK);
     CHECK_INT(upload(&f, f.org, TOKEN_C ".gif", "image/gif", 100, id),
               INBOX_OK);
-    media_named(&media, TOKEN_C ".gif");
-    snprintf(media.content_type, sizeof(media.content_type), "image/gif");
-    memset(&n, 0, sizeof(n));
-    n.name = "Pictures";
-    n.body = "Look";
-    n.audience_all = 1;
-    n.media_count = 1;
-    n.media = &media;
-    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, &err),
-              INBOX_OK);
-    inbox_campaign_free(&c);
+    campaign_naming(&f, TOKEN_C ".gif", "image/gif");
     CHECK_INT(receive_mms(&f, "MM1", 1, T0, &mms), INBOX_OK);
     CHECK_INT(inbox_store_media_fetch_done(f.store, mms.message_id, 0,
                                            TOKEN_E ".jpg", "image/jpeg", 100,

@@ -31,6 +31,10 @@
         failed: ['\u2715', 'Failed'],
     };
 
+    const NUMBER_REFUSED = 'the carrier refused this number\u2019s '
+        + 'account or credentials: ask whoever runs the inbox to check the '
+        + 'number\u2019s carrier settings, then send it again';
+
     /* The inbox's own codes, then the carriers' (Twilio's and Telnyx's
      * published error codes) that a person can do something about. */
     const REASONS = {
@@ -50,13 +54,9 @@
         answer_late: 'not sent: a keyword\u2019s automatic answer goes '
             + 'within 5 minutes or not at all',
         /* the number's settings, not the contact: staff may not reach
-         * them (inbox_carrier_account_refused) */
-        20003: 'the carrier refused this number\u2019s account or '
-            + 'credentials: ask whoever runs the inbox to check the '
-            + 'number\u2019s carrier settings, then send it again',
-        10009: 'the carrier refused this number\u2019s account or '
-            + 'credentials: ask whoever runs the inbox to check the '
-            + 'number\u2019s carrier settings, then send it again',
+         * them (inbox_carrier_account_refused): Twilio's, Telnyx's */
+        20003: NUMBER_REFUSED,
+        10009: NUMBER_REFUSED,
         21211: 'the number is not a valid phone number',
         21610: 'the contact opted out at the carrier',
         21614: 'the number cannot receive text messages',

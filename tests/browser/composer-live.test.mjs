@@ -41,6 +41,7 @@ const offline = uniqueNumber();
 const landline = uniqueNumber();
 const gallery = uniqueNumber();
 const olden = uniqueNumber();
+const refusedTo = uniqueNumber();
 
 const web = useBrowser();
 let page;
@@ -479,6 +480,35 @@ test('a reply with several pictures reaches the carrier with them in the '
         (x) => x.direction === 'outbound');
     assert.equal(reply.media.length, 3);
     assert.equal(reply.credits, 2);
+});
+
+// The carrier refuses the number's credentials (the simulator's 401
+// 20003 for a wrong auth token): not the contact's doing, and not
+// something the person replying can mend; the words say who can.
+test('a reply the carrier refused for the number\'s credentials says to '
+     + 'have the number\'s settings checked, and its credit comes back',
+     async () => {
+    await needsSendRoutes(ctx.cluster);
+    const { sim, store } = ctx.cluster;
+    const org = ctx.cluster.orgs[0];
+    const setToken = (token) => inboxctl(store, 'number', 'set', org.id,
+        org.number, '--carrier', 'twilio', '--account-sid', org.accountSid,
+        '--auth-token', token, '--api-base', sim.url);
+    await deliverInbound(ctx.cluster, { from: refusedTo, body: 'Hello?' });
+    const before = await page.locator('#balance-count').textContent();
+    await openThread(page, shown(refusedTo));
+    await setToken('f'.repeat(32));
+    try {
+        const { seen, text } = await sendAndWatch(refusedTo, 'Hi there');
+        assert.equal(seen[seen.length - 1], 'failed', JSON.stringify(seen));
+        assert.equal(text.replace(/^\S+ /, ''), 'Failed: the carrier '
+            + 'refused this number\u2019s account or credentials: ask '
+            + 'whoever runs the inbox to check the number\u2019s carrier '
+            + 'settings, then send it again');
+    } finally {
+        await setToken(org.authToken);
+    }
+    await page.locator('#balance-count', { hasText: before }).waitFor();
 });
 
 noPageErrorsTest(web);

@@ -742,29 +742,39 @@ inbox_mongo_reply_checks(inbox_mongo_store_t *ms, inbox_mongo_reply_t *r,
 }
 
 
-/* The number a reply goes from: the one its contact last texted (from,
- * "" for none) while the organization has it, else its first. */
+/* The number a reply goes from (inbox_reply_from): the one its contact
+ * last texted (from, "" for none) as the organization's numbers hold it,
+ * else its first, read only then. */
 static inbox_status_t
 inbox_mongo_reply_number(inbox_mongo_store_t *ms, const bson_oid_t *org,
     char from[INBOX_PHONE_MAX], inbox_error_t *err)
 {
-    char            texted[INBOX_PHONE_MAX];
+    char            kept[INBOX_PHONE_MAX], first[INBOX_PHONE_MAX];
     inbox_status_t  rc;
 
-    if (from[0] == '\0') {
-        return inbox_mongo_first_number(ms, org, from, err);
+    kept[0] = '\0';
+    first[0] = '\0';
+
+    if (from[0] != '\0') {
+        /* "" when removed since, or moved to another organization */
+        rc = inbox_mongo_org_number(ms, org, from, kept, err);
+
+        if (rc != INBOX_OK) {
+            return rc;
+        }
     }
 
-    memcpy(texted, from, sizeof(texted));
+    if (kept[0] == '\0') {
+        rc = inbox_mongo_first_number(ms, org, first, err);
 
-    rc = inbox_mongo_org_number(ms, org, texted, from, err);
-
-    if (rc != INBOX_OK || from[0] != '\0') {
-        return rc;
+        if (rc != INBOX_OK) {
+            return rc;
+        }
     }
 
-    /* removed since, or moved to another organization */
-    return inbox_mongo_first_number(ms, org, from, err);
+    snprintf(from, INBOX_PHONE_MAX, "%s", inbox_reply_from(kept, first));
+
+    return INBOX_OK;
 }
 
 

@@ -504,9 +504,17 @@ ctl_events_new_epoch(inbox_store_t *store, ctl_words_t *words)
 
 
 static void
-ctl_media_swept(const char *file, void *data)
+ctl_media_swept(const char *file, int errnum, void *data)
 {
-    printf("%s %s\n", (const char *) data, file);
+    if (errnum != 0) {
+        fprintf(stderr, "inboxctl: %s could not be removed (%s)\n", file,
+                strerror(errnum));
+        return;
+    }
+
+    if (data != NULL) {
+        printf("%s %s\n", (const char *) data, file);
+    }
 }
 
 
@@ -516,7 +524,7 @@ ctl_media_sweep(inbox_store_t *store, ctl_words_t *words)
     int                     dry_run;
     char                   *end;
     long long               older;
-    const char             *dir, *value;
+    const char             *dir, *value, *listed;
     inbox_error_t           err;
     inbox_media_orphans_t   swept;
 
@@ -545,14 +553,14 @@ ctl_media_sweep(inbox_store_t *store, ctl_words_t *words)
 
     dry_run = ctl_option(words, "dry-run") != NULL;
 
+    /* each one removed is listed only when asked; a failure always */
+    listed = dry_run ? "would remove"
+             : ctl_option(words, "verbose") ? "removed" : NULL;
+
     if (inbox_store_media_sweep_orphans(store, dir,
                                         time(NULL) - (time_t) older,
-                                        dry_run,
-                                        dry_run || ctl_option(words,
-                                                              "verbose")
-                                        ? ctl_media_swept : NULL,
-                                        dry_run ? "would remove" : "removed",
-                                        &swept, &err)
+                                        dry_run, ctl_media_swept,
+                                        (void *) listed, &swept, &err)
         != INBOX_OK)
     {
         return ctl_fail(&err);

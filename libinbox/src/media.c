@@ -513,21 +513,27 @@ inbox_media_write_abort(inbox_media_writer_t *w)
 int
 inbox_media_remove(const char *dir, const char *file)
 {
-    int    rc;
+    int    rc, saved;
     char  *path;
 
     if (dir == NULL || !inbox_media_file_valid(file)) {
+        errno = EINVAL;
         return -1;
     }
 
     path = inbox_media_path(dir, "", file, "");
     if (path == NULL) {
+        errno = ENOMEM;
         return -1;
     }
 
     /* gone already (a purge that died after its unlink) is gone */
     rc = (unlink(path) == 0 || errno == ENOENT) ? 0 : -1;
+
+    /* why it failed is the caller's to report */
+    saved = errno;
     free(path);
+    errno = saved;
 
     return rc;
 }

@@ -19,7 +19,7 @@ typedef struct {
     inbox_store_t          *store;
     int                     dir_fd;
     int                     dry_run;
-    inbox_media_orphan_pt   each;
+    inbox_media_unlinked_pt each;
     void                   *data;
     inbox_media_orphans_t  *result;
     size_t                  n;
@@ -57,13 +57,18 @@ inbox_media_orphans_flush(inbox_media_orphans_batch_t *b, inbox_error_t *err)
             && errno != ENOENT)
         {
             b->result->failed++;
+
+            if (b->each != NULL) {
+                b->each(b->files[i], errno, b->data);
+            }
+
             continue;
         }
 
         b->result->removed++;
 
         if (b->each != NULL) {
-            b->each(b->files[i], b->data);
+            b->each(b->files[i], 0, b->data);
         }
     }
 
@@ -75,7 +80,7 @@ inbox_media_orphans_flush(inbox_media_orphans_batch_t *b, inbox_error_t *err)
 
 inbox_status_t
 inbox_store_media_sweep_orphans(inbox_store_t *store, const char *dir,
-    time_t before, int dry_run, inbox_media_orphan_pt each, void *data,
+    time_t before, int dry_run, inbox_media_unlinked_pt each, void *data,
     inbox_media_orphans_t *result, inbox_error_t *err)
 {
     DIR                          *d;

@@ -3,6 +3,7 @@
  * operation to it (see store_backend.h): the PLAIN ones as they are, the
  * RULED ones after (or before) applying libinbox's rule.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1417,6 +1418,18 @@ inbox_store_media_purge(inbox_store_t *store, int64_t now, int64_t keep_ms,
     size_t max, const char *dir, char (*files)[INBOX_MEDIA_FILE_MAX],
     size_t *removed, inbox_error_t *err)
 {
+    return inbox_store_media_purge_reporting(store, now, keep_ms, max, dir,
+                                             files, removed, NULL, NULL,
+                                             err);
+}
+
+
+inbox_status_t
+inbox_store_media_purge_reporting(inbox_store_t *store, int64_t now,
+    int64_t keep_ms, size_t max, const char *dir,
+    char (*files)[INBOX_MEDIA_FILE_MAX], size_t *removed,
+    inbox_media_unlinked_pt failed, void *data, inbox_error_t *err)
+{
     size_t          i, n, marked;
     inbox_status_t  status;
 
@@ -1447,6 +1460,9 @@ inbox_store_media_purge(inbox_store_t *store, int64_t now, int64_t keep_ms,
             || inbox_media_remove(dir, files[i]) == 0)
         {
             memmove(files[n++], files[i], INBOX_MEDIA_FILE_MAX);
+
+        } else if (failed != NULL) {
+            failed(files[i], errno, data);
         }
     }
 

@@ -12,6 +12,7 @@
  * backend's own means.  Everything else is an inbox_store_* call, so
  * that each test checks the same behaviour of every backend.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -13028,10 +13029,11 @@ sweep_has(const char *dir, const char *name)
 
 
 static void
-sweep_listed(const char *file, void *data)
+sweep_listed(const char *file, int errnum, void *data)
 {
     char  *listed = data;
 
+    CHECK_INT(errnum, 0);
     strcat(listed, file);
     strcat(listed, " ");
 }
@@ -13333,6 +13335,108 @@ TEST(a_purge_removes_the_file_before_the_record_and_finishes_a_stopped_one)
                                       &removed, &err), INBOX_OK);
     CHECK_INT(removed, 1);
     CHECK_STR(files[0], TOKEN_D ".png");
+
+    CHECK(rmdir(dir) == 0);
+    fixture_close(&f);
+}
+
+
+typedef struct {
+    size_t  calls;
+    int     errnum;
+    char    file[INBOX_MEDIA_FILE_MAX];
+} unlink_failures_t;
+
+
+static void
+unlink_failed(const char *file, int errnum, void *data)
+{
+    unlink_failures_t  *failures = data;
+
+    failures->calls++;
+    failures->errnum = errnum;
+    snprintf(failures->file, sizeof(failures->file), "%s", file);
+}
+
+
+/*
+ * A file the purge cannot unlink (here a directory: EISDIR, as EACCES,
+ * EIO or EROFS would be on a real disk) is told to the caller, named
+ * with why, in every round that tries it (the caller decides how often
+ * to log it); its upload stays marked, and once the file can go, the
+ * next round removes it and tells nothing.  The purge without a caller
+ * to tell does the same.
+ */
+TEST(a_purge_tells_its_caller_of_each_file_it_could_not_unlink)
+{
+    char                   dir[64], id[INBOX_ID_MAX];
+    char                   files[INBOX_MEDIA_PURGE_MAX]
+                                [INBOX_MEDIA_FILE_MAX];
+    size_t                 removed;
+    int64_t                later;
+    fixture_t              f;
+    inbox_error_t          err;
+    unlink_failures_t      failures;
+
+    FIXTURE(&f);
+    snprintf(dir, sizeof(dir), "/tmp/inbox-test-media-XXXXXX");
+    CHECK(mkdtemp(dir) != NULL);
+
+    CHECK_INT(upload(&f, f.org, TOKEN_A ".png", "image/png", 100, id),
+              INBOX_OK);
+    CHECK_INT(upload(&f, f.org, TOKEN_B ".png", "image/png", 100, id),
+              INBOX_OK);
+    media_file_make(dir, TOKEN_A ".png", 1);
+    media_file_make(dir, TOKEN_B ".png", 0);
+
+    /* B goes; A is told, with why */
+    memset(&failures, 0, sizeof(failures));
+    later = inbox_now_ms() + INBOX_MEDIA_KEEP_UNUSED_MS + MINUTE;
+    CHECK_INT(inbox_store_media_purge_reporting(f.store, later,
+                                                INBOX_MEDIA_KEEP_UNUSED_MS,
+                                                INBOX_MEDIA_PURGE_MAX, dir,
+                                                files, &removed,
+                                                unlink_failed, &failures,
+                                                &err), INBOX_OK);
+    CHECK_INT(removed, 1);
+    CHECK_STR(files[0], TOKEN_B ".png");
+    CHECK_INT(failures.calls, 1);
+    CHECK_STR(failures.file, TOKEN_A ".png");
+    CHECK_INT(failures.errnum, EISDIR);
+
+    /* still marked: tried, and told, again */
+    memset(&failures, 0, sizeof(failures));
+    CHECK_INT(inbox_store_media_purge_reporting(f.store, later,
+                                                INBOX_MEDIA_KEEP_UNUSED_MS,
+                                                INBOX_MEDIA_PURGE_MAX, dir,
+                                                files, &removed,
+                                                unlink_failed, &failures,
+                                                &err), INBOX_OK);
+    CHECK_INT(removed, 0);
+    CHECK_INT(failures.calls, 1);
+    CHECK_STR(failures.file, TOKEN_A ".png");
+
+    /* without a caller to tell, the same */
+    CHECK_INT(inbox_store_media_purge(f.store, later,
+                                      INBOX_MEDIA_KEEP_UNUSED_MS,
+                                      INBOX_MEDIA_PURGE_MAX, dir, files,
+                                      &removed, &err), INBOX_OK);
+    CHECK_INT(removed, 0);
+    CHECK_INT(media_file_is(dir, TOKEN_A ".png"), 1);
+
+    /* a file again: removed, nothing told */
+    media_file_make(dir, TOKEN_A ".png", 0);
+    memset(&failures, 0, sizeof(failures));
+    CHECK_INT(inbox_store_media_purge_reporting(f.store, later,
+                                                INBOX_MEDIA_KEEP_UNUSED_MS,
+                                                INBOX_MEDIA_PURGE_MAX, dir,
+                                                files, &removed,
+                                                unlink_failed, &failures,
+                                                &err), INBOX_OK);
+    CHECK_INT(removed, 1);
+    CHECK_STR(files[0], TOKEN_A ".png");
+    CHECK_INT(failures.calls, 0);
+    CHECK_INT(media_file_is(dir, TOKEN_A ".png"), -1);
 
     CHECK(rmdir(dir) == 0);
     fixture_close(&f);

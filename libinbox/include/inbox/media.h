@@ -118,7 +118,7 @@ void inbox_media_write_abort(inbox_media_writer_t *w);
 /* Removes a committed file (its record could not be stored, or is being
  * purged): 0 once it is not in dir (removed, or absent already), -1 when
  * it may still be there (an unlink that failed, a name media.h does not
- * make). */
+ * make), errno saying why (EINVAL for the name). */
 int inbox_media_remove(const char *dir, const char *file);
 /* Removes the temporary files of writers that died before their commit
  * (a process killed mid-copy): those last changed before `before`

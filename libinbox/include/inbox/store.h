@@ -705,6 +705,22 @@ inbox_status_t inbox_store_media_purge(inbox_store_t *store, int64_t now,
     char (*files)[INBOX_MEDIA_FILE_MAX], size_t *removed,
     inbox_error_t *err);
 
+/* A media file unlinked (errnum 0), or whose unlink failed (errnum is
+ * errno's value then: the file is still there). */
+typedef void (*inbox_media_unlinked_pt)(const char *file, int errnum,
+    void *data);
+
+/*
+ * inbox_store_media_purge, telling failed (when not NULL) of each upload
+ * whose file could not be unlinked (EACCES, EIO, EROFS...): it stays
+ * marked, and is tried again in the next round, so without this nobody
+ * learns that its disk space is not freed.  Called once a file a round.
+ */
+inbox_status_t inbox_store_media_purge_reporting(inbox_store_t *store,
+    int64_t now, int64_t keep_ms, size_t max, const char *dir,
+    char (*files)[INBOX_MEDIA_FILE_MAX], size_t *removed,
+    inbox_media_unlinked_pt failed, void *data, inbox_error_t *err);
+
 /*
  * Which of the n (1..INBOX_MEDIA_NAMED_MAX) files, each a name
  * inbox_media_file_valid accepts, a record names: an upload (marked
@@ -727,8 +743,10 @@ inbox_status_t inbox_store_media_files_named(inbox_store_t *store,
  * younger than the grace), the store is asked in batches
  * (inbox_store_media_files_named) and those no record names unlinked,
  * or only counted when dry_run.  each, when not NULL, is called with
- * every one removed (or, dry_run, to remove).  An error (dir unreadable,
- * the store's) stops the walk; *result counts what was done before it.
+ * every one removed (or, dry_run, to remove), errnum 0, and with every
+ * one whose unlink failed, errnum why (it counts as failed).  An error
+ * (dir unreadable, the store's) stops the walk; *result counts what was
+ * done before it.
  */
 typedef struct {
     size_t  looked;       /* media files older than the grace */
@@ -738,10 +756,8 @@ typedef struct {
     size_t  failed;       /* their unlink failed: still there */
 } inbox_media_orphans_t;
 
-typedef void (*inbox_media_orphan_pt)(const char *file, void *data);
-
 inbox_status_t inbox_store_media_sweep_orphans(inbox_store_t *store,
-    const char *dir, time_t before, int dry_run, inbox_media_orphan_pt each,
+    const char *dir, time_t before, int dry_run, inbox_media_unlinked_pt each,
     void *data, inbox_media_orphans_t *result, inbox_error_t *err);
 
 /*

@@ -17,7 +17,10 @@
  * names and its URL still serves.  Uploads run it too, and so does a
  * timer in each worker once no round ran for a while, so a server that
  * takes no webhooks and no uploads (staff only replying, a quiet night)
- * still prunes its events and purges what uploads left.
+ * still prunes its events and purges what uploads left.  A file the
+ * purge cannot unlink (EACCES, EIO, EROFS...) keeps its upload marked
+ * and is tried again every round; it is logged once by each worker, not
+ * every round, and once more when a round removes it at last.
  */
 
 
@@ -50,6 +53,14 @@
 #define NGX_HTTP_INBOX_IDLE_INTERVAL      5000
 
 
+/* An unlink of the purge that failed (errnum), or, errnum 0, one of a
+ * file logged so that a round removed at last. */
+typedef struct {
+    int                      errnum;
+    char                     file[INBOX_MEDIA_FILE_MAX];
+} ngx_http_inbox_unlink_news_t;
+
+
 typedef struct {
     ngx_uint_t               prune;     /* this round prunes too */
     inbox_event_retention_t  keep;
@@ -57,10 +68,28 @@ typedef struct {
     char                    *media_dir;
     char                     files[INBOX_MEDIA_PURGE_MAX]
                                   [INBOX_MEDIA_FILE_MAX];
+
+    /* the round's news for the event loop to log: at most a round's
+     * files, each failed or removed */
+    ngx_uint_t               nnews;
+    ngx_http_inbox_unlink_news_t  news[INBOX_MEDIA_PURGE_MAX];
+
+    /* the files whose failure was logged, "" for none: a ring, as many
+     * as a round tries, so those a round keeps failing stay in it */
+    ngx_uint_t               nlogged;
+    ngx_uint_t               logged_next;
+    char                     logged[INBOX_MEDIA_PURGE_MAX]
+                                   [INBOX_MEDIA_FILE_MAX];
 } ngx_http_inbox_maintain_ctx_t;
 
 
 static void ngx_http_inbox_maintain_thread(void *data, ngx_log_t *log);
+static void ngx_http_inbox_maintain_unlink_failed(const char *file,
+    int errnum, void *data);
+static void ngx_http_inbox_maintain_removed(
+    ngx_http_inbox_maintain_ctx_t *ctx, size_t removed);
+static ngx_int_t ngx_http_inbox_maintain_logged(
+    ngx_http_inbox_maintain_ctx_t *ctx, const char *file);
 static void ngx_http_inbox_maintain_done(ngx_event_t *ev);
 static void ngx_http_inbox_maintain_idle(ngx_event_t *ev);
 
@@ -196,9 +225,18 @@ ngx_http_inbox_maintain_thread(void *data, ngx_log_t *log)
                                         NGX_HTTP_INBOX_PRUNE_CHUNK,
                                         &removed, &err);
 
-    (void) inbox_store_media_purge(store, now, ctx->media_keep_ms,
-                                   INBOX_MEDIA_PURGE_MAX, ctx->media_dir,
-                                   ctx->files, &removed, &err);
+    ctx->nnews = 0;
+
+    if (inbox_store_media_purge_reporting(store, now, ctx->media_keep_ms,
+                                          INBOX_MEDIA_PURGE_MAX,
+                                          ctx->media_dir, ctx->files,
+                                          &removed,
+                                          ngx_http_inbox_maintain_unlink_failed,
+                                          ctx, &err)
+        == INBOX_OK)
+    {
+        ngx_http_inbox_maintain_removed(ctx, removed);
+    }
 
     for (i = 0; i < NGX_HTTP_INBOX_PRUNE_CHUNKS; i++) {
         if (inbox_store_events_prune(store, now, &ctx->keep,
@@ -213,10 +251,119 @@ ngx_http_inbox_maintain_thread(void *data, ngx_log_t *log)
 }
 
 
+/* In the pool thread: a file whose unlink failed is news the first time
+ * only. */
+
+static void
+ngx_http_inbox_maintain_unlink_failed(const char *file, int errnum,
+    void *data)
+{
+    ngx_http_inbox_maintain_ctx_t  *ctx = data;
+
+    char  *slot;
+
+    if (ngx_http_inbox_maintain_logged(ctx, file) != NGX_DECLINED
+        || ctx->nnews == INBOX_MEDIA_PURGE_MAX)
+    {
+        return;
+    }
+
+    slot = ctx->logged[ctx->logged_next];
+
+    if (slot[0] == '\0') {
+        ctx->nlogged++;
+    }
+
+    ngx_cpystrn((u_char *) slot, (u_char *) file, INBOX_MEDIA_FILE_MAX);
+    ctx->logged_next = (ctx->logged_next + 1) % INBOX_MEDIA_PURGE_MAX;
+
+    ctx->news[ctx->nnews].errnum = errnum;
+    ngx_cpystrn((u_char *) ctx->news[ctx->nnews].file, (u_char *) file,
+                INBOX_MEDIA_FILE_MAX);
+    ctx->nnews++;
+}
+
+
+/* In the pool thread: of the files the purge removed, those logged as
+ * failing are news again, and leave the ring. */
+
+static void
+ngx_http_inbox_maintain_removed(ngx_http_inbox_maintain_ctx_t *ctx,
+    size_t removed)
+{
+    size_t     i;
+    ngx_int_t  slot;
+
+    for (i = 0; i < removed && ctx->nlogged > 0; i++) {
+        slot = ngx_http_inbox_maintain_logged(ctx, ctx->files[i]);
+
+        if (slot == NGX_DECLINED || ctx->nnews == INBOX_MEDIA_PURGE_MAX) {
+            continue;
+        }
+
+        ctx->logged[slot][0] = '\0';
+        ctx->nlogged--;
+
+        ctx->news[ctx->nnews].errnum = 0;
+        ngx_cpystrn((u_char *) ctx->news[ctx->nnews].file,
+                    (u_char *) ctx->files[i], INBOX_MEDIA_FILE_MAX);
+        ctx->nnews++;
+    }
+}
+
+
+/* The slot of the ring that holds file, or NGX_DECLINED. */
+
+static ngx_int_t
+ngx_http_inbox_maintain_logged(ngx_http_inbox_maintain_ctx_t *ctx,
+    const char *file)
+{
+    ngx_uint_t  i;
+
+    if (ctx->nlogged == 0) {
+        return NGX_DECLINED;
+    }
+
+    for (i = 0; i < INBOX_MEDIA_PURGE_MAX; i++) {
+        if (ngx_strcmp(ctx->logged[i], file) == 0) {
+            return i;
+        }
+    }
+
+    return NGX_DECLINED;
+}
+
+
 static void
 ngx_http_inbox_maintain_done(ngx_event_t *ev)
 {
+    ngx_uint_t                      i;
+    ngx_http_inbox_unlink_news_t   *news;
+    ngx_http_inbox_maintain_ctx_t  *ctx;
+
     ngx_http_inbox_maintain_running = 0;
+
+    ctx = ngx_http_inbox_maintain_task->ctx;
+
+    for (i = 0; i < ctx->nnews; i++) {
+        news = &ctx->news[i];
+
+        if (news->errnum != 0) {
+            ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, news->errnum,
+                          "inbox: the media file \"%s/%s\" of an unused "
+                          "upload could not be removed; its upload stays "
+                          "marked and every round tries it again (logged "
+                          "once)", ctx->media_dir, news->file);
+
+        } else {
+            ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
+                          "inbox: the media file \"%s/%s\" of an unused "
+                          "upload is removed at last", ctx->media_dir,
+                          news->file);
+        }
+    }
+
+    ctx->nnews = 0;
 
     /* a store the round could not open is logged now, not at the next
      * request's job: an idle worker's round may be the only one */

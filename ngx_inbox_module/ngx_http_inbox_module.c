@@ -247,6 +247,13 @@ static ngx_command_t  ngx_http_inbox_commands[] = {
       offsetof(ngx_http_inbox_main_conf_t, media_keep),
       NULL },
 
+    { ngx_string("inbox_media_sweep_interval"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_inbox_media_sweep_interval,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("inbox_media_keep_unattached"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_sec_slot,
@@ -387,6 +394,7 @@ ngx_http_inbox_init_process(ngx_cycle_t *cycle)
     }
 
     ngx_http_inbox_maintain_start(cycle, imcf->thread_pool);
+    ngx_http_inbox_media_sweep_start(cycle, imcf->thread_pool);
 
     return NGX_OK;
 }
@@ -667,6 +675,7 @@ ngx_http_inbox_create_main_conf(ngx_conf_t *cf)
     imcf->events_keep_seconds = NGX_CONF_UNSET;
     imcf->events_keep_count = NGX_CONF_UNSET;
     imcf->media_keep = NGX_CONF_UNSET;
+    imcf->media_sweep_interval = NGX_CONF_UNSET;
     imcf->ticket_limit.rate = NGX_CONF_UNSET_UINT;
     imcf->login_limit.rate = NGX_CONF_UNSET_UINT;
     imcf->login_address_limit.rate = NGX_CONF_UNSET_UINT;
@@ -688,6 +697,8 @@ ngx_http_inbox_init_main_conf(ngx_conf_t *cf, void *conf)
                         INBOX_EVENTS_KEEP_COUNT_DEFAULT);
     ngx_conf_init_value(imcf->media_keep,
                         INBOX_MEDIA_KEEP_UNUSED_MS / 1000);
+    ngx_conf_init_value(imcf->media_sweep_interval,
+                        NGX_HTTP_INBOX_MEDIA_SWEEP_INTERVAL);
 
     if (imcf->used && imcf->store.len == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,

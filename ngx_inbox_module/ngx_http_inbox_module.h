@@ -40,6 +40,7 @@ typedef struct {
     time_t               events_keep_seconds;  /* inbox_events_keep_... */
     ngx_int_t            events_keep_count;
     time_t               media_keep;        /* inbox_media_keep_unused */
+    time_t               media_sweep_interval;  /* 0: off */
 } ngx_http_inbox_main_conf_t;
 
 
@@ -125,6 +126,16 @@ void ngx_http_inbox_maintain_after_write(ngx_thread_pool_t *tp);
  * did for a while, so that an idle worker still prunes and purges; none
  * outside worker processes, nor once the worker is shutting down. */
 void ngx_http_inbox_maintain_start(ngx_cycle_t *cycle,
+    ngx_thread_pool_t *tp);
+
+/* inbox_media_sweep_interval: how often nginx sweeps the media
+ * directory's orphans (ngx_http_inbox_media_sweep.c); its default. */
+#define NGX_HTTP_INBOX_MEDIA_SWEEP_INTERVAL  (6 * 60 * 60)
+char *ngx_http_inbox_media_sweep_interval(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+/* In init_process: worker 0's timer that sweeps them in tp; none when
+ * off, nor outside worker processes. */
+void ngx_http_inbox_media_sweep_start(ngx_cycle_t *cycle,
     ngx_thread_pool_t *tp);
 
 /* Content handlers. */

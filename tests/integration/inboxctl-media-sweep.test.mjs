@@ -12,7 +12,8 @@ import { existsSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { promisify } from 'node:util';
-import { inboxctlPath, sqlite3Path, uniqueNumber } from '../lib/cluster.mjs';
+import { buildDir, inboxctlPath, sqlite3Path, uniqueNumber }
+    from '../lib/cluster.mjs';
 import { errorLogIsCleanTest, useCluster } from '../lib/fixture.mjs';
 import { api, eventually } from '../lib/inbox.mjs';
 import { png, uploadPng } from '../lib/media.mjs';
@@ -116,6 +117,32 @@ test('media sweep removes only the old files no record names, and '
         + '3 kept (a record names them), 1 removed');
     const res = await fetch(ctx.cluster.url(`/media/${campaign}`));
     assert.equal(res.status, 200);
+});
+
+test('media sweep names a file it could not remove, with why, and exits '
+    + 'non-zero', async () => {
+    // its unlink fails with EIO (tests/shim/unlink_fails.c)
+    const stuck = `${'S'.repeat(43)}.png`;
+    const failFile = join(ctx.cluster.dir, 'unlink-fails');
+    writeFileSync(failFile, stuck);
+    aged(stuck, 2 * DAY, png());
+
+    const failed = await execFileAsync(inboxctlPath,
+        ['--store', ctx.cluster.store, 'media', 'sweep',
+         '--dir', ctx.cluster.mediaDir], { timeout: 20000, env: {
+            ...process.env,
+            LD_PRELOAD: join(buildDir, 'tests', 'shim', 'unlink_fails.so'),
+            INBOX_TEST_UNLINK_FAIL: failFile } })
+        .then(() => null, (e) => e);
+    assert.ok(failed, 'it exits non-zero');
+    assert.equal(failed.code, 1);
+    assert.equal(failed.stderr, `inboxctl: ${stuck} could not be removed `
+        + '(Input/output error)\ninboxctl: 1 could not be removed\n');
+    assert.ok(existsSync(join(ctx.cluster.mediaDir, stuck)));
+
+    // the disk works again: removed
+    assert.match(await sweep('--verbose'), new RegExp(`removed ${stuck}`));
+    assert.ok(!existsSync(join(ctx.cluster.mediaDir, stuck)));
 });
 
 errorLogIsCleanTest(ctx);

@@ -6,6 +6,10 @@
 //                 requests (with Retry-After: `retry_after` seconds)
 //   queue_full    Twilio only: the next `count` sends are answered 400
 //                 21611, the From number's queue full
+//   account_refused  the next `count` sends are refused for the account,
+//                 as a suspended one's: Twilio 401 20005 (account not
+//                 active), Telnyx 403 10010 (authorization failed: the
+//                 key may not act on the number); nothing is sent
 //   timeout       the next `count` sends are never answered (the message
 //                 is still sent when `processed` is true)
 //   late_answer   the next `count` sends are taken and processed at once,
@@ -20,8 +24,8 @@
 //                 moves, for the API's GET to answer
 // `carrier` (twilio, telnyx) limits a rule to one carrier, `number` to
 // sends to one recipient, `count` to so many sends or messages (none:
-// until reset; http_error, rate_limit, queue_full, timeout and
-// late_answer default to 1).
+// until reset; http_error, rate_limit, queue_full, account_refused,
+// timeout and late_answer default to 1).
 
 import { E164 } from './config.mjs';
 
@@ -101,6 +105,9 @@ export class Failures {
             rule.carrier = 'twilio';
             rule.count ??= 1;
             break;
+        case 'account_refused':
+            rule.count ??= 1;
+            break;
         case 'timeout':
             rule.processed = spec.processed === true;
             rule.count ??= 1;
@@ -141,7 +148,8 @@ export class Failures {
             break;
         default:
             bad('type must be http_error, rate_limit, queue_full, '
-                + 'timeout, late_answer, final_status or callbacks');
+                + 'account_refused, timeout, late_answer, final_status or '
+                + 'callbacks');
         }
         this.nextId += 1;
         this.rules.push(rule);
@@ -166,10 +174,11 @@ export class Failures {
     }
 
     // What happens to an API send before it is even read: a 5xx, a 429,
-    // Twilio's 21611, no answer at all or a late one.
+    // Twilio's 21611, the account refused, no answer at all or a late one.
     takeRequest(carrier, to) {
         return this.take(['http_error', 'rate_limit', 'queue_full',
-                          'timeout', 'late_answer'], carrier, to);
+                          'account_refused', 'timeout', 'late_answer'],
+                         carrier, to);
     }
 
     // How an accepted message ends and how its callbacks come.

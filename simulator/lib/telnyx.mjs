@@ -133,6 +133,13 @@ export async function telnyxSend(sim, ctx) {
             'Too many requests have been made in a short period.'),
             injected);
     }
+    if (injected?.type === 'account_refused') {
+        // a known key that may not act on the number: nothing goes
+        return telnyxError(403, '10010', 'Authorization failed',
+                           'You do not have permission to perform the '
+                           + 'requested action on the specified resource '
+                           + 'or resources.');
+    }
     const answer = telnyxAccept(sim, key, req, to);
     if (injected?.type === 'timeout') {
         // processed: sent all the same, the answer lost on the way

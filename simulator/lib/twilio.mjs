@@ -142,6 +142,10 @@ export async function twilioSend(sim, ctx, pathSid) {
         return twilioError(400, 21611, "This 'From' number has exceeded "
                            + 'the maximum number of queued messages');
     }
+    if (injected?.type === 'account_refused') {
+        // a suspended account: its credentials are right, nothing goes
+        return twilioError(401, 20005, 'Account not active');
+    }
     const answer = twilioAccept(sim, who, pairs, to);
     if (injected?.type === 'timeout') {
         // processed: sent all the same, the answer lost on the way

@@ -668,6 +668,26 @@ test('injected: Twilio\'s 21611, the number\'s queue full, for the next '
     assert.equal(bad.status, 400);
 });
 
+test('injected: the account refused, its credentials right: Twilio\'s '
+     + '401 20005, Telnyx\'s 403 10010; nothing is sent', async () => {
+    const to = uniqueNumber();
+    await sim.fail({ type: 'account_refused', carrier: 'twilio' });
+    const fields = { To: to, From: TWILIO_NUMBER, Body: 'x' };
+    const refused = await twilioSend(fields);
+    assertTwilioError(refused, 401, 20005);
+    assert.equal(refused.json.message, 'Account not active');
+    assert.equal((await twilioSend(fields)).status, 201);
+
+    await sim.fail({ type: 'account_refused', carrier: 'telnyx' });
+    const tbody = { from: TELNYX_NUMBER, to, text: 'x' };
+    const denied = await telnyxSend(tbody);
+    assertTelnyxError(denied, 403, '10010');
+    assert.equal(denied.json.errors[0].title, 'Authorization failed');
+    assert.equal((await telnyxSend(tbody)).status, 200);
+    /* one of each went, the refused ones not */
+    assert.equal((await sim.messages({ contact: to })).length, 2);
+});
+
 test('with api lanes the carrier works on that many sends at once and '
      + 'the others wait in turn, each told how many were ahead', async () => {
     const to = uniqueNumber();

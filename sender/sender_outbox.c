@@ -1135,13 +1135,22 @@ sender_outbox_done(sender_transfer_t *t)
             return;
         }
 
-        /* a reply refused so fails as any refusal: its writer sees the
-         * carrier's words and sends it again */
         if (send->result.account && send->bulk
             && send->campaign_id[0] != '\0')
         {
             sender_outbox_account(s, send, t->status);
             return;
+        }
+
+        /* a reply (a keyword's answer) refused so fails: the store says
+         * carrier_account whatever the carrier's code, so this says
+         * which (the message names the HTTP status and the code), a
+         * line a message: they come at people's pace */
+        if (send->result.account) {
+            sender_log(s, "message %s failed: the carrier refused the "
+                       "account or credentials of %s: %s; it can be sent "
+                       "again once the number's settings are fixed",
+                       send->message_id, send->from, send->result.message);
         }
 
         break;

@@ -54,7 +54,13 @@
         answer_late: 'not sent: a keyword\u2019s automatic answer goes '
             + 'within 5 minutes or not at all',
         /* the number's settings, not the contact: staff may not reach
-         * them (inbox_carrier_account_refused): Twilio's, Telnyx's */
+         * them (the inbox says carrier_account whichever of the
+         * carriers' codes refused the number's account, outbox.h); not
+         * final: sent again once they are fixed */
+        carrier_account: NUMBER_REFUSED,
+        /* only messages that failed before the inbox said so keep the
+         * carrier's code: the two codes these words had then, kept for
+         * those, not a copy of the rule */
         20003: NUMBER_REFUSED,
         10009: NUMBER_REFUSED,
         21211: 'the number is not a valid phone number',

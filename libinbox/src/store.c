@@ -1747,7 +1747,13 @@ inbox_store_outbox_rule(inbox_outbox_record_t *record, int64_t now,
         break;
 
     case INBOX_SEND_REFUSED:
-        if (r->error_code[0] == '\0') {
+        /* the number's settings, not the message: one code for a person
+         * to act on, whichever of the carrier's codes said it */
+        if (r->account) {
+            snprintf(r->error_code, sizeof(r->error_code), "%s",
+                     INBOX_SEND_ERROR_ACCOUNT);
+
+        } else if (r->error_code[0] == '\0') {
             snprintf(r->error_code, sizeof(r->error_code), "%s",
                      INBOX_SEND_ERROR_REFUSED);
         }

@@ -4,7 +4,9 @@
 // sent, nothing spent, the sender's log saying so once; with the token
 // fixed (inboxctl number set) resume sends each recipient its message
 // once; a poll from a Telnyx number with a wrong API key (401 10009) the
-// same. A reply from the same number still fails with the carrier's code.
+// same. A reply from the same number still fails, with the inbox's own
+// code carrier_account whichever code the carrier gave (Twilio 20003, a
+// Telnyx 10010), the sender's log naming the message and the carrier's.
 
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
@@ -206,29 +208,75 @@ test('a poll from a Telnyx number whose API key the carrier refuses (401 '
     }
 });
 
-test('a reply from the number the carrier refuses still fails, with the '
-     + "carrier's code, and can be sent again once it is fixed", async () => {
-    const [contact] = numbers(1);
+// A thread with a new contact, who wrote first.
+async function thread(contact) {
     await deliverInbound(ctx.cluster, { from: contact, to: org.number,
                                         body: 'Are you open?' });
     const list = await api(ctx.cluster, '/api/v1/conversations?limit=200',
                            org.token);
     const conv = list.json.items.find((c) => c.contact.phone === contact);
     assert.ok(conv);
+    return conv;
+}
+
+// A reply in conv, once it failed.
+async function replyFailed(conv, body) {
+    const res = await api(ctx.cluster,
+        `/api/v1/conversations/${conv.id}/messages`, org.token,
+        { method: 'POST', body: { body } });
+    assert.equal(res.status, 201, res.text);
+    return eventually(async () => {
+        const msgs = await api(ctx.cluster,
+            `/api/v1/conversations/${conv.id}/messages`, org.token);
+        const m = msgs.json.items.find((x) => x.id === res.json.id);
+        return m.status === 'failed' ? m : null;
+    }, 20000, 'the reply failed');
+}
+
+// The sender's line for message id refused for its number's account.
+const refusedLine = (id) => ctx.cluster.senderLog().split('\n').filter(
+    (l) => l.includes(`message ${id} failed: the carrier refused the `
+                      + 'account or credentials of '));
+
+const E164_RE = (n) => n.replace('+', '\\+');
+
+test('a reply from the number the carrier refuses still fails, '
+     + '"carrier_account", the carrier\'s code in the sender\'s log',
+     async () => {
+    const conv = await thread(numbers(1)[0]);
 
     await setToken(WRONG);
     try {
-        const res = await api(ctx.cluster,
-            `/api/v1/conversations/${conv.id}/messages`, org.token,
-            { method: 'POST', body: { body: 'Until nine.' } });
-        assert.equal(res.status, 201, res.text);
-        const failed = await eventually(async () => {
-            const msgs = await api(ctx.cluster,
-                `/api/v1/conversations/${conv.id}/messages`, org.token);
-            const m = msgs.json.items.find((x) => x.id === res.json.id);
-            return m.status === 'failed' ? m : null;
-        }, 20000, 'the reply failed');
-        assert.equal(failed.error_code, '20003');
+        const failed = await replyFailed(conv, 'Until nine.');
+        assert.equal(failed.error_code, 'carrier_account');
+        const lines = refusedLine(failed.id);
+        assert.equal(lines.length, 1, ctx.cluster.senderLog());
+        assert.match(lines[0], new RegExp(`of ${E164_RE(org.number)}: `
+            + 'Twilio refused the message \\(HTTP 401, error 20003\\): '
+            + 'Authenticate'));
+    } finally {
+        await setToken(org.authToken);
+    }
+});
+
+test('a reply from a Telnyx number whose key may not act on it (403 '
+     + '10010) fails "carrier_account" too', async () => {
+    const conv = await thread(numbers(1)[0]);
+    const key = `KEY${'7'.repeat(32)}`;
+    await sim.configure({ telnyx: { apiKeys: [key] } });
+    await inboxctl(ctx.cluster.store, 'number', 'set', org.id, org.number,
+        '--carrier', 'telnyx', '--public-key', sim.publicKey, '--api-key',
+        key, '--api-base', sim.url);
+    try {
+        await sim.fail({ type: 'account_refused', carrier: 'telnyx',
+                         number: conv.contact.phone });
+        const failed = await replyFailed(conv, 'From nine.');
+        assert.equal(failed.error_code, 'carrier_account');
+        const lines = refusedLine(failed.id);
+        assert.equal(lines.length, 1, ctx.cluster.senderLog());
+        assert.match(lines[0], new RegExp(`of ${E164_RE(org.number)}: `
+            + 'Telnyx refused the message \\(HTTP 403, error 10010\\): '
+            + 'You do not have permission'));
     } finally {
         await setToken(org.authToken);
     }

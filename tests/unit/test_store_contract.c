@@ -8139,6 +8139,97 @@ TEST(refused_and_opted_out_sends_fail_with_their_codes_and_cost_nothing)
 
 
 /*
+ * Refused for its number's account or credentials (the result's
+ * account), a reply and a keyword's answer fail "carrier_account",
+ * whichever of the carriers' codes said it (the word a campaign pauses
+ * with): what a person reads says to have the number's settings fixed.
+ * The reply's credit comes back.
+ */
+TEST(sends_refused_for_the_numbers_account_fail_carrier_account)
+{
+    size_t                 i, said;
+    char                   status[16], code[32];
+    fixture_t              f;
+    inbox_event_list_t     events;
+    inbox_send_result_t    res;
+    inbox_send_report_t    report;
+    inbox_reply_result_t   a;
+    inbox_outbox_batch_t   batch;
+    inbox_ingest_result_t  alice, stop;
+
+    static const struct {
+        inbox_carrier_t   carrier;
+        const char       *code;
+    } refusals[] = {
+        { INBOX_CARRIER_TWILIO, "20005" },
+        { INBOX_CARRIER_TELNYX, "10010" }
+    };
+
+    FIXTURE(&f);
+    memset(&events, 0, sizeof(events));
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "hi", T0, &alice, NULL), INBOX_OK);
+    CHECK_INT(receive(&f, "SM2", BOB, "STOP", T0 + 1, &stop, NULL),
+              INBOX_OK);
+    CHECK_INT(stop.answered, 1);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 5, NULL), INBOX_OK);
+    CHECK_INT(reply(&f, alice.conversation_id, "one", NULL, &a, NULL, NULL),
+              INBOX_OK);
+    CHECK_INT(balance_of(&f, f.org), 4);
+
+    /* the keyword's answer first, then the reply */
+    CHECK_INT(claim(&f, inbox_now_ms(), 10, &batch), 2);
+
+    for (i = 0; i < batch.count && i < 2; i++) {
+        memset(&res, 0, sizeof(res));
+        res.outcome = INBOX_SEND_REFUSED;
+        res.carrier = refusals[i].carrier;
+        res.account = 1;
+        snprintf(res.error_code, sizeof(res.error_code), "%s",
+                 refusals[i].code);
+        snprintf(res.message, sizeof(res.message), "Account not active");
+        CHECK_INT(inbox_store_outbox_result(f.store, batch.items[i].id,
+                                            batch.items[i].attempt, &res,
+                                            inbox_now_ms(), &report,
+                                            &events, NULL), INBOX_OK);
+        CHECK_INT(report.status, INBOX_DELIVERY_FAILED);
+        CHECK_STR(report.opted_out_contact, "");
+    }
+
+    if (batch.count == 2) {
+        CHECK_INT(batch.items[0].priority, INBOX_OUTBOX_NOTICE);
+        status_of(&f, stop.conversation_id, batch.items[0].message.id,
+                  status, code);
+        CHECK_STR(status, "failed");
+        CHECK_STR(code, "carrier_account");
+        CHECK_STR(batch.items[1].message.id, a.message.id);
+    }
+
+    status_of(&f, alice.conversation_id, a.message.id, status, code);
+    CHECK_STR(status, "failed");
+    CHECK_STR(code, "carrier_account");
+
+    /* pushed so, the carriers' codes nowhere */
+    for (said = 0, i = 0; i < events.count; i++) {
+        said += strstr(events.items[i].json,
+                       "\"error_code\":\"carrier_account\"") != NULL;
+        CHECK(strstr(events.items[i].json, "20005") == NULL);
+        CHECK(strstr(events.items[i].json, "10010") == NULL);
+    }
+    CHECK_INT(said, 2);
+
+    CHECK_INT(balance_of(&f, f.org), 5);
+    CHECK_INT(held_of(&f, f.org), 0);
+    CHECK(ledger_balances(&f, f.org));
+
+    inbox_outbox_batch_free(&batch);
+    inbox_reply_result_free(&a);
+    inbox_event_list_free(&events);
+    fixture_close(&f);
+}
+
+
+/*
  * A carrier's refusal can come long after the send (a delivery report,
  * an opt-out the sender tries again while the store is busy).  One for
  * a message the carrier took or refused before the contact's last START

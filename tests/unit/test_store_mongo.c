@@ -6740,6 +6740,48 @@ TEST(outbox_result_failed_help_answer_gives_the_day_back)
 }
 
 
+/* Refused for its number's account (the result's account): the message
+ * fails "carrier_account", as in SQLite, the carrier's code not kept. */
+TEST(outbox_result_refused_for_the_numbers_account)
+{
+    fake_t               fake;
+    inbox_error_t        err;
+    inbox_store_t       *store;
+    inbox_event_list_t   events;
+    inbox_send_result_t  res;
+    inbox_send_report_t  report;
+
+    store = fake_open(&fake);
+    memset(&events, 0, sizeof(events));
+
+    memset(&res, 0, sizeof(res));
+    res.outcome = INBOX_SEND_REFUSED;
+    res.carrier = INBOX_CARRIER_TELNYX;
+    res.account = 1;
+    snprintf(res.error_code, sizeof(res.error_code), "10010");
+
+    fake.replies[0] = OUTBOX_ENTRY;
+    fake.replies[1] = "{\"ok\": 1, \"value\": {\"_id\": " OID(MSG_ID)
+                      ", \"conversation_id\": " OID(CONV_ID) ","
+                      " \"contact_id\": " OID(CONTACT_ID) ","
+                      " \"status\": \"failed\", \"held\": false,"
+                      " \"credits\": 0}}";
+    fake.replies[3] = SEQ;
+    fake.replies[6] = OUTBOX_LEFT;
+
+    CHECK_INT(inbox_store_outbox_result(store, GEN_3, 1, &res,
+                                        1767225600000LL, &report, &events,
+                                        &err), INBOX_OK);
+    CHECK_INT(report.done, 1);
+    CHECK_INT(report.status, INBOX_DELIVERY_FAILED);
+    CHECK(log_has(&fake, "\"error_code\" : \"carrier_account\""));
+    CHECK(!log_has(&fake, "10010"));
+
+    inbox_event_list_free(&events);
+    fake_close(&fake, store);
+}
+
+
 /* One record after another with the commands of one: a lost claim is
  * refused alone, the retry after it recorded. */
 TEST(outbox_results)

@@ -121,7 +121,8 @@ typedef struct {
                                             ...): a campaign's message is
                                             given back and its campaign
                                             paused (carrier_account),
-                                            not failed; a reply fails */
+                                            not failed; a reply fails
+                                            carrier_account (outbox.h) */
 } inbox_send_result_t;
 
 /* A delivery report from a carrier's webhook.  Nothing to free. */

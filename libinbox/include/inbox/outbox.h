@@ -23,7 +23,11 @@
  *              (inbox_outbox_backoff); after INBOX_OUTBOX_ATTEMPTS_MAX
  *              attempts it fails ("carrier_unavailable").
  *   refused    the carrier said no for good (a 4xx): status failed with
- *              the carrier's error code, the hold released.
+ *              the carrier's error code, the hold released; refused for
+ *              its number's account or credentials (the result's
+ *              account: a reply, a keyword's answer) with
+ *              "carrier_account", whichever code the carrier gave (the
+ *              sender logs that).
  *   opted_out  the carrier's own block list (Twilio 21610, Telnyx
  *              40300): status failed with error code "contact_opted_out",
  *              the hold released, and the report names the contact,
@@ -114,6 +118,10 @@ typedef enum {
 #define INBOX_SEND_ERROR_BILLING      "billing_inactive"
 /* the number it was to go from was removed before it went */
 #define INBOX_SEND_ERROR_NUMBER_GONE  "number_removed"
+/* refused for its number's account or credentials (the result's account):
+ * a person fixes the number's settings, whatever the carrier's code, and
+ * the same word as a campaign's pause for it (paused_reason) */
+#define INBOX_SEND_ERROR_ACCOUNT      "carrier_account"
 /* a keyword's answer that could not go in time (inbox_outbox_notice_late) */
 #define INBOX_SEND_ERROR_LATE         "answer_late"
 

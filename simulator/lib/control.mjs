@@ -170,6 +170,8 @@ export async function control(sim, ctx, req, res) {
         case 'DELETE /failures':
             sim.failures.clear();
             return { status: 200, json: { items: [] } };
+        case 'POST /release':
+            return { status: 200, json: { released: sim.release() } };
         case 'GET /optouts':
             return listed(sim.optouts.list(), query, ['contact', 'number']);
         case 'GET /samples':

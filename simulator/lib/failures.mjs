@@ -15,6 +15,9 @@
 //   late_answer   the next `count` sends are taken and processed at once,
 //                 and answered `delay_ms` later: their status callbacks
 //                 overtake the answer
+//   hold          the next `count` sends wait at the carrier, neither
+//                 taken nor answered, until POST /_sim/release lets them
+//                 go on as any send (a test decides when a send ends)
 //   final_status  messages to `number` end `status` (undelivered, failed,
 //                 delivery_failed, sending_failed, unconfirmed, expired,
 //                 partially_delivered, none)
@@ -25,7 +28,7 @@
 // `carrier` (twilio, telnyx) limits a rule to one carrier, `number` to
 // sends to one recipient, `count` to so many sends or messages (none:
 // until reset; http_error, rate_limit, queue_full, account_refused,
-// timeout and late_answer default to 1).
+// timeout, late_answer and hold default to 1).
 
 import { E164 } from './config.mjs';
 
@@ -106,6 +109,7 @@ export class Failures {
             rule.count ??= 1;
             break;
         case 'account_refused':
+        case 'hold':
             rule.count ??= 1;
             break;
         case 'timeout':
@@ -148,8 +152,8 @@ export class Failures {
             break;
         default:
             bad('type must be http_error, rate_limit, queue_full, '
-                + 'account_refused, timeout, late_answer, final_status or '
-                + 'callbacks');
+                + 'account_refused, timeout, late_answer, hold, final_status '
+                + 'or callbacks');
         }
         this.nextId += 1;
         this.rules.push(rule);
@@ -174,11 +178,12 @@ export class Failures {
     }
 
     // What happens to an API send before it is even read: a 5xx, a 429,
-    // Twilio's 21611, the account refused, no answer at all or a late one.
+    // Twilio's 21611, the account refused, no answer at all, a late one
+    // or one held.
     takeRequest(carrier, to) {
         return this.take(['http_error', 'rate_limit', 'queue_full',
-                          'account_refused', 'timeout', 'late_answer'],
-                         carrier, to);
+                          'account_refused', 'timeout', 'late_answer',
+                          'hold'], carrier, to);
     }
 
     // How an accepted message ends and how its callbacks come.

@@ -20,6 +20,7 @@ export class Simulator {
         this.failures = new Failures();
         this.timers = new Set();
         this.held = new Set();          // API requests never answered
+        this.releases = new Set();      // sends held until released
         this.lanes = new Lanes();       // the API's capacity (config api)
         this.streams = new Map();       // Server-Sent Events client -> its
                                         // filter (null: everything)
@@ -98,7 +99,25 @@ export class Simulator {
         }
     }
 
+    // Resolves true once release() lets a send held (failure hold) go
+    // on, false when a reset or the end comes first.
+    heldUntilReleased() {
+        return new Promise((resolve) => this.releases.add(resolve));
+    }
+
+    // Lets every send held so far go on; says how many.
+    release() {
+        const held = [...this.releases];
+        this.releases.clear();
+        held.forEach((resolve) => resolve(true));
+        return held.length;
+    }
+
     cancelPending() {
+        for (const resolve of this.releases) {
+            resolve(false);
+        }
+        this.releases.clear();
         for (const t of this.timers) {
             clearTimeout(t);
         }

@@ -120,6 +120,10 @@ export async function telnyxSend(sim, ctx) {
         : req.to;
     const injected = sim.failures.takeRequest('telnyx',
         typeof to === 'string' ? to : undefined);
+    if (injected?.type === 'hold' && !await sim.heldUntilReleased()) {
+        // reset (or closed) while held: never answered
+        return { hold: true };
+    }
     if (injected?.type === 'http_error') {
         // processed: taken and sent, then the answer failed
         const taken = injected.processed ? telnyxAccept(sim, key, req, to)

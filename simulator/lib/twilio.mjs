@@ -123,6 +123,10 @@ export async function twilioSend(sim, ctx, pathSid) {
     }
     const to = formValue(pairs, 'To');
     const injected = sim.failures.takeRequest('twilio', to);
+    if (injected?.type === 'hold' && !await sim.heldUntilReleased()) {
+        // reset (or closed) while held: never answered
+        return { hold: true };
+    }
     if (injected?.type === 'http_error') {
         // processed: taken and sent, then the answer failed
         const taken = injected.processed

@@ -624,6 +624,36 @@ test('injected: 5xx for the next N sends, then a send that is never '
                              (m) => m.status === 'delivered');
 });
 
+test('injected: sends held until released, neither taken nor answered '
+     + 'meanwhile, then answered as any send', async () => {
+    const to = uniqueNumber();
+    await sim.fail([{ type: 'hold', count: 1, carrier: 'twilio' },
+                    { type: 'hold', count: 1, carrier: 'telnyx' }]);
+    const since = (await sim.requests()).at(-1)?.seq ?? 0;
+    const twilio = twilioSend({ To: to, From: TWILIO_NUMBER, Body: 'held' });
+    const telnyx = telnyxSend({ from: TELNYX_NUMBER, to, text: 'held' });
+
+    const held = async () => (await sim.requests({ kind: 'send',
+                                                   since })).filter(
+        (r) => r.response === undefined);
+    for (let tries = 0; (await held()).length < 2; tries++) {
+        assert.ok(tries < 200, 'the two sends held');
+        await new Promise((r) => setTimeout(r, 25));
+    }
+    assert.equal((await sim.messages({ contact: to })).length, 0,
+                 'nothing taken while held');
+    // a send after them is not held
+    assert.equal((await twilioSend({ To: to, From: TWILIO_NUMBER,
+                                     Body: 'free' })).status, 201);
+
+    assert.deepEqual(await sim.release(), { released: 2 });
+    assert.equal((await twilio).status, 201);
+    assert.equal((await telnyx).status, 200);
+    assert.deepEqual((await held()), []);
+    assert.deepEqual(await sim.release(), { released: 0 });
+    assert.equal((await sim.messages({ contact: to })).length, 3);
+});
+
 test('injected: 429 too many requests, with Retry-After when asked; '
      + 'nothing is sent', async () => {
     const to = uniqueNumber();

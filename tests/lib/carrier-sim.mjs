@@ -70,6 +70,8 @@ export class CarrierSim {
     // delivered or given up: { message, webhook }.
     inbound(spec) { return this.ok('POST', '/inbound', spec); }
     fail(spec) { return this.ok('POST', '/failures', spec); }
+    // Lets the sends a failure hold kept waiting go on: { released }.
+    release() { return this.ok('POST', '/release'); }
 
     async list(what, query = {}) {
         const q = new URLSearchParams(query).toString();

@@ -14,13 +14,20 @@
 // tests/shim/poll_stops.c (preloaded): as it is about to wait, so that
 // the pause's wake-up is read in the turn the message would start (the
 // first test), or as its wait returns, the wake-up unread (the second).
+// It is stopped before the resume too, and let go only once the resume
+// was answered, so that the message is claimed in the turn that reads
+// the resume's wake-up, whatever the sender's own timing: a claim of its
+// own between the resume's commit and that wake-up (its look every few
+// seconds) would start the message at once, or hold it for the resume's
+// wake-up rather than for the move under test.
 // (So the first test's hold is the campaigns job's own: but for it, a
-// message waits in hand only for a place in the bulk window, which no
-// test makes come at will.  It held a message for its number's turn too
-// until a claim counted each message's segments.)
+// message waits in hand only when a bulk window that shrank took back
+// its place (a claim takes only what the window lets start), which no
+// test makes happen at will.  It held a message for its number's turn
+// too until a claim counted each message's segments.)
 
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { before, test } from 'node:test';
 import { inboxctl, numberBlock, sleep } from '../lib/cluster.mjs';
 import { errorLogIsCleanTest, useCluster } from '../lib/fixture.mjs';
@@ -79,11 +86,29 @@ const senderPid = () => ctx.cluster.sender.pid;
 
 const frozen = () => frozenPid(senderPid());
 
+// Stops the sender where the file stop names (one of the stop files) and
+// waits until it is stopped.
+async function stopAt(stop) {
+    writeFileSync(stop, '');
+    await eventually(async () => frozen(), 10000, 'the sender stopped');
+}
+
+// Lets the sender go on until it stops where stop says.
+async function goOnTo(stop) {
+    writeFileSync(stop, '');
+    process.kill(senderPid(), 'SIGCONT');
+    await eventually(async () => frozen(), 10000, 'the sender stopped');
+}
+
 // Once made (a campaign or a poll of kind) went out in part, pauses it
 // and resumes it, the number's bucket full again, and stops the sender
-// where the file stop says with a message claimed and not started (the
-// one the resume's wake-up turn claimed); resolves with the message and
-// the log's length.  The sender is left stopped.
+// with the message the resume's wake-up turn claimed and did not start:
+// at the end of that turn (STOP_BEFORE: what comes next is read in the
+// turn that would start it), or as the wait after it returns (STOP_AFTER:
+// what comes next is unread in that turn); resolves with the message and
+// the log's length.  The sender is left stopped.  (Stopped before the
+// resume, it reads the resume's wake-up in its first wait after it: the
+// claim is that wake-up's turn's, see above.)
 async function frozenHolding(kind, made, seen, stop) {
     await eventually(async () => /sending message \S+ \(attempt \d+, bulk\)/
         .test(ctx.cluster.senderLog().slice(seen)), 20000,
@@ -91,21 +116,19 @@ async function frozenHolding(kind, made, seen, stop) {
     await ok(`/api/v1/${kind}/${made.id}/pause`, { method: 'POST' });
     await sleep(4 * TURN_MS);
 
+    await stopAt(STOP_BEFORE);
     const from = ctx.cluster.senderLog().length;
-    writeFileSync(stop, '');
     await ok(`/api/v1/${kind}/${made.id}/resume`, { method: 'POST' });
-    for (let turns = 0; ; turns++) {
-        await eventually(async () => frozen(), 10000, 'the sender frozen');
-        const log = ctx.cluster.senderLog();
-        const [message] = heldIn(log.slice(from));
-        if (message) {
-            return { message, seen: log.length };
-        }
-        /* a turn before the resume's wake-up was read: the next one */
-        assert.ok(turns < 50, 'no message held after the resume');
-        writeFileSync(stop, '');
-        process.kill(senderPid(), 'SIGCONT');
+
+    /* the resume's wake-up read, its turn's claim waits for the look */
+    await goOnTo(STOP_BEFORE);
+    if (stop === STOP_AFTER) {
+        await goOnTo(STOP_AFTER);
     }
+    const log = ctx.cluster.senderLog();
+    const held = heldIn(log.slice(from));
+    assert.equal(held.length, 1, 'one message held after the resume');
+    return { message: held[0], seen: log.length };
 }
 
 // The move (answered while the sender is frozen), then the sender goes
@@ -139,6 +162,12 @@ function withSenderLog(body) {
         } catch (err) {
             t.diagnostic(ctx.cluster.senderLog().split('\n').slice(-80)
                 .join('\n'));
+            /* the next test starts with the sender going */
+            rmSync(STOP_BEFORE, { force: true });
+            rmSync(STOP_AFTER, { force: true });
+            if (frozen()) {
+                process.kill(senderPid(), 'SIGCONT');
+            }
             throw err;
         }
     };

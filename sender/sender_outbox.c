@@ -149,7 +149,7 @@ static inbox_outbox_record_t  sender_records[SENDER_RECORD_BATCH];
 static char      sender_account_noted[SENDER_ACCOUNT_NOTED][INBOX_ID_MAX];
 static unsigned  sender_account_next;
 
-static void sender_outbox_claim(sender_t *s, int64_t now,
+static int64_t sender_outbox_claim(sender_t *s, int64_t now,
     inbox_outbox_priority_t priority_max, unsigned room);
 static int sender_outbox_paces(sender_t *s, int64_t now,
     inbox_outbox_priority_t priority_max, inbox_outbox_paces_t *paces,
@@ -226,7 +226,10 @@ sender_outbox_pump(sender_t *s, int64_t now)
     /* replies: whenever one may be due and there is room, which bulk
      * always leaves */
     if (sender_outbox.look && busy < max && !recording) {
-        sender_outbox_claim(s, now, INBOX_OUTBOX_REPLY, max - busy);
+        wait = sender_outbox_claim(s, now, INBOX_OUTBOX_REPLY, max - busy);
+        if (wait >= 0 && (next < 0 || wait < next)) {
+            next = wait;
+        }
         busy = sender_loop_active(s->loop) + sender_outbox.replies.count
                + sender_outbox.bulk.count;
     }
@@ -245,7 +248,11 @@ sender_outbox_pump(sender_t *s, int64_t now)
     if (sender_outbox.look_bulk && room > 0 && !recording
         && room >= ((cap < window ? cap : window) + 3) / 4)
     {
-        sender_outbox_claim(s, now, INBOX_OUTBOX_BULK, room);
+        /* one claimed in a wake-up's turn starts at the next, at once */
+        wait = sender_outbox_claim(s, now, INBOX_OUTBOX_BULK, room);
+        if (wait >= 0 && (next < 0 || wait < next)) {
+            next = wait;
+        }
     }
 
     /* else more is due than there was room for: after the next answer */
@@ -474,7 +481,13 @@ sender_outbox_bulk_handed(sender_t *s)
 }
 
 
-static void
+/*
+ * Claims what may start now, up to room, and starts it; returns the wait
+ * until the first of what it holds may start (0: one claimed in a
+ * wake-up's turn, held for the campaigns job's look in this turn), -1
+ * for none.
+ */
+static int64_t
 sender_outbox_claim(sender_t *s, int64_t now,
     inbox_outbox_priority_t priority_max, unsigned room)
 {
@@ -497,7 +510,7 @@ sender_outbox_claim(sender_t *s, int64_t now,
         sender_outbox.due = now + SENDER_RECORD_RETRY_MS;
         sender_outbox.look = 0;
         sender_outbox.look_bulk = 0;
-        return;
+        return -1;
     }
 
     /* quiet hours on the campaigns' clock, as their dispatch reads them */
@@ -512,7 +525,7 @@ sender_outbox_claim(sender_t *s, int64_t now,
         sender_outbox.due = now + SENDER_RECORD_RETRY_MS;
         sender_outbox.look = 0;
         sender_outbox.look_bulk = 0;
-        return;
+        return -1;
     }
 
     /* entries left to their number's cap: claim again when the first
@@ -558,7 +571,7 @@ sender_outbox_claim(sender_t *s, int64_t now,
 
     inbox_outbox_batch_free(&batch);
 
-    (void) sender_outbox_start_paced(s, now);
+    return sender_outbox_start_paced(s, now);
 }
 
 

@@ -69,8 +69,9 @@ async function ok(path, options = {}, status = 200) {
 }
 
 // A campaign or a poll (kind) to phones, sent; its two segments checked.
+let sent = 0;
 async function sendTo(kind, phones, text) {
-    const tag = `held-${kind}`;
+    const tag = `held-${kind}-${++sent}`;
     await importTagged(ctx.cluster, org.token, phones, tag);
     const body = kind === 'polls'
         ? { question: text, options: ['Yes', 'No'] }
@@ -229,6 +230,31 @@ withSenderLog(async () => {
                                            && v.startsWith('Cancelled')));
     assert.equal(end.counts.cancelled, phones.length - sent.length);
     assert.ok(end.counts.cancelled >= 1);
+}));
+
+test('a campaign resumed: the message its resume\'s wake-up turn holds for '
+     + 'the campaigns job\'s look starts at the next turn, which the '
+     + 'sender waits for nothing to begin', { timeout: 90000 },
+withSenderLog(async () => {
+    const phones = numbers(6);
+    const start = ctx.cluster.senderLog().length;
+    const c = await sendTo('campaigns', phones, `Resumed${LONG}`);
+
+    const { message, seen } = await frozenHolding('campaigns', c, start,
+                                                  STOP_BEFORE);
+    const waits = [...ctx.cluster.senderLog().matchAll(
+        /poll_stops: stopped before a wait of (\d+) ms/g)];
+    assert.equal(waits.at(-1)?.[1], '0',
+                 'the turn holding the message waits for the next');
+
+    process.kill(senderPid(), 'SIGCONT');
+    const after = await eventually(async () => {
+        const log = ctx.cluster.senderLog().slice(seen);
+        return /sending message/.test(log) ? log : null;
+    }, 10000, 'a message started');
+    assert.equal(after.match(/sending message (\S+) /)[1], message,
+                 'the held message starts first');
+    await ok(`/api/v1/campaigns/${c.id}/cancel`, { method: 'POST' });
 }));
 
 errorLogIsCleanTest(ctx);

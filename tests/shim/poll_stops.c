@@ -6,10 +6,12 @@
  * brought; once the file INBOX_TEST_STOP_BEFORE_FILE names exists, it
  * removes that one as it is called and stops before it waits, at the
  * end of a turn of the sender's loop, so that what comes meanwhile is
- * what the wait brings.  SIGCONT goes on from there.  Without the
- * files, libcurl's own.
+ * what the wait brings, saying first on stderr (the sender's log) how
+ * long that wait is to be ("poll_stops: stopped before a wait of N ms").
+ * SIGCONT goes on from there.  Without the files, libcurl's own.
  */
 #include <dlfcn.h>
+#include <stdio.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -18,7 +20,7 @@
 typedef CURLMcode (*poll_pt)(CURLM *multi, struct curl_waitfd *extra,
     unsigned int nextra, int timeout_ms, int *numfds);
 
-static void poll_stops(const char *name);
+static void poll_stops(const char *name, int before, int timeout_ms);
 
 
 CURLMcode
@@ -35,24 +37,31 @@ curl_multi_poll(CURLM *multi, struct curl_waitfd *extra, unsigned int nextra,
         }
     }
 
-    poll_stops("INBOX_TEST_STOP_BEFORE_FILE");
+    poll_stops("INBOX_TEST_STOP_BEFORE_FILE", 1, timeout_ms);
 
     rc = real(multi, extra, nextra, timeout_ms, numfds);
 
-    poll_stops("INBOX_TEST_STOP_FILE");
+    poll_stops("INBOX_TEST_STOP_FILE", 0, timeout_ms);
 
     return rc;
 }
 
 
-/* Stops the process once, when the file the variable name names exists. */
+/*
+ * Stops the process once, when the file the variable name names exists;
+ * before a wait, saying how long it is to be.
+ */
 static void
-poll_stops(const char *name)
+poll_stops(const char *name, int before, int timeout_ms)
 {
     const char  *file;
 
     file = getenv(name);
     if (file != NULL && unlink(file) == 0) {
+        if (before) {
+            fprintf(stderr, "poll_stops: stopped before a wait of %d ms\n",
+                    timeout_ms);
+        }
         raise(SIGSTOP);
     }
 }

@@ -149,6 +149,7 @@ static inbox_outbox_record_t  sender_records[SENDER_RECORD_BATCH];
 static char      sender_account_noted[SENDER_ACCOUNT_NOTED][INBOX_ID_MAX];
 static unsigned  sender_account_next;
 
+static int64_t sender_outbox_sooner(int64_t next, int64_t wait);
 static int64_t sender_outbox_claim(sender_t *s, int64_t now,
     inbox_outbox_priority_t priority_max, unsigned room);
 static int sender_outbox_paces(sender_t *s, int64_t now,
@@ -208,11 +209,7 @@ sender_outbox_pump(sender_t *s, int64_t now)
     recording = sender_outbox.answered.head != NULL
                 && now < sender_outbox.retry_at;
 
-    wait = sender_outbox_start_paced(s, now);
-    next = -1;
-    if (wait >= 0 && (next < 0 || wait < next)) {
-        next = wait;
-    }
+    next = sender_outbox_sooner(-1, sender_outbox_start_paced(s, now));
 
     if (now >= sender_outbox.due) {
         sender_outbox.look = 1;
@@ -226,10 +223,9 @@ sender_outbox_pump(sender_t *s, int64_t now)
     /* replies: whenever one may be due and there is room, which bulk
      * always leaves */
     if (sender_outbox.look && busy < max && !recording) {
-        wait = sender_outbox_claim(s, now, INBOX_OUTBOX_REPLY, max - busy);
-        if (wait >= 0 && (next < 0 || wait < next)) {
-            next = wait;
-        }
+        next = sender_outbox_sooner(next,
+                   sender_outbox_claim(s, now, INBOX_OUTBOX_REPLY,
+                                       max - busy));
         busy = sender_loop_active(s->loop) + sender_outbox.replies.count
                + sender_outbox.bulk.count;
     }
@@ -249,10 +245,8 @@ sender_outbox_pump(sender_t *s, int64_t now)
         && room >= ((cap < window ? cap : window) + 3) / 4)
     {
         /* one claimed in a wake-up's turn starts at the next, at once */
-        wait = sender_outbox_claim(s, now, INBOX_OUTBOX_BULK, room);
-        if (wait >= 0 && (next < 0 || wait < next)) {
-            next = wait;
-        }
+        next = sender_outbox_sooner(next,
+                   sender_outbox_claim(s, now, INBOX_OUTBOX_BULK, room));
     }
 
     /* else more is due than there was room for: after the next answer */
@@ -265,12 +259,15 @@ sender_outbox_pump(sender_t *s, int64_t now)
 
     /* answers waiting (this pump's too: refused, withdrawn, ...): the
      * loop wakes to record them */
-    wait = sender_outbox_flush(s, now);
-    if (wait >= 0 && (next < 0 || wait < next)) {
-        next = wait;
-    }
+    return sender_outbox_sooner(next, sender_outbox_flush(s, now));
+}
 
-    return next;
+
+/* The sooner of two waits (ms), -1 being none. */
+static int64_t
+sender_outbox_sooner(int64_t next, int64_t wait)
+{
+    return wait >= 0 && (next < 0 || wait < next) ? wait : next;
 }
 
 

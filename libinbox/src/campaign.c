@@ -304,6 +304,28 @@ inbox_campaign_editable(inbox_campaign_status_t status, inbox_error_t *err)
 
 
 inbox_status_t
+inbox_campaign_deletable(inbox_campaign_status_t status, inbox_error_t *err)
+{
+    if (status == INBOX_CAMPAIGN_DRAFT) {
+        return INBOX_OK;
+    }
+
+    /* its recipients are fixed: their records name it */
+    if (inbox_campaign_final(status)) {
+        return inbox_error_set(err, INBOX_ERR_CONFLICT,
+                               "Only a draft can be deleted; this one is "
+                               "%s and stays in its contacts' records.",
+                               inbox_campaign_status_name(status));
+    }
+
+    return inbox_error_set(err, INBOX_ERR_CONFLICT,
+                           "Only a draft can be deleted; this one is %s: "
+                           "cancel it instead.",
+                           inbox_campaign_status_name(status));
+}
+
+
+inbox_status_t
 inbox_campaign_movable(const inbox_campaign_t *c, inbox_error_t *err)
 {
     if (c->status == INBOX_CAMPAIGN_SCHEDULED

@@ -495,6 +495,11 @@ typedef struct {
        inbox_campaign_kind_t kind, int64_t send_at,                           \
        inbox_campaign_t *campaign, inbox_error_t *err),                       \
       (store, org_id, campaign_id, kind, send_at, campaign, err))             \
+    /* now: when its images were released (the purge's grace from it) */   \
+    X(PLAIN, campaign_delete,                                                 \
+      (inbox_store_t *store, const char *org_id, const char *campaign_id,     \
+       inbox_campaign_kind_t kind, int64_t now, inbox_error_t *err),          \
+      (store, org_id, campaign_id, kind, now, err))                           \
     X(PLAIN, campaign_get,                                                    \
       (inbox_store_t *store, const char *org_id, const char *campaign_id,     \
        inbox_campaign_t *campaign, inbox_error_t *err),                       \

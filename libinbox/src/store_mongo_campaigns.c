@@ -528,6 +528,97 @@ inbox_mongo_campaign_edited(const bson_t *was, const bson_t *set,
 }
 
 
+/*
+ * A findAndModify that removes the campaign only while it is a draft
+ * and no send holds its lease (inbox_mongo_campaign_fix_claim): a send
+ * that claims first makes the delete miss, one that comes after finds
+ * none.  Then what a send that failed after its fix left of the
+ * recipients, and the images released (a crash before leaves those:
+ * recipients of no campaign, which nothing reads, and uploads kept, as
+ * an edit's crash does).  None removed: the campaign read again says
+ * why (none, no longer a draft, or being sent).
+ */
+inbox_status_t
+inbox_mongo_campaign_delete(inbox_store_t *store, const char *org_id,
+    const char *campaign_id, inbox_campaign_kind_t kind, int64_t now,
+    inbox_error_t *err)
+{
+    int                   found;
+    bson_t                doc;
+    bson_oid_t            org, id;
+    inbox_status_t        rc;
+    inbox_campaign_t      was;
+    inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
+
+    found = 0;
+    memset(&was, 0, sizeof(inbox_campaign_t));
+
+    rc = inbox_mongo_campaign_ids(org_id, campaign_id, &org, &id, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    rc = inbox_mongo_ensure_indexes(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    rc = inbox_mongo_run_find_and_modify(ms,
+        BCON_NEW("findAndModify", BCON_UTF8("campaigns"),
+                 "query", "{",
+                     "_id", BCON_OID(&id),
+                     "org_id", BCON_OID(&org),
+                     "kind", BCON_UTF8(inbox_campaign_kind_name(kind)),
+                     "status", BCON_UTF8(inbox_campaign_status_name(
+                                   INBOX_CAMPAIGN_DRAFT)),
+                     "fixing_until", "{", "$not", "{",
+                         "$gt", BCON_DATE_TIME(now),
+                     "}", "}",
+                 "}",
+                 "remove", BCON_BOOL(true)),
+        &doc, &found, err);
+
+    if (rc == INBOX_OK && found) {
+        if (inbox_mongo_campaign_parse(&doc, &was) != 0) {
+            rc = inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
+        }
+
+        if (rc == INBOX_OK) {
+            rc = inbox_mongo_delete(ms, "campaign_recipients",
+                                    BCON_NEW("campaign_id", BCON_OID(&id)),
+                                    NULL, err);
+        }
+
+        if (rc == INBOX_OK) {
+            (void) inbox_mongo_media_release(ms, &org, was.media,
+                                             was.media_count, NULL, 0,
+                                             NULL);
+        }
+
+    } else if (rc == INBOX_OK) {
+        rc = inbox_campaign_found(inbox_mongo_campaign_load(ms, &org, &id,
+                                                            &was, err),
+                                  &was, kind, err);
+
+        if (rc == INBOX_OK) {
+            rc = inbox_campaign_deletable(was.status, err);
+
+            /* a draft still: a send is fixing its recipients */
+            if (rc == INBOX_OK) {
+                rc = inbox_error_set(err, INBOX_ERR_CONFLICT,
+                                     "This draft is being sent; it can be "
+                                     "cancelled once it is.");
+            }
+        }
+    }
+
+    inbox_campaign_free(&was);
+    bson_destroy(&doc);
+
+    return rc;
+}
+
+
 inbox_status_t
 inbox_mongo_campaign_get(inbox_store_t *store, const char *org_id,
     const char *campaign_id, inbox_campaign_t *campaign, inbox_error_t *err)

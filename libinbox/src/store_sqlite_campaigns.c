@@ -518,6 +518,85 @@ failed:
 }
 
 
+/* Found a draft under the write lock, so that a send that came first
+ * wins; its uploads released before its images' rows go, which the
+ * release finds them by. */
+inbox_status_t
+inbox_sqlite_campaign_delete(inbox_store_t *store, const char *org_id,
+    const char *campaign_id, inbox_campaign_kind_t kind, int64_t now,
+    inbox_error_t *err)
+{
+    int64_t               org, id;
+    sqlite3_stmt         *stmt;
+    inbox_status_t        status;
+    inbox_error_t         fallback;
+    inbox_campaign_t      was;
+    inbox_sqlite_conn_t  *conn;
+
+    if (err == NULL) {
+        err = &fallback;
+    }
+
+    status = inbox_sqlite_campaign_ids(org_id, campaign_id, &org, &id, err);
+    if (status != INBOX_OK) {
+        return status;
+    }
+
+    conn = inbox_sqlite_begin_write(store, err);
+    if (conn == NULL) {
+        return err->code;
+    }
+
+    memset(&was, 0, sizeof(inbox_campaign_t));
+    status = inbox_campaign_found(inbox_sqlite_campaign_load(conn, org, id,
+                                                             &was, err),
+                                  &was, kind, err);
+
+    if (status == INBOX_OK) {
+        status = inbox_campaign_deletable(was.status, err);
+    }
+
+    inbox_campaign_free(&was);
+
+    if (status != INBOX_OK) {
+        goto failed;
+    }
+
+    status = inbox_sqlite_media_release(conn, org, id, now, err);
+    if (status != INBOX_OK) {
+        goto failed;
+    }
+
+    status = inbox_sqlite_campaign_clear(conn, id, err);
+    if (status != INBOX_OK) {
+        goto failed;
+    }
+
+    /* a draft has no recipients: send fixes them in its own write */
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CAMPAIGN_DELETE,
+        "DELETE FROM campaigns WHERE id = ?1 AND status = 'draft'", err);
+    if (stmt == NULL) {
+        status = err->code;
+        goto failed;
+    }
+
+    sqlite3_bind_int64(stmt, 1, id);
+
+    if (!inbox_sqlite_step_done(stmt)) {
+        status = inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
+        goto failed;
+    }
+
+    return inbox_sqlite_commit(conn, err);
+
+failed:
+
+    inbox_sqlite_rollback(conn);
+
+    return status;
+}
+
+
 inbox_status_t
 inbox_sqlite_campaign_get(inbox_store_t *store, const char *org_id,
     const char *campaign_id, inbox_campaign_t *campaign, inbox_error_t *err)

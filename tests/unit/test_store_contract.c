@@ -13798,6 +13798,164 @@ TEST(uploads_a_drafts_edit_drops_are_purged_unless_something_names_them)
 }
 
 
+/*
+ * A draft campaign or poll is deleted, with nothing of it left in the
+ * lists, and its image left to the purge; one sent, or sent and
+ * cancelled, is refused and kept, as is another organization's or the
+ * other kind's.
+ */
+TEST(a_draft_is_deleted_and_a_campaign_sent_is_kept)
+{
+    char                   draft[INBOX_ID_MAX], sent[INBOX_ID_MAX];
+    char                   poll[INBOX_ID_MAX], other[INBOX_ID_MAX];
+    char                   alice[INBOX_ID_MAX], ups[2][INBOX_ID_MAX];
+    char                   files[INBOX_MEDIA_PURGE_MAX]
+                                [INBOX_MEDIA_FILE_MAX];
+    size_t                 removed;
+    int64_t                later;
+    const char            *options[2] = { "Yes", "No" };
+    fixture_t              f;
+    inbox_error_t          err;
+    inbox_media_t          media[2];
+    inbox_campaign_t       c;
+    inbox_campaign_new_t   n;
+    inbox_campaign_page_t  page;
+
+    static const char     *names[2] = { TOKEN_A ".png", TOKEN_B ".png" };
+
+    FIXTURE(&f);
+    CHECK_INT(person(&f, ALICE, "vip", NULL, alice), 0);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 10, NULL), INBOX_OK);
+
+    /* A the draft's image, B the sent one's */
+    CHECK_INT(upload(&f, f.org, names[0], "image/png", 100, ups[0]),
+              INBOX_OK);
+    CHECK_INT(upload(&f, f.org, names[1], "image/png", 100, ups[1]),
+              INBOX_OK);
+    media_of_upload(&media[0], names[0], ups[0]);
+    media_of_upload(&media[1], names[1], ups[1]);
+
+    memset(&n, 0, sizeof(n));
+    n.name = "Abandoned";
+    n.body = "Our menu";
+    n.audience_all = 1;
+    n.media = &media[0];
+    n.media_count = 1;
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, &err),
+              INBOX_OK);
+    snprintf(draft, sizeof(draft), "%s", c.id);
+    inbox_campaign_free(&c);
+
+    n.name = "Sent";
+    n.media = &media[1];
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, &err),
+              INBOX_OK);
+    snprintf(sent, sizeof(sent), "%s", c.id);
+    inbox_campaign_free(&c);
+    CHECK_INT(campaign_do(&f, sent, INBOX_CAMPAIGN_SEND, NOON), INBOX_OK);
+
+    memset(&n, 0, sizeof(n));
+    n.kind = INBOX_CAMPAIGN_KIND_POLL;
+    n.question = "Lunch?";
+    n.options = options;
+    n.option_count = 2;
+    n.audience_all = 1;
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, &err),
+              INBOX_OK);
+    snprintf(poll, sizeof(poll), "%s", c.id);
+    inbox_campaign_free(&c);
+
+    /* none: another organization's, the other kind's, no such id */
+    CHECK_INT(inbox_store_org_create(f.store, "Other", "UTC", other, NULL),
+              INBOX_OK);
+    CHECK_INT(inbox_store_campaign_delete(f.store, other, draft,
+                                          INBOX_CAMPAIGN_KIND_CAMPAIGN,
+                                          inbox_now_ms(), &err),
+              INBOX_ERR_NOT_FOUND);
+    CHECK_INT(inbox_store_campaign_delete(f.store, f.org, draft,
+                                          INBOX_CAMPAIGN_KIND_POLL,
+                                          inbox_now_ms(), &err),
+              INBOX_ERR_NOT_FOUND);
+    CHECK_STR(err.message, "There is no such poll.");
+    CHECK_INT(inbox_store_campaign_delete(f.store, f.org, poll,
+                                          INBOX_CAMPAIGN_KIND_CAMPAIGN,
+                                          inbox_now_ms(), &err),
+              INBOX_ERR_NOT_FOUND);
+    CHECK_INT(inbox_store_campaign_delete(f.store, f.org,
+                                          f.backend->missing_id,
+                                          INBOX_CAMPAIGN_KIND_CAMPAIGN,
+                                          inbox_now_ms(), &err),
+              INBOX_ERR_NOT_FOUND);
+
+    /* sent: refused, kept as it was; cancelled too */
+    CHECK_INT(inbox_store_campaign_delete(f.store, f.org, sent,
+                                          INBOX_CAMPAIGN_KIND_CAMPAIGN,
+                                          inbox_now_ms(), &err),
+              INBOX_ERR_CONFLICT);
+    CHECK_STR(err.message, "Only a draft can be deleted; this one is "
+              "sending: cancel it instead.");
+    CHECK_INT(campaign_now(&f, sent).status, INBOX_CAMPAIGN_SENDING);
+    CHECK_INT(campaign_do(&f, sent, INBOX_CAMPAIGN_CANCEL, NOON), INBOX_OK);
+    CHECK_INT(inbox_store_campaign_delete(f.store, f.org, sent,
+                                          INBOX_CAMPAIGN_KIND_CAMPAIGN,
+                                          inbox_now_ms(), &err),
+              INBOX_ERR_CONFLICT);
+    CHECK_STR(err.message, "Only a draft can be deleted; this one is "
+              "cancelled and stays in its contacts' records.");
+    CHECK_INT(campaign_now(&f, sent).status, INBOX_CAMPAIGN_CANCELLED);
+
+    /* the draft and the poll: gone, from the lists too, and once */
+    CHECK_INT(inbox_store_campaign_delete(f.store, f.org, draft,
+                                          INBOX_CAMPAIGN_KIND_CAMPAIGN,
+                                          inbox_now_ms(), &err),
+              INBOX_OK);
+    CHECK_INT(inbox_store_campaign_get(f.store, f.org, draft, &c, &err),
+              INBOX_ERR_NOT_FOUND);
+    inbox_campaign_free(&c);
+    CHECK_INT(inbox_store_campaign_delete(f.store, f.org, draft,
+                                          INBOX_CAMPAIGN_KIND_CAMPAIGN,
+                                          inbox_now_ms(), &err),
+              INBOX_ERR_NOT_FOUND);
+    CHECK_INT(inbox_store_campaign_delete(f.store, f.org, poll,
+                                          INBOX_CAMPAIGN_KIND_POLL,
+                                          inbox_now_ms(), &err),
+              INBOX_OK);
+
+    CHECK_INT(inbox_store_campaigns_list(f.store, f.org,
+                                         INBOX_CAMPAIGN_KIND_CAMPAIGN, NULL,
+                                         10, &page, NULL), INBOX_OK);
+    CHECK_INT(page.count, 1);
+    if (page.count == 1) {
+        CHECK_STR(page.items[0].id, sent);
+    }
+    inbox_campaign_page_free(&page);
+    CHECK_INT(inbox_store_campaigns_list(f.store, f.org,
+                                         INBOX_CAMPAIGN_KIND_POLL, NULL,
+                                         10, &page, NULL), INBOX_OK);
+    CHECK_INT(page.count, 0);
+    inbox_campaign_page_free(&page);
+
+    /* the deleted draft's image: kept through the grace period, then
+     * purged; the sent one's stays */
+    CHECK_INT(inbox_store_media_purge(f.store, inbox_now_ms(),
+                                      INBOX_MEDIA_KEEP_UNUSED_MS,
+                                      INBOX_MEDIA_PURGE_MAX, NO_DIR, files,
+                                      &removed, &err), INBOX_OK);
+    CHECK_INT(removed, 0);
+    later = inbox_now_ms() + INBOX_MEDIA_KEEP_UNUSED_MS + MINUTE;
+    CHECK_INT(inbox_store_media_purge(f.store, later,
+                                      INBOX_MEDIA_KEEP_UNUSED_MS,
+                                      INBOX_MEDIA_PURGE_MAX, NO_DIR, files,
+                                      &removed, &err), INBOX_OK);
+    CHECK_INT(removed, 1);
+    if (removed == 1) {
+        CHECK_STR(files[0], names[0]);
+    }
+
+    fixture_close(&f);
+}
+
+
 TEST(a_campaign_pauses_without_credits_and_resumes_after_a_grant)
 {
     char                       id[INBOX_ID_MAX];

@@ -8182,6 +8182,74 @@ TEST(campaign_edits_release_the_uploads_they_drop)
 }
 
 
+/*
+ * A delete: one findAndModify removing only a draft of its kind that no
+ * send holds the lease of, then what a send left of its recipients and
+ * its images released; none removed, the campaign read says why.
+ */
+TEST(campaign_delete_removes_a_draft_only)
+{
+    fake_t          fake;
+    inbox_error_t   err;
+    inbox_store_t  *store;
+
+    store = fake_open(&fake);
+
+    fake.replies[0] = "{\"ok\": 1, \"value\": {\"_id\": " OID(CAMPAIGN_ID)
+        ", \"org_id\": " OID(ORG_ID) ", \"kind\": \"campaign\","
+        " \"name\": \"Sale\", \"body\": \"Old\", \"audience_all\": true,"
+        " \"media\": [{\"url\": \"u\", \"content_type\": \"image/png\","
+        " \"file\": \"" MEDIA_FILE "\", \"upload_id\": " OID(MEDIA_ID) "}],"
+        " \"status\": \"draft\", \"revision\": 4,"
+        " \"created_at\": " DATE(NOW) ", \"counts\": {}}}";
+    CHECK_INT(inbox_store_campaign_delete(store, ORG_ID, CAMPAIGN_ID,
+                                          INBOX_CAMPAIGN_KIND_CAMPAIGN,
+                                          NOON_MS, &err), INBOX_OK);
+    golden_check(&fake, "campaign_delete");
+
+    /* sent meanwhile: read again (its recipients grouped, a document
+     * of before keeping no counts), 409 in its words, nothing else */
+    fake_reset(&fake);
+    fake.replies[1] = CURSOR(CAMPAIGN_DOC("sending"));
+    CHECK_INT(inbox_store_campaign_delete(store, ORG_ID, CAMPAIGN_ID,
+                                          INBOX_CAMPAIGN_KIND_CAMPAIGN,
+                                          NOON_MS, &err),
+              INBOX_ERR_CONFLICT);
+    CHECK_STR(err.message, "Only a draft can be deleted; this one is "
+              "sending: cancel it instead.");
+    CHECK_INT(fake.commands, 3);
+
+    /* a draft still: a send holds its lease */
+    fake_reset(&fake);
+    fake.replies[1] = CURSOR(CAMPAIGN_DOC("draft"));
+    CHECK_INT(inbox_store_campaign_delete(store, ORG_ID, CAMPAIGN_ID,
+                                          INBOX_CAMPAIGN_KIND_CAMPAIGN,
+                                          NOON_MS, &err),
+              INBOX_ERR_CONFLICT);
+    CHECK_STR(err.message, "This draft is being sent; it can be cancelled "
+              "once it is.");
+    CHECK_INT(fake.commands, 3);
+
+    /* none, or the other kind's: 404 */
+    fake_reset(&fake);
+    CHECK_INT(inbox_store_campaign_delete(store, ORG_ID, CAMPAIGN_ID,
+                                          INBOX_CAMPAIGN_KIND_CAMPAIGN,
+                                          NOON_MS, &err),
+              INBOX_ERR_NOT_FOUND);
+    CHECK_INT(fake.commands, 2);
+
+    fake_reset(&fake);
+    fake.replies[1] = CURSOR(POLL_DOC);
+    CHECK_INT(inbox_store_campaign_delete(store, ORG_ID, POLL_ID,
+                                          INBOX_CAMPAIGN_KIND_CAMPAIGN,
+                                          NOON_MS, &err),
+              INBOX_ERR_NOT_FOUND);
+    CHECK_STR(err.message, "There is no such campaign.");
+
+    fake_close(&fake, store);
+}
+
+
 /* A campaign's images are read with the uploads they are; one from a
  * document of before names none. */
 TEST(campaign_get_reads_the_uploads_of_its_images)

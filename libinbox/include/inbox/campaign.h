@@ -430,6 +430,13 @@ inbox_status_t inbox_campaign_found(inbox_status_t rc,
 inbox_status_t inbox_campaign_editable(inbox_campaign_status_t status,
     inbox_error_t *err);
 /*
+ * Whether a campaign in status may be deleted: only a draft may, which
+ * nobody got; one scheduled or sent fixed its recipients, whose records
+ * name it (cancel stops it).  INBOX_ERR_CONFLICT saying so otherwise.
+ */
+inbox_status_t inbox_campaign_deletable(inbox_campaign_status_t status,
+    inbox_error_t *err);
+/*
  * Whether a campaign may have its time moved (a PATCH naming send_at
  * alone): one scheduled, or paused before it began (started_at 0: a
  * resume then schedules it for the new time), whose recipients send

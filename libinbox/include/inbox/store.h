@@ -1103,6 +1103,20 @@ inbox_status_t inbox_store_campaign_reschedule(inbox_store_t *store,
     const char *org_id, const char *campaign_id, inbox_campaign_kind_t kind,
     int64_t send_at, int64_t now, inbox_campaign_t *campaign,
     inbox_error_t *err);
+/*
+ * A draft campaign or poll of kind deleted, with its tags, options and
+ * images' rows, in one write that finds it a draft
+ * (inbox_campaign_deletable), so that a send at the same time either
+ * comes first (the delete is refused) or finds none.  Its uploads are
+ * released at now, so that inbox_store_media_purge removes those
+ * nothing else names once unused for the grace period.
+ * INBOX_ERR_NOT_FOUND for no such campaign of kind (also another
+ * organization's); INBOX_ERR_CONFLICT for one no longer a draft (or, in
+ * MongoDB, one a send is fixing the recipients of), nothing changed.
+ */
+inbox_status_t inbox_store_campaign_delete(inbox_store_t *store,
+    const char *org_id, const char *campaign_id, inbox_campaign_kind_t kind,
+    int64_t now, inbox_error_t *err);
 /* One campaign or poll with its counts; INBOX_ERR_NOT_FOUND for none
  * (also another organization's). */
 inbox_status_t inbox_store_campaign_get(inbox_store_t *store,

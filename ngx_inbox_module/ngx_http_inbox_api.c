@@ -219,6 +219,9 @@ static const ngx_http_inbox_api_route_t  ngx_http_inbox_api_routes[] = {
       JSON(NGX_HTTP_INBOX_CAMPAIGN_BODY_MAX),
       ngx_http_inbox_campaign_update },
 
+    { NGX_HTTP_DELETE, "campaigns/*", USER, NOBODY,
+      ngx_http_inbox_campaign_delete },
+
     { NGX_HTTP_GET, "campaigns/*/estimate", USER, NOBODY,
       ngx_http_inbox_campaign_draft_estimate },
 
@@ -251,6 +254,9 @@ static const ngx_http_inbox_api_route_t  ngx_http_inbox_api_routes[] = {
     { NGX_HTTP_PATCH, "polls/*", USER,
       JSON(NGX_HTTP_INBOX_CAMPAIGN_BODY_MAX),
       ngx_http_inbox_campaign_update },
+
+    { NGX_HTTP_DELETE, "polls/*", USER, NOBODY,
+      ngx_http_inbox_campaign_delete },
 
     { NGX_HTTP_GET, "polls/*/responses", USER, NOBODY,
       ngx_http_inbox_poll_responses },

@@ -319,6 +319,9 @@ ngx_int_t ngx_http_inbox_poll_responses(ngx_http_request_t *r,
 /* PATCH campaigns/{id} and polls/{id}: a draft edited. */
 ngx_int_t ngx_http_inbox_campaign_update(ngx_http_request_t *r,
     ngx_http_inbox_api_t *api, ngx_str_t *id);
+/* DELETE campaigns/{id} and polls/{id}: a draft deleted, 204. */
+ngx_int_t ngx_http_inbox_campaign_delete(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_str_t *id);
 /* POST campaigns/estimate and polls/estimate: a send's preview. */
 ngx_int_t ngx_http_inbox_campaign_estimate(ngx_http_request_t *r,
     ngx_http_inbox_api_t *api, ngx_str_t *id);

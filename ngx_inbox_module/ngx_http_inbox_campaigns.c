@@ -1,7 +1,8 @@
 
 /*
  * Campaigns and polls: GET and POST /api/v1/campaigns, POST
- * /api/v1/campaigns/estimate, GET and PATCH /api/v1/campaigns/{id}, POST
+ * /api/v1/campaigns/estimate, GET, PATCH and DELETE (a draft only)
+ * /api/v1/campaigns/{id}, POST
  * /api/v1/campaigns/{id}/send|pause|resume|cancel, and the same under
  * /api/v1/polls (a poll's GET has its tally and its newest responses,
  * GET /api/v1/polls/{id}/responses pages through the older ones; PATCH
@@ -68,6 +69,8 @@ static void ngx_http_inbox_campaigns_list_op(ngx_http_inbox_api_t *api,
 static void ngx_http_inbox_campaign_create_op(ngx_http_inbox_api_t *api,
     inbox_store_t *store, ngx_http_inbox_job_t *job);
 static void ngx_http_inbox_campaign_update_op(ngx_http_inbox_api_t *api,
+    inbox_store_t *store, ngx_http_inbox_job_t *job);
+static void ngx_http_inbox_campaign_delete_op(ngx_http_inbox_api_t *api,
     inbox_store_t *store, ngx_http_inbox_job_t *job);
 static void ngx_http_inbox_campaign_keep(ngx_http_inbox_campaigns_args_t *args,
     const inbox_campaign_t *was);
@@ -306,6 +309,23 @@ ngx_http_inbox_campaign_update(ngx_http_request_t *r,
     api->op = ngx_http_inbox_campaign_update_op;
 
     return ngx_http_inbox_campaign_body(r, api, args);
+}
+
+
+ngx_int_t
+ngx_http_inbox_campaign_delete(ngx_http_request_t *r,
+    ngx_http_inbox_api_t *api, ngx_str_t *id)
+{
+    ngx_http_inbox_campaigns_args_t  *args;
+
+    args = ngx_http_inbox_campaign_named(r, api, id);
+    if (args == NULL) {
+        return NGX_ERROR;
+    }
+
+    api->op = ngx_http_inbox_campaign_delete_op;
+
+    return NGX_OK;
 }
 
 
@@ -724,6 +744,23 @@ done:
 
     inbox_campaign_free(&was);
     inbox_campaign_free(&campaign);
+}
+
+
+/* The store finds it a draft in its write (a send that came first
+ * wins: 409); nothing to wake, the sender never saw a draft. */
+static void
+ngx_http_inbox_campaign_delete_op(ngx_http_inbox_api_t *api,
+    inbox_store_t *store, ngx_http_inbox_job_t *job)
+{
+    ngx_http_inbox_campaigns_args_t *args = api->args;
+
+    if (inbox_store_campaign_delete(store, api->principal.org_id, args->id,
+                                    args->kind, inbox_now_ms(), &job->error)
+        == INBOX_OK)
+    {
+        ngx_http_inbox_job_no_content(job);
+    }
 }
 
 

@@ -1,7 +1,8 @@
 /*
  * What campaigns and polls share in the web app: a list of them as
  * cards (status and its paused or cancelled reason in words, the counts,
- * the buttons the lifecycle allows), kept current by campaign.progress
+ * the buttons the lifecycle allows, a draft's Delete), kept current by
+ * campaign.progress
  * frames without asking the server again, and the confirmation before a
  * send with its preview (GET …/estimate: recipients, opted out,
  * segments, credits) and the balance, read again while it is open as
@@ -27,9 +28,10 @@
     /* the lifecycle's moves from each status (campaign.h); a campaign
      * paused for credits or billing may be paused by hand as well, which
      * holds the messages it had already queued (those still go else, for
-     * billing once it is active again) */
+     * billing once it is active again); only a draft can be deleted,
+     * which nobody got */
     const ACTIONS = {
-        draft: ['edit', 'send', 'cancel'],
+        draft: ['edit', 'send', 'cancel', 'delete'],
         scheduled: ['move', 'pause', 'cancel'],
         sending: ['pause', 'cancel'],
         paused: ['resume', 'cancel'],
@@ -40,7 +42,8 @@
 
     const BUTTONS = { edit: 'Edit', send: 'Send\u2026',
                       move: 'Change time\u2026', pause: 'Pause',
-                      resume: 'Resume', cancel: 'Cancel' };
+                      resume: 'Resume', cancel: 'Cancel',
+                      delete: 'Delete' };
     /* what a move did, said to a screen reader (send: the new status) */
     const DONE = { pause: 'Paused', resume: 'Resumed',
                    cancel: 'Cancelled' };
@@ -250,7 +253,8 @@
         moves.forEach((action) => {
             const b = document.createElement('button');
             b.type = 'button';
-            b.className = 'action' + (action === 'cancel' ? ' danger'
+            b.className = 'action' + (action === 'cancel'
+                || action === 'delete' ? ' danger'
                 : action === 'send' ? ' send-action' : '');
             b.dataset.action = action;
             b.textContent = BUTTONS[action];
@@ -607,6 +611,10 @@
                 confirmCancel(self, item);
                 return;
             }
+            if (action === 'delete') {
+                confirmDelete(self, item);
+                return;
+            }
             if (action === 'move') {
                 confirmMove(self, item);
                 return;
@@ -651,6 +659,44 @@
             }
         }
 
+        /* A draft deleted (DELETE): its card gone, the focus (once the
+         * dialog closes) to the card after it, else before it.  One gone
+         * already (another browser deleted it: 404) goes the same way.
+         * A refusal (it was sent meanwhile): the server's message on the
+         * card and in the dialog, which stays. */
+        async function remove(id) {
+            const card = self.cards.get(id);
+            const item = self.items.get(id);
+            card.error.textContent = '';
+            card.busy = true;
+            try {
+                await app.api('/api/v1/' + self.kind + '/'
+                    + encodeURIComponent(id), { method: 'DELETE' });
+            } catch (err) {
+                if (app.failed(err)) {
+                    return null;
+                }
+                if (err.status !== 404) {
+                    card.error.textContent = errorText(err);
+                    return err;
+                }
+            } finally {
+                card.busy = false;
+            }
+            const next = card.li.nextElementSibling
+                || card.li.previousElementSibling;
+            card.heir = next ? self.cards.get(next.dataset.id) : null;
+            self.items.delete(id);
+            self.cards.delete(id);
+            /* a late frame about it reloads nothing */
+            self.strangers.add(id);
+            card.li.remove();
+            render();
+            app.announce('Deleted: ' + (item.name || 'the ' + self.noun)
+                + '.');
+            return null;
+        }
+
         /* The buttons were made anew for the new status: the focus goes
          * back to the same one, else to the card's heading. */
         function refocus(card, action) {
@@ -686,6 +732,7 @@
         self.progress = progress;
         self.act = act;
         self.move = move;
+        self.remove = remove;
         self.reset = reset;
         self.card = (id) => self.cards.get(id) || null;
         self.get = (id) => self.items.get(id) || null;
@@ -865,6 +912,14 @@
         busy.setBusy(dialog.ok, false);
     }
 
+    function confirmDelete(list, item) {
+        const title = 'Delete \u201c' + item.name + '\u201d?';
+        openDialog(list.card(item.id), title, 'Delete it',
+            () => list.remove(item.id));
+        line('This draft goes for good; nobody has got it.', null);
+        busy.setBusy(dialog.ok, false);
+    }
+
     /* A scheduled campaign's new time, or none: at once.  Its text and
      * audience were fixed when it was scheduled. */
     function confirmMove(list, item) {
@@ -937,6 +992,9 @@
         dialog.card = null;
         if (card && card.li.isConnected) {
             card.name.focus();
+        } else if (card && card.heir && card.heir.li.isConnected) {
+            /* deleted: the card that took its place */
+            card.heir.name.focus();
         }
     });
     app.on('session', () => {

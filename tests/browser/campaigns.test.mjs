@@ -315,7 +315,7 @@ test('a refusal shows the server\'s message and keeps the form; a '
                  /^All contacts · 1 image · 2 credits a message/);
     assert.equal(await card.locator('.bulk-status').textContent(), 'Draft');
     assert.deepEqual(await card.getByRole('button').allTextContents(),
-                     ['Edit', 'Send…', 'Cancel']);
+                     ['Edit', 'Send…', 'Cancel', 'Delete']);
     const list = await call('/api/v1/campaigns');
     const draft = list.items.find((c) => c.name === 'Picture day');
     assert.equal(draft.media.length, 1);

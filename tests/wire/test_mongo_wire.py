@@ -1969,7 +1969,8 @@ atexit.register(shutil.rmtree, MEDIA_DIR, True)
 def upload(rs, name, released_ago):
     """An upload made three days before noon, not attached, released
     (a draft's edit dropped it) released_ago before noon; its file in
-    MEDIA_DIR."""
+    MEDIA_DIR, which the tests running side by side share: each names
+    its uploads with letters no other test uses."""
     doc = {'_id': ObjectId(), 'org_id': ORG, 'file': name * 43 + '.png',
            'content_type': 'image/png', 'bytes': Int64(100),
            'created_at': NOON - 3 * DAY, 'attached': False,
@@ -2035,7 +2036,7 @@ def test_purge_stopped_before_its_deletes_is_finished_by_the_next(rs):
     there or not): the record stays, marked, so a send naming it is
     refused; the next round unlinks its file again and deletes it. No
     file is ever left that no record names."""
-    unused = upload(rs, 'A', 2 * DAY)
+    unused = upload(rs, 'F', 2 * DAY)
     rs.members[0].faults.append((('delete', 'media'), refuse))
 
     out = purge(rs)
@@ -2057,7 +2058,7 @@ def test_purge_whose_look_fails_removes_nothing(rs):
     """The server refuses the look for a message naming an upload: the
     purge fails and removes nothing, so no file goes that a message might
     name; the next round removes it."""
-    unused = upload(rs, 'A', 2 * DAY)
+    unused = upload(rs, 'E', 2 * DAY)
     rs.members[0].faults.append((('find', 'messages'), refuse))
 
     out = purge(rs)

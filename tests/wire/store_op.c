@@ -26,6 +26,7 @@
  *   store_op URI campaign-create ORG_ID NAME BODY TAGS
  *   store_op URI campaign-act ORG_ID CAMPAIGN_ID ACTION
  *   store_op URI campaign-get ORG_ID CAMPAIGN_ID
+ *   store_op URI campaign-delete ORG_ID CAMPAIGN_ID KIND
  *   store_op URI contacts-import ORG_ID ROWS
  *
  * ingest-pair is one batch of two messages from FROM, as nginx gathers
@@ -62,6 +63,8 @@
  * campaign started as the routes start one, for the sender to send
  * (with INBOX_SENDER_SOCKET set, campaign-act wakes the sender as nginx
  * does after a send or a resume: one datagram).
+ * campaign-delete deletes a draft of KIND (campaign or poll), as
+ * DELETE campaigns/{id} does: result {}.
  * With INBOX_EVENTS_SOCKET set, the events an
  * operation made are sent there as the module sends them (one datagram
  * of records), so a test's browsers see them live through ws-server.
@@ -157,6 +160,9 @@ static inbox_status_t op_campaign_act(inbox_store_t *store, char **argv,
     yajl_gen g, inbox_event_list_t *events, inbox_error_t *err);
 static inbox_status_t op_campaign_get(inbox_store_t *store, char **argv,
     yajl_gen g, inbox_event_list_t *events, inbox_error_t *err);
+static inbox_status_t op_campaign_delete(inbox_store_t *store,
+    char **argv, yajl_gen g, inbox_event_list_t *events,
+    inbox_error_t *err);
 static inbox_status_t op_contacts_import(inbox_store_t *store, char **argv,
     yajl_gen g, inbox_event_list_t *events, inbox_error_t *err);
 static void campaign_json(yajl_gen g, const inbox_campaign_t *c);
@@ -196,6 +202,7 @@ static const struct {
     { "campaign-create", 4, op_campaign_create },
     { "campaign-act", 3, op_campaign_act },
     { "campaign-get", 2, op_campaign_get },
+    { "campaign-delete", 3, op_campaign_delete },
     { "contacts-import", 2, op_contacts_import },
 };
 
@@ -1031,6 +1038,27 @@ op_campaign_act(inbox_store_t *store, char **argv, yajl_gen g,
     inbox_campaign_free(&campaign);
 
     return rc;
+}
+
+
+static inbox_status_t
+op_campaign_delete(inbox_store_t *store, char **argv, yajl_gen g,
+    inbox_event_list_t *events, inbox_error_t *err)
+{
+    inbox_campaign_kind_t  kind;
+
+    if (strcmp(argv[2], "campaign") == 0) {
+        kind = INBOX_CAMPAIGN_KIND_CAMPAIGN;
+
+    } else if (strcmp(argv[2], "poll") == 0) {
+        kind = INBOX_CAMPAIGN_KIND_POLL;
+
+    } else {
+        return inbox_error_set(err, INBOX_ERR_INVALID, "no such kind");
+    }
+
+    return inbox_store_campaign_delete(store, argv[0], argv[1], kind,
+                                       inbox_now_ms(), err);
 }
 
 

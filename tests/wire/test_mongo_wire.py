@@ -428,6 +428,22 @@ class ReplicaSet:
                     self.reply_keys.remove(k)
                     n += 1
             return {'n': n}
+        if (name, coll) == ('findAndModify', 'campaigns') and doc.get(
+                'remove'):
+            # a draft's delete: the one it matches, removed
+            for d in self.campaigns:
+                if matches(d, doc['query']):
+                    self.campaigns.remove(d)
+                    return {'value': d}
+            return {'value': None}
+        if (name, coll) == ('delete', 'campaign_recipients'):
+            # what a failed send left of a deleted draft's recipients
+            n = 0
+            for q in doc['deletes']:
+                for d in [d for d in self.recipients if matches(d, q['q'])]:
+                    self.recipients.remove(d)
+                    n += 1
+            return {'n': n}
         if (name, coll) == ('findAndModify', 'campaign_recipients'):
             # a recipient moved by its message's status, or answering
             for d in self.recipients:
@@ -2030,6 +2046,53 @@ def test_purge_removes_the_dropped_uploads_nothing_names(rs):
     assert rs.media == [sent, shown, young], rs.media
 
 
+def test_lost_answer_of_a_drafts_delete_deletes_it_once(rs):
+    """A draft's delete whose answer is lost: the retry gets the draft
+    it removed (not "no such campaign"), and what a send that failed
+    after its fix left of its recipients goes; its image's upload is
+    released for the purge."""
+    image = upload(rs, 'Q', 2 * DAY)
+    image['attached'] = True
+    del image['released_at']
+    rs.campaign('draft')['media'] = [{'url': 'u',
+                                      'content_type': 'image/png',
+                                      'file': image['file'],
+                                      'upload_id': image['_id']}]
+    rs.recipient('due')
+    rs.members[0].faults.append((('findAndModify', 'campaigns'),
+                                 lose_answer))
+
+    out = run(rs, 'campaign-delete', str(ORG), str(CAMPAIGN), 'campaign')
+    expect(out, 'ok', 200)
+    assert rs.campaigns == [] and rs.recipients == [], rs.campaigns
+    assert_resent_once(rs, 'findAndModify', 'campaigns')
+    assert not image['attached'] and image['released_at'], image
+
+
+def test_delete_of_a_draft_a_send_is_fixing_is_refused(rs):
+    """A draft whose send holds its lease (fixing its recipients): the
+    delete misses, the draft read again says why, 409; nothing goes."""
+    draft = rs.campaign('draft')
+    draft['fixing_by'] = ObjectId()
+    draft['fixing_until'] = (datetime.datetime.utcnow()
+                             + datetime.timedelta(minutes=2))
+    left = rs.recipient('due')
+
+    out = run(rs, 'campaign-delete', str(ORG), str(CAMPAIGN), 'campaign')
+    expect(out, 'conflict', 409)
+    assert out['message'] == ('This draft is being sent; it can be '
+                              'cancelled once it is.'), out
+    assert rs.campaigns == [draft] and rs.recipients == [left], rs.campaigns
+
+    # a sent one: refused in the rule's words
+    draft['status'] = 'sending'
+    del draft['fixing_by'], draft['fixing_until']
+    out = run(rs, 'campaign-delete', str(ORG), str(CAMPAIGN), 'campaign')
+    expect(out, 'conflict', 409)
+    assert out['message'].startswith('Only a draft can be deleted'), out
+    assert rs.campaigns == [draft], rs.campaigns
+
+
 def test_purge_stopped_before_its_deletes_is_finished_by_the_next(rs):
     """The deletion of the records refused after the upload was marked
     and its file unlinked (as a worker killed between leaves it, its file
@@ -2154,6 +2217,8 @@ TESTS = [
     (test_status_report_stopped_after_its_move_is_announced_by_the_retry,
      1),
     (test_purge_removes_the_dropped_uploads_nothing_names, 1),
+    (test_lost_answer_of_a_drafts_delete_deletes_it_once, 1),
+    (test_delete_of_a_draft_a_send_is_fixing_is_refused, 1),
     (test_purge_whose_look_fails_removes_nothing, 1),
     (test_purge_stopped_before_its_deletes_is_finished_by_the_next, 1),
 ]

@@ -678,6 +678,29 @@ TEST(a_stored_campaign_is_sendable_by_the_rule_a_new_one_is_checked_by)
 }
 
 
+/* Only a draft is deleted; the others say what to do instead, or why
+ * they stay. */
+TEST(only_a_draft_can_be_deleted)
+{
+    inbox_error_t  err;
+
+    CHECK_INT(inbox_campaign_deletable(INBOX_CAMPAIGN_DRAFT, &err), INBOX_OK);
+
+    CHECK_INT(inbox_campaign_deletable(INBOX_CAMPAIGN_SCHEDULED, &err),
+              INBOX_ERR_CONFLICT);
+    CHECK_STR(err.message, "Only a draft can be deleted; this one is "
+              "scheduled: cancel it instead.");
+    CHECK_INT(inbox_campaign_deletable(INBOX_CAMPAIGN_PAUSED, &err),
+              INBOX_ERR_CONFLICT);
+    CHECK_STR(err.message, "Only a draft can be deleted; this one is "
+              "paused: cancel it instead.");
+    CHECK_INT(inbox_campaign_deletable(INBOX_CAMPAIGN_DONE, &err),
+              INBOX_ERR_CONFLICT);
+    CHECK_STR(err.message, "Only a draft can be deleted; this one is done "
+              "and stays in its contacts' records.");
+}
+
+
 TEST(what_a_campaigns_outbox_does_follows_its_status_and_pause)
 {
     CHECK_INT(inbox_campaign_outbox(INBOX_CAMPAIGN_SENDING, INBOX_PAUSE_NONE),

@@ -71,6 +71,10 @@ typedef struct {
 
 static inbox_status_t inbox_sqlite_campaign_ids(const char *org_id,
     const char *campaign_id, int64_t *org, int64_t *id, inbox_error_t *err);
+static inbox_status_t inbox_sqlite_campaign_lock(inbox_store_t *store,
+    const char *org_id, const char *campaign_id, inbox_campaign_kind_t kind,
+    int64_t *org, int64_t *id, inbox_campaign_t *c,
+    inbox_sqlite_conn_t **conn, inbox_error_t *err);
 static inbox_status_t inbox_sqlite_campaign_written(
     inbox_sqlite_conn_t *conn, int64_t org, int64_t id,
     const inbox_campaign_new_t *c, inbox_campaign_t *campaign,
@@ -349,25 +353,14 @@ inbox_sqlite_campaign_update(inbox_store_t *store, const char *org_id,
         err = &fallback;
     }
 
-    status = inbox_sqlite_campaign_ids(org_id, campaign_id, &org, &id, err);
+    /* as it is under the write lock: a send that came first wins */
+    status = inbox_sqlite_campaign_lock(store, org_id, campaign_id, c->kind,
+                                        &org, &id, &was, &conn, err);
     if (status != INBOX_OK) {
         return status;
     }
 
-    conn = inbox_sqlite_begin_write(store, err);
-    if (conn == NULL) {
-        return err->code;
-    }
-
-    /* as it is under the write lock: a send that came first wins */
-    memset(&was, 0, sizeof(inbox_campaign_t));
-    status = inbox_campaign_found(inbox_sqlite_campaign_load(conn, org, id,
-                                                             &was, err),
-                                  &was, c->kind, err);
-
-    if (status == INBOX_OK) {
-        status = inbox_campaign_editable(was.status, err);
-    }
+    status = inbox_campaign_editable(was.status, err);
 
     if (status == INBOX_OK && was.revision != revision) {
         status = inbox_campaign_edited_since(err);
@@ -442,24 +435,14 @@ inbox_sqlite_campaign_reschedule(inbox_store_t *store, const char *org_id,
         err = &fallback;
     }
 
-    status = inbox_sqlite_campaign_ids(org_id, campaign_id, &org, &id, err);
+    /* as it is under the write lock: a start that came first wins */
+    status = inbox_sqlite_campaign_lock(store, org_id, campaign_id, kind,
+                                        &org, &id, campaign, &conn, err);
     if (status != INBOX_OK) {
         return status;
     }
 
-    conn = inbox_sqlite_begin_write(store, err);
-    if (conn == NULL) {
-        return err->code;
-    }
-
-    /* as it is under the write lock: a start that came first wins */
-    status = inbox_campaign_found(inbox_sqlite_campaign_load(conn, org, id,
-                                                             campaign, err),
-                                  campaign, kind, err);
-
-    if (status == INBOX_OK) {
-        status = inbox_campaign_movable(campaign, err);
-    }
+    status = inbox_campaign_movable(campaign, err);
 
     inbox_campaign_free(campaign);
 
@@ -537,24 +520,13 @@ inbox_sqlite_campaign_delete(inbox_store_t *store, const char *org_id,
         err = &fallback;
     }
 
-    status = inbox_sqlite_campaign_ids(org_id, campaign_id, &org, &id, err);
+    status = inbox_sqlite_campaign_lock(store, org_id, campaign_id, kind,
+                                        &org, &id, &was, &conn, err);
     if (status != INBOX_OK) {
         return status;
     }
 
-    conn = inbox_sqlite_begin_write(store, err);
-    if (conn == NULL) {
-        return err->code;
-    }
-
-    memset(&was, 0, sizeof(inbox_campaign_t));
-    status = inbox_campaign_found(inbox_sqlite_campaign_load(conn, org, id,
-                                                             &was, err),
-                                  &was, kind, err);
-
-    if (status == INBOX_OK) {
-        status = inbox_campaign_deletable(was.status, err);
-    }
+    status = inbox_campaign_deletable(was.status, err);
 
     inbox_campaign_free(&was);
 
@@ -2522,6 +2494,45 @@ inbox_sqlite_campaign_load(inbox_sqlite_conn_t *conn, int64_t org,
     }
 
     return INBOX_OK;
+}
+
+
+/*
+ * Opens the write of a move of org_id's campaign_id of kind and reads the
+ * campaign into c as it is under the write lock, so that a move that
+ * came first wins: INBOX_OK with *conn, c for the caller to free; else
+ * nothing open and c holding nothing (ids not ours, the store busy, no
+ * such campaign of that kind).
+ */
+static inbox_status_t
+inbox_sqlite_campaign_lock(inbox_store_t *store, const char *org_id,
+    const char *campaign_id, inbox_campaign_kind_t kind, int64_t *org,
+    int64_t *id, inbox_campaign_t *c, inbox_sqlite_conn_t **conn,
+    inbox_error_t *err)
+{
+    inbox_status_t  status;
+
+    memset(c, 0, sizeof(inbox_campaign_t));
+
+    status = inbox_sqlite_campaign_ids(org_id, campaign_id, org, id, err);
+    if (status != INBOX_OK) {
+        return status;
+    }
+
+    *conn = inbox_sqlite_begin_write(store, err);
+    if (*conn == NULL) {
+        return err->code;
+    }
+
+    status = inbox_campaign_found(inbox_sqlite_campaign_load(*conn, *org,
+                                                             *id, c, err),
+                                  c, kind, err);
+    if (status != INBOX_OK) {
+        inbox_campaign_free(c);
+        inbox_sqlite_rollback(*conn);
+    }
+
+    return status;
 }
 
 

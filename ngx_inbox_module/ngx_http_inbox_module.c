@@ -1,7 +1,8 @@
 
 /*
  * The inbox module: directives, configuration, and what each worker opens
- * for its pool threads (the store, the events socket, the ticket secret).
+ * for its pool threads (the store, the events sockets of the ws-server
+ * processes, the sender's wake-up socket, the ticket secret).
  */
 
 

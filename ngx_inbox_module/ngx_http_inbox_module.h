@@ -1,8 +1,8 @@
 
 /*
  * The inbox nginx module: configuration and what every worker process
- * shares with its pool threads (the store, the events socket, the ticket
- * secret).
+ * shares with its pool threads (the store, the events sockets of the
+ * ws-server processes, the sender's wake-up socket, the ticket secret).
  */
 
 

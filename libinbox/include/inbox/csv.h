@@ -6,7 +6,7 @@
  * field in double quotes (spaces before the quote are dropped) may hold
  * commas, line breaks and "" for a quote.  A UTF-8 byte order mark
  * before the first record is skipped (spreadsheets write one).  A record
- * may have up to INBOX_CSV_FIELDS_MAX fields (an Outlook export has 88,
+ * may have up to INBOX_CSV_FIELDS_MAX fields (an Outlook export has 92,
  * a CRM's more); past that they are dropped, and those with something in
  * them counted.  A record longer than INBOX_CSV_RECORD_MAX bytes is
  * handed over with too_long set and no fields, so one bad line cannot

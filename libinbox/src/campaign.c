@@ -304,24 +304,33 @@ inbox_campaign_editable(inbox_campaign_status_t status, inbox_error_t *err)
 
 
 inbox_status_t
-inbox_campaign_deletable(inbox_campaign_status_t status, inbox_error_t *err)
+inbox_campaign_deletable(const inbox_campaign_t *c, inbox_error_t *err)
 {
-    if (status == INBOX_CAMPAIGN_DRAFT) {
+    if (c->status == INBOX_CAMPAIGN_DRAFT
+        || (c->status == INBOX_CAMPAIGN_CANCELLED && c->started_at == 0))
+    {
         return INBOX_OK;
     }
 
-    /* its recipients are fixed: their records name it */
-    if (inbox_campaign_final(status)) {
+    /* it began: what it handed over names it in its contacts' records */
+    if (c->status == INBOX_CAMPAIGN_CANCELLED) {
+        return inbox_error_set(err, INBOX_ERR_CONFLICT,
+                               "This campaign began sending before it was "
+                               "cancelled and stays in its contacts' "
+                               "records.");
+    }
+
+    if (inbox_campaign_final(c->status)) {
         return inbox_error_set(err, INBOX_ERR_CONFLICT,
                                "Only a draft can be deleted; this one is "
                                "%s and stays in its contacts' records.",
-                               inbox_campaign_status_name(status));
+                               inbox_campaign_status_name(c->status));
     }
 
     return inbox_error_set(err, INBOX_ERR_CONFLICT,
                            "Only a draft can be deleted; this one is %s: "
                            "cancel it instead.",
-                           inbox_campaign_status_name(status));
+                           inbox_campaign_status_name(c->status));
 }
 
 

@@ -529,14 +529,17 @@ inbox_mongo_campaign_edited(const bson_t *was, const bson_t *set,
 
 
 /*
- * A findAndModify that removes the campaign only while it is a draft
- * and no send holds its lease (inbox_mongo_campaign_fix_claim): a send
- * that claims first makes the delete miss, one that comes after finds
- * none.  Then what a send that failed after its fix left of the
- * recipients, and the images released (a crash before leaves those:
- * recipients of no campaign, which nothing reads, and uploads kept, as
- * an edit's crash does).  None removed: the campaign read again says
- * why (none, no longer a draft, or being sent).
+ * A findAndModify that removes the campaign only while it is a draft or
+ * cancelled before it began (inbox_campaign_deletable: started_at null,
+ * which a start sets in the same write as sending) and no send holds
+ * its lease (inbox_mongo_campaign_fix_claim): a send or start that
+ * comes first makes the delete miss, one that comes after finds none.
+ * Then its recipients (what a send that failed after its fix left, or
+ * those a cancelled one's send fixed, none handed a message), and the
+ * images released (a crash before leaves those: recipients of no
+ * campaign, which nothing reads, and uploads kept, as an edit's crash
+ * does).  None removed: the campaign read again says why (none, not
+ * deletable, or being sent).
  */
 inbox_status_t
 inbox_mongo_campaign_delete(inbox_store_t *store, const char *org_id,
@@ -569,8 +572,15 @@ inbox_mongo_campaign_delete(inbox_store_t *store, const char *org_id,
                      "_id", BCON_OID(&id),
                      "org_id", BCON_OID(&org),
                      "kind", BCON_UTF8(inbox_campaign_kind_name(kind)),
-                     "status", BCON_UTF8(inbox_campaign_status_name(
-                                   INBOX_CAMPAIGN_DRAFT)),
+                     "$or", "[",
+                         "{", "status", BCON_UTF8(
+                                  inbox_campaign_status_name(
+                                      INBOX_CAMPAIGN_DRAFT)), "}",
+                         "{", "status", BCON_UTF8(
+                                  inbox_campaign_status_name(
+                                      INBOX_CAMPAIGN_CANCELLED)),
+                              "started_at", BCON_NULL, "}",
+                     "]",
                      "fixing_until", "{", "$not", "{",
                          "$gt", BCON_DATE_TIME(now),
                      "}", "}",
@@ -601,7 +611,7 @@ inbox_mongo_campaign_delete(inbox_store_t *store, const char *org_id,
                                   &was, kind, err);
 
         if (rc == INBOX_OK) {
-            rc = inbox_campaign_deletable(was.status, err);
+            rc = inbox_campaign_deletable(&was, err);
 
             /* a draft still: a send is fixing its recipients */
             if (rc == INBOX_OK) {

@@ -501,9 +501,9 @@ failed:
 }
 
 
-/* Found a draft under the write lock, so that a send that came first
- * wins; its uploads released before its images' rows go, which the
- * release finds them by. */
+/* Found deletable under the write lock, so that a send or a start that
+ * came first wins; its uploads released before its images' rows go,
+ * which the release finds them by. */
 inbox_status_t
 inbox_sqlite_campaign_delete(inbox_store_t *store, const char *org_id,
     const char *campaign_id, inbox_campaign_kind_t kind, int64_t now,
@@ -526,7 +526,7 @@ inbox_sqlite_campaign_delete(inbox_store_t *store, const char *org_id,
         return status;
     }
 
-    status = inbox_campaign_deletable(was.status, err);
+    status = inbox_campaign_deletable(&was, err);
 
     inbox_campaign_free(&was);
 
@@ -544,9 +544,25 @@ inbox_sqlite_campaign_delete(inbox_store_t *store, const char *org_id,
         goto failed;
     }
 
-    /* a draft has no recipients: send fixes them in its own write */
+    /* one cancelled before it began: the recipients send fixed, none
+     * handed a message (a draft has none) */
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CAMPAIGN_RECIPIENTS_DELETE,
+        "DELETE FROM campaign_recipients WHERE campaign_id = ?1", err);
+    if (stmt == NULL) {
+        status = err->code;
+        goto failed;
+    }
+
+    sqlite3_bind_int64(stmt, 1, id);
+
+    if (!inbox_sqlite_step_done(stmt)) {
+        status = inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
+        goto failed;
+    }
+
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CAMPAIGN_DELETE,
-        "DELETE FROM campaigns WHERE id = ?1 AND status = 'draft'", err);
+        "DELETE FROM campaigns WHERE id = ?1 AND (status = 'draft'"
+        " OR (status = 'cancelled' AND started_at IS NULL))", err);
     if (stmt == NULL) {
         status = err->code;
         goto failed;

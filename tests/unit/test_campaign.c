@@ -678,26 +678,40 @@ TEST(a_stored_campaign_is_sendable_by_the_rule_a_new_one_is_checked_by)
 }
 
 
-/* Only a draft is deleted; the others say what to do instead, or why
- * they stay. */
-TEST(only_a_draft_can_be_deleted)
+/* A draft is deleted, and one cancelled before it began; the others
+ * say what to do instead, or why they stay. */
+TEST(a_draft_or_one_cancelled_before_it_began_can_be_deleted)
 {
-    inbox_error_t  err;
+    inbox_error_t     err;
+    inbox_campaign_t  c;
 
-    CHECK_INT(inbox_campaign_deletable(INBOX_CAMPAIGN_DRAFT, &err), INBOX_OK);
+    memset(&c, 0, sizeof(c));
 
-    CHECK_INT(inbox_campaign_deletable(INBOX_CAMPAIGN_SCHEDULED, &err),
-              INBOX_ERR_CONFLICT);
+    c.status = INBOX_CAMPAIGN_DRAFT;
+    CHECK_INT(inbox_campaign_deletable(&c, &err), INBOX_OK);
+    /* cancelled as a draft, or scheduled or paused before its time */
+    c.status = INBOX_CAMPAIGN_CANCELLED;
+    CHECK_INT(inbox_campaign_deletable(&c, &err), INBOX_OK);
+
+    c.status = INBOX_CAMPAIGN_SCHEDULED;
+    CHECK_INT(inbox_campaign_deletable(&c, &err), INBOX_ERR_CONFLICT);
     CHECK_STR(err.message, "Only a draft can be deleted; this one is "
               "scheduled: cancel it instead.");
-    CHECK_INT(inbox_campaign_deletable(INBOX_CAMPAIGN_PAUSED, &err),
-              INBOX_ERR_CONFLICT);
+    c.status = INBOX_CAMPAIGN_PAUSED;
+    CHECK_INT(inbox_campaign_deletable(&c, &err), INBOX_ERR_CONFLICT);
     CHECK_STR(err.message, "Only a draft can be deleted; this one is "
               "paused: cancel it instead.");
-    CHECK_INT(inbox_campaign_deletable(INBOX_CAMPAIGN_DONE, &err),
-              INBOX_ERR_CONFLICT);
+
+    /* it began: its contacts' records name it */
+    c.started_at = 1000;
+    c.status = INBOX_CAMPAIGN_DONE;
+    CHECK_INT(inbox_campaign_deletable(&c, &err), INBOX_ERR_CONFLICT);
     CHECK_STR(err.message, "Only a draft can be deleted; this one is done "
               "and stays in its contacts' records.");
+    c.status = INBOX_CAMPAIGN_CANCELLED;
+    CHECK_INT(inbox_campaign_deletable(&c, &err), INBOX_ERR_CONFLICT);
+    CHECK_STR(err.message, "This campaign began sending before it was "
+              "cancelled and stays in its contacts' records.");
 }
 
 

@@ -13900,7 +13900,7 @@ TEST(a_draft_is_deleted_and_a_campaign_sent_is_kept)
                                           INBOX_CAMPAIGN_KIND_CAMPAIGN,
                                           inbox_now_ms(), &err),
               INBOX_ERR_CONFLICT);
-    CHECK_STR(err.message, "Only a draft can be deleted; this one is "
+    CHECK_STR(err.message, "This campaign began sending before it was "
               "cancelled and stays in its contacts' records.");
     CHECK_INT(campaign_now(&f, sent).status, INBOX_CAMPAIGN_CANCELLED);
 
@@ -13951,6 +13951,134 @@ TEST(a_draft_is_deleted_and_a_campaign_sent_is_kept)
     if (removed == 1) {
         CHECK_STR(files[0], names[0]);
     }
+
+    fixture_close(&f);
+}
+
+
+/*
+ * A campaign cancelled before it began is deleted as a draft is: one
+ * cancelled as a draft, and one scheduled, its recipients fixed, then
+ * cancelled (paused first, too), with its recipients and its image left
+ * to the purge; one that began sending and was cancelled is refused and
+ * kept, in its contact's records still.
+ */
+TEST(a_campaign_cancelled_before_it_began_is_deleted)
+{
+    char                       drafted[INBOX_ID_MAX], later[INBOX_ID_MAX];
+    char                       paused[INBOX_ID_MAX], begun[INBOX_ID_MAX];
+    char                       alice[INBOX_ID_MAX], up[INBOX_ID_MAX];
+    char                       files[INBOX_MEDIA_PURGE_MAX]
+                                    [INBOX_MEDIA_FILE_MAX];
+    size_t                     removed;
+    int64_t                    purge_at;
+    fixture_t                  f;
+    inbox_error_t              err;
+    inbox_media_t              media;
+    inbox_campaign_t           c;
+    inbox_campaign_new_t       n;
+    inbox_contact_campaigns_t  list;
+    inbox_campaign_dispatch_t  d;
+
+    static const char         *name = TOKEN_A ".png";
+
+    FIXTURE(&f);
+    CHECK_INT(person(&f, ALICE, NULL, NULL, alice), 0);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 10, NULL), INBOX_OK);
+    CHECK_INT(upload(&f, f.org, name, "image/png", 100, up), INBOX_OK);
+    media_of_upload(&media, name, up);
+
+    memset(&n, 0, sizeof(n));
+    n.name = "Drafted";
+    n.body = "Our menu";
+    n.audience_all = 1;
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, &err),
+              INBOX_OK);
+    snprintf(drafted, sizeof(drafted), "%s", c.id);
+    inbox_campaign_free(&c);
+
+    n.name = "Begun";
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, &err),
+              INBOX_OK);
+    snprintf(begun, sizeof(begun), "%s", c.id);
+    inbox_campaign_free(&c);
+
+    n.send_at = NOON + HOUR;
+    n.name = "Paused";
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, &err),
+              INBOX_OK);
+    snprintf(paused, sizeof(paused), "%s", c.id);
+    inbox_campaign_free(&c);
+
+    n.name = "Later";
+    n.media = &media;
+    n.media_count = 1;
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, &err),
+              INBOX_OK);
+    snprintf(later, sizeof(later), "%s", c.id);
+    inbox_campaign_free(&c);
+
+    /* scheduled: alice its recipient, then cancelled; and one paused
+     * before its time, then cancelled */
+    CHECK_INT(campaign_do(&f, later, INBOX_CAMPAIGN_SEND, NOON), INBOX_OK);
+    CHECK_INT(campaign_now(&f, later).status, INBOX_CAMPAIGN_SCHEDULED);
+    CHECK_INT(campaign_now(&f, later).counts.queued, 1);
+    CHECK_INT(campaign_do(&f, later, INBOX_CAMPAIGN_CANCEL, NOON), INBOX_OK);
+    CHECK_INT(campaign_do(&f, paused, INBOX_CAMPAIGN_SEND, NOON), INBOX_OK);
+    CHECK_INT(campaign_do(&f, paused, INBOX_CAMPAIGN_PAUSE, NOON), INBOX_OK);
+    CHECK_INT(campaign_do(&f, paused, INBOX_CAMPAIGN_CANCEL, NOON),
+              INBOX_OK);
+    CHECK_INT(campaign_do(&f, drafted, INBOX_CAMPAIGN_CANCEL, NOON),
+              INBOX_OK);
+
+    /* begun: alice handed its message, then cancelled */
+    CHECK_INT(campaign_do(&f, begun, INBOX_CAMPAIGN_SEND, NOON), INBOX_OK);
+    d = dispatch(&f, NOON, 10);
+    CHECK_INT(d.handed, 1);
+    CHECK_INT(campaign_do(&f, begun, INBOX_CAMPAIGN_CANCEL, NOON), INBOX_OK);
+
+    CHECK_INT(inbox_store_campaign_delete(f.store, f.org, begun,
+                                          INBOX_CAMPAIGN_KIND_CAMPAIGN,
+                                          inbox_now_ms(), &err),
+              INBOX_ERR_CONFLICT);
+    CHECK_STR(err.message, "This campaign began sending before it was "
+              "cancelled and stays in its contacts' records.");
+    CHECK_INT(campaign_now(&f, begun).status, INBOX_CAMPAIGN_CANCELLED);
+
+    /* the others: gone, and once */
+    CHECK_INT(inbox_store_campaign_delete(f.store, f.org, drafted,
+                                          INBOX_CAMPAIGN_KIND_CAMPAIGN,
+                                          inbox_now_ms(), &err), INBOX_OK);
+    CHECK_INT(inbox_store_campaign_delete(f.store, f.org, later,
+                                          INBOX_CAMPAIGN_KIND_CAMPAIGN,
+                                          inbox_now_ms(), &err), INBOX_OK);
+    CHECK_INT(inbox_store_campaign_delete(f.store, f.org, paused,
+                                          INBOX_CAMPAIGN_KIND_CAMPAIGN,
+                                          inbox_now_ms(), &err), INBOX_OK);
+    CHECK_INT(inbox_store_campaign_get(f.store, f.org, later, &c, &err),
+              INBOX_ERR_NOT_FOUND);
+    inbox_campaign_free(&c);
+    CHECK_INT(inbox_store_campaign_delete(f.store, f.org, later,
+                                          INBOX_CAMPAIGN_KIND_CAMPAIGN,
+                                          inbox_now_ms(), &err),
+              INBOX_ERR_NOT_FOUND);
+
+    /* alice's records: the one begun */
+    CHECK_INT(inbox_store_contact_campaigns(f.store, f.org, alice, &list,
+                                            NULL), INBOX_OK);
+    CHECK_INT(list.campaign_count, 1);
+    if (list.campaign_count == 1) {
+        CHECK_STR(list.campaigns[0].id, begun);
+    }
+    inbox_contact_campaigns_free(&list);
+
+    /* the one scheduled's image: purged after the grace */
+    purge_at = inbox_now_ms() + INBOX_MEDIA_KEEP_UNUSED_MS + MINUTE;
+    CHECK_INT(inbox_store_media_purge(f.store, purge_at,
+                                      INBOX_MEDIA_KEEP_UNUSED_MS,
+                                      INBOX_MEDIA_PURGE_MAX, NO_DIR, files,
+                                      &removed, &err), INBOX_OK);
+    CHECK_INT(removed, 1);
 
     fixture_close(&f);
 }

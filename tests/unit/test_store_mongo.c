@@ -8182,12 +8182,22 @@ TEST(campaign_edits_release_the_uploads_they_drop)
 }
 
 
+/* A campaign cancelled after it began sending (started_at set). */
+#define CAMPAIGN_DOC_BEGUN_CANCELLED                                          \
+    "{\"_id\": " OID(CAMPAIGN_ID) ", \"org_id\": " OID(ORG_ID) ","            \
+    " \"kind\": \"campaign\", \"name\": \"Spring sale\", \"body\": \"Sale!\","\
+    " \"audience_all\": true, \"media\": [], \"status\": \"cancelled\","    \
+    " \"cancelled_reason\": \"manual\", \"send_at\": " DATE("0") ","          \
+    " \"created_at\": " DATE(NOW) ", \"started_at\": " DATE(NOW) ","          \
+    " \"finished_at\": " DATE(NOW) "}"
+
 /*
- * A delete: one findAndModify removing only a draft of its kind that no
- * send holds the lease of, then what a send left of its recipients and
- * its images released; none removed, the campaign read says why.
+ * A delete: one findAndModify removing only a draft of its kind, or one
+ * cancelled before it began (started_at null), that no send holds the
+ * lease of, then its recipients and its images released; none removed,
+ * the campaign read says why.
  */
-TEST(campaign_delete_removes_a_draft_only)
+TEST(campaign_delete_removes_a_draft_or_one_never_begun_only)
 {
     fake_t          fake;
     inbox_error_t   err;
@@ -8217,6 +8227,27 @@ TEST(campaign_delete_removes_a_draft_only)
               INBOX_ERR_CONFLICT);
     CHECK_STR(err.message, "Only a draft can be deleted; this one is "
               "sending: cancel it instead.");
+    CHECK_INT(fake.commands, 3);
+
+    /* cancelled before it began: removed, its recipients with it */
+    fake_reset(&fake);
+    fake.replies[0] = "{\"ok\": 1, \"value\": "
+        CAMPAIGN_DOC_CANCELLED("cancelled", "null", "\"manual\"", "null")
+        "}";
+    CHECK_INT(inbox_store_campaign_delete(store, ORG_ID, CAMPAIGN_ID,
+                                          INBOX_CAMPAIGN_KIND_CAMPAIGN,
+                                          NOON_MS, &err), INBOX_OK);
+    CHECK(log_has(&fake, "\"delete\" : \"campaign_recipients\""));
+
+    /* cancelled after it began: read again, 409, nothing else */
+    fake_reset(&fake);
+    fake.replies[1] = CURSOR(CAMPAIGN_DOC_BEGUN_CANCELLED);
+    CHECK_INT(inbox_store_campaign_delete(store, ORG_ID, CAMPAIGN_ID,
+                                          INBOX_CAMPAIGN_KIND_CAMPAIGN,
+                                          NOON_MS, &err),
+              INBOX_ERR_CONFLICT);
+    CHECK_STR(err.message, "This campaign began sending before it was "
+              "cancelled and stays in its contacts' records.");
     CHECK_INT(fake.commands, 3);
 
     /* a draft still: a send holds its lease */

@@ -2093,6 +2093,29 @@ def test_delete_of_a_draft_a_send_is_fixing_is_refused(rs):
     assert rs.campaigns == [draft], rs.campaigns
 
 
+def test_delete_of_a_campaign_cancelled_before_it_began(rs):
+    """A campaign scheduled, its recipients fixed, and cancelled before
+    its time (started_at null): the delete removes it and its recipients,
+    none of whom was handed a message. One cancelled after it began is
+    refused in the rule's words and kept with its recipient."""
+    never = rs.campaign('cancelled')
+    never['started_at'] = None
+    rs.recipient('cancelled')
+
+    out = run(rs, 'campaign-delete', str(ORG), str(CAMPAIGN), 'campaign')
+    expect(out, 'ok', 200)
+    assert rs.campaigns == [] and rs.recipients == [], rs.campaigns
+
+    begun = rs.campaign('cancelled')
+    sent = rs.recipient('sent')
+    out = run(rs, 'campaign-delete', str(ORG), str(CAMPAIGN), 'campaign')
+    expect(out, 'conflict', 409)
+    assert out['message'] == ('This campaign began sending before it was '
+                              'cancelled and stays in its contacts\' '
+                              'records.'), out
+    assert rs.campaigns == [begun] and rs.recipients == [sent], rs.campaigns
+
+
 def test_purge_stopped_before_its_deletes_is_finished_by_the_next(rs):
     """The deletion of the records refused after the upload was marked
     and its file unlinked (as a worker killed between leaves it, its file
@@ -2219,6 +2242,7 @@ TESTS = [
     (test_purge_removes_the_dropped_uploads_nothing_names, 1),
     (test_lost_answer_of_a_drafts_delete_deletes_it_once, 1),
     (test_delete_of_a_draft_a_send_is_fixing_is_refused, 1),
+    (test_delete_of_a_campaign_cancelled_before_it_began, 1),
     (test_purge_whose_look_fails_removes_nothing, 1),
     (test_purge_stopped_before_its_deletes_is_finished_by_the_next, 1),
 ]

@@ -430,11 +430,14 @@ inbox_status_t inbox_campaign_found(inbox_status_t rc,
 inbox_status_t inbox_campaign_editable(inbox_campaign_status_t status,
     inbox_error_t *err);
 /*
- * Whether a campaign in status may be deleted: only a draft may, which
- * nobody got; one scheduled or sent fixed its recipients, whose records
- * name it (cancel stops it).  INBOX_ERR_CONFLICT saying so otherwise.
+ * Whether a campaign may be deleted: a draft, which nobody got, or one
+ * cancelled before it began (started_at 0: cancelled as a draft, or
+ * scheduled or paused before its time), whose recipients, if send fixed
+ * them, were never handed a message.  One scheduled, sending or paused
+ * is cancelled instead; one that began sending and ended stays, its
+ * contacts' records naming it.  INBOX_ERR_CONFLICT saying so otherwise.
  */
-inbox_status_t inbox_campaign_deletable(inbox_campaign_status_t status,
+inbox_status_t inbox_campaign_deletable(const inbox_campaign_t *c,
     inbox_error_t *err);
 /*
  * Whether a campaign may have its time moved (a PATCH naming send_at

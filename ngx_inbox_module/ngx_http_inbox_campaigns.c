@@ -1,8 +1,8 @@
 
 /*
  * Campaigns and polls: GET and POST /api/v1/campaigns, POST
- * /api/v1/campaigns/estimate, GET, PATCH and DELETE (a draft only)
- * /api/v1/campaigns/{id}, POST
+ * /api/v1/campaigns/estimate, GET, PATCH and DELETE (a draft, or one
+ * cancelled before it began) /api/v1/campaigns/{id}, POST
  * /api/v1/campaigns/{id}/send|pause|resume|cancel, and the same under
  * /api/v1/polls (a poll's GET has its tally and its newest responses,
  * GET /api/v1/polls/{id}/responses pages through the older ones; PATCH
@@ -747,8 +747,9 @@ done:
 }
 
 
-/* The store finds it a draft in its write (a send that came first
- * wins: 409); nothing to wake, the sender never saw a draft. */
+/* The store finds it deletable in its write (a send or start that came
+ * first wins: 409); nothing to wake, the sender has nothing of a draft
+ * or of one cancelled before it began. */
 static void
 ngx_http_inbox_campaign_delete_op(ngx_http_inbox_api_t *api,
     inbox_store_t *store, ngx_http_inbox_job_t *job)

@@ -1,8 +1,10 @@
 // A draft campaign or poll is deleted over HTTP: 204, gone from its list
 // and its GET, and its image purged once unused for the grace (here
-// inbox_media_keep_unused 3s), while another draft's stays. One scheduled,
-// sending or cancelled is refused 409 in words and stays as it was; another
-// organization's, the other kind's and an unknown id are 404.
+// inbox_media_keep_unused 3s), while another draft's stays; so is one
+// scheduled and cancelled before its time. One scheduled or sending, or
+// cancelled after it began sending, is refused 409 in words and stays as
+// it was; another organization's, the other kind's and an unknown id are
+// 404.
 
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -99,8 +101,9 @@ test('a poll draft is deleted under polls; under campaigns, from another '
     assert.ok(!(await listed('polls')).includes(poll.id));
 });
 
-test('a campaign scheduled, sending or cancelled is refused 409 in words '
-     + 'and stays as it was', async () => {
+test('a campaign scheduled, sending or cancelled after it began is '
+     + 'refused 409 in words and stays as it was; one scheduled and '
+     + 'cancelled is deleted', async () => {
     const cluster = await ctx.ready;
     await inboxctl(cluster.store, 'credits', 'grant', orgA().id, '100');
     await ok('/api/v1/contacts', { method: 'POST',
@@ -119,9 +122,11 @@ test('a campaign scheduled, sending or cancelled is refused 409 in words '
     await ok(`/api/v1/campaigns/${sent.id}/cancel`, { method: 'POST' });
     e = assertError(await call(`/api/v1/campaigns/${sent.id}`,
                                { method: 'DELETE' }), 409, 'conflict');
-    assert.equal(e.message, 'Only a draft can be deleted; this one is '
+    assert.equal(e.message, 'This campaign began sending before it was '
                  + 'cancelled and stays in its contacts\' records.');
     assert.ok((await listed('campaigns')).includes(sent.id));
+    assert.equal((await ok(`/api/v1/campaigns/${sent.id}`)).status,
+                 'cancelled');
 
     const later = await ok('/api/v1/campaigns', { method: 'POST', body: {
         name: 'Later', body: 'soon', audience: { all: true },
@@ -131,7 +136,15 @@ test('a campaign scheduled, sending or cancelled is refused 409 in words '
                            { method: 'DELETE' }), 409, 'conflict');
     assert.equal((await ok(`/api/v1/campaigns/${later.id}`)).status,
                  'scheduled');
+
+    // cancelled before its time: nobody was sent it, so it goes
     await ok(`/api/v1/campaigns/${later.id}/cancel`, { method: 'POST' });
+    const res = await call(`/api/v1/campaigns/${later.id}`,
+                           { method: 'DELETE' });
+    assert.equal(res.status, 204, res.text);
+    assertError(await call(`/api/v1/campaigns/${later.id}`), 404,
+                'not_found');
+    assert.ok(!(await listed('campaigns')).includes(later.id));
 });
 
 errorLogIsCleanTest(ctx);

@@ -306,8 +306,11 @@ inbox_campaign_editable(inbox_campaign_status_t status, inbox_error_t *err)
 inbox_status_t
 inbox_campaign_deletable(const inbox_campaign_t *c, inbox_error_t *err)
 {
+    /* cancelled as its time came for its text, it handed nothing over */
     if (c->status == INBOX_CAMPAIGN_DRAFT
-        || (c->status == INBOX_CAMPAIGN_CANCELLED && c->started_at == 0))
+        || (c->status == INBOX_CAMPAIGN_CANCELLED
+            && (c->started_at == 0
+                || c->cancelled_reason == INBOX_CANCEL_TEXT_REFUSED)))
     {
         return INBOX_OK;
     }

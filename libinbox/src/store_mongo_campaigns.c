@@ -531,7 +531,8 @@ inbox_mongo_campaign_edited(const bson_t *was, const bson_t *set,
 /*
  * A findAndModify that removes the campaign only while it is a draft or
  * cancelled before it began (inbox_campaign_deletable: started_at null,
- * which a start sets in the same write as sending) and no send holds
+ * which a start sets in the same write as sending, or cancelled for its
+ * text as its time came) and no send holds
  * its lease (inbox_mongo_campaign_fix_claim): a send or start that
  * comes first makes the delete miss, one that comes after finds none.
  * Then its recipients (what a send that failed after its fix left, or
@@ -580,6 +581,12 @@ inbox_mongo_campaign_delete(inbox_store_t *store, const char *org_id,
                                   inbox_campaign_status_name(
                                       INBOX_CAMPAIGN_CANCELLED)),
                               "started_at", BCON_NULL, "}",
+                         "{", "status", BCON_UTF8(
+                                  inbox_campaign_status_name(
+                                      INBOX_CAMPAIGN_CANCELLED)),
+                              "cancelled_reason", BCON_UTF8(
+                                  inbox_cancel_reason_name(
+                                      INBOX_CANCEL_TEXT_REFUSED)), "}",
                      "]",
                      "fixing_until", "{", "$not", "{",
                          "$gt", BCON_DATE_TIME(now),

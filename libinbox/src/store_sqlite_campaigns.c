@@ -562,7 +562,8 @@ inbox_sqlite_campaign_delete(inbox_store_t *store, const char *org_id,
 
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CAMPAIGN_DELETE,
         "DELETE FROM campaigns WHERE id = ?1 AND (status = 'draft'"
-        " OR (status = 'cancelled' AND started_at IS NULL))", err);
+        " OR (status = 'cancelled' AND (started_at IS NULL"
+        " OR cancelled_reason = 'text_refused')))", err);
     if (stmt == NULL) {
         status = err->code;
         goto failed;

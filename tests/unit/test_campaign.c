@@ -712,6 +712,10 @@ TEST(a_draft_or_one_cancelled_before_it_began_can_be_deleted)
     CHECK_INT(inbox_campaign_deletable(&c, &err), INBOX_ERR_CONFLICT);
     CHECK_STR(err.message, "This campaign began sending before it was "
               "cancelled and stays in its contacts' records.");
+
+    /* cancelled as its time came, for its text: nothing handed over */
+    c.cancelled_reason = INBOX_CANCEL_TEXT_REFUSED;
+    CHECK_INT(inbox_campaign_deletable(&c, &err), INBOX_OK);
 }
 
 

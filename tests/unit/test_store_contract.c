@@ -11998,6 +11998,20 @@ TEST(a_scheduled_campaign_whose_text_the_rules_refuse_now_is_cancelled)
     CHECK_INT(listed, 2);
     inbox_campaign_page_free(&page);
 
+    /* the refused one handed nothing over: it can be deleted; the other
+     * handed its messages over and stays */
+    CHECK_INT(inbox_store_campaign_delete(f.store, f.org, fine,
+                                          INBOX_CAMPAIGN_KIND_CAMPAIGN,
+                                          inbox_now_ms(), &refusal),
+              INBOX_ERR_CONFLICT);
+    CHECK_INT(inbox_store_campaign_delete(f.store, f.org, id,
+                                          INBOX_CAMPAIGN_KIND_CAMPAIGN,
+                                          inbox_now_ms(), &refusal),
+              INBOX_OK);
+    CHECK_INT(inbox_store_campaign_get(f.store, f.org, id, &c, NULL),
+              INBOX_ERR_NOT_FOUND);
+    inbox_campaign_free(&c);
+
     fixture_close(&f);
 }
 

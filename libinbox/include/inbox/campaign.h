@@ -432,8 +432,9 @@ inbox_status_t inbox_campaign_editable(inbox_campaign_status_t status,
 /*
  * Whether a campaign may be deleted: a draft, which nobody got, or one
  * cancelled before it began (started_at 0: cancelled as a draft, or
- * scheduled or paused before its time), whose recipients, if send fixed
- * them, were never handed a message.  One scheduled, sending or paused
+ * scheduled or paused before its time; or cancelled as its time came
+ * for its text, INBOX_CANCEL_TEXT_REFUSED), whose recipients, if send
+ * fixed them, were never handed a message.  One scheduled, sending or paused
  * is cancelled instead; one that began sending and ended stays, its
  * contacts' records naming it.  INBOX_ERR_CONFLICT saying so otherwise.
  */

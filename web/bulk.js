@@ -1,12 +1,11 @@
 /*
  * What campaigns and polls share in the web app: a list of them as
  * cards (status and its paused or cancelled reason in words, the counts,
- * the buttons the lifecycle allows, a draft's Delete), kept current by
- * campaign.progress
- * frames without asking the server again, and the confirmation before a
- * send with its preview (GET …/estimate: recipients, opted out,
- * segments, credits) and the balance, read again while it is open as
- * contacts change.
+ * the buttons the lifecycle allows, Delete for one nobody got), kept
+ * current by campaign.progress frames without asking the server again,
+ * and the confirmation before a send with its preview (GET …/estimate:
+ * recipients, opted out, segments, credits) and the balance, read again
+ * while it is open as contacts change.
  *
  * campaigns.js and polls.js each make a list (list()) for their kind
  * and a create form (createForm());
@@ -28,10 +27,12 @@
     /* the lifecycle's moves from each status (campaign.h); a campaign
      * paused for credits or billing may be paused by hand as well, which
      * holds the messages it had already queued (those still go else, for
-     * billing once it is active again); only a draft can be deleted,
-     * which nobody got */
+     * billing once it is active again).  A draft is deleted, not
+     * cancelled: nobody got it; one scheduled keeps Cancel, its send was
+     * decided, and once cancelled before it began it is deleted too
+     * (movesOf) */
     const ACTIONS = {
-        draft: ['edit', 'send', 'cancel', 'delete'],
+        draft: ['edit', 'send', 'delete'],
         scheduled: ['move', 'pause', 'cancel'],
         sending: ['pause', 'cancel'],
         paused: ['resume', 'cancel'],
@@ -236,10 +237,17 @@
             && (item.paused_reason === 'insufficient_credits'
                 || item.paused_reason === 'billing_inactive');
         /* paused before it began, its time still moves */
-        const moves = item.status === 'paused' && !item.started_at
-            ? ['move'].concat(ACTIONS.paused)
-            : ACTIONS[byBilling ? 'paused_by_billing' : item.status];
-        return moves || [];
+        if (item.status === 'paused' && !item.started_at) {
+            return ['move'].concat(ACTIONS.paused);
+        }
+        /* cancelled before it began (or as its time came, for its
+         * text): nobody got it, so it can go (campaign.h) */
+        if (item.status === 'cancelled' && (!item.started_at
+            || item.cancelled_reason === 'text_refused'))
+        {
+            return ['delete'];
+        }
+        return ACTIONS[byBilling ? 'paused_by_billing' : item.status] || [];
     }
 
     /* The buttons for other moves (a live frame, a reload, an answer):
@@ -659,7 +667,7 @@
             }
         }
 
-        /* A draft deleted (DELETE): its card gone, the focus (once the
+        /* One nobody got deleted (DELETE): its card gone, the focus (once the
          * dialog closes) to the card after it, else before it.  One gone
          * already (another browser deleted it: 404) goes the same way.
          * A refusal (it was sent meanwhile): the server's message on the
@@ -906,9 +914,8 @@
         const title = 'Cancel \u201c' + item.name + '\u201d?';
         openDialog(list.card(item.id), title, 'Cancel it',
             () => list.move(item.id, 'cancel'));
-        line(item.status === 'draft' ? 'It will never be sent.'
-            : 'Messages not handed to the carrier yet will not be sent; '
-              + 'this cannot be undone.', null);
+        line('Messages not handed to the carrier yet will not be sent; '
+             + 'this cannot be undone.', null);
         busy.setBusy(dialog.ok, false);
     }
 
@@ -916,7 +923,9 @@
         const title = 'Delete \u201c' + item.name + '\u201d?';
         openDialog(list.card(item.id), title, 'Delete it',
             () => list.remove(item.id));
-        line('This draft goes for good; nobody has got it.', null);
+        line(item.status === 'draft'
+            ? 'This draft goes for good; nobody has got it.'
+            : 'It goes for good; nobody was sent it.', null);
         busy.setBusy(dialog.ok, false);
     }
 

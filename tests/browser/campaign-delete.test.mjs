@@ -1,9 +1,10 @@
 // A draft deleted from its card in the web app, in Debian's Chromium: the
-// Delete button on a draft's card (none on one sent), a confirmation in
-// the bulk dialog, the card gone and the focus on the next card's
-// heading; a poll's draft likewise in the Polls view; one sent elsewhere
-// while its card still says draft keeps its card and shows the server's
-// refusal; one deleted elsewhere goes from the page too.
+// Delete button on a draft's card, which has no Cancel (none on one sent),
+// a confirmation in the bulk dialog, the card gone and the focus on the
+// next card's heading; a poll's draft likewise in the Polls view; one sent
+// elsewhere while its card still says draft keeps its card and shows the
+// server's refusal; one deleted elsewhere goes from the page too; one
+// scheduled keeps Cancel, and cancelled before its time it offers Delete.
 
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
@@ -67,7 +68,7 @@ before(async () => {
 test('a draft\'s card offers Delete, one sent none; Back keeps it, '
      + 'Delete it removes the card and the draft', async () => {
     assert.deepEqual(await cardOf('Old idea').getByRole('button')
-        .allTextContents(), ['Edit', 'Send…', 'Cancel', 'Delete']);
+        .allTextContents(), ['Edit', 'Send…', 'Delete']);
     assert.deepEqual(await cardOf('Sent already').getByRole('button')
         .allTextContents(), ['Pause', 'Cancel']);
 
@@ -123,6 +124,41 @@ test('one sent elsewhere keeps its card and shows the server\'s refusal; '
     await page.getByRole('button', { name: 'Delete it' }).click();
     await gone.waitFor({ state: 'detached' });
     assert.equal(await cardOf('Keep me').count(), 1);
+});
+
+test('a scheduled campaign keeps Cancel; cancelled from its card before '
+     + 'its time, it offers Delete, which removes it', async () => {
+    const later = await call('/api/v1/campaigns', { method: 'POST', body: {
+        name: 'Next year', body: 'Our menu', audience: { all: true },
+        send_at: '2099-01-01T09:00:00Z' } });
+    await call(`/api/v1/campaigns/${later.id}/send`, { method: 'POST' });
+    await page.reload();
+    await page.getByRole('link', { name: 'Campaigns' }).click();
+    const card = cardOf('Next year');
+    await card.locator('.bulk-status', { hasText: /^Scheduled for / })
+        .waitFor();
+    assert.deepEqual(await card.getByRole('button').allTextContents(),
+                     ['Change time\u2026', 'Pause', 'Cancel']);
+
+    await card.getByRole('button', { name: 'Cancel' }).click();
+    await page.getByRole('button', { name: 'Cancel it' }).click();
+    await card.locator('.bulk-status', { hasText: /^Cancelled$/ })
+        .waitFor();
+    assert.deepEqual(await card.getByRole('button').allTextContents(),
+                     ['Delete']);
+
+    await card.getByRole('button', { name: 'Delete' }).click();
+    await page.locator('#bulk-dialog', { hasText: 'It goes for good; '
+        + 'nobody was sent it.' }).waitFor();
+    await page.getByRole('button', { name: 'Delete it' }).click();
+    await card.waitFor({ state: 'detached' });
+    await call(`/api/v1/campaigns/${later.id}`, {}, 404);
+
+    // read again: still gone
+    await page.reload();
+    await page.getByRole('link', { name: 'Campaigns' }).click();
+    await cardOf('Keep me').waitFor();
+    assert.equal(await cardOf('Next year').count(), 0);
 });
 
 test('a poll\'s draft is deleted from its card in the Polls view',

@@ -315,7 +315,7 @@ test('a refusal shows the server\'s message and keeps the form; a '
                  /^All contacts · 1 image · 2 credits a message/);
     assert.equal(await card.locator('.bulk-status').textContent(), 'Draft');
     assert.deepEqual(await card.getByRole('button').allTextContents(),
-                     ['Edit', 'Send…', 'Cancel', 'Delete']);
+                     ['Edit', 'Send…', 'Delete']);
     const list = await call('/api/v1/campaigns');
     const draft = list.items.find((c) => c.name === 'Picture day');
     assert.equal(draft.media.length, 1);
@@ -747,7 +747,9 @@ test('a campaign scheduled before the 10-segment rule, cancelled as its '
                  + 'segments (GSM-7): the limit is 10, so shorten it. A '
                  + 'cancelled campaign cannot be sent again: create a new '
                  + 'one with a shorter text.');
-    assert.deepEqual(await card.getByRole('button').allTextContents(), []);
+    // nothing was sent: it can go
+    assert.deepEqual(await card.getByRole('button').allTextContents(),
+                     ['Delete']);
     const gone = await call(`/api/v1/campaigns/${long.id}`);
     assert.equal(gone.cancelled_reason, 'text_refused');
 
@@ -756,6 +758,9 @@ test('a campaign scheduled before the 10-segment rule, cancelled as its '
     await page.getByRole('link', { name: 'Campaigns' }).click();
     await card.locator('.bulk-status', { hasText: 'The message is 11 '
         + 'segments (GSM-7)' }).waitFor();
+    // started as it was refused, yet nothing went: still Delete
+    assert.deepEqual(await card.getByRole('button').allTextContents(),
+                     ['Delete']);
 
     const byHand = cardOf('Cancelled by hand');
     await byHand.getByRole('button', { name: 'Cancel' }).click();

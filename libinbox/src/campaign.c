@@ -325,13 +325,15 @@ inbox_campaign_deletable(const inbox_campaign_t *c, inbox_error_t *err)
 
     if (inbox_campaign_final(c->status)) {
         return inbox_error_set(err, INBOX_ERR_CONFLICT,
-                               "Only a draft can be deleted; this one is "
+                               "Only a draft, or one cancelled before it "
+                               "began, can be deleted; this one is "
                                "%s and stays in its contacts' records.",
                                inbox_campaign_status_name(c->status));
     }
 
     return inbox_error_set(err, INBOX_ERR_CONFLICT,
-                           "Only a draft can be deleted; this one is %s: "
+                           "Only a draft, or one cancelled before it "
+                           "began, can be deleted; this one is %s: "
                            "cancel it instead.",
                            inbox_campaign_status_name(c->status));
 }

@@ -109,7 +109,8 @@ test('one sent elsewhere keeps its card and shows the server\'s refusal; '
     const sent = cardOf('Sent elsewhere');
     await sent.getByRole('button', { name: 'Delete' }).click();
     await page.getByRole('button', { name: 'Delete it' }).click();
-    const refusal = 'Only a draft can be deleted; this one is sending: '
+    const refusal = 'Only a draft, or one cancelled before it '
+                    + 'began, can be deleted; this one is sending: '
         + 'cancel it instead.';
     await page.locator('#bulk-dialog-error', { hasText: refusal })
         .waitFor();

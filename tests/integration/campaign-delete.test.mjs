@@ -114,7 +114,8 @@ test('a campaign scheduled, sending or cancelled after it began is '
                            { method: 'POST' })).status, 'sending');
     let e = assertError(await call(`/api/v1/campaigns/${sent.id}`,
                                    { method: 'DELETE' }), 409, 'conflict');
-    assert.equal(e.message, 'Only a draft can be deleted; this one is '
+    assert.equal(e.message, 'Only a draft, or one cancelled before it '
+                            + 'began, can be deleted; this one is '
                  + 'sending: cancel it instead.');
     assert.equal((await ok(`/api/v1/campaigns/${sent.id}`)).status,
                  'sending');

@@ -695,18 +695,21 @@ TEST(a_draft_or_one_cancelled_before_it_began_can_be_deleted)
 
     c.status = INBOX_CAMPAIGN_SCHEDULED;
     CHECK_INT(inbox_campaign_deletable(&c, &err), INBOX_ERR_CONFLICT);
-    CHECK_STR(err.message, "Only a draft can be deleted; this one is "
+    CHECK_STR(err.message, "Only a draft, or one cancelled before it "
+                           "began, can be deleted; this one is "
               "scheduled: cancel it instead.");
     c.status = INBOX_CAMPAIGN_PAUSED;
     CHECK_INT(inbox_campaign_deletable(&c, &err), INBOX_ERR_CONFLICT);
-    CHECK_STR(err.message, "Only a draft can be deleted; this one is "
+    CHECK_STR(err.message, "Only a draft, or one cancelled before it "
+                           "began, can be deleted; this one is "
               "paused: cancel it instead.");
 
     /* it began: its contacts' records name it */
     c.started_at = 1000;
     c.status = INBOX_CAMPAIGN_DONE;
     CHECK_INT(inbox_campaign_deletable(&c, &err), INBOX_ERR_CONFLICT);
-    CHECK_STR(err.message, "Only a draft can be deleted; this one is done "
+    CHECK_STR(err.message, "Only a draft, or one cancelled before it "
+                           "began, can be deleted; this one is done "
               "and stays in its contacts' records.");
     c.status = INBOX_CAMPAIGN_CANCELLED;
     CHECK_INT(inbox_campaign_deletable(&c, &err), INBOX_ERR_CONFLICT);

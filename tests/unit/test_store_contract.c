@@ -13906,7 +13906,8 @@ TEST(a_draft_is_deleted_and_a_campaign_sent_is_kept)
                                           INBOX_CAMPAIGN_KIND_CAMPAIGN,
                                           inbox_now_ms(), &err),
               INBOX_ERR_CONFLICT);
-    CHECK_STR(err.message, "Only a draft can be deleted; this one is "
+    CHECK_STR(err.message, "Only a draft, or one cancelled before it "
+                           "began, can be deleted; this one is "
               "sending: cancel it instead.");
     CHECK_INT(campaign_now(&f, sent).status, INBOX_CAMPAIGN_SENDING);
     CHECK_INT(campaign_do(&f, sent, INBOX_CAMPAIGN_CANCEL, NOON), INBOX_OK);

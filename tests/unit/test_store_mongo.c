@@ -8225,7 +8225,8 @@ TEST(campaign_delete_removes_a_draft_or_one_never_begun_only)
                                           INBOX_CAMPAIGN_KIND_CAMPAIGN,
                                           NOON_MS, &err),
               INBOX_ERR_CONFLICT);
-    CHECK_STR(err.message, "Only a draft can be deleted; this one is "
+    CHECK_STR(err.message, "Only a draft, or one cancelled before it "
+                           "began, can be deleted; this one is "
               "sending: cancel it instead.");
     CHECK_INT(fake.commands, 3);
 

@@ -2089,7 +2089,8 @@ def test_delete_of_a_draft_a_send_is_fixing_is_refused(rs):
     del draft['fixing_by'], draft['fixing_until']
     out = run(rs, 'campaign-delete', str(ORG), str(CAMPAIGN), 'campaign')
     expect(out, 'conflict', 409)
-    assert out['message'].startswith('Only a draft can be deleted'), out
+    assert out['message'].startswith(
+        'Only a draft, or one cancelled before it began, can be deleted'), out
     assert rs.campaigns == [draft], rs.campaigns
 
 

@@ -8,21 +8,19 @@
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { promisify } from 'node:util';
-import { buildDir, inboxctlPath, sqlite3Path, uniqueNumber }
-    from '../lib/cluster.mjs';
+import { buildDir, inboxctlPath } from '../lib/cluster.mjs';
 import { errorLogIsCleanTest, useCluster } from '../lib/fixture.mjs';
-import { api, eventually } from '../lib/inbox.mjs';
-import { png, uploadPng } from '../lib/media.mjs';
+import { png } from '../lib/media.mjs';
+import { DAY, agedMedia, recordedMediaFiles } from '../lib/media-files.mjs';
 
 const execFileAsync = promisify(execFile);
 const ctx = useCluster({
     orgs: [{ name: 'Sweep Org' }], carrierSim: true, sender: true,
 });
-const DAY = 86400;
 let sim;
 
 before(async () => {
@@ -36,56 +34,19 @@ async function sweep(...args) {
     return stdout.trim();
 }
 
-// The file of from's inbound image once copied, else ''.
-async function copyOf(from) {
-    const { stdout } = await execFileAsync(sqlite3Path, ['-cmd',
-        '.timeout 5000', ctx.cluster.storePath,
-        'SELECT mm.file FROM message_media mm'
-        + ' JOIN messages m ON m.id = mm.message_id'
-        + ' JOIN conversations v ON v.id = m.conversation_id'
-        + ' JOIN contacts c ON c.id = v.contact_id'
-        + ` WHERE c.phone = '${from}' AND mm.state = 'stored'`]);
-    return stdout.trim();
-}
-
 // A file of the media directory, written (unless there) and aged.
-function aged(name, seconds, bytes) {
-    const path = join(ctx.cluster.mediaDir, name);
-    if (bytes !== undefined) {
-        writeFileSync(path, bytes);
-    }
-    const t = Date.now() / 1000 - seconds;
-    utimesSync(path, t, t);
-    return path;
-}
+const aged = (name, seconds, bytes) =>
+    agedMedia(ctx.cluster, name, seconds, bytes);
 
-const fileOf = (url) => url.slice('/media/'.length);
 
 test('media sweep removes only the old files no record names, and '
     + '--dry-run only lists them', { timeout: 60000 }, async () => {
     const org = ctx.cluster.orgs[0];
 
-    // an upload nothing used yet; a campaign's image; an inbound copy
-    const upload = fileOf((await uploadPng(ctx.cluster, org.token)).url);
-    const pictured = await uploadPng(ctx.cluster, org.token);
-    const draft = await api(ctx.cluster, '/api/v1/campaigns', org.token, {
-        method: 'POST', body: { name: 'Picture', body: 'Look',
-                                media_ids: [pictured.id],
-                                audience: { all: true } } });
-    assert.equal(draft.status, 201, draft.text);
-    const campaign = fileOf(draft.json.media[0].url);
-    const from = uniqueNumber();
-    const { webhook } = await sim.inbound({ from, body: 'look',
-                                            media: ['sunset.jpg'] });
-    assert.equal(webhook.state, 'delivered');
-    await eventually(async () => (await copyOf(from)) !== '', 30000,
-                     'the copy made');
-    const copy = await copyOf(from);
-
+    // an upload nothing used yet; a campaign's image; an inbound copy,
     // every one two days old, as old as the orphans
-    for (const name of [upload, campaign, copy]) {
-        aged(name, 2 * DAY);
-    }
+    const { upload, campaign, copy } =
+        await recordedMediaFiles(ctx.cluster, sim, org.token);
     const oldOrphan = `${'O'.repeat(43)}.png`;
     const youngOrphan = `${'Y'.repeat(43)}.jpg`;
     aged(oldOrphan, 2 * DAY, png());

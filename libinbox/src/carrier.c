@@ -46,10 +46,14 @@ static const struct {
  * fixes its settings (inbox_send_result_t account).  Twilio's 20003
  * (Authenticate: a wrong account SID or auth token, or a suspended
  * account), 20005 and 10001 (the account is not active), 21661 (the From
- * number cannot send SMS); Telnyx's 10009 (authentication failed: a wrong
- * API key) and 10010 (authorization failed: the key may not act on the
- * number).  Not Twilio's 21606: for a short code it also says the
- * recipient is in another country, one recipient's refusal.
+ * number cannot send SMS), 21606 (the From number is not an SMS-capable
+ * number of the account: not its, not SMS-capable, still porting);
+ * Telnyx's 10009 (authentication failed: a wrong API key), 10010
+ * (authorization failed: the key may not act on the number) and 40305
+ * (the from number is not in the sending messaging profile).  Twilio
+ * also answers 21606 for a short code sending abroad, one recipient's
+ * refusal, but the inbox sends from E.164 numbers only (inboxctl number
+ * add refuses a short code), so here it is always the number's.
  */
 static const struct {
     inbox_carrier_t   carrier;
@@ -59,8 +63,10 @@ static const struct {
     { INBOX_CARRIER_TWILIO, "20005" },
     { INBOX_CARRIER_TWILIO, "10001" },
     { INBOX_CARRIER_TWILIO, "21661" },
+    { INBOX_CARRIER_TWILIO, "21606" },
     { INBOX_CARRIER_TELNYX, "10009" },
-    { INBOX_CARRIER_TELNYX, "10010" }
+    { INBOX_CARRIER_TELNYX, "10010" },
+    { INBOX_CARRIER_TELNYX, "40305" }
 };
 
 #define INBOX_CARRIER_ACCOUNT_N \

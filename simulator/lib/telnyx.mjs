@@ -175,9 +175,11 @@ function telnyxAccept(sim, key, req, to) {
     const number = owned.find((n) => n.number === req.from);
     if (typeof req.from !== 'string' || !E164.test(req.from)
         || (owned.length > 0 && !number)) {
+        // Telnyx's words: a from not in the key's messaging profiles
         return telnyxError(400, '40305', "Invalid 'from' address",
-                           "The 'from' address should be a number on your "
-                           + 'account, in +E.164 format.', '/from');
+                           "The 'from' address should be string containing "
+                           + 'a valid number associated with the sending '
+                           + 'messaging profile.', '/from');
     }
     const media = req.media_urls ?? [];
     if (!Array.isArray(media) || !media.every((u) => typeof u === 'string')) {

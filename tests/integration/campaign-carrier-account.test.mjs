@@ -7,6 +7,8 @@
 // same. A reply from the same number still fails, with the inbox's own
 // code carrier_account whichever code the carrier gave (Twilio 20003, a
 // Telnyx 10010), the sender's log naming the message and the carrier's.
+// A number its credentials' account does not have (Twilio 21606, Telnyx
+// 40305: not in the key's messaging profile) is refused so too.
 
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
@@ -277,6 +279,97 @@ test('a reply from a Telnyx number whose key may not act on it (403 '
         assert.match(lines[0], new RegExp(`of ${E164_RE(org.number)}: `
             + 'Telnyx refused the message \\(HTTP 403, error 10010\\): '
             + 'You do not have permission'));
+    } finally {
+        await setToken(org.authToken);
+    }
+});
+
+// A campaign sent to tag from the org's number, once paused.
+async function campaignPaused(tag, name) {
+    const made = await api(ctx.cluster, '/api/v1/campaigns', org.token,
+        { method: 'POST', body: { name, body: 'Open late',
+                                  audience: { tags: [tag] } } });
+    assert.equal(made.status, 201, made.text);
+    const { id } = made.json;
+    const sent = await api(ctx.cluster, `/api/v1/campaigns/${id}/send`,
+                           org.token, { method: 'POST' });
+    assert.equal(sent.status, 200, sent.text);
+    return eventually(async () => {
+        const c = await campaignOf(id);
+        return c.status === 'paused' ? c : null;
+    }, 20000, 'the campaign paused');
+}
+
+test('from a number that is not the Twilio account\'s (400 21606), a '
+     + 'campaign pauses "carrier_account" and a reply fails so',
+     async () => {
+    const phones = numbers(2);
+    await importTagged(ctx.cluster, org.token, phones, 'not-ours');
+    /* the thread first: its webhook is signed with the number's own
+     * account */
+    const conv = await thread(numbers(1)[0]);
+    /* credentials of another account, which has numbers, not this one */
+    const sid = `AC${'2'.repeat(32)}`;
+    const token = '3'.repeat(32);
+    await sim.configure({ twilio: { accounts: { [sid]: token } },
+        numbers: [{ number: numbers(1)[0], carrier: 'twilio',
+                    account: sid }] });
+    await inboxctl(ctx.cluster.store, 'number', 'set', org.id, org.number,
+        '--carrier', 'twilio', '--account-sid', sid, '--auth-token', token,
+        '--api-base', sim.url);
+    try {
+        const paused = await campaignPaused('not-ours', 'Not ours');
+        assert.equal(paused.paused_reason, 'carrier_account');
+        assert.equal(paused.counts.failed, 0);
+        assert.equal(paused.counts.sent, 0);
+        const refused = Object.values(await sendsTo(phones)).flat();
+        assert.ok(refused.length >= 1, 'the carrier was asked');
+        assert.ok(refused.every((r) => r.response.status === 400));
+        assert.match(ctx.cluster.senderLog(), new RegExp(
+            `campaign ${paused.id} paused: .*HTTP 400, error 21606`));
+
+        const failed = await replyFailed(conv, 'Until ten.');
+        assert.equal(failed.error_code, 'carrier_account');
+        const lines = refusedLine(failed.id);
+        assert.equal(lines.length, 1, ctx.cluster.senderLog());
+        assert.match(lines[0], new RegExp(`of ${E164_RE(org.number)}: `
+            + 'Twilio refused the message \\(HTTP 400, error 21606\\): '
+            + `The From phone number ${E164_RE(org.number)} is not a valid, `
+            + 'SMS-capable inbound phone number'));
+    } finally {
+        await setToken(org.authToken);
+    }
+});
+
+test('from a Telnyx number not in the key\'s messaging profile (400 '
+     + '40305), a campaign pauses "carrier_account" and a reply fails so',
+     async () => {
+    const phones = numbers(2);
+    await importTagged(ctx.cluster, org.token, phones, 'no-profile');
+    const conv = await thread(numbers(1)[0]);
+    /* a right key, whose messaging profile has another number */
+    const key = `KEY${'5'.repeat(32)}`;
+    await sim.configure({ telnyx: { apiKeys: [key] },
+        numbers: [{ number: numbers(1)[0], carrier: 'telnyx',
+                    apiKey: key }] });
+    await inboxctl(ctx.cluster.store, 'number', 'set', org.id, org.number,
+        '--carrier', 'telnyx', '--public-key', sim.publicKey, '--api-key',
+        key, '--api-base', sim.url);
+    try {
+        const paused = await campaignPaused('no-profile', 'No profile');
+        assert.equal(paused.paused_reason, 'carrier_account');
+        assert.equal(paused.counts.failed, 0);
+        assert.equal(paused.counts.sent, 0);
+        assert.match(ctx.cluster.senderLog(), new RegExp(
+            `campaign ${paused.id} paused: .*HTTP 400, error 40305`));
+
+        const failed = await replyFailed(conv, 'From ten.');
+        assert.equal(failed.error_code, 'carrier_account');
+        const lines = refusedLine(failed.id);
+        assert.equal(lines.length, 1, ctx.cluster.senderLog());
+        assert.match(lines[0], new RegExp(`of ${E164_RE(org.number)}: `
+            + 'Telnyx refused the message \\(HTTP 400, error 40305\\): '
+            + '.*messaging profile'));
     } finally {
         await setToken(org.authToken);
     }

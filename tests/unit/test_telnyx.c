@@ -1239,6 +1239,16 @@ TEST(send_answers)
                       "have permission to perform the requested action on "
                       "the specified resource or resources.\"}]}");
     CHECK_INT(res.account, 1);
+    /* the from number not in the sending messaging profile */
+    res = answer(400, "{\"errors\":[{\"code\":\"40305\",\"title\":"
+                      "\"Invalid 'from' address\",\"detail\":\"The 'from' "
+                      "address should be string containing a valid number "
+                      "associated with the sending messaging profile.\","
+                      "\"source\":{\"pointer\":\"/from\"}}]}");
+    CHECK_INT(res.outcome, INBOX_SEND_REFUSED);
+    CHECK_INT(res.account, 1);
+    CHECK_STR(res.error_code, "40305");
+    CHECK(strstr(res.message, "messaging profile") != NULL);
     res = answer(422, "{\"errors\":[{\"code\":40310,\"title\":\"Invalid "
                       "'to' address\"}]}");
     CHECK_INT(res.account, 0);

@@ -368,15 +368,22 @@ TEST(answer_retry_and_refused)
     res = answer(400, "{\"code\":21661,\"message\":\"'From' number is "
                       "not SMS-capable\",\"status\":400}");
     CHECK_INT(res.account, 1);
+    /* the From number not the account's (or not SMS-capable): the
+     * inbox's numbers are never short codes, whose 21606 can also mean
+     * a recipient abroad */
+    res = answer(400, "{\"code\":21606,\"message\":\"The From phone "
+                      "number +15550001111 is not a valid, SMS-capable "
+                      "inbound phone number or short code for your "
+                      "account.\",\"more_info\":\"https://www.twilio.com/"
+                      "docs/errors/21606\",\"status\":400}");
+    CHECK_INT(res.outcome, INBOX_SEND_REFUSED);
+    CHECK_INT(res.account, 1);
+    CHECK_STR(res.error_code, "21606");
+    CHECK(strstr(res.message, "SMS-capable inbound phone number") != NULL);
 
-    /* one recipient's refusal, or the From number for this destination
-     * only, is no account's */
+    /* one recipient's refusal is no account's */
     res = answer(400, "{\"code\":21211,\"message\":\"Invalid 'To' "
                       "Phone Number\",\"status\":400}");
-    CHECK_INT(res.account, 0);
-    res = answer(400, "{\"code\":21606,\"message\":\"The 'From' phone "
-                      "number provided is not a valid message-capable Twilio "
-                      "phone number for this destination/account\"}");
     CHECK_INT(res.account, 0);
     res = answer(400, "{\"code\":21610,\"message\":\"Attempt to send "
                       "to unsubscribed recipient\",\"status\":400}");

@@ -43,6 +43,7 @@
 #include <inbox/media.h>
 #include <inbox/outbox.h>
 #include "sender_jobs.h"
+#include "sender_refusals.h"
 #include "sender_window.h"
 
 /* Record a result again this often while the store refuses it. */
@@ -149,6 +150,10 @@ static inbox_outbox_record_t  sender_records[SENDER_RECORD_BATCH];
 static char      sender_account_noted[SENDER_ACCOUNT_NOTED][INBOX_ID_MAX];
 static unsigned  sender_account_next;
 
+/* The replies refused so: logged once a minute a number, the rest
+ * counted (sender_refusals.h). */
+static sender_refusals_t  sender_refusals;
+
 static int64_t sender_outbox_sooner(int64_t next, int64_t wait);
 static int64_t sender_outbox_claim(sender_t *s, int64_t now,
     inbox_outbox_priority_t priority_max, unsigned room);
@@ -178,6 +183,9 @@ static int sender_outbox_slow_down(sender_t *s, sender_send_t *send,
 static void sender_outbox_account(sender_t *s, sender_send_t *send,
     long http_status);
 static int sender_outbox_account_note(const char *campaign_id, int forget);
+static void sender_outbox_refused(sender_t *s, sender_send_t *send,
+    long http_status, int64_t now);
+static int64_t sender_outbox_refusals(sender_t *s, int64_t now, int all);
 static void sender_outbox_answered(sender_send_t *send);
 static void sender_outbox_unstarted(sender_queue_t *q);
 static int64_t sender_outbox_record_when(sender_t *s);
@@ -201,6 +209,9 @@ sender_outbox_pump(sender_t *s, int64_t now)
      * next claim */
     (void) sender_outbox_flush(s, now);
 
+    /* the replies' refusals counted for a minute, once it is over */
+    next = sender_outbox_refusals(s, now, 0);
+
     /* answers the store could not take yet (it failed a moment ago)
      * are recorded before anything is claimed: a claim first would take
      * back as interrupted the entries they answer whose lease ran out
@@ -209,7 +220,7 @@ sender_outbox_pump(sender_t *s, int64_t now)
     recording = sender_outbox.answered.head != NULL
                 && now < sender_outbox.retry_at;
 
-    next = sender_outbox_sooner(-1, sender_outbox_start_paced(s, now));
+    next = sender_outbox_sooner(next, sender_outbox_start_paced(s, now));
 
     if (now >= sender_outbox.due) {
         sender_outbox.look = 1;
@@ -323,6 +334,9 @@ void
 sender_outbox_stop(sender_t *s)
 {
     sender_send_t  *send;
+
+    /* the replies' refusals still counted: said before it goes */
+    (void) sender_outbox_refusals(s, inbox_now_ms(), 1);
 
     /* what a second signal or a failed loop left in hand */
     sender_outbox_unstarted(&sender_outbox.replies);
@@ -1153,14 +1167,10 @@ sender_outbox_done(sender_transfer_t *t)
         }
 
         /* a reply (a keyword's answer) refused so fails: the store says
-         * carrier_account whatever the carrier's code, so this says
-         * which (the message names the HTTP status and the code), a
-         * line a message: they come at people's pace */
+         * carrier_account whatever the carrier's code, so the log says
+         * which */
         if (send->result.account) {
-            sender_log(s, "message %s failed: the carrier refused the "
-                       "account or credentials of %s: %s; it can be sent "
-                       "again once the number's settings are fixed",
-                       send->message_id, send->from, send->result.message);
+            sender_outbox_refused(s, send, t->status, now);
         }
 
         break;
@@ -1370,6 +1380,56 @@ sender_outbox_account_note(const char *campaign_id, int forget)
     sender_account_next = (sender_account_next + 1) % SENDER_ACCOUNT_NOTED;
 
     return 1;
+}
+
+
+/*
+ * A reply (a keyword's answer) the carrier refused for its number's
+ * account or credentials fails: the error log names the message, the
+ * number and the carrier's code and text (the message names the HTTP
+ * status and the code).  They come at people's pace, but each STOP of a
+ * burst to a number whose token is wrong is refused: the first of a
+ * number and code is logged, the others within a minute counted and
+ * said in one line after it (sender_outbox_refusals).
+ */
+static void
+sender_outbox_refused(sender_t *s, sender_send_t *send, long http_status,
+    int64_t now)
+{
+    if (!sender_refusals_note(&sender_refusals, send->from,
+                              send->result.error_code, http_status,
+                              send->message_id, now))
+    {
+        return;
+    }
+
+    sender_log(s, "message %s failed: the carrier refused the account or "
+               "credentials of %s: %s; it can be sent again once the "
+               "number's settings are fixed (more refused so within a "
+               "minute are counted, in one line)", send->message_id,
+               send->from, send->result.message);
+}
+
+
+/* Logs the counts of refused replies whose minute is over (with all,
+ * every count: the sender stops); returns when the next is due (ms),
+ * -1 when none waits. */
+static int64_t
+sender_outbox_refusals(sender_t *s, int64_t now, int all)
+{
+    sender_refusal_t  r;
+
+    while (sender_refusals_summary(&sender_refusals, now, all, &r)) {
+        sender_log(s, "%lu more message%s failed: the carrier refused "
+                   "the account or credentials of %s (HTTP %ld%s%s), the "
+                   "latest message %s; %s can be sent again once the "
+                   "number's settings are fixed", r.held,
+                   r.held == 1 ? "" : "s", r.from, r.http_status,
+                   r.code[0] != '\0' ? ", error " : "", r.code, r.last_id,
+                   r.held == 1 ? "it" : "they");
+    }
+
+    return sender_refusals_wait(&sender_refusals, now);
 }
 
 

@@ -38,6 +38,12 @@ $(BUILD)/tests/test_sender_window: tests/unit/test_sender_window.c \
 	$(CC) $(CFLAGS) $(SANITIZE) -Isender -Itests/unit $< \
 	    sender/sender_window.c -o $@
 
+$(BUILD)/tests/test_sender_refusals: tests/unit/test_sender_refusals.c \
+        sender/sender_refusals.c sender/sender_refusals.h tests/unit/check.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SANITIZE) -Isender -Itests/unit $< \
+	    sender/sender_refusals.c -o $@
+
 # The sender's carrier opt-outs, on a real SQLite store (sender.c, the
 # process, not linked: the test has its own publish and log).
 $(BUILD)/tests/test_sender_optouts: tests/unit/test_sender_optouts.c \

@@ -164,6 +164,7 @@ async function refreshSide() {
             const li = document.createElement('li');
             const what = r.type === 'final_status' ? `ends ${r.outcome}`
                 : r.type === 'http_error' ? `answered ${r.status}`
+                : r.type === 'account_refused' ? 'account refused'
                 : r.type === 'callbacks' ? [r.duplicate && 'callbacks twice',
                     r.outOfOrder && 'out of order'].filter(Boolean).join(', ')
                 : 'never answered';
@@ -289,6 +290,7 @@ async function trick(kind) {
     const specs = {
         http_error: { type: 'http_error', status: 503, count: 1, number },
         timeout: { type: 'timeout', count: 1, number },
+        account_refused: { type: 'account_refused', count: 1, number },
         undelivered: { type: 'final_status', status: 'undelivered', number },
         none: { type: 'final_status', status: 'none', number },
         callbacks: { type: 'callbacks', duplicate: true, out_of_order: true,

@@ -125,6 +125,28 @@ async () => {
     await page.locator('#rules li').waitFor({ state: 'detached' });
 });
 
+test('the "account refused" trick refuses the inbox\'s next send to the '
+     + 'contact as a suspended account\'s (Twilio 401 20005), once',
+     async () => {
+    await page.click('[data-trick="account_refused"]');
+    const rule = page.locator('#rules li',
+                              { hasText: `${CONTACT}: account refused` });
+    await rule.waitFor();
+    assert.match(await rule.textContent(), /\(1 left\)$/);
+
+    const refused = await sim.twilioSend(SID, TOKEN, { to: CONTACT,
+        from: NUMBER, body: 'Refused' });
+    assert.equal(refused.status, 401);
+    assert.equal((await refused.json()).code, 20005);
+    await rule.waitFor({ state: 'detached' });
+    const taken = await sim.twilioSend(SID, TOKEN, { to: CONTACT,
+        from: NUMBER, body: 'Taken' });
+    assert.equal(taken.status, 201);
+    await page.locator('.msg.theirs', { hasText: 'Taken' }).waitFor();
+    assert.equal(await page.locator('.msg.theirs',
+                                    { hasText: 'Refused' }).count(), 0);
+});
+
 test('after STOP the page says the carrier blocks the business, and the '
      + 'carrier\'s answer shows', async () => {
     await page.fill('#text', 'STOP');

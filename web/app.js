@@ -1869,6 +1869,17 @@
         hideNewBelow();
     }
 
+    /* Read at its foot, the thread stays there as it changes size with
+     * nobody scrolling: an image or a player that loads makes it taller
+     * (its size is known only then), and the reply box growing (an
+     * image attached, a refusal, more lines) makes it shorter; either
+     * hid the newest message under the reply box. */
+    function keepNewest() {
+        if (state.atNewest) {
+            showNewest();
+        }
+    }
+
     /* "New messages" over the thread's foot, said once as it appears
      * (after what the frame itself says: the message's words). */
     function offerNewest() {
@@ -3649,6 +3660,9 @@
     });
     els.contactForm.addEventListener('submit', onContactSubmit);
     els.newBelow.addEventListener('click', showNewest);
+    els.messages.addEventListener('load', keepNewest, true);
+    els.messages.addEventListener('loadedmetadata', keepNewest, true);
+    new ResizeObserver(keepNewest).observe(els.messages);
     els.messages.addEventListener('scroll', () => {
         state.atNewest = atNewest();
         if (state.atNewest) {

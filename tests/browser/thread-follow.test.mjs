@@ -2,11 +2,12 @@
 // its foot it follows what comes in; scrolled up to older messages it
 // stays where it is, and a "New messages" button (said to a screen
 // reader) takes the reader down, going once the foot is reached, by it
-// or by hand.  One's own reply is followed wherever the thread was.  A
-// resync (frames lost on the way: the thread read again over HTTP) does
-// the same: the reader of older messages, even of a page "Show older
-// messages" brought, keeps their place; one at the foot follows.  So
-// does one after more than a page of messages was missed.
+// or by hand.  At its foot it stays there as an image in it loads and
+// as the reply box grows.  One's own reply is followed wherever the
+// thread was.  A resync (frames lost on the way: the thread read again
+// over HTTP) does the same: the reader of older messages, even of a page
+// "Show older messages" brought, keeps their place; one at the foot
+// follows.  So does one after more than a page of messages was missed.
 
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
@@ -14,7 +15,8 @@ import { needsSendRoutes, noPageErrorsTest, openThread, rowOf, signIn,
          useBrowser } from '../lib/browser.mjs';
 import { inboxctl } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
-import { deliverInbound } from '../lib/inbox.mjs';
+import { api, deliverInbound } from '../lib/inbox.mjs';
+import { png, upload } from '../lib/media.mjs';
 import { addUser } from '../lib/session.mjs';
 
 const ctx = useCluster({ orgs: [{ name: 'Follow Org' }] });
@@ -242,6 +244,42 @@ test('a resync after more than a page was missed leaves the reader where '
     // what was shown stays, older pages too; all 80 follow it, in order,
     // once each
     assert.deepEqual(await bodies(), [...shown, ...texts, 'Heard again']);
+});
+
+test('read at its foot the thread stays there as an image in it loads '
+     + 'and as the reply box grows under it', async () => {
+    await needsSendRoutes(ctx.cluster);
+    const org = ctx.cluster.orgs[0];
+    await scrollTo('foot');
+    // a picture sent from elsewhere: followed as it comes, taller once
+    // it has loaded (its size is known only then)
+    const image = await upload(ctx.cluster, png(200, 200), {
+        Authorization: `Bearer ${org.token}`, 'Content-Type': 'image/png' });
+    assert.equal(image.status, 201, image.text);
+    const list = await api(ctx.cluster, '/api/v1/conversations', org.token);
+    const conv = list.json.items.find((c) => c.contact.phone === FROM);
+    const sent = await api(ctx.cluster,
+        `/api/v1/conversations/${conv.id}/messages`, org.token, {
+            method: 'POST', body: { body: 'The porch, as promised',
+                                    media_ids: [image.json.id] } });
+    assert.equal(sent.status, 201, sent.text);
+    await page.waitForFunction(() => {
+        const img = document.querySelector('#messages .message:last-child '
+                                           + '.media-thumb img');
+        return img && img.complete && img.naturalHeight > 0;
+    });
+    await twoFrames();
+    assert.ok(await fromFoot() < 1, 'at the foot once the image loaded');
+    assert.equal(await newBelow().isHidden(), true);
+
+    // an image attached to a reply: the box grows, the thread's newest
+    // message stays in view above it
+    await page.locator('#attach-input').setInputFiles({
+        name: 'porch.png', mimeType: 'image/png', buffer: png(40, 40) });
+    await page.getByRole('button', { name: /^Remove/ }).waitFor();
+    await twoFrames();
+    assert.ok(await fromFoot() < 1, 'at the foot with the image attached');
+    await page.getByRole('button', { name: /^Remove/ }).click();
 });
 
 noPageErrorsTest(web);

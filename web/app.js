@@ -93,6 +93,7 @@
         actionError: $('action-error'),
         messages: $('messages'),
         newBelow: $('new-below'),
+        messagesEmpty: $('messages-empty'),
         contactPanel: $('contact-panel'),
         contactStatus: $('contact-status'),
         contactForm: $('contact-form'),
@@ -1840,6 +1841,7 @@
             return;
         }
         state.shown.set(m.id, m);
+        els.messagesEmpty.hidden = true;
         const li = messageItem(m);
         if (atTop) {
             const first = els.messages.querySelector('.message');
@@ -1908,6 +1910,7 @@
 
     function clearMessages() {
         els.messages.textContent = '';
+        els.messagesEmpty.hidden = true;
         state.shown.clear();
         state.atNewest = true;
         hideNewBelow();
@@ -2011,6 +2014,7 @@
                 return;
             }
             state.shown.set(m.id, m);
+            els.messagesEmpty.hidden = true;
             const li = messageItem(m);
             if (newer) {
                 els.messages.insertBefore(li, newer);
@@ -2066,6 +2070,9 @@
             const pages = await readNewestPages(state.openId, visit);
             if (pages) {
                 showNewestPages(pages);
+                /* a contact's thread opened before anyone wrote (from
+                 * the Contacts view): said, not a blank pane */
+                els.messagesEmpty.hidden = state.shown.size > 0;
             }
         } catch (err) {
             loadFailed(err, visit);

@@ -2,7 +2,8 @@
 // with their tags and opt-outs, searched by name and filtered by a tag;
 // one added by hand (a number that is a contact already, or no number,
 // refused next to the field); a contact chosen opens its thread in the
-// Inbox, listed once its first message is written; contacts imported
+// Inbox ("No messages yet." until one is), listed once its first message
+// is written; contacts imported
 // from a CSV file, with the report of what was made and skipped and the
 // columns not used, and their tag offered to campaigns at once, or of
 // what an import the server stopped partway stored and the line it
@@ -191,13 +192,17 @@ test('a contact added while the list is being read stays first, with its '
 });
 
 test('a contact chosen opens its thread in the Inbox; a thread without '
-     + 'a message joins the list with the first one written', async () => {
+     + 'a message says so, and joins the list with the first one written',
+async () => {
     await openContacts();
     await rows().filter({ hasText: 'Ann Archer' }).click();
     await page.locator('#thread-title', { hasText: 'Ann Archer' })
         .waitFor();
     assert.equal(new URL(page.url()).hash, '#inbox');
     assert.equal(await page.locator('#app').isVisible(), true);
+    // not a blank pane: the thread says it has nothing yet
+    const empty = page.getByText('No messages yet.');
+    await empty.waitFor();
 
     const listed = page.locator('#threads .row-name',
                                 { hasText: 'Ann Archer' });
@@ -207,6 +212,7 @@ test('a contact chosen opens its thread in the Inbox; a thread without '
     await listed.waitFor();
     assert.equal(await page.locator('#threads > li', { hasText: 'Ann Archer' })
         .locator('.row-preview-text').textContent(), 'Welcome, Ann!');
+    assert.equal(await empty.isHidden(), true);
 });
 
 test('contacts imported from a CSV file: the report counts them, names '

@@ -2518,10 +2518,13 @@
         state.contactCloseWarned = null;
         els.contactPhone.textContent = formatPhone(contact.phone);
         els.contactOptout.hidden = !contact.opted_out;
+        /* the day is optoutWhy's; the time of day follows it (the
+         * whole date again, in figures, read as a second date) */
+        const at = Date.parse(contact.opted_out_at || '');
         els.contactOptout.textContent = contact.opted_out
             ? 'Opted out ' + optoutWhy(contact)
-                + (contact.opted_out_at
-                    ? ' (' + fullTime(contact.opted_out_at) + ')' : '')
+                + (Number.isNaN(at) ? ''
+                    : ' at ' + timeFormats.clock.format(at))
             : '';
         els.contactName.value = contact.name || '';
         els.contactZone.value = contact.timezone || '';

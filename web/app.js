@@ -2591,7 +2591,9 @@
         n.textContent = name || '';
         li.appendChild(n);
         if (note) {
-            li.appendChild(document.createTextNode(': '));
+            /* "Which day suits you? Monday", not "…you?: Monday" */
+            li.appendChild(document.createTextNode(
+                /[?!.:\u2026]$/.test(name || '') ? ' ' : ': '));
             const b = document.createElement('strong');
             b.className = 'history-note';
             b.dir = 'auto';

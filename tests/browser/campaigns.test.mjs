@@ -405,6 +405,9 @@ test('the contact panel lists the campaigns a contact got and its poll '
                  'Which day suits you?');
     assert.equal(await polls.locator('.history-note').textContent(),
                  'Monday');
+    // the question's own mark ends it, no colon after it
+    assert.match(await polls.locator('li').textContent(),
+                 /^Which day suits you\? Monday/);
 
     const timeline = panel.locator('#timeline');
     await timeline.locator('li').first().waitFor();

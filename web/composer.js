@@ -89,7 +89,8 @@
      * first try may have gone), keyFor: what it was
      * first sent with; error: what the last send or image said
      * (refused: the billing refusal it said, {code, text, needed},
-     * which a balance read that says sending can go clears); seen:
+     * which a balance read that says sending can go clears; ofText:
+     * the refusal of its text, too long, which an edit clears); seen:
      * the newest message of the thread when the draft was begun, which
      * the send carries so that the server can say when the thread moved
      * on meanwhile (409 stale). */
@@ -97,7 +98,8 @@
         let d = state.drafts.get(id);
         if (!d) {
             d = { text: '', media: [], key: null, keyFor: null,
-                  sending: false, error: '', seen: null, refused: null };
+                  sending: false, error: '', seen: null, refused: null,
+                  ofText: null };
             state.drafts.set(id, d);
         }
         return d;
@@ -181,7 +183,16 @@
         els.attach.title = !takesImages() ? NO_MMS
             : d.media.length >= MAX_IMAGES ? FULL : ATTACH_TITLE;
         els.error.textContent = d.error;
+        countOnce();
         renderMedia(d);
+    }
+
+    /* A send refused for its text (too long) says what the count under
+     * the box says already: said once, above the box, not twice. */
+    function countOnce() {
+        const d = current();
+        els.count.hidden = Boolean(d && d.error)
+            && els.count.textContent === d.error;
     }
 
     /* The images of the open thread's draft; a redraw keeps each item
@@ -335,6 +346,7 @@
         els.count.textContent = text;
         els.count.removeAttribute('title');
         delete els.count.dataset.refused;
+        countOnce();
     }
 
     /* ---- the image ---- */
@@ -541,6 +553,8 @@
                     return;
                 }
                 d.error = refusalText(err);
+                d.ofText = err.status === 400 && err.error
+                    && err.error.field === 'body' ? d.error : null;
                 if (err.code === 'contact_opted_out') {
                     app.reloadConversation(conv.id);
                 }
@@ -596,6 +610,13 @@
         if (d) {
             d.text = els.text.value;
             noteBegun(d);
+            /* a refusal of the text is of the text it was: the count
+             * says what the edited one would be */
+            if (d.ofText !== null && d.error === d.ofText) {
+                d.error = '';
+                render();
+            }
+            d.ofText = null;
         }
         estimateSoon();
     }

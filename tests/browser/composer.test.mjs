@@ -3,7 +3,8 @@
 // line), the message in the thread at once and only once (said in
 // words to be "You sent:", as the contact's are "... wrote:"), refusals
 // (402 without credits, 403 with billing inactive) shown with the draft
-// and its image kept, no composer for an opted-out contact (live, too),
+// and its image kept, one of a text too long said once and gone with an
+// edit, no composer for an opted-out contact (live, too),
 // images checked before they are uploaded, an MMS with its thumbnail,
 // several images to one reply (10 at most, 5 MB in all, each removed on
 // its own, kept by the thread's draft),
@@ -201,6 +202,38 @@ test('the count follows the draft: GSM-7 is "1 segment", a pasted emoji '
         await text.fill('');
         await p.waitForFunction(() => document.getElementById(
             'composer-count').textContent === '');
+    } finally {
+        await p.context().close();
+    }
+});
+
+test('a send refused as too long says so once, above the box, and the '
+     + 'refusal goes as the text is edited', async () => {
+    await needsSendRoutes(ctx.cluster);
+    const p = await web.newPage(VIEWPORT);
+    try {
+        await signIn(p, ctx.cluster, agentOf(ctx.cluster.orgs[0]));
+        await openThread(p, shown(talker));
+        const text = p.locator('#composer-text');
+        const TOO_LONG = 'The message is 11 segments (GSM-7): the limit is '
+            + '10, so shorten it.';
+        await text.fill('x'.repeat(1531));
+        await waitForCount(p, /^The message is 11 segments/);
+        await text.press('Enter');
+        await p.locator('#composer-error', { hasText: TOO_LONG }).waitFor();
+        // the count under the box said it already: not twice on screen
+        await composerCount(p).waitFor({ state: 'hidden' });
+        assert.equal(await p.getByText(TOO_LONG, { exact: true })
+            .filter({ visible: true }).count(), 1);
+
+        // shortened, the refusal of the longer text goes; the count says
+        // what this one would be
+        await text.press('End');
+        await text.press('Backspace');
+        await waitForCount(p, /^10 segments · GSM-7 · 4 credits$/);
+        assert.equal(await p.locator('#composer-error').textContent(), '');
+        assert.equal(await composerCount(p).isVisible(), true);
+        await text.fill('');
     } finally {
         await p.context().close();
     }

@@ -21,8 +21,10 @@
  * instead.  The balance is read at sign-in, after a send, after status
  * frames, when the Inbox or the tab is shown again and whenever Settings
  * reads it; a billing.updated frame (credits granted, billing or the
- * plan changed) carries it; a billing refusal under the reply box goes
- * once a read or that frame says the send would go.
+ * plan changed) carries it; a billing refusal under the reply box
+ * follows them: it says what a send would be refused for as they read
+ * (billing inactive, the credits short), and goes once the send would
+ * go.
  *
  * A person's reply that failed for a reason that may pass is sent
  * again, as it was, by its Send again (resend()).
@@ -40,6 +42,10 @@
     const BALANCE_DELAY_MS = 300;
     const EARLIER_SENT = 'An earlier try had already sent this message; '
         + 'your edited draft is still here.';
+    /* the server's refusal of a send while billing is inactive (each
+     * backend's reply_accept), said when a balance read finds it so */
+    const BILLING_INACTIVE = 'Billing is inactive, so nothing can be sent; '
+        + 'contact your billing admin.';
     const MAX_IMAGES = attachments.max;
     const ATTACH_TITLE = 'Attach images: JPEG, PNG or GIF, up to '
         + MAX_IMAGES + ', 5 MB in all';
@@ -564,12 +570,17 @@
                     d.refused = { code: err.code, text: d.error,
                         needed: err.error
                             && typeof err.error.needed === 'number'
-                            ? err.error.needed : 1 };
+                            ? err.error.needed : 1,
+                        /* billing inactive is said first: credits
+                         * it said were short may still be */
+                        credits: err.code === 'insufficient_credits'
+                            ? d.error : d.refused && d.refused.credits };
                     refreshBalance();
                 }
                 return;
             }
             app.showMessage(m);
+            d.refused = null;
             /* the answer to an earlier try of this draft, edited since,
              * is that try's message: the edit stays to be sent */
             const earlier = d.keyFor !== content && (m.body !== body
@@ -797,19 +808,31 @@
                 + ' held for messages on their way' : '');
     }
 
-    /* A billing refusal under the reply box stays only while the
-     * balance read says a send would still be refused. */
+    /* A billing refusal under the reply box follows the balance read:
+     * it says what a send would now be refused for, billing inactive
+     * (checked first by the server) or the credits short, and goes when
+     * a send would go.  A credits refusal comes back with billing
+     * active again only while the balance is still short of it. */
     function clearRefusals(b) {
         const n = Number(b.credits.balance) || 0;
         let shown = false;
         state.drafts.forEach((d) => {
-            if (d.refused && d.error === d.refused.text && b.active
-                && (d.refused.code === 'billing_inactive'
-                    || b.plan === 'unlimited' || n >= d.refused.needed))
-            {
-                d.error = '';
-                d.refused = null;
+            const r = d.refused;
+            if (!r || d.error !== r.text) {
+                return;
+            }
+            const text = !b.active ? BILLING_INACTIVE
+                : r.credits !== null && b.plan !== 'unlimited'
+                    && n < r.needed ? r.credits : '';
+            if (text !== r.text) {
+                d.error = text;
+                r.text = text;
+                r.code = !b.active ? 'billing_inactive'
+                    : 'insufficient_credits';
                 shown = shown || d === current();
+            }
+            if (text === '') {
+                d.refused = null;
             }
         });
         if (shown) {

@@ -5,8 +5,10 @@
 // header at once, and back in the Inbox the refusal is gone; a change
 // made while another view was shown is read on coming back.  A change
 // made by inboxctl while the page stays where it is (a grant, billing
-// made active) shows at once from its billing.updated frame: the header,
-// the refusal under the reply box gone with the draft kept, and in
+// made active or inactive) shows at once from its billing.updated frame:
+// the header, the refusal under the reply box gone with the draft kept
+// or saying what stops the send now (billing inactive over a short
+// balance, then the balance again), and in
 // Settings the billing card and the ledger's new entry, also when its
 // frame was missed (a reset reads them again).  The ledger
 // names whom each message's entry was for, a link that opens its
@@ -117,6 +119,45 @@ test('billing made active while the refusal shows: the header and the '
         /Credits:\s*10/);
     assert.equal(await page.locator('#composer-text').inputValue(),
         'See you at 6');
+});
+
+test('billing made inactive while the reply box says the balance is '
+     + 'short: the box says billing stops the send, and the credits again '
+     + 'once billing is active with the balance still short', async () => {
+    await openThread(brokePage, '(415) 555-0143');
+    await brokePage.locator('#composer-text').fill('Is 8pm free?');
+    await brokePage.locator('#composer-text').press('Enter');
+    const error = () => brokePage.locator('#composer-error').textContent();
+    await brokePage.waitForFunction(() => /credit/i.test(
+        document.getElementById('composer-error').textContent));
+    const short = await error();
+
+    await inboxctl(ctx.cluster.store, 'billing', 'set', brokeOrg().id,
+        'inactive');
+    try {
+        await brokePage.locator('#balance.inactive').waitFor();
+        await brokePage.waitForFunction(() => /inactive/i.test(
+            document.getElementById('composer-error').textContent));
+        assert.equal(await error(), 'Billing is inactive, so nothing can '
+            + 'be sent; contact your billing admin.');
+        /* what a send says now is what the box said */
+        const refused = brokePage.waitForResponse((r) =>
+            r.request().method() === 'POST'
+            && /\/messages$/.test(r.url()));
+        await brokePage.locator('#composer-text').press('Enter');
+        assert.equal((await refused).status(), 403);
+        await brokePage.waitForTimeout(200);
+        assert.equal(await error(), 'Billing is inactive, so nothing can '
+            + 'be sent; contact your billing admin.');
+    } finally {
+        await inboxctl(ctx.cluster.store, 'billing', 'set', brokeOrg().id,
+            'active');
+    }
+    await brokePage.locator('#balance:not(.inactive)').waitFor();
+    await brokePage.waitForFunction((was) => document.getElementById(
+        'composer-error').textContent === was, short);
+    assert.equal(await brokePage.locator('#composer-text').inputValue(),
+        'Is 8pm free?');
 });
 
 test('a grant while the reply box says the balance is short: the header '

@@ -1596,7 +1596,7 @@
             const body = document.createElement('p');
             body.className = 'body';
             body.dir = 'auto';
-            body.textContent = m.body;
+            window.inboxLinks.fill(body, m.body);
             bubble.appendChild(body);
         }
         (m.media || []).forEach((media, i) => {

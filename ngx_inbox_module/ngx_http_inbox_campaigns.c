@@ -614,12 +614,14 @@ ngx_http_inbox_campaign_create_op(ngx_http_inbox_api_t *api,
 {
     ngx_http_inbox_campaigns_args_t *args = api->args;
 
-    char              *json;
-    size_t             len;
-    inbox_media_t      media[INBOX_MEDIA_MAX];
-    inbox_campaign_t   campaign;
+    char                *json;
+    size_t               len;
+    inbox_media_t        media[INBOX_MEDIA_MAX];
+    inbox_campaign_t     campaign;
+    inbox_event_list_t   events;
 
     ngx_memzero(&campaign, sizeof(inbox_campaign_t));
+    ngx_memzero(&events, sizeof(inbox_event_list_t));
 
     /* what may be sent first: a mistake in the text is named before an
      * unknown image (the check needs only where the images will be) */
@@ -643,13 +645,18 @@ ngx_http_inbox_campaign_create_op(ngx_http_inbox_api_t *api,
     }
 
     if (inbox_store_campaign_create(store, api->principal.org_id, &args->c,
-                                    inbox_now_ms(), &campaign, &job->error)
+                                    inbox_now_ms(), &campaign, &events,
+                                    &job->error)
         == INBOX_OK)
     {
         json = inbox_render_campaign(&campaign, &len);
         ngx_http_inbox_job_document(job, NGX_HTTP_CREATED, json, len);
     }
 
+    /* campaign.updated: the other browsers' lists add it */
+    ngx_http_inbox_events_send(&events);
+
+    inbox_event_list_free(&events);
     inbox_campaign_free(&campaign);
 }
 
@@ -670,12 +677,14 @@ ngx_http_inbox_campaign_update_op(ngx_http_inbox_api_t *api,
 {
     ngx_http_inbox_campaigns_args_t *args = api->args;
 
-    char              *json;
-    size_t             len;
-    inbox_media_t      media[INBOX_MEDIA_MAX];
-    inbox_campaign_t   was, campaign;
+    char                *json;
+    size_t               len;
+    inbox_media_t        media[INBOX_MEDIA_MAX];
+    inbox_campaign_t     was, campaign;
+    inbox_event_list_t   events;
 
     ngx_memzero(&campaign, sizeof(inbox_campaign_t));
+    ngx_memzero(&events, sizeof(inbox_event_list_t));
 
     if (ngx_http_inbox_campaign_of_kind(args, store, api->principal.org_id,
                                         &was, &job->error)
@@ -691,7 +700,7 @@ ngx_http_inbox_campaign_update_op(ngx_http_inbox_api_t *api,
         if (inbox_store_campaign_reschedule(store, api->principal.org_id,
                                             args->id, args->kind,
                                             args->c.send_at, inbox_now_ms(),
-                                            &campaign, &job->error)
+                                            &campaign, &events, &job->error)
             == INBOX_OK)
         {
             json = inbox_render_campaign(&campaign, &len);
@@ -733,7 +742,7 @@ ngx_http_inbox_campaign_update_op(ngx_http_inbox_api_t *api,
 
     if (inbox_store_campaign_update(store, api->principal.org_id, args->id,
                                     was.revision, &args->c, &campaign,
-                                    &job->error)
+                                    &events, &job->error)
         == INBOX_OK)
     {
         json = inbox_render_campaign(&campaign, &len);
@@ -742,6 +751,10 @@ ngx_http_inbox_campaign_update_op(ngx_http_inbox_api_t *api,
 
 done:
 
+    /* campaign.updated: the other browsers' cards redrawn */
+    ngx_http_inbox_events_send(&events);
+
+    inbox_event_list_free(&events);
     inbox_campaign_free(&was);
     inbox_campaign_free(&campaign);
 }
@@ -756,12 +769,22 @@ ngx_http_inbox_campaign_delete_op(ngx_http_inbox_api_t *api,
 {
     ngx_http_inbox_campaigns_args_t *args = api->args;
 
+    inbox_event_list_t  events;
+
+    ngx_memzero(&events, sizeof(inbox_event_list_t));
+
     if (inbox_store_campaign_delete(store, api->principal.org_id, args->id,
-                                    args->kind, inbox_now_ms(), &job->error)
+                                    args->kind, inbox_now_ms(), &events,
+                                    &job->error)
         == INBOX_OK)
     {
         ngx_http_inbox_job_no_content(job);
     }
+
+    /* campaign.deleted: the other browsers' lists drop it */
+    ngx_http_inbox_events_send(&events);
+
+    inbox_event_list_free(&events);
 }
 
 
@@ -1092,9 +1115,10 @@ ngx_http_inbox_campaign_action_op(ngx_http_inbox_api_t *api,
 {
     ngx_http_inbox_campaigns_args_t *args = api->args;
 
-    char              *json;
-    size_t             len;
-    inbox_campaign_t   campaign;
+    char                *json;
+    size_t               len;
+    inbox_campaign_t     campaign;
+    inbox_event_list_t   events;
 
     if (ngx_http_inbox_campaign_of_kind(args, store, api->principal.org_id,
                                         &campaign, &job->error)
@@ -1105,10 +1129,11 @@ ngx_http_inbox_campaign_action_op(ngx_http_inbox_api_t *api,
     }
 
     inbox_campaign_free(&campaign);
+    ngx_memzero(&events, sizeof(inbox_event_list_t));
 
     if (inbox_store_campaign_act(store, api->principal.org_id, args->id,
                                  args->action, inbox_now_ms(), &campaign,
-                                 &job->error)
+                                 &events, &job->error)
         == INBOX_OK)
     {
         json = inbox_render_campaign(&campaign, &len);
@@ -1117,5 +1142,9 @@ ngx_http_inbox_campaign_action_op(ngx_http_inbox_api_t *api,
         ngx_http_inbox_sender_wake();
     }
 
+    /* campaign.updated (none for a repeat): the other browsers' cards */
+    ngx_http_inbox_events_send(&events);
+
+    inbox_event_list_free(&events);
     inbox_campaign_free(&campaign);
 }

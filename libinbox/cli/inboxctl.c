@@ -1739,7 +1739,7 @@ ctl_seed_drafts(inbox_store_t *store, const char *org_id, inbox_error_t *err)
 
     if (rc == INBOX_OK) {
         rc = inbox_store_campaign_create(store, org_id, &c, inbox_now_ms(),
-                                         &made, err);
+                                         &made, NULL, err);
         inbox_campaign_free(&made);
     }
 
@@ -1753,7 +1753,7 @@ ctl_seed_drafts(inbox_store_t *store, const char *org_id, inbox_error_t *err)
 
     if (rc == INBOX_OK) {
         rc = inbox_store_campaign_create(store, org_id, &c, inbox_now_ms(),
-                                         &made, err);
+                                         &made, NULL, err);
         inbox_campaign_free(&made);
     }
 
@@ -2279,7 +2279,7 @@ ctl_campaign_made(inbox_store_t *store, const char *org_id,
     inbox_campaign_t  campaign;
 
     if (inbox_store_campaign_create(store, org_id, c, inbox_now_ms(),
-                                    &campaign, &err)
+                                    &campaign, NULL, &err)
         != INBOX_OK)
     {
         if (err.field[0] != '\0') {
@@ -2416,7 +2416,7 @@ ctl_campaign_act(inbox_store_t *store, ctl_words_t *words)
     }
 
     if (inbox_store_campaign_act(store, words->args[0], words->args[1],
-                                 action, inbox_now_ms(), &c, &err)
+                                 action, inbox_now_ms(), &c, NULL, &err)
         != INBOX_OK)
     {
         inbox_campaign_free(&c);

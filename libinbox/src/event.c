@@ -590,16 +590,91 @@ inbox_event_campaign_progress(int64_t org_seq, const char *epoch,
 }
 
 
-void
-inbox_change_campaign(inbox_change_t *change,
+char *
+inbox_event_campaign_updated(int64_t org_seq, const char *epoch,
     const inbox_campaign_t *campaign)
 {
+    yajl_gen  g;
+
+    g = inbox_event_begin(INBOX_EVENT_CAMPAIGN_UPDATED, org_seq, epoch);
+    if (g == NULL) {
+        return NULL;
+    }
+
+    inbox_json_key(g, "campaign");
+    inbox_json_campaign(g, campaign);
+
+    return inbox_event_finish(g);
+}
+
+
+char *
+inbox_event_campaign_deleted(int64_t org_seq, const char *epoch,
+    const char *campaign_id, const char *kind)
+{
+    yajl_gen  g;
+
+    g = inbox_event_begin(INBOX_EVENT_CAMPAIGN_DELETED, org_seq, epoch);
+    if (g == NULL) {
+        return NULL;
+    }
+
+    inbox_json_key(g, "id");
+    inbox_json_string(g, campaign_id);
+    inbox_json_key(g, "kind");
+    inbox_json_string(g, kind);
+
+    return inbox_event_finish(g);
+}
+
+
+/* One event of type about campaign, whose kind the store keeps with it
+ * for the day it is deleted. */
+static void
+inbox_change_campaign_event(inbox_change_t *change, const char *type,
+    const inbox_campaign_t *campaign)
+{
+    inbox_change_event_t  *e;
+
     memset(change, 0, sizeof(inbox_change_t));
 
     change->campaign = campaign;
 
-    inbox_change_append(change, "campaign.progress", NULL, NULL)
-        ->campaign_id = campaign->id;
+    e = inbox_change_append(change, type, NULL, NULL);
+    e->campaign_id = campaign->id;
+    e->campaign_kind = inbox_campaign_kind_name(campaign->kind);
+}
+
+
+void
+inbox_change_campaign(inbox_change_t *change,
+    const inbox_campaign_t *campaign)
+{
+    inbox_change_campaign_event(change, "campaign.progress", campaign);
+}
+
+
+void
+inbox_change_campaign_updated(inbox_change_t *change,
+    const inbox_campaign_t *campaign)
+{
+    inbox_change_campaign_event(change, INBOX_EVENT_CAMPAIGN_UPDATED,
+                                campaign);
+}
+
+
+void
+inbox_change_campaign_deleted(inbox_change_t *change,
+    const char *campaign_id, inbox_campaign_kind_t kind)
+{
+    inbox_change_event_t  *e;
+
+    memset(change, 0, sizeof(inbox_change_t));
+
+    e = inbox_change_append(change, INBOX_EVENT_CAMPAIGN_DELETED, NULL,
+                            NULL);
+    e->campaign_id = campaign_id;
+    e->campaign_kind = inbox_campaign_kind_name(kind);
 }
 
 
@@ -832,6 +907,8 @@ inbox_change_render(inbox_change_t *change, int64_t first, const char *epoch)
         ref.token_id = e->token_id;
         ref.session_id = e->session_id;
         ref.billing = change->billing;
+        ref.campaign_id = e->campaign_id;
+        ref.campaign_kind = e->campaign_kind;
 
         if (inbox_event_ref_render(&ref, &e->frame) != 0) {
             return -1;
@@ -873,8 +950,14 @@ inbox_event_ref_needs(const char *type)
         return INBOX_EVENT_NEEDS_CONVERSATION | INBOX_EVENT_NEEDS_CONTACT;
     }
 
-    if (strcmp(type, "campaign.progress") == 0) {
-        return INBOX_EVENT_NEEDS_CAMPAIGN;
+    if (strcmp(type, "campaign.progress") == 0
+        || strcmp(type, INBOX_EVENT_CAMPAIGN_UPDATED) == 0)
+    {
+        return INBOX_EVENT_NEEDS_CAMPAIGN | INBOX_EVENT_NEEDS_CAMPAIGN_ID;
+    }
+
+    if (strcmp(type, INBOX_EVENT_CAMPAIGN_DELETED) == 0) {
+        return INBOX_EVENT_NEEDS_CAMPAIGN_ID;
     }
 
     if (strcmp(type, INBOX_EVENT_USER_UPDATED) == 0
@@ -921,6 +1004,19 @@ inbox_event_ref_render(const inbox_event_ref_t *ref, char **frame)
 
     needs = inbox_event_ref_needs(type);
 
+    /* a campaign deleted since its event: what a browser must show of
+     * it now is that it is gone */
+    if ((needs & INBOX_EVENT_NEEDS_CAMPAIGN_ID)
+        && ref->campaign_id != NULL && ref->campaign_id[0] != '\0'
+        && (ref->campaign == NULL
+            || strcmp(type, INBOX_EVENT_CAMPAIGN_DELETED) == 0))
+    {
+        *frame = inbox_event_campaign_deleted(ref->org_seq, ref->epoch,
+                                              ref->campaign_id,
+                                              ref->campaign_kind);
+        return *frame ? 0 : -1;
+    }
+
     if (needs == 0
         || ((needs & INBOX_EVENT_NEEDS_MESSAGE) && ref->message == NULL)
         || ((needs & INBOX_EVENT_NEEDS_CONVERSATION)
@@ -933,7 +1029,8 @@ inbox_event_ref_render(const inbox_event_ref_t *ref, char **frame)
             && (ref->token_id == NULL || ref->token_id[0] == '\0'))
         || ((needs & INBOX_EVENT_NEEDS_SESSION)
             && (ref->session_id == NULL || ref->session_id[0] == '\0'))
-        || ((needs & INBOX_EVENT_NEEDS_BILLING) && ref->billing == NULL))
+        || ((needs & INBOX_EVENT_NEEDS_BILLING) && ref->billing == NULL)
+        || needs == INBOX_EVENT_NEEDS_CAMPAIGN_ID)
     {
         return 1;
     }
@@ -957,6 +1054,10 @@ inbox_event_ref_render(const inbox_event_ref_t *ref, char **frame)
     } else if (strcmp(type, "campaign.progress") == 0) {
         *frame = inbox_event_campaign_progress(ref->org_seq, ref->epoch,
                                                ref->campaign);
+
+    } else if (strcmp(type, INBOX_EVENT_CAMPAIGN_UPDATED) == 0) {
+        *frame = inbox_event_campaign_updated(ref->org_seq, ref->epoch,
+                                              ref->campaign);
 
     } else if (needs & INBOX_EVENT_NEEDS_USER) {
         *frame = inbox_event_user(type, ref->org_seq, ref->epoch,

@@ -2169,7 +2169,7 @@ inbox_store_campaign_content(const inbox_campaign_new_t *c, char **text,
 inbox_status_t
 inbox_store_campaign_create(inbox_store_t *store, const char *org_id,
     const inbox_campaign_new_t *c, int64_t now, inbox_campaign_t *campaign,
-    inbox_error_t *err)
+    inbox_event_list_t *events, inbox_error_t *err)
 {
     char            *text;
     unsigned         segments, credits;
@@ -2183,7 +2183,7 @@ inbox_store_campaign_create(inbox_store_t *store, const char *org_id,
     if (status == INBOX_OK) {
         status = store->ops->campaign_create(store, org_id, c, name, body,
                                              segments, credits, now,
-                                             campaign, err);
+                                             campaign, events, err);
     }
 
     free(text);
@@ -2195,7 +2195,8 @@ inbox_store_campaign_create(inbox_store_t *store, const char *org_id,
 inbox_status_t
 inbox_store_campaign_update(inbox_store_t *store, const char *org_id,
     const char *campaign_id, int64_t revision, const inbox_campaign_new_t *c,
-    inbox_campaign_t *campaign, inbox_error_t *err)
+    inbox_campaign_t *campaign, inbox_event_list_t *events,
+    inbox_error_t *err)
 {
     char            *text;
     unsigned         segments, credits;
@@ -2210,7 +2211,7 @@ inbox_store_campaign_update(inbox_store_t *store, const char *org_id,
         status = store->ops->campaign_update(store, org_id, campaign_id,
                                              revision, c, name, body,
                                              segments, credits, campaign,
-                                             err);
+                                             events, err);
     }
 
     free(text);
@@ -2234,26 +2235,28 @@ inbox_store_campaigns_list(inbox_store_t *store, const char *org_id,
 inbox_status_t
 inbox_store_campaign_reschedule(inbox_store_t *store, const char *org_id,
     const char *campaign_id, inbox_campaign_kind_t kind, int64_t send_at,
-    int64_t now, inbox_campaign_t *campaign, inbox_error_t *err)
+    int64_t now, inbox_campaign_t *campaign, inbox_event_list_t *events,
+    inbox_error_t *err)
 {
     memset(campaign, 0, sizeof(inbox_campaign_t));
 
     return store->ops->campaign_reschedule(store, org_id, campaign_id, kind,
                                            inbox_campaign_due_at(send_at,
                                                                  now),
-                                           campaign, err);
+                                           now, campaign, events, err);
 }
 
 
 inbox_status_t
 inbox_store_campaign_act(inbox_store_t *store, const char *org_id,
     const char *campaign_id, inbox_campaign_action_t action, int64_t now,
-    inbox_campaign_t *campaign, inbox_error_t *err)
+    inbox_campaign_t *campaign, inbox_event_list_t *events,
+    inbox_error_t *err)
 {
     memset(campaign, 0, sizeof(inbox_campaign_t));
 
     return store->ops->campaign_act(store, org_id, campaign_id, action, now,
-                                    campaign, err);
+                                    campaign, events, err);
 }
 
 

@@ -479,27 +479,33 @@ typedef struct {
       (inbox_store_t *store, const char *org_id,                              \
        const inbox_campaign_new_t *c, const char *name, const char *body,     \
        unsigned segments, unsigned credits, int64_t now,                      \
-       inbox_campaign_t *campaign, inbox_error_t *err),                       \
-      (store, org_id, c, name, body, segments, credits, now, campaign, err))  \
+       inbox_campaign_t *campaign, inbox_event_list_t *events,                \
+       inbox_error_t *err),                                                   \
+      (store, org_id, c, name, body, segments, credits, now, campaign,        \
+       events, err))                                                          \
     /* as campaign_create's; campaign zeroed */                               \
     X(RULED, campaign_update,                                                 \
       (inbox_store_t *store, const char *org_id, const char *campaign_id,     \
        int64_t revision, const inbox_campaign_new_t *c, const char *name,     \
        const char *body, unsigned segments, unsigned credits,                 \
-       inbox_campaign_t *campaign, inbox_error_t *err),                       \
+       inbox_campaign_t *campaign, inbox_event_list_t *events,                \
+       inbox_error_t *err),                                                   \
       (store, org_id, campaign_id, revision, c, name, body, segments,         \
-       credits, campaign, err))                                               \
+       credits, campaign, events, err))                                       \
     /* send_at the time to send at, now's for 0; campaign zeroed */           \
     X(RULED, campaign_reschedule,                                             \
       (inbox_store_t *store, const char *org_id, const char *campaign_id,     \
-       inbox_campaign_kind_t kind, int64_t send_at,                           \
-       inbox_campaign_t *campaign, inbox_error_t *err),                       \
-      (store, org_id, campaign_id, kind, send_at, campaign, err))             \
+       inbox_campaign_kind_t kind, int64_t send_at, int64_t now,              \
+       inbox_campaign_t *campaign, inbox_event_list_t *events,                \
+       inbox_error_t *err),                                                   \
+      (store, org_id, campaign_id, kind, send_at, now, campaign, events,      \
+       err))                                                                  \
     /* now: when its images were released (the purge's grace from it) */   \
     X(PLAIN, campaign_delete,                                                 \
       (inbox_store_t *store, const char *org_id, const char *campaign_id,     \
-       inbox_campaign_kind_t kind, int64_t now, inbox_error_t *err),          \
-      (store, org_id, campaign_id, kind, now, err))                           \
+       inbox_campaign_kind_t kind, int64_t now, inbox_event_list_t *events,   \
+       inbox_error_t *err),                                                   \
+      (store, org_id, campaign_id, kind, now, events, err))                   \
     X(PLAIN, campaign_get,                                                    \
       (inbox_store_t *store, const char *org_id, const char *campaign_id,     \
        inbox_campaign_t *campaign, inbox_error_t *err),                       \
@@ -514,8 +520,9 @@ typedef struct {
     X(RULED, campaign_act,                                                    \
       (inbox_store_t *store, const char *org_id, const char *campaign_id,     \
        inbox_campaign_action_t action, int64_t now,                           \
-       inbox_campaign_t *campaign, inbox_error_t *err),                       \
-      (store, org_id, campaign_id, action, now, campaign, err))               \
+       inbox_campaign_t *campaign, inbox_event_list_t *events,                \
+       inbox_error_t *err),                                                   \
+      (store, org_id, campaign_id, action, now, campaign, events, err))       \
     /* max 1..INBOX_CAMPAIGN_DISPATCH_MAX, result zeroed */                   \
     X(RULED, campaign_dispatch,                                               \
       (inbox_store_t *store, int64_t now, size_t max,                         \

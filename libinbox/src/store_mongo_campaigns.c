@@ -132,6 +132,9 @@ typedef struct {
 } inbox_mongo_sending_t;
 
 
+static inbox_status_t inbox_mongo_campaign_told(inbox_mongo_store_t *ms,
+    const bson_oid_t *org, const inbox_campaign_t *campaign,
+    inbox_event_list_t *events, inbox_error_t *err);
 static inbox_status_t inbox_mongo_campaign_ids(const char *org_id,
     const char *campaign_id, bson_oid_t *org, bson_oid_t *id,
     inbox_error_t *err);
@@ -227,7 +230,8 @@ inbox_status_t
 inbox_mongo_campaign_create(inbox_store_t *store, const char *org_id,
     const inbox_campaign_new_t *c, const char *name, const char *body,
     unsigned segments, unsigned credits, int64_t now,
-    inbox_campaign_t *campaign, inbox_error_t *err)
+    inbox_campaign_t *campaign, inbox_event_list_t *events,
+    inbox_error_t *err)
 {
     bson_t                doc, item;
     bson_oid_t            org, id;
@@ -292,7 +296,29 @@ inbox_mongo_campaign_create(inbox_store_t *store, const char *org_id,
 
     bson_destroy(&doc);
 
+    if (rc == INBOX_OK) {
+        rc = inbox_mongo_campaign_told(ms, &org, campaign, events, err);
+    }
+
     return rc;
+}
+
+
+/* A person's change to campaign (as it is after it) told every browser
+ * of its organization: campaign.updated, appended once the change is
+ * written (inbox_mongo_events_append: the organization's seq, then the
+ * event), as every event of this backend is. */
+static inbox_status_t
+inbox_mongo_campaign_told(inbox_mongo_store_t *ms, const bson_oid_t *org,
+    const inbox_campaign_t *campaign, inbox_event_list_t *events,
+    inbox_error_t *err)
+{
+    inbox_change_t  change;
+
+    inbox_change_campaign_updated(&change, campaign);
+
+    /* frees the change */
+    return inbox_mongo_events_append(ms, org, &change, events, err);
 }
 
 
@@ -390,7 +416,8 @@ inbox_status_t
 inbox_mongo_campaign_update(inbox_store_t *store, const char *org_id,
     const char *campaign_id, int64_t revision, const inbox_campaign_new_t *c,
     const char *name, const char *body, unsigned segments, unsigned credits,
-    inbox_campaign_t *campaign, inbox_error_t *err)
+    inbox_campaign_t *campaign, inbox_event_list_t *events,
+    inbox_error_t *err)
 {
     int                   found;
     bson_t                set, doc, query, in, now;
@@ -493,6 +520,10 @@ inbox_mongo_campaign_update(inbox_store_t *store, const char *org_id,
                                          NULL, 0, NULL);
     }
 
+    if (rc == INBOX_OK) {
+        rc = inbox_mongo_campaign_told(ms, &org, campaign, events, err);
+    }
+
     if (rc != INBOX_OK) {
         inbox_campaign_free(campaign);
     }
@@ -545,11 +576,12 @@ inbox_mongo_campaign_edited(const bson_t *was, const bson_t *set,
 inbox_status_t
 inbox_mongo_campaign_delete(inbox_store_t *store, const char *org_id,
     const char *campaign_id, inbox_campaign_kind_t kind, int64_t now,
-    inbox_error_t *err)
+    inbox_event_list_t *events, inbox_error_t *err)
 {
     int                   found;
     bson_t                doc;
     bson_oid_t            org, id;
+    inbox_change_t        change;
     inbox_status_t        rc;
     inbox_campaign_t      was;
     inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
@@ -610,6 +642,11 @@ inbox_mongo_campaign_delete(inbox_store_t *store, const char *org_id,
             (void) inbox_mongo_media_release(ms, &org, was.media,
                                              was.media_count, NULL, 0,
                                              NULL);
+
+            /* every browser of the organization drops its card; frees
+             * the change */
+            inbox_change_campaign_deleted(&change, campaign_id, kind);
+            rc = inbox_mongo_events_append(ms, &org, &change, events, err);
         }
 
     } else if (rc == INBOX_OK) {
@@ -894,7 +931,8 @@ inbox_mongo_campaign_progress(inbox_store_t *store, const char *org_id,
 inbox_status_t
 inbox_mongo_campaign_act(inbox_store_t *store, const char *org_id,
     const char *campaign_id, inbox_campaign_action_t action, int64_t now,
-    inbox_campaign_t *campaign, inbox_error_t *err)
+    inbox_campaign_t *campaign, inbox_event_list_t *events,
+    inbox_error_t *err)
 {
     int                       changed, moved, unpark, attempt, claimed;
     int                       busy;
@@ -906,6 +944,7 @@ inbox_mongo_campaign_act(inbox_store_t *store, const char *org_id,
     inbox_campaign_status_t   to;
 
     busy = 0;
+    changed = 0;
     memset(&token, 0, sizeof(token));
 
     rc = inbox_mongo_campaign_ids(org_id, campaign_id, &org, &id, err);
@@ -1046,6 +1085,12 @@ inbox_mongo_campaign_act(inbox_store_t *store, const char *org_id,
         rc = inbox_mongo_campaign_load(ms, &org, &id, campaign, err);
     }
 
+    /* a repeat that only finished what one before left moved nothing a
+     * browser shows: the one before told them */
+    if (rc == INBOX_OK && changed) {
+        rc = inbox_mongo_campaign_told(ms, &org, campaign, events, err);
+    }
+
 done:
 
     if (rc != INBOX_OK) {
@@ -1069,7 +1114,8 @@ done:
 inbox_status_t
 inbox_mongo_campaign_reschedule(inbox_store_t *store, const char *org_id,
     const char *campaign_id, inbox_campaign_kind_t kind, int64_t send_at,
-    inbox_campaign_t *campaign, inbox_error_t *err)
+    int64_t now, inbox_campaign_t *campaign, inbox_event_list_t *events,
+    inbox_error_t *err)
 {
     int                   moved, attempt;
     bson_t                reply;
@@ -1151,7 +1197,13 @@ inbox_mongo_campaign_reschedule(inbox_store_t *store, const char *org_id,
     inbox_campaign_free(campaign);
     rc = inbox_mongo_campaign_load(ms, &org, &id, campaign, err);
 
+    if (rc == INBOX_OK) {
+        rc = inbox_mongo_campaign_told(ms, &org, campaign, events, err);
+    }
+
 done:
+
+    (void) now;      /* this backend's events take the server's time */
 
     if (rc != INBOX_OK) {
         inbox_campaign_free(campaign);

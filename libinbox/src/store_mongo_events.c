@@ -115,6 +115,11 @@ inbox_mongo_events_append(inbox_mongo_store_t *ms, const bson_oid_t *org,
             BSON_APPEND_OID(&doc, "campaign_id", &ref);
         }
 
+        /* which names a deleted one (a resume's campaign.deleted) */
+        if (e->campaign_kind != NULL) {
+            BSON_APPEND_UTF8(&doc, "campaign_kind", e->campaign_kind);
+        }
+
         if (e->user_id != NULL
             && inbox_mongo_parse_id(e->user_id, &ref) == 0)
         {
@@ -436,6 +441,7 @@ inbox_mongo_events_render(inbox_mongo_store_t *ms, const bson_oid_t *org,
     int                     r;
     char                    type[32], epoch[INBOX_EPOCH_MAX];
     char                    subject[INBOX_ID_MAX];
+    char                    campaign_hex[INBOX_ID_MAX], campaign_kind[16];
     char                   *frame;
     bson_t                  doc;
     int64_t                 expect;
@@ -509,8 +515,21 @@ inbox_mongo_events_render(inbox_mongo_store_t *ms, const bson_oid_t *org,
             ref.session_id = subject;
         }
 
-        /* campaign.progress: the campaign as it is now, read once for
-         * its events in a row */
+        /* a campaign event's id and kind, which name it once deleted */
+        if ((inbox_event_ref_needs(type) & INBOX_EVENT_NEEDS_CAMPAIGN_ID)
+            && bson_iter_init_find(&field, &doc, "campaign_id")
+            && BSON_ITER_HOLDS_OID(&field))
+        {
+            inbox_mongo_id_hex(bson_iter_oid(&field), campaign_hex);
+            ref.campaign_id = campaign_hex;
+            inbox_mongo_get_str(&doc, "campaign_kind", campaign_kind,
+                                sizeof(campaign_kind));
+            ref.campaign_kind = campaign_kind[0] != '\0' ? campaign_kind
+                                                          : NULL;
+        }
+
+        /* campaign.progress, campaign.updated: the campaign as it is
+         * now, read once for its events in a row */
         if (rc == INBOX_OK
             && (inbox_event_ref_needs(type) & INBOX_EVENT_NEEDS_CAMPAIGN)
             && bson_iter_init_find(&field, &doc, "campaign_id")

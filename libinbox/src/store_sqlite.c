@@ -1461,7 +1461,15 @@ static const char *inbox_sqlite_migrations[] = {
      */
     "ALTER TABLE media ADD COLUMN purging_at INTEGER;"
     "CREATE INDEX media_purging ON media (purging_at)"
-    "  WHERE purging_at IS NOT NULL;"
+    "  WHERE purging_at IS NOT NULL;",
+
+    /*
+     * 52: a campaign event keeps its campaign's kind, "campaign" or
+     * "poll" (campaign.updated, campaign.progress, campaign.deleted), so
+     * that one deleted is named as such when its row is gone: a resume
+     * renders it as campaign.deleted.  Those stored before have none.
+     */
+    "ALTER TABLE events ADD COLUMN campaign_kind TEXT;"
 };
 
 #define INBOX_SQLITE_VERSION                                                  \

@@ -77,8 +77,11 @@ static inbox_status_t inbox_sqlite_campaign_lock(inbox_store_t *store,
     inbox_sqlite_conn_t **conn, inbox_error_t *err);
 static inbox_status_t inbox_sqlite_campaign_written(
     inbox_sqlite_conn_t *conn, int64_t org, int64_t id,
-    const inbox_campaign_new_t *c, inbox_campaign_t *campaign,
-    inbox_error_t *err);
+    const inbox_campaign_new_t *c, int64_t now, inbox_campaign_t *campaign,
+    inbox_event_list_t *events, inbox_error_t *err);
+static inbox_status_t inbox_sqlite_campaign_commit(inbox_sqlite_conn_t *conn,
+    int64_t org, const inbox_campaign_t *campaign, int64_t now,
+    inbox_event_list_t *events, inbox_error_t *err);
 static inbox_status_t inbox_sqlite_campaign_rows(inbox_sqlite_conn_t *conn,
     int64_t org, int64_t id, const inbox_campaign_new_t *c,
     inbox_error_t *err);
@@ -113,7 +116,8 @@ inbox_status_t
 inbox_sqlite_campaign_create(inbox_store_t *store, const char *org_id,
     const inbox_campaign_new_t *c, const char *name, const char *body,
     unsigned segments, unsigned credits, int64_t now,
-    inbox_campaign_t *campaign, inbox_error_t *err)
+    inbox_campaign_t *campaign, inbox_event_list_t *events,
+    inbox_error_t *err)
 {
     int                   rc;
     int64_t               org, id;
@@ -168,7 +172,8 @@ inbox_sqlite_campaign_create(inbox_store_t *store, const char *org_id,
 
     id = sqlite3_last_insert_rowid(conn->db);
 
-    return inbox_sqlite_campaign_written(conn, org, id, c, campaign, err);
+    return inbox_sqlite_campaign_written(conn, org, id, c, now, campaign,
+                                         events, err);
 
 failed:
 
@@ -179,11 +184,12 @@ failed:
 
 
 /* The end of a draft's write (made or edited): its tags, options and
- * images from c, *campaign as stored, the commit; rolled back when any
- * of it fails. */
+ * images from c, *campaign as stored, its campaign.updated, the commit;
+ * rolled back when any of it fails. */
 static inbox_status_t
 inbox_sqlite_campaign_written(inbox_sqlite_conn_t *conn, int64_t org,
-    int64_t id, const inbox_campaign_new_t *c, inbox_campaign_t *campaign,
+    int64_t id, const inbox_campaign_new_t *c, int64_t now,
+    inbox_campaign_t *campaign, inbox_event_list_t *events,
     inbox_error_t *err)
 {
     inbox_status_t  status;
@@ -195,7 +201,8 @@ inbox_sqlite_campaign_written(inbox_sqlite_conn_t *conn, int64_t org,
     }
 
     if (status == INBOX_OK) {
-        status = inbox_sqlite_commit(conn, err);
+        status = inbox_sqlite_campaign_commit(conn, org, campaign, now,
+                                              events, err);
 
     } else {
         inbox_sqlite_rollback(conn);
@@ -207,6 +214,22 @@ inbox_sqlite_campaign_written(inbox_sqlite_conn_t *conn, int64_t org,
 
     return status;
 }
+
+/* A person's change to campaign (as it is now) told every browser of
+ * its organization, campaign.updated, in the write's transaction, which
+ * commits; rolled back when the event cannot be recorded. */
+static inbox_status_t
+inbox_sqlite_campaign_commit(inbox_sqlite_conn_t *conn, int64_t org,
+    const inbox_campaign_t *campaign, int64_t now,
+    inbox_event_list_t *events, inbox_error_t *err)
+{
+    inbox_change_t  change;
+
+    inbox_change_campaign_updated(&change, campaign);
+
+    return inbox_sqlite_events_commit(conn, org, &change, now, events, err);
+}
+
 
 /* A campaign's tags, options and images as c has them, its uploads
  * attached (a campaign's are its own from then on). */
@@ -340,9 +363,10 @@ inbox_status_t
 inbox_sqlite_campaign_update(inbox_store_t *store, const char *org_id,
     const char *campaign_id, int64_t revision, const inbox_campaign_new_t *c,
     const char *name, const char *body, unsigned segments, unsigned credits,
-    inbox_campaign_t *campaign, inbox_error_t *err)
+    inbox_campaign_t *campaign, inbox_event_list_t *events,
+    inbox_error_t *err)
 {
-    int64_t               org, id;
+    int64_t               org, id, now;
     sqlite3_stmt         *stmt;
     inbox_status_t        status;
     inbox_error_t         fallback;
@@ -399,7 +423,9 @@ inbox_sqlite_campaign_update(inbox_store_t *store, const char *org_id,
     /* its uploads left to the purge unless c attaches them again (an
      * image the edit drops is then unused, unless something else names
      * it: the purge looks) */
-    status = inbox_sqlite_media_release(conn, org, id, inbox_now_ms(), err);
+    now = inbox_now_ms();
+
+    status = inbox_sqlite_media_release(conn, org, id, now, err);
     if (status != INBOX_OK) {
         goto failed;
     }
@@ -410,7 +436,8 @@ inbox_sqlite_campaign_update(inbox_store_t *store, const char *org_id,
         goto failed;
     }
 
-    return inbox_sqlite_campaign_written(conn, org, id, c, campaign, err);
+    return inbox_sqlite_campaign_written(conn, org, id, c, now, campaign,
+                                         events, err);
 
 failed:
 
@@ -423,7 +450,8 @@ failed:
 inbox_status_t
 inbox_sqlite_campaign_reschedule(inbox_store_t *store, const char *org_id,
     const char *campaign_id, inbox_campaign_kind_t kind, int64_t send_at,
-    inbox_campaign_t *campaign, inbox_error_t *err)
+    int64_t now, inbox_campaign_t *campaign, inbox_event_list_t *events,
+    inbox_error_t *err)
 {
     int64_t               org, id;
     sqlite3_stmt         *stmt;
@@ -486,7 +514,8 @@ inbox_sqlite_campaign_reschedule(inbox_store_t *store, const char *org_id,
         goto failed;
     }
 
-    status = inbox_sqlite_commit(conn, err);
+    status = inbox_sqlite_campaign_commit(conn, org, campaign, now, events,
+                                          err);
     if (status != INBOX_OK) {
         inbox_campaign_free(campaign);
     }
@@ -507,10 +536,11 @@ failed:
 inbox_status_t
 inbox_sqlite_campaign_delete(inbox_store_t *store, const char *org_id,
     const char *campaign_id, inbox_campaign_kind_t kind, int64_t now,
-    inbox_error_t *err)
+    inbox_event_list_t *events, inbox_error_t *err)
 {
     int64_t               org, id;
     sqlite3_stmt         *stmt;
+    inbox_change_t        change;
     inbox_status_t        status;
     inbox_error_t         fallback;
     inbox_campaign_t      was;
@@ -576,7 +606,10 @@ inbox_sqlite_campaign_delete(inbox_store_t *store, const char *org_id,
         goto failed;
     }
 
-    return inbox_sqlite_commit(conn, err);
+    /* every browser of the organization drops its card */
+    inbox_change_campaign_deleted(&change, campaign_id, kind);
+
+    return inbox_sqlite_events_commit(conn, org, &change, now, events, err);
 
 failed:
 
@@ -885,7 +918,8 @@ failed:
 inbox_status_t
 inbox_sqlite_campaign_act(inbox_store_t *store, const char *org_id,
     const char *campaign_id, inbox_campaign_action_t action, int64_t now,
-    inbox_campaign_t *campaign, inbox_error_t *err)
+    inbox_campaign_t *campaign, inbox_event_list_t *events,
+    inbox_error_t *err)
 {
     int                       changed;
     int64_t                   org, id;
@@ -984,7 +1018,8 @@ inbox_sqlite_campaign_act(inbox_store_t *store, const char *org_id,
         goto failed;
     }
 
-    status = inbox_sqlite_commit(conn, err);
+    status = inbox_sqlite_campaign_commit(conn, org, campaign, now, events,
+                                          err);
     if (status != INBOX_OK) {
         inbox_campaign_free(campaign);
     }

@@ -80,8 +80,8 @@ inbox_sqlite_events_store(inbox_sqlite_conn_t *conn, int64_t org,
 
         stmt = inbox_sqlite_stmt(conn, INBOX_SQL_EVENT_APPEND,
             "INSERT INTO events (org_id, seq, type, epoch, message_id,"
-            " conversation_id, unread_total, created_at)"
-            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", err);
+            " conversation_id, unread_total, created_at, campaign_kind)"
+            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", err);
         if (stmt == NULL) {
             return err->code;
         }
@@ -105,6 +105,7 @@ inbox_sqlite_events_store(inbox_sqlite_conn_t *conn, int64_t org,
         }
 
         sqlite3_bind_int64(stmt, 8, now);
+        inbox_sqlite_bind_text(stmt, 9, e->campaign_kind);
 
         rc = sqlite3_step(stmt);
         inbox_sqlite_done(stmt);
@@ -306,6 +307,7 @@ typedef struct {
                                    campaign */
     int64_t   conversation;     /* 0: none */
     int64_t   unread_total;
+    char      campaign_kind[16];    /* a campaign event's; "": unknown */
 } inbox_sqlite_event_row_t;
 
 
@@ -379,6 +381,7 @@ inbox_sqlite_event_render(inbox_sqlite_conn_t *conn, int64_t org,
 {
     int                     rc;
     char                   *frame, subject[INBOX_ID_MAX];
+    char                    campaign_id[INBOX_ID_MAX];
     int64_t                 owner, contact_id;
     unsigned                needs;
     inbox_status_t          status;
@@ -432,6 +435,14 @@ inbox_sqlite_event_render(inbox_sqlite_conn_t *conn, int64_t org,
         if (status == INBOX_OK) {
             ref.contact = &contact;
         }
+    }
+
+    /* a campaign's id and kind, which name it once it is deleted */
+    if ((needs & INBOX_EVENT_NEEDS_CAMPAIGN_ID) && row->message != 0) {
+        inbox_sqlite_format_id(row->message, campaign_id);
+        ref.campaign_id = campaign_id;
+        ref.campaign_kind = row->campaign_kind[0] != '\0'
+                            ? row->campaign_kind : NULL;
     }
 
     if (status == INBOX_OK && (needs & INBOX_EVENT_NEEDS_CAMPAIGN)
@@ -556,8 +567,9 @@ inbox_sqlite_events_since(inbox_store_t *store, const char *org_id,
     }
 
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_EVENTS_SINCE,
-        "SELECT seq, type, epoch, message_id, conversation_id, unread_total"
-        " FROM events WHERE org_id = ?1 AND seq > ?2 AND seq <= ?3"
+        "SELECT seq, type, epoch, message_id, conversation_id, unread_total,"
+        " campaign_kind FROM events"
+        " WHERE org_id = ?1 AND seq > ?2 AND seq <= ?3"
         " ORDER BY seq LIMIT ?4", err);
     if (stmt == NULL) {
         status = err->code;
@@ -589,6 +601,8 @@ inbox_sqlite_events_since(inbox_store_t *store, const char *org_id,
         rows[n].message = sqlite3_column_int64(stmt, 3);
         rows[n].conversation = sqlite3_column_int64(stmt, 4);
         rows[n].unread_total = sqlite3_column_int64(stmt, 5);
+        inbox_sqlite_column_copy(stmt, 6, rows[n].campaign_kind,
+                                 sizeof(rows[n].campaign_kind));
         n++;
     }
 

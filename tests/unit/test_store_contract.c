@@ -10864,7 +10864,7 @@ campaign_new(fixture_t *f, const char *tag, char id[INBOX_ID_MAX])
         n.tags = &tags;
     }
 
-    rc = inbox_store_campaign_create(f->store, f->org, &n, T0, &c, NULL)
+    rc = inbox_store_campaign_create(f->store, f->org, &n, T0, &c, NULL, NULL)
          == INBOX_OK ? 0 : -1;
     snprintf(id, INBOX_ID_MAX, "%s", c.id);
     inbox_campaign_free(&c);
@@ -10914,7 +10914,7 @@ campaign_do(fixture_t *f, const char *id, inbox_campaign_action_t action,
     inbox_campaign_t  c;
 
     status = inbox_store_campaign_act(f->store, f->org, id, action, now, &c,
-                                      NULL);
+                                      NULL, NULL);
     inbox_campaign_free(&c);
 
     return status;
@@ -11154,7 +11154,8 @@ TEST(a_campaign_needs_a_number_to_be_sent)
     CHECK_INT(campaign_new(&f, NULL, id), 0);
 
     CHECK_INT(inbox_store_campaign_act(f.store, f.org, id,
-                                       INBOX_CAMPAIGN_SEND, NOON, &c, &err),
+                                       INBOX_CAMPAIGN_SEND, NOON, &c, NULL,
+                                       &err),
               INBOX_ERR_CONFLICT);
     CHECK_STR(err.message, "This organization has no number to send from "
               "yet.");
@@ -11286,7 +11287,8 @@ TEST(a_campaign_to_a_tag_suppresses_opted_out_contacts)
     memset(&n, 0, sizeof(n));
     n.name = "Nobody";
     n.body = "Sale!";
-    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, &err),
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL,
+                                          &err),
               INBOX_ERR_INVALID);
     CHECK_STR(err.field, "audience");
     inbox_campaign_free(&c);
@@ -11435,7 +11437,7 @@ TEST(a_draft_is_edited_until_it_is_sent)
     n.send_at = NOON + HOUR;
 
     CHECK_INT(inbox_store_campaign_update(f.store, f.org, id, rev, &n, &c,
-                                          &err),
+                                          NULL, &err),
               INBOX_OK);
     CHECK_INT(c.revision, 1);
     rev = c.revision;
@@ -11477,7 +11479,7 @@ TEST(a_draft_is_edited_until_it_is_sent)
     n.send_at = 0;
 
     CHECK_INT(inbox_store_campaign_update(f.store, f.org, id, rev, &n, &c,
-                                          &err),
+                                          NULL, &err),
               INBOX_OK);
     CHECK_INT(c.revision, 2);
     rev = c.revision;
@@ -11506,7 +11508,7 @@ TEST(a_draft_is_edited_until_it_is_sent)
     /* edited again with the picture it has: kept */
     n.name = "Summer sale, last days";
     CHECK_INT(inbox_store_campaign_update(f.store, f.org, id, rev, &n, &c,
-                                          &err),
+                                          NULL, &err),
               INBOX_OK);
     rev = c.revision;
     CHECK_STR(c.name, "Summer sale, last days");
@@ -11520,7 +11522,7 @@ TEST(a_draft_is_edited_until_it_is_sent)
      * edit's fields, so it is refused and changes nothing */
     n.name = "From an old read";
     CHECK_INT(inbox_store_campaign_update(f.store, f.org, id, rev - 1, &n,
-                                          &c, &err), INBOX_ERR_CONFLICT);
+                                          &c, NULL, &err), INBOX_ERR_CONFLICT);
     CHECK_STR(err.message, "This draft was edited meanwhile; read it "
               "again.");
     inbox_campaign_free(&c);
@@ -11532,7 +11534,7 @@ TEST(a_draft_is_edited_until_it_is_sent)
     n.media_count = 0;
     n.media = NULL;
     CHECK_INT(inbox_store_campaign_update(f.store, f.org, id, rev, &n, &c,
-                                          &err),
+                                          NULL, &err),
               INBOX_ERR_INVALID);
     CHECK_STR(err.field, "body");
     inbox_campaign_free(&c);
@@ -11542,7 +11544,7 @@ TEST(a_draft_is_edited_until_it_is_sent)
     CHECK_INT(inbox_store_org_create(f.store, "Other", "UTC", other, NULL),
               INBOX_OK);
     CHECK_INT(inbox_store_campaign_update(f.store, other, id, rev, &n, &c,
-                                          &err),
+                                          NULL, &err),
               INBOX_ERR_NOT_FOUND);
     inbox_campaign_free(&c);
     n.kind = INBOX_CAMPAIGN_KIND_POLL;
@@ -11550,14 +11552,14 @@ TEST(a_draft_is_edited_until_it_is_sent)
     n.options = options;
     n.option_count = 2;
     CHECK_INT(inbox_store_campaign_update(f.store, f.org, id, rev, &n, &c,
-                                          &err),
+                                          NULL, &err),
               INBOX_ERR_NOT_FOUND);
     CHECK_STR(err.message, "There is no such poll.");
     inbox_campaign_free(&c);
     n.kind = INBOX_CAMPAIGN_KIND_CAMPAIGN;
     CHECK_INT(inbox_store_campaign_update(f.store, f.org,
                                           f.backend->missing_id, 0, &n, &c,
-                                          &err), INBOX_ERR_NOT_FOUND);
+                                          NULL, &err), INBOX_ERR_NOT_FOUND);
     inbox_campaign_free(&c);
 
     CHECK_INT(inbox_store_campaign_get(f.store, f.org, id, &c, NULL),
@@ -11570,7 +11572,7 @@ TEST(a_draft_is_edited_until_it_is_sent)
     CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_SEND, NOON), INBOX_OK);
     CHECK_INT(campaign_now(&f, id).counts.audience, 1);
     CHECK_INT(inbox_store_campaign_update(f.store, f.org, id, rev, &n, &c,
-                                          &err),
+                                          NULL, &err),
               INBOX_ERR_CONFLICT);
     CHECK_STR(err.message, "Only a draft can be edited; this one is "
               "sending.");
@@ -11588,7 +11590,8 @@ TEST(a_draft_is_edited_until_it_is_sent)
     n.options = options + 1;
     n.option_count = 2;
     n.audience_all = 1;
-    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL),
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL,
+                                          NULL),
               INBOX_OK);
     snprintf(id, sizeof(id), "%s", c.id);
     CHECK_INT(c.revision, 0);
@@ -11599,7 +11602,7 @@ TEST(a_draft_is_edited_until_it_is_sent)
     n.options = options;
     n.option_count = 3;
     CHECK_INT(inbox_store_campaign_update(f.store, f.org, id, rev, &n, &c,
-                                          &err),
+                                          NULL, &err),
               INBOX_OK);
     CHECK_STR(c.name, "Which colour?");
     CHECK_STR(c.question, "Which colour?");
@@ -11616,7 +11619,7 @@ TEST(a_draft_is_edited_until_it_is_sent)
     n.name = "x";
     n.body = "x";
     CHECK_INT(inbox_store_campaign_update(f.store, f.org, id, rev, &n, &c,
-                                          &err),
+                                          NULL, &err),
               INBOX_ERR_NOT_FOUND);
     inbox_campaign_free(&c);
     CHECK_INT(inbox_store_campaign_get(f.store, f.org, id, &c, NULL),
@@ -11665,7 +11668,8 @@ TEST(a_draft_whose_text_the_rules_refuse_now_is_not_sent)
     n.name = "Long";
     n.body = body;
     n.audience_all = 1;
-    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, &made),
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL,
+                                          &made),
               INBOX_ERR_INVALID);
     CHECK_STR(made.field, "body");
     inbox_campaign_free(&c);
@@ -11674,7 +11678,8 @@ TEST(a_draft_whose_text_the_rules_refuse_now_is_not_sent)
     CHECK_INT(f.backend->draft_text(&f, id, "body", body), 0);
 
     CHECK_INT(inbox_store_campaign_act(f.store, f.org, id,
-                                       INBOX_CAMPAIGN_SEND, NOON, &c, &err),
+                                       INBOX_CAMPAIGN_SEND, NOON, &c, NULL,
+                                       &err),
               INBOX_ERR_INVALID);
     inbox_campaign_free(&c);
     CHECK_STR(err.field, "body");
@@ -11696,14 +11701,16 @@ TEST(a_draft_whose_text_the_rules_refuse_now_is_not_sent)
     n.options = options;
     n.option_count = 2;
     n.audience_all = 1;
-    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL),
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL,
+                                          NULL),
               INBOX_OK);
     snprintf(id, sizeof(id), "%s", c.id);
     inbox_campaign_free(&c);
 
     CHECK_INT(f.backend->draft_text(&f, id, "body", body), 0);
     CHECK_INT(inbox_store_campaign_act(f.store, f.org, id,
-                                       INBOX_CAMPAIGN_SEND, NOON, &c, &err),
+                                       INBOX_CAMPAIGN_SEND, NOON, &c, NULL,
+                                       &err),
               INBOX_ERR_INVALID);
     inbox_campaign_free(&c);
     CHECK_STR(err.field, "options");
@@ -11711,7 +11718,8 @@ TEST(a_draft_whose_text_the_rules_refuse_now_is_not_sent)
 
     CHECK_INT(f.backend->draft_text(&f, id, "question", body), 0);
     CHECK_INT(inbox_store_campaign_act(f.store, f.org, id,
-                                       INBOX_CAMPAIGN_SEND, NOON, &c, &err),
+                                       INBOX_CAMPAIGN_SEND, NOON, &c, NULL,
+                                       &err),
               INBOX_ERR_INVALID);
     inbox_campaign_free(&c);
     CHECK_STR(err.field, "question");
@@ -11756,12 +11764,14 @@ TEST(a_scheduled_campaigns_time_moves_and_nothing_else_does)
     n.body = "Sale!";
     n.audience_all = 1;
     n.send_at = NOON + HOUR;
-    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL),
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL,
+                                          NULL),
               INBOX_OK);
     snprintf(id, sizeof(id), "%s", c.id);
     inbox_campaign_free(&c);
     n.send_at = NOON + 5 * HOUR;
-    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL),
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL,
+                                          NULL),
               INBOX_OK);
     snprintf(soon, sizeof(soon), "%s", c.id);
     inbox_campaign_free(&c);
@@ -11774,7 +11784,7 @@ TEST(a_scheduled_campaigns_time_moves_and_nothing_else_does)
     CHECK_INT(inbox_store_campaign_reschedule(f.store, f.org, id,
                                               INBOX_CAMPAIGN_KIND_CAMPAIGN,
                                               NOON + 3 * HOUR, NOON, &c,
-                                              &err), INBOX_OK);
+                                              NULL, &err), INBOX_OK);
     CHECK_INT(c.status, INBOX_CAMPAIGN_SCHEDULED);
     CHECK(c.send_at == NOON + 3 * HOUR);
     inbox_campaign_free(&c);
@@ -11785,7 +11795,7 @@ TEST(a_scheduled_campaigns_time_moves_and_nothing_else_does)
     CHECK_INT(inbox_store_campaign_reschedule(f.store, f.org, id,
                                               INBOX_CAMPAIGN_KIND_CAMPAIGN,
                                               NOON + 3 * HOUR, NOON, &c,
-                                              &err), INBOX_OK);
+                                              NULL, &err), INBOX_OK);
     CHECK_INT(c.status, INBOX_CAMPAIGN_PAUSED);
     inbox_campaign_free(&c);
     CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_RESUME, NOON + 2 * HOUR),
@@ -11795,7 +11805,7 @@ TEST(a_scheduled_campaigns_time_moves_and_nothing_else_does)
     /* to now (0): due at once */
     CHECK_INT(inbox_store_campaign_reschedule(f.store, f.org, soon,
                                               INBOX_CAMPAIGN_KIND_CAMPAIGN,
-                                              0, NOON + HOUR, &c, &err),
+                                              0, NOON + HOUR, &c, NULL, &err),
               INBOX_OK);
     CHECK(c.send_at == NOON + HOUR);
     inbox_campaign_free(&c);
@@ -11823,7 +11833,7 @@ TEST(a_scheduled_campaigns_time_moves_and_nothing_else_does)
     CHECK_INT(inbox_store_campaign_reschedule(f.store, f.org, id,
                                               INBOX_CAMPAIGN_KIND_CAMPAIGN,
                                               NOON + 9 * HOUR, NOON, &c,
-                                              &err), INBOX_ERR_CONFLICT);
+                                              NULL, &err), INBOX_ERR_CONFLICT);
     CHECK(strstr(err.message, "this one is sending") != NULL);
     inbox_campaign_free(&c);
     CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_PAUSE, NOON + 3 * HOUR),
@@ -11831,26 +11841,26 @@ TEST(a_scheduled_campaigns_time_moves_and_nothing_else_does)
     CHECK_INT(inbox_store_campaign_reschedule(f.store, f.org, id,
                                               INBOX_CAMPAIGN_KIND_CAMPAIGN,
                                               NOON + 9 * HOUR, NOON, &c,
-                                              &err), INBOX_ERR_CONFLICT);
+                                              NULL, &err), INBOX_ERR_CONFLICT);
     CHECK(strstr(err.message, "began sending before it was paused")
           != NULL);
     inbox_campaign_free(&c);
     CHECK_INT(inbox_store_campaign_reschedule(f.store, f.org, draft,
                                               INBOX_CAMPAIGN_KIND_CAMPAIGN,
                                               NOON + 9 * HOUR, NOON, &c,
-                                              &err), INBOX_ERR_CONFLICT);
+                                              NULL, &err), INBOX_ERR_CONFLICT);
     inbox_campaign_free(&c);
     CHECK_INT(campaign_now(&f, draft).status, INBOX_CAMPAIGN_DRAFT);
     CHECK_INT(inbox_store_campaign_reschedule(f.store, f.org, id,
                                               INBOX_CAMPAIGN_KIND_POLL,
                                               NOON + 9 * HOUR, NOON, &c,
-                                              &err), INBOX_ERR_NOT_FOUND);
+                                              NULL, &err), INBOX_ERR_NOT_FOUND);
     inbox_campaign_free(&c);
     CHECK_INT(inbox_store_campaign_reschedule(f.store, f.backend->missing_id,
                                               id,
                                               INBOX_CAMPAIGN_KIND_CAMPAIGN,
                                               NOON + 9 * HOUR, NOON, &c,
-                                              &err), INBOX_ERR_NOT_FOUND);
+                                              NULL, &err), INBOX_ERR_NOT_FOUND);
     inbox_campaign_free(&c);
     CHECK_INT(inbox_store_campaign_get(f.store, f.org, id, &c, NULL),
               INBOX_OK);
@@ -11865,7 +11875,8 @@ TEST(a_scheduled_campaigns_time_moves_and_nothing_else_does)
     n.option_count = 2;
     n.audience_all = 1;
     n.send_at = NOON + 5 * HOUR;
-    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL),
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL,
+                                          NULL),
               INBOX_OK);
     snprintf(id, sizeof(id), "%s", c.id);
     inbox_campaign_free(&c);
@@ -11873,12 +11884,12 @@ TEST(a_scheduled_campaigns_time_moves_and_nothing_else_does)
     CHECK_INT(inbox_store_campaign_reschedule(f.store, f.org, id,
                                               INBOX_CAMPAIGN_KIND_CAMPAIGN,
                                               NOON + 4 * HOUR, NOON, &c,
-                                              &err), INBOX_ERR_NOT_FOUND);
+                                              NULL, &err), INBOX_ERR_NOT_FOUND);
     inbox_campaign_free(&c);
     CHECK_INT(inbox_store_campaign_reschedule(f.store, f.org, id,
                                               INBOX_CAMPAIGN_KIND_POLL,
                                               NOON + 4 * HOUR, NOON, &c,
-                                              &err), INBOX_OK);
+                                              NULL, &err), INBOX_OK);
     inbox_campaign_free(&c);
     d = dispatch(&f, NOON + 4 * HOUR, 10);
     CHECK_INT(d.started, 1);
@@ -11925,11 +11936,13 @@ TEST(a_scheduled_campaign_whose_text_the_rules_refuse_now_is_cancelled)
     n.body = "Sale!";
     n.audience_all = 1;
     n.send_at = NOON + HOUR;
-    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL),
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL,
+                                          NULL),
               INBOX_OK);
     snprintf(id, sizeof(id), "%s", c.id);
     inbox_campaign_free(&c);
-    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL),
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL,
+                                          NULL),
               INBOX_OK);
     snprintf(fine, sizeof(fine), "%s", c.id);
     inbox_campaign_free(&c);
@@ -11943,7 +11956,7 @@ TEST(a_scheduled_campaign_whose_text_the_rules_refuse_now_is_cancelled)
     /* what send, or create, says of that text */
     n.body = body;
     CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c,
-                                          &refusal), INBOX_ERR_INVALID);
+                                          NULL, &refusal), INBOX_ERR_INVALID);
     inbox_campaign_free(&c);
 
     d = dispatch(&f, NOON + HOUR, 10);
@@ -12002,11 +12015,11 @@ TEST(a_scheduled_campaign_whose_text_the_rules_refuse_now_is_cancelled)
      * handed its messages over and stays */
     CHECK_INT(inbox_store_campaign_delete(f.store, f.org, fine,
                                           INBOX_CAMPAIGN_KIND_CAMPAIGN,
-                                          inbox_now_ms(), &refusal),
+                                          inbox_now_ms(), NULL, &refusal),
               INBOX_ERR_CONFLICT);
     CHECK_INT(inbox_store_campaign_delete(f.store, f.org, id,
                                           INBOX_CAMPAIGN_KIND_CAMPAIGN,
-                                          inbox_now_ms(), &refusal),
+                                          inbox_now_ms(), NULL, &refusal),
               INBOX_OK);
     CHECK_INT(inbox_store_campaign_get(f.store, f.org, id, &c, NULL),
               INBOX_ERR_NOT_FOUND);
@@ -12292,7 +12305,8 @@ TEST(a_campaign_leaves_a_thread_unresponded_and_a_reply_ends_it)
     n.options = options;
     n.option_count = 2;
     n.audience_all = 1;
-    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL),
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL,
+                                          NULL),
               INBOX_OK);
     snprintf(poll, sizeof(poll), "%s", c.id);
     inbox_campaign_free(&c);
@@ -12472,7 +12486,8 @@ TEST(a_send_time_gone_by_is_when_the_recipients_are_due)
     n.body = "Sale!";
     n.audience_all = 1;
     n.send_at = NOON;
-    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL),
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL,
+                                          NULL),
               INBOX_OK);
     snprintf(a, sizeof(a), "%s", c.id);
     inbox_campaign_free(&c);
@@ -12545,7 +12560,8 @@ TEST(a_campaign_mms_is_one_segment_as_a_reply_mms_is)
     n.media_count = 1;
     n.media = &media;
 
-    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL),
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL,
+                                          NULL),
               INBOX_OK);
     CHECK_INT(c.segments, 1);
     CHECK_INT(c.credits, 2);
@@ -12572,7 +12588,8 @@ TEST(a_campaign_mms_is_one_segment_as_a_reply_mms_is)
     n.name = "Words";
     n.media_count = 0;
     n.media = NULL;
-    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL),
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL,
+                                          NULL),
               INBOX_OK);
     CHECK_INT(c.segments, 3);
     CHECK_INT(c.credits, 1);
@@ -12635,7 +12652,8 @@ TEST(a_drafts_images_keep_their_uploads_through_an_edit)
     n.audience_all = 1;
     n.media = media;
     n.media_count = 3;
-    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, &err),
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL,
+                                          &err),
               INBOX_OK);
     snprintf(id, sizeof(id), "%s", c.id);
     CHECK_INT(c.media_count, 3);
@@ -12660,7 +12678,7 @@ TEST(a_drafts_images_keep_their_uploads_through_an_edit)
     n.media = kept;
     n.media_count = 2;
     CHECK_INT(inbox_store_campaign_update(f.store, f.org, id, 0, &n, &c,
-                                          &err), INBOX_OK);
+                                          NULL, &err), INBOX_OK);
     CHECK_INT(c.media_count, 2);
     inbox_campaign_free(&c);
 
@@ -12682,7 +12700,7 @@ TEST(a_drafts_images_keep_their_uploads_through_an_edit)
     n.media = was.media;
     n.media_count = was.media_count;
     CHECK_INT(inbox_store_campaign_update(f.store, f.org, id, was.revision,
-                                          &n, &c, &err), INBOX_OK);
+                                          &n, &c, NULL, &err), INBOX_OK);
     CHECK_INT(c.media_count, 2);
     if (c.media_count == 2) {
         CHECK_STR(c.media[0].upload_id, ups[0]);
@@ -12711,7 +12729,7 @@ TEST(a_drafts_images_keep_their_uploads_through_an_edit)
     n.media = media;
     n.media_count = 3;
     CHECK_INT(inbox_store_campaign_update(f.store, f.org, id, 2, &n, &c,
-                                          &err), INBOX_OK);
+                                          NULL, &err), INBOX_OK);
     inbox_campaign_free(&c);
     CHECK_INT(inbox_store_campaign_get(f.store, f.org, id, &c, NULL),
               INBOX_OK);
@@ -12759,7 +12777,7 @@ campaign_naming(fixture_t *f, const char *file, const char *content_type)
     n.media_count = 1;
     n.media = &media;
     CHECK_INT(inbox_store_campaign_create(f->store, f->org, &n, T0, &c,
-                                          NULL), INBOX_OK);
+                                          NULL, NULL), INBOX_OK);
     inbox_campaign_free(&c);
 }
 
@@ -12824,7 +12842,8 @@ TEST(a_campaigns_pictures_go_abroad_as_links)
     n.audience_all = 1;
     n.media_count = 2;
     n.media = media;
-    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL),
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL,
+                                          NULL),
               INBOX_OK);
     snprintf(id, sizeof(id), "%s", c.id);
     inbox_campaign_free(&c);
@@ -12915,7 +12934,8 @@ TEST(uploads_nothing_attached_are_purged_after_a_while)
     n.audience_all = 1;
     n.media_count = 1;
     n.media = &media;
-    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, &err),
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL,
+                                          &err),
               INBOX_OK);
     inbox_campaign_free(&c);
 
@@ -12963,7 +12983,8 @@ TEST(uploads_nothing_attached_are_purged_after_a_while)
                                        &err), INBOX_ERR_INVALID);
     CHECK_STR(err.field, "media_ids");
     CHECK_INT(balance_of(&f, f.org), 8);
-    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, &err),
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL,
+                                          &err),
               INBOX_ERR_INVALID);
     CHECK_STR(err.field, "media_ids");
 
@@ -13396,7 +13417,8 @@ TEST(a_purge_removes_the_file_before_the_record_and_finishes_a_stopped_one)
     n.audience_all = 1;
     n.media_count = 1;
     n.media = &media;
-    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, &err),
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL,
+                                          &err),
               INBOX_ERR_INVALID);
     CHECK_STR(err.field, "media_ids");
 
@@ -13732,7 +13754,8 @@ TEST(uploads_a_drafts_edit_drops_are_purged_unless_something_names_them)
     n.audience_all = 1;
     n.media = media;
     n.media_count = 2;
-    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, &err),
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL,
+                                          &err),
               INBOX_OK);
     snprintf(id, sizeof(id), "%s", c.id);
     inbox_campaign_free(&c);
@@ -13749,7 +13772,7 @@ TEST(uploads_a_drafts_edit_drops_are_purged_unless_something_names_them)
     n.media = &media[2];
     n.media_count = 1;
     CHECK_INT(inbox_store_campaign_update(f.store, f.org, id, 0, &n, &c,
-                                          &err), INBOX_OK);
+                                          NULL, &err), INBOX_OK);
     CHECK_INT(c.media_count, 1);
     inbox_campaign_free(&c);
 
@@ -13793,11 +13816,11 @@ TEST(uploads_a_drafts_edit_drops_are_purged_unless_something_names_them)
      * then leaves it to the reply that names it */
     n.media = &media[1];
     CHECK_INT(inbox_store_campaign_update(f.store, f.org, id, 1, &n, &c,
-                                          &err), INBOX_OK);
+                                          NULL, &err), INBOX_OK);
     inbox_campaign_free(&c);
     n.media = &media[2];
     CHECK_INT(inbox_store_campaign_update(f.store, f.org, id, 2, &n, &c,
-                                          &err), INBOX_OK);
+                                          NULL, &err), INBOX_OK);
     inbox_campaign_free(&c);
     later = inbox_now_ms() + INBOX_MEDIA_KEEP_UNUSED_MS + MINUTE;
     CHECK_INT(inbox_store_media_purge(f.store, later,
@@ -13855,14 +13878,16 @@ TEST(a_draft_is_deleted_and_a_campaign_sent_is_kept)
     n.audience_all = 1;
     n.media = &media[0];
     n.media_count = 1;
-    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, &err),
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL,
+                                          &err),
               INBOX_OK);
     snprintf(draft, sizeof(draft), "%s", c.id);
     inbox_campaign_free(&c);
 
     n.name = "Sent";
     n.media = &media[1];
-    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, &err),
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL,
+                                          &err),
               INBOX_OK);
     snprintf(sent, sizeof(sent), "%s", c.id);
     inbox_campaign_free(&c);
@@ -13874,7 +13899,8 @@ TEST(a_draft_is_deleted_and_a_campaign_sent_is_kept)
     n.options = options;
     n.option_count = 2;
     n.audience_all = 1;
-    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, &err),
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL,
+                                          &err),
               INBOX_OK);
     snprintf(poll, sizeof(poll), "%s", c.id);
     inbox_campaign_free(&c);
@@ -13884,27 +13910,27 @@ TEST(a_draft_is_deleted_and_a_campaign_sent_is_kept)
               INBOX_OK);
     CHECK_INT(inbox_store_campaign_delete(f.store, other, draft,
                                           INBOX_CAMPAIGN_KIND_CAMPAIGN,
-                                          inbox_now_ms(), &err),
+                                          inbox_now_ms(), NULL, &err),
               INBOX_ERR_NOT_FOUND);
     CHECK_INT(inbox_store_campaign_delete(f.store, f.org, draft,
                                           INBOX_CAMPAIGN_KIND_POLL,
-                                          inbox_now_ms(), &err),
+                                          inbox_now_ms(), NULL, &err),
               INBOX_ERR_NOT_FOUND);
     CHECK_STR(err.message, "There is no such poll.");
     CHECK_INT(inbox_store_campaign_delete(f.store, f.org, poll,
                                           INBOX_CAMPAIGN_KIND_CAMPAIGN,
-                                          inbox_now_ms(), &err),
+                                          inbox_now_ms(), NULL, &err),
               INBOX_ERR_NOT_FOUND);
     CHECK_INT(inbox_store_campaign_delete(f.store, f.org,
                                           f.backend->missing_id,
                                           INBOX_CAMPAIGN_KIND_CAMPAIGN,
-                                          inbox_now_ms(), &err),
+                                          inbox_now_ms(), NULL, &err),
               INBOX_ERR_NOT_FOUND);
 
     /* sent: refused, kept as it was; cancelled too */
     CHECK_INT(inbox_store_campaign_delete(f.store, f.org, sent,
                                           INBOX_CAMPAIGN_KIND_CAMPAIGN,
-                                          inbox_now_ms(), &err),
+                                          inbox_now_ms(), NULL, &err),
               INBOX_ERR_CONFLICT);
     CHECK_STR(err.message, "Only a draft, or one cancelled before it "
                            "began, can be deleted; this one is "
@@ -13913,7 +13939,7 @@ TEST(a_draft_is_deleted_and_a_campaign_sent_is_kept)
     CHECK_INT(campaign_do(&f, sent, INBOX_CAMPAIGN_CANCEL, NOON), INBOX_OK);
     CHECK_INT(inbox_store_campaign_delete(f.store, f.org, sent,
                                           INBOX_CAMPAIGN_KIND_CAMPAIGN,
-                                          inbox_now_ms(), &err),
+                                          inbox_now_ms(), NULL, &err),
               INBOX_ERR_CONFLICT);
     CHECK_STR(err.message, "This campaign began sending before it was "
               "cancelled and stays in its contacts' records.");
@@ -13922,18 +13948,18 @@ TEST(a_draft_is_deleted_and_a_campaign_sent_is_kept)
     /* the draft and the poll: gone, from the lists too, and once */
     CHECK_INT(inbox_store_campaign_delete(f.store, f.org, draft,
                                           INBOX_CAMPAIGN_KIND_CAMPAIGN,
-                                          inbox_now_ms(), &err),
+                                          inbox_now_ms(), NULL, &err),
               INBOX_OK);
     CHECK_INT(inbox_store_campaign_get(f.store, f.org, draft, &c, &err),
               INBOX_ERR_NOT_FOUND);
     inbox_campaign_free(&c);
     CHECK_INT(inbox_store_campaign_delete(f.store, f.org, draft,
                                           INBOX_CAMPAIGN_KIND_CAMPAIGN,
-                                          inbox_now_ms(), &err),
+                                          inbox_now_ms(), NULL, &err),
               INBOX_ERR_NOT_FOUND);
     CHECK_INT(inbox_store_campaign_delete(f.store, f.org, poll,
                                           INBOX_CAMPAIGN_KIND_POLL,
-                                          inbox_now_ms(), &err),
+                                          inbox_now_ms(), NULL, &err),
               INBOX_OK);
 
     CHECK_INT(inbox_store_campaigns_list(f.store, f.org,
@@ -14007,20 +14033,23 @@ TEST(a_campaign_cancelled_before_it_began_is_deleted)
     n.name = "Drafted";
     n.body = "Our menu";
     n.audience_all = 1;
-    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, &err),
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL,
+                                          &err),
               INBOX_OK);
     snprintf(drafted, sizeof(drafted), "%s", c.id);
     inbox_campaign_free(&c);
 
     n.name = "Begun";
-    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, &err),
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL,
+                                          &err),
               INBOX_OK);
     snprintf(begun, sizeof(begun), "%s", c.id);
     inbox_campaign_free(&c);
 
     n.send_at = NOON + HOUR;
     n.name = "Paused";
-    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, &err),
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL,
+                                          &err),
               INBOX_OK);
     snprintf(paused, sizeof(paused), "%s", c.id);
     inbox_campaign_free(&c);
@@ -14028,7 +14057,8 @@ TEST(a_campaign_cancelled_before_it_began_is_deleted)
     n.name = "Later";
     n.media = &media;
     n.media_count = 1;
-    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, &err),
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL,
+                                          &err),
               INBOX_OK);
     snprintf(later, sizeof(later), "%s", c.id);
     inbox_campaign_free(&c);
@@ -14054,7 +14084,7 @@ TEST(a_campaign_cancelled_before_it_began_is_deleted)
 
     CHECK_INT(inbox_store_campaign_delete(f.store, f.org, begun,
                                           INBOX_CAMPAIGN_KIND_CAMPAIGN,
-                                          inbox_now_ms(), &err),
+                                          inbox_now_ms(), NULL, &err),
               INBOX_ERR_CONFLICT);
     CHECK_STR(err.message, "This campaign began sending before it was "
               "cancelled and stays in its contacts' records.");
@@ -14063,19 +14093,22 @@ TEST(a_campaign_cancelled_before_it_began_is_deleted)
     /* the others: gone, and once */
     CHECK_INT(inbox_store_campaign_delete(f.store, f.org, drafted,
                                           INBOX_CAMPAIGN_KIND_CAMPAIGN,
-                                          inbox_now_ms(), &err), INBOX_OK);
+                                          inbox_now_ms(), NULL, &err),
+                                          INBOX_OK);
     CHECK_INT(inbox_store_campaign_delete(f.store, f.org, later,
                                           INBOX_CAMPAIGN_KIND_CAMPAIGN,
-                                          inbox_now_ms(), &err), INBOX_OK);
+                                          inbox_now_ms(), NULL, &err),
+                                          INBOX_OK);
     CHECK_INT(inbox_store_campaign_delete(f.store, f.org, paused,
                                           INBOX_CAMPAIGN_KIND_CAMPAIGN,
-                                          inbox_now_ms(), &err), INBOX_OK);
+                                          inbox_now_ms(), NULL, &err),
+                                          INBOX_OK);
     CHECK_INT(inbox_store_campaign_get(f.store, f.org, later, &c, &err),
               INBOX_ERR_NOT_FOUND);
     inbox_campaign_free(&c);
     CHECK_INT(inbox_store_campaign_delete(f.store, f.org, later,
                                           INBOX_CAMPAIGN_KIND_CAMPAIGN,
-                                          inbox_now_ms(), &err),
+                                          inbox_now_ms(), NULL, &err),
               INBOX_ERR_NOT_FOUND);
 
     /* alice's records: the one begun */
@@ -15384,7 +15417,8 @@ TEST(poll_answers_by_number_or_text_the_last_counts_late_ones_do_not)
     n.options = options;
     n.option_count = 2;
     n.audience_all = 1;
-    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &p, NULL),
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &p, NULL,
+                                          NULL),
               INBOX_OK);
     CHECK_STR(p.name, "Which day suits you?");
     CHECK_STR(p.body, "Which day suits you?\n1) Monday\n2) Friday");
@@ -15475,7 +15509,7 @@ poll_sent(fixture_t *f, const char *a, const char *b, int64_t at,
     n.option_count = 2;
     n.audience_all = 1;
 
-    if (inbox_store_campaign_create(f->store, f->org, &n, T0, &p, NULL)
+    if (inbox_store_campaign_create(f->store, f->org, &n, T0, &p, NULL, NULL)
         != INBOX_OK)
     {
         return -1;
@@ -15544,7 +15578,8 @@ TEST(a_polls_responses_come_page_by_page_newest_first)
     n.options = options;
     n.option_count = 2;
     n.audience_all = 1;
-    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &p, NULL),
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &p, NULL,
+                                          NULL),
               INBOX_OK);
     CHECK_INT(campaign_do(&f, p.id, INBOX_CAMPAIGN_SEND, NOON), INBOX_OK);
     CHECK_INT(dispatch_sent(&f, NOON, 10).handed, 7);
@@ -16005,7 +16040,8 @@ TEST(a_text_replies_to_one_campaign_the_poll_it_answers_or_the_newest)
     n.options = options;
     n.option_count = 2;
     n.audience_all = 1;
-    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL),
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL,
+                                          NULL),
               INBOX_OK);
     snprintf(poll, sizeof(poll), "%s", c.id);
     inbox_campaign_free(&c);
@@ -16118,7 +16154,8 @@ TEST(a_poll_is_answered_only_once_the_carrier_took_its_message)
     n.options = options;
     n.option_count = 2;
     n.audience_all = 1;
-    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL),
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL,
+                                          NULL),
               INBOX_OK);
     snprintf(poll, sizeof(poll), "%s", c.id);
     inbox_campaign_free(&c);
@@ -16208,7 +16245,8 @@ TEST(a_polls_seven_days_start_when_its_message_went_not_when_handed_over)
     n.options = options;
     n.option_count = 2;
     n.audience_all = 1;
-    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL),
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL,
+                                          NULL),
               INBOX_OK);
     snprintf(poll, sizeof(poll), "%s", c.id);
     inbox_campaign_free(&c);
@@ -16325,7 +16363,8 @@ TEST(an_opt_out_or_help_keyword_is_no_reply_to_a_campaign)
     n.options = options;
     n.option_count = 2;
     n.audience_all = 1;
-    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL),
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL,
+                                          NULL),
               INBOX_OK);
     snprintf(poll, sizeof(poll), "%s", c.id);
     inbox_campaign_free(&c);
@@ -16370,7 +16409,8 @@ TEST(a_campaign_answered_or_replied_after_it_ended_is_active)
     n.options = options;
     n.option_count = 2;
     n.audience_all = 1;
-    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &p, NULL),
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &p, NULL,
+                                          NULL),
               INBOX_OK);
     CHECK_INT(campaign_do(&f, p.id, INBOX_CAMPAIGN_SEND, NOON), INBOX_OK);
     d = dispatch_sent(&f, NOON, 10);
@@ -16483,7 +16523,7 @@ TEST(the_campaigns_that_may_move_come_page_by_page)
         n.audience_all = 1;
         n.send_at = NOON + 30 * 24 * HOUR;
         CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c,
-                                              NULL), INBOX_OK);
+                                              NULL, NULL), INBOX_OK);
         snprintf(id, sizeof(id), "%s", c.id);
         inbox_campaign_free(&c);
         CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_SEND, NOON), INBOX_OK);
@@ -19018,6 +19058,237 @@ TEST(campaign_progress_is_an_event_of_the_stream_that_resumes_as_it_is_now)
                                             id, NOON, NULL, &live, NULL),
               INBOX_ERR_NOT_FOUND);
     CHECK_INT(live.count, 0);
+
+    fixture_close(&f);
+}
+
+
+/* The one event live holds: its type and org_seq, and whether its frame
+ * has each of the texts (NULL ends them). */
+static int
+campaign_event_is(const inbox_event_list_t *live, const char *type,
+    int64_t org_seq, ...)
+{
+    int          ok;
+    va_list      ap;
+    const char  *text;
+
+    if (live->count != 1) {
+        fprintf(stderr, "    %zu events, not one\n", live->count);
+        return 0;
+    }
+
+    ok = strcmp(live->items[0].type, type) == 0
+         && live->items[0].org_seq == org_seq;
+
+    va_start(ap, org_seq);
+    while (ok && (text = va_arg(ap, const char *)) != NULL) {
+        ok = strstr(live->items[0].json, text) != NULL;
+    }
+    va_end(ap);
+
+    if (!ok) {
+        fprintf(stderr, "    %lld %s\n", (long long) live->items[0].org_seq,
+                live->items[0].json);
+    }
+
+    return ok;
+}
+
+
+/*
+ * Everything a person does to a campaign or poll that a browser shows
+ * (made, edited, sent, moved, paused, cancelled, deleted) is an event of
+ * the organization's stream, written with the change, that replays as it
+ * went live; a refusal or a repeat is none, and another organization's
+ * stream never has it.  A deleted one's earlier events replay as its
+ * deletion.
+ */
+TEST(a_persons_campaign_changes_are_events_of_the_stream)
+{
+    char                    alice[INBOX_ID_MAX], other[INBOX_ID_MAX];
+    char                    id[INBOX_ID_MAX], poll[INBOX_ID_MAX];
+    char                    later[INBOX_ID_MAX], frame[256];
+    int64_t                 seq, made, revision;
+    fixture_t               f;
+    inbox_error_t           err;
+    inbox_campaign_t        c;
+    inbox_event_list_t      live, replay;
+    inbox_campaign_new_t    n;
+    inbox_realtime_state_t  state;
+
+    static const char *const  options[] = { "Monday", "Friday" };
+
+    FIXTURE(&f);
+    memset(&live, 0, sizeof(live));
+    memset(&replay, 0, sizeof(replay));
+
+    CHECK_INT(person(&f, ALICE, NULL, NULL, alice), 0);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 10, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_org_create(f.store, "Other", NULL, other, NULL),
+              INBOX_OK);
+
+    CHECK_INT(inbox_store_realtime_state(f.store, f.org, &state, NULL),
+              INBOX_OK);
+    seq = state.org_seq;
+
+    /* made: campaign.updated with the campaign as GET shows it */
+    memset(&n, 0, sizeof(n));
+    n.name = "Spring sale";
+    n.body = "Sale!";
+    n.audience_all = 1;
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, &live,
+                                          &err), INBOX_OK);
+    snprintf(id, sizeof(id), "%s", c.id);
+    snprintf(frame, sizeof(frame), "\"campaign\":{\"id\":\"%s\"", id);
+    CHECK(campaign_event_is(&live, "campaign.updated", seq + 1, frame,
+                            "\"kind\":\"campaign\"",
+                            "\"name\":\"Spring sale\"",
+                            "\"status\":\"draft\"", NULL));
+    CHECK(replays_as_live(&f, seq, &live));
+    inbox_event_list_free(&live);
+    revision = c.revision;
+    inbox_campaign_free(&c);
+
+    /* edited */
+    n.name = "Summer sale";
+    CHECK_INT(inbox_store_campaign_update(f.store, f.org, id, revision, &n,
+                                          &c, &live, &err), INBOX_OK);
+    CHECK(campaign_event_is(&live, "campaign.updated", seq + 2, frame,
+                            "\"name\":\"Summer sale\"", NULL));
+    CHECK(replays_as_live(&f, seq + 1, &live));
+    inbox_campaign_free(&c);
+    inbox_event_list_free(&live);
+
+    /* an edit refused (read at an older revision): none */
+    CHECK_INT(inbox_store_campaign_update(f.store, f.org, id, 0, &n, &c,
+                                          &live, &err), INBOX_ERR_CONFLICT);
+    CHECK_INT(live.count, 0);
+
+    /* a poll made, then deleted: campaign.deleted names it and its kind */
+    memset(&n, 0, sizeof(n));
+    n.kind = INBOX_CAMPAIGN_KIND_POLL;
+    n.question = "Which day?";
+    n.options = options;
+    n.option_count = 2;
+    n.audience_all = 1;
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, &live,
+                                          &err), INBOX_OK);
+    snprintf(poll, sizeof(poll), "%s", c.id);
+    inbox_campaign_free(&c);
+    made = seq + 3;
+    CHECK(campaign_event_is(&live, "campaign.updated", made,
+                            "\"kind\":\"poll\"", NULL));
+    inbox_event_list_free(&live);
+
+    CHECK_INT(inbox_store_campaign_delete(f.store, f.org, poll,
+                                          INBOX_CAMPAIGN_KIND_POLL, NOON,
+                                          &live, &err), INBOX_OK);
+    snprintf(frame, sizeof(frame), "\"type\":\"campaign.deleted\","
+             "\"org_seq\":%lld,\"epoch\":\"%s\",\"id\":\"%s\","
+             "\"kind\":\"poll\"}", (long long) (made + 1), state.epoch,
+             poll);
+    CHECK(campaign_event_is(&live, "campaign.deleted", made + 1, frame,
+                            NULL));
+    CHECK(replays_as_live(&f, made, &live));
+    inbox_event_list_free(&live);
+
+    /* the poll's campaign.updated, resumed now it is gone: its deletion,
+     * at its own place in the stream (no reset) */
+    CHECK_INT(since(&f, made - 1, made, 10, &replay, NULL), INBOX_OK);
+    CHECK_INT(replay.count, 1);
+    if (replay.count == 1) {
+        CHECK_INT(replay.items[0].org_seq, made);
+        CHECK(strstr(replay.items[0].json, "\"type\":\"campaign.deleted\"")
+              != NULL);
+        CHECK(strstr(replay.items[0].json, "\"kind\":\"poll\"") != NULL);
+    }
+    inbox_event_list_free(&replay);
+
+    /* gone already: none */
+    CHECK_INT(inbox_store_campaign_delete(f.store, f.org, poll,
+                                          INBOX_CAMPAIGN_KIND_POLL, NOON,
+                                          &live, &err), INBOX_ERR_NOT_FOUND);
+    CHECK_INT(live.count, 0);
+
+    /* sent, paused; a repeated pause is none */
+    CHECK_INT(inbox_store_campaign_act(f.store, f.org, id,
+                                       INBOX_CAMPAIGN_SEND, NOON, &c, &live,
+                                       &err), INBOX_OK);
+    inbox_campaign_free(&c);
+    CHECK(campaign_event_is(&live, "campaign.updated", made + 2,
+                            "\"status\":\"sending\"",
+                            "\"recipients\":1,", NULL));
+    CHECK(replays_as_live(&f, made + 1, &live));
+    inbox_event_list_free(&live);
+
+    CHECK_INT(inbox_store_campaign_act(f.store, f.org, id,
+                                       INBOX_CAMPAIGN_PAUSE, NOON, &c, &live,
+                                       &err), INBOX_OK);
+    inbox_campaign_free(&c);
+    CHECK(campaign_event_is(&live, "campaign.updated", made + 3,
+                            "\"status\":\"paused\"",
+                            "\"paused_reason\":\"manual\"", NULL));
+    inbox_event_list_free(&live);
+
+    CHECK_INT(inbox_store_campaign_act(f.store, f.org, id,
+                                       INBOX_CAMPAIGN_PAUSE, NOON, &c, &live,
+                                       &err), INBOX_OK);
+    inbox_campaign_free(&c);
+    CHECK_INT(live.count, 0);
+
+    /* begun: its delete refused, none */
+    CHECK_INT(inbox_store_campaign_delete(f.store, f.org, id,
+                                          INBOX_CAMPAIGN_KIND_CAMPAIGN, NOON,
+                                          &live, &err), INBOX_ERR_CONFLICT);
+    CHECK_INT(live.count, 0);
+
+    /* scheduled, moved, then cancelled before it began */
+    CHECK_INT(campaign_new(&f, NULL, later), 0);
+    CHECK_INT(inbox_store_campaign_get(f.store, f.org, later, &c, NULL),
+              INBOX_OK);
+    inbox_campaign_free(&c);
+    memset(&n, 0, sizeof(n));
+    n.name = "Later";
+    n.body = "Later!";
+    n.audience_all = 1;
+    n.send_at = NOON + 24 * HOUR;
+    CHECK_INT(inbox_store_campaign_update(f.store, f.org, later, 0, &n, &c,
+                                          NULL, &err), INBOX_OK);
+    inbox_campaign_free(&c);
+    CHECK_INT(campaign_do(&f, later, INBOX_CAMPAIGN_SEND, NOON), INBOX_OK);
+
+    CHECK_INT(inbox_store_realtime_state(f.store, f.org, &state, NULL),
+              INBOX_OK);
+    CHECK_INT(inbox_store_campaign_reschedule(f.store, f.org, later,
+                                              INBOX_CAMPAIGN_KIND_CAMPAIGN,
+                                              NOON + 48 * HOUR, NOON, &c,
+                                              &live, &err), INBOX_OK);
+    inbox_campaign_free(&c);
+    CHECK(campaign_event_is(&live, "campaign.updated", state.org_seq + 1,
+                            "\"status\":\"scheduled\"",
+                            "\"send_at\":\"2026-01-03T12:00:00", NULL));
+    inbox_event_list_free(&live);
+
+    CHECK_INT(inbox_store_campaign_act(f.store, f.org, later,
+                                       INBOX_CAMPAIGN_CANCEL, NOON, &c, &live,
+                                       &err), INBOX_OK);
+    inbox_campaign_free(&c);
+    CHECK(campaign_event_is(&live, "campaign.updated", state.org_seq + 2,
+                            "\"status\":\"cancelled\"", NULL));
+    inbox_event_list_free(&live);
+
+    CHECK_INT(inbox_store_campaign_delete(f.store, f.org, later,
+                                          INBOX_CAMPAIGN_KIND_CAMPAIGN, NOON,
+                                          &live, &err), INBOX_OK);
+    CHECK(campaign_event_is(&live, "campaign.deleted", state.org_seq + 3,
+                            "\"kind\":\"campaign\"", NULL));
+    inbox_event_list_free(&live);
+
+    /* none of it in the other organization's stream */
+    CHECK_INT(inbox_store_realtime_state(f.store, other, &state, NULL),
+              INBOX_OK);
+    CHECK_INT(state.org_seq, 0);
 
     fixture_close(&f);
 }

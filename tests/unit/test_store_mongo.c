@@ -7922,8 +7922,9 @@ TEST(campaign_create_stores_a_poll_with_its_options_and_tags)
 
     /* the organization checked, then one insert: options trimmed, the
      * tags with their keys */
+    fake.replies[2] = SEQ;     /* campaign.updated or .deleted */
     CHECK_INT(inbox_store_campaign_create(store, ORG_ID, &n, NOON_MS, &c,
-                                          &err), INBOX_OK);
+                                          NULL, &err), INBOX_OK);
     CHECK_STR(c.id, GEN_1);
     CHECK_STR(c.name, "Which day?");
     CHECK_STR(c.body, "Which day?\n1) Monday\n2) Friday");
@@ -7939,7 +7940,7 @@ TEST(campaign_create_stores_a_poll_with_its_options_and_tags)
     /* another organization's id: nothing stored */
     fake_reset(&fake);
     CHECK_INT(inbox_store_campaign_create(store, ORG_ID, &n, NOON_MS, &c,
-                                          &err), INBOX_ERR_NOT_FOUND);
+                                          NULL, &err), INBOX_ERR_NOT_FOUND);
     CHECK_INT(fake.commands, 1);
     inbox_campaign_free(&c);
 
@@ -7969,8 +7970,9 @@ TEST(campaign_create_attaches_its_upload)
 
     /* the organization checked, the upload attached, then the insert */
     fake.replies[0] = CURSOR("{\"_id\": " OID(ORG_ID) "}");
+    fake.replies[3] = SEQ;     /* campaign.updated or .deleted */
     CHECK_INT(inbox_store_campaign_create(store, ORG_ID, &n, NOON_MS, &c,
-                                          &err), INBOX_OK);
+                                          NULL, &err), INBOX_OK);
     CHECK_INT(c.media_count, 1);
     if (c.media_count == 1) {
         CHECK_STR(c.media[0].upload_id, MEDIA_ID);
@@ -7983,7 +7985,7 @@ TEST(campaign_create_attaches_its_upload)
     fake.replies[0] = CURSOR("{\"_id\": " OID(ORG_ID) "}");
     fake.replies[1] = MEDIA_NOT_MATCHED;
     CHECK_INT(inbox_store_campaign_create(store, ORG_ID, &n, NOON_MS, &c,
-                                          &err), INBOX_ERR_INVALID);
+                                          NULL, &err), INBOX_ERR_INVALID);
     CHECK_STR(err.field, "media_ids");
     CHECK_INT(fake.commands, 2);
     inbox_campaign_free(&c);
@@ -8018,8 +8020,9 @@ TEST(campaign_update_replaces_a_draft_only)
 
     /* the upload attached, then the draft's fields set */
     fake.replies[1] = "{\"ok\": 1, \"value\": " CAMPAIGN_DOC("draft") "}";
+    fake.replies[2] = SEQ;     /* campaign.updated or .deleted */
     CHECK_INT(inbox_store_campaign_update(store, ORG_ID, CAMPAIGN_ID, 0, &n, &c,
-                                          &err), INBOX_OK);
+                                          NULL, &err), INBOX_OK);
     CHECK_STR(c.id, CAMPAIGN_ID);
     CHECK_INT(c.status, INBOX_CAMPAIGN_DRAFT);
     golden_check(&fake, "campaign_update");
@@ -8030,8 +8033,9 @@ TEST(campaign_update_replaces_a_draft_only)
     media.upload_id[0] = '\0';
     fake_reset(&fake);
     fake.replies[1] = "{\"ok\": 1, \"value\": " CAMPAIGN_DOC("draft") "}";
+    fake.replies[2] = SEQ;     /* campaign.updated or .deleted */
     CHECK_INT(inbox_store_campaign_update(store, ORG_ID, CAMPAIGN_ID, 0, &n, &c,
-                                          &err), INBOX_OK);
+                                          NULL, &err), INBOX_OK);
     CHECK(log_has(&fake, "\"file\" : \"" MEDIA_FILE "\""));
     CHECK(!log_has(&fake, "upload_id"));
     inbox_campaign_free(&c);
@@ -8043,7 +8047,7 @@ TEST(campaign_update_replaces_a_draft_only)
     fake_reset(&fake);
     fake.replies[1] = CURSOR(CAMPAIGN_DOC("sending"));
     CHECK_INT(inbox_store_campaign_update(store, ORG_ID, CAMPAIGN_ID, 0, &n, &c,
-                                          &err), INBOX_ERR_CONFLICT);
+                                          NULL, &err), INBOX_ERR_CONFLICT);
     CHECK_STR(err.message, "Only a draft can be edited; this one is "
               "sending.");
     inbox_campaign_free(&c);
@@ -8052,7 +8056,7 @@ TEST(campaign_update_replaces_a_draft_only)
     fake_reset(&fake);
     fake.replies[1] = CURSOR(CAMPAIGN_DOC("draft"));
     CHECK_INT(inbox_store_campaign_update(store, ORG_ID, CAMPAIGN_ID, 3, &n,
-                                          &c, &err), INBOX_ERR_CONFLICT);
+                                          &c, NULL, &err), INBOX_ERR_CONFLICT);
     CHECK_STR(err.message, "This draft was edited meanwhile; read it "
               "again.");
     CHECK(log_has(&fake, "\"revision\" : { \"$numberLong\" : \"3\" }"));
@@ -8061,14 +8065,14 @@ TEST(campaign_update_replaces_a_draft_only)
     /* none, or the other kind's: 404 */
     fake_reset(&fake);
     CHECK_INT(inbox_store_campaign_update(store, ORG_ID, CAMPAIGN_ID, 0, &n, &c,
-                                          &err), INBOX_ERR_NOT_FOUND);
+                                          NULL, &err), INBOX_ERR_NOT_FOUND);
     CHECK_INT(fake.commands, 2);
     inbox_campaign_free(&c);
 
     fake_reset(&fake);
     fake.replies[1] = CURSOR(POLL_DOC);
     CHECK_INT(inbox_store_campaign_update(store, ORG_ID, POLL_ID, 0, &n, &c,
-                                          &err), INBOX_ERR_NOT_FOUND);
+                                          NULL, &err), INBOX_ERR_NOT_FOUND);
     CHECK_STR(err.message, "There is no such campaign.");
     inbox_campaign_free(&c);
 
@@ -8078,7 +8082,7 @@ TEST(campaign_update_replaces_a_draft_only)
     fake_reset(&fake);
     fake.replies[0] = MEDIA_NOT_MATCHED;
     CHECK_INT(inbox_store_campaign_update(store, ORG_ID, CAMPAIGN_ID, 0, &n, &c,
-                                          &err), INBOX_ERR_INVALID);
+                                          NULL, &err), INBOX_ERR_INVALID);
     CHECK_STR(err.field, "media_ids");
     CHECK_INT(fake.commands, 1);
     inbox_campaign_free(&c);
@@ -8128,8 +8132,9 @@ TEST(campaign_edits_release_the_uploads_they_drop)
         " \"file\": \"" MEDIA2_FILE "\", \"upload_id\": " OID(MEDIA2_ID)
         "}], \"status\": \"draft\", \"revision\": 4,"
         " \"created_at\": " DATE(NOW) ", \"counts\": {}}}";
+    fake.replies[3] = SEQ;     /* campaign.updated or .deleted */
     CHECK_INT(inbox_store_campaign_update(store, ORG_ID, CAMPAIGN_ID, 4, &n,
-                                          &c, &err), INBOX_OK);
+                                          &c, NULL, &err), INBOX_OK);
     golden_check(&fake, "campaign_update_release");
 
     /* answered as it is now: the edit's fields, the next revision */
@@ -8150,7 +8155,7 @@ TEST(campaign_edits_release_the_uploads_they_drop)
      * the release */
     fake.replies[2] = CURSOR(CAMPAIGN_DOC("draft"));
     CHECK_INT(inbox_store_campaign_update(store, ORG_ID, CAMPAIGN_ID, 3, &n,
-                                          &c, &err), INBOX_ERR_CONFLICT);
+                                          &c, NULL, &err), INBOX_ERR_CONFLICT);
     CHECK(log_has(&fake, "\"attached\" : false, \"released_at\""));
     CHECK(log_has(&fake, "\"$in\" : [ \"" MEDIA2_FILE "\" ]"));
     CHECK_INT(fake.commands, 5);
@@ -8160,7 +8165,8 @@ TEST(campaign_edits_release_the_uploads_they_drop)
     fake_reset(&fake);
     fake.replies[0] = CURSOR("{\"_id\": " OID(ORG_ID) "}");
     fake.replies[2] = WRITE_REFUSED;
-    CHECK(inbox_store_campaign_create(store, ORG_ID, &n, NOON_MS, &c, &err)
+    CHECK(inbox_store_campaign_create(store, ORG_ID, &n, NOON_MS, &c, NULL,
+                                      &err)
           != INBOX_OK);
     CHECK(log_has(&fake, "\"$in\" : [ \"" MEDIA2_FILE "\" ]"));
     CHECK_INT(fake.commands, 4);
@@ -8172,7 +8178,7 @@ TEST(campaign_edits_release_the_uploads_they_drop)
     n.media_count = 2;
     fake.replies[1] = MEDIA_NOT_MATCHED;
     CHECK_INT(inbox_store_campaign_update(store, ORG_ID, CAMPAIGN_ID, 3, &n,
-                                          &c, &err), INBOX_ERR_INVALID);
+                                          &c, NULL, &err), INBOX_ERR_INVALID);
     CHECK_STR(err.field, "media_ids");
     CHECK(log_has(&fake, "\"$in\" : [ \"" MEDIA_FILE "\" ]"));
     CHECK_INT(fake.commands, 3);
@@ -8212,9 +8218,10 @@ TEST(campaign_delete_removes_a_draft_or_one_never_begun_only)
         " \"file\": \"" MEDIA_FILE "\", \"upload_id\": " OID(MEDIA_ID) "}],"
         " \"status\": \"draft\", \"revision\": 4,"
         " \"created_at\": " DATE(NOW) ", \"counts\": {}}}";
+    fake.replies[3] = SEQ;     /* campaign.updated or .deleted */
     CHECK_INT(inbox_store_campaign_delete(store, ORG_ID, CAMPAIGN_ID,
                                           INBOX_CAMPAIGN_KIND_CAMPAIGN,
-                                          NOON_MS, &err), INBOX_OK);
+                                          NOON_MS, NULL, &err), INBOX_OK);
     golden_check(&fake, "campaign_delete");
 
     /* sent meanwhile: read again (its recipients grouped, a document
@@ -8223,7 +8230,7 @@ TEST(campaign_delete_removes_a_draft_or_one_never_begun_only)
     fake.replies[1] = CURSOR(CAMPAIGN_DOC("sending"));
     CHECK_INT(inbox_store_campaign_delete(store, ORG_ID, CAMPAIGN_ID,
                                           INBOX_CAMPAIGN_KIND_CAMPAIGN,
-                                          NOON_MS, &err),
+                                          NOON_MS, NULL, &err),
               INBOX_ERR_CONFLICT);
     CHECK_STR(err.message, "Only a draft, or one cancelled before it "
                            "began, can be deleted; this one is "
@@ -8235,9 +8242,10 @@ TEST(campaign_delete_removes_a_draft_or_one_never_begun_only)
     fake.replies[0] = "{\"ok\": 1, \"value\": "
         CAMPAIGN_DOC_CANCELLED("cancelled", "null", "\"manual\"", "null")
         "}";
+    fake.replies[2] = SEQ;     /* campaign.updated or .deleted */
     CHECK_INT(inbox_store_campaign_delete(store, ORG_ID, CAMPAIGN_ID,
                                           INBOX_CAMPAIGN_KIND_CAMPAIGN,
-                                          NOON_MS, &err), INBOX_OK);
+                                          NOON_MS, NULL, &err), INBOX_OK);
     CHECK(log_has(&fake, "\"delete\" : \"campaign_recipients\""));
 
     /* cancelled after it began: read again, 409, nothing else */
@@ -8245,7 +8253,7 @@ TEST(campaign_delete_removes_a_draft_or_one_never_begun_only)
     fake.replies[1] = CURSOR(CAMPAIGN_DOC_BEGUN_CANCELLED);
     CHECK_INT(inbox_store_campaign_delete(store, ORG_ID, CAMPAIGN_ID,
                                           INBOX_CAMPAIGN_KIND_CAMPAIGN,
-                                          NOON_MS, &err),
+                                          NOON_MS, NULL, &err),
               INBOX_ERR_CONFLICT);
     CHECK_STR(err.message, "This campaign began sending before it was "
               "cancelled and stays in its contacts' records.");
@@ -8256,7 +8264,7 @@ TEST(campaign_delete_removes_a_draft_or_one_never_begun_only)
     fake.replies[1] = CURSOR(CAMPAIGN_DOC("draft"));
     CHECK_INT(inbox_store_campaign_delete(store, ORG_ID, CAMPAIGN_ID,
                                           INBOX_CAMPAIGN_KIND_CAMPAIGN,
-                                          NOON_MS, &err),
+                                          NOON_MS, NULL, &err),
               INBOX_ERR_CONFLICT);
     CHECK_STR(err.message, "This draft is being sent; it can be cancelled "
               "once it is.");
@@ -8266,7 +8274,7 @@ TEST(campaign_delete_removes_a_draft_or_one_never_begun_only)
     fake_reset(&fake);
     CHECK_INT(inbox_store_campaign_delete(store, ORG_ID, CAMPAIGN_ID,
                                           INBOX_CAMPAIGN_KIND_CAMPAIGN,
-                                          NOON_MS, &err),
+                                          NOON_MS, NULL, &err),
               INBOX_ERR_NOT_FOUND);
     CHECK_INT(fake.commands, 2);
 
@@ -8274,7 +8282,7 @@ TEST(campaign_delete_removes_a_draft_or_one_never_begun_only)
     fake.replies[1] = CURSOR(POLL_DOC);
     CHECK_INT(inbox_store_campaign_delete(store, ORG_ID, POLL_ID,
                                           INBOX_CAMPAIGN_KIND_CAMPAIGN,
-                                          NOON_MS, &err),
+                                          NOON_MS, NULL, &err),
               INBOX_ERR_NOT_FOUND);
     CHECK_STR(err.message, "There is no such campaign.");
 
@@ -8399,9 +8407,10 @@ TEST(campaign_send_fixes_the_recipients_then_moves_the_status)
     fake.replies[9] = CURSOR(CAMPAIGN_DOC("sending"));
     fake.replies[10] = CAMPAIGN_COUNTS;
 
+    fake.replies[11] = SEQ;     /* campaign.updated or .deleted */
     CHECK_INT(inbox_store_campaign_act(store, ORG_ID, CAMPAIGN_ID,
                                        INBOX_CAMPAIGN_SEND, NOON_MS, &c,
-                                       &err), INBOX_OK);
+                                       NULL, &err), INBOX_OK);
     CHECK_INT(c.status, INBOX_CAMPAIGN_SENDING);
     CHECK_INT(c.counts.audience, 6);
     /* the one opted out now is excluded: never a recipient, whoever
@@ -8421,7 +8430,7 @@ TEST(campaign_send_fixes_the_recipients_then_moves_the_status)
     fake.replies[9] = CURSOR(CAMPAIGN_DOC("sending"));
     CHECK_INT(inbox_store_campaign_act(store, ORG_ID, CAMPAIGN_ID,
                                        INBOX_CAMPAIGN_SEND, NOON_MS, &c,
-                                       &err), INBOX_OK);
+                                       NULL, &err), INBOX_OK);
     CHECK_INT(c.status, INBOX_CAMPAIGN_SENDING);
     CHECK_INT(fake.commands, 11);
     inbox_campaign_free(&c);
@@ -8436,7 +8445,7 @@ TEST(campaign_send_fixes_the_recipients_then_moves_the_status)
     fake.replies[4] = CURSOR(CAMPAIGN_DOC("sending"));
     CHECK_INT(inbox_store_campaign_act(store, ORG_ID, CAMPAIGN_ID,
                                        INBOX_CAMPAIGN_SEND, NOON_MS, &c,
-                                       &err), INBOX_OK);
+                                       NULL, &err), INBOX_OK);
     CHECK_INT(c.status, INBOX_CAMPAIGN_SENDING);
     CHECK_INT(fake.commands, 6);
     CHECK(!log_has(&fake, "\"delete\" : \"campaign_recipients\""));
@@ -8452,7 +8461,7 @@ TEST(campaign_send_fixes_the_recipients_then_moves_the_status)
     }
     CHECK_INT(inbox_store_campaign_act(store, ORG_ID, CAMPAIGN_ID,
                                        INBOX_CAMPAIGN_SEND, NOON_MS, &c,
-                                       &err), INBOX_ERR_CONFLICT);
+                                       NULL, &err), INBOX_ERR_CONFLICT);
     CHECK(strstr(err.message, "being sent by another request") != NULL);
     CHECK(!log_has(&fake, "\"delete\" : \"campaign_recipients\""));
     CHECK(!log_has(&fake, "$merge"));
@@ -8462,7 +8471,7 @@ TEST(campaign_send_fixes_the_recipients_then_moves_the_status)
     fake.replies[0] = CURSOR(CAMPAIGN_DOC("draft"));
     CHECK_INT(inbox_store_campaign_act(store, ORG_ID, CAMPAIGN_ID,
                                        INBOX_CAMPAIGN_SEND, NOON_MS, &c,
-                                       &err), INBOX_ERR_CONFLICT);
+                                       NULL, &err), INBOX_ERR_CONFLICT);
     CHECK_STR(err.message, "This organization has no number to send from "
               "yet.");
     CHECK_INT(fake.commands, 3);
@@ -8473,7 +8482,7 @@ TEST(campaign_send_fixes_the_recipients_then_moves_the_status)
     fake.replies[0] = CURSOR(CAMPAIGN_DOC("sending"));
     CHECK_INT(inbox_store_campaign_act(store, ORG_ID, CAMPAIGN_ID,
                                        INBOX_CAMPAIGN_SEND, NOON_MS, &c,
-                                       &err), INBOX_OK);
+                                       NULL, &err), INBOX_OK);
     CHECK_INT(c.status, INBOX_CAMPAIGN_SENDING);
     CHECK_INT(fake.commands, 2);
     inbox_campaign_free(&c);
@@ -8483,7 +8492,7 @@ TEST(campaign_send_fixes_the_recipients_then_moves_the_status)
     fake.replies[0] = CURSOR(CAMPAIGN_DOC_WHY("paused", "\"manual\""));
     CHECK_INT(inbox_store_campaign_act(store, ORG_ID, CAMPAIGN_ID,
                                        INBOX_CAMPAIGN_PAUSE, NOON_MS, &c,
-                                       &err), INBOX_OK);
+                                       NULL, &err), INBOX_OK);
     CHECK_INT(c.status, INBOX_CAMPAIGN_PAUSED);
     CHECK_INT(fake.commands, 2);
     inbox_campaign_free(&c);
@@ -8536,7 +8545,7 @@ TEST(campaign_send_refuses_a_text_the_rules_refuse_now)
     fake.replies[0] = campaign_too_long(doc, sizeof(doc), "draft", "null");
     CHECK_INT(inbox_store_campaign_act(store, ORG_ID, CAMPAIGN_ID,
                                        INBOX_CAMPAIGN_SEND, NOON_MS, &c,
-                                       &err), INBOX_ERR_INVALID);
+                                       NULL, &err), INBOX_ERR_INVALID);
     CHECK_STR(err.field, "body");
     CHECK_STR(err.message, "The message is 11 segments (GSM-7): the limit "
               "is 10, so shorten it.");
@@ -8593,9 +8602,10 @@ TEST(campaign_cancel_moves_the_status_then_cancels_those_left)
                                                     "\"manual\"", "null"));
 
     /* written cancelled by a person (the golden), read so */
+    fake.replies[10] = SEQ;     /* campaign.updated or .deleted */
     CHECK_INT(inbox_store_campaign_act(store, ORG_ID, CAMPAIGN_ID,
                                        INBOX_CAMPAIGN_CANCEL,
-                                       NOON_MS + 60000, &c, &err),
+                                       NOON_MS + 60000, &c, NULL, &err),
               INBOX_OK);
     CHECK_INT(c.status, INBOX_CAMPAIGN_CANCELLED);
     CHECK_INT(c.cancelled_reason, INBOX_CANCEL_MANUAL);
@@ -8613,9 +8623,10 @@ TEST(campaign_cancel_moves_the_status_then_cancels_those_left)
     fake.replies[5] = NOTHING_MOVED;
     fake.replies[6] = CURSOR(CAMPAIGN_DOC_CANCELLED("cancelled", "null",
                                                     "\"manual\"", "null"));
+    fake.replies[8] = SEQ;     /* campaign.updated or .deleted */
     CHECK_INT(inbox_store_campaign_act(store, ORG_ID, CAMPAIGN_ID,
                                        INBOX_CAMPAIGN_CANCEL,
-                                       NOON_MS + 120000, &c, &err),
+                                       NOON_MS + 120000, &c, NULL, &err),
               INBOX_OK);
     CHECK_INT(c.status, INBOX_CAMPAIGN_CANCELLED);
     CHECK(log_has(&fake, "\"update\" : \"outbox\""));
@@ -8654,10 +8665,11 @@ TEST(campaign_reschedule_moves_the_time_then_the_recipients)
 
     fake.replies[0] = CURSOR(CAMPAIGN_DOC("scheduled"));
     fake.replies[4] = CURSOR(CAMPAIGN_DOC("scheduled"));
+    fake.replies[6] = SEQ;     /* campaign.updated or .deleted */
     CHECK_INT(inbox_store_campaign_reschedule(store, ORG_ID, CAMPAIGN_ID,
                                               INBOX_CAMPAIGN_KIND_CAMPAIGN,
                                               NOON_MS + DAY_MS, NOON_MS, &c,
-                                              &err), INBOX_OK);
+                                              NULL, &err), INBOX_OK);
     CHECK_INT(c.status, INBOX_CAMPAIGN_SCHEDULED);
     CHECK(log_has(&fake, "\"$min\" : { \"due_at\""));
     golden_check(&fake, "campaign_reschedule");
@@ -8670,7 +8682,7 @@ TEST(campaign_reschedule_moves_the_time_then_the_recipients)
     CHECK_INT(inbox_store_campaign_reschedule(store, ORG_ID, CAMPAIGN_ID,
                                               INBOX_CAMPAIGN_KIND_CAMPAIGN,
                                               NOON_MS + DAY_MS, NOON_MS, &c,
-                                              &err), INBOX_ERR_CONFLICT);
+                                              NULL, &err), INBOX_ERR_CONFLICT);
     CHECK(strstr(err.message, "this one is sending") != NULL);
     CHECK_INT(fake.commands, 6);
 
@@ -8680,7 +8692,7 @@ TEST(campaign_reschedule_moves_the_time_then_the_recipients)
     CHECK_INT(inbox_store_campaign_reschedule(store, ORG_ID, POLL_ID,
                                               INBOX_CAMPAIGN_KIND_CAMPAIGN,
                                               NOON_MS + DAY_MS, NOON_MS, &c,
-                                              &err), INBOX_ERR_NOT_FOUND);
+                                              NULL, &err), INBOX_ERR_NOT_FOUND);
     CHECK(!log_has(&fake, "\"update\""));
 
     fake_close(&fake, store);
@@ -8708,9 +8720,10 @@ TEST(campaign_act_decides_again_on_a_campaign_moved_meanwhile)
     fake.replies[3] = CURSOR(CAMPAIGN_DOC_WHY("paused",
                                               "\"insufficient_credits\""));
     fake.replies[6] = CURSOR(CAMPAIGN_DOC_WHY("paused", "\"manual\""));
+    fake.replies[8] = SEQ;     /* campaign.updated or .deleted */
     CHECK_INT(inbox_store_campaign_act(store, ORG_ID, CAMPAIGN_ID,
                                        INBOX_CAMPAIGN_PAUSE, NOON_MS, &c,
-                                       &err), INBOX_OK);
+                                       NULL, &err), INBOX_OK);
     CHECK_INT(c.status, INBOX_CAMPAIGN_PAUSED);
     CHECK_INT(c.paused_reason, INBOX_PAUSE_MANUAL);
     golden_check(&fake, "campaign_pause_raced");
@@ -8723,7 +8736,7 @@ TEST(campaign_act_decides_again_on_a_campaign_moved_meanwhile)
     fake.replies[4] = CURSOR(CAMPAIGN_DOC("done"));
     CHECK_INT(inbox_store_campaign_act(store, ORG_ID, CAMPAIGN_ID,
                                        INBOX_CAMPAIGN_CANCEL, NOON_MS, &c,
-                                       &err), INBOX_ERR_CONFLICT);
+                                       NULL, &err), INBOX_ERR_CONFLICT);
     CHECK_STR(err.message, "A done campaign cannot be cancelled.");
     CHECK_INT(fake.commands, 6);
 
@@ -8735,7 +8748,7 @@ TEST(campaign_act_decides_again_on_a_campaign_moved_meanwhile)
     }
     CHECK_INT(inbox_store_campaign_act(store, ORG_ID, CAMPAIGN_ID,
                                        INBOX_CAMPAIGN_PAUSE, NOON_MS, &c,
-                                       &err), INBOX_ERR_CONFLICT);
+                                       NULL, &err), INBOX_ERR_CONFLICT);
     CHECK_STR(err.message, "This campaign changed meanwhile; read it again.");
     CHECK_INT(fake.commands, 15);
 
@@ -9978,9 +9991,10 @@ TEST(campaign_resume_unparks_its_outbox_entries)
     fake.replies[0] = CURSOR(CAMPAIGN_DOC("paused"));
     fake.replies[5] = CURSOR(CAMPAIGN_DOC("sending"));
 
+    fake.replies[7] = SEQ;     /* campaign.updated or .deleted */
     CHECK_INT(inbox_store_campaign_act(store, ORG_ID, CAMPAIGN_ID,
                                        INBOX_CAMPAIGN_RESUME, NOON_MS, &c,
-                                       &err), INBOX_OK);
+                                       NULL, &err), INBOX_OK);
     CHECK_INT(c.status, INBOX_CAMPAIGN_SENDING);
     golden_check(&fake, "campaign_resume");
     inbox_campaign_free(&c);
@@ -9995,7 +10009,7 @@ TEST(campaign_resume_unparks_its_outbox_entries)
     fake.replies[7] = CURSOR(CAMPAIGN_DOC("sending"));
     CHECK_INT(inbox_store_campaign_act(store, ORG_ID, CAMPAIGN_ID,
                                        INBOX_CAMPAIGN_RESUME, NOON_MS, &c,
-                                       &err), INBOX_OK);
+                                       NULL, &err), INBOX_OK);
     CHECK_INT(c.status, INBOX_CAMPAIGN_SENDING);
     CHECK_INT(fake.commands, 9);
     golden_check(&fake, "campaign_resume_repeated");
@@ -10005,9 +10019,10 @@ TEST(campaign_resume_unparks_its_outbox_entries)
     fake_reset(&fake);
     fake.replies[0] = CURSOR(CAMPAIGN_DOC("sending"));
     fake.replies[3] = CURSOR(CAMPAIGN_DOC("paused"));
+    fake.replies[5] = SEQ;     /* campaign.updated or .deleted */
     CHECK_INT(inbox_store_campaign_act(store, ORG_ID, CAMPAIGN_ID,
                                        INBOX_CAMPAIGN_PAUSE, NOON_MS, &c,
-                                       &err), INBOX_OK);
+                                       NULL, &err), INBOX_OK);
     CHECK_INT(c.status, INBOX_CAMPAIGN_PAUSED);
     CHECK(!log_has(&fake, "\"outbox\""));
     inbox_campaign_free(&c);
@@ -10612,18 +10627,27 @@ TEST(campaign_progress_and_the_campaigns_that_may_move)
     golden_check(&fake, "events_since_campaign");
     inbox_event_list_free(&events);
 
-    /* a campaign gone since: a reset */
+    /* a campaign gone since (deleted): campaign.deleted, named by the
+     * kind stored with the event, no reset */
     fake_reset(&fake);
     fake.replies[0] = EVENTS_ORG;
     fake.replies[1] = OLDEST("1");
     fake.replies[2] = CURSOR(
         "{\"_id\": " OID(GEN_1) ", \"seq\": {\"$numberLong\": \"10\"},"
         " \"type\": \"campaign.progress\", \"epoch\": \"a1b2c3d4e5f60708\","
-        " \"campaign_id\": " OID(CAMPAIGN_ID) "}");
+        " \"campaign_id\": " OID(CAMPAIGN_ID) ","
+        " \"campaign_kind\": \"poll\"}");
     CHECK_INT(inbox_store_events_since(store, ORG_ID, "a1b2c3d4e5f60708", 9,
-                                       10, 50, &events, &err),
-              INBOX_ERR_CONFLICT);
-    CHECK_INT(events.count, 0);
+                                       10, 50, &events, &err), INBOX_OK);
+    CHECK_INT(events.count, 1);
+    if (events.count == 1) {
+        CHECK_INT(events.items[0].org_seq, 10);
+        CHECK_STR(events.items[0].json,
+                  "{\"type\":\"campaign.deleted\",\"org_seq\":10,"
+                  "\"epoch\":\"a1b2c3d4e5f60708\",\"id\":\"" CAMPAIGN_ID "\","
+                  "\"kind\":\"poll\"}");
+    }
+    inbox_event_list_free(&events);
 
     fake_close(&fake, store);
 }

@@ -1922,8 +1922,11 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
 #define UNDO_SCHEMA_51                                                       \
     "DROP INDEX media_purging; ALTER TABLE media DROP COLUMN purging_at;"
 
+/* Schema 52 undone (a campaign event's kind). */
+#define UNDO_SCHEMA_52  "ALTER TABLE events DROP COLUMN campaign_kind;"
+
 /* Every step after 49 undone, newest first. */
-#define UNDO_SCHEMA_ABOVE_49  UNDO_SCHEMA_51 UNDO_SCHEMA_50
+#define UNDO_SCHEMA_ABOVE_49  UNDO_SCHEMA_52 UNDO_SCHEMA_51 UNDO_SCHEMA_50
 
 /* Every step after 42 undone, newest first. */
 #define UNDO_SCHEMA_ABOVE_42                                                \
@@ -1964,7 +1967,7 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
     UNDO_SCHEMA_8                                                           \
     "DROP TABLE contact_tags; DROP INDEX contacts_by_created;"
 
-#define SCHEMA_NOW  51
+#define SCHEMA_NOW  52
 
 
 /* A draft to all contacts, cancelled by a person at T0; its id. */
@@ -1979,12 +1982,13 @@ campaign_cancelled(fixture_t *f, char *id)
     n.body = "Sale!";
     n.audience_all = 1;
     CHECK_INT(inbox_store_campaign_create(f->store, f->org, &n, T0, &c,
-                                          NULL), INBOX_OK);
+                                          NULL, NULL), INBOX_OK);
     snprintf(id, INBOX_ID_MAX, "%s", c.id);
     inbox_campaign_free(&c);
 
     CHECK_INT(inbox_store_campaign_act(f->store, f->org, id,
-                                       INBOX_CAMPAIGN_CANCEL, T0, &c, NULL),
+                                       INBOX_CAMPAIGN_CANCEL, T0, &c, NULL,
+                                       NULL),
               INBOX_OK);
     CHECK_INT(c.cancelled_reason, INBOX_CANCEL_MANUAL);
     inbox_campaign_free(&c);
@@ -2144,7 +2148,8 @@ TEST(migrating_names_the_uploads_of_a_campaigns_images)
     n.audience_all = 1;
     n.media = media;
     n.media_count = 2;
-    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL),
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL,
+                                          NULL),
               INBOX_OK);
     snprintf(id, sizeof(id), "%s", c.id);
     inbox_campaign_free(&c);
@@ -2417,7 +2422,8 @@ TEST(migrating_starts_drafts_at_revision_0)
     n.name = "Old draft";
     n.body = "Sale!";
     n.audience_all = 1;
-    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL),
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL,
+                                          NULL),
               INBOX_OK);
     snprintf(id, sizeof(id), "%s", c.id);
     inbox_campaign_free(&c);
@@ -2439,7 +2445,7 @@ TEST(migrating_starts_drafts_at_revision_0)
 
     n.body = "Sale, edited";
     CHECK_INT(inbox_store_campaign_update(f.store, f.org, id, 0, &n, &c,
-                                          NULL), INBOX_OK);
+                                          NULL, NULL), INBOX_OK);
     CHECK_STR(c.body, "Sale, edited");
     CHECK_INT(c.revision, 1);
     inbox_campaign_free(&c);
@@ -3335,12 +3341,13 @@ TEST(migrating_keeps_the_recipients_each_campaign_showed)
     n.name = "Sale";
     n.body = "Sale!";
     n.audience_all = 1;
-    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL),
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL,
+                                          NULL),
               INBOX_OK);
     snprintf(before, sizeof(before), "%s", c.id);
     inbox_campaign_free(&c);
     CHECK_INT(inbox_store_campaign_act(f.store, f.org, before,
-                                       INBOX_CAMPAIGN_SEND, T0, &c, NULL),
+                                       INBOX_CAMPAIGN_SEND, T0, &c, NULL, NULL),
               INBOX_OK);
     inbox_campaign_free(&c);
 
@@ -3366,13 +3373,14 @@ TEST(migrating_keeps_the_recipients_each_campaign_showed)
     inbox_campaign_free(&c);
 
     /* one sent now: Bob, opted out, excluded; Alice a recipient */
-    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL),
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL,
+                                          NULL),
               INBOX_OK);
     snprintf(before, sizeof(before), "%s", c.id);
     inbox_campaign_free(&c);
     CHECK_INT(inbox_store_campaign_act(f.store, f.org, before,
                                        INBOX_CAMPAIGN_SEND, T0 + MINUTE, &c,
-                                       NULL), INBOX_OK);
+                                       NULL, NULL), INBOX_OK);
     CHECK_INT(c.counts.excluded, 1);
     CHECK_INT(inbox_campaign_recipients(c.counts.audience,
                                         c.counts.excluded), 1);
@@ -3450,14 +3458,15 @@ TEST(migrating_releases_the_uploads_drafts_dropped)
     kept[2] = media[4];
     n.media = kept;
     n.media_count = 3;
-    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL),
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL,
+                                          NULL),
               INBOX_OK);
     snprintf(draft, sizeof(draft), "%s", c.id);
     inbox_campaign_free(&c);
     n.media = &kept[1];
     n.media_count = 2;
     CHECK_INT(inbox_store_campaign_update(f.store, f.org, draft, 0, &n, &c,
-                                          NULL), INBOX_OK);
+                                          NULL, NULL), INBOX_OK);
     inbox_campaign_free(&c);
 
     memset(&r, 0, sizeof(r));
@@ -3500,7 +3509,7 @@ TEST(migrating_releases_the_uploads_drafts_dropped)
     n.media = &media[1];
     n.media_count = 1;
     CHECK_INT(inbox_store_campaign_update(f.store, f.org, draft, 1, &n, &c,
-                                          NULL), INBOX_OK);
+                                          NULL, NULL), INBOX_OK);
     inbox_campaign_free(&c);
     CHECK_INT(inbox_store_media_purge(f.store, now,
                                       INBOX_MEDIA_KEEP_UNUSED_MS,
@@ -3995,12 +4004,12 @@ send_poll(fixture_t *f, char id[INBOX_ID_MAX], unsigned handed)
     n.option_count = 2;
     n.audience_all = 1;
     CHECK_INT(inbox_store_campaign_create(f->store, f->org, &n, T0, &poll,
-                                          NULL), INBOX_OK);
+                                          NULL, NULL), INBOX_OK);
     snprintf(id, INBOX_ID_MAX, "%s", poll.id);
     inbox_campaign_free(&poll);
     CHECK_INT(inbox_store_campaign_act(f->store, f->org, id,
                                        INBOX_CAMPAIGN_SEND, T0 + 720 * MINUTE,
-                                       &poll, NULL), INBOX_OK);
+                                       &poll, NULL, NULL), INBOX_OK);
     inbox_campaign_free(&poll);
     CHECK_INT(inbox_store_campaign_dispatch(f->store, T0 + 720 * MINUTE, 10,
                                             MEDIA_BASE, &d, &events,

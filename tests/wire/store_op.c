@@ -1001,7 +1001,7 @@ op_campaign_create(inbox_store_t *store, char **argv, yajl_gen g,
         c.tags = &tags;
 
         rc = inbox_store_campaign_create(store, argv[0], &c, inbox_now_ms(),
-                                         &campaign, err);
+                                         &campaign, NULL, err);
         if (rc == INBOX_OK) {
             campaign_json(g, &campaign);
         }
@@ -1029,7 +1029,7 @@ op_campaign_act(inbox_store_t *store, char **argv, yajl_gen g,
     }
 
     rc = inbox_store_campaign_act(store, argv[0], argv[1], action,
-                                  inbox_now_ms(), &campaign, err);
+                                  inbox_now_ms(), &campaign, NULL, err);
     if (rc == INBOX_OK) {
         campaign_json(g, &campaign);
         sender_wake();
@@ -1058,7 +1058,7 @@ op_campaign_delete(inbox_store_t *store, char **argv, yajl_gen g,
     }
 
     return inbox_store_campaign_delete(store, argv[0], argv[1], kind,
-                                       inbox_now_ms(), err);
+                                       inbox_now_ms(), NULL, err);
 }
 
 

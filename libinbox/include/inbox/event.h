@@ -93,6 +93,25 @@ char *inbox_event_message_status(int64_t org_seq, const char *epoch,
 char *inbox_event_campaign_progress(int64_t org_seq, const char *epoch,
     const inbox_campaign_t *campaign);
 /*
+ * {"type":"campaign.updated","org_seq","epoch","campaign":{…}}: a
+ * campaign or poll made, edited, moved, sent, paused, resumed or
+ * cancelled through the API, as GET /api/v1/campaigns/{id} shows it, so
+ * that every browser's list adds or redraws its card.
+ * {"type":"campaign.deleted","org_seq","epoch","id","kind"}: one deleted
+ * ("campaign" or "poll"), so that every list drops its card.  A
+ * campaign.updated or campaign.progress whose campaign was deleted
+ * since resumes as campaign.deleted (kind null when the event was
+ * stored without it), which is what a browser must show of it now.
+ */
+#define INBOX_EVENT_CAMPAIGN_UPDATED  "campaign.updated"
+#define INBOX_EVENT_CAMPAIGN_DELETED  "campaign.deleted"
+
+char *inbox_event_campaign_updated(int64_t org_seq, const char *epoch,
+    const inbox_campaign_t *campaign);
+/* kind: "campaign", "poll" or NULL (unknown) */
+char *inbox_event_campaign_deleted(int64_t org_seq, const char *epoch,
+    const char *campaign_id, const char *kind);
+/*
  * The team
  * {"type":"user.updated"|"user.removed"|"user.signed_out","org_seq",
  * "epoch","user_id"}: a user was added or their role changed; a user was
@@ -163,6 +182,7 @@ char *inbox_event_billing_updated(int64_t org_seq, const char *epoch,
 #define INBOX_EVENT_NEEDS_SESSION       0x40  /* the session's id, no row */
 #define INBOX_EVENT_NEEDS_NOTHING       0x80  /* the type alone */
 #define INBOX_EVENT_NEEDS_BILLING       0x100 /* the organization's */
+#define INBOX_EVENT_NEEDS_CAMPAIGN_ID   0x200 /* its id and kind, no row */
 
 typedef struct {
     const char                    *type;
@@ -177,6 +197,9 @@ typedef struct {
     const char                    *token_id;       /* NULL: none */
     const char                    *session_id;     /* NULL: none */
     const inbox_billing_t         *billing;        /* NULL: none loaded */
+    /* a campaign event's: what a deleted one's frame names */
+    const char                    *campaign_id;    /* NULL: none */
+    const char                    *campaign_kind;  /* NULL: unknown */
 } inbox_event_ref_t;
 
 /* The rows (INBOX_EVENT_NEEDS_*) a type's frame is made of; 0 for a type
@@ -247,6 +270,7 @@ typedef struct {
     const char  *message_id;        /* NULL: none; borrowed */
     const char  *conversation_id;   /* NULL: none; borrowed */
     const char  *campaign_id;       /* NULL: none; borrowed */
+    const char  *campaign_kind;     /* its kind's name; NULL: none */
     const char  *user_id;           /* NULL: none; borrowed */
     const char  *token_id;          /* NULL: none; borrowed */
     const char  *session_id;        /* NULL: none; borrowed */
@@ -341,6 +365,16 @@ void inbox_change_status(inbox_change_t *change,
  * a campaign (inbox_store_campaign_progress). */
 void inbox_change_campaign(inbox_change_t *change,
     const inbox_campaign_t *campaign);
+/* A campaign or poll made or changed through the API (as it is after
+ * the change): campaign.updated, which refers to it.  Every store write
+ * a person's create, edit, move, send, pause, resume or cancel makes
+ * decides here. */
+void inbox_change_campaign_updated(inbox_change_t *change,
+    const inbox_campaign_t *campaign);
+/* A campaign or poll deleted: campaign.deleted naming campaign_id
+ * (borrowed) and its kind. */
+void inbox_change_campaign_deleted(inbox_change_t *change,
+    const char *campaign_id, inbox_campaign_kind_t kind);
 /* A change to the team: one event of type (INBOX_EVENT_USER_*) naming
  * user_id (borrowed). */
 void inbox_change_user(inbox_change_t *change, const char *type,

@@ -1069,7 +1069,8 @@ inbox_status_t inbox_store_ledger_list(inbox_store_t *store,
  */
 inbox_status_t inbox_store_campaign_create(inbox_store_t *store,
     const char *org_id, const inbox_campaign_new_t *c, int64_t now,
-    inbox_campaign_t *campaign, inbox_error_t *err);
+    inbox_campaign_t *campaign, inbox_event_list_t *events,
+    inbox_error_t *err);
 /*
  * A draft edited: its name, text (a poll's question and options), images,
  * audience and send_at replaced by c's, checked and counted as create
@@ -1086,7 +1087,7 @@ inbox_status_t inbox_store_campaign_create(inbox_store_t *store,
 inbox_status_t inbox_store_campaign_update(inbox_store_t *store,
     const char *org_id, const char *campaign_id, int64_t revision,
     const inbox_campaign_new_t *c, inbox_campaign_t *campaign,
-    inbox_error_t *err);
+    inbox_event_list_t *events, inbox_error_t *err);
 /*
  * A scheduled campaign or poll of kind (or one paused before it began)
  * moved to send_at (0 or a time gone: at once, inbox_campaign_due_at),
@@ -1102,7 +1103,7 @@ inbox_status_t inbox_store_campaign_update(inbox_store_t *store,
 inbox_status_t inbox_store_campaign_reschedule(inbox_store_t *store,
     const char *org_id, const char *campaign_id, inbox_campaign_kind_t kind,
     int64_t send_at, int64_t now, inbox_campaign_t *campaign,
-    inbox_error_t *err);
+    inbox_event_list_t *events, inbox_error_t *err);
 /*
  * A campaign or poll of kind deleted, a draft or one cancelled before
  * it began, with its tags, options and images' rows and the recipients
@@ -1117,7 +1118,7 @@ inbox_status_t inbox_store_campaign_reschedule(inbox_store_t *store,
  */
 inbox_status_t inbox_store_campaign_delete(inbox_store_t *store,
     const char *org_id, const char *campaign_id, inbox_campaign_kind_t kind,
-    int64_t now, inbox_error_t *err);
+    int64_t now, inbox_event_list_t *events, inbox_error_t *err);
 /* One campaign or poll with its counts; INBOX_ERR_NOT_FOUND for none
  * (also another organization's). */
 inbox_status_t inbox_store_campaign_get(inbox_store_t *store,
@@ -1143,7 +1144,7 @@ inbox_status_t inbox_store_campaigns_list(inbox_store_t *store,
 inbox_status_t inbox_store_campaign_act(inbox_store_t *store,
     const char *org_id, const char *campaign_id,
     inbox_campaign_action_t action, int64_t now, inbox_campaign_t *campaign,
-    inbox_error_t *err);
+    inbox_event_list_t *events, inbox_error_t *err);
 /*
  * The sender's turn, for every organization, in one transaction: starts
  * the scheduled campaigns whose time came (and cancels at once, counted

@@ -64,6 +64,9 @@
 
     const $ = (id) => document.getElementById(id);
 
+    /* what the Edit form says of its draft deleted meanwhile */
+    const GONE_WORDS = 'This draft was deleted by someone else.';
+
     const dialog = {
         el: $('bulk-dialog'),
         title: $('bulk-dialog-title'),
@@ -398,6 +401,10 @@
             again: false,           /* a read asked while one was on its way */
             reloadTimer: null,
             strangers: new Set(),   /* ids of the other kind (or gone) */
+            removed: new Set(),     /* ids this page deletes or deleted:
+                                       their campaign.deleted is its own */
+            gone: null,             /* (id): the form, of one deleted
+                                       elsewhere */
             unknown: new Set(),     /* ids asked about by the next load */
             pending: [],            /* frames that came during a load */
         };
@@ -433,6 +440,7 @@
                 return;
             }
             self.strangers.delete(item.id);
+            self.removed.delete(item.id);   /* an id SQLite gave again */
             self.items.set(item.id, item);
             const card = self.cards.get(item.id);
             if (card) {
@@ -502,7 +510,7 @@
                     }
                 } finally {
                     self.loading = null;
-                    self.pending.splice(0).forEach(progress);
+                    self.pending.splice(0).forEach(frame);
                     if (self.again && self.loaded) {
                         self.again = false;
                         load(false);
@@ -599,6 +607,72 @@
             }
         }
 
+        /* campaign.updated: one of this kind made or changed (here or in
+         * another browser), its card added or drawn anew as the frame
+         * has it; campaign.deleted: its card gone (gone()).  Both wait
+         * for a read under way, as progress does. */
+        function frame(ev) {
+            if (ev.type === 'campaign.progress') {
+                progress(ev);
+                return;
+            }
+            if (!self.loaded && !self.loading) {
+                return;         /* the view's first read will show it */
+            }
+            if (self.loading) {
+                self.pending.push(ev);
+                return;
+            }
+            if (ev.type === 'campaign.updated') {
+                const item = ev.campaign;
+                if (item && typeof item.id === 'string'
+                    && item.kind === self.noun) {
+                    upsert(item);
+                }
+            } else if (ev.type === 'campaign.deleted'
+                       && typeof ev.id === 'string'
+                       && (!ev.kind || ev.kind === self.noun)) {
+                gone(ev.id);
+            }
+        }
+
+        /* One deleted, here or elsewhere: its card goes, the focus it
+         * held to the card after it (else before it, else the list's
+         * line), and a deletion by someone else is said, to the Edit
+         * form too when it holds that draft. */
+        function gone(id) {
+            if (self.removed.has(id)) {
+                return;     /* this page's remove() does it, its focus
+                               after the dialog's */
+            }
+            self.strangers.add(id);
+            const card = self.cards.get(id);
+            const item = self.items.get(id);
+            if (card) {
+                const held = card.li.contains(document.activeElement);
+                const next = card.li.nextElementSibling
+                    || card.li.previousElementSibling;
+                self.items.delete(id);
+                self.cards.delete(id);
+                card.li.remove();
+                render();
+                const heir = next ? self.cards.get(next.dataset.id) : null;
+                if (held && heir) {
+                    heir.name.focus();
+                } else if (held) {
+                    els.status.tabIndex = -1;
+                    els.status.focus();
+                }
+                app.announce('Deleted by someone else: '
+                    + ((item && item.name) || 'a ' + self.noun) + '.');
+            } else if (item) {
+                self.items.delete(id);
+            }
+            if (self.gone) {
+                self.gone(id);
+            }
+        }
+
         async function act(id, action) {
             const item = self.items.get(id);
             const card = self.cards.get(id);
@@ -675,16 +749,23 @@
         async function remove(id) {
             const card = self.cards.get(id);
             const item = self.items.get(id);
+            if (!card) {
+                return null;    /* deleted elsewhere meanwhile: gone */
+            }
             card.error.textContent = '';
             card.busy = true;
+            /* its campaign.deleted may come before the answer */
+            self.removed.add(id);
             try {
                 await app.api('/api/v1/' + self.kind + '/'
                     + encodeURIComponent(id), { method: 'DELETE' });
             } catch (err) {
                 if (app.failed(err)) {
+                    self.removed.delete(id);
                     return null;
                 }
                 if (err.status !== 404) {
+                    self.removed.delete(id);
                     card.error.textContent = errorText(err);
                     return err;
                 }
@@ -723,6 +804,7 @@
             self.items.clear();
             self.cards.clear();
             self.strangers.clear();
+            self.removed.clear();
             self.unknown.clear();
             clearTimeout(self.reloadTimer);
             self.reloadTimer = null;
@@ -748,8 +830,10 @@
         els.more.addEventListener('click', () => load(true));
         app.on('session', reset);
         app.on('event', (ev) => {
-            if (ev.type === 'campaign.progress') {
-                progress(ev);
+            if (ev.type === 'campaign.progress'
+                || ev.type === 'campaign.updated'
+                || ev.type === 'campaign.deleted') {
+                frame(ev);
             }
         });
         /* frames may have been missed (a reset, a gap the app saw): as
@@ -1185,6 +1269,14 @@
         };
         opts.list.edit = f.edit;
 
+        /* The draft being edited was deleted by someone else: said in
+         * the form, whose words stay (a save would find it gone). */
+        opts.list.gone = (id) => {
+            if (f.editing !== null && f.editing.id === id) {
+                opts.error.textContent = GONE_WORDS;
+            }
+        };
+
         f.showError = (text, field) => {
             opts.error.textContent = text;
             if (field) {
@@ -1222,7 +1314,11 @@
                 }
                 return item;
             } catch (err) {
-                if (!app.failed(err)) {
+                if (!app.failed(err) && editing !== null
+                    && err.status === 404) {
+                    /* deleted meanwhile: said, not a bare "not found" */
+                    f.showError(GONE_WORDS);
+                } else if (!app.failed(err)) {
                     f.showError(errorText(err),
                                 opts.fieldOf(err.error && err.error.field));
                 }

@@ -306,35 +306,45 @@ inbox_campaign_editable(inbox_campaign_status_t status, inbox_error_t *err)
 inbox_status_t
 inbox_campaign_deletable(const inbox_campaign_t *c, inbox_error_t *err)
 {
-    /* cancelled as its time came for its text, it handed nothing over */
+    /* nobody got it: no contact's thread nor record names it (a start
+     * alone hands nothing over: quiet hours, opt-outs, a refused text) */
     if (c->status == INBOX_CAMPAIGN_DRAFT
-        || (c->status == INBOX_CAMPAIGN_CANCELLED
-            && (c->started_at == 0
-                || c->cancelled_reason == INBOX_CANCEL_TEXT_REFUSED)))
+        || (c->status == INBOX_CAMPAIGN_CANCELLED && c->handed_at == 0))
     {
         return INBOX_OK;
     }
 
-    /* it began: what it handed over names it in its contacts' records */
     if (c->status == INBOX_CAMPAIGN_CANCELLED) {
         return inbox_error_set(err, INBOX_ERR_CONFLICT,
-                               "This campaign began sending before it was "
-                               "cancelled and stays in its contacts' "
-                               "records.");
+                               "Messages of this campaign were handed "
+                               "over for sending before it was cancelled; "
+                               "it stays in its contacts' records.");
     }
 
     if (inbox_campaign_final(c->status)) {
         return inbox_error_set(err, INBOX_ERR_CONFLICT,
-                               "Only a draft, or one cancelled before it "
-                               "began, can be deleted; this one is "
-                               "%s and stays in its contacts' records.",
+                               "Only a draft, or one cancelled before any "
+                               "of its messages was handed over, can be "
+                               "deleted; this one is %s%s.",
+                               inbox_campaign_status_name(c->status),
+                               c->handed_at != 0
+                               ? " and stays in its contacts' records" : "");
+    }
+
+    if (c->handed_at != 0) {
+        return inbox_error_set(err, INBOX_ERR_CONFLICT,
+                               "Only a draft, or one cancelled before any "
+                               "of its messages was handed over, can be "
+                               "deleted; this one is %s and handed "
+                               "messages over: cancel it to stop it; it "
+                               "stays in its contacts' records.",
                                inbox_campaign_status_name(c->status));
     }
 
     return inbox_error_set(err, INBOX_ERR_CONFLICT,
-                           "Only a draft, or one cancelled before it "
-                           "began, can be deleted; this one is %s: "
-                           "cancel it instead.",
+                           "Only a draft, or one cancelled before any of "
+                           "its messages was handed over, can be deleted; "
+                           "this one is %s: cancel it instead.",
                            inbox_campaign_status_name(c->status));
 }
 

@@ -270,6 +270,7 @@ inbox_mongo_campaign_create(inbox_store_t *store, const char *org_id,
     BSON_APPEND_DATE_TIME(&doc, "created_at", now);
     BSON_APPEND_NULL(&doc, "started_at");
     BSON_APPEND_NULL(&doc, "finished_at");
+    BSON_APPEND_NULL(&doc, "handed_at");
 
     /* the counts its recipients' moves keep (none yet: a field absent is
      * 0), which mark it as a campaign that keeps them */
@@ -561,9 +562,11 @@ inbox_mongo_campaign_edited(const bson_t *was, const bson_t *set,
 
 /*
  * A findAndModify that removes the campaign only while it is a draft or
- * cancelled before it began (inbox_campaign_deletable: started_at null,
- * which a start sets in the same write as sending, or cancelled for its
- * text as its time came) and no send holds
+ * cancelled before any of its messages was handed over
+ * (inbox_campaign_deletable: handed_at null, which the first hand-over
+ * sets before it reads the campaign's status again; one of before,
+ * without it: started_at null, or cancelled for its text as its time
+ * came) and no send holds
  * its lease (inbox_mongo_campaign_fix_claim): a send or start that
  * comes first makes the delete miss, one that comes after finds none.
  * Then its recipients (what a send that failed after its fix left, or
@@ -619,6 +622,11 @@ inbox_mongo_campaign_delete(inbox_store_t *store, const char *org_id,
                               "cancelled_reason", BCON_UTF8(
                                   inbox_cancel_reason_name(
                                       INBOX_CANCEL_TEXT_REFUSED)), "}",
+                         "{", "status", BCON_UTF8(
+                                  inbox_campaign_status_name(
+                                      INBOX_CAMPAIGN_CANCELLED)),
+                              "handed_at", "{",
+                                  "$type", BCON_UTF8("null"), "}", "}",
                      "]",
                      "fixing_until", "{", "$not", "{",
                          "$gt", BCON_DATE_TIME(now),
@@ -657,11 +665,19 @@ inbox_mongo_campaign_delete(inbox_store_t *store, const char *org_id,
         if (rc == INBOX_OK) {
             rc = inbox_campaign_deletable(&was, err);
 
-            /* a draft still: a send is fixing its recipients */
-            if (rc == INBOX_OK) {
+            /* deletable, yet held: a send is fixing its recipients, of
+             * a draft still or of one cancelled since the send began */
+            if (rc == INBOX_OK && was.status == INBOX_CAMPAIGN_DRAFT) {
                 rc = inbox_error_set(err, INBOX_ERR_CONFLICT,
                                      "This draft is being sent; it can be "
                                      "cancelled once it is.");
+
+            } else if (rc == INBOX_OK) {
+                rc = inbox_error_set(err, INBOX_ERR_CONFLICT,
+                                     "This campaign was cancelled while "
+                                     "its send was fixing its recipients; "
+                                     "it can be deleted once that send "
+                                     "stops, within two minutes.");
             }
         }
     }
@@ -2338,7 +2354,7 @@ inbox_mongo_hand_over(inbox_mongo_store_t *ms, const bson_oid_t *org,
     inbox_pause_reason_t *why, inbox_event_list_t *events,
     inbox_error_t *err)
 {
-    int                       claimed, moved, found;
+    int                       claimed, moved, found, marked;
     char                      conversation[INBOX_ID_MAX], name[32];
     bson_t                    doc;
     unsigned                  charge;
@@ -2379,6 +2395,20 @@ inbox_mongo_hand_over(inbox_mongo_store_t *ms, const bson_oid_t *org,
                                  INBOX_RECIPIENT_QUEUED, 1, err);
     if (rc != INBOX_OK) {
         return rc;
+    }
+
+    /* the campaign names a contact's thread from now on: marked before
+     * its status is read again, so that a cancel and delete made after
+     * that read find it marked (a claim given back below keeps it) */
+    if (c->handed_at == 0) {
+        rc = inbox_mongo_update_one(ms, "campaigns",
+            BCON_NEW("_id", BCON_OID(&campaign),
+                     "handed_at", "{", "$type", BCON_UTF8("null"), "}"),
+            BCON_NEW("$set", "{", "handed_at", BCON_DATE_TIME(now), "}"),
+            &marked, err);
+        if (rc != INBOX_OK) {
+            return rc;
+        }
     }
 
     /* the campaign's status after the claim: a cancel writes its status
@@ -3555,6 +3585,15 @@ inbox_mongo_campaign_parse(const bson_t *doc, inbox_campaign_t *c)
     c->created_at = inbox_mongo_get_date(doc, "created_at");
     c->started_at = inbox_mongo_get_date(doc, "started_at");
     c->finished_at = inbox_mongo_get_date(doc, "finished_at");
+    c->handed_at = inbox_mongo_get_date(doc, "handed_at");
+
+    /* made before it was kept (absent, not null): taken as handed over
+     * once it started, unless cancelled for its text as it did */
+    if (!bson_iter_init_find(&iter, doc, "handed_at")
+        && c->cancelled_reason != INBOX_CANCEL_TEXT_REFUSED)
+    {
+        c->handed_at = c->started_at;
+    }
 
     oom = c->name == NULL || c->body == NULL;
 

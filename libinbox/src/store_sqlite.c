@@ -1469,7 +1469,23 @@ static const char *inbox_sqlite_migrations[] = {
      * that one deleted is named as such when its row is gone: a resume
      * renders it as campaign.deleted.  Those stored before have none.
      */
-    "ALTER TABLE events ADD COLUMN campaign_kind TEXT;"
+    "ALTER TABLE events ADD COLUMN campaign_kind TEXT;",
+
+    /*
+     * 53: a campaign keeps when its first message was handed over
+     * (campaigns.handed_at, set in dispatch's write), so that one
+     * cancelled after it started but before any hand-over (every
+     * recipient waiting for quiet hours, or suppressed) can be deleted:
+     * no contact's thread or record names it.  Those of before take the
+     * earliest send time their recipients with a message keep.
+     */
+    "ALTER TABLE campaigns ADD COLUMN handed_at INTEGER;"
+    "UPDATE campaigns SET handed_at ="
+    "    (SELECT min(coalesce(r.sent_at, campaigns.started_at))"
+    "      FROM campaign_recipients r"
+    "      WHERE r.campaign_id = campaigns.id"
+    "      AND r.message_id IS NOT NULL)"
+    "  WHERE started_at IS NOT NULL;"
 };
 
 #define INBOX_SQLITE_VERSION                                                  \

@@ -29,8 +29,8 @@
     " n_delivered, n_failed, n_suppressed, n_cancelled, n_recipients,"       \
     " n_replied, n_answer_1, n_answer_2, n_answer_3, n_answer_4,"            \
     " n_answer_5, n_answer_6, n_answer_7, n_answer_8, n_answer_9,"           \
-    " cancelled_reason, cancelled_message, revision, n_excluded"             \
-    " FROM campaigns WHERE id = ?1 AND org_id = ?2"
+    " cancelled_reason, cancelled_message, revision, n_excluded,"            \
+    " handed_at FROM campaigns WHERE id = ?1 AND org_id = ?2"
 
 /* The first of the state counts in that SELECT, in inbox_recipient_
  * state_t's order, the first of a poll's tally, by option, and the
@@ -40,6 +40,7 @@
 #define INBOX_SQLITE_CAMPAIGN_CANCELLED  33
 #define INBOX_SQLITE_CAMPAIGN_REVISION   35
 #define INBOX_SQLITE_CAMPAIGN_EXCLUDED   36
+#define INBOX_SQLITE_CAMPAIGN_HANDED     37
 
 /* A due recipient, as dispatch reads it. */
 typedef struct {
@@ -574,8 +575,8 @@ inbox_sqlite_campaign_delete(inbox_store_t *store, const char *org_id,
         goto failed;
     }
 
-    /* one cancelled before it began: the recipients send fixed, none
-     * handed a message (a draft has none) */
+    /* one cancelled before any hand-over: the recipients send fixed,
+     * none handed a message (a draft has none) */
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CAMPAIGN_RECIPIENTS_DELETE,
         "DELETE FROM campaign_recipients WHERE campaign_id = ?1", err);
     if (stmt == NULL) {
@@ -592,8 +593,7 @@ inbox_sqlite_campaign_delete(inbox_store_t *store, const char *org_id,
 
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CAMPAIGN_DELETE,
         "DELETE FROM campaigns WHERE id = ?1 AND (status = 'draft'"
-        " OR (status = 'cancelled' AND (started_at IS NULL"
-        " OR cancelled_reason = 'text_refused')))", err);
+        " OR (status = 'cancelled' AND handed_at IS NULL))", err);
     if (stmt == NULL) {
         status = err->code;
         goto failed;
@@ -1583,6 +1583,30 @@ inbox_sqlite_campaign_send(inbox_sqlite_conn_t *conn, int64_t org,
                 }
             }
 
+            /* the campaign names a contact's thread from now on: no
+             * longer deletable, even if cancelled (its first time only) */
+            if (status == INBOX_OK && c.handed_at == 0) {
+                stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CAMPAIGN_HANDED,
+                    "UPDATE campaigns SET handed_at = ?2"
+                    " WHERE id = ?1 AND handed_at IS NULL", err);
+
+                if (stmt == NULL) {
+                    status = err->code;
+
+                } else {
+                    sqlite3_bind_int64(stmt, 1, id);
+                    sqlite3_bind_int64(stmt, 2, now);
+
+                    if (inbox_sqlite_step_done(stmt)) {
+                        c.handed_at = now;
+
+                    } else {
+                        status = inbox_sqlite_fail(conn,
+                                     sqlite3_errcode(conn->db), err);
+                    }
+                }
+            }
+
             inbox_reply_result_free(&r);
 
             s.balance -= charge;
@@ -2451,6 +2475,7 @@ inbox_sqlite_campaign_load(inbox_sqlite_conn_t *conn, int64_t org,
     }
 
     c->revision = sqlite3_column_int64(stmt, INBOX_SQLITE_CAMPAIGN_REVISION);
+    c->handed_at = sqlite3_column_int64(stmt, INBOX_SQLITE_CAMPAIGN_HANDED);
 
     inbox_sqlite_done(stmt);
 

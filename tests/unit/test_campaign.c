@@ -678,9 +678,10 @@ TEST(a_stored_campaign_is_sendable_by_the_rule_a_new_one_is_checked_by)
 }
 
 
-/* A draft is deleted, and one cancelled before it began; the others
- * say what to do instead, or why they stay. */
-TEST(a_draft_or_one_cancelled_before_it_began_can_be_deleted)
+/* A draft is deleted, and one cancelled before any of its messages was
+ * handed over, begun or not; the others say what to do instead, or why
+ * they stay. */
+TEST(a_draft_or_one_cancelled_before_any_hand_over_can_be_deleted)
 {
     inbox_error_t     err;
     inbox_campaign_t  c;
@@ -695,30 +696,45 @@ TEST(a_draft_or_one_cancelled_before_it_began_can_be_deleted)
 
     c.status = INBOX_CAMPAIGN_SCHEDULED;
     CHECK_INT(inbox_campaign_deletable(&c, &err), INBOX_ERR_CONFLICT);
-    CHECK_STR(err.message, "Only a draft, or one cancelled before it "
-                           "began, can be deleted; this one is "
-              "scheduled: cancel it instead.");
-    c.status = INBOX_CAMPAIGN_PAUSED;
-    CHECK_INT(inbox_campaign_deletable(&c, &err), INBOX_ERR_CONFLICT);
-    CHECK_STR(err.message, "Only a draft, or one cancelled before it "
-                           "began, can be deleted; this one is "
-              "paused: cancel it instead.");
+    CHECK_STR(err.message, "Only a draft, or one cancelled before any of "
+                           "its messages was handed over, can be deleted; "
+                           "this one is scheduled: cancel it instead.");
 
-    /* it began: its contacts' records name it */
+    /* begun, every recipient waiting for quiet hours or suppressed */
     c.started_at = 1000;
+    c.status = INBOX_CAMPAIGN_SENDING;
+    CHECK_INT(inbox_campaign_deletable(&c, &err), INBOX_ERR_CONFLICT);
+    CHECK_STR(err.message, "Only a draft, or one cancelled before any of "
+                           "its messages was handed over, can be deleted; "
+                           "this one is sending: cancel it instead.");
+    c.status = INBOX_CAMPAIGN_CANCELLED;
+    CHECK_INT(inbox_campaign_deletable(&c, &err), INBOX_OK);
+    /* all of it suppressed: it ended, nobody got it */
     c.status = INBOX_CAMPAIGN_DONE;
     CHECK_INT(inbox_campaign_deletable(&c, &err), INBOX_ERR_CONFLICT);
-    CHECK_STR(err.message, "Only a draft, or one cancelled before it "
-                           "began, can be deleted; this one is done "
-              "and stays in its contacts' records.");
+    CHECK_STR(err.message, "Only a draft, or one cancelled before any of "
+                           "its messages was handed over, can be deleted; "
+                           "this one is done.");
+
+    /* a message handed over: its contacts' records name it */
+    c.handed_at = 2000;
+    CHECK_INT(inbox_campaign_deletable(&c, &err), INBOX_ERR_CONFLICT);
+    CHECK_STR(err.message, "Only a draft, or one cancelled before any of "
+                           "its messages was handed over, can be deleted; "
+                           "this one is done and stays in its contacts' "
+                           "records.");
+    c.status = INBOX_CAMPAIGN_PAUSED;
+    CHECK_INT(inbox_campaign_deletable(&c, &err), INBOX_ERR_CONFLICT);
+    CHECK_STR(err.message, "Only a draft, or one cancelled before any of "
+                           "its messages was handed over, can be deleted; "
+                           "this one is paused and handed messages over: "
+                           "cancel it to stop it; it stays in its "
+                           "contacts' records.");
     c.status = INBOX_CAMPAIGN_CANCELLED;
     CHECK_INT(inbox_campaign_deletable(&c, &err), INBOX_ERR_CONFLICT);
-    CHECK_STR(err.message, "This campaign began sending before it was "
-              "cancelled and stays in its contacts' records.");
-
-    /* cancelled as its time came, for its text: nothing handed over */
-    c.cancelled_reason = INBOX_CANCEL_TEXT_REFUSED;
-    CHECK_INT(inbox_campaign_deletable(&c, &err), INBOX_OK);
+    CHECK_STR(err.message, "Messages of this campaign were handed over for "
+                           "sending before it was cancelled; it stays in "
+                           "its contacts' records.");
 }
 
 

@@ -13838,8 +13838,8 @@ TEST(uploads_a_drafts_edit_drops_are_purged_unless_something_names_them)
 /*
  * A draft campaign or poll is deleted, with nothing of it left in the
  * lists, and its image left to the purge; one sent, or sent and
- * cancelled, is refused and kept, as is another organization's or the
- * other kind's.
+ * cancelled, its message handed over, is refused and kept, as is
+ * another organization's or the other kind's.
  */
 TEST(a_draft_is_deleted_and_a_campaign_sent_is_kept)
 {
@@ -13892,6 +13892,7 @@ TEST(a_draft_is_deleted_and_a_campaign_sent_is_kept)
     snprintf(sent, sizeof(sent), "%s", c.id);
     inbox_campaign_free(&c);
     CHECK_INT(campaign_do(&f, sent, INBOX_CAMPAIGN_SEND, NOON), INBOX_OK);
+    CHECK_INT(dispatch(&f, NOON, 10).handed, 1);
 
     memset(&n, 0, sizeof(n));
     n.kind = INBOX_CAMPAIGN_KIND_POLL;
@@ -13932,17 +13933,20 @@ TEST(a_draft_is_deleted_and_a_campaign_sent_is_kept)
                                           INBOX_CAMPAIGN_KIND_CAMPAIGN,
                                           inbox_now_ms(), NULL, &err),
               INBOX_ERR_CONFLICT);
-    CHECK_STR(err.message, "Only a draft, or one cancelled before it "
-                           "began, can be deleted; this one is "
-              "sending: cancel it instead.");
+    CHECK_STR(err.message, "Only a draft, or one cancelled before any of "
+                           "its messages was handed over, can be deleted; "
+                           "this one is sending and handed messages over: "
+                           "cancel it to stop it; it stays in its "
+                           "contacts' records.");
     CHECK_INT(campaign_now(&f, sent).status, INBOX_CAMPAIGN_SENDING);
     CHECK_INT(campaign_do(&f, sent, INBOX_CAMPAIGN_CANCEL, NOON), INBOX_OK);
     CHECK_INT(inbox_store_campaign_delete(f.store, f.org, sent,
                                           INBOX_CAMPAIGN_KIND_CAMPAIGN,
                                           inbox_now_ms(), NULL, &err),
               INBOX_ERR_CONFLICT);
-    CHECK_STR(err.message, "This campaign began sending before it was "
-              "cancelled and stays in its contacts' records.");
+    CHECK_STR(err.message, "Messages of this campaign were handed over for "
+                           "sending before it was cancelled; it stays in "
+                           "its contacts' records.");
     CHECK_INT(campaign_now(&f, sent).status, INBOX_CAMPAIGN_CANCELLED);
 
     /* the draft and the poll: gone, from the lists too, and once */
@@ -14086,8 +14090,9 @@ TEST(a_campaign_cancelled_before_it_began_is_deleted)
                                           INBOX_CAMPAIGN_KIND_CAMPAIGN,
                                           inbox_now_ms(), NULL, &err),
               INBOX_ERR_CONFLICT);
-    CHECK_STR(err.message, "This campaign began sending before it was "
-              "cancelled and stays in its contacts' records.");
+    CHECK_STR(err.message, "Messages of this campaign were handed over for "
+                           "sending before it was cancelled; it stays in "
+                           "its contacts' records.");
     CHECK_INT(campaign_now(&f, begun).status, INBOX_CAMPAIGN_CANCELLED);
 
     /* the others: gone, and once */
@@ -14127,6 +14132,110 @@ TEST(a_campaign_cancelled_before_it_began_is_deleted)
                                       INBOX_MEDIA_PURGE_MAX, NO_DIR, files,
                                       &removed, &err), INBOX_OK);
     CHECK_INT(removed, 1);
+
+    fixture_close(&f);
+}
+
+
+/*
+ * A campaign that started but handed nothing over before it was
+ * cancelled (alice waiting out her quiet hours, bob opted out since the
+ * send, carol opted out before it) is deleted as one never begun is:
+ * no contact's thread nor record names it.  One that handed dave his
+ * message while alice waited is refused and kept, in dave's records,
+ * in words that say so.
+ */
+TEST(a_campaign_cancelled_before_any_hand_over_is_deleted)
+{
+    char                       quiet[INBOX_ID_MAX], handed[INBOX_ID_MAX];
+    char                       alice[INBOX_ID_MAX], bob[INBOX_ID_MAX];
+    char                       carol[INBOX_ID_MAX], dave[INBOX_ID_MAX];
+    int64_t                    at;
+    fixture_t                  f;
+    progress_t                 p;
+    inbox_error_t              err;
+    inbox_campaign_t           c;
+    inbox_contact_campaigns_t  list;
+    inbox_campaign_dispatch_t  d;
+
+    FIXTURE(&f);
+    CHECK_INT(person(&f, ALICE, "night", "America/New_York", alice), 0);
+    CHECK_INT(person(&f, BOB, "night", "America/New_York", bob), 0);
+    CHECK_INT(person(&f, CAROL_PHONE, "night", "America/New_York", carol),
+              0);
+    CHECK_INT(person(&f, "+15550001111", "day", "Asia/Tokyo", dave), 0);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 10, NULL), INBOX_OK);
+    CHECK_INT(f.backend->opt_out(&f, CAROL_PHONE), 0);
+
+    CHECK_INT(campaign_new(&f, "night", quiet), 0);
+    CHECK_INT(campaign_new(&f, NULL, handed), 0);
+
+    /* 2026-01-02T02:00Z: 21:00 in New York, 11:00 in Tokyo */
+    at = T0 + 26 * HOUR;
+    CHECK_INT(campaign_do(&f, quiet, INBOX_CAMPAIGN_SEND, at), INBOX_OK);
+    CHECK_INT(campaign_do(&f, handed, INBOX_CAMPAIGN_SEND, at), INBOX_OK);
+    CHECK_INT(f.backend->opt_out(&f, BOB), 0);
+    d = dispatch(&f, at, 10);
+    CHECK_INT(d.handed, 1);                        /* dave's, of handed */
+    CHECK_INT(d.waiting, 2);                       /* alice's, twice */
+    CHECK_INT(d.suppressed, 2);                    /* bob's, twice */
+
+    /* sending, nothing handed over: cancelled first */
+    p = campaign_now(&f, quiet);
+    CHECK_INT(p.status, INBOX_CAMPAIGN_SENDING);
+    CHECK_INT(p.counts.waiting_quiet_hours, 1);
+    CHECK_INT(inbox_store_campaign_delete(f.store, f.org, quiet,
+                                          INBOX_CAMPAIGN_KIND_CAMPAIGN,
+                                          at + MINUTE, &err),
+              INBOX_ERR_CONFLICT);
+    CHECK_STR(err.message, "Only a draft, or one cancelled before any of "
+                           "its messages was handed over, can be deleted; "
+                           "this one is sending: cancel it instead.");
+    CHECK_INT(inbox_store_campaign_delete(f.store, f.org, handed,
+                                          INBOX_CAMPAIGN_KIND_CAMPAIGN,
+                                          at + MINUTE, &err),
+              INBOX_ERR_CONFLICT);
+    CHECK_STR(err.message, "Only a draft, or one cancelled before any of "
+                           "its messages was handed over, can be deleted; "
+                           "this one is sending and handed messages over: "
+                           "cancel it to stop it; it stays in its "
+                           "contacts' records.");
+
+    CHECK_INT(campaign_do(&f, quiet, INBOX_CAMPAIGN_CANCEL, at + MINUTE),
+              INBOX_OK);
+    CHECK_INT(campaign_do(&f, handed, INBOX_CAMPAIGN_CANCEL, at + MINUTE),
+              INBOX_OK);
+
+    CHECK_INT(inbox_store_campaign_delete(f.store, f.org, handed,
+                                          INBOX_CAMPAIGN_KIND_CAMPAIGN,
+                                          at + 2 * MINUTE, &err),
+              INBOX_ERR_CONFLICT);
+    CHECK_STR(err.message, "Messages of this campaign were handed over for "
+                           "sending before it was cancelled; it stays in "
+                           "its contacts' records.");
+    CHECK_INT(campaign_now(&f, handed).status, INBOX_CAMPAIGN_CANCELLED);
+
+    CHECK_INT(inbox_store_campaign_delete(f.store, f.org, quiet,
+                                          INBOX_CAMPAIGN_KIND_CAMPAIGN,
+                                          at + 2 * MINUTE, &err), INBOX_OK);
+    CHECK_INT(inbox_store_campaign_get(f.store, f.org, quiet, &c, &err),
+              INBOX_ERR_NOT_FOUND);
+    inbox_campaign_free(&c);
+
+    /* the morning: nothing of the deleted one is sent, nor named */
+    d = dispatch(&f, T0 + 37 * HOUR, 10);
+    CHECK_INT(d.handed, 0);
+    CHECK_INT(inbox_store_contact_campaigns(f.store, f.org, alice, &list,
+                                            NULL), INBOX_OK);
+    CHECK_INT(list.campaign_count, 0);
+    inbox_contact_campaigns_free(&list);
+    CHECK_INT(inbox_store_contact_campaigns(f.store, f.org, dave, &list,
+                                            NULL), INBOX_OK);
+    CHECK_INT(list.campaign_count, 1);
+    if (list.campaign_count == 1) {
+        CHECK_STR(list.campaigns[0].id, handed);
+    }
+    inbox_contact_campaigns_free(&list);
 
     fixture_close(&f);
 }

@@ -8197,11 +8197,22 @@ TEST(campaign_edits_release_the_uploads_they_drop)
     " \"created_at\": " DATE(NOW) ", \"started_at\": " DATE(NOW) ","          \
     " \"finished_at\": " DATE(NOW) "}"
 
+/* The same, of now: its first message handed over at when (a JSON date
+ * or null: none was). */
+#define CAMPAIGN_DOC_BEGUN_HANDED(when)                                       \
+    "{\"_id\": " OID(CAMPAIGN_ID) ", \"org_id\": " OID(ORG_ID) ","            \
+    " \"kind\": \"campaign\", \"name\": \"Spring sale\", \"body\": \"Sale!\","\
+    " \"audience_all\": true, \"media\": [], \"status\": \"cancelled\","    \
+    " \"cancelled_reason\": \"manual\", \"send_at\": " DATE("0") ","          \
+    " \"created_at\": " DATE(NOW) ", \"started_at\": " DATE(NOW) ","          \
+    " \"finished_at\": " DATE(NOW) ", \"handed_at\": " when "}"
+
 /*
  * A delete: one findAndModify removing only a draft of its kind, or one
- * cancelled before it began (started_at null), that no send holds the
- * lease of, then its recipients and its images released; none removed,
- * the campaign read says why.
+ * cancelled before any of its messages was handed over (handed_at null;
+ * one of before: started_at null, or cancelled for its text), that no
+ * send holds the lease of, then its recipients and its images released;
+ * none removed, the campaign read says why.
  */
 TEST(campaign_delete_removes_a_draft_or_one_never_begun_only)
 {
@@ -8232,9 +8243,9 @@ TEST(campaign_delete_removes_a_draft_or_one_never_begun_only)
                                           INBOX_CAMPAIGN_KIND_CAMPAIGN,
                                           NOON_MS, NULL, &err),
               INBOX_ERR_CONFLICT);
-    CHECK_STR(err.message, "Only a draft, or one cancelled before it "
-                           "began, can be deleted; this one is "
-              "sending: cancel it instead.");
+    CHECK_STR(err.message, "Only a draft, or one cancelled before any of "
+                           "its messages was handed over, can be deleted; "
+                           "this one is sending: cancel it instead.");
     CHECK_INT(fake.commands, 3);
 
     /* cancelled before it began: removed, its recipients with it */
@@ -8248,15 +8259,38 @@ TEST(campaign_delete_removes_a_draft_or_one_never_begun_only)
                                           NOON_MS, NULL, &err), INBOX_OK);
     CHECK(log_has(&fake, "\"delete\" : \"campaign_recipients\""));
 
-    /* cancelled after it began: read again, 409, nothing else */
+    /* cancelled after it began, nothing handed over (every recipient
+     * waiting for quiet hours): removed, its recipients with it */
+    fake_reset(&fake);
+    fake.replies[0] = "{\"ok\": 1, \"value\": "
+        CAMPAIGN_DOC_BEGUN_HANDED("null") "}";
+    CHECK_INT(inbox_store_campaign_delete(store, ORG_ID, CAMPAIGN_ID,
+                                          INBOX_CAMPAIGN_KIND_CAMPAIGN,
+                                          NOON_MS, &err), INBOX_OK);
+    CHECK(log_has(&fake, "\"delete\" : \"campaign_recipients\""));
+
+    /* cancelled after a hand-over: read again, 409, nothing else */
+    fake_reset(&fake);
+    fake.replies[1] = CURSOR(CAMPAIGN_DOC_BEGUN_HANDED(DATE(NOW)));
+    CHECK_INT(inbox_store_campaign_delete(store, ORG_ID, CAMPAIGN_ID,
+                                          INBOX_CAMPAIGN_KIND_CAMPAIGN,
+                                          NOON_MS, &err),
+              INBOX_ERR_CONFLICT);
+    CHECK_STR(err.message, "Messages of this campaign were handed over for "
+                           "sending before it was cancelled; it stays in "
+                           "its contacts' records.");
+    CHECK_INT(fake.commands, 3);
+
+    /* one of before that began (no handed_at): taken as handed over */
     fake_reset(&fake);
     fake.replies[1] = CURSOR(CAMPAIGN_DOC_BEGUN_CANCELLED);
     CHECK_INT(inbox_store_campaign_delete(store, ORG_ID, CAMPAIGN_ID,
                                           INBOX_CAMPAIGN_KIND_CAMPAIGN,
                                           NOON_MS, NULL, &err),
               INBOX_ERR_CONFLICT);
-    CHECK_STR(err.message, "This campaign began sending before it was "
-              "cancelled and stays in its contacts' records.");
+    CHECK_STR(err.message, "Messages of this campaign were handed over for "
+                           "sending before it was cancelled; it stays in "
+                           "its contacts' records.");
     CHECK_INT(fake.commands, 3);
 
     /* a draft still: a send holds its lease */
@@ -8268,6 +8302,18 @@ TEST(campaign_delete_removes_a_draft_or_one_never_begun_only)
               INBOX_ERR_CONFLICT);
     CHECK_STR(err.message, "This draft is being sent; it can be cancelled "
               "once it is.");
+    CHECK_INT(fake.commands, 3);
+
+    /* cancelled as a draft while a send holds its lease: not "a draft" */
+    fake_reset(&fake);
+    fake.replies[1] = CURSOR(CAMPAIGN_DOC("cancelled"));
+    CHECK_INT(inbox_store_campaign_delete(store, ORG_ID, CAMPAIGN_ID,
+                                          INBOX_CAMPAIGN_KIND_CAMPAIGN,
+                                          NOON_MS, &err),
+              INBOX_ERR_CONFLICT);
+    CHECK_STR(err.message, "This campaign was cancelled while its send was "
+                           "fixing its recipients; it can be deleted once "
+                           "that send stops, within two minutes.");
     CHECK_INT(fake.commands, 3);
 
     /* none, or the other kind's: 404 */
@@ -8778,18 +8824,19 @@ TEST(campaign_dispatch_suppresses_waits_and_hands_over)
     fake.replies[9] = NULL;                 /* and is counted waiting */
     fake.replies[10] = NULL;                /* Cy claimed */
     fake.replies[11] = NULL;                /* and counted queued */
-    fake.replies[12] = STILL_SENDING;       /* and its campaign still is */
-    fake.replies[13] = CREDITS("4", "1");   /* the hold */
-    fake.replies[14] = NULL;                /* its ledger entry */
-    fake.replies[15] = NULL;                /* the message */
-    fake.replies[16] = "{\"ok\": 1, \"value\": {\"_id\": " OID(CONV_ID)
+    fake.replies[12] = NULL;                /* marked handed over */
+    fake.replies[13] = STILL_SENDING;       /* and its campaign still is */
+    fake.replies[14] = CREDITS("4", "1");   /* the hold */
+    fake.replies[15] = NULL;                /* its ledger entry */
+    fake.replies[16] = NULL;                /* the message */
+    fake.replies[17] = "{\"ok\": 1, \"value\": {\"_id\": " OID(CONV_ID)
                        ", \"contact\": {\"id\": " OID(CONTACT_ID) ","
                        " \"phone\": \"+15551234567\"}, \"last_message\":"
                        " {\"id\": " OID(GEN_1) ", \"direction\":"
                        " \"outbound\", \"preview\": \"Sale!\", \"at\": "
                        DATE(NOON) "}, \"unread_count\": 0}}";
-    fake.replies[17] = SEQ;
-    fake.replies[20] = CURSOR("{\"_id\": " OID(RCPT2_ID) "}");
+    fake.replies[18] = SEQ;
+    fake.replies[21] = CURSOR("{\"_id\": " OID(RCPT2_ID) "}");
 
     CHECK_INT(inbox_store_campaign_dispatch(store, NOON_MS, 10, MEDIA_BASE, &d,
                                             &events, &err), INBOX_OK);
@@ -8925,17 +8972,18 @@ dispatch_cy(fake_t *fake, const char *due)
     fake->replies[4] = REPLY_NUMBER;
     fake->replies[5] = due;
     fake->replies[6] = NULL;                /* claimed */
-    fake->replies[7] = STILL_SENDING;
-    fake->replies[8] = CREDITS("4", "1");   /* the hold */
-    fake->replies[9] = NULL;                /* its ledger entry */
-    fake->replies[10] = NULL;               /* the message */
-    fake->replies[11] = "{\"ok\": 1, \"value\": {\"_id\": " OID(CONV_ID)
+    fake->replies[7] = NULL;                /* marked handed over */
+    fake->replies[8] = STILL_SENDING;
+    fake->replies[9] = CREDITS("4", "1");   /* the hold */
+    fake->replies[10] = NULL;               /* its ledger entry */
+    fake->replies[11] = NULL;               /* the message */
+    fake->replies[12] = "{\"ok\": 1, \"value\": {\"_id\": " OID(CONV_ID)
                         ", \"contact\": {\"id\": " OID(CONTACT_ID) ","
                         " \"phone\": \"+15551234567\"}, \"last_message\":"
                         " {\"id\": " OID(GEN_1) ", \"direction\":"
                         " \"outbound\", \"preview\": \"Sale!\", \"at\": "
                         DATE(NOON) "}, \"unread_count\": 0}}";
-    fake->replies[12] = SEQ;
+    fake->replies[13] = SEQ;
 }
 
 
@@ -9090,12 +9138,13 @@ TEST(campaign_dispatch_pauses_for_credits_and_billing)
     fake.replies[5] = CURSOR(DUE_CY);
     fake.replies[6] = NULL;                 /* the claim */
     fake.replies[7] = NULL;                 /* counted queued */
-    fake.replies[8] = STILL_SENDING;        /* and its campaign still is */
-    fake.replies[9] = NULL;                 /* the hold finds no balance */
-    fake.replies[10] = NULL;                /* the claim given back */
-    fake.replies[11] = NULL;                /* counted waiting again */
-    fake.replies[12] = SENDER_ORG("true", "0");
-    fake.replies[13] = REPLY_NUMBER;
+    fake.replies[8] = NULL;                 /* marked handed over */
+    fake.replies[9] = STILL_SENDING;        /* and its campaign still is */
+    fake.replies[10] = NULL;                /* the hold finds no balance */
+    fake.replies[11] = NULL;                /* the claim given back */
+    fake.replies[12] = NULL;                /* counted waiting again */
+    fake.replies[13] = SENDER_ORG("true", "0");
+    fake.replies[14] = REPLY_NUMBER;
     CHECK_INT(inbox_store_campaign_dispatch(store, NOON_MS, 10, MEDIA_BASE, &d,
                                             &events, &err), INBOX_OK);
     CHECK_INT(d.paused, 1);
@@ -9113,16 +9162,17 @@ TEST(campaign_dispatch_pauses_for_credits_and_billing)
     fake.replies[5] = CURSOR(DUE_CY);
     fake.replies[6] = NULL;                 /* Cy claimed */
     fake.replies[7] = NULL;                 /* counted queued */
-    fake.replies[8] = STILL_SENDING;        /* and its campaign still is */
-    fake.replies[9] = CREDITS("0", "0");    /* the hold of nothing */
-    fake.replies[10] = NULL;                /* the message */
-    fake.replies[11] = "{\"ok\": 1, \"value\": {\"_id\": " OID(CONV_ID)
+    fake.replies[8] = NULL;                 /* marked handed over */
+    fake.replies[9] = STILL_SENDING;        /* and its campaign still is */
+    fake.replies[10] = CREDITS("0", "0");   /* the hold of nothing */
+    fake.replies[11] = NULL;                /* the message */
+    fake.replies[12] = "{\"ok\": 1, \"value\": {\"_id\": " OID(CONV_ID)
                       ", \"contact\": {\"id\": " OID(CONTACT_ID) ","
                       " \"phone\": \"+15551234567\"}, \"last_message\":"
                       " {\"id\": " OID(GEN_1) ", \"direction\":"
                       " \"outbound\", \"preview\": \"Sale!\", \"at\": "
                       DATE(NOON) "}, \"unread_count\": 0}}";
-    fake.replies[12] = SEQ;
+    fake.replies[13] = SEQ;
     CHECK_INT(inbox_store_campaign_dispatch(store, NOON_MS, 10, MEDIA_BASE, &d,
                                             &events, &err), INBOX_OK);
     CHECK_INT(d.paused, 0);
@@ -9141,12 +9191,13 @@ TEST(campaign_dispatch_pauses_for_credits_and_billing)
     fake.replies[5] = CURSOR(DUE_CY);
     fake.replies[6] = NULL;                 /* Cy claimed */
     fake.replies[7] = NULL;                 /* counted queued */
-    fake.replies[8] = STILL_SENDING;        /* and its campaign still is */
-    fake.replies[9] = NULL;                 /* the hold matched nothing */
-    fake.replies[10] = NULL;                /* the claim given back */
-    fake.replies[11] = NULL;                /* counted waiting again */
-    fake.replies[12] = UNLIMITED_ORG;
-    fake.replies[13] = REPLY_NUMBER;
+    fake.replies[8] = NULL;                 /* marked handed over */
+    fake.replies[9] = STILL_SENDING;        /* and its campaign still is */
+    fake.replies[10] = NULL;                /* the hold matched nothing */
+    fake.replies[11] = NULL;                /* the claim given back */
+    fake.replies[12] = NULL;                /* counted waiting again */
+    fake.replies[13] = UNLIMITED_ORG;
+    fake.replies[14] = REPLY_NUMBER;
     CHECK_INT(inbox_store_campaign_dispatch(store, NOON_MS, 10, MEDIA_BASE, &d,
                                             &events, &err), INBOX_OK);
     CHECK_INT(d.paused, 0);
@@ -9180,7 +9231,8 @@ TEST(campaign_dispatch_gives_back_a_claim_of_a_stopped_campaign)
     fake.replies[5] = CURSOR(DUE_CY ", " DUE_BOB);
     fake.replies[6] = NULL;                 /* Cy claimed */
     fake.replies[7] = NULL;                 /* counted queued */
-    fake.replies[8] = CURSOR("{\"_id\": " OID(CAMPAIGN_ID) ","
+    fake.replies[8] = NULL;                 /* marked handed over */
+    fake.replies[9] = CURSOR("{\"_id\": " OID(CAMPAIGN_ID) ","
                              " \"status\": \"cancelled\"}");
     CHECK_INT(inbox_store_campaign_dispatch(store, NOON_MS, 10, MEDIA_BASE, &d,
                                             &events, &err), INBOX_OK);
@@ -9188,7 +9240,7 @@ TEST(campaign_dispatch_gives_back_a_claim_of_a_stopped_campaign)
     CHECK_INT(d.waiting, 0);
     CHECK_INT(d.paused, 0);
     CHECK_INT(events.count, 0);
-    CHECK_INT(fake.commands, 11);
+    CHECK_INT(fake.commands, 12);
     CHECK(!log_has(&fake, "\"findAndModify\" : \"orgs\""));
     golden_check(&fake, "campaign_dispatch_cancelled_meanwhile");
 
@@ -9201,14 +9253,15 @@ TEST(campaign_dispatch_gives_back_a_claim_of_a_stopped_campaign)
     fake.replies[5] = CURSOR(DUE_CY);
     fake.replies[6] = NULL;                 /* Cy claimed */
     fake.replies[7] = NULL;                 /* counted queued */
-    fake.replies[8] = CURSOR("{\"_id\": " OID(CAMPAIGN_ID) ","
+    fake.replies[8] = NULL;                 /* marked handed over */
+    fake.replies[9] = CURSOR("{\"_id\": " OID(CAMPAIGN_ID) ","
                              " \"status\": \"paused\"}");
     CHECK_INT(inbox_store_campaign_dispatch(store, NOON_MS, 10, MEDIA_BASE, &d,
                                             &events, &err), INBOX_OK);
     CHECK_INT(d.handed, 0);
     CHECK_INT(d.paused, 0);
     CHECK_INT(events.count, 0);
-    CHECK_INT(fake.commands, 11);
+    CHECK_INT(fake.commands, 12);
     CHECK(log_has(&fake, "\"state\" : \"waiting_quiet_hours\", "
                          "\"message_id\" : null"));
 
@@ -9237,11 +9290,12 @@ TEST(campaign_dispatch_failed_after_the_hold_gives_it_back)
     fake.replies[5] = CURSOR(DUE_CY);
     fake.replies[6] = NULL;                 /* Cy claimed */
     fake.replies[7] = NULL;                 /* counted queued */
-    fake.replies[8] = STILL_SENDING;        /* and its campaign still is */
-    fake.replies[9] = CREDITS("4", "1");    /* the hold */
-    fake.replies[11] = WRITE_REFUSED;       /* the message */
-    fake.replies[12] = NULL;                /* no message holds them */
-    fake.replies[13] = CREDITS("5", "0");   /* given back */
+    fake.replies[8] = NULL;                 /* marked handed over */
+    fake.replies[9] = STILL_SENDING;        /* and its campaign still is */
+    fake.replies[10] = CREDITS("4", "1");   /* the hold */
+    fake.replies[12] = WRITE_REFUSED;       /* the message */
+    fake.replies[13] = NULL;                /* no message holds them */
+    fake.replies[14] = CREDITS("5", "0");   /* given back */
     CHECK_INT(inbox_store_campaign_dispatch(store, NOON_MS, 10, MEDIA_BASE, &d,
                                             &events, &err), INBOX_ERR_INTERNAL);
     CHECK(log_has(&fake, TAKES_ONE));

@@ -1925,8 +1925,15 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
 /* Schema 52 undone (a campaign event's kind). */
 #define UNDO_SCHEMA_52  "ALTER TABLE events DROP COLUMN campaign_kind;"
 
+/* Schema 53 undone (when a campaign's first message was handed over). */
+#define UNDO_SCHEMA_53  "ALTER TABLE campaigns DROP COLUMN handed_at;"
+
+/* Every step after 51 undone, newest first. */
+#define UNDO_SCHEMA_ABOVE_51  UNDO_SCHEMA_53 UNDO_SCHEMA_52
+
 /* Every step after 49 undone, newest first. */
-#define UNDO_SCHEMA_ABOVE_49  UNDO_SCHEMA_52 UNDO_SCHEMA_51 UNDO_SCHEMA_50
+#define UNDO_SCHEMA_ABOVE_49                                                \
+    UNDO_SCHEMA_ABOVE_51 UNDO_SCHEMA_51 UNDO_SCHEMA_50
 
 /* Every step after 42 undone, newest first. */
 #define UNDO_SCHEMA_ABOVE_42                                                \
@@ -1967,7 +1974,7 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
     UNDO_SCHEMA_8                                                           \
     "DROP TABLE contact_tags; DROP INDEX contacts_by_created;"
 
-#define SCHEMA_NOW  52
+#define SCHEMA_NOW  53
 
 
 /* A draft to all contacts, cancelled by a person at T0; its id. */

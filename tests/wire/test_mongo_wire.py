@@ -88,6 +88,15 @@ def field(doc, path):
     return doc
 
 
+def present(doc, path):
+    """Whether the document holds path, null or not (what $type "null"
+    tells from a field missing)."""
+    *parents, last = path.split('.')
+    for key in parents:
+        doc = doc.get(key) if isinstance(doc, dict) else None
+    return isinstance(doc, dict) and last in doc
+
+
 def set_field(doc, path, value):
     """$set's: a dotted path makes the documents on its way."""
     keys = path.split('.')
@@ -170,7 +179,7 @@ def matches(doc, query, now=None):
     """Whether doc matches query: equality (null matching a missing
     field, a value an array holding it), $in (an array holding any),
     $nin, $gt, $gte, $lt, $lte, $ne (an array not holding it), $exists,
-    $not, $or and $expr (now: $$NOW): what the campaigns', the contacts',
+    $type "null" (a field there and null), $not, $or and $expr (now: $$NOW): what the campaigns', the contacts',
     the outbox claim's, the settlements' and the media purge's queries
     use."""
     for key, want in query.items():
@@ -204,6 +213,8 @@ def matches(doc, query, now=None):
                           else have != arg)
                 elif op == '$exists':
                     ok = (have is not None) == arg
+                elif op == '$type' and arg == 'null':
+                    ok = have is None and present(doc, key)
                 elif op == '$not':
                     ok = not matches({'v': have}, {'v': arg})
                 else:
@@ -1428,8 +1439,9 @@ def test_dispatch_hands_a_recipient_over(rs):
     turn begins with an update pipeline (the scheduled campaigns whose
     time came start), which the driver's bulk API takes as the array of
     its stages: sent as a document it was refused as malformed, and
-    every turn failed."""
-    rs.campaign('sending')
+    every turn failed.  Its first hand-over marks the campaign
+    (handed_at), which no delete then removes."""
+    rs.campaign('sending')['handed_at'] = None
     recipient = rs.recipient('due')
     out = run(rs, 'campaign-dispatch', NOON_MS, '10',
               'https://inbox.test')
@@ -1440,6 +1452,7 @@ def test_dispatch_hands_a_recipient_over(rs):
     assert recipient['state'] == 'queued', recipient
     assert rs.balance == 9 and rs.held == 1
     assert rs.campaigns[0]['status'] == 'sending', rs.campaigns
+    assert rs.campaigns[0]['handed_at'] == NOON, rs.campaigns
 
 
 def test_dispatch_counts_the_campaigns_it_started(rs):
@@ -2071,7 +2084,8 @@ def test_lost_answer_of_a_drafts_delete_deletes_it_once(rs):
 
 def test_delete_of_a_draft_a_send_is_fixing_is_refused(rs):
     """A draft whose send holds its lease (fixing its recipients): the
-    delete misses, the draft read again says why, 409; nothing goes."""
+    delete misses, the draft read again says why, 409; nothing goes. So
+    for one a person cancelled meanwhile, in words of a cancelled one."""
     draft = rs.campaign('draft')
     draft['fixing_by'] = ObjectId()
     draft['fixing_until'] = (datetime.datetime.utcnow()
@@ -2084,21 +2098,37 @@ def test_delete_of_a_draft_a_send_is_fixing_is_refused(rs):
                               'cancelled once it is.'), out
     assert rs.campaigns == [draft] and rs.recipients == [left], rs.campaigns
 
+    # cancelled by a person while that send holds the lease: refused, in
+    # words of a cancelled one, not a draft's
+    draft['status'] = 'cancelled'
+    draft['started_at'] = None
+    out = run(rs, 'campaign-delete', str(ORG), str(CAMPAIGN), 'campaign')
+    expect(out, 'conflict', 409)
+    assert out['message'] == ('This campaign was cancelled while its send '
+                              'was fixing its recipients; it can be '
+                              'deleted once that send stops, within two '
+                              'minutes.'), out
+    assert rs.campaigns == [draft] and rs.recipients == [left], rs.campaigns
+
     # a sent one: refused in the rule's words
     draft['status'] = 'sending'
+    draft['started_at'] = NOON
     del draft['fixing_by'], draft['fixing_until']
     out = run(rs, 'campaign-delete', str(ORG), str(CAMPAIGN), 'campaign')
     expect(out, 'conflict', 409)
     assert out['message'].startswith(
-        'Only a draft, or one cancelled before it began, can be deleted'), out
+        'Only a draft, or one cancelled before any of its messages was '
+        'handed over, can be deleted'), out
     assert rs.campaigns == [draft], rs.campaigns
 
 
 def test_delete_of_a_campaign_cancelled_before_it_began(rs):
     """A campaign scheduled, its recipients fixed, and cancelled before
     its time (started_at null): the delete removes it and its recipients,
-    none of whom was handed a message. One cancelled after it began is
-    refused in the rule's words and kept with its recipient."""
+    none of whom was handed a message; so does one that began and handed
+    nothing over (handed_at null). One cancelled after a hand-over, or of
+    before and begun, is refused in the rule's words and kept with its
+    recipient."""
     never = rs.campaign('cancelled')
     never['started_at'] = None
     rs.recipient('cancelled')
@@ -2107,14 +2137,30 @@ def test_delete_of_a_campaign_cancelled_before_it_began(rs):
     expect(out, 'ok', 200)
     assert rs.campaigns == [] and rs.recipients == [], rs.campaigns
 
-    begun = rs.campaign('cancelled')
+    # begun, its one recipient waiting out her quiet hours: nothing
+    # handed over (handed_at null), so it goes as one never begun does
+    waited = rs.campaign('cancelled')
+    waited['handed_at'] = None
+    rs.recipient('cancelled')
+    out = run(rs, 'campaign-delete', str(ORG), str(CAMPAIGN), 'campaign')
+    expect(out, 'ok', 200)
+    assert rs.campaigns == [] and rs.recipients == [], rs.campaigns
+
+    handed = rs.campaign('cancelled')
+    handed['handed_at'] = NOON
     sent = rs.recipient('sent')
     out = run(rs, 'campaign-delete', str(ORG), str(CAMPAIGN), 'campaign')
     expect(out, 'conflict', 409)
-    assert out['message'] == ('This campaign began sending before it was '
-                              'cancelled and stays in its contacts\' '
-                              'records.'), out
-    assert rs.campaigns == [begun] and rs.recipients == [sent], rs.campaigns
+    assert out['message'] == ('Messages of this campaign were handed over '
+                              'for sending before it was cancelled; it '
+                              'stays in its contacts\' records.'), out
+    assert rs.campaigns == [handed] and rs.recipients == [sent], rs.campaigns
+
+    # one of before that began (no handed_at at all): taken as handed over
+    del handed['handed_at']
+    out = run(rs, 'campaign-delete', str(ORG), str(CAMPAIGN), 'campaign')
+    expect(out, 'conflict', 409)
+    assert rs.campaigns == [handed] and rs.recipients == [sent], rs.campaigns
 
 
 def test_purge_stopped_before_its_deletes_is_finished_by_the_next(rs):

@@ -186,6 +186,10 @@ typedef struct {
     int64_t                  created_at;
     int64_t                  started_at;  /* 0: not yet */
     int64_t                  finished_at; /* 0: not yet */
+    int64_t                  handed_at;   /* its first message handed
+                                             over (in a contact's thread,
+                                             with its outbox entry);
+                                             0: none ever was */
 } inbox_campaign_t;
 
 void inbox_campaign_free(inbox_campaign_t *campaign);
@@ -431,12 +435,14 @@ inbox_status_t inbox_campaign_editable(inbox_campaign_status_t status,
     inbox_error_t *err);
 /*
  * Whether a campaign may be deleted: a draft, which nobody got, or one
- * cancelled before it began (started_at 0: cancelled as a draft, or
- * scheduled or paused before its time; or cancelled as its time came
- * for its text, INBOX_CANCEL_TEXT_REFUSED), whose recipients, if send
- * fixed them, were never handed a message.  One scheduled, sending or paused
- * is cancelled instead; one that began sending and ended stays, its
- * contacts' records naming it.  INBOX_ERR_CONFLICT saying so otherwise.
+ * cancelled before any message of it was handed over (handed_at 0:
+ * cancelled as a draft, or before its time, or while every recipient
+ * waited for quiet hours or was suppressed, or for its text as its time
+ * came), whose recipients, if send fixed them, were never handed a
+ * message, so that no contact's thread or record names it.  One
+ * scheduled, sending or paused is cancelled instead; one that handed a
+ * message over stays, its contacts' records naming it.
+ * INBOX_ERR_CONFLICT saying which otherwise.
  */
 inbox_status_t inbox_campaign_deletable(const inbox_campaign_t *c,
     inbox_error_t *err);

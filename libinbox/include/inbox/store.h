@@ -1106,7 +1106,7 @@ inbox_status_t inbox_store_campaign_reschedule(inbox_store_t *store,
     inbox_event_list_t *events, inbox_error_t *err);
 /*
  * A campaign or poll of kind deleted, a draft or one cancelled before
- * it began, with its tags, options and images' rows and the recipients
+ * any of its messages was handed over, with its tags, options and images' rows and the recipients
  * a send fixed (none handed a message), in one write that finds it so
  * (inbox_campaign_deletable), so that a send or its start at the same
  * time either comes first (the delete is refused) or finds none.  Its

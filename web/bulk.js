@@ -243,10 +243,15 @@
         if (item.status === 'paused' && !item.started_at) {
             return ['move'].concat(ACTIONS.paused);
         }
-        /* cancelled before it began (or as its time came, for its
-         * text): nobody got it, so it can go (campaign.h) */
-        if (item.status === 'cancelled' && (!item.started_at
-            || item.cancelled_reason === 'text_refused'))
+        /* cancelled before any of its messages was handed over (before
+         * it began, while every recipient waited out quiet hours, or as
+         * its time came, for its text): nobody got it, so it can go
+         * (inbox_campaign_deletable); a card of a server before handed_at
+         * goes by started_at */
+        if (item.status === 'cancelled'
+            && ('handed_at' in item ? !item.handed_at
+                : !item.started_at
+                  || item.cancelled_reason === 'text_refused'))
         {
             return ['delete'];
         }
@@ -587,6 +592,15 @@
                     && item.paused_reason !== 'manual'));
             if (begun) {
                 item.started_at = now;
+            }
+            /* nor handed_at: a message sent, delivered or failed was
+             * handed over (one handed and cancelled unsent shows only
+             * as cancelled: the server's 409 then says so) */
+            const c = item.counts || {};
+            if (item.handed_at === null
+                && (c.sent > 0 || c.delivered > 0 || c.failed > 0))
+            {
+                item.handed_at = now;
             }
             const ended = !item.finished_at && (item.status === 'done'
                 || item.status === 'cancelled');

@@ -152,6 +152,10 @@ inbox_json_campaign_fields(yajl_gen g, const inbox_campaign_t *c)
     inbox_json_time_or_null(g, c->started_at);
     inbox_json_key(g, "finished_at");
     inbox_json_time_or_null(g, c->finished_at);
+    /* when its first message was handed over: the web app offers Delete
+     * on a cancelled one without it (inbox_campaign_deletable) */
+    inbox_json_key(g, "handed_at");
+    inbox_json_time_or_null(g, c->handed_at);
 }
 
 

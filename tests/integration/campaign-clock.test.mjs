@@ -279,6 +279,53 @@ test('a campaign paused in the evening and resumed at night sends nothing '
                  JSON.stringify(cancelled.counts));
 });
 
+test('a campaign cancelled while its one recipient waits out her quiet '
+     + 'hours handed nothing over: it is deleted, and nothing goes in the '
+     + 'morning', async () => {
+    const org = tokyoOrg;
+    const phone = uniqueNumber();
+    const contact = await ok(org, '/api/v1/contacts', { method: 'POST',
+        body: { phone, name: 'Night Owl', tags: ['nightowl'] } }, 201);
+
+    // midnight in Tokyo: started, its recipient held for the morning
+    setClock(NIGHT_IN_TOKYO);
+    await clockSettles();
+    const c = await ok(org, '/api/v1/campaigns', { method: 'POST', body: {
+        name: 'Owl', body: 'Owl offer', audience: { tags: ['nightowl'] },
+        send_at: iso(NIGHT_IN_TOKYO) } }, 201);
+    await ok(org, `/api/v1/campaigns/${c.id}/send`, { method: 'POST' });
+    let night;
+    await eventually(async () => {
+        night = await ok(org, `/api/v1/campaigns/${c.id}`);
+        return night.counts.waiting_quiet_hours === 1;
+    }, 10000, 'held for quiet hours');
+    assert.equal(night.status, 'sending');
+    assert.ok(night.started_at, 'it started');
+    assert.equal(night.handed_at, null);
+
+    let res = await api(ctx.cluster, `/api/v1/campaigns/${c.id}`, org.token,
+                        { method: 'DELETE' });
+    assert.equal(res.status, 409, res.text);
+    assert.equal(res.json.error.message, 'Only a draft, or one cancelled '
+                 + 'before any of its messages was handed over, can be '
+                 + 'deleted; this one is sending: cancel it instead.');
+
+    await ok(org, `/api/v1/campaigns/${c.id}/cancel`, { method: 'POST' });
+    res = await api(ctx.cluster, `/api/v1/campaigns/${c.id}`, org.token,
+                    { method: 'DELETE' });
+    assert.equal(res.status, 204, res.text);
+    res = await api(ctx.cluster, `/api/v1/campaigns/${c.id}`, org.token);
+    assert.equal(res.status, 404, res.text);
+
+    // the morning: nothing sent her, no record of it on her contact
+    setClock(MORNING_IN_TOKYO + HOUR);
+    await clockSettles();
+    assert.deepEqual(await bodiesTo(phone), []);
+    const record = await ok(org, `/api/v1/contacts/${contact.id}`);
+    assert.deepEqual(record.campaigns, []);
+});
+
+
 test('a scheduled campaign stays scheduled while the sender\'s clock is '
      + 'before its send time, even once the real one passed it, and starts '
      + 'when its clock does', async () => {

@@ -14186,14 +14186,14 @@ TEST(a_campaign_cancelled_before_any_hand_over_is_deleted)
     CHECK_INT(p.counts.waiting_quiet_hours, 1);
     CHECK_INT(inbox_store_campaign_delete(f.store, f.org, quiet,
                                           INBOX_CAMPAIGN_KIND_CAMPAIGN,
-                                          at + MINUTE, &err),
+                                          at + MINUTE, NULL, &err),
               INBOX_ERR_CONFLICT);
     CHECK_STR(err.message, "Only a draft, or one cancelled before any of "
                            "its messages was handed over, can be deleted; "
                            "this one is sending: cancel it instead.");
     CHECK_INT(inbox_store_campaign_delete(f.store, f.org, handed,
                                           INBOX_CAMPAIGN_KIND_CAMPAIGN,
-                                          at + MINUTE, &err),
+                                          at + MINUTE, NULL, &err),
               INBOX_ERR_CONFLICT);
     CHECK_STR(err.message, "Only a draft, or one cancelled before any of "
                            "its messages was handed over, can be deleted; "
@@ -14208,7 +14208,7 @@ TEST(a_campaign_cancelled_before_any_hand_over_is_deleted)
 
     CHECK_INT(inbox_store_campaign_delete(f.store, f.org, handed,
                                           INBOX_CAMPAIGN_KIND_CAMPAIGN,
-                                          at + 2 * MINUTE, &err),
+                                          at + 2 * MINUTE, NULL, &err),
               INBOX_ERR_CONFLICT);
     CHECK_STR(err.message, "Messages of this campaign were handed over for "
                            "sending before it was cancelled; it stays in "
@@ -14217,7 +14217,7 @@ TEST(a_campaign_cancelled_before_any_hand_over_is_deleted)
 
     CHECK_INT(inbox_store_campaign_delete(f.store, f.org, quiet,
                                           INBOX_CAMPAIGN_KIND_CAMPAIGN,
-                                          at + 2 * MINUTE, &err), INBOX_OK);
+                                          at + 2 * MINUTE, NULL, &err), INBOX_OK);
     CHECK_INT(inbox_store_campaign_get(f.store, f.org, quiet, &c, &err),
               INBOX_ERR_NOT_FOUND);
     inbox_campaign_free(&c);

@@ -8264,9 +8264,10 @@ TEST(campaign_delete_removes_a_draft_or_one_never_begun_only)
     fake_reset(&fake);
     fake.replies[0] = "{\"ok\": 1, \"value\": "
         CAMPAIGN_DOC_BEGUN_HANDED("null") "}";
+    fake.replies[2] = SEQ;     /* campaign.deleted */
     CHECK_INT(inbox_store_campaign_delete(store, ORG_ID, CAMPAIGN_ID,
                                           INBOX_CAMPAIGN_KIND_CAMPAIGN,
-                                          NOON_MS, &err), INBOX_OK);
+                                          NOON_MS, NULL, &err), INBOX_OK);
     CHECK(log_has(&fake, "\"delete\" : \"campaign_recipients\""));
 
     /* cancelled after a hand-over: read again, 409, nothing else */
@@ -8274,7 +8275,7 @@ TEST(campaign_delete_removes_a_draft_or_one_never_begun_only)
     fake.replies[1] = CURSOR(CAMPAIGN_DOC_BEGUN_HANDED(DATE(NOW)));
     CHECK_INT(inbox_store_campaign_delete(store, ORG_ID, CAMPAIGN_ID,
                                           INBOX_CAMPAIGN_KIND_CAMPAIGN,
-                                          NOON_MS, &err),
+                                          NOON_MS, NULL, &err),
               INBOX_ERR_CONFLICT);
     CHECK_STR(err.message, "Messages of this campaign were handed over for "
                            "sending before it was cancelled; it stays in "
@@ -8309,7 +8310,7 @@ TEST(campaign_delete_removes_a_draft_or_one_never_begun_only)
     fake.replies[1] = CURSOR(CAMPAIGN_DOC("cancelled"));
     CHECK_INT(inbox_store_campaign_delete(store, ORG_ID, CAMPAIGN_ID,
                                           INBOX_CAMPAIGN_KIND_CAMPAIGN,
-                                          NOON_MS, &err),
+                                          NOON_MS, NULL, &err),
               INBOX_ERR_CONFLICT);
     CHECK_STR(err.message, "This campaign was cancelled while its send was "
                            "fixing its recipients; it can be deleted once "

@@ -14002,6 +14002,63 @@ TEST(a_draft_is_deleted_and_a_campaign_sent_is_kept)
 
 
 /*
+ * A deleted draft's id is never given to a campaign or poll made after:
+ * a browser still holding it (an Edit form open, a card not yet removed)
+ * finds it gone, and does not edit, send or delete a colleague's new one.
+ */
+TEST(a_deleted_campaigns_id_is_never_given_again)
+{
+    char                  kept[INBOX_ID_MAX], gone[INBOX_ID_MAX];
+    fixture_t             f;
+    inbox_error_t         err;
+    inbox_campaign_t      c;
+    inbox_campaign_new_t  n;
+
+    FIXTURE(&f);
+    memset(&n, 0, sizeof(n));
+    n.name = "Kept";
+    n.body = "Our menu";
+    n.audience_all = 1;
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL,
+                                          &err),
+              INBOX_OK);
+    snprintf(kept, sizeof(kept), "%s", c.id);
+    inbox_campaign_free(&c);
+
+    /* the newest, deleted */
+    n.name = "Abandoned";
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL,
+                                          &err),
+              INBOX_OK);
+    snprintf(gone, sizeof(gone), "%s", c.id);
+    inbox_campaign_free(&c);
+    CHECK_INT(inbox_store_campaign_delete(f.store, f.org, gone,
+                                          INBOX_CAMPAIGN_KIND_CAMPAIGN, T0,
+                                          NULL, &err),
+              INBOX_OK);
+
+    n.name = "New";
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL,
+                                          &err),
+              INBOX_OK);
+    CHECK(strcmp(c.id, gone) != 0);
+    CHECK(strcmp(c.id, kept) != 0);
+    inbox_campaign_free(&c);
+
+    /* the stale id names nothing: an edit made on it is refused, and the
+     * new draft keeps its name */
+    n.name = "Edited in a stale form";
+    CHECK_INT(inbox_store_campaign_update(f.store, f.org, gone, 0, &n, &c,
+                                          NULL, &err),
+              INBOX_ERR_NOT_FOUND);
+    CHECK_INT(inbox_store_campaign_get(f.store, f.org, gone, &c, &err),
+              INBOX_ERR_NOT_FOUND);
+
+    fixture_close(&f);
+}
+
+
+/*
  * A campaign cancelled before it began is deleted as a draft is: one
  * cancelled as a draft, and one scheduled, its recipients fixed, then
  * cancelled (paused first, too), with its recipients and its image left

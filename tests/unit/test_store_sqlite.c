@@ -1928,8 +1928,19 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
 /* Schema 53 undone (when a campaign's first message was handed over). */
 #define UNDO_SCHEMA_53  "ALTER TABLE campaigns DROP COLUMN handed_at;"
 
+/* Schema 54 undone (campaigns' ids given again): the table's SQL
+ * without AUTOINCREMENT, as SQLite's ALTER TABLE page allows for a change
+ * no stored row can break, and its high-water mark forgotten. */
+#define UNDO_SCHEMA_54                                                      \
+    "PRAGMA writable_schema = ON;"                                          \
+    "UPDATE sqlite_schema SET sql = replace(sql,"                           \
+    "    'PRIMARY KEY AUTOINCREMENT', 'PRIMARY KEY')"                       \
+    "  WHERE type = 'table' AND name = 'campaigns';"                        \
+    "DELETE FROM sqlite_sequence WHERE name = 'campaigns';"                 \
+    "PRAGMA writable_schema = RESET;"
+
 /* Every step after 51 undone, newest first. */
-#define UNDO_SCHEMA_ABOVE_51  UNDO_SCHEMA_53 UNDO_SCHEMA_52
+#define UNDO_SCHEMA_ABOVE_51  UNDO_SCHEMA_54 UNDO_SCHEMA_53 UNDO_SCHEMA_52
 
 /* Every step after 49 undone, newest first. */
 #define UNDO_SCHEMA_ABOVE_49                                                \
@@ -1974,7 +1985,73 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
     UNDO_SCHEMA_8                                                           \
     "DROP TABLE contact_tags; DROP INDEX contacts_by_created;"
 
-#define SCHEMA_NOW  53
+#define SCHEMA_NOW  54
+
+
+/* A draft to all contacts named name, made at T0; its id. */
+static void
+campaign_draft(fixture_t *f, const char *name, char *id)
+{
+    inbox_campaign_t      c;
+    inbox_campaign_new_t  n;
+
+    memset(&n, 0, sizeof(n));
+    n.name = name;
+    n.body = "Sale!";
+    n.audience_all = 1;
+    CHECK_INT(inbox_store_campaign_create(f->store, f->org, &n, T0, &c,
+                                          NULL, NULL), INBOX_OK);
+    snprintf(id, INBOX_ID_MAX, "%s", c.id);
+    inbox_campaign_free(&c);
+}
+
+
+/*
+ * Migration 54: the campaigns made before keep their ids and all they
+ * said, and the newest of them deleted, its id is not given to the next
+ * one made (it was, before).
+ */
+TEST(migrating_never_gives_a_deleted_campaigns_id_again)
+{
+    char              first[INBOX_ID_MAX], newest[INBOX_ID_MAX];
+    char              next[INBOX_ID_MAX];
+    fixture_t         f;
+    inbox_campaign_t  c;
+
+    FIXTURE(&f);
+    campaign_draft(&f, "First", first);
+    campaign_draft(&f, "Newest", newest);
+    inbox_store_close(f.store);
+    f.store = NULL;
+
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_54 "PRAGMA user_version = 53;"),
+              SQLITE_OK);
+    CHECK_INT(db_int(&f, "SELECT count(*) FROM sqlite_schema"
+                         " WHERE name = 'campaigns'"
+                         " AND sql LIKE '%AUTOINCREMENT%'"), 0);
+
+    f.store = store_open(f.path);
+    CHECK(f.store != NULL);
+    CHECK_INT(db_int(&f, "PRAGMA user_version"), SCHEMA_NOW);
+    CHECK_INT(db_int(&f, "SELECT count(*) FROM pragma_foreign_key_check"),
+              0);
+
+    CHECK_INT(inbox_store_campaign_get(f.store, f.org, first, &c, NULL),
+              INBOX_OK);
+    CHECK_STR(c.name, "First");
+    inbox_campaign_free(&c);
+
+    CHECK_INT(inbox_store_campaign_delete(f.store, f.org, newest,
+                                          INBOX_CAMPAIGN_KIND_CAMPAIGN, T0,
+                                          NULL, NULL),
+              INBOX_OK);
+    campaign_draft(&f, "Next", next);
+    CHECK(strcmp(next, newest) != 0);
+    CHECK_INT(inbox_store_campaign_get(f.store, f.org, newest, &c, NULL),
+              INBOX_ERR_NOT_FOUND);
+
+    fixture_close(&f);
+}
 
 
 /* A draft to all contacts, cancelled by a person at T0; its id. */

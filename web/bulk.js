@@ -445,7 +445,6 @@
                 return;
             }
             self.strangers.delete(item.id);
-            self.removed.delete(item.id);   /* an id SQLite gave again */
             self.items.set(item.id, item);
             const card = self.cards.get(item.id);
             if (card) {

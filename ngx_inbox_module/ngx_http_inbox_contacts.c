@@ -579,8 +579,9 @@ ngx_http_inbox_contact_update_op(ngx_http_inbox_api_t *api,
         ngx_http_inbox_events_send(&events);
 
         if (args->edit.set_timezone) {
-            /* what waited for its quiet hours may be due: looked at now */
-            ngx_http_inbox_sender_wake();
+            /* what waited for its quiet hours may be due, and what the
+             * sender holds for it may be in them now: looked at now */
+            ngx_http_inbox_sender_wake_quiet();
         }
     }
 

@@ -63,10 +63,29 @@ ngx_http_inbox_sender_close(void)
 }
 
 
+static void ngx_http_inbox_sender_send(const char *what);
+
+
 void
 ngx_http_inbox_sender_wake(void)
 {
-    if (inbox_dgram_send(&ngx_http_inbox_sender_peer, "w", 1) == 0) {
+    ngx_http_inbox_sender_send("w");
+}
+
+
+/* Quiet hours moved: the sender gives back the campaign messages it holds
+ * unstarted, so that the next claim holds them for the rule as it is. */
+void
+ngx_http_inbox_sender_wake_quiet(void)
+{
+    ngx_http_inbox_sender_send("q");
+}
+
+
+static void
+ngx_http_inbox_sender_send(const char *what)
+{
+    if (inbox_dgram_send(&ngx_http_inbox_sender_peer, what, 1) == 0) {
         return;
     }
 

@@ -173,8 +173,9 @@ ngx_http_inbox_settings_update_op(ngx_http_inbox_api_t *api,
         ngx_http_inbox_job_document(job, NGX_HTTP_OK, json, len);
 
         if (inbox_settings_edit_moves_quiet_hours(edit)) {
-            /* what waited for quiet hours is due: looked at now */
-            ngx_http_inbox_sender_wake();
+            /* what waited for quiet hours is due, and what the sender
+             * holds may be in them now: looked at now */
+            ngx_http_inbox_sender_wake_quiet();
         }
     }
 }

@@ -39,7 +39,7 @@ static int sender_options(int argc, char **argv, sender_options_t *o);
 static int sender_media_dir_check(const char *dir);
 static void sender_usage(FILE *out);
 static int sender_signals_open(void);
-static void sender_drain(int fd);
+static int sender_drain(int fd);
 static void sender_vlog(const char *level, const char *fmt, va_list args);
 
 
@@ -234,7 +234,9 @@ main(int argc, char **argv)
         }
 
         if (ready[0]) {
-            sender_drain(fds[0]);
+            if (sender_drain(fds[0])) {
+                sender_outbox_quiet_moved(&s);
+            }
             sender_jobs_wake(&s);
         }
 
@@ -247,7 +249,7 @@ main(int argc, char **argv)
                 s.stopping = 2;
                 break;
             }
-            sender_drain(fds[1]);
+            (void) sender_drain(fds[1]);
             s.stopping = 1;
             sender_log(&s, "stopping after %u requests in flight",
                        sender_loop_active(s.loop));
@@ -492,15 +494,24 @@ sender_signals_open(void)
 }
 
 
-/* Wake-ups carry nothing: reading them all (until EAGAIN) is enough. */
-static void
+/*
+ * Reads every wake-up (until EAGAIN); returns whether one said quiet
+ * hours moved ("q"; any other is a plain wake-up).
+ */
+static int
 sender_drain(int fd)
 {
-    char  buf[256];
+    int      quiet;
+    char     buf[256];
+    ssize_t  n;
 
-    while (read(fd, buf, sizeof(buf)) >= 0) {
-        /* void */
+    quiet = 0;
+
+    while ((n = read(fd, buf, sizeof(buf))) >= 0) {
+        quiet |= (n > 0 && buf[0] == 'q');
     }
+
+    return quiet;
 }
 
 

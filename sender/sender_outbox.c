@@ -442,6 +442,41 @@ sender_outbox_campaign_stopped(sender_t *s, const char *campaign_id,
 }
 
 
+/*
+ * Quiet hours or a zone moved: a campaign message in hand, claimed under
+ * the old rule, may now fall inside them.  Given back unsent (released:
+ * due again, no attempt counted), so that the next claim holds it until
+ * they end (inbox_outbox_quiet) or sends it.  Only campaign messages:
+ * replies never wait for quiet hours.
+ */
+void
+sender_outbox_quiet_moved(sender_t *s)
+{
+    unsigned        n;
+    sender_send_t  *send;
+
+    n = sender_outbox.bulk.count;
+
+    while ((send = sender_outbox.bulk.head) != NULL) {
+        sender_outbox.bulk.head = send->next;
+        sender_outbox.bulk.count--;
+
+        send->result.outcome = INBOX_SEND_RELEASED;
+        snprintf(send->result.message, sizeof(send->result.message),
+                 "not sent: quiet hours changed while it waited");
+        sender_debug(s, "message %s given back unsent (quiet hours "
+                     "changed)", send->message_id);
+        sender_outbox_answered(send);
+    }
+
+    sender_outbox.bulk.tail = &sender_outbox.bulk.head;
+
+    if (n > 0) {
+        sender_outbox.look_bulk = 1;
+    }
+}
+
+
 void
 sender_jobs_wake(sender_t *s)
 {

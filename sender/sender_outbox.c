@@ -150,6 +150,9 @@ static inbox_outbox_record_t  sender_records[SENDER_RECORD_BATCH];
 static char      sender_account_noted[SENDER_ACCOUNT_NOTED][INBOX_ID_MAX];
 static unsigned  sender_account_next;
 
+/* why the sends a stopping sender never started were given back */
+#define SENDER_STOPPED  "the sender stopped before sending it"
+
 /* The replies refused so: logged once a minute a number, the rest
  * counted (sender_refusals.h). */
 static sender_refusals_t  sender_refusals;
@@ -187,7 +190,8 @@ static void sender_outbox_refused(sender_t *s, sender_send_t *send,
     long http_status, int64_t now);
 static int64_t sender_outbox_refusals(sender_t *s, int64_t now, int all);
 static void sender_outbox_answered(sender_send_t *send);
-static void sender_outbox_unstarted(sender_queue_t *q);
+static unsigned sender_outbox_unstarted(sender_queue_t *q,
+    const char *why);
 static int64_t sender_outbox_record_when(sender_t *s);
 static int sender_outbox_record(sender_t *s, int64_t now);
 static void sender_outbox_recorded(sender_t *s, sender_send_t *send,
@@ -292,8 +296,10 @@ sender_outbox_flush(sender_t *s, int64_t now)
          * window): back to the store as not sent, so that they go after
          * the restart instead of coming back interrupted, reported
          * unknown; recorded, and retried, with the answers */
-        sender_outbox_unstarted(&sender_outbox.replies);
-        sender_outbox_unstarted(&sender_outbox.bulk);
+        (void) sender_outbox_unstarted(&sender_outbox.replies,
+                                      SENDER_STOPPED);
+        (void) sender_outbox_unstarted(&sender_outbox.bulk,
+                                      SENDER_STOPPED);
     }
 
     at = sender_outbox_record_when(s);
@@ -339,8 +345,10 @@ sender_outbox_stop(sender_t *s)
     (void) sender_outbox_refusals(s, inbox_now_ms(), 1);
 
     /* what a second signal or a failed loop left in hand */
-    sender_outbox_unstarted(&sender_outbox.replies);
-    sender_outbox_unstarted(&sender_outbox.bulk);
+    (void) sender_outbox_unstarted(&sender_outbox.replies,
+                                      SENDER_STOPPED);
+    (void) sender_outbox_unstarted(&sender_outbox.bulk,
+                                      SENDER_STOPPED);
 
     if (sender_outbox.answered.head == NULL) {
         return;
@@ -377,10 +385,15 @@ sender_outbox_stop(sender_t *s)
 }
 
 
-static void
-sender_outbox_unstarted(sender_queue_t *q)
+/* The sends of q not started yet given back unsent (released: due
+ * again, no attempt counted), why in their result; how many. */
+static unsigned
+sender_outbox_unstarted(sender_queue_t *q, const char *why)
 {
+    unsigned        n;
     sender_send_t  *send;
+
+    n = q->count;
 
     while ((send = q->head) != NULL) {
         q->head = send->next;
@@ -388,11 +401,12 @@ sender_outbox_unstarted(sender_queue_t *q)
 
         send->result.outcome = INBOX_SEND_RELEASED;
         snprintf(send->result.message, sizeof(send->result.message),
-                 "not sent: the sender stopped before sending it");
+                 "not sent: %s", why);
         sender_outbox_answered(send);
     }
 
     q->tail = &q->head;
+    return n;
 }
 
 
@@ -452,26 +466,13 @@ sender_outbox_campaign_stopped(sender_t *s, const char *campaign_id,
 void
 sender_outbox_quiet_moved(sender_t *s)
 {
-    unsigned        n;
-    sender_send_t  *send;
+    unsigned  n;
 
-    n = sender_outbox.bulk.count;
-
-    while ((send = sender_outbox.bulk.head) != NULL) {
-        sender_outbox.bulk.head = send->next;
-        sender_outbox.bulk.count--;
-
-        send->result.outcome = INBOX_SEND_RELEASED;
-        snprintf(send->result.message, sizeof(send->result.message),
-                 "not sent: quiet hours changed while it waited");
-        sender_debug(s, "message %s given back unsent (quiet hours "
-                     "changed)", send->message_id);
-        sender_outbox_answered(send);
-    }
-
-    sender_outbox.bulk.tail = &sender_outbox.bulk.head;
-
+    n = sender_outbox_unstarted(&sender_outbox.bulk,
+                                "quiet hours changed while it waited");
     if (n > 0) {
+        sender_debug(s, "%u campaign messages given back unsent (quiet "
+                     "hours changed)", n);
         sender_outbox.look_bulk = 1;
     }
 }

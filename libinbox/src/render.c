@@ -179,6 +179,9 @@ inbox_json_conversation(yajl_gen g, const inbox_conversation_t *c)
         inbox_json_key(g, "campaign_id");
         inbox_json_string(g, c->last_message.campaign_id[0]
                              ? c->last_message.campaign_id : NULL);
+        inbox_json_key(g, "campaign_kind");
+        inbox_json_string(g, c->last_message.campaign_kind[0]
+                             ? c->last_message.campaign_kind : NULL);
         yajl_gen_map_close(g);
 
     } else {
@@ -300,6 +303,8 @@ inbox_json_message(yajl_gen g, const inbox_message_t *m)
     inbox_json_string(g, m->sent_by[0] ? m->sent_by : NULL);
     inbox_json_key(g, "campaign_id");
     inbox_json_string(g, m->campaign_id[0] ? m->campaign_id : NULL);
+    inbox_json_key(g, "campaign_kind");
+    inbox_json_string(g, m->campaign_kind[0] ? m->campaign_kind : NULL);
 
     yajl_gen_map_close(g);
 }

@@ -221,6 +221,8 @@ inbox_conversation_outbound(inbox_conversation_t *c,
            sizeof(c->last_message.sent_by));
     memcpy(c->last_message.campaign_id, m->campaign_id,
            sizeof(c->last_message.campaign_id));
+    memcpy(c->last_message.campaign_kind, m->campaign_kind,
+           sizeof(c->last_message.campaign_kind));
 }
 
 

@@ -228,10 +228,12 @@ bson_t *inbox_mongo_newer(int64_t at);
 bson_t *inbox_mongo_listed(void);
 /* A thread's last_message as a write stores it: id, direction, preview,
  * media_type, at, and who sent it: sent_by, the user, and campaign_id
- * (each left out when none, NULL).  The caller destroys it. */
+ * with its campaign_kind (each left out when none, NULL).  The caller
+ * destroys it. */
 bson_t *inbox_mongo_last_message(const bson_oid_t *id,
     inbox_direction_t direction, const inbox_preview_t *preview,
-    int64_t at, const bson_oid_t *sent_by, const bson_oid_t *campaign);
+    int64_t at, const bson_oid_t *sent_by, const bson_oid_t *campaign,
+    const char *campaign_kind);
 
 /* A contact document as a record (store_mongo_contacts.c). */
 void inbox_mongo_parse_contact(const bson_t *doc,
@@ -458,6 +460,10 @@ typedef struct {
     char                  from[INBOX_PHONE_MAX];
     char                  to[INBOX_PHONE_MAX];
     unsigned              charge;        /* what its plan takes */
+    const char           *campaign_kind; /* a campaign's message: its
+                                            campaign's kind, as
+                                            inbox_campaign_kind_name
+                                            names it */
 } inbox_mongo_reply_t;
 
 /* A reply's hold of reply->credits, then its writes (store_mongo_outbox.c):

@@ -2452,6 +2452,7 @@ inbox_mongo_hand_over(inbox_mongo_store_t *ms, const bson_oid_t *org,
     snprintf(r.from, sizeof(r.from), "%s",
              inbox_reply_from(d->kept, s->first));
     snprintf(r.to, sizeof(r.to), "%s", d->phone);
+    r.campaign_kind = inbox_campaign_kind_name(c->kind);
 
     inbox_mongo_id_hex(&d->conversation, conversation);
 

@@ -221,6 +221,11 @@ inbox_mongo_parse_conversation(const bson_t *doc,
                            conversation->last_message.sent_by);
         inbox_mongo_get_id(doc, "last_message.campaign_id",
                            conversation->last_message.campaign_id);
+        /* none on a thread whose last message was stored before it
+         * was kept: not known (a client asks both routes) */
+        inbox_mongo_get_str(doc, "last_message.campaign_kind",
+                            conversation->last_message.campaign_kind,
+                            sizeof(conversation->last_message.campaign_kind));
     }
 
     conversation->last_activity_at = inbox_mongo_get_date(doc,
@@ -266,7 +271,7 @@ inbox_mongo_newer(int64_t at)
 bson_t *
 inbox_mongo_last_message(const bson_oid_t *id, inbox_direction_t direction,
     const inbox_preview_t *preview, int64_t at, const bson_oid_t *sent_by,
-    const bson_oid_t *campaign)
+    const bson_oid_t *campaign, const char *campaign_kind)
 {
     bson_t  *doc;
 
@@ -287,6 +292,7 @@ inbox_mongo_last_message(const bson_oid_t *id, inbox_direction_t direction,
 
     if (campaign != NULL) {
         BSON_APPEND_OID(doc, "campaign_id", campaign);
+        BSON_APPEND_UTF8(doc, "campaign_kind", campaign_kind);
     }
 
     return doc;
@@ -326,6 +332,9 @@ inbox_mongo_parse_message(const bson_t *doc, inbox_message_t *message,
     message->created_at = inbox_mongo_get_date(doc, "created_at");
     inbox_mongo_get_id(doc, "sent_by", message->sent_by);
     inbox_mongo_get_id(doc, "campaign_id", message->campaign_id);
+    /* none on a document stored before it was kept: not known */
+    inbox_mongo_get_str(doc, "campaign_kind", message->campaign_kind,
+                        sizeof(message->campaign_kind));
 
     if (inbox_mongo_find(doc, "media", &iter) && BSON_ITER_HOLDS_ARRAY(&iter)) {
         return inbox_mongo_parse_media(&iter, message, err);

@@ -792,7 +792,7 @@ inbox_mongo_ingest_conversation(inbox_mongo_store_t *ms,
     listed = inbox_mongo_listed();
     inbox_mongo_ingest_wait(in, &waiting, &responded);
     last = inbox_mongo_last_message(&in->message, INBOX_INBOUND, &preview,
-                                    in->at, NULL, NULL);
+                                    in->at, NULL, NULL, NULL);
 
     command = BCON_NEW("findAndModify", BCON_UTF8("conversations"),
                        "query", "{",

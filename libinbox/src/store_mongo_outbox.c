@@ -1050,7 +1050,10 @@ inbox_mongo_reply_store(inbox_mongo_store_t *ms, inbox_mongo_reply_t *r,
     BSON_APPEND_DATE_TIME(&doc, "created_at", now);
 
     if (campaign != NULL) {
+        /* and its kind, so that a read says which route names it
+         * without a lookup (inbox_mongo_parse_message) */
         BSON_APPEND_OID(&doc, "campaign_id", campaign);
+        BSON_APPEND_UTF8(&doc, "campaign_kind", r->campaign_kind);
     }
 
     command = BCON_NEW("insert", BCON_UTF8("messages"),
@@ -1117,7 +1120,8 @@ inbox_mongo_reply_store(inbox_mongo_store_t *ms, inbox_mongo_reply_t *r,
 
     newer = inbox_mongo_newer(now);
     last = inbox_mongo_last_message(message, INBOX_OUTBOUND, &preview, now,
-                                    r->has_user ? &r->user : NULL, campaign);
+                                    r->has_user ? &r->user : NULL, campaign,
+                                    r->campaign_kind);
 
     activity = BCON_NEW("$max", "[",
                             BCON_UTF8("$last_activity_at"),
@@ -1202,6 +1206,8 @@ inbox_mongo_reply_store(inbox_mongo_store_t *ms, inbox_mongo_reply_t *r,
 
     if (campaign != NULL) {
         inbox_mongo_id_hex(campaign, m->campaign_id);
+        snprintf(m->campaign_kind, sizeof(m->campaign_kind), "%s",
+                 r->campaign_kind);
     }
 
     if (found) {

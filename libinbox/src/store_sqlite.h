@@ -341,15 +341,28 @@ struct inbox_sqlite_conn_s {
 
 
 /*
+ * The kind of the campaign or poll whose id is column (NULL: none), for a
+ * message to say which route names it.  Read, not kept: a campaign's kind
+ * never changes, a campaign that handed a message over is never deleted
+ * (inbox_campaign_deletable), and one lookup by the primary key a row
+ * read costs less than a column on every message.
+ */
+#define INBOX_SQLITE_CAMPAIGN_KIND(column)                                    \
+    "(SELECT k.kind FROM campaigns k WHERE k.id = " column ")"
+
+/*
  * The columns of a conversation with its contact, in the order
- * inbox_sqlite_conversation_read expects; append a WHERE clause.
+ * inbox_sqlite_conversation_read expects; append a WHERE clause.  The
+ * last message's campaign kind is its campaign's, looked up by its key
+ * for the rows read only (INBOX_SQLITE_CAMPAIGN_KIND).
  */
 #define INBOX_SQLITE_CONVERSATION_COLUMNS                                     \
     "SELECT c.id, ct.id, ct.name, ct.phone, ct.opted_out,"                   \
     " c.last_message_id, c.last_direction, c.last_preview,"                  \
     " c.last_message_at, c.last_activity_at, c.unread_count, c.archived,"    \
     " c.starred, c.unresponded_at, c.responded_at, c.last_media_type,"       \
-    " c.last_sent_by, c.last_campaign_id"
+    " c.last_sent_by, c.last_campaign_id,"                                   \
+    " " INBOX_SQLITE_CAMPAIGN_KIND("c.last_campaign_id")
 
 #define INBOX_SQLITE_CONVERSATION_SELECT                                      \
     INBOX_SQLITE_CONVERSATION_COLUMNS                                        \
@@ -628,7 +641,8 @@ inbox_status_t inbox_sqlite_contact_opt_latest_write(
  * reads them from a row (store_sqlite_messages.c). */
 #define INBOX_SQLITE_MESSAGE_COLUMNS                                          \
     "direction, body, status, error_code, segments, credits, created_at,"    \
-    " sent_by, campaign_id"
+    " sent_by, campaign_id,"                                                 \
+    " " INBOX_SQLITE_CAMPAIGN_KIND("messages.campaign_id")
 /* Reads INBOX_SQLITE_MESSAGE_COLUMNS into m from the row's column first
  * on (*oom set when a copy could not be made). */
 void inbox_sqlite_message_columns(sqlite3_stmt *stmt, int first,
@@ -701,20 +715,21 @@ inbox_status_t inbox_sqlite_billing_load(inbox_sqlite_conn_t *conn,
     int64_t org, const char *org_id, inbox_billing_t *billing,
     inbox_error_t *err);
 /* Inside a write transaction: a reply's (or notice's, or campaign's:
- * campaign not 0) message as inbox_store_reply_accept stores it, once
- * its checks passed; result->conversation is its thread as loaded, and
- * change gets its events, rendered and stored (store_sqlite_outbox.c). */
+ * campaign not 0, of kind, inbox_campaign_kind_name's) message as
+ * inbox_store_reply_accept stores it, once its checks passed;
+ * result->conversation is its thread as loaded, and change gets its
+ * events, rendered and stored (store_sqlite_outbox.c). */
 inbox_status_t inbox_sqlite_reply_store(inbox_sqlite_conn_t *conn,
     int64_t org, const inbox_reply_t *reply, const char *fingerprint,
-    int64_t user, int64_t campaign, const char *from, int64_t now,
-    inbox_reply_result_t *result, inbox_change_t *change,
+    int64_t user, int64_t campaign, const char *kind, const char *from,
+    int64_t now, inbox_reply_result_t *result, inbox_change_t *change,
     inbox_error_t *err);
 /* The same, but change gets its events unnumbered, for a caller that
  * numbers them itself (ingest: the batch hands out org_seq). */
 inbox_status_t inbox_sqlite_reply_write(inbox_sqlite_conn_t *conn,
     int64_t org, const inbox_reply_t *reply, const char *fingerprint,
-    int64_t user, int64_t campaign, const char *from, int64_t now,
-    inbox_reply_result_t *result, inbox_change_t *change,
+    int64_t user, int64_t campaign, const char *kind, const char *from,
+    int64_t now, inbox_reply_result_t *result, inbox_change_t *change,
     inbox_error_t *err);
 /* Inside a transaction: the organization's settings (settings.h). */
 inbox_status_t inbox_sqlite_settings_load(inbox_sqlite_conn_t *conn,

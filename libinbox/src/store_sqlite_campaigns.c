@@ -1357,7 +1357,7 @@ inbox_sqlite_campaign_send(inbox_sqlite_conn_t *conn, int64_t org,
     inbox_campaign_status_t          to;
     inbox_campaign_messages_t        messages;
     const inbox_campaign_message_t  *msg;
-    const char                      *from;
+    const char                      *from, *kind;
     char                             conversation[INBOX_ID_MAX];
 
     memset(&c, 0, sizeof(inbox_campaign_t));
@@ -1373,6 +1373,9 @@ inbox_sqlite_campaign_send(inbox_sqlite_conn_t *conn, int64_t org,
     if (status != INBOX_OK) {
         return status;
     }
+
+    /* what its messages say they were sent for */
+    kind = inbox_campaign_kind_name(c.kind);
 
     /* a scheduled send taking effect (started in this turn) whose text
      * the rules refuse since it was sent, as send refuses such a draft
@@ -1555,7 +1558,7 @@ inbox_sqlite_campaign_send(inbox_sqlite_conn_t *conn, int64_t org,
                 reply.credits = charge;
 
                 status = inbox_sqlite_reply_store(conn, org, &reply, "", 0,
-                                                  id, from, now, &r,
+                                                  id, kind, from, now, &r,
                                                   &handed[*nhanded].change,
                                                   err);
                 handed[*nhanded].org = org;

@@ -169,6 +169,9 @@ inbox_sqlite_conversation_read(sqlite3_stmt *stmt,
             inbox_sqlite_format_id(sqlite3_column_int64(stmt, 17),
                                    c->last_message.campaign_id);
         }
+
+        inbox_sqlite_column_copy(stmt, 18, c->last_message.campaign_kind,
+                                 sizeof(c->last_message.campaign_kind));
     }
 
     c->last_activity_at = sqlite3_column_int64(stmt, 9);

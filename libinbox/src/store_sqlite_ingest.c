@@ -1050,7 +1050,8 @@ inbox_sqlite_ingest_answer(inbox_sqlite_batch_t *batch,
     /* queued with the message, just after it (and the opt-out it made:
      * the timeline shows an event before a message of its time) */
     status = inbox_sqlite_reply_write(batch->conn, org->id, &notice, "", 0,
-                                      0, in->to, at + 1, &r, &change, err);
+                                      0, NULL, in->to, at + 1, &r, &change,
+                                      err);
     if (status != INBOX_OK) {
         goto done;
     }

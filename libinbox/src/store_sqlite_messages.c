@@ -35,6 +35,9 @@ inbox_sqlite_message_columns(sqlite3_stmt *stmt, int first,
         inbox_sqlite_format_id(sqlite3_column_int64(stmt, first + 8),
                                m->campaign_id);
     }
+
+    inbox_sqlite_column_copy(stmt, first + 9, m->campaign_kind,
+                             sizeof(m->campaign_kind));
 }
 
 

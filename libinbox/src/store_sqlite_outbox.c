@@ -107,7 +107,7 @@ inbox_sqlite_reply_finish(inbox_sqlite_conn_t *conn, int64_t org,
     memset(&change, 0, sizeof(inbox_change_t));
 
     status = inbox_sqlite_reply_store(conn, org, reply, fingerprint, user, 0,
-                                      from, now, result, &change, err);
+                                      NULL, from, now, result, &change, err);
     if (status != INBOX_OK) {
         inbox_sqlite_rollback(conn);
         goto undone;
@@ -515,14 +515,14 @@ inbox_sqlite_reply_checks(inbox_sqlite_conn_t *conn, int64_t org,
 inbox_status_t
 inbox_sqlite_reply_store(inbox_sqlite_conn_t *conn, int64_t org,
     const inbox_reply_t *reply, const char *fingerprint, int64_t user,
-    int64_t campaign, const char *from, int64_t now,
+    int64_t campaign, const char *kind, const char *from, int64_t now,
     inbox_reply_result_t *result, inbox_change_t *change, inbox_error_t *err)
 {
     inbox_status_t  status;
 
     status = inbox_sqlite_reply_write(conn, org, reply, fingerprint, user,
-                                      campaign, from, now, result, change,
-                                      err);
+                                      campaign, kind, from, now, result,
+                                      change, err);
     if (status != INBOX_OK) {
         return status;
     }
@@ -537,7 +537,7 @@ inbox_sqlite_reply_store(inbox_sqlite_conn_t *conn, int64_t org,
 inbox_status_t
 inbox_sqlite_reply_write(inbox_sqlite_conn_t *conn, int64_t org,
     const inbox_reply_t *reply, const char *fingerprint, int64_t user,
-    int64_t campaign, const char *from, int64_t now,
+    int64_t campaign, const char *kind, const char *from, int64_t now,
     inbox_reply_result_t *result, inbox_change_t *change, inbox_error_t *err)
 {
     int                   moved;
@@ -738,6 +738,7 @@ inbox_sqlite_reply_write(inbox_sqlite_conn_t *conn, int64_t org,
 
     if (campaign != 0) {
         inbox_sqlite_format_id(campaign, m->campaign_id);
+        snprintf(m->campaign_kind, sizeof(m->campaign_kind), "%s", kind);
     }
 
     if (campaign == 0) {

@@ -152,6 +152,7 @@ test('a campaign to a tag: draft, preview, send with the opted-out '
         assert.equal(items[0].body, 'Spring sale: 20% off this week.');
         assert.equal(items[0].status, 'queued');
         assert.equal(items[0].campaign_id, sent.id, 'names its campaign');
+        assert.equal(items[0].campaign_kind, 'campaign', 'and its kind');
         assert.equal(items[0].sent_by, null);
     }
     assert.deepEqual(await messagesOf(optedOut), []);
@@ -728,6 +729,7 @@ test('a poll answered by number and by text, the last answer counting, '
     assert.equal((await dispatch()).handed, 3);
     assert.equal((await messagesOf(people[0]))[0].body, poll.body);
     assert.equal((await messagesOf(people[0]))[0].campaign_id, poll.id);
+    assert.equal((await messagesOf(people[0]))[0].campaign_kind, 'poll');
 
     // still in the outbox, the poll has not been read: a "1" meant for
     // something else is no answer, nor a reply

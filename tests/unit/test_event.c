@@ -39,7 +39,7 @@ fixtures(inbox_message_t *m, inbox_conversation_t *c)
     "\"body\":\"hi\",\"media\":[],\"status\":null,\"error_code\":null,"     \
     "\"segments\":1,\"credits\":0,"                                         \
     "\"created_at\":\"2026-11-27T03:04:05.678Z\",\"sent_by\":null,"         \
-    "\"campaign_id\":null}"
+    "\"campaign_id\":null,\"campaign_kind\":null}"
 
 #define CONVERSATION_JSON                                                   \
     "{\"id\":\"c1\",\"contact\":{\"id\":\"k1\",\"name\":null,"              \
@@ -48,7 +48,7 @@ fixtures(inbox_message_t *m, inbox_conversation_t *c)
     "\"last_message\":{\"id\":\"m1\",\"direction\":\"inbound\","            \
     "\"preview\":\"hi\",\"media_type\":null,"                              \
     "\"at\":\"2026-11-27T03:04:05.678Z\",\"sent_by\":null,"                   \
-    "\"campaign_id\":null},"                                                 \
+    "\"campaign_id\":null,\"campaign_kind\":null},"                        \
     "\"last_activity_at\":\"2026-11-27T03:04:05.678Z\","                    \
     "\"unread_count\":1,\"archived\":false,\"starred\":false,"           \
     "\"unresponded\":false}"

@@ -40,7 +40,7 @@ conversation_fixture(inbox_conversation_t *c)
     "\"last_message\":{\"id\":\"m9\","                                      \
     "\"direction\":\"inbound\",\"preview\":\"See https://x.test/a\","       \
     "\"media_type\":null,\"at\":\"2026-11-27T03:04:05.678Z\","               \
-    "\"sent_by\":null,\"campaign_id\":null},"                                \
+    "\"sent_by\":null,\"campaign_id\":null,\"campaign_kind\":null},"       \
     "\"last_activity_at\":\"2026-11-27T03:04:05.678Z\","                    \
     "\"unread_count\":2,\"archived\":false,\"starred\":true,"            \
     "\"unresponded\":true}"
@@ -101,14 +101,17 @@ TEST(conversation_whose_last_message_is_outbound_names_its_sender)
     strcpy(c.last_message.sent_by, "u7");
     json = inbox_render_conversation(&c, NULL);
     CHECK(json != NULL && strstr(json, "\"sent_by\":\"u7\","
-                                 "\"campaign_id\":null}") != NULL);
+                                 "\"campaign_id\":null,"
+                                 "\"campaign_kind\":null}") != NULL);
     free(json);
 
     c.last_message.sent_by[0] = '\0';
     strcpy(c.last_message.campaign_id, "k3");
+    strcpy(c.last_message.campaign_kind, "poll");
     json = inbox_render_conversation(&c, NULL);
     CHECK(json != NULL && strstr(json, "\"sent_by\":null,"
-                                 "\"campaign_id\":\"k3\"}") != NULL);
+                                 "\"campaign_id\":\"k3\","
+                                 "\"campaign_kind\":\"poll\"}") != NULL);
     free(json);
     inbox_conversation_free(&c);
 }
@@ -252,6 +255,7 @@ TEST(message_shapes_inbound_and_outbound)
     m->created_at = T0;
     strcpy(m->sent_by, "u3");
     strcpy(m->campaign_id, "k7");
+    strcpy(m->campaign_kind, "campaign");
     /* an upload names itself, for a send to name it again; one whose
      * upload is not known (stored before) says nothing of it */
     m->media_count = 2;
@@ -299,7 +303,8 @@ TEST(message_shapes_inbound_and_outbound)
               "\"status\":\"delivered\",\"error_code\":null,"
               "\"segments\":1,\"credits\":1,"
               "\"created_at\":\"2026-11-27T03:04:05.678Z\","
-              "\"sent_by\":\"u3\",\"campaign_id\":\"k7\"},"
+              "\"sent_by\":\"u3\",\"campaign_id\":\"k7\","
+              "\"campaign_kind\":\"campaign\"},"
               "{\"id\":\"m1\",\"conversation_id\":\"c1\","
               "\"direction\":\"inbound\",\"body\":\"pics\","
               "\"media\":[{\"url\":\"/media/" FILE_JPG "\","
@@ -311,7 +316,8 @@ TEST(message_shapes_inbound_and_outbound)
               "\"state\":\"pending\",\"bytes\":null}],"
               "\"status\":null,\"error_code\":null,\"segments\":1,"
               "\"credits\":0,\"created_at\":\"2026-11-27T03:04:04.678Z\","
-              "\"sent_by\":null,\"campaign_id\":null}],"
+              "\"sent_by\":null,\"campaign_id\":null,"
+              "\"campaign_kind\":null}],"
               "\"next_cursor\":\"next\"}");
     free(json);
     inbox_message_page_free(&page);

@@ -19120,6 +19120,147 @@ TEST(a_campaigns_message_alone_lists_no_thread_an_answer_or_a_reply_does)
 
 
 
+/* Whether one of events' frames of type holds needle. */
+static int
+framed_with(const inbox_event_list_t *events, const char *type,
+    const char *needle)
+{
+    size_t  i;
+    char    typed[64];
+
+    snprintf(typed, sizeof(typed), "\"type\":\"%s\"", type);
+
+    for (i = 0; i < events->count; i++) {
+        if (strstr(events->items[i].json, typed) != NULL
+            && strstr(events->items[i].json, needle) != NULL)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/*
+ * A campaign's or a poll's message says which it was sent for, so that a
+ * client asks GET campaigns/{id} or polls/{id} at once, never the wrong
+ * one first: the message read, the thread's last message read and
+ * listed, their frames live and resumed; a reply names none.
+ */
+TEST(a_campaigns_or_polls_message_says_which_kind_sent_it)
+{
+    char                       id[INBOX_ID_MAX], poll[INBOX_ID_MAX];
+    const char                *options[2] = { "Monday", "Tuesday" };
+    int64_t                    seq;
+    fixture_t                  f;
+    inbox_event_list_t         events;
+    inbox_campaign_t           p;
+    inbox_campaign_new_t       n;
+    inbox_conversation_t       c;
+    inbox_message_page_t       mp;
+    inbox_ingest_result_t      in;
+    inbox_conversation_page_t  threads;
+    inbox_campaign_dispatch_t  d;
+
+    FIXTURE(&f);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 10, NULL), INBOX_OK);
+    CHECK_INT(receive(&f, "SM1", ALICE, "hi", T0, &in, NULL), INBOX_OK);
+
+    /* a campaign's */
+    CHECK_INT(campaign_new(&f, NULL, id), 0);
+    CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_SEND, NOON), INBOX_OK);
+    seq = org_seq(&f, f.org);
+    memset(&events, 0, sizeof(events));
+    CHECK_INT(inbox_store_campaign_dispatch(f.store, NOON, 10, MEDIA_BASE, &d,
+                                            &events, NULL), INBOX_OK);
+    CHECK_INT(d.handed, 1);
+    CHECK(framed_with(&events, "message.created",
+                      "\"campaign_kind\":\"campaign\"},\"conversation\""));
+    CHECK(framed_with(&events, "conversation.updated",
+                      "\"campaign_kind\":\"campaign\""));
+    CHECK(replays_as_live(&f, seq, &events));
+    inbox_event_list_free(&events);
+
+    CHECK_INT(inbox_store_conversation_get(f.store, f.org, in.conversation_id,
+                                           &c, NULL), INBOX_OK);
+    CHECK_STR(c.last_message.campaign_id, id);
+    CHECK_STR(c.last_message.campaign_kind, "campaign");
+    inbox_conversation_free(&c);
+
+    /* a poll's, a minute later */
+    memset(&n, 0, sizeof(n));
+    n.kind = INBOX_CAMPAIGN_KIND_POLL;
+    n.question = "Which day suits you?";
+    n.options = options;
+    n.option_count = 2;
+    n.audience_all = 1;
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &p, NULL,
+                                          NULL), INBOX_OK);
+    snprintf(poll, sizeof(poll), "%s", p.id);
+    inbox_campaign_free(&p);
+    CHECK_INT(campaign_do(&f, poll, INBOX_CAMPAIGN_SEND, NOON + MINUTE),
+              INBOX_OK);
+    seq = org_seq(&f, f.org);
+    memset(&events, 0, sizeof(events));
+    CHECK_INT(inbox_store_campaign_dispatch(f.store, NOON + MINUTE, 10,
+                                            MEDIA_BASE, &d, &events, NULL),
+              INBOX_OK);
+    CHECK_INT(d.handed, 1);
+    CHECK(framed_with(&events, "message.created",
+                      "\"campaign_kind\":\"poll\"},\"conversation\""));
+    CHECK(framed_with(&events, "conversation.updated",
+                      "\"campaign_kind\":\"poll\""));
+    CHECK(replays_as_live(&f, seq, &events));
+    inbox_event_list_free(&events);
+
+    /* each message read names its own */
+    CHECK_INT(inbox_store_messages_list(f.store, f.org, in.conversation_id,
+                                        NULL, 10, &mp, NULL), INBOX_OK);
+    CHECK_INT(mp.count, 3);
+    if (mp.count == 3) {
+        CHECK_STR(mp.items[0].campaign_id, poll);
+        CHECK_STR(mp.items[0].campaign_kind, "poll");
+        CHECK_STR(mp.items[1].campaign_id, id);
+        CHECK_STR(mp.items[1].campaign_kind, "campaign");
+        CHECK_STR(mp.items[2].campaign_kind, "");
+    }
+    inbox_message_page_free(&mp);
+
+    CHECK_INT(inbox_store_conversation_get(f.store, f.org, in.conversation_id,
+                                           &c, NULL), INBOX_OK);
+    CHECK_STR(c.last_message.campaign_id, poll);
+    CHECK_STR(c.last_message.campaign_kind, "poll");
+    inbox_conversation_free(&c);
+
+    CHECK_INT(list(&f, f.org, INBOX_FILTER_ALL, NULL, &threads), INBOX_OK);
+    CHECK_INT(threads.count, 1);
+    if (threads.count == 1) {
+        CHECK_STR(threads.items[0].last_message.campaign_kind, "poll");
+    }
+    inbox_conversation_page_free(&threads);
+
+    /* a person's reply: none, in its frames too */
+    seq = org_seq(&f, f.org);
+    CHECK_INT(reply(&f, in.conversation_id, "Thanks", NULL, NULL, NULL,
+                    NULL), INBOX_OK);
+    memset(&events, 0, sizeof(events));
+    CHECK_INT(since(&f, seq, 0, 100, &events, NULL), INBOX_OK);
+    CHECK(framed_with(&events, "message.created",
+                      "\"campaign_id\":null,\"campaign_kind\":null},"));
+    CHECK(framed_with(&events, "conversation.updated",
+                      "\"campaign_id\":null,\"campaign_kind\":null}"));
+    inbox_event_list_free(&events);
+
+    CHECK_INT(inbox_store_conversation_get(f.store, f.org, in.conversation_id,
+                                           &c, NULL), INBOX_OK);
+    CHECK_STR(c.last_message.campaign_kind, "");
+    inbox_conversation_free(&c);
+
+    fixture_close(&f);
+}
+
+
 /* campaign progress (the sender's) */
 
 

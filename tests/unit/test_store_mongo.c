@@ -3183,7 +3183,8 @@ static const char  list_page[] = CURSOR(
     " {\"id\": " OID(CONTACT_ID) ", \"name\": \"Ann Lee\", \"phone\":"
     " \"+15551230001\", \"opted_out\": false}, \"last_message\": {\"id\": "
     OID(MSG_ID) ", \"direction\": \"outbound\", \"preview\": \"See you\","
-    " \"at\": " DATE(NOW) "}, \"last_activity_at\": " DATE(NOW) ","
+    " \"at\": " DATE(NOW) ", \"campaign_id\": " OID("64f1a0000000000000000f01")
+    ", \"campaign_kind\": \"poll\"}, \"last_activity_at\": " DATE(NOW) ","
     " \"unread_count\": {\"$numberLong\": \"0\"}, \"archived\": false,"
     " \"starred\": true},"
     "{\"_id\": " OID(CONV2_ID) ", \"org_id\": " OID(ORG_ID) ", \"contact\":"
@@ -3248,6 +3249,9 @@ TEST(conversations_list_first_page)
         CHECK_INT(page.items[0].last_message.direction, INBOX_OUTBOUND);
         CHECK_STR(page.items[0].last_message.preview, "See you");
         CHECK_INT(page.items[0].last_message.at, 1767225600000LL);
+        CHECK_STR(page.items[0].last_message.campaign_id,
+                  "64f1a0000000000000000f01");
+        CHECK_STR(page.items[0].last_message.campaign_kind, "poll");
         CHECK_INT(page.items[0].starred, 1);
         CHECK(page.items[1].contact.name == NULL);
         CHECK_INT(page.items[1].contact.opted_out, 1);
@@ -3460,6 +3464,8 @@ TEST(messages_list)
         CHECK_STR(page.items[0].status, "delivered");
         CHECK_STR(page.items[0].sent_by, USER_ID);
         CHECK_STR(page.items[0].campaign_id, "64f1a0000000000000000f01");
+        /* stored before messages kept their campaign's kind: not known */
+        CHECK_STR(page.items[0].campaign_kind, "");
         CHECK_INT(page.items[0].credits, 1);
         /* its uploads, but for one stored before they were kept */
         CHECK_INT(page.items[0].media_count, 2);

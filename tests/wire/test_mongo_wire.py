@@ -1449,6 +1449,7 @@ def test_dispatch_hands_a_recipient_over(rs):
     assert out['result']['handed'] == 1, out
     assert len(rs.messages) == 1 and len(rs.outbox) == 1
     assert rs.messages[0]['campaign_id'] == CAMPAIGN
+    assert rs.messages[0]['campaign_kind'] == 'campaign', rs.messages
     assert recipient['state'] == 'queued', recipient
     assert rs.balance == 9 and rs.held == 1
     assert rs.campaigns[0]['status'] == 'sending', rs.campaigns

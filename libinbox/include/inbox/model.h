@@ -28,6 +28,7 @@
 #define INBOX_CONTENT_TYPE_MAX  128    /* a media type as a carrier names it */
 #define INBOX_CURSOR_MAX    96
 #define INBOX_EPOCH_MAX     24
+#define INBOX_CAMPAIGN_KIND_MAX  12   /* "campaign" or "poll" and NUL */
 #define INBOX_LIST_LIMIT_DEFAULT  50     /* a page, when not asked */
 #define INBOX_LIST_LIMIT_MAX      200    /* a page, at most */
 
@@ -194,6 +195,7 @@ typedef struct {
          * organization-wide API token's reply */
         char               sent_by[INBOX_ID_MAX];
         char               campaign_id[INBOX_ID_MAX];
+        char               campaign_kind[INBOX_CAMPAIGN_KIND_MAX];
     } last_message;
     int64_t            last_activity_at;    /* INBOX_ACTIVITY_NONE: no
                                                message yet */
@@ -226,6 +228,13 @@ typedef struct {
     char               campaign_id[INBOX_ID_MAX];
                                              /* the campaign or poll it
                                                 was sent for; "" none */
+    char               campaign_kind[INBOX_CAMPAIGN_KIND_MAX];
+                                             /* which of the two, so a
+                                                client asks the right
+                                                route; "" none, or not
+                                                known (a MongoDB document
+                                                stored before it was
+                                                kept) */
 } inbox_message_t;
 
 void inbox_message_free(inbox_message_t *message);

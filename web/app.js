@@ -1698,7 +1698,8 @@
     function authorOf(m) {
         const id = m.sent_by;
         if (!id) {
-            return m.campaign_id ? bulkOf(m.campaign_id) : '';
+            return m.campaign_id ? bulkOf(m.campaign_id, m.campaign_kind)
+                : '';
         }
         if (state.me && state.me.user && id === state.me.user.id) {
             return 'You';
@@ -1767,30 +1768,46 @@
     }
 
     /* A campaign's or poll's message: "Campaign “Spring sale”", its
-     * name read once by its id (the campaigns' path, else the polls'),
-     * '' until then. */
-    function bulkOf(id) {
+     * name read once by its id on the path of its kind (the message's
+     * campaign_kind), '' until then. */
+    function bulkOf(id, kind) {
         if (!state.bulk.has(id)) {
             state.bulk.set(id, '');
-            readBulk(id);
+            readBulk(id, kind);
         }
         return state.bulk.get(id);
     }
 
-    async function readBulk(id) {
+    function campaignLabel(path) {
+        return api('/api/v1/campaigns' + path)
+            .then((c) => 'Campaign \u201c' + c.name + '\u201d');
+    }
+
+    function pollLabel(path) {
+        return api('/api/v1/polls' + path + '?limit=1')
+            .then((p) => 'Poll \u201c' + p.name + '\u201d');
+    }
+
+    async function readBulk(id, kind) {
         const session = state.bulkRead;
         const path = '/' + encodeURIComponent(id);
         let label = '';
         try {
-            try {
-                const c = await api('/api/v1/campaigns' + path);
-                label = 'Campaign \u201c' + c.name + '\u201d';
-            } catch (err) {
-                if (err.status !== 404) {
-                    throw err;
+            if (kind === 'poll') {
+                label = await pollLabel(path);
+            } else if (kind === 'campaign') {
+                label = await campaignLabel(path);
+            } else {
+                /* not known (a message MongoDB stored before messages
+                 * kept it): the campaigns' path, else the polls' */
+                try {
+                    label = await campaignLabel(path);
+                } catch (err) {
+                    if (err.status !== 404) {
+                        throw err;
+                    }
+                    label = await pollLabel(path);
                 }
-                const p = await api('/api/v1/polls' + path + '?limit=1');
-                label = 'Poll \u201c' + p.name + '\u201d';
             }
         } catch (err) {
             /* none found: no name; another failure: read again when a

@@ -2,11 +2,14 @@
 // results list the newest hundred, and "Show more answers" a hundred more
 // each time (the API's next page after them), keeping the focus, until
 // every answer is shown.  A new answer meanwhile redraws the list with as
-// many shown, the older ones read before kept.
+// many shown, the older ones read before kept.  A thread names the poll
+// that sent its message, read on the polls' path at once (the message's
+// campaign_kind), never first on the campaigns' one, which answered 404.
 
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { noPageErrorsTest, signIn, useBrowser } from '../lib/browser.mjs';
+import { noPageErrorsTest, openThread, signIn, useBrowser }
+    from '../lib/browser.mjs';
 import { inboxctl, uniqueNumber } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
 import { api, deliverInbound, eventually, importTagged, quietHoursAway }
@@ -49,6 +52,26 @@ before(async () => {
             body: i % 3 === 0 ? 'Coffee' : '1' });
     }
     await web.launch();
+});
+
+test('a thread names the poll its message was sent for, asking the polls\' '
+     + 'path at once: no request of the page answers 404', async () => {
+    const page = await web.newPage({ width: 1200, height: 800 });
+    const missed = [];
+    page.on('response', (res) => {
+        if (res.status() === 404) {
+            missed.push(res.url());
+        }
+    });
+    try {
+        await signIn(page, ctx.cluster, USER);
+        await openThread(page, `Person ${PEOPLE - 1}`);
+        await page.locator('#messages .message.outbound .author',
+            { hasText: 'Poll \u201cTea or coffee?\u201d' }).waitFor();
+        assert.deepEqual(missed, []);
+    } finally {
+        await page.context().close();
+    }
 });
 
 test('the newest hundred answers, then a hundred more at each "Show more '

@@ -538,5 +538,45 @@ test('at 390 px the team and its controls fit the screen', async () => {
     }
 });
 
+// An email or password field is drawn as every other field of the
+// Settings view: its label above it, as wide as its form, with the
+// forms' padding (not the browser's bare box beside its label).
+test('the team\'s and the password\'s fields are laid out as the other '
+     + 'fields: a label above a field as wide as its form', async () => {
+    const page = await web.newPage({ width: 390, height: 800 });
+    try {
+        /* whichever is a billing contact by now (run alone: BEA) */
+        const team = await teamNow();
+        await openTeam(page, [BEA, MAX].find((u) =>
+            team[u.email] === 'billing'));
+        await page.locator('#team-form').waitFor();
+        const fields = ['team-email', 'team-password', 'password-current',
+                        'password-new', 'settings-business'];
+        const laid = await page.evaluate((ids) => ids.map((id) => {
+            const input = document.getElementById(id);
+            const label = document.querySelector(`label[for="${id}"]`);
+            const form = input.closest('form');
+            const f = input.getBoundingClientRect();
+            const l = label.getBoundingClientRect();
+            const style = getComputedStyle(form);
+            const inner = form.clientWidth - parseFloat(style.paddingLeft)
+                - parseFloat(style.paddingRight);
+            return { id: id,
+                     labelAbove: l.bottom <= f.top + 1,
+                     full: Math.abs(f.width - inner) < 2,
+                     padding: getComputedStyle(input).paddingLeft };
+        }), fields);
+        const like = laid[laid.length - 1];
+        assert.deepEqual(like, { id: 'settings-business', labelAbove: true,
+                                 full: true, padding: like.padding });
+        for (const field of laid.slice(0, -1)) {
+            assert.deepEqual(field, { id: field.id, labelAbove: true,
+                                      full: true, padding: like.padding });
+        }
+    } finally {
+        await page.context().close();
+    }
+});
+
 noPageErrorsTest(web);
 errorLogIsCleanTest(ctx);

@@ -109,6 +109,7 @@
         contactPolls: $('contact-polls'),
         timelineTitle: $('timeline-title'),
         timeline: $('timeline'),
+        timelineEmpty: $('timeline-empty'),
         timelineMore: $('timeline-more'),
         actOptout: $('act-optout'),
         composerClosed: $('composer-closed'),
@@ -2668,6 +2669,7 @@
             fillHistory({});
             clearTimeline();
             els.timelineTitle.hidden = true;
+            els.timelineEmpty.hidden = true;
             els.timelineMore.hidden = true;
             state.timelineCursor = null;
             els.contactStatus.textContent = 'Loading\u2026';
@@ -2714,6 +2716,8 @@
                 clearTimeline();
                 showTimeline(page);
             }
+            /* a contact added or imported: not a bare heading */
+            els.timelineEmpty.hidden = state.timeline.size !== 0;
         } catch (err) {
             if (!failed(err) && current()) {
                 els.contactStatus.textContent =

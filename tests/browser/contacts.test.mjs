@@ -192,8 +192,8 @@ test('a contact added while the list is being read stays first, with its '
 });
 
 test('a contact chosen opens its thread in the Inbox; a thread without '
-     + 'a message says so, and joins the list with the first one written',
-async () => {
+     + 'a message says so, and so does its record\'s timeline; it joins '
+     + 'the list with the first one written', async () => {
     await openContacts();
     await rows().filter({ hasText: 'Ann Archer' }).click();
     await page.locator('#thread-title', { hasText: 'Ann Archer' })
@@ -203,6 +203,12 @@ async () => {
     // not a blank pane: the thread says it has nothing yet
     const empty = page.getByText('No messages yet.');
     await empty.waitFor();
+    // nor is the record's timeline a bare heading
+    await page.getByRole('button', { name: 'Contact', exact: true }).click();
+    await page.locator('#timeline-title').waitFor();
+    const nothing = page.locator('#timeline-empty');
+    assert.equal(await nothing.textContent(), 'Nothing yet.');
+    assert.equal(await nothing.isVisible(), true);
 
     const listed = page.locator('#threads .row-name',
                                 { hasText: 'Ann Archer' });
@@ -213,6 +219,10 @@ async () => {
     assert.equal(await page.locator('#threads > li', { hasText: 'Ann Archer' })
         .locator('.row-preview-text').textContent(), 'Welcome, Ann!');
     assert.equal(await empty.isHidden(), true);
+    // the message is the timeline's first entry, read again with it
+    await page.locator('#timeline .timeline-item').first().waitFor();
+    assert.equal(await nothing.isHidden(), true);
+    await page.locator('#contact-close').click();
 });
 
 test('contacts imported from a CSV file: the report counts them, names '

@@ -861,6 +861,14 @@
 
     /* ---- the confirmations ---- */
 
+    /* A confirmation's question about a campaign or poll by its name,
+     * Send "Spring sale"?; a name that is itself a question (a poll's,
+     * often) ends it: Send "Which day?", not "Which day?"?. */
+    function asked(verb, name) {
+        return verb + ' \u201c' + name + '\u201d'
+            + (/[?\uff1f]$/.test(name) ? '' : '?');
+    }
+
     function line(text, field) {
         const p = document.createElement('p');
         p.textContent = text;
@@ -902,8 +910,7 @@
      * (audience.js's onCounts), as the forms' counts are. */
     function confirmSend(list, item) {
         const later = item.send_at && Date.parse(item.send_at) > Date.now();
-        const title = (later ? 'Schedule' : 'Send') + ' \u201c' + item.name
-            + '\u201d?';
+        const title = asked(later ? 'Schedule' : 'Send', item.name);
         openDialog(list.card(item.id), title,
             later ? 'Schedule' : 'Send now',
             () => list.move(item.id, 'send'));
@@ -1008,7 +1015,7 @@
     }
 
     function confirmCancel(list, item) {
-        const title = 'Cancel \u201c' + item.name + '\u201d?';
+        const title = asked('Cancel', item.name);
         openDialog(list.card(item.id), title, 'Cancel it',
             () => list.move(item.id, 'cancel'));
         line('Messages not handed to the carrier yet will not be sent; '
@@ -1017,7 +1024,7 @@
     }
 
     function confirmDelete(list, item) {
-        const title = 'Delete \u201c' + item.name + '\u201d?';
+        const title = asked('Delete', item.name);
         openDialog(list.card(item.id), title, 'Delete it',
             () => list.remove(item.id));
         line(item.status === 'draft'

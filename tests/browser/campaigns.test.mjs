@@ -235,8 +235,9 @@ test('a poll made and sent in the Polls view: its tally moves live as '
         .check();
     await page.getByRole('button', { name: 'Review and send' }).click();
 
+    // a name that is a question ends the dialog's: not '…you?”?'
     const dialog = page.getByRole('dialog',
-        { name: 'Send “Which day suits you?”?' });
+        { name: 'Send “Which day suits you?”', exact: true });
     await dialog.locator('[data-estimate="recipients"]', { hasText:
         'Contacts tagged poll: 2 contacts.' }).waitFor();
     await dialog.getByRole('button', { name: 'Send now' }).click();

@@ -511,9 +511,10 @@ ngx_http_inbox_contact_create_op(ngx_http_inbox_api_t *api,
         != INBOX_OK)
     {
         /* the rule's own words: "has 9 digits; a number in US has 10"
-         * tells the user what to fix */
-        inbox_error_set_field(&job->error, INBOX_ERR_INVALID, "phone", "%s",
-                              err.message);
+         * tells the user what to fix; shown alone under the field, as
+         * a sentence (an import's report puts them after "Line 3:") */
+        inbox_error_set_field(&job->error, INBOX_ERR_INVALID, "phone",
+                              "The %s.", err.message);
         return;
     }
 

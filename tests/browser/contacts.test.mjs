@@ -102,7 +102,8 @@ test('the contacts, newest first, with their tags and opt-outs; searched '
 });
 
 test('a contact added by hand comes first; a number that is a contact '
-     + 'already, or none, is refused next to the field', async () => {
+     + 'already, too short, or none, is refused next to the field',
+async () => {
     const dee = uniqueNumber();
     await openContacts();
     await page.getByRole('button', { name: 'Add contact' }).first().click();
@@ -128,6 +129,16 @@ test('a contact added by hand comes first; a number that is a contact '
     await page.locator('#new-contact-error:not(:empty)').waitFor();
     assert.equal(await number.getAttribute('aria-invalid'), 'true');
     assert.equal(await number.inputValue(), people.ann.phone);
+
+    // a number too short: the rule in a sentence of its own
+    await number.fill('555 0100');
+    await page.locator('#new-contact-form').getByRole('button',
+        { name: 'Add contact' }).click();
+    await page.locator('#new-contact-error', { hasText: '7 digits' })
+        .waitFor();
+    assert.equal(await page.locator('#new-contact-error').textContent(),
+                 'The phone number has 7 digits; a number in US has 10 (or '
+                 + 'write it as +<country code><number>).');
 
     await number.fill('');
     await page.locator('#new-contact-form').getByRole('button',

@@ -476,7 +476,8 @@ test('a new contact: its number in E.164 with the default country, its '
         method: 'POST', body: { phone: '555 201 010' } }), 400,
         'invalid_request');
     assert.equal(short.field, 'phone');
-    assert.match(short.message, /has 9 digits; a number in US has 10/);
+    assert.equal(short.message, 'The phone number has 9 digits; a number '
+                 + 'in US has 10 (or write it as +<country code><number>).');
     const badTag = assertError(await call('/api/v1/contacts', {
         method: 'POST', body: { phone: uniqueNumber(), tags: [''] } }), 400,
         'invalid_request');

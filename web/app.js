@@ -2878,6 +2878,9 @@
             return;
         }
         state.contactSaving = true;
+        /* a "Saved." of the save before would sit over this one's
+         * refusal */
+        els.contactStatus.textContent = '';
         els.contactError.textContent = '';
         try {
             const contact = await api('/api/v1/contacts/'

@@ -169,8 +169,9 @@ test('the contact\'s name over the thread opens their record, as the '
 });
 
 test('a contact\'s time zone is set in the panel, from the zones the '
-     + 'browser offers; one the server does not know is refused, and empty '
-     + 'is the organization\'s again', async () => {
+     + 'browser offers; one the server does not know is refused (no '
+     + '"Saved." left from before), and empty is the organization\'s '
+     + 'again', async () => {
     const zone = panel().getByLabel('Time zone');
     const save = panel().getByRole('button', { name: 'Save' });
     const status = panel().locator('#contact-status');
@@ -194,6 +195,8 @@ test('a contact\'s time zone is set in the panel, from the zones the '
     await panel().locator('#contact-error', { hasText: /Could not save/ })
         .waitFor();
     assert.equal(await stored(), 'America/Chicago');
+    // the save before's "Saved." is not left over the refusal
+    assert.equal(await status.textContent(), '');
 
     await zone.fill('');
     const [patched] = await Promise.all([

@@ -968,10 +968,14 @@
             + plural(e.recipients + e.suppressed, 'contact', 'contacts')
             + '.',
             'recipients');
+        /* nobody in it: why Send now does nothing, rather than "Nobody
+         * in it is opted out" */
         line(e.suppressed > 0 ? plural(e.suppressed, 'contact is',
             'contacts are') + ' opted out and will not get it; '
             + plural(e.recipients, 'contact gets', 'contacts get')
             + ' it.'
+            : e.recipients === 0
+            ? 'Nobody is in it: there is no one to send it to.'
             : 'Nobody in it is opted out.', 'suppressed');
         const unlimited = e.plan === 'unlimited';
         line(plural(e.segments || 1, 'segment', 'segments') + ' ('

@@ -922,6 +922,23 @@ test('the send\'s confirmation follows the contacts while it is open: a '
     }
 });
 
+test('the send\'s confirmation of a campaign to a tag no contact has says '
+     + 'nobody is in it, its Send now doing nothing', async () => {
+    const { card } = await draftCard('campaigns', { name: 'To nobody',
+        body: 'Hello?', audience: { tags: ['no-such-people'] } });
+    await card.getByRole('button', { name: 'Send…' }).click();
+    const dialog = page.getByRole('dialog',
+        { name: 'Send \u201cTo nobody\u201d?' });
+    await dialog.locator('[data-estimate="recipients"]', { hasText:
+        'Contacts tagged no-such-people: 0 contacts.' }).waitFor();
+    assert.equal(await dialog.locator('[data-estimate="suppressed"]')
+        .textContent(), 'Nobody is in it: there is no one to send it to.');
+    assert.equal(await dialog.getByRole('button', { name: 'Send now' })
+        .getAttribute('aria-disabled'), 'true');
+    await dialog.getByRole('button', { name: 'Back' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+});
+
 test('a campaign and a poll being written when the session ends are there '
      + 'again for the same user, without the image', async () => {
     await page.getByRole('link', { name: 'Campaigns' }).click();

@@ -155,22 +155,31 @@ ngx_http_inbox_settings_get_op(ngx_http_inbox_api_t *api,
 }
 
 
+/* The settings as the edit left them; one that changed them goes to
+ * every browser of the organization as settings.updated, once it is
+ * durable. */
+
 static void
 ngx_http_inbox_settings_update_op(ngx_http_inbox_api_t *api,
     inbox_store_t *store, ngx_http_inbox_job_t *job)
 {
     inbox_settings_edit_t *edit = api->args;
 
-    char              *json;
-    size_t             len;
-    inbox_settings_t   settings;
+    char                *json;
+    size_t               len;
+    inbox_settings_t     settings;
+    inbox_event_list_t   events;
+
+    ngx_memzero(&events, sizeof(inbox_event_list_t));
 
     if (inbox_store_settings_update(store, api->principal.org_id, edit,
-                                    &settings, &job->error)
+                                    &settings, &events, &job->error)
         == INBOX_OK)
     {
         json = inbox_render_settings(&settings, &len);
         ngx_http_inbox_job_document(job, NGX_HTTP_OK, json, len);
+
+        ngx_http_inbox_events_send(&events);
 
         if (inbox_settings_edit_moves_quiet_hours(edit)) {
             /* what waited for quiet hours is due, and what the sender
@@ -178,4 +187,6 @@ ngx_http_inbox_settings_update_op(ngx_http_inbox_api_t *api,
             ngx_http_inbox_sender_wake_quiet();
         }
     }
+
+    inbox_event_list_free(&events);
 }

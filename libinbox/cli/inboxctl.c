@@ -1579,8 +1579,10 @@ ctl_settings_set(inbox_store_t *store, ctl_words_t *words)
     }
 
     if (rc == INBOX_OK) {
+        /* its settings.updated is pushed by nobody: ws-server finds it
+         * at its next look at the store */
         rc = inbox_store_settings_update(store, words->args[0], &edit, &s,
-                                         &err);
+                                         NULL, &err);
     }
 
     if (rc != INBOX_OK) {

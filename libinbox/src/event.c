@@ -794,6 +794,38 @@ inbox_change_billing(inbox_change_t *change, const inbox_billing_t *billing)
 }
 
 
+/* settings */
+
+
+char *
+inbox_event_settings_updated(int64_t org_seq, const char *epoch,
+    const inbox_settings_t *settings)
+{
+    yajl_gen  g;
+
+    g = inbox_event_begin(INBOX_EVENT_SETTINGS_UPDATED, org_seq, epoch);
+    if (g == NULL) {
+        return NULL;
+    }
+
+    inbox_json_key(g, "settings");
+    inbox_json_settings(g, settings);
+
+    return inbox_event_finish(g);
+}
+
+
+void
+inbox_change_settings(inbox_change_t *change,
+    const inbox_settings_t *settings)
+{
+    memset(change, 0, sizeof(inbox_change_t));
+
+    change->settings = settings;
+    inbox_change_append(change, INBOX_EVENT_SETTINGS_UPDATED, NULL, NULL);
+}
+
+
 void
 inbox_change_user(inbox_change_t *change, const char *type,
     const char *user_id)
@@ -907,6 +939,7 @@ inbox_change_render(inbox_change_t *change, int64_t first, const char *epoch)
         ref.token_id = e->token_id;
         ref.session_id = e->session_id;
         ref.billing = change->billing;
+        ref.settings = change->settings;
         ref.campaign_id = e->campaign_id;
         ref.campaign_kind = e->campaign_kind;
 
@@ -983,6 +1016,10 @@ inbox_event_ref_needs(const char *type)
         return INBOX_EVENT_NEEDS_BILLING;
     }
 
+    if (strcmp(type, INBOX_EVENT_SETTINGS_UPDATED) == 0) {
+        return INBOX_EVENT_NEEDS_SETTINGS;
+    }
+
     return 0;
 }
 
@@ -1030,6 +1067,7 @@ inbox_event_ref_render(const inbox_event_ref_t *ref, char **frame)
         || ((needs & INBOX_EVENT_NEEDS_SESSION)
             && (ref->session_id == NULL || ref->session_id[0] == '\0'))
         || ((needs & INBOX_EVENT_NEEDS_BILLING) && ref->billing == NULL)
+        || ((needs & INBOX_EVENT_NEEDS_SETTINGS) && ref->settings == NULL)
         || needs == INBOX_EVENT_NEEDS_CAMPAIGN_ID)
     {
         return 1;
@@ -1073,6 +1111,10 @@ inbox_event_ref_render(const inbox_event_ref_t *ref, char **frame)
     } else if (needs & INBOX_EVENT_NEEDS_BILLING) {
         *frame = inbox_event_billing_updated(ref->org_seq, ref->epoch,
                                              ref->billing);
+
+    } else if (needs & INBOX_EVENT_NEEDS_SETTINGS) {
+        *frame = inbox_event_settings_updated(ref->org_seq, ref->epoch,
+                                              ref->settings);
 
     } else if (needs & INBOX_EVENT_NEEDS_NOTHING) {
         *frame = inbox_event_contacts_imported(ref->org_seq, ref->epoch);

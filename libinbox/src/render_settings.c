@@ -6,17 +6,11 @@
 #include <inbox/render.h>
 
 
-char *
-inbox_render_settings(const inbox_settings_t *settings, size_t *len)
+void
+inbox_json_settings(yajl_gen g, const inbox_settings_t *settings)
 {
-    char      start[6], end[6];
-    size_t    i;
-    yajl_gen  g;
-
-    g = inbox_json_begin();
-    if (g == NULL) {
-        return NULL;
-    }
+    char    start[6], end[6];
+    size_t  i;
 
     inbox_settings_time_format(settings->quiet_start, start);
     inbox_settings_time_format(settings->quiet_end, end);
@@ -54,6 +48,20 @@ inbox_render_settings(const inbox_settings_t *settings, size_t *len)
     yajl_gen_array_close(g);
 
     yajl_gen_map_close(g);
+}
+
+
+char *
+inbox_render_settings(const inbox_settings_t *settings, size_t *len)
+{
+    yajl_gen  g;
+
+    g = inbox_json_begin();
+    if (g == NULL) {
+        return NULL;
+    }
+
+    inbox_json_settings(g, settings);
 
     return inbox_json_finish(g, len);
 }

@@ -341,6 +341,52 @@ inbox_settings_edit_moves_quiet_hours(const inbox_settings_edit_t *edit)
 }
 
 
+void
+inbox_settings_apply(inbox_settings_t *settings,
+    const inbox_settings_edit_t *edit, const char *org_name)
+{
+    if (edit->set_timezone) {
+        snprintf(settings->timezone, sizeof(settings->timezone), "%s",
+                 edit->timezone);
+    }
+
+    if (edit->set_quiet_hours) {
+        settings->quiet_start = edit->quiet_start;
+        settings->quiet_end = edit->quiet_end;
+    }
+
+    if (edit->set_business_name) {
+        snprintf(settings->business_name, sizeof(settings->business_name),
+                 "%s", edit->business_name[0] != '\0'
+                       ? edit->business_name : org_name ? org_name : "");
+    }
+
+    if (edit->set_support_contact) {
+        snprintf(settings->support_contact,
+                 sizeof(settings->support_contact), "%s",
+                 edit->support_contact);
+    }
+
+    if (edit->set_default_country) {
+        snprintf(settings->default_country,
+                 sizeof(settings->default_country), "%s",
+                 edit->default_country);
+    }
+}
+
+
+int
+inbox_settings_same(const inbox_settings_t *a, const inbox_settings_t *b)
+{
+    return strcmp(a->timezone, b->timezone) == 0
+           && a->quiet_start == b->quiet_start
+           && a->quiet_end == b->quiet_end
+           && strcmp(a->business_name, b->business_name) == 0
+           && strcmp(a->support_contact, b->support_contact) == 0
+           && strcmp(a->default_country, b->default_country) == 0;
+}
+
+
 const char *
 inbox_settings_country(const inbox_settings_t *settings,
     const char *fallback)

@@ -920,7 +920,7 @@ inbox_store_settings_get(inbox_store_t *store, const char *org_id,
 inbox_status_t
 inbox_store_settings_update(inbox_store_t *store, const char *org_id,
     const inbox_settings_edit_t *edit, inbox_settings_t *settings,
-    inbox_error_t *err)
+    inbox_event_list_t *events, inbox_error_t *err)
 {
     inbox_status_t    status;
     inbox_settings_t  unused;
@@ -936,7 +936,8 @@ inbox_store_settings_update(inbox_store_t *store, const char *org_id,
         return status;
     }
 
-    return store->ops->settings_update(store, org_id, edit, settings, err);
+    return store->ops->settings_update(store, org_id, edit, settings,
+                                       events, err);
 }
 
 

@@ -386,8 +386,8 @@ typedef struct {
     X(RULED, settings_update,                                                 \
       (inbox_store_t *store, const char *org_id,                              \
        const inbox_settings_edit_t *edit, inbox_settings_t *settings,         \
-       inbox_error_t *err),                                                   \
-      (store, org_id, edit, settings, err))                                   \
+       inbox_event_list_t *events, inbox_error_t *err),                       \
+      (store, org_id, edit, settings, events, err))                           \
     INBOX_STORE_MEDIA_OPERATIONS(X)                                           \
     /* replies, the outbox and billing:                                       \
      * store_BACKEND_outbox.c, store_BACKEND_billing.c; times in ms */        \

@@ -584,6 +584,10 @@ inbox_status_t inbox_mongo_recipients_sent(inbox_mongo_store_t *ms,
  * was never set (store_mongo_settings.c). */
 void inbox_mongo_parse_settings(const bson_t *doc,
     inbox_settings_t *settings);
+/* org's settings as GET /api/v1/settings shows them; INBOX_ERR_NOT_FOUND
+ * when there is no such organization. */
+inbox_status_t inbox_mongo_settings_load(inbox_mongo_store_t *ms,
+    const bson_oid_t *org, inbox_settings_t *settings, inbox_error_t *err);
 /* A campaign of org with its counts; INBOX_ERR_NOT_FOUND for none. */
 inbox_status_t inbox_mongo_campaign_load(inbox_mongo_store_t *ms,
     const bson_oid_t *org, const bson_oid_t *id, inbox_campaign_t *c,

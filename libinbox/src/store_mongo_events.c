@@ -454,13 +454,15 @@ inbox_mongo_events_render(inbox_mongo_store_t *ms, const bson_oid_t *org,
     inbox_campaign_t        campaign;
     bson_oid_t              campaign_id;
     bson_iter_t             field;
-    int                     have_campaign, have_billing;
+    int                     have_campaign, have_billing, have_settings;
     inbox_billing_t         billing;
+    inbox_settings_t        settings;
 
     expect = after_seq + 1;
     rc = INBOX_OK;
     have_campaign = 0;
     have_billing = 0;
+    have_settings = 0;
     memset(&campaign, 0, sizeof(campaign));
 
     if (!bson_iter_init(&iter, batch)) {
@@ -569,6 +571,24 @@ inbox_mongo_events_render(inbox_mongo_store_t *ms, const bson_oid_t *org,
 
             if (have_billing) {
                 ref.billing = &billing;
+            }
+        }
+
+        /* settings.updated: the organization's settings as they are
+         * now, read once for all of them */
+        if (rc == INBOX_OK
+            && (inbox_event_ref_needs(type) & INBOX_EVENT_NEEDS_SETTINGS))
+        {
+            if (!have_settings) {
+                rc = inbox_mongo_settings_load(ms, org, &settings, err);
+                have_settings = (rc == INBOX_OK);
+                if (rc == INBOX_ERR_NOT_FOUND) {
+                    rc = INBOX_OK;
+                }
+            }
+
+            if (have_settings) {
+                ref.settings = &settings;
             }
         }
 

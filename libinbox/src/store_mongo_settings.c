@@ -55,8 +55,6 @@ inbox_status_t
 inbox_mongo_settings_get(inbox_store_t *store, const char *org_id,
     inbox_settings_t *settings, inbox_error_t *err)
 {
-    int                   found;
-    bson_t                doc;
     bson_oid_t            org;
     inbox_status_t        rc;
     inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
@@ -70,7 +68,19 @@ inbox_mongo_settings_get(inbox_store_t *store, const char *org_id,
         return rc;
     }
 
-    rc = inbox_mongo_find_one(ms, "orgs", BCON_NEW("_id", BCON_OID(&org)),
+    return inbox_mongo_settings_load(ms, &org, settings, err);
+}
+
+
+inbox_status_t
+inbox_mongo_settings_load(inbox_mongo_store_t *ms, const bson_oid_t *org,
+    inbox_settings_t *settings, inbox_error_t *err)
+{
+    int             found;
+    bson_t          doc;
+    inbox_status_t  rc;
+
+    rc = inbox_mongo_find_one(ms, "orgs", BCON_NEW("_id", BCON_OID(org)),
                               BCON_NEW(INBOX_MONGO_SETTINGS_FIELDS),
                               &doc, &found, err);
 
@@ -91,13 +101,17 @@ inbox_mongo_settings_get(inbox_store_t *store, const char *org_id,
 inbox_status_t
 inbox_mongo_settings_update(inbox_store_t *store, const char *org_id,
     const inbox_settings_edit_t *edit, inbox_settings_t *settings,
-    inbox_error_t *err)
+    inbox_event_list_t *events, inbox_error_t *err)
 {
-    int                   found;
+    int                   found, changed;
+    char                  name[INBOX_SETTINGS_TEXT_SIZE(
+                              INBOX_BUSINESS_NAME_MAX)];
     bson_t                set, value;
     bson_t               *command;
     bson_oid_t            org;
     inbox_status_t        rc;
+    inbox_change_t        change;
+    inbox_settings_t      before;
     inbox_mongo_store_t  *ms = (inbox_mongo_store_t *) store;
 
     if (inbox_mongo_parse_id(org_id, &org) != 0) {
@@ -150,11 +164,13 @@ inbox_mongo_settings_update(inbox_store_t *store, const char *org_id,
         return inbox_mongo_settings_get(store, org_id, settings, err);
     }
 
+    /* the document as it was, read by the write itself: whether it
+     * changed the settings, which are the edit applied to them */
     command = BCON_NEW("findAndModify", BCON_UTF8("orgs"),
                        "query", "{", "_id", BCON_OID(&org), "}",
                        "update", "{", "$set", BCON_DOCUMENT(&set), "}",
                        "fields", "{", INBOX_MONGO_SETTINGS_FIELDS, "}",
-                       "new", BCON_BOOL(true));
+                       "new", BCON_BOOL(false));
     bson_destroy(&set);
 
     rc = inbox_mongo_run_find_and_modify(ms, command, &value, &found, err);
@@ -163,8 +179,14 @@ inbox_mongo_settings_update(inbox_store_t *store, const char *org_id,
         rc = inbox_error_not_found(err, "organization");
     }
 
+    changed = 0;
+
     if (rc == INBOX_OK) {
-        inbox_mongo_parse_settings(&value, settings);
+        inbox_mongo_parse_settings(&value, &before);
+        inbox_mongo_get_str(&value, "name", name, sizeof(name));
+        *settings = before;
+        inbox_settings_apply(settings, edit, name);
+        changed = !inbox_settings_same(&before, settings);
     }
 
     bson_destroy(&value);
@@ -175,6 +197,13 @@ inbox_mongo_settings_update(inbox_store_t *store, const char *org_id,
     if (rc == INBOX_OK && inbox_settings_edit_moves_quiet_hours(edit)) {
         rc = inbox_mongo_outbox_unpark_quiet(ms, &org, NULL, 0,
                                              inbox_mongo_now(ms), err);
+    }
+
+    /* after the write, as every event of this backend: a crash between
+     * them leaves browsers to see the change at their next read */
+    if (rc == INBOX_OK && changed) {
+        inbox_change_settings(&change, settings);
+        rc = inbox_mongo_events_append(ms, &org, &change, events, err);
     }
 
     return rc;

@@ -391,6 +391,7 @@ inbox_sqlite_event_render(inbox_sqlite_conn_t *conn, int64_t org,
     inbox_contact_record_t  contact;
     inbox_campaign_t        campaign;
     inbox_billing_t         billing;
+    inbox_settings_t        settings;
 
     memset(&message, 0, sizeof(message));
     memset(&conversation, 0, sizeof(conversation));
@@ -472,6 +473,14 @@ inbox_sqlite_event_render(inbox_sqlite_conn_t *conn, int64_t org,
         status = inbox_sqlite_billing_load(conn, org, org_id, &billing, err);
         if (status == INBOX_OK) {
             ref.billing = &billing;
+        }
+    }
+
+    /* settings.updated: the organization's settings as they are now */
+    if (status == INBOX_OK && (needs & INBOX_EVENT_NEEDS_SETTINGS)) {
+        status = inbox_sqlite_settings_load(conn, org, &settings, err);
+        if (status == INBOX_OK) {
+            ref.settings = &settings;
         }
     }
 

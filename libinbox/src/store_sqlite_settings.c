@@ -122,12 +122,14 @@ inbox_sqlite_settings_load(inbox_sqlite_conn_t *conn, int64_t org,
 inbox_status_t
 inbox_sqlite_settings_update(inbox_store_t *store, const char *org_id,
     const inbox_settings_edit_t *edit, inbox_settings_t *settings,
-    inbox_error_t *err)
+    inbox_event_list_t *events, inbox_error_t *err)
 {
     int64_t               org;
     sqlite3_stmt         *stmt;
+    inbox_change_t        change;
     inbox_status_t        status;
     inbox_error_t         fallback;
+    inbox_settings_t      before;
     inbox_sqlite_conn_t  *conn;
 
     if (err == NULL) {
@@ -142,6 +144,13 @@ inbox_sqlite_settings_update(inbox_store_t *store, const char *org_id,
     conn = inbox_sqlite_begin_write(store, err);
     if (conn == NULL) {
         return err->code;
+    }
+
+    /* as they were, in the write's transaction: whether it changed them */
+    status = inbox_sqlite_settings_load(conn, org, &before, err);
+    if (status != INBOX_OK) {
+        inbox_sqlite_rollback(conn);
+        return status;
     }
 
     /* each column changes when its flag (?2, ?4, ?7, ?9, ?11) says so;
@@ -188,5 +197,12 @@ inbox_sqlite_settings_update(inbox_store_t *store, const char *org_id,
         return status;
     }
 
-    return inbox_sqlite_commit(conn, err);
+    if (inbox_settings_same(&before, settings)) {
+        return inbox_sqlite_commit(conn, err);
+    }
+
+    inbox_change_settings(&change, settings);
+
+    return inbox_sqlite_events_commit(conn, org, &change, inbox_now_ms(),
+                                      events, err);
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <inbox/event.h>
+#include <inbox/render.h>
 #include "check.h"
 
 
@@ -391,5 +392,59 @@ TEST(billing_updated_carries_the_billing)
     CHECK_INT(inbox_event_ref_render(&ref, &frame), 1);
 }
 
+
+
+/* A change of settings carries them as GET /api/v1/settings shows them
+ * (the same renderer), and renders the same again from its stored
+ * reference with the settings loaded then. */
+TEST(settings_updated_carries_the_settings_as_get_shows_them)
+{
+    char                *frame, *get, expect[2048];
+    size_t               len;
+    inbox_change_t       change;
+    inbox_event_ref_t    ref;
+    inbox_settings_t     settings;
+
+    inbox_settings_defaults(&settings, "Acme");
+    settings.quiet_start = 22 * 60;
+    strcpy(settings.timezone, "America/Chicago");
+
+    inbox_change_settings(&change, &settings);
+    CHECK_INT(change.count, 1);
+    CHECK_INT(inbox_change_render(&change, 30, "E1"), 0);
+    get = inbox_render_settings(&settings, &len);
+    CHECK(get != NULL);
+    snprintf(expect, sizeof(expect), "{\"type\":\"settings.updated\","
+             "\"org_seq\":30,\"epoch\":\"E1\",\"settings\":%s}", get);
+    free(get);
+    CHECK_STR(change.items[0].frame, expect);
+    CHECK(strstr(expect, "\"timezone\":\"America/Chicago\",\"quiet_hours\":"
+                 "{\"start\":\"22:00\",\"end\":\"08:00\"},"
+                 "\"business_name\":\"Acme\",\"support_contact\":null,"
+                 "\"default_country\":null,\"countries\":[\"") != NULL);
+    CHECK_INT(inbox_change_wants_total(&change), 0);
+    inbox_change_free(&change);
+
+    CHECK_INT(inbox_event_ref_needs("settings.updated"),
+              INBOX_EVENT_NEEDS_SETTINGS);
+    CHECK(inbox_event_ends_access("settings.updated") == NULL);
+
+    memset(&ref, 0, sizeof(ref));
+    ref.type = "settings.updated";
+    ref.org_seq = 31;
+    ref.epoch = "E1";
+    ref.unread_total = -1;
+    strcpy(settings.support_contact, "help@acme.test");
+    ref.settings = &settings;
+    CHECK_INT(inbox_event_ref_render(&ref, &frame), 0);
+    CHECK(strstr(frame, "{\"type\":\"settings.updated\",\"org_seq\":31,"
+                        "\"epoch\":\"E1\",\"settings\":{") == frame);
+    CHECK(strstr(frame, "\"support_contact\":\"help@acme.test\"") != NULL);
+    free(frame);
+
+    /* without the organization's settings it cannot be rendered */
+    ref.settings = NULL;
+    CHECK_INT(inbox_event_ref_render(&ref, &frame), 1);
+}
 
 RUN_TESTS()

@@ -353,4 +353,76 @@ TEST(names_are_trimmed_bounded_and_without_control_characters)
 }
 
 
+
+/* What an edit leaves (a field it does not set stays; a business name
+ * "" is the organization's again) and whether that is a change of what
+ * GET shows: the rule that decides a settings.updated. */
+TEST(an_edit_that_leaves_the_settings_as_they_were_changes_nothing)
+{
+    inbox_settings_t       before, after;
+    inbox_settings_edit_t  edit;
+
+    inbox_settings_defaults(&before, "Acme");
+    after = before;
+    CHECK(inbox_settings_same(&before, &after));
+
+    memset(&edit, 0, sizeof(edit));
+    inbox_settings_apply(&after, &edit, "Acme");
+    CHECK(inbox_settings_same(&before, &after));
+
+    /* the defaults set by hand, and the organization's name */
+    CHECK_INT(inbox_settings_set_quiet_hours(&edit, "21:00", "08:00", NULL),
+              INBOX_OK);
+    CHECK_INT(inbox_settings_set_timezone(&edit, "UTC", NULL), INBOX_OK);
+    CHECK_INT(inbox_settings_set_business_name(&edit, "Acme", NULL),
+              INBOX_OK);
+    inbox_settings_apply(&after, &edit, "Acme");
+    CHECK(inbox_settings_same(&before, &after));
+
+    /* each field alone is a change */
+    memset(&edit, 0, sizeof(edit));
+    CHECK_INT(inbox_settings_set_quiet_hours(&edit, "21:00", "08:30", NULL),
+              INBOX_OK);
+    inbox_settings_apply(&after, &edit, "Acme");
+    CHECK(!inbox_settings_same(&before, &after));
+    CHECK_INT(after.quiet_end, 8 * 60 + 30);
+    CHECK_INT(after.quiet_start, 21 * 60);
+
+    after = before;
+    memset(&edit, 0, sizeof(edit));
+    CHECK_INT(inbox_settings_set_timezone(&edit, "Europe/Paris", NULL),
+              INBOX_OK);
+    inbox_settings_apply(&after, &edit, "Acme");
+    CHECK(!inbox_settings_same(&before, &after));
+    CHECK_STR(after.timezone, "Europe/Paris");
+
+    after = before;
+    memset(&edit, 0, sizeof(edit));
+    CHECK_INT(inbox_settings_set_support_contact(&edit, "help@acme.test",
+                                                 NULL), INBOX_OK);
+    inbox_settings_apply(&after, &edit, "Acme");
+    CHECK(!inbox_settings_same(&before, &after));
+    CHECK_STR(after.support_contact, "help@acme.test");
+
+    after = before;
+    memset(&edit, 0, sizeof(edit));
+    CHECK_INT(inbox_settings_set_default_country(&edit, "gb", NULL),
+              INBOX_OK);
+    inbox_settings_apply(&after, &edit, "Acme");
+    CHECK(!inbox_settings_same(&before, &after));
+    CHECK_STR(after.default_country, "GB");
+
+    /* a business name, then none: the organization's again */
+    after = before;
+    memset(&edit, 0, sizeof(edit));
+    CHECK_INT(inbox_settings_set_business_name(&edit, "Acme Dental", NULL),
+              INBOX_OK);
+    inbox_settings_apply(&after, &edit, "Acme");
+    CHECK(!inbox_settings_same(&before, &after));
+    CHECK_INT(inbox_settings_set_business_name(&edit, "", NULL), INBOX_OK);
+    inbox_settings_apply(&after, &edit, "Acme");
+    CHECK_STR(after.business_name, "Acme");
+    CHECK(inbox_settings_same(&before, &after));
+}
+
 RUN_TESTS()

@@ -10658,7 +10658,8 @@ TEST(settings_have_defaults_and_keep_what_is_set)
                                                NULL), INBOX_OK);
     CHECK_INT(inbox_settings_set_support_contact(&edit, "help@acme.test",
                                                  NULL), INBOX_OK);
-    CHECK_INT(inbox_store_settings_update(f.store, f.org, &edit, &s, NULL),
+    CHECK_INT(inbox_store_settings_update(f.store, f.org, &edit, &s, NULL,
+                                          NULL),
               INBOX_OK);
     CHECK_STR(s.timezone, "America/Chicago");
     CHECK_INT(s.quiet_start, 22 * 60);
@@ -10670,7 +10671,8 @@ TEST(settings_have_defaults_and_keep_what_is_set)
     memset(&edit, 0, sizeof(edit));
     CHECK_INT(inbox_settings_set_support_contact(&edit, NULL, NULL),
               INBOX_OK);
-    CHECK_INT(inbox_store_settings_update(f.store, f.org, &edit, NULL, NULL),
+    CHECK_INT(inbox_store_settings_update(f.store, f.org, &edit, NULL, NULL,
+                                          NULL),
               INBOX_OK);
     CHECK_INT(inbox_store_settings_get(f.store, f.org, &s, NULL), INBOX_OK);
     CHECK_STR(s.timezone, "America/Chicago");
@@ -10680,7 +10682,8 @@ TEST(settings_have_defaults_and_keep_what_is_set)
     /* no business name: the organization's again */
     memset(&edit, 0, sizeof(edit));
     CHECK_INT(inbox_settings_set_business_name(&edit, "", NULL), INBOX_OK);
-    CHECK_INT(inbox_store_settings_update(f.store, f.org, &edit, &s, NULL),
+    CHECK_INT(inbox_store_settings_update(f.store, f.org, &edit, &s, NULL,
+                                          NULL),
               INBOX_OK);
     CHECK_STR(s.business_name, "Acme");
 
@@ -10691,7 +10694,8 @@ TEST(settings_have_defaults_and_keep_what_is_set)
     edit.set_quiet_hours = 1;
     edit.quiet_start = 60;
     edit.quiet_end = 120;
-    CHECK_INT(inbox_store_settings_update(f.store, f.org, &edit, &s, &err),
+    CHECK_INT(inbox_store_settings_update(f.store, f.org, &edit, &s, NULL,
+                                          &err),
               INBOX_ERR_INVALID);
     CHECK_STR(err.field, "timezone");
     CHECK_INT(inbox_store_settings_get(f.store, f.org, &s, NULL), INBOX_OK);
@@ -10737,7 +10741,8 @@ TEST(settings_default_country_is_each_organizations_own)
     memset(&edit, 0, sizeof(edit));
     CHECK_INT(inbox_settings_set_default_country(&edit, "gb", NULL),
               INBOX_OK);
-    CHECK_INT(inbox_store_settings_update(f.store, f.org, &edit, &s, NULL),
+    CHECK_INT(inbox_store_settings_update(f.store, f.org, &edit, &s, NULL,
+                                          NULL),
               INBOX_OK);
     CHECK_STR(s.default_country, "GB");
     CHECK_INT(inbox_store_default_country(f.store, f.org, "US", country,
@@ -10748,7 +10753,8 @@ TEST(settings_default_country_is_each_organizations_own)
     memset(&edit, 0, sizeof(edit));
     CHECK_INT(inbox_settings_set_timezone(&edit, "Europe/London", NULL),
               INBOX_OK);
-    CHECK_INT(inbox_store_settings_update(f.store, f.org, &edit, &s, NULL),
+    CHECK_INT(inbox_store_settings_update(f.store, f.org, &edit, &s, NULL,
+                                          NULL),
               INBOX_OK);
     CHECK_STR(s.default_country, "GB");
 
@@ -10774,11 +10780,13 @@ TEST(settings_default_country_is_each_organizations_own)
     memset(&edit, 0, sizeof(edit));
     edit.set_default_country = 1;
     snprintf(edit.default_country, sizeof(edit.default_country), "ZZ");
-    CHECK_INT(inbox_store_settings_update(f.store, f.org, &edit, &s, &err),
+    CHECK_INT(inbox_store_settings_update(f.store, f.org, &edit, &s, NULL,
+                                          &err),
               INBOX_ERR_INVALID);
     CHECK_STR(err.field, "default_country");
     snprintf(edit.default_country, sizeof(edit.default_country), "fr");
-    CHECK_INT(inbox_store_settings_update(f.store, f.org, &edit, &s, &err),
+    CHECK_INT(inbox_store_settings_update(f.store, f.org, &edit, &s, NULL,
+                                          &err),
               INBOX_ERR_INVALID);
     CHECK_INT(inbox_store_settings_get(f.store, f.org, &s, NULL), INBOX_OK);
     CHECK_STR(s.default_country, "GB");
@@ -10786,7 +10794,8 @@ TEST(settings_default_country_is_each_organizations_own)
     /* "" is none again */
     memset(&edit, 0, sizeof(edit));
     CHECK_INT(inbox_settings_set_default_country(&edit, "", NULL), INBOX_OK);
-    CHECK_INT(inbox_store_settings_update(f.store, f.org, &edit, &s, NULL),
+    CHECK_INT(inbox_store_settings_update(f.store, f.org, &edit, &s, NULL,
+                                          NULL),
               INBOX_OK);
     CHECK_STR(s.default_country, "");
     CHECK_INT(inbox_store_default_country(f.store, f.org, "FR", country,
@@ -12420,7 +12429,7 @@ TEST(held_recipients_wait_for_quiet_hours_as_they_are_now)
     memset(&edit, 0, sizeof(edit));
     CHECK_INT(inbox_settings_set_quiet_hours(&edit, "21:00", "10:00", NULL),
               INBOX_OK);
-    CHECK_INT(inbox_store_settings_update(f.store, f.org, &edit, NULL,
+    CHECK_INT(inbox_store_settings_update(f.store, f.org, &edit, NULL, NULL,
                                           NULL), INBOX_OK);
     CHECK_INT(dispatch(&f, T0 + 27 * HOUR, 10).handed, 0);
     CHECK_INT(campaign_now(&f, id).counts.waiting_quiet_hours, 3);
@@ -12429,7 +12438,7 @@ TEST(held_recipients_wait_for_quiet_hours_as_they_are_now)
      * London (a PATCH) */
     CHECK_INT(inbox_settings_set_quiet_hours(&edit, "21:00", "06:00", NULL),
               INBOX_OK);
-    CHECK_INT(inbox_store_settings_update(f.store, f.org, &edit, NULL,
+    CHECK_INT(inbox_store_settings_update(f.store, f.org, &edit, NULL, NULL,
                                           NULL), INBOX_OK);
     memset(&row, 0, sizeof(row));
     snprintf(row.phone, sizeof(row.phone), "%s", BOB);
@@ -14926,7 +14935,7 @@ TEST(a_put_off_campaign_message_waits_for_quiet_hours_as_they_are_now)
     memset(&edit, 0, sizeof(edit));
     CHECK_INT(inbox_settings_set_quiet_hours(&edit, "21:00", "06:00", NULL),
               INBOX_OK);
-    CHECK_INT(inbox_store_settings_update(f.store, f.org, &edit, NULL,
+    CHECK_INT(inbox_store_settings_update(f.store, f.org, &edit, NULL, NULL,
                                           NULL), INBOX_OK);
     now = inbox_now_ms();
     CHECK_INT(inbox_store_outbox_claim(f.store, now, T0 + 35 * HOUR - MINUTE,
@@ -17412,6 +17421,168 @@ TEST(billing_changes_are_events_showing_the_billing)
     if (live.count == 1) {
         CHECK(strstr(live.items[0].json, "\"balance\":4,\"held\":1")
               != NULL);
+    }
+    inbox_event_list_free(&live);
+
+    fixture_close(&f);
+}
+
+
+/* The settings.updated an edit pushed (the only event of live) and
+ * what the store holds after after_seq: 1 when both are that one event,
+ * alike, showing expect. */
+static int
+settings_event_shows(fixture_t *f, int64_t after_seq,
+    const inbox_event_list_t *live, const char *expect)
+{
+    int                 shows;
+    inbox_event_list_t  events;
+
+    memset(&events, 0, sizeof(events));
+
+    shows = live->count == 1
+            && strcmp(live->items[0].type, "settings.updated") == 0
+            && strstr(live->items[0].json, expect) != NULL
+            && since(f, after_seq, 0, 100, &events, NULL) == INBOX_OK
+            && events.count == 1
+            && strcmp(events.items[0].json, live->items[0].json) == 0;
+
+    if (!shows && live->count > 0) {
+        fprintf(stderr, "    expected %s in %s\n", expect,
+                live->items[0].json);
+    }
+
+    inbox_event_list_free(&events);
+
+    return shows;
+}
+
+
+/*
+ * A settings edit (the API's PATCH, inboxctl settings set) that changes
+ * what GET /api/v1/settings shows is one settings.updated of its
+ * organization alone, taking its next org_seq and showing the settings
+ * as GET does, so that every browser's Settings and what reads the zone
+ * or quiet hours follow at once; one that changes nothing, a refused
+ * one, one of no organization make none.  Replayed later, it shows the
+ * settings as they are then.
+ */
+TEST(settings_changes_are_events_showing_the_settings)
+{
+    char                   other[INBOX_ID_MAX];
+    int64_t                seq, first, other_seq;
+    fixture_t              f;
+    inbox_error_t          err;
+    inbox_settings_t       s;
+    inbox_event_list_t     live;
+    inbox_settings_edit_t  edit;
+
+    FIXTURE(&f);
+    memset(&live, 0, sizeof(live));
+
+    CHECK_INT(org_add(f.store, "Other", OTHER, other), INBOX_OK);
+    other_seq = org_seq(&f, other);
+
+    /* quiet hours */
+    seq = org_seq(&f, f.org);
+    first = seq;
+    memset(&edit, 0, sizeof(edit));
+    CHECK_INT(inbox_settings_set_quiet_hours(&edit, "22:00", "07:30", NULL),
+              INBOX_OK);
+    CHECK_INT(inbox_store_settings_update(f.store, f.org, &edit, &s, &live,
+                                          NULL), INBOX_OK);
+    CHECK(org_seq(&f, f.org) == seq + 1);
+    CHECK(settings_event_shows(&f, seq, &live,
+                               "\"settings\":{\"timezone\":\"UTC\","
+                               "\"quiet_hours\":{\"start\":\"22:00\","
+                               "\"end\":\"07:30\"},\"business_name\":"
+                               "\"Acme\",\"support_contact\":null,"
+                               "\"default_country\":null,\"countries\":["));
+    if (live.count == 1) {
+        CHECK(live.items[0].org_seq == seq + 1);
+    }
+    inbox_event_list_free(&live);
+
+    /* the zone, a support contact and a country at once: one event */
+    seq = org_seq(&f, f.org);
+    memset(&edit, 0, sizeof(edit));
+    CHECK_INT(inbox_settings_set_timezone(&edit, "America/Chicago", NULL),
+              INBOX_OK);
+    CHECK_INT(inbox_settings_set_support_contact(&edit, "help@acme.test",
+                                                 NULL), INBOX_OK);
+    CHECK_INT(inbox_settings_set_default_country(&edit, "gb", NULL),
+              INBOX_OK);
+    CHECK_INT(inbox_store_settings_update(f.store, f.org, &edit, NULL, &live,
+                                          NULL), INBOX_OK);
+    CHECK(settings_event_shows(&f, seq, &live,
+                               "\"timezone\":\"America/Chicago\","
+                               "\"quiet_hours\":{\"start\":\"22:00\","
+                               "\"end\":\"07:30\"},\"business_name\":"
+                               "\"Acme\",\"support_contact\":"
+                               "\"help@acme.test\",\"default_country\":"
+                               "\"GB\""));
+    inbox_event_list_free(&live);
+
+    /* the same again, and the organization's own name as its business
+     * name while it had none: stored, but GET shows what it showed, so
+     * no event and no number taken */
+    seq = org_seq(&f, f.org);
+    CHECK_INT(inbox_store_settings_update(f.store, f.org, &edit, NULL, &live,
+                                          NULL), INBOX_OK);
+    memset(&edit, 0, sizeof(edit));
+    CHECK_INT(inbox_settings_set_business_name(&edit, "Acme", NULL),
+              INBOX_OK);
+    CHECK_INT(inbox_settings_set_quiet_hours(&edit, "22:00", "07:30", NULL),
+              INBOX_OK);
+    CHECK_INT(inbox_store_settings_update(f.store, f.org, &edit, NULL, &live,
+                                          NULL), INBOX_OK);
+    memset(&edit, 0, sizeof(edit));
+    CHECK_INT(inbox_store_settings_update(f.store, f.org, &edit, NULL, &live,
+                                          NULL), INBOX_OK);
+    CHECK_INT(live.count, 0);
+    CHECK(org_seq(&f, f.org) == seq);
+
+    /* refused: nothing stored, no event */
+    memset(&edit, 0, sizeof(edit));
+    edit.set_timezone = 1;
+    snprintf(edit.timezone, sizeof(edit.timezone), "Mars/Olympus_Mons");
+    CHECK_INT(inbox_store_settings_update(f.store, f.org, &edit, NULL, &live,
+                                          &err), INBOX_ERR_INVALID);
+    memset(&edit, 0, sizeof(edit));
+    CHECK_INT(inbox_settings_set_quiet_hours(&edit, "20:00", "09:00", NULL),
+              INBOX_OK);
+    CHECK_INT(inbox_store_settings_update(f.store, f.backend->missing_id,
+                                          &edit, NULL, &live, &err),
+              INBOX_ERR_NOT_FOUND);
+    CHECK_INT(live.count, 0);
+    CHECK(org_seq(&f, f.org) == seq);
+
+    /* the business name back to the organization's */
+    memset(&edit, 0, sizeof(edit));
+    CHECK_INT(inbox_settings_set_business_name(&edit, "Acme Dental", NULL),
+              INBOX_OK);
+    CHECK_INT(inbox_store_settings_update(f.store, f.org, &edit, NULL, &live,
+                                          NULL), INBOX_OK);
+    inbox_event_list_free(&live);
+    seq = org_seq(&f, f.org);
+    CHECK_INT(inbox_settings_set_business_name(&edit, "", NULL), INBOX_OK);
+    CHECK_INT(inbox_store_settings_update(f.store, f.org, &edit, NULL, &live,
+                                          NULL), INBOX_OK);
+    CHECK(settings_event_shows(&f, seq, &live,
+                               "\"business_name\":\"Acme\","));
+    inbox_event_list_free(&live);
+
+    /* the other organization's stream did not move */
+    CHECK(org_seq(&f, other) == other_seq);
+
+    /* replayed later, the first shows the settings as they are now, as
+     * every replayed frame shows its rows */
+    CHECK_INT(since(&f, first, first + 1, 100, &live, NULL), INBOX_OK);
+    CHECK_INT(live.count, 1);
+    if (live.count == 1) {
+        CHECK(strstr(live.items[0].json, "\"type\":\"settings.updated\"")
+              != NULL);
+        CHECK(strstr(live.items[0].json, "\"America/Chicago\"") != NULL);
     }
     inbox_event_list_free(&live);
 

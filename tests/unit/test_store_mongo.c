@@ -4239,6 +4239,7 @@ TEST(settings_get_and_update)
     inbox_error_t          err;
     inbox_store_t         *store;
     inbox_settings_t       s;
+    inbox_event_list_t     events;
     inbox_settings_edit_t  edit;
 
     store = fake_open(&fake);
@@ -4261,29 +4262,62 @@ TEST(settings_get_and_update)
     CHECK_INT(inbox_settings_set_business_name(&edit, "", NULL), INBOX_OK);
     CHECK_INT(inbox_settings_set_support_contact(&edit, "+15550009999",
                                                  NULL), INBOX_OK);
+    /* the write answers the document as it was: the settings after it
+     * are the edit applied to them */
     fake.replies[0] = "{\"ok\": 1, \"value\": {\"_id\": " OID(ORG_ID) ","
                       " \"name\": \"Acme Dental\", \"timezone\": \"UTC\","
-                      " \"quiet_start\": 1230, \"quiet_end\": 540,"
-                      " \"business_name\": null,"
-                      " \"support_contact\": \"+15550009999\"}}";
+                      " \"business_name\": \"Acme\"}}";
     /* new quiet hours: the campaign sending has its held recipients and
      * its entries put off by a claim looked at again */
     fake.replies[1] = CURSOR("{\"_id\": " OID("64f1a0000000000000000f01")
                              "}");
     fake.replies[3] = CURSOR("{\"_id\": " OID("64f1a0000000000000000a11")
                              "}");
-    CHECK_INT(inbox_store_settings_update(store, ORG_ID, &edit, &s, &err),
+    /* then settings.updated, with them */
+    fake.replies[5] = SEQ_RESERVED;
+    memset(&events, 0, sizeof(events));
+    CHECK_INT(inbox_store_settings_update(store, ORG_ID, &edit, &s, &events,
+                                          &err),
               INBOX_OK);
-    CHECK_INT(fake.commands, 5);
+    CHECK_INT(fake.commands, 7);
     golden_check(&fake, "settings_update");
     CHECK_INT(s.quiet_start, 20 * 60 + 30);
     CHECK_INT(s.quiet_end, 9 * 60);
     CHECK_STR(s.business_name, "Acme Dental");
     CHECK_STR(s.support_contact, "+15550009999");
+    CHECK_INT(events.count, 1);
+    if (events.count == 1) {
+        CHECK(strstr(events.items[0].json,
+                     "{\"type\":\"settings.updated\",\"org_seq\":12,"
+                     "\"epoch\":\"a1b2c3d4e5f60708\",\"settings\":{"
+                     "\"timezone\":\"UTC\",\"quiet_hours\":{\"start\":"
+                     "\"20:30\",\"end\":\"09:00\"},\"business_name\":"
+                     "\"Acme Dental\",\"support_contact\":\"+15550009999\","
+                     "\"default_country\":null,\"countries\":[")
+              == events.items[0].json);
+    }
+    inbox_event_list_free(&events);
+
+    /* the same again: stored, but nothing changed, so no event */
+    fake_reset(&fake);
+    fake.replies[0] = "{\"ok\": 1, \"value\": {\"_id\": " OID(ORG_ID) ","
+                      " \"name\": \"Acme Dental\", \"timezone\": \"UTC\","
+                      " \"quiet_start\": 1230, \"quiet_end\": 540,"
+                      " \"business_name\": null,"
+                      " \"support_contact\": \"+15550009999\"}}";
+    memset(&events, 0, sizeof(events));
+    CHECK_INT(inbox_store_settings_update(store, ORG_ID, &edit, &s, &events,
+                                          &err),
+              INBOX_OK);
+    CHECK(!log_has(&fake, "settings.updated"));
+    CHECK_INT(events.count, 0);
+    CHECK_INT(s.quiet_start, 20 * 60 + 30);
+    CHECK_STR(s.business_name, "Acme Dental");
+    inbox_event_list_free(&events);
 
     /* no such organization */
     fake_reset(&fake);
-    CHECK_INT(inbox_store_settings_update(store, ORG_ID, &edit, &s, &err),
+    CHECK_INT(inbox_store_settings_update(store, ORG_ID, &edit, &s, NULL, &err),
               INBOX_ERR_NOT_FOUND);
 
     fake_close(&fake, store);
@@ -4307,12 +4341,22 @@ TEST(settings_default_country)
     CHECK_INT(inbox_settings_set_default_country(&edit, "gb", NULL),
               INBOX_OK);
     fake.replies[0] = "{\"ok\": 1, \"value\": {\"_id\": " OID(ORG_ID) ","
+                      " \"name\": \"Acme Dental\"}}";
+    fake.replies[1] = SEQ_RESERVED;
+    CHECK_INT(inbox_store_settings_update(store, ORG_ID, &edit, &s, NULL, &err),
+              INBOX_OK);
+    CHECK_INT(fake.commands, 3);
+    golden_check(&fake, "settings_default_country");
+    CHECK_STR(s.default_country, "GB");
+
+    /* GB again: nothing changed, no event */
+    fake_reset(&fake);
+    fake.replies[0] = "{\"ok\": 1, \"value\": {\"_id\": " OID(ORG_ID) ","
                       " \"name\": \"Acme Dental\","
                       " \"default_country\": \"GB\"}}";
-    CHECK_INT(inbox_store_settings_update(store, ORG_ID, &edit, &s, &err),
+    CHECK_INT(inbox_store_settings_update(store, ORG_ID, &edit, &s, NULL, &err),
               INBOX_OK);
     CHECK_INT(fake.commands, 1);
-    golden_check(&fake, "settings_default_country");
     CHECK_STR(s.default_country, "GB");
 
     /* "" is the server's again: null */
@@ -4321,8 +4365,9 @@ TEST(settings_default_country)
     CHECK_INT(inbox_settings_set_default_country(&edit, "", NULL), INBOX_OK);
     fake.replies[0] = "{\"ok\": 1, \"value\": {\"_id\": " OID(ORG_ID) ","
                       " \"name\": \"Acme Dental\","
-                      " \"default_country\": null}}";
-    CHECK_INT(inbox_store_settings_update(store, ORG_ID, &edit, &s, &err),
+                      " \"default_country\": \"GB\"}}";
+    fake.replies[1] = SEQ_RESERVED;
+    CHECK_INT(inbox_store_settings_update(store, ORG_ID, &edit, &s, NULL, &err),
               INBOX_OK);
     CHECK(log_has(&fake, "\"default_country\" : null"));
     CHECK_STR(s.default_country, "");
@@ -7576,6 +7621,35 @@ TEST(events_since)
                   "\"credits\":{\"balance\":520,\"held\":3}}}");
     }
     golden_check(&fake, "events_since_billing");
+    inbox_event_list_free(&events);
+
+    /* settings.updated: the settings as they are now, read once for
+     * both */
+    fake_reset(&fake);
+    fake.replies[0] = EVENTS_ORG;
+    fake.replies[1] = OLDEST("1");
+    fake.replies[2] = CURSOR(
+        "{\"_id\": " OID(GEN_1) ", \"seq\": {\"$numberLong\": \"10\"},"
+        " \"type\": \"settings.updated\", \"epoch\": \"a1b2c3d4e5f60708\"},"
+        "{\"_id\": " OID(GEN_2) ", \"seq\": {\"$numberLong\": \"11\"},"
+        " \"type\": \"settings.updated\", \"epoch\": \"a1b2c3d4e5f60708\"}");
+    fake.replies[3] = CURSOR("{\"_id\": " OID(ORG_ID) ", \"name\":"
+                             " \"Acme Dental\", \"timezone\":"
+                             " \"Europe/Paris\", \"quiet_start\": 1320,"
+                             " \"quiet_end\": 450}");
+    CHECK_INT(inbox_store_events_since(store, ORG_ID, "a1b2c3d4e5f60708", 9,
+                                       0, 50, &events, &err), INBOX_OK);
+    CHECK_INT(events.count, 2);
+    CHECK_INT(fake.commands, 4);
+    if (events.count == 2) {
+        CHECK(strstr(events.items[1].json, "{\"type\":\"settings.updated\","
+                     "\"org_seq\":11,\"epoch\":\"a1b2c3d4e5f60708\","
+                     "\"settings\":{\"timezone\":\"Europe/Paris\","
+                     "\"quiet_hours\":{\"start\":\"22:00\",\"end\":"
+                     "\"07:30\"},\"business_name\":\"Acme Dental\",")
+              == events.items[1].json);
+    }
+    golden_check(&fake, "events_since_settings");
     inbox_event_list_free(&events);
 
     /* no such organization */

@@ -3065,7 +3065,8 @@ TEST(migrating_leaves_organizations_the_servers_country)
     memset(&edit, 0, sizeof(edit));
     CHECK_INT(inbox_settings_set_default_country(&edit, "GB", NULL),
               INBOX_OK);
-    CHECK_INT(inbox_store_settings_update(f.store, f.org, &edit, NULL, NULL),
+    CHECK_INT(inbox_store_settings_update(f.store, f.org, &edit, NULL, NULL,
+                                          NULL),
               INBOX_OK);
     CHECK_INT(inbox_store_default_country(f.store, f.org, "CA", country,
                                           NULL), INBOX_OK);

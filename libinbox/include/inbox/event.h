@@ -21,6 +21,7 @@
 #include <inbox/contact.h>
 #include <inbox/campaign.h>
 #include <inbox/billing.h>
+#include <inbox/settings.h>
 #include <inbox/error.h>
 
 #define INBOX_EVENT_TYPE_MAX  32
@@ -164,6 +165,16 @@ char *inbox_event_contacts_imported(int64_t org_seq, const char *epoch);
 
 char *inbox_event_billing_updated(int64_t org_seq, const char *epoch,
     const inbox_billing_t *billing);
+/* settings */
+/* {"type":"settings.updated","org_seq","epoch","settings":{…}}: a
+ * settings edit (the API's PATCH, inboxctl settings set) changed what
+ * GET /api/v1/settings shows, with the settings as it shows them, so
+ * that every browser's Settings view and whatever reads the zone or
+ * quiet hours follow.  An edit that changes nothing makes none. */
+#define INBOX_EVENT_SETTINGS_UPDATED  "settings.updated"
+
+char *inbox_event_settings_updated(int64_t org_seq, const char *epoch,
+    const inbox_settings_t *settings);
 
 /*
  * Resume: a stored event rendered again
@@ -183,6 +194,7 @@ char *inbox_event_billing_updated(int64_t org_seq, const char *epoch,
 #define INBOX_EVENT_NEEDS_NOTHING       0x80  /* the type alone */
 #define INBOX_EVENT_NEEDS_BILLING       0x100 /* the organization's */
 #define INBOX_EVENT_NEEDS_CAMPAIGN_ID   0x200 /* its id and kind, no row */
+#define INBOX_EVENT_NEEDS_SETTINGS      0x400 /* the organization's */
 
 typedef struct {
     const char                    *type;
@@ -197,6 +209,7 @@ typedef struct {
     const char                    *token_id;       /* NULL: none */
     const char                    *session_id;     /* NULL: none */
     const inbox_billing_t         *billing;        /* NULL: none loaded */
+    const inbox_settings_t        *settings;       /* NULL: none loaded */
     /* a campaign event's: what a deleted one's frame names */
     const char                    *campaign_id;    /* NULL: none */
     const char                    *campaign_kind;  /* NULL: unknown */
@@ -286,6 +299,7 @@ typedef struct {
     const inbox_contact_record_t  *contact;      /* borrowed; may be NULL */
     const inbox_campaign_t      *campaign;       /* borrowed; may be NULL */
     const inbox_billing_t       *billing;        /* borrowed; may be NULL */
+    const inbox_settings_t      *settings;       /* borrowed; may be NULL */
     char                         epoch[INBOX_EPOCH_MAX];  /* of render */
 } inbox_change_t;
 
@@ -387,6 +401,11 @@ void inbox_change_session(inbox_change_t *change, const char *session_id);
  * billing (borrowed), the organization's as it is after the change. */
 void inbox_change_billing(inbox_change_t *change,
     const inbox_billing_t *billing);
+/* A settings edit that changed them (inbox_settings_same says not the
+ * same before and after): settings.updated with settings (borrowed), as
+ * they are after it.  A backend calls it only then. */
+void inbox_change_settings(inbox_change_t *change,
+    const inbox_settings_t *settings);
 /* Whether the change carries the organization's unread total, which the
  * backend then gives with inbox_change_set_total before rendering. */
 int inbox_change_wants_total(const inbox_change_t *change);

@@ -104,7 +104,9 @@ void inbox_json_error_open(yajl_gen g, const inbox_error_t *err,
 /* An organization's settings (render_settings.c): {"timezone",
  * "quiet_hours":{"start","end"} ("HH:MM"),"business_name",
  * "support_contact","default_country"} (the last two null when none),
- * and "countries": the codes default_country may be (phone.h). */
+ * and "countries": the codes default_country may be (phone.h): GET
+ * /api/v1/settings, and the settings of a settings.updated frame. */
+void inbox_json_settings(yajl_gen g, const inbox_settings_t *settings);
 char *inbox_render_settings(const inbox_settings_t *settings, size_t *len);
 
 /* Who is signed in (render_account.c): {"user":{"id","email"} | null

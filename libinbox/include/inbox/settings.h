@@ -110,6 +110,19 @@ inbox_status_t inbox_settings_edit_check(const inbox_settings_edit_t *edit,
  * for them is looked at again (the store makes it due). */
 int inbox_settings_edit_moves_quiet_hours(const inbox_settings_edit_t *edit);
 
+/* Settings as edit leaves them: each field it sets, business_name ""
+ * back to org_name (the organization's), support_contact and
+ * default_country "" to none; what it does not set stays.  What a
+ * backend stores is what this gives (store_mongo_settings.c reads the
+ * settings before an edit, and works out those after it so). */
+void inbox_settings_apply(inbox_settings_t *settings,
+    const inbox_settings_edit_t *edit, const char *org_name);
+
+/* 1 when a and b show the same (GET /api/v1/settings): an edit that
+ * changes nothing of them is no change (no settings.updated). */
+int inbox_settings_same(const inbox_settings_t *a,
+    const inbox_settings_t *b);
+
 /* The country the organization's numbers without a country code are
  * read as: its default_country, else fallback (the server's; NULL is
  * "US").  Points into settings or is fallback. */

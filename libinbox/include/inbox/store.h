@@ -598,10 +598,16 @@ inbox_status_t inbox_store_settings_get(inbox_store_t *store,
     const char *org_id, inbox_settings_t *settings, inbox_error_t *err);
 /* Changes what edit sets (checked first: INBOX_ERR_INVALID naming the
  * field, and nothing is stored) and fills *settings (may be NULL) with
- * the settings as they are then.  INBOX_ERR_NOT_FOUND as above. */
+ * the settings as they are then.  INBOX_ERR_NOT_FOUND as above.  An
+ * edit that changed what GET shows writes the organization's
+ * settings.updated (event.h; SQLite: in its transaction, MongoDB: after
+ * it), whose frame goes to events (may be NULL: nobody pushes, and
+ * ws-server finds it at its next look at the store, as inboxctl's);
+ * one that changed nothing writes none. */
 inbox_status_t inbox_store_settings_update(inbox_store_t *store,
     const char *org_id, const inbox_settings_edit_t *edit,
-    inbox_settings_t *settings, inbox_error_t *err);
+    inbox_settings_t *settings, inbox_event_list_t *events,
+    inbox_error_t *err);
 /* The country the organization's numbers without a country code are
  * read as (inbox_settings_country): its default_country, else fallback
  * (the server's; NULL is "US"), into out.  INBOX_ERR_NOT_FOUND as

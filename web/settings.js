@@ -11,10 +11,14 @@
  * change the settings or read the ledger (the server says so too: a
  * member's PATCH is 403).  Each value is checked by the server alone,
  * whose message names the field; the form keeps what was typed.  Both
- * are read again whenever the view is shown.  A billing.updated frame
- * (credits granted, billing or the plan changed) shows in the billing
- * card at once, and the ledger is read again for its new entry; so
- * are both after a resync (frames missed).
+ * are read again whenever the view is shown.  A settings.updated frame
+ * (someone else saved them, or inboxctl) shows in the form at once; a
+ * field being edited (typed, not saved) keeps what was typed, the others
+ * show the new values, and the form says it was changed by someone else
+ * and offers to reload the settings (what was typed dropped).  A
+ * billing.updated frame (credits granted, billing or the plan changed)
+ * shows in the billing card at once, and the ledger is read again for
+ * its new entry; all are read again after a resync (frames missed).
  *
  * Each ledger entry of a message names whom it was for, a link that
  * opens the thread, and a release why the message failed (its
@@ -47,6 +51,9 @@
         quietStart: $('settings-quiet-start'),
         quietEnd: $('settings-quiet-end'),
         error: $('settings-error'),
+        changed: $('settings-changed'),
+        changedText: $('settings-changed-text'),
+        reload: $('settings-reload'),
         save: $('settings-save'),
         status: $('settings-status'),
         figures: $('billing-figures'),
@@ -68,6 +75,17 @@
         'quiet_hours.end': els.quietEnd,
     };
 
+    /* the form's fields: their names said when someone else changed
+     * one being edited */
+    const FORM_FIELDS = {
+        business: 'the business name',
+        support: 'the support contact',
+        timezone: 'the time zone',
+        country: 'the country of phone numbers',
+        quietStart: 'the quiet hours',
+        quietEnd: 'the quiet hours',
+    };
+
     /* what an entry did; one of a message goes on "… to <whom>" */
     const LEDGER_WORDS = {
         grant: 'Credits added',
@@ -83,22 +101,111 @@
         seq: 0,                 /* answers to an older read are dropped */
         ledgerSeq: 0,           /* the ledger's newest first-page read */
         billingFrames: 0,       /* billing.updated frames taken in */
+        settingsFrames: 0,      /* settings.updated frames taken in */
+        latest: null,           /* the settings of the last of them */
+        saving: false,          /* a save's answer is on its way */
         saves: 0,               /* a read begun before one keeps off */
         ledgerMore: false,      /* the ledger's next page is on its way */
     };
 
     /* ---- the settings ---- */
 
+    /* Each field's value as settings s fill it. */
+    function shownOf(s) {
+        const q = (s && s.quiet_hours) || {};
+        s = s || {};
+        return {
+            business: s.business_name || '',
+            support: s.support_contact || '',
+            timezone: s.timezone || '',
+            country: s.default_country || '',
+            quietStart: q.start || '',
+            quietEnd: q.end || '',
+        };
+    }
+
+    /* Each field's value as a save reads it (changes()). */
+    function typed() {
+        return {
+            business: els.business.value.trim(),
+            support: els.support.value.trim(),
+            timezone: els.timezone.value.trim(),
+            country: els.country.value,
+            quietStart: els.quietStart.value,
+            quietEnd: els.quietEnd.value,
+        };
+    }
+
+    function sameSettings(a, b) {
+        const x = shownOf(a);
+        const y = shownOf(b);
+        return Object.keys(FORM_FIELDS).every((k) => x[k] === y[k]);
+    }
+
+    function hideChanged() {
+        els.changed.hidden = true;
+        els.changedText.textContent = '';
+    }
+
     function fill(s) {
         state.saved = s;
-        els.business.value = s.business_name || '';
-        els.support.value = s.support_contact || '';
-        els.timezone.value = s.timezone || '';
-        offerLocalZone();
+        hideChanged();
         offerCountries(s.countries || []);
-        els.country.value = s.default_country || '';
-        els.quietStart.value = s.quiet_hours ? s.quiet_hours.start : '';
-        els.quietEnd.value = s.quiet_hours ? s.quiet_hours.end : '';
+        const v = shownOf(s);
+        Object.keys(FORM_FIELDS).forEach((k) => {
+            els[k].value = v[k];
+        });
+        offerLocalZone();
+    }
+
+    /*
+     * Settings s, newer than the form's (a frame, or a read no frame
+     * overtook), shown.  An untouched form takes them all (said, when
+     * another's change moved it); one being edited keeps each field
+     * typed in and takes the others, so that a save sends what was
+     * typed over them, and says that someone else changed them.
+     */
+    function take(s, said) {
+        if (state.saved === null) {
+            fill(s);
+            return;
+        }
+        if (sameSettings(s, state.saved)) {
+            return;
+        }
+        const was = shownOf(state.saved);
+        const next = shownOf(s);
+        const now = typed();
+        const edited = Object.keys(FORM_FIELDS).filter(
+            (k) => now[k] !== was[k]);
+        if (edited.length === 0) {
+            fill(s);
+            if (said) {
+                els.status.textContent = 'Changed by someone else.';
+            }
+            return;
+        }
+        const clashes = [];
+        Object.keys(FORM_FIELDS).forEach((k) => {
+            if (!edited.includes(k)) {
+                els[k].value = next[k];
+            } else if (next[k] !== was[k]
+                       && !clashes.includes(FORM_FIELDS[k])) {
+                clashes.push(FORM_FIELDS[k]);
+            }
+        });
+        state.saved = s;
+        offerLocalZone();
+        els.status.textContent = '';
+        const text = 'Changed by someone else while you were editing. '
+            + (clashes.length > 0
+                ? 'What you typed is kept, so saving replaces their '
+                    + clashes.join(' and ') + '.'
+                : 'What you typed is kept; the rest shows their '
+                    + 'changes.');
+        els.changedText.textContent = text;
+        els.changed.hidden = false;
+        app.announce(text);
     }
 
     function clearError() {
@@ -144,6 +251,9 @@
         return body;
     }
 
+    /* The answer shows what the save left, unless a frame came while
+     * it was on its way: frames come in order, so the last is at least
+     * as new (this save's own comes after it, if it was older). */
     async function save() {
         if (!state.billingRole) {
             return;
@@ -156,11 +266,19 @@
             return;
         }
         state.saves += 1;
+        const frames = state.settingsFrames;
+        state.saving = true;
         try {
-            fill(await app.api('/api/v1/settings',
-                { method: 'PATCH', body: body }));
+            const saved = await app.api('/api/v1/settings',
+                { method: 'PATCH', body: body });
+            state.saving = false;
+            fill(frames === state.settingsFrames ? saved : state.latest);
             els.status.textContent = 'Saved.';
         } catch (err) {
+            state.saving = false;
+            if (frames !== state.settingsFrames) {
+                take(state.latest, true);
+            }
             if (!app.failed(err)) {
                 showError(err);
             }
@@ -367,10 +485,22 @@
         }
     }
 
+    /* Settings as a read begun at frames (settings.updated frames taken
+     * in then) and saves has them: shown unless a frame came meanwhile
+     * (newer, and shown already) or a save began (its answer is). */
+    function showSettingsRead(settings, frames, saves) {
+        if (frames === state.settingsFrames && saves === state.saves
+            && !state.saving)
+        {
+            take(settings, false);
+        }
+    }
+
     async function load() {
         const seq = ++state.seq;
         const saves = state.saves;
         const frames = state.billingFrames;
+        const settingsFrames = state.settingsFrames;
         clearError();
         els.status.textContent = '';
         try {
@@ -381,14 +511,7 @@
             if (seq !== state.seq) {
                 return;
             }
-            /* the form is the person's once they saved or typed while
-             * this read was out: the save's answer is newer */
-            if (saves === state.saves
-                && (state.saved === null
-                    || Object.keys(changes()).length === 0))
-            {
-                fill(settings);
-            }
+            showSettingsRead(settings, settingsFrames, saves);
             await showBillingRead(billing, seq, frames);
         } catch (err) {
             if (!app.failed(err) && seq === state.seq) {
@@ -423,7 +546,30 @@
             state.ledgerMore = false;
         }
     });
+    els.reload.addEventListener('click', () => {
+        if (state.saved !== null) {
+            clearError();
+            fill(state.saved);
+            els.status.textContent = 'The saved settings are shown.';
+            els.business.focus();
+        }
+    });
     els.view.addEventListener('inbox:show', load);
+
+    /* Settings changed (someone else's save, inboxctl): the form shows
+     * them, what is being typed kept; a hidden view reads them when
+     * shown, and a save on its way shows the newest once answered. */
+    app.on('event', (ev) => {
+        if (ev.type !== 'settings.updated' || !ev.settings) {
+            return;
+        }
+        state.settingsFrames += 1;
+        state.latest = ev.settings;
+        if (els.view.hidden || state.saving) {
+            return;
+        }
+        take(ev.settings, true);
+    });
 
     /* Billing changed (inboxctl): the card shows it, and the ledger its
      * entry; a hidden view reads both when shown. */
@@ -447,27 +593,33 @@
         }
     });
 
-    /* Frames may have been missed (a reset, a gap): a billing.updated
-     * among them would leave the card and the ledger as they were.
-     * Both as the server has them; the form, which no frame moves, as
-     * it is. */
+    /* Frames may have been missed (a reset, a gap): a settings.updated
+     * or billing.updated among them would leave the form, the card and
+     * the ledger as they were.  All as the server has them, what is
+     * being typed kept. */
     app.on('resync', async () => {
         if (els.view.hidden) {
             return;
         }
         const seq = state.seq;
         const frames = state.billingFrames;
+        const settingsFrames = state.settingsFrames;
+        const saves = state.saves;
         try {
-            const billing = await app.api('/api/v1/billing');
+            const [settings, billing] = await Promise.all([
+                app.api('/api/v1/settings'),
+                app.api('/api/v1/billing'),
+            ]);
             if (seq !== state.seq) {
                 return;
             }
+            showSettingsRead(settings, settingsFrames, saves);
             await showBillingRead(billing, seq, frames);
         } catch (err) {
             if (!app.failed(err) && seq === state.seq) {
-                els.ledgerStatus.textContent = 'Could not read billing '
-                    + 'again: ' + (typeof err.status === 'number'
-                        ? err.message
+                els.ledgerStatus.textContent = 'Could not read the '
+                    + 'settings and billing again: '
+                    + (typeof err.status === 'number' ? err.message
                         : 'the server could not be reached.');
             }
         }
@@ -476,6 +628,8 @@
     app.on('session', (me) => {
         state.seq += 1;
         state.saved = null;
+        state.latest = null;
+        hideChanged();
         state.cursor = null;
         els.ledgerRows.textContent = '';
         els.ledger.hidden = true;

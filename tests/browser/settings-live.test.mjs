@@ -1,0 +1,204 @@
+// The organization's settings live in every browser, in Debian's
+// Chromium: a billing contact saves new quiet hours, and a colleague's
+// Settings, open in another browser, shows them at once, with no reload,
+// and says they were changed by someone else (so does a member's, and
+// a change made by inboxctl shows too).  A colleague in the middle of
+// an edit keeps what they typed: the fields they did not touch show the
+// new values, the form says someone else changed the settings (naming
+// what they typed over), Save stores their edit without undoing the
+// other's, and "Reload the settings" drops what they typed for the
+// settings as saved.  A change whose frame was missed (live updates
+// down longer than the server keeps them) shows after the reset.
+
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { before, test } from 'node:test';
+import { promisify } from 'node:util';
+import { noPageErrorsTest, signIn, useBrowser } from '../lib/browser.mjs';
+import { inboxctl, sqlite3Path } from '../lib/cluster.mjs';
+import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
+import { api } from '../lib/inbox.mjs';
+import { addUser } from '../lib/session.mjs';
+
+const ctx = useCluster({ orgs: [{ name: 'Harbor Cafe' }] });
+const BEA = { email: 'bea@harbor.example', password: 'bea pays the bills' };
+const ANN = { email: 'ann@harbor.example', password: 'ann pays them too' };
+const MAX = { email: 'max@harbor.example', password: 'max answers texts' };
+const web = useBrowser();
+
+// inboxctl's change comes at ws-server's look at the store (2 s)
+const LOOK_MS = 10000;
+
+const org = () => ctx.cluster.orgs[0];
+
+let bea, ann, max;
+
+async function settingsNow() {
+    const res = await api(ctx.cluster, '/api/v1/settings', org().token);
+    assert.equal(res.status, 200, res.text);
+    return res.json;
+}
+
+async function openSettings(page, user) {
+    await signIn(page, ctx.cluster, user);
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.getByRole('heading', { name: 'Settings' }).waitFor();
+    await page.locator('[data-billing="balance"]').waitFor();
+    await page.locator('#conn[data-state="live"]').waitFor();
+    // gone on a reload: a change must show without one
+    await page.evaluate(() => {
+        window.notReloaded = true;
+    });
+}
+
+const from = (page) => page.getByLabel('From', { exact: true });
+const until = (page) => page.getByLabel('until', { exact: true });
+
+// Waits until the page's field (by id) holds value.
+async function fieldShows(page, id, value, timeout = 10000) {
+    await page.waitForFunction(([i, v]) => document.getElementById(i)
+        .value === v, [id, value], { timeout });
+}
+
+async function save(page) {
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.locator('#settings-status', { hasText: 'Saved.' })
+        .waitFor();
+}
+
+before(async () => {
+    const cluster = await ctx.ready;
+    await addUser(cluster, org(), BEA.email, BEA.password, 'billing');
+    await addUser(cluster, org(), ANN.email, ANN.password, 'billing');
+    await addUser(cluster, org(), MAX.email, MAX.password);
+    await web.launch();
+    bea = await web.newPage({ width: 1200, height: 800 });
+    ann = await web.newPage({ width: 1200, height: 800 });
+    max = await web.newPage({ width: 1200, height: 800 });
+    await openSettings(bea, BEA);
+    await openSettings(ann, ANN);
+    await openSettings(max, MAX);
+});
+
+test('quiet hours saved in one browser show in another\'s Settings at '
+     + 'once, with no reload', async () => {
+    assert.equal(await from(ann).inputValue(), '21:00');
+    await from(bea).fill('22:15');
+    await until(bea).fill('06:45');
+    await save(bea);
+
+    for (const page of [ann, max]) {
+        await fieldShows(page, 'settings-quiet-start', '22:15');
+        await fieldShows(page, 'settings-quiet-end', '06:45');
+        await page.locator('#settings-status',
+            { hasText: 'Changed by someone else.' }).waitFor();
+        assert.equal(await page.evaluate(() => window.notReloaded), true);
+        assert.equal(await page.locator('#settings-changed').isVisible(),
+                     false);
+    }
+    // the saver's own form says it saved, nothing else
+    assert.equal(await bea.locator('#settings-status').textContent(),
+                 'Saved.');
+
+    // nothing typed: Save has nothing to send, the shown values are the
+    // server's
+    await ann.getByRole('button', { name: 'Save changes' }).click();
+    await ann.locator('#settings-status', { hasText: 'Nothing to save.' })
+        .waitFor();
+});
+
+test('a colleague in the middle of an edit keeps what they typed; the '
+     + 'rest shows the new settings, and Save undoes none of them',
+     async () => {
+    const business = ann.getByLabel('Business name');
+    await business.fill('Harbor Cafe & Bakery');
+
+    await bea.getByLabel('Support contact').fill('hello@harbor.example');
+    await until(bea).fill('07:00');
+    await save(bea);
+
+    await fieldShows(ann, 'settings-support', 'hello@harbor.example');
+    await fieldShows(ann, 'settings-quiet-end', '07:00');
+    assert.equal(await business.inputValue(), 'Harbor Cafe & Bakery');
+    const notice = ann.locator('#settings-changed');
+    await notice.waitFor();
+    assert.match(await notice.textContent(),
+                 /Changed by someone else while you were editing/);
+    assert.equal(await ann.evaluate(() => window.notReloaded), true);
+
+    await save(ann);
+    assert.equal(await notice.isVisible(), false);
+    const { countries, ...saved } = await settingsNow();
+    assert.ok(countries.length > 0);
+    assert.deepEqual(saved, {
+        timezone: 'UTC',
+        quiet_hours: { start: '22:15', end: '07:00' },
+        business_name: 'Harbor Cafe & Bakery',
+        support_contact: 'hello@harbor.example',
+        default_country: null,
+    });
+    // and back in the other browser, with nothing typed there
+    await fieldShows(bea, 'settings-business', 'Harbor Cafe & Bakery');
+});
+
+test('a field both changed: what was typed stays, the form names it, and '
+     + '"Reload the settings" shows the saved ones', async () => {
+    await from(ann).fill('20:00');
+
+    await from(bea).fill('23:30');
+    await save(bea);
+
+    const notice = ann.locator('#settings-changed');
+    await notice.waitFor();
+    assert.match(await notice.textContent(), /the quiet hours/);
+    assert.equal(await from(ann).inputValue(), '20:00');
+
+    await notice.getByRole('button', { name: 'Reload the settings' })
+        .click();
+    assert.equal(await from(ann).inputValue(), '23:30');
+    assert.equal(await until(ann).inputValue(), '07:00');
+    assert.equal(await notice.isVisible(), false);
+    await ann.getByRole('button', { name: 'Save changes' }).click();
+    await ann.locator('#settings-status', { hasText: 'Nothing to save.' })
+        .waitFor();
+    assert.equal((await settingsNow()).quiet_hours.start, '23:30');
+});
+
+test('a change whose frame was missed shows in Settings after the reset',
+     async () => {
+    const cluster = ctx.cluster;
+    await cluster.stopWs();
+    try {
+        await ann.locator('#conn[data-state="reconnecting"]').waitFor();
+        await inboxctl(cluster.store, 'settings', 'set', org().id,
+                       '--business-name', 'Harbor Cafe Downtown');
+        // its event is gone: the page's resume gets a reset
+        await promisify(execFile)(sqlite3Path, ['-cmd', '.timeout 5000',
+            cluster.storePath,
+            `DELETE FROM events WHERE org_id = ${org().id}`]);
+    } finally {
+        await cluster.startWs();
+    }
+    await ann.locator('#conn[data-state="live"]').waitFor({ timeout: 30000 });
+    await fieldShows(ann, 'settings-business', 'Harbor Cafe Downtown');
+    assert.equal(await ann.evaluate(() => window.notReloaded), true);
+    await bea.locator('#conn[data-state="live"]').waitFor({ timeout: 30000 });
+    await max.locator('#conn[data-state="live"]').waitFor({ timeout: 30000 });
+});
+
+test('a change made by inboxctl shows in the open Settings too',
+     async () => {
+    await inboxctl(ctx.cluster.store, 'settings', 'set', org().id,
+                   '--timezone', 'America/Chicago');
+    for (const page of [ann, bea, max]) {
+        await fieldShows(page, 'settings-timezone', 'America/Chicago',
+                         LOOK_MS);
+        assert.equal(await page.evaluate(() => window.notReloaded), true);
+    }
+    for (const page of [bea, ann, max]) {
+        await page.context().close();
+    }
+});
+
+noPageErrorsTest(web);
+errorLogIsCleanTest(ctx);

@@ -14,8 +14,11 @@
  * when last_seen_message_id is not the thread's newest message, 409
  * contact_opted_out, 400 media_ids for an image to a number no MMS
  * reaches, 403 billing_inactive, 402 insufficient_credits with needed
- * and balance).  The answer is 201 with the message, status
- * queued; its events go to ws-server and the sender process is woken.
+ * and balance).  A reply naming resend_of sends that failed reply again
+ * (resend.h): marked so in the same write, a second one is 409
+ * already_sent_again naming the message it went as, and nothing goes.
+ * The answer is 201 with the message, status queued; its events go to
+ * ws-server and the sender process is woken.
  *
  * A retry under the same Idempotency-Key gets the first answer again:
  * 201 with the same message as it is now (its status may have moved on),
@@ -44,6 +47,7 @@ typedef struct {
     size_t        media_count;
     const char   *idempotency_key;     /* NULL: none */
     const char   *last_seen_message_id;    /* NULL: not checked */
+    const char   *resend_of;           /* NULL: a new reply */
     const char   *base;                /* the public URL, without "/" */
 } ngx_http_inbox_send_args_t;
 
@@ -80,6 +84,9 @@ static const inbox_field_t  ngx_http_inbox_send_fields[] = {
       .max = INBOX_MEDIA_MAX, .item_max = INBOX_ID_MAX - 1 },
     /* the stale-reply guard: the newest message the writer saw */
     { .name = "last_seen_message_id", .type = INBOX_FIELD_STRING,
+      .nullable = 1, .min = 1, .max = INBOX_ID_MAX - 1 },
+    /* Send again: the failed reply this one sends again */
+    { .name = "resend_of", .type = INBOX_FIELD_STRING,
       .nullable = 1, .min = 1, .max = INBOX_ID_MAX - 1 },
     { .name = NULL }
 };
@@ -151,6 +158,7 @@ ngx_http_inbox_message_send(ngx_http_request_t *r, ngx_http_inbox_api_t *api,
 
     args->last_seen_message_id = inbox_request_string(req,
                                                       "last_seen_message_id");
+    args->resend_of = inbox_request_string(req, "resend_of");
 
     ids = inbox_request_get(req, "media_ids");
 
@@ -366,6 +374,7 @@ ngx_http_inbox_message_send_op(ngx_http_inbox_api_t *api,
     reply.credits = inbox_message_credits(args->body, args->media_count);
     reply.idempotency_key = args->idempotency_key;
     reply.last_seen_message_id = args->last_seen_message_id;
+    reply.resend_of = args->resend_of;
 
     ngx_memzero(&events, sizeof(inbox_event_list_t));
 

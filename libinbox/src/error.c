@@ -29,6 +29,7 @@ static const struct {
     { INBOX_ERR_UNAVAILABLE,             "unavailable",            503 },
     { INBOX_ERR_INTERNAL,                "internal",               500 },
     { INBOX_ERR_STALE,                   "stale",                  409 },
+    { INBOX_ERR_ALREADY_SENT_AGAIN,      "already_sent_again",     409 },
 };
 
 #define INBOX_ERROR_NCODES \

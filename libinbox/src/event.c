@@ -497,6 +497,18 @@ inbox_change_media(inbox_change_t *change, const inbox_message_t *message,
 /* replies and delivery */
 
 
+void
+inbox_change_resent(inbox_change_t *change, const inbox_message_t *message)
+{
+    memset(change, 0, sizeof(inbox_change_t));
+
+    change->message = message;
+
+    inbox_change_append(change, "message.updated", message->conversation_id,
+                        message->id);
+}
+
+
 char *
 inbox_event_message_status(int64_t org_seq, const char *epoch,
     const inbox_message_t *message)

@@ -305,6 +305,15 @@ inbox_json_message(yajl_gen g, const inbox_message_t *m)
     inbox_json_string(g, m->campaign_id[0] ? m->campaign_id : NULL);
     inbox_json_key(g, "campaign_kind");
     inbox_json_string(g, m->campaign_kind[0] ? m->campaign_kind : NULL);
+    /* a failed reply's Send again, once it went: every browser drops
+     * its button (resend.h); none on a message never sent again, as a
+     * media's "id" */
+    if (m->resent_as[0] != '\0') {
+        inbox_json_key(g, "resent_as");
+        inbox_json_string(g, m->resent_as);
+        inbox_json_key(g, "resent_at");
+        inbox_json_time(g, m->resent_at);
+    }
 
     yajl_gen_map_close(g);
 }
@@ -490,6 +499,12 @@ inbox_render_error(const inbox_error_t *err, size_t *len)
 
     if (code == INBOX_ERR_STALE) {
         inbox_json_key(g, "last_message_id");
+        inbox_json_string(g, err->last_message_id[0] ? err->last_message_id
+                                                     : NULL);
+    }
+
+    if (code == INBOX_ERR_ALREADY_SENT_AGAIN) {
+        inbox_json_key(g, "message_id");
         inbox_json_string(g, err->last_message_id[0] ? err->last_message_id
                                                      : NULL);
     }

@@ -23,6 +23,7 @@ inbox_reply_result_free(inbox_reply_result_t *result)
     }
 
     inbox_message_free(&result->message);
+    inbox_message_free(&result->resent);
     inbox_conversation_free(&result->conversation);
 }
 
@@ -156,6 +157,13 @@ inbox_reply_fingerprint(const inbox_reply_t *reply,
         for (i = 0; i < reply->media_count && reply->media != NULL; i++) {
             inbox_reply_digest_add(ctx, reply->media[i].url);
             inbox_reply_digest_add(ctx, reply->media[i].content_type);
+        }
+
+        /* a send again is another request than the same words sent new;
+         * a new reply's fingerprint is as it was before resend_of */
+        if (reply->resend_of != NULL && reply->resend_of[0] != '\0') {
+            inbox_reply_digest_add(ctx, "resend_of");
+            inbox_reply_digest_add(ctx, reply->resend_of);
         }
 
         if (EVP_DigestFinal_ex(ctx, digest, &n) != 1) {

@@ -336,6 +336,12 @@ inbox_mongo_parse_message(const bson_t *doc, inbox_message_t *message,
     inbox_mongo_get_str(doc, "campaign_kind", message->campaign_kind,
                         sizeof(message->campaign_kind));
 
+    inbox_mongo_get_id(doc, "resent_as", message->resent_as);
+
+    if (message->resent_as[0] != '\0') {
+        message->resent_at = inbox_mongo_get_date(doc, "resent_at");
+    }
+
     if (inbox_mongo_find(doc, "media", &iter) && BSON_ITER_HOLDS_ARRAY(&iter)) {
         return inbox_mongo_parse_media(&iter, message, err);
     }

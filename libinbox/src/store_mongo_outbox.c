@@ -86,6 +86,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <inbox/media.h>
+#include <inbox/resend.h>
 #include "store_mongo.h"
 
 
@@ -126,6 +127,15 @@ static inbox_status_t inbox_mongo_reply_repeat(inbox_mongo_store_t *ms,
     inbox_mongo_reply_t *r, const inbox_reply_t *reply,
     const char *fingerprint, inbox_reply_result_t *result, int *found,
     inbox_error_t *err);
+static inbox_status_t inbox_mongo_resend_find(inbox_mongo_store_t *ms,
+    const bson_oid_t *org, const inbox_reply_t *reply, bson_oid_t *failed,
+    inbox_message_t *m, inbox_error_t *err);
+static inbox_status_t inbox_mongo_resend_claim(inbox_mongo_store_t *ms,
+    const bson_oid_t *org, const inbox_reply_t *reply,
+    const bson_oid_t *failed, const bson_oid_t *message, int64_t now,
+    inbox_error_t *err);
+static void inbox_mongo_resend_unclaim(inbox_mongo_store_t *ms,
+    const bson_oid_t *failed, const bson_oid_t *message);
 static inbox_status_t inbox_mongo_reply_checks(inbox_mongo_store_t *ms,
     inbox_mongo_reply_t *r, const inbox_reply_t *reply,
     inbox_conversation_t *c, inbox_error_t *err);
@@ -224,10 +234,11 @@ inbox_mongo_reply_accept(inbox_store_t *store, const char *org_id,
     inbox_reply_result_t *result, inbox_event_list_t *events,
     inbox_error_t *err)
 {
-    int                   found, moved;
+    int                   found, moved, resend, claimed;
     bson_t                entry;
     bson_t               *doc;
-    bson_oid_t            message, key;
+    bson_oid_t            message, key, failed;
+    inbox_change_t        change;
     inbox_reply_t         charged;
     inbox_status_t        rc;
     inbox_mongo_reply_t   r;
@@ -263,6 +274,17 @@ inbox_mongo_reply_accept(inbox_store_t *store, const char *org_id,
                                       &found, err);
         if (rc != INBOX_OK || found) {
             return rc;
+        }
+    }
+
+    resend = reply->resend_of != NULL && reply->resend_of[0] != '\0';
+    claimed = 0;
+
+    if (resend) {
+        rc = inbox_mongo_resend_find(ms, &r.org, reply, &failed,
+                                     &result->resent, err);
+        if (rc != INBOX_OK) {
+            goto failed;
         }
     }
 
@@ -322,8 +344,25 @@ inbox_mongo_reply_accept(inbox_store_t *store, const char *org_id,
     charged = *reply;
     charged.credits = r.charge;
 
-    rc = inbox_mongo_reply_hold(ms, &r, &charged, &message, NULL, now,
-                                &moved, result, events, err);
+    moved = 0;
+
+    if (resend) {
+        /* the mark first, a compare-and-set: of two Send agains at once
+         * one takes it, the other is refused before it holds anything */
+        rc = inbox_mongo_resend_claim(ms, &r.org, reply, &failed, &message,
+                                      now, err);
+        claimed = rc == INBOX_OK;
+    }
+
+    if (rc == INBOX_OK) {
+        rc = inbox_mongo_reply_hold(ms, &r, &charged, &message, NULL, now,
+                                    &moved, result, events, err);
+    }
+
+    if (claimed && !(rc == INBOX_OK && moved)) {
+        /* nothing went: it may be sent again */
+        inbox_mongo_resend_unclaim(ms, &failed, &message);
+    }
 
     /* spent or switched off since it was read, a write failed and the
      * hold was given back, or the hold's own command failed (applied or
@@ -348,6 +387,24 @@ inbox_mongo_reply_accept(inbox_store_t *store, const char *org_id,
         goto failed;
     }
 
+    if (resend) {
+        /* after the reply's own: a crash between leaves the mark, which
+         * a read of the thread shows, without its frame */
+        memcpy(result->resent.resent_as, result->message.id,
+               sizeof(result->resent.resent_as));
+        result->resent.resent_at = now;
+
+        inbox_change_resent(&change, &result->resent);
+
+        if (inbox_mongo_events_append(ms, &r.org, &change, events, err)
+            != INBOX_OK)
+        {
+            /* sent, and marked: its browsers learn it at their next
+             * reload */
+            inbox_error_clear(err);
+        }
+    }
+
     return INBOX_OK;
 
 failed:
@@ -356,6 +413,104 @@ failed:
     memset(result, 0, sizeof(inbox_reply_result_t));
 
     return rc;
+}
+
+
+/* The failed reply a Send again names, as the organization has it, and
+ * whether it may go again (inbox_resend_check). */
+static inbox_status_t
+inbox_mongo_resend_find(inbox_mongo_store_t *ms, const bson_oid_t *org,
+    const inbox_reply_t *reply, bson_oid_t *failed, inbox_message_t *m,
+    inbox_error_t *err)
+{
+    int             found;
+    bson_t          doc;
+    inbox_status_t  rc;
+
+    if (inbox_mongo_parse_id(reply->resend_of, failed) != 0) {
+        return inbox_resend_check(reply, m, 0, err);
+    }
+
+    rc = inbox_mongo_message_get(ms,
+                                 BCON_NEW("_id", BCON_OID(failed),
+                                          "org_id", BCON_OID(org)),
+                                 m, &doc, &found, err);
+    bson_destroy(&doc);
+
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    return inbox_resend_check(reply, m, found, err);
+}
+
+
+/* Marks the failed reply sent again as message, where it is not yet:
+ * one that another Send again marked since it was read is refused as
+ * already sent again, naming that one's message. */
+static inbox_status_t
+inbox_mongo_resend_claim(inbox_mongo_store_t *ms, const bson_oid_t *org,
+    const inbox_reply_t *reply, const bson_oid_t *failed,
+    const bson_oid_t *message, int64_t now, inbox_error_t *err)
+{
+    int              found;
+    bson_t           value;
+    bson_oid_t       again;
+    inbox_status_t   rc;
+    inbox_message_t  m;
+
+    rc = inbox_mongo_run_find_and_modify(ms,
+        BCON_NEW("findAndModify", BCON_UTF8("messages"),
+                 "query", "{",
+                     "_id", BCON_OID(failed),
+                     "org_id", BCON_OID(org),
+                     "resent_as", BCON_NULL,
+                 "}",
+                 "update", "{",
+                     "$set", "{",
+                         "resent_as", BCON_OID(message),
+                         "resent_at", BCON_DATE_TIME(now),
+                     "}",
+                 "}",
+                 "fields", "{", "_id", BCON_INT32(1), "}",
+                 "new", BCON_BOOL(true)),
+        &value, &found, err);
+    bson_destroy(&value);
+
+    if (rc != INBOX_OK || found) {
+        return rc;
+    }
+
+    memset(&m, 0, sizeof(inbox_message_t));
+
+    /* marked since: read again, for whose message it went as */
+    rc = inbox_mongo_resend_find(ms, org, reply, &again, &m, err);
+    inbox_message_free(&m);
+
+    if (rc == INBOX_OK) {
+        rc = inbox_error_set(err, INBOX_ERR_CONFLICT,
+                             "This reply is being sent again; look at the "
+                             "thread shortly.");
+    }
+
+    return rc;
+}
+
+
+/* Gives back a mark of message whose send did not go. */
+static void
+inbox_mongo_resend_unclaim(inbox_mongo_store_t *ms, const bson_oid_t *failed,
+    const bson_oid_t *message)
+{
+    int  matched;
+
+    (void) inbox_mongo_update_one(ms, "messages",
+        BCON_NEW("_id", BCON_OID(failed), "resent_as", BCON_OID(message)),
+        BCON_NEW("$unset", "{",
+                     "resent_as", BCON_UTF8(""),
+                     "resent_at", BCON_UTF8(""),
+                 "}"),
+        &matched, NULL);
 }
 
 

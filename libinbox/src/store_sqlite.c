@@ -1576,7 +1576,16 @@ static const char *inbox_sqlite_migrations[] = {
     "  WHERE answered_at IS NOT NULL;"
     "CREATE INDEX campaigns_replied ON campaigns (replied_at)"
     "  WHERE replied_at IS NOT NULL;"
-    "CREATE INDEX campaigns_by_org ON campaigns (org_id, kind, id DESC);"
+    "CREATE INDEX campaigns_by_org ON campaigns (org_id, kind, id DESC);",
+
+    /*
+     * 55: a failed reply sent again says which message it went as, and
+     * when (resend.h), set in the write that makes that message, so
+     * that a second Send again of it, from any browser, sends nothing.
+     */
+    "ALTER TABLE messages ADD COLUMN resent_as INTEGER"
+    "  REFERENCES messages (id);"
+    "ALTER TABLE messages ADD COLUMN resent_at INTEGER;"
 };
 
 #define INBOX_SQLITE_VERSION                                                  \

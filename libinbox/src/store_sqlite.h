@@ -170,6 +170,8 @@ typedef enum {
     INBOX_SQL_REPLY_MESSAGE,
     INBOX_SQL_REPLY_MEDIA,
     INBOX_SQL_REPLY_TOUCH,
+    INBOX_SQL_RESEND_FIND,
+    INBOX_SQL_RESEND_MARK,
     INBOX_SQL_OUTBOX_ADD,
     INBOX_SQL_OUTBOX_DUE,
     INBOX_SQL_OUTBOX_LEASE,
@@ -642,7 +644,8 @@ inbox_status_t inbox_sqlite_contact_opt_latest_write(
 #define INBOX_SQLITE_MESSAGE_COLUMNS                                          \
     "direction, body, status, error_code, segments, credits, created_at,"    \
     " sent_by, campaign_id,"                                                 \
-    " " INBOX_SQLITE_CAMPAIGN_KIND("messages.campaign_id")
+    " " INBOX_SQLITE_CAMPAIGN_KIND("messages.campaign_id") ","              \
+    " resent_as, resent_at"
 /* Reads INBOX_SQLITE_MESSAGE_COLUMNS into m from the row's column first
  * on (*oom set when a copy could not be made). */
 void inbox_sqlite_message_columns(sqlite3_stmt *stmt, int first,

@@ -38,6 +38,12 @@ inbox_sqlite_message_columns(sqlite3_stmt *stmt, int first,
 
     inbox_sqlite_column_copy(stmt, first + 9, m->campaign_kind,
                              sizeof(m->campaign_kind));
+
+    if (sqlite3_column_type(stmt, first + 10) != SQLITE_NULL) {
+        inbox_sqlite_format_id(sqlite3_column_int64(stmt, first + 10),
+                               m->resent_as);
+        m->resent_at = sqlite3_column_int64(stmt, first + 11);
+    }
 }
 
 

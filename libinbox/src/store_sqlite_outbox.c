@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <inbox/clock.h>
+#include <inbox/resend.h>
 #include "store_sqlite.h"
 
 
@@ -34,6 +35,12 @@ typedef struct {
 static inbox_status_t inbox_sqlite_reply_repeat(inbox_sqlite_conn_t *conn,
     int64_t org, const inbox_reply_t *reply, const char *fingerprint,
     inbox_reply_result_t *result, int *found, inbox_error_t *err);
+static inbox_status_t inbox_sqlite_resend_find(inbox_sqlite_conn_t *conn,
+    int64_t org, const inbox_reply_t *reply, inbox_message_t *m,
+    inbox_error_t *err);
+static inbox_status_t inbox_sqlite_resend_mark(inbox_sqlite_conn_t *conn,
+    int64_t org, inbox_reply_result_t *result, int64_t now,
+    inbox_change_t *change, inbox_error_t *err);
 static inbox_status_t inbox_sqlite_reply_checks(inbox_sqlite_conn_t *conn,
     int64_t org, const inbox_reply_t *reply, int64_t user,
     inbox_conversation_t *c, char from[INBOX_PHONE_MAX], unsigned *charge,
@@ -101,16 +108,26 @@ inbox_sqlite_reply_finish(inbox_sqlite_conn_t *conn, int64_t org,
     inbox_event_list_t *events, inbox_error_t *err)
 {
     char            org_text[INBOX_ID_MAX];
-    inbox_change_t  change;
+    inbox_change_t  change, resent;
     inbox_status_t  status;
 
     memset(&change, 0, sizeof(inbox_change_t));
+    memset(&resent, 0, sizeof(inbox_change_t));
 
     status = inbox_sqlite_reply_store(conn, org, reply, fingerprint, user, 0,
                                       NULL, from, now, result, &change, err);
     if (status != INBOX_OK) {
         inbox_sqlite_rollback(conn);
         goto undone;
+    }
+
+    if (result->resent.id[0] != '\0') {
+        status = inbox_sqlite_resend_mark(conn, org, result, now, &resent,
+                                          err);
+        if (status != INBOX_OK) {
+            inbox_sqlite_rollback(conn);
+            goto undone;
+        }
     }
 
     status = inbox_sqlite_commit(conn, err);
@@ -121,7 +138,9 @@ inbox_sqlite_reply_finish(inbox_sqlite_conn_t *conn, int64_t org,
 
     inbox_sqlite_format_id(org, org_text);
 
-    if (inbox_change_push(&change, org_text, events) != 0) {
+    if (inbox_change_push(&change, org_text, events) != 0
+        || inbox_change_push(&resent, org_text, events) != 0)
+    {
         /* accepted, but its browsers learn it only at their next reload */
         return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
     }
@@ -131,6 +150,7 @@ inbox_sqlite_reply_finish(inbox_sqlite_conn_t *conn, int64_t org,
 undone:
 
     inbox_change_free(&change);
+    inbox_change_free(&resent);
     inbox_reply_result_free(result);
     memset(result, 0, sizeof(inbox_reply_result_t));
 
@@ -193,6 +213,14 @@ inbox_sqlite_reply_accept(inbox_store_t *store, const char *org_id,
 
         if (found) {
             return inbox_sqlite_commit(conn, err);
+        }
+    }
+
+    if (reply->resend_of != NULL && reply->resend_of[0] != '\0') {
+        status = inbox_sqlite_resend_find(conn, org, reply, &result->resent,
+                                          err);
+        if (status != INBOX_OK) {
+            goto failed;
         }
     }
 
@@ -388,6 +416,94 @@ inbox_sqlite_reply_repeat(inbox_sqlite_conn_t *conn, int64_t org,
     *found = 1;
 
     return INBOX_OK;
+}
+
+
+/* The failed reply a Send again names, read in the reply's write, and
+ * whether it may go again (inbox_resend_check): another organization's
+ * is none. */
+static inbox_status_t
+inbox_sqlite_resend_find(inbox_sqlite_conn_t *conn, int64_t org,
+    const inbox_reply_t *reply, inbox_message_t *m, inbox_error_t *err)
+{
+    int             rc;
+    int64_t         id;
+    sqlite3_stmt   *stmt;
+    inbox_status_t  status;
+
+    if (inbox_sqlite_parse_id(reply->resend_of, &id) != 0) {
+        return inbox_resend_check(reply, m, 0, err);
+    }
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_RESEND_FIND,
+        "SELECT 1 FROM messages WHERE id = ?1 AND org_id = ?2", err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, id);
+    sqlite3_bind_int64(stmt, 2, org);
+
+    rc = sqlite3_step(stmt);
+    inbox_sqlite_done(stmt);
+
+    if (rc == SQLITE_DONE) {
+        return inbox_resend_check(reply, m, 0, err);
+    }
+
+    if (rc != SQLITE_ROW) {
+        return inbox_sqlite_fail(conn, rc, err);
+    }
+
+    status = inbox_sqlite_message_load(conn, id, m, err);
+    if (status != INBOX_OK) {
+        return status;
+    }
+
+    return inbox_resend_check(reply, m, 1, err);
+}
+
+
+/* The failed reply marked sent again as the message just stored, and its
+ * message.updated recorded, in the reply's transaction: the write lock
+ * held since it was read, nobody marked it meanwhile. */
+static inbox_status_t
+inbox_sqlite_resend_mark(inbox_sqlite_conn_t *conn, int64_t org,
+    inbox_reply_result_t *result, int64_t now, inbox_change_t *change,
+    inbox_error_t *err)
+{
+    sqlite3_stmt     *stmt;
+    inbox_message_t  *m;
+
+    m = &result->resent;
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_RESEND_MARK,
+        "UPDATE messages SET resent_as = ?2, resent_at = ?3"
+        " WHERE id = ?1 AND resent_as IS NULL", err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, strtoll(m->id, NULL, 10));
+    sqlite3_bind_int64(stmt, 2, strtoll(result->message.id, NULL, 10));
+    sqlite3_bind_int64(stmt, 3, now);
+
+    if (!inbox_sqlite_step_done(stmt)) {
+        return inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
+    }
+
+    if (sqlite3_changes(conn->db) != 1) {
+        return inbox_error_set(err, INBOX_ERR_INTERNAL,
+                               "A failed reply was sent again inside a "
+                               "transaction.");
+    }
+
+    memcpy(m->resent_as, result->message.id, sizeof(m->resent_as));
+    m->resent_at = now;
+
+    inbox_change_resent(change, m);
+
+    return inbox_sqlite_events_record(conn, org, change, now, err);
 }
 
 

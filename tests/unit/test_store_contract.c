@@ -19771,6 +19771,153 @@ TEST(a_persons_campaign_changes_are_events_of_the_stream)
     fixture_close(&f);
 }
 
+/*
+ * Send again (resend.h): a person's reply that failed goes again once.
+ * The send names it (resend_of); its write marks it resent_as the new
+ * message, which its thread read back shows and message.updated pushes
+ * (replayed as live); a second Send again of it, the same words under
+ * another key, is already_sent_again naming the first, and nothing more
+ * is sent or held.  A retry under the first one's key answers it as a
+ * retry does.  Refused: a message of another thread or none (not found),
+ * a delivered one, a campaign's, an inbound one (invalid).
+ */
+TEST(a_failed_reply_is_sent_again_once_whoever_presses)
+{
+    int                    changed;
+    char                   pat[INBOX_ID_MAX], failed[INBOX_ID_MAX];
+    char                   again_id[INBOX_ID_MAX], needle[128];
+    int64_t                seq, now;
+    fixture_t              f;
+    inbox_reply_t          r;
+    inbox_error_t          err;
+    inbox_send_result_t    res;
+    inbox_send_report_t    report;
+    inbox_event_list_t     live;
+    inbox_message_page_t   page;
+    inbox_reply_result_t   first, again;
+    inbox_ingest_result_t  alice, bob;
+    const inbox_message_t *m;
+
+    FIXTURE(&f);
+    memset(&live, 0, sizeof(live));
+    CHECK_INT(receive(&f, "SM1", ALICE, "coming?", T0, &alice, NULL),
+              INBOX_OK);
+    CHECK_INT(receive(&f, "SM2", BOB, "hello", T0 + 1, &bob, NULL),
+              INBOX_OK);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 10, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_user_add(f.store, f.org, "pat@example.com",
+                                   INBOX_ROLE_MEMBER, HASH_A, pat, NULL,
+                                   &err), INBOX_OK);
+
+    reply_init(&r, alice.conversation_id, "Still coming?", 1, NULL);
+    r.user_id = pat;
+    CHECK_INT(inbox_store_reply_accept(f.store, f.org, &r, &first, NULL,
+                                       &err), INBOX_OK);
+    snprintf(failed, sizeof(failed), "%s", first.message.id);
+    inbox_reply_result_free(&first);
+
+    /* not failed yet: nothing to send again */
+    reply_init(&r, alice.conversation_id, "Still coming?", 1, "k-early");
+    r.user_id = pat;
+    r.resend_of = failed;
+    CHECK_INT(inbox_store_reply_accept(f.store, f.org, &r, &again, NULL,
+                                       &err), INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "resend_of");
+    inbox_reply_result_free(&again);
+
+    now = inbox_now_ms();
+    memset(&res, 0, sizeof(res));
+    res.outcome = INBOX_SEND_ACCEPTED;
+    res.carrier = INBOX_CARRIER_TWILIO;
+    snprintf(res.provider_id, sizeof(res.provider_id), "SMgone");
+    res.status = INBOX_DELIVERY_SENDING;
+    CHECK_INT(send_one(&f, now, &res, &report, NULL), 0);
+    CHECK_INT(inbox_store_message_status_update(f.store, f.org,
+                  INBOX_CARRIER_TWILIO, "SMgone", INBOX_DELIVERY_UNDELIVERED,
+                  "30003", &changed, NULL, NULL, &err), INBOX_OK);
+    CHECK_INT(changed, 1);
+    CHECK_INT(balance_of(&f, f.org), 10);
+
+    /* named in another thread, or not at all: none there */
+    reply_init(&r, bob.conversation_id, "Still coming?", 1, NULL);
+    r.user_id = pat;
+    r.resend_of = failed;
+    CHECK_INT(inbox_store_reply_accept(f.store, f.org, &r, &again, NULL,
+                                       &err), INBOX_ERR_NOT_FOUND);
+    CHECK_STR(err.field, "resend_of");
+    inbox_reply_result_free(&again);
+    reply_init(&r, alice.conversation_id, "Still coming?", 1, NULL);
+    r.user_id = pat;
+    r.resend_of = alice.message_id;
+    CHECK_INT(inbox_store_reply_accept(f.store, f.org, &r, &again, NULL,
+                                       &err), INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "resend_of");
+    inbox_reply_result_free(&again);
+    r.resend_of = "999999";
+    CHECK_INT(inbox_store_reply_accept(f.store, f.org, &r, &again, NULL,
+                                       &err), INBOX_ERR_NOT_FOUND);
+    inbox_reply_result_free(&again);
+    CHECK_INT(balance_of(&f, f.org), 10);
+
+    /* the first Send again goes, and marks it, live and in the thread */
+    seq = org_seq(&f, f.org);
+    reply_init(&r, alice.conversation_id, "Still coming?", 1, "k-one");
+    r.user_id = pat;
+    r.resend_of = failed;
+    CHECK_INT(inbox_store_reply_accept(f.store, f.org, &r, &again, &live,
+                                       &err), INBOX_OK);
+    snprintf(again_id, sizeof(again_id), "%s", again.message.id);
+    CHECK(strcmp(again_id, failed) != 0);
+    inbox_reply_result_free(&again);
+    CHECK_INT(balance_of(&f, f.org), 9);
+    CHECK_INT(events_of(&live, "message.created"), 1);
+    CHECK_INT(events_of(&live, "message.updated"), 1);
+    snprintf(needle, sizeof(needle), "\"resent_as\":\"%s\"", again_id);
+    CHECK(strstr(event_frame(&live, "message.updated"), needle) != NULL);
+    CHECK(strstr(event_frame(&live, "message.updated"), failed) != NULL);
+    CHECK(replays_as_live(&f, seq, &live));
+    inbox_event_list_free(&live);
+
+    CHECK_INT(inbox_store_messages_list(f.store, f.org, alice.conversation_id,
+                                        NULL, 0, &page, NULL), INBOX_OK);
+    m = message_in(&page, failed);
+    CHECK_STR(m != NULL ? m->resent_as : "", again_id);
+    CHECK(m != NULL && m->resent_at > 0);
+    m = message_in(&page, again_id);
+    CHECK_STR(m != NULL ? m->resent_as : "?", "");
+    inbox_message_page_free(&page);
+
+    /* its retry, the same key: the same answer, nothing more */
+    CHECK_INT(inbox_store_reply_accept(f.store, f.org, &r, &again, &live,
+                                       &err), INBOX_OK);
+    CHECK_INT(again.repeated, 1);
+    CHECK_STR(again.message.id, again_id);
+    inbox_reply_result_free(&again);
+
+    /* a colleague's Send again of it: refused, naming the one that went */
+    reply_init(&r, alice.conversation_id, "Still coming?", 1, "k-two");
+    r.user_id = pat;
+    r.resend_of = failed;
+    CHECK_INT(inbox_store_reply_accept(f.store, f.org, &r, &again, &live,
+                                       &err), INBOX_ERR_ALREADY_SENT_AGAIN);
+    CHECK_STR(err.field, "resend_of");
+    CHECK_STR(err.last_message_id, again_id);
+    inbox_reply_result_free(&again);
+    CHECK_INT((int) live.count, 0);
+    CHECK_INT(balance_of(&f, f.org), 9);
+    CHECK_INT(held_of(&f, f.org), 1);
+
+    /* the one sent again, once delivered, is not a failure to send */
+    reply_init(&r, alice.conversation_id, "Still coming?", 1, NULL);
+    r.user_id = pat;
+    r.resend_of = again_id;
+    CHECK_INT(inbox_store_reply_accept(f.store, f.org, &r, &again, NULL,
+                                       &err), INBOX_ERR_INVALID);
+    inbox_reply_result_free(&again);
+
+    fixture_close(&f);
+}
+
 
 int
 main(void)

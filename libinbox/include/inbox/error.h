@@ -46,9 +46,13 @@ typedef enum {
     INBOX_ERR_RATE_LIMITED,     /* 429 rate_limited (+ retry_after) */
     INBOX_ERR_UNAVAILABLE,      /* 503 unavailable: store down or busy */
     INBOX_ERR_INTERNAL,         /* 500 internal: a bug or out of memory */
-    INBOX_ERR_STALE             /* 409 stale (+ last_message_id): a reply
+    INBOX_ERR_STALE,            /* 409 stale (+ last_message_id): a reply
                                    written before the thread's newest
                                    message */
+    INBOX_ERR_ALREADY_SENT_AGAIN
+                                /* 409 already_sent_again (+ message_id):
+                                   a failed reply's Send again when it
+                                   went again before */
 } inbox_status_t;
 
 #define INBOX_ERROR_MESSAGE_MAX  256
@@ -66,7 +70,8 @@ typedef struct {
      * 1; HTTP's Retry-After); 0 otherwise */
     unsigned        retry_after;
     /* INBOX_ERR_STALE: the id of the thread's newest message, which the
-     * writer has not seen; "" otherwise */
+     * writer has not seen; INBOX_ERR_ALREADY_SENT_AGAIN: the message the
+     * failed reply went again as; "" otherwise */
     char            last_message_id[INBOX_ERROR_FIELD_MAX];
 } inbox_error_t;
 

@@ -364,6 +364,10 @@ void inbox_change_add_contact(inbox_change_t *change,
 void inbox_change_media(inbox_change_t *change,
     const inbox_message_t *message, const inbox_conversation_t *conversation);
 /* replies and delivery */
+/* A failed reply sent again (resend.h), as marked: message.updated with
+ * it, so that every browser showing it drops its Send again. */
+void inbox_change_resent(inbox_change_t *change,
+    const inbox_message_t *message);
 /* A reply stored in conversation (as it is after it): message.created
  * and conversation.updated; the unread total does not move. */
 void inbox_change_reply(inbox_change_t *change,

@@ -235,6 +235,10 @@ typedef struct {
                                                 known (a MongoDB document
                                                 stored before it was
                                                 kept) */
+    /* a failed reply sent again (resend.h): the message it went as, and
+     * when; "" and 0 while it was not */
+    char               resent_as[INBOX_ID_MAX];
+    int64_t            resent_at;
 } inbox_message_t;
 
 void inbox_message_free(inbox_message_t *message);

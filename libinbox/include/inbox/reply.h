@@ -37,6 +37,10 @@ typedef struct {
                                          /* NULL or "": not checked; else
                                             the newest message the writer
                                             saw (the stale-reply guard) */
+    const char           *resend_of;     /* NULL or "": a new reply; else
+                                            the failed reply it sends
+                                            again (resend.h), marked
+                                            sent again in its write */
     int                   notice;        /* a keyword's answer, queued as
                                             INBOX_OUTBOX_NOTICE (the
                                             stores' outbox_notice and
@@ -51,6 +55,8 @@ typedef struct {
     inbox_conversation_t  conversation;
     int                   repeated;   /* an earlier request with the same
                                          key: nothing new was stored */
+    inbox_message_t       resent;     /* resend_of: the failed reply as
+                                         marked sent again (resend.h) */
 } inbox_reply_result_t;
 
 void inbox_reply_result_free(inbox_reply_result_t *result);
@@ -81,7 +87,7 @@ inbox_status_t inbox_reply_key_check(const char *key, size_t len,
 
 /*
  * What the reply says, as SHA-256 hex: its conversation, its sender, its
- * body and its media in order.  A request that comes again with the same
+ * body, its media in order and the message it sends again (if any).  A request that comes again with the same
  * Idempotency-Key is the first one again only when the fingerprints
  * match; otherwise it is a different request under a used key (409
  * conflict).

@@ -1544,6 +1544,7 @@
             }
             const tick = li.querySelector('.meta .tick');
             if (tick && m.status && old && old.body === m.body
+                && (old.resent_as || null) === (m.resent_as || null)
                 && JSON.stringify(old.media || [])
                     === JSON.stringify(m.media || []))
             {
@@ -1620,7 +1621,7 @@
         if (m.direction === 'outbound' && m.status) {
             meta.appendChild(document.createTextNode(' · '));
             meta.appendChild(delivery.tick(m.status, m.error_code));
-            const again = resendOffer(m);
+            const again = resendOffer(m) || resentNote(m);
             if (again) {
                 meta.appendChild(again);
             }
@@ -1641,7 +1642,7 @@
     function resendOffer(m) {
         const conv = state.conversations.get(m.conversation_id);
         if (m.direction !== 'outbound' || !m.sent_by || m.campaign_id
-            || !delivery.worthAgain(m.status, m.error_code)
+            || !delivery.worthAgain(m.status, m.error_code) || m.resent_as
             || state.resent.has(m.id) || (conv && conv.contact.opted_out))
         {
             return null;
@@ -1657,13 +1658,44 @@
             message: state.shown.get(m.id) || m,
             button: button,
             say: (text) => sayOfResend(m.id, text),
-            sent: () => {
+            sent: (again) => {
                 state.resent.add(m.id);
                 resendOffers(m.id).forEach((o) => o.remove());
+                const now = state.shown.get(m.id);
+                if (now && again && !now.resent_as) {
+                    redrawMessage(Object.assign({}, now,
+                        { resent_as: again.id }));
+                }
             },
         }));
         offer.appendChild(button);
         return offer;
+    }
+
+    /* "Sent again", once a failed reply went again (the server's mark,
+     * resent_as, which message.updated brings to every page showing
+     * it): it takes the reader to the message it went as. */
+    function resentNote(m) {
+        if (m.direction !== 'outbound' || !m.resent_as) {
+            return null;
+        }
+        const note = document.createElement('span');
+        note.className = 'resent';
+        note.appendChild(document.createTextNode(' · '));
+        const button = document.createElement('button');
+        button.type = 'button';
+        button.className = 'link-button';
+        button.textContent = 'Sent again';
+        button.addEventListener('click', () => {
+            const li = Array.from(els.messages.querySelectorAll(
+                'li.message')).find((o) => o.dataset.id === m.resent_as);
+            if (li) {
+                li.scrollIntoView({ block: 'nearest' });
+                focusMessage(li);
+            }
+        });
+        note.appendChild(button);
+        return note;
     }
 
     /* The Send again of message id the thread shows now. */

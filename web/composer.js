@@ -700,8 +700,11 @@
     }
 
     /* Send again (app.js's resendOffer): the reply's text and pictures
-     * as a new message, sent at once and charged as any reply; the
-     * draft of the thread is left as it is.  One try of a message at a
+     * as a new message naming it (resend_of), sent at once and charged
+     * as any reply; the draft of the thread is left as it is.  The
+     * server marks it sent again in the same write, so a colleague's
+     * page, or this one stale, is refused (409 already_sent_again, said
+     * beside the button) rather than sending it twice.  One try of a message at a
      * time, whichever of its buttons (a redraw makes it anew) is
      * pressed.  What went wrong is said beside the button (offer.say),
      * in the words a send's refusal has. */
@@ -727,7 +730,8 @@
                     + encodeURIComponent(m.conversation_id) + '/messages', {
                     method: 'POST',
                     headers: { 'Idempotency-Key': t.key },
-                    body: { body: m.body, media_ids: t.mediaIds } });
+                    body: { body: m.body, media_ids: t.mediaIds,
+                        resend_of: m.id } });
             } catch (err) {
                 if (app.failed(err)) {
                     return;
@@ -760,7 +764,7 @@
             }
             resends.delete(m.id);
             const focused = document.activeElement === button;
-            offer.sent();
+            offer.sent(again);
             app.showMessage(again);
             if (focused && !els.form.hidden) {
                 els.text.focus();

@@ -17,6 +17,13 @@
  *                        written
  *   insert reply_keys    (with a key: unique per organization; taken =
  *                        the first request's answer, or 409)
+ *   findAndModify messages
+ *                        Send again (resend_of): the failed reply
+ *                        marked resent_as the new message where
+ *                        resent_as is null, so that of two at once one
+ *                        wins and the other is refused (409
+ *                        already_sent_again) holding nothing; unset
+ *                        again when the reply does not go
  *   findAndModify orgs   the hold ($inc, filtered); none: the key is
  *                        removed and the organization read again for
  *                        the refusal (403 or 402); failed: the key is
@@ -39,6 +46,8 @@
  *                        its campaign (campaign_id), whose status the
  *                        claim looks at and by which resume and cancel
  *                        find the entries a pause parked
+ *   events               Send again: message.updated of the failed
+ *                        reply, marked
  * A write that fails after the hold (the server answered, or the
  * driver gave up) gives the hold back and removes the key, as SQLite's
  * rollback leaves the balance (inbox_mongo_reply_hold): a message

@@ -5988,6 +5988,92 @@ TEST(reply_accept)
 }
 
 
+/* Send again: the failed reply read (its thread, a person's, failed),
+ * marked by a findAndModify on resent_as null before the hold, and its
+ * message.updated appended after the reply's writes.  Marked by another
+ * Send again in between: refused already_sent_again naming that one's
+ * message, before anything is held. */
+#define RESEND_FAILED(more)                                                  \
+    CURSOR("{\"_id\": " OID(MSG_ID) ", \"org_id\": " OID(ORG_ID)             \
+           ", \"conversation_id\": " OID(CONV_ID) ", \"direction\":"         \
+           " \"outbound\", \"body\": \"See you at 3\", \"status\":"          \
+           " \"failed\", \"error_code\": \"30003\", \"sent_by\": "           \
+           OID(USER_ID) ", \"created_at\": " DATE("1000") more "}")
+
+TEST(reply_accept_resend)
+{
+    fake_t                fake;
+    inbox_reply_t         r;
+    inbox_error_t         err;
+    inbox_store_t        *store;
+    inbox_event_list_t    events;
+    inbox_reply_result_t  result;
+
+    store = fake_open(&fake);
+    memset(&events, 0, sizeof(events));
+    reply_of(&r, NULL);
+    r.resend_of = MSG_ID;
+
+    fake.replies[0] = RESEND_FAILED("");
+    fake.replies[1] = REPLY_CONV;
+    fake.replies[2] = REPLY_CONTACT;
+    fake.replies[3] = REPLY_ORG("10");
+    fake.replies[4] = REPLY_NUMBER;
+    fake.replies[5] = "{\"ok\": 1, \"value\": {\"_id\": " OID(MSG_ID)
+                      "}}";                 /* the mark */
+    fake.replies[6] = CREDITS("9", "1");    /* the hold */
+    fake.replies[7] = NULL;                 /* its ledger entry */
+    fake.replies[8] = NULL;                 /* the message */
+    fake.replies[9] = "{\"ok\": 1, \"value\": {\"_id\": " OID(CONV_ID)
+                      ", \"contact\": {\"id\": " OID(CONTACT_ID) ","
+                      " \"phone\": \"+15551234567\"}, \"unread_count\":"
+                      " 1}}";
+    fake.replies[10] = SEQ;
+    fake.replies[13] = SEQ;
+
+    CHECK_INT(inbox_store_reply_accept(store, ORG_ID, &r, &result, &events,
+                                       &err), INBOX_OK);
+    CHECK_STR(result.message.id, GEN_1);
+    CHECK_STR(result.resent.resent_as, GEN_1);
+    CHECK_INT(events.count, 3);
+    if (events.count == 3) {
+        CHECK(strstr(events.items[2].json, "\"message.updated\"") != NULL);
+        CHECK(strstr(events.items[2].json,
+                     "\"resent_as\":\"" GEN_1 "\"") != NULL);
+    }
+    golden_check(&fake, "reply_accept_resend");
+    inbox_reply_result_free(&result);
+    inbox_event_list_free(&events);
+
+    /* marked by another in between: refused, nothing held */
+    fake_reset(&fake);
+    fake.replies[0] = RESEND_FAILED("");
+    fake.replies[1] = REPLY_CONV;
+    fake.replies[2] = REPLY_CONTACT;
+    fake.replies[3] = REPLY_ORG("10");
+    fake.replies[4] = REPLY_NUMBER;
+    fake.replies[5] = NULL;                 /* the mark: taken */
+    fake.replies[6] = RESEND_FAILED(", \"resent_as\": " OID(GEN_2)
+                                    ", \"resent_at\": " DATE("2000"));
+    CHECK_INT(inbox_store_reply_accept(store, ORG_ID, &r, &result, &events,
+                                       &err), INBOX_ERR_ALREADY_SENT_AGAIN);
+    CHECK_STR(err.last_message_id, GEN_2);
+    CHECK_INT(fake.commands, 7);
+    CHECK_INT(events.count, 0);
+
+    /* read marked already: refused on reading */
+    fake_reset(&fake);
+    fake.replies[0] = RESEND_FAILED(", \"resent_as\": " OID(GEN_2)
+                                    ", \"resent_at\": " DATE("2000"));
+    CHECK_INT(inbox_store_reply_accept(store, ORG_ID, &r, &result, &events,
+                                       &err), INBOX_ERR_ALREADY_SENT_AGAIN);
+    CHECK_INT(fake.commands, 1);
+
+    inbox_event_list_free(&events);
+    fake_close(&fake, store);
+}
+
+
 /* A person's reply: the thread's last message names them, as written and
  * as read back. */
 TEST(reply_accept_by_a_person_names_them_as_the_last_sender)

@@ -108,7 +108,10 @@
     }
 
     /* A message that did not reach the phone for a reason that may pass
-     * (switched off, billing inactive then, the carrier down). */
+     * (switched off, billing inactive then, the carrier down): whether
+     * to show Send again.  The server's rule, which a send naming it
+     * (resend_of) is checked by, is libinbox's resend.c; this is its
+     * copy for the button. */
     function worthAgain(status, code) {
         return (status === 'failed' || status === 'undelivered')
             && !FINAL_REASONS.has(String(code));

@@ -1939,8 +1939,14 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
     "DELETE FROM sqlite_sequence WHERE name = 'campaigns';"                 \
     "PRAGMA writable_schema = RESET;"
 
+/* Schema 55 undone (a failed reply's mark of being sent again). */
+#define UNDO_SCHEMA_55                                                      \
+    "ALTER TABLE messages DROP COLUMN resent_at;"                           \
+    "ALTER TABLE messages DROP COLUMN resent_as;"
+
 /* Every step after 51 undone, newest first. */
-#define UNDO_SCHEMA_ABOVE_51  UNDO_SCHEMA_54 UNDO_SCHEMA_53 UNDO_SCHEMA_52
+#define UNDO_SCHEMA_ABOVE_51                                                \
+    UNDO_SCHEMA_55 UNDO_SCHEMA_54 UNDO_SCHEMA_53 UNDO_SCHEMA_52
 
 /* Every step after 49 undone, newest first. */
 #define UNDO_SCHEMA_ABOVE_49                                                \
@@ -1985,7 +1991,7 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
     UNDO_SCHEMA_8                                                           \
     "DROP TABLE contact_tags; DROP INDEX contacts_by_created;"
 
-#define SCHEMA_NOW  54
+#define SCHEMA_NOW  55
 
 
 /* A draft to all contacts named name, made at T0; its id. */
@@ -2024,7 +2030,8 @@ TEST(migrating_never_gives_a_deleted_campaigns_id_again)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_54 "PRAGMA user_version = 53;"),
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_55 UNDO_SCHEMA_54
+                          "PRAGMA user_version = 53;"),
               SQLITE_OK);
     CHECK_INT(db_int(&f, "SELECT count(*) FROM sqlite_schema"
                          " WHERE name = 'campaigns'"
@@ -2053,6 +2060,35 @@ TEST(migrating_never_gives_a_deleted_campaigns_id_again)
     fixture_close(&f);
 }
 
+
+
+/*
+ * Migration 55: the messages of before are marked sent again by none
+ * (Send again may still go once), and the mark has its columns.
+ */
+TEST(migrating_marks_no_message_of_before_sent_again)
+{
+    fixture_t  f;
+
+    FIXTURE(&f);
+    inbox_store_close(f.store);
+    f.store = NULL;
+
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_55 "PRAGMA user_version = 54;"),
+              SQLITE_OK);
+    CHECK_INT(db_int(&f, "SELECT count(*) FROM pragma_table_info('messages')"
+                         " WHERE name IN ('resent_as', 'resent_at')"), 0);
+
+    f.store = store_open(f.path);
+    CHECK(f.store != NULL);
+    CHECK_INT(db_int(&f, "PRAGMA user_version"), SCHEMA_NOW);
+    CHECK_INT(db_int(&f, "SELECT count(*) FROM pragma_table_info('messages')"
+                         " WHERE name IN ('resent_as', 'resent_at')"), 2);
+    CHECK_INT(db_int(&f, "SELECT count(*) FROM messages"
+                         " WHERE resent_as IS NOT NULL"), 0);
+
+    fixture_close(&f);
+}
 
 /* A draft to all contacts, cancelled by a person at T0; its id. */
 static void

@@ -704,10 +704,10 @@
      * as any reply; the draft of the thread is left as it is.  The
      * server marks it sent again in the same write, so a colleague's
      * page, or this one stale, is refused (409 already_sent_again, said
-     * beside the button) rather than sending it twice.  One try of a message at a
-     * time, whichever of its buttons (a redraw makes it anew) is
-     * pressed.  What went wrong is said beside the button (offer.say),
-     * in the words a send's refusal has. */
+     * beside the button) rather than sending it twice.  One try of a
+     * message at a time, whichever of its buttons (a redraw makes it
+     * anew) is pressed.  What went wrong is said beside the button
+     * (offer.say), in the words a send's refusal has. */
     function resend(offer) {
         const m = offer.message;
         const button = offer.button;

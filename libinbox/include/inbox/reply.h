@@ -89,8 +89,8 @@ inbox_status_t inbox_reply_key_check(const char *key, size_t len,
  * What the reply says, as SHA-256 hex: its conversation, its sender, its
  * body, its media in order and the message it sends again (if any).  A
  * request that comes again with the same Idempotency-Key is the first
- * one again only when the fingerprints match; otherwise it is a different request under a used key (409
- * conflict).
+ * one again only when the fingerprints match; otherwise it is a
+ * different request under a used key (409 conflict).
  */
 void inbox_reply_fingerprint(const inbox_reply_t *reply,
     char out[INBOX_FINGERPRINT_MAX]);

@@ -388,6 +388,8 @@ inbox_conversation_receive(inbox_conversation_t *c, const char *message_id,
     c->last_message.sent_by[0] = '\0';
     c->last_message.campaign_id[0] = '\0';
     c->last_message.campaign_kind[0] = '\0';
+    c->last_message.status[0] = '\0';
+    c->last_message.error_code[0] = '\0';
     c->last_activity_at = at;
 }
 

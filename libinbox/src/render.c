@@ -182,6 +182,14 @@ inbox_json_conversation(yajl_gen g, const inbox_conversation_t *c)
         inbox_json_key(g, "campaign_kind");
         inbox_json_string(g, c->last_message.campaign_kind[0]
                              ? c->last_message.campaign_kind : NULL);
+        /* an outbound one's delivery as its message has it now (a list
+         * marks one that failed), as a message says */
+        inbox_json_key(g, "status");
+        inbox_json_string(g, c->last_message.status[0]
+                             ? c->last_message.status : NULL);
+        inbox_json_key(g, "error_code");
+        inbox_json_string(g, c->last_message.error_code[0]
+                             ? c->last_message.error_code : NULL);
         yajl_gen_map_close(g);
 
     } else {

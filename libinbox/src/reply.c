@@ -231,6 +231,10 @@ inbox_conversation_outbound(inbox_conversation_t *c,
            sizeof(c->last_message.campaign_id));
     memcpy(c->last_message.campaign_kind, m->campaign_kind,
            sizeof(c->last_message.campaign_kind));
+    memcpy(c->last_message.status, m->status,
+           sizeof(c->last_message.status));
+    memcpy(c->last_message.error_code, m->error_code,
+           sizeof(c->last_message.error_code));
 }
 
 

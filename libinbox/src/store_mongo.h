@@ -228,8 +228,10 @@ bson_t *inbox_mongo_newer(int64_t at);
 bson_t *inbox_mongo_listed(void);
 /* A thread's last_message as a write stores it: id, direction, preview,
  * media_type, at, and who sent it: sent_by, the user, and campaign_id
- * with its campaign_kind (each left out when none, NULL).  The caller
- * destroys it. */
+ * with its campaign_kind (each left out when none, NULL); an outbound
+ * one's status, "queued" as every outbound message is stored (its moves
+ * set it and its error_code after, inbox_mongo_delivery_announce).  The
+ * caller destroys it. */
 bson_t *inbox_mongo_last_message(const bson_oid_t *id,
     inbox_direction_t direction, const inbox_preview_t *preview,
     int64_t at, const bson_oid_t *sent_by, const bson_oid_t *campaign,

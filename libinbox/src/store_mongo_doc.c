@@ -226,6 +226,14 @@ inbox_mongo_parse_conversation(const bson_t *doc,
         inbox_mongo_get_str(doc, "last_message.campaign_kind",
                             conversation->last_message.campaign_kind,
                             sizeof(conversation->last_message.campaign_kind));
+        /* absent on a thread whose last message was stored before, until
+         * its next move */
+        inbox_mongo_get_str(doc, "last_message.status",
+                            conversation->last_message.status,
+                            sizeof(conversation->last_message.status));
+        inbox_mongo_get_str(doc, "last_message.error_code",
+                            conversation->last_message.error_code,
+                            sizeof(conversation->last_message.error_code));
     }
 
     conversation->last_activity_at = inbox_mongo_get_date(doc,
@@ -293,6 +301,11 @@ inbox_mongo_last_message(const bson_oid_t *id, inbox_direction_t direction,
     if (campaign != NULL) {
         BSON_APPEND_OID(doc, "campaign_id", campaign);
         BSON_APPEND_UTF8(doc, "campaign_kind", campaign_kind);
+    }
+
+    if (direction == INBOX_OUTBOUND) {
+        BSON_APPEND_UTF8(doc, "status",
+                         inbox_delivery_name(INBOX_DELIVERY_QUEUED));
     }
 
     return doc;

@@ -191,6 +191,10 @@ static inbox_status_t inbox_mongo_delivery_move(inbox_mongo_store_t *ms,
     int final, const char *error_code, int64_t now, int *moved,
     inbox_delivery_t *status, char contact[INBOX_ID_MAX], int64_t *sent_at,
     inbox_event_list_t *events, inbox_error_t *err);
+static inbox_status_t inbox_mongo_delivery_thread(
+    inbox_mongo_store_t *ms, const bson_oid_t *org, const bson_t *doc,
+    const bson_oid_t *id, inbox_delivery_t status, const char *code,
+    inbox_error_t *err);
 static inbox_status_t inbox_mongo_delivery_announce(
     inbox_mongo_store_t *ms, const bson_oid_t *org, const bson_t *doc,
     inbox_delivery_t status, const char *mark, inbox_event_list_t *events,
@@ -3069,10 +3073,12 @@ inbox_mongo_unknown_adopt(inbox_mongo_store_t *ms, const bson_oid_t *org,
     inbox_delivery_t *status, char contact[INBOX_ID_MAX], int64_t *sent_at,
     inbox_event_list_t *events, inbox_error_t *err)
 {
-    int               found, final;
+    int               found, final, matched;
     char              own[INBOX_ID_MAX], code[INBOX_CARRIER_CODE_MAX];
     bson_t            value;
     bson_t           *which;
+    bson_iter_t       iter;
+    inbox_error_t     ignored;
     inbox_status_t    rc;
     inbox_delivery_t  to;
 
@@ -3097,9 +3103,29 @@ inbox_mongo_unknown_adopt(inbox_mongo_store_t *ms, const bson_oid_t *org,
                      "}",
                      "$unset", "{", "error_code", BCON_UTF8(""), "}",
                  "}",
-                 "fields", "{", "_id", BCON_INT32(1), "}",
+                 "fields", "{", "conversation_id", BCON_INT32(1), "}",
                  "new", BCON_BOOL(true)),
         &value, &found, err);
+
+    /* its thread's list row, while it is the last message, no more says
+     * why it is still sending; a failure here only leaves it saying so
+     * until the message's next move, and must not keep the reports below
+     * from it (a retry would not find it to adopt again) */
+    if (rc == INBOX_OK && found
+        && bson_iter_init_find(&iter, &value, "conversation_id")
+        && BSON_ITER_HOLDS_OID(&iter))
+    {
+        (void) inbox_mongo_update_one(ms, "conversations",
+            BCON_NEW("_id", BCON_OID(bson_iter_oid(&iter)),
+                     "org_id", BCON_OID(org),
+                     "last_message.id", BCON_OID(message),
+                     "last_message.error_code",
+                     BCON_UTF8(INBOX_SEND_ERROR_UNKNOWN)),
+            BCON_NEW("$set", "{", "last_message.error_code", BCON_NULL,
+                     "}"),
+            &matched, &ignored);
+    }
+
     bson_destroy(&value);
 
     if (rc != INBOX_OK || !found) {
@@ -3623,11 +3649,79 @@ inbox_mongo_delivery_announce(inbox_mongo_store_t *ms, const bson_oid_t *org,
     }
 
     if (rc == INBOX_OK) {
+        rc = inbox_mongo_delivery_thread(ms, org, doc, &id, status, code,
+                                         err);
+    }
+
+    if (rc == INBOX_OK) {
         rc = inbox_mongo_update_one(ms, "messages",
             BCON_NEW("_id", BCON_OID(&id), "unannounced", BCON_UTF8(mark)),
             BCON_NEW("$unset", "{", "unannounced", BCON_UTF8(""), "}"),
             &matched, err);
     }
+
+    return rc;
+}
+
+
+/*
+ * A move to status of message id (doc: its conversation_id), with the
+ * error code it has now, is its thread's last message's too while it is
+ * the last (the list marks a reply that failed): a compare-and-set on
+ * the statuses before it, or none (a thread stored before), so that a
+ * retry or a move announced late never takes it back.
+ */
+static inbox_status_t
+inbox_mongo_delivery_thread(inbox_mongo_store_t *ms, const bson_oid_t *org,
+    const bson_t *doc, const bson_oid_t *id, inbox_delivery_t status,
+    const char *code, inbox_error_t *err)
+{
+    int               matched;
+    char              key[16];
+    bson_t            query, cond, in, set;
+    unsigned          i, n;
+    bson_iter_t       iter;
+    inbox_status_t    rc;
+    inbox_delivery_t  before[INBOX_DELIVERY_COUNT];
+
+    n = inbox_delivery_before(status, before);
+
+    if (n == 0
+        || !bson_iter_init_find(&iter, doc, "conversation_id")
+        || !BSON_ITER_HOLDS_OID(&iter))
+    {
+        return INBOX_OK;
+    }
+
+    bson_init(&query);
+    BSON_APPEND_OID(&query, "_id", bson_iter_oid(&iter));
+    BSON_APPEND_OID(&query, "org_id", org);
+    BSON_APPEND_OID(&query, "last_message.id", id);
+    BSON_APPEND_DOCUMENT_BEGIN(&query, "last_message.status", &cond);
+    BSON_APPEND_ARRAY_BEGIN(&cond, "$in", &in);
+    for (i = 0; i < n; i++) {
+        snprintf(key, sizeof(key), "%u", i);
+        BSON_APPEND_UTF8(&in, key, inbox_delivery_name(before[i]));
+    }
+    snprintf(key, sizeof(key), "%u", n);
+    BSON_APPEND_NULL(&in, key);
+    bson_append_array_end(&cond, &in);
+    bson_append_document_end(&query, &cond);
+
+    bson_init(&set);
+    BSON_APPEND_UTF8(&set, "last_message.status",
+                     inbox_delivery_name(status));
+    if (code[0] != '\0') {
+        BSON_APPEND_UTF8(&set, "last_message.error_code", code);
+    } else {
+        BSON_APPEND_NULL(&set, "last_message.error_code");
+    }
+
+    rc = inbox_mongo_update_one(ms, "conversations", bson_copy(&query),
+                                BCON_NEW("$set", BCON_DOCUMENT(&set)),
+                                &matched, err);
+    bson_destroy(&query);
+    bson_destroy(&set);
 
     return rc;
 }

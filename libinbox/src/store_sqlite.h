@@ -356,7 +356,9 @@ struct inbox_sqlite_conn_s {
  * The columns of a conversation with its contact, in the order
  * inbox_sqlite_conversation_read expects; append a WHERE clause.  The
  * last message's campaign kind is its campaign's, looked up by its key
- * for the rows read only (INBOX_SQLITE_CAMPAIGN_KIND).
+ * for the rows read only (INBOX_SQLITE_CAMPAIGN_KIND); its delivery is
+ * read from the message by its key too, so that it is never behind its
+ * moves.
  */
 #define INBOX_SQLITE_CONVERSATION_COLUMNS                                     \
     "SELECT c.id, ct.id, ct.name, ct.phone, ct.opted_out,"                   \
@@ -364,7 +366,10 @@ struct inbox_sqlite_conn_s {
     " c.last_message_at, c.last_activity_at, c.unread_count, c.archived,"    \
     " c.starred, c.unresponded_at, c.responded_at, c.last_media_type,"       \
     " c.last_sent_by, c.last_campaign_id,"                                   \
-    " " INBOX_SQLITE_CAMPAIGN_KIND("c.last_campaign_id")
+    " " INBOX_SQLITE_CAMPAIGN_KIND("c.last_campaign_id") ","                \
+    " (SELECT lm.status FROM messages lm WHERE lm.id = c.last_message_id),"  \
+    " (SELECT lm.error_code FROM messages lm"                                \
+    "   WHERE lm.id = c.last_message_id)"
 
 #define INBOX_SQLITE_CONVERSATION_SELECT                                      \
     INBOX_SQLITE_CONVERSATION_COLUMNS                                        \

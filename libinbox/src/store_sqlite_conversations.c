@@ -172,6 +172,10 @@ inbox_sqlite_conversation_read(sqlite3_stmt *stmt,
 
         inbox_sqlite_column_copy(stmt, 18, c->last_message.campaign_kind,
                                  sizeof(c->last_message.campaign_kind));
+        inbox_sqlite_column_copy(stmt, 19, c->last_message.status,
+                                 sizeof(c->last_message.status));
+        inbox_sqlite_column_copy(stmt, 20, c->last_message.error_code,
+                                 sizeof(c->last_message.error_code));
     }
 
     c->last_activity_at = sqlite3_column_int64(stmt, 9);

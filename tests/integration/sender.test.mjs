@@ -397,6 +397,55 @@ test('a Telnyx reply finalized expired (the carrier gave up within the '
     }
 });
 
+test('a reply the carrier reports undelivered minutes after it was sent '
+     + 'says so as its thread\'s last message, in the list and the thread, '
+     + 'told live by its message.status; the contact\'s answer, the last '
+     + 'then, says nothing of it', async () => {
+    const { from, conv } = await thread();
+    await sim.fail({ type: 'final_status', carrier: 'twilio', number: from,
+                     status: 'undelivered', error_code: 30003 });
+    const ws = await connectWs(ctx.cluster, org.token);
+    try {
+        const m = await reply(conv.id, 'Your order is ready.');
+
+        /* the frame names the thread, so that its row follows */
+        const frames = await ws.waitFor((all) => all.some((f) =>
+            f.type === 'message.status' && f.id === m.id
+            && f.status === 'undelivered'), 10000, 'undelivered');
+        const told = frames.find((f) => f.type === 'message.status'
+                                 && f.id === m.id
+                                 && f.status === 'undelivered');
+        assert.equal(told.conversation_id, conv.id);
+        assert.equal(told.error_code, '30003');
+
+        const one = await api(ctx.cluster, `/api/v1/conversations/${conv.id}`,
+                              org.token);
+        assert.equal(one.status, 200, one.text);
+        assert.equal(one.json.last_message.id, m.id);
+        assert.equal(one.json.last_message.status, 'undelivered');
+        assert.equal(one.json.last_message.error_code, '30003');
+        const list = await api(ctx.cluster,
+            '/api/v1/conversations?limit=200', org.token);
+        const row = list.json.items.find((c) => c.id === conv.id);
+        assert.equal(row.last_message.status, 'undelivered');
+        assert.equal(row.last_message.error_code, '30003');
+
+        /* the reply's own frames said it queued */
+        const created = frames.find((f) => f.type === 'message.created'
+                                    && f.message.id === m.id);
+        assert.equal(created.conversation.last_message.status, 'queued');
+
+        await deliverInbound(ctx.cluster, { from, body: 'Thanks!' });
+        const after = await api(ctx.cluster,
+            `/api/v1/conversations/${conv.id}`, org.token);
+        assert.equal(after.json.last_message.direction, 'inbound');
+        assert.equal(after.json.last_message.status, null);
+        assert.equal(after.json.last_message.error_code, null);
+    } finally {
+        ws.close();
+    }
+});
+
 test('a Twilio reply partially_delivered is delivered and spends its '
      + 'credit, not left sent and held', async () => {
     const { from, conv } = await thread();

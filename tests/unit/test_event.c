@@ -49,7 +49,8 @@ fixtures(inbox_message_t *m, inbox_conversation_t *c)
     "\"last_message\":{\"id\":\"m1\",\"direction\":\"inbound\","            \
     "\"preview\":\"hi\",\"media_type\":null,"                              \
     "\"at\":\"2026-11-27T03:04:05.678Z\",\"sent_by\":null,"                   \
-    "\"campaign_id\":null,\"campaign_kind\":null},"                        \
+    "\"campaign_id\":null,\"campaign_kind\":null,\"status\":null,"         \
+    "\"error_code\":null},"                                                 \
     "\"last_activity_at\":\"2026-11-27T03:04:05.678Z\","                    \
     "\"unread_count\":1,\"archived\":false,\"starred\":false,"           \
     "\"unresponded\":false}"

@@ -40,7 +40,8 @@ conversation_fixture(inbox_conversation_t *c)
     "\"last_message\":{\"id\":\"m9\","                                      \
     "\"direction\":\"inbound\",\"preview\":\"See https://x.test/a\","       \
     "\"media_type\":null,\"at\":\"2026-11-27T03:04:05.678Z\","               \
-    "\"sent_by\":null,\"campaign_id\":null,\"campaign_kind\":null},"       \
+    "\"sent_by\":null,\"campaign_id\":null,\"campaign_kind\":null,"        \
+    "\"status\":null,\"error_code\":null},"                                 \
     "\"last_activity_at\":\"2026-11-27T03:04:05.678Z\","                    \
     "\"unread_count\":2,\"archived\":false,\"starred\":true,"            \
     "\"unresponded\":true}"
@@ -102,7 +103,7 @@ TEST(conversation_whose_last_message_is_outbound_names_its_sender)
     json = inbox_render_conversation(&c, NULL);
     CHECK(json != NULL && strstr(json, "\"sent_by\":\"u7\","
                                  "\"campaign_id\":null,"
-                                 "\"campaign_kind\":null}") != NULL);
+                                 "\"campaign_kind\":null,") != NULL);
     free(json);
 
     c.last_message.sent_by[0] = '\0';
@@ -111,7 +112,35 @@ TEST(conversation_whose_last_message_is_outbound_names_its_sender)
     json = inbox_render_conversation(&c, NULL);
     CHECK(json != NULL && strstr(json, "\"sent_by\":null,"
                                  "\"campaign_id\":\"k3\","
-                                 "\"campaign_kind\":\"poll\"}") != NULL);
+                                 "\"campaign_kind\":\"poll\",") != NULL);
+    free(json);
+    inbox_conversation_free(&c);
+}
+
+
+/* A list marks a thread whose last message, a reply, did not reach the
+ * phone: it says its status and why, as the message does. */
+TEST(conversation_whose_last_message_failed_says_so)
+{
+    char                  *json;
+    inbox_conversation_t   c;
+
+    conversation_fixture(&c);
+    c.last_message.direction = INBOX_OUTBOUND;
+    strcpy(c.last_message.sent_by, "u7");
+    strcpy(c.last_message.status, "undelivered");
+    strcpy(c.last_message.error_code, "30003");
+    json = inbox_render_conversation(&c, NULL);
+    CHECK(json != NULL && strstr(json, "\"campaign_kind\":null,"
+                                 "\"status\":\"undelivered\","
+                                 "\"error_code\":\"30003\"}") != NULL);
+    free(json);
+
+    strcpy(c.last_message.status, "delivered");
+    c.last_message.error_code[0] = '\0';
+    json = inbox_render_conversation(&c, NULL);
+    CHECK(json != NULL && strstr(json, "\"status\":\"delivered\","
+                                 "\"error_code\":null}") != NULL);
     free(json);
     inbox_conversation_free(&c);
 }

@@ -19146,6 +19146,137 @@ TEST(a_threads_last_message_says_who_sent_it)
 
 
 
+/* The thread's last message as read and as listed: how far its
+ * delivery got ("" for an inbound one). */
+static void
+last_status_is(fixture_t *f, const char *conversation_id,
+    const char *status, const char *error_code)
+{
+    inbox_conversation_t       c;
+    inbox_conversation_page_t  threads;
+
+    CHECK_INT(inbox_store_conversation_get(f->store, f->org, conversation_id,
+                                           &c, NULL), INBOX_OK);
+    CHECK_STR(c.last_message.status, status);
+    CHECK_STR(c.last_message.error_code, error_code);
+    inbox_conversation_free(&c);
+
+    CHECK_INT(list(f, f->org, INBOX_FILTER_ALL, NULL, &threads), INBOX_OK);
+    CHECK_INT(threads.count, 1);
+    if (threads.count == 1) {
+        CHECK_STR(threads.items[0].last_message.status, status);
+        CHECK_STR(threads.items[0].last_message.error_code, error_code);
+    }
+    inbox_conversation_page_free(&threads);
+}
+
+
+/*
+ * A thread's last message says how far its delivery got, as the message
+ * does now, so that a list can mark a reply that did not reach the
+ * phone: queued as it is written, then each move of the message while
+ * it is the last (a send refused, a carrier's report that it was not
+ * delivered, minutes later), which its message.status tells live and a
+ * conversation.updated after it shows; a move of an older message, or a
+ * newer message, leaves the row to the newer one.
+ */
+TEST(a_threads_last_message_says_how_far_its_delivery_got)
+{
+    int                    changed;
+    fixture_t              f;
+    inbox_event_list_t     events;
+    inbox_send_result_t    res;
+    inbox_send_report_t    report;
+    inbox_reply_result_t   a, b;
+    inbox_ingest_result_t  in;
+    int64_t                now, seq;
+
+    FIXTURE(&f);
+    memset(&events, 0, sizeof(events));
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 10, NULL), INBOX_OK);
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "hi", T0, &in, NULL), INBOX_OK);
+    last_status_is(&f, in.conversation_id, "", "");
+
+    /* a reply: queued, in its frames too */
+    CHECK_INT(reply(&f, in.conversation_id, "on it", NULL, &a, &events,
+                    NULL), INBOX_OK);
+    CHECK_STR(a.conversation.last_message.status, "queued");
+    CHECK(events_of(&events, "conversation.updated") == 1);
+    CHECK(strstr(event_frame(&events, "conversation.updated"),
+                 "\"status\":\"queued\",\"error_code\":null}") != NULL);
+    inbox_event_list_free(&events);
+    last_status_is(&f, in.conversation_id, "queued", "");
+
+    /* the carrier took it, then said it never reached the phone */
+    now = inbox_now_ms();
+    memset(&res, 0, sizeof(res));
+    res.outcome = INBOX_SEND_ACCEPTED;
+    res.carrier = INBOX_CARRIER_TWILIO;
+    snprintf(res.provider_id, sizeof(res.provider_id), "SMout1");
+    res.status = INBOX_DELIVERY_SENT;
+    CHECK_INT(send_one(&f, now, &res, &report, NULL), 0);
+    last_status_is(&f, in.conversation_id, "sent", "");
+
+    seq = org_seq(&f, f.org);
+    CHECK_INT(inbox_store_message_status_update(f.store, f.org,
+                  INBOX_CARRIER_TWILIO, "SMout1", INBOX_DELIVERY_UNDELIVERED,
+                  "30003", &changed, NULL, &events, NULL), INBOX_OK);
+    CHECK_INT(changed, 1);
+    last_status_is(&f, in.conversation_id, "undelivered", "30003");
+
+    /* told live by its message.status, which names the thread; replayed
+     * the same */
+    CHECK_INT(events.count, 1);
+    CHECK_INT(events_of(&events, "message.status"), 1);
+    if (events.count == 1) {
+        CHECK(strstr(events.items[0].json, a.message.id) != NULL);
+        CHECK(strstr(events.items[0].json, in.conversation_id) != NULL);
+        CHECK(strstr(events.items[0].json, "\"status\":\"undelivered\","
+                     "\"error_code\":\"30003\"") != NULL);
+    }
+    CHECK(replays_as_live(&f, seq, &events));
+    inbox_event_list_free(&events);
+
+    /* a thread's later frame shows it */
+    CHECK_INT(act(&f, in.conversation_id, INBOX_ACTION_STAR, &events),
+              INBOX_OK);
+    CHECK_INT(events_of(&events, "conversation.updated"), 1);
+    CHECK(strstr(event_frame(&events, "conversation.updated"),
+                 "\"status\":\"undelivered\",\"error_code\":\"30003\"}")
+          != NULL);
+    inbox_event_list_free(&events);
+
+    /* a second reply, the last now: the carrier refuses it; then the
+     * contact's answer, which the row follows */
+    CHECK_INT(reply(&f, in.conversation_id, "again", NULL, &b, NULL, NULL),
+              INBOX_OK);
+    last_status_is(&f, in.conversation_id, "queued", "");
+
+    memset(&res, 0, sizeof(res));
+    res.outcome = INBOX_SEND_REFUSED;
+    snprintf(res.error_code, sizeof(res.error_code), "21211");
+    CHECK_INT(send_one(&f, inbox_now_ms(), &res, &report, NULL), 0);
+    CHECK_STR(report.message_id, b.message.id);
+    last_status_is(&f, in.conversation_id, "failed", "21211");
+
+    CHECK_INT(receive(&f, "SM2", ALICE, "got it", inbox_now_ms() + MINUTE,
+                      &in, NULL), INBOX_OK);
+    last_status_is(&f, in.conversation_id, "", "");
+
+    /* the first reply's late report moves it, not the row */
+    CHECK_INT(inbox_store_message_status_update(f.store, f.org,
+                  INBOX_CARRIER_TWILIO, "SMout1", INBOX_DELIVERY_DELIVERED,
+                  NULL, &changed, NULL, NULL, NULL), INBOX_OK);
+    last_status_is(&f, in.conversation_id, "", "");
+
+    inbox_reply_result_free(&a);
+    inbox_reply_result_free(&b);
+    fixture_close(&f);
+}
+
+
+
 /* A contact with no message yet; its thread's id. */
 static void
 contact_made(fixture_t *f, const char *phone, char conversation[INBOX_ID_MAX])

@@ -3184,7 +3184,8 @@ static const char  list_page[] = CURSOR(
     " \"+15551230001\", \"opted_out\": false}, \"last_message\": {\"id\": "
     OID(MSG_ID) ", \"direction\": \"outbound\", \"preview\": \"See you\","
     " \"at\": " DATE(NOW) ", \"campaign_id\": " OID("64f1a0000000000000000f01")
-    ", \"campaign_kind\": \"poll\"}, \"last_activity_at\": " DATE(NOW) ","
+    ", \"campaign_kind\": \"poll\", \"status\": \"undelivered\","
+    " \"error_code\": \"30003\"}, \"last_activity_at\": " DATE(NOW) ","
     " \"unread_count\": {\"$numberLong\": \"0\"}, \"archived\": false,"
     " \"starred\": true},"
     "{\"_id\": " OID(CONV2_ID) ", \"org_id\": " OID(ORG_ID) ", \"contact\":"
@@ -3252,6 +3253,9 @@ TEST(conversations_list_first_page)
         CHECK_STR(page.items[0].last_message.campaign_id,
                   "64f1a0000000000000000f01");
         CHECK_STR(page.items[0].last_message.campaign_kind, "poll");
+        /* the list marks a reply that did not reach the phone */
+        CHECK_STR(page.items[0].last_message.status, "undelivered");
+        CHECK_STR(page.items[0].last_message.error_code, "30003");
         CHECK_INT(page.items[0].starred, 1);
         CHECK(page.items[1].contact.name == NULL);
         CHECK_INT(page.items[1].contact.opted_out, 1);
@@ -6772,7 +6776,7 @@ TEST(outbox_result)
     fake.replies[4] = SETTLING(MSG_ID, "capture");
     fake.replies[5] = CREDITS("9", "0");
     fake.replies[9] = SEQ;
-    fake.replies[13] = OUTBOX_LEFT;
+    fake.replies[14] = OUTBOX_LEFT;
 
     CHECK_INT(inbox_store_outbox_result(store, GEN_3, 1, &res,
                                         1767225600000LL, &report, &events,
@@ -6837,7 +6841,7 @@ TEST(outbox_result_failed_help_answer_gives_the_day_back)
                       " \"status\": \"failed\", \"held\": false,"
                       " \"credits\": 0}}";
     fake.replies[3] = SEQ;
-    fake.replies[6] = OUTBOX_LEFT;
+    fake.replies[7] = OUTBOX_LEFT;
 
     CHECK_INT(inbox_store_outbox_result(store, GEN_3, 1, &res,
                                         1767225600000LL, &report, &events,
@@ -6904,7 +6908,7 @@ TEST(outbox_result_refused_for_the_numbers_account)
                       " \"status\": \"failed\", \"held\": false,"
                       " \"credits\": 0}}";
     fake.replies[3] = SEQ;
-    fake.replies[6] = OUTBOX_LEFT;
+    fake.replies[7] = OUTBOX_LEFT;
 
     CHECK_INT(inbox_store_outbox_result(store, GEN_3, 1, &res,
                                         1767225600000LL, &report, &events,
@@ -7182,7 +7186,7 @@ TEST(outbox_result_early_final)
     fake.replies[4] = SETTLING(MSG_ID, "capture");
     fake.replies[5] = CREDITS("9", "0");
     fake.replies[9] = SEQ;
-    fake.replies[13] = OUTBOX_LEFT;
+    fake.replies[14] = OUTBOX_LEFT;
 
     CHECK_INT(inbox_store_outbox_result(store, GEN_3, 1, &res,
                                         1767225600000LL, &report, &events,
@@ -7223,7 +7227,7 @@ TEST(outbox_result_unknown)
     fake.replies[0] = OUTBOX_ENTRY;
     fake.replies[3] = MOVED("sending");
     fake.replies[4] = SEQ;
-    fake.replies[8] = OUTBOX_LEFT;
+    fake.replies[9] = OUTBOX_LEFT;
 
     CHECK_INT(inbox_store_outbox_result(store, GEN_3, 1, &res,
                                         1767225600000LL, &report, &events,
@@ -7231,7 +7235,7 @@ TEST(outbox_result_unknown)
     CHECK_INT(report.done, 1);
     CHECK_INT(report.status, INBOX_DELIVERY_SENDING);
     CHECK_INT(events.count, 1);
-    CHECK_INT(fake.commands, 9);
+    CHECK_INT(fake.commands, 10);
     golden_check(&fake, "outbox_result_unknown");
 
     /* its callbacks came first, naming it: their id, delivered */
@@ -7245,7 +7249,7 @@ TEST(outbox_result_unknown)
     fake.replies[5] = SETTLING(MSG_ID, "capture");
     fake.replies[6] = CREDITS("9", "0");
     fake.replies[10] = SEQ;
-    fake.replies[14] = OUTBOX_LEFT;
+    fake.replies[15] = OUTBOX_LEFT;
 
     CHECK_INT(inbox_store_outbox_result(store, GEN_3, 1, &res,
                                         1767225600000LL, &report, &events,
@@ -7285,19 +7289,25 @@ TEST(message_status_naming_an_unknown_outcome)
     batch[0].delivery = INBOX_DELIVERY_DELIVERED;
     batch[0].message_id = MSG_ID;
 
-    fake.replies[5] = "{\"ok\": 1, \"value\": {\"_id\": " OID(MSG_ID) "}}";
-    fake.replies[6] = CURSOR("{\"status\": \"delivered\","
+    fake.replies[5] = "{\"ok\": 1, \"value\": {\"_id\": " OID(MSG_ID)
+                      ", \"conversation_id\": " OID(CONV_ID) "}}";
+    fake.replies[7] = CURSOR("{\"status\": \"delivered\","
                              " \"error_code\": \"\"}");
-    fake.replies[7] = MOVED("delivered");
-    fake.replies[8] = SETTLING(MSG_ID, "capture");
-    fake.replies[9] = CREDITS("9", "0");
-    fake.replies[13] = SEQ;
+    fake.replies[8] = MOVED("delivered");
+    fake.replies[9] = SETTLING(MSG_ID, "capture");
+    fake.replies[10] = CREDITS("9", "0");
+    fake.replies[14] = SEQ;
 
     CHECK_INT(inbox_store_message_status_updates(store, batch, 1, &events,
                                                  &err), INBOX_OK);
     CHECK_INT(batch[0].status, INBOX_OK);
     CHECK_INT(batch[0].changed, 1);
     CHECK_INT(events.count, 1);
+    /* its thread's row no more says why it was still sending, while it
+     * is the last message; then it says delivered */
+    CHECK(log_has(&fake, "\"last_message.error_code\" : "
+                  "\"unknown_outcome\""));
+    CHECK(log_has(&fake, "\"last_message.status\" : \"delivered\""));
     golden_check(&fake, "message_status_naming_unknown");
 
     /* no such message to take it: kept, nothing more */
@@ -9973,7 +9983,7 @@ TEST(outbox_result_released_and_cancelled)
     fake.replies[2] = SETTLING(MSG_ID, "release");
     fake.replies[3] = CREDITS("10", "0");
     fake.replies[8] = SEQ;
-    fake.replies[12] = OUTBOX_LEFT;
+    fake.replies[13] = OUTBOX_LEFT;
     CHECK_INT(inbox_store_outbox_result(store, GEN_3, 1, &res, NOON_MS,
                                         &report, &events, &err), INBOX_OK);
     CHECK_INT(report.done, 1);
@@ -10088,7 +10098,7 @@ TEST(outbox_result_withdrawn_names_no_contact)
         fake.replies[2] = SETTLING(MSG_ID, "release");
         fake.replies[3] = CREDITS("10", "0");
         fake.replies[8] = SEQ;
-        fake.replies[11] = OUTBOX_LEFT;
+        fake.replies[12] = OUTBOX_LEFT;
 
         CHECK_INT(inbox_store_outbox_result(store, GEN_3, 1, &res, NOON_MS,
                                             &report, &events, &err),
@@ -10160,7 +10170,7 @@ TEST(outbox_result_failed_halfway_is_recorded_by_its_retry)
     fake.replies[3] = SETTLING(MSG_ID, "release");
     fake.replies[4] = CREDITS("10", "0");
     fake.replies[8] = SEQ;
-    fake.replies[11] = OUTBOX_LEFT;
+    fake.replies[12] = OUTBOX_LEFT;
 
     CHECK_INT(inbox_store_outbox_result(store, GEN_3, 1, &res, NOON_MS,
                                         &report, &events, &err), INBOX_OK);
@@ -10169,7 +10179,10 @@ TEST(outbox_result_failed_halfway_is_recorded_by_its_retry)
     CHECK(log_has(&fake, GIVES_ONE));
     CHECK(log_has(&fake, "\"remove\" : true"));
     CHECK(log_has(&fake, "\"$unset\" : { \"unannounced\" : \"\" }"));
-    CHECK_INT(fake.commands, 12);
+    /* and its thread's row says it failed, while it is the last */
+    CHECK(log_has(&fake, "\"last_message.status\" : \"failed\", "
+                  "\"last_message.error_code\" : \"21211\""));
+    CHECK_INT(fake.commands, 13);
     CHECK_INT(events.count, 1);
     if (events.count == 1) {
         CHECK(strstr(events.items[0].json, "\"message.status\"") != NULL);

@@ -196,6 +196,11 @@ typedef struct {
         char               sent_by[INBOX_ID_MAX];
         char               campaign_id[INBOX_ID_MAX];
         char               campaign_kind[INBOX_CAMPAIGN_KIND_MAX];
+        /* an outbound one's delivery as its message has it now, so that
+         * a list can mark a reply that did not reach the phone; both ""
+         * (null) for an inbound one */
+        char               status[16];
+        char               error_code[32];
     } last_message;
     int64_t            last_activity_at;    /* INBOX_ACTIVITY_NONE: no
                                                message yet */

@@ -556,6 +556,31 @@
             : kind.name;
     }
 
+    /* A thread whose last message is a reply (a person's, a token's or
+     * a keyword's answer: not a campaign's or a poll's, which their own
+     * view counts) that did not reach the phone: its row says so first,
+     * why in its title and to a screen reader; '' for any other. */
+    function missedLine(lm) {
+        return lm && lm.direction === 'outbound' && !lm.campaign_id
+            && delivery.missed(lm.status)
+            ? delivery.words(lm.status, lm.error_code || null) : '';
+    }
+
+    function fillMissed(li, lm, words) {
+        const mark = li.querySelector('.row-failed');
+        mark.hidden = words === '';
+        if (words === '') {
+            delete mark.dataset.status;
+            mark.removeAttribute('title');
+            return;
+        }
+        const [glyph, name] = delivery.named(lm.status);
+        mark.dataset.status = lm.status;
+        mark.title = words;
+        mark.querySelector('.row-failed-mark').textContent = glyph;
+        mark.querySelector('.row-failed-name').textContent = name;
+    }
+
     function fillRow(li, conv) {
         const button = li.querySelector('.thread-row');
         const name = displayName(conv.contact);
@@ -564,6 +589,7 @@
             ? (authorOf(lm) || 'Sent') + ': ' : '';
         const text = lm ? lm.preview || attachmentLine(lm) : '';
         const preview = who + text;
+        const missed = missedLine(lm);
         const time = li.querySelector('.row-time');
         const badge = li.querySelector('.badge');
         const unread = conv.unread_count > 0;
@@ -572,6 +598,7 @@
         li.querySelector('.row-name').textContent = name;
         /* what contacts write is shown isolated (dir=auto, <bdi>): a
          * right-to-left override in it cannot reorder what follows */
+        fillMissed(li, lm, missed);
         li.querySelector('.row-preview-who').textContent = who;
         li.querySelector('.row-preview-text').textContent = text;
         li.querySelector('.row-archived').hidden = !archivedTag;
@@ -587,6 +614,7 @@
             + (unread ? conv.unread_count + ' unread, ' : '')
             + (conv.starred ? 'starred, ' : '')
             + (conv.archived ? 'archived, ' : '')
+            + (missed ? missed + ', ' : '')
             + preview + ', ' + time.title);
         if (conv.id === state.openId) {
             button.setAttribute('aria-current', 'true');
@@ -847,6 +875,7 @@
         if (!conv || !conv.id || !conv.contact) {
             return;
         }
+        keepDelivery(conv, state.conversations.get(conv.id));
         state.conversations.set(conv.id, conv);
         rowChanged(conv.id);
         if (!state.listed.has(conv.id) && matchesSearch(conv)
@@ -858,6 +887,38 @@
         if (conv.id === state.openId) {
             fillThreadHeader(conv);
         }
+    }
+
+    /* A thread's last message keeps the furthest status its
+     * message.status frames told (they only move forward): an answer or
+     * a frame rendered before the move must not take its row's mark
+     * back. */
+    function keepDelivery(conv, was) {
+        const lm = conv.last_message;
+        const old = was && was.last_message;
+        if (lm && old && lm.id === old.id && old.status
+            && !delivery.moves(old.status, lm.status))
+        {
+            conv.last_message = Object.assign({}, lm, {
+                status: old.status, error_code: old.error_code || null });
+        }
+    }
+
+    /* message.status of a thread's last message: its row follows (a
+     * reply that did not reach the phone is marked), the frame being
+     * all that tells it. */
+    function moveLastStatus(ev) {
+        const conv = state.conversations.get(ev.conversation_id);
+        const lm = conv && conv.last_message;
+        if (!lm || lm.id !== ev.id || lm.status === ev.status
+            || !delivery.moves(lm.status, ev.status))
+        {
+            return;
+        }
+        conv.last_message = Object.assign({}, lm, { status: ev.status,
+            error_code: ev.error_code || null });
+        rowChanged(conv.id);
+        renderListSoon();
     }
 
     /* A conversation as a live event says it is: newer than any answer
@@ -3061,6 +3122,7 @@
             break;
         case 'message.status':
             moveStatus(ev);
+            moveLastStatus(ev);
             announceOutcome(ev.id, ev.status, ev.error_code || null,
                 ev.conversation_id);
             contactPanelSoon(ev.conversation_id);

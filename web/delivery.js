@@ -6,8 +6,10 @@
  *
  * Statuses only move forward; moves() says whether a status is news for
  * a message that has another (a frame that comes late changes nothing),
- * final() whether it moves no more, words() says it without the ticks,
- * worthAgain() whether sending it again may go where it did not.
+ * final() whether it moves no more, missed() whether it never reached
+ * the phone, named() its mark and name alone, words() says it without
+ * the ticks, worthAgain() whether sending it again may go where it did
+ * not.
  */
 'use strict';
 
@@ -100,6 +102,17 @@
         return RANK[status] === 3;
     }
 
+    /* Failed or not delivered: the thread list marks the row of a
+     * thread whose last message, a reply, did not reach the phone. */
+    function missed(status) {
+        return status === 'failed' || status === 'undelivered';
+    }
+
+    /* ['\u2715', 'Not delivered']: the mark and the name a tick shows */
+    function named(status) {
+        return TICKS[status] || ['', String(status)];
+    }
+
     function reason(code) {
         if (code === null || code === undefined || code === '') {
             return '';
@@ -131,7 +144,7 @@
     /* "Delivered", "Failed: the number is unknown or no longer in
      * service" */
     function words(status, code) {
-        const known = TICKS[status] || ['', String(status)];
+        const known = named(status);
         const because = why(status, code);
         return known[1] + (because ? ': ' + because : '');
     }
@@ -140,7 +153,7 @@
      * Delivered</span>, and for a failure ": <span class=tick-reason>
      * why</span>". */
     function tick(status, code) {
-        const known = TICKS[status] || ['', String(status)];
+        const known = named(status);
         const span = document.createElement('span');
         span.className = 'tick';
         span.dataset.status = String(status);
@@ -164,6 +177,7 @@
         return span;
     }
 
-    global.inboxDelivery = Object.freeze({ moves, final, reason, words,
-                                           tick, worthAgain });
+    global.inboxDelivery = Object.freeze({ moves, final, missed, named,
+                                           reason, words, tick,
+                                           worthAgain });
 })(window);

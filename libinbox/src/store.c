@@ -718,8 +718,15 @@ inbox_store_contact_timeline(inbox_store_t *store, const char *org_id,
     }
 
     /* the newest of the three heads: at the same time an event, then a
-     * campaign item, then a message */
+     * campaign item, then a message; a campaign's or poll's message is
+     * its send's item (which says its tick), not an entry again */
     for (i = 0, j = 0, c = 0, n = 0; n < limit; n++) {
+        while (i < messages.count
+               && messages.items[i].campaign_id[0] != '\0')
+        {
+            i++;
+        }
+
         if (j < events.count
             && (i == messages.count || events.items[j].at
                                        >= messages.items[i].created_at)
@@ -757,6 +764,12 @@ inbox_store_contact_timeline(inbox_store_t *store, const char *org_id,
     }
 
     page->count = n;
+
+    /* the sends' messages the page ends on were shown by their sends */
+    while (i < messages.count && messages.items[i].campaign_id[0] != '\0') {
+        i++;
+    }
+
     taken = i;
 
     more = j < events.count || events.more || i < messages.count

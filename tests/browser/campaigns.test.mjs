@@ -381,7 +381,8 @@ test('at 390 px wide the Campaigns and Polls views, a poll\'s results and '
 });
 
 test('the contact panel lists the campaigns a contact got and its poll '
-     + 'answer, and the timeline says both in words', async () => {
+     + 'answer, and the timeline says both in words, each send once',
+async () => {
     await page.getByRole('link', { name: 'Inbox' }).click();
     await rowOf(page, 'Quinn Poll').getByRole('button').click();
     // in the thread, each message names the campaign or poll that sent it
@@ -422,6 +423,11 @@ test('the contact panel lists the campaigns a contact got and its poll '
     assert.ok(items.some(([what, detail]) =>
         /^Campaign sent · ✓✓ Delivered$/.test(what)
         && detail === 'Spring sale'), JSON.stringify(items));
+    // each send is one entry, its message not a "Message sent" again
+    assert.equal(items.filter(([what]) => /^(Campaign|Poll) sent/
+        .test(what)).length, 2, JSON.stringify(items));
+    assert.ok(!items.some(([what]) => /^Message sent/.test(what)),
+              JSON.stringify(items));
 });
 
 test('a campaign the carrier refused because the contact opted out there '

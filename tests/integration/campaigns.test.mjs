@@ -183,7 +183,8 @@ test('a campaign to a tag: draft, preview, send with the opted-out '
     assert.equal(item.campaign.id, draft.id);
     assert.equal(item.campaign.name, 'Spring sale');
     assert.equal(item.campaign.state, 'queued');
-    assert.ok(tl.items.some((i) => i.type === 'message'));
+    // the send is its message's one entry, not shown again as a message
+    assert.deepEqual(tl.items.map((i) => i.type), ['campaign']);
     assert.deepEqual((await ok(`/api/v1/contacts/${outsider.id}`)).campaigns,
                      []);
 
@@ -828,9 +829,9 @@ test('a poll answered by number and by text, the last answer counting, '
     const tl = await ok(`/api/v1/contacts/${people[1].id}/timeline`);
     const types = tl.items.map((i) => i.type);
     // newest first: the answer above the message that gave it, the poll
-    // sent below both replies
+    // sent below both replies, its message no entry again
     assert.deepEqual(types, ['poll_answer', 'message', 'message',
-                             'campaign', 'message']);
+                             'campaign']);
     assert.equal(tl.items[0].poll_id, poll.id);
     assert.equal(tl.items[0].answer, 'Not sure');
     assert.equal(tl.items[0].answer_number, 3);

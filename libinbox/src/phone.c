@@ -731,3 +731,149 @@ inbox_phone_separator(const char *s, size_t len)
 
     return 0;
 }
+
+
+/* ITU-T E.164 calling codes of two digits (one: 1 and 7; else three) */
+static const char *inbox_phone_two_digit_codes[] = {
+    "20", "27", "30", "31", "32", "33", "34", "36", "39", "40", "41", "43",
+    "44", "45", "46", "47", "48", "49", "51", "52", "53", "54", "55", "56",
+    "57", "58", "60", "61", "62", "63", "64", "65", "66", "81", "82", "84",
+    "86", "90", "91", "92", "93", "94", "95", "98", NULL
+};
+
+
+static size_t
+inbox_phone_calling_code(const char *digits)
+{
+    size_t  i;
+
+    if (digits[0] == '1' || digits[0] == '7') {
+        return 1;
+    }
+
+    for (i = 0; inbox_phone_two_digit_codes[i] != NULL; i++) {
+        if (strncmp(digits, inbox_phone_two_digit_codes[i], 2) == 0) {
+            return 2;
+        }
+    }
+
+    return 3;
+}
+
+
+/* digits cut into groups of the given sizes (0 ends them), the last
+ * taking the rest, a space between */
+static void
+inbox_phone_group(const char *n, const unsigned *sizes, char *out,
+    size_t size)
+{
+    size_t  at, len, used;
+
+    used = 0;
+    for (at = 0; *sizes != 0 && used < size; sizes++) {
+        len = sizes[1] == 0 ? strlen(n + at) : *sizes;
+        used += (size_t) snprintf(out + used, size - used, "%s%.*s",
+                                  at ? " " : "", (int) len, n + at);
+        at += len;
+    }
+}
+
+
+/* the national number grouped as its country does, or 0 when it does
+ * not say how */
+static int
+inbox_phone_grouped(const char *cc, const char *n, char *out, size_t size)
+{
+    size_t                 len;
+    static const unsigned  g2_4_4[] = { 2, 4, 4, 0 },
+                           g3_3_4[] = { 3, 3, 4, 0 },
+                           g4_6[] = { 4, 6, 0 }, g4_5[] = { 4, 5, 0 },
+                           g3_6[] = { 3, 6, 0 }, g3_3_3[] = { 3, 3, 3, 0 },
+                           g1_4_4[] = { 1, 4, 4, 0 },
+                           g1_2_2_2_2[] = { 1, 2, 2, 2, 2, 0 },
+                           g3_2_2_2[] = { 3, 2, 2, 2, 0 },
+                           g5_5[] = { 5, 5, 0 };
+    const unsigned        *g;
+
+    len = strlen(n);
+    g = NULL;
+
+    if (strcmp(cc, "1") == 0 && len == 10) {
+        /* NANP: (NPA) NXX-XXXX */
+        snprintf(out, size, "(%.3s) %.3s-%s", n, n + 3, n + 6);
+        return 1;
+
+    } else if (strcmp(cc, "55") == 0 && (len == 10 || len == 11)) {
+        /* Brazil: a two-digit area code, then 9xxxx-xxxx or xxxx-xxxx */
+        snprintf(out, size, "%.2s %.*s-%s", n, (int) (len - 6), n + 2,
+                 n + len - 4);
+        return 1;
+
+    } else if (strcmp(cc, "44") == 0) {
+        /* UK: the area code's length follows from its first digits */
+        if (len == 10) {
+            g = (n[0] == '2' || n[0] == '5') ? g2_4_4
+                : (n[0] == '1' && (n[1] == '1' || n[2] == '1')) ? g3_3_4
+                : (n[0] == '1' || n[0] == '7') ? g4_6 : g3_3_4;
+        } else if (len == 9 && n[0] == '1') {
+            g = g4_5;
+        } else if (len == 9 && n[0] == '8') {
+            g = g3_6;
+        }
+
+    } else if (strcmp(cc, "61") == 0 && len == 9) {
+        /* Australia: mobiles 4xx xxx xxx, geographic areas one digit */
+        g = (n[0] == '4' || n[0] == '5') ? g3_3_3 : g1_4_4;
+
+    } else if (strcmp(cc, "33") == 0 && len == 9) {
+        g = g1_2_2_2_2;
+
+    } else if (strcmp(cc, "34") == 0 && len == 9) {
+        g = g3_2_2_2;
+
+    } else if (strcmp(cc, "91") == 0 && len == 10) {
+        g = g5_5;
+    }
+
+    if (g == NULL) {
+        return 0;
+    }
+
+    inbox_phone_group(n, g, out, size);
+    return 1;
+}
+
+
+void
+inbox_phone_display(const char *e164, char out[INBOX_PHONE_DISPLAY_MAX])
+{
+    int     at;
+    char    cc[4];
+    size_t  i, len, cclen;
+
+    len = strlen(e164);
+
+    for (i = 1; i < len && isdigit((unsigned char) e164[i]); i++) {
+        /* digits only */
+    }
+
+    if (e164[0] != '+' || i != len || len < 8 || len > 16
+        || e164[1] == '0')
+    {
+        snprintf(out, INBOX_PHONE_DISPLAY_MAX, "%s", e164);
+        return;
+    }
+
+    cclen = inbox_phone_calling_code(e164 + 1);
+    memcpy(cc, e164 + 1, cclen);
+    cc[cclen] = '\0';
+
+    at = snprintf(out, INBOX_PHONE_DISPLAY_MAX, "+%s ", cc);
+
+    if (!inbox_phone_grouped(cc, e164 + 1 + cclen, out + at,
+                             INBOX_PHONE_DISPLAY_MAX - (size_t) at))
+    {
+        snprintf(out + at, INBOX_PHONE_DISPLAY_MAX - (size_t) at, "%s",
+                 e164 + 1 + cclen);
+    }
+}

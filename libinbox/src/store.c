@@ -398,6 +398,51 @@ inbox_store_e164(const char *phone, inbox_error_t *err)
 }
 
 
+/*
+ * A number that is a contact already said as people read it and with the
+ * contact's name, if it has one, so that whoever added it knows whom:
+ * "+1 (500) 555-0101 is a contact already: Ana Lima."
+ */
+static void
+inbox_store_contact_already(inbox_store_t *store, const char *org_id,
+    const char *phone, inbox_error_t *err)
+{
+    size_t                 i;
+    const char            *name;
+    inbox_contact_page_t   page;
+    inbox_contact_query_t  query;
+    char                   shown[INBOX_PHONE_DISPLAY_MAX];
+
+    memset(&query, 0, sizeof(inbox_contact_query_t));
+    query.q = phone;
+    query.limit = INBOX_LIST_LIMIT_MAX;
+
+    inbox_phone_display(phone, shown);
+    name = NULL;
+
+    if (inbox_store_contacts_list(store, org_id, &query, &page, NULL)
+        == INBOX_OK)
+    {
+        for (i = 0; i < page.count; i++) {
+            if (strcmp(page.items[i].phone, phone) == 0) {
+                name = page.items[i].name;
+                break;
+            }
+        }
+    }
+
+    if (name != NULL && name[0] != '\0') {
+        inbox_error_set_field(err, INBOX_ERR_CONFLICT, "phone",
+                              "%s is a contact already: %s.", shown, name);
+    } else {
+        inbox_error_set_field(err, INBOX_ERR_CONFLICT, "phone",
+                              "%s is a contact already.", shown);
+    }
+
+    inbox_contact_page_free(&page);
+}
+
+
 inbox_status_t
 inbox_store_contact_create(inbox_store_t *store, const char *org_id,
     const char *phone, const inbox_contact_edit_t *edit,
@@ -413,8 +458,16 @@ inbox_store_contact_create(inbox_store_t *store, const char *org_id,
         return status;
     }
 
-    return store->ops->contact_create(store, org_id, phone, edit, contact,
-                                      events, err);
+    status = store->ops->contact_create(store, org_id, phone, edit, contact,
+                                        events, err);
+
+    if (status == INBOX_ERR_CONFLICT && err != NULL
+        && strcmp(err->field, "phone") == 0)
+    {
+        inbox_store_contact_already(store, org_id, phone, err);
+    }
+
+    return status;
 }
 
 

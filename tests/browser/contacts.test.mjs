@@ -102,7 +102,8 @@ test('the contacts, newest first, with their tags and opt-outs; searched '
 });
 
 test('a contact added by hand comes first; a number that is a contact '
-     + 'already, too short, or none, is refused next to the field',
+     + 'already (said as the app writes it, with its name), too short, or '
+     + 'none, is refused next to the field',
 async () => {
     const dee = uniqueNumber();
     await openContacts();
@@ -129,6 +130,11 @@ async () => {
     await page.locator('#new-contact-error:not(:empty)').waitFor();
     assert.equal(await number.getAttribute('aria-invalid'), 'true');
     assert.equal(await number.inputValue(), people.ann.phone);
+    // the number as the app writes it, and whose it is
+    const d = people.ann.phone.slice(2);
+    assert.equal(await page.locator('#new-contact-error').textContent(),
+                 `+1 (${d.slice(0, 3)}) ${d.slice(3, 6)}-${d.slice(6)} `
+                 + 'is a contact already: Ann Archer.');
 
     // a number too short: the rule in a sentence of its own
     await number.fill('555 0100');

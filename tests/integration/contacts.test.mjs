@@ -442,7 +442,8 @@ test('the timeline shows the contact\'s messages, newest first, paged',
     });
 
 test('a new contact: its number in E.164 with the default country, its '
-    + 'thread ready, 409 when the number is a contact', async () => {
+    + 'thread ready, 409 when the number is a contact, said as people '
+    + 'write the number, with its name', async () => {
     const phone = uniqueNumber();
     const c = await ok('/api/v1/contacts', { method: 'POST', body: {
         phone: formatted(phone), name: 'Eli Park', tags: ['Lead'] } }, 201);
@@ -460,8 +461,17 @@ test('a new contact: its number in E.164 with the default country, its '
     const again = assertError(await call('/api/v1/contacts', {
         method: 'POST', body: { phone } }), 409, 'conflict');
     assert.equal(again.field, 'phone');
+    assert.equal(again.message,
+                 `+1 ${formatted(phone)} is a contact already: Eli Park.`);
     assertError(await call('/api/v1/contacts', { method: 'POST',
         body: { phone: stranger } }), 409, 'conflict');
+    const unnamed = uniqueNumber();
+    await ok('/api/v1/contacts', { method: 'POST', body: { phone: unnamed } },
+             201);
+    const twice = assertError(await call('/api/v1/contacts', {
+        method: 'POST', body: { phone: unnamed } }), 409, 'conflict');
+    assert.equal(twice.message,
+                 `+1 ${formatted(unnamed)} is a contact already.`);
 
     const missing = assertError(await call('/api/v1/contacts', {
         method: 'POST', body: { name: 'No Phone' } }), 400,

@@ -402,4 +402,33 @@ TEST(digits_for_search_terms)
 }
 
 
+/* a number as phone.js writes it for people: its country's grouping
+ * where the number says it, else its national digits together */
+TEST(a_number_written_for_people)
+{
+    char  out[INBOX_PHONE_DISPLAY_MAX];
+
+    inbox_phone_display("+15005550101", out);
+    CHECK_STR(out, "+1 (500) 555-0101");
+    inbox_phone_display("+442079460958", out);
+    CHECK_STR(out, "+44 20 7946 0958");
+    inbox_phone_display("+447700900123", out);
+    CHECK_STR(out, "+44 7700 900123");
+    inbox_phone_display("+61412345678", out);
+    CHECK_STR(out, "+61 412 345 678");
+    inbox_phone_display("+5511912345678", out);
+    CHECK_STR(out, "+55 11 91234-5678");
+    inbox_phone_display("+33612345678", out);
+    CHECK_STR(out, "+33 6 12 34 56 78");
+    inbox_phone_display("+4930123456", out);
+    CHECK_STR(out, "+49 30123456");
+    inbox_phone_display("+3725123456", out);
+    CHECK_STR(out, "+372 5123456");
+    inbox_phone_display("+1415555", out);
+    CHECK_STR(out, "+1 415555");
+    inbox_phone_display("12345", out);
+    CHECK_STR(out, "12345");
+}
+
+
 RUN_TESTS()

@@ -4161,6 +4161,9 @@ TEST(a_new_contact_has_its_thread_and_a_taken_number_is_a_conflict)
     CHECK_INT(inbox_store_contact_create(f.store, f.org, BOB, &edit, &again,
                                          NULL, &err), INBOX_ERR_CONFLICT);
     CHECK_STR(err.field, "phone");
+    /* said as people write the number, naming whose it is */
+    CHECK_STR(err.message,
+              "+1 (555) 987-6543 is a contact already: Bob Stone.");
     inbox_contact_record_free(&again);
     CHECK_INT(inbox_store_contact_create(f.store, f.org, "555 1234", &edit,
                                          &again, NULL, &err),

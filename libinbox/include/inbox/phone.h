@@ -113,4 +113,14 @@ int inbox_phone_mms_pattern(char *out, size_t size);
 size_t inbox_phone_digits(const char *in, size_t len, char *out,
     size_t outlen);
 
+/*
+ * An E.164 number for people, as the web app's phone.js writes it: after
+ * its calling code, grouped the way its country does where the number
+ * says how (+1 (415) 555-1234, +44 20 7946 0958), else its national
+ * digits together; anything else as given.  INBOX_PHONE_DISPLAY_MAX is
+ * enough for any.
+ */
+#define INBOX_PHONE_DISPLAY_MAX  40
+void inbox_phone_display(const char *e164, char out[INBOX_PHONE_DISPLAY_MAX]);
+
 #endif

@@ -19561,7 +19561,7 @@ TEST(a_campaigns_or_polls_message_says_which_kind_sent_it)
     CHECK(framed_with(&events, "message.created",
                       "\"campaign_id\":null,\"campaign_kind\":null},"));
     CHECK(framed_with(&events, "conversation.updated",
-                      "\"campaign_id\":null,\"campaign_kind\":null}"));
+                      "\"campaign_id\":null,\"campaign_kind\":null,"));
     inbox_event_list_free(&events);
 
     CHECK_INT(inbox_store_conversation_get(f.store, f.org, in.conversation_id,

@@ -566,19 +566,25 @@
             ? delivery.words(lm.status, lm.error_code || null) : '';
     }
 
+    /* A hidden mark holds no text, not even a space: the preview's text
+     * is what the row says, and tests and copy read it whole. */
     function fillMissed(li, lm, words) {
         const mark = li.querySelector('.row-failed');
+        const glyph = mark.querySelector('.row-failed-mark');
+        const name = mark.querySelector('.row-failed-name');
         mark.hidden = words === '';
         if (words === '') {
             delete mark.dataset.status;
             mark.removeAttribute('title');
+            glyph.textContent = '';
+            name.textContent = '';
             return;
         }
-        const [glyph, name] = delivery.named(lm.status);
+        const [sign, status] = delivery.named(lm.status);
         mark.dataset.status = lm.status;
         mark.title = words;
-        mark.querySelector('.row-failed-mark').textContent = glyph;
-        mark.querySelector('.row-failed-name').textContent = name;
+        glyph.textContent = sign;
+        name.textContent = ' ' + status;
     }
 
     function fillRow(li, conv) {

@@ -140,6 +140,9 @@ test('a PATCH that changes nothing, or is refused, pushes nothing',
 
 test('inboxctl settings set is an event too, found by ws-server at its '
      + 'look', async () => {
+    // the frames of the test before have all reached this socket too
+    // (a grant after them has), so the next one is inboxctl's
+    await fence(wsA2);
     const n = settingsFrames(wsA2).length;
     await inboxctl(cluster.store, 'settings', 'set', cluster.orgs[0].id,
                    '--quiet-hours', '22:30-06:45');

@@ -47,13 +47,17 @@ static const struct {
  * (Authenticate: a wrong account SID or auth token, or a suspended
  * account), 20005 and 10001 (the account is not active), 21661 (the From
  * number cannot send SMS), 21606 (the From number is not an SMS-capable
- * number of the account: not its, not SMS-capable, still porting);
+ * number of the account: not its, not SMS-capable, still porting), and
+ * the two Twilio now answers for some of what 21606 said: 21660 (the
+ * From number is not the account's) and 21659 (not a Twilio number, or
+ * one still porting);
  * Telnyx's 10009 (authentication failed: a wrong API key), 10010
  * (authorization failed: the key may not act on the number) and 40305
  * (the from number is not in the sending messaging profile).  Twilio
- * also answers 21606 for a short code sending abroad, one recipient's
- * refusal, but the inbox sends from E.164 numbers only (inboxctl number
- * add refuses a short code), so here it is always the number's.
+ * also answers 21606 and 21659 for a short code sending abroad, one
+ * recipient's refusal, but the inbox sends from E.164 numbers only
+ * (inboxctl number add refuses a short code), so here they are always
+ * the number's.
  */
 static const struct {
     inbox_carrier_t   carrier;
@@ -64,6 +68,8 @@ static const struct {
     { INBOX_CARRIER_TWILIO, "10001" },
     { INBOX_CARRIER_TWILIO, "21661" },
     { INBOX_CARRIER_TWILIO, "21606" },
+    { INBOX_CARRIER_TWILIO, "21659" },
+    { INBOX_CARRIER_TWILIO, "21660" },
     { INBOX_CARRIER_TELNYX, "10009" },
     { INBOX_CARRIER_TELNYX, "10010" },
     { INBOX_CARRIER_TELNYX, "40305" }

@@ -380,6 +380,18 @@ TEST(answer_retry_and_refused)
     CHECK_INT(res.account, 1);
     CHECK_STR(res.error_code, "21606");
     CHECK(strstr(res.message, "SMS-capable inbound phone number") != NULL);
+    /* what Twilio now answers for parts of what 21606 said */
+    res = answer(400, "{\"code\":21660,\"message\":\"Mismatch between "
+                      "the 'From' number +15550001111 and the account "
+                      "ACxxx\",\"status\":400}");
+    CHECK_INT(res.outcome, INBOX_SEND_REFUSED);
+    CHECK_INT(res.account, 1);
+    CHECK_STR(res.error_code, "21660");
+    res = answer(400, "{\"code\":21659,\"message\":\"'From' "
+                      "+15550001111 is not a Twilio phone number or Short "
+                      "Code country mismatch\",\"status\":400}");
+    CHECK_INT(res.account, 1);
+    CHECK_STR(res.error_code, "21659");
 
     /* one recipient's refusal is no account's */
     res = answer(400, "{\"code\":21211,\"message\":\"Invalid 'To' "

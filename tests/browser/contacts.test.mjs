@@ -51,6 +51,25 @@ const rows = () => page.locator('#contacts-list .contact-row');
 const rowNames = () => page.locator('#contacts-list .contact-name')
     .allTextContents();
 
+// the contacts.imported frames the page's socket has received
+let importedSeen = 0;
+
+// An import made while the page is on the Inbox, and the page's socket
+// has its contacts.imported: a test's own setup, made before the list is
+// opened, so a frame late under load does not read the list again while
+// the test works on it.
+async function importAway(csv) {
+    await page.getByRole('link', { name: 'Inbox' }).click();
+    const seen = importedSeen;
+    await importContactsCsv(ctx.cluster, org().token, csv);
+    const deadline = Date.now() + 10000;
+    while (importedSeen === seen) {
+        assert.ok(Date.now() < deadline, 'the import\'s contacts.imported '
+                  + 'reaches the page');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+}
+
 async function openContacts() {
     await page.getByRole('link', { name: 'Contacts' }).click();
     await page.getByRole('heading', { name: 'Contacts', exact: true })
@@ -70,6 +89,11 @@ before(async () => {
                + '/opt-out', { method: 'POST' });
     await web.launch();
     page = await web.newPage({ width: 1200, height: 800 });
+    page.on('websocket', (ws) => ws.on('framereceived', (f) => {
+        if (String(f.payload).includes('"contacts.imported"')) {
+            importedSeen += 1;
+        }
+    }));
     await signIn(page, cluster, USER);
 });
 
@@ -703,8 +727,7 @@ test('an import made elsewhere that changes many contacts '
         `${p},${name} ${i}`)].join('\n') + '\n';
     const importCsv = (text) => importContactsCsv(ctx.cluster,
         org().token, text);
-    await importCsv(csv('Wave'));
-    await page.getByRole('link', { name: 'Inbox' }).click();
+    await importAway(csv('Wave'));
     await openContacts();
     const first = rows().first();
     await first.filter({ hasText: /^Wave \d+/ }).waitFor();
@@ -731,8 +754,7 @@ test('an import made elsewhere (contacts.imported) keeps the list as it '
         .join('\n') + '\n';
     const importCsv = (text) => importContactsCsv(ctx.cluster,
         org().token, text);
-    await importCsv(csv(lines('Crowd', 160, 'crowd')));
-    await page.getByRole('link', { name: 'Inbox' }).click();
+    await importAway(csv(lines('Crowd', 160, 'crowd')));
     await openContacts();
     await page.locator('#contacts-tag').selectOption('crowd');
     await rows().first().filter({ hasText: /^Crowd \d+/ }).waitFor();
@@ -755,6 +777,22 @@ test('an import made elsewhere (contacts.imported) keeps the list as it '
     const top = await at();
     assert.ok(await page.locator('#contacts-view').evaluate((el) =>
         el.scrollTop > 0), 'the view scrolled to the row');
+    /* what the row's place was measured against: said if it moves (this
+     * has failed twice under load, 405 px off, unexplained) */
+    const where = () => focused.evaluate((el) => {
+        const view = document.getElementById('contacts-view');
+        return JSON.stringify({
+            row: Math.round(el.getBoundingClientRect().top),
+            index: [...document.querySelectorAll('#contacts-list '
+                + '.contact-row')].indexOf(el),
+            view: Math.round(view.getBoundingClientRect().top),
+            scrollTop: Math.round(view.scrollTop),
+            scrollHeight: view.scrollHeight,
+            clientHeight: view.clientHeight,
+            windowY: window.scrollY,
+            rootScroll: document.documentElement.scrollTop });
+    });
+    const placeBefore = await where();
 
     // a colleague imports 60 more of the tag and 5 without it: past the
     // 50 a batch names one by one, one contacts.imported says so
@@ -772,7 +810,8 @@ test('an import made elsewhere (contacts.imported) keeps the list as it '
     assert.equal(await page.locator('#contacts-tag').inputValue(), 'crowd');
     assert.ok(await focused.evaluate((el) => el === document.activeElement),
               'the row keeps the focus');
-    assert.equal(await at(), top, 'the row stays where it was');
+    assert.equal(await at(), top, 'the row stays where it was: before '
+                 + placeBefore + ', after ' + await where());
     await page.locator('#contacts-tag').selectOption('');
 });
 
@@ -786,8 +825,7 @@ test('Show more pressed while the list is read again (contacts.imported) '
         .join('\n') + '\n';
     const importCsv = (text) => importContactsCsv(ctx.cluster,
         org().token, text);
-    await importCsv(csv(lines('Waiting', phones)));
-    await page.getByRole('link', { name: 'Inbox' }).click();
+    await importAway(csv(lines('Waiting', phones)));
     await openContacts();
     await page.locator('#contacts-tag').selectOption('queue');
     await rows().first().filter({ hasText: /^Waiting \d+/ }).waitFor();

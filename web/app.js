@@ -2765,6 +2765,7 @@
         if (!refresh) {
             els.contactForm.hidden = true;
             els.contactError.textContent = '';
+            clearContactInvalid();
             fillHistory({});
             clearTimeline();
             els.timelineTitle.hidden = true;
@@ -2945,6 +2946,51 @@
         }
     }
 
+    /* The panel's field a refusal names (400 "timezone"), marked and
+     * tied to the message that says why; the others are cleared. */
+    function contactFieldOf(name) {
+        switch (String(name || '').split('.')[0]) {
+        case 'name':
+            return els.contactName;
+        case 'tags':
+            return els.contactTags;
+        case 'timezone':
+            return els.contactZone;
+        default:
+            return null;
+        }
+    }
+
+    function clearContactInvalid() {
+        [els.contactName, els.contactTags, els.contactZone].forEach((el) => {
+            if (el.hasAttribute('aria-invalid')) {
+                el.removeAttribute('aria-invalid');
+                describedBy(el, null);
+            }
+        });
+    }
+
+    /* el's description: its hint (as the page has it), then the error's
+     * id when one is given */
+    function describedBy(el, errorId) {
+        if (el.dataset.hint === undefined) {
+            el.dataset.hint = el.getAttribute('aria-describedby') || '';
+        }
+        const ids = [el.dataset.hint, errorId || ''].filter((x) => x !== '')
+            .join(' ');
+        if (ids === '') {
+            el.removeAttribute('aria-describedby');
+        } else {
+            el.setAttribute('aria-describedby', ids);
+        }
+    }
+
+    function markContactField(el) {
+        el.setAttribute('aria-invalid', 'true');
+        describedBy(el, els.contactError.id);
+        el.focus();
+    }
+
     function onContactSubmit(event) {
         event.preventDefault();
         whileBusy(els.contactForm.querySelector('button[type=submit]'),
@@ -2981,6 +3027,7 @@
          * refusal */
         els.contactStatus.textContent = '';
         els.contactError.textContent = '';
+        clearContactInvalid();
         try {
             const contact = await api('/api/v1/contacts/'
                 + encodeURIComponent(id), { method: 'PATCH', body: body });
@@ -3007,6 +3054,12 @@
             if (!failed(err)) {
                 els.contactError.textContent = 'Could not save: '
                     + err.message;
+                const el = err.status === 400 && err.error
+                    && state.contactId === id
+                    ? contactFieldOf(err.error.field) : null;
+                if (el) {
+                    markContactField(el);
+                }
             }
         } finally {
             state.contactSaving = false;
@@ -3795,6 +3848,13 @@
         leaveContact('choose Close');
     });
     els.contactForm.addEventListener('submit', onContactSubmit);
+    [els.contactName, els.contactTags, els.contactZone].forEach((el) =>
+        el.addEventListener('input', () => {
+            if (el.hasAttribute('aria-invalid')) {
+                el.removeAttribute('aria-invalid');
+                describedBy(el, null);
+            }
+        }));
     els.newBelow.addEventListener('click', showNewest);
     els.messages.addEventListener('load', keepNewest, true);
     els.messages.addEventListener('loadedmetadata', keepNewest, true);

@@ -8,7 +8,7 @@
 // keeps the focus while it works, and a message that comes after "Show
 // older" keeps the older entries shown.  The contact's name over the
 // thread opens it too, and a contact's time zone (for quiet hours) is
-// set there.
+// set there (one refused is marked, focused and tied to the refusal).
 
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
@@ -197,6 +197,19 @@ test('a contact\'s time zone is set in the panel, from the zones the '
     assert.equal(await stored(), 'America/Chicago');
     // the save before's "Saved." is not left over the refusal
     assert.equal(await status.textContent(), '');
+    // the refused field is marked, has the focus, and is described by
+    // its hint and the message that says why, as other refusals are
+    assert.equal(await zone.getAttribute('aria-invalid'), 'true');
+    assert.equal(await zone.evaluate((el) => el === document.activeElement),
+        true);
+    assert.equal(await zone.getAttribute('aria-describedby'),
+        'contact-timezone-hint contact-error');
+    assert.equal(await panel().getByLabel('Name')
+        .getAttribute('aria-invalid'), null);
+    await zone.fill('Mars/Olympus_Mon');
+    assert.equal(await zone.getAttribute('aria-invalid'), null);
+    assert.equal(await zone.getAttribute('aria-describedby'),
+        'contact-timezone-hint');
 
     await zone.fill('');
     const [patched] = await Promise.all([

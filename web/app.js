@@ -63,6 +63,7 @@
         session: $('session'),
         announcer: $('announcer'),
         unreadTotal: $('unread-total'),
+        unreadWord: $('unread-word'),
         conn: $('conn'),
         connLabel: $('conn-label'),
         liveBanner: $('live-banner'),
@@ -446,10 +447,14 @@
 
     /* ---- the header ---- */
 
+    /* The organization's unread messages ("5 unread messages"); the
+     * Unread tab's count is of threads, so the words say which. */
     function setUnreadTotal(n) {
         const text = String(Math.max(0, Number(n) || 0));
         if (els.unreadTotal.textContent !== text) {
             els.unreadTotal.textContent = text;
+            els.unreadWord.textContent = text === '1' ? 'unread message'
+                : 'unread messages';
         }
         document.title = Number(text) > 0 ? '(' + text + ') Inbox' : 'Inbox';
     }

@@ -1,0 +1,93 @@
+// The two unread counts in Debian's Chromium, in two browsers of one
+// organization: the header counts unread messages and says so ("3 unread
+// messages"), the Unread tab counts threads (2), so that the two numbers
+// never read as one count that disagrees.  A new inbound message, a
+// thread read and a thread marked unread move both, the same way, in
+// both browsers, with no reload.
+
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import { noPageErrorsTest, rowOf, shown, signIn, useBrowser }
+    from '../lib/browser.mjs';
+import { uniqueNumber } from '../lib/cluster.mjs';
+import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
+import { deliverInbound } from '../lib/inbox.mjs';
+import { addUser } from '../lib/session.mjs';
+
+const ctx = useCluster({ orgs: [{ name: 'Counting Cafe' }] });
+const USER = { email: 'uma@counting.example', password: 'uma counts them' };
+const twice = uniqueNumber();
+const once = uniqueNumber();
+const web = useBrowser();
+let pages;
+
+// What the header says of the unread total, as a person reads it.
+const header = (page) => page.locator('#unread-total-wrap').innerText();
+const tab = (page) => page.locator('#count-unread').innerText();
+
+// Waits until every page's header says messages and its Unread tab
+// counts threads.
+async function countsShow(messages, threads) {
+    const words = `${messages} unread message${messages === 1 ? '' : 's'}`;
+    for (const page of pages) {
+        await page.waitForFunction(([w, t]) => document.getElementById(
+            'unread-total-wrap').innerText.replace(/\s+/g, ' ').trim() === w
+            && document.getElementById('count-unread').innerText === t,
+            [words, String(threads)]).catch(async (err) => {
+            throw new Error(`expected "${words}" and Unread ${threads}, `
+                + `saw "${await header(page)}" and Unread `
+                + `${await tab(page)}: ${err.message}`);
+        });
+    }
+}
+
+before(async () => {
+    const cluster = await ctx.ready;
+    await addUser(cluster, cluster.orgs[0], USER.email, USER.password);
+    await deliverInbound(cluster, { from: twice, body: 'Are you open?' });
+    await deliverInbound(cluster, { from: twice, body: 'Until when?' });
+    await deliverInbound(cluster, { from: once, body: 'Table for two?' });
+    await web.launch();
+    pages = [await web.newPage(), await web.newPage()];
+    for (const page of pages) {
+        await signIn(page, cluster, USER);
+        await rowOf(page, shown(once)).waitFor();
+    }
+});
+
+test('the header counts unread messages in words, the Unread tab threads',
+    async () => {
+        await countsShow(3, 2);
+        assert.equal(await pages[0].locator('.tab[data-filter="unread"]')
+            .getAttribute('title'), 'Threads with unread messages');
+    });
+
+test('a new inbound message moves both, in every browser', async () => {
+    await deliverInbound(ctx.cluster, { from: uniqueNumber(),
+        body: 'Do you take bookings?' });
+    await countsShow(4, 3);
+    await deliverInbound(ctx.cluster, { from: once, body: 'At eight?' });
+    await countsShow(5, 3);
+});
+
+test('a thread read lowers both, in every browser', async () => {
+    await rowOf(pages[0], shown(twice)).getByRole('button').click();
+    await pages[0].locator('#messages .message .body',
+        { hasText: 'Until when?' }).waitFor();
+    await countsShow(3, 2);
+});
+
+test('a thread marked unread raises both, in every browser',
+    async () => {
+        await pages[0].getByRole('button', { name: 'Mark unread' }).click();
+        await countsShow(4, 3);
+        await rowOf(pages[1], shown(once)).getByRole('button').click();
+        await pages[1].locator('#messages .message .body',
+            { hasText: 'At eight?' }).waitFor();
+        await countsShow(2, 2);
+        await pages[1].getByRole('button', { name: 'Mark unread' }).click();
+        await countsShow(3, 3);
+    });
+
+noPageErrorsTest(web);
+errorLogIsCleanTest(ctx, () => web.close());

@@ -104,6 +104,8 @@
         settingsFrames: 0,      /* settings.updated frames taken in */
         latest: null,           /* the settings of the last of them */
         saving: false,          /* a save's answer is on its way */
+        heard: [],              /* the settings of the frames that came
+                                   while it was */
         saves: 0,               /* a read begun before one keeps off */
         ledgerMore: false,      /* the ledger's next page is on its way */
     };
@@ -251,9 +253,15 @@
         return body;
     }
 
-    /* The answer shows what the save left, unless a frame came while
-     * it was on its way: frames come in order, so the last is at least
-     * as new (this save's own comes after it, if it was older). */
+    /*
+     * The answer shows what the save left.  Frames come in order: those
+     * heard while it was on its way before this save's own (the one
+     * whose settings are the answer's) are older than the answer, and
+     * its own, come after the answer, is the settings shown (take()
+     * leaves them).  Only one after its own, heard already, is a
+     * colleague's newer change, and said so; so the saver's own change
+     * never reads as someone else's.
+     */
     async function save() {
         if (!state.billingRole) {
             return;
@@ -268,12 +276,19 @@
         state.saves += 1;
         const frames = state.settingsFrames;
         state.saving = true;
+        state.heard = [];
         try {
             const saved = await app.api('/api/v1/settings',
                 { method: 'PATCH', body: body });
             state.saving = false;
-            fill(frames === state.settingsFrames ? saved : state.latest);
+            const heard = state.heard;
+            state.heard = [];
+            fill(saved);
             els.status.textContent = 'Saved.';
+            const own = heard.findIndex((s) => sameSettings(s, saved));
+            if (own >= 0 && !sameSettings(heard[heard.length - 1], saved)) {
+                take(heard[heard.length - 1], true);
+            }
         } catch (err) {
             state.saving = false;
             if (frames !== state.settingsFrames) {
@@ -565,7 +580,11 @@
         }
         state.settingsFrames += 1;
         state.latest = ev.settings;
-        if (els.view.hidden || state.saving) {
+        if (state.saving) {
+            state.heard.push(ev.settings);
+            return;
+        }
+        if (els.view.hidden) {
             return;
         }
         take(ev.settings, true);

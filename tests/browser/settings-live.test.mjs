@@ -7,7 +7,9 @@
 // new values, the form says someone else changed the settings (naming
 // what they typed over), Save stores their edit without undoing the
 // other's, and "Reload the settings" drops what they typed for the
-// settings as saved.  A change whose frame was missed (live updates
+// settings as saved.  The saver's own save says "Saved." only, even
+// when its frame comes after the answer and a colleague's before it.  A
+// change whose frame was missed (live updates
 // down longer than the server keeps them) shows after the reset.
 
 import assert from 'node:assert/strict';
@@ -18,7 +20,7 @@ import { noPageErrorsTest, signIn, useBrowser } from '../lib/browser.mjs';
 import { inboxctl, sqlite3Path } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
 import { api } from '../lib/inbox.mjs';
-import { addUser } from '../lib/session.mjs';
+import { addUser, login, sessionApi } from '../lib/session.mjs';
 
 const ctx = useCluster({ orgs: [{ name: 'Harbor Cafe' }] });
 const BEA = { email: 'bea@harbor.example', password: 'bea pays the bills' };
@@ -162,6 +164,90 @@ test('a field both changed: what was typed stays, the form names it, and '
     await ann.locator('#settings-status', { hasText: 'Nothing to save.' })
         .waitFor();
     assert.equal((await settingsNow()).quiet_hours.start, '23:30');
+});
+
+test('two saves at nearly the same moment: the saver sees "Saved." only, '
+     + 'its own change\'s frame come after the answer and a colleague\'s '
+     + 'before it; a colleague\'s change after it still says so',
+     async () => {
+    const annCookie = (await login(ctx.cluster, ANN.email, ANN.password))
+        .cookie;
+    const page = await web.newPage({ width: 1200, height: 800 });
+    // the page's own save's frame held until its PATCH is answered; the
+    // colleague's, sent while that PATCH waits, let through at once
+    let socket = null;
+    let holding = true;
+    const held = [];
+    let heard;
+    const colleagueHeard = new Promise((ok) => { heard = ok; });
+    await page.routeWebSocket(/\/ws\?/, (ws) => {
+        socket = ws;
+        const server = ws.connectToServer();
+        server.onMessage((msg) => {
+            let ev = null;
+            try {
+                ev = JSON.parse(String(msg));
+            } catch {
+                ev = null;
+            }
+            const s = ev && ev.type === 'settings.updated' ? ev.settings
+                                                           : null;
+            if (s && holding && s.business_name === 'Harbor Bakery') {
+                held.push(msg);
+                return;
+            }
+            ws.send(msg);
+            if (s && s.support_contact === 'ann@harbor.example') {
+                heard();
+            }
+        });
+    });
+    await page.route('**/api/v1/settings', async (route) => {
+        if (route.request().method() !== 'PATCH') {
+            return route.continue();
+        }
+        const res = await sessionApi(ctx.cluster, '/api/v1/settings',
+            annCookie, { method: 'PATCH',
+                         body: { support_contact: 'ann@harbor.example' } });
+        assert.equal(res.status, 200, res.text);
+        await colleagueHeard;
+        await page.waitForTimeout(300);
+        return route.fulfill({ response: await route.fetch() });
+    });
+    try {
+        await openSettings(page, BEA);
+        await page.getByLabel('Business name').fill('Harbor Bakery');
+        await save(page);
+        assert.ok(socket !== null);
+        holding = false;
+        await page.waitForTimeout(300);
+        assert.ok(held.length >= 1, 'the page\'s own frame came');
+        held.forEach((msg) => socket.send(msg));
+        await page.waitForTimeout(500);
+        assert.equal(await page.locator('#settings-status').textContent(),
+                     'Saved.');
+        assert.equal(await page.locator('#settings-changed').isVisible(),
+                     false);
+        assert.equal(await page.getByLabel('Business name').inputValue(),
+                     'Harbor Bakery');
+        assert.equal(await page.getByLabel('Support contact').inputValue(),
+                     'ann@harbor.example');
+
+        // a colleague's change after it: said as theirs
+        const res = await sessionApi(ctx.cluster, '/api/v1/settings',
+            annCookie, { method: 'PATCH', body: { business_name:
+                         'Harbor Cafe & Bakery' } });
+        assert.equal(res.status, 200, res.text);
+        await fieldShows(page, 'settings-business', 'Harbor Cafe & Bakery');
+        await page.locator('#settings-status',
+            { hasText: 'Changed by someone else.' }).waitFor();
+        for (const p of [ann, bea]) {
+            await fieldShows(p, 'settings-business', 'Harbor Cafe & Bakery');
+            await fieldShows(p, 'settings-support', 'ann@harbor.example');
+        }
+    } finally {
+        await page.context().close();
+    }
 });
 
 test('a change whose frame was missed shows in Settings after the reset',

@@ -7,8 +7,9 @@
  * recipients, opted out, segments, credits) and the balance, read again
  * while it is open as contacts change.
  *
- * campaigns.js and polls.js each make a list (list()) for their kind
- * and a create form (createForm());
+ * campaigns.js and polls.js each make a list (list()) for their kind,
+ * a create form (createForm()) and its live cost preview (preview():
+ * POST …/estimate while it is written);
  * the API's own answer to every button is what the card shows next, and
  * a refusal shows the server's message on the card.
  *
@@ -23,6 +24,8 @@
     const PAGE = 100;
     const RELOAD_AFTER_MS = 2000;   /* an unknown id: the list again, at
                                        most this often */
+    const PREVIEW_DELAY_MS = 300;   /* a form's preview, after the last
+                                       change */
 
     /* the lifecycle's moves from each status (campaign.h); a campaign
      * paused for credits or billing may be paused by hand as well, which
@@ -859,6 +862,84 @@
         return self;
     }
 
+    /* ---- the preview while writing ---- */
+
+    /* What a form's estimate (e: POST …/estimate) says it would cost:
+     * recipients (those not opted out, suppressed apart), segments or a
+     * picture message's images, and credits each and in all. */
+    function previewText(e, images) {
+        /* pictures reach only the US and Canada: the others get links,
+         * at an SMS's price (in the total) */
+        const abroad = e.without_mms ? e.without_mms.recipients : 0;
+        return plural(e.recipients, 'recipient', 'recipients')
+            + (e.suppressed > 0 ? ' (' + e.suppressed
+                + ' opted out, not sent)' : '')
+            + (abroad > 0 ? ' \u00b7 ' + abroad + ' outside the US '
+                + 'and Canada ' + (abroad === 1 ? 'gets' : 'get')
+                + ' links in place of pictures' : '')
+            /* an MMS costs the same however many it carries */
+            + ' \u00b7 ' + (images > 0 ? 'picture message (MMS), '
+                + plural(images, 'image', 'images')
+                : plural(e.segments || 1, 'segment', 'segments')
+                    + ' (' + e.encoding + ')') + ' \u00b7 '
+            + (e.plan === 'unlimited' ? 'included in your plan'
+                : plural(e.credits, 'credit', 'credits')
+                + ' each, ' + plural(e.total_credits, 'credit', 'credits')
+                + ' in all \u00b7 balance '
+                + Number(e.balance).toLocaleString());
+    }
+
+    /*
+     * A create form's live cost preview in opts.el, for campaigns and
+     * polls alike: POST /api/v1/<opts.kind>/estimate with opts.request()
+     * (null: nothing to estimate yet, the preview empty) a moment after
+     * the last change (soon()); an answer a newer change overtook is
+     * dropped.  opts.images() is how many images it carries; a refusal
+     * naming one of opts.fields (a text that cannot be sent: too many
+     * segments, too long) is said at once, in the server's words, the
+     * rest when saving.
+     */
+    function preview(opts) {
+        const p = { timer: null, seq: 0 };
+
+        async function read() {
+            const seq = ++p.seq;
+            const body = opts.request();
+            if (body === null) {
+                opts.el.textContent = '';
+                return;
+            }
+            const images = opts.images ? opts.images() : 0;
+            try {
+                const e = await app.api('/api/v1/' + opts.kind
+                    + '/estimate', { method: 'POST', body: body });
+                if (seq === p.seq) {
+                    opts.el.textContent = previewText(e, images);
+                }
+            } catch (err) {
+                if (!app.failed(err) && seq === p.seq) {
+                    /* no figure rather than a wrong one */
+                    opts.el.textContent = err.status === 400 && err.error
+                        && opts.fields.includes(err.error.field)
+                        ? err.message : '';
+                }
+            }
+        }
+
+        return {
+            soon: () => {
+                clearTimeout(p.timer);
+                p.seq += 1;
+                p.timer = setTimeout(read, PREVIEW_DELAY_MS);
+            },
+            clear: () => {
+                clearTimeout(p.timer);
+                p.seq += 1;
+                opts.el.textContent = '';
+            },
+        };
+    }
+
     /* ---- the confirmations ---- */
 
     /* A confirmation's question about a campaign or poll by its name,
@@ -1433,7 +1514,7 @@
     }
 
     window.inboxBulk = Object.freeze({
-        list, createForm, plural, when, errorText, audienceText, statusText,
-        confirmSend: (l, item) => confirmSend(l, item),
+        list, createForm, preview, plural, when, errorText, audienceText,
+        statusText, confirmSend: (l, item) => confirmSend(l, item),
     });
 })(window.inboxApp, window.inboxBusy, window.inboxAudience);

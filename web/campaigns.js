@@ -24,7 +24,6 @@
 'use strict';
 
 (function (app, bulk, audience, attachments) {
-    const ESTIMATE_DELAY_MS = 300;
     const NOUN = 'A campaign';
     const ATTACH_TITLE = 'JPEG, PNG or GIF, up to ' + attachments.max
         + ', 5 MB in all';
@@ -51,8 +50,6 @@
                                    (stored, their upload's id) */
         imagesAsRead: false,    /* a draft's, none removed or added: an
                                    edit leaves them out */
-        estimateTimer: null,
-        estimateSeq: 0,
     };
 
     const list = bulk.list({
@@ -63,6 +60,12 @@
     });
 
     const picker = audience.mount($('campaign-audience'), 'campaign');
+    /* what it would cost, while it is written (estimated()) */
+    const preview = bulk.preview({
+        el: els.estimate, kind: 'campaigns', request: estimated,
+        images: () => state.images.length, fields: ['body'],
+    });
+    const estimateSoon = preview.soon;
 
     /* ---- the form ---- */
 
@@ -90,7 +93,7 @@
         renderImages();
         picker.reset();
         els.error.textContent = '';
-        els.estimate.textContent = '';
+        preview.clear();
         clearInvalid();
     }
 
@@ -175,66 +178,18 @@
 
     /* ---- the preview while writing ---- */
 
-    function estimateSoon() {
-        clearTimeout(state.estimateTimer);
-        state.estimateSeq += 1;
-        state.estimateTimer = setTimeout(estimate, ESTIMATE_DELAY_MS);
-    }
-
-    async function estimate() {
-        const seq = ++state.estimateSeq;
+    /* What the preview estimates: every image shown, uploaded or not, a
+     * draft's own too (the estimate counts images without reading
+     * them), and no name (the cost owes nothing to it, perhaps not
+     * written yet: one named, even empty, is checked and refused). */
+    function estimated() {
         const body = request();
-        const images = state.images.length;
-        if (!body.problem) {
-            /* every image shown, uploaded or not, a draft's own too: the
-             * estimate counts images without reading them */
-            body.media_ids = state.images.map((m) => m.id || 'image');
-            /* the cost owes nothing to the name, perhaps not written
-             * yet: one named, even empty, is checked and refused */
-            delete body.name;
+        if (body.problem || (body.body === '' && state.images.length === 0)) {
+            return null;
         }
-        if (body.problem || (body.body === '' && images === 0)) {
-            els.estimate.textContent = '';
-            return;
-        }
-        try {
-            const e = await app.api('/api/v1/campaigns/estimate',
-                { method: 'POST', body: body });
-            if (seq !== state.estimateSeq) {
-                return;
-            }
-            /* pictures reach only the US and Canada: the others get
-             * links, at an SMS's price (in the total) */
-            const abroad = e.without_mms ? e.without_mms.recipients : 0;
-            /* recipients are those not opted out (suppressed apart) */
-            els.estimate.textContent = bulk.plural(e.recipients,
-                'recipient', 'recipients')
-                + (e.suppressed > 0 ? ' (' + e.suppressed
-                    + ' opted out, not sent)' : '')
-                + (abroad > 0 ? ' \u00b7 ' + abroad + ' outside the US '
-                    + 'and Canada ' + (abroad === 1 ? 'gets' : 'get')
-                    + ' links in place of pictures' : '')
-                /* an MMS costs the same however many it carries */
-                + ' \u00b7 ' + (images > 0 ? 'picture message (MMS), '
-                    + bulk.plural(images, 'image', 'images')
-                    : bulk.plural(e.segments || 1, 'segment', 'segments')
-                        + ' (' + e.encoding + ')') + ' \u00b7 '
-                + (e.plan === 'unlimited' ? 'included in your plan'
-                    : bulk.plural(e.credits, 'credit', 'credits')
-                    + ' each, ' + bulk.plural(e.total_credits,
-                        'credit', 'credits')
-                    + ' in all \u00b7 balance '
-                    + Number(e.balance).toLocaleString());
-        } catch (err) {
-            if (!app.failed(err) && seq === state.estimateSeq) {
-                /* no figure rather than a wrong one; a text that cannot
-                 * be sent (past 10 segments, say) is said at once, in
-                 * the server's words, the rest when saving */
-                els.estimate.textContent = err.status === 400
-                    && err.error && err.error.field === 'body'
-                    ? err.message : '';
-            }
-        }
+        body.media_ids = state.images.map((m) => m.id || 'image');
+        delete body.name;
+        return body;
     }
 
     /* ---- the images ---- */

@@ -1,7 +1,9 @@
 /*
  * The Polls view: the organization's polls (bulk.js's list, their status
  * and counts moved live by campaign.progress frames), the form for a new
- * one (a question, 2 to 9 options, who it goes to and when), and one
+ * one (a question, 2 to 9 options, who it goes to and when, and under
+ * them what it would cost, as a campaign's form says it: bulk.js's
+ * preview, POST /api/v1/polls/estimate), and one
  * poll's results at a time: the tally as bars with counts and the
  * responses, newest first, a hundred at a time: GET /api/v1/polls/{id}
  * with the newest, "Show more answers" the next page after them
@@ -35,6 +37,7 @@
         question: $('poll-question'),
         options: $('poll-options'),
         addOption: $('poll-add-option'),
+        estimate: $('poll-estimate'),
         error: $('poll-error'),
         close: $('poll-close'),
     };
@@ -64,6 +67,12 @@
     });
 
     const picker = audience.mount($('poll-audience'), 'poll');
+    /* what it would cost, while it is written (estimated()): the
+     * question with its numbered options is one message */
+    const preview = bulk.preview({
+        el: els.estimate, kind: 'polls', request: estimated,
+        fields: ['question', 'options'],
+    });
 
     /* ---- the form ---- */
 
@@ -100,8 +109,10 @@
         input.autocomplete = 'off';
         input.dir = 'auto';
         input.value = value || '';
-        input.addEventListener('input', () => els.options
-            .removeAttribute('aria-invalid'));
+        input.addEventListener('input', () => {
+            els.options.removeAttribute('aria-invalid');
+            preview.soon();
+        });
         const remove = document.createElement('button');
         remove.type = 'button';
         remove.className = 'link-button';
@@ -110,6 +121,7 @@
             const next = li.nextElementSibling || li.previousElementSibling;
             li.remove();
             renumber();
+            preview.soon();
             if (next) {
                 next.querySelector('input').focus();
             }
@@ -130,6 +142,7 @@
         }
         picker.reset();
         els.error.textContent = '';
+        preview.clear();
         clearInvalid();
     }
 
@@ -145,6 +158,7 @@
             while (els.options.children.length < OPTIONS_MIN) {
                 addOption('');
             }
+            preview.soon();
         },
         keep: () => ({ question: els.question.value,
                        options: optionInputs().map((i) => i.value) }),
@@ -155,6 +169,7 @@
             while (els.options.children.length < OPTIONS_MIN) {
                 addOption('');
             }
+            preview.soon();
         },
         focusOf: (field) => (field === els.options ? optionInputs()[0]
                                                    : field),
@@ -178,6 +193,12 @@
         }
     }
 
+    /* rows left empty are not options; the server judges the rest */
+    function filledOptions() {
+        return optionInputs().map((i) => i.value)
+            .filter((v) => v.trim() !== '');
+    }
+
     async function save(andSend) {
         editor.begin();
         const who = picker.read();
@@ -185,13 +206,27 @@
             showError(who.problem, who.field);
             return;
         }
-        /* rows left empty are not options; the server judges the rest */
-        const options = optionInputs().map((i) => i.value)
-            .filter((v) => v.trim() !== '');
         await editor.submit('/api/v1/polls', {
-            question: els.question.value, options: options,
+            question: els.question.value, options: filledOptions(),
             audience: who.audience, send_at: who.send_at,
         }, andSend);
+    }
+
+    /* ---- the preview while writing ---- */
+
+    /* What the preview estimates: nothing until there is a question and
+     * two options (a refusal of less would be said at each key), then
+     * the poll as a save sends it, its text made by the server as it
+     * sends it (inbox_poll_text). */
+    function estimated() {
+        const who = picker.read();
+        const options = filledOptions();
+        if (who.problem || els.question.value.trim() === ''
+            || options.length < OPTIONS_MIN) {
+            return null;
+        }
+        return { question: els.question.value, options: options,
+                 audience: who.audience, send_at: who.send_at };
     }
 
     /* ---- a poll's card: its options and its results ---- */
@@ -520,6 +555,10 @@
 
     /* ---- wiring ---- */
 
+    els.question.addEventListener('input', preview.soon);
+    picker.onChange(preview.soon);
+    /* contacts changed (audience.js): who it reaches, and its cost */
+    picker.onCounts(preview.soon);
     els.addOption.addEventListener('click', () => {
         const input = addOption('');
         if (input) {

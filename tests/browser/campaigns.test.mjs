@@ -4,7 +4,8 @@
 // sender to the carrier simulator, its counts reaching delivered from the
 // page's campaign.progress frames without a reload or a read of the list;
 // a poll made and sent in the Polls view whose tally moves live as signed
-// replies answer it by number and by text; a refusal showing the server's
+// replies answer it by number and by text; a poll's form previewing its
+// cost while it is written, as the campaign's does; a refusal showing the server's
 // message with the form kept; a campaign with an image; the contact
 // panel's campaigns, poll answers and timeline (one the carrier refused
 // because the contact opted out there: not sent; a campaign alone lists
@@ -277,6 +278,54 @@ test('a poll made and sent in the Polls view: its tally moves live as '
     await card.locator('.bulk-count[data-count="replied"] dd',
         { hasText: '2' }).waitFor();
     assert.equal(await page.evaluate(() => window.notReloaded), true);
+});
+
+test('a poll\'s form previews what it would cost while it is written, as '
+     + 'the campaign\'s does: its question with the numbered options, to '
+     + 'its audience', async () => {
+    const estimate = page.locator('#poll-estimate');
+    await page.getByRole('button', { name: 'New poll' }).click();
+    await page.getByLabel('Question').fill('Lunch or dinner?');
+    await page.getByLabel('Option 1', { exact: true }).fill('Lunch');
+    await page.locator('#poll-form').getByRole('checkbox', { name: 'poll' })
+        .check();
+    // one option is not a poll yet: nothing to say
+    await page.waitForTimeout(600);
+    assert.equal(await estimate.textContent(), '');
+    await page.getByLabel('Option 2', { exact: true }).fill('Dinner');
+    await page.locator('#poll-estimate', { hasText: new RegExp(
+        '^2 recipients · 1 segment \\(GSM-7\\) · 1 credit each, '
+        + '2 credits in all · balance \\d+$') }).waitFor();
+    // the options count: "1) …" lines past one segment make two
+    await page.getByRole('button', { name: 'Add an option' }).click();
+    await page.getByLabel('Option 3', { exact: true })
+        .fill('Neither, thanks: '.padEnd(100, 'x'));
+    await page.getByLabel('Question').fill('Lunch or dinner? '
+        + 'y'.repeat(30));
+    await page.locator('#poll-estimate', { hasText: '2 recipients · '
+        + '2 segments (GSM-7) · 1 credit each, 2 credits in all' })
+        .waitFor();
+    // who it goes to: all contacts, the opted-out one left out
+    await page.locator('#poll-form').getByRole('radio',
+        { name: 'All contacts' }).check();
+    await page.locator('#poll-estimate', { hasText: new RegExp(
+        '^4 recipients \\(1 opted out, not sent\\) · 2 segments') })
+        .waitFor();
+    // a text past what one message holds is said at once
+    await page.getByLabel('Question').fill('z'.repeat(1500));
+    await page.locator('#poll-estimate', { hasText: 'The question and its '
+        + 'options make one message.' }).waitFor();
+    assert.equal(await page.getByLabel('Question').getAttribute(
+        'aria-describedby'), 'poll-question-hint poll-estimate');
+    // nothing written, nothing said; the form left as a new one's
+    await page.getByRole('button', { name: 'Remove option 3' }).click();
+    for (const label of ['Question', 'Option 1', 'Option 2']) {
+        await page.getByLabel(label, { exact: true }).fill('');
+    }
+    await page.waitForFunction(() => document.getElementById(
+        'poll-estimate').textContent === '');
+    await page.locator('#poll-close').click();
+    await page.locator('#poll-form').waitFor({ state: 'hidden' });
 });
 
 test('a refusal shows the server\'s message and keeps the form; a '

@@ -211,7 +211,9 @@ test('two saves at nearly the same moment: the saver sees "Saved." only, '
                          body: { support_contact: 'ann@harbor.example' } });
         assert.equal(res.status, 200, res.text);
         await colleagueHeard;
-        await page.waitForTimeout(300);
+        /* the page takes the colleague's frame in before the answer;
+         * nothing shows it while the save is on its way, so a wait */
+        await page.waitForTimeout(500);
         return route.fulfill({ response: await route.fetch() });
     });
     try {
@@ -220,7 +222,9 @@ test('two saves at nearly the same moment: the saver sees "Saved." only, '
         await save(page);
         assert.ok(socket !== null);
         holding = false;
-        await page.waitForTimeout(300);
+        for (let i = 0; held.length === 0 && i < 200; i++) {
+            await page.waitForTimeout(50);
+        }
         assert.ok(held.length >= 1, 'the page\'s own frame came');
         held.forEach((msg) => socket.send(msg));
         await page.waitForTimeout(500);

@@ -114,6 +114,7 @@
         timelineMore: $('timeline-more'),
         actOptout: $('act-optout'),
         composerClosed: $('composer-closed'),
+        composerText: $('composer-text'),
         optoutDialog: $('optout-dialog'),
         optoutText: $('optout-text'),
         rowTemplate: $('thread-row'),
@@ -1380,8 +1381,16 @@
         els.actStar.textContent = conv.starred ? 'Unstar' : 'Star';
         els.actStar.classList.toggle('on', Boolean(conv.starred));
         els.actArchive.textContent = conv.archived ? 'Unarchive' : 'Archive';
+        /* the notice has the focus only when it took it from a reply
+         * being typed (composer.js); the contact opted back in, it goes
+         * and the reply box is back: the focus returns to the box, not
+         * to the page */
+        const fromNotice = document.activeElement === els.composerClosed;
         showOptout(conv);
         notify('thread', conv);
+        if (fromNotice && !c.opted_out) {
+            els.composerText.focus();
+        }
     }
 
     /* ---- opt-out: the toolbar's button, and why an opted-out thread's

@@ -693,7 +693,8 @@ test('an opted-out contact\'s thread has no composer, and one that opts '
 
 test('a contact opted out while a reply is typed: the focus goes to the '
      + 'notice, and the rest of the sentence marks, stars, archives and '
-     + 'moves nothing', async () => {
+     + 'moves nothing; START texted in gives it back to the reply box',
+     async () => {
     const org = ctx.cluster.orgs[0];
     const p = await web.newPage(VIEWPORT);
     try {
@@ -724,6 +725,17 @@ test('a contact opted out while a reply is typed: the focus goes to the '
             'composer-closed');
         assert.match(await p.locator('#composer-closed').textContent(),
             /opted out/);
+
+        /* they opt back in: the notice goes, the box is back, and the
+         * focus with it (not dropped to the page, where the next key
+         * would be a shortcut) */
+        await deliverInbound(ctx.cluster, { from: typist, body: 'START' });
+        await p.locator('#composer').waitFor();
+        assert.equal(await p.evaluate(() => document.activeElement.id),
+            'composer-text');
+        await p.keyboard.type('so, as I said', { delay: 15 });
+        assert.equal(await p.locator('#composer-text').inputValue(),
+            'Sure, so, as I said');
     } finally {
         await p.context().close();
     }

@@ -287,6 +287,14 @@
         return false;
     }
 
+    /* What a request met, after "Could not …: ": the server's sentence,
+     * or that no answer came at all (fetch's own words, "Failed to
+     * fetch", are not for people). */
+    function whyNot(err) {
+        return typeof err.status === 'number' ? err.message
+            : 'the server could not be reached.';
+    }
+
     /* ---- formatting ---- */
 
     /* +44 20 7946 0958, +1 (415) 555-1234: see phone.js */
@@ -1179,7 +1187,7 @@
         state.oldest = null;
         state.pages = firstPageOnly();
         watchEnd();
-        state.listFailed = 'Could not load conversations: ' + err.message;
+        state.listFailed = 'Could not load conversations: ' + whyNot(err);
         renderList();
         els.listStatus.textContent = state.listFailed;
         els.listRetry.hidden = false;
@@ -1251,7 +1259,7 @@
         if (endObserver) {
             endObserver.unobserve(els.listMore);
         }
-        els.listMore.textContent = 'Could not load more: ' + err.message;
+        els.listMore.textContent = 'Could not load more: ' + whyNot(err);
         els.listRetry.hidden = false;
         const wait = Math.min(BACKOFF_MAX_MS,
             MORE_RETRY_MIN_MS * 2 ** state.moreFailures);
@@ -1484,7 +1492,7 @@
         } catch (err) {
             if (!failed(err)) {
                 els.actionError.textContent = 'Could not opt out: '
-                    + err.message;
+                    + whyNot(err);
             }
         }
     }
@@ -2236,7 +2244,7 @@
     function loadFailed(err, visit) {
         if (!failed(err) && state.threadVisit === visit) {
             els.threadSub.textContent = 'Could not load messages: '
-                + err.message;
+                + whyNot(err);
         }
     }
 
@@ -2364,7 +2372,7 @@
             if (!failed(err)) {
                 els.actionError.textContent = 'Could not '
                     + (action === 'unread' ? 'mark it unread' : action)
-                    + ': ' + err.message;
+                    + ': ' + whyNot(err);
             }
             return false;
         }
@@ -2835,7 +2843,7 @@
         } catch (err) {
             if (!failed(err) && current()) {
                 els.contactStatus.textContent =
-                    'Could not load the contact: ' + err.message;
+                    'Could not load the contact: ' + whyNot(err);
             }
         }
     }
@@ -2955,7 +2963,7 @@
         } catch (err) {
             if (!failed(err) && state.contactId === id) {
                 els.contactStatus.textContent =
-                    'Could not load older entries: ' + err.message;
+                    'Could not load older entries: ' + whyNot(err);
             }
         }
     }
@@ -3067,7 +3075,7 @@
         } catch (err) {
             if (!failed(err)) {
                 els.contactError.textContent = 'Could not save: '
-                    + err.message;
+                    + whyNot(err);
                 const el = err.status === 400 && err.error
                     && state.contactId === id
                     ? contactFieldOf(err.error.field) : null;
@@ -3796,6 +3804,7 @@
     window.inboxApp = Object.freeze({
         api: api,
         failed: failed,
+        whyNot: whyNot,
         showMessage: showMessage,
         reloadConversation: reloadConversation,
         showConversation: showConversation,

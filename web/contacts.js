@@ -230,7 +230,7 @@
         } catch (err) {
             if (!app.failed(err)) {
                 els.status.textContent = 'Could not open the thread: '
-                    + err.message;
+                    + app.whyNot(err);
             }
         }
     }
@@ -255,7 +255,7 @@
     function sayReadFailed(err, seq) {
         if (!app.failed(err) && seq === state.seq) {
             els.status.textContent = 'Could not load the contacts: '
-                + err.message;
+                + app.whyNot(err);
         }
     }
 

@@ -293,6 +293,39 @@ test('a tab whose first page fails shows no rows of the tab before, says '
         'Zoë Fairweather', '+1 (617) 555-0199']);
 });
 
+test('a request that gets no answer at all (the network down) is said in '
+    + 'words, not in fetch\'s "Failed to fetch": a tab\'s list, a star',
+    async () => {
+    const p = await web.newPage();
+    await signInTo(p, ctx.cluster.orgs[0]);
+    const unread = /\/api\/v1\/conversations\?filter=unread&/;
+    const star = /\/api\/v1\/conversations\/[^/]+\/star$/;
+    const down = (route) => route.abort('internetdisconnected');
+    await p.route(unread, down);
+    await p.route(star, down);
+    const status = p.locator('#list-status');
+    try {
+        await tab(p, 'Unread').click();
+        await status.filter({ hasText: 'Could not load' }).waitFor();
+        assert.equal(await status.textContent(), 'Could not load '
+            + 'conversations: the server could not be reached.');
+
+        await tab(p, 'All').click();
+        await rowOf(p, 'Zo\u00eb Fairweather').getByRole('button')
+            .click();
+        await p.locator('#thread-title',
+            { hasText: 'Zo\u00eb Fairweather' }).waitFor();
+        await p.getByRole('button', { name: 'Star', exact: true })
+            .click();
+        const said = p.locator('#action-error');
+        await said.filter({ hasText: 'Could not' }).waitFor();
+        assert.equal(await said.textContent(),
+            'Could not star: the server could not be reached.');
+    } finally {
+        await p.context().close();
+    }
+});
+
 test('keyboard: j and k move and open, Esc closes, and no key acts while '
     + 'typing', async () => {
     const order = await names(page);

@@ -343,7 +343,9 @@
         if (ago < 6 * 24 * 60 * 60 * 1000) {
             return timeFormats.weekday.format(when);
         }
-        return timeFormats.day.format(when);
+        /* another year's "Dec 2" would read as this year's */
+        return (when.getFullYear() === now.getFullYear()
+            ? timeFormats.day : timeFormats.dayOfYear).format(when);
     }
 
     function fullTime(iso) {

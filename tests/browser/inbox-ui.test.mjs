@@ -127,6 +127,22 @@ test('numbers are written for people: UK and US', async () => {
         '+1 415555']);
 });
 
+test('a thread last written to in another year says the year in its '
+    + 'row, not a date that reads as this year\'s', async () => {
+    const p = await web.newPage();
+    try {
+        /* the browser's clock 400 days on: every thread is of last year */
+        await p.clock.install({ time: Date.now() + 400 * 24 * 3600 * 1000 });
+        await signInTo(p, ctx.cluster.orgs[0]);
+        const row = rowOf(p, '+44 20 7946 0958');
+        const year = new Date().getFullYear();
+        assert.match(await row.locator('.row-time').textContent(),
+            new RegExp(`^[A-Z][a-z]{2} \\d{1,2}, ${year}$`));
+    } finally {
+        await p.context().close();
+    }
+});
+
 test('search finds a thread by part of its number in any formatting, '
     + 'or by name; Esc clears it', async () => {
     const search = page.getByRole('searchbox', {

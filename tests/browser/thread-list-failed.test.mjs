@@ -130,7 +130,8 @@ test('a reply reported undelivered while the list is shown marks its row '
 
 test('at a phone\'s width (320 px) a marked row keeps the height of the '
      + 'others, its mark, name and time on the screen, and nothing scrolls '
-     + 'sideways', async () => {
+     + 'sideways; in the thread, why the reply failed is on lines that end '
+     + 'under its bubble, as a reply\'s time does', async () => {
     const cluster = ctx.cluster;
     await deliverInbound(cluster, { from: narrow,
         body: 'Can I change my booking to a table for six on Friday?' });
@@ -173,6 +174,30 @@ test('at a phone\'s width (320 px) a marked row keeps the height of the '
                   'the time is off the row');
         assert.ok(box.name.width > 0);
         assert.ok(box.doc <= 320, `the page is ${box.doc} px wide`);
+
+        /* the reply's time and why it failed take three lines here; each
+         * ends at the right, under the bubble, not the last one left
+         * alone on the left */
+        await row.getByRole('button').click();
+        const meta = page.locator('#messages .message.outbound .meta',
+            { hasText: 'Not delivered' });
+        await meta.waitFor();
+        const lines = await meta.evaluate((el) => {
+            const range = document.createRange();
+            range.selectNodeContents(el);
+            const ends = new Map();
+            for (const r of range.getClientRects()) {
+                const top = Math.round(r.top);
+                ends.set(top, Math.max(ends.get(top) || 0, r.right));
+            }
+            return { right: el.getBoundingClientRect().right,
+                     ends: [...ends.values()] };
+        });
+        assert.ok(lines.ends.length > 1, 'the reason is on one line');
+        for (const end of lines.ends) {
+            assert.ok(lines.right - end < 2, `a line ends at ${end}, left `
+                      + `of the reason's right edge, ${lines.right}`);
+        }
     } finally {
         await page.context().close();
     }

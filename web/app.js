@@ -176,6 +176,7 @@
                                        thread shows it */
         olderCursor: null,
         atNewest: true,             /* the thread was left at its foot */
+        lastScrollTop: 0,           /* where its last scroll left it */
         contactId: null,            /* the contact shown in the panel */
         contactShown: null,         /* as its form was last filled */
         contactSaving: false,       /* its form's PATCH in flight */
@@ -2054,6 +2055,7 @@
         els.messagesEmpty.hidden = true;
         state.shown.clear();
         state.atNewest = true;
+        state.lastScrollTop = 0;
         hideNewBelow();
     }
 
@@ -3885,7 +3887,13 @@
     els.messages.addEventListener('loadedmetadata', keepNewest, true);
     new ResizeObserver(keepNewest).observe(els.messages);
     els.messages.addEventListener('scroll', () => {
-        state.atNewest = atNewest();
+        /* only a scroll up leaves the foot: one down to it is seen after
+         * the frame's layout, which an image above that loaded meanwhile
+         * made taller (its load then found the thread left) */
+        const top = els.messages.scrollTop;
+        state.atNewest = atNewest()
+            || (state.atNewest && top >= state.lastScrollTop);
+        state.lastScrollTop = top;
         if (state.atNewest) {
             hideNewBelow();
         }

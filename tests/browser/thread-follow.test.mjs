@@ -155,6 +155,33 @@ async () => {
     assert.equal(await newBelow().isHidden(), true);
 });
 
+test('scrolled down to the foot as an image above it loads, the thread '
+    + 'is read at its foot and follows the next message', async () => {
+    // (not by the wheel: at the foot already, it would scroll the page,
+    // and the next test's wheel would go on scrolling the page too)
+    await messages().evaluate((el) => { el.scrollTop = el.scrollHeight; });
+    await twoFrames();
+    // a little up, still within the foot's slack
+    await messages().evaluate((el) => { el.scrollTop -= 30; });
+    await twoFrames();
+    // back down, and in the same frame a message above grows as its
+    // image's size becomes known: the scroll is seen after it grew
+    await messages().evaluate((el) => {
+        el.scrollTop = el.scrollHeight;
+        const grown = document.createElement('div');
+        grown.style.height = '120px';
+        el.querySelector('.message:last-child .bubble').appendChild(grown);
+    });
+    await twoFrames();
+    await deliverInbound(ctx.cluster, { from: FROM, body: 'Right after' });
+    await message('Right after').waitFor();
+    await page.waitForFunction(() => {
+        const el = document.getElementById('messages');
+        return el.scrollHeight - el.scrollTop - el.clientHeight < 1;
+    }, null, { timeout: 3000 });
+    assert.equal(await newBelow().isHidden(), true);
+});
+
 test('"New messages" goes when the reader scrolls down by hand',
 async () => {
     await scrollTo(0);

@@ -12,8 +12,10 @@
  * worker that dies is started again with its number; a reload's new
  * workers have one 0 too).  The first comes an interval after start, at
  * most NGX_HTTP_INBOX_SWEEP_FIRST: never in the burst of a start's
- * work, and soon enough that frequent reloads do not put it off for
- * good.
+ * work.  When the next is due is kept in a small shared memory zone,
+ * which a reload keeps: a reload's worker 0 sweeps when the one before
+ * would have, so that reloads more frequent than the interval do not put
+ * the sweep off for good.
  */
 
 
@@ -43,6 +45,13 @@
 #define NGX_HTTP_INBOX_SWEEP_NAMED       10
 
 
+/* In the shared zone: when the next sweep is due (s, wall clock), 0
+ * before the first worker's start. */
+typedef struct {
+    ngx_atomic_t            due;
+} ngx_http_inbox_sweep_shm_t;
+
+
 typedef struct {
     char                   *dir;
     time_t                  grace;          /* s */
@@ -63,12 +72,16 @@ static void ngx_http_inbox_sweep_unlinked(const char *file, int errnum,
     void *data);
 static void ngx_http_inbox_sweep_done(ngx_event_t *ev);
 static void ngx_http_inbox_sweep_log(ngx_http_inbox_sweep_ctx_t *ctx);
+static ngx_int_t ngx_http_inbox_sweep_init_zone(ngx_shm_zone_t *shm_zone,
+    void *data);
+static void ngx_http_inbox_sweep_next(ngx_msec_t delay);
 
 
 /* Per worker (worker 0's only). */
 static ngx_thread_task_t  *ngx_http_inbox_sweep_task;
 static ngx_event_t         ngx_http_inbox_sweep_timer;
 static ngx_msec_t          ngx_http_inbox_sweep_interval;
+static ngx_shm_zone_t     *ngx_http_inbox_sweep_zone;   /* the cycle's */
 
 
 /* inbox_media_sweep_interval time | off */
@@ -105,23 +118,99 @@ ngx_http_inbox_media_sweep_interval(ngx_conf_t *cf, ngx_command_t *cmd,
 }
 
 
+/* From init_main_conf, the sweep on: the zone that keeps its schedule
+ * across reloads (the same name, size and tag: nginx hands the new
+ * cycle the old one's). */
+
+ngx_int_t
+ngx_http_inbox_media_sweep_zone(ngx_conf_t *cf,
+    ngx_http_inbox_main_conf_t *imcf)
+{
+    ngx_str_t        name = ngx_string("inbox_media_sweep");
+    ngx_shm_zone_t  *zone;
+
+    zone = ngx_shared_memory_add(cf, &name, 8 * ngx_pagesize,
+                                 &ngx_http_inbox_module);
+    if (zone == NULL) {
+        return NGX_ERROR;
+    }
+
+    zone->init = ngx_http_inbox_sweep_init_zone;
+    imcf->media_sweep_zone = zone;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_inbox_sweep_init_zone(ngx_shm_zone_t *shm_zone, void *data)
+{
+    ngx_slab_pool_t             *shpool;
+    ngx_http_inbox_sweep_shm_t  *state;
+
+    if (data != NULL) {
+        /* a reload: the schedule as the workers before left it */
+        shm_zone->data = data;
+        return NGX_OK;
+    }
+
+    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+
+    if (shm_zone->shm.exists) {
+        shm_zone->data = shpool->data;
+        return NGX_OK;
+    }
+
+    state = ngx_slab_alloc(shpool, sizeof(ngx_http_inbox_sweep_shm_t));
+    if (state == NULL) {
+        return NGX_ERROR;
+    }
+
+    state->due = 0;
+    shpool->data = state;
+    shm_zone->data = state;
+
+    return NGX_OK;
+}
+
+
+/* The next sweep armed delay ms from now, and said in the zone. */
+
+static void
+ngx_http_inbox_sweep_next(ngx_msec_t delay)
+{
+    ngx_http_inbox_sweep_shm_t  *state;
+
+    state = ngx_http_inbox_sweep_zone->data;
+    state->due = (ngx_atomic_uint_t) (ngx_time() + (delay + 999) / 1000);
+
+    ngx_add_timer(&ngx_http_inbox_sweep_timer, delay);
+}
+
+
 void
 ngx_http_inbox_media_sweep_start(ngx_cycle_t *cycle, ngx_thread_pool_t *tp)
 {
+    time_t                       now, due;
+    ngx_msec_t                   first;
     ngx_event_t                 *ev;
     ngx_thread_task_t           *task;
     ngx_http_inbox_main_conf_t  *imcf;
     ngx_http_inbox_sweep_ctx_t  *ctx;
+    ngx_http_inbox_sweep_shm_t  *state;
 
     imcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_inbox_module);
 
     if (tp == NULL || imcf == NULL || imcf->media_path == NULL
         || imcf->media_sweep_interval == 0 || ngx_worker != 0
+        || imcf->media_sweep_zone == NULL
         || (ngx_process != NGX_PROCESS_WORKER
             && ngx_process != NGX_PROCESS_SINGLE))
     {
         return;
     }
+
+    ngx_http_inbox_sweep_zone = imcf->media_sweep_zone;
 
     task = ngx_thread_task_alloc(cycle->pool,
                                  sizeof(ngx_http_inbox_sweep_ctx_t));
@@ -154,8 +243,21 @@ ngx_http_inbox_media_sweep_start(ngx_cycle_t *cycle, ngx_thread_pool_t *tp)
     /* a graceful shutdown does not wait for it */
     ev->cancelable = 1;
 
-    ngx_add_timer(ev, ngx_min(ngx_http_inbox_sweep_interval,
-                              NGX_HTTP_INBOX_SWEEP_FIRST));
+    first = ngx_min(ngx_http_inbox_sweep_interval,
+                    NGX_HTTP_INBOX_SWEEP_FIRST);
+
+    /* the schedule the workers before left, unless there is none or an
+     * interval made shorter since puts it sooner */
+    state = ngx_http_inbox_sweep_zone->data;
+    due = (time_t) state->due;
+    now = ngx_time();
+
+    if (due == 0 || due - now > (time_t) (first / 1000)) {
+        ngx_http_inbox_sweep_next(first);
+        return;
+    }
+
+    ngx_add_timer(ev, due > now ? (ngx_msec_t) (due - now) * 1000 : 1);
 }
 
 
@@ -179,9 +281,15 @@ ngx_http_inbox_sweep_due(ngx_event_t *ev)
     if (ngx_thread_task_post(ev->data, ngx_http_inbox_sweep_task)
         != NGX_OK)
     {
-        ngx_add_timer(ev, ngx_min(ngx_http_inbox_sweep_interval,
-                                  NGX_HTTP_INBOX_SWEEP_RETRY));
+        ngx_http_inbox_sweep_next(ngx_min(ngx_http_inbox_sweep_interval,
+                                          NGX_HTTP_INBOX_SWEEP_RETRY));
+        return;
     }
+
+    /* a reload's worker 0 does not run this one again meanwhile */
+    ((ngx_http_inbox_sweep_shm_t *) ngx_http_inbox_sweep_zone->data)->due =
+        (ngx_atomic_uint_t) (ngx_time()
+                             + ngx_http_inbox_sweep_interval / 1000);
 }
 
 
@@ -286,5 +394,5 @@ ngx_http_inbox_sweep_done(ngx_event_t *ev)
         return;
     }
 
-    ngx_add_timer(&ngx_http_inbox_sweep_timer, ngx_http_inbox_sweep_interval);
+    ngx_http_inbox_sweep_next(ngx_http_inbox_sweep_interval);
 }

@@ -730,6 +730,12 @@ ngx_http_inbox_init_main_conf(ngx_conf_t *cf, void *conf)
         if (ngx_add_path(cf, &imcf->media_path) != NGX_OK) {
             return NGX_CONF_ERROR;
         }
+
+        if (imcf->media_sweep_interval != 0
+            && ngx_http_inbox_media_sweep_zone(cf, imcf) != NGX_OK)
+        {
+            return NGX_CONF_ERROR;
+        }
     }
 
     /* the rate limits not configured take their defaults (above) */

@@ -41,6 +41,7 @@ typedef struct {
     ngx_int_t            events_keep_count;
     time_t               media_keep;        /* inbox_media_keep_unused */
     time_t               media_sweep_interval;  /* 0: off */
+    ngx_shm_zone_t      *media_sweep_zone;  /* when the next sweep is due */
 } ngx_http_inbox_main_conf_t;
 
 
@@ -136,6 +137,10 @@ void ngx_http_inbox_maintain_start(ngx_cycle_t *cycle,
 #define NGX_HTTP_INBOX_MEDIA_SWEEP_INTERVAL  (6 * 60 * 60)
 char *ngx_http_inbox_media_sweep_interval(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
+/* In init_main_conf, the sweep on: the shared zone that keeps when the
+ * next sweep is due across reloads. */
+ngx_int_t ngx_http_inbox_media_sweep_zone(ngx_conf_t *cf,
+    ngx_http_inbox_main_conf_t *imcf);
 /* In init_process: worker 0's timer that sweeps them in tp; none when
  * off, nor outside worker processes. */
 void ngx_http_inbox_media_sweep_start(ngx_cycle_t *cycle,

@@ -582,7 +582,7 @@ ngx_http_inbox_contact_update_op(ngx_http_inbox_api_t *api,
         if (args->edit.set_timezone) {
             /* what waited for its quiet hours may be due, and what the
              * sender holds for it may be in them now: looked at now */
-            ngx_http_inbox_sender_wake_quiet();
+            ngx_http_inbox_sender_wake_quiet(api->principal.org_id);
         }
     }
 
@@ -684,6 +684,11 @@ ngx_http_inbox_contacts_import_op(ngx_http_inbox_api_t *api,
 
     /* a failed batch keeps those before it, and their events */
     ngx_http_inbox_import_send(args);
+
+    if (inbox_import_moves_zones(args->im)) {
+        /* as a contact's PATCH of its zone */
+        ngx_http_inbox_sender_wake_quiet(api->principal.org_id);
+    }
 
     inbox_import_free(args->im);
     args->im = NULL;

@@ -110,9 +110,11 @@ void ngx_http_inbox_secret_clear(void);
 ngx_int_t ngx_http_inbox_sender_open(ngx_cycle_t *cycle, ngx_str_t *path);
 void ngx_http_inbox_sender_close(void);
 void ngx_http_inbox_sender_wake(void);
-/* The same, as quiet hours or a zone moved (a settings edit, a contact's
- * zone): what the sender holds of campaigns is looked at again. */
-void ngx_http_inbox_sender_wake_quiet(void);
+/* The same, as org_id's quiet hours or a zone moved (a settings edit, a
+ * contact's zone, an import with zones): what the sender holds of that
+ * organization's campaigns is looked at again.  Waits a little for room
+ * (pool threads only); one that found none is counted and logged. */
+void ngx_http_inbox_sender_wake_quiet(const char *org_id);
 /* In the event loop: a warning, at most once a minute, when wake-ups
  * found nobody listening at the sender's socket. */
 void ngx_http_inbox_sender_report(void);

@@ -1,11 +1,14 @@
 
 /*
- * Waking the sender process: one empty datagram on its socket after a
- * commit that left work for a carrier.  A wake-up carries nothing, so
- * one lost because the sender's queue is full (it has wake-ups pending
- * and will look anyway) or because it is down (it looks at the outbox
- * when it starts) loses nothing; but a sender that is down sends
- * nothing, so the worker says so, once a minute at most.
+ * Waking the sender process: one datagram on its socket (wake.h) after a
+ * commit that left work for a carrier.  A plain wake-up carries nothing,
+ * so one lost because the sender's queue is full (it has wake-ups
+ * pending and will look anyway) or because it is down (it looks at the
+ * outbox when it starts) loses nothing; but a sender that is down sends
+ * nothing, so the worker says so, once a minute at most.  One saying an
+ * organization's quiet hours moved waits a little for room, and one that
+ * found none is counted and logged: the sender finds the move at its
+ * next look at what it holds, not at once.
  *
  * A stored batch of inbound messages wakes it for the text a keyword is
  * answered with and for copies of the images that came.  Whether a
@@ -22,11 +25,14 @@
 #include <ngx_http.h>
 
 #include <inbox/dgram.h>
+#include <inbox/wake.h>
 
 #include "ngx_http_inbox_module.h"
 
 
 #define NGX_HTTP_INBOX_SENDER_WARN_EVERY  60
+/* how long a pool thread waits for room for a quiet-hours wake-up */
+#define NGX_HTTP_INBOX_SENDER_QUIET_WAIT  100
 
 
 /* Per worker; pool threads only read it. */
@@ -35,6 +41,9 @@ static inbox_dgram_peer_t  ngx_http_inbox_sender_peer = { .fd = -1 };
  * set by pool threads (atomics), read by the event loop */
 static int                 ngx_http_inbox_sender_down;
 static time_t              ngx_http_inbox_sender_warned;
+/* quiet-hours wake-ups the sender's queue had no room for (atomics) */
+static ngx_atomic_t        ngx_http_inbox_sender_quiet_lost;
+static ngx_atomic_uint_t   ngx_http_inbox_sender_quiet_logged;
 
 
 ngx_int_t
@@ -45,6 +54,16 @@ ngx_http_inbox_sender_open(ngx_cycle_t *cycle, ngx_str_t *path)
     /* the path's length was checked with the directive */
     if (inbox_dgram_peer_open(&ngx_http_inbox_sender_peer,
                               (char *) path->data, err, sizeof(err))
+        != 0)
+    {
+        ngx_log_error(NGX_LOG_ERR, cycle->log, 0,
+                      "inbox: the sender socket: %s", err);
+        return NGX_ERROR;
+    }
+
+    if (inbox_dgram_peer_set_wait(&ngx_http_inbox_sender_peer,
+                                  NGX_HTTP_INBOX_SENDER_QUIET_WAIT,
+                                  err, sizeof(err))
         != 0)
     {
         ngx_log_error(NGX_LOG_ERR, cycle->log, 0,
@@ -63,36 +82,40 @@ ngx_http_inbox_sender_close(void)
 }
 
 
-static void ngx_http_inbox_sender_send(const char *what);
+static void ngx_http_inbox_sender_failed(int quiet);
 
 
 void
 ngx_http_inbox_sender_wake(void)
 {
-    ngx_http_inbox_sender_send("w");
+    if (inbox_wake_send(&ngx_http_inbox_sender_peer) != 0) {
+        ngx_http_inbox_sender_failed(0);
+    }
 }
 
 
-/* Quiet hours moved: the sender gives back the campaign messages it holds
- * unstarted, so that the next claim holds them for the rule as it is. */
+/* org_id's quiet hours moved: the sender gives back the campaign
+ * messages of that organization it holds unstarted, so that the next
+ * claim holds them for the rule as it is. */
 void
-ngx_http_inbox_sender_wake_quiet(void)
+ngx_http_inbox_sender_wake_quiet(const char *org_id)
 {
-    ngx_http_inbox_sender_send("q");
+    if (inbox_wake_send_quiet(&ngx_http_inbox_sender_peer, org_id) != 0) {
+        ngx_http_inbox_sender_failed(1);
+    }
 }
 
 
 static void
-ngx_http_inbox_sender_send(const char *what)
+ngx_http_inbox_sender_failed(int quiet)
 {
-    if (inbox_dgram_send(&ngx_http_inbox_sender_peer, what, 1) == 0) {
-        return;
-    }
-
     /* EAGAIN: it is behind, with wake-ups pending; it will look */
     if (errno == ENOENT || errno == ECONNREFUSED) {
         __atomic_store_n(&ngx_http_inbox_sender_down, errno,
                          __ATOMIC_RELAXED);
+
+    } else if (quiet) {
+        (void) ngx_atomic_fetch_add(&ngx_http_inbox_sender_quiet_lost, 1);
     }
 }
 
@@ -122,8 +145,20 @@ ngx_http_inbox_inbound_stored(const inbox_inbound_t *msgs,
 void
 ngx_http_inbox_sender_report(void)
 {
-    int     err;
-    time_t  now;
+    int                err;
+    time_t             now;
+    ngx_atomic_uint_t  lost;
+
+    lost = ngx_http_inbox_sender_quiet_lost;
+
+    if (lost != ngx_http_inbox_sender_quiet_logged) {
+        ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                      "inbox: %uA quiet-hours wake-ups found the sender's "
+                      "queue full (%uA since the worker started): it finds "
+                      "the move at its next look at what it holds",
+                      lost - ngx_http_inbox_sender_quiet_logged, lost);
+        ngx_http_inbox_sender_quiet_logged = lost;
+    }
 
     /* after every pool job: a read, no write, while the sender listens */
     if (__atomic_load_n(&ngx_http_inbox_sender_down, __ATOMIC_RELAXED) == 0) {

@@ -184,7 +184,7 @@ ngx_http_inbox_settings_update_op(ngx_http_inbox_api_t *api,
         if (inbox_settings_edit_moves_quiet_hours(edit)) {
             /* what waited for quiet hours is due, and what the sender
              * holds may be in them now: looked at now */
-            ngx_http_inbox_sender_wake_quiet();
+            ngx_http_inbox_sender_wake_quiet(api->principal.org_id);
         }
     }
 

@@ -29,6 +29,7 @@
 #include <inbox/clock.h>
 #include <inbox/dgram.h>
 #include <inbox/nofile.h>
+#include <inbox/wake.h>
 #include "sender.h"
 #include "sender_jobs.h"
 
@@ -39,7 +40,8 @@ static int sender_options(int argc, char **argv, sender_options_t *o);
 static int sender_media_dir_check(const char *dir);
 static void sender_usage(FILE *out);
 static int sender_signals_open(void);
-static int sender_drain(int fd);
+static void sender_drain(int fd);
+static void sender_wake_drain(sender_t *s);
 static void sender_vlog(const char *level, const char *fmt, va_list args);
 
 
@@ -234,9 +236,7 @@ main(int argc, char **argv)
         }
 
         if (ready[0]) {
-            if (sender_drain(fds[0])) {
-                sender_outbox_quiet_moved(&s);
-            }
+            sender_wake_drain(&s);
             sender_jobs_wake(&s);
         }
 
@@ -249,7 +249,7 @@ main(int argc, char **argv)
                 s.stopping = 2;
                 break;
             }
-            (void) sender_drain(fds[1]);
+            sender_drain(fds[1]);
             s.stopping = 1;
             sender_log(&s, "stopping after %u requests in flight",
                        sender_loop_active(s.loop));
@@ -494,24 +494,33 @@ sender_signals_open(void)
 }
 
 
-/*
- * Reads every wake-up (until EAGAIN); returns whether one said quiet
- * hours moved ("q"; any other is a plain wake-up).
- */
-static int
+/* Reads every datagram (until EAGAIN). */
+static void
 sender_drain(int fd)
 {
-    int      quiet;
-    char     buf[256];
+    char  buf[256];
+
+    while (read(fd, buf, sizeof(buf)) >= 0) {
+        /* nothing to read in a signal's: it came */
+    }
+}
+
+
+/*
+ * Reads every wake-up (until EAGAIN); one saying an organization's quiet
+ * hours moved gives back what the sender holds of its campaigns (wake.h).
+ */
+static void
+sender_wake_drain(sender_t *s)
+{
+    char     buf[256], org_id[INBOX_ID_MAX];
     ssize_t  n;
 
-    quiet = 0;
-
-    while ((n = read(fd, buf, sizeof(buf))) >= 0) {
-        quiet |= (n > 0 && buf[0] == 'q');
+    while ((n = read(s->wake_fd, buf, sizeof(buf))) >= 0) {
+        if (inbox_wake_read(buf, (size_t) n, org_id) == INBOX_WAKE_QUIET) {
+            sender_outbox_quiet_moved(s, org_id);
+        }
     }
-
-    return quiet;
 }
 
 

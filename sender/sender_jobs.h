@@ -59,9 +59,10 @@ int sender_outbox_bulk_handed(sender_t *s);
  * (sender_outbox.c). */
 void sender_outbox_campaign_stopped(sender_t *s, const char *campaign_id,
     int cancelled);
-/* Quiet hours or a zone moved (nginx's "q" wake-up): the campaign sends
- * in hand not started yet go back, so that the next claim holds them for
- * the rule as it is now (sender_outbox.c). */
-void sender_outbox_quiet_moved(sender_t *s);
+/* org_id's quiet hours or a zone moved ("" for every organization's:
+ * a "q" wake-up, wake.h): its campaign sends in hand not started yet go
+ * back, so that the next claim holds them for the rule as it is now
+ * (sender_outbox.c). */
+void sender_outbox_quiet_moved(sender_t *s, const char *org_id);
 
 #endif

@@ -457,22 +457,48 @@ sender_outbox_campaign_stopped(sender_t *s, const char *campaign_id,
 
 
 /*
- * Quiet hours or a zone moved: a campaign message in hand, claimed under
- * the old rule, may now fall inside them.  Given back unsent (released:
- * due again, no attempt counted), so that the next claim holds it until
- * they end (inbox_outbox_quiet) or sends it.  Only campaign messages:
- * replies never wait for quiet hours.
+ * Quiet hours or a zone of org_id ("" every organization) moved: a
+ * campaign message of it in hand, claimed under the old rule, may now
+ * fall inside them.  Given back unsent (released: due again, no attempt
+ * counted), so that the next claim holds it until they end
+ * (inbox_outbox_quiet) or sends it.  Only campaign messages: replies
+ * never wait for quiet hours; and only that organization's: another's
+ * rule did not move.
  */
 void
-sender_outbox_quiet_moved(sender_t *s)
+sender_outbox_quiet_moved(sender_t *s, const char *org_id)
 {
-    unsigned  n;
+    unsigned        n;
+    sender_send_t  *send, **link;
+    sender_queue_t *q;
 
-    n = sender_outbox_unstarted(&sender_outbox.bulk,
-                                "quiet hours changed while it waited");
+    q = &sender_outbox.bulk;
+    link = &q->head;
+    n = 0;
+
+    while ((send = *link) != NULL) {
+        if (org_id[0] != '\0' && strcmp(send->org_id, org_id) != 0) {
+            link = &send->next;
+            continue;
+        }
+
+        *link = send->next;
+        if (q->tail == &send->next) {
+            q->tail = link;
+        }
+        q->count--;
+        n++;
+
+        send->result.outcome = INBOX_SEND_RELEASED;
+        snprintf(send->result.message, sizeof(send->result.message),
+                 "not sent: quiet hours changed while it waited");
+        sender_outbox_answered(send);
+    }
+
     if (n > 0) {
-        sender_debug(s, "%u campaign messages given back unsent (quiet "
-                     "hours changed)", n);
+        sender_debug(s, "%u campaign messages of %s given back unsent "
+                     "(quiet hours changed)", n,
+                     org_id[0] ? org_id : "every organization");
         sender_outbox.look_bulk = 1;
     }
 }

@@ -35,6 +35,7 @@
 #include <inbox/token.h>
 #include <inbox/telnyx.h>
 #include <inbox/twilio.h>
+#include <inbox/wake.h>
 
 
 #define CTL_MAX_ARGS     8
@@ -42,6 +43,8 @@
 #define CTL_PASSWORD_MAX (INBOX_PASSWORD_MAX + 2)
 #define CTL_SECRET_MAX   1024
 #define CTL_MAX(a, b)    ((a) > (b) ? (a) : (b))
+
+#define CTL_SENDER_WAIT  1000     /* ms for room in the sender's queue */
 
 #define DEMO_ORG_NAME    "Demo Organization"
 #define DEMO_NUMBER      "+15005550006"
@@ -88,6 +91,12 @@ typedef struct {
 } ctl_number_secrets_t;
 
 
+/* The sender's wake-up socket (--sender-socket): told when a command
+ * moved an organization's quiet hours, as nginx tells it. */
+static const char  *ctl_sender_socket;
+
+
+static void ctl_wake_quiet(const char *org_id);
 static int ctl_org_create(inbox_store_t *store, ctl_words_t *words);
 static int ctl_org_list(inbox_store_t *store, ctl_words_t *words);
 static int ctl_number_add(inbox_store_t *store, ctl_words_t *words);
@@ -260,9 +269,13 @@ ctl_usage(FILE *out)
 {
     size_t  i;
 
-    fprintf(out, "usage: inboxctl [--store URI] COMMAND ...\n\n"
+    fprintf(out, "usage: inboxctl [--store URI] [--sender-socket PATH] "
+            "COMMAND ...\n\n"
             "URI is sqlite:PATH or mongodb://...; the default is the\n"
             "INBOX_STORE environment variable, else sqlite:var/inbox.db.\n"
+            "PATH is the sender's wake-up socket (nginx's\n"
+            "inbox_sender_socket), told when quiet hours or zones move;\n"
+            "the default is INBOX_SENDER_SOCKET, else var/run/sender.sock.\n"
             "org create and seed-demo make the store when it does not\n"
             "exist; the other commands need it.\n\n"
             "commands:\n");
@@ -1522,6 +1535,41 @@ ctl_billing_print(inbox_store_t *store, const char *org_id)
 }
 
 
+/*
+ * As nginx after a settings edit or a contact's zone: the sender gives
+ * back what it holds of org_id's campaigns, for the next claim to hold
+ * for quiet hours as they are now.  A sender not running holds nothing;
+ * one whose queue stayed full finds the move at its next look, said.
+ */
+static void
+ctl_wake_quiet(const char *org_id)
+{
+    char                err[256];
+    inbox_dgram_peer_t  peer;
+
+    if (inbox_dgram_peer_open(&peer, ctl_sender_socket, err, sizeof(err))
+        != 0
+        || inbox_dgram_peer_set_wait(&peer, CTL_SENDER_WAIT, err,
+                                     sizeof(err))
+           != 0)
+    {
+        fprintf(stderr, "inboxctl: the sender's socket: %s\n", err);
+        inbox_dgram_peer_close(&peer);
+        return;
+    }
+
+    if (inbox_wake_send_quiet(&peer, org_id) != 0
+        && errno != ENOENT && errno != ECONNREFUSED)
+    {
+        fprintf(stderr, "inboxctl: the sender was not told quiet hours "
+                "moved (%s: %s): it finds the move at its next look at "
+                "what it holds\n", ctl_sender_socket, strerror(errno));
+    }
+
+    inbox_dgram_peer_close(&peer);
+}
+
+
 /* As PATCH /api/v1/settings does, each value checked by settings.h;
  * "" is a setting's default (inbox_settings_defaults). */
 static int
@@ -1587,6 +1635,10 @@ ctl_settings_set(inbox_store_t *store, ctl_words_t *words)
 
     if (rc != INBOX_OK) {
         return ctl_fail(&err);
+    }
+
+    if (inbox_settings_edit_moves_quiet_hours(&edit)) {
+        ctl_wake_quiet(words->args[0]);
     }
 
     inbox_settings_time_format(s.quiet_start, start);
@@ -2188,6 +2240,10 @@ ctl_contacts_import(inbox_store_t *store, ctl_words_t *words)
                     maintain_err.message);
         }
 
+        if (inbox_import_moves_zones(im)) {
+            ctl_wake_quiet(words->args[0]);
+        }
+
         /* said, not only counted: tags the file gives were dropped */
         if (inbox_import_tags_capped(im) > 0) {
             fprintf(stderr, "inboxctl: %s: %zu contact%s reached %d tags, "
@@ -2516,11 +2572,24 @@ main(int argc, char **argv)
 
     uri = getenv("INBOX_STORE");
     uri = (uri && *uri) ? uri : "sqlite:var/inbox.db";
+    ctl_sender_socket = getenv("INBOX_SENDER_SOCKET");
+    if (ctl_sender_socket == NULL || *ctl_sender_socket == '\0') {
+        ctl_sender_socket = "var/run/sender.sock";
+    }
     argc--;
     argv++;
 
-    if (argc >= 2 && strcmp(argv[0], "--store") == 0) {
-        uri = argv[1];
+    for ( ;; ) {
+        if (argc >= 2 && strcmp(argv[0], "--store") == 0) {
+            uri = argv[1];
+
+        } else if (argc >= 2 && strcmp(argv[0], "--sender-socket") == 0) {
+            ctl_sender_socket = argv[1];
+
+        } else {
+            break;
+        }
+
         argc -= 2;
         argv += 2;
     }

@@ -891,6 +891,13 @@ inbox_import_tags_capped(const inbox_import_t *im)
 }
 
 
+int
+inbox_import_moves_zones(const inbox_import_t *im)
+{
+    return im->col_timezone >= 0 && inbox_import_stored(im) > 0;
+}
+
+
 size_t
 inbox_import_stopped_at(const inbox_import_t *im)
 {

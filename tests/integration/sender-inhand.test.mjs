@@ -4,7 +4,10 @@
 // which the opt-out's wake-up brings), and a change of the quiet hours
 // that puts its recipient in them keeps it until they end (the settings
 // route's wake-up says so, and the sender gives back what it holds of
-// campaigns).
+// campaigns).  So do inboxctl's settings set and an import (the API's
+// or inboxctl's) that gives a contact a zone; and a move of another
+// organization's quiet hours leaves what the sender holds of this one's
+// alone (its wake-up names its organization).
 //
 // A claim takes only what can start at once, so the sender holds a
 // campaign message only for a moment (a message waiting for the bulk
@@ -18,11 +21,12 @@
 
 import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { inboxctl, numberBlock, sleep } from '../lib/cluster.mjs';
 import { errorLogIsCleanTest, useCluster } from '../lib/fixture.mjs';
-import { api, deliverInbound, eventually, importTagged, quietHoursAway }
-    from '../lib/inbox.mjs';
+import { api, deliverInbound, eventually, importContactsCsv, importTagged,
+         quietHoursAway } from '../lib/inbox.mjs';
 import { addUser, login, sessionApi } from '../lib/session.mjs';
 import { frozen as frozenPid, heldIn, senderStops }
     from '../lib/sender-stops.mjs';
@@ -33,16 +37,20 @@ const stops = senderStops();
 const STOP_BEFORE = stops.before;
 
 const ctx = useCluster({
-    orgs: [{ name: 'In Hand Org' }], carrierSim: true, sender: true,
+    orgs: [{ name: 'In Hand Org' }, { name: 'Other Hand Org' }],
+    carrierSim: true, sender: true,
     senderArgs: ['--rate', String(1000 / TURN_MS), '--burst', '4'],
     senderWrap: stops.wrap,
 });
 let org;
+let other;
 let billing;
+let otherBilling;
 
 before(async () => {
     const cluster = await ctx.ready;
     org = cluster.orgs[0];
+    other = cluster.orgs[1];
     await inboxctl(cluster.store, 'credits', 'grant', org.id, '1000');
     await inboxctl(cluster.store, 'settings', 'set', org.id, '--timezone',
                    'UTC', '--quiet-hours', quietHoursAway());
@@ -50,6 +58,10 @@ before(async () => {
                   'billing');
     billing = (await login(cluster, 'bill@inhand.test',
                            'in hand secret 1')).cookie;
+    await addUser(cluster, other, 'bill@otherhand.test', 'other hand secret',
+                  'billing');
+    otherBilling = (await login(cluster, 'bill@otherhand.test',
+                                'other hand secret')).cookie;
 });
 
 const numbers = numberBlock('1658');
@@ -273,6 +285,132 @@ test('quiet hours changed to cover now while the sender holds a campaign '
     assert.equal(end.counts.delivered, phones.length);
     assert.deepEqual((await sendsOf('Quiet')).sort(), [...phones].sort(),
                      'each recipient once');
+}));
+
+// A move of quiet hours made while the sender holds a campaign message,
+// by move(message's thread's contact phone); undo opens the window
+// again.  The held message is not sent inside them: given back, held by
+// the claim, sent once undo ran.
+function heldThroughMove(prefix, move, undo) {
+    return withSenderLog(async () => {
+        const phones = numbers(6);
+        const c = await campaignTo(phones, `${prefix}${LONG}`);
+
+        const { message, seen } = await frozenHolding(c, prefix);
+        const { conv } = await threadOf(message, phones);
+        try {
+            await move(conv.contact.phone);
+        } finally {
+            process.kill(senderPid(), 'SIGCONT');
+        }
+
+        try {
+            await eventually(async () => {
+                const now = await ok(`/api/v1/campaigns/${c.id}`);
+                return now.counts.queued === 0 && now.counts.sent === 0
+                    && now.counts.waiting_quiet_hours > 0 ? now : null;
+            }, 20000, 'the campaign waiting for quiet hours');
+            assert.ok(!(await sendsOf(prefix)).includes(conv.contact.phone),
+                      'the held message was sent inside quiet hours');
+            assert.ok(!ctx.cluster.senderLog().slice(seen)
+                          .includes(`sending message ${message} `),
+                      'the held message started inside quiet hours');
+            const { message: m } = await threadOf(message, phones);
+            assert.equal(m.status, 'queued');
+        } finally {
+            await undo(conv.contact.phone);
+        }
+
+        await eventually(async () => {
+            const now = await ok(`/api/v1/campaigns/${c.id}`);
+            return now.status === 'done' && now.counts.queued === 0
+                && now.counts.sent === 0
+                && now.counts.waiting_quiet_hours === 0 ? now : null;
+        }, 40000, 'the campaign done once quiet hours ended');
+        assert.deepEqual((await sendsOf(prefix)).sort(), [...phones].sort(),
+                         'each recipient once');
+    });
+}
+
+const ctlWake = () => ['--sender-socket', ctx.cluster.senderSocket];
+
+const quietNowText = () => {
+    const q = quietHoursNow();
+    return `${q.start}-${q.end}`;
+};
+
+test('inboxctl settings set moving quiet hours over now while the sender '
+     + 'holds a campaign message: it is not sent until they end',
+     { timeout: 90000 }, heldThroughMove('Ctlquiet',
+    async () => {
+        await inboxctl(ctx.cluster.store, ...ctlWake(), 'settings', 'set',
+                       org.id, '--quiet-hours', quietNowText());
+    },
+    async () => {
+        await inboxctl(ctx.cluster.store, ...ctlWake(), 'settings', 'set',
+                       org.id, '--quiet-hours', quietHoursAway());
+    }));
+
+// UTC+6: now is inside quietHoursAway()'s hour (6 hours on, UTC)
+const ZONE_QUIET_NOW = 'Etc/GMT-6';
+
+test('an import through the API giving the held message\'s contact a zone '
+     + 'whose quiet hours cover now: it is not sent until they end',
+     { timeout: 90000 }, heldThroughMove('Importzone',
+    async (phone) => {
+        await importContactsCsv(ctx.cluster, org.token,
+                                `phone,timezone\n${phone},${ZONE_QUIET_NOW}\n`);
+    },
+    async (phone) => {
+        await importContactsCsv(ctx.cluster, org.token,
+                                `phone,timezone\n${phone},UTC\n`);
+    }));
+
+test('inboxctl contacts import giving the held message\'s contact such a '
+     + 'zone: it is not sent until they end', { timeout: 90000 },
+     heldThroughMove('Ctlzone',
+    async (phone) => {
+        const file = join(ctx.cluster.dir, 'zone.csv');
+        writeFileSync(file, `phone,timezone\n${phone},${ZONE_QUIET_NOW}\n`);
+        await inboxctl(ctx.cluster.store, ...ctlWake(), 'contacts', 'import',
+                       org.id, file);
+    },
+    async (phone) => {
+        await importContactsCsv(ctx.cluster, org.token,
+                                `phone,timezone\n${phone},UTC\n`);
+    }));
+
+// Another organization's quiet hours moved: what the sender holds of this
+// one's campaign is not given back, and goes at its next turn.
+test('another organization\'s quiet hours moved while the sender holds a '
+     + 'campaign message: it is not given back, it goes at once',
+     { timeout: 90000 }, withSenderLog(async () => {
+    const phones = numbers(6);
+    const c = await campaignTo(phones, `Otherorg${LONG}`);
+
+    const { message, seen } = await frozenHolding(c, 'Otherorg');
+    try {
+        const res = await sessionApi(ctx.cluster, '/api/v1/settings',
+                                     otherBilling,
+                                     { method: 'PATCH',
+                                       body: { quiet_hours: quietHoursNow() } });
+        assert.equal(res.status, 200, res.text);
+    } finally {
+        process.kill(senderPid(), 'SIGCONT');
+    }
+
+    const after = await eventually(async () => {
+        const log = ctx.cluster.senderLog().slice(seen);
+        return log.includes(`sending message ${message} `) ? log : null;
+    }, 10000, 'the held message sent');
+    assert.doesNotMatch(after, /given back unsent \(quiet hours changed\)/,
+                        'this organization\'s held messages given back');
+
+    await eventually(async () => {
+        const now = await ok(`/api/v1/campaigns/${c.id}`);
+        return now.status === 'done' && now.counts.queued === 0
+            && now.counts.sent === 0 ? now : null;
+    }, 40000, 'the campaign done');
 }));
 
 errorLogIsCleanTest(ctx);

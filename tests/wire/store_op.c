@@ -99,6 +99,7 @@
 #include <string.h>
 #include <inbox/clock.h>
 #include <inbox/dgram.h>
+#include <inbox/wake.h>
 #include <inbox/error.h>
 #include <inbox/event.h>
 #include <inbox/media.h>
@@ -1166,7 +1167,7 @@ sender_wake(void)
         return;
     }
 
-    (void) inbox_dgram_send(&peer, "w", 1);
+    (void) inbox_wake_send(&peer);
     inbox_dgram_peer_close(&peer);
 }
 

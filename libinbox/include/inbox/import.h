@@ -103,6 +103,9 @@ char *inbox_import_render(const inbox_import_t *im, size_t *len);
 size_t inbox_import_stored(const inbox_import_t *im);
 size_t inbox_import_refused(const inbox_import_t *im);
 size_t inbox_import_tags_capped(const inbox_import_t *im);
+/* Whether lines stored so far may have moved a contact's zone (the file
+ * has a timezone column): the sender is told quiet hours moved. */
+int inbox_import_moves_zones(const inbox_import_t *im);
 
 /*
  * After the import failed (a store's error, such as a busy store, or the

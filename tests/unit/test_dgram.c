@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <inbox/dgram.h>
 #include <inbox/event.h>
+#include <inbox/wake.h>
 #include "check.h"
 
 
@@ -207,6 +208,44 @@ TEST(each_ws_server_gets_every_datagram_and_its_own_count)
     b.peer = peers[1];
     channel_close(&a);
     channel_close(&b);
+}
+
+
+/* The sender's wake-ups (wake.h): a plain one, and one naming the
+ * organization whose quiet hours moved, which waits for room rather than
+ * being dropped at once. */
+TEST(a_quiet_hours_wake_up_names_its_organization_and_waits_for_room)
+{
+    char       buf[64], org[INBOX_ID_MAX];
+    ssize_t    n;
+    int64_t    t0;
+    channel_t  c;
+
+    channel_open(&c, 200);
+
+    CHECK_INT(inbox_wake_send(&c.peer), 0);
+    CHECK_INT(inbox_wake_send_quiet(&c.peer, "42"), 0);
+    CHECK_INT(inbox_wake_send_quiet(&c.peer, ""), 0);
+
+    n = read(c.reader, buf, sizeof(buf));
+    CHECK_INT(inbox_wake_read(buf, (size_t) n, org), INBOX_WAKE_PLAIN);
+    n = read(c.reader, buf, sizeof(buf));
+    CHECK_INT(inbox_wake_read(buf, (size_t) n, org), INBOX_WAKE_QUIET);
+    CHECK_STR(org, "42");
+    n = read(c.reader, buf, sizeof(buf));
+    CHECK_INT(inbox_wake_read(buf, (size_t) n, org), INBOX_WAKE_QUIET);
+    CHECK_STR(org, "");
+
+    /* a full queue: the plain one is dropped at once, the quiet one
+     * waits its bound and says EAGAIN */
+    (void) channel_fill(&c);
+    CHECK_INT(inbox_wake_send(&c.peer), -1);
+    t0 = inbox_dgram_now_ms();
+    CHECK_INT(inbox_wake_send_quiet(&c.peer, "42"), -1);
+    CHECK_INT(errno, EAGAIN);
+    CHECK(inbox_dgram_now_ms() - t0 >= 150);
+
+    channel_close(&c);
 }
 
 

@@ -7,8 +7,8 @@
  * outbox when it starts) loses nothing; but a sender that is down sends
  * nothing, so the worker says so, once a minute at most.  One saying an
  * organization's quiet hours moved waits a little for room, and one that
- * found none is counted and logged: the sender finds the move at its
- * next look at what it holds, not at once.
+ * found none is counted and logged: what the sender holds claimed under
+ * the old rule then goes by it (ARCHITECTURE.md's known limits).
  *
  * A stored batch of inbound messages wakes it for the text a keyword is
  * answered with and for copies of the images that came.  Whether a
@@ -154,8 +154,9 @@ ngx_http_inbox_sender_report(void)
     if (lost != ngx_http_inbox_sender_quiet_logged) {
         ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
                       "inbox: %uA quiet-hours wake-ups found the sender's "
-                      "queue full (%uA since the worker started): it finds "
-                      "the move at its next look at what it holds",
+                      "queue full (%uA since the worker started): the "
+                      "campaign messages it holds go by the quiet hours "
+                      "they were claimed under",
                       lost - ngx_http_inbox_sender_quiet_logged, lost);
         ngx_http_inbox_sender_quiet_logged = lost;
     }

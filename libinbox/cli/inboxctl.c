@@ -1539,7 +1539,8 @@ ctl_billing_print(inbox_store_t *store, const char *org_id)
  * As nginx after a settings edit or a contact's zone: the sender gives
  * back what it holds of org_id's campaigns, for the next claim to hold
  * for quiet hours as they are now.  A sender not running holds nothing;
- * one whose queue stayed full finds the move at its next look, said.
+ * one whose queue stayed full is said: what it holds then goes by the
+ * quiet hours it was claimed under.
  */
 static void
 ctl_wake_quiet(const char *org_id)
@@ -1562,8 +1563,9 @@ ctl_wake_quiet(const char *org_id)
         && errno != ENOENT && errno != ECONNREFUSED)
     {
         fprintf(stderr, "inboxctl: the sender was not told quiet hours "
-                "moved (%s: %s): it finds the move at its next look at "
-                "what it holds\n", ctl_sender_socket, strerror(errno));
+                "moved (%s: %s): the campaign messages it holds go by "
+                "the quiet hours they were claimed under\n",
+                ctl_sender_socket, strerror(errno));
     }
 
     inbox_dgram_peer_close(&peer);

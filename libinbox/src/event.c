@@ -7,6 +7,7 @@
 #include <string.h>
 #include <inbox/event.h>
 #include <inbox/render.h>
+#include <inbox/resend.h>
 
 
 static yajl_gen inbox_event_begin(const char *type, int64_t org_seq,
@@ -529,6 +530,9 @@ inbox_event_message_status(int64_t org_seq, const char *epoch,
     inbox_json_key(g, "error_code");
     inbox_json_string(g, message->error_code[0] ? message->error_code
                                                 : NULL);
+    /* a reply that failed live offers Send again with no read */
+    inbox_json_key(g, "can_send_again");
+    yajl_gen_bool(g, inbox_resend_can(message));
 
     return inbox_event_finish(g);
 }

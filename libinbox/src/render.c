@@ -9,6 +9,7 @@
 #include <inbox/media.h>
 #include <inbox/phone.h>
 #include <inbox/render.h>
+#include <inbox/resend.h>
 #include <inbox/utf8.h>
 
 
@@ -313,6 +314,10 @@ inbox_json_message(yajl_gen g, const inbox_message_t *m)
     inbox_json_string(g, m->campaign_id[0] ? m->campaign_id : NULL);
     inbox_json_key(g, "campaign_kind");
     inbox_json_string(g, m->campaign_kind[0] ? m->campaign_kind : NULL);
+    /* whether Send again may go (resend.h's rule, the one a send naming
+     * it is checked by): what a browser shows the button by */
+    inbox_json_key(g, "can_send_again");
+    yajl_gen_bool(g, inbox_resend_can(m));
     /* a failed reply's Send again, once it went: every browser drops
      * its button (resend.h); none on a message never sent again, as a
      * media's "id" */

@@ -20,6 +20,9 @@ static const char *inbox_resend_final[] = {
 };
 
 
+static int inbox_resend_eligible(const inbox_message_t *m);
+
+
 int
 inbox_resend_worth(const char *status, const char *error_code)
 {
@@ -46,6 +49,24 @@ inbox_resend_worth(const char *status, const char *error_code)
 }
 
 
+int
+inbox_resend_can(const inbox_message_t *m)
+{
+    return inbox_resend_eligible(m) && m->resent_as[0] == '\0';
+}
+
+
+/* A person's reply that failed for a reason another try may mend, sent
+ * again or not. */
+static int
+inbox_resend_eligible(const inbox_message_t *m)
+{
+    return m->direction == INBOX_OUTBOUND && m->sent_by[0] != '\0'
+           && m->campaign_id[0] == '\0'
+           && inbox_resend_worth(m->status, m->error_code);
+}
+
+
 inbox_status_t
 inbox_resend_check(const inbox_reply_t *reply, const inbox_message_t *m,
     int found, inbox_error_t *err)
@@ -58,10 +79,7 @@ inbox_resend_check(const inbox_reply_t *reply, const inbox_message_t *m,
                                      "conversation to send again.");
     }
 
-    if (m->direction != INBOX_OUTBOUND || m->sent_by[0] == '\0'
-        || m->campaign_id[0] != '\0'
-        || !inbox_resend_worth(m->status, m->error_code))
-    {
+    if (!inbox_resend_eligible(m)) {
         return inbox_error_set_field(err, INBOX_ERR_INVALID, "resend_of",
                                      "Only a person's reply that did not "
                                      "reach the phone, for a reason another "

@@ -3474,6 +3474,8 @@ inbox_mongo_delivery_move(inbox_mongo_store_t *ms, const bson_oid_t *org,
                          "credits", BCON_INT32(1),
                          "campaign_id", BCON_INT32(1),
                          "submitted_at", BCON_INT32(1),
+                         "sent_by", BCON_INT32(1),
+                         "resent_as", BCON_INT32(1),
                      "}",
                      "new", BCON_BOOL(true)),
             &value, &found, err);
@@ -3507,7 +3509,9 @@ inbox_mongo_delivery_move(inbox_mongo_store_t *ms, const bson_oid_t *org,
                                            "conversation_id", BCON_INT32(1),
                                            "campaign_id", BCON_INT32(1),
                                            "error_code", BCON_INT32(1),
-                                           "unannounced", BCON_INT32(1)),
+                                           "unannounced", BCON_INT32(1),
+                                           "sent_by", BCON_INT32(1),
+                                           "resent_as", BCON_INT32(1)),
                                   &doc, &found, err);
         bson_destroy(&query);
 
@@ -3598,12 +3602,12 @@ inbox_mongo_delivery_move(inbox_mongo_store_t *ms, const bson_oid_t *org,
 
 /*
  * What a message's move to status (doc: the message's _id,
- * conversation_id, error_code and campaign_id) leaves once its hold is
- * settled: a campaign's recipient counted by the status and the error
- * code it has now, as SQLite's trigger counts it (a compare-and-set:
- * again, it moves nothing), message.status, and last the move's mark
- * (unannounced: mark) taken off, so that until then a retry finds it
- * and comes here again.
+ * conversation_id, error_code, campaign_id, sent_by and resent_as)
+ * leaves once its hold is settled: a campaign's recipient counted by the
+ * status and the error code it has now, as SQLite's trigger counts it (a
+ * compare-and-set: again, it moves nothing), message.status, and last
+ * the move's mark (unannounced: mark) taken off, so that until then a
+ * retry finds it and comes here again.
  */
 static inbox_status_t
 inbox_mongo_delivery_announce(inbox_mongo_store_t *ms, const bson_oid_t *org,
@@ -3643,6 +3647,10 @@ inbox_mongo_delivery_announce(inbox_mongo_store_t *ms, const bson_oid_t *org,
         snprintf(frame.status, sizeof(frame.status), "%s",
                  inbox_delivery_name(status));
         snprintf(frame.error_code, sizeof(frame.error_code), "%s", code);
+        /* what its frame says of Send again by (inbox_resend_can) */
+        inbox_mongo_get_id(doc, "sent_by", frame.sent_by);
+        inbox_mongo_get_id(doc, "campaign_id", frame.campaign_id);
+        inbox_mongo_get_id(doc, "resent_as", frame.resent_as);
 
         inbox_change_status(&change, &frame);
         rc = inbox_mongo_events_append(ms, org, &change, events, err);

@@ -20,6 +20,10 @@ typedef struct {
     char              error_code[32];
     int               held;
     int64_t           credits;
+    /* what its frame says of Send again by (inbox_resend_can) */
+    char              sent_by[INBOX_ID_MAX];
+    char              campaign_id[INBOX_ID_MAX];
+    char              resent_as[INBOX_ID_MAX];
 } inbox_sqlite_delivery_t;
 
 /* A status moved: the frame's message and its change, pushed after the
@@ -2303,7 +2307,8 @@ inbox_sqlite_delivery_get(inbox_sqlite_conn_t *conn, int64_t org,
     memset(d, 0, sizeof(inbox_sqlite_delivery_t));
 
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_DELIVERY_GET,
-        "SELECT conversation_id, status, error_code, held, credits"
+        "SELECT conversation_id, status, error_code, held, credits,"
+        "  sent_by, campaign_id, resent_as"
         " FROM messages WHERE id = ?1 AND org_id = ?2"
         " AND direction = 'outbound'", err);
     if (stmt == NULL) {
@@ -2323,6 +2328,12 @@ inbox_sqlite_delivery_get(inbox_sqlite_conn_t *conn, int64_t org,
                                  sizeof(d->error_code));
         d->held = sqlite3_column_int(stmt, 3);
         d->credits = sqlite3_column_int64(stmt, 4);
+        /* ids, NULL as "": an integer's text is its id's */
+        inbox_sqlite_column_copy(stmt, 5, d->sent_by, sizeof(d->sent_by));
+        inbox_sqlite_column_copy(stmt, 6, d->campaign_id,
+                                 sizeof(d->campaign_id));
+        inbox_sqlite_column_copy(stmt, 7, d->resent_as,
+                                 sizeof(d->resent_as));
     }
 
     inbox_sqlite_done(stmt);
@@ -2440,6 +2451,9 @@ inbox_sqlite_delivery_move(inbox_sqlite_conn_t *conn, int64_t org,
              inbox_delivery_name(to));
     snprintf(mv->message.error_code, sizeof(mv->message.error_code), "%s",
              error_code ? error_code : d.error_code);
+    memcpy(mv->message.sent_by, d.sent_by, sizeof(d.sent_by));
+    memcpy(mv->message.campaign_id, d.campaign_id, sizeof(d.campaign_id));
+    memcpy(mv->message.resent_as, d.resent_as, sizeof(d.resent_as));
 
     inbox_change_status(&mv->change, &mv->message);
 

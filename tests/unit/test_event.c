@@ -40,7 +40,8 @@ fixtures(inbox_message_t *m, inbox_conversation_t *c)
     "\"body\":\"hi\",\"media\":[],\"status\":null,\"error_code\":null,"     \
     "\"segments\":1,\"credits\":0,"                                         \
     "\"created_at\":\"2026-11-27T03:04:05.678Z\",\"sent_by\":null,"         \
-    "\"campaign_id\":null,\"campaign_kind\":null}"
+    "\"campaign_id\":null,\"campaign_kind\":null,"                          \
+    "\"can_send_again\":false}"
 
 #define CONVERSATION_JSON                                                   \
     "{\"id\":\"c1\",\"contact\":{\"id\":\"k1\",\"name\":null,"              \
@@ -83,6 +84,35 @@ TEST(frames_have_type_seq_and_epoch)
     f = inbox_event_unread_total(15, "E1", 4);
     CHECK_STR(f, "{\"type\":\"unread.total\",\"org_seq\":15,"
                  "\"epoch\":\"E1\",\"count\":4}");
+    free(f);
+}
+
+
+/* A reply that fails says in its frame whether Send again may go, so
+ * that a page shows it with no read. */
+TEST(message_status_says_whether_the_reply_may_be_sent_again)
+{
+    char                  *f;
+    inbox_message_t        m;
+    inbox_conversation_t   c;
+
+    fixtures(&m, &c);
+    m.direction = INBOX_OUTBOUND;
+    strcpy(m.sent_by, "u3");
+    strcpy(m.status, "failed");
+    strcpy(m.error_code, "30003");
+
+    f = inbox_event_message_status(16, "E1", &m);
+    CHECK_STR(f, "{\"type\":\"message.status\",\"org_seq\":16,"
+                 "\"epoch\":\"E1\",\"id\":\"m1\",\"conversation_id\":\"c1\","
+                 "\"status\":\"failed\",\"error_code\":\"30003\","
+                 "\"can_send_again\":true}");
+    free(f);
+
+    /* the contact opted out at the carrier: no */
+    strcpy(m.error_code, "21610");
+    f = inbox_event_message_status(17, "E1", &m);
+    CHECK(f != NULL && strstr(f, "\"can_send_again\":false}") != NULL);
     free(f);
 }
 

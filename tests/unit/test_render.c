@@ -333,7 +333,7 @@ TEST(message_shapes_inbound_and_outbound)
               "\"segments\":1,\"credits\":1,"
               "\"created_at\":\"2026-11-27T03:04:05.678Z\","
               "\"sent_by\":\"u3\",\"campaign_id\":\"k7\","
-              "\"campaign_kind\":\"campaign\"},"
+              "\"campaign_kind\":\"campaign\",\"can_send_again\":false},"
               "{\"id\":\"m1\",\"conversation_id\":\"c1\","
               "\"direction\":\"inbound\",\"body\":\"pics\","
               "\"media\":[{\"url\":\"/media/" FILE_JPG "\","
@@ -346,10 +346,79 @@ TEST(message_shapes_inbound_and_outbound)
               "\"status\":null,\"error_code\":null,\"segments\":1,"
               "\"credits\":0,\"created_at\":\"2026-11-27T03:04:04.678Z\","
               "\"sent_by\":null,\"campaign_id\":null,"
-              "\"campaign_kind\":null}],"
+              "\"campaign_kind\":null,\"can_send_again\":false}],"
               "\"next_cursor\":\"next\"}");
     free(json);
     inbox_message_page_free(&page);
+}
+
+
+/* Whether m's JSON says it may be sent again: 1, 0, -1 when it says
+ * neither. */
+static int
+says_send_again(const inbox_message_t *m)
+{
+    int    again;
+    char  *json;
+
+    json = inbox_render_message(m, NULL);
+    again = json == NULL ? -1
+            : strstr(json, "\"can_send_again\":true") ? 1
+            : strstr(json, "\"can_send_again\":false") ? 0 : -1;
+    free(json);
+
+    return again;
+}
+
+
+/* can_send_again is resend.h's rule, as a send naming the message would
+ * be checked: a person's reply that failed for a reason that may pass,
+ * not sent again yet. */
+TEST(a_message_says_whether_it_may_be_sent_again)
+{
+    inbox_message_t  m;
+
+    memset(&m, 0, sizeof(m));
+    strcpy(m.id, "m2");
+    strcpy(m.conversation_id, "c1");
+    m.direction = INBOX_OUTBOUND;
+    m.body = (char *) "Still coming?";
+    strcpy(m.sent_by, "u3");
+    strcpy(m.status, "undelivered");
+    strcpy(m.error_code, "30003");
+    CHECK_INT(says_send_again(&m), 1);
+
+    /* no code said why: worth another try too */
+    strcpy(m.status, "failed");
+    m.error_code[0] = '\0';
+    CHECK_INT(says_send_again(&m), 1);
+
+    /* opted out at the carrier, or a landline: another try cannot mend */
+    strcpy(m.error_code, "21610");
+    CHECK_INT(says_send_again(&m), 0);
+    strcpy(m.error_code, "30006");
+    CHECK_INT(says_send_again(&m), 0);
+    strcpy(m.error_code, "30003");
+
+    /* sent again: no more, and it says as what */
+    strcpy(m.resent_as, "m9");
+    m.resent_at = T0;
+    CHECK_INT(says_send_again(&m), 0);
+    m.resent_as[0] = '\0';
+
+    /* delivered, a campaign's, an API token's or automatic one, an
+     * inbound one: no */
+    strcpy(m.status, "delivered");
+    CHECK_INT(says_send_again(&m), 0);
+    strcpy(m.status, "failed");
+    strcpy(m.campaign_id, "k7");
+    CHECK_INT(says_send_again(&m), 0);
+    m.campaign_id[0] = '\0';
+    m.sent_by[0] = '\0';
+    CHECK_INT(says_send_again(&m), 0);
+    strcpy(m.sent_by, "u3");
+    m.direction = INBOX_INBOUND;
+    CHECK_INT(says_send_again(&m), 0);
 }
 
 

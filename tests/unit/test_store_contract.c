@@ -19488,7 +19488,8 @@ TEST(a_campaigns_or_polls_message_says_which_kind_sent_it)
                                             &events, NULL), INBOX_OK);
     CHECK_INT(d.handed, 1);
     CHECK(framed_with(&events, "message.created",
-                      "\"campaign_kind\":\"campaign\"},\"conversation\""));
+                      "\"campaign_kind\":\"campaign\","
+                      "\"can_send_again\":false},\"conversation\""));
     CHECK(framed_with(&events, "conversation.updated",
                       "\"campaign_kind\":\"campaign\""));
     CHECK(replays_as_live(&f, seq, &events));
@@ -19520,7 +19521,8 @@ TEST(a_campaigns_or_polls_message_says_which_kind_sent_it)
               INBOX_OK);
     CHECK_INT(d.handed, 1);
     CHECK(framed_with(&events, "message.created",
-                      "\"campaign_kind\":\"poll\"},\"conversation\""));
+                      "\"campaign_kind\":\"poll\","
+                      "\"can_send_again\":false},\"conversation\""));
     CHECK(framed_with(&events, "conversation.updated",
                       "\"campaign_kind\":\"poll\""));
     CHECK(replays_as_live(&f, seq, &events));
@@ -19559,7 +19561,8 @@ TEST(a_campaigns_or_polls_message_says_which_kind_sent_it)
     memset(&events, 0, sizeof(events));
     CHECK_INT(since(&f, seq, 0, 100, &events, NULL), INBOX_OK);
     CHECK(framed_with(&events, "message.created",
-                      "\"campaign_id\":null,\"campaign_kind\":null},"));
+                      "\"campaign_id\":null,\"campaign_kind\":null,"
+                      "\"can_send_again\":false},"));
     CHECK(framed_with(&events, "conversation.updated",
                       "\"campaign_id\":null,\"campaign_kind\":null,"));
     inbox_event_list_free(&events);
@@ -20055,6 +20058,172 @@ TEST(a_failed_reply_is_sent_again_once_whoever_presses)
     CHECK_INT(inbox_store_reply_accept(f.store, f.org, &r, &again, NULL,
                                        &err), INBOX_ERR_INVALID);
     inbox_reply_result_free(&again);
+
+    fixture_close(&f);
+}
+
+
+/* A reply of pat's (NULL: an API token's) in conversation, handed to the
+ * carrier as sid and moved to status with code (NULL: none); its id in
+ * id, the move's frame in events (unless NULL), the org_seq before it in
+ * *seq; 0 or -1. */
+static int
+reply_ending(fixture_t *f, const char *conversation, const char *pat,
+    const char *body, const char *sid, inbox_delivery_t status,
+    const char *code, char id[INBOX_ID_MAX], inbox_event_list_t *events,
+    int64_t *seq)
+{
+    int                   changed;
+    inbox_reply_t         r;
+    inbox_error_t         err;
+    inbox_send_result_t   res;
+    inbox_send_report_t   report;
+    inbox_reply_result_t  result;
+
+    reply_init(&r, conversation, body, 1, NULL);
+    r.user_id = pat;
+
+    if (inbox_store_reply_accept(f->store, f->org, &r, &result, NULL, &err)
+        != INBOX_OK)
+    {
+        return -1;
+    }
+
+    snprintf(id, INBOX_ID_MAX, "%s", result.message.id);
+    inbox_reply_result_free(&result);
+
+    memset(&res, 0, sizeof(res));
+    res.outcome = INBOX_SEND_ACCEPTED;
+    res.carrier = INBOX_CARRIER_TWILIO;
+    snprintf(res.provider_id, sizeof(res.provider_id), "%s", sid);
+    res.status = INBOX_DELIVERY_SENDING;
+
+    if (send_one(f, inbox_now_ms(), &res, &report, NULL) != 0) {
+        return -1;
+    }
+
+    *seq = org_seq(f, f->org);
+
+    if (inbox_store_message_status_update(f->store, f->org,
+               INBOX_CARRIER_TWILIO, sid, status, code, &changed, NULL,
+               events, &err) != INBOX_OK
+        || changed != 1)
+    {
+        return -1;
+    }
+
+    return 0;
+}
+
+
+/* Whether message id of conversation, read in its thread, says it may be
+ * sent again (its JSON's can_send_again): 1 or 0, -1 when not there. */
+static int
+says_send_again(fixture_t *f, const char *conversation, const char *id)
+{
+    int                     again;
+    char                   *json;
+    inbox_message_page_t    page;
+    const inbox_message_t  *m;
+
+    if (inbox_store_messages_list(f->store, f->org, conversation, NULL, 0,
+                                  &page, NULL) != INBOX_OK)
+    {
+        return -1;
+    }
+
+    again = -1;
+    m = message_in(&page, id);
+    json = m != NULL ? inbox_render_message(m, NULL) : NULL;
+
+    if (json != NULL && strstr(json, "\"can_send_again\":true") != NULL) {
+        again = 1;
+    } else if (json != NULL && strstr(json, "\"can_send_again\":false")) {
+        again = 0;
+    }
+
+    free(json);
+    inbox_message_page_free(&page);
+
+    return again;
+}
+
+
+/*
+ * A message says whether Send again may go (can_send_again), by the rule
+ * a send naming it is checked by (resend.h), as every backend reads it
+ * back, in the frame that moves it to failed (live and replayed: a page
+ * shows the button with no read) and in message.updated once it went:
+ * a person's reply that failed for a reason that may pass (the phone
+ * off) says true; one the carrier says the contact opted out of, one
+ * delivered, an API token's reply, one sent again and the one it went as
+ * say false.
+ */
+TEST(a_message_says_whether_it_may_be_sent_again)
+{
+    char                   pat[INBOX_ID_MAX], off[INBOX_ID_MAX];
+    char                   stop[INBOX_ID_MAX], got[INBOX_ID_MAX];
+    char                   token[INBOX_ID_MAX], again_id[INBOX_ID_MAX];
+    int64_t                seq;
+    fixture_t              f;
+    inbox_reply_t          r;
+    inbox_error_t          err;
+    inbox_event_list_t     live;
+    inbox_reply_result_t   again;
+    inbox_ingest_result_t  alice, bob;
+
+    FIXTURE(&f);
+    memset(&live, 0, sizeof(live));
+    CHECK_INT(receive(&f, "SM1", ALICE, "coming?", T0, &alice, NULL),
+              INBOX_OK);
+    CHECK_INT(receive(&f, "SM2", BOB, "hello", T0 + 1, &bob, NULL),
+              INBOX_OK);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 10, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_user_add(f.store, f.org, "pat@example.com",
+                                   INBOX_ROLE_MEMBER, HASH_A, pat, NULL,
+                                   &err), INBOX_OK);
+
+    /* the phone off: worth another try, said by the frame that failed it */
+    CHECK_INT(reply_ending(&f, alice.conversation_id, pat, "Still coming?",
+                           "SMoff", INBOX_DELIVERY_UNDELIVERED, "30003", off,
+                           &live, &seq), 0);
+    CHECK(framed_with(&live, "message.status", "\"can_send_again\":true"));
+    CHECK(replays_as_live(&f, seq, &live));
+    inbox_event_list_free(&live);
+    CHECK_INT(says_send_again(&f, alice.conversation_id, off), 1);
+
+    /* delivered, or an API token's failed reply: no */
+    CHECK_INT(reply_ending(&f, alice.conversation_id, pat, "Here now",
+                           "SMgot", INBOX_DELIVERY_DELIVERED, NULL, got,
+                           NULL, &seq), 0);
+    CHECK_INT(says_send_again(&f, alice.conversation_id, got), 0);
+    CHECK_INT(reply_ending(&f, alice.conversation_id, NULL, "Automated",
+                           "SMtoken", INBOX_DELIVERY_FAILED, "30003", token,
+                           NULL, &seq), 0);
+    CHECK_INT(says_send_again(&f, alice.conversation_id, token), 0);
+
+    /* opted out at the carrier: another try cannot mend it */
+    CHECK_INT(reply_ending(&f, bob.conversation_id, pat, "See you",
+                           "SMstop", INBOX_DELIVERY_FAILED, "21610", stop,
+                           &live, &seq), 0);
+    CHECK(framed_with(&live, "message.status", "\"can_send_again\":false"));
+    CHECK(replays_as_live(&f, seq, &live));
+    inbox_event_list_free(&live);
+    CHECK_INT(says_send_again(&f, bob.conversation_id, stop), 0);
+
+    /* sent again: neither it nor the one it went as, its frame says so */
+    reply_init(&r, alice.conversation_id, "Still coming?", 1, "k-again");
+    r.user_id = pat;
+    r.resend_of = off;
+    CHECK_INT(inbox_store_reply_accept(f.store, f.org, &r, &again, &live,
+                                       &err), INBOX_OK);
+    snprintf(again_id, sizeof(again_id), "%s", again.message.id);
+    inbox_reply_result_free(&again);
+    CHECK(framed_with(&live, "message.updated", "\"can_send_again\":false"));
+    CHECK(!framed_with(&live, "message.updated", "\"can_send_again\":true"));
+    inbox_event_list_free(&live);
+    CHECK_INT(says_send_again(&f, alice.conversation_id, off), 0);
+    CHECK_INT(says_send_again(&f, alice.conversation_id, again_id), 0);
 
     fixture_close(&f);
 }

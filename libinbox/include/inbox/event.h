@@ -81,7 +81,8 @@ char *inbox_event_message_updated(int64_t org_seq, const char *epoch,
     const inbox_message_t *message);
 /* replies and delivery */
 /* {"type":"message.status","org_seq","epoch","id","conversation_id",
- * "status","error_code"}: a message's delivery moved. */
+ * "status","error_code","can_send_again"}: a message's delivery moved
+ * (can_send_again: resend.h's inbox_resend_can). */
 char *inbox_event_message_status(int64_t org_seq, const char *epoch,
     const inbox_message_t *message);
 /* campaigns */

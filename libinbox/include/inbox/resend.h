@@ -2,7 +2,8 @@
  * Send again: a person's reply that did not reach the phone, sent again
  * as a new message (a reply naming it, inbox_reply_t's resend_of).  The
  * rule of which message may be, once for the server and every backend;
- * the browser shows the button by the same rule (delivery.js).
+ * a message's JSON says it (can_send_again), which is what the browser
+ * shows the button by.
  *
  * The store marks the failed message in the write that makes the new
  * one (resent_as, resent_at), so that only one Send again of it ever
@@ -24,6 +25,15 @@
  * keyword answer's lateness.
  */
 int inbox_resend_worth(const char *status, const char *error_code);
+
+/*
+ * Whether m, as its row has it now, may be sent again: a person's reply
+ * (sent_by, no campaign) that failed for a reason another try may mend
+ * (inbox_resend_worth), not sent again yet.  A send naming it would pass
+ * inbox_resend_check's own refusals (no 400 nor 409); the reply's (the
+ * contact opted out since, billing) are the send's to say.
+ */
+int inbox_resend_can(const inbox_message_t *m);
 
 /*
  * Whether reply (resend_of set) may send m again, m being the message

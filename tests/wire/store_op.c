@@ -12,6 +12,8 @@
  *   store_op URI media-copy DIR MESSAGE_ID IDX FILE
  *   store_op URI reply-sent ORG_ID CONVERSATION_ID BODY PROVIDER_ID
  *   store_op URI reply ORG_ID CONVERSATION_ID BODY IDEMPOTENCY_KEY
+ *   store_op URI resend ORG_ID CONVERSATION_ID BODY IDEMPOTENCY_KEY
+ *       USER_ID RESEND_OF
  *   store_op URI contact-create ORG_ID PHONE
  *   store_op URI contact-rename ORG_ID CONTACT_ID NAME
  *   store_op URI opt-out ORG_ID CONTACT_ID
@@ -40,14 +42,19 @@
  * taken by the carrier of the organization's number with the carrier's
  * id PROVIDER_ID (status queued), so that tests can send that carrier's
  * status reports for it.  reply is a reply's accept alone, with its
- * Idempotency-Key (result {"message_id", "repeated"}).  contact-create
+ * Idempotency-Key (result {"message_id", "repeated"}).  resend is a
+ * user's Send again of the failed reply RESEND_OF, as the send route
+ * with resend_of takes it (result {"message_id", "repeated"}, or for a
+ * refusal {"field", "message_id"}: the message it went as, when sent
+ * again already).  contact-create
  * is a contact added by hand, without a name (result {"name",
  * "opted_out"}, or for a refusal {"field"}).  contact-rename is a
  * PATCH of the contact's name, opt-out a person's opt-out of it (result
  * {"name", "opted_out"}: the contact's).  status is a Twilio
  * status callback for the organization's message PROVIDER_ID (result
- * {"changed"}).  events-since is
- * what a resuming WebSocket gets: result {"frames": [frame…]} (each
+ * {"changed", "frames": [frame…]}: the frames it made, each as its JSON
+ * text).  events-since is what a resuming WebSocket gets: result
+ * {"frames": [frame…]} (each
  * frame as its JSON text), or, for a reset, status "conflict" and
  * result {"field": "epoch" | "org_seq"}; events-prune deletes what
  * retention no longer keeps (result {"removed"}).  holds-expire is the
@@ -131,6 +138,8 @@ static inbox_status_t op_reply_sent(inbox_store_t *store, char **argv,
     yajl_gen g, inbox_event_list_t *events, inbox_error_t *err);
 static inbox_status_t op_reply(inbox_store_t *store, char **argv,
     yajl_gen g, inbox_event_list_t *events, inbox_error_t *err);
+static inbox_status_t op_resend(inbox_store_t *store, char **argv,
+    yajl_gen g, inbox_event_list_t *events, inbox_error_t *err);
 static inbox_status_t op_contact_create(inbox_store_t *store, char **argv,
     yajl_gen g, inbox_event_list_t *events, inbox_error_t *err);
 static inbox_status_t op_contact_rename(inbox_store_t *store, char **argv,
@@ -189,6 +198,7 @@ static const struct {
     { "media-copy",  4, op_media_copy },
     { "reply-sent",  4, op_reply_sent },
     { "reply",       4, op_reply },
+    { "resend",      6, op_resend },
     { "contact-create", 2, op_contact_create },
     { "contact-rename", 3, op_contact_rename },
     { "opt-out",     2, op_opt_out },
@@ -816,6 +826,47 @@ op_reply(inbox_store_t *store, char **argv, yajl_gen g,
 
 
 static inbox_status_t
+op_resend(inbox_store_t *store, char **argv, yajl_gen g,
+    inbox_event_list_t *events, inbox_error_t *err)
+{
+    inbox_reply_t         reply;
+    inbox_status_t        rc;
+    inbox_reply_result_t  result;
+
+    memset(&reply, 0, sizeof(reply));
+    memset(&result, 0, sizeof(result));
+
+    reply.conversation_id = argv[1];
+    reply.body = argv[2];
+    reply.idempotency_key = argv[3];
+    reply.user_id = argv[4];
+    reply.resend_of = argv[5];
+    reply.segments = 1;
+    reply.credits = 1;
+
+    rc = inbox_store_reply_accept(store, argv[0], &reply, &result, events,
+                                  err);
+
+    if (rc == INBOX_OK) {
+        inbox_json_key(g, "message_id");
+        inbox_json_string(g, result.message.id);
+        inbox_json_key(g, "repeated");
+        yajl_gen_bool(g, result.repeated != 0);
+
+    } else {
+        inbox_json_key(g, "field");
+        inbox_json_string(g, err->field);
+        inbox_json_key(g, "message_id");
+        inbox_json_string(g, err->last_message_id);
+    }
+
+    inbox_reply_result_free(&result);
+
+    return rc;
+}
+
+
+static inbox_status_t
 op_contact_create(inbox_store_t *store, char **argv, yajl_gen g,
     inbox_event_list_t *events, inbox_error_t *err)
 {
@@ -896,6 +947,7 @@ op_status(inbox_store_t *store, char **argv, yajl_gen g,
     inbox_event_list_t *events, inbox_error_t *err)
 {
     int               changed;
+    size_t            i;
     inbox_status_t    rc;
     inbox_delivery_t  status;
 
@@ -912,6 +964,12 @@ op_status(inbox_store_t *store, char **argv, yajl_gen g,
 
     inbox_json_key(g, "changed");
     yajl_gen_bool(g, changed != 0);
+    inbox_json_key(g, "frames");
+    yajl_gen_array_open(g);
+    for (i = 0; i < events->count; i++) {
+        inbox_json_string(g, events->items[i].json);
+    }
+    yajl_gen_array_close(g);
 
     return rc;
 }
@@ -1214,6 +1272,8 @@ usage(void)
             "PROVIDER_ID\n"
             "       store_op URI reply ORG_ID CONVERSATION_ID BODY "
             "IDEMPOTENCY_KEY\n"
+            "       store_op URI resend ORG_ID CONVERSATION_ID BODY "
+            "IDEMPOTENCY_KEY USER_ID RESEND_OF\n"
             "       store_op URI contact-create ORG_ID PHONE\n"
             "       store_op URI contact-rename ORG_ID CONTACT_ID NAME\n"
             "       store_op URI opt-out ORG_ID CONTACT_ID\n"

@@ -49,6 +49,7 @@ NOT_WRITABLE_PRIMARY = 10107
 DUPLICATE_KEY = 11000
 
 CAMPAIGN = ObjectId('64f1a0000000000000000f01')
+USER = ObjectId('64f1a0000000000000000a01')
 # The campaigns' clock: noon UTC, outside the organization's quiet hours.
 NOON = datetime.datetime(2026, 1, 1, 12, 0)
 NOON_MS = '1767268800000'
@@ -543,11 +544,12 @@ class ReplicaSet:
                 self.health.update(u['u']['$set'])
             return {'n': len(matched), 'nModified': len(matched)}
         if (name, coll) == ('update', 'messages'):
-            # ingest's finish: $unset threaded
+            # ingest's finish: $unset threaded; a Send again's mark
+            # given back, where it is still that send's
             n = 0
             for u in doc['updates']:
                 for m in self.messages:
-                    if m['_id'] == u['q']['_id']:
+                    if matches(m, u['q']):
                         for field in u['u']['$unset']:
                             m.pop(field, None)
                         n += 1
@@ -644,7 +646,8 @@ class ReplicaSet:
             fields = ('_id', 'conversation_id', 'created_at', 'threaded',
                       'answer_id', 'status', 'contact_id', 'held',
                       'credits', 'error_code', 'campaign_id',
-                      'unannounced')
+                      'unannounced', 'direction', 'body', 'sent_by',
+                      'resent_as', 'resent_at')
             return [{f: m[f] for f in fields if f in m}
                     for m in self.messages
                     if m['provider_id'] == query.get('provider_id')
@@ -661,6 +664,9 @@ class ReplicaSet:
         if coll == 'conversations':
             # an import's threads, read for its events
             return [d for d in self.conversations if matches(d, query)]
+        if coll == 'users' and query == {'_id': USER, 'org_id': ORG}:
+            # the one person of the organization, who sends replies
+            return [{'_id': USER}]
         if coll == 'tokens' and query.get('token_hash') == TOKEN_HASH:
             return [{'_id': ObjectId(), 'org_id': ORG,
                      'created_at': datetime.datetime(2026, 1, 1),
@@ -2235,6 +2241,116 @@ def test_status_report_stopped_after_its_move_is_announced_by_the_retry(
     assert out['events'] == [] and len(rs.events) == 1, (out, rs.events)
 
 
+def failed_reply(rs):
+    """USER's reply to the thread's contact that did not reach the phone
+    (switched off): one that may be sent again."""
+    message = {'_id': ObjectId(), 'org_id': ORG,
+               'conversation_id': rs.conversation, 'contact_id': rs.contact,
+               'direction': 'outbound', 'body': 'Still coming?',
+               'media': [], 'status': 'undelivered', 'error_code': '30003',
+               'sent_by': USER, 'provider': 'twilio', 'provider_id': SID,
+               'segments': 1, 'credits': 1, 'held': False,
+               'created_at': NOON}
+    rs.messages.append(message)
+    return message
+
+
+def resend(rs, failed, key):
+    return run(rs, 'resend', str(ORG), str(rs.conversation),
+               failed['body'], key, str(USER), str(failed['_id']))
+
+
+def test_resend_marks_the_failed_reply_once_a_second_is_refused(rs):
+    """A Send again marks the failed reply with the message it went as,
+    by one findAndModify on resent_as null, and appends its
+    message.updated; a colleague's Send again of it (another key) is
+    409 already_sent_again naming that message: nothing more sent, held
+    or marked."""
+    rs.contact_doc()
+    failed = failed_reply(rs)
+    out = resend(rs, failed, 'k-1')
+    expect(out, 'ok', 200)
+    again = out['result']['message_id']
+    assert failed['resent_as'] == ObjectId(again), failed
+    assert len(rs.writes_of('findAndModify', 'messages')) == 1
+    assert [str(m['_id']) for m in rs.messages] == [
+        str(failed['_id']), again], rs.messages
+    assert (rs.balance, rs.held) == (9, 1), (rs.balance, rs.held)
+    assert ('message.updated', failed['_id']) in [
+        (e['type'], e.get('message_id')) for e in rs.events], rs.events
+
+    out = resend(rs, failed, 'k-2')
+    expect(out, 'already_sent_again', 409)
+    assert out['result'] == {'field': 'resend_of', 'message_id': again}, out
+    assert out['events'] == [], out
+    assert len(rs.messages) == 2, rs.messages
+    assert (rs.balance, rs.held) == (9, 1), (rs.balance, rs.held)
+    assert failed['resent_as'] == ObjectId(again), failed
+    assert len(rs.writes_of('findAndModify', 'messages')) == 1
+
+
+def test_resend_of_a_reply_marked_meanwhile_is_refused_by_the_mark(rs):
+    """A colleague's Send again marks the failed reply between this
+    one's read of it and its mark: the findAndModify's resent_as null
+    finds nothing, so this one is already_sent_again naming the
+    colleague's message, before anything is held or written."""
+    rs.contact_doc()
+    failed = failed_reply(rs)
+    other = ObjectId()
+
+    def colleague_sends_it_again(rs):
+        failed.update(resent_as=other, resent_at=NOON)
+
+    rs.members[0].faults.append((('findAndModify', 'messages'),
+                                 before(colleague_sends_it_again)))
+    out = resend(rs, failed, 'k-1')
+    expect(out, 'already_sent_again', 409)
+    assert out['result']['message_id'] == str(other), out
+    assert failed['resent_as'] == other, failed
+    assert len(rs.messages) == 1 and rs.outbox == [], rs.messages
+    assert (rs.balance, rs.held) == (10, 0), (rs.balance, rs.held)
+    assert rs.ledger == [] and rs.events == [], (rs.ledger, rs.events)
+
+
+def test_resend_whose_hold_fails_gives_its_mark_back(rs):
+    """The mark goes before the hold; the hold refused, nothing went and
+    the mark is taken off again, so the reply may still be sent again:
+    the next Send again goes and marks it."""
+    rs.contact_doc()
+    failed = failed_reply(rs)
+    rs.members[0].faults.append((('findAndModify', 'orgs'), refuse))
+    out = resend(rs, failed, 'k-1')
+    assert out['status'] != 'ok', out
+    assert 'resent_as' not in failed, failed
+    assert len(rs.messages) == 1, rs.messages
+
+    out = resend(rs, failed, 'k-2')
+    expect(out, 'ok', 200)
+    assert failed['resent_as'] == ObjectId(out['result']['message_id'])
+
+
+def test_status_frame_says_whether_the_reply_may_be_sent_again(rs):
+    """The message.status that fails a reply says whether Send again may
+    go (can_send_again), so that a page shows the button without a
+    read: a person's reply yes, an automatic answer (no sent_by) no."""
+    message = held_message(rs)
+    message.update(conversation_id=rs.conversation, contact_id=rs.contact,
+                   sent_by=USER)
+    answer = dict(message, _id=ObjectId(), provider_id=SID2)
+    del answer['sent_by']
+    rs.messages.append(answer)
+    rs.balance, rs.held = 8, 2
+
+    seen = []
+    for sid in (SID, SID2):
+        out = run(rs, 'status', str(ORG), sid, 'undelivered')
+        expect(out, 'ok', 200)
+        seen += [(f['type'], f['id'], f['can_send_again'])
+                 for f in map(json.loads, out['result']['frames'])]
+    assert seen == [('message.status', str(message['_id']), True),
+                    ('message.status', str(answer['_id']), False)], seen
+
+
 TESTS = [
     (test_new_message_is_stored_with_its_events, 1),
     (test_duplicate_key_is_a_message_stored_before, 1),
@@ -2293,6 +2409,10 @@ TESTS = [
     (test_delete_of_a_campaign_cancelled_before_it_began, 1),
     (test_purge_whose_look_fails_removes_nothing, 1),
     (test_purge_stopped_before_its_deletes_is_finished_by_the_next, 1),
+    (test_resend_marks_the_failed_reply_once_a_second_is_refused, 1),
+    (test_resend_of_a_reply_marked_meanwhile_is_refused_by_the_mark, 1),
+    (test_resend_whose_hold_fails_gives_its_mark_back, 1),
+    (test_status_frame_says_whether_the_reply_may_be_sent_again, 1),
 ]
 
 

@@ -1617,8 +1617,12 @@
         }
         const now = Object.assign({}, old, m);
         if (!delivery.moves(old.status, m.status)) {
+            /* Send again goes with the status it was said of; a mark of
+             * it sent again takes it away whatever the status */
             now.status = old.status;
             now.error_code = old.error_code;
+            now.can_send_again = Boolean(old.can_send_again)
+                && !m.resent_as;
         }
         redrawMessage(now);
     }
@@ -1661,12 +1665,14 @@
     }
 
     /* message.status: the ticks move forward, never back (a late frame,
-     * or the answer to the send arriving after the frames). */
+     * or the answer to the send arriving after the frames); the frame
+     * says whether the status it brings may be sent again. */
     function moveStatus(ev) {
         const m = state.shown.get(ev.id);
         if (m && delivery.moves(m.status, ev.status)) {
             redrawMessage(Object.assign({}, m, { status: ev.status,
-                error_code: ev.error_code || null }));
+                error_code: ev.error_code || null,
+                can_send_again: ev.can_send_again === true }));
         }
     }
 
@@ -1725,17 +1731,17 @@
         return li;
     }
 
-    /* Send again, after a person's reply that did not reach the phone
-     * for a reason that may pass (delivery.worthAgain: the phone was
-     * off, billing was inactive), while its contact may be written to;
-     * not a campaign's message nor an automatic answer.  composer.js
-     * sends it (the resend hook), says what the try met with say(), and
-     * calls sent() once it went: then this page offers it no more. */
+    /* Send again, where the server says the message may go again
+     * (can_send_again: a person's reply that did not reach the phone
+     * for a reason that may pass, the phone off or billing inactive,
+     * not sent again yet), while its contact may be written to.
+     * composer.js sends it (the resend hook), says what the try met
+     * with say(), and calls sent() once it went: then this page offers
+     * it no more. */
     function resendOffer(m) {
         const conv = state.conversations.get(m.conversation_id);
-        if (m.direction !== 'outbound' || !m.sent_by || m.campaign_id
-            || !delivery.worthAgain(m.status, m.error_code) || m.resent_as
-            || state.resent.has(m.id) || (conv && conv.contact.opted_out))
+        if (!m.can_send_again || state.resent.has(m.id)
+            || (conv && conv.contact.opted_out))
         {
             return null;
         }
@@ -1756,7 +1762,7 @@
                 const now = state.shown.get(m.id);
                 if (now && again && !now.resent_as) {
                     redrawMessage(Object.assign({}, now,
-                        { resent_as: again.id }));
+                        { resent_as: again.id, can_send_again: false }));
                 }
             },
         }));
@@ -2115,6 +2121,8 @@
     function sameMessage(a, b) {
         return a.body === b.body && a.status === b.status
             && (a.error_code || null) === (b.error_code || null)
+            && Boolean(a.can_send_again) === Boolean(b.can_send_again)
+            && (a.resent_as || null) === (b.resent_as || null)
             && JSON.stringify(a.media || []) === JSON.stringify(b.media || []);
     }
 

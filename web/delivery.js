@@ -8,8 +8,8 @@
  * a message that has another (a frame that comes late changes nothing),
  * final() whether it moves no more, missed() whether it never reached
  * the phone, named() its mark and name alone, words() says it without
- * the ticks, worthAgain() whether sending it again may go where it did
- * not.
+ * the ticks.  Whether it may be sent again is the server's word, the
+ * message's can_send_again (libinbox's resend.c).
  */
 'use strict';
 
@@ -82,15 +82,6 @@
         40300: 'the contact opted out at the carrier',
     };
 
-    /* Failures that another try cannot mend: the contact opted out (the
-     * inbox refuses the send), a campaign's or a keyword answer's own
-     * reasons, a number that takes no texts, a message or picture the
-     * carrier does not take, the contact's block. */
-    const FINAL_REASONS = new Set(['contact_opted_out', 'campaign_cancelled',
-                                   'answer_late', '21610', '40300',
-                                   '21211', '21614', '30005', '30006',
-                                   '21617', '30019', '12300', '30004']);
-
     function moves(from, to) {
         if (!(to in RANK)) {
             return false;
@@ -118,16 +109,6 @@
             return '';
         }
         return REASONS[code] || 'the carrier reported error ' + code;
-    }
-
-    /* A message that did not reach the phone for a reason that may pass
-     * (switched off, billing inactive then, the carrier down): whether
-     * to show Send again.  The server's rule, which a send naming it
-     * (resend_of) is checked by, is libinbox's resend.c; this is its
-     * copy for the button. */
-    function worthAgain(status, code) {
-        return (status === 'failed' || status === 'undelivered')
-            && !FINAL_REASONS.has(String(code));
     }
 
     /* Why a message is where it is: a failure's reason, or why one is
@@ -178,6 +159,5 @@
     }
 
     global.inboxDelivery = Object.freeze({ moves, final, missed, named,
-                                           reason, words, tick,
-                                           worthAgain });
+                                           reason, words, tick });
 })(window);

@@ -5,7 +5,10 @@
 // (message.updated carries the failed reply's mark).  A page that
 // missed that frame (its socket silent meanwhile) still offers it, and
 // pressing it says the server's refusal beside the button: the contact
-// gets the text once more, not twice.
+// gets the text once more, not twice.  Whether a reply may be sent again
+// is the server's word (can_send_again): a reply that fails live shows
+// Send again from its message.status frame alone, one that another try
+// cannot mend (a landline) does not.
 
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
@@ -20,6 +23,8 @@ const ctx = useCluster({ orgs: [{ name: 'Resend Live Org' }],
                          sender: true, carrierSim: true });
 const USER = { email: 'sam@resend.example', password: 'sam sends again' };
 const phone = uniqueNumber();
+const offline = uniqueNumber();
+const landline = uniqueNumber();
 const web = useBrowser();
 /* the third page's socket forwards nothing from the server while set */
 const stale = { on: false };
@@ -35,6 +40,8 @@ before(async () => {
                              status: 'failed', error_code: 30003,
                              count: 1 });
     await deliverInbound(cluster, { from: phone, body: 'Are you coming?' });
+    await deliverInbound(cluster, { from: offline, body: 'Call me back' });
+    await deliverInbound(cluster, { from: landline, body: 'Ring the desk' });
 
     // the user's reply, failed at the carrier
     const cookie = (await login(cluster, USER.email, USER.password)).cookie;
@@ -72,6 +79,59 @@ before(async () => {
 
 const failedOn = (page) => page.locator('#messages li.message.outbound',
     { hasText: 'Still coming?' }).first();
+
+// Sends text from the open thread and waits for its tick to say failed;
+// resolves with the reply's item and the reads of the thread's messages
+// the page made from the send on.
+async function sendUntilFailed(page, text) {
+    const reads = [];
+    const thread = /^\/api\/v1\/conversations\/[^/]+\/messages$/;
+    const seen = (req) => {
+        if (req.method() === 'GET'
+            && thread.test(new URL(req.url()).pathname)) {
+            reads.push(req.url());
+        }
+    };
+    page.on('request', seen);
+    try {
+        await page.locator('#composer-text').fill(text);
+        await page.locator('#composer-text').press('Enter');
+        const li = page.locator('#messages li.message.outbound',
+                                { hasText: text });
+        await li.locator('.tick[data-status="failed"]')
+            .waitFor({ timeout: 15000 });
+        return { li, reads };
+    } finally {
+        page.off('request', seen);
+    }
+}
+
+test('a reply that fails live offers Send again from its frame, with no '
+     + 'read of the thread; one to a landline does not', async () => {
+    await needsSendRoutes(ctx.cluster);
+    const sim = ctx.cluster.sim;
+    const page = pages[0];
+    await sim.fail({ type: 'final_status', number: offline,
+                     status: 'failed', error_code: 30003, count: 1 });
+    await sim.fail({ type: 'final_status', number: landline,
+                     status: 'failed', error_code: 30006, count: 1 });
+
+    await openThread(page, shown(offline));
+    const off = await sendUntilFailed(page, 'Ringing you now');
+    await off.li.getByRole('button', { name: 'Send again' }).waitFor();
+    assert.deepEqual(off.reads, [], 'the thread was not read again');
+
+    await openThread(page, shown(landline));
+    const desk = await sendUntilFailed(page, 'Will ring at two');
+    assert.match(await desk.li.locator('.tick').textContent(), /landline/);
+    assert.equal(await desk.li.locator('.resend').count(), 0);
+    assert.deepEqual(desk.reads, []);
+    // and read again, the server says the same of each
+    await openThread(page, shown(offline));
+    await page.locator('#messages li.message.outbound',
+        { hasText: 'Ringing you now' })
+        .getByRole('button', { name: 'Send again' }).waitFor();
+});
 
 test('one page\'s Send again takes the button from another page without '
      + 'a reload; a stale page pressing it is refused in words, and the '

@@ -354,26 +354,31 @@ struct inbox_sqlite_conn_s {
 
 /*
  * The columns of a conversation with its contact, in the order
- * inbox_sqlite_conversation_read expects; append a WHERE clause.  The
- * last message's campaign kind is its campaign's, looked up by its key
- * for the rows read only (INBOX_SQLITE_CAMPAIGN_KIND); its delivery is
- * read from the message by its key too, so that it is never behind its
- * moves.
+ * inbox_sqlite_conversation_read expects; its FROM ends with
+ * INBOX_SQLITE_CONVERSATION_LAST, then a WHERE clause.  The last
+ * message's campaign kind is its campaign's, and its delivery is read
+ * from the message, never behind its moves: one lookup of each by its
+ * key (a LEFT JOIN, none for a thread without a message), for the rows
+ * read only (as INBOX_SQLITE_CAMPAIGN_KIND).
  */
 #define INBOX_SQLITE_CONVERSATION_COLUMNS                                     \
     "SELECT c.id, ct.id, ct.name, ct.phone, ct.opted_out,"                   \
     " c.last_message_id, c.last_direction, c.last_preview,"                  \
     " c.last_message_at, c.last_activity_at, c.unread_count, c.archived,"    \
     " c.starred, c.unresponded_at, c.responded_at, c.last_media_type,"       \
-    " c.last_sent_by, c.last_campaign_id,"                                   \
-    " " INBOX_SQLITE_CAMPAIGN_KIND("c.last_campaign_id") ","                \
-    " (SELECT lm.status FROM messages lm WHERE lm.id = c.last_message_id),"  \
-    " (SELECT lm.error_code FROM messages lm"                                \
-    "   WHERE lm.id = c.last_message_id)"
+    " c.last_sent_by, c.last_campaign_id, lk.kind, lm.status,"               \
+    " lm.error_code"
+
+/* The last message and its campaign, for INBOX_SQLITE_CONVERSATION_COLUMNS
+ * (c: the conversation). */
+#define INBOX_SQLITE_CONVERSATION_LAST                                        \
+    " LEFT JOIN messages lm ON lm.id = c.last_message_id"                    \
+    " LEFT JOIN campaigns lk ON lk.id = c.last_campaign_id"
 
 #define INBOX_SQLITE_CONVERSATION_SELECT                                      \
     INBOX_SQLITE_CONVERSATION_COLUMNS                                        \
-    " FROM conversations c JOIN contacts ct ON ct.id = c.contact_id "
+    " FROM conversations c JOIN contacts ct ON ct.id = c.contact_id"         \
+    INBOX_SQLITE_CONVERSATION_LAST " "
 
 /* One conversation of an organization: ?1 its id, ?2 the org id. */
 #define INBOX_SQLITE_CONVERSATION_GET_SQL                                     \

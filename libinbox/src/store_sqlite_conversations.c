@@ -61,6 +61,7 @@ static inbox_status_t inbox_sqlite_conversation_write(
     INBOX_SQLITE_CONVERSATION_COLUMNS                                        \
     " FROM conversations c " index                                           \
     " JOIN contacts ct ON ct.id = c.contact_id"                              \
+    INBOX_SQLITE_CONVERSATION_LAST                                           \
     " WHERE c.org_id = ?1 AND " filter " AND " INBOX_SQLITE_LISTED           \
     " AND (c.last_activity_at, c.id) < (?2, ?3)"                             \
     " ORDER BY c.last_activity_at DESC, c.id DESC LIMIT ?4"
@@ -93,6 +94,7 @@ static const char  *inbox_sqlite_list_sql[] = {
     "  ORDER BY c.last_activity_at DESC, c.id DESC LIMIT ?4) m"              \
     " CROSS JOIN conversations c ON c.id = m.id"                             \
     " JOIN contacts ct ON ct.id = c.contact_id"                              \
+    INBOX_SQLITE_CONVERSATION_LAST                                           \
     " ORDER BY c.last_activity_at DESC, c.id DESC"
 
 static const char  *inbox_sqlite_search_sql[] = {

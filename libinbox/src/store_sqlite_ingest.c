@@ -660,6 +660,7 @@ inbox_sqlite_ingest_thread(inbox_sqlite_batch_t *batch, int64_t org,
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_INGEST_CONTACT_FIND,
         INBOX_SQLITE_CONVERSATION_COLUMNS
         " FROM contacts ct LEFT JOIN conversations c ON c.contact_id = ct.id"
+        INBOX_SQLITE_CONVERSATION_LAST
         " WHERE ct.org_id = ?1 AND ct.phone = ?2", err);
     if (stmt == NULL) {
         return err->code;

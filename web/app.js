@@ -1438,6 +1438,9 @@
         els.actOptout.disabled = Boolean(c.opted_out);
         els.actOptout.textContent = c.opted_out ? 'Opted out' : 'Opt out';
         els.composerClosed.hidden = !c.opted_out;
+        if (conv.id === state.openId) {
+            followOptoutWithResend(Boolean(c.opted_out));
+        }
         if (!c.opted_out) {
             els.composerClosed.textContent = '';
             return;
@@ -1794,6 +1797,26 @@
         });
         note.appendChild(button);
         return note;
+    }
+
+    /* The open thread's contact opted out or back in (resendOffer):
+     * its failed replies' Send again go, or come back, without a read. */
+    function followOptoutWithResend(optedOut) {
+        if (optedOut) {
+            els.messages.querySelectorAll('li.message .resend')
+                .forEach((o) => o.remove());
+            return;
+        }
+        for (const li of els.messages.querySelectorAll('li.message')) {
+            const m = state.shown.get(li.dataset.id);
+            const meta = li.querySelector('.meta');
+            if (m && meta && !meta.querySelector('.resend')) {
+                const offer = resendOffer(m);
+                if (offer) {
+                    meta.appendChild(offer);
+                }
+            }
+        }
     }
 
     /* The Send again of message id the thread shows now. */

@@ -185,5 +185,33 @@ test('one page\'s Send again takes the button from another page without '
     }
 });
 
+test('a failed reply\'s Send again goes while its contact is opted out '
+     + 'and comes back when they opt in again, live', async () => {
+    const page = await web.newPage({ width: 1100, height: 700 });
+    try {
+        await optOutAndBack(page);
+    } finally {
+        // closed, so that nginx stops as it would with browsers gone
+        await page.context().close();
+    }
+});
+
+async function optOutAndBack(page) {
+    await signIn(page, ctx.cluster, USER);
+    await openThread(page, shown(offline));
+    const failed = page.locator('#messages li.message.outbound',
+                                { hasText: 'Ringing you now' });
+    const again = failed.getByRole('button', { name: 'Send again' });
+    await again.waitFor();
+    await deliverInbound(ctx.cluster, { from: offline, body: 'STOP' });
+    await page.locator('#composer-closed', { hasText: 'opted out' })
+        .waitFor();
+    await eventually(async () => (await failed.locator('.resend').count())
+                     === 0, 10000, 'Send again gone with the opt-out');
+    await deliverInbound(ctx.cluster, { from: offline, body: 'START' });
+    await page.locator('#composer-closed').waitFor({ state: 'hidden' });
+    await again.waitFor();
+}
+
 noPageErrorsTest(web);
 errorLogIsCleanTest(ctx);

@@ -411,14 +411,13 @@ sender_outbox_unstarted(sender_queue_t *q, const char *why)
 
 
 /*
- * A campaign paused by a person or cancelled: its sends not started yet
- * do not start.  A cancelled one's are reported so (a cancel is final); a
- * paused one's go back, and the next claim parks them until it resumes
- * (outbox.h).  Those already at the carrier finish.
+ * Takes out of the bulk queue, unstarted, the sends of campaign_id (or,
+ * campaign_id NULL, those of org_id, "" every organization) and answers
+ * each with outcome and why; how many.
  */
-void
-sender_outbox_campaign_stopped(sender_t *s, const char *campaign_id,
-    int cancelled)
+static unsigned
+sender_outbox_take_bulk(const char *campaign_id, const char *org_id,
+    inbox_send_outcome_t outcome, const char *why)
 {
     unsigned        n;
     sender_send_t  *send, **link;
@@ -429,7 +428,10 @@ sender_outbox_campaign_stopped(sender_t *s, const char *campaign_id,
     n = 0;
 
     while ((send = *link) != NULL) {
-        if (strcmp(send->campaign_id, campaign_id) != 0) {
+        if (campaign_id != NULL
+            ? strcmp(send->campaign_id, campaign_id) != 0
+            : org_id[0] != '\0' && strcmp(send->org_id, org_id) != 0)
+        {
             link = &send->next;
             continue;
         }
@@ -441,13 +443,34 @@ sender_outbox_campaign_stopped(sender_t *s, const char *campaign_id,
         q->count--;
         n++;
 
-        send->result.outcome = cancelled ? INBOX_SEND_CANCELLED
-                                         : INBOX_SEND_RELEASED;
+        send->result.outcome = outcome;
         snprintf(send->result.message, sizeof(send->result.message),
-                 "not sent: its campaign was %s",
-                 cancelled ? "cancelled" : "paused");
+                 "%s", why);
         sender_outbox_answered(send);
     }
+
+    return n;
+}
+
+
+/*
+ * A campaign paused by a person or cancelled: its sends not started yet
+ * do not start.  A cancelled one's are reported so (a cancel is final); a
+ * paused one's go back, and the next claim parks them until it resumes
+ * (outbox.h).  Those already at the carrier finish.
+ */
+void
+sender_outbox_campaign_stopped(sender_t *s, const char *campaign_id,
+    int cancelled)
+{
+    unsigned  n;
+
+    n = sender_outbox_take_bulk(campaign_id, NULL,
+                                cancelled ? INBOX_SEND_CANCELLED
+                                          : INBOX_SEND_RELEASED,
+                                cancelled
+                                ? "not sent: its campaign was cancelled"
+                                : "not sent: its campaign was paused");
 
     if (n > 0) {
         sender_log(s, "campaign %s %s: %u of its messages not sent",
@@ -468,32 +491,11 @@ sender_outbox_campaign_stopped(sender_t *s, const char *campaign_id,
 void
 sender_outbox_quiet_moved(sender_t *s, const char *org_id)
 {
-    unsigned        n;
-    sender_send_t  *send, **link;
-    sender_queue_t *q;
+    unsigned  n;
 
-    q = &sender_outbox.bulk;
-    link = &q->head;
-    n = 0;
-
-    while ((send = *link) != NULL) {
-        if (org_id[0] != '\0' && strcmp(send->org_id, org_id) != 0) {
-            link = &send->next;
-            continue;
-        }
-
-        *link = send->next;
-        if (q->tail == &send->next) {
-            q->tail = link;
-        }
-        q->count--;
-        n++;
-
-        send->result.outcome = INBOX_SEND_RELEASED;
-        snprintf(send->result.message, sizeof(send->result.message),
-                 "not sent: quiet hours changed while it waited");
-        sender_outbox_answered(send);
-    }
+    n = sender_outbox_take_bulk(NULL, org_id, INBOX_SEND_RELEASED,
+                                "not sent: quiet hours changed while it "
+                                "waited");
 
     if (n > 0) {
         sender_debug(s, "%u campaign messages of %s given back unsent "

@@ -14286,7 +14286,8 @@ TEST(a_campaign_cancelled_before_any_hand_over_is_deleted)
 
     CHECK_INT(inbox_store_campaign_delete(f.store, f.org, quiet,
                                           INBOX_CAMPAIGN_KIND_CAMPAIGN,
-                                          at + 2 * MINUTE, NULL, &err), INBOX_OK);
+                                          at + 2 * MINUTE, NULL, &err),
+              INBOX_OK);
     CHECK_INT(inbox_store_campaign_get(f.store, f.org, quiet, &c, &err),
               INBOX_ERR_NOT_FOUND);
     inbox_campaign_free(&c);

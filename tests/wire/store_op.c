@@ -792,9 +792,12 @@ done:
 }
 
 
+/* A reply as user_id, or Send again of resend_of (NULL: neither); a
+ * refusal says its field and the message it names. */
 static inbox_status_t
-op_reply(inbox_store_t *store, char **argv, yajl_gen g,
-    inbox_event_list_t *events, inbox_error_t *err)
+op_reply_as(inbox_store_t *store, char **argv, const char *user_id,
+    const char *resend_of, yajl_gen g, inbox_event_list_t *events,
+    inbox_error_t *err)
 {
     inbox_reply_t         reply;
     inbox_status_t        rc;
@@ -806,41 +809,8 @@ op_reply(inbox_store_t *store, char **argv, yajl_gen g,
     reply.conversation_id = argv[1];
     reply.body = argv[2];
     reply.idempotency_key = argv[3];
-    reply.segments = 1;
-    reply.credits = 1;
-
-    rc = inbox_store_reply_accept(store, argv[0], &reply, &result, events,
-                                  err);
-
-    if (rc == INBOX_OK) {
-        inbox_json_key(g, "message_id");
-        inbox_json_string(g, result.message.id);
-        inbox_json_key(g, "repeated");
-        yajl_gen_bool(g, result.repeated != 0);
-    }
-
-    inbox_reply_result_free(&result);
-
-    return rc;
-}
-
-
-static inbox_status_t
-op_resend(inbox_store_t *store, char **argv, yajl_gen g,
-    inbox_event_list_t *events, inbox_error_t *err)
-{
-    inbox_reply_t         reply;
-    inbox_status_t        rc;
-    inbox_reply_result_t  result;
-
-    memset(&reply, 0, sizeof(reply));
-    memset(&result, 0, sizeof(result));
-
-    reply.conversation_id = argv[1];
-    reply.body = argv[2];
-    reply.idempotency_key = argv[3];
-    reply.user_id = argv[4];
-    reply.resend_of = argv[5];
+    reply.user_id = user_id;
+    reply.resend_of = resend_of;
     reply.segments = 1;
     reply.credits = 1;
 
@@ -853,7 +823,7 @@ op_resend(inbox_store_t *store, char **argv, yajl_gen g,
         inbox_json_key(g, "repeated");
         yajl_gen_bool(g, result.repeated != 0);
 
-    } else {
+    } else if (resend_of != NULL) {
         inbox_json_key(g, "field");
         inbox_json_string(g, err->field);
         inbox_json_key(g, "message_id");
@@ -863,6 +833,22 @@ op_resend(inbox_store_t *store, char **argv, yajl_gen g,
     inbox_reply_result_free(&result);
 
     return rc;
+}
+
+
+static inbox_status_t
+op_reply(inbox_store_t *store, char **argv, yajl_gen g,
+    inbox_event_list_t *events, inbox_error_t *err)
+{
+    return op_reply_as(store, argv, NULL, NULL, g, events, err);
+}
+
+
+static inbox_status_t
+op_resend(inbox_store_t *store, char **argv, yajl_gen g,
+    inbox_event_list_t *events, inbox_error_t *err)
+{
+    return op_reply_as(store, argv, argv[4], argv[5], g, events, err);
 }
 
 

@@ -298,13 +298,14 @@
 
     /* ---- formatting ---- */
 
-    /* +44 20 7946 0958, +1 (415) 555-1234: see phone.js */
-    function formatPhone(phone) {
-        return window.inboxPhone.format(phone);
+    /* +44 20 7946 0958, +1 (415) 555-1234: the server writes a number
+     * for people (phone_display) by libinbox's one rule */
+    function phoneOf(contact) {
+        return contact.phone_display || contact.phone || '';
     }
 
     function displayName(contact) {
-        return contact.name ? contact.name : formatPhone(contact.phone);
+        return contact.name ? contact.name : phoneOf(contact);
     }
 
     /* Times in the browser's locale, as toLocaleString and its kin write
@@ -1380,7 +1381,7 @@
         els.threadName.textContent = displayName(c);
         const sub = [];
         if (c.name) {
-            sub.push(formatPhone(c.phone));
+            sub.push(phoneOf(c));
         }
         if (c.opted_out) {
             sub.push('Opted out');
@@ -2690,7 +2691,7 @@
     function fillContact(contact) {
         state.contactShown = contact;
         state.contactCloseWarned = null;
-        els.contactPhone.textContent = formatPhone(contact.phone);
+        els.contactPhone.textContent = phoneOf(contact);
         els.contactOptout.hidden = !contact.opted_out;
         /* the day is optoutWhy's; the time of day follows it (the
          * whole date again, in figures, read as a second date) */
@@ -3843,6 +3844,8 @@
         showMessage: showMessage,
         reloadConversation: reloadConversation,
         showConversation: showConversation,
+        displayName: displayName,
+        phoneOf: phoneOf,
         newestMessageId: newestMessageId,
         searchText: searchText,
         tags: orgTagList,

@@ -30,13 +30,13 @@
  * suggested.
  *
  * What it uses of the app is window.inboxApp (api, failed, on,
- * showConversation, searchText) and window.inboxBusy (Add contact, one
- * add at a time), window.inboxPhone, window.inboxAudience,
- * window.inboxTags, window.inboxReread (reread.js).
+ * showConversation, searchText, displayName, phoneOf) and
+ * window.inboxBusy (Add contact, one add at a time),
+ * window.inboxAudience, window.inboxTags, window.inboxReread (reread.js).
  */
 'use strict';
 
-(function (app, busy, phone, audience, tagEditor, reread) {
+(function (app, busy, audience, tagEditor, reread) {
     const PAGE = 50;
     const PAGE_MAX = 200;       /* the API's largest page */
     const SEARCH_DELAY_MS = 250;
@@ -116,12 +116,12 @@
         const name = document.createElement('span');
         name.className = 'contact-name';
         name.dir = 'auto';
-        name.textContent = c.name || phone.format(c.phone);
+        name.textContent = app.displayName(c);
         button.appendChild(name);
         if (c.name) {
             const number = document.createElement('span');
             number.className = 'contact-phone';
-            number.textContent = phone.format(c.phone);
+            number.textContent = app.phoneOf(c);
             button.appendChild(number);
         }
         const tags = document.createElement('span');
@@ -539,7 +539,7 @@
             const c = await app.api('/api/v1/contacts',
                 { method: 'POST', body: body });
             openForm(false);
-            state.notice = 'Added ' + (c.name || phone.format(c.phone)) + '.';
+            state.notice = 'Added ' + app.displayName(c) + '.';
             els.status.textContent = state.notice;
             /* its contact.updated may have come first and listed it */
             if (!state.shown.has(c.id)) {
@@ -597,6 +597,7 @@
             /* a conversation's contact has no tags: what it has */
             const c = ev.conversation.contact;
             applyContact({ id: c.id, name: c.name || null, phone: c.phone,
+                           phone_display: c.phone_display,
                            opted_out: Boolean(c.opted_out) });
         } else if (ev.type === 'contacts.imported') {
             importedSoon();
@@ -629,5 +630,5 @@
         els.add.setAttribute('aria-expanded', 'false');
         els.status.textContent = '';
     });
-})(window.inboxApp, window.inboxBusy, window.inboxPhone,
-   window.inboxAudience, window.inboxTags, window.inboxReread);
+})(window.inboxApp, window.inboxBusy, window.inboxAudience,
+   window.inboxTags, window.inboxReread);

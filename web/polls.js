@@ -516,7 +516,7 @@
             who.className = 'response-who';
             who.dir = 'auto';
             const c = x.contact || {};
-            who.textContent = c.name || window.inboxPhone.format(c.phone);
+            who.textContent = window.inboxApp.displayName(c);
             const answer = document.createElement('span');
             answer.className = 'response-answer';
             answer.dir = 'auto';

@@ -25,14 +25,13 @@
  * error_code, in delivery.js's words).
  *
  * What it uses of the app is window.inboxApp (api, failed, on,
- * showConversation, billing: its billing read shows in the header too);
- * Save is busy.js's (window.inboxBusy); a number is shown by phone.js
- * (window.inboxPhone), a failure's reason by delivery.js
- * (window.inboxDelivery).
+ * showConversation, displayName, billing: its billing read shows in the
+ * header too); Save is busy.js's (window.inboxBusy); a failure's reason
+ * by delivery.js (window.inboxDelivery).
  */
 'use strict';
 
-(function (app, busy, phone, delivery) {
+(function (app, busy, delivery) {
     const LEDGER_PAGE = 25;
 
     const $ = (id) => document.getElementById(id);
@@ -395,8 +394,7 @@
         const a = document.createElement('a');
         a.href = '#inbox';
         a.className = 'ledger-thread';
-        a.textContent = entry.contact.name
-            || phone.format(entry.contact.phone);
+        a.textContent = app.displayName(entry.contact);
         a.addEventListener('click', async (event) => {
             event.preventDefault();
             try {
@@ -660,5 +658,4 @@
             load();
         }
     });
-})(window.inboxApp, window.inboxBusy, window.inboxPhone,
-   window.inboxDelivery);
+})(window.inboxApp, window.inboxBusy, window.inboxDelivery);

@@ -126,6 +126,25 @@ inbox_json_time(yajl_gen g, int64_t ms)
 
 
 void
+inbox_json_phone(yajl_gen g, const char *e164)
+{
+    char  shown[INBOX_PHONE_DISPLAY_MAX];
+
+    inbox_json_key(g, "phone");
+    inbox_json_string(g, e164);
+    inbox_json_key(g, "phone_display");
+
+    if (e164 == NULL) {
+        yajl_gen_null(g);
+        return;
+    }
+
+    inbox_phone_display(e164, shown);
+    inbox_json_string(g, shown);
+}
+
+
+void
 inbox_json_time_or_null(yajl_gen g, int64_t ms)
 {
     if (ms != 0) {
@@ -150,8 +169,7 @@ inbox_json_conversation(yajl_gen g, const inbox_conversation_t *c)
     inbox_json_string(g, c->contact.id);
     inbox_json_key(g, "name");
     inbox_json_string(g, c->contact.name);
-    inbox_json_key(g, "phone");
-    inbox_json_string(g, c->contact.phone);
+    inbox_json_phone(g, c->contact.phone);
     inbox_json_key(g, "can_receive_mms");
     inbox_json_bool(g, inbox_phone_takes_mms(c->contact.phone));
     inbox_json_key(g, "opted_out");

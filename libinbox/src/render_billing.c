@@ -79,8 +79,7 @@ inbox_render_ledger_page(const inbox_ledger_page_t *page, size_t *len)
             yajl_gen_map_open(g);
             inbox_json_key(g, "name");
             inbox_json_string(g, e->contact_name[0] ? e->contact_name : NULL);
-            inbox_json_key(g, "phone");
-            inbox_json_string(g, e->contact_phone);
+            inbox_json_phone(g, e->contact_phone);
             yajl_gen_map_close(g);
         } else {
             yajl_gen_null(g);

@@ -231,8 +231,7 @@ inbox_json_poll_responses(yajl_gen g, const inbox_poll_results_t *results)
         inbox_json_string(g, r->contact_id);
         inbox_json_key(g, "name");
         inbox_json_string(g, r->name);
-        inbox_json_key(g, "phone");
-        inbox_json_string(g, r->phone);
+        inbox_json_phone(g, r->phone);
         yajl_gen_map_close(g);
         inbox_json_key(g, "answer");
         inbox_json_string(g, r->answer >= 1 && r->answer <= poll->option_count

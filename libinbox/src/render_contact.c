@@ -30,8 +30,7 @@ inbox_json_contact_with(yajl_gen g, const inbox_contact_record_t *c,
     inbox_json_string(g, c->id);
     inbox_json_key(g, "name");
     inbox_json_string(g, c->name);
-    inbox_json_key(g, "phone");
-    inbox_json_string(g, c->phone);
+    inbox_json_phone(g, c->phone);
     inbox_json_key(g, "can_receive_mms");
     inbox_json_bool(g, inbox_phone_takes_mms(c->phone));
 

@@ -115,16 +115,8 @@ test('numbers are written for people: UK and US', async () => {
     assert.equal(await rowOf(page, '+44 20 7946 0958').count(), 1);
     assert.equal(await rowOf(page, '+1 (415) 555-0123').count(), 1);
     assert.equal(await rowOf(page, 'Zoë Fairweather').count(), 1);
-    // the formatter's other rules, and what it leaves alone
-    const shown = await page.evaluate(() => [
-        '+447700900123', '+441214960000', '+33123456789', '+61412345678',
-        '+919876543210', '+5511912345678', '+4930123456', '+3531234567',
-        '12345', 'not a number', '+1415555'].map(window.inboxPhone.format));
-    assert.deepEqual(shown, [
-        '+44 7700 900123', '+44 121 496 0000', '+33 1 23 45 67 89',
-        '+61 412 345 678', '+91 98765 43210', '+55 11 91234-5678',
-        '+49 30123456', '+353 1234567', '12345', 'not a number',
-        '+1 415555']);
+    // the rule's other countries are libinbox's (test_phone); the page
+    // shows what the server wrote
 });
 
 test('a thread last written to in another year says the year in its '

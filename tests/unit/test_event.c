@@ -45,7 +45,8 @@ fixtures(inbox_message_t *m, inbox_conversation_t *c)
 
 #define CONVERSATION_JSON                                                   \
     "{\"id\":\"c1\",\"contact\":{\"id\":\"k1\",\"name\":null,"              \
-    "\"phone\":\"+15551234567\",\"can_receive_mms\":true,"                 \
+    "\"phone\":\"+15551234567\","                                          \
+    "\"phone_display\":\"+1 (555) 123-4567\",\"can_receive_mms\":true,"    \
     "\"opted_out\":false},"                                                 \
     "\"last_message\":{\"id\":\"m1\",\"direction\":\"inbound\","            \
     "\"preview\":\"hi\",\"media_type\":null,"                              \

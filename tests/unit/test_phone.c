@@ -402,8 +402,9 @@ TEST(digits_for_search_terms)
 }
 
 
-/* a number as phone.js writes it for people: its country's grouping
- * where the number says it, else its national digits together */
+/* a number written for people (every contact's phone_display, which the
+ * web app shows): its country's grouping where the number says it, else
+ * its national digits together */
 TEST(a_number_written_for_people)
 {
     char  out[INBOX_PHONE_DISPLAY_MAX];
@@ -414,6 +415,14 @@ TEST(a_number_written_for_people)
     CHECK_STR(out, "+44 20 7946 0958");
     inbox_phone_display("+447700900123", out);
     CHECK_STR(out, "+44 7700 900123");
+    inbox_phone_display("+441214960000", out);
+    CHECK_STR(out, "+44 121 496 0000");
+    inbox_phone_display("+33123456789", out);
+    CHECK_STR(out, "+33 1 23 45 67 89");
+    inbox_phone_display("+919876543210", out);
+    CHECK_STR(out, "+91 98765 43210");
+    inbox_phone_display("+3531234567", out);
+    CHECK_STR(out, "+353 1234567");
     inbox_phone_display("+61412345678", out);
     CHECK_STR(out, "+61 412 345 678");
     inbox_phone_display("+5511912345678", out);
@@ -428,6 +437,8 @@ TEST(a_number_written_for_people)
     CHECK_STR(out, "+1 415555");
     inbox_phone_display("12345", out);
     CHECK_STR(out, "12345");
+    inbox_phone_display("not a number", out);
+    CHECK_STR(out, "not a number");
 }
 
 

@@ -36,6 +36,7 @@ conversation_fixture(inbox_conversation_t *c)
 #define CONVERSATION_JSON                                                   \
     "{\"id\":\"c1\",\"contact\":{\"id\":\"k1\",\"name\":"                   \
     "\"Ann / \\\"Annie\\\"\",\"phone\":\"+15551234567\","                   \
+    "\"phone_display\":\"+1 (555) 123-4567\","                             \
     "\"can_receive_mms\":true,\"opted_out\":false},"                      \
     "\"last_message\":{\"id\":\"m9\","                                      \
     "\"direction\":\"inbound\",\"preview\":\"See https://x.test/a\","       \
@@ -166,7 +167,9 @@ TEST(conversation_without_name_or_messages_has_nulls)
     json = inbox_render_conversation(&c, NULL);
     CHECK_STR(json,
               "{\"id\":\"c1\",\"contact\":{\"id\":\"k1\",\"name\":null,"
-              "\"phone\":\"+18765550123\",\"can_receive_mms\":false,"
+              "\"phone\":\"+18765550123\","
+              "\"phone_display\":\"+1 (876) 555-0123\","
+              "\"can_receive_mms\":false,"
               "\"opted_out\":true},"
               "\"last_message\":null,"
               "\"last_activity_at\":\"2026-11-27T03:04:05.678Z\","
@@ -707,7 +710,8 @@ TEST(billing_and_ledger_documents)
                     "\"credits\":2,\"balance\":8,\"held\":2,"
                     "\"message_id\":\"7\",\"conversation_id\":\"3\","
                     "\"contact\":{\"name\":null,"
-                    "\"phone\":\"+15551230001\"},"
+                    "\"phone\":\"+15551230001\","
+                    "\"phone_display\":\"+1 (555) 123-0001\"},"
                     "\"error_code\":\"campaign_cancelled\","
                     "\"at\":\"2026-01-01T00:00:00.000Z\"},"
                     "{\"id\":\"1\",\"kind\":\"grant\",\"credits\":10,"

@@ -31,6 +31,10 @@ void inbox_json_int(yajl_gen g, int64_t v);
 void inbox_json_bool(yajl_gen g, int v);
 void inbox_json_time(yajl_gen g, int64_t ms);          /* ISO-8601, "Z" */
 void inbox_json_time_or_null(yajl_gen g, int64_t ms);  /* 0: null */
+/* A contact's number as two keys of the open map: "phone", its E.164,
+ * and "phone_display", as people read it (inbox_phone_display), so that
+ * every client shows numbers by the one rule. */
+void inbox_json_phone(yajl_gen g, const char *e164);
 void inbox_json_conversation(yajl_gen g, const inbox_conversation_t *c);
 void inbox_json_message(yajl_gen g, const inbox_message_t *m);
 /* One of a message's media: {"id","url","content_type","state",

@@ -18,7 +18,9 @@
  * and offers to reload the settings (what was typed dropped).  A
  * billing.updated frame (credits granted, billing or the plan changed)
  * shows in the billing card at once, and the ledger is read again for
- * its new entry; all are read again after a resync (frames missed).
+ * its new entry; so are both after a message.status (a message's credits
+ * held, spent or given back make no frame of their own); all are read
+ * again after a resync (frames missed).
  *
  * Each ledger entry of a message names whom it was for, a link that
  * opens the thread, and a release why the message failed (its
@@ -33,6 +35,8 @@
 
 (function (app, busy, delivery) {
     const LEDGER_PAGE = 25;
+    /* a burst of status frames (a campaign's) read for once */
+    const CREDITS_DELAY_MS = 300;
 
     const $ = (id) => document.getElementById(id);
 
@@ -107,6 +111,7 @@
                                    while it was */
         saves: 0,               /* a read begun before one keeps off */
         ledgerMore: false,      /* the ledger's next page is on its way */
+        creditsTimer: null,     /* a read for credits that moved */
     };
 
     /* ---- the settings ---- */
@@ -607,6 +612,41 @@
                     els.ledgerStatus.textContent = err.message;
                 }
             });
+        }
+    });
+
+    /* Credits held, spent or given back for a message (a reply or a
+     * campaign's, sent, delivered or failed) make no billing.updated:
+     * its message.status is told.  While the view is shown, the card
+     * and the ledger are read again after it, once for a burst. */
+    async function creditsMoved() {
+        state.creditsTimer = null;
+        if (els.view.hidden) {
+            return;
+        }
+        const seq = state.seq;
+        const frames = state.billingFrames;
+        try {
+            const billing = await app.api('/api/v1/billing');
+            if (seq === state.seq) {
+                await showBillingRead(billing, seq, frames);
+            }
+        } catch (err) {
+            if (!app.failed(err) && seq === state.seq) {
+                els.ledgerStatus.textContent = 'Could not read the '
+                    + 'billing again: '
+                    + (typeof err.status === 'number' ? err.message
+                        : 'the server could not be reached.');
+            }
+        }
+    }
+
+    app.on('event', (ev) => {
+        if (ev.type === 'message.status' && !els.view.hidden
+            && state.creditsTimer === null)
+        {
+            state.creditsTimer = setTimeout(creditsMoved,
+                                            CREDITS_DELAY_MS);
         }
     });
 

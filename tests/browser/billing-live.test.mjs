@@ -12,7 +12,9 @@
 // Settings the billing card and the ledger's new entry, also when its
 // frame was missed (a reset reads them again).  The ledger
 // names whom each message's entry was for, a link that opens its
-// thread, and why a message's credits came back.
+// thread, and why a message's credits came back; a message's credits
+// held and spent while Settings is shown show there at once (its
+// message.status).
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -274,6 +276,44 @@ test('the ledger names the contact each message was for, a link to its '
         .waitFor();
     assert.equal(await brokePage.locator('#settings-view').isVisible(),
         false);
+});
+
+test('a reply delivered while Settings is shown: the billing card and the '
+     + 'ledger show its credits held and spent, with no other view between',
+async () => {
+    const cluster = ctx.cluster;
+    const token = brokeOrg().token;
+    await brokePage.getByRole('link', { name: 'Settings' }).click();
+    await brokePage.locator('[data-billing="balance"]', { hasText: '12' })
+        .waitFor();
+    const captures = brokePage.locator(
+        '#ledger-rows tr[data-kind="capture"]');
+    assert.equal(await captures.count(), 0);
+
+    const list = await api(cluster, '/api/v1/conversations', token);
+    const conv = list.json.items.find(
+        (c) => c.contact.phone === BROKE_FROM);
+    const sid = 'SM' + 'f'.repeat(32);
+    await storeOp(cluster, 'reply-sent', brokeOrg().id, conv.id,
+        'See you at eight', sid);
+    const res = await postWebhook(cluster, [
+        ['SmsSid', sid], ['SmsStatus', 'delivered'],
+        ['MessageStatus', 'delivered'], ['To', BROKE_FROM],
+        ['MessageSid', sid], ['AccountSid', brokeOrg().accountSid],
+        ['From', brokeOrg().number], ['ApiVersion', '2010-04-01'],
+    ], { authToken: brokeOrg().authToken, path: '/webhooks/twilio/status' });
+    assert.equal(res.status, 200, res.text);
+
+    /* its message.status, and nothing else, tells the page */
+    await captures.first().waitFor();
+    assert.equal(await captures.first().locator('td:nth-child(2)')
+        .textContent(), 'Spent what was held for a message to Dana Ruiz');
+    await brokePage.locator('[data-billing="balance"]', { hasText: '11' })
+        .waitFor();
+    assert.equal(await brokePage.locator('[data-billing="held"]')
+        .textContent(), '0');
+    assert.match(await brokePage.locator('#balance').textContent(),
+        /Credits:\s*11/);
 });
 
 noPageErrorsTest(web);

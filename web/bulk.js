@@ -355,15 +355,20 @@
         }
         meta.push(list.plan === 'unlimited' ? 'Included in your plan'
             : plural(item.credits || 0, 'credit', 'credits') + ' a message');
+        /* one cancelled ended there: it neither goes at its time nor
+         * finished its sending */
+        const cancelled = item.status === 'cancelled';
         if (item.started_at) {
             meta.push('Started ' + when(item.started_at));
         } else if (item.send_at) {
-            meta.push('Goes ' + when(item.send_at));
+            meta.push((cancelled ? 'Was to go ' : 'Goes ')
+                + when(item.send_at));
         } else {
             meta.push('Created ' + when(item.created_at));
         }
         if (item.finished_at) {
-            meta.push('Finished ' + when(item.finished_at));
+            meta.push((cancelled ? 'Cancelled ' : 'Finished ')
+                + when(item.finished_at));
         }
         return meta.join(' \u00b7 ');
     }

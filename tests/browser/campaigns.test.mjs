@@ -16,7 +16,8 @@
 // whose card says why the sender cancelled it and what to do, where a
 // person's cancel says Cancelled; a scheduled campaign that began and
 // paused for billing, whose card follows (Pause, not Change time, and
-// when it started); one the carrier refused for its number's
+// when it started); one scheduled and cancelled before its time, whose
+// card says when it was to go and when it was cancelled; one the carrier refused for its number's
 // credentials, whose card says what to do; and progress frames lost on
 // the way,
 // whose gap has the page read the lists and a poll's open results
@@ -1098,11 +1099,39 @@ test('a scheduled campaign that began and paused for billing offers '
     await page.getByRole('button', { name: 'Cancel it' }).click();
     await status.filter({ hasText: /^Cancelled$/ }).waitFor();
     assert.match(await meta.textContent(),
-                 / · Started [^·]+ · Finished [^·]+$/);
+                 / · Started [^·]+ · Cancelled [^·]+$/);
     // begun, but paused before any message was handed over: nobody got
     // it, so it can go
     assert.deepEqual(await card.getByRole('button').allTextContents(),
                      ['Delete']);
+});
+
+test('a scheduled campaign cancelled before its time says when it was to '
+     + 'go and when it was cancelled, not that it goes then or finished',
+     async () => {
+    const made = await call('/api/v1/campaigns', { method: 'POST', body: {
+        name: 'Spring preview', body: 'Spring is coming',
+        audience: { tags: ['autumn'] }, send_at: '2099-03-01T09:00:00Z' } });
+    await call(`/api/v1/campaigns/${made.id}/send`, { method: 'POST' });
+    await page.reload();
+    await page.getByRole('link', { name: 'Campaigns' }).click();
+    const card = cardOf('Spring preview');
+    const status = card.locator('.bulk-status');
+    const meta = card.locator('.bulk-meta');
+    await status.filter({ hasText: /^Scheduled for / }).waitFor();
+    assert.match(await meta.textContent(), / · Goes [^·]+$/);
+
+    await card.getByRole('button', { name: 'Cancel' }).click();
+    await page.getByRole('button', { name: 'Cancel it' }).click();
+    await status.filter({ hasText: /^Cancelled$/ }).waitFor();
+    assert.match(await meta.textContent(),
+                 / · Was to go [^·]+ · Cancelled [^·]+$/);
+    // the same once read again
+    await page.reload();
+    await page.getByRole('link', { name: 'Campaigns' }).click();
+    await status.filter({ hasText: /^Cancelled$/ }).waitFor();
+    assert.match(await meta.textContent(),
+                 / · Was to go [^·]+ · Cancelled [^·]+$/);
 });
 
 test('progress frames lost on the way (the page sees the gap they leave) '

@@ -113,6 +113,15 @@
             els.options.removeAttribute('aria-invalid');
             preview.soon();
         });
+        input.addEventListener('keydown', (event) => {
+            if (event.key === 'Enter' && !event.isComposing
+                && !event.shiftKey && !event.ctrlKey && !event.altKey
+                && !event.metaKey)
+            {
+                event.preventDefault();
+                nextOption(li);
+            }
+        });
         const remove = document.createElement('button');
         remove.type = 'button';
         remove.className = 'link-button';
@@ -132,6 +141,24 @@
         els.options.appendChild(li);
         renumber();
         return input;
+    }
+
+    /* Enter in an option goes on to the next, a new one after a last
+     * one written (while there may be more): options are written one
+     * after another, and the form submitted there was a poll half
+     * written, refused as having too few options. */
+    function nextOption(li) {
+        const next = li.nextElementSibling;
+        if (next) {
+            next.querySelector('input').focus();
+            return;
+        }
+        if (li.querySelector('input').value.trim() !== '') {
+            const input = addOption('');
+            if (input) {
+                input.focus();
+            }
+        }
     }
 
     function clearForm() {

@@ -5,7 +5,8 @@
 // page's campaign.progress frames without a reload or a read of the list;
 // a poll made and sent in the Polls view whose tally moves live as signed
 // replies answer it by number and by text; a poll's form previewing its
-// cost while it is written, as the campaign's does; a refusal showing the server's
+// cost while it is written, as the campaign's does, and Enter in an
+// option going on to the next; a refusal showing the server's
 // message with the form kept; a campaign with an image; the contact
 // panel's campaigns, poll answers and timeline (one the carrier refused
 // because the contact opted out there: not sent; a campaign alone lists
@@ -327,6 +328,52 @@ test('a poll\'s form previews what it would cost while it is written, as '
         'poll-estimate').textContent === '');
     await page.locator('#poll-close').click();
     await page.locator('#poll-form').waitFor({ state: 'hidden' });
+});
+
+test('Enter in a poll\'s option goes on to the next one, a new one after '
+     + 'the last written, and sends nothing', async () => {
+    const posted = [];
+    const onRequest = (req) => {
+        if (req.method() === 'POST'
+            && /\/api\/v1\/polls(\/\d+\/send)?$/.test(req.url())) {
+            posted.push(req.url());
+        }
+    };
+    page.on('request', onRequest);
+    try {
+        await page.getByRole('link', { name: 'Polls' }).click();
+        await page.getByRole('button', { name: 'New poll' }).click();
+        await page.getByLabel('Question').fill('Tea or coffee?');
+        const option = (n) => page.getByLabel(`Option ${n}`,
+                                              { exact: true });
+        await option(1).focus();
+        await page.keyboard.type('Tea');
+        await page.keyboard.press('Enter');
+        assert.equal(await page.evaluate(() => document.activeElement.id),
+                     'poll-option-2');
+        await page.keyboard.type('Coffee');
+        await page.keyboard.press('Enter');
+        // a third, made for it
+        assert.equal(await page.evaluate(() => document.activeElement.id),
+                     'poll-option-3');
+        // an empty last one makes no other
+        await page.keyboard.press('Enter');
+        assert.equal(await page.evaluate(() => document.activeElement.id),
+                     'poll-option-3');
+        assert.equal(await page.locator('#poll-options li').count(), 3);
+        await page.waitForTimeout(300);
+        assert.deepEqual(posted, []);
+        assert.equal(await page.locator('#poll-error').textContent(), '');
+        assert.equal(await page.locator('#bulk-dialog[open]').count(), 0);
+        await page.getByRole('button', { name: 'Remove option 3' }).click();
+        for (const label of ['Question', 'Option 1', 'Option 2']) {
+            await page.getByLabel(label, { exact: true }).fill('');
+        }
+        await page.locator('#poll-close').click();
+        await page.locator('#poll-form').waitFor({ state: 'hidden' });
+    } finally {
+        page.off('request', onRequest);
+    }
 });
 
 test('a refusal shows the server\'s message and keeps the form; a '

@@ -198,9 +198,19 @@
             }
             preview.soon();
         },
-        focusOf: (field) => (field === els.options ? optionInputs()[0]
+        focusOf: (field) => (field === els.options ? optionToFix()
                                                    : field),
     });
+
+    /* The option a refusal of the options sends the focus to: with
+     * fewer than two written, the rows left empty were not sent and
+     * the refusal is theirs, so the first of them; else the first. */
+    function optionToFix() {
+        const inputs = optionInputs();
+        const empty = inputs.find((i) => i.value.trim() === '');
+        return filledOptions().length < OPTIONS_MIN && empty ? empty
+            : inputs[0];
+    }
     const clearInvalid = editor.clearInvalid;
     const showError = editor.showError;
 

@@ -5,8 +5,9 @@
 // page's campaign.progress frames without a reload or a read of the list;
 // a poll made and sent in the Polls view whose tally moves live as signed
 // replies answer it by number and by text; a poll's form previewing its
-// cost while it is written, as the campaign's does, and Enter in an
-// option going on to the next; a refusal showing the server's
+// cost while it is written, as the campaign's does, Enter in an
+// option going on to the next, and a refusal of too few options taking
+// the focus to the one left empty; a refusal showing the server's
 // message with the form kept; a campaign with an image; the contact
 // panel's campaigns, poll answers and timeline (one the carrier refused
 // because the contact opted out there: not sent; a campaign alone lists
@@ -18,9 +19,9 @@
 // person's cancel says Cancelled; a scheduled campaign that began and
 // paused for billing, whose card follows (Pause, not Change time, and
 // when it started); one scheduled and cancelled before its time, whose
-// card says when it was to go and when it was cancelled; one the carrier refused for its number's
-// credentials, whose card says what to do; and progress frames lost on
-// the way,
+// card says when it was to go and when it was cancelled; one the
+// carrier refused for its number's credentials, whose card says what to
+// do; and progress frames lost on the way,
 // whose gap has the page read the lists and a poll's open results
 // again, also when the gap comes while the list is being read.
 
@@ -374,6 +375,24 @@ test('Enter in a poll\'s option goes on to the next one, a new one after '
     } finally {
         page.off('request', onRequest);
     }
+});
+
+test('a poll refused for having one option written takes the focus to '
+     + 'the option left empty', async () => {
+    await page.getByRole('link', { name: 'Polls' }).click();
+    await page.getByRole('button', { name: 'New poll' }).click();
+    await page.getByLabel('Question').fill('Tea or coffee?');
+    await page.getByLabel('Option 1', { exact: true }).fill('Tea');
+    await page.getByRole('button', { name: 'Review and send' }).click();
+    await page.locator('#poll-error',
+        { hasText: 'A poll has 2 to 9 options.' }).waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement.id),
+                 'poll-option-2');
+    for (const label of ['Question', 'Option 1']) {
+        await page.getByLabel(label, { exact: true }).fill('');
+    }
+    await page.locator('#poll-close').click();
+    await page.locator('#poll-form').waitFor({ state: 'hidden' });
 });
 
 test('a refusal shows the server\'s message and keeps the form; a '

@@ -222,11 +222,22 @@
             fillActions(card, moves);
         }
         const counts = item.counts || {};
+        /* recipients fixed for a time still to come are not in the
+         * queue yet: "Queued" beside "Scheduled for …" read as going */
+        const notYet = !item.started_at && Boolean(item.send_at)
+            && (item.status === 'scheduled' || item.status === 'paused');
         card.counts.forEach((dd, key) => {
             const n = Number(counts[key]) || 0;
             const text = n.toLocaleString();
             if (dd.textContent !== text) {
                 dd.textContent = text;
+            }
+            if (key === 'queued') {
+                const label = notYet ? 'Waiting for its time' : 'Queued';
+                const dt = dd.previousElementSibling;
+                if (dt.textContent !== label) {
+                    dt.textContent = label;
+                }
             }
             /* cancelled only once some are */
             if (key === 'cancelled') {
@@ -914,6 +925,15 @@
                 opts.el.textContent = '';
                 return;
             }
+            /* "any of these tags" with none chosen yet: the server
+             * would refuse it; say what it waits for */
+            if (body.audience && Array.isArray(body.audience.tags)
+                && body.audience.tags.length === 0)
+            {
+                opts.el.textContent = 'Choose one or more tags to see '
+                    + 'what it costs.';
+                return;
+            }
             const images = opts.images ? opts.images() : 0;
             try {
                 const e = await app.api('/api/v1/' + opts.kind
@@ -1064,17 +1084,16 @@
             ? 'Nobody is in it: there is no one to send it to.'
             : 'Nobody in it is opted out.', 'suppressed');
         const unlimited = e.plan === 'unlimited';
-        line(plural(e.segments || 1, 'segment', 'segments') + ' ('
-            + e.encoding + ') a message'
-            + (unlimited ? '.' : ', ' + plural(e.credits, 'credit',
-                'credits') + ' each.'), 'segments');
-        /* the draft as saved: an image that did not make it is
-         * missed here, before the send */
+        const each = unlimited ? '.' : ', ' + plural(e.credits, 'credit',
+            'credits') + ' each.';
+        /* the draft as saved: an image that did not make it is missed
+         * here, before the send; a picture message costs the same
+         * however many segments its text has, so they go unsaid */
         const images = item.media ? item.media.length : 0;
-        if (images > 0) {
-            line('With ' + plural(images, 'image', 'images')
-                + ': a picture message (MMS).', 'images');
-        }
+        line(images > 0 ? 'A picture message (MMS) with '
+            + plural(images, 'image', 'images') + each
+            : plural(e.segments || 1, 'segment', 'segments') + ' ('
+                + e.encoding + ') a message' + each, 'segments');
         const abroad = withoutMms(e, unlimited);
         if (abroad) {
             line(abroad, 'abroad');

@@ -152,8 +152,8 @@ test('an image whose upload fails after "Review and send" was pressed: no '
     await page.getByRole('button', { name: 'Review and send' }).click();
     const dialog = page.getByRole('dialog',
         { name: '\u201cImage lost\u201d' });
-    await dialog.locator('[data-estimate="images"]',
-        { hasText: 'With 1 image: a picture message (MMS).' }).waitFor();
+    await dialog.locator('[data-estimate="segments"]',
+        { hasText: 'A picture message (MMS) with 1 image' }).waitFor();
     const [draft] = await campaignsNamed('Image lost');
     assert.equal(draft.media.length, 1);
     await dialog.getByRole('button', { name: 'Back' }).click();
@@ -499,8 +499,8 @@ test('a campaign takes several images, as the reply box does: each listed '
     await page.getByRole('button', { name: 'Review and send' }).click();
     const dialog = page.getByRole('dialog',
         { name: '\u201cThree pictures\u201d' });
-    await dialog.locator('[data-estimate="images"]',
-        { hasText: 'With 3 images: a picture message (MMS).' }).waitFor();
+    await dialog.locator('[data-estimate="segments"]',
+        { hasText: 'A picture message (MMS) with 3 images' }).waitFor();
     const [draft] = await campaignsNamed('Three pictures');
     assert.deepEqual(draft.media.map((m) => m.bytes),
                      shots.map((b) => b.length), 'in the order shown');

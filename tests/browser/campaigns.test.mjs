@@ -169,6 +169,23 @@ test('a campaign to a tag: its preview leaves the opted-out contact out '
         '3 recipients (1 opted out, not sent)' }).waitFor();
     assert.match(await page.locator('#campaign-estimate').textContent(),
         /1 segment \(GSM-7\) · 1 credit each, 3 credits in all · balance 100/);
+    // no tag chosen yet: the preview says what it waits for, and asks
+    // nothing the server would refuse
+    const refused = [];
+    const onEstimate = (r) => {
+        if (r.url().endsWith('/estimate') && r.status() !== 200) {
+            refused.push(r.status());
+        }
+    };
+    page.on('response', onEstimate);
+    await form.getByRole('checkbox', { name: 'spring' }).uncheck();
+    await page.locator('#campaign-estimate', { hasText: 'Choose one or '
+        + 'more tags to see what it costs.' }).waitFor();
+    await form.getByRole('checkbox', { name: 'spring' }).check();
+    await page.locator('#campaign-estimate', { hasText:
+        '3 recipients (1 opted out, not sent)' }).waitFor();
+    page.off('response', onEstimate);
+    assert.deepEqual(refused, []);
     // past 10 segments the preview says why it cannot go, not nothing
     await page.locator('#campaign-body').fill('x'.repeat(1531));
     await page.locator('#campaign-estimate', { hasText: 'The message is 11 '
@@ -645,8 +662,10 @@ test('a picture-only draft made elsewhere is previewed before its send: '
         { name: 'Send “Just the poster”?' });
     await dialog.locator('[data-estimate="recipients"]', { hasText:
         'Contacts tagged spring: 4 contacts.' }).waitFor();
-    assert.match(await dialog.locator('[data-estimate="segments"]')
-        .textContent(), /2 credits each/);
+    // a picture message costs the same whatever its text's segments
+    assert.equal(await dialog.locator('[data-estimate="segments"]')
+        .textContent(), 'A picture message (MMS) with 1 image, 2 credits '
+        + 'each.');
     assert.equal(await dialog.locator('[data-estimate="total"]')
         .textContent(), '6 credits in all.');
     await dialog.getByRole('button', { name: 'Back' }).click();
@@ -911,6 +930,9 @@ test('a scheduled campaign\'s time is changed from its card, emptied it '
     await status.filter({ hasText: /^Scheduled for / }).waitFor();
     assert.deepEqual(await card.getByRole('button').allTextContents(),
                      ['Change time\u2026', 'Pause', 'Cancel']);
+    // its recipients wait for its time, not in the queue
+    const queued = card.locator('[data-count="queued"] dt');
+    assert.equal(await queued.textContent(), 'Waiting for its time');
 
     // moved elsewhere (another browser, the API): the card follows
     const june = '2098-06-01T09:00:00Z';
@@ -953,6 +975,7 @@ test('a scheduled campaign\'s time is changed from its card, emptied it '
     await dialog.waitFor({ state: 'hidden' });
     await status.filter({ hasText: /^(Sending|Done)$/ })
         .waitFor({ timeout: 15000 });
+    assert.equal(await queued.textContent(), 'Queued');
     await eventually(async () => {
         const { counts } = await call(`/api/v1/campaigns/${made.id}`);
         return counts.queued + counts.sent + counts.delivered === 1;

@@ -67,6 +67,8 @@
         conn: $('conn'),
         connLabel: $('conn-label'),
         liveBanner: $('live-banner'),
+        liveDown: $('live-down'),
+        liveOffline: $('live-offline'),
         liveRetry: $('live-retry'),
         signOut: $('sign-out'),
         signin: $('signin'),
@@ -194,6 +196,9 @@
         connectedOnce: false,
         attempt: 0,
         reconnectTimer: null,
+        offlineSaid: false,         /* offline was said since last live */
+        probing: false,             /* a live socket tried anew for a
+                                       request that met no server */
         hiddenAt: document.hidden ? Date.now() : null,
         lastSeq: null,
         epoch: null,
@@ -259,12 +264,18 @@
             headers['Content-Type'] = 'application/json';
             body = JSON.stringify(options.body);
         }
-        const res = await fetch(path, {
-            method: method,
-            headers: headers,
-            credentials: 'same-origin',
-            body: body,
-        });
+        let res;
+        try {
+            res = await fetch(path, {
+                method: method,
+                headers: headers,
+                credentials: 'same-origin',
+                body: body,
+            });
+        } catch (err) {
+            unreachable();
+            throw err;
+        }
         if (res.status === 401) {
             throw new Unauthenticated();
         }
@@ -472,11 +483,31 @@
         document.title = Number(text) > 0 ? '(' + text + ') Inbox' : 'Inbox';
     }
 
-    /* connecting, live or reconnecting; the banner says when it is down */
+    /* connecting, live, reconnecting, or offline: reconnecting while the
+     * browser knows it has no network (navigator.onLine false is sure;
+     * true is only a maybe).  The banner says when it is down, and
+     * coming back is said too. */
     function setConnection(kind) {
+        if (kind === 'reconnecting' && navigator.onLine === false) {
+            kind = 'offline';
+        }
+        const was = els.conn.dataset.state;
         els.conn.dataset.state = kind;
         els.connLabel.textContent = kind;
-        els.liveBanner.hidden = kind !== 'reconnecting';
+        els.liveBanner.hidden = kind !== 'reconnecting' && kind !== 'offline';
+        els.liveDown.hidden = kind === 'offline';
+        els.liveOffline.hidden = kind !== 'offline';
+        if (kind === 'offline') {
+            state.offlineSaid = true;
+        } else if (kind === 'live'
+                   && (was === 'reconnecting' || was === 'offline'))
+        {
+            announce(state.offlineSaid ? 'Back online.'
+                : 'Live updates are back.');
+        }
+        if (kind === 'live' || kind === 'connecting') {
+            state.offlineSaid = false;
+        }
     }
 
     /* ---- the thread list ---- */
@@ -1292,6 +1323,18 @@
             if (state.cursor !== null) {
                 endObserver.observe(els.listMore);
             }
+        }
+    }
+
+    /* Back after being cut off: a first page that failed (while offline,
+     * say) is read again by itself, as Try again would, and a next page
+     * that failed is asked for again now, rather than either waiting for
+     * a press the user has no reason to make now. */
+    function readFailedAgain() {
+        if (state.listFailed !== null) {
+            loadList(false, state.listAgain);
+        } else if (state.moreFailures > 0) {
+            loadMore();
         }
     }
 
@@ -3298,6 +3341,11 @@
             state.attempt = 0;
             liveness.expect(ev.ping_secs);
             setConnection('live');
+            if (reconnected && !state.probing) {
+                readFailedAgain();
+                notify('back', ev);
+            }
+            state.probing = false;
             state.liveTotals += 1;
             setUnreadTotal(ev.unread_total);
             if (reconnected && state.lastSeq !== null
@@ -3390,6 +3438,7 @@
     }
 
     function scheduleReconnect() {
+        state.probing = false;      /* it was down indeed */
         if (!state.signedIn || state.reconnectTimer) {
             return;
         }
@@ -3507,6 +3556,32 @@
         scheduleReconnect();
     }
 
+    /* The browser says the network is gone: the socket cannot be heard
+     * from, and waiting for its silence to pass the bound would leave
+     * the page saying "live" for many seconds.  It goes now, and the
+     * page says it is offline; 'online' brings a new one at once. */
+    function wentOffline() {
+        if (!state.signedIn) {
+            return;
+        }
+        dropSocket();
+        setConnection('reconnecting');
+        scheduleReconnect();
+    }
+
+    /* A request met no server at all (fetch's network error): the socket
+     * may be as dead, unseen until its silence passed the bound.  One
+     * believed live is tried anew at once, which resumes exactly and
+     * says so while it cannot.  A new socket that comes at once shows
+     * the server was there all along: its hello reads nothing that
+     * failed again (the same request would fail again, and again). */
+    function unreachable() {
+        if (state.signedIn && els.conn.dataset.state === 'live') {
+            reconnectFresh();
+            state.probing = true;
+        }
+    }
+
     /* The socket may have died unseen: the network came back (a new
      * address, a NAT that forgot it), or the tab was hidden longer than
      * a silence may last, its timers held back and its frames maybe
@@ -3520,6 +3595,7 @@
         clearTimeout(state.reconnectTimer);
         state.reconnectTimer = null;
         state.attempt = 0;
+        state.probing = false;
         setConnection('reconnecting');
         connect();
     }
@@ -3768,8 +3844,8 @@
     /* ---- what composer.js sees of the app ---- */
 
     const hooks = { session: [], signout: [], thread: [], event: [],
-                    connected: [], presence: [], resync: [], billing: [],
-                    resend: [] };
+                    connected: [], back: [], presence: [], resync: [],
+                    billing: [], resend: [] };
 
     /* session: the signed-in user (/me), null once signed out;
      * signout: after session's null, when the user chose to sign out
@@ -3781,6 +3857,8 @@
      * any read out now (a view read it, or a billing.updated came);
      * resync: frames may have been missed (a reset, a hello of another
      * epoch, a gap): what a view read over HTTP is to be read again;
+     * back: the socket is back after being down (offline, say): a read
+     * that failed meanwhile is to be made again, not left failed;
      * resend: Send again pressed ({message, button, say, sent},
      * resendOffer). */
     function notify(kind, detail) {
@@ -3948,6 +4026,7 @@
     document.addEventListener('visibilitychange', onVisibility);
     els.liveRetry.addEventListener('click', reconnectNow);
     window.addEventListener('online', reconnectFresh);
+    window.addEventListener('offline', wentOffline);
 
     /* once every deferred script ran: composer.js hooks in first */
     document.addEventListener('DOMContentLoaded', resume, { once: true });

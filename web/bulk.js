@@ -421,6 +421,7 @@
             plan: 'per_message',    /* the organization's, at the load */
             loaded: false,
             loading: null,
+            failed: false,          /* the last read failed */
             reloadAt: 0,
             again: false,           /* a read asked while one was on its way */
             reloadTimer: null,
@@ -514,6 +515,7 @@
                     }
                     self.cursor = page.next_cursor || null;
                     self.loaded = true;
+                    self.failed = false;
                     (page.items || []).forEach((item) => {
                         self.items.set(item.id, item);
                         const card = self.cards.get(item.id);
@@ -528,6 +530,7 @@
                     }
                 } catch (err) {
                     if (!app.failed(err)) {
+                        self.failed = true;
                         els.status.textContent = 'Could not load the '
                             + self.noun + 's: ' + errorText(err);
                     }
@@ -842,6 +845,7 @@
             self.reloadTimer = null;
             self.cursor = null;
             self.loaded = false;
+            self.failed = false;
             self.pending = [];
             self.again = false;
             els.list.textContent = '';
@@ -872,6 +876,13 @@
          * the server has it */
         app.on('resync', () => {
             if (self.loaded || self.loading) {
+                load(false);
+            }
+        });
+        /* the connection back: a read that failed (offline, say) is made
+         * again, rather than left said until the view is shown anew */
+        app.on('back', () => {
+            if (self.failed) {
                 load(false);
             }
         });

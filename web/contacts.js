@@ -83,6 +83,8 @@
         importedTimer: null,
         tagsTimer: null,
         shown: new Map(),       /* id -> the contact as its row shows it */
+        failed: null,           /* the last read that failed, while it
+                                   stands: 'list' or 'more' */
     };
 
     /* ---- the list ---- */
@@ -252,8 +254,9 @@
 
     /* A read of the list that failed, unless a newer one is under way
      * (or the session ended: app.failed says so). */
-    function sayReadFailed(err, seq) {
+    function sayReadFailed(err, seq, more) {
         if (!app.failed(err) && seq === state.seq) {
+            state.failed = more ? 'more' : 'list';
             els.status.textContent = 'Could not load the contacts: '
                 + app.whyNot(err);
         }
@@ -331,8 +334,9 @@
             }
             sayShown();
             shown = true;
+            state.failed = null;
         } catch (err) {
-            sayReadFailed(err, seq);
+            sayReadFailed(err, seq, more);
         } finally {
             if (more) {
                 state.more = false;
@@ -392,6 +396,7 @@
             showAgain(pages.flatMap((page) => page.items || []));
             sayShown();
             shown = true;
+            state.failed = null;
         } catch (err) {
             sayReadFailed(err, seq);
         } finally {
@@ -603,6 +608,21 @@
             importedSoon();
         }
     });
+    /* The connection back: a read that failed (offline, say) is made
+     * again, shown, rather than left said until the view is shown anew:
+     * the rows shown read again as they are, or the first page. */
+    app.on('back', () => {
+        if (state.failed === null || els.view.hidden) {
+            return;
+        }
+        if (state.failed === 'more') {
+            load(true);
+        } else if (listRows().length > 0) {
+            readAgain();
+        } else {
+            load(false);
+        }
+    });
     /* events may have been missed (a reset, a gap): read again, shown */
     app.on('resync', () => {
         if (!els.view.hidden) {
@@ -620,6 +640,7 @@
         state.moreAsked = false;
         state.kept = null;
         state.cursor = null;
+        state.failed = null;
         state.notice = '';
         state.shown.clear();
         els.list.textContent = '';

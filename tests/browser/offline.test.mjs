@@ -1,0 +1,145 @@
+// The network gone and back, in Debian's Chromium (playwright's
+// setOffline: navigator.onLine false, the offline event, requests
+// failing): the page says at once that it is offline, rather than saying
+// "live" until its socket's silence passes the liveness bound (65 s with
+// ws-server's default ping every 30 s), and says it is back and resumes
+// when the network returns.  A request that meets no server says the
+// socket may be dead too: the page tries a new one at once.  A list that
+// could not be read while offline (the thread list, Campaigns,
+// Contacts) is read again by itself once the connection is back, not
+// left failed until someone presses Try again or opens the view anew.
+
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import { noPageErrorsTest, rowOf, shown, signIn, useBrowser }
+         from '../lib/browser.mjs';
+import { uniqueNumber } from '../lib/cluster.mjs';
+import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
+import { deliverInbound } from '../lib/inbox.mjs';
+import { addUser } from '../lib/session.mjs';
+
+const ctx = useCluster({ orgs: [{ name: 'Patchy Signal Cafe' }] });
+const USER = { email: 'oli@patchy.example', password: 'oli rides trains' };
+const FIRST = uniqueNumber();
+const LATER = uniqueNumber();
+const web = useBrowser();
+
+/* far below the liveness bound: "at once" */
+const PROMPT_MS = 3000;
+
+let page;
+
+before(async () => {
+    const cluster = await ctx.ready;
+    await addUser(cluster, cluster.orgs[0], USER.email, USER.password);
+    await deliverInbound(cluster, { from: FIRST, body: 'Are you open?' });
+    await web.launch();
+    page = await web.newPage();
+    await signIn(page, cluster, USER);
+    await rowOf(page, shown(FIRST)).waitFor();
+    /* every state the connection indicator takes, in order */
+    await page.evaluate(() => {
+        const conn = document.getElementById('conn');
+        window.connStates = [];
+        new MutationObserver(() => window.connStates.push(
+            conn.dataset.state)).observe(conn,
+            { attributes: true, attributeFilter: ['data-state'] });
+    });
+});
+
+const conn = (state) => page.locator(`#conn[data-state="${state}"]`);
+const banner = () => page.locator('#live-banner');
+
+async function goOffline() {
+    await page.context().setOffline(true);
+    await conn('offline').waitFor({ timeout: PROMPT_MS });
+}
+
+async function backOnline() {
+    await page.context().setOffline(false);
+    await conn('live').waitFor({ timeout: PROMPT_MS + 2000 });
+}
+
+test('offline is said at once, and back online too; what came meanwhile '
+     + 'shows', async () => {
+    await goOffline();
+    await banner().getByText('You are offline.').waitFor();
+    assert.equal(await page.locator('#conn-label').textContent(),
+                 'offline');
+    assert.equal(await banner().getByText('Live updates are down.')
+        .isVisible(), false);
+
+    await deliverInbound(ctx.cluster, { from: LATER,
+                                        body: 'Sent while you were away' });
+    await backOnline();
+    await banner().waitFor({ state: 'hidden' });
+    await page.locator('#announcer', { hasText: 'Back online.' }).waitFor();
+    await rowOf(page, shown(LATER)).waitFor();
+});
+
+test('a request that meets no server tries the socket anew at once',
+async () => {
+    await conn('live').waitFor();
+    await page.evaluate(() => { window.connStates.length = 0; });
+    /* the first request opening the thread makes is cut */
+    let cut = null;
+    await page.route('**/api/v1/**', (route) => {
+        if (cut === null) {
+            cut = new URL(route.request().url()).pathname;
+            return route.abort('internetdisconnected');
+        }
+        return route.fallback();
+    });
+    try {
+        await rowOf(page, shown(FIRST)).getByRole('button').click();
+        await page.waitForFunction(() => window.connStates.includes(
+            'reconnecting'), null, { timeout: PROMPT_MS });
+        await conn('live').waitFor({ timeout: PROMPT_MS + 2000 });
+        assert.ok(cut, 'no request was cut');
+    } finally {
+        await page.unroute('**/api/v1/**');
+    }
+});
+
+test('a thread list that failed while offline is read again by itself '
+     + 'when the connection is back', async () => {
+    await goOffline();
+    await page.getByRole('button', { name: /^Unread/ }).click();
+    await page.locator('#list-status',
+                       { hasText: 'Could not load conversations' }).waitFor();
+    await page.locator('#list-retry').waitFor();
+    await backOnline();
+    /* no press of Try again */
+    await rowOf(page, shown(LATER)).waitFor();
+    await page.locator('#list-retry').waitFor({ state: 'hidden' });
+    assert.equal(await page.locator('#list-status').textContent(), '');
+});
+
+test('Campaigns and Contacts that failed while offline are read again by '
+     + 'themselves when the connection is back', async () => {
+    const views = page.locator('#views');
+    const status = (id) => page.locator('#' + id + '-status');
+    await goOffline();
+    await views.getByRole('link', { name: 'Campaigns' }).click();
+    await status('campaigns').filter(
+        { hasText: 'Could not load the campaigns' }).waitFor();
+    await backOnline();
+    await page.waitForFunction(() => !/Could not load/.test(document
+        .getElementById('campaigns-status').textContent), null,
+        { timeout: PROMPT_MS });
+
+    await goOffline();
+    await views.getByRole('link', { name: 'Contacts' }).click();
+    await status('contacts').filter(
+        { hasText: 'Could not load the contacts' }).waitFor();
+    assert.equal(await page.locator('#contacts-list .contact-row').count(),
+                 0);
+    await backOnline();
+    await page.locator('#contacts-list .contact-row',
+                       { hasText: shown(LATER) }).waitFor();
+    assert.equal(await status('contacts').textContent(), '');
+});
+
+noPageErrorsTest(web);
+
+errorLogIsCleanTest(ctx, web.close);

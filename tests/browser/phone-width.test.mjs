@@ -1,14 +1,18 @@
 // Every view at a phone's width (320 and 375 px) in Debian's Chromium:
 // the page never scrolls sideways, every link of the views' menu can be
 // reached, and the last column of the credits' ledger ("Held after")
-// can be scrolled to (at 375 px the ledger fits its card).
+// can be scrolled to (at 375 px the ledger fits its card).  At 320x568
+// an image attached to a reply takes one short row, and the thread keeps
+// most of the height it had without it.
 
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { noPageErrorsTest, signIn, useBrowser } from '../lib/browser.mjs';
+import { noPageErrorsTest, openThread, signIn, useBrowser }
+         from '../lib/browser.mjs';
 import { inboxctl } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
 import { deliverInbound } from '../lib/inbox.mjs';
+import { png } from '../lib/media.mjs';
 import { addUser } from '../lib/session.mjs';
 
 const ctx = useCluster({ orgs: [{ name: 'Narrow Street Bakery' }] });
@@ -74,6 +78,52 @@ for (const width of [320, 375]) {
         }
     });
 }
+
+test('at 320x568 an image attached to a reply takes one short row: the '
+     + 'thread keeps most of its height, and a second costs one more row',
+async () => {
+    const page = await web.newPage({ width: 320, height: 568 });
+    try {
+        await signIn(page, ctx.cluster, USER);
+        await openThread(page, '(415) 555-0177');
+        const heights = () => page.evaluate(() => ({
+            thread: document.getElementById('messages')
+                .getBoundingClientRect().height,
+            item: document.querySelector('#attachments .attachment')
+                ?.getBoundingClientRect().height,
+            doc: document.documentElement.scrollWidth,
+        }));
+        const before = await heights();
+        await page.locator('#attach-input').setInputFiles([
+            { name: 'rye-loaves-on-the-counter.png', mimeType: 'image/png',
+              buffer: png(200, 150, [150, 100, 40]) }]);
+        await page.locator('#attachments .attachment[data-state="ready"]')
+            .waitFor();
+        const one = await heights();
+        /* the old layout: a 56 px preview with its buttons stacked beside
+         * it left the thread 156 of its 220 px (71%); now 182 (83%) */
+        assert.ok(one.thread >= 0.8 * before.thread, `the thread has `
+            + `${one.thread} px of the ${before.thread} it had`);
+        assert.ok(one.item <= 40, `the image's row is ${one.item} px tall`);
+        assert.ok(one.doc <= 320, `the page is ${one.doc} px wide`);
+
+        await page.locator('#attach-input').setInputFiles([
+            { name: 'the-menu.png', mimeType: 'image/png',
+              buffer: png(120, 160, [40, 90, 150]) }]);
+        await page.locator('#attachments .attachment[data-state="ready"]')
+            .nth(1).waitFor();
+        const two = await heights();
+        assert.ok(two.thread >= before.thread - 2 * 40, `with two images `
+            + `the thread has ${two.thread} px of the ${before.thread}`);
+        assert.ok(two.doc <= 320, `the page is ${two.doc} px wide`);
+        const remove = await page.getByRole('button',
+            { name: 'Remove the-menu.png' }).boundingBox();
+        assert.ok(remove.x >= 0 && remove.x + remove.width <= 320,
+                  `the second image's Remove is at ${remove.x}`);
+    } finally {
+        await page.context().close();
+    }
+});
 
 noPageErrorsTest(web);
 

@@ -56,6 +56,7 @@
     const delivery = window.inboxDelivery;
     const whileBusy = window.inboxBusy.whileBusy;
     const reread = window.inboxReread;
+    const invalid = window.inboxInvalid;
     /* a socket that brought nothing for too long is let go */
     const liveness = window.inboxLiveness.watch(socketSilent);
 
@@ -3063,33 +3064,7 @@
     }
 
     function clearContactInvalid() {
-        [els.contactName, els.contactTags, els.contactZone].forEach((el) => {
-            if (el.hasAttribute('aria-invalid')) {
-                el.removeAttribute('aria-invalid');
-                describedBy(el, null);
-            }
-        });
-    }
-
-    /* el's description: its hint (as the page has it), then the error's
-     * id when one is given */
-    function describedBy(el, errorId) {
-        if (el.dataset.hint === undefined) {
-            el.dataset.hint = el.getAttribute('aria-describedby') || '';
-        }
-        const ids = [el.dataset.hint, errorId || ''].filter((x) => x !== '')
-            .join(' ');
-        if (ids === '') {
-            el.removeAttribute('aria-describedby');
-        } else {
-            el.setAttribute('aria-describedby', ids);
-        }
-    }
-
-    function markContactField(el) {
-        el.setAttribute('aria-invalid', 'true');
-        describedBy(el, els.contactError.id);
-        el.focus();
+        invalid.clearAll(els.contactForm, els.contactError);
     }
 
     function onContactSubmit(event) {
@@ -3159,7 +3134,7 @@
                     && state.contactId === id
                     ? contactFieldOf(err.error.field) : null;
                 if (el) {
-                    markContactField(el);
+                    invalid.mark(el, els.contactError);
                 }
             }
         } finally {
@@ -3988,12 +3963,8 @@
     });
     els.contactForm.addEventListener('submit', onContactSubmit);
     [els.contactName, els.contactTags, els.contactZone].forEach((el) =>
-        el.addEventListener('input', () => {
-            if (el.hasAttribute('aria-invalid')) {
-                el.removeAttribute('aria-invalid');
-                describedBy(el, null);
-            }
-        }));
+        el.addEventListener('input', () => invalid.clear(el,
+                                                         els.contactError)));
     els.newBelow.addEventListener('click', showNewest);
     els.messages.addEventListener('load', keepNewest, true);
     els.messages.addEventListener('loadedmetadata', keepNewest, true);

@@ -21,6 +21,7 @@
 'use strict';
 
 (function (app, busy, audienceFields) {
+    const invalid = window.inboxInvalid;
     const PAGE = 100;
     const RELOAD_AFTER_MS = 2000;   /* an unknown id: the list again, at
                                        most this often */
@@ -1313,10 +1314,7 @@
                 + '\u201d, or ' + how + ' again to drop them.');
         }
 
-        f.clearInvalid = () => {
-            opts.form.querySelectorAll('[aria-invalid]').forEach(
-                (el) => el.removeAttribute('aria-invalid'));
-        };
+        f.clearInvalid = () => invalid.clearAll(opts.form, opts.error);
 
         f.show = () => {
             opts.form.hidden = false;
@@ -1420,8 +1418,8 @@
         f.showError = (text, field) => {
             opts.error.textContent = text;
             if (field) {
-                field.setAttribute('aria-invalid', 'true');
-                (opts.focusOf ? opts.focusOf(field) : field).focus();
+                invalid.mark(field, opts.error,
+                             opts.focusOf ? opts.focusOf(field) : field);
             }
         };
 

@@ -24,6 +24,7 @@
 'use strict';
 
 (function (app, bulk, audience, attachments) {
+    const invalid = window.inboxInvalid;
     const NOUN = 'A campaign';
     const ATTACH_TITLE = 'JPEG, PNG or GIF, up to ' + attachments.max
         + ', 5 MB in all';
@@ -264,7 +265,7 @@
      * and left out, the rest attached and uploaded. */
     async function attach(files) {
         els.error.textContent = '';
-        els.attach.removeAttribute('aria-invalid');
+        invalid.clear(els.attach, els.error);
         const { added, said } = await attachments.check(state.images, files,
                                                         NOUN);
         if (added.length > 0) {
@@ -297,7 +298,7 @@
         }
         loosen();
         els.error.textContent = '';
-        els.attach.removeAttribute('aria-invalid');
+        invalid.clear(els.attach, els.error);
         renderImages();
         estimateSoon();
         return true;
@@ -305,8 +306,8 @@
 
     /* ---- wiring ---- */
 
-    els.name.addEventListener('input', () => els.name
-        .removeAttribute('aria-invalid'));
+    els.name.addEventListener('input', () => invalid.clear(els.name,
+                                                           els.error));
     els.body.addEventListener('input', estimateSoon);
     picker.onChange(estimateSoon);
     /* contacts changed (audience.js): who it reaches, and its cost */

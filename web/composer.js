@@ -33,11 +33,12 @@
  * failed, showMessage, reloadConversation and
  * on(session|signout|thread|event|billing|resend); the images are
  * attachments.js's (window.inboxAttachments), which media.js checks; a
- * button at work is busy.js's (window.inboxBusy).
+ * button at work is busy.js's (window.inboxBusy); what the box says
+ * describes the box (invalid.js, window.inboxInvalid).
  */
 'use strict';
 
-(function (app, busy, attachments) {
+(function (app, busy, attachments, invalid) {
     const ESTIMATE_DELAY_MS = 200;
     const BALANCE_DELAY_MS = 300;
     const EARLIER_SENT = 'An earlier try had already sent this message; '
@@ -189,6 +190,16 @@
         els.attach.title = !takesImages() ? NO_MMS
             : d.media.length >= MAX_IMAGES ? FULL : ATTACH_TITLE;
         els.error.textContent = d.error;
+        /* what is said over the box (a refusal: no credits, opted out,
+         * moved on; an image) is about the message written in it: a
+         * screen reader hears it with the box, which is marked when its
+         * text is what was refused (too long) */
+        invalid.describe(els.text, els.error.id, d.error !== '');
+        if (d.error !== '' && d.error === d.ofText) {
+            els.text.setAttribute('aria-invalid', 'true');
+        } else {
+            els.text.removeAttribute('aria-invalid');
+        }
         countOnce();
         renderMedia(d);
     }
@@ -561,6 +572,11 @@
                 d.error = refusalText(err);
                 d.ofText = err.status === 400 && err.error
                     && err.error.field === 'body' ? d.error : null;
+                /* the refusal is about the message: the box takes the
+                 * focus from Send, and its description says why */
+                if (document.activeElement === els.send) {
+                    els.text.focus();
+                }
                 if (err.code === 'contact_opted_out') {
                     app.reloadConversation(conv.id);
                 }
@@ -924,4 +940,5 @@
             refreshBalance();
         }
     });
-})(window.inboxApp, window.inboxBusy, window.inboxAttachments);
+})(window.inboxApp, window.inboxBusy, window.inboxAttachments,
+   window.inboxInvalid);

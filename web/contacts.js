@@ -37,6 +37,7 @@
 'use strict';
 
 (function (app, busy, audience, tagEditor, reread) {
+    const invalid = window.inboxInvalid;
     const PAGE = 50;
     const PAGE_MAX = 200;       /* the API's largest page */
     const SEARCH_DELAY_MS = 250;
@@ -506,8 +507,7 @@
 
     function clearError() {
         els.error.textContent = '';
-        Object.values(FIELDS).forEach((el) =>
-            el.removeAttribute('aria-invalid'));
+        Object.values(FIELDS).forEach((el) => invalid.clear(el, els.error));
     }
 
     function openForm(open) {
@@ -572,8 +572,7 @@
             const el = err.status === 409 ? els.phone
                 : FIELDS[String(field || '').split('.')[0]];
             if (el) {
-                el.setAttribute('aria-invalid', 'true');
-                el.focus();
+                invalid.mark(el, els.error);
             }
         }
     }

@@ -12,6 +12,7 @@
 'use strict';
 
 (function (app, busy) {
+    const invalid = window.inboxInvalid;
     const $ = (id) => document.getElementById(id);
 
     const els = {
@@ -32,8 +33,7 @@
     function clear() {
         els.error.textContent = '';
         els.status.textContent = '';
-        Object.values(FIELDS).forEach((el) =>
-            el.removeAttribute('aria-invalid'));
+        Object.values(FIELDS).forEach((el) => invalid.clear(el, els.error));
     }
 
     async function change() {
@@ -55,8 +55,7 @@
                 ? err.message : 'The server could not be reached. Try again.';
             const el = err.error && FIELDS[err.error.field];
             if (el) {
-                el.setAttribute('aria-invalid', 'true');
-                el.focus();
+                invalid.mark(el, els.error);
             }
         }
     }

@@ -22,6 +22,7 @@
 'use strict';
 
 (function (app, bulk, audience) {
+    const invalid = window.inboxInvalid;
     const OPTIONS_MIN = 2;
     const OPTIONS_MAX = 9;
     const RESULTS_GAP_MS = 300;
@@ -110,7 +111,13 @@
         input.dir = 'auto';
         input.value = value || '';
         input.addEventListener('input', () => {
-            els.options.removeAttribute('aria-invalid');
+            /* the options refused: marked on the list, said to the
+             * first */
+            invalid.clear(els.options, els.error);
+            const first = optionInputs()[0];
+            if (first) {
+                invalid.describe(first, els.error.id, false);
+            }
             preview.soon();
         });
         input.addEventListener('keydown', (event) => {

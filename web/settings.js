@@ -34,6 +34,7 @@
 'use strict';
 
 (function (app, busy, delivery) {
+    const invalid = window.inboxInvalid;
     const LEDGER_PAGE = 25;
     /* a burst of status frames (a campaign's) read for once */
     const CREDITS_DELAY_MS = 300;
@@ -216,8 +217,7 @@
 
     function clearError() {
         els.error.textContent = '';
-        Object.values(FIELDS).forEach((el) =>
-            el.removeAttribute('aria-invalid'));
+        Object.values(FIELDS).forEach((el) => invalid.clear(el, els.error));
     }
 
     function showError(err) {
@@ -225,8 +225,7 @@
             : 'The server could not be reached. Try again.';
         const el = err.error && FIELDS[err.error.field];
         if (el) {
-            el.setAttribute('aria-invalid', 'true');
-            el.focus();
+            invalid.mark(el, els.error);
         }
     }
 

@@ -32,6 +32,7 @@
 'use strict';
 
 (function (app, busy) {
+    const invalid = window.inboxInvalid;
     const $ = (id) => document.getElementById(id);
 
     const els = {
@@ -329,7 +330,7 @@
             + ' out everywhere and sign in with the password you set here'
             + ' (at least 8 characters): give it to them.';
         els.newPassword.value = '';
-        els.newPassword.removeAttribute('aria-invalid');
+        invalid.clear(els.newPassword, els.passwordError);
         els.passwordError.textContent = '';
         els.passwordDialog.showModal();
         els.newPassword.focus();
@@ -348,8 +349,7 @@
         } catch (err) {
             if (!app.failed(err) && state.resetting === user) {
                 els.passwordError.textContent = message(err);
-                els.newPassword.setAttribute('aria-invalid', 'true');
-                els.newPassword.focus();
+                invalid.mark(els.newPassword, els.passwordError);
             }
             return;
         }
@@ -376,7 +376,7 @@
     function clearFormError() {
         els.formError.textContent = '';
         Object.values(FIELDS).forEach((el) =>
-            el.removeAttribute('aria-invalid'));
+            invalid.clear(el, els.formError));
     }
 
     async function addUser() {
@@ -397,8 +397,7 @@
             els.formError.textContent = message(err);
             const el = err.error && FIELDS[err.error.field];
             if (el) {
-                el.setAttribute('aria-invalid', 'true');
-                el.focus();
+                invalid.mark(el, els.formError);
             }
         }
     }

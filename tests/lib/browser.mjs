@@ -102,6 +102,17 @@ export async function dialogsSaid(page) {
     }
 }
 
+// What a field's aria-describedby names, in its order, each element's
+// id and text (a screen reader says them after the field's name).
+export function descriptionOf(locator) {
+    return locator.evaluate((el) => (el.getAttribute('aria-describedby')
+        || '').split(/\s+/).filter((id) => id !== '').map((id) => {
+        const named = document.getElementById(id);
+        return [id, named ? named.textContent.replace(/\s+/g, ' ').trim()
+            : null];
+    }));
+}
+
 // A route answered as the inbox answers when its store is out of reach:
 // 503 unavailable, saying message.
 export function answerUnavailable(route, message) {

@@ -112,12 +112,10 @@
         input.value = value || '';
         input.addEventListener('input', () => {
             /* the options refused: marked on the list, said to the
-             * first */
+             * option focused (optionToFix) */
             invalid.clear(els.options, els.error);
-            const first = optionInputs()[0];
-            if (first) {
-                invalid.describe(first, els.error.id, false);
-            }
+            optionInputs().forEach(
+                (i) => invalid.describe(i, els.error.id, false));
             preview.soon();
         });
         input.addEventListener('keydown', (event) => {

@@ -7,8 +7,9 @@
  * outbox when it starts) loses nothing; but a sender that is down sends
  * nothing, so the worker says so, once a minute at most.  One saying an
  * organization's quiet hours moved waits a little for room, and one that
- * found none is counted and logged: what the sender holds claimed under
- * the old rule then goes by it (ARCHITECTURE.md's known limits).
+ * found none is counted and logged: the sender finds the move itself at
+ * its look at what it holds, every 300 ms for what waited, and what
+ * starts before may go by the old rule (ARCHITECTURE.md's known limits).
  *
  * A stored batch of inbound messages wakes it for the text a keyword is
  * answered with and for copies of the images that came.  Whether a
@@ -155,8 +156,9 @@ ngx_http_inbox_sender_report(void)
         ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
                       "inbox: %uA quiet-hours wake-ups found the sender's "
                       "queue full (%uA since the worker started): the "
-                      "campaign messages it holds go by the quiet hours "
-                      "they were claimed under",
+                      "campaign messages it holds are looked at again "
+                      "within 300 ms of waiting, what starts before goes "
+                      "by the quiet hours it was claimed under",
                       lost - ngx_http_inbox_sender_quiet_logged, lost);
         ngx_http_inbox_sender_quiet_logged = lost;
     }

@@ -62,7 +62,8 @@ void sender_outbox_campaign_stopped(sender_t *s, const char *campaign_id,
 /* org_id's quiet hours or a zone moved ("" for every organization's:
  * a "q" wake-up, wake.h): its campaign sends in hand not started yet go
  * back, so that the next claim holds them for the rule as it is now
- * (sender_outbox.c). */
+ * (sender_outbox.c); org_id NULL: those the outbox's look found inside
+ * quiet hours now. */
 void sender_outbox_quiet_moved(sender_t *s, const char *org_id);
 
 #endif

@@ -76,12 +76,19 @@
 
 /*
  * A claimed send that waited this long (for its number's rate, the bulk
- * window or a carrier's hold) has its contact's opt-out looked at again
+ * window or a carrier's hold) has its contact's opt-out, and a campaign
+ * message its recipient's quiet hours as they are now, looked at again
  * before it starts, with all the others waiting, in one store read; and
  * so has everything waiting at a wake-up (an inbound STOP wakes the
- * sender).  A reply that starts at once is not looked at twice.
+ * sender).  So a quiet-hours wake-up that was lost is made up for within
+ * this long.  A reply that starts at once is not looked at twice.
  */
 #define SENDER_OPTOUT_LOOK_MS  300
+
+/* checked_at of a send the look found withdrawn, or put off: inside its
+ * recipient's quiet hours now (inbox_outbox_held) */
+#define SENDER_LOOK_WITHDRAWN  (-1)
+#define SENDER_LOOK_PUT_OFF    (-2)
 
 typedef struct sender_send_s  sender_send_t;
 
@@ -412,8 +419,9 @@ sender_outbox_unstarted(sender_queue_t *q, const char *why)
 
 /*
  * Takes out of the bulk queue, unstarted, the sends of campaign_id (or,
- * campaign_id NULL, those of org_id, "" every organization) and answers
- * each with outcome and why; how many.
+ * campaign_id NULL, those of org_id, "" every organization; or, org_id
+ * NULL too, those the look found inside quiet hours, SENDER_LOOK_PUT_OFF)
+ * and answers each with outcome and why; how many.
  */
 static unsigned
 sender_outbox_take_bulk(const char *campaign_id, const char *org_id,
@@ -430,7 +438,9 @@ sender_outbox_take_bulk(const char *campaign_id, const char *org_id,
     while ((send = *link) != NULL) {
         if (campaign_id != NULL
             ? strcmp(send->campaign_id, campaign_id) != 0
-            : org_id[0] != '\0' && strcmp(send->org_id, org_id) != 0)
+            : org_id != NULL
+            ? org_id[0] != '\0' && strcmp(send->org_id, org_id) != 0
+            : send->checked_at != SENDER_LOOK_PUT_OFF)
         {
             link = &send->next;
             continue;
@@ -486,7 +496,9 @@ sender_outbox_campaign_stopped(sender_t *s, const char *campaign_id,
  * counted), so that the next claim holds it until they end
  * (inbox_outbox_quiet) or sends it.  Only campaign messages: replies
  * never wait for quiet hours; and only that organization's: another's
- * rule did not move.
+ * rule did not move.  org_id NULL: those the look at what waits found
+ * inside them now (sender_outbox_optouts), so given back whether the
+ * wake-up came or was lost.
  */
 void
 sender_outbox_quiet_moved(sender_t *s, const char *org_id)
@@ -494,13 +506,21 @@ sender_outbox_quiet_moved(sender_t *s, const char *org_id)
     unsigned  n;
 
     n = sender_outbox_take_bulk(NULL, org_id, INBOX_SEND_RELEASED,
-                                "not sent: quiet hours changed while it "
-                                "waited");
+                                org_id != NULL
+                                ? "not sent: quiet hours changed while it "
+                                  "waited"
+                                : "not sent: inside its recipient's quiet "
+                                  "hours now");
 
     if (n > 0) {
-        sender_debug(s, "%u campaign messages of %s given back unsent "
-                     "(quiet hours changed)", n,
-                     org_id[0] ? org_id : "every organization");
+        if (org_id != NULL) {
+            sender_debug(s, "%u campaign messages of %s given back unsent "
+                         "(quiet hours changed)", n,
+                         org_id[0] ? org_id : "every organization");
+        } else {
+            sender_debug(s, "%u campaign messages given back unsent "
+                         "(inside their recipients' quiet hours now)", n);
+        }
         sender_outbox.look_bulk = 1;
     }
 }
@@ -910,20 +930,24 @@ sender_outbox_start_paced(sender_t *s, int64_t now)
 /*
  * A contact who opted out since its message was claimed gets nothing
  * more: what waits in the sender's hands for that contact is withdrawn
- * (failed, contact_opted_out, its hold released) before it starts.  One
- * store read for all that waits, when something waited
- * SENDER_OPTOUT_LOOK_MS or a wake-up may have brought an opt-out.
+ * (failed, contact_opted_out, its hold released) before it starts.  And
+ * a campaign message now inside its recipient's quiet hours (they or a
+ * zone moved since its claim and the wake-up saying so was lost, or the
+ * hours came while it waited) is given back as that wake-up has it
+ * given back (sender_outbox_quiet_moved).  One store read for all that
+ * waits (inbox_store_outbox_recheck, quiet hours on the campaigns'
+ * clock), when something waited SENDER_OPTOUT_LOOK_MS or a wake-up may
+ * have brought an opt-out.
  */
 static void
 sender_outbox_optouts(sender_t *s, int64_t now)
 {
-    size_t                    i, n;
-    int                       k;
-    int                       withdrawn[INBOX_OUTBOX_CLAIM_MAX];
+    size_t                    i, n, put_off;
     const char               *ids[INBOX_OUTBOX_CLAIM_MAX];
     sender_send_t            *sends[INBOX_OUTBOX_CLAIM_MAX], *send, **link;
     inbox_error_t             err;
     sender_queue_t           *q;
+    inbox_outbox_held_t       held[INBOX_OUTBOX_CLAIM_MAX];
     inbox_outbox_priority_t   priorities[INBOX_OUTBOX_CLAIM_MAX];
 
     if (sender_outbox.replies.head == NULL
@@ -951,7 +975,7 @@ sender_outbox_optouts(sender_t *s, int64_t now)
         n += sender_outbox_optouts_take(&sender_outbox.bulk, now, sends + n,
                                         INBOX_OUTBOX_CLAIM_MAX - n);
         if (n == 0) {
-            return;
+            break;
         }
 
         for (i = 0; i < n; i++) {
@@ -960,8 +984,9 @@ sender_outbox_optouts(sender_t *s, int64_t now)
             sends[i]->checked_at = now + 1;
         }
 
-        if (inbox_store_outbox_withdrawn(s->store, ids, priorities, n,
-                                         withdrawn, &err)
+        if (inbox_store_outbox_recheck(s->store, ids, priorities, n,
+                                       sender_clock_last(&s->clock, now),
+                                       held, &err)
             != INBOX_OK)
         {
             /* the claim looked: they go, and are looked at again */
@@ -969,17 +994,26 @@ sender_outbox_optouts(sender_t *s, int64_t now)
             continue;
         }
 
+        put_off = 0;
+
         for (i = 0; i < n; i++) {
-            sends[i]->checked_at = withdrawn[i] ? -1 : now + 1;
+            if (held[i] == INBOX_OUTBOX_HELD_WITHDRAWN) {
+                sends[i]->checked_at = SENDER_LOOK_WITHDRAWN;
+
+            } else if (held[i] == INBOX_OUTBOX_HELD_QUIET) {
+                sends[i]->checked_at = SENDER_LOOK_PUT_OFF;
+                put_off++;
+            }
         }
 
         /* out of their queues, reported without sending */
-        for (k = 0; k < 2; k++) {
-            q = (k == 0) ? &sender_outbox.replies : &sender_outbox.bulk;
+        for (q = &sender_outbox.replies; q != NULL;
+             q = (q == &sender_outbox.replies) ? &sender_outbox.bulk : NULL)
+        {
             link = &q->head;
 
             while ((send = *link) != NULL) {
-                if (send->checked_at != -1) {
+                if (send->checked_at != SENDER_LOOK_WITHDRAWN) {
                     link = &send->next;
                     continue;
                 }
@@ -992,6 +1026,12 @@ sender_outbox_optouts(sender_t *s, int64_t now)
 
                 sender_outbox_withdraw(s, send);
             }
+        }
+
+        if (put_off > 0) {
+            /* as a wake-up saying their quiet hours moved gives them
+             * back */
+            sender_outbox_quiet_moved(s, NULL);
         }
     }
 }

@@ -1539,8 +1539,9 @@ ctl_billing_print(inbox_store_t *store, const char *org_id)
  * As nginx after a settings edit or a contact's zone: the sender gives
  * back what it holds of org_id's campaigns, for the next claim to hold
  * for quiet hours as they are now.  A sender not running holds nothing;
- * one whose queue stayed full is said: what it holds then goes by the
- * quiet hours it was claimed under.
+ * one whose queue stayed full is said: it finds the move at its own look
+ * at what it holds, within 300 ms of waiting, and what starts before
+ * goes by the quiet hours it was claimed under.
  */
 static void
 ctl_wake_quiet(const char *org_id)
@@ -1563,8 +1564,8 @@ ctl_wake_quiet(const char *org_id)
         && errno != ENOENT && errno != ECONNREFUSED)
     {
         fprintf(stderr, "inboxctl: the sender was not told quiet hours "
-                "moved (%s: %s): the campaign messages it holds go by "
-                "the quiet hours they were claimed under\n",
+                "moved (%s: %s): it finds the move at its look at the "
+                "campaign messages it holds, within 300 ms\n",
                 ctl_sender_socket, strerror(errno));
     }
 

@@ -89,6 +89,33 @@ inbox_outbox_quiet(const inbox_outbox_item_t *item, const char *contact_tz,
 }
 
 
+inbox_outbox_held_t
+inbox_outbox_held(inbox_outbox_priority_t priority,
+    const inbox_outbox_held_read_t *read, int64_t quiet_now)
+{
+    int64_t              opens;
+    inbox_outbox_item_t  item;
+
+    if (!read->found) {
+        return INBOX_OUTBOX_HELD_GOES;
+    }
+
+    if (inbox_outbox_withdrawn(priority, read->opted_out_at)) {
+        return INBOX_OUTBOX_HELD_WITHDRAWN;
+    }
+
+    /* held, so neither interrupted nor cancelled: the claim reports
+     * those at once */
+    memset(&item, 0, sizeof(inbox_outbox_item_t));
+    item.priority = priority;
+
+    return inbox_outbox_quiet(&item, read->contact_tz, read->org_tz,
+                              read->quiet_start, read->quiet_end,
+                              quiet_now, &opens)
+           ? INBOX_OUTBOX_HELD_QUIET : INBOX_OUTBOX_HELD_GOES;
+}
+
+
 void
 inbox_outbox_batch_free(inbox_outbox_batch_t *batch)
 {

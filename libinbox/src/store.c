@@ -1641,14 +1641,14 @@ inbox_store_outbox_claim(inbox_store_t *store, int64_t now,
 
 
 inbox_status_t
-inbox_store_outbox_withdrawn(inbox_store_t *store,
+inbox_store_outbox_recheck(inbox_store_t *store,
     const char *const *message_ids,
-    const inbox_outbox_priority_t *priorities, size_t n, int *withdrawn,
-    inbox_error_t *err)
+    const inbox_outbox_priority_t *priorities, size_t n, int64_t quiet_now,
+    inbox_outbox_held_t *held, inbox_error_t *err)
 {
-    size_t          i;
-    int64_t         opted_out_at[INBOX_OUTBOX_CLAIM_MAX];
-    inbox_status_t  rc;
+    size_t                    i;
+    inbox_status_t            rc;
+    inbox_outbox_held_read_t  reads[INBOX_OUTBOX_CLAIM_MAX];
 
     if (n == 0 || n > INBOX_OUTBOX_CLAIM_MAX) {
         return inbox_error_set(err, INBOX_ERR_INVALID,
@@ -1656,15 +1656,15 @@ inbox_store_outbox_withdrawn(inbox_store_t *store,
                                INBOX_OUTBOX_CLAIM_MAX);
     }
 
-    memset(opted_out_at, 0, n * sizeof(int64_t));
+    memset(reads, 0, n * sizeof(inbox_outbox_held_read_t));
 
-    rc = store->ops->outbox_opted_out(store, message_ids, n, opted_out_at,
-                                      err);
+    rc = store->ops->outbox_held(store, message_ids, priorities, n, reads,
+                                 err);
 
     for (i = 0; i < n; i++) {
-        withdrawn[i] = rc == INBOX_OK
-                       && inbox_outbox_withdrawn(priorities[i],
-                                                 opted_out_at[i]);
+        held[i] = rc == INBOX_OK
+                  ? inbox_outbox_held(priorities[i], &reads[i], quiet_now)
+                  : INBOX_OUTBOX_HELD_GOES;
     }
 
     return rc;

@@ -405,12 +405,14 @@ typedef struct {
        const inbox_outbox_paces_t *paces, inbox_outbox_batch_t *batch,        \
        inbox_error_t *err),                                                   \
       (store, now, quiet_now, max, lease, priority_max, paces, batch, err))   \
-    /* 1 <= n <= INBOX_OUTBOX_CLAIM_MAX, opted_out_at zeroed: store.c did;  \
-     * each message's contact's opt-out time, 0 while opted in or gone */     \
-    X(RULED, outbox_opted_out,                                                \
-      (inbox_store_t *store, const char *const *message_ids, size_t n,        \
-       int64_t *opted_out_at, inbox_error_t *err),                            \
-      (store, message_ids, n, opted_out_at, err))                             \
+    /* 1 <= n <= INBOX_OUTBOX_CLAIM_MAX, reads zeroed: store.c did; each      \
+     * message's contact's opt-out, and for a bulk one (priorities) its       \
+     * contact's zone and its organization's quiet hours */                   \
+    X(RULED, outbox_held,                                                     \
+      (inbox_store_t *store, const char *const *message_ids,                  \
+       const inbox_outbox_priority_t *priorities, size_t n,                   \
+       inbox_outbox_held_read_t *reads, inbox_error_t *err),                  \
+      (store, message_ids, priorities, n, reads, err))                        \
     /* n >= 1 records as store.c made them (inbox_outbox_ruled_t), each    \
      * record's status INBOX_OK and report zeroed; the backend sets a         \
      * refused one's status and error */                                      \

@@ -2378,15 +2378,18 @@ inbox_mongo_outbox_read(inbox_mongo_store_t *ms, inbox_outbox_item_t *item,
 }
 
 
-/* What inbox_mongo_outbox_opted_out's two reads fill in. */
+/* What inbox_mongo_outbox_held's reads fill in. */
 typedef struct {
-    size_t       n;
-    int         *has;          /* has[i]: oids[i] parsed, then its contact
-                                  found */
-    bson_oid_t  *oids;         /* the messages */
-    bson_oid_t  *contacts;     /* their contacts */
-    int64_t     *opted_out_at;
-} inbox_mongo_opted_out_t;
+    size_t                     n;
+    int                       *has;        /* has[i]: oids[i] parsed, then
+                                              its contact found (2), then,
+                                              a bulk one, it is read (3) */
+    bson_oid_t                *oids;       /* the messages */
+    bson_oid_t                *contacts;   /* their contacts */
+    bson_oid_t                *orgs;       /* their organizations */
+    int                       *has_org;    /* has_org[i]: orgs[i] read */
+    inbox_outbox_held_read_t  *reads;
+} inbox_mongo_held_t;
 
 
 /* A find of the documents whose _id is one of ids[i] with has[i], with
@@ -2445,23 +2448,30 @@ inbox_mongo_oid_field(const bson_t *doc, const char *name, bson_oid_t *oid)
 }
 
 
-/* A message of the batch: which contact it is with. */
+/* A message of the batch: which contact it is with, of which
+ * organization. */
 static inbox_status_t
-inbox_mongo_opted_out_message(void *data, const bson_t *doc,
-    inbox_error_t *err)
+inbox_mongo_held_message(void *data, const bson_t *doc, inbox_error_t *err)
 {
-    inbox_mongo_opted_out_t *o = data;
+    inbox_mongo_held_t *o = data;
 
+    int         has_org;
     size_t      i;
-    bson_oid_t  id, contact;
+    bson_oid_t  id, contact, org;
 
     if (inbox_mongo_oid_field(doc, "_id", &id) == 0
         && inbox_mongo_oid_field(doc, "contact_id", &contact) == 0)
     {
+        has_org = inbox_mongo_oid_field(doc, "org_id", &org) == 0;
+
         for (i = 0; i < o->n; i++) {
             if (o->has[i] && bson_oid_equal(&o->oids[i], &id)) {
                 bson_oid_copy(&contact, &o->contacts[i]);
                 o->has[i] = 2;
+                o->has_org[i] = has_org;
+                if (has_org) {
+                    bson_oid_copy(&org, &o->orgs[i]);
+                }
             }
         }
     }
@@ -2470,25 +2480,32 @@ inbox_mongo_opted_out_message(void *data, const bson_t *doc,
 }
 
 
-/* A contact of the batch: its opt-out time, for each of its messages. */
+/* A contact of the batch: its opt-out and zone, for each of its
+ * messages. */
 static inbox_status_t
-inbox_mongo_opted_out_contact(void *data, const bson_t *doc,
-    inbox_error_t *err)
+inbox_mongo_held_contact(void *data, const bson_t *doc, inbox_error_t *err)
 {
-    inbox_mongo_opted_out_t *o = data;
+    inbox_mongo_held_t *o = data;
 
-    size_t      i;
-    bson_oid_t  id;
+    size_t                     i;
+    int64_t                    opted_out_at;
+    bson_oid_t                 id;
+    inbox_outbox_held_read_t  *read;
 
-    if (inbox_mongo_oid_field(doc, "_id", &id) != 0
-        || !inbox_mongo_get_bool(doc, "opted_out"))
-    {
+    if (inbox_mongo_oid_field(doc, "_id", &id) != 0) {
         return INBOX_OK;
     }
 
+    opted_out_at = inbox_mongo_get_bool(doc, "opted_out")
+                   ? inbox_mongo_get_date(doc, "opted_out_at") : 0;
+
     for (i = 0; i < o->n; i++) {
         if (o->has[i] && bson_oid_equal(&o->contacts[i], &id)) {
-            o->opted_out_at[i] = inbox_mongo_get_date(doc, "opted_out_at");
+            read = &o->reads[i];
+            read->found = 1;
+            read->opted_out_at = opted_out_at;
+            inbox_mongo_get_str(doc, "timezone", read->contact_tz,
+                                sizeof(read->contact_tz));
         }
     }
 
@@ -2496,24 +2513,87 @@ inbox_mongo_opted_out_contact(void *data, const bson_t *doc,
 }
 
 
-/*
- * Each message's contact's opt-out time: the messages' contacts, then
- * those contacts, two reads for the whole batch.
- */
-inbox_status_t
-inbox_mongo_outbox_opted_out(inbox_store_t *store,
-    const char *const *message_ids, size_t n, int64_t *opted_out_at,
+/* An organization of the batch: its zone and quiet hours, for each of
+ * its bulk messages. */
+static inbox_status_t
+inbox_mongo_held_org(void *data, const bson_t *doc, inbox_error_t *err)
+{
+    inbox_mongo_held_t *o = data;
+
+    size_t                     i;
+    bson_oid_t                 id;
+    inbox_settings_t           settings;
+    inbox_outbox_held_read_t  *read;
+
+    if (inbox_mongo_oid_field(doc, "_id", &id) != 0) {
+        return INBOX_OK;
+    }
+
+    /* the defaults where a field was never set */
+    inbox_mongo_parse_settings(doc, &settings);
+
+    for (i = 0; i < o->n; i++) {
+        if (o->has[i] == 3 && bson_oid_equal(&o->orgs[i], &id)) {
+            read = &o->reads[i];
+            snprintf(read->org_tz, sizeof(read->org_tz), "%s",
+                     settings.timezone);
+            read->quiet_start = settings.quiet_start;
+            read->quiet_end = settings.quiet_end;
+        }
+    }
+
+    return INBOX_OK;
+}
+
+
+/* A find of ids[i] with has[i] in collection (projection taken over),
+ * each document read by each. */
+static inbox_status_t
+inbox_mongo_held_find(inbox_mongo_store_t *ms, const char *collection,
+    const bson_oid_t *ids, const int *has, inbox_mongo_held_t *o,
+    bson_t *projection,
+    inbox_status_t (*each)(void *o, const bson_t *doc, inbox_error_t *err),
     inbox_error_t *err)
 {
-    size_t                    i;
-    int                       has[INBOX_OUTBOX_CLAIM_MAX];
-    bson_t                    batch;
-    bson_oid_t                oids[INBOX_OUTBOX_CLAIM_MAX];
-    bson_oid_t                contacts[INBOX_OUTBOX_CLAIM_MAX];
-    inbox_status_t            rc;
-    inbox_error_t             fallback;
-    inbox_mongo_opted_out_t   o;
-    inbox_mongo_store_t      *ms = (inbox_mongo_store_t *) store;
+    bson_t          batch;
+    inbox_status_t  rc;
+
+    rc = inbox_mongo_run_cursor(ms,
+             inbox_mongo_find_ids(collection, ids, has, o->n, projection),
+             &batch, err);
+    if (rc == INBOX_OK) {
+        rc = inbox_mongo_batch_each(&batch, each, o, err);
+    }
+
+    bson_destroy(&batch);
+
+    return rc;
+}
+
+
+/*
+ * Each message's contact's opt-out, and for a bulk one its contact's zone
+ * and its organization's quiet hours: the messages, then their contacts,
+ * then (when one is bulk and its contact was found) the organizations of
+ * the bulk ones, a find of each by _id for the whole batch.
+ */
+inbox_status_t
+inbox_mongo_outbox_held(inbox_store_t *store,
+    const char *const *message_ids,
+    const inbox_outbox_priority_t *priorities, size_t n,
+    inbox_outbox_held_read_t *reads, inbox_error_t *err)
+{
+    size_t                 i, j;
+    int                    bulk, has[INBOX_OUTBOX_CLAIM_MAX];
+    int                    first[INBOX_OUTBOX_CLAIM_MAX];
+    int                    has_org[INBOX_OUTBOX_CLAIM_MAX];
+    bson_oid_t             oids[INBOX_OUTBOX_CLAIM_MAX];
+    bson_oid_t             contacts[INBOX_OUTBOX_CLAIM_MAX];
+    bson_oid_t             orgs[INBOX_OUTBOX_CLAIM_MAX];
+    inbox_status_t         rc;
+    inbox_error_t          fallback;
+    inbox_mongo_held_t     o;
+    inbox_mongo_store_t   *ms = (inbox_mongo_store_t *) store;
 
     if (err == NULL) {
         err = &fallback;
@@ -2521,25 +2601,21 @@ inbox_mongo_outbox_opted_out(inbox_store_t *store,
 
     for (i = 0; i < n; i++) {
         has[i] = inbox_mongo_parse_id(message_ids[i], &oids[i]) == 0;
+        has_org[i] = 0;
     }
 
     o.n = n;
     o.has = has;
     o.oids = oids;
     o.contacts = contacts;
-    o.opted_out_at = opted_out_at;
+    o.orgs = orgs;
+    o.has_org = has_org;
+    o.reads = reads;
 
-    rc = inbox_mongo_run_cursor(ms,
-             inbox_mongo_find_ids("messages", oids, has, n,
-                 BCON_NEW("contact_id", BCON_INT32(1))),
-             &batch, err);
-    if (rc == INBOX_OK) {
-        rc = inbox_mongo_batch_each(&batch, inbox_mongo_opted_out_message,
-                                    &o, err);
-    }
-
-    bson_destroy(&batch);
-
+    rc = inbox_mongo_held_find(ms, "messages", oids, has, &o,
+                               BCON_NEW("contact_id", BCON_INT32(1),
+                                        "org_id", BCON_INT32(1)),
+                               inbox_mongo_held_message, err);
     if (rc != INBOX_OK) {
         return rc;
     }
@@ -2549,19 +2625,46 @@ inbox_mongo_outbox_opted_out(inbox_store_t *store,
         has[i] = (has[i] == 2);
     }
 
-    rc = inbox_mongo_run_cursor(ms,
-             inbox_mongo_find_ids("contacts", contacts, has, n,
-                 BCON_NEW("opted_out", BCON_INT32(1),
-                          "opted_out_at", BCON_INT32(1))),
-             &batch, err);
-    if (rc == INBOX_OK) {
-        rc = inbox_mongo_batch_each(&batch, inbox_mongo_opted_out_contact,
-                                    &o, err);
+    rc = inbox_mongo_held_find(ms, "contacts", contacts, has, &o,
+                               BCON_NEW("opted_out", BCON_INT32(1),
+                                        "opted_out_at", BCON_INT32(1),
+                                        "timezone", BCON_INT32(1)),
+                               inbox_mongo_held_contact, err);
+    if (rc != INBOX_OK) {
+        return rc;
     }
 
-    bson_destroy(&batch);
+    /* quiet hours only for the bulk ones whose contact is there and in
+     * (replies never wait for them), each organization asked for once */
+    bulk = 0;
 
-    return rc;
+    for (i = 0; i < n; i++) {
+        has[i] = reads[i].found && reads[i].opted_out_at == 0
+                 && has_org[i] && priorities[i] == INBOX_OUTBOX_BULK ? 3 : 0;
+        first[i] = 0;
+
+        if (has[i]) {
+            for (j = 0; j < i && !(has[j] && bson_oid_equal(&orgs[j],
+                                                             &orgs[i]));
+                 j++)
+            {
+                /* an earlier one of its organization? */
+            }
+
+            first[i] = (j == i);
+            bulk = 1;
+        }
+    }
+
+    if (!bulk) {
+        return INBOX_OK;
+    }
+
+    return inbox_mongo_held_find(ms, "orgs", orgs, first, &o,
+                                 BCON_NEW("timezone", BCON_INT32(1),
+                                          "quiet_start", BCON_INT32(1),
+                                          "quiet_end", BCON_INT32(1)),
+                                 inbox_mongo_held_org, err);
 }
 
 

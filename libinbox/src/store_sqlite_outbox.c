@@ -1163,19 +1163,27 @@ done:
 }
 
 
-/* Each message's contact's opt-out time: one statement a message,
- * prepared once, no write lock. */
+/*
+ * Each message's contact's opt-out and zone and its organization's quiet
+ * hours: one statement a message, prepared once, no write lock, each
+ * row found by primary keys (the message, its thread, its contact, its
+ * organization).
+ */
 inbox_status_t
-inbox_sqlite_outbox_opted_out(inbox_store_t *store,
-    const char *const *message_ids, size_t n, int64_t *opted_out_at,
-    inbox_error_t *err)
+inbox_sqlite_outbox_held(inbox_store_t *store,
+    const char *const *message_ids,
+    const inbox_outbox_priority_t *priorities, size_t n,
+    inbox_outbox_held_read_t *reads, inbox_error_t *err)
 {
-    int                   rc;
-    size_t                i;
-    int64_t               message;
-    sqlite3_stmt         *stmt;
-    inbox_error_t         fallback;
-    inbox_sqlite_conn_t  *conn;
+    int                        rc;
+    size_t                     i;
+    int64_t                    message;
+    sqlite3_stmt              *stmt;
+    inbox_error_t              fallback;
+    inbox_sqlite_conn_t       *conn;
+    inbox_outbox_held_read_t  *read;
+
+    (void) priorities;
 
     if (err == NULL) {
         err = &fallback;
@@ -1191,11 +1199,13 @@ inbox_sqlite_outbox_opted_out(inbox_store_t *store,
             continue;
         }
 
-        stmt = inbox_sqlite_stmt(conn, INBOX_SQL_OUTBOX_OPTED_OUT,
-            "SELECT CASE WHEN ct.opted_out THEN ct.opted_out_at ELSE 0 END"
+        stmt = inbox_sqlite_stmt(conn, INBOX_SQL_OUTBOX_HELD,
+            "SELECT CASE WHEN ct.opted_out THEN ct.opted_out_at ELSE 0 END,"
+            " ct.timezone, g.timezone, g.quiet_start, g.quiet_end"
             " FROM messages m"
             " JOIN conversations c ON c.id = m.conversation_id"
-            " JOIN contacts ct ON ct.id = c.contact_id WHERE m.id = ?1",
+            " JOIN contacts ct ON ct.id = c.contact_id"
+            " JOIN orgs g ON g.id = m.org_id WHERE m.id = ?1",
             err);
         if (stmt == NULL) {
             return err->code;
@@ -1206,7 +1216,15 @@ inbox_sqlite_outbox_opted_out(inbox_store_t *store,
         rc = sqlite3_step(stmt);
 
         if (rc == SQLITE_ROW) {
-            opted_out_at[i] = sqlite3_column_int64(stmt, 0);
+            read = &reads[i];
+            read->found = 1;
+            read->opted_out_at = sqlite3_column_int64(stmt, 0);
+            inbox_sqlite_column_copy(stmt, 1, read->contact_tz,
+                                     sizeof(read->contact_tz));
+            inbox_sqlite_column_copy(stmt, 2, read->org_tz,
+                                     sizeof(read->org_tz));
+            read->quiet_start = sqlite3_column_int(stmt, 3);
+            read->quiet_end = sqlite3_column_int(stmt, 4);
         }
 
         inbox_sqlite_done(stmt);

@@ -1,6 +1,6 @@
 // What the sender holds claimed and not started yet is looked at again
 // before it starts: a contact opted out by hand meanwhile gets nothing
-// (sender_outbox.c's look at the opt-outs, inbox_store_outbox_withdrawn,
+// (sender_outbox.c's look at the opt-outs, inbox_store_outbox_recheck,
 // which the opt-out's wake-up brings), and a change of the quiet hours
 // that puts its recipient in them keeps it until they end (the settings
 // route's wake-up says so, and the sender gives back what it holds of
@@ -17,24 +17,25 @@
 // for the campaigns job's look and starts at the next turn.  The sender
 // is stopped at the end of that turn by tests/shim/poll_stops.c
 // (preloaded), the move under test is answered meanwhile, and the
-// sender goes on: the move's wake-up is what its next wait brings.
+// sender goes on: the move's wake-up is what its next wait brings
+// (../lib/sender-held.mjs; sender-quiet-lost.test.mjs: that wake-up
+// lost, the sender's own look finds the move).
 
 import assert from 'node:assert/strict';
-import { rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
-import { inboxctl, numberBlock, sleep } from '../lib/cluster.mjs';
+import { inboxctl, numberBlock } from '../lib/cluster.mjs';
 import { errorLogIsCleanTest, useCluster } from '../lib/fixture.mjs';
-import { api, deliverInbound, eventually, importContactsCsv, importTagged,
-         quietHoursAway } from '../lib/inbox.mjs';
+import { eventually, importContactsCsv, quietHoursAway }
+    from '../lib/inbox.mjs';
 import { addUser, login, sessionApi } from '../lib/session.mjs';
-import { frozen as frozenPid, heldIn, senderStops }
-    from '../lib/sender-stops.mjs';
+import { LONG, senderHolding } from '../lib/sender-held.mjs';
+import { senderStops } from '../lib/sender-stops.mjs';
 
 // a token a second
 const TURN_MS = 1000;
 const stops = senderStops();
-const STOP_BEFORE = stops.before;
 
 const ctx = useCluster({
     orgs: [{ name: 'In Hand Org' }, { name: 'Other Hand Org' }],
@@ -66,120 +67,10 @@ before(async () => {
 
 const numbers = numberBlock('1658');
 
-// two segments (GSM-7, 161 to 306 characters): one message a turn
-// starts (half the burst left to replies)
-const LONG = ' '.padEnd(170, 'and more news about the sale, ');
-
-async function ok(path, options = {}, status = 200) {
-    const res = await api(ctx.cluster, path, org.token, options);
-    assert.equal(res.status, status, res.text);
-    return res.json;
-}
-
-// A campaign to phones, sent; each of them texted first, so that their
-// threads are listed.
-let sent = 0;
-let sending = null;
-async function campaignTo(phones, text) {
-    const tag = `inhand-${++sent}`;
-    for (const from of phones) {
-        await deliverInbound(ctx.cluster, { from, body: 'hello' });
-    }
-    await importTagged(ctx.cluster, org.token, phones, tag);
-    const made = await ok('/api/v1/campaigns', { method: 'POST',
-        body: { name: `To ${tag}`, body: text,
-                audience: { tags: [tag] } } }, 201);
-    assert.equal(made.segments, 2);
-    await ok(`/api/v1/campaigns/${made.id}/send`, { method: 'POST' });
-    sending = made;
-    return made;
-}
-
-const senderPid = () => ctx.cluster.sender.pid;
-
-const frozen = () => frozenPid(senderPid());
-
-// Lets the sender go on (or stops it) until it is about to wait.
-async function stopBeforeAWait(goOn) {
-    writeFileSync(STOP_BEFORE, '');
-    if (goOn) {
-        process.kill(senderPid(), 'SIGCONT');
-    }
-    await eventually(async () => frozen(), 10000, 'the sender stopped');
-}
-
-// Once campaign c (its text starting with prefix) went out in part,
-// pauses and resumes it (the number's
-// bucket full again) and stops the sender at the end of the turn that
-// read the resume's wake-up: it holds the message that turn claimed,
-// for the campaigns job's look.  Resolves with the message and the
-// log's length; the sender is left stopped.
-async function frozenHolding(c, prefix) {
-    await eventually(async () => (await sendsOf(prefix)).length > 0, 20000,
-                     'a first message sent');
-    await ok(`/api/v1/campaigns/${c.id}/pause`, { method: 'POST' });
-    await sleep(4 * TURN_MS);
-
-    await stopBeforeAWait(false);
-    const from = ctx.cluster.senderLog().length;
-    await ok(`/api/v1/campaigns/${c.id}/resume`, { method: 'POST' });
-    await stopBeforeAWait(true);
-
-    const log = ctx.cluster.senderLog();
-    const held = heldIn(log.slice(from));
-    assert.equal(held.length, 1, 'one message held after the resume');
-    return { message: held[0], seen: log.length };
-}
-
-// The thread among phones' whose messages include message, and that
-// message.
-async function threadOf(message, phones) {
-    const list = await ok('/api/v1/conversations?limit=200');
-    for (const conv of list.items) {
-        if (!phones.includes(conv.contact.phone)) {
-            continue;
-        }
-        const page = await ok(
-            `/api/v1/conversations/${conv.id}/messages?limit=50`);
-        const m = page.items.find((x) => x.id === message);
-        if (m !== undefined) {
-            return { conv, message: m };
-        }
-    }
-    assert.fail(`no thread holds message ${message}`);
-}
-
-// The carrier's sends of the campaign whose text starts with prefix:
-// their To.
-async function sendsOf(prefix) {
-    return (await ctx.cluster.sim.requests({ kind: 'send' }))
-        .map((r) => Object.fromEntries(r.form ?? []))
-        .filter((f) => f.Body?.startsWith(prefix))
-        .map((f) => f.To);
-}
-
-// A test's body; when it fails, the sender's last lines are shown and
-// the sender goes on.
-function withSenderLog(body) {
-    return async (t) => {
-        try {
-            await body();
-        } catch (err) {
-            t.diagnostic(ctx.cluster.senderLog().split('\n').slice(-80)
-                .join('\n'));
-            rmSync(STOP_BEFORE, { force: true });
-            if (frozen()) {
-                process.kill(senderPid(), 'SIGCONT');
-            }
-            /* the next test's campaign sends alone */
-            if (sending !== null) {
-                await api(ctx.cluster, `/api/v1/campaigns/${sending.id}/cancel`,
-                          org.token, { method: 'POST' });
-            }
-            throw err;
-        }
-    };
-}
+const { ok, campaignTo, frozenHolding, threadOf, sendsOf, withSenderLog,
+        senderPid } = senderHolding(ctx, stops, { org: () => org,
+                                                  turnMs: TURN_MS,
+                                                  tag: 'inhand' });
 
 test('a contact opted out by hand while the sender holds her campaign '
      + 'message gets nothing: withdrawn before it starts, failed as opted '

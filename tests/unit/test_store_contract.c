@@ -15197,7 +15197,7 @@ TEST(a_sender_that_stops_gives_its_unstarted_claims_back_uncounted)
  */
 TEST(a_claimed_message_whose_contact_opts_out_before_it_starts_is_withdrawn)
 {
-    int                       withdrawn[4];
+    inbox_outbox_held_t       held[4];
     char                      id[INBOX_ID_MAX], contact[INBOX_ID_MAX];
     char                      conv[INBOX_ID_MAX];
     size_t                    i, alice;
@@ -15224,9 +15224,11 @@ TEST(a_claimed_message_whose_contact_opts_out_before_it_starts_is_withdrawn)
     }
 
     CHECK(alice < batch.count);
-    CHECK_INT(inbox_store_outbox_withdrawn(f.store, ids, priorities, 3,
-                                           withdrawn, NULL), INBOX_OK);
-    CHECK_INT(withdrawn[0] + withdrawn[1] + withdrawn[2], 0);
+    CHECK_INT(inbox_store_outbox_recheck(f.store, ids, priorities, 3, NOON,
+                                         held, NULL), INBOX_OK);
+    for (i = 0; i < 3; i++) {
+        CHECK_INT(held[i], INBOX_OUTBOX_HELD_GOES);
+    }
 
     /* Alice texts STOP while hers waits in the sender's hands */
     CHECK(contact_of(&f, ALICE, contact, conv));
@@ -15241,13 +15243,14 @@ TEST(a_claimed_message_whose_contact_opts_out_before_it_starts_is_withdrawn)
     ids[3] = notice.message.id;
     priorities[3] = INBOX_OUTBOX_NOTICE;
 
-    CHECK_INT(inbox_store_outbox_withdrawn(f.store, ids, priorities, 4,
-                                           withdrawn, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_outbox_recheck(f.store, ids, priorities, 4,
+                                         NOON + 10, held, NULL), INBOX_OK);
 
     for (i = 0; i < 3; i++) {
-        CHECK_INT(withdrawn[i], i == alice);
+        CHECK_INT(held[i], i == alice ? INBOX_OUTBOX_HELD_WITHDRAWN
+                                      : INBOX_OUTBOX_HELD_GOES);
     }
-    CHECK_INT(withdrawn[3], 0);
+    CHECK_INT(held[3], INBOX_OUTBOX_HELD_GOES);
 
     /* reported so: failed, nothing spent */
     CHECK_INT(carrier_says(&f, &batch.items[alice], INBOX_SEND_WITHDRAWN,
@@ -15255,6 +15258,118 @@ TEST(a_claimed_message_whose_contact_opts_out_before_it_starts_is_withdrawn)
     CHECK_INT(report.status, INBOX_DELIVERY_FAILED);
     CHECK_INT(balance_of(&f, f.org), 8);
     CHECK_INT(held_of(&f, f.org), 2);
+
+    inbox_outbox_batch_free(&batch);
+    inbox_reply_result_free(&notice);
+    fixture_close(&f);
+}
+
+/*
+ * The same look answers for quiet hours as they are now, so that a lost
+ * wake-up saying they moved is made up for: the organization's window
+ * moved over the claim's time puts off its campaign messages the sender
+ * holds (a keyword's answer still goes), and the next claim, once the
+ * sender gave them back, holds them until it ends; a contact's zone
+ * moved puts off hers alone; an opt-out is withdrawn whatever the hour.
+ */
+TEST(a_claimed_campaign_message_is_put_off_by_quiet_hours_as_they_are_now)
+{
+    char                      id[INBOX_ID_MAX], contact[INBOX_ID_MAX];
+    char                      conv[INBOX_ID_MAX];
+    size_t                    i, bob;
+    fixture_t                 f;
+    const char               *ids[4];
+    inbox_reply_result_t      notice;
+    inbox_send_report_t       report;
+    inbox_outbox_batch_t      batch, again;
+    inbox_outbox_held_t       held[4];
+    inbox_settings_edit_t     edit;
+    inbox_outbox_priority_t   priorities[4];
+
+    FIXTURE(&f);
+    campaign_in_outbox(&f, id);
+
+    /* claimed at noon (UTC, the organization's zone: out of 21:00 to
+     * 08:00), the three wait in the sender's hands */
+    CHECK_INT(claim(&f, NOON, 10, &batch), 3);
+    bob = batch.count;
+
+    for (i = 0; i < batch.count; i++) {
+        ids[i] = batch.items[i].message.id;
+        priorities[i] = batch.items[i].priority;
+        if (strcmp(batch.items[i].to, BOB) == 0) {
+            bob = i;
+        }
+    }
+
+    CHECK(bob < batch.count);
+    CHECK(contact_of(&f, BOB, contact, conv));
+    memset(&notice, 0, sizeof(notice));
+    CHECK_INT(inbox_store_outbox_notice(f.store, f.org, conv, NUMBER,
+                                        "Reply STOP to stop.", &notice,
+                                        NULL, NULL), INBOX_OK);
+    ids[3] = notice.message.id;
+    priorities[3] = INBOX_OUTBOX_NOTICE;
+
+    /* Bob's zone moved to Tokyo, where noon UTC is 21:00: his alone */
+    CHECK_INT(inbox_store_contact_timezone_set(f.store, f.org, contact,
+                                               "Asia/Tokyo", NULL),
+              INBOX_OK);
+    CHECK_INT(inbox_store_outbox_recheck(f.store, ids, priorities, 4,
+                                         NOON + 1, held, NULL), INBOX_OK);
+    for (i = 0; i < 4; i++) {
+        CHECK_INT(held[i], i == bob ? INBOX_OUTBOX_HELD_QUIET
+                                    : INBOX_OUTBOX_HELD_GOES);
+    }
+    CHECK_INT(inbox_store_contact_timezone_set(f.store, f.org, contact, NULL,
+                                               NULL), INBOX_OK);
+
+    /* the organization's window moved over noon: all three, not the
+     * keyword's answer */
+    memset(&edit, 0, sizeof(edit));
+    CHECK_INT(inbox_settings_set_quiet_hours(&edit, "11:00", "13:00", NULL),
+              INBOX_OK);
+    CHECK_INT(inbox_store_settings_update(f.store, f.org, &edit, NULL, NULL,
+                                          NULL), INBOX_OK);
+    CHECK_INT(inbox_store_outbox_recheck(f.store, ids, priorities, 4,
+                                         NOON + 2, held, NULL), INBOX_OK);
+    for (i = 0; i < 3; i++) {
+        CHECK_INT(held[i], INBOX_OUTBOX_HELD_QUIET);
+    }
+    CHECK_INT(held[3], INBOX_OUTBOX_HELD_GOES);
+
+    /* on the campaigns' clock: at 13:00 the window is over */
+    CHECK_INT(inbox_store_outbox_recheck(f.store, ids, priorities, 3,
+                                         T0 + 13 * HOUR, held, NULL),
+              INBOX_OK);
+    for (i = 0; i < 3; i++) {
+        CHECK_INT(held[i], INBOX_OUTBOX_HELD_GOES);
+    }
+
+    /* given back unsent, the claim holds them until 13:00 */
+    for (i = 0; i < 3; i++) {
+        CHECK_INT(carrier_says(&f, &batch.items[i], INBOX_SEND_RELEASED,
+                               NOON + 3, &report), INBOX_OK);
+        CHECK_INT(report.status, INBOX_DELIVERY_QUEUED);
+    }
+    CHECK_INT(claim(&f, NOON + 4, 10, &again), 0);
+    inbox_outbox_batch_free(&again);
+    CHECK_INT(campaign_now(&f, id).counts.waiting_quiet_hours, 3);
+    CHECK_INT(claim(&f, T0 + 13 * HOUR, 10, &again), 3);
+    inbox_outbox_batch_free(&again);
+
+    /* an opt-out comes first, inside quiet hours too */
+    CHECK_INT(inbox_store_contact_opt_out(f.store, f.org, contact,
+                                          INBOX_OPT_OUT_KEYWORD, "STOP",
+                                          NOON + 5, 0, NULL, NULL, NULL),
+              INBOX_OK);
+    CHECK_INT(inbox_store_outbox_recheck(f.store, ids, priorities, 4,
+                                         NOON + 6, held, NULL), INBOX_OK);
+    for (i = 0; i < 3; i++) {
+        CHECK_INT(held[i], i == bob ? INBOX_OUTBOX_HELD_WITHDRAWN
+                                    : INBOX_OUTBOX_HELD_QUIET);
+    }
+    CHECK_INT(held[3], INBOX_OUTBOX_HELD_GOES);
 
     inbox_outbox_batch_free(&batch);
     inbox_reply_result_free(&notice);

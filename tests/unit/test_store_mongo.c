@@ -9881,16 +9881,19 @@ TEST(outbox_claim_unparks_what_it_parked_after_a_resume)
 }
 
 
-/* The sender's look at what waits in its hands: the messages' contacts,
- * then those contacts, two reads for the batch; the one opted out is
- * withdrawn, a keyword's answer to it is not, a message not found is
- * not. */
-TEST(outbox_withdrawn_reads_the_batch_at_once)
+/* The sender's look at what waits in its hands: the messages' contacts
+ * and organizations, then those contacts, then the organizations of the
+ * campaign messages among them, three reads for the batch; the one
+ * opted out is withdrawn, a keyword's answer to it is not, a message not
+ * found is not, a campaign message whose contact's zone (Tokyo: 21:00 at
+ * noon UTC) is in the organization's quiet hours is put off.  A batch
+ * of replies asks for no organization. */
+TEST(outbox_recheck_reads_the_batch_at_once)
 {
-    int                       withdrawn[4];
     fake_t                    fake;
     inbox_error_t             err;
     inbox_store_t            *store;
+    inbox_outbox_held_t       held[4];
     const char               *ids[4] = { MSG_ID, MSG2_ID, MSG_ID,
                                          "64f1a0000000000000000d09" };
     inbox_outbox_priority_t   priorities[4] = { INBOX_OUTBOX_REPLY,
@@ -9901,22 +9904,29 @@ TEST(outbox_withdrawn_reads_the_batch_at_once)
     store = fake_open(&fake);
 
     fake.replies[0] = CURSOR("{\"_id\": " OID(MSG_ID) ", \"contact_id\": "
-                             OID(CONTACT_ID) "}, {\"_id\": " OID(MSG2_ID)
+                             OID(CONTACT_ID) ", \"org_id\": " OID(ORG_ID)
+                             "}, {\"_id\": " OID(MSG2_ID)
                              ", \"contact_id\": "
-                             OID("64f1a0000000000000000b02") "}");
+                             OID("64f1a0000000000000000b02")
+                             ", \"org_id\": " OID(ORG_ID) "}");
     fake.replies[1] = CURSOR("{\"_id\": " OID(CONTACT_ID) ","
                              " \"opted_out\": true, \"opted_out_at\": "
                              DATE(EARLIER) "}, {\"_id\": "
                              OID("64f1a0000000000000000b02") ","
-                             " \"opted_out\": false}");
-    CHECK_INT(inbox_store_outbox_withdrawn(store, ids, priorities, 4,
-                                           withdrawn, &err), INBOX_OK);
-    CHECK_INT(withdrawn[0], 1);
-    CHECK_INT(withdrawn[1], 0);
-    CHECK_INT(withdrawn[2], 0);
-    CHECK_INT(withdrawn[3], 0);
-    CHECK_INT(fake.commands, 2);
-    golden_check(&fake, "outbox_withdrawn");
+                             " \"opted_out\": false,"
+                             " \"timezone\": \"Asia/Tokyo\"}");
+    fake.replies[2] = CURSOR("{\"_id\": " OID(ORG_ID) ","
+                             " \"timezone\": \"UTC\", \"quiet_start\": 1260,"
+                             " \"quiet_end\": 480}");
+    CHECK_INT(inbox_store_outbox_recheck(store, ids, priorities, 4,
+                                         1767268800000LL, held, &err),
+              INBOX_OK);
+    CHECK_INT(held[0], INBOX_OUTBOX_HELD_WITHDRAWN);
+    CHECK_INT(held[1], INBOX_OUTBOX_HELD_QUIET);
+    CHECK_INT(held[2], INBOX_OUTBOX_HELD_GOES);
+    CHECK_INT(held[3], INBOX_OUTBOX_HELD_GOES);
+    CHECK_INT(fake.commands, 3);
+    golden_check(&fake, "outbox_recheck");
 
     fake_close(&fake, store);
 }

@@ -35,7 +35,7 @@
  *   withdrawn  never sent: the contact opted out after the message was
  *              accepted (the claim says so, inbox_outbox_withdrawn, or
  *              the sender's look before a claimed message that waited
- *              starts, inbox_store_outbox_withdrawn):
+ *              starts, inbox_store_outbox_recheck):
  *              status failed with error code "contact_opted_out", the
  *              hold released.
  *   unknown    the request may have reached the carrier but no answer
@@ -94,6 +94,7 @@
 #include <inbox/error.h>
 #include <inbox/model.h>
 #include <inbox/reply.h>
+#include <inbox/settings.h>
 
 /* What comes first: a lower priority is claimed before a higher one. */
 typedef enum {
@@ -278,6 +279,45 @@ int inbox_outbox_pacing_full(const inbox_outbox_pacing_t *pacing,
 int inbox_outbox_quiet(const inbox_outbox_item_t *item,
     const char *contact_tz, const char *org_tz, int quiet_start,
     int quiet_end, int64_t now, int64_t *opens);
+
+/*
+ * What the sender's look at a claimed message it still holds, not
+ * started, says (inbox_store_outbox_recheck): it goes; it is withdrawn,
+ * its contact having opted out since the claim (inbox_outbox_withdrawn);
+ * or it is put off, a campaign or poll message now inside its
+ * recipient's quiet hours by the zones and the quiet hours as they are
+ * now (inbox_outbox_quiet: they moved since the claim, and the wake-up
+ * saying so was lost, or the clock reached them while it waited): given
+ * back unsent as that wake-up has it given back, for the next claim to
+ * hold it until they end.  An opt-out comes first: such a message is
+ * withdrawn, whatever the hour.
+ */
+typedef enum {
+    INBOX_OUTBOX_HELD_GOES = 0,
+    INBOX_OUTBOX_HELD_WITHDRAWN,
+    INBOX_OUTBOX_HELD_QUIET
+} inbox_outbox_held_t;
+
+/*
+ * What a store reads of a claimed message for that look: its contact's
+ * opt-out and zone, its organization's zone and quiet hours (found 0: no
+ * such message, or its contact gone; it goes, the claim or the result's
+ * record says the rest).
+ */
+typedef struct {
+    int      found;
+    int64_t  opted_out_at;                  /* 0 while opted in */
+    char     contact_tz[INBOX_TIMEZONE_MAX];     /* "" none */
+    char     org_tz[INBOX_TIMEZONE_MAX];
+    int      quiet_start;                   /* minutes after midnight */
+    int      quiet_end;
+} inbox_outbox_held_read_t;
+
+/* The look's answer for a message of priority and what was read of it,
+ * quiet hours on the campaigns' clock quiet_now (inbox_outbox_withdrawn,
+ * then inbox_outbox_quiet). */
+inbox_outbox_held_t inbox_outbox_held(inbox_outbox_priority_t priority,
+    const inbox_outbox_held_read_t *read, int64_t quiet_now);
 
 
 /*

@@ -834,17 +834,22 @@ inbox_status_t inbox_store_outbox_claim(inbox_store_t *store, int64_t now,
     inbox_outbox_batch_t *batch, inbox_error_t *err);
 
 /*
- * For the sender, before what waited in its hands starts: which of the n
- * claimed messages (1..INBOX_OUTBOX_CLAIM_MAX, each with the priority it
- * was claimed at) are to be withdrawn now, their contact having opted
- * out since the claim (inbox_outbox_withdrawn): withdrawn[i] 1 for those,
- * 0 for the others (and for a message no longer there).  One read for
- * them all; the sender reports the withdrawn ones INBOX_SEND_WITHDRAWN.
+ * For the sender, before what waited in its hands starts: what becomes of
+ * each of the n claimed messages (1..INBOX_OUTBOX_CLAIM_MAX, each with
+ * the priority it was claimed at) now (inbox_outbox_held): withdrawn,
+ * its contact having opted out since the claim (the sender reports it
+ * INBOX_SEND_WITHDRAWN); put off, a campaign or poll message inside its
+ * recipient's quiet hours on the campaigns' clock quiet_now by its
+ * contact's zone and its organization's zone and quiet hours as they are
+ * now (the sender gives it back, released, and the next claim holds it
+ * until they end); or it goes (so does a message no longer there).  One
+ * read for them all: a lost wake-up saying quiet hours moved is made up
+ * for by it.
  */
-inbox_status_t inbox_store_outbox_withdrawn(inbox_store_t *store,
+inbox_status_t inbox_store_outbox_recheck(inbox_store_t *store,
     const char *const *message_ids,
-    const inbox_outbox_priority_t *priorities, size_t n, int *withdrawn,
-    inbox_error_t *err);
+    const inbox_outbox_priority_t *priorities, size_t n, int64_t quiet_now,
+    inbox_outbox_held_t *held, inbox_error_t *err);
 
 /*
  * Records what the carrier said about the claimed entry entry_id (its

@@ -23,8 +23,11 @@ int inbox_wake_send(const inbox_dgram_peer_t *peer);
 
 /*
  * org_id's quiet hours moved: waits for room in the sender's queue up to
- * the peer's bound (inbox_dgram_peer_set_wait), as a lost one is lost:
- * what the sender holds goes by the rule it was claimed under.  0, or
+ * the peer's bound (inbox_dgram_peer_set_wait), as a lost one is made up
+ * for only by the sender's regular look at what it holds (every 300 ms
+ * for what waited, inbox_store_outbox_recheck): a message of that
+ * organization starting before it may go by the rule it was claimed
+ * under.  0, or
  * -1 with errno (EAGAIN: the queue stayed full; ENOENT, ECONNREFUSED:
  * nobody reads, and a sender that is down holds nothing).
  */

@@ -423,7 +423,13 @@
             td.appendChild(document.createTextNode(' to '));
             td.appendChild(threadLink(entry));
         }
-        if (entry.kind === 'release') {
+        if (entry.kind === 'release'
+            && entry.error_code === 'campaign_paused') {
+            /* not a failure: parked while its campaign is paused, and
+             * held again as it goes */
+            td.appendChild(document.createTextNode(': its campaign was '
+                + 'paused; held again when it goes'));
+        } else if (entry.kind === 'release') {
             const why = delivery.reason(entry.error_code);
             td.appendChild(document.createTextNode(': '
                 + (why || 'not delivered')));

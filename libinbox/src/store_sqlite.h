@@ -179,6 +179,10 @@ typedef enum {
     INBOX_SQL_OUTBOX_RETRY,
     INBOX_SQL_OUTBOX_PARK,
     INBOX_SQL_OUTBOX_UNPARK,
+    INBOX_SQL_OUTBOX_PARK_CAMPAIGN,
+    INBOX_SQL_HOLD_GIVE_BACK,
+    INBOX_SQL_HOLD_READ,
+    INBOX_SQL_HOLD_AGAIN,
     INBOX_SQL_OUTBOX_UNPARK_ORG,
     INBOX_SQL_OUTBOX_UNPARK_QUIET,
     INBOX_SQL_OUTBOX_UNPARK_QUIET_ORG,
@@ -752,6 +756,17 @@ inbox_status_t inbox_sqlite_settings_load(inbox_sqlite_conn_t *conn,
  * waiting out a retry, so that a cancel reports them at once. */
 inbox_status_t inbox_sqlite_outbox_unpark(inbox_sqlite_conn_t *conn,
     int64_t campaign, int64_t now, int backoffs, inbox_error_t *err);
+/* A campaign paused so that its outbox entries wait (inbox_campaign_
+ * outbox): those the sender does not hold parked at once, each giving
+ * back its hold (inbox_sqlite_hold_give_back), inside the caller's
+ * transaction.  What the sender holds is parked when it gives it back. */
+inbox_status_t inbox_sqlite_outbox_park_campaign(inbox_sqlite_conn_t *conn,
+    int64_t campaign, int64_t now, inbox_error_t *err);
+/* A parked campaign message holds nothing (outbox.h): its credits given
+ * back (a release in the ledger), inside the caller's transaction; one
+ * holding nothing already is left as it is. */
+inbox_status_t inbox_sqlite_hold_give_back(inbox_sqlite_conn_t *conn,
+    int64_t message, int64_t now, inbox_error_t *err);
 /* The organization's parked campaign messages due again at now (its
  * billing is active again: inbox_outbox_billing), inside the caller's
  * transaction. */
@@ -776,6 +791,12 @@ inbox_status_t inbox_sqlite_campaign_reply(inbox_sqlite_conn_t *conn,
  * done) paused as inbox_campaign_pause_carrier says, its number's
  * account refused by the carrier. */
 inbox_status_t inbox_sqlite_campaign_carrier_refused(
+    inbox_sqlite_conn_t *conn, int64_t message, int64_t now,
+    inbox_error_t *err);
+/* In the caller's transaction: the campaign of message (none: nothing
+ * done) paused for credits as inbox_campaign_pause_for says, a claim
+ * finding the balance short of its parked message's hold. */
+inbox_status_t inbox_sqlite_campaign_credits_short(
     inbox_sqlite_conn_t *conn, int64_t message, int64_t now,
     inbox_error_t *err);
 /* A campaign of org with its counts, in the caller's transaction;

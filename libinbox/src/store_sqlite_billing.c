@@ -222,11 +222,14 @@ inbox_sqlite_ledger_list(inbox_store_t *store, const char *org_id,
     }
 
     /* each entry with its message's thread and contact, and a release
-     * with why its message failed (billing.h) */
+     * with why its message failed, or that its campaign paused with it
+     * parked (a message not failed, billing.h) */
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_LEDGER_PAGE,
         "SELECT l.id, l.kind, l.credits, l.balance, l.held, l.message_id,"
         " l.created_at, m.conversation_id, ct.phone, ct.name,"
-        " CASE WHEN l.kind = 'release' THEN m.error_code END"
+        " CASE WHEN l.kind <> 'release' OR m.id IS NULL THEN NULL"
+        "   WHEN m.status IN ('failed', 'undelivered') THEN m.error_code"
+        "   ELSE ?5 END"
         " FROM credit_ledger l"
         " LEFT JOIN messages m ON m.id = l.message_id"
         " LEFT JOIN conversations c ON c.id = m.conversation_id"
@@ -240,6 +243,7 @@ inbox_sqlite_ledger_list(inbox_store_t *store, const char *org_id,
     sqlite3_bind_int64(stmt, 1, org);
     sqlite3_bind_int64(stmt, 3, id);
     sqlite3_bind_int64(stmt, 4, (int64_t) limit + 1);
+    sqlite3_bind_text(stmt, 5, INBOX_LEDGER_PAUSED, -1, SQLITE_STATIC);
 
     last_id = 0;
 

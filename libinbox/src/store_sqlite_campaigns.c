@@ -1799,7 +1799,74 @@ inbox_sqlite_campaign_set(inbox_sqlite_conn_t *conn, int64_t id,
         return inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
     }
 
+    /* paused so that its messages in the outbox wait (a person's pause,
+     * the carrier's refusal of its number): they wait holding nothing,
+     * their credits free for replies until it resumes (outbox.h) */
+    if (status == INBOX_CAMPAIGN_PAUSED
+        && inbox_campaign_outbox(status, reason) == INBOX_OUTBOX_WAITS)
+    {
+        return inbox_sqlite_outbox_park_campaign(conn, id, now, err);
+    }
+
     return INBOX_OK;
+}
+
+
+inbox_status_t
+inbox_sqlite_campaign_credits_short(inbox_sqlite_conn_t *conn,
+    int64_t message, int64_t now, inbox_error_t *err)
+{
+    int                      rc;
+    int64_t                  id;
+    const char              *text;
+    sqlite3_stmt            *stmt;
+    inbox_pause_reason_t     why;
+    inbox_campaign_status_t  status;
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CAMPAIGN_OF_MESSAGE,
+        "SELECT c.id, c.status, c.paused_reason FROM messages m"
+        " JOIN campaigns c ON c.id = m.campaign_id WHERE m.id = ?1", err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, message);
+
+    rc = sqlite3_step(stmt);
+    id = 0;
+    status = INBOX_CAMPAIGN_DONE;
+    why = INBOX_PAUSE_NONE;
+
+    if (rc == SQLITE_ROW) {
+        id = sqlite3_column_int64(stmt, 0);
+
+        text = (const char *) sqlite3_column_text(stmt, 1);
+        if (text == NULL || inbox_campaign_status_parse(text, &status) != 0)
+        {
+            status = INBOX_CAMPAIGN_DONE;
+        }
+
+        text = (const char *) sqlite3_column_text(stmt, 2);
+        if (text == NULL || inbox_pause_reason_parse(text, &why) != 0) {
+            why = INBOX_PAUSE_NONE;
+        }
+    }
+
+    inbox_sqlite_done(stmt);
+
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        return inbox_sqlite_fail(conn, rc, err);
+    }
+
+    if (rc == SQLITE_DONE
+        || inbox_campaign_pause_for(&status, &why,
+                                    INBOX_PAUSE_INSUFFICIENT_CREDITS) != 0)
+    {
+        return INBOX_OK;
+    }
+
+    return inbox_sqlite_campaign_set(conn, id, status, why,
+                                     INBOX_CANCEL_NONE, NULL, now, err);
 }
 
 

@@ -63,6 +63,8 @@ static inbox_status_t inbox_sqlite_delivery_move(inbox_sqlite_conn_t *conn,
     inbox_error_t *err);
 static inbox_campaign_outbox_t inbox_sqlite_campaign_outbox(
     sqlite3_stmt *stmt, int col);
+static inbox_status_t inbox_sqlite_hold_again(inbox_sqlite_conn_t *conn,
+    int64_t message, int64_t now, int *held, inbox_error_t *err);
 static inbox_status_t inbox_sqlite_outbox_due(inbox_sqlite_conn_t *conn,
     int64_t entry, int64_t due_at, inbox_error_t *err);
 static inbox_status_t inbox_sqlite_recipient_unsent(inbox_sqlite_conn_t *conn,
@@ -882,7 +884,8 @@ inbox_sqlite_reply_write(inbox_sqlite_conn_t *conn, int64_t org,
  * until they end (inbox_outbox_quiet), its recipient counted waiting for
  * them until it is claimed again.  (A pause for credits or billing
  * stops only the campaign's dispatch: what it handed over holds its
- * credits and goes.)
+ * credits and goes.)  What it parks gives its hold back, and a
+ * campaign's message it hands out holds again first (outbox.h).
  */
 inbox_status_t
 inbox_sqlite_outbox_claim(inbox_store_t *store, int64_t now,
@@ -890,10 +893,10 @@ inbox_sqlite_outbox_claim(inbox_store_t *store, int64_t now,
     inbox_outbox_priority_t priority_max, const inbox_outbox_paces_t *paces,
     inbox_outbox_batch_t *batch, inbox_error_t *err)
 {
-    int                   rc, took;
-    size_t                i, n, nparked;
+    int                   rc, took, held;
+    size_t                i, j, n, nparked;
     int64_t               until, opted_out_at, opens, *messages, *parked;
-    int64_t              *parked_until, *put_off;
+    int64_t              *parked_until, *put_off, *unheld;
     char                  contact_tz[INBOX_TIMEZONE_MAX];
     char                  org_tz[INBOX_TIMEZONE_MAX];
     char                (*froms)[INBOX_PHONE_MAX];
@@ -917,10 +920,12 @@ inbox_sqlite_outbox_claim(inbox_store_t *store, int64_t now,
     parked = calloc(max, sizeof(int64_t));
     parked_until = calloc(max, sizeof(int64_t));
     put_off = calloc(max, sizeof(int64_t));
+    unheld = calloc(max, sizeof(int64_t));
     froms = calloc(max, INBOX_PHONE_MAX);
 
     if (batch->items == NULL || messages == NULL || parked == NULL
-        || parked_until == NULL || put_off == NULL || froms == NULL)
+        || parked_until == NULL || put_off == NULL || unheld == NULL
+        || froms == NULL)
     {
         free(batch->items);
         batch->items = NULL;
@@ -928,6 +933,7 @@ inbox_sqlite_outbox_claim(inbox_store_t *store, int64_t now,
         free(parked);
         free(parked_until);
         free(put_off);
+        free(unheld);
         free(froms);
         return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
     }
@@ -970,8 +976,12 @@ inbox_sqlite_outbox_claim(inbox_store_t *store, int64_t now,
         fate = inbox_sqlite_campaign_outbox(stmt, 8);
 
         if (fate == INBOX_OUTBOX_WAITS) {
+            /* parked, holding nothing (outbox.h); one a lease ran out on
+             * keeps its hold: it may have gone, and is reported so */
             parked[nparked] = sqlite3_column_int64(stmt, 0);
             put_off[nparked] = 0;
+            unheld[nparked] = sqlite3_column_type(stmt, 4) == SQLITE_NULL
+                              ? sqlite3_column_int64(stmt, 2) : 0;
             parked_until[nparked++] = INBOX_OUTBOX_PARKED;
             continue;
         }
@@ -998,9 +1008,11 @@ inbox_sqlite_outbox_claim(inbox_store_t *store, int64_t now,
         billing = inbox_outbox_billing(item, sqlite3_column_int(stmt, 14));
 
         if (billing == INBOX_OUTBOX_BILLING_PARKS) {
-            /* as it is, its attempt not counted, until billing is back */
+            /* as it is, its attempt not counted, until billing is back,
+             * holding nothing meanwhile */
             parked[nparked] = sqlite3_column_int64(stmt, 0);
             put_off[nparked] = 0;
+            unheld[nparked] = messages[n];
             parked_until[nparked++] = INBOX_OUTBOX_PARKED;
             memset(item, 0, sizeof(inbox_outbox_item_t));
             continue;
@@ -1019,6 +1031,7 @@ inbox_sqlite_outbox_claim(inbox_store_t *store, int64_t now,
             /* put off as it is, its attempt not counted */
             parked[nparked] = sqlite3_column_int64(stmt, 0);
             put_off[nparked] = sqlite3_column_int64(stmt, 2);
+            unheld[nparked] = 0;
             parked_until[nparked++] = now + (opens - quiet_now);
             memset(item, 0, sizeof(inbox_outbox_item_t));
             continue;
@@ -1052,11 +1065,60 @@ inbox_sqlite_outbox_claim(inbox_store_t *store, int64_t now,
         goto failed;
     }
 
+    /* a campaign's message parked before holds again as it is handed
+     * out; one the balance no longer covers is parked instead, its
+     * campaign paused for credits (as dispatch pauses it) */
+    for (i = 0, j = 0; i < n; i++) {
+        item = &batch->items[i];
+        held = 1;
+
+        if (item->priority == INBOX_OUTBOX_BULK
+            && item->campaign_id[0] != '\0'
+            && !item->interrupted && !item->cancelled)
+        {
+            status = inbox_sqlite_hold_again(conn, messages[i], now, &held,
+                                             err);
+            if (status == INBOX_OK && !held) {
+                status = inbox_sqlite_campaign_credits_short(conn,
+                                                             messages[i],
+                                                             quiet_now, err);
+            }
+            if (status != INBOX_OK) {
+                goto failed;
+            }
+        }
+
+        if (!held) {
+            parked[nparked] = strtoll(item->id, NULL, 10);
+            put_off[nparked] = 0;
+            unheld[nparked] = 0;
+            parked_until[nparked++] = INBOX_OUTBOX_PARKED;
+            continue;
+        }
+
+        if (j != i) {
+            batch->items[j] = *item;
+            messages[j] = messages[i];
+            memcpy(froms[j], froms[i], INBOX_PHONE_MAX);
+        }
+
+        j++;
+    }
+
+    for (i = j; i < n; i++) {
+        memset(&batch->items[i], 0, sizeof(inbox_outbox_item_t));
+    }
+
+    n = j;
+
     for (i = 0; i < nparked; i++) {
         status = inbox_sqlite_outbox_due(conn, parked[i], parked_until[i],
                                          err);
         if (status == INBOX_OK && put_off[i] != 0) {
             status = inbox_sqlite_recipient_waits(conn, put_off[i], 1, err);
+        }
+        if (status == INBOX_OK && unheld[i] != 0) {
+            status = inbox_sqlite_hold_give_back(conn, unheld[i], now, err);
         }
         if (status != INBOX_OK) {
             goto failed;
@@ -1156,6 +1218,7 @@ done:
     free(parked);
     free(parked_until);
     free(put_off);
+    free(unheld);
     free(froms);
     inbox_outbox_pacing_free(&pacing);
 
@@ -2537,6 +2600,177 @@ inbox_sqlite_outbox_due(inbox_sqlite_conn_t *conn, int64_t entry,
     }
 
     return INBOX_OK;
+}
+
+
+inbox_status_t
+inbox_sqlite_hold_give_back(inbox_sqlite_conn_t *conn, int64_t message,
+    int64_t now, inbox_error_t *err)
+{
+    int            rc;
+    int64_t        org, credits;
+    sqlite3_stmt  *stmt;
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_HOLD_GIVE_BACK,
+        "UPDATE messages SET held = 0 WHERE id = ?1 AND held = 1"
+        " AND credits > 0 RETURNING org_id, credits", err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, message);
+
+    rc = sqlite3_step(stmt);
+    org = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
+    credits = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 1) : 0;
+
+    if (rc == SQLITE_ROW) {
+        rc = sqlite3_step(stmt);
+    }
+
+    inbox_sqlite_done(stmt);
+
+    if (rc != SQLITE_DONE) {
+        return inbox_sqlite_fail(conn, rc, err);
+    }
+
+    if (credits == 0) {
+        return INBOX_OK;
+    }
+
+    return inbox_sqlite_credits_move(conn, org, INBOX_LEDGER_RELEASE,
+                                     credits, message, now, NULL, err);
+}
+
+
+/*
+ * A parked campaign message a claim hands out holds its credits again
+ * (*held 1) before the sender sees it: nothing is sent without its hold.
+ * *held 0 when the balance (or billing) does not cover it now: it is not
+ * handed out.  One that holds already, or costs nothing, is held.
+ */
+static inbox_status_t
+inbox_sqlite_hold_again(inbox_sqlite_conn_t *conn, int64_t message,
+    int64_t now, int *held, inbox_error_t *err)
+{
+    int            rc, moved;
+    int64_t        org, credits;
+    sqlite3_stmt  *stmt;
+
+    *held = 1;
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_HOLD_READ,
+        "SELECT org_id, credits FROM messages"
+        " WHERE id = ?1 AND held = 0 AND credits > 0", err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, message);
+
+    rc = sqlite3_step(stmt);
+    org = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
+    credits = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 1) : 0;
+    inbox_sqlite_done(stmt);
+
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        return inbox_sqlite_fail(conn, rc, err);
+    }
+
+    if (rc == SQLITE_DONE) {
+        return INBOX_OK;
+    }
+
+    if (inbox_sqlite_credits_move(conn, org, INBOX_LEDGER_HOLD, credits,
+                                  message, now, &moved, err)
+        != INBOX_OK)
+    {
+        return err->code;
+    }
+
+    if (!moved) {
+        *held = 0;
+        return INBOX_OK;
+    }
+
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_HOLD_AGAIN,
+        "UPDATE messages SET held = 1 WHERE id = ?1", err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, message);
+
+    if (!inbox_sqlite_step_done(stmt)) {
+        return inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
+    }
+
+    return INBOX_OK;
+}
+
+
+inbox_status_t
+inbox_sqlite_outbox_park_campaign(inbox_sqlite_conn_t *conn,
+    int64_t campaign, int64_t now, inbox_error_t *err)
+{
+    int             rc;
+    size_t          i, n, size;
+    int64_t        *messages, *grown;
+    sqlite3_stmt   *stmt;
+    inbox_status_t  status;
+
+    /* as unpark finds them: the campaign's entries are few (at most
+     * INBOX_CAMPAIGN_AHEAD_MAX due, and what waits) */
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_OUTBOX_PARK_CAMPAIGN,
+        "UPDATE outbox SET due_at = ?3 WHERE priority = ?2"
+        " AND lease_until IS NULL AND due_at <> ?3"
+        " AND (SELECT m.campaign_id FROM messages m"
+        "      WHERE m.id = outbox.message_id) = ?1"
+        " RETURNING message_id", err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, campaign);
+    sqlite3_bind_int(stmt, 2, INBOX_OUTBOX_BULK);
+    sqlite3_bind_int64(stmt, 3, INBOX_OUTBOX_PARKED);
+
+    messages = NULL;
+    n = 0;
+    size = 0;
+
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        if (n == size) {
+            grown = realloc(messages, (size + 32) * sizeof(int64_t));
+            if (grown == NULL) {
+                inbox_sqlite_done(stmt);
+                free(messages);
+                return inbox_error_set(err, INBOX_ERR_INTERNAL,
+                                       "Out of memory.");
+            }
+            messages = grown;
+            size += 32;
+        }
+
+        messages[n++] = sqlite3_column_int64(stmt, 0);
+    }
+
+    inbox_sqlite_done(stmt);
+
+    if (rc != SQLITE_DONE) {
+        free(messages);
+        return inbox_sqlite_fail(conn, rc, err);
+    }
+
+    status = INBOX_OK;
+
+    for (i = 0; i < n && status == INBOX_OK; i++) {
+        status = inbox_sqlite_hold_give_back(conn, messages[i], now, err);
+    }
+
+    free(messages);
+
+    return status;
 }
 
 

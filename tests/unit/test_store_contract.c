@@ -14719,6 +14719,104 @@ TEST(a_paused_campaigns_messages_wait_in_the_outbox_until_it_resumes)
 }
 
 
+/*
+ * A paused campaign sits on no credits: the pause gives back what its
+ * messages parked in the outbox held (one in the sender's hands keeps
+ * its hold until given back, then the claim that parks it gives it
+ * back), so that a reply can use them; resumed, each is held again as
+ * a claim hands it out, and one the balance no longer covers waits,
+ * its campaign paused for credits, until a grant and a resume.
+ */
+TEST(a_paused_campaign_gives_back_what_its_parked_messages_held)
+{
+    int                    i;
+    long                   n;
+    char                   id[INBOX_ID_MAX], contact[INBOX_ID_MAX];
+    char                   conv[INBOX_ID_MAX];
+    int64_t                balance, held;
+    fixture_t              f;
+    inbox_ledger_entry_t   newest;
+    progress_t             p;
+    inbox_error_t          err;
+    inbox_outbox_batch_t   first, batch;
+    inbox_send_report_t    report;
+
+    FIXTURE(&f);
+    campaign_in_outbox(&f, id);
+    CHECK(contact_of(&f, BOB, contact, conv));
+
+    /* the other seven credits spent on replies */
+    for (i = 0; i < 7; i++) {
+        CHECK_INT(reply(&f, conv, "on it", NULL, NULL, NULL, NULL),
+                  INBOX_OK);
+    }
+    CHECK_INT(balance_of(&f, f.org), 0);
+    CHECK_INT(held_of(&f, f.org), 10);
+    CHECK_INT(reply(&f, conv, "one more", NULL, NULL, NULL, &err),
+              INBOX_ERR_INSUFFICIENT_CREDITS);
+
+    /* one in the sender's hands, then the pause: the two parked give
+     * their credits back at once, and a reply can use one */
+    CHECK_INT(claim(&f, NOON, 1, &first), 1);
+    CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_PAUSE, NOON + 1), INBOX_OK);
+    CHECK_INT(balance_of(&f, f.org), 2);
+    CHECK_INT(held_of(&f, f.org), 8);
+    CHECK(ledger_balances(&f, f.org));
+
+    /* the ledger says why: not a failure, a pause */
+    memset(&newest, 0, sizeof(newest));
+    CHECK(ledger_walk(&f, f.org, &balance, &held, &newest) > 0);
+    CHECK_INT(newest.kind, INBOX_LEDGER_RELEASE);
+    CHECK_STR(newest.error_code, INBOX_LEDGER_PAUSED);
+    CHECK_INT(reply(&f, conv, "one more", NULL, NULL, NULL, &err), INBOX_OK);
+    CHECK_INT(balance_of(&f, f.org), 1);
+
+    /* the sender gives its one back: parked, its credit given back too */
+    CHECK_INT(carrier_says(&f, &first.items[0], INBOX_SEND_RELEASED,
+                           NOON + 2, &report), INBOX_OK);
+    CHECK_INT(claim(&f, NOON + 3, 10, &batch), 0);
+    inbox_outbox_batch_free(&batch);
+    CHECK_INT(balance_of(&f, f.org), 2);
+    CHECK_INT(held_of(&f, f.org), 8);
+    CHECK(ledger_balances(&f, f.org));
+    CHECK_INT(campaign_now(&f, id).counts.queued, 4);       /* 3 + 1 due */
+
+    /* resumed: held again as handed out, two of three; the third waits,
+     * the campaign paused for credits */
+    CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_RESUME, NOON + MINUTE),
+              INBOX_OK);
+    n = claim(&f, NOON + MINUTE, 10, &batch);
+    CHECK_INT(n, 2);
+    CHECK_INT(carrier_takes(&f, &batch, NOON + MINUTE), 2);
+    inbox_outbox_batch_free(&batch);
+    CHECK_INT(balance_of(&f, f.org), 0);
+    CHECK_INT(held_of(&f, f.org), 10);
+    CHECK(ledger_balances(&f, f.org));
+    p = campaign_now(&f, id);
+    CHECK_INT(p.status, INBOX_CAMPAIGN_PAUSED);
+    CHECK_INT(p.paused_reason, INBOX_PAUSE_INSUFFICIENT_CREDITS);
+    CHECK_INT(claim(&f, NOON + 2 * MINUTE, 10, &batch), 0);
+    inbox_outbox_batch_free(&batch);
+
+    /* a grant and a resume: it goes, held */
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 1, NULL), INBOX_OK);
+    CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_RESUME, NOON + 3 * MINUTE),
+              INBOX_OK);
+    CHECK_INT(claim(&f, NOON + 3 * MINUTE, 10, &batch), 1);
+    if (batch.count == 1) {
+        CHECK_INT(batch.items[0].attempt, 1);
+        CHECK_STR(batch.items[0].campaign_id, id);
+    }
+    CHECK_INT(carrier_takes(&f, &batch, NOON + 3 * MINUTE), 1);
+    inbox_outbox_batch_free(&batch);
+    CHECK_INT(balance_of(&f, f.org), 0);
+    CHECK_INT(held_of(&f, f.org), 11);
+    CHECK(ledger_balances(&f, f.org));
+
+    inbox_outbox_batch_free(&first);
+    fixture_close(&f);
+}
+
 /* What the sender records of a campaign message the carrier refused for
  * its number's account (Twilio 20003): given back, account set. */
 static inbox_status_t
@@ -14882,12 +14980,14 @@ TEST(a_campaign_message_claimed_in_its_recipients_quiet_hours_waits)
     CHECK_INT(p.counts.waiting_quiet_hours, 1);
     CHECK_INT(p.counts.queued, 0);
     CHECK_INT(dispatch(&f, T0 + 37 * HOUR, 10).handed, 0);
-    CHECK_INT(held_of(&f, f.org), 1);
+    /* its hold given back at the pause, taken again as it goes */
+    CHECK_INT(held_of(&f, f.org), 0);
 
     CHECK_INT(claim(&f, T0 + 37 * HOUR, 10, &batch), 1);
     CHECK_INT(batch.items[0].attempt, 1);
     CHECK_STR(batch.items[0].campaign_id, id);
     inbox_outbox_batch_free(&batch);
+    CHECK_INT(held_of(&f, f.org), 1);
     p = campaign_now(&f, id);
     CHECK_INT(p.counts.waiting_quiet_hours, 0);
     CHECK_INT(p.counts.queued, 1);

@@ -8,7 +8,11 @@
  * written in the same transaction as the change:
  *   grant    balance + credits                 (inboxctl credits grant)
  *   hold     balance - credits, held + credits (a reply accepted)
- *   release  balance + credits, held - credits (the reply failed)
+ *   release  balance + credits, held - credits (the reply failed, or
+ *                                               its campaign paused
+ *                                               with it in the outbox:
+ *                                               held again, a new hold,
+ *                                               as it is handed out)
  *   capture  held - credits                    (the reply went out, or
  *                                               the carrier's last report
  *                                               said "sent", or no final
@@ -66,8 +70,13 @@ typedef enum {
  * An entry as the ledger lists it: what it moved, and, read with it from
  * its message as that is now, the message's thread and contact (whom the
  * credits were for) and, for a release, the message's error_code: why
- * it failed and its credits came back (outbox.h's codes, or a carrier's).
+ * it failed and its credits came back (outbox.h's codes, or a carrier's),
+ * or INBOX_LEDGER_PAUSED when it did not fail: its campaign paused.
  */
+/* A release's error_code when its message was not failed but parked, its
+ * campaign paused (outbox.h): it is held again as it goes. */
+#define INBOX_LEDGER_PAUSED  "campaign_paused"
+
 typedef struct {
     char                 id[INBOX_ID_MAX];
     inbox_ledger_kind_t  kind;

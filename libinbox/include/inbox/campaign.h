@@ -64,6 +64,10 @@
  * same number goes first.  A hand-off that billing refuses pauses the
  * campaign instead (billing_inactive; insufficient_credits when the
  * balance does not cover one message), and resume goes on from there.
+ * While its messages wait parked in the outbox (a person's pause,
+ * carrier_account) they hold nothing, and each holds again as a claim
+ * hands it to the sender: one the balance no longer covers pauses the
+ * campaign insufficient_credits (outbox.h).
  */
 #ifndef INBOX_CAMPAIGN_H
 #define INBOX_CAMPAIGN_H
@@ -483,7 +487,8 @@ int inbox_campaign_dispatching(inbox_campaign_status_t status);
 
 /* What becomes of a campaign's messages already in the outbox (outbox.h):
  * they go, wait (paused by a person, or for the carrier's refusal of its
- * number's account: parked until resume or cancel), or
+ * number's account: parked until resume or cancel, holding nothing
+ * meanwhile, outbox.h), or
  * are reported cancelled unsent.  A pause for credits or billing stops
  * only the dispatch here: what was handed over holds its credits and
  * goes, though while billing is inactive a claim parks it all the same

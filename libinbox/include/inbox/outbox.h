@@ -79,10 +79,21 @@
  * instead of handing them out (due_at INBOX_OUTBOX_PARKED, no attempt
  * counted), and resume or cancel makes them due again, so that a paused
  * or cancelled campaign sends nothing more beyond what the sender had
- * already started.  A pause for credits only stops the campaign's
- * dispatch: what was handed over holds its credits and goes.  Inactive
- * billing stops everything but keyword answers at the claim
- * (inbox_outbox_billing).
+ * already started.  A parked entry holds nothing: its message's hold is
+ * given back (a release in the ledger) when it is parked, at the pause
+ * for those the sender does not hold (so that the balance shows them
+ * and a reply can use them while it waits, for days perhaps), at the
+ * claim that parks it for the others, but never one whose lease ran
+ * out (it may have gone: reported unknown, it keeps its hold).  A claim
+ * that hands a campaign's message out holds it again first, so nothing
+ * is sent without its hold; one the balance no longer covers is parked
+ * again and its campaign paused insufficient_credits, as dispatch
+ * pauses it, until a resume.  A pause for credits only stops the
+ * campaign's dispatch: what was handed over holds its credits and goes
+ * (it is not parked: giving its hold back would only have it held again
+ * by the next claim).  Inactive billing stops everything but keyword
+ * answers at the claim (inbox_outbox_billing), which parks a campaign's
+ * messages holding nothing too.
  */
 #ifndef INBOX_OUTBOX_H
 #define INBOX_OUTBOX_H

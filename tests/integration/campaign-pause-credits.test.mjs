@@ -16,18 +16,25 @@ import { inboxctl, numberBlock } from '../lib/cluster.mjs';
 import { errorLogIsCleanTest, useCluster } from '../lib/fixture.mjs';
 import { api, deliverInbound, eventually, importTagged, quietHoursAway }
     from '../lib/inbox.mjs';
+import { addUser, login, sessionApi } from '../lib/session.mjs';
 
 const ctx = useCluster({
     orgs: [{ name: 'Paused Credits Org' }], carrierSim: true, sender: true,
     senderArgs: ['--rate', '0.5', '--burst', '2'],
 });
 let org;
+let billing;      // a billing user's session cookie, for the ledger
 
 before(async () => {
     const cluster = await ctx.ready;
     org = cluster.orgs[0];
     await inboxctl(cluster.store, 'settings', 'set', org.id, '--timezone',
                    'UTC', '--quiet-hours', quietHoursAway());
+    await addUser(cluster, org, 'pat@paused.test', 'paused and paid',
+                  'billing');
+    billing = (await login(cluster, 'pat@paused.test', 'paused and paid'))
+        .cookie;
+    assert.ok(billing);
 });
 
 const numbers = numberBlock('1663');
@@ -84,6 +91,11 @@ test('a paused campaign gives back what its waiting messages held: the '
     assert.equal(paused.status, 'paused');
     const freed = await credits();
     assert.ok(freed.balance >= 3, `credits to spend: ${freed.balance}`);
+    /* the ledger says why they came back: not a failure, the pause */
+    const top = (await sessionApi(ctx.cluster,
+        '/api/v1/billing/ledger?limit=1', billing)).json.items[0];
+    assert.equal(top.kind, 'release');
+    assert.equal(top.error_code, 'campaign_paused');
     /* (what went meanwhile may have been captured since) */
     assert.ok(freed.balance + freed.held <= before.held);
 

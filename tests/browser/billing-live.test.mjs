@@ -12,7 +12,8 @@
 // Settings the billing card and the ledger's new entry, also when its
 // frame was missed (a reset reads them again).  The ledger
 // names whom each message's entry was for, a link that opens its
-// thread, and why a message's credits came back; a message's credits
+// thread, and why a message's credits came back (a failure, or its
+// campaign's pause while it waited to be sent); a message's credits
 // held and spent while Settings is shown show there at once (its
 // message.status).
 
@@ -314,6 +315,33 @@ async () => {
         .textContent(), '0');
     assert.match(await brokePage.locator('#balance').textContent(),
         /Credits:\s*11/);
+});
+
+test('a campaign paused with its message waiting gives its credit back, '
+     + 'and the ledger says so: the pause, not a failure', async () => {
+    const cluster = ctx.cluster;
+    const id = brokeOrg().id;
+    const c = await storeOp(cluster, 'campaign-create', id, 'Tonight',
+                            'Tables free tonight', '');
+    await storeOp(cluster, 'campaign-act', id, c.id, 'send');
+    const d = await storeOp(cluster, 'campaign-dispatch',
+                            String(Date.now()), '10', 'http://localhost');
+    assert.equal(d.handed, 1);
+    const paused = await storeOp(cluster, 'campaign-act', id, c.id,
+                                 'pause');
+    assert.equal(paused.status, 'paused');
+
+    await brokePage.getByRole('link', { name: 'Inbox' }).click();
+    await brokePage.getByRole('link', { name: 'Settings' }).click();
+    const newest = brokePage.locator(
+        '#ledger-rows tr:first-child td:nth-child(2)');
+    await brokePage.locator('#ledger-rows tr:first-child[data-kind="release"]')
+        .waitFor();
+    assert.equal(await newest.textContent(),
+        'Given back for a message to Dana Ruiz: its campaign was paused; '
+        + 'held again when it goes');
+    assert.equal(await brokePage.locator('[data-billing="held"]')
+        .textContent(), '0');
 });
 
 noPageErrorsTest(web);

@@ -209,6 +209,14 @@ static const char  *inbox_mongo_indexes[] = {
     "{\"createIndexes\": \"ledger\", \"indexes\": ["
         "{\"key\": {\"org_id\": 1, \"created_at\": -1, \"_id\": -1},"
         " \"name\": \"org_created\"}]}",
+    /* a settlement of a message's later hold (held again after its
+     * campaign's pause gave the first back): one entry each, as the
+     * first's is one under the message's id (store_mongo_settle.c) */
+    "{\"createIndexes\": \"ledger\", \"indexes\": ["
+        "{\"key\": {\"message_id\": 1, \"hold\": 1},"
+        " \"name\": \"message_hold_unique\", \"unique\": true,"
+        " \"partialFilterExpression\": {\"hold\": {\"$exists\":"
+        " true}}}]}",
     "{\"createIndexes\": \"messages\", \"indexes\": ["
         "{\"key\": {\"held\": 1, \"submitted_at\": 1},"
         " \"name\": \"held_submitted\","

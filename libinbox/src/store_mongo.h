@@ -494,6 +494,20 @@ inbox_status_t inbox_mongo_outbox_answer(inbox_mongo_store_t *ms,
 inbox_status_t inbox_mongo_outbox_unpark(inbox_mongo_store_t *ms,
     const bson_oid_t *campaign, int64_t now, int backoffs,
     inbox_error_t *err);
+/* The entries of campaign, paused so that they wait (a person's pause,
+ * carrier_account), parked at once but those the sender holds, each
+ * giving back its message's hold (outbox.h). */
+inbox_status_t inbox_mongo_outbox_park_campaign(inbox_mongo_store_t *ms,
+    const bson_oid_t *campaign, int64_t now, inbox_error_t *err);
+/* A parked campaign message's hold given back (a release settled as
+ * store_mongo_settle.c does, once); one holding nothing is left. */
+inbox_status_t inbox_mongo_hold_give_back(inbox_mongo_store_t *ms,
+    const bson_oid_t *message, int64_t now, inbox_error_t *err);
+/* The campaign paused for credits as inbox_campaign_pause_for says, from
+ * the status read (store_mongo_campaigns.c): a claim found the balance
+ * short of its parked message's hold. */
+inbox_status_t inbox_mongo_campaign_credits_short(inbox_mongo_store_t *ms,
+    const bson_oid_t *campaign, int64_t now, inbox_error_t *err);
 /* The organization's campaign messages claims parked while its billing
  * was inactive (inbox_outbox_billing) due again at now. */
 inbox_status_t inbox_mongo_outbox_unpark_org(inbox_mongo_store_t *ms,

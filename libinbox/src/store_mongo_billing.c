@@ -215,14 +215,15 @@ inbox_mongo_billing_changed(inbox_mongo_store_t *ms, const bson_oid_t *org,
 
 /*
  * Whom each entry of page was for: its message's thread and contact (as
- * the thread names it) and, for a release, why the message failed
- * (billing.h).  One query for the page's messages, one for their
+ * the thread names it) and, for a release, why the message failed, or
+ * INBOX_LEDGER_PAUSED for one not failed (billing.h).  One query for the page's messages, one for their
  * threads; an entry whose message is gone names nobody.
  */
 static inbox_status_t
 inbox_mongo_ledger_whom(inbox_mongo_store_t *ms, const bson_oid_t *org,
     inbox_ledger_page_t *page, inbox_error_t *err)
 {
+    char                   status[32];
     size_t                 i;
     bson_t                 message_ids, conversation_ids, messages;
     bson_t                 conversations, doc;
@@ -257,8 +258,17 @@ inbox_mongo_ledger_whom(inbox_mongo_store_t *ms, const bson_oid_t *org,
         inbox_mongo_get_id(&doc, "conversation_id", e->conversation_id);
 
         if (e->kind == INBOX_LEDGER_RELEASE) {
-            inbox_mongo_get_str(&doc, "error_code", e->error_code,
-                                sizeof(e->error_code));
+            /* a message not failed was parked, its campaign paused */
+            inbox_mongo_get_str(&doc, "status", status, sizeof(status));
+            if (strcmp(status, "failed") == 0
+                || strcmp(status, "undelivered") == 0)
+            {
+                inbox_mongo_get_str(&doc, "error_code", e->error_code,
+                                    sizeof(e->error_code));
+            } else {
+                snprintf(e->error_code, sizeof(e->error_code), "%s",
+                         INBOX_LEDGER_PAUSED);
+            }
         }
 
         if (inbox_mongo_parse_id(e->conversation_id, &oid) == 0) {

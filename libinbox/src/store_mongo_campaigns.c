@@ -951,7 +951,7 @@ inbox_mongo_campaign_act(inbox_store_t *store, const char *org_id,
     inbox_error_t *err)
 {
     int                       changed, moved, unpark, attempt, claimed;
-    int                       busy;
+    int                       busy, park;
     bson_oid_t                org, id, token;
     inbox_status_t            rc;
     inbox_pause_reason_t      why;
@@ -975,6 +975,7 @@ inbox_mongo_campaign_act(inbox_store_t *store, const char *org_id,
 
     unpark = action == INBOX_CAMPAIGN_RESUME
              || action == INBOX_CAMPAIGN_CANCEL;
+    park = action == INBOX_CAMPAIGN_PAUSE;
     moved = 0;
 
     /* the move is decided on the status read and written only from it:
@@ -1094,6 +1095,17 @@ inbox_mongo_campaign_act(inbox_store_t *store, const char *org_id,
 
     if (rc == INBOX_OK && action == INBOX_CAMPAIGN_CANCEL) {
         rc = inbox_mongo_campaign_cancel_left(ms, &id, err);
+    }
+
+    if (rc == INBOX_OK && park && changed && to == INBOX_CAMPAIGN_PAUSED
+        && inbox_campaign_outbox(to, why) == INBOX_OUTBOX_WAITS)
+    {
+        /* after the move, which claims read: what the sender does not
+         * hold waits holding nothing, its credits free for replies
+         * until a resume (outbox.h).  One a failure or crash leaves
+         * parked still holding goes holding when resumed (a claim
+         * parks and gives back one left unparked) */
+        rc = inbox_mongo_outbox_park_campaign(ms, &id, now, err);
     }
 
     if (rc == INBOX_OK) {
@@ -1899,16 +1911,56 @@ inbox_mongo_campaign_send(inbox_mongo_store_t *ms, const bson_oid_t *org,
 }
 
 
+/* The campaign oid's status and pause reason into c and *why; *found 0
+ * for none. */
+static inbox_status_t
+inbox_mongo_campaign_state(inbox_mongo_store_t *ms, const bson_oid_t *oid,
+    inbox_campaign_t *c, inbox_pause_reason_t *why, int *found,
+    inbox_error_t *err)
+{
+    char            text[32];
+    bson_t          doc;
+    inbox_status_t  rc;
+
+    memset(c, 0, sizeof(inbox_campaign_t));
+    *why = INBOX_PAUSE_NONE;
+
+    rc = inbox_mongo_find_one(ms, "campaigns",
+                              BCON_NEW("_id", BCON_OID(oid)),
+                              BCON_NEW("status", BCON_INT32(1),
+                                       "paused_reason", BCON_INT32(1)),
+                              &doc, found, err);
+    if (rc != INBOX_OK || !*found) {
+        bson_destroy(&doc);
+        return rc;
+    }
+
+    inbox_mongo_id_hex(oid, c->id);
+
+    inbox_mongo_get_str(&doc, "status", text, sizeof(text));
+    if (inbox_campaign_status_parse(text, &c->status) != 0) {
+        c->status = INBOX_CAMPAIGN_DONE;
+    }
+
+    inbox_mongo_get_str(&doc, "paused_reason", text, sizeof(text));
+    if (inbox_pause_reason_parse(text, why) != 0) {
+        *why = INBOX_PAUSE_NONE;
+    }
+
+    bson_destroy(&doc);
+
+    return INBOX_OK;
+}
+
+
 inbox_status_t
 inbox_mongo_campaign_carrier_refused(inbox_mongo_store_t *ms, const char *id,
     int64_t now, inbox_error_t *err)
 {
-    int               found, moved;
-    char              text[32];
-    bson_t            doc;
-    bson_oid_t        oid;
-    inbox_status_t    rc;
-    inbox_campaign_t  c;
+    int                      found, moved;
+    bson_oid_t               oid;
+    inbox_status_t           rc;
+    inbox_campaign_t         c;
     inbox_pause_reason_t     why;
     inbox_campaign_status_t  to;
 
@@ -1916,30 +1968,10 @@ inbox_mongo_campaign_carrier_refused(inbox_mongo_store_t *ms, const char *id,
         return INBOX_OK;
     }
 
-    rc = inbox_mongo_find_one(ms, "campaigns",
-                              BCON_NEW("_id", BCON_OID(&oid)),
-                              BCON_NEW("status", BCON_INT32(1),
-                                       "paused_reason", BCON_INT32(1)),
-                              &doc, &found, err);
+    rc = inbox_mongo_campaign_state(ms, &oid, &c, &why, &found, err);
     if (rc != INBOX_OK || !found) {
-        bson_destroy(&doc);
         return rc;
     }
-
-    memset(&c, 0, sizeof(c));
-    snprintf(c.id, sizeof(c.id), "%s", id);
-
-    inbox_mongo_get_str(&doc, "status", text, sizeof(text));
-    if (inbox_campaign_status_parse(text, &c.status) != 0) {
-        c.status = INBOX_CAMPAIGN_DONE;
-    }
-
-    inbox_mongo_get_str(&doc, "paused_reason", text, sizeof(text));
-    if (inbox_pause_reason_parse(text, &why) != 0) {
-        why = INBOX_PAUSE_NONE;
-    }
-
-    bson_destroy(&doc);
 
     to = c.status;
     if (inbox_campaign_pause_carrier(&to, &why) != 0) {
@@ -1947,6 +1979,41 @@ inbox_mongo_campaign_carrier_refused(inbox_mongo_store_t *ms, const char *id,
     }
 
     /* only from the status read: a resume or a cancel meanwhile wins */
+    rc = inbox_mongo_campaign_move(ms, &c, to, why, INBOX_CANCEL_NONE,
+                                   NULL, NULL, now, &moved, err);
+
+    /* what else it has in the outbox waits holding nothing (outbox.h) */
+    if (rc == INBOX_OK && moved) {
+        rc = inbox_mongo_outbox_park_campaign(ms, &oid, now, err);
+    }
+
+    return rc;
+}
+
+
+inbox_status_t
+inbox_mongo_campaign_credits_short(inbox_mongo_store_t *ms,
+    const bson_oid_t *campaign, int64_t now, inbox_error_t *err)
+{
+    int                      found, moved;
+    inbox_status_t           rc;
+    inbox_campaign_t         c;
+    inbox_pause_reason_t     why;
+    inbox_campaign_status_t  to;
+
+    rc = inbox_mongo_campaign_state(ms, campaign, &c, &why, &found, err);
+    if (rc != INBOX_OK || !found) {
+        return rc;
+    }
+
+    to = c.status;
+    if (inbox_campaign_pause_for(&to, &why, INBOX_PAUSE_INSUFFICIENT_CREDITS)
+        != 0)
+    {
+        return INBOX_OK;
+    }
+
+    /* only from the status read: a person's move meanwhile wins */
     return inbox_mongo_campaign_move(ms, &c, to, why, INBOX_CANCEL_NONE,
                                      NULL, NULL, now, &moved, err);
 }

@@ -234,6 +234,10 @@ static inbox_status_t inbox_mongo_outbox_recheck(inbox_mongo_store_t *ms,
 static inbox_status_t inbox_mongo_outbox_read(inbox_mongo_store_t *ms,
     inbox_outbox_item_t *item, inbox_mongo_claimed_t *claimed,
     inbox_error_t *err);
+static inbox_status_t inbox_mongo_outbox_give_back(inbox_mongo_store_t *ms,
+    const inbox_mongo_claim_t *claim, int64_t now, inbox_error_t *err);
+static inbox_status_t inbox_mongo_hold_again(inbox_mongo_store_t *ms,
+    const bson_oid_t *message, int64_t now, int *held, inbox_error_t *err);
 static inbox_status_t inbox_mongo_outbox_quiet(inbox_mongo_store_t *ms,
     inbox_outbox_batch_t *batch, inbox_mongo_claimed_t *claimed,
     int64_t now, int64_t quiet_now, inbox_error_t *err);
@@ -1606,6 +1610,11 @@ inbox_mongo_outbox_claim(inbox_store_t *store, int64_t now,
     }
 
     if (rc == INBOX_OK) {
+        /* parked, holding nothing (outbox.h) */
+        rc = inbox_mongo_outbox_give_back(ms, &claim, now, err);
+    }
+
+    if (rc == INBOX_OK) {
         rc = inbox_mongo_outbox_recheck(ms, &claim, now, err);
     }
 
@@ -2042,6 +2051,34 @@ inbox_mongo_billing_fold(void *data, const bson_t *doc, inbox_error_t *err)
 }
 
 
+/* The holds of the entries just parked given back (outbox.h): each one
+ * parked for billing, and each of a paused campaign but one whose lease
+ * ran out (it may have gone: reported unknown, it keeps its hold).  A
+ * failure after the park leaves them parked holding, and the claim that
+ * hands them out later finds them held. */
+static inbox_status_t
+inbox_mongo_outbox_give_back(inbox_mongo_store_t *ms,
+    const inbox_mongo_claim_t *claim, int64_t now, inbox_error_t *err)
+{
+    size_t          i;
+    inbox_status_t  rc;
+
+    rc = INBOX_OK;
+
+    for (i = 0; rc == INBOX_OK && i < claim->n; i++) {
+        if (claim->claimed[i].parked
+            && (claim->claimed[i].billing
+                || claim->claimed[i].lease_until == 0))
+        {
+            rc = inbox_mongo_hold_give_back(ms, &claim->claimed[i].message,
+                                            now, err);
+        }
+    }
+
+    return rc;
+}
+
+
 /* The entries of paused campaigns, due at INBOX_OUTBOX_PARKED. */
 static inbox_status_t
 inbox_mongo_outbox_park(inbox_mongo_store_t *ms, inbox_mongo_claim_t *claim,
@@ -2225,11 +2262,13 @@ inbox_mongo_outbox_quiet(inbox_mongo_store_t *ms, inbox_outbox_batch_t *batch,
     inbox_mongo_claimed_t *claimed, int64_t now, int64_t quiet_now,
     inbox_error_t *err)
 {
+    int                   held;
     size_t                i, kept, nput, nback;
     int64_t               opens;
     bson_oid_t            entry, *put_off, *back;
     inbox_status_t        rc;
     inbox_settings_t      settings;
+    inbox_mongo_claim_t   one;
     inbox_outbox_item_t  *item;
     char                  org[INBOX_ID_MAX];
 
@@ -2287,6 +2326,42 @@ inbox_mongo_outbox_quiet(inbox_mongo_store_t *ms, inbox_outbox_batch_t *batch,
 
             if (rc == INBOX_OK) {
                 bson_oid_copy(&claimed[i].message, &put_off[nput++]);
+                inbox_message_free(&item->message);
+                inbox_number_free(&item->number);
+                continue;
+            }
+        }
+
+        held = 1;
+
+        if (rc == INBOX_OK && item->priority == INBOX_OUTBOX_BULK
+            && claimed[i].in_campaign && !item->interrupted
+            && !item->cancelled && !item->withdrawn)
+        {
+            /* parked before, holding nothing: held again as it goes */
+            rc = inbox_mongo_hold_again(ms, &claimed[i].message, now, &held,
+                                        err);
+        }
+
+        if (rc == INBOX_OK && held != 1) {
+            /* not covered: parked again, its campaign paused for credits
+             * as dispatch pauses it; its hold being given back still
+             * (held -1): claimed again once that is done */
+            one.items = item;
+            one.claimed = &claimed[i];
+            one.n = 1;
+            rc = inbox_mongo_outbox_put_back(ms, &one, 0,
+                                             held == 0
+                                             ? INBOX_OUTBOX_PARKED
+                                             : now
+                                               + INBOX_MONGO_SETTLE_LEASE_MS,
+                                             err);
+            if (rc == INBOX_OK && held == 0) {
+                rc = inbox_mongo_campaign_credits_short(ms,
+                                                        &claimed[i].campaign,
+                                                        quiet_now, err);
+            }
+            if (rc == INBOX_OK) {
                 inbox_message_free(&item->message);
                 inbox_number_free(&item->number);
                 continue;
@@ -3962,6 +4037,227 @@ inbox_mongo_outbox_unpark_org(inbox_mongo_store_t *ms, const bson_oid_t *org,
                  "}", "]",
                  "ordered", BCON_BOOL(true)),
         err);
+}
+
+
+inbox_status_t
+inbox_mongo_hold_give_back(inbox_mongo_store_t *ms, const bson_oid_t *message,
+    int64_t now, inbox_error_t *err)
+{
+    int             found;
+    bson_t         *which;
+    inbox_status_t  rc;
+
+    which = BCON_NEW("_id", BCON_OID(message));
+    rc = inbox_mongo_settle(ms, which, NULL, INBOX_LEDGER_RELEASE, now,
+                            &found, err);
+    bson_destroy(which);
+
+    return rc;
+}
+
+
+/* What inbox_mongo_outbox_park_campaign finds: entries and messages. */
+typedef struct {
+    size_t       n;
+    size_t       size;
+    bson_oid_t  *entries;
+    bson_oid_t  *messages;
+} inbox_mongo_unleased_t;
+
+
+static inbox_status_t
+inbox_mongo_unleased_add(void *data, const bson_t *doc, inbox_error_t *err)
+{
+    bson_iter_t              id, message;
+    bson_oid_t              *grown;
+    inbox_mongo_unleased_t  *u = data;
+
+    if (!bson_iter_init_find(&id, doc, "_id") || !BSON_ITER_HOLDS_OID(&id)
+        || !bson_iter_init_find(&message, doc, "message_id")
+        || !BSON_ITER_HOLDS_OID(&message))
+    {
+        return INBOX_OK;
+    }
+
+    if (u->n == u->size) {
+        grown = realloc(u->entries, (u->size + 32) * sizeof(bson_oid_t));
+        if (grown == NULL) {
+            return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
+        }
+        u->entries = grown;
+
+        grown = realloc(u->messages, (u->size + 32) * sizeof(bson_oid_t));
+        if (grown == NULL) {
+            return inbox_error_set(err, INBOX_ERR_INTERNAL, "Out of memory.");
+        }
+        u->messages = grown;
+        u->size += 32;
+    }
+
+    bson_oid_copy(bson_iter_oid(&id), &u->entries[u->n]);
+    bson_oid_copy(bson_iter_oid(&message), &u->messages[u->n++]);
+
+    return INBOX_OK;
+}
+
+
+/*
+ * The campaign's entries the sender does not hold (few: at most
+ * INBOX_CAMPAIGN_AHEAD_MAX due, and what waits), each parked where it
+ * is still not leased, then its hold given back: one the sender leases
+ * meanwhile is its own, parked by the claim that reads the pause.  Those
+ * parked before are looked at too, so that a pause repeated after a
+ * failure gives back what one before it parked still holding.
+ */
+inbox_status_t
+inbox_mongo_outbox_park_campaign(inbox_mongo_store_t *ms,
+    const bson_oid_t *campaign, int64_t now, inbox_error_t *err)
+{
+    int                     matched;
+    size_t                  i;
+    bson_t                  batch;
+    inbox_status_t          rc;
+    inbox_mongo_unleased_t  u;
+
+    memset(&u, 0, sizeof(u));
+
+    rc = inbox_mongo_run_cursor(ms,
+        BCON_NEW("find", BCON_UTF8("outbox"),
+                 "filter", "{",
+                     "campaign_id", BCON_OID(campaign),
+                     "priority", BCON_INT32(INBOX_OUTBOX_BULK),
+                     "lease_until", BCON_NULL,
+                 "}",
+                 "projection", "{", "message_id", BCON_INT32(1), "}"),
+        &batch, err);
+
+    if (rc == INBOX_OK) {
+        rc = inbox_mongo_batch_each(&batch, inbox_mongo_unleased_add, &u,
+                                    err);
+    }
+
+    bson_destroy(&batch);
+
+    for (i = 0; rc == INBOX_OK && i < u.n; i++) {
+        rc = inbox_mongo_update_one(ms, "outbox",
+                                    BCON_NEW("_id", BCON_OID(&u.entries[i]),
+                                             "lease_until", BCON_NULL),
+                                    BCON_NEW("$set", "{",
+                                        "due_at", BCON_DATE_TIME(
+                                            INBOX_OUTBOX_PARKED),
+                                    "}"),
+                                    &matched, err);
+
+        if (rc == INBOX_OK && matched) {
+            rc = inbox_mongo_hold_give_back(ms, &u.messages[i], now, err);
+        }
+    }
+
+    free(u.entries);
+    free(u.messages);
+
+    return rc;
+}
+
+
+/*
+ * A parked campaign message a claim hands out holds its credits again
+ * (*held 1) before the sender sees it: the organization's $inc (as a
+ * reply's hold: only what the balance covers, while billing is active)
+ * and its entry, then the message's compare-and-set, held again and its
+ * holds counted, so that its settlement is keyed apart from the one
+ * that gave the last hold back (store_mongo_settle.c).  *held 0: not
+ * covered; -1: its last hold still being given back (settling), or
+ * held by another meanwhile, the $inc given back.  One that holds
+ * already, or costs nothing, is held.  A crash between the $inc and the
+ * compare-and-set leaves credits held with no message holding them, as
+ * a reply's crash after its hold does.
+ */
+static inbox_status_t
+inbox_mongo_hold_again(inbox_mongo_store_t *ms, const bson_oid_t *message,
+    int64_t now, int *held, inbox_error_t *err)
+{
+    int             found, moved, matched;
+    bson_t          doc;
+    int64_t         credits;
+    bson_oid_t      org;
+    bson_iter_t     iter;
+    inbox_error_t   undo;
+    inbox_status_t  rc;
+
+    *held = 1;
+
+    rc = inbox_mongo_find_one(ms, "messages",
+                              BCON_NEW("_id", BCON_OID(message),
+                                       "held", BCON_BOOL(false),
+                                       "credits", "{",
+                                           "$gt", BCON_INT32(0),
+                                       "}"),
+                              BCON_NEW("org_id", BCON_INT32(1),
+                                       "credits", BCON_INT32(1),
+                                       "settling", BCON_INT32(1)),
+                              &doc, &found, err);
+
+    if (rc != INBOX_OK || !found) {
+        bson_destroy(&doc);
+        return rc;
+    }
+
+    credits = inbox_mongo_get_int(&doc, "credits");
+    found = bson_iter_init_find(&iter, &doc, "org_id")
+            && BSON_ITER_HOLDS_OID(&iter);
+    if (found) {
+        bson_oid_copy(bson_iter_oid(&iter), &org);
+    }
+
+    if (bson_has_field(&doc, "settling") || !found) {
+        bson_destroy(&doc);
+        *held = -1;
+        return INBOX_OK;
+    }
+
+    bson_destroy(&doc);
+
+    rc = inbox_mongo_credits_move(ms, &org, INBOX_LEDGER_HOLD, credits,
+                                  message, now, &moved, err);
+
+    if (rc == INBOX_OK && !moved) {
+        *held = 0;
+        return INBOX_OK;
+    }
+
+    if (rc == INBOX_OK) {
+        rc = inbox_mongo_update_one(ms, "messages",
+                                    BCON_NEW("_id", BCON_OID(message),
+                                             "held", BCON_BOOL(false),
+                                             "settling", "{",
+                                                 "$exists", BCON_BOOL(false),
+                                             "}"),
+                                    BCON_NEW("$set", "{",
+                                        "held", BCON_BOOL(true),
+                                    "}",
+                                    "$inc", "{",
+                                        "holds", BCON_INT32(1),
+                                    "}"),
+                                    &matched, err);
+
+        if (rc == INBOX_OK && matched) {
+            return INBOX_OK;
+        }
+
+        *held = -1;
+    }
+
+    /* held by nobody: the credits back at once (a failure leaves them,
+     * as a crash would) */
+    if (moved) {
+        (void) inbox_mongo_credits_move(ms, &org, INBOX_LEDGER_RELEASE,
+                                        credits, message, now, NULL,
+                                        &undo);
+    }
+
+    return rc;
 }
 
 

@@ -41,6 +41,8 @@ typedef struct {
     bson_oid_t           org;
     inbox_ledger_kind_t  kind;
     int64_t              credits;
+    int64_t              hold;           /* the message's holds: which
+                                            of its holds this settles */
     int64_t              lease_end;      /* server time, ms */
 } inbox_mongo_settlement_t;
 
@@ -57,6 +59,8 @@ static inbox_status_t inbox_mongo_settle_entry(inbox_mongo_store_t *ms,
     const inbox_mongo_settlement_t *s, int64_t balance, int64_t held,
     int64_t now, inbox_error_t *err);
 static bson_t *inbox_mongo_settle_in_lease(const inbox_mongo_settlement_t *s);
+static void inbox_mongo_settle_key(bson_t *doc, const char *name,
+    const inbox_mongo_settlement_t *s);
 
 
 /* The fields of a settling message that steps 1 and the recovery read. */
@@ -64,6 +68,7 @@ static bson_t *inbox_mongo_settle_in_lease(const inbox_mongo_settlement_t *s);
     "fields", "{",                                                            \
         "org_id", BCON_INT32(1), "credits", BCON_INT32(1),                    \
         "settling", BCON_INT32(1), "settling_since", BCON_INT32(1),           \
+        "holds", BCON_INT32(1),                                               \
     "}"
 
 
@@ -206,6 +211,7 @@ inbox_mongo_settlement_read(const bson_t *doc, inbox_mongo_settlement_t *s)
     }
 
     s->credits = inbox_mongo_get_int(doc, "credits");
+    s->hold = inbox_mongo_get_int(doc, "holds");
     s->lease_end = inbox_mongo_get_date(doc, "settling_since")
                    + INBOX_MONGO_SETTLE_LEASE_MS;
 
@@ -222,6 +228,7 @@ inbox_mongo_settle_finish(inbox_mongo_store_t *ms,
 {
     int             found, applied, matched;
     bson_t          doc;
+    bson_t         *entry, *pull;
     int64_t         balance, held;
     inbox_status_t  rc;
 
@@ -230,8 +237,13 @@ inbox_mongo_settle_finish(inbox_mongo_store_t *ms,
     held = 0;
 
     if (recovering) {
-        rc = inbox_mongo_find_one(ms, "ledger",
-                                  BCON_NEW("_id", BCON_OID(&s->message)),
+        /* a message's first hold's entry is under its id, a later one's
+         * under (message_id, hold) */
+        entry = s->hold == 0
+                ? BCON_NEW("_id", BCON_OID(&s->message))
+                : BCON_NEW("message_id", BCON_OID(&s->message),
+                           "hold", BCON_INT64(s->hold));
+        rc = inbox_mongo_find_one(ms, "ledger", entry,
                                   BCON_NEW("_id", BCON_INT32(1)),
                                   &doc, &found, err);
         bson_destroy(&doc);
@@ -254,11 +266,12 @@ inbox_mongo_settle_finish(inbox_mongo_store_t *ms,
         }
     }
 
+    pull = bson_new();
+    inbox_mongo_settle_key(pull, "credits.pending", s);
     rc = inbox_mongo_update_one(ms, "orgs", inbox_mongo_settle_in_lease(s),
-                                BCON_NEW("$pull", "{",
-                                    "credits.pending", BCON_OID(&s->message),
-                                "}"),
+                                BCON_NEW("$pull", BCON_DOCUMENT(pull)),
                                 &matched, err);
+    bson_destroy(pull);
 
     if (rc != INBOX_OK || !matched) {
         return rc;
@@ -290,14 +303,17 @@ inbox_mongo_settle_apply(inbox_mongo_store_t *ms,
     const inbox_mongo_settlement_t *s, int *applied, int64_t *balance,
     int64_t *held, inbox_error_t *err)
 {
-    bson_t          value;
-    bson_t         *query;
+    bson_t          value, ne;
+    bson_t         *query, *push, *mine;
     inbox_status_t  rc;
 
     query = inbox_mongo_settle_in_lease(s);
-    BCON_APPEND(query, "credits.pending", "{",
-                    "$ne", BCON_OID(&s->message),
-                "}");
+    BSON_APPEND_DOCUMENT_BEGIN(query, "credits.pending", &ne);
+    inbox_mongo_settle_key(&ne, "$ne", s);
+    bson_append_document_end(query, &ne);
+
+    push = bson_new();
+    inbox_mongo_settle_key(push, "credits.pending", s);
 
     rc = inbox_mongo_run_find_and_modify(ms,
         BCON_NEW("findAndModify", BCON_UTF8("orgs"),
@@ -310,22 +326,20 @@ inbox_mongo_settle_apply(inbox_mongo_store_t *ms,
                          "credits.held", BCON_INT64(
                              inbox_ledger_held_change(s->kind, s->credits)),
                      "}",
-                     "$push", "{",
-                         "credits.pending", BCON_OID(&s->message),
-                     "}",
+                     "$push", BCON_DOCUMENT(push),
                  "}",
                  "fields", "{", "credits", BCON_INT32(1), "}",
                  "new", BCON_BOOL(true)),
         &value, applied, err);
     bson_destroy(query);
+    bson_destroy(push);
 
     if (rc == INBOX_OK && !*applied) {
         /* moved before, or the lease is over */
         bson_destroy(&value);
-        rc = inbox_mongo_find_one(ms, "orgs",
-                                  BCON_NEW("_id", BCON_OID(&s->org),
-                                           "credits.pending",
-                                               BCON_OID(&s->message)),
+        mine = BCON_NEW("_id", BCON_OID(&s->org));
+        inbox_mongo_settle_key(mine, "credits.pending", s);
+        rc = inbox_mongo_find_one(ms, "orgs", mine,
                                   BCON_NEW("credits", BCON_INT32(1)),
                                   &value, applied, err);
     }
@@ -345,33 +359,48 @@ inbox_mongo_settle_apply(inbox_mongo_store_t *ms,
 }
 
 
-/* Step 3: the ledger entry, under the message's id; one there already
- * (a repeat) is the same entry.  A settlement of nothing has none. */
+/* Step 3: the ledger entry, under the message's id (its first hold's)
+ * or unique by (message_id, hold) (a later one's, held again after its
+ * campaign's pause gave it back); one there already (a repeat) is the
+ * same entry.  A settlement of nothing has none. */
 static inbox_status_t
 inbox_mongo_settle_entry(inbox_mongo_store_t *ms,
     const inbox_mongo_settlement_t *s, int64_t balance, int64_t held,
     int64_t now, inbox_error_t *err)
 {
+    bson_t          doc;
+    bson_oid_t      id;
     inbox_status_t  rc;
 
     if (s->credits == 0) {
         return INBOX_OK;
     }
 
+    if (s->hold == 0) {
+        bson_oid_copy(&s->message, &id);
+    } else {
+        inbox_mongo_new_id(ms, &id);
+    }
+
+    bson_init(&doc);
+    BSON_APPEND_OID(&doc, "_id", &id);
+    BSON_APPEND_OID(&doc, "org_id", &s->org);
+    BSON_APPEND_UTF8(&doc, "kind", inbox_ledger_kind_name(s->kind));
+    BSON_APPEND_INT64(&doc, "credits", s->credits);
+    BSON_APPEND_INT64(&doc, "balance", balance);
+    BSON_APPEND_INT64(&doc, "held", held);
+    BSON_APPEND_OID(&doc, "message_id", &s->message);
+    if (s->hold != 0) {
+        BSON_APPEND_INT64(&doc, "hold", s->hold);
+    }
+    BSON_APPEND_DATE_TIME(&doc, "created_at", now);
+
     rc = inbox_mongo_run_simple(ms,
         BCON_NEW("insert", BCON_UTF8("ledger"),
-                 "documents", "[", "{",
-                     "_id", BCON_OID(&s->message),
-                     "org_id", BCON_OID(&s->org),
-                     "kind", BCON_UTF8(inbox_ledger_kind_name(s->kind)),
-                     "credits", BCON_INT64(s->credits),
-                     "balance", BCON_INT64(balance),
-                     "held", BCON_INT64(held),
-                     "message_id", BCON_OID(&s->message),
-                     "created_at", BCON_DATE_TIME(now),
-                 "}", "]",
+                 "documents", "[", BCON_DOCUMENT(&doc), "]",
                  "ordered", BCON_BOOL(true)),
         err);
+    bson_destroy(&doc);
 
     return rc == INBOX_ERR_CONFLICT ? INBOX_OK : rc;
 }
@@ -386,4 +415,25 @@ inbox_mongo_settle_in_lease(const inbox_mongo_settlement_t *s)
                     "$expr", "{", "$lt", "[",
                         BCON_UTF8("$$NOW"), BCON_DATE_TIME(s->lease_end),
                     "]", "}");
+}
+
+
+/* The settlement's key in credits.pending, appended to doc as name: the
+ * message's id for its first hold (as every settlement of before was
+ * keyed), {message, hold} for a later one. */
+static void
+inbox_mongo_settle_key(bson_t *doc, const char *name,
+    const inbox_mongo_settlement_t *s)
+{
+    bson_t  key;
+
+    if (s->hold == 0) {
+        BSON_APPEND_OID(doc, name, &s->message);
+        return;
+    }
+
+    BSON_APPEND_DOCUMENT_BEGIN(doc, name, &key);
+    BSON_APPEND_OID(&key, "message", &s->message);
+    BSON_APPEND_INT64(&key, "hold", s->hold);
+    bson_append_document_end(doc, &key);
 }

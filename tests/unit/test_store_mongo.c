@@ -7435,6 +7435,56 @@ TEST(holds_expire_leaves_a_settlement_past_its_lease)
 }
 
 
+/* The same, of a message held again (its holds counted): its settlement
+ * is keyed by (message, hold). */
+#define SETTLING_HOLD(id, kind, n)                                            \
+    "{\"ok\": 1, \"value\": {\"_id\": " OID(id) ", \"org_id\": "          \
+    OID(ORG_ID) ", \"credits\": 1, \"settling\": \"" kind "\","          \
+    " \"settling_since\": " DATE(NOW) ", \"holds\": " n "}}"
+
+
+/*
+ * A message's later hold (held again after its campaign's pause gave
+ * the first back) is settled apart from its first: {message, hold} in
+ * credits.pending and an entry of its own (unique by message_id and
+ * hold), which the recovery looks for so; the first's stays keyed by
+ * the message's id, as every settlement of before is.
+ */
+TEST(settlement_of_a_later_hold_is_keyed_by_its_count)
+{
+    size_t          captured;
+    fake_t          fake;
+    inbox_error_t   err;
+    inbox_store_t  *store;
+
+    store = fake_open(&fake);
+
+    fake.replies[1] = SETTLING_HOLD(MSG_ID, "capture", "2");
+    fake.replies[2] = CREDITS("8", "0");
+    CHECK_INT(inbox_store_holds_expire(store, 1767225600000LL, 0, &captured,
+                                       &err), INBOX_OK);
+    CHECK_INT(captured, 1);
+    CHECK_INT(fake.commands, 7);
+    CHECK(log_has(&fake, "\"hold\" : { \"$numberLong\" : \"2\" }"));
+    CHECK(log_has(&fake, "\"_id\" : { \"$oid\" : \"" GEN_1 "\" }"));
+    golden_check(&fake, "settle_later_hold");
+
+    /* stopped after its entry: found by (message_id, hold), so only the
+     * key pulled and the mark unset */
+    fake_reset(&fake);
+    fake.replies[0] = SETTLING_HOLD(MSG_ID, "release", "2");
+    fake.replies[1] = CURSOR("{\"_id\": " OID(GEN_1) "}");
+    CHECK_INT(inbox_store_holds_expire(store, 1767225600000LL, 0, &captured,
+                                       &err), INBOX_OK);
+    CHECK_INT(fake.commands, 6);
+    CHECK(!log_has(&fake, "\"$inc\""));
+    CHECK(!log_has(&fake, "\"insert\" : \"ledger\""));
+    golden_check(&fake, "settle_later_hold_recovered");
+
+    fake_close(&fake, store);
+}
+
+
 TEST(status_checks_claim_and_end)
 {
     fake_t                     fake;
@@ -8944,8 +8994,9 @@ TEST(campaign_act_decides_again_on_a_campaign_moved_meanwhile)
     fake.replies[2] = NOTHING_MOVED;
     fake.replies[3] = CURSOR(CAMPAIGN_DOC_WHY("paused",
                                               "\"insufficient_credits\""));
-    fake.replies[6] = CURSOR(CAMPAIGN_DOC_WHY("paused", "\"manual\""));
-    fake.replies[8] = SEQ;     /* campaign.updated or .deleted */
+    /* [6]: the park's look at its outbox entries (none) */
+    fake.replies[7] = CURSOR(CAMPAIGN_DOC_WHY("paused", "\"manual\""));
+    fake.replies[9] = SEQ;     /* campaign.updated or .deleted */
     CHECK_INT(inbox_store_campaign_act(store, ORG_ID, CAMPAIGN_ID,
                                        INBOX_CAMPAIGN_PAUSE, NOON_MS, &c,
                                        NULL, &err), INBOX_OK);
@@ -9572,9 +9623,11 @@ TEST(outbox_claim_parks_a_paused_campaigns_and_marks_a_cancelled_ones)
                              " \"status\": \"cancelled\"}");
     fake.replies[4] = ORG_BILLING_ACTIVE;
     fake.replies[5] = NULL;                 /* the two parked */
+    /* [6]: the first's hold given back (found given back already); not
+     * the interrupted one's: it may have gone */
     /* read again after the park: still paused, so nothing unparked */
-    fake.replies[6] = CURSOR(CAMPAIGN_PAUSED_BY_HAND);
-    fake.replies[7] = CURSOR("{\"_id\": " OID(MSG2_ID) ", \"conversation_id\":"
+    fake.replies[7] = CURSOR(CAMPAIGN_PAUSED_BY_HAND);
+    fake.replies[8] = CURSOR("{\"_id\": " OID(MSG2_ID) ", \"conversation_id\":"
                              " " OID(CONV_ID) ", \"direction\": \"outbound\","
                              " \"contact_id\": " OID(CONTACT_ID) ","
                              " \"to\": \"+15551234567\", \"body\": \"Which"
@@ -9582,9 +9635,9 @@ TEST(outbox_claim_parks_a_paused_campaigns_and_marks_a_cancelled_ones)
                              " 1, \"segments\": 1, \"media\": [],"
                              " \"created_at\": " DATE(EARLIER) ","
                              " \"campaign_id\": " OID(POLL_ID) "}");
-    fake.replies[8] = CURSOR("{\"_id\": " OID(CONTACT_ID) ", \"opted_out\":"
+    fake.replies[9] = CURSOR("{\"_id\": " OID(CONTACT_ID) ", \"opted_out\":"
                              " false}");
-    fake.replies[9] = CURSOR("{\"_id\": " OID(GEN_1) ", \"org_id\": "
+    fake.replies[10] = CURSOR("{\"_id\": " OID(GEN_1) ", \"org_id\": "
                              OID(ORG_ID) ", \"e164\": \"" NUMBER_E164 "\","
                              " \"carrier\": \"twilio\", \"account_sid\":"
                              " \"AC1\", \"auth_token\": \"tok\"}");
@@ -9603,7 +9656,7 @@ TEST(outbox_claim_parks_a_paused_campaigns_and_marks_a_cancelled_ones)
         CHECK_STR(batch.items[0].message.body, "Which day?");
     }
     /* three claimed (max), so no fourth findAndModify */
-    CHECK_INT(fake.commands, 10);
+    CHECK_INT(fake.commands, 11);
     golden_check(&fake, "outbox_claim_parked");
     inbox_outbox_batch_free(&batch);
 
@@ -9637,16 +9690,17 @@ TEST(outbox_claim_while_billing_is_inactive)
     fake.replies[3] = CURSOR("{\"_id\": " OID(ORG_ID) ","
                              " \"billing_active\": false}");
     fake.replies[4] = NULL;                 /* parked */
-    fake.replies[5] = ORG_BILLING_ACTIVE;   /* read again: active */
-    fake.replies[6] = NULL;                 /* unparked */
-    fake.replies[7] = CURSOR("{\"_id\": " OID(MSG2_ID) ", \"conversation_id\":"
+    /* [5]: its hold given back (found given back already) */
+    fake.replies[6] = ORG_BILLING_ACTIVE;   /* read again: active */
+    fake.replies[7] = NULL;                 /* unparked */
+    fake.replies[8] = CURSOR("{\"_id\": " OID(MSG2_ID) ", \"conversation_id\":"
                              " " OID(CONV_ID) ", \"direction\": \"outbound\","
                              " \"contact_id\": " OID(CONTACT_ID) ","
                              " \"to\": \"+15551234567\", \"body\": \"hi\","
                              " \"status\": \"queued\", \"credits\": 1,"
                              " \"segments\": 1, \"media\": [],"
                              " \"created_at\": " DATE(EARLIER) "}");
-    fake.replies[8] = CURSOR("{\"_id\": " OID(CONTACT_ID) ", \"opted_out\":"
+    fake.replies[9] = CURSOR("{\"_id\": " OID(CONTACT_ID) ", \"opted_out\":"
                              " false}");
 
     CHECK_INT(inbox_store_outbox_claim(store, 1767225600000LL,
@@ -9660,7 +9714,7 @@ TEST(outbox_claim_while_billing_is_inactive)
     }
     CHECK(log_has(&fake, "\"find\" : \"orgs\""));
     /* the campaign was not read again: nothing of it parked by hand */
-    CHECK_INT(fake.commands, 10);
+    CHECK_INT(fake.commands, 11);
     golden_check(&fake, "outbox_claim_billing_inactive");
     inbox_outbox_batch_free(&batch);
 
@@ -9828,17 +9882,18 @@ TEST(outbox_claim_queues_again_a_bulk_entrys_recipient)
     store = fake_open(&fake);
 
     london_bulk_entry(&fake);
-    /* its recipient's campaign, then the recipient queued again,
+    /* [7]: its message not parked before (none found holding nothing);
+     * its recipient's campaign, then the recipient queued again,
      * counted so, and sent now on the campaigns' clock: its poll's
      * answers count from then, however long it waited */
-    fake.replies[7] = CURSOR("{\"campaign_id\": " OID(CAMPAIGN_ID) "}");
+    fake.replies[8] = CURSOR("{\"campaign_id\": " OID(CAMPAIGN_ID) "}");
 
     CHECK_INT(inbox_store_outbox_claim(store, 1767225600000LL,
                                        1767268800000LL, 1, 30000,
                                        INBOX_OUTBOX_BULK, NULL,
                                        &batch, &err), INBOX_OK);
     CHECK_INT(batch.count, 1);
-    CHECK_INT(fake.commands, 11);
+    CHECK_INT(fake.commands, 12);
     CHECK(log_has(&fake, "\"$max\" : { \"sent_at\" : { \"$date\" : "
                          "{ \"$numberLong\" : \"1767268800000\" } } }"));
     golden_check(&fake, "outbox_claim_queues_again");
@@ -9864,16 +9919,18 @@ TEST(outbox_claim_unparks_what_it_parked_after_a_resume)
     fake.replies[1] = CURSOR(CAMPAIGN_PAUSED_BY_HAND);
     fake.replies[2] = ORG_BILLING_ACTIVE;
     fake.replies[3] = NULL;                 /* parked */
-    fake.replies[4] = CURSOR("{\"_id\": " OID(CAMPAIGN_ID) ", \"status\":"
+    /* [4]: its hold given back (found given back already): the claim
+     * that hands it out holds it again */
+    fake.replies[5] = CURSOR("{\"_id\": " OID(CAMPAIGN_ID) ", \"status\":"
                              " \"sending\"}");
-    fake.replies[5] = NULL;                 /* unparked */
+    fake.replies[6] = NULL;                 /* unparked */
 
     CHECK_INT(inbox_store_outbox_claim(store, 1767225600000LL,
                                        1767225600000LL, 1, 30000,
                                        INBOX_OUTBOX_BULK, NULL,
                                        &batch, &err), INBOX_OK);
     CHECK_INT(batch.count, 0);
-    CHECK_INT(fake.commands, 6);
+    CHECK_INT(fake.commands, 7);
     golden_check(&fake, "outbox_claim_unparks_after_a_resume");
     inbox_outbox_batch_free(&batch);
 
@@ -10042,8 +10099,11 @@ TEST(outbox_result_released_for_the_numbers_account)
                                         &report, &events, &err), INBOX_OK);
     CHECK_INT(report.done, 0);
     CHECK_INT(report.status, INBOX_DELIVERY_QUEUED);
-    CHECK_INT(fake.commands, 5);
+    /* then its other entries the sender does not hold parked, giving
+     * their holds back (none here) */
+    CHECK_INT(fake.commands, 6);
     CHECK(log_has(&fake, "\"paused_reason\" : \"carrier_account\""));
+    CHECK(log_has(&fake, "\"find\" : \"outbox\""));
     golden_check(&fake, "outbox_result_released_for_the_numbers_account");
 
     /* paused by a person meanwhile: its messages wait parked already */
@@ -10261,17 +10321,141 @@ TEST(campaign_resume_unparks_its_outbox_entries)
     golden_check(&fake, "campaign_resume_repeated");
     inbox_campaign_free(&c);
 
-    /* a pause leaves the outbox to the claims */
+    /* a pause unparks nothing: it parks what the sender does not hold
+     * (here nothing), after its move */
     fake_reset(&fake);
     fake.replies[0] = CURSOR(CAMPAIGN_DOC("sending"));
-    fake.replies[3] = CURSOR(CAMPAIGN_DOC("paused"));
-    fake.replies[5] = SEQ;     /* campaign.updated or .deleted */
+    fake.replies[4] = CURSOR(CAMPAIGN_DOC("paused"));
+    fake.replies[6] = SEQ;     /* campaign.updated or .deleted */
     CHECK_INT(inbox_store_campaign_act(store, ORG_ID, CAMPAIGN_ID,
                                        INBOX_CAMPAIGN_PAUSE, NOON_MS, &c,
                                        NULL, &err), INBOX_OK);
     CHECK_INT(c.status, INBOX_CAMPAIGN_PAUSED);
-    CHECK(!log_has(&fake, "\"outbox\""));
+    CHECK(log_has(&fake, "\"find\" : \"outbox\""));
+    CHECK(!log_has(&fake, "\"update\" : \"outbox\""));
     inbox_campaign_free(&c);
+
+    fake_close(&fake, store);
+}
+
+
+/*
+ * A person's pause parks, after its move, what the sender does not hold
+ * of the campaign, one compare-and-set each (still not leased), and
+ * gives back each parked one's hold (a release settled as any); one the
+ * sender leased meanwhile is its own, and keeps its hold.
+ */
+TEST(campaign_pause_gives_back_what_its_parked_entries_held)
+{
+    fake_t             fake;
+    inbox_error_t      err;
+    inbox_store_t     *store;
+    inbox_campaign_t   c;
+
+    store = fake_open(&fake);
+
+    fake.replies[0] = CURSOR(CAMPAIGN_DOC("sending"));
+    /* [2]: paused; its entries the sender does not hold */
+    fake.replies[3] = CURSOR("{\"_id\": " OID(ENTRY1_ID) ", \"message_id\": "
+                             OID(MSG_ID) "}, {\"_id\": " OID(ENTRY2_ID)
+                             ", \"message_id\": " OID(MSG2_ID) "}");
+    /* [4]: the first parked; its hold given back */
+    fake.replies[5] = SETTLING(MSG_ID, "release");
+    fake.replies[6] = CREDITS("5", "1");
+    /* the second leased meanwhile: left to the claim */
+    fake.replies[10] = NOTHING_MOVED;
+    fake.replies[11] = CURSOR(CAMPAIGN_DOC_WHY("paused", "\"manual\""));
+    fake.replies[13] = SEQ;    /* campaign.updated */
+    CHECK_INT(inbox_store_campaign_act(store, ORG_ID, CAMPAIGN_ID,
+                                       INBOX_CAMPAIGN_PAUSE, NOON_MS, &c,
+                                       NULL, &err), INBOX_OK);
+    CHECK_INT(c.status, INBOX_CAMPAIGN_PAUSED);
+    CHECK(log_has(&fake, "\"settling\" : \"release\""));
+    CHECK(log_has(&fake, "\"kind\" : \"release\""));
+    CHECK(!log_has(&fake, MSG2_ID "\" }, \"held\""));
+    golden_check(&fake, "campaign_pause_parks");
+    inbox_campaign_free(&c);
+
+    fake_close(&fake, store);
+}
+
+
+/* The message a claim finds holding nothing: parked before, its hold
+ * given back. */
+#define UNHELD_MESSAGE                                                        \
+    CURSOR("{\"_id\": " OID(MSG_ID) ", \"org_id\": " OID(ORG_ID) ","       \
+           " \"credits\": 1}")
+
+
+/*
+ * A campaign's message parked before, holding nothing, is held again as
+ * a claim hands it out: the organization's $inc and its entry, then the
+ * message held, its holds counted (its settlement is keyed by them).
+ * One the balance no longer covers is parked again and its campaign
+ * paused for credits, from the status read.
+ */
+TEST(outbox_claim_holds_a_parked_message_again)
+{
+    fake_t                fake;
+    inbox_error_t         err;
+    inbox_store_t        *store;
+    inbox_outbox_batch_t  batch;
+
+    store = fake_open(&fake);
+
+    london_bulk_entry(&fake);
+    fake.replies[7] = UNHELD_MESSAGE;
+    fake.replies[8] = CREDITS("4", "1");    /* held again */
+    /* [9] its entry, [10] the message held; then its recipient */
+    fake.replies[11] = CURSOR("{\"campaign_id\": " OID(CAMPAIGN_ID) "}");
+
+    CHECK_INT(inbox_store_outbox_claim(store, 1767225600000LL,
+                                       1767268800000LL, 1, 30000,
+                                       INBOX_OUTBOX_BULK, NULL,
+                                       &batch, &err), INBOX_OK);
+    CHECK_INT(batch.count, 1);
+    CHECK_INT(fake.commands, 15);
+    CHECK(log_has(&fake, "\"kind\" : \"hold\""));
+    CHECK(log_has(&fake, "\"holds\""));
+    golden_check(&fake, "outbox_claim_holds_again");
+    inbox_outbox_batch_free(&batch);
+
+    /* the balance short of it: parked again, nothing handed out, the
+     * campaign paused insufficient_credits */
+    fake_reset(&fake);
+    london_bulk_entry(&fake);
+    fake.replies[7] = UNHELD_MESSAGE;
+    /* [8] the $inc finds no balance for it, [9] put back parked */
+    fake.replies[10] = CURSOR("{\"_id\": " OID(CAMPAIGN_ID) ", \"status\":"
+                              " \"sending\", \"paused_reason\": null}");
+
+    CHECK_INT(inbox_store_outbox_claim(store, 1767225600000LL,
+                                       1767268800000LL, 1, 30000,
+                                       INBOX_OUTBOX_BULK, NULL,
+                                       &batch, &err), INBOX_OK);
+    CHECK_INT(batch.count, 0);
+    CHECK(!log_has(&fake, "\"kind\" : \"hold\""));
+    CHECK(log_has(&fake, "\"paused_reason\" : \"insufficient_credits\""));
+    golden_check(&fake, "outbox_claim_short_of_a_hold");
+    inbox_outbox_batch_free(&batch);
+
+    /* its last hold still being given back (settling): left for a
+     * minute, the campaign as it is */
+    fake_reset(&fake);
+    london_bulk_entry(&fake);
+    fake.replies[7] = CURSOR("{\"_id\": " OID(MSG_ID) ", \"org_id\": "
+                             OID(ORG_ID) ", \"credits\": 1, \"settling\":"
+                             " \"release\"}");
+
+    CHECK_INT(inbox_store_outbox_claim(store, 1767225600000LL,
+                                       1767268800000LL, 1, 30000,
+                                       INBOX_OUTBOX_BULK, NULL,
+                                       &batch, &err), INBOX_OK);
+    CHECK_INT(batch.count, 0);
+    CHECK(!log_has(&fake, "\"findAndModify\" : \"orgs\""));
+    CHECK(!log_has(&fake, "\"update\" : \"campaigns\""));
+    CHECK(log_has(&fake, "1767225660000"));  /* due a minute on */
+    inbox_outbox_batch_free(&batch);
 
     fake_close(&fake, store);
 }

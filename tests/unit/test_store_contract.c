@@ -14742,14 +14742,6 @@ TEST(a_paused_campaign_gives_back_what_its_parked_messages_held)
     inbox_send_report_t    report;
 
     FIXTURE(&f);
-
-    /* MongoDB parks them still holding (ARCHITECTURE.md, "Campaigns and
-     * polls"): a settlement there is one per message */
-    if (f.backend != &sqlite_backend) {
-        fixture_close(&f);
-        return;
-    }
-
     campaign_in_outbox(&f, id);
     CHECK(contact_of(&f, BOB, contact, conv));
 
@@ -14988,9 +14980,8 @@ TEST(a_campaign_message_claimed_in_its_recipients_quiet_hours_waits)
     CHECK_INT(p.counts.waiting_quiet_hours, 1);
     CHECK_INT(p.counts.queued, 0);
     CHECK_INT(dispatch(&f, T0 + 37 * HOUR, 10).handed, 0);
-    /* its hold given back at the pause, taken again as it goes (MongoDB:
-     * kept, see a_paused_campaign_gives_back_what_its_parked_messages_held) */
-    CHECK_INT(held_of(&f, f.org), f.backend == &sqlite_backend ? 0 : 1);
+    /* its hold given back at the pause, taken again as it goes */
+    CHECK_INT(held_of(&f, f.org), 0);
 
     CHECK_INT(claim(&f, T0 + 37 * HOUR, 10, &batch), 1);
     CHECK_INT(batch.items[0].attempt, 1);

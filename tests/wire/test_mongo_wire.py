@@ -482,7 +482,12 @@ class ReplicaSet:
                                   _id=m['_id'])}
         if (name, coll) == ('insert', 'ledger'):
             for i, entry in enumerate(doc['documents']):
-                if any(e['_id'] == entry['_id'] for e in self.ledger):
+                # _id, and a later hold's (message_id, hold) unique
+                if any(e['_id'] == entry['_id']
+                       or ('hold' in entry and 'hold' in e
+                           and (e['message_id'], e['hold'])
+                           == (entry['message_id'], entry['hold']))
+                       for e in self.ledger):
                     return {'n': i, 'writeErrors': [{
                         'index': i, 'code': DUPLICATE_KEY,
                         'errmsg': 'E11000 duplicate key error collection: '
@@ -545,13 +550,14 @@ class ReplicaSet:
             return {'n': len(matched), 'nModified': len(matched)}
         if (name, coll) == ('update', 'messages'):
             # ingest's finish: $unset threaded; a Send again's mark
-            # given back, where it is still that send's
+            # given back, where it is still that send's; a
+            # settlement's end; a parked message held again (held,
+            # holds counted)
             n = 0
             for u in doc['updates']:
                 for m in self.messages:
                     if matches(m, u['q']):
-                        for field in u['u']['$unset']:
-                            m.pop(field, None)
+                        apply_update(m, u['u'], False)
                         n += 1
             return {'n': n, 'nModified': n}
         if (name, coll) == ('update', 'conversations'):
@@ -642,6 +648,11 @@ class ReplicaSet:
             # the purge's look for a message naming an upload
             return [{'_id': m['_id']} for m in self.messages
                     if matches(m, query)]
+        if coll == 'messages' and 'held' in query:
+            # a claim's look at a parked message holding nothing
+            fields = ('_id', 'org_id', 'credits', 'settling')
+            return [{f: m[f] for f in fields if f in m}
+                    for m in self.messages if matches(m, query)]
         if coll == 'messages':
             fields = ('_id', 'conversation_id', 'created_at', 'threaded',
                       'answer_id', 'status', 'contact_id', 'held',
@@ -1994,6 +2005,103 @@ def test_capture_stopped_after_its_entry_writes_it_once(rs):
     assert_captured_once(rs, message)
 
 
+def parked_campaign_message(rs):
+    """The campaign sending, its one message in the outbox not claimed,
+    holding the organization's last credit."""
+    rs.campaign('sending')
+    recipient = rs.recipient('queued')
+    message = {'_id': ObjectId(), 'org_id': ORG, 'direction': 'outbound',
+               'status': 'queued', 'contact_id': rs.contact,
+               'conversation_id': rs.conversation, 'to': PHONE,
+               'body': 'Sale!', 'credits': 1, 'segments': 1, 'held': True,
+               'campaign_id': CAMPAIGN, 'created_at': NOON}
+    message['provider_id'] = 'queued-%s' % message['_id']
+    recipient['message_id'] = message['_id']
+    rs.messages.append(message)
+    entry = {'_id': ObjectId(), 'org_id': ORG, 'message_id': message['_id'],
+             'campaign_id': CAMPAIGN, 'priority': 1, 'from': NUMBER,
+             'segments': 1, 'due_at': NOON, 'attempts': 0,
+             'lease_until': None, 'last_error': None, 'created_at': NOON}
+    rs.outbox.append(entry)
+    rs.balance, rs.held = 0, 1
+    return message, entry
+
+
+def pause_release_hold_again(rs):
+    """A person pauses the campaign: its message parked, its credit
+    given back (the release keyed by the message's id, as before).  The
+    resume makes it due; the claim holds it again before it hands it
+    out, its holds counted."""
+    message, entry = parked_campaign_message(rs)
+
+    expect(run(rs, 'campaign-act', str(ORG), str(CAMPAIGN), 'pause'),
+           'ok', 200)
+    assert entry['due_at'] == datetime.datetime.max, entry
+    assert message['held'] is False and 'settling' not in message, message
+    assert (rs.balance, rs.held) == (1, 0), (rs.balance, rs.held)
+    assert [(e['_id'], e['kind']) for e in rs.ledger] == [
+        (message['_id'], 'release')], rs.ledger
+    assert rs.pending == [], rs.pending
+
+    expect(run(rs, 'campaign-act', str(ORG), str(CAMPAIGN), 'resume'),
+           'ok', 200)
+    assert entry['due_at'] != datetime.datetime.max, entry
+    entry['due_at'] = NOON          # due on the test's clock
+
+    out = run(rs, 'outbox-claim', NOON_MS, '10')
+    expect(out, 'ok', 200)
+    assert out['result']['claimed'] == [str(message['_id'])], out
+    assert message['held'] is True and message['holds'] == 1, message
+    assert (rs.balance, rs.held) == (0, 1), (rs.balance, rs.held)
+    assert [e['kind'] for e in rs.ledger] == ['release', 'hold'], rs.ledger
+
+    # the carrier took it four days ago and never said more
+    message.update(status='sent', provider='twilio', provider_id=SID,
+                   submitted_at=NOON - datetime.timedelta(days=4))
+    return message
+
+
+def assert_held_again_and_captured(rs, message):
+    """The hold taken again captured once, apart from the release: its
+    own entry, unique by (message_id, hold), its key out of pending."""
+    assert [e['kind'] for e in rs.ledger] == [
+        'release', 'hold', 'capture'], rs.ledger
+    capture = rs.ledger[2]
+    assert capture['_id'] != message['_id'], capture
+    assert (capture['message_id'], capture['hold']) == (message['_id'], 1)
+    assert (capture['balance'], capture['held']) == (0, 0), capture
+    assert (rs.balance, rs.held) == (0, 0), (rs.balance, rs.held)
+    assert message['held'] is False and 'settling' not in message, message
+    assert rs.pending == [], rs.pending
+
+
+def test_pause_gives_back_and_the_claim_holds_again(rs):
+    """Paused, resumed, claimed, then captured by the holds job: the
+    ledger reads release, hold, capture, which add up; the capture,
+    the message's second settlement, is not taken for the release done
+    under the message's id (before, one key a message: the capture
+    would have found its entry written, and moved nothing)."""
+    message = pause_release_hold_again(rs)
+    expect(holds_job(rs, datetime.timedelta(0)), 'ok', 200)
+    assert_held_again_and_captured(rs, message)
+    expect(holds_job(rs, datetime.timedelta(minutes=4)), 'ok', 200)
+    assert_held_again_and_captured(rs, message)
+
+
+def test_capture_of_a_hold_taken_again_stopped_is_finished_once(rs):
+    """The capture of the hold taken again moves the credit and its
+    entry is refused: the recovery finds {message, hold} in pending,
+    moves nothing again, and writes the entry once."""
+    message = pause_release_hold_again(rs)
+    rs.members[0].faults.append((('insert', 'ledger'), refuse))
+    out = holds_job(rs, datetime.timedelta(0))
+    assert out['status'] != 'ok', out
+    assert (rs.balance, rs.held) == (0, 0), (rs.balance, rs.held)
+    assert rs.pending == [{'message': message['_id'], 'hold': 1}], rs.pending
+    expect(holds_job(rs, datetime.timedelta(minutes=2)), 'ok', 200)
+    assert_held_again_and_captured(rs, message)
+
+
 DAY = datetime.timedelta(days=1)
 
 
@@ -2400,6 +2508,8 @@ TESTS = [
     (test_capture_stopped_before_the_credits_moved_is_finished_once, 1),
     (test_capture_stopped_after_the_credits_moved_moves_them_once, 1),
     (test_capture_stopped_after_its_entry_writes_it_once, 1),
+    (test_pause_gives_back_and_the_claim_holds_again, 1),
+    (test_capture_of_a_hold_taken_again_stopped_is_finished_once, 1),
     (test_import_rename_overtaking_a_rename_keeps_its_name, 1),
     (test_status_report_stopped_after_its_move_is_announced_by_the_retry,
      1),

@@ -216,8 +216,9 @@ inbox_mongo_billing_changed(inbox_mongo_store_t *ms, const bson_oid_t *org,
 /*
  * Whom each entry of page was for: its message's thread and contact (as
  * the thread names it) and, for a release, why the message failed, or
- * INBOX_LEDGER_PAUSED for one not failed (billing.h).  One query for the page's messages, one for their
- * threads; an entry whose message is gone names nobody.
+ * INBOX_LEDGER_PAUSED for one not failed (billing.h).  One query for
+ * the page's messages, one for their threads; an entry whose message is
+ * gone names nobody.
  */
 static inbox_status_t
 inbox_mongo_ledger_whom(inbox_mongo_store_t *ms, const bson_oid_t *org,

@@ -55,7 +55,10 @@
  * outbox entries that claims parked while the campaign was paused due
  * again (inbox_mongo_outbox_unpark) before the status moves, so that a
  * failure leaves them to be parked again, and once more after it, for
- * those a claim parked in between.
+ * those a claim parked in between.  A person's pause, after its move,
+ * parks what the sender does not hold of the campaign and gives back
+ * each one's hold (inbox_mongo_outbox_park_campaign), as the refusal
+ * of its number's account does (inbox_mongo_campaign_carrier_refused).
  *
  * Dispatch hands a recipient over as: the claim (its state queued, its
  * message's id, sent_at), the campaign's status read again (a claim

@@ -71,7 +71,15 @@
  * unknown (interrupted) though never sent.  A claim that read a campaign
  * paused just before it was resumed may park its entries after resume
  * unparked them, so it reads the parked entries' campaigns again after
- * the park and unparks those no longer paused.
+ * the park and unparks those no longer paused.  What it parked holds
+ * nothing (outbox.h): after the park each one's hold is given back
+ * (settled as a release, store_mongo_settle.c), but one whose lease ran
+ * out; a failure before leaves them parked holding, which the claim
+ * that hands them out finds held.  A campaign's message it hands out
+ * is held again first where it holds nothing (inbox_mongo_hold_again:
+ * the organization's $inc, its entry, the message held, its holds
+ * counted); one the balance no longer covers is parked again, its
+ * campaign paused for credits.
  *
  * A result that retries or releases writes the outbox entry (due again,
  * at its attempt), then reads the message.  Any other writes the message

@@ -8,25 +8,36 @@
  *   1. findAndModify messages  held true -> false, settling: "capture"
  *                              or "release", settling_since: the
  *                              server's $$NOW; only one settler matches
- *   2. findAndModify orgs      the $inc, with $push of the message's id
- *                              to credits.pending, where pending does not
- *                              hold it yet: a repeat applies nothing
- *   3. insert ledger           the entry, its _id the message's: a
- *                              repeat is a duplicate key, taken as done
- *   4. update orgs             $pull of the id from credits.pending
+ *   2. findAndModify orgs      the $inc, with $push of the settlement's
+ *                              key to credits.pending, where pending
+ *                              does not hold it yet: a repeat applies
+ *                              nothing
+ *   3. insert ledger           the entry, unique by the key: a repeat is
+ *                              a duplicate key, taken as done
+ *   4. update orgs             $pull of the key from credits.pending
  *   5. update messages         settling and settling_since unset
+ *
+ * The key is the message's and its hold's: a message whose campaign's
+ * pause gave its hold back is held again as it goes (store_mongo_
+ * outbox.c), "holds" counting the holds taken again, so that the
+ * release and the later capture are two settlements.  Its first hold
+ * (holds absent or 0, as every message of before) is keyed by the
+ * message's id alone: the id in pending, the entry's _id the message's.
+ * A later one's is {message, hold} in pending and an entry of its own
+ * _id with message_id and hold, unique by the ledger's partial index
+ * message_hold_unique.
  *
  * settling_since starts a lease of INBOX_MONGO_SETTLE_LEASE_MS on the
  * server's clock.  The recovery (inbox_mongo_settle_recover, run by the
  * holds job through holds_expire) takes a settlement whose lease ran
  * out, starting a new lease as step 1 does, and finishes it: if the
  * ledger has its entry, only steps 4 and 5 are left; else step 2,
- * which applies nothing where pending holds the id (the balances its
+ * which applies nothing where pending holds the key (the balances its
  * entry gives are then the organization's as it reads them), then 3 to
  * 5.  Steps 2 and 4 match only before their settler's lease ends
  * ($expr on $$NOW), so leases never overlap in what they may change: a
  * settler stalled past its lease cannot $inc again after a recovery's
- * $pull, nor $pull the id before a recovery that found no entry yet
+ * $pull, nor $pull the key before a recovery that found no entry yet
  * looks at pending.  A settler whose step 2 or 4 finds its lease over
  * stops and leaves the rest to the recovery.  Until step 5 the message
  * reads as settled (held false); the API shows nothing of settling.

@@ -93,8 +93,8 @@
  * (it is not parked: giving its hold back would only have it held again
  * by the next claim).  Inactive billing stops everything but keyword
  * answers at the claim (inbox_outbox_billing), which parks a campaign's
- * messages holding nothing too.  (So SQLite; MongoDB still parks them
- * holding, its settlements one per message: ARCHITECTURE.md.)
+ * messages holding nothing too.  (Both backends: MongoDB keys each
+ * settlement by the message and its hold's number, store_mongo_settle.c.)
  */
 #ifndef INBOX_OUTBOX_H
 #define INBOX_OUTBOX_H

@@ -4254,6 +4254,15 @@ inbox_mongo_hold_again(inbox_mongo_store_t *ms, const bson_oid_t *message,
             return INBOX_OK;
         }
 
+        if (rc != INBOX_OK) {
+            /* the server may have held it all the same: given back
+             * through the message if so, once, else directly */
+            inbox_mongo_hold_undo(ms, &org, message, (unsigned) credits, 0,
+                                  now);
+            return rc;
+        }
+
+        /* held by another meanwhile: this claim's $inc is not its */
         *held = -1;
     }
 

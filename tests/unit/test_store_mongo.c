@@ -10457,6 +10457,25 @@ TEST(outbox_claim_holds_a_parked_message_again)
     CHECK(log_has(&fake, "1767225660000"));  /* due a minute on */
     inbox_outbox_batch_free(&batch);
 
+    /* the message's write fails after the $inc: given back through the
+     * message if the server held it after all (here not: held by
+     * nobody), else directly, and the claim fails, handing out nothing */
+    fake_reset(&fake);
+    london_bulk_entry(&fake);
+    fake.replies[7] = UNHELD_MESSAGE;
+    fake.replies[8] = CREDITS("4", "1");    /* held again */
+    fake.replies[10] = NOT_PRIMARY;         /* the message held */
+    fake.replies[12] = CREDITS("5", "0");   /* given back */
+
+    CHECK_INT(inbox_store_outbox_claim(store, 1767225600000LL,
+                                       1767268800000LL, 1, 30000,
+                                       INBOX_OUTBOX_BULK, NULL,
+                                       &batch, &err), INBOX_ERR_UNAVAILABLE);
+    CHECK_INT(batch.count, 0);
+    CHECK(log_has(&fake, "\"settling\" : \"release\""));
+    CHECK(log_has(&fake, "\"kind\" : \"release\""));
+    golden_check(&fake, "outbox_claim_hold_again_failed");
+
     fake_close(&fake, store);
 }
 

@@ -500,9 +500,11 @@ inbox_status_t inbox_mongo_outbox_unpark(inbox_mongo_store_t *ms,
 inbox_status_t inbox_mongo_outbox_park_campaign(inbox_mongo_store_t *ms,
     const bson_oid_t *campaign, int64_t now, inbox_error_t *err);
 /* A parked campaign message's hold given back (a release settled as
- * store_mongo_settle.c does, once); one holding nothing is left. */
+ * store_mongo_settle.c does, once) while its outbox entry is still
+ * parked and not leased; one holding nothing is left. */
 inbox_status_t inbox_mongo_hold_give_back(inbox_mongo_store_t *ms,
-    const bson_oid_t *message, int64_t now, inbox_error_t *err);
+    const bson_oid_t *message, const bson_oid_t *entry, int64_t now,
+    inbox_error_t *err);
 /* The campaign paused for credits as inbox_campaign_pause_for says, from
  * the status read (store_mongo_campaigns.c): a claim found the balance
  * short of its parked message's hold. */
@@ -547,6 +549,13 @@ inbox_status_t inbox_mongo_credits_move(inbox_mongo_store_t *ms,
 inbox_status_t inbox_mongo_settle(inbox_mongo_store_t *ms,
     const bson_t *which, const bson_t *sort, inbox_ledger_kind_t kind,
     int64_t now, int *found, inbox_error_t *err);
+/* The release of a parked message's hold, as inbox_mongo_settle's, that
+ * goes past marking the message settling only while its outbox entry is
+ * still parked and not leased, else puts the hold back (*found 0): a
+ * claim may have handed it out holding. */
+inbox_status_t inbox_mongo_settle_parked(inbox_mongo_store_t *ms,
+    const bson_oid_t *message, const bson_oid_t *entry, int64_t now,
+    int *found, inbox_error_t *err);
 /* Finishes at most max settlements whose settler's lease ended (a
  * settler that died or failed), *finished saying how many it took. */
 inbox_status_t inbox_mongo_settle_recover(inbox_mongo_store_t *ms,

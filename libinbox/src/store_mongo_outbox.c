@@ -2069,6 +2069,7 @@ inbox_mongo_outbox_give_back(inbox_mongo_store_t *ms,
     const inbox_mongo_claim_t *claim, int64_t now, inbox_error_t *err)
 {
     size_t          i;
+    bson_oid_t      entry;
     inbox_status_t  rc;
 
     rc = INBOX_OK;
@@ -2076,10 +2077,11 @@ inbox_mongo_outbox_give_back(inbox_mongo_store_t *ms,
     for (i = 0; rc == INBOX_OK && i < claim->n; i++) {
         if (claim->claimed[i].parked
             && (claim->claimed[i].billing
-                || claim->claimed[i].lease_until == 0))
+                || claim->claimed[i].lease_until == 0)
+            && inbox_mongo_parse_id(claim->items[i].id, &entry) == 0)
         {
             rc = inbox_mongo_hold_give_back(ms, &claim->claimed[i].message,
-                                            now, err);
+                                            &entry, now, err);
         }
     }
 
@@ -4050,18 +4052,11 @@ inbox_mongo_outbox_unpark_org(inbox_mongo_store_t *ms, const bson_oid_t *org,
 
 inbox_status_t
 inbox_mongo_hold_give_back(inbox_mongo_store_t *ms, const bson_oid_t *message,
-    int64_t now, inbox_error_t *err)
+    const bson_oid_t *entry, int64_t now, inbox_error_t *err)
 {
-    int             found;
-    bson_t         *which;
-    inbox_status_t  rc;
+    int  found;
 
-    which = BCON_NEW("_id", BCON_OID(message));
-    rc = inbox_mongo_settle(ms, which, NULL, INBOX_LEDGER_RELEASE, now,
-                            &found, err);
-    bson_destroy(which);
-
-    return rc;
+    return inbox_mongo_settle_parked(ms, message, entry, now, &found, err);
 }
 
 
@@ -4113,8 +4108,11 @@ inbox_mongo_unleased_add(void *data, const bson_t *doc, inbox_error_t *err)
 /*
  * The campaign's entries the sender does not hold (few: at most
  * INBOX_CAMPAIGN_AHEAD_MAX due, and what waits), each parked where it
- * is still not leased, then its hold given back: one the sender leases
- * meanwhile is its own, parked by the claim that reads the pause.  Those
+ * is still not leased, then its hold given back while it is still
+ * parked and not leased (inbox_mongo_settle_parked: a resume and a
+ * claim just after the park may have handed it out holding): one the
+ * sender leases meanwhile is its own, parked by the claim that reads
+ * the pause.  Those
  * parked before are looked at too, so that a pause repeated after a
  * failure gives back what one before it parked still holding.
  */
@@ -4158,7 +4156,8 @@ inbox_mongo_outbox_park_campaign(inbox_mongo_store_t *ms,
                                     &matched, err);
 
         if (rc == INBOX_OK && matched) {
-            rc = inbox_mongo_hold_give_back(ms, &u.messages[i], now, err);
+            rc = inbox_mongo_hold_give_back(ms, &u.messages[i],
+                                            &u.entries[i], now, err);
         }
     }
 

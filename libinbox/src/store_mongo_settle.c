@@ -41,6 +41,13 @@
  * looks at pending.  A settler whose step 2 or 4 finds its lease over
  * stops and leaves the rest to the recovery.  Until step 5 the message
  * reads as settled (held false); the API shows nothing of settling.
+ *
+ * The release of a parked message's hold (a campaign's pause, a claim
+ * that parks) looks at its outbox entry between steps 1 and 2
+ * (inbox_mongo_settle_parked): a pause and a resume close together may
+ * have had a claim hand the message out holding, and only while the
+ * entry is still parked and not leased is the hold given back; else
+ * step 1 is undone and the message goes holding.
  */
 #include <string.h>
 #include "store_mongo.h"
@@ -58,6 +65,12 @@ typedef struct {
 } inbox_mongo_settlement_t;
 
 
+static inbox_status_t inbox_mongo_settle_one(inbox_mongo_store_t *ms,
+    const bson_t *which, const bson_t *sort, inbox_ledger_kind_t kind,
+    const bson_oid_t *entry, int64_t now, int *found, inbox_error_t *err);
+static inbox_status_t inbox_mongo_settle_still_parked(
+    inbox_mongo_store_t *ms, const inbox_mongo_settlement_t *s,
+    const bson_oid_t *entry, int *found, inbox_error_t *err);
 static int inbox_mongo_settlement_read(const bson_t *doc,
     inbox_mongo_settlement_t *s);
 static inbox_status_t inbox_mongo_settle_finish(inbox_mongo_store_t *ms,
@@ -87,6 +100,33 @@ inbox_status_t
 inbox_mongo_settle(inbox_mongo_store_t *ms, const bson_t *which,
     const bson_t *sort, inbox_ledger_kind_t kind, int64_t now, int *found,
     inbox_error_t *err)
+{
+    return inbox_mongo_settle_one(ms, which, sort, kind, NULL, now, found,
+                                  err);
+}
+
+
+inbox_status_t
+inbox_mongo_settle_parked(inbox_mongo_store_t *ms, const bson_oid_t *message,
+    const bson_oid_t *entry, int64_t now, int *found, inbox_error_t *err)
+{
+    bson_t         *which;
+    inbox_status_t  rc;
+
+    which = BCON_NEW("_id", BCON_OID(message));
+    rc = inbox_mongo_settle_one(ms, which, NULL, INBOX_LEDGER_RELEASE, entry,
+                                now, found, err);
+    bson_destroy(which);
+
+    return rc;
+}
+
+
+/* Step 1, then (entry not NULL) the entry's look, then the rest. */
+static inbox_status_t
+inbox_mongo_settle_one(inbox_mongo_store_t *ms, const bson_t *which,
+    const bson_t *sort, inbox_ledger_kind_t kind, const bson_oid_t *entry,
+    int64_t now, int *found, inbox_error_t *err)
 {
     bson_t                    query, value;
     bson_t                   *command;
@@ -120,13 +160,74 @@ inbox_mongo_settle(inbox_mongo_store_t *ms, const bson_t *which,
         /* a document without its organization cannot be settled: it is
          * left settling, as the recovery would leave it */
         if (inbox_mongo_settlement_read(&value, &s) == 0) {
-            rc = inbox_mongo_settle_finish(ms, &s, 0, now, err);
+            if (entry != NULL) {
+                rc = inbox_mongo_settle_still_parked(ms, &s, entry, found,
+                                                     err);
+            }
+
+            if (rc == INBOX_OK && *found) {
+                rc = inbox_mongo_settle_finish(ms, &s, 0, now, err);
+            }
         }
     }
 
     bson_destroy(&value);
 
     return rc;
+}
+
+
+/*
+ * The release of a parked message's hold goes on past step 1 only while
+ * its outbox entry is still parked and not leased (*found kept 1): a
+ * compare-and-set on the entry, after the message is marked settling.
+ * A claim that hands the entry out reads the message after it leased
+ * it: before step 1 it found the message held and handed it out
+ * holding, and this look finds the entry leased; after, it found it
+ * settling and put it back, not parked.  Either way the hold is kept
+ * (*found 0): step 1 undone, on this settler's lease.  A failure undoes
+ * it too, as the look's answer is not known.
+ */
+static inbox_status_t
+inbox_mongo_settle_still_parked(inbox_mongo_store_t *ms,
+    const inbox_mongo_settlement_t *s, const bson_oid_t *entry, int *found,
+    inbox_error_t *err)
+{
+    int             matched;
+    inbox_error_t   undo;
+    inbox_status_t  rc, undone;
+
+    rc = inbox_mongo_update_one(ms, "outbox",
+                                BCON_NEW("_id", BCON_OID(entry),
+                                         "due_at", BCON_DATE_TIME(
+                                             INBOX_OUTBOX_PARKED),
+                                         "lease_until", BCON_NULL),
+                                BCON_NEW("$set", "{",
+                                    "due_at", BCON_DATE_TIME(
+                                        INBOX_OUTBOX_PARKED),
+                                "}"),
+                                found, err);
+
+    if (rc == INBOX_OK && *found) {
+        return INBOX_OK;
+    }
+
+    *found = 0;
+
+    /* a failure here leaves it settling: the recovery releases it */
+    undone = inbox_mongo_update_one(ms, "messages",
+        BCON_NEW("_id", BCON_OID(&s->message),
+                 "settling", BCON_UTF8(inbox_ledger_kind_name(s->kind)),
+                 "settling_since", BCON_DATE_TIME(
+                     s->lease_end - INBOX_MONGO_SETTLE_LEASE_MS)),
+        BCON_NEW("$set", "{", "held", BCON_BOOL(true), "}",
+                 "$unset", "{",
+                     "settling", BCON_UTF8(""),
+                     "settling_since", BCON_UTF8(""),
+                 "}"),
+        &matched, rc == INBOX_OK ? err : &undo);
+
+    return rc != INBOX_OK ? rc : undone;
 }
 
 

@@ -10342,8 +10342,9 @@ TEST(campaign_resume_unparks_its_outbox_entries)
 /*
  * A person's pause parks, after its move, what the sender does not hold
  * of the campaign, one compare-and-set each (still not leased), and
- * gives back each parked one's hold (a release settled as any); one the
- * sender leased meanwhile is its own, and keeps its hold.
+ * gives back each parked one's hold (a release settled as any) while
+ * its entry is still parked and not leased; one the sender leased
+ * meanwhile is its own, and keeps its hold.
  */
 TEST(campaign_pause_gives_back_what_its_parked_entries_held)
 {
@@ -10359,13 +10360,14 @@ TEST(campaign_pause_gives_back_what_its_parked_entries_held)
     fake.replies[3] = CURSOR("{\"_id\": " OID(ENTRY1_ID) ", \"message_id\": "
                              OID(MSG_ID) "}, {\"_id\": " OID(ENTRY2_ID)
                              ", \"message_id\": " OID(MSG2_ID) "}");
-    /* [4]: the first parked; its hold given back */
+    /* [4]: the first parked; its hold given back, [6] its entry still
+     * parked */
     fake.replies[5] = SETTLING(MSG_ID, "release");
-    fake.replies[6] = CREDITS("5", "1");
+    fake.replies[7] = CREDITS("5", "1");
     /* the second leased meanwhile: left to the claim */
-    fake.replies[10] = NOTHING_MOVED;
-    fake.replies[11] = CURSOR(CAMPAIGN_DOC_WHY("paused", "\"manual\""));
-    fake.replies[13] = SEQ;    /* campaign.updated */
+    fake.replies[11] = NOTHING_MOVED;
+    fake.replies[12] = CURSOR(CAMPAIGN_DOC_WHY("paused", "\"manual\""));
+    fake.replies[14] = SEQ;    /* campaign.updated */
     CHECK_INT(inbox_store_campaign_act(store, ORG_ID, CAMPAIGN_ID,
                                        INBOX_CAMPAIGN_PAUSE, NOON_MS, &c,
                                        NULL, &err), INBOX_OK);
@@ -10374,6 +10376,30 @@ TEST(campaign_pause_gives_back_what_its_parked_entries_held)
     CHECK(log_has(&fake, "\"kind\" : \"release\""));
     CHECK(!log_has(&fake, MSG2_ID "\" }, \"held\""));
     golden_check(&fake, "campaign_pause_parks");
+    inbox_campaign_free(&c);
+
+    /*
+     * A resume and a claim between the park and the release: the claim
+     * found the message held and handed it out holding.  The release
+     * finds its entry no longer parked (leased) and puts the hold back:
+     * the message goes holding, nothing moves.
+     */
+    fake_reset(&fake);
+    fake.replies[0] = CURSOR(CAMPAIGN_DOC("sending"));
+    fake.replies[3] = CURSOR("{\"_id\": " OID(ENTRY1_ID) ", \"message_id\": "
+                             OID(MSG_ID) "}");
+    fake.replies[5] = SETTLING(MSG_ID, "release");
+    fake.replies[6] = NOTHING_MOVED;        /* leased by the claim */
+    fake.replies[8] = CURSOR(CAMPAIGN_DOC_WHY("paused", "\"manual\""));
+    fake.replies[10] = SEQ;    /* campaign.updated */
+    CHECK_INT(inbox_store_campaign_act(store, ORG_ID, CAMPAIGN_ID,
+                                       INBOX_CAMPAIGN_PAUSE, NOON_MS, &c,
+                                       NULL, &err), INBOX_OK);
+    CHECK_INT(c.status, INBOX_CAMPAIGN_PAUSED);
+    CHECK(!log_has(&fake, "\"credits.balance\""));
+    CHECK(!log_has(&fake, "\"insert\" : \"ledger\""));
+    CHECK(log_has(&fake, "\"held\" : true"));
+    golden_check(&fake, "campaign_pause_resumed_and_claimed");
     inbox_campaign_free(&c);
 
     fake_close(&fake, store);

@@ -2102,6 +2102,30 @@ def test_capture_of_a_hold_taken_again_stopped_is_finished_once(rs):
     assert_held_again_and_captured(rs, message)
 
 
+def test_pause_racing_a_resume_and_a_claim_keeps_the_hold_it_went_with(rs):
+    """A pause parks the campaign's message; before it gives the hold
+    back, a resume makes the entry due and a claim leases it, finds its
+    message held and hands it out.  The release finds the entry no
+    longer parked and puts the hold back: the message goes holding its
+    credit, and nothing moves (before, the release went on and the
+    message went holding nothing)."""
+    message, entry = parked_campaign_message(rs)
+
+    def resumed_and_claimed(rs):
+        rs.campaigns[0].update(status='sending', paused_reason=None)
+        entry.update(due_at=NOON, attempts=1,
+                     lease_until=NOON + datetime.timedelta(seconds=30))
+
+    rs.members[0].faults.append((('findAndModify', 'messages'),
+                                 before(resumed_and_claimed)))
+    expect(run(rs, 'campaign-act', str(ORG), str(CAMPAIGN), 'pause'),
+           'ok', 200)
+    assert message['held'] is True and 'settling' not in message, message
+    assert (rs.balance, rs.held) == (0, 1), (rs.balance, rs.held)
+    assert rs.ledger == [] and rs.pending == [], (rs.ledger, rs.pending)
+    assert entry['lease_until'] is not None, entry
+
+
 DAY = datetime.timedelta(days=1)
 
 
@@ -2510,6 +2534,7 @@ TESTS = [
     (test_capture_stopped_after_its_entry_writes_it_once, 1),
     (test_pause_gives_back_and_the_claim_holds_again, 1),
     (test_capture_of_a_hold_taken_again_stopped_is_finished_once, 1),
+    (test_pause_racing_a_resume_and_a_claim_keeps_the_hold_it_went_with, 1),
     (test_import_rename_overtaking_a_rename_keeps_its_name, 1),
     (test_status_report_stopped_after_its_move_is_announced_by_the_retry,
      1),

@@ -58,7 +58,9 @@
  * those a claim parked in between.  A person's pause, after its move,
  * parks what the sender does not hold of the campaign and gives back
  * each one's hold (inbox_mongo_outbox_park_campaign), as the refusal
- * of its number's account does (inbox_mongo_campaign_carrier_refused).
+ * of its number's account does (inbox_mongo_campaign_carrier_refused);
+ * a pause repeated parks again, finishing what a failure or a crash
+ * after the move left.
  *
  * Dispatch hands a recipient over as: the claim (its state queued, its
  * message's id, sent_at), the campaign's status read again (a claim
@@ -1002,15 +1004,16 @@ inbox_mongo_campaign_act(inbox_store_t *store, const char *org_id,
 
         rc = inbox_campaign_act(action, campaign->send_at, now, &to, &why,
                                 &cancelled, &changed, err);
-        if (rc != INBOX_OK || (!changed && !unpark)) {
+        if (rc != INBOX_OK || (!changed && !unpark && !park)) {
             /* a repeat answers the campaign as it is */
             goto done;
         }
 
         if (!changed) {
-            /* a repeated resume or cancel finishes what one that failed
-             * after its move left (no transaction spans the steps): the
-             * entries parked meanwhile, a cancel's recipients left */
+            /* a repeated pause, resume or cancel finishes what one that
+             * failed after its move left (no transaction spans the
+             * steps): the entries a pause did not park, those parked
+             * meanwhile, a cancel's recipients left */
             moved = 1;
             break;
         }
@@ -1100,14 +1103,14 @@ inbox_mongo_campaign_act(inbox_store_t *store, const char *org_id,
         rc = inbox_mongo_campaign_cancel_left(ms, &id, err);
     }
 
-    if (rc == INBOX_OK && park && changed && to == INBOX_CAMPAIGN_PAUSED
+    if (rc == INBOX_OK && park && to == INBOX_CAMPAIGN_PAUSED
         && inbox_campaign_outbox(to, why) == INBOX_OUTBOX_WAITS)
     {
         /* after the move, which claims read: what the sender does not
          * hold waits holding nothing, its credits free for replies
-         * until a resume (outbox.h).  One a failure or crash leaves
-         * parked still holding goes holding when resumed (a claim
-         * parks and gives back one left unparked) */
+         * until a resume (outbox.h).  A repeated pause parks what a
+         * failure or crash after the move left unparked or holding;
+         * else what is left goes holding when resumed */
         rc = inbox_mongo_outbox_park_campaign(ms, &id, now, err);
     }
 

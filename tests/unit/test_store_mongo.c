@@ -8762,14 +8762,19 @@ TEST(campaign_send_fixes_the_recipients_then_moves_the_status)
     CHECK_INT(fake.commands, 2);
     inbox_campaign_free(&c);
 
-    /* pausing what is paused: the campaign as it is, nothing written */
+    /* pausing what is paused: the campaign as it is, its outbox looked
+     * at again (a pause before may have stopped short of its park),
+     * nothing written where nothing is left to park */
     fake_reset(&fake);
     fake.replies[0] = CURSOR(CAMPAIGN_DOC_WHY("paused", "\"manual\""));
+    fake.replies[3] = CURSOR(CAMPAIGN_DOC_WHY("paused", "\"manual\""));
     CHECK_INT(inbox_store_campaign_act(store, ORG_ID, CAMPAIGN_ID,
                                        INBOX_CAMPAIGN_PAUSE, NOON_MS, &c,
                                        NULL, &err), INBOX_OK);
     CHECK_INT(c.status, INBOX_CAMPAIGN_PAUSED);
-    CHECK_INT(fake.commands, 2);
+    CHECK_INT(fake.commands, 5);
+    CHECK(log_has(&fake, "\"find\" : \"outbox\""));
+    CHECK(!log_has(&fake, "\"update\""));
     inbox_campaign_free(&c);
 
     fake_close(&fake, store);
@@ -10344,7 +10349,8 @@ TEST(campaign_resume_unparks_its_outbox_entries)
  * of the campaign, one compare-and-set each (still not leased), and
  * gives back each parked one's hold (a release settled as any) while
  * its entry is still parked and not leased; one the sender leased
- * meanwhile is its own, and keeps its hold.
+ * meanwhile is its own, and keeps its hold.  A pause repeated parks
+ * what one before left.
  */
 TEST(campaign_pause_gives_back_what_its_parked_entries_held)
 {
@@ -10400,6 +10406,28 @@ TEST(campaign_pause_gives_back_what_its_parked_entries_held)
     CHECK(!log_has(&fake, "\"insert\" : \"ledger\""));
     CHECK(log_has(&fake, "\"held\" : true"));
     golden_check(&fake, "campaign_pause_resumed_and_claimed");
+    inbox_campaign_free(&c);
+
+    /*
+     * A pause repeated after one that stopped after its move (a crash,
+     * a failure), its entries not parked: the repeat parks them and
+     * gives back their holds, moving nothing else.
+     */
+    fake_reset(&fake);
+    fake.replies[0] = CURSOR(CAMPAIGN_DOC_WHY("paused", "\"manual\""));
+    fake.replies[2] = CURSOR("{\"_id\": " OID(ENTRY1_ID) ", \"message_id\": "
+                             OID(MSG_ID) "}");
+    fake.replies[4] = SETTLING(MSG_ID, "release");
+    fake.replies[6] = CREDITS("5", "1");
+    fake.replies[10] = CURSOR(CAMPAIGN_DOC_WHY("paused", "\"manual\""));
+    CHECK_INT(inbox_store_campaign_act(store, ORG_ID, CAMPAIGN_ID,
+                                       INBOX_CAMPAIGN_PAUSE, NOON_MS, &c,
+                                       NULL, &err), INBOX_OK);
+    CHECK_INT(c.status, INBOX_CAMPAIGN_PAUSED);
+    CHECK(log_has(&fake, "\"kind\" : \"release\""));
+    CHECK(!log_has(&fake, "\"update\" : \"campaigns\""));
+    CHECK_INT(fake.commands, 12);
+    golden_check(&fake, "campaign_pause_repeated_parks");
     inbox_campaign_free(&c);
 
     fake_close(&fake, store);

@@ -2126,6 +2126,29 @@ def test_pause_racing_a_resume_and_a_claim_keeps_the_hold_it_went_with(rs):
     assert entry['lease_until'] is not None, entry
 
 
+def test_pause_repeated_parks_what_the_first_left(rs):
+    """A pause whose move is written and whose park fails (a crash
+    there leaves the same): the message waits unparked, holding.  The
+    person pauses again: the repeat parks it and gives its credit back,
+    once; a third moves nothing more."""
+    message, entry = parked_campaign_message(rs)
+
+    rs.members[0].faults.append((('find', 'outbox'), refuse))
+    out = run(rs, 'campaign-act', str(ORG), str(CAMPAIGN), 'pause')
+    assert out['status'] != 'ok', out
+    assert rs.campaigns[0]['status'] == 'paused', rs.campaigns[0]
+    assert entry['due_at'] == NOON and message['held'] is True, entry
+
+    for _ in range(2):
+        expect(run(rs, 'campaign-act', str(ORG), str(CAMPAIGN), 'pause'),
+               'ok', 200)
+        assert entry['due_at'] == datetime.datetime.max, entry
+        assert message['held'] is False and 'settling' not in message
+        assert (rs.balance, rs.held) == (1, 0), (rs.balance, rs.held)
+        assert [(e['_id'], e['kind']) for e in rs.ledger] == [
+            (message['_id'], 'release')], rs.ledger
+
+
 DAY = datetime.timedelta(days=1)
 
 
@@ -2535,6 +2558,7 @@ TESTS = [
     (test_pause_gives_back_and_the_claim_holds_again, 1),
     (test_capture_of_a_hold_taken_again_stopped_is_finished_once, 1),
     (test_pause_racing_a_resume_and_a_claim_keeps_the_hold_it_went_with, 1),
+    (test_pause_repeated_parks_what_the_first_left, 1),
     (test_import_rename_overtaking_a_rename_keeps_its_name, 1),
     (test_status_report_stopped_after_its_move_is_announced_by_the_retry,
      1),

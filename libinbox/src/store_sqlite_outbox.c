@@ -950,7 +950,8 @@ inbox_sqlite_outbox_claim(inbox_store_t *store, int64_t now,
         "SELECT o.id, o.org_id, o.message_id, o.attempts, o.lease_until,"
         " o.priority, o.from_e164, m.campaign_id, c.status,"
         " c.paused_reason, ct.timezone, g.timezone, g.quiet_start,"
-        " g.quiet_end, g.billing_active, m.segments"
+        " g.quiet_end, g.billing_active, m.segments,"
+        " CASE WHEN ct.opted_out THEN ct.opted_out_at ELSE 0 END"
         " FROM outbox o JOIN messages m ON m.id = o.message_id"
         " LEFT JOIN campaigns c ON c.id = m.campaign_id"
         " JOIN conversations cv ON cv.id = m.conversation_id"
@@ -1004,6 +1005,12 @@ inbox_sqlite_outbox_claim(inbox_store_t *store, int64_t now,
         }
 
         item->cancelled = (fate == INBOX_OUTBOX_CANCELLED);
+
+        /* as the message's read says it below: known before the hold
+         * again, which one never sent does not take */
+        item->withdrawn = inbox_outbox_withdrawn(item->priority,
+                                                 sqlite3_column_int64(stmt,
+                                                                      16));
 
         billing = inbox_outbox_billing(item, sqlite3_column_int(stmt, 14));
 
@@ -1074,8 +1081,10 @@ inbox_sqlite_outbox_claim(inbox_store_t *store, int64_t now,
 
         if (item->priority == INBOX_OUTBOX_BULK
             && item->campaign_id[0] != '\0'
-            && !item->interrupted && !item->cancelled)
+            && !item->interrupted && !item->cancelled && !item->withdrawn)
         {
+            /* one withdrawn is reported, never sent: parked, it holds
+             * nothing to give back, so it takes no hold */
             status = inbox_sqlite_hold_again(conn, messages[i], now, &held,
                                              err);
             if (status == INBOX_OK && !held) {

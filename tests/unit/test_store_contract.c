@@ -14817,6 +14817,69 @@ TEST(a_paused_campaign_gives_back_what_its_parked_messages_held)
     fixture_close(&f);
 }
 
+/*
+ * A paused campaign's parked message whose contact opts out meanwhile:
+ * resumed, a claim hands it out withdrawn, to be reported, and it takes
+ * no hold (parked, it holds nothing, and one never sent needs none), so
+ * its report gives nothing back: it moves no credit, where the others
+ * are held again as they go.
+ */
+TEST(a_parked_message_withdrawn_by_an_opt_out_moves_no_credits)
+{
+    size_t                 i, withdrawn;
+    long                   entries, n;
+    char                   id[INBOX_ID_MAX], contact[INBOX_ID_MAX];
+    char                   conv[INBOX_ID_MAX];
+    int64_t                balance, held;
+    fixture_t              f;
+    inbox_ledger_entry_t   newest;
+    inbox_outbox_batch_t   batch;
+    inbox_send_report_t    report;
+
+    FIXTURE(&f);
+    campaign_in_outbox(&f, id);
+
+    CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_PAUSE, NOON + 1), INBOX_OK);
+    CHECK_INT(balance_of(&f, f.org), 10);
+    CHECK_INT(held_of(&f, f.org), 0);
+
+    CHECK(contact_of(&f, ALICE, contact, conv));
+    CHECK_INT(inbox_store_contact_opt_out(f.store, f.org, contact,
+                                          INBOX_OPT_OUT_KEYWORD, "STOP",
+                                          NOON + 10, 0, NULL, NULL, NULL),
+              INBOX_OK);
+
+    memset(&newest, 0, sizeof(newest));
+    entries = ledger_walk(&f, f.org, &balance, &held, &newest);
+
+    CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_RESUME, NOON + MINUTE),
+              INBOX_OK);
+    n = claim(&f, NOON + MINUTE, 10, &batch);
+    CHECK_INT(n, 3);
+
+    withdrawn = 0;
+    for (i = 0; i < batch.count; i++) {
+        if (batch.items[i].withdrawn) {
+            withdrawn++;
+            CHECK_INT(carrier_says(&f, &batch.items[i], INBOX_SEND_WITHDRAWN,
+                                   NOON + MINUTE, &report), INBOX_OK);
+            CHECK_INT(report.status, INBOX_DELIVERY_FAILED);
+        }
+    }
+    CHECK_INT(withdrawn, 1);
+    inbox_outbox_batch_free(&batch);
+
+    /* the two that go held again, the withdrawn one nothing */
+    CHECK_INT(balance_of(&f, f.org), 8);
+    CHECK_INT(held_of(&f, f.org), 2);
+    CHECK(ledger_balances(&f, f.org));
+    CHECK_INT(ledger_walk(&f, f.org, &balance, &held, &newest), entries + 2);
+    CHECK_INT(newest.kind, INBOX_LEDGER_HOLD);
+
+    fixture_close(&f);
+}
+
+
 /* What the sender records of a campaign message the carrier refused for
  * its number's account (Twilio 20003): given back, account set. */
 static inbox_status_t

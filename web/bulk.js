@@ -119,15 +119,20 @@
     function pausedText(reason) {
         switch (reason) {
         case 'insufficient_credits':
+            /* a person's pause parks what was queued and gives its
+             * credits back until it goes (outbox.h) */
             return 'Paused: not enough credits. Add credits, then resume. '
-                + 'Messages already queued still go; Pause holds them too.';
+                + 'Messages already queued still go; Pause stops them too '
+                + 'and gives their credits back (held again when they '
+                + 'go).';
         case 'billing_inactive':
             /* nothing is sent while billing is inactive, queued or not
              * (inbox_outbox_billing): what was queued goes once it is
              * active, unless paused by hand */
             return 'Paused: billing is inactive. Nothing is sent until it '
                 + 'is active again; then Resume. Messages already queued '
-                + 'go once it is; Pause holds them too.';
+                + 'go once it is; Pause stops them too and gives their '
+                + 'credits back (held again when they go).';
         case 'carrier_account':
             /* its messages wait parked, none failed (campaign.h): the
              * fix is the number's settings, which staff may not reach */

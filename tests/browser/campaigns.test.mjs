@@ -796,6 +796,11 @@ test('a campaign paused for billing offers Pause beside Resume and '
                      /Nothing is sent until it is active again; then Resume/);
         assert.doesNotMatch(await card.locator('.bulk-status').textContent(),
                             /still go/);
+        // a person's pause gives the queued messages' credits back
+        assert.match(await card.locator('.bulk-status').textContent(),
+                     new RegExp('Pause stops them too and gives their '
+                                + 'credits back \\(held again when they '
+                                + 'go\\)\\.$'));
         assert.deepEqual(await card.getByRole('button').allTextContents(),
                          ['Pause', 'Resume', 'Cancel']);
 

@@ -561,12 +561,13 @@
             '').trim();
     }
 
-    /* Text as the server's search compares names (search.h): without
-     * case or accents, the curly apostrophes straight, spaces as one. */
+    /* Text as the server's search compares names (search.h's key):
+     * without case or accents, nor white space and punctuation, so that
+     * "oconnor" and "o connor" are O'Connor, "jean luc" Jean-Luc. */
     function plain(text) {
         return text.normalize('NFD').replace(/\p{Mn}/gu, '')
-            .replace(/[\u2018\u2019\u02bc]/g, "'").normalize('NFKC')
-            .toLowerCase().trim().replace(/\s+/g, ' ');
+            .normalize('NFKC').toLowerCase()
+            .replace(/[\s\p{P}\p{Sk}\p{Mn}\u02bc]/gu, '');
     }
 
     /* The search, as near as the browser can tell: used only for threads
@@ -575,7 +576,9 @@
         if (state.q === '') {
             return true;
         }
-        if (plain(conv.contact.name || '').includes(plain(state.q))) {
+        /* a search of punctuation alone finds no name */
+        const q = plain(state.q);
+        if (q !== '' && plain(conv.contact.name || '').includes(q)) {
             return true;
         }
         /* a number as the server reads it (search.h: none when there

@@ -554,6 +554,7 @@ inbox_mongo_health_record(inbox_mongo_store_t *ms, inbox_error_t *err)
                      "u", "{", "$setOnInsert", "{",
                          "created_at", BCON_DATE_TIME(inbox_mongo_now(ms)),
                          INBOX_MONGO_SEARCH_NAMES, BCON_INT32(1),
+                         INBOX_MONGO_SEARCH_KEYS, BCON_INT32(1),
                          INBOX_MONGO_RESPONSES, BCON_INT32(1),
                          INBOX_MONGO_TWO_WAY, BCON_INT32(1),
                          INBOX_MONGO_OPT_OUT_WAITS, BCON_INT32(1),
@@ -607,6 +608,11 @@ inbox_mongo_ensure_indexes(inbox_mongo_store_t *ms, inbox_error_t *err)
     }
 
     rc = inbox_mongo_search_names_backfill(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    rc = inbox_mongo_search_keys_backfill(ms, err);
     if (rc != INBOX_OK) {
         return rc;
     }

@@ -337,6 +337,12 @@ inbox_status_t inbox_mongo_upgrade_aggregate(inbox_mongo_store_t *ms,
 #define INBOX_MONGO_SEARCH_NAMES    "search_names"
 inbox_status_t inbox_mongo_search_names_backfill(inbox_mongo_store_t *ms,
     inbox_error_t *err);
+/* Keys made by an older rule (search.h: spaces and punctuation kept)
+ * made again where they differ, once a store, after the pass above;
+ * run by inbox_mongo_ensure_indexes. */
+#define INBOX_MONGO_SEARCH_KEYS     "search_keys"
+inbox_status_t inbox_mongo_search_keys_backfill(inbox_mongo_store_t *ms,
+    inbox_error_t *err);
 /* Conversations stored before they kept their responses
  * (unresponded_at, responded_at: inbox_conversation_unresponded) given
  * theirs from their messages, once a store (the health record marks it

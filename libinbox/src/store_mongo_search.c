@@ -7,7 +7,9 @@
  * the search, folded the same way, is looked for in it as it is: no case
  * flag, no classes of letters, every script alike.  Documents stored
  * before search_name existed are given theirs once, at the store's first
- * use (inbox_mongo_search_names_backfill).
+ * use (inbox_mongo_search_names_backfill), and keys made by an older rule
+ * (with a name's spaces and punctuation, before the rule left them out)
+ * made again once after that (inbox_mongo_search_keys_backfill).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -19,11 +21,11 @@
 static char *inbox_mongo_name_pattern(const char *folded);
 static inbox_status_t inbox_mongo_search_names_of(inbox_mongo_store_t *ms,
     const char *collection, const char *copy, const char *name,
-    const char *key, inbox_error_t *err);
+    const char *key, int remake, inbox_error_t *err);
 static inbox_status_t inbox_mongo_search_names_round(
     inbox_mongo_store_t *ms, const char *collection, const char *copy,
-    const char *name, const char *key, bson_value_t *after, size_t *n,
-    inbox_error_t *err);
+    const char *name, const char *key, int remake, bson_value_t *after,
+    size_t *n, inbox_error_t *err);
 
 
 int
@@ -104,14 +106,14 @@ inbox_mongo_search_names_backfill(inbox_mongo_store_t *ms,
     }
 
     rc = inbox_mongo_search_names_of(ms, "contacts", NULL, "name",
-                                     "search_name", err);
+                                     "search_name", 0, err);
     if (rc != INBOX_OK) {
         return rc;
     }
 
     rc = inbox_mongo_search_names_of(ms, "conversations", "contact",
                                      "contact.name", "contact.search_name",
-                                     err);
+                                     0, err);
     if (rc != INBOX_OK) {
         return rc;
     }
@@ -120,11 +122,49 @@ inbox_mongo_search_names_backfill(inbox_mongo_store_t *ms,
 }
 
 
+/*
+ * Every key (after the pass above: every name's) made again by the rule
+ * of now, where it differs: read in _id order, a batch at a time, as
+ * above, each written only where it still is the key read, so that a
+ * rename meanwhile (which writes its own) is never undone.  Marked
+ * INBOX_MONGO_SEARCH_KEYS when through; a store made now has the mark.
+ */
+inbox_status_t
+inbox_mongo_search_keys_backfill(inbox_mongo_store_t *ms,
+    inbox_error_t *err)
+{
+    int             done;
+    inbox_status_t  rc;
+
+    rc = inbox_mongo_upgrade_done(ms, INBOX_MONGO_SEARCH_KEYS, &done, err);
+    if (rc != INBOX_OK || done) {
+        return rc;
+    }
+
+    rc = inbox_mongo_search_names_of(ms, "contacts", NULL, "name",
+                                     "search_name", 1, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    rc = inbox_mongo_search_names_of(ms, "conversations", "contact",
+                                     "contact.name", "contact.search_name",
+                                     1, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    return inbox_mongo_upgrade_mark(ms, INBOX_MONGO_SEARCH_KEYS, err);
+}
+
+
 /* Every document of collection without key (in the object copy, NULL:
- * the document itself) given the key of its name, batch after batch. */
+ * the document itself), or (remake) with a key that is a string, given
+ * the key of its name, batch after batch. */
 static inbox_status_t
 inbox_mongo_search_names_of(inbox_mongo_store_t *ms, const char *collection,
-    const char *copy, const char *name, const char *key, inbox_error_t *err)
+    const char *copy, const char *name, const char *key, int remake,
+    inbox_error_t *err)
 {
     size_t          n;
     bson_value_t    after;
@@ -134,7 +174,7 @@ inbox_mongo_search_names_of(inbox_mongo_store_t *ms, const char *collection,
 
     do {
         rc = inbox_mongo_search_names_round(ms, collection, copy, name, key,
-                                            &after, &n, err);
+                                            remake, &after, &n, err);
     } while (rc == INBOX_OK && n == INBOX_MONGO_BACKFILL_BATCH);
 
     bson_value_destroy(&after);
@@ -144,14 +184,19 @@ inbox_mongo_search_names_of(inbox_mongo_store_t *ms, const char *collection,
 
 
 /* One batch of those after the _id *after (none: EOD), moved on to the
- * batch's last; *n how many there were. */
+ * batch's last; *n how many there were.  Remade, a key that is already
+ * the name's is left as it is. */
 static inbox_status_t
 inbox_mongo_search_names_round(inbox_mongo_store_t *ms,
     const char *collection, const char *copy, const char *name,
-    const char *key, bson_value_t *after, size_t *n, inbox_error_t *err)
+    const char *key, int remake, bson_value_t *after, size_t *n,
+    inbox_error_t *err)
 {
-    char            index[16], *value;
-    bson_t          batch, doc, filter, updates, entry, q, u, set;
+    int             len;
+    char            index[16], *value, *old;
+    char            now[INBOX_FOLD_MAX];
+    bson_t          batch, doc, filter, projection, updates, entry, q, u,
+                    set;
     bson_t         *command;
     size_t          written;
     bson_iter_t     iter, id;
@@ -168,24 +213,35 @@ inbox_mongo_search_names_round(inbox_mongo_store_t *ms,
         bson_append_document_end(&filter, &q);
     }
     BSON_APPEND_DOCUMENT_BEGIN(&filter, key, &q);
-    BSON_APPEND_BOOL(&q, "$exists", false);
+    if (remake) {
+        BSON_APPEND_UTF8(&q, "$type", "string");
+    } else {
+        BSON_APPEND_BOOL(&q, "$exists", false);
+    }
     bson_append_document_end(&filter, &q);
-    if (copy != NULL) {
+    if (copy != NULL && !remake) {
         /* a copy to write into: never a field made in a null */
         BSON_APPEND_DOCUMENT_BEGIN(&filter, copy, &q);
         BSON_APPEND_UTF8(&q, "$type", "object");
         bson_append_document_end(&filter, &q);
     }
 
+    bson_init(&projection);
+    BSON_APPEND_INT32(&projection, name, 1);
+    if (remake) {
+        BSON_APPEND_INT32(&projection, key, 1);
+    }
+
     command = BCON_NEW("find", BCON_UTF8(collection),
                        "filter", BCON_DOCUMENT(&filter),
                        "sort", "{", "_id", BCON_INT32(1), "}",
                        "hint", "{", "_id", BCON_INT32(1), "}",
-                       "projection", "{", name, BCON_INT32(1), "}",
+                       "projection", BCON_DOCUMENT(&projection),
                        "limit", BCON_INT32(INBOX_MONGO_BACKFILL_BATCH),
                        "batchSize", BCON_INT32(INBOX_MONGO_BACKFILL_BATCH),
                        "singleBatch", BCON_BOOL(true));
     bson_destroy(&filter);
+    bson_destroy(&projection);
 
     rc = inbox_mongo_run_cursor(ms, command, &batch, err);
     if (rc != INBOX_OK) {
@@ -206,24 +262,43 @@ inbox_mongo_search_names_round(inbox_mongo_store_t *ms,
         bson_value_destroy(after);
         bson_value_copy(bson_iter_value(&id), after);
 
+        value = inbox_mongo_dup_str(&doc, name);
+        old = remake ? inbox_mongo_dup_str(&doc, key) : NULL;
+
+        if (remake) {
+            len = value != NULL && value[0] != '\0'
+                  ? inbox_search_key(value, now, sizeof(now)) : -1;
+
+            if (old != NULL && len >= 0 && strcmp(old, now) == 0) {
+                free(value);
+                free(old);
+                continue;
+            }
+        }
+
         bson_uint32_to_string((uint32_t) written++, &k, index,
                               sizeof(index));
         BSON_APPEND_DOCUMENT_BEGIN(&updates, k, &entry);
 
+        /* where the key is still the one read (or still missing) */
         BSON_APPEND_DOCUMENT_BEGIN(&entry, "q", &q);
         bson_append_iter(&q, "_id", 3, &id);
-        BSON_APPEND_DOCUMENT_BEGIN(&q, key, &set);
-        BSON_APPEND_BOOL(&set, "$exists", false);
-        bson_append_document_end(&q, &set);
+        if (old != NULL) {
+            BSON_APPEND_UTF8(&q, key, old);
+        } else {
+            BSON_APPEND_DOCUMENT_BEGIN(&q, key, &set);
+            BSON_APPEND_BOOL(&set, "$exists", false);
+            bson_append_document_end(&q, &set);
+        }
         bson_append_document_end(&entry, &q);
 
-        value = inbox_mongo_dup_str(&doc, name);
         BSON_APPEND_DOCUMENT_BEGIN(&entry, "u", &u);
         BSON_APPEND_DOCUMENT_BEGIN(&u, "$set", &set);
         inbox_mongo_append_search_name(&set, key, value);
         bson_append_document_end(&u, &set);
         bson_append_document_end(&entry, &u);
         free(value);
+        free(old);
 
         bson_append_document_end(&updates, &entry);
     }

@@ -136,7 +136,8 @@ static inbox_status_t inbox_sqlite_search_index(inbox_store_t *store,
     "lower(" row ".name), substr(" row ".phone, 2)"
 
 /* What it holds since migration 18: the name as a search compares it
- * (search.h; kept by the store in contacts.search_name), the digits. */
+ * (search.h; kept by the store in contacts.search_name, made again by
+ * migration 56), the digits. */
 #define INBOX_SQLITE_SEARCH_KEYS(row)                                        \
     row ".search_name, substr(" row ".phone, 2)"
 
@@ -1585,7 +1586,26 @@ static const char *inbox_sqlite_migrations[] = {
      */
     "ALTER TABLE messages ADD COLUMN resent_as INTEGER"
     "  REFERENCES messages (id);"
-    "ALTER TABLE messages ADD COLUMN resent_at INTEGER;"
+    "ALTER TABLE messages ADD COLUMN resent_at INTEGER;",
+
+    /*
+     * 56: a name's key leaves out white space and punctuation (search.h:
+     * "oconnor" finds O'Connor, "jean luc" and "jeanluc" Jean-Luc), so
+     * every key is made again and the index with it, as 18 made them:
+     * the index emptied and every contact noted (each in exactly one of
+     * them, so the update trigger takes nothing out of the index), the
+     * keys that change written, then every contact indexed at once, in
+     * one compact pass, and none left noted.
+     */
+    "INSERT INTO contacts_search (contacts_search) VALUES ('delete-all');"
+    "INSERT INTO contacts_search_pending SELECT id FROM contacts"
+    "  WHERE id NOT IN (SELECT contact_id FROM contacts_search_pending);"
+    "UPDATE contacts SET search_name = inbox_search_key(name)"
+    "  WHERE name IS NOT NULL AND name <> ''"
+    "  AND search_name IS NOT inbox_search_key(name);"
+    "INSERT INTO contacts_search (rowid, name, digits)"
+    "  SELECT id, " INBOX_SQLITE_SEARCH_KEYS("contacts") " FROM contacts;"
+    "DELETE FROM contacts_search_pending;"
 };
 
 #define INBOX_SQLITE_VERSION                                                  \

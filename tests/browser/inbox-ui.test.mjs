@@ -212,6 +212,41 @@ test('a thread that a search shown finds as the server does joins the '
     }
 });
 
+test('a name is found whatever separates its parts: "oconnor" shows '
+    + 'O\u2019Connor\'s thread, and a text from Jean-Luc joins a search for '
+    + '"jean luc" live', async () => {
+    const org = ctx.cluster.orgs[2];
+    const oconnor = 'Siobh\u00e1n O\u2019Connor';
+    const jeanluc = 'Jean-Luc St. John';
+    await deliverInbound(ctx.cluster, { org, from: '+13125550123',
+                                        body: 'Is it ready?' });
+    await nameContact(org, '+13125550123', oconnor);
+    // a contact without a thread yet: its first text comes live
+    const made = await api(ctx.cluster, '/api/v1/contacts', org.token, {
+        method: 'POST', body: { phone: '+13125550124', name: jeanluc } });
+    assert.equal(made.status, 201, made.text);
+    const p = await web.newPage();
+    try {
+        await signInTo(p, org);
+        const search = p.locator('#search');
+        for (const typed of ['oconnor', 'o connor', "o'connor",
+            'SIOBHAN OCONNOR']) {
+            await search.fill(typed);
+            await waitForNames(p, [oconnor]);
+        }
+        await search.fill('jean luc');
+        await p.locator('#list-status',
+            { hasText: 'No conversations match' }).waitFor();
+        await deliverInbound(ctx.cluster, { org, from: '+13125550124',
+                                            body: 'Hello' });
+        await waitForNames(p, [jeanluc]);
+        await search.fill('stjohn');
+        await waitForNames(p, [jeanluc]);
+    } finally {
+        await p.context().close();
+    }
+});
+
 test('the tabs switch between the five filters, with counts when the API '
     + 'gives them', async () => {
     const answer = await api(ctx.cluster, '/api/v1/conversations',

@@ -1,7 +1,8 @@
 /*
  * What a search matches (search.h), without a store: a number as q has
- * it and as normalization stores it.
+ * it and as normalization stores it, a name as q and the key have it.
  */
+#include <stdio.h>
 #include <string.h>
 #include <inbox/search.h>
 #include "check.h"
@@ -101,6 +102,140 @@ TEST(a_national_number_is_found_without_its_trunk_zero)
     CHECK_INT(finds("020 7946 0958", "GB", "+442079460958"), 1);
     CHECK_STR(dialled("020 7946 0958", "GB"), "2079460958");
     CHECK_STR(dialled("+44 20 7946 0958", NULL), "");
+}
+
+
+/* Whether q finds the name. */
+static int
+names(const char *q, const char *name)
+{
+    inbox_search_t  s;
+
+    if (inbox_search_parse(q, NULL, &s) != 0) {
+        return -1;
+    }
+
+    return inbox_search_matches(&s, name, NULL);
+}
+
+
+static const char *
+key(const char *name)
+{
+    static char  out[INBOX_SEARCH_KEY_MAX];
+
+    return inbox_search_key(name, out, sizeof(out)) >= 0 ? out : "(none)";
+}
+
+
+/*
+ * A name is found however its parts are joined: without the apostrophe
+ * (straight, curly or the modifier letter), with a space for it, or as
+ * written; a hyphen, a period and a space are no more than nothing.
+ */
+TEST(a_name_is_found_whatever_separates_its_parts)
+{
+    static const char  *oconnor[] = {
+        "O'Connor", "O\xe2\x80\x99" "Connor", "O\xca\xbc" "Connor",
+        "O Connor", "OConnor", "O\xc2\xb4" "Connor", "O`Connor"
+    };
+    static const char  *typed[] = {
+        "oconnor", "o'connor", "o connor", "O\xe2\x80\x99" "CONNOR",
+        "o-connor", "connor", "o\xe2\x80\x98" "connor", "O`Connor"
+    };
+    size_t  i, j;
+
+    for (i = 0; i < sizeof(oconnor) / sizeof(oconnor[0]); i++) {
+        CHECK_STR(key(oconnor[i]), "oconnor");
+
+        for (j = 0; j < sizeof(typed) / sizeof(typed[0]); j++) {
+            if (names(typed[j], oconnor[i]) != 1) {
+                printf("# %s does not find %s\n", typed[j], oconnor[i]);
+                CHECK(0);
+            }
+        }
+    }
+
+    CHECK_INT(names("jeanluc", "Jean-Luc Picard"), 1);
+    CHECK_INT(names("jean luc", "Jean-Luc Picard"), 1);
+    CHECK_INT(names("jean-luc", "Jeanluc Picard"), 1);
+    /* an en dash, a non-breaking hyphen */
+    CHECK_INT(names("jean luc", "Jean\xe2\x80\x93Luc"), 1);
+    CHECK_INT(names("jeanluc", "Jean\xe2\x80\x91Luc"), 1);
+    CHECK_INT(names("st john", "Mary St. John"), 1);
+    CHECK_INT(names("stjohn", "Mary St. John"), 1);
+    CHECK_INT(names("st. john", "Mary St John"), 1);
+    CHECK_INT(names("anne marie", "Anne-Marie N\xc3\xba\xc3\xb1" "ez"),
+              1);
+    CHECK_INT(names("dr smith", "Dr. J. Smith"), 0);
+    CHECK_INT(names("j smith", "Dr. J. Smith"), 1);
+    /* accents and case still go, as before */
+    CHECK_INT(names("jose", "Jos\xc3\xa9 O'Neil"), 1);
+    CHECK_INT(names("oneil", "JOS\xc3\x89 O\xe2\x80\x99NEIL"), 1);
+    /* letters are still letters */
+    CHECK_INT(names("oconnel", "O'Connor"), 0);
+    CHECK_INT(names("o'connors", "O'Connor"), 0);
+
+    CHECK_STR(key("  Jean-Luc   St. John-O'Neil (Jr.) "), "jeanlucstjohnoneiljr");
+    /* a katakana middle dot between a foreign name's parts */
+    CHECK_INT(names("\xe3\x82\xb8\xe3\x83\xa7\xe3\x83\xb3"
+                    "\xe3\x82\xb9\xe3\x83\x9f\xe3\x82\xb9",
+                    "\xe3\x82\xb8\xe3\x83\xa7\xe3\x83\xb3\xe3\x83\xbb"
+                    "\xe3\x82\xb9\xe3\x83\x9f\xe3\x82\xb9"), 1);
+    CHECK_STR(key("\xef\xbc\xaf\xef\xbc\x87\xef\xbc\xa3"), "oc");
+    /* symbols are not separators */
+    CHECK_STR(key("A+ Plumbing $5"), "a+plumbing$5");
+}
+
+
+/*
+ * The quick way (ASCII) and ICU's make one key: each ASCII character
+ * between two letters, once in an ASCII name and once beside an "é"
+ * that sends the name to ICU.
+ */
+TEST(an_ascii_name_has_the_key_icu_gives_it)
+{
+    int   c;
+    char  ascii[8], wide[16], quick[INBOX_SEARCH_KEY_MAX + 2];
+
+    for (c = 1; c < 0x80; c++) {
+        snprintf(ascii, sizeof(ascii), "a%cb", c);
+        snprintf(wide, sizeof(wide), "a%cb\xc3\xa9", c);
+
+        snprintf(quick, sizeof(quick), "%se", key(ascii));
+        if (strcmp(quick, key(wide)) != 0) {
+            printf("# 0x%02x: %s, %s\n", c, key(ascii), key(wide));
+            CHECK(0);
+        }
+    }
+}
+
+
+/*
+ * The number's part is as it was: "555-12" looks for the digits 55512 in
+ * the number, and a q of punctuation alone finds no name (nor, without
+ * digits, any number).
+ */
+TEST(separators_leave_the_number_as_it_was)
+{
+    inbox_search_t  s;
+
+    CHECK_INT(inbox_search_parse("(555) 12-3", NULL, &s), 0);
+    CHECK_STR(s.digits, "555123");
+    CHECK_INT(finds("555-12", NULL, "+15551234567"), 1);
+    CHECK_INT(finds("555.13", NULL, "+15551234567"), 0);
+
+    CHECK_INT(inbox_search_parse("'", NULL, &s), 0);
+    CHECK_STR(s.name, " ");
+    CHECK_INT(names("'", "O'Connor"), 0);
+    CHECK_INT(names(" - ", "Jean-Luc"), 0);
+    CHECK_INT(finds(" - ", NULL, "+15551234567"), 0);
+    /* a short one is not indexed: the key is two letters */
+    CHECK_INT(inbox_search_parse("o'c", NULL, &s), 0);
+    CHECK_STR(s.name, "oc");
+    CHECK_INT(s.indexed, 0);
+    CHECK_INT(inbox_search_parse("o'co", NULL, &s), 0);
+    CHECK_INT(s.indexed, 1);
 }
 
 

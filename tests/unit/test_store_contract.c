@@ -2047,6 +2047,61 @@ TEST(a_name_is_found_without_its_case_or_accents)
 }
 
 
+/*
+ * A name is found whatever separates its parts, typed any way: "oconnor",
+ * "o connor" and "o'connor" find O’Connor, "jean luc" and "jeanluc"
+ * Jean-Luc, "st john" St. John, in the threads and the contacts list,
+ * before and after maintenance; letters still count ("oconnel" finds
+ * none), and a search of punctuation alone finds no name.
+ */
+TEST(a_name_is_found_whatever_separates_its_parts)
+{
+    int         round;
+    size_t      i;
+    char        id[INBOX_ID_MAX];
+    char        found[2][INBOX_PHONE_MAX];
+    fixture_t   f;
+    static const struct {
+        const char  *q;
+        const char  *phone;
+    } finds[] = {
+        { "oconnor", ALICE }, { "o connor", ALICE }, { "o'connor", ALICE },
+        { "O\xe2\x80\x99" "CONNOR", ALICE }, { "siobhan oconnor", ALICE },
+        { "jean luc", BOB }, { "jeanluc", BOB }, { "jean-luc", BOB },
+        { "st john", BOB }, { "stjohn", BOB }, { "lucst", BOB }
+    };
+
+    FIXTURE(&f);
+
+    CHECK_INT(receive(&f, "SM1", ALICE, "a", T0, NULL, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_contact_upsert(f.store, f.org, ALICE,
+                                         "Siobh\xc3\xa1n O\xe2\x80\x99"
+                                         "Connor", id, NULL), INBOX_OK);
+    CHECK_INT(receive(&f, "SM2", BOB, "b", T0 + 1, NULL, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_contact_upsert(f.store, f.org, BOB,
+                                         "Jean-Luc St. John", id, NULL),
+              INBOX_OK);
+
+    for (round = 0; round < 2; round++) {
+        for (i = 0; i < sizeof(finds) / sizeof(finds[0]); i++) {
+            CHECK_INT(list_count(&f, INBOX_FILTER_ALL, finds[i].q), 1);
+            CHECK(list_shows(&f, INBOX_FILTER_ALL, finds[i].q,
+                             finds[i].phone));
+
+            CHECK_INT(contacts_pages(&f, finds[i].q, NULL, 50, found, 2), 1);
+            CHECK_STR(found[0], finds[i].phone);
+        }
+
+        CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "oconnel"), 0);
+        CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "'"), 0);
+        CHECK_INT(list_count(&f, INBOX_FILTER_ALL, " - "), 0);
+        CHECK_INT(inbox_store_maintain(f.store, NULL), INBOX_OK);
+    }
+
+    fixture_close(&f);
+}
+
+
 /* A contact renamed is found by its new name only. */
 TEST(a_renamed_contact_is_found_by_its_new_name)
 {

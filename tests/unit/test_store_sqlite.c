@@ -1944,9 +1944,13 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
     "ALTER TABLE messages DROP COLUMN resent_at;"                           \
     "ALTER TABLE messages DROP COLUMN resent_as;"
 
+/* Schema 56 changed data only (names' keys, made again). */
+#define UNDO_SCHEMA_56  ""
+
 /* Every step after 51 undone, newest first. */
 #define UNDO_SCHEMA_ABOVE_51                                                \
-    UNDO_SCHEMA_55 UNDO_SCHEMA_54 UNDO_SCHEMA_53 UNDO_SCHEMA_52
+    UNDO_SCHEMA_56 UNDO_SCHEMA_55 UNDO_SCHEMA_54 UNDO_SCHEMA_53             \
+    UNDO_SCHEMA_52
 
 /* Every step after 49 undone, newest first. */
 #define UNDO_SCHEMA_ABOVE_49                                                \
@@ -1991,7 +1995,7 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
     UNDO_SCHEMA_8                                                           \
     "DROP TABLE contact_tags; DROP INDEX contacts_by_created;"
 
-#define SCHEMA_NOW  55
+#define SCHEMA_NOW  56
 
 
 /* A draft to all contacts named name, made at T0; its id. */
@@ -2089,6 +2093,83 @@ TEST(migrating_marks_no_message_of_before_sent_again)
 
     fixture_close(&f);
 }
+
+/*
+ * Migration 56: names stored with the keys of before (punctuation and
+ * spaces in them), one indexed and one still noted for the index, are
+ * found without them once opened, the old entries gone from the index
+ * and nothing left noted; a rename after it takes its entry out whole.
+ */
+TEST(migrating_finds_the_names_there_are_without_their_punctuation)
+{
+    char       id[INBOX_ID_MAX];
+    fixture_t  f;
+
+    FIXTURE(&f);
+    CHECK_INT(receive(&f, "SM1", ALICE, "a", T0, NULL, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_contact_upsert(f.store, f.org, ALICE,
+                                         "Dan O'Connor", id, NULL),
+              INBOX_OK);
+    CHECK_INT(receive(&f, "SM2", BOB, "b", T0 + 1, NULL, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_contact_upsert(f.store, f.org, BOB,
+                                         "Jean-Luc St. John", id, NULL),
+              INBOX_OK);
+    CHECK_INT(inbox_store_maintain(f.store, NULL), INBOX_OK);
+    inbox_store_close(f.store);
+    f.store = NULL;
+
+    /* the keys of before (lower case, as 18 made these ASCII names'):
+     * the trigger notes both; Alice's indexed again, Bob's left noted */
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_56
+                      "UPDATE contacts SET search_name = lower(name)"
+                      "  WHERE search_name IS NOT NULL;"
+                      "INSERT INTO contacts_search (rowid, name, digits)"
+                      "  SELECT id, search_name, substr(phone, 2)"
+                      "  FROM contacts WHERE phone = '" ALICE "';"
+                      "DELETE FROM contacts_search_pending WHERE contact_id"
+                      "  = (SELECT id FROM contacts WHERE phone = '"
+                      ALICE "');"
+                      "PRAGMA user_version = 55;"),
+              SQLITE_OK);
+    CHECK_INT(db_int(&f, "SELECT count(*) FROM contacts_search"
+                         " WHERE contacts_search MATCH"
+                         " 'name : \"o''connor\"'"), 1);
+    CHECK_INT(db_int(&f, "SELECT count(*) FROM contacts_search_pending"), 1);
+
+    f.store = store_open(f.path);
+    CHECK(f.store != NULL);
+    CHECK_INT(db_int(&f, "PRAGMA user_version"), SCHEMA_NOW);
+    CHECK_INT(db_int(&f, "SELECT count(*) FROM contacts_search"
+                         " WHERE contacts_search MATCH"
+                         " 'name : \"o''connor\"'"), 0);
+    CHECK_INT(db_int(&f, "SELECT count(*) FROM contacts_search"
+                         " WHERE contacts_search MATCH"
+                         " 'name : \"oconnor\"'"), 1);
+    CHECK_INT(db_int(&f, "SELECT count(*) FROM contacts_search"
+                         " WHERE contacts_search MATCH"
+                         " 'name : \"jeanlucstjohn\"'"), 1);
+    CHECK_INT(db_int(&f, "SELECT count(*) FROM contacts_search_pending"), 0);
+    CHECK_INT(db_int(&f, "SELECT search_name = 'jeanlucstjohn'"
+                         " FROM contacts WHERE phone = '" BOB "'"), 1);
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "oconnor"), 1);
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "o connor"), 1);
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "jean luc"), 1);
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "stjohn"), 1);
+
+    /* renamed: its new key's entry is the one taken out, whole */
+    CHECK_INT(inbox_store_contact_upsert(f.store, f.org, ALICE,
+                                         "Dan Walsh", id, NULL),
+              INBOX_OK);
+    CHECK_INT(inbox_store_maintain(f.store, NULL), INBOX_OK);
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "oconnor"), 0);
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "walsh"), 1);
+    CHECK_INT(db_exec(&f, "INSERT INTO contacts_search (contacts_search,"
+                          " rank) VALUES ('integrity-check', 0);"),
+              SQLITE_OK);
+
+    fixture_close(&f);
+}
+
 
 /* A draft to all contacts, cancelled by a person at T0; its id. */
 static void

@@ -1,9 +1,17 @@
 /*
  * What a conversation search matches, the same for every store backend.
  *
- * q matches a contact whose name contains q, both folded plain (fold.h:
- * without case or accents, "jose" finds "José" and "o’brien" "O'Brien",
- * white space as one space), or whose phone
+ * q matches a contact whose name contains q, both as a key
+ * (inbox_search_key): folded plain (fold.h: without case or accents,
+ * "jose" finds "José") and without what separates a name's parts, white
+ * space and punctuation (apostrophes of any kind, hyphens, periods), so
+ * that a name is found however its parts are joined: "oconnor",
+ * "o'connor" and "o connor" find "O’Connor", "jeanluc" and "jean luc"
+ * "Jean-Luc", "st john" "St. John" and "StJohn".  Staff type a name as
+ * they heard it; its spelling on file is someone else's.  (The cost: a
+ * match may span two words, "al lee" finds "Allee" and "Al Lee" both;
+ * a q of separators alone finds no name.)
+ * Or q matches a contact whose phone
  * number contains q's digits, whatever the formatting around them
  * ("(555) 12", "555-12" and "+155512" all look for 55512).  A q with
  * letters in it is a name's only ("Suite 4").  Digits typed as they are
@@ -54,10 +62,12 @@ int inbox_search_parse(const char *q, const char *country,
 /* Whether a contact's name (NULL when unknown) and E.164 phone match. */
 int inbox_search_matches(const inbox_search_t *s, const char *name,
     const char *phone);
-/* What of a name a search compares (fold.h's plain folding; an ASCII
- * name the quick way, to the same result) into out (size bytes); its
- * length, or -1 when it does not fit (or the name is longer than
- * INBOX_FOLD_BYTES_MAX). */
+/* What of a name a search compares (fold.h's plain folding, without
+ * white space, punctuation (P*), modifier symbols (Sk: "`", "^"), the
+ * marks folding leaves of them and U+02BC; an ASCII name the quick way,
+ * to the same result) into out (size bytes); its length, or -1 when it
+ * does not fit (or the name is longer than INBOX_FOLD_BYTES_MAX).  A
+ * name of separators only has the key "". */
 int inbox_search_key(const char *name, char *out, size_t size);
 
 #endif

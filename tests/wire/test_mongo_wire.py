@@ -275,8 +275,8 @@ class ReplicaSet:
         # made with the store, and so marked: every name has its key, every
         # thread its responses' times, no thread listed by campaigns alone
         # nor left waiting by an opt-out
-        self.health = {'_id': 'store', 'search_names': 1, 'responses': 1,
-                       'two_way': 1, 'opt_out_waits': 1}
+        self.health = {'_id': 'store', 'search_names': 1, 'search_keys': 1,
+                       'responses': 1, 'two_way': 1, 'opt_out_waits': 1}
         self.answers = {}
         self.writes = []          # (member, command, txnNumber) received
         self.cursors = {}         # id: (collection, documents left)
@@ -1879,7 +1879,7 @@ def test_rename_whose_copy_failed_is_repaired_by_the_retry(rs):
     expect(out, 'ok', 200)
     assert out['events'] == [], out
     assert thread['contact']['name'] == 'Ann Lee', thread
-    assert thread['contact']['search_name'] == 'ann lee', thread
+    assert thread['contact']['search_name'] == 'annlee', thread
     assert thread['contact']['version'] == contact['version'], thread
 
 

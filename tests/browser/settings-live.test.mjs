@@ -202,6 +202,26 @@ test('two saves at nearly the same moment: the saver sees "Saved." only, '
             }
         });
     });
+    // the fence: each frame the page's socket delivered, noted a task
+    // after its dispatch, when the page's own listeners (added after the
+    // socket was made) have taken it in; the socket is routeWebSocket's
+    // stand-in, made by the script it added first
+    await page.addInitScript(() => {
+        window.framesTakenIn = [];
+        const Socket = window.WebSocket;
+        window.WebSocket = class extends Socket {
+            constructor(...args) {
+                super(...args);
+                this.addEventListener('message', (e) => {
+                    setTimeout(() => window.framesTakenIn.push(
+                        String(e.data)), 0);
+                });
+            }
+        };
+    });
+    const takenIn = (text) => page.waitForFunction(
+        (t) => window.framesTakenIn.some((f) => f.includes(t)), text,
+        { timeout: 10000 });
     await page.route('**/api/v1/settings', async (route) => {
         if (route.request().method() !== 'PATCH') {
             return route.continue();
@@ -211,9 +231,9 @@ test('two saves at nearly the same moment: the saver sees "Saved." only, '
                          body: { support_contact: 'ann@harbor.example' } });
         assert.equal(res.status, 200, res.text);
         await colleagueHeard;
-        /* the page takes the colleague's frame in before the answer;
-         * nothing shows it while the save is on its way, so a wait */
-        await page.waitForTimeout(500);
+        /* the page takes the colleague's frame in before the answer
+         * (nothing on it shows that while the save is on its way) */
+        await takenIn('"support_contact":"ann@harbor.example"');
         return route.fulfill({ response: await route.fetch() });
     });
     try {
@@ -227,7 +247,7 @@ test('two saves at nearly the same moment: the saver sees "Saved." only, '
         }
         assert.ok(held.length >= 1, 'the page\'s own frame came');
         held.forEach((msg) => socket.send(msg));
-        await page.waitForTimeout(500);
+        await takenIn('"business_name":"Harbor Bakery"');
         assert.equal(await page.locator('#settings-status').textContent(),
                      'Saved.');
         assert.equal(await page.locator('#settings-changed').isVisible(),

@@ -13,22 +13,18 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { inboxctl, numberBlock, sleep } from '../lib/cluster.mjs';
-import { errorLogIsCleanTest, useCluster } from '../lib/fixture.mjs';
-import { api, deliverInbound, eventually, importTagged, quietHoursAway }
+import { errorLogIsCleanTest, useSendingCluster } from '../lib/fixture.mjs';
+import { api, deliverInbound, eventually, importTagged }
     from '../lib/inbox.mjs';
 
-const ctx = useCluster({ orgs: [{ name: 'Account Org' }], carrierSim: true,
-                         sender: true });
+const ctx = useSendingCluster({ orgs: [{ name: 'Account Org' }],
+                                credits: 100, quietAway: true });
 let org;
 let sim;
 
 before(async () => {
-    const cluster = await ctx.ready;
-    org = cluster.orgs[0];
-    sim = cluster.sim;
-    await inboxctl(cluster.store, 'credits', 'grant', org.id, '100');
-    await inboxctl(cluster.store, 'settings', 'set', org.id, '--timezone',
-                   'UTC', '--quiet-hours', quietHoursAway());
+    await ctx.ready;
+    ({ org, sim } = ctx);
 });
 
 const numbers = numberBlock('1656');

@@ -16,12 +16,11 @@
 import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { before, test } from 'node:test';
-import { inboxctl, numberBlock, sqlite3Path } from '../lib/cluster.mjs';
-import { errorLogIsCleanTest, useCluster } from '../lib/fixture.mjs';
-import { api, eventually, importTagged, quietHoursAway }
-    from '../lib/inbox.mjs';
-import { frozen as frozenPid, heldIn, senderStops, startedIn }
+import { test } from 'node:test';
+import { numberBlock, sqlite3Path } from '../lib/cluster.mjs';
+import { errorLogIsCleanTest, useSendingCluster } from '../lib/fixture.mjs';
+import { eventually, importTagged } from '../lib/inbox.mjs';
+import { LONG, heldIn, inHand, senderStops, startedIn }
     from '../lib/sender-stops.mjs';
 
 const stops = senderStops();
@@ -31,45 +30,24 @@ const STOP_AFTER = stops.after;
 // a token a second, four at once: half of them kept for replies; a
 // claim's lease of 8 s, so that what a killed sender left claimed comes
 // back within the test
-const ctx = useCluster({
-    orgs: [{ name: 'Claim Org' }], carrierSim: true, sender: true,
+const ctx = useSendingCluster({
+    orgs: [{ name: 'Claim Org' }], credits: 1000, quietAway: true,
     senderArgs: ['--rate', '1', '--burst', '4', '--lease', '8000',
                  '--timeout', '2000'],
     senderWrap: stops.wrap,
 });
-let org;
-
-before(async () => {
-    const cluster = await ctx.ready;
-    org = cluster.orgs[0];
-    await inboxctl(cluster.store, 'credits', 'grant', org.id, '1000');
-    await inboxctl(cluster.store, 'settings', 'set', org.id, '--timezone',
-                   'UTC', '--quiet-hours', quietHoursAway());
-});
+const { ok, senderPid, frozen, withSenderLog } = inHand(ctx, stops);
 
 const numbers = numberBlock('1659');
-
-// two segments (GSM-7, 161 to 306 characters)
-const LONG = ' '.padEnd(170, 'and more news about the sale, ');
-
-async function ok(path, options = {}, status = 200) {
-    const res = await api(ctx.cluster, path, org.token, options);
-    assert.equal(res.status, status, res.text);
-    return res.json;
-}
 
 // A campaign of text to phones, made (not sent).
 async function campaignTo(phones, text) {
     const tag = `claim-${phones[0].slice(-6)}`;
-    await importTagged(ctx.cluster, org.token, phones, tag);
+    await importTagged(ctx.cluster, ctx.org.token, phones, tag);
     return ok('/api/v1/campaigns', { method: 'POST',
         body: { name: `To ${tag}`, body: text, audience: { tags: [tag] } } },
               201);
 }
-
-const senderPid = () => ctx.cluster.sender.pid;
-
-const frozen = () => frozenPid(senderPid());
 
 // Stops the sender where the file stop says, does act, and lets it go
 // on a turn at a time until its log from seen on makes ends(log) true;
@@ -107,22 +85,6 @@ function leased(id) {
 function goOn(stop) {
     rmSync(stop, { force: true });
     process.kill(senderPid(), 'SIGCONT');
-}
-
-// A test's body; when it fails, the sender's last lines are shown.
-function withSenderLog(body) {
-    return async (t) => {
-        try {
-            await body();
-        } catch (err) {
-            t.diagnostic(ctx.cluster.senderLog().split('\n').slice(-80)
-                .join('\n'));
-            if (ctx.cluster.sender && frozen()) {
-                goOn(STOP_BEFORE);
-            }
-            throw err;
-        }
-    };
 }
 
 test('a campaign\'s first messages are claimed and sent in the turn that '

@@ -27,14 +27,11 @@
 // too until a claim counted each message's segments.)
 
 import assert from 'node:assert/strict';
-import { rmSync, writeFileSync } from 'node:fs';
-import { before, test } from 'node:test';
-import { inboxctl, numberBlock, sleep } from '../lib/cluster.mjs';
-import { errorLogIsCleanTest, useCluster } from '../lib/fixture.mjs';
-import { api, eventually, importTagged, quietHoursAway }
-    from '../lib/inbox.mjs';
-import { frozen as frozenPid, heldIn, senderStops }
-    from '../lib/sender-stops.mjs';
+import { test } from 'node:test';
+import { numberBlock } from '../lib/cluster.mjs';
+import { errorLogIsCleanTest, useSendingCluster } from '../lib/fixture.mjs';
+import { eventually, importTagged } from '../lib/inbox.mjs';
+import { LONG, inHand, senderStops } from '../lib/sender-stops.mjs';
 
 // a token a second
 const TURN_MS = 1000;
@@ -42,37 +39,21 @@ const stops = senderStops();
 const STOP_BEFORE = stops.before;
 const STOP_AFTER = stops.after;
 
-const ctx = useCluster({
-    orgs: [{ name: 'Held Org' }], carrierSim: true, sender: true,
+const ctx = useSendingCluster({
+    orgs: [{ name: 'Held Org' }], credits: 1000, quietAway: true,
     senderArgs: ['--rate', String(1000 / TURN_MS), '--burst', '4'],
     senderWrap: stops.wrap,
 });
-let org;
-
-before(async () => {
-    const cluster = await ctx.ready;
-    org = cluster.orgs[0];
-    await inboxctl(cluster.store, 'credits', 'grant', org.id, '1000');
-    await inboxctl(cluster.store, 'settings', 'set', org.id, '--timezone',
-                   'UTC', '--quiet-hours', quietHoursAway());
-});
+const { ok, senderPid, holding, withSenderLog } = inHand(ctx, stops,
+                                                          TURN_MS);
 
 const numbers = numberBlock('1657');
-
-// two segments (GSM-7, 161 to 306 characters)
-const LONG = ' '.padEnd(170, 'and more news about the sale, ');
-
-async function ok(path, options = {}, status = 200) {
-    const res = await api(ctx.cluster, path, org.token, options);
-    assert.equal(res.status, status, res.text);
-    return res.json;
-}
 
 // A campaign or a poll (kind) to phones, sent; its two segments checked.
 let sent = 0;
 async function sendTo(kind, phones, text) {
     const tag = `held-${kind}-${++sent}`;
-    await importTagged(ctx.cluster, org.token, phones, tag);
+    await importTagged(ctx.cluster, ctx.org.token, phones, tag);
     const body = kind === 'polls'
         ? { question: text, options: ['Yes', 'No'] }
         : { name: `To ${tag}`, body: text };
@@ -83,53 +64,13 @@ async function sendTo(kind, phones, text) {
     return made;
 }
 
-const senderPid = () => ctx.cluster.sender.pid;
-
-const frozen = () => frozenPid(senderPid());
-
-// Stops the sender where the file stop names (one of the stop files) and
-// waits until it is stopped.
-async function stopAt(stop) {
-    writeFileSync(stop, '');
-    await eventually(async () => frozen(), 10000, 'the sender stopped');
-}
-
-// Lets the sender go on until it stops where stop says.
-async function goOnTo(stop) {
-    writeFileSync(stop, '');
-    process.kill(senderPid(), 'SIGCONT');
-    await eventually(async () => frozen(), 10000, 'the sender stopped');
-}
-
-// Once made (a campaign or a poll of kind) went out in part, pauses it
-// and resumes it, the number's bucket full again, and stops the sender
-// with the message the resume's wake-up turn claimed and did not start:
-// at the end of that turn (STOP_BEFORE: what comes next is read in the
-// turn that would start it), or as the wait after it returns (STOP_AFTER:
-// what comes next is unread in that turn); resolves with the message and
-// the log's length.  The sender is left stopped.  (Stopped before the
-// resume, it reads the resume's wake-up in its first wait after it: the
-// claim is that wake-up's turn's, see above.)
+// Once made went out in part (its first send in the log from seen on),
+// the sender stopped holding a message of it (inHand's holding).
 async function frozenHolding(kind, made, seen, stop) {
     await eventually(async () => /sending message \S+ \(attempt \d+, bulk\)/
         .test(ctx.cluster.senderLog().slice(seen)), 20000,
                      'a first message sent');
-    await ok(`/api/v1/${kind}/${made.id}/pause`, { method: 'POST' });
-    await sleep(4 * TURN_MS);
-
-    await stopAt(STOP_BEFORE);
-    const from = ctx.cluster.senderLog().length;
-    await ok(`/api/v1/${kind}/${made.id}/resume`, { method: 'POST' });
-
-    /* the resume's wake-up read, its turn's claim waits for the look */
-    await goOnTo(STOP_BEFORE);
-    if (stop === STOP_AFTER) {
-        await goOnTo(STOP_AFTER);
-    }
-    const log = ctx.cluster.senderLog();
-    const held = heldIn(log.slice(from));
-    assert.equal(held.length, 1, 'one message held after the resume');
-    return { message: held[0], seen: log.length };
+    return holding(kind, made, stop);
 }
 
 // The move (answered while the sender is frozen), then the sender goes
@@ -153,25 +94,6 @@ async function fateOf(message, seen, words) {
     assert.doesNotMatch(after, /sending message/,
                         'a message started after the move was answered');
     assert.match(after, words);
-}
-
-// A test's body; when it fails, the sender's last lines are shown.
-function withSenderLog(body) {
-    return async (t) => {
-        try {
-            await body();
-        } catch (err) {
-            t.diagnostic(ctx.cluster.senderLog().split('\n').slice(-80)
-                .join('\n'));
-            /* the next test starts with the sender going */
-            rmSync(STOP_BEFORE, { force: true });
-            rmSync(STOP_AFTER, { force: true });
-            if (frozen()) {
-                process.kill(senderPid(), 'SIGCONT');
-            }
-            throw err;
-        }
-    };
 }
 
 test('a campaign paused while the sender holds one of its messages: the '

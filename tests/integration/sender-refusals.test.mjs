@@ -5,36 +5,26 @@
 // the sender stops, rather than one line for each.
 
 import assert from 'node:assert/strict';
-import { before, test } from 'node:test';
-import { inboxctl, numberBlock } from '../lib/cluster.mjs';
-import { errorLogIsCleanTest, useCluster } from '../lib/fixture.mjs';
+import { test } from 'node:test';
+import { numberBlock } from '../lib/cluster.mjs';
+import { errorLogIsCleanTest, useSendingCluster } from '../lib/fixture.mjs';
 import { api, deliverInbound, eventually } from '../lib/inbox.mjs';
 
-const ctx = useCluster({ orgs: [{ name: 'Refused Org' }], carrierSim: true,
-                         sender: true });
-let org;
-let sim;
-
-before(async () => {
-    const cluster = await ctx.ready;
-    org = cluster.orgs[0];
-    sim = cluster.sim;
-    await inboxctl(cluster.store, 'credits', 'grant', org.id, '100');
-});
-
+const ctx = useSendingCluster({ orgs: [{ name: 'Refused Org' }],
+                                credits: 100 });
 const numbers = numberBlock('1662');
 
 // The inbox's answer to phone's STOP, once it failed.
 async function answerFailed(phone) {
     return eventually(async () => {
         const list = await api(ctx.cluster,
-            '/api/v1/conversations?limit=200', org.token);
+            '/api/v1/conversations?limit=200', ctx.org.token);
         const conv = list.json.items.find((c) => c.contact.phone === phone);
         if (!conv) {
             return null;
         }
         const msgs = await api(ctx.cluster,
-            `/api/v1/conversations/${conv.id}/messages`, org.token);
+            `/api/v1/conversations/${conv.id}/messages`, ctx.org.token);
         return msgs.json.items.find((m) => m.direction === 'outbound'
                                            && m.status === 'failed') ?? null;
     }, 20000, `the answer to ${phone}'s STOP failed`);
@@ -47,7 +37,7 @@ test('a burst of STOPs to a number whose account the carrier refuses '
      async () => {
     const phones = numbers(6);
     const logAt = ctx.cluster.senderLog().length;
-    await sim.fail({ type: 'account_refused', carrier: 'twilio',
+    await ctx.sim.fail({ type: 'account_refused', carrier: 'twilio',
                      count: phones.length });
 
     for (const from of phones) {
@@ -62,7 +52,7 @@ test('a burst of STOPs to a number whose account the carrier refuses '
 
     const full = () => ctx.cluster.senderLog().slice(logAt).split('\n')
         .filter((l) => / failed: the carrier refused the account or /
-            .test(l) && l.includes(`credentials of ${org.number}: `));
+            .test(l) && l.includes(`credentials of ${ctx.org.number}: `));
     assert.equal(full().length, 1, ctx.cluster.senderLog());
     assert.match(full()[0], new RegExp(`message (${failed.join('|')}) `
         + 'failed: .*Twilio refused the message \\(HTTP 401, error '
@@ -75,7 +65,8 @@ test('a burst of STOPs to a number whose account the carrier refuses '
     assert.equal(counted.length, 1, ctx.cluster.senderLog());
     assert.match(counted[0], new RegExp(`${phones.length - 1} more messages `
         + 'failed: the carrier refused the account or credentials of '
-        + `${E164_RE(org.number)} \\(HTTP 401, error 20005\\), the latest `
+        + `${E164_RE(ctx.org.number)} \\(HTTP 401, error 20005\\), the `
+        + 'latest '
         + `message (${failed.join('|')})`));
     await ctx.cluster.startSender();
 });

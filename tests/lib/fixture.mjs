@@ -3,8 +3,8 @@
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { startCluster } from './cluster.mjs';
-import { closeLeftSockets } from './inbox.mjs';
+import { inboxctl, startCluster } from './cluster.mjs';
+import { closeLeftSockets, quietHoursAway } from './inbox.mjs';
 
 // ctx.ready resolves with the cluster: a file's own before() hooks must
 // await it (Node 20 does not wait for one root hook before the next).
@@ -29,6 +29,33 @@ export function useCluster(opts) {
             await ctx.cluster.stop();
             ctx.cluster.cleanup();
         }
+    });
+    return ctx;
+}
+
+// A cluster that sends (the carrier simulator and the sender; opts as
+// useCluster's, which they may add to), its first organization granted
+// credits, and with quietAway its zone UTC and its quiet hours away from
+// now (campaigns go at once).  ctx.ready resolves with the cluster once
+// that is done, ctx.org and ctx.sim set.
+export function useSendingCluster({ credits, quietAway = false, ...opts }) {
+    const ctx = useCluster({ carrierSim: true, sender: true, ...opts });
+    ctx.ready = ctx.ready.then(async (cluster) => {
+        const org = cluster.orgs[0];
+        await inboxctl(cluster.store, 'credits', 'grant', org.id,
+                       String(credits));
+        if (quietAway) {
+            await inboxctl(cluster.store, 'settings', 'set', org.id,
+                           '--timezone', 'UTC', '--quiet-hours',
+                           quietHoursAway());
+        }
+        ctx.org = org;
+        ctx.sim = cluster.sim;
+        return cluster;
+    });
+    ctx.ready.catch(() => {});
+    before(async () => {
+        await ctx.ready;
     });
     return ctx;
 }

@@ -20249,6 +20249,28 @@ TEST(a_persons_campaign_changes_are_events_of_the_stream)
     fixture_close(&f);
 }
 
+/* Send again's setting: alice's and bob's texts (their threads), 10
+ * credits and pat, a member, whose id is put in pat; 0 or -1. */
+static int
+two_threads_and_pat(fixture_t *f, inbox_ingest_result_t *alice,
+    inbox_ingest_result_t *bob, char pat[INBOX_ID_MAX])
+{
+    inbox_error_t  err;
+
+    if (receive(f, "SM1", ALICE, "coming?", T0, alice, NULL) != INBOX_OK
+        || receive(f, "SM2", BOB, "hello", T0 + 1, bob, NULL) != INBOX_OK
+        || inbox_store_credits_grant(f->store, f->org, 10, NULL) != INBOX_OK
+        || inbox_store_user_add(f->store, f->org, "pat@example.com",
+                                INBOX_ROLE_MEMBER, HASH_A, pat, NULL, &err)
+           != INBOX_OK)
+    {
+        return -1;
+    }
+
+    return 0;
+}
+
+
 /*
  * Send again (resend.h): a person's reply that failed goes again once.
  * The send names it (resend_of); its write marks it resent_as the new
@@ -20278,14 +20300,7 @@ TEST(a_failed_reply_is_sent_again_once_whoever_presses)
 
     FIXTURE(&f);
     memset(&live, 0, sizeof(live));
-    CHECK_INT(receive(&f, "SM1", ALICE, "coming?", T0, &alice, NULL),
-              INBOX_OK);
-    CHECK_INT(receive(&f, "SM2", BOB, "hello", T0 + 1, &bob, NULL),
-              INBOX_OK);
-    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 10, NULL), INBOX_OK);
-    CHECK_INT(inbox_store_user_add(f.store, f.org, "pat@example.com",
-                                   INBOX_ROLE_MEMBER, HASH_A, pat, NULL,
-                                   &err), INBOX_OK);
+    CHECK_INT(two_threads_and_pat(&f, &alice, &bob, pat), 0);
 
     reply_init(&r, alice.conversation_id, "Still coming?", 1, NULL);
     r.user_id = pat;
@@ -20508,14 +20523,7 @@ TEST(a_message_says_whether_it_may_be_sent_again)
 
     FIXTURE(&f);
     memset(&live, 0, sizeof(live));
-    CHECK_INT(receive(&f, "SM1", ALICE, "coming?", T0, &alice, NULL),
-              INBOX_OK);
-    CHECK_INT(receive(&f, "SM2", BOB, "hello", T0 + 1, &bob, NULL),
-              INBOX_OK);
-    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 10, NULL), INBOX_OK);
-    CHECK_INT(inbox_store_user_add(f.store, f.org, "pat@example.com",
-                                   INBOX_ROLE_MEMBER, HASH_A, pat, NULL,
-                                   &err), INBOX_OK);
+    CHECK_INT(two_threads_and_pat(&f, &alice, &bob, pat), 0);
 
     /* the phone off: worth another try, said by the frame that failed it */
     CHECK_INT(reply_ending(&f, alice.conversation_id, pat, "Still coming?",

@@ -17,9 +17,8 @@ import { sleep } from './cluster.mjs';
 import { api, deliverInbound, eventually, importTagged } from './inbox.mjs';
 import { frozen as frozenPid, heldIn } from './sender-stops.mjs';
 
-// two segments (GSM-7, 161 to 306 characters): one message a turn
-// starts (half the burst left to replies)
-export const LONG = ' '.padEnd(170, 'and more news about the sale, ');
+// two segments (GSM-7): one message a turn starts (sender-stops.mjs)
+export { LONG } from './sender-stops.mjs';
 
 // The helpers of ctx's cluster (useCluster's), its sender wrapped by
 // stops (senderStops()) and paced a token every turnMs; org() is the

@@ -109,6 +109,10 @@ static inbox_status_t inbox_sqlite_campaign_ahead(inbox_sqlite_conn_t *conn,
 static inbox_status_t inbox_sqlite_recipient_set(inbox_sqlite_conn_t *conn,
     int64_t id, inbox_recipient_state_t state, int64_t due_at,
     inbox_error_t *err);
+static inbox_status_t inbox_sqlite_campaign_of_message(
+    inbox_sqlite_conn_t *conn, int64_t message, int64_t *id,
+    inbox_campaign_status_t *status, inbox_pause_reason_t *why,
+    inbox_error_t *err);
 
 
 /* create, read, list */
@@ -1812,16 +1816,18 @@ inbox_sqlite_campaign_set(inbox_sqlite_conn_t *conn, int64_t id,
 }
 
 
-inbox_status_t
-inbox_sqlite_campaign_credits_short(inbox_sqlite_conn_t *conn,
-    int64_t message, int64_t now, inbox_error_t *err)
+/*
+ * The campaign of message, its status and why it is paused (*id 0: the
+ * message is no campaign's), for a pause to decide on.
+ */
+static inbox_status_t
+inbox_sqlite_campaign_of_message(inbox_sqlite_conn_t *conn,
+    int64_t message, int64_t *id, inbox_campaign_status_t *status,
+    inbox_pause_reason_t *why, inbox_error_t *err)
 {
-    int                      rc;
-    int64_t                  id;
-    const char              *text;
-    sqlite3_stmt            *stmt;
-    inbox_pause_reason_t     why;
-    inbox_campaign_status_t  status;
+    int            rc;
+    const char    *text;
+    sqlite3_stmt  *stmt;
 
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CAMPAIGN_OF_MESSAGE,
         "SELECT c.id, c.status, c.paused_reason FROM messages m"
@@ -1833,22 +1839,22 @@ inbox_sqlite_campaign_credits_short(inbox_sqlite_conn_t *conn,
     sqlite3_bind_int64(stmt, 1, message);
 
     rc = sqlite3_step(stmt);
-    id = 0;
-    status = INBOX_CAMPAIGN_DONE;
-    why = INBOX_PAUSE_NONE;
+    *id = 0;
+    *status = INBOX_CAMPAIGN_DONE;
+    *why = INBOX_PAUSE_NONE;
 
     if (rc == SQLITE_ROW) {
-        id = sqlite3_column_int64(stmt, 0);
+        *id = sqlite3_column_int64(stmt, 0);
 
         text = (const char *) sqlite3_column_text(stmt, 1);
-        if (text == NULL || inbox_campaign_status_parse(text, &status) != 0)
+        if (text == NULL || inbox_campaign_status_parse(text, status) != 0)
         {
-            status = INBOX_CAMPAIGN_DONE;
+            *status = INBOX_CAMPAIGN_DONE;
         }
 
         text = (const char *) sqlite3_column_text(stmt, 2);
-        if (text == NULL || inbox_pause_reason_parse(text, &why) != 0) {
-            why = INBOX_PAUSE_NONE;
+        if (text == NULL || inbox_pause_reason_parse(text, why) != 0) {
+            *why = INBOX_PAUSE_NONE;
         }
     }
 
@@ -1858,11 +1864,27 @@ inbox_sqlite_campaign_credits_short(inbox_sqlite_conn_t *conn,
         return inbox_sqlite_fail(conn, rc, err);
     }
 
-    if (rc == SQLITE_DONE
+    return INBOX_OK;
+}
+
+
+inbox_status_t
+inbox_sqlite_campaign_credits_short(inbox_sqlite_conn_t *conn,
+    int64_t message, int64_t now, inbox_error_t *err)
+{
+    int64_t                  id;
+    inbox_status_t           rc;
+    inbox_pause_reason_t     why;
+    inbox_campaign_status_t  status;
+
+    rc = inbox_sqlite_campaign_of_message(conn, message, &id, &status, &why,
+                                          err);
+
+    if (rc != INBOX_OK || id == 0
         || inbox_campaign_pause_for(&status, &why,
                                     INBOX_PAUSE_INSUFFICIENT_CREDITS) != 0)
     {
-        return INBOX_OK;
+        return rc;
     }
 
     return inbox_sqlite_campaign_set(conn, id, status, why,
@@ -1874,51 +1896,18 @@ inbox_status_t
 inbox_sqlite_campaign_carrier_refused(inbox_sqlite_conn_t *conn,
     int64_t message, int64_t now, inbox_error_t *err)
 {
-    int                      rc;
     int64_t                  id;
-    const char              *text;
-    sqlite3_stmt            *stmt;
+    inbox_status_t           rc;
     inbox_pause_reason_t     why;
     inbox_campaign_status_t  status;
 
-    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CAMPAIGN_OF_MESSAGE,
-        "SELECT c.id, c.status, c.paused_reason FROM messages m"
-        " JOIN campaigns c ON c.id = m.campaign_id WHERE m.id = ?1", err);
-    if (stmt == NULL) {
-        return err->code;
-    }
+    rc = inbox_sqlite_campaign_of_message(conn, message, &id, &status, &why,
+                                          err);
 
-    sqlite3_bind_int64(stmt, 1, message);
-
-    rc = sqlite3_step(stmt);
-    id = 0;
-    status = INBOX_CAMPAIGN_DONE;
-    why = INBOX_PAUSE_NONE;
-
-    if (rc == SQLITE_ROW) {
-        id = sqlite3_column_int64(stmt, 0);
-
-        text = (const char *) sqlite3_column_text(stmt, 1);
-        if (text == NULL || inbox_campaign_status_parse(text, &status) != 0)
-        {
-            status = INBOX_CAMPAIGN_DONE;
-        }
-
-        text = (const char *) sqlite3_column_text(stmt, 2);
-        if (text == NULL || inbox_pause_reason_parse(text, &why) != 0) {
-            why = INBOX_PAUSE_NONE;
-        }
-    }
-
-    inbox_sqlite_done(stmt);
-
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        return inbox_sqlite_fail(conn, rc, err);
-    }
-
-    if (rc == SQLITE_DONE || inbox_campaign_pause_carrier(&status, &why) != 0)
+    if (rc != INBOX_OK || id == 0
+        || inbox_campaign_pause_carrier(&status, &why) != 0)
     {
-        return INBOX_OK;
+        return rc;
     }
 
     return inbox_sqlite_campaign_set(conn, id, status, why,

@@ -176,7 +176,8 @@ TEST(a_name_is_found_whatever_separates_its_parts)
     CHECK_INT(names("oconnel", "O'Connor"), 0);
     CHECK_INT(names("o'connors", "O'Connor"), 0);
 
-    CHECK_STR(key("  Jean-Luc   St. John-O'Neil (Jr.) "), "jeanlucstjohnoneiljr");
+    CHECK_STR(key("  Jean-Luc   St. John-O'Neil (Jr.) "),
+              "jeanlucstjohnoneiljr");
     /* a katakana middle dot between a foreign name's parts */
     CHECK_INT(names("\xe3\x82\xb8\xe3\x83\xa7\xe3\x83\xb3"
                     "\xe3\x82\xb9\xe3\x83\x9f\xe3\x82\xb9",

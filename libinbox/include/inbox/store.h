@@ -1117,12 +1117,13 @@ inbox_status_t inbox_store_campaign_reschedule(inbox_store_t *store,
     inbox_event_list_t *events, inbox_error_t *err);
 /*
  * A campaign or poll of kind deleted, a draft or one cancelled before
- * any of its messages was handed over, with its tags, options and images' rows and the recipients
- * a send fixed (none handed a message), in one write that finds it so
- * (inbox_campaign_deletable), so that a send or its start at the same
- * time either comes first (the delete is refused) or finds none.  Its
- * uploads are released at now, so that inbox_store_media_purge removes
- * those nothing else names once unused for the grace period.
+ * any of its messages was handed over, with its tags, options and
+ * images' rows and the recipients a send fixed (none handed a message),
+ * in one write that finds it so (inbox_campaign_deletable), so that a
+ * send or its start at the same time either comes first (the delete is
+ * refused) or finds none.  Its uploads are released at now, so that
+ * inbox_store_media_purge removes those nothing else names once unused
+ * for the grace period.
  * INBOX_ERR_NOT_FOUND for no such campaign of kind (also another
  * organization's); INBOX_ERR_CONFLICT for one the rule keeps (or, in
  * MongoDB, one a send is fixing the recipients of), nothing changed.

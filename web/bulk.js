@@ -116,8 +116,8 @@
             minute: '2-digit' });
     }
 
-    function pausedText(reason) {
-        switch (reason) {
+    function pausedText(item) {
+        switch (item.paused_reason) {
         case 'insufficient_credits':
             /* a person's pause parks what was queued and gives its
              * credits back until it goes (outbox.h) */
@@ -135,7 +135,19 @@
                 + 'credits back (held again when they go).';
         case 'carrier_account':
             /* its messages wait parked, none failed (campaign.h): the
-             * fix is the number's settings, which staff may not reach */
+             * fix is the number's settings, which staff may not reach;
+             * the number the carrier refused named (one paused before
+             * the server kept it names none) */
+            if (item.paused_number) {
+                return 'Paused: the carrier refused '
+                    + (item.paused_number_display || item.paused_number)
+                    + ' for this account'
+                    + (item.paused_error_code ? ' (error '
+                        + item.paused_error_code + ')' : '')
+                    + ', so nothing was sent. Fix the number in the '
+                    + 'carrier account (or ask whoever runs the inbox '
+                    + 'to), then Resume.';
+            }
             return 'Paused: the carrier refused this number\u2019s account '
                 + 'or credentials, so nothing was sent. Ask whoever runs '
                 + 'the inbox to check the number\u2019s carrier settings, '
@@ -172,7 +184,7 @@
         case 'sending':
             return 'Sending';
         case 'paused':
-            return pausedText(item.paused_reason);
+            return pausedText(item);
         case 'done':
             return 'Done';
         case 'cancelled':
@@ -601,6 +613,9 @@
                 item.send_at = ev.send_at;
             }
             item.paused_reason = ev.paused_reason || null;
+            item.paused_number = ev.paused_number || null;
+            item.paused_number_display = ev.paused_number_display || null;
+            item.paused_error_code = ev.paused_error_code || null;
             item.cancelled_reason = ev.cancelled_reason || null;
             item.cancelled_message = ev.cancelled_message || null;
             if (ev.counts && typeof ev.counts === 'object') {

@@ -591,6 +591,7 @@ inbox_event_campaign_progress(int64_t org_seq, const char *epoch,
     inbox_json_string(g, campaign->paused_reason == INBOX_PAUSE_NONE
                          ? NULL
                          : inbox_pause_reason_name(campaign->paused_reason));
+    inbox_json_campaign_refused(g, campaign);
     inbox_json_campaign_cancelled(g, campaign);
     inbox_json_key(g, "counts");
     inbox_json_campaign_counts(g, &campaign->counts);

@@ -64,6 +64,34 @@ inbox_json_campaign_cancelled(yajl_gen g, const inbox_campaign_t *c)
 
 
 void
+inbox_json_campaign_refused(yajl_gen g, const inbox_campaign_t *c)
+{
+    int   refused;
+    char  shown[INBOX_PHONE_DISPLAY_MAX];
+
+    refused = c->status == INBOX_CAMPAIGN_PAUSED
+              && c->paused_reason == INBOX_PAUSE_CARRIER_ACCOUNT;
+
+    /* the number as people read it too, by libinbox's one rule */
+    inbox_json_key(g, "paused_number");
+    if (refused && c->paused_number[0] != '\0') {
+        inbox_json_string(g, c->paused_number);
+        inbox_phone_display(c->paused_number, shown);
+        inbox_json_key(g, "paused_number_display");
+        inbox_json_string(g, shown);
+    } else {
+        yajl_gen_null(g);
+        inbox_json_key(g, "paused_number_display");
+        yajl_gen_null(g);
+    }
+
+    inbox_json_key(g, "paused_error_code");
+    inbox_json_string(g, refused && c->paused_error_code[0] != '\0'
+                         ? c->paused_error_code : NULL);
+}
+
+
+void
 inbox_json_campaign(yajl_gen g, const inbox_campaign_t *c)
 {
     yajl_gen_map_open(g);
@@ -139,6 +167,7 @@ inbox_json_campaign_fields(yajl_gen g, const inbox_campaign_t *c)
     inbox_json_key(g, "paused_reason");
     inbox_json_string(g, c->status == INBOX_CAMPAIGN_PAUSED
                          ? inbox_pause_reason_name(c->paused_reason) : NULL);
+    inbox_json_campaign_refused(g, c);
     inbox_json_campaign_cancelled(g, c);
     inbox_json_key(g, "segments");
     inbox_json_int(g, c->segments);

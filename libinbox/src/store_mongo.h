@@ -586,9 +586,11 @@ inbox_status_t inbox_mongo_campaign_reply(inbox_mongo_store_t *ms,
     const bson_oid_t *contact, const bson_oid_t *message, int64_t at,
     const char *body, inbox_error_t *err);
 /* The campaign id names paused as inbox_campaign_pause_carrier says: the
- * carrier refused its number's account or credentials. */
+ * carrier refused its number's account or credentials, the sending
+ * number from with code ("" none), which the pause keeps. */
 inbox_status_t inbox_mongo_campaign_carrier_refused(inbox_mongo_store_t *ms,
-    const char *id, int64_t now, inbox_error_t *err);
+    const char *id, const char *from, const char *code, int64_t now,
+    inbox_error_t *err);
 /* A campaign's message moved to status to with error_code (as the
  * message has it after the move; NULL: none): its recipient's state
  * follows (inbox_recipient_of_delivery), only forward. */

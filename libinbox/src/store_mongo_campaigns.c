@@ -1473,6 +1473,22 @@ inbox_mongo_campaign_move(inbox_mongo_store_t *ms, const inbox_campaign_t *c,
         BSON_APPEND_NULL(&set, "paused_reason");
     }
 
+    /* the carrier's refusal names the number and its code (c's, as
+     * inbox_mongo_campaign_carrier_refused says them) */
+    if (why == INBOX_PAUSE_CARRIER_ACCOUNT) {
+        if (c->paused_number[0] != '\0') {
+            BSON_APPEND_UTF8(&set, "paused_number", c->paused_number);
+        } else {
+            BSON_APPEND_NULL(&set, "paused_number");
+        }
+
+        if (c->paused_error_code[0] != '\0') {
+            BSON_APPEND_UTF8(&set, "paused_error_code", c->paused_error_code);
+        } else {
+            BSON_APPEND_NULL(&set, "paused_error_code");
+        }
+    }
+
     if (to == INBOX_CAMPAIGN_CANCELLED) {
         BSON_APPEND_UTF8(&set, "cancelled_reason",
                          inbox_cancel_reason_name(cancelled));
@@ -1961,7 +1977,7 @@ inbox_mongo_campaign_state(inbox_mongo_store_t *ms, const bson_oid_t *oid,
 
 inbox_status_t
 inbox_mongo_campaign_carrier_refused(inbox_mongo_store_t *ms, const char *id,
-    int64_t now, inbox_error_t *err)
+    const char *from, const char *code, int64_t now, inbox_error_t *err)
 {
     int                      found, moved;
     bson_oid_t               oid;
@@ -1978,6 +1994,10 @@ inbox_mongo_campaign_carrier_refused(inbox_mongo_store_t *ms, const char *id,
     if (rc != INBOX_OK || !found) {
         return rc;
     }
+
+    /* the pause keeps the number refused and the carrier's code */
+    snprintf(c.paused_number, sizeof(c.paused_number), "%s", from);
+    snprintf(c.paused_error_code, sizeof(c.paused_error_code), "%s", code);
 
     to = c.status;
     if (inbox_campaign_pause_carrier(&to, &why) != 0) {
@@ -3654,6 +3674,10 @@ inbox_mongo_campaign_parse(const bson_t *doc, inbox_campaign_t *c)
     inbox_mongo_get_str(doc, "cancelled_reason", name, sizeof(name));
     (void) inbox_cancel_reason_parse(name, &c->cancelled_reason);
     c->cancelled_message = inbox_mongo_dup_str(doc, "cancelled_message");
+    inbox_mongo_get_str(doc, "paused_number", c->paused_number,
+                        sizeof(c->paused_number));
+    inbox_mongo_get_str(doc, "paused_error_code", c->paused_error_code,
+                        sizeof(c->paused_error_code));
     c->send_at = inbox_mongo_get_date(doc, "send_at");
     c->revision = inbox_mongo_get_int(doc, "revision");
     c->created_at = inbox_mongo_get_date(doc, "created_at");

@@ -2815,6 +2815,7 @@ inbox_mongo_outbox_record(inbox_mongo_store_t *ms,
     int                   found, moved, carrier_opt_out, final;
     char                  early[INBOX_CARRIER_CODE_MAX];
     char                  campaign[INBOX_ID_MAX];
+    char                  from[INBOX_PHONE_MAX];
     char                  named[INBOX_PROVIDER_ID_MAX];
     bson_t                doc, reply;
     bson_t               *command, *which;
@@ -2844,9 +2845,11 @@ inbox_mongo_outbox_record(inbox_mongo_store_t *ms,
                      "message_id", BCON_INT32(1),
                      "attempts", BCON_INT32(1));
 
-    /* given back for its number's account: its campaign pauses too */
+    /* given back for its number's account: its campaign pauses too,
+     * naming the number */
     if (result->outcome == INBOX_SEND_RELEASED && result->account) {
-        BCON_APPEND(which, "campaign_id", BCON_INT32(1));
+        BCON_APPEND(which, "campaign_id", BCON_INT32(1),
+                    "from", BCON_INT32(1));
     }
 
     rc = inbox_mongo_find_one(ms, "outbox",
@@ -2889,6 +2892,7 @@ inbox_mongo_outbox_record(inbox_mongo_store_t *ms,
         }
 
         inbox_mongo_get_id(&doc, "campaign_id", campaign);
+        inbox_mongo_get_str(&doc, "from", from, sizeof(from));
     }
 
     bson_destroy(&doc);
@@ -2949,8 +2953,9 @@ inbox_mongo_outbox_record(inbox_mongo_store_t *ms,
         }
 
         if (rc == INBOX_OK && campaign[0] != '\0') {
-            rc = inbox_mongo_campaign_carrier_refused(ms, campaign, now,
-                                                      err);
+            rc = inbox_mongo_campaign_carrier_refused(ms, campaign, from,
+                                                      result->error_code,
+                                                      now, err);
         }
 
         return rc;

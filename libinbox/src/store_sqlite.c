@@ -1605,7 +1605,16 @@ static const char *inbox_sqlite_migrations[] = {
     "  AND search_name IS NOT inbox_search_key(name);"
     "INSERT INTO contacts_search (rowid, name, digits)"
     "  SELECT id, " INBOX_SQLITE_SEARCH_KEYS("contacts") " FROM contacts;"
-    "DELETE FROM contacts_search_pending;"
+    "DELETE FROM contacts_search_pending;",
+
+    /*
+     * 57: a campaign paused carrier_account keeps the sending number the
+     * carrier refused and the carrier's code, so that the person who
+     * fixes the number's settings is told which (campaign.h).  Those
+     * paused so before say neither.
+     */
+    "ALTER TABLE campaigns ADD COLUMN paused_number TEXT;"
+    "ALTER TABLE campaigns ADD COLUMN paused_error_code TEXT;"
 };
 
 #define INBOX_SQLITE_VERSION                                                  \

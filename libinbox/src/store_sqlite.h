@@ -240,6 +240,7 @@ typedef enum {
     INBOX_SQL_CAMPAIGNS_PAGE,
     INBOX_SQL_CAMPAIGN_SET,
     INBOX_SQL_CAMPAIGN_OF_MESSAGE,
+    INBOX_SQL_CAMPAIGN_REFUSED_NUMBER,
     INBOX_SQL_CAMPAIGN_AUDIENCE_ALL,
     INBOX_SQL_CAMPAIGN_AUDIENCE_TAGS,
     INBOX_SQL_CAMPAIGN_EXCLUDED,
@@ -789,10 +790,11 @@ inbox_status_t inbox_sqlite_campaign_reply(inbox_sqlite_conn_t *conn,
     inbox_error_t *err);
 /* In the caller's transaction: the campaign of message (none: nothing
  * done) paused as inbox_campaign_pause_carrier says, its number's
- * account refused by the carrier. */
+ * account refused by the carrier with code ("" none): the pause keeps
+ * the message's sending number and code. */
 inbox_status_t inbox_sqlite_campaign_carrier_refused(
-    inbox_sqlite_conn_t *conn, int64_t message, int64_t now,
-    inbox_error_t *err);
+    inbox_sqlite_conn_t *conn, int64_t message, const char *code,
+    int64_t now, inbox_error_t *err);
 /* In the caller's transaction: the campaign of message (none: nothing
  * done) paused for credits as inbox_campaign_pause_for says, a claim
  * finding the balance short of its parked message's hold. */

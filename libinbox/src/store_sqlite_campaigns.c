@@ -30,7 +30,8 @@
     " n_replied, n_answer_1, n_answer_2, n_answer_3, n_answer_4,"            \
     " n_answer_5, n_answer_6, n_answer_7, n_answer_8, n_answer_9,"           \
     " cancelled_reason, cancelled_message, revision, n_excluded,"            \
-    " handed_at FROM campaigns WHERE id = ?1 AND org_id = ?2"
+    " handed_at, paused_number, paused_error_code"                           \
+    " FROM campaigns WHERE id = ?1 AND org_id = ?2"
 
 /* The first of the state counts in that SELECT, in inbox_recipient_
  * state_t's order, the first of a poll's tally, by option, and the
@@ -41,6 +42,7 @@
 #define INBOX_SQLITE_CAMPAIGN_REVISION   35
 #define INBOX_SQLITE_CAMPAIGN_EXCLUDED   36
 #define INBOX_SQLITE_CAMPAIGN_HANDED     37
+#define INBOX_SQLITE_CAMPAIGN_REFUSED    38
 
 /* A due recipient, as dispatch reads it. */
 typedef struct {
@@ -1894,9 +1896,10 @@ inbox_sqlite_campaign_credits_short(inbox_sqlite_conn_t *conn,
 
 inbox_status_t
 inbox_sqlite_campaign_carrier_refused(inbox_sqlite_conn_t *conn,
-    int64_t message, int64_t now, inbox_error_t *err)
+    int64_t message, const char *code, int64_t now, inbox_error_t *err)
 {
     int64_t                  id;
+    sqlite3_stmt            *stmt;
     inbox_status_t           rc;
     inbox_pause_reason_t     why;
     inbox_campaign_status_t  status;
@@ -1908,6 +1911,25 @@ inbox_sqlite_campaign_carrier_refused(inbox_sqlite_conn_t *conn,
         || inbox_campaign_pause_carrier(&status, &why) != 0)
     {
         return rc;
+    }
+
+    /* the message's sending number refused and the carrier's code, for
+     * the person who fixes its settings (read only while paused so) */
+    stmt = inbox_sqlite_stmt(conn, INBOX_SQL_CAMPAIGN_REFUSED_NUMBER,
+        "UPDATE campaigns SET paused_number ="
+        "  (SELECT NULLIF(from_e164, '') FROM messages WHERE id = ?2),"
+        " paused_error_code = ?3 WHERE id = ?1", err);
+    if (stmt == NULL) {
+        return err->code;
+    }
+
+    sqlite3_bind_int64(stmt, 1, id);
+    sqlite3_bind_int64(stmt, 2, message);
+    inbox_sqlite_bind_text(stmt, 3, code != NULL && code[0] != '\0'
+                                        ? code : NULL);
+
+    if (!inbox_sqlite_step_done(stmt)) {
+        return inbox_sqlite_fail(conn, sqlite3_errcode(conn->db), err);
     }
 
     return inbox_sqlite_campaign_set(conn, id, status, why,
@@ -2535,6 +2557,14 @@ inbox_sqlite_campaign_load(inbox_sqlite_conn_t *conn, int64_t org,
 
     c->revision = sqlite3_column_int64(stmt, INBOX_SQLITE_CAMPAIGN_REVISION);
     c->handed_at = sqlite3_column_int64(stmt, INBOX_SQLITE_CAMPAIGN_HANDED);
+    text = (const char *) sqlite3_column_text(stmt,
+                                              INBOX_SQLITE_CAMPAIGN_REFUSED);
+    snprintf(c->paused_number, sizeof(c->paused_number), "%s",
+             text != NULL ? text : "");
+    text = (const char *) sqlite3_column_text(stmt,
+                                          INBOX_SQLITE_CAMPAIGN_REFUSED + 1);
+    snprintf(c->paused_error_code, sizeof(c->paused_error_code), "%s",
+             text != NULL ? text : "");
 
     inbox_sqlite_done(stmt);
 

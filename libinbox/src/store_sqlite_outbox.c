@@ -1602,6 +1602,7 @@ inbox_sqlite_outbox_record(inbox_sqlite_conn_t *conn,
          * and what else the campaign has in the outbox */
         if (result->outcome == INBOX_SEND_RELEASED && result->account) {
             status = inbox_sqlite_campaign_carrier_refused(conn, message,
+                                                           result->error_code,
                                                            now, err);
             if (status != INBOX_OK) {
                 return status;

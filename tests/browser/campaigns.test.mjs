@@ -820,8 +820,10 @@ test('a campaign paused for billing offers Pause beside Resume and '
 });
 
 test('a campaign the carrier refuses for its number\'s credentials says '
-     + 'so in words staff can act on, offers Resume and Cancel, and goes '
-     + 'once resumed with the credentials fixed', async () => {
+     + 'so in words staff can act on, naming the number refused and the '
+     + 'carrier\'s code, live and once read again, offers Resume and '
+     + 'Cancel, and goes once resumed with the credentials fixed',
+     async () => {
     const o = org();
     const setToken = (token) => inboxctl(ctx.cluster.store, 'number', 'set',
         o.id, o.number, '--carrier', 'twilio', '--account-sid', o.accountSid,
@@ -838,15 +840,22 @@ test('a campaign the carrier refuses for its number\'s credentials says '
         await page.getByRole('link', { name: 'Campaigns' }).click();
         const card = cardOf('Wrong token');
         await call(`/api/v1/campaigns/${made.id}/send`, { method: 'POST' });
-        // the sender pauses it at the carrier's 401, live
-        await card.locator('.bulk-status', { hasText:
-            'Paused: the carrier refused this number\u2019s account or '
-            + 'credentials' }).waitFor();
-        const said = await card.locator('.bulk-status').textContent();
-        assert.ok(said.includes('Ask whoever runs the inbox to check the '
-            + 'number\u2019s carrier settings, then Resume.'), said);
+        // the sender pauses it at the carrier's 401, live, the number
+        // named as people read it (uniqueNumber's are +1 NANP ones)
+        const d = /^\+1(\d{3})(\d{3})(\d{4})$/.exec(o.number);
+        assert.ok(d, o.number);
+        const number = `+1 (${d[1]}) ${d[2]}-${d[3]}`;
+        const words = `Paused: the carrier refused ${number} for this `
+            + 'account (error 20003), so nothing was sent. Fix the number '
+            + 'in the carrier account (or ask whoever runs the inbox to), '
+            + 'then Resume.';
+        await card.locator('.bulk-status', { hasText: words }).waitFor();
         assert.deepEqual(await card.getByRole('button').allTextContents(),
                          ['Resume', 'Cancel']);
+        // and read again
+        await page.reload();
+        await page.getByRole('link', { name: 'Campaigns' }).click();
+        await card.locator('.bulk-status', { hasText: words }).waitFor();
 
         await setToken(o.authToken);
         await card.getByRole('button', { name: 'Resume' }).click();

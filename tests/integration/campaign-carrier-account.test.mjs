@@ -8,7 +8,10 @@
 // code carrier_account whichever code the carrier gave (Twilio 20003, a
 // Telnyx 10010), the sender's log naming the message and the carrier's.
 // A number its credentials' account does not have (Twilio 21606, Telnyx
-// 40305: not in the key's messaging profile) is refused so too.
+// 40305: not in the key's messaging profile) is refused so too.  The
+// paused campaign names the number refused and the carrier's code
+// (paused_number, as people read it paused_number_display,
+// paused_error_code), for the person who fixes it.
 
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
@@ -78,6 +81,9 @@ test('a campaign from a number whose auth token the carrier refuses pauses '
         return c.status === 'paused' ? c : null;
     }, 20000, 'the campaign paused');
     assert.equal(paused.paused_reason, 'carrier_account');
+    assert.equal(paused.paused_number, org.number);
+    assert.match(paused.paused_number_display, /^\+1 \(\d{3}\) \d{3}-\d{4}$/);
+    assert.equal(paused.paused_error_code, '20003');
 
     /* nothing more goes while it waits, and nothing failed or went */
     await sleep(1500);
@@ -120,6 +126,8 @@ test('a campaign from a number whose auth token the carrier refuses pauses '
     }, 20000, 'all delivered');
     assert.equal(end.counts.failed, 0);
     assert.equal(end.paused_reason, null);
+    assert.equal(end.paused_number, null);
+    assert.equal(end.paused_number_display, null);
     const sends = await sendsTo(phones);
     for (const phone of phones) {
         const taken = sends[phone].filter((r) => r.response.status === 201);
@@ -320,6 +328,9 @@ test('from a number that is not the Twilio account\'s (400 21606), a '
     try {
         const paused = await campaignPaused('not-ours', 'Not ours');
         assert.equal(paused.paused_reason, 'carrier_account');
+        /* the number refused named, for the person who fixes it */
+        assert.equal(paused.paused_number, org.number);
+        assert.equal(paused.paused_error_code, '21606');
         assert.equal(paused.counts.failed, 0);
         assert.equal(paused.counts.sent, 0);
         const refused = Object.values(await sendsTo(phones)).flat();
@@ -358,6 +369,8 @@ test('from a Telnyx number not in the key\'s messaging profile (400 '
     try {
         const paused = await campaignPaused('no-profile', 'No profile');
         assert.equal(paused.paused_reason, 'carrier_account');
+        assert.equal(paused.paused_number, org.number);
+        assert.equal(paused.paused_error_code, '40305');
         assert.equal(paused.counts.failed, 0);
         assert.equal(paused.counts.sent, 0);
         assert.match(ctx.cluster.senderLog(), new RegExp(

@@ -20571,6 +20571,86 @@ TEST(a_message_says_whether_it_may_be_sent_again)
 }
 
 
+/*
+ * A campaign paused for its number's account names the number the
+ * carrier refused and the carrier's code (Twilio 21606: the From number
+ * not the account's), in its JSON and its campaign.progress frame, so
+ * that a person knows which number to fix; once resumed, neither.
+ */
+TEST(a_campaign_paused_for_its_numbers_account_names_the_number)
+{
+    char                   id[INBOX_ID_MAX], number[48], *json;
+    fixture_t              f;
+    inbox_campaign_t       c;
+    inbox_event_list_t     live;
+    inbox_send_result_t    res;
+    inbox_send_report_t    report;
+    inbox_outbox_batch_t   batch;
+
+    FIXTURE(&f);
+    memset(&live, 0, sizeof(live));
+    campaign_in_outbox(&f, id);
+    CHECK_INT(claim(&f, NOON, 1, &batch), 1);
+
+    if (batch.count != 1) {
+        inbox_outbox_batch_free(&batch);
+        fixture_close(&f);
+        return;
+    }
+
+    CHECK(batch.items[0].number.e164[0] != '\0');
+    snprintf(number, sizeof(number), "\"paused_number\":\"%s\"",
+             batch.items[0].number.e164);
+
+    memset(&res, 0, sizeof(res));
+    res.outcome = INBOX_SEND_RELEASED;
+    res.carrier = INBOX_CARRIER_TWILIO;
+    res.account = 1;
+    snprintf(res.error_code, sizeof(res.error_code), "21606");
+    snprintf(res.message, sizeof(res.message), "The From phone number is "
+             "not a valid, SMS-capable inbound phone number");
+    CHECK_INT(inbox_store_outbox_result(f.store, batch.items[0].id,
+                                        batch.items[0].attempt, &res,
+                                        NOON + 1, &report, NULL, NULL),
+              INBOX_OK);
+    inbox_outbox_batch_free(&batch);
+
+    CHECK_INT(inbox_store_campaign_progress(f.store, f.org, id, NOON + 2,
+                                            NULL, &live, NULL), INBOX_OK);
+    CHECK(framed_with(&live, "campaign.progress", number));
+    CHECK(framed_with(&live, "campaign.progress",
+                      "\"paused_error_code\":\"21606\""));
+    inbox_event_list_free(&live);
+
+    CHECK_INT(inbox_store_campaign_get(f.store, f.org, id, &c, NULL),
+              INBOX_OK);
+    json = inbox_render_campaign(&c, NULL);
+    CHECK(json != NULL && strstr(json, number) != NULL);
+    CHECK(json != NULL
+          && strstr(json, "\"paused_number_display\":\"") != NULL);
+    CHECK(json != NULL
+          && strstr(json, "\"paused_error_code\":\"21606\"") != NULL);
+    free(json);
+    inbox_campaign_free(&c);
+
+    /* resumed (the number fixed): it names none */
+    CHECK_INT(campaign_do(&f, id, INBOX_CAMPAIGN_RESUME, NOON + MINUTE),
+              INBOX_OK);
+    CHECK_INT(inbox_store_campaign_get(f.store, f.org, id, &c, NULL),
+              INBOX_OK);
+    json = inbox_render_campaign(&c, NULL);
+    CHECK(json != NULL && strstr(json, "\"paused_number\":null") != NULL);
+    CHECK(json != NULL
+          && strstr(json, "\"paused_number_display\":null") != NULL);
+    CHECK(json != NULL
+          && strstr(json, "\"paused_error_code\":null") != NULL);
+    free(json);
+    inbox_campaign_free(&c);
+
+    fixture_close(&f);
+}
+
+
 int
 main(void)
 {

@@ -10126,8 +10126,9 @@ TEST(outbox_result_released_and_cancelled)
 
 /* Given back because the carrier refused its number's account (the
  * result's account): released as any, and its campaign (read from the
- * entry) paused for carrier_account from the status it was read in; one
- * a person paused stays as it is. */
+ * entry) paused for carrier_account from the status it was read in,
+ * naming the entry's number and the carrier's code; one a person paused
+ * stays as it is. */
 TEST(outbox_result_released_for_the_numbers_account)
 {
     fake_t               fake;
@@ -10147,7 +10148,8 @@ TEST(outbox_result_released_for_the_numbers_account)
     fake.replies[0] = CURSOR("{\"_id\": " OID(GEN_3) ", \"org_id\": "
                              OID(ORG_ID) ", \"message_id\": " OID(MSG_ID)
                              ", \"attempts\": 1, \"campaign_id\": "
-                             OID(CAMPAIGN_ID) "}");
+                             OID(CAMPAIGN_ID) ", \"from\": \""
+                             NUMBER_E164 "\"}");
     fake.replies[2] = CURSOR("{\"_id\": " OID(MSG_ID) ", \"status\":"
                              " \"queued\"}");
     fake.replies[3] = CURSOR("{\"_id\": " OID(CAMPAIGN_ID) ", \"status\":"
@@ -10161,6 +10163,9 @@ TEST(outbox_result_released_for_the_numbers_account)
     CHECK_INT(fake.commands, 6);
     CHECK(log_has(&fake, "\"paused_reason\" : \"carrier_account\""));
     CHECK(log_has(&fake, "\"find\" : \"outbox\""));
+    /* the number refused and the carrier's code kept with the pause */
+    CHECK(log_has(&fake, "\"paused_number\" : \"" NUMBER_E164 "\""));
+    CHECK(log_has(&fake, "\"paused_error_code\" : \"20003\""));
     golden_check(&fake, "outbox_result_released_for_the_numbers_account");
 
     /* paused by a person meanwhile: its messages wait parked already */

@@ -1947,10 +1947,16 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
 /* Schema 56 changed data only (names' keys, made again). */
 #define UNDO_SCHEMA_56  ""
 
+/* Schema 57 undone (the number a pause for the carrier's refusal
+ * names). */
+#define UNDO_SCHEMA_57                                                      \
+    "ALTER TABLE campaigns DROP COLUMN paused_error_code;"                  \
+    "ALTER TABLE campaigns DROP COLUMN paused_number;"
+
 /* Every step after 51 undone, newest first. */
 #define UNDO_SCHEMA_ABOVE_51                                                \
-    UNDO_SCHEMA_56 UNDO_SCHEMA_55 UNDO_SCHEMA_54 UNDO_SCHEMA_53             \
-    UNDO_SCHEMA_52
+    UNDO_SCHEMA_57 UNDO_SCHEMA_56 UNDO_SCHEMA_55 UNDO_SCHEMA_54             \
+    UNDO_SCHEMA_53 UNDO_SCHEMA_52
 
 /* Every step after 49 undone, newest first. */
 #define UNDO_SCHEMA_ABOVE_49                                                \
@@ -1995,7 +2001,7 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
     UNDO_SCHEMA_8                                                           \
     "DROP TABLE contact_tags; DROP INDEX contacts_by_created;"
 
-#define SCHEMA_NOW  56
+#define SCHEMA_NOW  57
 
 
 /* A draft to all contacts named name, made at T0; its id. */
@@ -2034,8 +2040,8 @@ TEST(migrating_never_gives_a_deleted_campaigns_id_again)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_55 UNDO_SCHEMA_54
-                          "PRAGMA user_version = 53;"),
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_57 UNDO_SCHEMA_56 UNDO_SCHEMA_55
+                          UNDO_SCHEMA_54 "PRAGMA user_version = 53;"),
               SQLITE_OK);
     CHECK_INT(db_int(&f, "SELECT count(*) FROM sqlite_schema"
                          " WHERE name = 'campaigns'"
@@ -2078,7 +2084,8 @@ TEST(migrating_marks_no_message_of_before_sent_again)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_55 "PRAGMA user_version = 54;"),
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_57 UNDO_SCHEMA_56 UNDO_SCHEMA_55
+                          "PRAGMA user_version = 54;"),
               SQLITE_OK);
     CHECK_INT(db_int(&f, "SELECT count(*) FROM pragma_table_info('messages')"
                          " WHERE name IN ('resent_as', 'resent_at')"), 0);
@@ -2120,7 +2127,7 @@ TEST(migrating_finds_the_names_there_are_without_their_punctuation)
 
     /* the keys of before (lower case, as 18 made these ASCII names'):
      * the trigger notes both; Alice's indexed again, Bob's left noted */
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_56
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_57 UNDO_SCHEMA_56
                       "UPDATE contacts SET search_name = lower(name)"
                       "  WHERE search_name IS NOT NULL;"
                       "INSERT INTO contacts_search (rowid, name, digits)"

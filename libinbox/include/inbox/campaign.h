@@ -179,6 +179,12 @@ typedef struct {
                                              words, as send says them
                                              (inbox_campaign_sendable);
                                              NULL otherwise */
+    char                     paused_number[INBOX_PHONE_MAX];
+    char                     paused_error_code[INBOX_CARRIER_CODE_MAX];
+                                          /* carrier_account: the
+                                             sending number the carrier
+                                             refused and its code ("":
+                                             none said); stale otherwise */
     inbox_campaign_counts_t  counts;
     int64_t                  tally[INBOX_POLL_OPTIONS_MAX];
                                           /* a poll's answers by option

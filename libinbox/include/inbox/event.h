@@ -87,11 +87,13 @@ char *inbox_event_message_status(int64_t org_seq, const char *epoch,
     const inbox_message_t *message);
 /* campaigns */
 /* {"type":"campaign.progress","org_seq","epoch","id","status",
- * "paused_reason","cancelled_reason","cancelled_message",
+ * "paused_reason","paused_number","paused_number_display",
+ * "paused_error_code","cancelled_reason","cancelled_message",
  * "counts":{"recipients","suppressed","waiting_quiet_hours","queued",
  * "sent","delivered","failed","cancelled","replied"}}, and a poll's
  * "tally":[{"number","option","count"}]: where a campaign or poll
- * stands (inbox_json_campaign_cancelled: why it was cancelled). */
+ * stands (inbox_json_campaign_refused: which number the carrier
+ * refused; inbox_json_campaign_cancelled: why it was cancelled). */
 char *inbox_event_campaign_progress(int64_t org_seq, const char *epoch,
     const inbox_campaign_t *campaign);
 /*

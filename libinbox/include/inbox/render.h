@@ -151,7 +151,8 @@ char *inbox_render_estimate(const char *body, const inbox_segments_t *seg,
 /* campaigns and polls (render_campaign.c) */
 /* A campaign or poll: {"id","kind","name","body","question","options",
  * "media","audience":{"all":true}|{"tags":[…]},"send_at","status",
- * "paused_reason","cancelled_reason","cancelled_message","segments",
+ * "paused_reason","paused_number","paused_number_display",
+ * "paused_error_code","cancelled_reason","cancelled_message","segments",
  * "credits","counts":{"recipients","suppressed","waiting_quiet_hours",
  * "queued","sent","delivered","failed","cancelled","replied"},
  * "created_at","started_at","finished_at"} (question and options null
@@ -162,6 +163,12 @@ void inbox_json_campaign(yajl_gen g, const inbox_campaign_t *c);
  * or not known) and "cancelled_message" (a text_refused one's refusal,
  * as send words it; null otherwise), keys in a map the caller opened. */
 void inbox_json_campaign_cancelled(yajl_gen g, const inbox_campaign_t *c);
+/* Which number a campaign paused carrier_account had refused, as its
+ * JSON and campaign.progress say it: "paused_number" (E.164),
+ * "paused_number_display" (as people read it, inbox_phone_display) and
+ * "paused_error_code" (the carrier's code), each null unless it is
+ * paused so and it was said, keys in a map the caller opened. */
+void inbox_json_campaign_refused(yajl_gen g, const inbox_campaign_t *c);
 /* The campaign's "counts" object, as its JSON and campaign.progress show
  * it. */
 void inbox_json_campaign_counts(yajl_gen g,

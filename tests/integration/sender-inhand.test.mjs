@@ -282,9 +282,8 @@ test('another organization\'s quiet hours moved while the sender holds a '
     const { message, seen } = await frozenHolding(c, 'Otherorg');
     try {
         const res = await sessionApi(ctx.cluster, '/api/v1/settings',
-                                     otherBilling,
-                                     { method: 'PATCH',
-                                       body: { quiet_hours: quietHoursNow() } });
+            otherBilling,
+            { method: 'PATCH', body: { quiet_hours: quietHoursNow() } });
         assert.equal(res.status, 200, res.text);
     } finally {
         process.kill(senderPid(), 'SIGCONT');

@@ -12,10 +12,8 @@
 // under test is made meanwhile, and the sender goes on.
 
 import assert from 'node:assert/strict';
-import { rmSync, writeFileSync } from 'node:fs';
-import { sleep } from './cluster.mjs';
 import { api, deliverInbound, eventually, importTagged } from './inbox.mjs';
-import { frozen as frozenPid, heldIn } from './sender-stops.mjs';
+import { inHand } from './sender-stops.mjs';
 
 // two segments (GSM-7): one message a turn starts (sender-stops.mjs)
 export { LONG } from './sender-stops.mjs';
@@ -25,16 +23,10 @@ export { LONG } from './sender-stops.mjs';
 // organization whose campaigns are sent, tag names their audiences.
 export function senderHolding(ctx, stops, { org, turnMs = 1000,
                                             tag = 'held' }) {
-    const senderPid = () => ctx.cluster.sender.pid;
-    const frozen = () => frozenPid(senderPid());
+    const hand = inHand(ctx, stops, turnMs, org);
+    const { ok } = hand;
     let sent = 0;
     let sending = null;
-
-    async function ok(path, options = {}, status = 200) {
-        const res = await api(ctx.cluster, path, org().token, options);
-        assert.equal(res.status, status, res.text);
-        return res.json;
-    }
 
     // A campaign to phones (more of its POST's body in extra: a
     // send_at), sent; each of them texted first, so that their threads
@@ -55,15 +47,6 @@ export function senderHolding(ctx, stops, { org, turnMs = 1000,
         return made;
     }
 
-    // Lets the sender go on (or stops it) until it is about to wait.
-    async function stopBeforeAWait(goOn) {
-        writeFileSync(stops.before, '');
-        if (goOn) {
-            process.kill(senderPid(), 'SIGCONT');
-        }
-        await eventually(async () => frozen(), 10000, 'the sender stopped');
-    }
-
     // The carrier's sends of the campaign whose text starts with prefix:
     // their To.
     async function sendsOf(prefix) {
@@ -74,26 +57,12 @@ export function senderHolding(ctx, stops, { org, turnMs = 1000,
     }
 
     // Once campaign c (its text starting with prefix) went out in part,
-    // pauses and resumes it (the number's bucket full again) and stops
-    // the sender at the end of the turn that read the resume's wake-up:
-    // it holds the message that turn claimed, for the campaigns job's
-    // look.  Resolves with the message and the log's length; the sender
-    // is left stopped.
+    // the message the sender holds after a pause and a resume
+    // (sender-stops.mjs' holding); the sender is left stopped.
     async function frozenHolding(c, prefix) {
         await eventually(async () => (await sendsOf(prefix)).length > 0,
                          20000, 'a first message sent');
-        await ok(`/api/v1/campaigns/${c.id}/pause`, { method: 'POST' });
-        await sleep(4 * turnMs);
-
-        await stopBeforeAWait(false);
-        const from = ctx.cluster.senderLog().length;
-        await ok(`/api/v1/campaigns/${c.id}/resume`, { method: 'POST' });
-        await stopBeforeAWait(true);
-
-        const log = ctx.cluster.senderLog();
-        const held = heldIn(log.slice(from));
-        assert.equal(held.length, 1, 'one message held after the resume');
-        return { message: held[0], seen: log.length };
+        return hand.holding('campaigns', c);
     }
 
     // The thread among phones' whose messages include message, and that
@@ -114,30 +83,18 @@ export function senderHolding(ctx, stops, { org, turnMs = 1000,
         assert.fail(`no thread holds message ${message}`);
     }
 
-    // A test's body; when it fails, the sender's last lines are shown,
-    // the sender goes on and the campaign sending is cancelled (the next
-    // test's sends alone).
+    // A test's body (sender-stops.mjs' withSenderLog); when it fails, the
+    // campaign sending is cancelled too (the next test's sends alone).
     function withSenderLog(body) {
-        return async (t) => {
-            try {
-                await body();
-            } catch (err) {
-                t.diagnostic(ctx.cluster.senderLog().split('\n').slice(-80)
-                    .join('\n'));
-                rmSync(stops.before, { force: true });
-                if (frozen()) {
-                    process.kill(senderPid(), 'SIGCONT');
-                }
-                if (sending !== null) {
-                    await api(ctx.cluster,
-                              `/api/v1/campaigns/${sending.id}/cancel`,
-                              org().token, { method: 'POST' });
-                }
-                throw err;
+        return hand.withSenderLog(body, async () => {
+            if (sending !== null) {
+                await api(ctx.cluster,
+                          `/api/v1/campaigns/${sending.id}/cancel`,
+                          org().token, { method: 'POST' });
             }
-        };
+        });
     }
 
     return { ok, campaignTo, frozenHolding, threadOf, sendsOf,
-             withSenderLog, senderPid };
+             withSenderLog, senderPid: hand.senderPid };
 }

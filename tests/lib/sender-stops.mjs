@@ -54,14 +54,15 @@ export const LONG = ' '.padEnd(170, 'and more news about the sale, ');
 
 // What the tests of a sender stopped with a campaign message in its hands
 // share: ctx is useSendingCluster's, stops senderStops()'s, turnMs the
-// time of one of the number's tokens (its --rate).
-export function inHand(ctx, stops, turnMs = 1000) {
+// time of one of the number's tokens (its --rate), org() the organization
+// whose campaigns are sent.
+export function inHand(ctx, stops, turnMs = 1000, org = () => ctx.org) {
     const senderPid = () => ctx.cluster.sender.pid;
     const isFrozen = () => frozen(senderPid());
 
-    // The answer's JSON to ctx.org's request, which must be status.
+    // The answer's JSON to org()'s request, which must be status.
     async function ok(path, options = {}, status = 200) {
-        const res = await api(ctx.cluster, path, ctx.org.token, options);
+        const res = await api(ctx.cluster, path, org().token, options);
         assert.equal(res.status, status, res.text);
         return res.json;
     }

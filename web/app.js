@@ -192,6 +192,11 @@
         optContact: null,           /* the open thread's contact's record,
                                        for why it is opted out */
         optLoading: null,           /* the contact id being read for it */
+        newestFailed: -1,           /* the threadVisit whose newest pages
+                                       failed to load, while it stands */
+        olderFailed: -1,            /* the same of an older page */
+        contactFailed: null,        /* the panel's read that failed, while
+                                       its words stand: {id, older, said} */
         ws: null,
         wsGeneration: 0,
         connectedOnce: false,
@@ -1340,6 +1345,8 @@
         } else if (state.moreFailures > 0) {
             loadMore();
         }
+        threadFailedAgain();
+        contactFailedAgain();
     }
 
     /* The tabs' counts move with live events; asked for again shortly
@@ -1423,9 +1430,10 @@
 
     /* ---- one thread ---- */
 
-    function fillThreadHeader(conv) {
+    /* The line under the thread's name: the number (under a name),
+     * opted out, archived. */
+    function threadSubOf(conv) {
         const c = conv.contact;
-        els.threadName.textContent = displayName(c);
         const sub = [];
         if (c.name) {
             sub.push(phoneOf(c));
@@ -1436,7 +1444,13 @@
         if (conv.archived) {
             sub.push('Archived');
         }
-        els.threadSub.textContent = sub.join(' · ');
+        return sub.join(' · ');
+    }
+
+    function fillThreadHeader(conv) {
+        const c = conv.contact;
+        els.threadName.textContent = displayName(c);
+        els.threadSub.textContent = threadSubOf(conv);
         els.actStar.textContent = conv.starred ? 'Unstar' : 'Star';
         els.actStar.classList.toggle('on', Boolean(conv.starred));
         els.actArchive.textContent = conv.archived ? 'Unarchive' : 'Archive';
@@ -2131,6 +2145,7 @@
         els.messages.textContent = '';
         els.messagesEmpty.hidden = true;
         state.shown.clear();
+        state.olderFailed = -1;     /* the page it was for is gone */
         state.atNewest = true;
         state.lastScrollTop = 0;
         hideNewBelow();
@@ -2295,9 +2310,10 @@
                 /* a contact's thread opened before anyone wrote (from
                  * the Contacts view): said, not a blank pane */
                 els.messagesEmpty.hidden = state.shown.size > 0;
+                loadedAgain('newestFailed', visit);
             }
         } catch (err) {
-            loadFailed(err, visit);
+            loadFailed(err, visit, 'newestFailed');
         } finally {
             eventsDone();
         }
@@ -2317,17 +2333,58 @@
             /* the page is newest first: its last is now on top */
             const oldest = page.items[page.items.length - 1];
             renderOlderButton(oldest ? messageLi(oldest.id) : null);
+            loadedAgain('olderFailed', visit);
         } catch (err) {
-            loadFailed(err, visit);
+            loadFailed(err, visit, 'olderFailed');
         }
     }
 
     /* A page of the thread that could not be read, said in its header
-     * while the thread it was read for is open. */
-    function loadFailed(err, visit) {
+     * while the thread it was read for is open, and noted (which:
+     * 'newestFailed' or 'olderFailed') for the connection's return. */
+    function loadFailed(err, visit, which) {
         if (!failed(err) && state.threadVisit === visit) {
+            state[which] = visit;
             els.threadSub.textContent = 'Could not load messages: '
                 + whyNot(err);
+        }
+    }
+
+    /* A page that had failed read now: the header says again what it
+     * said before, unless the other read still stands failed. */
+    function loadedAgain(which, visit) {
+        if (state[which] !== visit) {
+            return;
+        }
+        state[which] = -1;
+        const conv = state.conversations.get(state.openId);
+        if (conv && state.newestFailed !== visit
+            && state.olderFailed !== visit)
+        {
+            els.threadSub.textContent = threadSubOf(conv);
+        }
+    }
+
+    /* Back after being cut off: the open thread's pages that failed are
+     * read again, and what came is then read (markRead), as when it
+     * opened; a draft being typed is the composer's, untouched. */
+    function threadFailedAgain() {
+        const id = state.openId;
+        const visit = state.threadVisit;
+        if (id === null) {
+            return;
+        }
+        if (state.newestFailed === visit) {
+            loadNewestMessages().then(() => {
+                markRead(id);
+                if (state.olderFailed === visit
+                    && state.newestFailed !== visit)
+                {
+                    loadOlderMessages();
+                }
+            });
+        } else if (state.olderFailed === visit) {
+            loadOlderMessages();
         }
     }
 
@@ -2647,6 +2704,7 @@
     function closeContact() {
         state.contactId = null;
         state.contactCloseWarned = null;
+        state.contactFailed = null;
         els.contactPanel.hidden = true;
         els.actContact.setAttribute('aria-expanded', 'false');
         els.app.classList.remove('contact-open');
@@ -2923,11 +2981,54 @@
             }
             /* a contact added or imported: not a bare heading */
             els.timelineEmpty.hidden = state.timeline.size !== 0;
+            /* an older page that failed is moot once the timeline
+             * started over */
+            contactReadAgain(id, !refresh);
         } catch (err) {
             if (!failed(err) && current()) {
-                els.contactStatus.textContent =
-                    'Could not load the contact: ' + whyNot(err);
+                contactReadFailed(id, false,
+                                  'Could not load the contact: '
+                                  + whyNot(err));
             }
+        }
+    }
+
+    /* A read of the panel that failed, said and noted for the
+     * connection's return (older: a page of "Show older"). */
+    function contactReadFailed(id, older, said) {
+        state.contactFailed = { id: id, older: older, said: said };
+        els.contactStatus.textContent = said;
+    }
+
+    /* A read of the panel was made: the record's and timeline's, or
+     * (older) an older page or the timeline from its start.  A failure
+     * it makes moot is forgotten, and its words go unless something
+     * was said since (an unsaved edit's warning). */
+    function contactReadAgain(id, older) {
+        const f = state.contactFailed;
+        if (f === null || f.id !== id || (f.older && !older)) {
+            return;
+        }
+        state.contactFailed = null;
+        if (els.contactStatus.textContent === f.said) {
+            els.contactStatus.textContent = '';
+        }
+    }
+
+    /* Back after being cut off: the panel's read that failed is made
+     * again, what is being typed in its form kept (openContact's read
+     * again), after a save under way has its answer. */
+    function contactFailedAgain() {
+        const f = state.contactFailed;
+        if (f === null || f.id !== state.contactId) {
+            return;
+        }
+        if (f.older) {
+            olderTimeline();
+        } else if (!state.contactSaving) {
+            openContact(true);
+        } else if (state.panelTimer === null) {
+            panelLater();
         }
     }
 
@@ -3042,11 +3143,13 @@
                 + encodeURIComponent(cursor));
             if (state.contactId === id && state.timelineCursor === cursor) {
                 showTimeline(page);
+                contactReadAgain(id, true);
             }
         } catch (err) {
             if (!failed(err) && state.contactId === id) {
-                els.contactStatus.textContent =
-                    'Could not load older entries: ' + whyNot(err);
+                contactReadFailed(id, true,
+                                  'Could not load older entries: '
+                                  + whyNot(err));
             }
         }
     }

@@ -21,7 +21,8 @@
  * and a role chosen but not stored yet.  The team's events
  * (user.updated, user.removed, user.signed_out) and a resync (events
  * may have been missed) read the list again while it is shown, so a
- * colleague's changes appear at once.
+ * colleague's changes appear at once; a read that failed (offline, say)
+ * is made again when the connection is back (the app's back).
  *
  * What it uses of the app is window.inboxApp (api, failed, announce,
  * on); a button at work is busy.js's (window.inboxBusy).  "Change role"
@@ -79,6 +80,7 @@
         stepping: null,         /* one's own role change, being asked */
         said: '',               /* the last role change stored */
         seq: 0,                 /* answers to an older read are dropped */
+        failed: false,          /* the last read failed */
     };
 
     function message(err) {
@@ -230,10 +232,12 @@
         try {
             const page = await app.api('/api/v1/users');
             if (seq === state.seq) {
+                state.failed = false;
                 show(page.items || []);
             }
         } catch (err) {
             if (!app.failed(err) && seq === state.seq) {
+                state.failed = true;
                 els.status.textContent = 'Could not load the team: '
                     + message(err);
             }
@@ -467,8 +471,18 @@
         }
     });
 
+    /* the connection back: a read that failed (offline, say) is made
+     * again, rather than left said until the view is shown anew; the
+     * add form and a role chosen stay as they are (show) */
+    app.on('back', () => {
+        if (state.failed && !els.view.hidden && state.meId !== null) {
+            load();
+        }
+    });
+
     app.on('session', (me) => {
         state.seq += 1;
+        state.failed = false;
         state.billingRole = Boolean(me) && me.role === 'billing';
         state.meId = me && me.user ? me.user.id : null;
         state.said = '';

@@ -1,0 +1,175 @@
+// What failed while the connection was down heals by itself once it is
+// back, in Debian's Chromium (playwright's setOffline, or requests cut by
+// a route while the server seems gone): an open thread whose messages
+// could not load, the contact panel beside it (a name being typed there
+// stays), and Settings' Team list; the reply and the email being typed
+// stay too, and what did not fail (the thread list) is not read again.
+
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import { noPageErrorsTest, rowOf, shown, signIn, useBrowser }
+         from '../lib/browser.mjs';
+import { uniqueNumber } from '../lib/cluster.mjs';
+import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
+import { deliverInbound } from '../lib/inbox.mjs';
+import { addUser } from '../lib/session.mjs';
+
+const ctx = useCluster({ orgs: [{ name: 'Ferry Landing Deli' }] });
+const USER = { email: 'ines@ferry.example', password: 'ines minds the deli' };
+const FIRST = uniqueNumber();
+const SECOND = uniqueNumber();
+const web = useBrowser();
+
+/* far below the liveness bound: "at once" */
+const PROMPT_MS = 3000;
+
+let page;
+
+before(async () => {
+    const cluster = await ctx.ready;
+    await addUser(cluster, cluster.orgs[0], USER.email, USER.password,
+                  'billing');
+    await deliverInbound(cluster, { from: FIRST, body: 'Any soup today?' });
+    await deliverInbound(cluster, { from: SECOND,
+                                    body: 'Is the ferry running?' });
+    await web.launch();
+    page = await web.newPage();
+    await signIn(page, cluster, USER);
+    await rowOf(page, shown(FIRST)).waitFor();
+    await rowOf(page, shown(SECOND)).waitFor();
+    /* every state the connection indicator takes, in order */
+    await page.evaluate(() => {
+        const conn = document.getElementById('conn');
+        window.connStates = [];
+        new MutationObserver(() => window.connStates.push(
+            conn.dataset.state)).observe(conn,
+            { attributes: true, attributeFilter: ['data-state'] });
+    });
+});
+
+const conn = (state) => page.locator(`#conn[data-state="${state}"]`);
+const panel = () => page.getByRole('complementary', { name: 'Contact' });
+const sub = () => page.locator('#thread-sub');
+const views = () => page.locator('#views');
+
+async function goOffline() {
+    await page.context().setOffline(true);
+    await conn('offline').waitFor({ timeout: PROMPT_MS });
+}
+
+async function backOnline() {
+    await page.context().setOffline(false);
+    await conn('live').waitFor({ timeout: PROMPT_MS + 2000 });
+}
+
+/* The API paths (with their query) the page asks for from now on,
+ * their method first. */
+function requestsOf() {
+    const asked = [];
+    const note = (req) => {
+        const url = new URL(req.url());
+        if (url.pathname.startsWith('/api/')) {
+            asked.push(`${req.method()} ${url.pathname}${url.search}`);
+        }
+    };
+    page.on('request', note);
+    return { asked, stop: () => page.off('request', note) };
+}
+
+test('an open thread whose messages failed while offline is read again '
+     + 'when the connection is back; the reply being typed stays, and '
+     + 'the thread list is not read again', async () => {
+    await goOffline();
+    await rowOf(page, shown(FIRST)).getByRole('button').click();
+    await sub().filter({ hasText: 'Could not load messages' }).waitFor();
+    const reply = page.locator('#composer-text');
+    await reply.fill('Tomato, until four');
+    const asked = requestsOf();
+    try {
+        await backOnline();
+        await page.locator('#messages .message',
+                           { hasText: 'Any soup today?' }).waitFor();
+        await page.waitForFunction(() => !/Could not load/.test(
+            document.getElementById('thread-sub').textContent), null,
+            { timeout: PROMPT_MS });
+    } finally {
+        asked.stop();
+    }
+    assert.equal(await reply.inputValue(), 'Tomato, until four');
+    /* the thread's messages, and the ticket of the new socket; the list
+     * read fine before: it is not read again */
+    assert.equal(asked.asked.filter((r) => /^GET \/api\/v1\/conversations\?/
+        .test(r)).length, 0, asked.asked.join('\n'));
+    assert.ok(asked.asked.some((r) => r.startsWith('GET /api/v1/'
+        + 'conversations/') && r.includes('/messages')), asked.asked
+        .join('\n'));
+    await reply.fill('');
+});
+
+test('the contact panel whose read failed while offline is read again '
+     + 'when the connection is back', async () => {
+    await page.getByRole('button', { name: 'Contact', exact: true }).click();
+    await panel().locator('.timeline-item',
+                          { hasText: 'Any soup today?' }).waitFor();
+    await goOffline();
+    await rowOf(page, shown(SECOND)).getByRole('button').click();
+    await panel().locator('#contact-status',
+        { hasText: 'Could not load the contact' }).waitFor();
+    await backOnline();
+    await panel().locator('.timeline-item',
+                          { hasText: 'Is the ferry running?' }).waitFor();
+    assert.equal(await panel().locator('#contact-status').textContent(),
+                 '');
+    await page.locator('#messages .message',
+                       { hasText: 'Is the ferry running?' }).waitFor();
+});
+
+test('a read of the contact panel that failed while the server could not '
+     + 'be reached is made again once it is back, the name being typed '
+     + 'kept', async () => {
+    const name = panel().getByLabel('Name');
+    await name.fill('Ferry Fan');
+    /* the thread read (the last request the page had under way) */
+    await rowOf(page, shown(SECOND)).and(page.locator('.unread'))
+        .waitFor({ state: 'detached' });
+    /* the server gone: every request cut, the page's own questions
+     * too, until the page says it is down */
+    await page.route('**/api/v1/**',
+                     (route) => route.abort('connectionrefused'));
+    try {
+        /* the panel reads its contact again for a message that came */
+        await deliverInbound(ctx.cluster, { from: SECOND,
+                                            body: 'And the last one?' });
+        await panel().locator('#contact-status',
+            { hasText: 'Could not load the contact' }).waitFor();
+        await conn('reconnecting').waitFor({ timeout: PROMPT_MS });
+    } finally {
+        await page.unroute('**/api/v1/**');
+    }
+    await conn('live').waitFor({ timeout: 3 * PROMPT_MS });
+    await panel().locator('.timeline-item',
+                          { hasText: 'And the last one?' }).waitFor();
+    assert.equal(await panel().locator('#contact-status').textContent(),
+                 '');
+    assert.equal(await name.inputValue(), 'Ferry Fan');
+    await name.fill('');
+});
+
+test('the Team list that failed while offline is read again when the '
+     + 'connection is back; the email being typed stays', async () => {
+    await goOffline();
+    await views().getByRole('link', { name: 'Settings' }).click();
+    await page.locator('#team-status',
+                       { hasText: 'Could not load the team' }).waitFor();
+    await page.locator('#team-email').fill('new.hand@ferry.example');
+    await backOnline();
+    await page.locator('#team-list li', { hasText: USER.email }).waitFor();
+    assert.equal(await page.locator('#team-status').textContent(), '');
+    assert.equal(await page.locator('#team-email').inputValue(),
+                 'new.hand@ferry.example');
+    await page.locator('#team-email').fill('');
+});
+
+noPageErrorsTest(web);
+
+errorLogIsCleanTest(ctx, web.close);

@@ -31,6 +31,9 @@
     /* a thread scrolled this near its foot follows new messages */
     const NEWEST_SLACK_PX = 48;
     const BACKOFF_MIN_MS = 1000;
+    /* a request that met no server: the server asked whether it is
+     * there, for this long at most */
+    const PROBE_MS = 5000;
     const BACKOFF_MAX_MS = 30000;
     /* a next page that failed is asked for again after this, doubled
      * with each failure (up to BACKOFF_MAX_MS) */
@@ -203,8 +206,8 @@
         attempt: 0,
         reconnectTimer: null,
         offlineSaid: false,         /* offline was said since last live */
-        probing: false,             /* a live socket tried anew for a
-                                       request that met no server */
+        probe: null,                /* the server asked whether it is
+                                       there (unreachable) */
         hiddenAt: document.hidden ? Date.now() : null,
         lastSeq: null,
         epoch: null,
@@ -3422,11 +3425,10 @@
             state.attempt = 0;
             liveness.expect(ev.ping_secs);
             setConnection('live');
-            if (reconnected && !state.probing) {
+            if (reconnected) {
                 readFailedAgain();
                 notify('back', ev);
             }
-            state.probing = false;
             state.liveTotals += 1;
             setUnreadTotal(ev.unread_total);
             if (reconnected && state.lastSeq !== null
@@ -3519,7 +3521,6 @@
     }
 
     function scheduleReconnect() {
-        state.probing = false;      /* it was down indeed */
         if (!state.signedIn || state.reconnectTimer) {
             return;
         }
@@ -3637,11 +3638,13 @@
         scheduleReconnect();
     }
 
-    /* The browser says the network is gone: the socket cannot be heard
-     * from, and waiting for its silence to pass the bound would leave
-     * the page saying "live" for many seconds.  It goes now, and the
-     * page says it is offline; 'online' brings a new one at once. */
-    function wentOffline() {
+    /* The browser says the network is gone, or the server did not
+     * answer (unreachable): the socket cannot be heard from, and waiting
+     * for its silence to pass the bound would leave the page saying
+     * "live" for many seconds.  It goes now, and the page says it is
+     * down (offline, while the browser knows); a new one is tried after
+     * the backoff's first wait, and 'online' brings one at once. */
+    function wentDown() {
         if (!state.signedIn) {
             return;
         }
@@ -3651,15 +3654,42 @@
     }
 
     /* A request met no server at all (fetch's network error): the socket
-     * may be as dead, unseen until its silence passed the bound.  One
-     * believed live is tried anew at once, which resumes exactly and
-     * says so while it cannot.  A new socket that comes at once shows
-     * the server was there all along: its hello reads nothing that
-     * failed again (the same request would fail again, and again). */
+     * may be as dead, unseen until its silence passed the bound, or the
+     * request alone was lost (a proxy dropped it).  While the socket is
+     * believed live the server is asked at once whether it is there: an
+     * answer, whatever it says, keeps the socket and says nothing (the
+     * read that failed says so itself; made again, it might fail again,
+     * and again); none within PROBE_MS lets the socket go, says so and
+     * tries a new one, whose hello reads again what failed. */
     function unreachable() {
-        if (state.signedIn && els.conn.dataset.state === 'live') {
-            reconnectFresh();
-            state.probing = true;
+        if (!state.signedIn || els.conn.dataset.state !== 'live'
+            || state.probe !== null)
+        {
+            return;
+        }
+        const generation = state.wsGeneration;
+        state.probe = serverThere().then((there) => {
+            state.probe = null;
+            if (!there && generation === state.wsGeneration) {
+                wentDown();
+            }
+        });
+    }
+
+    /* Whether the server answers a request now (its own question, not
+     * through api(): a failure here is no new unreachable()). */
+    async function serverThere() {
+        const abort = new AbortController();
+        const timer = setTimeout(() => abort.abort(), PROBE_MS);
+        try {
+            await fetch('/api/v1/me', { credentials: 'same-origin',
+                                        cache: 'no-store',
+                                        signal: abort.signal });
+            return true;
+        } catch (err) {
+            return false;
+        } finally {
+            clearTimeout(timer);
         }
     }
 
@@ -3676,7 +3706,6 @@
         clearTimeout(state.reconnectTimer);
         state.reconnectTimer = null;
         state.attempt = 0;
-        state.probing = false;
         setConnection('reconnecting');
         connect();
     }
@@ -4103,7 +4132,7 @@
     document.addEventListener('visibilitychange', onVisibility);
     els.liveRetry.addEventListener('click', reconnectNow);
     window.addEventListener('online', reconnectFresh);
-    window.addEventListener('offline', wentOffline);
+    window.addEventListener('offline', wentDown);
 
     /* once every deferred script ran: composer.js hooks in first */
     document.addEventListener('DOMContentLoaded', resume, { once: true });

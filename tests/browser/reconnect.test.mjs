@@ -4,6 +4,9 @@
 // could not load, the contact panel beside it (a name being typed there
 // stays), and Settings' Team list; the reply and the email being typed
 // stay too, and what did not fail (the thread list) is not read again.
+// A lone request that met no server while the socket lives, the server
+// answering the page's probe at once, says nothing of the connection:
+// no "reconnecting" shown for a moment.
 
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
@@ -168,6 +171,56 @@ test('the Team list that failed while offline is read again when the '
     assert.equal(await page.locator('#team-email').inputValue(),
                  'new.hand@ferry.example');
     await page.locator('#team-email').fill('');
+});
+
+test('a lone request that meets no server, or a proxy\'s 502, while the '
+     + 'socket is live and the server answers, says nothing of the '
+     + 'connection', async () => {
+    await views().getByRole('link', { name: 'Inbox' }).click();
+    await conn('live').waitFor();
+    await page.evaluate(() => { window.connStates.length = 0; });
+    /* the first request opening the thread makes is cut; the second
+     * answered by a proxy that lost its server for a moment */
+    const cut = [];
+    const probes = [];
+    const probed = (res) => {
+        if (new URL(res.url()).pathname === '/api/v1/me') {
+            probes.push(res.status());
+        }
+    };
+    page.on('response', probed);
+    await page.route('**/api/v1/conversations/**', (route) => {
+        cut.push(new URL(route.request().url()).pathname);
+        if (cut.length === 1) {
+            return route.abort('connectionreset');
+        }
+        if (cut.length === 2) {
+            return route.fulfill({ status: 502, contentType: 'text/html',
+                                   body: '<h1>502 Bad Gateway</h1>' });
+        }
+        return route.fallback();
+    });
+    /* what the question to the server, or a new socket had one been
+     * tried, takes */
+    const settled = () => page.waitForTimeout(1000);
+    const said = () => page.evaluate(() => window.connStates);
+    try {
+        await rowOf(page, shown(FIRST)).getByRole('button').click();
+        await sub().filter({ hasText: 'Could not load messages' }).waitFor();
+        await settled();
+        assert.deepEqual(await said(), []);
+        await rowOf(page, shown(SECOND)).getByRole('button').click();
+        await sub().filter({ hasText: 'answered 502' }).waitFor();
+        await settled();
+        assert.deepEqual(await said(), []);
+        assert.ok(cut.length >= 2, cut.join(' '));
+    } finally {
+        await page.unroute('**/api/v1/conversations/**');
+        page.off('response', probed);
+    }
+    assert.equal(await page.locator('#live-banner').isVisible(), false);
+    /* the server was asked, once, and answered */
+    assert.deepEqual(probes, [200]);
 });
 
 noPageErrorsTest(web);

@@ -406,6 +406,7 @@ ngx_http_inbox_contacts_list_op(ngx_http_inbox_api_t *api,
     char                   *json;
     char                    country[INBOX_COUNTRY_MAX];
     size_t                  len;
+    inbox_search_t          search;
     inbox_contact_page_t    page;
     inbox_contact_query_t   query;
 
@@ -424,7 +425,10 @@ ngx_http_inbox_contacts_list_op(ngx_http_inbox_api_t *api,
                                   &page, &job->error)
         == INBOX_OK)
     {
-        json = inbox_render_contact_page(&page, &len);
+        /* the list read it so (a search too long was refused) */
+        (void) inbox_search_parse(query.q, query.country, &search);
+
+        json = inbox_render_contact_page(&page, &search, &len);
         ngx_http_inbox_job_document(job, NGX_HTTP_OK, json, len);
     }
 

@@ -406,27 +406,36 @@ inbox_render_conversation_page(const inbox_conversation_page_t *page,
         yajl_gen_map_close(g);
     }
 
-    if (search != NULL && search->name[0] != '\0') {
-        inbox_json_key(g, "search");
-        yajl_gen_map_open(g);
-        inbox_json_key(g, "phone_digits");
-        yajl_gen_array_open(g);
-
-        if (search->digits[0] != '\0') {
-            inbox_json_string(g, search->digits);
-        }
-
-        if (search->dialled[0] != '\0') {
-            inbox_json_string(g, search->dialled);
-        }
-
-        yajl_gen_array_close(g);
-        yajl_gen_map_close(g);
-    }
+    inbox_json_search(g, search);
 
     yajl_gen_map_close(g);
 
     return inbox_json_finish(g, len);
+}
+
+
+void
+inbox_json_search(yajl_gen g, const inbox_search_t *search)
+{
+    if (search == NULL || search->name[0] == '\0') {
+        return;
+    }
+
+    inbox_json_key(g, "search");
+    yajl_gen_map_open(g);
+    inbox_json_key(g, "phone_digits");
+    yajl_gen_array_open(g);
+
+    if (search->digits[0] != '\0') {
+        inbox_json_string(g, search->digits);
+    }
+
+    if (search->dialled[0] != '\0') {
+        inbox_json_string(g, search->dialled);
+    }
+
+    yajl_gen_array_close(g);
+    yajl_gen_map_close(g);
 }
 
 

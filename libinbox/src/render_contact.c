@@ -126,18 +126,34 @@ inbox_render_contact_record(const inbox_contact_record_t *c,
 }
 
 
-static void
-inbox_json_contact_item(yajl_gen g, const void *c)
-{
-    inbox_json_contact(g, c);
-}
-
-
 char *
-inbox_render_contact_page(const inbox_contact_page_t *page, size_t *len)
+inbox_render_contact_page(const inbox_contact_page_t *page,
+    const inbox_search_t *search, size_t *len)
 {
-    return inbox_json_page(page->items, page->count, sizeof(page->items[0]),
-                           inbox_json_contact_item, page->next_cursor, len);
+    size_t    i;
+    yajl_gen  g;
+
+    g = inbox_json_begin();
+    if (g == NULL) {
+        return NULL;
+    }
+
+    yajl_gen_map_open(g);
+
+    inbox_json_key(g, "items");
+    yajl_gen_array_open(g);
+    for (i = 0; i < page->count; i++) {
+        inbox_json_contact(g, &page->items[i]);
+    }
+    yajl_gen_array_close(g);
+
+    inbox_json_key(g, "next_cursor");
+    inbox_json_string(g, page->next_cursor[0] ? page->next_cursor : NULL);
+    inbox_json_search(g, search);
+
+    yajl_gen_map_close(g);
+
+    return inbox_json_finish(g, len);
 }
 
 

@@ -264,6 +264,32 @@ TEST(conversation_page_says_what_a_search_looks_for_in_a_number)
 }
 
 
+TEST(contact_page_says_what_a_search_looks_for_in_a_number)
+{
+    char                  *json;
+    inbox_search_t         search;
+    inbox_contact_page_t   page;
+
+    memset(&page, 0, sizeof(page));
+
+    CHECK_INT(inbox_search_parse("07700 900", "GB", &search), 0);
+    json = inbox_render_contact_page(&page, &search, NULL);
+    CHECK_STR(json, "{\"items\":[],\"next_cursor\":null,"
+                    "\"search\":{\"phone_digits\":"
+                    "[\"07700900\",\"7700900\"]}}");
+    free(json);
+
+    /* no search: the page as every list has it */
+    CHECK_INT(inbox_search_parse("", "GB", &search), 0);
+    json = inbox_render_contact_page(&page, &search, NULL);
+    CHECK_STR(json, "{\"items\":[],\"next_cursor\":null}");
+    free(json);
+    json = inbox_render_contact_page(&page, NULL, NULL);
+    CHECK_STR(json, "{\"items\":[],\"next_cursor\":null}");
+    free(json);
+}
+
+
 #define FILE_JPG  "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA.jpg"
 
 TEST(message_shapes_inbound_and_outbound)

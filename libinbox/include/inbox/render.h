@@ -56,15 +56,18 @@ typedef void (*inbox_json_item_pt)(yajl_gen g, const void *item);
 char *inbox_json_page(const void *items, size_t count, size_t size,
     inbox_json_item_pt item, const char *next_cursor, size_t *len);
 
+/* A list's search as inbox_search_parse read it, as a key of the open
+ * map (NULL or none: nothing): "search":{"phone_digits":[...]}, the
+ * digits a contact's number (E.164 without its "+") contains, one of
+ * them, for the search to find it by number ([] for a name's search
+ * only: "Suite 4"), so that a client checks a thread the list has not
+ * shown yet (a new message meanwhile), and marks the digits a number
+ * was found by, by the server's rule (search.h: a trunk "0", Mexico's
+ * retired "1", the organization's country). */
+void inbox_json_search(yajl_gen g, const inbox_search_t *search);
+
 char *inbox_render_conversation(const inbox_conversation_t *c, size_t *len);
-/* search: the list's search as inbox_search_parse read it (NULL or
- * none: no "search"); the page then says, in {"search":{"phone_digits":
- * [...]}}, the digits a contact's number (E.164 without its "+")
- * contains, one of them, for the search to find it by number ([] for a
- * name's search only: "Suite 4"), so that a client checks a thread the
- * list has not shown yet (a new message meanwhile) by the server's rule
- * (search.h: a trunk "0", Mexico's retired "1", the organization's
- * country). */
+/* search: the list's search (inbox_json_search). */
 char *inbox_render_conversation_page(const inbox_conversation_page_t *page,
     const inbox_search_t *search, size_t *len);
 char *inbox_render_message_page(const inbox_message_page_t *page,
@@ -80,8 +83,9 @@ void inbox_json_contact(yajl_gen g, const inbox_contact_record_t *c);
  * "answered_at"}]. */
 char *inbox_render_contact_record(const inbox_contact_record_t *c,
     const inbox_contact_campaigns_t *list, size_t *len);
+/* search: the list's search (inbox_json_search), as for conversations. */
 char *inbox_render_contact_page(const inbox_contact_page_t *page,
-    size_t *len);
+    const inbox_search_t *search, size_t *len);
 /* The organization's tags (GET tags): {"items":[{"tag","contacts",
  * "sendable"}],"more"}, see inbox_tag_page_t. */
 char *inbox_render_tag_page(const inbox_tag_page_t *page, size_t *len);

@@ -60,6 +60,9 @@
     const whileBusy = window.inboxBusy.whileBusy;
     const reread = window.inboxReread;
     const invalid = window.inboxInvalid;
+    const highlight = window.inboxHighlight;
+    /* text as the server's search compares names (search.h's key) */
+    const plain = highlight.plain;
     /* a socket that brought nothing for too long is let go */
     const liveness = window.inboxLiveness.watch(socketSilent);
 
@@ -143,6 +146,10 @@
         searchDigits: [],           /* what the server's search looks
                                        for in a number, as its first
                                        page said (one of them) */
+        searchShown: null,          /* the search the listed rows are of
+                                       ({q, digits}: what their rows
+                                       mark), from its first page; null
+                                       for none */
         view: 0,                    /* bumped when filter or search change */
         listRead: 0,                /* bumped by every first-page read */
         conversations: new Map(),   /* id -> conversation, as last seen */
@@ -569,15 +576,6 @@
             '').trim();
     }
 
-    /* Text as the server's search compares names (search.h's key):
-     * without case or accents, nor white space and punctuation, so that
-     * "oconnor" and "o connor" are O'Connor, "jean luc" Jean-Luc. */
-    function plain(text) {
-        return text.normalize('NFD').replace(/\p{Mn}/gu, '')
-            .normalize('NFKC').toLowerCase()
-            .replace(/[\s\p{P}\p{Sk}\p{Mn}\u02bc]/gu, '');
-    }
-
     /* The search, as near as the browser can tell: used only for threads
      * the server has not listed yet (a new message during a search). */
     function matchesSearch(conv) {
@@ -648,6 +646,27 @@
         name.textContent = ' ' + status;
     }
 
+    /* A row's name, what the list's search matched in it marked; a
+     * named contact's number too when the search found it by its digits
+     * (else nothing in the row says why it is there): that number, or
+     * ''.  The marks are a hint: the search field says what was asked. */
+    function showName(li, contact) {
+        const search = state.searchShown;
+        const name = li.querySelector('.row-name');
+        const number = li.querySelector('.row-phone');
+        if (!contact.name) {
+            highlight.phone(name, phoneOf(contact), search);
+        } else {
+            highlight.name(name, contact.name, search);
+        }
+        number.hidden = !contact.name
+            || !highlight.phone(number, phoneOf(contact), search);
+        if (number.hidden) {
+            number.textContent = '';
+        }
+        return number.textContent;
+    }
+
     function fillRow(li, conv) {
         const button = li.querySelector('.thread-row');
         const name = displayName(conv.contact);
@@ -662,9 +681,9 @@
         const unread = conv.unread_count > 0;
         const archivedTag = conv.archived && state.filter !== 'archived';
 
-        li.querySelector('.row-name').textContent = name;
         /* what contacts write is shown isolated (dir=auto, <bdi>): a
          * right-to-left override in it cannot reorder what follows */
+        const phoneShown = showName(li, conv.contact);
         fillMissed(li, lm, missed);
         li.querySelector('.row-preview-who').textContent = who;
         li.querySelector('.row-preview-text').textContent = text;
@@ -678,6 +697,7 @@
         li.classList.toggle('unread', unread);
         li.classList.toggle('selected', conv.id === state.selectedId);
         button.setAttribute('aria-label', name + ', '
+            + (phoneShown ? phoneShown + ', ' : '')
             + (unread ? conv.unread_count + ' unread, ' : '')
             + (conv.starred ? 'starred, ' : '')
             + (conv.archived ? 'archived, ' : '')
@@ -1087,6 +1107,8 @@
         if (reset) {
             state.searchDigits = page.search && Array.isArray(
                 page.search.phone_digits) ? page.search.phone_digits : [];
+            state.searchShown = state.q === '' ? null
+                : { q: state.q, digits: state.searchDigits };
         }
     }
 
@@ -1408,6 +1430,7 @@
         state.view += 1;
         state.q = '';
         state.searchDigits = [];
+        state.searchShown = null;
         els.search.value = '';
         state.filter = 'all';
         els.tabs.forEach((tab) => tab.setAttribute('aria-pressed',

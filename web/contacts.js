@@ -32,12 +32,14 @@
  * What it uses of the app is window.inboxApp (api, failed, on,
  * showConversation, searchText, displayName, phoneOf) and
  * window.inboxBusy (Add contact, one add at a time),
- * window.inboxAudience, window.inboxTags, window.inboxReread (reread.js).
+ * window.inboxAudience, window.inboxTags, window.inboxReread (reread.js),
+ * window.inboxHighlight (what a search found, marked).
  */
 'use strict';
 
 (function (app, busy, audience, tagEditor, reread) {
     const invalid = window.inboxInvalid;
+    const highlight = window.inboxHighlight;
     const PAGE = 50;
     const PAGE_MAX = 200;       /* the API's largest page */
     const SEARCH_DELAY_MS = 250;
@@ -84,6 +86,8 @@
         importedTimer: null,
         tagsTimer: null,
         shown: new Map(),       /* id -> the contact as its row shows it */
+        search: null,           /* the search the rows are of ({q,
+                                   digits}: what they mark), or null */
         failed: null,           /* the last read that failed, while it
                                    stands: 'list' or 'more' */
     };
@@ -119,12 +123,17 @@
         const name = document.createElement('span');
         name.className = 'contact-name';
         name.dir = 'auto';
-        name.textContent = app.displayName(c);
+        /* what the search found marked (highlight.js) */
+        if (c.name) {
+            highlight.name(name, c.name, state.search);
+        } else {
+            highlight.phone(name, app.phoneOf(c), state.search);
+        }
         button.appendChild(name);
         if (c.name) {
             const number = document.createElement('span');
             number.className = 'contact-phone';
-            number.textContent = app.phoneOf(c);
+            highlight.phone(number, app.phoneOf(c), state.search);
             button.appendChild(number);
         }
         const tags = document.createElement('span');
@@ -253,6 +262,14 @@
         return p;
     }
 
+    /* The search a page (the first of a read) answered, q as asked:
+     * what the rows mark, the digits of a number the server's. */
+    function searchOf(page, q) {
+        return q === '' ? null : { q: q, digits: page.search
+            && Array.isArray(page.search.phone_digits)
+            ? page.search.phone_digits : [] };
+    }
+
     /* A read of the list that failed, unless a newer one is under way
      * (or the session ended: app.failed says so). */
     function sayReadFailed(err, seq, more) {
@@ -290,6 +307,7 @@
             els.status.textContent = state.notice || 'Loading\u2026';
         }
         let shown = false;
+        const q = app.searchText(els.search.value);
         try {
             let page = await app.api(path(more ? state.cursor : null));
             if (seq !== state.seq) {
@@ -301,6 +319,7 @@
             if (!more) {
                 els.list.textContent = '';
                 state.shown.clear();
+                state.search = searchOf(page, q);
             }
             /* "Show more contacts" gone with the focus hands it to the
              * first contact it brought, not to the page */
@@ -384,6 +403,7 @@
         state.reading = true;
         state.kept = keep;
         let shown = false;
+        const q = app.searchText(els.search.value);
         try {
             const pages = await reread.pages({
                 read: (cursor, limit) => app.api(path(cursor, limit)),
@@ -394,6 +414,7 @@
                 return;
             }
             state.cursor = pages[pages.length - 1].next_cursor || null;
+            state.search = searchOf(pages[0], q);
             showAgain(pages.flatMap((page) => page.items || []));
             sayShown();
             shown = true;

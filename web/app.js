@@ -398,16 +398,6 @@
             + ', ' + clock;
     }
 
-    function safeUrl(url) {
-        try {
-            const u = new URL(url, location.href);
-            return u.protocol === 'https:' || u.protocol === 'http:'
-                ? u.href : null;
-        } catch (e) {
-            return null;
-        }
-    }
-
     /* ---- what a screen reader is told ---- */
 
     /* What happens away from the focus (a message arriving, a reply's
@@ -1635,20 +1625,11 @@
         const kind = window.inboxMedia.kindOf(media.content_type);
         const name = kind.name + (count > 1 ? ' ' + (i + 1) + ' of ' + count
             : '');
-        const href = media.state === 'stored' ? safeUrl(media.url) : null;
-        if (href && kind.show === 'image') {
-            const a = document.createElement('a');
-            a.className = 'media media-thumb';
-            a.href = href;
-            a.target = '_blank';
-            a.rel = 'noopener noreferrer';
-            a.title = 'Open the full image';
-            const img = document.createElement('img');
-            img.src = href;
-            img.alt = name;
-            img.loading = 'lazy';
-            a.appendChild(img);
-            return a;
+        const href = media.state === 'stored'
+            ? window.inboxMedia.safeUrl(media.url) : null;
+        const thumb = window.inboxMedia.thumb(media, name);
+        if (thumb) {
+            return thumb;
         }
         if (href && kind.show !== 'file'
             && document.createElement(kind.show)

@@ -345,6 +345,12 @@
         text.dir = 'auto';
         article.appendChild(text);
 
+        /* a campaign's images, small: each opens the full image */
+        const images = document.createElement('div');
+        images.className = 'bulk-images';
+        images.hidden = true;
+        article.appendChild(images);
+
         const meta = document.createElement('p');
         meta.className = 'bulk-meta';
         article.appendChild(meta);
@@ -371,8 +377,8 @@
 
         li.appendChild(article);
         const card = { id: item.id, list, li, article, name: h, status,
-                       text, meta, counts, actions, error, moves: null,
-                       busy: false };
+                       text, images, imagesShown: '', meta, counts,
+                       actions, error, moves: null, busy: false };
         return card;
     }
 
@@ -402,6 +408,28 @@
         return meta.join(' \u00b7 ');
     }
 
+    /* The images as thumbnails (the meta line counts them), made anew
+     * only when they change, so a progress frame reloads none; one not
+     * stored yet is counted, not shown. */
+    function fillImages(card, item) {
+        const media = item.media || [];
+        const key = JSON.stringify(media.map((m) => [m.url, m.state]));
+        if (key === card.imagesShown) {
+            return;
+        }
+        card.imagesShown = key;
+        card.images.replaceChildren();
+        media.forEach((m, i) => {
+            const thumb = window.inboxMedia.thumb(m, (item.name || 'The '
+                + card.list.noun) + ': image' + (media.length > 1
+                ? ' ' + (i + 1) + ' of ' + media.length : ''));
+            if (thumb) {
+                card.images.appendChild(thumb);
+            }
+        });
+        card.images.hidden = card.images.childElementCount === 0;
+    }
+
     /* Everything a card shows, from the API's campaign or poll. */
     function fillCard(card, item) {
         card.name.textContent = item.name || '';
@@ -413,6 +441,7 @@
             : item.body || (item.media && item.media.length
                 ? 'Picture message' : '');
         card.text.hidden = card.text.textContent === '';
+        fillImages(card, item);
         card.meta.textContent = metaText(card.list, item);
         card.actions.setAttribute('aria-label', 'Actions for '
             + (item.name || 'this ' + card.list.noun));

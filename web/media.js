@@ -8,7 +8,9 @@
  *
  * And what a contact's MMS carries, named for the thread (app.js): an
  * image is shown, a video or voice note played where the browser can,
- * anything else offered as a download.
+ * anything else offered as a download.  An image is shown the same way
+ * in a thread and on a campaign's card (bulk.js): a thumbnail that
+ * opens the full image.
  */
 'use strict';
 
@@ -109,7 +111,42 @@
         return KINDS.find((k) => k.re.test(type));
     }
 
+    /* A URL the page may link to or load: http(s) only, made absolute
+     * (a carrier's or a colleague's text never makes a javascript:). */
+    function safeUrl(url) {
+        try {
+            const u = new URL(url, location.href);
+            return u.protocol === 'https:' || u.protocol === 'http:'
+                ? u.href : null;
+        } catch (e) {
+            return null;
+        }
+    }
+
+    /* A stored image of a message or a campaign (media as the API says
+     * it) as a thumbnail, alt the name given, that opens the full image
+     * in a new tab; null for one not stored yet or no image. */
+    function thumb(media, name) {
+        const href = media && media.state === 'stored'
+            ? safeUrl(media.url) : null;
+        if (!href || kindOf(media.content_type).show !== 'image') {
+            return null;
+        }
+        const a = document.createElement('a');
+        a.className = 'media media-thumb';
+        a.href = href;
+        a.target = '_blank';
+        a.rel = 'noopener noreferrer';
+        a.title = 'Open the full image';
+        const img = document.createElement('img');
+        img.src = href;
+        img.alt = name;
+        img.loading = 'lazy';
+        a.appendChild(img);
+        return a;
+    }
+
     global.inboxMedia = Object.freeze({ problem, advice, sizeText,
-                                        overTotal, kindOf,
+                                        overTotal, kindOf, safeUrl, thumb,
                                         perMessage: PER_MESSAGE });
 })(window);

@@ -8,7 +8,8 @@
 // cost while it is written, as the campaign's does, Enter in an
 // option going on to the next, and a refusal of too few options taking
 // the focus to the one left empty; a refusal showing the server's
-// message with the form kept; a campaign with an image; the contact
+// message with the form kept; a campaign with an image (its card shows
+// it small, opening the full image); the contact
 // panel's campaigns, poll answers and timeline (one the carrier refused
 // because the contact opted out there: not sent; a campaign alone lists
 // no thread, and the list names the campaign before a thread's last
@@ -434,8 +435,9 @@ test('a refusal shows the server\'s message and keeps the form; a '
     await page.getByRole('button', { name: 'New campaign' }).click();
     await page.locator('#campaign-name').fill('Picture day');
     await page.locator('#campaign-body').fill('Look at this');
+    const poster = png(48, 32, [220, 120, 30]);
     await page.locator('#campaign-file').setInputFiles({ name: 'sale.png',
-        mimeType: 'image/png', buffer: png() });
+        mimeType: 'image/png', buffer: poster });
     await page.locator('#campaign-attachments .attachment-name',
                        { hasText: 'sale.png' }).waitFor();
     // an MMS: two credits to each of the four contacts not opted out
@@ -454,6 +456,27 @@ test('a refusal shows the server\'s message and keeps the form; a '
     const draft = list.items.find((c) => c.name === 'Picture day');
     assert.equal(draft.media.length, 1);
     assert.equal(draft.media[0].content_type, 'image/png');
+
+    // the card shows the image it counts, small, as a thread shows one:
+    // a thumbnail named for what it is that opens the full image
+    const thumb = card.getByRole('link', { name: 'Picture day: image' });
+    const href = ctx.cluster.url(draft.media[0].url);
+    assert.equal(await thumb.getAttribute('href'), href);
+    assert.equal(await thumb.getAttribute('target'), '_blank');
+    await thumb.locator('img').evaluate((img) => img.decode());
+    assert.deepEqual(await thumb.locator('img').evaluate((img) =>
+        [img.naturalWidth, img.width <= 64, img.height <= 64]),
+        [48, true, true]);
+    const [tab] = await Promise.all([
+        page.context().waitForEvent('page'),
+        thumb.click(),
+    ]);
+    await tab.waitForLoadState();
+    assert.equal(tab.url(), href);
+    const full = await tab.request.get(href);
+    assert.equal(full.headers()['content-type'], 'image/png');
+    assert.ok(Buffer.from(await full.body()).equals(poster));
+    await tab.close();
 });
 
 test('a campaign image too large or not an image is refused before any '

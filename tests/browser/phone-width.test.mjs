@@ -3,7 +3,11 @@
 // reached, and the last column of the credits' ledger ("Held after")
 // can be scrolled to (at 375 px the ledger fits its card).  At 320x568
 // an image attached to a reply takes one short row, and the thread keeps
-// most of the height it had without it.
+// most of the height it had without it.  At 375x667 (an iPhone) the
+// contact's record is a sheet over the conversation, its messages and
+// its reply box with Send, under the thread's header, its Close in
+// reach; Close brings the conversation back as it was left: the place
+// read, the reply being written, a message that came meanwhile.
 
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
@@ -18,6 +22,9 @@ import { addUser } from '../lib/session.mjs';
 const ctx = useCluster({ orgs: [{ name: 'Narrow Street Bakery' }] });
 const USER = { email: 'nia@narrow.example', password: 'nia pays the bills' };
 const VIEWS = ['Inbox', 'Campaigns', 'Polls', 'Contacts', 'Settings'];
+// a thread longer than a phone's screen
+const LONG = '+14155550178';
+const LONG_MESSAGES = 24;
 const web = useBrowser();
 
 before(async () => {
@@ -27,6 +34,10 @@ before(async () => {
     await inboxctl(cluster.store, 'credits', 'grant', org.id, '1250');
     await deliverInbound(cluster, { from: '+14155550177',
         body: 'Do you still have the rye loaves?' });
+    for (let i = 1; i <= LONG_MESSAGES; i++) {
+        await deliverInbound(cluster, { from: LONG,
+            body: `Order line ${i}: two sourdough, one rye` });
+    }
     await web.launch();
 });
 
@@ -120,6 +131,92 @@ async () => {
             { name: 'Remove the-menu.png' }).boundingBox();
         assert.ok(remove.x >= 0 && remove.x + remove.width <= 320,
                   `the second image's Remove is at ${remove.x}`);
+    } finally {
+        await page.context().close();
+    }
+});
+
+test('at 375x667 the contact\'s record is a sheet over the '
+     + 'conversation and its reply box; Close brings them back as they '
+     + 'were: the place read, the reply being written, a message that '
+     + 'came meanwhile', async () => {
+    const page = await web.newPage({ width: 375, height: 667 });
+    const messages = page.locator('#messages');
+    const reply = page.getByRole('textbox', { name: 'Message' });
+    const contact = page.getByRole('button', { name: 'Contact',
+                                               exact: true });
+    const panel = page.getByRole('complementary', { name: 'Contact' });
+    const close = panel.getByRole('button', { name: 'Close' });
+    const box = (el) => el.evaluate((e) => {
+        const r = e.getBoundingClientRect();
+        return [r.left, r.top, r.right, r.bottom].map(Math.round);
+    });
+    try {
+        await signIn(page, ctx.cluster, USER);
+        await openThread(page, '(415) 555-0178');
+        await page.locator('#messages .message .body', { hasText:
+            `Order line ${LONG_MESSAGES}:` }).waitFor();
+        // read up the thread, a reply half written
+        const place = await messages.evaluate((el) => {
+            el.scrollTop = Math.round((el.scrollHeight - el.clientHeight)
+                / 2);
+            return el.scrollTop;
+        });
+        assert.ok(place > 0);
+        await reply.fill('Yes, the rye is ready at');
+
+        await contact.click();
+        await panel.getByLabel('Name').waitFor();
+        // the record from under the thread's header to the screen's foot:
+        // over the messages and the reply box with its Send, none of
+        // them showing beneath it (the header says whose it is)
+        const [left, top, right, bottom] = await box(panel);
+        const header = await box(page.locator('.thread-header'));
+        assert.deepEqual([left, top, right, bottom],
+            [0, header[3], 375, 667]);
+        for (const covered of [messages, reply,
+            page.getByRole('button', { name: 'Send' })]) {
+            assert.equal(await covered.isVisible(), false);
+        }
+        assert.equal(await page.locator('#thread-title').isVisible(), true);
+        // Close at the sheet's top, a finger's size, and still there
+        // once the record is scrolled down to its timeline
+        const at = await close.boundingBox();
+        assert.ok(at.y >= top && at.y + at.height <= top + 60
+            && at.height >= 44, `Close is at ${JSON.stringify(at)}`);
+        await panel.locator('.timeline-item').last().scrollIntoViewIfNeeded();
+        assert.deepEqual(await close.boundingBox(), at);
+
+        await close.click();
+        await panel.waitFor({ state: 'hidden' });
+        assert.equal(await messages.evaluate((el) => el.scrollTop), place);
+        assert.equal(await reply.inputValue(), 'Yes, the rye is ready at');
+        assert.equal(await page.evaluate(() =>
+            document.activeElement.textContent), 'Contact');
+
+        // at the thread's foot, a message that comes while the record is
+        // open is in view on Close, as it would have been
+        await messages.evaluate((el) => {
+            el.scrollTop = el.scrollHeight;
+        });
+        await contact.click();
+        await panel.getByLabel('Name').waitFor();
+        await deliverInbound(ctx.cluster, { from: LONG,
+            body: 'And a baguette, please' });
+        await panel.locator('.timeline-detail',
+            { hasText: 'And a baguette, please' }).waitFor();
+        await close.click();
+        const newest = page.locator('#messages .message .body',
+            { hasText: 'And a baguette, please' });
+        await newest.waitFor();
+        assert.ok(await newest.evaluate((el) => {
+            const r = el.getBoundingClientRect();
+            const m = document.getElementById('messages')
+                .getBoundingClientRect();
+            return r.top >= m.top && r.bottom <= m.bottom;
+        }), 'the new message is out of view');
+        assert.equal(await page.locator('#new-below').isVisible(), false);
+        assert.equal(await reply.inputValue(), 'Yes, the rye is ready at');
     } finally {
         await page.context().close();
     }

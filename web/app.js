@@ -477,8 +477,10 @@
 
     /* ---- the header ---- */
 
-    /* The organization's unread messages ("5 unread messages"); the
-     * Unread tab's count is of threads, so the words say which. */
+    /* The organization's unread messages ("5 unread messages"), in the
+     * header and the page's title (the browser's tab) alike; the Unread
+     * tab's count is of threads, so the words say which: a bare "(5)"
+     * over a tab that says 2 read as one count gone wrong. */
     function setUnreadTotal(n) {
         const text = String(Math.max(0, Number(n) || 0));
         if (els.unreadTotal.textContent !== text) {
@@ -486,7 +488,8 @@
             els.unreadWord.textContent = text === '1' ? 'unread message'
                 : 'unread messages';
         }
-        document.title = Number(text) > 0 ? '(' + text + ') Inbox' : 'Inbox';
+        document.title = text !== '0' ? text + ' '
+            + els.unreadWord.textContent + ' \u00b7 Inbox' : 'Inbox';
     }
 
     /* connecting, live, reconnecting, or offline: reconnecting while the

@@ -103,12 +103,13 @@ before(async () => {
     page = await web.newPage();
 });
 
-test('the tab title counts unread messages, live', async () => {
+test('the tab title counts unread messages, in words, live', async () => {
     await signInTo(page, ctx.cluster.orgs[0]);
     await rows(page).nth(3).waitFor();
-    assert.equal(await page.title(), '(4) Inbox');
+    assert.equal(await page.title(), '4 unread messages \u00b7 Inbox');
     await deliverInbound(ctx.cluster, { from: UK, body: 'One more thing' });
-    await page.waitForFunction(() => document.title === '(5) Inbox');
+    await page.waitForFunction(() =>
+        document.title === '5 unread messages \u00b7 Inbox');
 });
 
 test('numbers are written for people: UK and US', async () => {

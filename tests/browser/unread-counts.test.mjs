@@ -1,9 +1,11 @@
 // The two unread counts in Debian's Chromium, in two browsers of one
 // organization: the header counts unread messages and says so ("3 unread
-// messages"), the Unread tab counts threads (2), so that the two numbers
-// never read as one count that disagrees.  A new inbound message, a
-// thread read and a thread marked unread move both, the same way, in
-// both browsers, with no reload.
+// messages"), and so does the page's title, the browser tab's name ("3
+// unread messages · Inbox", not a bare "(3)"), the Unread tab counts
+// threads (2), so that the two numbers never read as one count that
+// disagrees.  A new inbound message, a thread read and a thread marked
+// unread move them all, the same way, in both browsers, with no
+// reload.
 
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
@@ -25,18 +27,19 @@ let pages;
 const header = (page) => page.locator('#unread-total-wrap').innerText();
 const tab = (page) => page.locator('#count-unread').innerText();
 
-// Waits until every page's header says messages and its Unread tab
-// counts threads.
+// Waits until every page's header and title say messages and its
+// Unread tab counts threads.
 async function countsShow(messages, threads) {
     const words = `${messages} unread message${messages === 1 ? '' : 's'}`;
     for (const page of pages) {
         await page.waitForFunction(([w, t]) => document.getElementById(
             'unread-total-wrap').innerText.replace(/\s+/g, ' ').trim() === w
+            && document.title === `${w} \u00b7 Inbox`
             && document.getElementById('count-unread').innerText === t,
             [words, String(threads)]).catch(async (err) => {
             throw new Error(`expected "${words}" and Unread ${threads}, `
-                + `saw "${await header(page)}" and Unread `
-                + `${await tab(page)}: ${err.message}`);
+                + `saw "${await header(page)}", title "${await page
+                .title()}" and Unread ${await tab(page)}: ${err.message}`);
         });
     }
 }
@@ -55,7 +58,8 @@ before(async () => {
     }
 });
 
-test('the header counts unread messages in words, the Unread tab threads',
+test('the header and the title count unread messages in words, the '
+     + 'Unread tab threads',
     async () => {
         await countsShow(3, 2);
         assert.equal(await pages[0].locator('.tab[data-filter="unread"]')

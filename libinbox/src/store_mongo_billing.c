@@ -214,11 +214,86 @@ inbox_mongo_billing_changed(inbox_mongo_store_t *ms, const bson_oid_t *org,
 
 
 /*
+ * The campaign or poll each entry's message was sent for (its id in
+ * e->campaign.id, put there from the message), named as it is now: one
+ * query by _id for the page's few campaigns, their kind and name only
+ * (a campaign's document holds its text and counts).  One not found
+ * (not this organization's) is no campaign.
+ */
+static inbox_status_t
+inbox_mongo_ledger_campaigns(inbox_mongo_store_t *ms, const bson_oid_t *org,
+    inbox_ledger_page_t *page, inbox_error_t *err)
+{
+    char                   kind[INBOX_CAMPAIGN_KIND_MAX];
+    size_t                 i;
+    bson_t                 ids, campaigns, doc;
+    uint32_t               n;
+    bson_oid_t             oid;
+    inbox_status_t         rc;
+    inbox_ledger_entry_t  *e;
+
+    bson_init(&ids);
+    n = 0;
+
+    for (i = 0; i < page->count; i++) {
+        if (inbox_mongo_parse_id(page->items[i].campaign.id, &oid) == 0) {
+            inbox_mongo_array_add(&ids, &n, &oid);
+        }
+    }
+
+    if (n == 0) {
+        bson_destroy(&ids);
+        return INBOX_OK;
+    }
+
+    rc = inbox_mongo_run_cursor(ms,
+        BCON_NEW("find", BCON_UTF8("campaigns"),
+                 "filter", "{",
+                     "_id", "{", "$in", BCON_ARRAY(&ids), "}",
+                     "org_id", BCON_OID(org),
+                 "}",
+                 "projection", "{",
+                     "kind", BCON_INT32(1), "name", BCON_INT32(1),
+                 "}",
+                 "limit", BCON_INT32((int32_t) n),
+                 "batchSize", BCON_INT32((int32_t) n)),
+        &campaigns, err);
+
+    for (i = 0; i < page->count; i++) {
+        e = &page->items[i];
+
+        if (e->campaign.id[0] == '\0') {
+            continue;
+        }
+
+        if (rc != INBOX_OK
+            || inbox_mongo_parse_id(e->campaign.id, &oid) != 0
+            || !inbox_mongo_batch_get(&campaigns, &oid, &doc))
+        {
+            e->campaign.id[0] = '\0';
+            continue;
+        }
+
+        inbox_mongo_get_str(&doc, "kind", kind, sizeof(kind));
+        (void) inbox_campaign_kind_parse(kind, &e->campaign.kind);
+        inbox_mongo_get_str(&doc, "name", e->campaign.name,
+                            sizeof(e->campaign.name));
+    }
+
+    bson_destroy(&ids);
+    bson_destroy(&campaigns);
+
+    return rc;
+}
+
+
+/*
  * Whom each entry of page was for: its message's thread and contact (as
- * the thread names it) and, for a release, why the message failed, or
- * INBOX_LEDGER_PAUSED for one not failed (billing.h).  One query for
- * the page's messages, one for their threads; an entry whose message is
- * gone names nobody.
+ * the thread names it) and campaign, and, for a release, why the
+ * message failed, or INBOX_LEDGER_PAUSED for one not failed
+ * (billing.h).  One query for the page's messages, one for their
+ * threads, one for their campaigns; an entry whose message is gone
+ * names nobody.
  */
 static inbox_status_t
 inbox_mongo_ledger_whom(inbox_mongo_store_t *ms, const bson_oid_t *org,
@@ -257,6 +332,7 @@ inbox_mongo_ledger_whom(inbox_mongo_store_t *ms, const bson_oid_t *org,
         }
 
         inbox_mongo_get_id(&doc, "conversation_id", e->conversation_id);
+        inbox_mongo_get_id(&doc, "campaign_id", e->campaign.id);
 
         if (e->kind == INBOX_LEDGER_RELEASE) {
             /* a message not failed was parked, its campaign paused */
@@ -308,7 +384,11 @@ inbox_mongo_ledger_whom(inbox_mongo_store_t *ms, const bson_oid_t *org,
     bson_destroy(&messages);
     bson_destroy(&conversations);
 
-    return rc;
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    return inbox_mongo_ledger_campaigns(ms, org, page, err);
 }
 
 

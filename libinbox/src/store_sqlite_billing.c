@@ -221,19 +221,23 @@ inbox_sqlite_ledger_list(inbox_store_t *store, const char *org_id,
         return err->code;
     }
 
-    /* each entry with its message's thread and contact, and a release
-     * with why its message failed, or that its campaign paused with it
-     * parked (a message not failed, billing.h) */
+    /* each entry with its message's thread, contact and campaign (each
+     * a primary key's row: a page costs its entries' rows, whatever the
+     * size of a send), and a release with why its message failed, or
+     * that its campaign paused with it parked (a message not failed,
+     * billing.h) */
     stmt = inbox_sqlite_stmt(conn, INBOX_SQL_LEDGER_PAGE,
         "SELECT l.id, l.kind, l.credits, l.balance, l.held, l.message_id,"
         " l.created_at, m.conversation_id, ct.phone, ct.name,"
         " CASE WHEN l.kind <> 'release' OR m.id IS NULL THEN NULL"
         "   WHEN m.status IN ('failed', 'undelivered') THEN m.error_code"
-        "   ELSE ?5 END"
+        "   ELSE ?5 END,"
+        " cp.id, cp.kind, cp.name"
         " FROM credit_ledger l"
         " LEFT JOIN messages m ON m.id = l.message_id"
         " LEFT JOIN conversations c ON c.id = m.conversation_id"
         " LEFT JOIN contacts ct ON ct.id = c.contact_id"
+        " LEFT JOIN campaigns cp ON cp.id = m.campaign_id"
         " WHERE l.org_id = ?1 AND l.id < ?3"
         " ORDER BY l.id DESC LIMIT ?4", err);
     if (stmt == NULL) {
@@ -283,6 +287,15 @@ inbox_sqlite_ledger_list(inbox_store_t *store, const char *org_id,
                                  sizeof(e->contact_name));
         inbox_sqlite_column_copy(stmt, 10, e->error_code,
                                  sizeof(e->error_code));
+
+        if (sqlite3_column_type(stmt, 11) != SQLITE_NULL) {
+            inbox_sqlite_format_id(sqlite3_column_int64(stmt, 11),
+                                   e->campaign.id);
+            kind = (const char *) sqlite3_column_text(stmt, 12);
+            (void) inbox_campaign_kind_parse(kind, &e->campaign.kind);
+            inbox_sqlite_column_copy(stmt, 13, e->campaign.name,
+                                     sizeof(e->campaign.name));
+        }
     }
 
     inbox_sqlite_done(stmt);

@@ -1,6 +1,7 @@
 // A paused campaign sits on no credits: its messages waiting in the
 // outbox give their holds back at the pause, so that the billing API
-// shows those credits to spend and a reply that fits only with them goes;
+// shows those credits to spend (the ledger naming the campaign whose
+// messages gave them back) and a reply that fits only with them goes;
 // resumed, each is held again as the sender is handed it, and one the
 // balance no longer covers pauses the campaign "insufficient_credits"
 // until a grant and a resume.  (Before, a pause left them held, for
@@ -96,6 +97,9 @@ test('a paused campaign gives back what its waiting messages held: the '
         '/api/v1/billing/ledger?limit=1', billing)).json.items[0];
     assert.equal(top.kind, 'release');
     assert.equal(top.error_code, 'campaign_paused');
+    /* and which campaign's message it was */
+    assert.deepEqual(top.campaign,
+                     { id: made.id, kind: 'campaign', name: 'Weekend' });
     /* (what went meanwhile may have been captured since) */
     assert.ok(freed.balance + freed.held <= before.held);
 

@@ -655,6 +655,7 @@ test('billing for anyone of the organization; the ledger for its billing '
     assert.equal(newest.kind, 'grant');
     assert.equal(newest.credits, 4);
     assert.equal(newest.message_id, null);
+    assert.equal(newest.campaign, null);
     assert.equal(newest.balance, (await billingOf()).credits.balance);
     assert.match(newest.at, ISO_Z);
     assert.equal(typeof page.json.next_cursor, 'string');

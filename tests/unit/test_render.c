@@ -722,6 +722,10 @@ TEST(billing_and_ledger_documents)
              "+15551230001");
     snprintf(items[0].error_code, sizeof(items[0].error_code),
              "campaign_cancelled");
+    snprintf(items[0].campaign.id, sizeof(items[0].campaign.id), "5");
+    items[0].campaign.kind = INBOX_CAMPAIGN_KIND_POLL;
+    snprintf(items[0].campaign.name, sizeof(items[0].campaign.name),
+             "Lunch?");
     items[0].at = 1767225600000LL;
     snprintf(items[1].id, sizeof(items[1].id), "1");
     items[1].kind = INBOX_LEDGER_GRANT;
@@ -738,12 +742,14 @@ TEST(billing_and_ledger_documents)
                     "\"contact\":{\"name\":null,"
                     "\"phone\":\"+15551230001\","
                     "\"phone_display\":\"+1 (555) 123-0001\"},"
+                    "\"campaign\":{\"id\":\"5\",\"kind\":\"poll\","
+                    "\"name\":\"Lunch?\"},"
                     "\"error_code\":\"campaign_cancelled\","
                     "\"at\":\"2026-01-01T00:00:00.000Z\"},"
                     "{\"id\":\"1\",\"kind\":\"grant\",\"credits\":10,"
                     "\"balance\":10,\"held\":0,\"message_id\":null,"
                     "\"conversation_id\":null,\"contact\":null,"
-                    "\"error_code\":null,"
+                    "\"campaign\":null,\"error_code\":null,"
                     "\"at\":\"2025-12-31T23:58:20.000Z\"}],"
                     "\"next_cursor\":null}");
     free(json);

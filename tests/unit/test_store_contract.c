@@ -14873,6 +14873,103 @@ TEST(a_paused_campaign_gives_back_what_its_parked_messages_held)
 }
 
 /*
+ * Each ledger entry of a campaign's or a poll's message names it (its
+ * id, kind and name), so that staff can tell what spent their credits
+ * during a big send; a reply's and a grant's name none.
+ */
+TEST(the_ledger_names_the_campaign_or_poll_each_message_was_for)
+{
+    size_t                     i, campaigns, polls, others;
+    char                       campaign[INBOX_ID_MAX], poll[INBOX_ID_MAX];
+    char                       x[INBOX_ID_MAX], conv[INBOX_ID_MAX];
+    fixture_t                  f;
+    inbox_tags_t               tags;
+    inbox_campaign_t           c;
+    inbox_campaign_new_t       n;
+    inbox_ledger_page_t        page;
+    inbox_ledger_entry_t      *e;
+    static const char *const   options[] = { "Yes", "No" };
+
+    FIXTURE(&f);
+    CHECK_INT(person(&f, ALICE, "spring", NULL, x), 0);
+    CHECK_INT(person(&f, BOB, "lunch", NULL, x), 0);
+    CHECK_INT(inbox_store_credits_grant(f.store, f.org, 10, NULL),
+              INBOX_OK);
+
+    /* "Spring sale" to Alice, the poll "Lunch?" to Bob */
+    CHECK_INT(campaign_new(&f, "spring", campaign), 0);
+    memset(&tags, 0, sizeof(tags));
+    memset(&n, 0, sizeof(n));
+    CHECK_INT(inbox_tags_add(&tags, "lunch", 5, NULL), INBOX_OK);
+    n.kind = INBOX_CAMPAIGN_KIND_POLL;
+    n.question = "Lunch?";
+    n.options = options;
+    n.option_count = 2;
+    n.tags = &tags;
+    CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL,
+                                          NULL), INBOX_OK);
+    snprintf(poll, sizeof(poll), "%s", c.id);
+    inbox_campaign_free(&c);
+    inbox_tags_free(&tags);
+
+    CHECK_INT(campaign_do(&f, campaign, INBOX_CAMPAIGN_SEND, NOON),
+              INBOX_OK);
+    CHECK_INT(campaign_do(&f, poll, INBOX_CAMPAIGN_SEND, NOON), INBOX_OK);
+    CHECK_INT(dispatch(&f, NOON, 10).handed, 2);
+
+    /* and a reply in Alice's thread, which no campaign sent */
+    CHECK(contact_of(&f, ALICE, x, conv));
+    CHECK_INT(reply(&f, conv, "on it", NULL, NULL, NULL, NULL), INBOX_OK);
+
+    memset(&page, 0, sizeof(page));
+    CHECK_INT(inbox_store_ledger_list(f.store, f.org, NULL, 10, &page, NULL),
+              INBOX_OK);
+    CHECK_INT(page.count, 4);
+
+    campaigns = 0;
+    polls = 0;
+    others = 0;
+
+    for (i = 0; i < page.count; i++) {
+        e = &page.items[i];
+
+        if (strcmp(e->campaign.id, campaign) == 0) {
+            campaigns++;
+            CHECK_INT(e->kind, INBOX_LEDGER_HOLD);
+            CHECK_INT(e->campaign.kind, INBOX_CAMPAIGN_KIND_CAMPAIGN);
+            CHECK_STR(e->campaign.name, "Spring sale");
+            CHECK_STR(e->contact_phone, ALICE);
+
+        } else if (strcmp(e->campaign.id, poll) == 0) {
+            polls++;
+            CHECK_INT(e->kind, INBOX_LEDGER_HOLD);
+            CHECK_INT(e->campaign.kind, INBOX_CAMPAIGN_KIND_POLL);
+            CHECK_STR(e->campaign.name, "Lunch?");
+            CHECK_STR(e->contact_phone, BOB);
+
+        } else {
+            /* the grant, and the reply's hold (in whichever order: the
+             * dispatch's clock is the test's) */
+            others++;
+            CHECK_STR(e->campaign.id, "");
+            CHECK_STR(e->campaign.name, "");
+            if (e->kind != INBOX_LEDGER_GRANT) {
+                CHECK_INT(e->kind, INBOX_LEDGER_HOLD);
+                CHECK_STR(e->contact_phone, ALICE);
+            }
+        }
+    }
+
+    CHECK_INT(campaigns, 1);
+    CHECK_INT(polls, 1);
+    CHECK_INT(others, 2);
+
+    inbox_ledger_page_free(&page);
+    fixture_close(&f);
+}
+
+
+/*
  * A paused campaign's parked message whose contact opts out meanwhile:
  * resumed, a claim hands it out withdrawn, to be reported, and it takes
  * no hold (parked, it holds nothing, and one never sent needs none), so

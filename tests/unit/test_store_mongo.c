@@ -7629,29 +7629,50 @@ TEST(billing_get_and_ledger_list)
     CHECK_INT(billing.held, 2);
     golden_check(&fake, "billing_get");
 
-    /* a release: whom its message was for, and why it failed, from the
-     * message and its thread (one query each) */
+    /* a release: whom its message was for, the campaign it was sent
+     * for, and why it failed, from the message, its thread and its
+     * campaign (one query each, the campaigns' for their kind and name
+     * only); a poll's message whose poll is not found (another
+     * organization's) names none, nor does a reply */
     fake_reset(&fake);
     fake.replies[0] = REPLY_ORG("7");
     fake.replies[1] = CURSOR(
-        "{\"_id\": " OID(GEN_2) ", \"kind\": \"release\", \"credits\": 1,"
+        "{\"_id\": " OID(GEN_4) ", \"kind\": \"release\", \"credits\": 1,"
         " \"balance\": 7, \"held\": 0, \"message_id\": " OID(MSG_ID) ","
         " \"created_at\": " DATE(NOW) "},"
+        "{\"_id\": " OID(GEN_3) ", \"kind\": \"hold\", \"credits\": 1,"
+        " \"balance\": 6, \"held\": 1, \"message_id\": " OID(MSG2_ID) ","
+        " \"created_at\": " DATE(NOW) "},"
+        "{\"_id\": " OID(GEN_2) ", \"kind\": \"hold\", \"credits\": 1,"
+        " \"balance\": 7, \"held\": 1, \"message_id\": "
+        OID("64f1a0000000000000000d03") ", \"created_at\": " DATE(NOW) "},"
         "{\"_id\": " OID(GEN_1) ", \"kind\": \"grant\", \"credits\": 8,"
         " \"balance\": 8, \"held\": 0, \"message_id\": null,"
         " \"created_at\": " DATE(EARLIER) "}");
     fake.replies[2] = CURSOR(
         "{\"_id\": " OID(MSG_ID) ", \"org_id\": " OID(ORG_ID) ","
         " \"conversation_id\": " OID(CONV_ID) ", \"status\": \"failed\","
-        " \"error_code\": \"campaign_cancelled\"}");
+        " \"error_code\": \"campaign_cancelled\","
+        " \"campaign_id\": " OID("64f1a0000000000000000f01") ","
+        " \"campaign_kind\": \"campaign\"},"
+        "{\"_id\": " OID(MSG2_ID) ", \"org_id\": " OID(ORG_ID) ","
+        " \"conversation_id\": " OID(CONV_ID) ", \"status\": \"queued\","
+        " \"campaign_id\": " OID("64f1a0000000000000000f02") ","
+        " \"campaign_kind\": \"poll\"},"
+        "{\"_id\": " OID("64f1a0000000000000000d03") ","
+        " \"org_id\": " OID(ORG_ID) ","
+        " \"conversation_id\": " OID(CONV_ID) ", \"status\": \"queued\"}");
     fake.replies[3] = CURSOR(
         "{\"_id\": " OID(CONV_ID) ", \"org_id\": " OID(ORG_ID) ","
         " \"contact\": {\"id\": " OID(CONTACT_ID) ", \"name\": \"Ann Lee\","
         " \"phone\": \"+15551230001\"}}");
-    CHECK_INT(inbox_store_ledger_list(store, ORG_ID, NULL, 1, &page, &err),
+    fake.replies[4] = CURSOR(
+        "{\"_id\": " OID("64f1a0000000000000000f01") ","
+        " \"kind\": \"campaign\", \"name\": \"Spring sale\"}");
+    CHECK_INT(inbox_store_ledger_list(store, ORG_ID, NULL, 3, &page, &err),
               INBOX_OK);
-    CHECK_INT(page.count, 1);
-    if (page.count == 1) {
+    CHECK_INT(page.count, 3);
+    if (page.count == 3) {
         CHECK_INT(page.items[0].kind, INBOX_LEDGER_RELEASE);
         CHECK_STR(page.items[0].message_id, MSG_ID);
         CHECK_INT(page.items[0].balance, 7);
@@ -7659,6 +7680,14 @@ TEST(billing_get_and_ledger_list)
         CHECK_STR(page.items[0].contact_name, "Ann Lee");
         CHECK_STR(page.items[0].contact_phone, "+15551230001");
         CHECK_STR(page.items[0].error_code, "campaign_cancelled");
+        CHECK_STR(page.items[0].campaign.id, "64f1a0000000000000000f01");
+        CHECK_INT(page.items[0].campaign.kind, INBOX_CAMPAIGN_KIND_CAMPAIGN);
+        CHECK_STR(page.items[0].campaign.name, "Spring sale");
+        CHECK_STR(page.items[1].contact_name, "Ann Lee");
+        CHECK_STR(page.items[1].campaign.id, "");
+        CHECK_STR(page.items[1].campaign.name, "");
+        CHECK_STR(page.items[2].contact_name, "Ann Lee");
+        CHECK_STR(page.items[2].campaign.id, "");
     }
     CHECK_STR(page.next_cursor, NOW ":" GEN_2);
     golden_check(&fake, "ledger_list");

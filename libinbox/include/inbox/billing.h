@@ -32,6 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <inbox/model.h>
+#include <inbox/campaign.h>
 #include <inbox/contact.h>
 
 /* A hold with no final status this long after the carrier took the
@@ -69,9 +70,11 @@ typedef enum {
 /*
  * An entry as the ledger lists it: what it moved, and, read with it from
  * its message as that is now, the message's thread and contact (whom the
- * credits were for) and, for a release, the message's error_code: why
- * it failed and its credits came back (outbox.h's codes, or a carrier's),
- * or INBOX_LEDGER_PAUSED when it did not fail: its campaign paused.
+ * credits were for), the campaign or poll it was sent for (what spent
+ * them, during a big send) and, for a release, the message's error_code:
+ * why it failed and its credits came back (outbox.h's codes, or a
+ * carrier's), or INBOX_LEDGER_PAUSED when it did not fail: its campaign
+ * paused.
  */
 /* A release's error_code when its message was not failed but parked, its
  * campaign paused (outbox.h): it is held again as it goes. */
@@ -91,6 +94,14 @@ typedef struct {
     char                 contact_name[INBOX_SETTINGS_TEXT_SIZE(
                                           INBOX_NAME_MAX)];  /* "": none */
     char                 error_code[32];    /* a release's; "" otherwise */
+    /* the campaign or poll its message was sent for, as it is named
+     * now; id "" when none (a reply, a grant, a message gone) */
+    struct {
+        char                   id[INBOX_ID_MAX];
+        inbox_campaign_kind_t  kind;
+        char                   name[INBOX_SETTINGS_TEXT_SIZE(
+                                        INBOX_CAMPAIGN_NAME_MAX)];
+    } campaign;
 } inbox_ledger_entry_t;
 
 typedef struct {

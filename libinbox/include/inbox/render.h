@@ -135,8 +135,9 @@ void inbox_json_billing(yajl_gen g, const inbox_billing_t *billing);
 char *inbox_render_billing(const inbox_billing_t *billing, size_t *len);
 /* {"items":[{"id","kind","credits","balance","held","message_id"|null,
  * "conversation_id"|null,"contact":{"name"|null,"phone"}|null,
- * "error_code"|null,"at"}],"next_cursor"}: the ledger, for the billing
- * role (inbox_ledger_entry_t says what each is). */
+ * "campaign":{"id","kind","name"}|null,"error_code"|null,"at"}],
+ * "next_cursor"}: the ledger, for the billing role
+ * (inbox_ledger_entry_t says what each is). */
 char *inbox_render_ledger_page(const inbox_ledger_page_t *page,
     size_t *len);
 

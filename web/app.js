@@ -2004,14 +2004,21 @@
         return state.bulk.get(id);
     }
 
+    /* "Campaign “Spring sale”", "Poll “Lunch?”": a campaign or poll as
+     * a message's author, or the Settings ledger's line, names it */
+    function bulkName(kind, name) {
+        return (kind === 'poll' ? 'Poll' : 'Campaign')
+            + ' \u201c' + name + '\u201d';
+    }
+
     function campaignLabel(path) {
         return api('/api/v1/campaigns' + path)
-            .then((c) => 'Campaign \u201c' + c.name + '\u201d');
+            .then((c) => bulkName('campaign', c.name));
     }
 
     function pollLabel(path) {
         return api('/api/v1/polls' + path + '?limit=1')
-            .then((p) => 'Poll \u201c' + p.name + '\u201d');
+            .then((p) => bulkName('poll', p.name));
     }
 
     async function readBulk(id, kind) {
@@ -4040,6 +4047,7 @@
         reloadConversation: reloadConversation,
         showConversation: showConversation,
         displayName: displayName,
+        bulkName: bulkName,
         phoneOf: phoneOf,
         newestMessageId: newestMessageId,
         searchText: searchText,

@@ -22,14 +22,16 @@
  * held, spent or given back make no frame of their own); all are read
  * again after a resync (frames missed).
  *
- * Each ledger entry of a message names whom it was for, a link that
- * opens the thread, and a release why the message failed (its
- * error_code, in delivery.js's words).
+ * Each ledger entry of a message names the campaign or poll that sent it
+ * (as the thread names it: "Campaign “Spring sale”"; the app has no
+ * page of one campaign to link to), whom it was for, a link that opens
+ * the thread, and a release why the message failed (its error_code, in
+ * delivery.js's words).
  *
  * What it uses of the app is window.inboxApp (api, failed, on,
- * showConversation, displayName, billing: its billing read shows in the
- * header too); Save is busy.js's (window.inboxBusy); a failure's reason
- * by delivery.js (window.inboxDelivery).
+ * showConversation, displayName, bulkName, billing: its billing read
+ * shows in the header too); Save is busy.js's (window.inboxBusy); a
+ * failure's reason by delivery.js (window.inboxDelivery).
  */
 'use strict';
 
@@ -413,12 +415,22 @@
         return a;
     }
 
-    /* "Held for a message to Ann Lee", "Given back for a message to
-     * Ann Lee: the contact has opted out"; a message gone
-     * since names nobody. */
+    /* "Held for a message to Ann Lee", "Held for a message from
+     * Campaign “Spring sale” to Ann Lee", "Given back for a message to
+     * Ann Lee: the contact has opted out"; a message gone since names
+     * nobody. */
     function ledgerWhat(entry) {
         const td = document.createElement('td');
+        const bulk = entry.campaign;
         td.textContent = LEDGER_WORDS[entry.kind] || entry.kind;
+        if (bulk) {
+            const name = document.createElement('span');
+            name.className = 'ledger-campaign';
+            name.dataset.campaignId = bulk.id;
+            name.textContent = app.bulkName(bulk.kind, bulk.name);
+            td.appendChild(document.createTextNode(' from '));
+            td.appendChild(name);
+        }
         if (entry.contact && entry.conversation_id) {
             td.appendChild(document.createTextNode(' to '));
             td.appendChild(threadLink(entry));
@@ -427,8 +439,9 @@
             && entry.error_code === 'campaign_paused') {
             /* not a failure: parked while its campaign is paused, and
              * held again as it goes */
-            td.appendChild(document.createTextNode(': its campaign was '
-                + 'paused; held again when it goes'));
+            td.appendChild(document.createTextNode(': its '
+                + (bulk && bulk.kind === 'poll' ? 'poll' : 'campaign')
+                + ' was paused; held again when it goes'));
         } else if (entry.kind === 'release') {
             const why = delivery.reason(entry.error_code);
             td.appendChild(document.createTextNode(': '

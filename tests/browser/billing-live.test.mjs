@@ -12,7 +12,8 @@
 // Settings the billing card and the ledger's new entry, also when its
 // frame was missed (a reset reads them again).  The ledger
 // names whom each message's entry was for, a link that opens its
-// thread, and why a message's credits came back (a failure, or its
+// thread, the campaign or poll that sent it (its API entry too), and
+// why a message's credits came back (a failure, or its
 // campaign's pause while it waited to be sent); a message's credits
 // held and spent while Settings is shown show there at once (its
 // message.status).
@@ -27,7 +28,7 @@ import { inboxctl, sqlite3Path } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
 import { api, deliverInbound, postWebhook, storeOp }
          from '../lib/inbox.mjs';
-import { addUser } from '../lib/session.mjs';
+import { addUser, login, sessionApi } from '../lib/session.mjs';
 
 const ctx = useCluster({ orgs: [{ name: 'Lapsed Cafe' },
                                 { name: 'Broke Bistro' }] });
@@ -338,10 +339,57 @@ test('a campaign paused with its message waiting gives its credit back, '
     await brokePage.locator('#ledger-rows tr:first-child[data-kind="release"]')
         .waitFor();
     assert.equal(await newest.textContent(),
-        'Given back for a message to Dana Ruiz: its campaign was paused; '
-        + 'held again when it goes');
+        'Given back for a message from Campaign \u201cTonight\u201d to '
+        + 'Dana Ruiz: its campaign was paused; held again when it goes');
     assert.equal(await brokePage.locator('[data-billing="held"]')
         .textContent(), '0');
+});
+
+test('the ledger names the campaign or poll each message\'s credits went '
+     + 'to, a reply\'s none', async () => {
+    const cluster = ctx.cluster;
+    const token = brokeOrg().token;
+    const poll = await api(cluster, '/api/v1/polls', token, {
+        method: 'POST', body: { question: 'Lunch?', options: ['Yes', 'No'],
+                                audience: { all: true } } });
+    assert.equal(poll.status, 201, poll.text);
+    const sent = await api(cluster, `/api/v1/polls/${poll.json.id}/send`,
+                           token, { method: 'POST' });
+    assert.equal(sent.status, 200, sent.text);
+    const d = await storeOp(cluster, 'campaign-dispatch',
+                            String(Date.now()), '10', 'http://localhost');
+    assert.equal(d.handed, 1);
+
+    /* the API says which, by id, kind and name */
+    const { cookie } = await login(cluster, BROKE.email, BROKE.password);
+    const ledger = await sessionApi(cluster,
+                                    '/api/v1/billing/ledger?limit=200',
+                                    cookie);
+    assert.equal(ledger.status, 200, ledger.text);
+    const [top] = ledger.json.items;
+    assert.equal(top.kind, 'hold');
+    assert.deepEqual(top.campaign,
+                     { id: poll.json.id, kind: 'poll', name: 'Lunch?' });
+    const tonight = ledger.json.items.filter(
+        (e) => e.campaign && e.campaign.name === 'Tonight');
+    assert.deepEqual(tonight.map((e) => [e.kind, e.campaign.kind]),
+                     [['release', 'campaign'], ['hold', 'campaign']]);
+    assert.ok(ledger.json.items.some((e) => e.contact && !e.campaign));
+
+    await brokePage.getByRole('link', { name: 'Inbox' }).click();
+    await brokePage.getByRole('link', { name: 'Settings' }).click();
+    const what = (kind) => brokePage.locator(
+        `#ledger-rows tr[data-kind="${kind}"] td:nth-child(2)`);
+    await brokePage.locator('#ledger-rows tr:first-child[data-kind="hold"]')
+        .waitFor();
+    assert.equal(await what('hold').first().textContent(),
+        'Held for a message from Poll \u201cLunch?\u201d to Dana Ruiz');
+    assert.equal(await what('hold').nth(1).textContent(),
+        'Held for a message from Campaign \u201cTonight\u201d to '
+        + 'Dana Ruiz');
+    /* the replies before them: no campaign named */
+    assert.equal(await what('capture').first().textContent(),
+        'Spent what was held for a message to Dana Ruiz');
 });
 
 noPageErrorsTest(web);

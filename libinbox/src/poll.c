@@ -1,6 +1,7 @@
 /*
  * Polls (see poll.h): their options, the text sent, and answers.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,8 @@
 
 static int inbox_poll_key(const char *s, size_t len, char *out, size_t size);
 static unsigned inbox_poll_number(const char *folded);
+static inbox_status_t inbox_poll_refused(inbox_error_t *err, size_t i,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 
 inbox_status_t
@@ -32,59 +35,56 @@ inbox_poll_options_check(const char *const *options, size_t n,
 
     for (i = 0; i < n; i++) {
         if (options[i] == NULL) {
-            return inbox_error_set_field(err, INBOX_ERR_INVALID, "options",
-                                         "Each option needs a text.");
+            return inbox_poll_refused(err, i, "needs a text.");
         }
 
         len = strlen(options[i]);
         text = inbox_poll_trim(options[i], &len);
 
         if (!inbox_utf8_valid(text, len)) {
-            return inbox_error_set_field(err, INBOX_ERR_INVALID, "options",
-                                         "An option is not valid UTF-8.");
+            return inbox_poll_refused(err, i, "is not valid UTF-8.");
         }
 
         chars = 0;
 
         for (p = text; p < text + len; p++) {
             if ((unsigned char) *p < 0x20 || *p == 0x7f) {
-                return inbox_error_set_field(err, INBOX_ERR_INVALID, "options",
-                                             "An option holds a control "
-                                             "character.");
+                return inbox_poll_refused(err, i,
+                                          "holds a control character.");
             }
 
             chars += ((unsigned char) *p & 0xc0) != 0x80;
         }
 
-        if (chars == 0 || chars > INBOX_POLL_OPTION_MAX) {
-            return inbox_error_set_field(err, INBOX_ERR_INVALID, "options",
-                                         "Each option is 1 to 100 "
-                                         "characters.");
+        if (chars == 0) {
+            return inbox_poll_refused(err, i, "is empty.");
+        }
+
+        if (chars > INBOX_POLL_OPTION_MAX) {
+            return inbox_poll_refused(err, i, "is longer than %d "
+                                      "characters.", INBOX_POLL_OPTION_MAX);
         }
 
         /* an answer that is a keyword is taken as the keyword first: a
          * recipient answering "Cancel" would end every message to them */
         switch (inbox_keyword_match(text, len, NULL)) {
         case INBOX_KEYWORD_OPT_OUT:
-            return inbox_error_set_field(err, INBOX_ERR_INVALID, "options",
-                                         "An option may not be an opt-out "
-                                         "word such as STOP or CANCEL: a "
-                                         "recipient who answers it is "
-                                         "unsubscribed from every "
-                                         "message.");
+            return inbox_poll_refused(err, i, "may not be an opt-out word "
+                                      "such as STOP or CANCEL: a "
+                                      "recipient who answers it is "
+                                      "unsubscribed from every message.");
         case INBOX_KEYWORD_HELP:
-            return inbox_error_set_field(err, INBOX_ERR_INVALID, "options",
-                                         "An option may not be HELP or "
-                                         "INFO: a recipient who answers it "
-                                         "is sent the help text.");
+            return inbox_poll_refused(err, i, "may not be HELP or INFO: a "
+                                      "recipient who answers it is sent "
+                                      "the help text.");
         default:
             break;
         }
 
+        /* its folded form overflows only when it is long */
         if (inbox_poll_key(text, len, keys[i], sizeof(keys[i])) < 0) {
-            return inbox_error_set_field(err, INBOX_ERR_INVALID, "options",
-                                         "Each option is 1 to 100 "
-                                         "characters.");
+            return inbox_poll_refused(err, i, "is longer than %d "
+                                      "characters.", INBOX_POLL_OPTION_MAX);
         }
 
         /* "5, 10, 20" is fine; "2" as the first of two would be read as
@@ -92,15 +92,16 @@ inbox_poll_options_check(const char *const *options, size_t n,
         number = inbox_poll_number(keys[i]);
 
         if (number != 0 && number <= n && number != i + 1) {
-            return inbox_error_set_field(err, INBOX_ERR_INVALID, "options",
-                                         "An option may not be another "
-                                         "option's number.");
+            return inbox_poll_refused(err, i, "reads as %u, the number "
+                                      "that answers option %u.", number,
+                                      number);
         }
 
+        /* the later of two the same is the one refused */
         for (j = 0; j < i; j++) {
             if (strcmp(keys[i], keys[j]) == 0) {
-                return inbox_error_set_field(err, INBOX_ERR_INVALID, "options",
-                                             "Two options say the same.");
+                return inbox_poll_refused(err, i, "is the same as option "
+                                          "%zu.", j + 1);
             }
         }
     }
@@ -185,6 +186,25 @@ int64_t
 inbox_poll_answer_since(int64_t at)
 {
     return at - INBOX_POLL_ANSWER_WINDOW_MS;
+}
+
+
+/* Option i (0-based) refused: the field "options.<i>", the message
+ * "Option <i + 1> " then fmt's words, numbered as the poll sends it. */
+static inbox_status_t
+inbox_poll_refused(inbox_error_t *err, size_t i, const char *fmt, ...)
+{
+    char     field[INBOX_ERROR_FIELD_MAX], why[INBOX_ERROR_MESSAGE_MAX];
+    va_list  args;
+
+    snprintf(field, sizeof(field), "options.%zu", i);
+
+    va_start(args, fmt);
+    vsnprintf(why, sizeof(why), fmt, args);
+    va_end(args);
+
+    return inbox_error_set_field(err, INBOX_ERR_INVALID, field,
+                                 "Option %zu %s", i + 1, why);
 }
 
 

@@ -241,6 +241,18 @@ TEST(a_polls_options_are_checked)
     static const char *const  help[] = { "Info", "Going" };
     static const char *const  yes_no[] = { "Yes", "No" };
     static const char *const  last_number[] = { "2", "Blue" };
+    static const char *const  late_same[] = { "Red", "Blue", "Green",
+                                              "(blue!)" };
+    static const char *const  bad_utf8[] = { "Yes", "N\xc3o" };
+    static const char *const  missing[] = { "Yes", NULL };
+    const char               *long_one[3];
+    char                      hundred_one[102];
+
+    memset(hundred_one, 'x', 101);
+    hundred_one[101] = '\0';
+    long_one[0] = "Short";
+    long_one[1] = "Fine";
+    long_one[2] = hundred_one;
 
     CHECK_INT(inbox_poll_options_check(days, 3, NULL), INBOX_OK);
     CHECK_INT(inbox_poll_options_check(nine, 9, NULL), INBOX_OK);
@@ -252,24 +264,59 @@ TEST(a_polls_options_are_checked)
     CHECK_INT(inbox_poll_answer("2", 1, counts, 3), 2);
     CHECK_INT(inbox_poll_answer("2027", 4, years, 2), 2);
 
+    /* the list as a whole: too few, too many */
     CHECK_INT(inbox_poll_options_check(one, 1, &err), INBOX_ERR_INVALID);
     CHECK_STR(err.field, "options");
-    CHECK_INT(inbox_poll_options_check(ten, 10, NULL), INBOX_ERR_INVALID);
-    CHECK_INT(inbox_poll_options_check(same, 2, NULL), INBOX_ERR_INVALID);
-    CHECK_INT(inbox_poll_options_check(blank, 2, NULL), INBOX_ERR_INVALID);
-    CHECK_INT(inbox_poll_options_check(numbered, 2, NULL),
+    CHECK_STR(err.message, "A poll has 2 to 9 options.");
+    CHECK_INT(inbox_poll_options_check(ten, 10, &err), INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "options");
+
+    /* one option: named by its index from 0, said as the poll numbers
+     * it; of two the same, the later */
+    CHECK_INT(inbox_poll_options_check(same, 2, &err), INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "options.1");
+    CHECK_STR(err.message, "Option 2 is the same as option 1.");
+    CHECK_INT(inbox_poll_options_check(late_same, 4, &err),
               INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "options.3");
+    CHECK_STR(err.message, "Option 4 is the same as option 2.");
+    CHECK_INT(inbox_poll_options_check(blank, 2, &err), INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "options.1");
+    CHECK_STR(err.message, "Option 2 is empty.");
+    CHECK_INT(inbox_poll_options_check(numbered, 2, &err),
+              INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "options.0");
+    CHECK_STR(err.message, "Option 1 reads as 2, the number that answers "
+              "option 2.");
     /* the last option's number, written as the first option alone */
-    CHECK_INT(inbox_poll_options_check(last_number, 2, NULL),
+    CHECK_INT(inbox_poll_options_check(last_number, 2, &err),
               INBOX_ERR_INVALID);
-    CHECK_INT(inbox_poll_options_check(ctrl, 2, NULL), INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "options.0");
+    CHECK_INT(inbox_poll_options_check(ctrl, 2, &err), INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "options.1");
+    CHECK_STR(err.message, "Option 2 holds a control character.");
+    CHECK_INT(inbox_poll_options_check(long_one, 3, &err),
+              INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "options.2");
+    CHECK_STR(err.message, "Option 3 is longer than 100 characters.");
+    CHECK_INT(inbox_poll_options_check(bad_utf8, 2, &err),
+              INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "options.1");
+    CHECK_STR(err.message, "Option 2 is not valid UTF-8.");
+    CHECK_INT(inbox_poll_options_check(missing, 2, &err),
+              INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "options.1");
+    CHECK_STR(err.message, "Option 2 needs a text.");
 
     /* keywords are answered as keywords; "Yes" (an opt-in) changes
      * nothing for a recipient who is subscribed */
     CHECK_INT(inbox_poll_options_check(stop, 2, &err), INBOX_ERR_INVALID);
-    CHECK_STR(err.field, "options");
+    CHECK_STR(err.field, "options.1");
+    CHECK(strncmp(err.message, "Option 2 may not be", 19) == 0);
     CHECK(strstr(err.message, "unsubscribed") != NULL);
     CHECK_INT(inbox_poll_options_check(help, 2, &err), INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "options.0");
+    CHECK(strncmp(err.message, "Option 1 may not be", 19) == 0);
     CHECK(strstr(err.message, "help text") != NULL);
     CHECK_INT(inbox_poll_options_check(yes_no, 2, NULL), INBOX_OK);
 }

@@ -42,13 +42,16 @@
 #define INBOX_POLL_ANSWER_POLLS_MAX  16     /* a recipient's newest polls */
 
 /*
- * INBOX_ERR_INVALID naming "options" unless there are 2 to 9 options,
- * each 1 to INBOX_POLL_OPTION_MAX characters of UTF-8 once trimmed, none
- * with a control character, no two the same once folded, none that
- * reads as another option's number ("2" may be option 2, not option 1),
- * and none that is an opt-out or help keyword (keywords.h: an answer
- * "Cancel" would unsubscribe the recipient; opt-in words such as "Yes"
- * change nothing for a subscribed recipient and are allowed).
+ * INBOX_ERR_INVALID unless there are 2 to 9 options (else naming
+ * "options"), each 1 to INBOX_POLL_OPTION_MAX characters of UTF-8 once
+ * trimmed, none with a control character, no two the same once folded,
+ * none that reads as another option's number ("2" may be option 2, not
+ * option 1), and none that is an opt-out or help keyword (keywords.h: an
+ * answer "Cancel" would unsubscribe the recipient; opt-in words such as
+ * "Yes" change nothing for a subscribed recipient and are allowed).  A
+ * refusal of one option names it by its index from 0, "options.2" (of
+ * two the same, the later), and says it as the poll numbers it, from 1:
+ * "Option 3 is the same as option 1."
  */
 inbox_status_t inbox_poll_options_check(const char *const *options,
     size_t n, inbox_error_t *err);

@@ -1004,9 +1004,12 @@
                 }
             } catch (err) {
                 if (!app.failed(err) && seq === p.seq) {
-                    /* no figure rather than a wrong one */
+                    /* no figure rather than a wrong one; a refusal
+                     * of one item of a field ("options.2") is the
+                     * field's */
                     opts.el.textContent = err.status === 400 && err.error
-                        && opts.fields.includes(err.error.field)
+                        && opts.fields.includes(
+                            String(err.error.field).split('.')[0])
                         ? err.message : '';
                 }
             }

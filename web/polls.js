@@ -77,6 +77,10 @@
 
     /* ---- the form ---- */
 
+    /* the option inputs the last save sent, in its order: a refusal's
+     * "options.2" is the third of them */
+    let sentOptions = [];
+
     function optionInputs() {
         return Array.from(els.options.querySelectorAll('input'));
     }
@@ -111,11 +115,15 @@
         input.dir = 'auto';
         input.value = value || '';
         input.addEventListener('input', () => {
-            /* the options refused: marked on the list, said to the
-             * option focused (optionToFix) */
-            invalid.clear(els.options, els.error);
-            optionInputs().forEach(
-                (i) => invalid.describe(i, els.error.id, false));
+            /* this option refused ("options.2"): it is no more */
+            invalid.clear(input, els.error);
+            /* the options as a whole refused: marked on the list, said
+             * to the option focused (optionToFix), which may be any */
+            if (els.options.hasAttribute('aria-invalid')) {
+                invalid.clear(els.options, els.error);
+                optionInputs().forEach(
+                    (i) => invalid.describe(i, els.error.id, false));
+            }
             preview.soon();
         });
         input.addEventListener('keydown', (event) => {
@@ -220,12 +228,13 @@
     const showError = editor.showError;
 
     function fieldOf(name) {
-        switch (String(name || '').split('.')[0]) {
+        const [head, index] = String(name || '').split('.');
+        switch (head) {
         case 'question':
         case 'name':
             return els.question;
         case 'options':
-            return els.options;
+            return optionSent(index);
         case 'audience':
             return picker.audienceInput;
         case 'send_at':
@@ -235,10 +244,42 @@
         }
     }
 
+    /* The input of a refusal's "options.<index>": the option sent at
+     * that index (from 0), still in the form; the whole list for a
+     * refusal of them all ("options"). */
+    function optionSent(index) {
+        const input = /^\d+$/.test(index || '')
+            ? sentOptions[Number(index)] : null;
+        return input && input.isConnected ? input : els.options;
+    }
+
     /* rows left empty are not options; the server judges the rest */
+    function filledInputs() {
+        return optionInputs().filter((i) => i.value.trim() !== '');
+    }
+
     function filledOptions() {
-        return optionInputs().map((i) => i.value)
-            .filter((v) => v.trim() !== '');
+        return filledInputs().map((i) => i.value);
+    }
+
+    /* Rows left empty before a written one go, as a save does not send
+     * them: the rows are numbered as the poll numbers its options, so a
+     * refusal's "Option 3" is the row labelled Option 3.  Those after
+     * the last written stay, two rows at least. */
+    function closeGaps() {
+        const rows = Array.from(els.options.children);
+        const written = rows.map(
+            (li) => li.querySelector('input').value.trim() !== '');
+        const last = written.lastIndexOf(true);
+        rows.forEach((li, i) => {
+            if (i < last && !written[i]) {
+                li.remove();
+            }
+        });
+        while (els.options.children.length < OPTIONS_MIN) {
+            addOption('');
+        }
+        renumber();
     }
 
     async function save(andSend) {
@@ -248,8 +289,11 @@
             showError(who.problem, who.field);
             return;
         }
+        closeGaps();
+        sentOptions = filledInputs();
         await editor.submit('/api/v1/polls', {
-            question: els.question.value, options: filledOptions(),
+            question: els.question.value,
+            options: sentOptions.map((i) => i.value),
             audience: who.audience, send_at: who.send_at,
         }, andSend);
     }

@@ -420,13 +420,13 @@ test('a refusal shows the server\'s message and keeps the form; a '
     await page.getByLabel('Option 1', { exact: true }).fill('Yes');
     await page.getByLabel('Option 2', { exact: true }).fill('yes');
     await page.getByRole('button', { name: 'Save as draft' }).click();
-    await page.locator('#poll-error', { hasText: 'Two options say the same.' })
-        .waitFor();
+    await page.locator('#poll-error',
+        { hasText: 'Option 2 is the same as option 1.' }).waitFor();
     assert.equal(await page.getByLabel('Question').inputValue(),
                  'Coffee or tea?');
     assert.equal(await page.getByLabel('Option 2', { exact: true })
         .inputValue(), 'yes');
-    assert.equal(await page.locator('#poll-options')
+    assert.equal(await page.getByLabel('Option 2', { exact: true })
         .getAttribute('aria-invalid'), 'true');
     assert.equal(await cardOf('Coffee or tea?').count(), 0);
     await page.locator('#poll-close').click();

@@ -79,26 +79,77 @@ async () => {
     await page.locator('#campaign-close').click();
 });
 
-test('the Polls form: options refused describe the option focused',
-async () => {
+test('the Polls form: one option refused describes that option, the '
+     + 'later of two the same', async () => {
     await page.locator('#views').getByRole('link', { name: 'Polls' })
         .click();
     await page.getByRole('button', { name: 'New poll' }).click();
+    const option = (n) => page.getByLabel(`Option ${n}`, { exact: true });
     await page.getByLabel('Question').fill('Paperback or hardback?');
-    await page.getByLabel('Option 1', { exact: true }).fill('Paperback');
-    await page.getByLabel('Option 2', { exact: true }).fill('paperback');
+    await option(1).fill('Paperback');
+    await option(2).fill('paperback');
     await page.getByRole('button', { name: 'Save as draft' }).click();
-    await page.locator('#poll-error',
-                       { hasText: 'Two options say the same.' }).waitFor();
-    const first = page.getByLabel('Option 1', { exact: true });
-    assert.equal(await focused(first), true);
-    assert.deepEqual((await descriptionOf(first)).at(-1),
-                     ['poll-error', 'Two options say the same.']);
+    const said = 'Option 2 is the same as option 1.';
+    await page.locator('#poll-error', { hasText: said }).waitFor();
+    assert.equal(await focused(option(2)), true);
+    assert.deepEqual((await descriptionOf(option(2))).at(-1),
+                     ['poll-error', said]);
+    assert.equal(await option(2).getAttribute('aria-invalid'), 'true');
+    /* that option, not the first nor the list */
+    assert.deepEqual(await descriptionOf(option(1)), []);
+    assert.equal(await option(1).getAttribute('aria-invalid'), null);
+    assert.equal(await page.locator('#poll-options')
+        .getAttribute('aria-invalid'), null);
+    /* another option edited: the refusal is still this one's */
+    await option(1).fill('Paperback!');
+    assert.equal(await option(2).getAttribute('aria-invalid'), 'true');
+    await option(2).fill('Hardback');
+    assert.equal(await option(2).getAttribute('aria-invalid'), null);
+    assert.deepEqual(await descriptionOf(option(2)), []);
+    await option(1).fill('Paperback');
+
+    /* a row left empty between is not sent: the rows close up, so the
+     * refused "Option 3" is the row labelled so */
+    await page.getByRole('button', { name: 'Add an option' }).click();
+    await page.getByRole('button', { name: 'Add an option' }).click();
+    await option(2).fill('');
+    await option(3).fill('Hardback');
+    await option(4).fill('PAPERBACK!');
+    await page.getByRole('button', { name: 'Save as draft' }).click();
+    const again = 'Option 3 is the same as option 1.';
+    await page.locator('#poll-error', { hasText: again }).waitFor();
+    assert.equal(await page.locator('#poll-options li').count(), 3);
+    assert.equal(await option(3).inputValue(), 'PAPERBACK!');
+    assert.equal(await focused(option(3)), true);
+    assert.deepEqual((await descriptionOf(option(3))).at(-1),
+                     ['poll-error', again]);
+    assert.equal(await option(3).getAttribute('aria-invalid'), 'true');
+    assert.equal(await option(2).getAttribute('aria-invalid'), null);
+    await page.locator('#poll-close').click();
+});
+
+test('the Polls form: options refused as a whole (too few) mark the '
+     + 'list and describe the option focused', async () => {
+    await page.getByRole('button', { name: 'New poll' }).click();
+    const option = (n) => page.getByLabel(`Option ${n}`, { exact: true });
+    await page.getByLabel('Question').fill('Paperback or hardback?');
+    for (const n of [1, 2, 3]) {
+        await option(n).fill('');
+    }
+    await option(1).fill('Paperback');
+    await page.getByRole('button', { name: 'Save as draft' }).click();
+    const said = 'A poll has 2 to 9 options.';
+    await page.locator('#poll-error', { hasText: said }).waitFor();
     assert.equal(await page.locator('#poll-options')
         .getAttribute('aria-invalid'), 'true');
-    await page.getByLabel('Option 2', { exact: true }).fill('Hardback');
-    assert.ok(!(await descriptionOf(first)).some(([id]) => id
-        === 'poll-error'));
+    const empty = option(2);
+    assert.equal(await focused(empty), true);
+    assert.deepEqual((await descriptionOf(empty)).at(-1),
+                     ['poll-error', said]);
+    await empty.fill('Hardback');
+    assert.equal(await page.locator('#poll-options')
+        .getAttribute('aria-invalid'), null);
+    assert.deepEqual(await descriptionOf(empty), []);
     await page.locator('#poll-close').click();
 });
 

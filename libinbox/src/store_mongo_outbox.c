@@ -2483,16 +2483,17 @@ static bson_t *
 inbox_mongo_find_ids(const char *collection, const bson_oid_t *ids,
     const int *has, size_t n, bson_t *projection)
 {
-    size_t   i;
+    size_t   i, j;
     char     key[16];
     bson_t   in, filter, doc;
     bson_t  *command;
 
     bson_init(&in);
 
-    for (i = 0; i < n; i++) {
+    /* an array's keys count its elements, not the ids it skips */
+    for (i = 0, j = 0; i < n; i++) {
         if (has[i]) {
-            snprintf(key, sizeof(key), "%u", (unsigned) i);
+            snprintf(key, sizeof(key), "%u", (unsigned) j++);
             BSON_APPEND_OID(&in, key, &ids[i]);
         }
     }

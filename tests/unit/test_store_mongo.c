@@ -261,6 +261,33 @@ fake_bulk_reply(const bson_t *command, const bson_t *canned, bson_t *reply,
 }
 
 
+/* Whether each array within iter's document (or array, keyed) counts
+ * its elements "0", "1", … as BSON requires: libbson only warns when
+ * asked to append one that does not. */
+static bool
+fake_arrays_keyed(bson_iter_t *iter, bool keyed)
+{
+    char         key[16];
+    unsigned     i = 0;
+    bson_iter_t  child;
+
+    while (bson_iter_next(iter)) {
+        snprintf(key, sizeof(key), "%u", i++);
+        if (keyed && strcmp(bson_iter_key(iter), key) != 0) {
+            return false;
+        }
+        if ((BSON_ITER_HOLDS_DOCUMENT(iter) || BSON_ITER_HOLDS_ARRAY(iter))
+            && (!bson_iter_recurse(iter, &child)
+                || !fake_arrays_keyed(&child, BSON_ITER_HOLDS_ARRAY(iter))))
+        {
+            return false;
+        }
+    }
+
+    return true;
+}
+
+
 static bool
 fake_transport(void *ctx, const char *db, const bson_t *command,
     bson_t *reply, bson_error_t *error)
@@ -269,6 +296,7 @@ fake_transport(void *ctx, const char *db, const bson_t *command,
     char          *json, *text;
     bson_t        *entry, *canned;
     fake_t        *fake = ctx;
+    bson_iter_t    keys;
     bson_error_t   parse_error;
 
     entry = BCON_NEW("db", BCON_UTF8(db), "command", BCON_DOCUMENT(command));
@@ -279,6 +307,8 @@ fake_transport(void *ctx, const char *db, const bson_t *command,
     buf_puts(&fake->log, json);
     bson_free(json);
     bson_destroy(entry);
+
+    CHECK(bson_iter_init(&keys, command) && fake_arrays_keyed(&keys, false));
 
     /* What the driver makes of a write before any server sees it: a
      * command it refuses never reaches a real server. */

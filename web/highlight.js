@@ -16,11 +16,16 @@
 window.inboxHighlight = (function () {
     /* Text as the server's search compares names (search.h's key):
      * without case or accents, nor white space and punctuation, so that
-     * "oconnor" and "o connor" are O'Connor, "jean luc" Jean-Luc. */
+     * "oconnor" and "o connor" are O'Connor, "jean luc" Jean-Luc; a
+     * kana's voicing marks (U+3099, U+309A) are no accents and stay, a
+     * spacing one joined to its kana (fold.h: "ション" is not "ジョン"). */
+    const ACCENT = /[^\P{Mn}\u3099\u309a]/gu;
     function plain(text) {
-        return text.normalize('NFD').replace(/\p{Mn}/gu, '')
+        return text.normalize('NFD').replace(ACCENT, '')
+            .replace(/[\u309b\u309c]/g,
+                (c) => String.fromCharCode(c.charCodeAt(0) - 2))
             .normalize('NFKC').toLowerCase()
-            .replace(/[\s\p{P}\p{Sk}\p{Mn}\u02bc]/gu, '');
+            .replace(/[\s\p{P}\p{Sk}\u02bc]/gu, '').replace(ACCENT, '');
     }
 
     /* Ranges of a text ([start, end)) in order, those that overlap or

@@ -102,8 +102,9 @@ inbox_fold(const char *s, size_t len, int plain, char *out, size_t size)
 
 /*
  * text (len units, room for INBOX_FOLD_UNITS) decomposed (NFD) without
- * its nonspacing marks, and with the typographic apostrophes a phone's
- * keyboard puts in made ASCII ones; its new length.
+ * its nonspacing marks but the kana's voicing marks (fold.h), and with
+ * the typographic apostrophes a phone's keyboard puts in made ASCII
+ * ones; its new length.
  */
 static int32_t
 inbox_fold_marks_off(UChar *text, int32_t len, UErrorCode *status)
@@ -126,7 +127,14 @@ inbox_fold_marks_off(UChar *text, int32_t len, UErrorCode *status)
     for (i = 0; i < nfd_len; /* void */) {
         U16_NEXT(nfd_text, i, nfd_len, c);
 
-        if (u_charType(c) == U_NON_SPACING_MARK) {
+        if (c == 0x309B || c == 0x309C) {
+            /* a spacing voicing mark, as a keyboard may type it after
+             * its kana: the combining one, which NFKC joins to it */
+            c -= 0x309B - 0x3099;
+
+        } else if (u_charType(c) == U_NON_SPACING_MARK
+                   && !INBOX_FOLD_VOICING(c))
+        {
             continue;
         }
 

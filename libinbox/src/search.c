@@ -281,14 +281,19 @@ inbox_search_key(const char *name, char *out, size_t size)
  * (every P category: apostrophes, hyphens and dashes, periods, commas,
  * brackets, quotes, middle dots), the modifier symbols typed for an
  * apostrophe or an accent ("`", "\u00b4", "^") and what folding makes of
- * them (a combining mark), and the modifier letter apostrophe U+02BC.
+ * them (a combining mark; never a kana's voicing mark, fold.h), and the
+ * modifier letter apostrophe U+02BC.
  */
 static int
 inbox_search_separator(UChar32 c)
 {
+    uint32_t  gc;
+
+    gc = U_GET_GC_MASK(c);
+
     return c == 0x02BC || u_isUWhiteSpace(c)
-           || (U_GET_GC_MASK(c) & (U_GC_P_MASK | U_GC_SK_MASK | U_GC_MN_MASK))
-              != 0;
+           || (gc & (U_GC_P_MASK | U_GC_SK_MASK)) != 0
+           || ((gc & U_GC_MN_MASK) != 0 && !INBOX_FOLD_VOICING(c));
 }
 
 

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <inbox/clock.h>
+#include <inbox/search.h>
 #include "store_mongo.h"
 
 
@@ -487,6 +488,14 @@ inbox_status_t
 inbox_mongo_upgrade_done(inbox_mongo_store_t *ms, const char *mark,
     int *done, inbox_error_t *err)
 {
+    return inbox_mongo_upgrade_done_at(ms, mark, 1, done, err);
+}
+
+
+inbox_status_t
+inbox_mongo_upgrade_done_at(inbox_mongo_store_t *ms, const char *mark,
+    int version, int *done, inbox_error_t *err)
+{
     int             found;
     bson_t          doc;
     inbox_status_t  rc;
@@ -496,7 +505,8 @@ inbox_mongo_upgrade_done(inbox_mongo_store_t *ms, const char *mark,
                               BCON_NEW(mark, BCON_INT32(1)),
                               &doc, &found, err);
 
-    *done = rc == INBOX_OK && found && inbox_mongo_get_int(&doc, mark) >= 1;
+    *done = rc == INBOX_OK && found
+            && inbox_mongo_get_int(&doc, mark) >= version;
 
     bson_destroy(&doc);
 
@@ -508,11 +518,20 @@ inbox_status_t
 inbox_mongo_upgrade_mark(inbox_mongo_store_t *ms, const char *mark,
     inbox_error_t *err)
 {
+    return inbox_mongo_upgrade_mark_at(ms, mark, 1, err);
+}
+
+
+inbox_status_t
+inbox_mongo_upgrade_mark_at(inbox_mongo_store_t *ms, const char *mark,
+    int version, inbox_error_t *err)
+{
     return inbox_mongo_run_simple(ms,
         BCON_NEW("update", BCON_UTF8("health"),
                  "updates", "[", "{",
                      "q", "{", "_id", BCON_UTF8("store"), "}",
-                     "u", "{", "$set", "{", mark, BCON_INT32(1), "}", "}",
+                     "u", "{", "$set", "{", mark, BCON_INT32(version), "}",
+                     "}",
                  "}", "]",
                  "ordered", BCON_BOOL(true)),
         err);
@@ -554,10 +573,13 @@ inbox_mongo_health_record(inbox_mongo_store_t *ms, inbox_error_t *err)
                      "u", "{", "$setOnInsert", "{",
                          "created_at", BCON_DATE_TIME(inbox_mongo_now(ms)),
                          INBOX_MONGO_SEARCH_NAMES, BCON_INT32(1),
-                         INBOX_MONGO_SEARCH_KEYS, BCON_INT32(1),
+                         INBOX_MONGO_SEARCH_KEYS,
+                         BCON_INT32(INBOX_SEARCH_KEY_RULE),
                          INBOX_MONGO_RESPONSES, BCON_INT32(1),
                          INBOX_MONGO_TWO_WAY, BCON_INT32(1),
                          INBOX_MONGO_OPT_OUT_WAITS, BCON_INT32(1),
+                         INBOX_MONGO_MESSAGE_KINDS, BCON_INT32(1),
+                         INBOX_MONGO_LAST_MESSAGES, BCON_INT32(1),
                      "}", "}",
                      "upsert", BCON_BOOL(true),
                  "}", "]",
@@ -628,6 +650,16 @@ inbox_mongo_ensure_indexes(inbox_mongo_store_t *ms, inbox_error_t *err)
     }
 
     rc = inbox_mongo_opt_out_waits_backfill(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    rc = inbox_mongo_message_kinds_backfill(ms, err);
+    if (rc != INBOX_OK) {
+        return rc;
+    }
+
+    rc = inbox_mongo_last_messages_backfill(ms, err);
     if (rc != INBOX_OK) {
         return rc;
     }

@@ -329,6 +329,12 @@ inbox_status_t inbox_mongo_upgrade_done(inbox_mongo_store_t *ms,
     const char *mark, int *done, inbox_error_t *err);
 inbox_status_t inbox_mongo_upgrade_mark(inbox_mongo_store_t *ms,
     const char *mark, inbox_error_t *err);
+/* The same for an upgrade that a later version of its rule runs again:
+ * done when the mark is version or more; marked version. */
+inbox_status_t inbox_mongo_upgrade_done_at(inbox_mongo_store_t *ms,
+    const char *mark, int version, int *done, inbox_error_t *err);
+inbox_status_t inbox_mongo_upgrade_mark_at(inbox_mongo_store_t *ms,
+    const char *mark, int version, inbox_error_t *err);
 /* An upgrade made of one aggregate that merges what it finds (command,
  * destroyed here): run unless the store's record has mark, then marked;
  * one that fails leaves it unmarked, to be run again. */
@@ -337,9 +343,10 @@ inbox_status_t inbox_mongo_upgrade_aggregate(inbox_mongo_store_t *ms,
 #define INBOX_MONGO_SEARCH_NAMES    "search_names"
 inbox_status_t inbox_mongo_search_names_backfill(inbox_mongo_store_t *ms,
     inbox_error_t *err);
-/* Keys made by an older rule (search.h: spaces and punctuation kept)
- * made again where they differ, once a store, after the pass above;
- * run by inbox_mongo_ensure_indexes. */
+/* Keys made by an older rule (search.h's INBOX_SEARCH_KEY_RULE, which
+ * the mark keeps: spaces and punctuation kept, a kana's voicing marks
+ * dropped) made again where they differ, once a rule, after the pass
+ * above; run by inbox_mongo_ensure_indexes. */
 #define INBOX_MONGO_SEARCH_KEYS     "search_keys"
 inbox_status_t inbox_mongo_search_keys_backfill(inbox_mongo_store_t *ms,
     inbox_error_t *err);
@@ -367,6 +374,18 @@ void inbox_mongo_respond_exprs(int64_t at, bson_t **unresponded,
  * time, once a store, as SQLite's migration 42 does. */
 #define INBOX_MONGO_OPT_OUT_WAITS   "opt_out_waits"
 inbox_status_t inbox_mongo_opt_out_waits_backfill(inbox_mongo_store_t *ms,
+    inbox_error_t *err);
+/* Campaigns' messages stored before they kept their campaign's kind
+ * (campaign_kind) given it from the campaign, once a store
+ * (store_mongo_backfill.c). */
+#define INBOX_MONGO_MESSAGE_KINDS   "message_kinds"
+inbox_status_t inbox_mongo_message_kinds_backfill(inbox_mongo_store_t *ms,
+    inbox_error_t *err);
+/* Threads whose last message was stored before it kept its campaign's
+ * kind or its delivery status given them, from the campaign and the
+ * message, once a store (store_mongo_backfill.c). */
+#define INBOX_MONGO_LAST_MESSAGES   "last_messages"
+inbox_status_t inbox_mongo_last_messages_backfill(inbox_mongo_store_t *ms,
     inbox_error_t *err);
 /* A page of a list, newest first by (time_field, _id) (store_mongo_page.c).
  */

@@ -8,8 +8,9 @@
  * flag, no classes of letters, every script alike.  Documents stored
  * before search_name existed are given theirs once, at the store's first
  * use (inbox_mongo_search_names_backfill), and keys made by an older rule
- * (with a name's spaces and punctuation, before the rule left them out)
- * made again once after that (inbox_mongo_search_keys_backfill).
+ * (with a name's spaces and punctuation, or without a kana's voicing
+ * marks) made again once a rule after that
+ * (inbox_mongo_search_keys_backfill).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -127,7 +128,9 @@ inbox_mongo_search_names_backfill(inbox_mongo_store_t *ms,
  * of now, where it differs: read in _id order, a batch at a time, as
  * above, each written only where it still is the key read, so that a
  * rename meanwhile (which writes its own) is never undone.  Marked
- * INBOX_MONGO_SEARCH_KEYS when through; a store made now has the mark.
+ * INBOX_MONGO_SEARCH_KEYS, at the rule's version (INBOX_SEARCH_KEY_RULE),
+ * when through, so that the next rule runs it again; a store made now
+ * has the mark.
  */
 inbox_status_t
 inbox_mongo_search_keys_backfill(inbox_mongo_store_t *ms,
@@ -136,7 +139,8 @@ inbox_mongo_search_keys_backfill(inbox_mongo_store_t *ms,
     int             done;
     inbox_status_t  rc;
 
-    rc = inbox_mongo_upgrade_done(ms, INBOX_MONGO_SEARCH_KEYS, &done, err);
+    rc = inbox_mongo_upgrade_done_at(ms, INBOX_MONGO_SEARCH_KEYS,
+                                     INBOX_SEARCH_KEY_RULE, &done, err);
     if (rc != INBOX_OK || done) {
         return rc;
     }
@@ -154,7 +158,8 @@ inbox_mongo_search_keys_backfill(inbox_mongo_store_t *ms,
         return rc;
     }
 
-    return inbox_mongo_upgrade_mark(ms, INBOX_MONGO_SEARCH_KEYS, err);
+    return inbox_mongo_upgrade_mark_at(ms, INBOX_MONGO_SEARCH_KEYS,
+                                       INBOX_SEARCH_KEY_RULE, err);
 }
 
 

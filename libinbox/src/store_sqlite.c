@@ -137,9 +137,27 @@ static inbox_status_t inbox_sqlite_search_index(inbox_store_t *store,
 
 /* What it holds since migration 18: the name as a search compares it
  * (search.h; kept by the store in contacts.search_name, made again by
- * migration 56), the digits. */
+ * migrations 56 and 58), the digits. */
 #define INBOX_SQLITE_SEARCH_KEYS(row)                                        \
     row ".search_name, substr(" row ".phone, 2)"
+
+/*
+ * Every key made again by the rule of now (search.h), and the index with
+ * it, as 18 made them: the index emptied and every contact noted (each
+ * in exactly one of them, so the update trigger takes nothing out of
+ * the index), the keys that change written, then every contact indexed
+ * at once, in one compact pass, and none left noted (migrations 56, 58).
+ */
+#define INBOX_SQLITE_SEARCH_KEYS_AGAIN                                       \
+    "INSERT INTO contacts_search (contacts_search) VALUES ('delete-all');"   \
+    "INSERT INTO contacts_search_pending SELECT id FROM contacts"            \
+    "  WHERE id NOT IN (SELECT contact_id FROM contacts_search_pending);"    \
+    "UPDATE contacts SET search_name = inbox_search_key(name)"               \
+    "  WHERE name IS NOT NULL AND name <> ''"                                \
+    "  AND search_name IS NOT inbox_search_key(name);"                       \
+    "INSERT INTO contacts_search (rowid, name, digits)"                      \
+    "  SELECT id, " INBOX_SQLITE_SEARCH_KEYS("contacts") " FROM contacts;"   \
+    "DELETE FROM contacts_search_pending;"
 
 /* A campaign recipient's states (campaign.h), each counted in a column
  * n_STATE of its campaign (migration 13). */
@@ -1591,21 +1609,9 @@ static const char *inbox_sqlite_migrations[] = {
     /*
      * 56: a name's key leaves out white space and punctuation (search.h:
      * "oconnor" finds O'Connor, "jean luc" and "jeanluc" Jean-Luc), so
-     * every key is made again and the index with it, as 18 made them:
-     * the index emptied and every contact noted (each in exactly one of
-     * them, so the update trigger takes nothing out of the index), the
-     * keys that change written, then every contact indexed at once, in
-     * one compact pass, and none left noted.
+     * every key is made again and the index with it, as 18 made them.
      */
-    "INSERT INTO contacts_search (contacts_search) VALUES ('delete-all');"
-    "INSERT INTO contacts_search_pending SELECT id FROM contacts"
-    "  WHERE id NOT IN (SELECT contact_id FROM contacts_search_pending);"
-    "UPDATE contacts SET search_name = inbox_search_key(name)"
-    "  WHERE name IS NOT NULL AND name <> ''"
-    "  AND search_name IS NOT inbox_search_key(name);"
-    "INSERT INTO contacts_search (rowid, name, digits)"
-    "  SELECT id, " INBOX_SQLITE_SEARCH_KEYS("contacts") " FROM contacts;"
-    "DELETE FROM contacts_search_pending;",
+    INBOX_SQLITE_SEARCH_KEYS_AGAIN,
 
     /*
      * 57: a campaign paused carrier_account keeps the sending number the
@@ -1614,7 +1620,14 @@ static const char *inbox_sqlite_migrations[] = {
      * paused so before say neither.
      */
     "ALTER TABLE campaigns ADD COLUMN paused_number TEXT;"
-    "ALTER TABLE campaigns ADD COLUMN paused_error_code TEXT;"
+    "ALTER TABLE campaigns ADD COLUMN paused_error_code TEXT;",
+
+    /*
+     * 58: a name's key keeps a kana's voicing marks (fold.h, search.h's
+     * rule 2: "ション" no longer finds "ジョン"), so every key is made
+     * again and the index with it, as 56 made them.
+     */
+    INBOX_SQLITE_SEARCH_KEYS_AGAIN
 };
 
 #define INBOX_SQLITE_VERSION                                                  \

@@ -248,6 +248,41 @@ test('a name is found whatever separates its parts: "oconnor" shows '
     }
 });
 
+test('a kana\'s voicing mark is part of a name: a text from \u30b8\u30e7\u30f3 '
+    + '(John) does not join a search for \u30b7\u30e7\u30f3 (shon) live, one '
+    + 'from \u30b7\u30e7\u30f3 does, and \uff7c\uff9e\uff6e\uff9d finds '
+    + 'John', async () => {
+    const org = ctx.cluster.orgs[2];
+    const jon = '\u30b8\u30e7\u30f3\u30fb\u30b9\u30df\u30b9';
+    const shon = '\u30b7\u30e7\u30f3\u30fb\u30ea\u30fc';
+    for (const [phone, name] of [['+13125550131', jon],
+        ['+13125550132', shon]]) {
+        const made = await api(ctx.cluster, '/api/v1/contacts', org.token, {
+            method: 'POST', body: { phone, name } });
+        assert.equal(made.status, 201, made.text);
+    }
+    const p = await web.newPage();
+    try {
+        await signInTo(p, org);
+        const search = p.locator('#search');
+        await search.fill('\u30b7\u30e7\u30f3');
+        await p.locator('#list-status',
+            { hasText: 'No conversations match' }).waitFor();
+        // John's first, then shon's: once shon's row is in, John's frame
+        // was taken before it and left out
+        await deliverInbound(ctx.cluster, { org, from: '+13125550131',
+                                            body: 'Hello' });
+        await deliverInbound(ctx.cluster, { org, from: '+13125550132',
+                                            body: 'Hello' });
+        await waitForNames(p, [shon]);
+        // halfwidth, with its voicing mark apart, as the server reads it
+        await search.fill('\uff7c\uff9e\uff6e\uff9d');
+        await waitForNames(p, [jon]);
+    } finally {
+        await p.context().close();
+    }
+});
+
 test('the tabs switch between the five filters, with counts when the API '
     + 'gives them', async () => {
     const answer = await api(ctx.cluster, '/api/v1/conversations',

@@ -190,6 +190,69 @@ TEST(a_name_is_found_whatever_separates_its_parts)
 
 
 /*
+ * A kana's voicing marks are part of its letter, not accents: "ション"
+ * (shon) does not find "ジョン" (John), nor "カ" "ガ", whether the mark
+ * is written in the kana, after it (combining, spacing) or halfwidth;
+ * the accents of other scripts still go.
+ */
+TEST(a_kanas_voicing_marks_are_kept)
+{
+    /* ジョン, ション, ガ, カ, ポ, ホ */
+#define JON      "\xe3\x82\xb8\xe3\x83\xa7\xe3\x83\xb3"
+#define SHON     "\xe3\x82\xb7\xe3\x83\xa7\xe3\x83\xb3"
+#define GA       "\xe3\x82\xac"
+#define KA       "\xe3\x82\xab"
+#define PO       "\xe3\x83\x9d"
+#define HO       "\xe3\x83\x9b"
+    static const char  *jon[] = {
+        JON,
+        /* シ and a combining dakuten, a spacing one */
+        "\xe3\x82\xb7\xe3\x82\x99\xe3\x83\xa7\xe3\x83\xb3",
+        "\xe3\x82\xb7\xe3\x82\x9b\xe3\x83\xa7\xe3\x83\xb3",
+        /* halfwidth: ｼﾞｮﾝ */
+        "\xef\xbd\xbc\xef\xbe\x9e\xef\xbd\xae\xef\xbe\x9d"
+    };
+    size_t  i, j;
+
+    for (i = 0; i < sizeof(jon) / sizeof(jon[0]); i++) {
+        CHECK_STR(key(jon[i]), JON);
+
+        for (j = 0; j < sizeof(jon) / sizeof(jon[0]); j++) {
+            CHECK_INT(names(jon[j], jon[i]), 1);
+        }
+
+        CHECK_INT(names(SHON, jon[i]), 0);
+        CHECK_INT(names(jon[i], SHON), 0);
+    }
+
+    CHECK_INT(names(SHON, "\xe3\x82\xb8\xe3\x83\xa7\xe3\x83\xb3"
+                          "\xe3\x83\xbb\xe3\x82\xb9\xe3\x83\x9f"
+                          "\xe3\x82\xb9"), 0);
+    CHECK_INT(names(KA, GA), 0);
+    CHECK_INT(names(GA, KA), 0);
+    CHECK_INT(names(GA, GA), 1);
+    /* handakuten: ポ, ホ and ﾟ, ホ */
+    CHECK_STR(key(PO), PO);
+    CHECK_STR(key("\xef\xbe\x8e\xef\xbe\x9f"), PO);
+    CHECK_STR(key(HO "\xe3\x82\x9a"), PO);
+    CHECK_INT(names(HO, PO), 0);
+    /* a mark after no kana it joins is still one */
+    CHECK_STR(key("a\xe3\x82\x99"), "a\xe3\x82\x99");
+    /* Latin, Greek and Cyrillic accents still go */
+    CHECK_INT(names("jose", "Jos\xc3\xa9"), 1);
+    CHECK_INT(names("\xce\xb1\xce\xb8\xce\xb7\xce\xbd\xce\xb1",
+                    "\xce\x91\xce\xb8\xce\xae\xce\xbd\xce\xb1"), 1);
+    CHECK_INT(names("\xd0\xb5\xd0\xb6", "\xd0\x81\xd0\xb6"), 1);
+#undef JON
+#undef SHON
+#undef GA
+#undef KA
+#undef PO
+#undef HO
+}
+
+
+/*
  * The quick way (ASCII) and ICU's make one key: each ASCII character
  * between two letters, once in an ASCII name and once beside an "é"
  * that sends the name to ICU.

@@ -2102,6 +2102,77 @@ TEST(a_name_is_found_whatever_separates_its_parts)
 }
 
 
+/*
+ * A kana's voicing marks are part of the name: a search for ション
+ * (shon) does not find ジョン (John) nor カ ガ, in the list or the
+ * contacts, before and after the index takes them, while ジョン finds
+ * John however the mark is written (halfwidth: ｼﾞｮﾝ) and "jose" still
+ * finds José.
+ */
+TEST(a_kanas_voicing_marks_are_part_of_the_name_a_search_finds)
+{
+    int         round;
+    size_t      i;
+    char        id[INBOX_ID_MAX];
+    char        found[2][INBOX_PHONE_MAX];
+    fixture_t   f;
+    /* ジョン・スミス, ガルシア, José Ortega */
+    static const struct {
+        const char  *phone;
+        const char  *name;
+    } named[] = {
+        { ALICE, "\xe3\x82\xb8\xe3\x83\xa7\xe3\x83\xb3\xe3\x83\xbb"
+                 "\xe3\x82\xb9\xe3\x83\x9f\xe3\x82\xb9" },
+        { BOB, "\xe3\x82\xac\xe3\x83\xab\xe3\x82\xb7\xe3\x82\xa2" },
+        { CAROL_PHONE, "Jos\xc3\xa9 Ortega" }
+    };
+    /* ジョン, ｼﾞｮﾝ, ガルシ, jose; then ション, カルシ */
+    static const struct {
+        const char  *q;
+        const char  *phone;
+    } finds[] = {
+        { "\xe3\x82\xb8\xe3\x83\xa7\xe3\x83\xb3", ALICE },
+        { "\xef\xbd\xbc\xef\xbe\x9e\xef\xbd\xae\xef\xbe\x9d", ALICE },
+        { "\xe3\x82\xac\xe3\x83\xab\xe3\x82\xb7", BOB },
+        { "jose", CAROL_PHONE },
+        { "\xe3\x82\xb7\xe3\x83\xa7\xe3\x83\xb3", NULL },
+        { "\xe3\x82\xab\xe3\x83\xab\xe3\x82\xb7", NULL }
+    };
+
+    FIXTURE(&f);
+
+    for (i = 0; i < sizeof(named) / sizeof(named[0]); i++) {
+        CHECK_INT(receive(&f, i == 0 ? "SM1" : i == 1 ? "SM2" : "SM3",
+                          named[i].phone, "hi", T0 + (int64_t) i, NULL,
+                          NULL), INBOX_OK);
+        CHECK_INT(inbox_store_contact_upsert(f.store, f.org, named[i].phone,
+                                             named[i].name, id, NULL),
+                  INBOX_OK);
+    }
+
+    for (round = 0; round < 2; round++) {
+        for (i = 0; i < sizeof(finds) / sizeof(finds[0]); i++) {
+            if (finds[i].phone == NULL) {
+                CHECK_INT(list_count(&f, INBOX_FILTER_ALL, finds[i].q), 0);
+                CHECK_INT(contacts_pages(&f, finds[i].q, NULL, 50, found, 2),
+                          0);
+                continue;
+            }
+
+            CHECK_INT(list_count(&f, INBOX_FILTER_ALL, finds[i].q), 1);
+            CHECK(list_shows(&f, INBOX_FILTER_ALL, finds[i].q,
+                             finds[i].phone));
+            CHECK_INT(contacts_pages(&f, finds[i].q, NULL, 50, found, 2), 1);
+            CHECK_STR(found[0], finds[i].phone);
+        }
+
+        CHECK_INT(inbox_store_maintain(f.store, NULL), INBOX_OK);
+    }
+
+    fixture_close(&f);
+}
+
+
 /* A contact renamed is found by its new name only. */
 TEST(a_renamed_contact_is_found_by_its_new_name)
 {

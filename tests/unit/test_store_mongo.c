@@ -3131,13 +3131,58 @@ TEST(keys_of_an_older_rule_are_made_again_once)
     CHECK(log_has(&fake, "\"contact.search_name\" : \"jeanlucstjohn\""));
     CHECK(!log_has(&fake, "\"search_name\" : \"ann\" }"));
 
-    /* marked: read, nothing else */
+    /* marked by the rule of now: read, nothing else */
     fake_reset(&fake);
     fake.replies[0] = CURSOR("{\"_id\": \"store\", \"search_keys\":"
-                             " {\"$numberInt\": \"1\"}}");
+                             " {\"$numberInt\": \"2\"}}");
     CHECK_INT(inbox_mongo_search_keys_backfill((inbox_mongo_store_t *) store,
                                                &err), INBOX_OK);
     CHECK_INT(fake.commands, 1);
+
+    fake_close(&fake, store);
+}
+
+
+/*
+ * A store marked by the rule of before (1: a kana's voicing marks
+ * dropped) has its keys made again once more: "ジョン" kept as "ション"
+ * is made "ジョン" (else "ション" finds John), a key already right is
+ * left, and the mark says the rule of now, 2.
+ */
+TEST(keys_of_the_rule_before_a_kanas_voicing_marks_are_made_again)
+{
+    fake_t          fake;
+    inbox_error_t   err;
+    inbox_store_t  *store;
+
+    store = fake_open(&fake);
+
+    fake.replies[0] = CURSOR("{\"_id\": \"store\", \"search_names\":"
+                             " {\"$numberInt\": \"1\"}, \"search_keys\":"
+                             " {\"$numberInt\": \"1\"}}");
+    /* ジョン kept as ション; ガルシア as カルシア; Ann's right */
+    fake.replies[1] = CURSOR(
+        "{\"_id\": " OID(CONTACT_ID) ", \"name\": \"\u30b8\u30e7\u30f3\","
+        " \"search_name\": \"\u30b7\u30e7\u30f3\"},"
+        "{\"_id\": " OID("64f1a0000000000000000b02") ", \"name\": \"Ann\","
+        " \"search_name\": \"ann\"}");
+    fake.replies[3] = CURSOR(
+        "{\"_id\": " OID(CONV_ID) ", \"contact\": {\"name\":"
+        " \"\u30ac\u30eb\u30b7\u30a2\","
+        " \"search_name\": \"\u30ab\u30eb\u30b7\u30a2\"}}");
+
+    CHECK_INT(inbox_mongo_search_keys_backfill((inbox_mongo_store_t *) store,
+                                               &err), INBOX_OK);
+    golden_check(&fake, "search_keys_backfill_kana");
+    CHECK_INT(fake.commands, 6);
+    /* ジョン, ガルシア */
+    CHECK(log_has(&fake, "\"search_name\" : \"\xe3\x82\xb8\xe3\x83\xa7"
+                         "\xe3\x83\xb3\""));
+    CHECK(log_has(&fake, "\"contact.search_name\" : \"\xe3\x82\xac"
+                         "\xe3\x83\xab\xe3\x82\xb7\xe3\x82\xa2\""));
+    CHECK(!log_has(&fake, "\"search_name\" : \"ann\" }"));
+    CHECK(log_has(&fake, "\"$set\" : { \"search_keys\" : {"
+                         " \"$numberInt\" : \"2\" } }"));
 
     fake_close(&fake, store);
 }
@@ -3166,10 +3211,10 @@ upgrade_runs_once(inbox_status_t (*upgrade)(inbox_mongo_store_t *,
                              DATE(EARLIER) "}");
     CHECK_INT(upgrade((inbox_mongo_store_t *) store, &err), INBOX_OK);
     golden_check(&fake, golden);
-    /* the record, the aggregate merged into the threads, the mark */
+    /* the record, the aggregate merged in, the mark */
     CHECK_INT(fake.commands, 3);
     CHECK(log_has(&fake, shows));
-    CHECK(log_has(&fake, "\"into\" : \"conversations\""));
+    CHECK(log_has(&fake, "\"$merge\""));
     snprintf(marked, sizeof(marked),
              "\"%s\" : { \"$numberInt\" : \"1\" }", mark);
     CHECK(log_has(&fake, marked));
@@ -3233,6 +3278,37 @@ TEST(threads_an_opt_out_left_waiting_are_answered_once)
     upgrade_runs_once(inbox_mongo_opt_out_waits_backfill,
                       INBOX_MONGO_OPT_OUT_WAITS, "opt_out_waits_backfill",
                       "\"$$new.opted_out_at\"");
+}
+
+
+/*
+ * Campaigns' and polls' messages stored before they kept their kind are
+ * given their campaign's at the store's first use, so that a client
+ * reads a poll's name on the polls' route at once: each recipient's
+ * message given its campaign's kind, merged in only where none was
+ * written since.
+ */
+TEST(campaigns_messages_stored_before_their_kind_are_given_it_once)
+{
+    upgrade_runs_once(inbox_mongo_message_kinds_backfill,
+                      INBOX_MONGO_MESSAGE_KINDS, "message_kinds_backfill",
+                      "\"into\" : \"messages\"");
+}
+
+
+/*
+ * Threads whose last message was stored before it kept its campaign's
+ * kind or its delivery status are given them at the store's first use,
+ * so that the list marks a reply that failed before the upgrade (a
+ * failed one never moves again to set it): each thread's newest message
+ * and its campaign, each field written only while the last message is
+ * that one and still without it.
+ */
+TEST(threads_last_messages_stored_before_their_status_are_given_it_once)
+{
+    upgrade_runs_once(inbox_mongo_last_messages_backfill,
+                      INBOX_MONGO_LAST_MESSAGES, "last_messages_backfill",
+                      "\"last_message.status\" : { \"$cond\"");
 }
 
 

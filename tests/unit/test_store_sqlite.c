@@ -1953,10 +1953,14 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
     "ALTER TABLE campaigns DROP COLUMN paused_error_code;"                  \
     "ALTER TABLE campaigns DROP COLUMN paused_number;"
 
+/* Schema 58 changed data only (names' keys, made again). */
+#define UNDO_SCHEMA_58  ""
+
 /* Every step after 51 undone, newest first. */
 #define UNDO_SCHEMA_ABOVE_51                                                \
-    UNDO_SCHEMA_57 UNDO_SCHEMA_56 UNDO_SCHEMA_55 UNDO_SCHEMA_54             \
-    UNDO_SCHEMA_53 UNDO_SCHEMA_52
+    UNDO_SCHEMA_58 UNDO_SCHEMA_57                                           \
+    UNDO_SCHEMA_56 UNDO_SCHEMA_55 UNDO_SCHEMA_54 UNDO_SCHEMA_53             \
+    UNDO_SCHEMA_52
 
 /* Every step after 49 undone, newest first. */
 #define UNDO_SCHEMA_ABOVE_49                                                \
@@ -2001,7 +2005,7 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
     UNDO_SCHEMA_8                                                           \
     "DROP TABLE contact_tags; DROP INDEX contacts_by_created;"
 
-#define SCHEMA_NOW  57
+#define SCHEMA_NOW  58
 
 
 /* A draft to all contacts named name, made at T0; its id. */
@@ -2040,8 +2044,8 @@ TEST(migrating_never_gives_a_deleted_campaigns_id_again)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_57 UNDO_SCHEMA_56 UNDO_SCHEMA_55
-                          UNDO_SCHEMA_54 "PRAGMA user_version = 53;"),
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_58 UNDO_SCHEMA_57 UNDO_SCHEMA_56
+                          UNDO_SCHEMA_55 UNDO_SCHEMA_54 "PRAGMA user_version = 53;"),
               SQLITE_OK);
     CHECK_INT(db_int(&f, "SELECT count(*) FROM sqlite_schema"
                          " WHERE name = 'campaigns'"
@@ -2084,8 +2088,8 @@ TEST(migrating_marks_no_message_of_before_sent_again)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_57 UNDO_SCHEMA_56 UNDO_SCHEMA_55
-                          "PRAGMA user_version = 54;"),
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_58 UNDO_SCHEMA_57 UNDO_SCHEMA_56
+                          UNDO_SCHEMA_55 "PRAGMA user_version = 54;"),
               SQLITE_OK);
     CHECK_INT(db_int(&f, "SELECT count(*) FROM pragma_table_info('messages')"
                          " WHERE name IN ('resent_as', 'resent_at')"), 0);
@@ -2127,7 +2131,7 @@ TEST(migrating_finds_the_names_there_are_without_their_punctuation)
 
     /* the keys of before (lower case, as 18 made these ASCII names'):
      * the trigger notes both; Alice's indexed again, Bob's left noted */
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_57 UNDO_SCHEMA_56
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_58 UNDO_SCHEMA_57 UNDO_SCHEMA_56
                       "UPDATE contacts SET search_name = lower(name)"
                       "  WHERE search_name IS NOT NULL;"
                       "INSERT INTO contacts_search (rowid, name, digits)"
@@ -2170,6 +2174,71 @@ TEST(migrating_finds_the_names_there_are_without_their_punctuation)
     CHECK_INT(inbox_store_maintain(f.store, NULL), INBOX_OK);
     CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "oconnor"), 0);
     CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "walsh"), 1);
+    CHECK_INT(db_exec(&f, "INSERT INTO contacts_search (contacts_search,"
+                          " rank) VALUES ('integrity-check', 0);"),
+              SQLITE_OK);
+
+    fixture_close(&f);
+}
+
+
+/*
+ * A store of schema 57 keeps its names' keys without a kana's voicing
+ * marks ("ジョン" as "ション"): migrated, every key keeps them, the
+ * index with it, and "ション" no longer finds John's thread while
+ * "ジョン" still does; a Latin accent still folds away.
+ */
+/* ジョン (John), ション (shon), ジョン・スミス, its key, and its key
+ * without the dakuten, as the rule of before made it */
+#define JON         "\xe3\x82\xb8\xe3\x83\xa7\xe3\x83\xb3"
+#define SHON        "\xe3\x82\xb7\xe3\x83\xa7\xe3\x83\xb3"
+#define SMITH       "\xe3\x82\xb9\xe3\x83\x9f\xe3\x82\xb9"
+#define JON_SMITH   JON "\xe3\x83\xbb" SMITH
+#define JON_KEY     JON SMITH
+#define SHON_SMITH  SHON SMITH
+
+TEST(migrating_keeps_a_kanas_voicing_marks_in_the_names_keys)
+{
+    char       id[INBOX_ID_MAX];
+    fixture_t  f;
+
+    FIXTURE(&f);
+    CHECK_INT(receive(&f, "SM1", ALICE, "a", T0, NULL, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_contact_upsert(f.store, f.org, ALICE, JON_SMITH,
+                                         id, NULL),
+              INBOX_OK);
+    CHECK_INT(receive(&f, "SM2", BOB, "b", T0 + 1, NULL, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_contact_upsert(f.store, f.org, BOB,
+                                         "Jos\xc3\xa9 Ortega", id, NULL),
+              INBOX_OK);
+    CHECK_INT(inbox_store_maintain(f.store, NULL), INBOX_OK);
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, SHON), 0);
+    inbox_store_close(f.store);
+    f.store = NULL;
+
+    /* John's key of before, its dakuten dropped, and indexed so */
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_58 UNDO_SCHEMA_57
+                      "UPDATE contacts SET search_name = '" SHON_SMITH "'"
+                      "  WHERE phone = '" ALICE "';"
+                      "INSERT INTO contacts_search (rowid, name, digits)"
+                      "  SELECT id, search_name, substr(phone, 2)"
+                      "  FROM contacts WHERE phone = '" ALICE "';"
+                      "DELETE FROM contacts_search_pending;"
+                      "PRAGMA user_version = 56;"),
+              SQLITE_OK);
+
+    f.store = store_open(f.path);
+    CHECK(f.store != NULL);
+    CHECK_INT(db_int(&f, "PRAGMA user_version"), SCHEMA_NOW);
+    CHECK_INT(db_int(&f, "SELECT search_name = '" JON_KEY "'"
+                         " FROM contacts WHERE phone = '" ALICE "'"), 1);
+    CHECK_INT(db_int(&f, "SELECT count(*) FROM contacts_search"
+                         " WHERE contacts_search MATCH"
+                         " 'name : \"" SHON "\"'"), 0);
+    CHECK_INT(db_int(&f, "SELECT count(*) FROM contacts_search_pending"), 0);
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, SHON), 0);
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, JON), 1);
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "jose"), 1);
     CHECK_INT(db_exec(&f, "INSERT INTO contacts_search (contacts_search,"
                           " rank) VALUES ('integrity-check', 0);"),
               SQLITE_OK);

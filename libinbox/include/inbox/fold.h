@@ -17,6 +17,9 @@
 /* The longest text folded, in bytes: longer is never a match. */
 #define INBOX_FOLD_BYTES_MAX  1024
 
+/* The kana's combining voicing marks, which plain folding keeps. */
+#define INBOX_FOLD_VOICING(c)  ((c) == 0x3099 || (c) == 0x309A)
+
 /* Room for the folded form of any text inbox_text_fold takes. */
 #define INBOX_FOLD_MAX  (INBOX_FOLD_BYTES_MAX * 3 * 2 + 1)
 
@@ -31,7 +34,12 @@ int inbox_text_fold(const char *s, size_t len, char *out, size_t size);
  * The same, plainer still, for a search by name: the accents and other
  * nonspacing marks dropped first (each character decomposed, NFD), and
  * the typographic apostrophes (U+2018, U+2019, U+02BC) made "'", so that
- * "jose", "JOSÉ" and "José" are one, and "O’Brien" and "o'brien".
+ * "jose", "JOSÉ" and "José" are one, and "O’Brien" and "o'brien".  The
+ * kana's voicing marks (dakuten U+3099, handakuten U+309A) are no accent
+ * but part of the letter (ジ is "ji", シ "shi"): they stay, and their
+ * spacing (U+309B, U+309C) and halfwidth (U+FF9E, U+FF9F) forms join the
+ * kana before them, so that "ジョン", "ｼﾞｮﾝ" and "シ゛ョン" are one, and
+ * none of them "ション".
  */
 int inbox_text_fold_plain(const char *s, size_t len, char *out,
     size_t size);

@@ -261,6 +261,9 @@ test('a kana\'s voicing mark is part of a name: a text from \u30b8\u30e7\u30f3 '
             method: 'POST', body: { phone, name } });
         assert.equal(made.status, 201, made.text);
     }
+    // a thread to sign in to, when this test runs alone
+    await deliverInbound(ctx.cluster, { org, from: '+13125550133',
+                                        body: 'Hi' });
     const p = await web.newPage();
     try {
         await signInTo(p, org);

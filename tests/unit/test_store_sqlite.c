@@ -2045,7 +2045,8 @@ TEST(migrating_never_gives_a_deleted_campaigns_id_again)
     f.store = NULL;
 
     CHECK_INT(db_exec(&f, UNDO_SCHEMA_58 UNDO_SCHEMA_57 UNDO_SCHEMA_56
-                          UNDO_SCHEMA_55 UNDO_SCHEMA_54 "PRAGMA user_version = 53;"),
+                          UNDO_SCHEMA_55 UNDO_SCHEMA_54
+                          "PRAGMA user_version = 53;"),
               SQLITE_OK);
     CHECK_INT(db_int(&f, "SELECT count(*) FROM sqlite_schema"
                          " WHERE name = 'campaigns'"

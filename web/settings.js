@@ -115,6 +115,8 @@
         saves: 0,               /* a read begun before one keeps off */
         ledgerMore: false,      /* the ledger's next page is on its way */
         creditsTimer: null,     /* a read for credits that moved */
+        readFailed: false,      /* a read of the view failed (offline,
+                                   say), to be made again when back */
     };
 
     /* ---- the settings ---- */
@@ -547,10 +549,12 @@
             if (seq !== state.seq) {
                 return;
             }
+            state.readFailed = false;
             showSettingsRead(settings, settingsFrames, saves);
             await showBillingRead(billing, seq, frames);
         } catch (err) {
             if (!app.failed(err) && seq === state.seq) {
+                state.readFailed = true;
                 showError(err);
             }
         }
@@ -651,6 +655,7 @@
             }
         } catch (err) {
             if (!app.failed(err) && seq === state.seq) {
+                state.readFailed = true;
                 els.ledgerStatus.textContent = 'Could not read the '
                     + 'billing again: '
                     + (typeof err.status === 'number' ? err.message
@@ -672,7 +677,7 @@
      * or billing.updated among them would leave the form, the card and
      * the ledger as they were.  All as the server has them, what is
      * being typed kept. */
-    app.on('resync', async () => {
+    async function readAgain() {
         if (els.view.hidden) {
             return;
         }
@@ -688,20 +693,41 @@
             if (seq !== state.seq) {
                 return;
             }
+            if (state.readFailed) {
+                state.readFailed = false;
+                els.ledgerStatus.textContent = '';
+            }
             showSettingsRead(settings, settingsFrames, saves);
             await showBillingRead(billing, seq, frames);
         } catch (err) {
             if (!app.failed(err) && seq === state.seq) {
+                state.readFailed = true;
                 els.ledgerStatus.textContent = 'Could not read the '
                     + 'settings and billing again: '
                     + (typeof err.status === 'number' ? err.message
                         : 'the server could not be reached.');
             }
         }
+    }
+
+    app.on('resync', readAgain);
+
+    /* The connection back: a read that failed (offline, say) is made
+     * again, rather than left said until the view is shown anew; the
+     * first, never shown, as a first, what is being typed kept else. */
+    app.on('back', () => {
+        if (state.readFailed && !els.view.hidden) {
+            if (state.saved === null) {
+                load();
+            } else {
+                readAgain();
+            }
+        }
     });
 
     app.on('session', (me) => {
         state.seq += 1;
+        state.readFailed = false;
         state.saved = null;
         state.latest = null;
         hideChanged();

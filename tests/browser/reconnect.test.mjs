@@ -2,8 +2,8 @@
 // back, in Debian's Chromium (playwright's setOffline, or requests cut by
 // a route while the server seems gone): an open thread whose messages
 // could not load, the contact panel beside it (a name being typed there
-// stays), and Settings' Team list; the reply and the email being typed
-// stay too, and what did not fail (the thread list) is not read again.
+// stays), and Settings' Team list, form and billing; the reply and the
+// email being typed stay too, and what did not fail (the thread list) is not read again.
 // A lone request that met no server while the socket lives, the server
 // answering the page's probe at once, says nothing of the connection:
 // no "reconnecting" shown for a moment.
@@ -158,16 +158,27 @@ test('a read of the contact panel that failed while the server could not '
     await name.fill('');
 });
 
-test('the Team list that failed while offline is read again when the '
-     + 'connection is back; the email being typed stays', async () => {
+test('the Team list and the settings and billing that failed while '
+     + 'offline are read again when the connection is back; the email '
+     + 'being typed stays', async () => {
     await goOffline();
     await views().getByRole('link', { name: 'Settings' }).click();
     await page.locator('#team-status',
                        { hasText: 'Could not load the team' }).waitFor();
+    await page.locator('#settings-error',
+                       { hasText: 'could not be reached' }).waitFor();
+    assert.equal(await page.locator('#billing-figures dt').count(), 0);
+    assert.equal(await page.locator('#settings-quiet-start').inputValue(),
+                 '');
     await page.locator('#team-email').fill('new.hand@ferry.example');
     await backOnline();
     await page.locator('#team-list li', { hasText: USER.email }).waitFor();
     assert.equal(await page.locator('#team-status').textContent(), '');
+    await page.locator('#billing-figures dt').first().waitFor();
+    assert.equal(await page.locator('#settings-error').textContent(), '');
+    /* the organization's quiet hours, the default, shown */
+    assert.equal(await page.locator('#settings-quiet-start').inputValue(),
+                 '21:00');
     assert.equal(await page.locator('#team-email').inputValue(),
                  'new.hand@ferry.example');
     await page.locator('#team-email').fill('');

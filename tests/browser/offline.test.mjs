@@ -13,8 +13,9 @@
 
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { noPageErrorsTest, rowOf, shown, signIn, useBrowser }
-         from '../lib/browser.mjs';
+import { backOnline, CONN_PROMPT_MS as PROMPT_MS, connOf, goOffline,
+         noPageErrorsTest, rowOf, shown, signIn, useBrowser,
+         watchConnection } from '../lib/browser.mjs';
 import { uniqueNumber } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
 import { deliverInbound } from '../lib/inbox.mjs';
@@ -25,9 +26,6 @@ const USER = { email: 'oli@patchy.example', password: 'oli rides trains' };
 const FIRST = uniqueNumber();
 const LATER = uniqueNumber();
 const web = useBrowser();
-
-/* far below the liveness bound: "at once" */
-const PROMPT_MS = 3000;
 
 let page;
 
@@ -40,31 +38,15 @@ before(async () => {
     await signIn(page, cluster, USER);
     await rowOf(page, shown(FIRST)).waitFor();
     /* every state the connection indicator takes, in order */
-    await page.evaluate(() => {
-        const conn = document.getElementById('conn');
-        window.connStates = [];
-        new MutationObserver(() => window.connStates.push(
-            conn.dataset.state)).observe(conn,
-            { attributes: true, attributeFilter: ['data-state'] });
-    });
+    await watchConnection(page);
 });
 
-const conn = (state) => page.locator(`#conn[data-state="${state}"]`);
+const conn = (state) => connOf(page, state);
 const banner = () => page.locator('#live-banner');
-
-async function goOffline() {
-    await page.context().setOffline(true);
-    await conn('offline').waitFor({ timeout: PROMPT_MS });
-}
-
-async function backOnline() {
-    await page.context().setOffline(false);
-    await conn('live').waitFor({ timeout: PROMPT_MS + 2000 });
-}
 
 test('offline is said at once, and back online too; what came meanwhile '
      + 'shows', async () => {
-    await goOffline();
+    await goOffline(page);
     await banner().getByText('You are offline.').waitFor();
     assert.equal(await page.locator('#conn-label').textContent(),
                  'offline');
@@ -73,7 +55,7 @@ test('offline is said at once, and back online too; what came meanwhile '
 
     await deliverInbound(ctx.cluster, { from: LATER,
                                         body: 'Sent while you were away' });
-    await backOnline();
+    await backOnline(page);
     await banner().waitFor({ state: 'hidden' });
     await page.locator('#announcer', { hasText: 'Back online.' }).waitFor();
     await rowOf(page, shown(LATER)).waitFor();
@@ -103,12 +85,12 @@ async () => {
 
 test('a thread list that failed while offline is read again by itself '
      + 'when the connection is back', async () => {
-    await goOffline();
+    await goOffline(page);
     await page.getByRole('button', { name: /^Unread/ }).click();
     await page.locator('#list-status',
                        { hasText: 'Could not load conversations' }).waitFor();
     await page.locator('#list-retry').waitFor();
-    await backOnline();
+    await backOnline(page);
     /* no press of Try again */
     await rowOf(page, shown(LATER)).waitFor();
     await page.locator('#list-retry').waitFor({ state: 'hidden' });
@@ -119,22 +101,22 @@ test('Campaigns and Contacts that failed while offline are read again by '
      + 'themselves when the connection is back', async () => {
     const views = page.locator('#views');
     const status = (id) => page.locator('#' + id + '-status');
-    await goOffline();
+    await goOffline(page);
     await views.getByRole('link', { name: 'Campaigns' }).click();
     await status('campaigns').filter(
         { hasText: 'Could not load the campaigns' }).waitFor();
-    await backOnline();
+    await backOnline(page);
     await page.waitForFunction(() => !/Could not load/.test(document
         .getElementById('campaigns-status').textContent), null,
         { timeout: PROMPT_MS });
 
-    await goOffline();
+    await goOffline(page);
     await views.getByRole('link', { name: 'Contacts' }).click();
     await status('contacts').filter(
         { hasText: 'Could not load the contacts' }).waitFor();
     assert.equal(await page.locator('#contacts-list .contact-row').count(),
                  0);
-    await backOnline();
+    await backOnline(page);
     await page.locator('#contacts-list .contact-row',
                        { hasText: shown(LATER) }).waitFor();
     assert.equal(await status('contacts').textContent(), '');

@@ -10,8 +10,9 @@
 
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { noPageErrorsTest, rowOf, shown, signIn, useBrowser }
-         from '../lib/browser.mjs';
+import { backOnline, CONN_PROMPT_MS as PROMPT_MS, connOf, goOffline,
+         noPageErrorsTest, rowOf, shown, signIn, useBrowser,
+         watchConnection } from '../lib/browser.mjs';
 import { uniqueNumber } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
 import { deliverInbound } from '../lib/inbox.mjs';
@@ -22,9 +23,6 @@ const USER = { email: 'ines@ferry.example', password: 'ines minds the deli' };
 const FIRST = uniqueNumber();
 const SECOND = uniqueNumber();
 const web = useBrowser();
-
-/* far below the liveness bound: "at once" */
-const PROMPT_MS = 3000;
 
 let page;
 
@@ -41,29 +39,13 @@ before(async () => {
     await rowOf(page, shown(FIRST)).waitFor();
     await rowOf(page, shown(SECOND)).waitFor();
     /* every state the connection indicator takes, in order */
-    await page.evaluate(() => {
-        const conn = document.getElementById('conn');
-        window.connStates = [];
-        new MutationObserver(() => window.connStates.push(
-            conn.dataset.state)).observe(conn,
-            { attributes: true, attributeFilter: ['data-state'] });
-    });
+    await watchConnection(page);
 });
 
-const conn = (state) => page.locator(`#conn[data-state="${state}"]`);
+const conn = (state) => connOf(page, state);
 const panel = () => page.getByRole('complementary', { name: 'Contact' });
 const sub = () => page.locator('#thread-sub');
 const views = () => page.locator('#views');
-
-async function goOffline() {
-    await page.context().setOffline(true);
-    await conn('offline').waitFor({ timeout: PROMPT_MS });
-}
-
-async function backOnline() {
-    await page.context().setOffline(false);
-    await conn('live').waitFor({ timeout: PROMPT_MS + 2000 });
-}
 
 /* The API paths (with their query) the page asks for from now on,
  * their method first. */
@@ -82,14 +64,14 @@ function requestsOf() {
 test('an open thread whose messages failed while offline is read again '
      + 'when the connection is back; the reply being typed stays, and '
      + 'the thread list is not read again', async () => {
-    await goOffline();
+    await goOffline(page);
     await rowOf(page, shown(FIRST)).getByRole('button').click();
     await sub().filter({ hasText: 'Could not load messages' }).waitFor();
     const reply = page.locator('#composer-text');
     await reply.fill('Tomato, until four');
     const asked = requestsOf();
     try {
-        await backOnline();
+        await backOnline(page);
         await page.locator('#messages .message',
                            { hasText: 'Any soup today?' }).waitFor();
         await page.waitForFunction(() => !/Could not load/.test(
@@ -114,11 +96,11 @@ test('the contact panel whose read failed while offline is read again '
     await page.getByRole('button', { name: 'Contact', exact: true }).click();
     await panel().locator('.timeline-item',
                           { hasText: 'Any soup today?' }).waitFor();
-    await goOffline();
+    await goOffline(page);
     await rowOf(page, shown(SECOND)).getByRole('button').click();
     await panel().locator('#contact-status',
         { hasText: 'Could not load the contact' }).waitFor();
-    await backOnline();
+    await backOnline(page);
     await panel().locator('.timeline-item',
                           { hasText: 'Is the ferry running?' }).waitFor();
     assert.equal(await panel().locator('#contact-status').textContent(),
@@ -161,7 +143,7 @@ test('a read of the contact panel that failed while the server could not '
 test('the Team list and the settings and billing that failed while '
      + 'offline are read again when the connection is back; the email '
      + 'being typed stays', async () => {
-    await goOffline();
+    await goOffline(page);
     await views().getByRole('link', { name: 'Settings' }).click();
     await page.locator('#team-status',
                        { hasText: 'Could not load the team' }).waitFor();
@@ -171,7 +153,7 @@ test('the Team list and the settings and billing that failed while '
     assert.equal(await page.locator('#settings-quiet-start').inputValue(),
                  '');
     await page.locator('#team-email').fill('new.hand@ferry.example');
-    await backOnline();
+    await backOnline(page);
     await page.locator('#team-list li', { hasText: USER.email }).waitFor();
     assert.equal(await page.locator('#team-status').textContent(), '');
     await page.locator('#billing-figures dt').first().waitFor();

@@ -132,3 +132,35 @@ export async function needsSendRoutes(cluster) {
             + 'this build has no send routes (ngx_http_inbox_send.c)');
     }
 }
+
+// The page's connection indicator and the browser's network: "at once"
+// is far below the socket's liveness bound (CONN_PROMPT_MS).
+export const CONN_PROMPT_MS = 3000;
+
+// The indicator while it says state (live, reconnecting, offline).
+export const connOf = (page, state) =>
+    page.locator(`#conn[data-state="${state}"]`);
+
+// Every state the indicator takes from now on, in order, noted in the
+// page's window.connStates.
+export function watchConnection(page) {
+    return page.evaluate(() => {
+        const conn = document.getElementById('conn');
+        window.connStates = [];
+        new MutationObserver(() => window.connStates.push(
+            conn.dataset.state)).observe(conn,
+            { attributes: true, attributeFilter: ['data-state'] });
+    });
+}
+
+// The network taken away, once the page says it is offline.
+export async function goOffline(page) {
+    await page.context().setOffline(true);
+    await connOf(page, 'offline').waitFor({ timeout: CONN_PROMPT_MS });
+}
+
+// The network given back, once the page is live again.
+export async function backOnline(page) {
+    await page.context().setOffline(false);
+    await connOf(page, 'live').waitFor({ timeout: CONN_PROMPT_MS + 2000 });
+}

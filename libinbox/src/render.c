@@ -415,6 +415,20 @@ inbox_render_conversation_page(const inbox_conversation_page_t *page,
 
 
 void
+inbox_json_campaign_ref_open(yajl_gen g, const char *id,
+    inbox_campaign_kind_t kind, const char *name)
+{
+    yajl_gen_map_open(g);
+    inbox_json_key(g, "id");
+    inbox_json_string(g, id);
+    inbox_json_key(g, "kind");
+    inbox_json_string(g, inbox_campaign_kind_name(kind));
+    inbox_json_key(g, "name");
+    inbox_json_string(g, name);
+}
+
+
+void
 inbox_json_search(yajl_gen g, const inbox_search_t *search)
 {
     if (search == NULL || search->name[0] == '\0') {

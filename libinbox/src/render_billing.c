@@ -86,13 +86,8 @@ inbox_render_ledger_page(const inbox_ledger_page_t *page, size_t *len)
         }
         inbox_json_key(g, "campaign");
         if (e->campaign.id[0] != '\0') {
-            yajl_gen_map_open(g);
-            inbox_json_key(g, "id");
-            inbox_json_string(g, e->campaign.id);
-            inbox_json_key(g, "kind");
-            inbox_json_string(g, inbox_campaign_kind_name(e->campaign.kind));
-            inbox_json_key(g, "name");
-            inbox_json_string(g, e->campaign.name);
+            inbox_json_campaign_ref_open(g, e->campaign.id,
+                                         e->campaign.kind, e->campaign.name);
             yajl_gen_map_close(g);
         } else {
             yajl_gen_null(g);

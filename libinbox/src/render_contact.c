@@ -68,14 +68,9 @@ inbox_json_contact_with(yajl_gen g, const inbox_contact_record_t *c,
     inbox_json_key(g, "campaigns");
     yajl_gen_array_open(g);
     for (i = 0; i < list->campaign_count; i++) {
-        yajl_gen_map_open(g);
-        inbox_json_key(g, "id");
-        inbox_json_string(g, list->campaigns[i].id);
-        inbox_json_key(g, "kind");
-        inbox_json_string(g,
-                          inbox_campaign_kind_name(list->campaigns[i].kind));
-        inbox_json_key(g, "name");
-        inbox_json_string(g, list->campaigns[i].name);
+        inbox_json_campaign_ref_open(g, list->campaigns[i].id,
+                                     list->campaigns[i].kind,
+                                     list->campaigns[i].name);
         inbox_json_key(g, "sent_at");
         inbox_json_time(g, list->campaigns[i].sent_at);
         inbox_json_key(g, "status");
@@ -231,13 +226,10 @@ inbox_render_timeline_page(const inbox_timeline_page_t *page, size_t *len)
              * how its campaign counts the contact (never sent:
              * suppressed or cancelled) */
             inbox_json_key(g, "campaign");
-            yajl_gen_map_open(g);
-            inbox_json_key(g, "id");
-            inbox_json_string(g, tc->id);
-            inbox_json_key(g, "kind");
-            inbox_json_string(g, tc->poll ? "poll" : "campaign");
-            inbox_json_key(g, "name");
-            inbox_json_string(g, tc->name);
+            inbox_json_campaign_ref_open(g, tc->id,
+                                         tc->poll ? INBOX_CAMPAIGN_KIND_POLL
+                                         : INBOX_CAMPAIGN_KIND_CAMPAIGN,
+                                         tc->name);
             inbox_json_key(g, "status");
             inbox_json_string(g, tc->status);
             inbox_json_key(g, "state");

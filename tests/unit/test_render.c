@@ -757,6 +757,59 @@ TEST(billing_and_ledger_documents)
 
 
 
+
+/* The contact's record and its timeline name a campaign or poll as the
+ * ledger does: {"id","kind","name"}, then their own keys */
+TEST(a_contacts_campaigns_and_timeline_name_each_campaign_alike)
+{
+    char                       *json;
+    inbox_contact_record_t      record;
+    inbox_contact_campaign_t    sent;
+    inbox_contact_campaigns_t   list;
+    inbox_timeline_item_t       item;
+    inbox_timeline_page_t       page;
+
+    memset(&record, 0, sizeof(record));
+    strcpy(record.id, "k1");
+    strcpy(record.phone, "+15551234567");
+    memset(&sent, 0, sizeof(sent));
+    strcpy(sent.id, "5");
+    sent.kind = INBOX_CAMPAIGN_KIND_POLL;
+    sent.name = "Lunch?";
+    sent.sent_at = T0;
+    strcpy(sent.status, "delivered");
+    sent.state = INBOX_RECIPIENT_DELIVERED;
+    memset(&list, 0, sizeof(list));
+    list.campaigns = &sent;
+    list.campaign_count = 1;
+
+    json = inbox_render_contact_record(&record, &list, NULL);
+    CHECK(json != NULL && strstr(json, "\"campaigns\":[{\"id\":\"5\","
+                                 "\"kind\":\"poll\",\"name\":\"Lunch?\","
+                                 "\"sent_at\":\"2026-11-27T03:04:05.678Z\","
+                                 "\"status\":\"delivered\","
+                                 "\"state\":\"delivered\"}]") != NULL);
+    free(json);
+
+    memset(&item, 0, sizeof(item));
+    item.type = INBOX_TIMELINE_CAMPAIGN;
+    item.at = T0;
+    strcpy(item.campaign.id, "6");
+    item.campaign.name = "Spring sale";
+    strcpy(item.campaign.status, "sent");
+    memset(&page, 0, sizeof(page));
+    page.items = &item;
+    page.count = 1;
+
+    json = inbox_render_timeline_page(&page, NULL);
+    CHECK_STR(json, "{\"items\":[{\"type\":\"campaign\","
+                    "\"at\":\"2026-11-27T03:04:05.678Z\","
+                    "\"campaign\":{\"id\":\"6\",\"kind\":\"campaign\","
+                    "\"name\":\"Spring sale\",\"status\":\"sent\","
+                    "\"state\":null}}],\"next_cursor\":null}");
+    free(json);
+}
+
 /* GET tags: each tag with its counts, and whether more follow */
 TEST(tag_page_document)
 {

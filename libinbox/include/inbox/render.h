@@ -66,6 +66,12 @@ char *inbox_json_page(const void *items, size_t count, size_t size,
  * retired "1", the organization's country). */
 void inbox_json_search(yajl_gen g, const inbox_search_t *search);
 
+/* A campaign or poll as others name it, {"id","kind","name"}, left open
+ * for the caller's own keys (a ledger entry's has none, a contact's
+ * campaign its status), who closes the map. */
+void inbox_json_campaign_ref_open(yajl_gen g, const char *id,
+    inbox_campaign_kind_t kind, const char *name);
+
 char *inbox_render_conversation(const inbox_conversation_t *c, size_t *len);
 /* search: the list's search (inbox_json_search). */
 char *inbox_render_conversation_page(const inbox_conversation_page_t *page,

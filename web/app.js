@@ -202,6 +202,8 @@
         optContact: null,           /* the open thread's contact's record,
                                        for why it is opted out */
         optLoading: null,           /* the contact id being read for it */
+        optFailed: null,            /* that read that failed, while its
+                                       thread stays open: {id, visit} */
         newestFailed: -1,           /* the threadVisit whose newest pages
                                        failed to load, while it stands */
         olderFailed: -1,            /* the same of an older page */
@@ -1364,6 +1366,7 @@
             loadMore();
         }
         threadFailedAgain();
+        optoutFailedAgain();
         contactFailedAgain();
     }
 
@@ -1509,7 +1512,9 @@
 
     /* The notice and the button follow the open thread's contact; the
      * record (how and when) is read once per contact and kept fresh by
-     * contact.updated. */
+     * contact.updated; a read that failed is made again when the
+     * connection is back (optoutFailedAgain), or the thread opened
+     * anew, not by each redraw. */
     function showOptout(conv) {
         const c = conv.contact;
         if (c.opted_out && document.activeElement === els.actOptout) {
@@ -1526,28 +1531,64 @@
             els.composerClosed.textContent = '';
             return;
         }
-        const known = state.optContact && state.optContact.id === c.id
-            && state.optContact.opted_out ? state.optContact : null;
+        const known = optoutKnown(c.id);
         const why = known ? optoutWhy(known) : '';
         els.composerClosed.textContent = displayName(c) + ' opted out'
             + (why ? ' (' + why + ')' : '')
             + ' \u2014 they can text START to opt back in.';
-        if (!known && state.optLoading !== c.id) {
-            state.optLoading = c.id;
-            api('/api/v1/contacts/' + encodeURIComponent(c.id))
-                .then((contact) => {
-                    state.optLoading = null;
-                    state.optContact = contact;
-                    const open = state.conversations.get(state.openId);
-                    if (open && open.contact.id === contact.id
-                        && contact.opted_out)
-                    {
-                        showOptout(open);
-                    }
-                }, (err) => {
-                    state.optLoading = null;
-                    failed(err);
-                });
+        const f = state.optFailed;
+        if (!known && state.optLoading !== c.id
+            && (f === null || f.id !== c.id
+                || f.visit !== state.threadVisit))
+        {
+            readOptout(c.id);
+        }
+    }
+
+    /* The record of opted-out contact id, when read (how and when). */
+    function optoutKnown(id) {
+        const known = state.optContact;
+        return known && known.id === id && known.opted_out ? known : null;
+    }
+
+    /* Reads contact id's record for the open thread's notice; a failure
+     * is noted for the connection's return while the thread stays
+     * open. */
+    function readOptout(id) {
+        const visit = state.threadVisit;
+        state.optLoading = id;
+        state.optFailed = null;
+        api('/api/v1/contacts/' + encodeURIComponent(id))
+            .then((contact) => {
+                state.optLoading = null;
+                state.optContact = contact;
+                const open = state.conversations.get(state.openId);
+                if (open && open.contact.id === contact.id
+                    && contact.opted_out)
+                {
+                    showOptout(open);
+                }
+            }, (err) => {
+                state.optLoading = null;
+                if (!failed(err) && state.threadVisit === visit) {
+                    state.optFailed = { id: id, visit: visit };
+                }
+            });
+    }
+
+    /* Back after being cut off: the notice's read that failed is made
+     * again, once, if its thread is still open and its contact still
+     * opted out (a START meanwhile: no notice to complete) and not read
+     * since (contact.updated). */
+    function optoutFailedAgain() {
+        const f = state.optFailed;
+        const open = state.conversations.get(state.openId);
+        state.optFailed = null;
+        if (f !== null && f.visit === state.threadVisit && open
+            && open.contact.id === f.id && open.contact.opted_out
+            && !optoutKnown(f.id) && state.optLoading !== f.id)
+        {
+            readOptout(f.id);
         }
     }
 

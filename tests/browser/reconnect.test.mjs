@@ -2,7 +2,8 @@
 // back, in Debian's Chromium (playwright's setOffline, or requests cut by
 // a route while the server seems gone): an open thread whose messages
 // could not load, the contact panel beside it (a name being typed there
-// stays), and Settings' Team list, form and billing; the reply and the
+// stays), an opted-out thread's notice (how its contact opted out, read
+// once), and Settings' Team list, form and billing; the reply and the
 // email being typed stay too, and what did not fail (the thread list) is not read again.
 // A lone request that met no server while the socket lives, the server
 // answering the page's probe at once, says nothing of the connection:
@@ -15,13 +16,15 @@ import { backOnline, CONN_PROMPT_MS as PROMPT_MS, connOf, goOffline,
          watchConnection } from '../lib/browser.mjs';
 import { uniqueNumber } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
-import { deliverInbound } from '../lib/inbox.mjs';
+import { api, deliverInbound } from '../lib/inbox.mjs';
 import { addUser } from '../lib/session.mjs';
 
 const ctx = useCluster({ orgs: [{ name: 'Ferry Landing Deli' }] });
 const USER = { email: 'ines@ferry.example', password: 'ines minds the deli' };
 const FIRST = uniqueNumber();
 const SECOND = uniqueNumber();
+const STOPPER = uniqueNumber();     /* texted STOP */
+const REFUSED = uniqueNumber();     /* texted STOP; its record refused */
 const web = useBrowser();
 
 let page;
@@ -33,6 +36,18 @@ before(async () => {
     await deliverInbound(cluster, { from: FIRST, body: 'Any soup today?' });
     await deliverInbound(cluster, { from: SECOND,
                                     body: 'Is the ferry running?' });
+    /* read already: opened, their threads have nothing to mark read, so
+     * no answer of that draws the header again on the way back */
+    const token = cluster.orgs[0].token;
+    for (const from of [STOPPER, REFUSED]) {
+        await deliverInbound(cluster, { from, body: 'STOP' });
+        const found = await api(cluster, '/api/v1/conversations?q='
+                                + from.slice(2), token);
+        const read = await api(cluster, '/api/v1/conversations/'
+                               + found.json.items[0].id + '/read', token,
+                               { method: 'POST' });
+        assert.equal(read.status, 200, read.text);
+    }
     await web.launch();
     page = await web.newPage();
     await signIn(page, cluster, USER);
@@ -214,6 +229,75 @@ test('a lone request that meets no server, or a proxy\'s 502, while the '
     assert.equal(await page.locator('#live-banner').isVisible(), false);
     /* the server was asked, once, and answered */
     assert.deepEqual(probes, [200]);
+});
+
+test('an opted-out thread opened while offline says how its contact '
+     + 'opted out once the connection is back, without a click, its '
+     + 'record read once', async () => {
+    /* the panel closed: it reads the contact for itself */
+    const contact = page.getByRole('button', { name: 'Contact',
+                                               exact: true });
+    if (await contact.getAttribute('aria-expanded') === 'true') {
+        await contact.click();
+    }
+    const notice = page.locator('#composer-closed');
+    await goOffline(page);
+    await rowOf(page, shown(STOPPER)).getByRole('button').click();
+    await notice.filter({ hasText: 'opted out' }).waitFor();
+    assert.equal(await notice.textContent(), shown(STOPPER) + ' opted out'
+                 + ' \u2014 they can text START to opt back in.');
+    const asked = requestsOf();
+    try {
+        await backOnline(page);
+        await page.waitForFunction(() => / opted out \(by keyword STOP on /
+            .test(document.getElementById('composer-closed').textContent),
+            null, { timeout: PROMPT_MS });
+        await page.waitForTimeout(500);
+    } finally {
+        asked.stop();
+    }
+    assert.equal(asked.asked.filter((r) => /^GET \/api\/v1\/contacts\//
+        .test(r)).length, 1, asked.asked.join('\n'));
+});
+
+test('an opted-out contact\'s record the server refuses each time is read '
+     + 'again once a return of the connection, not by each redraw of its '
+     + 'thread', async () => {
+    const notice = page.locator('#composer-closed');
+    const refused = [];
+    await page.route('**/api/v1/contacts/*', (route) => {
+        refused.push(route.request().url());
+        return route.fulfill({ status: 500, contentType: 'application/json',
+            body: JSON.stringify({ error: { code: 'internal',
+                                            message: 'Try again.' } }) });
+    });
+    try {
+        const answered = page.waitForResponse((res) =>
+            /^\/api\/v1\/contacts\/[^/]+$/.test(new URL(res.url()).pathname));
+        await rowOf(page, shown(REFUSED)).getByRole('button').click();
+        assert.equal((await answered).status(), 500);
+        await notice.filter({ hasText: 'opted out' }).waitFor();
+        assert.equal(refused.length, 1);
+        /* a text of theirs draws the thread's header again */
+        await deliverInbound(ctx.cluster, { from: REFUSED,
+                                            body: 'Who is this?' });
+        await page.locator('#messages .message',
+                           { hasText: 'Who is this?' }).waitFor();
+        await page.waitForTimeout(500);
+        assert.equal(refused.length, 1, 'read again by a redraw');
+        await goOffline(page);
+        await backOnline(page);
+        await page.waitForTimeout(1000);
+        assert.equal(refused.length, 2, 'read again once when back');
+        assert.doesNotMatch(await notice.textContent(), /\(by keyword/);
+    } finally {
+        await page.unroute('**/api/v1/contacts/*');
+    }
+    await goOffline(page);
+    await backOnline(page);
+    await page.waitForFunction(() => / opted out \(by keyword STOP on /
+        .test(document.getElementById('composer-closed').textContent),
+        null, { timeout: PROMPT_MS });
 });
 
 noPageErrorsTest(web);

@@ -65,6 +65,10 @@
     const plain = highlight.plain;
     /* a socket that brought nothing for too long is let go */
     const liveness = window.inboxLiveness.watch(socketSilent);
+    /* Back closes the top layer: the record, then the thread */
+    const layers = window.inboxLayers(
+        () => (state.openId === null ? 0 : state.contactId === null ? 1 : 2),
+        closeLayersTo);
 
     const els = {
         session: $('session'),
@@ -2502,6 +2506,7 @@
         if (state.contactId !== null) {
             openContact();
         }
+        layers.shown();
         renderList();
         loadNewestMessages().then(() => markRead(id));
         /* the row that opened it hidden (on a narrow screen the thread
@@ -2540,6 +2545,28 @@
         els.threadTitle.focus();
     }
 
+    /* Esc, Back: the thread closed, the focus to its row in the list */
+    function leaveThread() {
+        const id = state.openId;
+        closeThread();
+        renderList();
+        focusRow(id);
+    }
+
+    /* The browser's Back (layers.js): the layers above n closed, as Esc
+     * closes them, the record's unsaved edits said and kept first */
+    function closeLayersTo(n) {
+        if (n < 2 && state.contactId !== null) {
+            leaveContact('go back');
+            if (state.contactId !== null) {
+                return;
+            }
+        }
+        if (n < 1 && state.openId !== null) {
+            leaveThread();
+        }
+    }
+
     function closeThread() {
         state.openId = null;
         state.threadVisit += 1;
@@ -2548,6 +2575,7 @@
         els.threadEmpty.hidden = false;
         clearMessages();
         closeContact();
+        layers.shown();
         notify('thread', null);
     }
 
@@ -2690,10 +2718,7 @@
             } else if (state.contactId !== null) {
                 leaveContact('press Esc');
             } else if (state.openId) {
-                const id = state.openId;
-                closeThread();
-                renderList();
-                focusRow(id);
+                leaveThread();
             } else if (state.q !== '') {
                 clearSearch();
             }
@@ -2766,6 +2791,7 @@
         els.contactPanel.hidden = true;
         els.actContact.setAttribute('aria-expanded', 'false');
         els.app.classList.remove('contact-open');
+        layers.shown();
     }
 
     function timelineItem(entry) {
@@ -2981,6 +3007,7 @@
         els.contactPanel.hidden = false;
         els.actContact.setAttribute('aria-expanded', 'true');
         els.app.classList.add('contact-open');
+        layers.shown();
         /* read again (a new message, an answer, a tick): what is shown
          * stays until the answer replaces it, so nothing flickers */
         if (!refresh) {
@@ -4108,10 +4135,7 @@
         if (contactKept('choose Back')) {
             return;
         }
-        const id = state.openId;
-        closeThread();
-        renderList();
-        focusRow(id);
+        leaveThread();
     });
     els.tabs.forEach((tab) => tab.addEventListener('click',
         () => setFilter(tab.dataset.filter)));

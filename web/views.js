@@ -3,7 +3,8 @@
  * Inbox (app.js), Campaigns (campaigns.js), Polls (polls.js), Contacts
  * (contacts.js, contacts-import.js) and Settings (settings.js).  The
  * view is the page's #fragment, so the browser's Back goes to the one
- * before and a reload stays where it was.
+ * before (from the Inbox once its thread and record are closed, each
+ * its own Back: layers.js) and a reload stays where it was.
  *
  * Showing a view tells it with an "inbox:show" event on its element (it
  * reads its list again then); the hidden ones keep their state, and the

@@ -1,0 +1,132 @@
+// The browser's Back (a phone's back gesture) and the keys at a phone's
+// width (375x667) in Debian's Chromium, where the thread is a page over
+// the list and the contact's record a sheet over the thread: Back
+// closes the sheet, then the thread, and only then leaves the Inbox
+// (the view before it shows), however many threads were opened; a name
+// typed in the sheet and not saved is said and kept on Back, dropped on
+// a second Back.
+
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import { noPageErrorsTest, openThread, signIn, useBrowser }
+         from '../lib/browser.mjs';
+import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
+import { deliverInbound } from '../lib/inbox.mjs';
+import { addUser } from '../lib/session.mjs';
+
+const ctx = useCluster({ orgs: [{ name: 'Back Lane Florist' }] });
+const USER = { email: 'bo@backlane.example', password: 'bo goes back' };
+const PHONES = ['+14155550141', '+14155550142', '+14155550143'];
+const web = useBrowser();
+
+before(async () => {
+    const cluster = await ctx.ready;
+    await addUser(cluster, cluster.orgs[0], USER.email, USER.password);
+    for (const phone of PHONES) {
+        await deliverInbound(cluster, { from: phone,
+            body: `Tulips for ${phone.slice(-2)}, please` });
+    }
+    await web.launch();
+});
+
+const shownAs = (phone) => `(415) 555-${phone.slice(-4)}`;
+const panelOf = (page) => page.getByRole('complementary',
+                                         { name: 'Contact' });
+const contactOf = (page) => page.getByRole('button', { name: 'Contact',
+                                                       exact: true });
+
+// A phone's page signed in, the Inbox shown after Campaigns (so that
+// leaving the Inbox with Back shows where it goes).
+async function phonePage() {
+    const page = await web.newPage({ width: 375, height: 667 });
+    await signIn(page, ctx.cluster, USER);
+    const views = page.locator('#views');
+    await views.getByRole('link', { name: 'Campaigns' }).click();
+    await page.locator('#campaigns-view').waitFor();
+    await views.getByRole('link', { name: 'Inbox' }).click();
+    await page.locator('#threads').waitFor();
+    return page;
+}
+
+async function openSheet(page) {
+    await contactOf(page).click();
+    await panelOf(page).getByLabel('Name').waitFor();
+}
+
+test('Back closes the contact\'s sheet, then the thread, then leaves the '
+     + 'Inbox; three threads opened cost no more Backs than one',
+async () => {
+    const page = await phonePage();
+    const title = page.locator('#thread-title');
+    const list = page.locator('#threads');
+    try {
+        const named = (phone) => page.waitForFunction((n) => document
+            .getElementById('thread-name').textContent.includes(n),
+            shownAs(phone));
+        await openThread(page, shownAs(PHONES[0]));
+        // the list again, the way a phone's user goes to it
+        await page.goBack();
+        await list.waitFor();
+        assert.equal(await title.isVisible(), false);
+        // another thread, then the one above it and back with the keys
+        // (newest first: 0143, 0142, 0141)
+        await openThread(page, shownAs(PHONES[1]));
+        await named(PHONES[1]);
+        await page.keyboard.press('k');
+        await named(PHONES[2]);
+        await page.keyboard.press('j');
+        await named(PHONES[1]);
+        await openSheet(page);
+
+        await page.goBack();
+        await panelOf(page).waitFor({ state: 'hidden' });
+        assert.equal(await title.isVisible(), true,
+                     'the first Back closed more than the sheet');
+        assert.equal(await page.evaluate(() =>
+            document.activeElement.textContent), 'Contact');
+
+        await page.goBack();
+        await list.waitFor();
+        assert.equal(await title.isVisible(), false);
+        assert.equal(await page.locator('#app').isVisible(), true,
+                     'the second Back left the Inbox');
+
+        await page.goBack();
+        await page.locator('#campaigns-view').waitFor();
+        assert.equal(await page.locator('#app').isVisible(), false);
+    } finally {
+        await page.context().close();
+    }
+});
+
+test('Back with a name typed in the sheet and not saved says so and '
+     + 'keeps it; a second Back drops it, the thread still open',
+async () => {
+    const page = await phonePage();
+    const panel = panelOf(page);
+    const name = panel.getByLabel('Name');
+    try {
+        await openThread(page, shownAs(PHONES[0]));
+        await openSheet(page);
+        await name.fill('Rosa (the wedding order)');
+        await page.locator('#contact-heading').click();
+
+        await page.goBack();
+        await panel.getByText('Not saved: Save the changes, or go back '
+                              + 'again to drop them.').waitFor();
+        assert.equal(await panel.isVisible(), true);
+        assert.equal(await name.inputValue(), 'Rosa (the wedding order)');
+
+        await page.goBack();
+        await panel.waitFor({ state: 'hidden' });
+        assert.equal(await page.locator('#thread-title').isVisible(), true);
+        await page.goBack();
+        await page.locator('#threads').waitFor();
+    } finally {
+        await page.context().close();
+    }
+});
+
+noPageErrorsTest(web);
+
+errorLogIsCleanTest(ctx, web.close);

@@ -2692,6 +2692,13 @@
             || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));
     }
 
+    /* whether the contact's record covers the thread's messages (a
+     * sheet under 700 px; beside them, wider) */
+    function sheetOver() {
+        return state.contactId !== null
+            && getComputedStyle(els.messages).visibility === 'hidden';
+    }
+
     function onKey(event) {
         /* a confirmation open (any dialog: the opt-out's, composer.js's
          * "moved on"): its own keys only (Esc cancels it) */
@@ -2728,6 +2735,14 @@
          * it from a reply being typed (composer.js): the keys that follow
          * are the rest of that reply, not shortcuts */
         if (typing(event.target) || event.target === els.composerClosed) {
+            return;
+        }
+        /* the record a sheet over the thread (under 700 px): e and s
+         * would change the thread it hides, unseen (archived, a stray key
+         * while reading the record); its header's buttons still do.  j, k
+         * and u go where it is seen: the sheet follows to the other
+         * thread's contact, or closes with the thread (u). */
+        if (sheetOver() && (event.key === 'e' || event.key === 's')) {
             return;
         }
         switch (event.key) {

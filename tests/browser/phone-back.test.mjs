@@ -4,14 +4,15 @@
 // closes the sheet, then the thread, and only then leaves the Inbox
 // (the view before it shows), however many threads were opened; a name
 // typed in the sheet and not saved is said and kept on Back, dropped on
-// a second Back.
+// a second Back; and e and s pressed while the sheet covers the thread
+// neither archive nor star it (the same keys act once it is closed).
 
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { noPageErrorsTest, openThread, signIn, useBrowser }
          from '../lib/browser.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
-import { deliverInbound } from '../lib/inbox.mjs';
+import { api, deliverInbound } from '../lib/inbox.mjs';
 import { addUser } from '../lib/session.mjs';
 
 const ctx = useCluster({ orgs: [{ name: 'Back Lane Florist' }] });
@@ -122,6 +123,50 @@ async () => {
         assert.equal(await page.locator('#thread-title').isVisible(), true);
         await page.goBack();
         await page.locator('#threads').waitFor();
+    } finally {
+        await page.context().close();
+    }
+});
+
+test('e and s pressed while the sheet covers the thread neither archive '
+     + 'nor star it; the sheet closed, e archives it', async () => {
+    const page = await phonePage();
+    const org = ctx.cluster.orgs[0];
+    const phone = PHONES[1];
+    const { id } = (await api(ctx.cluster, '/api/v1/conversations',
+        org.token)).json.items.find((c) => c.contact.phone === phone);
+    // what the page asks of the thread, in order
+    const acts = [];
+    page.on('request', (req) => {
+        const m = /\/conversations\/[^/]+\/(archive|unarchive|star|unstar)$/
+            .exec(req.url());
+        if (req.method() === 'POST' && m) {
+            acts.push(m[1]);
+        }
+    });
+    try {
+        await openThread(page, shownAs(phone));
+        await openSheet(page);
+        // reading the record: the focus on its heading, in no field
+        await page.locator('#contact-heading').click();
+        await page.keyboard.press('e');
+        await page.keyboard.press('s');
+
+        await panelOf(page).getByRole('button', { name: 'Close' }).click();
+        await panelOf(page).waitFor({ state: 'hidden' });
+        await Promise.all([
+            page.waitForResponse((res) => /\/(un)?archive$/
+                .test(res.url())),
+            page.keyboard.press('e')]);
+        // a press under the sheet would have been asked before this one
+        assert.deepEqual(acts, ['archive'],
+                         'a key acted on the thread under the sheet');
+        await page.locator('#act-archive', { hasText: 'Unarchive' })
+            .waitFor();
+        const conv = (await api(ctx.cluster, `/api/v1/conversations/${id}`,
+                                org.token)).json;
+        assert.equal(conv.archived, true);
+        assert.equal(conv.starred, false);
     } finally {
         await page.context().close();
     }

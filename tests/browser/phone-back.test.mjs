@@ -6,6 +6,8 @@
 // typed in the sheet and not saved is said and kept on Back, dropped on
 // a second Back; and e and s pressed while the sheet covers the thread
 // neither archive nor star it (the same keys act once it is closed).
+// Wider, where the thread is beside the list, Back closes it too, and a
+// thread closed with Esc leaves no Back to spend on it.
 
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
@@ -36,10 +38,10 @@ const panelOf = (page) => page.getByRole('complementary',
 const contactOf = (page) => page.getByRole('button', { name: 'Contact',
                                                        exact: true });
 
-// A phone's page signed in, the Inbox shown after Campaigns (so that
-// leaving the Inbox with Back shows where it goes).
-async function phonePage() {
-    const page = await web.newPage({ width: 375, height: 667 });
+// A phone's page (or size's) signed in, the Inbox shown after Campaigns
+// (so that leaving the Inbox with Back shows where it goes).
+async function phonePage(size = { width: 375, height: 667 }) {
+    const page = await web.newPage(size);
     await signIn(page, ctx.cluster, USER);
     const views = page.locator('#views');
     await views.getByRole('link', { name: 'Campaigns' }).click();
@@ -123,6 +125,29 @@ async () => {
         assert.equal(await page.locator('#thread-title').isVisible(), true);
         await page.goBack();
         await page.locator('#threads').waitFor();
+    } finally {
+        await page.context().close();
+    }
+});
+
+test('at 1200 px too, Back closes the thread after three were opened from '
+     + 'the list; one closed with Esc leaves no Back behind', async () => {
+    const page = await phonePage({ width: 1200, height: 720 });
+    const title = page.locator('#thread-title');
+    try {
+        for (const phone of PHONES) {
+            await openThread(page, shownAs(phone));
+        }
+        await page.goBack();
+        await title.waitFor({ state: 'hidden' });
+        assert.equal(await page.locator('#app').isVisible(), true,
+                     'Back left the Inbox');
+
+        await openThread(page, shownAs(PHONES[0]));
+        await page.keyboard.press('Escape');
+        await title.waitFor({ state: 'hidden' });
+        await page.goBack();
+        await page.locator('#campaigns-view').waitFor();
     } finally {
         await page.context().close();
     }

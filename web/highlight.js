@@ -18,14 +18,24 @@ window.inboxHighlight = (function () {
      * without case or accents, nor white space and punctuation, so that
      * "oconnor" and "o connor" are O'Connor, "jean luc" Jean-Luc; a
      * kana's voicing marks (U+3099, U+309A) are no accents and stay, a
-     * spacing one joined to its kana (fold.h: "ション" is not "ジョン"). */
-    const ACCENT = /[^\P{Mn}\u3099\u309a]/gu;
+     * spacing one joined to its kana (fold.h: "ション" is not "ジョン"),
+     * and so do the marks of Indic and Southeast Asian scripts, by the
+     * mark's script (fold.c's list: "समित" is not "सुमित"), and Cyrillic's
+     * Й, Ў (a breve on И, У) and Ї (a diaeresis on І), not Ё. */
+    const LETTER_MARK = '\\u3099\\u309a\\p{sc=Deva}\\p{sc=Beng}\\p{sc=Guru}'
+        + '\\p{sc=Gujr}\\p{sc=Orya}\\p{sc=Taml}\\p{sc=Telu}\\p{sc=Knda}'
+        + '\\p{sc=Mlym}\\p{sc=Sinh}\\p{sc=Thai}\\p{sc=Laoo}\\p{sc=Tibt}'
+        + '\\p{sc=Mymr}\\p{sc=Khmr}\\p{sc=Lana}\\p{sc=Bali}\\p{sc=Java}'
+        + '\\p{sc=Sund}\\p{sc=Mtei}\\p{sc=Cakm}';
+    const ACCENT = new RegExp('(?<![\\u0418\\u0438\\u0423\\u0443])\\u0306'
+        + '|(?<![\\u0406\\u0456])\\u0308'
+        + '|[^\\P{Mn}\\u0306\\u0308' + LETTER_MARK + ']', 'gu');
     function plain(text) {
         return text.normalize('NFD').replace(ACCENT, '')
             .replace(/[\u309b\u309c]/g,
                 (c) => String.fromCharCode(c.charCodeAt(0) - 2))
-            .normalize('NFKC').toLowerCase()
-            .replace(/[\s\p{P}\p{Sk}\u02bc]/gu, '').replace(ACCENT, '');
+            .normalize('NFKC').toLowerCase().replace(ACCENT, '')
+            .replace(/[\s\p{P}\p{Sk}\u02bc]/gu, '');
     }
 
     /* Ranges of a text ([start, end)) in order, those that overlap or

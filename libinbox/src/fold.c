@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <unicode/uchar.h>
 #include <unicode/unorm2.h>
+#include <unicode/uscript.h>
 #include <unicode/ustring.h>
 #include <unicode/utf16.h>
 #include <inbox/fold.h>
@@ -19,6 +20,23 @@ static int inbox_fold(const char *s, size_t len, int plain, char *out,
     size_t size);
 static int32_t inbox_fold_marks_off(UChar *text, int32_t len,
     UErrorCode *status);
+static int inbox_fold_cyrillic_letter(UChar32 base, UChar32 mark);
+
+
+/*
+ * The scripts whose nonspacing marks are part of their letters (fold.h):
+ * the Brahmic scripts of India and Southeast Asia, Tibetan's among them,
+ * whose vowel signs, viramas and subjoined letters no writer leaves out.
+ * web/highlight.js lists the same (its LETTER_MARK).
+ */
+static const UScriptCode  inbox_fold_mark_scripts[] = {
+    USCRIPT_DEVANAGARI, USCRIPT_BENGALI, USCRIPT_GURMUKHI, USCRIPT_GUJARATI,
+    USCRIPT_ORIYA, USCRIPT_TAMIL, USCRIPT_TELUGU, USCRIPT_KANNADA,
+    USCRIPT_MALAYALAM, USCRIPT_SINHALA, USCRIPT_THAI, USCRIPT_LAO,
+    USCRIPT_TIBETAN, USCRIPT_MYANMAR, USCRIPT_KHMER, USCRIPT_LANNA,
+    USCRIPT_BALINESE, USCRIPT_JAVANESE, USCRIPT_SUNDANESE,
+    USCRIPT_MEITEI_MAYEK, USCRIPT_CHAKMA
+};
 
 
 int
@@ -32,6 +50,36 @@ int
 inbox_text_fold_plain(const char *s, size_t len, char *out, size_t size)
 {
     return inbox_fold(s, len, 1, out, size);
+}
+
+
+int
+inbox_fold_letter_mark(int32_t c)
+{
+    size_t       i;
+    UErrorCode   status;
+    UScriptCode  script;
+
+    if (INBOX_FOLD_VOICING(c)) {
+        return 1;
+    }
+
+    status = U_ZERO_ERROR;
+    script = uscript_getScript(c, &status);
+
+    if (U_FAILURE(status)) {
+        return 0;
+    }
+
+    for (i = 0; i < sizeof(inbox_fold_mark_scripts)
+                    / sizeof(inbox_fold_mark_scripts[0]); i++)
+    {
+        if (script == inbox_fold_mark_scripts[i]) {
+            return 1;
+        }
+    }
+
+    return 0;
 }
 
 
@@ -102,7 +150,8 @@ inbox_fold(const char *s, size_t len, int plain, char *out, size_t size)
 
 /*
  * text (len units, room for INBOX_FOLD_UNITS) decomposed (NFD) without
- * its nonspacing marks but the kana's voicing marks (fold.h), and with
+ * its nonspacing marks but those part of a letter (fold.h: a kana's
+ * voicing marks, an Indic script's, a Cyrillic letter's), and with
  * the typographic apostrophes a phone's keyboard puts in made ASCII
  * ones; its new length.
  */
@@ -110,7 +159,7 @@ static int32_t
 inbox_fold_marks_off(UChar *text, int32_t len, UErrorCode *status)
 {
     int32_t             nfd_len, i, n;
-    UChar32             c;
+    UChar32             c, base;
     const UNormalizer2 *nfd;
     UChar               nfd_text[INBOX_FOLD_UNITS];
 
@@ -123,8 +172,10 @@ inbox_fold_marks_off(UChar *text, int32_t len, UErrorCode *status)
     }
 
     n = 0;
+    c = 0;
 
     for (i = 0; i < nfd_len; /* void */) {
+        base = c;
         U16_NEXT(nfd_text, i, nfd_len, c);
 
         if (c == 0x309B || c == 0x309C) {
@@ -133,7 +184,8 @@ inbox_fold_marks_off(UChar *text, int32_t len, UErrorCode *status)
             c -= 0x309B - 0x3099;
 
         } else if (u_charType(c) == U_NON_SPACING_MARK
-                   && !INBOX_FOLD_VOICING(c))
+                   && !inbox_fold_letter_mark(c)
+                   && !inbox_fold_cyrillic_letter(base, c))
         {
             continue;
         }
@@ -151,4 +203,29 @@ inbox_fold_marks_off(UChar *text, int32_t len, UErrorCode *status)
     }
 
     return n;
+}
+
+
+/*
+ * Whether mark after base (the character before it, decomposed) makes a
+ * Cyrillic letter of its own: Й/й and Ў/ў (Belarusian), a breve on И/и
+ * and У/у, and Ї/ї (Ukrainian), a diaeresis on І/і.  Not Ё/ё: Russian
+ * writes Е for it as often as not, so its diaeresis goes as an accent
+ * does and "семен" finds Семён.
+ */
+static int
+inbox_fold_cyrillic_letter(UChar32 base, UChar32 mark)
+{
+    switch (mark) {
+
+    case 0x0306:
+        return base == 0x0418 || base == 0x0438
+               || base == 0x0423 || base == 0x0443;
+
+    case 0x0308:
+        return base == 0x0406 || base == 0x0456;
+
+    default:
+        return 0;
+    }
 }

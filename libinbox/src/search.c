@@ -281,8 +281,9 @@ inbox_search_key(const char *name, char *out, size_t size)
  * (every P category: apostrophes, hyphens and dashes, periods, commas,
  * brackets, quotes, middle dots), the modifier symbols typed for an
  * apostrophe or an accent ("`", "\u00b4", "^") and what folding makes of
- * them (a combining mark; never a kana's voicing mark, fold.h), and the
- * modifier letter apostrophe U+02BC.
+ * them (a combining mark; never one part of its letter, fold.h's: a
+ * kana's voicing mark, an Indic script's), and the modifier letter
+ * apostrophe U+02BC.
  */
 static int
 inbox_search_separator(UChar32 c)
@@ -293,7 +294,7 @@ inbox_search_separator(UChar32 c)
 
     return c == 0x02BC || u_isUWhiteSpace(c)
            || (gc & (U_GC_P_MASK | U_GC_SK_MASK)) != 0
-           || ((gc & U_GC_MN_MASK) != 0 && !INBOX_FOLD_VOICING(c));
+           || ((gc & U_GC_MN_MASK) != 0 && !inbox_fold_letter_mark(c));
 }
 
 

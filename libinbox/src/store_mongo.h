@@ -345,8 +345,9 @@ inbox_status_t inbox_mongo_search_names_backfill(inbox_mongo_store_t *ms,
     inbox_error_t *err);
 /* Keys made by an older rule (search.h's INBOX_SEARCH_KEY_RULE, which
  * the mark keeps: spaces and punctuation kept, a kana's voicing marks
- * dropped) made again where they differ, once a rule, after the pass
- * above; run by inbox_mongo_ensure_indexes. */
+ * dropped, an Indic script's marks and Й's breve dropped) made again
+ * where they differ, once a rule, after the pass above; run by
+ * inbox_mongo_ensure_indexes. */
 #define INBOX_MONGO_SEARCH_KEYS     "search_keys"
 inbox_status_t inbox_mongo_search_keys_backfill(inbox_mongo_store_t *ms,
     inbox_error_t *err);

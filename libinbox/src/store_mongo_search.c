@@ -9,8 +9,8 @@
  * before search_name existed are given theirs once, at the store's first
  * use (inbox_mongo_search_names_backfill), and keys made by an older rule
  * (with a name's spaces and punctuation, or without a kana's voicing
- * marks) made again once a rule after that
- * (inbox_mongo_search_keys_backfill).
+ * marks, an Indic script's marks or Й's breve) made again once a rule
+ * after that (inbox_mongo_search_keys_backfill).
  */
 #include <stdlib.h>
 #include <string.h>

@@ -137,7 +137,7 @@ static inbox_status_t inbox_sqlite_search_index(inbox_store_t *store,
 
 /* What it holds since migration 18: the name as a search compares it
  * (search.h; kept by the store in contacts.search_name, made again by
- * migrations 56 and 58), the digits. */
+ * migrations 56, 58 and 59), the digits. */
 #define INBOX_SQLITE_SEARCH_KEYS(row)                                        \
     row ".search_name, substr(" row ".phone, 2)"
 
@@ -146,7 +146,8 @@ static inbox_status_t inbox_sqlite_search_index(inbox_store_t *store,
  * it, as 18 made them: the index emptied and every contact noted (each
  * in exactly one of them, so the update trigger takes nothing out of
  * the index), the keys that change written, then every contact indexed
- * at once, in one compact pass, and none left noted (migrations 56, 58).
+ * at once, in one compact pass, and none left noted (migrations 56, 58,
+ * 59).
  */
 #define INBOX_SQLITE_SEARCH_KEYS_AGAIN                                       \
     "INSERT INTO contacts_search (contacts_search) VALUES ('delete-all');"   \
@@ -1626,6 +1627,14 @@ static const char *inbox_sqlite_migrations[] = {
      * 58: a name's key keeps a kana's voicing marks (fold.h, search.h's
      * rule 2: "ション" no longer finds "ジョン"), so every key is made
      * again and the index with it, as 56 made them.
+     */
+    INBOX_SQLITE_SEARCH_KEYS_AGAIN,
+
+    /*
+     * 59: a name's key keeps the marks of Indic and Southeast Asian
+     * scripts and Cyrillic's Й, Ў and Ї (fold.h, search.h's rule 3:
+     * "समित" no longer finds "सुमित", nor "Иоанна" "Йоанна"), so every key
+     * is made again and the index with it, as 56 made them.
      */
     INBOX_SQLITE_SEARCH_KEYS_AGAIN
 };

@@ -253,6 +253,114 @@ TEST(a_kanas_voicing_marks_are_kept)
 
 
 /*
+ * The marks of Indic and Southeast Asian scripts are vowel signs,
+ * viramas, subjoined letters and tones, not accents: each name keeps
+ * them in its key, and the name without them does not find it ("समित",
+ * Samit, is not "सुमित", Sumit; a Thai name keeps its vowels).  The
+ * Devanagari "करण" (Karan) does not find "किरण" (Kiran) either.
+ */
+TEST(the_marks_of_indic_and_southeast_asian_scripts_are_kept)
+{
+    static const struct {
+        const char  *name;
+        const char  *bare;      /* without its nonspacing marks */
+    } kept[] = {
+        /* सुमित, समित */
+        { "\xe0\xa4\xb8\xe0\xa5\x81\xe0\xa4\xae\xe0\xa4\xbf"
+          "\xe0\xa4\xa4",
+          "\xe0\xa4\xb8\xe0\xa4\xae\xe0\xa4\xbf\xe0\xa4\xa4" },
+        /* गुप्ता (Gupta: a vowel sign and a virama), गपता */
+        { "\xe0\xa4\x97\xe0\xa5\x81\xe0\xa4\xaa\xe0\xa5\x8d\xe0\xa4\xa4"
+          "\xe0\xa4\xbe",
+          "\xe0\xa4\x97\xe0\xa4\xaa\xe0\xa4\xa4\xe0\xa4\xbe" },
+        /* Thai วิชัย (Wichai), วชย */
+        { "\xe0\xb8\xa7\xe0\xb8\xb4\xe0\xb8\x8a\xe0\xb8\xb1"
+          "\xe0\xb8\xa2",
+          "\xe0\xb8\xa7\xe0\xb8\x8a\xe0\xb8\xa2" },
+        /* Tibetan སྒྲོལ (Drol: subjoined letters), སལ */
+        { "\xe0\xbd\xa6\xe0\xbe\x92\xe0\xbe\xb2\xe0\xbd\xbc"
+          "\xe0\xbd\xa3",
+          "\xe0\xbd\xa6\xe0\xbd\xa3" },
+        /* Khmer សុខា (Sokha), សខា */
+        { "\xe1\x9e\x9f\xe1\x9e\xbb\xe1\x9e\x81\xe1\x9e\xb6",
+          "\xe1\x9e\x9f\xe1\x9e\x81\xe1\x9e\xb6" },
+        /* Myanmar မြင့် (Myint), မြင */
+        { "\xe1\x80\x99\xe1\x80\xbc\xe1\x80\x84\xe1\x80\xb7"
+          "\xe1\x80\xba",
+          "\xe1\x80\x99\xe1\x80\xbc\xe1\x80\x84" },
+        /* Lao ມະນີ (Mani), ມະນ */
+        { "\xe0\xba\xa1\xe0\xba\xb0\xe0\xba\x99\xe0\xba\xb5",
+          "\xe0\xba\xa1\xe0\xba\xb0\xe0\xba\x99" }
+    };
+    size_t  i;
+
+    for (i = 0; i < sizeof(kept) / sizeof(kept[0]); i++) {
+        CHECK_STR(key(kept[i].name), kept[i].name);
+        CHECK_INT(names(kept[i].name, kept[i].name), 1);
+        /* the last two's bare forms are a part of them, found so */
+        if (i < 5) {
+            CHECK_INT(names(kept[i].bare, kept[i].name), 0);
+        }
+    }
+
+    /* करण, किरण */
+    CHECK_INT(names("\xe0\xa4\x95\xe0\xa4\xb0\xe0\xa4\xa3",
+                    "\xe0\xa4\x95\xe0\xa4\xbf\xe0\xa4\xb0\xe0\xa4\xa3"), 0);
+}
+
+
+/*
+ * Cyrillic's Й, Ў and Ї are letters of their own, not И, У and І with an
+ * accent: "Иоанна" does not find "Йоанна", nor the other way, however
+ * the letter is written (one character, or the letter and its mark);
+ * Ё is Е, as Russian writes it ("семен" finds "Семён"), and the vowel
+ * points of Arabic and Hebrew, optional in writing, still go.
+ */
+TEST(cyrillic_letters_with_a_mark_are_kept_arabic_points_are_not)
+{
+    /* Йоанна, Иоанна, и and a combining breve */
+#define YOANNA  "\xd0\x99\xd0\xbe\xd0\xb0\xd0\xbd\xd0\xbd\xd0\xb0"
+#define IOANNA  "\xd0\x98\xd0\xbe\xd0\xb0\xd0\xbd\xd0\xbd\xd0\xb0"
+    CHECK_STR(key(YOANNA),
+              "\xd0\xb9\xd0\xbe\xd0\xb0\xd0\xbd\xd0\xbd\xd0\xb0");
+    CHECK_STR(key("\xd0\xb8\xcc\x86\xd0\xbe\xd0\xb0\xd0\xbd\xd0\xbd"
+                  "\xd0\xb0"), key(YOANNA));
+    CHECK_INT(names(IOANNA, YOANNA), 0);
+    CHECK_INT(names(YOANNA, IOANNA), 0);
+    CHECK_INT(names(YOANNA, YOANNA), 1);
+    /* Ўладзімір, Уладзімір (Belarusian, Uladzimir) */
+    CHECK_INT(names("\xd0\xa3\xd0\xbb\xd0\xb0\xd0\xb4",
+                    "\xd0\x8e\xd0\xbb\xd0\xb0\xd0\xb4\xd0\xb7\xd1\x96\xd0\xbc"
+                    "\xd1\x96\xd1\x80"), 0);
+    CHECK_INT(names("\xd1\x9e\xd0\xbb\xd0\xb0\xd0\xb4",
+                    "\xd0\x8e\xd0\xbb\xd0\xb0\xd0\xb4\xd0\xb7\xd1\x96\xd0\xbc"
+                    "\xd1\x96\xd1\x80"), 1);
+    /* Їжак, Іжак (Ukrainian) */
+    CHECK_INT(names("\xd0\x86\xd0\xb6\xd0\xb0\xd0\xba",
+                    "\xd0\x87\xd0\xb6\xd0\xb0\xd0\xba"), 0);
+    CHECK_INT(names("\xd1\x97\xd0\xb6\xd0\xb0\xd0\xba",
+                    "\xd0\x87\xd0\xb6\xd0\xb0\xd0\xba"), 1);
+    /* a breve on another letter is an accent still: ă is a */
+    CHECK_INT(names("a", "\xc4\x83"), 1);
+    /* Семён, семен; Ёлка, елка */
+    CHECK_INT(names("\xd1\x81\xd0\xb5\xd0\xbc\xd0\xb5\xd0\xbd",
+                    "\xd0\xa1\xd0\xb5\xd0\xbc\xd1\x91\xd0\xbd"), 1);
+    CHECK_STR(key("\xd0\x81\xd0\xbb\xd0\xba\xd0\xb0"),
+              "\xd0\xb5\xd0\xbb\xd0\xba\xd0\xb0");
+    /* مُحَمَّد (Muhammad, pointed) is محمد; שָׁלוֹם is שלום */
+    CHECK_STR(key("\xd9\x85\xd9\x8f\xd8\xad\xd9\x8e\xd9\x85\xd9\x8e\xd9\x91"
+                  "\xd8\xaf"), "\xd9\x85\xd8\xad\xd9\x85\xd8\xaf");
+    CHECK_INT(names("\xd9\x85\xd8\xad\xd9\x85\xd8\xaf",
+                    "\xd9\x85\xd9\x8f\xd8\xad\xd9\x8e\xd9\x85\xd9\x8e\xd9\x91"
+                    "\xd8\xaf"), 1);
+    CHECK_STR(key("\xd7\xa9\xd6\xb8\xd7\x81\xd7\x9c\xd7\x95\xd6\xb9\xd7\x9d"),
+              "\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d");
+#undef YOANNA
+#undef IOANNA
+}
+
+
+/*
  * The quick way (ASCII) and ICU's make one key: each ASCII character
  * between two letters, once in an ASCII name and once beside an "é"
  * that sends the name to ICU.

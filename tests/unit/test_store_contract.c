@@ -2173,6 +2173,85 @@ TEST(a_kanas_voicing_marks_are_part_of_the_name_a_search_finds)
 }
 
 
+/*
+ * The marks of Indic and Southeast Asian scripts and Cyrillic's Й are
+ * part of the name: a search for समित (Samit) does not find सुमित
+ * (Sumit), करण (Karan) not किरण (Kiran), Иоанна not Йоанна, in the list
+ * or the contacts, before and after the index takes them, while each
+ * finds its own; Ё is Е (семен finds Семён) and Arabic's vowel points
+ * still fold away (محمد finds مُحَمَّد).
+ */
+TEST(indic_marks_and_cyrillic_letters_are_part_of_the_name_a_search_finds)
+{
+    int         round;
+    size_t      i;
+    char        id[INBOX_ID_MAX];
+    char        found[2][INBOX_PHONE_MAX];
+    fixture_t   f;
+    /* सुमित, किरण, Йоанна Семёнова, مُحَمَّد */
+    static const struct {
+        const char  *phone;
+        const char  *name;
+    } named[] = {
+        { ALICE, "\xe0\xa4\xb8\xe0\xa5\x81\xe0\xa4\xae\xe0\xa4\xbf"
+                 "\xe0\xa4\xa4" },
+        { BOB, "\xe0\xa4\x95\xe0\xa4\xbf\xe0\xa4\xb0\xe0\xa4\xa3" },
+        { CAROL_PHONE, "\xd0\x99\xd0\xbe\xd0\xb0\xd0\xbd\xd0\xbd\xd0\xb0 "
+                       "\xd0\xa1\xd0\xb5\xd0\xbc\xd1\x91\xd0\xbd\xd0\xbe"
+                       "\xd0\xb2\xd0\xb0" },
+        { "+15552223333", "\xd9\x85\xd9\x8f\xd8\xad\xd9\x8e\xd9\x85\xd9\x8e"
+                          "\xd9\x91\xd8\xaf" }
+    };
+    /* सुमित, किरण, йоанна, семен, محمد; then समित, करण, иоанна */
+    static const struct {
+        const char  *q;
+        const char  *phone;
+    } finds[] = {
+        { "\xe0\xa4\xb8\xe0\xa5\x81\xe0\xa4\xae\xe0\xa4\xbf\xe0\xa4\xa4",
+          ALICE },
+        { "\xe0\xa4\x95\xe0\xa4\xbf\xe0\xa4\xb0\xe0\xa4\xa3", BOB },
+        { "\xd0\xb9\xd0\xbe\xd0\xb0\xd0\xbd\xd0\xbd\xd0\xb0", CAROL_PHONE },
+        { "\xd1\x81\xd0\xb5\xd0\xbc\xd0\xb5\xd0\xbd", CAROL_PHONE },
+        { "\xd9\x85\xd8\xad\xd9\x85\xd8\xaf", "+15552223333" },
+        { "\xe0\xa4\xb8\xe0\xa4\xae\xe0\xa4\xbf\xe0\xa4\xa4", NULL },
+        { "\xe0\xa4\x95\xe0\xa4\xb0\xe0\xa4\xa3", NULL },
+        { "\xd0\x98\xd0\xbe\xd0\xb0\xd0\xbd\xd0\xbd\xd0\xb0", NULL }
+    };
+    static const char  *sid[] = { "SM1", "SM2", "SM3", "SM4" };
+
+    FIXTURE(&f);
+
+    for (i = 0; i < sizeof(named) / sizeof(named[0]); i++) {
+        CHECK_INT(receive(&f, sid[i], named[i].phone, "hi", T0 + (int64_t) i,
+                          NULL, NULL), INBOX_OK);
+        CHECK_INT(inbox_store_contact_upsert(f.store, f.org, named[i].phone,
+                                             named[i].name, id, NULL),
+                  INBOX_OK);
+    }
+
+    for (round = 0; round < 2; round++) {
+        for (i = 0; i < sizeof(finds) / sizeof(finds[0]); i++) {
+            if (finds[i].phone == NULL) {
+                CHECK_INT(list_count(&f, INBOX_FILTER_ALL, finds[i].q), 0);
+                CHECK_INT(contacts_pages(&f, finds[i].q, NULL, 50, found, 2),
+                          0);
+                continue;
+            }
+
+            CHECK_INT(list_count(&f, INBOX_FILTER_ALL, finds[i].q), 1);
+            CHECK(list_shows(&f, INBOX_FILTER_ALL, finds[i].q,
+                             finds[i].phone));
+            CHECK_INT(contacts_pages(&f, finds[i].q, NULL, 50, found, 2), 1);
+            CHECK_STR(found[0], finds[i].phone);
+        }
+
+        CHECK_INT(inbox_store_maintain(f.store, NULL), INBOX_OK);
+    }
+
+    fixture_close(&f);
+}
+
+
 /* A contact renamed is found by its new name only. */
 TEST(a_renamed_contact_is_found_by_its_new_name)
 {

@@ -3031,9 +3031,9 @@ TEST(names_stored_before_search_names_are_given_theirs_once)
                                                 &err), INBOX_OK);
     golden_check(&fake, "search_names_backfill");
     CHECK_INT(fake.commands, 6);
-    /* the keys search.h makes: Й is и, ß ss, Ά α, full-width plain,
-     * no spaces */
-    CHECK(log_has(&fake, "\"search_name\" : \"\xd0\xb8\xd0\xbe\xd1\x81"
+    /* the keys search.h makes: Й stays a letter of its own (й), ß is
+     * ss, Ά α, full-width plain, no spaces */
+    CHECK(log_has(&fake, "\"search_name\" : \"\xd0\xb9\xd0\xbe\xd1\x81"
                          "\xd0\xb8\xd1\x84stalin\""));
     CHECK(log_has(&fake, "\"search_name\" : \"strassemuller\""));
     CHECK(log_has(&fake, "\"contact.search_name\" : \"\xce\xb1\xce\xbd"
@@ -3134,7 +3134,7 @@ TEST(keys_of_an_older_rule_are_made_again_once)
     /* marked by the rule of now: read, nothing else */
     fake_reset(&fake);
     fake.replies[0] = CURSOR("{\"_id\": \"store\", \"search_keys\":"
-                             " {\"$numberInt\": \"2\"}}");
+                             " {\"$numberInt\": \"3\"}}");
     CHECK_INT(inbox_mongo_search_keys_backfill((inbox_mongo_store_t *) store,
                                                &err), INBOX_OK);
     CHECK_INT(fake.commands, 1);
@@ -3147,7 +3147,7 @@ TEST(keys_of_an_older_rule_are_made_again_once)
  * A store marked by the rule of before (1: a kana's voicing marks
  * dropped) has its keys made again once more: "ジョン" kept as "ション"
  * is made "ジョン" (else "ション" finds John), a key already right is
- * left, and the mark says the rule of now, 2.
+ * left, and the mark says the rule of now (3 since, as the test below).
  */
 TEST(keys_of_the_rule_before_a_kanas_voicing_marks_are_made_again)
 {
@@ -3182,7 +3182,54 @@ TEST(keys_of_the_rule_before_a_kanas_voicing_marks_are_made_again)
                          "\xe3\x83\xab\xe3\x82\xb7\xe3\x82\xa2\""));
     CHECK(!log_has(&fake, "\"search_name\" : \"ann\" }"));
     CHECK(log_has(&fake, "\"$set\" : { \"search_keys\" : {"
-                         " \"$numberInt\" : \"2\" } }"));
+                         " \"$numberInt\" : \"3\" } }"));
+
+    fake_close(&fake, store);
+}
+
+
+/*
+ * A store marked by rule 2 (the marks of Indic scripts and Й's breve
+ * dropped) has its keys made again once more: "सुमित" (Sumit) kept as
+ * "समित" (Samit) is made "सुमित", "Йоанна" kept as "иоанна" "йоанна"
+ * (else "समित" finds Sumit, "Иоанна" Йоанна), a key already right is
+ * left, and the mark says the rule of now, 3.
+ */
+TEST(keys_of_the_rule_before_indic_marks_and_cyrillic_letters_are_made_again)
+{
+    fake_t          fake;
+    inbox_error_t   err;
+    inbox_store_t  *store;
+
+    store = fake_open(&fake);
+
+    fake.replies[0] = CURSOR("{\"_id\": \"store\", \"search_names\":"
+                             " {\"$numberInt\": \"1\"}, \"search_keys\":"
+                             " {\"$numberInt\": \"2\"}}");
+    /* सुमित kept as समित; Йоанна as иоанна; Ann's right */
+    fake.replies[1] = CURSOR(
+        "{\"_id\": " OID(CONTACT_ID) ", \"name\":"
+        " \"\u0938\u0941\u092e\u093f\u0924\","
+        " \"search_name\": \"\u0938\u092e\u093f\u0924\"},"
+        "{\"_id\": " OID("64f1a0000000000000000b02") ", \"name\": \"Ann\","
+        " \"search_name\": \"ann\"}");
+    fake.replies[3] = CURSOR(
+        "{\"_id\": " OID(CONV_ID) ", \"contact\": {\"name\":"
+        " \"\u0419\u043e\u0430\u043d\u043d\u0430\","
+        " \"search_name\": \"\u0438\u043e\u0430\u043d\u043d\u0430\"}}");
+
+    CHECK_INT(inbox_mongo_search_keys_backfill((inbox_mongo_store_t *) store,
+                                               &err), INBOX_OK);
+    golden_check(&fake, "search_keys_backfill_marks");
+    CHECK_INT(fake.commands, 6);
+    /* सुमित, йоанна */
+    CHECK(log_has(&fake, "\"search_name\" : \"\xe0\xa4\xb8\xe0\xa5\x81"
+                         "\xe0\xa4\xae\xe0\xa4\xbf\xe0\xa4\xa4\""));
+    CHECK(log_has(&fake, "\"contact.search_name\" : \"\xd0\xb9\xd0\xbe"
+                         "\xd0\xb0\xd0\xbd\xd0\xbd\xd0\xb0\""));
+    CHECK(!log_has(&fake, "\"search_name\" : \"ann\" }"));
+    CHECK(log_has(&fake, "\"$set\" : { \"search_keys\" : {"
+                         " \"$numberInt\" : \"3\" } }"));
 
     fake_close(&fake, store);
 }
@@ -3515,7 +3562,7 @@ TEST(conversations_list_filters_with_search_and_cursor)
     golden_check(&fake, "conversations_list_search_name");
     inbox_conversation_page_free(&page);
 
-    /* any script: "Йосиф" folded as its stored key is ("иосиф"), looked
+    /* any script: "Йосиф" folded as its stored key is ("йосиф"), looked
      * for as it is, not as letter classes nor without case */
     fake_reset(&fake);
     memset(&query, 0, sizeof(query));
@@ -3523,7 +3570,7 @@ TEST(conversations_list_filters_with_search_and_cursor)
     CHECK_INT(inbox_store_conversations_list(store, ORG_ID, &query, &page,
                                              &err), INBOX_OK);
     CHECK(log_has(&fake, "\"contact.search_name\" : { \"$regularExpression\""
-                         " : { \"pattern\" : \"\xd0\xb8\xd0\xbe\xd1\x81"
+                         " : { \"pattern\" : \"\xd0\xb9\xd0\xbe\xd1\x81"
                          "\xd0\xb8\xd1\x84\", \"options\" : \"\" } }"));
     inbox_conversation_page_free(&page);
 

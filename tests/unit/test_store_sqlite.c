@@ -1956,9 +1956,12 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
 /* Schema 58 changed data only (names' keys, made again). */
 #define UNDO_SCHEMA_58  ""
 
+/* Schema 59 too. */
+#define UNDO_SCHEMA_59  ""
+
 /* Every step after 51 undone, newest first. */
 #define UNDO_SCHEMA_ABOVE_51                                                \
-    UNDO_SCHEMA_58 UNDO_SCHEMA_57                                           \
+    UNDO_SCHEMA_59 UNDO_SCHEMA_58 UNDO_SCHEMA_57                            \
     UNDO_SCHEMA_56 UNDO_SCHEMA_55 UNDO_SCHEMA_54 UNDO_SCHEMA_53             \
     UNDO_SCHEMA_52
 
@@ -2005,7 +2008,7 @@ TEST(stored_events_refer_to_a_long_message_without_copying_it)
     UNDO_SCHEMA_8                                                           \
     "DROP TABLE contact_tags; DROP INDEX contacts_by_created;"
 
-#define SCHEMA_NOW  58
+#define SCHEMA_NOW  59
 
 
 /* A draft to all contacts named name, made at T0; its id. */
@@ -2044,8 +2047,8 @@ TEST(migrating_never_gives_a_deleted_campaigns_id_again)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_58 UNDO_SCHEMA_57 UNDO_SCHEMA_56
-                          UNDO_SCHEMA_55 UNDO_SCHEMA_54
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_59 UNDO_SCHEMA_58 UNDO_SCHEMA_57
+                          UNDO_SCHEMA_56 UNDO_SCHEMA_55 UNDO_SCHEMA_54
                           "PRAGMA user_version = 53;"),
               SQLITE_OK);
     CHECK_INT(db_int(&f, "SELECT count(*) FROM sqlite_schema"
@@ -2089,8 +2092,9 @@ TEST(migrating_marks_no_message_of_before_sent_again)
     inbox_store_close(f.store);
     f.store = NULL;
 
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_58 UNDO_SCHEMA_57 UNDO_SCHEMA_56
-                          UNDO_SCHEMA_55 "PRAGMA user_version = 54;"),
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_59 UNDO_SCHEMA_58 UNDO_SCHEMA_57
+                          UNDO_SCHEMA_56 UNDO_SCHEMA_55
+                          "PRAGMA user_version = 54;"),
               SQLITE_OK);
     CHECK_INT(db_int(&f, "SELECT count(*) FROM pragma_table_info('messages')"
                          " WHERE name IN ('resent_as', 'resent_at')"), 0);
@@ -2132,7 +2136,8 @@ TEST(migrating_finds_the_names_there_are_without_their_punctuation)
 
     /* the keys of before (lower case, as 18 made these ASCII names'):
      * the trigger notes both; Alice's indexed again, Bob's left noted */
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_58 UNDO_SCHEMA_57 UNDO_SCHEMA_56
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_59 UNDO_SCHEMA_58 UNDO_SCHEMA_57
+                      UNDO_SCHEMA_56
                       "UPDATE contacts SET search_name = lower(name)"
                       "  WHERE search_name IS NOT NULL;"
                       "INSERT INTO contacts_search (rowid, name, digits)"
@@ -2218,7 +2223,7 @@ TEST(migrating_keeps_a_kanas_voicing_marks_in_the_names_keys)
     f.store = NULL;
 
     /* John's key of before, its dakuten dropped, and indexed so */
-    CHECK_INT(db_exec(&f, UNDO_SCHEMA_58 UNDO_SCHEMA_57
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_59 UNDO_SCHEMA_58 UNDO_SCHEMA_57
                       "UPDATE contacts SET search_name = '" SHON_SMITH "'"
                       "  WHERE phone = '" ALICE "';"
                       "INSERT INTO contacts_search (rowid, name, digits)"
@@ -2239,6 +2244,86 @@ TEST(migrating_keeps_a_kanas_voicing_marks_in_the_names_keys)
     CHECK_INT(db_int(&f, "SELECT count(*) FROM contacts_search_pending"), 0);
     CHECK_INT(list_count(&f, INBOX_FILTER_ALL, SHON), 0);
     CHECK_INT(list_count(&f, INBOX_FILTER_ALL, JON), 1);
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "jose"), 1);
+    CHECK_INT(db_exec(&f, "INSERT INTO contacts_search (contacts_search,"
+                          " rank) VALUES ('integrity-check', 0);"),
+              SQLITE_OK);
+
+    fixture_close(&f);
+}
+
+
+/*
+ * A store of schema 58 keeps its names' keys without the marks of Indic
+ * scripts ("सुमित", Sumit, as "समित", Samit) nor Й's breve ("Йоанна" as
+ * "иоанна"): migrated, every key keeps them, the index with it, and
+ * "समित" and "Иоанна" no longer find those threads while "सुमित" and
+ * "Йоанна" still do; a Latin accent still folds away.
+ */
+/* सुमित (Sumit), समित (Samit), Йоанна, йоанна, иоанна */
+#define SUMIT       "\xe0\xa4\xb8\xe0\xa5\x81\xe0\xa4\xae\xe0\xa4\xbf"   \
+                    "\xe0\xa4\xa4"
+#define SAMIT       "\xe0\xa4\xb8\xe0\xa4\xae\xe0\xa4\xbf\xe0\xa4\xa4"
+#define YOANNA      "\xd0\x99\xd0\xbe\xd0\xb0\xd0\xbd\xd0\xbd\xd0\xb0"
+#define YOANNA_KEY  "\xd0\xb9\xd0\xbe\xd0\xb0\xd0\xbd\xd0\xbd\xd0\xb0"
+#define IOANNA_KEY  "\xd0\xb8\xd0\xbe\xd0\xb0\xd0\xbd\xd0\xbd\xd0\xb0"
+
+TEST(migrating_keeps_indic_marks_and_cyrillic_letters_in_the_names_keys)
+{
+    char       id[INBOX_ID_MAX];
+    fixture_t  f;
+
+    FIXTURE(&f);
+    CHECK_INT(receive(&f, "SM1", ALICE, "a", T0, NULL, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_contact_upsert(f.store, f.org, ALICE, SUMIT, id,
+                                         NULL),
+              INBOX_OK);
+    CHECK_INT(receive(&f, "SM2", BOB, "b", T0 + 1, NULL, NULL), INBOX_OK);
+    CHECK_INT(inbox_store_contact_upsert(f.store, f.org, BOB, YOANNA, id,
+                                         NULL),
+              INBOX_OK);
+    CHECK_INT(receive(&f, "SM3", "+15557654321", "c", T0 + 2, NULL, NULL),
+              INBOX_OK);
+    CHECK_INT(inbox_store_contact_upsert(f.store, f.org, "+15557654321",
+                                         "Jos\xc3\xa9 Ortega", id, NULL),
+              INBOX_OK);
+    CHECK_INT(inbox_store_maintain(f.store, NULL), INBOX_OK);
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, SAMIT), 0);
+    inbox_store_close(f.store);
+    f.store = NULL;
+
+    /* the keys of before, marks and breve dropped, and indexed so */
+    CHECK_INT(db_exec(&f, UNDO_SCHEMA_59
+                      "UPDATE contacts SET search_name = '" SAMIT "'"
+                      "  WHERE phone = '" ALICE "';"
+                      "UPDATE contacts SET search_name = '" IOANNA_KEY "'"
+                      "  WHERE phone = '" BOB "';"
+                      "INSERT INTO contacts_search (rowid, name, digits)"
+                      "  SELECT id, search_name, substr(phone, 2)"
+                      "  FROM contacts WHERE phone IN ('" ALICE "', '"
+                      BOB "');"
+                      "DELETE FROM contacts_search_pending;"
+                      "PRAGMA user_version = 58;"),
+              SQLITE_OK);
+
+    f.store = store_open(f.path);
+    CHECK(f.store != NULL);
+    CHECK_INT(db_int(&f, "PRAGMA user_version"), SCHEMA_NOW);
+    CHECK_INT(db_int(&f, "SELECT search_name = '" SUMIT "'"
+                         " FROM contacts WHERE phone = '" ALICE "'"), 1);
+    CHECK_INT(db_int(&f, "SELECT search_name = '" YOANNA_KEY "'"
+                         " FROM contacts WHERE phone = '" BOB "'"), 1);
+    CHECK_INT(db_int(&f, "SELECT count(*) FROM contacts_search"
+                         " WHERE contacts_search MATCH"
+                         " 'name : \"" SAMIT "\" OR name : \"" IOANNA_KEY
+                         "\"'"), 0);
+    CHECK_INT(db_int(&f, "SELECT count(*) FROM contacts_search_pending"), 0);
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, SAMIT), 0);
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "\xd0\x98\xd0\xbe\xd0\xb0"
+                                               "\xd0\xbd\xd0\xbd\xd0\xb0"),
+              0);
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, SUMIT), 1);
+    CHECK_INT(list_count(&f, INBOX_FILTER_ALL, YOANNA), 1);
     CHECK_INT(list_count(&f, INBOX_FILTER_ALL, "jose"), 1);
     CHECK_INT(db_exec(&f, "INSERT INTO contacts_search (contacts_search,"
                           " rank) VALUES ('integrity-check', 0);"),

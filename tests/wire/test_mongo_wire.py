@@ -273,10 +273,10 @@ class ReplicaSet:
         self.conversations = []
         self.media = []           # uploads
         # made with the store, and so marked: every name has its key (of
-        # search.h's rule 2), every thread its responses' times, no thread
+        # search.h's rule 3), every thread its responses' times, no thread
         # listed by campaigns alone nor left waiting by an opt-out, every
         # campaign's message its kind, every last message its status
-        self.health = {'_id': 'store', 'search_names': 1, 'search_keys': 2,
+        self.health = {'_id': 'store', 'search_names': 1, 'search_keys': 3,
                        'responses': 1, 'two_way': 1, 'opt_out_waits': 1,
                        'message_kinds': 1, 'last_messages': 1}
         self.answers = {}

@@ -71,8 +71,9 @@ int inbox_search_matches(const inbox_search_t *s, const char *name,
 int inbox_search_key(const char *name, char *out, size_t size);
 /* The rule's version, one more at each change of what a key is: a store
  * makes the keys it kept under an older one again (SQLite by a migration,
- * MongoDB once, by the version its record keeps).  2: a kana's voicing
- * marks stay (fold.h); 1: separators left out. */
-#define INBOX_SEARCH_KEY_RULE  2
+ * MongoDB once, by the version its record keeps).  3: the marks of Indic
+ * and Southeast Asian scripts and Cyrillic's Й, Ў and Ї stay (fold.h);
+ * 2: a kana's voicing marks stay; 1: separators left out. */
+#define INBOX_SEARCH_KEY_RULE  3
 
 #endif

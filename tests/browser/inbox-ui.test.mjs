@@ -286,6 +286,61 @@ test('a kana\'s voicing mark is part of a name: a text from \u30b8\u30e7\u30f3 '
     }
 });
 
+test('\u0419 is a letter of its own, not \u0418 with an accent: a text '
+    + 'from \u0419\u043e\u0430\u043d\u043d\u0430 does not join a search '
+    + 'for \u0418\u043e\u0430\u043d\u043d\u0430 live, one from '
+    + '\u0418\u043e\u0430\u043d\u043d\u0430 does, and a Devanagari '
+    + 'vowel sign is kept', async () => {
+    const org = ctx.cluster.orgs[2];
+    const yoanna = '\u0419\u043e\u0430\u043d\u043d\u0430 '
+        + '\u041f\u0435\u0442\u0440\u043e\u0432\u0430';
+    const ioanna = '\u0418\u043e\u0430\u043d\u043d\u0430 '
+        + '\u0421\u043c\u0438\u0440\u043d\u043e\u0432\u0430';
+    // सुमित (Sumit), समित (Samit)
+    const sumit = '\u0938\u0941\u092e\u093f\u0924';
+    const samit = '\u0938\u092e\u093f\u0924';
+    for (const [phone, name] of [['+13125550141', yoanna],
+        ['+13125550142', ioanna], ['+13125550143', sumit],
+        ['+13125550145', samit]]) {
+        const made = await api(ctx.cluster, '/api/v1/contacts', org.token, {
+            method: 'POST', body: { phone, name } });
+        assert.equal(made.status, 201, made.text);
+    }
+    // a thread to sign in to, when this test runs alone
+    await deliverInbound(ctx.cluster, { org, from: '+13125550144',
+                                        body: 'Hi' });
+    const p = await web.newPage();
+    try {
+        await signInTo(p, org);
+        const search = p.locator('#search');
+        await search.fill('\u0418\u043e\u0430\u043d\u043d\u0430');
+        await p.locator('#list-status',
+            { hasText: 'No conversations match' }).waitFor();
+        // Йоанна's first, then Иоанна's: once Иоанна's row is in,
+        // Йоанна's frame was taken before it and left out
+        await deliverInbound(ctx.cluster, { org, from: '+13125550141',
+                                            body: 'Hello' });
+        await deliverInbound(ctx.cluster, { org, from: '+13125550142',
+                                            body: 'Hello' });
+        await waitForNames(p, [ioanna]);
+        await search.fill('\u0439\u043e\u0430\u043d\u043d\u0430');
+        await waitForNames(p, [yoanna]);
+        // nor Sumit's a search for Samit, his vowel sign kept
+        await search.fill(samit);
+        await p.locator('#list-status',
+            { hasText: 'No conversations match' }).waitFor();
+        await deliverInbound(ctx.cluster, { org, from: '+13125550143',
+                                            body: 'Hello' });
+        await deliverInbound(ctx.cluster, { org, from: '+13125550145',
+                                            body: 'Hello' });
+        await waitForNames(p, [samit]);
+        await search.fill(sumit);
+        await waitForNames(p, [sumit]);
+    } finally {
+        await p.context().close();
+    }
+});
+
 test('the tabs switch between the five filters, with counts when the API '
     + 'gives them', async () => {
     const answer = await api(ctx.cluster, '/api/v1/conversations',

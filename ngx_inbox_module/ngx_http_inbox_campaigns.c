@@ -95,7 +95,8 @@ static void ngx_http_inbox_campaign_action_op(ngx_http_inbox_api_t *api,
  * checked in the pool thread. */
 static const inbox_field_t  ngx_http_inbox_audience_fields[] = {
     { .name = "all", .type = INBOX_FIELD_BOOLEAN },
-    { .name = "tags", .type = INBOX_FIELD_STRINGS, .max = INBOX_TAGS_MAX },
+    { .name = "tags", .type = INBOX_FIELD_STRINGS, .max = INBOX_TAGS_MAX,
+      .item = "Tag" },
     { .name = NULL }
 };
 
@@ -103,7 +104,8 @@ static const inbox_field_t  ngx_http_inbox_campaign_fields[] = {
     { .name = "name", .type = INBOX_FIELD_STRING },
     { .name = "body", .type = INBOX_FIELD_STRING },
     { .name = "media_ids", .type = INBOX_FIELD_STRINGS,
-      .max = INBOX_MEDIA_MAX, .item_max = INBOX_ID_MAX - 1 },
+      .max = INBOX_MEDIA_MAX, .item_max = INBOX_ID_MAX - 1,
+      .item = "Attachment" },
     { .name = "audience", .type = INBOX_FIELD_OBJECT,
       .fields = ngx_http_inbox_audience_fields },
     { .name = "send_at", .type = INBOX_FIELD_STRING, .nullable = 1,
@@ -115,7 +117,7 @@ static const inbox_field_t  ngx_http_inbox_poll_fields[] = {
     { .name = "name", .type = INBOX_FIELD_STRING },
     { .name = "question", .type = INBOX_FIELD_STRING },
     { .name = "options", .type = INBOX_FIELD_STRINGS,
-      .max = INBOX_POLL_OPTIONS_MAX },
+      .max = INBOX_POLL_OPTIONS_MAX, .item = "Option" },
     { .name = "audience", .type = INBOX_FIELD_OBJECT,
       .fields = ngx_http_inbox_audience_fields },
     { .name = "send_at", .type = INBOX_FIELD_STRING, .nullable = 1,

@@ -47,7 +47,7 @@ typedef struct {
 /* Each field's own rules are contact.h's and phone.h's, checked after. */
 static const inbox_field_t  ngx_http_inbox_contact_update_fields[] = {
     { .name = "name", .type = INBOX_FIELD_STRING, .nullable = 1 },
-    { .name = "tags", .type = INBOX_FIELD_STRINGS },
+    { .name = "tags", .type = INBOX_FIELD_STRINGS, .item = "Tag" },
     { .name = "timezone", .type = INBOX_FIELD_STRING, .nullable = 1 },
     { .name = NULL }
 };
@@ -55,7 +55,7 @@ static const inbox_field_t  ngx_http_inbox_contact_update_fields[] = {
 static const inbox_field_t  ngx_http_inbox_contact_create_fields[] = {
     { .name = "phone", .type = INBOX_FIELD_STRING, .required = 1 },
     { .name = "name", .type = INBOX_FIELD_STRING, .nullable = 1 },
-    { .name = "tags", .type = INBOX_FIELD_STRINGS },
+    { .name = "tags", .type = INBOX_FIELD_STRINGS, .item = "Tag" },
     { .name = "timezone", .type = INBOX_FIELD_STRING, .nullable = 1 },
     { .name = NULL }
 };

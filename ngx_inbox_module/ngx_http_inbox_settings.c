@@ -46,7 +46,8 @@ static const inbox_field_t  ngx_http_inbox_settings_fields[] = {
      * edits the object it read saves it as it is (any other field
      * unknown is still a 400)
      */
-    { .name = "countries", .type = INBOX_FIELD_STRINGS, .nullable = 1 },
+    { .name = "countries", .type = INBOX_FIELD_STRINGS, .nullable = 1,
+      .item = "Country" },
     { .name = NULL }
 };
 

@@ -13,9 +13,9 @@
 
 
 static inbox_status_t inbox_request_load(const char *body, size_t len,
-    int pairs, inbox_request_t *req, inbox_error_t *err);
+    const inbox_field_t *fields, inbox_request_t *req, inbox_error_t *err);
 static inbox_status_t inbox_request_scan(const char *body, size_t len,
-    int pairs, inbox_error_t *err);
+    const inbox_field_t *fields, inbox_error_t *err);
 static long inbox_request_unit(const char *s, size_t len);
 static inbox_status_t inbox_request_check(yajl_val object,
     const inbox_field_t *fields, const char *prefix, inbox_error_t *err);
@@ -23,9 +23,13 @@ static inbox_status_t inbox_request_value(yajl_val v,
     const inbox_field_t *field, const char *path, inbox_error_t *err);
 static inbox_status_t inbox_request_text(const char *s,
     const inbox_field_t *field, size_t max, const char *path,
-    const char *what, inbox_error_t *err);
+    const char *said, inbox_error_t *err);
 static const inbox_field_t *inbox_request_field(const inbox_field_t *fields,
     const char *name);
+static const inbox_field_t *inbox_request_declared(
+    const inbox_field_t *fields, const char *path, size_t len);
+static void inbox_request_item(const inbox_field_t *field, const char *path,
+    size_t len, size_t i, char *out, size_t size);
 static void inbox_request_names(const inbox_field_t *fields, char *out,
     size_t size);
 static size_t inbox_request_chars(const char *s);
@@ -38,7 +42,7 @@ inbox_request_parse(const char *body, size_t len, const inbox_field_t *fields,
 {
     inbox_status_t   rc;
 
-    rc = inbox_request_load(body, len, 1, req, err);
+    rc = inbox_request_load(body, len, fields, req, err);
     if (rc != INBOX_OK) {
         return rc;
     }
@@ -63,14 +67,15 @@ inbox_status_t
 inbox_request_read(const char *body, size_t len, inbox_request_t *req,
     inbox_error_t *err)
 {
-    return inbox_request_load(body, len, 0, req, err);
+    return inbox_request_load(body, len, NULL, req, err);
 }
 
 
-/* pairs: refuse half a surrogate pair, which yajl would make '?' */
+/* fields: refuse half a surrogate pair, which yajl would make '?', saying
+ * an array's item as fields call it; NULL: let it through */
 static inbox_status_t
-inbox_request_load(const char *body, size_t len, int pairs,
-    inbox_request_t *req, inbox_error_t *err)
+inbox_request_load(const char *body, size_t len,
+    const inbox_field_t *fields, inbox_request_t *req, inbox_error_t *err)
 {
     char            *copy, *nl;
     char             errbuf[128];
@@ -84,7 +89,7 @@ inbox_request_load(const char *body, size_t len, int pairs,
                                "body.");
     }
 
-    rc = inbox_request_scan(body, len, pairs, err);
+    rc = inbox_request_scan(body, len, fields, err);
     if (rc != INBOX_OK) {
         return rc;
     }
@@ -134,15 +139,17 @@ inbox_request_free(inbox_request_t *req)
  * surrogate pair escaped alone (yajl makes "\ud800" a '?', and joins it
  * to any escape after it), and nesting deeper than any request needs
  * (yajl_tree_free recurses).  The path of keys ("quiet_hours.start") is
- * followed, raw, so that a lone surrogate names its field.
+ * followed, raw, with an array's items by their index ("options.2"), so
+ * that a lone surrogate names its field or item.
  */
 static inbox_status_t
-inbox_request_scan(const char *body, size_t len, int pairs,
+inbox_request_scan(const char *body, size_t len, const inbox_field_t *fields,
     inbox_error_t *err)
 {
-    char    path[INBOX_ERROR_FIELD_MAX];
+    char    path[INBOX_ERROR_FIELD_MAX], said[INBOX_ERROR_FIELD_MAX];
     char    object[INBOX_REQUEST_DEPTH_MAX + 1];
     size_t  i, key, base[INBOX_REQUEST_DEPTH_MAX + 1], plen;
+    size_t  item[INBOX_REQUEST_DEPTH_MAX + 1];
     long    unit, low;
     int     in_string, in_key, want_key, depth;
 
@@ -155,6 +162,7 @@ inbox_request_scan(const char *body, size_t len, int pairs,
     path[0] = '\0';
     object[0] = 0;
     base[0] = 0;
+    item[0] = 0;
 
     for (i = 0; i < len; i++) {
 
@@ -194,7 +202,7 @@ inbox_request_scan(const char *body, size_t len, int pairs,
                                            "hold NUL (\\u0000).");
                 }
 
-                if (!pairs || unit < 0xd800 || unit > 0xdfff) {
+                if (fields == NULL || unit < 0xd800 || unit > 0xdfff) {
                     continue;
                 }
 
@@ -209,7 +217,8 @@ inbox_request_scan(const char *body, size_t len, int pairs,
                     }
                 }
 
-                if (in_key || plen == 0) {
+                /* a key's, or an item of a body that is an array */
+                if (in_key || plen == 0 || (depth == 1 && !object[1])) {
                     return inbox_error_set(err, INBOX_ERR_INVALID,
                                            "The request holds \\u%.4s, "
                                            "half of a UTF-16 surrogate pair "
@@ -217,14 +226,35 @@ inbox_request_scan(const char *body, size_t len, int pairs,
                                            body + i + 1);
                 }
 
+                if (object[depth]) {
+                    snprintf(said, sizeof(said), "%s", path);
+                } else {
+                    inbox_request_item(inbox_request_declared(fields, path,
+                                           base[depth]),
+                                       path, base[depth], item[depth],
+                                       said, sizeof(said));
+                }
+
                 return inbox_error_set_field(err, INBOX_ERR_INVALID, path,
                                              "%s holds \\u%.4s, half of a "
                                              "UTF-16 surrogate pair without "
-                                             "the other half.", path,
+                                             "the other half.", said,
                                              body + i + 1);
             }
 
             continue;
+        }
+
+        /* an array's item is named by its index: "options.2" */
+        if (depth > 0 && !object[depth]
+            && (body[i] == '"' || body[i] == '{' || body[i] == '['))
+        {
+            plen = base[depth];
+            plen += snprintf(path + plen, sizeof(path) - plen, "%s%zu",
+                             plen ? "." : "", item[depth]);
+            if (plen >= sizeof(path)) {
+                plen = sizeof(path) - 1;
+            }
         }
 
         switch (body[i]) {
@@ -248,6 +278,7 @@ inbox_request_scan(const char *body, size_t len, int pairs,
             if (depth > 0) {
                 object[depth] = body[i] == '{';
                 base[depth] = plen;
+                item[depth] = 0;
             }
 
             want_key = depth > 0 && body[i] == '{';
@@ -255,6 +286,9 @@ inbox_request_scan(const char *body, size_t len, int pairs,
 
         case ',':
             want_key = depth > 0 && object[depth];
+            if (depth > 0 && !object[depth]) {
+                item[depth]++;
+            }
             break;
 
         case '}':
@@ -384,6 +418,7 @@ inbox_request_value(yajl_val v, const inbox_field_t *field, const char *path,
     inbox_error_t *err)
 {
     char            prefix[INBOX_ERROR_FIELD_MAX];
+    char            said[INBOX_ERROR_FIELD_MAX];
     size_t          i;
     int64_t         n;
     inbox_status_t  rc;
@@ -423,7 +458,7 @@ inbox_request_value(yajl_val v, const inbox_field_t *field, const char *path,
 
     case INBOX_FIELD_STRING:
         return inbox_request_text(YAJL_GET_STRING(v), field,
-                                  (size_t) field->max, path, "", err);
+                                  (size_t) field->max, path, path, err);
 
     case INBOX_FIELD_INTEGER:
         n = YAJL_GET_INTEGER(v);
@@ -444,16 +479,26 @@ inbox_request_value(yajl_val v, const inbox_field_t *field, const char *path,
                                          path, (long long) field->max);
         }
 
+        /* one item refused is named by its index, said from 1 */
         for (i = 0; i < v->u.array.len; i++) {
+            if (snprintf(prefix, sizeof(prefix), "%s.%zu", path, i)
+                >= (int) sizeof(prefix))
+            {
+                /* too deep to name the item: the array then */
+                snprintf(prefix, sizeof(prefix), "%s", path);
+            }
+
+            inbox_request_item(field, path, strlen(path), i, said,
+                               sizeof(said));
+
             if (!YAJL_IS_STRING(v->u.array.values[i])) {
-                return inbox_error_set_field(err, INBOX_ERR_INVALID, path,
-                                             "%s must be an array of "
-                                             "strings.", path);
+                return inbox_error_set_field(err, INBOX_ERR_INVALID, prefix,
+                                             "%s must be text.", said);
             }
 
             rc = inbox_request_text(YAJL_GET_STRING(v->u.array.values[i]),
-                                    field, field->item_max, path,
-                                    "each item of ", err);
+                                    field, field->item_max, prefix, said,
+                                    err);
             if (rc != INBOX_OK) {
                 return rc;
             }
@@ -478,30 +523,31 @@ inbox_request_value(yajl_val v, const inbox_field_t *field, const char *path,
 }
 
 
+/* path: the field refused; said: the words for it ("Option 3") */
 static inbox_status_t
 inbox_request_text(const char *s, const inbox_field_t *field, size_t max,
-    const char *path, const char *what, inbox_error_t *err)
+    const char *path, const char *said, inbox_error_t *err)
 {
     size_t  chars;
 
     if (!inbox_utf8_valid(s, strlen(s))) {
         return inbox_error_set_field(err, INBOX_ERR_INVALID, path,
-                                     "%s%s is not valid UTF-8.", what, path);
+                                     "%s is not valid UTF-8.", said);
     }
 
     chars = inbox_request_chars(s);
 
     if (chars < (size_t) (field->min > 0 ? field->min : 0)) {
         return inbox_error_set_field(err, INBOX_ERR_INVALID, path,
-                                     chars == 0 ? "%s%s may not be empty."
-                                                : "%s%s is too short.",
-                                     what, path);
+                                     chars == 0 ? "%s may not be empty."
+                                                : "%s is too short.",
+                                     said);
     }
 
     if (max != 0 && chars > max) {
         return inbox_error_set_field(err, INBOX_ERR_INVALID, path,
-                                     "%s%s may have at most %zu "
-                                     "characters.", what, path, max);
+                                     "%s may have at most %zu characters.",
+                                     said, max);
     }
 
     return INBOX_OK;
@@ -518,6 +564,59 @@ inbox_request_field(const inbox_field_t *fields, const char *name)
     }
 
     return NULL;
+}
+
+
+/* The field declared at path's first len bytes ("audience.tags"), or
+ * NULL. */
+static const inbox_field_t *
+inbox_request_declared(const inbox_field_t *fields, const char *path,
+    size_t len)
+{
+    char                  name[INBOX_ERROR_FIELD_MAX];
+    size_t                n;
+    const char           *dot;
+    const inbox_field_t  *field;
+
+    field = NULL;
+
+    while (fields != NULL && len > 0) {
+        dot = memchr(path, '.', len);
+        n = dot ? (size_t) (dot - path) : len;
+
+        if (n >= sizeof(name)) {
+            return NULL;
+        }
+
+        memcpy(name, path, n);
+        name[n] = '\0';
+
+        field = inbox_request_field(fields, name);
+        if (field == NULL || dot == NULL) {
+            return field;
+        }
+
+        fields = field->type == INBOX_FIELD_OBJECT ? field->fields : NULL;
+        path += n + 1;
+        len -= n + 1;
+    }
+
+    return NULL;
+}
+
+
+/* Item i (from 0) of the array at path's first len bytes, in words that
+ * number it from 1: "Option 3", else "Item 3 of tags". */
+static void
+inbox_request_item(const inbox_field_t *field, const char *path, size_t len,
+    size_t i, char *out, size_t size)
+{
+    if (field != NULL && field->item != NULL) {
+        snprintf(out, size, "%s %zu", field->item, i + 1);
+        return;
+    }
+
+    snprintf(out, size, "Item %zu of %.*s", i + 1, (int) len, path);
 }
 
 

@@ -2,9 +2,11 @@
 // field "options.N" with N its index in the array sent (from 0), in a
 // sentence that numbers it as the poll does (from 1), the later of two
 // the same; a refusal of the list as a whole (too few, too many, too
-// long with the question for one message) names "options".  A create,
-// a draft's edit and the estimate the form's preview asks say the same,
-// and nothing is stored.
+// long with the question for one message) names "options".  An item
+// that is not text is named so by the request's own check, as an
+// audience's tag is ("audience.tags.1", "Tag 2 must be text.").  A
+// create, a draft's edit and the estimate the form's preview asks say the
+// same, and nothing is stored.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -49,6 +51,25 @@ const ONE = [
      + 'sent the help text.'],
 ];
 
+// what the request's reading refuses, before the poll's rules: the body
+// sent and [field, message]
+const READ = [
+    [{ options: ['Monday', 3] }, 'options.1', 'Option 2 must be text.'],
+    [{ options: ['Monday', 'Friday', null] }, 'options.2',
+     'Option 3 must be text.'],
+    [{ options: [['Monday'], 'Friday'] }, 'options.0',
+     'Option 1 must be text.'],
+    // JSON.stringify escapes a lone surrogate: "\ud800"
+    [{ options: ['Monday', 'Fri\ud800'] }, 'options.1',
+     'Option 2 holds \\ud800, half of a UTF-16 surrogate pair without '
+     + 'the other half.'],
+    [{ audience: { tags: ['vip', 7] } }, 'audience.tags.1',
+     'Tag 2 must be text.'],
+    // the list as a whole: its name
+    [{ options: 'Monday' }, 'options', 'options must be an array of '
+     + 'strings.'],
+];
+
 const ALL = [
     [['Monday'], 'A poll has 2 to 9 options.'],
     [Array.from({ length: 10 }, (_, i) => `Day ${i + 11}`),
@@ -81,6 +102,29 @@ test('a refused option is named by its index, the list as a whole by '
         body: { ...POLL, question: 'q'.repeat(1525) } }), 400,
         'invalid_request');
     assert.equal(long.field, 'options', long.message);
+    assert.equal((await ok('/api/v1/polls')).items.length, before);
+});
+
+test('an option that is not text is named by its index, as a tag of the '
+     + 'audience is, in a create, the estimate and a draft\'s edit',
+     async () => {
+    const before = (await ok('/api/v1/polls')).items.length;
+    const draft = await ok('/api/v1/polls', { method: 'POST', body: POLL },
+                           201);
+    for (const [body, field, message] of READ) {
+        for (const path of ['/api/v1/polls', '/api/v1/polls/estimate']) {
+            refused(await call(path, { method: 'POST',
+                                       body: { ...POLL, ...body } }),
+                    field, message, path + ' ' + JSON.stringify(body));
+        }
+        refused(await call(`/api/v1/polls/${draft.id}`, { method: 'PATCH',
+                                                          body }),
+                field, message, 'PATCH ' + JSON.stringify(body));
+    }
+    const kept = await ok(`/api/v1/polls/${draft.id}`);
+    assert.deepEqual([kept.options, kept.audience.all],
+                     [POLL.options, true]);
+    await ok(`/api/v1/polls/${draft.id}`, { method: 'DELETE' }, 204);
     assert.equal((await ok('/api/v1/polls')).items.length, before);
 });
 

@@ -15,6 +15,11 @@ static const inbox_field_t  hours[] = {
     { .name = NULL }
 };
 
+static const inbox_field_t  audience[] = {
+    { .name = "tags", .type = INBOX_FIELD_STRINGS, .item = "Tag" },
+    { .name = NULL }
+};
+
 static const inbox_field_t  fields[] = {
     { .name = "email", .type = INBOX_FIELD_STRING, .required = 1,
       .min = 1, .max = 20 },
@@ -25,6 +30,9 @@ static const inbox_field_t  fields[] = {
     { .name = "limit", .type = INBOX_FIELD_INTEGER, .min = 1, .max = 200 },
     { .name = "all", .type = INBOX_FIELD_BOOLEAN },
     { .name = "quiet_hours", .type = INBOX_FIELD_OBJECT, .fields = hours },
+    { .name = "options", .type = INBOX_FIELD_STRINGS, .max = 3, .min = 1,
+      .item_max = 5, .item = "Option" },
+    { .name = "audience", .type = INBOX_FIELD_OBJECT, .fields = audience },
     { .name = NULL }
 };
 
@@ -97,16 +105,16 @@ TEST(each_mistake_names_its_field)
             "at most 20 characters");
     refused("{\"email\":\"a@b\",\"emial\":\"a@b\"}", "emial",
             "emial is not a field of this request; it takes email, name, "
-            "tags, limit, all and quiet_hours");
+            "tags, limit, all, quiet_hours, options and audience");
     refused("{\"email\":\"a@b\",\"email\":\"c@d\"}", "email", "twice");
     refused("{\"email\":\"a@b\",\"tags\":\"vip\"}", "tags",
             "an array of strings");
-    refused("{\"email\":\"a@b\",\"tags\":[\"a\",2]}", "tags",
-            "an array of strings");
     refused("{\"email\":\"a@b\",\"tags\":[\"a\",\"b\",\"c\"]}", "tags",
             "at most 2 items");
-    refused("{\"email\":\"a@b\",\"tags\":[\"long\"]}", "tags",
-            "each item of tags may have at most 3 characters");
+    refused("{\"email\":\"a@b\",\"tags\":[\"a\",2]}", "tags.1",
+            "Item 2 of tags must be text.");
+    refused("{\"email\":\"a@b\",\"tags\":[\"long\"]}", "tags.0",
+            "Item 1 of tags may have at most 3 characters.");
     refused("{\"email\":\"a@b\",\"limit\":0}", "limit", "from 1 to 200");
     refused("{\"email\":\"a@b\",\"limit\":1.5}", "limit", "whole number");
     refused("{\"email\":\"a@b\",\"limit\":99999999999999999999}", "limit",
@@ -118,6 +126,38 @@ TEST(each_mistake_names_its_field)
             "\"end\":\"8\",\"tz\":1}}", "quiet_hours.tz", "not a field");
     refused("{\"email\":\"a@b\",\"quiet_hours\":[]}", "quiet_hours",
             "an object");
+}
+
+
+TEST(one_item_of_an_array_refused_is_named_by_its_index)
+{
+    /* the field from 0, as the array sent; the words from 1, by the
+     * field's own name for an item */
+    refused("{\"email\":\"a@b\",\"options\":[\"Yes\",3]}", "options.1",
+            "Option 2 must be text.");
+    refused("{\"email\":\"a@b\",\"options\":[\"Yes\",\"No\",null]}",
+            "options.2", "Option 3 must be text.");
+    refused("{\"email\":\"a@b\",\"options\":[\"Yes\",\"\"]}", "options.1",
+            "Option 2 may not be empty.");
+    refused("{\"email\":\"a@b\",\"options\":[\"Maybe!\"]}", "options.0",
+            "Option 1 may have at most 5 characters.");
+    refused("{\"email\":\"a@b\",\"options\":[\"Yes\",\"\xed\xa0\x80\"]}",
+            "options.1", "Option 2 is not valid UTF-8.");
+    refused("{\"email\":\"a@b\",\"options\":[\"Yes\",\"No\\ud800\"]}",
+            "options.1", "Option 2 holds \\ud800, half of a UTF-16 "
+            "surrogate pair");
+    /* in an object: its path, then the index */
+    refused("{\"email\":\"a@b\",\"audience\":{\"tags\":[\"vip\",false]}}",
+            "audience.tags.1", "Tag 2 must be text.");
+    refused("{\"audience\":{\"tags\":[\"vip\",\"new\",\"\\udc00\"]},"
+            "\"email\":\"a@b\"}", "audience.tags.2", "Tag 3 holds \\udc00");
+
+    /* the array as a whole keeps the field's name */
+    refused("{\"email\":\"a@b\",\"options\":\"Yes\"}", "options",
+            "options must be an array of strings.");
+    refused("{\"email\":\"a@b\",\"options\":[\"a\",\"b\",\"c\",\"d\"]}",
+            "options", "options may have at most 3 items.");
+    refused("{\"email\":\"a@b\",\"options\":null}", "options", "not null");
 }
 
 
@@ -185,13 +225,14 @@ TEST(half_a_surrogate_pair_is_refused_naming_its_field)
             "\\uD800");
     refused("{\"email\":\"a@b\",\"name\":\"\\ud800\\ud800\"}", "name",
             "surrogate");
-    refused("{\"email\":\"a@b\",\"tags\":[\"x\",\"\\udfff\"]}", "tags",
-            "\\udfff");
+    refused("{\"email\":\"a@b\",\"tags\":[\"x\",\"\\udfff\"]}", "tags.1",
+            "Item 2 of tags holds \\udfff");
     refused("{\"quiet_hours\":{\"start\":\"1\",\"end\":\"\\udc00\"},"
             "\"email\":\"a@b\"}", "quiet_hours.end", "surrogate");
     refused("{\"quiet_hours\":{\"start\":\"1\",\"end\":\"2\"},"
             "\"email\":\"\\ud83d\"}", "email", "surrogate");
     refused("{\"email\":\"a@b\",\"\\ud800\":1}", NULL, "surrogate");
+    refused("[\"\\ud800\"]", NULL, "The request holds \\ud800");
 
     /* a pair is one character; an escaped backslash is text */
     body = "{\"email\":\"\\ud83d\\ude00\\\\ud800\","

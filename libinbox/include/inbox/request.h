@@ -10,7 +10,10 @@
  * ("\ud800", which yajl would store as '?').  Unknown fields are refused
  * rather than ignored, so that a misspelt field ("nmae") never passes
  * silently for one that changed nothing.  Nested objects name their
- * fields with a dot ("quiet_hours.start").
+ * fields with a dot ("quiet_hours.start"), and one item of an array of
+ * strings by its index from 0 ("options.2"), in words that number it from
+ * 1 ("Option 3 must be text."); a refusal of the whole array (not an
+ * array, too many items) names the array.
  */
 #ifndef INBOX_REQUEST_H
 #define INBOX_REQUEST_H
@@ -45,6 +48,9 @@ struct inbox_field_s {
     int64_t               max;
     size_t                item_max;
     const inbox_field_t  *fields;     /* OBJECT: what it holds */
+    /* STRINGS: what one item is called in a refusal, capitalized
+     * ("Option": "Option 3 must be text."); NULL: "Item 3 of tags" */
+    const char           *item;
 };
 
 /* A parsed body; freed with inbox_request_free, also after a failure. */

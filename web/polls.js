@@ -86,20 +86,38 @@
     }
 
     /* The option rows numbered as they will be sent ("1) Yes"), each
-     * removable while more than two are left. */
+     * removable while more than two are left.  A row left empty before
+     * a written one is not sent (closeGaps): it has no number, so the
+     * rows after it are numbered as the poll and the preview's refusal
+     * ("Option 3 is the same as option 1.") number them; the empty rows
+     * after the last written are numbered as they would be written. */
     function renumber() {
         const rows = Array.from(els.options.children);
+        const last = lastWritten(rows);
+        let n = 0;
         rows.forEach((li, i) => {
             const input = li.querySelector('input');
             const label = li.querySelector('label');
+            const sent = i > last || written(li);
             input.id = 'poll-option-' + (i + 1);
             label.htmlFor = input.id;
-            label.textContent = 'Option ' + (i + 1);
+            n += sent ? 1 : 0;
+            label.textContent = sent ? 'Option ' + n : 'Not sent';
             const remove = li.querySelector('button');
             remove.hidden = rows.length <= OPTIONS_MIN;
-            remove.setAttribute('aria-label', 'Remove option ' + (i + 1));
+            remove.setAttribute('aria-label', sent ? 'Remove option ' + n
+                : 'Remove the empty option');
         });
         els.addOption.disabled = rows.length >= OPTIONS_MAX;
+    }
+
+    function written(li) {
+        return li.querySelector('input').value.trim() !== '';
+    }
+
+    /* the index of the last row written, or -1 */
+    function lastWritten(rows) {
+        return rows.map(written).lastIndexOf(true);
     }
 
     function addOption(value) {
@@ -124,6 +142,8 @@
                 optionInputs().forEach(
                     (i) => invalid.describe(i, els.error.id, false));
             }
+            /* written or emptied: the rows' numbers as a save's */
+            renumber();
             preview.soon();
         });
         input.addEventListener('keydown', (event) => {
@@ -263,16 +283,14 @@
     }
 
     /* Rows left empty before a written one go, as a save does not send
-     * them: the rows are numbered as the poll numbers its options, so a
-     * refusal's "Option 3" is the row labelled Option 3.  Those after
-     * the last written stay, two rows at least. */
+     * them (renumber gave them no number already): a refusal's
+     * "Option 3" is the row labelled Option 3.  Those after the last
+     * written stay, two rows at least. */
     function closeGaps() {
         const rows = Array.from(els.options.children);
-        const written = rows.map(
-            (li) => li.querySelector('input').value.trim() !== '');
-        const last = written.lastIndexOf(true);
+        const last = lastWritten(rows);
         rows.forEach((li, i) => {
-            if (i < last && !written[i]) {
+            if (i < last && !written(li)) {
                 li.remove();
             }
         });

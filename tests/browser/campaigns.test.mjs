@@ -340,11 +340,62 @@ test('a poll\'s form previews what it would cost while it is written, as '
         'aria-describedby'), 'poll-question-hint poll-estimate');
     // nothing written, nothing said; the form left as a new one's
     await page.getByRole('button', { name: 'Remove option 3' }).click();
-    for (const label of ['Question', 'Option 1', 'Option 2']) {
+    for (const label of ['Question', 'Option 2', 'Option 1']) {
         await page.getByLabel(label, { exact: true }).fill('');
     }
     await page.waitForFunction(() => document.getElementById(
         'poll-estimate').textContent === '');
+    await page.locator('#poll-close').click();
+    await page.locator('#poll-form').waitFor({ state: 'hidden' });
+});
+
+test('a poll\'s form numbers its options as the save sends them: a row '
+     + 'left empty between two written is not sent, and the preview\'s '
+     + '"Option 3" is the row labelled so', async () => {
+    await page.getByRole('link', { name: 'Polls' }).click();
+    await page.getByRole('button', { name: 'New poll' }).click();
+    const row = (n) => page.locator(
+        `#poll-options li:nth-child(${n}) input`);
+    const labels = () => page.locator('#poll-options label')
+        .allTextContents();
+    await page.getByLabel('Question').fill('Paperback or hardback?');
+    await page.locator('#poll-form').getByRole('checkbox', { name: 'poll' })
+        .check();
+    await row(1).fill('Paperback');
+    await page.getByRole('button', { name: 'Add an option' }).click();
+    await page.getByRole('button', { name: 'Add an option' }).click();
+    // the second row left empty: the third is sent second
+    await row(3).fill('Hardback');
+    await row(4).fill('paperback!');
+    assert.deepEqual(await labels(),
+                     ['Option 1', 'Not sent', 'Option 2', 'Option 3']);
+    await page.locator('#poll-estimate',
+        { hasText: 'Option 3 is the same as option 1.' }).waitFor();
+    assert.equal(await page.getByLabel('Option 3', { exact: true })
+        .inputValue(), 'paperback!');
+    assert.equal(await page.getByRole('button',
+        { name: 'Remove option 3' }).count(), 1);
+    // the row written again is sent again, in its place
+    await row(2).fill('Either');
+    assert.deepEqual(await labels(),
+                     ['Option 1', 'Option 2', 'Option 3', 'Option 4']);
+    await page.locator('#poll-estimate',
+        { hasText: 'Option 4 is the same as option 1.' }).waitFor();
+    // emptied again (a space is nothing): not sent, as before (a save
+    // closes it up: refusal-described's test)
+    await row(2).fill(' ');
+    assert.deepEqual(await labels(),
+                     ['Option 1', 'Not sent', 'Option 2', 'Option 3']);
+    await page.locator('#poll-estimate',
+        { hasText: 'Option 3 is the same as option 1.' }).waitFor();
+    for (const n of [4, 3]) {
+        await page.locator(`#poll-options li:nth-child(${n}) button`)
+            .click();
+    }
+    for (const n of [2, 1]) {
+        await row(n).fill('');
+    }
+    await page.getByLabel('Question').fill('');
     await page.locator('#poll-close').click();
     await page.locator('#poll-form').waitFor({ state: 'hidden' });
 });
@@ -385,7 +436,7 @@ test('Enter in a poll\'s option goes on to the next one, a new one after '
         assert.equal(await page.locator('#poll-error').textContent(), '');
         assert.equal(await page.locator('#bulk-dialog[open]').count(), 0);
         await page.getByRole('button', { name: 'Remove option 3' }).click();
-        for (const label of ['Question', 'Option 1', 'Option 2']) {
+        for (const label of ['Question', 'Option 2', 'Option 1']) {
             await page.getByLabel(label, { exact: true }).fill('');
         }
         await page.locator('#poll-close').click();

@@ -108,13 +108,14 @@ test('the Polls form: one option refused describes that option, the '
     assert.deepEqual(await descriptionOf(option(2)), []);
     await option(1).fill('Paperback');
 
-    /* a row left empty between is not sent: the rows close up, so the
-     * refused "Option 3" is the row labelled so */
+    /* a row left empty between is not sent: it has no number, and the
+     * rows close up, so the refused "Option 3" is the row labelled so */
     await page.getByRole('button', { name: 'Add an option' }).click();
     await page.getByRole('button', { name: 'Add an option' }).click();
     await option(2).fill('');
     await option(3).fill('Hardback');
-    await option(4).fill('PAPERBACK!');
+    /* Hardback is sent second: the row after it is the third */
+    await option(3).fill('PAPERBACK!');
     await page.getByRole('button', { name: 'Save as draft' }).click();
     const again = 'Option 3 is the same as option 1.';
     await page.locator('#poll-error', { hasText: again }).waitFor();
@@ -133,7 +134,7 @@ test('the Polls form: options refused as a whole (too few) mark the '
     await page.getByRole('button', { name: 'New poll' }).click();
     const option = (n) => page.getByLabel(`Option ${n}`, { exact: true });
     await page.getByLabel('Question').fill('Paperback or hardback?');
-    for (const n of [1, 2, 3]) {
+    for (const n of [3, 2, 1]) {
         await option(n).fill('');
     }
     await option(1).fill('Paperback');

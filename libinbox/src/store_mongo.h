@@ -211,11 +211,14 @@ int64_t inbox_mongo_get_int(const bson_t *doc, const char *path);
 int64_t inbox_mongo_get_date(const bson_t *doc, const char *path);
 int inbox_mongo_get_bool(const bson_t *doc, const char *path);
 
-/* Model structs from stored documents. */
+/* Model structs from stored documents; the fields each reads, for the
+ * projection of a find that reads for it (NULL-ended). */
 void inbox_mongo_parse_conversation(const bson_t *doc,
     inbox_conversation_t *conversation);
+extern const char *const inbox_mongo_conversation_fields[];
 inbox_status_t inbox_mongo_parse_message(const bson_t *doc,
     inbox_message_t *message, inbox_error_t *err);
+extern const char *const inbox_mongo_message_fields[];
 inbox_status_t inbox_mongo_parse_number(const bson_t *doc,
     inbox_number_t *number, inbox_error_t *err);
 /* Whether a message of time at becomes its conversation's last message,
@@ -237,9 +240,11 @@ bson_t *inbox_mongo_last_message(const bson_oid_t *id,
     int64_t at, const bson_oid_t *sent_by, const bson_oid_t *campaign,
     const char *campaign_kind);
 
-/* A contact document as a record (store_mongo_contacts.c). */
+/* A contact document as a record (store_mongo_contacts.c), and the
+ * fields it reads. */
 void inbox_mongo_parse_contact(const bson_t *doc,
     inbox_contact_record_t *contact);
+extern const char *const inbox_mongo_contact_fields[];
 
 /* Opt-out and opt-in (store_mongo_optout.c): applies the change the rule
  * of optout.h made (after: opted out or not, its newest opt time) to the
@@ -442,10 +447,14 @@ inbox_status_t inbox_mongo_events_append(inbox_mongo_store_t *ms,
 int inbox_mongo_batch_get(const bson_t *batch, const bson_oid_t *id,
     bson_t *doc);
 /* The organization's documents of collection whose _id is in ids (an
- * array of n), in one query; an empty batch for none. */
+ * array of n), in one query; an empty batch for none.  Each comes with
+ * its _id and the paths of fields (NULL-ended: what the caller reads,
+ * so that a message's body and media are not sent for a page that shows
+ * none of them), or whole for fields NULL. */
 inbox_status_t inbox_mongo_find_in(inbox_mongo_store_t *ms,
     const char *collection, const bson_oid_t *org, const bson_t *ids,
-    uint32_t n, bson_t *batch, inbox_error_t *err);
+    uint32_t n, const char *const *fields, bson_t *batch,
+    inbox_error_t *err);
 /* Appends oid to array as its element n, moving n on, unless it is
  * there already. */
 void inbox_mongo_array_add(bson_t *array, uint32_t *n, const bson_oid_t *oid);

@@ -213,6 +213,22 @@ inbox_mongo_billing_changed(inbox_mongo_store_t *ms, const bson_oid_t *org,
 }
 
 
+/* What a ledger entry shows of its message, its thread and its
+ * campaign: a message's body and media, a thread's last message, a
+ * campaign's text and counts are not read. */
+static const char *const inbox_mongo_ledger_message_fields[] = {
+    "conversation_id", "campaign_id", "status", "error_code", NULL
+};
+
+static const char *const inbox_mongo_ledger_conversation_fields[] = {
+    "contact.phone", "contact.name", NULL
+};
+
+static const char *const inbox_mongo_ledger_campaign_fields[] = {
+    "kind", "name", NULL
+};
+
+
 /*
  * The campaign or poll each entry's message was sent for (its id in
  * e->campaign.id, put there from the message), named as it is now: one
@@ -246,18 +262,9 @@ inbox_mongo_ledger_campaigns(inbox_mongo_store_t *ms, const bson_oid_t *org,
         return INBOX_OK;
     }
 
-    rc = inbox_mongo_run_cursor(ms,
-        BCON_NEW("find", BCON_UTF8("campaigns"),
-                 "filter", "{",
-                     "_id", "{", "$in", BCON_ARRAY(&ids), "}",
-                     "org_id", BCON_OID(org),
-                 "}",
-                 "projection", "{",
-                     "kind", BCON_INT32(1), "name", BCON_INT32(1),
-                 "}",
-                 "limit", BCON_INT32((int32_t) n),
-                 "batchSize", BCON_INT32((int32_t) n)),
-        &campaigns, err);
+    rc = inbox_mongo_find_in(ms, "campaigns", org, &ids, n,
+                             inbox_mongo_ledger_campaign_fields, &campaigns,
+                             err);
 
     for (i = 0; i < page->count; i++) {
         e = &page->items[i];
@@ -292,8 +299,8 @@ inbox_mongo_ledger_campaigns(inbox_mongo_store_t *ms, const bson_oid_t *org,
  * the thread names it) and campaign, and, for a release, why the
  * message failed, or INBOX_LEDGER_PAUSED for one not failed
  * (billing.h).  One query for the page's messages, one for their
- * threads, one for their campaigns; an entry whose message is gone
- * names nobody.
+ * threads, one for their campaigns, each of the fields shown alone; an
+ * entry whose message is gone names nobody.
  */
 static inbox_status_t
 inbox_mongo_ledger_whom(inbox_mongo_store_t *ms, const bson_oid_t *org,
@@ -320,7 +327,8 @@ inbox_mongo_ledger_whom(inbox_mongo_store_t *ms, const bson_oid_t *org,
     }
 
     rc = inbox_mongo_find_in(ms, "messages", org, &message_ids, n_messages,
-                             &messages, err);
+                             inbox_mongo_ledger_message_fields, &messages,
+                             err);
 
     for (i = 0; rc == INBOX_OK && i < page->count; i++) {
         e = &page->items[i];
@@ -356,6 +364,7 @@ inbox_mongo_ledger_whom(inbox_mongo_store_t *ms, const bson_oid_t *org,
     if (rc == INBOX_OK) {
         rc = inbox_mongo_find_in(ms, "conversations", org,
                                  &conversation_ids, n_conversations,
+                                 inbox_mongo_ledger_conversation_fields,
                                  &conversations, err);
     } else {
         bson_init(&conversations);

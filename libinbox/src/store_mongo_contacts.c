@@ -164,6 +164,14 @@ inbox_mongo_contact_upsert(inbox_store_t *store, const char *org_id,
 }
 
 
+/* What inbox_mongo_parse_contact reads: a find for it reads no more. */
+const char *const inbox_mongo_contact_fields[] = {
+    "name", "phone", "opted_out", "opted_out_at", "opt_out_source",
+    "opt_out_keyword", "timezone", "opted_in_at", "opt_latest_at",
+    "created_at", "conversation_id", "tags", NULL
+};
+
+
 /* The contact fields a record shows, with the tags and their keys. */
 void
 inbox_mongo_parse_contact(const bson_t *doc, inbox_contact_record_t *c)
@@ -1653,11 +1661,13 @@ inbox_mongo_import_events(inbox_mongo_store_t *ms, const bson_oid_t *org,
     }
 
     rc = inbox_mongo_find_in(ms, "contacts", org, &contact_ids, ncontacts,
-                             &contacts, err);
+                             inbox_mongo_contact_fields, &contacts, err);
 
     if (rc == INBOX_OK) {
         rc = inbox_mongo_find_in(ms, "conversations", org, &conversation_ids,
-                                 nconversations, &conversations, err);
+                                 nconversations,
+                                 inbox_mongo_conversation_fields,
+                                 &conversations, err);
     } else {
         bson_init(&conversations);
     }

@@ -179,6 +179,15 @@ inbox_mongo_get_bool(const bson_t *doc, const char *path)
 }
 
 
+/* What inbox_mongo_parse_conversation reads: a find for it reads no more
+ * (the contact's copy without its version, last_message whole). */
+const char *const inbox_mongo_conversation_fields[] = {
+    "contact.id", "contact.name", "contact.phone", "contact.opted_out",
+    "last_message", "last_activity_at", "unread_count", "archived",
+    "starred", "unresponded_at", "responded_at", NULL
+};
+
+
 void
 inbox_mongo_parse_conversation(const bson_t *doc,
     inbox_conversation_t *conversation)
@@ -310,6 +319,17 @@ inbox_mongo_last_message(const bson_oid_t *id, inbox_direction_t direction,
 
     return doc;
 }
+
+
+/* What inbox_mongo_parse_message reads: a find for it reads no more (not
+ * a media's fetch_at nor attempts, the fetcher's). */
+const char *const inbox_mongo_message_fields[] = {
+    "conversation_id", "direction", "body", "status", "error_code",
+    "segments", "credits", "created_at", "sent_by", "campaign_id",
+    "campaign_kind", "resent_as", "resent_at", "media.url",
+    "media.content_type", "media.state", "media.file", "media.bytes",
+    "media.upload_id", NULL
+};
 
 
 inbox_status_t

@@ -334,25 +334,38 @@ inbox_mongo_batch_get(const bson_t *batch, const bson_oid_t *id, bson_t *doc)
 
 inbox_status_t
 inbox_mongo_find_in(inbox_mongo_store_t *ms, const char *collection,
-    const bson_oid_t *org, const bson_t *ids, uint32_t n, bson_t *batch,
-    inbox_error_t *err)
+    const bson_oid_t *org, const bson_t *ids, uint32_t n,
+    const char *const *fields, bson_t *batch, inbox_error_t *err)
 {
+    size_t   i;
+    bson_t   projection;
+    bson_t  *command;
+
     if (n == 0) {
         bson_init(batch);
         return INBOX_OK;
     }
 
+    command = BCON_NEW("find", BCON_UTF8(collection),
+                       "filter", "{",
+                           "_id", "{", "$in", BCON_ARRAY(ids), "}",
+                           "org_id", BCON_OID(org),
+                       "}");
+
+    if (fields != NULL) {
+        BSON_APPEND_DOCUMENT_BEGIN(command, "projection", &projection);
+        for (i = 0; fields[i] != NULL; i++) {
+            BSON_APPEND_INT32(&projection, fields[i], 1);
+        }
+        bson_append_document_end(command, &projection);
+    }
+
     /* a limit, not singleBatch: 1,000 messages may pass a batch's 16 MiB,
      * and the rest come with getMore */
-    return inbox_mongo_run_cursor(ms,
-        BCON_NEW("find", BCON_UTF8(collection),
-                 "filter", "{",
-                     "_id", "{", "$in", BCON_ARRAY(ids), "}",
-                     "org_id", BCON_OID(org),
-                 "}",
-                 "limit", BCON_INT32((int32_t) n),
-                 "batchSize", BCON_INT32((int32_t) n)),
-        batch, err);
+    BCON_APPEND(command, "limit", BCON_INT32((int32_t) n),
+                "batchSize", BCON_INT32((int32_t) n));
+
+    return inbox_mongo_run_cursor(ms, command, batch, err);
 }
 
 
@@ -760,12 +773,13 @@ inbox_mongo_events_since(inbox_store_t *store, const char *org_id,
 
     bson_destroy(&messages);
     rc = inbox_mongo_find_in(ms, "messages", &org, &message_ids, n_messages,
-                             &messages, err);
+                             inbox_mongo_message_fields, &messages, err);
 
     bson_destroy(&conversations);
     if (rc == INBOX_OK) {
         rc = inbox_mongo_find_in(ms, "conversations", &org,
                                  &conversation_ids, n_conversations,
+                                 inbox_mongo_conversation_fields,
                                  &conversations, err);
     } else {
         bson_init(&conversations);
@@ -789,7 +803,8 @@ inbox_mongo_events_since(inbox_store_t *store, const char *org_id,
     bson_destroy(&contacts);
     if (rc == INBOX_OK) {
         rc = inbox_mongo_find_in(ms, "contacts", &org, &contact_ids,
-                                 n_contacts, &contacts, err);
+                                 n_contacts, inbox_mongo_contact_fields,
+                                 &contacts, err);
     } else {
         bson_init(&contacts);
     }

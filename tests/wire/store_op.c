@@ -30,6 +30,7 @@
  *   store_op URI campaign-get ORG_ID CAMPAIGN_ID
  *   store_op URI campaign-delete ORG_ID CAMPAIGN_ID KIND
  *   store_op URI contacts-import ORG_ID ROWS
+ *   store_op URI ledger-list ORG_ID LIMIT
  *
  * ingest-pair is one batch of two messages from FROM, as nginx gathers
  * webhooks: result {"fates": [status…]}, each message's own fate.
@@ -91,7 +92,11 @@
  * "passed_over"}.
  * contacts-import is one batch of an import, a row for each of ROWS
  * (comma separated), a number (E.164) alone or PHONE=NAME, a number
- * with its name: result {"created","updated"}.
+ * with its name: result {"created","updated","frames": [frame…]} (the
+ * contacts' contact.updated frames, each as its JSON text).
+ * ledger-list is the first page of the organization's ledger: result
+ * {"page"}, the page as GET /api/v1/billing/ledger answers it (its JSON
+ * text).
  *
  * The line: {"op", "result": {…} (what the operation returned: the
  * message's fate for ingest, the conversation for mark-read, the
@@ -175,6 +180,8 @@ static inbox_status_t op_campaign_delete(inbox_store_t *store,
     inbox_error_t *err);
 static inbox_status_t op_contacts_import(inbox_store_t *store, char **argv,
     yajl_gen g, inbox_event_list_t *events, inbox_error_t *err);
+static inbox_status_t op_ledger_list(inbox_store_t *store, char **argv,
+    yajl_gen g, inbox_event_list_t *events, inbox_error_t *err);
 static void campaign_json(yajl_gen g, const inbox_campaign_t *c);
 static void sender_wake(void);
 static void events_push(const inbox_event_list_t *events);
@@ -215,6 +222,7 @@ static const struct {
     { "campaign-get", 2, op_campaign_get },
     { "campaign-delete", 3, op_campaign_delete },
     { "contacts-import", 2, op_contacts_import },
+    { "ledger-list", 2, op_ledger_list },
 };
 
 
@@ -1170,6 +1178,40 @@ op_contacts_import(inbox_store_t *store, char **argv, yajl_gen g,
     inbox_json_int(g, (int64_t) count.created);
     inbox_json_key(g, "updated");
     inbox_json_int(g, (int64_t) count.updated);
+    inbox_json_key(g, "frames");
+    yajl_gen_array_open(g);
+    for (i = 0; i < events->count; i++) {
+        inbox_json_string(g, events->items[i].json);
+    }
+    yajl_gen_array_close(g);
+
+    return rc;
+}
+
+
+static inbox_status_t
+op_ledger_list(inbox_store_t *store, char **argv, yajl_gen g,
+    inbox_event_list_t *events, inbox_error_t *err)
+{
+    char                 *json;
+    size_t                len;
+    inbox_status_t        rc;
+    inbox_ledger_page_t   page;
+
+    (void) events;
+
+    rc = inbox_store_ledger_list(store, argv[0], NULL,
+                                 (unsigned) strtoul(argv[1], NULL, 10),
+                                 &page, err);
+
+    if (rc == INBOX_OK) {
+        json = inbox_render_ledger_page(&page, &len);
+        inbox_json_key(g, "page");
+        inbox_json_string(g, json != NULL ? json : "");
+        free(json);
+    }
+
+    inbox_ledger_page_free(&page);
 
     return rc;
 }
@@ -1273,5 +1315,6 @@ usage(void)
             "       store_op URI campaign-dispatch NOW_MS MAX MEDIA_BASE\n"
             "       store_op URI campaign-sent NOW_MS CAMPAIGN_ID\n"
             "       store_op URI outbox-claim NOW_MS SEGMENTS\n"
-            "       store_op URI contacts-import ORG_ID PHONES\n");
+            "       store_op URI contacts-import ORG_ID PHONES\n"
+            "       store_op URI ledger-list ORG_ID LIMIT\n");
 }

@@ -230,6 +230,40 @@ def matches(doc, query, now=None):
     return True
 
 
+def project(doc, projection):
+    """A find's inclusion projection as a server applies it: _id and the
+    paths named, a dotted one through documents and arrays of them (a
+    message's media); a path through anything else gives nothing.  No
+    projection: the whole document."""
+    if not projection:
+        return doc
+    out = {}
+    if projection.get('_id', 1) and '_id' in doc:
+        out['_id'] = doc['_id']
+    for path, on in projection.items():
+        if on != 1:
+            raise AssertionError('the test cannot project %s: %r'
+                                 % (path, on))
+        if path != '_id':
+            _include(out, doc, path.split('.'))
+    return out
+
+
+def _include(out, doc, keys):
+    key, rest = keys[0], keys[1:]
+    if key not in doc:
+        return
+    value = doc[key]
+    if not rest:
+        out[key] = copy.deepcopy(value)
+    elif isinstance(value, dict):
+        _include(out.setdefault(key, {}), value, rest)
+    elif isinstance(value, list):
+        items = [v for v in value if isinstance(v, dict)]
+        for o, v in zip(out.setdefault(key, [{} for _ in items]), items):
+            _include(o, v, rest)
+
+
 def command(request):
     """("insert", "messages") for {"insert": "messages", ...}."""
     name = request.command_name
@@ -281,6 +315,7 @@ class ReplicaSet:
                        'message_kinds': 1, 'last_messages': 1}
         self.answers = {}
         self.writes = []          # (member, command, txnNumber) received
+        self.reads = []           # (collection, projection) of each find
         self.cursors = {}         # id: (collection, documents left)
         self.members = [Member(self) for _ in range(members)]
         self.members[0].state = 'primary'
@@ -344,7 +379,10 @@ class ReplicaSet:
         if name in ('createIndexes', 'endSessions', 'ping'):
             return {}
         if name == 'find':
-            return self._cursor(coll, self._find(coll, doc['filter']), doc)
+            self.reads.append((coll, doc.get('projection')))
+            return self._cursor(coll, [
+                project(d, doc.get('projection'))
+                for d in self._find(coll, doc['filter'])], doc)
         if name in ('getMore', 'killCursors'):
             return self._more(name, doc)
         if (name == 'update' and coll in ('contacts', 'conversations')
@@ -655,6 +693,10 @@ class ReplicaSet:
             fields = ('_id', 'org_id', 'credits', 'settling')
             return [{f: m[f] for f in fields if f in m}
                     for m in self.messages if matches(m, query)]
+        if coll == 'messages' and isinstance(query.get('_id'), dict):
+            # a page's messages, by _id $in: as stored, the projection
+            # alone keeping out what the page does not read
+            return [m for m in self.messages if matches(m, query)]
         if coll == 'messages':
             fields = ('_id', 'conversation_id', 'created_at', 'threaded',
                       'answer_id', 'status', 'contact_id', 'held',
@@ -1005,6 +1047,11 @@ def ingest(rs, body='Is Tuesday ok?'):
 def answers(rs):
     """The inbox's outbound messages (keyword answers)."""
     return [m for m in rs.messages if m['direction'] == 'outbound']
+
+
+def counts(out):
+    """An import's (created, updated)."""
+    return out['result']['created'], out['result']['updated']
 
 
 def expect(out, status, http):
@@ -1508,7 +1555,7 @@ def test_import_of_new_numbers_makes_contacts_with_threads(rs):
         thread = threads.get(contact['conversation_id'])
         assert thread is not None, 'no thread for %r' % contact
         assert field(thread, 'contact.id') == contact['_id'], thread
-    assert out['result'] == {'created': 2, 'updated': 0}, out
+    assert counts(out) == (2, 0), out
     assert out['events'] == [1, 2], out
     assert [(e['type'], e['conversation_id']) for e in rs.events] == [
         ('contact.updated', c['conversation_id']) for c in rs.contacts
@@ -1516,7 +1563,7 @@ def test_import_of_new_numbers_makes_contacts_with_threads(rs):
 
     out = run(rs, 'contacts-import', str(ORG), phones)
     expect(out, 'ok', 200)
-    assert out['result'] == {'created': 0, 'updated': 2}, out
+    assert counts(out) == (0, 2), out
     assert out['events'] == [] and len(rs.events) == 2, out
     assert len(rs.contacts) == 2 and len(rs.conversations) == 2
 
@@ -1533,7 +1580,7 @@ def import_finished(rs, out, phones):
         assert thread is not None, 'no thread for %r' % contact
         assert field(thread, 'contact.id') == contact['_id'], thread
         assert 'unannounced' not in contact, contact
-    assert out['result'] == {'created': 2, 'updated': 0}, out
+    assert counts(out) == (2, 0), out
     assert [(e['type'], e['conversation_id']) for e in rs.events] == [
         ('contact.updated', c['conversation_id']) for c in rs.contacts
     ], rs.events
@@ -1560,7 +1607,7 @@ def test_import_failed_before_its_threads_is_finished_by_the_retry(rs):
 
     out = run(rs, 'contacts-import', str(ORG), phones)
     expect(out, 'ok', 200)
-    assert out['result'] == {'created': 0, 'updated': 2}, out
+    assert counts(out) == (0, 2), out
     assert out['events'] == [] and len(rs.events) == 2, out
     assert len(rs.contacts) == 2 and len(rs.conversations) == 2
 
@@ -1602,7 +1649,7 @@ def test_text_pushes_a_contact_a_failed_import_made(rs):
     assert 'unannounced' not in rs.contacts[0], rs.contacts
     out = run(rs, 'contacts-import', str(ORG), PHONE)
     expect(out, 'ok', 200)
-    assert out['result'] == {'created': 0, 'updated': 1}, out
+    assert counts(out) == (0, 1), out
     assert out['events'] == [], out
 
 
@@ -1620,7 +1667,7 @@ def test_import_pushes_a_contact_a_failed_text_made(rs):
     rs.members[0].state = 'primary'
     out = run(rs, 'contacts-import', str(ORG), PHONE)
     expect(out, 'ok', 200)
-    assert out['result'] == {'created': 1, 'updated': 0}, out
+    assert counts(out) == (1, 0), out
     assert out['events'] == [1], out
     assert [t['_id'] for t in rs.conversations] == [
         rs.contacts[0]['conversation_id']], rs.conversations
@@ -1629,6 +1676,101 @@ def test_import_pushes_a_contact_a_failed_text_made(rs):
     expect(out, 'ok', 200)
     assert out['events'] == [2, 3, 4], out
     assert len(rs.contacts) == 1, rs.contacts
+
+
+def test_ledger_names_whom_each_entry_was_for(rs):
+    """The billing ledger page names, for each entry, the contact of its
+    message's thread, the campaign it was sent for and, for a release,
+    why it failed: read through the driver by _id $in, each read with
+    its projection applied as a server applies it, so that a field the
+    page shows and the projection leaves out would be missing here.
+    The messages' bodies and media, the thread's last message and the
+    campaign's text are not read."""
+    rs.campaign('running')
+    rs.conversations.append({
+        '_id': rs.conversation, 'org_id': ORG,
+        'contact': {'id': rs.contact, 'name': 'Ana Lima',
+                    'search_name': 'ana lima', 'phone': PHONE,
+                    'opted_out': False, 'version': 2},
+        'last_message': {'id': ObjectId(), 'direction': 'outbound',
+                         'preview': 'Sale!', 'at': NOON},
+        'last_activity_at': NOON, 'unread_count': 0,
+        'archived': False, 'starred': False})
+    sent = {'_id': ObjectId(), 'org_id': ORG, 'provider_id': SID,
+            'conversation_id': rs.conversation, 'contact_id': rs.contact,
+            'campaign_id': CAMPAIGN, 'campaign_kind': 'campaign',
+            'direction': 'outbound', 'body': 'Sale! ' * 200,
+            'media': [{'url': 'https://example.com/a.jpg',
+                       'content_type': 'image/jpeg', 'state': 'stored',
+                       'file': 'a.jpg', 'bytes': 40000}],
+            'status': 'delivered', 'credits': 1, 'created_at': NOON}
+    failed = dict(sent, _id=ObjectId(), provider_id=SID2,
+                  status='failed', error_code='30007')
+    rs.messages.extend([sent, failed])
+    minute = datetime.timedelta(minutes=1)
+    rs.ledger.extend([
+        {'_id': ObjectId(), 'org_id': ORG, 'kind': 'release',
+         'credits': 1, 'balance': 10, 'held': 0,
+         'message_id': failed['_id'], 'created_at': NOON + minute},
+        {'_id': ObjectId(), 'org_id': ORG, 'kind': 'capture',
+         'credits': 1, 'balance': 9, 'held': 1,
+         'message_id': sent['_id'], 'created_at': NOON}])
+    out = run(rs, 'ledger-list', str(ORG), '50')
+    expect(out, 'ok', 200)
+    items = json.loads(out['result']['page'])['items']
+    campaign = {'id': str(CAMPAIGN), 'kind': 'campaign',
+                'name': 'Spring sale'}
+    assert [(i['kind'], i['message_id'], i['conversation_id'],
+             i['contact'] and (i['contact']['name'],
+                               i['contact']['phone']),
+             i['campaign'], i['error_code']) for i in items] == [
+        ('release', str(failed['_id']), str(rs.conversation),
+         ('Ana Lima', PHONE), campaign, '30007'),
+        ('capture', str(sent['_id']), str(rs.conversation),
+         ('Ana Lima', PHONE), campaign, None)], items
+    read = dict(rs.reads)
+    assert not {'body', 'media'} & set(read['messages'] or ['body']), read
+    assert 'last_message' not in (read['conversations'] or
+                                  ['last_message']), read
+    assert 'body' not in (read['campaigns'] or ['body']), read
+
+
+def test_import_pushes_every_field_of_the_contact_it_finds(rs):
+    """An import meets a contact a failed text made (unannounced), which
+    was tagged, opted out and given a timezone since: its contact.updated
+    shows every field of the contact's record as stored, the contacts
+    and their threads read by _id $in with their projections applied as
+    a server applies them (a field the frame shows left out of one would
+    be missing here), the contact's search keys not read."""
+    thread = ObjectId()
+    rs.contacts.append({
+        '_id': rs.contact, 'org_id': ORG, 'phone': PHONE, 'name': 'Ana',
+        'search_name': 'ana', 'opted_out': True,
+        'opted_out_at': NOON, 'opt_out_source': 'keyword',
+        'opt_out_keyword': 'STOP', 'opt_latest_at': NOON,
+        'timezone': 'America/Chicago', 'tags': ['VIP', 'Spring'],
+        'tag_keys': ['vip', 'spring'], 'conversation_id': thread,
+        'created_at': NOON, 'unannounced': True})
+    out = run(rs, 'contacts-import', str(ORG), PHONE)
+    expect(out, 'ok', 200)
+    assert counts(out) == (1, 0), out
+    frames = [json.loads(f) for f in out['result']['frames']]
+    assert [f['type'] for f in frames] == ['contact.updated'], frames
+    contact = frames[0]['contact']
+    assert {k: contact[k] for k in (
+        'id', 'name', 'phone', 'tags', 'opted_out', 'opted_out_at',
+        'opt_out_source', 'opt_out_keyword', 'timezone', 'created_at',
+        'conversation_id')} == {
+        'id': str(rs.contact), 'name': 'Ana', 'phone': PHONE,
+        'tags': ['VIP', 'Spring'], 'opted_out': True,
+        'opted_out_at': '2026-01-01T12:00:00.000Z',
+        'opt_out_source': 'keyword', 'opt_out_keyword': 'STOP',
+        'timezone': 'America/Chicago',
+        'created_at': '2026-01-01T12:00:00.000Z',
+        'conversation_id': str(thread)}, contact
+    read = dict(rs.reads)
+    assert read['contacts'] is not None and not {
+        'tag_keys', 'search_name'} & set(read['contacts']), read
 
 
 def test_hand_add_pushes_a_contact_a_failed_text_made(rs):
@@ -2543,6 +2685,8 @@ TESTS = [
     (test_import_failed_before_its_events_is_pushed_by_the_retry, 1),
     (test_text_pushes_a_contact_a_failed_import_made, 1),
     (test_import_pushes_a_contact_a_failed_text_made, 1),
+    (test_ledger_names_whom_each_entry_was_for, 1),
+    (test_import_pushes_every_field_of_the_contact_it_finds, 1),
     (test_hand_add_pushes_a_contact_a_failed_text_made, 1),
     (test_claim_puts_back_at_once_what_its_number_cannot_start, 1),
     (test_claim_after_a_cancel_hands_nothing_over, 1),

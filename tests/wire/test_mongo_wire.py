@@ -708,17 +708,25 @@ class ReplicaSet:
                     if m['provider_id'] == query.get('provider_id')
                     or m['_id'] == query.get('_id')]
         if coll == 'orgs':
-            return [d for d in [self._org()] if matches(d, query)]
+            # with its stream's newest number and epoch, a resume's
+            return [dict(d, seq=self.seq, epoch='e1')
+                    for d in [self._org()] if matches(d, query)]
         if coll == 'ledger':
             return [e for e in self.ledger if matches(e, query)]
         if coll == 'events':
-            return [{'_id': e['_id']} for e in self.events
-                    if all(e.get(f) == v for f, v in query.items())][:1]
+            # in order (a resume's, its oldest first), the projection
+            # and the limit choosing what of them
+            return sorted((e for e in self.events if matches(e, query)),
+                          key=lambda e: e['seq'])
         if coll == 'conversations' and query['_id'] == self.conversation:
             return [self._conversation()]
         if coll == 'conversations':
-            # an import's threads, read for its events
-            return [d for d in self.conversations if matches(d, query)]
+            # an import's threads, read for its events, or a page's; a
+            # resume's (by _id $in) the texts' thread, unless stored
+            found = [d for d in self.conversations if matches(d, query)]
+            if not found and matches(self._conversation(), query):
+                found = [self._conversation()]
+            return found
         if coll == 'users' and query == {'_id': USER, 'org_id': ORG}:
             # the one person of the organization, who sends replies
             return [{'_id': USER}]
@@ -1098,6 +1106,39 @@ def test_new_message_is_stored_with_its_events(rs):
     assert out['result']['duplicate'] is False, out
     assert len(rs.messages) == 1 and rs.unread == 1 and rs.seq == 3
     assert len(rs.events) == 3
+
+
+def test_resume_shows_the_message_with_its_picture(rs):
+    """A browser that missed a text with a picture resumes (events since
+    0): message.created shows the message, its body, its picture (the
+    copy's file, type, state and size) and its thread, read by _id $in
+    with their projections applied as a server applies them, so that a
+    field the frame shows and a projection leaves out would be missing
+    here; the carrier's ids and the fetcher's attempts are not read."""
+    out = ingest(rs)
+    expect(out, 'ok', 200)
+    rs.messages[0]['media'] = [{
+        'url': 'https://api.twilio.com/m/1', 'content_type': 'image/jpeg',
+        'state': 'stored', 'file': 'ab.jpg', 'bytes': 40000,
+        'attempts': 1}]
+    out = run(rs, 'events-since', str(ORG), 'e1', '0', '0', '100')
+    expect(out, 'ok', 200)
+    frames = [json.loads(f) for f in out['result']['frames']]
+    assert [f['type'] for f in frames] == [
+        'message.created', 'conversation.updated', 'unread.total'], frames
+    message = frames[0]['message']
+    assert (message['id'], message['conversation_id'], message['direction'],
+            message['body'], message['segments'], message['media']) == (
+        str(rs.messages[0]['_id']), str(rs.conversation), 'inbound',
+        'Is Tuesday ok?', 1,
+        [{'url': '/media/ab.jpg', 'content_type': 'image/jpeg',
+          'state': 'stored', 'bytes': 40000}]), message
+    conversation = frames[1]['conversation']
+    assert (conversation['contact']['phone'],
+            conversation['unread_count']) == (PHONE, 1), conversation
+    read = dict(rs.reads)
+    assert read['messages'] is not None and not {
+        'provider_id', 'media.attempts'} & set(read['messages']), read
 
 
 def test_new_number_pushes_its_contact_once(rs):
@@ -2652,6 +2693,7 @@ def test_status_frame_says_whether_the_reply_may_be_sent_again(rs):
 
 TESTS = [
     (test_new_message_is_stored_with_its_events, 1),
+    (test_resume_shows_the_message_with_its_picture, 1),
     (test_duplicate_key_is_a_message_stored_before, 1),
     (test_lost_answer_of_the_message_insert_applies_it_once, 1),
     (test_lost_answer_of_the_event_numbers_applies_them_once, 1),

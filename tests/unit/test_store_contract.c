@@ -2103,55 +2103,44 @@ TEST(a_name_is_found_whatever_separates_its_parts)
 
 
 /*
- * A kana's voicing marks are part of the name: a search for ション
- * (shon) does not find ジョン (John) nor カ ガ, in the list or the
- * contacts, before and after the index takes them, while ジョン finds
- * John however the mark is written (halfwidth: ｼﾞｮﾝ) and "jose" still
- * finds José.
+ * Each of named (a thread of its own, then its name) found by the
+ * searches of finds that name its phone, and by no other (a find of phone
+ * NULL finds none), in the list and the contacts, before and after the
+ * index takes them.
  */
-TEST(a_kanas_voicing_marks_are_part_of_the_name_a_search_finds)
+typedef struct {
+    const char  *phone;
+    const char  *name;
+} search_named_t;
+
+typedef struct {
+    const char  *q;
+    const char  *phone;          /* NULL: found by none */
+} search_find_t;
+
+static void
+search_finds_names(const search_named_t *named, size_t nnamed,
+    const search_find_t *finds, size_t nfinds)
 {
     int         round;
     size_t      i;
-    char        id[INBOX_ID_MAX];
+    char        id[INBOX_ID_MAX], sid[16];
     char        found[2][INBOX_PHONE_MAX];
     fixture_t   f;
-    /* ジョン・スミス, ガルシア, José Ortega */
-    static const struct {
-        const char  *phone;
-        const char  *name;
-    } named[] = {
-        { ALICE, "\xe3\x82\xb8\xe3\x83\xa7\xe3\x83\xb3\xe3\x83\xbb"
-                 "\xe3\x82\xb9\xe3\x83\x9f\xe3\x82\xb9" },
-        { BOB, "\xe3\x82\xac\xe3\x83\xab\xe3\x82\xb7\xe3\x82\xa2" },
-        { CAROL_PHONE, "Jos\xc3\xa9 Ortega" }
-    };
-    /* ジョン, ｼﾞｮﾝ, ガルシ, jose; then ション, カルシ */
-    static const struct {
-        const char  *q;
-        const char  *phone;
-    } finds[] = {
-        { "\xe3\x82\xb8\xe3\x83\xa7\xe3\x83\xb3", ALICE },
-        { "\xef\xbd\xbc\xef\xbe\x9e\xef\xbd\xae\xef\xbe\x9d", ALICE },
-        { "\xe3\x82\xac\xe3\x83\xab\xe3\x82\xb7", BOB },
-        { "jose", CAROL_PHONE },
-        { "\xe3\x82\xb7\xe3\x83\xa7\xe3\x83\xb3", NULL },
-        { "\xe3\x82\xab\xe3\x83\xab\xe3\x82\xb7", NULL }
-    };
 
     FIXTURE(&f);
 
-    for (i = 0; i < sizeof(named) / sizeof(named[0]); i++) {
-        CHECK_INT(receive(&f, i == 0 ? "SM1" : i == 1 ? "SM2" : "SM3",
-                          named[i].phone, "hi", T0 + (int64_t) i, NULL,
-                          NULL), INBOX_OK);
+    for (i = 0; i < nnamed; i++) {
+        snprintf(sid, sizeof(sid), "SM%zu", i + 1);
+        CHECK_INT(receive(&f, sid, named[i].phone, "hi", T0 + (int64_t) i,
+                          NULL, NULL), INBOX_OK);
         CHECK_INT(inbox_store_contact_upsert(f.store, f.org, named[i].phone,
                                              named[i].name, id, NULL),
                   INBOX_OK);
     }
 
     for (round = 0; round < 2; round++) {
-        for (i = 0; i < sizeof(finds) / sizeof(finds[0]); i++) {
+        for (i = 0; i < nfinds; i++) {
             if (finds[i].phone == NULL) {
                 CHECK_INT(list_count(&f, INBOX_FILTER_ALL, finds[i].q), 0);
                 CHECK_INT(contacts_pages(&f, finds[i].q, NULL, 50, found, 2),
@@ -2174,6 +2163,37 @@ TEST(a_kanas_voicing_marks_are_part_of_the_name_a_search_finds)
 
 
 /*
+ * A kana's voicing marks are part of the name: a search for ション
+ * (shon) does not find ジョン (John) nor カ ガ, in the list or the
+ * contacts, before and after the index takes them, while ジョン finds
+ * John however the mark is written (halfwidth: ｼﾞｮﾝ) and "jose" still
+ * finds José.
+ */
+TEST(a_kanas_voicing_marks_are_part_of_the_name_a_search_finds)
+{
+    /* ジョン・スミス, ガルシア, José Ortega */
+    static const search_named_t  named[] = {
+        { ALICE, "\xe3\x82\xb8\xe3\x83\xa7\xe3\x83\xb3\xe3\x83\xbb"
+                 "\xe3\x82\xb9\xe3\x83\x9f\xe3\x82\xb9" },
+        { BOB, "\xe3\x82\xac\xe3\x83\xab\xe3\x82\xb7\xe3\x82\xa2" },
+        { CAROL_PHONE, "Jos\xc3\xa9 Ortega" }
+    };
+    /* ジョン, ｼﾞｮﾝ, ガルシ, jose; then ション, カルシ */
+    static const search_find_t  finds[] = {
+        { "\xe3\x82\xb8\xe3\x83\xa7\xe3\x83\xb3", ALICE },
+        { "\xef\xbd\xbc\xef\xbe\x9e\xef\xbd\xae\xef\xbe\x9d", ALICE },
+        { "\xe3\x82\xac\xe3\x83\xab\xe3\x82\xb7", BOB },
+        { "jose", CAROL_PHONE },
+        { "\xe3\x82\xb7\xe3\x83\xa7\xe3\x83\xb3", NULL },
+        { "\xe3\x82\xab\xe3\x83\xab\xe3\x82\xb7", NULL }
+    };
+
+    search_finds_names(named, sizeof(named) / sizeof(named[0]), finds,
+                       sizeof(finds) / sizeof(finds[0]));
+}
+
+
+/*
  * The marks of Indic and Southeast Asian scripts and Cyrillic's Й are
  * part of the name: a search for समित (Samit) does not find सुमित
  * (Sumit), करण (Karan) not किरण (Kiran), Иоанна not Йоанна, in the list
@@ -2183,16 +2203,8 @@ TEST(a_kanas_voicing_marks_are_part_of_the_name_a_search_finds)
  */
 TEST(indic_marks_and_cyrillic_letters_are_part_of_the_name_a_search_finds)
 {
-    int         round;
-    size_t      i;
-    char        id[INBOX_ID_MAX];
-    char        found[2][INBOX_PHONE_MAX];
-    fixture_t   f;
     /* सुमित, किरण, Йоанна Семёнова, مُحَمَّد */
-    static const struct {
-        const char  *phone;
-        const char  *name;
-    } named[] = {
+    static const search_named_t  named[] = {
         { ALICE, "\xe0\xa4\xb8\xe0\xa5\x81\xe0\xa4\xae\xe0\xa4\xbf"
                  "\xe0\xa4\xa4" },
         { BOB, "\xe0\xa4\x95\xe0\xa4\xbf\xe0\xa4\xb0\xe0\xa4\xa3" },
@@ -2203,10 +2215,7 @@ TEST(indic_marks_and_cyrillic_letters_are_part_of_the_name_a_search_finds)
                           "\xd9\x91\xd8\xaf" }
     };
     /* सुमित, किरण, йоанна, семен, محمد; then समित, करण, иоанна */
-    static const struct {
-        const char  *q;
-        const char  *phone;
-    } finds[] = {
+    static const search_find_t  finds[] = {
         { "\xe0\xa4\xb8\xe0\xa5\x81\xe0\xa4\xae\xe0\xa4\xbf\xe0\xa4\xa4",
           ALICE },
         { "\xe0\xa4\x95\xe0\xa4\xbf\xe0\xa4\xb0\xe0\xa4\xa3", BOB },
@@ -2217,38 +2226,9 @@ TEST(indic_marks_and_cyrillic_letters_are_part_of_the_name_a_search_finds)
         { "\xe0\xa4\x95\xe0\xa4\xb0\xe0\xa4\xa3", NULL },
         { "\xd0\x98\xd0\xbe\xd0\xb0\xd0\xbd\xd0\xbd\xd0\xb0", NULL }
     };
-    static const char  *sid[] = { "SM1", "SM2", "SM3", "SM4" };
 
-    FIXTURE(&f);
-
-    for (i = 0; i < sizeof(named) / sizeof(named[0]); i++) {
-        CHECK_INT(receive(&f, sid[i], named[i].phone, "hi", T0 + (int64_t) i,
-                          NULL, NULL), INBOX_OK);
-        CHECK_INT(inbox_store_contact_upsert(f.store, f.org, named[i].phone,
-                                             named[i].name, id, NULL),
-                  INBOX_OK);
-    }
-
-    for (round = 0; round < 2; round++) {
-        for (i = 0; i < sizeof(finds) / sizeof(finds[0]); i++) {
-            if (finds[i].phone == NULL) {
-                CHECK_INT(list_count(&f, INBOX_FILTER_ALL, finds[i].q), 0);
-                CHECK_INT(contacts_pages(&f, finds[i].q, NULL, 50, found, 2),
-                          0);
-                continue;
-            }
-
-            CHECK_INT(list_count(&f, INBOX_FILTER_ALL, finds[i].q), 1);
-            CHECK(list_shows(&f, INBOX_FILTER_ALL, finds[i].q,
-                             finds[i].phone));
-            CHECK_INT(contacts_pages(&f, finds[i].q, NULL, 50, found, 2), 1);
-            CHECK_STR(found[0], finds[i].phone);
-        }
-
-        CHECK_INT(inbox_store_maintain(f.store, NULL), INBOX_OK);
-    }
-
-    fixture_close(&f);
+    search_finds_names(named, sizeof(named) / sizeof(named[0]), finds,
+                       sizeof(finds) / sizeof(finds[0]));
 }
 
 

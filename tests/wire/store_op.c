@@ -183,6 +183,7 @@ static inbox_status_t op_contacts_import(inbox_store_t *store, char **argv,
 static inbox_status_t op_ledger_list(inbox_store_t *store, char **argv,
     yajl_gen g, inbox_event_list_t *events, inbox_error_t *err);
 static void campaign_json(yajl_gen g, const inbox_campaign_t *c);
+static void frames_json(yajl_gen g, const inbox_event_list_t *events);
 static void sender_wake(void);
 static void events_push(const inbox_event_list_t *events);
 static void usage(void);
@@ -381,7 +382,6 @@ static inbox_status_t
 op_events_since(inbox_store_t *store, char **argv, yajl_gen g,
     inbox_event_list_t *events, inbox_error_t *err)
 {
-    size_t              i;
     inbox_status_t      rc;
     inbox_event_list_t  replay;
 
@@ -394,12 +394,7 @@ op_events_since(inbox_store_t *store, char **argv, yajl_gen g,
                                   &replay, err);
 
     if (rc == INBOX_OK) {
-        inbox_json_key(g, "frames");
-        yajl_gen_array_open(g);
-        for (i = 0; i < replay.count; i++) {
-            inbox_json_string(g, replay.items[i].json);
-        }
-        yajl_gen_array_close(g);
+        frames_json(g, &replay);
 
     } else {
         inbox_json_key(g, "field");
@@ -941,7 +936,6 @@ op_status(inbox_store_t *store, char **argv, yajl_gen g,
     inbox_event_list_t *events, inbox_error_t *err)
 {
     int               changed;
-    size_t            i;
     inbox_status_t    rc;
     inbox_delivery_t  status;
 
@@ -958,12 +952,7 @@ op_status(inbox_store_t *store, char **argv, yajl_gen g,
 
     inbox_json_key(g, "changed");
     yajl_gen_bool(g, changed != 0);
-    inbox_json_key(g, "frames");
-    yajl_gen_array_open(g);
-    for (i = 0; i < events->count; i++) {
-        inbox_json_string(g, events->items[i].json);
-    }
-    yajl_gen_array_close(g);
+    frames_json(g, events);
 
     return rc;
 }
@@ -1178,12 +1167,7 @@ op_contacts_import(inbox_store_t *store, char **argv, yajl_gen g,
     inbox_json_int(g, (int64_t) count.created);
     inbox_json_key(g, "updated");
     inbox_json_int(g, (int64_t) count.updated);
-    inbox_json_key(g, "frames");
-    yajl_gen_array_open(g);
-    for (i = 0; i < events->count; i++) {
-        inbox_json_string(g, events->items[i].json);
-    }
-    yajl_gen_array_close(g);
+    frames_json(g, events);
 
     return rc;
 }
@@ -1317,4 +1301,19 @@ usage(void)
             "       store_op URI outbox-claim NOW_MS SEGMENTS\n"
             "       store_op URI contacts-import ORG_ID PHONES\n"
             "       store_op URI ledger-list ORG_ID LIMIT\n");
+}
+
+
+/* "frames": the events' frames as ws-server would push them */
+static void
+frames_json(yajl_gen g, const inbox_event_list_t *events)
+{
+    size_t  i;
+
+    inbox_json_key(g, "frames");
+    yajl_gen_array_open(g);
+    for (i = 0; i < events->count; i++) {
+        inbox_json_string(g, events->items[i].json);
+    }
+    yajl_gen_array_close(g);
 }

@@ -169,6 +169,24 @@
         offerLocalZone();
     }
 
+    /* The first settings read, shown: a field typed in while it was on
+     * its way (the form empty till then) keeps what was typed. */
+    function fillKeepingTyped(s) {
+        const empty = shownOf(null);
+        const now = typed();
+        const kept = {};
+        Object.keys(FORM_FIELDS).forEach((k) => {
+            if (now[k] !== empty[k]) {
+                kept[k] = els[k].value;
+            }
+        });
+        fill(s);
+        Object.keys(kept).forEach((k) => {
+            els[k].value = kept[k];
+        });
+        offerLocalZone();
+    }
+
     /*
      * Settings s, newer than the form's (a frame, or a read no frame
      * overtook), shown.  An untouched form takes them all (said, when
@@ -178,7 +196,7 @@
      */
     function take(s, said) {
         if (state.saved === null) {
-            fill(s);
+            fillKeepingTyped(s);
             return;
         }
         if (sameSettings(s, state.saved)) {
@@ -729,6 +747,11 @@
         state.seq += 1;
         state.readFailed = false;
         state.saved = null;
+        /* empty, as before a first read (another's settings are not
+         * shown, nor taken for typed, fillKeepingTyped) */
+        Object.keys(FORM_FIELDS).forEach((k) => {
+            els[k].value = '';
+        });
         state.latest = null;
         hideChanged();
         state.cursor = null;

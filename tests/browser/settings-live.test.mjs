@@ -296,6 +296,56 @@ test('a change whose frame was missed shows in Settings after the reset',
     await max.locator('#conn[data-state="live"]').waitFor({ timeout: 30000 });
 });
 
+test('what is typed before the settings are first read is kept when '
+     + 'they come; the other fields show them', async () => {
+    const now = await settingsNow();
+    const page = await web.newPage({ width: 1200, height: 800 });
+    let release;
+    const held = new Promise((resolve) => {
+        release = resolve;
+    });
+    await page.route('**/api/v1/settings', async (route) => {
+        if (route.request().method() === 'GET') {
+            await held;
+        }
+        return route.continue();
+    });
+    try {
+        await signIn(page, ctx.cluster, BEA);
+        await page.getByRole('link', { name: 'Settings' }).click();
+        const business = page.getByLabel('Business name');
+        await business.fill('Harbor Cafe & Bar');
+        release();
+        await page.locator('[data-billing="balance"]').waitFor();
+        await fieldShows(page, 'settings-timezone', now.timezone);
+        assert.equal(await business.inputValue(), 'Harbor Cafe & Bar');
+    } finally {
+        release();
+        await page.context().close();
+    }
+});
+
+test('who signs in next on the same page sees the saved settings, not '
+     + 'what the one before typed and left', async () => {
+    const now = await settingsNow();
+    const page = await web.newPage({ width: 1200, height: 800 });
+    try {
+        await openSettings(page, BEA);
+        await page.getByLabel('Business name').fill('Not saved by Bea');
+        await page.locator('#sign-out').click();
+        await page.getByLabel('Email', { exact: true }).fill(ANN.email);
+        await page.getByLabel('Password', { exact: true })
+            .fill(ANN.password);
+        await page.getByRole('button', { name: 'Sign in' }).click();
+        await page.locator('#conn[data-state="live"]').waitFor();
+        await page.getByRole('link', { name: 'Settings' }).click();
+        await page.locator('[data-billing="balance"]').waitFor();
+        await fieldShows(page, 'settings-business', now.business_name);
+    } finally {
+        await page.context().close();
+    }
+});
+
 test('a change made by inboxctl shows in the open Settings too',
      async () => {
     await inboxctl(ctx.cluster.store, 'settings', 'set', org().id,

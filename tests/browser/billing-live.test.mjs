@@ -26,7 +26,7 @@ import { noPageErrorsTest, openThread, rowOf, signIn, useBrowser }
          from '../lib/browser.mjs';
 import { inboxctl, sqlite3Path } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
-import { api, deliverInbound, postWebhook, storeOp }
+import { api, deliverInbound, postWebhook, quietHoursAway, storeOp }
          from '../lib/inbox.mjs';
 import { addUser, login, sessionApi } from '../lib/session.mjs';
 
@@ -53,7 +53,10 @@ before(async () => {
     await rowOf(page, '(415) 555-0142').waitFor();
     await page.locator('#balance-count', { hasText: '10' }).waitFor();
 
-    /* a billing contact of an organization with no credits at all */
+    /* a billing contact of an organization with no credits at all,
+     * whose campaigns go at once whatever the hour the test runs at */
+    await inboxctl(cluster.store, 'settings', 'set', brokeOrg().id,
+                   '--timezone', 'UTC', '--quiet-hours', quietHoursAway(2));
     await addUser(cluster, brokeOrg(), BROKE.email, BROKE.password,
                   'billing');
     await deliverInbound(cluster, { org: brokeOrg(), from: BROKE_FROM,

@@ -21,7 +21,10 @@ window.inboxHighlight = (function () {
      * spacing one joined to its kana (fold.h: "ション" is not "ジョン"),
      * and so do the marks of Indic and Southeast Asian scripts, by the
      * mark's script (fold.c's list: "समित" is not "सुमित"), and Cyrillic's
-     * Й, Ў (a breve on И, У) and Ї (a diaeresis on І), not Ё. */
+     * Й, Ў (a breve on И, У) and Ї (a diaeresis on І), not Ё.  Case is
+     * folded as ICU's NFKC_Casefold folds it (caseFolded), and what
+     * Unicode says to ignore goes as it does there (a zero-width space
+     * or joiner, a soft hyphen, Khmer's inherent vowels U+17B4/5). */
     const LETTER_MARK = '\\u3099\\u309a\\p{sc=Deva}\\p{sc=Beng}\\p{sc=Guru}'
         + '\\p{sc=Gujr}\\p{sc=Orya}\\p{sc=Taml}\\p{sc=Telu}\\p{sc=Knda}'
         + '\\p{sc=Mlym}\\p{sc=Sinh}\\p{sc=Thai}\\p{sc=Laoo}\\p{sc=Tibt}'
@@ -31,11 +34,31 @@ window.inboxHighlight = (function () {
         + '|(?<![\\u0406\\u0456])\\u0308'
         + '|[^\\P{Mn}\\u0306\\u0308' + LETTER_MARK + ']', 'gu');
     function plain(text) {
-        return text.normalize('NFD').replace(ACCENT, '')
+        return caseFolded(text.normalize('NFD').replace(ACCENT, '')
             .replace(/[\u309b\u309c]/g,
                 (c) => String.fromCharCode(c.charCodeAt(0) - 2))
-            .normalize('NFKC').toLowerCase().replace(ACCENT, '')
-            .replace(/[\s\p{P}\p{Sk}\u02bc]/gu, '');
+            .normalize('NFKC'))
+            .replace(/\p{Default_Ignorable_Code_Point}/gu, '')
+            .replace(ACCENT, '')
+            .replace(/[\p{White_Space}\p{P}\p{Sk}\u02bc]/gu, '');
+    }
+
+    /* Case folded as Unicode folds it for comparison, which lower case
+     * is not: one letter at a time, so that a word's last sigma (ς) is
+     * σ as every other is ("ΟΔΥΣΣΕΥΣ" is "οδυσσευσ", lower case makes
+     * its last "ς"), ß and ẞ are "ss", and a letter that is lower case
+     * already but has another's capital (Old Cyrillic's ᲀ, Greek's
+     * iota subscript U+0345) is that letter; not Turkish's dotless ı,
+     * which is a letter of its own there too.  Cherokee folds to its
+     * capitals, as Unicode has it. */
+    function caseFolded(text) {
+        return text.replace(/[^\p{ASCII}]|[A-Z]/gu, (c) => {
+            if (c === '\u0131') {
+                return c;
+            }
+            const upper = c.toUpperCase();
+            return /\p{sc=Cher}/u.test(c) ? upper : upper.toLowerCase();
+        }).replace(/\u00df/g, 'ss');
     }
 
     /* Ranges of a text ([start, end)) in order, those that overlap or
@@ -67,33 +90,56 @@ window.inboxHighlight = (function () {
         return at;
     }
 
-    /* The ranges of name that q's key matches.  Each character of the
-     * name, with the marks that follow it, is folded alone, its key's
-     * characters pointing back at it; a name whose key that way is not
-     * its key folded whole (a rare composition across characters) is
-     * not marked rather than marked wrong. */
+    /* Where a text's characters are told apart (Intl.Segmenter's
+     * graphemes: a letter with its marks, a kana with its halfwidth
+     * voicing mark, an emoji with its joiners), as offsets, 0 and its
+     * length among them. */
+    const graphemes = new Intl.Segmenter(undefined,
+                                         { granularity: 'grapheme' });
+    function breaks(text) {
+        const at = Array.from(graphemes.segment(text), (g) => g.index);
+        at.push(text.length);
+        return at;
+    }
+
+    /* The ranges of name that q's key matches.  The name's key is cut
+     * where a part of the name as written folds on its own into the
+     * part of the key it is there (a break before which the name folds
+     * into the key's start, and after which into the rest): between
+     * two such cuts, the name's characters and the key's are one piece.
+     * A match is marked over the pieces it touches, so that what folds
+     * other than one character at a time is marked whole: "ｶﾞ" (two
+     * characters, one kana, ガ), "ß" ("ss"), "ΟΔΥΣΣΕΥΣ" (its last Σ is
+     * σ for "οδυσσευσ", ς for "Οδυσσεύς" on its own).  What folds to
+     * nothing (punctuation, a zero-width space) within a match is in
+     * its mark; around it, not. */
     function nameRanges(name, q) {
         const key = plain(q);
-        if (key === '') {
+        const whole = plain(name);
+        const at = found(whole, key);
+        if (at.length === 0) {
             return [];
         }
-        const pieces = name.match(/\P{M}\p{M}*|\p{M}+/gu) || [];
-        const from = [];
-        let folded = '';
-        let offset = 0;
-        pieces.forEach((piece) => {
-            const k = plain(piece);
-            folded += k;
-            for (let i = 0; i < k.length; i++) {
-                from.push([offset, offset + piece.length]);
+        const cuts = [];   /* [offset in name, offset in its key] */
+        breaks(name).forEach((b) => {
+            const head = plain(name.slice(0, b));
+            const last = cuts[cuts.length - 1];
+            if (whole.startsWith(head) && (!last || head.length >= last[1])
+                && head + plain(name.slice(b)) === whole)
+            {
+                cuts.push([b, head.length]);
             }
-            offset += piece.length;
         });
-        if (folded !== plain(name)) {
-            return [];
-        }
-        return found(folded, key).map(([s, e]) =>
-            [from[s][0], from[e - 1][1]]);
+        /* the name's offset of the piece whose key holds index i: its
+         * start, or (end) its end */
+        const piece = (i, end) => {
+            let k = 0;
+            while (k + 2 < cuts.length && cuts[k + 1][1] <= i) {
+                k++;
+            }
+            return cuts[end ? k + 1 : k][0];
+        };
+        return at.map(([s, e]) => [piece(s, false), piece(e - 1, true)]);
     }
 
     /* The ranges of a number as written that hold one of digits. */

@@ -4,8 +4,11 @@
 // for people ("555 01" marks "555-01" in "+1 (312) 555-0123", shown
 // beside a named contact's name then); rows that join the list live
 // while a search is open are marked too, and nothing is without a
-// search; the Contacts list marks its rows the same way.  A name's
-// markup is its text, never elements.
+// search; what folds otherwise together than a letter at a time is
+// marked whole ("ガ" marks halfwidth "ｶﾞ"), and what Unicode says to
+// ignore is ignored as the server's search ignores it; the Contacts
+// list marks its rows the same way.  A name's markup is its text, never
+// elements.
 
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
@@ -143,6 +146,67 @@ test('a thread that joins a search live is marked as the list is',
                                             body: 'Hi' });
         await searchShows(page, '4477 00', [['+44 7700 900123',
                                              ['44 7700'], null, []]]);
+    });
+
+// Names that fold other than one letter at a time: a Greek name in
+// capitals (its last Σ a σ to the server's search, ς to lower case), one
+// in halfwidth katakana (ｶﾞ is two characters, one kana: ガ), a German ß
+// ("ss"); and names with characters Unicode says to ignore, which the
+// server's key drops: a soft hyphen, a zero-width joiner, Khmer's
+// inherent vowel U+17B4.
+const ODYSSEUS = '\u039f\u0394\u03a5\u03a3\u03a3\u0395\u03a5\u03a3 '
+    + '\u03a0\u0391\u03a0\u0391\u03a3';
+const GAKU = '\uff76\uff9e\uff78 \uff80\uff9b\uff73';
+const STRASSE = 'Greta Stra\u00dfe';
+const MARTA = 'Ma\u00adrta Nowak';
+const ELIZA = 'Eli\u200dza Woods';
+const SOKHA = '\u179f\u17b4\u17bb\u1781\u17b6 Chan';
+const FOLDED = [['+13125550141', ODYSSEUS], ['+13125550142', GAKU],
+    ['+13125550143', STRASSE], ['+13125550144', MARTA],
+    ['+13125550145', ELIZA], ['+13125550146', SOKHA]];
+
+test('a name whose letters fold together otherwise than one at a time '
+    + 'is marked over what the search found', async () => {
+        for (const [phone, name] of FOLDED.slice(0, 2)) {
+            await contact(phone, name);
+            await deliverInbound(ctx.cluster, { from: phone, body: 'Hi' });
+        }
+        const greek = ODYSSEUS.split(' ')[0];
+        // as the server folds it, and as a Greek writes it (Οδυσσεύς)
+        for (const typed of [
+            '\u03bf\u03b4\u03c5\u03c3\u03c3\u03b5\u03c5\u03c3',
+            '\u039f\u03b4\u03c5\u03c3\u03c3\u03b5\u03cd\u03c2'])
+        {
+            await searchShows(page, typed, [[ODYSSEUS, [greek], null, []]]);
+        }
+        // the voicing mark goes with its kana, typed either way
+        for (const typed of ['\u30ac\u30af', '\uff76\uff9e\uff78']) {
+            await searchShows(page, typed, [[GAKU, ['\uff76\uff9e\uff78'],
+                                             null, []]]);
+        }
+        // ß is "ss" to the server's search: a thread of it joins live
+        await contact(FOLDED[2][0], STRASSE);
+        await searchShows(page, 'strasse', []);
+        await page.locator('#list-status',
+            { hasText: 'No conversations match' }).waitFor();
+        await deliverInbound(ctx.cluster, { from: FOLDED[2][0],
+                                            body: 'Hi' });
+        await searchShows(page, 'strasse', [[STRASSE, ['Stra\u00dfe'],
+                                             null, []]]);
+    });
+
+test('a name with characters Unicode says to ignore is marked as if they '
+    + 'were not there', async () => {
+        for (const [phone, name] of FOLDED.slice(3)) {
+            await contact(phone, name);
+            await deliverInbound(ctx.cluster, { from: phone, body: 'Hi' });
+        }
+        await searchShows(page, 'marta', [[MARTA, ['Ma\u00adrta'],
+                                           null, []]]);
+        await searchShows(page, 'eliza', [[ELIZA, ['Eli\u200dza'],
+                                           null, []]]);
+        await searchShows(page, '\u179f\u17bb\u1781\u17b6',
+            [[SOKHA, ['\u179f\u17b4\u17bb\u1781\u17b6'], null, []]]);
     });
 
 // the Contacts list's rows, as marks() has the thread list's

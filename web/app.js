@@ -1108,6 +1108,17 @@
                 page.search.phone_digits) ? page.search.phone_digits : [];
             state.searchShown = state.q === '' ? null
                 : { q: state.q, digits: state.searchDigits };
+            /* the open thread's header marks what this search matched
+             * (its line under the name, unless it says a page failed) */
+            const open = state.conversations.get(state.openId);
+            if (open) {
+                fillThreadName(open);
+                if (state.newestFailed !== state.threadVisit
+                    && state.olderFailed !== state.threadVisit)
+                {
+                    fillThreadSub(open);
+                }
+            }
         }
     }
 
@@ -1457,26 +1468,46 @@
     /* ---- one thread ---- */
 
     /* The line under the thread's name: the number (under a name),
-     * opted out, archived. */
-    function threadSubOf(conv) {
+     * opted out, archived; what the list's search matched in the number
+     * marked, as in its row. */
+    function fillThreadSub(conv) {
         const c = conv.contact;
-        const sub = [];
-        if (c.name) {
-            sub.push(phoneOf(c));
-        }
+        const rest = [];
         if (c.opted_out) {
-            sub.push('Opted out');
+            rest.push('Opted out');
         }
         if (conv.archived) {
-            sub.push('Archived');
+            rest.push('Archived');
         }
-        return sub.join(' · ');
+        els.threadSub.textContent = '';
+        if (c.name) {
+            const number = document.createElement('span');
+            highlight.phone(number, phoneOf(c), state.searchShown);
+            els.threadSub.appendChild(number);
+        }
+        if (rest.length > 0) {
+            els.threadSub.appendChild(document.createTextNode(
+                (c.name ? ' · ' : '') + rest.join(' · ')));
+        }
+    }
+
+    /* The open thread's name, what the list's search matched marked as
+     * its row marks it: the thread was opened from that list, and under
+     * 700 px the header is all of the thread that says whom it is
+     * with. */
+    function fillThreadName(conv) {
+        const c = conv.contact;
+        if (c.name) {
+            highlight.name(els.threadName, c.name, state.searchShown);
+        } else {
+            highlight.phone(els.threadName, phoneOf(c), state.searchShown);
+        }
     }
 
     function fillThreadHeader(conv) {
         const c = conv.contact;
-        els.threadName.textContent = displayName(c);
-        els.threadSub.textContent = threadSubOf(conv);
+        fillThreadName(conv);
+        fillThreadSub(conv);
         els.actStar.textContent = conv.starred ? 'Unstar' : 'Star';
         els.actStar.classList.toggle('on', Boolean(conv.starred));
         els.actArchive.textContent = conv.archived ? 'Unarchive' : 'Archive';
@@ -2423,7 +2454,7 @@
         if (conv && state.newestFailed !== visit
             && state.olderFailed !== visit)
         {
-            els.threadSub.textContent = threadSubOf(conv);
+            fillThreadSub(conv);
         }
     }
 

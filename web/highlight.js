@@ -8,8 +8,9 @@
  * page's search.phone_digits), however they are grouped.  Marks are
  * elements and text nodes, never markup: names are the contacts' own.
  *
- * Used by app.js (the thread list, and its live check of a new thread
- * with plain) and contacts.js (the Contacts list): window.inboxHighlight.
+ * Used by app.js (the thread list, the open thread's header, and the
+ * list's live check of a new thread with plain) and contacts.js (the
+ * Contacts list): window.inboxHighlight.
  */
 'use strict';
 

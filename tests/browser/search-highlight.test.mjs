@@ -6,9 +6,9 @@
 // while a search is open are marked too, and nothing is without a
 // search; what folds otherwise together than a letter at a time is
 // marked whole ("ガ" marks halfwidth "ｶﾞ"), and what Unicode says to
-// ignore is ignored as the server's search ignores it; the Contacts
-// list marks its rows the same way.  A name's markup is its text, never
-// elements.
+// ignore is ignored as the server's search ignores it; the open
+// thread's header is marked as its row is; the Contacts list marks its
+// rows the same way.  A name's markup is its text, never elements.
 
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
@@ -207,6 +207,54 @@ test('a name with characters Unicode says to ignore is marked as if they '
                                            null, []]]);
         await searchShows(page, '\u179f\u17bb\u1781\u17b6',
             [[SOKHA, ['\u179f\u17b4\u17bb\u1781\u17b6'], null, []]]);
+    });
+
+// The open thread's header: its name's marks, and its number's.
+const headerMarks = (p) => p.evaluate(() => [
+    Array.from(document.querySelectorAll('#thread-name mark'),
+               (m) => m.textContent),
+    Array.from(document.querySelectorAll('#thread-sub mark'),
+               (m) => m.textContent),
+    document.getElementById('thread-name').textContent,
+    document.getElementById('thread-sub').textContent]);
+
+async function headerShows(p, expected) {
+    const want = JSON.stringify(expected);
+    const deadline = Date.now() + 10000;
+    for (;;) {
+        const got = await headerMarks(p);
+        if (JSON.stringify(got) === want) {
+            return;
+        }
+        if (Date.now() > deadline) {
+            assert.deepEqual(got, expected, 'what the header marks');
+        }
+        await new Promise((r) => setTimeout(r, 100));
+    }
+}
+
+test('the open thread\'s header marks what the search found, as its row '
+    + 'does, and nothing once the search is cleared', async () => {
+        await searchShows(page, 'jose', [[JOSE, ['Jos\u00e9'], null, []]]);
+        await rowOf(page, JOSE).locator('.thread-row').click();
+        await headerShows(page, [['Jos\u00e9'], [], JOSE,
+                                 '+1 (312) 555-0124']);
+        // another search, the thread still open: by its number
+        await searchShows(page, '555 0124', [[JOSE, [],
+            '+1 (312) 555-0124', ['555-0124']]]);
+        await headerShows(page, [[], ['555-0124'], JOSE,
+                                 '+1 (312) 555-0124']);
+        await page.locator('#search').fill('');
+        await rows(page).nth(4).waitFor();
+        await headerShows(page, [[], [], JOSE, '+1 (312) 555-0124']);
+        // a thread of a number alone: the number is its name
+        await searchShows(page, '7946 09', [['+44 20 7946 0958',
+                                             ['7946 09'], null, []]]);
+        await rowOf(page, '+44 20 7946 0958').locator('.thread-row').click();
+        await headerShows(page, [['7946 09'], [], '+44 20 7946 0958', '']);
+        await page.locator('#search').fill('');
+        await rows(page).nth(4).waitFor();
+        await headerShows(page, [[], [], '+44 20 7946 0958', '']);
     });
 
 // the Contacts list's rows, as marks() has the thread list's

@@ -94,11 +94,15 @@ window.inboxHighlight = (function () {
     /* Where a text's characters are told apart (Intl.Segmenter's
      * graphemes: a letter with its marks, a kana with its halfwidth
      * voicing mark, an emoji with its joiners), as offsets, 0 and its
-     * length among them. */
-    const graphemes = new Intl.Segmenter(undefined,
-                                         { granularity: 'grapheme' });
+     * length among them; a browser without it (Firefox before 125)
+     * parts them before each character but a mark. */
+    const graphemes = typeof Intl.Segmenter === 'function'
+        ? new Intl.Segmenter(undefined, { granularity: 'grapheme' }) : null;
     function breaks(text) {
-        const at = Array.from(graphemes.segment(text), (g) => g.index);
+        const at = graphemes
+            ? Array.from(graphemes.segment(text), (g) => g.index)
+            : Array.from(text.matchAll(/\P{M}\p{M}*|\p{M}+/gu),
+                         (m) => m.index);
         at.push(text.length);
         return at;
     }

@@ -65,10 +65,14 @@
     const plain = highlight.plain;
     /* a socket that brought nothing for too long is let go */
     const liveness = window.inboxLiveness.watch(socketSilent);
-    /* Back closes the top layer: the record, then the thread */
-    const layers = window.inboxLayers(
-        () => (state.openId === null ? 0 : state.contactId === null ? 1 : 2),
-        closeLayersTo);
+    /* Back closes the top layer: the record, then the thread; Forward
+     * opens again what it closed */
+    const layers = window.inboxLayers({
+        depth: () => (state.openId === null ? 0
+            : state.contactId === null ? 1 : 2),
+        thread: () => state.openId,
+        closeTo: closeLayersTo,
+        reopen: reopenLayers });
 
     const els = {
         session: $('session'),
@@ -2595,6 +2599,39 @@
         }
         if (n < 1 && state.openId !== null) {
             leaveThread();
+        }
+    }
+
+    /* The browser's Forward onto what Back (or Esc) closed (layers.js):
+     * thread id open again, and its record at n = 2.  One the list no
+     * longer holds (another tab chosen, a search typed, the list read
+     * again) is read first: its entry left meanwhile, it comes with one
+     * of its own, as a row opens it; one the server no longer gives (a
+     * sign-in since to another organization) stays closed, said. */
+    function reopenLayers(n, id) {
+        if (!state.signedIn) {
+            return;
+        }
+        if (state.openId === null && !state.conversations.has(id)) {
+            showConversation(id).then(() => {
+                if (n >= 2 && state.openId === id
+                    && state.contactId === null)
+                {
+                    openContact();
+                }
+            }, (err) => {
+                if (!failed(err)) {
+                    announce('Could not open that conversation again: '
+                        + whyNot(err));
+                }
+            });
+            return;
+        }
+        if (state.openId === null) {
+            select(id, false);
+        }
+        if (n >= 2 && state.openId === id && state.contactId === null) {
+            openContact();
         }
     }
 

@@ -197,6 +197,92 @@ test('e and s pressed while the sheet covers the thread neither archive '
     }
 });
 
+test('Forward after Back opens again the thread, then the sheet, Back '
+     + 'closed; Back then closes them again as before', async () => {
+    const page = await phonePage();
+    const title = page.locator('#thread-title');
+    const list = page.locator('#threads');
+    const panel = panelOf(page);
+    try {
+        await openThread(page, shownAs(PHONES[0]));
+        await openSheet(page);
+        await page.goBack();
+        await panel.waitFor({ state: 'hidden' });
+        await page.goBack();
+        await list.waitFor();
+
+        await page.goForward();
+        await title.waitFor();
+        assert.match(await page.locator('#thread-name').textContent(),
+                     /0141/, 'Forward opened another thread');
+        assert.equal(await panel.isVisible(), false,
+                     'one Forward opened the sheet too');
+        await page.goForward();
+        await panel.getByLabel('Name').waitFor();
+        assert.equal(await panel.getByLabel('Name').isVisible(), true);
+
+        await page.goBack();
+        await panel.waitFor({ state: 'hidden' });
+        assert.equal(await title.isVisible(), true);
+        await page.goBack();
+        await list.waitFor();
+        await page.goBack();
+        await page.locator('#campaigns-view').waitFor();
+    } finally {
+        await page.context().close();
+    }
+});
+
+test('Forward to a thread the list no longer holds (another tab chosen) '
+     + 'reads it and opens it; one another thread replaced stays closed',
+async () => {
+    const page = await phonePage();
+    const title = page.locator('#thread-title');
+    const list = page.locator('#threads');
+    const panel = panelOf(page);
+    const name = page.locator('#thread-name');
+    try {
+        await openThread(page, shownAs(PHONES[0]));
+        await page.goBack();
+        await list.waitFor();
+        await page.getByRole('button', { name: /^Starred/ }).click();
+        await page.locator('#list-status',
+            { hasText: 'No starred conversations.' }).waitFor();
+        await page.goForward();
+        await title.waitFor();
+        await page.locator('#messages .message .body',
+            { hasText: 'Tulips for 41, please' }).waitFor();
+        assert.match(await name.textContent(), /0141/);
+        await page.goBack();
+        await title.waitFor({ state: 'hidden' });
+        await page.getByRole('button', { name: /^All/ }).click();
+        await list.waitFor();
+
+        // the sheet closed by Back, then the next thread with j: the
+        // Forward to the first thread's sheet is dropped
+        await openThread(page, shownAs(PHONES[2]));
+        await openSheet(page);
+        await page.goBack();
+        await panel.waitFor({ state: 'hidden' });
+        await page.keyboard.press('j');
+        await page.waitForFunction(() => !document
+            .getElementById('thread-name').textContent.includes('0143'));
+        const next = await name.textContent();
+        await page.goForward();
+        // back at once: the next thread without a sheet
+        await page.waitForFunction(() => history.state
+            && history.state.inboxLayer === 1);
+        assert.equal(await panel.isVisible(), false,
+                     'Forward opened a sheet over another thread');
+        assert.equal(await name.textContent(), next);
+        await page.goBack();
+        await list.waitFor();
+        assert.equal(await title.isVisible(), false);
+    } finally {
+        await page.context().close();
+    }
+});
+
 noPageErrorsTest(web);
 
 errorLogIsCleanTest(ctx, web.close);

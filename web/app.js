@@ -2767,6 +2767,23 @@
             && getComputedStyle(els.messages).visibility === 'hidden';
     }
 
+    /* /: the search box.  Under 700 px the open thread (and its
+     * record) hides the list and the box with it: they close first, as
+     * Back would close them (the record's unsaved edits said and kept
+     * first), so that what is typed goes where it is seen. */
+    function findKey() {
+        if (els.search.offsetParent === null && state.openId !== null) {
+            if (contactKept('press /')) {
+                return;
+            }
+            leaveThread();
+        }
+        if (els.search.offsetParent !== null) {
+            els.search.focus();
+            els.search.select();
+        }
+    }
+
     function onKey(event) {
         /* a confirmation open (any dialog: the opt-out's, composer.js's
          * "moved on"): its own keys only (Esc cancels it) */
@@ -2821,8 +2838,7 @@
             move(-1);
             break;
         case '/':
-            els.search.focus();
-            els.search.select();
+            findKey();
             break;
         case 'e':
             toggleArchive();

@@ -283,6 +283,33 @@ async () => {
     }
 });
 
+test('/ with a thread open over the list shows the list and its search '
+     + 'box, focused, and what is typed filters it', async () => {
+    const page = await phonePage();
+    const search = page.getByRole('searchbox',
+                                  { name: 'Search conversations' });
+    try {
+        await openThread(page, shownAs(PHONES[2]));
+        await openSheet(page);
+        await page.locator('#contact-heading').click();
+        await page.keyboard.press('/');
+        await page.locator('#threads').waitFor();
+        assert.equal(await search.isVisible(), true,
+                     '/ focused a search box the thread hides');
+        assert.equal(await page.evaluate(() => document.activeElement.id),
+                     'search');
+        await page.keyboard.type('555-0141');
+        await page.locator('#threads > li').filter({ hasText: '0143' })
+            .waitFor({ state: 'detached' });
+        assert.equal(await page.locator('#threads > li').count(), 1);
+        // the thread and the sheet took their entries with them
+        await page.goBack();
+        await page.locator('#campaigns-view').waitFor();
+    } finally {
+        await page.context().close();
+    }
+});
+
 noPageErrorsTest(web);
 
 errorLogIsCleanTest(ctx, web.close);

@@ -346,9 +346,9 @@ test('the tabs switch between the five filters, with counts when the API '
     const answer = await api(ctx.cluster, '/api/v1/conversations',
         ctx.cluster.orgs[0].token);
     const counts = answer.json.counts;
-    for (const [name, filter] of [['All', 'all'], ['Unread', 'unread'],
-        ['Unresponded', 'unresponded'], ['Starred', 'starred'],
-        ['Archived', 'archived']]) {
+    for (const [name, filter] of [['All', 'all'],
+        ['Unread threads', 'unread'], ['Unresponded', 'unresponded'],
+        ['Starred', 'starred'], ['Archived', 'archived']]) {
         const count = page.locator(`#count-${filter}`);
         if (counts) {
             await count.filter({ hasText: String(counts[filter]) })
@@ -442,7 +442,7 @@ test('a request that gets no answer at all (the network down) is said in '
     await p.route(star, down);
     const status = p.locator('#list-status');
     try {
-        await tab(p, 'Unread').click();
+        await tab(p, 'Unread threads').click();
         await status.filter({ hasText: 'Could not load' }).waitFor();
         assert.equal(await status.textContent(), 'Could not load '
             + 'conversations: the server could not be reached.');
@@ -600,7 +600,7 @@ test('u marks the open thread unread: it closes and its badge is back',
         await row.locator('.badge').waitFor();
         assert.ok(Number(await row.locator('.badge').textContent()) >= 1);
         await page.waitForFunction((t) => document.title !== t, before);
-        await tab(page, 'Unread').click();
+        await tab(page, 'Unread threads').click();
         await rowOf(page, '+44 20 7946 0958').waitFor();
         await tab(page, 'All').click();
         await rows(page).nth(3).waitFor();

@@ -131,7 +131,8 @@ test('opening a thread shows its messages, and new ones append live',
     });
 
 test('the Unread tab lists only threads with unread messages', async () => {
-    await page.getByRole('button', { name: 'Unread', exact: true }).click();
+    await page.getByRole('button', { name: 'Unread threads',
+                                    exact: true }).click();
     await page.locator('.tab[data-filter="unread"][aria-pressed="true"]')
         .waitFor();
     // read atomically in the page: the open thread, read meanwhile, may

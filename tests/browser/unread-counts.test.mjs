@@ -2,7 +2,8 @@
 // organization: the header counts unread messages and says so ("3 unread
 // messages"), and so does the page's title, the browser tab's name ("3
 // unread messages · Inbox", not a bare "(3)"), the Unread tab counts
-// threads (2), so that the two numbers never read as one count that
+// threads and says so ("Unread threads 2", on a phone's screen and to a
+// screen reader), so that the two numbers never read as one count that
 // disagrees.  A new inbound message, a thread read and a thread marked
 // unread move them all, the same way, in both browsers, with no
 // reload.
@@ -92,6 +93,32 @@ test('a thread marked unread raises both, in every browser',
         await pages[1].getByRole('button', { name: 'Mark unread' }).click();
         await countsShow(3, 3);
     });
+
+test('on a phone the Unread tab says threads, on the screen and to a '
+     + 'screen reader alike', async () => {
+    const page = await web.newPage({ width: 375, height: 667 });
+    try {
+        await signIn(page, ctx.cluster, USER);
+        const unread = page.locator('.tab[data-filter="unread"]');
+        await unread.locator('.tab-count', { hasText: /\d/ }).waitFor();
+        const n = await tab(page);
+        // its words, then the count beside them (a margin apart)
+        assert.equal(await unread.evaluate((t) => t.firstChild.textContent
+            .trim()), 'Unread threads');
+        assert.equal(await unread.innerText(), `Unread threads${n}`);
+        const cdp = await page.context().newCDPSession(page);
+        const { nodes } = await cdp.send('Accessibility.getFullAXTree');
+        await cdp.detach();
+        const said = nodes.filter((node) => !node.ignored && node.role
+            && node.role.value === 'button' && node.name
+            && /^Unread/.test(node.name.value))
+            .map((node) => [node.name.value, node.description
+                ? node.description.value : '']);
+        assert.deepEqual(said, [['Unread threads', n]]);
+    } finally {
+        await page.context().close();
+    }
+});
 
 noPageErrorsTest(web);
 errorLogIsCleanTest(ctx, () => web.close());

@@ -690,6 +690,7 @@
         fillMissed(li, lm, missed);
         li.querySelector('.row-preview-who').textContent = who;
         li.querySelector('.row-preview-text').textContent = text;
+        li.querySelector('.row-optout').hidden = !conv.contact.opted_out;
         li.querySelector('.row-archived').hidden = !archivedTag;
         li.querySelector('.row-star').hidden = !conv.starred;
         time.textContent = relativeTime(conv.last_activity_at);
@@ -701,6 +702,7 @@
         li.classList.toggle('selected', conv.id === state.selectedId);
         button.setAttribute('aria-label', name + ', '
             + (phoneShown ? phoneShown + ', ' : '')
+            + (conv.contact.opted_out ? 'opted out, ' : '')
             + (unread ? conv.unread_count + ' unread, ' : '')
             + (conv.starred ? 'starred, ' : '')
             + (conv.archived ? 'archived, ' : '')

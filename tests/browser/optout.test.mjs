@@ -2,12 +2,13 @@
 // out" asks first (a screen reader hears what it does with the question),
 // then closes the thread's composer with why; a contact who texted STOP
 // shows the keyword; START texted in opens it again, live; the contact
-// panel and its timeline show the opt-out.  A question still open when
+// panel and its timeline show the opt-out; the thread list marks the
+// threads of contacts opted out.  A question still open when
 // the session ends goes with it, unanswered.
 
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { dialogsSaid, noPageErrorsTest, openThread, shown, signIn,
+import { dialogsSaid, noPageErrorsTest, openThread, rowOf, shown, signIn,
          useBrowser } from '../lib/browser.mjs';
 import { uniqueNumber } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
@@ -109,6 +110,36 @@ test('a contact who texted STOP shows the keyword; START texted in opens '
     assert.equal(await page.locator('#act-optout').textContent(), 'Opt out');
     await page.locator('#messages .message.inbound',
         { hasText: 'START' }).waitFor();
+});
+
+test('the thread list says which contacts opted out, to the eye and to '
+    + 'a screen reader, live both ways', async () => {
+    const from = uniqueNumber();
+    await deliverInbound(ctx.cluster, { from, body: 'Is the sale on?' });
+    const row = rowOf(page, shown(from));
+    const tag = row.locator('.row-optout');
+    const button = row.getByRole('button');
+    await row.waitFor();
+    assert.equal(await tag.isVisible(), false);
+    assert.doesNotMatch(await button.getAttribute('aria-label'),
+                        /opted out/);
+    // the one opted out by hand in the first test, from the toolbar
+    assert.equal(await rowOf(page, shown(asker)).locator('.row-optout')
+        .isVisible(), true);
+
+    // another's STOP arrives while the list is shown: its row says so
+    await deliverInbound(ctx.cluster, { from, body: 'STOP' });
+    await tag.waitFor();
+    assert.equal(await tag.textContent(), 'Opted out');
+    assert.match(await button.getAttribute('aria-label'),
+                 new RegExp('^' + shown(from).replace(/[()+]/g, '\\$&')
+                            + ', opted out, '));
+
+    // and no more once they text START
+    await deliverInbound(ctx.cluster, { from, body: 'START' });
+    await tag.waitFor({ state: 'hidden' });
+    assert.doesNotMatch(await button.getAttribute('aria-label'),
+                        /opted out/);
 });
 
 test('the contact panel open during an opt-out shows each timeline entry '

@@ -59,7 +59,10 @@
         ['suppressed', 'Opted out, not sent'],
         ['queued', 'Queued'],
         ['waiting_quiet_hours', 'Waiting for quiet hours'],
-        ['sent', 'Sent'],
+        /* each message is counted once, where it is now: one
+         * delivered is no more "Sent", so a bare "Sent 0" beside
+         * "Delivered 3" read as nothing sent */
+        ['sent', 'Sent, no report yet'],
         ['delivered', 'Delivered'],
         ['failed', 'Failed'],
         ['replied', 'Replied'],

@@ -1456,6 +1456,13 @@ test('a gap seen while the Campaigns list is being read has it read again '
     await card.locator('.bulk-status', { hasText: 'Done' }).waitFor();
     assert.equal(await card.locator('.bulk-count[data-count="delivered"] dd')
         .textContent(), '1');
+    // its one message, delivered, is counted there alone: the count of
+    // those still waiting for the carrier's report does not read as
+    // "Sent 0", nothing sent
+    assert.equal(await card.locator('.bulk-count[data-count="sent"] dt')
+        .textContent(), 'Sent, no report yet');
+    assert.equal(await card.locator('.bulk-count[data-count="sent"] dd')
+        .textContent(), '0');
     await slow.context().close();
 });
 

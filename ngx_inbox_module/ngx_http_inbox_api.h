@@ -296,10 +296,12 @@ ngx_int_t ngx_http_inbox_ledger_list(ngx_http_request_t *r,
     ngx_http_inbox_api_t *api, ngx_str_t *id);
 /* In a pool thread: the organization's uploads media_ids as a
  * message's media, at the public URL base (without "/"), each with its
- * upload's id; an unknown one is INBOX_ERR_INVALID naming media_ids. */
+ * upload's id; an unknown one is INBOX_ERR_INVALID naming its item
+ * ("media_ids.1") as fields, the route's, call it. */
 inbox_status_t ngx_http_inbox_api_media(inbox_store_t *store,
-    const char *org_id, const char *base, const char *const *media_ids,
-    size_t media_count, inbox_media_t *media, inbox_error_t *err);
+    const char *org_id, const char *base, const inbox_field_t *fields,
+    const char *const *media_ids, size_t media_count, inbox_media_t *media,
+    inbox_error_t *err);
 
 
 /* campaigns and polls (ngx_http_inbox_campaigns.c) */

@@ -534,7 +534,13 @@ ngx_http_inbox_campaign_body(ngx_http_request_t *r, ngx_http_inbox_api_t *api,
             if (inbox_tags_add_named(&args->tags, s, ngx_strlen(s), &err)
                 != INBOX_OK)
             {
-                ngx_http_inbox_campaigns_invalid(api, "audience",
+                /* the reader let in at most INBOX_TAGS_MAX: the tag's */
+                inbox_request_item_refused(
+                    args->kind == INBOX_CAMPAIGN_KIND_POLL
+                    ? ngx_http_inbox_poll_fields
+                    : ngx_http_inbox_campaign_fields,
+                    "audience.tags", i, &err);
+                ngx_http_inbox_campaigns_invalid(api, err.field,
                                                  err.message);
                 return NGX_OK;
             }
@@ -635,7 +641,9 @@ ngx_http_inbox_campaign_create_op(ngx_http_inbox_api_t *api,
 
     if (args->c.media_count > 0
         && ngx_http_inbox_api_media(store, api->principal.org_id,
-                                    args->base, args->media_ids,
+                                    args->base,
+                                    ngx_http_inbox_campaign_fields,
+                                    args->media_ids,
                                     args->c.media_count, media, &job->error)
            != INBOX_OK)
     {
@@ -731,7 +739,9 @@ ngx_http_inbox_campaign_update_op(ngx_http_inbox_api_t *api,
     if (inbox_request_has(args->req, "media_ids")
         && args->c.media_count > 0
         && ngx_http_inbox_api_media(store, api->principal.org_id,
-                                    args->base, args->media_ids,
+                                    args->base,
+                                    ngx_http_inbox_campaign_fields,
+                                    args->media_ids,
                                     args->c.media_count, media, &job->error)
            != INBOX_OK)
     {

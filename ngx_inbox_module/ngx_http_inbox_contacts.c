@@ -352,7 +352,18 @@ ngx_http_inbox_contact_body(ngx_http_request_t *r, ngx_http_inbox_api_t *api,
             if (inbox_tags_add(&args->edit.tags, s, ngx_strlen(s), &err)
                 != INBOX_OK)
             {
-                ngx_http_inbox_contacts_invalid(api, "tags", err.message);
+                /* the tag refused is named, not the 51st of a full set */
+                if (args->edit.tags.count < INBOX_TAGS_MAX) {
+                    inbox_request_item_refused(
+                        create ? ngx_http_inbox_contact_create_fields
+                               : ngx_http_inbox_contact_update_fields,
+                        "tags", i, &err);
+                }
+
+                ngx_http_inbox_contacts_invalid(api,
+                                                err.field[0] ? err.field
+                                                             : "tags",
+                                                err.message);
                 return NGX_OK;
             }
         }

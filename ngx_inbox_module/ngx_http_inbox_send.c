@@ -356,7 +356,8 @@ ngx_http_inbox_message_send_op(ngx_http_inbox_api_t *api,
 
     if (args->media_count > 0
         && ngx_http_inbox_api_media(store, api->principal.org_id,
-                                    args->base, args->media_ids,
+                                    args->base, ngx_http_inbox_send_fields,
+                                    args->media_ids,
                                     args->media_count, media, &job->error)
            != INBOX_OK)
     {
@@ -404,8 +405,9 @@ ngx_http_inbox_message_send_op(ngx_http_inbox_api_t *api,
 
 inbox_status_t
 ngx_http_inbox_api_media(inbox_store_t *store, const char *org_id,
-    const char *base, const char *const *media_ids, size_t media_count,
-    inbox_media_t *media, inbox_error_t *err)
+    const char *base, const inbox_field_t *fields,
+    const char *const *media_ids, size_t media_count, inbox_media_t *media,
+    inbox_error_t *err)
 {
     size_t                 i;
     inbox_status_t         rc;
@@ -415,11 +417,15 @@ ngx_http_inbox_api_media(inbox_store_t *store, const char *org_id,
                                records, err);
 
     if (rc == INBOX_ERR_NOT_FOUND) {
-        /* a mistake in the request, not a path that names nothing */
+        /* a mistake in the request, not a path that names nothing: the
+         * first record left empty is the upload named unknown */
         err->code = INBOX_ERR_INVALID;
-        ngx_cpystrn((u_char *) err->field, (u_char *) "media_ids",
-                    sizeof(err->field));
-        return err->code;
+
+        for (i = 0; i + 1 < media_count && records[i].id[0] != '\0'; i++) {
+            /* void */
+        }
+
+        return inbox_request_item_refused(fields, "media_ids", i, err);
     }
 
     if (rc != INBOX_OK) {

@@ -30,6 +30,8 @@ static const inbox_field_t *inbox_request_declared(
     const inbox_field_t *fields, const char *path, size_t len);
 static void inbox_request_item(const inbox_field_t *field, const char *path,
     size_t len, size_t i, char *out, size_t size);
+static void inbox_request_item_path(const char *path, size_t i, char *out,
+    size_t size);
 static void inbox_request_names(const inbox_field_t *fields, char *out,
     size_t size);
 static size_t inbox_request_chars(const char *s);
@@ -481,13 +483,7 @@ inbox_request_value(yajl_val v, const inbox_field_t *field, const char *path,
 
         /* one item refused is named by its index, said from 1 */
         for (i = 0; i < v->u.array.len; i++) {
-            if (snprintf(prefix, sizeof(prefix), "%s.%zu", path, i)
-                >= (int) sizeof(prefix))
-            {
-                /* too deep to name the item: the array then */
-                snprintf(prefix, sizeof(prefix), "%s", path);
-            }
-
+            inbox_request_item_path(path, i, prefix, sizeof(prefix));
             inbox_request_item(field, path, strlen(path), i, said,
                                sizeof(said));
 
@@ -617,6 +613,49 @@ inbox_request_item(const inbox_field_t *field, const char *path, size_t len,
     }
 
     snprintf(out, size, "Item %zu of %.*s", i + 1, (int) len, path);
+}
+
+
+/* The field of item i of the array at path: "tags.2"; the array's when
+ * that is too long for a field. */
+static void
+inbox_request_item_path(const char *path, size_t i, char *out, size_t size)
+{
+    if (snprintf(out, size, "%s.%zu", path, i) >= (int) size) {
+        snprintf(out, size, "%s", path);
+    }
+}
+
+
+inbox_status_t
+inbox_request_item_refused(const inbox_field_t *fields, const char *path,
+    size_t i, inbox_error_t *err)
+{
+    char    said[INBOX_ERROR_FIELD_MAX];
+    char    message[INBOX_ERROR_MESSAGE_MAX];
+    size_t  len;
+
+    if (err == NULL) {
+        return INBOX_ERR_INVALID;
+    }
+
+    len = strlen(path);
+    inbox_request_item(inbox_request_declared(fields, path, len), path, len,
+                       i, said, sizeof(said));
+
+    /* the rule's sentence goes on after the item's name: "A tag" is "a
+     * tag" there, an acronym ("URL") stays as it is */
+    snprintf(message, sizeof(message), "%s", err->message);
+    if (message[0] >= 'A' && message[0] <= 'Z'
+        && (message[1] == ' ' || (message[1] >= 'a' && message[1] <= 'z')))
+    {
+        message[0] = (char) (message[0] - 'A' + 'a');
+    }
+
+    snprintf(err->message, sizeof(err->message), "%s: %s", said, message);
+    inbox_request_item_path(path, i, err->field, sizeof(err->field));
+
+    return err->code;
 }
 
 

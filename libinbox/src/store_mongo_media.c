@@ -94,7 +94,7 @@ inbox_mongo_media_get(inbox_store_t *store, const char *org_id,
     inbox_error_t *err)
 {
     char                  key[24], hex[INBOX_ID_MAX];
-    size_t                i, found;
+    size_t                i, k, found;
     bson_t                in, batch, doc;
     bson_t               *command;
     bson_oid_t            org, oid;
@@ -108,17 +108,13 @@ inbox_mongo_media_get(inbox_store_t *store, const char *org_id,
 
     bson_init(&in);
 
-    for (i = 0; i < n; i++) {
-        if (inbox_mongo_parse_id(ids[i], &oid) != 0) {
-            bson_destroy(&in);
-            return inbox_error_set_field(err, INBOX_ERR_NOT_FOUND,
-                                         "media_ids",
-                                         "There is no image with the id "
-                                         "\"%.32s\".", ids[i]);
+    /* one that is no id is left out, unknown as one not found, so that
+     * the first unknown is named whatever makes it so */
+    for (i = 0, k = 0; i < n; i++) {
+        if (inbox_mongo_parse_id(ids[i], &oid) == 0) {
+            snprintf(key, sizeof(key), "%zu", k++);
+            BSON_APPEND_OID(&in, key, &oid);
         }
-
-        snprintf(key, sizeof(key), "%zu", i);
-        BSON_APPEND_OID(&in, key, &oid);
     }
 
     rc = inbox_mongo_ensure_indexes(ms, err);
@@ -175,10 +171,10 @@ inbox_mongo_media_get(inbox_store_t *store, const char *org_id,
     }
 
     if (found < n) {
+        /* those found are kept: the unknown one is the first empty */
         rc = inbox_error_set_field(err, INBOX_ERR_NOT_FOUND, "media_ids",
                                    "There is no image with the id "
                                    "\"%.32s\".", ids[found]);
-        memset(media, 0, n * sizeof(inbox_media_record_t));
     }
 
     return rc;

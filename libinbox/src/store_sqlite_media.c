@@ -179,7 +179,12 @@ inbox_sqlite_media_get(inbox_store_t *store, const char *org_id,
 failed:
 
     inbox_sqlite_rollback(conn);
-    memset(media, 0, n * sizeof(inbox_media_record_t));
+
+    /* those found before the unknown one are kept: it is the first empty */
+    if (status != INBOX_ERR_NOT_FOUND) {
+        memset(media, 0, n * sizeof(inbox_media_record_t));
+    }
+
     return status;
 }
 

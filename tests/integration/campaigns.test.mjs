@@ -310,12 +310,20 @@ test('a draft is edited with PATCH: what the body names changes, the rest '
     e = assertError(await edit({ audience: { tags: [] } }), 400,
                     'invalid_request');
     assert.equal(e.field, 'audience');
+    // one tag of them: named by its index, said from 1
+    e = assertError(await edit({ audience: { tags: ['vip', '\u00a0'] } }),
+                    400, 'invalid_request');
+    assert.equal(e.field, 'audience.tags.1');
+    assert.equal(e.message, 'Tag 2: a tag cannot be empty.');
     e = assertError(await edit({ name: 5 }), 400, 'invalid_request');
     assert.equal(e.field, 'name');
     e = assertError(await edit({ name: null }), 400, 'invalid_request');
     assert.equal(e.field, 'name');
-    assertError(await edit({ media_ids: ['999999'] }), 400,
-                'invalid_request');
+    e = assertError(await edit({ media_ids: ['999999'] }), 400,
+                    'invalid_request');
+    assert.equal(e.field, 'media_ids.0');
+    assert.equal(e.message,
+                 'Attachment 1: there is no image with the id "999999".');
     const now = await ok(path);
     assert.equal(now.body, 'Hello');
     assert.equal(now.name, 'Hello, picture');
@@ -414,7 +422,9 @@ test('a campaign\'s images name their uploads: an edit that names two '
     const e = assertError(await call(path, { method: 'PATCH',
         body: { media_ids: [ups[0].id, theirs[0].id] } }), 400,
         'invalid_request');
-    assert.equal(e.field, 'media_ids');
+    assert.equal(e.field, 'media_ids.1');
+    assert.equal(e.message, 'Attachment 2: there is no image with the id '
+                 + `"${theirs[0].id}".`);
     assert.deepEqual((await ok(path)).media.map((m) => m.id),
                      [ups[2].id, ups[1].id, ups[0].id]);
     await ok(`${path}/cancel`, { method: 'POST' });

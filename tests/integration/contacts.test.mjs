@@ -230,13 +230,14 @@ test('a PATCH that breaks a rule is 400 naming the field and changes '
         [{ name: 'x'.repeat(101) }, 'name'],
         [{ name: 42 }, 'name'],
         [{ tags: 'vip' }, 'tags'],
-        [{ tags: [''] }, 'tags'],
-        [{ tags: ['   '] }, 'tags'],
-        [{ tags: ['y'.repeat(41)] }, 'tags'],
+        [{ tags: [''] }, 'tags.0'],
+        [{ tags: ['   '] }, 'tags.0'],
+        [{ tags: ['ok', 'y'.repeat(41)] }, 'tags.1'],
         [{ tags: [7] }, 'tags.0'],
+        // too many is the whole array's fault, not the 51st tag's
         [{ tags: Array.from({ length: 51 }, (_, i) => `t${i}`) }, 'tags'],
         [{ nmae: 'Dana' }, 'nmae'],
-        [{ name: 'Ok', tags: ['ok', ''] }, 'tags'],
+        [{ name: 'Ok', tags: ['ok', ''] }, 'tags.1'],
         // half a surrogate pair (JSON.stringify escapes it) was saved
         // as "?" by yajl
         [{ name: 'Ann \ud800' }, 'name'],
@@ -273,8 +274,8 @@ test('a PATCH that breaks a rule is 400 naming the field and changes '
 
 test('a tag holding ";" (the import\'s separator), a C1 control, an '
     + 'invisible format character or nothing visible is 400 naming '
-    + 'tags in the rule\'s words; an import refuses its line in the same '
-    + 'words, a campaign\'s audience too', async () => {
+    + 'the tag (tags.1, "Tag 2: ") in the rule\'s words; an import refuses '
+    + 'its line in the same words, a campaign\'s audience too', async () => {
     const c = await ok('/api/v1/contacts', { method: 'POST', body: {
         phone: uniqueNumber(), tags: ['keep'] } }, 201);
     const refused = [
@@ -295,14 +296,17 @@ test('a tag holding ";" (the import\'s separator), a C1 control, an '
         const err = assertError(await call(`/api/v1/contacts/${c.id}`,
             { method: 'PATCH', body: { tags: ['ok', tag] } }), 400,
             'invalid_request');
-        assert.equal(err.field, 'tags', JSON.stringify(tag));
+        assert.equal(err.field, 'tags.1', JSON.stringify(tag));
         assert.match(err.message, message, JSON.stringify(tag));
-        words.set(tag, err.message);
+        assert.match(err.message, /^Tag 2: a tag /, JSON.stringify(tag));
+        // the rule's own words, as an import says them
+        const rule = 'A' + err.message.slice('Tag 2: a'.length);
+        words.set(tag, rule);
         const made = assertError(await call('/api/v1/contacts', {
             method: 'POST', body: { phone: uniqueNumber(), tags: [tag] } }),
             400, 'invalid_request');
-        assert.equal(made.field, 'tags');
-        assert.equal(made.message, err.message);
+        assert.equal(made.field, 'tags.0');
+        assert.equal(made.message, 'Tag 1: a' + rule.slice(1));
     }
     assert.deepEqual((await ok(`/api/v1/contacts/${c.id}`)).tags, ['keep']);
 
@@ -491,7 +495,8 @@ test('a new contact: its number in E.164 with the default country, its '
     const badTag = assertError(await call('/api/v1/contacts', {
         method: 'POST', body: { phone: uniqueNumber(), tags: [''] } }), 400,
         'invalid_request');
-    assert.equal(badTag.field, 'tags');
+    assert.equal(badTag.field, 'tags.0');
+    assert.equal(badTag.message, 'Tag 1: a tag cannot be empty.');
     const lone = uniqueNumber();
     const badName = assertError(await call('/api/v1/contacts', {
         method: 'POST', body: { phone: lone, name: 'Eli \ud800' } }), 400,

@@ -85,7 +85,8 @@ test('an upload no reply and no campaign names is purged after the '
         await call(`/api/v1/conversations/${conv.id}/messages`,
                    { body: 'again', media_ids: [replaced.id] }),
         400, 'invalid_request');
-    assert.equal(e.field, 'media_ids');
+    assert.equal(e.field, 'media_ids.0');
+    assert.match(e.message, /^Attachment 1: there is no image with the id /);
     const thread = await api(ctx.cluster,
         `/api/v1/conversations/${conv.id}/messages`, org().token);
     const mine = thread.json.items.find((m) => m.id === reply.json.id);

@@ -83,7 +83,8 @@ test('an upload nothing attached is purged, file and record, once older '
         await call(`/api/v1/conversations/${conv.id}/messages`,
                    { body: 'again', media_ids: [unused.id] }),
         400, 'invalid_request');
-    assert.equal(e.field, 'media_ids');
+    assert.equal(e.field, 'media_ids.0');
+    assert.match(e.message, /^Attachment 1: there is no image with the id /);
 
     // what a reply or a campaign uses stays, and so does a fresh upload
     for (const media of [replied, campaigned, fresh]) {

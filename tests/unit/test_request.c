@@ -4,6 +4,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <inbox/contact.h>
 #include <inbox/request.h>
 #include "check.h"
 
@@ -158,6 +159,39 @@ TEST(one_item_of_an_array_refused_is_named_by_its_index)
     refused("{\"email\":\"a@b\",\"options\":[\"a\",\"b\",\"c\",\"d\"]}",
             "options", "options may have at most 3 items.");
     refused("{\"email\":\"a@b\",\"options\":null}", "options", "not null");
+}
+
+
+/* An item a rule refuses after the parse (contact.h's tags, an unknown
+ * upload) is named as the parse names one: its index, said from 1. */
+TEST(an_item_a_later_rule_refuses_is_named_by_its_index)
+{
+    inbox_error_t  err;
+    inbox_tags_t   tags = { NULL, 0 };
+
+    CHECK_INT(inbox_tags_add(&tags, "vip", 3, &err), INBOX_OK);
+    CHECK_INT(inbox_tags_add(&tags, "new\xe2\x80\x8b", 6, &err),
+              INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "tags");
+    CHECK_INT(inbox_request_item_refused(fields, "audience.tags", 1, &err),
+              INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "audience.tags.1");
+    CHECK(strncmp(err.message, "Tag 2: a tag cannot hold invisible ",
+                  35) == 0);
+    inbox_tags_free(&tags);
+
+    inbox_error_set_field(&err, INBOX_ERR_INVALID, "options",
+                          "There is no such option.");
+    inbox_request_item_refused(fields, "options", 0, &err);
+    CHECK_STR(err.field, "options.0");
+    CHECK_STR(err.message, "Option 1: there is no such option.");
+
+    /* a field with no word for its items; an acronym stays as it is */
+    inbox_error_set_field(&err, INBOX_ERR_INVALID, "tags",
+                          "URL \"x\" is refused.");
+    inbox_request_item_refused(fields, "tags", 4, &err);
+    CHECK_STR(err.field, "tags.4");
+    CHECK_STR(err.message, "Item 5 of tags: URL \"x\" is refused.");
 }
 
 

@@ -5869,13 +5869,22 @@ TEST(uploads_are_found_by_id_in_their_organization_only)
     CHECK_INT(inbox_store_media_get(f.store, f.org, ids, 2, got, &err),
               INBOX_ERR_NOT_FOUND);
     CHECK_STR(err.field, "media_ids");
-    CHECK_STR(got[0].file, "");
+    /* the unknown one is the first left empty, those found are kept */
+    CHECK_STR(got[0].file, TOKEN_A ".png");
+    CHECK_STR(got[1].id, "");
     ids[1] = f.backend->missing_id;
     CHECK_INT(inbox_store_media_get(f.store, f.org, ids, 2, got, &err),
               INBOX_ERR_NOT_FOUND);
     ids[1] = "not an id";
     CHECK_INT(inbox_store_media_get(f.store, f.org, ids, 2, got, &err),
               INBOX_ERR_NOT_FOUND);
+    CHECK_STR(got[1].id, "");
+    /* the first unknown is named, whatever makes it so */
+    ids[0] = f.backend->missing_id;
+    CHECK_INT(inbox_store_media_get(f.store, f.org, ids, 2, got, &err),
+              INBOX_ERR_NOT_FOUND);
+    CHECK_STR(got[0].id, "");
+    CHECK(strstr(err.message, f.backend->missing_id) != NULL);
     ids[0] = c;
     CHECK_INT(inbox_store_media_get(f.store, other, ids, 1, got, &err),
               INBOX_OK);

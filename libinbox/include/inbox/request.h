@@ -72,6 +72,17 @@ void inbox_request_free(inbox_request_t *req);
 inbox_status_t inbox_request_read(const char *body, size_t len,
     inbox_request_t *req, inbox_error_t *err);
 
+/*
+ * Item i (from 0) of the array at path ("tags", "audience.tags") that
+ * fields declare, refused by a rule run after the parse (a tag contact.h
+ * refuses, an upload the store does not have), which named the array:
+ * err's field becomes the item's, as the parse names it ("tags.2"), and
+ * its message is said of the item numbered from 1 in the route's word
+ * ("Tag 3: a tag cannot hold ...").  Returns err->code.
+ */
+inbox_status_t inbox_request_item_refused(const inbox_field_t *fields,
+    const char *path, size_t i, inbox_error_t *err);
+
 /* A top-level field's value (path: "name" or "a.b"), NULL when absent; a
  * JSON null is a yajl_val for which YAJL_IS_NULL holds. */
 yajl_val inbox_request_get(const inbox_request_t *req, const char *path);

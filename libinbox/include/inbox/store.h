@@ -629,7 +629,9 @@ inbox_status_t inbox_store_media_add(inbox_store_t *store, const char *org_id,
     inbox_media_record_t *media, inbox_error_t *err);
 /* The organization's uploads ids[0..n-1] (1 to INBOX_MEDIA_MAX of them),
  * in that order, into media[].  INBOX_ERR_NOT_FOUND naming "media_ids"
- * when any is unknown: another organization's too. */
+ * when any is unknown (another organization's too), its message the first
+ * unknown id, whose record is the first left empty (id ""): which item of
+ * a request's media_ids to name. */
 inbox_status_t inbox_store_media_get(inbox_store_t *store, const char *org_id,
     const char *const *ids, size_t n, inbox_media_record_t *media,
     inbox_error_t *err);

@@ -91,7 +91,7 @@ describe('a worker killed between the purge\'s write and its unlinks', () => {
             { method: 'POST', body: { body: 'here',
                                       media_ids: [unused.id] } });
         assert.equal(assertError(res, 400, 'invalid_request').field,
-                     'media_ids');
+                     'media_ids.0');
         assert.match(cluster.errorLog(), /start worker process/);
     });
 

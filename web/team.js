@@ -14,7 +14,9 @@
  * the team's status, and focus stays on the row's list.
  *
  * The server keeps the rule that the organization has a billing contact:
- * its refusal is shown, and the row goes back to what is stored.  A
+ * one's own row while one is the only one the list shows offers no role
+ * list and no Remove, and says why; a refusal (the team changed
+ * meanwhile) is shown, and the row goes back to what is stored.  A
  * change to one's own role asks first, then reloads the page, so that
  * every view reads the new role; removing oneself ends the session.  The
  * list is drawn again on every read, keeping the control that had focus
@@ -74,6 +76,7 @@
 
     const state = {
         billingRole: false,
+        billingCount: 0,        /* the billing contacts the list shows */
         meId: null,
         removing: null,         /* the user the dialog asks about */
         resetting: null,        /* the colleague given a new password */
@@ -97,12 +100,27 @@
 
     /* ---- the list ---- */
 
+    /* One's own row while one is the organization's only billing
+     * contact: the server would refuse both stepping down and removal
+     * (inbox_team_keeps_billing), so neither is offered, and the row
+     * says why.  The server still refuses one a colleague's change
+     * made possible, then not (a read shows it). */
+    const lastBilling = (user) => user.id === state.meId
+        && user.role === 'billing' && state.billingCount === 1;
+
     function roleControls(user, li) {
-        if (!state.billingRole) {
+        if (!state.billingRole || lastBilling(user)) {
             const span = document.createElement('span');
             span.className = 'team-role';
             span.textContent = ROLE_WORDS[user.role] || user.role;
             li.appendChild(span);
+            if (state.billingRole) {
+                const why = document.createElement('span');
+                why.className = 'team-why';
+                why.textContent = 'You are the only billing contact: make'
+                    + ' someone else one before you step down or leave.';
+                li.appendChild(why);
+            }
             return;
         }
         const select = document.createElement('select');
@@ -167,7 +185,7 @@
             reset.addEventListener('click', () => askPassword(user));
             li.appendChild(reset);
         }
-        if (state.billingRole) {
+        if (state.billingRole && !lastBilling(user)) {
             const remove = document.createElement('button');
             remove.type = 'button';
             remove.className = 'link-button team-remove';
@@ -204,6 +222,8 @@
             }
         });
         els.list.textContent = '';
+        state.billingCount = users.filter((user) =>
+            user.role === 'billing').length;
         users.forEach((user) => {
             const li = row(user);
             const select = li.querySelector('select');
@@ -301,8 +321,11 @@
 
     function confirmRemove(user) {
         state.removing = user;
-        els.dialogText.textContent = user.email + ' will be signed out'
-            + ' everywhere and can no longer sign in. What they did stays.';
+        els.dialogText.textContent = user.id === state.meId
+            ? 'You will be signed out everywhere and can no longer sign'
+                + ' in. What you did stays.'
+            : user.email + ' will be signed out everywhere and can no'
+                + ' longer sign in. What they did stays.';
         els.dialog.returnValue = '';
         els.dialog.showModal();
     }

@@ -190,20 +190,47 @@ test('arrowing through a role\'s choices stores nothing; "Change role" '
     }
 });
 
-test('the last billing contact cannot step down, and the row shows the '
-     + 'stored role again', async () => {
+test('the only billing contact is offered neither a role change nor '
+     + 'Remove on their own row, and is told why; a second billing '
+     + 'contact brings both', async () => {
     const page = await web.newPage({ width: 1200, height: 800 });
     try {
         await openTeam(page, BEA);
-        const mine = roleOf(page, BEA.email);
-        await changeRole(page, BEA.email, 'member');
-        await page.getByRole('dialog', { name: 'Change your own role?' })
-            .getByRole('button', { name: 'Change my role' }).click();
-        await page.locator('#team-error:not(:empty)').waitFor();
-        assert.match(await page.locator('#team-error').textContent(),
-            /at least one billing contact/);
-        assert.equal(await mine.inputValue(), 'billing');
-        assert.equal((await teamNow())[BEA.email], 'billing');
+        const mine = rowOf(page, BEA.email);
+        await mine.getByText('You are the only billing contact: make '
+            + 'someone else one before you step down or leave.').waitFor();
+        assert.equal(await mine.locator('.team-role').textContent(),
+            'Billing contact');
+        assert.equal(await roleOf(page, BEA.email).count(), 0);
+        assert.equal(await page.getByRole('button',
+            { name: `Remove ${BEA.email}` }).count(), 0);
+        /* a colleague's row keeps its controls */
+        await roleOf(page, MAX.email).waitFor();
+        await page.getByRole('button', { name: `Remove ${MAX.email}` })
+            .waitFor();
+
+        /* made a billing contact elsewhere: both come, the reason goes */
+        const res = await api(ctx.cluster, '/api/v1/users', org().token);
+        const max = res.json.items.find((u) => u.email === MAX.email);
+        const bea = (await login(ctx.cluster, BEA.email, BEA.password))
+            .cookie;
+        await page.locator('#conn[data-state="live"]').waitFor();
+        const made = await sessionApi(ctx.cluster, `/api/v1/users/${max.id}`,
+            bea, { method: 'PATCH', body: { role: 'billing' } });
+        assert.equal(made.status, 200, made.text);
+        try {
+            await roleOf(page, BEA.email).waitFor();
+            await page.getByRole('button', { name: `Remove ${BEA.email}` })
+                .waitFor();
+            assert.equal(await mine.locator('.team-why').count(), 0);
+        } finally {
+            const back = await sessionApi(ctx.cluster,
+                `/api/v1/users/${max.id}`, bea,
+                { method: 'PATCH', body: { role: 'member' } });
+            assert.equal(back.status, 200, back.text);
+        }
+        await mine.locator('.team-why').waitFor();
+        assert.equal(await roleOf(page, BEA.email).count(), 0);
     } finally {
         await page.context().close();
     }
@@ -500,6 +527,19 @@ test('the removal\'s question is read out with what it does', async () => {
                 + 'no longer sign in. What they did stays.' }]);
         await dialog.getByRole('button', { name: 'Cancel' }).click();
         await dialog.waitFor({ state: 'hidden' });
+
+        /* one's own removal (Max is a billing contact too now) speaks to
+         * the one who reads it */
+        await page.getByRole('button', { name: `Remove ${BEA.email}` })
+            .click();
+        await dialog.waitFor();
+        assert.deepEqual(await dialogsSaid(page), [{
+            name: 'Remove from the team?',
+            description: 'You will be signed out everywhere and can no '
+                + 'longer sign in. What you did stays.' }]);
+        await dialog.getByRole('button', { name: 'Cancel' }).click();
+        await dialog.waitFor({ state: 'hidden' });
+        assert.equal((await teamNow())[BEA.email], 'billing');
     } finally {
         await page.context().close();
     }

@@ -43,10 +43,20 @@
     const BALANCE_DELAY_MS = 300;
     const EARLIER_SENT = 'An earlier try had already sent this message; '
         + 'your edited draft is still here.';
-    /* the server's refusal of a send while billing is inactive (each
-     * backend's reply_accept), said when a balance read finds it so */
-    const BILLING_INACTIVE = 'Billing is inactive, so nothing can be sent; '
-        + 'contact your billing admin.';
+    /* The server's refusal of a send while billing is inactive (each
+     * backend's reply_accept) is for any client: "contact your billing
+     * admin".  Said here, or when a balance read finds it so, as fits
+     * who reads it: a billing contact is told what they can do (only
+     * whoever runs the inbox makes it active: inboxctl), anyone else
+     * whom to ask. */
+    const BILLING_INACTIVE = 'Billing is inactive, so nothing can be sent';
+    const BILLING_WHAT = {
+        billing: 'as a billing contact, ask whoever runs the inbox to '
+            + 'make it active again (Settings \u2192 Billing shows when it '
+            + 'is)',
+        member: 'ask your billing contact (Settings \u2192 Team lists '
+            + 'who)',
+    };
     const MAX_IMAGES = attachments.max;
     const ATTACH_TITLE = 'Attach images: JPEG, PNG or GIF, up to '
         + MAX_IMAGES + ', 5 MB in all';
@@ -85,7 +95,17 @@
         balanceTimer: null,
         balanceSeq: 0,
         plan: 'per_message',    /* GET /api/v1/billing's, as last read */
+        role: 'member',         /* the signed-in user's */
     };
+
+    /* what the reply box says while billing is inactive */
+    function billingInactive() {
+        return BILLING_INACTIVE + '; ' + billingWhat() + '.';
+    }
+
+    function billingWhat() {
+        return BILLING_WHAT[state.role] || BILLING_WHAT.member;
+    }
 
     /* ---- drafts ---- */
 
@@ -250,6 +270,7 @@
         }
         state.signedIn = Boolean(me);
         state.user = user;
+        state.role = me && me.role === 'billing' ? 'billing' : 'member';
         clearTimeout(state.estimateTimer);
         clearTimeout(state.balanceTimer);
         state.estimateSeq += 1;
@@ -482,13 +503,16 @@
     /* ---- sending ---- */
 
     /* What a refusal says to the person who sent: the server's own
-     * sentence (402, 403 and 409 say what to do, "…contact your billing
-     * admin"). */
+     * sentence (402 and 409 say what to do), but billing inactive's
+     * as fits the sender's role. */
     function refusalText(err) {
         if (typeof err.status !== 'number') {
             return 'The server could not be reached, so the message may '
                 + 'or may not have gone. Send again: it will not go '
                 + 'twice.';
+        }
+        if (err.code === 'billing_inactive') {
+            return billingInactive();
         }
         if (err.code === 'insufficient_credits'
             && typeof err.error.needed === 'number'
@@ -807,7 +831,7 @@
             els.balanceWord.textContent = 'Billing';
             els.balanceCount.textContent = 'inactive';
             els.balance.title = 'Nothing can be sent until billing is '
-                + 'active again; contact your billing admin.';
+                + 'active again; ' + billingWhat() + '.';
             return;
         }
         if (b.plan === 'unlimited') {
@@ -841,7 +865,7 @@
             if (!r || d.error !== r.text) {
                 return;
             }
-            const text = !b.active ? BILLING_INACTIVE
+            const text = !b.active ? billingInactive()
                 : r.credits !== null && b.plan !== 'unlimited'
                     && n < r.needed ? r.credits : '';
             if (text !== r.text) {

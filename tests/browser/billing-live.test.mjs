@@ -39,6 +39,12 @@ const BROKE_FROM = '+14155550143';
 const web = useBrowser();
 let page, brokePage;
 
+/* what the reply box tells a billing contact while billing is
+ * inactive (the server's refusal says "contact your billing admin") */
+const BILLING_CONTACT_SAYS = 'Billing is inactive, so nothing can be sent; '
+    + 'as a billing contact, ask whoever runs the inbox to make it active '
+    + 'again (Settings \u2192 Billing shows when it is).';
+
 const org = () => ctx.cluster.orgs[0];
 const brokeOrg = () => ctx.cluster.orgs[1];
 
@@ -78,6 +84,13 @@ test('billing active again: Settings clears "Billing inactive" from the '
     await page.waitForFunction(() => /inactive/i.test(
         document.getElementById('composer-error').textContent));
     await page.locator('#balance.inactive').waitFor();
+    /* a member is told whom to ask, and where to find them */
+    assert.equal(await error.textContent(), 'Billing is inactive, so '
+        + 'nothing can be sent; ask your billing contact (Settings \u2192 '
+        + 'Team lists who).');
+    assert.equal(await page.locator('#balance').getAttribute('title'),
+        'Nothing can be sent until billing is active again; ask your '
+        + 'billing contact (Settings \u2192 Team lists who).');
 
     await inboxctl(ctx.cluster.store, 'billing', 'set', org().id, 'active');
     await page.getByRole('link', { name: 'Settings' }).click();
@@ -145,8 +158,13 @@ test('billing made inactive while the reply box says the balance is '
         await brokePage.locator('#balance.inactive').waitFor();
         await brokePage.waitForFunction(() => /inactive/i.test(
             document.getElementById('composer-error').textContent));
-        assert.equal(await error(), 'Billing is inactive, so nothing can '
-            + 'be sent; contact your billing admin.');
+        /* the billing contact is told what they can do, and where */
+        assert.equal(await brokePage.locator('#balance')
+            .getAttribute('title'), 'Nothing can be sent until billing is '
+            + 'active again; as a billing contact, ask whoever runs the '
+            + 'inbox to make it active again (Settings \u2192 Billing shows '
+            + 'when it is).');
+        assert.equal(await error(), BILLING_CONTACT_SAYS);
         /* what a send says now is what the box said */
         const refused = brokePage.waitForResponse((r) =>
             r.request().method() === 'POST'
@@ -154,8 +172,7 @@ test('billing made inactive while the reply box says the balance is '
         await brokePage.locator('#composer-text').press('Enter');
         assert.equal((await refused).status(), 403);
         await brokePage.waitForTimeout(200);
-        assert.equal(await error(), 'Billing is inactive, so nothing can '
-            + 'be sent; contact your billing admin.');
+        assert.equal(await error(), BILLING_CONTACT_SAYS);
     } finally {
         await inboxctl(ctx.cluster.store, 'billing', 'set', brokeOrg().id,
             'active');

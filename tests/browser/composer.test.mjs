@@ -625,7 +625,7 @@ test('403: with billing inactive the contract\'s message shows and the '
         const error = p.locator('#composer-error');
         await error.filter({ hasText: /\S/ }).waitFor();
         assert.match(await error.textContent(),
-            /billing.*inactive.*contact your billing admin/i);
+            /billing.*inactive.*ask your billing contact/i);
         assert.equal(await text.inputValue(), 'Yes, it is ready');
         assert.equal((await messagesOf(org, lapsed)).length, 1);
     } finally {

@@ -19,7 +19,10 @@ import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
 import { api, deliverInbound } from '../lib/inbox.mjs';
 import { addUser } from '../lib/session.mjs';
 
-const ctx = useCluster({ orgs: [{ name: 'Ferry Landing Deli' }] });
+// the default quiet hours, shown once Settings is read again (null: not the
+// fixture's)
+const ctx = useCluster({ orgs: [{ name: 'Ferry Landing Deli',
+                                  quietHours: null }] });
 const USER = { email: 'ines@ferry.example', password: 'ines minds the deli' };
 const FIRST = uniqueNumber();
 const SECOND = uniqueNumber();

@@ -22,7 +22,9 @@ import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
 import { api } from '../lib/inbox.mjs';
 import { addUser, login, sessionApi } from '../lib/session.mjs';
 
-const ctx = useCluster({ orgs: [{ name: 'Harbor Cafe' }] });
+// the default quiet hours, which Settings first shows (null: not the
+// fixture's)
+const ctx = useCluster({ orgs: [{ name: 'Harbor Cafe', quietHours: null }] });
 const BEA = { email: 'bea@harbor.example', password: 'bea pays the bills' };
 const ANN = { email: 'ann@harbor.example', password: 'ann pays them too' };
 const MAX = { email: 'max@harbor.example', password: 'max answers texts' };

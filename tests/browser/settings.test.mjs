@@ -18,7 +18,9 @@ import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
 import { api, deliverInbound, postWebhook, storeOp } from '../lib/inbox.mjs';
 import { addUser, login } from '../lib/session.mjs';
 
-const ctx = useCluster({ orgs: [{ name: 'Harbor Cafe' }] });
+// the default quiet hours, which Settings first shows (null: not the
+// fixture's)
+const ctx = useCluster({ orgs: [{ name: 'Harbor Cafe', quietHours: null }] });
 const BEA = { email: 'bea@harbor.example', password: 'bea pays the bills' };
 // the organization's (a contact's panel has one too)
 const zoneField = (page) => page.locator('#settings-form')

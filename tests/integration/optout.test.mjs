@@ -15,7 +15,10 @@ import { api, assertError, connectWs, deliverInbound, framesBeforeFence,
     from '../lib/inbox.mjs';
 import { addUser, login, sessionApi } from '../lib/session.mjs';
 
-const ctx = useCluster({ orgs: [{ name: 'Acme Dental' }, { name: 'Org B' }] });
+// Acme Dental keeps the default quiet hours, which 'the settings: defaults'
+// reads (null: the fixture's, far from now, not set)
+const ctx = useCluster({ orgs: [{ name: 'Acme Dental', quietHours: null },
+                                { name: 'Org B' }] });
 const tokenA = () => ctx.cluster.orgs[0].token;
 const tokenB = () => ctx.cluster.orgs[1].token;
 // the countries libinbox reads national numbers of (phone.c)

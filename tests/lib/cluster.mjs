@@ -113,6 +113,21 @@ export async function inboxctl(store, ...args) {
     }
 }
 
+// Quiet hours one minute long, twelve and a half hours from now: the
+// organizations' of a cluster unless a test names its own.  The default,
+// 21:00-08:00, held a campaign sent in a test when the run came at night
+// (UTC), and CI runs at any hour.  Half a day and half an hour away, the
+// minute is not now on the clock of any zone a test may give the
+// organization or a contact later (offsets run from -12:00 to +14:00,
+// none at +12:30 or -11:30), and a file's run reaches it only after half
+// an hour on a +12:00 clock, half a day on UTC's.
+export function quietHoursOffNow(now = new Date()) {
+    const at = new Date(now.getTime() + (12 * 60 + 30) * 60000);
+    const hhmm = (d) => `${String(d.getUTCHours()).padStart(2, '0')}:`
+        + String(d.getUTCMinutes()).padStart(2, '0');
+    return `${hhmm(at)}-${hhmm(new Date(at.getTime() + 60000))}`;
+}
+
 // Starts a child in its own process group, its output appended to logPath;
 // opts.env: more environment for it.
 function startChild(cmd, args, logPath, opts = {}) {
@@ -379,12 +394,21 @@ export class Cluster {
 
     url(path) { return `${this.baseUrl}${path}`; }
 
+    // quietHours: the organization's, as HH:MM-HH:MM; by default a minute
+    // far from now (quietHoursOffNow), so that what a test sends goes at
+    // any hour of the day it runs; null keeps the product's default
+    // (21:00-08:00), for a test about that default.
     async addOrg({ name = 'Test Org', number = uniqueNumber(),
                    accountSid = `AC${randomBytes(16).toString('hex')}`,
-                   authToken = randomBytes(16).toString('hex') } = {}) {
+                   authToken = randomBytes(16).toString('hex'),
+                   quietHours = quietHoursOffNow() } = {}) {
         const id = await inboxctl(this.store, 'org', 'create', name);
         if (!id) {
             throw new Error('inboxctl org create printed no id');
+        }
+        if (quietHours !== null) {
+            await inboxctl(this.store, 'settings', 'set', id,
+                           '--quiet-hours', quietHours);
         }
         // the inbox's own keyword answers, which the tests look at (a
         // number's default leaves them to the carrier)
@@ -402,7 +426,8 @@ export class Cluster {
         if (!token) {
             throw new Error('inboxctl token create printed no token');
         }
-        const org = { id, name, number, accountSid, authToken, token };
+        const org = { id, name, number, accountSid, authToken, token,
+                      quietHours };
         this.orgs.push(org);
         return org;
     }
@@ -630,8 +655,9 @@ export class Cluster {
     }
 }
 
-// Starts store, ws-server and nginx.  orgs: [{name, number, authToken}],
-// one organization by default; the other options are Cluster's (above).
+// Starts store, ws-server and nginx.  orgs: [{name, number, authToken,
+// quietHours}] (addOrg's), one organization by default; the other options
+// are Cluster's (above).
 // On failure everything started is stopped.
 export async function startCluster({ orgs = [{}], ...options } = {}) {
     for (const bin of [inboxctlPath, wsServerPath, modulePath,

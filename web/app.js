@@ -61,6 +61,7 @@
     const reread = window.inboxReread;
     const invalid = window.inboxInvalid;
     const highlight = window.inboxHighlight;
+    const times = window.inboxTimes;
     /* text as the server's search compares names (search.h's key) */
     const plain = highlight.plain;
     /* a socket that brought nothing for too long is let go */
@@ -343,69 +344,6 @@
 
     function displayName(contact) {
         return contact.name ? contact.name : phoneOf(contact);
-    }
-
-    /* Times in the browser's locale, as toLocaleString and its kin write
-     * them; made once: each of those calls makes a formatter anew, and
-     * every row of the list writes two times. */
-    const timeFormats = {
-        clock: new Intl.DateTimeFormat([], { hour: 'numeric',
-                                             minute: '2-digit' }),
-        weekday: new Intl.DateTimeFormat([], { weekday: 'short' }),
-        day: new Intl.DateTimeFormat([], { month: 'short',
-                                           day: 'numeric' }),
-        dayOfYear: new Intl.DateTimeFormat([], { month: 'short',
-            day: 'numeric', year: 'numeric' }),
-        /* toLocaleString()'s own */
-        full: new Intl.DateTimeFormat([], { year: 'numeric',
-            month: 'numeric', day: 'numeric', hour: 'numeric',
-            minute: 'numeric', second: 'numeric' }),
-    };
-
-    function relativeTime(iso) {
-        const t = Date.parse(iso);
-        if (Number.isNaN(t)) {
-            return '';
-        }
-        const ago = Date.now() - t;
-        const when = new Date(t);
-        const now = new Date();
-        if (ago < 60 * 1000) {
-            return 'now';
-        }
-        if (ago < 60 * 60 * 1000) {
-            return Math.floor(ago / 60000) + ' min';
-        }
-        if (when.toDateString() === now.toDateString()) {
-            return timeFormats.clock.format(when);
-        }
-        if (ago < 6 * 24 * 60 * 60 * 1000) {
-            return timeFormats.weekday.format(when);
-        }
-        /* another year's "Dec 2" would read as this year's */
-        return (when.getFullYear() === now.getFullYear()
-            ? timeFormats.day : timeFormats.dayOfYear).format(when);
-    }
-
-    function fullTime(iso) {
-        const t = Date.parse(iso);
-        return Number.isNaN(t) ? '' : timeFormats.full.format(t);
-    }
-
-    /* A message's time: the clock time today, else the date too. */
-    function messageTime(iso) {
-        const t = Date.parse(iso);
-        if (Number.isNaN(t)) {
-            return '';
-        }
-        const when = new Date(t);
-        const clock = timeFormats.clock.format(when);
-        if (when.toDateString() === new Date().toDateString()) {
-            return clock;
-        }
-        return (when.getFullYear() === new Date().getFullYear()
-            ? timeFormats.day : timeFormats.dayOfYear).format(when)
-            + ', ' + clock;
     }
 
     /* ---- what a screen reader is told ---- */
@@ -693,9 +631,9 @@
         li.querySelector('.row-optout').hidden = !conv.contact.opted_out;
         li.querySelector('.row-archived').hidden = !archivedTag;
         li.querySelector('.row-star').hidden = !conv.starred;
-        time.textContent = relativeTime(conv.last_activity_at);
+        time.textContent = times.relative(conv.last_activity_at);
         time.dateTime = conv.last_activity_at || '';
-        time.title = fullTime(conv.last_activity_at);
+        time.title = times.full(conv.last_activity_at);
         badge.hidden = !unread;
         badge.textContent = unread ? String(conv.unread_count) : '';
         li.classList.toggle('unread', unread);
@@ -783,6 +721,13 @@
         state.refillAll = true;
         renderList();
     }
+    /* past midnight "11:10 PM" is yesterday's: the list says so at once
+     * (a thread's own times are stamps, times.js draws them) */
+    times.onNewDay(() => {
+        if (state.signedIn) {
+            renderClock();
+        }
+    });
 
     /* Brings the DOM in line with state, reusing rows: a row is filled
      * again only when its conversation changed, and only the rows that
@@ -1535,10 +1480,8 @@
     /* How the contact opted out, from its record: "by keyword STOP on
      * 5 Jan 2026". */
     function optoutWhy(contact) {
-        const t = Date.parse(contact.opted_out_at || '');
-        const on = Number.isNaN(t) ? '' : ' on '
-            + new Date(t).toLocaleDateString([], { day: 'numeric',
-                month: 'short', year: 'numeric' });
+        const day = times.date(contact.opted_out_at || '');
+        const on = day ? ' on ' + day : '';
         switch (contact.opt_out_source) {
         case 'keyword':
             return 'by keyword ' + (contact.opt_out_keyword || 'STOP') + on;
@@ -1869,9 +1812,7 @@
             meta.appendChild(author);
         }
         const time = document.createElement('time');
-        time.dateTime = m.created_at || '';
-        time.textContent = messageTime(m.created_at);
-        time.title = fullTime(m.created_at);
+        times.stamp(time, m.created_at);
         meta.appendChild(time);
         if (m.direction === 'outbound' && m.status) {
             meta.appendChild(document.createTextNode(' · '));
@@ -2957,9 +2898,7 @@
         }
         const time = document.createElement('time');
         time.className = 'timeline-at';
-        time.dateTime = entry.at || '';
-        time.textContent = messageTime(entry.at);
-        time.title = fullTime(entry.at);
+        times.stamp(time, entry.at);
         li.appendChild(time);
         return li;
     }
@@ -2985,11 +2924,9 @@
         els.contactOptout.hidden = !contact.opted_out;
         /* the day is optoutWhy's; the time of day follows it (the
          * whole date again, in figures, read as a second date) */
-        const at = Date.parse(contact.opted_out_at || '');
+        const at = times.clock(contact.opted_out_at || '');
         els.contactOptout.textContent = contact.opted_out
-            ? 'Opted out ' + optoutWhy(contact)
-                + (Number.isNaN(at) ? ''
-                    : ' at ' + timeFormats.clock.format(at))
+            ? 'Opted out ' + optoutWhy(contact) + (at ? ' at ' + at : '')
             : '';
         els.contactName.value = contact.name || '';
         els.contactZone.value = contact.timezone || '';
@@ -3068,9 +3005,7 @@
         li.appendChild(document.createElement('br'));
         const time = document.createElement('time');
         time.className = 'timeline-at';
-        time.dateTime = at || '';
-        time.textContent = messageTime(at);
-        time.title = fullTime(at);
+        times.stamp(time, at);
         li.appendChild(time);
         return li;
     }

@@ -474,8 +474,7 @@
         const tr = document.createElement('tr');
         const when = document.createElement('td');
         const time = document.createElement('time');
-        time.dateTime = entry.at;
-        time.textContent = new Date(entry.at).toLocaleString();
+        window.inboxTimes.stamp(time, entry.at);
         when.appendChild(time);
         tr.appendChild(when);
         tr.appendChild(ledgerWhat(entry));

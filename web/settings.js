@@ -31,7 +31,8 @@
  * What it uses of the app is window.inboxApp (api, failed, on,
  * showConversation, displayName, bulkName, billing: its billing read
  * shows in the header too); Save is busy.js's (window.inboxBusy); a
- * failure's reason by delivery.js (window.inboxDelivery).
+ * failure's reason by delivery.js (window.inboxDelivery); an entry's
+ * time by times.js (window.inboxTimes), as a thread writes one.
  */
 'use strict';
 

@@ -2498,8 +2498,11 @@
     }
 
     /* Opens a thread the list may not hold (another view asked): read,
-     * kept, shown in the Inbox view; the last one asked for wins. */
-    async function showConversation(id) {
+     * kept, shown in the Inbox view; the last one asked for wins.  With
+     * record (a contact chosen in Contacts, whose name opens the full
+     * record) the contact's record opens over it too, a layer of its
+     * own (a sheet under 700 px, which Back closes first). */
+    async function showConversation(id, record) {
         const asked = ++state.showAsked;
         const changes = state.liveChanges.get(id) || 0;
         const conv = await api('/api/v1/conversations/'
@@ -2519,6 +2522,11 @@
         }
         if (state.openId !== id) {
             openThread(id);
+        }
+        if (record === true && state.openId === id
+            && state.contactId === null)
+        {
+            openContact();
         }
         els.threadTitle.focus();
     }

@@ -4,7 +4,7 @@
  * filtered by a tag (the organization's, from GET /api/v1/tags); one
  * added by hand (POST /api/v1/contacts: the server judges the number and
  * says so next to the field, 409 when it is a contact already); a
- * contact chosen opens its thread in the Inbox, where its record is.
+ * contact chosen opens its record over its thread in the Inbox.
  * The list is read again whenever the view is shown, after an import
  * (contacts-import.js's "inbox:contacts" event), after a resync
  * (events missed) and, shown, after a contacts.imported (an import,
@@ -238,7 +238,9 @@
         state.notice = '';
         els.status.textContent = '';
         try {
-            await app.showConversation(c.conversation_id);
+            /* the contact's record over its thread: what the name
+             * chosen is for (a thread alone hid who they are) */
+            await app.showConversation(c.conversation_id, true);
         } catch (err) {
             if (!app.failed(err)) {
                 els.status.textContent = 'Could not open the thread: '

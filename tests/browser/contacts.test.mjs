@@ -1,8 +1,9 @@
 // The Contacts view in Debian's Chromium: the organization's contacts
 // with their tags and opt-outs, searched by name and filtered by a tag;
 // one added by hand (a number that is a contact already, or no number,
-// refused next to the field); a contact chosen opens its thread in the
-// Inbox ("No messages yet." until one is), listed once its first message
+// refused next to the field); a contact chosen opens its record over its
+// thread in the Inbox (a sheet at 390 px, which Back closes first; "No
+// messages yet." until one is), listed once its first message
 // is written; contacts imported
 // from a CSV file, with the report of what was made and skipped and the
 // columns not used, and their tag offered to campaigns at once, or of
@@ -232,20 +233,28 @@ test('a contact added while the list is being read stays first, with its '
     }
 });
 
-test('a contact chosen opens its thread in the Inbox; a thread without '
-     + 'a message says so, and so does its record\'s timeline; it joins '
-     + 'the list with the first one written', async () => {
+test('a contact chosen opens its record over its thread in the Inbox; a '
+     + 'thread without a message says so, and so does its record\'s '
+     + 'timeline; it joins the list with the first one written',
+async () => {
     await openContacts();
     await rows().filter({ hasText: 'Ann Archer' }).click();
     await page.locator('#thread-title', { hasText: 'Ann Archer' })
         .waitFor();
     assert.equal(new URL(page.url()).hash, '#inbox');
     assert.equal(await page.locator('#app').isVisible(), true);
+    // the name chosen opens the full record (the product's words), no
+    // second press of Contact needed, beside the thread
+    const panel = page.locator('#contact-panel');
+    await panel.getByLabel('Name').waitFor();
+    assert.equal(await panel.getByLabel('Name').inputValue(), 'Ann Archer');
+    assert.equal(await page.locator('#act-contact')
+        .getAttribute('aria-expanded'), 'true');
     // not a blank pane: the thread says it has nothing yet
     const empty = page.getByText('No messages yet.');
     await empty.waitFor();
+    assert.equal(await empty.isVisible(), true, 'the thread beside it');
     // nor is the record's timeline a bare heading
-    await page.getByRole('button', { name: 'Contact', exact: true }).click();
     await page.locator('#timeline-title').waitFor();
     const nothing = page.locator('#timeline-empty');
     assert.equal(await nothing.textContent(), 'Nothing yet.');
@@ -881,6 +890,41 @@ test('Show more pressed while the list is read again (contacts.imported) '
         release();
         await page.unroute(read);
         await page.locator('#contacts-tag').selectOption('');
+    }
+});
+
+test('at 390 px a contact chosen opens its record as a sheet over its '
+     + 'thread; Back closes the sheet, then the thread, then shows '
+     + 'Contacts again', async () => {
+    // the newest, so on the first page
+    await call('/api/v1/contacts', { method: 'POST',
+        body: { phone: uniqueNumber(), name: 'Nia Narrow' } });
+    const narrow = await web.newPage({ width: 390, height: 800 });
+    try {
+        await signIn(narrow, ctx.cluster, USER);
+        await narrow.getByRole('link', { name: 'Contacts' }).click();
+        await narrow.locator('#contacts-list .contact-row',
+                             { hasText: 'Nia Narrow' }).click();
+        const panel = narrow.locator('#contact-panel');
+        const title = narrow.locator('#thread-title');
+        await panel.getByLabel('Name').waitFor();
+        assert.equal(await panel.getByLabel('Name').inputValue(),
+                     'Nia Narrow');
+        assert.equal(await title.isVisible(), true, 'the thread\'s header '
+                     + 'above the sheet says whose it is');
+        assert.match(await title.textContent(), /Nia Narrow/);
+
+        await narrow.goBack();
+        await panel.waitFor({ state: 'hidden' });
+        assert.equal(await title.isVisible(), true,
+                     'the first Back closed more than the sheet');
+        await narrow.goBack();
+        await title.waitFor({ state: 'hidden' });
+        await narrow.goBack();
+        await narrow.locator('#contacts-view').waitFor();
+        assert.equal(new URL(narrow.url()).hash, '#contacts');
+    } finally {
+        await narrow.context().close();
     }
 });
 

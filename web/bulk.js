@@ -1,7 +1,8 @@
 /*
  * What campaigns and polls share in the web app: a list of them as
  * cards (status and its paused or cancelled reason in words, the counts,
- * the buttons the lifecycle allows, Delete for one nobody got), kept
+ * the buttons the lifecycle allows, Delete for one nobody got; a
+ * draft's audience now, an estimate, for the counts a send fixes), kept
  * current by campaign.progress frames without asking the server again,
  * and the confirmation before a send with its preview (GET …/estimate:
  * recipients, opted out, segments, credits) and the balance, read again
@@ -73,6 +74,28 @@
 
     /* what the Edit form says of its draft deleted meanwhile */
     const GONE_WORDS = 'This draft was deleted by someone else.';
+
+    /* A draft's audience now: its recipients are fixed only by its send,
+     * so its counts are all 0 until then, which read as nobody.  Its
+     * card says instead how many the audience holds now, the figure the
+     * Send dialog shows (GET …/{id}/estimate), read once for each
+     * audience the drafts shown have (drafts of the same audience, of
+     * either list, share it), READS_AT_ONCE at a time, and kept: a card
+     * drawn again (a frame, the list read again) asks nothing.  Contacts
+     * changed (audience.js's onCounts: once for a burst) make the
+     * figures old: those of a list shown are read again, the old one
+     * shown meanwhile; a list hidden reads them when shown. */
+    const READS_AT_ONCE = 3;
+    const reach = {
+        known: new Map(),       /* audience key -> estimate, or null: it
+                                   could not be read */
+        old: new Map(),         /* the figures before contacts changed */
+        asked: new Set(),       /* keys being read, or waiting to be */
+        waiting: [],            /* reads not begun yet */
+        reading: 0,
+        era: 0,                 /* answers of an older era dropped */
+        lists: [],
+    };
 
     const dialog = {
         el: $('bulk-dialog'),
@@ -242,6 +265,13 @@
         if (moves.join(' ') !== card.moves) {
             fillActions(card, moves);
         }
+        /* a draft has no recipients yet: its audience now instead */
+        const draft = item.status === 'draft';
+        card.countsEl.hidden = draft;
+        card.reach.hidden = !draft;
+        if (draft) {
+            fillReach(card, item);
+        }
         const counts = item.counts || {};
         /* recipients fixed for a time still to come are not in the
          * queue yet: "Queued" beside "Scheduled for …" read as going */
@@ -368,6 +398,11 @@
         });
         article.appendChild(dl);
 
+        const reachLine = document.createElement('p');
+        reachLine.className = 'bulk-reach';
+        reachLine.hidden = true;
+        article.appendChild(reachLine);
+
         const actions = document.createElement('div');
         actions.className = 'bulk-actions';
         actions.setAttribute('role', 'group');
@@ -381,8 +416,122 @@
         li.appendChild(article);
         const card = { id: item.id, list, li, article, name: h, status,
                        text, images, imagesShown: '', meta, counts,
+                       countsEl: dl, reach: reachLine, reachKey: null,
                        actions, error, moves: null, busy: false };
         return card;
+    }
+
+    /* ---- a draft's audience now ---- */
+
+    /* An audience as the server matches it: all, or tags by ASCII
+     * case, in any order. */
+    function audienceKey(audience) {
+        if (!audience || audience.all) {
+            return '*';
+        }
+        return JSON.stringify((audience.tags || []).map((t) =>
+            t.replace(/[A-Z]/g, (c) => c.toLowerCase())).sort());
+    }
+
+    /* What a draft's card says of its audience now (e: its estimate;
+     * undefined not read yet, null not readable): an estimate, said as
+     * one, as those in it when it is sent get it. */
+    function reachText(e) {
+        if (e === undefined) {
+            return 'Counting who is in its audience\u2026';
+        }
+        if (e === null) {
+            return 'Its recipients are counted when it is sent.';
+        }
+        if (e.recipients === 0) {
+            return 'Nobody to send it to now'
+                + (e.suppressed > 0 ? ' (' + plural(e.suppressed,
+                    'contact is', 'contacts are') + ' opted out)' : '')
+                + ': its recipients are counted when it is sent.';
+        }
+        return 'About ' + plural(e.recipients, 'recipient', 'recipients')
+            + ' now' + (e.suppressed > 0 ? ' (' + plural(e.suppressed,
+                'opted out', 'opted out') + ', not sent)' : '')
+            + ': its recipients are counted when it is sent.';
+    }
+
+    /* A draft card's line, from what is known of its audience, which is
+     * read when nothing is (nor being read). */
+    function fillReach(card, item) {
+        const key = audienceKey(item.audience);
+        card.reachKey = key;
+        const known = reach.known.has(key) ? reach.known.get(key)
+            : reach.old.get(key);
+        const said = reachText(known);
+        if (card.reach.textContent !== said) {
+            card.reach.textContent = said;
+        }
+        if (!reach.known.has(key) && !reach.asked.has(key)) {
+            reach.asked.add(key);
+            reach.waiting.push({ key, kind: card.list.kind, id: item.id });
+            readReach();
+        }
+    }
+
+    /* The reads waiting, READS_AT_ONCE at a time; each answer drawn on
+     * the draft cards of its audience. */
+    function readReach() {
+        while (reach.reading < READS_AT_ONCE && reach.waiting.length > 0) {
+            const ask = reach.waiting.shift();
+            const era = reach.era;
+            reach.reading += 1;
+            app.api('/api/v1/' + ask.kind + '/' + encodeURIComponent(ask.id)
+                    + '/estimate')
+                .then((e) => e, (err) => (app.failed(err) ? undefined
+                    : null))
+                .then((e) => {
+                    reach.reading -= 1;
+                    /* a session ended (undefined) asks nothing more */
+                    if (era === reach.era && e !== undefined) {
+                        reach.asked.delete(ask.key);
+                        reach.known.set(ask.key, e);
+                        redrawReach(ask.key);
+                    }
+                    readReach();
+                });
+        }
+    }
+
+    function redrawReach(key) {
+        reach.lists.forEach((list) => list.cards.forEach((card) => {
+            const item = list.items.get(card.id);
+            if (card.reachKey === key && item && item.status === 'draft') {
+                fillReach(card, item);
+            }
+        }));
+    }
+
+    /* Contacts changed: the figures are old.  The drafts of a list shown
+     * read theirs again (the old one said meanwhile). */
+    function reachStale() {
+        reach.era += 1;
+        reach.known.forEach((e, key) => reach.old.set(key, e));
+        reach.known.clear();
+        reach.asked.clear();
+        reach.waiting = [];
+        reach.lists.forEach((list) => {
+            if (list.shown()) {
+                list.cards.forEach((card) => {
+                    const item = list.items.get(card.id);
+                    if (item && item.status === 'draft') {
+                        fillReach(card, item);
+                    }
+                });
+            }
+        });
+    }
+
+    function reachReset() {
+        reach.era += 1;
+        reach.known.clear();
+        reach.old.clear();
+        reach.asked.clear();
+        reach.waiting = [];
     }
 
     /* Who it goes to, what it costs and when, in a line. */
@@ -915,6 +1064,8 @@
         self.reset = reset;
         self.card = (id) => self.cards.get(id) || null;
         self.get = (id) => self.items.get(id) || null;
+        self.shown = () => els.list.offsetParent !== null;
+        reach.lists.push(self);
 
         els.more.addEventListener('click', () => load(true));
         app.on('session', reset);
@@ -1291,12 +1442,15 @@
             dialog.el.close();
         }
     });
-    /* contacts changed: an open send's preview read again */
+    /* contacts changed: an open send's preview read again, and the
+     * drafts' audiences now */
     audienceFields.onCounts(() => {
         if (dialog.el.open && dialog.recount) {
             dialog.recount();
         }
+        reachStale();
     });
+    app.on('session', reachReset);
 
     /*
      * The create form of a view: opened and closed by its Add button, a

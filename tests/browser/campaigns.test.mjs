@@ -22,7 +22,9 @@
 // when it started); one scheduled and cancelled before its time, whose
 // card says when it was to go and when it was cancelled; one the
 // carrier refused for its number's credentials, whose card says what to
-// do; and progress frames lost on the way,
+// do; a draft's card saying how many its audience holds now (an
+// estimate, read once an audience, again as contacts change); and
+// progress frames lost on the way,
 // whose gap has the page read the lists and a poll's open results
 // again, also when the gap comes while the list is being read.
 
@@ -1464,6 +1466,95 @@ test('a gap seen while the Campaigns list is being read has it read again '
     assert.equal(await card.locator('.bulk-count[data-count="sent"] dd')
         .textContent(), '0');
     await slow.context().close();
+});
+
+test('a draft\'s card says how many its audience holds now, as an '
+     + 'estimate, where "Recipients 0" read as nobody; drafts of one '
+     + 'audience ask once, a card drawn again asks nothing, and a contact '
+     + 'joining the audience moves the figure', async () => {
+    const tag = 'draftee';
+    for (const name of ['Dee One', 'Dee Two', 'Dee Out']) {
+        const c = await call('/api/v1/contacts', { method: 'POST',
+            body: { phone: uniqueNumber(), name, tags: [tag] } });
+        if (name === 'Dee Out') {
+            await call(`/api/v1/conversations/${c.conversation_id}`
+                       + '/opt-out', { method: 'POST' });
+        }
+    }
+    // the same audience twice (a tag matched in any case)
+    const a = await call('/api/v1/campaigns', { method: 'POST', body: {
+        name: 'Draft for Dees', body: 'Hello Dees',
+        audience: { tags: [tag] } } });
+    const b = await call('/api/v1/campaigns', { method: 'POST', body: {
+        name: 'Another for Dees', body: 'Hello again',
+        audience: { tags: ['DRAFTEE'] } } });
+
+    await page.reload();
+    const estimates = watchRequests(new RegExp(
+        `^/api/v1/campaigns/(${a.id}|${b.id})/estimate$`));
+    try {
+        await page.getByRole('link', { name: 'Campaigns' }).click();
+        const now = (n) => `About ${n} recipients now (1 opted out, not `
+            + 'sent): its recipients are counted when it is sent.';
+        await cardOf('Draft for Dees').locator('.bulk-reach',
+            { hasText: now(2) }).waitFor();
+        await cardOf('Another for Dees').locator('.bulk-reach',
+            { hasText: now(2) }).waitFor();
+        // no count that says nobody: the send fixes them
+        assert.equal(await cardOf('Draft for Dees').locator('.bulk-counts')
+            .isVisible(), false);
+        // the frames of the contacts made above, which a new page may
+        // resume, read the figure again once: let them settle
+        await page.waitForTimeout(1500);
+        assert.equal(new Set(estimates.seen).size, 1, 'the two cards of '
+                     + 'one audience asked apart: '
+                     + JSON.stringify(estimates.seen));
+        const first = estimates.seen.length;
+        // the Send dialog says the same
+        await cardOf('Draft for Dees').getByRole('button', { name: 'Send…' })
+            .click();
+        const dialog = page.getByRole('dialog',
+            { name: 'Send “Draft for Dees”?' });
+        await dialog.locator('[data-estimate="suppressed"]', { hasText:
+            '1 contact is opted out and will not get it; 2 contacts get '
+            + 'it.' }).waitFor();
+        await dialog.getByRole('button', { name: 'Back' }).click();
+        await dialog.waitFor({ state: 'hidden' });
+        const asked = estimates.seen.length;
+        assert.equal(asked, first + 1, 'the dialog reads its own: '
+                     + JSON.stringify(estimates.seen));
+
+        // drawn again: a colleague's edit, the view shown again
+        await call(`/api/v1/campaigns/${a.id}`, { method: 'PATCH',
+            body: { name: 'Draft for the Dees' } });
+        await cardOf('Draft for the Dees').locator('.bulk-reach',
+            { hasText: now(2) }).waitFor();
+        await page.getByRole('link', { name: 'Polls' }).click();
+        const read = page.waitForResponse((r) => new URL(r.url()).pathname
+            === '/api/v1/campaigns');
+        await page.getByRole('link', { name: 'Campaigns' }).click();
+        await read;
+        await cardOf('Draft for the Dees').locator('.bulk-reach',
+            { hasText: now(2) }).waitFor();
+        assert.equal(estimates.seen.length, asked, 'a card drawn again '
+                     + 'asked: ' + JSON.stringify(estimates.seen));
+
+        // a contact joins the audience: read again, once
+        await call('/api/v1/contacts', { method: 'POST',
+            body: { phone: uniqueNumber(), name: 'Dee Three',
+                    tags: [tag] } });
+        await cardOf('Draft for the Dees').locator('.bulk-reach',
+            { hasText: now(3) }).waitFor();
+        await cardOf('Another for Dees').locator('.bulk-reach',
+            { hasText: now(3) }).waitFor();
+        assert.equal(estimates.seen.length, asked + 1,
+                     JSON.stringify(estimates.seen));
+    } finally {
+        estimates.stop();
+        for (const d of [a, b]) {
+            await call(`/api/v1/campaigns/${d.id}`, { method: 'DELETE' });
+        }
+    }
 });
 
 noPageErrorsTest(web);

@@ -17,11 +17,12 @@
  * What it uses of the app is window.inboxApp: api, failed, announce and
  * on(session|event|resync); a button at work is busy.js's
  * (window.inboxBusy); a time written into a field, and when contacts
- * changed, audience.js's (window.inboxAudience).
+ * changed, audience.js's (window.inboxAudience); a time written on a
+ * card, times.js's (window.inboxTimes), as a thread writes one.
  */
 'use strict';
 
-(function (app, busy, audienceFields) {
+(function (app, busy, audienceFields, times) {
     const invalid = window.inboxInvalid;
     const PAGE = 100;
     const RELOAD_AFTER_MS = 2000;   /* an unknown id: the list again, at
@@ -135,11 +136,35 @@
         return Number(n).toLocaleString() + ' ' + (n === 1 ? one : many);
     }
 
-    function when(iso) {
-        const t = Date.parse(iso || '');
-        return Number.isNaN(t) ? '' : new Date(t).toLocaleString([], {
-            day: 'numeric', month: 'short', hour: 'numeric',
-            minute: '2-digit' });
+    /* A line of words and times: parts are strings, and {at: iso} for
+     * a time, written as a thread writes one (times.js: "11:12 PM"
+     * today, else "Dec 7, 11:12 PM", the full date and time its title),
+     * in a <time> that times.js draws again at midnight, where a card
+     * kept yesterday's bare clock time until the list was read again.
+     * Written only when the parts change, so a frame touches nothing
+     * else. */
+    const written = new WeakMap();
+
+    function writeParts(el, parts) {
+        const key = JSON.stringify(parts);
+        if (written.get(el) === key) {
+            return;
+        }
+        written.set(el, key);
+        el.replaceChildren(...parts.map((part) => {
+            if (typeof part === 'string') {
+                return document.createTextNode(part);
+            }
+            const time = document.createElement('time');
+            times.stamp(time, part.at);
+            return time;
+        }));
+    }
+
+    /* the same line as words alone (said to a screen reader) */
+    function partsText(parts) {
+        return parts.map((part) => (typeof part === 'string' ? part
+            : times.at(part.at))).join('');
     }
 
     function pausedText(item) {
@@ -199,25 +224,30 @@
             + 'new one with a shorter text.';
     }
 
-    function statusText(item) {
+    /* A card's status, as writeParts' parts. */
+    function statusParts(item) {
         switch (item.status) {
         case 'draft':
-            return 'Draft';
+            return ['Draft'];
         case 'scheduled':
             /* the zone named: a colleague's may be another */
-            return 'Scheduled' + (item.send_at ? ' for ' + when(item.send_at)
-                + ' (' + audienceFields.yourTime() + ')' : '');
+            return item.send_at ? ['Scheduled for ', { at: item.send_at },
+                ' (' + audienceFields.yourTime() + ')'] : ['Scheduled'];
         case 'sending':
-            return 'Sending';
+            return ['Sending'];
         case 'paused':
-            return pausedText(item);
+            return [pausedText(item)];
         case 'done':
-            return 'Done';
+            return ['Done'];
         case 'cancelled':
-            return cancelledText(item);
+            return [cancelledText(item)];
         default:
-            return String(item.status || '');
+            return [String(item.status || '')];
         }
+    }
+
+    function statusText(item) {
+        return partsText(statusParts(item));
     }
 
     function audienceText(audience) {
@@ -257,10 +287,7 @@
      * the moves offered change: a focused one stays. */
     function fillMoving(card, item) {
         card.li.dataset.status = item.status;
-        const said = statusText(item);
-        if (card.status.textContent !== said) {
-            card.status.textContent = said;
-        }
+        writeParts(card.status, statusParts(item));
         const moves = movesOf(item);
         if (moves.join(' ') !== card.moves) {
             fillActions(card, moves);
@@ -534,30 +561,32 @@
         reach.waiting = [];
     }
 
-    /* Who it goes to, what it costs and when, in a line. */
-    function metaText(list, item) {
+    /* Who it goes to, what it costs and when, in a line (writeParts'
+     * parts). */
+    function metaParts(list, item) {
         const meta = [audienceText(item.audience)];
         if (item.media && item.media.length) {
             meta.push(plural(item.media.length, 'image', 'images'));
         }
         meta.push(list.plan === 'unlimited' ? 'Included in your plan'
             : plural(item.credits || 0, 'credit', 'credits') + ' a message');
+        const parts = [meta.join(' \u00b7 ')];
+        const at = (words, iso) => parts.push(' \u00b7 ' + words + ' ',
+                                              { at: iso });
         /* one cancelled ended there: it neither goes at its time nor
          * finished its sending */
         const cancelled = item.status === 'cancelled';
         if (item.started_at) {
-            meta.push('Started ' + when(item.started_at));
+            at('Started', item.started_at);
         } else if (item.send_at) {
-            meta.push((cancelled ? 'Was to go ' : 'Goes ')
-                + when(item.send_at));
+            at(cancelled ? 'Was to go' : 'Goes', item.send_at);
         } else {
-            meta.push('Created ' + when(item.created_at));
+            at('Created', item.created_at);
         }
         if (item.finished_at) {
-            meta.push((cancelled ? 'Cancelled ' : 'Finished ')
-                + when(item.finished_at));
+            at(cancelled ? 'Cancelled' : 'Finished', item.finished_at);
         }
-        return meta.join(' \u00b7 ');
+        return parts;
     }
 
     /* The images as thumbnails (the meta line counts them), made anew
@@ -594,7 +623,7 @@
                 ? 'Picture message' : '');
         card.text.hidden = card.text.textContent === '';
         fillImages(card, item);
-        card.meta.textContent = metaText(card.list, item);
+        writeParts(card.meta, metaParts(card.list, item));
         card.actions.setAttribute('aria-label', 'Actions for '
             + (item.name || 'this ' + card.list.noun));
         fillMoving(card, item);
@@ -832,7 +861,7 @@
             }
             const card = self.cards.get(ev.id);
             if (card && (moved || begun || ended)) {
-                card.meta.textContent = metaText(card.list, item);
+                writeParts(card.meta, metaParts(card.list, item));
             }
             if (card) {
                 fillMoving(card, item);
@@ -1334,7 +1363,7 @@
                 + 'more.', 'warning');
         }
         if (later) {
-            line('It goes at ' + when(item.send_at) + ' ('
+            line('It goes at ' + times.at(item.send_at) + ' ('
                 + audienceFields.yourTime() + ').', 'when');
         }
         line('Quiet hours hold each message until they end in the '
@@ -1756,7 +1785,8 @@
     }
 
     window.inboxBulk = Object.freeze({
-        list, createForm, preview, plural, when, errorText, audienceText,
+        list, createForm, preview, plural, errorText, audienceText,
         statusText, confirmSend: (l, item) => confirmSend(l, item),
     });
-})(window.inboxApp, window.inboxBusy, window.inboxAudience);
+})(window.inboxApp, window.inboxBusy, window.inboxAudience,
+   window.inboxTimes);

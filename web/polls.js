@@ -17,7 +17,8 @@
  * does not shrink back to a hundred.
  *
  * What it uses of the app is window.inboxApp (api, failed, on) and
- * window.inboxBulk, window.inboxAudience.
+ * window.inboxBulk, window.inboxAudience; an answer's time is written
+ * by times.js (window.inboxTimes), as a thread writes one.
  */
 'use strict';
 
@@ -627,8 +628,7 @@
             answer.textContent = x.answer || '';
             const at = document.createElement('time');
             at.className = 'response-at';
-            at.dateTime = x.answered_at || '';
-            at.textContent = bulk.when(x.answered_at);
+            window.inboxTimes.stamp(at, x.answered_at);
             li.appendChild(who);
             li.appendChild(answer);
             li.appendChild(at);

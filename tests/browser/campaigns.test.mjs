@@ -23,7 +23,8 @@
 // card says when it was to go and when it was cancelled; one the
 // carrier refused for its number's credentials, whose card says what to
 // do; a draft's card saying how many its audience holds now (an
-// estimate, read once an audience, again as contacts change); and
+// estimate, read once an audience, again as contacts change); a card's
+// times written as a thread writes them, drawn again past midnight; and
 // progress frames lost on the way,
 // whose gap has the page read the lists and a poll's open results
 // again, also when the gap comes while the list is being read.
@@ -1029,8 +1030,7 @@ test('a scheduled campaign\'s time is changed from its card, emptied it '
     const [shown, typed] = await page.evaluate((iso) => {
         const t = new Date(iso);
         const two = (n) => String(n).padStart(2, '0');
-        return [t.toLocaleString([], { day: 'numeric', month: 'short',
-                                       hour: 'numeric', minute: '2-digit' }),
+        return [window.inboxTimes.at(iso),
                 `${t.getFullYear()}-${two(t.getMonth() + 1)}-`
                 + `${two(t.getDate())}T${two(t.getHours())}:`
                 + `${two(t.getMinutes())}`];
@@ -1554,6 +1554,59 @@ test('a draft\'s card says how many its audience holds now, as an '
         for (const d of [a, b]) {
             await call(`/api/v1/campaigns/${d.id}`, { method: 'DELETE' });
         }
+    }
+});
+
+test('a card writes its times as a thread does (the clock time today, '
+     + 'another year\'s with its year, the full date and time its title), '
+     + 'and past midnight says the day of yesterday\'s, without a reload',
+     async () => {
+    const draft = await call('/api/v1/campaigns', { method: 'POST', body: {
+        name: 'Night draft', body: 'Open late tonight',
+        audience: { tags: ['autumn'] } } });
+    const ahead = await call('/api/v1/campaigns', { method: 'POST', body: {
+        name: 'Far ahead', body: 'See you in 2099',
+        audience: { tags: ['autumn'] }, send_at: '2099-06-01T09:00:00Z' } });
+    await call(`/api/v1/campaigns/${ahead.id}/send`, { method: 'POST' });
+    // the page's clock at 23:59 UTC of the day the draft was made (or
+    // just after it): its midnight a minute or two away
+    const made = Date.parse(draft.created_at);
+    const day = new Date(made);
+    const night = await web.newPage({ width: 1200, height: 800 },
+                                    { timezoneId: 'UTC', locale: 'en-US' });
+    try {
+        await night.clock.install({ time: Math.max(made + 1000, Date.UTC(
+            day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate(),
+            23, 59)) });
+        await signIn(night, ctx.cluster, USER);
+        await night.getByRole('link', { name: 'Campaigns' }).click();
+        const cardAt = (name) => night.locator('.bulk-item', {
+            has: night.locator('.bulk-name', { hasText: name }) });
+        const meta = cardAt('Night draft').locator('.bulk-meta');
+        await meta.filter({ hasText: ' · Created ' }).waitFor();
+        assert.match(await meta.textContent(),
+                     / · Created \d{1,2}:\d{2} [AP]M$/);
+        const time = meta.locator('time');
+        assert.equal(await time.getAttribute('datetime'), draft.created_at);
+        assert.match(await time.getAttribute('title'),
+            /^\d{1,2}\/\d{1,2}\/\d{4}, \d{1,2}:\d{2}:\d{2} [AP]M$/);
+        // another year's time says its year, in the status and the line
+        const status = cardAt('Far ahead').locator('.bulk-status');
+        await status.filter({ hasText: /^Scheduled for / }).waitFor();
+        assert.match(await status.textContent(), new RegExp('^Scheduled '
+            + 'for Jun 1, 2099, 9:00 AM \\(your time, [^)]+\\)$'));
+        assert.match(await cardAt('Far ahead').locator('.bulk-meta')
+            .textContent(), / · Goes Jun 1, 2099, 9:00 AM$/);
+
+        await night.clock.runFor(2 * 60 * 1000);
+        assert.match(await meta.textContent(), new RegExp(' · Created '
+            + '[A-Z][a-z]{2} \\d{1,2}, \\d{1,2}:\\d{2} [AP]M$'));
+    } finally {
+        await night.context().close();
+        await call(`/api/v1/campaigns/${draft.id}`, { method: 'DELETE' });
+        await call(`/api/v1/campaigns/${ahead.id}/cancel`,
+                   { method: 'POST' });
+        await call(`/api/v1/campaigns/${ahead.id}`, { method: 'DELETE' });
     }
 });
 

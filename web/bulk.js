@@ -85,7 +85,8 @@
      * drawn again (a frame, the list read again) asks nothing.  Contacts
      * changed (audience.js's onCounts: once for a burst) make the
      * figures old: those of a list shown are read again, the old one
-     * shown meanwhile; a list hidden reads them when shown. */
+     * shown meanwhile; a list hidden reads them when shown.  One that
+     * could not be read is read again once the connection is back. */
     const READS_AT_ONCE = 3;
     const reach = {
         known: new Map(),       /* audience key -> estimate, or null: it
@@ -546,6 +547,39 @@
                 list.cards.forEach((card) => {
                     const item = list.items.get(card.id);
                     if (item && item.status === 'draft') {
+                        fillReach(card, item);
+                    }
+                });
+            }
+        });
+    }
+
+    /* The connection back (the app's 'back'): the audiences whose
+     * figure could not be read are read again, once, where a list shows
+     * their drafts ("Counting…" meanwhile; a list hidden reads them when
+     * shown), rather than left saying only that the send counts them
+     * until contacts change or the page is loaded again.  The figures
+     * read are kept: a reconnect asks nothing of them. */
+    function reachAgain() {
+        const failed = new Set();
+        reach.known.forEach((e, key) => {
+            if (e === null) {
+                failed.add(key);
+            }
+        });
+        if (failed.size === 0) {
+            return;
+        }
+        failed.forEach((key) => {
+            reach.known.delete(key);
+            reach.old.delete(key);
+        });
+        reach.lists.forEach((list) => {
+            if (list.shown()) {
+                list.cards.forEach((card) => {
+                    const item = list.items.get(card.id);
+                    if (item && item.status === 'draft'
+                        && failed.has(card.reachKey)) {
                         fillReach(card, item);
                     }
                 });
@@ -1480,6 +1514,7 @@
         reachStale();
     });
     app.on('session', reachReset);
+    app.on('back', reachAgain);
 
     /*
      * The create form of a view: opened and closed by its Add button, a

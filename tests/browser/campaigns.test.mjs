@@ -24,7 +24,9 @@
 // carrier refused for its number's credentials, whose card says what to
 // do; a draft's card saying how many its audience holds now (an
 // estimate, read once an audience, again as contacts change); a card's
-// times written as a thread writes them, drawn again past midnight; and
+// times written as a thread writes them, drawn again past midnight; a
+// draft's figure that could not be read, read again after a reconnect;
+// and
 // progress frames lost on the way,
 // whose gap has the page read the lists and a poll's open results
 // again, also when the gap comes while the list is being read.
@@ -33,8 +35,8 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { before, test } from 'node:test';
 import { promisify } from 'node:util';
-import { answerUnavailable, noPageErrorsTest, rowOf, signIn, useBrowser }
-         from '../lib/browser.mjs';
+import { answerUnavailable, backOnline, goOffline, noPageErrorsTest, rowOf,
+         signIn, useBrowser } from '../lib/browser.mjs';
 import { inboxctl, sqlite3Path, uniqueNumber } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
 import { api, deliverInbound, eventually, quietHoursAway }
@@ -1553,6 +1555,60 @@ test('a draft\'s card says how many its audience holds now, as an '
         estimates.stop();
         for (const d of [a, b]) {
             await call(`/api/v1/campaigns/${d.id}`, { method: 'DELETE' });
+        }
+    }
+});
+
+test('a draft\'s audience whose figure could not be read is read again '
+     + 'once the connection is back after a reconnect, that one alone',
+     async () => {
+    // no reload and no contact made: neither reads the figures again
+    await page.getByRole('link', { name: 'Campaigns' }).click();
+    const fine = await call('/api/v1/campaigns', { method: 'POST', body: {
+        name: 'Autumn draft', body: 'Leaves falling',
+        audience: { tags: ['autumn'] } } });
+    const reachOf = (name, text) => cardOf(name).locator('.bulk-reach',
+        { hasText: text });
+    const figure = /^About \d+ recipients? now/;
+    await reachOf('Autumn draft', figure).waitFor();
+    // every other draft's figure refused (the store busy), until the
+    // connection goes
+    let refusing = true;
+    const route = '**/api/v1/campaigns/*/estimate';
+    await page.route(route, (route) => (refusing && !route.request().url()
+        .includes(`/campaigns/${fine.id}/`)
+        ? answerUnavailable(route, 'The store is busy; try again.')
+        : route.continue()));
+    let failing = null;
+    const estimates = { seen: [], stop: () => {} };
+    try {
+        failing = await call('/api/v1/campaigns', { method: 'POST', body: {
+            name: 'Ferry draft', body: 'Boarding soon',
+            audience: { tags: ['poll', 'autumn'] } } });
+        await reachOf('Ferry draft', new RegExp('^Its recipients are '
+            + 'counted when it is sent\\.$')).waitFor();
+        refusing = false;
+        Object.assign(estimates, watchRequests(new RegExp(
+            `^/api/v1/campaigns/(${failing.id}|${fine.id})/estimate$`)));
+
+        await goOffline(page);
+        await backOnline(page);
+        await reachOf('Ferry draft', figure).waitFor().catch(async () => {
+            throw new Error('after the reconnect it still says "'
+                + await cardOf('Ferry draft').locator('.bulk-reach')
+                    .textContent() + '"');
+        });
+        // the failed one read again, once; the one read, not again
+        assert.deepEqual(estimates.seen,
+                         [`/api/v1/campaigns/${failing.id}/estimate`]);
+        await reachOf('Autumn draft', figure).waitFor();
+    } finally {
+        estimates.stop();
+        await page.unroute(route);
+        for (const d of [failing, fine]) {
+            if (d) {
+                await call(`/api/v1/campaigns/${d.id}`, { method: 'DELETE' });
+            }
         }
     }
 });

@@ -237,6 +237,8 @@
         importedTimer: null,
         panelTimer: null,
         hasCounts: false,           /* the list answer carries counts */
+        counts: {},                 /* the tabs' counts shown */
+        countMoves: 0,              /* the counts moved here (moveCounts) */
         liveTotals: 0,              /* unread totals live frames brought */
         me: null,                   /* /api/v1/me of who is signed in */
         realtimeHold: null,         /* a change the next ticket waits for */
@@ -912,7 +914,9 @@
         if (!conv || !conv.id || !conv.contact) {
             return;
         }
-        keepDelivery(conv, state.conversations.get(conv.id));
+        const was = state.conversations.get(conv.id);
+        keepDelivery(conv, was);
+        moveCounts(was, conv);
         state.conversations.set(conv.id, conv);
         rowChanged(conv.id);
         if (!state.listed.has(conv.id) && matchesSearch(conv)
@@ -982,13 +986,69 @@
 
     function showCounts(counts) {
         state.hasCounts = Boolean(counts) && typeof counts === 'object';
+        state.counts = {};
         els.tabs.forEach((tab) => {
             const span = tab.querySelector('.tab-count');
             const n = state.hasCounts ? counts[tab.dataset.filter] : null;
             const shown = typeof n === 'number' && n >= 0;
-            span.textContent = shown ? n.toLocaleString() : '';
+            if (shown) {
+                state.counts[tab.dataset.filter] = n;
+            }
+            const text = shown ? n.toLocaleString() : '';
+            if (span.textContent !== text) {
+                span.textContent = text;
+            }
             tab.classList.toggle('has-count', shown);
         });
+    }
+
+    /* Whether a thread counts in a tab's count, as the server counts
+     * them (inbox_filter_matches): the organization's, whatever is
+     * searched or open. */
+    function countedIn(conv, filter) {
+        if (!conv.last_activity_at) {
+            return false;
+        }
+        switch (filter) {
+        case 'archived':
+            return Boolean(conv.archived);
+        case 'unread':
+            return !conv.archived && conv.unread_count > 0;
+        case 'unresponded':
+            return !conv.archived && conv.unresponded === true;
+        case 'starred':
+            return !conv.archived && Boolean(conv.starred);
+        default:
+            return !conv.archived;
+        }
+    }
+
+    /* A thread the page knew changed (an action's answer, a live
+     * frame): the tabs' counts move with it at once, as the header's
+     * total moves with its unread.total frame, which the server sends
+     * after the thread's own; the Unread tab waited for the counts read
+     * again (refreshCountsSoon) and trailed the header by a second.
+     * That read still comes, and is what the counts end at; a thread
+     * the page did not hold is left to it. */
+    function moveCounts(was, conv) {
+        if (!state.hasCounts || !was) {
+            return;
+        }
+        let moved = false;
+        Object.keys(state.counts).forEach((filter) => {
+            const by = Number(countedIn(conv, filter))
+                - Number(countedIn(was, filter));
+            if (by !== 0) {
+                state.counts[filter] = Math.max(0,
+                                                state.counts[filter] + by);
+                moved = true;
+            }
+        });
+        if (moved) {
+            state.countMoves += 1;
+            showCounts(Object.assign({}, state.counts));
+            refreshCountsSoon();
+        }
     }
 
     function listPath(limit, cursor) {
@@ -1338,7 +1398,9 @@
 
     /* The tabs' counts move with live events; asked for again shortly
      * after a burst of them, once.  The unread total it reads is older
-     * than one a live frame brought meanwhile, which stays. */
+     * than one a live frame brought meanwhile, which stays; so are the
+     * counts older than a move made meanwhile (moveCounts), which asks
+     * for them again. */
     function refreshCountsSoon() {
         if (!state.hasCounts || state.countsTimer) {
             return;
@@ -1346,9 +1408,12 @@
         state.countsTimer = setTimeout(async () => {
             state.countsTimer = null;
             const totals = state.liveTotals;
+            const moves = state.countMoves;
             try {
                 const page = await api(listPath(1, null));
-                showCounts(page.counts);
+                if (moves === state.countMoves) {
+                    showCounts(page.counts);
+                }
                 if (totals === state.liveTotals) {
                     setUnreadTotal(page.unread_total);
                 }

@@ -6,7 +6,8 @@
 // screen reader), so that the two numbers never read as one count that
 // disagrees.  A new inbound message, a thread read and a thread marked
 // unread move them all, the same way, in both browsers, with no
-// reload.
+// reload; marked unread, the Unread tab moves as the header does, not a
+// second after it.
 
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
@@ -45,6 +46,26 @@ async function countsShow(messages, threads) {
     }
 }
 
+// Notes in page the header's total and the Unread tab's count each time
+// the total changes, at that very moment (the observer's callback runs
+// before the page does anything else), until noted() says what it saw.
+async function noteAtHeader(page) {
+    await page.evaluate(() => {
+        const total = document.getElementById('unread-total');
+        const tab = document.getElementById('count-unread');
+        const seen = [];
+        const observer = new MutationObserver(() => seen.push(
+            [total.textContent, tab.textContent]));
+        observer.observe(total, { childList: true, characterData: true,
+                                  subtree: true });
+        window.notedAtHeader = () => {
+            observer.disconnect();
+            return seen;
+        };
+    });
+}
+const noted = (page) => page.evaluate(() => window.notedAtHeader());
+
 before(async () => {
     const cluster = await ctx.ready;
     await addUser(cluster, cluster.orgs[0], USER.email, USER.password);
@@ -82,10 +103,17 @@ test('a thread read lowers both, in every browser', async () => {
     await countsShow(3, 2);
 });
 
-test('a thread marked unread raises both, in every browser',
+test('a thread marked unread raises both, in every browser, at the same '
+     + 'moment: the Unread tab does not trail the header',
     async () => {
+        for (const page of pages) {
+            await noteAtHeader(page);
+        }
         await pages[0].getByRole('button', { name: 'Mark unread' }).click();
         await countsShow(4, 3);
+        for (const page of pages) {
+            assert.deepEqual(await noted(page), [['4', '3']]);
+        }
         await rowOf(pages[1], shown(once)).getByRole('button').click();
         await pages[1].locator('#messages .message .body',
             { hasText: 'At eight?' }).waitFor();

@@ -893,9 +893,7 @@ inbox_mongo_reply_checks(inbox_mongo_store_t *ms, inbox_mongo_reply_t *r,
     }
 
     if (rc == INBOX_OK && !inbox_mongo_get_bool(&doc, "billing_active")) {
-        rc = inbox_error_set(err, INBOX_ERR_BILLING_INACTIVE,
-                             "Billing is inactive, so nothing can be sent; "
-                             "contact your billing admin.");
+        rc = inbox_reply_billing_inactive(err);
     }
 
     balance = inbox_mongo_get_int(&doc, "credits.balance");
@@ -1032,9 +1030,7 @@ inbox_mongo_reply_refusal(inbox_mongo_store_t *ms, const bson_oid_t *org,
     } else if (rc == INBOX_OK && !inbox_mongo_get_bool(&doc,
                                                        "billing_active"))
     {
-        rc = inbox_error_set(err, INBOX_ERR_BILLING_INACTIVE,
-                             "Billing is inactive, so nothing can be sent; "
-                             "contact your billing admin.");
+        rc = inbox_reply_billing_inactive(err);
 
     } else if (rc == INBOX_OK && credits == 0) {
         /* nothing was asked of the balance: billing was off a moment */

@@ -615,9 +615,7 @@ inbox_sqlite_reply_checks(inbox_sqlite_conn_t *conn, int64_t org,
     }
 
     if (!active) {
-        return inbox_error_set(err, INBOX_ERR_BILLING_INACTIVE,
-                               "Billing is inactive, so nothing can be "
-                               "sent; contact your billing admin.");
+        return inbox_reply_billing_inactive(err);
     }
 
     *charge = inbox_plan_charge(inbox_plan_stored(plan), reply->credits);

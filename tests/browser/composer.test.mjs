@@ -594,7 +594,7 @@ test('402: without credits the contract\'s message shows, and the draft '
         const error = p.locator('#composer-error');
         await error.filter({ hasText: /\S/ }).waitFor();
         assert.match(await error.textContent(),
-            /credits.*contact your billing admin/i);
+            /credits.*a billing contact asks whoever runs the inbox/i);
         assert.equal(await text.inputValue(), 'I will call at noon');
         assert.equal(await p.locator('#attachments').isVisible(), true);
         assert.equal(await images(p).locator('.attachment-name')

@@ -105,8 +105,12 @@ test('a member, or an organization-wide token, cannot change the team',
     async () => {
     const cluster = await ready();
     const sam = await signIn(cluster, SAM);
-    assertError(await addAs(cluster, sam, { email: 'x@harbor.example',
-        role: 'member', password: 'some password 1' }), 403, 'forbidden');
+    // the refusal says where the billing contacts are listed
+    assert.equal(assertError(await addAs(cluster, sam,
+        { email: 'x@harbor.example', role: 'member',
+          password: 'some password 1' }), 403, 'forbidden').message,
+        'Only a billing contact can do this; Settings \u2192 Team lists '
+        + 'who is one.');
     assertError(await setRole(cluster, sam, ids.sam, 'billing'), 403,
                 'forbidden');
     assertError(await remove(cluster, sam, ids.pat), 403, 'forbidden');

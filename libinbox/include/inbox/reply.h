@@ -137,6 +137,12 @@ inbox_status_t inbox_reply_credits_short(unsigned credits, int64_t balance,
     inbox_error_t *err);
 
 /*
+ * INBOX_ERR_BILLING_INACTIVE for a reply while the organization's
+ * billing is inactive: what each backend's reply_accept answers.
+ */
+inbox_status_t inbox_reply_billing_inactive(inbox_error_t *err);
+
+/*
  * The reply as its store stored it, for the answer and the frames: m's
  * direction, body, media, status (queued), segments, credits and time;
  * the caller sets the ids (the message's, its thread's, its sender's).

@@ -3927,6 +3927,7 @@
     function startApp(me) {
         state.signedIn = true;
         state.me = me;
+        delivery.readBy(me && me.role);   /* its words fit who reads */
         state.team.clear();
         state.teamRead = null;
         state.teamRetryAt = 0;

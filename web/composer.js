@@ -34,29 +34,22 @@
  * on(session|signout|thread|event|billing|resend); the images are
  * attachments.js's (window.inboxAttachments), which media.js checks; a
  * button at work is busy.js's (window.inboxBusy); what the box says
- * describes the box (invalid.js, window.inboxInvalid).
+ * describes the box (invalid.js, window.inboxInvalid); what billing
+ * inactive asks of the signed-in user is delivery.js's
+ * (window.inboxDelivery), as a failed reply's tick says it.
  */
 'use strict';
 
-(function (app, busy, attachments, invalid) {
+(function (app, busy, attachments, invalid, delivery) {
     const ESTIMATE_DELAY_MS = 200;
     const BALANCE_DELAY_MS = 300;
     const EARLIER_SENT = 'An earlier try had already sent this message; '
         + 'your edited draft is still here.';
     /* The server's refusal of a send while billing is inactive (each
-     * backend's reply_accept) is for any client: "contact your billing
-     * admin".  Said here, or when a balance read finds it so, as fits
-     * who reads it: a billing contact is told what they can do (only
-     * whoever runs the inbox makes it active: inboxctl), anyone else
-     * whom to ask. */
+     * backend's reply_accept) is for any client.  Said here, or when a
+     * balance read finds it so, as fits who reads it, in the words a
+     * failed reply's tick says it with (delivery.js's billingWhat). */
     const BILLING_INACTIVE = 'Billing is inactive, so nothing can be sent';
-    const BILLING_WHAT = {
-        billing: 'as a billing contact, ask whoever runs the inbox to '
-            + 'make it active again (Settings \u2192 Billing shows when it '
-            + 'is)',
-        member: 'ask your billing contact (Settings \u2192 Team lists '
-            + 'who)',
-    };
     const MAX_IMAGES = attachments.max;
     const ATTACH_TITLE = 'Attach images: JPEG, PNG or GIF, up to '
         + MAX_IMAGES + ', 5 MB in all';
@@ -95,7 +88,6 @@
         balanceTimer: null,
         balanceSeq: 0,
         plan: 'per_message',    /* GET /api/v1/billing's, as last read */
-        role: 'member',         /* the signed-in user's */
     };
 
     /* what the reply box says while billing is inactive */
@@ -104,7 +96,7 @@
     }
 
     function billingWhat() {
-        return BILLING_WHAT[state.role] || BILLING_WHAT.member;
+        return delivery.billingWhat();
     }
 
     /* ---- drafts ---- */
@@ -270,7 +262,6 @@
         }
         state.signedIn = Boolean(me);
         state.user = user;
-        state.role = me && me.role === 'billing' ? 'billing' : 'member';
         clearTimeout(state.estimateTimer);
         clearTimeout(state.balanceTimer);
         state.estimateSeq += 1;
@@ -965,4 +956,4 @@
         }
     });
 })(window.inboxApp, window.inboxBusy, window.inboxAttachments,
-   window.inboxInvalid);
+   window.inboxInvalid, window.inboxDelivery);

@@ -10,6 +10,11 @@
  * the phone, named() its mark and name alone, words() says it without
  * the ticks.  Whether it may be sent again is the server's word, the
  * message's can_send_again (libinbox's resend.c).
+ *
+ * Billing inactive is said as fits who reads it (readBy(), the
+ * signed-in user's role, which app.js gives at sign-in; a new role
+ * reloads the page): billingWhat() is what they can do, which the reply
+ * box and the header say too (composer.js).
  */
 'use strict';
 
@@ -33,6 +38,19 @@
         failed: ['\u2715', 'Failed'],
     };
 
+    /* The server's refusal is for any client ("a billing contact asks
+     * whoever runs the inbox"); here a billing contact is told what
+     * they can do (only whoever runs the inbox makes billing active:
+     * inboxctl), anyone else whom to ask. */
+    const BILLING_WHAT = {
+        billing: 'as a billing contact, ask whoever runs the inbox to '
+            + 'make it active again (Settings \u2192 Billing shows when it '
+            + 'is)',
+        member: 'ask your billing contact (Settings \u2192 Team lists '
+            + 'who)',
+    };
+    let reader = 'member';      /* the signed-in user's role */
+
     const NUMBER_REFUSED = 'the carrier refused this number\u2019s '
         + 'account or credentials: ask whoever runs the inbox to check the '
         + 'number\u2019s carrier settings, then send it again';
@@ -49,8 +67,6 @@
             + 'several tries',
         refused: 'the carrier refused it',
         campaign_cancelled: 'not sent: its campaign was cancelled',
-        billing_inactive: 'not sent: billing is inactive; contact your '
-            + 'billing admin, then send it again',
         number_removed: 'not sent: the number it was to go from was '
             + 'removed',
         answer_late: 'not sent: a keyword\u2019s automatic answer goes '
@@ -104,9 +120,21 @@
         return TICKS[status] || ['', String(status)];
     }
 
+    function readBy(role) {
+        reader = role === 'billing' ? 'billing' : 'member';
+    }
+
+    function billingWhat() {
+        return BILLING_WHAT[reader];
+    }
+
     function reason(code) {
         if (code === null || code === undefined || code === '') {
             return '';
+        }
+        if (code === 'billing_inactive') {
+            return 'not sent: billing is inactive; ' + billingWhat()
+                + ', then send it again';
         }
         return REASONS[code] || 'the carrier reported error ' + code;
     }
@@ -159,5 +187,6 @@
     }
 
     global.inboxDelivery = Object.freeze({ moves, final, missed, named,
-                                           reason, words, tick });
+                                           reason, words, tick, readBy,
+                                           billingWhat });
 })(window);

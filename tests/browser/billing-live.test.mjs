@@ -16,7 +16,9 @@
 // why a message's credits came back (a failure, or its
 // campaign's pause while it waited to be sent); a message's credits
 // held and spent while Settings is shown show there at once (its
-// message.status).
+// message.status).  A reply that failed because billing went inactive
+// before it went says in the thread, as the reply box does, what its
+// reader can do: a member whom to ask, a billing contact what to do.
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -26,21 +28,23 @@ import { noPageErrorsTest, openThread, rowOf, signIn, useBrowser }
          from '../lib/browser.mjs';
 import { inboxctl, sqlite3Path } from '../lib/cluster.mjs';
 import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
-import { api, deliverInbound, postWebhook, quietHoursAway, storeOp }
-         from '../lib/inbox.mjs';
+import { api, deliverInbound, eventually, postWebhook, quietHoursAway,
+         storeOp } from '../lib/inbox.mjs';
 import { addUser, login, sessionApi } from '../lib/session.mjs';
 
 const ctx = useCluster({ orgs: [{ name: 'Lapsed Cafe' },
                                 { name: 'Broke Bistro' }] });
 const USER = { email: 'lee@lapsed.example', password: 'lee pays again' };
 const BROKE = { email: 'bo@broke.example', password: 'bo has no credits' };
+const PAYER = { email: 'pia@lapsed.example', password: 'pia pays the bills' };
 const FROM = '+14155550142';
 const BROKE_FROM = '+14155550143';
 const web = useBrowser();
 let page, brokePage;
 
 /* what the reply box tells a billing contact while billing is
- * inactive (the server's refusal says "contact your billing admin") */
+ * inactive (the server's refusal, for any client, says "a billing
+ * contact asks whoever runs the inbox") */
 const BILLING_CONTACT_SAYS = 'Billing is inactive, so nothing can be sent; '
     + 'as a billing contact, ask whoever runs the inbox to make it active '
     + 'again (Settings \u2192 Billing shows when it is).';
@@ -410,6 +414,56 @@ test('the ledger names the campaign or poll each message\'s credits went '
     /* the replies before them: no campaign named */
     assert.equal(await what('capture').first().textContent(),
         'Spent what was held for a message to Dana Ruiz');
+});
+
+test('a reply that failed because billing went inactive before it was '
+     + 'sent says in the thread what its reader can do: a member whom to '
+     + 'ask, a billing contact what they can do', async () => {
+    const cluster = ctx.cluster;
+    await addUser(cluster, org(), PAYER.email, PAYER.password, 'billing');
+    const conv = (await api(cluster, '/api/v1/conversations', org().token))
+        .json.items.find((c) => c.contact.phone === FROM);
+    const sent = await api(cluster,
+        `/api/v1/conversations/${conv.id}/messages`, org().token,
+        { method: 'POST', body: { body: 'Ready at 6' } });
+    assert.equal(sent.status, 201, sent.text);
+    /* queued while billing was active; the sender, started once billing
+     * is inactive, reports it failed without sending it */
+    await inboxctl(cluster.store, 'billing', 'set', org().id, 'inactive');
+    try {
+        await cluster.startSender();
+        await eventually(async () => (await api(cluster,
+            `/api/v1/conversations/${conv.id}/messages`, org().token))
+            .json.items.some((m) => m.id === sent.json.id
+                && m.status === 'failed'
+                && m.error_code === 'billing_inactive'),
+            15000, 'the reply failed as billing_inactive');
+    } finally {
+        await cluster.stopSender();
+        await inboxctl(cluster.store, 'billing', 'set', org().id, 'active');
+    }
+    const payer = await web.newPage();
+    try {
+        await signIn(payer, cluster, PAYER);
+        const said = {};
+        for (const [who, p] of [['member', page], ['billing', payer]]) {
+            await p.getByRole('link', { name: 'Inbox' }).click();
+            await openThread(p, '(415) 555-0142');
+            const tick = p.locator(`#messages li[data-id="${sent.json.id}"]`
+                + ' .tick[data-status="failed"]');
+            await tick.waitFor();
+            said[who] = await tick.textContent();
+        }
+        assert.equal(said.member, '\u2715 Failed: not sent: billing is '
+            + 'inactive; ask your billing contact (Settings \u2192 Team '
+            + 'lists who), then send it again');
+        assert.equal(said.billing, '\u2715 Failed: not sent: billing is '
+            + 'inactive; as a billing contact, ask whoever runs the inbox '
+            + 'to make it active again (Settings \u2192 Billing shows when '
+            + 'it is), then send it again');
+    } finally {
+        await payer.close();
+    }
 });
 
 noPageErrorsTest(web);

@@ -202,7 +202,9 @@
         + CSS.escape(String(id)) + '"]');
 
     /* Drawn again whole: the control that had focus keeps it (or its
-     * row's role list, if it is disabled now), and a role chosen but not
+     * row's role list, if it is disabled now, or the row's role, said
+     * in words, if no list is left: one became the only billing contact
+     * meanwhile, and the row says why), and a role chosen but not
      * stored stays chosen. */
     function show(users) {
         const focused = document.activeElement;
@@ -239,11 +241,22 @@
         if (li) {
             const el = li.querySelector('[data-control="' + had.control
                 + '"]');
-            const to = el && !el.disabled ? el : li.querySelector('select');
+            const to = (el && !el.disabled ? el : null)
+                || li.querySelector('select') || stillRole(li);
             if (to) {
                 to.focus();
             }
         }
+    }
+
+    /* the row's role in words, which takes the focus a vanished
+     * control had (rather than the page's body) */
+    function stillRole(li) {
+        const span = li.querySelector('span.team-role');
+        if (span) {
+            span.tabIndex = -1;
+        }
+        return span;
     }
 
     async function load() {

@@ -11,8 +11,10 @@
 // show without a reload (in a billing contact's role lists too), even
 // those made while live updates were down past what the server keeps;
 // changing one's own role asks first (Cancel keeps it) and reloads the
-// page as the new role; a member sees the team but no controls.  At
-// 390 px nothing scrolls sideways.
+// page as the new role; a member sees the team but no controls.  One's
+// own role list gone while it has the focus (one became the only
+// billing contact) leaves the focus on the row's role.  At 390 px
+// nothing scrolls sideways.
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -405,6 +407,41 @@ test('a role changed elsewhere shows in a billing contact\'s open team, '
             { name: `Change role of ${MAX.email}` }).isDisabled(), true);
     } finally {
         assert.equal((await setMax('member')).status, 200);
+        await page.context().close();
+    }
+});
+
+test('one\'s own role list gone while it has the focus (one became the '
+    + 'only billing contact live): the focus goes to the row\'s role, and '
+    + 'nothing more is said', async () => {
+    const maxId = (await api(ctx.cluster, '/api/v1/users', org().token))
+        .json.items.find((u) => u.email === MAX.email).id;
+    const elsewhere = (await login(ctx.cluster, BEA.email, BEA.password))
+        .cookie;
+    const setMax = (role) => sessionApi(ctx.cluster,
+        `/api/v1/users/${maxId}`, elsewhere,
+        { method: 'PATCH', body: { role } });
+    assert.equal((await setMax('billing')).status, 200);
+    const page = await web.newPage({ width: 1200, height: 800 });
+    try {
+        await openTeam(page, BEA);
+        await page.locator('#conn[data-state="live"]').waitFor();
+        await roleOf(page, BEA.email).focus();
+        const status = await page.locator('#team-status').textContent();
+
+        assert.equal((await setMax('member')).status, 200);
+        await rowOf(page, BEA.email).getByText('You are the only billing '
+            + 'contact').waitFor();
+        assert.deepEqual(await page.evaluate(() => {
+            const el = document.activeElement;
+            return [el.tagName, el.className, el.textContent,
+                    el.closest('li')?.querySelector('.team-email')
+                        ?.textContent];
+        }), ['SPAN', 'team-role', 'Billing contact', `${BEA.email} (you)`]);
+        assert.equal(await page.locator('#team-status').textContent(),
+                     status);
+    } finally {
+        await setMax('member');
         await page.context().close();
     }
 });

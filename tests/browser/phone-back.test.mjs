@@ -6,6 +6,9 @@
 // typed in the sheet and not saved is said and kept on Back, dropped on
 // a second Back; and e and s pressed while the sheet covers the thread
 // neither archive nor star it (the same keys act once it is closed).
+// Forward onto a thread the server no longer gives (another
+// organization signed into since) stays closed and says why; / with
+// the record's edits not saved keeps them once, as Back does.
 // Wider, where the thread is beside the list, Back closes it too, and a
 // thread closed with Esc leaves no Back to spend on it.
 
@@ -17,14 +20,18 @@ import { useCluster, errorLogIsCleanTest } from '../lib/fixture.mjs';
 import { api, deliverInbound } from '../lib/inbox.mjs';
 import { addUser } from '../lib/session.mjs';
 
-const ctx = useCluster({ orgs: [{ name: 'Back Lane Florist' }] });
+const ctx = useCluster({ orgs: [{ name: 'Back Lane Florist' },
+                                { name: 'Front Street Bakery' }] });
 const USER = { email: 'bo@backlane.example', password: 'bo goes back' };
+/* of the other organization, signed into in the same page */
+const BAKER = { email: 'di@frontstreet.example', password: 'di bakes bread' };
 const PHONES = ['+14155550141', '+14155550142', '+14155550143'];
 const web = useBrowser();
 
 before(async () => {
     const cluster = await ctx.ready;
     await addUser(cluster, cluster.orgs[0], USER.email, USER.password);
+    await addUser(cluster, cluster.orgs[1], BAKER.email, BAKER.password);
     for (const phone of PHONES) {
         await deliverInbound(cluster, { from: phone,
             body: `Tulips for ${phone.slice(-2)}, please` });
@@ -278,6 +285,79 @@ async () => {
         await page.goBack();
         await list.waitFor();
         assert.equal(await title.isVisible(), false);
+    } finally {
+        await page.context().close();
+    }
+});
+
+test('Forward to a thread the server no longer gives (another '
+     + 'organization signed into since, without a reload) stays closed, '
+     + 'and the screen reader is told why', async () => {
+    const page = await phonePage();
+    const title = page.locator('#thread-title');
+    const list = page.locator('#threads');
+    try {
+        await openThread(page, shownAs(PHONES[0]));
+        await page.goBack();
+        await list.waitFor();
+        await page.locator('#sign-out').click();
+        await page.getByLabel('Email', { exact: true }).fill(BAKER.email);
+        await page.getByLabel('Password', { exact: true })
+            .fill(BAKER.password);
+        await page.getByRole('button', { name: 'Sign in' }).click();
+        await page.locator('#conn[data-state="live"]').waitFor();
+        await page.locator('#list-status',
+            { hasText: /No conversations/ }).waitFor();
+
+        await page.goForward();
+        await page.locator('#announcer',
+            { hasText: 'Could not open that conversation again' }).waitFor();
+        assert.match(await page.locator('#announcer').textContent(),
+            new RegExp('^Could not open that conversation again: '
+                       + 'There is no such conversation\\.'));
+        // the entry left at once: back where it came from, closed
+        await page.waitForFunction(() => !history.state
+            || !history.state.inboxLayer);
+        assert.equal(await title.isVisible(), false);
+        assert.equal(await page.locator('#list-status').isVisible(), true,
+                     'the (empty) list is not shown');
+    } finally {
+        await page.context().close();
+    }
+});
+
+test('at 390 px / with a thread open and its record\'s edits not saved '
+     + 'keeps them and says so; / again drops them and focuses the search',
+async () => {
+    const page = await phonePage({ width: 390, height: 844 });
+    const panel = panelOf(page);
+    const name = panel.getByLabel('Name');
+    const search = page.getByRole('searchbox',
+                                  { name: 'Search conversations' });
+    try {
+        await openThread(page, shownAs(PHONES[0]));
+        await openSheet(page);
+        await name.fill('Mo (the birthday lilies)');
+        await page.locator('#contact-heading').click();
+
+        await page.keyboard.press('/');
+        await panel.getByText('Not saved: Save the changes, or press / '
+                              + 'again to drop them.').waitFor();
+        assert.equal(await panel.isVisible(), true);
+        assert.equal(await name.inputValue(), 'Mo (the birthday lilies)');
+        assert.equal(await search.isVisible(), false);
+
+        await page.keyboard.press('/');
+        await page.locator('#threads').waitFor();
+        await page.waitForFunction(() =>
+            document.activeElement.id === 'search');
+        assert.equal(await panel.isVisible(), false);
+        assert.equal(await page.locator('#thread-title').isVisible(), false);
+        const convs = await api(ctx.cluster, '/api/v1/conversations',
+                                ctx.cluster.orgs[0].token);
+        const mo = convs.json.items.find((c) => c.contact.phone
+            === PHONES[0]);
+        assert.notEqual(mo.contact.name, 'Mo (the birthday lilies)');
     } finally {
         await page.context().close();
     }

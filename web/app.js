@@ -483,32 +483,21 @@
             : b.id > a.id ? 1 : 0);
     }
 
-    /* Whether a conversation belongs in the current filter.  The open
-     * thread stays under Unread while it is open: reading it is not a
-     * reason to lose one's place. */
+    /* Whether a conversation belongs in the current filter: as the
+     * server counts it (countedIn), but the open thread stays under
+     * Unread while it is open (reading it is not a reason to lose one's
+     * place) and a search from the default view finds archived threads
+     * too. */
     function inFilter(conv) {
-        /* a contact's thread before its first two-way message (none, or
-         * campaigns only) has no activity and is in no list, as the
-         * server lists them (it joins with that message) */
-        if (!conv.last_activity_at) {
-            return false;
+        if (state.filter === 'unread' && conv.id === state.openId
+            && conv.last_activity_at && !conv.archived) {
+            return true;
         }
-        switch (state.filter) {
-        case 'archived':
-            return conv.archived;
-        case 'unread':
-            return !conv.archived
-                && (conv.unread_count > 0 || conv.id === state.openId);
-        case 'unresponded':
-            /* the server's rule (a campaign is no response): the last
-             * message alone cannot tell it */
-            return !conv.archived && conv.unresponded === true;
-        case 'starred':
-            return !conv.archived && conv.starred;
-        default:
-            /* a search from the default view finds archived threads too */
-            return !conv.archived || state.q !== '';
+        if (state.filter === 'all' && state.q !== ''
+            && conv.last_activity_at) {
+            return true;
         }
+        return countedIn(conv, state.filter);
     }
 
     /* A search as typed, as the server reads it (search.h): without its
@@ -1004,7 +993,11 @@
 
     /* Whether a thread counts in a tab's count, as the server counts
      * them (inbox_filter_matches): the organization's, whatever is
-     * searched or open. */
+     * searched or open.  A contact's thread before its first two-way
+     * message (none, or campaigns only) has no activity and is in no
+     * list, as the server lists them (it joins with that message); the
+     * server's Unresponded (a campaign is no response) is more than the
+     * last message can tell. */
     function countedIn(conv, filter) {
         if (!conv.last_activity_at) {
             return false;

@@ -2332,6 +2332,69 @@ ctl_campaign_audience(ctl_words_t *words, inbox_campaign_new_t *c,
 }
 
 
+/* A draft whose audience holds nobody is said: a tag mistyped or not
+ * imported yet would otherwise be sent to nobody, "done" and silent.
+ * The draft stays (its contacts can be tagged before it is sent). */
+static void
+ctl_campaign_nobody(inbox_store_t *store, const char *org_id,
+    const inbox_campaign_new_t *c)
+{
+    size_t            i;
+    int64_t           audience, suppressed;
+    inbox_error_t     err;
+    inbox_tag_page_t  page;
+
+    if (inbox_store_campaign_audience(store, org_id, c->audience_all,
+                                      c->tags, &audience, &suppressed, NULL,
+                                      &err)
+        != INBOX_OK || audience > suppressed)
+    {
+        return;
+    }
+
+    if (audience > 0) {
+        fprintf(stderr, "inboxctl: every contact in its audience is opted "
+                "out: sent now, it would reach nobody\n");
+        return;
+    }
+
+    if (c->audience_all) {
+        fprintf(stderr, "inboxctl: the organization has no contacts yet: "
+                "sent now, it would reach nobody (contacts import adds "
+                "them)\n");
+        return;
+    }
+
+    fprintf(stderr, "inboxctl: no contact is tagged");
+
+    for (i = 0; i < c->tags->count; i++) {
+        fprintf(stderr, "%s \"%s\"", i == 0 ? "" : " or",
+                c->tags->items[i]);
+    }
+
+    fprintf(stderr, ": sent now, it would reach nobody");
+
+    /* the tags there are, for the mistyped one */
+    memset(&page, 0, sizeof(inbox_tag_page_t));
+
+    if (inbox_store_tags_list(store, org_id, &page, &err) == INBOX_OK
+        && page.count > 0)
+    {
+        fprintf(stderr, " (tags in use:");
+
+        for (i = 0; i < page.count && i < 10; i++) {
+            fprintf(stderr, "%s %s", i == 0 ? "" : ",", page.items[i].tag);
+        }
+
+        fprintf(stderr, "%s)", page.count > 10 || page.more ? ", ..." : "");
+    }
+
+    inbox_tag_page_free(&page);
+
+    fprintf(stderr, "\n");
+}
+
+
 static int
 ctl_campaign_made(inbox_store_t *store, const char *org_id,
     const inbox_campaign_new_t *c)
@@ -2355,6 +2418,8 @@ ctl_campaign_made(inbox_store_t *store, const char *org_id,
 
     printf("%s\n", campaign.id);
     inbox_campaign_free(&campaign);
+
+    ctl_campaign_nobody(store, org_id, c);
 
     return 0;
 }

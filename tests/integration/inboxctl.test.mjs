@@ -839,6 +839,41 @@ test('contacts import reads numbers without a country code as the '
                                           '+14155550172', '+14155550173']);
 });
 
+test('campaign and poll create say when their audience holds nobody, '
+    + 'naming the tags in use, and still make the draft', async () => {
+    const org = await ok(['org', 'create', 'Lakeside Choir']);
+    const created = async (args) => {
+        const res = await ctl(['--store', store, ...args]);
+        assert.equal(res.code, 0, res.stderr);
+        assert.match(res.stdout, /^\d+$/);
+        return res.stderr;
+    };
+
+    // no contacts at all
+    assert.match(await created(['campaign', 'create', org, '--name', 'A',
+                                '--body', 'hi', '--all']),
+                 /no contacts yet: sent now, it would reach nobody/);
+    await ok(['contacts', 'import', org, '-'],
+             { input: 'phone,tags\n+14155550180,altos;tenors\n' });
+    // a tag mistyped: said, with the tags there are
+    assert.equal(await created(['campaign', 'create', org, '--name', 'B',
+                                '--body', 'hi', '--tag', 'alto']),
+        'inboxctl: no contact is tagged "alto": sent now, it would reach '
+        + 'nobody (tags in use: altos, tenors)');
+    assert.match(await created(['poll', 'create', org, '--question', 'Q',
+                                '--option', 'a', '--option', 'b',
+                                '--tag', 'bass', '--tag', 'sopranos']),
+                 /no contact is tagged "bass" or "sopranos": /);
+    // an audience with someone in it says nothing
+    assert.equal(await created(['campaign', 'create', org, '--name', 'C',
+                                '--body', 'hi', '--tag', 'ALTOS']), '');
+    assert.equal(await created(['campaign', 'create', org, '--name', 'D',
+                                '--body', 'hi', '--all']), '');
+    // the drafts are made all the same
+    assert.equal((await ok(['campaign', 'list', org])).split('\n').length,
+                 5);
+});
+
 test('contacts imported with inboxctl are in the search index when it '
     + 'ends, not left for every search to scan one by one', async () => {
     const org = await ok(['org', 'create', 'Larch Florists']);

@@ -653,8 +653,19 @@
     }
 
     function emptyText() {
+        /* a search looks in the tab shown: the tab is said, or "No
+         * conversations match" reads as none anywhere */
         if (state.q !== '') {
-            return 'No conversations match \u201c' + state.q + '\u201d.';
+            const which = {
+                unread: 'unread conversations',
+                unresponded: 'conversations waiting for a reply',
+                starred: 'starred conversations',
+                archived: 'archived conversations',
+            }[state.filter];
+            return which === undefined
+                ? 'No conversations match \u201c' + state.q + '\u201d.'
+                : 'No ' + which + ' match \u201c' + state.q
+                  + '\u201d. All shows the others.';
         }
         switch (state.filter) {
         case 'unread':

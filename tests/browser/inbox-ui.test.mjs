@@ -177,6 +177,26 @@ test('search finds a thread by part of its number in any formatting, '
         'search', 'a second Esc leaves the search box');
 });
 
+test('a search in a tab finding nothing says which tab it looked in, '
+    + 'not that no conversation matches', async () => {
+    const search = page.locator('#search');
+    try {
+        await tab(page, 'Starred').click();
+        await search.fill('fairw');
+        await page.locator('#list-status', { hasText: 'No starred '
+            + 'conversations match \u201cfairw\u201d. All shows the '
+            + 'others.' }).waitFor();
+        assert.equal(await rows(page).count(), 0);
+        // All shows the thread the search finds
+        await tab(page, 'All').click();
+        await waitForNames(page, ['Zo\u00eb Fairweather']);
+    } finally {
+        await tab(page, 'All').click();
+        await search.fill('');
+    }
+    await rows(page).nth(3).waitFor();
+});
+
 test('a thread that a search shown finds as the server does joins the '
     + 'list live: a Mexican mobile typed with its retired 1, in part, '
     + 'international and, in an organization of MX, national', async () => {

@@ -883,8 +883,8 @@ ngx_http_inbox_api_who(ngx_http_inbox_api_t *api, inbox_store_t *store,
         && api->principal.role != INBOX_ROLE_BILLING)
     {
         return inbox_error_set(err, INBOX_ERR_FORBIDDEN,
-                               "Only a billing contact can do this; "
-                               INBOX_ERROR_TEAM_LISTS ".");
+                               "Only a billing admin can do this; contact "
+                               "your billing admin.");
     }
 
     return INBOX_OK;

@@ -38,15 +38,15 @@
         failed: ['\u2715', 'Failed'],
     };
 
-    /* The server's refusal is for any client ("a billing contact asks
-     * whoever runs the inbox"); here a billing contact is told what
-     * they can do (only whoever runs the inbox makes billing active:
-     * inboxctl), anyone else whom to ask. */
+    /* The server's refusal is for any client ("contact your billing
+     * admin", the product's words); here a billing contact, who is that
+     * admin, is told what they can do (only whoever runs the inbox makes
+     * billing active: inboxctl), anyone else where to find theirs. */
     const BILLING_WHAT = {
         billing: 'as a billing contact, ask whoever runs the inbox to '
             + 'make it active again (Settings \u2192 Billing shows when it '
             + 'is)',
-        member: 'ask your billing contact (Settings \u2192 Team lists '
+        member: 'contact your billing admin (Settings \u2192 Team lists '
             + 'who)',
     };
     let reader = 'member';      /* the signed-in user's role */

@@ -273,11 +273,9 @@ inbox_reply_credits_short(unsigned credits, int64_t balance,
     inbox_error_t *err)
 {
     return inbox_error_insufficient_credits(err, credits, balance,
-               "This message needs %u credit%s and %lld %s left; a "
-               "billing contact asks whoever runs the inbox for more "
-               "(" INBOX_ERROR_TEAM_LISTS ").", credits,
-               credits == 1 ? "" : "s", (long long) balance,
-               balance == 1 ? "is" : "are");
+               "This message needs %u credit%s and %lld %s left; contact "
+               "your billing admin.", credits, credits == 1 ? "" : "s",
+               (long long) balance, balance == 1 ? "is" : "are");
 }
 
 
@@ -285,9 +283,8 @@ inbox_status_t
 inbox_reply_billing_inactive(inbox_error_t *err)
 {
     return inbox_error_set(err, INBOX_ERR_BILLING_INACTIVE,
-               "Billing is inactive, so nothing can be sent; a billing "
-               "contact asks whoever runs the inbox to make it active "
-               "again (" INBOX_ERROR_TEAM_LISTS ").");
+               "Billing is inactive, so nothing can be sent; contact "
+               "your billing admin.");
 }
 
 

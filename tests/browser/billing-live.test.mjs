@@ -43,8 +43,8 @@ const web = useBrowser();
 let page, brokePage;
 
 /* what the reply box tells a billing contact while billing is
- * inactive (the server's refusal, for any client, says "a billing
- * contact asks whoever runs the inbox") */
+ * inactive (the server's refusal, for any client, says "contact your
+ * billing admin", and the billing contact is that admin) */
 const BILLING_CONTACT_SAYS = 'Billing is inactive, so nothing can be sent; '
     + 'as a billing contact, ask whoever runs the inbox to make it active '
     + 'again (Settings \u2192 Billing shows when it is).';
@@ -90,11 +90,11 @@ test('billing active again: Settings clears "Billing inactive" from the '
     await page.locator('#balance.inactive').waitFor();
     /* a member is told whom to ask, and where to find them */
     assert.equal(await error.textContent(), 'Billing is inactive, so '
-        + 'nothing can be sent; ask your billing contact (Settings \u2192 '
-        + 'Team lists who).');
+        + 'nothing can be sent; contact your billing admin (Settings '
+        + '\u2192 Team lists who).');
     assert.equal(await page.locator('#balance').getAttribute('title'),
-        'Nothing can be sent until billing is active again; ask your '
-        + 'billing contact (Settings \u2192 Team lists who).');
+        'Nothing can be sent until billing is active again; contact '
+        + 'your billing admin (Settings \u2192 Team lists who).');
 
     await inboxctl(ctx.cluster.store, 'billing', 'set', org().id, 'active');
     await page.getByRole('link', { name: 'Settings' }).click();
@@ -455,7 +455,7 @@ test('a reply that failed because billing went inactive before it was '
             said[who] = await tick.textContent();
         }
         assert.equal(said.member, '\u2715 Failed: not sent: billing is '
-            + 'inactive; ask your billing contact (Settings \u2192 Team '
+            + 'inactive; contact your billing admin (Settings \u2192 Team '
             + 'lists who), then send it again');
         assert.equal(said.billing, '\u2715 Failed: not sent: billing is '
             + 'inactive; as a billing contact, ask whoever runs the inbox '

@@ -324,7 +324,7 @@ test('a failed reply is sent again as it was, pictures and all, with '
         const why = failed.locator('.resend-error');
         await why.waitFor();
         assert.match(await why.textContent(),
-                     /^Not sent again\. .*ask your billing contact/);
+                     /^Not sent again\. .*contact your billing admin/);
         assert.equal(await failed.count(), 1);
         assert.equal((await sim.messages({ contact: offline,
             direction: 'outbound' })).length, 1);

@@ -594,7 +594,7 @@ test('402: without credits the contract\'s message shows, and the draft '
         const error = p.locator('#composer-error');
         await error.filter({ hasText: /\S/ }).waitFor();
         assert.match(await error.textContent(),
-            /credits.*a billing contact asks whoever runs the inbox/i);
+            /credits.*contact your billing admin/i);
         assert.equal(await text.inputValue(), 'I will call at noon');
         assert.equal(await p.locator('#attachments').isVisible(), true);
         assert.equal(await images(p).locator('.attachment-name')
@@ -625,7 +625,7 @@ test('403: with billing inactive the contract\'s message shows and the '
         const error = p.locator('#composer-error');
         await error.filter({ hasText: /\S/ }).waitFor();
         assert.match(await error.textContent(),
-            /billing.*inactive.*ask your billing contact/i);
+            /billing.*inactive.*contact your billing admin/i);
         assert.equal(await text.inputValue(), 'Yes, it is ready');
         assert.equal((await messagesOf(org, lapsed)).length, 1);
     } finally {

@@ -193,10 +193,9 @@ test('402 insufficient_credits with needed and balance; nothing is '
         media_ids: [id] }), 402, 'insufficient_credits');
     assert.equal(err.needed, 2);
     assert.equal(err.balance, 1);
-    // for any client, and no billing contact is told to ask one
+    // for any client, in the product's words for a billing refusal
     assert.equal(err.message, 'This message needs 2 credits and 1 is left; '
-        + 'a billing contact asks whoever runs the inbox for more '
-        + '(Settings \u2192 Team lists who is one).');
+        + 'contact your billing admin.');
 
     assert.equal((await billingOf()).credits.balance, 1);
     assert.equal((await messagesOf(conv)).length, 1);
@@ -219,9 +218,7 @@ test('403 billing_inactive while billing lapsed, whatever the balance',
             const err = assertError(await send(conv, { body: 'hello' }), 403,
                                     'billing_inactive');
             assert.equal(err.message, 'Billing is inactive, so nothing '
-                + 'can be sent; a billing contact asks whoever runs the '
-                + 'inbox to make it active again (Settings \u2192 Team '
-                + 'lists who is one).');
+                + 'can be sent; contact your billing admin.');
             assert.equal((await billingOf()).active, false);
             assert.equal((await messagesOf(conv)).length, 1);
         } finally {
@@ -650,8 +647,7 @@ test('billing for anyone of the organization; the ledger for its billing '
     // a member and an organization-wide token may not read the ledger
     assert.equal(assertError(await sessionApi(ctx.cluster,
         '/api/v1/billing/ledger', member), 403, 'forbidden').message,
-        'Only a billing contact can do this; Settings \u2192 Team lists '
-        + 'who is one.');
+        'Only a billing admin can do this; contact your billing admin.');
     assertError(await call('/api/v1/billing/ledger'), 403, 'forbidden');
 
     await grant(orgA(), 4);

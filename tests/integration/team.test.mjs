@@ -105,12 +105,11 @@ test('a member, or an organization-wide token, cannot change the team',
     async () => {
     const cluster = await ready();
     const sam = await signIn(cluster, SAM);
-    // the refusal says where the billing contacts are listed
+    // the refusal in the product's words
     assert.equal(assertError(await addAs(cluster, sam,
         { email: 'x@harbor.example', role: 'member',
           password: 'some password 1' }), 403, 'forbidden').message,
-        'Only a billing contact can do this; Settings \u2192 Team lists '
-        + 'who is one.');
+        'Only a billing admin can do this; contact your billing admin.');
     assertError(await setRole(cluster, sam, ids.sam, 'billing'), 403,
                 'forbidden');
     assertError(await remove(cluster, sam, ids.pat), 403, 'forbidden');

@@ -598,12 +598,11 @@ TEST(error_documents_carry_the_fields_of_their_code)
                     "\"message\":\"Opted out.\"}}");
     free(json);
 
-    inbox_error_set(&err, INBOX_ERR_BILLING_INACTIVE, "Billing is "
-                    "inactive; " INBOX_ERROR_TEAM_LISTS ".");
+    inbox_error_set(&err, INBOX_ERR_BILLING_INACTIVE, "Contact your "
+                    "billing admin.");
     json = inbox_render_error(&err, NULL);
     CHECK_STR(json, "{\"error\":{\"code\":\"billing_inactive\","
-                    "\"message\":\"Billing is inactive; Settings "
-                    "\xe2\x86\x92 Team lists who is one.\"}}");
+                    "\"message\":\"Contact your billing admin.\"}}");
     free(json);
 }
 

@@ -6726,11 +6726,10 @@ TEST(refusals_come_in_the_contracts_order_and_store_nothing)
                     &err), INBOX_ERR_BILLING_INACTIVE);
     CHECK_INT(inbox_status_http(err.code), 403);
     CHECK_STR(inbox_status_code(err.code), "billing_inactive");
-    /* for any client, and no billing contact is told to ask one */
+    /* for any client, in the words every billing refusal ends with
+     * (the product's: "contact your billing admin") */
     CHECK_STR(err.message, "Billing is inactive, so nothing can be sent; "
-              "a billing contact asks whoever runs the inbox to make it "
-              "active again (Settings \xe2\x86\x92 Team lists who is "
-              "one).");
+              "contact your billing admin.");
 
     /* then the balance, with what is needed and what there is */
     CHECK_INT(inbox_store_billing_set(f.store, f.org, 1, NULL), INBOX_OK);
@@ -6742,8 +6741,7 @@ TEST(refusals_come_in_the_contracts_order_and_store_nothing)
     CHECK_INT(err.needed, 2);
     CHECK_INT(err.balance, 1);
     CHECK_STR(err.message, "This message needs 2 credits and 1 is left; "
-              "a billing contact asks whoever runs the inbox for more "
-              "(Settings \xe2\x86\x92 Team lists who is one).");
+              "contact your billing admin.");
 
     /* malformed, unknown, another organization's */
     reply_init(&r, alice.conversation_id, "", 1, NULL);

@@ -58,14 +58,6 @@ typedef enum {
 #define INBOX_ERROR_MESSAGE_MAX  256
 #define INBOX_ERROR_FIELD_MAX    64
 
-/*
- * Where a refusal about billing or the billing role sends whoever reads
- * it, a member or a billing contact alike, so it tells no billing
- * contact to ask one: the web app's Team section lists them (only
- * whoever runs the inbox grants credits or makes billing active).
- */
-#define INBOX_ERROR_TEAM_LISTS  "Settings \xe2\x86\x92 Team lists who is one"
-
 typedef struct {
     inbox_status_t  code;
     char            message[INBOX_ERROR_MESSAGE_MAX];

@@ -665,7 +665,7 @@
             return which === undefined
                 ? 'No conversations match \u201c' + state.q + '\u201d.'
                 : 'No ' + which + ' match \u201c' + state.q
-                  + '\u201d. All shows the others.';
+                  + '\u201d. All searches every conversation.';
         }
         switch (state.filter) {
         case 'unread':

@@ -184,8 +184,8 @@ test('a search in a tab finding nothing says which tab it looked in, '
         await tab(page, 'Starred').click();
         await search.fill('fairw');
         await page.locator('#list-status', { hasText: 'No starred '
-            + 'conversations match \u201cfairw\u201d. All shows the '
-            + 'others.' }).waitFor();
+            + 'conversations match \u201cfairw\u201d. All searches every '
+            + 'conversation.' }).waitFor();
         assert.equal(await rows(page).count(), 0);
         // All shows the thread the search finds
         await tab(page, 'All').click();

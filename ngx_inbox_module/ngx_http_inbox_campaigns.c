@@ -105,7 +105,7 @@ static const inbox_field_t  ngx_http_inbox_campaign_fields[] = {
     { .name = "body", .type = INBOX_FIELD_STRING },
     { .name = "media_ids", .type = INBOX_FIELD_STRINGS,
       .max = INBOX_MEDIA_MAX, .item_max = INBOX_ID_MAX - 1,
-      .item = "Attachment" },
+      .item = INBOX_MEDIA_ITEM },
     { .name = "audience", .type = INBOX_FIELD_OBJECT,
       .fields = ngx_http_inbox_audience_fields },
     { .name = "send_at", .type = INBOX_FIELD_STRING, .nullable = 1,

@@ -82,7 +82,7 @@ static const inbox_field_t  ngx_http_inbox_send_fields[] = {
     { .name = "body", .type = INBOX_FIELD_STRING, .nullable = 1 },
     { .name = "media_ids", .type = INBOX_FIELD_STRINGS,
       .max = INBOX_MEDIA_MAX, .item_max = INBOX_ID_MAX - 1,
-      .item = "Attachment" },
+      .item = INBOX_MEDIA_ITEM },
     /* the stale-reply guard: the newest message the writer saw */
     { .name = "last_seen_message_id", .type = INBOX_FIELD_STRING,
       .nullable = 1, .min = 1, .max = INBOX_ID_MAX - 1 },

@@ -17,6 +17,7 @@
 #include <inbox/encoding.h>
 #include <inbox/media.h>
 #include <inbox/render.h>
+#include <inbox/request.h>
 
 
 #define INBOX_MEDIA_TOKEN_BYTES  32
@@ -697,11 +698,20 @@ inbox_media_message_check(const inbox_media_record_t *media, size_t n,
 
 
 inbox_status_t
-inbox_media_gone(inbox_error_t *err)
+inbox_media_gone(size_t i, inbox_error_t *err)
 {
-    return inbox_error_set_field(err, INBOX_ERR_INVALID, "media_ids",
-                                 "An image in media_ids is no longer "
-                                 "there (uploads that no message or "
-                                 "campaign uses are removed after a "
-                                 "while); upload it again.");
+    /* the routes' media_ids, as their requests declare it */
+    static const inbox_field_t  fields[] = {
+        { .name = "media_ids", .type = INBOX_FIELD_STRINGS,
+          .item = INBOX_MEDIA_ITEM },
+        { .name = NULL }
+    };
+
+    (void) inbox_error_set_field(err, INBOX_ERR_INVALID, "media_ids",
+                                 "This image is no longer there (uploads "
+                                 "that no message or campaign uses are "
+                                 "removed after a while); upload it "
+                                 "again.");
+
+    return inbox_request_item_refused(fields, "media_ids", i, err);
 }

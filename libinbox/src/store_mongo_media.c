@@ -208,7 +208,7 @@ inbox_mongo_media_attach(inbox_mongo_store_t *ms, const bson_oid_t *org,
         if (!matched) {
             (void) inbox_mongo_media_release(ms, org, media, i, NULL, 0,
                                              NULL);
-            return inbox_media_gone(err);
+            return inbox_media_gone(i, err);
         }
     }
 

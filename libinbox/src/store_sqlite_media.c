@@ -214,7 +214,7 @@ inbox_sqlite_media_attach(inbox_sqlite_conn_t *conn, int64_t org,
         /* purged (or being purged) since the request read it: nothing
          * may name its file */
         if (sqlite3_changes(conn->db) == 0) {
-            return inbox_media_gone(err);
+            return inbox_media_gone(i, err);
         }
     }
 

@@ -5,7 +5,7 @@
 // after the purge's write and before any file is unlinked. The master
 // starts another; the next maintenance round (the new worker's or the
 // other's) finishes the purge: the file is gone, its URL 404, no record
-// names it, and a send naming it is a 400 naming media_ids. (Before the
+// names it, and a send naming it is a 400 naming media_ids.0. (Before the
 // purge was two-phase its write deleted the record, and the file stayed
 // served for good.)
 

@@ -2,7 +2,7 @@
 // an upload aged two hours in the store (its clock moved back, as the
 // maintenance step cannot be made to wait that long) is gone after the
 // next maintenance round, its record and its file, and a send naming it
-// is a 400 naming media_ids; uploads a reply or a campaign attached stay
+// is a 400 naming media_ids.0; uploads a reply or a campaign attached stay
 // served however old, and so does a fresh one.
 
 import assert from 'node:assert/strict';

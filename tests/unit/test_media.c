@@ -663,3 +663,17 @@ TEST(a_message_carries_5_mb_of_images_in_all)
     CHECK(strstr(err.message, "5.0 MB") != NULL);
     CHECK_INT(inbox_media_message_check(m, 0, NULL), INBOX_OK);
 }
+
+
+/* An upload removed between a send's read and its write is the item
+ * that names it, as the parse and an unknown upload name one. */
+TEST(an_upload_gone_since_it_was_read_is_named_by_its_index)
+{
+    inbox_error_t  err;
+
+    CHECK_INT(inbox_media_gone(2, &err), INBOX_ERR_INVALID);
+    CHECK_STR(err.field, "media_ids.2");
+    CHECK_STR(err.message, "Attachment 3: this image is no longer there "
+              "(uploads that no message or campaign uses are removed "
+              "after a while); upload it again.");
+}

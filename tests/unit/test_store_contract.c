@@ -13101,7 +13101,7 @@ TEST(uploads_nothing_attached_are_purged_after_a_while)
     const char            *ids[1];
     fixture_t              f;
     inbox_reply_t          r;
-    inbox_media_t          media;
+    inbox_media_t          media, two[2];
     inbox_error_t          err;
     inbox_campaign_t       c;
     inbox_reply_result_t   result;
@@ -13181,24 +13181,34 @@ TEST(uploads_nothing_attached_are_purged_after_a_while)
     CHECK_INT(removed, 0);
 
     /* the purged one is unknown; a send that read it before is refused,
-     * storing nothing, rather than naming a file that is gone */
+     * storing nothing, rather than naming a file that is gone: the
+     * refusal names that item, after one that is still there */
     CHECK_INT(inbox_store_media_get(f.store, f.org, ids, 1, &got, &err),
               INBOX_ERR_NOT_FOUND);
-    media_named(&media, TOKEN_A ".png");
+    media_named(&two[0], TOKEN_B ".png");
+    media_named(&two[1], TOKEN_A ".png");
     reply_init(&r, in.conversation_id, "And this", 2, NULL);
-    r.media = &media;
-    r.media_count = 1;
+    r.media = two;
+    r.media_count = 2;
     CHECK_INT(inbox_store_reply_accept(f.store, f.org, &r, &result, NULL,
                                        &err), INBOX_ERR_INVALID);
-    CHECK_STR(err.field, "media_ids");
+    CHECK_STR(err.field, "media_ids.1");
+    CHECK(strncmp(err.message, "Attachment 2: this image is no longer "
+                  "there", 40) == 0);
     CHECK_INT(balance_of(&f, f.org), 8);
+    n.media = two;
+    n.media_count = 2;
     CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL,
                                           &err),
               INBOX_ERR_INVALID);
-    CHECK_STR(err.field, "media_ids");
+    CHECK_STR(err.field, "media_ids.1");
+    n.media = &media;
+    n.media_count = 1;
 
     /* another organization's upload is never this one's to attach */
     media_named(&media, TOKEN_D ".png");
+    r.media = &media;
+    r.media_count = 1;
     CHECK_INT(upload(&f, other, TOKEN_D ".png", "image/png", 100, id),
               INBOX_OK);
     CHECK_INT(inbox_store_reply_accept(f.store, f.org, &r, &result, NULL,
@@ -13618,7 +13628,7 @@ TEST(a_purge_removes_the_file_before_the_record_and_finishes_a_stopped_one)
     r.media_count = 1;
     CHECK_INT(inbox_store_reply_accept(f.store, f.org, &r, &result, NULL,
                                        &err), INBOX_ERR_INVALID);
-    CHECK_STR(err.field, "media_ids");
+    CHECK_STR(err.field, "media_ids.0");
     CHECK_INT(balance_of(&f, f.org), 10);
     memset(&n, 0, sizeof(n));
     n.name = "Pictures";
@@ -13629,7 +13639,7 @@ TEST(a_purge_removes_the_file_before_the_record_and_finishes_a_stopped_one)
     CHECK_INT(inbox_store_campaign_create(f.store, f.org, &n, T0, &c, NULL,
                                           &err),
               INBOX_ERR_INVALID);
-    CHECK_STR(err.field, "media_ids");
+    CHECK_STR(err.field, "media_ids.0");
 
     /* a newer one due as well: the next round of one finishes A first,
      * its file now a file again */

@@ -6387,7 +6387,7 @@ TEST(reply_accept_attaches_its_uploads_after_the_hold)
 
     CHECK_INT(inbox_store_reply_accept(store, ORG_ID, &r, &result, NULL,
                                        &err), INBOX_ERR_INVALID);
-    CHECK_STR(err.field, "media_ids");
+    CHECK_STR(err.field, "media_ids.0");
     CHECK(log_has(&fake, GIVES_ONE));
     CHECK(log_has(&fake, "\"delete\" : \"reply_keys\""));
     CHECK(!log_has(&fake, "\"insert\" : \"messages\""));
@@ -8450,7 +8450,7 @@ TEST(campaign_create_attaches_its_upload)
     fake.replies[1] = MEDIA_NOT_MATCHED;
     CHECK_INT(inbox_store_campaign_create(store, ORG_ID, &n, NOON_MS, &c,
                                           NULL, &err), INBOX_ERR_INVALID);
-    CHECK_STR(err.field, "media_ids");
+    CHECK_STR(err.field, "media_ids.0");
     CHECK_INT(fake.commands, 2);
     inbox_campaign_free(&c);
 
@@ -8547,7 +8547,7 @@ TEST(campaign_update_replaces_a_draft_only)
     fake.replies[0] = MEDIA_NOT_MATCHED;
     CHECK_INT(inbox_store_campaign_update(store, ORG_ID, CAMPAIGN_ID, 0, &n, &c,
                                           NULL, &err), INBOX_ERR_INVALID);
-    CHECK_STR(err.field, "media_ids");
+    CHECK_STR(err.field, "media_ids.0");
     CHECK_INT(fake.commands, 1);
     inbox_campaign_free(&c);
 
@@ -8643,7 +8643,9 @@ TEST(campaign_edits_release_the_uploads_they_drop)
     fake.replies[1] = MEDIA_NOT_MATCHED;
     CHECK_INT(inbox_store_campaign_update(store, ORG_ID, CAMPAIGN_ID, 3, &n,
                                           &c, NULL, &err), INBOX_ERR_INVALID);
-    CHECK_STR(err.field, "media_ids");
+    CHECK_STR(err.field, "media_ids.1");
+    CHECK(strncmp(err.message, "Attachment 2: this image is no longer "
+                  "there", 40) == 0);
     CHECK(log_has(&fake, "\"$in\" : [ \"" MEDIA_FILE "\" ]"));
     CHECK_INT(fake.commands, 3);
     inbox_campaign_free(&c);

@@ -167,9 +167,13 @@ inbox_status_t inbox_media_message_check(const inbox_media_record_t *media,
  * (inbox_store_media_files_named). */
 #define INBOX_MEDIA_NAMED_MAX       500
 
-/* INBOX_ERR_INVALID naming "media_ids": an upload was removed, unused,
- * since the request read it. */
-inbox_status_t inbox_media_gone(inbox_error_t *err);
+/* What a route's media_ids calls one of its items ("Attachment 2"). */
+#define INBOX_MEDIA_ITEM            "Attachment"
+
+/* INBOX_ERR_INVALID naming item i (from 0) of "media_ids" as the parse
+ * names one ("media_ids.1", "Attachment 2: ..."): that upload was
+ * removed, unused, since the request read it. */
+inbox_status_t inbox_media_gone(size_t i, inbox_error_t *err);
 
 /*
  * The "url" a client is shown for a stored file, wherever it sees one (an

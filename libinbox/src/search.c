@@ -25,8 +25,8 @@
 
 
 static void inbox_search_visible(const char *q, size_t len, char *out);
-static size_t inbox_search_chars(const char *s);
 static int inbox_search_numeric(const char *q);
+static int inbox_search_words(const char *q, inbox_search_t *s);
 static void inbox_search_dialled(const char *q, const char *digits,
     const char *country, char *dialled);
 static int inbox_search_key_ascii(const char *name, size_t len, char *out,
@@ -76,9 +76,14 @@ inbox_search_parse(const char *q, const char *country, inbox_search_t *s)
     if (inbox_search_numeric(q)) {
         inbox_phone_digits(q, len, s->digits, sizeof(s->digits));
         inbox_search_dialled(q, s->digits, country, s->dialled);
+
+    } else if (inbox_search_words(q, s) != 0) {
+        s->name[0] = '\0';
+        return -1;
     }
 
     s->indexed = inbox_search_chars(s->name) >= INBOX_SEARCH_INDEX_MIN
+                 && (s->nwords == 0 || s->checked < s->nwords)
                  && (s->digits[0] == '\0'
                      || strlen(s->digits) >= INBOX_SEARCH_INDEX_MIN)
                  && (s->dialled[0] == '\0'
@@ -121,6 +126,70 @@ inbox_search_visible(const char *q, size_t len, char *out)
     }
 
     out[n] = '\0';
+}
+
+
+/*
+ * q's words (parted at white space) into s->words, the key of each with
+ * one (not "-" alone), when two or more have one; how many are short.
+ */
+static int
+inbox_search_words(const char *q, inbox_search_t *s)
+{
+    int      n;
+    char     word[INBOX_SEARCH_MAX];
+    char    *p;
+    size_t   room;
+    int32_t  i, start, end, len;
+    UChar32  c;
+
+    len = (int32_t) strlen(q);
+    p = s->words;
+    room = sizeof(s->words);
+
+    for (i = 0; i < len; /* void */) {
+        start = i;
+        U8_NEXT(q, i, len, c);
+
+        if (c >= 0 && u_isUWhiteSpace(c)) {
+            continue;
+        }
+
+        /* the word: up to the next white space */
+        for (end = i; i < len; end = i) {
+            U8_NEXT(q, i, len, c);
+
+            if (c >= 0 && u_isUWhiteSpace(c)) {
+                break;
+            }
+        }
+
+        memcpy(word, q + start, (size_t) (end - start));
+        word[end - start] = '\0';
+
+        n = inbox_search_key(word, p, room);
+        if (n < 0) {
+            return -1;
+        }
+
+        if (n == 0) {
+            continue;
+        }
+
+        s->nwords++;
+        s->checked += inbox_search_chars(p) < INBOX_SEARCH_INDEX_MIN;
+        p += n + 1;
+        room -= (size_t) n + 1;
+    }
+
+    if (s->nwords < 2) {
+        /* one word: its key is name */
+        memset(s->words, 0, sizeof(s->words));
+        s->nwords = 0;
+        s->checked = 0;
+    }
+
+    return 0;
 }
 
 
@@ -207,7 +276,9 @@ int
 inbox_search_matches(const inbox_search_t *s, const char *name,
     const char *phone)
 {
-    char  key[INBOX_FOLD_MAX];
+    int          i;
+    char         key[INBOX_FOLD_MAX];
+    const char  *word;
 
     if (s->name[0] == '\0') {
         return 1;
@@ -225,8 +296,24 @@ inbox_search_matches(const inbox_search_t *s, const char *name,
         return 1;
     }
 
-    return name != NULL && inbox_search_key(name, key, sizeof(key)) >= 0
-           && strstr(key, s->name) != NULL;
+    if (name == NULL || inbox_search_key(name, key, sizeof(key)) < 0) {
+        return 0;
+    }
+
+    if (strstr(key, s->name) != NULL) {
+        return 1;
+    }
+
+    /* every word, in any order */
+    for (i = 0, word = s->words; i < s->nwords; i++) {
+        if (strstr(key, word) == NULL) {
+            return 0;
+        }
+
+        word += strlen(word) + 1;
+    }
+
+    return s->nwords > 0;
 }
 
 
@@ -341,8 +428,7 @@ inbox_search_key_ascii(const char *name, size_t len, char *out,
 }
 
 
-/* UTF-8 characters: every byte but the continuation bytes. */
-static size_t
+size_t
 inbox_search_chars(const char *s)
 {
     size_t  n;

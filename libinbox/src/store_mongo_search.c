@@ -19,7 +19,8 @@
 #include "store_mongo.h"
 
 
-static char *inbox_mongo_name_pattern(const char *folded);
+static char *inbox_mongo_name_pattern(const inbox_search_t *search);
+static char *inbox_mongo_pattern_escape(char *p, const char *text);
 static inbox_status_t inbox_mongo_search_names_of(inbox_mongo_store_t *ms,
     const char *collection, const char *copy, const char *name,
     const char *key, int remake, inbox_error_t *err);
@@ -36,7 +37,7 @@ inbox_mongo_append_search(bson_t *filter, bson_t *or,
     char    *pattern, *digits;
     bson_t   item;
 
-    pattern = inbox_mongo_name_pattern(search->name);
+    pattern = inbox_mongo_name_pattern(search);
 
     if (search->digits[0] == '\0') {
         BSON_APPEND_REGEX(filter, key, pattern, "");
@@ -326,23 +327,55 @@ inbox_mongo_search_names_round(inbox_mongo_store_t *ms,
 
 /*
  * The folded search as a pattern, unanchored (search.h: a name that
- * contains it), regular expressions' own characters escaped.
+ * contains it), regular expressions' own characters escaped; with q's
+ * words (search.h), or a name that contains each, in any order:
+ * "mar" "lop" as "marlop|^(?=.*mar)(?=.*lop)", one pattern still, which
+ * the index's keys are filtered by.
  */
 static char *
-inbox_mongo_name_pattern(const char *folded)
+inbox_mongo_name_pattern(const inbox_search_t *search)
 {
+    int          i;
     char        *pattern, *p;
-    const char  *c;
+    size_t       size;
+    const char  *word;
 
-    pattern = bson_malloc(strlen(folded) * 2 + 1);
-
-    for (p = pattern, c = folded; *c; c++) {
-        if (strchr("\\^$.|?*+()[]{}", *c) != NULL) {
-            *p++ = '\\';
-        }
-        *p++ = *c;
+    size = strlen(search->name) * 2 + 8;
+    for (i = 0, word = search->words; i < search->nwords; i++) {
+        size += strlen(word) * 2 + 8;
+        word += strlen(word) + 1;
     }
+
+    pattern = bson_malloc(size);
+    p = inbox_mongo_pattern_escape(pattern, search->name);
+
+    if (search->nwords > 0) {
+        p = stpcpy(p, "|^");
+    }
+
+    for (i = 0, word = search->words; i < search->nwords; i++) {
+        p = stpcpy(p, "(?=.*");
+        p = inbox_mongo_pattern_escape(p, word);
+        *p++ = ')';
+        word += strlen(word) + 1;
+    }
+
     *p = '\0';
 
     return pattern;
+}
+
+
+/* text at p, regular expressions' own characters escaped; the end. */
+static char *
+inbox_mongo_pattern_escape(char *p, const char *text)
+{
+    for (/* void */; *text; text++) {
+        if (strchr("\\^$.|?*+()[]{}", *text) != NULL) {
+            *p++ = '\\';
+        }
+        *p++ = *text;
+    }
+
+    return p;
 }

@@ -276,6 +276,7 @@ typedef enum {
     INBOX_SQL_EVENTS_PRUNE_WALK,
     INBOX_SQL_EVENTS_PRUNE_DELETE,
     INBOX_SQL_EVENTS_NEW_EPOCH,
+    INBOX_SQL_SEARCH_CANDIDATES_CHECKED,
 
     INBOX_SQL_COUNT
 } inbox_sql_id_t;
@@ -483,9 +484,12 @@ typedef enum {
                                       entry looked up in the candidates */
 } inbox_sqlite_plan_t;
 
-/* name : "..." OR digits : "...", for contacts_search MATCH */
+/* name : "..." OR (name : "..." AND ...) OR digits : "...", for
+ * contacts_search MATCH: the words' keys, quotes doubled, and at most a
+ * word each two bytes of q, each with its "name : " and AND */
 #define INBOX_SQLITE_MATCH_MAX                                               \
-    (2 * INBOX_SEARCH_KEY_MAX + 2 * INBOX_SEARCH_MAX + 64)
+    (4 * INBOX_SEARCH_KEY_MAX + 4 * INBOX_SEARCH_MAX                         \
+     + 16 * (INBOX_SEARCH_MAX / 2) + 64)
 
 /* What a plan is chosen for: a list of listed rows (each an entry of
  * the index a walk passes) and candidates drawn from population rows. */
@@ -493,6 +497,8 @@ typedef struct {
     int64_t   listed;
     int64_t   population;
     unsigned  limit;
+    /* q has a short word: each candidate is checked as it is collected */
+    int       checked;
 } inbox_sqlite_list_t;
 
 /* How many candidates to collect at most: past it, scanning the list and

@@ -798,6 +798,7 @@ inbox_sqlite_contacts_list(inbox_store_t *store, const char *org_id,
     /* the list: the organization's contacts, newest first */
     memset(&list, 0, sizeof(inbox_sqlite_list_t));
     list.limit = limit;
+    list.checked = search.checked;
 
     status = inbox_sqlite_org_contacts(conn, org, &list.listed, err);
     if (status != INBOX_OK) {

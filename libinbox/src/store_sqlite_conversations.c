@@ -310,6 +310,7 @@ inbox_sqlite_conversations_list(inbox_store_t *store, const char *org_id,
     /* the list's rows, each an entry of the index a walk passes */
     memset(&list, 0, sizeof(inbox_sqlite_list_t));
     list.limit = query->limit;
+    list.checked = search.checked;
     list.listed = query->any_archived
                   ? page->counts[INBOX_FILTER_ALL]
                     + page->counts[INBOX_FILTER_ARCHIVED]

@@ -13,6 +13,11 @@
  *             0.12 us an entry (the index covers it), and a walk is as
  *             long as the matches are sparse: limit * population / K.
  *
+ * A q of several words (search.h) looks up its joined key or its long
+ * words all; when a word is short, the index's candidates are a superset,
+ * each checked as it is collected (inbox_search_matches), at a scanned
+ * row's cost more.
+ *
  * Candidates too many to collect (they cost about 0.45 us each, FTS5's
  * own work) are dense: the rows are then scanned newest first and each
  * checked (inbox_search_matches), about 0.7 us a row, which soon fills a
@@ -40,29 +45,38 @@
 
 static void inbox_sqlite_search_match(const inbox_search_t *search,
     char match[INBOX_SQLITE_MATCH_MAX]);
+static char *inbox_sqlite_search_phrase(char *p, const char *text);
 static int inbox_sqlite_ids_add(inbox_sqlite_ids_t *ids, int64_t id,
     size_t max);
 static int inbox_sqlite_id_compare(const void *a, const void *b);
 
 
-/* name : "..." OR digits : "..." (OR digits : the dialled ones), each
- * quote doubled: each part one
- * phrase, its trigrams one after the other, that is the text itself. */
+/* name : "..." OR (name : "..." AND ...) (q's long words, search.h) OR
+ * digits : "..." (OR digits : the dialled ones): each part one phrase,
+ * its trigrams one after the other, that is the text itself. */
 static void
 inbox_sqlite_search_match(const inbox_search_t *search,
     char match[INBOX_SQLITE_MATCH_MAX])
 {
+    int          i, n;
     char        *p;
-    const char  *c;
+    const char  *word;
 
-    p = stpcpy(match, "name : \"");
-    for (c = search->name; *c; c++) {
-        if (*c == '"') {
-            *p++ = '"';
+    p = stpcpy(match, "name : ");
+    p = inbox_sqlite_search_phrase(p, search->name);
+
+    for (i = 0, n = 0, word = search->words; i < search->nwords; i++) {
+        if (inbox_search_chars(word) >= INBOX_SEARCH_INDEX_MIN) {
+            p = stpcpy(p, n++ == 0 ? " OR (name : " : " AND name : ");
+            p = inbox_sqlite_search_phrase(p, word);
         }
-        *p++ = *c;
+
+        word += strlen(word) + 1;
     }
-    *p++ = '"';
+
+    if (n > 0) {
+        *p++ = ')';
+    }
 
     if (search->digits[0] != '\0') {
         p = stpcpy(p, " OR digits : \"");
@@ -77,6 +91,25 @@ inbox_sqlite_search_match(const inbox_search_t *search,
     }
 
     *p = '\0';
+}
+
+
+/* text as an FTS5 phrase at p, quoted, each quote doubled; the end. */
+static char *
+inbox_sqlite_search_phrase(char *p, const char *text)
+{
+    *p++ = '"';
+
+    for (/* void */; *text; text++) {
+        if (*text == '"') {
+            *p++ = '"';
+        }
+        *p++ = *text;
+    }
+
+    *p++ = '"';
+
+    return p;
 }
 
 
@@ -112,12 +145,18 @@ inbox_sqlite_walk(double k, const inbox_sqlite_list_t *list)
 size_t
 inbox_sqlite_collect_max(const inbox_sqlite_list_t *list)
 {
+    double  collect;
     size_t  k;
+
+    /* a candidate checked is also looked up and checked as a scanned
+     * row is */
+    collect = INBOX_SQLITE_COST_COLLECT
+              + (list->checked ? INBOX_SQLITE_COST_SCAN : 0);
 
     for (k = INBOX_SQLITE_COLLECT_MIN; k < INBOX_SQLITE_COLLECT_MAX;
          k += k / 8)
     {
-        if ((double) k * INBOX_SQLITE_COST_COLLECT
+        if ((double) k * collect
             + inbox_sqlite_walk(k, list) * INBOX_SQLITE_COST_SET_WALK
             >= inbox_sqlite_walk(k, list) * INBOX_SQLITE_COST_SCAN)
         {
@@ -163,7 +202,15 @@ inbox_sqlite_search_collect(inbox_sqlite_conn_t *conn,
     inbox_sqlite_search_match(search, match);
 
     for (k = 0; k < 2; k++) {
-        if (k == 0) {
+        if (k == 0 && search->checked) {
+            /* a short word, not looked up: each candidate checked */
+            stmt = inbox_sqlite_stmt(conn,
+                INBOX_SQL_SEARCH_CANDIDATES_CHECKED,
+                "SELECT s.rowid FROM contacts_search s"
+                " CROSS JOIN contacts c ON c.id = s.rowid"
+                " WHERE contacts_search MATCH ?1"
+                "   AND inbox_search_matches(?2, ?3, c.name, c.phone)", err);
+        } else if (k == 0) {
             stmt = inbox_sqlite_stmt(conn, INBOX_SQL_SEARCH_CANDIDATES,
                 "SELECT rowid FROM contacts_search"
                 " WHERE contacts_search MATCH ?1", err);
@@ -179,8 +226,14 @@ inbox_sqlite_search_collect(inbox_sqlite_conn_t *conn,
             goto failed;
         }
 
-        inbox_sqlite_bind_text(stmt, 1, k == 0 ? match : q);
-        if (k == 1) {
+        if (k == 0) {
+            inbox_sqlite_bind_text(stmt, 1, match);
+            if (search->checked) {
+                inbox_sqlite_bind_text(stmt, 2, q);
+                inbox_sqlite_bind_text(stmt, 3, country);
+            }
+        } else {
+            inbox_sqlite_bind_text(stmt, 1, q);
             inbox_sqlite_bind_text(stmt, 2, country);
         }
 

@@ -2194,6 +2194,34 @@ TEST(a_kanas_voicing_marks_are_part_of_the_name_a_search_finds)
 
 
 /*
+ * Staff type a name as they heard it: "lopez maria" finds Maria Lopez as
+ * "maria lopez" does (each word, in any order), in the list and the
+ * contacts, before and after the index takes them; a short word must be
+ * in the name too ("connor o" finds O’Connor, "maria x" none), and every
+ * word, not any ("lopez garcia" finds none).
+ */
+TEST(a_names_words_are_found_in_any_order)
+{
+    static const search_named_t  named[] = {
+        { ALICE, "Maria Lopez" },
+        { BOB, "Mariana Garc\xc3\xad" "a" },
+        { CAROL_PHONE, "Siobh\xc3\xa1n O\xe2\x80\x99" "Connor" }
+    };
+    static const search_find_t  finds[] = {
+        { "lopez maria", ALICE }, { "maria lopez", ALICE },
+        { "lop mar", ALICE }, { "LOPEZ, Maria", ALICE },
+        { "garcia mariana", BOB }, { "o connor", CAROL_PHONE },
+        { "connor o", CAROL_PHONE }, { "oconnor siobhan", CAROL_PHONE },
+        { "lopez garcia", NULL }, { "maria x", NULL },
+        { "an mar", BOB }
+    };
+
+    search_finds_names(named, sizeof(named) / sizeof(named[0]), finds,
+                       sizeof(finds) / sizeof(finds[0]));
+}
+
+
+/*
  * The marks of Indic and Southeast Asian scripts and Cyrillic's Й are
  * part of the name: a search for समित (Samit) does not find सुमित
  * (Sumit), करण (Karan) not किरण (Kiran), Иоанна not Йоанна, in the list

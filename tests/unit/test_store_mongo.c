@@ -1806,6 +1806,17 @@ TEST(contacts_list)
     golden_check(&fake, "contacts_list_name");
     inbox_contact_page_free(&page);
 
+    /* a name's words, in any order (search.h): the joined key, or one
+     * lookahead a word, one pattern still on the same index's keys */
+    fake_reset(&fake);
+    memset(&query, 0, sizeof(query));
+    query.q = "lopez O.";
+    query.limit = 1;
+    CHECK_INT(inbox_store_contacts_list(store, ORG_ID, &query, &page, &err),
+              INBOX_OK);
+    golden_check(&fake, "contacts_list_words");
+    inbox_contact_page_free(&page);
+
     /* invisible characters alone are no search: as no q at all */
     fake_reset(&fake);
     memset(&query, 0, sizeof(query));
@@ -3560,6 +3571,16 @@ TEST(conversations_list_filters_with_search_and_cursor)
     CHECK_INT(inbox_store_conversations_list(store, ORG_ID, &query, &page,
                                              &err), INBOX_OK);
     golden_check(&fake, "conversations_list_search_name");
+    inbox_conversation_page_free(&page);
+
+    /* a name's words in any order, each escaped: "lopez maria" finds
+     * Maria Lopez */
+    fake_reset(&fake);
+    memset(&query, 0, sizeof(query));
+    query.q = "lopez  m.ria";
+    CHECK_INT(inbox_store_conversations_list(store, ORG_ID, &query, &page,
+                                             &err), INBOX_OK);
+    golden_check(&fake, "conversations_list_search_words");
     inbox_conversation_page_free(&page);
 
     /* any script: "Йосиф" folded as its stored key is ("йосиф"), looked

@@ -11,6 +11,15 @@
  * they heard it; its spelling on file is someone else's.  (The cost: a
  * match may span two words, "al lee" finds "Allee" and "Al Lee" both;
  * a q of separators alone finds no name.)
+ * A q of several words (parts between white space, as q is typed) also
+ * matches a name whose key contains every word's key, in any order:
+ * "lopez maria", "maria lopez" and "lop mar" find "Maria Lopez" (and
+ * "o connor" still finds "O’Connor" by its joined key).  A short word
+ * (under INBOX_SEARCH_INDEX_MIN characters, which a trigram index cannot
+ * look up) must be in the name all the same: an index looks up the long
+ * words, and the candidates are checked with inbox_search_matches; a q
+ * of short words only is scanned for, as a short q is.  A q of digits
+ * (a number, below) is not parted: "555 12" looks for 55512.
  * Or q matches a contact whose phone
  * number contains q's digits, whatever the formatting around them
  * ("(555) 12", "555-12" and "+155512" all look for 55512).  A q with
@@ -47,9 +56,18 @@ typedef struct {
     char  digits[INBOX_SEARCH_MAX];   /* q's digits; "" when none */
     /* q's digits after their dialling prefix; "" when none */
     char  dialled[INBOX_SEARCH_MAX];
+    /* q's words' keys, each ended by '\0', when q has two or more
+     * words with a key (a number has none): a name matches with every
+     * one in it, in any order, as well as with name in it */
+    char  words[INBOX_SEARCH_KEY_MAX + INBOX_SEARCH_MAX];
+    int   nwords;
     /* every part has at least INBOX_SEARCH_INDEX_MIN characters: an
-     * index of three-character pieces finds every match */
+     * index of three-character pieces finds every match (of the words,
+     * the long ones, see checked) */
     int   indexed;
+    /* a word is shorter than INBOX_SEARCH_INDEX_MIN: what an index finds
+     * of the long words is a superset, each checked */
+    int   checked;
 } inbox_search_t;
 
 /* Reads q (NULL, "" or only invisible characters: no search, name "");
@@ -69,6 +87,9 @@ int inbox_search_matches(const inbox_search_t *s, const char *name,
  * does not fit (or the name is longer than INBOX_FOLD_BYTES_MAX).  A
  * name of separators only has the key "". */
 int inbox_search_key(const char *name, char *out, size_t size);
+/* A key's characters (UTF-8's: every byte but the continuation ones), as
+ * an index of INBOX_SEARCH_INDEX_MIN characters counts them. */
+size_t inbox_search_chars(const char *key);
 /* The rule's version, one more at each change of what a key is: a store
  * makes the keys it kept under an older one again (SQLite by a migration,
  * MongoDB once, by the version its record keeps).  3: the marks of Indic

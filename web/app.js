@@ -62,8 +62,6 @@
     const invalid = window.inboxInvalid;
     const highlight = window.inboxHighlight;
     const times = window.inboxTimes;
-    /* text as the server's search compares names (search.h's key) */
-    const plain = highlight.plain;
     /* a socket that brought nothing for too long is let go */
     const liveness = window.inboxLiveness.watch(socketSilent);
     /* Back closes the top layer: the record, then the thread; Forward
@@ -514,9 +512,9 @@
         if (state.q === '') {
             return true;
         }
-        /* a search of punctuation alone finds no name */
-        const q = plain(state.q);
-        if (q !== '' && plain(conv.contact.name || '').includes(q)) {
+        /* a search of punctuation alone finds no name; its words are
+         * found in any order */
+        if (highlight.nameMatches(conv.contact.name || '', state.q)) {
             return true;
         }
         /* a number as the server reads it (search.h: none when there

@@ -107,6 +107,36 @@ window.inboxHighlight = (function () {
         return at;
     }
 
+    /* q's words' keys (its parts between white space, as the server
+     * parts them: search.h), when it has two or more with a key; else
+     * none. */
+    function words(q) {
+        const keys = q.split(/\p{White_Space}+/u).map(plain)
+            .filter((w) => w !== '');
+        return keys.length >= 2 ? keys : [];
+    }
+
+    /* Where q matches a name's key (whole): its key as one run, else
+     * each of its words, in any order, when every one is there (the
+     * server's rule, search.h); none when it does not match. */
+    function keyMatches(whole, q) {
+        const key = plain(q);
+        const at = found(whole, key);
+        if (key === '' || at.length > 0) {
+            return at;
+        }
+        const keys = words(q);
+        if (keys.length === 0 || !keys.every((w) => whole.includes(w))) {
+            return [];
+        }
+        return keys.flatMap((w) => found(whole, w));
+    }
+
+    /* Whether q matches name, as the server would tell. */
+    function nameMatches(name, q) {
+        return keyMatches(plain(name), q).length > 0;
+    }
+
     /* The ranges of name that q's key matches.  The name's key is cut
      * where a part of the name as written folds on its own into the
      * part of the key it is there (a break before which the name folds
@@ -119,9 +149,8 @@ window.inboxHighlight = (function () {
      * nothing (punctuation, a zero-width space) within a match is in
      * its mark; around it, not. */
     function nameRanges(name, q) {
-        const key = plain(q);
         const whole = plain(name);
-        const at = found(whole, key);
+        const at = keyMatches(whole, q);
         if (at.length === 0) {
             return [];
         }
@@ -196,5 +225,6 @@ window.inboxHighlight = (function () {
         return ranges.length > 0;
     }
 
-    return { plain: plain, name: name, phone: phone };
+    return { plain: plain, nameMatches: nameMatches, name: name,
+             phone: phone };
 })();

@@ -148,6 +148,27 @@ test('a thread that joins a search live is marked as the list is',
                                              ['44 7700'], null, []]]);
     });
 
+test('a name\'s words typed in another order find it and each is '
+    + 'marked, also on a thread that joins the search live', async () => {
+        await searchShows(page, 'marchand renee', [[RENEE,
+            ['Rene\u0301e', 'Marchand'], null, []]]);
+        await searchShows(page, 'nunez  JOSE', [[JOSE,
+            ['Jos\u00e9', 'N\u00fa\u00f1ez'], null, []]]);
+        // a word of the name's, not its start
+        await searchShows(page, 'connor siob', [[OCONNOR,
+            ['Siob', 'Connor'], null, []]]);
+        // every word must be there
+        await searchShows(page, 'connor jose', []);
+        await contact('+13125550128', 'Ada King Lovelace');
+        await searchShows(page, 'lovelace ada', []);
+        await deliverInbound(ctx.cluster, { from: '+13125550128',
+                                            body: 'Hello' });
+        await searchShows(page, 'lovelace ada', [['Ada King Lovelace',
+            ['Ada', 'Lovelace'], null, []]]);
+        await page.locator('#search').press('Escape');
+        await rows(page).nth(4).waitFor();
+    });
+
 // Names that fold other than one letter at a time: a Greek name in
 // capitals (its last Σ a σ to the server's search, ς to lower case), one
 // in halfwidth katakana (ｶﾞ is two characters, one kana: ガ), a German ß

@@ -384,15 +384,19 @@ test('a colleague\'s changes to the team show at once', async () => {
     }
 });
 
-test('a role changed elsewhere shows in a billing contact\'s open team, '
-    + 'with nothing left to store', async () => {
+// Sets Max's role as Bea, signed in elsewhere (another session).
+async function maxRoleSetElsewhere() {
     const maxId = (await api(ctx.cluster, '/api/v1/users', org().token))
         .json.items.find((u) => u.email === MAX.email).id;
     const elsewhere = (await login(ctx.cluster, BEA.email, BEA.password))
         .cookie;
-    const setMax = (role) => sessionApi(ctx.cluster,
-        `/api/v1/users/${maxId}`, elsewhere,
-        { method: 'PATCH', body: { role } });
+    return (role) => sessionApi(ctx.cluster, `/api/v1/users/${maxId}`,
+        elsewhere, { method: 'PATCH', body: { role } });
+}
+
+test('a role changed elsewhere shows in a billing contact\'s open team, '
+    + 'with nothing left to store', async () => {
+    const setMax = await maxRoleSetElsewhere();
     const page = await web.newPage({ width: 1200, height: 800 });
     try {
         await openTeam(page, BEA);
@@ -414,13 +418,7 @@ test('a role changed elsewhere shows in a billing contact\'s open team, '
 test('one\'s own role list gone while it has the focus (one became the '
     + 'only billing contact live): the focus goes to the row\'s role, and '
     + 'nothing more is said', async () => {
-    const maxId = (await api(ctx.cluster, '/api/v1/users', org().token))
-        .json.items.find((u) => u.email === MAX.email).id;
-    const elsewhere = (await login(ctx.cluster, BEA.email, BEA.password))
-        .cookie;
-    const setMax = (role) => sessionApi(ctx.cluster,
-        `/api/v1/users/${maxId}`, elsewhere,
-        { method: 'PATCH', body: { role } });
+    const setMax = await maxRoleSetElsewhere();
     assert.equal((await setMax('billing')).status, 200);
     const page = await web.newPage({ width: 1200, height: 800 });
     try {
